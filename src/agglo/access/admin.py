@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from agglo.access.models import ApiToken, Membership, PlatformRole
+
+
+@admin.register(PlatformRole)
+class PlatformRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "granted_at"]
+    list_filter = ["role"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "joined_at"]
+    list_filter = ["role"]
+    raw_id_fields = ["user", "organization"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]

@@ -1,0 +1,23 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from agglo.access.tokens import api_token_create
+from agglo.common.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = "Issue an API bearer token for a user (printed once): agglo token USERNAME --name NAME"
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--name", default="cli")
+
+    def handle(self, *args, username, name, **options):
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"username: no user named {username!r}")
+        try:
+            _, clear = api_token_create(actor=user, user=user, name=name)
+        except DomainError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()) or exc.message) from exc
+        self.stdout.write(clear)

@@ -1,0 +1,82 @@
+"""The one place that answers "may this actor do / see this?". Selectors and services call it.
+
+Actors are Django users (possibly anonymous). Role lookups are cached on the user object for one request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agglo.access.models import Membership, PlatformRole
+
+# Organization statuses that any visitor may see in the directory.
+PUBLIC_ORG_STATUSES = ("member",)
+
+
+def _roles(user: Any) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_agglo_roles", None)
+    if cached is None:
+        cached = frozenset(PlatformRole.objects.filter(user=user).values_list("role", flat=True))
+        user._agglo_roles = cached
+    return cached
+
+
+def _memberships(user: Any) -> dict[int, str]:
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cached = getattr(user, "_agglo_memberships", None)
+    if cached is None:
+        cached = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+        user._agglo_memberships = cached
+    return cached
+
+
+def forget(user: Any) -> None:
+    """Drop cached roles after they change within one request."""
+    for attr in ("_agglo_roles", "_agglo_memberships"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def has_role(user: Any, role: str) -> bool:
+    return role in _roles(user) or (role == PlatformRole.Role.OPERATOR and getattr(user, "is_superuser", False))
+
+
+def is_operator(user: Any) -> bool:
+    return has_role(user, PlatformRole.Role.OPERATOR)
+
+
+def platform_roles(user: Any) -> frozenset[str]:
+    roles = set(_roles(user))
+    if getattr(user, "is_superuser", False):
+        roles.add(PlatformRole.Role.OPERATOR)
+    return frozenset(roles)
+
+
+def organization_ids(user: Any) -> set[int]:
+    """Organizations the user acts for."""
+    return set(_memberships(user))
+
+
+def is_org_admin(user: Any, organization_id: int) -> bool:
+    return _memberships(user).get(organization_id) == Membership.Role.ADMIN
+
+
+def sees_all_organizations(user: Any) -> bool:
+    """Operators and auditors see applicants, suspended and withdrawn organizations too."""
+    return is_operator(user) or has_role(user, PlatformRole.Role.AUDITOR)
+
+
+def can_review_admissions(user: Any) -> bool:
+    return is_operator(user)
+
+
+def can_edit_organization(user: Any, organization_id: int) -> bool:
+    return is_operator(user) or is_org_admin(user, organization_id)
+
+
+def can_manage_reference_data(user: Any) -> bool:
+    """Regions and chains are curated by operators."""
+    return is_operator(user)

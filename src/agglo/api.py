@@ -1,0 +1,82 @@
+"""The REST API at /api/v1/: routers of the apps, one auth, one error envelope (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from agglo.access.api_auth import ActorAuth
+from agglo.common.errors import DomainError
+from agglo.common.problem import problem_response
+from agglo.registry.api import router as registry_router
+
+logger = logging.getLogger("agglo.api")
+
+api = NinjaAPI(
+    title="Agglo API",
+    version="1",
+    description="Virtual industrial cluster platform. Errors are RFC 9457 problem+json with field-level `errors`.",
+    auth=ActorAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("", registry_router)
+
+
+def _field_of(loc: list) -> str:
+    # ninja reports locations like ["body", "payload", "name_zh"] or ["query", "kind"]; users want the field.
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload", "filters")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for err in exc.errors:
+        errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(err.get("msg", "invalid")))
+    return problem_response(422, "The input is not valid.", code="validation_failed", errors=errors,
+                            instance=request.path)
+
+
+@api.exception_handler(DomainError)
+def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return problem_response(exc.status, exc.message, code=exc.code, errors=exc.errors, instance=request.path)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem_response(401, "Authentication failed.", code="unauthenticated", detail=exc.message,
+                                instance=request.path)
+    response["WWW-Authenticate"] = 'Bearer realm="agglo"'
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    detail = str(exc)
+    if detail.startswith("Cannot parse request body"):
+        return problem_response(400, "The request body is not valid JSON.", code="malformed_body",
+                                errors={"body": ["Send a JSON object (Content-Type: application/json)."]},
+                                instance=request.path)
+    return problem_response(exc.status_code, detail, code="http_error", instance=request.path)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(404, "Not found.", code="not_found", instance=request.path)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return problem_response(403, "Forbidden.", code="forbidden", instance=request.path)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled API error on %s", request.path)
+    return problem_response(500, "Internal error; it has been logged.", code="internal_error", instance=request.path)

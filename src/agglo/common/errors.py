@@ -1,0 +1,57 @@
+"""Errors that services raise and every interface turns into a clear, field-level message.
+
+    DomainError                 a rule of the domain was broken (HTTP 400 by default)
+    ├── ValidationFailed        one or more fields are bad: {field: [messages]}  (HTTP 422)
+    ├── Conflict                the write collides with existing data, e.g. a duplicate (HTTP 409)
+    ├── NotFound                nothing the actor may see has that id (HTTP 404)
+    └── Forbidden               the actor may see it but not do this (HTTP 403)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class DomainError(Exception):
+    status = 400
+    code = "domain_error"
+
+    def __init__(self, message: str, *, errors: Mapping[str, Sequence[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors: dict[str, list[str]] = {k: [str(m) for m in v] for k, v in (errors or {}).items()}
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+    def __init__(self, errors: Mapping[str, Sequence[str]], message: str = "") -> None:
+        from django.utils.translation import gettext as _
+
+        super().__init__(str(message or _("The input is not valid.")), errors=errors)
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+def errors_from_django(exc: Exception) -> dict[str, list[str]]:
+    """Field errors of a django ValidationError as {field: [messages]} ('__all__' for non-field ones)."""
+    from django.core.exceptions import ValidationError
+
+    assert isinstance(exc, ValidationError)
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+    return {"__all__": [str(m) for m in exc.messages]}

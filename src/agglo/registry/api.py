@@ -1,0 +1,309 @@
+"""REST endpoints for organizations, regions, chains, positions, relations and admission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from agglo.access import policy
+from agglo.common.errors import NotFound, ValidationFailed
+from agglo.registry import selectors, services
+from agglo.registry.models import Organization, Position, Relation
+from agglo.registry.schemas import (
+    AdmissionCreated,
+    AdmissionReviewOut,
+    AdmissionStatusOut,
+    ChainDetail,
+    ChainMapOut,
+    ChainOut,
+    DirectoryOut,
+    MeOut,
+    OrganizationIn,
+    OrganizationOut,
+    PositionIn,
+    PositionOut,
+    RegionOut,
+    RegionPage,
+    RejectIn,
+    RelationIn,
+    RelationOut,
+    ReviewIn,
+    StatusIn,
+)
+from agglo.registry.selectors.chains import chain_links
+
+router = Router(tags=["registry"])
+
+
+def only_params(request: HttpRequest, allowed: set[str]) -> None:
+    """Unknown query parameters are refused, so a misspelt filter never silently returns everything."""
+    unknown = sorted(set(request.GET) - allowed)
+    if unknown:
+        raise ValidationFailed(
+            {name: [f"Unknown filter; allowed: {', '.join(sorted(allowed)) or 'none'}."] for name in unknown},
+            message="Unknown query parameter.",
+        )
+
+
+def _org_out(actor: Any, org: Organization) -> dict[str, Any]:
+    data = OrganizationOut.from_orm(org).dict()
+    if not selectors.contacts_visible(actor=actor, organization=org):
+        data.update(contact_name=None, contact_email=None, contact_phone=None)
+    return data
+
+
+@router.get("/me", response=MeOut, summary="Who am I")
+def me(request: HttpRequest) -> dict[str, Any]:
+    user = request.auth
+    return {
+        "username": user.get_username() if user.is_authenticated else "",
+        "authenticated": user.is_authenticated,
+        "platform_roles": sorted(policy.platform_roles(user)),
+        "organizations": sorted(policy.organization_ids(user)),
+    }
+
+
+# --- organizations -----------------------------------------------------------------------------------------
+
+DIRECTORY_PARAMS = {"q", "kind", "layer", "area", "chain", "segment", "status", "page", "page_size"}
+
+
+@router.get("/organizations", response=DirectoryOut, summary="Search the member directory")
+def organization_search(
+    request: HttpRequest, q: str = "", kind: str = "", layer: str = "", area: str = "", chain: str = "",
+    segment: str = "", status: str = "", page: int = 1, page_size: int = 20,
+) -> dict[str, Any]:
+    only_params(request, DIRECTORY_PARAMS)
+    filters = selectors.DirectoryFilters(q=q, kind=kind, layer=layer, area=area, chain=chain, segment=segment,
+                                         status=status)
+    result = selectors.organization_search(actor=request.auth, filters=filters, page=page, page_size=page_size)
+    return {"count": result.total, "page": result.page, "page_size": result.page_size, "pages": result.pages,
+            "items": result.items, "facets": result.facets}
+
+
+@router.post("/organizations", response={201: OrganizationOut}, summary="Register a member directly (operators)")
+def organization_create(request: HttpRequest, payload: OrganizationIn) -> tuple[int, dict[str, Any]]:
+    org = services.organization_create(actor=request.auth, data=payload.dict(exclude_none=True),
+                                       status=Organization.Status.MEMBER)
+    return 201, _org_out(request.auth, org)
+
+
+@router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
+def organization_detail(request: HttpRequest, org_id: int) -> dict[str, Any]:
+    return _org_out(request.auth, selectors.organization_get(actor=request.auth, pk=org_id))
+
+
+@router.patch("/organizations/{int:org_id}", response=OrganizationOut, summary="Change an organization")
+def organization_update(request: HttpRequest, org_id: int, payload: OrganizationIn) -> dict[str, Any]:
+    org = selectors.organization_get(actor=request.auth, pk=org_id)
+    org = services.organization_update(actor=request.auth, organization=org, data=payload.dict(exclude_unset=True))
+    return _org_out(request.auth, org)
+
+
+@router.post("/organizations/{int:org_id}/status", response=OrganizationOut, summary="Suspend, reinstate, withdraw")
+def organization_status(request: HttpRequest, org_id: int, payload: StatusIn) -> dict[str, Any]:
+    org = selectors.organization_get(actor=request.auth, pk=org_id)
+    org = services.organization_set_status(actor=request.auth, organization=org, status=payload.status,
+                                           reason=payload.reason)
+    return _org_out(request.auth, org)
+
+
+@router.get("/organizations/{int:org_id}/positions", response=list[PositionOut], summary="Chain positions")
+def position_list(request: HttpRequest, org_id: int) -> Any:
+    only_params(request, set())
+    org = selectors.organization_get(actor=request.auth, pk=org_id)
+    return selectors.position_list(actor=request.auth, organization=org)
+
+
+@router.post("/organizations/{int:org_id}/positions", response={201: PositionOut}, summary="Add a chain position")
+def position_add(request: HttpRequest, org_id: int, payload: PositionIn) -> tuple[int, Position]:
+    org = selectors.organization_get(actor=request.auth, pk=org_id)
+    return 201, services.position_add(actor=request.auth, organization=org, segment_code=payload.segment,
+                                      role=payload.role, note=payload.note)
+
+
+@router.delete("/positions/{int:position_id}", response={204: None}, summary="Remove a chain position")
+def position_remove(request: HttpRequest, position_id: int) -> tuple[int, None]:
+    position = selectors.position_list(actor=request.auth).filter(pk=position_id).first()
+    if position is None:
+        raise NotFound(f"No position with id {position_id}.")
+    services.position_remove(actor=request.auth, position=position)
+    return 204, None
+
+
+@router.get("/organizations/{int:org_id}/relations", response=list[RelationOut], summary="Relations")
+def relation_list(request: HttpRequest, org_id: int) -> Any:
+    only_params(request, set())
+    org = selectors.organization_get(actor=request.auth, pk=org_id)
+    return selectors.relation_list(actor=request.auth, organization=org)
+
+
+@router.post("/organizations/{int:org_id}/relations", response={201: RelationOut}, summary="Declare a relation")
+def relation_add(request: HttpRequest, org_id: int, payload: RelationIn) -> tuple[int, Relation]:
+    org = selectors.organization_get(actor=request.auth, pk=org_id)
+    return 201, services.relation_add(actor=request.auth, source=org, target_id=payload.target, kind=payload.kind,
+                                      started_on=payload.started_on, ended_on=payload.ended_on, note=payload.note)
+
+
+@router.delete("/relations/{int:relation_id}", response={204: None}, summary="Remove a relation")
+def relation_remove(request: HttpRequest, relation_id: int) -> tuple[int, None]:
+    relation = Relation.objects.select_related("source_org").filter(pk=relation_id).first()
+    if relation is None or not selectors.organization_list(actor=request.auth).filter(pk=relation.source_org_id).exists():
+        raise NotFound(f"No relation with id {relation_id}.")
+    services.relation_remove(actor=request.auth, relation=relation)
+    return 204, None
+
+
+# --- regions and chains ------------------------------------------------------------------------------------
+
+
+@router.get("/regions", response=RegionPage, summary="Regions (GB/T 2260 and ISO 3166-1)")
+def region_list(request: HttpRequest, level: str = "", parent: str = "", q: str = "", limit: int = 100,
+                offset: int = 0) -> dict[str, Any]:
+    only_params(request, {"level", "parent", "q", "limit", "offset"})
+    errors: dict[str, list[str]] = {}
+    if level and level not in {"country", "province", "prefecture"}:
+        errors["level"] = ["Choose country, province or prefecture."]
+    if not 1 <= limit <= 500:
+        errors["limit"] = ["Must be between 1 and 500."]
+    if offset < 0:
+        errors["offset"] = ["Must be 0 or more."]
+    if errors:
+        raise ValidationFailed(errors)
+    qs = selectors.region_list(level=level or None, parent=parent or None, q=q or None)
+    return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
+
+
+@router.get("/regions/{code}", response=RegionOut, summary="One region")
+def region_detail(request: HttpRequest, code: str) -> Any:
+    return selectors.region_get(code)
+
+
+@router.get("/chains", response=list[ChainOut], summary="Industry chains with their segments")
+def chain_list(request: HttpRequest) -> Any:
+    only_params(request, set())
+    return list(selectors.chain_list())
+
+
+@router.get("/chains/{code}", response=ChainDetail, summary="One chain with its upstream → downstream links")
+def chain_detail(request: HttpRequest, code: str) -> dict[str, Any]:
+    chain = selectors.chain_get(code)
+    return {**ChainOut.from_orm(chain).dict(), "links": chain_links(chain)}
+
+
+@router.get("/chains/{code}/map", response=ChainMapOut, summary="Members per segment and role; gaps")
+def chain_map(request: HttpRequest, code: str) -> dict[str, Any]:
+    m = selectors.chain_map(actor=request.auth, code=code)
+    cells = [c for column in m.columns for c in column]
+    return {
+        "chain": m.chain.code, "members": m.members, "areas": m.areas, "links": m.links,
+        "gaps": [c.segment.code for c in m.gaps],
+        "segments": [
+            {"segment": c.segment.code, "name_zh": c.segment.name_zh, "name_en": c.segment.name_en,
+             "stage": c.segment.stage, "column": c.column, "members": c.members, "areas": c.areas, "roles": c.roles,
+             "gap": c.is_gap}
+            for c in cells
+        ],
+    }
+
+
+# --- admission ---------------------------------------------------------------------------------------------
+
+
+class AdmissionForm(Schema):
+    """Multipart form fields of an application; attach files as `documents`."""
+
+    name_zh: str
+    name_en: str = ""
+    kind: str
+    region: str
+    uscc: str = ""
+    foreign_registry_id: str = ""
+    founded_year: int | None = None
+    headcount: int | None = None
+    website: str = ""
+    description: str = ""
+    tags: str = ""
+    contact_name: str
+    contact_email: str
+    contact_phone: str = ""
+    password: str
+    message: str = ""
+
+
+ORG_FORM_FIELDS = ("name_zh", "name_en", "kind", "region", "uscc", "foreign_registry_id", "founded_year",
+                   "headcount", "website", "description", "tags")
+
+
+@router.post("/admissions", response={201: AdmissionCreated}, summary="Apply for admission (multipart)")
+def admission_apply(
+    request: HttpRequest, data: Form[AdmissionForm], documents: File[list[UploadedFile]] = None,
+) -> tuple[int, dict[str, Any]]:
+    fields = data.dict()
+    admission = services.admission_apply(
+        actor=request.auth,
+        organization={k: fields[k] for k in ORG_FORM_FIELDS},
+        contact={k: fields[k] for k in ("contact_name", "contact_email", "contact_phone")},
+        password=fields["password"],
+        message=fields["message"],
+        documents=documents or [],
+    )
+    url = request.build_absolute_uri(reverse("registry:admission_status", args=[admission.tracking_token]))
+    return 201, {"id": admission.pk, "status": admission.status, "tracking_token": admission.tracking_token,
+                 "status_url": url}
+
+
+@router.get("/admissions/track/{token}", response=AdmissionStatusOut, summary="Follow an application (applicant)")
+def admission_track(request: HttpRequest, token: str) -> Any:
+    return selectors.admission_by_token(token)
+
+
+class RespondForm(Schema):
+    note: str
+
+
+@router.post("/admissions/track/{token}/respond", response=AdmissionStatusOut, summary="Answer a request for information")
+def admission_respond(request: HttpRequest, token: str, data: Form[RespondForm],
+                      documents: File[list[UploadedFile]] = None) -> Any:
+    admission = selectors.admission_by_token(token)
+    services.admission_respond(admission=admission, note=data.note, documents=documents or [])
+    return selectors.admission_by_token(token)
+
+
+@router.get("/admissions", response=list[AdmissionReviewOut], summary="Review queue (operators)")
+def admission_list(request: HttpRequest, status: str = "") -> Any:
+    only_params(request, {"status"})
+    if status and status not in {"submitted", "needs_info", "approved", "rejected"}:
+        raise ValidationFailed({"status": ["Choose submitted, needs_info, approved or rejected."]})
+    return list(selectors.admission_list(actor=request.auth, status=status or None).prefetch_related("events")[:200])
+
+
+@router.get("/admissions/{int:admission_id}", response=AdmissionReviewOut, summary="One application (operators)")
+def admission_detail(request: HttpRequest, admission_id: int) -> Any:
+    return selectors.admission_get(actor=request.auth, pk=admission_id)
+
+
+@router.post("/admissions/{int:admission_id}/approve", response=AdmissionReviewOut, summary="Approve")
+def admission_approve(request: HttpRequest, admission_id: int, payload: ReviewIn) -> Any:
+    admission = selectors.admission_get(actor=request.auth, pk=admission_id)
+    services.admission_approve(actor=request.auth, admission=admission, note=payload.note)
+    return selectors.admission_get(actor=request.auth, pk=admission_id)
+
+
+@router.post("/admissions/{int:admission_id}/reject", response=AdmissionReviewOut, summary="Reject with a reason")
+def admission_reject(request: HttpRequest, admission_id: int, payload: RejectIn) -> Any:
+    admission = selectors.admission_get(actor=request.auth, pk=admission_id)
+    services.admission_reject(actor=request.auth, admission=admission, reason=payload.reason)
+    return selectors.admission_get(actor=request.auth, pk=admission_id)
+
+
+@router.post("/admissions/{int:admission_id}/request-info", response=AdmissionReviewOut, summary="Ask for more")
+def admission_request_info(request: HttpRequest, admission_id: int, payload: ReviewIn) -> Any:
+    admission = selectors.admission_get(actor=request.auth, pk=admission_id)
+    services.admission_request_info(actor=request.auth, admission=admission, note=payload.note)
+    return selectors.admission_get(actor=request.auth, pk=admission_id)
+

@@ -1,0 +1,224 @@
+"""API shapes of the registry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Schema
+from pydantic import Field
+
+
+class RegionOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    level: str
+    parent: str | None = Field(None, validation_alias="parent_id")
+    country_code: str
+
+
+class RegionPage(Schema):
+    count: int
+    items: list[RegionOut]
+
+
+class SegmentOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    stage: str
+    order: int
+
+
+class ChainOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    description_zh: str
+    description_en: str
+    segments: list[SegmentOut]
+
+
+class ChainDetail(ChainOut):
+    links: list[tuple[str, str]]
+
+
+class SegmentCellOut(Schema):
+    segment: str
+    name_zh: str
+    name_en: str
+    stage: str
+    column: int
+    members: int
+    areas: int
+    roles: dict[str, int]
+    gap: bool
+
+
+class ChainMapOut(Schema):
+    chain: str
+    members: int
+    areas: int
+    segments: list[SegmentCellOut]
+    links: list[tuple[str, str]]
+    gaps: list[str]
+
+
+class OrganizationSummary(Schema):
+    id: int
+    name_zh: str
+    name_en: str
+    kind: str
+    layer: str
+    region: str = Field(validation_alias="region_id")
+    area: str = Field(validation_alias="area_id")
+    status: str
+    size_class: str
+    tags: list[str]
+
+
+class OrganizationOut(OrganizationSummary):
+    uscc: str | None
+    foreign_registry_id: str
+    founded_year: int | None
+    headcount: int | None
+    website: str
+    description: str
+    joined_at: datetime | None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+class FacetValue(Schema):
+    value: str
+    label: str
+    count: int
+
+
+class DirectoryOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[OrganizationSummary]
+    facets: dict[str, list[FacetValue]]
+
+
+class OrganizationIn(Schema):
+    """Fields of an organization. On create, name_zh, kind, region and a code are required."""
+
+    uscc: str | None = None
+    foreign_registry_id: str | None = None
+    name_zh: str | None = None
+    name_en: str | None = None
+    kind: str | None = None
+    region: str | None = None
+    founded_year: int | None = None
+    headcount: int | None = None
+    size_class: str | None = None
+    website: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+
+
+class StatusIn(Schema):
+    status: str
+    reason: str = ""
+
+
+class PositionIn(Schema):
+    segment: str
+    role: str
+    note: str = ""
+
+
+class PositionOut(Schema):
+    id: int
+    organization: int = Field(validation_alias="organization_id")
+    segment: str = Field(validation_alias="segment.code")
+    chain: str = Field(validation_alias="segment.chain.code")
+    role: str
+    note: str
+
+
+class RelationIn(Schema):
+    target: int
+    kind: str
+    started_on: date | None = None
+    ended_on: date | None = None
+    note: str = ""
+
+
+class RelationOut(Schema):
+    id: int
+    source: int = Field(validation_alias="source_org_id")
+    target: int = Field(validation_alias="target_org_id")
+    kind: str
+    started_on: date | None
+    ended_on: date | None
+    source_of_record: str = Field(validation_alias="source")
+    note: str
+
+
+class AdmissionEventOut(Schema):
+    status: str
+    note: str
+    by_applicant: bool
+    occurred_at: datetime
+
+
+class AdmissionDocumentOut(Schema):
+    id: int
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class AdmissionStatusOut(Schema):
+    id: int
+    status: str
+    reason: str
+    organization: OrganizationSummary
+    created_at: datetime
+    decided_at: datetime | None
+    events: list[AdmissionEventOut]
+    documents: list[AdmissionDocumentOut]
+
+
+class AdmissionCreated(Schema):
+    id: int
+    status: str
+    tracking_token: str
+    status_url: str
+
+
+class DuplicateFlag(Schema):
+    organization: int
+    name: str
+    reason: str
+    similarity: float
+
+
+class AdmissionReviewOut(AdmissionStatusOut):
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    message: str
+    duplicate_flags: list[DuplicateFlag]
+
+
+class ReviewIn(Schema):
+    note: str = ""
+
+
+class RejectIn(Schema):
+    reason: str
+
+
+class MeOut(Schema):
+    username: str
+    authenticated: bool
+    platform_roles: list[str]
+    organizations: list[int]

@@ -1,0 +1,32 @@
+"""Every read of the registry, already restricted to what the actor may see."""
+
+from agglo.registry.selectors.admission import admission_by_token, admission_get, admission_list
+from agglo.registry.selectors.chains import chain_get, chain_list, chain_map
+from agglo.registry.selectors.directory import DirectoryFilters, DirectoryPage, organization_search
+from agglo.registry.selectors.organizations import (
+    contacts_visible,
+    organization_get,
+    organization_list,
+    position_list,
+    relation_list,
+)
+from agglo.registry.selectors.regions import region_get, region_list
+
+__all__ = [
+    "DirectoryFilters",
+    "DirectoryPage",
+    "admission_by_token",
+    "admission_get",
+    "admission_list",
+    "chain_get",
+    "chain_list",
+    "chain_map",
+    "contacts_visible",
+    "organization_get",
+    "organization_list",
+    "organization_search",
+    "position_list",
+    "region_get",
+    "region_list",
+    "relation_list",
+]

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from agglo.access import policy
+from agglo.common.errors import Forbidden, NotFound
+from agglo.registry.models import Admission
+
+
+def admission_list(*, actor: Any, status: str | None = None) -> QuerySet[Admission]:
+    """The review queue (operators only), oldest open application first."""
+    if not policy.can_review_admissions(actor):
+        raise Forbidden("Only platform operators see the review queue.")
+    qs = Admission.objects.select_related("organization__region", "decided_by").prefetch_related("documents")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("created_at", "id")
+
+
+def admission_get(*, actor: Any, pk: int) -> Admission:
+    admission = admission_list(actor=actor).prefetch_related("events__actor").filter(pk=pk).first()
+    if admission is None:
+        raise NotFound(f"No admission with id {pk}.")
+    return admission
+
+
+def admission_by_token(token: str) -> Admission:
+    """The application behind a tracking link; the link itself is the applicant's credential."""
+    admission = (
+        Admission.objects.select_related("organization__region").prefetch_related("events", "documents")
+        .filter(tracking_token=token).first()
+        if token and len(token) <= 64
+        else None
+    )
+    if admission is None:
+        raise NotFound("No application with that tracking link.")
+    return admission

@@ -1,0 +1,36 @@
+"""Every write to the registry: organizations, positions, relations, reference data, admission."""
+
+from agglo.registry.services.admission import (
+    admission_apply,
+    admission_approve,
+    admission_reject,
+    admission_request_info,
+    admission_respond,
+)
+from agglo.registry.services.organizations import (
+    organization_create,
+    organization_set_status,
+    organization_update,
+    position_add,
+    position_remove,
+    relation_add,
+    relation_remove,
+)
+from agglo.registry.services.reference import chain_link_add, reference_data_load
+
+__all__ = [
+    "admission_apply",
+    "admission_approve",
+    "admission_reject",
+    "admission_request_info",
+    "admission_respond",
+    "chain_link_add",
+    "organization_create",
+    "organization_set_status",
+    "organization_update",
+    "position_add",
+    "position_remove",
+    "reference_data_load",
+    "relation_add",
+    "relation_remove",
+]

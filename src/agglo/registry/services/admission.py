@@ -1,0 +1,302 @@
+"""Admission (准入): apply, review (approve / reject / ask for more), and the applicant's answers."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.access.models import Membership
+from agglo.common.audit import record
+from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.registry import search_index
+from agglo.registry.dedupe import name_similarity
+from agglo.registry.models import Admission, AdmissionDocument, AdmissionEvent, Organization
+from agglo.registry.validation import clean_organization
+
+MAX_DOCUMENTS = 5
+# Sniffed from the file's first bytes: the browser's claimed type is not trusted.
+_MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+OPEN = (Admission.Status.SUBMITTED, Admission.Status.NEEDS_INFO)
+
+
+def _sniff(head: bytes) -> str | None:
+    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
+def _check_documents(documents: Sequence[UploadedFile], errors: dict[str, list[str]], *, required: bool) -> None:
+    limit = settings.AGGLO_UPLOAD_MAX_BYTES
+    allowed = settings.AGGLO_UPLOAD_TYPES
+    if required and not documents:
+        errors["documents"] = [_("Attach at least one document, such as the business licence.")]
+    if len(documents) > MAX_DOCUMENTS:
+        errors["documents"] = [_("At most %(n)d files.") % {"n": MAX_DOCUMENTS}]
+    for upload in documents:
+        name = upload.name or "?"
+        if upload.size > limit:
+            errors.setdefault("documents", []).append(
+                _("%(name)s is %(size)d bytes; the limit is %(limit)d bytes.")
+                % {"name": name, "size": upload.size, "limit": limit}
+            )
+            continue
+        upload.seek(0)
+        kind = _sniff(upload.read(16))
+        upload.seek(0)
+        if kind not in allowed:
+            errors.setdefault("documents", []).append(
+                _("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name}
+            )
+
+
+def _contact(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
+    out = {}
+    for field, limit, required in (("contact_name", 100, True), ("contact_email", 254, True), ("contact_phone", 40, False)):
+        value = data.get(field) or ""
+        if not isinstance(value, str):
+            errors[field] = [_("Must be text.")]
+            continue
+        value = value.strip()
+        if required and not value:
+            errors[field] = [_("This field is required.")]
+        elif len(value) > limit:
+            errors[field] = [_("At most %(max)d characters (has %(n)d).") % {"max": limit, "n": len(value)}]
+        out[field] = value
+    if out.get("contact_email") and "contact_email" not in errors:
+        try:
+            validate_email(out["contact_email"])
+            out["contact_email"] = out["contact_email"].lower()
+        except ValidationError:
+            errors["contact_email"] = [_("Enter a valid email address.")]
+    return out
+
+
+def possible_duplicates(org: Organization) -> list[dict[str, Any]]:
+    """Other organizations with the same credit code or a near-identical name in the same region."""
+    flags: list[dict[str, Any]] = []
+    if org.uscc:
+        for other in Organization.objects.filter(uscc=org.uscc).exclude(pk=org.pk).only("id", "name_zh"):
+            flags.append({"organization": other.pk, "name": other.name_zh, "reason": "same_code", "similarity": 1.0})
+    nearby = Organization.objects.filter(region_id=org.region_id).exclude(pk=org.pk).only("id", "name_zh", "name_en")
+    for other in nearby.iterator(2000):
+        score = max(name_similarity(org.name_zh, other.name_zh),
+                    name_similarity(org.name_en, other.name_en) if org.name_en and other.name_en else 0.0)
+        if score >= 0.88 and all(f["organization"] != other.pk for f in flags):
+            flags.append({"organization": other.pk, "name": other.name_zh, "reason": "similar_name",
+                          "similarity": round(score, 3)})
+    return flags
+
+
+def admission_apply(
+    *, actor: Any, organization: dict[str, Any], contact: dict[str, Any], password: str, message: str = "",
+    documents: Sequence[UploadedFile] = (),
+) -> Admission:
+    """Submit an application: validates everything first, then writes the applicant organization and files."""
+    errors: dict[str, list[str]] = {}
+    try:
+        org_fields = clean_organization(organization)
+    except ValidationFailed as exc:
+        org_fields = {}
+        errors.update(exc.errors)
+    contact_fields = _contact(contact, errors)
+    if not isinstance(password, str) or not password:
+        errors["password"] = [_("Choose a password for the organization's admin account.")]
+    else:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            errors["password"] = [str(m) for m in exc.messages]
+    if len(message or "") > 2000:
+        errors["message"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(message)}]
+    _check_documents(documents, errors, required=True)
+    if errors:
+        raise ValidationFailed(errors)
+    saved_files: list[str] = []
+    try:
+        return _apply(actor, org_fields, contact_fields, password, message or "", documents, saved_files)
+    except Exception:
+        from django.core.files.storage import default_storage
+
+        for name in saved_files:  # nothing half-saved: files of a rolled-back application go too
+            default_storage.delete(name)
+        raise
+
+
+@transaction.atomic
+def _apply(actor, org_fields, contact_fields, password, message, documents, saved_files) -> Admission:
+    code = org_fields.get("uscc")
+    existing = Organization.objects.filter(uscc=code).first() if code else None
+    if existing is not None:
+        pending = existing.admissions.filter(status__in=OPEN).exists()
+        if existing.status != Organization.Status.APPLICANT or pending:
+            raise Conflict(
+                _("An organization with this credit code is already registered or has applied."),
+                errors={"uscc": [_("Already registered or applied: %(name)s.") % {"name": existing.name_zh}]},
+            )
+        # A rejected applicant applies again: the same record is refreshed.
+        for field, value in org_fields.items():
+            setattr(existing, field, value)
+        org = existing
+    else:
+        org = Organization(**org_fields, status=Organization.Status.APPLICANT)
+    org.contact_name = contact_fields["contact_name"]
+    org.contact_email = contact_fields["contact_email"]
+    org.contact_phone = contact_fields.get("contact_phone", "")
+    org.search_text = search_index.tokens_for(org, search_index.place_words(org.region))
+    org.save()
+    search_index.index_organizations([(org.pk, org.search_text)])
+    admission = Admission.objects.create(
+        organization=org,
+        tracking_token=secrets.token_urlsafe(32),
+        admin_password_hash=make_password(password),
+        message=message,
+        duplicate_flags=possible_duplicates(org),
+        **contact_fields,
+    )
+    AdmissionEvent.objects.create(admission=admission, status=Admission.Status.SUBMITTED, by_applicant=True,
+                                  note=message)
+    _store(admission, documents, saved_files)
+    record("registry.admission_submitted", actor=actor, subject=admission,
+           payload={"organization": org.pk, "name": org.name_zh, "duplicates": len(admission.duplicate_flags)})
+    return admission
+
+
+def _store(admission: Admission, documents: Sequence[UploadedFile], saved_files: list[str]) -> None:
+    for upload in documents:
+        upload.seek(0)
+        body = upload.read()
+        kind = _sniff(body[:16]) or "application/octet-stream"
+        doc = AdmissionDocument(
+            admission=admission,
+            original_name=(upload.name or "document")[:200],
+            content_type=kind,
+            extension=settings.AGGLO_UPLOAD_TYPES.get(kind, ""),
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+        )
+        upload.seek(0)
+        doc.file.save(doc.sha256[:16] + doc.extension, upload, save=False)
+        saved_files.append(doc.file.name)
+        doc.save()
+
+
+def _review(actor: Any, admission: Admission) -> Admission:
+    if not policy.can_review_admissions(actor):
+        raise Forbidden(_("Only platform operators review admissions."))
+    locked = Admission.objects.select_for_update().select_related("organization").get(pk=admission.pk)
+    if locked.status not in OPEN:
+        raise Conflict(_("This application was already decided (%(status)s).") % {"status": locked.get_status_display()})
+    return locked
+
+
+def _reason(text: str, field: str = "reason") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed({field: [_("Say why, so the applicant knows what to do.")]})
+    if len(text) > 2000:
+        raise ValidationFailed({field: [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(text)}]})
+    return text
+
+
+@transaction.atomic
+def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Admission:
+    """Admit the applicant: the organization becomes a member and its contact gets the admin account."""
+    admission = _review(actor, admission)
+    org = admission.organization
+    if org.uscc and Organization.objects.filter(uscc=org.uscc).exclude(pk=org.pk).exists():
+        raise Conflict(_("Another organization holds this credit code."))
+    now = timezone.now()
+    org.status = Organization.Status.MEMBER
+    org.joined_at = now
+    org.save(update_fields=["status", "joined_at", "updated_at"])
+    User = get_user_model()
+    user = User.objects.filter(username__iexact=admission.contact_email).first()
+    if user is None:
+        user = User(username=admission.contact_email, email=admission.contact_email,
+                    first_name=admission.contact_name[:150])
+        user.password = admission.admin_password_hash
+        user.save()
+    Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Membership.Role.ADMIN})
+    admission.status = Admission.Status.APPROVED
+    admission.decided_at, admission.decided_by, admission.reason = now, actor, (note or "").strip()[:2000]
+    admission.admin_user = user
+    admission.admin_password_hash = ""
+    admission.save()
+    AdmissionEvent.objects.create(admission=admission, status=admission.status, note=admission.reason, actor=actor)
+    record("registry.admission_approved", actor=actor, subject=admission,
+           payload={"organization": org.pk, "admin": user.get_username()})
+    return admission
+
+
+@transaction.atomic
+def admission_reject(*, actor: Any, admission: Admission, reason: str) -> Admission:
+    """Turn the application down with a reason the applicant can read."""
+    reason = _reason(reason)
+    admission = _review(actor, admission)
+    admission.status = Admission.Status.REJECTED
+    admission.decided_at, admission.decided_by, admission.reason = timezone.now(), actor, reason
+    admission.admin_password_hash = ""
+    admission.save()
+    AdmissionEvent.objects.create(admission=admission, status=admission.status, note=reason, actor=actor)
+    record("registry.admission_rejected", actor=actor, subject=admission, payload={"reason": reason})
+    return admission
+
+
+@transaction.atomic
+def admission_request_info(*, actor: Any, admission: Admission, note: str) -> Admission:
+    """Ask the applicant for more information or documents."""
+    note = _reason(note, "note")
+    admission = _review(actor, admission)
+    admission.status = Admission.Status.NEEDS_INFO
+    admission.reason = note
+    admission.save(update_fields=["status", "reason", "updated_at"])
+    AdmissionEvent.objects.create(admission=admission, status=admission.status, note=note, actor=actor)
+    record("registry.admission_info_requested", actor=actor, subject=admission, payload={"note": note})
+    return admission
+
+
+def admission_respond(*, admission: Admission, note: str, documents: Sequence[UploadedFile] = ()) -> Admission:
+    """The applicant answers a request for information (with the tracking link); back to the review queue."""
+    errors: dict[str, list[str]] = {}
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = [_("Write an answer to the reviewer's request.")]
+    elif len(note) > 2000:
+        errors["note"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(note)}]
+    _check_documents(documents, errors, required=False)
+    if errors:
+        raise ValidationFailed(errors)
+    saved: list[str] = []
+    try:
+        return _respond(admission, note, documents, saved)
+    except Exception:
+        from django.core.files.storage import default_storage
+
+        for name in saved:
+            default_storage.delete(name)
+        raise
+
+
+@transaction.atomic
+def _respond(admission: Admission, note: str, documents: Sequence[UploadedFile], saved: list[str]) -> Admission:
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if admission.status != Admission.Status.NEEDS_INFO:
+        raise Conflict(_("The reviewer has not asked for more information."))
+    admission.status = Admission.Status.SUBMITTED
+    admission.save(update_fields=["status", "updated_at"])
+    AdmissionEvent.objects.create(admission=admission, status=admission.status, note=note, by_applicant=True)
+    _store(admission, documents, saved)
+    record("registry.admission_answered", actor=None, subject=admission, payload={"documents": len(documents)})
+    return admission

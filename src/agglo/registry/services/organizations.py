@@ -1,0 +1,214 @@
+"""Writes to organizations, their chain positions and their relations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.common.audit import record
+from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.registry import search_index
+from agglo.registry.models import Organization, Position, Relation, Segment
+from agglo.registry.validation import clean_organization
+
+_SEARCHABLE = ("name_zh", "name_en", "tags", "description", "region")
+
+
+def _snapshot(org: Organization, fields: list[str]) -> dict[str, Any]:
+    out = {}
+    for f in fields:
+        value = getattr(org, f + "_id" if f in ("region", "area") else f)
+        out[f] = value if isinstance(value, (str, int, list, type(None))) else str(value)
+    return out
+
+
+def _ensure_unique_code(code: str | None, *, exclude_pk: int | None = None) -> None:
+    if not code:
+        return
+    clash = Organization.objects.filter(uscc=code).exclude(pk=exclude_pk).only("id", "name_zh").first()
+    if clash is not None:
+        raise Conflict(
+            _("An organization with this credit code is already registered."),
+            errors={"uscc": [_("Already registered by %(name)s.") % {"name": clash.name_zh}]},
+        )
+
+
+def _reindex(org: Organization) -> None:
+    org.search_text = search_index.tokens_for(org, search_index.place_words(org.region))
+    Organization.objects.filter(pk=org.pk).update(search_text=org.search_text)
+    search_index.index_organizations([(org.pk, org.search_text)])
+
+
+@transaction.atomic
+def organization_create(
+    *, actor: Any, data: dict[str, Any], status: str = Organization.Status.APPLICANT, audit: bool = True
+) -> Organization:
+    """Create an organization from validated fields. Operators may create members directly; admission creates applicants."""
+    if status != Organization.Status.APPLICANT and not policy.is_operator(actor):
+        raise Forbidden(_("Only operators may register members directly."))
+    fields = clean_organization(data)
+    _ensure_unique_code(fields.get("uscc"))
+    org = Organization(**fields, status=status)
+    if status == Organization.Status.MEMBER:
+        org.joined_at = timezone.now()
+    org.search_text = search_index.tokens_for(org, search_index.place_words(org.region))
+    try:
+        org.save()
+    except IntegrityError as exc:  # a concurrent registration of the same code
+        raise Conflict(_("An organization with this credit code is already registered."),
+                       errors={"uscc": [_("Already registered.")]}) from exc
+    search_index.index_organizations([(org.pk, org.search_text)])
+    if audit:
+        record("registry.organization_created", actor=actor, subject=org,
+               payload={"status": status, **_snapshot(org, ["name_zh", "kind", "region", "uscc"])})
+    return org
+
+
+@transaction.atomic
+def organization_update(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Organization:
+    """Change an organization's fields; its admins and operators may. Records before and after."""
+    if not policy.can_edit_organization(actor, organization.pk):
+        raise Forbidden(_("You may not edit this organization."))
+    fields = clean_organization(data, partial=True, current=organization)
+    if "uscc" in fields:
+        _ensure_unique_code(fields["uscc"], exclude_pk=organization.pk)
+    changed = [f for f, v in fields.items() if getattr(organization, f) != v]
+    if not changed:
+        return organization
+    before = _snapshot(organization, changed)
+    for f in changed:
+        setattr(organization, f, fields[f])
+    organization.save(update_fields=[*changed, "updated_at"])
+    if any(f in _SEARCHABLE for f in changed):
+        _reindex(organization)
+    record("registry.organization_updated", actor=actor, subject=organization,
+           payload={"before": before, "after": _snapshot(organization, changed)})
+    return organization
+
+
+@transaction.atomic
+def organization_set_status(*, actor: Any, organization: Organization, status: str, reason: str = "") -> Organization:
+    """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own)."""
+    allowed = {Organization.Status.MEMBER, Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN}
+    if status not in allowed:
+        raise ValidationFailed({"status": [_("Choose member, suspended or withdrawn.")]})
+    own_withdrawal = status == Organization.Status.WITHDRAWN and policy.is_org_admin(actor, organization.pk)
+    if not (policy.is_operator(actor) or own_withdrawal):
+        raise Forbidden(_("Only operators may change an organization's status."))
+    if organization.status == Organization.Status.APPLICANT:
+        raise ValidationFailed({"status": [_("Applicants are admitted or rejected through their admission.")]})
+    before = organization.status
+    organization.status = status
+    organization.save(update_fields=["status", "updated_at"])
+    record("registry.organization_status_changed", actor=actor, subject=organization,
+           payload={"before": before, "after": status, "reason": reason})
+    return organization
+
+
+def _segment(code: str) -> Segment:
+    segment = Segment.objects.filter(code=code).first()
+    if segment is None:
+        raise ValidationFailed({"segment": [_("Unknown chain segment %(code)s.") % {"code": code}]})
+    return segment
+
+
+@transaction.atomic
+def position_add(*, actor: Any, organization: Organization, segment_code: str, role: str, note: str = "") -> Position:
+    """Place an organization on a chain segment with a role."""
+    if not policy.can_edit_organization(actor, organization.pk):
+        raise Forbidden(_("You may not edit this organization."))
+    errors: dict[str, list[str]] = {}
+    if role not in Position.Role.values:
+        errors["role"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Position.Role.values)}]
+    if len(note) > 200:
+        errors["note"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(note)}]
+    segment = None
+    try:
+        segment = _segment(segment_code)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    position, created = Position.objects.get_or_create(
+        organization=organization, segment=segment, role=role, defaults={"note": note}
+    )
+    if not created:
+        raise Conflict(_("This position is already recorded."), errors={"segment": [_("Already recorded.")]})
+    record("registry.position_added", actor=actor, subject=organization,
+           payload={"segment": segment_code, "role": role})
+    return position
+
+
+@transaction.atomic
+def position_remove(*, actor: Any, position: Position) -> None:
+    """Take an organization off a chain segment."""
+    if not policy.can_edit_organization(actor, position.organization_id):
+        raise Forbidden(_("You may not edit this organization."))
+    payload = {"segment": position.segment.code, "role": position.role}
+    organization = position.organization
+    position.delete()
+    record("registry.position_removed", actor=actor, subject=organization, payload=payload)
+
+
+def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors[field] = [_("Give a date as YYYY-MM-DD.")]
+        return None
+
+
+@transaction.atomic
+def relation_add(
+    *, actor: Any, source: Organization, target_id: int, kind: str, started_on: Any = None, ended_on: Any = None,
+    note: str = "", origin: str = Relation.Source.SELF_DECLARED,
+) -> Relation:
+    """Declare a relation from `source` to another member organization."""
+    if not policy.can_edit_organization(actor, source.pk):
+        raise Forbidden(_("You may not edit this organization."))
+    errors: dict[str, list[str]] = {}
+    if kind not in Relation.Kind.values:
+        errors["kind"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Relation.Kind.values)}]
+    if origin not in Relation.Source.values or (origin != Relation.Source.SELF_DECLARED and not policy.is_operator(actor)):
+        errors["source"] = [_("Members declare relations as self_declared; operators may verify them.")]
+    target = Organization.objects.filter(pk=target_id, status=Organization.Status.MEMBER).first()
+    if target is None:
+        errors["target"] = [_("No member organization has id %(id)s.") % {"id": target_id}]
+    elif target.pk == source.pk:
+        errors["target"] = [_("An organization cannot be related to itself.")]
+    start, end = _date(started_on, "started_on", errors), _date(ended_on, "ended_on", errors)
+    if start and end and end < start:
+        errors["ended_on"] = [_("Must not be before the start date.")]
+    if len(note) > 200:
+        errors["note"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(note)}]
+    if errors:
+        raise ValidationFailed(errors)
+    if Relation.objects.filter(source_org=source, target_org=target, kind=kind).exists():
+        raise Conflict(_("This relation is already recorded."), errors={"target": [_("Already recorded.")]})
+    relation = Relation.objects.create(
+        source_org=source, target_org=target, kind=kind, started_on=start, ended_on=end, note=note, source=origin
+    )
+    record("registry.relation_added", actor=actor, subject=source,
+           payload={"target": target.pk, "kind": kind, "started_on": str(start or ""), "ended_on": str(end or "")})
+    return relation
+
+
+@transaction.atomic
+def relation_remove(*, actor: Any, relation: Relation) -> None:
+    """Remove a declared relation."""
+    if not policy.can_edit_organization(actor, relation.source_org_id):
+        raise Forbidden(_("You may not edit this organization."))
+    source = relation.source_org
+    payload = {"target": relation.target_org_id, "kind": relation.kind}
+    relation.delete()
+    record("registry.relation_removed", actor=actor, subject=source, payload=payload)
+

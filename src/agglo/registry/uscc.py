@@ -1,0 +1,61 @@
+"""Unified social credit code (统一社会信用代码) per GB 32100-2015.
+
+18 characters from a 31-character alphabet (digits and capitals without I, O, S, V, Z):
+registration authority (1), organization category (1), administrative division code (6, digits),
+organization code (9), check character (1). The check character is chosen so that the weighted sum of all
+18 values is divisible by 31; the weight of position i (0-based) is 3**i mod 31.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_VALUE = {c: i for i, c in enumerate(ALPHABET)}
+WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
+LENGTH = 18
+
+
+@dataclass(frozen=True)
+class UsccProblem:
+    """Why a code is not valid; `expected_check` is set when only the check character is wrong."""
+
+    rule: str
+    message: str
+    expected_check: str | None = None
+
+
+def normalize(code: str) -> str:
+    """Upper-case and strip spaces and hyphens that people type or paste."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def check_character(first17: str) -> str:
+    """The check character for the first 17 characters (which must be in the alphabet)."""
+    if len(first17) != LENGTH - 1:
+        raise ValueError("need exactly 17 characters")
+    total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def problem(code: str) -> UsccProblem | None:
+    """None when `code` (already normalized) is a valid code; otherwise the first rule it breaks."""
+    if len(code) != LENGTH:
+        return UsccProblem("length", f"must have {LENGTH} characters, has {len(code)}")
+    bad = sorted({c for c in code if c not in _VALUE})
+    if bad:
+        return UsccProblem(
+            "alphabet", f"contains characters not allowed in a credit code: {''.join(bad)} (I, O, S, V, Z never occur)"
+        )
+    if not code[2:8].isdigit():
+        return UsccProblem("division", "characters 3 to 8 must be the 6-digit administrative division code")
+    expected = check_character(code[:17])
+    if code[17] != expected:
+        return UsccProblem(
+            "check", f"check character is {code[17]} but must be {expected} (GB 32100-2015)", expected_check=expected
+        )
+    return None
+
+
+def is_valid(code: str) -> bool:
+    return problem(normalize(code)) is None

@@ -1,0 +1,194 @@
+"""Registry pages: directory, organization, chain map, admission form and status, review queue."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from agglo.access import policy
+from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.registry import selectors, services
+from agglo.registry.forms import AdmissionForm, RespondForm, ReviewForm, apply_service_errors
+from agglo.registry.models import Admission, Position, Relation
+from agglo.registry.selectors.chains import chain_links
+
+FACET_PARAMS = ("kind", "layer", "area", "chain", "segment")
+
+
+def _int_param(request: HttpRequest, name: str, default: int) -> int:
+    try:
+        return max(1, int(request.GET.get(name, default)))
+    except ValueError:
+        return default
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    filters = selectors.DirectoryFilters(
+        q=request.GET.get("q", "")[:200], **{k: request.GET.get(k, "") for k in FACET_PARAMS}
+    )
+    error = None
+    try:
+        result = selectors.organization_search(actor=request.user, filters=filters, page=_int_param(request, "page", 1))
+    except ValidationFailed as exc:
+        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+        result = selectors.organization_search(actor=request.user, filters=selectors.DirectoryFilters(q=filters.q))
+    context = {"result": result, "filters": filters, "error": error, "params": request.GET}
+    template = "registry/partials/directory_results.html" if request.htmx else "registry/directory.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        org = selectors.organization_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    positions = selectors.position_list(actor=request.user, organization=org)
+    relations = selectors.relation_list(actor=request.user, organization=org)
+    return render(request, "registry/organization.html", {
+        "org": org,
+        "positions": positions,
+        "relations": relations,
+        "show_contacts": selectors.contacts_visible(actor=request.user, organization=org),
+        "can_edit": policy.can_edit_organization(request.user, org.pk),
+        "role_labels": dict(Position.Role.choices),
+        "relation_labels": dict(Relation.Kind.choices),
+    })
+
+
+def chain_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "registry/chains.html", {"chains": selectors.chain_list()})
+
+
+def chain_map_page(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        chain_map = selectors.chain_map(actor=request.user, code=code)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    graph = {
+        "nodes": [
+            {"id": c.segment.code, "name": c.segment.name, "column": c.column, "row": i, "members": c.members,
+             "gap": c.is_gap}
+            for column in chain_map.columns for i, c in enumerate(column)
+        ],
+        "links": [{"source": a, "target": b} for a, b in chain_links(chain_map.chain)],
+    }
+    return render(request, "registry/chain_map.html", {
+        "map": chain_map, "graph": graph, "role_labels": dict(Position.Role.choices), "chains": selectors.chain_list(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def admission_apply_page(request: HttpRequest) -> HttpResponse:
+    form = AdmissionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            admission = services.admission_apply(
+                actor=request.user,
+                organization={k: data[k] for k in ("name_zh", "name_en", "kind", "region", "uscc",
+                                                   "foreign_registry_id", "founded_year", "headcount", "website",
+                                                   "description", "tags")},
+                contact={k: data[k] for k in ("contact_name", "contact_email", "contact_phone")},
+                password=data["password"],
+                message=data["message"],
+                documents=request.FILES.getlist("documents"),
+            )
+        except ValidationFailed as exc:
+            apply_service_errors(form, exc)
+        except DomainError as exc:
+            apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
+        else:
+            messages.success(request, _("Your application was received. Keep this page's address to follow it."))
+            return redirect("registry:admission_status", token=admission.tracking_token)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registry/apply.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def admission_status_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        admission = selectors.admission_by_token(token)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    form = RespondForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.admission_respond(admission=admission, note=form.cleaned_data["note"],
+                                       documents=request.FILES.getlist("documents"))
+        except ValidationFailed as exc:
+            apply_service_errors(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your answer was sent to the reviewer."))
+            return redirect("registry:admission_status", token=token)
+    return render(request, "registry/admission_status.html", {"admission": admission, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _operator(request: HttpRequest) -> None:
+    if not policy.can_review_admissions(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    _operator(request)
+    status = request.GET.get("status", "open")
+    qs = selectors.admission_list(actor=request.user)
+    if status == "open":
+        qs = qs.filter(status__in=[Admission.Status.SUBMITTED, Admission.Status.NEEDS_INFO])
+    elif status in Admission.Status.values:
+        qs = qs.filter(status=status)
+    return render(request, "registry/review_queue.html", {
+        "admissions": qs[:200], "status": status, "statuses": Admission.Status.choices,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _operator(request)
+    try:
+        admission = selectors.admission_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action, note = form.cleaned_data["action"], form.cleaned_data["note"]
+        try:
+            if action == "approve":
+                services.admission_approve(actor=request.user, admission=admission, note=note)
+                messages.success(request, _("Approved: the organization is now a member."))
+            elif action == "reject":
+                services.admission_reject(actor=request.user, admission=admission, reason=note)
+                messages.success(request, _("Rejected; the applicant can read the reason."))
+            else:
+                services.admission_request_info(actor=request.user, admission=admission, note=note)
+                messages.success(request, _("The applicant was asked for more information."))
+        except ValidationFailed as exc:
+            for messages_ in exc.errors.values():
+                for m in messages_:
+                    form.add_error("note", m)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("registry:review_detail", pk=pk)
+    return render(request, "registry/review_detail.html", {"admission": admission, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def review_document(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
+    _operator(request)
+    admission = selectors.admission_get(actor=request.user, pk=pk)
+    document = admission.documents.filter(pk=doc_id).first()
+    if document is None:
+        raise Http404
+    return FileResponse(document.file.open("rb"), content_type=document.content_type, as_attachment=False,
+                        filename=document.original_name)

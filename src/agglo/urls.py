@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from agglo.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("agglo.web.urls")),
+    path("", include("agglo.registry.urls")),
+]
+
+handler400 = "agglo.web.views.bad_request"
+handler403 = "agglo.web.views.forbidden"
+handler404 = "agglo.web.views.not_found"
+handler500 = "agglo.web.views.server_error"

@@ -1,0 +1,82 @@
+"""`agglo up`: migrate, load reference data and (on an empty database) the demo cluster, then serve."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.table import Table
+
+from agglo.demo.management.commands.demo import run_with_progress
+from agglo.demo.services import demo_accounts_ensure
+from agglo.registry.models import Organization
+from agglo.registry.services import reference_data_load
+
+
+class Command(BaseCommand):
+    help = "Run the platform: migrate, load data, start gunicorn and the task worker, print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("AGGLO_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("AGGLO_PORT", "8000")))
+        parser.add_argument("--orgs", type=int, default=300, help="demo organizations to load into an empty database")
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--no-serve", action="store_true", help="prepare the database and stop")
+
+    def handle(self, *args, host, port, orgs, workers, no_serve, **options):
+        console = Console()
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+        console.print("[bold]Agglo[/bold] · migrating the database")
+        call_command("migrate", interactive=False, verbosity=0)
+        reference_data_load()
+        if not Organization.objects.exists():
+            console.print(f"Empty database: loading a demo cluster of {orgs} organizations")
+            run_with_progress(orgs, 42)
+        logins = demo_accounts_ensure()
+        table = Table(title="Demo logins (password for all: " + logins[0].password + ")")
+        for column in ("username", "role", "organization"):
+            table.add_column(column)
+        for login in logins:
+            table.add_row(login.username, login.role, login.organization)
+        console.print(table)
+        if no_serve:
+            return
+        url = f"http://{host}:{port}/"
+        procs = [
+            subprocess.Popen([sys.executable, "-m", "gunicorn", "agglo.wsgi:application", "--bind", f"{host}:{port}",
+                              "--workers", str(workers), "--threads", "4", "--timeout", "60",
+                              "--access-logfile", "-"]),
+            subprocess.Popen([sys.executable, "-m", "agglo.cli", "worker"]),
+        ]
+        console.print(f"Serving on [bold]{url}[/bold] (API docs: {url}api/v1/docs) with a task worker. Ctrl-C stops.")
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for proc in procs:
+                    if proc.poll() is not None:
+                        raise CommandError(f"{proc.args[2]} exited with code {proc.returncode}")
+                time.sleep(0.5)
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()

@@ -1,0 +1,57 @@
+"""Home, health and error pages."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from agglo.common.problem import problem_response
+from agglo.registry import selectors
+from agglo.registry.models import Organization
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    members = Organization.objects.filter(status=Organization.Status.MEMBER)
+    stats = {
+        "members": members.count(),
+        "areas": members.values("area_id").distinct().count(),
+        "chains": selectors.chain_list().count(),
+    }
+    return render(request, "web/home.html", {"stats": stats, "chains": selectors.chain_list()})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def _error(request: HttpRequest, status: int, title: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(status, title, code=f"http_{status}", instance=request.path)
+    return render(request, "web/error.html", {"status": status, "title": title}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 400, _("Bad request"))
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 403, _("You may not see this page"))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 404, _("Page not found"))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 500, _("Something went wrong; it has been logged"))
