@@ -32,8 +32,8 @@ def normalize(code: str) -> str:
 
 def check_character(first17: str) -> str:
     """The check character for the first 17 characters (which must be in the alphabet)."""
-    if len(first17) != LENGTH - 1:
-        raise ValueError("need exactly 17 characters")
+    if len(first17) != LENGTH - 1 or any(c not in _VALUE for c in first17):
+        raise ValueError("need exactly 17 characters of the credit-code alphabet")
     total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from agglo.access.models import Membership, PlatformRole
+from agglo.registry.models import Organization, Region
+from agglo.registry.services import organization_create, reference_data_load
+from agglo.registry.uscc import check_character
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def ref(db: Any) -> None:
+    """Regions and chains; reloaded when a transactional test flushed them."""
+    if not Region.objects.filter(code="440300").exists():
+        reference_data_load()
+
+
+def make_uscc(division: str = "440300", body: str = "MA5DXXXX0") -> str:
+    head = "91" + division + body
+    return head + check_character(head)
+
+
+def user(username: str, *, role: str | None = None, password: str = "pw-for-tests-1") -> Any:
+    u = get_user_model().objects.create_user(username=username, password=password, email=f"{username}@t.example")
+    if role:
+        PlatformRole.objects.create(user=u, role=role)
+    return u
+
+
+@pytest.fixture
+def operator(db: Any) -> Any:
+    return user("op", role=PlatformRole.Role.OPERATOR)
+
+
+_counter = iter(range(10**6))
+
+
+@pytest.fixture
+def make_org(ref: None, operator: Any):
+    """Creates member organizations through the real service; unique codes per call."""
+
+    def make(**overrides: Any) -> Organization:
+        n = next(_counter)
+        body = f"MA{n:06d}X"[:9].replace("I", "J")
+        data = {
+            "name_zh": f"深圳测试{n}号微电子科技有限公司",
+            "name_en": f"Shenzhen Test {n} Microelectronics Co., Ltd.",
+            "kind": "tech_sme",
+            "region": "440300",
+            "uscc": make_uscc("440300", body),
+            "founded_year": 2015,
+            "headcount": 80,
+            "tags": ["芯片", "EDA"],
+        }
+        data.update(overrides)
+        return organization_create(actor=operator, data=data, status=Organization.Status.MEMBER)
+
+    return make
+
+
+@pytest.fixture
+def org_admin(make_org: Any):
+    """(user, organization) where the user is the organization's admin."""
+    org = make_org()
+    u = user("orgadmin")
+    Membership.objects.create(user=u, organization=org, role=Membership.Role.ADMIN)
+    return u, org
+
+
+def upload(name: str = "licence.pdf", body: bytes = PDF, content_type: str = "application/pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, body, content_type=content_type)
+
+

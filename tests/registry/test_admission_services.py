@@ -1,0 +1,126 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.files.storage import default_storage
+
+from agglo.access.models import Membership
+from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.registry.models import Admission, AdmissionDocument, Organization
+from agglo.registry.services import (
+    admission_apply,
+    admission_approve,
+    admission_reject,
+    admission_request_info,
+    admission_respond,
+)
+from tests.conftest import PNG, make_uscc, upload, user
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "Str0ng-applicant-pass"
+
+
+def application(**org_overrides):
+    org = {"name_zh": "杭州云启智能装备有限公司", "name_en": "Hangzhou Yunqi Intelligent Equipment Co., Ltd.",
+           "kind": "tech_sme", "region": "330100", "uscc": make_uscc("330100", "MA2CDE0F1"), "founded_year": 2019,
+           "headcount": 45, "tags": "机器人, 减速器"}
+    org.update(org_overrides)
+    return {"organization": org, "contact": {"contact_name": "王敏", "contact_email": "Wang.Min@Yunqi.example",
+                                             "contact_phone": "+86 13800000000"},
+            "password": PASSWORD, "message": "希望加入机器人产业链", "documents": [upload()]}
+
+
+def apply(**org_overrides):
+    return admission_apply(actor=None, **application(**org_overrides))
+
+
+def test_apply_creates_applicant_with_history_and_document(ref):
+    admission = apply()
+    org = admission.organization
+    assert org.status == "applicant" and org.tags == ["机器人", "减速器"]
+    assert admission.contact_email == "wang.min@yunqi.example"
+    assert [e.status for e in admission.events.all()] == ["submitted"]
+    doc = admission.documents.get()
+    assert doc.content_type == "application/pdf" and default_storage.exists(doc.file.name)
+    assert len(admission.tracking_token) >= 40
+
+
+def test_approval_makes_a_member_and_an_admin_who_can_log_in(ref, operator):
+    admission = admission_approve(actor=operator, admission=apply(), note="资料齐全")
+    assert admission.status == "approved" and admission.organization.status == "member"
+    admin = authenticate(username="wang.min@yunqi.example", password=PASSWORD)
+    assert admin is not None
+    assert Membership.objects.get(user=admin).role == "admin"
+    assert admission.admin_password_hash == ""
+    assert [e.status for e in admission.events.all()] == ["submitted", "approved"]
+    with pytest.raises(Conflict):
+        admission_reject(actor=operator, admission=admission, reason="too late")
+
+
+def test_bad_application_reports_every_field_and_saves_nothing(ref):
+    data = application(uscc="91330100MA2CDE0F10", region="000000", kind="pirate")
+    data["contact"]["contact_email"] = "not-an-email"
+    data["password"] = "123"
+    data["documents"] = [upload("virus.exe", b"MZ\x90\x00" * 10, "application/pdf")]
+    with pytest.raises(ValidationFailed) as err:
+        admission_apply(actor=None, **data)
+    assert {"region", "kind", "contact_email", "password", "documents"} <= set(err.value.errors)
+    assert "not a PDF, PNG or JPEG" in err.value.errors["documents"][0]
+    assert Organization.objects.count() == 0 and Admission.objects.count() == 0
+    assert AdmissionDocument.objects.count() == 0
+
+
+def test_oversized_upload_is_refused_with_the_limit(ref, settings):
+    settings.AGGLO_UPLOAD_MAX_BYTES = 100
+    data = application()
+    data["documents"] = [upload("big.png", PNG + b"\x00" * 200, "image/png")]
+    with pytest.raises(ValidationFailed) as err:
+        admission_apply(actor=None, **data)
+    assert "the limit is 100 bytes" in err.value.errors["documents"][0]
+
+
+def test_document_is_required(ref):
+    data = application()
+    data["documents"] = []
+    with pytest.raises(ValidationFailed) as err:
+        admission_apply(actor=None, **data)
+    assert "documents" in err.value.errors
+
+
+def test_same_code_twice_is_a_conflict_but_reapplying_after_rejection_works(ref, operator):
+    first = apply()
+    with pytest.raises(Conflict) as err:
+        apply(name_zh="另一个名字有限公司")
+    assert "uscc" in err.value.errors
+    admission_reject(actor=operator, admission=first, reason="营业执照不清晰")
+    second = apply(name_zh="杭州云启智能装备有限公司（新）")
+    assert second.organization_id == first.organization_id
+    assert second.pk != first.pk
+
+
+def test_near_identical_name_in_the_same_region_is_flagged(make_org):
+    existing = make_org(name_zh="杭州云启智能装备股份有限公司", region="330100", uscc=make_uscc("330100", "MA2YYY0F1"))
+    admission = apply()
+    assert admission.duplicate_flags and admission.duplicate_flags[0]["organization"] == existing.pk
+    assert admission.duplicate_flags[0]["reason"] == "similar_name"
+
+
+def test_request_info_then_answer_returns_to_queue(ref, operator):
+    admission = admission_request_info(actor=operator, admission=apply(), note="请补充法人身份证明")
+    assert admission.status == "needs_info"
+    with pytest.raises(ValidationFailed):
+        admission_respond(admission=admission, note="  ")
+    admission = admission_respond(admission=admission, note="已上传", documents=[upload("id.png", PNG, "image/png")])
+    assert admission.status == "submitted"
+    assert admission.documents.count() == 2
+    with pytest.raises(Conflict):
+        admission_respond(admission=admission, note="again")
+
+
+def test_reviewing_needs_an_operator_and_a_reason(ref, operator):
+    admission = apply()
+    with pytest.raises(Forbidden):
+        admission_approve(actor=user("nobody"), admission=admission)
+    with pytest.raises(ValidationFailed) as err:
+        admission_reject(actor=operator, admission=admission, reason="")
+    assert "reason" in err.value.errors
+    admission.refresh_from_db()
+    assert admission.status == "submitted"
