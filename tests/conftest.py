@@ -79,3 +79,12 @@ def upload(name: str = "licence.pdf", body: bytes = PDF, content_type: str = "ap
     return SimpleUploadedFile(name, body, content_type=content_type)
 
 
+
+
+@pytest.fixture
+def english():
+    """Messages in English, for assertions on their wording."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -55,7 +55,7 @@ def test_approval_makes_a_member_and_an_admin_who_can_log_in(ref, operator):
         admission_reject(actor=operator, admission=admission, reason="too late")
 
 
-def test_bad_application_reports_every_field_and_saves_nothing(ref):
+def test_bad_application_reports_every_field_and_saves_nothing(ref, english):
     data = application(uscc="91330100MA2CDE0F10", region="000000", kind="pirate")
     data["contact"]["contact_email"] = "not-an-email"
     data["password"] = "123"
@@ -68,7 +68,7 @@ def test_bad_application_reports_every_field_and_saves_nothing(ref):
     assert AdmissionDocument.objects.count() == 0
 
 
-def test_oversized_upload_is_refused_with_the_limit(ref, settings):
+def test_oversized_upload_is_refused_with_the_limit(ref, english, settings):
     settings.AGGLO_UPLOAD_MAX_BYTES = 100
     data = application()
     data["documents"] = [upload("big.png", PNG + b"\x00" * 200, "image/png")]

@@ -23,7 +23,7 @@ def test_create_derives_layer_area_and_size(make_org):
     assert AuditEvent.objects.filter(event="registry.organization_created", subject_id=str(org.pk)).exists()
 
 
-def test_bad_credit_code_names_the_expected_check_character(ref, operator):
+def test_bad_credit_code_names_the_expected_check_character(ref, english, operator):
     code = make_uscc()
     wrong = code[:17] + ("0" if code[17] != "0" else "1")
     with pytest.raises(ValidationFailed) as err:

@@ -49,13 +49,6 @@ def only_params(request: HttpRequest, allowed: set[str]) -> None:
         )
 
 
-def _org_out(actor: Any, org: Organization) -> dict[str, Any]:
-    data = OrganizationOut.from_orm(org).dict()
-    if not selectors.contacts_visible(actor=actor, organization=org):
-        data.update(contact_name=None, contact_email=None, contact_phone=None)
-    return data
-
-
 @router.get("/me", response=MeOut, summary="Who am I")
 def me(request: HttpRequest) -> dict[str, Any]:
     user = request.auth
@@ -86,30 +79,30 @@ def organization_search(
 
 
 @router.post("/organizations", response={201: OrganizationOut}, summary="Register a member directly (operators)")
-def organization_create(request: HttpRequest, payload: OrganizationIn) -> tuple[int, dict[str, Any]]:
+def organization_create(request: HttpRequest, payload: OrganizationIn) -> tuple[int, Organization]:
     org = services.organization_create(actor=request.auth, data=payload.dict(exclude_none=True),
                                        status=Organization.Status.MEMBER)
-    return 201, _org_out(request.auth, org)
+    return 201, org
 
 
 @router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
-def organization_detail(request: HttpRequest, org_id: int) -> dict[str, Any]:
-    return _org_out(request.auth, selectors.organization_get(actor=request.auth, pk=org_id))
+def organization_detail(request: HttpRequest, org_id: int) -> Organization:
+    return selectors.organization_get(actor=request.auth, pk=org_id)
 
 
 @router.patch("/organizations/{int:org_id}", response=OrganizationOut, summary="Change an organization")
-def organization_update(request: HttpRequest, org_id: int, payload: OrganizationIn) -> dict[str, Any]:
+def organization_update(request: HttpRequest, org_id: int, payload: OrganizationIn) -> Organization:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
     org = services.organization_update(actor=request.auth, organization=org, data=payload.dict(exclude_unset=True))
-    return _org_out(request.auth, org)
+    return org
 
 
 @router.post("/organizations/{int:org_id}/status", response=OrganizationOut, summary="Suspend, reinstate, withdraw")
-def organization_status(request: HttpRequest, org_id: int, payload: StatusIn) -> dict[str, Any]:
+def organization_status(request: HttpRequest, org_id: int, payload: StatusIn) -> Organization:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
     org = services.organization_set_status(actor=request.auth, organization=org, status=payload.status,
                                            reason=payload.reason)
-    return _org_out(request.auth, org)
+    return org
 
 
 @router.get("/organizations/{int:org_id}/positions", response=list[PositionOut], summary="Chain positions")

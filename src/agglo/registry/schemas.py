@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field
@@ -88,6 +89,29 @@ class OrganizationOut(OrganizationSummary):
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+
+    # Contacts are a sensitive field group: shown only when the caller may see them (DESIGN.md §5).
+    @staticmethod
+    def resolve_contact_name(obj: Any, context: dict[str, Any]) -> str | None:
+        return obj.contact_name if _contacts_visible(obj, context) else None
+
+    @staticmethod
+    def resolve_contact_email(obj: Any, context: dict[str, Any]) -> str | None:
+        return obj.contact_email if _contacts_visible(obj, context) else None
+
+    @staticmethod
+    def resolve_contact_phone(obj: Any, context: dict[str, Any]) -> str | None:
+        return obj.contact_phone if _contacts_visible(obj, context) else None
+
+
+def _contacts_visible(obj: Any, context: dict[str, Any]) -> bool:
+    from agglo.registry.selectors import contacts_visible
+
+    cached = getattr(obj, "_contacts_visible", None)
+    if cached is None:
+        cached = contacts_visible(actor=context["request"].auth, organization=obj)
+        obj._contacts_visible = cached
+    return cached
 
 
 class FacetValue(Schema):
