@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -77,8 +76,6 @@ def org_admin(make_org: Any):
 
 def upload(name: str = "licence.pdf", body: bytes = PDF, content_type: str = "application/pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body, content_type=content_type)
-
-
 
 
 @pytest.fixture

@@ -39,8 +39,9 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
         errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(err.get("msg", "invalid")))
-    return problem_response(422, "The input is not valid.", code="validation_failed", errors=errors,
-                            instance=request.path)
+    return problem_response(
+        422, "The input is not valid.", code="validation_failed", errors=errors, instance=request.path
+    )
 
 
 @api.exception_handler(DomainError)
@@ -50,8 +51,9 @@ def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = problem_response(401, "Authentication failed.", code="unauthenticated", detail=exc.message,
-                                instance=request.path)
+    response = problem_response(
+        401, "Authentication failed.", code="unauthenticated", detail=exc.message, instance=request.path
+    )
     response["WWW-Authenticate"] = 'Bearer realm="agglo"'
     return response
 
@@ -60,9 +62,13 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
     detail = str(exc)
     if detail.startswith("Cannot parse request body"):
-        return problem_response(400, "The request body is not valid JSON.", code="malformed_body",
-                                errors={"body": ["Send a JSON object (Content-Type: application/json)."]},
-                                instance=request.path)
+        return problem_response(
+            400,
+            "The request body is not valid JSON.",
+            code="malformed_body",
+            errors={"body": ["Send a JSON object (Content-Type: application/json)."]},
+            instance=request.path,
+        )
     return problem_response(exc.status_code, detail, code="http_error", instance=request.path)
 
 

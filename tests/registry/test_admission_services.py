@@ -19,13 +19,28 @@ PASSWORD = "Str0ng-applicant-pass"
 
 
 def application(**org_overrides):
-    org = {"name_zh": "杭州云启智能装备有限公司", "name_en": "Hangzhou Yunqi Intelligent Equipment Co., Ltd.",
-           "kind": "tech_sme", "region": "330100", "uscc": make_uscc("330100", "MA2CDE0F1"), "founded_year": 2019,
-           "headcount": 45, "tags": "机器人, 减速器"}
+    org = {
+        "name_zh": "杭州云启智能装备有限公司",
+        "name_en": "Hangzhou Yunqi Intelligent Equipment Co., Ltd.",
+        "kind": "tech_sme",
+        "region": "330100",
+        "uscc": make_uscc("330100", "MA2CDE0F1"),
+        "founded_year": 2019,
+        "headcount": 45,
+        "tags": "机器人, 减速器",
+    }
     org.update(org_overrides)
-    return {"organization": org, "contact": {"contact_name": "王敏", "contact_email": "Wang.Min@Yunqi.example",
-                                             "contact_phone": "+86 13800000000"},
-            "password": PASSWORD, "message": "希望加入机器人产业链", "documents": [upload()]}
+    return {
+        "organization": org,
+        "contact": {
+            "contact_name": "王敏",
+            "contact_email": "Wang.Min@Yunqi.example",
+            "contact_phone": "+86 13800000000",
+        },
+        "password": PASSWORD,
+        "message": "希望加入机器人产业链",
+        "documents": [upload()],
+    }
 
 
 def apply(**org_overrides):

@@ -26,8 +26,13 @@ def bearer(u):
 
 def test_directory_search_with_facets(make_org, client):
     make_org(name_zh="深圳华芯集成电路设计有限公司", tags=["芯片"])
-    make_org(name_zh="苏州博远生物医药有限公司", region="320500", uscc=make_uscc("320500", "MA1BBBBB1"),
-             tags=["抗体"], kind="enterprise")
+    make_org(
+        name_zh="苏州博远生物医药有限公司",
+        region="320500",
+        uscc=make_uscc("320500", "MA1BBBBB1"),
+        tags=["抗体"],
+        kind="enterprise",
+    )
     body = client.get("/api/v1/organizations", {"q": "集成电路"}).json()
     assert body["count"] == 1 and body["items"][0]["name_zh"] == "深圳华芯集成电路设计有限公司"
     assert body["facets"]["kind"] == [{"value": "tech_sme", "label": "科技型中小企业", "count": 1}]
@@ -49,8 +54,10 @@ def test_unknown_filter_and_bad_values_are_field_errors(ref, client):
 def test_malformed_json_is_a_problem_not_a_trace(operator):
     client = Client()
     client.force_login(operator)
-    body = problem(client.post("/api/v1/organizations", "{not json", content_type="application/json",
-                               **bearer(operator)), 400)
+    body = problem(
+        client.post("/api/v1/organizations", "{not json", content_type="application/json", **bearer(operator)),
+        400,
+    )
     assert body["errors"]["body"]
 
 
@@ -65,29 +72,55 @@ def test_session_writes_need_csrf(org_admin):
     admin, org = org_admin
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
-    problem(client.patch(f"/api/v1/organizations/{org.pk}", json.dumps({"name_en": "X"}),
-                         content_type="application/json"), 401)
+    problem(
+        client.patch(f"/api/v1/organizations/{org.pk}", json.dumps({"name_en": "X"}), content_type="application/json"),
+        401,
+    )
 
 
 def test_operator_registers_member_and_errors_name_fields(operator, ref, client):
     headers = bearer(operator)
-    body = problem(client.post("/api/v1/organizations", {"name_zh": "丁", "kind": "tech_sme", "region": "440300",
-                                                         "uscc": "91440300MA5DXXXX01"},
-                               content_type="application/json", **headers), 422)
+    body = problem(
+        client.post(
+            "/api/v1/organizations",
+            {"name_zh": "丁", "kind": "tech_sme", "region": "440300", "uscc": "91440300MA5DXXXX01"},
+            content_type="application/json",
+            **headers,
+        ),
+        422,
+    )
     assert "N" in body["errors"]["uscc"][0] and "GB 32100-2015" in body["errors"]["uscc"][0]  # expected check char
     assert not Organization.objects.filter(name_zh="丁").exists()
-    response = client.post("/api/v1/organizations", {"name_zh": "丁", "kind": "tech_sme", "region": "440300",
-                                                     "uscc": make_uscc()}, content_type="application/json", **headers)
+    response = client.post(
+        "/api/v1/organizations",
+        {"name_zh": "丁", "kind": "tech_sme", "region": "440300", "uscc": make_uscc()},
+        content_type="application/json",
+        **headers,
+    )
     assert response.status_code == 201 and response.json()["status"] == "member"
-    problem(client.post("/api/v1/organizations", {"name_zh": "丁二", "kind": "tech_sme", "region": "440300",
-                                                   "uscc": make_uscc()}, content_type="application/json", **headers), 409)
+    problem(
+        client.post(
+            "/api/v1/organizations",
+            {"name_zh": "丁二", "kind": "tech_sme", "region": "440300", "uscc": make_uscc()},
+            content_type="application/json",
+            **headers,
+        ),
+        409,
+    )
 
 
 def test_members_cannot_change_other_members(org_admin, make_org, client):
     admin, _ = org_admin
     other = make_org()
-    problem(client.patch(f"/api/v1/organizations/{other.pk}", {"name_en": "Mine now"},
-                         content_type="application/json", **bearer(admin)), 403)
+    problem(
+        client.patch(
+            f"/api/v1/organizations/{other.pk}",
+            {"name_en": "Mine now"},
+            content_type="application/json",
+            **bearer(admin),
+        ),
+        403,
+    )
     other.refresh_from_db()
     assert other.name_en != "Mine now"
 
@@ -98,7 +131,9 @@ def test_contacts_hidden_from_anonymous_and_applicants_invisible(make_org, clien
     assert client.get(f"/api/v1/organizations/{org.pk}").json()["contact_email"] is None
     member = user("member-elsewhere")
     Membership.objects.create(user=member, organization=make_org())
-    assert client.get(f"/api/v1/organizations/{org.pk}", **bearer(member)).json()["contact_email"] == "boss@firm.example"
+    assert (
+        client.get(f"/api/v1/organizations/{org.pk}", **bearer(member)).json()["contact_email"] == "boss@firm.example"
+    )
     Organization.objects.filter(pk=org.pk).update(status="applicant")
     problem(client.get(f"/api/v1/organizations/{org.pk}"), 404)
     assert client.get(f"/api/v1/organizations/{org.pk}", **bearer(operator)).status_code == 200
@@ -108,14 +143,29 @@ def test_positions_and_relations_round_trip(org_admin, make_org, client):
     admin, org = org_admin
     other = make_org()
     headers = bearer(admin)
-    response = client.post(f"/api/v1/organizations/{org.pk}/positions", {"segment": "ic-design", "role": "produces"},
-                           content_type="application/json", **headers)
+    response = client.post(
+        f"/api/v1/organizations/{org.pk}/positions",
+        {"segment": "ic-design", "role": "produces"},
+        content_type="application/json",
+        **headers,
+    )
     assert response.status_code == 201 and response.json()["chain"] == "ic"
-    body = problem(client.post(f"/api/v1/organizations/{org.pk}/positions", {"segment": "zz", "role": "produces"},
-                               content_type="application/json", **headers), 422)
+    body = problem(
+        client.post(
+            f"/api/v1/organizations/{org.pk}/positions",
+            {"segment": "zz", "role": "produces"},
+            content_type="application/json",
+            **headers,
+        ),
+        422,
+    )
     assert "segment" in body["errors"]
-    response = client.post(f"/api/v1/organizations/{org.pk}/relations", {"target": other.pk, "kind": "supplier_of"},
-                           content_type="application/json", **headers)
+    response = client.post(
+        f"/api/v1/organizations/{org.pk}/relations",
+        {"target": other.pk, "kind": "supplier_of"},
+        content_type="application/json",
+        **headers,
+    )
     assert response.status_code == 201
     assert [r["kind"] for r in client.get(f"/api/v1/organizations/{other.pk}/relations").json()] == ["supplier_of"]
     map_ = client.get("/api/v1/chains/ic/map").json()
@@ -134,26 +184,46 @@ def test_regions_and_chains(ref, client):
 
 
 def test_admission_through_the_api(ref, operator, client):
-    form = {"name_zh": "成都蓉芯半导体有限公司", "kind": "tech_sme", "region": "510100",
-            "uscc": make_uscc("510100", "MA6CCCC01"), "contact_name": "李强", "contact_email": "li@rx.example",
-            "password": "Rongxin-pass-2026", "tags": "功率器件,SiC"}
+    form = {
+        "name_zh": "成都蓉芯半导体有限公司",
+        "kind": "tech_sme",
+        "region": "510100",
+        "uscc": make_uscc("510100", "MA6CCCC01"),
+        "contact_name": "李强",
+        "contact_email": "li@rx.example",
+        "password": "Rongxin-pass-2026",
+        "tags": "功率器件,SiC",
+    }
     body = problem(client.post("/api/v1/admissions", {**form, "uscc": "123"}), 422)
     assert {"uscc", "documents"} <= set(body["errors"])
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post("/api/v1/admissions",
-                           {**form, "documents": [SimpleUploadedFile("licence.pdf", PDF, "application/pdf")]})
+    response = client.post(
+        "/api/v1/admissions",
+        {**form, "documents": [SimpleUploadedFile("licence.pdf", PDF, "application/pdf")]},
+    )
     assert response.status_code == 201, response.content
     token = response.json()["tracking_token"]
     assert client.get(f"/api/v1/admissions/track/{token}").json()["status"] == "submitted"
     problem(client.get("/api/v1/admissions"), 403)
     queue = client.get("/api/v1/admissions", {"status": "submitted"}, **bearer(operator)).json()
     admission_id = queue[0]["id"]
-    body = problem(client.post(f"/api/v1/admissions/{admission_id}/reject", {"reason": ""},
-                               content_type="application/json", **bearer(operator)), 422)
+    body = problem(
+        client.post(
+            f"/api/v1/admissions/{admission_id}/reject",
+            {"reason": ""},
+            content_type="application/json",
+            **bearer(operator),
+        ),
+        422,
+    )
     assert "reason" in body["errors"]
-    approved = client.post(f"/api/v1/admissions/{admission_id}/approve", {"note": "ok"},
-                           content_type="application/json", **bearer(operator)).json()
+    approved = client.post(
+        f"/api/v1/admissions/{admission_id}/approve",
+        {"note": "ok"},
+        content_type="application/json",
+        **bearer(operator),
+    ).json()
     assert approved["status"] == "approved"
     assert Admission.objects.get(pk=admission_id).organization.status == "member"
     assert client.login(username="li@rx.example", password="Rongxin-pass-2026")

@@ -32,7 +32,10 @@ def test_would_create_cycle():
 
 def test_depth_lays_out_columns():
     assert depth(["a", "b", "c", "d"], [("a", "b"), ("b", "c"), ("a", "c"), ("d", "c")]) == {
-        "a": 0, "d": 0, "b": 1, "c": 2,
+        "a": 0,
+        "d": 0,
+        "b": 1,
+        "c": 2,
     }
 
 

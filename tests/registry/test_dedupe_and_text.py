@@ -24,7 +24,12 @@ def test_layers_follow_the_seed_environment_model():
 
 def test_size_class_thresholds():
     assert [size_class_for(n).value for n in (5, 20, 299, 300, 999, 1000)] == [
-        "micro", "small", "small", "medium", "medium", "large",
+        "micro",
+        "small",
+        "small",
+        "medium",
+        "medium",
+        "large",
     ]
 
 

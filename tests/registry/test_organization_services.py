@@ -27,31 +27,53 @@ def test_bad_credit_code_names_the_expected_check_character(ref, english, operat
     code = make_uscc()
     wrong = code[:17] + ("0" if code[17] != "0" else "1")
     with pytest.raises(ValidationFailed) as err:
-        organization_create(actor=operator, data={"name_zh": "甲", "kind": "tech_sme", "region": "440300",
-                                                  "uscc": wrong}, status="member")
+        organization_create(
+            actor=operator,
+            data={"name_zh": "甲", "kind": "tech_sme", "region": "440300", "uscc": wrong},
+            status="member",
+        )
     assert f"must be {code[17]}" in err.value.errors["uscc"][0]
     assert not Organization.objects.filter(name_zh="甲").exists()
 
 
 def test_every_bad_field_is_reported_at_once(ref, operator):
     with pytest.raises(ValidationFailed) as err:
-        organization_create(actor=operator, data={
-            "name_zh": "", "kind": "spaceship", "region": "999999", "founded_year": 1200, "website": "ftp://x",
-            "tags": ["x" * 40], "colour": "red",
-        }, status="member")
+        organization_create(
+            actor=operator,
+            data={
+                "name_zh": "",
+                "kind": "spaceship",
+                "region": "999999",
+                "founded_year": 1200,
+                "website": "ftp://x",
+                "tags": ["x" * 40],
+                "colour": "red",
+            },
+            status="member",
+        )
     assert set(err.value.errors) == {"name_zh", "kind", "region", "founded_year", "website", "tags", "colour"}
 
 
 def test_china_needs_a_credit_code_and_abroad_a_registry_id(ref, operator):
     with pytest.raises(ValidationFailed) as err:
-        organization_create(actor=operator, data={"name_zh": "乙", "kind": "tech_sme", "region": "440300"},
-                            status="member")
+        organization_create(
+            actor=operator, data={"name_zh": "乙", "kind": "tech_sme", "region": "440300"}, status="member"
+        )
     assert "uscc" in err.value.errors
     with pytest.raises(ValidationFailed) as err:
         organization_create(actor=operator, data={"name_zh": "丙", "kind": "tech_sme", "region": "DE"}, status="member")
     assert "foreign_registry_id" in err.value.errors
-    org = organization_create(actor=operator, data={"name_zh": "丙", "name_en": "Bing GmbH", "kind": "tech_sme",
-                                                    "region": "DE", "foreign_registry_id": "HRB 12345"}, status="member")
+    org = organization_create(
+        actor=operator,
+        data={
+            "name_zh": "丙",
+            "name_en": "Bing GmbH",
+            "kind": "tech_sme",
+            "region": "DE",
+            "foreign_registry_id": "HRB 12345",
+        },
+        status="member",
+    )
     assert org.uscc is None and org.area_id == "DE"
 
 
@@ -105,8 +127,14 @@ def test_relations_check_target_dates_and_self(org_admin, make_org):
         relation_add(actor=admin, source=org, target_id=org.pk, kind="partner")
     assert "target" in err.value.errors
     with pytest.raises(ValidationFailed) as err:
-        relation_add(actor=admin, source=org, target_id=other.pk, kind="partner", started_on="2024-05-01",
-                     ended_on="2023-01-01")
+        relation_add(
+            actor=admin,
+            source=org,
+            target_id=other.pk,
+            kind="partner",
+            started_on="2024-05-01",
+            ended_on="2023-01-01",
+        )
     assert "ended_on" in err.value.errors
     relation_add(actor=admin, source=org, target_id=other.pk, kind="supplier_of", started_on="2021-03-01")
     assert Relation.objects.get(source_org=org).source == "self_declared"

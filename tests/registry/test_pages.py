@@ -22,7 +22,12 @@ def test_pages_are_chinese_by_default_and_english_on_request(make_org, client):
 
 def test_directory_search_facets_and_htmx_partial(make_org, client):
     make_org(name_zh="深圳华芯集成电路设计有限公司", tags=["芯片"])
-    make_org(name_zh="无锡芯源半导体有限公司", region="320200", uscc=make_uscc("320200", "MA1CCCCC1"), kind="enterprise")
+    make_org(
+        name_zh="无锡芯源半导体有限公司",
+        region="320200",
+        uscc=make_uscc("320200", "MA1CCCCC1"),
+        kind="enterprise",
+    )
     page = client.get("/directory/", {"q": "集成电路"}).content.decode()
     assert "深圳华芯集成电路设计有限公司" in page and "无锡芯源半导体有限公司" not in page
     partial = client.get("/directory/", {"kind": "enterprise"}, HTTP_HX_REQUEST="true").content.decode()
@@ -43,8 +48,8 @@ def test_directory_query_count_is_pinned(make_org, client):
 
 def test_organization_page_and_chain_map_with_gaps(make_org, client):
     org = make_org()
-    from agglo.registry.services import position_add
     from agglo.registry.models import Position  # noqa: F401
+    from agglo.registry.services import position_add
 
     operator = user("op2", role="operator")
     position_add(actor=operator, organization=org, segment_code="ic-fab", role="produces")
@@ -58,10 +63,19 @@ def test_organization_page_and_chain_map_with_gaps(make_org, client):
 
 
 def test_apply_form_shows_field_errors_and_saves_nothing(ref, client):
-    page = client.post("/apply/", {"name_zh": "测试", "kind": "tech_sme", "region": "440300",
-                                   "uscc": "91440300MA5DXXXX01", "contact_name": "张三",
-                                   "contact_email": "zs@example.com", "password": "Good-pass-2026",
-                                   "password_again": "Good-pass-2026"})
+    page = client.post(
+        "/apply/",
+        {
+            "name_zh": "测试",
+            "kind": "tech_sme",
+            "region": "440300",
+            "uscc": "91440300MA5DXXXX01",
+            "contact_name": "张三",
+            "contact_email": "zs@example.com",
+            "password": "Good-pass-2026",
+            "password_again": "Good-pass-2026",
+        },
+    )
     assert page.status_code == 400
     html = page.content.decode()
     assert "GB 32100-2015" in html and 'data-field="documents"' in html
@@ -69,10 +83,17 @@ def test_apply_form_shows_field_errors_and_saves_nothing(ref, client):
 
 
 def test_apply_and_review_through_pages(ref, client):
-    form = {"name_zh": "合肥量启科技有限公司", "kind": "tech_sme", "region": "340100",
-            "uscc": make_uscc("340100", "MA2QQQQ01"), "contact_name": "赵六", "contact_email": "zl@lq.example",
-            "password": "Liangqi-pass-2026", "password_again": "Liangqi-pass-2026",
-            "documents": SimpleUploadedFile("licence.pdf", PDF, "application/pdf")}
+    form = {
+        "name_zh": "合肥量启科技有限公司",
+        "kind": "tech_sme",
+        "region": "340100",
+        "uscc": make_uscc("340100", "MA2QQQQ01"),
+        "contact_name": "赵六",
+        "contact_email": "zl@lq.example",
+        "password": "Liangqi-pass-2026",
+        "password_again": "Liangqi-pass-2026",
+        "documents": SimpleUploadedFile("licence.pdf", PDF, "application/pdf"),
+    }
     response = client.post("/apply/", form)
     assert response.status_code == 302
     status_page = client.get(response["Location"]).content.decode()

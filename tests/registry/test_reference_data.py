@@ -24,7 +24,9 @@ def test_shipped_chains_are_dags_with_bilingual_names(ref):
     assert set(Chain.objects.values_list("code", flat=True)) >= {"ic", "nev", "bio", "robot", "pv"}
     for chain in Chain.objects.all():
         codes = list(chain.segments.values_list("code", flat=True))
-        links = list(SegmentLink.objects.filter(upstream__chain=chain).values_list("upstream__code", "downstream__code"))
+        links = list(
+            SegmentLink.objects.filter(upstream__chain=chain).values_list("upstream__code", "downstream__code")
+        )
         assert len(topological_order(codes, links)) == len(codes)
         assert all(s.name_zh and s.name_en for s in chain.segments.all())
 

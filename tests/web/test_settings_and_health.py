@@ -9,8 +9,9 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AGGLO_", "DJANG
 
 def run(args, **extra):
     env = {**ENV, "DJANGO_SETTINGS_MODULE": "agglo.settings", **extra}
-    return subprocess.run([sys.executable, "-m", "agglo.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "agglo.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_refuses_insecure_settings(tmp_path):
@@ -20,9 +21,13 @@ def test_production_refuses_insecure_settings(tmp_path):
 
 
 def test_production_passes_check_deploy_without_warnings(tmp_path):
-    result = run(["check", "--deploy", "--fail-level", "WARNING"], AGGLO_PRODUCTION="1",
-                 AGGLO_SECRET_KEY="q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~", AGGLO_ALLOWED_HOSTS="agglo.example.cn",
-                 AGGLO_VAR_DIR=str(tmp_path))
+    result = run(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        AGGLO_PRODUCTION="1",
+        AGGLO_SECRET_KEY="q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~",
+        AGGLO_ALLOWED_HOSTS="agglo.example.cn",
+        AGGLO_VAR_DIR=str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 

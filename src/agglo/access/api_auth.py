@@ -27,7 +27,7 @@ class ActorAuth(AuthBase):
                 raise AuthenticationError()
             return user
         user = request.user
-        if user.is_authenticated and request.method not in ("GET", "HEAD", "OPTIONS"):
-            if check_csrf(request) is not None:
-                raise AuthenticationError(message="CSRF check failed: send the X-CSRFToken header.")
+        unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+        if user.is_authenticated and unsafe and check_csrf(request) is not None:
+            raise AuthenticationError(message="CSRF check failed: send the X-CSRFToken header.")
         return user

@@ -33,7 +33,12 @@ def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str
         raise ValidationFailed({"name": ["Give the token a name of 1 to 100 characters."]})
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=clear[:12], digest=_digest(clear))
-    record("access.token_created", actor=actor, subject=token, payload={"user": user.get_username(), "name": name})
+    record(
+        "access.token_created",
+        actor=actor,
+        subject=token,
+        payload={"user": user.get_username(), "name": name},
+    )
     return token, clear
 
 

@@ -1,10 +1,10 @@
 """Errors that services raise and every interface turns into a clear, field-level message.
 
-    DomainError                 a rule of the domain was broken (HTTP 400 by default)
-    ├── ValidationFailed        one or more fields are bad: {field: [messages]}  (HTTP 422)
-    ├── Conflict                the write collides with existing data, e.g. a duplicate (HTTP 409)
-    ├── NotFound                nothing the actor may see has that id (HTTP 404)
-    └── Forbidden               the actor may see it but not do this (HTTP 403)
+DomainError                 a rule of the domain was broken (HTTP 400 by default)
+├── ValidationFailed        one or more fields are bad: {field: [messages]}  (HTTP 422)
+├── Conflict                the write collides with existing data, e.g. a duplicate (HTTP 409)
+├── NotFound                nothing the actor may see has that id (HTTP 404)
+└── Forbidden               the actor may see it but not do this (HTTP 403)
 """
 
 from __future__ import annotations

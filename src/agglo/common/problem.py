@@ -10,7 +10,12 @@ CONTENT_TYPE = "application/problem+json"
 
 
 def problem_response(
-    status: int, title: str, *, code: str, detail: str = "", errors: dict[str, list[str]] | None = None,
+    status: int,
+    title: str,
+    *,
+    code: str,
+    detail: str = "",
+    errors: dict[str, list[str]] | None = None,
     instance: str = "",
 ) -> JsonResponse:
     """A problem+json response; `errors` maps field names to messages (extension member)."""

@@ -14,36 +14,135 @@ from agglo.registry.uscc import ALPHABET, check_character
 
 # Provincial weights roughly follow where China's tech SMEs are registered (coastal provinces first).
 PROVINCE_WEIGHTS = {
-    "440000": 16, "320000": 13, "330000": 11, "310000": 8, "110000": 8, "370000": 6, "340000": 4, "420000": 4,
-    "510000": 4, "350000": 3, "430000": 3, "410000": 3, "120000": 2, "500000": 2, "610000": 2, "130000": 2,
-    "210000": 2, "360000": 1.5, "220000": 1, "230000": 1, "450000": 1, "530000": 1, "520000": 1, "140000": 1,
-    "150000": 0.6, "620000": 0.5, "460000": 0.5, "650000": 0.5, "640000": 0.3, "630000": 0.2, "540000": 0.1,
+    "440000": 16,
+    "320000": 13,
+    "330000": 11,
+    "310000": 8,
+    "110000": 8,
+    "370000": 6,
+    "340000": 4,
+    "420000": 4,
+    "510000": 4,
+    "350000": 3,
+    "430000": 3,
+    "410000": 3,
+    "120000": 2,
+    "500000": 2,
+    "610000": 2,
+    "130000": 2,
+    "210000": 2,
+    "360000": 1.5,
+    "220000": 1,
+    "230000": 1,
+    "450000": 1,
+    "530000": 1,
+    "520000": 1,
+    "140000": 1,
+    "150000": 0.6,
+    "620000": 0.5,
+    "460000": 0.5,
+    "650000": 0.5,
+    "640000": 0.3,
+    "630000": 0.2,
+    "540000": 0.1,
 }
 FOREIGN = ("DE", "US", "JP", "KR", "SG", "FR", "GB", "IL", "CH", "NL")
 
 KIND_WEIGHTS = {
-    "tech_sme": 60, "enterprise": 15, "university": 3, "research_institute": 4, "intermediary": 4,
-    "association": 2, "bank": 2, "securities": 1, "fund": 2, "leasing_guarantee": 1, "service_firm": 4,
+    "tech_sme": 60,
+    "enterprise": 15,
+    "university": 3,
+    "research_institute": 4,
+    "intermediary": 4,
+    "association": 2,
+    "bank": 2,
+    "securities": 1,
+    "fund": 2,
+    "leasing_guarantee": 1,
+    "service_firm": 4,
     "government": 2,
 }
 BRAND = [
-    ("华", "Hua"), ("芯", "Xin"), ("科", "Ke"), ("创", "Chuang"), ("智", "Zhi"), ("达", "Da"), ("联", "Lian"),
-    ("源", "Yuan"), ("光", "Guang"), ("明", "Ming"), ("宏", "Hong"), ("瑞", "Rui"), ("鑫", "Xin"), ("泰", "Tai"),
-    ("恒", "Heng"), ("博", "Bo"), ("睿", "Rui"), ("天", "Tian"), ("中", "Zhong"), ("海", "Hai"), ("云", "Yun"),
-    ("星", "Xing"), ("微", "Wei"), ("晶", "Jing"), ("航", "Hang"), ("越", "Yue"), ("德", "De"), ("信", "Xin"),
-    ("力", "Li"), ("盛", "Sheng"), ("元", "Yuan"), ("启", "Qi"), ("迈", "Mai"), ("锐", "Rui"), ("辰", "Chen"),
-    ("峰", "Feng"), ("驰", "Chi"), ("卓", "Zhuo"), ("凯", "Kai"), ("通", "Tong"), ("安", "An"), ("和", "He"),
-    ("鼎", "Ding"), ("新", "Xin"), ("兴", "Xing"), ("远", "Yuan"), ("东", "Dong"), ("南", "Nan"),
+    ("华", "Hua"),
+    ("芯", "Xin"),
+    ("科", "Ke"),
+    ("创", "Chuang"),
+    ("智", "Zhi"),
+    ("达", "Da"),
+    ("联", "Lian"),
+    ("源", "Yuan"),
+    ("光", "Guang"),
+    ("明", "Ming"),
+    ("宏", "Hong"),
+    ("瑞", "Rui"),
+    ("鑫", "Xin"),
+    ("泰", "Tai"),
+    ("恒", "Heng"),
+    ("博", "Bo"),
+    ("睿", "Rui"),
+    ("天", "Tian"),
+    ("中", "Zhong"),
+    ("海", "Hai"),
+    ("云", "Yun"),
+    ("星", "Xing"),
+    ("微", "Wei"),
+    ("晶", "Jing"),
+    ("航", "Hang"),
+    ("越", "Yue"),
+    ("德", "De"),
+    ("信", "Xin"),
+    ("力", "Li"),
+    ("盛", "Sheng"),
+    ("元", "Yuan"),
+    ("启", "Qi"),
+    ("迈", "Mai"),
+    ("锐", "Rui"),
+    ("辰", "Chen"),
+    ("峰", "Feng"),
+    ("驰", "Chi"),
+    ("卓", "Zhuo"),
+    ("凯", "Kai"),
+    ("通", "Tong"),
+    ("安", "An"),
+    ("和", "He"),
+    ("鼎", "Ding"),
+    ("新", "Xin"),
+    ("兴", "Xing"),
+    ("远", "Yuan"),
+    ("东", "Dong"),
+    ("南", "Nan"),
 ]
 INDUSTRY = {
-    "ic": [("微电子", "Microelectronics"), ("半导体", "Semiconductor"), ("集成电路", "Integrated Circuit"),
-           ("芯片", "Chip")],
-    "nev": [("新能源汽车", "New Energy Vehicle"), ("动力电池", "Power Battery"), ("电驱动", "E-Drive"),
-            ("汽车电子", "Automotive Electronics")],
-    "bio": [("生物医药", "Biopharma"), ("生物科技", "Biotech"), ("医疗器械", "Medical Devices"), ("制药", "Pharmaceutical")],
-    "robot": [("机器人", "Robotics"), ("智能装备", "Intelligent Equipment"), ("自动化", "Automation"),
-              ("精密传动", "Precision Drive")],
-    "pv": [("光伏", "Photovoltaic"), ("新能源", "New Energy"), ("硅材料", "Silicon Materials"), ("光电", "Optoelectronics")],
+    "ic": [
+        ("微电子", "Microelectronics"),
+        ("半导体", "Semiconductor"),
+        ("集成电路", "Integrated Circuit"),
+        ("芯片", "Chip"),
+    ],
+    "nev": [
+        ("新能源汽车", "New Energy Vehicle"),
+        ("动力电池", "Power Battery"),
+        ("电驱动", "E-Drive"),
+        ("汽车电子", "Automotive Electronics"),
+    ],
+    "bio": [
+        ("生物医药", "Biopharma"),
+        ("生物科技", "Biotech"),
+        ("医疗器械", "Medical Devices"),
+        ("制药", "Pharmaceutical"),
+    ],
+    "robot": [
+        ("机器人", "Robotics"),
+        ("智能装备", "Intelligent Equipment"),
+        ("自动化", "Automation"),
+        ("精密传动", "Precision Drive"),
+    ],
+    "pv": [
+        ("光伏", "Photovoltaic"),
+        ("新能源", "New Energy"),
+        ("硅材料", "Silicon Materials"),
+        ("光电", "Optoelectronics"),
+    ],
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌宇浩凯晨欣怡子涵思远嘉"
@@ -118,7 +217,18 @@ class Cluster:
 
 
 def _short(name_zh: str) -> str:
-    for suffix in ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "地区", "省", "市", "盟"):
+    for suffix in (
+        "特别行政区",
+        "维吾尔自治区",
+        "壮族自治区",
+        "回族自治区",
+        "自治区",
+        "自治州",
+        "地区",
+        "省",
+        "市",
+        "盟",
+    ):
         if name_zh.endswith(suffix) and len(name_zh) > len(suffix) + 1:
             return name_zh[: -len(suffix)]
     return name_zh
@@ -177,7 +287,12 @@ def generate(
         surname, given = rng.choice(SURNAMES), "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
         cluster.organizations.append(
             OrgSpec(
-                index=i, name_zh=name_zh, name_en=name_en, kind=kind, region=region.code, uscc=uscc,
+                index=i,
+                name_zh=name_zh,
+                name_en=name_en,
+                kind=kind,
+                region=region.code,
+                uscc=uscc,
                 foreign_registry_id=f"REG-{region.country}-{rng.randrange(10**6, 10**7)}" if is_foreign else "",
                 founded_year=rng.randint(1950 if kind in ("university", "government", "bank") else 1995, this_year - 1),
                 headcount=headcount,
@@ -194,15 +309,19 @@ def generate(
     return cluster
 
 
-def _names(rng: random.Random, kind: str, region: RegionRef, ind_zh: str, ind_en: str, used: set[str],
-           foreign: bool) -> tuple[str, str]:
+def _names(
+    rng: random.Random, kind: str, region: RegionRef, ind_zh: str, ind_en: str, used: set[str], foreign: bool
+) -> tuple[str, str]:
     city_zh, city_en = _short(region.name_zh), region.name_en.split(" ")[0]
     for attempt in range(50):
         syllables = [rng.choice(BRAND) for _ in range(2 if attempt < 20 else 3)]
         b_zh, b_en = "".join(s[0] for s in syllables), "".join(s[1] for s in syllables)
         b_en = b_en.capitalize()
         if foreign:
-            zh, en = f"{b_zh}{ind_zh}（{city_zh}）公司", f"{b_en} {ind_en} GmbH" if region.country == "DE" else f"{b_en} {ind_en} Inc."
+            zh, en = (
+                f"{b_zh}{ind_zh}（{city_zh}）公司",
+                f"{b_en} {ind_en} GmbH" if region.country == "DE" else f"{b_en} {ind_en} Inc.",
+            )
         elif kind in ("tech_sme", "enterprise"):
             zh = f"{city_zh}{b_zh}{ind_zh}{'科技' if kind == 'tech_sme' else ''}有限公司"
             en = f"{city_en} {b_en} {ind_en}{' Technology' if kind == 'tech_sme' else ''} Co., Ltd."
@@ -243,14 +362,25 @@ def _headcount(rng: random.Random, kind: str) -> int:
 
 
 _ROLE_BY_KIND = {
-    "university": "researches", "research_institute": "researches", "intermediary": "serves",
-    "association": "serves", "service_firm": "serves", "bank": "finances", "securities": "finances",
-    "fund": "finances", "leasing_guarantee": "finances",
+    "university": "researches",
+    "research_institute": "researches",
+    "intermediary": "serves",
+    "association": "serves",
+    "service_firm": "serves",
+    "bank": "finances",
+    "securities": "finances",
+    "fund": "finances",
+    "leasing_guarantee": "finances",
 }
 
 
-def _positions(rng: random.Random, kind: str, chain_segments: Sequence[SegmentRef], all_segments: Sequence[SegmentRef],
-               popularity: dict[str, float]) -> tuple[tuple[str, str], ...]:
+def _positions(
+    rng: random.Random,
+    kind: str,
+    chain_segments: Sequence[SegmentRef],
+    all_segments: Sequence[SegmentRef],
+    popularity: dict[str, float],
+) -> tuple[tuple[str, str], ...]:
     if kind == "government":
         return ()
     role = _ROLE_BY_KIND.get(kind)
@@ -268,8 +398,9 @@ def _positions(rng: random.Random, kind: str, chain_segments: Sequence[SegmentRe
     return tuple(out)
 
 
-def _relations(rng: random.Random, orgs: Sequence[OrgSpec], segments: Sequence[SegmentRef], this_year: int
-               ) -> list[RelationSpec]:
+def _relations(
+    rng: random.Random, orgs: Sequence[OrgSpec], segments: Sequence[SegmentRef], this_year: int
+) -> list[RelationSpec]:
     by_segment: dict[str, list[int]] = {}
     for org in orgs:
         for seg, _role in org.positions:
@@ -282,7 +413,9 @@ def _relations(rng: random.Random, orgs: Sequence[OrgSpec], segments: Sequence[S
     def add(a: int, b: int, kind: str) -> None:
         if a != b and (a, b, kind) not in seen:
             seen.add((a, b, kind))
-            out.append(RelationSpec(a, b, kind, rng.randint(max(orgs[a].founded_year, orgs[b].founded_year), this_year)))
+            out.append(
+                RelationSpec(a, b, kind, rng.randint(max(orgs[a].founded_year, orgs[b].founded_year), this_year))
+            )
 
     firms = [o for o in orgs if o.kind in ("tech_sme", "enterprise") and o.positions]
     for org in firms:
@@ -302,4 +435,3 @@ def _relations(rng: random.Random, orgs: Sequence[OrgSpec], segments: Sequence[S
             for _ in range(rng.randint(1, 4)):
                 add(org.index, rng.choice(firms).index, "shareholder")
     return out
-

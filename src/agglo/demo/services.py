@@ -34,11 +34,14 @@ def reference_refs() -> tuple[list[RegionRef], list[SegmentRef]]:
     """The shipped regions and segments as plain values for the generator."""
     regions = []
     for r in Region.objects.exclude(level=Region.Level.COUNTRY).order_by("code"):
-        regions.append(RegionRef(r.code, r.parent_id if r.level == Region.Level.PREFECTURE else r.code,
-                                 r.name_zh, r.name_en))
+        regions.append(
+            RegionRef(r.code, r.parent_id if r.level == Region.Level.PREFECTURE else r.code, r.name_zh, r.name_en)
+        )
     for r in Region.objects.filter(level=Region.Level.COUNTRY).exclude(code="CN").order_by("code"):
         regions.append(RegionRef(r.code, r.code, r.name_zh, r.name_en, country=r.code))
-    segments = [SegmentRef(s.code, s.chain.code, s.stage) for s in Segment.objects.select_related("chain").order_by("code")]
+    segments = [
+        SegmentRef(s.code, s.chain.code, s.stage) for s in Segment.objects.select_related("chain").order_by("code")
+    ]
     return regions, segments
 
 
@@ -60,12 +63,25 @@ def demo_cluster_load(*, n: int, seed: int, progress: Progress = _noop) -> dict[
     orgs: list[Organization] = []
     for spec in cluster.organizations:
         org = Organization(
-            uscc=spec.uscc, foreign_registry_id=spec.foreign_registry_id, name_zh=spec.name_zh,
-            name_en=spec.name_en, kind=spec.kind, layer=layer_of(spec.kind).value, region_id=spec.region,
-            area_id=region_area[spec.region], founded_year=spec.founded_year, headcount=spec.headcount,
-            size_class=size_class_for(spec.headcount).value, website=spec.website, description=spec.description,
-            tags=list(spec.tags), status=Organization.Status.MEMBER, contact_name=spec.contact_name,
-            contact_email=spec.contact_email, contact_phone=spec.contact_phone, joined_at=now,
+            uscc=spec.uscc,
+            foreign_registry_id=spec.foreign_registry_id,
+            name_zh=spec.name_zh,
+            name_en=spec.name_en,
+            kind=spec.kind,
+            layer=layer_of(spec.kind).value,
+            region_id=spec.region,
+            area_id=region_area[spec.region],
+            founded_year=spec.founded_year,
+            headcount=spec.headcount,
+            size_class=size_class_for(spec.headcount).value,
+            website=spec.website,
+            description=spec.description,
+            tags=list(spec.tags),
+            status=Organization.Status.MEMBER,
+            contact_name=spec.contact_name,
+            contact_email=spec.contact_email,
+            contact_phone=spec.contact_phone,
+            joined_at=now,
         )
         org.search_text = search_index.tokens_for(org, places[spec.region])
         orgs.append(org)
@@ -80,13 +96,20 @@ def demo_cluster_load(*, n: int, seed: int, progress: Progress = _noop) -> dict[
     seg_ids = dict(Segment.objects.values_list("code", "id"))
     positions = [
         Position(organization_id=orgs[spec.index].pk, segment_id=seg_ids[code], role=role)
-        for spec in cluster.organizations for code, role in spec.positions
+        for spec in cluster.organizations
+        for code, role in spec.positions
     ]
     Position.objects.bulk_create(positions, batch_size=1000)
     progress("positions", len(positions), len(positions))
     relations = [
-        Relation(source_org_id=orgs[r.source].pk, target_org_id=orgs[r.target].pk, kind=r.kind,
-                 started_on=dt.date(r.started_year, 1, 1), source=Relation.Source.IMPORTED, note="demo")
+        Relation(
+            source_org_id=orgs[r.source].pk,
+            target_org_id=orgs[r.target].pk,
+            kind=r.kind,
+            started_on=dt.date(r.started_year, 1, 1),
+            source=Relation.Source.IMPORTED,
+            note="demo",
+        )
         for r in cluster.relations
     ]
     Relation.objects.bulk_create(relations, batch_size=1000, ignore_conflicts=True)
@@ -100,14 +123,23 @@ def _people(orgs: list[Organization], progress: Progress) -> int:
     User = get_user_model()
     taken = set(User.objects.filter(username__in=[o.contact_email for o in orgs]).values_list("username", flat=True))
     users = [
-        User(username=o.contact_email, email=o.contact_email, first_name=o.contact_name, password="!demo-no-login")
-        for o in orgs if o.contact_email not in taken
+        User(
+            username=o.contact_email,
+            email=o.contact_email,
+            first_name=o.contact_name,
+            password="!demo-no-login",
+        )
+        for o in orgs
+        if o.contact_email not in taken
     ]
     User.objects.bulk_create(users, batch_size=1000)
     ids = dict(User.objects.filter(username__in=[u.username for u in users]).values_list("username", "id"))
     Membership.objects.bulk_create(
-        [Membership(user_id=ids[o.contact_email], organization_id=o.pk, role=Membership.Role.ADMIN,
-                    title="联系人") for o in orgs if o.contact_email in ids],
+        [
+            Membership(user_id=ids[o.contact_email], organization_id=o.pk, role=Membership.Role.ADMIN, title="联系人")
+            for o in orgs
+            if o.contact_email in ids
+        ],
         batch_size=1000,
     )
     progress("people", len(users), len(users))
@@ -122,8 +154,9 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     logins: list[DemoLogin] = []
 
     def account(username: str, first_name: str, staff: bool = False) -> object:
-        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first_name,
-                                                                          "email": f"{username}@demo.agglo"})
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"first_name": first_name, "email": f"{username}@demo.agglo"}
+        )
         user.password, user.is_staff = hashed, staff or user.is_staff
         user.save(update_fields=["password", "is_staff"])
         return user
@@ -140,8 +173,11 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     if not operator.is_superuser:
         operator.is_superuser = True
         operator.save(update_fields=["is_superuser"])
-    firm = (Organization.objects.filter(status=Organization.Status.MEMBER, kind="tech_sme", region__country_code="CN")
-            .order_by("id").first())
+    firm = (
+        Organization.objects.filter(status=Organization.Status.MEMBER, kind="tech_sme", region__country_code="CN")
+        .order_by("id")
+        .first()
+    )
     if firm is not None:
         for username, role in (("sme-admin", Membership.Role.ADMIN), ("sme-member", Membership.Role.MEMBER)):
             user = account(username, firm.contact_name if role == Membership.Role.ADMIN else "员工")

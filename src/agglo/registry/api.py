@@ -67,21 +67,37 @@ DIRECTORY_PARAMS = {"q", "kind", "layer", "area", "chain", "segment", "status", 
 
 @router.get("/organizations", response=DirectoryOut, summary="Search the member directory")
 def organization_search(
-    request: HttpRequest, q: str = "", kind: str = "", layer: str = "", area: str = "", chain: str = "",
-    segment: str = "", status: str = "", page: int = 1, page_size: int = 20,
+    request: HttpRequest,
+    q: str = "",
+    kind: str = "",
+    layer: str = "",
+    area: str = "",
+    chain: str = "",
+    segment: str = "",
+    status: str = "",
+    page: int = 1,
+    page_size: int = 20,
 ) -> dict[str, Any]:
     only_params(request, DIRECTORY_PARAMS)
-    filters = selectors.DirectoryFilters(q=q, kind=kind, layer=layer, area=area, chain=chain, segment=segment,
-                                         status=status)
+    filters = selectors.DirectoryFilters(
+        q=q, kind=kind, layer=layer, area=area, chain=chain, segment=segment, status=status
+    )
     result = selectors.organization_search(actor=request.auth, filters=filters, page=page, page_size=page_size)
-    return {"count": result.total, "page": result.page, "page_size": result.page_size, "pages": result.pages,
-            "items": result.items, "facets": result.facets}
+    return {
+        "count": result.total,
+        "page": result.page,
+        "page_size": result.page_size,
+        "pages": result.pages,
+        "items": result.items,
+        "facets": result.facets,
+    }
 
 
 @router.post("/organizations", response={201: OrganizationOut}, summary="Register a member directly (operators)")
 def organization_create(request: HttpRequest, payload: OrganizationIn) -> tuple[int, Organization]:
-    org = services.organization_create(actor=request.auth, data=payload.dict(exclude_none=True),
-                                       status=Organization.Status.MEMBER)
+    org = services.organization_create(
+        actor=request.auth, data=payload.dict(exclude_none=True), status=Organization.Status.MEMBER
+    )
     return 201, org
 
 
@@ -93,16 +109,15 @@ def organization_detail(request: HttpRequest, org_id: int) -> Organization:
 @router.patch("/organizations/{int:org_id}", response=OrganizationOut, summary="Change an organization")
 def organization_update(request: HttpRequest, org_id: int, payload: OrganizationIn) -> Organization:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    org = services.organization_update(actor=request.auth, organization=org, data=payload.dict(exclude_unset=True))
-    return org
+    return services.organization_update(actor=request.auth, organization=org, data=payload.dict(exclude_unset=True))
 
 
 @router.post("/organizations/{int:org_id}/status", response=OrganizationOut, summary="Suspend, reinstate, withdraw")
 def organization_status(request: HttpRequest, org_id: int, payload: StatusIn) -> Organization:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    org = services.organization_set_status(actor=request.auth, organization=org, status=payload.status,
-                                           reason=payload.reason)
-    return org
+    return services.organization_set_status(
+        actor=request.auth, organization=org, status=payload.status, reason=payload.reason
+    )
 
 
 @router.get("/organizations/{int:org_id}/positions", response=list[PositionOut], summary="Chain positions")
@@ -115,8 +130,13 @@ def position_list(request: HttpRequest, org_id: int) -> Any:
 @router.post("/organizations/{int:org_id}/positions", response={201: PositionOut}, summary="Add a chain position")
 def position_add(request: HttpRequest, org_id: int, payload: PositionIn) -> tuple[int, Position]:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    return 201, services.position_add(actor=request.auth, organization=org, segment_code=payload.segment,
-                                      role=payload.role, note=payload.note)
+    return 201, services.position_add(
+        actor=request.auth,
+        organization=org,
+        segment_code=payload.segment,
+        role=payload.role,
+        note=payload.note,
+    )
 
 
 @router.delete("/positions/{int:position_id}", response={204: None}, summary="Remove a chain position")
@@ -138,14 +158,24 @@ def relation_list(request: HttpRequest, org_id: int) -> Any:
 @router.post("/organizations/{int:org_id}/relations", response={201: RelationOut}, summary="Declare a relation")
 def relation_add(request: HttpRequest, org_id: int, payload: RelationIn) -> tuple[int, Relation]:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    return 201, services.relation_add(actor=request.auth, source=org, target_id=payload.target, kind=payload.kind,
-                                      started_on=payload.started_on, ended_on=payload.ended_on, note=payload.note)
+    return 201, services.relation_add(
+        actor=request.auth,
+        source=org,
+        target_id=payload.target,
+        kind=payload.kind,
+        started_on=payload.started_on,
+        ended_on=payload.ended_on,
+        note=payload.note,
+    )
 
 
 @router.delete("/relations/{int:relation_id}", response={204: None}, summary="Remove a relation")
 def relation_remove(request: HttpRequest, relation_id: int) -> tuple[int, None]:
     relation = Relation.objects.select_related("source_org").filter(pk=relation_id).first()
-    if relation is None or not selectors.organization_list(actor=request.auth).filter(pk=relation.source_org_id).exists():
+    if (
+        relation is None
+        or not selectors.organization_list(actor=request.auth).filter(pk=relation.source_org_id).exists()
+    ):
         raise NotFound(f"No relation with id {relation_id}.")
     services.relation_remove(actor=request.auth, relation=relation)
     return 204, None
@@ -155,8 +185,9 @@ def relation_remove(request: HttpRequest, relation_id: int) -> tuple[int, None]:
 
 
 @router.get("/regions", response=RegionPage, summary="Regions (GB/T 2260 and ISO 3166-1)")
-def region_list(request: HttpRequest, level: str = "", parent: str = "", q: str = "", limit: int = 100,
-                offset: int = 0) -> dict[str, Any]:
+def region_list(
+    request: HttpRequest, level: str = "", parent: str = "", q: str = "", limit: int = 100, offset: int = 0
+) -> dict[str, Any]:
     only_params(request, {"level", "parent", "q", "limit", "offset"})
     errors: dict[str, list[str]] = {}
     if level and level not in {"country", "province", "prefecture"}:
@@ -193,12 +224,23 @@ def chain_map(request: HttpRequest, code: str) -> dict[str, Any]:
     m = selectors.chain_map(actor=request.auth, code=code)
     cells = [c for column in m.columns for c in column]
     return {
-        "chain": m.chain.code, "members": m.members, "areas": m.areas, "links": m.links,
+        "chain": m.chain.code,
+        "members": m.members,
+        "areas": m.areas,
+        "links": m.links,
         "gaps": [c.segment.code for c in m.gaps],
         "segments": [
-            {"segment": c.segment.code, "name_zh": c.segment.name_zh, "name_en": c.segment.name_en,
-             "stage": c.segment.stage, "column": c.column, "members": c.members, "areas": c.areas, "roles": c.roles,
-             "gap": c.is_gap}
+            {
+                "segment": c.segment.code,
+                "name_zh": c.segment.name_zh,
+                "name_en": c.segment.name_en,
+                "stage": c.segment.stage,
+                "column": c.column,
+                "members": c.members,
+                "areas": c.areas,
+                "roles": c.roles,
+                "gap": c.is_gap,
+            }
             for c in cells
         ],
     }
@@ -228,13 +270,26 @@ class AdmissionForm(Schema):
     message: str = ""
 
 
-ORG_FORM_FIELDS = ("name_zh", "name_en", "kind", "region", "uscc", "foreign_registry_id", "founded_year",
-                   "headcount", "website", "description", "tags")
+ORG_FORM_FIELDS = (
+    "name_zh",
+    "name_en",
+    "kind",
+    "region",
+    "uscc",
+    "foreign_registry_id",
+    "founded_year",
+    "headcount",
+    "website",
+    "description",
+    "tags",
+)
 
 
 @router.post("/admissions", response={201: AdmissionCreated}, summary="Apply for admission (multipart)")
 def admission_apply(
-    request: HttpRequest, data: Form[AdmissionForm], documents: File[list[UploadedFile]] = None,
+    request: HttpRequest,
+    data: Form[AdmissionForm],
+    documents: File[list[UploadedFile]] = None,
 ) -> tuple[int, dict[str, Any]]:
     fields = data.dict()
     admission = services.admission_apply(
@@ -246,8 +301,12 @@ def admission_apply(
         documents=documents or [],
     )
     url = request.build_absolute_uri(reverse("registry:admission_status", args=[admission.tracking_token]))
-    return 201, {"id": admission.pk, "status": admission.status, "tracking_token": admission.tracking_token,
-                 "status_url": url}
+    return 201, {
+        "id": admission.pk,
+        "status": admission.status,
+        "tracking_token": admission.tracking_token,
+        "status_url": url,
+    }
 
 
 @router.get("/admissions/track/{token}", response=AdmissionStatusOut, summary="Follow an application (applicant)")
@@ -259,9 +318,14 @@ class RespondForm(Schema):
     note: str
 
 
-@router.post("/admissions/track/{token}/respond", response=AdmissionStatusOut, summary="Answer a request for information")
-def admission_respond(request: HttpRequest, token: str, data: Form[RespondForm],
-                      documents: File[list[UploadedFile]] = None) -> Any:
+@router.post(
+    "/admissions/track/{token}/respond",
+    response=AdmissionStatusOut,
+    summary="Answer a request for information",
+)
+def admission_respond(
+    request: HttpRequest, token: str, data: Form[RespondForm], documents: File[list[UploadedFile]] = None
+) -> Any:
     admission = selectors.admission_by_token(token)
     services.admission_respond(admission=admission, note=data.note, documents=documents or [])
     return selectors.admission_by_token(token)
@@ -299,4 +363,3 @@ def admission_request_info(request: HttpRequest, admission_id: int, payload: Rev
     admission = selectors.admission_get(actor=request.auth, pk=admission_id)
     services.admission_request_info(actor=request.auth, admission=admission, note=payload.note)
     return selectors.admission_get(actor=request.auth, pk=admission_id)
-

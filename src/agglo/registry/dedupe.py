@@ -8,9 +8,32 @@ from difflib import SequenceMatcher
 
 # Legal-form and filler words that make two names of one firm look different; removed before comparing.
 _NOISE_ZH = (
-    "股份有限公司", "有限责任公司", "有限公司", "集团", "股份", "公司", "分公司", "（", "）", "(", ")",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团",
+    "股份",
+    "公司",
+    "分公司",
+    "（",
+    "）",
+    "(",
+    ")",
 )
-_NOISE_EN = ("co", "ltd", "limited", "inc", "corp", "corporation", "company", "group", "llc", "the", "and", "of")
+_NOISE_EN = (
+    "co",
+    "ltd",
+    "limited",
+    "inc",
+    "corp",
+    "corporation",
+    "company",
+    "group",
+    "llc",
+    "the",
+    "and",
+    "of",
+)
 SIMILAR = 0.88
 
 

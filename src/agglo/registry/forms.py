@@ -38,28 +38,44 @@ class AdmissionForm(forms.Form):
     name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in Kind])
     region = forms.CharField(
-        label=_("Region code"), max_length=6,
+        label=_("Region code"),
+        max_length=6,
         help_text=_("GB/T 2260 code of the city or province (e.g. 440300 Shenzhen), or a country code (e.g. DE)."),
     )
-    uscc = forms.CharField(label=_("Unified social credit code"), max_length=30, required=False,
-                           help_text=_("18 characters, required for organizations in China."))
-    foreign_registry_id = forms.CharField(label=_("Foreign registry id"), max_length=60, required=False,
-                                          help_text=_("For organizations outside China."))
+    uscc = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=30,
+        required=False,
+        help_text=_("18 characters, required for organizations in China."),
+    )
+    foreign_registry_id = forms.CharField(
+        label=_("Foreign registry id"),
+        max_length=60,
+        required=False,
+        help_text=_("For organizations outside China."),
+    )
     founded_year = forms.IntegerField(label=_("Founding year"), required=False)
     headcount = forms.IntegerField(label=_("Headcount"), required=False)
     website = forms.CharField(label=_("Website"), max_length=200, required=False)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     tags = forms.CharField(label=_("Tags"), max_length=700, required=False, help_text=_("Separate with commas."))
     contact_name = forms.CharField(label=_("Contact person"), max_length=100)
-    contact_email = forms.CharField(label=_("Contact email"), max_length=254,
-                                    help_text=_("Becomes the login of the organization's admin account."))
+    contact_email = forms.CharField(
+        label=_("Contact email"),
+        max_length=254,
+        help_text=_("Becomes the login of the organization's admin account."),
+    )
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
     password = forms.CharField(label=_("Password for the admin account"), widget=forms.PasswordInput, strip=False)
     password_again = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
-    message = forms.CharField(label=_("Message to the reviewer"), widget=forms.Textarea(attrs={"rows": 3}),
-                              required=False)
-    documents = MultipleFileField(label=_("Documents"), required=False,
-                                  help_text=_("Business licence and other proof: PDF, PNG or JPEG, up to 10 MB each."))
+    message = forms.CharField(
+        label=_("Message to the reviewer"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    documents = MultipleFileField(
+        label=_("Documents"),
+        required=False,
+        help_text=_("Business licence and other proof: PDF, PNG or JPEG, up to 10 MB each."),
+    )
 
     def clean(self):
         data = super().clean()
@@ -74,6 +90,11 @@ class RespondForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    action = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject")),
-                                        ("request_info", _("Ask for more information"))])
+    action = forms.ChoiceField(
+        choices=[
+            ("approve", _("Approve")),
+            ("reject", _("Reject")),
+            ("request_info", _("Ask for more information")),
+        ]
+    )
     note = forms.CharField(label=_("Note or reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -60,7 +60,7 @@ class SizeClass(StrEnum):
 
 
 def size_class_for(headcount: int) -> SizeClass:
-    """Size by headcount, after the thresholds of the 2011 SME classification for industry (工信部联企业〔2011〕300号)."""
+    """Size by headcount, after the 2011 SME thresholds for industry (工信部联企业〔2011〕300号)."""
     if headcount < 20:
         return SizeClass.MICRO
     if headcount < 300:

@@ -45,14 +45,17 @@ def problem(code: str) -> UsccProblem | None:
     bad = sorted({c for c in code if c not in _VALUE})
     if bad:
         return UsccProblem(
-            "alphabet", f"contains characters not allowed in a credit code: {''.join(bad)} (I, O, S, V, Z never occur)"
+            "alphabet",
+            f"contains characters not allowed in a credit code: {''.join(bad)} (I, O, S, V, Z never occur)",
         )
     if not code[2:8].isdigit():
         return UsccProblem("division", "characters 3 to 8 must be the 6-digit administrative division code")
     expected = check_character(code[:17])
     if code[17] != expected:
         return UsccProblem(
-            "check", f"check character is {code[17]} but must be {expected} (GB 32100-2015)", expected_check=expected
+            "check",
+            f"check character is {code[17]} but must be {expected} (GB 32100-2015)",
+            expected_check=expected,
         )
     return None
 

@@ -5,11 +5,11 @@ Every rule reports the field it concerns, so interfaces can show the message bes
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.common.errors import ValidationFailed
@@ -18,14 +18,26 @@ from agglo.registry.kinds import Kind, layer_of, size_class_for
 from agglo.registry.models import Region
 
 ORG_FIELDS = (
-    "uscc", "foreign_registry_id", "name_zh", "name_en", "kind", "region", "founded_year", "headcount",
-    "size_class", "website", "description", "tags",
+    "uscc",
+    "foreign_registry_id",
+    "name_zh",
+    "name_en",
+    "kind",
+    "region",
+    "founded_year",
+    "headcount",
+    "size_class",
+    "website",
+    "description",
+    "tags",
 )
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 30
 
 
-def _text(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, max_length: int, required: bool = False) -> str:
+def _text(
+    data: dict[str, Any], field: str, errors: dict[str, list[str]], *, max_length: int, required: bool = False
+) -> str:
     value = data.get(field)
     if value is None:
         value = ""
@@ -100,7 +112,7 @@ def clean_organization(data: dict[str, Any], *, partial: bool = False, current: 
         else:
             out["region"] = region
             out["area"] = region if region.level != Region.Level.PREFECTURE else region.parent
-    this_year = dt.date.today().year
+    this_year = timezone.localdate().year
     if present("founded_year"):
         out["founded_year"] = _int(data, "founded_year", errors, low=1800, high=this_year)
     if present("headcount"):
@@ -157,8 +169,10 @@ def clean_organization(data: dict[str, Any], *, partial: bool = False, current: 
         else:
             out["uscc"] = None
     if present("foreign_registry_id") or present("region"):
-        foreign_id = _text(data, "foreign_registry_id", errors, max_length=60) if "foreign_registry_id" in data else (
-            current.foreign_registry_id if current is not None else ""
+        foreign_id = (
+            _text(data, "foreign_registry_id", errors, max_length=60)
+            if "foreign_registry_id" in data
+            else (current.foreign_registry_id if current is not None else "")
         )
         if region is not None and not in_china and not foreign_id and "region" not in errors:
             errors["foreign_registry_id"] = [

@@ -49,15 +49,19 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(str(exc)) from exc
     positions = selectors.position_list(actor=request.user, organization=org)
     relations = selectors.relation_list(actor=request.user, organization=org)
-    return render(request, "registry/organization.html", {
-        "org": org,
-        "positions": positions,
-        "relations": relations,
-        "show_contacts": selectors.contacts_visible(actor=request.user, organization=org),
-        "can_edit": policy.can_edit_organization(request.user, org.pk),
-        "role_labels": dict(Position.Role.choices),
-        "relation_labels": dict(Relation.Kind.choices),
-    })
+    return render(
+        request,
+        "registry/organization.html",
+        {
+            "org": org,
+            "positions": positions,
+            "relations": relations,
+            "show_contacts": selectors.contacts_visible(actor=request.user, organization=org),
+            "can_edit": policy.can_edit_organization(request.user, org.pk),
+            "role_labels": dict(Position.Role.choices),
+            "relation_labels": dict(Relation.Kind.choices),
+        },
+    )
 
 
 def chain_index(request: HttpRequest) -> HttpResponse:
@@ -71,15 +75,29 @@ def chain_map_page(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(str(exc)) from exc
     graph = {
         "nodes": [
-            {"id": c.segment.code, "name": c.segment.name, "column": c.column, "row": i, "members": c.members,
-             "gap": c.is_gap}
-            for column in chain_map.columns for i, c in enumerate(column)
+            {
+                "id": c.segment.code,
+                "name": c.segment.name,
+                "column": c.column,
+                "row": i,
+                "members": c.members,
+                "gap": c.is_gap,
+            }
+            for column in chain_map.columns
+            for i, c in enumerate(column)
         ],
         "links": [{"source": a, "target": b} for a, b in chain_links(chain_map.chain)],
     }
-    return render(request, "registry/chain_map.html", {
-        "map": chain_map, "graph": graph, "role_labels": dict(Position.Role.choices), "chains": selectors.chain_list(),
-    })
+    return render(
+        request,
+        "registry/chain_map.html",
+        {
+            "map": chain_map,
+            "graph": graph,
+            "role_labels": dict(Position.Role.choices),
+            "chains": selectors.chain_list(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,9 +108,22 @@ def admission_apply_page(request: HttpRequest) -> HttpResponse:
         try:
             admission = services.admission_apply(
                 actor=request.user,
-                organization={k: data[k] for k in ("name_zh", "name_en", "kind", "region", "uscc",
-                                                   "foreign_registry_id", "founded_year", "headcount", "website",
-                                                   "description", "tags")},
+                organization={
+                    k: data[k]
+                    for k in (
+                        "name_zh",
+                        "name_en",
+                        "kind",
+                        "region",
+                        "uscc",
+                        "foreign_registry_id",
+                        "founded_year",
+                        "headcount",
+                        "website",
+                        "description",
+                        "tags",
+                    )
+                },
                 contact={k: data[k] for k in ("contact_name", "contact_email", "contact_phone")},
                 password=data["password"],
                 message=data["message"],
@@ -118,8 +149,11 @@ def admission_status_page(request: HttpRequest, token: str) -> HttpResponse:
     form = RespondForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.admission_respond(admission=admission, note=form.cleaned_data["note"],
-                                       documents=request.FILES.getlist("documents"))
+            services.admission_respond(
+                admission=admission,
+                note=form.cleaned_data["note"],
+                documents=request.FILES.getlist("documents"),
+            )
         except ValidationFailed as exc:
             apply_service_errors(form, exc)
         except DomainError as exc:
@@ -127,8 +161,12 @@ def admission_status_page(request: HttpRequest, token: str) -> HttpResponse:
         else:
             messages.success(request, _("Your answer was sent to the reviewer."))
             return redirect("registry:admission_status", token=token)
-    return render(request, "registry/admission_status.html", {"admission": admission, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "registry/admission_status.html",
+        {"admission": admission, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _operator(request: HttpRequest) -> None:
@@ -145,9 +183,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status__in=[Admission.Status.SUBMITTED, Admission.Status.NEEDS_INFO])
     elif status in Admission.Status.values:
         qs = qs.filter(status=status)
-    return render(request, "registry/review_queue.html", {
-        "admissions": qs[:200], "status": status, "statuses": Admission.Status.choices,
-    })
+    return render(
+        request,
+        "registry/review_queue.html",
+        {
+            "admissions": qs[:200],
+            "status": status,
+            "statuses": Admission.Status.choices,
+        },
+    )
 
 
 @login_required
@@ -179,8 +223,12 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             return redirect("registry:review_detail", pk=pk)
-    return render(request, "registry/review_detail.html", {"admission": admission, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "registry/review_detail.html",
+        {"admission": admission, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -190,5 +238,9 @@ def review_document(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
     document = admission.documents.filter(pk=doc_id).first()
     if document is None:
         raise Http404
-    return FileResponse(document.file.open("rb"), content_type=document.content_type, as_attachment=False,
-                        filename=document.original_name)
+    return FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=False,
+        filename=document.original_name,
+    )

@@ -55,7 +55,9 @@ class AdmissionEvent(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Admission.Status.choices)
     note = models.TextField(_("note"), blank=True)
     by_applicant = models.BooleanField(default=False)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     occurred_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

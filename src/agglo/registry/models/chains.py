@@ -21,10 +21,15 @@ class Chain(BilingualNameMixin, TimeStampedModel):
         verbose_name = _("industry chain")
         verbose_name_plural = _("industry chains")
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def description(self) -> str:
         first, second = (
-            (self.description_zh, self.description_en) if prefers_chinese() else (self.description_en, self.description_zh)
+            (self.description_zh, self.description_en)
+            if prefers_chinese()
+            else (self.description_en, self.description_zh)
         )
         return first or second
 
@@ -48,6 +53,9 @@ class Segment(BilingualNameMixin, models.Model):
         ordering = ["chain", "order", "code"]
         verbose_name = _("chain segment")
         verbose_name_plural = _("chain segments")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SegmentLink(models.Model):

@@ -56,7 +56,9 @@ class Organization(BilingualNameMixin, TimeStampedModel):
     name_zh = models.CharField(_("Chinese name"), max_length=200, db_index=True)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=24, choices=[(k.value, v) for k, v in KIND_LABELS.items()])
-    layer = models.CharField(_("environment layer"), max_length=12, choices=[(k.value, v) for k, v in LAYER_LABELS.items()])
+    layer = models.CharField(
+        _("environment layer"), max_length=12, choices=[(k.value, v) for k, v in LAYER_LABELS.items()]
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="organizations", verbose_name=_("region"))
     # Province for Chinese members, the country for foreign ones: the level the directory facets on.
     area = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))

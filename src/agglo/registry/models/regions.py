@@ -26,6 +26,9 @@ class Region(BilingualNameMixin, models.Model):
         verbose_name = _("region")
         verbose_name_plural = _("regions")
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def is_china(self) -> bool:
         return self.country_code == "CN"

@@ -29,8 +29,10 @@ def admission_get(*, actor: Any, pk: int) -> Admission:
 def admission_by_token(token: str) -> Admission:
     """The application behind a tracking link; the link itself is the applicant's credential."""
     admission = (
-        Admission.objects.select_related("organization__region").prefetch_related("events", "documents")
-        .filter(tracking_token=token).first()
+        Admission.objects.select_related("organization__region")
+        .prefetch_related("events", "documents")
+        .filter(tracking_token=token)
+        .first()
         if token and len(token) <= 64
         else None
     )

@@ -26,7 +26,9 @@ def chain_get(code: str) -> Chain:
 
 def chain_links(chain: Chain) -> list[tuple[str, str]]:
     return list(
-        SegmentLink.objects.filter(upstream__chain=chain).order_by("id").values_list("upstream__code", "downstream__code")
+        SegmentLink.objects.filter(upstream__chain=chain)
+        .order_by("id")
+        .values_list("upstream__code", "downstream__code")
     )
 
 
@@ -69,20 +71,25 @@ def chain_map(*, actor: Any, code: str) -> ChainMap:
     roles: dict[int, dict[str, int]] = {}
     for seg_id, role, n in positions.order_by().values_list("segment_id", "role").annotate(n=Count("id")):
         roles.setdefault(seg_id, {})[role] = n
-    members = dict(
-        positions.order_by().values_list("segment_id").annotate(n=Count("organization_id", distinct=True))
-    )
+    members = dict(positions.order_by().values_list("segment_id").annotate(n=Count("organization_id", distinct=True)))
     areas = dict(
         positions.order_by().values_list("segment_id").annotate(n=Count("organization__area_id", distinct=True))
     )
     cells = [
-        SegmentCell(segment=s, column=columns_of[s.code], roles=roles.get(s.pk, {}), members=members.get(s.pk, 0),
-                    areas=areas.get(s.pk, 0))
+        SegmentCell(
+            segment=s,
+            column=columns_of[s.code],
+            roles=roles.get(s.pk, {}),
+            members=members.get(s.pk, 0),
+            areas=areas.get(s.pk, 0),
+        )
         for s in segments
     ]
     n_columns = 1 + max((c.column for c in cells), default=0)
     columns: list[list[SegmentCell]] = [[] for _ in range(n_columns)]
     for cell in sorted(cells, key=lambda c: (c.segment.order, c.segment.code)):
         columns[cell.column].append(cell)
-    totals = positions.aggregate(m=Count("organization_id", distinct=True), a=Count("organization__area_id", distinct=True))
+    totals = positions.aggregate(
+        m=Count("organization_id", distinct=True), a=Count("organization__area_id", distinct=True)
+    )
     return ChainMap(chain=chain, columns=columns, links=links, members=totals["m"], areas=totals["a"])

@@ -72,7 +72,12 @@ def _facet(qs: QuerySet, key: str) -> dict[Any, int]:
 
 
 def organization_search(
-    *, actor: Any, filters: DirectoryFilters, page: int = 1, page_size: int = PAGE_SIZE, with_facets: bool = True
+    *,
+    actor: Any,
+    filters: DirectoryFilters,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    with_facets: bool = True,
 ) -> DirectoryPage:
     """One page of organizations matching the text query and facet filters, best match first, with facet counts."""
     if page < 1:
@@ -134,31 +139,49 @@ def _facets(query: _Narrowing, resolved: dict[str, Any]) -> dict[str, list[dict[
     areas = _facet(query.without("area"), "area_id")
     area_names = {r.code: r for r in Region.objects.filter(code__in=list(areas))}
     chain_counts = dict(
-        Position.objects.filter(organization_id__in=query.without("chain").values("pk")).order_by()
-        .values_list("segment__chain__code").annotate(n=Count("organization_id", distinct=True))
+        Position.objects.filter(organization_id__in=query.without("chain").values("pk"))
+        .order_by()
+        .values_list("segment__chain__code")
+        .annotate(n=Count("organization_id", distinct=True))
         .values_list("segment__chain__code", "n")
     )
     chains = {c.code: c for c in Chain.objects.all()}
     facets: dict[str, list[dict[str, Any]]] = {
-        "kind": [{"value": k.value, "label": str(KIND_LABELS[k]), "count": kinds[k.value]}
-                 for k in Kind if kinds.get(k.value)],
-        "layer": [{"value": v.value, "label": str(LAYER_LABELS[v]), "count": layers[v.value]}
-                  for v in Layer if layers.get(v.value)],
+        "kind": [
+            {"value": k.value, "label": str(KIND_LABELS[k]), "count": kinds[k.value]}
+            for k in Kind
+            if kinds.get(k.value)
+        ],
+        "layer": [
+            {"value": v.value, "label": str(LAYER_LABELS[v]), "count": layers[v.value]}
+            for v in Layer
+            if layers.get(v.value)
+        ],
         "area": sorted(
-            ({"value": code, "label": area_names[code].name if code in area_names else code, "count": n}
-             for code, n in areas.items()),
+            (
+                {"value": code, "label": area_names[code].name if code in area_names else code, "count": n}
+                for code, n in areas.items()
+            ),
             key=lambda f: (-f["count"], f["value"]),
         ),
-        "chain": [{"value": code, "label": chains[code].name, "count": n}
-                  for code, n in sorted(chain_counts.items()) if code in chains],
+        "chain": [
+            {"value": code, "label": chains[code].name, "count": n}
+            for code, n in sorted(chain_counts.items())
+            if code in chains
+        ],
     }
     chain = resolved.get("chain")
     if chain is not None:
         seg_counts = dict(
             Position.objects.filter(organization_id__in=query.without("segment").values("pk"), segment__chain=chain)
-            .order_by().values_list("segment__code").annotate(n=Count("organization_id", distinct=True))
+            .order_by()
+            .values_list("segment__code")
+            .annotate(n=Count("organization_id", distinct=True))
             .values_list("segment__code", "n")
         )
-        facets["segment"] = [{"value": s.code, "label": s.name, "count": seg_counts[s.code]}
-                             for s in chain.segments.all() if seg_counts.get(s.code)]
+        facets["segment"] = [
+            {"value": s.code, "label": s.name, "count": seg_counts[s.code]}
+            for s in chain.segments.all()
+            if seg_counts.get(s.code)
+        ]
     return facets

@@ -51,8 +51,9 @@ def contacts_visible(*, actor: Any, organization: Organization) -> bool:
     return False
 
 
-def position_list(*, actor: Any, organization: Organization | None = None, segment_code: str | None = None
-                  ) -> QuerySet[Position]:
+def position_list(
+    *, actor: Any, organization: Organization | None = None, segment_code: str | None = None
+) -> QuerySet[Position]:
     """Chain positions of organizations the actor may see."""
     qs = Position.objects.select_related("segment__chain", "organization").filter(
         organization__in=organization_list(actor=actor).values("pk")

@@ -56,14 +56,16 @@ def _check_documents(documents: Sequence[UploadedFile], errors: dict[str, list[s
         kind = _sniff(upload.read(16))
         upload.seek(0)
         if kind not in allowed:
-            errors.setdefault("documents", []).append(
-                _("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name}
-            )
+            errors.setdefault("documents", []).append(_("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name})
 
 
 def _contact(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
     out = {}
-    for field, limit, required in (("contact_name", 100, True), ("contact_email", 254, True), ("contact_phone", 40, False)):
+    for field, limit, required in (
+        ("contact_name", 100, True),
+        ("contact_email", 254, True),
+        ("contact_phone", 40, False),
+    ):
         value = data.get(field) or ""
         if not isinstance(value, str):
             errors[field] = [_("Must be text.")]
@@ -91,16 +93,29 @@ def possible_duplicates(org: Organization) -> list[dict[str, Any]]:
             flags.append({"organization": other.pk, "name": other.name_zh, "reason": "same_code", "similarity": 1.0})
     nearby = Organization.objects.filter(region_id=org.region_id).exclude(pk=org.pk).only("id", "name_zh", "name_en")
     for other in nearby.iterator(2000):
-        score = max(name_similarity(org.name_zh, other.name_zh),
-                    name_similarity(org.name_en, other.name_en) if org.name_en and other.name_en else 0.0)
+        score = max(
+            name_similarity(org.name_zh, other.name_zh),
+            name_similarity(org.name_en, other.name_en) if org.name_en and other.name_en else 0.0,
+        )
         if score >= 0.88 and all(f["organization"] != other.pk for f in flags):
-            flags.append({"organization": other.pk, "name": other.name_zh, "reason": "similar_name",
-                          "similarity": round(score, 3)})
+            flags.append(
+                {
+                    "organization": other.pk,
+                    "name": other.name_zh,
+                    "reason": "similar_name",
+                    "similarity": round(score, 3),
+                }
+            )
     return flags
 
 
 def admission_apply(
-    *, actor: Any, organization: dict[str, Any], contact: dict[str, Any], password: str, message: str = "",
+    *,
+    actor: Any,
+    organization: dict[str, Any],
+    contact: dict[str, Any],
+    password: str,
+    message: str = "",
     documents: Sequence[UploadedFile] = (),
 ) -> Admission:
     """Submit an application: validates everything first, then writes the applicant organization and files."""
@@ -165,11 +180,16 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
         duplicate_flags=possible_duplicates(org),
         **contact_fields,
     )
-    AdmissionEvent.objects.create(admission=admission, status=Admission.Status.SUBMITTED, by_applicant=True,
-                                  note=message)
+    AdmissionEvent.objects.create(
+        admission=admission, status=Admission.Status.SUBMITTED, by_applicant=True, note=message
+    )
     _store(admission, documents, saved_files)
-    record("registry.admission_submitted", actor=actor, subject=admission,
-           payload={"organization": org.pk, "name": org.name_zh, "duplicates": len(admission.duplicate_flags)})
+    record(
+        "registry.admission_submitted",
+        actor=actor,
+        subject=admission,
+        payload={"organization": org.pk, "name": org.name_zh, "duplicates": len(admission.duplicate_flags)},
+    )
     return admission
 
 
@@ -197,7 +217,9 @@ def _review(actor: Any, admission: Admission) -> Admission:
         raise Forbidden(_("Only platform operators review admissions."))
     locked = Admission.objects.select_for_update().select_related("organization").get(pk=admission.pk)
     if locked.status not in OPEN:
-        raise Conflict(_("This application was already decided (%(status)s).") % {"status": locked.get_status_display()})
+        raise Conflict(
+            _("This application was already decided (%(status)s).") % {"status": locked.get_status_display()}
+        )
     return locked
 
 
@@ -224,8 +246,11 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     User = get_user_model()
     user = User.objects.filter(username__iexact=admission.contact_email).first()
     if user is None:
-        user = User(username=admission.contact_email, email=admission.contact_email,
-                    first_name=admission.contact_name[:150])
+        user = User(
+            username=admission.contact_email,
+            email=admission.contact_email,
+            first_name=admission.contact_name[:150],
+        )
         user.password = admission.admin_password_hash
         user.save()
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Membership.Role.ADMIN})
@@ -235,8 +260,12 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     admission.admin_password_hash = ""
     admission.save()
     AdmissionEvent.objects.create(admission=admission, status=admission.status, note=admission.reason, actor=actor)
-    record("registry.admission_approved", actor=actor, subject=admission,
-           payload={"organization": org.pk, "admin": user.get_username()})
+    record(
+        "registry.admission_approved",
+        actor=actor,
+        subject=admission,
+        payload={"organization": org.pk, "admin": user.get_username()},
+    )
     return admission
 
 

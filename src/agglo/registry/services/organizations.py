@@ -48,7 +48,7 @@ def _reindex(org: Organization) -> None:
 def organization_create(
     *, actor: Any, data: dict[str, Any], status: str = Organization.Status.APPLICANT, audit: bool = True
 ) -> Organization:
-    """Create an organization from validated fields. Operators may create members directly; admission creates applicants."""
+    """Create an organization from validated fields; operators may create members, admission creates applicants."""
     if status != Organization.Status.APPLICANT and not policy.is_operator(actor):
         raise Forbidden(_("Only operators may register members directly."))
     fields = clean_organization(data)
@@ -60,12 +60,18 @@ def organization_create(
     try:
         org.save()
     except IntegrityError as exc:  # a concurrent registration of the same code
-        raise Conflict(_("An organization with this credit code is already registered."),
-                       errors={"uscc": [_("Already registered.")]}) from exc
+        raise Conflict(
+            _("An organization with this credit code is already registered."),
+            errors={"uscc": [_("Already registered.")]},
+        ) from exc
     search_index.index_organizations([(org.pk, org.search_text)])
     if audit:
-        record("registry.organization_created", actor=actor, subject=org,
-               payload={"status": status, **_snapshot(org, ["name_zh", "kind", "region", "uscc"])})
+        record(
+            "registry.organization_created",
+            actor=actor,
+            subject=org,
+            payload={"status": status, **_snapshot(org, ["name_zh", "kind", "region", "uscc"])},
+        )
     return org
 
 
@@ -86,8 +92,12 @@ def organization_update(*, actor: Any, organization: Organization, data: dict[st
     organization.save(update_fields=[*changed, "updated_at"])
     if any(f in _SEARCHABLE for f in changed):
         _reindex(organization)
-    record("registry.organization_updated", actor=actor, subject=organization,
-           payload={"before": before, "after": _snapshot(organization, changed)})
+    record(
+        "registry.organization_updated",
+        actor=actor,
+        subject=organization,
+        payload={"before": before, "after": _snapshot(organization, changed)},
+    )
     return organization
 
 
@@ -105,8 +115,12 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
     before = organization.status
     organization.status = status
     organization.save(update_fields=["status", "updated_at"])
-    record("registry.organization_status_changed", actor=actor, subject=organization,
-           payload={"before": before, "after": status, "reason": reason})
+    record(
+        "registry.organization_status_changed",
+        actor=actor,
+        subject=organization,
+        payload={"before": before, "after": status, "reason": reason},
+    )
     return organization
 
 
@@ -139,8 +153,12 @@ def position_add(*, actor: Any, organization: Organization, segment_code: str, r
     )
     if not created:
         raise Conflict(_("This position is already recorded."), errors={"segment": [_("Already recorded.")]})
-    record("registry.position_added", actor=actor, subject=organization,
-           payload={"segment": segment_code, "role": role})
+    record(
+        "registry.position_added",
+        actor=actor,
+        subject=organization,
+        payload={"segment": segment_code, "role": role},
+    )
     return position
 
 
@@ -169,8 +187,15 @@ def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | Non
 
 @transaction.atomic
 def relation_add(
-    *, actor: Any, source: Organization, target_id: int, kind: str, started_on: Any = None, ended_on: Any = None,
-    note: str = "", origin: str = Relation.Source.SELF_DECLARED,
+    *,
+    actor: Any,
+    source: Organization,
+    target_id: int,
+    kind: str,
+    started_on: Any = None,
+    ended_on: Any = None,
+    note: str = "",
+    origin: str = Relation.Source.SELF_DECLARED,
 ) -> Relation:
     """Declare a relation from `source` to another member organization."""
     if not policy.can_edit_organization(actor, source.pk):
@@ -178,7 +203,9 @@ def relation_add(
     errors: dict[str, list[str]] = {}
     if kind not in Relation.Kind.values:
         errors["kind"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Relation.Kind.values)}]
-    if origin not in Relation.Source.values or (origin != Relation.Source.SELF_DECLARED and not policy.is_operator(actor)):
+    if origin not in Relation.Source.values or (
+        origin != Relation.Source.SELF_DECLARED and not policy.is_operator(actor)
+    ):
         errors["source"] = [_("Members declare relations as self_declared; operators may verify them.")]
     target = Organization.objects.filter(pk=target_id, status=Organization.Status.MEMBER).first()
     if target is None:
@@ -195,10 +222,25 @@ def relation_add(
     if Relation.objects.filter(source_org=source, target_org=target, kind=kind).exists():
         raise Conflict(_("This relation is already recorded."), errors={"target": [_("Already recorded.")]})
     relation = Relation.objects.create(
-        source_org=source, target_org=target, kind=kind, started_on=start, ended_on=end, note=note, source=origin
+        source_org=source,
+        target_org=target,
+        kind=kind,
+        started_on=start,
+        ended_on=end,
+        note=note,
+        source=origin,
     )
-    record("registry.relation_added", actor=actor, subject=source,
-           payload={"target": target.pk, "kind": kind, "started_on": str(start or ""), "ended_on": str(end or "")})
+    record(
+        "registry.relation_added",
+        actor=actor,
+        subject=source,
+        payload={
+            "target": target.pk,
+            "kind": kind,
+            "started_on": str(start or ""),
+            "ended_on": str(end or ""),
+        },
+    )
     return relation
 
 
@@ -211,4 +253,3 @@ def relation_remove(*, actor: Any, relation: Relation) -> None:
     payload = {"target": relation.target_org_id, "kind": relation.kind}
     relation.delete()
     record("registry.relation_removed", actor=actor, subject=source, payload=payload)
-

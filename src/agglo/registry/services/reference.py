@@ -25,8 +25,13 @@ def reference_data_load() -> dict[str, int]:
     for row in countries:
         Region.objects.update_or_create(
             code=row["alpha2"],
-            defaults={"name_zh": row["name_zh"], "name_en": row["name_en"], "level": "country", "parent": None,
-                      "country_code": row["alpha2"]},
+            defaults={
+                "name_zh": row["name_zh"],
+                "name_en": row["name_en"],
+                "level": "country",
+                "parent": None,
+                "country_code": row["alpha2"],
+            },
         )
     cn_rows = list(csv.DictReader((DATA_DIR / "regions_cn.csv").open(encoding="utf-8")))
     for row in sorted(cn_rows, key=lambda r: (r["level"] != "province", r["code"])):
@@ -46,8 +51,13 @@ def reference_data_load() -> dict[str, int]:
         _load_chain(spec)
         n_segments += len(spec["segments"])
         n_links += len(spec["links"])
-    return {"countries": len(countries), "cn_regions": len(cn_rows), "chains": len(chains),
-            "segments": n_segments, "links": n_links}
+    return {
+        "countries": len(countries),
+        "cn_regions": len(cn_rows),
+        "chains": len(chains),
+        "segments": n_segments,
+        "links": n_links,
+    }
 
 
 def _load_chain(spec: dict[str, Any]) -> None:
@@ -61,8 +71,13 @@ def _load_chain(spec: dict[str, Any]) -> None:
     for seg in spec["segments"]:
         by_code[seg["code"]], _ = Segment.objects.update_or_create(
             code=seg["code"],
-            defaults={"chain": chain, "name_zh": seg["name_zh"], "name_en": seg["name_en"], "stage": seg["stage"],
-                      "order": seg.get("order", 0)},
+            defaults={
+                "chain": chain,
+                "name_zh": seg["name_zh"],
+                "name_en": seg["name_en"],
+                "stage": seg["stage"],
+                "order": seg.get("order", 0),
+            },
         )
     for up, down in spec["links"]:
         SegmentLink.objects.get_or_create(upstream=by_code[up], downstream=by_code[down])
@@ -83,6 +98,10 @@ def chain_link_add(*, actor: Any, upstream: Segment, downstream: Segment) -> Seg
             {"downstream": [f"{downstream.code} is already upstream of {upstream.code}; the chain must stay acyclic."]}
         )
     link, _ = SegmentLink.objects.get_or_create(upstream=upstream, downstream=downstream)
-    record("registry.chain_link_added", actor=actor, subject=link,
-           payload={"upstream": upstream.code, "downstream": downstream.code})
+    record(
+        "registry.chain_link_added",
+        actor=actor,
+        subject=link,
+        payload={"upstream": upstream.code, "downstream": downstream.code},
+    )
     return link

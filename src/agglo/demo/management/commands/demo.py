@@ -9,8 +9,14 @@ MIN_ORGS, MAX_ORGS = 50, 100_000
 
 def run_with_progress(n: int, seed: int, *, quiet: bool = False) -> dict[str, int]:
     """Load a demo cluster, showing a progress bar per stage on the terminal."""
-    with Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=quiet, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=quiet,
+        transient=False,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -51,9 +51,24 @@ class Command(BaseCommand):
             return
         url = f"http://{host}:{port}/"
         procs = [
-            subprocess.Popen([sys.executable, "-m", "gunicorn", "agglo.wsgi:application", "--bind", f"{host}:{port}",
-                              "--workers", str(workers), "--threads", "4", "--timeout", "60",
-                              "--access-logfile", "-"]),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "agglo.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    "4",
+                    "--timeout",
+                    "60",
+                    "--access-logfile",
+                    "-",
+                ]
+            ),
             subprocess.Popen([sys.executable, "-m", "agglo.cli", "worker"]),
         ]
         console.print(f"Serving on [bold]{url}[/bold] (API docs: {url}api/v1/docs) with a task worker. Ctrl-C stops.")
