@@ -1,0 +1,62 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from agglo.demo.generator import RegionRef, SegmentRef, generate
+from agglo.demo.services import DEMO_PASSWORD, demo_accounts_ensure, demo_cluster_load, reference_refs
+from agglo.registry.models import Organization, Position, Relation
+from agglo.registry.uscc import is_valid
+
+REGIONS = [
+    RegionRef("440300", "440000", "深圳市", "Shenzhen"),
+    RegionRef("320500", "320000", "苏州市", "Suzhou"),
+    RegionRef("110000", "110000", "北京市", "Beijing"),
+    RegionRef("DE", "DE", "德国", "Germany", country="DE"),
+]
+SEGMENTS = [
+    SegmentRef("ic-eda", "ic", "upstream"),
+    SegmentRef("ic-design", "ic", "midstream"),
+    SegmentRef("ic-consumer", "ic", "downstream"),
+    SegmentRef("pv-cells", "pv", "midstream"),
+]
+
+
+def test_generator_is_deterministic_and_valid():
+    a, b = generate(400, 7, REGIONS, SEGMENTS), generate(400, 7, REGIONS, SEGMENTS)
+    assert a == b
+    assert generate(400, 8, REGIONS, SEGMENTS) != a
+    names = [o.name_zh for o in a.organizations]
+    assert len(set(names)) == len(names)
+    for org in a.organizations:
+        assert (org.uscc is None) == (org.region == "DE")
+        assert org.uscc is None or is_valid(org.uscc)
+        assert org.uscc is None or org.uscc[2:8] == org.region
+    assert all(r.source != r.target for r in a.relations)
+    assert {o.kind for o in a.organizations} >= {"tech_sme", "enterprise", "university", "bank"}
+
+
+def test_generator_refuses_an_empty_cluster():
+    with pytest.raises(ValueError):
+        generate(0, 1, REGIONS, SEGMENTS)
+
+
+@pytest.mark.django_db
+def test_loader_builds_a_searchable_cluster_and_demo_logins(ref, client):
+    counts = demo_cluster_load(n=120, seed=3)
+    assert counts["organizations"] == 120 == Organization.objects.filter(status="member").count()
+    assert Position.objects.count() == counts["positions"] > 100
+    assert Relation.objects.count() > 0
+    logins = demo_accounts_ensure()
+    assert {login.username for login in logins} == {"operator", "gov", "auditor", "sme-admin", "sme-member"}
+    for login in logins:
+        assert client.login(username=login.username, password=DEMO_PASSWORD), login.username
+    any_name = Organization.objects.order_by("id").first().name_zh[:2]
+    assert client.get("/api/v1/organizations", {"q": any_name}).json()["count"] >= 1
+    regions, segments = reference_refs()
+    assert len(segments) >= 50 and any(r.country == "DE" for r in regions)
+
+
+@pytest.mark.django_db
+def test_demo_command_checks_its_range(ref):
+    with pytest.raises(CommandError, match="--orgs"):
+        call_command("demo", "--orgs", "10")
