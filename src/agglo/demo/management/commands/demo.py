@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agglo.demo.services import demo_accounts_ensure, demo_cluster_load
@@ -7,7 +8,7 @@ from agglo.registry.services import reference_data_load
 MIN_ORGS, MAX_ORGS = 50, 100_000
 
 
-def run_with_progress(n: int, seed: int, *, quiet: bool = False) -> dict[str, int]:
+def run_with_progress(n: int, seed: int, *, quiet: bool = False, console: Console | None = None) -> dict[str, int]:
     """Load a demo cluster, showing a progress bar per stage on the terminal."""
     with Progress(
         TextColumn("{task.description:<14}"),
@@ -16,6 +17,7 @@ def run_with_progress(n: int, seed: int, *, quiet: bool = False) -> dict[str, in
         TimeElapsedColumn(),
         disable=quiet,
         transient=False,
+        console=console,
     ) as bar:
         tasks: dict[str, int] = {}
 

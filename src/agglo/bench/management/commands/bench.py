@@ -1,0 +1,74 @@
+"""`agglo bench <area> --size N --json`: build a fresh database of N organizations and measure it."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from rich.console import Console
+
+AREAS = ("registry",)
+
+
+class Command(BaseCommand):
+    help = "Benchmarks that print one JSON object: agglo bench registry --size 100000 --json"
+
+    def add_arguments(self, parser):
+        parser.add_argument("area", choices=AREAS)
+        parser.add_argument("--size", type=int, default=10_000)
+        parser.add_argument("--requests", type=int, default=300)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--json", action="store_true", help="print only the JSON result on stdout")
+
+    def handle(self, *args, area, size, requests, seed, json: bool, **options):
+        if not 50 <= size <= 100_000:
+            raise CommandError(f"--size: must be between 50 and 100,000, got {size}")
+        if requests < 200:
+            raise CommandError(f"--requests: at least 200 requests per measure, got {requests}")
+        err = Console(stderr=True)
+        # A throwaway database beside the real one: SQLite in a temporary file, PostgreSQL as test_<name>.
+        settings_dict = connection.settings_dict
+        if connection.vendor == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="agglo-bench-"))
+            settings_dict.setdefault("TEST", {})["NAME"] = str(folder / "bench.sqlite3")
+        old_name = settings_dict["NAME"]
+        err.print(f"bench {area}: building {size:,} organizations on {connection.vendor}")
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        try:
+            result = self._run(area, size, requests, seed, err)
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        self.stdout.write(_dumps(result) if json else _dumps(result, indent=2))
+
+    def _run(self, area, size, requests, seed, err):
+        from agglo.bench import registry as bench_registry
+        from agglo.demo.management.commands.demo import run_with_progress
+        from agglo.registry.services import reference_data_load
+
+        reference_data_load()
+        start = time.perf_counter()
+        run_with_progress(size, seed, console=err)
+        build_s = round(time.perf_counter() - start, 1)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        err.print(f"measuring {requests} requests per measure")
+        measured = bench_registry.run(requests, seed)
+        measured["metrics"]["build_s"] = build_s
+        return {
+            "area": area,
+            "size": size,
+            "database": connection.vendor,
+            **measured,
+            "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        }
+
+
+def _dumps(value, indent=None):
+    return json.dumps(value, ensure_ascii=False, indent=indent)
