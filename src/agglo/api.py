@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
 from agglo.common.errors import DomainError
 from agglo.common.problem import problem_response
@@ -26,6 +27,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 api.add_router("", registry_router)
+api.add_router("", access_router)
 
 
 def _field_of(loc: list) -> str:

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "agglo.web.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -181,6 +182,18 @@ TASKS = {
         else "django_tasks_db.DatabaseBackend"
     }
 }
+
+# Mail to applicants and members: printed to the console unless an SMTP server is configured.
+AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
+EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("AGGLO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("AGGLO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("AGGLO_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("AGGLO_EMAIL_FROM", "agglo@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from agglo.registry.models import Admission, Organization
@@ -11,13 +12,15 @@ pytestmark = pytest.mark.django_db
 
 def test_pages_are_chinese_by_default_and_english_on_request(make_org, client):
     make_org()
-    page = client.get("/directory/")
+    page = client.get("/directory/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")  # the browser's language is not used
     assert page.status_code == 200
     assert '<html lang="zh-hans">' in page.content.decode()
     assert "成员名录" in page.content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/directory/"})
     page = client.get("/directory/").content.decode()
     assert '<html lang="en">' in page and "Member directory" in page
+    api = Client().get("/api/v1/organizations", {"kind": "x"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert api["title"] == "The input is not valid."
 
 
 def test_directory_search_facets_and_htmx_partial(make_org, client):

@@ -5,6 +5,7 @@ Actors are Django users (possibly anonymous). Role lookups are cached on the use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agglo.access.models import Membership, PlatformRole
@@ -67,6 +68,23 @@ def is_org_admin(user: Any, organization_id: int) -> bool:
 def sees_all_organizations(user: Any) -> bool:
     """Operators and auditors see applicants, suspended and withdrawn organizations too."""
     return is_operator(user) or has_role(user, PlatformRole.Role.AUDITOR)
+
+
+def can_see_level(user: Any, *, owner_id: int, level: str, partner_ids: Callable[[], set[int]]) -> bool:
+    """Whether `user` may see a field group of organization `owner_id` kept at visibility `level`.
+
+    Levels (DESIGN.md §5): public; members (any member organization, and government officers); partners
+    (organizations with an active partnership with the owner; `partner_ids` is asked only when needed);
+    private (the owner only). Owners, operators and auditors always see.
+    """
+    own = organization_ids(user)
+    if owner_id in own or sees_all_organizations(user) or level == "public":
+        return True
+    if level == "members":
+        return bool(own) or has_role(user, PlatformRole.Role.GOVERNMENT)
+    if level == "partners":
+        return bool(own & partner_ids())
+    return False
 
 
 def can_review_admissions(user: Any) -> bool:

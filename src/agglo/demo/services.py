@@ -118,6 +118,17 @@ def demo_cluster_load(*, n: int, seed: int, progress: Progress = _noop) -> dict[
     return {"organizations": n, "positions": len(positions), "relations": len(relations), "people": people}
 
 
+@transaction.atomic
+def demo_cluster_clear() -> int:
+    """Delete every organization (with positions, relations, admissions) and the people who only belonged to them."""
+    User = get_user_model()
+    members = set(Membership.objects.values_list("user_id", flat=True))
+    deleted, _ = Organization.objects.all().delete()
+    search_index.clear()
+    User.objects.filter(pk__in=members, is_staff=False, is_superuser=False, platform_roles__isnull=True).delete()
+    return deleted
+
+
 def _people(orgs: list[Organization], progress: Progress) -> int:
     """One admin person per organization (its contact), without a usable password."""
     User = get_user_model()

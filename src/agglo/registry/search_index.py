@@ -49,19 +49,18 @@ def index_organizations(rows: Iterable[tuple[int, str]]) -> None:
         cursor.executemany(f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (%s, %s)", batch)
 
 
-def unindex_organization(pk: int) -> None:
+def clear() -> None:
+    """Empty the SQLite index (after deleting organizations in bulk)."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [pk])
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")
 
 
 def rebuild() -> int:
     """Recompute every organization's tokens and the SQLite index; returns how many were indexed."""
     from agglo.registry.models import Organization
 
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE}")
+    clear()
     count = 0
     batch: list[Organization] = []
     orgs = Organization.objects.select_related("region__parent").only(

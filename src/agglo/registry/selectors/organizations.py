@@ -37,18 +37,13 @@ def _partners(org_id: int) -> set[int]:
 
 
 def contacts_visible(*, actor: Any, organization: Organization) -> bool:
-    """Whether the actor may see the organization's contact details (DESIGN.md §5 visibility levels)."""
-    level = organization.contacts_visibility
-    own = policy.organization_ids(actor)
-    if organization.pk in own or policy.sees_all_organizations(actor):
-        return True
-    if level == Organization.Visibility.PUBLIC:
-        return True
-    if level == Organization.Visibility.MEMBERS:
-        return bool(own) or policy.has_role(actor, "government")
-    if level == Organization.Visibility.PARTNERS:
-        return bool(own & _partners(organization.pk))
-    return False
+    """Whether the actor may see the organization's contact details, at the level the owner chose."""
+    return policy.can_see_level(
+        actor,
+        owner_id=organization.pk,
+        level=organization.contacts_visibility,
+        partner_ids=lambda: _partners(organization.pk),
+    )
 
 
 def position_list(

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -223,6 +224,14 @@ def _review(actor: Any, admission: Admission) -> Admission:
     return locked
 
 
+def _notify(admission: Admission) -> None:
+    """Email the applicant once the decision is committed (a task, so a slow mail server delays no one)."""
+    from agglo.registry.tasks import admission_notify
+
+    url = settings.AGGLO_BASE_URL.rstrip("/") + reverse("registry:admission_status", args=[admission.tracking_token])
+    transaction.on_commit(lambda: admission_notify.enqueue(admission.pk, url))
+
+
 def _reason(text: str, field: str = "reason") -> str:
     text = (text or "").strip()
     if not text:
@@ -266,6 +275,7 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
         subject=admission,
         payload={"organization": org.pk, "admin": user.get_username()},
     )
+    _notify(admission)
     return admission
 
 
@@ -280,6 +290,7 @@ def admission_reject(*, actor: Any, admission: Admission, reason: str) -> Admiss
     admission.save()
     AdmissionEvent.objects.create(admission=admission, status=admission.status, note=reason, actor=actor)
     record("registry.admission_rejected", actor=actor, subject=admission, payload={"reason": reason})
+    _notify(admission)
     return admission
 
 
@@ -293,6 +304,7 @@ def admission_request_info(*, actor: Any, admission: Admission, note: str) -> Ad
     admission.save(update_fields=["status", "reason", "updated_at"])
     AdmissionEvent.objects.create(admission=admission, status=admission.status, note=note, actor=actor)
     record("registry.admission_info_requested", actor=actor, subject=admission, payload={"note": note})
+    _notify(admission)
     return admission
 
 

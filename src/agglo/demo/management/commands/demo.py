@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agglo.demo.services import demo_accounts_ensure, demo_cluster_load
+from agglo.demo.services import demo_accounts_ensure, demo_cluster_clear, demo_cluster_load
+from agglo.registry.models import Organization
 from agglo.registry.services import reference_data_load
 
 MIN_ORGS, MAX_ORGS = 50, 100_000
@@ -36,10 +37,19 @@ class Command(BaseCommand):
         parser.add_argument("--orgs", type=int, default=300)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument("--replace", action="store_true", help="delete every organization first")
 
-    def handle(self, *args, orgs, seed, quiet, **options):
+    def handle(self, *args, orgs, seed, quiet, replace, **options):
         if not MIN_ORGS <= orgs <= MAX_ORGS:
             raise CommandError(f"--orgs: must be between {MIN_ORGS} and {MAX_ORGS:,}, got {orgs}")
+        existing = Organization.objects.count()
+        if existing and not replace:
+            raise CommandError(
+                f"the database already holds {existing:,} organizations: pass --replace to delete them first, "
+                "or point AGGLO_SQLITE_PATH / DATABASE_URL at an empty database"
+            )
+        if replace:
+            demo_cluster_clear()
         reference_data_load()
         counts = run_with_progress(orgs, seed, quiet=quiet)
         demo_accounts_ensure()

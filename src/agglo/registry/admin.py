@@ -1,0 +1,140 @@
+"""Django admin for operators: browse everything; changes go through the services (one write path)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from agglo.access import policy
+from agglo.common.errors import DomainError
+from agglo.registry import services
+from agglo.registry.models import (
+    Admission,
+    AdmissionEvent,
+    Chain,
+    Organization,
+    Position,
+    Region,
+    Relation,
+    Segment,
+    SegmentLink,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shows records; edits happen on the platform's pages and API, where services validate and audit them."""
+
+    def has_module_permission(self, request):
+        return policy.sees_all_organizations(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.sees_all_organizations(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+    fields = ["segment", "role", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _set_status(status: str, label: str):
+    def action(modeladmin, request, queryset):
+        done = 0
+        for org in queryset:
+            try:
+                services.organization_set_status(
+                    actor=request.user, organization=org, status=status, reason=str(_("via admin"))
+                )
+                done += 1
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{org}: {exc.message}", messages.ERROR)
+        modeladmin.message_user(request, _("%(n)d organizations changed.") % {"n": done})
+
+    action.short_description = label
+    action.__name__ = f"set_{status}"
+    return action
+
+
+@admin.register(Organization)
+class OrganizationAdmin(ReadOnlyAdmin):
+    list_display = ["name_zh", "name_en", "kind", "layer", "region", "status", "joined_at"]
+    list_filter = ["status", "layer", "kind", "size_class"]
+    search_fields = ["name_zh", "name_en", "uscc", "foreign_registry_id"]
+    list_select_related = ["region"]
+    inlines = [PositionInline]
+    actions = [
+        _set_status("suspended", _("Suspend")),
+        _set_status("member", _("Reinstate as member")),
+        _set_status("withdrawn", _("Mark as withdrawn")),
+    ]
+    exclude = ["search_text"]
+
+
+@admin.register(Region)
+class RegionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name_zh", "name_en", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+class SegmentInline(admin.TabularInline):
+    model = Segment
+    extra = 0
+    fields = ["code", "name_zh", "name_en", "stage", "order"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Chain)
+class ChainAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name_zh", "name_en"]
+    inlines = [SegmentInline]
+
+
+@admin.register(SegmentLink)
+class SegmentLinkAdmin(ReadOnlyAdmin):
+    list_display = ["upstream", "downstream"]
+    list_filter = ["upstream__chain"]
+
+
+@admin.register(Relation)
+class RelationAdmin(ReadOnlyAdmin):
+    list_display = ["source_org", "kind", "target_org", "started_on", "ended_on", "source"]
+    list_filter = ["kind", "source"]
+    raw_id_fields = ["source_org", "target_org"]
+
+
+class AdmissionEventInline(admin.TabularInline):
+    model = AdmissionEvent
+    extra = 0
+    readonly_fields = ["status", "note", "by_applicant", "actor", "occurred_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Admission)
+class AdmissionAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "status", "contact_email", "created_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["organization__name_zh", "contact_email"]
+    exclude = ["admin_password_hash", "tracking_token"]
+    inlines = [AdmissionEventInline]

@@ -1,0 +1,31 @@
+"""Background work of the registry: tell applicants what happened to their application."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from agglo.registry.models import Admission
+
+
+@task()
+def admission_notify(admission_id: int, status_url: str) -> int:
+    """Email the applicant the new status and the reviewer's reason; returns the number of mails sent."""
+    admission = Admission.objects.select_related("organization").filter(pk=admission_id).first()
+    if admission is None:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Agglo admission: %(status)s") % {"status": admission.get_status_display()}
+        lines = [
+            _("Application of %(name)s: %(status)s.")
+            % {"name": admission.organization.name_zh, "status": admission.get_status_display()},
+        ]
+        if admission.reason:
+            lines.append(_("Reviewer's note: %(reason)s") % {"reason": admission.reason})
+        if admission.status == Admission.Status.APPROVED:
+            lines.append(_("Log in with %(email)s and the password you chose.") % {"email": admission.contact_email})
+        lines.append(_("Follow the application: %(url)s") % {"url": status_url})
+    return send_mail(subject, "\n\n".join(lines), None, [admission.contact_email])
