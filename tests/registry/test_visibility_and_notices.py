@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from agglo.access.models import Membership
-from agglo.registry.models import Admission, Organization
+from agglo.registry.models import Organization
 from agglo.registry.selectors import contacts_visible
 from agglo.registry.services import admission_approve, admission_reject, relation_add
 from tests.conftest import user
@@ -29,8 +29,14 @@ def test_contact_visibility_levels(make_org, operator):
     def who_sees(level):
         Organization.objects.filter(pk=owner.pk).update(contacts_visibility=level)
         owner.refresh_from_db()
-        people = {"owner": owner_user, "partner": partner_user, "stranger": stranger_user, "gov": gov,
-                  "operator": operator, "anonymous": anonymous}
+        people = {
+            "owner": owner_user,
+            "partner": partner_user,
+            "stranger": stranger_user,
+            "gov": gov,
+            "operator": operator,
+            "anonymous": anonymous,
+        }
         return {name for name, u in people.items() if contacts_visible(actor=u, organization=owner)}
 
     assert who_sees("public") == {"owner", "partner", "stranger", "gov", "operator", "anonymous"}

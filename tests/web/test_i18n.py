@@ -32,8 +32,10 @@ def test_every_ui_string_in_the_code_is_in_the_catalog(tmp_path):
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("static", "__pycache__"))
     subprocess.run(
         [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hans", "--no-obsolete"],
-        cwd=copy, check=True, capture_output=True, env={"DJANGO_SETTINGS_MODULE": "agglo.settings",
-                                                        "PATH": "/usr/bin:/bin", "PYTHONPATH": str(source.parent)},
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env={"DJANGO_SETTINGS_MODULE": "agglo.settings", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(source.parent)},
     )
     fresh = catalog(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
     missing = [m.id for m in fresh if m.id and (not m.string or "fuzzy" in m.flags)]

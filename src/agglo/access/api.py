@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from agglo.access.models import ApiToken
 from agglo.access.schemas import TokenCreated, TokenIn, TokenOut
@@ -27,16 +27,16 @@ def token_list(request: HttpRequest) -> Any:
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Issue a token (shown once)")
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status:
     user = _user(request)
     token, clear = api_token_create(actor=user, user=user, name=payload.name)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": clear}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": clear})
 
 
 @router.delete("/tokens/{int:token_id}", response={204: None}, summary="Revoke a token")
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status:
     token = ApiToken.objects.filter(pk=token_id, user=_user(request)).first()
     if token is None:
         raise NotFound(f"No token with id {token_id}.")
     api_token_revoke(actor=request.auth, token=token)
-    return 204, None
+    return Status(204, None)

@@ -16,6 +16,7 @@ from agglo.demo.generator import Cluster, RegionRef, SegmentRef, generate
 from agglo.registry import search_index
 from agglo.registry.kinds import layer_of, size_class_for
 from agglo.registry.models import Organization, Position, Region, Relation, Segment
+from agglo.registry.services.organizations import chain_codes_of
 
 DEMO_PASSWORD = "agglo-demo-2026"
 BATCH = 2000
@@ -56,6 +57,7 @@ def demo_cluster_load(*, n: int, seed: int, progress: Progress = _noop) -> dict[
     if not segments:
         raise RuntimeError("Load the reference data first (agglo load_reference).")
     cluster: Cluster = generate(n, seed, regions, segments)
+    chain_of = {s.code: s.chain for s in segments}
     all_regions = list(Region.objects.select_related("parent"))
     region_area = {r.code: (r.parent_id if r.level == Region.Level.PREFECTURE else r.code) for r in all_regions}
     places = {r.code: search_index.place_words(r) for r in all_regions}
@@ -82,6 +84,7 @@ def demo_cluster_load(*, n: int, seed: int, progress: Progress = _noop) -> dict[
             contact_email=spec.contact_email,
             contact_phone=spec.contact_phone,
             joined_at=now,
+            chain_codes=chain_codes_of(chain_of[code] for code, _role in spec.positions),
         )
         org.search_text = search_index.tokens_for(org, places[spec.region])
         orgs.append(org)

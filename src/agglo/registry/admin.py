@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agglo.access import policy
@@ -81,7 +82,8 @@ class OrganizationAdmin(ReadOnlyAdmin):
         _set_status("member", _("Reinstate as member")),
         _set_status("withdrawn", _("Mark as withdrawn")),
     ]
-    exclude = ["search_text"]
+    exclude = ["search_text", "chain_codes"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Region)

@@ -6,13 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from agglo.access import policy
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.registry import selectors, services
-from agglo.registry.models import Organization, Position, Relation
+from agglo.registry.models import Organization, Relation
 from agglo.registry.schemas import (
     AdmissionCreated,
     AdmissionReviewOut,
@@ -94,11 +94,11 @@ def organization_search(
 
 
 @router.post("/organizations", response={201: OrganizationOut}, summary="Register a member directly (operators)")
-def organization_create(request: HttpRequest, payload: OrganizationIn) -> tuple[int, Organization]:
+def organization_create(request: HttpRequest, payload: OrganizationIn) -> Status:
     org = services.organization_create(
         actor=request.auth, data=payload.dict(exclude_none=True), status=Organization.Status.MEMBER
     )
-    return 201, org
+    return Status(201, org)
 
 
 @router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
@@ -128,24 +128,27 @@ def position_list(request: HttpRequest, org_id: int) -> Any:
 
 
 @router.post("/organizations/{int:org_id}/positions", response={201: PositionOut}, summary="Add a chain position")
-def position_add(request: HttpRequest, org_id: int, payload: PositionIn) -> tuple[int, Position]:
+def position_add(request: HttpRequest, org_id: int, payload: PositionIn) -> Status:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    return 201, services.position_add(
-        actor=request.auth,
-        organization=org,
-        segment_code=payload.segment,
-        role=payload.role,
-        note=payload.note,
+    return Status(
+        201,
+        services.position_add(
+            actor=request.auth,
+            organization=org,
+            segment_code=payload.segment,
+            role=payload.role,
+            note=payload.note,
+        ),
     )
 
 
 @router.delete("/positions/{int:position_id}", response={204: None}, summary="Remove a chain position")
-def position_remove(request: HttpRequest, position_id: int) -> tuple[int, None]:
+def position_remove(request: HttpRequest, position_id: int) -> Status:
     position = selectors.position_list(actor=request.auth).filter(pk=position_id).first()
     if position is None:
         raise NotFound(f"No position with id {position_id}.")
     services.position_remove(actor=request.auth, position=position)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/organizations/{int:org_id}/relations", response=list[RelationOut], summary="Relations")
@@ -156,21 +159,24 @@ def relation_list(request: HttpRequest, org_id: int) -> Any:
 
 
 @router.post("/organizations/{int:org_id}/relations", response={201: RelationOut}, summary="Declare a relation")
-def relation_add(request: HttpRequest, org_id: int, payload: RelationIn) -> tuple[int, Relation]:
+def relation_add(request: HttpRequest, org_id: int, payload: RelationIn) -> Status:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    return 201, services.relation_add(
-        actor=request.auth,
-        source=org,
-        target_id=payload.target,
-        kind=payload.kind,
-        started_on=payload.started_on,
-        ended_on=payload.ended_on,
-        note=payload.note,
+    return Status(
+        201,
+        services.relation_add(
+            actor=request.auth,
+            source=org,
+            target_id=payload.target,
+            kind=payload.kind,
+            started_on=payload.started_on,
+            ended_on=payload.ended_on,
+            note=payload.note,
+        ),
     )
 
 
 @router.delete("/relations/{int:relation_id}", response={204: None}, summary="Remove a relation")
-def relation_remove(request: HttpRequest, relation_id: int) -> tuple[int, None]:
+def relation_remove(request: HttpRequest, relation_id: int) -> Status:
     relation = Relation.objects.select_related("source_org").filter(pk=relation_id).first()
     if (
         relation is None
@@ -178,7 +184,7 @@ def relation_remove(request: HttpRequest, relation_id: int) -> tuple[int, None]:
     ):
         raise NotFound(f"No relation with id {relation_id}.")
     services.relation_remove(actor=request.auth, relation=relation)
-    return 204, None
+    return Status(204, None)
 
 
 # --- regions and chains ------------------------------------------------------------------------------------
@@ -290,7 +296,7 @@ def admission_apply(
     request: HttpRequest,
     data: Form[AdmissionForm],
     documents: File[list[UploadedFile]] = None,
-) -> tuple[int, dict[str, Any]]:
+) -> Status:
     fields = data.dict()
     admission = services.admission_apply(
         actor=request.auth,
@@ -301,12 +307,15 @@ def admission_apply(
         documents=documents or [],
     )
     url = request.build_absolute_uri(reverse("registry:admission_status", args=[admission.tracking_token]))
-    return 201, {
-        "id": admission.pk,
-        "status": admission.status,
-        "tracking_token": admission.tracking_token,
-        "status_url": url,
-    }
+    return Status(
+        201,
+        {
+            "id": admission.pk,
+            "status": admission.status,
+            "tracking_token": admission.tracking_token,
+            "status_url": url,
+        },
+    )
 
 
 @router.get("/admissions/track/{token}", response=AdmissionStatusOut, summary="Follow an application (applicant)")

@@ -9,12 +9,13 @@ is kept in step by `index_organizations()`, which every service that changes sea
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from agglo.registry.text import index_tokens, query_tokens
+from agglo.registry.text import index_tokens
 
 FTS_TABLE = "registry_org_fts"
 PG_VECTOR = "to_tsvector('simple'::regconfig, COALESCE(registry_organization.search_text, ''))"
@@ -84,33 +85,105 @@ def _flush(batch: list) -> int:
     return n
 
 
-def apply_text_search(qs: QuerySet, query: str) -> tuple[QuerySet, QuerySet] | None:
-    """(filtered, ranked) querysets for a text query, or None when the query has no searchable token.
+# Above this many matches, BM25 / ts_rank over every match costs more than it tells: such broad queries list the
+# newest members first instead (users narrow them with facets).
+RANK_LIMIT = 10_000
+# Below this many text matches the facet pass is driven from the index; above it, a scan of the covering index
+# (organization status, kind, layer, area, chains) with a membership test is cheaper.
+DRIVE_FROM_INDEX_BELOW = 20_000
 
-    `filtered` restricts by an id subquery, so it also works inside other subqueries (counts, facets);
-    `ranked` joins the index at the top level to order best match first. Every token must match; a token
-    also matches longer tokens it begins (prefix query).
-    """
-    tokens = query_tokens(query)
-    if not tokens:
-        return None
+
+@dataclass(frozen=True)
+class FacetGroup:
+    """Organizations sharing one combination of facet values, and how many there are."""
+
+    kind: str
+    layer: str
+    area: str
+    chain_codes: str
+    count: int
+
+    @property
+    def chains(self) -> list[str]:
+        return [c for c in self.chain_codes.split("|") if c]
+
+
+def _match_expression(tokens: list[str]) -> str:
+    if connection.vendor == "sqlite":  # every token must match, as a prefix
+        return " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
+    return " & ".join(t + ":*" for t in tokens)
+
+
+def text_match_count(tokens: list[str]) -> int:
+    """Organizations (any status) whose tokens match: cheap, used to choose query plans."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [_match_expression(tokens)])
+        else:
+            cursor.execute(
+                f"SELECT count(*) FROM registry_organization WHERE {PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)",
+                [_match_expression(tokens)],
+            )
+        return int(cursor.fetchone()[0])
+
+
+def text_filter(qs: QuerySet, tokens: list[str]) -> QuerySet:
+    """`qs` restricted to text matches by an id subquery (safe inside other subqueries)."""
     if connection.vendor == "sqlite":
-        match = " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
-        filtered = qs.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]))
-        ranked = qs.extra(
-            select={"search_rank": f"{FTS_TABLE}.rank"},
+        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+    else:
+        sql = f"SELECT id FROM registry_organization WHERE {PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
+    return qs.filter(pk__in=RawSQL(sql, [_match_expression(tokens)]))
+
+
+def facet_groups(*, status: str, tokens: list[str] | None, segment_id: int | None) -> list[FacetGroup]:
+    """One pass over the matching organizations, grouped by (kind, layer, area, chains)."""
+    segment_sql = " AND o.id IN (SELECT organization_id FROM registry_position WHERE segment_id = %s)"
+    params: list[object] = [status]
+    if tokens and connection.vendor == "sqlite" and text_match_count(tokens) < DRIVE_FROM_INDEX_BELOW:
+        # CROSS JOIN keeps the FTS table as the outer loop: look up only the organizations that match.
+        sql = (
+            f"SELECT o.kind, o.layer, o.area_id, o.chain_codes, count(*) FROM {FTS_TABLE} f "
+            f"CROSS JOIN registry_organization o ON o.id = f.rowid WHERE {FTS_TABLE} MATCH %s AND o.status = %s"
+        )
+        params = [_match_expression(tokens), status]
+    else:
+        sql = (
+            "SELECT o.kind, o.layer, o.area_id, o.chain_codes, count(*) FROM registry_organization o "
+            "WHERE o.status = %s"
+        )
+        if tokens and connection.vendor == "sqlite":
+            sql += f" AND o.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+            params.append(_match_expression(tokens))
+        elif tokens:
+            sql += f" AND {PG_VECTOR.replace('registry_organization.', 'o.')} @@ to_tsquery('simple'::regconfig, %s)"
+            params.append(_match_expression(tokens))
+    if segment_id is not None:
+        sql += segment_sql
+        params.append(segment_id)
+    sql += " GROUP BY o.kind, o.layer, o.area_id, o.chain_codes"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [FacetGroup(*row) for row in cursor.fetchall()]
+
+
+def ordered(qs: QuerySet, tokens: list[str], *, matches: int) -> QuerySet:
+    """`qs` (already narrowed by facets) restricted to text matches, best match first; newest first if too broad."""
+    expression = _match_expression(tokens)
+    if connection.vendor == "sqlite":
+        joined = qs.extra(
             tables=[FTS_TABLE],
             where=[f"{FTS_TABLE}.rowid = registry_organization.id", f"{FTS_TABLE} MATCH %s"],
-            params=[match],
-        ).order_by("search_rank", "id")
-        return filtered, ranked
-    tsquery = " & ".join(t + ":*" for t in tokens)
+            params=[expression],
+        )
+        if matches > RANK_LIMIT:
+            return joined.order_by("-id")
+        return joined.extra(select={"search_rank": f"{FTS_TABLE}.rank"}).order_by("search_rank", "id")
     condition = f"{PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
-    filtered = qs.filter(pk__in=RawSQL(f"SELECT id FROM registry_organization WHERE {condition}", [tsquery]))
-    ranked = qs.extra(
+    filtered = qs.extra(where=[condition], params=[expression])
+    if matches > RANK_LIMIT:
+        return filtered.order_by("-id")
+    return filtered.extra(
         select={"search_rank": f"ts_rank({PG_VECTOR}, to_tsquery('simple'::regconfig, %s))"},
-        select_params=[tsquery],
-        where=[condition],
-        params=[tsquery],
+        select_params=[expression],
     ).order_by("-search_rank", "id")
-    return filtered, ranked

@@ -79,14 +79,18 @@ class Organization(BilingualNameMixin, TimeStampedModel):
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     # Tokens for full-text search (registry.text.index_tokens), kept current by the services.
     search_text = models.TextField(editable=False, blank=True)
+    # Codes of the chains the organization holds positions on, as "|ic|pv|": derived from Position and kept by
+    # the position services, so that directory facets count chains in the same pass as kind, layer and area.
+    chain_codes = models.CharField(max_length=400, editable=False, blank=True, default="")
     joined_at = models.DateTimeField(_("member since"), null=True, blank=True)
 
     class Meta:
         ordering = ["name_zh"]
         indexes = [
-            models.Index(fields=["status", "kind"], name="org_status_kind"),
-            models.Index(fields=["status", "layer"], name="org_status_layer"),
+            # Covers the directory's facet query: one index-only pass counts kind, layer, area and chain.
+            models.Index(fields=["status", "kind", "layer", "area", "chain_codes"], name="org_facets"),
             models.Index(fields=["status", "area"], name="org_status_area"),
+            models.Index(fields=["status", "name_zh", "id"], name="org_status_name"),
             models.Index(fields=["region", "status"], name="org_region_status"),
         ]
         verbose_name = _("organization")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -124,6 +125,18 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
     return organization
 
 
+def chain_codes_of(codes: Iterable[str]) -> str:
+    """The denormalized Organization.chain_codes value for a set of chain codes: "|ic|pv|" (or "")."""
+    unique = sorted(set(codes))
+    return "|" + "|".join(unique) + "|" if unique else ""
+
+
+def _refresh_chain_codes(organization: Organization) -> None:
+    codes = Position.objects.filter(organization=organization).values_list("segment__chain__code", flat=True)
+    organization.chain_codes = chain_codes_of(codes)
+    Organization.objects.filter(pk=organization.pk).update(chain_codes=organization.chain_codes)
+
+
 def _segment(code: str) -> Segment:
     segment = Segment.objects.filter(code=code).first()
     if segment is None:
@@ -153,6 +166,7 @@ def position_add(*, actor: Any, organization: Organization, segment_code: str, r
     )
     if not created:
         raise Conflict(_("This position is already recorded."), errors={"segment": [_("Already recorded.")]})
+    _refresh_chain_codes(organization)
     record(
         "registry.position_added",
         actor=actor,
@@ -170,6 +184,7 @@ def position_remove(*, actor: Any, position: Position) -> None:
     payload = {"segment": position.segment.code, "role": position.role}
     organization = position.organization
     position.delete()
+    _refresh_chain_codes(organization)
     record("registry.position_removed", actor=actor, subject=organization, payload=payload)
 
 
