@@ -77,3 +77,9 @@ def test_paging_and_limits(cluster):
     with pytest.raises(ValidationFailed) as err:
         organization_search(actor=ANON, filters=DirectoryFilters(status="applicant"), page=0, page_size=500)
     assert set(err.value.errors) == {"page", "page_size", "status"}
+
+
+def test_segment_alone_narrows_like_chain_and_segment(cluster):
+    assert [o.name_zh for o in search(segment="ic-fab").items] == ["深圳芯二微电子有限公司"]
+    assert search(segment="pv-cells").total == 2
+    assert search(chain="ic", segment="pv-cells").total == 1

@@ -16,7 +16,7 @@ from agglo.demo.generator import Cluster, RegionRef, SegmentRef, generate
 from agglo.registry import search_index
 from agglo.registry.kinds import layer_of, size_class_for
 from agglo.registry.models import Organization, Position, Region, Relation, Segment
-from agglo.registry.services.organizations import chain_codes_of
+from agglo.registry.services.organizations import codes_field
 
 DEMO_PASSWORD = "agglo-demo-2026"
 BATCH = 2000
@@ -84,7 +84,8 @@ def demo_cluster_load(*, n: int, seed: int, progress: Progress = _noop) -> dict[
             contact_email=spec.contact_email,
             contact_phone=spec.contact_phone,
             joined_at=now,
-            chain_codes=chain_codes_of(chain_of[code] for code, _role in spec.positions),
+            chain_codes=codes_field(chain_of[code] for code, _role in spec.positions),
+            segment_codes=codes_field(code for code, _role in spec.positions),
         )
         org.search_text = search_index.tokens_for(org, places[spec.region])
         orgs.append(org)

@@ -95,93 +95,134 @@ DRIVE_FROM_INDEX_BELOW = 20_000
 
 @dataclass(frozen=True)
 class FacetGroup:
-    """Organizations sharing one combination of facet values, and how many there are."""
+    """Organizations sharing one combination of facet values, and how many there are.
+
+    `segment_codes` is filled only for organizations on the chain the user chose (it is "" otherwise), so the
+    number of groups stays small while the segment facet of that chain comes from the same pass.
+    """
 
     kind: str
     layer: str
     area: str
     chain_codes: str
+    segment_codes: str
     count: int
 
     @property
     def chains(self) -> list[str]:
         return [c for c in self.chain_codes.split("|") if c]
 
+    @property
+    def segments(self) -> list[str]:
+        return [c for c in self.segment_codes.split("|") if c]
 
-def _match_expression(tokens: list[str]) -> str:
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A user's text query: its tokens, the engine's match expression, and how many organizations match it."""
+
+    tokens: tuple[str, ...]
+    expression: str
+    matches: int  # of any status; cheap to count, used to choose query plans
+
+
+def text_query(tokens: list[str]) -> TextQuery:
     if connection.vendor == "sqlite":  # every token must match, as a prefix
-        return " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
-    return " & ".join(t + ":*" for t in tokens)
-
-
-def text_match_count(tokens: list[str]) -> int:
-    """Organizations (any status) whose tokens match: cheap, used to choose query plans."""
+        expression = " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
+        sql = f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+    else:
+        expression = " & ".join(t + ":*" for t in tokens)
+        sql = f"SELECT count(*) FROM registry_organization WHERE {PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [_match_expression(tokens)])
-        else:
-            cursor.execute(
-                f"SELECT count(*) FROM registry_organization WHERE {PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)",
-                [_match_expression(tokens)],
-            )
-        return int(cursor.fetchone()[0])
+        cursor.execute(sql, [expression])
+        matches = int(cursor.fetchone()[0])
+    return TextQuery(tuple(tokens), expression, matches)
 
 
-def text_filter(qs: QuerySet, tokens: list[str]) -> QuerySet:
+def _like(code: str) -> str:
+    return f"%|{code}|%"  # codes are slugs; the bars keep "ic" from matching "ic-design"
+
+
+def text_filter(qs: QuerySet, text: TextQuery) -> QuerySet:
     """`qs` restricted to text matches by an id subquery (safe inside other subqueries)."""
     if connection.vendor == "sqlite":
         sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
     else:
         sql = f"SELECT id FROM registry_organization WHERE {PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
-    return qs.filter(pk__in=RawSQL(sql, [_match_expression(tokens)]))
+    return qs.filter(pk__in=RawSQL(sql, [text.expression]))
 
 
-def facet_groups(*, status: str, tokens: list[str] | None, segment_id: int | None) -> list[FacetGroup]:
-    """One pass over the matching organizations, grouped by (kind, layer, area, chains)."""
-    segment_sql = " AND o.id IN (SELECT organization_id FROM registry_position WHERE segment_id = %s)"
-    params: list[object] = [status]
-    if tokens and connection.vendor == "sqlite" and text_match_count(tokens) < DRIVE_FROM_INDEX_BELOW:
-        # CROSS JOIN keeps the FTS table as the outer loop: look up only the organizations that match.
-        sql = (
-            f"SELECT o.kind, o.layer, o.area_id, o.chain_codes, count(*) FROM {FTS_TABLE} f "
-            f"CROSS JOIN registry_organization o ON o.id = f.rowid WHERE {FTS_TABLE} MATCH %s AND o.status = %s"
+def _source(text: TextQuery | None, status: str) -> tuple[str, list[object]]:
+    """FROM/WHERE for organizations of `status` matching `text`, in the cheapest shape for this database."""
+    if text is None:
+        return "registry_organization o WHERE o.status = %s", [status]
+    if connection.vendor != "sqlite":
+        vector = PG_VECTOR.replace("registry_organization.", "o.")
+        where = f"o.status = %s AND {vector} @@ to_tsquery('simple'::regconfig, %s)"
+        return f"registry_organization o WHERE {where}", [status, text.expression]
+    if text.matches < DRIVE_FROM_INDEX_BELOW:
+        # CROSS JOIN keeps the FTS table as the outer loop: only the matching organizations are looked up.
+        return (
+            f"{FTS_TABLE} f CROSS JOIN registry_organization o ON o.id = f.rowid "
+            f"WHERE {FTS_TABLE} MATCH %s AND o.status = %s",
+            [text.expression, status],
         )
-        params = [_match_expression(tokens), status]
-    else:
-        sql = (
-            "SELECT o.kind, o.layer, o.area_id, o.chain_codes, count(*) FROM registry_organization o "
-            "WHERE o.status = %s"
-        )
-        if tokens and connection.vendor == "sqlite":
-            sql += f" AND o.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
-            params.append(_match_expression(tokens))
-        elif tokens:
-            sql += f" AND {PG_VECTOR.replace('registry_organization.', 'o.')} @@ to_tsquery('simple'::regconfig, %s)"
-            params.append(_match_expression(tokens))
-    if segment_id is not None:
-        sql += segment_sql
-        params.append(segment_id)
-    sql += " GROUP BY o.kind, o.layer, o.area_id, o.chain_codes"
+    return (
+        f"registry_organization o WHERE o.status = %s AND o.id IN (SELECT rowid FROM {FTS_TABLE} "
+        f"WHERE {FTS_TABLE} MATCH %s)",
+        [status, text.expression],
+    )
+
+
+def facet_groups(*, status: str, text: TextQuery | None, chain: str | None) -> list[FacetGroup]:
+    """One pass over the matching organizations, grouped by kind, layer, area, chains (and segments of `chain`)."""
+    source, params = _source(text, status)
+    segments = "''"
+    select_params: list[object] = []
+    if chain:
+        segments = "CASE WHEN o.chain_codes LIKE %s THEN o.segment_codes ELSE '' END"
+        select_params = [_like(chain)]
+    sql = (
+        f"SELECT o.kind, o.layer, o.area_id, o.chain_codes, {segments} AS segs, count(*) FROM {source} "
+        "GROUP BY o.kind, o.layer, o.area_id, o.chain_codes, segs"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*select_params, *params])
         return [FacetGroup(*row) for row in cursor.fetchall()]
 
 
-def ordered(qs: QuerySet, tokens: list[str], *, matches: int) -> QuerySet:
-    """`qs` (already narrowed by facets) restricted to text matches, best match first; newest first if too broad."""
-    expression = _match_expression(tokens)
-    if connection.vendor == "sqlite":
-        joined = qs.extra(
-            tables=[FTS_TABLE],
-            where=[f"{FTS_TABLE}.rowid = registry_organization.id", f"{FTS_TABLE} MATCH %s"],
-            params=[expression],
-        )
-        if matches > RANK_LIMIT:
-            return joined.order_by("-id")
-        return joined.extra(select={"search_rank": f"{FTS_TABLE}.rank"}).order_by("search_rank", "id")
+def page_ids(
+    *, status: str, text: TextQuery, narrow: dict[str, str], total: int, offset: int, limit: int
+) -> list[int] | None:
+    """Ids of one page of text matches, best first (newest first when too broad), on SQLite; None elsewhere.
+
+    Written as SQL so the FTS table drives the join; `narrow` holds the facet filters (kind, layer, area,
+    chain, segment).
+    """
+    if connection.vendor != "sqlite":
+        return None
+    source, params = _source(text, status)
+    for field, column in (("kind", "o.kind"), ("layer", "o.layer"), ("area", "o.area_id")):
+        if narrow.get(field):
+            source += f" AND {column} = %s"
+            params.append(narrow[field])
+    for field, column in (("chain", "o.chain_codes"), ("segment", "o.segment_codes")):
+        if narrow.get(field):
+            source += f" AND {column} LIKE %s"
+            params.append(_like(narrow[field]))
+    by_rank = total <= RANK_LIMIT and source.startswith(FTS_TABLE)
+    order = "f.rank, o.id" if by_rank else "o.id DESC"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT o.id FROM {source} ORDER BY {order} LIMIT %s OFFSET %s", [*params, limit, offset])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def ordered(qs: QuerySet, text: TextQuery, *, total: int) -> QuerySet:
+    """PostgreSQL: `qs` (already narrowed by facets) restricted to text matches, best first; newest if too broad."""
+    expression = text.expression
     condition = f"{PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
     filtered = qs.extra(where=[condition], params=[expression])
-    if matches > RANK_LIMIT:
+    if total > RANK_LIMIT:
         return filtered.order_by("-id")
     return filtered.extra(
         select={"search_rank": f"ts_rank({PG_VECTOR}, to_tsquery('simple'::regconfig, %s))"},

@@ -8,17 +8,10 @@ from django.shortcuts import render
 
 from agglo.common.problem import problem_response
 from agglo.registry import selectors
-from agglo.registry.models import Organization
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    members = Organization.objects.filter(status=Organization.Status.MEMBER)
-    stats = {
-        "members": members.count(),
-        "areas": members.values("area_id").distinct().count(),
-        "chains": selectors.chain_list().count(),
-    }
-    return render(request, "web/home.html", {"stats": stats, "chains": selectors.chain_list()})
+    return render(request, "web/home.html", {"stats": selectors.cluster_stats(), "chains": selectors.chain_list()})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

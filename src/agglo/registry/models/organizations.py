@@ -79,9 +79,11 @@ class Organization(BilingualNameMixin, TimeStampedModel):
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     # Tokens for full-text search (registry.text.index_tokens), kept current by the services.
     search_text = models.TextField(editable=False, blank=True)
-    # Codes of the chains the organization holds positions on, as "|ic|pv|": derived from Position and kept by
-    # the position services, so that directory facets count chains in the same pass as kind, layer and area.
+    # The chains and segments the organization holds positions on, as "|ic|pv|" and "|ic-design|pv-cells|":
+    # derived from Position and kept by the position services, so that the directory counts chain and segment
+    # facets in the same single pass as kind, layer and area (registry.search_index.facet_groups).
     chain_codes = models.CharField(max_length=400, editable=False, blank=True, default="")
+    segment_codes = models.CharField(max_length=2000, editable=False, blank=True, default="")
     joined_at = models.DateTimeField(_("member since"), null=True, blank=True)
 
     class Meta:

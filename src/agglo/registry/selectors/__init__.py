@@ -4,6 +4,7 @@ from agglo.registry.selectors.admission import admission_by_token, admission_get
 from agglo.registry.selectors.chains import chain_get, chain_list, chain_map
 from agglo.registry.selectors.directory import DirectoryFilters, DirectoryPage, organization_search
 from agglo.registry.selectors.organizations import (
+    cluster_stats,
     contacts_visible,
     organization_get,
     organization_list,
@@ -21,6 +22,7 @@ __all__ = [
     "chain_get",
     "chain_list",
     "chain_map",
+    "cluster_stats",
     "contacts_visible",
     "organization_get",
     "organization_list",

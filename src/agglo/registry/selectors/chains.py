@@ -5,10 +5,10 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.errors import NotFound
 from agglo.registry.chains import depth
-from agglo.registry.models import Chain, Organization, Position, Segment, SegmentLink
-from agglo.registry.selectors.organizations import organization_list
+from agglo.registry.models import Chain, Position, Segment, SegmentLink
 
 
 def chain_list() -> QuerySet[Chain]:
@@ -66,8 +66,8 @@ def chain_map(*, actor: Any, code: str) -> ChainMap:
     links = chain_links(chain)
     segments = list(chain.segments.all())
     columns_of = depth([s.code for s in segments], links)
-    visible = organization_list(actor=actor).filter(status=Organization.Status.MEMBER).values("pk")
-    positions = Position.objects.filter(segment__chain=chain, organization_id__in=visible)
+    # The map counts members, which everyone may see (access.policy), so no per-actor restriction is needed.
+    positions = Position.objects.filter(segment__chain=chain, organization__status__in=PUBLIC_ORG_STATUSES)
     roles: dict[int, dict[str, int]] = {}
     for seg_id, role, n in positions.order_by().values_list("segment_id", "role").annotate(n=Count("id")):
         roles.setdefault(seg_id, {})[role] = n

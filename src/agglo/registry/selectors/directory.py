@@ -6,14 +6,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from agglo.access import policy
 from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.errors import ValidationFailed
 from agglo.registry import search_index
 from agglo.registry.kinds import Kind, Layer
-from agglo.registry.models import Chain, Organization, Position, Region, Segment
+from agglo.registry.models import Chain, Organization, Region, Segment
 from agglo.registry.models.organizations import KIND_LABELS, LAYER_LABELS
 from agglo.registry.search_index import FacetGroup
 from agglo.registry.text import query_tokens
@@ -69,7 +69,7 @@ def _validate(actor: Any, filters: DirectoryFilters, page: int, page_size: int) 
         if resolved["chain"] is None:
             errors["chain"] = [f"Unknown chain {filters.chain!r}."]
     if filters.segment:
-        resolved["segment"] = Segment.objects.filter(code=filters.segment).first()
+        resolved["segment"] = Segment.objects.select_related("chain").filter(code=filters.segment).first()
         if resolved["segment"] is None:
             errors["segment"] = [f"Unknown chain segment {filters.segment!r}."]
     if errors:
@@ -84,6 +84,7 @@ def _selected(group: FacetGroup, filters: DirectoryFilters, skip: str = "") -> b
         and (skip == "layer" or not filters.layer or group.layer == filters.layer)
         and (skip == "area" or not filters.area or group.area == filters.area)
         and (skip == "chain" or not filters.chain or filters.chain in group.chains)
+        and (skip == "segment" or not filters.segment or filters.segment in group.segments)
     )
 
 
@@ -92,31 +93,45 @@ def organization_search(
 ) -> DirectoryPage:
     """One page of organizations matching the text query and facet filters, best match first, with facet counts.
 
-    Facet counts come from one grouped pass over the text matches (search_index.facet_groups); each facet leaves its
-    own filter out, so users can see where else to go. Members are public (access.policy), so the common case needs
-    no per-actor restriction.
+    Totals and facet counts come from one grouped pass over the text matches (search_index.facet_groups); each
+    facet leaves its own filter out, so users can see where else to go. Members are public (access.policy), so
+    the common case needs no per-actor restriction.
     """
     resolved = _validate(actor, filters, page, page_size)
     status = filters.status or Organization.Status.MEMBER
-    tokens: list[str] | None = None
+    text = None
     if filters.q.strip():
         tokens = query_tokens(filters.q)
         if not tokens:  # only punctuation: nothing can match
             return DirectoryPage(items=[], total=0, page=page, page_size=page_size)
+        text = search_index.text_query(tokens)
+    # Segments are grouped for the chosen chain, or for the chain of a segment chosen on its own.
     segment = resolved.get("segment")
-    groups = search_index.facet_groups(status=status, tokens=tokens, segment_id=segment.pk if segment else None)
+    chain = filters.chain or (segment.chain.code if segment is not None else None)
+    groups = search_index.facet_groups(status=status, text=text, chain=chain)
     total = sum(g.count for g in groups if _selected(g, filters))
     offset = (page - 1) * page_size
-    items: list[Organization] = []
-    if offset < total:
-        qs = _narrowed(Organization.objects.select_related("region", "area").filter(status=status), filters, segment)
-        qs = search_index.ordered(qs, tokens, matches=total) if tokens else qs.order_by("name_zh", "id")
-        items = list(qs[offset : offset + page_size])
-    facets = _facets(groups, filters, tokens, resolved) if with_facets else {}
+    items = _page(filters, status, text, total, offset, page_size) if offset < total else []
+    facets = _facets(groups, filters, resolved) if with_facets else {}
     return DirectoryPage(items=items, total=total, page=page, page_size=page_size, facets=facets)
 
 
-def _narrowed(qs: QuerySet, filters: DirectoryFilters, segment: Segment | None) -> QuerySet:
+def _page(
+    filters: DirectoryFilters, status: str, text: search_index.TextQuery | None, total: int, offset: int, limit: int
+) -> list[Organization]:
+    qs = Organization.objects.select_related("region", "area")
+    narrow = {name: getattr(filters, name) for name in ("kind", "layer", "area", "chain", "segment")}
+    if text is not None:
+        ids = search_index.page_ids(status=status, text=text, narrow=narrow, total=total, offset=offset, limit=limit)
+        if ids is not None:
+            found = qs.in_bulk(ids)
+            return [found[i] for i in ids if i in found]
+    qs = _narrowed(qs.filter(status=status), filters)
+    qs = search_index.ordered(qs, text, total=total) if text else qs.order_by("name_zh", "id")
+    return list(qs[offset : offset + limit])
+
+
+def _narrowed(qs: QuerySet, filters: DirectoryFilters) -> QuerySet:
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.layer:
@@ -125,15 +140,15 @@ def _narrowed(qs: QuerySet, filters: DirectoryFilters, segment: Segment | None) 
         qs = qs.filter(area_id=filters.area)
     if filters.chain:
         qs = qs.filter(chain_codes__contains=f"|{filters.chain}|")
-    if segment is not None:
-        qs = qs.filter(pk__in=Position.objects.filter(segment=segment).values("organization_id"))
+    if filters.segment:
+        qs = qs.filter(segment_codes__contains=f"|{filters.segment}|")
     return qs
 
 
 def _facets(
-    groups: list[FacetGroup], filters: DirectoryFilters, tokens: list[str] | None, resolved: dict[str, Any]
+    groups: list[FacetGroup], filters: DirectoryFilters, resolved: dict[str, Any]
 ) -> dict[str, list[dict[str, Any]]]:
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in (*FACETS, "segment")}
     for group in groups:
         for name in ("kind", "layer", "area"):
             if _selected(group, filters, skip=name):
@@ -141,6 +156,9 @@ def _facets(
         if _selected(group, filters, skip="chain"):
             for code in group.chains:
                 counts["chain"][code] += group.count
+        if _selected(group, filters, skip="segment"):
+            for code in group.segments:
+                counts["segment"][code] += group.count
     areas = {r.code: r for r in Region.objects.filter(code__in=list(counts["area"]))}
     chains = {c.code: c for c in Chain.objects.all()}
     facets: dict[str, list[dict[str, Any]]] = {
@@ -169,22 +187,9 @@ def _facets(
     }
     chain = resolved.get("chain")
     if chain is not None:
-        facets["segment"] = _segment_facet(chain, filters, tokens)
+        facets["segment"] = [
+            {"value": s.code, "label": s.name, "count": counts["segment"][s.code]}
+            for s in chain.segments.all()
+            if counts["segment"][s.code]
+        ]
     return facets
-
-
-def _segment_facet(chain: Chain, filters: DirectoryFilters, tokens: list[str] | None) -> list[dict[str, Any]]:
-    """Segments of the chosen chain, counted among organizations passing every other filter."""
-    orgs = _narrowed(Organization.objects.filter(status=filters.status or Organization.Status.MEMBER), filters, None)
-    if tokens:
-        orgs = search_index.text_filter(orgs, tokens)
-    counts = dict(
-        Position.objects.filter(organization_id__in=orgs.values("pk"), segment__chain=chain)
-        .order_by()
-        .values_list("segment__code")
-        .annotate(n=Count("organization_id", distinct=True))
-        .values_list("segment__code", "n")
-    )
-    return [
-        {"value": s.code, "label": s.name, "count": counts[s.code]} for s in chain.segments.all() if counts.get(s.code)
-    ]

@@ -7,19 +7,34 @@ from django.db.models import Q, QuerySet
 from agglo.access import policy
 from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.errors import NotFound
-from agglo.registry.models import Organization, Position, Relation
+from agglo.registry.models import Chain, Organization, Position, Relation
+
+
+def visible(actor: Any, prefix: str = "") -> Q:
+    """Condition on an organization (reached through `prefix`, e.g. "source_org__") that the actor may see it:
+    members for everyone, their own organizations too, everything for operators and auditors."""
+    if policy.sees_all_organizations(actor):
+        return Q()
+    condition = Q(**{f"{prefix}status__in": PUBLIC_ORG_STATUSES})
+    own = policy.organization_ids(actor)
+    if own:
+        condition |= Q(**{f"{prefix}pk__in": own})
+    return condition
 
 
 def organization_list(*, actor: Any) -> QuerySet[Organization]:
-    """Organizations the actor may see: members for everyone; also their own; everything for operators and auditors."""
-    qs = Organization.objects.select_related("region", "area")
-    if policy.sees_all_organizations(actor):
-        return qs
-    own = policy.organization_ids(actor)
-    condition = Q(status__in=PUBLIC_ORG_STATUSES)
-    if own:
-        condition |= Q(pk__in=own)
-    return qs.filter(condition)
+    """Organizations the actor may see."""
+    return Organization.objects.select_related("region", "area").filter(visible(actor))
+
+
+def cluster_stats() -> dict[str, int]:
+    """Headline numbers for the home page: members, the provinces/countries they come from, chains."""
+    members = Organization.objects.filter(status__in=PUBLIC_ORG_STATUSES)
+    return {
+        "members": members.count(),
+        "areas": members.values("area_id").distinct().count(),
+        "chains": Chain.objects.count(),
+    }
 
 
 def organization_get(*, actor: Any, pk: int) -> Organization:
@@ -50,9 +65,7 @@ def position_list(
     *, actor: Any, organization: Organization | None = None, segment_code: str | None = None
 ) -> QuerySet[Position]:
     """Chain positions of organizations the actor may see."""
-    qs = Position.objects.select_related("segment__chain", "organization").filter(
-        organization__in=organization_list(actor=actor).values("pk")
-    )
+    qs = Position.objects.select_related("segment__chain", "organization").filter(visible(actor, "organization__"))
     if organization is not None:
         qs = qs.filter(organization=organization)
     if segment_code:
@@ -60,12 +73,9 @@ def position_list(
     return qs.order_by("segment__chain__code", "segment__order", "role")
 
 
-def relation_list(*, actor: Any, organization: Organization) -> QuerySet[Relation]:
-    """Relations of one organization where the other side is visible to the actor too."""
-    visible = organization_list(actor=actor).values("pk")
-    return (
-        Relation.objects.select_related("source_org", "target_org")
-        .filter(Q(source_org=organization) | Q(target_org=organization))
-        .filter(source_org__in=visible, target_org__in=visible)
-        .order_by("kind", "-started_on", "id")
-    )
+def relation_list(*, actor: Any, organization: Organization) -> list[Relation]:
+    """Relations of one organization, outgoing then incoming, where the other side is visible to the actor too."""
+    related = Relation.objects.select_related("source_org", "target_org").order_by("kind", "-started_on", "id")
+    outgoing = related.filter(source_org=organization).filter(visible(actor, "target_org__"))
+    incoming = related.filter(target_org=organization).filter(visible(actor, "source_org__"))
+    return [*outgoing, *incoming]

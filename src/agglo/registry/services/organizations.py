@@ -125,16 +125,21 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
     return organization
 
 
-def chain_codes_of(codes: Iterable[str]) -> str:
-    """The denormalized Organization.chain_codes value for a set of chain codes: "|ic|pv|" (or "")."""
+def codes_field(codes: Iterable[str]) -> str:
+    """The denormalized form of a set of codes kept on Organization: "|ic|pv|" (or "")."""
     unique = sorted(set(codes))
     return "|" + "|".join(unique) + "|" if unique else ""
 
 
 def _refresh_chain_codes(organization: Organization) -> None:
-    codes = Position.objects.filter(organization=organization).values_list("segment__chain__code", flat=True)
-    organization.chain_codes = chain_codes_of(codes)
-    Organization.objects.filter(pk=organization.pk).update(chain_codes=organization.chain_codes)
+    pairs = list(
+        Position.objects.filter(organization=organization).values_list("segment__chain__code", "segment__code")
+    )
+    organization.chain_codes = codes_field(chain for chain, _ in pairs)
+    organization.segment_codes = codes_field(segment for _, segment in pairs)
+    Organization.objects.filter(pk=organization.pk).update(
+        chain_codes=organization.chain_codes, segment_codes=organization.segment_codes
+    )
 
 
 def _segment(code: str) -> Segment:
