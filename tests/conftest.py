@@ -85,3 +85,11 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_facet_table():
+    """Each test starts without a facet table loaded from another test's database state."""
+    from agglo.registry import facet_index
+
+    facet_index.forget()

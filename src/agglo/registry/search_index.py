@@ -4,6 +4,7 @@ SQLite: an FTS5 table `registry_org_fts` (rowid = organization id) holding the j
 PostgreSQL: a GIN index over to_tsvector('simple', search_text), ranked by ts_rank.
 Both index the same tokens (registry.text.index_tokens), so results agree across databases. The SQLite table
 is kept in step by `index_organizations()`, which every service that changes searchable fields calls.
+The directory asks here only for the ids that match; facets are counted in memory (registry.facets).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from django.db import connection
-from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 
 from agglo.registry.text import index_tokens
 
@@ -88,33 +89,6 @@ def _flush(batch: list) -> int:
 # Above this many matches, BM25 / ts_rank over every match costs more than it tells: such broad queries list the
 # newest members first instead (users narrow them with facets).
 RANK_LIMIT = 10_000
-# Below this many text matches the facet pass is driven from the index; above it, a scan of the covering index
-# (organization status, kind, layer, area, chains) with a membership test is cheaper.
-DRIVE_FROM_INDEX_BELOW = 20_000
-
-
-@dataclass(frozen=True)
-class FacetGroup:
-    """Organizations sharing one combination of facet values, and how many there are.
-
-    `segment_codes` is filled only for organizations on the chain the user chose (it is "" otherwise), so the
-    number of groups stays small while the segment facet of that chain comes from the same pass.
-    """
-
-    kind: str
-    layer: str
-    area: str
-    chain_codes: str
-    segment_codes: str
-    count: int
-
-    @property
-    def chains(self) -> list[str]:
-        return [c for c in self.chain_codes.split("|") if c]
-
-    @property
-    def segments(self) -> list[str]:
-        return [c for c in self.segment_codes.split("|") if c]
 
 
 @dataclass(frozen=True)
@@ -139,92 +113,17 @@ def text_query(tokens: list[str]) -> TextQuery:
     return TextQuery(tuple(tokens), expression, matches)
 
 
-def _like(code: str) -> str:
-    return f"%|{code}|%"  # codes are slugs; the bars keep "ic" from matching "ic-design"
-
-
-def text_filter(qs: QuerySet, text: TextQuery) -> QuerySet:
-    """`qs` restricted to text matches by an id subquery (safe inside other subqueries)."""
+def match_ids(text: TextQuery) -> npt.NDArray[np.int32]:
+    """Ids of the organizations matching `text`: best first when there are at most RANK_LIMIT, else unordered."""
+    ranked = text.matches <= RANK_LIMIT
     if connection.vendor == "sqlite":
-        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        order = " ORDER BY rank, rowid" if ranked else ""
+        sql, params = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{order}", [text.expression]
     else:
-        sql = f"SELECT id FROM registry_organization WHERE {PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
-    return qs.filter(pk__in=RawSQL(sql, [text.expression]))
-
-
-def _source(text: TextQuery | None, status: str) -> tuple[str, list[object]]:
-    """FROM/WHERE for organizations of `status` matching `text`, in the cheapest shape for this database."""
-    if text is None:
-        return "registry_organization o WHERE o.status = %s", [status]
-    if connection.vendor != "sqlite":
-        vector = PG_VECTOR.replace("registry_organization.", "o.")
-        where = f"o.status = %s AND {vector} @@ to_tsquery('simple'::regconfig, %s)"
-        return f"registry_organization o WHERE {where}", [status, text.expression]
-    if text.matches < DRIVE_FROM_INDEX_BELOW:
-        # CROSS JOIN keeps the FTS table as the outer loop: only the matching organizations are looked up.
-        return (
-            f"{FTS_TABLE} f CROSS JOIN registry_organization o ON o.id = f.rowid "
-            f"WHERE {FTS_TABLE} MATCH %s AND o.status = %s",
-            [text.expression, status],
-        )
-    return (
-        f"registry_organization o WHERE o.status = %s AND o.id IN (SELECT rowid FROM {FTS_TABLE} "
-        f"WHERE {FTS_TABLE} MATCH %s)",
-        [status, text.expression],
-    )
-
-
-def facet_groups(*, status: str, text: TextQuery | None, chain: str | None) -> list[FacetGroup]:
-    """One pass over the matching organizations, grouped by kind, layer, area, chains (and segments of `chain`)."""
-    source, params = _source(text, status)
-    segments = "''"
-    select_params: list[object] = []
-    if chain:
-        segments = "CASE WHEN o.chain_codes LIKE %s THEN o.segment_codes ELSE '' END"
-        select_params = [_like(chain)]
-    sql = (
-        f"SELECT o.kind, o.layer, o.area_id, o.chain_codes, {segments} AS segs, count(*) FROM {source} "
-        "GROUP BY o.kind, o.layer, o.area_id, o.chain_codes, segs"
-    )
+        query = "to_tsquery('simple'::regconfig, %s)"
+        order = f" ORDER BY ts_rank({PG_VECTOR}, {query}) DESC, id" if ranked else ""
+        sql = f"SELECT id FROM registry_organization WHERE {PG_VECTOR} @@ {query}{order}"
+        params = [text.expression, text.expression] if ranked else [text.expression]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*select_params, *params])
-        return [FacetGroup(*row) for row in cursor.fetchall()]
-
-
-def page_ids(
-    *, status: str, text: TextQuery, narrow: dict[str, str], total: int, offset: int, limit: int
-) -> list[int] | None:
-    """Ids of one page of text matches, best first (newest first when too broad), on SQLite; None elsewhere.
-
-    Written as SQL so the FTS table drives the join; `narrow` holds the facet filters (kind, layer, area,
-    chain, segment).
-    """
-    if connection.vendor != "sqlite":
-        return None
-    source, params = _source(text, status)
-    for field, column in (("kind", "o.kind"), ("layer", "o.layer"), ("area", "o.area_id")):
-        if narrow.get(field):
-            source += f" AND {column} = %s"
-            params.append(narrow[field])
-    for field, column in (("chain", "o.chain_codes"), ("segment", "o.segment_codes")):
-        if narrow.get(field):
-            source += f" AND {column} LIKE %s"
-            params.append(_like(narrow[field]))
-    by_rank = total <= RANK_LIMIT and source.startswith(FTS_TABLE)
-    order = "f.rank, o.id" if by_rank else "o.id DESC"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT o.id FROM {source} ORDER BY {order} LIMIT %s OFFSET %s", [*params, limit, offset])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def ordered(qs: QuerySet, text: TextQuery, *, total: int) -> QuerySet:
-    """PostgreSQL: `qs` (already narrowed by facets) restricted to text matches, best first; newest if too broad."""
-    expression = text.expression
-    condition = f"{PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
-    filtered = qs.extra(where=[condition], params=[expression])
-    if total > RANK_LIMIT:
-        return filtered.order_by("-id")
-    return filtered.extra(
-        select={"search_rank": f"ts_rank({PG_VECTOR}, to_tsquery('simple'::regconfig, %s))"},
-        select_params=[expression],
-    ).order_by("-search_rank", "id")
+        cursor.execute(sql, params)
+        return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int32)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
@@ -37,9 +38,40 @@ def directory(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:
         error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
         result = selectors.organization_search(actor=request.user, filters=selectors.DirectoryFilters(q=filters.q))
-    context = {"result": result, "filters": filters, "error": error, "params": request.GET}
+    context = {"result": result, "filters": filters, "error": error, "facet_links": _facet_links(request, result)}
     template = "registry/partials/directory_results.html" if request.htmx else "registry/directory.html"
     return render(request, template, context, status=400 if error else 200)
+
+
+FACET_TITLES = {
+    "kind": _lazy("Kind"),
+    "layer": _lazy("Environment layer"),
+    "area": _lazy("Region"),
+    "chain": _lazy("Industry chain"),
+    "segment": _lazy("Chain segment"),
+}
+
+
+def _facet_links(request: HttpRequest, result: selectors.DirectoryPage) -> list[dict]:
+    """Facet values with the link that toggles each one (built here: cheaper than a template tag per link)."""
+    groups = []
+    for name, title in FACET_TITLES.items():
+        values = result.facets.get(name) or []
+        links = []
+        for value in values:
+            params = request.GET.copy()
+            params.pop("page", None)
+            active = params.get(name) == value["value"]
+            if active:
+                params.pop(name)
+            else:
+                params[name] = value["value"]
+            if name == "chain":  # a segment belongs to one chain: changing the chain clears it
+                params.pop("segment", None)
+            links.append({**value, "active": active, "href": "?" + params.urlencode()})
+        if links:
+            groups.append({"name": name, "title": title, "links": links})
+    return groups
 
 
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:

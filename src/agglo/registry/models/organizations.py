@@ -89,11 +89,11 @@ class Organization(BilingualNameMixin, TimeStampedModel):
     class Meta:
         ordering = ["name_zh"]
         indexes = [
-            # Covers the directory's facet query: one index-only pass counts kind, layer, area and chain.
-            models.Index(fields=["status", "kind", "layer", "area", "chain_codes"], name="org_facets"),
             models.Index(fields=["status", "area"], name="org_status_area"),
             models.Index(fields=["status", "name_zh", "id"], name="org_status_name"),
             models.Index(fields=["region", "status"], name="org_region_status"),
+            # The directory's facet table checks the latest change on every request (registry.facet_index).
+            models.Index(fields=["updated_at"], name="org_updated"),
         ]
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,11 +10,11 @@ from django.db.models import QuerySet
 from agglo.access import policy
 from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.errors import ValidationFailed
-from agglo.registry import search_index
+from agglo.registry import facet_index, facets, search_index
+from agglo.registry.facet_index import Vocabulary
 from agglo.registry.kinds import Kind, Layer
 from agglo.registry.models import Chain, Organization, Region, Segment
 from agglo.registry.models.organizations import KIND_LABELS, LAYER_LABELS
-from agglo.registry.search_index import FacetGroup
 from agglo.registry.text import query_tokens
 
 PAGE_SIZE = 20
@@ -77,58 +76,51 @@ def _validate(actor: Any, filters: DirectoryFilters, page: int, page_size: int) 
     return resolved
 
 
-def _selected(group: FacetGroup, filters: DirectoryFilters, skip: str = "") -> bool:
-    """Whether a facet group passes the active filters, leaving out the facet `skip`."""
-    return (
-        (skip == "kind" or not filters.kind or group.kind == filters.kind)
-        and (skip == "layer" or not filters.layer or group.layer == filters.layer)
-        and (skip == "area" or not filters.area or group.area == filters.area)
-        and (skip == "chain" or not filters.chain or filters.chain in group.chains)
-        and (skip == "segment" or not filters.segment or filters.segment in group.segments)
-    )
-
-
 def organization_search(
     *, actor: Any, filters: DirectoryFilters, page: int = 1, page_size: int = PAGE_SIZE, with_facets: bool = True
 ) -> DirectoryPage:
     """One page of organizations matching the text query and facet filters, best match first, with facet counts.
 
-    Totals and facet counts come from one grouped pass over the text matches (search_index.facet_groups); each
-    facet leaves its own filter out, so users can see where else to go. Members are public (access.policy), so
-    the common case needs no per-actor restriction.
+    The database finds the ids that match the text (best first); totals and facet counts are then counted in
+    memory over those ids (registry.facets), each facet leaving its own filter out so users see where else to go.
+    Members are public (access.policy), so the common case needs no per-actor restriction.
     """
     resolved = _validate(actor, filters, page, page_size)
     status = filters.status or Organization.Status.MEMBER
+    ids = None
     text = None
     if filters.q.strip():
         tokens = query_tokens(filters.q)
         if not tokens:  # only punctuation: nothing can match
             return DirectoryPage(items=[], total=0, page=page, page_size=page_size)
         text = search_index.text_query(tokens)
-    # Segments are grouped for the chosen chain, or for the chain of a segment chosen on its own.
-    segment = resolved.get("segment")
-    chain = filters.chain or (segment.chain.code if segment is not None else None)
-    groups = search_index.facet_groups(status=status, text=text, chain=chain)
-    total = sum(g.count for g in groups if _selected(g, filters))
+        ids = search_index.match_ids(text)
+    table, vocab = facet_index.current()
+    selection = facets.Selection(
+        status=vocab.code("status", status),
+        **{name: vocab.code(name, getattr(filters, name)) for name in ("kind", "layer", "area", "chain", "segment")},
+    )
+    counts = facets.count(table, ids, selection)
     offset = (page - 1) * page_size
-    items = _page(filters, status, text, total, offset, page_size) if offset < total else []
-    facets = _facets(groups, filters, resolved) if with_facets else {}
-    return DirectoryPage(items=items, total=total, page=page, page_size=page_size, facets=facets)
-
-
-def _page(
-    filters: DirectoryFilters, status: str, text: search_index.TextQuery | None, total: int, offset: int, limit: int
-) -> list[Organization]:
-    qs = Organization.objects.select_related("region", "area")
-    narrow = {name: getattr(filters, name) for name in ("kind", "layer", "area", "chain", "segment")}
-    if text is not None:
-        ids = search_index.page_ids(status=status, text=text, narrow=narrow, total=total, offset=offset, limit=limit)
-        if ids is not None:
-            found = qs.in_bulk(ids)
-            return [found[i] for i in ids if i in found]
-    qs = _narrowed(qs.filter(status=status), filters)
-    qs = search_index.ordered(qs, text, total=total) if text else qs.order_by("name_zh", "id")
-    return list(qs[offset : offset + limit])
+    items: list[Organization] = []
+    if offset < counts.total:
+        if text is None:  # browsing: alphabetical
+            qs = _narrowed(Organization.objects.select_related("region", "area").filter(status=status), filters)
+            items = list(qs.order_by("name_zh", "id")[offset : offset + page_size])
+        else:  # searching: best match first, or newest first for very broad queries
+            ranked = text.matches <= search_index.RANK_LIMIT
+            chosen = (
+                counts.rows[offset : offset + page_size] if ranked else facets.newest(counts.rows, offset, page_size)
+            )
+            found = Organization.objects.select_related("region", "area").in_bulk([int(i) for i in chosen])
+            items = [found[int(i)] for i in chosen if int(i) in found]
+    return DirectoryPage(
+        items=items,
+        total=counts.total,
+        page=page,
+        page_size=page_size,
+        facets=_facets(counts, vocab, resolved) if with_facets else {},
+    )
 
 
 def _narrowed(qs: QuerySet, filters: DirectoryFilters) -> QuerySet:
@@ -145,51 +137,42 @@ def _narrowed(qs: QuerySet, filters: DirectoryFilters) -> QuerySet:
     return qs
 
 
-def _facets(
-    groups: list[FacetGroup], filters: DirectoryFilters, resolved: dict[str, Any]
-) -> dict[str, list[dict[str, Any]]]:
-    counts: dict[str, Counter[str]] = {name: Counter() for name in (*FACETS, "segment")}
-    for group in groups:
-        for name in ("kind", "layer", "area"):
-            if _selected(group, filters, skip=name):
-                counts[name][getattr(group, name)] += group.count
-        if _selected(group, filters, skip="chain"):
-            for code in group.chains:
-                counts["chain"][code] += group.count
-        if _selected(group, filters, skip="segment"):
-            for code in group.segments:
-                counts["segment"][code] += group.count
-    areas = {r.code: r for r in Region.objects.filter(code__in=list(counts["area"]))}
+def _facets(counts: facets.FacetCounts, vocab: Vocabulary, resolved: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    by_value = {
+        name: {vocab.value(name, code): n for code, n in getattr(counts, name).items()}
+        for name in ("kind", "layer", "area", "chain", "segment")
+    }
+    areas = {r.code: r for r in Region.objects.filter(code__in=list(by_value["area"]))}
     chains = {c.code: c for c in Chain.objects.all()}
-    facets: dict[str, list[dict[str, Any]]] = {
+    out: dict[str, list[dict[str, Any]]] = {
         "kind": [
-            {"value": k.value, "label": str(KIND_LABELS[k]), "count": counts["kind"][k.value]}
+            {"value": k.value, "label": str(KIND_LABELS[k]), "count": by_value["kind"][k.value]}
             for k in Kind
-            if counts["kind"][k.value]
+            if by_value["kind"].get(k.value)
         ],
         "layer": [
-            {"value": v.value, "label": str(LAYER_LABELS[v]), "count": counts["layer"][v.value]}
+            {"value": v.value, "label": str(LAYER_LABELS[v]), "count": by_value["layer"][v.value]}
             for v in Layer
-            if counts["layer"][v.value]
+            if by_value["layer"].get(v.value)
         ],
         "area": sorted(
             (
                 {"value": code, "label": areas[code].name if code in areas else code, "count": n}
-                for code, n in counts["area"].items()
+                for code, n in by_value["area"].items()
             ),
             key=lambda f: (-f["count"], f["value"]),
         ),
         "chain": [
             {"value": code, "label": chains[code].name, "count": n}
-            for code, n in sorted(counts["chain"].items())
+            for code, n in sorted(by_value["chain"].items())
             if code in chains
         ],
     }
-    chain = resolved.get("chain")
+    chain = resolved.get("chain") or (resolved["segment"].chain if resolved.get("segment") else None)
     if chain is not None:
-        facets["segment"] = [
-            {"value": s.code, "label": s.name, "count": counts["segment"][s.code]}
+        out["segment"] = [
+            {"value": s.code, "label": s.name, "count": by_value["segment"][s.code]}
             for s in chain.segments.all()
-            if counts["segment"][s.code]
+            if by_value["segment"].get(s.code)
         ]
-    return facets
+    return out

@@ -137,8 +137,9 @@ def _refresh_chain_codes(organization: Organization) -> None:
     )
     organization.chain_codes = codes_field(chain for chain, _ in pairs)
     organization.segment_codes = codes_field(segment for _, segment in pairs)
+    # updated_at moves too: the directory's facet table notices changes by it (registry.facet_index).
     Organization.objects.filter(pk=organization.pk).update(
-        chain_codes=organization.chain_codes, segment_codes=organization.segment_codes
+        chain_codes=organization.chain_codes, segment_codes=organization.segment_codes, updated_at=timezone.now()
     )
 
 
