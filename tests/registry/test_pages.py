@@ -124,3 +124,27 @@ def test_document_downloads_are_for_operators_only(ref, client):
 def test_error_pages_do_not_leak_traces(client, db):
     response = client.get("/no/such/page/")
     assert response.status_code == 404 and "Traceback" not in response.content.decode()
+
+
+def test_org_admin_edits_profile_and_positions_on_pages(org_admin, make_org, client):
+    admin, org = org_admin
+    other = make_org()
+    client.force_login(admin)
+    assert client.get(f"/organizations/{other.pk}/edit/").status_code == 403
+    page = client.get(f"/organizations/{org.pk}/")
+    assert 'id="edit-organization"' in page.content.decode()
+    form = {"org-name_zh": org.name_zh, "org-name_en": "Renamed Ltd.", "org-website": "not a url",
+            "org-contacts_visibility": "partners", "org-contact_email": "x@y.example"}
+    bad = client.post(f"/organizations/{org.pk}/edit/", form)
+    assert bad.status_code == 400 and 'data-field="website"' in bad.content.decode()
+    org.refresh_from_db()
+    assert org.name_en != "Renamed Ltd."  # nothing saved while any field is bad
+    form["org-website"] = "https://renamed.example"
+    assert client.post(f"/organizations/{org.pk}/edit/", form).status_code == 302
+    org.refresh_from_db()
+    assert (org.name_en, org.contacts_visibility, org.contact_email) == ("Renamed Ltd.", "partners", "x@y.example")
+    client.post(f"/organizations/{org.pk}/positions/", {"pos-segment": "bio-cro", "pos-role": "serves"})
+    position = org.positions.get()
+    assert position.segment.code == "bio-cro"
+    client.post(f"/organizations/{org.pk}/positions/{position.pk}/remove/")
+    assert not org.positions.exists()

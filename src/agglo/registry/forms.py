@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agglo.common.errors import ValidationFailed
 from agglo.registry.kinds import Kind
+from agglo.registry.models import Position
 from agglo.registry.models.organizations import KIND_LABELS
 
 
@@ -98,3 +99,34 @@ class ReviewForm(forms.Form):
         ]
     )
     note = forms.CharField(label=_("Note or reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class OrganizationEditForm(forms.Form):
+    name_zh = forms.CharField(label=_("Chinese name"), max_length=200)
+    name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
+    website = forms.CharField(label=_("Website"), max_length=200, required=False)
+    founded_year = forms.IntegerField(label=_("Founding year"), required=False)
+    headcount = forms.IntegerField(label=_("Headcount"), required=False)
+    tags = forms.CharField(label=_("Tags"), max_length=700, required=False, help_text=_("Separate with commas."))
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=100, required=False)
+    contact_email = forms.CharField(label=_("Contact email"), max_length=254, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    contacts_visibility = forms.ChoiceField(
+        label=_("Contacts visible to"),
+        choices=[
+            ("public", _("Everyone")),
+            ("members", _("Member organizations")),
+            ("partners", _("Partners only")),
+            ("private", _("Nobody else")),
+        ],
+    )
+
+
+class PositionForm(forms.Form):
+    segment = forms.ChoiceField(label=_("Chain segment"))
+    role = forms.ChoiceField(label=_("Role"), choices=Position.Role.choices)
+
+    def __init__(self, *args, segments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].choices = [(s.code, f"{s.chain.name} · {s.name}") for s in segments]

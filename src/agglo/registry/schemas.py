@@ -86,6 +86,7 @@ class OrganizationOut(OrganizationSummary):
     website: str
     description: str
     joined_at: datetime | None
+    contacts_visibility: str
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
@@ -144,6 +145,10 @@ class OrganizationIn(Schema):
     website: str | None = None
     description: str | None = None
     tags: list[str] | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    contacts_visibility: str | None = None
 
 
 class StatusIn(Schema):

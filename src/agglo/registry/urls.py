@@ -6,6 +6,11 @@ app_name = "registry"
 urlpatterns = [
     path("directory/", views.directory, name="directory"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization"),
+    path("organizations/<int:pk>/edit/", views.organization_edit, name="organization_edit"),
+    path("organizations/<int:pk>/positions/", views.position_add_page, name="position_add"),
+    path(
+        "organizations/<int:pk>/positions/<int:position_id>/remove/", views.position_remove_page, name="position_remove"
+    ),
     path("chains/", views.chain_index, name="chains"),
     path("chains/<slug:code>/", views.chain_map_page, name="chain_map"),
     path("apply/", views.admission_apply_page, name="apply"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +30,12 @@ ORG_FIELDS = (
     "website",
     "description",
     "tags",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contacts_visibility",
 )
+VISIBILITY_LEVELS = ("public", "members", "partners", "private")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 30
 
@@ -179,6 +184,21 @@ def clean_organization(data: dict[str, Any], *, partial: bool = False, current: 
                 _("Organizations outside China must give the id of their national company registry.")
             ]
         out["foreign_registry_id"] = foreign_id
+    for field, limit in (("contact_name", 100), ("contact_phone", 40), ("contact_email", 254)):
+        if field in data:
+            out[field] = _text(data, field, errors, max_length=limit)
+    if out.get("contact_email") and "contact_email" not in errors:
+        try:
+            validate_email(out["contact_email"])
+        except ValidationError:
+            errors["contact_email"] = [_("Enter a valid email address.")]
+    if "contacts_visibility" in data:
+        if data["contacts_visibility"] not in VISIBILITY_LEVELS:
+            errors["contacts_visibility"] = [
+                _("Choose one of: %(choices)s.") % {"choices": ", ".join(VISIBILITY_LEVELS)}
+            ]
+        else:
+            out["contacts_visibility"] = data["contacts_visibility"]
     if errors:
         raise ValidationFailed(errors)
     return out

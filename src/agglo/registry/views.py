@@ -14,7 +14,14 @@ from django.views.decorators.http import require_http_methods
 from agglo.access import policy
 from agglo.common.errors import DomainError, NotFound, ValidationFailed
 from agglo.registry import selectors, services
-from agglo.registry.forms import AdmissionForm, RespondForm, ReviewForm, apply_service_errors
+from agglo.registry.forms import (
+    AdmissionForm,
+    OrganizationEditForm,
+    PositionForm,
+    RespondForm,
+    ReviewForm,
+    apply_service_errors,
+)
 from agglo.registry.models import Admission, Position, Relation
 from agglo.registry.selectors.chains import chain_links
 
@@ -94,6 +101,96 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "relation_labels": dict(Relation.Kind.choices),
         },
     )
+
+
+EDITABLE = (
+    "name_zh",
+    "name_en",
+    "website",
+    "founded_year",
+    "headcount",
+    "tags",
+    "description",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contacts_visibility",
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The organization's admins (and operators) keep its profile and chain positions current."""
+    try:
+        org = selectors.organization_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    if not policy.can_edit_organization(request.user, org.pk):
+        raise PermissionDenied
+    initial = {f: getattr(org, f) for f in EDITABLE}
+    initial["tags"] = ", ".join(org.tags)
+    form = OrganizationEditForm(request.POST or None, initial=initial, prefix="org")
+    segments = selectors.segment_list()
+    position_form = PositionForm(segments=segments, prefix="pos")
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in EDITABLE}
+        try:
+            services.organization_update(actor=request.user, organization=org, data=data)
+        except ValidationFailed as exc:
+            apply_service_errors(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:organization_edit", pk=pk)
+    return render(
+        request,
+        "registry/organization_edit.html",
+        {
+            "org": org,
+            "form": form,
+            "position_form": position_form,
+            "positions": selectors.position_list(actor=request.user, organization=org),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def position_add_page(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organization_get(actor=request.user, pk=pk)
+    form = PositionForm(request.POST, segments=selectors.segment_list(), prefix="pos")
+    if form.is_valid():
+        try:
+            services.position_add(
+                actor=request.user,
+                organization=org,
+                segment_code=form.cleaned_data["segment"],
+                role=form.cleaned_data["role"],
+            )
+            messages.success(request, _("Position added."))
+        except DomainError as exc:
+            messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms) or exc.message)
+    else:
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+    return redirect("registry:organization_edit", pk=pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def position_remove_page(request: HttpRequest, pk: int, position_id: int) -> HttpResponse:
+    org = selectors.organization_get(actor=request.user, pk=pk)
+    position = selectors.position_list(actor=request.user, organization=org).filter(pk=position_id).first()
+    if position is None:
+        raise Http404
+    try:
+        services.position_remove(actor=request.user, position=position)
+        messages.success(request, _("Position removed."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("registry:organization_edit", pk=pk)
 
 
 def chain_index(request: HttpRequest) -> HttpResponse:

@@ -1,7 +1,7 @@
 """Every read of the registry, already restricted to what the actor may see."""
 
 from agglo.registry.selectors.admission import admission_by_token, admission_get, admission_list
-from agglo.registry.selectors.chains import chain_get, chain_list, chain_map
+from agglo.registry.selectors.chains import chain_get, chain_list, chain_map, segment_list
 from agglo.registry.selectors.directory import DirectoryFilters, DirectoryPage, organization_search
 from agglo.registry.selectors.organizations import (
     cluster_stats,
@@ -31,4 +31,5 @@ __all__ = [
     "region_get",
     "region_list",
     "relation_list",
+    "segment_list",
 ]

@@ -17,6 +17,11 @@ def chain_list() -> QuerySet[Chain]:
     ).order_by("code")
 
 
+def segment_list() -> QuerySet[Segment]:
+    """Every segment with its chain, chain by chain, upstream first."""
+    return Segment.objects.select_related("chain").order_by("chain__code", "order", "code")
+
+
 def chain_get(code: str) -> Chain:
     chain = chain_list().filter(code=code).first()
     if chain is None:
