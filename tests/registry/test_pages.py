@@ -133,8 +133,13 @@ def test_org_admin_edits_profile_and_positions_on_pages(org_admin, make_org, cli
     assert client.get(f"/organizations/{other.pk}/edit/").status_code == 403
     page = client.get(f"/organizations/{org.pk}/")
     assert 'id="edit-organization"' in page.content.decode()
-    form = {"org-name_zh": org.name_zh, "org-name_en": "Renamed Ltd.", "org-website": "not a url",
-            "org-contacts_visibility": "partners", "org-contact_email": "x@y.example"}
+    form = {
+        "org-name_zh": org.name_zh,
+        "org-name_en": "Renamed Ltd.",
+        "org-website": "not a url",
+        "org-contacts_visibility": "partners",
+        "org-contact_email": "x@y.example",
+    }
     bad = client.post(f"/organizations/{org.pk}/edit/", form)
     assert bad.status_code == 400 and 'data-field="website"' in bad.content.decode()
     org.refresh_from_db()
