@@ -1,9 +1,9 @@
 """Full-text search over organizations, on the database's own engine.
 
 SQLite: an FTS5 table `registry_org_fts` (rowid = organization id) holding the jieba tokens, ranked by BM25.
-PostgreSQL: a GIN index over to_tsvector('simple', search_text), ranked by ts_rank.
-Both index the same tokens (registry.text.index_tokens), so results agree across databases. The SQLite table
-is kept in step by `index_organizations()`, which every service that changes searchable fields calls.
+PostgreSQL: a table `registry_org_tsv` (org_id, tsvector of the same tokens) with a GIN index, ranked by ts_rank.
+Both index the same tokens (registry.text.index_tokens), so results agree across databases. Both tables are kept
+in step by `index_organizations()`, which every service that changes searchable fields calls.
 The directory asks here only for the ids that match; facets are counted in memory (registry.facets).
 """
 
@@ -19,7 +19,8 @@ from django.db import connection
 from agglo.registry.text import index_tokens
 
 FTS_TABLE = "registry_org_fts"
-PG_VECTOR = "to_tsvector('simple'::regconfig, COALESCE(registry_organization.search_text, ''))"
+PG_TABLE = "registry_org_tsv"
+PG_QUERY = "to_tsquery('simple'::regconfig, %s)"
 
 
 def place_words(region: object | None) -> str:
@@ -40,22 +41,29 @@ def tokens_for(org: object, place: str = "") -> str:
 
 
 def index_organizations(rows: Iterable[tuple[int, str]]) -> None:
-    """Bring the SQLite FTS table up to date for (id, search_text) pairs; PostgreSQL indexes by itself."""
-    if connection.vendor != "sqlite":
-        return
+    """Bring the search table up to date for (id, search_text) pairs."""
     batch = list(rows)
     if not batch:
         return
     with connection.cursor() as cursor:
-        cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(pk,) for pk, _ in batch])
-        cursor.executemany(f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (%s, %s)", batch)
+        if connection.vendor == "sqlite":
+            cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(pk,) for pk, _ in batch])
+            cursor.executemany(f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (%s, %s)", batch)
+        elif connection.vendor == "postgresql":
+            cursor.executemany(
+                f"INSERT INTO {PG_TABLE} (org_id, vector) VALUES (%s, to_tsvector('simple'::regconfig, %s)) "
+                "ON CONFLICT (org_id) DO UPDATE SET vector = EXCLUDED.vector",
+                batch,
+            )
 
 
 def clear() -> None:
-    """Empty the SQLite index (after deleting organizations in bulk)."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+    """Empty the search table (after deleting organizations in bulk)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"DELETE FROM {PG_TABLE}")
 
 
 def rebuild() -> int:
@@ -106,7 +114,7 @@ def text_query(tokens: list[str]) -> TextQuery:
         sql = f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
     else:
         expression = " & ".join(t + ":*" for t in tokens)
-        sql = f"SELECT count(*) FROM registry_organization WHERE {PG_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
+        sql = f"SELECT count(*) FROM {PG_TABLE} WHERE vector @@ {PG_QUERY}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [expression])
         matches = int(cursor.fetchone()[0])
@@ -120,9 +128,8 @@ def match_ids(text: TextQuery) -> npt.NDArray[np.int32]:
         order = " ORDER BY rank, rowid" if ranked else ""
         sql, params = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{order}", [text.expression]
     else:
-        query = "to_tsquery('simple'::regconfig, %s)"
-        order = f" ORDER BY ts_rank({PG_VECTOR}, {query}) DESC, id" if ranked else ""
-        sql = f"SELECT id FROM registry_organization WHERE {PG_VECTOR} @@ {query}{order}"
+        order = f" ORDER BY ts_rank(vector, {PG_QUERY}) DESC, org_id" if ranked else ""
+        sql = f"SELECT org_id FROM {PG_TABLE} WHERE vector @@ {PG_QUERY}{order}"
         params = [text.expression, text.expression] if ranked else [text.expression]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
