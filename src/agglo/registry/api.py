@@ -35,6 +35,7 @@ from agglo.registry.schemas import (
     StatusIn,
 )
 from agglo.registry.selectors.chains import chain_links
+from agglo.registry.services.admission import APPLICATION_CONTACT_FIELDS, APPLICATION_ORG_FIELDS
 
 router = Router(tags=["registry"])
 
@@ -276,21 +277,6 @@ class AdmissionForm(Schema):
     message: str = ""
 
 
-ORG_FORM_FIELDS = (
-    "name_zh",
-    "name_en",
-    "kind",
-    "region",
-    "uscc",
-    "foreign_registry_id",
-    "founded_year",
-    "headcount",
-    "website",
-    "description",
-    "tags",
-)
-
-
 @router.post("/admissions", response={201: AdmissionCreated}, summary="Apply for admission (multipart)")
 def admission_apply(
     request: HttpRequest,
@@ -300,8 +286,8 @@ def admission_apply(
     fields = data.dict()
     admission = services.admission_apply(
         actor=request.auth,
-        organization={k: fields[k] for k in ORG_FORM_FIELDS},
-        contact={k: fields[k] for k in ("contact_name", "contact_email", "contact_phone")},
+        organization={k: fields[k] for k in APPLICATION_ORG_FIELDS},
+        contact={k: fields[k] for k in APPLICATION_CONTACT_FIELDS},
         password=fields["password"],
         message=fields["message"],
         documents=documents or [],

@@ -24,6 +24,7 @@ from agglo.registry.forms import (
 )
 from agglo.registry.models import Admission, Position, Relation
 from agglo.registry.selectors.chains import chain_links
+from agglo.registry.services.admission import APPLICATION_CONTACT_FIELDS, APPLICATION_ORG_FIELDS
 
 FACET_PARAMS = ("kind", "layer", "area", "chain", "segment")
 
@@ -237,23 +238,8 @@ def admission_apply_page(request: HttpRequest) -> HttpResponse:
         try:
             admission = services.admission_apply(
                 actor=request.user,
-                organization={
-                    k: data[k]
-                    for k in (
-                        "name_zh",
-                        "name_en",
-                        "kind",
-                        "region",
-                        "uscc",
-                        "foreign_registry_id",
-                        "founded_year",
-                        "headcount",
-                        "website",
-                        "description",
-                        "tags",
-                    )
-                },
-                contact={k: data[k] for k in ("contact_name", "contact_email", "contact_phone")},
+                organization={k: data[k] for k in APPLICATION_ORG_FIELDS},
+                contact={k: data[k] for k in APPLICATION_CONTACT_FIELDS},
                 password=data["password"],
                 message=data["message"],
                 documents=request.FILES.getlist("documents"),

@@ -29,6 +29,21 @@ from agglo.registry.models import Admission, AdmissionDocument, AdmissionEvent, 
 from agglo.registry.validation import clean_organization
 
 MAX_DOCUMENTS = 5
+# The fields an application carries, as the form and the API receive them.
+APPLICATION_ORG_FIELDS = (
+    "name_zh",
+    "name_en",
+    "kind",
+    "region",
+    "uscc",
+    "foreign_registry_id",
+    "founded_year",
+    "headcount",
+    "website",
+    "description",
+    "tags",
+)
+APPLICATION_CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 # Sniffed from the file's first bytes: the browser's claimed type is not trusted.
 _MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 OPEN = (Admission.Status.SUBMITTED, Admission.Status.NEEDS_INFO)
