@@ -34,6 +34,7 @@ class Command(BaseCommand):
         console = Console()
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+        settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when serving from apps
         console.print("[bold]Agglo[/bold] · migrating the database")
         call_command("migrate", interactive=False, verbosity=0)
         reference_data_load()
