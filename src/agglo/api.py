@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
@@ -17,6 +18,13 @@ from agglo.registry.api import router as registry_router
 
 logger = logging.getLogger("agglo.api")
 
+
+class Utf8Renderer(JSONRenderer):
+    """JSON with Chinese text as is rather than as \\u escapes, like the problem+json errors."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="Agglo API",
     version="1",
@@ -25,6 +33,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    renderer=Utf8Renderer(),
 )
 api.add_router("", registry_router)
 api.add_router("", access_router)
