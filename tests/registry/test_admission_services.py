@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Str0ng-applicant-pass"
 
 
-def application(**org_overrides):
+def application(email="Wang.Min@Yunqi.example", **org_overrides):
     org = {
         "name_zh": "杭州云启智能装备有限公司",
         "name_en": "Hangzhou Yunqi Intelligent Equipment Co., Ltd.",
@@ -34,7 +34,7 @@ def application(**org_overrides):
         "organization": org,
         "contact": {
             "contact_name": "王敏",
-            "contact_email": "Wang.Min@Yunqi.example",
+            "contact_email": email,
             "contact_phone": "+86 13800000000",
         },
         "password": PASSWORD,
@@ -43,8 +43,8 @@ def application(**org_overrides):
     }
 
 
-def apply(**org_overrides):
-    return admission_apply(actor=None, **application(**org_overrides))
+def apply(email="Wang.Min@Yunqi.example", **org_overrides):
+    return admission_apply(actor=None, **application(email, **org_overrides))
 
 
 def test_apply_creates_applicant_with_history_and_document(ref):
@@ -103,12 +103,24 @@ def test_document_is_required(ref):
 def test_same_code_twice_is_a_conflict_but_reapplying_after_rejection_works(ref, operator):
     first = apply()
     with pytest.raises(Conflict) as err:
-        apply(name_zh="另一个名字有限公司")
-    assert "uscc" in err.value.errors
+        apply(email="someone@else.example", name_zh="另一个名字有限公司")
+    assert "uscc" in err.value.errors and "杭州" not in str(err.value.errors)  # no name of the holder leaks
+    with pytest.raises(ValidationFailed) as err:
+        apply(uscc=make_uscc("330100", "MA2CDE0F2"))  # the same e-mail is already under review
+    assert "contact_email" in err.value.errors
     admission_reject(actor=operator, admission=first, reason="营业执照不清晰")
+    with pytest.raises(Conflict):  # only the original contact may take the rejected record up again
+        apply(email="someone@else.example")
     second = apply(name_zh="杭州云启智能装备有限公司（新）")
     assert second.organization_id == first.organization_id
     assert second.pk != first.pk
+
+
+def test_an_existing_account_is_never_handed_to_an_applicant(ref, operator):
+    user("ceo@real.example")
+    with pytest.raises(ValidationFailed) as err:
+        apply(email="CEO@real.example")
+    assert "contact_email" in err.value.errors
 
 
 def test_near_identical_name_in_the_same_region_is_flagged(make_org):

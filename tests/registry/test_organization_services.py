@@ -1,5 +1,6 @@
 import pytest
 
+from agglo.access import policy
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.models import AuditEvent
 from agglo.registry.models import Organization, Position, Relation
@@ -140,13 +141,29 @@ def test_relations_check_target_dates_and_self(org_admin, make_org):
     assert Relation.objects.get(source_org=org).source == "self_declared"
 
 
-def test_status_changes_are_for_operators(org_admin, operator):
+def test_status_changes_are_for_operators(org_admin, operator, make_org):
     admin, org = org_admin
     with pytest.raises(Forbidden):
         organization_set_status(actor=admin, organization=org, status="suspended")
     organization_set_status(actor=operator, organization=org, status="suspended", reason="unpaid dues")
+    policy.forget(admin)
     org.refresh_from_db()
     assert org.status == "suspended"
+    with pytest.raises(Forbidden):  # a suspended organization's admin cannot erase the sanction by withdrawing
+        organization_set_status(actor=admin, organization=org, status="withdrawn")
+    with pytest.raises(Forbidden):  # nor edit it while suspended
+        organization_update(actor=admin, organization=org, data={"name_en": "Still here"})
+    organization_set_status(actor=operator, organization=org, status="member")
+    policy.forget(admin)
     organization_set_status(actor=admin, organization=org, status="withdrawn")
     org.refresh_from_db()
     assert org.status == "withdrawn"
+
+
+def test_org_admins_change_profile_fields_only(org_admin):
+    admin, org = org_admin
+    with pytest.raises(ValidationFailed) as err:
+        organization_update(actor=admin, organization=org, data={"kind": "bank", "region": "110000", "name_en": "X"})
+    assert set(err.value.errors) == {"kind", "region"}
+    org.refresh_from_db()
+    assert org.kind == "tech_sme" and org.name_en != "X"

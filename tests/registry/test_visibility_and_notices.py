@@ -101,3 +101,34 @@ def test_demo_command_refuses_to_mix_clusters(make_org):
         call_command("demo", "--orgs", "50", "--quiet")
     call_command("demo", "--orgs", "50", "--quiet", "--replace")
     assert Organization.objects.count() == 50
+
+
+def test_a_claimed_partnership_does_not_open_partner_data(make_org):
+    owner, claimant = make_org(), make_org()
+    owner_admin, claimant_admin = member_of(owner, "owner-admin"), member_of(claimant, "claimant-admin")
+    Organization.objects.filter(pk=owner.pk).update(contacts_visibility="partners")
+    owner.refresh_from_db()
+    relation_add(actor=claimant_admin, source=claimant, target_id=owner.pk, kind="partner")
+    assert not contacts_visible(actor=claimant_admin, organization=owner)
+    relation_add(actor=owner_admin, source=owner, target_id=claimant.pk, kind="partner")  # the owner declares it
+    claimant_admin = type(claimant_admin).objects.get(pk=claimant_admin.pk)  # fresh request, fresh role cache
+    assert contacts_visible(actor=claimant_admin, organization=owner)
+
+
+def test_people_of_a_withdrawn_organization_lose_member_rights(make_org, operator):
+    from agglo.registry.services import organization_set_status
+
+    owner, former = make_org(), make_org()
+    person = member_of(former, "former-admin")
+    assert contacts_visible(actor=person, organization=owner)  # members-level contacts
+    organization_set_status(actor=operator, organization=former, status="withdrawn")
+    person = type(person).objects.get(pk=person.pk)
+    assert not contacts_visible(actor=person, organization=owner)
+
+
+def test_pages_answer_404_not_500_for_missing_records(org_admin, client):
+    admin, _ = org_admin
+    client.force_login(admin)
+    assert client.post("/organizations/999999/positions/", {"pos-segment": "ic-eda"}).status_code == 404
+    assert client.get("/organizations/999999/edit/").status_code == 404
+    assert client.get("/api/v1/regions", {"offset": 10**20}).status_code == 422

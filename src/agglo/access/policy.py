@@ -24,12 +24,14 @@ def _roles(user: Any) -> frozenset[str]:
     return cached
 
 
-def _memberships(user: Any) -> dict[int, str]:
+def _memberships(user: Any) -> dict[int, tuple[str, str]]:
+    """{organization id: (role, organization status)} for the user's memberships."""
     if not getattr(user, "is_authenticated", False):
         return {}
     cached = getattr(user, "_agglo_memberships", None)
     if cached is None:
-        cached = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+        rows = Membership.objects.filter(user=user).values_list("organization_id", "role", "organization__status")
+        cached = {org_id: (role, status) for org_id, role, status in rows}
         user._agglo_memberships = cached
     return cached
 
@@ -57,12 +59,19 @@ def platform_roles(user: Any) -> frozenset[str]:
 
 
 def organization_ids(user: Any) -> set[int]:
-    """Organizations the user acts for."""
+    """Organizations the user belongs to, whatever their status (they always see their own)."""
     return set(_memberships(user))
 
 
+def active_organization_ids(user: Any) -> set[int]:
+    """Organizations the user belongs to that are members in good standing: only these grant member rights."""
+    return {org_id for org_id, (_, status) in _memberships(user).items() if status in PUBLIC_ORG_STATUSES}
+
+
 def is_org_admin(user: Any, organization_id: int) -> bool:
-    return _memberships(user).get(organization_id) == Membership.Role.ADMIN
+    """Admin of an organization in good standing (a suspended organization's people cannot edit it)."""
+    role, status = _memberships(user).get(organization_id, ("", ""))
+    return role == Membership.Role.ADMIN and status in PUBLIC_ORG_STATUSES
 
 
 def sees_all_organizations(user: Any) -> bool:
@@ -77,13 +86,13 @@ def can_see_level(user: Any, *, owner_id: int, level: str, partner_ids: Callable
     (organizations with an active partnership with the owner; `partner_ids` is asked only when needed);
     private (the owner only). Owners, operators and auditors always see.
     """
-    own = organization_ids(user)
-    if owner_id in own or sees_all_organizations(user) or level == "public":
+    if owner_id in organization_ids(user) or sees_all_organizations(user) or level == "public":
         return True
+    active = active_organization_ids(user)
     if level == "members":
-        return bool(own) or has_role(user, PlatformRole.Role.GOVERNMENT)
+        return bool(active) or has_role(user, PlatformRole.Role.GOVERNMENT)
     if level == "partners":
-        return bool(own & partner_ids())
+        return bool(active & partner_ids())
     return False
 
 

@@ -201,8 +201,8 @@ def region_list(
         errors["level"] = ["Choose country, province or prefecture."]
     if not 1 <= limit <= 500:
         errors["limit"] = ["Must be between 1 and 500."]
-    if offset < 0:
-        errors["offset"] = ["Must be 0 or more."]
+    if not 0 <= offset <= 1_000_000:
+        errors["offset"] = ["Must be between 0 and 1,000,000."]
     if errors:
         raise ValidationFailed(errors)
     qs = selectors.region_list(level=level or None, parent=parent or None, q=q or None)

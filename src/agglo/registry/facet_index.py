@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from agglo.registry.facets import NONE, FacetTable, empty_table
 from agglo.registry.kinds import Kind, Layer
 from agglo.registry.models import Chain, Organization, Segment
 
 UNKNOWN = -2  # a chosen value no organization has: matches nothing
+REREAD_WINDOW = timedelta(seconds=60)
 
 
 @dataclass
@@ -114,7 +119,13 @@ def _load_all(marker: tuple[Any, ...]) -> _Loaded:
 
 def _patch(state: _Loaded, marker: tuple[Any, ...]) -> _Loaded:
     old = state.marker
-    rows = _rows("WHERE updated_at >= %s OR id > %s", [old[2], old[1]])
+    # Re-read a window before the last change seen: a transaction stamped earlier may have committed later.
+    since = _as_datetime(old[2]) - REREAD_WINDOW
+    rows = list(
+        Organization.objects.filter(Q(updated_at__gte=since) | Q(id__gt=old[1]))
+        .order_by()
+        .values_list("id", "status", "kind", "layer", "area_id", "chain_codes", "segment_codes")
+    )
     size = max(state.table.size, (max((r[0] for r in rows), default=-1)) + 1)
     table = _grow(state.table, size)  # a copy: readers of the old table are not disturbed
     _write(table, state.vocab, rows)
@@ -122,13 +133,22 @@ def _patch(state: _Loaded, marker: tuple[Any, ...]) -> _Loaded:
 
 
 def _rows(where: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    # Raw SQL: the marker's timestamp is compared exactly as the database returned it.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, status, kind, layer, area_id, chain_codes, segment_codes FROM registry_organization " + where,
             params,
         )
         return list(cursor.fetchall())
+
+
+def _as_datetime(value: Any) -> datetime:
+    """The marker's timestamp as an aware datetime (SQLite returns the stored UTC text)."""
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"unreadable timestamp {value!r}")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 def _grow(table: FacetTable, size: int) -> FacetTable:

@@ -78,12 +78,19 @@ def count(table: FacetTable, ids: Codes | None, selection: Selection) -> FacetCo
     rows = rows[table.status[rows] == selection.status]
     kind, layer, area = table.kind[rows], table.layer[rows], table.area[rows]
     everything = np.ones(rows.shape[0], dtype=bool)
+    nothing = np.zeros(rows.shape[0], dtype=bool)
+
+    def column_pass(flags: Flags, code: int) -> Flags:
+        if code == NONE:
+            return everything
+        return flags[rows, code] if 0 <= code < flags.shape[1] else nothing  # an unknown value matches nothing
+
     passes = {
         "kind": kind == selection.kind if selection.kind != NONE else everything,
         "layer": layer == selection.layer if selection.layer != NONE else everything,
         "area": area == selection.area if selection.area != NONE else everything,
-        "chain": table.chains[rows, selection.chain] if selection.chain != NONE else everything,
-        "segment": table.segments[rows, selection.segment] if selection.segment != NONE else everything,
+        "chain": column_pass(table.chains, selection.chain),
+        "segment": column_pass(table.segments, selection.segment),
     }
 
     def others(name: str) -> Flags:

@@ -22,9 +22,10 @@ from agglo.registry.forms import (
     ReviewForm,
     apply_service_errors,
 )
-from agglo.registry.models import Admission, Position, Relation
+from agglo.registry.models import Admission, Organization, Position, Relation
 from agglo.registry.selectors.chains import chain_links
 from agglo.registry.services.admission import APPLICATION_CONTACT_FIELDS, APPLICATION_ORG_FIELDS
+from agglo.registry.services.organizations import PROFILE_FIELDS
 
 FACET_PARAMS = ("kind", "layer", "area", "chain", "segment")
 
@@ -82,11 +83,15 @@ def _facet_links(request: HttpRequest, result: selectors.DirectoryPage) -> list[
     return groups
 
 
-def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _visible_org(request: HttpRequest, pk: int) -> Organization:
     try:
-        org = selectors.organization_get(actor=request.user, pk=pk)
+        return selectors.organization_get(actor=request.user, pk=pk)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
+
+
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    org = _visible_org(request, pk)
     positions = selectors.position_list(actor=request.user, organization=org)
     relations = selectors.relation_list(actor=request.user, organization=org)
     return render(
@@ -104,29 +109,15 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-EDITABLE = (
-    "name_zh",
-    "name_en",
-    "website",
-    "founded_year",
-    "headcount",
-    "tags",
-    "description",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "contacts_visibility",
-)
+# The profile fields the edit page shows: what an organization's admins may change, less the derived size class.
+EDITABLE = tuple(f for f in PROFILE_FIELDS if f != "size_class")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The organization's admins (and operators) keep its profile and chain positions current."""
-    try:
-        org = selectors.organization_get(actor=request.user, pk=pk)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    org = _visible_org(request, pk)
     if not policy.can_edit_organization(request.user, org.pk):
         raise PermissionDenied
     initial = {f: getattr(org, f) for f in EDITABLE}
@@ -161,7 +152,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def position_add_page(request: HttpRequest, pk: int) -> HttpResponse:
-    org = selectors.organization_get(actor=request.user, pk=pk)
+    org = _visible_org(request, pk)
     form = PositionForm(request.POST, segments=selectors.segment_list(), prefix="pos")
     if form.is_valid():
         try:
@@ -182,7 +173,7 @@ def position_add_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def position_remove_page(request: HttpRequest, pk: int, position_id: int) -> HttpResponse:
-    org = selectors.organization_get(actor=request.user, pk=pk)
+    org = _visible_org(request, pk)
     position = selectors.position_list(actor=request.user, organization=org).filter(pk=position_id).first()
     if position is None:
         raise Http404
@@ -349,9 +340,12 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def review_document(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
     _operator(request)
-    admission = selectors.admission_get(actor=request.user, pk=pk)
+    try:
+        admission = selectors.admission_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
     document = admission.documents.filter(pk=doc_id).first()
-    if document is None:
+    if document is None or not document.file.storage.exists(document.file.name):
         raise Http404
     return FileResponse(
         document.file.open("rb"),

@@ -19,6 +19,7 @@ from agglo.registry.text import query_tokens
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_QUERY_LENGTH = 200
 FACETS = ("kind", "layer", "area", "chain")
 
 
@@ -49,8 +50,10 @@ class DirectoryPage:
 def _validate(actor: Any, filters: DirectoryFilters, page: int, page_size: int) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     resolved: dict[str, Any] = {}
-    if page < 1:
-        errors["page"] = ["Must be 1 or more."]
+    if len(filters.q) > MAX_QUERY_LENGTH:
+        errors["q"] = [f"At most {MAX_QUERY_LENGTH} characters."]
+    if not 1 <= page <= 10_000:
+        errors["page"] = ["Must be between 1 and 10,000."]
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         errors["page_size"] = [f"Must be between 1 and {MAX_PAGE_SIZE}."]
     if filters.kind and filters.kind not in {k.value for k in Kind}:
@@ -112,7 +115,12 @@ def organization_search(
             chosen = (
                 counts.rows[offset : offset + page_size] if ranked else facets.newest(counts.rows, offset, page_size)
             )
-            found = Organization.objects.select_related("region", "area").in_bulk([int(i) for i in chosen])
+            # The status filter again: the facet table may lag a concurrent change by a moment.
+            found = (
+                Organization.objects.select_related("region", "area")
+                .filter(status=status)
+                .in_bulk([int(i) for i in chosen])
+            )
             items = [found[int(i)] for i in chosen if int(i) in found]
     return DirectoryPage(
         items=items,

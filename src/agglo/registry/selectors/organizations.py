@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from agglo.access import policy
 from agglo.access.policy import PUBLIC_ORG_STATUSES
@@ -45,9 +46,15 @@ def organization_get(*, actor: Any, pk: int) -> Organization:
 
 
 def _partners(org_id: int) -> set[int]:
-    rel = Relation.objects.filter(kind=Relation.Kind.PARTNER, ended_on__isnull=True)
+    """Partners of an organization: those it declared itself, or partnerships confirmed, verified or imported.
+
+    A partnership someone else merely claims does not open the owner's partner-level data.
+    """
+    today = timezone.localdate()
+    rel = Relation.objects.filter(kind=Relation.Kind.PARTNER).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
     out = set(rel.filter(source_org_id=org_id).values_list("target_org_id", flat=True))
-    out |= set(rel.filter(target_org_id=org_id).values_list("source_org_id", flat=True))
+    trusted = rel.filter(target_org_id=org_id).exclude(source=Relation.Source.SELF_DECLARED)
+    out |= set(trusted.values_list("source_org_id", flat=True))
     return out
 
 

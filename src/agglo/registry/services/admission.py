@@ -14,7 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,6 +98,13 @@ def _contact(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, st
             out["contact_email"] = out["contact_email"].lower()
         except ValidationError:
             errors["contact_email"] = [_("Enter a valid email address.")]
+    email = out.get("contact_email")
+    if email and "contact_email" not in errors:
+        # The e-mail becomes the admin's login: it must not hand an existing account to someone else.
+        if get_user_model().objects.filter(username__iexact=email).exists():
+            errors["contact_email"] = [_("This e-mail already has an account; use another address for the new admin.")]
+        elif Admission.objects.filter(contact_email__iexact=email, status__in=OPEN).exists():
+            errors["contact_email"] = [_("An application with this e-mail is already under review.")]
     return out
 
 
@@ -168,15 +175,19 @@ def admission_apply(
 @transaction.atomic
 def _apply(actor, org_fields, contact_fields, password, message, documents, saved_files) -> Admission:
     code = org_fields.get("uscc")
-    existing = Organization.objects.filter(uscc=code).first() if code else None
+    existing = Organization.objects.select_for_update().filter(uscc=code).first() if code else None
     if existing is not None:
-        pending = existing.admissions.filter(status__in=OPEN).exists()
-        if existing.status != Organization.Status.APPLICANT or pending:
-            raise Conflict(
-                _("An organization with this credit code is already registered or has applied."),
-                errors={"uscc": [_("Already registered or applied: %(name)s.") % {"name": existing.name_zh}]},
-            )
-        # A rejected applicant applies again: the same record is refreshed.
+        # Names are not echoed: the caller may not be allowed to see the organization holding the code.
+        taken = Conflict(
+            _("An organization with this credit code is already registered or has applied."),
+            errors={"uscc": [_("Already registered or under review; contact the platform operator.")]},
+        )
+        last = existing.admissions.order_by("-created_at").first()
+        if existing.status != Organization.Status.APPLICANT or last is None or last.status in OPEN:
+            raise taken
+        # A rejected applicant applies again, from the same contact address: the same record is refreshed.
+        if last.contact_email.lower() != contact_fields["contact_email"]:
+            raise taken
         for field, value in org_fields.items():
             setattr(existing, field, value)
         org = existing
@@ -186,7 +197,14 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
     org.contact_email = contact_fields["contact_email"]
     org.contact_phone = contact_fields.get("contact_phone", "")
     org.search_text = search_index.tokens_for(org, search_index.place_words(org.region))
-    org.save()
+    try:
+        with transaction.atomic():
+            org.save()
+    except IntegrityError as exc:  # the same code applied for at the same moment
+        raise Conflict(
+            _("An organization with this credit code is already registered or has applied."),
+            errors={"uscc": [_("Already registered or under review; contact the platform operator.")]},
+        ) from exc
     search_index.index_organizations([(org.pk, org.search_text)])
     admission = Admission.objects.create(
         organization=org,
@@ -268,15 +286,16 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     org.joined_at = now
     org.save(update_fields=["status", "joined_at", "updated_at"])
     User = get_user_model()
-    user = User.objects.filter(username__iexact=admission.contact_email).first()
-    if user is None:
-        user = User(
-            username=admission.contact_email,
-            email=admission.contact_email,
-            first_name=admission.contact_name[:150],
+    if User.objects.filter(username__iexact=admission.contact_email).exists():
+        raise Conflict(
+            _("An account with the contact e-mail exists already; ask the applicant for another address."),
+            errors={"contact_email": [_("Already used by an account.")]},
         )
-        user.password = admission.admin_password_hash
-        user.save()
+    user = User(
+        username=admission.contact_email, email=admission.contact_email, first_name=admission.contact_name[:150]
+    )
+    user.password = admission.admin_password_hash
+    user.save()
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Membership.Role.ADMIN})
     admission.status = Admission.Status.APPROVED
     admission.decided_at, admission.decided_by, admission.reason = now, actor, (note or "").strip()[:2000]

@@ -17,6 +17,22 @@ from agglo.registry import search_index
 from agglo.registry.models import Organization, Position, Relation, Segment
 from agglo.registry.validation import clean_organization
 
+# What an organization's own admins may change; identity (code, kind, region) was checked at admission and is
+# changed by operators only.
+PROFILE_FIELDS = (
+    "name_zh",
+    "name_en",
+    "website",
+    "founded_year",
+    "headcount",
+    "size_class",
+    "tags",
+    "description",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contacts_visibility",
+)
 _SEARCHABLE = ("name_zh", "name_en", "tags", "description", "region")
 
 
@@ -31,11 +47,11 @@ def _snapshot(org: Organization, fields: list[str]) -> dict[str, Any]:
 def _ensure_unique_code(code: str | None, *, exclude_pk: int | None = None) -> None:
     if not code:
         return
-    clash = Organization.objects.filter(uscc=code).exclude(pk=exclude_pk).only("id", "name_zh").first()
-    if clash is not None:
+    if Organization.objects.filter(uscc=code).exclude(pk=exclude_pk).exists():
+        # No name in the message: the caller may not be allowed to see the organization holding the code.
         raise Conflict(
             _("An organization with this credit code is already registered."),
-            errors={"uscc": [_("Already registered by %(name)s.") % {"name": clash.name_zh}]},
+            errors={"uscc": [_("Already registered; contact the platform operator.")]},
         )
 
 
@@ -81,6 +97,10 @@ def organization_update(*, actor: Any, organization: Organization, data: dict[st
     """Change an organization's fields; its admins and operators may. Records before and after."""
     if not policy.can_edit_organization(actor, organization.pk):
         raise Forbidden(_("You may not edit this organization."))
+    if not policy.is_operator(actor):
+        reserved = sorted(set(data) - set(PROFILE_FIELDS))
+        if reserved:
+            raise ValidationFailed({f: [_("Only platform operators may change this field.")] for f in reserved})
     fields = clean_organization(data, partial=True, current=organization)
     if "uscc" in fields:
         _ensure_unique_code(fields["uscc"], exclude_pk=organization.pk)
