@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AGGLO_", "DJANGO_"))}
+ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AGGLO_", "DJANGO_")) and k != "DATABASE_URL"}
 
 
 def run(args, **extra):
@@ -50,3 +50,16 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(client):
     # The in-memory test database cannot use WAL; the file database must.
     assert mode in ("wal", "memory")
     assert connection.settings_dict["OPTIONS"]["timeout"] >= 5
+
+
+def test_up_in_production_plants_no_demo_accounts(tmp_path):
+    result = run(
+        ["up", "--no-serve"],
+        AGGLO_PRODUCTION="1",
+        AGGLO_VAR_DIR=str(tmp_path),
+        AGGLO_SECRET_KEY="q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~",
+        AGGLO_ALLOWED_HOSTS="agglo.example.cn",
+        AGGLO_SQLITE_PATH=str(tmp_path / "prod.sqlite3"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no demo" in result.stdout and "agglo-demo-2026" not in result.stdout

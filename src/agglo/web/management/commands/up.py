@@ -38,16 +38,24 @@ class Command(BaseCommand):
         console.print("[bold]Agglo[/bold] · migrating the database")
         call_command("migrate", interactive=False, verbosity=0)
         reference_data_load()
-        if not Organization.objects.exists():
-            console.print(f"Empty database: loading a demo cluster of {orgs} organizations")
-            run_with_progress(orgs, 42)
-        logins = demo_accounts_ensure()
-        table = Table(title="Demo logins (password for all: " + logins[0].password + ")")
-        for column in ("username", "role", "organization"):
-            table.add_column(column)
-        for login in logins:
-            table.add_row(login.username, login.role, login.organization)
-        console.print(table)
+        if settings.PRODUCTION:
+            # Never plant known passwords or synthetic members in a real deployment.
+            console.print(
+                "Production mode: no demo cluster and no demo accounts (create an operator with createsuperuser)"
+            )
+            logins = []
+        else:
+            if not Organization.objects.exists():
+                console.print(f"Empty database: loading a demo cluster of {orgs} organizations")
+                run_with_progress(orgs, 42)
+            logins = demo_accounts_ensure()
+        if logins:
+            table = Table(title="Demo logins (password for all: " + logins[0].password + ")")
+            for column in ("username", "role", "organization"):
+                table.add_column(column)
+            for login in logins:
+                table.add_row(login.username, login.role, login.organization)
+            console.print(table)
         if no_serve:
             return
         url = f"http://{host}:{port}/"
