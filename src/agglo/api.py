@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -91,6 +92,27 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return problem_response(403, "Forbidden.", code="forbidden", instance=request.path)
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Too many fields, an oversized body, and the like: the client's mistake, never a 500.
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(413, "The request body is too large.", code="payload_too_large", instance=request.path)
+    return problem_response(
+        400, "The request is malformed.", code="bad_request", detail=str(exc), instance=request.path
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def _multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return problem_response(
+        400,
+        "The multipart body cannot be read.",
+        code="malformed_body",
+        errors={"body": [str(exc)]},
+        instance=request.path,
+    )
 
 
 @api.exception_handler(Exception)

@@ -235,3 +235,12 @@ def test_openapi_schema_is_served(client, db):
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
     assert "cdn" not in docs.content.decode() and "/static/ninja/swagger-ui-bundle.js" in docs.content.decode()
+
+
+def test_hostile_requests_are_client_errors(ref, client, settings):
+    many = "&".join(f"f{i}=1" for i in range(1200))
+    body = problem(client.get(f"/api/v1/organizations?{many}"), 400)
+    assert body["type"] == "urn:agglo:problem:bad_request"
+    problem(client.post("/api/v1/admissions", b"--x\r\n", content_type="multipart/form-data; boundary="), 400)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    problem(client.post("/api/v1/tokens", "{" + '"name": "' + "x" * 500 + '"}', content_type="application/json"), 413)
