@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "agglo.web.middleware.ApiEnvelopeMiddleware",
 ]
 
 ROOT_URLCONF = "agglo.urls"

@@ -239,8 +239,16 @@ def test_openapi_schema_is_served(client, db):
 
 def test_hostile_requests_are_client_errors(ref, client, settings):
     many = "&".join(f"f{i}=1" for i in range(1200))
-    body = problem(client.get(f"/api/v1/organizations?{many}"), 400)
-    assert body["type"] == "urn:agglo:problem:bad_request"
+    problem(client.get(f"/api/v1/organizations?{many}"), 400)
     problem(client.post("/api/v1/admissions", b"--x\r\n", content_type="multipart/form-data; boundary="), 400)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     problem(client.post("/api/v1/tokens", "{" + '"name": "' + "x" * 500 + '"}', content_type="application/json"), 413)
+
+
+def test_wrong_method_and_nul_characters_are_problems(operator, client):
+    response = client.put("/api/v1/me")
+    problem(response, 405)
+    assert "GET" in response["Allow"]
+    problem(client.get("/api/v1/organizations", {"area": "44\x000000"}), 400)
+    headers = bearer(operator)
+    problem(client.post("/api/v1/tokens", '{"name": "a\\u0000b"}', content_type="application/json", **headers), 400)
