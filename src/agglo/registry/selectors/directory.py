@@ -115,13 +115,10 @@ def organization_search(
             chosen = (
                 counts.rows[offset : offset + page_size] if ranked else facets.newest(counts.rows, offset, page_size)
             )
-            # The status filter again: the facet table may lag a concurrent change by a moment.
-            found = (
-                Organization.objects.select_related("region", "area")
-                .filter(status=status)
-                .in_bulk([int(i) for i in chosen])
-            )
-            items = [found[int(i)] for i in chosen if int(i) in found]
+            found = Organization.objects.select_related("region", "area").in_bulk([int(i) for i in chosen])
+            # Status checked again (in Python: a status filter in SQL would steer SQLite off the primary key):
+            # the facet table may lag a concurrent change by a moment.
+            items = [found[int(i)] for i in chosen if int(i) in found and found[int(i)].status == status]
     return DirectoryPage(
         items=items,
         total=counts.total,
