@@ -105,7 +105,7 @@ class TextQuery:
 
     tokens: tuple[str, ...]
     expression: str
-    matches: int  # of any status; cheap to count, used to choose query plans
+    matches: int  # of any status; cheap to count, decides whether results are ranked (RANK_LIMIT)
 
 
 def text_query(tokens: list[str]) -> TextQuery:

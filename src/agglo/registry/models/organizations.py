@@ -81,7 +81,7 @@ class Organization(BilingualNameMixin, TimeStampedModel):
     search_text = models.TextField(editable=False, blank=True)
     # The chains and segments the organization holds positions on, as "|ic|pv|" and "|ic-design|pv-cells|":
     # derived from Position and kept by the position services, so that the directory counts chain and segment
-    # facets in the same single pass as kind, layer and area (registry.search_index.facet_groups).
+    # facets in the in-memory facet table (registry.facet_index) and filter pages without joining positions.
     chain_codes = models.CharField(max_length=400, editable=False, blank=True, default="")
     segment_codes = models.CharField(max_length=2000, editable=False, blank=True, default="")
     joined_at = models.DateTimeField(_("member since"), null=True, blank=True)
