@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "agglo.common",
     "agglo.access",
     "agglo.registry",
+    "agglo.profiles",
     "agglo.web",
     "agglo.demo",
     "agglo.bench",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("agglo.web.urls")),
+    path("", include("agglo.profiles.urls")),
     path("", include("agglo.registry.urls")),
 ]
 

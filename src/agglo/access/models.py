@@ -67,3 +67,37 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AccessLogEntry(models.Model):
+    """One view of a member's sensitive field group by someone outside it; the owner can read these."""
+
+    class Group(models.TextChoices):
+        FINANCIALS = "financials", _("Financials")
+        CREDIT = "credit", _("Credit detail")
+        CONTACTS = "contacts", _("Contacts")
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Web page")
+        API = "api", _("API")
+        EXPORT = "export", _("Export")
+
+    occurred_at = models.DateTimeField(_("when"), auto_now_add=True)
+    owner = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(_("field group"), max_length=12, choices=Group.choices)
+    channel = models.CharField(_("through"), max_length=8, choices=Channel.choices)
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    viewer_label = models.CharField(_("viewer"), max_length=150)
+    # The organizations the viewer acts for (names kept as they were, so the log survives renames).
+    viewer_orgs = models.CharField(_("viewer's organizations"), max_length=400, blank=True)
+    # Platform roles the viewer held, e.g. "operator": the owner sees why an outsider could look.
+    viewer_roles = models.CharField(_("viewer's roles"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-occurred_at"], name="accesslog_owner_time")]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+
+    def __str__(self) -> str:
+        return f"{self.viewer_label} → {self.owner_id} {self.group}"

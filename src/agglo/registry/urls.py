@@ -5,7 +5,6 @@ from agglo.registry import views
 app_name = "registry"
 urlpatterns = [
     path("directory/", views.directory, name="directory"),
-    path("organizations/<int:pk>/", views.organization_detail, name="organization"),
     path("organizations/<int:pk>/edit/", views.organization_edit, name="organization_edit"),
     path("organizations/<int:pk>/positions/", views.position_add_page, name="position_add"),
     path(

@@ -22,7 +22,7 @@ from agglo.registry.forms import (
     ReviewForm,
     apply_service_errors,
 )
-from agglo.registry.models import Admission, Organization, Position, Relation
+from agglo.registry.models import Admission, Organization, Position
 from agglo.registry.selectors.chains import chain_links
 from agglo.registry.services.admission import APPLICATION_CONTACT_FIELDS, APPLICATION_ORG_FIELDS
 from agglo.registry.services.organizations import PROFILE_FIELDS
@@ -88,25 +88,6 @@ def _visible_org(request: HttpRequest, pk: int) -> Organization:
         return selectors.organization_get(actor=request.user, pk=pk)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-
-
-def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    org = _visible_org(request, pk)
-    positions = selectors.position_list(actor=request.user, organization=org)
-    relations = selectors.relation_list(actor=request.user, organization=org)
-    return render(
-        request,
-        "registry/organization.html",
-        {
-            "org": org,
-            "positions": positions,
-            "relations": relations,
-            "show_contacts": selectors.contacts_visible(actor=request.user, organization=org),
-            "can_edit": policy.can_edit_organization(request.user, org.pk),
-            "role_labels": dict(Position.Role.choices),
-            "relation_labels": dict(Relation.Kind.choices),
-        },
-    )
 
 
 # The profile fields the edit page shows: what an organization's admins may change, less the derived size class.

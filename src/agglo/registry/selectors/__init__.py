@@ -8,6 +8,7 @@ from agglo.registry.selectors.organizations import (
     contacts_visible,
     organization_get,
     organization_list,
+    partner_ids,
     position_list,
     relation_list,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "organization_get",
     "organization_list",
     "organization_search",
+    "partner_ids",
     "position_list",
     "region_get",
     "region_list",

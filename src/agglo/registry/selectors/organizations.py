@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -45,8 +46,20 @@ def organization_get(*, actor: Any, pk: int) -> Organization:
     return org
 
 
-def _partners(org_id: int) -> set[int]:
-    """Partners of an organization: those it declared itself, or partnerships confirmed, verified or imported.
+# Other apps that know of partnerships (profiles: shared collaboration cases) add a function here when they load.
+PARTNER_SOURCES: list[Callable[[int], set[int]]] = []
+
+
+def partner_ids(org_id: int) -> set[int]:
+    """Partners of an organization, from declared relations and from every registered source."""
+    out = _relation_partners(org_id)
+    for source in PARTNER_SOURCES:
+        out |= source(org_id)
+    return out
+
+
+def _relation_partners(org_id: int) -> set[int]:
+    """Partners it declared itself, or partnerships confirmed, verified or imported.
 
     A partnership someone else merely claims does not open the owner's partner-level data.
     """
@@ -58,13 +71,24 @@ def _partners(org_id: int) -> set[int]:
     return out
 
 
+def partnered_owners(org_ids: set[int]) -> set[int]:
+    """Organizations whose partners (by relations, as partner_ids counts them) include one of `org_ids`:
+    the inverse of partner_ids, for reads over many owners at once such as exports."""
+    today = timezone.localdate()
+    rel = Relation.objects.filter(kind=Relation.Kind.PARTNER).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+    out = set(rel.filter(target_org_id__in=org_ids).values_list("source_org_id", flat=True))
+    trusted = rel.filter(source_org_id__in=org_ids).exclude(source=Relation.Source.SELF_DECLARED)
+    out |= set(trusted.values_list("target_org_id", flat=True))
+    return out
+
+
 def contacts_visible(*, actor: Any, organization: Organization) -> bool:
     """Whether the actor may see the organization's contact details, at the level the owner chose."""
     return policy.can_see_level(
         actor,
         owner_id=organization.pk,
         level=organization.contacts_visibility,
-        partner_ids=lambda: _partners(organization.pk),
+        partner_ids=lambda: partner_ids(organization.pk),
     )
 
 

@@ -23,6 +23,7 @@ from agglo.access import policy
 from agglo.access.models import Membership
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.uploads import check_documents, sniff
 from agglo.registry import search_index
 from agglo.registry.dedupe import name_similarity
 from agglo.registry.models import Admission, AdmissionDocument, AdmissionEvent, Organization
@@ -44,35 +45,13 @@ APPLICATION_ORG_FIELDS = (
     "tags",
 )
 APPLICATION_CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
-# Sniffed from the file's first bytes: the browser's claimed type is not trusted.
-_MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 OPEN = (Admission.Status.SUBMITTED, Admission.Status.NEEDS_INFO)
 
 
-def _sniff(head: bytes) -> str | None:
-    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
-
-
 def _check_documents(documents: Sequence[UploadedFile], errors: dict[str, list[str]], *, required: bool) -> None:
-    limit = settings.AGGLO_UPLOAD_MAX_BYTES
-    allowed = settings.AGGLO_UPLOAD_TYPES
     if required and not documents:
         errors["documents"] = [_("Attach at least one document, such as the business licence.")]
-    if len(documents) > MAX_DOCUMENTS:
-        errors["documents"] = [_("At most %(n)d files.") % {"n": MAX_DOCUMENTS}]
-    for upload in documents:
-        name = upload.name or "?"
-        if upload.size > limit:
-            errors.setdefault("documents", []).append(
-                _("%(name)s is %(size)d bytes; the limit is %(limit)d bytes.")
-                % {"name": name, "size": upload.size, "limit": limit}
-            )
-            continue
-        upload.seek(0)
-        kind = _sniff(upload.read(16))
-        upload.seek(0)
-        if kind not in allowed:
-            errors.setdefault("documents", []).append(_("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name})
+    check_documents(documents, errors, max_count=MAX_DOCUMENTS)
 
 
 def _contact(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
@@ -231,7 +210,7 @@ def _store(admission: Admission, documents: Sequence[UploadedFile], saved_files:
     for upload in documents:
         upload.seek(0)
         body = upload.read()
-        kind = _sniff(body[:16]) or "application/octet-stream"
+        kind = sniff(body[:16]) or "application/octet-stream"
         doc = AdmissionDocument(
             admission=admission,
             original_name=(upload.name or "document")[:200],

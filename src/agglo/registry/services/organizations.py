@@ -87,6 +87,7 @@ def organization_create(
             "registry.organization_created",
             actor=actor,
             subject=org,
+            organization_id=org.pk,
             payload={"status": status, **_snapshot(org, ["name_zh", "kind", "region", "uscc"])},
         )
     return org
@@ -117,6 +118,7 @@ def organization_update(*, actor: Any, organization: Organization, data: dict[st
         "registry.organization_updated",
         actor=actor,
         subject=organization,
+        organization_id=organization.pk,
         payload={"before": before, "after": _snapshot(organization, changed)},
     )
     return organization
@@ -140,6 +142,7 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
         "registry.organization_status_changed",
         actor=actor,
         subject=organization,
+        organization_id=organization.pk,
         payload={"before": before, "after": status, "reason": reason},
     )
     return organization
@@ -197,6 +200,7 @@ def position_add(*, actor: Any, organization: Organization, segment_code: str, r
         "registry.position_added",
         actor=actor,
         subject=organization,
+        organization_id=organization.pk,
         payload={"segment": segment_code, "role": role},
     )
     return position
@@ -211,7 +215,9 @@ def position_remove(*, actor: Any, position: Position) -> None:
     organization = position.organization
     position.delete()
     _refresh_chain_codes(organization)
-    record("registry.position_removed", actor=actor, subject=organization, payload=payload)
+    record(
+        "registry.position_removed", actor=actor, subject=organization, payload=payload, organization_id=organization.pk
+    )
 
 
 def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
@@ -275,6 +281,7 @@ def relation_add(
         "registry.relation_added",
         actor=actor,
         subject=source,
+        organization_id=source.pk,
         payload={
             "target": target.pk,
             "kind": kind,
@@ -293,4 +300,4 @@ def relation_remove(*, actor: Any, relation: Relation) -> None:
     source = relation.source_org
     payload = {"target": relation.target_org_id, "kind": relation.kind}
     relation.delete()
-    record("registry.relation_removed", actor=actor, subject=source, payload=payload)
+    record("registry.relation_removed", actor=actor, subject=source, payload=payload, organization_id=source.pk)

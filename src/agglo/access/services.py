@@ -1,0 +1,34 @@
+"""Writes of the access app: the log of views of members' sensitive field groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from agglo.access import policy
+from agglo.access.models import AccessLogEntry, Membership
+
+
+def _viewer_fields(viewer: Any) -> dict[str, Any]:
+    if not getattr(viewer, "is_authenticated", False):
+        return {"viewer": None, "viewer_label": "anonymous", "viewer_orgs": "", "viewer_roles": ""}
+    names = Membership.objects.filter(user=viewer).values_list("organization__name_zh", flat=True)
+    return {
+        "viewer": viewer,
+        "viewer_label": viewer.get_username(),
+        "viewer_orgs": "; ".join(sorted(names))[:400],
+        "viewer_roles": ",".join(sorted(policy.platform_roles(viewer)))[:100],
+    }
+
+
+def sensitive_views_record(*, viewer: Any, owner_ids: Iterable[int], groups: Iterable[str], channel: str) -> int:
+    """Log that `viewer` saw `groups` of each owner; views of one's own organizations are not logged."""
+    own = policy.organization_ids(viewer)
+    owners = sorted(set(owner_ids) - own)
+    groups = sorted(set(groups))
+    if not owners or not groups:
+        return 0
+    who = _viewer_fields(viewer)
+    rows = [AccessLogEntry(owner_id=o, group=g, channel=channel, **who) for o in owners for g in groups]
+    AccessLogEntry.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

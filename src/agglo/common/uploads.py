@@ -1,0 +1,39 @@
+"""Checks every uploaded document passes: its type is recognised from its bytes and its size is limited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+# Sniffed from the file's first bytes: the browser's claimed type is not trusted.
+_MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def sniff(head: bytes) -> str | None:
+    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
+def check_documents(
+    documents: Sequence[UploadedFile], errors: dict[str, list[str]], *, field: str = "documents", max_count: int = 5
+) -> None:
+    """Add a message under `field` for too many files, an oversized file, or one that is not PDF, PNG or JPEG."""
+    limit = settings.AGGLO_UPLOAD_MAX_BYTES
+    allowed = settings.AGGLO_UPLOAD_TYPES
+    if len(documents) > max_count:
+        errors[field] = [_("At most %(n)d files.") % {"n": max_count}]
+    for upload in documents:
+        name = upload.name or "?"
+        if upload.size > limit:
+            errors.setdefault(field, []).append(
+                _("%(name)s is %(size)d bytes; the limit is %(limit)d bytes.")
+                % {"name": name, "size": upload.size, "limit": limit}
+            )
+            continue
+        upload.seek(0)
+        kind = sniff(upload.read(16))
+        upload.seek(0)
+        if kind not in allowed:
+            errors.setdefault(field, []).append(_("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name})

@@ -1,0 +1,283 @@
+"""REST endpoints of the professional database: facts with provenance, cases, history, access log, import/export.
+
+No `from __future__ import annotations` here: the fact endpoints are made in a loop, and ninja reads their
+payload and response types from real annotations.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
+
+from agglo.access.services import sensitive_views_record
+from agglo.common.errors import Forbidden
+from agglo.profiles import selectors, services
+from agglo.profiles.exporting import export_response
+from agglo.profiles.presenters import fix_message, profile_summary
+from agglo.profiles.schemas import (
+    AccessOut,
+    CapabilitiesIn,
+    CapabilitiesOut,
+    CaseIn,
+    CaseOut,
+    CaseRatingIn,
+    CaseRatingOut,
+    DisclosureIn,
+    DisclosureOut,
+    EventOut,
+    EvidenceOut,
+    FinancialsIn,
+    FinancialsOut,
+    HolderOut,
+    ImportOut,
+    IndicatorsOut,
+    IpIn,
+    IpOut,
+    ParticipantIn,
+    ParticipantInputIn,
+    ParticipantOut,
+    ProfileOut,
+    QualityOut,
+    RatingsIn,
+    RatingsOut,
+    TermOut,
+    VerifyIn,
+)
+from agglo.profiles.services.facts import kind_named
+from agglo.registry.selectors import organization_get
+
+router = Router(tags=["profiles"])
+
+
+def _org(request: HttpRequest, org_id: int):
+    return organization_get(actor=request.auth, pk=org_id)
+
+
+def _group_hidden(group: str) -> Forbidden:
+    return Forbidden(f"The {group} of this organization are not visible to you.")
+
+
+def _log(request: HttpRequest, org_id: int, group: str) -> None:
+    if group in ("financials", "credit"):
+        sensitive_views_record(viewer=request.auth, owner_ids=[org_id], groups=[group], channel="api")
+
+
+def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
+    kind = kind_named(name)
+
+    @router.get(
+        f"/organizations/{{int:org_id}}/{name}",
+        response=list[schema_out],
+        summary=f"List {label}",
+        operation_id=f"{name}_list",
+    )
+    def fact_list(request: HttpRequest, org_id: int) -> Any:
+        org = _org(request, org_id)
+        facts = selectors.fact_list(actor=request.auth, organization=org, kind=kind)
+        if facts is None:
+            raise _group_hidden(kind.group)
+        _log(request, org.pk, kind.group)
+        return list(facts)
+
+    @router.post(
+        f"/organizations/{{int:org_id}}/{name}",
+        response={201: schema_out},
+        summary=f"Record {label}",
+        operation_id=f"{name}_create",
+    )
+    def fact_create(request: HttpRequest, org_id: int, payload: schema_in) -> Any:  # type: ignore[valid-type]
+        org = _org(request, org_id)
+        fact = services.fact_create(
+            actor=request.auth, organization=org, kind=name, data=payload.dict(exclude_unset=True)
+        )  # type: ignore[attr-defined]
+        return Status(201, fact)
+
+    @router.get(
+        f"/{name}/{{int:fact_id}}", response=schema_out, summary=f"One of the {label}", operation_id=f"{name}_get"
+    )
+    def fact_get(request: HttpRequest, fact_id: int) -> Any:
+        fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
+        _log(request, fact.organization_id, kind.group)  # type: ignore[attr-defined]
+        return fact
+
+    @router.patch(
+        f"/{name}/{{int:fact_id}}",
+        response=schema_out,
+        summary=f"Change one of the {label}",
+        operation_id=f"{name}_update",
+    )
+    def fact_update(request: HttpRequest, fact_id: int, payload: schema_in) -> Any:  # type: ignore[valid-type]
+        fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
+        return services.fact_update(actor=request.auth, fact=fact, data=payload.dict(exclude_unset=True))  # type: ignore[attr-defined]
+
+    @router.delete(
+        f"/{name}/{{int:fact_id}}",
+        response={204: None},
+        summary=f"Delete one of the {label}",
+        operation_id=f"{name}_delete",
+    )
+    def fact_delete(request: HttpRequest, fact_id: int) -> Any:
+        fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
+        services.fact_delete(actor=request.auth, fact=fact)
+        return Status(204, None)
+
+    @router.post(
+        f"/{name}/{{int:fact_id}}/verify",
+        response=schema_out,
+        summary=f"Verify one of the {label}",
+        operation_id=f"{name}_verify",
+    )
+    def fact_verify(request: HttpRequest, fact_id: int, payload: VerifyIn) -> Any:
+        fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
+        return services.fact_verify(actor=request.auth, fact=fact, source=payload.source)
+
+
+_register("financials", "financial statements", FinancialsIn, FinancialsOut)
+_register("ratings", "credit ratings", RatingsIn, RatingsOut)
+_register("ip", "IP assets", IpIn, IpOut)
+_register("capabilities", "capabilities", CapabilitiesIn, CapabilitiesOut)
+
+
+@router.post(
+    "/financials/{int:fact_id}/evidence", response={201: list[EvidenceOut]}, summary="Attach evidence files (multipart)"
+)
+def evidence_add(request: HttpRequest, fact_id: int, files: File[list[UploadedFile]]) -> Any:
+    fact = selectors.fact_get(actor=request.auth, kind=kind_named("financials"), pk=fact_id)
+    return Status(201, services.evidence_add(actor=request.auth, statement=fact, files=files))  # type: ignore[arg-type]
+
+
+@router.get("/organizations/{int:org_id}/profile", response=ProfileOut, summary="Profile overview")
+def profile(request: HttpRequest, org_id: int) -> Any:
+    org = _org(request, org_id)
+    summary = profile_summary(actor=request.auth, organization=org)
+    sensitive_views_record(viewer=request.auth, owner_ids=[org.pk], groups=summary["logged_groups"], channel="api")
+    return summary
+
+
+@router.get("/organizations/{int:org_id}/indicators", response=list[IndicatorsOut], summary="Indicators by year")
+def indicators(request: HttpRequest, org_id: int) -> Any:
+    org = _org(request, org_id)
+    facts = selectors.fact_list(actor=request.auth, organization=org, kind=kind_named("financials"))
+    if facts is None:
+        raise _group_hidden("financials")
+    _log(request, org.pk, "financials")
+    return selectors.indicator_list(list(facts))
+
+
+@router.get("/organizations/{int:org_id}/quality", response=QualityOut, summary="Data-quality score (owners)")
+def quality(request: HttpRequest, org_id: int) -> Any:
+    score = selectors.quality_get(actor=request.auth, organization=_org(request, org_id))
+    return {**score.__dict__, "fixes": [{**f.__dict__, "message": fix_message(f)} for f in score.fixes]}
+
+
+@router.get("/organizations/{int:org_id}/history", response=list[EventOut], summary="Change history")
+def history(request: HttpRequest, org_id: int) -> Any:
+    return selectors.history_list(actor=request.auth, organization=_org(request, org_id))
+
+
+@router.get("/organizations/{int:org_id}/access-log", response=list[AccessOut], summary="Who viewed sensitive data")
+def access_log(request: HttpRequest, org_id: int) -> Any:
+    return list(selectors.access_log_list(actor=request.auth, organization=_org(request, org_id))[:500])
+
+
+@router.put(
+    "/organizations/{int:org_id}/disclosure", response=DisclosureOut, summary="Set who sees financials and credit"
+)
+def disclosure(request: HttpRequest, org_id: int, payload: DisclosureIn) -> Any:
+    org = _org(request, org_id)
+    services.disclosure_set(actor=request.auth, organization=org, data=payload.dict(exclude_none=True))
+    org.refresh_from_db()
+    return selectors.disclosure_levels(org)
+
+
+@router.get("/capability-terms", response=list[TermOut], summary="Search the capability catalogue")
+def capability_terms(request: HttpRequest, q: str = "", kind: str = "") -> Any:
+    return list(selectors.capability_terms(q=q[:100], kind=kind)[:200])
+
+
+@router.get("/capability-terms/{code}/organizations", response=list[HolderOut], summary="Who holds a capability")
+def capability_holders(request: HttpRequest, code: str) -> Any:
+    return list(selectors.capability_holders(actor=request.auth, code=code)[:500])
+
+
+# --- cases ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/organizations/{int:org_id}/cases", response=list[CaseOut], summary="Collaboration cases")
+def case_list(request: HttpRequest, org_id: int) -> Any:
+    return list(selectors.case_list(actor=request.auth, organization=_org(request, org_id)))
+
+
+@router.post("/organizations/{int:org_id}/cases", response={201: CaseOut}, summary="Declare a case")
+def case_create(request: HttpRequest, org_id: int, payload: CaseIn) -> Any:
+    case = services.case_create(
+        actor=request.auth, organization=_org(request, org_id), data=payload.dict(exclude_unset=True)
+    )
+    return Status(201, selectors.case_get(actor=request.auth, pk=case.pk))
+
+
+@router.get("/cases/{int:case_id}", response=CaseOut, summary="One case")
+def case_get(request: HttpRequest, case_id: int) -> Any:
+    return selectors.case_get(actor=request.auth, pk=case_id)
+
+
+@router.patch("/cases/{int:case_id}", response=CaseOut, summary="Change a case")
+def case_update(request: HttpRequest, case_id: int, payload: CaseIn) -> Any:
+    case = selectors.case_get(actor=request.auth, pk=case_id)
+    services.case_update(actor=request.auth, case=case, data=payload.dict(exclude_unset=True))
+    return selectors.case_get(actor=request.auth, pk=case_id)
+
+
+@router.post("/cases/{int:case_id}/participants", response={201: ParticipantOut}, summary="Add a participant")
+def participant_add(request: HttpRequest, case_id: int, payload: ParticipantIn) -> Any:
+    case = selectors.case_get(actor=request.auth, pk=case_id)
+    return Status(201, services.participant_add(actor=request.auth, case=case, data=payload.dict(exclude_unset=True)))
+
+
+@router.patch(
+    "/cases/{int:case_id}/participants/{int:participant_id}",
+    response=ParticipantOut,
+    summary="Change a participant's input",
+)
+def participant_input(request: HttpRequest, case_id: int, participant_id: int, payload: ParticipantInputIn) -> Any:
+    case = selectors.case_get(actor=request.auth, pk=case_id)
+    participant = services.participant_get(case=case, pk=participant_id)
+    return services.participant_update_input(
+        actor=request.auth, participant=participant, data=payload.dict(exclude_unset=True)
+    )
+
+
+@router.post(
+    "/cases/{int:case_id}/participants/{int:participant_id}/confirm",
+    response=ParticipantOut,
+    summary="Confirm participation",
+)
+def participant_confirm(request: HttpRequest, case_id: int, participant_id: int) -> Any:
+    case = selectors.case_get(actor=request.auth, pk=case_id)
+    participant = services.participant_get(case=case, pk=participant_id)
+    return services.participant_confirm(actor=request.auth, participant=participant)
+
+
+@router.post("/cases/{int:case_id}/ratings", response={201: CaseRatingOut}, summary="Rate a partner in a case")
+def case_rate(request: HttpRequest, case_id: int, payload: CaseRatingIn) -> Any:
+    case = selectors.case_get(actor=request.auth, pk=case_id)
+    return Status(201, services.case_rate(actor=request.auth, case=case, data=payload.dict(exclude_unset=True)))
+
+
+# --- import and export ---------------------------------------------------------------------------------------
+
+
+@router.post("/imports/{kind}", response={200: ImportOut, 422: ImportOut}, summary="Import CSV or XLSX (multipart)")
+def import_file(request: HttpRequest, kind: str, file: File[UploadedFile], dry_run: bool = False) -> Any:
+    """A dry run reports every bad row and writes nothing; a real run writes all rows or, if any is bad, none (422)."""
+    result = services.import_file(
+        actor=request.auth, kind=kind, body=file.read(), filename=file.name or "upload", dry_run=dry_run
+    )
+    body = {**result.__dict__, "errors": [e.__dict__ for e in result.errors]}
+    return Status(422 if result.errors and not dry_run else 200, body)
+
+
+@router.get("/exports/{kind}", response={200: None}, summary="Export what you may see (CSV, XLSX, JSON)")
+def export(request: HttpRequest, kind: str, format: str = "csv") -> HttpResponse:
+    return export_response(request.auth, kind, format, channel="api")

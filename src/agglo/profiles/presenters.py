@@ -1,0 +1,72 @@
+"""What the profile overview shows, gathered once for the page and the API alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
+
+from agglo.access import policy
+from agglo.profiles import selectors
+from agglo.profiles.kinds import KINDS
+from agglo.profiles.quality import Fix
+from agglo.registry.models import Organization
+
+FIX_MESSAGES = {
+    "basic_fields": _lazy(
+        "Complete the basic profile: English name, website, founding year, headcount, description, "
+        "tags, contacts and chain positions."
+    ),
+    "last_year_statement": _lazy("Add last year's financial statement."),
+    "rating": _lazy("Add a valid credit rating."),
+    "capabilities": _lazy("Add at least one capability or certification from the catalogue."),
+    "ip": _lazy("Record your patents, software copyrights or trademarks."),
+    "stale": _lazy("Update %(count)d facts that are past their validity."),
+    "unverified": _lazy("Have %(count)d facts verified (operator, bank) or attach audit reports."),
+}
+
+
+def fix_message(fix: Fix) -> str:
+    return str(FIX_MESSAGES[fix.code]) % {"count": fix.count} if fix.count else str(FIX_MESSAGES[fix.code])
+
+
+def profile_summary(*, actor: Any, organization: Organization, include_indicators: bool = True) -> dict[str, Any]:
+    """The overview: groups the actor sees, the credit headline, counts, indicators, quality (owners), changes.
+
+    `logged_groups` are the sensitive groups this overview shows an outsider; the caller logs the view.
+    """
+    groups = selectors.visible_groups(actor, organization)
+    own = organization.pk in policy.organization_ids(actor)
+    owner_view = own or policy.is_operator(actor)
+    counts = {}
+    today = timezone.localdate()
+    for name, kind in KINDS.items():
+        if kind.group in groups:
+            counts[name] = kind.model.objects.filter(organization=organization).count()  # type: ignore[attr-defined]
+            counts[f"{name}_stale"] = kind.model.objects.filter(
+                organization=organization, valid_until__lt=today
+            ).count()  # type: ignore[attr-defined]
+    counts["cases"] = selectors.case_list(actor=actor, organization=organization).count()
+    indicators = None
+    logged = []
+    if include_indicators and "financials" in groups:
+        statements = selectors.fact_list(actor=actor, organization=organization, kind=KINDS["financials"])
+        indicators = [i.__dict__ for i in selectors.indicator_list(list(statements or []))]
+        logged.append("financials")
+    headline = selectors.credit_headline(actor=actor, organization=organization)
+    quality = None
+    if owner_view:
+        score = selectors.quality_get(actor=actor, organization=organization)
+        quality = {**score.__dict__, "fixes": [{**f.__dict__, "message": fix_message(f)} for f in score.fixes]}
+    return {
+        "organization_id": organization.pk,
+        "visible_groups": sorted(groups),
+        "disclosure": selectors.disclosure_levels(organization) if owner_view else None,
+        "credit": headline,
+        "counts": counts,
+        "indicators": indicators,
+        "quality": quality,
+        "recent_changes": selectors.recent_changes(actor=actor, organization=organization),
+        "logged_groups": logged,
+    }

@@ -1,0 +1,321 @@
+"""API shapes of the professional database. Input shapes carry types; the rules are the services' own."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from agglo.profiles.messages import word_stored
+
+
+class Provenance(Schema):
+    """Beside every fact: where it comes from, as of when, until when, and whether it was checked."""
+
+    id: int
+    organization_id: int
+    source: str
+    source_note: str
+    as_of: date
+    valid_until: date
+    stale: bool
+    verified: bool
+    verified_by: str | None = Field(None, validation_alias="verified_by.username")
+    verified_at: datetime | None
+    warnings: list[str] = []
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_warnings(obj: Any) -> list[str]:
+        return [word_stored(w) for w in obj.warnings]
+
+
+class ProvenanceIn(Schema):
+    as_of: date | None = None
+    valid_until: date | None = None
+    source_note: str | None = None
+
+
+class FinancialsIn(ProvenanceIn):
+    year: int | None = None
+    revenue: Decimal | None = None
+    total_assets: Decimal | None = None
+    total_liabilities: Decimal | None = None
+    equity: Decimal | None = None
+    net_profit: Decimal | None = None
+    operating_cash_flow: Decimal | None = None
+    rd_expense: Decimal | None = None
+    headcount: int | None = None
+    rd_headcount: int | None = None
+    current_assets: Decimal | None = None
+    current_liabilities: Decimal | None = None
+    retained_earnings: Decimal | None = None
+    ebit: Decimal | None = None
+
+
+class EvidenceOut(Schema):
+    id: int
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class FinancialsOut(Provenance):
+    year: int
+    revenue: Decimal
+    total_assets: Decimal
+    total_liabilities: Decimal
+    equity: Decimal
+    net_profit: Decimal | None
+    operating_cash_flow: Decimal | None
+    rd_expense: Decimal | None
+    headcount: int | None
+    rd_headcount: int | None
+    current_assets: Decimal | None
+    current_liabilities: Decimal | None
+    retained_earnings: Decimal | None
+    ebit: Decimal | None
+    evidence: list[EvidenceOut] = []
+
+
+class RatingsIn(ProvenanceIn):
+    grade: str | None = None
+    score: Decimal | None = None
+    rating_body: str | None = None
+    agency_name: str | None = None
+    method_version: str | None = None
+
+
+class RatingsOut(Provenance):
+    grade: str
+    score: Decimal | None
+    rating_body: str
+    agency_name: str
+    method_version: str
+
+
+class IpIn(ProvenanceIn):
+    kind: str | None = None
+    number: str | None = None
+    title: str | None = None
+    status: str | None = None
+    filed_on: date | None = None
+    granted_on: date | None = None
+    expires_on: date | None = None
+
+
+class IpOut(Provenance):
+    kind: str
+    number: str
+    title: str
+    status: str
+    filed_on: date | None
+    granted_on: date | None
+    expires_on: date | None
+
+
+class CapabilitiesIn(ProvenanceIn):
+    term: str | None = Field(None, description="catalogue code, e.g. iso-9001")
+    detail: str | None = None
+    certificate_no: str | None = None
+
+
+class CapabilitiesOut(Provenance):
+    term: str = Field(validation_alias="term.code")
+    term_name_zh: str = Field(validation_alias="term.name_zh")
+    term_name_en: str = Field(validation_alias="term.name_en")
+    term_kind: str = Field(validation_alias="term.kind")
+    detail: str
+    certificate_no: str
+
+
+class VerifyIn(Schema):
+    source: str = Field(description="operator_verified, bank_verified or audited")
+
+
+class TermOut(Schema):
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+    synonyms: str
+
+
+class HolderOut(Schema):
+    id: int
+    name_zh: str
+    name_en: str
+    region: str = Field(validation_alias="region.code")
+
+
+class DisclosureIn(Schema):
+    financials_visibility: str | None = None
+    credit_visibility: str | None = None
+
+
+class DisclosureOut(Schema):
+    financials: str
+    credit: str
+    contacts: str
+
+
+class IndicatorsOut(Schema):
+    year: int
+    rd_intensity: Decimal | None
+    debt_ratio: Decimal | None
+    revenue_growth: Decimal | None
+    net_margin: Decimal | None
+    rd_staff_share: Decimal | None
+    z_score: Decimal | None
+    z_zone: str | None
+
+
+class FixOut(Schema):
+    code: str
+    message: str
+    points: float
+    count: int
+
+
+class QualityOut(Schema):
+    score: float
+    completeness: float
+    freshness: float
+    verification: float
+    fixes: list[FixOut]
+
+
+class EventOut(Schema):
+    id: int
+    occurred_at: datetime
+    event: str
+    actor: str = Field(validation_alias="actor_label")
+    subject_type: str
+    subject_id: str
+    group: str
+    payload: dict[str, Any]
+
+
+class AccessOut(Schema):
+    occurred_at: datetime
+    group: str
+    channel: str
+    viewer: str = Field(validation_alias="viewer_label")
+    viewer_orgs: str
+    viewer_roles: str
+
+
+class HeadlineOut(Schema):
+    grade: str
+    rating_body: str
+    agency_name: str
+    as_of: date
+    valid_until: date
+
+
+class ProfileOut(Schema):
+    organization_id: int
+    visible_groups: list[str]
+    disclosure: DisclosureOut | None = Field(None, description="only for the organization's own people")
+    credit: HeadlineOut | None
+    counts: dict[str, int]
+    indicators: list[IndicatorsOut] | None
+    quality: QualityOut | None
+    recent_changes: list[EventOut]
+
+
+class CaseIn(ProvenanceIn):
+    title: str | None = None
+    kind: str | None = None
+    started_on: date | None = None
+    ended_on: date | None = None
+    description: str | None = None
+    visibility: str | None = None
+    outcome_patents: int | None = None
+    outcome_products: int | None = None
+    outcome_revenue: Decimal | None = None
+    outcome_cost_saved: Decimal | None = None
+
+
+class ParticipantIn(Schema):
+    organization: int
+    role: str = "partner"
+    input_kind: str
+    input_amount: Decimal | None = None
+    input_note: str | None = None
+
+
+class ParticipantInputIn(Schema):
+    input_kind: str | None = None
+    input_amount: Decimal | None = None
+    input_note: str | None = None
+
+
+class ParticipantOut(Schema):
+    id: int
+    organization_id: int
+    organization_name: str = Field(validation_alias="organization.name_zh")
+    role: str
+    input_kind: str
+    input_amount: Decimal | None
+    input_note: str
+    confirmed_at: datetime | None
+
+
+class CaseRatingIn(Schema):
+    rated: int
+    score: int
+    comment: str | None = None
+
+
+class CaseRatingOut(Schema):
+    id: int
+    rater_id: int
+    rated_id: int
+    score: int
+    comment: str
+    created_at: datetime
+
+
+class CaseOut(Schema):
+    id: int
+    organization_id: int
+    title: str
+    kind: str
+    started_on: date
+    ended_on: date | None
+    description: str
+    visibility: str
+    outcome_patents: int
+    outcome_products: int
+    outcome_revenue: Decimal | None
+    outcome_cost_saved: Decimal | None
+    source: str
+    as_of: date
+    valid_until: date
+    stale: bool
+    participants: list[ParticipantOut]
+    ratings: list[CaseRatingOut]
+
+
+class RowErrorOut(Schema):
+    row: int
+    column: str
+    rule: str
+    message: str
+
+
+class ImportOut(Schema):
+    kind: str
+    dry_run: bool
+    applied: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[RowErrorOut]
+    run_id: int | None

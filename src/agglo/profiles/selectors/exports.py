@@ -1,0 +1,101 @@
+"""What a user may export: organizations and facts as table rows, restricted like every other read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
+from agglo.access import policy
+from agglo.profiles.kinds import KINDS
+from agglo.profiles.selectors.visibility import owners_filter
+from agglo.registry.models import Organization
+from agglo.registry.selectors.organizations import visible
+
+EXPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
+# Columns an export adds for people to read; an import of the same file ignores them.
+INFO_COLUMNS = ("organization", "source")
+ORG_EXPORT_COLUMNS = (
+    "uscc",
+    "foreign_registry_id",
+    "name_zh",
+    "name_en",
+    "kind",
+    "region",
+    "founded_year",
+    "headcount",
+    "website",
+    "description",
+    "tags",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+CONTACTS = ("contact_name", "contact_email", "contact_phone")
+
+
+@dataclass
+class ExportTable:
+    kind: str
+    columns: tuple[str, ...]
+    rows: Iterator[tuple[Any, ...]]
+    # Owners whose sensitive group (financials, contacts) this export shows: the caller logs the access.
+    sensitive_owners: set[int]
+    sensitive_group: str
+
+
+def _organizations(actor: Any) -> ExportTable:
+    qs = Organization.objects.filter(visible(actor)).select_related("region").order_by("pk")
+    annotations, condition = owners_filter(actor, "contacts")
+    if condition:
+        qs = qs.annotate(**annotations).annotate(contacts_ok=ExpressionWrapper(condition, output_field=BooleanField()))
+    rows = list(qs)
+    owners = {o.pk for o in rows if getattr(o, "contacts_ok", True)}
+
+    def produce() -> Iterator[tuple[Any, ...]]:
+        for o in rows:
+            show = getattr(o, "contacts_ok", True)
+            yield tuple(
+                o.region.code if c == "region" else ("" if c in CONTACTS and not show else getattr(o, c) or "")
+                for c in ORG_EXPORT_COLUMNS
+            )
+
+    return ExportTable("organizations", ORG_EXPORT_COLUMNS, produce(), owners, "contacts")
+
+
+def _facts(actor: Any, name: str) -> ExportTable:
+    kind = KINDS[name]
+    orgs = Organization.objects.filter(visible(actor))
+    if kind.group in ("financials", "credit"):
+        annotations, condition = owners_filter(actor, kind.group)
+        orgs = orgs.annotate(**annotations).filter(condition or Q())
+    qs = kind.model.objects.filter(organization__in=orgs.values("pk")).select_related("organization")  # type: ignore[attr-defined]
+    if name == "capabilities":
+        qs = qs.select_related("term")
+    qs = qs.order_by("organization_id", *kind.natural_key)
+    fields = tuple(kind.specs)
+    columns = ("uscc", "organization", *fields, "source")
+    facts = list(qs)
+    owners = {f.organization_id for f in facts} if kind.group == "financials" else set()
+
+    def produce() -> Iterator[tuple[Any, ...]]:
+        for f in facts:
+            values = [f.term.code if c == "term" else getattr(f, c) for c in fields]
+            yield (f.organization.uscc or "", f.organization.name_zh, *values, f.source)
+
+    return ExportTable(name, columns, produce(), owners, kind.group if owners else "")
+
+
+def export_table(*, actor: Any, kind: str) -> ExportTable:
+    """Rows of `kind` the actor may see. Anonymous visitors export nothing: exports are for members."""
+    if not getattr(actor, "is_authenticated", False):
+        from agglo.common.errors import Forbidden
+
+        raise Forbidden("Log in to export.")
+    if not (policy.active_organization_ids(actor) or policy.platform_roles(actor)):
+        from agglo.common.errors import Forbidden
+
+        raise Forbidden("Exports are for members, government officers and the platform.")
+    return _organizations(actor) if kind == "organizations" else _facts(actor, kind)

@@ -1,0 +1,127 @@
+"""Reads of an organization's facts, each restricted to the field groups the actor may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from agglo.access import policy
+from agglo.common.errors import NotFound
+from agglo.profiles.indicators import Indicators, StatementFigures, indicators
+from agglo.profiles.kinds import KINDS, FactKind
+from agglo.profiles.models import CapabilityTerm, Case, CreditRating, Fact, FinancialStatement
+from agglo.profiles.selectors.visibility import can_see_credit_headline, can_see_group, can_see_level
+from agglo.registry.models import Organization
+from agglo.registry.selectors import organization_get
+from agglo.registry.selectors.organizations import visible
+
+
+def fact_list(*, actor: Any, organization: Organization, kind: FactKind) -> QuerySet[Fact] | None:
+    """The organization's facts of one kind, or None when the actor may not see that group."""
+    if not can_see_group(actor, organization, kind.group):
+        return None
+    qs = kind.model.objects.filter(organization=organization)  # type: ignore[attr-defined]
+    if kind.name == "capabilities":
+        qs = qs.select_related("term")
+    if kind.name == "financials":
+        qs = qs.prefetch_related("evidence")
+    return qs.select_related("verified_by")
+
+
+def fact_get(*, actor: Any, kind: FactKind, pk: int) -> Fact:
+    """One fact the actor may see, by id; NotFound otherwise (hidden and missing look the same)."""
+    fact = kind.model.objects.select_related("organization").filter(pk=pk).first()  # type: ignore[attr-defined]
+    if fact is None:
+        raise NotFound(f"No {kind.name} record with id {pk}.")
+    organization = organization_get(actor=actor, pk=fact.organization_id)
+    if not can_see_group(actor, organization, kind.group):
+        raise NotFound(f"No {kind.name} record with id {pk}.")
+    fact.organization = organization
+    return fact
+
+
+def figures(statement: FinancialStatement) -> StatementFigures:
+    return StatementFigures(
+        **{name: getattr(statement, name) for name in StatementFigures.__dataclass_fields__}  # type: ignore[arg-type]
+    )
+
+
+def indicator_list(statements: list[FinancialStatement]) -> list[Indicators]:
+    return indicators([figures(s) for s in statements])
+
+
+def credit_headline(*, actor: Any, organization: Organization) -> CreditRating | None:
+    """The newest rating still valid, for members and government; None when there is none or it is hidden."""
+    if not can_see_credit_headline(actor, organization):
+        return None
+    today = timezone.localdate()
+    return (
+        CreditRating.objects.filter(organization=organization, valid_until__gte=today).order_by("-as_of", "-id").first()
+    )
+
+
+def case_list(*, actor: Any, organization: Organization) -> QuerySet[Case]:
+    """Cases the organization takes part in (confirmed, or led by it) that the actor may see."""
+    qs = (
+        Case.objects.filter(
+            Q(organization=organization)
+            | Q(participants__organization=organization, participants__confirmed_at__isnull=False)
+        )
+        .distinct()
+        .select_related("organization")
+        .prefetch_related("participants__organization", "ratings")
+    )
+    return qs.filter(pk__in=[c.pk for c in qs if case_visible(actor, c)])
+
+
+def case_visible(actor: Any, case: Case) -> bool:
+    """Participants always see their case; others by the level the lead chose."""
+    mine = policy.organization_ids(actor)
+    if case.organization_id in mine or any(p.organization_id in mine for p in case.participants.all()):
+        return True
+    return can_see_level(actor, case.organization, case.visibility)
+
+
+def case_get(*, actor: Any, pk: int) -> Case:
+    case = (
+        Case.objects.select_related("organization")
+        .prefetch_related("participants__organization", "ratings__rater", "ratings__rated")
+        .filter(pk=pk)
+        .filter(visible(actor, "organization__"))
+        .first()
+    )
+    if case is None or not case_visible(actor, case):
+        raise NotFound(f"No case with id {pk}.")
+    return case
+
+
+def capability_terms(*, q: str = "", kind: str = "") -> QuerySet[CapabilityTerm]:
+    """The catalogue, searched by code, Chinese or English name and synonyms."""
+    qs = CapabilityTerm.objects.all()
+    if kind:
+        qs = qs.filter(kind=kind)
+    for word in q.split()[:5]:
+        qs = qs.filter(
+            Q(code__icontains=word)
+            | Q(name_zh__icontains=word)
+            | Q(name_en__icontains=word)
+            | Q(synonyms__icontains=word)
+        )
+    return qs
+
+
+def capability_holders(*, actor: Any, code: str) -> QuerySet[Organization]:
+    """Organizations the actor may see that hold a catalogue capability."""
+    if not CapabilityTerm.objects.filter(code=code).exists():
+        raise NotFound(f"No capability {code} in the catalogue.")
+    return (
+        Organization.objects.filter(visible(actor))
+        .filter(capabilities__term__code=code)
+        .select_related("region")
+        .order_by("name_zh")
+    )
+
+
+__all__ = ["KINDS"]

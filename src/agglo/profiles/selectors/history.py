@@ -1,0 +1,71 @@
+"""An organization's change history and its access log, as the actor may read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from agglo.access import policy
+from agglo.access.models import AccessLogEntry
+from agglo.common.errors import Forbidden
+from agglo.common.models import AuditEvent
+from agglo.profiles.models import Case
+from agglo.profiles.selectors.facts import case_visible
+from agglo.profiles.selectors.visibility import visible_groups
+from agglo.registry.models import Organization
+
+CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
+# Events about the organization that are for its people and the platform, not for other members.
+_INTERNAL = ("profiles.reminder_sent",)
+
+
+def _redact(event: AuditEvent, groups: set[str]) -> AuditEvent:
+    """Contact details changed in a profile update are shown only to those who may see contacts."""
+    if "contacts" in groups or event.event != "registry.organization_updated":
+        return event
+    for side in ("before", "after"):
+        values = event.payload.get(side) or {}
+        for name in CONTACT_FIELDS:
+            if name in values:
+                values[name] = "…"
+    return event
+
+
+def history_list(*, actor: Any, organization: Organization, since: dt.datetime | None = None) -> list[AuditEvent]:
+    """Every recorded change of the organization's data the actor may see, newest first (at most 500)."""
+    groups = visible_groups(actor, organization)
+    own = organization.pk in policy.organization_ids(actor) or policy.sees_all_organizations(actor)
+    qs: QuerySet[AuditEvent] = AuditEvent.objects.filter(organization_id=organization.pk)
+    if since is not None:
+        qs = qs.filter(occurred_at__gte=since)
+    hidden = {"financials", "credit", "contacts"} - groups
+    if hidden:
+        qs = qs.exclude(group__in=hidden)
+    if not own:
+        qs = qs.exclude(event__in=_INTERNAL)
+    events = list(qs.order_by("-occurred_at", "-id")[:500])
+    case_ids = {e.subject_id for e in events if e.group == "cases"}
+    if case_ids and not own:
+        cases = Case.objects.filter(pk__in=case_ids).select_related("organization").prefetch_related("participants")
+        allowed = {str(c.pk) for c in cases if case_visible(actor, c)}
+        events = [e for e in events if e.group != "cases" or e.subject_id in allowed]
+    return [_redact(e, groups) for e in events]
+
+
+def recent_changes(*, actor: Any, organization: Organization, days: int = 90, limit: int = 8) -> list[AuditEvent]:
+    since = timezone.now() - dt.timedelta(days=days)
+    return history_list(actor=actor, organization=organization, since=since)[:limit]
+
+
+def can_read_access_log(actor: Any, organization: Organization) -> bool:
+    return organization.pk in policy.organization_ids(actor) or policy.sees_all_organizations(actor)
+
+
+def access_log_list(*, actor: Any, organization: Organization) -> QuerySet[AccessLogEntry]:
+    """Who outside the organization viewed its sensitive groups: for its own people, operators and auditors."""
+    if not can_read_access_log(actor, organization):
+        raise Forbidden("Only the organization's own people read its access log.")
+    return AccessLogEntry.objects.filter(owner=organization).order_by("-occurred_at", "-id")

@@ -1,0 +1,380 @@
+"""Bulk import of organizations and facts from CSV or XLSX: every bad row reported, all or nothing, idempotent.
+
+A dry run checks every row and writes nothing. A real run checks every row first and writes only if all are good,
+in one transaction. Rows are matched to what is stored by natural keys (an organization's credit code; a statement's
+organization and year; an IP asset's organization, kind and number; a capability's organization and term), so
+importing the same file again changes nothing. Facts are checked by the same rules as single edits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.common.audit import event_fields
+from agglo.common.errors import DomainError, Forbidden, ValidationFailed
+from agglo.common.models import AuditEvent
+from agglo.profiles.fields import Problem
+from agglo.profiles.kinds import KINDS, FactKind
+from agglo.profiles.messages import RULES, label, warning_dicts, word
+from agglo.profiles.models import CapabilityTerm, ImportRun, Source
+from agglo.profiles.rules import statement_problems
+from agglo.profiles.selectors.exports import INFO_COLUMNS
+from agglo.profiles.services.facts import model_values, prepare, snapshot
+from agglo.profiles.tabular import Table, TableError, read_table
+from agglo.registry.models import Organization
+
+IMPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
+ORG_COLUMNS = (
+    "uscc",
+    "foreign_registry_id",
+    "name_zh",
+    "name_en",
+    "kind",
+    "region",
+    "founded_year",
+    "headcount",
+    "website",
+    "description",
+    "tags",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+MAX_ROWS = 200_000
+BATCH = 1000
+TABLE_RULES = {
+    "format_mismatch": _("The file is %(actual)s but its name ends in .%(ext)s."),
+    "format_unsupported": _("Give a .csv or .xlsx file, not .%(ext)s."),
+    "no_header": _("The first row must name the columns."),
+    "duplicate_columns": _("Columns named twice: %(columns)s."),
+    "encoding": _("The file is not UTF-8 text (byte %(position)s)."),
+    "csv_syntax": _("The CSV file is malformed: %(detail)s."),
+    "xlsx_unreadable": _("The XLSX file cannot be read (%(detail)s)."),
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    rule: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+    run_id: int | None = None
+
+
+Progress = Callable[[int, int], None]
+
+
+def _row_error(row: int, problem: Problem) -> RowError:
+    return RowError(row, problem.field, problem.rule, word(problem))
+
+
+def _table(body: bytes, filename: str) -> Table:
+    try:
+        return read_table(body, filename)
+    except TableError as exc:
+        template = TABLE_RULES.get(exc.rule, exc.rule)
+        raise ValidationFailed({"file": [str(template) % exc.params if exc.params else str(template)]}) from None
+
+
+def import_file(
+    *,
+    actor: Any,
+    kind: str,
+    body: bytes,
+    filename: str,
+    dry_run: bool,
+    source_note: str = "",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check, and unless `dry_run` apply, one file of `kind`; raises ValidationFailed for an unreadable file."""
+    if kind not in IMPORT_KINDS:
+        raise ValidationFailed({"kind": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(IMPORT_KINDS)}]})
+    if kind == "organizations" and not policy.is_operator(actor):
+        raise Forbidden(_("Only operators import organizations."))
+    if not (policy.is_operator(actor) or policy.active_organization_ids(actor)):
+        raise Forbidden(_("Only members and operators import data."))
+    if not body:
+        raise ValidationFailed({"file": [_("The file is empty.")]})
+    started = time.perf_counter()
+    table = _table(body, filename)
+    if len(table.rows) > MAX_ROWS:
+        raise ValidationFailed({"file": [_("At most %(n)d rows per file.") % {"n": MAX_ROWS}]})
+    result = ImportResult(kind=kind, dry_run=dry_run, rows=len(table.rows))
+    note = (source_note or filename)[:200]
+    with transaction.atomic():
+        if kind == "organizations":
+            _organizations(actor, table, result, progress)
+        else:
+            _facts(actor, KINDS[kind], table, result, note, progress)
+        if result.errors or dry_run:
+            transaction.set_rollback(True)  # all or nothing: a bad row undoes rows already written
+    result.applied = not result.errors and not dry_run
+    if not dry_run:
+        run = ImportRun.objects.create(
+            kind=kind,
+            filename=filename[:200],
+            sha256=hashlib.sha256(body).hexdigest(),
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            dry_run=dry_run,
+            status=ImportRun.Status.APPLIED if result.applied else ImportRun.Status.REFUSED,
+            rows=result.rows,
+            created=result.created if result.applied else 0,
+            updated=result.updated if result.applied else 0,
+            unchanged=result.unchanged if result.applied else 0,
+            errors=[e.__dict__ for e in result.errors[:1000]],
+            duration_ms=int((time.perf_counter() - started) * 1000),
+        )
+        result.run_id = run.pk
+    return result
+
+
+def _header_errors(table: Table, allowed: set[str], required: set[str]) -> list[RowError]:
+    errors = [
+        RowError(1, c, "unknown_column", str(RULES["unknown_column"])) for c in table.header if c and c not in allowed
+    ]
+    for column in sorted(required - set(table.header)):
+        errors.append(RowError(1, column, "required", str(RULES["required"])))
+    return errors
+
+
+def _organization_keys(actor: Any, table: Table) -> tuple[dict[str, tuple[int, int | None]], set[int] | None]:
+    """{credit code: (id, founding year)} for the codes in the file; and the ids the actor may edit (None: all)."""
+    codes = sorted({str(r.get("uscc") or "").strip().upper() for _, r in table.rows} - {""})
+    found: dict[str, tuple[int, int | None]] = {}
+    for i in range(0, len(codes), 500):
+        for pk, code, founded in Organization.objects.filter(uscc__in=codes[i : i + 500]).values_list(
+            "pk", "uscc", "founded_year"
+        ):
+            found[code] = (pk, founded)
+    if policy.is_operator(actor):
+        return found, None
+    return found, {o for o in policy.active_organization_ids(actor) if policy.is_org_admin(actor, o)}
+
+
+def _existing(kind: FactKind, org_ids: set[int]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Stored facts of these organizations by natural key, as plain values (fast: no model instances)."""
+    names = [n for n in kind.specs if n != "term"]
+    columns = ["pk", "organization_id", "source", *names] + (["term__code"] if kind.name == "capabilities" else [])
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    ids = sorted(org_ids)
+    for i in range(0, len(ids), 500):
+        qs = kind.model.objects.filter(organization_id__in=ids[i : i + 500]).values(*columns)  # type: ignore[attr-defined]
+        for row in qs:
+            if kind.name == "capabilities":
+                row["term"] = row.pop("term__code")
+            out[(row["organization_id"], *(row[k] for k in kind.natural_key))] = row
+    return out
+
+
+def _facts(
+    actor: Any, kind: FactKind, table: Table, result: ImportResult, note: str, progress: Progress | None
+) -> None:
+    result.errors += _header_errors(
+        table, set(kind.specs) | {"uscc", *INFO_COLUMNS}, {"uscc"} | {n for n, s in kind.specs.items() if s.required}
+    )
+    if result.errors:
+        return
+    today = timezone.localdate()
+    orgs, editable = _organization_keys(actor, table)
+    existing = _existing(kind, {pk for pk, _f in orgs.values()})
+    terms = {t.code: t for t in CapabilityTerm.objects.all()} if kind.name == "capabilities" else None
+    operator = policy.is_operator(actor)
+    source = Source.IMPORTED if operator else Source.SELF_DECLARED
+    # Revenue by (organization, year), from the store and from this file, for the growth check.
+    revenues = {(k[0], k[1]): v["revenue"] for k, v in existing.items()} if kind.name == "financials" else {}
+    seen: dict[tuple[Any, ...], int] = {}
+    creates: list[tuple[int, dict[str, Any]]] = []
+    updates: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = []
+    data_columns = [c for c in table.header if c in kind.specs]
+    prepared = []
+    for n, (row_no, row) in enumerate(table.rows, start=1):
+        if progress and n % BATCH == 0:
+            progress(n, len(table.rows))
+        if row.get("__extra__"):
+            result.errors.append(
+                RowError(row_no, "", "extra_cells", str(RULES["extra_cells"]) % {"n": row["__extra__"]})
+            )
+            continue
+        code = str(row.get("uscc") or "").strip().upper()
+        org = orgs.get(code)
+        if org is None or (editable is not None and org[0] not in editable):
+            rule = "unknown_organization" if operator else "not_yours"
+            result.errors.append(RowError(row_no, "uscc", rule, str(RULES[rule])))
+            continue
+        org_id, founded = org
+        data = {c: row.get(c) for c in data_columns}
+        probe_key = None
+        if kind.name == "financials":
+            try:
+                probe_key = (org_id, int(str(data.get("year")).strip()))
+            except (TypeError, ValueError):
+                probe_key = None
+        values, errors, warnings = prepare(kind, data, today=today, founded_year=founded, terms=terms)
+        if errors:
+            result.errors += [_row_error(row_no, p) for p in errors]
+            continue
+        key = (org_id, *(values[k] for k in kind.natural_key))
+        if key in seen:
+            result.errors.append(
+                RowError(
+                    row_no,
+                    kind.natural_key[0],
+                    "duplicate_in_file",
+                    str(RULES["duplicate_in_file"]) % {"row": seen[key]},
+                )
+            )
+            continue
+        seen[key] = row_no
+        current = existing.get(key)
+        if current is not None:
+            # Columns the file leaves out keep their stored values.
+            base = {k: current[k] for k in kind.specs}
+            values, errors, warnings = prepare(kind, data, current=base, today=today, founded_year=founded, terms=terms)
+            if errors:
+                result.errors += [_row_error(row_no, p) for p in errors]
+                continue
+        if probe_key is not None:
+            revenues[probe_key] = values["revenue"]
+        prepared.append((row_no, org_id, values, warnings, current))
+    if kind.name == "financials":
+        for _row, org_id, values, warnings, _c in prepared:
+            previous = revenues.get((org_id, values["year"] - 1))
+            if previous:
+                warnings[:] = statement_problems(values, today=today, previous_revenue=previous)[1]
+    if result.errors:
+        return
+    for _row_no, org_id, values, warnings, current in prepared:
+        stored_warnings = warning_dicts(warnings)
+        if current is None:
+            creates.append((org_id, {**values, "warnings": stored_warnings}))
+            continue
+        changed = [k for k in kind.specs if values.get(k) != current.get(k)]
+        if not changed:
+            result.unchanged += 1
+            continue
+        updates.append((current, {**values, "warnings": stored_warnings}, changed))
+    result.created, result.updated = len(creates), len(updates)
+    _write(actor, kind, creates, updates, source, note, progress, len(table.rows))
+
+
+def _write(actor, kind: FactKind, creates, updates, source: str, note: str, progress, total: int) -> None:
+    terms = {t.code: t for t in CapabilityTerm.objects.all()} if kind.name == "capabilities" else None
+    events = []
+    event = f"profiles.{kind.name}_imported"
+    for i in range(0, len(creates), BATCH):
+        chunk = creates[i : i + BATCH]
+        objs = []
+        for org_id, values in chunk:
+            fields = model_values(kind, {k: v for k, v in values.items() if k != "warnings"}, terms)
+            objs.append(
+                kind.model(
+                    organization_id=org_id,
+                    warnings=values["warnings"],
+                    **{**fields, "source": source, "source_note": fields.get("source_note") or note},
+                )
+            )
+        kind.model.objects.bulk_create(objs)  # type: ignore[attr-defined]
+        for obj, (org_id, values) in zip(objs, chunk, strict=True):
+            payload = {"before": {}, "after": snapshot({k: v for k, v in values.items() if k != "warnings"})}
+            events.append(AuditEvent(**event_fields(event, actor, obj, payload, org_id, kind.group)))
+        if progress:
+            progress(min(total, i + BATCH), total)
+    if updates:
+        instances = {o.pk: o for o in kind.model.objects.filter(pk__in=[c["pk"] for c, _v, _ch in updates])}  # type: ignore[attr-defined]
+        changed_fields: set[str] = {"source", "source_note", "verified_by", "verified_at", "warnings", "updated_at"}
+        objs = []
+        for current, values, changed in updates:
+            obj = instances[current["pk"]]
+            for name, value in model_values(kind, {k: values[k] for k in changed}, terms).items():
+                setattr(obj, name, value)
+                changed_fields.add(name)
+            obj.source, obj.verified_by, obj.verified_at, obj.warnings = source, None, None, values["warnings"]
+            obj.source_note = values.get("source_note") or note
+            obj.updated_at = timezone.now()
+            objs.append(obj)
+            payload = {"before": snapshot(current, changed), "after": snapshot(values, changed)}
+            if current["source"] != source:
+                payload["source"] = {"before": current["source"], "after": source}
+            events.append(
+                AuditEvent(**event_fields(event, actor, obj, payload, current["organization_id"], kind.group))
+            )
+        kind.model.objects.bulk_update(objs, sorted(changed_fields), batch_size=BATCH)  # type: ignore[attr-defined]
+    AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+
+
+def _organizations(actor: Any, table: Table, result: ImportResult, progress: Progress | None) -> None:
+    """Organizations through the registry's own services, row by row inside the import's transaction."""
+    from agglo.registry.services import organization_create, organization_update
+    from agglo.registry.validation import clean_organization
+
+    result.errors += _header_errors(table, set(ORG_COLUMNS), {"name_zh", "kind", "region"})
+    if result.errors:
+        return
+    by_code = {
+        o.uscc: o
+        for o in Organization.objects.filter(uscc__in=[str(r.get("uscc") or "").strip().upper() for _, r in table.rows])
+    }
+    seen: dict[str, int] = {}
+    for n, (row_no, row) in enumerate(table.rows, start=1):
+        if progress and n % 100 == 0:
+            progress(n, len(table.rows))
+        data = {k: ("" if v is None else v) for k, v in row.items() if k in ORG_COLUMNS}
+        if isinstance(data.get("tags"), str):
+            data["tags"] = [t.strip() for t in data["tags"].replace("；", ";").split(";") if t.strip()]
+        for numeric in ("founded_year", "headcount"):
+            if data.get(numeric) == "":
+                data[numeric] = None
+        code = str(data.get("uscc") or "").strip().upper()
+        if code:
+            if code in seen:
+                result.errors.append(
+                    RowError(row_no, "uscc", "duplicate_in_file", str(RULES["duplicate_in_file"]) % {"row": seen[code]})
+                )
+                continue
+            seen[code] = row_no
+        current = by_code.get(code) if code else None
+        try:
+            with transaction.atomic():
+                if current is None:
+                    clean_organization(dict(data))
+                    organization_create(actor=actor, data=data, status=Organization.Status.MEMBER)
+                    result.created += 1
+                else:
+                    fields = clean_organization(dict(data), partial=True, current=current)
+                    changed = [f for f, v in fields.items() if getattr(current, f) != v]
+                    if changed:
+                        organization_update(
+                            actor=actor, organization=current, data={f: data[f] for f in changed if f in data}
+                        )
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+        except DomainError as exc:
+            for column, messages in (exc.errors or {"": [exc.message]}).items():
+                result.errors += [RowError(row_no, column, "invalid", m) for m in messages]
+
+
+def import_error_text(error: RowError) -> str:
+    return f"{error.row}\t{label(error.column) if error.column else ''}\t{error.message}"

@@ -1,0 +1,59 @@
+"""Reminding owners of facts that have gone stale or soon will."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agglo.access.models import Membership
+from agglo.common.audit import record
+from agglo.profiles.kinds import KINDS
+from agglo.profiles.models import Case
+from agglo.registry.models import Organization
+
+# Owners hear of a fact this many days before it goes stale, and again at most this often.
+NOTICE_DAYS = 30
+REPEAT_DAYS = 30
+
+
+@transaction.atomic
+def stale_reminders_send(*, today: dt.date | None = None) -> dict[str, int]:
+    """Find facts stale or due within NOTICE_DAYS not reminded of lately, and e-mail each owner's admins once."""
+    from agglo.profiles.tasks import stale_reminder_notify
+
+    today = today or timezone.localdate()
+    due = today + dt.timedelta(days=NOTICE_DAYS)
+    quiet_since = today - dt.timedelta(days=REPEAT_DAYS)
+    per_org: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    models = [(k.name, k.model) for k in KINDS.values()] + [("cases", Case)]
+    for name, model in models:
+        qs = model.objects.filter(valid_until__lte=due, organization__status="member").exclude(  # type: ignore[attr-defined]
+            reminded_on__gt=quiet_since
+        )
+        rows = list(qs.values_list("pk", "organization_id", "valid_until"))
+        for pk, org_id, valid_until in rows:
+            per_org[org_id].append({"kind": name, "id": pk, "valid_until": valid_until.isoformat()})
+        model.objects.filter(pk__in=[r[0] for r in rows]).update(reminded_on=today)  # type: ignore[attr-defined]
+    admins = defaultdict(list)
+    for org_id, email in Membership.objects.filter(
+        organization_id__in=per_org, role=Membership.Role.ADMIN, user__is_active=True
+    ).values_list("organization_id", "user__email"):
+        if email:
+            admins[org_id].append(email)
+    for org in Organization.objects.filter(pk__in=per_org):
+        items = per_org[org.pk]
+        record(
+            "profiles.reminder_sent",
+            actor=None,
+            subject=org,
+            payload={"facts": len(items), "recipients": len(admins[org.pk])},
+            organization_id=org.pk,
+        )
+        if admins[org.pk]:
+            transaction.on_commit(partial(stale_reminder_notify.enqueue, org.pk, len(items), admins[org.pk]))
+    return {"organizations": len(per_org), "facts": sum(len(v) for v in per_org.values())}

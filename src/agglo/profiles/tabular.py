@@ -1,0 +1,161 @@
+"""Reading and writing CSV and XLSX tables for bulk import and export. Pure: bytes in, rows out.
+
+Rows are numbered as a spreadsheet user sees them: the header is row 1, the first data row is row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+FORMATS = ("csv", "xlsx", "json")
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read (wrong format, no header, bad encoding)."""
+
+    def __init__(self, rule: str, **params: Any) -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: list[tuple[int, dict[str, Any]]]  # (row number, {column: raw value})
+
+
+def sniff_format(body: bytes, filename: str = "") -> str:
+    """ "xlsx" for a zip container, else "csv"; the file name's extension must agree when it names one."""
+    kind = "xlsx" if body.startswith(_XLSX_MAGIC) else "csv"
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext in ("csv", "xlsx") and ext != kind:
+        raise TableError("format_mismatch", ext=ext, actual=kind)
+    if ext and ext not in ("csv", "xlsx", "txt"):
+        raise TableError("format_unsupported", ext=ext)
+    return kind
+
+
+def _clean_header(cells: Sequence[Any]) -> tuple[str, ...]:
+    header = tuple(str(c).strip().lower() if c is not None else "" for c in cells)
+    while header and not header[-1]:
+        header = header[:-1]
+    if not header or not any(header):
+        raise TableError("no_header")
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
+    if duplicated:
+        raise TableError("duplicate_columns", columns=", ".join(duplicated))
+    return header
+
+
+def _blank(values: Sequence[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def read_csv(body: bytes) -> Table:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TableError("encoding", position=exc.start) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = _clean_header(next(reader))
+    except StopIteration:
+        raise TableError("no_header") from None
+    except csv.Error as exc:
+        raise TableError("csv_syntax", detail=str(exc)) from None
+    rows = []
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if _blank(cells):
+                continue
+            rows.append((number, _row(header, cells)))
+    except csv.Error as exc:
+        raise TableError("csv_syntax", detail=str(exc)) from None
+    return Table(header, rows)
+
+
+def _row(header: tuple[str, ...], cells: Sequence[Any]) -> dict[str, Any]:
+    row = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header) if name}
+    if len(cells) > len(header) and not _blank(cells[len(header) :]):
+        row["__extra__"] = len(cells) - len(header)
+    return row
+
+
+def read_xlsx(body: bytes) -> Table:
+    """The first worksheet; cells keep their types (numbers, dates) so nothing is lost to text formatting."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise TableError("xlsx_unreadable", detail=type(exc).__name__) from None
+    try:
+        sheet = book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        try:
+            header = _clean_header(next(lines))
+        except StopIteration:
+            raise TableError("no_header") from None
+        rows = []
+        for number, cells in enumerate(lines, start=2):
+            if _blank(cells):
+                continue
+            rows.append((number, _row(header, cells)))
+        return Table(header, rows)
+    finally:
+        book.close()
+
+
+def read_table(body: bytes, filename: str = "") -> Table:
+    return read_xlsx(body) if sniff_format(body, filename) == "xlsx" else read_csv(body)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return value if isinstance(value, (int, float, str)) else str(value)
+
+
+def write_csv(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, which Excel needs to open Chinese text correctly."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]], title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31] or "export")
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_json(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]) -> bytes:
+    items = [
+        {
+            c: (v if v is None or isinstance(v, (int, float, str, list)) else str(v))
+            for c, v in zip(columns, row, strict=True)
+        }
+        for row in rows
+    ]
+    return json.dumps(items, ensure_ascii=False, indent=1).encode("utf-8")

@@ -1,0 +1,28 @@
+"""Background work of the professional database: remind owners of stale facts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from agglo.registry.models import Organization
+
+
+@task()
+def stale_reminder_notify(organization_id: int, facts: int, recipients: list[str]) -> int:
+    """E-mail an organization's admins that `facts` of its facts are stale or due; returns mails sent."""
+    org = Organization.objects.filter(pk=organization_id).first()
+    if org is None or not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Agglo: %(n)d facts of %(name)s need updating") % {"n": facts, "name": org.name_zh}
+        url = settings.AGGLO_BASE_URL.rstrip("/") + reverse("profiles:organization", args=[org.pk])
+        body = _(
+            "%(n)d facts of %(name)s are past their validity or will be within 30 days. "
+            "Members see them marked stale until you update them: %(url)s"
+        ) % {"n": facts, "name": org.name_zh, "url": url}
+    return send_mail(subject, body, None, recipients)

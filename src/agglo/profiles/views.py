@@ -1,0 +1,464 @@
+"""Profile pages: the organization with its tabs, fact editing, cases, history, access log, import and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods
+
+from agglo.access import policy
+from agglo.access.services import sensitive_views_record
+from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.profiles import selectors, services
+from agglo.profiles.exporting import export_response
+from agglo.profiles.fields import CASES
+from agglo.profiles.forms import (
+    CaseRatingForm,
+    DisclosureForm,
+    EvidenceForm,
+    ImportForm,
+    ParticipantForm,
+    VerifyForm,
+    apply_service_errors,
+    spec_form,
+    submitted,
+)
+from agglo.profiles.kinds import KINDS
+from agglo.profiles.messages import FIELD_LABELS, word_stored
+from agglo.profiles.models import CapabilityTerm, Source
+from agglo.profiles.presenters import profile_summary
+from agglo.profiles.selectors.exports import EXPORT_KINDS
+from agglo.profiles.selectors.visibility import verification_sources
+from agglo.profiles.services.facts import fact_values
+from agglo.registry import selectors as registry
+from agglo.registry.models import Organization, Position, Relation
+
+TABS = {
+    "overview": _lazy("Overview"),
+    "finances": _lazy("Finances"),
+    "credit": _lazy("Credit"),
+    "ip": _lazy("IP"),
+    "capabilities": _lazy("Capabilities"),
+    "cases": _lazy("Cases"),
+    "history": _lazy("History"),
+    "access": _lazy("Access log"),
+}
+KIND_TITLES = {
+    "financials": _lazy("Financial statement"),
+    "ratings": _lazy("Credit rating"),
+    "ip": _lazy("IP asset"),
+    "capabilities": _lazy("Capability"),
+}
+KIND_TAB = {"financials": "finances", "ratings": "credit", "ip": "ip", "capabilities": "capabilities"}
+FIN_COLUMNS = (
+    "revenue",
+    "total_assets",
+    "total_liabilities",
+    "equity",
+    "net_profit",
+    "operating_cash_flow",
+    "rd_expense",
+    "headcount",
+    "rd_headcount",
+)
+
+
+def _org(request: HttpRequest, pk: int) -> Organization:
+    try:
+        return registry.organization_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _base(request: HttpRequest, org: Organization, tab: str) -> dict[str, Any]:
+    own = org.pk in policy.organization_ids(request.user) or policy.sees_all_organizations(request.user)
+    tabs = [(k, v) for k, v in TABS.items() if k != "access" or own]
+    verify_labels = dict(Source.choices)
+    kind = {"finances": "financials", "credit": "ratings"}.get(tab, tab)
+    return {
+        "verify_choices": [(v, verify_labels[v]) for v in verification_sources(request.user, org, kind)],
+        "org": org,
+        "tab": tab,
+        "tabs": tabs,
+        "can_edit": policy.can_edit_organization(request.user, org.pk),
+        "groups": selectors.visible_groups(request.user, org),
+        "levels": selectors.disclosure_levels(org),
+    }
+
+
+def _log(request: HttpRequest, org: Organization, groups: list[str]) -> None:
+    sensitive_views_record(viewer=request.user, owner_ids=[org.pk], groups=groups, channel="page")
+
+
+def organization_profile(request: HttpRequest, pk: int, tab: str = "overview") -> HttpResponse:
+    """The organization's profile; each tab shows one part, sensitive parts only to those the owner allows."""
+    if tab not in TABS:
+        raise Http404
+    org = _org(request, pk)
+    context = _base(request, org, tab)
+    renderer = TAB_RENDERERS[tab]
+    context.update(renderer(request, org, context))
+    return render(request, "profiles/profile.html", context)
+
+
+def _overview(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    summary = profile_summary(actor=request.user, organization=org, include_indicators=False)
+    show_contacts = "contacts" in context["groups"]
+    if show_contacts and (org.contact_name or org.contact_email or org.contact_phone):
+        _log(request, org, ["contacts"])
+    return {
+        "summary": summary,
+        "positions": registry.position_list(actor=request.user, organization=org),
+        "relations": registry.relation_list(actor=request.user, organization=org),
+        "show_contacts": show_contacts,
+        "role_labels": dict(Position.Role.choices),
+        "relation_labels": dict(Relation.Kind.choices),
+        "disclosure_form": DisclosureForm(
+            initial={
+                "financials_visibility": context["levels"]["financials"],
+                "credit_visibility": context["levels"]["credit"],
+            }
+        ),
+    }
+
+
+def _facts(request: HttpRequest, org: Organization, name: str) -> list[Any] | None:
+    facts = selectors.fact_list(actor=request.user, organization=org, kind=KINDS[name])
+    return None if facts is None else list(facts)
+
+
+def _finances(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    statements = _facts(request, org, "financials")
+    if statements is None:
+        return {"hidden": True}
+    _log(request, org, ["financials"])
+    rows = sorted(statements, key=lambda s: s.year)
+    indicators = {i.year: i for i in selectors.indicator_list(rows)}
+    chart = {
+        "years": [s.year for s in rows],
+        "series": {
+            name: [float(getattr(s, name) or 0) for s in rows] for name in ("revenue", "net_profit", "rd_expense")
+        },
+        "labels": {name: str(FIELD_LABELS[name]) for name in ("revenue", "net_profit", "rd_expense")},
+    }
+    return {
+        "statements": list(reversed(rows)),
+        "indicators": indicators,
+        "chart": chart,
+        "columns": [(c, FIELD_LABELS[c]) for c in FIN_COLUMNS],
+        "verify_form": VerifyForm(),
+    }
+
+
+def _credit(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    headline = selectors.credit_headline(actor=request.user, organization=org)
+    ratings = _facts(request, org, "ratings")
+    if ratings is not None:
+        _log(request, org, ["credit"])
+    return {"headline": headline, "ratings": ratings, "hidden": ratings is None}
+
+
+def _ip(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    return {"assets": _facts(request, org, "ip")}
+
+
+def _capabilities(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    return {"capabilities": _facts(request, org, "capabilities")}
+
+
+def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    mine = policy.organization_ids(request.user)
+    cases = list(selectors.case_list(actor=request.user, organization=org))
+    for case in cases:
+        confirmed = [p for p in case.participants.all() if p.confirmed_at]
+        case.my_pending = [p for p in case.participants.all() if p.organization_id in mine and not p.confirmed_at]
+        rating_form = CaseRatingForm(prefix=f"r{case.pk}")
+        rating_form.fields["rated"].choices = [
+            (p.organization_id, p.organization.name) for p in confirmed if p.organization_id not in mine
+        ]
+        case.rating_form = (
+            rating_form
+            if any(p.organization_id in mine for p in confirmed) and rating_form.fields["rated"].choices
+            else None
+        )
+        case.can_edit = policy.can_edit_organization(request.user, case.organization_id)
+    return {"cases": cases, "participant_form": ParticipantForm()}
+
+
+def _history(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    return {"events": selectors.history_list(actor=request.user, organization=org)[:200]}
+
+
+def _access(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
+    if not selectors.can_read_access_log(request.user, org):
+        raise PermissionDenied
+    return {"entries": list(selectors.access_log_list(actor=request.user, organization=org)[:300])}
+
+
+TAB_RENDERERS = {
+    "overview": _overview,
+    "finances": _finances,
+    "credit": _credit,
+    "ip": _ip,
+    "capabilities": _capabilities,
+    "cases": _cases,
+    "history": _history,
+    "access": _access,
+}
+
+
+def _editable(request: HttpRequest, org: Organization) -> None:
+    if not policy.can_edit_organization(request.user, org.pk):
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = None) -> HttpResponse:
+    """Add or change one fact; the service's field messages show beside the fields."""
+    if kind not in KINDS:
+        raise Http404
+    org = _org(request, pk)
+    _editable(request, org)
+    fact = None
+    if fact_id is not None:
+        try:
+            fact = selectors.fact_get(actor=request.user, kind=KINDS[kind], pk=fact_id)
+        except NotFound as exc:
+            raise Http404 from exc
+        if fact.organization_id != org.pk:  # type: ignore[attr-defined]
+            raise Http404
+    initial = {k: ("" if v is None else v) for k, v in fact_values(fact).items()} if fact else None
+    form = spec_form(kind, KINDS[kind].specs, request.POST or None, initial)
+    if request.method == "POST":
+        try:
+            if fact is None:
+                services.fact_create(actor=request.user, organization=org, kind=kind, data=submitted(form))
+            else:
+                services.fact_update(actor=request.user, fact=fact, data=submitted(form))
+        except ValidationFailed as exc:
+            apply_service_errors(form, exc)
+        except DomainError as exc:
+            apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("profiles:organization_tab", pk=pk, tab=KIND_TAB[kind])
+    context = {
+        "org": org,
+        "form": form,
+        "kind": kind,
+        "fact": fact,
+        "title": KIND_TITLES[kind],
+        "back_tab": KIND_TAB[kind],
+        "warnings": [word_stored(w) for w in (fact.warnings if fact else [])],
+    }
+    return render(request, "profiles/fact_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def fact_action(request: HttpRequest, pk: int, kind: str, fact_id: int, action: str) -> HttpResponse:
+    """Delete, verify or attach evidence to a fact, then back to its tab with what happened."""
+    if kind not in KINDS or action not in ("delete", "verify", "evidence"):
+        raise Http404
+    org = _org(request, pk)
+    try:
+        fact = selectors.fact_get(actor=request.user, kind=KINDS[kind], pk=fact_id)
+        if fact.organization_id != org.pk:  # type: ignore[attr-defined]
+            raise Http404
+        if action == "delete":
+            services.fact_delete(actor=request.user, fact=fact)
+            messages.success(request, _("Deleted."))
+        elif action == "verify":
+            form = VerifyForm(request.POST)
+            source = form.cleaned_data["source"] if form.is_valid() else ""
+            services.fact_verify(actor=request.user, fact=fact, source=source)
+            messages.success(request, _("Marked as verified."))
+        else:
+            evidence = EvidenceForm(request.POST, request.FILES)
+            files = evidence.cleaned_data["files"] if evidence.is_valid() else []
+            services.evidence_add(actor=request.user, statement=fact, files=files)  # type: ignore[arg-type]
+            messages.success(request, _("Evidence attached."))
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms) or exc.message)
+    return redirect("profiles:organization_tab", pk=pk, tab=KIND_TAB[kind])
+
+
+@login_required
+@require_http_methods(["POST"])
+def disclosure_page(request: HttpRequest, pk: int) -> HttpResponse:
+    org = _org(request, pk)
+    form = DisclosureForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
+        services.disclosure_set(actor=request.user, organization=org, data=form.cleaned_data)
+        messages.success(request, _("Saved."))
+    except DomainError as exc:
+        messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms) or exc.message)
+    return redirect("profiles:organization", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> HttpResponse:
+    org = _org(request, pk)
+    _editable(request, org)
+    case = None
+    if case_id is not None:
+        try:
+            case = selectors.case_get(actor=request.user, pk=case_id)
+        except NotFound as exc:
+            raise Http404 from exc
+        if case.organization_id != org.pk:
+            raise Http404
+    initial = (
+        {k: ("" if getattr(case, k) is None else getattr(case, k)) for k in CASES}
+        if case
+        else {"visibility": "members"}
+    )
+    form = spec_form("cases", CASES, request.POST or None, initial)
+    if request.method == "POST":
+        try:
+            if case is None:
+                services.case_create(actor=request.user, organization=org, data=submitted(form))
+            else:
+                services.case_update(actor=request.user, case=case, data=submitted(form))
+        except ValidationFailed as exc:
+            apply_service_errors(form, exc)
+        except DomainError as exc:
+            apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("profiles:organization_tab", pk=pk, tab="cases")
+    context = {
+        "org": org,
+        "form": form,
+        "kind": "cases",
+        "fact": case,
+        "title": _("Collaboration case"),
+        "back_tab": "cases",
+        "warnings": [],
+    }
+    return render(request, "profiles/fact_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> HttpResponse:
+    """Add a participant, confirm one's own participation, or rate a partner."""
+    try:
+        case = selectors.case_get(actor=request.user, pk=case_id)
+        if action == "participant":
+            form = ParticipantForm(request.POST)
+            if not form.is_valid():
+                raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
+            data = dict(form.cleaned_data)
+            ref = data["organization"].strip().upper()
+            partner = (
+                Organization.objects.filter(uscc=ref).values_list("pk", flat=True).first() if not ref.isdigit() else ref
+            )
+            data["organization"] = partner or "0"
+            data["role"] = "partner"
+            services.participant_add(actor=request.user, case=case, data=data)
+            messages.success(request, _("Participant added; it must confirm its part."))
+        elif action == "confirm":
+            participant = services.participant_get(case=case, pk=int(request.POST.get("participant", 0) or 0))
+            services.participant_confirm(actor=request.user, participant=participant)
+            messages.success(request, _("Participation confirmed."))
+        elif action == "rate":
+            form = CaseRatingForm(request.POST, prefix=f"r{case.pk}")
+            form.fields["rated"].choices = [(p.organization_id, "") for p in case.participants.all()]
+            if not form.is_valid():
+                raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
+            services.case_rate(actor=request.user, case=case, data=form.cleaned_data)
+            messages.success(request, _("Rating recorded."))
+        else:
+            raise Http404
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(
+            request,
+            " ".join(f"{FIELD_LABELS.get(k, k)}: {' '.join(ms)}" for k, ms in exc.errors.items()) or exc.message,
+        )
+    return redirect("profiles:organization_tab", pk=pk, tab="cases")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV/XLSX file: check it (dry run) or apply it; every bad row is listed with its column and rule."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = services.import_file(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                body=upload.read(),
+                filename=upload.name or "upload",
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except ValidationFailed as exc:
+            apply_service_errors(form, exc)
+            status = 400
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            status = 403 if exc.status == 403 else 400
+        else:
+            status = 200 if not result.errors else 400
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "profiles/import.html",
+        {
+            "form": form,
+            "result": result,
+            "export_kinds": EXPORT_KINDS,
+            "formats": ("csv", "xlsx", "json"),
+            "field_labels": FIELD_LABELS,
+        },
+        status=status,
+    )
+
+
+@login_required
+def export_page(request: HttpRequest, kind: str, format: str) -> HttpResponse:
+    try:
+        return export_response(request.user, kind, format, channel="export")
+    except ValidationFailed as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from exc
+
+
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    """Search the capability catalogue and see who holds a capability."""
+    q = request.GET.get("q", "")[:100]
+    kind = request.GET.get("kind", "")
+    terms = list(selectors.capability_terms(q=q, kind=kind)[:200])
+    code = request.GET.get("term", "")
+    holders = None
+    if code:
+        try:
+            holders = list(selectors.capability_holders(actor=request.user, code=code)[:200])
+        except NotFound as exc:
+            raise Http404 from exc
+    return render(
+        request,
+        "profiles/catalogue.html",
+        {"terms": terms, "q": q, "kind": kind, "kinds": CapabilityTerm.Kind.choices, "term": code, "holders": holders},
+    )

@@ -1,0 +1,199 @@
+"""Pure cores of the professional database: indicators, field coercion, rules, quality score, tables."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agglo.profiles import fields, quality, rules, tabular
+from agglo.profiles.indicators import StatementFigures, ZZone, altman_z2, indicators, z_zone
+
+DATA = Path(__file__).parent / "data"
+TODAY = dt.date(2026, 11, 27)
+
+
+def test_altman_z2_separates_the_published_bankrupt_and_sound_firms():
+    """Altman's 50-firm table (ratios in percent, BVE/BVL as a ratio): Z'' below 1.1 calls distress."""
+    rows = list(csv.DictReader((DATA / "altman_ratios_50_firms.csv").open()))
+    assert len(rows) == 50
+    correct = 0
+    for r in rows:
+        z = altman_z2(
+            Decimal(r["WC/TA"]) / 100, Decimal(r["RE/TA"]) / 100, Decimal(r["EBIT/TA"]) / 100, Decimal(r["BVE/BVL"])
+        )
+        predicted_bankrupt = z_zone(z) == ZZone.DISTRESS
+        correct += predicted_bankrupt == (r["Bankrupt"] == "1")
+    assert correct == 45  # the figure SOURCE.md states for this table and cut-off
+
+
+def test_indicators_from_statements():
+    s2024 = StatementFigures(
+        year=2024,
+        revenue=Decimal(1000),
+        total_assets=Decimal(2000),
+        total_liabilities=Decimal(800),
+        equity=Decimal(1200),
+        net_profit=Decimal(100),
+        rd_expense=Decimal(80),
+        headcount=50,
+        rd_headcount=20,
+        current_assets=Decimal(900),
+        current_liabilities=Decimal(500),
+        retained_earnings=Decimal(300),
+        ebit=Decimal(150),
+    )
+    s2023 = StatementFigures(year=2023, revenue=Decimal(800), total_assets=Decimal(1), total_liabilities=Decimal(0))
+    out = indicators([s2024, s2023])
+    assert [i.year for i in out] == [2023, 2024]
+    latest = out[1]
+    assert latest.rd_intensity == Decimal("0.0800")
+    assert latest.debt_ratio == Decimal("0.4000")
+    assert latest.revenue_growth == Decimal("0.2500")
+    assert latest.rd_staff_share == Decimal("0.4000")
+    # 6.56*0.2 + 3.26*0.15 + 6.72*0.075 + 1.05*1.5 = 1.312 + 0.489 + 0.504 + 1.575
+    assert latest.z_score == Decimal("3.8800")
+    assert latest.z_zone == ZZone.SAFE
+    assert out[0].z_score is None and out[0].revenue_growth is None  # missing figures give no number, not zero
+
+
+def test_growth_needs_the_previous_calendar_year():
+    out = indicators([StatementFigures(year=2020, revenue=Decimal(5)), StatementFigures(year=2022, revenue=Decimal(9))])
+    assert out[1].revenue_growth is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "raw", "rule"),
+    [
+        (fields.FINANCIALS["revenue"], "-5", "min"),
+        (fields.FINANCIALS["revenue"], "abc", "not_a_number"),
+        (fields.FINANCIALS["revenue"], "NaN", "not_a_number"),
+        (fields.FINANCIALS["revenue"], "1.005", "decimal_places"),
+        (fields.FINANCIALS["revenue"], "1e30", "too_large"),
+        (fields.FINANCIALS["revenue"], "", "required"),
+        (fields.FINANCIALS["year"], "2024.5", "not_an_integer"),
+        (fields.FINANCIALS["year"], True, "not_an_integer"),
+        (fields.FINANCIALS["as_of"], "2024-13-01", "not_a_date"),
+        (fields.RATINGS["grade"], "AAAA", "choice"),
+        (fields.IP_ASSETS["title"], "x" * 301, "max_length"),
+    ],
+)
+def test_coerce_names_the_rule(spec, raw, rule):
+    with pytest.raises(fields.ProblemError) as exc:
+        fields.coerce(spec, raw)
+    assert exc.value.rule == rule
+
+
+def test_coerce_accepts_common_spellings():
+    assert fields.coerce(fields.FINANCIALS["revenue"], "1,234,567.50") == Decimal("1234567.50")
+    assert fields.coerce(fields.FINANCIALS["revenue"], 12.5) == Decimal("12.50")
+    assert fields.coerce(fields.FINANCIALS["equity"], "-3") == Decimal("-3.00")
+    assert fields.coerce(fields.FINANCIALS["as_of"], dt.datetime(2024, 12, 31, 0, 0)) == dt.date(2024, 12, 31)
+    assert fields.coerce(fields.FINANCIALS["net_profit"], "  ") is None
+
+
+@given(st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
+def test_amounts_round_trip_through_text(value):
+    assert fields.coerce(fields.FINANCIALS["revenue"], str(value)) == value
+
+
+def _statement(**over):
+    values = {
+        "year": 2024,
+        "revenue": Decimal(1000),
+        "total_assets": Decimal(2000),
+        "total_liabilities": Decimal(800),
+        "equity": Decimal(1200),
+        "as_of": dt.date(2024, 12, 31),
+    }
+    values.update(over)
+    return values
+
+
+def test_statement_rules():
+    errors, warnings = rules.statement_problems(_statement(), today=TODAY)
+    assert errors == [] and warnings == []
+    errors, _ = rules.statement_problems(_statement(equity=Decimal(1000)), today=TODAY)
+    assert [(p.field, p.rule) for p in errors] == [("total_assets", "balance")]
+    # Within 1 % of total assets is rounding, not an error.
+    assert rules.statement_problems(_statement(equity=Decimal(1215)), today=TODAY)[0] == []
+    errors, _ = rules.statement_problems(_statement(year=2027, as_of=None), today=TODAY)
+    assert ("year", "year_in_future") in [(p.field, p.rule) for p in errors]
+    errors, _ = rules.statement_problems(_statement(), today=TODAY, founded_year=2025)
+    assert [p.rule for p in errors] == ["before_founding"]
+    errors, _ = rules.statement_problems(_statement(headcount=5, rd_headcount=6), today=TODAY)
+    assert [(p.field, p.rule) for p in errors] == [("rd_headcount", "exceeds")]
+    errors, _ = rules.statement_problems(_statement(as_of=dt.date(2023, 6, 1)), today=TODAY)
+    assert [p.rule for p in errors] == ["before_fiscal_year"]
+    _, warnings = rules.statement_problems(_statement(rd_expense=Decimal(2000)), today=TODAY, previous_revenue=Decimal(50))
+    assert {p.rule for p in warnings} == {"exceeds_revenue", "growth_suspect"}
+
+
+def test_chinese_patent_numbers_are_checked():
+    # 201710601862.3 is a published CNIPA application number; its check character is 3.
+    assert rules.cn_application_check("201710601862") == "3"
+    assert rules.normalize_ip_number("invention_patent", "zl 201710601862.3") == "ZL201710601862.3"
+    ok = {"kind": "invention_patent", "number": "ZL201710601862.3", "status": "pending", "as_of": TODAY}
+    assert rules.ip_problems(ok, today=TODAY) == []
+    bad = {**ok, "number": "ZL201710601862.4"}
+    assert [(p.field, p.rule, p.params["expected"]) for p in rules.ip_problems(bad, today=TODAY)] == [
+        ("number", "check_digit", "3")
+    ]
+    wrong_kind = {**ok, "kind": "design"}
+    assert [p.rule for p in rules.ip_problems(wrong_kind, today=TODAY)] == ["ip_type_digit"]
+    granted = {**ok, "status": "granted"}
+    assert [p.rule for p in rules.ip_problems(granted, today=TODAY)] == ["required_when_granted"]
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=12), st.integers(0, 11), st.sampled_from("0123456789"))
+def test_any_single_digit_change_breaks_the_check(digits, position, replacement):
+    if position == 12 or digits[position % 12] == replacement:
+        return
+    changed = digits[: position % 12] + replacement + digits[position % 12 + 1 :]
+    assert rules.cn_application_check(changed) != rules.cn_application_check(digits)
+
+
+def test_quality_score_rises_with_completeness_freshness_and_verification():
+    empty = quality.score(quality.QualityInput(2, 10, False, False, 0, 0, True, 0, 0, 0))
+    assert empty.score == pytest.approx(1.6)  # 40 points * (0.2 of basic fields / 5 items)
+    points = {f.code: f.points for f in empty.fixes}
+    assert points == {"last_year_statement": 8.0, "rating": 8.0, "capabilities": 8.0, "ip": 8.0, "basic_fields": 6.4}
+    assert empty.fixes[-1].code == "basic_fields"  # largest gains first
+    partial = quality.score(quality.QualityInput(10, 10, True, False, 1, 1, True, 4, 1, 0))
+    full = quality.score(quality.QualityInput(10, 10, True, True, 1, 1, True, 5, 0, 5))
+    assert empty.score < partial.score < full.score == 100.0
+    assert full.fixes == ()
+    assert {f.code for f in partial.fixes} == {"rating", "stale", "unverified"}
+
+
+def test_tables_read_csv_and_xlsx_alike():
+    rows = [("uscc", "year", "revenue"), ("X1", 2024, 10.5), ("", "", ""), ("X2", 2023, "7")]
+    csv_body = tabular.write_csv(rows[0], rows[1:])
+    xlsx_body = tabular.write_xlsx(rows[0], rows[1:], "t")
+    for body, name in ((csv_body, "a.csv"), (xlsx_body, "a.xlsx")):
+        table = tabular.read_table(body, name)
+        assert table.header == ("uscc", "year", "revenue")
+        assert [n for n, _ in table.rows] == [2, 4]  # the blank row is skipped, numbering kept
+        assert str(table.rows[0][1]["revenue"]) == "10.5"
+
+
+@pytest.mark.parametrize(
+    ("body", "name", "rule"),
+    [
+        (b"", "a.csv", "no_header"),
+        (b"a,a\n1,2\n", "a.csv", "duplicate_columns"),
+        (b"\xff\xfe\x00a", "a.csv", "encoding"),
+        (b"a,b\n", "a.xlsx", "format_mismatch"),
+        (b"PK\x03\x04garbage", "a.xlsx", "xlsx_unreadable"),
+        (b"a,b\n", "a.exe", "format_unsupported"),
+    ],
+)
+def test_unreadable_tables_say_why(body, name, rule):
+    with pytest.raises(tabular.TableError) as exc:
+        tabular.read_table(body, name)
+    assert exc.value.rule == rule
