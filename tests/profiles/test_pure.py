@@ -130,7 +130,9 @@ def test_statement_rules():
     assert [(p.field, p.rule) for p in errors] == [("rd_headcount", "exceeds")]
     errors, _ = rules.statement_problems(_statement(as_of=dt.date(2023, 6, 1)), today=TODAY)
     assert [p.rule for p in errors] == ["before_fiscal_year"]
-    _, warnings = rules.statement_problems(_statement(rd_expense=Decimal(2000)), today=TODAY, previous_revenue=Decimal(50))
+    _, warnings = rules.statement_problems(
+        _statement(rd_expense=Decimal(2000)), today=TODAY, previous_revenue=Decimal(50)
+    )
     assert {p.rule for p in warnings} == {"exceeds_revenue", "growth_suspect"}
 
 

@@ -232,7 +232,7 @@ def case_update(request: HttpRequest, case_id: int, payload: CaseIn) -> Any:
 @router.post("/cases/{int:case_id}/participants", response={201: ParticipantOut}, summary="Add a participant")
 def participant_add(request: HttpRequest, case_id: int, payload: ParticipantIn) -> Any:
     case = selectors.case_get(actor=request.auth, pk=case_id)
-    return Status(201, services.participant_add(actor=request.auth, case=case, data=payload.dict(exclude_unset=True)))
+    return Status(201, services.participant_add(actor=request.auth, case=case, data=payload.dict(exclude_none=True)))
 
 
 @router.patch(

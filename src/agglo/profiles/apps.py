@@ -9,7 +9,7 @@ class ProfilesConfig(AppConfig):
 
     def ready(self) -> None:
         # Organizations in an ongoing case together are partners for visibility (DESIGN.md §5).
-        from agglo.profiles.selectors.visibility import case_partner_ids
+        from agglo.profiles.visibility import case_partner_ids
         from agglo.registry.selectors.organizations import PARTNER_SOURCES
 
         if case_partner_ids not in PARTNER_SOURCES:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,7 +26,7 @@ class Problem:
 
     field: str
     rule: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dc_field(default_factory=dict)
 
 
 class ProblemError(ValueError):
@@ -241,6 +242,9 @@ CASE_RATING = {
 }
 
 # The kinds held per organization as dated facts with provenance, by their name in URLs, imports and exports.
+# Columns an export adds for people to read; an import of the same file ignores them.
+INFO_COLUMNS = ("organization", "source")
+
 FACT_SPECS: dict[str, dict[str, FieldSpec]] = {
     "financials": FINANCIALS,
     "ratings": RATINGS,

@@ -35,8 +35,8 @@ from agglo.profiles.messages import FIELD_LABELS, word_stored
 from agglo.profiles.models import CapabilityTerm, Source
 from agglo.profiles.presenters import profile_summary
 from agglo.profiles.selectors.exports import EXPORT_KINDS
-from agglo.profiles.selectors.visibility import verification_sources
 from agglo.profiles.services.facts import fact_values
+from agglo.profiles.visibility import verification_sources
 from agglo.registry import selectors as registry
 from agglo.registry.models import Organization, Position, Relation
 

@@ -10,6 +10,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from agglo.access import policy
+from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.registry import selectors, services
 from agglo.registry.models import Organization, Relation
@@ -104,7 +105,11 @@ def organization_create(request: HttpRequest, payload: OrganizationIn) -> Status
 
 @router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
 def organization_detail(request: HttpRequest, org_id: int) -> Organization:
-    return selectors.organization_get(actor=request.auth, pk=org_id)
+    org = selectors.organization_get(actor=request.auth, pk=org_id)
+    has_contacts = org.contact_name or org.contact_email or org.contact_phone
+    if has_contacts and selectors.contacts_visible(actor=request.auth, organization=org):
+        sensitive_views_record(viewer=request.auth, owner_ids=[org.pk], groups=["contacts"], channel="api")
+    return org
 
 
 @router.patch("/organizations/{int:org_id}", response=OrganizationOut, summary="Change an organization")

@@ -14,7 +14,7 @@ from agglo.profiles.selectors.facts import (
 )
 from agglo.profiles.selectors.history import access_log_list, can_read_access_log, history_list, recent_changes
 from agglo.profiles.selectors.quality import quality_get
-from agglo.profiles.selectors.visibility import can_see_group, disclosure_levels, visible_groups
+from agglo.profiles.visibility import can_see_group, disclosure_levels, visible_groups
 
 __all__ = [
     "EXPORT_KINDS",

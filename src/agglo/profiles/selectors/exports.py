@@ -10,13 +10,11 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from agglo.access import policy
 from agglo.profiles.kinds import KINDS
-from agglo.profiles.selectors.visibility import owners_filter
+from agglo.profiles.visibility import owners_filter
 from agglo.registry.models import Organization
 from agglo.registry.selectors.organizations import visible
 
 EXPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
-# Columns an export adds for people to read; an import of the same file ignores them.
-INFO_COLUMNS = ("organization", "source")
 ORG_EXPORT_COLUMNS = (
     "uscc",
     "foreign_registry_id",

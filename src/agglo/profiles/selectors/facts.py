@@ -12,7 +12,7 @@ from agglo.common.errors import NotFound
 from agglo.profiles.indicators import Indicators, StatementFigures, indicators
 from agglo.profiles.kinds import KINDS, FactKind
 from agglo.profiles.models import CapabilityTerm, Case, CreditRating, Fact, FinancialStatement
-from agglo.profiles.selectors.visibility import can_see_credit_headline, can_see_group, can_see_level
+from agglo.profiles.visibility import can_see_credit_headline, can_see_group, can_see_level
 from agglo.registry.models import Organization
 from agglo.registry.selectors import organization_get
 from agglo.registry.selectors.organizations import visible

@@ -14,7 +14,7 @@ from agglo.common.errors import Forbidden
 from agglo.common.models import AuditEvent
 from agglo.profiles.models import Case
 from agglo.profiles.selectors.facts import case_visible
-from agglo.profiles.selectors.visibility import visible_groups
+from agglo.profiles.visibility import visible_groups
 from agglo.registry.models import Organization
 
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")

@@ -27,7 +27,7 @@ from agglo.profiles.fields import Problem, coerce_all, unknown_fields
 from agglo.profiles.kinds import KINDS, FactKind, kind_of
 from agglo.profiles.messages import errors_of, warning_dicts
 from agglo.profiles.models import CapabilityTerm, Fact, FinancialStatement, Source, StatementEvidence
-from agglo.profiles.selectors.visibility import can_see_group, is_bank_officer
+from agglo.profiles.visibility import can_see_group, is_bank_officer
 from agglo.registry.models import Organization
 
 MAX_EVIDENCE = 10

@@ -22,12 +22,11 @@ from agglo.access import policy
 from agglo.common.audit import event_fields
 from agglo.common.errors import DomainError, Forbidden, ValidationFailed
 from agglo.common.models import AuditEvent
-from agglo.profiles.fields import Problem
+from agglo.profiles.fields import INFO_COLUMNS, Problem
 from agglo.profiles.kinds import KINDS, FactKind
 from agglo.profiles.messages import RULES, label, warning_dicts, word
 from agglo.profiles.models import CapabilityTerm, ImportRun, Source
 from agglo.profiles.rules import statement_problems
-from agglo.profiles.selectors.exports import INFO_COLUMNS
 from agglo.profiles.services.facts import model_values, prepare, snapshot
 from agglo.profiles.tabular import Table, TableError, read_table
 from agglo.registry.models import Organization

@@ -1,0 +1,241 @@
+"""The professional database through the REST API and the pages, with real clients."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import Client
+
+from agglo.access.models import AccessLogEntry
+from agglo.profiles import services
+from agglo.profiles.models import FinancialStatement
+from agglo.profiles.tabular import write_csv, write_xlsx
+from agglo.registry.services import organization_update
+from tests.conftest import upload
+from tests.profiles.conftest import statement
+from tests.registry.test_api import bearer, problem
+
+pytestmark = pytest.mark.django_db
+
+
+def login(u) -> Client:
+    c = Client()
+    c.force_login(u)
+    return c
+
+
+def test_api_fact_lifecycle(org_admin, english):
+    admin, org = org_admin
+    auth = bearer(admin)
+    c = Client()
+    response = c.post(
+        f"/api/v1/organizations/{org.pk}/financials", statement(2025), content_type="application/json", **auth
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["source"] == "self_declared" and body["stale"] is False and body["valid_until"] == "2027-06-30"
+    fact_id = body["id"]
+    body = problem(
+        c.patch(
+            f"/api/v1/financials/{fact_id}",
+            {"equity": "1", "rd_headcount": 500},
+            content_type="application/json",
+            **auth,
+        ),
+        422,
+    )
+    assert set(body["errors"]) == {"total_assets", "rd_headcount"}
+    body = problem(
+        c.post(f"/api/v1/organizations/{org.pk}/financials", {"year": "soon"}, content_type="application/json", **auth),
+        422,
+    )
+    assert "year" in body["errors"]
+    response = c.patch(
+        f"/api/v1/financials/{fact_id}", {"net_profit": "2000000"}, content_type="application/json", **auth
+    )
+    assert response.status_code == 200 and response.json()["net_profit"] == "2000000.00"
+    response = c.post(f"/api/v1/financials/{fact_id}/evidence", {"files": [upload("audit.pdf")]}, **auth)
+    assert response.status_code == 201, response.content
+    response = c.post(
+        f"/api/v1/financials/{fact_id}/verify", {"source": "audited"}, content_type="application/json", **auth
+    )
+    assert response.json()["verified"] is True
+    indicators = c.get(f"/api/v1/organizations/{org.pk}/indicators", **auth).json()
+    assert indicators[0]["year"] == 2025 and indicators[0]["z_zone"] == "safe"
+    history = c.get(f"/api/v1/organizations/{org.pk}/history", **auth).json()
+    assert {"profiles.financials_created", "profiles.financials_updated", "profiles.financials_verified"} <= {
+        e["event"] for e in history
+    }
+    profile = c.get(f"/api/v1/organizations/{org.pk}/profile", **auth).json()
+    assert profile["quality"]["score"] > 0 and profile["disclosure"]["financials"] == "partners"
+    assert c.delete(f"/api/v1/financials/{fact_id}", **auth).status_code == 204
+    assert not FinancialStatement.objects.exists()
+
+
+def test_api_visibility_and_access_log(org_admin, member_of):
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    peer, _ = member_of("peer")
+    c = Client()
+    problem(c.get(f"/api/v1/organizations/{org.pk}/financials", **bearer(peer)), 403)
+    problem(c.get(f"/api/v1/organizations/{org.pk}/quality", **bearer(peer)), 403)
+    problem(c.get(f"/api/v1/organizations/{org.pk}/access-log", **bearer(peer)), 403)
+    problem(
+        c.post(
+            f"/api/v1/organizations/{org.pk}/ip", {"kind": "design"}, content_type="application/json", **bearer(peer)
+        ),
+        403,
+    )
+    profile = c.get(f"/api/v1/organizations/{org.pk}/profile", **bearer(peer)).json()
+    assert (
+        profile["indicators"] is None and profile["quality"] is None and "financials" not in profile["visible_groups"]
+    )
+    response = c.put(
+        f"/api/v1/organizations/{org.pk}/disclosure",
+        {"financials_visibility": "members"},
+        content_type="application/json",
+        **bearer(admin),
+    )
+    assert response.json()["financials"] == "members"
+    assert len(c.get(f"/api/v1/organizations/{org.pk}/financials", **bearer(peer)).json()) == 1
+    log = c.get(f"/api/v1/organizations/{org.pk}/access-log", **bearer(admin)).json()
+    assert [(e["viewer"], e["group"], e["channel"]) for e in log] == [("peer", "financials", "api")]
+    # Anonymous visitors see neither the financials nor the credit headline.
+    anonymous = Client().get(f"/api/v1/organizations/{org.pk}/profile").json()
+    assert anonymous["credit"] is None and anonymous["indicators"] is None
+
+
+def test_api_import_and_export(org_admin):
+    admin, org = org_admin
+    c = Client()
+    header = ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity")
+    bad = write_csv(header, [(org.uscc, 2024, 1, 10, 5, 5), (org.uscc, 2023, -1, 10, 5, 5)])
+    response = c.post("/api/v1/imports/financials", {"file": io.BytesIO(bad)}, **bearer(admin))
+    assert response.status_code == 422
+    assert [(e["row"], e["column"], e["rule"]) for e in response.json()["errors"]] == [(3, "revenue", "min")]
+    good = write_xlsx(header, [(org.uscc, 2024, 1, 10, 5, 5)], "f")
+    upload_file = io.BytesIO(good)
+    upload_file.name = "f.xlsx"
+    response = c.post("/api/v1/imports/financials?dry_run=true", {"file": upload_file}, **bearer(admin))
+    assert response.status_code == 200 and response.json()["created"] == 1 and not response.json()["applied"]
+    assert not FinancialStatement.objects.exists()
+    upload_file.seek(0)
+    response = c.post("/api/v1/imports/financials", {"file": upload_file}, **bearer(admin))
+    assert response.json()["applied"] and FinancialStatement.objects.count() == 1
+    response = c.get("/api/v1/exports/financials?format=xlsx", **bearer(admin))
+    assert response.status_code == 200 and response.content.startswith(b"PK")
+    problem(c.get("/api/v1/exports/financials?format=pdf", **bearer(admin)), 422)
+    problem(c.get("/api/v1/exports/secrets", **bearer(admin)), 422)
+
+
+def test_api_cases(org_admin, member_of):
+    admin, org = org_admin
+    peer, peer_org = member_of("peer")
+    c = Client()
+    response = c.post(
+        f"/api/v1/organizations/{org.pk}/cases",
+        {"title": "共建联合实验室", "kind": "alliance", "started_on": "2024-05-01"},
+        content_type="application/json",
+        **bearer(admin),
+    )
+    assert response.status_code == 201, response.content
+    case_id = response.json()["id"]
+    response = c.post(
+        f"/api/v1/cases/{case_id}/participants",
+        {"organization": peer_org.pk, "input_kind": "equipment", "input_amount": "300000"},
+        content_type="application/json",
+        **bearer(admin),
+    )
+    participant_id = response.json()["id"]
+    response = c.post(f"/api/v1/cases/{case_id}/participants/{participant_id}/confirm", **bearer(peer))
+    assert response.json()["confirmed_at"]
+    response = c.post(
+        f"/api/v1/cases/{case_id}/ratings",
+        {"rated": peer_org.pk, "score": 4},
+        content_type="application/json",
+        **bearer(admin),
+    )
+    assert response.status_code == 201
+    case = c.get(f"/api/v1/cases/{case_id}", **bearer(peer)).json()
+    assert len(case["participants"]) == 2 and case["ratings"][0]["score"] == 4
+
+
+def test_capability_catalogue_api(ref, client):
+    terms = client.get("/api/v1/capability-terms", {"q": "ISO 9001"}).json()
+    assert [t["code"] for t in terms] == ["iso-9001"]
+    problem(client.get("/api/v1/capability-terms/juggling/organizations"), 404)
+
+
+def test_profile_tabs_render_for_owner_peer_and_visitor(org_admin, member_of, operator):
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    services.fact_create(actor=admin, organization=org, kind="capabilities", data={"term": "iso-9001"})
+    organization_update(actor=admin, organization=org, data={"contact_name": "王经理", "contact_email": "w@t.example"})
+    services.case_create(
+        actor=admin, organization=org, data={"title": "联合研发", "kind": "joint_rnd", "started_on": "2024-01-01"}
+    )
+    peer, _ = member_of("peer")
+    tabs = ("finances", "credit", "ip", "capabilities", "cases", "history")
+    owner = login(admin)
+    page = owner.get(f"/organizations/{org.pk}/").content.decode()
+    assert 'id="quality-panel"' in page and 'id="disclosure-form"' in page
+    for tab in (*tabs, "access"):
+        assert owner.get(f"/organizations/{org.pk}/tab/{tab}/").status_code == 200, tab
+    assert "finance-chart" in owner.get(f"/organizations/{org.pk}/tab/finances/").content.decode()
+    visitor = login(peer)
+    page = visitor.get(f"/organizations/{org.pk}/").content.decode()
+    assert 'id="quality-panel"' not in page
+    finances = visitor.get(f"/organizations/{org.pk}/tab/finances/").content.decode()
+    assert 'id="group-hidden"' in finances and "statements" not in finances
+    assert visitor.get(f"/organizations/{org.pk}/tab/access/").status_code == 403
+    assert Client().get(f"/organizations/{org.pk}/tab/cases/").status_code == 200
+    assert Client().get(f"/organizations/{org.pk}/tab/nope/").status_code == 404
+    # Contacts shown to the peer (members level) are logged for the owner.
+    assert AccessLogEntry.objects.filter(owner=org, group="contacts", viewer=peer).exists()
+
+
+def test_fact_form_shows_field_errors_and_saves_nothing(org_admin):
+    admin, org = org_admin
+    c = login(admin)
+    response = c.post(f"/organizations/{org.pk}/facts/financials/new/", {**statement(2024), "equity": "5"})
+    assert response.status_code == 400
+    assert "within" in response.content.decode() and not FinancialStatement.objects.exists()
+    response = c.post(f"/organizations/{org.pk}/facts/financials/new/", statement(2024))
+    assert response.status_code == 302 and FinancialStatement.objects.count() == 1
+    fact = FinancialStatement.objects.get()
+    response = c.post(f"/organizations/{org.pk}/facts/financials/{fact.pk}/", {**statement(2024), "revenue": "7"})
+    assert response.status_code == 302
+    fact.refresh_from_db()
+    assert fact.revenue == 7
+    response = c.post(f"/organizations/{org.pk}/facts/financials/{fact.pk}/delete/")
+    assert response.status_code == 302 and not FinancialStatement.objects.exists()
+
+
+def test_others_cannot_open_edit_pages(org_admin, member_of):
+    _, org = org_admin
+    peer, _ = member_of("peer")
+    c = login(peer)
+    assert c.get(f"/organizations/{org.pk}/facts/financials/new/").status_code == 403
+    assert c.post(f"/organizations/{org.pk}/cases/new/", {"title": "x"}).status_code == 403
+
+
+def test_import_page_lists_bad_rows(org_admin):
+    admin, org = org_admin
+    c = login(admin)
+    body = write_csv(
+        ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity"), [(org.uscc, 2024, "x", 10, 5, 5)]
+    )
+    f = io.BytesIO(body)
+    f.name = "f.csv"
+    response = c.post("/profiles/import/", {"kind": "financials", "file": f, "dry_run": "on"})
+    assert response.status_code == 400 and 'id="import-errors"' in response.content.decode()
+    assert c.get("/profiles/export/financials.csv").status_code == 200
+    assert c.get("/profiles/export/financials.doc").status_code == 404
+    assert Client().get("/profiles/import/").status_code == 302  # log in first
+
+
+def test_catalogue_page(ref, client):
+    page = client.get("/capabilities/", {"q": "9001"}).content.decode()
+    assert "iso-9001" in page
+    assert client.get("/capabilities/", {"term": "nope"}).status_code == 404

@@ -1,0 +1,192 @@
+"""Bulk import and export: every bad row reported, all or nothing, idempotent, restricted to what one may see."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agglo.access.models import AccessLogEntry
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.models import AuditEvent
+from agglo.profiles import selectors, services
+from agglo.profiles.models import FinancialStatement, ImportRun, IPAsset, OrganizationCapability
+from agglo.profiles.tabular import read_table, write_csv, write_xlsx
+from agglo.registry.models import Organization
+from tests.conftest import make_uscc
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity", "rd_expense", "headcount")
+
+
+def rows(code, years=(2022, 2023, 2024)):
+    return [(code, y, 10_000_000 + y, 20_000_000, 8_000_000, 12_000_000, 900_000, 60) for y in years]
+
+
+def test_dry_run_reports_every_bad_row_and_writes_nothing(org_admin, english):
+    admin, org = org_admin
+    body = write_csv(
+        HEADER,
+        [
+            *rows(org.uscc, (2023,)),
+            (org.uscc, 2024, -5, 20_000_000, 8_000_000, 12_000_000, "", ""),  # negative revenue
+            (org.uscc, 2022, 1, 20_000_000, 8_000_000, 1, "", ""),  # assets != liabilities + equity
+            (org.uscc, "twenty", 1, 1, 0, 1, "", ""),  # not a year
+            (make_uscc("440300", "MA9YYYYY9"), 2024, 1, 1, 0, 1, "", ""),  # not the importer's organization
+            *rows(org.uscc, (2023,)),  # same key as row 2
+        ],
+    )
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=True)
+    found = [(e.row, e.column, e.rule) for e in result.errors]
+    assert found == [
+        (3, "revenue", "min"),
+        (4, "total_assets", "balance"),
+        (5, "year", "not_an_integer"),
+        (6, "uscc", "not_yours"),
+        (7, "year", "duplicate_in_file"),
+    ]
+    assert result.errors[0].message == "Must be at least 0."
+    assert not result.applied and not FinancialStatement.objects.exists() and not ImportRun.objects.exists()
+    # The same file for real: refused whole, nothing written, the refusal recorded.
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=False)
+    assert not result.applied and len(result.errors) == 5
+    assert not FinancialStatement.objects.exists() and not AuditEvent.objects.filter(group="financials").exists()
+    assert ImportRun.objects.get().status == "refused"
+
+
+def test_real_import_is_idempotent_and_recorded_in_history(org_admin):
+    admin, org = org_admin
+    body = write_csv(HEADER, rows(org.uscc))
+    first = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=False)
+    assert (first.applied, first.created, first.updated, first.unchanged) == (True, 3, 0, 0)
+    assert FinancialStatement.objects.filter(organization=org).count() == 3
+    assert FinancialStatement.objects.first().source == "self_declared"  # the owner's own file
+    assert AuditEvent.objects.filter(event="profiles.financials_imported", organization_id=org.pk).count() == 3
+    again = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=False)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert AuditEvent.objects.filter(event="profiles.financials_imported").count() == 3
+    changed = write_csv(HEADER, [(*rows(org.uscc, (2024,))[0][:2], 99_000_000, *rows(org.uscc, (2024,))[0][3:])])
+    third = services.import_file(actor=admin, kind="financials", body=changed, filename="g.csv", dry_run=False)
+    assert (third.created, third.updated, third.unchanged) == (0, 1, 0)
+    event = AuditEvent.objects.filter(event="profiles.financials_imported").order_by("-id").first()
+    assert event.payload["after"]["revenue"] == "99000000.00"
+    assert event.payload["before"]["revenue"] == "10002024.00"
+
+
+def test_xlsx_and_operator_imports(make_org, operator):
+    a = make_org()
+    b = make_org()
+    body = write_xlsx(HEADER, rows(a.uscc, (2024,)) + rows(b.uscc, (2023, 2024)), "fin")
+    result = services.import_file(
+        actor=operator,
+        kind="financials",
+        body=body,
+        filename="bank.xlsx",
+        dry_run=False,
+        source_note="某银行 2025 报送",
+    )
+    assert result.applied and result.created == 3
+    fact = FinancialStatement.objects.filter(organization=b).first()
+    assert (fact.source, fact.source_note) == ("imported", "某银行 2025 报送")
+
+
+def test_ip_and_capability_imports(org_admin, english):
+    admin, org = org_admin
+    ip = write_csv(
+        ("uscc", "kind", "number", "title", "status", "filed_on"),
+        [
+            (org.uscc, "invention_patent", "ZL201710601862.3", "一种芯片封装方法", "pending", "2017-08-01"),
+            (org.uscc, "software_copyright", "2023SR0123456", "设计软件V1.0", "granted", "2023-01-01"),
+        ],
+    )
+    result = services.import_file(actor=admin, kind="ip", body=ip, filename="ip.csv", dry_run=False)
+    assert [(e.column, e.rule) for e in result.errors] == [("granted_on", "required_when_granted")]
+    assert not IPAsset.objects.exists()
+    caps = write_csv(("uscc", "term", "detail"), [(org.uscc, "iso-9001", "2024 年换证"), (org.uscc, "nope", "")])
+    result = services.import_file(actor=admin, kind="capabilities", body=caps, filename="c.csv", dry_run=False)
+    assert [(e.row, e.column, e.rule) for e in result.errors] == [(3, "term", "unknown_term")]
+    caps = write_csv(("uscc", "term", "detail"), [(org.uscc, "iso-9001", "2024 年换证")])
+    assert services.import_file(actor=admin, kind="capabilities", body=caps, filename="c.csv", dry_run=False).applied
+    assert OrganizationCapability.objects.get().term.code == "iso-9001"
+
+
+def test_header_and_file_problems(org_admin, english):
+    admin, org = org_admin
+    body = write_csv(("uscc", "year", "colour"), [(org.uscc, 2024, "red")])
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=True)
+    assert {(e.row, e.column, e.rule) for e in result.errors} >= {
+        (1, "colour", "unknown_column"),
+        (1, "revenue", "required"),
+    }
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=b"\xff\xfe\x00", filename="f.csv", dry_run=True)
+    assert "UTF-8" in exc.value.errors["file"][0]
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=b"", filename="f.csv", dry_run=True)
+    assert exc.value.errors == {"file": ["The file is empty."]}
+    with pytest.raises(ValidationFailed):
+        services.import_file(actor=admin, kind="secrets", body=body, filename="f.csv", dry_run=True)
+    with pytest.raises(Forbidden):
+        services.import_file(actor=admin, kind="organizations", body=body, filename="f.csv", dry_run=True)
+
+
+def test_operators_import_organizations_idempotently(ref, operator):
+    header = ("uscc", "name_zh", "kind", "region", "founded_year", "tags")
+    good = (make_uscc("440300", "MA5XXXXX1"), "深圳导入测试科技有限公司", "tech_sme", "440300", 2019, "芯片;封测")
+    body = write_csv(header, [good])
+    result = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=False)
+    assert result.applied and result.created == 1
+    org = Organization.objects.get(uscc=good[0])
+    assert org.status == "member" and org.tags == ["芯片", "封测"]
+    again = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=False)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    bad = write_csv(
+        header,
+        [
+            (make_uscc("440300", "MA5XXXXX2"), "好公司", "tech_sme", "440300", 2019, ""),
+            ("91440300MA5XXXXX3X", "坏代码公司", "tech_sme", "999999", 2019, ""),
+        ],
+    )
+    result = services.import_file(actor=operator, kind="organizations", body=bad, filename="o.csv", dry_run=False)
+    assert {e.column for e in result.errors} >= {"uscc", "region"} and {e.row for e in result.errors} == {3}
+    assert not Organization.objects.filter(name_zh="好公司").exists()  # all or nothing
+
+
+def test_export_holds_only_what_one_may_see_and_is_logged(org_admin, member_of, operator):
+    admin, org = org_admin
+    services.import_file(
+        actor=admin, kind="financials", body=write_csv(HEADER, rows(org.uscc)), filename="f.csv", dry_run=False
+    )
+    peer, peer_org = member_of("peer")
+    services.import_file(
+        actor=peer,
+        kind="financials",
+        body=write_csv(HEADER, rows(peer_org.uscc, (2024,))),
+        filename="p.csv",
+        dry_run=False,
+    )
+    mine = selectors.export_table(actor=peer, kind="financials")
+    assert {r[0] for r in mine.rows} == {peer_org.uscc}  # org's financials are at "partners"
+    assert mine.sensitive_owners == {peer_org.pk}
+    services.disclosure_set(actor=admin, organization=org, data={"financials_visibility": "members"})
+    table = selectors.export_table(actor=peer, kind="financials")
+    exported = list(table.rows)
+    assert {r[0] for r in exported} == {peer_org.uscc, org.uscc} and len(exported) == 4
+    # An exported file imports again without changing anything.
+    back = write_csv(table.columns, [r for r in exported if r[0] == peer_org.uscc])
+    again = services.import_file(actor=peer, kind="financials", body=back, filename="back.csv", dry_run=True)
+    assert (again.errors, again.unchanged) == ([], 1)
+    from agglo.profiles.exporting import export_response
+
+    response = export_response(peer, "financials", "json", channel="export")
+    assert len(json.loads(response.content)) == 4
+    entry = AccessLogEntry.objects.get(owner=org)
+    assert (entry.viewer_label, entry.channel) == ("peer", "export")
+    contacts = selectors.export_table(actor=peer, kind="organizations")
+    assert len(list(contacts.rows)) == Organization.objects.filter(status="member").count()
+    assert read_table(write_csv(contacts.columns, []), "x.csv").header[0] == "uscc"
+    with pytest.raises(Forbidden):
+        from django.contrib.auth.models import AnonymousUser
+
+        selectors.export_table(actor=AnonymousUser(), kind="financials")

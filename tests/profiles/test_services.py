@@ -1,0 +1,308 @@
+"""Writes and reads of the professional database through its services and selectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.common.models import AuditEvent
+from agglo.profiles import selectors, services
+from agglo.profiles.kinds import KINDS
+from agglo.profiles.models import FinancialStatement, Source
+from agglo.registry.models import Relation
+from agglo.registry.services import relation_add
+from tests.conftest import upload, user
+from tests.profiles.conftest import statement
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owner_records_a_statement_with_provenance_and_history(org_admin, english):
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    assert fact.source == Source.SELF_DECLARED
+    assert fact.as_of == dt.date(2024, 12, 31) and fact.valid_until == dt.date(2026, 6, 30)
+    event = AuditEvent.objects.get(event="profiles.financials_created")
+    assert event.organization_id == org.pk and event.group == "financials"
+    assert event.payload["after"]["revenue"] == "12000000.00"
+    services.fact_update(actor=admin, fact=fact, data={"revenue": "13000000"})
+    event = AuditEvent.objects.get(event="profiles.financials_updated")
+    assert event.payload == {"before": {"revenue": "12000000.00"}, "after": {"revenue": "13000000.00"}}
+    assert event.actor == admin
+
+
+def test_bad_statements_name_every_field_and_save_nothing(org_admin, english):
+    admin, org = org_admin
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(
+            actor=admin,
+            organization=org,
+            kind="financials",
+            data=statement(revenue="-1", total_assets="abc", headcount="3.5", colour="red"),
+        )
+    assert set(exc.value.errors) == {"revenue", "total_assets", "headcount", "colour"}
+    assert exc.value.errors["revenue"] == ["Must be at least 0."]
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(actor=admin, organization=org, kind="financials", data=statement(equity="1"))
+    assert "must equal total liabilities plus equity" in exc.value.errors["total_assets"][0]
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2014))
+    assert exc.value.errors["year"] == ["Before the organization was founded (2015)."]
+    assert not FinancialStatement.objects.exists() and not AuditEvent.objects.filter(group="financials").exists()
+
+
+def test_duplicate_year_is_a_conflict(org_admin):
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    with pytest.raises(Conflict) as exc:
+        services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    assert "year" in exc.value.errors
+
+
+def test_others_may_not_write(org_admin, member_of):
+    _, org = org_admin
+    stranger, _ = member_of("stranger")
+    with pytest.raises(Forbidden):
+        services.fact_create(actor=stranger, organization=org, kind="ip", data={})
+
+
+def test_a_change_voids_verification(org_admin, operator):
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    services.fact_verify(actor=operator, fact=fact, source="operator_verified")
+    fact.refresh_from_db()
+    assert fact.verified and fact.verified_by == operator
+    services.fact_update(actor=admin, fact=fact, data={"net_profit": "1"})
+    fact.refresh_from_db()
+    assert fact.source == Source.SELF_DECLARED and fact.verified_by is None
+    assert AuditEvent.objects.get(event="profiles.financials_updated").payload["verification_voided"] == (
+        "operator_verified"
+    )
+
+
+def test_who_may_verify(org_admin, member_of, operator, english):
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    with pytest.raises(Forbidden):
+        services.fact_verify(actor=admin, fact=fact, source="operator_verified")
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_verify(actor=admin, fact=fact, source="audited")
+    assert exc.value.errors["source"] == ["Attach the audit report first."]
+    services.evidence_add(actor=admin, statement=fact, files=[upload("audit.pdf")])
+    services.fact_verify(actor=admin, fact=fact, source="audited")
+    banker, bank = member_of("banker", kind="bank", name_zh="测试银行深圳分行")
+    with pytest.raises(Forbidden):  # financials are at "partners" by default: the bank cannot see them
+        services.fact_verify(actor=banker, fact=fact, source="bank_verified")
+    services.disclosure_set(actor=admin, organization=org, data={"financials_visibility": "members"})
+    services.fact_verify(actor=banker, fact=fact, source="bank_verified")
+    fact.refresh_from_db()
+    assert fact.source == "bank_verified"
+
+
+def test_evidence_must_be_a_real_document(org_admin, english):
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    with pytest.raises(ValidationFailed) as exc:
+        services.evidence_add(actor=admin, statement=fact, files=[upload("x.pdf", b"MZ\x90\x00", "application/pdf")])
+    assert exc.value.errors["files"] == ["x.pdf is not a PDF, PNG or JPEG file."]
+
+
+def test_platform_ratings_are_the_operators(org_admin, operator, english):
+    admin, org = org_admin
+    rating = {
+        "grade": "AA",
+        "rating_body": "platform",
+        "method_version": "v1",
+        "as_of": "2026-01-10",
+        "valid_until": "2027-01-10",
+    }
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(actor=admin, organization=org, kind="ratings", data=rating)
+    assert exc.value.errors["rating_body"] == ["Only the platform gives platform ratings."]
+    fact = services.fact_create(actor=operator, organization=org, kind="ratings", data=rating)
+    assert fact.source == Source.OPERATOR_VERIFIED
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(
+            actor=admin, organization=org, kind="ratings", data={**rating, "rating_body": "agency", "grade": "Z"}
+        )
+    assert set(exc.value.errors) == {"grade"}
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(actor=admin, organization=org, kind="ratings", data={**rating, "rating_body": "agency"})
+    assert exc.value.errors == {"agency_name": ["Name the rating agency."]}
+
+
+def test_ip_numbers_are_normalised_and_checked(org_admin, member_of, english):
+    admin, org = org_admin
+    data = {
+        "kind": "invention_patent",
+        "number": "zl 2017 1060 1862.3",
+        "title": "一种芯片封装方法",
+        "status": "pending",
+    }
+    fact = services.fact_create(actor=admin, organization=org, kind="ip", data=data)
+    assert fact.number == "ZL201710601862.3"
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(actor=admin, organization=org, kind="ip", data={**data, "number": "201710601862.5"})
+    assert exc.value.errors["number"] == ["The check character does not match the number: expected 3."]
+    other_admin, other = member_of("other")
+    twin = services.fact_create(actor=other_admin, organization=other, kind="ip", data=data)
+    assert [w["rule"] for w in twin.warnings] == ["held_elsewhere"]
+
+
+def test_capabilities_come_from_the_catalogue(org_admin, english):
+    admin, org = org_admin
+    with pytest.raises(ValidationFailed) as exc:
+        services.fact_create(actor=admin, organization=org, kind="capabilities", data={"term": "juggling"})
+    assert exc.value.errors == {"term": ["Not in the capability catalogue."]}
+    fact = services.fact_create(
+        actor=admin, organization=org, kind="capabilities", data={"term": "iso-9001", "certificate_no": "Q-1"}
+    )
+    assert fact.term.code == "iso-9001"
+    assert [t.code for t in selectors.capability_terms(q="9001")] == ["iso-9001"]
+    assert "iatf-16949" in {t.code for t in selectors.capability_terms(q="质量管理", kind="certification")}
+    assert list(selectors.capability_holders(actor=admin, code="iso-9001")) == [org]
+
+
+def test_financials_visibility_and_the_access_log(org_admin, member_of, operator):
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    peer, peer_org = member_of("peer")
+    kind = KINDS["financials"]
+    assert selectors.fact_list(actor=peer, organization=org, kind=kind) is None  # partners only, by default
+    assert selectors.fact_list(actor=admin, organization=org, kind=kind).count() == 1
+    with pytest.raises(NotFound):
+        selectors.fact_get(actor=peer, kind=kind, pk=FinancialStatement.objects.get().pk)
+    # The owner declares the peer a partner: the peer now sees the financials.
+    relation_add(actor=admin, source=org, target_id=peer_org.pk, kind=Relation.Kind.PARTNER)
+    assert selectors.fact_list(actor=peer, organization=org, kind=kind).count() == 1
+    # Own views are not logged; outsiders' are, and only the owner's side reads the log.
+    from agglo.access.services import sensitive_views_record
+
+    assert sensitive_views_record(viewer=admin, owner_ids=[org.pk], groups=["financials"], channel="page") == 0
+    sensitive_views_record(viewer=peer, owner_ids=[org.pk], groups=["financials"], channel="page")
+    entry = selectors.access_log_list(actor=admin, organization=org).get()
+    assert (entry.viewer_label, entry.group, entry.viewer_orgs) == ("peer", "financials", peer_org.name_zh)
+    with pytest.raises(Forbidden):
+        selectors.access_log_list(actor=peer, organization=org)
+    assert selectors.access_log_list(actor=operator, organization=org).count() == 1
+
+
+def test_history_hides_groups_the_viewer_may_not_see(org_admin, member_of):
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    services.fact_create(actor=admin, organization=org, kind="capabilities", data={"term": "iso-9001"})
+    peer, _ = member_of("peer")
+    own = {e.event for e in selectors.history_list(actor=admin, organization=org)}
+    seen = {e.event for e in selectors.history_list(actor=peer, organization=org)}
+    assert {"profiles.financials_created", "profiles.capabilities_created"} <= own
+    assert "profiles.capabilities_created" in seen and "profiles.financials_created" not in seen
+
+
+def test_quality_score_rises_as_the_owner_fills_in(org_admin, operator):
+    admin, org = org_admin
+    start = selectors.quality_get(actor=admin, organization=org)
+    this_year = dt.date.today().year
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(this_year - 1))
+    after_statement = selectors.quality_get(actor=admin, organization=org)
+    services.fact_create(actor=admin, organization=org, kind="capabilities", data={"term": "iso-9001"})
+    fact = FinancialStatement.objects.get()
+    services.fact_verify(actor=operator, fact=fact, source="operator_verified")
+    end = selectors.quality_get(actor=admin, organization=org)
+    assert start.score < after_statement.score < end.score
+    assert "last_year_statement" in {f.code for f in start.fixes}
+    assert "last_year_statement" not in {f.code for f in end.fixes}
+
+
+def test_quality_is_for_the_owner(org_admin, member_of):
+    _, org = org_admin
+    peer, _ = member_of("peer")
+    with pytest.raises(Forbidden):
+        selectors.quality_get(actor=peer, organization=org)
+
+
+def test_cases_make_partners_once_confirmed(org_admin, member_of, english):
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    peer, peer_org = member_of("peer")
+    case = services.case_create(
+        actor=admin,
+        organization=org,
+        data={"title": "联合研发车规级芯片", "kind": "joint_rnd", "started_on": "2025-03-01"},
+    )
+    participant = services.participant_add(
+        actor=admin,
+        case=case,
+        data={"organization": peer_org.pk, "role": "partner", "input_kind": "staff", "input_amount": "500000"},
+    )
+    kind = KINDS["financials"]
+    assert selectors.fact_list(actor=peer, organization=org, kind=kind) is None  # not confirmed yet
+    with pytest.raises(Forbidden):
+        services.participant_confirm(actor=admin, participant=participant)  # only the partner confirms
+    services.participant_confirm(actor=peer, participant=participant)
+    assert selectors.fact_list(actor=peer, organization=org, kind=kind) is not None
+    rating = services.case_rate(actor=peer, case=case, data={"rated": org.pk, "score": 5, "comment": "准时"})
+    assert rating.rater_id == peer_org.pk
+    with pytest.raises(Conflict):
+        services.case_rate(actor=peer, case=case, data={"rated": org.pk, "score": 4})
+    with pytest.raises(ValidationFailed) as exc:
+        services.case_rate(actor=peer, case=case, data={"rated": peer_org.pk, "score": 6})
+    assert set(exc.value.errors) == {"score"}
+    assert case in selectors.case_list(actor=peer, organization=peer_org)
+    with pytest.raises(ValidationFailed) as exc:
+        services.case_create(
+            actor=admin,
+            organization=org,
+            data={"title": "x", "kind": "joint_rnd", "started_on": "2025-03-01", "ended_on": "2024-01-01"},
+        )
+    assert exc.value.errors == {"ended_on": ["Cannot be before started on."]}
+
+
+def test_private_cases_are_for_participants(org_admin, member_of):
+    admin, org = org_admin
+    peer, _ = member_of("peer")
+    services.case_create(
+        actor=admin,
+        organization=org,
+        data={"title": "机密合作", "kind": "alliance", "started_on": "2024-01-01", "visibility": "private"},
+    )
+    assert selectors.case_list(actor=peer, organization=org).count() == 0
+    assert selectors.case_list(actor=admin, organization=org).count() == 1
+
+
+def test_stale_facts_are_marked_and_owners_reminded(org_admin, django_capture_on_commit_callbacks):
+    admin, org = org_admin
+    fact = services.fact_create(
+        actor=admin, organization=org, kind="financials", data=statement(2022, valid_until="2024-06-30")
+    )
+    assert fact.stale
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = services.stale_reminders_send()
+    assert counts == {"organizations": 1, "facts": 1}
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [admin.email]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.stale_reminders_send() == {"organizations": 0, "facts": 0}  # not again within 30 days
+    later = dt.date.today() + dt.timedelta(days=31)
+    assert services.stale_reminders_send(today=later)["facts"] == 1
+
+
+def test_indicators_of_stored_statements(org_admin):
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2023, revenue="10000000"))
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    rows = selectors.indicator_list(list(FinancialStatement.objects.order_by("year")))
+    assert rows[1].revenue_growth == Decimal("0.2000")
+    assert rows[1].z_zone == "safe"
+
+
+def test_disclosure_levels_are_validated(org_admin, english):
+    admin, org = org_admin
+    with pytest.raises(ValidationFailed) as exc:
+        services.disclosure_set(actor=admin, organization=org, data={"financials_visibility": "everyone", "x": 1})
+    assert set(exc.value.errors) == {"financials_visibility", "x"}
+    outsider = user("outsider")
+    with pytest.raises(Forbidden):
+        services.disclosure_set(actor=outsider, organization=org, data={"financials_visibility": "public"})
