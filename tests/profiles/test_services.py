@@ -306,3 +306,14 @@ def test_disclosure_levels_are_validated(org_admin, english):
     outsider = user("outsider")
     with pytest.raises(Forbidden):
         services.disclosure_set(actor=outsider, organization=org, data={"financials_visibility": "public"})
+
+
+def test_a_statement_replaced_by_a_newer_year_is_history_not_stale(org_admin):
+    admin, org = org_admin
+    old = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2022))
+    assert old.stale
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(dt.date.today().year - 1))
+    listed = {s.year: s for s in selectors.fact_list(actor=admin, organization=org, kind=KINDS["financials"])}
+    assert not listed[2022].stale
+    assert selectors.quality_get(actor=admin, organization=org).freshness == 1.0
+    assert services.stale_reminders_send() == {"organizations": 0, "facts": 0}

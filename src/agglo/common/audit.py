@@ -22,29 +22,17 @@ def record(
 
     `organization_id` names the organization whose data changed (for its history), `group` the field group.
     """
-    return AuditEvent.objects.create(**event_fields(event, actor, subject, payload, organization_id, group))
-
-
-def event_fields(
-    event: str,
-    actor: Any,
-    subject: models.Model,
-    payload: dict[str, Any] | None = None,
-    organization_id: int | None = None,
-    group: str = "",
-) -> dict[str, Any]:
-    """The columns of one audit row: `record()` saves it, bulk writers pass many to bulk_create."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return {
-        "event": event,
-        "actor": user,
-        "actor_label": user.get_username() if user else "anonymous",
-        "subject_type": subject._meta.label_lower,
-        "subject_id": str(subject.pk),
-        "payload": payload or {},
-        "organization_id": organization_id,
-        "group": group,
-    }
+    return AuditEvent.objects.create(
+        event=event,
+        actor=user,
+        actor_label=user.get_username() if user else "anonymous",
+        subject_type=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        payload=payload or {},
+        organization_id=organization_id,
+        group=group,
+    )
 
 
 def history(subject: models.Model) -> models.QuerySet[AuditEvent]:

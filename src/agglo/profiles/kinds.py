@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Q
+
 from agglo.profiles import fields as f
 from agglo.profiles.models import CreditRating, Fact, FinancialStatement, IPAsset, OrganizationCapability
 
@@ -55,3 +57,23 @@ KIND_OF_MODEL = {k.model: k for k in KINDS.values()}
 
 def kind_of(fact: Fact) -> FactKind:
     return KIND_OF_MODEL[type(fact)]
+
+
+def superseded(kind: FactKind) -> Exists | None:
+    """An expression true for a fact replaced by a newer one of its kind: a statement by a later year's, a rating
+    by a later rating. A superseded fact is history, not stale: nobody needs to update it."""
+    model = kind.model
+    if kind.name == "financials":
+        newer = model.objects.filter(organization=OuterRef("organization"), year__gt=OuterRef("year"))  # type: ignore[attr-defined]
+    elif kind.name == "ratings":
+        newer = model.objects.filter(organization=OuterRef("organization"), as_of__gt=OuterRef("as_of"))  # type: ignore[attr-defined]
+    else:
+        return None
+    return Exists(newer)
+
+
+def current_stale(kind: FactKind, today: dt.date) -> Q:
+    """Facts past their validity that nothing newer replaced: what owners are reminded of and scored on."""
+    condition = Q(valid_until__lt=today)
+    newer = superseded(kind)
+    return condition & ~Q(newer) if newer is not None else condition

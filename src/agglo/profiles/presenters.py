@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from agglo.access import policy
 from agglo.profiles import selectors
-from agglo.profiles.kinds import KINDS
+from agglo.profiles.kinds import KINDS, current_stale
 from agglo.profiles.quality import Fix
 from agglo.registry.models import Organization
 
@@ -31,23 +32,25 @@ def fix_message(fix: Fix) -> str:
     return str(FIX_MESSAGES[fix.code]) % {"count": fix.count} if fix.count else str(FIX_MESSAGES[fix.code])
 
 
-def profile_summary(*, actor: Any, organization: Organization, include_indicators: bool = True) -> dict[str, Any]:
+def profile_summary(
+    *, actor: Any, organization: Organization, include_indicators: bool = True, groups: set[str] | None = None
+) -> dict[str, Any]:
     """The overview: groups the actor sees, the credit headline, counts, indicators, quality (owners), changes.
 
     `logged_groups` are the sensitive groups this overview shows an outsider; the caller logs the view.
     """
-    groups = selectors.visible_groups(actor, organization)
+    groups = groups if groups is not None else selectors.visible_groups(actor, organization)
     own = organization.pk in policy.organization_ids(actor)
     owner_view = own or policy.is_operator(actor)
     counts = {}
     today = timezone.localdate()
     for name, kind in KINDS.items():
         if kind.group in groups:
-            counts[name] = kind.model.objects.filter(organization=organization).count()  # type: ignore[attr-defined]
-            counts[f"{name}_stale"] = kind.model.objects.filter(
-                organization=organization, valid_until__lt=today
-            ).count()  # type: ignore[attr-defined]
-    counts["cases"] = selectors.case_list(actor=actor, organization=organization).count()
+            row = kind.model.objects.filter(organization=organization).aggregate(  # type: ignore[attr-defined]
+                total=Count("pk"), stale=Count("pk", filter=current_stale(kind, today))
+            )
+            counts[name], counts[f"{name}_stale"] = row["total"], row["stale"]
+    counts["cases"] = selectors.case_count(actor=actor, organization=organization)
     indicators = None
     logged = []
     if include_indicators and "financials" in groups:
@@ -67,6 +70,6 @@ def profile_summary(*, actor: Any, organization: Organization, include_indicator
         "counts": counts,
         "indicators": indicators,
         "quality": quality,
-        "recent_changes": selectors.recent_changes(actor=actor, organization=organization),
+        "recent_changes": selectors.recent_changes(actor=actor, organization=organization, groups=groups),
         "logged_groups": logged,
     }

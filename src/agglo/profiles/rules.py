@@ -76,15 +76,19 @@ def statement_problems(
                 warnings.append(Problem(name, "exceeds_revenue"))
         if liabilities is not None and assets and liabilities > assets:
             warnings.append(Problem("total_liabilities", "insolvent"))
-        if (
-            previous_revenue
-            and revenue
-            and (
-                revenue > previous_revenue * GROWTH_SUSPECT_FACTOR or revenue * GROWTH_SUSPECT_FACTOR < previous_revenue
-            )
-        ):
-            warnings.append(Problem("revenue", "growth_suspect", {"previous": previous_revenue}))
+        growth = growth_warning(revenue, previous_revenue)
+        if growth is not None:
+            warnings.append(growth)
     return errors, warnings
+
+
+def growth_warning(revenue: Decimal | None, previous_revenue: Decimal | None) -> Problem | None:
+    """A warning when revenue moved more than tenfold from the year before (a unit slip more often than not)."""
+    if not previous_revenue or not revenue:
+        return None
+    if revenue > previous_revenue * GROWTH_SUSPECT_FACTOR or revenue * GROWTH_SUSPECT_FACTOR < previous_revenue:
+        return Problem("revenue", "growth_suspect", {"previous": previous_revenue})
+    return None
 
 
 def rating_problems(values: Mapping[str, Any], *, today: dt.date) -> list[Problem]:

@@ -109,7 +109,7 @@ def organization_profile(request: HttpRequest, pk: int, tab: str = "overview") -
 
 
 def _overview(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
-    summary = profile_summary(actor=request.user, organization=org, include_indicators=False)
+    summary = profile_summary(actor=request.user, organization=org, include_indicators=False, groups=context["groups"])
     show_contacts = "contacts" in context["groups"]
     if show_contacts and (org.contact_name or org.contact_email or org.contact_phone):
         _log(request, org, ["contacts"])
@@ -193,7 +193,7 @@ def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> 
 
 
 def _history(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
-    return {"events": selectors.history_list(actor=request.user, organization=org)[:200]}
+    return {"events": selectors.history_list(actor=request.user, organization=org, limit=200, groups=context["groups"])}
 
 
 def _access(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:

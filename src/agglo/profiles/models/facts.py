@@ -40,6 +40,9 @@ class Fact(models.Model):
         abstract = True
 
     def is_stale(self, today: dt.date | None = None) -> bool:
+        # Selectors annotate `superseded` where a newer fact replaces this one (profiles.kinds.superseded).
+        if getattr(self, "superseded", False):
+            return False
         return self.valid_until < (today or timezone.localdate())
 
     @property

@@ -4,6 +4,7 @@ from agglo.profiles.selectors.exports import EXPORT_KINDS, export_table
 from agglo.profiles.selectors.facts import (
     capability_holders,
     capability_terms,
+    case_count,
     case_get,
     case_list,
     case_visible,
@@ -23,6 +24,7 @@ __all__ = [
     "can_see_group",
     "capability_holders",
     "capability_terms",
+    "case_count",
     "case_get",
     "case_list",
     "case_visible",

@@ -10,8 +10,8 @@ from django.utils import timezone
 from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.profiles.indicators import Indicators, StatementFigures, indicators
-from agglo.profiles.kinds import KINDS, FactKind
-from agglo.profiles.models import CapabilityTerm, Case, CreditRating, Fact, FinancialStatement
+from agglo.profiles.kinds import FactKind, superseded
+from agglo.profiles.models import CapabilityTerm, Case, CaseParticipant, CreditRating, Fact, FinancialStatement
 from agglo.profiles.visibility import can_see_credit_headline, can_see_group, can_see_level
 from agglo.registry.models import Organization
 from agglo.registry.selectors import organization_get
@@ -22,7 +22,7 @@ def fact_list(*, actor: Any, organization: Organization, kind: FactKind) -> Quer
     """The organization's facts of one kind, or None when the actor may not see that group."""
     if not can_see_group(actor, organization, kind.group):
         return None
-    qs = kind.model.objects.filter(organization=organization)  # type: ignore[attr-defined]
+    qs = with_superseded(kind, kind.model.objects.filter(organization=organization))  # type: ignore[attr-defined]
     if kind.name == "capabilities":
         qs = qs.select_related("term")
     if kind.name == "financials":
@@ -30,9 +30,15 @@ def fact_list(*, actor: Any, organization: Organization, kind: FactKind) -> Quer
     return qs.select_related("verified_by")
 
 
+def with_superseded(kind: FactKind, qs: QuerySet[Any]) -> QuerySet[Any]:
+    newer = superseded(kind)
+    return qs.annotate(superseded=newer) if newer is not None else qs
+
+
 def fact_get(*, actor: Any, kind: FactKind, pk: int) -> Fact:
     """One fact the actor may see, by id; NotFound otherwise (hidden and missing look the same)."""
-    fact = kind.model.objects.select_related("organization").filter(pk=pk).first()  # type: ignore[attr-defined]
+    qs = with_superseded(kind, kind.model.objects.select_related("organization"))  # type: ignore[attr-defined]
+    fact = qs.filter(pk=pk).first()
     if fact is None:
         raise NotFound(f"No {kind.name} record with id {pk}.")
     organization = organization_get(actor=actor, pk=fact.organization_id)
@@ -74,6 +80,37 @@ def case_list(*, actor: Any, organization: Organization) -> QuerySet[Case]:
         .prefetch_related("participants__organization", "ratings")
     )
     return qs.filter(pk__in=[c.pk for c in qs if case_visible(actor, c)])
+
+
+def case_count(*, actor: Any, organization: Organization) -> int:
+    """How many of the organization's cases the actor may see, without loading them whole."""
+    rows = list(
+        Case.objects.filter(
+            Q(organization=organization)
+            | Q(participants__organization=organization, participants__confirmed_at__isnull=False)
+        )
+        .distinct()
+        .values_list("pk", "organization_id", "visibility")
+    )
+    mine = policy.organization_ids(actor)
+    if not rows or policy.sees_all_organizations(actor):
+        return len(rows)
+    joined = (
+        set(
+            CaseParticipant.objects.filter(case_id__in=[r[0] for r in rows], organization_id__in=mine).values_list(
+                "case_id", flat=True
+            )
+        )
+        if mine
+        else set()
+    )
+    leads = {r[1] for r in rows}
+    lead_orgs = Organization.objects.in_bulk(leads) if any(r[2] != "public" for r in rows) else {}
+    seen = 0
+    for pk, lead, level in rows:
+        if lead in mine or pk in joined or level == "public" or can_see_level(actor, lead_orgs[lead], level):
+            seen += 1
+    return seen
 
 
 def case_visible(actor: Any, case: Case) -> bool:
@@ -122,6 +159,3 @@ def capability_holders(*, actor: Any, code: str) -> QuerySet[Organization]:
         .select_related("region")
         .order_by("name_zh")
     )
-
-
-__all__ = ["KINDS"]

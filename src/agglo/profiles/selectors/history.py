@@ -34,9 +34,19 @@ def _redact(event: AuditEvent, groups: set[str]) -> AuditEvent:
     return event
 
 
-def history_list(*, actor: Any, organization: Organization, since: dt.datetime | None = None) -> list[AuditEvent]:
-    """Every recorded change of the organization's data the actor may see, newest first (at most 500)."""
-    groups = visible_groups(actor, organization)
+def history_list(
+    *,
+    actor: Any,
+    organization: Organization,
+    since: dt.datetime | None = None,
+    limit: int = 500,
+    groups: set[str] | None = None,
+) -> list[AuditEvent]:
+    """Every recorded change of the organization's data the actor may see, newest first (at most `limit`).
+
+    `groups` are the field groups the actor sees, when the caller has worked them out already.
+    """
+    groups = groups if groups is not None else visible_groups(actor, organization)
     own = organization.pk in policy.organization_ids(actor) or policy.sees_all_organizations(actor)
     qs: QuerySet[AuditEvent] = AuditEvent.objects.filter(organization_id=organization.pk)
     if since is not None:
@@ -46,7 +56,7 @@ def history_list(*, actor: Any, organization: Organization, since: dt.datetime |
         qs = qs.exclude(group__in=hidden)
     if not own:
         qs = qs.exclude(event__in=_INTERNAL)
-    events = list(qs.order_by("-occurred_at", "-id")[:500])
+    events = list(qs.order_by("-occurred_at", "-id")[:limit])
     case_ids = {e.subject_id for e in events if e.group == "cases"}
     if case_ids and not own:
         cases = Case.objects.filter(pk__in=case_ids).select_related("organization").prefetch_related("participants")
@@ -55,9 +65,11 @@ def history_list(*, actor: Any, organization: Organization, since: dt.datetime |
     return [_redact(e, groups) for e in events]
 
 
-def recent_changes(*, actor: Any, organization: Organization, days: int = 90, limit: int = 8) -> list[AuditEvent]:
+def recent_changes(
+    *, actor: Any, organization: Organization, days: int = 90, limit: int = 8, groups: set[str] | None = None
+) -> list[AuditEvent]:
     since = timezone.now() - dt.timedelta(days=days)
-    return history_list(actor=actor, organization=organization, since=since)[:limit]
+    return history_list(actor=actor, organization=organization, since=since, limit=limit, groups=groups)
 
 
 def can_read_access_log(actor: Any, organization: Organization) -> bool:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from agglo.access import policy
 from agglo.common.errors import Forbidden
 from agglo.profiles import quality
-from agglo.profiles.kinds import KINDS
+from agglo.profiles.kinds import KINDS, current_stale
 from agglo.profiles.models import Case, Source
 from agglo.registry.models import Organization
 
@@ -38,7 +38,7 @@ def quality_input(organization: Organization) -> quality.QualityInput:
     for kind in KINDS.values():
         row = kind.model.objects.filter(organization=organization).aggregate(  # type: ignore[attr-defined]
             total=Count("pk"),
-            stale=Count("pk", filter=Q(valid_until__lt=today)),
+            stale=Count("pk", filter=current_stale(kind, today)),
             verified=Count("pk", filter=Q(source__in=VERIFIED)),
             fresh_recent=Count("pk", filter=Q(valid_until__gte=today) & Q(**_recent(kind.name, today))),
         )

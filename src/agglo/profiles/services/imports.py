@@ -19,14 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
-from agglo.common.audit import event_fields
+from agglo.common.bulk import insert_rows, max_pk
 from agglo.common.errors import DomainError, Forbidden, ValidationFailed
 from agglo.common.models import AuditEvent
-from agglo.profiles.fields import INFO_COLUMNS, Problem
+from agglo.profiles.fields import INFO_COLUMNS, Problem, ProblemError, coerce
 from agglo.profiles.kinds import KINDS, FactKind
 from agglo.profiles.messages import RULES, label, warning_dicts, word
 from agglo.profiles.models import CapabilityTerm, ImportRun, Source
-from agglo.profiles.rules import statement_problems
+from agglo.profiles.rules import growth_warning, normalize_ip_number
 from agglo.profiles.services.facts import model_values, prepare, snapshot
 from agglo.profiles.tabular import Table, TableError, read_table
 from agglo.registry.models import Organization
@@ -126,7 +126,7 @@ def import_file(
         if kind == "organizations":
             _organizations(actor, table, result, progress)
         else:
-            _facts(actor, KINDS[kind], table, result, note, progress)
+            _facts(actor, KINDS[kind], table, result, note, progress, dry_run)
         if result.errors or dry_run:
             transaction.set_rollback(True)  # all or nothing: a bad row undoes rows already written
     result.applied = not result.errors and not dry_run
@@ -172,23 +172,46 @@ def _organization_keys(actor: Any, table: Table) -> tuple[dict[str, tuple[int, i
     return found, {o for o in policy.active_organization_ids(actor) if policy.is_org_admin(actor, o)}
 
 
-def _existing(kind: FactKind, org_ids: set[int]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """Stored facts of these organizations by natural key, as plain values (fast: no model instances)."""
-    names = [n for n in kind.specs if n != "term"]
-    columns = ["pk", "organization_id", "source", *names] + (["term__code"] if kind.name == "capabilities" else [])
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+def _stored_keys(kind: FactKind, org_ids: set[int]) -> dict[tuple[Any, ...], tuple[int, Any]]:
+    """{natural key: (pk, revenue)} of the stored facts of these organizations; keys only, so this stays cheap."""
+    key_columns = ["term__code" if k == "term" else k for k in kind.natural_key]
+    extra = ["revenue"] if kind.name == "financials" else []
+    out: dict[tuple[Any, ...], tuple[int, Any]] = {}
     ids = sorted(org_ids)
     for i in range(0, len(ids), 500):
-        qs = kind.model.objects.filter(organization_id__in=ids[i : i + 500]).values(*columns)  # type: ignore[attr-defined]
-        for row in qs:
-            if kind.name == "capabilities":
-                row["term"] = row.pop("term__code")
-            out[(row["organization_id"], *(row[k] for k in kind.natural_key))] = row
+        qs = kind.model.objects.filter(organization_id__in=ids[i : i + 500])  # type: ignore[attr-defined]
+        for row in qs.values_list("pk", "organization_id", *key_columns, *extra):
+            key = row[1 : 2 + len(key_columns)]
+            out[key] = (row[0], row[-1] if extra else None)
     return out
 
 
+def _stored_values(kind: FactKind, pks: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored fields of the facts a file updates, as plain values."""
+    names = [n for n in kind.specs if n != "term"]
+    columns = ["pk", "organization_id", "source", *names] + (["term__code"] if kind.name == "capabilities" else [])
+    out = {}
+    for i in range(0, len(pks), 500):
+        for row in kind.model.objects.filter(pk__in=pks[i : i + 500]).values(*columns):  # type: ignore[attr-defined]
+            if kind.name == "capabilities":
+                row["term"] = row.pop("term__code")
+            out[row["pk"]] = row
+    return out
+
+
+def _key_of(kind: FactKind, data: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The natural key of a raw row, or None when a key field is bad (the full check then reports why)."""
+    try:
+        values = [coerce(kind.specs[k], data.get(k)) for k in kind.natural_key]
+    except ProblemError:
+        return None
+    if kind.name == "ip":
+        values[1] = normalize_ip_number(values[0], values[1])
+    return tuple(values)
+
+
 def _facts(
-    actor: Any, kind: FactKind, table: Table, result: ImportResult, note: str, progress: Progress | None
+    actor: Any, kind: FactKind, table: Table, result: ImportResult, note: str, progress: Progress | None, dry_run: bool
 ) -> None:
     result.errors += _header_errors(
         table, set(kind.specs) | {"uscc", *INFO_COLUMNS}, {"uscc"} | {n for n, s in kind.specs.items() if s.required}
@@ -197,17 +220,16 @@ def _facts(
         return
     today = timezone.localdate()
     orgs, editable = _organization_keys(actor, table)
-    existing = _existing(kind, {pk for pk, _f in orgs.values()})
+    stored = _stored_keys(kind, {pk for pk, _f in orgs.values()})
     terms = {t.code: t for t in CapabilityTerm.objects.all()} if kind.name == "capabilities" else None
     operator = policy.is_operator(actor)
     source = Source.IMPORTED if operator else Source.SELF_DECLARED
     # Revenue by (organization, year), from the store and from this file, for the growth check.
-    revenues = {(k[0], k[1]): v["revenue"] for k, v in existing.items()} if kind.name == "financials" else {}
+    revenues = {k: v[1] for k, v in stored.items()} if kind.name == "financials" else {}
     seen: dict[tuple[Any, ...], int] = {}
-    creates: list[tuple[int, dict[str, Any]]] = []
-    updates: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = []
     data_columns = [c for c in table.header if c in kind.specs]
     prepared = []
+    deferred = []  # rows that update a stored fact: checked over its stored values, loaded in one pass below
     for n, (row_no, row) in enumerate(table.rows, start=1):
         if progress and n % BATCH == 0:
             progress(n, len(table.rows))
@@ -224,18 +246,9 @@ def _facts(
             continue
         org_id, founded = org
         data = {c: row.get(c) for c in data_columns}
-        probe_key = None
-        if kind.name == "financials":
-            try:
-                probe_key = (org_id, int(str(data.get("year")).strip()))
-            except (TypeError, ValueError):
-                probe_key = None
-        values, errors, warnings = prepare(kind, data, today=today, founded_year=founded, terms=terms)
-        if errors:
-            result.errors += [_row_error(row_no, p) for p in errors]
-            continue
-        key = (org_id, *(values[k] for k in kind.natural_key))
-        if key in seen:
+        natural = _key_of(kind, data)
+        key = (org_id, *natural) if natural is not None else None
+        if key is not None and key in seen:
             result.errors.append(
                 RowError(
                     row_no,
@@ -245,25 +258,37 @@ def _facts(
                 )
             )
             continue
-        seen[key] = row_no
-        current = existing.get(key)
-        if current is not None:
-            # Columns the file leaves out keep their stored values.
-            base = {k: current[k] for k in kind.specs}
-            values, errors, warnings = prepare(kind, data, current=base, today=today, founded_year=founded, terms=terms)
-            if errors:
-                result.errors += [_row_error(row_no, p) for p in errors]
-                continue
-        if probe_key is not None:
-            revenues[probe_key] = values["revenue"]
+        if key is not None:
+            seen[key] = row_no
+        if key is not None and key in stored:
+            deferred.append((row_no, org_id, founded, data, stored[key][0]))
+            continue
+        values, errors, warnings = prepare(kind, data, today=today, founded_year=founded, terms=terms)
+        if errors:
+            result.errors += [_row_error(row_no, p) for p in errors]
+            continue
+        prepared.append((row_no, org_id, values, warnings, None))
+    current_of = _stored_values(kind, [d[4] for d in deferred])
+    for row_no, org_id, founded, data, pk in deferred:
+        current = current_of[pk]
+        base = {k: current[k] for k in kind.specs}  # columns the file leaves out keep their stored values
+        values, errors, warnings = prepare(kind, data, current=base, today=today, founded_year=founded, terms=terms)
+        if errors:
+            result.errors += [_row_error(row_no, p) for p in errors]
+            continue
         prepared.append((row_no, org_id, values, warnings, current))
-    if kind.name == "financials":
-        for _row, org_id, values, warnings, _c in prepared:
-            previous = revenues.get((org_id, values["year"] - 1))
-            if previous:
-                warnings[:] = statement_problems(values, today=today, previous_revenue=previous)[1]
     if result.errors:
+        result.errors.sort(key=lambda e: e.row)
         return
+    if kind.name == "financials":
+        for _row, org_id, values, _w, _c in prepared:
+            revenues[(org_id, values["year"])] = values["revenue"]
+        for _row, org_id, values, warnings, _c in prepared:
+            growth = growth_warning(values["revenue"], revenues.get((org_id, values["year"] - 1)))
+            if growth is not None and growth not in warnings:
+                warnings.append(growth)
+    creates: list[tuple[int, dict[str, Any]]] = []
+    updates: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = []
     for _row_no, org_id, values, warnings, current in prepared:
         stored_warnings = warning_dicts(warnings)
         if current is None:
@@ -275,31 +300,39 @@ def _facts(
             continue
         updates.append((current, {**values, "warnings": stored_warnings}, changed))
     result.created, result.updated = len(creates), len(updates)
-    _write(actor, kind, creates, updates, source, note, progress, len(table.rows))
+    if not dry_run:
+        _write(actor, kind, creates, updates, source, note, progress, len(table.rows))
 
 
 def _write(actor, kind: FactKind, creates, updates, source: str, note: str, progress, total: int) -> None:
     terms = {t.code: t for t in CapabilityTerm.objects.all()} if kind.name == "capabilities" else None
-    events = []
+    events: list[tuple[Any, ...]] = []
     event = f"profiles.{kind.name}_imported"
-    for i in range(0, len(creates), BATCH):
-        chunk = creates[i : i + BATCH]
-        objs = []
-        for org_id, values in chunk:
-            fields = model_values(kind, {k: v for k, v in values.items() if k != "warnings"}, terms)
-            objs.append(
-                kind.model(
-                    organization_id=org_id,
-                    warnings=values["warnings"],
-                    **{**fields, "source": source, "source_note": fields.get("source_note") or note},
-                )
-            )
-        kind.model.objects.bulk_create(objs)  # type: ignore[attr-defined]
-        for obj, (org_id, values) in zip(objs, chunk, strict=True):
+    now = timezone.now()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    actor_id, actor_label = (user.pk, user.get_username()) if user else (None, "anonymous")
+    subject_type = kind.model._meta.label_lower
+    if creates:
+        names = [n for n in kind.specs if n != "source_note"]
+        columns = ["organization_id", *("term_id" if n == "term" else n for n in names)]
+        columns += ["source_note", "source", "warnings", "created_at", "updated_at"]
+
+        def rows():
+            for n, (org_id, values) in enumerate(creates, start=1):
+                cells = [terms[values[k]].pk if k == "term" else values.get(k) for k in names]  # type: ignore[index]
+                yield [org_id, *cells, values.get("source_note") or note, source, values["warnings"], now, now]
+                if progress and n % BATCH == 0:
+                    progress(n, total)
+
+        before = max_pk(kind.model)
+        insert_rows(kind.model, columns, rows())
+        key_columns = ["term__code" if k == "term" else k for k in kind.natural_key]
+        stored = kind.model.objects.filter(pk__gt=before).values_list("pk", "organization_id", *key_columns)  # type: ignore[attr-defined]
+        pk_of = {tuple(row[1:]): row[0] for row in stored}
+        for org_id, values in creates:
+            pk = pk_of[(org_id, *(values[k] for k in kind.natural_key))]
             payload = {"before": {}, "after": snapshot({k: v for k, v in values.items() if k != "warnings"})}
-            events.append(AuditEvent(**event_fields(event, actor, obj, payload, org_id, kind.group)))
-        if progress:
-            progress(min(total, i + BATCH), total)
+            events.append((now, event, actor_id, actor_label, subject_type, str(pk), payload, org_id, kind.group))
     if updates:
         instances = {o.pk: o for o in kind.model.objects.filter(pk__in=[c["pk"] for c, _v, _ch in updates])}  # type: ignore[attr-defined]
         changed_fields: set[str] = {"source", "source_note", "verified_by", "verified_at", "warnings", "updated_at"}
@@ -317,10 +350,31 @@ def _write(actor, kind: FactKind, creates, updates, source: str, note: str, prog
             if current["source"] != source:
                 payload["source"] = {"before": current["source"], "after": source}
             events.append(
-                AuditEvent(**event_fields(event, actor, obj, payload, current["organization_id"], kind.group))
+                (
+                    now,
+                    event,
+                    actor_id,
+                    actor_label,
+                    subject_type,
+                    str(obj.pk),
+                    payload,
+                    current["organization_id"],
+                    kind.group,
+                )
             )
         kind.model.objects.bulk_update(objs, sorted(changed_fields), batch_size=BATCH)  # type: ignore[attr-defined]
-    AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+    columns = [
+        "occurred_at",
+        "event",
+        "actor_id",
+        "actor_label",
+        "subject_type",
+        "subject_id",
+        "payload",
+        "organization_id",
+        "group",
+    ]
+    insert_rows(AuditEvent, columns, events)
 
 
 def _organizations(actor: Any, table: Table, result: ImportResult, progress: Progress | None) -> None:

@@ -8,11 +8,12 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agglo.access.models import Membership
 from agglo.common.audit import record
-from agglo.profiles.kinds import KINDS
+from agglo.profiles.kinds import KINDS, current_stale
 from agglo.profiles.models import Case
 from agglo.registry.models import Organization
 
@@ -30,9 +31,10 @@ def stale_reminders_send(*, today: dt.date | None = None) -> dict[str, int]:
     due = today + dt.timedelta(days=NOTICE_DAYS)
     quiet_since = today - dt.timedelta(days=REPEAT_DAYS)
     per_org: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    models = [(k.name, k.model) for k in KINDS.values()] + [("cases", Case)]
-    for name, model in models:
-        qs = model.objects.filter(valid_until__lte=due, organization__status="member").exclude(  # type: ignore[attr-defined]
+    models = [(k.name, k.model, current_stale(k, due + dt.timedelta(days=1))) for k in KINDS.values()]
+    models.append(("cases", Case, Q(valid_until__lte=due)))
+    for name, model, due_condition in models:
+        qs = model.objects.filter(due_condition, organization__status="member").exclude(  # type: ignore[attr-defined]
             reminded_on__gt=quiet_since
         )
         rows = list(qs.values_list("pk", "organization_id", "valid_until"))

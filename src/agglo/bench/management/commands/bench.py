@@ -13,11 +13,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from rich.console import Console
 
-AREAS = ("registry",)
+AREAS = ("registry", "profiles")
 
 
 class Command(BaseCommand):
-    help = "Benchmarks that print one JSON object: agglo bench registry --size 100000 --json"
+    help = "Benchmarks that print one JSON object: agglo bench registry|profiles --size 100000 --json"
 
     def add_arguments(self, parser):
         parser.add_argument("area", choices=AREAS)
@@ -53,13 +53,18 @@ class Command(BaseCommand):
 
         reference_data_load()
         start = time.perf_counter()
-        run_with_progress(size, seed, console=err)
+        run_with_progress(size, seed, console=err, profiles=area != "registry")
         build_s = round(time.perf_counter() - start, 1)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        err.print(f"measuring {requests} requests per measure")
-        measured = bench_registry.run(requests, seed)
+        if area == "profiles":
+            from agglo.bench import profiles as bench_profiles
+
+            measured = bench_profiles.run(size, requests, seed, err)
+        else:
+            err.print(f"measuring {requests} requests per measure")
+            measured = bench_registry.run(requests, seed)
         measured["metrics"]["build_s"] = build_s
         return {
             "area": area,

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agglo.demo.profiles import demo_profiles_load
 from agglo.demo.services import demo_accounts_ensure, demo_cluster_clear, demo_cluster_load
 from agglo.registry.models import Organization
 from agglo.registry.services import reference_data_load
@@ -9,8 +10,10 @@ from agglo.registry.services import reference_data_load
 MIN_ORGS, MAX_ORGS = 50, 100_000
 
 
-def run_with_progress(n: int, seed: int, *, quiet: bool = False, console: Console | None = None) -> dict[str, int]:
-    """Load a demo cluster, showing a progress bar per stage on the terminal."""
+def run_with_progress(
+    n: int, seed: int, *, quiet: bool = False, console: Console | None = None, profiles: bool = True
+) -> dict[str, int]:
+    """Load a demo cluster (and, with `profiles`, its professional-database facts), a progress bar per stage."""
     with Progress(
         TextColumn("{task.description:<14}"),
         BarColumn(),
@@ -27,7 +30,10 @@ def run_with_progress(n: int, seed: int, *, quiet: bool = False, console: Consol
                 tasks[stage] = bar.add_task(stage, total=max(total, 1))
             bar.update(tasks[stage], completed=done, total=max(total, 1))
 
-        return demo_cluster_load(n=n, seed=seed, progress=progress)
+        counts = demo_cluster_load(n=n, seed=seed, progress=progress)
+        if profiles:
+            counts.update(demo_profiles_load(seed=seed, progress=progress))
+        return counts
 
 
 class Command(BaseCommand):
