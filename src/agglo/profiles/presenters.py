@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
 from agglo.profiles import selectors
@@ -15,16 +15,16 @@ from agglo.profiles.quality import Fix
 from agglo.registry.models import Organization
 
 FIX_MESSAGES = {
-    "basic_fields": _lazy(
+    "basic_fields": gettext_lazy(
         "Complete the basic profile: English name, website, founding year, headcount, description, "
         "tags, contacts and chain positions."
     ),
-    "last_year_statement": _lazy("Add last year's financial statement."),
-    "rating": _lazy("Add a valid credit rating."),
-    "capabilities": _lazy("Add at least one capability or certification from the catalogue."),
-    "ip": _lazy("Record your patents, software copyrights or trademarks."),
-    "stale": _lazy("Update %(count)d facts that are past their validity."),
-    "unverified": _lazy("Have %(count)d facts verified (operator, bank) or attach audit reports."),
+    "last_year_statement": gettext_lazy("Add last year's financial statement."),
+    "rating": gettext_lazy("Add a valid credit rating."),
+    "capabilities": gettext_lazy("Add at least one capability or certification from the catalogue."),
+    "ip": gettext_lazy("Record your patents, software copyrights or trademarks."),
+    "stale": gettext_lazy("Update %(count)d facts that are past their validity."),
+    "unverified": gettext_lazy("Have %(count)d facts verified (operator, bank) or attach audit reports."),
 }
 
 

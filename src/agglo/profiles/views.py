@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
@@ -41,20 +41,20 @@ from agglo.registry import selectors as registry
 from agglo.registry.models import Organization, Position, Relation
 
 TABS = {
-    "overview": _lazy("Overview"),
-    "finances": _lazy("Finances"),
-    "credit": _lazy("Credit"),
-    "ip": _lazy("IP"),
-    "capabilities": _lazy("Capabilities"),
-    "cases": _lazy("Cases"),
-    "history": _lazy("History"),
-    "access": _lazy("Access log"),
+    "overview": gettext_lazy("Overview"),
+    "finances": gettext_lazy("Finances"),
+    "credit": gettext_lazy("Credit"),
+    "ip": gettext_lazy("IP"),
+    "capabilities": gettext_lazy("Capabilities"),
+    "cases": gettext_lazy("Cases"),
+    "history": gettext_lazy("History"),
+    "access": gettext_lazy("Access log"),
 }
 KIND_TITLES = {
-    "financials": _lazy("Financial statement"),
-    "ratings": _lazy("Credit rating"),
-    "ip": _lazy("IP asset"),
-    "capabilities": _lazy("Capability"),
+    "financials": gettext_lazy("Financial statement"),
+    "ratings": gettext_lazy("Credit rating"),
+    "ip": gettext_lazy("IP asset"),
+    "capabilities": gettext_lazy("Capability"),
 }
 KIND_TAB = {"financials": "finances", "ratings": "credit", "ip": "ip", "capabilities": "capabilities"}
 FIN_COLUMNS = (

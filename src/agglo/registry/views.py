@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
@@ -53,11 +53,11 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 FACET_TITLES = {
-    "kind": _lazy("Kind"),
-    "layer": _lazy("Environment layer"),
-    "area": _lazy("Region"),
-    "chain": _lazy("Industry chain"),
-    "segment": _lazy("Chain segment"),
+    "kind": gettext_lazy("Kind"),
+    "layer": gettext_lazy("Environment layer"),
+    "area": gettext_lazy("Region"),
+    "chain": gettext_lazy("Industry chain"),
+    "segment": gettext_lazy("Chain segment"),
 }
 
 

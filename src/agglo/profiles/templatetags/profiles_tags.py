@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from agglo.profiles.messages import label, word_stored
 from agglo.profiles.models import Source
@@ -48,33 +48,33 @@ def provenance(fact: Any) -> dict[str, Any]:
 
 
 SUBJECTS = {
-    "financials": _lazy("Financial statement"),
-    "ratings": _lazy("Credit rating"),
-    "ip": _lazy("IP asset"),
-    "capabilities": _lazy("Capability"),
-    "case": _lazy("Case"),
-    "organization": _lazy("Profile"),
-    "position": _lazy("Chain position"),
-    "relation": _lazy("Relation"),
-    "disclosure": _lazy("Disclosure"),
-    "reminder": _lazy("Reminder"),
+    "financials": gettext_lazy("Financial statement"),
+    "ratings": gettext_lazy("Credit rating"),
+    "ip": gettext_lazy("IP asset"),
+    "capabilities": gettext_lazy("Capability"),
+    "case": gettext_lazy("Case"),
+    "organization": gettext_lazy("Profile"),
+    "position": gettext_lazy("Chain position"),
+    "relation": gettext_lazy("Relation"),
+    "disclosure": gettext_lazy("Disclosure"),
+    "reminder": gettext_lazy("Reminder"),
 }
 ACTIONS = {
-    "created": _lazy("created"),
-    "updated": _lazy("changed"),
-    "changed": _lazy("changed"),
-    "deleted": _lazy("deleted"),
-    "imported": _lazy("imported"),
-    "verified": _lazy("verified"),
-    "evidence_added": _lazy("evidence attached"),
-    "added": _lazy("added"),
-    "removed": _lazy("removed"),
-    "status_changed": _lazy("status changed"),
-    "participant_added": _lazy("participant added"),
-    "participant_confirmed": _lazy("participation confirmed"),
-    "input_changed": _lazy("input changed"),
-    "rated": _lazy("rated"),
-    "sent": _lazy("sent"),
+    "created": gettext_lazy("created"),
+    "updated": gettext_lazy("changed"),
+    "changed": gettext_lazy("changed"),
+    "deleted": gettext_lazy("deleted"),
+    "imported": gettext_lazy("imported"),
+    "verified": gettext_lazy("verified"),
+    "evidence_added": gettext_lazy("evidence attached"),
+    "added": gettext_lazy("added"),
+    "removed": gettext_lazy("removed"),
+    "status_changed": gettext_lazy("status changed"),
+    "participant_added": gettext_lazy("participant added"),
+    "participant_confirmed": gettext_lazy("participation confirmed"),
+    "input_changed": gettext_lazy("input changed"),
+    "rated": gettext_lazy("rated"),
+    "sent": gettext_lazy("sent"),
 }
 
 
@@ -87,3 +87,11 @@ def event_label(event: str) -> str:
             action = name[len(subject) + 1 :]
             return f"{subject_label} · {ACTIONS.get(action, action)}"
     return name
+
+
+@register.filter
+def level_label(level: str) -> str:
+    """A visibility level in the user's language."""
+    from agglo.profiles.models.disclosure import VISIBILITY_CHOICES
+
+    return str(dict(VISIBILITY_CHOICES).get(level, level))
