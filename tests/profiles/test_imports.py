@@ -190,3 +190,23 @@ def test_export_holds_only_what_one_may_see_and_is_logged(org_admin, member_of, 
         from django.contrib.auth.models import AnonymousUser
 
         selectors.export_table(actor=AnonymousUser(), kind="financials")
+
+
+def test_cli_import_and_export(org_admin, tmp_path, capsys):
+    from django.core.management import CommandError, call_command
+
+    admin, org = org_admin
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(write_csv(HEADER, [(org.uscc, 2024, "x", 1, 0, 1, "", "")]))
+    with pytest.raises(CommandError, match="1 problems; nothing was written"):
+        call_command("import_data", "financials", str(bad), "--as", admin.username)
+    assert "row 2\trevenue\tnot_a_number" in capsys.readouterr().out
+    good = tmp_path / "good.csv"
+    good.write_bytes(write_csv(HEADER, rows(org.uscc)))
+    call_command("import_data", "financials", str(good), "--as", admin.username)
+    assert FinancialStatement.objects.count() == 3
+    out = tmp_path / "out.json"
+    call_command("export_data", "financials", "--as", admin.username, "--format", "json", "-o", str(out))
+    assert len(json.loads(out.read_text())) == 3
+    with pytest.raises(CommandError, match="--as"):
+        call_command("import_data", "financials", str(good), "--as", "nobody")
