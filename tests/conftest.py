@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agglo.access.models import Membership, PlatformRole
+from agglo.profiles.models import CapabilityTerm
+from agglo.profiles.services import catalogue_load
 from agglo.registry.models import Organization, Region
 from agglo.registry.services import organization_create, reference_data_load
 from agglo.registry.uscc import check_character
@@ -17,9 +19,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture
 def ref(db: Any) -> None:
-    """Regions and chains; reloaded when a transactional test flushed them."""
+    """Regions, chains and the capability catalogue; reloaded when a transactional test flushed them."""
     if not Region.objects.filter(code="440300").exists():
         reference_data_load()
+    if not CapabilityTerm.objects.exists():
+        catalogue_load()
 
 
 def make_uscc(division: str = "440300", body: str = "MA5DXXXX0") -> str:

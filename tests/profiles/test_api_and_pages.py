@@ -200,7 +200,7 @@ def test_fact_form_shows_field_errors_and_saves_nothing(org_admin):
     c = login(admin)
     response = c.post(f"/organizations/{org.pk}/facts/financials/new/", {**statement(2024), "equity": "5"})
     assert response.status_code == 400
-    assert "within" in response.content.decode() and not FinancialStatement.objects.exists()
+    assert "允许误差" in response.content.decode() and not FinancialStatement.objects.exists()  # pages speak Chinese
     response = c.post(f"/organizations/{org.pk}/facts/financials/new/", statement(2024))
     assert response.status_code == 302 and FinancialStatement.objects.count() == 1
     fact = FinancialStatement.objects.get()

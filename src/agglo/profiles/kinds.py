@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from agglo.profiles import fields as f
 from agglo.profiles.models import CreditRating, Fact, FinancialStatement, IPAsset, OrganizationCapability
+from agglo.registry.validation import ORG_FIELDS
 
 
 def _statement_validity(v: dict[str, Any]) -> dt.date:
@@ -53,6 +54,8 @@ KINDS: dict[str, FactKind] = {
     ),
 }
 KIND_OF_MODEL = {k.model: k for k in KINDS.values()}
+# Organization columns of imports and exports: the registry's fields less the derived size class and the level.
+ORG_COLUMNS = tuple(f for f in ORG_FIELDS if f not in ("size_class", "contacts_visibility"))
 
 
 def kind_of(fact: Fact) -> FactKind:

@@ -219,6 +219,20 @@ def _editable(request: HttpRequest, org: Organization) -> None:
         raise PermissionDenied
 
 
+def _save(request: HttpRequest, form: Any, service: Any, **kwargs: Any) -> bool:
+    """Call a write service for a submitted form; its field messages go beside the fields. True when saved."""
+    try:
+        service(actor=request.user, **kwargs)
+    except ValidationFailed as exc:
+        apply_service_errors(form, exc)
+    except DomainError as exc:
+        apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
+    else:
+        messages.success(request, _("Saved."))
+        return True
+    return False
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = None) -> HttpResponse:
@@ -238,17 +252,11 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
     initial = {k: ("" if v is None else v) for k, v in fact_values(fact).items()} if fact else None
     form = spec_form(kind, KINDS[kind].specs, request.POST or None, initial)
     if request.method == "POST":
-        try:
-            if fact is None:
-                services.fact_create(actor=request.user, organization=org, kind=kind, data=submitted(form))
-            else:
-                services.fact_update(actor=request.user, fact=fact, data=submitted(form))
-        except ValidationFailed as exc:
-            apply_service_errors(form, exc)
-        except DomainError as exc:
-            apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
+        if fact is None:
+            saved = _save(request, form, services.fact_create, organization=org, kind=kind, data=submitted(form))
         else:
-            messages.success(request, _("Saved."))
+            saved = _save(request, form, services.fact_update, fact=fact, data=submitted(form))
+        if saved:
             return redirect("profiles:organization_tab", pk=pk, tab=KIND_TAB[kind])
     context = {
         "org": org,
@@ -328,17 +336,11 @@ def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> Http
     )
     form = spec_form("cases", CASES, request.POST or None, initial)
     if request.method == "POST":
-        try:
-            if case is None:
-                services.case_create(actor=request.user, organization=org, data=submitted(form))
-            else:
-                services.case_update(actor=request.user, case=case, data=submitted(form))
-        except ValidationFailed as exc:
-            apply_service_errors(form, exc)
-        except DomainError as exc:
-            apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
+        if case is None:
+            saved = _save(request, form, services.case_create, organization=org, data=submitted(form))
         else:
-            messages.success(request, _("Saved."))
+            saved = _save(request, form, services.case_update, case=case, data=submitted(form))
+        if saved:
             return redirect("profiles:organization_tab", pk=pk, tab="cases")
     context = {
         "org": org,

@@ -9,28 +9,12 @@ from typing import Any
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from agglo.access import policy
-from agglo.profiles.kinds import KINDS
+from agglo.profiles.kinds import KINDS, ORG_COLUMNS
 from agglo.profiles.visibility import owners_filter
 from agglo.registry.models import Organization
 from agglo.registry.selectors.organizations import visible
 
 EXPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
-ORG_EXPORT_COLUMNS = (
-    "uscc",
-    "foreign_registry_id",
-    "name_zh",
-    "name_en",
-    "kind",
-    "region",
-    "founded_year",
-    "headcount",
-    "website",
-    "description",
-    "tags",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
 CONTACTS = ("contact_name", "contact_email", "contact_phone")
 
 
@@ -57,10 +41,10 @@ def _organizations(actor: Any) -> ExportTable:
             show = getattr(o, "contacts_ok", True)
             yield tuple(
                 o.region.code if c == "region" else ("" if c in CONTACTS and not show else getattr(o, c) or "")
-                for c in ORG_EXPORT_COLUMNS
+                for c in ORG_COLUMNS
             )
 
-    return ExportTable("organizations", ORG_EXPORT_COLUMNS, produce(), owners, "contacts")
+    return ExportTable("organizations", ORG_COLUMNS, produce(), owners, "contacts")
 
 
 def _facts(actor: Any, name: str) -> ExportTable:

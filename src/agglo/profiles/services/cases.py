@@ -56,6 +56,16 @@ def _clean(data: Mapping[str, Any], *, current: Mapping[str, Any] | None = None)
     return merged
 
 
+def _save(case: Case) -> None:
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError as exc:  # the same title and start date, recorded meanwhile or already
+        raise Conflict(
+            _("A case with this title and start date is already recorded."), errors={"title": [_("Already recorded.")]}
+        ) from exc
+
+
 def _values(case: Case) -> dict[str, Any]:
     return {name: getattr(case, name) for name in CASES}
 
@@ -67,13 +77,7 @@ def case_create(*, actor: Any, organization: Organization, data: Mapping[str, An
         raise Forbidden(_("You may not edit this organization's data."))
     values = _clean(data)
     case = Case(organization=organization, **values)
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError as exc:
-        raise Conflict(
-            _("A case with this title and start date is already recorded."), errors={"title": [_("Already recorded.")]}
-        ) from exc
+    _save(case)
     CaseParticipant.objects.create(
         case=case, organization=organization, role="lead", input_kind="other", confirmed_at=timezone.now()
     )
@@ -93,13 +97,7 @@ def case_update(*, actor: Any, case: Case, data: Mapping[str, Any]) -> Case:
         return case
     for name in changed:
         setattr(case, name, values[name])
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError as exc:
-        raise Conflict(
-            _("A case with this title and start date is already recorded."), errors={"title": [_("Already recorded.")]}
-        ) from exc
+    _save(case)
     _audit("updated", actor, case, {"before": snapshot(before, changed), "after": snapshot(values, changed)})
     return case
 

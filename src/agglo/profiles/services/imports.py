@@ -17,13 +17,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
 from agglo.common.bulk import insert_rows, max_pk
 from agglo.common.errors import DomainError, Forbidden, ValidationFailed
 from agglo.common.models import AuditEvent
 from agglo.profiles.fields import INFO_COLUMNS, Problem, ProblemError, coerce
-from agglo.profiles.kinds import KINDS, FactKind
+from agglo.profiles.kinds import KINDS, ORG_COLUMNS, FactKind
 from agglo.profiles.messages import RULES, label, warning_dicts, word
 from agglo.profiles.models import CapabilityTerm, ImportRun, Source
 from agglo.profiles.rules import growth_warning, normalize_ip_number
@@ -32,32 +33,16 @@ from agglo.profiles.tabular import Table, TableError, read_table
 from agglo.registry.models import Organization
 
 IMPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
-ORG_COLUMNS = (
-    "uscc",
-    "foreign_registry_id",
-    "name_zh",
-    "name_en",
-    "kind",
-    "region",
-    "founded_year",
-    "headcount",
-    "website",
-    "description",
-    "tags",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
 MAX_ROWS = 200_000
 BATCH = 1000
 TABLE_RULES = {
-    "format_mismatch": _("The file is %(actual)s but its name ends in .%(ext)s."),
-    "format_unsupported": _("Give a .csv or .xlsx file, not .%(ext)s."),
-    "no_header": _("The first row must name the columns."),
-    "duplicate_columns": _("Columns named twice: %(columns)s."),
-    "encoding": _("The file is not UTF-8 text (byte %(position)s)."),
-    "csv_syntax": _("The CSV file is malformed: %(detail)s."),
-    "xlsx_unreadable": _("The XLSX file cannot be read (%(detail)s)."),
+    "format_mismatch": gettext_lazy("The file is %(actual)s but its name ends in .%(ext)s."),
+    "format_unsupported": gettext_lazy("Give a .csv or .xlsx file, not .%(ext)s."),
+    "no_header": gettext_lazy("The first row must name the columns."),
+    "duplicate_columns": gettext_lazy("Columns named twice: %(columns)s."),
+    "encoding": gettext_lazy("The file is not UTF-8 text (byte %(position)s)."),
+    "csv_syntax": gettext_lazy("The CSV file is malformed: %(detail)s."),
+    "xlsx_unreadable": gettext_lazy("The XLSX file cannot be read (%(detail)s)."),
 }
 
 
