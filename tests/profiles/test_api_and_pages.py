@@ -239,3 +239,26 @@ def test_catalogue_page(ref, client):
     page = client.get("/capabilities/", {"q": "9001"}).content.decode()
     assert "iso-9001" in page
     assert client.get("/capabilities/", {"term": "nope"}).status_code == 404
+
+
+def test_admin_lists_the_professional_database_read_only(org_admin):
+    from tests.conftest import user as make_user
+
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025))
+    operator = make_user("op-admin", role="operator")
+    operator.is_staff = True
+    operator.save()
+    c = login(operator)
+    for path in (
+        "financialstatement",
+        "creditrating",
+        "ipasset",
+        "organizationcapability",
+        "capabilityterm",
+        "case",
+        "importrun",
+    ):
+        assert c.get(f"/admin/profiles/{path}/").status_code == 200, path
+    assert c.get("/admin/access/accesslogentry/").status_code == 200
+    assert c.get("/admin/profiles/financialstatement/add/").status_code == 403

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from agglo.access.models import ApiToken, Membership, PlatformRole
+from agglo.access import policy
+from agglo.access.models import AccessLogEntry, ApiToken, Membership, PlatformRole
 
 
 @admin.register(PlatformRole)
@@ -27,4 +28,28 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is written by the platform when outsiders view sensitive field groups."""
+
+    list_display = ["occurred_at", "owner", "group", "channel", "viewer_label", "viewer_orgs", "viewer_roles"]
+    list_filter = ["group", "channel"]
+    raw_id_fields = ["owner", "viewer"]
+
+    def has_module_permission(self, request):
+        return policy.sees_all_organizations(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.sees_all_organizations(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
