@@ -7,9 +7,11 @@ payload and response types from real annotations.
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
+from agglo.access.models import AccessLogEntry
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import Forbidden
 from agglo.profiles import selectors, services
@@ -55,7 +57,10 @@ def _org(request: HttpRequest, org_id: int):
 
 
 def _group_hidden(group: str) -> Forbidden:
-    return Forbidden(f"The {group} of this organization are not visible to you.")
+    return Forbidden(
+        _("The owner does not show you this part of its profile: %(group)s.")
+        % {"group": dict(AccessLogEntry.Group.choices).get(group, group)}
+    )
 
 
 def _log(request: HttpRequest, org_id: int, group: str) -> None:

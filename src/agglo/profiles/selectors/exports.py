@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.profiles.kinds import KINDS, ORG_COLUMNS
@@ -75,9 +76,9 @@ def export_table(*, actor: Any, kind: str) -> ExportTable:
     if not getattr(actor, "is_authenticated", False):
         from agglo.common.errors import Forbidden
 
-        raise Forbidden("Log in to export.")
+        raise Forbidden(_("Log in to export."))
     if not (policy.active_organization_ids(actor) or policy.platform_roles(actor)):
         from agglo.common.errors import Forbidden
 
-        raise Forbidden("Exports are for members, government officers and the platform.")
+        raise Forbidden(_("Exports are for members, government officers and the platform."))
     return _organizations(actor) if kind == "organizations" else _facts(actor, kind)

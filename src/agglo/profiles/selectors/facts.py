@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
@@ -40,10 +41,10 @@ def fact_get(*, actor: Any, kind: FactKind, pk: int) -> Fact:
     qs = with_superseded(kind, kind.model.objects.select_related("organization"))  # type: ignore[attr-defined]
     fact = qs.filter(pk=pk).first()
     if fact is None:
-        raise NotFound(f"No {kind.name} record with id {pk}.")
+        raise NotFound(_("No such record: %(id)s.") % {"id": pk})
     organization = organization_get(actor=actor, pk=fact.organization_id)
     if not can_see_group(actor, organization, kind.group):
-        raise NotFound(f"No {kind.name} record with id {pk}.")
+        raise NotFound(_("No such record: %(id)s.") % {"id": pk})
     fact.organization = organization
     return fact
 
@@ -130,7 +131,7 @@ def case_get(*, actor: Any, pk: int) -> Case:
         .first()
     )
     if case is None or not case_visible(actor, case):
-        raise NotFound(f"No case with id {pk}.")
+        raise NotFound(_("No case with id %(id)s.") % {"id": pk})
     return case
 
 
@@ -152,7 +153,7 @@ def capability_terms(*, q: str = "", kind: str = "") -> QuerySet[CapabilityTerm]
 def capability_holders(*, actor: Any, code: str) -> QuerySet[Organization]:
     """Organizations the actor may see that hold a catalogue capability."""
     if not CapabilityTerm.objects.filter(code=code).exists():
-        raise NotFound(f"No capability {code} in the catalogue.")
+        raise NotFound(_("No capability %(code)s in the catalogue.") % {"code": code})
     return (
         Organization.objects.filter(visible(actor))
         .filter(capabilities__term__code=code)

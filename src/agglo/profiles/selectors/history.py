@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.access.models import AccessLogEntry
@@ -79,5 +80,5 @@ def can_read_access_log(actor: Any, organization: Organization) -> bool:
 def access_log_list(*, actor: Any, organization: Organization) -> QuerySet[AccessLogEntry]:
     """Who outside the organization viewed its sensitive groups: for its own people, operators and auditors."""
     if not can_read_access_log(actor, organization):
-        raise Forbidden("Only the organization's own people read its access log.")
+        raise Forbidden(_("Only the organization's own people read its access log."))
     return AccessLogEntry.objects.filter(owner=organization).order_by("-occurred_at", "-id")

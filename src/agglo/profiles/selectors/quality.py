@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import Forbidden
@@ -74,5 +75,5 @@ def _recent(kind: str, today: Any) -> dict[str, Any]:
 def quality_get(*, actor: Any, organization: Organization) -> quality.QualityScore:
     """The score and what to fix: for the organization's own people and operators."""
     if not (organization.pk in policy.organization_ids(actor) or policy.is_operator(actor)):
-        raise Forbidden("The data-quality score is shown to the organization's own people.")
+        raise Forbidden(_("The data-quality score is shown to the organization's own people."))
     return quality.score(quality_input(organization))

@@ -219,5 +219,5 @@ def case_rate(*, actor: Any, case: Case, data: Mapping[str, Any]) -> CaseRating:
 def participant_get(*, case: Case, pk: int) -> CaseParticipant:
     participant = case.participants.filter(pk=pk).select_related("case").first()
     if participant is None:
-        raise NotFound(f"No participant {pk} in this case.")
+        raise NotFound(_("No participant %(id)s in this case.") % {"id": pk})
     return participant
