@@ -262,3 +262,31 @@ def test_admin_lists_the_professional_database_read_only(org_admin):
         assert c.get(f"/admin/profiles/{path}/").status_code == 200, path
     assert c.get("/admin/access/accesslogentry/").status_code == 200
     assert c.get("/admin/profiles/financialstatement/add/").status_code == 403
+
+
+def test_profile_page_query_counts_do_not_grow_with_the_data(org_admin, member_of):
+    """The overview and the finances tab read a fixed number of queries however many facts there are."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin, org = org_admin
+    peer, _ = member_of("peer")
+    services.disclosure_set(actor=admin, organization=org, data={"financials_visibility": "members"})
+    c = login(peer)
+
+    def counts() -> tuple[int, int]:
+        out = []
+        for path in (f"/organizations/{org.pk}/", f"/organizations/{org.pk}/tab/finances/"):
+            c.get(path)  # warm
+            with CaptureQueriesContext(connection) as queries:
+                assert c.get(path).status_code == 200
+            out.append(len(queries))
+        return out[0], out[1]
+
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    few = counts()
+    for year in (2019, 2020, 2021, 2022, 2023):
+        services.fact_create(actor=admin, organization=org, kind="financials", data=statement(year))
+    services.fact_create(actor=admin, organization=org, kind="capabilities", data={"term": "iso-9001"})
+    assert counts() == few
+    assert few[0] <= 26, few  # session, user, roles, memberships, org, disclosure, counts, headline, history, log…

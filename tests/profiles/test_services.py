@@ -317,3 +317,12 @@ def test_a_statement_replaced_by_a_newer_year_is_history_not_stale(org_admin):
     assert not listed[2022].stale
     assert selectors.quality_get(actor=admin, organization=org).freshness == 1.0
     assert services.stale_reminders_send() == {"organizations": 0, "facts": 0}
+
+
+def test_a_capability_changes_its_detail_or_its_term(org_admin):
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="capabilities", data={"term": "iso-9001"})
+    services.fact_update(actor=admin, fact=fact, data={"detail": "2025 年复审通过"})
+    services.fact_update(actor=admin, fact=fact, data={"term": "iso-14001"})
+    fact.refresh_from_db()
+    assert (fact.term.code, fact.detail) == ("iso-14001", "2025 年复审通过")

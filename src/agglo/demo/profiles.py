@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
+from agglo.common.bulk import insert_rows
+from agglo.common.models import AuditEvent
 from agglo.demo.profile_generator import OrgRef, generate_facts
 from agglo.profiles.models import (
     CapabilityTerm,
@@ -115,6 +117,7 @@ def demo_profiles_load(*, seed: int, progress: Progress = _noop) -> dict[str, in
     progress("capabilities", len(capabilities), len(capabilities))
     cases = _cases(facts.cases, today)
     progress("cases", cases, cases)
+    _history(facts)
     return {
         "statements": len(statements),
         "ratings": len(facts.ratings),
@@ -122,6 +125,37 @@ def demo_profiles_load(*, seed: int, progress: Progress = _noop) -> dict[str, in
         "capabilities": len(capabilities),
         "cases": cases,
     }
+
+
+def _history(facts) -> None:  # type: ignore[no-untyped-def]
+    """One history line per organization saying what the demo loader put in, so its history is not blank."""
+    counts: dict[int, dict[str, int]] = {}
+    for name, items in (
+        ("statements", facts.statements),
+        ("ratings", facts.ratings),
+        ("ip", facts.ip),
+        ("capabilities", facts.capabilities),
+    ):
+        for item in items:
+            counts.setdefault(item.org, {}).setdefault(name, 0)
+            counts[item.org][name] += 1
+    now = timezone.now()
+    rows = (
+        (now, "profiles.demo_loaded", None, "demo", "registry.organization", str(org), payload, org, "")
+        for org, payload in counts.items()
+    )
+    columns = [
+        "occurred_at",
+        "event",
+        "actor_id",
+        "actor_label",
+        "subject_type",
+        "subject_id",
+        "payload",
+        "organization_id",
+        "group",
+    ]
+    insert_rows(AuditEvent, columns, rows)
 
 
 def _cases(specs, today: dt.date) -> int:  # type: ignore[no-untyped-def]

@@ -100,6 +100,17 @@ FIELD_LABELS = {
     "rated": gettext_lazy("rated organization"),
     "comment": gettext_lazy("comment"),
     "uscc": gettext_lazy("unified social credit code"),
+    # Keys of history entries that are not fields.
+    "statements": gettext_lazy("financial statements"),
+    "ratings": gettext_lazy("credit ratings"),
+    "ip": gettext_lazy("IP assets"),
+    "capabilities": gettext_lazy("capabilities"),
+    "facts": gettext_lazy("facts"),
+    "recipients": gettext_lazy("recipients"),
+    "files": gettext_lazy("files"),
+    "source": gettext_lazy("source"),
+    "verification_voided": gettext_lazy("verification voided"),
+    "rater": gettext_lazy("rating organization"),
 }
 
 

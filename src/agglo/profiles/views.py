@@ -42,7 +42,7 @@ from agglo.registry.models import Organization, Position, Relation
 
 TABS = {
     "overview": gettext_lazy("Overview"),
-    "finances": gettext_lazy("Finances"),
+    "finances": gettext_lazy("Financials"),
     "credit": gettext_lazy("Credit"),
     "ip": gettext_lazy("IP"),
     "capabilities": gettext_lazy("Capabilities"),

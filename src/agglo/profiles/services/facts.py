@@ -109,7 +109,7 @@ def prepare(
 
 def model_values(kind: FactKind, values: Mapping[str, Any], terms: Mapping[str, Any] | None = None) -> dict[str, Any]:
     out = dict(values)
-    if kind.name == "capabilities":
+    if kind.name == "capabilities" and "term" in out:
         term = out.pop("term")
         out["term_id"] = terms[term].pk if terms is not None else CapabilityTerm.objects.get(code=term).pk
     return out

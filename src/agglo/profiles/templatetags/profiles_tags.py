@@ -58,6 +58,7 @@ SUBJECTS = {
     "relation": gettext_lazy("Relation"),
     "disclosure": gettext_lazy("Disclosure"),
     "reminder": gettext_lazy("Reminder"),
+    "demo": gettext_lazy("Demo data"),
 }
 ACTIONS = {
     "created": gettext_lazy("created"),
@@ -75,6 +76,7 @@ ACTIONS = {
     "input_changed": gettext_lazy("input changed"),
     "rated": gettext_lazy("rated"),
     "sent": gettext_lazy("sent"),
+    "loaded": gettext_lazy("loaded"),
 }
 
 
