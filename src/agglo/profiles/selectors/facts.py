@@ -72,27 +72,26 @@ def credit_headline(*, actor: Any, organization: Organization) -> CreditRating |
 def case_list(*, actor: Any, organization: Organization) -> QuerySet[Case]:
     """Cases the organization takes part in (confirmed, or led by it) that the actor may see."""
     qs = (
-        Case.objects.filter(
-            Q(organization=organization)
-            | Q(participants__organization=organization, participants__confirmed_at__isnull=False)
-        )
-        .distinct()
+        Case.objects.filter(pk__in=_case_ids(organization))
         .select_related("organization")
         .prefetch_related("participants__organization", "ratings")
     )
     return qs.filter(pk__in=[c.pk for c in qs if case_visible(actor, c)])
 
 
+def _case_ids(organization: Organization) -> set[int]:
+    """Cases the organization leads or confirmed its part in: two indexed reads (an OR across the join scans)."""
+    led = Case.objects.filter(organization=organization).values_list("pk", flat=True)
+    joined = CaseParticipant.objects.filter(organization=organization, confirmed_at__isnull=False).values_list(
+        "case_id", flat=True
+    )
+    return set(led) | set(joined)
+
+
 def case_count(*, actor: Any, organization: Organization) -> int:
     """How many of the organization's cases the actor may see, without loading them whole."""
-    rows = list(
-        Case.objects.filter(
-            Q(organization=organization)
-            | Q(participants__organization=organization, participants__confirmed_at__isnull=False)
-        )
-        .distinct()
-        .values_list("pk", "organization_id", "visibility")
-    )
+    ids = _case_ids(organization)
+    rows = list(Case.objects.filter(pk__in=ids).values_list("pk", "organization_id", "visibility")) if ids else []
     mine = policy.organization_ids(actor)
     if not rows or policy.sees_all_organizations(actor):
         return len(rows)
