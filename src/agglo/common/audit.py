@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from agglo.common.models import AuditEvent
 
@@ -38,3 +40,38 @@ def record(
 def history(subject: models.Model) -> models.QuerySet[AuditEvent]:
     """Audit events of one record, newest first."""
     return AuditEvent.objects.filter(subject_type=subject._meta.label_lower, subject_id=str(subject.pk))
+
+
+def record_many(
+    event: str,
+    *,
+    actor: Any,
+    subject_type: str,
+    rows: Iterable[tuple[Any, dict[str, Any], int | None]],
+    group: str = "",
+    actor_label: str = "",
+) -> int:
+    """Append one audit event per (subject id, payload, organization id) row, in bulk: for imports and loaders
+    that write thousands of records in one transaction. Returns the number of events written."""
+    from agglo.common.bulk import insert_rows
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    actor_id = user.pk if user else None
+    label = actor_label or (user.get_username() if user else "anonymous")
+    now = timezone.now()
+    columns = [
+        "occurred_at",
+        "event",
+        "actor_id",
+        "actor_label",
+        "subject_type",
+        "subject_id",
+        "payload",
+        "organization_id",
+        "group",
+    ]
+    return insert_rows(
+        AuditEvent,
+        columns,
+        ((now, event, actor_id, label, subject_type, str(pk), payload, org, group) for pk, payload, org in rows),
+    )

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from agglo.common.bulk import insert_rows
-from agglo.common.models import AuditEvent
+from agglo.common.audit import record_many
 from agglo.demo.profile_generator import OrgRef, generate_facts
 from agglo.profiles.models import (
     CapabilityTerm,
@@ -139,23 +138,13 @@ def _history(facts) -> None:  # type: ignore[no-untyped-def]
         for item in items:
             counts.setdefault(item.org, {}).setdefault(name, 0)
             counts[item.org][name] += 1
-    now = timezone.now()
-    rows = (
-        (now, "profiles.demo_loaded", None, "demo", "registry.organization", str(org), payload, org, "")
-        for org, payload in counts.items()
+    record_many(
+        "profiles.demo_loaded",
+        actor=None,
+        actor_label="demo",
+        subject_type="registry.organization",
+        rows=((org, payload, org) for org, payload in counts.items()),
     )
-    columns = [
-        "occurred_at",
-        "event",
-        "actor_id",
-        "actor_label",
-        "subject_type",
-        "subject_id",
-        "payload",
-        "organization_id",
-        "group",
-    ]
-    insert_rows(AuditEvent, columns, rows)
 
 
 def _cases(specs, today: dt.date) -> int:  # type: ignore[no-untyped-def]

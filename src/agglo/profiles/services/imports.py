@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
+from agglo.common.audit import record_many
 from agglo.common.bulk import insert_rows, max_pk
 from agglo.common.errors import DomainError, Forbidden, ValidationFailed
-from agglo.common.models import AuditEvent
 from agglo.profiles.fields import INFO_COLUMNS, Problem, ProblemError, coerce
 from agglo.profiles.kinds import KINDS, ORG_COLUMNS, FactKind
 from agglo.profiles.messages import RULES, label, warning_dicts, word
@@ -291,11 +291,9 @@ def _facts(
 
 def _write(actor, kind: FactKind, creates, updates, source: str, note: str, progress, total: int) -> None:
     terms = {t.code: t for t in CapabilityTerm.objects.all()} if kind.name == "capabilities" else None
-    events: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, dict[str, Any], int]] = []
     event = f"profiles.{kind.name}_imported"
     now = timezone.now()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    actor_id, actor_label = (user.pk, user.get_username()) if user else (None, "anonymous")
     subject_type = kind.model._meta.label_lower
     if creates:
         names = [n for n in kind.specs if n != "source_note"]
@@ -317,7 +315,7 @@ def _write(actor, kind: FactKind, creates, updates, source: str, note: str, prog
         for org_id, values in creates:
             pk = pk_of[(org_id, *(values[k] for k in kind.natural_key))]
             payload = {"before": {}, "after": snapshot({k: v for k, v in values.items() if k != "warnings"})}
-            events.append((now, event, actor_id, actor_label, subject_type, str(pk), payload, org_id, kind.group))
+            events.append((pk, payload, org_id))
     if updates:
         instances = {o.pk: o for o in kind.model.objects.filter(pk__in=[c["pk"] for c, _v, _ch in updates])}  # type: ignore[attr-defined]
         changed_fields: set[str] = {"source", "source_note", "verified_by", "verified_at", "warnings", "updated_at"}
@@ -334,32 +332,9 @@ def _write(actor, kind: FactKind, creates, updates, source: str, note: str, prog
             payload = {"before": snapshot(current, changed), "after": snapshot(values, changed)}
             if current["source"] != source:
                 payload["source"] = {"before": current["source"], "after": source}
-            events.append(
-                (
-                    now,
-                    event,
-                    actor_id,
-                    actor_label,
-                    subject_type,
-                    str(obj.pk),
-                    payload,
-                    current["organization_id"],
-                    kind.group,
-                )
-            )
+            events.append((obj.pk, payload, current["organization_id"]))
         kind.model.objects.bulk_update(objs, sorted(changed_fields), batch_size=BATCH)  # type: ignore[attr-defined]
-    columns = [
-        "occurred_at",
-        "event",
-        "actor_id",
-        "actor_label",
-        "subject_type",
-        "subject_id",
-        "payload",
-        "organization_id",
-        "group",
-    ]
-    insert_rows(AuditEvent, columns, events)
+    record_many(event, actor=actor, subject_type=subject_type, rows=events, group=kind.group)
 
 
 def _organizations(actor: Any, table: Table, result: ImportResult, progress: Progress | None) -> None:
