@@ -290,3 +290,60 @@ def test_profile_page_query_counts_do_not_grow_with_the_data(org_admin, member_o
     services.fact_create(actor=admin, organization=org, kind="capabilities", data={"term": "iso-9001"})
     assert counts() == few
     assert few[0] <= 26, few  # session, user, roles, memberships, org, disclosure, counts, headline, history, log…
+
+
+def test_no_one_changes_another_members_facts_or_cases(org_admin, member_of):
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025))
+    services.disclosure_set(actor=admin, organization=org, data={"financials_visibility": "members"})
+    case = services.case_create(
+        actor=admin, organization=org, data={"title": "联合研发", "kind": "joint_rnd", "started_on": "2024-01-01"}
+    )
+    peer, peer_org = member_of("peer")
+    c = Client()
+    # The peer may read the statement (members level) but not change, verify or delete it.
+    assert c.get(f"/api/v1/financials/{fact.pk}", **bearer(peer)).status_code == 200
+    problem(
+        c.patch(f"/api/v1/financials/{fact.pk}", {"revenue": "1"}, content_type="application/json", **bearer(peer)), 403
+    )
+    problem(c.delete(f"/api/v1/financials/{fact.pk}", **bearer(peer)), 403)
+    problem(
+        c.post(
+            f"/api/v1/financials/{fact.pk}/verify",
+            {"source": "operator_verified"},
+            content_type="application/json",
+            **bearer(peer),
+        ),
+        403,
+    )
+    problem(
+        c.put(
+            f"/api/v1/organizations/{org.pk}/disclosure",
+            {"financials_visibility": "public"},
+            content_type="application/json",
+            **bearer(peer),
+        ),
+        403,
+    )
+    # Nor touch the case: change it, add itself, or rate without taking part.
+    problem(c.patch(f"/api/v1/cases/{case.pk}", {"title": "改"}, content_type="application/json", **bearer(peer)), 403)
+    problem(
+        c.post(
+            f"/api/v1/cases/{case.pk}/participants",
+            {"organization": peer_org.pk, "input_kind": "cash"},
+            content_type="application/json",
+            **bearer(peer),
+        ),
+        403,
+    )
+    problem(
+        c.post(
+            f"/api/v1/cases/{case.pk}/ratings",
+            {"rated": org.pk, "score": 1},
+            content_type="application/json",
+            **bearer(peer),
+        ),
+        403,
+    )
+    fact.refresh_from_db()
+    assert fact.revenue == 12000000 and fact.source == "self_declared"
