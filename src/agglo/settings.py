@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "agglo.access",
     "agglo.registry",
     "agglo.profiles",
+    "agglo.market",
     "agglo.web",
     "agglo.demo",
     "agglo.bench",
@@ -191,6 +192,9 @@ TASKS = {
 
 # Mail to applicants and members: printed to the console unless an SMTP server is configured.
 AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
+# Needs and offers: whether operators review them before they are published, and how long they stay up.
+AGGLO_MARKET_REVIEW = os.environ.get("AGGLO_MARKET_REVIEW", "0").lower() in ("1", "true", "yes")
+AGGLO_LISTING_DAYS = int(os.environ.get("AGGLO_LISTING_DAYS", "90"))
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("AGGLO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")

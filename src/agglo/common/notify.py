@@ -1,0 +1,25 @@
+"""In-app notifications, with an e-mail copy sent after the transaction commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+from agglo.common.models import Notification
+
+
+def notify(users: Iterable[Any], *, verb: str, text: str, link: str = "", email: bool = True) -> int:
+    """Tell each user `text` in the app and, if asked and they have an address, by e-mail. Returns how many."""
+    from agglo.common.tasks import notification_mail
+
+    people = [u for u in users if u is not None]
+    Notification.objects.bulk_create(
+        [Notification(user=u, verb=verb, text=text[:300], link=link[:300]) for u in people]
+    )
+    addresses = sorted({u.email for u in people if email and getattr(u, "email", "")})
+    if addresses:
+        transaction.on_commit(partial(notification_mail.enqueue, text[:300], link[:300], addresses))
+    return len(people)

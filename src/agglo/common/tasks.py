@@ -1,0 +1,22 @@
+"""Background work of the platform plumbing: e-mail copies of notifications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+
+@task()
+def notification_mail(text: str, link: str, recipients: list[str]) -> int:
+    """E-mail a notification's text and link to each recipient separately; returns the number sent."""
+    url = settings.AGGLO_BASE_URL.rstrip("/") + link if link.startswith("/") else link
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Agglo: %(text)s") % {"text": text[:80]}
+        body = f"{text}\n\n{url}" if url else text
+        for address in recipients:
+            sent += send_mail(subject, body, None, [address])
+    return sent

@@ -1,0 +1,12 @@
+"""Every read of the market, restricted to what the actor may see."""
+
+from agglo.market.selectors.listings import (
+    interest_board,
+    listing_get,
+    listing_list,
+    my_interests,
+    owner_revealed,
+    visible,
+)
+
+__all__ = ["interest_board", "listing_get", "listing_list", "my_interests", "owner_revealed", "visible"]

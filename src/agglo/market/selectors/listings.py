@@ -1,0 +1,82 @@
+"""Reads of needs and offers, restricted to what the actor may see; anonymous owners stay hidden."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from agglo.access import policy
+from agglo.common.errors import NotFound
+from agglo.market.lifecycle import InterestStatus, Status
+from agglo.market.models import Interest, Listing
+from agglo.profiles.visibility import case_partner_ids
+from agglo.registry.selectors.organizations import partnered_owners
+
+
+def visible(actor: Any) -> Q:
+    """Published listings at a level the actor reaches, and every listing of the actor's own organizations."""
+    if policy.sees_all_organizations(actor):
+        return Q()
+    own = policy.organization_ids(actor)
+    published = Q(status=Status.PUBLISHED, organization__status="member")
+    levels = Q(visibility=Listing.Visibility.PUBLIC)
+    active = policy.active_organization_ids(actor)
+    if active or policy.has_role(actor, "government"):
+        levels |= Q(visibility=Listing.Visibility.MEMBERS)
+    if active:
+        partners = partnered_owners(active)
+        for org_id in active:
+            partners |= case_partner_ids(org_id)
+        levels |= Q(visibility=Listing.Visibility.PARTNERS, organization_id__in=partners)
+    condition = published & levels
+    if own:
+        condition |= Q(organization_id__in=own)
+    return condition
+
+
+def listing_list(
+    *, actor: Any, side: str = "", kind: str = "", organization_id: int | None = None, status: str = ""
+) -> QuerySet[Listing]:
+    qs = Listing.objects.filter(visible(actor)).select_related("organization__region")
+    if side:
+        qs = qs.filter(side=side)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if organization_id is not None:
+        qs = qs.filter(organization_id=organization_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def listing_get(*, actor: Any, pk: int) -> Listing:
+    listing = listing_list(actor=actor).filter(pk=pk).first()
+    if listing is None:
+        raise NotFound(f"No listing with id {pk}.")
+    return listing
+
+
+def owner_revealed(actor: Any, listing: Listing) -> bool:
+    """Whether the actor may know who published the listing: always unless it is anonymous; for an anonymous one,
+    its own people, operators and auditors, and organizations whose interest the owner accepted."""
+    if not listing.anonymous:
+        return True
+    mine = policy.organization_ids(actor)
+    if listing.organization_id in mine or policy.sees_all_organizations(actor):
+        return True
+    return Interest.objects.filter(listing=listing, organization_id__in=mine, status=InterestStatus.ACCEPTED).exists()
+
+
+def interest_board(*, actor: Any, listing: Listing) -> QuerySet[Interest]:
+    """The responses to a listing, for its owner's people (and operators)."""
+    if not (listing.organization_id in policy.organization_ids(actor) or policy.sees_all_organizations(actor)):
+        raise NotFound(f"No listing with id {listing.pk}.")
+    return listing.interests.select_related("organization__region", "created_by").order_by("status", "-created_at")
+
+
+def my_interests(*, actor: Any) -> QuerySet[Interest]:
+    """The interests the actor's organizations expressed, with the listings they answer."""
+    return Interest.objects.filter(organization_id__in=policy.organization_ids(actor)).select_related(
+        "listing__organization"
+    )

@@ -1,0 +1,167 @@
+"""Expressions of interest: a member answers a listing; the owner moves it on its board, accepts or declines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.access.models import Membership
+from agglo.common.audit import record
+from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.notify import notify
+from agglo.market import lifecycle
+from agglo.market.models import Interest, Listing
+from agglo.registry.models import Organization
+
+LIMITS = {"message": 1000, "missing": 1000, "introduction": 1000}
+
+
+def _admins(organization_id: int) -> list[Any]:
+    return [
+        m.user for m in Membership.objects.filter(organization_id=organization_id, role="admin").select_related("user")
+    ]
+
+
+def _audit(event: str, actor: Any, interest: Interest, payload: dict[str, Any], organization_id: int) -> None:
+    record(
+        f"market.interest_{event}",
+        actor=actor,
+        subject=interest,
+        payload=payload,
+        organization_id=organization_id,
+        group="market",
+    )
+
+
+def _acting_org(actor: Any, organization_id: Any) -> Organization:
+    active = policy.active_organization_ids(actor)
+    if organization_id in (None, ""):
+        if len(active) != 1:
+            raise ValidationFailed({"organization": [_("Say which of your organizations this is for.")]})
+        organization_id = next(iter(active))
+    try:
+        organization_id = int(organization_id)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"organization": [_("Must be a whole number.")]}) from None
+    if organization_id not in active:
+        raise Forbidden(_("You may express interest only for your own organizations in good standing."))
+    return Organization.objects.select_related("area").get(pk=organization_id)
+
+
+@transaction.atomic
+def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Interest:
+    """Answer a published listing on behalf of one of the actor's organizations; its owner is notified."""
+    organization = _acting_org(actor, data.get("organization"))
+    if listing.status != lifecycle.Status.PUBLISHED:
+        raise ValidationFailed({"listing": [_("This listing no longer takes responses.")]})
+    if organization.pk == listing.organization_id:
+        raise ValidationFailed({"organization": [_("Your organization published this listing.")]})
+    if not lifecycle.region_allows(listing.region_rule, frozenset(listing.regions), organization.area_id):
+        raise ValidationFailed({"organization": [_("The listing does not take counterparts from your region.")]})
+    errors: dict[str, list[str]] = {
+        k: [_("Unknown field.")] for k in data if k not in (*LIMITS, "cooperation", "organization")
+    }
+    if data.get("cooperation") not in Interest.Cooperation.values:
+        errors["cooperation"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Interest.Cooperation.values)}]
+    values = {}
+    for field, limit in LIMITS.items():
+        value = data.get(field) or ""
+        if not isinstance(value, str):
+            errors[field] = [_("Must be text.")]
+            continue
+        value = value.strip()
+        if len(value) > limit:
+            errors[field] = [_("At most %(max)d characters (has %(n)d).") % {"max": limit, "n": len(value)}]
+        values[field] = value
+    if not values.get("message") and "message" not in errors:
+        errors["message"] = [_("This field is required.")]
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        with transaction.atomic():
+            interest = Interest.objects.create(
+                listing=listing, organization=organization, created_by=actor, cooperation=data["cooperation"], **values
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            _("Your organization already answered this listing."), errors={"listing": [_("Already answered.")]}
+        ) from exc
+    _audit(
+        "expressed",
+        actor,
+        interest,
+        {"listing": listing.pk, "cooperation": interest.cooperation},
+        listing.organization_id,
+    )
+    notify(
+        _admins(listing.organization_id),
+        verb="market.interest_expressed",
+        text=_("A member answered your listing “%(title)s”.") % {"title": listing.title},
+    )
+    return interest
+
+
+def _require_owner(actor: Any, interest: Interest) -> None:
+    if not policy.can_edit_organization(actor, interest.listing.organization_id):
+        raise Forbidden(_("Only the listing's owner handles its responses."))
+    if interest.status in lifecycle.DECIDED:
+        raise ValidationFailed({"status": [_("This response was already decided.")]})
+
+
+@transaction.atomic
+def interest_advance(*, actor: Any, interest: Interest, status: str) -> Interest:
+    """Move an undecided response along the owner's board: new → contacted → evaluated."""
+    _require_owner(actor, interest)
+    if status not in (lifecycle.InterestStatus.CONTACTED, lifecycle.InterestStatus.EVALUATED):
+        raise ValidationFailed({"status": [_("Choose contacted or evaluated.")]})
+    before, interest.status = interest.status, status
+    interest.save(update_fields=["status", "updated_at"])
+    _audit(
+        "moved",
+        actor,
+        interest,
+        {"before": {"status": before}, "after": {"status": status}},
+        interest.listing.organization_id,
+    )
+    return interest
+
+
+@transaction.atomic
+def interest_accept(*, actor: Any, interest: Interest) -> Interest:
+    """Accept a response: both sides now see each other (an anonymous owner is revealed) and may start a case."""
+    _require_owner(actor, interest)
+    interest.status, interest.decided_at = lifecycle.InterestStatus.ACCEPTED, timezone.now()
+    interest.save(update_fields=["status", "decided_at", "updated_at"])
+    payload = {"listing": interest.listing_id, "organization": interest.organization_id}
+    _audit("accepted", actor, interest, payload, interest.listing.organization_id)
+    _audit("accepted", actor, interest, payload, interest.organization_id)
+    notify(
+        _admins(interest.organization_id),
+        verb="market.interest_accepted",
+        text=_("Your interest in “%(title)s” was accepted.") % {"title": interest.listing.title},
+    )
+    return interest
+
+
+@transaction.atomic
+def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest:
+    """Decline a response with a reason the other side reads."""
+    _require_owner(actor, interest)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Give a reason.")]})
+    interest.status, interest.decided_at = lifecycle.InterestStatus.DECLINED, timezone.now()
+    interest.decline_reason = reason[:500]
+    interest.save(update_fields=["status", "decided_at", "decline_reason", "updated_at"])
+    _audit("declined", actor, interest, {"reason": interest.decline_reason}, interest.listing.organization_id)
+    notify(
+        _admins(interest.organization_id),
+        verb="market.interest_declined",
+        text=_("Your interest in “%(title)s” was declined: %(reason)s")
+        % {"title": interest.listing.title, "reason": interest.decline_reason},
+    )
+    return interest

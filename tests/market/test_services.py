@@ -1,0 +1,226 @@
+"""Needs and offers through their services and selectors: rules, lifecycle, visibility, anonymity, interest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+
+from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.common.models import AuditEvent, Notification
+from agglo.market import selectors, services
+from agglo.market.models import Listing, Need, Offer
+from tests.conftest import make_uscc, user
+
+pytestmark = pytest.mark.django_db
+
+
+def need(**over):
+    data = {
+        "side": "need",
+        "kind": "technology",
+        "title_zh": "寻求车规级 SiC 功率器件联合研发伙伴",
+        "description_zh": "我司需要碳化硅 MOSFET 的可靠性测试与封装能力。",
+        "terms": ["sic-power"],
+        "segments": ["ic-design"],
+        "tags": "碳化硅, 车规",
+    }
+    data.update(over)
+    return data
+
+
+@pytest.fixture
+def owner(member_of):
+    return member_of("owner-admin")
+
+
+@pytest.fixture
+def member_of(make_org):
+    from agglo.access.models import Membership
+
+    def make(username, role="admin", **org):
+        organization = make_org(**org)
+        u = user(username)
+        Membership.objects.create(user=u, organization=organization, role=role)
+        return u, organization
+
+    return make
+
+
+def test_create_validates_every_field_and_saves_nothing(owner, english):
+    admin, org = owner
+    with pytest.raises(ValidationFailed) as exc:
+        services.listing_create(
+            actor=admin,
+            organization=org,
+            data=need(
+                kind="service",
+                title_zh="",
+                terms=["juggling"],
+                segments=["nope"],
+                region_rule="only",
+                amount_min="10",
+                amount_max="5",
+                deadline="2020-01-01",
+                colour="red",
+            ),
+        )
+    assert set(exc.value.errors) == {
+        "subkind",
+        "title_zh",
+        "terms",
+        "segments",
+        "regions",
+        "amount_max",
+        "deadline",
+        "colour",
+    }
+    assert exc.value.errors["regions"] == ["Name at least one province or country."]
+    assert not Listing.objects.exists()
+
+
+def test_lifecycle_with_history(owner, operator):
+    admin, org = owner
+    listing = services.listing_create(actor=admin, organization=org, data=need(deadline="2099-01-01"))
+    assert listing.status == "draft" and "碳化硅" in listing.search_text
+    services.listing_submit(actor=admin, listing=listing)
+    assert listing.status == "published" and listing.expires_on is not None
+    services.listing_update(actor=admin, listing=listing, data={"title_en": "SiC power device partner"})
+    assert Need.objects.count() == 1 and Offer.objects.count() == 0
+    assert services.listings_expire(today=listing.expires_on + dt.timedelta(days=1)) == 1
+    listing.refresh_from_db()
+    assert listing.status == "expired"
+    services.listing_renew(actor=admin, listing=listing, days=30)
+    assert listing.status == "published"
+    services.listing_close(actor=admin, listing=listing, outcome="fulfilled", note="已与合作方签约")
+    with pytest.raises(ValidationFailed):
+        services.listing_renew(actor=admin, listing=listing)
+    with pytest.raises(ValidationFailed):
+        services.listing_update(actor=admin, listing=listing, data={"title_zh": "x"})
+    events = list(AuditEvent.objects.filter(subject_type="market.listing").values_list("event", flat=True))
+    assert {
+        "market.listing_created",
+        "market.listing_submit",
+        "market.listing_updated",
+        "market.listing_expire",
+        "market.listing_renew",
+        "market.listing_close",
+    } <= set(events)
+
+
+@override_settings(AGGLO_MARKET_REVIEW=True)
+def test_operators_review_when_the_platform_requires_it(owner, operator, english):
+    admin, org = owner
+    listing = services.listing_create(actor=admin, organization=org, data=need())
+    services.listing_submit(actor=admin, listing=listing)
+    assert listing.status == "review"
+    with pytest.raises(Forbidden):
+        services.listing_review(actor=admin, listing=listing, approve=True)
+    with pytest.raises(ValidationFailed) as exc:
+        services.listing_review(actor=operator, listing=listing, approve=False)
+    assert exc.value.errors == {"note": ["Say what the owner should change."]}
+    services.listing_review(actor=operator, listing=listing, approve=False, note="请补充技术指标")
+    assert listing.status == "draft"
+    services.listing_submit(actor=admin, listing=listing)
+    services.listing_review(actor=operator, listing=listing, approve=True)
+    assert listing.status == "published"
+
+
+def test_only_the_owners_admins_manage_listings(owner, member_of):
+    admin, org = owner
+    peer, _ = member_of("peer")
+    with pytest.raises(Forbidden):
+        services.listing_create(actor=peer, organization=org, data=need())
+    listing = services.listing_create(actor=admin, organization=org, data=need())
+    for call in (
+        lambda: services.listing_update(actor=peer, listing=listing, data={"title_zh": "x"}),
+        lambda: services.listing_submit(actor=peer, listing=listing),
+        lambda: services.listing_close(actor=peer, listing=listing, outcome="withdrawn"),
+    ):
+        with pytest.raises(Forbidden):
+            call()
+
+
+def test_hidden_listings_never_show(owner, member_of, client):
+    admin, org = owner
+    peer, _ = member_of("peer")
+    draft = services.listing_create(actor=admin, organization=org, data=need())
+    members_only = services.listing_create(actor=admin, organization=org, data=need(title_zh="成员可见"))
+    services.listing_submit(actor=admin, listing=members_only)
+    partners_only = services.listing_create(
+        actor=admin, organization=org, data=need(title_zh="伙伴可见", visibility="partners")
+    )
+    services.listing_submit(actor=admin, listing=partners_only)
+    public = services.listing_create(actor=admin, organization=org, data=need(title_zh="公开", visibility="public"))
+    services.listing_submit(actor=admin, listing=public)
+    from django.contrib.auth.models import AnonymousUser
+
+    seen = {item.pk for item in selectors.listing_list(actor=peer)}
+    assert seen == {members_only.pk, public.pk}
+    assert {item.pk for item in selectors.listing_list(actor=AnonymousUser())} == {public.pk}
+    assert {item.pk for item in selectors.listing_list(actor=admin)} == {
+        draft.pk,
+        members_only.pk,
+        partners_only.pk,
+        public.pk,
+    }
+    with pytest.raises(NotFound):
+        selectors.listing_get(actor=peer, pk=draft.pk)
+
+
+def test_interest_accept_reveals_an_anonymous_owner(owner, member_of, django_capture_on_commit_callbacks):
+    admin, org = owner
+    listing = services.listing_create(actor=admin, organization=org, data=need(anonymous=True))
+    services.listing_submit(actor=admin, listing=listing)
+    peer, peer_org = member_of("peer")
+    assert not selectors.owner_revealed(peer, listing)
+    with django_capture_on_commit_callbacks(execute=True):
+        interest = services.interest_express(
+            actor=peer,
+            listing=listing,
+            data={"cooperation": "joint_rnd", "message": "我们有 SiC 可靠性实验室", "introduction": "苏州封测企业"},
+        )
+    assert Notification.objects.filter(user=admin, verb="market.interest_expressed").exists()
+    assert len(mail.outbox) == 1
+    with pytest.raises(Conflict):
+        services.interest_express(actor=peer, listing=listing, data={"cooperation": "supply", "message": "again"})
+    with pytest.raises(Forbidden):
+        services.interest_accept(actor=peer, interest=interest)
+    services.interest_advance(actor=admin, interest=interest, status="contacted")
+    assert [i.status for i in selectors.interest_board(actor=admin, listing=listing)] == ["contacted"]
+    with pytest.raises(NotFound):
+        selectors.interest_board(actor=peer, listing=listing)
+    services.interest_accept(actor=admin, interest=interest)
+    assert selectors.owner_revealed(peer, listing)
+    assert Notification.objects.filter(user=peer, verb="market.interest_accepted").exists()
+    with pytest.raises(ValidationFailed):
+        services.interest_decline(actor=admin, interest=interest, reason="late")
+
+
+def test_interest_rules(owner, member_of, english):
+    admin, org = owner
+    listing = services.listing_create(actor=admin, organization=org, data=need(region_rule="only", regions=["320000"]))
+    peer, _ = member_of("peer")  # in Shenzhen, Guangdong
+    with pytest.raises(ValidationFailed) as exc:
+        services.interest_express(actor=peer, listing=listing, data={"cooperation": "supply", "message": "x"})
+    assert exc.value.errors == {"listing": ["This listing no longer takes responses."]}
+    services.listing_submit(actor=admin, listing=listing)
+    with pytest.raises(ValidationFailed) as exc:
+        services.interest_express(actor=peer, listing=listing, data={"cooperation": "supply", "message": "x"})
+    assert exc.value.errors == {"organization": ["The listing does not take counterparts from your region."]}
+    jiangsu, _ = member_of("suzhou", region="320500", uscc=make_uscc("320500", "MA1CCCCC1"))
+    with pytest.raises(ValidationFailed) as exc:
+        services.interest_express(actor=jiangsu, listing=listing, data={"cooperation": "barter", "message": ""})
+    assert set(exc.value.errors) == {"cooperation", "message"}
+    with pytest.raises(ValidationFailed):
+        services.interest_express(actor=admin, listing=listing, data={"cooperation": "supply", "message": "self"})
+    interest = services.interest_express(
+        actor=jiangsu, listing=listing, data={"cooperation": "supply", "message": "可供货"}
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        services.interest_decline(actor=admin, interest=interest, reason=" ")
+    assert exc.value.errors == {"reason": ["Give a reason."]}
+    services.interest_decline(actor=admin, interest=interest, reason="规格不符")
+    assert [i.status for i in selectors.my_interests(actor=jiangsu)] == ["declined"]
