@@ -15,6 +15,7 @@ from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
 from agglo.common.errors import DomainError
 from agglo.common.problem import problem_response
+from agglo.market.api import router as market_router
 from agglo.profiles.api import router as profiles_router
 from agglo.registry.api import router as registry_router
 
@@ -40,6 +41,7 @@ api = NinjaAPI(
 api.add_router("", registry_router)
 api.add_router("", access_router)
 api.add_router("", profiles_router)
+api.add_router("", market_router)
 
 
 def _field_of(loc: list) -> str:

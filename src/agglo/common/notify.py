@@ -23,3 +23,16 @@ def notify(users: Iterable[Any], *, verb: str, text: str, link: str = "", email:
     if addresses:
         transaction.on_commit(partial(notification_mail.enqueue, text[:300], link[:300], addresses))
     return len(people)
+
+
+def notification_list(*, user: Any, unread: bool = False) -> Any:
+    """A user's notifications, newest first."""
+    qs = Notification.objects.filter(user=user)
+    return qs.filter(read_at__isnull=True) if unread else qs
+
+
+def notifications_mark_read(*, user: Any) -> int:
+    """Mark all of a user's notifications read; returns how many changed."""
+    from django.utils import timezone
+
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -2,6 +2,7 @@
 
 from agglo.market.selectors.listings import (
     interest_board,
+    interest_get,
     listing_get,
     listing_list,
     my_interests,
@@ -9,4 +10,4 @@ from agglo.market.selectors.listings import (
     visible,
 )
 
-__all__ = ["interest_board", "listing_get", "listing_list", "my_interests", "owner_revealed", "visible"]
+__all__ = ["interest_board", "interest_get", "listing_get", "listing_list", "my_interests", "owner_revealed", "visible"]

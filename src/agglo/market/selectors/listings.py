@@ -80,3 +80,12 @@ def my_interests(*, actor: Any) -> QuerySet[Interest]:
     return Interest.objects.filter(organization_id__in=policy.organization_ids(actor)).select_related(
         "listing__organization"
     )
+
+
+def interest_get(*, actor: Any, pk: int) -> Interest:
+    """One response, for the listing owner's people (and operators); NotFound for everyone else."""
+    interest = Interest.objects.select_related("listing", "organization").filter(pk=pk).first()
+    if interest is None:
+        raise NotFound(f"No interest with id {pk}.")
+    interest_board(actor=actor, listing=interest.listing)
+    return interest
