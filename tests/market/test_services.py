@@ -224,3 +224,21 @@ def test_interest_rules(owner, member_of, english):
     assert exc.value.errors == {"reason": ["Give a reason."]}
     services.interest_decline(actor=admin, interest=interest, reason="规格不符")
     assert [i.status for i in selectors.my_interests(actor=jiangsu)] == ["declined"]
+
+
+def test_a_confirmed_case_partner_sees_partners_only_listings(owner, member_of):
+    from agglo.profiles.services import case_create, participant_add, participant_confirm
+
+    admin, org = owner
+    peer, peer_org = member_of("peer")
+    listing = services.listing_create(actor=admin, organization=org, data=need(visibility="partners"))
+    services.listing_submit(actor=admin, listing=listing)
+    assert listing.pk not in {item.pk for item in selectors.listing_list(actor=peer)}
+    case = case_create(
+        actor=admin, organization=org, data={"title": "联合研发", "kind": "joint_rnd", "started_on": "2025-01-01"}
+    )
+    participant = participant_add(
+        actor=admin, case=case, data={"organization": peer_org.pk, "role": "partner", "input_kind": "staff"}
+    )
+    participant_confirm(actor=peer, participant=participant)
+    assert listing.pk in {item.pk for item in selectors.listing_list(actor=peer)}

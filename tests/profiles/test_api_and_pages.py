@@ -347,3 +347,16 @@ def test_no_one_changes_another_members_facts_or_cases(org_admin, member_of):
     )
     fact.refresh_from_db()
     assert fact.revenue == 12000000 and fact.source == "self_declared"
+
+
+def test_case_form_shows_field_errors_and_saves_nothing(org_admin):
+    from agglo.profiles.models import Case
+
+    admin, org = org_admin
+    c = login(admin)
+    bad = {"title": "联合研发", "kind": "joint_rnd", "started_on": "2025-03-01", "ended_on": "2024-01-01"}
+    response = c.post(f"/organizations/{org.pk}/cases/new/", bad)
+    assert response.status_code == 400 and "errorlist" in response.content.decode()
+    assert not Case.objects.exists()
+    response = c.post(f"/organizations/{org.pk}/cases/new/", {**bad, "ended_on": ""})
+    assert response.status_code == 302 and Case.objects.count() == 1

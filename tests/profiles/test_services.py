@@ -269,8 +269,8 @@ def test_private_cases_are_for_participants(org_admin, member_of):
         organization=org,
         data={"title": "机密合作", "kind": "alliance", "started_on": "2024-01-01", "visibility": "private"},
     )
-    assert selectors.case_list(actor=peer, organization=org).count() == 0
-    assert selectors.case_list(actor=admin, organization=org).count() == 1
+    assert selectors.case_list(actor=peer, organization=org) == []
+    assert len(selectors.case_list(actor=admin, organization=org)) == 1
 
 
 def test_stale_facts_are_marked_and_owners_reminded(org_admin, django_capture_on_commit_callbacks):

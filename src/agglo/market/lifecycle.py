@@ -106,6 +106,5 @@ class InterestStatus(StrEnum):
     DECLINED = "declined"
 
 
-# The owner's board: an interest moves forward through these while undecided.
-BOARD_ORDER = (InterestStatus.NEW, InterestStatus.CONTACTED, InterestStatus.EVALUATED)
+# A response the owner has accepted or declined is final.
 DECIDED = frozenset({InterestStatus.ACCEPTED, InterestStatus.DECLINED})

@@ -211,7 +211,7 @@ def capability_holders(request: HttpRequest, code: str) -> Any:
 
 @router.get("/organizations/{int:org_id}/cases", response=list[CaseOut], summary="Collaboration cases")
 def case_list(request: HttpRequest, org_id: int) -> Any:
-    return list(selectors.case_list(actor=request.auth, organization=_org(request, org_id)))
+    return selectors.case_list(actor=request.auth, organization=_org(request, org_id))
 
 
 @router.post("/organizations/{int:org_id}/cases", response={201: CaseOut}, summary="Declare a case")

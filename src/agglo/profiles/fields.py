@@ -255,10 +255,3 @@ CASE_RATING = {
 # The kinds held per organization as dated facts with provenance, by their name in URLs, imports and exports.
 # Columns an export adds for people to read; an import of the same file ignores them.
 INFO_COLUMNS = ("organization", "source")
-
-FACT_SPECS: dict[str, dict[str, FieldSpec]] = {
-    "financials": FINANCIALS,
-    "ratings": RATINGS,
-    "ip": IP_ASSETS,
-    "capabilities": CAPABILITIES,
-}

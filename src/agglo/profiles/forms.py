@@ -12,7 +12,7 @@ from agglo.profiles.messages import label
 from agglo.profiles.models import CapabilityTerm, Case, CaseParticipant, CreditRating, IPAsset
 from agglo.profiles.models.disclosure import VISIBILITY_CHOICES
 from agglo.profiles.services.imports import IMPORT_KINDS
-from agglo.registry.forms import MultipleFileField, apply_service_errors
+from agglo.registry.forms import MultipleFileField
 
 CHOICE_LABELS: dict[str, dict[str, Any]] = {
     "rating_body": dict(CreditRating.Body.choices),
@@ -114,6 +114,3 @@ class CaseRatingForm(forms.Form):
     rated = forms.TypedChoiceField(label=_("Participant"), coerce=int, choices=())
     score = forms.TypedChoiceField(label=_("Score"), coerce=int, choices=[(i, "★" * i) for i in range(5, 0, -1)])
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-__all__ = ["apply_service_errors"]

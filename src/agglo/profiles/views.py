@@ -26,7 +26,6 @@ from agglo.profiles.forms import (
     ImportForm,
     ParticipantForm,
     VerifyForm,
-    apply_service_errors,
     spec_form,
     submitted,
 )
@@ -38,6 +37,7 @@ from agglo.profiles.selectors.exports import EXPORT_KINDS
 from agglo.profiles.services.facts import fact_values
 from agglo.profiles.visibility import verification_sources
 from agglo.registry import selectors as registry
+from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization, Position, Relation
 
 TABS = {
@@ -175,7 +175,7 @@ def _capabilities(request: HttpRequest, org: Organization, context: dict[str, An
 
 def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
     mine = policy.organization_ids(request.user)
-    cases = list(selectors.case_list(actor=request.user, organization=org))
+    cases = selectors.case_list(actor=request.user, organization=org)
     for case in cases:
         confirmed = [p for p in case.participants.all() if p.confirmed_at]
         case.my_pending = [p for p in case.participants.all() if p.organization_id in mine and not p.confirmed_at]

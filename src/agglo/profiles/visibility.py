@@ -92,10 +92,7 @@ def owners_filter(actor: Any, group: str) -> tuple[dict[str, Any], Q]:
     if active or policy.has_role(actor, "government"):
         condition |= Q(group_level="members")
     if active:
-        partners = partnered_owners(active)
-        for org_id in active:
-            partners |= case_partner_ids(org_id)
-        condition |= Q(group_level="partners", pk__in=partners)
+        condition |= Q(group_level="partners", pk__in=partnered_owners(active))
     return annotations, condition
 
 

@@ -10,7 +10,6 @@ from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.market.lifecycle import InterestStatus, Status
 from agglo.market.models import Interest, Listing
-from agglo.profiles.visibility import case_partner_ids
 from agglo.registry.selectors.organizations import partnered_owners
 
 
@@ -25,10 +24,7 @@ def visible(actor: Any) -> Q:
     if active or policy.has_role(actor, "government"):
         levels |= Q(visibility=Listing.Visibility.MEMBERS)
     if active:
-        partners = partnered_owners(active)
-        for org_id in active:
-            partners |= case_partner_ids(org_id)
-        levels |= Q(visibility=Listing.Visibility.PARTNERS, organization_id__in=partners)
+        levels |= Q(visibility=Listing.Visibility.PARTNERS, organization_id__in=partnered_owners(active))
     condition = published & levels
     if own:
         condition |= Q(organization_id__in=own)

@@ -6,10 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportRun(models.Model):
-    """One bulk import, dry or real, with its outcome; the same file is recognised by its hash."""
+    """One real bulk import (dry runs write nothing, not even this), with its outcome and the file's hash."""
 
     class Status(models.TextChoices):
-        CHECKED = "checked", _("Checked (dry run)")
         APPLIED = "applied", _("Applied")
         REFUSED = "refused", _("Refused: bad rows")
 

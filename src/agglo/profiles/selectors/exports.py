@@ -10,6 +10,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
+from agglo.common.errors import Forbidden
 from agglo.profiles.kinds import KINDS, ORG_COLUMNS
 from agglo.profiles.visibility import owners_filter
 from agglo.registry.models import Organization
@@ -74,11 +75,7 @@ def _facts(actor: Any, name: str) -> ExportTable:
 def export_table(*, actor: Any, kind: str) -> ExportTable:
     """Rows of `kind` the actor may see. Anonymous visitors export nothing: exports are for members."""
     if not getattr(actor, "is_authenticated", False):
-        from agglo.common.errors import Forbidden
-
         raise Forbidden(_("Log in to export."))
     if not (policy.active_organization_ids(actor) or policy.platform_roles(actor)):
-        from agglo.common.errors import Forbidden
-
         raise Forbidden(_("Exports are for members, government officers and the platform."))
     return _organizations(actor) if kind == "organizations" else _facts(actor, kind)

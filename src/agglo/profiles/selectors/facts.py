@@ -69,14 +69,17 @@ def credit_headline(*, actor: Any, organization: Organization) -> CreditRating |
     )
 
 
-def case_list(*, actor: Any, organization: Organization) -> QuerySet[Case]:
-    """Cases the organization takes part in (confirmed, or led by it) that the actor may see."""
+def case_list(*, actor: Any, organization: Organization) -> list[Case]:
+    """Cases the organization takes part in (confirmed, or led by it) that the actor may see, newest first.
+
+    A list, not a queryset: each case's own visibility is decided in Python over the loaded participants.
+    """
     qs = (
         Case.objects.filter(pk__in=_case_ids(organization))
         .select_related("organization")
         .prefetch_related("participants__organization", "ratings")
     )
-    return qs.filter(pk__in=[c.pk for c in qs if case_visible(actor, c)])
+    return [c for c in qs if case_visible(actor, c)]
 
 
 def _case_ids(organization: Organization) -> set[int]:

@@ -25,7 +25,7 @@ from agglo.common.bulk import insert_rows, max_pk
 from agglo.common.errors import DomainError, Forbidden, ValidationFailed
 from agglo.profiles.fields import INFO_COLUMNS, Problem, ProblemError, coerce
 from agglo.profiles.kinds import KINDS, ORG_COLUMNS, FactKind
-from agglo.profiles.messages import RULES, label, warning_dicts, word
+from agglo.profiles.messages import RULES, warning_dicts, word
 from agglo.profiles.models import CapabilityTerm, ImportRun, Source
 from agglo.profiles.rules import growth_warning, normalize_ip_number
 from agglo.profiles.services.facts import model_values, prepare, snapshot
@@ -371,7 +371,6 @@ def _organizations(actor: Any, table: Table, result: ImportResult, progress: Pro
         try:
             with transaction.atomic():
                 if current is None:
-                    clean_organization(dict(data))
                     organization_create(actor=actor, data=data, status=Organization.Status.MEMBER)
                     result.created += 1
                 else:
@@ -387,7 +386,3 @@ def _organizations(actor: Any, table: Table, result: ImportResult, progress: Pro
         except DomainError as exc:
             for column, messages in (exc.errors or {"": [exc.message]}).items():
                 result.errors += [RowError(row_no, column, "invalid", m) for m in messages]
-
-
-def import_error_text(error: RowError) -> str:
-    return f"{error.row}\t{label(error.column) if error.column else ''}\t{error.message}"

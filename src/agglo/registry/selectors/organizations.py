@@ -47,6 +47,7 @@ def organization_get(*, actor: Any, pk: int) -> Organization:
 
 
 # Other apps that know of partnerships (profiles: shared collaboration cases) add a function here when they load.
+# A source must be symmetric (A is B's partner exactly when B is A's), so partnered_owners can ask it too.
 PARTNER_SOURCES: list[Callable[[int], set[int]]] = []
 
 
@@ -72,13 +73,16 @@ def _relation_partners(org_id: int) -> set[int]:
 
 
 def partnered_owners(org_ids: set[int]) -> set[int]:
-    """Organizations whose partners (by relations, as partner_ids counts them) include one of `org_ids`:
-    the inverse of partner_ids, for reads over many owners at once such as exports."""
+    """Organizations whose partners (as partner_ids counts them) include one of `org_ids`: the inverse of
+    partner_ids, for reads over many owners at once such as exports and listings."""
     today = timezone.localdate()
     rel = Relation.objects.filter(kind=Relation.Kind.PARTNER).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
     out = set(rel.filter(target_org_id__in=org_ids).values_list("source_org_id", flat=True))
     trusted = rel.filter(source_org_id__in=org_ids).exclude(source=Relation.Source.SELF_DECLARED)
     out |= set(trusted.values_list("target_org_id", flat=True))
+    for source in PARTNER_SOURCES:
+        for org_id in org_ids:
+            out |= source(org_id)
     return out
 
 
