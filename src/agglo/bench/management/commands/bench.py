@@ -13,11 +13,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from rich.console import Console
 
-AREAS = ("registry", "profiles")
+AREAS = ("registry", "profiles", "matching")
 
 
 class Command(BaseCommand):
-    help = "Benchmarks that print one JSON object: agglo bench registry|profiles --size 100000 --json"
+    help = "Benchmarks that print one JSON object: agglo bench registry|profiles|matching --size 100000 --json"
 
     def add_arguments(self, parser):
         parser.add_argument("area", choices=AREAS)
@@ -32,6 +32,13 @@ class Command(BaseCommand):
         if requests < 200:
             raise CommandError(f"--requests: at least 200 requests per measure, got {requests}")
         err = Console(stderr=True)
+        if area == "matching":
+            # The engine is measured in memory on a generated market: no database to build.
+            from agglo.bench import matching as bench_matching
+
+            result = {"area": area, "size": size, **bench_matching.run(size, seed, err), "machine": _machine()}
+            self.stdout.write(_dumps(result) if json else _dumps(result, indent=2))
+            return
         # A throwaway database beside the real one: SQLite in a temporary file, PostgreSQL as test_<name>.
         settings_dict = connection.settings_dict
         if connection.vendor == "sqlite":
@@ -71,8 +78,12 @@ class Command(BaseCommand):
             "size": size,
             "database": connection.vendor,
             **measured,
-            "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "machine": _machine(),
         }
+
+
+def _machine():
+    return {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
 
 
 def _dumps(value, indent=None):

@@ -1,0 +1,528 @@
+"""The matching engine: hard filters, relevance and soft signals, diversity, and an explanation per result.
+Pure: no Django; the platform feeds it items and organizations (matching.live) and asks it queries.
+
+Score = text·w_text + chain·w_chain + trust·w_trust + reciprocity·w_reciprocity + cross_region·w_cross_region
+        + freshness·w_freshness + behaviour·w_behaviour, each signal in [0, 1];
+text is BM25 divided by the best BM25 among the admissible candidates. A candidate needs some text or chain
+relevance to be listed at all; the other signals only reorder. Hard filters (side, kind, region rules both ways,
+budget overlap, deadline, visibility, not one's own) are applied before scoring and are never traded off.
+
+Items are held in a large base segment and a small delta segment: changes go to the delta and mark the base copy
+deleted; when the delta grows past a tenth of the base, both are merged. Until then document frequencies still
+count deleted base copies (as Lucene does), which shifts IDF slightly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from agglo.matching import bm25
+from agglo.matching.vocabulary import CONCEPT_PREFIX
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float32]
+
+NEED, OFFER, ORG = "need", "offer", "org"
+VISIBILITY_LEVELS = {"public": 0, "members": 1, "partners": 2}
+# Kinds that answer each other besides the same kind: capital needs meet financing products and back.
+KIND_PARTNERS = {"capital": frozenset({"financing"}), "financing": frozenset({"capital"})}
+# Which kinds of organization can answer a need of each kind (an organization's own kind, registry.kinds).
+FIRMS = frozenset({"tech_sme", "enterprise"})
+RESEARCH = frozenset({"university", "research_institute"})
+FINANCE = frozenset({"bank", "securities", "fund", "leasing_guarantee"})
+SERVICES = frozenset({"intermediary", "service_firm", "association"})
+ORG_KINDS_FOR = {
+    "capital": FINANCE,
+    "financing": FINANCE,
+    "technology": FIRMS | RESEARCH,
+    "talent": RESEARCH | SERVICES,
+    "legal": SERVICES,
+    "equipment": FIRMS | RESEARCH,
+    "capacity": FIRMS,
+    "market": FIRMS | SERVICES,
+    "service": SERVICES | RESEARCH,
+}
+MIN_MERGE = 2000
+SIGNALS = ("text", "chain", "trust", "reciprocity", "cross_region", "freshness", "behaviour")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts; `diversity` multiplies a result's score for every earlier result of the
+    same organization (1 turns diversity off); `freshness_days` is the half-life of freshness."""
+
+    text: float = 1.0
+    chain: float = 0.35
+    trust: float = 0.1
+    reciprocity: float = 0.15
+    cross_region: float = 0.1
+    freshness: float = 0.05
+    behaviour: float = 0.15
+    diversity: float = 0.6
+    freshness_days: float = 60.0
+
+    def of(self, signal: str) -> float:
+        return float(getattr(self, signal))
+
+
+# Plain BM25: the baseline the engine is measured against.
+TEXT_ONLY = Weights(
+    text=1.0, chain=0.0, trust=0.0, reciprocity=0.0, cross_region=0.0, freshness=0.0, behaviour=0.0, diversity=1.0
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A published need, offer or member organization as the engine sees it. Dates are ordinals
+    (date.toordinal()); amounts are compared only, so floats do."""
+
+    key: int
+    side: str
+    kind: str
+    org: int
+    area: str
+    tokens: tuple[str, ...]
+    segments: tuple[str, ...] = ()
+    subkind: str = ""
+    amount_min: float | None = None
+    amount_max: float | None = None
+    deadline: int | None = None
+    visibility: str = "members"
+    region_rule: str = "anywhere"
+    regions: frozenset[str] = frozenset()
+    published: int = 0
+
+
+@dataclass(frozen=True)
+class OrgSignals:
+    """What the engine knows of an organization beyond its items: trust in [0, 1] with the facts behind it,
+    and what it wants (concept and kind tokens of its needs), for reciprocity."""
+
+    trust: float = 0.0
+    trust_notes: tuple[str, ...] = ()
+    wants: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks: what they may see. Operators see everything; members see members-level items; partners'
+    partners-level items; nobody is shown their own organizations' items."""
+
+    member: bool = True
+    partner_orgs: frozenset[int] = frozenset()
+    own_orgs: frozenset[int] = frozenset()
+    sees_all: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to find (`target` side and kind) for a seeker, with the seeker's own rules."""
+
+    target: str
+    kind: str
+    tokens: tuple[str, ...]
+    today: int
+    viewer: Viewer
+    org: int | None = None
+    area: str = ""
+    segments: tuple[str, ...] = ()
+    subkind: str = ""
+    amount_min: float | None = None
+    amount_max: float | None = None
+    region_rule: str = "anywhere"
+    regions: frozenset[str] = frozenset()
+    gives: frozenset[str] = frozenset()
+    exclude: frozenset[int] = frozenset()
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class Match:
+    """One result and why: the query terms it matched, its chain relation to the seeker, its trust facts,
+    and the contribution of every signal that moved it (after diversity)."""
+
+    key: int
+    org: int
+    score: float
+    matched: tuple[str, ...]
+    relation: str
+    relation_segments: tuple[str, str] | None
+    signals: tuple[tuple[str, float], ...]
+    trust_notes: tuple[str, ...]
+    cross_region: bool
+    diversity_factor: float = 1.0
+
+
+class ChainMap:
+    """Relations between chain segments from the seeker's point of view, as a small matrix."""
+
+    # relation → strength
+    STRENGTH = {"upstream": 1.0, "downstream": 1.0, "same_segment": 0.5, "near": 0.4, "same_chain": 0.2}
+
+    def __init__(self, chain_of: Mapping[str, str], links: Iterable[tuple[str, str]]) -> None:
+        self.codes = sorted(chain_of)
+        self.index = {c: i for i, c in enumerate(self.codes)}
+        n = len(self.codes)
+        # The last row and column stand for "no segment".
+        self.strength = np.zeros((n + 1, n + 1), dtype=np.float32)
+        self.relation: dict[tuple[int, int], str] = {}
+        ups: dict[str, set[str]] = {c: set() for c in self.codes}
+        downs: dict[str, set[str]] = {c: set() for c in self.codes}
+        for up, down in links:
+            if up in ups and down in ups:
+                downs[up].add(down)
+                ups[down].add(up)
+        for a in self.codes:
+            for b in self.codes:
+                if chain_of[a] != chain_of[b]:
+                    continue
+                if a == b:
+                    rel = "same_segment"
+                elif b in ups[a]:
+                    rel = "upstream"  # b supplies a
+                elif b in downs[a]:
+                    rel = "downstream"  # b uses a's output
+                elif any(b in ups[u] or b in downs[u] for u in ups[a] | downs[a]):
+                    rel = "near"
+                else:
+                    rel = "same_chain"
+                i, j = self.index[a], self.index[b]
+                self.strength[i, j] = self.STRENGTH[rel]
+                self.relation[(i, j)] = rel
+
+    def ids(self, segments: Sequence[str], width: int) -> list[int]:
+        found = [self.index[s] for s in segments if s in self.index][:width]
+        return found + [len(self.codes)] * (width - len(found))
+
+    def best(self, seeker: Sequence[str], candidate: Sequence[str]) -> tuple[str, tuple[str, str] | None]:
+        best, pair, top = "", None, 0.0
+        for a in seeker:
+            for b in candidate:
+                i, j = self.index.get(a), self.index.get(b)
+                if i is None or j is None:
+                    continue
+                if self.strength[i, j] > top:
+                    top, best, pair = float(self.strength[i, j]), self.relation[(i, j)], (a, b)
+        return best, pair
+
+
+SEGMENT_WIDTH = 3
+CODE_NONE = -1
+
+
+class Segment:
+    """Items with their postings and their features as arrays, for vectorised filtering and scoring."""
+
+    def __init__(self, items: Sequence[Item], chains: ChainMap, codes: dict[str, int], avg_length: float | None):
+        self.items = list(items)
+        self.position = {item.key: i for i, item in enumerate(self.items)}
+        self.postings = bm25.Postings([item.tokens for item in self.items], avg_length=avg_length)
+        n = len(self.items)
+
+        def code(value: str) -> int:
+            return codes.setdefault(value, len(codes))
+
+        def column(values: Iterable[float], dtype: type = np.float64) -> npt.NDArray[Any]:
+            return np.fromiter(values, dtype=dtype, count=n)
+
+        self.alive = np.ones(n, dtype=np.bool_)
+        self.key = column((i.key for i in self.items), np.int64)
+        self.org = column((i.org for i in self.items), np.int64)
+        self.side = column((code(i.side) for i in self.items), np.int32)
+        self.kind = column((code(i.kind) for i in self.items), np.int32)
+        self.subkind = column((code(i.subkind) for i in self.items), np.int32)
+        self.area = column((code(i.area) for i in self.items), np.int32)
+        self.level = column((VISIBILITY_LEVELS.get(i.visibility, 2) for i in self.items), np.int8)
+        inf = math.inf
+        self.amount_min = column(-inf if i.amount_min is None else i.amount_min for i in self.items)
+        self.amount_max = column(inf if i.amount_max is None else i.amount_max for i in self.items)
+        self.deadline = column((2**31 if i.deadline is None else i.deadline for i in self.items), np.int64)
+        self.published = column((i.published for i in self.items), np.int64)
+        self.segments = np.array([chains.ids(i.segments, SEGMENT_WIDTH) for i in self.items], dtype=np.int32)
+        self.segments = self.segments.reshape(n, SEGMENT_WIDTH)
+        # Items with a region rule of their own (few have one), and per seeker area the items their rules block.
+        self.ruled = [(d, i.region_rule, i.regions) for d, i in enumerate(self.items) if i.region_rule != "anywhere"]
+        self._blocked: dict[str, BoolArray] = {}
+        self.behaviour = np.zeros(n, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def blocked_for(self, area: str) -> BoolArray:
+        """Items whose own region rule keeps out a seeker from `area`."""
+        blocked = self._blocked.get(area)
+        if blocked is None:
+            blocked = np.zeros(len(self.items), dtype=np.bool_)
+            for d, rule, regions in self.ruled:
+                blocked[d] = (area in regions) != (rule == "only")
+            self._blocked[area] = blocked
+        return blocked
+
+    def mask(self, query: Query, codes: Mapping[str, int]) -> BoolArray:
+        """Items passing every hard filter for the query."""
+        m: BoolArray = self.alive & (self.side == codes.get(query.target, CODE_NONE))
+        if query.target == ORG:
+            kinds = ORG_KINDS_FOR.get(query.kind)
+        else:
+            kinds = frozenset({query.kind}) | KIND_PARTNERS.get(query.kind, frozenset())
+        if kinds is not None:
+            m &= np.isin(self.kind, [codes.get(k, CODE_NONE) for k in kinds])
+        if query.subkind and query.target != ORG:
+            m &= self.subkind == codes.get(query.subkind, CODE_NONE)
+        if query.region_rule != "anywhere":
+            listed = np.isin(self.area, [codes.get(r, CODE_NONE) for r in query.regions])
+            m &= listed if query.region_rule == "only" else ~listed
+        m &= ~self.blocked_for(query.area)
+        low = -math.inf if query.amount_min is None else query.amount_min
+        high = math.inf if query.amount_max is None else query.amount_max
+        m &= (self.amount_min <= high) & (self.amount_max >= low)
+        m &= self.deadline >= query.today
+        viewer = query.viewer
+        if not viewer.sees_all:
+            seen = self.level == 0
+            if viewer.member:
+                seen |= self.level == 1
+            if viewer.partner_orgs:
+                seen |= (self.level == 2) & np.isin(self.org, list(viewer.partner_orgs))
+            m &= seen
+        hidden = set(viewer.own_orgs) | ({query.org} if query.org is not None else set())
+        if hidden:
+            m &= ~np.isin(self.org, list(hidden))
+        if query.exclude:
+            m &= ~np.isin(self.key, list(query.exclude))
+        return m
+
+
+@dataclass
+class _Scored:
+    segment: Segment
+    docs: npt.NDArray[np.intp]
+    text: FloatArray
+    signals: dict[str, FloatArray] = field(default_factory=dict)
+
+
+class Engine:
+    """Ranks items for queries; items can be changed one by one while it serves."""
+
+    def __init__(
+        self,
+        items: Iterable[Item],
+        *,
+        chains: ChainMap,
+        orgs: Mapping[int, OrgSignals] | None = None,
+        org_areas: Mapping[int, str] | None = None,
+        weights: Weights = Weights(),
+    ) -> None:
+        self.chains = chains
+        self.weights = weights
+        self.codes: dict[str, int] = {}
+        self.orgs: dict[int, OrgSignals] = dict(orgs or {})
+        self.behaviour: dict[int, float] = {}
+        self._items: dict[int, Item] = {i.key: i for i in items}
+        self._delta: dict[int, Item] = {}
+        self._wants: dict[str, set[int]] = {}
+        self._index_wants()
+        self._merge()
+
+    # ---- building and changing ------------------------------------------------------------------------------
+    def _merge(self) -> None:
+        self.base = Segment(list(self._items.values()), self.chains, self.codes, None)
+        self._delta = {}
+        self.delta = Segment([], self.chains, self.codes, self.base.postings.avg_length)
+        self._trust_cache: npt.NDArray[np.float32] | None = None
+        self._apply_behaviour(self.base)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def upsert(self, items: Iterable[Item]) -> None:
+        """Add or replace items (by key)."""
+        changed = False
+        for item in items:
+            self._drop(item.key)
+            self._items[item.key] = item
+            self._delta[item.key] = item
+            changed = True
+        if changed:
+            self._rebuild_delta()
+
+    def remove(self, keys: Iterable[int]) -> None:
+        """Take items out (unknown keys are ignored)."""
+        if [key for key in list(keys) if self._drop(key)]:
+            self._rebuild_delta()
+
+    def _drop(self, key: int) -> bool:
+        if key not in self._items:
+            return False
+        del self._items[key]
+        self._delta.pop(key, None)
+        at = self.base.position.get(key)
+        if at is not None:
+            self.base.alive[at] = False
+        return True
+
+    def _rebuild_delta(self) -> None:
+        if len(self._delta) > max(MIN_MERGE, len(self.base) // 10):
+            self._merge()
+            return
+        self.delta = Segment(list(self._delta.values()), self.chains, self.codes, self.base.postings.avg_length)
+        self._apply_behaviour(self.delta)
+
+    def set_orgs(self, orgs: Mapping[int, OrgSignals]) -> None:
+        """Replace the signals of the given organizations."""
+        self.orgs.update(orgs)
+        self._index_wants()
+
+    def _index_wants(self) -> None:
+        wants: dict[str, set[int]] = {}
+        for org, signals in self.orgs.items():
+            for token in signals.wants:
+                wants.setdefault(token, set()).add(org)
+        self._wants = wants
+        self._trust_cache = None
+
+    def set_behaviour(self, values: Mapping[int, float]) -> None:
+        """Learned per-item signal in [0, 1] (from impressions, clicks, interests and acceptances)."""
+        self.behaviour = {k: min(1.0, max(0.0, v)) for k, v in values.items()}
+        self._apply_behaviour(self.base)
+        self._apply_behaviour(self.delta)
+
+    def _apply_behaviour(self, segment: Segment) -> None:
+        segment.behaviour = np.fromiter(
+            (self.behaviour.get(i.key, 0.0) for i in segment.items), dtype=np.float32, count=len(segment)
+        )
+
+    # ---- querying ---------------------------------------------------------------------------------------------
+    def search(self, query: Query) -> list[Match]:
+        """The best `query.limit` admissible items, diversified by organization, with explanations."""
+        segments = [s for s in (self.base, self.delta) if len(s)]
+        total = len(self.base) + len(self.delta)  # deleted base copies still count in df, so in N too
+        counts = Counter(query.tokens)
+        factors = {
+            t: bm25.idf(total, sum(s.postings.doc_freq(t) for s in segments)) * (1 + math.log(c))
+            for t, c in counts.items()
+        }
+        scored: list[_Scored] = []
+        for segment in segments:
+            mask = segment.mask(query, self.codes)
+            text = segment.postings.scores(factors) if factors else np.zeros(len(segment), np.float32)
+            chain = self._chain(segment, query)
+            docs = np.flatnonzero(mask & ((text > 0) | (chain > 0)))
+            scored.append(_Scored(segment, docs, text[docs], {"chain": chain[docs]}))
+        best_text = max((float(s.text.max()) for s in scored if len(s.docs)), default=0.0)
+        candidates: list[tuple[float, int, int]] = []  # (score, segment number, doc)
+        for number, s in enumerate(scored):
+            if not len(s.docs):
+                continue
+            s.signals["text"] = s.text / best_text if best_text > 0 else np.zeros_like(s.text)
+            s.signals.update(self._soft(s.segment, s.docs, query))
+            total_score = np.zeros(len(s.docs), dtype=np.float32)
+            for name in SIGNALS:
+                total_score += np.float32(self.weights.of(name)) * s.signals[name]
+            keep = min(len(s.docs), max(query.limit * 5, 50))
+            top = np.argpartition(-total_score, keep - 1)[:keep] if keep < len(s.docs) else np.arange(len(s.docs))
+            candidates.extend((float(total_score[t]), number, int(t)) for t in top)
+        picked = self._diversify(candidates, scored, query.limit)
+        return [self._explain(scored[n], t, score, factor, query) for score, n, t, factor in picked]
+
+    def _chain(self, segment: Segment, query: Query) -> FloatArray:
+        if not query.segments or not len(segment):
+            return np.zeros(len(segment), dtype=np.float32)
+        rows = self.chains.strength[self.chains.ids(query.segments, len(query.segments))]
+        row = rows.max(axis=0)
+        result: FloatArray = row[segment.segments].max(axis=1)
+        return result
+
+    def _trust(self) -> npt.NDArray[np.float32]:
+        if self._trust_cache is None:
+            top = max(self.orgs, default=0)
+            table = np.zeros(top + 1, dtype=np.float32)
+            for org, signals in self.orgs.items():
+                table[org] = signals.trust
+            self._trust_cache = table
+        return self._trust_cache
+
+    def _soft(self, segment: Segment, docs: npt.NDArray[np.intp], query: Query) -> dict[str, FloatArray]:
+        orgs = segment.org[docs]
+        table = self._trust()
+        inside = orgs < len(table)
+        trust = np.zeros(len(docs), dtype=np.float32)
+        trust[inside] = table[orgs[inside]]
+        reciprocal: set[int] = set()
+        for token in query.gives:
+            reciprocal |= self._wants.get(token, set())
+        reciprocity = np.isin(orgs, list(reciprocal)).astype(np.float32)
+        area = self.codes.get(query.area, CODE_NONE)
+        cross = ((segment.area[docs] != area) & bool(query.area)).astype(np.float32)
+        age = np.maximum(query.today - segment.published[docs], 0)
+        freshness = np.exp2(-age / self.weights.freshness_days).astype(np.float32)
+        return {
+            "trust": trust,
+            "reciprocity": reciprocity,
+            "cross_region": cross,
+            "freshness": freshness,
+            "behaviour": segment.behaviour[docs],
+        }
+
+    def _diversify(
+        self, candidates: list[tuple[float, int, int]], scored: list[_Scored], limit: int
+    ) -> list[tuple[float, int, int, float]]:
+        """Greedy: each further result of an organization already listed counts `diversity` times less.
+        Ties break by key so rankings are deterministic."""
+        heap = [(-score, int(scored[n].segment.key[scored[n].docs[t]]), n, t, 0, score) for score, n, t in candidates]
+        heapq.heapify(heap)
+        picked: list[tuple[float, int, int, float]] = []
+        per_org: Counter[int] = Counter()
+        while heap and len(picked) < limit:
+            _, key, n, t, seen, raw = heapq.heappop(heap)
+            org = int(scored[n].segment.org[scored[n].docs[t]])
+            if per_org[org] != seen:  # the organization gained a result since: back in line with its new penalty
+                factor = self.weights.diversity ** per_org[org]
+                heapq.heappush(heap, (-raw * factor, key, n, t, per_org[org], raw))
+                continue
+            factor = self.weights.diversity**seen
+            per_org[org] += 1
+            picked.append((raw * factor, n, t, factor))
+        return picked
+
+    def _explain(self, s: _Scored, t: int, score: float, factor: float, query: Query) -> Match:
+        doc = int(s.docs[t])
+        item = s.segment.items[doc]
+        matched = tuple(dict.fromkeys(tok for tok in query.tokens if s.segment.postings.contains(tok, doc)))
+        relation, pair = self.chains.best(query.segments, item.segments)
+        contributions = tuple(
+            sorted(
+                (
+                    (name, round(self.weights.of(name) * float(s.signals[name][t]) * factor, 4))
+                    for name in SIGNALS
+                    if self.weights.of(name) * float(s.signals[name][t]) > 0
+                ),
+                key=lambda pair_: -pair_[1],
+            )
+        )
+        signals = self.orgs.get(item.org, OrgSignals())
+        return Match(
+            key=item.key,
+            org=item.org,
+            score=round(score, 4),
+            matched=matched,
+            relation=relation,
+            relation_segments=pair,
+            signals=contributions,
+            trust_notes=signals.trust_notes,
+            cross_region=bool(query.area) and item.area != query.area,
+            diversity_factor=round(factor, 4),
+        )
+
+
+def concept_tokens(tokens: Iterable[str]) -> frozenset[str]:
+    """The vocabulary concepts among tokens (what an organization offers or wants, for reciprocity)."""
+    return frozenset(t for t in tokens if t.startswith(CONCEPT_PREFIX))
