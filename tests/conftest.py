@@ -93,7 +93,9 @@ def english():
 
 @pytest.fixture(autouse=True)
 def _fresh_facet_table():
-    """Each test starts without a facet table loaded from another test's database state."""
+    """Each test starts without a facet table or matching engine loaded from another test's database state."""
+    from agglo.matching.selectors import LIVE
     from agglo.registry import facet_index
 
     facet_index.forget()
+    LIVE.reset()

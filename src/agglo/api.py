@@ -16,6 +16,7 @@ from agglo.access.api_auth import ActorAuth
 from agglo.common.errors import DomainError
 from agglo.common.problem import problem_response
 from agglo.market.api import router as market_router
+from agglo.matching.api import router as matching_router
 from agglo.profiles.api import router as profiles_router
 from agglo.registry.api import router as registry_router
 
@@ -42,6 +43,7 @@ api.add_router("", registry_router)
 api.add_router("", access_router)
 api.add_router("", profiles_router)
 api.add_router("", market_router)
+api.add_router("/matching", matching_router)
 
 
 def _field_of(loc: list) -> str:

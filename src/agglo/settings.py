@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "agglo.registry",
     "agglo.profiles",
     "agglo.market",
+    "agglo.matching",
     "agglo.web",
     "agglo.demo",
     "agglo.bench",
@@ -195,6 +197,8 @@ AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
 # Needs and offers: whether operators review them before they are published, and how long they stay up.
 AGGLO_MARKET_REVIEW = os.environ.get("AGGLO_MARKET_REVIEW", "0").lower() in ("1", "true", "yes")
 AGGLO_LISTING_DAYS = int(os.environ.get("AGGLO_LISTING_DAYS", "90"))
+# Ranking weight overrides as JSON, e.g. {"cross_region": 0.2} (matching.ranking.Weights names the signals).
+AGGLO_MATCHING_WEIGHTS = json.loads(os.environ.get("AGGLO_MATCHING_WEIGHTS", "{}") or "{}")
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("AGGLO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")

@@ -526,3 +526,25 @@ class Engine:
 def concept_tokens(tokens: Iterable[str]) -> frozenset[str]:
     """The vocabulary concepts among tokens (what an organization offers or wants, for reciprocity)."""
     return frozenset(t for t in tokens if t.startswith(CONCEPT_PREFIX))
+
+
+CREDIT = {"AAA": 1.0, "AA": 0.9, "A": 0.8, "BBB": 0.65, "BB": 0.5, "B": 0.35, "CCC": 0.2, "CC": 0.1, "C": 0.0}
+UNRATED = 0.4
+CASES_FULL = 5
+
+
+def trust_of(grade: str | None, confirmed_cases: int, mean_rating: float | None) -> tuple[float, tuple[str, ...]]:
+    """Trust in [0, 1] with the facts behind it as notes ("credit:AA", "cases:3", "rating:4.5"):
+    half the credit grade (unrated counts a little below the middle), three tenths the confirmed cases (five
+    or more count fully), two tenths the partners' mean rating (none counts as the middle)."""
+    credit = CREDIT.get(grade or "", UNRATED)
+    cases = min(confirmed_cases, CASES_FULL) / CASES_FULL
+    rating = (mean_rating - 1) / 4 if mean_rating is not None else 0.5
+    notes = []
+    if grade:
+        notes.append(f"credit:{grade}")
+    if confirmed_cases:
+        notes.append(f"cases:{confirmed_cases}")
+    if mean_rating is not None:
+        notes.append(f"rating:{mean_rating:.1f}")
+    return round(0.5 * credit + 0.3 * cases + 0.2 * rating, 4), tuple(notes)

@@ -169,7 +169,12 @@ class Analyzer:
                 if query and at in covered:
                     continue
                 if is_han:
-                    out.extend(self._han_parts(word))
+                    # The index holds a long word's parts too (search mode), so the query keeps words whole.
+                    out.extend(
+                        self._han_parts(word)
+                        if not query
+                        else ([word] if len(word) > 1 and word not in STOPWORDS else [])
+                    )
                 elif word not in STOPWORDS:
                     out.append(word)
             out.extend(concepts)

@@ -85,3 +85,12 @@ def interest_get(*, actor: Any, pk: int) -> Interest:
         raise NotFound(f"No interest with id {pk}.")
     interest_board(actor=actor, listing=interest.listing)
     return interest
+
+
+def interest_partner_ids(org_id: int) -> set[int]:
+    """Organizations on the other side of an accepted interest: partners for visibility (DESIGN.md §5).
+    Symmetric, as registry.selectors.organizations.PARTNER_SOURCES requires."""
+    accepted = Interest.objects.filter(status=InterestStatus.ACCEPTED)
+    out = set(accepted.filter(listing__organization_id=org_id).values_list("organization_id", flat=True))
+    out |= set(accepted.filter(organization_id=org_id).values_list("listing__organization_id", flat=True))
+    return out

@@ -13,7 +13,7 @@ from agglo.access.models import Membership
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.notify import notify
-from agglo.market import lifecycle
+from agglo.market import hooks, lifecycle
 from agglo.market.models import Interest, Listing
 from agglo.registry.models import Organization
 
@@ -101,7 +101,9 @@ def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> I
         _admins(listing.organization_id),
         verb="market.interest_expressed",
         text=_("A member answered your listing “%(title)s”.") % {"title": listing.title},
+        link=f"/market/{listing.pk}/",
     )
+    hooks.interest_event("interest", interest, actor)
     return interest
 
 
@@ -143,7 +145,9 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
         _admins(interest.organization_id),
         verb="market.interest_accepted",
         text=_("Your interest in “%(title)s” was accepted.") % {"title": interest.listing.title},
+        link=f"/market/{interest.listing_id}/",
     )
+    hooks.interest_event("acceptance", interest, actor)
     return interest
 
 
@@ -163,5 +167,6 @@ def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest
         verb="market.interest_declined",
         text=_("Your interest in “%(title)s” was declined: %(reason)s")
         % {"title": interest.listing.title, "reason": interest.decline_reason},
+        link=f"/market/{interest.listing_id}/",
     )
     return interest

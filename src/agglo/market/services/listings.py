@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.market import lifecycle
+from agglo.market import hooks, lifecycle
 from agglo.market.models import Listing
 from agglo.market.validation import LISTING_FIELDS, clean_listing
 from agglo.profiles.services.facts import snapshot
@@ -95,6 +95,7 @@ def listing_update(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Lis
         listing.expires_on = _expiry(listing, settings.AGGLO_LISTING_DAYS)
     listing.save()
     _audit("updated", actor, listing, {"before": snapshot(before, changed), "after": snapshot(values, changed)})
+    hooks.listings_changed([listing.pk])
     return listing
 
 
@@ -107,6 +108,7 @@ def listing_submit(*, actor: Any, listing: Listing) -> Listing:
     else:
         _publish(actor, listing, "submit")
     listing.save()
+    hooks.listings_changed([listing.pk])
     return listing
 
 
@@ -130,6 +132,7 @@ def listing_review(*, actor: Any, listing: Listing, approve: bool, note: str = "
         _move(actor, listing, "send_back")
     listing.review_note = note[:500]
     listing.save()
+    hooks.listings_changed([listing.pk])
     return listing
 
 
@@ -144,6 +147,7 @@ def listing_renew(*, actor: Any, listing: Listing, days: int | None = None) -> L
         raise ValidationFailed({"deadline": [_("The deadline has passed: set a new one first.")]})
     _publish(actor, listing, "renew", days)
     listing.save()
+    hooks.listings_changed([listing.pk])
     return listing
 
 
@@ -159,6 +163,7 @@ def listing_close(*, actor: Any, listing: Listing, outcome: str, note: str = "")
     listing.outcome, listing.outcome_note = outcome, (note or "").strip()[:500]
     listing.closed_at = timezone.now()
     listing.save()
+    hooks.listings_changed([listing.pk])
     return listing
 
 
@@ -170,4 +175,5 @@ def listings_expire(*, today: dt.date | None = None) -> int:
     for listing in due:
         _move(None, listing, "expire")
         listing.save(update_fields=["status", "updated_at"])
+    hooks.listings_changed([listing.pk for listing in due])
     return len(due)

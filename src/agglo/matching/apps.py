@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MatchingConfig(AppConfig):
+    name = "agglo.matching"
+    label = "matching"
+    verbose_name = _("Matching")
+
+    def ready(self) -> None:
+        # The market tells who listens when listings change and interest moves; it does not import matching.
+        from agglo.market import hooks
+        from agglo.matching.services.events import interest_recorded
+        from agglo.matching.services.index import listings_changed
+
+        if listings_changed not in hooks.LISTING_CHANGED:
+            hooks.LISTING_CHANGED.append(listings_changed)
+        if interest_recorded not in hooks.INTEREST_EVENT:
+            hooks.INTEREST_EVENT.append(interest_recorded)

@@ -1,0 +1,137 @@
+"""The process's engine, kept in step with the stored documents: loaded in full on first use, then on each
+use brought up to date with the documents changed since (the engine takes single changes without a rebuild),
+and the behaviour signal re-read every minute. Each web process and worker holds its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from agglo.matching.models import MatchDocument, document_key
+from agglo.matching.ranking import Engine, Item, OrgSignals, Weights
+from agglo.matching.selectors.events import behaviour_scores
+from agglo.matching.selectors.reference import chain_map
+
+OVERLAP = dt.timedelta(minutes=5)
+BEHAVIOUR_EVERY_S = 60.0
+
+
+def weights() -> Weights:
+    """The ranking weights, with any overrides from AGGLO_MATCHING_WEIGHTS."""
+    return Weights(**settings.AGGLO_MATCHING_WEIGHTS)
+
+
+def to_item(source: str, object_id: int, organization_id: int, tokens: str, f: dict[str, Any]) -> Item:
+    return Item(
+        key=document_key(source, object_id),
+        side=f["side"],
+        kind=f["kind"],
+        org=organization_id,
+        area=f.get("area") or "",
+        tokens=tuple(tokens.split()),
+        segments=tuple(f.get("segments") or ()),
+        subkind=f.get("subkind", ""),
+        amount_min=f.get("amount_min"),
+        amount_max=f.get("amount_max"),
+        deadline=f.get("deadline"),
+        visibility=f.get("visibility", "members"),
+        region_rule=f.get("region_rule", "anywhere"),
+        regions=frozenset(f.get("regions") or ()),
+        published=f.get("published") or 0,
+    )
+
+
+def to_signals(f: dict[str, Any]) -> OrgSignals:
+    return OrgSignals(
+        trust=float(f.get("trust", 0.0)),
+        trust_notes=tuple(f.get("trust_notes", ())),
+        wants=frozenset(f.get("wants", ())),
+    )
+
+
+class LiveEngine:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._seen: dict[int, dt.datetime] = {}
+        self._gives: dict[int, frozenset[str]] = {}
+        self._watermark: dt.datetime | None = None
+        self._behaviour_at = 0.0
+
+    def get(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                self._load()
+            else:
+                self._sync()
+            assert self._engine is not None
+            if time.monotonic() - self._behaviour_at > BEHAVIOUR_EVERY_S:
+                # Documents deleted with their organization leave no row to sync from: reload when counts differ.
+                if MatchDocument.objects.count() != len(self._seen):
+                    self._load()
+                    assert self._engine is not None
+                self._engine.set_behaviour(behaviour_scores())
+                self._behaviour_at = time.monotonic()
+            return self._engine
+
+    def gives(self, org_id: int) -> frozenset[str]:
+        """What an organization offers (concept and kind tokens of its offers), for reciprocity."""
+        return self._gives.get(org_id, frozenset())
+
+    def reset(self) -> None:
+        with self._lock:
+            self._engine = None
+
+    def _rows(self, since: dt.datetime | None) -> Any:
+        qs = MatchDocument.objects.all() if since is None else MatchDocument.objects.filter(updated_at__gte=since)
+        return qs.values_list("source", "object_id", "organization_id", "tokens", "features", "live", "updated_at")
+
+    def _load(self) -> None:
+        items: list[Item] = []
+        orgs: dict[int, OrgSignals] = {}
+        self._seen, self._gives, latest = {}, {}, None
+        for source, object_id, org_id, tokens, features, live, updated in self._rows(None).iterator(chunk_size=2000):
+            self._seen[document_key(source, object_id)] = updated
+            latest = max(latest, updated) if latest else updated
+            if not live:
+                continue
+            items.append(to_item(source, object_id, org_id, tokens, features))
+            if source == MatchDocument.Source.ORGANIZATION:
+                orgs[org_id] = to_signals(features)
+                self._gives[org_id] = frozenset(features.get("gives", ()))
+        self._engine = Engine(items, chains=chain_map(), orgs=orgs, weights=weights())
+        self._watermark = latest or timezone.now()
+        self._behaviour_at = 0.0
+
+    def _sync(self) -> None:
+        assert self._engine is not None and self._watermark is not None
+        upserts: list[Item] = []
+        removals: list[int] = []
+        orgs: dict[int, OrgSignals] = {}
+        for source, object_id, org_id, tokens, features, live, updated in self._rows(self._watermark - OVERLAP):
+            key = document_key(source, object_id)
+            if self._seen.get(key) == updated:
+                continue
+            self._seen[key] = updated
+            self._watermark = max(self._watermark, updated)
+            if live:
+                upserts.append(to_item(source, object_id, org_id, tokens, features))
+            else:
+                removals.append(key)
+            if source == MatchDocument.Source.ORGANIZATION:
+                orgs[org_id] = to_signals(features) if live else OrgSignals()
+                self._gives[org_id] = frozenset(features.get("gives", ())) if live else frozenset()
+        if removals:
+            self._engine.remove(removals)
+        if upserts:
+            self._engine.upsert(upserts)
+        if orgs:
+            self._engine.set_orgs(orgs)
+
+
+LIVE = LiveEngine()

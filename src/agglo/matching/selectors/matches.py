@@ -1,0 +1,151 @@
+"""Ranked counterparts for a listing, and suggested partners for an organization, each with its explanation.
+Results come from the engine's hard filters and are checked again against the market's and the registry's own
+visibility selectors, so a record hidden from the reader can never be shown, even from a stale index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from agglo.access import policy
+from agglo.common.errors import NotFound
+from agglo.market.lifecycle import Side, Status
+from agglo.market.models import Listing
+from agglo.market.selectors import listing_list, owner_revealed
+from agglo.matching import explain
+from agglo.matching.ranking import NEED, OFFER, ORG, Match, Query, Viewer
+from agglo.matching.selectors.engine import LIVE
+from agglo.matching.selectors.reference import analyzer, listing_texts, term_names
+from agglo.registry.models import Organization, Segment
+from agglo.registry.selectors import organization_list
+from agglo.registry.selectors.organizations import partnered_owners
+
+TARGETS = {"offers": OFFER, "needs": NEED, "organizations": ORG}
+MAX_LIMIT = 50
+
+
+@dataclass
+class Result:
+    """One counterpart with its explanation; `organization` is None while an anonymous owner stays hidden."""
+
+    rank: int
+    match: Match
+    listing: Listing | None
+    organization: Organization | None
+    relation: str = ""
+    matched: list[str] = field(default_factory=list)
+    trust: list[str] = field(default_factory=list)
+    signals: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def key(self) -> int:
+        return self.match.key
+
+
+def viewer_of(actor: Any) -> Viewer:
+    active = policy.active_organization_ids(actor)
+    return Viewer(
+        member=bool(active) or policy.has_role(actor, "government"),
+        partner_orgs=frozenset(partnered_owners(active)) if active else frozenset(),
+        own_orgs=frozenset(policy.organization_ids(actor)),
+        sees_all=policy.sees_all_organizations(actor),
+    )
+
+
+def _require_own(actor: Any, organization_id: int, pk: int, what: str) -> None:
+    if not (organization_id in policy.organization_ids(actor) or policy.sees_all_organizations(actor)):
+        raise NotFound(f"No {what} with id {pk}.")
+
+
+def _codes(field_: str) -> tuple[str, ...]:
+    return tuple(c for c in field_.split("|") if c)
+
+
+def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int = 10) -> list[Result]:
+    """Counterparts for one of the actor's listings: offers or organizations for a need, needs or
+    organizations for an offer."""
+    _require_own(actor, listing.organization_id, listing.pk, "listing")
+    side = TARGETS[target]
+    if side == listing.side or listing.status != Status.PUBLISHED:
+        return []
+    org = listing.organization
+    tokens = analyzer().tokens(*listing_texts(listing, term_names()), query=True)
+    query = Query(
+        target=side,
+        kind=listing.kind if side != ORG or listing.side == Side.NEED else "",
+        subkind=listing.subkind if side != ORG else "",
+        tokens=tuple(tokens),
+        today=timezone.localdate().toordinal(),
+        viewer=viewer_of(actor),
+        org=org.pk,
+        area=org.area_id,
+        segments=tuple(listing.segments) or _codes(org.segment_codes),
+        amount_min=float(listing.amount_min) if listing.amount_min is not None else None,
+        amount_max=float(listing.amount_max) if listing.amount_max is not None else None,
+        region_rule=listing.region_rule,
+        regions=frozenset(listing.regions),
+        gives=_gives(org.pk),
+        limit=max(1, min(limit, MAX_LIMIT)),
+    )
+    return _present(actor, LIVE.get().search(query))
+
+
+def partners_for_organization(*, actor: Any, organization: Organization, limit: int = 10) -> list[Result]:
+    """Suggested partners: organizations matching what it needs, complementary on the chain, reciprocal."""
+    _require_own(actor, organization.pk, organization.pk, "organization")
+    engine = LIVE.get()
+    wants = engine.orgs.get(organization.pk)
+    query = Query(
+        target=ORG,
+        kind="",
+        tokens=tuple(sorted(t for t in (wants.wants if wants else ()) if not t.startswith("k:"))),
+        today=timezone.localdate().toordinal(),
+        viewer=viewer_of(actor),
+        org=organization.pk,
+        area=organization.area_id,
+        segments=_codes(organization.segment_codes),
+        gives=_gives(organization.pk),
+        limit=max(1, min(limit, MAX_LIMIT)),
+    )
+    return _present(actor, engine.search(query))
+
+
+def _gives(org_id: int) -> frozenset[str]:
+    return LIVE.gives(org_id)
+
+
+def _present(actor: Any, matches: list[Match]) -> list[Result]:
+    listing_ids = [m.key for m in matches if m.key > 0]
+    org_ids = [-m.key for m in matches if m.key < 0]
+    listings = {
+        x.pk: x
+        for x in listing_list(actor=actor)
+        .filter(pk__in=listing_ids, status=Status.PUBLISHED)
+        .select_related("organization__area")
+    }
+    orgs = {o.pk: o for o in organization_list(actor=actor).filter(pk__in=org_ids, status=Organization.Status.MEMBER)}
+    segment_codes = {c for m in matches for c in (m.relation_segments or ())}
+    segment_names = {s.code: s.name for s in Segment.objects.filter(code__in=segment_codes)}
+    results: list[Result] = []
+    for m in matches:
+        listing = listings.get(m.key) if m.key > 0 else None
+        org = orgs.get(-m.key) if m.key < 0 else None
+        if listing is None and org is None:
+            continue  # hidden from this reader, or gone since the index last heard of it
+        if listing is not None:
+            org = listing.organization if owner_revealed(actor, listing) else None
+        results.append(
+            Result(
+                rank=len(results) + 1,
+                match=m,
+                listing=listing,
+                organization=org,
+                relation=explain.relation_text(m, segment_names),
+                matched=explain.matched_texts(m),
+                trust=explain.trust_texts(m) if org is not None else [],
+                signals=explain.signal_texts(m),
+            )
+        )
+    return results

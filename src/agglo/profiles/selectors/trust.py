@@ -1,0 +1,48 @@
+"""The facts other apps weigh trust on: the valid credit grade (the headline members see), confirmed
+collaboration cases, and the mean rating partners gave. For ranking, not for display of detail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count
+from django.utils import timezone
+
+from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating
+
+
+@dataclass(frozen=True)
+class TrustFacts:
+    grade: str | None = None
+    confirmed_cases: int = 0
+    mean_rating: float | None = None
+
+
+def trust_facts(org_ids: Iterable[int]) -> dict[int, TrustFacts]:
+    """Trust facts of the given organizations (every one of them present in the answer)."""
+    ids = list(set(org_ids))
+    today = timezone.localdate()
+    grades: dict[int, str] = {}
+    # Oldest first so that the newest valid rating wins.
+    for org_id, grade in (
+        CreditRating.objects.filter(organization_id__in=ids, valid_until__gte=today)
+        .order_by("as_of", "id")
+        .values_list("organization_id", "grade")
+    ):
+        grades[org_id] = grade
+    cases = dict(
+        CaseParticipant.objects.filter(organization_id__in=ids, confirmed_at__isnull=False)
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .values_list("organization_id", "n")
+    )
+    ratings = dict(
+        CaseRating.objects.filter(rated_id__in=ids)
+        .values("rated_id")
+        .annotate(mean=Avg("score"))
+        .values_list("rated_id", "mean")
+    )
+    return {
+        i: TrustFacts(grades.get(i), int(cases.get(i, 0)), float(ratings[i]) if i in ratings else None) for i in ids
+    }

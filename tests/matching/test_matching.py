@@ -1,0 +1,183 @@
+"""Matching on the platform: the stored index follows the market, results respect every visibility rule and
+explain themselves, and what members do is logged."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from agglo.access.models import Membership
+from agglo.market import services as market
+from agglo.matching import selectors, services
+from agglo.matching.models import MatchDocument, MatchEvent
+from agglo.registry.services import position_add
+from tests.conftest import make_uscc, user
+
+# Documents are refreshed after commit, as in production: each test commits for real.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def cluster(make_org, operator):
+    """A Shenzhen chip designer, and counterparts in other provinces and on other segments."""
+
+    def firm(name, region, segment, body):
+        org = make_org(name_zh=name, region=region, uscc=make_uscc(region, body))
+        position_add(actor=operator, organization=org, segment_code=segment, role="produces")
+        admin = user(f"admin-{body}")
+        Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
+        return admin, org
+
+    return {
+        "seeker": firm("深圳芯设计有限公司", "440300", "ic-design", "MB000001X"),
+        "fab": firm("苏州晶圆制造有限公司", "320500", "ic-fab", "MB000002X"),
+        "local": firm("深圳同行设计有限公司", "440300", "ic-design", "MB000003X"),
+        "hidden": firm("北京保密器件有限公司", "110000", "ic-fab", "MB000004X"),
+        "picky": firm("上海挑剔封测有限公司", "310000", "ic-packaging", "MB000005X"),
+        "anon": firm("成都匿名制造有限公司", "510100", "ic-fab", "MB000006X"),
+    }
+
+
+def publish(actor, org, **data):
+    listing = market.listing_create(actor=actor, organization=org, data={"side": "offer", "kind": "technology", **data})
+    return market.listing_submit(actor=actor, listing=listing)
+
+
+@pytest.fixture
+def market_(cluster):
+    c = cluster
+    offers = {
+        "fab": publish(
+            *c["fab"],
+            title_en="Automotive-grade silicon carbide power device foundry",
+            description_en="6-inch SiC MOSFET process, AEC-Q101 qualification support.",
+        ),
+        "local": publish(*c["local"], title_zh="碳化硅功率器件设计服务", description_zh="提供功率器件版图设计。"),
+        "hidden": publish(*c["hidden"], title_zh="车规级碳化硅功率器件代工", visibility="partners"),
+        "picky": publish(*c["picky"], title_zh="碳化硅功率器件封装测试", region_rule="only", regions=["310000"]),
+        "anon": publish(*c["anon"], title_zh="车规级碳化硅功率器件小批量试产", anonymous=True),
+        "talent": publish(*c["fab"], kind="talent", title_zh="碳化硅功率器件工程师"),
+    }
+    admin, org = c["seeker"]
+    need = market.listing_create(
+        actor=admin,
+        organization=org,
+        data={
+            "side": "need",
+            "kind": "technology",
+            "title_zh": "寻求车规级碳化硅功率器件流片合作",
+            "description_zh": "我们设计了 1200V 碳化硅 MOSFET，需要车规级工艺平台。",
+            "terms": ["sic-power"],
+        },
+    )
+    need = market.listing_submit(actor=admin, listing=need)
+    return offers, need
+
+
+def test_counterparts_are_ranked_explained_and_never_hidden(cluster, market_, english):
+    offers, need = market_
+    admin = cluster["seeker"][0]
+    results = selectors.matches_for_listing(actor=admin, listing=need, target="offers")
+    keys = [r.key for r in results]
+    # Downstream on the chain and in other provinces first, the English offer among them; the same-segment
+    # peer after them although its Chinese text is closer.
+    assert keys == [offers["anon"].pk, offers["fab"].pk, offers["local"].pk]
+    assert offers["hidden"].pk not in keys  # partners only
+    assert offers["picky"].pk not in keys  # takes only Shanghai counterparts
+    assert offers["talent"].pk not in keys  # another kind
+    top = results[1]
+    assert "Silicon carbide power devices" in top.matched and "automotive-grade" in top.matched
+    assert top.relation == "Downstream of you: Wafer fabrication (foundry) uses the output of Chip design"
+    assert top.match.cross_region and dict(top.signals)["Chain position"] > 0
+    anonymous = next(r for r in results if r.key == offers["anon"].pk)
+    assert anonymous.organization is None and anonymous.trust == []
+    local = next(r for r in results if r.key == offers["local"].pk)
+    assert local.relation.startswith("Same segment") and not local.match.cross_region
+
+
+def test_only_the_listings_people_get_its_matches(cluster, market_):
+    from agglo.common.errors import NotFound
+
+    _offers, need = market_
+    with pytest.raises(NotFound):
+        selectors.matches_for_listing(actor=cluster["fab"][0], listing=need, target="offers")
+
+
+def test_the_index_follows_changes_without_a_rebuild(cluster, market_):
+    offers, need = market_
+    admin = cluster["seeker"][0]
+    first = [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]
+    assert offers["fab"].pk in first
+    market.listing_close(actor=cluster["fab"][0], listing=offers["fab"], outcome="withdrawn")
+    assert not MatchDocument.objects.get(source="listing", object_id=offers["fab"].pk).live
+    after = [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]
+    assert offers["fab"].pk not in after
+    market.listing_update(actor=cluster["hidden"][0], listing=offers["hidden"], data={"visibility": "members"})
+    assert offers["hidden"].pk in [
+        r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")
+    ]
+
+
+def test_rebuild_persists_and_agrees_with_incremental_updates(cluster, market_):
+    offers, need = market_
+    admin = cluster["seeker"][0]
+    before = [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]
+    stored = {(d.source, d.object_id, d.tokens) for d in MatchDocument.objects.filter(live=True)}
+    MatchDocument.objects.all().delete()
+    selectors.LIVE.reset()
+    call_command("matching_index", "rebuild")
+    assert {(d.source, d.object_id, d.tokens) for d in MatchDocument.objects.filter(live=True)} == stored
+    assert [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")] == before
+    assert services.index_sync() == 0  # nothing changed since
+
+
+def test_organizations_and_needs_for_an_offer(cluster, market_):
+    offers, need = market_
+    admin = cluster["seeker"][0]
+    orgs = selectors.matches_for_listing(actor=admin, listing=need, target="organizations")
+    assert cluster["fab"][1] in [r.organization for r in orgs]
+    assert cluster["seeker"][1] not in [r.organization for r in orgs]
+    needs = selectors.matches_for_listing(actor=cluster["fab"][0], listing=offers["fab"], target="needs")
+    assert [r.key for r in needs] == [need.pk]
+    partners = selectors.partners_for_organization(actor=admin, organization=cluster["seeker"][1])
+    names = [r.organization.name_zh for r in partners]
+    assert "苏州晶圆制造有限公司" in names and "深圳芯设计有限公司" not in names
+
+
+def test_api_logs_impressions_clicks_interest_and_acceptance(cluster, market_):
+    offers, need = market_
+    admin, seeker = cluster["seeker"]
+    client = Client()
+    client.force_login(admin)
+    response = client.get(f"/api/v1/matching/listings/{need.pk}/matches?target=offers&limit=5")
+    assert response.status_code == 200
+    body = response.json()
+    assert body[1]["listing"]["id"] == offers["fab"].pk and body[1]["relation"] == "downstream"
+    assert body[1]["organization"]["name"] == "苏州晶圆制造有限公司"
+    assert body[0]["organization"] is None and body[0]["listing"]["organization_id"] is None  # anonymous
+    assert {s["name"] for s in body[1]["signals"]} >= {"text", "chain", "cross_region"}
+    assert MatchEvent.objects.filter(kind="impression", query_key=need.pk).count() == len(body)
+    assert (
+        client.post(
+            "/api/v1/matching/clicks",
+            {"item": offers["fab"].pk, "query": need.pk, "rank": 2},
+            content_type="application/json",
+        ).status_code
+        == 204
+    )
+    market.interest_express(
+        actor=admin, listing=offers["fab"], data={"cooperation": "joint_rnd", "message": "流片合作"}
+    )
+    interest = offers["fab"].interests.get()
+    market.interest_accept(actor=cluster["fab"][0], interest=interest)
+    logged = MatchEvent.objects.filter(item_key=offers["fab"].pk, kind__in=["interest", "acceptance"])
+    assert sorted(e.kind for e in logged) == ["acceptance", "interest"]
+    assert {e.query_key for e in logged} == {need.pk} and {e.rank for e in logged} == {2}
+    assert selectors.behaviour_scores()[offers["fab"].pk] > 0
+    # Bad input and other members
+    assert client.get(f"/api/v1/matching/listings/{need.pk}/matches?target=friends").status_code == 422
+    other = Client()
+    other.force_login(cluster["local"][0])
+    assert other.get(f"/api/v1/matching/listings/{need.pk}/matches").status_code == 404
+    assert Client().post("/api/v1/matching/clicks", {"item": 1}, content_type="application/json").status_code == 403
