@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("agglo.web.urls")),
     path("", include("agglo.profiles.urls")),
+    path("", include("agglo.market.urls")),
+    path("", include("agglo.matching.urls")),
     path("", include("agglo.registry.urls")),
 ]
 

@@ -5,12 +5,14 @@ from typing import Any
 from django.http import HttpRequest
 
 from agglo.access import policy
+from agglo.common.notify import notification_list
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Roles the navigation bar needs to decide which links to show."""
+    """What the navigation bar needs: roles to decide which links to show, the unread notifications."""
     user = request.user
     return {
         "nav_is_operator": policy.is_operator(user),
         "nav_roles": sorted(policy.platform_roles(user)),
+        "nav_unread": notification_list(user=user, unread=True).count() if user.is_authenticated else 0,
     }

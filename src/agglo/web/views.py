@@ -1,17 +1,29 @@
-"""Home, health and error pages."""
+"""Home, notifications, health and error pages."""
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from agglo.common.notify import notification_list, notifications_mark_read
 from agglo.common.problem import problem_response
 from agglo.registry import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"stats": selectors.cluster_stats(), "chains": selectors.chain_list()})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first; posting marks them all read."""
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("web:notifications")
+    items = notification_list(user=request.user).order_by("-created_at")[:100]
+    return render(request, "web/notifications.html", {"items": items})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

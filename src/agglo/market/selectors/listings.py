@@ -11,6 +11,7 @@ from agglo.common.errors import NotFound
 from agglo.market.lifecycle import InterestStatus, Status
 from agglo.market.models import Interest, Listing
 from agglo.registry.selectors.organizations import partnered_owners
+from agglo.registry.text import query_tokens
 
 
 def visible(actor: Any) -> Q:
@@ -32,9 +33,12 @@ def visible(actor: Any) -> Q:
 
 
 def listing_list(
-    *, actor: Any, side: str = "", kind: str = "", organization_id: int | None = None, status: str = ""
+    *, actor: Any, side: str = "", kind: str = "", organization_id: int | None = None, status: str = "", q: str = ""
 ) -> QuerySet[Listing]:
+    """Listings the actor may see, filtered; `q` must match every word (Chinese segmented as when indexed)."""
     qs = Listing.objects.filter(visible(actor)).select_related("organization__region")
+    for token in query_tokens(q):
+        qs = qs.filter(search_text__contains=token)
     if side:
         qs = qs.filter(side=side)
     if kind:

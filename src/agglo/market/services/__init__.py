@@ -1,6 +1,12 @@
 """Every write to the market."""
 
-from agglo.market.services.interests import interest_accept, interest_advance, interest_decline, interest_express
+from agglo.market.services.interests import (
+    interest_accept,
+    interest_advance,
+    interest_case_draft,
+    interest_decline,
+    interest_express,
+)
 from agglo.market.services.listings import (
     listing_close,
     listing_create,
@@ -14,6 +20,7 @@ from agglo.market.services.listings import (
 __all__ = [
     "interest_accept",
     "interest_advance",
+    "interest_case_draft",
     "interest_decline",
     "interest_express",
     "listing_close",

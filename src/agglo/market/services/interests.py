@@ -107,10 +107,10 @@ def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> I
     return interest
 
 
-def _require_owner(actor: Any, interest: Interest) -> None:
+def _require_owner(actor: Any, interest: Interest, *, undecided: bool = True) -> None:
     if not policy.can_edit_organization(actor, interest.listing.organization_id):
         raise Forbidden(_("Only the listing's owner handles its responses."))
-    if interest.status in lifecycle.DECIDED:
+    if undecided and interest.status in lifecycle.DECIDED:
         raise ValidationFailed({"status": [_("This response was already decided.")]})
 
 
@@ -170,3 +170,57 @@ def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest
         link=f"/market/{interest.listing_id}/",
     )
     return interest
+
+
+# Kind of case an accepted interest starts, by the cooperation the member proposed.
+CASE_KIND = {
+    "joint_rnd": "joint_rnd",
+    "investment": "co_investment",
+    "supply": "outsourcing",
+    "purchase": "outsourcing",
+    "service": "outsourcing",
+    "licensing": "alliance",
+    "other": "alliance",
+}
+
+
+@transaction.atomic
+def interest_case_draft(*, actor: Any, interest: Interest) -> Any:
+    """Start a collaboration case from an accepted interest: led by the listing's owner, with the answering
+    organization as a partner that confirms its own part, as every case partner does."""
+    from agglo.profiles.services import case_create, participant_add
+
+    _require_owner(actor, interest, undecided=False)
+    if interest.status != lifecycle.InterestStatus.ACCEPTED:
+        raise ValidationFailed({"status": [_("Accept the interest first.")]})
+    listing = interest.listing
+    case = case_create(
+        actor=actor,
+        organization=listing.organization,
+        data={
+            "title": listing.title[:200],
+            "kind": CASE_KIND.get(interest.cooperation, "alliance"),
+            "started_on": timezone.localdate().isoformat(),
+            "description": "\n\n".join(
+                p for p in (listing.description_zh or listing.description_en, interest.message) if p
+            )[:4000],
+            "visibility": "partners",
+        },
+    )
+    participant_add(
+        actor=actor,
+        case=case,
+        data={
+            "organization": interest.organization_id,
+            "role": "partner",
+            "input_kind": "other",
+            "input_note": interest.missing[:300],
+        },
+    )
+    notify(
+        _admins(interest.organization_id),
+        verb="market.case_started",
+        text=_("A collaboration case “%(title)s” lists you as a partner: confirm your part.") % {"title": case.title},
+        link=f"/organizations/{listing.organization_id}/tab/cases/",
+    )
+    return case

@@ -1,0 +1,239 @@
+"""Market pages: browse needs and offers, post and edit one, its page with interest and the owner's board,
+and one's own listings and answers. Matches are shown on the listing page by the matching app (htmx panel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from agglo.access import policy
+from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from agglo.market import selectors, services
+from agglo.market.forms import BrowseForm, CloseForm, DeclineForm, InterestForm, ListingForm
+from agglo.market.lifecycle import DECIDED, InterestStatus, Status
+from agglo.market.models import Interest, Listing
+from agglo.market.validation import LISTING_FIELDS
+from agglo.registry.forms import apply_service_errors
+from agglo.registry.models import Organization
+
+PAGE_SIZE = 20
+
+
+def _editable_orgs(user: Any) -> list[Organization]:
+    ids = [i for i in policy.organization_ids(user) if policy.can_edit_organization(user, i)]
+    return list(Organization.objects.filter(pk__in=ids, status=Organization.Status.MEMBER).order_by("name_zh"))
+
+
+def _listing(request: HttpRequest, pk: int) -> Listing:
+    try:
+        return selectors.listing_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+def _is_owner(user: Any, listing: Listing) -> bool:
+    return listing.organization_id in policy.organization_ids(user) or policy.sees_all_organizations(user)
+
+
+def browse(request: HttpRequest) -> HttpResponse:
+    """Published needs and offers the reader may see, searchable and filtered by side and kind."""
+    form = BrowseForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.listing_list(
+        actor=request.user,
+        side=filters.get("side", ""),
+        kind=filters.get("kind", ""),
+        q=filters.get("q", ""),
+        status=Status.PUBLISHED,
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(x, selectors.owner_revealed(request.user, x)) for x in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+    return render(request, "market/browse.html", context)
+
+
+def _form_data(form: ListingForm) -> dict[str, Any]:
+    data = {k: form.cleaned_data.get(k) for k in LISTING_FIELDS}
+    for name in ("amount_min", "amount_max", "deadline"):
+        data[name] = data[name] or None  # an empty box means no value
+    data["subkind"] = data["subkind"] or ""
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def listing_new(request: HttpRequest) -> HttpResponse:
+    """Post a need or an offer for one of the organizations the user administers; save a draft or publish."""
+    orgs = _editable_orgs(request.user)
+    if not orgs:
+        raise PermissionDenied(_("Only admins of member organizations publish needs and offers."))
+    form = ListingForm(
+        request.POST or None, initial={"side": request.GET.get("side", "need"), "region_rule": "anywhere"}
+    )
+    chosen = orgs[0]
+    if request.method == "POST":
+        chosen = next((o for o in orgs if str(o.pk) == request.POST.get("organization")), orgs[0])
+        if form.is_valid():
+            try:
+                listing = services.listing_create(actor=request.user, organization=chosen, data=_form_data(form))
+                if "publish" in request.POST:
+                    listing = services.listing_submit(actor=request.user, listing=listing)
+                    messages.success(
+                        request,
+                        _("Published.")
+                        if listing.status == Status.PUBLISHED
+                        else _("Sent to the operators for review."),
+                    )
+                else:
+                    messages.success(request, _("Draft saved."))
+                return redirect("market:detail", pk=listing.pk)
+            except ValidationFailed as exc:
+                apply_service_errors(form, exc)
+            except Forbidden as exc:
+                raise PermissionDenied(str(exc)) from exc
+    context = {"form": form, "orgs": orgs, "chosen": chosen, "title": _("Post a need or offer")}
+    return render(request, "market/form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk)
+    if not policy.can_edit_organization(request.user, listing.organization_id):
+        raise PermissionDenied(_("Only the organization's admins change its listings."))
+    initial = {k: getattr(listing, k) for k in LISTING_FIELDS}
+    initial["tags"] = ", ".join(listing.tags)
+    form = ListingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.listing_update(actor=request.user, listing=listing, data=_form_data(form))
+            messages.success(request, _("Saved."))
+            return redirect("market:detail", pk=listing.pk)
+        except ValidationFailed as exc:
+            apply_service_errors(form, exc)
+    context = {"form": form, "listing": listing, "title": _("Change “%(title)s”") % {"title": listing.title}}
+    return render(request, "market/form.html", context, status=400 if request.method == "POST" else 200)
+
+
+def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The listing; for its owner the actions, the board of responses and the matches; for other members the
+    form to express interest (or where their answer stands)."""
+    listing = _listing(request, pk)
+    user = request.user
+    owner = _is_owner(user, listing)
+    mine = policy.active_organization_ids(user) - {listing.organization_id}
+    answered = (
+        Interest.objects.filter(listing=listing, organization_id__in=mine).select_related("organization").first()
+        if mine
+        else None
+    )
+    context = {
+        "listing": listing,
+        "revealed": selectors.owner_revealed(user, listing),
+        "owner": owner,
+        "can_edit": policy.can_edit_organization(user, listing.organization_id),
+        "board": list(selectors.interest_board(actor=user, listing=listing)) if owner else [],
+        "answered": answered,
+        "interest_form": InterestForm() if mine and not answered and listing.status == Status.PUBLISHED else None,
+        "close_form": CloseForm(),
+        "decline_form": DeclineForm(),
+        "decided": DECIDED,
+        "moves": (InterestStatus.CONTACTED, InterestStatus.EVALUATED),
+    }
+    return render(request, "market/detail.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def listing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """submit, renew, close, or express (interest)."""
+    listing = _listing(request, pk)
+    try:
+        if action == "submit":
+            services.listing_submit(actor=request.user, listing=listing)
+            messages.success(request, _("Submitted."))
+        elif action == "renew":
+            services.listing_renew(actor=request.user, listing=listing)
+            messages.success(request, _("Renewed."))
+        elif action == "close":
+            form = CloseForm(request.POST)
+            if not form.is_valid():
+                raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
+            services.listing_close(actor=request.user, listing=listing, **form.cleaned_data)
+            messages.success(request, _("Closed."))
+        elif action == "express":
+            form = InterestForm(request.POST)
+            if not form.is_valid():
+                raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
+            orgs = sorted(policy.active_organization_ids(request.user) - {listing.organization_id})
+            data = {
+                **form.cleaned_data,
+                "organization": request.POST.get("organization") or (orgs[0] if orgs else None),
+            }
+            services.interest_express(actor=request.user, listing=listing, data=data)
+            messages.success(request, _("Your interest was sent; the owner will answer here."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        _report(request, exc)
+    return redirect("market:detail", pk=listing.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def interest_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """The owner moves a response on the board: contacted, evaluated, accept, decline, or start a case."""
+    try:
+        interest = selectors.interest_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    try:
+        if action in (InterestStatus.CONTACTED, InterestStatus.EVALUATED):
+            services.interest_advance(actor=request.user, interest=interest, status=action)
+        elif action == "accept":
+            services.interest_accept(actor=request.user, interest=interest)
+            messages.success(request, _("Accepted: you now see each other's names and contacts."))
+        elif action == "decline":
+            form = DeclineForm(request.POST)
+            reason = form.cleaned_data["reason"] if form.is_valid() else ""
+            services.interest_decline(actor=request.user, interest=interest, reason=reason)
+            messages.success(request, _("Declined; they will read your reason."))
+        elif action == "case":
+            case = services.interest_case_draft(actor=request.user, interest=interest)
+            messages.success(
+                request, _("Case “%(title)s” started; the partner confirms its part.") % {"title": case.title}
+            )
+            return redirect("profiles:organization_tab", pk=case.organization_id, tab="cases")
+        else:
+            raise Http404
+    except DomainError as exc:
+        _report(request, exc)
+    return redirect("market:detail", pk=interest.listing_id)
+
+
+def _report(request: HttpRequest, exc: DomainError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for field, texts in exc.errors.items():
+            for text in texts:
+                messages.error(request, f"{field}: {text}")
+    else:
+        messages.error(request, str(exc))
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The user's organizations' listings in every status, and the answers they sent."""
+    own = policy.organization_ids(request.user)
+    listings = Listing.objects.filter(organization_id__in=own).select_related("organization").order_by("-updated_at")
+    context = {"listings": listings, "interests": selectors.my_interests(actor=request.user)}
+    return render(request, "market/mine.html", context)

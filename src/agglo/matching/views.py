@@ -1,0 +1,73 @@
+"""Matching pages: the explained matches panel of a listing, suggested partners, and opening a result."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from agglo.access import policy
+from agglo.common.errors import NotFound
+from agglo.market.lifecycle import Side
+from agglo.market.selectors import listing_get
+from agglo.matching import selectors, services
+from agglo.registry.models import Organization
+
+
+@login_required
+def listing_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Counterparts of one of the user's listings: listings of the other side, then organizations."""
+    try:
+        listing = listing_get(actor=request.user, pk=pk)
+        other = "offers" if listing.side == Side.NEED else "needs"
+        listings = selectors.matches_for_listing(actor=request.user, listing=listing, target=other)
+        orgs = selectors.matches_for_listing(actor=request.user, listing=listing, target="organizations", limit=5)
+    except NotFound as exc:
+        raise Http404 from exc
+    for results in (listings, orgs):
+        services.impressions_record(
+            actor=request.user,
+            organization_id=listing.organization_id,
+            query_key=listing.pk,
+            shown=[(r.key, r.match.score) for r in results],
+        )
+    context = {"listing": listing, "listings": listings, "orgs": orgs, "query_key": listing.pk}
+    return render(request, "matching/partials/panel.html", context)
+
+
+@login_required
+def partners_page(request: HttpRequest) -> HttpResponse:
+    """Suggested partners for each organization the user belongs to."""
+    orgs = Organization.objects.filter(
+        pk__in=policy.active_organization_ids(request.user), status=Organization.Status.MEMBER
+    ).order_by("name_zh")
+    sections = []
+    for org in orgs:
+        results = selectors.partners_for_organization(actor=request.user, organization=org)
+        services.impressions_record(
+            actor=request.user,
+            organization_id=org.pk,
+            query_key=-org.pk,
+            shown=[(r.key, r.match.score) for r in results],
+        )
+        sections.append((org, results, -org.pk))
+    return render(request, "matching/partners.html", {"sections": sections})
+
+
+@login_required
+def open_result(request: HttpRequest) -> HttpResponse:
+    """Record that a member opened a result, then go to it."""
+    try:
+        item = int(request.GET.get("item", ""))
+        query = int(request.GET["q"]) if request.GET.get("q") else None
+        rank = int(request.GET["rank"]) if request.GET.get("rank") else None
+    except ValueError as exc:
+        raise Http404 from exc
+    orgs = sorted(policy.active_organization_ids(request.user))
+    if orgs:
+        services.click_record(actor=request.user, organization_id=orgs[0], query_key=query, item_key=item, rank=rank)
+    target = f"/market/{item}/" if item > 0 else f"/organizations/{-item}/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        raise Http404
+    return redirect(target)

@@ -1,0 +1,120 @@
+"""Market pages: posting with field errors, browsing, the listing page for owners and others, the board."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from agglo.access.models import Membership
+from agglo.market import services
+from agglo.market.models import Interest, Listing
+from agglo.profiles.models import Case
+from tests.conftest import user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(make_org):
+    def member(name, org_name, region="440300"):
+        org = make_org(name_zh=org_name, region=region)
+        u = user(name)
+        Membership.objects.create(user=u, organization=org, role=Membership.Role.ADMIN)
+        c = Client()
+        c.force_login(u)
+        c.cookies["django_language"] = "en"
+        return u, org, c
+
+    return {
+        "owner": member("owner", "深圳需求方科技有限公司"),
+        "other": member("other", "苏州供给方制造有限公司", "320500"),
+        "third": member("third", "北京第三方研究院", "110000"),
+    }
+
+
+def post_need(client, **over):
+    data = {
+        "side": "need",
+        "kind": "technology",
+        "title_zh": "寻求碳化硅功率器件流片合作",
+        "description_zh": "1200V 碳化硅 MOSFET",
+        "terms": ["sic-power"],
+        "region_rule": "anywhere",
+        "visibility": "members",
+        "publish": "1",
+    }
+    data.update(over)
+    return client.post("/market/new/", data)
+
+
+def test_post_shows_each_bad_field_and_saves_nothing(people, english):
+    _u, _org, c = people["owner"]
+    response = post_need(
+        c, title_zh="", kind="service", amount_min="5", amount_max="1", region_rule="only", deadline="2001-01-01"
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Name at least one province or country." in text
+    assert text.count('class="errorlist') >= 5  # title, type, amounts, regions, deadline: each beside its field
+    assert Listing.objects.count() == 0
+    assert post_need(c, terms=["juggling"]).status_code == 400  # not a catalogue term: the form says so
+    assert Listing.objects.count() == 0
+
+
+def test_post_publish_browse_and_answer(people, english):
+    owner, org, c = people["owner"]
+    response = post_need(c)
+    listing = Listing.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/market/{listing.pk}/"
+    assert listing.status == "published" and listing.organization == org
+    page = c.get(f"/market/{listing.pk}/").content.decode()
+    assert 'id="board"' in page and "matching/listings" in page and 'id="interest-form"' not in page
+
+    _u2, other_org, c2 = people["other"]
+    browse = c2.get("/market/?q=碳化硅&side=need").content.decode()
+    assert "寻求碳化硅功率器件流片合作" in browse
+    assert "寻求碳化硅功率器件流片合作" not in c2.get("/market/?q=光伏").content.decode()
+    detail = c2.get(f"/market/{listing.pk}/").content.decode()
+    assert 'id="interest-form"' in detail and 'id="board"' not in detail
+    # An answer without a message is refused with the field named; then sent.
+    c2.post(f"/market/{listing.pk}/express/", {"cooperation": "supply", "message": ""})
+    assert not Interest.objects.exists()
+    c2.post(f"/market/{listing.pk}/express/", {"cooperation": "supply", "message": "可提供 6 英寸碳化硅工艺"})
+    interest = Interest.objects.get()
+    assert interest.organization == other_org
+    assert "my-interest" in c2.get(f"/market/{listing.pk}/").content.decode()
+    # The owner sees it on the board and in its notifications.
+    assert "可提供 6 英寸碳化硅工艺" in c.get(f"/market/{listing.pk}/").content.decode()
+    assert f"/market/{listing.pk}/" in c.get("/notifications/").content.decode()
+    # Another member cannot move it.
+    _u3, _o3, c3 = people["third"]
+    assert c3.post(f"/market/interests/{interest.pk}/accept/").status_code == 404
+    # Declining needs a reason; accepting opens a case draft with the partner to confirm.
+    c.post(f"/market/interests/{interest.pk}/decline/", {"reason": ""})
+    interest.refresh_from_db()
+    assert interest.status == "new"
+    c.post(f"/market/interests/{interest.pk}/contacted/")
+    c.post(f"/market/interests/{interest.pk}/accept/")
+    interest.refresh_from_db()
+    assert interest.status == "accepted"
+    response = c.post(f"/market/interests/{interest.pk}/case/")
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.organization == org
+    confirmed = {p.organization_id: p.confirmed_at is not None for p in case.participants.all()}
+    assert confirmed == {org.pk: True, other_org.pk: False}  # the partner confirms its own part
+
+
+def test_hidden_and_foreign_listings(people):
+    owner, org, c = people["owner"]
+    draft = services.listing_create(
+        actor=owner, organization=org, data={"side": "offer", "kind": "technology", "title_zh": "草稿"}
+    )
+    _u2, _o2, c2 = people["other"]
+    assert c2.get(f"/market/{draft.pk}/").status_code == 404
+    assert c2.get(f"/market/{draft.pk}/edit/").status_code == 404
+    assert c2.post(f"/market/{draft.pk}/submit/").status_code == 404
+    assert Client().get(f"/market/{draft.pk}/").status_code == 404
+    assert c.get(f"/market/{draft.pk}/edit/").status_code == 200
+    assert c.get("/market/mine/").status_code == 200 and "草稿" in c.get("/market/mine/").content.decode()
+    assert Client().get("/market/new/").status_code == 302  # to the login page
+    assert c2.get(f"/matching/listings/{draft.pk}/panel/").status_code == 404
