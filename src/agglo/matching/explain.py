@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agglo.matching.ranking import Match
-from agglo.matching.selectors.reference import analyzer
+from agglo.matching.reference import analyzer
 from agglo.registry.models.bilingual import prefers_chinese
 
 SIGNAL_LABELS = {

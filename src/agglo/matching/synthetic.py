@@ -237,7 +237,9 @@ def _phrase(rng: random.Random, concept: Concept, lang: str) -> str:
     return rng.choice(english) if english and rng.random() < 0.3 else concept.label_en
 
 
-class _Writer:
+class Writer:
+    """Listing texts about a term with a qualifier, in Chinese, English or both, with generic industrial words."""
+
     def __init__(self, rng: random.Random, terms: Sequence[Concept]):
         self.rng = rng
         self.terms = terms
@@ -278,7 +280,7 @@ def generate(
 ) -> Market:
     """A market of `size` listings (planted ones included) and `queries` needs with their relevance."""
     rng = random.Random(seed)
-    writer = _Writer(rng, terms)
+    writer = Writer(rng, terms)
     chain_codes = sorted(chains.segments)
     # Each term belongs to one or two chains.
     term_chains = {t.code: rng.sample(chain_codes, k=rng.choice((1, 1, 2))) for t in terms}

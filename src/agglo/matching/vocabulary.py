@@ -23,61 +23,18 @@ _CHUNK = re.compile(r"[\u4e00-\u9fff]+|[^\W\u4e00-\u9fff]+", re.UNICODE)
 _PAREN = re.compile(r"[(（]([^)）]*)[)）]")
 CONCEPT_PREFIX = "c:"
 MAX_PHRASE_WORDS = 4
-# Words too common in listings to tell one from another.
-STOPWORDS = frozenset(
-    (
-        "the",
-        "and",
-        "of",
-        "for",
-        "with",
-        "a",
-        "an",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "or",
-        "from",
-        "our",
-        "we",
-        "us",
-        "is",
-        "are",
-        "be",
-        "can",
-        "as",
-        "that",
-        "this",
-        "our",
-        "your",
-        "you",
-        "的",
-        "和",
-        "与",
-        "及",
-        "等",
-        "或",
-        "在",
-        "为",
-        "了",
-        "是",
-        "有",
-        "我们",
-        "我司",
-        "公司",
-        "提供",
-        "需要",
-        "寻求",
-        "一个",
-        "进行",
-        "相关",
-        "以及",
-        "可以",
-        "具有",
-    )
+# Words too common in listings to tell one from another: function words, and the generic words of listing
+# boilerplate ("提供专业服务", "leading solutions") that a small market's IDF does not yet discount.
+FUNCTION_WORDS = (
+    "the and of for with a an to in on at by or from our we us is are be can as that this your you "
+    "的 和 与 及 等 或 在 为 了 是 有 我们 我司 公司 提供 需要 寻求 一个 进行 相关 以及 可以 具有"
 )
+BOILERPLATE = (
+    "service services solution solutions cooperation capability capabilities professional leading experience "
+    "team customer customers project partner partners looking "
+    "服务 解决方案 方案 合作 能力 专业 行业 领先 经验 团队 客户 项目 优质 快速 长期 稳定 资源 平台 伙伴 合作伙伴"
+)
+STOPWORDS = frozenset((FUNCTION_WORDS + " " + BOILERPLATE).split())
 
 
 @dataclass(frozen=True)

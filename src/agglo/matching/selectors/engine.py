@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from agglo.matching.models import MatchDocument, document_key
 from agglo.matching.ranking import Engine, Item, OrgSignals, Weights
+from agglo.matching.reference import chain_map
 from agglo.matching.selectors.events import behaviour_scores
-from agglo.matching.selectors.reference import chain_map
 
 OVERLAP = dt.timedelta(minutes=5)
 BEHAVIOUR_EVERY_S = 60.0

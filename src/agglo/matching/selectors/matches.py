@@ -16,8 +16,8 @@ from agglo.market.models import Listing
 from agglo.market.selectors import listing_list, owner_revealed
 from agglo.matching import explain
 from agglo.matching.ranking import NEED, OFFER, ORG, Match, Query, Viewer
+from agglo.matching.reference import analyzer, listing_texts, term_names
 from agglo.matching.selectors.engine import LIVE
-from agglo.matching.selectors.reference import analyzer, listing_texts, term_names
 from agglo.registry.models import Organization, Segment
 from agglo.registry.selectors import organization_list
 from agglo.registry.selectors.organizations import partnered_owners

@@ -15,7 +15,7 @@ from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
 from agglo.matching.models import MatchDocument
 from agglo.matching.ranking import concept_tokens, trust_of
-from agglo.matching.selectors.reference import analyzer, listing_texts, term_names
+from agglo.matching.reference import analyzer, listing_texts, term_names
 from agglo.profiles.models import OrganizationCapability
 from agglo.profiles.selectors.trust import trust_facts
 from agglo.registry.models import Organization

@@ -60,7 +60,7 @@ class Command(BaseCommand):
 
         reference_data_load()
         start = time.perf_counter()
-        run_with_progress(size, seed, console=err, profiles=area != "registry")
+        run_with_progress(size, seed, console=err, profiles=area != "registry", market=False)
         build_s = round(time.perf_counter() - start, 1)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agglo.demo.market import demo_market_load
 from agglo.demo.profiles import demo_profiles_load
 from agglo.demo.services import demo_accounts_ensure, demo_cluster_clear, demo_cluster_load
 from agglo.registry.models import Organization
@@ -11,9 +12,16 @@ MIN_ORGS, MAX_ORGS = 50, 100_000
 
 
 def run_with_progress(
-    n: int, seed: int, *, quiet: bool = False, console: Console | None = None, profiles: bool = True
+    n: int,
+    seed: int,
+    *,
+    quiet: bool = False,
+    console: Console | None = None,
+    profiles: bool = True,
+    market: bool = True,
 ) -> dict[str, int]:
-    """Load a demo cluster (and, with `profiles`, its professional-database facts), a progress bar per stage."""
+    """Load a demo cluster (with `profiles`, its professional-database facts; with `market`, needs and offers
+    and the matching index), a progress bar per stage."""
     with Progress(
         TextColumn("{task.description:<14}"),
         BarColumn(),
@@ -33,6 +41,8 @@ def run_with_progress(
         counts = demo_cluster_load(n=n, seed=seed, progress=progress)
         if profiles:
             counts.update(demo_profiles_load(seed=seed, progress=progress))
+        if market:
+            counts.update(demo_market_load(seed=seed, progress=progress))
         return counts
 
 
