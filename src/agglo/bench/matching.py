@@ -107,6 +107,15 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
     measure(engine, query_tokens)  # warm-up: per-area filter caches, numpy code paths
     quality, samples, violations = measure(engine, query_tokens)
     base_quality, base_samples, base_violations = measure(baseline_engine, plain_tokens)
+    # Ablations: what the vocabulary and the chain signal each bring (nDCG@10 of the engine without them).
+    full_weights = engine.weights
+    engine.weights = replace(full_weights, chain=0.0)
+    no_chain = measure(engine, query_tokens)[0]["ndcg10"]
+    engine.weights = replace(TEXT_ONLY)
+    vocabulary_only = measure(engine, query_tokens)[0]["ndcg10"]
+    engine.weights = full_weights
+    baseline_engine.weights = full_weights
+    no_vocabulary = measure(baseline_engine, plain_tokens)[0]["ndcg10"]
     return {
         "metrics": {
             **quality,
@@ -126,6 +135,11 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
             "query_p95_ms": percentile(base_samples, 95),
             "build_s": round(baseline_build_s, 2),
             "filter_violations": base_violations,
+        },
+        "ablation_ndcg10": {
+            "without_chain_signal": no_chain,
+            "vocabulary_text_only": vocabulary_only,
+            "without_vocabulary": no_vocabulary,
         },
         "market": {
             "listings": len(items),
