@@ -181,3 +181,30 @@ def test_api_logs_impressions_clicks_interest_and_acceptance(cluster, market_):
     other.force_login(cluster["local"][0])
     assert other.get(f"/api/v1/matching/listings/{need.pk}/matches").status_code == 404
     assert Client().post("/api/v1/matching/clicks", {"item": 1}, content_type="application/json").status_code == 403
+
+
+def test_sync_picks_up_trust_changes(cluster, market_, operator, english):
+    import datetime as dt
+
+    from agglo.profiles.services import fact_create
+
+    offers, need = market_
+    fab = cluster["fab"][1]
+    before = MatchDocument.objects.get(source="org", object_id=fab.pk).features["trust"]
+    fact_create(
+        actor=operator,
+        organization=fab,
+        kind="ratings",
+        data={
+            "grade": "AAA",
+            "rating_body": "platform",
+            "method_version": "v1",
+            "as_of": dt.date.today().isoformat(),
+            "valid_until": (dt.date.today() + dt.timedelta(days=365)).isoformat(),
+        },
+    )
+    assert services.index_sync() >= 1
+    doc = MatchDocument.objects.get(source="org", object_id=fab.pk)
+    assert doc.features["trust"] > before and "credit:AAA" in doc.features["trust_notes"]
+    results = selectors.matches_for_listing(actor=cluster["seeker"][0], listing=need, target="offers")
+    assert "Credit grade AAA" in next(r for r in results if r.key == offers["fab"].pk).trust

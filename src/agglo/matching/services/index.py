@@ -16,7 +16,7 @@ from agglo.market.models import Listing
 from agglo.matching.models import MatchDocument
 from agglo.matching.ranking import concept_tokens, trust_of
 from agglo.matching.reference import analyzer, listing_texts, term_names
-from agglo.profiles.models import OrganizationCapability
+from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating, OrganizationCapability
 from agglo.profiles.selectors.trust import trust_facts
 from agglo.registry.models import Organization
 
@@ -177,14 +177,23 @@ def listings_changed(ids: list[int]) -> None:
 
 @transaction.atomic
 def index_sync() -> int:
-    """Refresh the documents of listings and organizations changed since the last documents were written
-    (with an overlap), for changes that reached the database without a market service. Returns how many changed."""
+    """Refresh the documents of listings and organizations changed since the last documents were written (with an
+    overlap): changes that reached the database without a market service, and organizations whose profile, chain
+    positions, ratings, capabilities or cases changed (run it hourly). Returns how many changed."""
     last = MatchDocument.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
     if last is None:
         return index_rebuild()
     since = last - SYNC_OVERLAP
     listing_ids = list(Listing.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
-    org_ids = list(Organization.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+    org_ids = set(Organization.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+    # Trust and capabilities live in the professional database.
+    for model, field in (
+        (CreditRating, "updated_at"),
+        (OrganizationCapability, "updated_at"),
+        (CaseParticipant, "confirmed_at"),
+    ):
+        org_ids |= set(model.objects.filter(**{f"{field}__gte": since}).values_list("organization_id", flat=True))
+    org_ids |= set(CaseRating.objects.filter(created_at__gte=since).values_list("rated_id", flat=True))
     return documents_refresh(listing_ids=listing_ids, org_ids=org_ids)
 
 
