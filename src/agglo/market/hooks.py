@@ -15,8 +15,16 @@ INTEREST_EVENT: list[Callable[[str, Any, Any], None]] = []
 
 
 def listings_changed(ids: list[int]) -> None:
-    if ids and LISTING_CHANGED:
-        transaction.on_commit(lambda: [hook(list(ids)) for hook in LISTING_CHANGED])
+    """Tell the listeners after commit (a rolled-back change is no change)."""
+    if not ids or not LISTING_CHANGED:
+        return
+    changed = list(ids)
+
+    def tell() -> None:
+        for hook in LISTING_CHANGED:
+            hook(changed)
+
+    transaction.on_commit(tell)
 
 
 def interest_event(kind: str, interest: Any, actor: Any) -> None:

@@ -356,7 +356,10 @@ class Engine:
 
     def remove(self, keys: Iterable[int]) -> None:
         """Take items out (unknown keys are ignored)."""
-        if [key for key in list(keys) if self._drop(key)]:
+        dropped = False
+        for key in keys:
+            dropped = self._drop(key) or dropped
+        if dropped:
             self._rebuild_delta()
 
     def _drop(self, key: int) -> bool:

@@ -127,20 +127,16 @@ class Analyzer:
                     continue
                 if is_han:
                     # The index holds a long word's parts too (search mode), so the query keeps words whole.
-                    out.extend(
-                        self._han_parts(word)
-                        if not query
-                        else ([word] if len(word) > 1 and word not in STOPWORDS else [])
-                    )
+                    out.extend(self._han_parts(word, whole_only=query))
                 elif word not in STOPWORDS:
                     out.append(word)
             out.extend(concepts)
         # Interned: an index holds the same few thousand words millions of times.
         return [sys.intern(token) for token in out]
 
-    def _han_parts(self, word: str) -> list[str]:
+    def _han_parts(self, word: str, *, whole_only: bool = False) -> list[str]:
         parts = [word] if len(word) > 1 and word not in STOPWORDS else []
-        if len(word) > 2:
+        if len(word) > 2 and not whole_only:
             # jieba's search mode: the dictionary words inside a long word.
             for size in (2, 3):
                 for i in range(len(word) - size + 1):

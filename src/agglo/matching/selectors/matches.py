@@ -86,7 +86,7 @@ def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int
         amount_max=float(listing.amount_max) if listing.amount_max is not None else None,
         region_rule=listing.region_rule,
         regions=frozenset(listing.regions),
-        gives=_gives(org.pk),
+        gives=LIVE.gives(org.pk),
         limit=max(1, min(limit, MAX_LIMIT)),
     )
     return _present(actor, LIVE.get().search(query))
@@ -106,14 +106,10 @@ def partners_for_organization(*, actor: Any, organization: Organization, limit: 
         org=organization.pk,
         area=organization.area_id,
         segments=_codes(organization.segment_codes),
-        gives=_gives(organization.pk),
+        gives=LIVE.gives(organization.pk),
         limit=max(1, min(limit, MAX_LIMIT)),
     )
     return _present(actor, engine.search(query))
-
-
-def _gives(org_id: int) -> frozenset[str]:
-    return LIVE.gives(org_id)
 
 
 def _present(actor: Any, matches: list[Match]) -> list[Result]:

@@ -204,22 +204,21 @@ def index_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
     names = term_names()
     listing_qs = Listing.objects.filter(status=Status.PUBLISHED, organization__status=Organization.Status.MEMBER)
     org_qs = Organization.objects.filter(status=Organization.Status.MEMBER)
-    total = listing_qs.count() + org_qs.count()
-    done = changed = 0
-    for ids, make in (
-        (list(listing_qs.values_list("pk", flat=True)), None),
-        (list(org_qs.values_list("pk", flat=True)), _org_docs),
-    ):
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            if make is None:
-                batch = Listing.objects.filter(pk__in=chunk).select_related("organization")
-                changed += _save(_listing_docs(batch, names))
-            else:
-                changed += _save(make(list(Organization.objects.filter(pk__in=chunk))))
-            done += len(chunk)
-            if progress:
-                progress(done, total)
+    listing_ids = list(listing_qs.values_list("pk", flat=True))
+    org_ids = list(org_qs.values_list("pk", flat=True))
+    total, done, changed = len(listing_ids) + len(org_ids), 0, 0
+    for start in range(0, len(listing_ids), BATCH):
+        chunk = listing_ids[start : start + BATCH]
+        changed += _save(_listing_docs(Listing.objects.filter(pk__in=chunk).select_related("organization"), names))
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    for start in range(0, len(org_ids), BATCH):
+        chunk = org_ids[start : start + BATCH]
+        changed += _save(_org_docs(list(Organization.objects.filter(pk__in=chunk))))
+        done += len(chunk)
+        if progress:
+            progress(done, total)
     listing_live = MatchDocument.objects.filter(source=MatchDocument.Source.LISTING, live=True).exclude(
         object_id__in=listing_qs.values("pk")
     )
