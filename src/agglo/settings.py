@@ -199,6 +199,8 @@ AGGLO_MARKET_REVIEW = os.environ.get("AGGLO_MARKET_REVIEW", "0").lower() in ("1"
 AGGLO_LISTING_DAYS = int(os.environ.get("AGGLO_LISTING_DAYS", "90"))
 # Ranking weight overrides as JSON, e.g. {"cross_region": 0.2} (matching.ranking.Weights names the signals).
 AGGLO_MATCHING_WEIGHTS = json.loads(os.environ.get("AGGLO_MATCHING_WEIGHTS", "{}") or "{}")
+# Sentence embeddings blended into matching: "" (off) or "use-m3" (a model inside an installed package).
+AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("AGGLO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")

@@ -208,3 +208,31 @@ def test_sync_picks_up_trust_changes(cluster, market_, operator, english):
     assert doc.features["trust"] > before and "credit:AAA" in doc.features["trust_notes"]
     results = selectors.matches_for_listing(actor=cluster["seeker"][0], listing=need, target="offers")
     assert "Credit grade AAA" in next(r for r in results if r.key == offers["fab"].pk).trust
+
+
+def test_with_embeddings_a_need_finds_an_offer_sharing_no_word(cluster, make_org, operator, settings, english):
+    from agglo.matching.reference import _encoder
+
+    settings.AGGLO_MATCHING_EMBEDDINGS = "use-m3"
+    _encoder.cache_clear()
+    admin, org = cluster["seeker"]
+    foundry = make_org(name_zh="宁波阀门铸造有限公司", region="330200", uscc=make_uscc("330200", "MB000009X"))
+    position_add(actor=operator, organization=foundry, segment_code="nev-thermal", role="supplies")
+    foundry_admin = user("foundry-admin")
+    Membership.objects.create(user=foundry_admin, organization=foundry, role=Membership.Role.ADMIN)
+    valves = publish(
+        foundry_admin, foundry, title_en="Corrosion-resistant valve castings from our stainless steel foundry"
+    )
+    assert MatchDocument.objects.get(source="listing", object_id=valves.pk).vector is not None
+    need = market.listing_create(
+        actor=admin,
+        organization=org,
+        data={"side": "need", "kind": "technology", "title_zh": "寻找不锈钢阀门铸件供应商"},
+    )
+    need = market.listing_submit(actor=admin, listing=need)
+    results = selectors.matches_for_listing(actor=admin, listing=need, target="offers")
+    found = next(r for r in results if r.key == valves.pk)
+    assert found.matched == [] and "Meaning (embeddings)" in dict(found.signals)
+    settings.AGGLO_MATCHING_EMBEDDINGS = ""
+    selectors.LIVE.reset()
+    assert valves.pk not in [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]

@@ -206,3 +206,18 @@ def test_results_always_pass_the_filters_and_rankings_are_deterministic(items, q
     assert len({m.key for m in results}) == len(results) <= query.limit
     assert [m.key for m in results] == [m.key for m in Engine(items, chains=CHAINS).search(query)]
     assert [m.score for m in results] == sorted((m.score for m in results), reverse=True)
+
+
+def test_embeddings_find_what_words_do_not_and_are_explained():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    near, far = rng.normal(size=512).astype(np.float32), rng.normal(size=512).astype(np.float32)
+    items = [offer(1, 2, "valves castings"), offer(2, 3, "cell therapy")]
+    query = need_query("阀门 铸造", vector=near + 0.1 * far)
+    assert keys(Engine(items, chains=CHAINS), query) == []  # no shared word, no chain relation
+    engine = Engine(items, chains=CHAINS, vectors={1: near, 2: far})
+    results = engine.search(query)
+    assert [m.key for m in results] == [1] and dict(results[0].signals)["semantic"] > 0.5
+    engine.upsert([offer(3, 4, "steel foundry")], {3: near})  # a change brings its embedding along
+    assert sorted(m.key for m in engine.search(query)) == [1, 3]

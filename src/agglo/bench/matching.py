@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import track
 
 from agglo.bench.registry import percentile
-from agglo.matching import evaluation, synthetic
+from agglo.matching import embeddings, evaluation, synthetic
 from agglo.matching.concepts import glossary_concepts, segment_concepts, term_concepts
 from agglo.matching.ranking import TEXT_ONLY, ChainMap, Engine, Query
 from agglo.matching.vocabulary import Analyzer, plain_tokens
@@ -52,7 +52,7 @@ def reference() -> tuple[list[Any], list[Any], list[Any], synthetic.Chains, Chai
     return terms, seg_concepts, glossary, synthetic.Chains(by_chain, links), ChainMap(chain_of, links), names
 
 
-def run(size: int, seed: int, err: Console) -> dict[str, Any]:
+def run(size: int, seed: int, err: Console, model: str = "") -> dict[str, Any]:
     terms, seg_concepts, glossary, chains, chain_map, names = reference()
     err.print(f"bench matching: generating a market of {size:,} listings")
     market = synthetic.generate(size, terms=terms, glossary=glossary, chains=chains, segment_names=names, seed=seed)
@@ -77,13 +77,17 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
     baseline_build_s = time.perf_counter() - start
     by_key = {item.key: item for item in items}
 
-    def measure(engine_: Engine, tokenize: Any) -> tuple[dict[str, float], list[float], int]:
+    def measure(
+        engine_: Engine, tokenize: Any, encoder: embeddings.Encoder | None = None
+    ) -> tuple[dict[str, float], list[float], int]:
         totals = {"ndcg10": 0.0, "recall50": 0.0, "mrr": 0.0}
         samples: list[float] = []
         violations = 0
         for query, text, grades in zip(market.queries, market.query_texts, market.relevant, strict=True):
             began = time.perf_counter()
             asked: Query = replace(query, tokens=tuple(tokenize(text)))
+            if encoder is not None:  # the need's embedding is computed when it is asked, as on the platform
+                asked = replace(asked, vector=encoder.encode([text])[0])
             ranked = [m.key for m in engine_.search(asked)]
             samples.append((time.perf_counter() - began) * 1000)
             violations += sum(not evaluation.admissible(asked, by_key[k]) for k in ranked)
@@ -116,6 +120,31 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
     engine.weights = full_weights
     baseline_engine.weights = full_weights
     no_vocabulary = measure(baseline_engine, plain_tokens)[0]["ndcg10"]
+    blended = None
+    if model:
+        encoder = embeddings.load(model)
+        assert encoder is not None
+        err.print(f"embedding {len(items):,} listings with {model}")
+        start = time.perf_counter()
+        vectors = encoder.encode([f"{x.title}\n{x.description}" for x in market.listings])
+        inference_s = time.perf_counter() - start
+        rss_before = _rss_mb()
+        start = time.perf_counter()
+        engine = Engine(items, chains=chain_map, orgs=market.orgs, vectors=dict(zip(by_key, vectors, strict=True)))
+        blended_build_s = time.perf_counter() - start
+        blended_memory = _rss_mb() - rss_before
+        measure(engine, query_tokens, encoder)  # warm-up
+        blended_quality, blended_samples, blended_violations = measure(engine, query_tokens, encoder)
+        blended = {
+            "model": model,
+            "inference_s": round(inference_s, 1),
+            "engine_build_s": round(blended_build_s, 2),
+            "memory_mb": round(blended_memory, 1),
+            **blended_quality,
+            "query_p50_ms": percentile(blended_samples, 50),
+            "query_p95_ms": percentile(blended_samples, 95),
+            "filter_violations": blended_violations,
+        }
     return {
         "metrics": {
             **quality,
@@ -141,12 +170,13 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
             "vocabulary_text_only": vocabulary_only,
             "without_vocabulary": no_vocabulary,
         },
+        "embeddings": blended,
         "market": {
             "listings": len(items),
             "organizations": len(market.orgs),
             "queries": len(market.queries),
             "relevant_per_query": round(sum(len(r) for r in market.relevant) / len(market.queries), 2),
             "traps_per_query": round(sum(len(t) for t in market.traps) / len(market.queries), 2),
-            "embeddings": None,
+            "embeddings": model or None,
         },
     }

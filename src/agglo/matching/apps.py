@@ -8,6 +8,16 @@ class MatchingConfig(AppConfig):
     verbose_name = _("Matching")
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
+        from agglo.matching.embeddings import MODELS
+
+        if settings.AGGLO_MATCHING_EMBEDDINGS and settings.AGGLO_MATCHING_EMBEDDINGS not in MODELS:
+            raise ImproperlyConfigured(
+                f"AGGLO_MATCHING_EMBEDDINGS: choose one of {', '.join(MODELS)} or leave it empty, "
+                f"got {settings.AGGLO_MATCHING_EMBEDDINGS!r}"
+            )
         # The market tells who listens when listings change and interest moves; it does not import matching.
         from agglo.market import hooks
         from agglo.matching.services.events import interest_recorded

@@ -12,6 +12,7 @@ from agglo.registry.models.bilingual import prefers_chinese
 
 SIGNAL_LABELS = {
     "text": gettext_lazy("Text"),
+    "semantic": gettext_lazy("Meaning (embeddings)"),
     "chain": gettext_lazy("Chain position"),
     "trust": gettext_lazy("Trust"),
     "reciprocity": gettext_lazy("Reciprocity"),

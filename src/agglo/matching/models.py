@@ -20,6 +20,8 @@ class MatchDocument(models.Model):
     organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
     tokens = models.TextField(blank=True)
     features = models.JSONField(default=dict)
+    # The sentence embedding (float32 bytes) when AGGLO_MATCHING_EMBEDDINGS names an encoder.
+    vector = models.BinaryField(null=True, blank=True)
     live = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

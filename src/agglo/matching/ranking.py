@@ -51,7 +51,10 @@ ORG_KINDS_FOR = {
     "service": SERVICES | RESEARCH,
 }
 MIN_MERGE = 2000
-SIGNALS = ("text", "chain", "trust", "reciprocity", "cross_region", "freshness", "behaviour")
+SIGNALS = ("text", "semantic", "chain", "trust", "reciprocity", "cross_region", "freshness", "behaviour")
+# Below this cosine an embedding alone does not make a candidate (unrelated texts sit around 0.1–0.3).
+SEMANTIC_FLOOR = 0.4
+PROJECTED_DIMENSIONS = 128
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Weights:
     same organization (1 turns diversity off); `freshness_days` is the half-life of freshness."""
 
     text: float = 1.0
+    semantic: float = 0.6
     chain: float = 0.35
     trust: float = 0.1
     reciprocity: float = 0.15
@@ -75,7 +79,15 @@ class Weights:
 
 # Plain BM25: the baseline the engine is measured against.
 TEXT_ONLY = Weights(
-    text=1.0, chain=0.0, trust=0.0, reciprocity=0.0, cross_region=0.0, freshness=0.0, behaviour=0.0, diversity=1.0
+    text=1.0,
+    semantic=0.0,
+    chain=0.0,
+    trust=0.0,
+    reciprocity=0.0,
+    cross_region=0.0,
+    freshness=0.0,
+    behaviour=0.0,
+    diversity=1.0,
 )
 
 
@@ -142,6 +154,8 @@ class Query:
     gives: frozenset[str] = frozenset()
     exclude: frozenset[int] = frozenset()
     limit: int = 10
+    # The need's sentence embedding, when the platform uses an encoder.
+    vector: FloatArray | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -221,7 +235,15 @@ CODE_NONE = -1
 class Segment:
     """Items with their postings and their features as arrays, for vectorised filtering and scoring."""
 
-    def __init__(self, items: Sequence[Item], chains: ChainMap, codes: dict[str, int], avg_length: float | None):
+    def __init__(
+        self,
+        items: Sequence[Item],
+        chains: ChainMap,
+        codes: dict[str, int],
+        avg_length: float | None,
+        vectors: Mapping[int, FloatArray] | None = None,
+        projection: FloatArray | None = None,
+    ):
         self.items = list(items)
         self.position = {item.key: i for i, item in enumerate(self.items)}
         self.postings = bm25.Postings([item.tokens for item in self.items], avg_length=avg_length)
@@ -252,6 +274,15 @@ class Segment:
         self.ruled = [(d, i.region_rule, i.regions) for d, i in enumerate(self.items) if i.region_rule != "anywhere"]
         self._blocked: dict[str, BoolArray] = {}
         self.behaviour = np.zeros(n, dtype=np.float32)
+        # Embeddings projected to fewer dimensions and normalised: one matrix-vector product per query.
+        self.semantic: FloatArray | None = None
+        if vectors and projection is not None:
+            matrix = np.zeros((n, projection.shape[1]), dtype=np.float32)
+            for d, item in enumerate(self.items):
+                vector = vectors.get(item.key)
+                if vector is not None:
+                    matrix[d] = normalised(vector @ projection)
+            self.semantic = matrix
 
     def __len__(self) -> int:
         return len(self.items)
@@ -318,8 +349,8 @@ class Engine:
         *,
         chains: ChainMap,
         orgs: Mapping[int, OrgSignals] | None = None,
-        org_areas: Mapping[int, str] | None = None,
         weights: Weights = Weights(),
+        vectors: Mapping[int, FloatArray] | None = None,
     ) -> None:
         self.chains = chains
         self.weights = weights
@@ -327,6 +358,8 @@ class Engine:
         self.orgs: dict[int, OrgSignals] = dict(orgs or {})
         self.behaviour: dict[int, float] = {}
         self._items: dict[int, Item] = {i.key: i for i in items}
+        self._vectors: dict[int, FloatArray] = dict(vectors or {})
+        self.projection: FloatArray | None = None
         self._delta: dict[int, Item] = {}
         self._wants: dict[str, set[int]] = {}
         self._index_wants()
@@ -334,7 +367,8 @@ class Engine:
 
     # ---- building and changing ------------------------------------------------------------------------------
     def _merge(self) -> None:
-        self.base = Segment(list(self._items.values()), self.chains, self.codes, None)
+        self.projection = fit_projection(list(self._vectors.values())) if self._vectors else None
+        self.base = Segment(list(self._items.values()), self.chains, self.codes, None, self._vectors, self.projection)
         self._delta = {}
         self.delta = Segment([], self.chains, self.codes, self.base.postings.avg_length)
         self._trust_cache: npt.NDArray[np.float32] | None = None
@@ -343,13 +377,15 @@ class Engine:
     def __len__(self) -> int:
         return len(self._items)
 
-    def upsert(self, items: Iterable[Item]) -> None:
-        """Add or replace items (by key)."""
+    def upsert(self, items: Iterable[Item], vectors: Mapping[int, FloatArray] | None = None) -> None:
+        """Add or replace items (by key), with their embeddings if the platform uses an encoder."""
         changed = False
         for item in items:
             self._drop(item.key)
             self._items[item.key] = item
             self._delta[item.key] = item
+            if vectors and item.key in vectors:
+                self._vectors[item.key] = vectors[item.key]
             changed = True
         if changed:
             self._rebuild_delta()
@@ -367,6 +403,7 @@ class Engine:
             return False
         del self._items[key]
         self._delta.pop(key, None)
+        self._vectors.pop(key, None)
         at = self.base.position.get(key)
         if at is not None:
             self.base.alive[at] = False
@@ -376,7 +413,14 @@ class Engine:
         if len(self._delta) > max(MIN_MERGE, len(self.base) // 10):
             self._merge()
             return
-        self.delta = Segment(list(self._delta.values()), self.chains, self.codes, self.base.postings.avg_length)
+        self.delta = Segment(
+            list(self._delta.values()),
+            self.chains,
+            self.codes,
+            self.base.postings.avg_length,
+            self._vectors,
+            self.projection,
+        )
         self._apply_behaviour(self.delta)
 
     def set_orgs(self, orgs: Mapping[int, OrgSignals]) -> None:
@@ -418,8 +462,13 @@ class Engine:
             mask = segment.mask(query, self.codes)
             text = segment.postings.scores(factors) if factors else np.zeros(len(segment), np.float32)
             chain = self._chain(segment, query)
-            docs = np.flatnonzero(mask & ((text > 0) | (chain > 0)))
-            scored.append(_Scored(segment, docs, text[docs], {"chain": chain[docs]}))
+            semantic = self._semantic(segment, query)
+            relevant = (text > 0) | (chain > 0)
+            if semantic is not None:
+                relevant |= semantic >= SEMANTIC_FLOOR
+            docs = np.flatnonzero(mask & relevant)
+            meaning = semantic[docs] if semantic is not None else np.zeros(len(docs), np.float32)
+            scored.append(_Scored(segment, docs, text[docs], {"chain": chain[docs], "semantic": meaning}))
         best_text = max((float(s.text.max()) for s in scored if len(s.docs)), default=0.0)
         candidates: list[tuple[float, int, int]] = []  # (score, segment number, doc)
         for number, s in enumerate(scored):
@@ -443,6 +492,12 @@ class Engine:
         row = rows.max(axis=0)
         result: FloatArray = row[segment.segments].max(axis=1)
         return result
+
+    def _semantic(self, segment: Segment, query: Query) -> FloatArray | None:
+        if segment.semantic is None or query.vector is None or self.projection is None:
+            return None
+        cosine: FloatArray = segment.semantic @ normalised(query.vector @ self.projection)
+        return np.maximum(cosine, 0, dtype=np.float32)
 
     def _trust(self) -> npt.NDArray[np.float32]:
         if self._trust_cache is None:
@@ -524,6 +579,25 @@ class Engine:
             cross_region=bool(query.area) and item.area != query.area,
             diversity_factor=round(factor, 4),
         )
+
+
+def normalised(vector: FloatArray) -> FloatArray:
+    norm = float(np.linalg.norm(vector))
+    result: FloatArray = (vector / norm).astype(np.float32) if norm > 0 else vector.astype(np.float32)
+    return result
+
+
+def fit_projection(vectors: Sequence[FloatArray], dimensions: int = PROJECTED_DIMENSIONS) -> FloatArray:
+    """The principal directions of the embeddings (from a sample of at most 20,000): scoring in fewer dimensions
+    keeps a query to one small matrix-vector product. Fewer vectors than dimensions keep them all."""
+    width = len(vectors[0])
+    if len(vectors) <= dimensions or width <= dimensions:
+        return np.eye(width, dtype=np.float32)
+    step = max(1, len(vectors) // 20_000)
+    sample = np.asarray(vectors[::step], dtype=np.float32)
+    _u, _s, components = np.linalg.svd(sample, full_matrices=False)
+    projection: FloatArray = components[:dimensions].T.astype(np.float32)
+    return projection
 
 
 def concept_tokens(tokens: Iterable[str]) -> frozenset[str]:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from django.conf import settings
+
 from agglo.market.models import Listing
+from agglo.matching import embeddings
 from agglo.matching.concepts import glossary_concepts, segment_concepts, term_concepts
+from agglo.matching.embeddings import Encoder
 from agglo.matching.ranking import ChainMap
 from agglo.matching.vocabulary import Analyzer
 from agglo.profiles.models import CapabilityTerm
@@ -43,6 +47,22 @@ def listing_texts(listing: Listing, names: dict[str, tuple[str, str]]) -> list[s
         " ".join(listing.tags),
         *(name for code in listing.terms for name in names.get(code, ())),
     ]
+
+
+def embedding_text(listing: Listing) -> str:
+    """What a listing's embedding is computed from: its titles and descriptions."""
+    parts = (listing.title_zh, listing.title_en, listing.description_zh, listing.description_en)
+    return "\n".join(p for p in parts if p)
+
+
+def encoder() -> Encoder | None:
+    """The sentence encoder named by AGGLO_MATCHING_EMBEDDINGS (loaded once per process), or None."""
+    return _encoder(settings.AGGLO_MATCHING_EMBEDDINGS)
+
+
+@lru_cache(maxsize=2)
+def _encoder(name: str) -> Encoder | None:
+    return embeddings.load(name)
 
 
 def reference_reset() -> None:

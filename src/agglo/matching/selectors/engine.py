@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
@@ -44,6 +45,10 @@ def to_item(source: str, object_id: int, organization_id: int, tokens: str, f: d
         regions=frozenset(f.get("regions") or ()),
         published=f.get("published") or 0,
     )
+
+
+def to_vector(stored: bytes | memoryview) -> Any:
+    return np.frombuffer(bytes(stored), dtype=np.float32)
 
 
 def to_signals(f: dict[str, Any]) -> OrgSignals:
@@ -89,31 +94,38 @@ class LiveEngine:
 
     def _rows(self, since: dt.datetime | None) -> Any:
         qs = MatchDocument.objects.all() if since is None else MatchDocument.objects.filter(updated_at__gte=since)
-        return qs.values_list("source", "object_id", "organization_id", "tokens", "features", "live", "updated_at")
+        return qs.values_list(
+            "source", "object_id", "organization_id", "tokens", "features", "live", "updated_at", "vector"
+        )
 
     def _load(self) -> None:
         items: list[Item] = []
+        vectors: dict[int, Any] = {}
         orgs: dict[int, OrgSignals] = {}
         self._seen, self._gives, latest = {}, {}, None
-        for source, object_id, org_id, tokens, features, live, updated in self._rows(None).iterator(chunk_size=2000):
+        rows = self._rows(None).iterator(chunk_size=2000)
+        for source, object_id, org_id, tokens, features, live, updated, vector in rows:
             self._seen[document_key(source, object_id)] = updated
             latest = max(latest, updated) if latest else updated
             if not live:
                 continue
             items.append(to_item(source, object_id, org_id, tokens, features))
+            if vector is not None:
+                vectors[items[-1].key] = to_vector(vector)
             if source == MatchDocument.Source.ORGANIZATION:
                 orgs[org_id] = to_signals(features)
                 self._gives[org_id] = frozenset(features.get("gives", ()))
-        self._engine = Engine(items, chains=chain_map(), orgs=orgs, weights=weights())
+        self._engine = Engine(items, chains=chain_map(), orgs=orgs, weights=weights(), vectors=vectors)
         self._watermark = latest or timezone.now()
         self._behaviour_at = 0.0
 
     def _sync(self) -> None:
         assert self._engine is not None and self._watermark is not None
         upserts: list[Item] = []
+        vectors: dict[int, Any] = {}
         removals: list[int] = []
         orgs: dict[int, OrgSignals] = {}
-        for source, object_id, org_id, tokens, features, live, updated in self._rows(self._watermark - OVERLAP):
+        for source, object_id, org_id, tokens, features, live, updated, vector in self._rows(self._watermark - OVERLAP):
             key = document_key(source, object_id)
             if self._seen.get(key) == updated:
                 continue
@@ -121,6 +133,8 @@ class LiveEngine:
             self._watermark = max(self._watermark, updated)
             if live:
                 upserts.append(to_item(source, object_id, org_id, tokens, features))
+                if vector is not None:
+                    vectors[key] = to_vector(vector)
             else:
                 removals.append(key)
             if source == MatchDocument.Source.ORGANIZATION:
@@ -129,7 +143,7 @@ class LiveEngine:
         if removals:
             self._engine.remove(removals)
         if upserts:
-            self._engine.upsert(upserts)
+            self._engine.upsert(upserts, vectors)
         if orgs:
             self._engine.set_orgs(orgs)
 

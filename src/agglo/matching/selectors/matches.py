@@ -16,7 +16,7 @@ from agglo.market.models import Listing
 from agglo.market.selectors import listing_list, owner_revealed
 from agglo.matching import explain
 from agglo.matching.ranking import NEED, OFFER, ORG, Match, Query, Viewer
-from agglo.matching.reference import analyzer, listing_texts, term_names
+from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, term_names
 from agglo.matching.selectors.engine import LIVE
 from agglo.registry.models import Organization, Segment
 from agglo.registry.selectors import organization_list
@@ -88,8 +88,14 @@ def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int
         regions=frozenset(listing.regions),
         gives=LIVE.gives(org.pk),
         limit=max(1, min(limit, MAX_LIMIT)),
+        vector=_embedding(embedding_text(listing)),
     )
     return _present(actor, LIVE.get().search(query))
+
+
+def _embedding(text: str) -> Any:
+    model = encoder()
+    return model.encode([text])[0] if model is not None and text else None
 
 
 def partners_for_organization(*, actor: Any, organization: Organization, limit: int = 10) -> list[Result]:

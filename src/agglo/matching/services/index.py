@@ -15,7 +15,7 @@ from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
 from agglo.matching.models import MatchDocument
 from agglo.matching.ranking import concept_tokens, trust_of
-from agglo.matching.reference import analyzer, listing_texts, term_names
+from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, term_names
 from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating, OrganizationCapability
 from agglo.profiles.selectors.trust import trust_facts
 from agglo.registry.models import Organization
@@ -23,7 +23,7 @@ from agglo.registry.models import Organization
 BATCH = 500
 # A change committed a little after a sync started must not be missed: each sync looks back this far.
 SYNC_OVERLAP = dt.timedelta(minutes=5)
-FIELDS = ["organization", "tokens", "features", "live"]
+FIELDS = ["organization", "tokens", "features", "vector", "live"]
 
 
 def _codes(field: str) -> list[str]:
@@ -57,9 +57,22 @@ def _kind_token(kind: str) -> str:
     return "k:" + kind
 
 
+def _embed(docs: list[MatchDocument], texts: list[str]) -> None:
+    """Give live documents their embedding when an encoder is configured (one batch)."""
+    model = encoder()
+    if model is None:
+        return
+    live = [(d, t) for d, t in zip(docs, texts, strict=True) if d.live and t]
+    if live:
+        vectors = model.encode([t for _, t in live])
+        for (doc, _text), vector in zip(live, vectors, strict=True):
+            doc.vector = vector.astype("float32").tobytes()
+
+
 def _listing_docs(listings: Iterable[Listing], names: dict[str, tuple[str, str]]) -> list[MatchDocument]:
     words = analyzer()
-    docs = []
+    docs: list[MatchDocument] = []
+    texts: list[str] = []
     for listing in listings:
         live = listing.status == Status.PUBLISHED and listing.organization.status == Organization.Status.MEMBER
         tokens = words.tokens(*listing_texts(listing, names)) if live else []
@@ -73,6 +86,8 @@ def _listing_docs(listings: Iterable[Listing], names: dict[str, tuple[str, str]]
                 live=live,
             )
         )
+        texts.append(embedding_text(listing))
+    _embed(docs, texts)
     return docs
 
 
@@ -128,18 +143,22 @@ def _org_docs(orgs: list[Organization]) -> list[MatchDocument]:
     return docs
 
 
+def _bytes(value: bytes | memoryview | None) -> bytes | None:
+    return bytes(value) if value is not None else None
+
+
 def _save(docs: list[MatchDocument]) -> int:
     """Write the documents that differ from what is stored; returns how many changed."""
     if not docs:
         return 0
     stored = {
-        (d.source, d.object_id): (d.tokens, d.features, d.live, d.organization_id)
+        (d.source, d.object_id): (d.tokens, d.features, d.live, d.organization_id, _bytes(d.vector))
         for d in MatchDocument.objects.filter(Q(source=docs[0].source) & Q(object_id__in=[d.object_id for d in docs]))
     }
     changed = [
         d
         for d in docs
-        if stored.get((d.source, d.object_id)) != (d.tokens, d.features, d.live, d.organization_id)
+        if stored.get((d.source, d.object_id)) != (d.tokens, d.features, d.live, d.organization_id, _bytes(d.vector))
         and (d.live or (d.source, d.object_id) in stored)
     ]
     now = timezone.now()
@@ -226,6 +245,6 @@ def index_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
         object_id__in=org_qs.values("pk")
     )
     now = timezone.now()
-    changed += listing_live.update(live=False, tokens="", features={}, updated_at=now)
-    changed += org_live.update(live=False, tokens="", features={}, updated_at=now)
+    changed += listing_live.update(live=False, tokens="", features={}, vector=None, updated_at=now)
+    changed += org_live.update(live=False, tokens="", features={}, vector=None, updated_at=now)
     return changed

@@ -25,8 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=300)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--json", action="store_true", help="print only the JSON result on stdout")
+        parser.add_argument(
+            "--embeddings", default="", help="matching only: also measure with a sentence encoder (use-m3)"
+        )
 
-    def handle(self, *args, area, size, requests, seed, json: bool, **options):
+    def handle(self, *args, area, size, requests, seed, json: bool, embeddings: str, **options):
         if not 50 <= size <= 100_000:
             raise CommandError(f"--size: must be between 50 and 100,000, got {size}")
         if requests < 200:
@@ -35,8 +38,12 @@ class Command(BaseCommand):
         if area == "matching":
             # The engine is measured in memory on a generated market: no database to build.
             from agglo.bench import matching as bench_matching
+            from agglo.matching.embeddings import MODELS
 
-            result = {"area": area, "size": size, **bench_matching.run(size, seed, err), "machine": _machine()}
+            if embeddings and embeddings not in MODELS:
+                raise CommandError(f"--embeddings: choose one of {', '.join(MODELS)}, got {embeddings!r}")
+            measured = bench_matching.run(size, seed, err, model=embeddings)
+            result = {"area": area, "size": size, **measured, "machine": _machine()}
             self.stdout.write(_dumps(result) if json else _dumps(result, indent=2))
             return
         # A throwaway database beside the real one: SQLite in a temporary file, PostgreSQL as test_<name>.
