@@ -242,7 +242,6 @@ class Segment:
         codes: dict[str, int],
         avg_length: float | None,
         vectors: Mapping[int, FloatArray] | None = None,
-        projection: FloatArray | None = None,
     ):
         self.items = list(items)
         self.position = {item.key: i for i, item in enumerate(self.items)}
@@ -274,14 +273,15 @@ class Segment:
         self.ruled = [(d, i.region_rule, i.regions) for d, i in enumerate(self.items) if i.region_rule != "anywhere"]
         self._blocked: dict[str, BoolArray] = {}
         self.behaviour = np.zeros(n, dtype=np.float32)
-        # Embeddings projected to fewer dimensions and normalised: one matrix-vector product per query.
+        # Embeddings (already projected and normalised by the engine): one matrix-vector product per query.
         self.semantic: FloatArray | None = None
-        if vectors and projection is not None:
-            matrix = np.zeros((n, projection.shape[1]), dtype=np.float32)
+        if vectors:
+            width = len(next(iter(vectors.values())))
+            matrix = np.zeros((n, width), dtype=np.float32)
             for d, item in enumerate(self.items):
                 vector = vectors.get(item.key)
                 if vector is not None:
-                    matrix[d] = normalised(vector @ projection)
+                    matrix[d] = vector
             self.semantic = matrix
 
     def __len__(self) -> int:
@@ -358,17 +358,25 @@ class Engine:
         self.orgs: dict[int, OrgSignals] = dict(orgs or {})
         self.behaviour: dict[int, float] = {}
         self._items: dict[int, Item] = {i.key: i for i in items}
-        self._vectors: dict[int, FloatArray] = dict(vectors or {})
-        self.projection: FloatArray | None = None
+        # Embeddings are kept projected onto the principal directions of the first ones given (those directions
+        # barely move as a market grows), so a process holds 128 numbers per item, not 512.
+        self.projection: FloatArray | None = fit_projection(list(vectors.values())) if vectors else None
+        self._vectors: dict[int, FloatArray] = self._project(vectors or {})
         self._delta: dict[int, Item] = {}
         self._wants: dict[str, set[int]] = {}
         self._index_wants()
         self._merge()
 
     # ---- building and changing ------------------------------------------------------------------------------
+    def _project(self, vectors: Mapping[int, FloatArray]) -> dict[int, FloatArray]:
+        if not vectors:
+            return {}
+        if self.projection is None:
+            self.projection = fit_projection(list(vectors.values()))
+        return {key: normalised(vector @ self.projection) for key, vector in vectors.items()}
+
     def _merge(self) -> None:
-        self.projection = fit_projection(list(self._vectors.values())) if self._vectors else None
-        self.base = Segment(list(self._items.values()), self.chains, self.codes, None, self._vectors, self.projection)
+        self.base = Segment(list(self._items.values()), self.chains, self.codes, None, self._vectors)
         self._delta = {}
         self.delta = Segment([], self.chains, self.codes, self.base.postings.avg_length)
         self._trust_cache: npt.NDArray[np.float32] | None = None
@@ -380,12 +388,13 @@ class Engine:
     def upsert(self, items: Iterable[Item], vectors: Mapping[int, FloatArray] | None = None) -> None:
         """Add or replace items (by key), with their embeddings if the platform uses an encoder."""
         changed = False
+        projected = self._project(vectors or {})
         for item in items:
             self._drop(item.key)
             self._items[item.key] = item
             self._delta[item.key] = item
-            if vectors and item.key in vectors:
-                self._vectors[item.key] = vectors[item.key]
+            if item.key in projected:
+                self._vectors[item.key] = projected[item.key]
             changed = True
         if changed:
             self._rebuild_delta()
@@ -414,12 +423,7 @@ class Engine:
             self._merge()
             return
         self.delta = Segment(
-            list(self._delta.values()),
-            self.chains,
-            self.codes,
-            self.base.postings.avg_length,
-            self._vectors,
-            self.projection,
+            list(self._delta.values()), self.chains, self.codes, self.base.postings.avg_length, self._vectors
         )
         self._apply_behaviour(self.delta)
 
