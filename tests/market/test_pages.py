@@ -118,3 +118,27 @@ def test_hidden_and_foreign_listings(people):
     assert c.get("/market/mine/").status_code == 200 and "草稿" in c.get("/market/mine/").content.decode()
     assert Client().get("/market/new/").status_code == 302  # to the login page
     assert c2.get(f"/matching/listings/{draft.pk}/panel/").status_code == 404
+
+
+def test_operators_review_listings_on_pages(people, operator, settings, english):
+    settings.AGGLO_MARKET_REVIEW = True
+    _u, _org, c = people["owner"]
+    post_need(c)
+    listing = Listing.objects.get()
+    assert listing.status == "review"
+    op = Client()
+    op.force_login(operator)
+    op.cookies["django_language"] = "en"
+    assert listing.title in op.get("/market/review/").content.decode()
+    assert c.get("/market/review/").status_code == 403
+    assert 'id="review-actions"' in op.get(f"/market/{listing.pk}/").content.decode()
+    op.post(f"/market/{listing.pk}/send_back/", {"note": ""})  # a note is required to send back
+    listing.refresh_from_db()
+    assert listing.status == "review"
+    op.post(f"/market/{listing.pk}/send_back/", {"note": "请补充英文标题"})
+    listing.refresh_from_db()
+    assert listing.status == "draft" and listing.review_note == "请补充英文标题"
+    c.post(f"/market/{listing.pk}/submit/")
+    op.post(f"/market/{listing.pk}/approve/")
+    listing.refresh_from_db()
+    assert listing.status == "published"

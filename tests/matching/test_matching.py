@@ -236,3 +236,30 @@ def test_with_embeddings_a_need_finds_an_offer_sharing_no_word(cluster, make_org
     settings.AGGLO_MATCHING_EMBEDDINGS = ""
     selectors.LIVE.reset()
     assert valves.pk not in [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]
+
+
+def test_partners_only_offers_appear_once_the_owners_are_partners(cluster, market_):
+    offers, need = market_
+    admin, seeker = cluster["seeker"]
+    hidden_admin, hidden_org = cluster["hidden"]
+    assert offers["hidden"].pk not in [
+        r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")
+    ]
+    # The hidden firm answers the seeker's need and is accepted: they are partners now.
+    market.interest_express(actor=hidden_admin, listing=need, data={"cooperation": "supply", "message": "可以代工"})
+    market.interest_accept(actor=admin, interest=need.interests.get())
+    keys = [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]
+    assert offers["hidden"].pk in keys
+    # Still hidden from everyone else.
+    other_need = market.listing_submit(
+        actor=cluster["local"][0],
+        listing=market.listing_create(
+            actor=cluster["local"][0],
+            organization=cluster["local"][1],
+            data={"side": "need", "kind": "technology", "title_zh": "车规级碳化硅功率器件代工"},
+        ),
+    )
+    others = [
+        r.key for r in selectors.matches_for_listing(actor=cluster["local"][0], listing=other_need, target="offers")
+    ]
+    assert offers["hidden"].pk not in others and offers["fab"].pk in others

@@ -142,6 +142,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "revealed": selectors.owner_revealed(user, listing),
         "owner": owner,
         "can_edit": policy.can_edit_organization(user, listing.organization_id),
+        "can_review": listing.status == Status.REVIEW and policy.is_operator(user),
         "board": list(selectors.interest_board(actor=user, listing=listing)) if owner else [],
         "answered": answered,
         "interest_form": InterestForm() if mine and not answered and listing.status == Status.PUBLISHED else None,
@@ -156,7 +157,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def listing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """submit, renew, close, or express (interest)."""
+    """submit, renew, close, approve or send_back (operators, for listings in review), or express (interest)."""
     listing = _listing(request, pk)
     try:
         if action == "submit":
@@ -171,6 +172,10 @@ def listing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
             services.listing_close(actor=request.user, listing=listing, **form.cleaned_data)
             messages.success(request, _("Closed."))
+        elif action in ("approve", "send_back"):
+            note = request.POST.get("note", "")
+            services.listing_review(actor=request.user, listing=listing, approve=action == "approve", note=note)
+            messages.success(request, _("Published.") if action == "approve" else _("Sent back to its owner."))
         elif action == "express":
             form = InterestForm(request.POST)
             if not form.is_valid():
@@ -228,6 +233,15 @@ def _report(request: HttpRequest, exc: DomainError) -> None:
                 messages.error(request, f"{field}: {text}")
     else:
         messages.error(request, str(exc))
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Needs and offers waiting for an operator (when AGGLO_MARKET_REVIEW is on)."""
+    if not policy.is_operator(request.user):
+        raise PermissionDenied(_("Only operators review listings."))
+    listings = selectors.listing_list(actor=request.user, status=Status.REVIEW).order_by("updated_at")
+    return render(request, "market/review_queue.html", {"listings": listings})
 
 
 @login_required
