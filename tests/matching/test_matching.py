@@ -263,3 +263,15 @@ def test_partners_only_offers_appear_once_the_owners_are_partners(cluster, marke
         r.key for r in selectors.matches_for_listing(actor=cluster["local"][0], listing=other_need, target="offers")
     ]
     assert offers["hidden"].pk not in others and offers["fab"].pk in others
+
+
+def test_a_warm_query_costs_a_bounded_number_of_database_queries(cluster, market_, django_assert_max_num_queries):
+    _offers, need = market_
+    admin = cluster["seeker"][0]
+    selectors.matches_for_listing(actor=admin, listing=need, target="offers")  # loads the engine
+    # Partners (relations both ways and the registered sources: 5 queries) are read twice, for the engine's
+    # filter and again by the market's own visibility check of the results; then the changed documents, the
+    # listings, the segments' names and the anonymous owner's check.
+    with django_assert_max_num_queries(14):
+        results = selectors.matches_for_listing(actor=admin, listing=need, target="offers")
+    assert len(results) == 3
