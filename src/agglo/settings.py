@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "agglo.profiles",
     "agglo.market",
     "agglo.matching",
+    "agglo.factory",
     "agglo.web",
     "agglo.demo",
     "agglo.bench",

@@ -1,0 +1,83 @@
+"""The solver core on the Generalized Assignment Problem: the file format, published optima, infeasibility."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from agglo.factory.gap import GapFormatError, check_assignment, parse_gap, solve_gap
+
+DATA = Path(__file__).with_name("data")
+
+
+def problem(name: str):
+    return parse_gap((DATA / name).read_text())
+
+
+@pytest.mark.parametrize(("name", "minimum", "maximum"), [("gap1-0", 261, 336), ("gap12-4", 945, 1446)])
+def test_published_optima(name, minimum, maximum):
+    p = problem(name)
+    low = solve_gap(p, time_limit=20)
+    assert (low.status, low.objective, low.bound) == ("optimal", minimum, minimum)
+    assert check_assignment(p, low.assignment) == minimum
+    high = solve_gap(p, maximize=True, time_limit=20)
+    assert (high.status, high.objective) == ("optimal", maximum)
+    assert check_assignment(p, high.assignment) == maximum
+
+
+def test_a_larger_problem_gets_a_bound_and_a_feasible_answer_in_time():
+    p = problem("a05100")
+    result = solve_gap(p, time_limit=5)
+    assert result.status in ("optimal", "feasible") and result.bound <= 1698 <= result.objective
+    assert check_assignment(p, result.assignment) == result.objective
+
+
+def test_infeasible_problems_are_reported_not_crashed():
+    too_big = parse_gap("2 2  1 1 1 1  5 5 5 5  3 3")  # no job fits any agent
+    assert solve_gap(too_big).status == "infeasible"
+    crowded = parse_gap("1 2  1 1  2 2  3")  # each fits alone, not both
+    result = solve_gap(crowded)
+    assert result.status == "infeasible" and result.assignment == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "number of agents"),
+        ("2 x", "number 2 ('x') is not an integer"),
+        ("0 3", "at least 1"),
+        ("1 2  1 1  2 2", "expected 7 numbers"),
+        ("1 1  1  -1  3", "must not be negative"),
+    ],
+)
+def test_format_errors_say_where(text, message):
+    with pytest.raises(GapFormatError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_gap(text)
+
+
+def test_assignment_check():
+    p = parse_gap("2 2  1 2 3 4  1 1 1 1  1 1")
+    assert check_assignment(p, [0, 1]) == 5
+    with pytest.raises(ValueError, match="over capacity"):
+        check_assignment(p, [0, 0])
+    with pytest.raises(ValueError, match="does not exist"):
+        check_assignment(p, [0, 2])
+
+
+def test_the_command(capsys, tmp_path):
+    call_command("solve-gap", str(DATA / "gap1-0"), "--json", "--time-limit", "10")
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "optimal" and out["objective"] == 261 and len(out["assignment"]) == 15
+    call_command("solve-gap", str(DATA / "gap1-0"), "--maximize", "--json")
+    assert json.loads(capsys.readouterr().out)["objective"] == 336
+    bad = tmp_path / "bad.txt"
+    bad.write_text("3 3 1 2")
+    with pytest.raises(CommandError, match="expected 23 numbers"):
+        call_command("solve-gap", str(bad), "--json")
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("solve-gap", str(tmp_path / "missing"), "--json")
+    with pytest.raises(CommandError, match="--time-limit"):
+        call_command("solve-gap", str(DATA / "gap1-0"), "--time-limit", "0")
