@@ -199,7 +199,10 @@ AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
 AGGLO_MARKET_REVIEW = os.environ.get("AGGLO_MARKET_REVIEW", "0").lower() in ("1", "true", "yes")
 AGGLO_LISTING_DAYS = int(os.environ.get("AGGLO_LISTING_DAYS", "90"))
 # Ranking weight overrides as JSON, e.g. {"cross_region": 0.2} (matching.ranking.Weights names the signals).
-AGGLO_MATCHING_WEIGHTS = json.loads(os.environ.get("AGGLO_MATCHING_WEIGHTS", "{}") or "{}")
+try:
+    AGGLO_MATCHING_WEIGHTS = json.loads(os.environ.get("AGGLO_MATCHING_WEIGHTS", "{}") or "{}")
+except json.JSONDecodeError as exc:
+    raise ImproperlyConfigured(f"AGGLO_MATCHING_WEIGHTS must be a JSON object: {exc}") from None
 # Sentence embeddings blended into matching: "" (off) or "use-m3" (a model inside an installed package).
 AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")

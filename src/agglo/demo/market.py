@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
+from agglo.market.services.listings import search_text_of
+from agglo.market.validation import LISTING_FIELDS
 from agglo.matching.concepts import glossary_concepts, term_concepts
 from agglo.matching.services import index_rebuild
 from agglo.matching.synthetic import OUT_OF_VOCABULARY, Writer
 from agglo.profiles.models import CapabilityTerm, OrganizationCapability
 from agglo.registry.models import Organization, Segment
-from agglo.registry.text import index_tokens
 
 Progress = Callable[[str, int, int], None]
 FINANCE = {"bank": "loan", "fund": "equity", "securities": "bond", "leasing_guarantee": "leasing"}
@@ -53,7 +54,7 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
     listings: list[Listing] = []
     offered: list[str] = []
     for n, org in enumerate(orgs):
-        segments = [c for c in org.segment_codes.split("|") if c]
+        segments = org.segment_list
         segment = names.get(segments[0], ("", "")) if segments else ("", "")
         plans: list[tuple[str, str, str]] = []
         if org.kind in FINANCE:
@@ -103,9 +104,7 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
                 published_at=published,
                 expires_on=published.date() + dt.timedelta(days=90),
             )
-            listing.search_text = index_tokens(
-                listing.title_zh, listing.title_en, listing.description_zh, listing.description_en, code
-            )
+            listing.search_text = search_text_of({f: getattr(listing, f) for f in LISTING_FIELDS})
             listings.append(listing)
         progress("needs/offers", n + 1, len(orgs))
     Listing.objects.bulk_create(listings, batch_size=2000)

@@ -18,6 +18,18 @@ class MatchingConfig(AppConfig):
                 f"AGGLO_MATCHING_EMBEDDINGS: choose one of {', '.join(MODELS)} or leave it empty, "
                 f"got {settings.AGGLO_MATCHING_EMBEDDINGS!r}"
             )
+        from agglo.matching.ranking import Weights
+
+        weights = settings.AGGLO_MATCHING_WEIGHTS
+        known = set(Weights.__dataclass_fields__)
+        if not isinstance(weights, dict) or any(
+            k not in known or isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0
+            for k, v in weights.items()
+        ):
+            raise ImproperlyConfigured(
+                f"AGGLO_MATCHING_WEIGHTS: a JSON object of non-negative numbers named {', '.join(sorted(known))}, "
+                f"got {weights!r}"
+            )
         # The market tells who listens when listings change and interest moves; it does not import matching.
         from agglo.market import hooks
         from agglo.matching.services.events import interest_recorded

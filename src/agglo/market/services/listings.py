@@ -23,7 +23,8 @@ from agglo.registry.text import index_tokens
 MAX_RENEW_DAYS = 365
 
 
-def _tokens(values: dict[str, Any]) -> str:
+def search_text_of(values: dict[str, Any]) -> str:
+    """The tokens a listing is searched by on the browse page (registry.text), from its field values."""
     parts = [values.get(k) or "" for k in ("title_zh", "title_en", "description_zh", "description_en")]
     parts += list(values.get("tags") or []) + list(values.get("terms") or []) + list(values.get("segments") or [])
     return index_tokens(*parts)
@@ -71,7 +72,7 @@ def listing_create(*, actor: Any, organization: Organization, data: dict[str, An
         raise Forbidden(_("Only members in good standing publish needs and offers."))
     values = clean_listing(data)
     listing = Listing(organization=organization, created_by=actor if actor.is_authenticated else None, **values)
-    listing.search_text = _tokens(values)
+    listing.search_text = search_text_of(values)
     listing.save()
     _audit("created", actor, listing, {"before": {}, "after": snapshot(values)})
     return listing
@@ -90,7 +91,7 @@ def listing_update(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Lis
         return listing
     for name in changed:
         setattr(listing, name, values[name])
-    listing.search_text = _tokens(values)
+    listing.search_text = search_text_of(values)
     if listing.status == lifecycle.Status.PUBLISHED and "deadline" in changed:
         listing.expires_on = _expiry(listing, settings.AGGLO_LISTING_DAYS)
     listing.save()

@@ -59,10 +59,6 @@ def _require_own(actor: Any, organization_id: int, pk: int, what: str) -> None:
         raise NotFound(f"No {what} with id {pk}.")
 
 
-def _codes(field_: str) -> tuple[str, ...]:
-    return tuple(c for c in field_.split("|") if c)
-
-
 def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int = 10) -> list[Result]:
     """Counterparts for one of the actor's listings: offers or organizations for a need, needs or
     organizations for an offer."""
@@ -81,7 +77,7 @@ def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int
         viewer=viewer_of(actor),
         org=org.pk,
         area=org.area_id,
-        segments=tuple(listing.segments) or _codes(org.segment_codes),
+        segments=tuple(listing.segments or org.segment_list),
         amount_min=float(listing.amount_min) if listing.amount_min is not None else None,
         amount_max=float(listing.amount_max) if listing.amount_max is not None else None,
         region_rule=listing.region_rule,
@@ -111,7 +107,7 @@ def partners_for_organization(*, actor: Any, organization: Organization, limit: 
         viewer=viewer_of(actor),
         org=organization.pk,
         area=organization.area_id,
-        segments=_codes(organization.segment_codes),
+        segments=tuple(organization.segment_list),
         gives=LIVE.gives(organization.pk),
         limit=max(1, min(limit, MAX_LIMIT)),
     )

@@ -26,10 +26,6 @@ SYNC_OVERLAP = dt.timedelta(minutes=5)
 FIELDS = ["organization", "tokens", "features", "vector", "live"]
 
 
-def _codes(field: str) -> list[str]:
-    return [c for c in field.split("|") if c]
-
-
 def _ordinal(value: dt.date | dt.datetime | None) -> int | None:
     if value is None:
         return None
@@ -42,7 +38,7 @@ def _listing_features(listing: Listing, org: Organization) -> dict[str, Any]:
         "kind": listing.kind,
         "subkind": listing.subkind,
         "area": org.area_id,
-        "segments": listing.segments or _codes(org.segment_codes),
+        "segments": listing.segments or org.segment_list,
         "amount_min": float(listing.amount_min) if listing.amount_min is not None else None,
         "amount_max": float(listing.amount_max) if listing.amount_max is not None else None,
         "deadline": _ordinal(listing.deadline),
@@ -122,7 +118,7 @@ def _org_docs(orgs: list[Organization]) -> list[MatchDocument]:
                 "side": "org",
                 "kind": org.kind,
                 "area": org.area_id,
-                "segments": _codes(org.segment_codes),
+                "segments": org.segment_list,
                 "visibility": "public",
                 "published": _ordinal(org.joined_at) or 0,
                 "trust": trust,

@@ -99,6 +99,11 @@ class Organization(BilingualNameMixin, TimeStampedModel):
         verbose_name_plural = _("organizations")
 
     @property
+    def segment_list(self) -> list[str]:
+        """The codes held in `segment_codes` ("|a|b|"), in order."""
+        return [code for code in self.segment_codes.split("|") if code]
+
+    @property
     def kind_label(self) -> str:
         return str(KIND_LABELS[Kind(self.kind)])
 
