@@ -1,0 +1,265 @@
+"""The allocation problem of a virtual factory, and how a plan is costed and checked. Pure: no Django.
+
+Time is in weekly buckets 0 … weeks-1 from the plan's first week. An operation's quantity is in its process's
+capacity unit, so it draws directly on a capability's weekly free capacity. Money is in whole yuan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from agglo.factory.transport import province_of, transport_weeks
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One factory's ability to run one process, with its free capacity week by week."""
+
+    key: str
+    factory: str
+    process: str
+    capacity: tuple[int, ...]
+    unit_cost: int
+    setup_cost: int = 0
+    min_lot: int = 1
+    quality: int = 1  # grade: 1 basic, 2 standard, 3 high
+    certifications: frozenset[str] = frozenset()
+    lead_weeks: int = 0  # the earliest week it can start
+    region: str = ""
+    risk: float = 0.0  # 0..1: chance of failing the job, from credit and the scorecard
+    newcomer: bool = False  # on probation: may receive the reserved newcomer share
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One step of an order's route: a quantity of one process, after its predecessors."""
+
+    key: str
+    order: str
+    process: str
+    quantity: int
+    after: tuple[str, ...] = ()
+    min_quality: int = 0
+    certifications: frozenset[str] = frozenset()
+    max_suppliers: int = 3
+    regions_only: frozenset[str] = frozenset()  # province codes; empty = anywhere
+    regions_excluded: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    key: str
+    due_week: int  # the week by whose end the last operation must be finished
+    late_penalty: int  # yuan per week late
+    budget: int | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """`quantity` of `operation` made by `capability` in `week`."""
+
+    operation: str
+    capability: str
+    week: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class AllocationProblem:
+    weeks: int
+    operations: tuple[Operation, ...]
+    capabilities: tuple[Capability, ...]
+    orders: tuple[OrderTerms, ...]
+    risk_weight: float = 1.0  # expected cost of a failure, as a share of the work's value
+    max_share: float | None = None  # cap on one factory's share of an operation
+    newcomer_share: float = 0.0  # share of all quantity reserved for newcomers on probation
+    previous: tuple[Placement, ...] = ()  # accepted work: changing it costs `change_penalty` per unit
+    change_penalty: int = 0
+
+
+@dataclass(frozen=True)
+class Costs:
+    production: int
+    setup: int
+    risk: int
+    lateness: int
+    change: int
+
+    @property
+    def total(self) -> int:
+        return self.production + self.setup + self.risk + self.lateness + self.change
+
+
+def ineligibility(operation: Operation, capability: Capability) -> str | None:
+    """Why a capability cannot serve an operation (a rule name), or None when it can."""
+    if capability.process != operation.process:
+        return "process"
+    if capability.quality < operation.min_quality:
+        return "quality"
+    if not operation.certifications <= capability.certifications:
+        return "certification"
+    where = province_of(capability.region)
+    if operation.regions_only and where not in operation.regions_only:
+        return "region"
+    if where in operation.regions_excluded:
+        return "region"
+    return None
+
+
+def candidates(problem: AllocationProblem) -> dict[str, list[Capability]]:
+    """The capabilities that may serve each operation."""
+    by_process: dict[str, list[Capability]] = defaultdict(list)
+    for capability in problem.capabilities:
+        by_process[capability.process].append(capability)
+    return {
+        op.key: [c for c in by_process.get(op.process, []) if ineligibility(op, c) is None]
+        for op in problem.operations
+    }
+
+
+def risk_cost(capability: Capability, risk_weight: float) -> int:
+    """Expected cost of failure per unit: the unit's value × risk × weight, in whole yuan (rounded)."""
+    return round(capability.unit_cost * capability.risk * risk_weight)
+
+
+def topological(operations: Iterable[Operation]) -> list[Operation]:
+    """Operations with every predecessor before it; ValueError names an operation in a cycle or a missing one."""
+    ops = {op.key: op for op in operations}
+    for op in ops.values():
+        for before in op.after:
+            if before not in ops:
+                raise ValueError(f"operation {op.key} follows {before}, which is not in the problem")
+    done: list[Operation] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise ValueError(f"operation {key} is part of a cycle of predecessors")
+        state[key] = 1
+        for before in ops[key].after:
+            visit(before)
+        state[key] = 2
+        done.append(ops[key])
+
+    for key in ops:
+        visit(key)
+    return done
+
+
+def static_windows(problem: AllocationProblem) -> dict[str, tuple[int, int]]:
+    """For each operation, the earliest week it could start and the latest it could end, from the route alone."""
+    ordered = topological(problem.operations)
+    cands = candidates(problem)
+    earliest: dict[str, int] = {}
+    for op in ordered:
+        lead = min((c.lead_weeks for c in cands[op.key]), default=0)
+        earliest[op.key] = max([lead, *(earliest[b] + 1 for b in op.after)])
+    tail: dict[str, int] = {op.key: 0 for op in ordered}
+    for op in reversed(ordered):
+        for before in op.after:
+            tail[before] = max(tail[before], tail[op.key] + 1)
+    return {op.key: (earliest[op.key], problem.weeks - 1 - tail[op.key]) for op in ordered}
+
+
+def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tuple[Costs, list[str]]:
+    """Cost a plan and list every rule it breaks (an empty list: the plan is valid)."""
+    placements = list(placements)
+    ops = {op.key: op for op in problem.operations}
+    caps = {c.key: c for c in problem.capabilities}
+    orders = {o.key: o for o in problem.orders}
+    errors: list[str] = []
+    made: dict[str, int] = defaultdict(int)
+    per_pair: dict[tuple[str, str], int] = defaultdict(int)
+    load: dict[tuple[str, int], int] = defaultdict(int)
+    weeks_of: dict[str, list[int]] = defaultdict(list)
+    production = risk = 0
+    for p in placements:
+        op, cap = ops.get(p.operation), caps.get(p.capability)
+        if op is None or cap is None or p.quantity <= 0:
+            errors.append(f"placement {p} names an unknown operation or capability, or no quantity")
+            continue
+        reason = ineligibility(op, cap)
+        if reason:
+            errors.append(f"{cap.key} may not serve {op.key}: {reason}")
+        if not (cap.lead_weeks <= p.week < problem.weeks):
+            errors.append(f"{cap.key} works on {op.key} in week {p.week}, outside its weeks")
+        made[op.key] += p.quantity
+        per_pair[op.key, cap.key] += p.quantity
+        load[cap.key, p.week] += p.quantity
+        weeks_of[op.key].append(p.week)
+        production += cap.unit_cost * p.quantity
+        risk += risk_cost(cap, problem.risk_weight) * p.quantity
+    for op in problem.operations:
+        if made[op.key] != op.quantity:
+            errors.append(f"{op.key}: {made[op.key]} of {op.quantity} placed")
+        suppliers = [c for (o, c) in per_pair if o == op.key]
+        if len(suppliers) > op.max_suppliers:
+            errors.append(f"{op.key}: {len(suppliers)} suppliers, at most {op.max_suppliers}")
+        for c in suppliers:
+            quantity = per_pair[op.key, c]
+            if quantity < min(caps[c].min_lot, op.quantity):
+                errors.append(f"{op.key} at {c}: {quantity} below the minimum lot {caps[c].min_lot}")
+            if problem.max_share is not None and quantity > max_share_units(problem.max_share, op.quantity):
+                errors.append(f"{op.key} at {c}: {quantity} above the share cap")
+    for (c, w), used in load.items():
+        if c in caps and w < len(caps[c].capacity) and used > caps[c].capacity[w]:
+            errors.append(f"{c} week {w}: {used} above capacity {caps[c].capacity[w]}")
+    for op in problem.operations:
+        for before in op.after:
+            if not weeks_of[op.key] or not weeks_of[before]:
+                continue
+            lag = max(
+                transport_weeks(caps[b].region, caps[a].region)
+                for (o1, b) in per_pair
+                if o1 == before
+                for (o2, a) in per_pair
+                if o2 == op.key
+            )
+            if min(weeks_of[op.key]) < max(weeks_of[before]) + 1 + lag:
+                errors.append(f"{op.key} starts before {before} is finished and delivered ({lag} weeks transport)")
+    if problem.newcomer_share > 0:
+        total = sum(op.quantity for op in problem.operations)
+        newcomers = sum(p.quantity for p in placements if p.capability in caps and caps[p.capability].newcomer)
+        if newcomers < newcomer_units(problem.newcomer_share, total):
+            errors.append(f"newcomers received {newcomers} units, below the reserved share")
+    setup = sum(caps[c].setup_cost for (_, c) in per_pair if c in caps)
+    lateness = 0
+    for order in problem.orders:
+        ends = [max(weeks_of[op.key]) for op in problem.operations if op.order == order.key and weeks_of[op.key]]
+        if ends:
+            lateness += max(0, max(ends) - order.due_week) * order.late_penalty
+    change = problem.change_penalty * moved_units(problem.previous, placements)
+    return Costs(production, setup, risk, lateness, change), errors
+
+
+def max_share_units(share: float, quantity: int) -> int:
+    return max(1, int(share * quantity))
+
+
+def newcomer_units(share: float, total: int) -> int:
+    return int(share * total)
+
+
+def moved_units(previous: Iterable[Placement], placements: Iterable[Placement]) -> int:
+    """Units of accepted work (by operation and capability) that a new plan takes away."""
+    before: dict[tuple[str, str], int] = defaultdict(int)
+    after: dict[tuple[str, str], int] = defaultdict(int)
+    for p in previous:
+        before[p.operation, p.capability] += p.quantity
+    for p in placements:
+        after[p.operation, p.capability] += p.quantity
+    return sum(max(0, q - after[k]) for k, q in before.items())
+
+
+def order_ends(problem: AllocationProblem, placements: Iterable[Placement]) -> Mapping[str, int]:
+    """The week each order's last operation finishes."""
+    op_order = {op.key: op.order for op in problem.operations}
+    ends: dict[str, int] = {}
+    for p in placements:
+        order = op_order[p.operation]
+        ends[order] = max(ends.get(order, -1), p.week)
+    return ends

@@ -1,0 +1,333 @@
+"""The virtual factory's allocation solver: CP-SAT over weekly buckets. Pure: no Django.
+
+Variables: x[o,c,w] units of operation o made by capability c in week w (only inside the operation's static
+window and the capability's free weeks), y[o,c] whether c serves o, a[o,w] whether o is worked in week w,
+S[o] ≤ every worked week ≤ E[o], u[o,z] whether o uses a supplier in transport zone z, and lag[e,k] whether the
+route edge e needs at least k extra weeks of transport. Every successor starts after E[pred] + 1 + Σ lag.
+Objective: production + expected failure cost (risk) + setups + lateness + changes to accepted work.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from agglo.factory.allocation import (
+    AllocationProblem,
+    Capability,
+    Costs,
+    Placement,
+    candidates,
+    evaluate,
+    max_share_units,
+    newcomer_units,
+    risk_cost,
+    static_windows,
+)
+from agglo.factory.transport import zone_of, zone_weeks
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    status: str  # optimal | feasible | infeasible | unknown
+    placements: tuple[Placement, ...]
+    objective: int | None
+    bound: float | None
+    seconds: float
+    first_feasible_s: float | None = None
+    costs: Costs | None = None
+    model_size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def gap_pct(self) -> float | None:
+        """Distance to the best bound, in percent of the objective."""
+        if self.objective is None or self.bound is None:
+            return None
+        return 100.0 * (self.objective - self.bound) / max(abs(self.objective), 1)
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    def __init__(self, start: float) -> None:
+        super().__init__()
+        self.start = start
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.start
+
+
+STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible"}
+
+
+def solve(
+    problem: AllocationProblem,
+    *,
+    time_limit: float = 30.0,
+    hint: Sequence[Placement] = (),
+    workers: int | None = None,
+    seed: int = 0,
+    candidate_limit: int | None = None,
+    late_slack: int | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> AllocationResult:
+    """Best plan found within `time_limit` seconds, with CP-SAT's bound; a hint (a valid plan) speeds the start.
+
+    For platform-sized problems the model can be narrowed: `candidate_limit` keeps each operation's cheapest
+    capabilities (plus those the hint uses), `late_slack` lets an order end at most that many weeks after its due
+    week (or as late as the hint does). The bound is then the narrowed model's bound."""
+    start = clock()
+    model = cp_model.CpModel()
+    weeks = problem.weeks
+    windows = static_windows(problem)
+    cands = candidates(problem)
+    if candidate_limit is not None or late_slack is not None:
+        windows, cands = _narrow(problem, windows, cands, hint, candidate_limit, late_slack)
+    x: dict[tuple[str, str, int], cp_model.IntVar] = {}
+    y: dict[tuple[str, str], cp_model.IntVar] = {}
+    a: dict[tuple[str, int], cp_model.IntVar] = {}
+    s: dict[str, cp_model.IntVar] = {}
+    e: dict[str, cp_model.IntVar] = {}
+    u: dict[tuple[str, str], cp_model.IntVar] = {}
+    by_cap_week: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
+    pair_vars: dict[tuple[str, str], list[cp_model.IntVar]] = {}
+    objective: list[cp_model.LinearExprT] = []
+    newcomer_terms: list[cp_model.IntVar] = []
+    order_cost: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
+    for op in problem.operations:
+        first, last = windows[op.key]
+        if first > last:
+            return _without_plan("infeasible", start, clock)
+        s[op.key] = model.new_int_var(first, last, f"S{op.key}")
+        e[op.key] = model.new_int_var(first, last, f"E{op.key}")
+        model.add(s[op.key] <= e[op.key])
+        per_week: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
+        users: list[cp_model.IntVar] = []
+        for c in cands[op.key]:
+            free = [w for w in range(max(first, c.lead_weeks), last + 1) if w < len(c.capacity) and c.capacity[w] > 0]
+            lot = min(c.min_lot, op.quantity)
+            if not free or sum(min(c.capacity[w], share) for w in free) < lot:
+                continue
+            used = model.new_bool_var(f"y{op.key}|{c.key}")
+            y[op.key, c.key] = used
+            users.append(used)
+            made = []
+            for w in free:
+                top = min(c.capacity[w], share)
+                var = model.new_int_var(0, top, f"x{op.key}|{c.key}|{w}")
+                # Disaggregated link (each week, not only the total): a much tighter LP bound for the setups.
+                model.add(var <= top * used)
+                x[op.key, c.key, w] = var
+                made.append(var)
+                per_week[w].append(var)
+                by_cap_week[c.key, w].append(var)
+            pair_vars[op.key, c.key] = made
+            total = sum(made)
+            model.add(total <= share * used)
+            model.add(total >= lot * used)
+            unit = c.unit_cost + risk_cost(c, problem.risk_weight)
+            objective.append(unit * total + c.setup_cost * used)
+            order_cost[op.order].append(c.unit_cost * total + c.setup_cost * used)
+            if c.newcomer:
+                newcomer_terms.extend(made)
+            zone = zone_of(c.region)
+            if (op.key, zone) not in u:
+                u[op.key, zone] = model.new_bool_var(f"u{op.key}|{zone}")
+            model.add_implication(used, u[op.key, zone])
+        if not users:
+            return _without_plan("infeasible", start, clock)
+        model.add(sum(users) <= op.max_suppliers)
+        model.add(sum(v for vs in per_week.values() for v in vs) == op.quantity)
+        for w, vs in per_week.items():
+            active = model.new_bool_var(f"a{op.key}|{w}")
+            a[op.key, w] = active
+            model.add(sum(vs) <= op.quantity * active)
+            model.add(s[op.key] <= w).only_enforce_if(active)
+            model.add(e[op.key] >= w).only_enforce_if(active)
+    capacity = {c.key: c.capacity for c in problem.capabilities}
+    for (c_key, w), vs in by_cap_week.items():
+        model.add(sum(vs) <= capacity[c_key][w])
+    lag_vars = _route(model, problem, s, e, u)
+    due = {o.key: o for o in problem.orders}
+    late_vars: dict[str, cp_model.IntVar] = {}
+    for order in problem.orders:
+        late = model.new_int_var(0, weeks, f"late{order.key}")
+        late_vars[order.key] = late
+        for op in problem.operations:
+            if op.order == order.key:
+                model.add(late >= e[op.key] - order.due_week)
+        objective.append(order.late_penalty * late)
+        if order.budget is not None:
+            model.add(sum(order_cost[order.key]) <= order.budget)
+    if problem.newcomer_share > 0:
+        total_units = sum(op.quantity for op in problem.operations)
+        model.add(sum(newcomer_terms) >= newcomer_units(problem.newcomer_share, total_units))
+    moved: dict[tuple[str, str], tuple[cp_model.IntVar, int]] = {}
+    if problem.previous and problem.change_penalty:
+        accepted: dict[tuple[str, str], int] = defaultdict(int)
+        for p in problem.previous:
+            accepted[p.operation, p.capability] += p.quantity
+        for (o_key, c_key), quantity in accepted.items():
+            kept = pair_vars.get((o_key, c_key), [])
+            var = model.new_int_var(0, quantity, f"moved{o_key}|{c_key}")
+            model.add(var >= quantity - sum(kept))
+            objective.append(problem.change_penalty * var)
+            moved[o_key, c_key] = (var, quantity)
+    model.minimize(sum(objective))
+    if hint:
+        _hint(model, problem, hint, x, y, a, s, e, u, lag_vars, late_vars)
+        kept: dict[tuple[str, str], int] = defaultdict(int)
+        for p in hint:
+            kept[p.operation, p.capability] += p.quantity
+        for key, (var, quantity) in moved.items():
+            model.add_hint(var, max(0, quantity - kept[key]))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit - (clock() - start))
+    solver.parameters.num_workers = workers or os.cpu_count() or 1
+    solver.parameters.random_seed = seed
+    watch = _FirstSolution(start)
+    code = solver.solve(model, watch)
+    status = STATUS.get(code, "unknown")
+    size = {"variables": len(model.proto.variables), "constraints": len(model.proto.constraints)}
+    if status not in ("optimal", "feasible"):
+        return _without_plan(status, start, clock, size)
+    placements = tuple(
+        Placement(o, c, w, solver.value(var)) for (o, c, w), var in sorted(x.items()) if solver.value(var) > 0
+    )
+    costs, _errors = evaluate(problem, placements)
+    return AllocationResult(
+        status,
+        placements,
+        round(solver.objective_value),
+        solver.best_objective_bound,
+        clock() - start,
+        watch.first,
+        costs,
+        size,
+    )
+
+
+def _narrow(
+    problem: AllocationProblem,
+    windows: dict[str, tuple[int, int]],
+    cands: dict[str, list[Capability]],
+    hint: Sequence[Placement],
+    limit: int | None,
+    slack: int | None,
+) -> tuple[dict[str, tuple[int, int]], dict[str, list[Capability]]]:
+    hinted: dict[str, set[str]] = defaultdict(set)
+    hinted_last: dict[str, int] = defaultdict(int)
+    for p in hint:
+        hinted[p.operation].add(p.capability)
+        hinted_last[p.operation] = max(hinted_last[p.operation], p.week)
+    if limit is not None:
+        cands = {
+            key: [
+                c
+                for i, c in enumerate(
+                    sorted(options, key=lambda c: (c.unit_cost + risk_cost(c, problem.risk_weight), c.key))
+                )
+                if i < limit or c.key in hinted[key]
+            ]
+            for key, options in cands.items()
+        }
+    if slack is not None:
+        due = {o.key: o.due_week for o in problem.orders}
+        tails = {op.key: problem.weeks - 1 - windows[op.key][1] for op in problem.operations}
+        windows = {
+            op.key: (
+                windows[op.key][0],
+                min(
+                    windows[op.key][1],
+                    max(due.get(op.order, problem.weeks) + slack - tails[op.key], hinted_last.get(op.key, -1)),
+                ),
+            )
+            for op in problem.operations
+        }
+    return windows, cands
+
+
+def _route(
+    model: cp_model.CpModel,
+    problem: AllocationProblem,
+    s: dict[str, cp_model.IntVar],
+    e: dict[str, cp_model.IntVar],
+    u: dict[tuple[str, str], cp_model.IntVar],
+) -> dict[tuple[str, str, int], cp_model.IntVar]:
+    """Precedence plus transport: lag[b,o,k] is forced on when b and o use zones k or more weeks apart."""
+    zones: dict[str, list[str]] = defaultdict(list)
+    for o_key, zone in u:
+        zones[o_key].append(zone)
+    lags: dict[tuple[str, str, int], cp_model.IntVar] = {}
+    for op in problem.operations:
+        for before in op.after:
+            pairs = [(z1, z2, zone_weeks(z1, z2)) for z1 in zones[before] for z2 in zones[op.key]]
+            levels = []
+            for k in range(1, max((w for *_z, w in pairs), default=0) + 1):
+                lag = model.new_bool_var(f"lag{before}>{op.key}|{k}")
+                lags[before, op.key, k] = lag
+                levels.append(lag)
+                for z1, z2, w in pairs:
+                    if w >= k:
+                        model.add(u[before, z1] + u[op.key, z2] <= 1 + lag)
+            model.add(s[op.key] >= e[before] + 1 + sum(levels))
+    return lags
+
+
+def _hint(
+    model: cp_model.CpModel,
+    problem: AllocationProblem,
+    hint: Sequence[Placement],
+    x: dict[tuple[str, str, int], cp_model.IntVar],
+    y: dict[tuple[str, str], cp_model.IntVar],
+    a: dict[tuple[str, int], cp_model.IntVar],
+    s: dict[str, cp_model.IntVar],
+    e: dict[str, cp_model.IntVar],
+    u: dict[tuple[str, str], cp_model.IntVar],
+    lags: dict[tuple[str, str, int], cp_model.IntVar],
+    late: dict[str, cp_model.IntVar],
+) -> None:
+    """Give CP-SAT a complete starting point from a valid plan (every variable, so it need not search for one)."""
+    regions = {c.key: c.region for c in problem.capabilities}
+    made: dict[tuple[str, str, int], int] = defaultdict(int)
+    for p in hint:
+        made[p.operation, p.capability, p.week] += p.quantity
+    weeks_of: dict[str, list[int]] = defaultdict(list)
+    zones_of: dict[str, set[str]] = defaultdict(set)
+    for (o, c, w), q in made.items():
+        weeks_of[o].append(w)
+        zones_of[o].add(zone_of(regions[c]))
+    for key, var in x.items():
+        model.add_hint(var, made.get(key, 0))
+    served = {(o, c) for (o, c, _w) in made}
+    for key, var in y.items():
+        model.add_hint(var, key in served)
+    for (o, w), var in a.items():
+        model.add_hint(var, w in weeks_of[o])
+    for o, var in s.items():
+        model.add_hint(var, min(weeks_of[o]) if weeks_of[o] else var.proto.domain[0])
+    for o, var in e.items():
+        model.add_hint(var, max(weeks_of[o]) if weeks_of[o] else var.proto.domain[0])
+    for (o, z), var in u.items():
+        model.add_hint(var, z in zones_of[o])
+    for (b, o, k), var in lags.items():
+        needed = max((zone_weeks(z1, z2) for z1 in zones_of[b] for z2 in zones_of[o]), default=0)
+        model.add_hint(var, needed >= k)
+    ends: dict[str, int] = defaultdict(int)
+    for op in problem.operations:
+        if weeks_of[op.key]:
+            ends[op.order] = max(ends[op.order], max(weeks_of[op.key]))
+    for order in problem.orders:
+        model.add_hint(late[order.key], max(0, ends[order.key] - order.due_week))
+
+
+def _without_plan(
+    status: str, start: float, clock: Callable[[], float], size: dict[str, int] | None = None
+) -> AllocationResult:
+    return AllocationResult(status, (), None, None, clock() - start, None, None, size or {})
