@@ -205,6 +205,12 @@ except json.JSONDecodeError as exc:
     raise ImproperlyConfigured(f"AGGLO_MATCHING_WEIGHTS must be a JSON object: {exc}") from None
 # Sentence embeddings blended into matching: "" (off) or "use-m3" (a model inside an installed package).
 AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
+# Virtual factory: plan horizon in weeks, the solver's time limit per plan, hours a factory has to answer an
+# offer, and the share of an order reserved for newcomers on probation (0 = none).
+AGGLO_FACTORY_WEEKS = int(os.environ.get("AGGLO_FACTORY_WEEKS", "12"))
+AGGLO_FACTORY_TIME_LIMIT = float(os.environ.get("AGGLO_FACTORY_TIME_LIMIT", "5"))
+AGGLO_FACTORY_ANSWER_HOURS = int(os.environ.get("AGGLO_FACTORY_ANSWER_HOURS", "72"))
+AGGLO_FACTORY_NEWCOMER_SHARE = float(os.environ.get("AGGLO_FACTORY_NEWCOMER_SHARE", "0"))
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("AGGLO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")

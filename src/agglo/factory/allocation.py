@@ -46,6 +46,7 @@ class Operation:
     max_suppliers: int = 3
     regions_only: frozenset[str] = frozenset()  # province codes; empty = anywhere
     regions_excluded: frozenset[str] = frozenset()
+    declined_by: frozenset[str] = frozenset()  # capabilities that declined or withdrew from this operation
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def ineligibility(operation: Operation, capability: Capability) -> str | None:
     """Why a capability cannot serve an operation (a rule name), or None when it can."""
     if capability.process != operation.process:
         return "process"
+    if capability.key in operation.declined_by:
+        return "declined"
     if capability.quality < operation.min_quality:
         return "quality"
     if not operation.certifications <= capability.certifications:
@@ -245,13 +248,13 @@ def newcomer_units(share: float, total: int) -> int:
 
 
 def moved_units(previous: Iterable[Placement], placements: Iterable[Placement]) -> int:
-    """Units of accepted work (by operation and capability) that a new plan takes away."""
-    before: dict[tuple[str, str], int] = defaultdict(int)
-    after: dict[tuple[str, str], int] = defaultdict(int)
+    """Units of accepted work (by operation, capability and week) that a new plan takes away or moves."""
+    before: dict[tuple[str, str, int], int] = defaultdict(int)
+    after: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in previous:
-        before[p.operation, p.capability] += p.quantity
+        before[p.operation, p.capability, p.week] += p.quantity
     for p in placements:
-        after[p.operation, p.capability] += p.quantity
+        after[p.operation, p.capability, p.week] += p.quantity
     return sum(max(0, q - after[k]) for k, q in before.items())
 
 

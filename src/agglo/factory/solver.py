@@ -95,7 +95,6 @@ def solve(
     e: dict[str, cp_model.IntVar] = {}
     u: dict[tuple[str, str], cp_model.IntVar] = {}
     by_cap_week: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
-    pair_vars: dict[tuple[str, str], list[cp_model.IntVar]] = {}
     objective: list[cp_model.LinearExprT] = []
     newcomer_terms: list[cp_model.IntVar] = []
     order_cost: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
@@ -127,7 +126,6 @@ def solve(
                 made.append(var)
                 per_week[w].append(var)
                 by_cap_week[c.key, w].append(var)
-            pair_vars[op.key, c.key] = made
             total = sum(made)
             model.add(total <= share * used)
             model.add(total >= lot * used)
@@ -168,23 +166,23 @@ def solve(
     if problem.newcomer_share > 0:
         total_units = sum(op.quantity for op in problem.operations)
         model.add(sum(newcomer_terms) >= newcomer_units(problem.newcomer_share, total_units))
-    moved: dict[tuple[str, str], tuple[cp_model.IntVar, int]] = {}
+    moved: dict[tuple[str, str, int], tuple[cp_model.IntVar, int]] = {}
     if problem.previous and problem.change_penalty:
-        accepted: dict[tuple[str, str], int] = defaultdict(int)
+        accepted: dict[tuple[str, str, int], int] = defaultdict(int)
         for p in problem.previous:
-            accepted[p.operation, p.capability] += p.quantity
-        for (o_key, c_key), quantity in accepted.items():
-            kept = pair_vars.get((o_key, c_key), [])
-            var = model.new_int_var(0, quantity, f"moved{o_key}|{c_key}")
-            model.add(var >= quantity - sum(kept))
+            accepted[p.operation, p.capability, p.week] += p.quantity
+        for key, quantity in accepted.items():
+            kept = x.get(key)
+            var = model.new_int_var(0, quantity, f"moved{key}")
+            model.add(var >= quantity - (kept if kept is not None else 0))
             objective.append(problem.change_penalty * var)
-            moved[o_key, c_key] = (var, quantity)
+            moved[key] = (var, quantity)
     model.minimize(sum(objective))
     if hint:
         _hint(model, problem, hint, x, y, a, s, e, u, lag_vars, late_vars)
-        kept: dict[tuple[str, str], int] = defaultdict(int)
+        kept: dict[tuple[str, str, int], int] = defaultdict(int)
         for p in hint:
-            kept[p.operation, p.capability] += p.quantity
+            kept[p.operation, p.capability, p.week] += p.quantity
         for key, (var, quantity) in moved.items():
             model.add_hint(var, max(0, quantity - kept[key]))
     solver = cp_model.CpSolver()

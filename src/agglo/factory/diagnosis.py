@@ -1,0 +1,69 @@
+"""Why an allocation problem has no plan, found by cheap checks, operation by operation. Pure: no Django.
+
+Each finding names the operation, the rule and the numbers; the service turns it into a sentence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from agglo.factory.allocation import AllocationProblem, ineligibility, max_share_units, static_windows
+
+
+@dataclass(frozen=True)
+class Finding:
+    operation: str  # operation key, or "" for the whole problem
+    rule: str  # process | quality | certification | region | route | capacity | suppliers | budget | together
+    detail: dict[str, int | str] = field(default_factory=dict)
+
+
+def diagnose(problem: AllocationProblem) -> list[Finding]:
+    """Every reason found; an empty list means each operation fits on its own (the conflict is between them)."""
+    try:
+        windows = static_windows(problem)
+    except ValueError as error:
+        return [Finding("", "route", {"reason": str(error)})]
+    findings: list[Finding] = []
+    for op in problem.operations:
+        first, last = windows[op.key]
+        same = [c for c in problem.capabilities if c.process == op.process]
+        eligible = [c for c in same if ineligibility(op, c) is None]
+        if not same:
+            findings.append(Finding(op.key, "process", {"process": op.process}))
+            continue
+        if not eligible:
+            reasons = Counter(ineligibility(op, c) for c in same)
+            rule = reasons.most_common(1)[0][0] or "process"
+            findings.append(Finding(op.key, rule, {"process": op.process, "factories": len(same)}))
+            continue
+        if first > last:
+            findings.append(Finding(op.key, "route", {"first": first, "last": last, "weeks": problem.weeks}))
+            continue
+        share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
+        room = sorted(
+            (
+                min(share, sum(c.capacity[w] for w in range(max(first, c.lead_weeks), last + 1) if w < len(c.capacity)))
+                for c in eligible
+            ),
+            reverse=True,
+        )
+        detail: dict[str, int | str] = {"first": first, "last": last, "needed": op.quantity}
+        if sum(room) < op.quantity:
+            findings.append(Finding(op.key, "capacity", {**detail, "available": sum(room)}))
+        elif sum(room[: op.max_suppliers]) < op.quantity:
+            findings.append(
+                Finding(op.key, "suppliers", {**detail, "available": sum(room[: op.max_suppliers]),
+                                              "limit": op.max_suppliers})
+            )
+    for order in problem.orders:
+        if order.budget is not None:
+            floor = sum(
+                op.quantity * min((c.unit_cost for c in problem.capabilities if ineligibility(op, c) is None),
+                                  default=0)
+                for op in problem.operations
+                if op.order == order.key
+            )
+            if floor > order.budget:
+                findings.append(Finding("", "budget", {"floor": floor, "budget": order.budget}))
+    return findings

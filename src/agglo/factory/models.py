@@ -1,0 +1,183 @@
+"""Shared production capacity: processes, factories' capabilities and weekly calendars, orders and their plans."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Process(models.Model):
+    """A manufacturing process in the catalogue, and the unit its capacity is counted in."""
+
+    code = models.SlugField(_("code"), max_length=30, primary_key=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=60)
+    unit_zh = models.CharField(_("Chinese unit"), max_length=20)
+    unit_en = models.CharField(_("English unit"), max_length=20)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("process")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class Capability(models.Model):
+    """One member factory's ability to run one process, with its default weekly capacity and its terms."""
+
+    class Grade(models.IntegerChoices):
+        BASIC = 1, _("Basic")
+        STANDARD = 2, _("Standard")
+        HIGH = 3, _("High")
+
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="factory_capabilities")
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="factory_capabilities")
+    weekly_capacity = models.PositiveIntegerField(_("capacity per week"))
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=2)
+    setup_cost = models.DecimalField(_("setup cost"), max_digits=12, decimal_places=2, default=0)
+    min_lot = models.PositiveIntegerField(_("minimum lot"), default=1)
+    quality_grade = models.PositiveSmallIntegerField(_("quality grade"), choices=Grade.choices, default=2)
+    certifications = models.JSONField(_("certifications"), default=list, blank=True)
+    lead_weeks = models.PositiveSmallIntegerField(_("lead time (weeks)"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "process"], name="capability_org_process")]
+        ordering = ["organization_id", "process_id"]
+        verbose_name = _("capability")
+
+
+class CapacitySlot(models.Model):
+    """A capability's capacity in one week (Monday): overridden from the default, and what accepted work holds."""
+
+    capability = models.ForeignKey(Capability, on_delete=models.CASCADE, related_name="slots")
+    week = models.DateField(_("week"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    reserved = models.PositiveIntegerField(_("reserved"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["capability", "week"], name="slot_capability_week"),
+            models.CheckConstraint(condition=models.Q(reserved__lte=models.F("capacity")), name="slot_within_capacity"),
+        ]
+        ordering = ["capability_id", "week"]
+
+
+class Order(models.Model):
+    """A production order a buyer places with the virtual factory; its route is its operations."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PLANNED = "planned", _("Plan offered")
+        INFEASIBLE = "infeasible", _("No feasible plan")
+        CONFIRMED = "confirmed", _("All accepted")
+        DONE = "done", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    buyer = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="factory_orders")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    product = models.CharField(_("product"), max_length=200)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    start_week = models.DateField(_("first week"))
+    due_week = models.DateField(_("due week"))
+    min_quality = models.PositiveSmallIntegerField(_("minimum quality grade"), default=0)
+    certifications = models.JSONField(_("required certifications"), default=list, blank=True)
+    max_suppliers = models.PositiveSmallIntegerField(_("suppliers per operation at most"), default=3)
+    regions_only = models.JSONField(_("only these provinces"), default=list, blank=True)
+    regions_excluded = models.JSONField(_("not these provinces"), default=list, blank=True)
+    budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2, null=True, blank=True)
+    late_penalty = models.DecimalField(_("lateness penalty per week"), max_digits=12, decimal_places=2, default=0)
+    max_share = models.DecimalField(
+        _("largest share of one factory"), max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    plan_version = models.PositiveIntegerField(default=0)
+    plan_stats = models.JSONField(default=dict, blank=True)  # objective, bound, gap, seconds, costs
+    diagnosis = models.JSONField(default=list, blank=True)  # sentences, when no plan exists
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("order")
+
+
+class Operation(models.Model):
+    """One step of an order's route: a quantity of one process, after the steps it names."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="operations")
+    seq = models.PositiveSmallIntegerField(_("step"))
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    after = models.JSONField(_("after steps"), default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "seq"], name="operation_order_seq")]
+        ordering = ["order_id", "seq"]
+
+
+class Allocation(models.Model):
+    """Work offered to one factory: a quantity of one operation in one week; its answer and its execution."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        COUNTERED = "countered", _("Counter-offered")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Not answered in time")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SUPERSEDED = "superseded", _("Replaced by a new plan")
+        DELIVERED = "delivered", _("Delivered")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="allocations")
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="allocations")
+    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="allocations")
+    factory = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="allocations")
+    week = models.DateField(_("week"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=2)
+    plan_version = models.PositiveIntegerField()
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OFFERED)
+    respond_by = models.DateTimeField(_("answer by"))
+    counter_quantity = models.PositiveIntegerField(_("counter-offer quantity"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    started = models.BooleanField(_("started"), default=False)
+    quantity_done = models.PositiveIntegerField(_("quantity done"), default=0)
+    defects = models.PositiveIntegerField(_("defective units"), default=0)
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["week", "id"]
+        indexes = [models.Index(fields=["factory", "status"], name="allocation_factory_status")]
+
+
+class VirtualFactory(models.Model):
+    """The members serving one order, formed as they accept their work."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="virtual_factory")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("virtual factory")
+
+
+class FactoryMember(models.Model):
+    """A member organization's role in a virtual factory."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead (buyer)")
+        SUPPLIER = "supplier", _("Supplier")
+        FINAL = "final", _("Final assembly and delivery")
+
+    virtual_factory = models.ForeignKey(VirtualFactory, on_delete=models.CASCADE, related_name="members")
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["virtual_factory", "organization"], name="factory_member_unique")
+        ]

@@ -1,0 +1,78 @@
+"""Reads of orders, plans and the job board, restricted to who takes part: the buyer's members, the factories
+offered work in the order, and operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from agglo.access import policy
+from agglo.common.errors import NotFound
+from agglo.factory.models import Allocation, Capability, Order, Process
+
+LIVE = (Allocation.Status.OFFERED, Allocation.Status.ACCEPTED, Allocation.Status.COUNTERED, Allocation.Status.DELIVERED)
+
+
+def process_list() -> QuerySet[Process]:
+    return Process.objects.all()
+
+
+def order_list(*, actor: Any) -> QuerySet[Order]:
+    """Orders the actor's organizations placed or were offered work in (every order for operators)."""
+    qs = Order.objects.select_related("buyer")
+    if policy.sees_all_organizations(actor):
+        return qs
+    own = policy.organization_ids(actor)
+    return qs.filter(Q(buyer_id__in=own) | Q(allocations__factory_id__in=own)).distinct()
+
+
+def order_get(*, actor: Any, pk: int) -> Order:
+    order = order_list(actor=actor).filter(pk=pk).first()
+    if order is None:
+        raise NotFound(f"No order with id {pk}.")
+    return order
+
+
+def is_buyer(actor: Any, order: Order) -> bool:
+    return order.buyer_id in policy.active_organization_ids(actor)
+
+
+def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
+    """The current plan's allocations; a factory that is not the buyer sees only its own."""
+    qs = order.allocations.filter(status__in=LIVE).select_related("factory__area", "operation__process", "capability")
+    if policy.sees_all_organizations(actor) or is_buyer(actor, order):
+        return qs
+    return qs.filter(factory_id__in=policy.organization_ids(actor))
+
+
+def job_board(*, actor: Any, status: str = "") -> QuerySet[Allocation]:
+    """Work offered to the actor's factories, newest plan first."""
+    qs = Allocation.objects.filter(factory_id__in=policy.organization_ids(actor)).select_related(
+        "order__buyer", "operation__process", "factory"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-plan_version", "week", "id")
+
+
+def allocation_get(*, actor: Any, pk: int) -> Allocation:
+    """An allocation the actor's factory was offered, or one in an order the actor's organization placed."""
+    own = policy.organization_ids(actor)
+    qs = Allocation.objects.select_related("order", "operation__process", "capability", "factory")
+    if not policy.sees_all_organizations(actor):
+        qs = qs.filter(Q(factory_id__in=own) | Q(order__buyer_id__in=own))
+    allocation = qs.filter(pk=pk).first()
+    if allocation is None:
+        raise NotFound(f"No allocation with id {pk}.")
+    return allocation
+
+
+def capability_list(*, actor: Any, organization_id: int | None = None) -> QuerySet[Capability]:
+    """The actor's own capabilities (members see others' only through plans)."""
+    qs = Capability.objects.select_related("process", "organization")
+    if not policy.sees_all_organizations(actor):
+        qs = qs.filter(organization_id__in=policy.organization_ids(actor))
+    if organization_id is not None:
+        qs = qs.filter(organization_id=organization_id)
+    return qs

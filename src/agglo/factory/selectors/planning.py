@@ -1,0 +1,124 @@
+"""The allocation problem of one order, read from the database: capabilities with their free weekly capacity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import timezone
+
+from agglo.factory import allocation as core
+from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
+from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.weeks import index_of, week_at
+
+PROBATION_DAYS = 180
+
+
+def horizon() -> int:
+    return int(getattr(settings, "AGGLO_FACTORY_WEEKS", 12))
+
+
+def capability_key(capability_id: int) -> str:
+    return f"c{capability_id}"
+
+
+def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationProblem:
+    """The order's operations against every active member capability of its processes, over the horizon.
+
+    Free capacity is the week's capacity minus what accepted work holds, except this order's own accepted work,
+    which the plan may keep or move (it enters as `previous`)."""
+    weeks = horizon()
+    ops = list(order.operations.select_related("process"))
+    refused: dict[int, set[str]] = defaultdict(set)
+    mine: dict[tuple[int, int], int] = defaultdict(int)
+    previous = []
+    for a in order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED]):
+        if a.status in (Allocation.Status.DECLINED, Allocation.Status.WITHDRAWN, Allocation.Status.EXPIRED):
+            refused[a.operation_id].add(capability_key(a.capability_id))
+        elif a.status in (Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED):
+            w = index_of(order.start_week, a.week)
+            mine[a.capability_id, w] += a.quantity
+            previous.append(core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.quantity))
+    by_id = {op.pk: op for op in ops}
+    operations = tuple(
+        core.Operation(
+            key=str(op.seq),
+            order=str(order.pk),
+            process=op.process_id,
+            quantity=op.quantity,
+            after=tuple(str(s) for s in op.after),
+            min_quality=order.min_quality,
+            certifications=frozenset(order.certifications),
+            max_suppliers=order.max_suppliers,
+            regions_only=frozenset(order.regions_only),
+            regions_excluded=frozenset(order.regions_excluded),
+            declined_by=frozenset(refused.get(op.pk, ())),
+        )
+        for op in by_id.values()
+    )
+    capabilities = _capabilities(order, {op.process_id for op in ops}, weeks, mine)
+    due = index_of(order.start_week, order.due_week)
+    terms = core.OrderTerms(
+        str(order.pk),
+        due,
+        int(order.late_penalty),
+        int(order.budget) if order.budget is not None else None,
+    )
+    return core.AllocationProblem(
+        weeks=weeks,
+        operations=operations,
+        capabilities=capabilities,
+        orders=(terms,),
+        max_share=float(order.max_share) if order.max_share is not None else None,
+        newcomer_share=float(getattr(settings, "AGGLO_FACTORY_NEWCOMER_SHARE", 0.0)),
+        previous=tuple(previous),
+        change_penalty=change_penalty,
+    )
+
+
+def _capabilities(
+    order: Order, processes: Iterable[str], weeks: int, mine: dict[tuple[int, int], int]
+) -> tuple[core.Capability, ...]:
+    rows = list(
+        Capability.objects.filter(active=True, process_id__in=list(processes), organization__status="member")
+        .select_related("organization")
+        .order_by("id")
+    )
+    first, last = order.start_week, week_at(order.start_week, weeks - 1)
+    slots = {
+        (s.capability_id, index_of(first, s.week)): s
+        for s in CapacitySlot.objects.filter(capability__in=rows, week__gte=first, week__lte=last)
+    }
+    cards = scorecards({c.organization_id for c in rows})
+    recent = timezone.now() - dt.timedelta(days=PROBATION_DAYS)
+    result = []
+    for c in rows:
+        free = []
+        for w in range(weeks):
+            slot = slots.get((c.pk, w))
+            capacity = slot.capacity if slot else c.weekly_capacity
+            reserved = slot.reserved if slot else 0
+            free.append(max(0, capacity - reserved + mine.get((c.pk, w), 0)))
+        card = cards.get(c.organization_id)
+        joined = c.organization.joined_at
+        result.append(
+            core.Capability(
+                key=capability_key(c.pk),
+                factory=str(c.organization_id),
+                process=c.process_id,
+                capacity=tuple(free),
+                unit_cost=round(c.unit_cost),
+                setup_cost=round(c.setup_cost),
+                min_lot=c.min_lot,
+                quality=c.quality_grade,
+                certifications=frozenset(c.certifications),
+                lead_weeks=c.lead_weeks,
+                region=c.organization.area_id,
+                risk=card.risk if card else 0.05,
+                newcomer=card is None and joined is not None and joined >= recent,
+            )
+        )
+    return tuple(result)

@@ -1,0 +1,181 @@
+"""The job board: factories accept, decline or counter-offer the work a plan offers them, withdraw from it, and
+report its execution. Declines and withdrawals re-plan the order at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.common.audit import record
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.notify import notify
+from agglo.factory.models import Allocation, FactoryMember, Order
+from agglo.factory.services.capacity import _whole, release, reserve
+from agglo.factory.services.orders import _admins, _confirm_if_complete, replan
+
+ACTIONS = ("accept", "decline", "counter")
+
+
+def _factory_member(actor: Any, allocation: Allocation) -> None:
+    if allocation.factory_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the factory this work was offered to may answer it."))
+
+
+def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any]) -> None:
+    record(f"factory.allocation_{event}", actor=actor, subject=allocation, payload=payload,
+           organization_id=allocation.factory_id)
+
+
+def _tell_buyer(allocation: Allocation, text: str) -> None:
+    notify(_admins(allocation.order.buyer_id), verb="factory.answer", text=text,
+           link=f"/factory/orders/{allocation.order_id}/")
+
+
+@transaction.atomic
+def allocation_respond(*, actor: Any, allocation: Allocation, action: str, quantity: Any = None, note: str = "") -> Allocation:
+    """Accept (capacity is reserved), decline (the order is re-planned without this factory for the step) or
+    counter-offer a smaller quantity (the buyer decides) — before the answer deadline."""
+    allocation = Allocation.objects.select_for_update().select_related("order", "capability", "operation").get(pk=allocation.pk)
+    _factory_member(actor, allocation)
+    if action not in ACTIONS:
+        raise ValidationFailed({"action": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ACTIONS)}]})
+    if allocation.status != Allocation.Status.OFFERED:
+        raise ValidationFailed({"action": [_("This offer is no longer open (%(status)s).") % {"status": allocation.get_status_display()}]})
+    if timezone.now() > allocation.respond_by:
+        raise ValidationFailed({"action": [_("The answer deadline has passed.")]})
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ValidationFailed({"note": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(note)}]})
+    order = allocation.order
+    if action == "accept":
+        if not reserve(allocation.capability, allocation.week, allocation.quantity):
+            raise ValidationFailed({"action": [_("Your free capacity in the week of %(week)s no longer covers this work; "
+                                                 "lower your capacity calendar's bookings or decline.") % {"week": allocation.week}]})
+        allocation.status = Allocation.Status.ACCEPTED
+        allocation.note = note
+        allocation.save(update_fields=["status", "note", "updated_at"])
+        FactoryMember.objects.update_or_create(
+            virtual_factory=order.virtual_factory, organization_id=allocation.factory_id,
+            defaults={"role": FactoryMember.Role.SUPPLIER, "active": True},
+        )
+        _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
+        _confirm_if_complete(order)
+        return allocation
+    if action == "counter":
+        errors: dict[str, list[str]] = {}
+        amount = _whole({"quantity": quantity}, "quantity", errors, low=1, high=max(1, allocation.quantity - 1))
+        if errors:
+            raise ValidationFailed(errors)
+        allocation.status = Allocation.Status.COUNTERED
+        allocation.counter_quantity = amount
+        allocation.note = note
+        allocation.save(update_fields=["status", "counter_quantity", "note", "updated_at"])
+        _audit("countered", actor, allocation, {"quantity": amount})
+        _tell_buyer(allocation, _("A factory offers %(n)d instead of %(m)d for order %(product)s.")
+                    % {"n": amount, "m": allocation.quantity, "product": order.product})
+        return allocation
+    allocation.status = Allocation.Status.DECLINED
+    allocation.note = note
+    allocation.save(update_fields=["status", "note", "updated_at"])
+    _audit("declined", actor, allocation, {"note": note})
+    _tell_buyer(allocation, _("A factory declined its part of order %(product)s; the plan was repaired.") % {"product": order.product})
+    replan(order, actor=actor, reason="declined")
+    return allocation
+
+
+@transaction.atomic
+def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Allocation:
+    """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not."""
+    allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
+    if allocation.order.buyer_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the buyer decides on a counter-offer."))
+    if allocation.status != Allocation.Status.COUNTERED:
+        raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})
+    if accept:
+        amount = allocation.counter_quantity or 0
+        if not reserve(allocation.capability, allocation.week, amount):
+            raise ValidationFailed({"action": [_("The factory's week is no longer free for this quantity.")]})
+        allocation.quantity = amount
+        allocation.status = Allocation.Status.ACCEPTED
+        FactoryMember.objects.update_or_create(
+            virtual_factory=allocation.order.virtual_factory, organization_id=allocation.factory_id,
+            defaults={"role": FactoryMember.Role.SUPPLIER, "active": True},
+        )
+    else:
+        allocation.status = Allocation.Status.DECLINED
+    allocation.save(update_fields=["quantity", "status", "updated_at"])
+    _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
+    replan(allocation.order, actor=actor, reason="counter")
+    return allocation
+
+
+@transaction.atomic
+def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> Allocation:
+    """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
+    allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
+    _factory_member(actor, allocation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Say why, so that the buyer can plan around it.")]})
+    if allocation.status != Allocation.Status.ACCEPTED or allocation.quantity_done:
+        raise ValidationFailed({"action": [_("Only accepted work that has not been produced yet can be withdrawn.")]})
+    allocation.status = Allocation.Status.WITHDRAWN
+    allocation.note = reason[:500]
+    allocation.save(update_fields=["status", "note", "updated_at"])
+    release(allocation.capability, allocation.week, allocation.quantity)
+    order = allocation.order
+    if not order.allocations.filter(factory_id=allocation.factory_id, status=Allocation.Status.ACCEPTED).exists():
+        FactoryMember.objects.filter(virtual_factory=order.virtual_factory, organization_id=allocation.factory_id,
+                                     role=FactoryMember.Role.SUPPLIER).update(active=False)
+    _audit("withdrawn", actor, allocation, {"reason": reason[:500]})
+    _tell_buyer(allocation, _("A factory withdrew from order %(product)s; the plan was repaired.") % {"product": order.product})
+    replan(order, actor=actor, reason="withdrawn")
+    return allocation
+
+
+@transaction.atomic
+def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, Any]) -> Allocation:
+    """Report execution: started, quantity done, defective units, delivered on a date. Delivered work counts in
+    the factory's scorecard (on time, defect rate), which the solver reads as risk."""
+    allocation = Allocation.objects.select_for_update().select_related("order").get(pk=allocation.pk)
+    _factory_member(actor, allocation)
+    if allocation.status not in (Allocation.Status.ACCEPTED,):
+        raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
+    errors: dict[str, list[str]] = {}
+    done = _whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
+    defects = _whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
+    delivered = data.get("delivered_on")
+    day = None
+    if delivered not in (None, ""):
+        try:
+            day = delivered if isinstance(delivered, dt.date) else dt.date.fromisoformat(str(delivered))
+        except ValueError:
+            errors["delivered_on"] = [_("Must be a date, such as 2026-12-31.")]
+        else:
+            if day > timezone.localdate():
+                errors["delivered_on"] = [_("Must not be in the future.")]
+            if done < allocation.quantity and "quantity_done" not in errors:
+                errors["quantity_done"] = [_("Delivery needs the whole quantity done (%(n)d).") % {"n": allocation.quantity}]
+    if errors:
+        raise ValidationFailed(errors)
+    allocation.started = bool(data.get("started", allocation.started)) or done > 0
+    allocation.quantity_done = done
+    allocation.defects = defects
+    fields = ["started", "quantity_done", "defects", "updated_at"]
+    if day is not None:
+        allocation.delivered_on = day
+        allocation.status = Allocation.Status.DELIVERED
+        fields += ["delivered_on", "status"]
+    allocation.save(update_fields=fields)
+    _audit("delivered" if day else "progress", actor, allocation, {"done": done, "defects": defects,
+                                                                   "delivered_on": day.isoformat() if day else None})
+    order = allocation.order
+    if day and not order.allocations.filter(status__in=[Allocation.Status.ACCEPTED, Allocation.Status.OFFERED,
+                                                        Allocation.Status.COUNTERED]).exists():
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.DONE)
+    return allocation

@@ -1,0 +1,270 @@
+"""Orders and their plans: enter an order, have the solver split it across member factories, re-plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.access.models import Membership
+from agglo.common.audit import record
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.notify import notify
+from agglo.factory import allocation as core
+from agglo.factory.diagnosis import diagnose
+from agglo.factory.greedy import GreedyStuck, greedy_plan
+from agglo.factory.models import Allocation, Capability, FactoryMember, Operation, Order, Process, VirtualFactory
+from agglo.factory.selectors.planning import horizon, order_problem
+from agglo.factory.services.capacity import _money, _whole, certifications_clean, release
+from agglo.factory.solver import solve
+from agglo.factory.weeks import index_of, monday, week_at
+from agglo.factory.wording import finding_text
+
+MAX_OPERATIONS = 40
+CHANGE_PENALTY = 50  # yuan per unit of accepted work a re-plan moves: members' commitments are kept if possible
+
+
+def _admins(organization_id: int) -> list[Any]:
+    return [
+        m.user for m in Membership.objects.filter(organization_id=organization_id, role="admin").select_related("user")
+    ]
+
+
+def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors[field] = [_("Must be a date, such as 2026-12-31.")]
+        return None
+
+
+def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not raw:
+        errors["operations"] = [_("Give at least one operation.")]
+        return []
+    if len(raw) > MAX_OPERATIONS:
+        errors["operations"] = [_("At most %(n)d operations.") % {"n": MAX_OPERATIONS}]
+        return []
+    processes = set(Process.objects.values_list("code", flat=True))
+    result = []
+    for i, item in enumerate(raw, start=1):
+        field = f"operations[{i}]"
+        if not isinstance(item, dict):
+            errors[field] = [_("Must be an object with process, quantity and after.")]
+            continue
+        if item.get("process") not in processes:
+            errors[f"{field}.process"] = [_("Choose a process from the catalogue.")]
+        quantity = _whole(item, "quantity", errors, low=1, high=10_000_000)
+        if "quantity" in errors:
+            errors[f"{field}.quantity"] = errors.pop("quantity")
+        after = item.get("after") or []
+        if isinstance(after, str):
+            after = [a.strip() for a in after.split(",") if a.strip()]
+        try:
+            after = sorted({int(a) for a in after})
+        except (TypeError, ValueError):
+            errors[f"{field}.after"] = [_("List the numbers of earlier steps, such as 1, 2.")]
+            after = []
+        if any(not 1 <= a < i for a in after):
+            errors[f"{field}.after"] = [_("A step may only follow earlier steps (1 to %(n)d).") % {"n": i - 1}]
+        result.append({"seq": i, "process": item.get("process"), "quantity": quantity, "after": after})
+    return result
+
+
+def _provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
+    from agglo.registry.models import Region
+
+    if value in (None, ""):
+        return []
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        errors[field] = [_("Must be a list of province codes.")]
+        return []
+    known = set(Region.objects.filter(level="province", code__in=items).values_list("code", flat=True))
+    unknown = [v for v in items if v and v not in known]
+    if unknown:
+        errors[field] = [_("%(code)s is not a province code (such as 440000).") % {"code": unknown[0]}]
+    return sorted(known)
+
+
+@transaction.atomic
+def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
+    """Enter an order for one of the actor's organizations; nothing is saved if any field is wrong."""
+    active = policy.active_organization_ids(actor)
+    buyer = data.get("buyer")
+    if buyer in (None, "") and len(active) == 1:
+        buyer = next(iter(active))
+    errors: dict[str, list[str]] = {}
+    try:
+        buyer_id = int(buyer)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"buyer": [_("Say which of your organizations places the order.")]}) from None
+    if buyer_id not in active:
+        raise Forbidden(_("You may place orders only for your own organizations in good standing."))
+    product = str(data.get("product") or "").strip()
+    if not product:
+        errors["product"] = [_("This field is required.")]
+    elif len(product) > 200:
+        errors["product"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(product)}]
+    quantity = _whole(data, "quantity", errors, low=1, high=10_000_000)
+    start = _date(data.get("start_week") or timezone.localdate(), "start_week", errors)
+    due = _date(data.get("due_week"), "due_week", errors)
+    if start and due:
+        if due < start:
+            errors["due_week"] = [_("Must not be before the first week.")]
+        elif index_of(start, due) >= horizon():
+            errors["due_week"] = [_("Must be within %(n)d weeks of the first week.") % {"n": horizon()}]
+    values = {
+        "min_quality": _whole(data, "min_quality", errors, low=0, high=3, default=0),
+        "max_suppliers": _whole(data, "max_suppliers", errors, low=1, high=10, default=3),
+        "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
+        "regions_only": _provinces(data.get("regions_only"), "regions_only", errors),
+        "regions_excluded": _provinces(data.get("regions_excluded"), "regions_excluded", errors),
+        "budget": _money(data, "budget", errors, required=False),
+        "late_penalty": _money(data, "late_penalty", errors, required=False) or Decimal("0"),
+    }
+    share = data.get("max_share")
+    if share not in (None, ""):
+        try:
+            values["max_share"] = Decimal(str(share))
+            if not Decimal("0.1") <= values["max_share"] <= 1:
+                raise ValueError
+        except (ArithmeticError, ValueError):
+            errors["max_share"] = [_("Must be a share between 0.1 and 1.")]
+    steps = _operations(data.get("operations"), errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert start is not None and due is not None
+    order = Order.objects.create(
+        buyer_id=buyer_id,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        product=product,
+        quantity=quantity,
+        start_week=monday(start),
+        due_week=monday(due),
+        **values,
+    )
+    Operation.objects.bulk_create(
+        [Operation(order=order, seq=s["seq"], process_id=s["process"], quantity=s["quantity"], after=s["after"])
+         for s in steps]
+    )
+    VirtualFactory.objects.create(order=order).members.create(organization_id=buyer_id, role=FactoryMember.Role.LEAD)
+    record("factory.order_created", actor=actor, subject=order, payload={"product": product, "operations": len(steps)},
+           organization_id=buyer_id)
+    return order
+
+
+def time_limit() -> float:
+    return float(getattr(settings, "AGGLO_FACTORY_TIME_LIMIT", 5.0))
+
+
+@transaction.atomic
+def order_plan(*, actor: Any, order: Order) -> Order:
+    """Have the solver propose a split plan; factories are offered their parts on the job board."""
+    if not (policy.is_org_admin(actor, order.buyer_id) or order.buyer_id in policy.active_organization_ids(actor)):
+        raise Forbidden(_("Only the buyer plans its order."))
+    if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+        raise ValidationFailed({"status": [_("This order is closed.")]})
+    return replan(order, actor=actor, reason="plan")
+
+
+def replan(order: Order, *, actor: Any, reason: str) -> Order:
+    """Solve the order again around the work members already accepted (moving it is penalised); offers that
+    were not answered are replaced. Called by the services that change a plan, inside their transaction."""
+    Order.objects.select_for_update().filter(pk=order.pk).first()
+    problem = order_problem(order, change_penalty=CHANGE_PENALTY)
+    try:
+        hint = greedy_plan(problem) if not problem.previous else []
+    except (GreedyStuck, ValueError):
+        hint = []
+    result = solve(problem, time_limit=time_limit(), hint=hint)
+    open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
+    open_offers.update(status=Allocation.Status.SUPERSEDED)
+    if not result.placements:
+        order.status = Order.Status.INFEASIBLE
+        order.diagnosis = [finding_text(f, order) for f in diagnose(problem)] or [
+            _("Each operation fits on its own, but not all of them together within %(n)d weeks: the capable "
+              "factories' free weeks are shared between the steps of the route.") % {"n": problem.weeks}
+        ]
+        order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
+        order.save(update_fields=["status", "diagnosis", "plan_stats"])
+        record("factory.order_infeasible", actor=actor, subject=order, payload={"reason": reason},
+               organization_id=order.buyer_id)
+        return order
+    _apply(order, problem, result.placements, actor=actor)
+    costs = result.costs
+    order.plan_version += 1
+    order.status = Order.Status.PLANNED
+    order.diagnosis = []
+    order.plan_stats = {
+        "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap_pct": round(result.gap_pct or 0.0, 3),
+        "seconds": round(result.seconds, 3),
+        "costs": vars(costs) if costs else {},
+        "reason": reason,
+    }
+    order.save(update_fields=["plan_version", "status", "diagnosis", "plan_stats"])
+    _confirm_if_complete(order)
+    record("factory.order_planned", actor=actor, subject=order,
+           payload={"version": order.plan_version, "objective": result.objective, "reason": reason},
+           organization_id=order.buyer_id)
+    return order
+
+
+def _apply(order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any) -> None:
+    """Keep accepted work the new plan keeps; supersede the rest; offer what is new."""
+    wanted: dict[tuple[str, str, int], int] = defaultdict(int)
+    for p in placements:
+        wanted[p.operation, p.capability, p.week] += p.quantity
+    for a in order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("operation", "capability"):
+        key = (str(a.operation.seq), f"c{a.capability_id}", index_of(order.start_week, a.week))
+        if wanted.get(key, 0) >= a.quantity:
+            wanted[key] -= a.quantity
+            continue
+        a.status = Allocation.Status.SUPERSEDED
+        a.save(update_fields=["status", "updated_at"])
+        release(a.capability, a.week, a.quantity)
+        notify(_admins(a.factory_id), verb="factory.superseded",
+               text=_("Order %(product)s was re-planned: your accepted part is no longer needed.") % {"product": order.product},
+               link="/factory/jobs/")
+    ops = {str(op.seq): op for op in order.operations.all()}
+    caps = {f"c{c.pk}": c for c in Capability.objects.filter(pk__in={int(k[1][1:]) for k in wanted})}
+    respond_by = timezone.now() + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72)))
+    new = [
+        Allocation(
+            order=order,
+            operation=ops[o],
+            capability=caps[c],
+            factory_id=caps[c].organization_id,
+            week=week_at(order.start_week, w),
+            quantity=q,
+            unit_cost=caps[c].unit_cost,
+            plan_version=order.plan_version + 1,
+            respond_by=respond_by,
+        )
+        for (o, c, w), q in sorted(wanted.items())
+        if q > 0
+    ]
+    Allocation.objects.bulk_create(new)
+    for factory in sorted({a.factory_id for a in new}):
+        notify(_admins(factory), verb="factory.offered",
+               text=_("New work offered for order %(product)s: answer on your job board.") % {"product": order.product},
+               link="/factory/jobs/")
+
+
+def _confirm_if_complete(order: Order) -> None:
+    live = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
+    if order.status == Order.Status.PLANNED and not live.exists():
+        order.status = Order.Status.CONFIRMED
+        order.save(update_fields=["status"])
