@@ -63,9 +63,10 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
             continue
         if item.get("process") not in processes:
             errors[f"{field}.process"] = [_("Choose a process from the catalogue.")]
-        quantity = _whole(item, "quantity", errors, low=1, high=10_000_000)
-        if "quantity" in errors:
-            errors[f"{field}.quantity"] = errors.pop("quantity")
+        mine: dict[str, list[str]] = {}
+        quantity = _whole(item, "quantity", mine, low=1, high=10_000_000)
+        if mine:
+            errors[f"{field}.quantity"] = mine["quantity"]
         after = item.get("after") or []
         if isinstance(after, str):
             after = [a.strip() for a in after.split(",") if a.strip()]

@@ -1,0 +1,128 @@
+"""The virtual factory's write path end to end on the database: plan, accept, withdraw and repair, deliver."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from agglo.common.errors import Forbidden, NotFound, ValidationFailed
+from agglo.factory.models import Allocation, CapacitySlot, Order
+from agglo.factory.selectors.orders import allocation_get, job_board, order_get, plan_allocations
+from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.services.jobs import allocation_progress, allocation_respond, allocation_withdraw
+from agglo.factory.services.orders import order_create, order_plan
+from tests.factory.conftest import order_data
+
+pytestmark = pytest.mark.django_db
+
+
+def planned(cluster: dict[str, Any], **overrides: Any) -> Order:
+    buyer = cluster["people"]["buyer"]
+    order = order_create(actor=buyer, data=order_data(**overrides))
+    return order_plan(actor=buyer, order=order)
+
+
+def test_plan_splits_the_route_over_factories_within_capacity(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    assert order.status == Order.Status.PLANNED, order.diagnosis
+    rows = list(order.allocations.filter(status="offered").select_related("operation", "capability"))
+    by_step: dict[int, int] = {}
+    for a in rows:
+        by_step[a.operation.seq] = by_step.get(a.operation.seq, 0) + a.quantity
+        assert a.quantity <= a.capability.weekly_capacity
+        assert a.capability.process_id == a.operation.process_id
+    assert by_step == {1: 600, 2: 600, 3: 600}
+    last = {s: max(a.week for a in rows if a.operation.seq == s) for s in by_step}
+    first = {s: min(a.week for a in rows if a.operation.seq == s) for s in by_step}
+    assert first[2] > last[1] and first[3] > last[2]
+    assert len({a.factory_id for a in rows}) >= 2
+    assert order.plan_stats["objective"] >= order.plan_stats["bound"] - 1e-6
+
+
+def test_factories_see_only_their_own_offers(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    people, orgs = cluster["people"], cluster["orgs"]
+    for name in ("sz", "su", "cd"):
+        mine = list(job_board(actor=people[name]))
+        assert all(a.factory_id == orgs[name].pk for a in mine)
+        if mine:
+            assert all(a.factory_id == orgs[name].pk for a in plan_allocations(actor=people[name], order=order_get(actor=people[name], pk=order.pk)))
+    theirs = order.allocations.exclude(factory=orgs["sz"]).first()
+    with pytest.raises(NotFound):
+        allocation_get(actor=people["sz"], pk=theirs.pk) if theirs.factory_id != orgs["sz"].pk else None
+    with pytest.raises(Forbidden):
+        allocation_respond(actor=people["buyer"], allocation=theirs, action="accept")
+
+
+def test_accept_reserves_and_withdraw_repairs_the_plan(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    people, orgs = cluster["people"], cluster["orgs"]
+    owner = {o.pk: n for n, o in orgs.items()}
+    for a in list(order.allocations.filter(status="offered")):
+        allocation_respond(actor=people[owner[a.factory_id]], allocation=a, action="accept")
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
+    held = sum(CapacitySlot.objects.values_list("reserved", flat=True))
+    assert held == 1800
+    quitter = order.allocations.filter(status="accepted").order_by("-operation__seq", "id").first()
+    kept_before = set(order.allocations.filter(status="accepted").exclude(factory=quitter.factory).values_list("pk", flat=True))
+    allocation_withdraw(actor=people[owner[quitter.factory_id]], allocation=quitter, reason="设备故障")
+    order.refresh_from_db()
+    assert order.status in (Order.Status.PLANNED, Order.Status.CONFIRMED)
+    offered = order.allocations.filter(status="offered")
+    assert offered.exists()
+    assert not offered.filter(factory=quitter.factory, operation=quitter.operation).exists()
+    still = set(order.allocations.filter(status="accepted").values_list("pk", flat=True))
+    assert kept_before <= still  # the others' accepted work is kept
+    step_total = sum(a.quantity for a in order.allocations.filter(operation=quitter.operation, status__in=["offered", "accepted"]))
+    assert step_total == quitter.operation.quantity
+
+
+def test_delivery_feeds_the_scorecard(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    people, orgs = cluster["people"], cluster["orgs"]
+    owner = {o.pk: n for n, o in orgs.items()}
+    a = order.allocations.filter(status="offered").first()
+    allocation_respond(actor=people[owner[a.factory_id]], allocation=a, action="accept")
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_progress(actor=people[owner[a.factory_id]], allocation=a, data={"quantity_done": a.quantity + 1})
+    assert "quantity_done" in bad.value.errors
+    allocation_progress(actor=people[owner[a.factory_id]], allocation=a,
+                        data={"quantity_done": a.quantity, "defects": 3, "delivered_on": dt.date.today().isoformat()})
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert card.jobs == 1 and card.defects == 3 and card.units == a.quantity
+    assert card.on_time_rate == (1.0 if dt.date.today() <= a.week + dt.timedelta(days=6) else 0.0)
+
+
+def test_impossible_order_is_explained(cluster: dict[str, Any]) -> None:
+    order = planned(cluster, operations=[{"process": "pcb", "quantity": 10}, {"process": "cnc", "quantity": 100000, "after": [1]}])
+    assert order.status == Order.Status.INFEASIBLE
+    text = " ".join(order.diagnosis)
+    assert "pcb" in text and "100000" in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"product": ""}, "product"),
+        ({"quantity": "many"}, "quantity"),
+        ({"due_week": "soon"}, "due_week"),
+        ({"due_week": "2000-01-01"}, "due_week"),
+        ({"operations": []}, "operations"),
+        ({"operations": [{"process": "welding", "quantity": 5}]}, "operations[1].process"),
+        ({"operations": [{"process": "cnc", "quantity": 0}]}, "operations[1].quantity"),
+        ({"operations": [{"process": "cnc", "quantity": 5, "after": [1]}]}, "operations[1].after"),
+        ({"certifications": ["ISO0000"]}, "certifications"),
+        ({"regions_only": ["999999"]}, "regions_only"),
+        ({"max_share": "2"}, "max_share"),
+        ({"budget": "-5"}, "budget"),
+    ],
+)
+def test_bad_orders_name_the_field_and_save_nothing(cluster: dict[str, Any], changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationFailed) as bad:
+        order_create(actor=cluster["people"]["buyer"], data=order_data(**changes))
+    assert field in bad.value.errors
+    assert not Order.objects.exists()
+    assert not Allocation.objects.exists()
