@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("agglo.profiles.urls")),
     path("", include("agglo.market.urls")),
     path("", include("agglo.matching.urls")),
+    path("", include("agglo.factory.urls")),
     path("", include("agglo.registry.urls")),
 ]
 

@@ -1,0 +1,118 @@
+"""REST endpoints of the virtual factory: catalogue, capabilities and calendars, orders and plans, the job
+board, execution and scorecards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from agglo.common.errors import NotFound
+from agglo.factory.schemas import (
+    AllocationOut,
+    AnswerIn,
+    CapabilityIn,
+    CapabilityOut,
+    CounterDecisionIn,
+    OrderIn,
+    OrderOut,
+    ProcessOut,
+    ProgressIn,
+    ScorecardOut,
+    SlotOut,
+    WeekIn,
+    WithdrawIn,
+)
+from agglo.factory.selectors import orders as selectors
+from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.services import capacity, jobs, orders
+
+router = Router(tags=["factory"])
+
+
+@router.get("/processes", response=list[ProcessOut], summary="The process catalogue", auth=None)
+def process_list(request: HttpRequest) -> Any:
+    return list(selectors.process_list())
+
+
+@router.get("/capabilities", response=list[CapabilityOut], summary="Your factories' capabilities")
+def capability_list(request: HttpRequest) -> Any:
+    return list(selectors.capability_list(actor=request.auth))
+
+
+@router.put("/organizations/{int:org_id}/capabilities", response=CapabilityOut, summary="Declare or update a capability")
+def capability_save(request: HttpRequest, org_id: int, payload: CapabilityIn) -> Any:
+    return capacity.capability_save(actor=request.auth, organization_id=org_id, data=payload.dict())
+
+
+@router.put("/capabilities/{int:capability_id}/weeks", response=SlotOut, summary="Set one week's capacity")
+def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> Any:
+    cap = selectors.capability_list(actor=request.auth).filter(pk=capability_id).first()
+    if cap is None:
+        raise NotFound(f"No capability with id {capability_id}.")
+    return capacity.capacity_set(actor=request.auth, capability=cap, week=payload.week, capacity=payload.capacity)
+
+
+@router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")
+def order_list(request: HttpRequest) -> Any:
+    return list(selectors.order_list(actor=request.auth).prefetch_related("operations")[:200])
+
+
+@router.post("/orders", response={201: OrderOut}, summary="Enter an order with its route")
+def order_create(request: HttpRequest, payload: OrderIn) -> Any:
+    data = payload.dict()
+    data["operations"] = [dict(op) for op in data["operations"]]
+    return Status(201, orders.order_create(actor=request.auth, data=data))
+
+
+@router.get("/orders/{int:order_id}", response=OrderOut, summary="One order with its plan's figures")
+def order_get(request: HttpRequest, order_id: int) -> Any:
+    return selectors.order_get(actor=request.auth, pk=order_id)
+
+
+@router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")
+def order_plan(request: HttpRequest, order_id: int) -> Any:
+    return orders.order_plan(actor=request.auth, order=selectors.order_get(actor=request.auth, pk=order_id))
+
+
+@router.get("/orders/{int:order_id}/allocations", response=list[AllocationOut], summary="The current plan")
+def order_allocations(request: HttpRequest, order_id: int) -> Any:
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    return list(selectors.plan_allocations(actor=request.auth, order=order))
+
+
+@router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")
+def job_board(request: HttpRequest, status: str = "") -> Any:
+    return list(selectors.job_board(actor=request.auth, status=status)[:500])
+
+
+def _allocation(request: HttpRequest, pk: int) -> Any:
+    return selectors.allocation_get(actor=request.auth, pk=pk)
+
+
+@router.post("/allocations/{int:allocation_id}/answer", response=AllocationOut, summary="Accept, decline or counter")
+def allocation_answer(request: HttpRequest, allocation_id: int, payload: AnswerIn) -> Any:
+    return jobs.allocation_respond(actor=request.auth, allocation=_allocation(request, allocation_id),
+                                   action=payload.action, quantity=payload.quantity, note=payload.note)
+
+
+@router.post("/allocations/{int:allocation_id}/counter", response=AllocationOut, summary="Buyer: take or refuse a counter-offer")
+def allocation_counter(request: HttpRequest, allocation_id: int, payload: CounterDecisionIn) -> Any:
+    return jobs.counter_decide(actor=request.auth, allocation=_allocation(request, allocation_id), accept=payload.accept)
+
+
+@router.post("/allocations/{int:allocation_id}/withdraw", response=AllocationOut, summary="Give back accepted work")
+def allocation_withdraw(request: HttpRequest, allocation_id: int, payload: WithdrawIn) -> Any:
+    return jobs.allocation_withdraw(actor=request.auth, allocation=_allocation(request, allocation_id), reason=payload.reason)
+
+
+@router.post("/allocations/{int:allocation_id}/progress", response=AllocationOut, summary="Report execution")
+def allocation_progress(request: HttpRequest, allocation_id: int, payload: ProgressIn) -> Any:
+    data = {k: v for k, v in payload.dict().items() if v is not None}
+    return jobs.allocation_progress(actor=request.auth, allocation=_allocation(request, allocation_id), data=data)
+
+
+@router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")
+def scorecard_list(request: HttpRequest) -> Any:
+    return list(scorecards().values())

@@ -1,0 +1,59 @@
+"""Page forms of the virtual factory. They parse what the browser sends; the services own the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agglo.factory.models import Capability, Process
+
+OPERATION_ROWS = 8
+
+
+class OrderForm(forms.Form):
+    product = forms.CharField(label=_("Product"), max_length=400)
+    quantity = forms.CharField(label=_("Quantity"))
+    start_week = forms.CharField(label=_("First week"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_week = forms.CharField(label=_("Due week"), widget=forms.DateInput(attrs={"type": "date"}))
+    min_quality = forms.ChoiceField(
+        label=_("Minimum quality grade"), choices=[("0", "—"), *Capability.Grade.choices], required=False
+    )
+    certifications = forms.CharField(
+        label=_("Required certifications"), required=False, help_text=_("Comma-separated, e.g. ISO9001, IATF16949.")
+    )
+    max_suppliers = forms.CharField(label=_("Suppliers per operation at most"), initial="3")
+    max_share = forms.CharField(
+        label=_("Largest share of one factory"), required=False, help_text=_("Between 0.1 and 1; empty for no cap.")
+    )
+    regions_only = forms.CharField(
+        label=_("Only these provinces"), required=False, help_text=_("Province codes, e.g. 440000, 320000.")
+    )
+    regions_excluded = forms.CharField(label=_("Not these provinces"), required=False)
+    budget = forms.CharField(label=_("Budget (yuan)"), required=False)
+    late_penalty = forms.CharField(label=_("Lateness penalty per week (yuan)"), required=False, initial="0")
+
+
+def operation_rows(data: Any) -> list[dict[str, Any]]:
+    """The route rows the browser sent (`op-N-process`, `op-N-quantity`, `op-N-after`); empty rows are skipped."""
+    rows = []
+    for n in range(1, OPERATION_ROWS + 1):
+        process = (data.get(f"op-{n}-process") or "").strip()
+        quantity = (data.get(f"op-{n}-quantity") or "").strip()
+        if not process and not quantity:
+            continue
+        rows.append({"process": process, "quantity": quantity, "after": data.get(f"op-{n}-after") or ""})
+    return rows
+
+
+class CapabilityForm(forms.Form):
+    organization = forms.IntegerField(widget=forms.HiddenInput)
+    process = forms.ModelChoiceField(label=_("Process"), queryset=Process.objects.all(), to_field_name="code")
+    weekly_capacity = forms.CharField(label=_("Capacity per week"))
+    unit_cost = forms.CharField(label=_("Unit cost (yuan)"))
+    setup_cost = forms.CharField(label=_("Setup cost (yuan)"), required=False)
+    min_lot = forms.CharField(label=_("Minimum lot"), initial="1")
+    quality_grade = forms.ChoiceField(label=_("Quality grade"), choices=Capability.Grade.choices, initial=2)
+    certifications = forms.CharField(label=_("Certifications"), required=False)
+    lead_weeks = forms.CharField(label=_("Lead time (weeks)"), initial="0")

@@ -1,0 +1,160 @@
+"""API shapes of the virtual factory. Numbers arrive as given; the services check them and name bad fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+
+
+class ProcessOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    unit_zh: str
+    unit_en: str
+
+
+class CapabilityIn(Schema):
+    process: str
+    weekly_capacity: Any
+    unit_cost: Any
+    setup_cost: Any = None
+    min_lot: Any = 1
+    quality_grade: Any = 2
+    certifications: list[str] = []
+    lead_weeks: Any = 0
+    active: bool = True
+
+
+class CapabilityOut(Schema):
+    id: int
+    organization_id: int
+    process_id: str
+    weekly_capacity: int
+    unit_cost: Decimal
+    setup_cost: Decimal
+    min_lot: int
+    quality_grade: int
+    certifications: list[str]
+    lead_weeks: int
+    active: bool
+
+
+class WeekIn(Schema):
+    week: dt.date
+    capacity: Any
+
+
+class SlotOut(Schema):
+    capability_id: int
+    week: dt.date
+    capacity: int
+    reserved: int
+
+
+class OperationIn(Schema):
+    process: str
+    quantity: Any
+    after: list[int] = []
+
+
+class OrderIn(Schema):
+    buyer: int | None = None
+    product: str
+    quantity: Any
+    start_week: dt.date | None = None
+    due_week: dt.date
+    min_quality: Any = 0
+    certifications: list[str] = []
+    max_suppliers: Any = 3
+    max_share: Any = None
+    regions_only: list[str] = []
+    regions_excluded: list[str] = []
+    budget: Any = None
+    late_penalty: Any = 0
+    operations: list[OperationIn]
+
+
+class OperationOut(Schema):
+    seq: int
+    process_id: str
+    quantity: int
+    after: list[int]
+
+
+class OrderOut(Schema):
+    id: int
+    buyer_id: int
+    product: str
+    quantity: int
+    start_week: dt.date
+    due_week: dt.date
+    status: str
+    plan_version: int
+    plan_stats: dict[str, Any]
+    diagnosis: list[str]
+    operations: list[OperationOut]
+
+    @staticmethod
+    def resolve_operations(obj: Any) -> list[Any]:
+        return list(obj.operations.all())
+
+
+class AllocationOut(Schema):
+    id: int
+    order_id: int
+    step: int
+    process: str
+    factory_id: int
+    week: dt.date
+    quantity: int
+    unit_cost: Decimal
+    status: str
+    plan_version: int
+    respond_by: dt.datetime
+    counter_quantity: int | None
+    note: str
+    quantity_done: int
+    defects: int
+    delivered_on: dt.date | None
+
+    @staticmethod
+    def resolve_step(obj: Any) -> int:
+        return int(obj.operation.seq)
+
+    @staticmethod
+    def resolve_process(obj: Any) -> str:
+        return str(obj.operation.process_id)
+
+
+class AnswerIn(Schema):
+    action: str
+    quantity: Any = None
+    note: str = ""
+
+
+class WithdrawIn(Schema):
+    reason: str
+
+
+class ProgressIn(Schema):
+    started: bool = True
+    quantity_done: Any = None
+    defects: Any = None
+    delivered_on: Any = None
+
+
+class CounterDecisionIn(Schema):
+    accept: bool
+
+
+class ScorecardOut(Schema):
+    organization_id: int
+    name: str
+    jobs: int
+    on_time_rate: float | None
+    defect_rate: float | None
+    risk: float

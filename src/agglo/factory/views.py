@@ -1,0 +1,226 @@
+"""Virtual-factory pages: orders and their plans (a Gantt-like grid by factory and week), the job board,
+the capacity calendar and the scorecards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agglo.access import policy
+from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, operation_rows
+from agglo.factory.models import Allocation
+from agglo.factory.selectors import orders as selectors
+from agglo.factory.selectors.planning import horizon
+from agglo.factory.selectors.scorecards import scorecards as scorecard_map
+from agglo.factory.services import capacity as capacity_services
+from agglo.factory.services import jobs, orders
+from agglo.factory.weeks import monday, week_at
+from agglo.registry.forms import apply_service_errors
+from agglo.registry.models import Organization
+
+
+def _my_orgs(user: Any) -> list[Organization]:
+    ids = policy.active_organization_ids(user)
+    return list(Organization.objects.filter(pk__in=ids).order_by("name_zh"))
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Orders the member placed or serves in."""
+    rows = selectors.order_list(actor=request.user)[:100]
+    return render(request, "factory/home.html", {"orders": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_new(request: HttpRequest) -> HttpResponse:
+    """Enter an order with its route; on save the solver proposes a plan at once."""
+    orgs = _my_orgs(request.user)
+    if not orgs:
+        raise PermissionDenied(_("Only members in good standing place orders."))
+    today = timezone.localdate()
+    form = OrderForm(request.POST or None, initial={"start_week": monday(today).isoformat()})
+    route_errors: list[str] = []
+    rows = operation_rows(request.POST) if request.method == "POST" else []
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        data["buyer"] = request.POST.get("buyer")
+        data["operations"] = rows
+        try:
+            order = orders.order_create(actor=request.user, data=data)
+            order = orders.order_plan(actor=request.user, order=order)
+            messages.success(request, _("Order saved and planned.") if order.status == "planned" else _("Order saved."))
+            return redirect("factory:order", pk=order.pk)
+        except ValidationFailed as exc:
+            route_errors = [f"{k}: {', '.join(v)}" for k, v in exc.errors.items() if k.startswith("operations")]
+            exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
+            apply_service_errors(form, exc)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc)) from exc
+    padded = rows + [{}] * (OPERATION_ROWS - len(rows))
+    context = {
+        "form": form,
+        "orgs": orgs,
+        "rows": list(enumerate(padded, start=1)),
+        "processes": selectors.process_list(),
+        "route_errors": route_errors,
+    }
+    return render(request, "factory/order_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _order(request: HttpRequest, pk: int) -> Any:
+    try:
+        return selectors.order_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan: stats, the diagnosis when there is none, and a grid of factory × week."""
+    order = _order(request, pk)
+    allocations = list(selectors.plan_allocations(actor=request.user, order=order))
+    weeks = [week_at(order.start_week, i) for i in range(horizon())]
+    lanes: dict[tuple[str, str], dict[Any, list[Allocation]]] = defaultdict(lambda: defaultdict(list))
+    for a in allocations:
+        lanes[a.factory.name, a.operation.process.name_zh if request.LANGUAGE_CODE != "en" else a.operation.process.name_en][a.week].append(a)
+    grid = [(factory, process, [cells.get(w, []) for w in weeks]) for (factory, process), cells in sorted(lanes.items())]
+    members = order.virtual_factory.members.filter(active=True).select_related("organization") if hasattr(order, "virtual_factory") else []
+    context = {
+        "order": order,
+        "weeks": weeks,
+        "grid": grid,
+        "allocations": allocations,
+        "is_buyer": selectors.is_buyer(request.user, order),
+        "members": members,
+        "operations": order.operations.select_related("process"),
+    }
+    return render(request, "factory/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order(request, pk)
+    try:
+        orders.order_plan(actor=request.user, order=order)
+        messages.success(request, _("Plan updated."))
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, "; ".join(m for ms in exc.errors.values() for m in ms) or exc.message)
+    return redirect("factory:order", pk=order.pk)
+
+
+@login_required
+def job_board(request: HttpRequest) -> HttpResponse:
+    """Work offered to the member's factories: answer offers, report progress, withdraw."""
+    rows = list(selectors.job_board(actor=request.user)[:200])
+    return render(request, "factory/jobs.html", {"offered": [a for a in rows if a.status == "offered"],
+                                                  "accepted": [a for a in rows if a.status == "accepted"],
+                                                  "others": [a for a in rows if a.status not in ("offered", "accepted")]})
+
+
+@login_required
+@require_POST
+def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Answer, withdraw, report progress (factory) or decide on a counter-offer (buyer)."""
+    try:
+        allocation = selectors.allocation_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    back = request.POST.get("next") or "/factory/jobs/"
+    if not back.startswith("/factory/"):
+        back = "/factory/jobs/"
+    try:
+        if action in jobs.ACTIONS:
+            jobs.allocation_respond(actor=request.user, allocation=allocation, action=action,
+                                    quantity=request.POST.get("quantity"), note=request.POST.get("note", ""))
+        elif action == "withdraw":
+            jobs.allocation_withdraw(actor=request.user, allocation=allocation, reason=request.POST.get("reason", ""))
+        elif action == "progress":
+            jobs.allocation_progress(actor=request.user, allocation=allocation, data={
+                k: request.POST.get(k) for k in ("quantity_done", "defects", "delivered_on") if request.POST.get(k)
+            } | {"started": True})
+        elif action in ("take-counter", "refuse-counter"):
+            jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
+        else:
+            raise Http404
+        messages.success(request, _("Done."))
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, "; ".join(f"{m}" for ms in exc.errors.values() for m in ms) or exc.message)
+    return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def capacity(request: HttpRequest) -> HttpResponse:
+    """The member's capabilities and their calendar: capacity and reserved work, week by week."""
+    orgs = _my_orgs(request.user)
+    form = CapabilityForm(request.POST or None, initial={"organization": orgs[0].pk if orgs else None})
+    if request.method == "POST":
+        if request.POST.get("week"):
+            cap = selectors.capability_list(actor=request.user).filter(pk=request.POST.get("capability") or 0).first()
+            if cap is None:
+                raise Http404
+            try:
+                capacity_services.capacity_set(actor=request.user, capability=cap,
+                                               week=_parse_week(request.POST["week"]), capacity=request.POST.get("capacity"))
+                messages.success(request, _("Capacity saved."))
+            except Forbidden as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except ValidationFailed as exc:
+                messages.error(request, "; ".join(m for ms in exc.errors.values() for m in ms))
+            return redirect("factory:capacity")
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data["process"] = data["process"].code
+            try:
+                capacity_services.capability_save(actor=request.user, organization_id=data.pop("organization"), data=data)
+                messages.success(request, _("Capability saved."))
+                return redirect("factory:capacity")
+            except ValidationFailed as exc:
+                apply_service_errors(form, exc)
+            except Forbidden as exc:
+                raise PermissionDenied(str(exc)) from exc
+    start = monday(timezone.localdate())
+    weeks = [week_at(start, i) for i in range(horizon())]
+    caps = list(selectors.capability_list(actor=request.user).prefetch_related("slots"))
+    calendar = []
+    for c in caps:
+        slots = {s.week: s for s in c.slots.all()}
+        calendar.append((c, [(w, slots[w].capacity if w in slots else c.weekly_capacity,
+                              slots[w].reserved if w in slots else 0) for w in weeks]))
+    return render(request, "factory/capacity.html", {"form": form, "calendar": calendar, "weeks": weeks, "orgs": orgs},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _parse_week(value: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed({"week": [_("Must be a date, such as 2026-12-31.")]}) from None
+
+
+@login_required
+def scorecards(request: HttpRequest) -> HttpResponse:
+    """Every factory's record of delivered work, which the solver reads as risk."""
+    cards = sorted(scorecard_map().values(), key=lambda c: (-c.jobs, c.name))
+    return render(request, "factory/scorecards.html", {"cards": cards})
+
+
+

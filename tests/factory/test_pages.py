@@ -1,0 +1,95 @@
+"""Virtual-factory pages: order entry with field errors, the plan grid, the job board, calendar, scorecards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from agglo.factory.models import Allocation, Order
+from tests.factory.conftest import order_data
+
+pytestmark = pytest.mark.django_db
+
+
+def logged(user: Any) -> Client:
+    c = Client()
+    c.force_login(user)
+    c.cookies["django_language"] = "en"
+    return c
+
+
+def form_post(**overrides: Any) -> dict[str, Any]:
+    data = order_data()
+    post = {k: v for k, v in data.items() if k != "operations"}
+    for n, op in enumerate(data["operations"], start=1):
+        post[f"op-{n}-process"] = op["process"]
+        post[f"op-{n}-quantity"] = str(op["quantity"])
+        post[f"op-{n}-after"] = ",".join(str(a) for a in op.get("after", []))
+    post.update(overrides)
+    return post
+
+
+def test_order_entry_plans_and_shows_the_grid(cluster: dict[str, Any]) -> None:
+    c = logged(cluster["people"]["buyer"])
+    assert c.get("/factory/orders/new/").status_code == 200
+    r = c.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk))
+    assert r.status_code == 302, r.content.decode()[:2000]
+    order = Order.objects.get()
+    page = c.get(r["Location"]).content.decode()
+    assert 'id="gantt"' in page and "#1 ×" in page and "Plan cost" in page
+
+
+def test_order_entry_errors_name_the_fields(cluster: dict[str, Any]) -> None:
+    c = logged(cluster["people"]["buyer"])
+    r = c.post("/factory/orders/new/", form_post(quantity="lots", **{"op-2-after": "5"}))
+    assert r.status_code == 400
+    text = r.content.decode()
+    assert "Must be a whole number." in text and "operations[2].after" in text
+    assert not Order.objects.exists()
+
+
+def test_job_board_accept_and_calendar(cluster: dict[str, Any]) -> None:
+    buyer = logged(cluster["people"]["buyer"])
+    buyer.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk))
+    a = Allocation.objects.filter(status="offered").first()
+    owner = next(n for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    factory = logged(cluster["people"][owner])
+    assert f'data-allocation="{a.pk}"' in factory.get("/factory/jobs/").content.decode()
+    # another factory may not answer it
+    other = next(n for n in ("sz", "su", "cd") if n != owner)
+    assert logged(cluster["people"][other]).post(f"/factory/allocations/{a.pk}/accept/").status_code == 404
+    assert factory.post(f"/factory/allocations/{a.pk}/accept/").status_code == 302
+    a.refresh_from_db()
+    assert a.status == "accepted"
+    calendar = factory.get("/factory/capacity/").content.decode()
+    assert f"{a.quantity} / " in calendar
+    r = factory.post(f"/factory/allocations/{a.pk}/progress/",
+                     {"quantity_done": str(a.quantity), "defects": "2", "delivered_on": dt.date.today().isoformat()})
+    assert r.status_code == 302
+    assert "2 / " in factory.get("/factory/scorecards/").content.decode()
+
+
+def test_plan_is_hidden_from_outsiders(cluster: dict[str, Any], make_org: Any) -> None:
+    buyer = logged(cluster["people"]["buyer"])
+    buyer.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk))
+    order = Order.objects.get()
+    from agglo.access.models import Membership
+    from tests.conftest import user
+
+    stranger = user("stranger")
+    Membership.objects.create(user=stranger, organization=make_org(), role=Membership.Role.ADMIN)
+    assert logged(stranger).get(f"/factory/orders/{order.pk}/").status_code == 404
+    assert logged(stranger).post(f"/factory/orders/{order.pk}/plan/").status_code == 404
+
+
+def test_capability_form_names_bad_fields(cluster: dict[str, Any]) -> None:
+    c = logged(cluster["people"]["sz"])
+    r = c.post("/factory/capacity/", {"organization": cluster["orgs"]["sz"].pk, "process": "pcb",
+                                      "weekly_capacity": "-3", "unit_cost": "abc", "min_lot": "1",
+                                      "quality_grade": "2", "lead_weeks": "0"})
+    assert r.status_code == 400
+    text = r.content.decode()
+    assert "Must be between 1 and 10000000." in text and "Must be an amount of money" in text
