@@ -122,9 +122,10 @@ def candidates(problem: AllocationProblem) -> dict[str, list[Capability]]:
     }
 
 
-def risk_cost(capability: Capability, risk_weight: float) -> int:
-    """Expected cost of failure per unit: the unit's value × risk × weight, in whole yuan (rounded)."""
-    return round(capability.unit_cost * capability.risk * risk_weight)
+def risk_cents(capability: Capability, risk_weight: float) -> int:
+    """Expected cost of failure per unit: the unit's value × risk × weight, in fen (hundredths of a yuan), so
+    that cheap units still carry their risk."""
+    return round(100 * capability.unit_cost * capability.risk * risk_weight)
 
 
 def topological(operations: Iterable[Operation]) -> list[Operation]:
@@ -195,7 +196,7 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
         load[cap.key, p.week] += p.quantity
         weeks_of[op.key].append(p.week)
         production += cap.unit_cost * p.quantity
-        risk += risk_cost(cap, problem.risk_weight) * p.quantity
+        risk += risk_cents(cap, problem.risk_weight) * p.quantity
     for op in problem.operations:
         if made[op.key] != op.quantity:
             errors.append(f"{op.key}: {made[op.key]} of {op.quantity} placed")
@@ -236,7 +237,7 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
         if ends:
             lateness += max(0, max(ends) - order.due_week) * order.late_penalty
     change = problem.change_penalty * moved_units(problem.previous, placements)
-    return Costs(production, setup, risk, lateness, change), errors
+    return Costs(production, setup, round(risk / 100), lateness, change), errors
 
 
 def max_share_units(share: float, quantity: int) -> int:

@@ -16,7 +16,7 @@ from agglo.factory.allocation import (
     Placement,
     candidates,
     max_share_units,
-    risk_cost,
+    risk_cents,
     static_windows,
     topological,
 )
@@ -69,7 +69,7 @@ def _plan_order(
     for op in ops:
 
         def cost(c: Capability, op: Operation = op) -> float:
-            return c.unit_cost + risk_cost(c, problem.risk_weight) + c.setup_cost / op.quantity
+            return c.unit_cost + risk_cents(c, problem.risk_weight) / 100 + c.setup_cost / op.quantity
 
         if time_first:
 

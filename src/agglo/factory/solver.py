@@ -26,7 +26,7 @@ from agglo.factory.allocation import (
     evaluate,
     max_share_units,
     newcomer_units,
-    risk_cost,
+    risk_cents,
     static_windows,
 )
 from agglo.factory.transport import zone_of, zone_weeks
@@ -129,8 +129,9 @@ def solve(
             total = sum(made)
             model.add(total <= share * used)
             model.add(total >= lot * used)
-            unit = c.unit_cost + risk_cost(c, problem.risk_weight)
-            objective.append(unit * total + c.setup_cost * used)
+            # The objective is in fen (1/100 yuan) so that the expected failure cost of cheap units counts.
+            unit = 100 * c.unit_cost + risk_cents(c, problem.risk_weight)
+            objective.append(unit * total + 100 * c.setup_cost * used)
             order_cost[op.order].append(c.unit_cost * total + c.setup_cost * used)
             if c.newcomer:
                 newcomer_terms.extend(made)
@@ -160,7 +161,7 @@ def solve(
         for op in problem.operations:
             if op.order == order.key:
                 model.add(late >= e[op.key] - order.due_week)
-        objective.append(order.late_penalty * late)
+        objective.append(100 * order.late_penalty * late)
         if order.budget is not None:
             model.add(sum(order_cost[order.key]) <= order.budget)
     if problem.newcomer_share > 0:
@@ -175,7 +176,7 @@ def solve(
             kept = x.get(key)
             var = model.new_int_var(0, quantity, f"moved{key}")
             model.add(var >= quantity - (kept if kept is not None else 0))
-            objective.append(problem.change_penalty * var)
+            objective.append(100 * problem.change_penalty * var)
             moved[key] = (var, quantity)
     model.minimize(sum(objective))
     if hint:
@@ -202,8 +203,8 @@ def solve(
     return AllocationResult(
         status,
         placements,
-        round(solver.objective_value),
-        solver.best_objective_bound,
+        round(solver.objective_value / 100),
+        solver.best_objective_bound / 100,
         clock() - start,
         watch.first,
         costs,
@@ -229,7 +230,7 @@ def _narrow(
             key: [
                 c
                 for i, c in enumerate(
-                    sorted(options, key=lambda c: (c.unit_cost + risk_cost(c, problem.risk_weight), c.key))
+                    sorted(options, key=lambda c: (100 * c.unit_cost + risk_cents(c, problem.risk_weight), c.key))
                 )
                 if i < limit or c.key in hinted[key]
             ]

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agglo.demo.factory import demo_factory_load
 from agglo.demo.market import demo_market_load
 from agglo.demo.profiles import demo_profiles_load
 from agglo.demo.services import demo_accounts_ensure, demo_cluster_clear, demo_cluster_load
@@ -43,6 +44,7 @@ def run_with_progress(
             counts.update(demo_profiles_load(seed=seed, progress=progress))
         if market:
             counts.update(demo_market_load(seed=seed, progress=progress))
+        counts.update(demo_factory_load(seed=seed))
         return counts
 
 

@@ -1,0 +1,177 @@
+"""The pure allocation core: plans respect every rule, costs add up, impossible problems are explained."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agglo.factory.allocation import AllocationProblem, Capability, Operation, OrderTerms, Placement, evaluate
+from agglo.factory.diagnosis import diagnose
+from agglo.factory.greedy import GreedyStuck, greedy_plan
+from agglo.factory.solver import solve
+from agglo.factory.transport import transport_weeks
+
+
+def cap(key: str, process: str, capacity: int, unit: int, region: str = "440300", **kw) -> Capability:
+    return Capability(key, key.split(".")[0], process, (capacity,) * kw.pop("weeks", 8), unit, region=region, **kw)
+
+
+def route(quantity: int = 300, **kw) -> tuple[Operation, ...]:
+    return (
+        Operation("1", "A", "cnc", quantity, **kw),
+        Operation("2", "A", "surface", quantity, ("1",), **kw),
+        Operation("3", "A", "assembly", quantity, ("2",), **kw),
+    )
+
+
+def problem(**kw) -> AllocationProblem:
+    base = dict(
+        weeks=8,
+        operations=route(),
+        capabilities=(
+            cap("sz.cnc", "cnc", 200, 20),
+            cap("su.cnc", "cnc", 200, 15, "320500"),
+            cap("su.surface", "surface", 400, 4, "320500"),
+            cap("sz.surface", "surface", 400, 5),
+            cap("sz.assembly", "assembly", 400, 10),
+        ),
+        orders=(OrderTerms("A", 6, 1000),),
+    )
+    base.update(kw)
+    return AllocationProblem(**base)
+
+
+def test_plan_is_valid_and_costed() -> None:
+    p = problem()
+    result = solve(p, time_limit=10)
+    assert result.status == "optimal"
+    costs, errors = evaluate(p, result.placements)
+    assert errors == []
+    assert abs(costs.total - result.objective) <= 1
+    assert result.bound is not None and result.bound <= result.objective + 1e-6
+
+
+def test_transport_between_zones_delays_the_next_step() -> None:
+    assert transport_weeks("440300", "320500") == 1  # south → east
+    assert transport_weeks("320500", "310000") == 0  # same zone
+    p = problem(capabilities=(cap("sz.cnc", "cnc", 400, 20), cap("su.surface", "surface", 400, 4, "320500"),
+                              cap("sz.assembly", "assembly", 400, 10)))
+    result = solve(p, time_limit=10)
+    weeks = {op: sorted(x.week for x in result.placements if x.operation == op) for op in ("1", "2", "3")}
+    assert weeks["2"][0] >= weeks["1"][-1] + 2 and weeks["3"][0] >= weeks["2"][-1] + 2
+
+
+def test_supplier_limit_min_lot_and_share_cap() -> None:
+    p = problem(operations=route(600, max_suppliers=2), max_share=0.6,
+                capabilities=(cap("a.cnc", "cnc", 300, 10, min_lot=250), cap("b.cnc", "cnc", 300, 11),
+                              cap("c.cnc", "cnc", 300, 12), cap("a.surface", "surface", 900, 1),
+                              cap("b.surface", "surface", 900, 2), cap("a.assembly", "assembly", 900, 1),
+                              cap("b.assembly", "assembly", 900, 2)))
+    result = solve(p, time_limit=10)
+    assert result.status == "optimal"
+    assert evaluate(p, result.placements)[1] == []
+    per = {}
+    for x in result.placements:
+        if x.operation == "1":
+            per[x.capability] = per.get(x.capability, 0) + x.quantity
+    assert len(per) <= 2 and max(per.values()) <= 360 and all(q >= 250 for k, q in per.items() if k == "a.cnc")
+
+
+def test_quality_certification_and_region_rules_choose_the_eligible() -> None:
+    ops = route(100, min_quality=3, certifications=frozenset({"ISO13485"}), regions_excluded=frozenset({"320000"}))
+    caps = (
+        cap("cheap.cnc", "cnc", 500, 1, quality=2, certifications=frozenset({"ISO13485"})),
+        cap("su.cnc", "cnc", 500, 2, "320500", quality=3, certifications=frozenset({"ISO13485"})),
+        cap("good.cnc", "cnc", 500, 9, quality=3, certifications=frozenset({"ISO13485", "ISO9001"})),
+        cap("good.surface", "surface", 500, 9, quality=3, certifications=frozenset({"ISO13485"})),
+        cap("good.assembly", "assembly", 500, 9, quality=3, certifications=frozenset({"ISO13485"})),
+    )
+    result = solve(problem(operations=ops, capabilities=caps), time_limit=10)
+    assert {x.capability for x in result.placements if x.operation == "1"} == {"good.cnc"}
+
+
+def test_newcomer_share_is_reserved() -> None:
+    caps = (*problem().capabilities, cap("new.surface", "surface", 400, 30, newcomer=True))
+    p = problem(capabilities=caps, newcomer_share=0.1)
+    result = solve(p, time_limit=10)
+    assert evaluate(p, result.placements)[1] == []
+    assert sum(x.quantity for x in result.placements if x.capability == "new.surface") >= 90
+
+
+def test_replanning_keeps_accepted_work_when_it_can() -> None:
+    p = problem()
+    first = solve(p, time_limit=10).placements
+    kept = tuple(x for x in first if x.operation in ("2", "3"))
+    # the cnc supplier of the first plan declines: re-plan around the others' accepted work
+    gone = {x.capability for x in first if x.operation == "1"}
+    ops = tuple(replace(o, declined_by=frozenset(gone)) if o.key == "1" else o for o in p.operations)
+    again = solve(replace(p, operations=ops, previous=kept, change_penalty=50), time_limit=10)
+    assert again.status in ("optimal", "feasible")
+    assert not {x.capability for x in again.placements if x.operation == "1"} & gone
+    assert evaluate(replace(p, operations=ops), again.placements)[1] == []
+
+
+def test_budget_lateness_and_infeasibility_are_reported() -> None:
+    p = problem(orders=(OrderTerms("A", 6, 1000, budget=100),))
+    assert solve(p, time_limit=5).status == "infeasible"
+    assert [f.rule for f in diagnose(p)] == ["budget"]
+    too_big = problem(operations=route(5000))
+    assert solve(too_big, time_limit=5).status == "infeasible"
+    findings = diagnose(too_big)
+    assert findings and findings[0].operation == "1" and findings[0].rule == "capacity"
+    nobody = problem(operations=(Operation("1", "A", "pcb", 10),))
+    assert [f.rule for f in diagnose(nobody)] == ["process"]
+    long_route = problem(weeks=2)
+    assert "route" in {f.rule for f in diagnose(long_route)}
+
+
+def test_evaluate_catches_broken_plans() -> None:
+    p = problem()
+    good = solve(p, time_limit=10).placements
+    over = [Placement("1", "sz.cnc", 0, 300), Placement("2", "sz.surface", 0, 300), Placement("3", "sz.assembly", 0, 300)]
+    errors = evaluate(p, over)[1]
+    assert any("above capacity" in e for e in errors) and any("starts before" in e for e in errors)
+    assert evaluate(p, good[:-1])[1]
+
+
+def test_greedy_is_valid_and_no_cheaper_than_the_solver() -> None:
+    p = problem()
+    plan = greedy_plan(p)
+    costs, errors = evaluate(p, plan)
+    assert errors == []
+    assert solve(p, time_limit=10, hint=plan).objective <= costs.total + 1
+    with pytest.raises(GreedyStuck):
+        greedy_plan(problem(operations=route(5000)))
+
+
+@st.composite
+def small_problems(draw: st.DrawFn) -> AllocationProblem:
+    regions = ("440300", "320500", "510100", "110000")
+    caps = []
+    for i in range(draw(st.integers(2, 5))):
+        process = draw(st.sampled_from(("cnc", "surface")))
+        weekly = tuple(draw(st.lists(st.integers(0, 120), min_size=6, max_size=6)))
+        caps.append(Capability(f"f{i}.{process}", f"f{i}", process, weekly, draw(st.integers(1, 30)),
+                               setup_cost=draw(st.integers(0, 200)), min_lot=draw(st.sampled_from((1, 20, 50))),
+                               region=draw(st.sampled_from(regions)), lead_weeks=draw(st.integers(0, 1)),
+                               risk=draw(st.sampled_from((0.0, 0.1)))))
+    q = draw(st.integers(10, 200))
+    ops = (Operation("1", "A", "cnc", q, max_suppliers=draw(st.integers(1, 3))),
+           Operation("2", "A", "surface", q, ("1",), max_suppliers=draw(st.integers(1, 3))))
+    return AllocationProblem(6, ops, tuple(caps), (OrderTerms("A", draw(st.integers(1, 5)), 50),))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_every_plan_respects_every_rule(p: AllocationProblem) -> None:
+    result = solve(p, time_limit=5, workers=1)
+    if result.status in ("optimal", "feasible"):
+        costs, errors = evaluate(p, result.placements)
+        assert errors == []
+        assert abs(costs.total - result.objective) <= 1
+    else:
+        assert result.status == "infeasible"
+        assert not result.placements
