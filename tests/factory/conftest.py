@@ -21,8 +21,12 @@ def cluster(make_org: Any, operator: Any) -> dict[str, Any]:
         ("su", "320500", "MA7B0000C"),
         ("cd", "510100", "MA7B0000D"),
     ):
-        org = make_org(region=region, uscc=make_uscc(region, body), name_zh=f"{name}工厂有限公司",
-                       name_en=f"{name} Factory Co., Ltd.")
+        org = make_org(
+            region=region,
+            uscc=make_uscc(region, body),
+            name_zh=f"{name}工厂有限公司",
+            name_en=f"{name} Factory Co., Ltd.",
+        )
         u = user(f"{name}-admin")
         Membership.objects.create(user=u, organization=org, role=Membership.Role.ADMIN)
         orgs[name], people[name] = org, u
@@ -36,8 +40,15 @@ def cluster(make_org: Any, operator: Any) -> dict[str, Any]:
             capability_save(
                 actor=people[name],
                 organization_id=orgs[name].pk,
-                data={"process": process, "weekly_capacity": capacity, "unit_cost": unit, "setup_cost": setup,
-                      "min_lot": 50, "quality_grade": 2, "certifications": ["ISO9001"]},
+                data={
+                    "process": process,
+                    "weekly_capacity": capacity,
+                    "unit_cost": unit,
+                    "setup_cost": setup,
+                    "min_lot": 50,
+                    "quality_grade": 2,
+                    "certifications": ["ISO9001"],
+                },
             )
     return {"orgs": orgs, "people": people, "operator": operator}
 

@@ -28,18 +28,18 @@ def route(quantity: int = 300, **kw) -> tuple[Operation, ...]:
 
 
 def problem(**kw) -> AllocationProblem:
-    base = dict(
-        weeks=8,
-        operations=route(),
-        capabilities=(
+    base = {
+        "weeks": 8,
+        "operations": route(),
+        "capabilities": (
             cap("sz.cnc", "cnc", 200, 20),
             cap("su.cnc", "cnc", 200, 15, "320500"),
             cap("su.surface", "surface", 400, 4, "320500"),
             cap("sz.surface", "surface", 400, 5),
             cap("sz.assembly", "assembly", 400, 10),
         ),
-        orders=(OrderTerms("A", 6, 1000),),
-    )
+        "orders": (OrderTerms("A", 6, 1000),),
+    }
     base.update(kw)
     return AllocationProblem(**base)
 
@@ -57,19 +57,32 @@ def test_plan_is_valid_and_costed() -> None:
 def test_transport_between_zones_delays_the_next_step() -> None:
     assert transport_weeks("440300", "320500") == 1  # south → east
     assert transport_weeks("320500", "310000") == 0  # same zone
-    p = problem(capabilities=(cap("sz.cnc", "cnc", 400, 20), cap("su.surface", "surface", 400, 4, "320500"),
-                              cap("sz.assembly", "assembly", 400, 10)))
+    p = problem(
+        capabilities=(
+            cap("sz.cnc", "cnc", 400, 20),
+            cap("su.surface", "surface", 400, 4, "320500"),
+            cap("sz.assembly", "assembly", 400, 10),
+        )
+    )
     result = solve(p, time_limit=10)
     weeks = {op: sorted(x.week for x in result.placements if x.operation == op) for op in ("1", "2", "3")}
     assert weeks["2"][0] >= weeks["1"][-1] + 2 and weeks["3"][0] >= weeks["2"][-1] + 2
 
 
 def test_supplier_limit_min_lot_and_share_cap() -> None:
-    p = problem(operations=route(600, max_suppliers=2), max_share=0.6,
-                capabilities=(cap("a.cnc", "cnc", 300, 10, min_lot=250), cap("b.cnc", "cnc", 300, 11),
-                              cap("c.cnc", "cnc", 300, 12), cap("a.surface", "surface", 900, 1),
-                              cap("b.surface", "surface", 900, 2), cap("a.assembly", "assembly", 900, 1),
-                              cap("b.assembly", "assembly", 900, 2)))
+    p = problem(
+        operations=route(600, max_suppliers=2),
+        max_share=0.6,
+        capabilities=(
+            cap("a.cnc", "cnc", 300, 10, min_lot=250),
+            cap("b.cnc", "cnc", 300, 11),
+            cap("c.cnc", "cnc", 300, 12),
+            cap("a.surface", "surface", 900, 1),
+            cap("b.surface", "surface", 900, 2),
+            cap("a.assembly", "assembly", 900, 1),
+            cap("b.assembly", "assembly", 900, 2),
+        ),
+    )
     result = solve(p, time_limit=10)
     assert result.status == "optimal"
     assert evaluate(p, result.placements)[1] == []
@@ -131,7 +144,11 @@ def test_budget_lateness_and_infeasibility_are_reported() -> None:
 def test_evaluate_catches_broken_plans() -> None:
     p = problem()
     good = solve(p, time_limit=10).placements
-    over = [Placement("1", "sz.cnc", 0, 300), Placement("2", "sz.surface", 0, 300), Placement("3", "sz.assembly", 0, 300)]
+    over = [
+        Placement("1", "sz.cnc", 0, 300),
+        Placement("2", "sz.surface", 0, 300),
+        Placement("3", "sz.assembly", 0, 300),
+    ]
     errors = evaluate(p, over)[1]
     assert any("above capacity" in e for e in errors) and any("starts before" in e for e in errors)
     assert evaluate(p, good[:-1])[1]
@@ -154,13 +171,25 @@ def small_problems(draw: st.DrawFn) -> AllocationProblem:
     for i in range(draw(st.integers(2, 5))):
         process = draw(st.sampled_from(("cnc", "surface")))
         weekly = tuple(draw(st.lists(st.integers(0, 120), min_size=6, max_size=6)))
-        caps.append(Capability(f"f{i}.{process}", f"f{i}", process, weekly, draw(st.integers(1, 30)),
-                               setup_cost=draw(st.integers(0, 200)), min_lot=draw(st.sampled_from((1, 20, 50))),
-                               region=draw(st.sampled_from(regions)), lead_weeks=draw(st.integers(0, 1)),
-                               risk=draw(st.sampled_from((0.0, 0.1)))))
+        caps.append(
+            Capability(
+                f"f{i}.{process}",
+                f"f{i}",
+                process,
+                weekly,
+                draw(st.integers(1, 30)),
+                setup_cost=draw(st.integers(0, 200)),
+                min_lot=draw(st.sampled_from((1, 20, 50))),
+                region=draw(st.sampled_from(regions)),
+                lead_weeks=draw(st.integers(0, 1)),
+                risk=draw(st.sampled_from((0.0, 0.1))),
+            )
+        )
     q = draw(st.integers(10, 200))
-    ops = (Operation("1", "A", "cnc", q, max_suppliers=draw(st.integers(1, 3))),
-           Operation("2", "A", "surface", q, ("1",), max_suppliers=draw(st.integers(1, 3))))
+    ops = (
+        Operation("1", "A", "cnc", q, max_suppliers=draw(st.integers(1, 3))),
+        Operation("2", "A", "surface", q, ("1",), max_suppliers=draw(st.integers(1, 3))),
+    )
     return AllocationProblem(6, ops, tuple(caps), (OrderTerms("A", draw(st.integers(1, 5)), 50),))
 
 

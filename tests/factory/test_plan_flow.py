@@ -48,7 +48,10 @@ def test_factories_see_only_their_own_offers(cluster: dict[str, Any]) -> None:
         mine = list(job_board(actor=people[name]))
         assert all(a.factory_id == orgs[name].pk for a in mine)
         if mine:
-            assert all(a.factory_id == orgs[name].pk for a in plan_allocations(actor=people[name], order=order_get(actor=people[name], pk=order.pk)))
+            assert all(
+                a.factory_id == orgs[name].pk
+                for a in plan_allocations(actor=people[name], order=order_get(actor=people[name], pk=order.pk))
+            )
     theirs = order.allocations.exclude(factory=orgs["sz"]).first()
     with pytest.raises(NotFound):
         allocation_get(actor=people["sz"], pk=theirs.pk) if theirs.factory_id != orgs["sz"].pk else None
@@ -67,7 +70,9 @@ def test_accept_reserves_and_withdraw_repairs_the_plan(cluster: dict[str, Any]) 
     held = sum(CapacitySlot.objects.values_list("reserved", flat=True))
     assert held == 1800
     quitter = order.allocations.filter(status="accepted").order_by("-operation__seq", "id").first()
-    kept_before = set(order.allocations.filter(status="accepted").exclude(factory=quitter.factory).values_list("pk", flat=True))
+    kept_before = set(
+        order.allocations.filter(status="accepted").exclude(factory=quitter.factory).values_list("pk", flat=True)
+    )
     allocation_withdraw(actor=people[owner[quitter.factory_id]], allocation=quitter, reason="设备故障")
     order.refresh_from_db()
     assert order.status in (Order.Status.PLANNED, Order.Status.CONFIRMED)
@@ -76,7 +81,9 @@ def test_accept_reserves_and_withdraw_repairs_the_plan(cluster: dict[str, Any]) 
     assert not offered.filter(factory=quitter.factory, operation=quitter.operation).exists()
     still = set(order.allocations.filter(status="accepted").values_list("pk", flat=True))
     assert kept_before <= still  # the others' accepted work is kept
-    step_total = sum(a.quantity for a in order.allocations.filter(operation=quitter.operation, status__in=["offered", "accepted"]))
+    step_total = sum(
+        a.quantity for a in order.allocations.filter(operation=quitter.operation, status__in=["offered", "accepted"])
+    )
     assert step_total == quitter.operation.quantity
 
 
@@ -89,15 +96,20 @@ def test_delivery_feeds_the_scorecard(cluster: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed) as bad:
         allocation_progress(actor=people[owner[a.factory_id]], allocation=a, data={"quantity_done": a.quantity + 1})
     assert "quantity_done" in bad.value.errors
-    allocation_progress(actor=people[owner[a.factory_id]], allocation=a,
-                        data={"quantity_done": a.quantity, "defects": 3, "delivered_on": dt.date.today().isoformat()})
+    allocation_progress(
+        actor=people[owner[a.factory_id]],
+        allocation=a,
+        data={"quantity_done": a.quantity, "defects": 3, "delivered_on": dt.date.today().isoformat()},
+    )
     card = scorecards([a.factory_id])[a.factory_id]
     assert card.jobs == 1 and card.defects == 3 and card.units == a.quantity
     assert card.on_time_rate == (1.0 if dt.date.today() <= a.week + dt.timedelta(days=6) else 0.0)
 
 
 def test_impossible_order_is_explained(cluster: dict[str, Any]) -> None:
-    order = planned(cluster, operations=[{"process": "pcb", "quantity": 10}, {"process": "cnc", "quantity": 100000, "after": [1]}])
+    order = planned(
+        cluster, operations=[{"process": "pcb", "quantity": 10}, {"process": "cnc", "quantity": 100000, "after": [1]}]
+    )
     assert order.status == Order.Status.INFEASIBLE
     text = " ".join(order.diagnosis)
     assert "pcb" in text and "100000" in text
@@ -120,7 +132,9 @@ def test_impossible_order_is_explained(cluster: dict[str, Any]) -> None:
         ({"budget": "-5"}, "budget"),
     ],
 )
-def test_bad_orders_name_the_field_and_save_nothing(cluster: dict[str, Any], changes: dict[str, Any], field: str) -> None:
+def test_bad_orders_name_the_field_and_save_nothing(
+    cluster: dict[str, Any], changes: dict[str, Any], field: str
+) -> None:
     with pytest.raises(ValidationFailed) as bad:
         order_create(actor=cluster["people"]["buyer"], data=order_data(**changes))
     assert field in bad.value.errors

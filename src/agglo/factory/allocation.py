@@ -117,8 +117,7 @@ def candidates(problem: AllocationProblem) -> dict[str, list[Capability]]:
     for capability in problem.capabilities:
         by_process[capability.process].append(capability)
     return {
-        op.key: [c for c in by_process.get(op.process, []) if ineligibility(op, c) is None]
-        for op in problem.operations
+        op.key: [c for c in by_process.get(op.process, []) if ineligibility(op, c) is None] for op in problem.operations
     }
 
 
@@ -174,7 +173,6 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
     placements = list(placements)
     ops = {op.key: op for op in problem.operations}
     caps = {c.key: c for c in problem.capabilities}
-    orders = {o.key: o for o in problem.orders}
     errors: list[str] = []
     made: dict[str, int] = defaultdict(int)
     per_pair: dict[tuple[str, str], int] = defaultdict(int)

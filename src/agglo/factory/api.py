@@ -41,7 +41,9 @@ def capability_list(request: HttpRequest) -> Any:
     return list(selectors.capability_list(actor=request.auth))
 
 
-@router.put("/organizations/{int:org_id}/capabilities", response=CapabilityOut, summary="Declare or update a capability")
+@router.put(
+    "/organizations/{int:org_id}/capabilities", response=CapabilityOut, summary="Declare or update a capability"
+)
 def capability_save(request: HttpRequest, org_id: int, payload: CapabilityIn) -> Any:
     return capacity.capability_save(actor=request.auth, organization_id=org_id, data=payload.dict())
 
@@ -93,18 +95,29 @@ def _allocation(request: HttpRequest, pk: int) -> Any:
 
 @router.post("/allocations/{int:allocation_id}/answer", response=AllocationOut, summary="Accept, decline or counter")
 def allocation_answer(request: HttpRequest, allocation_id: int, payload: AnswerIn) -> Any:
-    return jobs.allocation_respond(actor=request.auth, allocation=_allocation(request, allocation_id),
-                                   action=payload.action, quantity=payload.quantity, note=payload.note)
+    return jobs.allocation_respond(
+        actor=request.auth,
+        allocation=_allocation(request, allocation_id),
+        action=payload.action,
+        quantity=payload.quantity,
+        note=payload.note,
+    )
 
 
-@router.post("/allocations/{int:allocation_id}/counter", response=AllocationOut, summary="Buyer: take or refuse a counter-offer")
+@router.post(
+    "/allocations/{int:allocation_id}/counter", response=AllocationOut, summary="Buyer: take or refuse a counter-offer"
+)
 def allocation_counter(request: HttpRequest, allocation_id: int, payload: CounterDecisionIn) -> Any:
-    return jobs.counter_decide(actor=request.auth, allocation=_allocation(request, allocation_id), accept=payload.accept)
+    return jobs.counter_decide(
+        actor=request.auth, allocation=_allocation(request, allocation_id), accept=payload.accept
+    )
 
 
 @router.post("/allocations/{int:allocation_id}/withdraw", response=AllocationOut, summary="Give back accepted work")
 def allocation_withdraw(request: HttpRequest, allocation_id: int, payload: WithdrawIn) -> Any:
-    return jobs.allocation_withdraw(actor=request.auth, allocation=_allocation(request, allocation_id), reason=payload.reason)
+    return jobs.allocation_withdraw(
+        actor=request.auth, allocation=_allocation(request, allocation_id), reason=payload.reason
+    )
 
 
 @router.post("/allocations/{int:allocation_id}/progress", response=AllocationOut, summary="Report execution")

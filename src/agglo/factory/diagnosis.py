@@ -53,14 +53,17 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             findings.append(Finding(op.key, "capacity", {**detail, "available": sum(room)}))
         elif sum(room[: op.max_suppliers]) < op.quantity:
             findings.append(
-                Finding(op.key, "suppliers", {**detail, "available": sum(room[: op.max_suppliers]),
-                                              "limit": op.max_suppliers})
+                Finding(
+                    op.key,
+                    "suppliers",
+                    {**detail, "available": sum(room[: op.max_suppliers]), "limit": op.max_suppliers},
+                )
             )
     for order in problem.orders:
         if order.budget is not None:
             floor = sum(
-                op.quantity * min((c.unit_cost for c in problem.capabilities if ineligibility(op, c) is None),
-                                  default=0)
+                op.quantity
+                * min((c.unit_cost for c in problem.capabilities if ineligibility(op, c) is None), default=0)
                 for op in problem.operations
                 if op.order == order.key
             )

@@ -32,7 +32,9 @@ class Capability(models.Model):
         STANDARD = 2, _("Standard")
         HIGH = 3, _("High")
 
-    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="factory_capabilities")
+    organization = models.ForeignKey(
+        "registry.Organization", on_delete=models.CASCADE, related_name="factory_capabilities"
+    )
     process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="factory_capabilities")
     weekly_capacity = models.PositiveIntegerField(_("capacity per week"))
     unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=2)
@@ -49,6 +51,9 @@ class Capability(models.Model):
         ordering = ["organization_id", "process_id"]
         verbose_name = _("capability")
 
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.process_id}"
+
 
 class CapacitySlot(models.Model):
     """A capability's capacity in one week (Monday): overridden from the default, and what accepted work holds."""
@@ -64,6 +69,9 @@ class CapacitySlot(models.Model):
             models.CheckConstraint(condition=models.Q(reserved__lte=models.F("capacity")), name="slot_within_capacity"),
         ]
         ordering = ["capability_id", "week"]
+
+    def __str__(self) -> str:
+        return f"{self.capability_id}@{self.week}"
 
 
 class Order(models.Model):
@@ -103,6 +111,9 @@ class Order(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("order")
 
+    def __str__(self) -> str:
+        return self.product
+
 
 class Operation(models.Model):
     """One step of an order's route: a quantity of one process, after the steps it names."""
@@ -116,6 +127,9 @@ class Operation(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "seq"], name="operation_order_seq")]
         ordering = ["order_id", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.seq}"
 
 
 class Allocation(models.Model):
@@ -153,6 +167,9 @@ class Allocation(models.Model):
         ordering = ["week", "id"]
         indexes = [models.Index(fields=["factory", "status"], name="allocation_factory_status")]
 
+    def __str__(self) -> str:
+        return f"{self.operation_id}@{self.factory_id}/{self.week}"
+
 
 class VirtualFactory(models.Model):
     """The members serving one order, formed as they accept their work."""
@@ -162,6 +179,9 @@ class VirtualFactory(models.Model):
 
     class Meta:
         verbose_name = _("virtual factory")
+
+    def __str__(self) -> str:
+        return f"VF {self.order_id}"
 
 
 class FactoryMember(models.Model):
@@ -181,3 +201,6 @@ class FactoryMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["virtual_factory", "organization"], name="factory_member_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} ({self.role})"

@@ -153,7 +153,6 @@ def solve(
     for (c_key, w), vs in by_cap_week.items():
         model.add(sum(vs) <= capacity[c_key][w])
     lag_vars = _route(model, problem, s, e, u)
-    due = {o.key: o for o in problem.orders}
     late_vars: dict[str, cp_model.IntVar] = {}
     for order in problem.orders:
         late = model.new_int_var(0, weeks, f"late{order.key}")
@@ -173,19 +172,19 @@ def solve(
         for p in problem.previous:
             accepted[p.operation, p.capability, p.week] += p.quantity
         for key, quantity in accepted.items():
-            kept = x.get(key)
+            same = x.get(key)
             var = model.new_int_var(0, quantity, f"moved{key}")
-            model.add(var >= quantity - (kept if kept is not None else 0))
+            model.add(var >= quantity - (same if same is not None else 0))
             objective.append(100 * problem.change_penalty * var)
             moved[key] = (var, quantity)
     model.minimize(sum(objective))
     if hint:
         _hint(model, problem, hint, x, y, a, s, e, u, lag_vars, late_vars)
-        kept: dict[tuple[str, str, int], int] = defaultdict(int)
+        hinted: dict[tuple[str, str, int], int] = defaultdict(int)
         for p in hint:
-            kept[p.operation, p.capability, p.week] += p.quantity
+            hinted[p.operation, p.capability, p.week] += p.quantity
         for key, (var, quantity) in moved.items():
-            model.add_hint(var, max(0, quantity - kept[key]))
+            model.add_hint(var, max(0, quantity - hinted[key]))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit - (clock() - start))
     solver.parameters.num_workers = workers or os.cpu_count() or 1
@@ -299,14 +298,14 @@ def _hint(
         made[p.operation, p.capability, p.week] += p.quantity
     weeks_of: dict[str, list[int]] = defaultdict(list)
     zones_of: dict[str, set[str]] = defaultdict(set)
-    for (o, c, w), q in made.items():
-        weeks_of[o].append(w)
-        zones_of[o].add(zone_of(regions[c]))
+    for o_key, c_key, w in made:
+        weeks_of[o_key].append(w)
+        zones_of[o_key].add(zone_of(regions[c_key]))
     for key, var in x.items():
         model.add_hint(var, made.get(key, 0))
     served = {(o, c) for (o, c, _w) in made}
-    for key, var in y.items():
-        model.add_hint(var, key in served)
+    for pair, var in y.items():
+        model.add_hint(var, pair in served)
     for (o, w), var in a.items():
         model.add_hint(var, w in weeks_of[o])
     for o, var in s.items():

@@ -29,12 +29,34 @@ PROCESSES = {
     "assembly": 10,
     "testing": 5,
 }
-PART_ROUTES = (("cnc", "surface"), ("moulding",), ("pcb", "smt"), ("casting", "cnc"), ("sheet_metal", "surface"),
-               ("printing3d",), ("cnc",))
+PART_ROUTES = (
+    ("cnc", "surface"),
+    ("moulding",),
+    ("pcb", "smt"),
+    ("casting", "cnc"),
+    ("sheet_metal", "surface"),
+    ("printing3d",),
+    ("cnc",),
+)
 # (province, weight): where factories are
-PROVINCES = (("440000", 22), ("320000", 18), ("330000", 14), ("310000", 8), ("370000", 7), ("350000", 5),
-             ("340000", 4), ("420000", 4), ("510000", 4), ("500000", 3), ("410000", 3), ("430000", 3),
-             ("110000", 2), ("120000", 2), ("210000", 2), ("610000", 1))
+PROVINCES = (
+    ("440000", 22),
+    ("320000", 18),
+    ("330000", 14),
+    ("310000", 8),
+    ("370000", 7),
+    ("350000", 5),
+    ("340000", 4),
+    ("420000", 4),
+    ("510000", 4),
+    ("500000", 3),
+    ("410000", 3),
+    ("430000", 3),
+    ("110000", 2),
+    ("120000", 2),
+    ("210000", 2),
+    ("610000", 1),
+)
 CERTS = (("ISO9001", 0.8), ("IATF16949", 0.2), ("ISO13485", 0.1))
 
 
@@ -70,14 +92,39 @@ def synthetic_case(
             before: tuple[str, ...] = ()
             for step, process in enumerate(route):
                 key = f"{order}.{part}.{step}"
-                ops.append(Operation(key, order, process, quantity, before, min_quality, certs, max_suppliers,
-                                     only, excluded))
+                ops.append(
+                    Operation(key, order, process, quantity, before, min_quality, certs, max_suppliers, only, excluded)
+                )
                 before = (key,)
             ends.append(before[0])
-        ops.append(Operation(f"{order}.A", order, "assembly", quantity, tuple(ends), min_quality, certs,
-                             max_suppliers, only, excluded))
-        ops.append(Operation(f"{order}.T", order, "testing", quantity, (f"{order}.A",), min_quality, certs,
-                             max_suppliers, only, excluded))
+        ops.append(
+            Operation(
+                f"{order}.A",
+                order,
+                "assembly",
+                quantity,
+                tuple(ends),
+                min_quality,
+                certs,
+                max_suppliers,
+                only,
+                excluded,
+            )
+        )
+        ops.append(
+            Operation(
+                f"{order}.T",
+                order,
+                "testing",
+                quantity,
+                (f"{order}.A",),
+                min_quality,
+                certs,
+                max_suppliers,
+                only,
+                excluded,
+            )
+        )
         depth = 4
         value = quantity * sum(PROCESSES[o.process] for o in ops if o.order == order)
         orders.append(OrderTerms(order, min(weeks - 1, depth + rng.randint(2, 7)), max(1, value * 3 // 100)))
@@ -94,8 +141,20 @@ def synthetic_case(
         for process in rng.sample(names, rng.choice((1, 1, 2, 2, 3))):
             quality = rng.choice((1, 2, 2, 3))
             booked = [rng.uniform(0.0, 0.4) for _ in range(weeks)]
-            caps_raw.append((f, region, certs, newcomer, process, quality, booked, rng.uniform(0.5, 1.5),
-                             rng.uniform(0.85, 1.25), rng.randint(0, 2) if rng.random() < 0.3 else 0))
+            caps_raw.append(
+                (
+                    f,
+                    region,
+                    certs,
+                    newcomer,
+                    process,
+                    quality,
+                    booked,
+                    rng.uniform(0.5, 1.5),
+                    rng.uniform(0.85, 1.25),
+                    rng.randint(0, 2) if rng.random() < 0.3 else 0,
+                )
+            )
     share: dict[str, float] = defaultdict(float)
     for raw in caps_raw:
         share[raw[4]] += raw[7] * sum(1 - b for b in raw[6])

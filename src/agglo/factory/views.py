@@ -93,14 +93,24 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     weeks = [week_at(order.start_week, i) for i in range(horizon())]
     lanes: dict[tuple[str, str], dict[Any, list[Allocation]]] = defaultdict(lambda: defaultdict(list))
     for a in allocations:
-        lanes[a.factory.name, a.operation.process.name_zh if request.LANGUAGE_CODE != "en" else a.operation.process.name_en][a.week].append(a)
-    grid = [(factory, process, [cells.get(w, []) for w in weeks]) for (factory, process), cells in sorted(lanes.items())]
-    members = order.virtual_factory.members.filter(active=True).select_related("organization") if hasattr(order, "virtual_factory") else []
+        lanes[
+            a.factory.name,
+            a.operation.process.name_zh if request.LANGUAGE_CODE != "en" else a.operation.process.name_en,
+        ][a.week].append(a)
+    grid = [
+        (factory, process, [cells.get(w, []) for w in weeks]) for (factory, process), cells in sorted(lanes.items())
+    ]
+    members = (
+        order.virtual_factory.members.filter(active=True).select_related("organization")
+        if hasattr(order, "virtual_factory")
+        else []
+    )
     context = {
         "order": order,
         "weeks": weeks,
         "grid": grid,
         "allocations": allocations,
+        "changes": selectors.plan_changes(actor=request.user, order=order),
         "is_buyer": selectors.is_buyer(request.user, order),
         "members": members,
         "operations": order.operations.select_related("process"),
@@ -126,9 +136,15 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
 def job_board(request: HttpRequest) -> HttpResponse:
     """Work offered to the member's factories: answer offers, report progress, withdraw."""
     rows = list(selectors.job_board(actor=request.user)[:200])
-    return render(request, "factory/jobs.html", {"offered": [a for a in rows if a.status == "offered"],
-                                                  "accepted": [a for a in rows if a.status == "accepted"],
-                                                  "others": [a for a in rows if a.status not in ("offered", "accepted")]})
+    return render(
+        request,
+        "factory/jobs.html",
+        {
+            "offered": [a for a in rows if a.status == "offered"],
+            "accepted": [a for a in rows if a.status == "accepted"],
+            "others": [a for a in rows if a.status not in ("offered", "accepted")],
+        },
+    )
 
 
 @login_required
@@ -144,14 +160,24 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         back = "/factory/jobs/"
     try:
         if action in jobs.ACTIONS:
-            jobs.allocation_respond(actor=request.user, allocation=allocation, action=action,
-                                    quantity=request.POST.get("quantity"), note=request.POST.get("note", ""))
+            jobs.allocation_respond(
+                actor=request.user,
+                allocation=allocation,
+                action=action,
+                quantity=request.POST.get("quantity"),
+                note=request.POST.get("note", ""),
+            )
         elif action == "withdraw":
             jobs.allocation_withdraw(actor=request.user, allocation=allocation, reason=request.POST.get("reason", ""))
         elif action == "progress":
-            jobs.allocation_progress(actor=request.user, allocation=allocation, data={
-                k: request.POST.get(k) for k in ("quantity_done", "defects", "delivered_on") if request.POST.get(k)
-            } | {"started": True})
+            jobs.allocation_progress(
+                actor=request.user,
+                allocation=allocation,
+                data={
+                    k: request.POST.get(k) for k in ("quantity_done", "defects", "delivered_on") if request.POST.get(k)
+                }
+                | {"started": True},
+            )
         elif action in ("take-counter", "refuse-counter"):
             jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
         else:
@@ -176,8 +202,12 @@ def capacity(request: HttpRequest) -> HttpResponse:
             if cap is None:
                 raise Http404
             try:
-                capacity_services.capacity_set(actor=request.user, capability=cap,
-                                               week=_parse_week(request.POST["week"]), capacity=request.POST.get("capacity"))
+                capacity_services.capacity_set(
+                    actor=request.user,
+                    capability=cap,
+                    week=_parse_week(request.POST["week"]),
+                    capacity=request.POST.get("capacity"),
+                )
                 messages.success(request, _("Capacity saved."))
             except Forbidden as exc:
                 raise PermissionDenied(str(exc)) from exc
@@ -188,7 +218,9 @@ def capacity(request: HttpRequest) -> HttpResponse:
             data = dict(form.cleaned_data)
             data["process"] = data["process"].code
             try:
-                capacity_services.capability_save(actor=request.user, organization_id=data.pop("organization"), data=data)
+                capacity_services.capability_save(
+                    actor=request.user, organization_id=data.pop("organization"), data=data
+                )
                 messages.success(request, _("Capability saved."))
                 return redirect("factory:capacity")
             except ValidationFailed as exc:
@@ -201,10 +233,21 @@ def capacity(request: HttpRequest) -> HttpResponse:
     calendar = []
     for c in caps:
         slots = {s.week: s for s in c.slots.all()}
-        calendar.append((c, [(w, slots[w].capacity if w in slots else c.weekly_capacity,
-                              slots[w].reserved if w in slots else 0) for w in weeks]))
-    return render(request, "factory/capacity.html", {"form": form, "calendar": calendar, "weeks": weeks, "orgs": orgs},
-                  status=400 if request.method == "POST" else 200)
+        calendar.append(
+            (
+                c,
+                [
+                    (w, slots[w].capacity if w in slots else c.weekly_capacity, slots[w].reserved if w in slots else 0)
+                    for w in weeks
+                ],
+            )
+        )
+    return render(
+        request,
+        "factory/capacity.html",
+        {"form": form, "calendar": calendar, "weeks": weeks, "orgs": orgs},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _parse_week(value: str) -> Any:
@@ -221,6 +264,3 @@ def scorecards(request: HttpRequest) -> HttpResponse:
     """Every factory's record of delivered work, which the solver reads as risk."""
     cards = sorted(scorecard_map().values(), key=lambda c: (-c.jobs, c.name))
     return render(request, "factory/scorecards.html", {"cards": cards})
-
-
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -24,15 +25,17 @@ def finding_text(finding: Finding, order: Any) -> str:
         "region": _("no factory that runs it lies in the allowed regions."),
         "declined": _("every capable factory has declined or withdrawn."),
         "route": _("the route is too long: it cannot start before the week of %(from)s yet must end by %(to)s."),
-        "capacity": _("needs %(needed)s units but the capable factories have only %(available)s free in the weeks "
-                      "%(from)s to %(to)s (weekly capacity)."),
-        "suppliers": _("needs %(needed)s units but %(limit)s suppliers can make at most %(available)s in the "
-                       "weeks %(from)s to %(to)s (supplier limit)."),
+        "capacity": _(
+            "needs %(needed)s units but the capable factories have only %(available)s free in the weeks "
+            "%(from)s to %(to)s (weekly capacity)."
+        ),
+        "suppliers": _(
+            "needs %(needed)s units but %(limit)s suppliers can make at most %(available)s in the "
+            "weeks %(from)s to %(to)s (supplier limit)."
+        ),
         "budget": _("costs at least %(floor)s at the cheapest capable factories, above the budget of %(budget)s."),
     }
     text = texts.get(finding.rule, _("breaks the rule %(rule)s.") % {"rule": finding.rule})
-    try:
+    with contextlib.suppress(KeyError, TypeError, ValueError):
         text = text % d
-    except (KeyError, TypeError, ValueError):
-        pass
     return f"{step}: {text}"

@@ -46,6 +46,16 @@ def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
     return qs.filter(factory_id__in=policy.organization_ids(actor))
 
 
+def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
+    """Work that was declined, withdrawn or not answered: why the plan changed (a factory sees its own)."""
+    qs = order.allocations.filter(
+        status__in=[Allocation.Status.DECLINED, Allocation.Status.WITHDRAWN, Allocation.Status.EXPIRED]
+    ).select_related("factory", "operation")
+    if policy.sees_all_organizations(actor) or is_buyer(actor, order):
+        return qs.order_by("-updated_at")
+    return qs.filter(factory_id__in=policy.organization_ids(actor)).order_by("-updated_at")
+
+
 def job_board(*, actor: Any, status: str = "") -> QuerySet[Allocation]:
     """Work offered to the actor's factories, newest plan first."""
     qs = Allocation.objects.filter(factory_id__in=policy.organization_ids(actor)).select_related(

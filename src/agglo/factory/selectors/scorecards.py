@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-
 from agglo.factory.models import Allocation
 
 
@@ -50,5 +49,7 @@ def scorecards(organization_ids: Iterable[int] | None = None) -> dict[int, Score
         row[2] += delivered is not None and delivered <= week + dt.timedelta(days=6)
         row[3] += done
         row[4] += defects
-    return {f: Scorecard(f, name, jobs, on_time, units, defects) for f, (name, jobs, on_time, units, defects) in
-            tally.items()}
+    return {
+        f: Scorecard(f, name, jobs, on_time, units, defects)
+        for f, (name, jobs, on_time, units, defects) in tally.items()
+    }

@@ -34,7 +34,9 @@ def _admin_of(actor: Any, organization_id: int) -> None:
         raise Forbidden(_("Only an administrator of the factory may change its capabilities."))
 
 
-def _whole(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, low: int, high: int, default: Any = None) -> int:
+def _whole(
+    data: dict[str, Any], field: str, errors: dict[str, list[str]], *, low: int, high: int, default: Any = None
+) -> int:
     value = data.get(field, default)
     try:
         number = int(value)

@@ -27,25 +27,40 @@ def _factory_member(actor: Any, allocation: Allocation) -> None:
 
 
 def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any]) -> None:
-    record(f"factory.allocation_{event}", actor=actor, subject=allocation, payload=payload,
-           organization_id=allocation.factory_id)
+    record(
+        f"factory.allocation_{event}",
+        actor=actor,
+        subject=allocation,
+        payload=payload,
+        organization_id=allocation.factory_id,
+    )
 
 
 def _tell_buyer(allocation: Allocation, text: str) -> None:
-    notify(_admins(allocation.order.buyer_id), verb="factory.answer", text=text,
-           link=f"/factory/orders/{allocation.order_id}/")
+    notify(
+        _admins(allocation.order.buyer_id),
+        verb="factory.answer",
+        text=text,
+        link=f"/factory/orders/{allocation.order_id}/",
+    )
 
 
 @transaction.atomic
-def allocation_respond(*, actor: Any, allocation: Allocation, action: str, quantity: Any = None, note: str = "") -> Allocation:
+def allocation_respond(
+    *, actor: Any, allocation: Allocation, action: str, quantity: Any = None, note: str = ""
+) -> Allocation:
     """Accept (capacity is reserved), decline (the order is re-planned without this factory for the step) or
     counter-offer a smaller quantity (the buyer decides) — before the answer deadline."""
-    allocation = Allocation.objects.select_for_update().select_related("order", "capability", "operation").get(pk=allocation.pk)
+    allocation = (
+        Allocation.objects.select_for_update().select_related("order", "capability", "operation").get(pk=allocation.pk)
+    )
     _factory_member(actor, allocation)
     if action not in ACTIONS:
         raise ValidationFailed({"action": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ACTIONS)}]})
     if allocation.status != Allocation.Status.OFFERED:
-        raise ValidationFailed({"action": [_("This offer is no longer open (%(status)s).") % {"status": allocation.get_status_display()}]})
+        raise ValidationFailed(
+            {"action": [_("This offer is no longer open (%(status)s).") % {"status": allocation.get_status_display()}]}
+        )
     if timezone.now() > allocation.respond_by:
         raise ValidationFailed({"action": [_("The answer deadline has passed.")]})
     note = (note or "").strip()
@@ -54,13 +69,23 @@ def allocation_respond(*, actor: Any, allocation: Allocation, action: str, quant
     order = allocation.order
     if action == "accept":
         if not reserve(allocation.capability, allocation.week, allocation.quantity):
-            raise ValidationFailed({"action": [_("Your free capacity in the week of %(week)s no longer covers this work; "
-                                                 "lower your capacity calendar's bookings or decline.") % {"week": allocation.week}]})
+            raise ValidationFailed(
+                {
+                    "action": [
+                        _(
+                            "Your free capacity in the week of %(week)s no longer covers this work; "
+                            "lower your capacity calendar's bookings or decline."
+                        )
+                        % {"week": allocation.week}
+                    ]
+                }
+            )
         allocation.status = Allocation.Status.ACCEPTED
         allocation.note = note
         allocation.save(update_fields=["status", "note", "updated_at"])
         FactoryMember.objects.update_or_create(
-            virtual_factory=order.virtual_factory, organization_id=allocation.factory_id,
+            virtual_factory=order.virtual_factory,
+            organization_id=allocation.factory_id,
             defaults={"role": FactoryMember.Role.SUPPLIER, "active": True},
         )
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
@@ -76,14 +101,20 @@ def allocation_respond(*, actor: Any, allocation: Allocation, action: str, quant
         allocation.note = note
         allocation.save(update_fields=["status", "counter_quantity", "note", "updated_at"])
         _audit("countered", actor, allocation, {"quantity": amount})
-        _tell_buyer(allocation, _("A factory offers %(n)d instead of %(m)d for order %(product)s.")
-                    % {"n": amount, "m": allocation.quantity, "product": order.product})
+        _tell_buyer(
+            allocation,
+            _("A factory offers %(n)d instead of %(m)d for order %(product)s.")
+            % {"n": amount, "m": allocation.quantity, "product": order.product},
+        )
         return allocation
     allocation.status = Allocation.Status.DECLINED
     allocation.note = note
     allocation.save(update_fields=["status", "note", "updated_at"])
     _audit("declined", actor, allocation, {"note": note})
-    _tell_buyer(allocation, _("A factory declined its part of order %(product)s; the plan was repaired.") % {"product": order.product})
+    _tell_buyer(
+        allocation,
+        _("A factory declined its part of order %(product)s; the plan was repaired.") % {"product": order.product},
+    )
     replan(order, actor=actor, reason="declined")
     return allocation
 
@@ -103,7 +134,8 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         allocation.quantity = amount
         allocation.status = Allocation.Status.ACCEPTED
         FactoryMember.objects.update_or_create(
-            virtual_factory=allocation.order.virtual_factory, organization_id=allocation.factory_id,
+            virtual_factory=allocation.order.virtual_factory,
+            organization_id=allocation.factory_id,
             defaults={"role": FactoryMember.Role.SUPPLIER, "active": True},
         )
     else:
@@ -130,10 +162,15 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     release(allocation.capability, allocation.week, allocation.quantity)
     order = allocation.order
     if not order.allocations.filter(factory_id=allocation.factory_id, status=Allocation.Status.ACCEPTED).exists():
-        FactoryMember.objects.filter(virtual_factory=order.virtual_factory, organization_id=allocation.factory_id,
-                                     role=FactoryMember.Role.SUPPLIER).update(active=False)
+        FactoryMember.objects.filter(
+            virtual_factory=order.virtual_factory,
+            organization_id=allocation.factory_id,
+            role=FactoryMember.Role.SUPPLIER,
+        ).update(active=False)
     _audit("withdrawn", actor, allocation, {"reason": reason[:500]})
-    _tell_buyer(allocation, _("A factory withdrew from order %(product)s; the plan was repaired.") % {"product": order.product})
+    _tell_buyer(
+        allocation, _("A factory withdrew from order %(product)s; the plan was repaired.") % {"product": order.product}
+    )
     replan(order, actor=actor, reason="withdrawn")
     return allocation
 
@@ -160,7 +197,9 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
             if day > timezone.localdate():
                 errors["delivered_on"] = [_("Must not be in the future.")]
             if done < allocation.quantity and "quantity_done" not in errors:
-                errors["quantity_done"] = [_("Delivery needs the whole quantity done (%(n)d).") % {"n": allocation.quantity}]
+                errors["quantity_done"] = [
+                    _("Delivery needs the whole quantity done (%(n)d).") % {"n": allocation.quantity}
+                ]
     if errors:
         raise ValidationFailed(errors)
     allocation.started = bool(data.get("started", allocation.started)) or done > 0
@@ -172,10 +211,18 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         allocation.status = Allocation.Status.DELIVERED
         fields += ["delivered_on", "status"]
     allocation.save(update_fields=fields)
-    _audit("delivered" if day else "progress", actor, allocation, {"done": done, "defects": defects,
-                                                                   "delivered_on": day.isoformat() if day else None})
+    _audit(
+        "delivered" if day else "progress",
+        actor,
+        allocation,
+        {"done": done, "defects": defects, "delivered_on": day.isoformat() if day else None},
+    )
     order = allocation.order
-    if day and not order.allocations.filter(status__in=[Allocation.Status.ACCEPTED, Allocation.Status.OFFERED,
-                                                        Allocation.Status.COUNTERED]).exists():
+    if (
+        day
+        and not order.allocations.filter(
+            status__in=[Allocation.Status.ACCEPTED, Allocation.Status.OFFERED, Allocation.Status.COUNTERED]
+        ).exists()
+    ):
         Order.objects.filter(pk=order.pk).update(status=Order.Status.DONE)
     return allocation

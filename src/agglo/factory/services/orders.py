@@ -155,12 +155,19 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
         **values,
     )
     Operation.objects.bulk_create(
-        [Operation(order=order, seq=s["seq"], process_id=s["process"], quantity=s["quantity"], after=s["after"])
-         for s in steps]
+        [
+            Operation(order=order, seq=s["seq"], process_id=s["process"], quantity=s["quantity"], after=s["after"])
+            for s in steps
+        ]
     )
     VirtualFactory.objects.create(order=order).members.create(organization_id=buyer_id, role=FactoryMember.Role.LEAD)
-    record("factory.order_created", actor=actor, subject=order, payload={"product": product, "operations": len(steps)},
-           organization_id=buyer_id)
+    record(
+        "factory.order_created",
+        actor=actor,
+        subject=order,
+        payload={"product": product, "operations": len(steps)},
+        organization_id=buyer_id,
+    )
     return order
 
 
@@ -193,13 +200,21 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     if not result.placements:
         order.status = Order.Status.INFEASIBLE
         order.diagnosis = [finding_text(f, order) for f in diagnose(problem)] or [
-            _("Each operation fits on its own, but not all of them together within %(n)d weeks: the capable "
-              "factories' free weeks are shared between the steps of the route.") % {"n": problem.weeks}
+            _(
+                "Each operation fits on its own, but not all of them together within %(n)d weeks: the capable "
+                "factories' free weeks are shared between the steps of the route."
+            )
+            % {"n": problem.weeks}
         ]
         order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
         order.save(update_fields=["status", "diagnosis", "plan_stats"])
-        record("factory.order_infeasible", actor=actor, subject=order, payload={"reason": reason},
-               organization_id=order.buyer_id)
+        record(
+            "factory.order_infeasible",
+            actor=actor,
+            subject=order,
+            payload={"reason": reason},
+            organization_id=order.buyer_id,
+        )
         return order
     _apply(order, problem, result.placements, actor=actor)
     costs = result.costs
@@ -217,13 +232,19 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     }
     order.save(update_fields=["plan_version", "status", "diagnosis", "plan_stats"])
     _confirm_if_complete(order)
-    record("factory.order_planned", actor=actor, subject=order,
-           payload={"version": order.plan_version, "objective": result.objective, "reason": reason},
-           organization_id=order.buyer_id)
+    record(
+        "factory.order_planned",
+        actor=actor,
+        subject=order,
+        payload={"version": order.plan_version, "objective": result.objective, "reason": reason},
+        organization_id=order.buyer_id,
+    )
     return order
 
 
-def _apply(order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any) -> None:
+def _apply(
+    order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any
+) -> None:
     """Keep accepted work the new plan keeps; supersede the rest; offer what is new."""
     wanted: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in placements:
@@ -236,9 +257,13 @@ def _apply(order: Order, problem: core.AllocationProblem, placements: tuple[core
         a.status = Allocation.Status.SUPERSEDED
         a.save(update_fields=["status", "updated_at"])
         release(a.capability, a.week, a.quantity)
-        notify(_admins(a.factory_id), verb="factory.superseded",
-               text=_("Order %(product)s was re-planned: your accepted part is no longer needed.") % {"product": order.product},
-               link="/factory/jobs/")
+        notify(
+            _admins(a.factory_id),
+            verb="factory.superseded",
+            text=_("Order %(product)s was re-planned: your accepted part is no longer needed.")
+            % {"product": order.product},
+            link="/factory/jobs/",
+        )
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {f"c{c.pk}": c for c in Capability.objects.filter(pk__in={int(k[1][1:]) for k in wanted})}
     respond_by = timezone.now() + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72)))
@@ -259,9 +284,12 @@ def _apply(order: Order, problem: core.AllocationProblem, placements: tuple[core
     ]
     Allocation.objects.bulk_create(new)
     for factory in sorted({a.factory_id for a in new}):
-        notify(_admins(factory), verb="factory.offered",
-               text=_("New work offered for order %(product)s: answer on your job board.") % {"product": order.product},
-               link="/factory/jobs/")
+        notify(
+            _admins(factory),
+            verb="factory.offered",
+            text=_("New work offered for order %(product)s: answer on your job board.") % {"product": order.product},
+            link="/factory/jobs/",
+        )
 
 
 def _confirm_if_complete(order: Order) -> None:

@@ -1,0 +1,156 @@
+"""A buyer enters a multi-operation order; the platform proposes a split plan across member factories in
+different provinces; the factories accept on their job board; one withdraws and the plan is repaired; deliveries
+update the scorecards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import expect
+
+from agglo.access.models import Membership
+from agglo.factory.models import Allocation, Order
+from agglo.factory.services.capacity import capability_save
+from tests.conftest import make_uscc, user
+from tests.e2e.test_admission_journey import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+FACTORIES = (
+    # username, name, region, uscc body, [(process, capacity/week, unit cost, setup)]
+    (
+        "suzhou",
+        "苏州精工制造有限公司",
+        "320500",
+        "MD000001X",
+        [("cnc", 300, "16", "800"), ("surface", 500, "4", "200")],
+    ),
+    (
+        "chengdu",
+        "成都蓉装科技有限公司",
+        "510100",
+        "MD000002X",
+        [("surface", 400, "3", "200"), ("assembly", 400, "10", "400")],
+    ),
+    (
+        "shenzhen",
+        "深圳快装电子有限公司",
+        "440300",
+        "MD000003X",
+        [("cnc", 300, "20", "500"), ("assembly", 400, "12", "300")],
+    ),
+)
+
+
+def member(make_org, name, region, body, username):
+    org = make_org(name_zh=name, region=region, uscc=make_uscc(region, body))
+    admin = user(username, password=f"{username}-Pass-2026")
+    Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
+    return admin, org
+
+
+def as_user(browser, base, username):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    login(page, base, username, f"{username}-Pass-2026")
+    expect(page.locator(".session .who")).to_contain_text(username)
+    return context, page
+
+
+def accept_all(browser, base, username):
+    context, page = as_user(browser, base, username)
+    page.goto(f"{base}/factory/jobs/")
+    while page.locator("#offered button:has-text('接受')").count():
+        page.locator("#offered button:has-text('接受')").first.click()
+        expect(page.locator(".messages")).to_be_visible()
+    context.close()
+
+
+def test_order_split_accepted_repaired_and_delivered(live_server, browser, page, make_org):
+    base = live_server.url
+    member(make_org, "深圳智联网关有限公司", "440300", "MD000000X", "buyer")
+    orgs = {}
+    for username, name, region, body, caps in FACTORIES:
+        admin, org = member(make_org, name, region, body, username)
+        orgs[username] = org
+        for process, capacity, unit, setup in caps:
+            capability_save(
+                actor=admin,
+                organization_id=org.pk,
+                data={
+                    "process": process,
+                    "weekly_capacity": capacity,
+                    "unit_cost": unit,
+                    "setup_cost": setup,
+                    "min_lot": 50,
+                    "quality_grade": 2,
+                },
+            )
+
+    # The buyer enters a three-step order in the browser.
+    login(page, base, "buyer", "buyer-Pass-2026")
+    page.goto(f"{base}/factory/orders/new/")
+    page.fill("#id_product", "工业网关外壳")
+    page.fill("#id_quantity", "600")
+    today = dt.date.today()
+    page.fill("#id_due_week", (today + dt.timedelta(weeks=7)).isoformat())
+    page.fill("#id_max_suppliers", "2")
+    page.fill("#id_late_penalty", "2000")
+    for n, (process, after) in enumerate((("cnc", ""), ("surface", "1"), ("assembly", "2")), start=1):
+        page.select_option(f"select[name=op-{n}-process]", process)
+        page.fill(f"input[name=op-{n}-quantity]", "600")
+        page.fill(f"input[name=op-{n}-after]", after)
+    page.click("#order-form button[type=submit]")
+    expect(page.locator("#order-status")).to_have_text("已提出方案")
+    expect(page.locator("#gantt")).to_contain_text("#1 ×")
+    order = Order.objects.get()
+    offered = list(order.allocations.filter(status="offered").select_related("factory"))
+    assert sum(a.quantity for a in offered if a.operation.seq == 3) == 600
+    assert len({a.factory.area_id[:2] for a in offered}) >= 2, "the plan should span provinces"
+
+    # Each factory accepts its part on its job board.
+    for username in sorted({u for u, o in orgs.items() if any(a.factory_id == o.pk for a in offered)}):
+        accept_all(browser, base, username)
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+    # One factory withdraws; the plan is repaired around the others' accepted work.
+    quitter = order.allocations.filter(status="accepted").order_by("-operation__seq", "id").first()
+    quitter_name = next(u for u, o in orgs.items() if o.pk == quitter.factory_id)
+    context, fpage = as_user(browser, base, quitter_name)
+    fpage.goto(f"{base}/factory/jobs/")
+    row = fpage.locator(f'#accepted tr[data-allocation="{quitter.pk}"]')
+    row.locator("input[name=reason]").fill("设备检修")
+    row.locator("button:has-text('退出')").click()
+    expect(fpage.locator(".messages")).to_be_visible()
+    context.close()
+    quitter.refresh_from_db()
+    assert quitter.status == "withdrawn"
+    repaired = order.allocations.filter(status="offered", operation=quitter.operation)
+    assert repaired.exists() and not repaired.filter(factory_id=quitter.factory_id).exists()
+    page.goto(f"{base}/factory/orders/{order.pk}/")
+    expect(page.locator("#changes")).to_contain_text("已退出")
+    expect(page.locator("#changes")).to_contain_text("设备检修")
+    for username in sorted({u for u, o in orgs.items() if repaired.filter(factory_id=o.pk).exists()}):
+        accept_all(browser, base, username)
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+    # A delivery updates that factory's scorecard.
+    done = order.allocations.filter(status="accepted").order_by("operation__seq", "id").first()
+    name = next(u for u, o in orgs.items() if o.pk == done.factory_id)
+    context, fpage = as_user(browser, base, name)
+    fpage.goto(f"{base}/factory/jobs/")
+    row = fpage.locator(f'#accepted tr[data-allocation="{done.pk}"]')
+    row.locator("input[name=quantity_done]").fill(str(done.quantity))
+    row.locator("input[name=defects]").fill("3")
+    row.locator("input[name=delivered_on]").fill(today.isoformat())
+    row.locator("button:has-text('报告')").click()
+    expect(fpage.locator(".messages")).to_be_visible()
+    fpage.goto(f"{base}/factory/scorecards/")
+    expect(fpage.locator("#scorecards")).to_contain_text(orgs[name].name_zh)
+    expect(fpage.locator("#scorecards")).to_contain_text(f"3 / {done.quantity}")
+    context.close()
+    assert Allocation.objects.get(pk=done.pk).status == "delivered"
