@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agglo.access.models import Membership, PlatformRole
+from agglo.factory.models import Process
+from agglo.factory.services.capacity import process_catalogue_load
 from agglo.profiles.models import CapabilityTerm
 from agglo.profiles.services import catalogue_load
 from agglo.registry.models import Organization, Region
@@ -24,6 +26,8 @@ def ref(db: Any) -> None:
         reference_data_load()
     if not CapabilityTerm.objects.exists():
         catalogue_load()
+    if not Process.objects.exists():
+        process_catalogue_load()
 
 
 def make_uscc(division: str = "440300", body: str = "MA5DXXXX0") -> str:

@@ -140,3 +140,41 @@ def test_bad_orders_name_the_field_and_save_nothing(
     assert field in bad.value.errors
     assert not Order.objects.exists()
     assert not Allocation.objects.exists()
+
+
+def test_unanswered_offers_expire_and_the_order_is_replanned(cluster: dict[str, Any]) -> None:
+    from django.core.management import call_command
+
+    order = planned(cluster)
+    first = set(order.allocations.filter(status="offered").values_list("pk", flat=True))
+    Allocation.objects.filter(pk__in=first).update(respond_by=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    call_command("expire_offers")
+    assert set(Allocation.objects.filter(pk__in=first).values_list("status", flat=True)) == {"expired"}
+    order.refresh_from_db()
+    assert order.plan_version == 2
+    # the expired factories are not offered the same steps again
+    for a in Allocation.objects.filter(pk__in=first):
+        assert not order.allocations.filter(status="offered", operation=a.operation, capability=a.capability).exists()
+
+
+def test_a_reported_delay_moves_the_work_and_repairs_what_follows(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.jobs import allocation_delay
+
+    order = planned(cluster)
+    people, orgs = cluster["people"], cluster["orgs"]
+    owner = {o.pk: n for n, o in orgs.items()}
+    for a in list(order.allocations.filter(status="offered")):
+        allocation_respond(actor=people[owner[a.factory_id]], allocation=a, action="accept")
+    late = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_delay(actor=people[owner[late.factory_id]], allocation=late, weeks=0, reason="")
+    assert {"weeks", "reason"} <= set(bad.value.errors)
+    before = late.week
+    allocation_delay(actor=people[owner[late.factory_id]], allocation=late, weeks=1, reason="原料延误")
+    late.refresh_from_db()
+    assert late.week == before + dt.timedelta(weeks=1)
+    order.refresh_from_db()
+    live = order.allocations.filter(status__in=["offered", "accepted"]).select_related("operation")
+    ends = {s: max(a.week for a in live if a.operation.seq == s) for s in (1, 2, 3)}
+    starts = {s: min(a.week for a in live if a.operation.seq == s) for s in (1, 2, 3)}
+    assert starts[2] > ends[1] and starts[3] > ends[2]

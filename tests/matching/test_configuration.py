@@ -38,3 +38,5 @@ def test_bad_benchmark_arguments():
         call_command("bench", "matching", "--embeddings", "bert", "--size", "100")
     with pytest.raises(CommandError, match="--gap-time-limit"):
         call_command("bench", "factory", "--gap-time-limit", "0")
+    with pytest.raises(CommandError, match="--synthetic-time-limit"):
+        call_command("bench", "factory", "--synthetic-time-limit", "-1")

@@ -15,6 +15,7 @@ from agglo.factory.schemas import (
     CapabilityIn,
     CapabilityOut,
     CounterDecisionIn,
+    DelayIn,
     OrderIn,
     OrderOut,
     ProcessOut,
@@ -118,6 +119,12 @@ def allocation_withdraw(request: HttpRequest, allocation_id: int, payload: Withd
     return jobs.allocation_withdraw(
         actor=request.auth, allocation=_allocation(request, allocation_id), reason=payload.reason
     )
+
+
+@router.post("/allocations/{int:allocation_id}/delay", response=AllocationOut, summary="Report accepted work late")
+def allocation_delay(request: HttpRequest, allocation_id: int, payload: DelayIn) -> Any:
+    allocation = _allocation(request, allocation_id)
+    return jobs.allocation_delay(actor=request.auth, allocation=allocation, weeks=payload.weeks, reason=payload.reason)
 
 
 @router.post("/allocations/{int:allocation_id}/progress", response=AllocationOut, summary="Report execution")

@@ -20,7 +20,7 @@ from agglo.factory.allocation import (
     static_windows,
     topological,
 )
-from agglo.factory.transport import transport_weeks
+from agglo.factory.transport import transport_weeks, zone_of
 
 
 class GreedyStuck(Exception):
@@ -42,8 +42,13 @@ def greedy_plan(problem: AllocationProblem) -> list[Placement]:
     due = {o.key: o.due_week for o in problem.orders}
     plan: list[Placement] = []
     for order in sorted(by_order, key=lambda k: (due.get(k, problem.weeks), k)):
-        for time_first in (False, True):
-            placed = _plan_order(problem, by_order[order], cands, windows, free, time_first)
+        for time_first, zone in _attempts(by_order[order], cands):
+            allowed = (
+                cands
+                if zone is None
+                else {op.key: [c for c in cands[op.key] if zone_of(c.region) == zone] for op in by_order[order]}
+            )
+            placed = _plan_order(problem, by_order[order], allowed, windows, free, time_first)
             if placed is not None:
                 break
         else:
@@ -54,6 +59,20 @@ def greedy_plan(problem: AllocationProblem) -> list[Placement]:
     return plan
 
 
+def _attempts(ops: Sequence[Operation], cands: dict[str, list[Capability]]) -> list[tuple[bool, str | None]]:
+    """Cheapest first; then earliest finish; then earliest finish inside one transport zone (no transport
+    between steps), zones with the most eligible capacity first."""
+    room: dict[str, int] = {}
+    zones_per_op = []
+    for op in ops:
+        zones = {zone_of(c.region) for c in cands[op.key]}
+        zones_per_op.append(zones)
+        for c in cands[op.key]:
+            room[zone_of(c.region)] = room.get(zone_of(c.region), 0) + sum(c.capacity)
+    common = set.intersection(*zones_per_op) if zones_per_op else set()
+    return [(False, None), (True, None), *((True, z) for z in sorted(common, key=lambda z: (-room[z], z)))]
+
+
 def _plan_order(
     problem: AllocationProblem,
     ops: Sequence[Operation],
@@ -62,7 +81,8 @@ def _plan_order(
     free_before: dict[str, list[int]],
     time_first: bool,
 ) -> list[Placement] | None:
-    free = {k: list(v) for k, v in free_before.items() if any(c.key == k for op in ops for c in cands[op.key])}
+    keys = {c.key for op in ops for c in cands[op.key]}
+    free = {k: list(free_before[k]) for k in keys}
     finish: dict[str, int] = {}
     used: dict[str, list[Capability]] = {}
     plan: list[Placement] = []

@@ -140,6 +140,11 @@ class WithdrawIn(Schema):
     reason: str
 
 
+class DelayIn(Schema):
+    weeks: Any
+    reason: str
+
+
 class ProgressIn(Schema):
     started: bool = True
     quantity_done: Any = None

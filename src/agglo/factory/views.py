@@ -167,6 +167,13 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 quantity=request.POST.get("quantity"),
                 note=request.POST.get("note", ""),
             )
+        elif action == "delay":
+            jobs.allocation_delay(
+                actor=request.user,
+                allocation=allocation,
+                weeks=request.POST.get("weeks"),
+                reason=request.POST.get("reason", ""),
+            )
         elif action == "withdraw":
             jobs.allocation_withdraw(actor=request.user, allocation=allocation, reason=request.POST.get("reason", ""))
         elif action == "progress":

@@ -16,6 +16,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.services.capacity import _whole, release, reserve
+from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.orders import _admins, _confirm_if_complete, replan
 
 ACTIONS = ("accept", "decline", "counter")
@@ -225,4 +226,70 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         ).exists()
     ):
         Order.objects.filter(pk=order.pk).update(status=Order.Status.DONE)
+    return allocation
+
+
+def offers_expire(*, now: dt.datetime | None = None) -> int:
+    """Offers not answered by their deadline expire; each order concerned is re-planned without them."""
+    now = now or timezone.now()
+    order_ids = sorted(
+        set(
+            Allocation.objects.filter(status=Allocation.Status.OFFERED, respond_by__lt=now).values_list(
+                "order_id", flat=True
+            )
+        )
+    )
+    count = 0
+    for order_id in order_ids:
+        with transaction.atomic():
+            late = Allocation.objects.select_for_update().filter(
+                order_id=order_id, status=Allocation.Status.OFFERED, respond_by__lt=now
+            )
+            count += late.update(status=Allocation.Status.EXPIRED)
+            order = Order.objects.get(pk=order_id)
+            record(
+                "factory.offers_expired",
+                actor=None,
+                subject=order,
+                payload={"at": now.isoformat()},
+                organization_id=order.buyer_id,
+            )
+            replan(order, actor=None, reason="expired")
+    return count
+
+
+@transaction.atomic
+def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: str) -> Allocation:
+    """A factory reports that accepted work will be `weeks` late: it moves in the factory's calendar and the
+    order is re-planned around it (later steps move; other accepted work is kept where it still fits)."""
+    allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
+    _factory_member(actor, allocation)
+    errors: dict[str, list[str]] = {}
+    shift = _whole({"weeks": weeks}, "weeks", errors, low=1, high=12)
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Say why, so that the buyer can plan around it.")]
+    if errors:
+        raise ValidationFailed(errors)
+    if allocation.status != Allocation.Status.ACCEPTED:
+        raise ValidationFailed({"action": [_("Only accepted work can be reported late.")]})
+    later = allocation.week + dt.timedelta(weeks=shift)
+    if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
+        raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
+    if not reserve(allocation.capability, later, allocation.quantity):
+        raise ValidationFailed(
+            {"weeks": [_("Your calendar has no room in the week of %(week)s; withdraw instead.") % {"week": later}]}
+        )
+    release(allocation.capability, allocation.week, allocation.quantity)
+    before = allocation.week
+    allocation.week = later
+    allocation.note = reason[:500]
+    allocation.save(update_fields=["week", "note", "updated_at"])
+    _audit("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason[:500]})
+    _tell_buyer(
+        allocation,
+        _("A factory reports a delay of %(n)d weeks on order %(product)s; the plan was repaired.")
+        % {"n": shift, "product": allocation.order.product},
+    )
+    replan(allocation.order, actor=actor, reason="delayed")
     return allocation

@@ -29,10 +29,27 @@ class Command(BaseCommand):
             "--gap-time-limit", type=float, default=60.0, help="factory only: seconds per gapa–gapd problem"
         )
         parser.add_argument(
+            "--synthetic-time-limit", type=float, default=120.0, help="factory only: seconds for the synthetic case"
+        )
+        parser.add_argument("--skip-gap", action="store_true", help="factory only: only the synthetic case")
+        parser.add_argument(
             "--embeddings", default="", help="matching only: also measure with a sentence encoder (use-m3)"
         )
 
-    def handle(self, *args, area, size, requests, seed, json: bool, embeddings: str, gap_time_limit: float, **options):
+    def handle(
+        self,
+        *args,
+        area,
+        size,
+        requests,
+        seed,
+        json: bool,
+        embeddings: str,
+        gap_time_limit: float,
+        synthetic_time_limit: float = 120.0,
+        skip_gap: bool = False,
+        **options,
+    ):
         if not 50 <= size <= 100_000:
             raise CommandError(f"--size: must be between 50 and 100,000, got {size}")
         if requests < 200:
@@ -44,7 +61,10 @@ class Command(BaseCommand):
 
             if not 0 < gap_time_limit <= 3600:
                 raise CommandError(f"--gap-time-limit: between 0 and 3600 seconds, got {gap_time_limit}")
-            result = {"area": area, **bench_factory.run(gap_time_limit, err), "machine": _machine()}
+            if not 0 < synthetic_time_limit <= 3600:
+                raise CommandError(f"--synthetic-time-limit: between 0 and 3600 seconds, got {synthetic_time_limit}")
+            measured = bench_factory.run(gap_time_limit, synthetic_time_limit, err, gap=not skip_gap)
+            result = {"area": area, **measured, "machine": _machine()}
             self.stdout.write(_dumps(result) if json else _dumps(result, indent=2))
             return
         if area == "matching":
