@@ -15,8 +15,8 @@ from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
-from agglo.factory.services.capacity import _whole, release, reserve
 from agglo.factory.selectors.planning import horizon
+from agglo.factory.services.capacity import _whole, release, reserve
 from agglo.factory.services.orders import _admins, _confirm_if_complete, replan
 
 ACTIONS = ("accept", "decline", "counter")
