@@ -204,3 +204,13 @@ def test_every_plan_respects_every_rule(p: AllocationProblem) -> None:
     else:
         assert result.status == "infeasible"
         assert not result.placements
+
+
+def test_failure_risk_weighs_credit_then_the_record() -> None:
+    from agglo.factory.risk import failure_risk
+
+    assert failure_risk("AAA", 0, None, None) < failure_risk(None, 0, None, None) < failure_risk("CCC", 0, None, None)
+    # a growing record of late deliveries outweighs a good grade
+    assert failure_risk("AAA", 2, 0.0, 0.0) < failure_risk("AAA", 10, 0.0, 0.0) == 0.5
+    assert failure_risk("C", 10, 1.0, 0.0) == 0.0
+    assert failure_risk(None, 20, 0.5, 0.9) == 1.0

@@ -67,6 +67,9 @@ def test_accept_reserves_and_withdraw_repairs_the_plan(cluster: dict[str, Any]) 
         allocation_respond(actor=people[owner[a.factory_id]], allocation=a, action="accept")
     order.refresh_from_db()
     assert order.status == Order.Status.CONFIRMED
+    roles = dict(order.virtual_factory.members.values_list("organization_id", "role"))
+    finishers = set(order.allocations.filter(operation__seq=3).values_list("factory_id", flat=True))
+    assert roles[orgs["buyer"].pk] == "lead" and all(roles[f] == "final" for f in finishers)
     held = sum(CapacitySlot.objects.values_list("reserved", flat=True))
     assert held == 1800
     quitter = order.allocations.filter(status="accepted").order_by("-operation__seq", "id").first()

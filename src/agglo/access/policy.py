@@ -107,3 +107,10 @@ def can_edit_organization(user: Any, organization_id: int) -> bool:
 def can_manage_reference_data(user: Any) -> bool:
     """Regions and chains are curated by operators."""
     return is_operator(user)
+
+
+def organization_admins(organization_id: int) -> list[Any]:
+    """The users who administer an organization: whom to tell about its business."""
+    return [
+        m.user for m in Membership.objects.filter(organization_id=organization_id, role="admin").select_related("user")
+    ]

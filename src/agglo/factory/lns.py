@@ -111,14 +111,14 @@ class _State:
             self._add(self.op_order[p.operation], p)
         return True
 
-    def partner(self, order: str, rng: random.Random, busy: set[str]) -> str | None:
-        """The free order sharing the most capabilities with `order`."""
+    def partners(self, order: str, rng: random.Random, busy: set[str], count: int) -> list[str]:
+        """The free orders sharing the most capabilities with `order`, most first."""
         shared: dict[str, int] = defaultdict(int)
         for p in self.current[order]:
             for other in self.users[p.capability]:
                 if other != order and other not in busy:
                     shared[other] += 1
-        return max(shared, key=lambda o: (shared[o], rng.random())) if shared else None
+        return sorted(shared, key=lambda o: (-shared[o], rng.random()))[:count]
 
 
 def improve(
@@ -126,8 +126,9 @@ def improve(
     plan: Sequence[Placement],
     *,
     time_limit: float,
-    step_limit: float = 0.6,
-    candidate_limit: int | None = 12,
+    orders_per_step: int = 2,
+    step_limit: float = 0.4,
+    candidate_limit: int | None = 5,
     seed: int = 0,
     threads: int | None = None,
     engine: str = "cp-sat",
@@ -154,8 +155,7 @@ def improve(
                 if first in busy:
                     continue
                 busy.add(first)
-                second = state.partner(first, rng, busy)
-                chosen = [first] if second is None else [first, second]
+                chosen = [first, *state.partners(first, rng, busy, orders_per_step - 1)]
                 busy.update(chosen)
                 sub, hint = state.subproblem(chosen)
                 before = evaluate(sub, hint)[0].total

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from agglo.factory import allocation as core
 from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
+from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.weeks import index_of, week_at
+from agglo.profiles.selectors.trust import trust_facts
 
 PROBATION_DAYS = 180
 
@@ -92,7 +94,9 @@ def _capabilities(
         (s.capability_id, index_of(first, s.week)): s
         for s in CapacitySlot.objects.filter(capability__in=rows, week__gte=first, week__lte=last)
     }
-    cards = scorecards({c.organization_id for c in rows})
+    ids = {c.organization_id for c in rows}
+    cards = scorecards(ids)
+    grades = {i: t.grade for i, t in trust_facts(ids).items()}
     recent = timezone.now() - dt.timedelta(days=PROBATION_DAYS)
     result = []
     for c in rows:
@@ -117,7 +121,7 @@ def _capabilities(
                 certifications=frozenset(c.certifications),
                 lead_weeks=c.lead_weeks,
                 region=c.organization.area_id,
-                risk=card.risk if card else 0.05,
+                risk=card.risk if card else failure_risk(grades.get(c.organization_id), 0, None, None),
                 newcomer=card is None and joined is not None and joined >= recent,
             )
         )

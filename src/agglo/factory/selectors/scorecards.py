@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agglo.factory.models import Allocation
+from agglo.factory.risk import failure_risk
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,12 @@ class Scorecard:
     def defect_rate(self) -> float | None:
         return self.defects / self.units if self.units else None
 
+    grade: str | None = None
+
     @property
     def risk(self) -> float:
-        """Chance of failing a job: late share plus defect rate; a factory with no record starts at 0.05."""
-        if not self.jobs:
-            return 0.05
-        return min(1.0, 0.5 * (1 - (self.on_time_rate or 0)) + (self.defect_rate or 0))
+        """Chance of failing a job, from the credit grade and this record (factory.risk)."""
+        return failure_risk(self.grade, self.jobs, self.on_time_rate, self.defect_rate)
 
 
 def scorecards(organization_ids: Iterable[int] | None = None) -> dict[int, Scorecard]:

@@ -16,8 +16,9 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.selectors.planning import horizon
-from agglo.factory.services.capacity import _whole, release, reserve
-from agglo.factory.services.orders import _admins, _confirm_if_complete, replan
+from agglo.factory.services.capacity import release, reserve
+from agglo.factory.services.orders import confirm_if_complete, replan
+from agglo.factory.validation import whole
 
 ACTIONS = ("accept", "decline", "counter")
 
@@ -37,9 +38,25 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
     )
 
 
+def _join(allocation: Allocation) -> None:
+    """The factory joins the order's virtual factory; whoever makes a last step of the route delivers."""
+    order = allocation.order
+    seq = allocation.operation.seq
+    last = not any(seq in op.after for op in order.operations.all())
+    member, _created = FactoryMember.objects.get_or_create(
+        virtual_factory=order.virtual_factory,
+        organization_id=allocation.factory_id,
+        defaults={"role": FactoryMember.Role.FINAL if last else FactoryMember.Role.SUPPLIER},
+    )
+    if (last and member.role == FactoryMember.Role.SUPPLIER) or not member.active:
+        member.role = FactoryMember.Role.FINAL if last else member.role
+        member.active = True
+        member.save(update_fields=["role", "active"])
+
+
 def _tell_buyer(allocation: Allocation, text: str) -> None:
     notify(
-        _admins(allocation.order.buyer_id),
+        policy.organization_admins(allocation.order.buyer_id),
         verb="factory.answer",
         text=text,
         link=f"/factory/orders/{allocation.order_id}/",
@@ -84,17 +101,13 @@ def allocation_respond(
         allocation.status = Allocation.Status.ACCEPTED
         allocation.note = note
         allocation.save(update_fields=["status", "note", "updated_at"])
-        FactoryMember.objects.update_or_create(
-            virtual_factory=order.virtual_factory,
-            organization_id=allocation.factory_id,
-            defaults={"role": FactoryMember.Role.SUPPLIER, "active": True},
-        )
+        _join(allocation)
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
-        _confirm_if_complete(order)
+        confirm_if_complete(order)
         return allocation
     if action == "counter":
         errors: dict[str, list[str]] = {}
-        amount = _whole({"quantity": quantity}, "quantity", errors, low=1, high=max(1, allocation.quantity - 1))
+        amount = whole({"quantity": quantity}, "quantity", errors, low=1, high=max(1, allocation.quantity - 1))
         if errors:
             raise ValidationFailed(errors)
         allocation.status = Allocation.Status.COUNTERED
@@ -134,11 +147,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
             raise ValidationFailed({"action": [_("The factory's week is no longer free for this quantity.")]})
         allocation.quantity = amount
         allocation.status = Allocation.Status.ACCEPTED
-        FactoryMember.objects.update_or_create(
-            virtual_factory=allocation.order.virtual_factory,
-            organization_id=allocation.factory_id,
-            defaults={"role": FactoryMember.Role.SUPPLIER, "active": True},
-        )
+        _join(allocation)
     else:
         allocation.status = Allocation.Status.DECLINED
     allocation.save(update_fields=["quantity", "status", "updated_at"])
@@ -166,7 +175,7 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
         FactoryMember.objects.filter(
             virtual_factory=order.virtual_factory,
             organization_id=allocation.factory_id,
-            role=FactoryMember.Role.SUPPLIER,
+            role__in=[FactoryMember.Role.SUPPLIER, FactoryMember.Role.FINAL],
         ).update(active=False)
     _audit("withdrawn", actor, allocation, {"reason": reason[:500]})
     _tell_buyer(
@@ -185,8 +194,8 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
     if allocation.status not in (Allocation.Status.ACCEPTED,):
         raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
-    done = _whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
-    defects = _whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
+    done = whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
+    defects = whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
     delivered = data.get("delivered_on")
     day = None
     if delivered not in (None, ""):
@@ -265,7 +274,7 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
     _factory_member(actor, allocation)
     errors: dict[str, list[str]] = {}
-    shift = _whole({"weeks": weeks}, "weeks", errors, low=1, high=12)
+    shift = whole({"weeks": weeks}, "weeks", errors, low=1, high=12)
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = [_("Say why, so that the buyer can plan around it.")]

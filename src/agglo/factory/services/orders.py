@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
-from agglo.access.models import Membership
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.notify import notify
@@ -22,29 +21,14 @@ from agglo.factory.diagnosis import diagnose
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.models import Allocation, Capability, FactoryMember, Operation, Order, Process, VirtualFactory
 from agglo.factory.selectors.planning import horizon, order_problem
-from agglo.factory.services.capacity import _money, _whole, certifications_clean, release
+from agglo.factory.services.capacity import release
 from agglo.factory.solver import solve
+from agglo.factory.validation import certifications_clean, date, money, provinces, whole
 from agglo.factory.weeks import index_of, monday, week_at
 from agglo.factory.wording import finding_text
 
 MAX_OPERATIONS = 40
 CHANGE_PENALTY = 50  # yuan per unit of accepted work a re-plan moves: members' commitments are kept if possible
-
-
-def _admins(organization_id: int) -> list[Any]:
-    return [
-        m.user for m in Membership.objects.filter(organization_id=organization_id, role="admin").select_related("user")
-    ]
-
-
-def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        errors[field] = [_("Must be a date, such as 2026-12-31.")]
-        return None
 
 
 def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -64,7 +48,7 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
         if item.get("process") not in processes:
             errors[f"{field}.process"] = [_("Choose a process from the catalogue.")]
         mine: dict[str, list[str]] = {}
-        quantity = _whole(item, "quantity", mine, low=1, high=10_000_000)
+        quantity = whole(item, "quantity", mine, low=1, high=10_000_000)
         if mine:
             errors[f"{field}.quantity"] = mine["quantity"]
         after = item.get("after") or []
@@ -79,22 +63,6 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
             errors[f"{field}.after"] = [_("A step may only follow earlier steps (1 to %(n)d).") % {"n": i - 1}]
         result.append({"seq": i, "process": item.get("process"), "quantity": quantity, "after": after})
     return result
-
-
-def _provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
-    from agglo.registry.models import Region
-
-    if value in (None, ""):
-        return []
-    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
-    if not isinstance(items, list):
-        errors[field] = [_("Must be a list of province codes.")]
-        return []
-    known = set(Region.objects.filter(level="province", code__in=items).values_list("code", flat=True))
-    unknown = [v for v in items if v and v not in known]
-    if unknown:
-        errors[field] = [_("%(code)s is not a province code (such as 440000).") % {"code": unknown[0]}]
-    return sorted(known)
 
 
 @transaction.atomic
@@ -116,22 +84,22 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
         errors["product"] = [_("This field is required.")]
     elif len(product) > 200:
         errors["product"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(product)}]
-    quantity = _whole(data, "quantity", errors, low=1, high=10_000_000)
-    start = _date(data.get("start_week") or timezone.localdate(), "start_week", errors)
-    due = _date(data.get("due_week"), "due_week", errors)
+    quantity = whole(data, "quantity", errors, low=1, high=10_000_000)
+    start = date(data.get("start_week") or timezone.localdate(), "start_week", errors)
+    due = date(data.get("due_week"), "due_week", errors)
     if start and due:
         if due < start:
             errors["due_week"] = [_("Must not be before the first week.")]
         elif index_of(start, due) >= horizon():
             errors["due_week"] = [_("Must be within %(n)d weeks of the first week.") % {"n": horizon()}]
     values = {
-        "min_quality": _whole(data, "min_quality", errors, low=0, high=3, default=0),
-        "max_suppliers": _whole(data, "max_suppliers", errors, low=1, high=10, default=3),
+        "min_quality": whole(data, "min_quality", errors, low=0, high=3, default=0),
+        "max_suppliers": whole(data, "max_suppliers", errors, low=1, high=10, default=3),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
-        "regions_only": _provinces(data.get("regions_only"), "regions_only", errors),
-        "regions_excluded": _provinces(data.get("regions_excluded"), "regions_excluded", errors),
-        "budget": _money(data, "budget", errors, required=False),
-        "late_penalty": _money(data, "late_penalty", errors, required=False) or Decimal("0"),
+        "regions_only": provinces(data.get("regions_only"), "regions_only", errors),
+        "regions_excluded": provinces(data.get("regions_excluded"), "regions_excluded", errors),
+        "budget": money(data, "budget", errors, required=False),
+        "late_penalty": money(data, "late_penalty", errors, required=False) or Decimal("0"),
     }
     share = data.get("max_share")
     if share not in (None, ""):
@@ -178,7 +146,7 @@ def time_limit() -> float:
 @transaction.atomic
 def order_plan(*, actor: Any, order: Order) -> Order:
     """Have the solver propose a split plan; factories are offered their parts on the job board."""
-    if not (policy.is_org_admin(actor, order.buyer_id) or order.buyer_id in policy.active_organization_ids(actor)):
+    if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer plans its order."))
     if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
         raise ValidationFailed({"status": [_("This order is closed.")]})
@@ -231,7 +199,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         "reason": reason,
     }
     order.save(update_fields=["plan_version", "status", "diagnosis", "plan_stats"])
-    _confirm_if_complete(order)
+    confirm_if_complete(order)
     record(
         "factory.order_planned",
         actor=actor,
@@ -258,7 +226,7 @@ def _apply(
         a.save(update_fields=["status", "updated_at"])
         release(a.capability, a.week, a.quantity)
         notify(
-            _admins(a.factory_id),
+            policy.organization_admins(a.factory_id),
             verb="factory.superseded",
             text=_("Order %(product)s was re-planned: your accepted part is no longer needed.")
             % {"product": order.product},
@@ -285,14 +253,14 @@ def _apply(
     Allocation.objects.bulk_create(new)
     for factory in sorted({a.factory_id for a in new}):
         notify(
-            _admins(factory),
+            policy.organization_admins(factory),
             verb="factory.offered",
             text=_("New work offered for order %(product)s: answer on your job board.") % {"product": order.product},
             link="/factory/jobs/",
         )
 
 
-def _confirm_if_complete(order: Order) -> None:
+def confirm_if_complete(order: Order) -> None:
     live = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     if order.status == Order.Status.PLANNED and not live.exists():
         order.status = Order.Status.CONFIRMED

@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
-from agglo.access.models import Membership
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.notify import notify
@@ -18,12 +17,6 @@ from agglo.market.models import Interest, Listing
 from agglo.registry.models import Organization
 
 LIMITS = {"message": 1000, "missing": 1000, "introduction": 1000}
-
-
-def _admins(organization_id: int) -> list[Any]:
-    return [
-        m.user for m in Membership.objects.filter(organization_id=organization_id, role="admin").select_related("user")
-    ]
 
 
 def _audit(event: str, actor: Any, interest: Interest, payload: dict[str, Any], organization_id: int) -> None:
@@ -98,7 +91,7 @@ def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> I
         listing.organization_id,
     )
     notify(
-        _admins(listing.organization_id),
+        policy.organization_admins(listing.organization_id),
         verb="market.interest_expressed",
         text=_("A member answered your listing “%(title)s”.") % {"title": listing.title},
         link=f"/market/{listing.pk}/",
@@ -142,7 +135,7 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     _audit("accepted", actor, interest, payload, interest.listing.organization_id)
     _audit("accepted", actor, interest, payload, interest.organization_id)
     notify(
-        _admins(interest.organization_id),
+        policy.organization_admins(interest.organization_id),
         verb="market.interest_accepted",
         text=_("Your interest in “%(title)s” was accepted.") % {"title": interest.listing.title},
         link=f"/market/{interest.listing_id}/",
@@ -163,7 +156,7 @@ def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest
     interest.save(update_fields=["status", "decided_at", "decline_reason", "updated_at"])
     _audit("declined", actor, interest, {"reason": interest.decline_reason}, interest.listing.organization_id)
     notify(
-        _admins(interest.organization_id),
+        policy.organization_admins(interest.organization_id),
         verb="market.interest_declined",
         text=_("Your interest in “%(title)s” was declined: %(reason)s")
         % {"title": interest.listing.title, "reason": interest.decline_reason},
@@ -218,7 +211,7 @@ def interest_case_draft(*, actor: Any, interest: Interest) -> Any:
         },
     )
     notify(
-        _admins(interest.organization_id),
+        policy.organization_admins(interest.organization_id),
         verb="market.case_started",
         text=_("A collaboration case “%(title)s” lists you as a partner: confirm your part.") % {"title": case.title},
         link=f"/organizations/{listing.organization_id}/tab/cases/",

@@ -1,0 +1,85 @@
+"""Field checks shared by the factory's services: each adds a message under the field's name and returns the
+cleaned value, so a service reports every bad field at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+CERTIFICATIONS = ("ISO9001", "ISO14001", "IATF16949", "ISO13485", "AS9100", "CCC", "CE", "UL", "RoHS")
+
+
+def whole(
+    data: dict[str, Any], field: str, errors: dict[str, list[str]], *, low: int, high: int, default: Any = None
+) -> int:
+    value = data.get(field, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors[field] = [_("Must be a whole number.")]
+        return 0
+    if not low <= number <= high:
+        errors[field] = [_("Must be between %(low)d and %(high)d.") % {"low": low, "high": high}]
+    return number
+
+
+def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, required: bool) -> Decimal | None:
+    value = data.get(field)
+    if value in (None, ""):
+        if required:
+            errors[field] = [_("This field is required.")]
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        errors[field] = [_("Must be an amount of money, such as 12.50.")]
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
+        errors[field] = [_("Must be zero or more, below 10,000,000,000.")]
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
+    if value in (None, ""):
+        return []
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        errors[field] = [_("Must be a list of certification codes.")]
+        return []
+    unknown = [v for v in items if v and v not in CERTIFICATIONS]
+    if unknown:
+        errors[field] = [
+            _("Unknown certification %(code)s; use one of: %(choices)s.")
+            % {"code": unknown[0], "choices": ", ".join(CERTIFICATIONS)}
+        ]
+    return sorted({v for v in items if v})
+
+
+def date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors[field] = [_("Must be a date, such as 2026-12-31.")]
+        return None
+
+
+def provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
+    from agglo.registry.models import Region
+
+    if value in (None, ""):
+        return []
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        errors[field] = [_("Must be a list of province codes.")]
+        return []
+    known = set(Region.objects.filter(level="province", code__in=items).values_list("code", flat=True))
+    unknown = [v for v in items if v and v not in known]
+    if unknown:
+        errors[field] = [_("%(code)s is not a province code (such as 440000).") % {"code": unknown[0]}]
+    return sorted(known)
