@@ -181,3 +181,35 @@ def test_a_reported_delay_moves_the_work_and_repairs_what_follows(cluster: dict[
     ends = {s: max(a.week for a in live if a.operation.seq == s) for s in (1, 2, 3)}
     starts = {s: min(a.week for a in live if a.operation.seq == s) for s in (1, 2, 3)}
     assert starts[2] > ends[1] and starts[3] > ends[2]
+
+
+def test_week_capacity_is_checked_and_never_below_accepted_work(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.capacity import capacity_set
+
+    order = planned(cluster)
+    people, orgs = cluster["people"], cluster["orgs"]
+    owner = {o.pk: n for n, o in orgs.items()}
+    a = order.allocations.filter(status="offered").first()
+    allocation_respond(actor=people[owner[a.factory_id]], allocation=a, action="accept")
+    with pytest.raises(ValidationFailed) as bad:
+        capacity_set(actor=people[owner[a.factory_id]], capability=a.capability, week=a.week, capacity=a.quantity - 1)
+    assert "capacity" in bad.value.errors
+    with pytest.raises(ValidationFailed):
+        capacity_set(actor=people[owner[a.factory_id]], capability=a.capability, week=a.week, capacity="lots")
+    other = next(n for n in ("sz", "su", "cd") if orgs[n].pk != a.factory_id)
+    with pytest.raises(Forbidden):
+        capacity_set(actor=people[other], capability=a.capability, week=a.week, capacity=10)
+    slot = capacity_set(actor=people[owner[a.factory_id]], capability=a.capability, week=a.week, capacity=a.quantity)
+    assert slot.reserved == slot.capacity == a.quantity
+
+
+def test_job_board_reads_in_a_fixed_number_of_queries(cluster: dict[str, Any], django_assert_max_num_queries) -> None:
+    from django.test import Client
+
+    planned(cluster)
+    planned(cluster, product="第二个订单")
+    c = Client()
+    c.force_login(cluster["people"]["su"])
+    c.get("/factory/jobs/")
+    with django_assert_max_num_queries(12):
+        assert c.get("/factory/jobs/").status_code == 200

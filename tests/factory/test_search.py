@@ -54,3 +54,13 @@ def test_search_keeps_plans_valid_and_never_worse() -> None:
 def test_synthetic_case_is_reproducible() -> None:
     a, b = synthetic_case(operations=200, factories=30, seed=5), synthetic_case(operations=200, factories=30, seed=5)
     assert a == b and a.orders > 0 and len(a.problem.operations) >= 200
+
+
+def test_highs_prints_nothing_on_stdout() -> None:
+    """Commands print one JSON object on stdout: HiGHS's banner must not get in front of it."""
+    import subprocess
+    import sys
+
+    code = "from agglo.factory.highs import quiet_highs\nquiet_highs(time_limit=1)\nquiet_highs(time_limit=1)\nprint('{}')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "{}\n"

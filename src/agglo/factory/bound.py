@@ -27,6 +27,7 @@ from agglo.factory.allocation import (
     risk_cents,
     static_windows,
 )
+from agglo.factory.highs import quiet_highs
 
 INF = highspy.kHighsInf
 
@@ -106,9 +107,7 @@ def lower_bound(problem: AllocationProblem, *, time_limit: float = 60.0) -> Boun
                     spend[q] = float(caps[c_key].unit_cost)
                     spend[y_of[o, c_key]] = float(caps[c_key].setup_cost)
             rows.append((spend, -INF, float(order.budget)))
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit))
+    h = quiet_highs(time_limit=time_limit)
     n = len(cost)
     h.addVars(n, np.zeros(n), np.array(upper, dtype=np.float64))
     h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(cost, dtype=np.float64))

@@ -16,6 +16,8 @@ from typing import Any
 import highspy
 import numpy as np
 
+from agglo.factory.highs import quiet_highs
+
 INF = highspy.kHighsInf
 KINDS = ("linear", "bool_or", "bool_and", "at_most_one", "exactly_one")
 
@@ -167,11 +169,7 @@ def to_highs(
         coef * _literal(ref)[2] for ref, coef in zip(proto.objective.vars, proto.objective.coeffs, strict=True)
     )
     scale = proto.objective.scaling_factor or 1.0
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit))
-    if threads:
-        h.setOptionValue("threads", threads)
+    h = quiet_highs(time_limit=time_limit, threads=threads)
     h.addVars(n, lower, upper)
     h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
     h.addRows(
