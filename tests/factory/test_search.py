@@ -61,6 +61,13 @@ def test_highs_prints_nothing_on_stdout() -> None:
     import subprocess
     import sys
 
-    code = "from agglo.factory.highs import quiet_highs\nquiet_highs(time_limit=1)\nquiet_highs(time_limit=1)\nprint('{}')"
+    code = "\n".join(
+        [
+            "from agglo.factory.highs import quiet_highs",
+            "quiet_highs(time_limit=1)",
+            "quiet_highs(time_limit=1)",
+            "print('{}')",
+        ]
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "{}\n"
