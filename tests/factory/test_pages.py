@@ -104,3 +104,21 @@ def test_capability_form_names_bad_fields(cluster: dict[str, Any]) -> None:
     assert r.status_code == 400
     text = r.content.decode()
     assert "Must be between 1 and 10000000." in text and "Must be an amount of money" in text
+
+
+def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:
+    buyer = logged(cluster["people"]["buyer"])
+    buyer.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk))
+    order = Order.objects.get()
+    factory = next(n for n, o in cluster["orgs"].items() if order.allocations.filter(factory=o).exists())
+    assert (
+        logged(cluster["people"][factory]).post(f"/factory/orders/{order.pk}/cancel/", {"reason": "x"}).status_code
+        == 403
+    )
+    buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": ""})
+    order.refresh_from_db()
+    assert order.status == "planned"
+    r = buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": "客户取消"}, follow=True)
+    assert "Order cancelled." in r.content.decode()
+    order.refresh_from_db()
+    assert order.status == "cancelled"

@@ -213,3 +213,25 @@ def test_job_board_reads_in_a_fixed_number_of_queries(cluster: dict[str, Any], d
     c.get("/factory/jobs/")
     with django_assert_max_num_queries(12):
         assert c.get("/factory/jobs/").status_code == 200
+
+
+def test_buyer_cancels_and_capacity_is_released(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_cancel
+
+    order = planned(cluster)
+    people, orgs = cluster["people"], cluster["orgs"]
+    owner = {o.pk: n for n, o in orgs.items()}
+    a = order.allocations.filter(status="offered").first()
+    allocation_respond(actor=people[owner[a.factory_id]], allocation=a, action="accept")
+    with pytest.raises(Forbidden):
+        order_cancel(actor=people[owner[a.factory_id]], order=order, reason="不要了")
+    with pytest.raises(ValidationFailed) as bad:
+        order_cancel(actor=people["buyer"], order=order, reason=" ")
+    assert "reason" in bad.value.errors
+    order_cancel(actor=people["buyer"], order=order, reason="客户取消")
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert sum(CapacitySlot.objects.values_list("reserved", flat=True)) == 0
+    assert not order.allocations.filter(status__in=["offered", "accepted"]).exists()
+    with pytest.raises(ValidationFailed):
+        order_plan(actor=people["buyer"], order=order)

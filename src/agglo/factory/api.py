@@ -12,6 +12,7 @@ from agglo.common.errors import NotFound
 from agglo.factory.schemas import (
     AllocationOut,
     AnswerIn,
+    CancelIn,
     CapabilityIn,
     CapabilityOut,
     CounterDecisionIn,
@@ -77,6 +78,12 @@ def order_get(request: HttpRequest, order_id: int) -> Any:
 @router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")
 def order_plan(request: HttpRequest, order_id: int) -> Any:
     return orders.order_plan(actor=request.auth, order=selectors.order_get(actor=request.auth, pk=order_id))
+
+
+@router.post("/orders/{int:order_id}/cancel", response=OrderOut, summary="Cancel an order (buyer)")
+def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    return orders.order_cancel(actor=request.auth, order=order, reason=payload.reason)
 
 
 @router.get("/orders/{int:order_id}/allocations", response=list[AllocationOut], summary="The current plan")

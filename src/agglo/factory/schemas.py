@@ -152,6 +152,10 @@ class ProgressIn(Schema):
     delivered_on: Any = None
 
 
+class CancelIn(Schema):
+    reason: str
+
+
 class CounterDecisionIn(Schema):
     accept: bool
 

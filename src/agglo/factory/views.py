@@ -133,6 +133,20 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order(request, pk)
+    try:
+        orders.order_cancel(actor=request.user, order=order, reason=request.POST.get("reason", ""))
+        messages.success(request, _("Order cancelled."))
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, "; ".join(m for ms in exc.errors.values() for m in ms) or exc.message)
+    return redirect("factory:order", pk=order.pk)
+
+
+@login_required
 def job_board(request: HttpRequest) -> HttpResponse:
     """Work offered to the member's factories: answer offers, report progress, withdraw."""
     rows = list(selectors.job_board(actor=request.user)[:200])

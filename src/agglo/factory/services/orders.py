@@ -265,3 +265,46 @@ def confirm_if_complete(order: Order) -> None:
     if order.status == Order.Status.PLANNED and not live.exists():
         order.status = Order.Status.CONFIRMED
         order.save(update_fields=["status"])
+
+
+@transaction.atomic
+def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
+    """The buyer cancels an order that is not delivered: reservations are released and every factory told."""
+    if order.buyer_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the buyer cancels its order."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Say why, so that the factories understand.")]})
+    if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+        raise ValidationFailed({"status": [_("This order is closed.")]})
+    if order.allocations.filter(status=Allocation.Status.DELIVERED).exists():
+        raise ValidationFailed({"status": [_("Work on this order has been delivered; it can no longer be cancelled.")]})
+    touched = set()
+    for a in order.allocations.filter(
+        status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED]
+    ).select_related("capability"):
+        if a.status == Allocation.Status.ACCEPTED:
+            release(a.capability, a.week, a.quantity)
+        a.status = Allocation.Status.SUPERSEDED
+        a.save(update_fields=["status", "updated_at"])
+        touched.add(a.factory_id)
+    order.status = Order.Status.CANCELLED
+    order.diagnosis = [reason[:500]]
+    order.save(update_fields=["status", "diagnosis"])
+    order.virtual_factory.members.update(active=False)
+    for factory in sorted(touched):
+        notify(
+            policy.organization_admins(factory),
+            verb="factory.cancelled",
+            text=_("Order %(product)s was cancelled by the buyer: %(reason)s")
+            % {"product": order.product, "reason": reason[:200]},
+            link="/factory/jobs/",
+        )
+    record(
+        "factory.order_cancelled",
+        actor=actor,
+        subject=order,
+        payload={"reason": reason[:500]},
+        organization_id=order.buyer_id,
+    )
+    return order
