@@ -235,3 +235,30 @@ def test_buyer_cancels_and_capacity_is_released(cluster: dict[str, Any]) -> None
     assert not order.allocations.filter(status__in=["offered", "accepted"]).exists()
     with pytest.raises(ValidationFailed):
         order_plan(actor=people["buyer"], order=order)
+
+
+def test_bad_week_on_the_calendar_names_the_field(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Capability
+    from agglo.factory.services.capacity import capacity_set
+
+    cap = Capability.objects.filter(organization=cluster["orgs"]["sz"]).first()
+    with pytest.raises(ValidationFailed) as bad:
+        capacity_set(actor=cluster["people"]["sz"], capability=cap, week="next monday", capacity=-1)
+    assert {"week", "capacity"} <= set(bad.value.errors)
+    assert not cap.slots.exists()
+
+
+def test_lead_time_counts_from_today_not_from_the_first_week(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Capability
+    from agglo.factory.selectors.planning import order_problem
+
+    Capability.objects.filter(organization=cluster["orgs"]["su"]).update(lead_weeks=3)
+    later = dt.date.today() + dt.timedelta(weeks=4)
+    order = order_create(
+        actor=cluster["people"]["buyer"],
+        data=order_data(start_week=later.isoformat(), due_week=(later + dt.timedelta(weeks=6)).isoformat()),
+    )
+    leads = {c.factory: c.lead_weeks for c in order_problem(order).capabilities}
+    assert leads[str(cluster["orgs"]["su"].pk)] == 0
+    soon = order_create(actor=cluster["people"]["buyer"], data=order_data())
+    assert {c.factory: c.lead_weeks for c in order_problem(soon).capabilities}[str(cluster["orgs"]["su"].pk)] == 3

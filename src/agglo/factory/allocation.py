@@ -7,7 +7,7 @@ capacity unit, so it draws directly on a capability's weekly free capacity. Mone
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from agglo.factory.transport import province_of, transport_weeks
@@ -255,13 +255,3 @@ def moved_units(previous: Iterable[Placement], placements: Iterable[Placement]) 
     for p in placements:
         after[p.operation, p.capability, p.week] += p.quantity
     return sum(max(0, q - after[k]) for k, q in before.items())
-
-
-def order_ends(problem: AllocationProblem, placements: Iterable[Placement]) -> Mapping[str, int]:
-    """The week each order's last operation finishes."""
-    op_order = {op.key: op.order for op in problem.operations}
-    ends: dict[str, int] = {}
-    for p in placements:
-        order = op_order[p.operation]
-        ends[order] = max(ends.get(order, -1), p.week)
-    return ends

@@ -16,6 +16,8 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from agglo.factory.milp import run_mip
+
 
 class GapFormatError(ValueError):
     """The text is not a GAP problem; the message says where and why."""
@@ -89,8 +91,6 @@ def solve_gap(
     if it has not proven optimality, HiGHS (LP-based branch and bound, see `milp`) continues from CP-SAT's best
     for half of what is left, and CP-SAT finishes from the better of the two. On the type-d problems HiGHS's
     bound and search close gaps CP-SAT alone leaves open (docs/benchmarks.md)."""
-    from agglo.factory.milp import run_mip
-
     start = time.perf_counter()
     built = _gap_model(problem, maximize)
     if built is None:

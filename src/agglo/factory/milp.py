@@ -2,9 +2,9 @@
 
 One model serves both solvers: the CP-SAT model (`solver.build`) is read back from its proto — linear
 constraints (enforcement literals become big-M terms from the variables' bounds), `bool_or` / `bool_and`
-implications, integer domains as bounds, and the objective — and handed to HiGHS as a MIP (or, without
-integrality, as its linear relaxation). The model is mostly linear (quantities, capacities, setups), where HiGHS's
-LP-based branch and bound proves optima that CP-SAT needs seconds for.
+implications, integer domains as bounds, and the objective — and handed to HiGHS as a MIP. The model is mostly
+linear (quantities, capacities, setups), where HiGHS's LP-based branch and bound proves some optima that CP-SAT
+needs seconds for; GAP's portfolio (`gap.py`) uses it the same way.
 """
 
 from __future__ import annotations
@@ -22,31 +22,9 @@ INF = highspy.kHighsInf
 KINDS = ("linear", "bool_or", "bool_and", "at_most_one", "exactly_one")
 
 
-@dataclass(frozen=True)
-class Relaxation:
-    status: str  # optimal | time limit | infeasible | …
-    bound: float | None  # in the model's objective units, None without a proven value
-    seconds: float
-    columns: int
-    rows: int
-
-
 def _literal(ref: int) -> tuple[int, float, float]:
     """A literal as (variable, coefficient, constant): ref ≥ 0 is the variable, else its negation 1 − x."""
     return (ref, 1.0, 0.0) if ref >= 0 else (-ref - 1, -1.0, 1.0)
-
-
-def lp_bound(proto: Any, *, time_limit: float = 60.0, threads: int | None = None) -> Relaxation:
-    """Solve the linear relaxation of a CP-SAT model proto and return its optimum as a bound."""
-    start = time.perf_counter()
-    h, scale, offset, rows = to_highs(proto, integral=False, time_limit=time_limit, threads=threads)
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus()).lower()
-    seconds = time.perf_counter() - start
-    n = len(proto.variables)
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return Relaxation(status, None, seconds, n, rows)
-    return Relaxation("optimal", scale * (h.getInfo().objective_function_value + offset), seconds, n, rows)
 
 
 @dataclass(frozen=True)

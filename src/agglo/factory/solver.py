@@ -29,6 +29,7 @@ from agglo.factory.allocation import (
     risk_cents,
     static_windows,
 )
+from agglo.factory.milp import run_mip
 from agglo.factory.transport import zone_of, zone_weeks
 
 
@@ -73,7 +74,6 @@ def solve(
     workers: int | None = None,
     seed: int = 0,
     candidate_limit: int | None = None,
-    late_slack: int | None = None,
     engine: str = "cp-sat",
     clock: Callable[[], float] = time.perf_counter,
 ) -> AllocationResult:
@@ -82,11 +82,10 @@ def solve(
     `engine="highs"` solves the same model as a MIP with HiGHS (see `milp`), which proves small and medium
     models' optima much sooner; CP-SAT is the default because it needs no linearisation and scales its search.
 
-    For platform-sized problems the model can be narrowed: `candidate_limit` keeps each operation's cheapest
-    capabilities (plus those the hint uses), `late_slack` lets an order end at most that many weeks after its due
-    week (or as late as the hint does). The bound is then the narrowed model's bound."""
+    `candidate_limit` narrows the model to each operation's cheapest capabilities (plus those the hint uses); the
+    bound is then the narrowed model's bound."""
     start = clock()
-    built = build(problem, hint=hint, candidate_limit=candidate_limit, late_slack=late_slack)
+    built = build(problem, hint=hint, candidate_limit=candidate_limit)
     if built is None:
         return _without_plan("infeasible", start, clock)
     if engine == "highs":
@@ -127,8 +126,6 @@ def _solve_highs(
     clock: Callable[[], float],
     threads: int | None,
 ) -> AllocationResult:
-    from agglo.factory.milp import run_mip
-
     size = {"variables": len(built.model.proto.variables), "constraints": len(built.model.proto.constraints)}
     outcome = run_mip(built.model.proto, time_limit=max(0.1, time_limit - (clock() - start)), threads=threads)
     if outcome.values is None:
@@ -164,15 +161,14 @@ def build(
     *,
     hint: Sequence[Placement] = (),
     candidate_limit: int | None = None,
-    late_slack: int | None = None,
 ) -> Built | None:
     """The model, or None when some operation cannot be placed at all (no window, no capable factory)."""
     model = cp_model.CpModel()
     weeks = problem.weeks
     windows = static_windows(problem)
     cands = candidates(problem)
-    if candidate_limit is not None or late_slack is not None:
-        windows, cands = _narrow(problem, windows, cands, hint, candidate_limit, late_slack)
+    if candidate_limit is not None:
+        cands = _cheapest(problem, cands, hint, candidate_limit)
     x: dict[tuple[str, str, int], cp_model.IntVar] = {}
     y: dict[tuple[str, str], cp_model.IntVar] = {}
     a: dict[tuple[str, int], cp_model.IntVar] = {}
@@ -273,44 +269,21 @@ def build(
     return Built(model, x)
 
 
-def _narrow(
-    problem: AllocationProblem,
-    windows: dict[str, tuple[int, int]],
-    cands: dict[str, list[Capability]],
-    hint: Sequence[Placement],
-    limit: int | None,
-    slack: int | None,
-) -> tuple[dict[str, tuple[int, int]], dict[str, list[Capability]]]:
+def _cheapest(
+    problem: AllocationProblem, cands: dict[str, list[Capability]], hint: Sequence[Placement], limit: int
+) -> dict[str, list[Capability]]:
+    """Each operation's `limit` cheapest capabilities, plus those the hint uses (so the hint stays a plan)."""
     hinted: dict[str, set[str]] = defaultdict(set)
-    hinted_last: dict[str, int] = defaultdict(int)
     for p in hint:
         hinted[p.operation].add(p.capability)
-        hinted_last[p.operation] = max(hinted_last[p.operation], p.week)
-    if limit is not None:
-        cands = {
-            key: [
-                c
-                for i, c in enumerate(
-                    sorted(options, key=lambda c: (100 * c.unit_cost + risk_cents(c, problem.risk_weight), c.key))
-                )
-                if i < limit or c.key in hinted[key]
-            ]
-            for key, options in cands.items()
-        }
-    if slack is not None:
-        due = {o.key: o.due_week for o in problem.orders}
-        tails = {op.key: problem.weeks - 1 - windows[op.key][1] for op in problem.operations}
-        windows = {
-            op.key: (
-                windows[op.key][0],
-                min(
-                    windows[op.key][1],
-                    max(due.get(op.order, problem.weeks) + slack - tails[op.key], hinted_last.get(op.key, -1)),
-                ),
-            )
-            for op in problem.operations
-        }
-    return windows, cands
+
+    def price(c: Capability) -> tuple[int, str]:
+        return (100 * c.unit_cost + risk_cents(c, problem.risk_weight), c.key)
+
+    return {
+        key: [c for i, c in enumerate(sorted(options, key=price)) if i < limit or c.key in hinted[key]]
+        for key, options in cands.items()
+    }
 
 
 def _route(

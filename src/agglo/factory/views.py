@@ -224,10 +224,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 raise Http404
             try:
                 capacity_services.capacity_set(
-                    actor=request.user,
-                    capability=cap,
-                    week=_parse_week(request.POST["week"]),
-                    capacity=request.POST.get("capacity"),
+                    actor=request.user, capability=cap, week=request.POST["week"], capacity=request.POST.get("capacity")
                 )
                 messages.success(request, _("Capacity saved."))
             except Forbidden as exc:
@@ -269,15 +266,6 @@ def capacity(request: HttpRequest) -> HttpResponse:
         {"form": form, "calendar": calendar, "weeks": weeks, "orgs": orgs},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _parse_week(value: str) -> Any:
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed({"week": [_("Must be a date, such as 2026-12-31.")]}) from None
 
 
 @login_required

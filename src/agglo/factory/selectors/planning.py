@@ -24,7 +24,12 @@ def horizon() -> int:
 
 
 def capability_key(capability_id: int) -> str:
+    """How a capability is named in the solver's problem."""
     return f"c{capability_id}"
+
+
+def capability_id_of(key: str) -> int:
+    return int(key[1:])
 
 
 def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationProblem:
@@ -98,6 +103,7 @@ def _capabilities(
     cards = scorecards(ids)
     grades = {i: t.grade for i, t in trust_facts(ids).items()}
     recent = timezone.now() - dt.timedelta(days=PROBATION_DAYS)
+    ahead = max(0, index_of(timezone.localdate(), first))
     result = []
     for c in rows:
         free = []
@@ -119,7 +125,8 @@ def _capabilities(
                 min_lot=c.min_lot,
                 quality=c.quality_grade,
                 certifications=frozenset(c.certifications),
-                lead_weeks=c.lead_weeks,
+                # lead time runs from today; the plan's weeks from its first week
+                lead_weeks=max(0, c.lead_weeks - ahead),
                 region=c.organization.area_id,
                 risk=card.risk if card else failure_risk(grades.get(c.organization_id), 0, None, None),
                 newcomer=card is None and joined is not None and joined >= recent,

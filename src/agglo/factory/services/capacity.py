@@ -15,7 +15,7 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.models import Capability, CapacitySlot, Process
-from agglo.factory.validation import certifications_clean, money, whole
+from agglo.factory.validation import certifications_clean, date, money, whole
 from agglo.factory.weeks import monday
 
 PROCESSES_FILE = Path(__file__).resolve().parents[1] / "data" / "processes.json"
@@ -68,13 +68,15 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
 
 
 @transaction.atomic
-def capacity_set(*, actor: Any, capability: Capability, week: dt.date, capacity: Any) -> CapacitySlot:
+def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any) -> CapacitySlot:
     """Set one week's capacity (holidays, maintenance, extra shifts); never below what accepted work holds."""
     _admin_of(actor, capability.organization_id)
     errors: dict[str, list[str]] = {}
+    day = date(week, "week", errors)
     amount = whole({"capacity": capacity}, "capacity", errors, low=0, high=10_000_000)
-    if errors:
+    if errors or day is None:
         raise ValidationFailed(errors)
+    week = day
     slot, _created = CapacitySlot.objects.select_for_update().get_or_create(
         capability=capability, week=monday(week), defaults={"capacity": amount}
     )

@@ -20,7 +20,7 @@ from agglo.factory import allocation as core
 from agglo.factory.diagnosis import diagnose
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.models import Allocation, Capability, FactoryMember, Operation, Order, Process, VirtualFactory
-from agglo.factory.selectors.planning import horizon, order_problem
+from agglo.factory.selectors.planning import capability_id_of, capability_key, horizon, order_problem
 from agglo.factory.services.capacity import release
 from agglo.factory.solver import solve
 from agglo.factory.validation import certifications_clean, date, money, provinces, whole
@@ -218,7 +218,7 @@ def _apply(
     for p in placements:
         wanted[p.operation, p.capability, p.week] += p.quantity
     for a in order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("operation", "capability"):
-        key = (str(a.operation.seq), f"c{a.capability_id}", index_of(order.start_week, a.week))
+        key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
         if wanted.get(key, 0) >= a.quantity:
             wanted[key] -= a.quantity
             continue
@@ -233,7 +233,7 @@ def _apply(
             link="/factory/jobs/",
         )
     ops = {str(op.seq): op for op in order.operations.all()}
-    caps = {f"c{c.pk}": c for c in Capability.objects.filter(pk__in={int(k[1][1:]) for k in wanted})}
+    caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
     respond_by = timezone.now() + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72)))
     new = [
         Allocation(
