@@ -12,3 +12,4 @@ PASSWORD_HASHERS = [
 ]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="agglo-test-media-"))
 AGGLO_UPLOAD_MAX_BYTES = 200_000
+AGGLO_LEDGER_KEY_FILE = str(Path(tempfile.mkdtemp(prefix="agglo-test-ledger-")) / "ledger-key.txt")

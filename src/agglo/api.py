@@ -16,6 +16,7 @@ from agglo.access.api_auth import ActorAuth
 from agglo.common.errors import DomainError
 from agglo.common.problem import problem_response
 from agglo.factory.api import router as factory_router
+from agglo.ledger.api import router as ledger_router
 from agglo.market.api import router as market_router
 from agglo.matching.api import router as matching_router
 from agglo.profiles.api import router as profiles_router
@@ -46,6 +47,7 @@ api.add_router("", profiles_router)
 api.add_router("", market_router)
 api.add_router("/matching", matching_router)
 api.add_router("/factory", factory_router)
+api.add_router("/ledger", ledger_router)
 
 
 def _field_of(loc: list) -> str:

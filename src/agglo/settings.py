@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "agglo.market",
     "agglo.matching",
     "agglo.factory",
+    "agglo.ledger",
     "agglo.web",
     "agglo.demo",
     "agglo.bench",
@@ -211,6 +212,15 @@ AGGLO_FACTORY_WEEKS = int(os.environ.get("AGGLO_FACTORY_WEEKS", "12"))
 AGGLO_FACTORY_TIME_LIMIT = float(os.environ.get("AGGLO_FACTORY_TIME_LIMIT", "5"))
 AGGLO_FACTORY_ANSWER_HOURS = int(os.environ.get("AGGLO_FACTORY_ANSWER_HOURS", "72"))
 AGGLO_FACTORY_NEWCOMER_SHARE = float(os.environ.get("AGGLO_FACTORY_NEWCOMER_SHARE", "0"))
+# Transparency log: the checkpoint origin (also the key's name), the signing key (PRIVATE+KEY+… as made by
+# `agglo ledger keygen`) or the file that holds it, and how checkpoints follow appends: "commit" publishes one
+# after every transaction that logged something, "interval" leaves it to `agglo ledger publish --every S`.
+AGGLO_LEDGER_ORIGIN = os.environ.get("AGGLO_LEDGER_ORIGIN", "localhost/agglo/ledger")
+AGGLO_LEDGER_KEY = os.environ.get("AGGLO_LEDGER_KEY", "")
+AGGLO_LEDGER_KEY_FILE = os.environ.get("AGGLO_LEDGER_KEY_FILE", str(VAR_DIR / "ledger-key.txt"))
+AGGLO_LEDGER_PUBLISH = os.environ.get("AGGLO_LEDGER_PUBLISH", "commit")
+if AGGLO_LEDGER_PUBLISH not in ("commit", "interval"):
+    raise ImproperlyConfigured(f"AGGLO_LEDGER_PUBLISH must be commit or interval, got {AGGLO_LEDGER_PUBLISH!r}")
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("AGGLO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")

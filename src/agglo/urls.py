@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("agglo.market.urls")),
     path("", include("agglo.matching.urls")),
     path("", include("agglo.factory.urls")),
+    path("", include("agglo.ledger.urls")),
     path("", include("agglo.registry.urls")),
 ]
 

@@ -1,0 +1,53 @@
+"""API shapes of the transparency log: exactly the field names outside verifiers rely on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class EntryOut(Schema):
+    index: int
+    entry: str  # base64 of the exact leaf bytes
+
+
+class InclusionOut(Schema):
+    index: int
+    size: int
+    hashes: list[str]
+
+
+class ConsistencyOut(Schema):
+    from_: int = Field(alias="from")
+    to: int
+    hashes: list[str]
+
+
+class CheckpointOut(Schema):
+    size: int
+    note: str  # the signed note with cosignatures
+
+
+class CosignatureIn(Schema):
+    size: int
+    signature: str  # one note signature line: "— <witness name> <base64>"
+
+
+class WitnessIn(Schema):
+    verifier_key: str
+    organization_id: int | None = None
+
+
+class WitnessOut(Schema):
+    id: int
+    name: str
+    verifier_key: str
+    active: bool
+
+
+class MyEntryOut(Schema):
+    index: int
+    type: str
+    subject: str
+    logged_at: Any
