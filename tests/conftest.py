@@ -87,6 +87,19 @@ def upload(name: str = "licence.pdf", body: bytes = PDF, content_type: str = "ap
 
 
 @pytest.fixture
+def member_of(make_org: Any):
+    """member_of(username, role="admin", **org fields) -> (user, organization) for another member organization."""
+
+    def make(username: str, role: str = "admin", **org: Any):
+        organization = make_org(**org)
+        u = user(username)
+        Membership.objects.create(user=u, organization=organization, role=role)
+        return u, organization
+
+    return make
+
+
+@pytest.fixture
 def english():
     """Messages in English, for assertions on their wording."""
     from django.utils import translation

@@ -12,7 +12,7 @@ from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agglo.common.models import AuditEvent, Notification
 from agglo.market import selectors, services
 from agglo.market.models import Listing, Need, Offer
-from tests.conftest import make_uscc, user
+from tests.conftest import make_uscc
 
 pytestmark = pytest.mark.django_db
 
@@ -34,19 +34,6 @@ def need(**over):
 @pytest.fixture
 def owner(member_of):
     return member_of("owner-admin")
-
-
-@pytest.fixture
-def member_of(make_org):
-    from agglo.access.models import Membership
-
-    def make(username, role="admin", **org):
-        organization = make_org(**org)
-        u = user(username)
-        Membership.objects.create(user=u, organization=organization, role=role)
-        return u, organization
-
-    return make
 
 
 def test_create_validates_every_field_and_saves_nothing(owner, english):

@@ -2,24 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from agglo.access.models import Membership
-from tests.conftest import user
-
-
-@pytest.fixture
-def member_of(make_org: Any):
-    """member_of(username, role="admin", **org fields) -> (user, organization) for another member organization."""
-
-    def make(username: str, role: str = "admin", **org: Any):
-        organization = make_org(**org)
-        u = user(username)
-        Membership.objects.create(user=u, organization=organization, role=role)
-        return u, organization
-
-    return make
-
 
 def statement(year: int = 2025, **over: Any) -> dict[str, Any]:
     data = {

@@ -88,16 +88,18 @@ def entries_append(items: Sequence[tuple[Entry, Iterable[int]]]) -> list[int]:
 def entry_append(
     event: str,
     *,
-    actor: str,
+    actor: Any,
     subject: models.Model | str,
     payload: dict[str, Any],
     parties: Iterable[int] = (),
+    acting_org: int | None = None,
 ) -> int:
     """Log one event that others rely on, in the caller's transaction; returns its index.
 
-    `actor` comes from `actor_ref`; the payload holds ids and digests only (see `entries.Entry`)."""
+    `actor` is the user (named in the log only as `acting_org`, "operator" or "system"); `parties` are the
+    organizations the entry is about; the payload holds ids, numbers and digests (see `entries.Entry`)."""
     try:
-        entry = Entry(event, timezone.now(), actor, subject_ref(subject), payload)
+        entry = Entry(event, timezone.now(), actor_ref(actor, acting_org), subject_ref(subject), payload)
         entry.canonical()
     except EntryError as exc:
         # A programming error, not the user's: the caller built a bad payload.

@@ -19,6 +19,8 @@ from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import release, reserve
 from agglo.factory.services.orders import confirm_if_complete, replan
 from agglo.factory.validation import whole
+from agglo.ledger.entries import digest
+from agglo.ledger.services import entry_append
 
 ACTIONS = ("accept", "decline", "counter")
 
@@ -26,6 +28,10 @@ ACTIONS = ("accept", "decline", "counter")
 def _factory_member(actor: Any, allocation: Allocation) -> None:
     if allocation.factory_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the factory this work was offered to may answer it."))
+
+
+# Steps that bind buyer and factory, and so go on the transparency log too.
+LOGGED = {"accepted", "counter_taken", "withdrawn", "delayed", "delivered"}
 
 
 def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any]) -> None:
@@ -36,6 +42,26 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
         payload=payload,
         organization_id=allocation.factory_id,
     )
+    if event in LOGGED:
+        buyer = allocation.order.buyer_id
+        entry_append(
+            f"factory.allocation_{event}",
+            actor=actor,
+            acting_org=buyer if event == "counter_taken" else allocation.factory_id,
+            subject=allocation,
+            payload={
+                "order": allocation.order_id,
+                "buyer": buyer,
+                "factory": allocation.factory_id,
+                "process": allocation.operation.process_id,
+                "quantity": allocation.quantity,
+                "week": allocation.week.isoformat(),
+                "unit_cost": str(allocation.unit_cost),
+                **{k: v for k, v in payload.items() if k in ("done", "defects", "delivered_on", "from", "to")},
+                **({"reason": digest(str(payload["reason"]).encode())} if "reason" in payload else {}),
+            },
+            parties=[buyer, allocation.factory_id],
+        )
 
 
 def _join(allocation: Allocation) -> None:

@@ -12,6 +12,8 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.notify import notify
+from agglo.ledger.entries import digest
+from agglo.ledger.services import entry_append
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Interest, Listing
 from agglo.registry.models import Organization
@@ -125,6 +127,26 @@ def interest_advance(*, actor: Any, interest: Interest, status: str) -> Interest
     return interest
 
 
+def _terms(interest: Interest) -> dict[str, Any]:
+    """What the two sides agreed on, logged by its digest: the listing as published and the answer accepted."""
+    listing = interest.listing
+    return {
+        "listing": {
+            "id": listing.pk,
+            "kind": listing.kind,
+            "title": [listing.title_zh, listing.title_en],
+            "description": [listing.description_zh, listing.description_en],
+        },
+        "interest": {
+            "id": interest.pk,
+            "organization": interest.organization_id,
+            "cooperation": interest.cooperation,
+            "message": interest.message,
+            "missing": interest.missing,
+        },
+    }
+
+
 @transaction.atomic
 def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     """Accept a response: both sides now see each other (an anonymous owner is revealed) and may start a case."""
@@ -134,6 +156,15 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     payload = {"listing": interest.listing_id, "organization": interest.organization_id}
     _audit("accepted", actor, interest, payload, interest.listing.organization_id)
     _audit("accepted", actor, interest, payload, interest.organization_id)
+    owner = interest.listing.organization_id
+    entry_append(
+        "market.interest_accepted",
+        actor=actor,
+        acting_org=owner,
+        subject=interest,
+        payload={**payload, "owner": owner, "terms": digest(_terms(interest))},
+        parties=[owner, interest.organization_id],
+    )
     notify(
         policy.organization_admins(interest.organization_id),
         verb="market.interest_accepted",

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.ledger.entries import digest
+from agglo.ledger.services import entry_append
 from agglo.profiles import rules
 from agglo.profiles.fields import CASE_RATING, CASES, PARTICIPANTS, coerce_all, unknown_fields
 from agglo.profiles.messages import errors_of
@@ -179,6 +181,23 @@ def participant_confirm(*, actor: Any, participant: CaseParticipant) -> CasePart
             {"organization": participant.organization_id},
             organization_id=participant.organization_id,
         )
+        case = participant.case
+        entry_append(
+            "profiles.case_participation_confirmed",
+            actor=actor,
+            acting_org=participant.organization_id,
+            subject=case,
+            payload={
+                "case": case.pk,
+                "lead": case.organization_id,
+                "organization": participant.organization_id,
+                "role": participant.role,
+                "input": digest(
+                    snapshot({k: getattr(participant, f"{k}_id" if k == "organization" else k) for k in PARTICIPANTS})
+                ),
+            },
+            parties=[case.organization_id, participant.organization_id],
+        )
     return participant
 
 
@@ -212,6 +231,14 @@ def case_rate(*, actor: Any, case: Case, data: Mapping[str, Any]) -> CaseRating:
         case,
         {"rater": rater, "rated": values["rated"], "score": values["score"]},
         organization_id=values["rated"],
+    )
+    entry_append(
+        "profiles.case_rated",
+        actor=actor,
+        acting_org=rater,
+        subject=rating,
+        payload={"case": case.pk, "rater": rater, "rated": values["rated"], "score": int(values["score"])},
+        parties=[rater, values["rated"]],
     )
     return rating
 

@@ -24,6 +24,8 @@ from agglo.access.models import Membership
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.uploads import check_documents, sniff
+from agglo.ledger.entries import digest
+from agglo.ledger.services import entry_append
 from agglo.registry import search_index
 from agglo.registry.dedupe import name_similarity
 from agglo.registry.models import Admission, AdmissionDocument, AdmissionEvent, Organization
@@ -288,6 +290,7 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
         subject=admission,
         payload={"organization": org.pk, "admin": user.get_username()},
     )
+    _log_decision(actor, admission)
     _notify(admission)
     return admission
 
@@ -303,8 +306,24 @@ def admission_reject(*, actor: Any, admission: Admission, reason: str) -> Admiss
     admission.save()
     AdmissionEvent.objects.create(admission=admission, status=admission.status, note=reason, actor=actor)
     record("registry.admission_rejected", actor=actor, subject=admission, payload={"reason": reason})
+    _log_decision(actor, admission)
     _notify(admission)
     return admission
+
+
+def _log_decision(actor: Any, admission: Admission) -> None:
+    """Admission decisions go on the transparency log; the reason only by its digest (it may name people)."""
+    entry_append(
+        f"registry.admission_{admission.status}",
+        actor=actor,
+        subject=admission,
+        payload={
+            "organization": admission.organization_id,
+            "decision": admission.status,
+            "reason": digest(admission.reason.encode()),
+        },
+        parties=[admission.organization_id],
+    )
 
 
 @transaction.atomic

@@ -88,7 +88,9 @@ class Command(BaseCommand):
             return
         for problem in report.problems:
             self.stderr.write(f"TAMPERED: {problem}")
-        raise CommandError(f"the audit found {len(report.problems)} problem(s) in {summary}")
+        raise CommandError(
+            f"the audit found {len(report.problems)} problem(s) in {summary}; the first: {report.problems[0]}"
+        )
 
     def _dump(self, *, folder: str, **_: Any) -> None:
         from agglo.ledger import selectors

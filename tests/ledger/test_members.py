@@ -1,0 +1,104 @@
+"""Members and the log: business events are logged with their parties; a member lists its own entries and
+downloads receipts that verify offline; nobody else gets them."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from agglo.ledger import entries, receipt
+from agglo.ledger.keys import log_verifier
+from agglo.ledger.models import EntryParty, LogEntry
+from agglo.market import services as market
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def agreement(member_of):
+    """A need published by one member, answered by another, and accepted: a logged agreement."""
+    owner, owner_org = member_of("owner-admin")
+    peer, peer_org = member_of("peer-admin")
+    listing = market.listing_create(
+        actor=owner,
+        organization=owner_org,
+        data={
+            "side": "need",
+            "kind": "technology",
+            "title_zh": "寻求碳化硅器件联合研发伙伴",
+            "description_zh": "需要 SiC MOSFET 可靠性测试。",
+        },
+    )
+    market.listing_submit(actor=owner, listing=listing)
+    interest = market.interest_express(
+        actor=peer, listing=listing, data={"cooperation": "joint_rnd", "message": "我们有可靠性实验室"}
+    )
+    market.interest_accept(actor=owner, interest=interest)
+    entry = LogEntry.objects.get(type="market.interest_accepted")
+    return {"owner": owner, "owner_org": owner_org, "peer": peer, "peer_org": peer_org, "entry": entry}
+
+
+def test_an_accepted_interest_is_logged_for_both_sides_without_personal_data(agreement):
+    entry = agreement["entry"]
+    content = entries.decode(bytes(entry.data))
+    assert content["actor"] == f"org:{agreement['owner_org'].pk}"
+    assert content["payload"]["terms"].startswith("sha256:")
+    assert "可靠性实验室" not in bytes(entry.data).decode() and "owner-admin" not in bytes(entry.data).decode()
+    assert set(EntryParty.objects.filter(entry=entry).values_list("organization_id", flat=True)) == {
+        agreement["owner_org"].pk,
+        agreement["peer_org"].pk,
+    }
+
+
+def test_member_downloads_a_receipt_that_verifies_offline(agreement, client, tmp_path, english):
+    client.force_login(agreement["peer"])
+    client.cookies["django_language"] = "en"
+    page = client.get("/ledger/mine/")
+    assert page.status_code == 200 and "market.interest_accepted" in page.content.decode()
+    index = agreement["entry"].index
+    response = client.get(f"/ledger/receipts/{index}.json")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    verified = receipt.verify(data, log_verifier().encode())
+    assert verified.entry["type"] == "market.interest_accepted"
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(data))
+    from io import StringIO
+
+    out = StringIO()
+    call_command("ledger", "receipt", str(path), "--key", log_verifier().encode(), stdout=out)
+    assert out.getvalue().startswith(f"VALID: entry {index}")
+    # Any change to the entry breaks it, as does a different log key or a stricter witness policy.
+    forged = dict(data, entry=base64.b64encode(base64.b64decode(data["entry"]).replace(b"market", b"mArket")).decode())
+    with pytest.raises(receipt.ReceiptError):
+        receipt.verify(forged, log_verifier().encode())
+    path.write_text(json.dumps(forged))
+    with pytest.raises(CommandError, match="INVALID receipt"):
+        call_command("ledger", "receipt", str(path), "--key", log_verifier().encode())
+    with pytest.raises(receipt.ReceiptError, match="cosignatures"):
+        receipt.verify(data, log_verifier().encode(), min_cosignatures=1)
+
+
+def test_others_get_no_receipt_and_no_list(agreement, client, member_of):
+    stranger, _ = member_of("stranger-admin")
+    client.force_login(stranger)
+    index = agreement["entry"].index
+    assert client.get(f"/ledger/receipts/{index}.json").status_code == 404
+    assert client.get(f"/api/v1/ledger/receipts/{index}").status_code == 404
+    assert "market.interest_accepted" not in client.get("/ledger/mine/").content.decode()
+    assert client.get("/api/v1/ledger/mine").json() == []
+    client.logout()
+    assert client.get(f"/ledger/receipts/{index}.json").status_code == 302
+    assert client.get(f"/api/v1/ledger/receipts/{index}").status_code == 403
+
+
+def test_public_overview_page(agreement, client):
+    client.cookies["django_language"] = "en"
+    page = client.get("/ledger/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert log_verifier().encode() in text and "Transparency log" in text

@@ -1,0 +1,109 @@
+"""What outsiders do over real HTTP: verify the whole log, witness it, check a receipt offline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from agglo.ledger import note
+from agglo.ledger.keys import log_verifier
+from agglo.ledger.models import Cosignature, Witness
+from agglo.ledger.services import witness_register
+from tests.ledger.conftest import append
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def witness_key(operator):
+    signer = note.Signer.generate("witness.example/w1", note.COSIGNATURE_V1)
+    witness_register(actor=operator, verifier_key=signer.verifier.encode())
+    return signer
+
+
+def run(*args: str) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("ledger", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_verify_over_http_and_from_a_dump(live_server, tmp_path):
+    append(300)
+    append(20, start=300)
+    key = log_verifier().encode()
+    assert "OK: 320 entries" in run("verify", "--url", live_server.url, "--key", key)
+    run("dump", str(tmp_path / "mirror"))
+    assert (tmp_path / "mirror" / "tile" / "entries" / "001.p" / "64").exists()
+    assert "OK: 320 entries" in run("verify", "--dir", str(tmp_path / "mirror"), "--key", key)
+    other = note.Signer.generate(log_verifier().name).verifier.encode()
+    with pytest.raises(CommandError, match="no signature by a known key"):
+        run("verify", "--url", live_server.url, "--key", other)
+
+
+def test_witness_cosigns_then_catches_an_edited_entry(live_server, tmp_path, witness_key):
+    append(30)
+    key, state = log_verifier().encode(), str(tmp_path / "w.json")
+    args = ("witness", "--url", live_server.url, "--key", key, "--witness-key", witness_key.encode(), "--state", state)
+    assert "cosigned size 30: 30 new entries mirrored" in run(*args)
+    served = json.loads((tmp_path / "w.json").read_text())
+    assert served["size"] == 30
+    checkpoint_text = run_http(live_server.url + "/ledger/checkpoint")
+    assert "— witness.example/w1 " in checkpoint_text
+    assert Cosignature.objects.count() == 1
+    append(5, start=30)
+    assert "cosigned size 35: 5 new entries mirrored, 30 earlier ones re-checked" in run(*args)
+    # An operator edits an entry in place: the next round re-fetches it and raises the alarm.
+    with connection.cursor() as cursor:
+        cursor.execute('UPDATE ledger_logentry SET data = %s WHERE "index" = %s', [b'{"forged":1}', 12])
+    append(1, start=35)
+    with pytest.raises(CommandError, match="ALARM"):
+        run(*args)
+    with pytest.raises(CommandError, match="entry 12: an entry has exactly the keys"):
+        call_command("ledger", "audit")
+
+
+def test_witness_reports_a_rollback(live_server, tmp_path, witness_key):
+    append(10)
+    key, state = log_verifier().encode(), tmp_path / "w.json"
+    args = (
+        "witness",
+        "--url",
+        live_server.url,
+        "--key",
+        key,
+        "--witness-key",
+        witness_key.encode(),
+        "--state",
+        str(state),
+    )
+    run(*args)
+    saved = json.loads(state.read_text())
+    saved["size"] = 50  # as if the log had shown it a bigger tree before
+    state.write_text(json.dumps(saved))
+    with pytest.raises(CommandError, match="ROLLBACK"):
+        run(*args)
+
+
+def test_unregistered_witness_is_refused(client):
+    append(3)
+    stranger = note.Signer.generate("witness.example/w1", note.COSIGNATURE_V1)
+    body = client.get("/ledger/checkpoint").content.decode().split("\n\n")[0] + "\n"
+    line = note.cosign(body, stranger, 1_700_000_000).strip()
+    r = client.post("/api/v1/ledger/cosignatures", {"size": 3, "signature": line}, content_type="application/json")
+    assert r.status_code == 403
+    assert not Witness.objects.exists() and not Cosignature.objects.exists()
+    r = client.post("/api/v1/ledger/cosignatures", {"size": 4, "signature": line}, content_type="application/json")
+    assert r.status_code == 422 and "size" in r.json()["errors"]
+
+
+def run_http(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url) as response:
+        return response.read().decode()
