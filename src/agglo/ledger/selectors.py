@@ -13,7 +13,7 @@ from agglo.common.errors import NotFound, ValidationFailed
 from agglo.ledger import merkle, tiles
 from agglo.ledger.keys import log_verifier, origin
 from agglo.ledger.models import LogEntry, SignedCheckpoint
-from agglo.ledger.store import latest, read_nodes, read_row
+from agglo.ledger.store import latest, latest_size, read_nodes, read_row
 
 RECEIPT_FORMAT = "agglo-ledger-receipt/v1"
 
@@ -36,8 +36,7 @@ def checkpoint_list(*, after: int = -1) -> QuerySet[SignedCheckpoint]:
 
 
 def published_size() -> int:
-    row = latest()
-    return row.size if row else 0
+    return latest_size()
 
 
 def entry_get(index: int) -> LogEntry:

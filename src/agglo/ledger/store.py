@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db import connection
+
 from agglo.ledger import checkpoint as checkpoint_format
 from agglo.ledger import note
 from agglo.ledger.keys import log_verifier
 from agglo.ledger.merkle import Node
 from agglo.ledger.models import SignedCheckpoint, TreeNode, node_key
+
+_NODES = TreeNode._meta.db_table
 
 
 class LedgerIntegrityError(Exception):
@@ -17,7 +21,12 @@ class LedgerIntegrityError(Exception):
 
 def read_nodes(nodes: Sequence[Node]) -> list[bytes]:
     keys = [node_key(level, index) for level, index in nodes]
-    found = dict(TreeNode.objects.filter(key__in=keys).values_list("key", "hash"))
+    if not keys:
+        return []
+    # Plain SQL: proofs are served on every verification and the ORM would cost more than the lookup.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT key, hash FROM {_NODES} WHERE key IN ({', '.join(['%s'] * len(keys))})", keys)
+        found = dict(cursor.fetchall())
     missing = [nodes[i] for i, key in enumerate(keys) if key not in found]
     if missing:
         raise LedgerIntegrityError(f"stored tree nodes are missing: {missing[:5]}")
@@ -35,6 +44,14 @@ def read_row(level: int, first: int, count: int) -> list[bytes]:
 
 def latest() -> SignedCheckpoint | None:
     return SignedCheckpoint.objects.order_by("-size").first()
+
+
+def latest_size() -> int:
+    """The size of the newest signed checkpoint (0 before the first)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(size) FROM {SignedCheckpoint._meta.db_table}")
+        row = cursor.fetchone()
+    return int(row[0] or 0)
 
 
 def opened(row: SignedCheckpoint) -> checkpoint_format.Checkpoint:

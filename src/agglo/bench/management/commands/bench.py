@@ -13,11 +13,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from rich.console import Console
 
-AREAS = ("registry", "profiles", "matching", "factory")
+AREAS = ("registry", "profiles", "matching", "factory", "ledger")
 
 
 class Command(BaseCommand):
-    help = "Benchmarks that print one JSON object: agglo bench registry|profiles|matching|factory --size 100000 --json"
+    help = (
+        "Benchmarks that print one JSON object: agglo bench registry|profiles|matching|factory|ledger --size N --json"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("area", choices=AREAS)
@@ -32,6 +34,10 @@ class Command(BaseCommand):
             "--synthetic-time-limit", type=float, default=120.0, help="factory only: seconds for the synthetic case"
         )
         parser.add_argument("--skip-gap", action="store_true", help="factory only: only the synthetic case")
+        parser.add_argument("--batch", type=int, default=500, help="ledger only: entries per appended transaction")
+        parser.add_argument(
+            "--interval", type=float, default=0.25, help="ledger only: seconds between checkpoint publications"
+        )
         parser.add_argument(
             "--embeddings", default="", help="matching only: also measure with a sentence encoder (use-m3)"
         )
@@ -48,9 +54,18 @@ class Command(BaseCommand):
         gap_time_limit: float,
         synthetic_time_limit: float = 120.0,
         skip_gap: bool = False,
+        batch: int = 500,
+        interval: float = 0.25,
         **options,
     ):
-        if not 50 <= size <= 100_000:
+        if area == "ledger":
+            if not 1000 <= size <= 10_000_000:
+                raise CommandError(f"--size: between 1,000 and 10,000,000 entries, got {size}")
+            if not 1 <= batch <= 10_000:
+                raise CommandError(f"--batch: between 1 and 10,000 entries, got {batch}")
+            if not 0.01 <= interval <= 60:
+                raise CommandError(f"--interval: between 0.01 and 60 seconds, got {interval}")
+        elif not 50 <= size <= 100_000:
             raise CommandError(f"--size: must be between 50 and 100,000, got {size}")
         if requests < 200:
             raise CommandError(f"--requests: at least 200 requests per measure, got {requests}")
@@ -84,10 +99,17 @@ class Command(BaseCommand):
             folder = Path(tempfile.mkdtemp(prefix="agglo-bench-"))
             settings_dict.setdefault("TEST", {})["NAME"] = str(folder / "bench.sqlite3")
         old_name = settings_dict["NAME"]
-        err.print(f"bench {area}: building {size:,} organizations on {connection.vendor}")
+        if area != "ledger":
+            err.print(f"bench {area}: building {size:,} organizations on {connection.vendor}")
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         try:
-            result = self._run(area, size, requests, seed, err)
+            if area == "ledger":
+                from agglo.bench import ledger as bench_ledger
+
+                err.print(f"bench ledger: {size:,} entries in batches of {batch}, a checkpoint every {interval} s")
+                result = {"area": area, **bench_ledger.run(size, batch, interval, seed, err), "machine": _machine()}
+            else:
+                result = self._run(area, size, requests, seed, err)
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
         self.stdout.write(_dumps(result) if json else _dumps(result, indent=2))
