@@ -65,16 +65,15 @@ def entries_append(items: Sequence[tuple[Entry, Iterable[int]]]) -> list[int]:
     The head row's lock orders appenders, so indexes are dense and follow commit order."""
     if not items:
         return []
+    encoded = [entry.canonical() for entry, _orgs in items]  # before taking the lock
     with transaction.atomic():
         head = _head()
         first = head.next_index
         now = timezone.now()
         rows, parties = [], []
-        for offset, (entry, orgs) in enumerate(items):
+        for offset, ((entry, orgs), data) in enumerate(zip(items, encoded, strict=True)):
             index = first + offset
-            rows.append(
-                LogEntry(index=index, data=entry.canonical(), type=entry.type, subject=entry.subject, logged_at=now)
-            )
+            rows.append(LogEntry(index=index, data=data, type=entry.type, subject=entry.subject, logged_at=now))
             parties.extend(EntryParty(entry_id=index, organization_id=org) for org in sorted(set(orgs)))
         LogEntry.objects.bulk_create(rows, batch_size=2000)
         EntryParty.objects.bulk_create(parties, batch_size=2000)

@@ -36,7 +36,13 @@ class Command(BaseCommand):
         parser.add_argument("--skip-gap", action="store_true", help="factory only: only the synthetic case")
         parser.add_argument("--batch", type=int, default=500, help="ledger only: entries per appended transaction")
         parser.add_argument(
-            "--interval", type=float, default=0.25, help="ledger only: seconds between checkpoint publications"
+            "--publish",
+            choices=("commit", "interval"),
+            default="commit",
+            help="ledger only: a checkpoint after each commit (the default mode) or from a publisher process",
+        )
+        parser.add_argument(
+            "--interval", type=float, default=0.25, help="ledger only: the publisher's seconds between checkpoints"
         )
         parser.add_argument(
             "--embeddings", default="", help="matching only: also measure with a sentence encoder (use-m3)"
@@ -56,6 +62,7 @@ class Command(BaseCommand):
         skip_gap: bool = False,
         batch: int = 500,
         interval: float = 0.25,
+        publish: str = "commit",
         **options,
     ):
         if area == "ledger":
@@ -106,8 +113,9 @@ class Command(BaseCommand):
             if area == "ledger":
                 from agglo.bench import ledger as bench_ledger
 
-                err.print(f"bench ledger: {size:,} entries in batches of {batch}, a checkpoint every {interval} s")
-                result = {"area": area, **bench_ledger.run(size, batch, interval, seed, err), "machine": _machine()}
+                err.print(f"bench ledger: {size:,} entries in batches of {batch}, publishing on {publish}")
+                measured = bench_ledger.run(size, batch, interval, seed, err, publish=publish)
+                result = {"area": area, **measured, "machine": _machine()}
             else:
                 result = self._run(area, size, requests, seed, err)
         finally:
