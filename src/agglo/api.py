@@ -13,8 +13,9 @@ from ninja.renderers import JSONRenderer
 
 from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
+from agglo.access.ratelimit import RateLimited
 from agglo.common.errors import DomainError
-from agglo.common.problem import problem_response
+from agglo.common.problem import problem_response, too_many
 from agglo.factory.api import router as factory_router
 from agglo.ledger.api import router as ledger_router
 from agglo.market.api import router as market_router
@@ -78,6 +79,11 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     )
     response["WWW-Authenticate"] = 'Bearer realm="agglo"'
     return response
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    return too_many(request, exc)
 
 
 @api.exception_handler(HttpError)

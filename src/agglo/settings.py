@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "agglo.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "agglo.web.middleware.ChineseFirstMiddleware",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agglo.web.middleware.TwoFactorEnrolmentMiddleware",
+    "agglo.web.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -231,7 +234,49 @@ EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
 )
 
+# Logging in: failures before a 15-minute lock (per username, per client address), and whether operators and
+# organization admins must use TOTP (on by default in production).
+AGGLO_LOGIN_MAX_FAILURES = int(os.environ.get("AGGLO_LOGIN_MAX_FAILURES", "5"))
+AGGLO_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("AGGLO_LOGIN_MAX_FAILURES_PER_IP", "50"))
+AGGLO_LOGIN_LOCK_MINUTES = int(os.environ.get("AGGLO_LOGIN_LOCK_MINUTES", "15"))
+AGGLO_TOTP_REQUIRED = env_bool("AGGLO_TOTP_REQUIRED", PRODUCTION)
+# Trusted reverse proxies in front of the app (0 = none): how far from the right of X-Forwarded-For the client is.
+AGGLO_PROXY_HOPS = int(os.environ.get("AGGLO_PROXY_HOPS", "1" if PRODUCTION else "0"))
+
+# Rate limits: {kind: [requests per minute, burst]} per client address, logged-in user, API token and node;
+# token buckets in the database (shared by every process), or in Redis when AGGLO_REDIS_URL is set.
+try:
+    AGGLO_RATE_LIMITS = {
+        "ip": [1200, 300],
+        "user": [1200, 300],
+        "token": [1200, 300],
+        "node": [3000, 600],
+        **json.loads(os.environ.get("AGGLO_RATE_LIMITS", "{}") or "{}"),
+    }
+except json.JSONDecodeError as exc:
+    raise ImproperlyConfigured(f"AGGLO_RATE_LIMITS must be a JSON object: {exc}") from None
+AGGLO_RATE_LIMITING = env_bool("AGGLO_RATE_LIMITING", True)
+AGGLO_RATE_BACKEND = os.environ.get("AGGLO_RATE_BACKEND", "database")
+if AGGLO_RATE_BACKEND not in ("database", "memory"):
+    raise ImproperlyConfigured(f"AGGLO_RATE_BACKEND must be database or memory, got {AGGLO_RATE_BACKEND!r}")
+AGGLO_REDIS_URL = os.environ.get("AGGLO_REDIS_URL", "")
+# Anti-harvesting: per user and day, other members' profiles viewed and exports made (operators are exempt).
+AGGLO_DAILY_LIMITS = {
+    "profile_view": int(os.environ.get("AGGLO_DAILY_PROFILE_VIEWS", "300")),
+    "export": int(os.environ.get("AGGLO_DAILY_EXPORTS", "20")),
+}
+
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("AGGLO_SESSION_HOURS", "12")) * 3600
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# Content security policy: everything from this origin, no inline scripts, no framing.
+AGGLO_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,4 +1,5 @@
-"""API tokens for machine clients: a logged-in user issues, lists and revokes their own."""
+"""API tokens and member nodes: a logged-in user manages their own tokens; organization admins register nodes,
+rotate their keys, issue node tokens and revoke them."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from agglo.access import nodes, policy
 from agglo.access.models import ApiToken
-from agglo.access.schemas import TokenCreated, TokenIn, TokenOut
+from agglo.access.schemas import KeyIn, KeyOut, NodeIn, NodeOut, NodeTokenIn, TokenCreated, TokenIn, TokenOut, WhoAmI
+from agglo.access.selectors import node_get, node_list
 from agglo.access.tokens import api_token_create, api_token_revoke
 from agglo.common.errors import Forbidden, NotFound
 
@@ -40,3 +43,62 @@ def token_revoke(request: HttpRequest, token_id: int) -> Status:
         raise NotFound(f"No token with id {token_id}.")
     api_token_revoke(actor=request.auth, token=token)
     return Status(204, None)
+
+
+@router.get("/whoami", response=WhoAmI, summary="Who the request acts as: user, node, organizations")
+def whoami(request: HttpRequest) -> Any:
+    user = request.auth
+    node = getattr(request, "agglo_node", None)
+    return {
+        "username": user.get_username() if user.is_authenticated else None,
+        "node_id": node.pk if node else None,
+        "organizations": sorted(policy.organization_ids(user)),
+    }
+
+
+@router.get("/nodes", response=list[NodeOut], summary="Nodes of the organizations you administer")
+def node_index(request: HttpRequest) -> Any:
+    return node_list(actor=_user(request))
+
+
+@router.post("/organizations/{int:org_id}/nodes", response={201: NodeOut}, summary="Register a node with its key")
+def node_create(request: HttpRequest, org_id: int, payload: NodeIn) -> Status:
+    key = nodes.node_register(
+        actor=_user(request),
+        organization_id=org_id,
+        name=payload.name,
+        public_key=payload.public_key,
+        role=payload.role,
+    )
+    return Status(201, key.node)
+
+
+@router.post("/nodes/{int:node_id}/keys", response={201: KeyOut}, summary="Add a key (rotate without downtime)")
+def node_key_create(request: HttpRequest, node_id: int, payload: KeyIn) -> Status:
+    node = node_get(actor=_user(request), pk=node_id)
+    return Status(201, nodes.node_key_add(actor=request.auth, node=node, public_key=payload.public_key))
+
+
+@router.delete("/nodes/{int:node_id}/keys/{key_id}", response={204: None}, summary="Revoke one key")
+def node_key_delete(request: HttpRequest, node_id: int, key_id: str) -> Status:
+    node = node_get(actor=_user(request), pk=node_id)
+    key = node.keys.filter(key_id=key_id).first()
+    if key is None:
+        raise NotFound(f"No key {key_id} on node {node_id}.")
+    nodes.node_key_revoke(actor=request.auth, key=key)
+    return Status(204, None)
+
+
+@router.delete("/nodes/{int:node_id}", response={204: None}, summary="Revoke a node, its keys and its tokens")
+def node_delete(request: HttpRequest, node_id: int) -> Status:
+    nodes.node_revoke(actor=request.auth, node=node_get(actor=_user(request), pk=node_id))
+    return Status(204, None)
+
+
+@router.post("/nodes/{int:node_id}/tokens", response={201: TokenCreated}, summary="Issue a scoped, expiring node token")
+def node_token_create(request: HttpRequest, node_id: int, payload: NodeTokenIn) -> Status:
+    node = node_get(actor=_user(request), pk=node_id)
+    token, clear = nodes.node_token_issue(
+        actor=request.auth, node=node, name=payload.name, scope=payload.scope, days=payload.days
+    )
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": clear})

@@ -50,14 +50,63 @@ class Membership(models.Model):
         return f"{self.user} @ {self.organization_id} ({self.role})"
 
 
+class Node(models.Model):
+    """A member's system that calls the API as its organization, identified by Ed25519 keys it registered."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Organization admin")
+        MEMBER = "member", _("Organization member")
+
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="nodes")
+    name = models.CharField(_("name"), max_length=100)
+    role = models.CharField(_("acts as"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # The account the node acts through: no password, no login, a membership with `role`.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="node")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="uniq_node_name")]
+        verbose_name = _("node")
+        verbose_name_plural = _("nodes")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organization_id})"
+
+
+class NodeKey(models.Model):
+    """One Ed25519 public key of a node. Several may be active at once, so keys rotate without downtime."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="keys")
+    key_id = models.CharField(_("key ID"), max_length=64, unique=True)
+    public_key = models.BinaryField(_("public key"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("node key")
+        verbose_name_plural = _("node keys")
+
+    def __str__(self) -> str:
+        return self.key_id
+
+
 class ApiToken(models.Model):
-    """A bearer token for machine clients; only its SHA-256 digest is stored."""
+    """A bearer token for machine clients; only its SHA-256 digest is stored. A node's tokens act as the node."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Read and write")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    node = models.ForeignKey(Node, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens")
     name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices, default=Scope.WRITE)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
@@ -101,3 +150,60 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_label} → {self.owner_id} {self.group}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins counted per username and per client address; locked keys are refused without a password
+    check. Unknown usernames are counted like real ones, so the lock reveals nothing."""
+
+    key = models.CharField(max_length=200, primary_key=True)  # "user:<lowercased name>" or "ip:<address>"
+    failures = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"
+
+
+class TotpDevice(models.Model):
+    """A user's TOTP authenticator (RFC 6238, 30-second steps, 6 digits); confirmed once a code was entered."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step accepted: a code is never accepted twice.
+    last_step = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"TOTP of {self.user_id}"
+
+
+class RateBucket(models.Model):
+    """A token bucket of the rate limiter's database backend."""
+
+    key = models.CharField(max_length=200, primary_key=True)  # "<kind>:<who>"
+    tokens = models.FloatField()
+    updated = models.FloatField()  # POSIX seconds of the last refill
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.tokens:.1f}"
+
+
+class DailyQuota(models.Model):
+    """How many profiles a user viewed or exports they made on one day: the anti-harvesting counters."""
+
+    class Kind(models.TextChoices):
+        PROFILE_VIEW = "profile_view", _("Profile views")
+        EXPORT = "export", _("Exports")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    count = models.PositiveIntegerField(default=0)
+    alerted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day", "kind"], name="uniq_daily_quota")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} {self.kind}: {self.count}"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Schema
 
@@ -13,10 +14,56 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    scope: str
+    node_id: int | None
     created_at: datetime
+    expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
 
 
 class TokenCreated(TokenOut):
     token: str
+
+
+class NodeIn(Schema):
+    name: str
+    public_key: str  # Ed25519: 32 bytes in base64, or PEM
+    role: str = "member"
+
+
+class KeyIn(Schema):
+    public_key: str
+
+
+class NodeTokenIn(Schema):
+    name: str
+    scope: str = "read"
+    days: Any = 30
+
+
+class KeyOut(Schema):
+    key_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class NodeOut(Schema):
+    id: int
+    organization_id: int
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+    keys: list[KeyOut]
+
+    @staticmethod
+    def resolve_keys(obj: Any) -> list[Any]:
+        return list(obj.keys.all())
+
+
+class WhoAmI(Schema):
+    username: str | None
+    node_id: int | None
+    organizations: list[int]

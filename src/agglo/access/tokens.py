@@ -1,7 +1,11 @@
-"""API bearer tokens: issue, verify, revoke. The clear token is shown once and never stored."""
+"""API bearer tokens: issue, resolve, revoke. The clear token is shown once and never stored.
+
+A user's own token acts as the user. A node's token acts as the node, with a scope (read or write) and an expiry,
+and dies with the node."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -20,6 +24,32 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def issue(
+    *,
+    actor: Any,
+    user: Any,
+    name: str,
+    node: Any = None,
+    scope: str = ApiToken.Scope.WRITE,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Store a new token's digest; returns the row and the clear token. Callers check who may issue it."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed({"name": ["Give the token a name of 1 to 100 characters."]})
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, node=node, name=name, scope=scope, expires_at=expires_at, prefix=clear[:12], digest=_digest(clear)
+    )
+    record(
+        "access.token_created",
+        actor=actor,
+        subject=token,
+        payload={"user": user.get_username(), "name": name, "scope": scope, "node": getattr(node, "pk", None)},
+    )
+    return token, clear
+
+
 @transaction.atomic
 def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str]:
     """Issue a token for `user`; returns the row and the clear token (shown once)."""
@@ -28,44 +58,39 @@ def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str
 
         if not is_operator(actor):
             raise Forbidden("Only the user or an operator may issue a token.")
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise ValidationFailed({"name": ["Give the token a name of 1 to 100 characters."]})
-    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=clear[:12], digest=_digest(clear))
-    record(
-        "access.token_created",
-        actor=actor,
-        subject=token,
-        payload={"user": user.get_username(), "name": name},
-    )
-    return token, clear
+    return issue(actor=actor, user=user, name=name)
 
 
-def api_token_user(clear: str) -> Any | None:
-    """The active user behind a clear token, or None."""
+def api_token_resolve(clear: str) -> ApiToken | None:
+    """The live token behind a clear string (with its user and node), or None: unknown, revoked, expired, or its
+    node or user disabled."""
     if not clear.startswith(TOKEN_PREFIX):
         return None
+    now = timezone.now()
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "node")
         .filter(digest=_digest(clear), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if token is None:
+    if token is None or (token.expires_at and token.expires_at <= now):
         return None
-    now = timezone.now()
+    if token.node is not None and token.node.revoked_at is not None:
+        return None
     # Touch at most once a minute so reads do not turn into a write per request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
 
 
 @transaction.atomic
 def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
-    """Revoke a token; the owner or an operator may."""
-    from agglo.access.policy import is_operator
+    """Revoke a token; the owner, the node's organization admins or an operator may."""
+    from agglo.access.policy import can_edit_organization, is_operator
 
-    if token.user_id != actor.pk and not is_operator(actor):
+    allowed = token.user_id == actor.pk or is_operator(actor)
+    if token.node_id is not None:
+        allowed = allowed or can_edit_organization(actor, token.node.organization_id)
+    if not allowed:
         raise Forbidden("Only the token's owner or an operator may revoke it.")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 CONTENT_TYPE = "application/problem+json"
 
@@ -27,3 +27,17 @@ def problem_response(
     if errors:
         body["errors"] = errors
     return JsonResponse(body, status=status, content_type=CONTENT_TYPE, json_dumps_params={"ensure_ascii": False})
+
+
+def too_many(request: HttpRequest, exc: Any) -> HttpResponse:
+    """The 429 answer for a RateLimited, with Retry-After."""
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    title = _("Too many requests; try again in %(s)d seconds.") % {"s": exc.retry_after}
+    if request.path.startswith("/api/"):
+        response = problem_response(429, title, code="rate_limited", detail=str(exc), instance=request.path)
+    else:
+        response = render(request, "web/error.html", {"status": 429, "title": title}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response

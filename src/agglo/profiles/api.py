@@ -12,6 +12,7 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from agglo.access.models import AccessLogEntry
+from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import Forbidden
 from agglo.profiles import selectors, services
@@ -155,6 +156,7 @@ def evidence_add(request: HttpRequest, fact_id: int, files: File[list[UploadedFi
 @router.get("/organizations/{int:org_id}/profile", response=ProfileOut, summary="Profile overview")
 def profile(request: HttpRequest, org_id: int) -> Any:
     org = _org(request, org_id)
+    profile_viewed(actor=request.auth, organization_id=org.pk)
     summary = profile_summary(actor=request.auth, organization=org)
     sensitive_views_record(viewer=request.auth, owner_ids=[org.pk], groups=summary["logged_groups"], channel="api")
     return summary

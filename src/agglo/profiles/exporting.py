@@ -7,6 +7,8 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from agglo.access.models import DailyQuota
+from agglo.access.quotas import quota_consume
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import ValidationFailed
 from agglo.profiles import selectors
@@ -29,6 +31,7 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str) -> Http
         errors["format"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(CONTENT_TYPES)}]
     if errors:
         raise ValidationFailed(errors)
+    quota_consume(actor=actor, kind=DailyQuota.Kind.EXPORT)
     table = selectors.export_table(actor=actor, kind=kind)
     if format == "xlsx":
         body = write_xlsx(table.columns, table.rows, kind)

@@ -14,8 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
+from agglo.access.quotas import profile_viewed
+from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.common.problem import too_many
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
 from agglo.profiles.fields import CASES
@@ -102,6 +105,10 @@ def organization_profile(request: HttpRequest, pk: int, tab: str = "overview") -
     if tab not in TABS:
         raise Http404
     org = _org(request, pk)
+    try:
+        profile_viewed(actor=request.user, organization_id=org.pk)
+    except RateLimited as exc:
+        return too_many(request, exc)
     context = _base(request, org, tab)
     renderer = TAB_RENDERERS[tab]
     context.update(renderer(request, org, context))

@@ -10,6 +10,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from agglo.access import policy
+from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.registry import selectors, services
@@ -106,6 +107,7 @@ def organization_create(request: HttpRequest, payload: OrganizationIn) -> Status
 @router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
 def organization_detail(request: HttpRequest, org_id: int) -> Organization:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
+    profile_viewed(actor=request.auth, organization_id=org.pk)
     has_contacts = org.contact_name or org.contact_email or org.contact_phone
     if has_contacts and selectors.contacts_visible(actor=request.auth, organization=org):
         sensitive_views_record(viewer=request.auth, owner_ids=[org.pk], groups=["contacts"], channel="api")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from agglo.common.problem import CONTENT_TYPE, problem_response
+from agglo.common.problem import CONTENT_TYPE, problem_response, too_many
 
 
 class ChineseFirstMiddleware:
@@ -60,3 +60,78 @@ class ApiEnvelopeMiddleware:
                 problem["Allow"] = response["Allow"]
             return problem
         return response
+
+
+class SecurityHeadersMiddleware:
+    """The content security policy and the browser hardening headers Django does not set itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.AGGLO_CSP)
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
+class TwoFactorEnrolmentMiddleware:
+    """Where two-factor login is required, send operators and organization admins without it to set it up first."""
+
+    ALLOWED = ("/account/two-factor/", "/logout/", "/static/", "/i18n/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        user = getattr(request, "user", None)
+        if (
+            settings.AGGLO_TOTP_REQUIRED
+            and user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self.ALLOWED)
+            and "Authorization" not in request.headers
+            and "Signature" not in request.headers
+        ):
+            from agglo.access.login import totp_enrolled, totp_required
+
+            if totp_required(user) and not totp_enrolled(user):
+                if request.path.startswith("/api/"):
+                    return problem_response(
+                        403, "Set up two-factor login first.", code="two_factor_required", instance=request.path
+                    )
+                from django.shortcuts import redirect
+
+                return redirect("web:two_factor")
+        return self.get_response(request)
+
+
+class RateLimitMiddleware:
+    """Token buckets per client address and per logged-in user (tokens and nodes are limited in the API's auth).
+
+    Over the limit: 429 with Retry-After, as problem+json on the API and as a page elsewhere."""
+
+    EXEMPT = ("/static/", "/healthz", "/media/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from agglo.access import ratelimit
+        from agglo.access.client import client_ip
+
+        if not request.path.startswith(self.EXEMPT):
+            try:
+                ratelimit.check("ip", client_ip(request))
+                user = getattr(request, "user", None)
+                if user is not None and user.is_authenticated:
+                    ratelimit.check("user", str(user.pk))
+            except ratelimit.RateLimited as exc:
+                return too_many(request, exc)
+        return self.get_response(request)

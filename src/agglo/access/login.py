@@ -1,0 +1,135 @@
+"""Logging in: lockout after repeated failures, and TOTP two-factor (RFC 6238, via pyotp).
+
+Every refusal gives the same answer whether or not the account exists, is locked, or the password was wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.access.models import LoginThrottle, Membership, TotpDevice
+from agglo.common.audit import record
+from agglo.common.errors import ValidationFailed
+
+ISSUER = "Agglo"
+
+
+class LoginRefused(Exception):
+    """Wrong credentials, or a lock: the message is the same for both."""
+
+
+def refusal() -> str:
+    return _("The username or password is wrong, or too many attempts were made. Wait a while and try again.")
+
+
+def _keys(username: str, ip: str) -> list[tuple[str, int]]:
+    return [
+        (f"user:{username.strip().lower()[:150]}", settings.AGGLO_LOGIN_MAX_FAILURES),
+        (f"ip:{ip}", settings.AGGLO_LOGIN_MAX_FAILURES_PER_IP),
+    ]
+
+
+def _locked(keys: list[tuple[str, int]], now: dt.datetime) -> bool:
+    rows = LoginThrottle.objects.filter(key__in=[k for k, _ in keys], locked_until__gt=now)
+    return rows.exists()
+
+
+@transaction.atomic
+def _fail(keys: list[tuple[str, int]], now: dt.datetime) -> None:
+    window = dt.timedelta(minutes=settings.AGGLO_LOGIN_LOCK_MINUTES)
+    for key, limit in keys:
+        row, _created = LoginThrottle.objects.select_for_update().get_or_create(key=key)
+        if row.first_failure_at is None or now - row.first_failure_at > window:
+            row.failures, row.first_failure_at = 0, now
+        row.failures += 1
+        if row.failures >= limit:
+            row.locked_until = now + window
+            row.failures, row.first_failure_at = 0, None
+        row.save()
+
+
+def authenticate_password(request: Any, *, username: str, password: str, ip: str) -> Any:
+    """The user for these credentials, or LoginRefused; counts failures and honours locks."""
+    now = timezone.now()
+    keys = _keys(username, ip)
+    if _locked(keys, now):
+        raise LoginRefused(refusal())
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        _fail(keys, now)
+        raise LoginRefused(refusal())
+    LoginThrottle.objects.filter(key=keys[0][0]).delete()
+    return user
+
+
+def totp_required(user: Any) -> bool:
+    """Operators and organization admins must use a second factor where the platform requires it."""
+    if not settings.AGGLO_TOTP_REQUIRED or not getattr(user, "is_authenticated", False):
+        return False
+    if hasattr(user, "node"):
+        return False
+    return policy.is_operator(user) or Membership.objects.filter(user=user, role=Membership.Role.ADMIN).exists()
+
+
+def totp_enrolled(user: Any) -> bool:
+    return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def totp_begin(user: Any) -> tuple[str, str]:
+    """A new (unconfirmed) secret and its otpauth:// URI for an authenticator app."""
+    device, _created = TotpDevice.objects.get_or_create(user=user, defaults={"secret": pyotp.random_base32()})
+    if device.confirmed_at is None and not _created:
+        device.secret = pyotp.random_base32()
+        device.save(update_fields=["secret"])
+    if device.confirmed_at is not None:
+        raise ValidationFailed({"code": [_("Two-factor login is already set up.")]})
+    uri = pyotp.TOTP(device.secret).provisioning_uri(name=user.get_username(), issuer_name=ISSUER)
+    return device.secret, uri
+
+
+def _accept(device: TotpDevice, code: str, now: dt.datetime) -> bool:
+    code = (code or "").strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(device.secret)
+    for drift in (0, -1, 1):  # one step either way for clock skew
+        moment = now + dt.timedelta(seconds=30 * drift)
+        step = totp.timecode(moment)
+        if step > device.last_step and totp.verify(code, for_time=moment):
+            device.last_step = step
+            device.save(update_fields=["last_step", "confirmed_at"])
+            return True
+    return False
+
+
+@transaction.atomic
+def totp_confirm(user: Any, code: str) -> None:
+    device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=True).first()
+    if device is None:
+        raise ValidationFailed({"code": [_("Start the set-up first.")]})
+    now = timezone.now()
+    device.confirmed_at = now
+    if not _accept(device, code, now):
+        raise ValidationFailed({"code": [_("The code is not valid; enter the 6 digits your app shows now.")]})
+    record("access.totp_enrolled", actor=user, subject=device)
+
+
+def totp_check(user: Any, code: str, *, ip: str) -> None:
+    """Check a login's second factor; failures count toward the lock like wrong passwords (and are kept)."""
+    now = timezone.now()
+    keys = _keys(user.get_username(), ip)
+    with transaction.atomic():
+        device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+        accepted = not _locked(keys, now) and device is not None and _accept(device, code, now)
+    if not accepted:
+        _fail(keys, now)
+        raise LoginRefused(_("The code is not valid, or too many attempts were made."))

@@ -1,0 +1,79 @@
+"""Anti-harvesting: daily limits per user on viewing other members' profiles and on exports.
+
+Going over refuses the request until local midnight and, once a day per user and kind, alerts the operators."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.access.models import DailyQuota, PlatformRole
+from agglo.access.ratelimit import RateLimited
+from agglo.common.audit import record
+from agglo.common.notify import notify
+
+
+def operators() -> list[Any]:
+    return list(
+        get_user_model()
+        .objects.filter(Q(platform_roles__role=PlatformRole.Role.OPERATOR) | Q(is_superuser=True), is_active=True)
+        .distinct()
+    )
+
+
+def _seconds_to_midnight(now: dt.datetime) -> float:
+    local = timezone.localtime(now)
+    midnight = (local + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - local).total_seconds()
+
+
+def quota_consume(*, actor: Any, kind: str) -> None:
+    """Count one profile view or export for `actor` today; RateLimited once the day's limit is passed.
+
+    Anonymous visitors are held by the per-address rate limit instead; operators and auditors are not counted."""
+    if not getattr(actor, "is_authenticated", False) or policy.sees_all_organizations(actor):
+        return
+    limit = settings.AGGLO_DAILY_LIMITS.get(kind)
+    if limit is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        row, _created = DailyQuota.objects.select_for_update().get_or_create(
+            user=actor, day=timezone.localdate(now), kind=kind
+        )
+        row.count += 1
+        over = row.count > limit
+        first_alarm = over and not row.alerted
+        row.alerted = row.alerted or over
+        row.save(update_fields=["count", "alerted"])
+        if first_alarm:
+            label = DailyQuota.Kind(kind).label
+            record(
+                "access.daily_limit_exceeded",
+                actor=actor,
+                subject=row,
+                payload={"kind": kind, "limit": limit, "user": actor.get_username()},
+            )
+            notify(
+                operators(),
+                verb="access.daily_limit_exceeded",
+                text=_("%(user)s went over the daily limit of %(limit)d: %(kind)s.")
+                % {"user": actor.get_username(), "limit": limit, "kind": label},
+                link="/admin/access/dailyquota/",
+            )
+    if over:
+        raise RateLimited(f"day ({kind})", _seconds_to_midnight(now))
+
+
+def profile_viewed(*, actor: Any, organization_id: int) -> None:
+    """Count a view of another organization's profile (one's own are free)."""
+    if organization_id not in policy.organization_ids(actor):
+        quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)

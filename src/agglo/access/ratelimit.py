@@ -1,0 +1,111 @@
+"""Rate limits per client address, user, token and node: token buckets kept in the database (the default,
+shared by every process), in process memory (one process only), or in Redis when AGGLO_REDIS_URL is set.
+
+`check(kind, key)` takes one token or raises RateLimited with the seconds to wait (sent as Retry-After)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from agglo.access.bucket import Decision, Limit, take
+from agglo.access.models import RateBucket
+
+KINDS = ("ip", "user", "token", "node")
+
+
+class RateLimited(Exception):
+    """Too many requests; `retry_after` is whole seconds to wait."""
+
+    def __init__(self, kind: str, retry_after: float) -> None:
+        super().__init__(f"rate limit per {kind} exceeded")
+        self.kind = kind
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+def limits() -> dict[str, Limit]:
+    """{kind: Limit} from AGGLO_RATE_LIMITS ({kind: [requests per minute, burst]})."""
+    return {
+        kind: Limit(rate=per_minute / 60.0, burst=burst)
+        for kind, (per_minute, burst) in settings.AGGLO_RATE_LIMITS.items()
+    }
+
+
+class MemoryBuckets:
+    """Process-local buckets: right for one process (development, tests), wrong for several workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, limit: Limit, now: float) -> Decision:
+        with self._lock:
+            tokens, updated = self._state.get(key, (None, None))
+            decision = take(limit, tokens, updated, now)
+            self._state[key] = (decision.tokens, now)
+            return decision
+
+
+class DatabaseBuckets:
+    """One row per bucket, updated under a row lock: correct across processes on SQLite and PostgreSQL."""
+
+    def take(self, key: str, limit: Limit, now: float) -> Decision:
+        with transaction.atomic():
+            row = RateBucket.objects.select_for_update().filter(key=key).first()
+            decision = take(limit, row.tokens if row else None, row.updated if row else None, now)
+            if row is None:
+                RateBucket.objects.create(key=key, tokens=decision.tokens, updated=now)
+            else:
+                RateBucket.objects.filter(key=key).update(tokens=decision.tokens, updated=now)
+        return decision
+
+
+# Refill and take atomically inside Redis; returns {allowed, tokens*1000, retry_after*1000}.
+_LUA = """
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens = tonumber(state[1])
+local updated = tonumber(state[2])
+if tokens == nil or updated == nil then tokens = burst else
+  tokens = math.min(burst, tokens + math.max(0, now - updated) * rate) end
+local allowed, wait = 0, 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'updated', now)
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+return {allowed, math.floor(tokens * 1000), math.ceil(wait * 1000)}
+"""
+
+
+class RedisBuckets:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._script = self._client.register_script(_LUA)
+
+    def take(self, key: str, limit: Limit, now: float) -> Decision:
+        allowed, tokens, wait = self._script(keys=[f"agglo:rl:{key}"], args=[limit.rate, limit.burst, now])
+        return Decision(bool(allowed), tokens / 1000, wait / 1000)
+
+
+@cache
+def backend() -> Any:
+    if settings.AGGLO_REDIS_URL:
+        return RedisBuckets(settings.AGGLO_REDIS_URL)
+    return MemoryBuckets() if settings.AGGLO_RATE_BACKEND == "memory" else DatabaseBuckets()
+
+
+def check(kind: str, key: str) -> None:
+    """Take one request from the bucket of (kind, key), or raise RateLimited."""
+    limit = limits().get(kind)
+    if limit is None or not settings.AGGLO_RATE_LIMITING:
+        return
+    decision = backend().take(f"{kind}:{key}"[:200], limit, time.time())
+    if not decision.allowed:
+        raise RateLimited(kind, decision.retry_after)

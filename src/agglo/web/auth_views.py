@@ -1,0 +1,112 @@
+"""Logging in (with lockout and a TOTP second step) and setting up two-factor login."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from agglo.access.client import client_ip
+from agglo.access.login import (
+    LoginRefused,
+    authenticate_password,
+    totp_begin,
+    totp_check,
+    totp_confirm,
+    totp_enrolled,
+    totp_required,
+)
+from agglo.common.errors import ValidationFailed
+
+PENDING = "agglo_pending_2fa"
+PENDING_SECONDS = 300
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return settings.LOGIN_REDIRECT_URL
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Username and password; then the TOTP code for users who set it up."""
+    error = ""
+    username = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:150]
+        try:
+            user = authenticate_password(
+                request, username=username, password=request.POST.get("password", ""), ip=client_ip(request)
+            )
+        except LoginRefused as exc:
+            error = str(exc)
+        else:
+            if totp_enrolled(user):
+                request.session[PENDING] = {"user": user.pk, "at": time.time(), "next": _next(request)}
+                return redirect("web:login_code")
+            login(request, user)
+            return redirect(_next(request))
+    context = {"error": error, "username": username, "next": request.GET.get("next", "")}
+    return render(request, "web/login.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step: a 6-digit code from the user's authenticator app."""
+    pending = request.session.get(PENDING)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return redirect("web:login")
+    error = ""
+    if request.method == "POST":
+        user = get_user_model().objects.filter(pk=pending["user"], is_active=True).first()
+        try:
+            if user is None:
+                raise LoginRefused(_("The code is not valid, or too many attempts were made."))
+            totp_check(user, request.POST.get("code", ""), ip=client_ip(request))
+        except LoginRefused as exc:
+            error = str(exc)
+        else:
+            request.session.pop(PENDING, None)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
+    return render(request, "web/login_code.html", {"error": error})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up TOTP: show a new secret and its otpauth URI, then confirm with a first code."""
+    context: dict[str, object] = {
+        "enrolled": totp_enrolled(request.user),
+        "required": totp_required(request.user),
+        "errors": {},
+    }
+    if request.method == "POST" and not context["enrolled"]:
+        if request.POST.get("action") == "confirm":
+            try:
+                totp_confirm(request.user, request.POST.get("code", ""))
+            except ValidationFailed as exc:
+                context["errors"] = exc.errors
+                context["secret"] = request.session.get("agglo_totp_secret", "")
+                context["uri"] = request.session.get("agglo_totp_uri", "")
+            else:
+                request.session.pop("agglo_totp_secret", None)
+                request.session.pop("agglo_totp_uri", None)
+                context["enrolled"] = True
+        else:
+            secret, uri = totp_begin(request.user)
+            request.session["agglo_totp_secret"], request.session["agglo_totp_uri"] = secret, uri
+            context["secret"], context["uri"] = secret, uri
+    return render(request, "web/two_factor.html", context)

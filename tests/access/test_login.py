@@ -1,0 +1,96 @@
+"""Logging in: lockout that reveals nothing, TOTP second step and enrolment, security headers."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from agglo.access.models import LoginThrottle, TotpDevice
+from tests.conftest import user
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, username, password):
+    client.cookies["django_language"] = "en"
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def test_passwords_are_hashed_with_argon2():
+    from django.conf import settings
+
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher") or "MD5" in settings.PASSWORD_HASHERS[0]
+    from agglo.settings import PASSWORD_HASHERS
+
+    assert PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+@override_settings(AGGLO_LOGIN_MAX_FAILURES=3)
+def test_lockout_answers_alike_for_real_and_unknown_accounts(client):
+    user("alice", password="right-password-1")
+    answers = set()
+    for name in ("alice", "nobody-here"):
+        for _ in range(3):
+            r = login(client, name, "wrong")
+            assert r.status_code == 200
+            answers.add(r.context["error"])
+    # Locked now: even the right password is refused, with the very same words.
+    r = login(client, "alice", "right-password-1")
+    answers.add(r.context["error"])
+    assert len(answers) == 1
+    assert "_auth_user_id" not in client.session
+    assert LoginThrottle.objects.filter(key="user:nobody-here", locked_until__gt=timezone.now()).exists()
+    LoginThrottle.objects.all().delete()
+    assert login(client, "alice", "right-password-1").status_code == 302
+
+
+def test_totp_second_step(client):
+    u = user("bob", password="right-password-1")
+    secret = pyotp.random_base32()
+    TotpDevice.objects.create(user=u, secret=secret, confirmed_at=timezone.now())
+    r = login(client, "bob", "right-password-1")
+    assert r.status_code == 302 and r["Location"] == "/login/code/"
+    assert "_auth_user_id" not in client.session
+    r = client.post("/login/code/", {"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    assert r.status_code == 200 and "_auth_user_id" not in client.session
+    code = pyotp.TOTP(secret).now()
+    r = client.post("/login/code/", {"code": code})
+    assert r.status_code == 302 and client.session["_auth_user_id"] == str(u.pk)
+    # The same code is never accepted twice.
+    client.logout()
+    login(client, "bob", "right-password-1")
+    assert client.post("/login/code/", {"code": code}).status_code == 200
+
+
+@override_settings(AGGLO_TOTP_REQUIRED=True)
+def test_admins_must_enrol_before_going_on(client, member_of):
+    admin, org = member_of("org-boss")
+    client.force_login(admin)
+    assert client.get("/factory/")["Location"] == "/account/two-factor/"
+    assert client.get("/api/v1/whoami").status_code == 403
+    page = client.post("/account/two-factor/", {"action": "begin"})
+    secret = page.context["secret"]
+    assert page.context["uri"].startswith("otpauth://totp/")
+    bad = client.post("/account/two-factor/", {"action": "confirm", "code": "12"})
+    assert "code" in bad.context["errors"]
+    client.post("/account/two-factor/", {"action": "confirm", "code": pyotp.TOTP(secret).now()})
+    assert TotpDevice.objects.get(user=admin).confirmed_at is not None
+    assert client.get("/factory/").status_code == 200
+    # Ordinary members are not asked.
+    plain, _ = member_of("org-clerk", role="member")
+    client.force_login(plain)
+    assert client.get("/factory/").status_code == 200
+
+
+def test_security_headers_and_cookies(client):
+    r = client.get("/")
+    csp = r["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
+    assert r["X-Frame-Options"] == "DENY" and r["X-Content-Type-Options"] == "nosniff"
+    assert r["Referrer-Policy"] == "same-origin" and "camera=()" in r["Permissions-Policy"]
+    from django.conf import settings
+
+    assert settings.SESSION_COOKIE_HTTPONLY and settings.CSRF_COOKIE_HTTPONLY
+    assert settings.SESSION_COOKIE_SAMESITE == "Lax"

@@ -1,0 +1,186 @@
+"""Member nodes: RFC 9421 signed requests, key rotation, revocation, and scoped expiring node tokens."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.utils import timezone
+from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
+
+from agglo.access import nodes
+from agglo.access.models import ApiToken
+from agglo.common.errors import Forbidden, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+
+def b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass
+class Message:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Keys(HTTPSignatureKeyResolver):
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self.private = private
+
+    def resolve_private_key(self, key_id: str):
+        return self.private
+
+    def resolve_public_key(self, key_id: str):
+        return self.private.public_key()
+
+
+def test_rfc9421_appendix_b26_ed25519_vector():
+    # RFC 9421 B.1.4 test key and the B.2.6 signature of the B.2 test request: Ed25519 is deterministic.
+    private = Ed25519PrivateKey.from_private_bytes(b64url("n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU"))
+    assert private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw) == b64url(
+        "JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs"
+    )
+    message = Message(
+        "POST",
+        "http://example.com/foo?param=Value&Pet=dog",
+        {
+            "Host": "example.com",
+            "Date": "Tue, 20 Apr 2021 02:07:55 GMT",
+            "Content-Type": "application/json",
+            "Content-Length": "18",
+        },
+    )
+    HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=Keys(private)).sign(
+        message,
+        key_id="test-key-ed25519",
+        created=dt.datetime.fromtimestamp(1618884473, dt.UTC),
+        label="sig-b26",
+        include_alg=False,
+        covered_component_ids=("date", "@method", "@path", "@authority", "content-type", "content-length"),
+    )
+    assert message.headers["Signature-Input"] == (
+        'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");'
+        'created=1618884473;keyid="test-key-ed25519"'
+    )
+    assert message.headers["Signature"] == (
+        "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:"
+    )
+
+
+class NodeClient:
+    """Signs requests as a member system would, and sends them through the Django test client."""
+
+    def __init__(self, client, private: Ed25519PrivateKey) -> None:
+        self.client, self.private = client, private
+        raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public = base64.b64encode(raw).decode()
+        self.key_id = nodes.key_id_of(raw)
+
+    def request(self, method: str, path: str, body: dict | None = None, *, created=None, tamper_path=None):
+        data = json.dumps(body).encode() if body is not None else b""
+        message = Message(method, f"http://testserver{path}", {"Content-Type": "application/json"} if data else {})
+        components = ("@method", "@target-uri") + (("content-type", "content-digest") if data else ())
+        HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=Keys(self.private)).sign(
+            message,
+            key_id=self.key_id,
+            created=created or timezone.now(),
+            covered_component_ids=components,
+            body=data or None,
+        )
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in message.headers.items() if k != "Content-Type"}
+        send = getattr(self.client, method.lower())
+        if data:
+            return send(tamper_path or path, data=data, content_type="application/json", **extra)
+        return send(tamper_path or path, **extra)
+
+
+@pytest.fixture
+def org_admin(member_of):
+    return member_of("node-owner-admin")
+
+
+@pytest.fixture
+def node_client(client, org_admin):
+    admin, org = org_admin
+    nc = NodeClient(client, Ed25519PrivateKey.generate())
+    key = nodes.node_register(actor=admin, organization_id=org.pk, name="erp", public_key=nc.public)
+    nc.node = key.node
+    return nc
+
+
+def test_signed_requests_act_as_the_node(node_client, org_admin):
+    r = node_client.request("GET", "/api/v1/whoami")
+    assert r.status_code == 200, r.content
+    assert r.json()["node_id"] == node_client.node.pk and r.json()["organizations"] == [org_admin[1].pk]
+
+
+def test_unknown_node_is_refused(client):
+    stranger = NodeClient(client, Ed25519PrivateKey.generate())
+    r = stranger.request("GET", "/api/v1/whoami")
+    assert r.status_code == 401 and "unknown or revoked node key" in r.json()["detail"]
+
+
+def test_tampered_stale_or_unsigned_body_requests_are_refused(node_client):
+    assert node_client.request("GET", "/api/v1/whoami", tamper_path="/api/v1/tokens").status_code == 401
+    old = timezone.now() - dt.timedelta(minutes=10)
+    assert node_client.request("GET", "/api/v1/whoami", created=old).status_code == 401
+    # A body the signature does not cover by its digest is not accepted.
+    signed_get = node_client.request("GET", "/api/v1/whoami")
+    assert signed_get.status_code == 200
+    r = node_client.client.post(
+        "/api/v1/nodes/1/keys",
+        data=b'{"public_key": "x"}',
+        content_type="application/json",
+        HTTP_SIGNATURE_INPUT='sig=("@method" "@target-uri");created=1;keyid="x"',
+        HTTP_SIGNATURE="sig=:AAAA:",
+    )
+    assert r.status_code == 401
+
+
+def test_keys_rotate_without_downtime_and_revoked_keys_stop(node_client, org_admin, client):
+    admin, _ = org_admin
+    second = NodeClient(client, Ed25519PrivateKey.generate())
+    nodes.node_key_add(actor=admin, node=node_client.node, public_key=second.public)
+    assert node_client.request("GET", "/api/v1/whoami").status_code == 200
+    assert second.request("GET", "/api/v1/whoami").status_code == 200
+    old = node_client.node.keys.get(key_id=node_client.key_id)
+    nodes.node_key_revoke(actor=admin, key=old)
+    assert node_client.request("GET", "/api/v1/whoami").status_code == 401
+    assert second.request("GET", "/api/v1/whoami").json()["node_id"] == node_client.node.pk
+
+
+def test_node_tokens_are_scoped_expiring_and_die_with_the_node(node_client, org_admin, client):
+    admin, _ = org_admin
+    _, read = nodes.node_token_issue(actor=admin, node=node_client.node, name="reporting", scope="read", days=7)
+    token, write = nodes.node_token_issue(actor=admin, node=node_client.node, name="sync", scope="write", days=1)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {read}"}
+    assert client.get("/api/v1/whoami", **auth).json()["node_id"] == node_client.node.pk
+    r = client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json", **auth)
+    assert r.status_code == 403
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert client.get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {write}").status_code == 401
+    nodes.node_revoke(actor=admin, node=node_client.node)
+    assert client.get("/api/v1/whoami", **auth).status_code == 401
+    assert node_client.request("GET", "/api/v1/whoami").status_code == 401
+
+
+def test_only_the_organizations_admins_manage_its_nodes(node_client, member_of, org_admin):
+    outsider, _ = member_of("outsider-admin")
+    with pytest.raises(Forbidden):
+        nodes.node_key_add(actor=outsider, node=node_client.node, public_key=node_client.public)
+    with pytest.raises(Forbidden):
+        nodes.node_register(actor=outsider, organization_id=org_admin[1].pk, name="x", public_key=node_client.public)
+    with pytest.raises(ValidationFailed) as exc:
+        nodes.node_register(actor=org_admin[0], organization_id=org_admin[1].pk, name="", public_key="nope")
+    assert set(exc.value.errors) == {"name", "public_key"}
+    with pytest.raises(ValidationFailed) as exc:
+        nodes.node_token_issue(actor=org_admin[0], node=node_client.node, name="t", scope="admin", days=900)
+    assert set(exc.value.errors) == {"scope", "days"}
