@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,9 @@ from agglo.registry.models import Organization
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
 # Events about the organization that are for its people and the platform, not for other members.
 _INTERNAL = ("profiles.reminder_sent",)
+# What other members see of the history: changes to the directory entry and the professional database. Other
+# apps' events (listings, orders, nodes, tokens) name things only the organization itself may see.
+_SHARED_PREFIXES = ("registry.", "profiles.")
 
 
 def _redact(event: AuditEvent, groups: set[str]) -> AuditEvent:
@@ -56,7 +59,8 @@ def history_list(
     if hidden:
         qs = qs.exclude(group__in=hidden)
     if not own:
-        qs = qs.exclude(event__in=_INTERNAL)
+        shared = Q(event__startswith=_SHARED_PREFIXES[0]) | Q(event__startswith=_SHARED_PREFIXES[1])
+        qs = qs.filter(shared).exclude(event__in=_INTERNAL)
     events = list(qs.order_by("-occurred_at", "-id")[:limit])
     case_ids = {e.subject_id for e in events if e.group == "cases"}
     if case_ids and not own:

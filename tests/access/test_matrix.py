@@ -1,0 +1,350 @@
+"""The cross-tenant matrix, generated from the API's OpenAPI schema and the page URL patterns.
+
+Tenant A owns one object of every kind, with secret markers in what only A may see. Every API operation and
+every page is tried with A's ids by each outsider role: B's admin and B's member (sessions), B's node (a write
+token), and an anonymous visitor. Reads must not contain any marker; writes aimed at A's objects must be refused
+and leave every table exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from agglo.access import nodes
+from agglo.access.tokens import api_token_create
+from agglo.api import api
+from agglo.factory.models import Allocation
+from agglo.factory.services.orders import order_create
+from agglo.ledger.models import LogEntry
+from agglo.market import services as market
+from agglo.profiles import services as profiles
+from agglo.registry.models import Organization
+from agglo.registry.services import position_add, relation_add
+from agglo.registry.services.admission import admission_apply
+from tests.factory.conftest import cluster, order_data  # noqa: F401 (a fixture)
+from tests.profiles.conftest import statement
+from tests.registry.test_admission_services import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRETS = (
+    "secret-contacts-a@matrix.test",
+    "SECRET-A-PARTNERS",
+    "SECRET-A-DRAFT",
+    "SECRET-A-ORDER",
+    "SECRET-A-INTEREST",
+    "SECRET-A-NODE",
+    "SECRET-A-TOKEN",
+    "SECRET-A-CASE",
+)
+# Rows that reads legitimately add or that only count traffic: not business data.
+VOLATILE = {
+    "access.ratebucket",
+    "access.loginthrottle",
+    "access.dailyquota",
+    "access.accesslogentry",
+    "matching.matchevent",
+    "sessions.session",
+    "django_tasks_db.dbtaskresult",
+    "admin.logentry",
+}
+VOLATILE_FIELDS = {"last_used_at", "last_login"}
+
+
+def _public_key() -> str:
+    import base64
+
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+@pytest.fixture
+def world(cluster, member_of, make_org, operator):
+    """A = the buyer of the factory cluster, with one object of every kind; B = another member; C = a third."""
+    a_admin, a = cluster["people"]["buyer"], cluster["orgs"]["buyer"]
+    Organization.objects.filter(pk=a.pk).update(
+        contact_email="secret-contacts-a@matrix.test", contacts_visibility="private"
+    )
+    c_admin, c = cluster["people"]["sz"], cluster["orgs"]["sz"]
+    b_admin, b = member_of("b-admin")
+    b_member, _ = member_of("b-member", role="member")
+    from agglo.access.models import Membership
+
+    Membership.objects.filter(user=b_member).update(organization=b)
+    b_node = nodes.node_register(actor=b_admin, organization_id=b.pk, name="b-erp", public_key=_public_key()).node
+    _, b_token = nodes.node_token_issue(actor=b_admin, node=b_node, name="b-sync", scope="write", days=1)
+
+    listing = market.listing_create(
+        actor=a_admin,
+        organization=a,
+        data={
+            "side": "need",
+            "kind": "technology",
+            "title_zh": "SECRET-A-PARTNERS 联合研发",
+            "visibility": "partners",
+            "description_zh": "只给伙伴看",
+        },
+    )
+    market.listing_submit(actor=a_admin, listing=listing)
+    draft = market.listing_create(
+        actor=a_admin,
+        organization=a,
+        data={"side": "offer", "kind": "equipment", "title_zh": "SECRET-A-DRAFT 设备共享", "description_zh": "草稿"},
+    )
+    c_listing = market.listing_create(
+        actor=c_admin,
+        organization=c,
+        data={"side": "offer", "kind": "technology", "title_zh": "C 的技术转让", "description_zh": "公开"},
+    )
+    market.listing_submit(actor=c_admin, listing=c_listing)
+    interest = market.interest_express(
+        actor=a_admin, listing=c_listing, data={"cooperation": "licensing", "message": "SECRET-A-INTEREST"}
+    )
+    order = order_create(actor=a_admin, data=order_data(product="SECRET-A-ORDER 网关外壳", buyer=a.pk))
+    allocation = Allocation.objects.filter(order=order).first()
+    fact = profiles.fact_create(actor=a_admin, organization=a, kind="financials", data=statement(2025))
+    profiles.disclosure_set(actor=a_admin, organization=a, data={"financials_visibility": "private"})
+    rating = profiles.fact_create(
+        actor=operator,
+        organization=a,
+        kind="ratings",
+        data={
+            "grade": "AA",
+            "rating_body": "platform",
+            "method_version": "v1",
+            "as_of": dt.date.today().isoformat(),
+            "valid_until": (dt.date.today() + dt.timedelta(days=365)).isoformat(),
+        },
+    )
+    capability_fact = profiles.fact_create(
+        actor=a_admin, organization=a, kind="capabilities", data={"term": "iso-9001"}
+    )
+    case = profiles.case_create(
+        actor=a_admin,
+        organization=a,
+        data={
+            "title": "SECRET-A-CASE 联合实验室",
+            "kind": "alliance",
+            "started_on": "2024-05-01",
+            "visibility": "private",
+        },
+    )
+    participant = profiles.participant_add(
+        actor=a_admin, case=case, data={"organization": c.pk, "role": "partner", "input_kind": "equipment", "input_amount": "1000"}
+    )
+    a_node_key = nodes.node_register(
+        actor=a_admin, organization_id=a.pk, name="SECRET-A-NODE", public_key=_public_key()
+    )
+    a_token, _ = api_token_create(actor=a_admin, user=a_admin, name="SECRET-A-TOKEN")
+    position = position_add(actor=a_admin, organization=a, segment_code="ic-design", role="produces")
+    relation = relation_add(actor=a_admin, source=a, target_id=c.pk, kind="supplier_of")
+    admission = admission_apply(actor=None, **application("matrix-applicant@apply.test"))
+    from agglo.factory.models import Capability
+
+    ids = {
+        "org_id": a.pk,
+        "listing_id": listing.pk,
+        "interest_id": interest.pk,
+        "order_id": order.pk,
+        "allocation_id": allocation.pk if allocation else 0,
+        "capability_id": Capability.objects.filter(organization=c).first().pk,
+        "case_id": case.pk,
+        "participant_id": participant.pk,
+        "node_id": a_node_key.node_id,
+        "key_id": a_node_key.key_id,
+        "token_id": a_token.pk,
+        "position_id": position.pk,
+        "relation_id": relation.pk,
+        "admission_id": admission.pk,
+        "token": "not-the-applicants-token",
+        "index": LogEntry.objects.order_by("index").values_list("index", flat=True).first() or 0,
+        "code": "iso-9001",
+        "kind": "financials",
+    }
+    fact_ids = {"financials": fact.pk, "ratings": rating.pk, "capabilities": capability_fact.pk, "ip": fact.pk}
+    # Drafts and the interest board are also reached through listing ids on pages.
+    ids["draft_id"] = draft.pk
+    return {"ids": ids, "fact_ids": fact_ids, "b_admin": b_admin, "b_member": b_member, "b_token": b_token}
+
+
+def fingerprint() -> str:
+    """A digest of every business table's rows."""
+    digest = hashlib.sha256()
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label_lower):
+        if model._meta.label_lower in VOLATILE or not model._meta.managed:
+            continue
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE_FIELDS]
+        for row in model._default_manager.order_by("pk").values_list(*fields):
+            digest.update(repr((model._meta.label_lower, row)).encode())
+    return digest.hexdigest()
+
+
+def sample_body(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
+    """A plausible value for a JSON schema: required fields filled, so requests reach the permission check."""
+    if "$ref" in schema:
+        return sample_body(components[schema["$ref"].rsplit("/", 1)[1]], components, depth)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return sample_body(schema[key][0], components, depth)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        if depth > 3:
+            return {}
+        props = schema.get("properties", {})
+        return {name: sample_body(props[name], components, depth + 1) for name in props}
+    if kind == "array":
+        return []
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1
+    if kind == "boolean":
+        return True
+    if "enum" in schema:
+        return schema["enum"][0]
+    return "2026-01-05" if schema.get("format") == "date" else "x"
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    schema = api.get_openapi_schema()
+    out = []
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            out.append((method.upper(), path, op))
+    return out
+
+
+def fill(path: str, ids: dict[str, Any], fact_ids: dict[str, int]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "fact_id":
+            prefix = path.split("/")[3]
+            return str(fact_ids[prefix])
+        assert name in ids, f"the matrix has no id for {{{name}}} in {path}: add one to the world"
+        return str(ids[name])
+
+    return re.sub(r"{(\w+)}", value, path)
+
+
+def outsiders(world: dict[str, Any]) -> dict[str, tuple[Client, dict[str, str]]]:
+    admin, member = Client(), Client()
+    admin.force_login(world["b_admin"])
+    member.force_login(world["b_member"])
+    return {
+        "b-admin": (admin, {}),
+        "b-member": (member, {}),
+        "b-node": (Client(), {"HTTP_AUTHORIZATION": f"Bearer {world['b_token']}"}),
+        "anonymous": (Client(), {}),
+    }
+
+
+# Unsafe operations on the actor's own scope (no id of A in the path): creating one's own things is allowed.
+OWN_SCOPE = re.compile(r"^[^{}]*$")
+# Public by design: entries, proofs and checkpoints of the transparency log, and cosignatures by witness keys.
+PUBLIC = ("/api/v1/ledger/",)
+
+
+def test_every_api_operation_refuses_outsiders(world, settings):
+    settings.AGGLO_RATE_LIMITING = False
+    schema = api.get_openapi_schema()
+    components = schema.get("components", {}).get("schemas", {})
+    problems: list[str] = []
+    tried = 0
+    refusals: dict[int, int] = {}
+    for method, template, op in operations():
+        path = fill(template, world["ids"], world["fact_ids"])
+        query = {p["name"]: 1 for p in op.get("parameters", []) if p["in"] == "query" and p.get("required")}
+        if "size" in query:
+            query["size"] = 1
+        body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        body = sample_body(body_schema, components) if body_schema else {}
+        for role, (client, extra) in outsiders(world).items():
+            tried += 1
+            if method == "GET":
+                r = client.get(path, query, **extra)
+                leaked = [s for s in SECRETS if s.encode() in r.content]
+                if leaked:
+                    problems.append(f"{role} GET {template}: leaks {leaked}")
+                if r.status_code >= 500:
+                    problems.append(f"{role} GET {template}: {r.status_code}")
+                continue
+            if OWN_SCOPE.match(template) or template.startswith(PUBLIC):
+                continue
+            before = fingerprint()
+            url = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+            r = getattr(client, method.lower())(url, data=body, content_type="application/json", **extra)
+            refusals[r.status_code] = refusals.get(r.status_code, 0) + 1
+            if r.status_code < 400:
+                problems.append(f"{role} {method} {template}: answered {r.status_code}, expected a refusal")
+            if r.status_code >= 500:
+                problems.append(f"{role} {method} {template}: {r.status_code}")
+            if fingerprint() != before:
+                problems.append(f"{role} {method} {template}: changed stored data")
+    assert tried > 300
+    # Most refusals must come from the permission checks, not from bodies that fail validation first.
+    assert refusals.get(401, 0) + refusals.get(403, 0) + refusals.get(404, 0) > 2 * refusals.get(422, 0), refusals
+    assert not problems, "\n".join(problems)
+
+
+def _page_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
+    resolver = resolver or get_resolver()
+    out = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith(("api/", "admin/", "i18n/")):
+                continue
+            out.extend(_page_patterns(entry, route))
+        elif isinstance(entry, URLPattern):
+            out.append(route)
+    return out
+
+
+PAGE_IDS = {"pk": "org_id", "index": "index", "token": "token", "kind": "kind", "code": "code"}
+
+
+def test_every_page_refuses_outsiders(world, settings):
+    settings.AGGLO_RATE_LIMITING = False
+    problems: list[str] = []
+    ids = {
+        **world["ids"],
+        "fact_id": world["fact_ids"]["financials"],
+        "action": "accept",
+        "tab": "finances",
+        "format": "csv",
+        "path": "0/000",
+    }
+    tried = 0
+    for route in _page_patterns():
+        if "(?P<" in route or route.startswith("^"):
+            continue
+        names = re.findall(r"<(?:\w+:)?(\w+)>", route)
+        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids.get(PAGE_IDS.get(m.group(1), m.group(1)), 1)), route)
+        for role, (client, extra) in outsiders(world).items():
+            tried += 1
+            r = client.get(path, **extra)
+            leaked = [s for s in SECRETS if s.encode() in r.content]
+            if leaked:
+                problems.append(f"{role} GET /{route}: leaks {leaked}")
+            if r.status_code >= 500:
+                problems.append(f"{role} GET /{route}: {r.status_code}")
+            if not names or route in ("logout/", "login/", "login/code/", "account/two-factor/"):
+                continue
+            before = fingerprint()
+            r = client.post(path, {"action": "accept", "reason": "x", "status": "closed"}, **extra)
+            if r.status_code >= 500:
+                problems.append(f"{role} POST /{route}: {r.status_code}")
+            if fingerprint() != before:
+                problems.append(f"{role} POST /{route}: changed stored data")
+    assert tried > 100
+    assert not problems, "\n".join(problems)
