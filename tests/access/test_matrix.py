@@ -31,7 +31,7 @@ from agglo.profiles import services as profiles
 from agglo.registry.models import Organization
 from agglo.registry.services import position_add, relation_add
 from agglo.registry.services.admission import admission_apply
-from tests.factory.conftest import cluster, order_data  # noqa: F401 (a fixture)
+from tests.factory.conftest import order_data
 from tests.profiles.conftest import statement
 from tests.registry.test_admission_services import application
 
@@ -140,7 +140,9 @@ def world(cluster, member_of, make_org, operator):
         },
     )
     participant = profiles.participant_add(
-        actor=a_admin, case=case, data={"organization": c.pk, "role": "partner", "input_kind": "equipment", "input_amount": "1000"}
+        actor=a_admin,
+        case=case,
+        data={"organization": c.pk, "role": "partner", "input_kind": "equipment", "input_amount": "1000"},
     )
     a_node_key = nodes.node_register(
         actor=a_admin, organization_id=a.pk, name="SECRET-A-NODE", public_key=_public_key()

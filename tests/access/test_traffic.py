@@ -88,3 +88,71 @@ def test_daily_export_limit(client, member_of):
     client.force_login(viewer)
     assert client.get("/api/v1/exports/organizations?format=csv").status_code == 200
     assert client.get("/api/v1/exports/organizations?format=csv").status_code == 429
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real Redis server on a free port, for the Redis backend (CI installs Debian's redis-server)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_redis_backend_keeps_one_bucket_for_every_process(redis_url):
+    limit = Limit(rate=1, burst=3)
+    first, second = ratelimit.RedisBuckets(redis_url), ratelimit.RedisBuckets(redis_url)
+    answers = [first.take("ip:1.2.3.4", limit, 1000.0).allowed, second.take("ip:1.2.3.4", limit, 1000.0).allowed]
+    answers += [first.take("ip:1.2.3.4", limit, 1000.0).allowed, second.take("ip:1.2.3.4", limit, 1000.0).allowed]
+    assert answers == [True, True, True, False]
+    refused = second.take("ip:1.2.3.4", limit, 1000.5)
+    assert not refused.allowed and 0 < refused.retry_after <= 1
+    assert first.take("ip:1.2.3.4", limit, 1001.0).allowed
+
+
+@pytest.mark.django_db
+def test_redis_is_used_when_configured(redis_url, client, settings):
+    settings.AGGLO_REDIS_URL = redis_url
+    settings.AGGLO_RATE_LIMITS = {"ip": [60, 2], "user": [60, 100], "token": [60, 100], "node": [60, 100]}
+    ratelimit.backend.cache_clear()
+    try:
+        codes = [client.get("/api/v1/ledger/witnesses").status_code for _ in range(3)]
+    finally:
+        ratelimit.backend.cache_clear()
+    assert codes == [200, 200, 429]
+    assert not RateBucket.objects.exists()

@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from agglo.access import policy
-from agglo.access.models import AccessLogEntry, ApiToken, Membership, PlatformRole
+from agglo.access.models import (
+    AccessLogEntry,
+    ApiToken,
+    DailyQuota,
+    LoginThrottle,
+    Membership,
+    Node,
+    NodeKey,
+    PlatformRole,
+)
 
 
 @admin.register(PlatformRole)
@@ -21,7 +30,7 @@ class MembershipAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Read-only: tokens are issued and revoked through the API or `agglo token`, which audit it."""
 
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "user", "node", "scope", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
     exclude = ["digest"]
 
     def has_add_permission(self, request):
@@ -53,3 +62,43 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the platform's services (which audit the change); operators look, and may delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class NodeKeyInline(admin.TabularInline):
+    model = NodeKey
+    fields = ["key_id", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Node)
+class NodeAdmin(ReadOnlyAdmin):
+    list_display = ["name", "organization", "role", "created_at", "revoked_at"]
+    raw_id_fields = ["organization", "user"]
+    inlines = [NodeKeyInline]
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(ReadOnlyAdmin):
+    """Delete a row to lift a lock early."""
+
+    list_display = ["key", "failures", "first_failure_at", "locked_until"]
+    search_fields = ["key"]
+
+
+@admin.register(DailyQuota)
+class DailyQuotaAdmin(ReadOnlyAdmin):
+    list_display = ["day", "user", "kind", "count", "alerted"]
+    list_filter = ["kind", "alerted", "day"]
+    raw_id_fields = ["user"]

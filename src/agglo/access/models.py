@@ -184,6 +184,7 @@ class RateBucket(models.Model):
     key = models.CharField(max_length=200, primary_key=True)  # "<kind>:<who>"
     tokens = models.FloatField()
     updated = models.FloatField()  # POSIX seconds of the last refill
+    allowed = models.BooleanField(default=True)  # the answer to the last request
 
     def __str__(self) -> str:
         return f"{self.key}: {self.tokens:.1f}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,30 +45,33 @@ def quota_consume(*, actor: Any, kind: str) -> None:
     if limit is None:
         return
     now = timezone.now()
-    with transaction.atomic():
-        row, _created = DailyQuota.objects.select_for_update().get_or_create(
-            user=actor, day=timezone.localdate(now), kind=kind
+    day = timezone.localdate(now)
+    table = DailyQuota._meta.db_table
+    # One upsert per counted request; the alert flag is flipped by exactly one request.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, 1, FALSE) "
+            f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [actor.pk, day, kind],
         )
-        row.count += 1
-        over = row.count > limit
-        first_alarm = over and not row.alerted
-        row.alerted = row.alerted or over
-        row.save(update_fields=["count", "alerted"])
-        if first_alarm:
-            label = DailyQuota.Kind(kind).label
-            record(
-                "access.daily_limit_exceeded",
-                actor=actor,
-                subject=row,
-                payload={"kind": kind, "limit": limit, "user": actor.get_username()},
-            )
-            notify(
-                operators(),
-                verb="access.daily_limit_exceeded",
-                text=_("%(user)s went over the daily limit of %(limit)d: %(kind)s.")
-                % {"user": actor.get_username(), "limit": limit, "kind": label},
-                link="/admin/access/dailyquota/",
-            )
+        count = cursor.fetchone()[0]
+    over = count > limit
+    if over and DailyQuota.objects.filter(user=actor, day=day, kind=kind, alerted=False).update(alerted=True):
+        row = DailyQuota.objects.get(user=actor, day=day, kind=kind)
+        label = DailyQuota.Kind(kind).label
+        record(
+            "access.daily_limit_exceeded",
+            actor=actor,
+            subject=row,
+            payload={"kind": kind, "limit": limit, "user": actor.get_username()},
+        )
+        notify(
+            operators(),
+            verb="access.daily_limit_exceeded",
+            text=_("%(user)s went over the daily limit of %(limit)d: %(kind)s.")
+            % {"user": actor.get_username(), "limit": limit, "kind": label},
+            link="/admin/access/dailyquota/",
+        )
     if over:
         raise RateLimited(f"day ({kind})", _seconds_to_midnight(now))
 
