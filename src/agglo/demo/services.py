@@ -203,4 +203,12 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
         user = account(f"factory{n}-admin", factory.contact_name or "厂长")
         Membership.objects.get_or_create(user=user, organization=factory, defaults={"role": Membership.Role.ADMIN})
         logins.append(DemoLogin(f"factory{n}-admin", password, "factory admin", factory.name_zh))
+    sme, factory1 = (
+        User.objects.filter(username="sme-admin").first(),
+        User.objects.filter(username="factory1-admin").first(),
+    )
+    if sme is not None and factory1 is not None:
+        from agglo.demo.ledger import demo_agreement_ensure
+
+        demo_agreement_ensure(sme, factory1)
     return logins

@@ -81,6 +81,9 @@ class Command(BaseCommand):
             subprocess.Popen([sys.executable, "-m", "agglo.cli", "worker"]),
         ]
         console.print(f"Serving on [bold]{url}[/bold] (API docs: {url}api/v1/docs) with a task worker. Ctrl-C stops.")
+        from agglo.ledger.keys import log_verifier
+
+        console.print(f"Transparency log: {url}ledger/ · verifier key: {log_verifier().encode()}")
         stopping = False
 
         def stop(*_):
