@@ -108,7 +108,7 @@ def entry_append(
 
 def _publish_after_commit() -> None:
     try:
-        checkpoint_publish()
+        publish_all()
     except LedgerIntegrityError:
         logger.critical("the log refused to publish a checkpoint", exc_info=True)
 
