@@ -2,8 +2,8 @@
 
 Tenant A owns one object of every kind, with secret markers in what only A may see. Every API operation and
 every page is tried with A's ids by each outsider role: B's admin and B's member (sessions), B's node (a write
-token), and an anonymous visitor. Reads must not contain any marker; writes aimed at A's objects must be refused
-and leave every table exactly as it was.
+token), a government officer, an anonymous visitor, and for writes an auditor. Reads must not contain any marker;
+writes aimed at A's objects must be refused and leave every table exactly as it was.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from agglo.profiles import services as profiles
 from agglo.registry.models import Organization
 from agglo.registry.services import position_add, relation_add
 from agglo.registry.services.admission import admission_apply
+from tests.conftest import user
 from tests.factory.conftest import order_data
 from tests.profiles.conftest import statement
 from tests.registry.test_admission_services import application
@@ -176,7 +177,16 @@ def world(cluster, member_of, make_org, operator):
     fact_ids = {"financials": fact.pk, "ratings": rating.pk, "capabilities": capability_fact.pk, "ip": fact.pk}
     # Drafts and the interest board are also reached through listing ids on pages.
     ids["draft_id"] = draft.pk
-    return {"ids": ids, "fact_ids": fact_ids, "b_admin": b_admin, "b_member": b_member, "b_token": b_token}
+    gov, auditor = user("matrix-gov", role="government"), user("matrix-auditor", role="auditor")
+    return {
+        "ids": ids,
+        "fact_ids": fact_ids,
+        "b_admin": b_admin,
+        "b_member": b_member,
+        "b_token": b_token,
+        "gov": gov,
+        "auditor": auditor,
+    }
 
 
 def fingerprint() -> str:
@@ -238,13 +248,15 @@ def fill(path: str, ids: dict[str, Any], fact_ids: dict[str, int]) -> str:
     return re.sub(r"{(\w+)}", value, path)
 
 
-def outsiders(world: dict[str, Any]) -> dict[str, tuple[Client, dict[str, str]]]:
-    admin, member = Client(), Client()
-    admin.force_login(world["b_admin"])
-    member.force_login(world["b_member"])
+def outsiders(world: dict[str, Any], *, writes: bool = False) -> dict[str, tuple[Client, dict[str, str]]]:
+    """The roles that are not A: B's people and node, a government officer, anonymous; for writes also an auditor,
+    who may read everything but change nothing."""
+    clients = {}
+    for role in ("b_admin", "b_member", "gov") + (("auditor",) if writes else ()):
+        clients[role.replace("_", "-")] = Client()
+        clients[role.replace("_", "-")].force_login(world[role])
     return {
-        "b-admin": (admin, {}),
-        "b-member": (member, {}),
+        **{role: (client, {}) for role, client in clients.items()},
         "b-node": (Client(), {"HTTP_AUTHORIZATION": f"Bearer {world['b_token']}"}),
         "anonymous": (Client(), {}),
     }
@@ -270,7 +282,7 @@ def test_every_api_operation_refuses_outsiders(world, settings):
             query["size"] = 1
         body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         body = sample_body(body_schema, components) if body_schema else {}
-        for role, (client, extra) in outsiders(world).items():
+        for role, (client, extra) in outsiders(world, writes=method != "GET").items():
             tried += 1
             if method == "GET":
                 r = client.get(path, query, **extra)

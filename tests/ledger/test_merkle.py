@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 
 from agglo.ledger import merkle
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "data" / "merkle" / "rfc6962_vectors.json").read_text()
-)
+# transparency-dev/merkle's test data, copied from ../shared/data/merkle (see data/SOURCE.md).
+VECTORS = json.loads((Path(__file__).resolve().parent / "data" / "rfc6962_vectors.json").read_text())
 
 
 def h(text: str) -> bytes:
