@@ -184,3 +184,29 @@ def test_only_the_organizations_admins_manage_its_nodes(node_client, member_of, 
     with pytest.raises(ValidationFailed) as exc:
         nodes.node_token_issue(actor=org_admin[0], node=node_client.node, name="t", scope="admin", days=900)
     assert set(exc.value.errors) == {"scope", "days"}
+
+
+def test_admins_manage_nodes_on_their_page(client, org_admin, member_of):
+    admin, org = org_admin
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    public = NodeClient(client, Ed25519PrivateKey.generate()).public
+    bad = client.post("/account/nodes/", {"organization": org.pk, "name": "", "public_key": "nope", "role": "member"})
+    assert bad.status_code == 422 and "public_key" in bad.context["errors"] and "name" in bad.context["errors"]
+    r = client.post("/account/nodes/", {"organization": org.pk, "name": "mes", "public_key": public, "role": "member"})
+    assert r.status_code == 302
+    node = nodes.Node.objects.get(name="mes")
+    page = client.get("/account/nodes/")
+    assert "<td>mes" in page.content.decode() and nodes.key_id_of(base64.b64decode(public)) in page.content.decode()
+    r = client.post(f"/account/nodes/{node.pk}/token/", {"name": "sync", "scope": "write", "days": "7"}, follow=True)
+    assert "agg_" in r.content.decode()
+    client.post(f"/account/nodes/{node.pk}/revoke/")
+    node.refresh_from_db()
+    assert node.revoked_at is not None
+    # Another organization's admin cannot see or touch it.
+    outsider, other = member_of("node-page-outsider")
+    client.force_login(outsider)
+    assert "<td>mes" not in client.get("/account/nodes/").content.decode()
+    assert client.post(f"/account/nodes/{node.pk}/add-key/", {"public_key": public}).status_code == 404
+    r = client.post("/account/nodes/", {"organization": org.pk, "name": "x", "public_key": public, "role": "member"})
+    assert r.status_code == 422 and "organization" in r.context["errors"]

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from agglo.web import auth_views as agglo_auth
-from agglo.web import views
+from agglo.web import node_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("login/", agglo_auth.login_view, name="login"),
     path("login/code/", agglo_auth.login_code, name="login_code"),
     path("account/two-factor/", agglo_auth.two_factor, name="two_factor"),
+    path("account/nodes/", node_views.node_index, name="nodes"),
+    path("account/nodes/<int:pk>/<slug:action>/", node_views.node_action, name="node_action"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("notifications/", views.notifications, name="notifications"),

@@ -1,0 +1,91 @@
+"""Member nodes for organization admins: register a system with its Ed25519 key, rotate and revoke keys, revoke
+nodes, and issue node tokens (shown once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agglo.access import nodes, policy
+from agglo.access.selectors import node_get, node_list
+from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.registry.models import Organization
+
+
+def _admin_orgs(user: Any) -> list[Organization]:
+    ids = [o for o in policy.active_organization_ids(user) if policy.is_org_admin(user, o)]
+    return list(Organization.objects.filter(pk__in=ids).order_by("name_zh"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def node_index(request: HttpRequest) -> HttpResponse:
+    """My organizations' nodes, and the form to register one."""
+    orgs = _admin_orgs(request.user)
+    errors: dict[str, list[str]] = {}
+    values = {"name": "", "public_key": "", "role": "member", "organization": ""}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        org_id = values["organization"]
+        if not org_id.isdigit() or int(org_id) not in {o.pk for o in orgs}:
+            errors["organization"] = [_("Choose one of the organizations you administer.")]
+        else:
+            try:
+                key = nodes.node_register(
+                    actor=request.user,
+                    organization_id=int(org_id),
+                    name=values["name"],
+                    public_key=values["public_key"],
+                    role=values["role"],
+                )
+            except DomainError as exc:
+                errors = exc.errors or {"name": [exc.message]}
+            else:
+                messages.success(request, _("Node registered; its key ID is %(key)s.") % {"key": key.key_id})
+                return redirect("web:nodes")
+    context = {"nodes": node_list(actor=request.user), "orgs": orgs, "errors": errors, "values": values}
+    return render(request, "web/nodes.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """add-key, revoke-key, revoke, token."""
+    try:
+        node = node_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    try:
+        if action == "add-key":
+            key = nodes.node_key_add(actor=request.user, node=node, public_key=request.POST.get("public_key", ""))
+            messages.success(request, _("Key added; its key ID is %(key)s.") % {"key": key.key_id})
+        elif action == "revoke-key":
+            key = node.keys.filter(key_id=request.POST.get("key_id", "")).first()
+            if key is None:
+                raise ValidationFailed({"key_id": [_("No such key on this node.")]})
+            nodes.node_key_revoke(actor=request.user, key=key)
+            messages.success(request, _("Key revoked."))
+        elif action == "revoke":
+            nodes.node_revoke(actor=request.user, node=node)
+            messages.success(request, _("Node revoked: its keys and tokens no longer work."))
+        elif action == "token":
+            _token, clear = nodes.node_token_issue(
+                actor=request.user,
+                node=node,
+                name=request.POST.get("name", ""),
+                scope=request.POST.get("scope", "read"),
+                days=request.POST.get("days", "30"),
+            )
+            messages.warning(request, _("Copy the token now, it is not shown again: %(token)s") % {"token": clear})
+        else:
+            raise Http404
+    except DomainError as exc:
+        detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()) or exc.message
+        messages.error(request, detail)
+    return redirect("web:nodes")
