@@ -56,6 +56,9 @@ class Command(BaseCommand):
             for login in logins:
                 table.add_row(login.username, login.role, login.organization)
             console.print(table)
+        from agglo.ledger.keys import log_verifier
+
+        console.print(f"Transparency log verifier key: {log_verifier().encode()}")
         if no_serve:
             return
         url = f"http://{host}:{port}/"
@@ -81,9 +84,6 @@ class Command(BaseCommand):
             subprocess.Popen([sys.executable, "-m", "agglo.cli", "worker"]),
         ]
         console.print(f"Serving on [bold]{url}[/bold] (API docs: {url}api/v1/docs) with a task worker. Ctrl-C stops.")
-        from agglo.ledger.keys import log_verifier
-
-        console.print(f"Transparency log: {url}ledger/ · verifier key: {log_verifier().encode()}")
         stopping = False
 
         def stop(*_):
