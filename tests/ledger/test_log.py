@@ -106,3 +106,43 @@ def test_entry_and_proof_api(client):
         bytes(LogEntry.objects.get(index=0).data)
     )
     assert client.get("/ledger/tile/0/000").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("get", "/api/v1/ledger/proofs/inclusion?index=x&size=1", None, "index"),
+        ("get", "/api/v1/ledger/proofs/inclusion?index=-1&size=3", None, "index"),
+        ("get", "/api/v1/ledger/proofs/consistency?from=2&to=1", None, "from"),
+        ("get", "/api/v1/ledger/proofs/consistency?to=3", None, "from"),
+        ("post", "/api/v1/ledger/cosignatures", {"size": 3, "signature": "— w x"}, "signature"),
+        ("post", "/api/v1/ledger/cosignatures", {"size": 3, "signature": "not a signature line"}, "signature"),
+        ("post", "/api/v1/ledger/cosignatures", {"size": -5, "signature": "x"}, "size"),
+        ("post", "/api/v1/ledger/cosignatures", {"signature": "x"}, "size"),
+    ],
+)
+def test_bad_input_names_the_field_and_never_errors(client, method, path, body, field):
+    append(3)
+    r = client.get(path) if method == "get" else client.post(path, body, content_type="application/json")
+    assert r.status_code in (400, 422), r.content
+    assert field in r.json()["errors"], r.json()
+
+
+def test_witness_registration_checks_the_key(client, operator):
+    client.force_login(operator)
+    for key, message in (("junk", "verifier_key"), (note.Signer.generate("log.example/x").verifier.encode(), "0x04")):
+        r = client.post("/api/v1/ledger/witnesses", {"verifier_key": key}, content_type="application/json")
+        assert r.status_code == 422 and message in json_text(r)
+    good = note.Signer.generate("w.example/1", note.COSIGNATURE_V1).verifier.encode()
+    assert (
+        client.post("/api/v1/ledger/witnesses", {"verifier_key": good}, content_type="application/json").status_code
+        == 201
+    )
+    again = client.post("/api/v1/ledger/witnesses", {"verifier_key": good}, content_type="application/json")
+    assert again.status_code == 409
+
+
+def json_text(response) -> str:
+    import json
+
+    return json.dumps(response.json(), ensure_ascii=False)

@@ -21,13 +21,19 @@ def test_production_refuses_insecure_settings(tmp_path):
 
 
 def test_production_passes_check_deploy_without_warnings(tmp_path):
-    result = run(
-        ["check", "--deploy", "--fail-level", "WARNING"],
-        AGGLO_PRODUCTION="1",
-        AGGLO_SECRET_KEY="q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~",
-        AGGLO_ALLOWED_HOSTS="agglo.example.cn",
-        AGGLO_VAR_DIR=str(tmp_path),
-    )
+    from agglo.ledger.note import Signer
+
+    production = {
+        "AGGLO_PRODUCTION": "1",
+        "AGGLO_SECRET_KEY": "q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~",
+        "AGGLO_ALLOWED_HOSTS": "agglo.example.cn",
+        "AGGLO_VAR_DIR": str(tmp_path),
+        "AGGLO_LEDGER_ORIGIN": "agglo.example.cn/ledger",
+    }
+    missing = run(["check", "--deploy", "--fail-level", "WARNING"], **production)
+    assert missing.returncode != 0 and "AGGLO_LEDGER_KEY" in missing.stderr + missing.stdout
+    key = Signer.generate("agglo.example.cn/ledger").encode()
+    result = run(["check", "--deploy", "--fail-level", "WARNING"], **production, AGGLO_LEDGER_KEY=key)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 

@@ -6,3 +6,10 @@ class LedgerConfig(AppConfig):
     name = "agglo.ledger"
     label = "ledger"
     verbose_name = _("Transparency log")
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from agglo.ledger.checks import log_key_configured
+
+        checks.register(log_key_configured, checks.Tags.security, deploy=True)

@@ -107,10 +107,13 @@ def entry_append(
 
 
 def _publish_after_commit() -> None:
+    # The change itself is committed; a checkpoint that cannot be made now is made by the next publish.
     try:
         publish_all()
     except LedgerIntegrityError:
         logger.critical("the log refused to publish a checkpoint", exc_info=True)
+    except Exception:
+        logger.exception("no checkpoint could be published; `agglo ledger publish` will catch up")
 
 
 def checkpoint_publish(*, limit: int = INTEGRATE_CHUNK) -> SignedCheckpoint | None:

@@ -56,9 +56,14 @@ class Command(BaseCommand):
             for login in logins:
                 table.add_row(login.username, login.role, login.organization)
             console.print(table)
+        from django.core.exceptions import ImproperlyConfigured
+
         from agglo.ledger.keys import log_verifier
 
-        console.print(f"Transparency log verifier key: {log_verifier().encode()}")
+        try:
+            console.print(f"Transparency log verifier key: {log_verifier().encode()}")
+        except ImproperlyConfigured as exc:
+            console.print(f"[bold red]Transparency log:[/bold red] {exc}")
         if no_serve:
             return
         url = f"http://{host}:{port}/"
