@@ -1,0 +1,450 @@
+"""Eligibility rules: a small, safe expression language over organization facts. Parsed, never eval'd.
+
+    kind in ["tech_sme", "enterprise"] and headcount <= 500 and rd_intensity >= 5%
+    and (ip_invention >= 1 or ip_total >= 5) and not region in ["110000"]
+    and revenue between 0 and 200000000 and certifications has "iso-9001" and tech_sme
+
+Comparisons (`= != < <= > >=`, also `≤ ≥`), `in [list]`, `not in [list]`, `between a and b`, `has "x"` for
+list-valued facts, a bare boolean fact, `and` / `or` / `not` and parentheses. Numbers may end in `%` (5% = 0.05).
+A malformed rule raises RuleError with the position and the reason. Evaluation returns, besides the answer, every
+clause with whether it passed and the firm's own value, which is what "missing: R&D intensity ≥ 5 %, yours 3.2 %"
+is made of.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+Value = Decimal | str | bool
+MAX_RULE = 4000
+MAX_DEPTH = 40
+
+
+class RuleError(ValueError):
+    """A rule that cannot be read: `position` is the 0-based character offset where reading stopped."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"{message} (at character {position + 1})")
+        self.reason = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One organization fact a rule may name."""
+
+    name: str
+    type: str  # "number", "percent", "text", "bool", "list"
+    label_zh: str
+    label_en: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One comparison of a rule, as written back in words, and how a firm stands on it."""
+
+    fact: Fact
+    op: str
+    operand: Any
+    passed: bool
+    actual: Any  # the firm's value (None when unknown)
+
+    def describe(self, lang: str = "zh") -> str:
+        label = self.fact.label_zh if lang == "zh" else self.fact.label_en
+        return f"{label} {_op_text(self.op, lang)} {_show(self.fact, self.operand)}"
+
+    def yours(self) -> str:
+        return _show(self.fact, self.actual) if self.actual is not None else "—"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    eligible: bool
+    clauses: tuple[Clause, ...]
+
+    @property
+    def missing(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if not c.passed)
+
+
+# --- syntax tree -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compare:
+    fact: Fact
+    op: str  # = != < <= > >= in notin between has is
+    operand: Any
+    position: int
+
+
+@dataclass(frozen=True)
+class Not:
+    inner: Node
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # and / or
+    parts: tuple[Node, ...]
+
+
+Node = Compare | Not | BoolOp
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str
+    tree: Node
+    facts: frozenset[str] = field(default_factory=frozenset)
+
+    def evaluate(self, facts: Mapping[str, Any]) -> Outcome:
+        clauses: list[Clause] = []
+        eligible = _eval(self.tree, facts, clauses)
+        return Outcome(eligible=eligible, clauses=tuple(clauses))
+
+    def compile(self) -> Callable[[Mapping[str, Any]], bool]:
+        """A fast yes/no test (no explanation) for screening many firms before explaining the interesting ones."""
+        return _compile(self.tree)
+
+
+# --- tokens ----------------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+    (?P<number>-?\d+(?:\.\d+)?%?)
+  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<op><=|>=|!=|==|=|<|>|≤|≥)
+  | (?P<punct>[()\[\],])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  )""",
+    re.VERBOSE,
+)
+KEYWORDS = {"and", "or", "not", "in", "between", "has", "true", "false"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    position: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens, i = [], 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        match = _TOKEN.match(text, i)
+        if not match or match.end() == i:
+            raise RuleError(f"unexpected character {text[i]!r}", i)
+        kind = match.lastgroup or ""
+        start = match.start(kind)
+        tokens.append(Token(kind, match.group(kind), start))
+        i = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+# --- parser ----------------------------------------------------------------------------------------------------
+
+
+class _Parser:
+    def __init__(self, text: str, facts: Mapping[str, Fact]) -> None:
+        self.text = text
+        self.facts = facts
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+        self.used: set[str] = set()
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.i]
+
+    def take(self) -> Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def word(self, text: str) -> bool:
+        if self.token.kind == "word" and self.token.text == text:
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, kind: str, text: str, what: str) -> Token:
+        token = self.token
+        if token.kind != kind or (text and token.text != text):
+            raise RuleError(f"expected {what}, found {_found(token)}", token.position)
+        return self.take()
+
+    def parse(self) -> Node:
+        if not self.text.strip():
+            raise RuleError("the rule is empty", 0)
+        node = self.disjunction()
+        if self.token.kind != "end":
+            raise RuleError(f"expected and, or or the end of the rule, found {_found(self.token)}", self.token.position)
+        return node
+
+    def disjunction(self) -> Node:
+        parts = [self.conjunction()]
+        while self.word("or"):
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else BoolOp("or", tuple(parts))
+
+    def conjunction(self) -> Node:
+        parts = [self.negation()]
+        while self.word("and"):
+            parts.append(self.negation())
+        return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
+
+    def negation(self) -> Node:
+        if self.word("not"):
+            return Not(self.negation())
+        return self.atom()
+
+    def atom(self) -> Node:
+        if self.token.kind == "punct" and self.token.text == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise RuleError("the rule nests too deeply", self.token.position)
+            self.take()
+            node = self.disjunction()
+            self.expect("punct", ")", "a closing parenthesis")
+            self.depth -= 1
+            return node
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        token = self.token
+        if token.kind != "word" or token.text in KEYWORDS:
+            raise RuleError(f"expected a fact such as headcount, found {_found(token)}", token.position)
+        fact = self.facts.get(token.text)
+        if fact is None:
+            known = ", ".join(sorted(self.facts))
+            raise RuleError(f"unknown fact {token.text!r}; known facts: {known}", token.position)
+        self.take()
+        self.used.add(fact.name)
+        position = token.position
+        if self.token.kind == "op":
+            op = {"==": "=", "≤": "<=", "≥": ">="}.get(self.token.text, self.token.text)
+            if fact.type in ("list", "bool") or (fact.type == "text" and op not in ("=", "!=")):
+                raise RuleError(f"{fact.name} cannot be compared with {op}", self.token.position)
+            self.take()
+            return Compare(fact, op, self.value(fact), position)
+        if self.word("in"):
+            return Compare(fact, "in", self.list_of(fact), position)
+        if self.token.kind == "word" and self.token.text == "not" and self.tokens[self.i + 1].text == "in":
+            self.i += 2
+            return Compare(fact, "notin", self.list_of(fact), position)
+        if self.word("between"):
+            if fact.type not in ("number", "percent"):
+                raise RuleError(f"{fact.name} is not a number", position)
+            bounds_at = self.token.position
+            low = self.number(fact)
+            self.expect("word", "and", "and between the two bounds")
+            high = self.number(fact)
+            if low > high:
+                raise RuleError("the lower bound is above the upper bound", bounds_at)
+            return Compare(fact, "between", (low, high), position)
+        if self.word("has"):
+            if fact.type != "list":
+                raise RuleError(f"{fact.name} is not a list; use = or in", position)
+            return Compare(fact, "has", self.string(), position)
+        if fact.type == "bool":
+            return Compare(fact, "is", True, position)
+        raise RuleError(f"expected a comparison after {fact.name}, found {_found(self.token)}", self.token.position)
+
+    def list_of(self, fact: Fact) -> tuple[Value, ...]:
+        self.expect("punct", "[", "a list in [ ]")
+        items = [self.value(fact)]
+        while self.token.kind == "punct" and self.token.text == ",":
+            self.take()
+            items.append(self.value(fact))
+        self.expect("punct", "]", "a closing ]")
+        return tuple(items)
+
+    def string(self) -> str:
+        token = self.expect("string", "", "a quoted text")
+        return re.sub(r"\\(.)", r"\1", token.text[1:-1])
+
+    def number(self, fact: Fact) -> Decimal:
+        token = self.token
+        if token.kind != "number":
+            raise RuleError(f"{fact.name} needs a number, found {_found(token)}", token.position)
+        self.take()
+        return _number(token)
+
+    def value(self, fact: Fact) -> Value:
+        token = self.token
+        if fact.type in ("number", "percent"):
+            return self.number(fact)
+        if fact.type == "bool":
+            if token.kind == "word" and token.text in ("true", "false"):
+                self.take()
+                return token.text == "true"
+            raise RuleError(f"{fact.name} needs true or false, found {_found(token)}", token.position)
+        return self.string()
+
+
+def _number(token: Token) -> Decimal:
+    text = token.text
+    try:
+        value = Decimal(text.rstrip("%"))
+    except InvalidOperation:  # pragma: no cover - the token pattern admits only numbers
+        raise RuleError("not a number", token.position) from None
+    return value / 100 if text.endswith("%") else value
+
+
+def _found(token: Token) -> str:
+    return "the end of the rule" if token.kind == "end" else repr(token.text)
+
+
+def parse(text: str, facts: Mapping[str, Fact]) -> Rule:
+    """Read a rule over the given facts; RuleError with the position and reason if it cannot be read."""
+    if len(text) > MAX_RULE:
+        raise RuleError(f"a rule has at most {MAX_RULE} characters", MAX_RULE)
+    parser = _Parser(text, facts)
+    tree = parser.parse()
+    return Rule(text=text, tree=tree, facts=frozenset(parser.used))
+
+
+# --- evaluation ------------------------------------------------------------------------------------------------
+
+
+def _norm(fact: Fact, value: Any) -> Any:
+    if value is None:
+        return None
+    if fact.type in ("number", "percent"):
+        try:
+            return value if isinstance(value, Decimal) else Decimal(str(value))
+        except InvalidOperation:
+            return None
+    if fact.type == "list":
+        return {str(v) for v in value}
+    if fact.type == "bool":
+        return bool(value)
+    return str(value)
+
+
+def _test(node: Compare, actual: Any) -> bool:
+    if actual is None:
+        return False
+    op, operand = node.op, node.operand
+    if op == "=":
+        return bool(actual == operand)
+    if op == "!=":
+        return bool(actual != operand)
+    if op == "<":
+        return bool(actual < operand)
+    if op == "<=":
+        return bool(actual <= operand)
+    if op == ">":
+        return bool(actual > operand)
+    if op == ">=":
+        return bool(actual >= operand)
+    if op == "in":
+        return actual in operand
+    if op == "notin":
+        return actual not in operand
+    if op == "between":
+        return bool(operand[0] <= actual <= operand[1])
+    if op == "has":
+        return operand in actual
+    return bool(actual) is operand  # "is"
+
+
+def _eval(node: Node, facts: Mapping[str, Any], clauses: list[Clause]) -> bool:
+    if isinstance(node, Compare):
+        actual = _norm(node.fact, facts.get(node.fact.name))
+        passed = _test(node, actual)
+        clauses.append(Clause(node.fact, node.op, node.operand, passed, actual))
+        return passed
+    if isinstance(node, Not):
+        inner: list[Clause] = []
+        result = not _eval(node.inner, facts, inner)
+        # Under a not, a clause "passes" when it is false: flip them so the explanation reads right.
+        clauses.extend(Clause(c.fact, _negated(c.op), c.operand, not c.passed, c.actual) for c in inner)
+        return result
+    results = [_eval(part, facts, clauses) for part in node.parts]
+    return all(results) if node.op == "and" else any(results)
+
+
+def _compile(node: Node) -> Callable[[Mapping[str, Any]], bool]:
+    if isinstance(node, Compare):
+        compare = node
+
+        def test(facts: Mapping[str, Any]) -> bool:
+            return _test(compare, _norm(compare.fact, facts.get(compare.fact.name)))
+
+        return test
+    if isinstance(node, Not):
+        inner = _compile(node.inner)
+        return lambda facts: not inner(facts)
+    parts = [_compile(p) for p in node.parts]
+    if node.op == "and":
+        return lambda facts: all(p(facts) for p in parts)
+    return lambda facts: any(p(facts) for p in parts)
+
+
+_NEGATED = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">", "in": "notin", "notin": "in"}
+
+
+def _negated(op: str) -> str:
+    return _NEGATED.get(op, "not " + op)
+
+
+_OP_WORDS = {
+    "zh": {
+        "in": "属于",
+        "notin": "不属于",
+        "between": "介于",
+        "has": "包含",
+        "is": "为",
+        "not between": "不介于",
+        "not has": "不包含",
+        "not is": "不为",
+    },
+    "en": {
+        "in": "in",
+        "notin": "not in",
+        "between": "between",
+        "has": "has",
+        "is": "is",
+        "not between": "not between",
+        "not has": "lacks",
+        "not is": "is not",
+    },
+}
+
+
+def _op_text(op: str, lang: str) -> str:
+    symbols = {"<=": "≤", ">=": "≥", "!=": "≠"}
+    return _OP_WORDS[lang].get(op, symbols.get(op, op))
+
+
+def _show(fact: Fact, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, tuple) and len(value) == 2 and fact.type in ("number", "percent"):
+        return f"{_show(fact, value[0])}–{_show(fact, value[1])}"
+    if isinstance(value, tuple | set | frozenset | list):
+        return "[" + ", ".join(sorted(_show(fact, v) for v in value)) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if fact.type == "percent" and isinstance(value, Decimal):
+        return f"{(value * 100).normalize():f} %"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" + (f" {fact.unit}" if fact.unit else "")
+    return str(value)
+
+
+def facts_named(rows: Sequence[Fact]) -> dict[str, Fact]:
+    return {f.name: f for f in rows}

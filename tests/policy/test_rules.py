@@ -1,0 +1,100 @@
+"""The eligibility rule language: parsing with positions, evaluation with explanations, no eval."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agglo.policy.facts import FACTS
+from agglo.policy.rules import RuleError, parse
+
+SUBSIDY = (
+    'kind in ["tech_sme", "enterprise"] and headcount <= 500 and rd_intensity >= 5% '
+    'and (ip_invention >= 1 or ip_total >= 5) and not province in ["110000"] '
+    'and revenue between 0 and 200000000 and certifications has "iso-9001" and tech_sme'
+)
+FIRM = {
+    "kind": "tech_sme",
+    "headcount": 80,
+    "rd_intensity": Decimal("0.032"),
+    "ip_invention": 0,
+    "ip_total": 7,
+    "province": "440000",
+    "revenue": 12_000_000,
+    "certifications": ["iso-9001", "gb-t-29490"],
+    "tech_sme": True,
+}
+
+
+def test_a_near_miss_is_told_what_it_lacks():
+    rule = parse(SUBSIDY, FACTS)
+    outcome = rule.evaluate(FIRM)
+    assert not outcome.eligible
+    assert [c.describe("zh") for c in outcome.missing] == ["研发投入强度 ≥ 5 %", "发明专利数 ≥ 1"]
+    first = outcome.missing[0]
+    assert first.describe("en") == "R&D intensity ≥ 5 %" and first.yours() == "3.2 %"
+    assert rule.facts >= {"kind", "rd_intensity", "certifications", "tech_sme"}
+    assert rule.evaluate({**FIRM, "rd_intensity": "0.06"}).eligible
+    assert rule.compile()({**FIRM, "rd_intensity": "0.06"}) is True
+    assert rule.compile()(FIRM) is False
+
+
+def test_unknown_values_fail_their_clause_and_say_so():
+    outcome = parse("headcount <= 500 and tech_sme", FACTS).evaluate({"tech_sme": True})
+    assert not outcome.eligible and outcome.missing[0].yours() == "—"
+
+
+def test_not_flips_the_explanation():
+    outcome = parse('not province in ["110000", "310000"]', FACTS).evaluate({"province": "110000"})
+    assert not outcome.eligible
+    assert outcome.missing[0].describe("en") == "province code not in [110000, 310000]"
+
+
+@pytest.mark.parametrize(
+    ("rule", "position", "reason"),
+    [
+        ("", 0, "empty"),
+        ("headcount <=", 12, "needs a number"),
+        ("headcount <= 500 and", 20, "expected a fact"),
+        ("headcnt < 5", 0, "unknown fact 'headcnt'"),
+        ('kind > "x"', 5, "cannot be compared"),
+        ("revenue between 10 and 1", 16, "lower bound"),
+        ("headcount < 5 5", 14, "expected and, or"),
+        ('kind in ["a", "b"', 17, "closing ]"),
+        ("(headcount < 5", 14, "closing parenthesis"),
+        ("headcount < 5 && tech_sme", 14, "unexpected character '&'"),
+        ('certifications = "x"', 15, "cannot be compared"),
+        ('headcount has "x"', 0, "not a list"),
+        ("__import__('os')", 0, "unknown fact '__import__'"),
+        ("tech_sme and eval", 13, "unknown fact 'eval'"),
+    ],
+)
+def test_malformed_rules_name_the_position_and_the_reason(rule, position, reason):
+    with pytest.raises(RuleError) as exc:
+        parse(rule, FACTS)
+    assert exc.value.position == position, exc.value
+    assert reason in exc.value.reason
+
+
+def test_deep_nesting_and_long_rules_are_refused():
+    with pytest.raises(RuleError, match="nests too deeply"):
+        parse("(" * 50 + "tech_sme" + ")" * 50, FACTS)
+    with pytest.raises(RuleError, match="at most"):
+        parse("tech_sme and " * 400 + "tech_sme", FACTS)
+
+
+numbers = st.integers(-(10**6), 10**6)
+
+
+@given(numbers, numbers, numbers, numbers)
+def test_explained_and_compiled_answers_agree(a, b, c, headcount):
+    low, high = sorted((a, b))
+    text = f"headcount between {low} and {high} or not headcount >= {c}"
+    rule = parse(text, FACTS)
+    facts = {"headcount": headcount}
+    expected = low <= headcount <= high or not headcount >= c
+    assert rule.evaluate(facts).eligible is expected
+    assert rule.compile()(facts) is expected
