@@ -20,6 +20,7 @@ from agglo.factory.api import router as factory_router
 from agglo.ledger.api import router as ledger_router
 from agglo.market.api import router as market_router
 from agglo.matching.api import router as matching_router
+from agglo.policy.api import router as policy_router
 from agglo.profiles.api import router as profiles_router
 from agglo.registry.api import router as registry_router
 
@@ -49,6 +50,7 @@ api.add_router("", market_router)
 api.add_router("/matching", matching_router)
 api.add_router("/factory", factory_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("", policy_router)
 
 
 def _field_of(loc: list) -> str:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "agglo.matching",
     "agglo.factory",
     "agglo.ledger",
+    "agglo.policy",
     "agglo.web",
     "agglo.demo",
     "agglo.bench",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("agglo.matching.urls")),
     path("", include("agglo.factory.urls")),
     path("", include("agglo.ledger.urls")),
+    path("", include("agglo.policy.urls")),
     path("", include("agglo.registry.urls")),
 ]
 

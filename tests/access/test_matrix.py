@@ -27,6 +27,7 @@ from agglo.factory.models import Allocation
 from agglo.factory.services.orders import order_create
 from agglo.ledger.models import LogEntry
 from agglo.market import services as market
+from agglo.policy.services import policy_create
 from agglo.profiles import services as profiles
 from agglo.registry.models import Organization
 from agglo.registry.services import position_add, relation_add
@@ -47,6 +48,7 @@ SECRETS = (
     "SECRET-A-NODE",
     "SECRET-A-TOKEN",
     "SECRET-A-CASE",
+    "SECRET-A-POLICY",
 )
 # Rows that reads legitimately add or that only count traffic: not business data.
 VOLATILE = {
@@ -152,6 +154,12 @@ def world(cluster, member_of, make_org, operator):
     position = position_add(actor=a_admin, organization=a, segment_code="ic-design", role="produces")
     relation = relation_add(actor=a_admin, source=a, target_id=c.pk, kind="supplier_of")
     admission = admission_apply(actor=None, **application("matrix-applicant@apply.test"))
+    agency_admin, agency = member_of("matrix-agency", kind="government", name_zh="矩阵测试科技局")
+    draft_policy = policy_create(
+        actor=agency_admin,
+        issuer=agency,
+        data={"kind": "subsidy", "title_zh": "SECRET-A-POLICY 补贴草案", "starts_on": "2026-01-01", "rule": "tech_sme"},
+    )
     from agglo.factory.models import Capability
 
     ids = {
@@ -173,6 +181,7 @@ def world(cluster, member_of, make_org, operator):
         "index": LogEntry.objects.order_by("index").values_list("index", flat=True).first() or 0,
         "code": "iso-9001",
         "kind": "financials",
+        "policy_id": draft_policy.pk,
     }
     fact_ids = {"financials": fact.pk, "ratings": rating.pk, "capabilities": capability_fact.pk, "ip": fact.pk}
     # Drafts and the interest board are also reached through listing ids on pages.

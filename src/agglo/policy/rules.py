@@ -71,6 +71,13 @@ class Outcome:
     def missing(self) -> tuple[Clause, ...]:
         return tuple(c for c in self.clauses if not c.passed)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The clauses as stored and served: both languages, passed or not, and the firm's own value."""
+        return [
+            {"zh": c.describe("zh"), "en": c.describe("en"), "passed": c.passed, "yours": c.yours()}
+            for c in self.clauses
+        ]
+
 
 # --- syntax tree -----------------------------------------------------------------------------------------------
 

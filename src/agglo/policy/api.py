@@ -1,0 +1,68 @@
+"""REST endpoints of the policy library: policies with their rules, who matches, and my eligibility."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from agglo.common.errors import Forbidden, NotFound
+from agglo.policy import selectors, services
+from agglo.policy.schemas import EligibilityOut, MatchOut, PolicyIn, PolicyOut, PolicyPatch
+from agglo.registry.selectors.organizations import organization_get
+
+router = Router(tags=["policy"])
+
+
+@router.get("/policies", response=list[PolicyOut], summary="Published policies (and your agency's drafts)")
+def policy_index(request: HttpRequest, q: str = "", kind: str = "") -> Any:
+    return selectors.policy_list(actor=request.auth, q=q[:100], kind=kind[:20])[:200]
+
+
+@router.get("/policies/{int:policy_id}", response=PolicyOut, summary="One policy")
+def policy_detail(request: HttpRequest, policy_id: int) -> Any:
+    return selectors.policy_get(actor=request.auth, pk=policy_id)
+
+
+@router.post("/organizations/{int:org_id}/policies", response={201: PolicyOut}, summary="Draft a policy (agencies)")
+def policy_create(request: HttpRequest, org_id: int, payload: PolicyIn) -> Status:
+    if not request.auth.is_authenticated:
+        raise Forbidden("Log in as a government agency's admin to draft policies.")
+    issuer = organization_get(actor=request.auth, pk=org_id)
+    return Status(201, services.policy_create(actor=request.auth, issuer=issuer, data=payload.dict()))
+
+
+@router.patch("/policies/{int:policy_id}", response=PolicyOut, summary="Change a policy (its agency)")
+def policy_update(request: HttpRequest, policy_id: int, payload: PolicyPatch) -> Any:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return services.policy_update(actor=request.auth, policy=policy, data=payload.dict(exclude_none=True))
+
+
+@router.post("/policies/{int:policy_id}/publish", response=PolicyOut, summary="Publish and match the members")
+def policy_publish(request: HttpRequest, policy_id: int) -> Any:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return services.policy_publish(actor=request.auth, policy=policy)
+
+
+@router.get("/policies/{int:policy_id}/matches", response=list[MatchOut], summary="Eligible members and near misses")
+def policy_matches(request: HttpRequest, policy_id: int) -> Any:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return selectors.match_list(actor=request.auth, policy=policy)[:1000]
+
+
+@router.get(
+    "/policies/{int:policy_id}/eligibility", response=list[EligibilityOut], summary="How your organizations stand"
+)
+def policy_eligibility(request: HttpRequest, policy_id: int) -> Any:
+    if not request.auth.is_authenticated:
+        raise NotFound("Log in to see your eligibility.")
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return [
+        {
+            "organization_id": org,
+            "eligible": outcome.eligible,
+            "clauses": outcome.rows(),
+        }
+        for org, outcome in selectors.eligibility(actor=request.auth, policy=policy)
+    ]

@@ -1,0 +1,84 @@
+"""Government policies with machine-readable eligibility rules, and how each member stands on them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Policy(models.Model):
+    """A subsidy, tax incentive or other support published by a government agency, with its eligibility rule."""
+
+    class Kind(models.TextChoices):
+        SUBSIDY = "subsidy", _("Subsidy")
+        TAX_INCENTIVE = "tax_incentive", _("Tax incentive")
+        LOAN_INTEREST = "loan_interest", _("Loan interest subsidy")
+        VOUCHER = "voucher", _("Innovation voucher")
+        TALENT = "talent", _("Talent programme")
+        CERTIFICATION = "certification", _("Certification support")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CLOSED = "closed", _("Closed")
+
+    issuer = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="policies")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    title_zh = models.CharField(_("Chinese title"), max_length=200, blank=True)
+    title_en = models.CharField(_("English title"), max_length=200, blank=True)
+    summary_zh = models.TextField(_("Chinese summary"), blank=True)
+    summary_en = models.TextField(_("English summary"), blank=True)
+    # Region codes (cities or provinces) where the policy applies; empty means anywhere.
+    region_scope = models.JSONField(_("regions"), default=list, blank=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    budget = models.DecimalField(_("budget (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    rule = models.TextField(_("eligibility rule"))
+    # 免申即享: eligible members receive the benefit without applying.
+    auto_grant = models.BooleanField(_("benefit without application"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["status", "kind"], name="policy_status_kind")]
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
+
+    def __str__(self) -> str:
+        return self.title_zh or self.title_en
+
+    @property
+    def title(self) -> str:
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        first, second = (self.title_en, self.title_zh) if english else (self.title_zh, self.title_en)
+        return first or second
+
+
+class PolicyMatch(models.Model):
+    """How one member stands on one policy: eligible, a near miss, or neither, with the clauses explained."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="matches")
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
+    eligible = models.BooleanField(_("eligible"))
+    missing = models.PositiveSmallIntegerField(_("clauses not met"))
+    # [{"zh": "研发投入强度 ≥ 5 %", "en": "R&D intensity ≥ 5 %", "passed": false, "yours": "3.2 %"}, …]
+    clauses = models.JSONField(_("clauses"), default=list)
+    evaluated_at = models.DateTimeField(_("evaluated at"), auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["policy", "organization"], name="uniq_policy_match")]
+        indexes = [models.Index(fields=["organization", "eligible"], name="policymatch_org_eligible")]
+        verbose_name = _("policy match")
+        verbose_name_plural = _("policy matches")
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} · {self.organization_id}: {'eligible' if self.eligible else self.missing}"
+
+    @property
+    def near_miss(self) -> bool:
+        return not self.eligible and self.missing == 1

@@ -1,0 +1,75 @@
+"""API shapes of the policy app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+
+
+class PolicyIn(Schema):
+    kind: Any = None
+    title_zh: str = ""
+    title_en: str = ""
+    summary_zh: str = ""
+    summary_en: str = ""
+    region_scope: list[str] = []
+    starts_on: Any = None
+    ends_on: Any = None
+    budget: Any = None
+    rule: str = ""
+    auto_grant: bool = False
+
+
+class PolicyPatch(Schema):
+    kind: Any = None
+    title_zh: str | None = None
+    title_en: str | None = None
+    summary_zh: str | None = None
+    summary_en: str | None = None
+    region_scope: list[str] | None = None
+    starts_on: Any = None
+    ends_on: Any = None
+    budget: Any = None
+    rule: str | None = None
+    auto_grant: bool | None = None
+
+
+class PolicyOut(Schema):
+    id: int
+    issuer_id: int
+    kind: str
+    title_zh: str
+    title_en: str
+    summary_zh: str
+    summary_en: str
+    region_scope: list[str]
+    starts_on: dt.date
+    ends_on: dt.date | None
+    budget: Decimal | None
+    rule: str
+    auto_grant: bool
+    status: str
+    published_at: dt.datetime | None
+
+
+class ClauseOut(Schema):
+    zh: str
+    en: str
+    passed: bool
+    yours: str
+
+
+class MatchOut(Schema):
+    organization_id: int
+    eligible: bool
+    missing: int
+    clauses: list[ClauseOut]
+
+
+class EligibilityOut(Schema):
+    organization_id: int
+    eligible: bool
+    clauses: list[ClauseOut]

@@ -1,0 +1,72 @@
+"""Reads of the policy app, already limited to what the actor may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from agglo.access import policy as access
+from agglo.common.errors import Forbidden, NotFound
+from agglo.policy.facts import FACTS
+from agglo.policy.models import Policy, PolicyMatch
+from agglo.policy.rules import Outcome, parse
+from agglo.policy.selectors.facts import facts_for
+
+
+def _issuer_of(actor: Any) -> set[int]:
+    return {o for o in access.active_organization_ids(actor) if access.is_org_admin(actor, o)}
+
+
+def policy_list(*, actor: Any, q: str = "", kind: str = "") -> QuerySet[Policy]:
+    """Published policies for everyone; drafts too for their agency's admins and operators."""
+    qs = Policy.objects.select_related("issuer")
+    if not access.is_operator(actor):
+        qs = qs.filter(Q(status=Policy.Status.PUBLISHED) | Q(issuer_id__in=_issuer_of(actor)))
+    if q:
+        qs = qs.filter(
+            Q(title_zh__icontains=q)
+            | Q(title_en__icontains=q)
+            | Q(summary_zh__icontains=q)
+            | Q(summary_en__icontains=q)
+        )
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-published_at", "-id")
+
+
+def policy_get(*, actor: Any, pk: int) -> Policy:
+    policy = policy_list(actor=actor).filter(pk=pk).first()
+    if policy is None:
+        raise NotFound(f"No policy with id {pk}.")
+    return policy
+
+
+def can_manage(actor: Any, policy: Policy) -> bool:
+    return access.is_operator(actor) or access.is_org_admin(actor, policy.issuer_id)
+
+
+def match_list(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
+    """Eligible members and near misses of a policy: for its agency and operators."""
+    if not can_manage(actor, policy):
+        raise Forbidden("Only the issuing agency sees who matches its policy.")
+    return PolicyMatch.objects.filter(policy=policy).select_related("organization").order_by("-eligible", "missing")
+
+
+def eligibility(*, actor: Any, policy: Policy) -> list[tuple[int, Outcome]]:
+    """How each of the actor's organizations stands on the policy now, explained clause by clause."""
+    rule = parse(policy.rule, FACTS)
+    orgs = sorted(access.active_organization_ids(actor))
+    facts = facts_for(orgs)
+    return [(org, rule.evaluate(facts[org])) for org in orgs if org in facts]
+
+
+def policies_for(*, actor: Any, limit: int = 10) -> QuerySet[PolicyMatch]:
+    """Published policies the actor's organizations are eligible for or nearly are, newest first."""
+    return (
+        PolicyMatch.objects.filter(
+            organization_id__in=access.active_organization_ids(actor), policy__status=Policy.Status.PUBLISHED
+        )
+        .select_related("policy", "organization")
+        .order_by("-eligible", "-policy__published_at")[:limit]
+    )

@@ -1,0 +1,216 @@
+"""Writes of the policy app: draft and publish policies, and match them against the members."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy as access
+from agglo.common.audit import record
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.notify import notify
+from agglo.policy.facts import FACTS
+from agglo.policy.models import Policy, PolicyMatch
+from agglo.policy.rules import Rule, RuleError, parse
+from agglo.policy.selectors.facts import facts_for
+from agglo.registry.models import Organization, Region
+
+FIELDS = (
+    "kind",
+    "title_zh",
+    "title_en",
+    "summary_zh",
+    "summary_en",
+    "region_scope",
+    "starts_on",
+    "ends_on",
+    "budget",
+    "rule",
+    "auto_grant",
+)
+# A near miss lacks exactly this many clauses: close enough to be told what is missing.
+NEAR_MISS = 1
+
+
+def can_issue(actor: Any, issuer: Organization) -> bool:
+    """Government agencies' admins publish policies (operators may help them)."""
+    if issuer.kind != "government":
+        return False
+    return access.is_operator(actor) or access.is_org_admin(actor, issuer.pk)
+
+
+def rule_of(text: str) -> Rule:
+    """The parsed rule, or ValidationFailed naming the position and the reason."""
+    try:
+        return parse(text or "", FACTS)
+    except RuleError as exc:
+        raise ValidationFailed(
+            {"rule": [_("%(reason)s, at character %(n)d.") % {"reason": exc.reason, "n": exc.position + 1}]}
+        ) from None
+
+
+def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(FIELDS))
+    errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in unknown}
+    values = {**(current or {}), **{k: v for k, v in data.items() if k in FIELDS}}
+    if values.get("kind") not in Policy.Kind.values:
+        errors["kind"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Policy.Kind.values)}]
+    for name in ("title_zh", "title_en"):
+        values[name] = str(values.get(name) or "").strip()
+        if len(values[name]) > 200:
+            errors[name] = [_("At most 200 characters.")]
+    if not values["title_zh"] and not values["title_en"]:
+        errors["title_zh"] = [_("Give a title in Chinese or English.")]
+    for name in ("summary_zh", "summary_en"):
+        values[name] = str(values.get(name) or "").strip()[:5000]
+    for name in ("starts_on", "ends_on"):
+        raw = values.get(name)
+        if raw in (None, "") and name == "ends_on":
+            values[name] = None
+            continue
+        try:
+            values[name] = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+        except ValueError:
+            errors[name] = [_("Must be a date, such as 2026-12-31.")]
+    start, end = values.get("starts_on"), values.get("ends_on")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        errors["ends_on"] = [_("Must not be before the start.")]
+    budget = values.get("budget")
+    if budget in (None, ""):
+        values["budget"] = None
+    else:
+        try:
+            values["budget"] = Decimal(str(budget))
+            if values["budget"] < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors["budget"] = [_("Must be an amount of 0 or more.")]
+    scope = values.get("region_scope") or []
+    if isinstance(scope, str):
+        scope = [c.strip() for c in scope.replace("，", ",").split(",") if c.strip()]
+    known = set(Region.objects.filter(code__in=scope).values_list("code", flat=True))
+    if set(scope) - known:
+        errors["region_scope"] = [
+            _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(sorted(set(scope) - known))}
+        ]
+    values["region_scope"] = sorted(set(scope))
+    values["auto_grant"] = bool(values.get("auto_grant"))
+    try:
+        values["rule"] = rule_of(str(values.get("rule") or "")).text
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+@transaction.atomic
+def policy_create(*, actor: Any, issuer: Organization, data: Mapping[str, Any]) -> Policy:
+    """Draft a policy for a government agency; nothing is saved if any field or the rule is wrong."""
+    if not can_issue(actor, issuer):
+        raise Forbidden(_("Only a government agency's admins publish its policies."))
+    policy = Policy.objects.create(issuer=issuer, **_clean(data))
+    record("policy.created", actor=actor, subject=policy, payload={"rule": policy.rule}, organization_id=issuer.pk)
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Policy:
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(_("Only a government agency's admins publish its policies."))
+    if policy.status == Policy.Status.CLOSED:
+        raise ValidationFailed({"status": [_("A closed policy cannot be changed.")]})
+    values = _clean(data, {name: getattr(policy, name) for name in FIELDS})
+    for name, value in values.items():
+        setattr(policy, name, value)
+    policy.save()
+    record(
+        "policy.updated", actor=actor, subject=policy, payload={"rule": policy.rule}, organization_id=policy.issuer_id
+    )
+    if policy.status == Policy.Status.PUBLISHED:
+        policy_match(policy)
+    return policy
+
+
+@transaction.atomic
+def policy_publish(*, actor: Any, policy: Policy) -> Policy:
+    """Publish, then find every eligible member and the near misses, and tell them."""
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(_("Only a government agency's admins publish its policies."))
+    if policy.status != Policy.Status.DRAFT:
+        raise ValidationFailed({"status": [_("Only a draft can be published.")]})
+    policy.status, policy.published_at = Policy.Status.PUBLISHED, timezone.now()
+    policy.save(update_fields=["status", "published_at", "updated_at"])
+    record("policy.published", actor=actor, subject=policy, organization_id=policy.issuer_id)
+    policy_match(policy, tell=True)
+    return policy
+
+
+def _in_scope(policy: Policy) -> Any:
+    members = Organization.objects.filter(status=Organization.Status.MEMBER).exclude(kind="government")
+    if policy.region_scope:
+        from django.db.models import Q
+
+        members = members.filter(Q(region_id__in=policy.region_scope) | Q(area_id__in=policy.region_scope))
+    return members.values_list("pk", flat=True)
+
+
+def _row(policy: Policy, org_id: int, rule: Rule, facts: Mapping[str, Any]) -> PolicyMatch:
+    outcome = rule.evaluate(facts)
+    return PolicyMatch(
+        policy=policy,
+        organization_id=org_id,
+        eligible=outcome.eligible,
+        missing=len(outcome.missing),
+        clauses=outcome.rows(),
+    )
+
+
+def policy_match(policy: Policy, *, tell: bool = False, chunk: int = 2000) -> tuple[int, int]:
+    """Evaluate the policy for every member in scope and store who is eligible and who nearly is.
+
+    A compiled screen sorts firms first; only the eligible and the near misses are explained and stored. Returns
+    (eligible, near misses)."""
+    rule = rule_of(policy.rule)
+    screen = rule.compile()
+    ids = list(_in_scope(policy))
+    rows: list[PolicyMatch] = []
+    for start in range(0, len(ids), chunk):
+        facts = facts_for(ids[start : start + chunk])
+        for org_id, org_facts in facts.items():
+            if screen(org_facts):
+                rows.append(_row(policy, org_id, rule, org_facts))
+            else:
+                row = _row(policy, org_id, rule, org_facts)
+                if row.missing <= NEAR_MISS:
+                    rows.append(row)
+    with transaction.atomic():
+        before = set(PolicyMatch.objects.filter(policy=policy, eligible=True).values_list("organization_id", flat=True))
+        PolicyMatch.objects.filter(policy=policy).delete()
+        PolicyMatch.objects.bulk_create(rows, batch_size=2000)
+    eligible = [r.organization_id for r in rows if r.eligible]
+    near = [r.organization_id for r in rows if not r.eligible]
+    if tell:
+        _tell(policy, [o for o in eligible if o not in before], near)
+    return len(eligible), len(near)
+
+
+def _tell(policy: Policy, eligible: list[int], near: list[int]) -> None:
+    from agglo.access.models import Membership
+
+    link = f"/policies/{policy.pk}/"
+    for orgs, text in (
+        (eligible, _("You are eligible for the policy “%(title)s”.")),
+        (near, _("You nearly qualify for the policy “%(title)s”: see what is missing.")),
+    ):
+        admins = [
+            m.user for m in Membership.objects.filter(organization_id__in=orgs, role="admin").select_related("user")
+        ]
+        if admins:
+            notify(admins, verb="policy.match", text=text % {"title": policy.title}, link=link)

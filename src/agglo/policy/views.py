@@ -1,0 +1,117 @@
+"""Policy pages: the library, a policy with my eligibility (and, for its agency, who matches), drafting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agglo.access import policy as access
+from agglo.common.errors import DomainError, NotFound
+from agglo.policy import selectors, services
+from agglo.policy.facts import FACTS
+from agglo.policy.models import Policy
+from agglo.registry.models import Organization
+
+
+def library(request: HttpRequest) -> HttpResponse:
+    q, kind = request.GET.get("q", "")[:100], request.GET.get("kind", "")[:20]
+    rows = selectors.policy_list(actor=request.user, q=q, kind=kind)[:100]
+    context = {"rows": rows, "q": q, "kind": kind, "kinds": Policy.Kind.choices, "agencies": _agencies(request.user)}
+    return render(request, "policy/library.html", context)
+
+
+def _agencies(user: Any) -> list[Organization]:
+    ids = [o for o in access.active_organization_ids(user) if access.is_org_admin(user, o)]
+    return list(Organization.objects.filter(pk__in=ids, kind="government"))
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    mine = []
+    if request.user.is_authenticated:
+        names = dict(
+            Organization.objects.filter(pk__in=access.active_organization_ids(request.user)).values_list(
+                "pk", "name_zh"
+            )
+        )
+        mine = [
+            {"name": names.get(org, org), "eligible": outcome.eligible, "rows": outcome.rows()}
+            for org, outcome in selectors.eligibility(actor=request.user, policy=policy)
+        ]
+    manage = selectors.can_manage(request.user, policy)
+    matches = selectors.match_list(actor=request.user, policy=policy)[:500] if manage else []
+    lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
+    context = {"policy": policy, "mine": mine, "manage": manage, "matches": matches, "lang": lang}
+    return render(request, "policy/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft(request: HttpRequest) -> HttpResponse:
+    agencies = _agencies(request.user)
+    if not agencies:
+        raise Http404
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {"kind": "subsidy", "issuer": str(agencies[0].pk)}
+    if request.method == "POST":
+        values = {
+            k: request.POST.get(k, "").strip()
+            for k in (
+                "issuer",
+                "kind",
+                "title_zh",
+                "title_en",
+                "summary_zh",
+                "summary_en",
+                "region_scope",
+                "starts_on",
+                "ends_on",
+                "budget",
+                "rule",
+            )
+        }
+        values["auto_grant"] = bool(request.POST.get("auto_grant"))
+        issuer = next((a for a in agencies if str(a.pk) == values["issuer"]), None)
+        if issuer is None:
+            errors["issuer"] = [_("Choose one of your agencies.")]
+        else:
+            data = {k: v for k, v in values.items() if k != "issuer"}
+            try:
+                policy = services.policy_create(actor=request.user, issuer=issuer, data=data)
+            except DomainError as exc:
+                errors = exc.errors or {"title_zh": [exc.message]}
+            else:
+                messages.success(request, _("Draft saved. Check it, then publish."))
+                return redirect("policy:detail", pk=policy.pk)
+    context = {
+        "agencies": agencies,
+        "values": values,
+        "errors": errors,
+        "kinds": Policy.Kind.choices,
+        "facts": FACTS.values(),
+    }
+    return render(request, "policy/draft.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+        services.policy_publish(actor=request.user, policy=policy)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Published; eligible members and near misses have been told."))
+    return redirect("policy:detail", pk=pk)

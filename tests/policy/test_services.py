@@ -1,0 +1,148 @@
+"""Publishing a policy finds the eligible members and the near misses, explained, and tells them."""
+
+from __future__ import annotations
+
+import pytest
+
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.models import Notification
+from agglo.policy.models import Policy, PolicyMatch
+from agglo.policy.selectors.facts import facts_for
+from agglo.policy.services import policy_create, policy_publish, policy_update
+from agglo.profiles import services as profiles
+from tests.profiles.conftest import statement
+
+pytestmark = pytest.mark.django_db
+
+RULE = "headcount <= 500 and rd_intensity >= 5% and ip_invention >= 1"
+
+
+def policy_data(**over):
+    data = {
+        "kind": "subsidy",
+        "title_zh": "研发投入后补助",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "budget": "5000000",
+        "rule": RULE,
+        "region_scope": ["440300"],
+    }
+    data.update(over)
+    return data
+
+
+@pytest.fixture
+def agency(member_of):
+    return member_of("agency-admin", kind="government", name_zh="深圳市科技创新局")
+
+
+def firm(member_of, name, rd, invention, region="440300"):
+    admin, org = member_of(name, region=region)
+    # statement(): revenue 12 m, 80 staff; rd sets the R&D intensity.
+    profiles.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025, rd_expense=str(rd)))
+    if invention:
+        profiles.fact_create(
+            actor=admin,
+            organization=org,
+            kind="ip",
+            data={
+                "kind": "invention_patent",
+                "number": f"ZL2023{org.pk:06d}.1",
+                "title": "一种方法",
+                "status": "granted",
+                "filed_on": "2023-01-01",
+                "granted_on": "2024-06-01",
+            },
+        )
+    return admin, org
+
+
+def test_malformed_rules_and_fields_are_refused_by_name(agency):
+    admin, org = agency
+    with pytest.raises(ValidationFailed) as exc:
+        policy_create(
+            actor=admin, issuer=org, data=policy_data(rule="headcount <= ", kind="gift", region_scope=["999999"])
+        )
+    assert set(exc.value.errors) == {"rule", "kind", "region_scope"}
+    assert "character 14" in exc.value.errors["rule"][0]
+    assert not Policy.objects.exists()
+
+
+def test_only_agencies_issue_policies(member_of, agency):
+    firm_admin, firm_org = member_of("plain-firm")
+    with pytest.raises(Forbidden):
+        policy_create(actor=firm_admin, issuer=firm_org, data=policy_data())
+    with pytest.raises(Forbidden):
+        policy_create(actor=firm_admin, issuer=agency[1], data=policy_data())
+
+
+def test_publishing_finds_eligible_firms_and_near_misses(agency, member_of):
+    admin, org = agency
+    good_admin, good = firm(member_of, "good-firm", rd=1_200_000, invention=True)  # 10 %
+    near_admin, near = firm(member_of, "near-firm", rd=384_000, invention=True)  # 3.2 %
+    _, far = firm(member_of, "far-firm", rd=100_000, invention=False)
+    _, elsewhere = firm(member_of, "elsewhere-firm", rd=1_200_000, invention=True, region="320500")
+    assert facts_for([good.pk])[good.pk]["ip_invention"] == 1
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    policy_publish(actor=admin, policy=policy)
+    matches = {m.organization_id: m for m in PolicyMatch.objects.filter(policy=policy)}
+    assert matches[good.pk].eligible and not matches[near.pk].eligible
+    assert matches[near.pk].near_miss
+    missing = [c for c in matches[near.pk].clauses if not c["passed"]]
+    assert missing == [{"zh": "研发投入强度 ≥ 5 %", "en": "R&D intensity ≥ 5 %", "passed": False, "yours": "3.2 %"}]
+    assert far.pk not in matches and elsewhere.pk not in matches
+    assert Notification.objects.filter(user=good_admin, verb="policy.match").count() == 1
+    near_notice = Notification.objects.get(user=near_admin, verb="policy.match")
+    assert (
+        near_notice.link == f"/policies/{policy.pk}/"
+        and near_notice.text != Notification.objects.get(user=good_admin).text
+    )
+    # A changed rule re-matches at once.
+    policy_update(actor=admin, policy=policy, data={"rule": "headcount <= 500 and rd_intensity >= 3%"})
+    assert PolicyMatch.objects.get(policy=policy, organization=near).eligible
+    with pytest.raises(ValidationFailed):
+        policy_publish(actor=admin, policy=policy)
+
+
+def test_pages_and_api_from_draft_to_eligibility(agency, member_of, client):
+    admin, org = agency
+    firm_admin, good = firm(member_of, "page-firm", rd=1_200_000, invention=False)
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    bad = client.post(
+        "/policies/new/",
+        {
+            "issuer": org.pk,
+            "kind": "subsidy",
+            "title_zh": "补贴",
+            "starts_on": "2026-01-01",
+            "rule": "headcount <= 500 and",
+        },
+    )
+    assert bad.status_code == 422 and "rule" in bad.context["errors"]
+    assert not Policy.objects.exists()
+    r = client.post(
+        "/policies/new/",
+        {
+            "issuer": org.pk,
+            "kind": "subsidy",
+            "title_zh": "研发补贴",
+            "starts_on": "2026-01-01",
+            "rule": RULE,
+            "region_scope": "440300",
+        },
+    )
+    policy = Policy.objects.get()
+    assert r.status_code == 302 and policy.status == "draft"
+    client.post(f"/policies/{policy.pk}/publish/")
+    page = client.get(f"/policies/{policy.pk}/")
+    assert page.status_code == 200 and 'id="matches"' in page.content.decode()
+    assert "invention patents ≥ 1" in page.content.decode()  # the near miss's missing clause, for the agency
+    client.force_login(firm_admin)
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    assert "R&amp;D intensity ≥ 5 %" in page and "not yet eligible" in page and 'id="matches"' not in page
+    api = client.get(f"/api/v1/policies/{policy.pk}/eligibility").json()
+    assert api[0]["organization_id"] == good.pk and not api[0]["eligible"]
+    assert [c["en"] for c in api[0]["clauses"] if not c["passed"]] == ["invention patents ≥ 1"]
+    assert client.get(f"/api/v1/policies/{policy.pk}/matches").status_code == 403
+    assert client.get("/api/v1/policies?q=研发").json()[0]["id"] == policy.pk
