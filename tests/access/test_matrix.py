@@ -27,7 +27,8 @@ from agglo.factory.models import Allocation
 from agglo.factory.services.orders import order_create
 from agglo.ledger.models import LogEntry
 from agglo.market import services as market
-from agglo.policy.services import policy_create
+from agglo.policy.applications import application_submit
+from agglo.policy.services import policy_create, policy_publish
 from agglo.profiles import services as profiles
 from agglo.registry.models import Organization
 from agglo.registry.services import position_add, relation_add
@@ -49,6 +50,7 @@ SECRETS = (
     "SECRET-A-TOKEN",
     "SECRET-A-CASE",
     "SECRET-A-POLICY",
+    "SECRET-A-APPLICATION",
 )
 # Rows that reads legitimately add or that only count traffic: not business data.
 VOLATILE = {
@@ -155,10 +157,19 @@ def world(cluster, member_of, make_org, operator):
     relation = relation_add(actor=a_admin, source=a, target_id=c.pk, kind="supplier_of")
     admission = admission_apply(actor=None, **application("matrix-applicant@apply.test"))
     agency_admin, agency = member_of("matrix-agency", kind="government", name_zh="矩阵测试科技局")
-    draft_policy = policy_create(
+    policy_create(  # a draft: the library must not show it to anyone but its agency
         actor=agency_admin,
         issuer=agency,
         data={"kind": "subsidy", "title_zh": "SECRET-A-POLICY 补贴草案", "starts_on": "2026-01-01", "rule": "tech_sme"},
+    )
+    open_policy = policy_create(
+        actor=agency_admin,
+        issuer=agency,
+        data={"kind": "voucher", "title_zh": "创新券", "starts_on": "2026-01-01", "rule": "headcount >= 0"},
+    )
+    policy_publish(actor=agency_admin, policy=open_policy)
+    a_application = application_submit(
+        actor=a_admin, policy=open_policy, organization_id=a.pk, note="SECRET-A-APPLICATION 申请说明"
     )
     from agglo.factory.models import Capability
 
@@ -181,7 +192,8 @@ def world(cluster, member_of, make_org, operator):
         "index": LogEntry.objects.order_by("index").values_list("index", flat=True).first() or 0,
         "code": "iso-9001",
         "kind": "financials",
-        "policy_id": draft_policy.pk,
+        "policy_id": open_policy.pk,  # published: its applications and matches must stay private
+        "application_id": a_application.pk,
     }
     fact_ids = {"financials": fact.pk, "ratings": rating.pk, "capabilities": capability_fact.pk, "ip": fact.pk}
     # Drafts and the interest board are also reached through listing ids on pages.

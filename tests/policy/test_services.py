@@ -57,7 +57,7 @@ def firm(member_of, name, rd, invention, region="440300"):
     return admin, org
 
 
-def test_malformed_rules_and_fields_are_refused_by_name(agency):
+def test_malformed_rules_and_fields_are_refused_by_name(agency, english):
     admin, org = agency
     with pytest.raises(ValidationFailed) as exc:
         policy_create(
@@ -146,3 +146,54 @@ def test_pages_and_api_from_draft_to_eligibility(agency, member_of, client):
     assert [c["en"] for c in api[0]["clauses"] if not c["passed"]] == ["invention patents ≥ 1"]
     assert client.get(f"/api/v1/policies/{policy.pk}/matches").status_code == 403
     assert client.get("/api/v1/policies?q=研发").json()[0]["id"] == policy.pk
+
+
+def test_apply_decide_and_grant_without_application_are_logged(agency, member_of, client):
+    from agglo.ledger.entries import decode
+    from agglo.ledger.models import EntryParty, LogEntry
+    from agglo.policy.applications import application_decide, application_submit, policy_grant_eligible
+    from agglo.policy.models import Application
+
+    admin, org = agency
+    applicant_admin, applicant = firm(member_of, "applicant-firm", rd=1_200_000, invention=True)
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    with pytest.raises(ValidationFailed):
+        application_submit(actor=applicant_admin, policy=policy, organization_id=applicant.pk)  # still a draft
+    policy_publish(actor=admin, policy=policy)
+    application = application_submit(actor=applicant_admin, policy=policy, organization_id=applicant.pk, note="请审核")
+    with pytest.raises(Forbidden):
+        application_decide(actor=applicant_admin, application=application, grant=True)
+    with pytest.raises(ValidationFailed) as exc:
+        application_decide(actor=admin, application=application, grant=False)
+    assert "reason" in exc.value.errors
+    with pytest.raises(ValidationFailed) as exc:
+        application_decide(actor=admin, application=application, grant=True, amount="-5")
+    assert "amount" in exc.value.errors
+    application_decide(actor=admin, application=application, grant=True, amount="200000")
+    entry = LogEntry.objects.get(type="policy.granted")
+    assert decode(bytes(entry.data))["payload"]["amount"] == "200000.00"
+    assert set(EntryParty.objects.filter(entry=entry).values_list("organization_id", flat=True)) == {
+        org.pk,
+        applicant.pk,
+    }
+
+    # 免申即享: every eligible member receives it without applying, each grant logged.
+    auto = policy_create(actor=admin, issuer=org, data=policy_data(title_zh="免申即享补贴", auto_grant=True))
+    policy_publish(actor=admin, policy=auto)
+    assert policy_grant_eligible(actor=admin, policy=auto, amount="50000") == 1
+    assert Application.objects.get(policy=auto).automatic
+    assert LogEntry.objects.filter(type="policy.granted").count() == 2
+    assert policy_grant_eligible(actor=admin, policy=auto) == 0
+
+    # Pages: the member applies from the policy page; the agency decides there.
+    other_admin, other = firm(member_of, "page-applicant", rd=1_200_000, invention=True)
+    client.force_login(other_admin)
+    client.post(f"/policies/{policy.pk}/apply/", {"organization": other.pk, "note": "x"})
+    pending = Application.objects.get(policy=policy, organization=other)
+    assert client.post(f"/applications/{pending.pk}/decide/", {"grant": "1"}).status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == "submitted"  # the applicant cannot grant itself
+    client.force_login(admin)
+    client.post(f"/applications/{pending.pk}/decide/", {"grant": "0", "reason": "预算已用完"})
+    pending.refresh_from_db()
+    assert pending.status == "rejected" and pending.reason == "预算已用完"

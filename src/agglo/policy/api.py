@@ -8,8 +8,17 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from agglo.common.errors import Forbidden, NotFound
-from agglo.policy import selectors, services
-from agglo.policy.schemas import EligibilityOut, MatchOut, PolicyIn, PolicyOut, PolicyPatch
+from agglo.policy import applications, selectors, services
+from agglo.policy.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    DecisionIn,
+    EligibilityOut,
+    MatchOut,
+    PolicyIn,
+    PolicyOut,
+    PolicyPatch,
+)
 from agglo.registry.selectors.organizations import organization_get
 
 router = Router(tags=["policy"])
@@ -66,3 +75,32 @@ def policy_eligibility(request: HttpRequest, policy_id: int) -> Any:
         }
         for org, outcome in selectors.eligibility(actor=request.auth, policy=policy)
     ]
+
+
+@router.post("/policies/{int:policy_id}/applications", response={201: ApplicationOut}, summary="Apply for a policy")
+def application_create(request: HttpRequest, policy_id: int, payload: ApplicationIn) -> Status:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    application = applications.application_submit(
+        actor=request.auth, policy=policy, organization_id=payload.organization_id, note=payload.note
+    )
+    return Status(201, application)
+
+
+@router.get("/policies/{int:policy_id}/applications", response=list[ApplicationOut], summary="Applications")
+def application_index(request: HttpRequest, policy_id: int) -> Any:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return selectors.application_list(actor=request.auth, policy=policy)[:1000]
+
+
+@router.post("/applications/{int:application_id}/decide", response=ApplicationOut, summary="Grant or reject")
+def application_decide(request: HttpRequest, application_id: int, payload: DecisionIn) -> Any:
+    application = selectors.application_get(actor=request.auth, pk=application_id)
+    return applications.application_decide(
+        actor=request.auth, application=application, grant=payload.grant, reason=payload.reason, amount=payload.amount
+    )
+
+
+@router.post("/policies/{int:policy_id}/grant-eligible", summary="Grant every eligible member (免申即享)")
+def grant_eligible(request: HttpRequest, policy_id: int) -> Any:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return {"granted": applications.policy_grant_eligible(actor=request.auth, policy=policy)}

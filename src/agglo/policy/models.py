@@ -82,3 +82,32 @@ class PolicyMatch(models.Model):
     @property
     def near_miss(self) -> bool:
         return not self.eligible and self.missing == 1
+
+
+class Application(models.Model):
+    """A member's application for a policy, and the agency's decision; grants go on the transparency log."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        GRANTED = "granted", _("Granted")
+        REJECTED = "rejected", _("Rejected")
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="applications")
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    amount = models.DecimalField(_("amount granted (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    # Granted without an application (免申即享): the agency granted it to an eligible member directly.
+    automatic = models.BooleanField(_("without application"), default=False)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["policy", "organization"], name="uniq_policy_application")]
+        ordering = ["-created_at"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} · {self.organization_id}: {self.status}"

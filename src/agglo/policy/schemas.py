@@ -73,3 +73,27 @@ class EligibilityOut(Schema):
     organization_id: int
     eligible: bool
     clauses: list[ClauseOut]
+
+
+class ApplicationIn(Schema):
+    organization_id: int
+    note: str = ""
+
+
+class DecisionIn(Schema):
+    grant: bool
+    reason: str = ""
+    amount: Any = None
+
+
+class ApplicationOut(Schema):
+    id: int
+    policy_id: int
+    organization_id: int
+    note: str
+    status: str
+    amount: Decimal | None
+    reason: str
+    automatic: bool
+    created_at: dt.datetime
+    decided_at: dt.datetime | None

@@ -8,4 +8,7 @@ urlpatterns = [
     path("policies/new/", views.draft, name="draft"),
     path("policies/<int:pk>/", views.detail, name="detail"),
     path("policies/<int:pk>/publish/", views.publish, name="publish"),
+    path("policies/<int:pk>/apply/", views.apply, name="apply"),
+    path("policies/<int:pk>/grant-eligible/", views.grant_eligible, name="grant_eligible"),
+    path("applications/<int:pk>/decide/", views.decide, name="decide"),
 ]

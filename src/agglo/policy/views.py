@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, NotFound
-from agglo.policy import selectors, services
+from agglo.policy import applications, selectors, services
 from agglo.policy.facts import FACTS
 from agglo.policy.models import Policy
 from agglo.registry.models import Organization
@@ -26,9 +26,13 @@ def library(request: HttpRequest) -> HttpResponse:
     return render(request, "policy/library.html", context)
 
 
-def _agencies(user: Any) -> list[Organization]:
+def _admin_orgs(user: Any) -> list[Organization]:
     ids = [o for o in access.active_organization_ids(user) if access.is_org_admin(user, o)]
-    return list(Organization.objects.filter(pk__in=ids, kind="government"))
+    return list(Organization.objects.filter(pk__in=ids).order_by("name_zh"))
+
+
+def _agencies(user: Any) -> list[Organization]:
+    return [o for o in _admin_orgs(user) if o.kind == "government"]
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -50,7 +54,22 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     manage = selectors.can_manage(request.user, policy)
     matches = selectors.match_list(actor=request.user, policy=policy)[:500] if manage else []
     lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
-    context = {"policy": policy, "mine": mine, "manage": manage, "matches": matches, "lang": lang}
+    apps = selectors.application_list(actor=request.user, policy=policy)[:500] if request.user.is_authenticated else []
+    applied = {a.organization_id for a in apps}
+    can_apply = (
+        [o for o in _admin_orgs(request.user) if o.pk not in applied and o.kind != "government"]
+        if policy.status == Policy.Status.PUBLISHED and not policy.auto_grant
+        else []
+    )
+    context = {
+        "policy": policy,
+        "mine": mine,
+        "manage": manage,
+        "matches": matches,
+        "lang": lang,
+        "applications": apps,
+        "can_apply": can_apply,
+    }
     return render(request, "policy/detail.html", context)
 
 
@@ -114,4 +133,61 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Published; eligible members and near misses have been told."))
+    return redirect("policy:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def apply(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    org = request.POST.get("organization", "")
+    try:
+        applications.application_submit(
+            actor=request.user,
+            policy=policy,
+            organization_id=int(org) if org.isdigit() else 0,
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+    else:
+        messages.success(request, _("Application sent."))
+    return redirect("policy:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        application = selectors.application_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    try:
+        applications.application_decide(
+            actor=request.user,
+            application=application,
+            grant=request.POST.get("grant") == "1",
+            reason=request.POST.get("reason", ""),
+            amount=request.POST.get("amount", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+    return redirect("policy:detail", pk=application.policy_id)
+
+
+@login_required
+@require_POST
+def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+        count = applications.policy_grant_eligible(actor=request.user, policy=policy, amount=request.POST.get("amount"))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+    else:
+        messages.success(request, _("Granted to %(n)d eligible members.") % {"n": count})
     return redirect("policy:detail", pk=pk)

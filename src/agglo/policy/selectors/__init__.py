@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
 from agglo.policy.facts import FACTS
-from agglo.policy.models import Policy, PolicyMatch
+from agglo.policy.models import Application, Policy, PolicyMatch
 from agglo.policy.rules import Outcome, parse
 from agglo.policy.selectors.facts import facts_for
 
@@ -70,3 +70,22 @@ def policies_for(*, actor: Any, limit: int = 10) -> QuerySet[PolicyMatch]:
         .select_related("policy", "organization")
         .order_by("-eligible", "-policy__published_at")[:limit]
     )
+
+
+def application_list(*, actor: Any, policy: Policy) -> QuerySet[Application]:
+    """All applications for the agency and operators; a member's own otherwise."""
+    qs = Application.objects.filter(policy=policy).select_related("organization")
+    if not can_manage(actor, policy):
+        qs = qs.filter(organization_id__in=access.active_organization_ids(actor))
+    return qs.order_by("-created_at")
+
+
+def application_get(*, actor: Any, pk: int) -> Application:
+    """An application the actor may decide (its policy's agency, operators) or read (its own member)."""
+    application = Application.objects.select_related("policy", "policy__issuer").filter(pk=pk).first()
+    if application is None or (
+        not can_manage(actor, application.policy)
+        and application.organization_id not in access.active_organization_ids(actor)
+    ):
+        raise NotFound(f"No application with id {pk}.")
+    return application

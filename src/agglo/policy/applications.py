@@ -1,0 +1,152 @@
+"""Writes of applications: apply, decide, and grant to every eligible member without application (免申即享).
+
+Every grant is appended to the transparency log with the agency and the member as parties."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy as access
+from agglo.common.audit import record
+from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.notify import notify
+from agglo.ledger.entries import digest
+from agglo.ledger.services import entry_append
+from agglo.policy.models import Application, Policy, PolicyMatch
+from agglo.policy.services import can_issue
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if amount < 0 or amount >= Decimal(10) ** 14:
+        raise ValidationFailed({"amount": [_("Must be an amount of 0 or more.")]})
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def application_submit(*, actor: Any, policy: Policy, organization_id: int, note: str = "") -> Application:
+    """A member organization's admin applies; once per policy."""
+    if not access.is_org_admin(actor, organization_id):
+        raise Forbidden(_("Only the organization's admins apply for it."))
+    if policy.status != Policy.Status.PUBLISHED:
+        raise ValidationFailed({"policy": [_("The policy is not open.")]})
+    if policy.ends_on and policy.ends_on < timezone.localdate():
+        raise ValidationFailed({"policy": [_("The policy has ended.")]})
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                policy=policy, organization_id=organization_id, note=(note or "").strip()[:2000]
+            )
+    except IntegrityError:
+        raise Conflict(_("You have applied already."), errors={"policy": [_("Already applied.")]}) from None
+    record("policy.applied", actor=actor, subject=application, organization_id=organization_id)
+    notify(
+        access.organization_admins(policy.issuer_id),
+        verb="policy.applied",
+        text=_("A new application for “%(title)s”.") % {"title": policy.title},
+        link=f"/policies/{policy.pk}/",
+    )
+    return application
+
+
+def _log_grant(actor: Any, application: Application) -> None:
+    policy = application.policy
+    entry_append(
+        "policy.granted",
+        actor=actor,
+        acting_org=policy.issuer_id,
+        subject=application,
+        payload={
+            "policy": policy.pk,
+            "organization": application.organization_id,
+            "amount": str(application.amount) if application.amount is not None else None,
+            "automatic": application.automatic,
+            "rule": digest(policy.rule.encode()),
+        },
+        parties=[policy.issuer_id, application.organization_id],
+    )
+
+
+@transaction.atomic
+def application_decide(
+    *, actor: Any, application: Application, grant: bool, reason: str = "", amount: Any = None
+) -> Application:
+    """The agency grants (logged) or rejects (with a reason the member reads)."""
+    policy = application.policy
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(_("Only the issuing agency decides applications."))
+    if application.status != Application.Status.SUBMITTED:
+        raise ValidationFailed({"status": [_("This application is decided already.")]})
+    reason = (reason or "").strip()[:2000]
+    if not grant and not reason:
+        raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
+    application.amount = _amount(amount) if grant else None
+    application.status = Application.Status.GRANTED if grant else Application.Status.REJECTED
+    application.reason, application.decided_at = reason, timezone.now()
+    application.save()
+    record(
+        f"policy.{application.status}", actor=actor, subject=application, organization_id=application.organization_id
+    )
+    if grant:
+        _log_grant(actor, application)
+    notify(
+        access.organization_admins(application.organization_id),
+        verb=f"policy.{application.status}",
+        text=(
+            _("Your application for “%(title)s” was granted.")
+            if grant
+            else _("Your application for “%(title)s” was rejected: %(reason)s")
+        )
+        % {"title": policy.title, "reason": reason},
+        link=f"/policies/{policy.pk}/",
+    )
+    return application
+
+
+@transaction.atomic
+def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> int:
+    """免申即享: grant the benefit to every eligible member that has none yet; returns how many."""
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(_("Only the issuing agency grants its policy."))
+    if not policy.auto_grant or policy.status != Policy.Status.PUBLISHED:
+        raise ValidationFailed({"policy": [_("Only a published policy marked as benefit without application.")]})
+    value = _amount(amount)
+    done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
+    eligible = PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done)
+    now = timezone.now()
+    count = 0
+    for match in eligible:
+        application = Application.objects.create(
+            policy=policy,
+            organization_id=match.organization_id,
+            status=Application.Status.GRANTED,
+            amount=value,
+            automatic=True,
+            decided_at=now,
+        )
+        _log_grant(actor, application)
+        notify(
+            access.organization_admins(match.organization_id),
+            verb="policy.granted",
+            text=_("You receive “%(title)s” without applying.") % {"title": policy.title},
+            link=f"/policies/{policy.pk}/",
+        )
+        count += 1
+    record(
+        "policy.granted_eligible",
+        actor=actor,
+        subject=policy,
+        payload={"count": count},
+        organization_id=policy.issuer_id,
+    )
+    return count
