@@ -197,3 +197,26 @@ def test_apply_decide_and_grant_without_application_are_logged(agency, member_of
     client.post(f"/applications/{pending.pk}/decide/", {"grant": "0", "reason": "预算已用完"})
     pending.refresh_from_db()
     assert pending.status == "rejected" and pending.reason == "预算已用完"
+
+
+def test_rematching_tells_newly_eligible_members_and_home_lists_policies(agency, member_of, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    admin, org = agency
+    firm_admin, late = firm(member_of, "late-firm", rd=384_000, invention=True)  # 3.2 %: a near miss
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    policy_publish(actor=admin, policy=policy)
+    client.force_login(firm_admin)
+    client.cookies["django_language"] = "en"
+    home = client.get("/").content.decode()
+    assert 'id="policies-for-me"' in home and "R&amp;D intensity ≥ 5 %" in home and "3.2 %" in home
+    profiles.fact_create(
+        actor=firm_admin, organization=late, kind="financials", data=statement(2026, rd_expense="1200000")
+    )
+    out = StringIO()
+    call_command("policy_match", stdout=out)
+    assert f"policy {policy.pk}: 1 eligible, 0 near misses" in out.getvalue()
+    assert Notification.objects.filter(user=firm_admin, verb="policy.match").count() == 2
+    assert "one condition missing" not in client.get("/").content.decode()

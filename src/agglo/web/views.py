@@ -13,7 +13,12 @@ from agglo.registry import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"stats": selectors.cluster_stats(), "chains": selectors.chain_list()})
+    context = {"stats": selectors.cluster_stats(), "chains": selectors.chain_list()}
+    if request.user.is_authenticated:
+        from agglo.policy.selectors import policies_for
+
+        context["policies"] = policies_for(actor=request.user)
+    return render(request, "web/home.html", context)
 
 
 @login_required

@@ -1,0 +1,17 @@
+"""`agglo policy_match`: re-match every published policy against the members' current data (run daily)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from agglo.policy.models import Policy
+from agglo.policy.services import policy_match
+
+
+class Command(BaseCommand):
+    help = "Re-match every published policy, telling members who became eligible (run daily)"
+
+    def handle(self, *args, **options):
+        for policy in Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("pk"):
+            eligible, near = policy_match(policy, tell=True)
+            self.stdout.write(f"policy {policy.pk}: {eligible} eligible, {near} near misses")
