@@ -28,6 +28,7 @@ from agglo.factory.services.orders import order_create
 from agglo.ledger.models import LogEntry
 from agglo.market import services as market
 from agglo.policy.applications import application_submit
+from agglo.policy.needs import need_submit
 from agglo.policy.services import policy_create, policy_publish
 from agglo.profiles import services as profiles
 from agglo.registry.models import Organization
@@ -168,6 +169,10 @@ def world(cluster, member_of, make_org, operator):
         data={"kind": "voucher", "title_zh": "创新券", "starts_on": "2026-01-01", "rule": "headcount >= 0"},
     )
     policy_publish(actor=agency_admin, policy=open_policy)
+    # Government reads every need by design, so the need carries no marker; only writes are checked.
+    a_need = need_submit(
+        actor=a_admin, organization_id=a.pk, data={"topic": "tax", "text": "研发费用加计扣除申报流程复杂"}
+    )
     a_application = application_submit(
         actor=a_admin, policy=open_policy, organization_id=a.pk, note="SECRET-A-APPLICATION 申请说明"
     )
@@ -194,6 +199,7 @@ def world(cluster, member_of, make_org, operator):
         "kind": "financials",
         "policy_id": open_policy.pk,  # published: its applications and matches must stay private
         "application_id": a_application.pk,
+        "need_id": a_need.pk,
     }
     fact_ids = {"financials": fact.pk, "ratings": rating.pk, "capabilities": capability_fact.pk, "ip": fact.pk}
     # Drafts and the interest board are also reached through listing ids on pages.

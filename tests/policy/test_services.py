@@ -220,3 +220,52 @@ def test_rematching_tells_newly_eligible_members_and_home_lists_policies(agency,
     assert f"policy {policy.pk}: 1 eligible, 0 near misses" in out.getvalue()
     assert Notification.objects.filter(user=firm_admin, verb="policy.match").count() == 2
     assert "one condition missing" not in client.get("/").content.decode()
+
+
+def test_members_file_needs_and_agencies_see_them_grouped_and_answer(agency, member_of, client, operator):
+    from agglo.policy.models import PolicyNeed
+    from agglo.policy.needs import need_answer, need_dashboard, need_submit
+
+    admin, org = agency
+    firm_admin, f = member_of("needy-firm")
+    other_admin, other = member_of("other-needy")
+    with pytest.raises(ValidationFailed) as exc:
+        need_submit(actor=firm_admin, organization_id=f.pk, data={"topic": "fun", "text": "短", "segment": "nope"})
+    assert set(exc.value.errors) == {"topic", "text", "segment"}
+    with pytest.raises(Forbidden):
+        need_submit(
+            actor=firm_admin, organization_id=other.pk, data={"topic": "tax", "text": "研发费用加计扣除流程太复杂"}
+        )
+    need = need_submit(
+        actor=firm_admin,
+        organization_id=f.pk,
+        data={"topic": "financing", "text": "首台套设备贷款难，希望有贴息支持", "segment": "ic-design"},
+    )
+    need_submit(
+        actor=other_admin, organization_id=other.pk, data={"topic": "financing", "text": "知识产权质押融资门槛高"}
+    )
+    board = need_dashboard(actor=admin)
+    assert board["total"] == 2 and board["by_topic"][0][1] == 2
+    with pytest.raises(Forbidden):
+        need_dashboard(actor=firm_admin)
+    with pytest.raises(Forbidden):
+        need_answer(actor=firm_admin, need=need, answer="x")
+    policy = policy_create(actor=admin, issuer=org, data=policy_data(kind="loan_interest", title_zh="贷款贴息"))
+    policy_publish(actor=admin, policy=policy)
+    need_answer(actor=admin, need=need, answer="已出台贷款贴息政策，请查看。", policy_id=policy.pk)
+    need.refresh_from_db()
+    assert need.policy == policy and need.answered_by == org
+    assert Notification.objects.filter(user=firm_admin, verb="policy.need_answered").exists()
+    # Members see only their own needs; the agency sees all, on the page too.
+    client.force_login(other_admin)
+    page = client.get("/policies/needs/").content.decode()
+    assert "质押融资" in page and "首台套" not in page
+    client.force_login(admin)
+    page = client.get("/policies/needs/").content.decode()
+    assert "首台套" in page and "质押融资" in page and 'id="dashboard"' in page
+    client.force_login(firm_admin)
+    r = client.post("/policies/needs/", {"organization": f.pk, "topic": "talent", "text": "短"})
+    assert r.status_code == 422 and "text" in r.context["errors"]
+    assert PolicyNeed.objects.count() == 2
+    api = client.get("/api/v1/policy-needs").json()
+    assert [n["id"] for n in api] == [need.pk]

@@ -8,13 +8,16 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from agglo.common.errors import Forbidden, NotFound
-from agglo.policy import applications, selectors, services
+from agglo.policy import applications, needs, selectors, services
 from agglo.policy.schemas import (
+    AnswerIn,
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
     EligibilityOut,
     MatchOut,
+    NeedIn,
+    NeedOut,
     PolicyIn,
     PolicyOut,
     PolicyPatch,
@@ -104,3 +107,25 @@ def application_decide(request: HttpRequest, application_id: int, payload: Decis
 def grant_eligible(request: HttpRequest, policy_id: int) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     return {"granted": applications.policy_grant_eligible(actor=request.auth, policy=policy)}
+
+
+@router.post("/policy-needs", response={201: NeedOut}, summary="File a policy need for your organization")
+def need_create(request: HttpRequest, payload: NeedIn) -> Status:
+    data = {"topic": payload.topic, "text": payload.text, "segment": payload.segment}
+    return Status(201, needs.need_submit(actor=request.auth, organization_id=payload.organization_id, data=data))
+
+
+@router.get("/policy-needs", response=list[NeedOut], summary="Policy needs: all for government, else your own")
+def need_index(request: HttpRequest) -> Any:
+    return needs.need_list(actor=request.auth)[:500]
+
+
+@router.post("/policy-needs/{int:need_id}/answer", response=NeedOut, summary="An agency answers a need")
+def need_answer(request: HttpRequest, need_id: int, payload: AnswerIn) -> Any:
+    need = needs.need_get(actor=request.auth, pk=need_id)
+    return needs.need_answer(actor=request.auth, need=need, answer=payload.answer, policy_id=payload.policy_id)
+
+
+@router.get("/policy-needs/dashboard", summary="Needs grouped by topic, province, segment and month (government)")
+def need_dashboard(request: HttpRequest) -> Any:
+    return needs.need_dashboard(actor=request.auth)

@@ -111,3 +111,41 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id} · {self.organization_id}: {self.status}"
+
+
+class PolicyNeed(models.Model):
+    """A member's bottom-up policy need: what holds it back and what support would help; agencies answer."""
+
+    class Topic(models.TextChoices):
+        FINANCING = "financing", _("Financing")
+        TAX = "tax", _("Tax")
+        TALENT = "talent", _("Talent")
+        RD = "rd", _("R&D support")
+        IP = "ip", _("IP protection")
+        MARKET = "market", _("Market access")
+        SPACE = "space", _("Land and space")
+        REGULATION = "regulation", _("Regulation and approvals")
+        OTHER = "other", _("Other")
+
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
+    topic = models.CharField(_("topic"), max_length=12, choices=Topic.choices)
+    segment = models.ForeignKey("registry.Segment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The organization's province when the need was filed, for grouping by region.
+    area = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("need"))
+    created_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        "registry.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="needs")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["topic", "created_at"], name="policyneed_topic_time")]
+        verbose_name = _("policy need")
+        verbose_name_plural = _("policy needs")
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.text[:40]}"

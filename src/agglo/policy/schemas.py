@@ -97,3 +97,29 @@ class ApplicationOut(Schema):
     automatic: bool
     created_at: dt.datetime
     decided_at: dt.datetime | None
+
+
+class NeedIn(Schema):
+    organization_id: int
+    topic: Any = None
+    text: str = ""
+    segment: str = ""
+
+
+class AnswerIn(Schema):
+    answer: str
+    policy_id: int | None = None
+
+
+class NeedOut(Schema):
+    id: int
+    organization_id: int
+    topic: str
+    segment_id: int | None
+    area_id: str
+    text: str
+    created_at: dt.datetime
+    answer: str
+    answered_by_id: int | None
+    answered_at: dt.datetime | None
+    policy_id: int | None

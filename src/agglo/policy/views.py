@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, NotFound
-from agglo.policy import applications, selectors, services
+from agglo.policy import applications, needs, selectors, services
 from agglo.policy.facts import FACTS
-from agglo.policy.models import Policy
+from agglo.policy.models import Policy, PolicyNeed
 from agglo.registry.models import Organization
 
 
@@ -191,3 +191,58 @@ def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Granted to %(n)d eligible members.") % {"n": count})
     return redirect("policy:detail", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def need_index(request: HttpRequest) -> HttpResponse:
+    """File a need; see my organizations' needs and answers; government sees them all, grouped, and answers."""
+    errors: dict[str, list[str]] = {}
+    orgs = [
+        o
+        for o in Organization.objects.filter(pk__in=access.active_organization_ids(request.user))
+        if o.kind != "government"
+    ]
+    if request.method == "POST":
+        org = request.POST.get("organization", "")
+        try:
+            needs.need_submit(
+                actor=request.user,
+                organization_id=int(org) if org.isdigit() else 0,
+                data={k: request.POST.get(k, "") for k in ("topic", "text", "segment")},
+            )
+        except DomainError as exc:
+            errors = exc.errors or {"organization": [exc.message]}
+        else:
+            messages.success(request, _("Thank you: the need is filed and government can see it."))
+            return redirect("policy:needs")
+    government = needs.sees_all_needs(request.user)
+    context = {
+        "rows": needs.need_list(actor=request.user)[:200],
+        "orgs": orgs,
+        "topics": PolicyNeed.Topic.choices,
+        "errors": errors,
+        "government": government,
+        "dashboard": needs.need_dashboard(actor=request.user) if government else None,
+        "published": Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("-published_at")[:50],
+    }
+    return render(request, "policy/needs.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        need = needs.need_get(actor=request.user, pk=pk)
+        policy = request.POST.get("policy", "")
+        needs.need_answer(
+            actor=request.user,
+            need=need,
+            answer=request.POST.get("answer", ""),
+            policy_id=int(policy) if policy.isdigit() else None,
+        )
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+    return redirect("policy:needs")

@@ -1,0 +1,115 @@
+"""Bottom-up policy needs: members file them; government agencies see them grouped and answer, linking a policy."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agglo.access import policy as access
+from agglo.access.models import PlatformRole
+from agglo.common.audit import record
+from agglo.common.errors import Forbidden, NotFound, ValidationFailed
+from agglo.common.notify import notify
+from agglo.policy.models import Policy, PolicyNeed
+from agglo.registry.models import Organization, Segment
+
+
+def _agency_ids(actor: Any) -> list[int]:
+    ids = access.active_organization_ids(actor)
+    return list(Organization.objects.filter(pk__in=ids, kind="government").values_list("pk", flat=True))
+
+
+def sees_all_needs(actor: Any) -> bool:
+    """Government officers, agencies' people and operators read every need."""
+    return access.has_role(actor, PlatformRole.Role.GOVERNMENT) or access.is_operator(actor) or bool(_agency_ids(actor))
+
+
+@transaction.atomic
+def need_submit(*, actor: Any, organization_id: int, data: dict[str, Any]) -> PolicyNeed:
+    """A member organization's people file a need."""
+    if organization_id not in access.active_organization_ids(actor):
+        raise Forbidden(_("File needs for your own organization."))
+    errors: dict[str, list[str]] = {}
+    topic = data.get("topic")
+    if topic not in PolicyNeed.Topic.values:
+        errors["topic"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(PolicyNeed.Topic.values)}]
+    text = str(data.get("text") or "").strip()
+    if not 10 <= len(text) <= 2000:
+        errors["text"] = [_("Describe the need in 10 to 2,000 characters.")]
+    segment = None
+    if data.get("segment"):
+        segment = Segment.objects.filter(code=data["segment"]).first()
+        if segment is None:
+            errors["segment"] = [_("Unknown chain segment.")]
+    if errors:
+        raise ValidationFailed(errors)
+    org = Organization.objects.get(pk=organization_id)
+    need = PolicyNeed.objects.create(organization=org, topic=topic, segment=segment, area_id=org.area_id, text=text)
+    record("policy.need_filed", actor=actor, subject=need, organization_id=organization_id)
+    return need
+
+
+def need_list(*, actor: Any) -> QuerySet[PolicyNeed]:
+    qs = PolicyNeed.objects.select_related("organization", "segment", "area", "policy")
+    if sees_all_needs(actor):
+        return qs
+    return qs.filter(organization_id__in=access.organization_ids(actor))
+
+
+def need_get(*, actor: Any, pk: int) -> PolicyNeed:
+    need = need_list(actor=actor).filter(pk=pk).first()
+    if need is None:
+        raise NotFound(f"No policy need with id {pk}.")
+    return need
+
+
+@transaction.atomic
+def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | None = None) -> PolicyNeed:
+    """An agency's admin answers (publicly to the member) and may link the policy that responds."""
+    agencies = [a for a in _agency_ids(actor) if access.is_org_admin(actor, a)]
+    if not agencies:
+        raise Forbidden(_("Only government agencies' admins answer policy needs."))
+    answer = (answer or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not 2 <= len(answer) <= 4000:
+        errors["answer"] = [_("Answer in 2 to 4,000 characters.")]
+    policy = None
+    if policy_id:
+        policy = Policy.objects.filter(pk=policy_id, status=Policy.Status.PUBLISHED).first()
+        if policy is None:
+            errors["policy"] = [_("No published policy has this id.")]
+    if errors:
+        raise ValidationFailed(errors)
+    need.answer, need.answered_by_id, need.answered_at, need.policy = answer, agencies[0], timezone.now(), policy
+    need.save(update_fields=["answer", "answered_by", "answered_at", "policy"])
+    record("policy.need_answered", actor=actor, subject=need, organization_id=need.organization_id)
+    notify(
+        access.organization_admins(need.organization_id),
+        verb="policy.need_answered",
+        text=_("A government agency answered your policy need."),
+        link="/policies/needs/",
+    )
+    return need
+
+
+def need_dashboard(*, actor: Any) -> dict[str, Any]:
+    """Needs grouped by topic, province and segment, and filed per month: for government."""
+    if not sees_all_needs(actor):
+        raise Forbidden(_("The needs dashboard is for government."))
+    rows = list(PolicyNeed.objects.values_list("topic", "area__name_zh", "segment__name_zh", "answered_at"))
+    months = PolicyNeed.objects.annotate(month=TruncMonth("created_at")).values_list("month", flat=True)
+    labels = dict(PolicyNeed.Topic.choices)
+    return {
+        "total": len(rows),
+        "answered": sum(1 for r in rows if r[3]),
+        "by_topic": [(labels.get(k, k), n) for k, n in Counter(r[0] for r in rows).most_common()],
+        "by_area": Counter(r[1] for r in rows).most_common(20),
+        "by_segment": Counter(r[2] or "—" for r in rows).most_common(20),
+        "by_month": sorted(Counter(m.strftime("%Y-%m") for m in months if m).items()),
+    }
