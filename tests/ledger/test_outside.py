@@ -107,3 +107,57 @@ def run_http(url: str) -> str:
 
     with urllib.request.urlopen(url) as response:
         return response.read().decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            (
+                "verify",
+                "--url",
+                "ftp://x",
+                "--key",
+                "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+            ),
+            "--url",
+        ),
+        (("verify", "--dir", ".", "--key", "junk"), "--key"),
+        (
+            (
+                "witness",
+                "--url",
+                "http://127.0.0.1:9",
+                "--key",
+                "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+                "--witness-key",
+                "",
+            ),
+            "--witness-key",
+        ),
+        (("keygen", "--name", "has space"), "--name"),
+        (("publish", "--every", "-1"), "--every"),
+    ],
+)
+def test_commands_name_the_bad_option(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("ledger", *args)
+
+
+def test_receipt_command_refuses_a_file_that_is_not_json(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("{not json")
+    with pytest.raises(CommandError, match="r.json"):
+        call_command("ledger", "receipt", str(path), "--key", log_verifier().encode())
+    signer = note.Signer.generate("w.example/1")  # a log key where a witness key belongs
+    with pytest.raises(CommandError, match="witness key"):
+        call_command(
+            "ledger",
+            "witness",
+            "--url",
+            "http://127.0.0.1:9",
+            "--key",
+            log_verifier().encode(),
+            "--witness-key",
+            signer.encode(),
+        )

@@ -96,6 +96,11 @@ def can_see_level(user: Any, *, owner_id: int, level: str, partner_ids: Callable
     return False
 
 
+def administered_organization_ids(user: Any) -> set[int]:
+    """Organizations in good standing that the user administers."""
+    return {org_id for org_id in active_organization_ids(user) if is_org_admin(user, org_id)}
+
+
 def can_review_admissions(user: Any) -> bool:
     return is_operator(user)
 

@@ -16,8 +16,7 @@ def node_list(*, actor: Any) -> QuerySet[Node]:
     qs = Node.objects.select_related("organization").prefetch_related("keys").order_by("organization_id", "name")
     if policy.is_operator(actor):
         return qs
-    admin_of = [o for o in policy.active_organization_ids(actor) if policy.is_org_admin(actor, o)]
-    return qs.filter(organization_id__in=admin_of)
+    return qs.filter(organization_id__in=policy.administered_organization_ids(actor))
 
 
 def node_get(*, actor: Any, pk: int) -> Node:

@@ -112,9 +112,11 @@ def run(size: int, batch: int, interval: float, seed: int, err: Console, publish
     verify_s = time.perf_counter() - t0
     if report.problems or report.entries != size:
         raise RuntimeError(f"the benchmark log does not verify: {report.problems[:3]}")
-    with connection.cursor() as cur:
-        cur.execute("PRAGMA synchronous") if connection.vendor == "sqlite" else cur.execute("SELECT 1")
-        synchronous = cur.fetchone()[0] if connection.vendor == "sqlite" else None
+    synchronous = None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous")
+            synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(cur.fetchone()[0])
     return {
         "size": size,
         "batch": batch,
@@ -132,7 +134,7 @@ def run(size: int, batch: int, interval: float, seed: int, err: Console, publish
             "append_s": round(append_s, 1),
         },
         "database": connection.vendor,
-        "sqlite_synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(synchronous, synchronous),
+        "sqlite_synchronous": synchronous,
     }
 
 

@@ -21,6 +21,10 @@ class DomainError(Exception):
         self.message = message
         self.errors: dict[str, list[str]] = {k: [str(m) for m in v] for k, v in (errors or {}).items()}
 
+    def summary(self) -> str:
+        """One line for a flash message or a command's error: "field: message; …", else the message."""
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()) or self.message
+
 
 class ValidationFailed(DomainError):
     status = 422

@@ -72,7 +72,7 @@ def need_get(*, actor: Any, pk: int) -> PolicyNeed:
 @transaction.atomic
 def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | None = None) -> PolicyNeed:
     """An agency's admin answers (publicly to the member) and may link the policy that responds."""
-    agencies = [a for a in _agency_ids(actor) if access.is_org_admin(actor, a)]
+    agencies = sorted(set(_agency_ids(actor)) & access.administered_organization_ids(actor))
     if not agencies:
         raise Forbidden(_("Only government agencies' admins answer policy needs."))
     answer = (answer or "").strip()

@@ -14,7 +14,7 @@ is made of.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -114,10 +114,6 @@ class Rule:
         clauses: list[Clause] = []
         eligible = _eval(self.tree, facts, clauses)
         return Outcome(eligible=eligible, clauses=tuple(clauses))
-
-    def compile(self) -> Callable[[Mapping[str, Any]], bool]:
-        """A fast yes/no test (no explanation) for screening many firms before explaining the interesting ones."""
-        return _compile(self.tree)
 
 
 # --- tokens ----------------------------------------------------------------------------------------------------
@@ -382,23 +378,6 @@ def _eval(node: Node, facts: Mapping[str, Any], clauses: list[Clause]) -> bool:
         return result
     results = [_eval(part, facts, clauses) for part in node.parts]
     return all(results) if node.op == "and" else any(results)
-
-
-def _compile(node: Node) -> Callable[[Mapping[str, Any]], bool]:
-    if isinstance(node, Compare):
-        compare = node
-
-        def test(facts: Mapping[str, Any]) -> bool:
-            return _test(compare, _norm(compare.fact, facts.get(compare.fact.name)))
-
-        return test
-    if isinstance(node, Not):
-        inner = _compile(node.inner)
-        return lambda facts: not inner(facts)
-    parts = [_compile(p) for p in node.parts]
-    if node.op == "and":
-        return lambda facts: all(p(facts) for p in parts)
-    return lambda facts: any(p(facts) for p in parts)
 
 
 _NEGATED = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">", "in": "notin", "notin": "in"}

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -155,8 +156,6 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
 def _in_scope(policy: Policy) -> Any:
     members = Organization.objects.filter(status=Organization.Status.MEMBER).exclude(kind="government")
     if policy.region_scope:
-        from django.db.models import Q
-
         members = members.filter(Q(region_id__in=policy.region_scope) | Q(area_id__in=policy.region_scope))
     return members.values_list("pk", flat=True)
 
@@ -173,23 +172,17 @@ def _row(policy: Policy, org_id: int, rule: Rule, facts: Mapping[str, Any]) -> P
 
 
 def policy_match(policy: Policy, *, tell: bool = False, chunk: int = 2000) -> tuple[int, int]:
-    """Evaluate the policy for every member in scope and store who is eligible and who nearly is.
+    """Evaluate the policy for every member in scope and store the eligible ones and the near misses, explained.
 
-    A compiled screen sorts firms first; only the eligible and the near misses are explained and stored. Returns
-    (eligible, near misses)."""
+    Returns (eligible, near misses)."""
     rule = rule_of(policy.rule)
-    screen = rule.compile()
     ids = list(_in_scope(policy))
     rows: list[PolicyMatch] = []
     for start in range(0, len(ids), chunk):
-        facts = facts_for(ids[start : start + chunk])
-        for org_id, org_facts in facts.items():
-            if screen(org_facts):
-                rows.append(_row(policy, org_id, rule, org_facts))
-            else:
-                row = _row(policy, org_id, rule, org_facts)
-                if row.missing <= NEAR_MISS:
-                    rows.append(row)
+        for org_id, org_facts in facts_for(ids[start : start + chunk]).items():
+            row = _row(policy, org_id, rule, org_facts)
+            if row.eligible or row.missing <= NEAR_MISS:
+                rows.append(row)
     with transaction.atomic():
         before = set(PolicyMatch.objects.filter(policy=policy, eligible=True).values_list("organization_id", flat=True))
         PolicyMatch.objects.filter(policy=policy).delete()

@@ -27,8 +27,7 @@ def library(request: HttpRequest) -> HttpResponse:
 
 
 def _admin_orgs(user: Any) -> list[Organization]:
-    ids = [o for o in access.active_organization_ids(user) if access.is_org_admin(user, o)]
-    return list(Organization.objects.filter(pk__in=ids).order_by("name_zh"))
+    return list(Organization.objects.filter(pk__in=access.administered_organization_ids(user)).order_by("name_zh"))
 
 
 def _agencies(user: Any) -> list[Organization]:
@@ -152,7 +151,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+        messages.error(request, exc.summary())
     else:
         messages.success(request, _("Application sent."))
     return redirect("policy:detail", pk=pk)
@@ -174,7 +173,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             amount=request.POST.get("amount", ""),
         )
     except DomainError as exc:
-        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+        messages.error(request, exc.summary())
     return redirect("policy:detail", pk=application.policy_id)
 
 
@@ -187,7 +186,7 @@ def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+        messages.error(request, exc.summary())
     else:
         messages.success(request, _("Granted to %(n)d eligible members.") % {"n": count})
     return redirect("policy:detail", pk=pk)
@@ -244,5 +243,5 @@ def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        messages.error(request, "; ".join(" ".join(v) for v in exc.errors.values()) or exc.message)
+        messages.error(request, exc.summary())
     return redirect("policy:needs")

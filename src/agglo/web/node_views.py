@@ -19,8 +19,7 @@ from agglo.registry.models import Organization
 
 
 def _admin_orgs(user: Any) -> list[Organization]:
-    ids = [o for o in policy.active_organization_ids(user) if policy.is_org_admin(user, o)]
-    return list(Organization.objects.filter(pk__in=ids).order_by("name_zh"))
+    return list(Organization.objects.filter(pk__in=policy.administered_organization_ids(user)).order_by("name_zh"))
 
 
 @login_required
@@ -86,6 +85,5 @@ def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except DomainError as exc:
-        detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()) or exc.message
-        messages.error(request, detail)
+        messages.error(request, exc.summary())
     return redirect("web:nodes")

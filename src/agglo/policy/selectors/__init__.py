@@ -14,15 +14,11 @@ from agglo.policy.rules import Outcome, parse
 from agglo.policy.selectors.facts import facts_for
 
 
-def _issuer_of(actor: Any) -> set[int]:
-    return {o for o in access.active_organization_ids(actor) if access.is_org_admin(actor, o)}
-
-
 def policy_list(*, actor: Any, q: str = "", kind: str = "") -> QuerySet[Policy]:
     """Published policies for everyone; drafts too for their agency's admins and operators."""
     qs = Policy.objects.select_related("issuer")
     if not access.is_operator(actor):
-        qs = qs.filter(Q(status=Policy.Status.PUBLISHED) | Q(issuer_id__in=_issuer_of(actor)))
+        qs = qs.filter(Q(status=Policy.Status.PUBLISHED) | Q(issuer_id__in=access.administered_organization_ids(actor)))
     if q:
         qs = qs.filter(
             Q(title_zh__icontains=q)

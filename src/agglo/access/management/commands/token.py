@@ -19,5 +19,5 @@ class Command(BaseCommand):
         try:
             _, clear = api_token_create(actor=user, user=user, name=name)
         except DomainError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()) or exc.message) from exc
+            raise CommandError(exc.summary()) from exc
         self.stdout.write(clear)

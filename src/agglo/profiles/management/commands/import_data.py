@@ -48,8 +48,7 @@ class Command(BaseCommand):
                     progress=progress,
                 )
             except DomainError as exc:
-                details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
-                raise CommandError(details or exc.message) from None
+                raise CommandError(exc.summary()) from None
         for error in result.errors:
             self.stdout.write(f"row {error.row}\t{error.column or '-'}\t{error.rule}\t{error.message}")
         summary = f"{result.rows} rows: {result.created} new, {result.updated} changed, {result.unchanged} unchanged"
