@@ -98,3 +98,31 @@ def test_evaluation_follows_boolean_logic(a, b, c, headcount):
     first, second = rule.evaluate(facts).clauses
     assert first.passed is (low <= headcount <= high)
     assert (second.op, second.passed) == ("<", headcount < c)  # shown as the negation it stands for
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "headcount": st.integers(0, 2000),
+            "rd_intensity": st.decimals(0, 1, places=3),
+            "ip_invention": st.integers(0, 5),
+            "ip_total": st.integers(0, 12),
+            "kind": st.sampled_from(["tech_sme", "enterprise", "university"]),
+            "certifications": st.lists(st.sampled_from(["iso-9001", "iso-14001", "gmp"]), max_size=3),
+            "tech_sme": st.booleans(),
+            "province": st.sampled_from(["440000", "320000", "110000"]),
+        },
+    )
+)
+def test_the_screen_agrees_with_the_explained_evaluation(facts):
+    rules = [
+        'kind in ["tech_sme", "enterprise"] and headcount <= 500 and rd_intensity >= 5% '
+        'and (ip_invention >= 1 or ip_total >= 5) and not province in ["110000"]',
+        'not (certifications has "gmp" or tech_sme) and headcount between 10 and 300',
+        'not (not ip_invention >= 2 and kind = "university") or certifications has "iso-9001"',
+    ]
+    for text in rules:
+        rule = parse(text, FACTS)
+        outcome = rule.evaluate(facts)
+        assert rule.screen(facts) == (outcome.eligible, len(outcome.missing))

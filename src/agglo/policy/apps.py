@@ -6,3 +6,8 @@ class PolicyConfig(AppConfig):
     name = "agglo.policy"
     label = "policy"
     verbose_name = _("Government policies")
+
+    def ready(self) -> None:
+        from agglo.policy import receivers
+
+        receivers.connect()

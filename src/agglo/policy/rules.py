@@ -14,7 +14,7 @@ is made of.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -104,10 +104,15 @@ class BoolOp:
 Node = Compare | Not | BoolOp
 
 
+Screen = Callable[[Mapping[str, Any]], tuple[bool, int]]
+
+
 @dataclass(frozen=True)
 class Rule:
     text: str
     tree: Node
+    # (eligible, clauses not met) without the words: see _screen.
+    screen: Screen = field(compare=False, repr=False)
     facts: frozenset[str] = field(default_factory=frozenset)
 
     def evaluate(self, facts: Mapping[str, Any]) -> Outcome:
@@ -316,7 +321,55 @@ def parse(text: str, facts: Mapping[str, Fact]) -> Rule:
         raise RuleError(f"a rule has at most {MAX_RULE} characters", MAX_RULE)
     parser = _Parser(text, facts)
     tree = parser.parse()
-    return Rule(text=text, tree=tree, facts=frozenset(parser.used))
+    return Rule(text=text, tree=tree, facts=frozenset(parser.used), screen=_screen(tree))
+
+
+# --- screening ---------------------------------------------------------------------------------------------------
+# Matching one rule against 100,000 firms wants (eligible, clauses not met) without building a Clause per clause:
+# `screen` gives exactly what `evaluate(...).eligible` and `len(evaluate(...).missing)` give, from closures built
+# once per rule. Only the firms worth storing (eligible, near misses) are then evaluated in words.
+
+
+def _screen(node: Node) -> Screen:
+    if isinstance(node, Compare):
+        name, fact = node.fact.name, node.fact
+        plain = (int, Decimal) if fact.type in ("number", "percent") else (str,) if fact.type == "text" else ()
+
+        def leaf(facts: Mapping[str, Any]) -> tuple[bool, int]:
+            actual = facts.get(name)
+            if actual is not None and not (plain and type(actual) in plain):
+                actual = _norm(fact, actual)
+            passed = _test(node, actual)
+            return passed, 0 if passed else 1
+
+        return leaf
+    if isinstance(node, Not):
+        inner, clauses = _screen(node.inner), _count(node.inner)
+
+        # Under a not every clause is flipped (see _eval): the ones that failed inside now pass, and the reverse.
+        def negated(facts: Mapping[str, Any]) -> tuple[bool, int]:
+            result, failed = inner(facts)
+            return not result, clauses - failed
+
+        return negated
+    parts = [_screen(part) for part in node.parts]
+    every = node.op == "and"
+
+    def combined(facts: Mapping[str, Any]) -> tuple[bool, int]:
+        # Every part is evaluated, as in _eval, so that the count covers every clause.
+        results = [part(facts) for part in parts]
+        passed = all(r for r, _ in results) if every else any(r for r, _ in results)
+        return passed, sum(f for _, f in results)
+
+    return combined
+
+
+def _count(node: Node) -> int:
+    if isinstance(node, Compare):
+        return 1
+    if isinstance(node, Not):
+        return _count(node.inner)
+    return sum(_count(part) for part in node.parts)
 
 
 # --- evaluation ------------------------------------------------------------------------------------------------

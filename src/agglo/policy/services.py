@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 from agglo.access import policy as access
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.common.notify import notify
 from agglo.policy.facts import FACTS
-from agglo.policy.models import Policy, PolicyMatch
+from agglo.policy.matching import policy_match
+from agglo.policy.models import Policy
 from agglo.policy.rules import Rule, RuleError, parse
-from agglo.policy.selectors.facts import facts_for
 from agglo.registry.models import Organization, Region
 
 FIELDS = (
@@ -35,8 +34,6 @@ FIELDS = (
     "rule",
     "auto_grant",
 )
-# A near miss lacks exactly this many clauses: close enough to be told what is missing.
-NEAR_MISS = 1
 
 
 def can_issue(actor: Any, issuer: Organization) -> bool:
@@ -151,59 +148,3 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     record("policy.published", actor=actor, subject=policy, organization_id=policy.issuer_id)
     policy_match(policy, tell=True)
     return policy
-
-
-def _in_scope(policy: Policy) -> Any:
-    members = Organization.objects.filter(status=Organization.Status.MEMBER).exclude(kind="government")
-    if policy.region_scope:
-        members = members.filter(Q(region_id__in=policy.region_scope) | Q(area_id__in=policy.region_scope))
-    return members.values_list("pk", flat=True)
-
-
-def _row(policy: Policy, org_id: int, rule: Rule, facts: Mapping[str, Any]) -> PolicyMatch:
-    outcome = rule.evaluate(facts)
-    return PolicyMatch(
-        policy=policy,
-        organization_id=org_id,
-        eligible=outcome.eligible,
-        missing=len(outcome.missing),
-        clauses=outcome.rows(),
-    )
-
-
-def policy_match(policy: Policy, *, tell: bool = False, chunk: int = 2000) -> tuple[int, int]:
-    """Evaluate the policy for every member in scope and store the eligible ones and the near misses, explained.
-
-    Returns (eligible, near misses)."""
-    rule = rule_of(policy.rule)
-    ids = list(_in_scope(policy))
-    rows: list[PolicyMatch] = []
-    for start in range(0, len(ids), chunk):
-        for org_id, org_facts in facts_for(ids[start : start + chunk]).items():
-            row = _row(policy, org_id, rule, org_facts)
-            if row.eligible or row.missing <= NEAR_MISS:
-                rows.append(row)
-    with transaction.atomic():
-        before = set(PolicyMatch.objects.filter(policy=policy, eligible=True).values_list("organization_id", flat=True))
-        PolicyMatch.objects.filter(policy=policy).delete()
-        PolicyMatch.objects.bulk_create(rows, batch_size=2000)
-    eligible = [r.organization_id for r in rows if r.eligible]
-    near = [r.organization_id for r in rows if not r.eligible]
-    if tell:
-        _tell(policy, [o for o in eligible if o not in before], near)
-    return len(eligible), len(near)
-
-
-def _tell(policy: Policy, eligible: list[int], near: list[int]) -> None:
-    from agglo.access.models import Membership
-
-    link = f"/policies/{policy.pk}/"
-    for orgs, text in (
-        (eligible, _("You are eligible for the policy “%(title)s”.")),
-        (near, _("You nearly qualify for the policy “%(title)s”: see what is missing.")),
-    ):
-        admins = [
-            m.user for m in Membership.objects.filter(organization_id__in=orgs, role="admin").select_related("user")
-        ]
-        if admins:
-            notify(admins, verb="policy.match", text=text % {"title": policy.title}, link=link)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from agglo.access import policy
 from agglo.common.audit import record_many
 from agglo.common.bulk import insert_rows, max_pk
+from agglo.profiles.signals import facts_imported
 from agglo.common.errors import DomainError, Forbidden, ValidationFailed
 from agglo.profiles.fields import INFO_COLUMNS, Problem, ProblemError, coerce
 from agglo.profiles.kinds import KINDS, ORG_COLUMNS, FactKind
@@ -335,6 +336,7 @@ def _write(actor, kind: FactKind, creates, updates, source: str, note: str, prog
             events.append((obj.pk, payload, current["organization_id"]))
         kind.model.objects.bulk_update(objs, sorted(changed_fields), batch_size=BATCH)  # type: ignore[attr-defined]
     record_many(event, actor=actor, subject_type=subject_type, rows=events, group=kind.group)
+    facts_imported.send(sender=kind.model, organization_ids=sorted({org_id for _pk, _payload, org_id in events}))
 
 
 def _organizations(actor: Any, table: Table, result: ImportResult, progress: Progress | None) -> None:

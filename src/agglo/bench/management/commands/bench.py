@@ -14,12 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from rich.console import Console
 
-AREAS = ("registry", "profiles", "matching", "factory", "ledger")
+AREAS = ("registry", "profiles", "matching", "factory", "ledger", "policy")
 
 
 class Command(BaseCommand):
     help = (
-        "Benchmarks that print one JSON object: agglo bench registry|profiles|matching|factory|ledger --size N --json"
+        "Benchmarks that print one JSON object: agglo bench registry|profiles|matching|factory|ledger|policy --size N --json"
     )
 
     def add_arguments(self, parser):
@@ -141,6 +141,10 @@ class Command(BaseCommand):
             from agglo.bench import profiles as bench_profiles
 
             measured = bench_profiles.run(size, requests, seed, err)
+        elif area == "policy":
+            from agglo.bench import policy as bench_policy
+
+            measured = bench_policy.run(size, seed, err)
         else:
             err.print(f"measuring {requests} requests per measure")
             measured = bench_registry.run(requests, seed)

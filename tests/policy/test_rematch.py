@@ -1,0 +1,95 @@
+"""A member's standing changes the moment its data does: every live policy is re-evaluated after the commit."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from agglo.common.models import Notification
+from agglo.policy.matching import organizations_rematch
+from agglo.policy.models import PolicyMatch
+from agglo.policy.services import policy_create, policy_publish
+from agglo.profiles import services as profiles
+from agglo.registry.services import organization_update
+from tests.policy.test_services import agency, firm, policy_data  # noqa: F401 (fixtures)
+from tests.profiles.conftest import statement
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def notices(user):
+    return Notification.objects.filter(user=user, verb="policy.match").count()
+
+
+def test_a_new_statement_makes_a_near_miss_eligible_at_once(agency, member_of):  # noqa: F811
+    admin, org = agency
+    firm_admin, late = firm(member_of, "late-firm", rd=384_000, invention=True)  # 3.2 %: a near miss
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    policy_publish(actor=admin, policy=policy)
+    assert PolicyMatch.objects.get(policy=policy, organization=late).near_miss
+    assert notices(firm_admin) == 1
+
+    profiles.fact_create(
+        actor=firm_admin, organization=late, kind="financials", data=statement(2026, rd_expense="1200000")
+    )
+    match = PolicyMatch.objects.get(policy=policy, organization=late)
+    assert match.eligible and all(c["passed"] for c in match.clauses)
+    assert notices(firm_admin) == 2
+    # Nothing new to say: re-evaluating the same data tells nobody again.
+    organizations_rematch([late.pk])
+    assert notices(firm_admin) == 2
+
+
+def test_a_change_that_loses_eligibility_turns_the_match_into_a_near_miss(agency, member_of):  # noqa: F811
+    admin, org = agency
+    firm_admin, good = firm(member_of, "good-firm", rd=1_200_000, invention=True)
+    policy = policy_create(actor=admin, issuer=org, data=policy_data(rule="founded_year <= 2020 and ip_invention >= 1"))
+    policy_publish(actor=admin, policy=policy)
+    assert PolicyMatch.objects.get(policy=policy, organization=good).eligible
+    organization_update(actor=firm_admin, organization=good, data={"founded_year": 2024})
+    match = PolicyMatch.objects.get(policy=policy, organization=good)
+    assert not match.eligible and match.missing == 1
+    assert [c["en"] for c in match.clauses if not c["passed"]] == ["year founded ≤ 2020"]
+
+
+def test_moving_out_of_the_policy_region_drops_the_match(agency, member_of, operator):  # noqa: F811
+    admin, org = agency
+    _firm_admin, good = firm(member_of, "mover", rd=1_200_000, invention=True)
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    policy_publish(actor=admin, policy=policy)
+    assert PolicyMatch.objects.filter(policy=policy, organization=good).exists()
+    organization_update(actor=operator, organization=good, data={"region": "320500"})
+    assert not PolicyMatch.objects.filter(policy=policy, organization=good).exists()
+
+
+def test_a_rolled_back_change_rematches_nothing(agency, member_of):  # noqa: F811
+    admin, org = agency
+    firm_admin, late = firm(member_of, "late-firm", rd=384_000, invention=True)
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    policy_publish(actor=admin, policy=policy)
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        profiles.fact_create(
+            actor=firm_admin, organization=late, kind="financials", data=statement(2026, rd_expense="1200000")
+        )
+        raise Abort
+    assert PolicyMatch.objects.get(policy=policy, organization=late).near_miss
+    assert notices(firm_admin) == 1
+
+
+def test_an_import_rematches_the_organizations_it_touched(agency, member_of):  # noqa: F811
+    from agglo.profiles.services import import_file
+    from agglo.profiles.tabular import write_csv
+
+    admin, org = agency
+    firm_admin, late = firm(member_of, "late-firm", rd=384_000, invention=True)
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    policy_publish(actor=admin, policy=policy)
+    header = ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity", "rd_expense", "headcount")
+    body = write_csv(header, [(late.uscc, 2026, 12_000_000, 20_000_000, 8_000_000, 12_000_000, 1_200_000, 80)])
+    result = import_file(actor=firm_admin, kind="financials", body=body, filename="fin.csv", dry_run=False)
+    assert result.applied, result.errors
+    assert PolicyMatch.objects.get(policy=policy, organization=late).eligible
