@@ -115,14 +115,16 @@ def test_evaluation_follows_boolean_logic(a, b, c, headcount):
         },
     )
 )
-def test_the_screen_agrees_with_the_explained_evaluation(facts):
+def test_the_screen_and_the_stored_rows_agree_with_the_explained_evaluation(facts):
     rules = [
         'kind in ["tech_sme", "enterprise"] and headcount <= 500 and rd_intensity >= 5% '
         'and (ip_invention >= 1 or ip_total >= 5) and not province in ["110000"]',
         'not (certifications has "gmp" or tech_sme) and headcount between 10 and 300',
         'not (not ip_invention >= 2 and kind = "university") or certifications has "iso-9001"',
+        'not (not headcount between 5 and 50) and not not certifications has "gmp"',
     ]
     for text in rules:
         rule = parse(text, FACTS)
         outcome = rule.evaluate(facts)
         assert rule.screen(facts) == (outcome.eligible, len(outcome.missing))
+        assert rule.judge(facts) == (outcome.eligible, len(outcome.missing), outcome.rows())

@@ -20,7 +20,14 @@ from rich.console import Console
 
 from agglo.bench.registry import percentile
 from agglo.policy.facts import FACTS
-from agglo.policy.matching import compiled, live_policies, organizations_rematch, policy_match
+from agglo.policy.matching import (
+    NEAR_MISS,
+    compiled,
+    facts_refresh,
+    live_policies,
+    organizations_rematch,
+    policy_match,
+)
 from agglo.policy.models import Policy, PolicyMatch
 from agglo.policy.rules import parse
 from agglo.policy.selectors.facts import facts_for
@@ -86,10 +93,12 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
     issuer = Organization.objects.create(
         name_zh="基准科技主管部门", kind="government", layer="government", status="member", region=area, area=area
     )
-    members = list(
-        Organization.objects.filter(status="member").exclude(kind="government").values_list("pk", flat=True)
-    )
-    err.print(f"  {len(members):,} members: matching one national policy")
+    members_qs = Organization.objects.filter(status="member").exclude(kind="government")
+    members = list(members_qs.values_list("pk", flat=True))
+    err.print(f"  {len(members):,} members: keeping their facts, then matching one national policy")
+    t0 = time.perf_counter()
+    facts_refresh(members_qs)
+    refresh_s = time.perf_counter() - t0
 
     policy = Policy.objects.create(
         issuer=issuer,
@@ -104,16 +113,17 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
     eligible, near = policy_match(policy)
     one_policy_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    facts = facts_for(members)
-    facts_s = time.perf_counter() - t0
+    policy_match(policy)  # again, replacing the stored matches (the daily re-match, or an edited rule)
+    rematch_s = time.perf_counter() - t0
+    # The stored matches are exactly what the rule says of each member, judged from its live data.
     rule = compiled(REALISTIC)
     t0 = time.perf_counter()
-    outcomes = [rule.evaluate(f) for f in facts.values()]
-    evaluate_s = time.perf_counter() - t0
-    # The stored matches are exactly what the rule says of each member.
-    expected = {org for org, o in zip(facts, outcomes, strict=True) if o.eligible}
-    stored = set(PolicyMatch.objects.filter(policy=policy, eligible=True).values_list("organization_id", flat=True))
-    if stored != expected or len(PolicyMatch.objects.filter(policy=policy)) != eligible + near:
+    facts = facts_for(members_qs)
+    facts_s = time.perf_counter() - t0
+    judged = {org: rule.evaluate(f) for org, f in facts.items()}
+    expected = {org for org, o in judged.items() if o.eligible or len(o.missing) <= NEAR_MISS}
+    stored = dict(PolicyMatch.objects.filter(policy=policy).values_list("organization_id", "eligible"))
+    if stored != {org: judged[org].eligible for org in expected}:
         raise RuntimeError("stored matches differ from the rule's answer")
 
     err.print(f"  {POLICIES:,} live policies: re-matching {SAMPLES} changed members")
@@ -134,16 +144,21 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
             "one_policy_s": round(one_policy_s, 3),
             "one_policy_eligible": eligible,
             "one_policy_near_misses": near,
-            "facts_load_s": round(facts_s, 3),
-            "rule_evaluate_s": round(evaluate_s, 3),
+            "one_policy_rematch_s": round(rematch_s, 3),
+            "facts_refresh_all_s": round(refresh_s, 3),
+            "facts_live_all_s": round(facts_s, 3),
             "live_policies": len(live),
             "one_org_all_policies_ms": percentile(samples_ms, 95),
             "one_org_all_policies_p50_ms": round(statistics.median(samples_ms), 2),
             "one_org_matches_stored_mean": round(statistics.mean(stored_rows), 1),
         },
         "notes": {
-            "one_policy_s": "policy_match(): facts of every member read, rule evaluated, eligible and near misses "
-            "stored with explained clauses; facts_load_s and rule_evaluate_s time those two parts again alone",
+            "one_policy_s": "policy_match() at publication: the database screens the kept facts of every member, "
+            "the firms let through are judged exactly and explained, the eligible and near misses stored; "
+            "one_policy_rematch_s: the same again, replacing the stored matches",
+            "facts_refresh_all_s": "recomputing every member's kept facts from the professional database (done "
+            "daily and, per firm, after each change); facts_live_all_s: computing them without storing, for the "
+            "check that the stored matches are exactly the rule's answer on live data",
             "one_org_all_policies_ms": f"p95 of {SAMPLES} organizations_rematch([org]) calls against "
             f"{POLICIES:,} live policies (30 % region-scoped), newly eligible members notified",
             "database": connection.vendor,

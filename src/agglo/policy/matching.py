@@ -12,23 +12,28 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agglo.common.bulk import insert_rows
 from agglo.common.notify import notify
 from agglo.policy.facts import FACTS
-from agglo.policy.models import Policy, PolicyMatch
+from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch
 from agglo.policy.rules import Rule, parse
-from agglo.policy.selectors.facts import facts_for
+from agglo.policy.screen_sql import screen_sql
+from agglo.policy.selectors.facts import Facts, facts_for, kept_row, stored_facts
 from agglo.registry.models import Organization
 
 # A near miss lacks exactly this many clauses: close enough to be told what is missing.
 NEAR_MISS = 1
 CHUNK = 2000
+# News about more policies than this at once is told as one summary per organization.
+SUMMARY_AFTER = 3
 
 
 @lru_cache(maxsize=4096)
@@ -37,28 +42,77 @@ def compiled(text: str) -> Rule:
     return parse(text, FACTS)
 
 
-def _members() -> Any:
+def members() -> Any:
+    """Who policies are for: member organizations other than government agencies."""
     return Organization.objects.filter(status=Organization.Status.MEMBER).exclude(kind="government")
 
 
 def _in_scope(policy: Policy) -> Any:
-    members = _members()
+    scope = members()
     if policy.region_scope:
-        members = members.filter(Q(region_id__in=policy.region_scope) | Q(area_id__in=policy.region_scope))
-    return members
+        scope = scope.filter(Q(region_id__in=policy.region_scope) | Q(area_id__in=policy.region_scope))
+    return scope
 
 
-def _row(policy_id: int, org_id: int, rule: Rule, facts: Mapping[str, Any]) -> PolicyMatch | None:
-    """The match worth storing (eligible, or one clause short), explained; None for anyone further off."""
-    eligible, missing = rule.screen(facts)
+class Match(NamedTuple):
+    """A match worth storing: eligible, or one clause short, with its clauses explained."""
+
+    policy_id: int
+    organization_id: int
+    eligible: bool
+    missing: int
+    clauses: list[dict[str, Any]]
+
+
+def _row(policy_id: int, org_id: int, rule: Rule, facts: Mapping[str, Any], screen: bool = False) -> Match | None:
+    """The match worth storing, or None for a firm further off; `screen` first (cheaply) when most firms are."""
+    if screen:
+        eligible, missing = rule.screen(facts)
+        if not eligible and missing > NEAR_MISS:
+            return None
+    eligible, missing, clauses = rule.judge(facts)
     if not eligible and missing > NEAR_MISS:
         return None
-    return PolicyMatch(
-        policy_id=policy_id,
-        organization_id=org_id,
-        eligible=eligible,
-        missing=missing,
-        clauses=rule.evaluate(facts).rows(),
+    return Match(policy_id, org_id, eligible, missing, clauses)
+
+
+def facts_refresh(organizations: Iterable[int] | QuerySet[Organization]) -> Facts:
+    """Recompute the kept facts of these organizations from their data; returns them."""
+    facts = facts_for(organizations)
+    now = timezone.now()
+    ids = list(facts)
+    columns = ["organization_id", *FACTS, "refreshed_at"]
+    with transaction.atomic():
+        for start in range(0, len(ids), CHUNK):
+            OrganizationFacts.objects.filter(organization_id__in=ids[start : start + CHUNK]).delete()
+        insert_rows(OrganizationFacts, columns, ([o, *kept_row(facts[o]), now] for o in ids))
+    return facts
+
+
+def _screened(policy: Policy, rule: Rule) -> Facts:
+    """The kept facts of the members in scope that the database's screen lets through (see screen_sql)."""
+    table = connection.ops.quote_name(OrganizationFacts._meta.db_table)
+
+    def column(name: str) -> str:
+        return f"{table}.{connection.ops.quote_name(name)}"
+
+    number: Any = float if connection.vendor == "sqlite" else (lambda d: d)
+    eligible, eparams, failed, fparams = screen_sql(rule, column, number)
+    rows = (
+        OrganizationFacts.objects.filter(organization_id__in=_in_scope(policy).values("pk"))
+        .annotate(may_pass=RawSQL(eligible, eparams), surely_failed=RawSQL(failed, fparams))
+        .filter(Q(may_pass=1) | Q(surely_failed__lte=NEAR_MISS))
+    )
+    return stored_facts(rows, only=rule.facts)
+
+
+def _store(rows: list[Match]) -> None:
+    columns = ["policy_id", "organization_id", "eligible", "missing", "clauses", "evaluated_at"]
+    now = timezone.now()
+    insert_rows(
+        PolicyMatch,
+        columns,
+        ((*row, now) for row in rows),
     )
 
 
@@ -67,15 +121,19 @@ def policy_match(policy: Policy, *, tell: bool = False) -> tuple[int, int]:
 
     Returns (eligible, near misses)."""
     rule = compiled(policy.rule)
+    scope = _in_scope(policy)
+    unknown = scope.exclude(pk__in=OrganizationFacts.objects.values("organization_id"))
+    if unknown.exists():  # members loaded in bulk, past the signals
+        facts_refresh(unknown)
     rows = [
         row
-        for org_id, org_facts in facts_for(_in_scope(policy)).items()
+        for org_id, org_facts in _screened(policy, rule).items()
         if (row := _row(policy.pk, org_id, rule, org_facts)) is not None
     ]
     with transaction.atomic():
-        before = _standing(PolicyMatch.objects.filter(policy=policy))
+        before = _standing(PolicyMatch.objects.filter(policy=policy)) if tell else {}
         PolicyMatch.objects.filter(policy=policy).delete()
-        PolicyMatch.objects.bulk_create(rows, batch_size=CHUNK)
+        _store(rows)
     if tell:
         _tell_changes(before, rows, {policy.pk: policy})
     return sum(r.eligible for r in rows), sum(not r.eligible for r in rows)
@@ -110,23 +168,20 @@ def organizations_rematch(organization_ids: Iterable[int], *, tell: bool = True)
     ids = sorted(set(organization_ids))
     policies = live_policies()
     eligible = near = 0
-    if not policies:
-        return eligible, near
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        members = set(_members().filter(pk__in=chunk).values_list("pk", flat=True))
-        facts = facts_for(members) if members else {}
+        facts = facts_refresh(members().filter(pk__in=chunk))
         rows = [
             row
             for org_id, org_facts in facts.items()
             for p in policies
-            if p.covers(org_facts) and (row := _row(p.pk, org_id, p.rule, org_facts)) is not None
+            if p.covers(org_facts) and (row := _row(p.pk, org_id, p.rule, org_facts, screen=True)) is not None
         ]
         stale = PolicyMatch.objects.filter(organization_id__in=chunk, policy__status=Policy.Status.PUBLISHED)
         with transaction.atomic():
             before = _standing(stale)
             stale.delete()
-            PolicyMatch.objects.bulk_create(rows, batch_size=CHUNK)
+            _store(rows)
         if tell:
             titles = Policy.objects.in_bulk({r.policy_id for r in rows})
             _tell_changes(before, rows, titles)
@@ -140,17 +195,45 @@ def _standing(matches: Any) -> dict[tuple[int, int], bool]:
     return {(p, o): e for p, o, e in matches.values_list("policy_id", "organization_id", "eligible")}
 
 
-def _tell_changes(before: Mapping[tuple[int, int], bool], rows: list[PolicyMatch], policies: Mapping[int, Any]) -> None:
+def _tell_changes(before: Mapping[tuple[int, int], bool], rows: list[Match], policies: Mapping[int, Any]) -> None:
     """Notify the newly eligible, and the near misses who were not near before; nobody twice for the same news."""
     news: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for row in rows:
         was = before.get((row.policy_id, row.organization_id))
         if row.eligible and was is not True or not row.eligible and was is None:
             news[(row.policy_id, row.eligible)].append(row.organization_id)
+    if len({policy_id for policy_id, _eligible in news}) > SUMMARY_AFTER:
+        _tell_summary(news)
+        return
     for (policy_id, now_eligible), orgs in sorted(news.items()):
         policy = policies.get(policy_id)
         if policy is not None:
             _tell(policy, orgs, now_eligible)
+
+
+def _tell_summary(news: Mapping[tuple[int, bool], list[int]]) -> None:
+    """One notice per organization when its news concern many policies at once (a changed statement can make a
+    firm eligible for dozens): how many, and a link to its list."""
+    from agglo.access.models import Membership
+
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for (_policy_id, eligible), orgs in news.items():
+        for org in orgs:
+            counts[org][0 if eligible else 1] += 1
+    admins: dict[int, list[Any]] = defaultdict(list)
+    for m in Membership.objects.filter(organization_id__in=counts, role="admin").select_related("user"):
+        admins[m.organization_id].append(m.user)
+    for org, (eligible, near) in sorted(counts.items()):
+        if admins[org]:
+            text = _(
+                "Your data changed: you are now eligible for %(eligible)d policies and nearly qualify for %(near)d."
+            )
+            notify(
+                admins[org],
+                verb="policy.match",
+                text=text % {"eligible": eligible, "near": near},
+                link="/#policies-for-me",
+            )
 
 
 def _tell(policy: Policy, orgs: list[int], eligible: bool) -> None:

@@ -149,3 +149,40 @@ class PolicyNeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic}: {self.text[:40]}"
+
+
+class OrganizationFacts(models.Model):
+    """The facts rules read, kept per organization in one row so that the database screens a policy against
+    every member in one query (see policy.screen_sql). Refreshed after each change to the data they come from,
+    and all of them daily (`agglo policy_match`), since some depend on the date (years of membership, valid
+    certificates and ratings). One column per fact of policy.facts.FACTS, under the same name."""
+
+    organization = models.OneToOneField(
+        "registry.Organization", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=32)
+    region = models.CharField(max_length=12, null=True)
+    province = models.CharField(max_length=12, null=True)
+    layer = models.CharField(max_length=32, null=True)
+    headcount = models.IntegerField(null=True)
+    revenue = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    total_assets = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    rd_intensity = models.DecimalField(max_digits=24, decimal_places=12, null=True)
+    rd_staff_share = models.DecimalField(max_digits=24, decimal_places=12, null=True)
+    ip_invention = models.IntegerField()
+    ip_total = models.IntegerField()
+    # Lists as |a|b| (see policy.screen_sql.list_cell).
+    certifications = models.TextField(blank=True)
+    segments = models.TextField(blank=True)
+    tech_sme = models.BooleanField()
+    founded_year = models.IntegerField(null=True)
+    membership_years = models.DecimalField(max_digits=12, decimal_places=6, null=True)
+    credit_grade = models.CharField(max_length=3, null=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("organization facts")
+        verbose_name_plural = _("organization facts")
+
+    def __str__(self) -> str:
+        return f"facts of {self.organization_id}"

@@ -13,13 +13,20 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from agglo.policy.facts import FACTS
+from agglo.policy.models import OrganizationFacts
+from agglo.policy.screen_sql import list_cell
 from agglo.profiles.models import CreditRating, FinancialStatement, IPAsset, OrganizationCapability
 from agglo.registry.models import Organization, Position
 
 Facts = dict[int, dict[str, Any]]
+# Ratios and years are rounded as OrganizationFacts keeps them, so that live and kept facts agree.
+RATIO = Decimal("1e-12")
+YEARS = Decimal("1e-6")
 
 
 def facts_for(organizations: Iterable[int] | QuerySet[Organization], *, today: dt.date | None = None) -> Facts:
@@ -45,7 +52,7 @@ def facts_for(organizations: Iterable[int] | QuerySet[Organization], *, today: d
         if headcount is not None:
             facts["headcount"] = headcount
         if joined:
-            facts["membership_years"] = Decimal(max(0, (now - joined).days)) / year
+            facts["membership_years"] = (Decimal(max(0, (now - joined).days)) / year).quantize(YEARS)
         out[pk] = facts
     _statements(out, scope)
     _ip(out, scope)
@@ -57,6 +64,36 @@ def facts_for(organizations: Iterable[int] | QuerySet[Organization], *, today: d
     )
     _ratings(out, scope, today)
     return out
+
+
+def stored_facts(rows: QuerySet[OrganizationFacts], only: Iterable[str] = ()) -> Facts:
+    """The kept facts of the given rows (see OrganizationFacts), all or `only` those named, shaped as facts_for
+    shapes them, except that
+    amounts may come as floats from SQLite: rules read numbers through Decimal(str(value)), which gives back the
+    decimals kept (at most 15 significant digits, which a float carries exactly)."""
+    names = sorted(only) if only else list(FACTS)
+    lists = {i for i, name in enumerate(names) if FACTS[name].type == "list"}
+    sql, params = rows.values_list("organization_id", *names).query.sql_with_params()
+    out: Facts = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(5000):
+            for org, *values in batch:
+                facts: dict[str, Any] = {}
+                for i, value in enumerate(values):
+                    if i in lists:
+                        facts[names[i]] = tuple(value.strip("|").split("|")) if value else ()
+                    elif value is not None:
+                        facts[names[i]] = value
+                out[org] = facts
+    return out
+
+
+def kept_row(facts: dict[str, Any]) -> list[Any]:
+    """The OrganizationFacts values (in FACTS order) for facts as facts_for gives them."""
+    return [
+        list_cell(facts.get(name) or ()) if fact.type == "list" else facts.get(name) for name, fact in FACTS.items()
+    ]
 
 
 def _listed(out: Facts, name: str, pairs: Iterable[tuple[int, str]]) -> None:
@@ -84,11 +121,11 @@ def _statements(out: Facts, scope: Any) -> None:
             continue
         facts["revenue"], facts["total_assets"] = revenue, assets
         if rd is not None and revenue:
-            facts["rd_intensity"] = rd / revenue
+            facts["rd_intensity"] = (rd / revenue).quantize(RATIO)
         if headcount:
             facts["headcount"] = headcount
             if rd_headcount is not None:
-                facts["rd_staff_share"] = Decimal(rd_headcount) / Decimal(headcount)
+                facts["rd_staff_share"] = (Decimal(rd_headcount) / Decimal(headcount)).quantize(RATIO)
 
 
 def _ip(out: Facts, scope: Any) -> None:

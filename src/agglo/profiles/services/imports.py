@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from agglo.access import policy
 from agglo.common.audit import record_many
 from agglo.common.bulk import insert_rows, max_pk
-from agglo.profiles.signals import facts_imported
 from agglo.common.errors import DomainError, Forbidden, ValidationFailed
 from agglo.profiles.fields import INFO_COLUMNS, Problem, ProblemError, coerce
 from agglo.profiles.kinds import KINDS, ORG_COLUMNS, FactKind
@@ -30,6 +29,7 @@ from agglo.profiles.messages import RULES, warning_dicts, word
 from agglo.profiles.models import CapabilityTerm, ImportRun, Source
 from agglo.profiles.rules import growth_warning, normalize_ip_number
 from agglo.profiles.services.facts import model_values, prepare, snapshot
+from agglo.profiles.signals import facts_imported
 from agglo.profiles.tabular import Table, TableError, read_table
 from agglo.registry.models import Organization
 

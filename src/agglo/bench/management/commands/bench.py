@@ -19,7 +19,8 @@ AREAS = ("registry", "profiles", "matching", "factory", "ledger", "policy")
 
 class Command(BaseCommand):
     help = (
-        "Benchmarks that print one JSON object: agglo bench registry|profiles|matching|factory|ledger|policy --size N --json"
+        "Benchmarks that print one JSON object: "
+        "agglo bench registry|profiles|matching|factory|ledger|policy --size N --json"
     )
 
     def add_arguments(self, parser):

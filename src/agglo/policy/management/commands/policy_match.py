@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from agglo.policy.matching import facts_refresh, members, policy_match
 from agglo.policy.models import Policy
-from agglo.policy.services import policy_match
 
 
 class Command(BaseCommand):
     help = "Re-match every published policy, telling members who became eligible (run daily)"
 
     def handle(self, *args, **options):
+        # Some facts change with the date alone (years of membership, certificates and ratings expiring).
+        facts = facts_refresh(members())
+        self.stdout.write(f"facts refreshed for {len(facts)} members")
         for policy in Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("pk"):
             eligible, near = policy_match(policy, tell=True)
             self.stdout.write(f"policy {policy.pk}: {eligible} eligible, {near} near misses")

@@ -1,0 +1,118 @@
+"""A rule as SQL, so that the database screens a whole table of kept facts and returns only the firms worth
+explaining: those that may be eligible, or may lack at most one clause. Pure: text and parameters out.
+
+The screen may let through more firms than the rule accepts, never fewer: numbers may be stored approximately
+(SQLite keeps decimals as floating point), so a comparison that cannot be decided within a tiny slack counts as
+possibly passed for eligibility and as not certainly failed for the count. Every firm let through is then judged
+exactly, in Python, by Rule.screen and Rule.rows.
+
+    eligible(node): 1 when the firm may pass (under an odd number of `not`s, when it surely passes)
+    failed(node):   how many clauses surely fail (a lower bound of len(Rule.evaluate(...).missing))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from agglo.policy.rules import BoolOp, Compare, Node, Not, Rule
+
+SLACK = Decimal("1e-9")
+Column = Callable[[str], str]  # fact name -> quoted column
+Number = Callable[[Decimal], Any]  # how the database takes a number parameter
+
+
+def screen_sql(rule: Rule, column: Column, number: Number = lambda d: d) -> tuple[str, list[Any], str, list[Any]]:
+    """(eligible SQL, its parameters, failed SQL, its parameters), integer expressions over the facts table."""
+    eligible: list[Any] = []
+    failed: list[Any] = []
+    return (
+        _eligible(rule.tree, False, column, number, eligible),
+        eligible,
+        _failed(rule.tree, False, column, number, failed),
+        failed,
+    )
+
+
+def list_cell(values: Sequence[str]) -> str:
+    """How a list fact is kept in one text column: |a|b|, so that `has "a"` is a LIKE on |a|."""
+    return "|" + "|".join(sorted(values)) + "|" if values else ""
+
+
+def _eligible(node: Node, strict: bool, column: Column, number: Number, params: list[Any]) -> str:
+    if isinstance(node, Compare):
+        return _leaf(node, strict, column, number, params)
+    if isinstance(node, Not):
+        return f"(1 - {_eligible(node.inner, not strict, column, number, params)})"
+    joiner = " AND " if node.op == "and" else " OR "
+    parts = joiner.join(f"{_eligible(part, strict, column, number, params)} = 1" for part in node.parts)
+    return f"(CASE WHEN {parts} THEN 1 ELSE 0 END)"
+
+
+def _failed(node: Node, flipped: bool, column: Column, number: Number, params: list[Any]) -> str:
+    if isinstance(node, Compare):
+        # A clause under a `not` fails when its comparison passes: count it when it surely passes.
+        leaf = _leaf(node, flipped, column, number, params)
+        return leaf if flipped else f"(1 - {leaf})"
+    if isinstance(node, Not):
+        return _failed(node.inner, not flipped, column, number, params)
+    assert isinstance(node, BoolOp)
+    return "(" + " + ".join(_failed(part, flipped, column, number, params) for part in node.parts) + ")"
+
+
+def _leaf(node: Compare, strict: bool, column: Column, number: Number, params: list[Any]) -> str:
+    """1 when the comparison passes (strict: surely; otherwise: possibly); 0 for an unknown fact, as in _test."""
+    col = column(node.fact.name)
+    condition = _condition(node, strict, col, number, params)
+    return f"(CASE WHEN {col} IS NOT NULL AND ({condition}) THEN 1 ELSE 0 END)"
+
+
+def _condition(node: Compare, strict: bool, col: str, number: Number, params: list[Any]) -> str:
+    op, operand, kind = node.op, node.operand, node.fact.type
+    if kind in ("number", "percent"):
+        return _numeric(op, operand, strict, col, number, params)
+    if kind == "list":
+        if op == "has":
+            params.append("%|" + _escaped(str(operand)) + "|%")
+            return f"{col} LIKE %s ESCAPE '\\'"
+        # A list is never an item of a list (see _test): `in` fails, `not in` passes.
+        return "1 = 0" if op == "in" else "1 = 1"
+    if op in ("in", "notin"):
+        params.extend(operand)
+        marks = ", ".join(["%s"] * len(operand))
+        return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({marks})"
+    params.append(operand)
+    return f"{col} {'<>' if op == '!=' else '='} %s"
+
+
+def _numeric(op: str, operand: Any, strict: bool, col: str, number: Number, params: list[Any]) -> str:
+    def near(value: Decimal) -> str:
+        slack = SLACK * max(Decimal(1), abs(value))
+        params.extend([number(value - slack), number(value + slack)])
+        return f"{col} BETWEEN %s AND %s"
+
+    def bound(sign: str, value: Decimal, towards_pass: int) -> str:
+        # Lenient: move the bound so that near-equal values pass; strict: so that they fail.
+        slack = SLACK * max(Decimal(1), abs(value)) * (towards_pass if not strict else -towards_pass)
+        params.append(number(value + slack))
+        return f"{col} {sign} %s"
+
+    if op in (">=", ">"):
+        return bound(op, operand, -1)
+    if op in ("<=", "<"):
+        return bound(op, operand, 1)
+    if op == "between":
+        return f"{bound('>=', operand[0], -1)} AND {bound('<=', operand[1], 1)}"
+    if op == "=":
+        return near(operand) if not strict else "1 = 0"
+    if op == "!=":
+        return "1 = 1" if not strict else f"NOT ({near(operand)})"
+    if op == "in":
+        return " OR ".join(near(v) for v in operand) if not strict else "1 = 0"
+    assert op == "notin"
+    return "1 = 1" if not strict else " AND ".join(f"NOT ({near(v)})" for v in operand)
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
