@@ -47,7 +47,16 @@ def test_loader_builds_a_searchable_cluster_and_demo_logins(ref, client):
     assert Position.objects.count() == counts["positions"] > 100
     assert Relation.objects.count() > 0
     logins = demo_accounts_ensure()
-    assert {login.username for login in logins} == {"operator", "gov", "auditor", "sme-admin", "sme-member"}
+    expected = {"operator", "gov", "auditor", "sme-admin", "sme-member", "agency-admin"}
+    assert {login.username for login in logins} == expected
+    # Government's demo: a published subsidy, and the bilingual sample of needs.
+    from agglo.policy.models import Policy, PolicyNeed
+
+    subsidy = Policy.objects.get(status="published")
+    assert subsidy.issuer.kind == "government" and subsidy.published_at
+    assert PolicyNeed.objects.count() == 48 and not PolicyNeed.objects.filter(embedding=None).exists()
+    demo_accounts_ensure()  # again: nothing twice
+    assert Policy.objects.count() == 1 and PolicyNeed.objects.count() == 48
     for login in logins:
         assert client.login(username=login.username, password=DEMO_PASSWORD), login.username
     any_name = Organization.objects.order_by("id").first().name_zh[:2]

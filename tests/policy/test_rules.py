@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -128,3 +129,5 @@ def test_the_screen_and_the_stored_rows_agree_with_the_explained_evaluation(fact
         outcome = rule.evaluate(facts)
         assert rule.screen(facts) == (outcome.eligible, len(outcome.missing))
         assert rule.judge(facts) == (outcome.eligible, len(outcome.missing), outcome.rows())
+        eligible, missing, text = rule.judge_json(facts)
+        assert (eligible, missing, json.loads(text)) == rule.judge(facts)

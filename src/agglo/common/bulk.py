@@ -15,10 +15,14 @@ from typing import Any
 from django.db import connection, models
 
 
+class RawJSON(str):
+    """JSON text already written, to go into a JSON column as it is."""
+
+
 def _adapter(field: models.Field) -> Any:
     if isinstance(field, models.JSONField):
         # JSON goes as text: SQLite stores text, and COPY's text format parses it into jsonb.
-        return lambda v: json.dumps(v, cls=field.encoder)
+        return lambda v: v if isinstance(v, RawJSON) else json.dumps(v, cls=field.encoder)
     if connection.vendor == "postgresql":
         return None  # psycopg dumps dates, aware datetimes and Decimals itself
     if isinstance(field, models.DateTimeField):

@@ -211,4 +211,13 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
         from agglo.demo.ledger import demo_agreement_ensure
 
         demo_agreement_ensure(sme, factory1)
+    from agglo.demo.policy import demo_agency, demo_needs_ensure, demo_policy_ensure
+
+    agency = demo_agency()
+    if agency is not None:
+        user = account("agency-admin", "科技局管理员")
+        Membership.objects.get_or_create(user=user, organization=agency, defaults={"role": Membership.Role.ADMIN})
+        logins.append(DemoLogin("agency-admin", password, "government agency admin", agency.name_zh))
+        demo_policy_ensure(user)
+        demo_needs_ensure()
     return logins

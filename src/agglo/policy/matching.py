@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agglo.common.bulk import insert_rows
+from agglo.common.bulk import RawJSON, insert_rows
 from agglo.common.notify import notify
 from agglo.policy.facts import FACTS
 from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch
@@ -61,7 +61,7 @@ class Match(NamedTuple):
     organization_id: int
     eligible: bool
     missing: int
-    clauses: list[dict[str, Any]]
+    clauses: str  # the explained clauses as JSON text (Rule.judge_json)
 
 
 def _row(policy_id: int, org_id: int, rule: Rule, facts: Mapping[str, Any], screen: bool = False) -> Match | None:
@@ -70,10 +70,10 @@ def _row(policy_id: int, org_id: int, rule: Rule, facts: Mapping[str, Any], scre
         eligible, missing = rule.screen(facts)
         if not eligible and missing > NEAR_MISS:
             return None
-    eligible, missing, clauses = rule.judge(facts)
+    eligible, missing, clauses = rule.judge_json(facts)
     if not eligible and missing > NEAR_MISS:
         return None
-    return Match(policy_id, org_id, eligible, missing, clauses)
+    return Match(policy_id, org_id, eligible, missing, RawJSON(clauses))
 
 
 def facts_refresh(organizations: Iterable[int] | QuerySet[Organization]) -> Facts:

