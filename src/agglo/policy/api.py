@@ -8,12 +8,14 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from agglo.common.errors import Forbidden, NotFound
-from agglo.policy import applications, needs, selectors, services
+from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy.schemas import (
     AnswerIn,
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
+    DeductionIn,
+    DeductionOut,
     EligibilityOut,
     MatchOut,
     NeedIn,
@@ -21,6 +23,8 @@ from agglo.policy.schemas import (
     PolicyIn,
     PolicyOut,
     PolicyPatch,
+    TechSmeIn,
+    TechSmeOut,
 )
 from agglo.registry.selectors.organizations import organization_get
 
@@ -129,3 +133,13 @@ def need_answer(request: HttpRequest, need_id: int, payload: AnswerIn) -> Any:
 @router.get("/policy-needs/dashboard", summary="Needs grouped by topic, province, segment and month (government)")
 def need_dashboard(request: HttpRequest) -> Any:
     return needs.need_dashboard(actor=request.auth)
+
+
+@router.post("/policy-calculators/tech-sme", response=TechSmeOut, summary="Technology-based SME evaluation")
+def calculator_tech_sme(request: HttpRequest, payload: TechSmeIn) -> Any:
+    return estimates.tech_sme(payload.dict())
+
+
+@router.post("/policy-calculators/rd-deduction", response=DeductionOut, summary="R&D additional deduction estimate")
+def calculator_rd_deduction(request: HttpRequest, payload: DeductionIn) -> Any:
+    return estimates.rd_deduction(payload.dict())

@@ -123,3 +123,48 @@ class NeedOut(Schema):
     answered_by_id: int | None
     answered_at: dt.datetime | None
     policy_id: int | None
+
+
+class TechSmeIn(Schema):
+    """Figures for the technology-based SME evaluation; checked field by field by the calculator."""
+
+    staff: Any = None
+    tech_staff: Any = None
+    revenue: Any = None
+    total_assets: Any = None
+    rd_expense: Any = None
+    total_cost: Any = None
+    ip_class_i: Any = None
+    ip_class_ii: Any = None
+    high_tech_enterprise: bool = False
+    national_award_top3: bool = False
+    provincial_rd_institution: bool = False
+    led_standard: bool = False
+
+
+class TechSmeOut(Schema):
+    eligible: bool
+    score: int
+    staff_points: int
+    rd_points: int
+    ip_points: int
+    within_size_limits: bool
+    directly_confirmed: bool
+    reasons: list[str]
+    source: str
+
+
+class DeductionIn(Schema):
+    expensed: Any = None
+    amortisation: Any = None
+    year: Any = None
+    industry: str = ""
+    ic_or_machine_tool: bool = False
+
+
+class DeductionOut(Schema):
+    additional: Decimal
+    expensed_rate: Decimal
+    amortised_rate: Decimal
+    reason: str
+    source: str

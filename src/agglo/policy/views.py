@@ -13,7 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, NotFound
-from agglo.policy import applications, needs, selectors, services
+from agglo.policy import applications, estimates, needs, selectors, services
+from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
 from agglo.policy.models import Policy, PolicyNeed
 from agglo.registry.models import Organization
@@ -254,3 +255,32 @@ def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.summary())
     return redirect("policy:needs")
+
+
+@require_http_methods(["GET", "POST"])
+def calculators(request: HttpRequest) -> HttpResponse:
+    """The technology-based SME evaluation and the R&D additional deduction, started from my own records."""
+    values: dict[str, Any] = selectors.calculator_defaults(actor=request.user) if request.user.is_authenticated else {}
+    which, result, errors = request.POST.get("calculator", ""), None, {}
+    if request.method == "POST":
+        values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        try:
+            if which == "tech_sme":
+                result = estimates.tech_sme(request.POST)
+            elif which == "rd_deduction":
+                result = estimates.rd_deduction(request.POST)
+            else:
+                errors = {"calculator": [_("Choose a calculator.")]}
+        except DomainError as exc:
+            errors = exc.errors
+    context = {
+        "values": values,
+        "which": which,
+        "result": result,
+        "errors": errors,
+        "flags": estimates.TECH_SME_FLAGS,
+        "industries": [i for i in estimates.INDUSTRIES if i],
+        "tech_sme_source": calculators_core.TECH_SME_SOURCE,
+        "deduction_source": calculators_core.DEDUCTION_SOURCE,
+    }
+    return render(request, "policy/calculators.html", context, status=422 if errors else 200)

@@ -85,3 +85,32 @@ def application_get(*, actor: Any, pk: int) -> Application:
     ):
         raise NotFound(f"No application with id {pk}.")
     return application
+
+
+def calculator_defaults(*, actor: Any) -> dict[str, Any]:
+    """Figures from the actor's first organization's latest statement and granted IP, to start the calculators
+    from (the member may change any of them); empty for anyone without an organization."""
+    from agglo.profiles.models import FinancialStatement, IPAsset
+
+    orgs = sorted(access.active_organization_ids(actor))
+    if not orgs:
+        return {}
+    statement = FinancialStatement.objects.filter(organization_id=orgs[0]).order_by("-year").first()
+    granted = IPAsset.objects.filter(organization_id=orgs[0], status=IPAsset.Status.GRANTED).exclude(
+        kind=IPAsset.Kind.TRADEMARK
+    )
+    out: dict[str, Any] = {
+        "ip_class_i": granted.filter(kind=IPAsset.Kind.INVENTION_PATENT).count(),
+        "ip_class_ii": granted.exclude(kind=IPAsset.Kind.INVENTION_PATENT).count(),
+    }
+    if statement is not None:
+        out |= {
+            "staff": statement.headcount,
+            "tech_staff": statement.rd_headcount,
+            "revenue": statement.revenue,
+            "total_assets": statement.total_assets,
+            "rd_expense": statement.rd_expense,
+            "expensed": statement.rd_expense,
+            "year": statement.year,
+        }
+    return {k: v for k, v in out.items() if v is not None}

@@ -1,0 +1,88 @@
+"""The calculators on their page and through the API: figures start from the member's own records, bad input
+is refused field by field, and every result names the rules it follows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agglo.policy.calculators import DEDUCTION_SOURCE, TECH_SME_SOURCE
+from agglo.profiles import services as profiles
+from tests.profiles.conftest import statement
+
+pytestmark = pytest.mark.django_db
+
+FIGURES = {
+    "staff": "80",
+    "tech_staff": "30",
+    "revenue": "12000000",
+    "total_assets": "20000000",
+    "rd_expense": "1800000",
+    "total_cost": "9000000",
+    "ip_class_i": "1",
+    "ip_class_ii": "0",
+}
+
+
+def post_json(client, path, body):
+    return client.post(path, json.dumps(body), content_type="application/json")
+
+
+def test_api_evaluates_a_tech_sme_and_names_the_source(client):
+    out = post_json(client, "/api/v1/policy-calculators/tech-sme", FIGURES).json()
+    # 30/80 staff = 20 points, R&D 15 % of sales = 50, an invention patent = 30.
+    assert (out["eligible"], out["score"], out["staff_points"], out["rd_points"], out["ip_points"]) == (
+        True,
+        100,
+        20,
+        50,
+        30,
+    )
+    assert out["source"] == TECH_SME_SOURCE
+    small = post_json(client, "/api/v1/policy-calculators/tech-sme", {**FIGURES, "ip_class_i": 0, "tech_staff": 5})
+    assert not small.json()["eligible"] and small.json()["reasons"]
+
+
+def test_api_refuses_bad_figures_by_field(client):
+    client.cookies["django_language"] = "en"
+    bad = post_json(
+        client, "/api/v1/policy-calculators/tech-sme", {**FIGURES, "staff": "many", "revenue": -1, "total_cost": None}
+    )
+    assert bad.status_code == 422
+    fields = bad.json()["errors"]
+    assert set(fields) == {"staff", "revenue", "total_cost"}
+    assert fields["staff"] == ["Must be a number."] and fields["total_cost"] == ["Required."]
+    more = post_json(client, "/api/v1/policy-calculators/tech-sme", {**FIGURES, "tech_staff": "81"})
+    assert more.status_code == 422 and more.json()["errors"] == {"tech_staff": ["Cannot exceed the total staff."]}
+
+
+def test_api_estimates_the_rd_deduction(client):
+    out = post_json(
+        client, "/api/v1/policy-calculators/rd-deduction", {"expensed": "1000000", "amortisation": "50000", "year": 2025}
+    ).json()
+    assert out["additional"] == "1050000.00" and out["source"] == DEDUCTION_SOURCE
+    ic = post_json(
+        client,
+        "/api/v1/policy-calculators/rd-deduction",
+        {"expensed": "1000000", "year": 2025, "ic_or_machine_tool": True},
+    ).json()
+    assert ic["additional"] == "1200000.00" and ic["amortised_rate"] == "2.2"
+    old = post_json(client, "/api/v1/policy-calculators/rd-deduction", {"expensed": "1", "year": 2020})
+    assert old.status_code == 422 and "year" in old.json()["errors"]
+    excluded = post_json(
+        client, "/api/v1/policy-calculators/rd-deduction", {"expensed": "5", "year": 2025, "industry": "real_estate"}
+    ).json()
+    assert excluded["additional"] == "0" and excluded["reason"]
+
+
+def test_page_starts_from_my_statement_and_shows_results_or_errors(client, member_of):
+    admin, org = member_of("calc-firm")
+    profiles.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025))
+    client.force_login(admin)
+    page = client.get("/policies/calculators/").content.decode()
+    assert 'name="staff" inputmode="numeric" value="80"' in page and 'name="revenue" inputmode="decimal" value="12000000' in page
+    result = client.post("/policies/calculators/", {"calculator": "tech_sme", **FIGURES})
+    assert result.status_code == 200 and 'id="tech-sme-result"' in result.content.decode()
+    bad = client.post("/policies/calculators/", {"calculator": "rd_deduction", "expensed": "x", "year": "2025"})
+    assert bad.status_code == 422 and "expensed" in bad.content.decode()
