@@ -86,3 +86,23 @@ def test_page_starts_from_my_statement_and_shows_results_or_errors(client, membe
     assert result.status_code == 200 and 'id="tech-sme-result"' in result.content.decode()
     bad = client.post("/policies/calculators/", {"calculator": "rd_deduction", "expensed": "x", "year": "2025"})
     assert bad.status_code == 422 and "expensed" in bad.content.decode()
+
+
+def test_agency_workspace_counts_matches_and_waiting_applications(client, member_of):
+    from agglo.policy.applications import application_submit
+    from agglo.policy.services import policy_create, policy_publish
+    from tests.policy.test_services import firm, policy_data
+
+    agency_admin, agency = member_of("desk-agency", kind="government", name_zh="深圳市科技创新局")
+    good_admin, good = firm(member_of, "desk-good", rd=1_200_000, invention=True)
+    firm(member_of, "desk-near", rd=384_000, invention=True)
+    policy = policy_create(actor=agency_admin, issuer=agency, data=policy_data())
+    policy_publish(actor=agency_admin, policy=policy)
+    application_submit(actor=good_admin, policy=policy, organization_id=good.pk, note="")
+    client.force_login(agency_admin)
+    page = client.get("/policies/agency/").content.decode()
+    row = page.split('id="workspace-policies"')[1].split("</tr>")[1]
+    cells = [c.split("</td>")[0] for c in row.split("<td>")[2:]]
+    assert cells[1:4] == ["1", "1", "1"]  # eligible, one condition missing, waiting
+    client.force_login(good_admin)
+    assert client.get("/policies/agency/").status_code == 404

@@ -33,7 +33,7 @@ def test_a_new_statement_makes_a_near_miss_eligible_at_once(agency, member_of): 
         actor=firm_admin, organization=late, kind="financials", data=statement(2026, rd_expense="1200000")
     )
     match = PolicyMatch.objects.get(policy=policy, organization=late)
-    assert match.eligible and all(c["passed"] for c in match.clauses)
+    assert match.eligible and all(c["passed"] for c in match.explained)
     assert notices(firm_admin) == 2
     # Nothing new to say: re-evaluating the same data tells nobody again.
     organizations_rematch([late.pk])
@@ -49,7 +49,7 @@ def test_a_change_that_loses_eligibility_turns_the_match_into_a_near_miss(agency
     organization_update(actor=firm_admin, organization=good, data={"founded_year": 2024})
     match = PolicyMatch.objects.get(policy=policy, organization=good)
     assert not match.eligible and match.missing == 1
-    assert [c["en"] for c in match.clauses if not c["passed"]] == ["year founded ≤ 2020"]
+    assert [c["en"] for c in match.explained if not c["passed"]] == ["year founded ≤ 2020"]
 
 
 def test_moving_out_of_the_policy_region_drops_the_match(agency, member_of, operator):  # noqa: F811
@@ -93,3 +93,29 @@ def test_an_import_rematches_the_organizations_it_touched(agency, member_of):  #
     result = import_file(actor=firm_admin, kind="financials", body=body, filename="fin.csv", dry_run=False)
     assert result.applied, result.errors
     assert PolicyMatch.objects.get(policy=policy, organization=late).eligible
+
+
+def test_the_database_screen_agrees_with_the_exact_rule_on_every_operator(agency, member_of):  # noqa: F811
+    """policy_match screens in SQL (SQLite and PostgreSQL alike): the stored matches are exactly what the rule
+    says of each firm, for a rule using every operator."""
+    from agglo.policy.matching import compiled, members
+    from agglo.policy.selectors.facts import facts_for
+
+    admin, org = agency
+    for n, (rd, invention) in enumerate([(1_200_000, True), (384_000, True), (600_000, False), (0, False)]):
+        firm(member_of, f"op-firm-{n}", rd=rd, invention=invention)
+    rule = (
+        'kind in ["tech_sme", "enterprise"] and not kind = "bank" and headcount between 10 and 500 '
+        "and rd_intensity >= 5% and revenue != 1 and not segments has \"ic_%\" and tech_sme "
+        'and (ip_invention >= 1 or ip_total >= 1) and not certifications has "iso-9001" '
+        'and province not in ["110000"]'
+    )
+    policy = policy_create(actor=admin, issuer=org, data=policy_data(rule=rule, region_scope=[]))
+    policy_publish(actor=admin, policy=policy)
+    exact = {}
+    for org_id, facts in facts_for(members()).items():
+        outcome = compiled(rule).evaluate(facts)
+        if outcome.eligible or len(outcome.missing) <= 1:
+            exact[org_id] = (outcome.eligible, len(outcome.missing), outcome.rows())
+    stored = {m.organization_id: (m.eligible, m.missing, m.explained) for m in PolicyMatch.objects.filter(policy=policy)}
+    assert stored == exact and len(stored) >= 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -129,5 +128,5 @@ def test_the_screen_and_the_stored_rows_agree_with_the_explained_evaluation(fact
         outcome = rule.evaluate(facts)
         assert rule.screen(facts) == (outcome.eligible, len(outcome.missing))
         assert rule.judge(facts) == (outcome.eligible, len(outcome.missing), outcome.rows())
-        eligible, missing, text = rule.judge_json(facts)
-        assert (eligible, missing, json.loads(text)) == rule.judge(facts)
+        eligible, missing, passed = rule.flags(facts)
+        assert (eligible, missing, rule.explained(passed, facts)) == rule.judge(facts)

@@ -64,7 +64,7 @@ def policy_publish(request: HttpRequest, policy_id: int) -> Any:
 @router.get("/policies/{int:policy_id}/matches", response=list[MatchOut], summary="Eligible members and near misses")
 def policy_matches(request: HttpRequest, policy_id: int) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
-    return selectors.match_list(actor=request.auth, policy=policy)[:1000]
+    return selectors.match_list(actor=request.auth, policy=policy, limit=1000)
 
 
 @router.get(

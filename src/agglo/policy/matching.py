@@ -11,7 +11,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -23,8 +22,8 @@ from django.utils.translation import gettext as _
 from agglo.common.bulk import RawJSON, insert_rows
 from agglo.common.notify import notify
 from agglo.policy.facts import FACTS
-from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch
-from agglo.policy.rules import Rule, parse
+from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch, rule_of_text
+from agglo.policy.rules import Rule
 from agglo.policy.screen_sql import screen_sql
 from agglo.policy.selectors.facts import Facts, facts_for, kept_row, stored_facts
 from agglo.registry.models import Organization
@@ -32,14 +31,14 @@ from agglo.registry.models import Organization
 # A near miss lacks exactly this many clauses: close enough to be told what is missing.
 NEAR_MISS = 1
 CHUNK = 2000
+_JSON_BOOL = {True: "true", False: "false"}
 # News about more policies than this at once is told as one summary per organization.
 SUMMARY_AFTER = 3
 
 
-@lru_cache(maxsize=4096)
 def compiled(text: str) -> Rule:
     """A stored rule, parsed once per process (rules are checked when saved, and a Rule is immutable)."""
-    return parse(text, FACTS)
+    return rule_of_text(text)
 
 
 def members() -> Any:
@@ -61,7 +60,7 @@ class Match(NamedTuple):
     organization_id: int
     eligible: bool
     missing: int
-    clauses: str  # the explained clauses as JSON text (Rule.judge_json)
+    clauses: str  # whether each clause is met, as JSON text (Rule.flags)
 
 
 def _row(policy_id: int, org_id: int, rule: Rule, facts: Mapping[str, Any], screen: bool = False) -> Match | None:
@@ -70,10 +69,10 @@ def _row(policy_id: int, org_id: int, rule: Rule, facts: Mapping[str, Any], scre
         eligible, missing = rule.screen(facts)
         if not eligible and missing > NEAR_MISS:
             return None
-    eligible, missing, clauses = rule.judge_json(facts)
+    eligible, missing, passed = rule.flags(facts)
     if not eligible and missing > NEAR_MISS:
         return None
-    return Match(policy_id, org_id, eligible, missing, RawJSON(clauses))
+    return Match(policy_id, org_id, eligible, missing, RawJSON("[" + ", ".join(_JSON_BOOL[p] for p in passed) + "]"))
 
 
 def facts_refresh(organizations: Iterable[int] | QuerySet[Organization]) -> Facts:

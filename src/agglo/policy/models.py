@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cached_property, lru_cache
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from agglo.policy.facts import FACTS
+from agglo.policy.rules import Rule, parse
 
 
 class Policy(models.Model):
@@ -66,7 +72,7 @@ class PolicyMatch(models.Model):
     organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
     eligible = models.BooleanField(_("eligible"))
     missing = models.PositiveSmallIntegerField(_("clauses not met"))
-    # [{"zh": "研发投入强度 ≥ 5 %", "en": "R&D intensity ≥ 5 %", "passed": false, "yours": "3.2 %"}, …]
+    # [true, false, …]: whether each clause of the policy's rule is met (`explained` puts them in words).
     clauses = models.JSONField(_("clauses"), default=list)
     evaluated_at = models.DateTimeField(_("evaluated at"), auto_now=True)
 
@@ -82,6 +88,23 @@ class PolicyMatch(models.Model):
     @property
     def near_miss(self) -> bool:
         return not self.eligible and self.missing == 1
+
+    @cached_property
+    def explained(self) -> list[dict[str, Any]]:
+        """The clauses in words with this member's values, from its kept facts:
+        [{"zh": "研发投入强度 ≥ 5 %", "en": …, "passed": false, "yours": "3.2 %"}]. Lists of matches get theirs in
+        one query (policy.selectors.explain)."""
+        row = OrganizationFacts.objects.filter(organization_id=self.organization_id).values(*FACTS).first()
+        return self.explain(kept_facts(row) if row else {})
+
+    def explain(self, facts: dict[str, Any]) -> list[dict[str, Any]]:
+        return rule_of_text(self.policy.rule).explained(self.clauses, facts)
+
+
+@lru_cache(maxsize=1024)
+def rule_of_text(text: str) -> Rule:
+    """A stored (valid) rule, parsed once per process."""
+    return parse(text, FACTS)
 
 
 class Application(models.Model):
@@ -188,3 +211,14 @@ class OrganizationFacts(models.Model):
 
     def __str__(self) -> str:
         return f"facts of {self.organization_id}"
+
+
+def kept_facts(row: dict[str, Any]) -> dict[str, Any]:
+    """An OrganizationFacts row's values as facts: lists split, unknown facts left out."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if FACTS[name].type == "list":
+            out[name] = tuple(value.strip("|").split("|")) if value else ()
+        elif value is not None:
+            out[name] = value
+    return out

@@ -13,12 +13,11 @@ is made of.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 Value = Decimal | str | bool
@@ -134,34 +133,41 @@ class Rule:
             actual = _norm(node.fact, facts.get(node.fact.name))
             result = _test(node, actual)
             results.append(result)
-            rows.append({"zh": zh, "en": en, "passed": result != flipped, "yours": _shown(node.fact, actual)})
+            rows.append({"zh": zh, "en": en, "passed": result != flipped, "yours": _show(node.fact, actual)})
         eligible = self.combine(iter(results))
         return eligible, sum(not row["passed"] for row in rows), rows
 
-    def judge_json(self, facts: Mapping[str, Any]) -> tuple[bool, int, str]:
-        """`judge` with the rows as JSON text, written from pieces made once per rule: matching stores tens of
-        thousands of explanations at a time."""
-        results, parts, failed = [], [], 0
-        for (node, flipped, _zh, _en), (heads, plain) in zip(self.leaves, self._heads, strict=True):
+    def flags(self, facts: Mapping[str, Any]) -> tuple[bool, int, list[bool]]:
+        """(eligible, clauses not met, whether each clause is met): what matching stores for tens of thousands of
+        firms at a time. The words and the firm's values are added when shown (`explained`)."""
+        results, passed, failed = [], [], 0
+        for (node, flipped, _zh, _en), plain in zip(self.leaves, self._plain, strict=True):
             actual = facts.get(node.fact.name)
             if actual is not None and type(actual) not in plain:
                 actual = _norm(node.fact, actual)
             result = _test(node, actual)
             results.append(result)
-            passed = result != flipped
-            failed += not passed
-            parts.append(heads[passed] + _shown_json(node.fact, actual) + "}")
-        return self.combine(iter(results)), failed, "[" + ", ".join(parts) + "]"
+            met = result != flipped
+            passed.append(met)
+            failed += not met
+        return self.combine(iter(results)), failed, passed
+
+    @property
+    def words(self) -> list[tuple[str, str]]:
+        """Each clause's words (Chinese, English), in the order of `judge` and `flags`."""
+        return [(zh, en) for _node, _flipped, zh, en in self.leaves]
+
+    def explained(self, passed: Sequence[bool], facts: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Stored flags (`flags`) with each clause's words and the firm's value: what `judge` gives."""
+        return [
+            {"zh": zh, "en": en, "passed": met, "yours": _show(node.fact, _norm(node.fact, facts.get(node.fact.name)))}
+            for (node, _flipped, zh, en), met in zip(self.leaves, passed, strict=False)
+        ]
 
     @cached_property
-    def _heads(self) -> list[tuple[tuple[str, str], tuple[type, ...]]]:
-        """Per clause: the JSON text before the firm's value when it fails and when it passes, and the types of
-        value it reads without normalising (see _plain)."""
-        out = []
-        for node, _flipped, zh, en in self.leaves:
-            words = f'{{"zh": {json.dumps(zh, ensure_ascii=False)}, "en": {json.dumps(en, ensure_ascii=False)}, '
-            out.append(((words + '"passed": false, "yours": ', words + '"passed": true, "yours": '), _plain(node.fact)))
-        return out
+    def _plain(self) -> list[tuple[type, ...]]:
+        # Per clause, the value types it reads without normalising (see _plain).
+        return [_plain(node.fact) for node, *_ in self.leaves]
 
 
 # --- tokens ----------------------------------------------------------------------------------------------------
@@ -574,28 +580,6 @@ def _show(fact: Fact, value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value.normalize():f}" + (f" {fact.unit}" if fact.unit else "")
     return str(value)
-
-
-def _shown(fact: Fact, value: Any) -> str:
-    """_show, remembered for the values firms share (kinds, counts, flags): matching shows each clause's value
-    for tens of thousands of firms."""
-    return _show(fact, value) if isinstance(value, set) else _show_cached(fact, value)
-
-
-def _shown_json(fact: Fact, value: Any) -> str:
-    if isinstance(value, set):
-        return json.dumps(_show(fact, value), ensure_ascii=False)
-    return _show_json_cached(fact, value)
-
-
-@lru_cache(maxsize=8192)
-def _show_cached(fact: Fact, value: Any) -> str:
-    return _show(fact, value)
-
-
-@lru_cache(maxsize=8192)
-def _show_json_cached(fact: Fact, value: Any) -> str:
-    return json.dumps(_show(fact, value), ensure_ascii=False)
 
 
 def facts_named(rows: Sequence[Fact]) -> dict[str, Fact]:

@@ -68,6 +68,10 @@ class MatchOut(Schema):
     missing: int
     clauses: list[ClauseOut]
 
+    @staticmethod
+    def resolve_clauses(obj: Any) -> list[dict[str, Any]]:
+        return obj.explained
+
 
 class EligibilityOut(Schema):
     organization_id: int

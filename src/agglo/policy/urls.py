@@ -6,6 +6,7 @@ app_name = "policy"
 urlpatterns = [
     path("policies/", views.library, name="library"),
     path("policies/new/", views.draft, name="draft"),
+    path("policies/agency/", views.workspace, name="workspace"),
     path("policies/calculators/", views.calculators, name="calculators"),
     path("policies/needs/", views.need_index, name="needs"),
     path("policies/needs/<int:pk>/answer/", views.need_answer, name="need_answer"),

@@ -52,7 +52,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             for org, outcome in selectors.eligibility(actor=request.user, policy=policy)
         ]
     manage = selectors.can_manage(request.user, policy)
-    matches = selectors.match_list(actor=request.user, policy=policy)[:500] if manage else []
+    matches = selectors.match_list(actor=request.user, policy=policy) if manage else []
     lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
     apps = selectors.application_list(actor=request.user, policy=policy)[:500] if request.user.is_authenticated else []
     applied = {a.organization_id for a in apps}
@@ -284,3 +284,13 @@ def calculators(request: HttpRequest) -> HttpResponse:
         "deduction_source": calculators_core.DEDUCTION_SOURCE,
     }
     return render(request, "policy/calculators.html", context, status=422 if errors else 200)
+
+
+@login_required
+def workspace(request: HttpRequest) -> HttpResponse:
+    """An agency's desk: its policies with who matches and the applications waiting, and the members' needs."""
+    agencies = selectors.agency_workspace(actor=request.user)
+    if not agencies:
+        raise Http404
+    unanswered = needs.need_list(actor=request.user).filter(answered_at__isnull=True).count()
+    return render(request, "policy/workspace.html", {"agencies": agencies, "unanswered": unanswered})

@@ -9,9 +9,9 @@ from django.db.models import Q, QuerySet
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
 from agglo.policy.facts import FACTS
-from agglo.policy.models import Application, Policy, PolicyMatch
+from agglo.policy.models import Application, OrganizationFacts, Policy, PolicyMatch
 from agglo.policy.rules import Outcome, parse
-from agglo.policy.selectors.facts import facts_for
+from agglo.policy.selectors.facts import facts_for, stored_facts
 
 
 def policy_list(*, actor: Any, q: str = "", kind: str = "") -> QuerySet[Policy]:
@@ -42,11 +42,22 @@ def can_manage(actor: Any, policy: Policy) -> bool:
     return access.is_operator(actor) or access.is_org_admin(actor, policy.issuer_id)
 
 
-def match_list(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
-    """Eligible members and near misses of a policy: for its agency and operators."""
+def match_list(*, actor: Any, policy: Policy, limit: int = 500) -> list[PolicyMatch]:
+    """Eligible members and near misses of a policy, explained: for its agency and operators."""
     if not can_manage(actor, policy):
         raise Forbidden("Only the issuing agency sees who matches its policy.")
-    return PolicyMatch.objects.filter(policy=policy).select_related("organization").order_by("-eligible", "missing")
+    matches = PolicyMatch.objects.filter(policy=policy).select_related("organization", "policy")
+    return explain(list(matches.order_by("-eligible", "missing")[:limit]))
+
+
+def explain(matches: list[PolicyMatch]) -> list[PolicyMatch]:
+    """Put each match's clauses in words with its member's values, reading their kept facts in one query."""
+    if not matches:
+        return matches
+    facts = stored_facts(OrganizationFacts.objects.filter(organization_id__in={m.organization_id for m in matches}))
+    for match in matches:
+        match.explained = match.explain(facts.get(match.organization_id, {}))
+    return matches
 
 
 def eligibility(*, actor: Any, policy: Policy) -> list[tuple[int, Outcome]]:
@@ -57,15 +68,16 @@ def eligibility(*, actor: Any, policy: Policy) -> list[tuple[int, Outcome]]:
     return [(org, rule.evaluate(facts[org])) for org in orgs if org in facts]
 
 
-def policies_for(*, actor: Any, limit: int = 10) -> QuerySet[PolicyMatch]:
-    """Published policies the actor's organizations are eligible for or nearly are, newest first."""
-    return (
+def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
+    """Published policies the actor's organizations are eligible for or nearly are, newest first, explained."""
+    matches = (
         PolicyMatch.objects.filter(
             organization_id__in=access.active_organization_ids(actor), policy__status=Policy.Status.PUBLISHED
         )
         .select_related("policy", "organization")
         .order_by("-eligible", "-policy__published_at")[:limit]
     )
+    return explain(list(matches))
 
 
 def application_list(*, actor: Any, policy: Policy) -> QuerySet[Application]:
@@ -114,3 +126,35 @@ def calculator_defaults(*, actor: Any) -> dict[str, Any]:
             "year": statement.year,
         }
     return {k: v for k, v in out.items() if v is not None}
+
+
+def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
+    """For each government agency the actor administers: its policies with how many members are eligible or one
+    condition short, and its applications by status with the amount granted."""
+    from django.db.models import Count, Sum
+
+    from agglo.registry.models import Organization
+
+    agencies = Organization.objects.filter(pk__in=access.administered_organization_ids(actor), kind="government")
+    out = []
+    for agency in agencies.order_by("name_zh"):
+        policies = list(
+            Policy.objects.filter(issuer=agency)
+            .annotate(
+                eligible=Count("matches", filter=Q(matches__eligible=True), distinct=True),
+                near=Count("matches", filter=Q(matches__eligible=False), distinct=True),
+            )
+            .order_by("-published_at", "-id")
+        )
+        decided = {
+            (row["policy_id"], row["status"]): row
+            for row in Application.objects.filter(policy__issuer=agency)
+            .values("policy_id", "status")
+            .annotate(n=Count("pk"), amount=Sum("amount"))
+        }
+        for p in policies:
+            p.submitted = decided.get((p.pk, Application.Status.SUBMITTED), {}).get("n", 0)
+            p.granted = decided.get((p.pk, Application.Status.GRANTED), {}).get("n", 0)
+            p.granted_amount = decided.get((p.pk, Application.Status.GRANTED), {}).get("amount") or 0
+        out.append({"agency": agency, "policies": policies})
+    return out
