@@ -1,8 +1,8 @@
 """Policy benchmark: eligibility matching over the demo cluster's professional database.
 
-`one_policy_s`: publish-time matching of one realistic national policy against every member (their facts read
-from the database, every rule evaluated, the eligible and the near misses stored with their clauses explained in
-both languages). `one_org_all_policies_ms`: the re-match after one member's data changed, against 1,000 live
+`one_policy_s`: publish-time matching of one realistic national policy against every member (the database screens
+their kept facts, the firms it lets through are judged exactly, and the eligible and the near misses are stored with
+whether each clause is met; pages and the API show those clauses in both languages with the member's values). `one_org_all_policies_ms`: the re-match after one member's data changed, against 1,000 live
 policies (facts read, rules evaluated, that member's matches replaced), as the change's commit runs it.
 """
 
@@ -154,8 +154,9 @@ def run(size: int, seed: int, err: Console) -> dict[str, Any]:
         },
         "notes": {
             "one_policy_s": "policy_match() at publication: the database screens the kept facts of every member, "
-            "the firms let through are judged exactly and explained, the eligible and near misses stored; "
-            "one_policy_rematch_s: the same again, replacing the stored matches",
+            "the firms let through are judged exactly, the eligible and near misses stored with whether each "
+            "clause is met (shown in words with the member's values when read); one_policy_rematch_s: the same "
+            "again, replacing the stored matches",
             "facts_refresh_all_s": "recomputing every member's kept facts from the professional database (done "
             "daily and, per firm, after each change); facts_live_all_s: computing them without storing, for the "
             "check that the stored matches are exactly the rule's answer on live data",

@@ -1,8 +1,9 @@
 """Who stands where on the published policies: one policy against every member (on publication, and daily),
 or every policy against the members whose data just changed.
 
-Only the eligible members and the near misses are stored, each with its clauses explained; everyone else can see
-their own standing on the policy page, evaluated live.
+Only the eligible members and the near misses are stored, each with whether every clause is met (shown in words
+with the member's values: PolicyMatch.explained); everyone else sees their own standing on the policy page,
+evaluated live.
 """
 
 from __future__ import annotations
@@ -36,9 +37,8 @@ _JSON_BOOL = {True: "true", False: "false"}
 SUMMARY_AFTER = 3
 
 
-def compiled(text: str) -> Rule:
-    """A stored rule, parsed once per process (rules are checked when saved, and a Rule is immutable)."""
-    return rule_of_text(text)
+# A stored rule, parsed once per process (rules are checked when saved, and a Rule is immutable).
+compiled = rule_of_text
 
 
 def members() -> Any:
@@ -54,7 +54,7 @@ def _in_scope(policy: Policy) -> Any:
 
 
 class Match(NamedTuple):
-    """A match worth storing: eligible, or one clause short, with its clauses explained."""
+    """A match worth storing: eligible, or one clause short."""
 
     policy_id: int
     organization_id: int
