@@ -8,10 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from agglo.policy.models import Policy, PolicyNeed
-from agglo.profiles import services as profiles
 from tests.e2e.test_admission_journey import login
 from tests.policy.test_services import firm
-from tests.profiles.conftest import statement
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 RULE = "headcount <= 500 and rd_intensity >= 5% and ip_invention >= 1"

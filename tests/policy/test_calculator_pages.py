@@ -59,7 +59,9 @@ def test_api_refuses_bad_figures_by_field(client):
 
 def test_api_estimates_the_rd_deduction(client):
     out = post_json(
-        client, "/api/v1/policy-calculators/rd-deduction", {"expensed": "1000000", "amortisation": "50000", "year": 2025}
+        client,
+        "/api/v1/policy-calculators/rd-deduction",
+        {"expensed": "1000000", "amortisation": "50000", "year": 2025},
     ).json()
     assert out["additional"] == "1050000.00" and out["source"] == DEDUCTION_SOURCE
     ic = post_json(
@@ -81,7 +83,10 @@ def test_page_starts_from_my_statement_and_shows_results_or_errors(client, membe
     profiles.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025))
     client.force_login(admin)
     page = client.get("/policies/calculators/").content.decode()
-    assert 'name="staff" inputmode="numeric" value="80"' in page and 'name="revenue" inputmode="decimal" value="12000000' in page
+    assert (
+        'name="staff" inputmode="numeric" value="80"' in page
+        and 'name="revenue" inputmode="decimal" value="12000000' in page
+    )
     result = client.post("/policies/calculators/", {"calculator": "tech_sme", **FIGURES})
     assert result.status_code == 200 and 'id="tech-sme-result"' in result.content.decode()
     bad = client.post("/policies/calculators/", {"calculator": "rd_deduction", "expensed": "x", "year": "2025"})

@@ -106,7 +106,7 @@ def test_the_database_screen_agrees_with_the_exact_rule_on_every_operator(agency
         firm(member_of, f"op-firm-{n}", rd=rd, invention=invention)
     rule = (
         'kind in ["tech_sme", "enterprise"] and not kind = "bank" and headcount between 10 and 500 '
-        "and rd_intensity >= 5% and revenue != 1 and not segments has \"ic_%\" and tech_sme "
+        'and rd_intensity >= 5% and revenue != 1 and not segments has "ic_%" and tech_sme '
         'and (ip_invention >= 1 or ip_total >= 1) and not certifications has "iso-9001" '
         'and province not in ["110000"]'
     )
@@ -117,5 +117,7 @@ def test_the_database_screen_agrees_with_the_exact_rule_on_every_operator(agency
         outcome = compiled(rule).evaluate(facts)
         if outcome.eligible or len(outcome.missing) <= 1:
             exact[org_id] = (outcome.eligible, len(outcome.missing), outcome.rows())
-    stored = {m.organization_id: (m.eligible, m.missing, m.explained) for m in PolicyMatch.objects.filter(policy=policy)}
+    stored = {
+        m.organization_id: (m.eligible, m.missing, m.explained) for m in PolicyMatch.objects.filter(policy=policy)
+    }
     assert stored == exact and len(stored) >= 2

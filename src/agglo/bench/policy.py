@@ -2,8 +2,9 @@
 
 `one_policy_s`: publish-time matching of one realistic national policy against every member (the database screens
 their kept facts, the firms it lets through are judged exactly, and the eligible and the near misses are stored with
-whether each clause is met; pages and the API show those clauses in both languages with the member's values). `one_org_all_policies_ms`: the re-match after one member's data changed, against 1,000 live
-policies (facts read, rules evaluated, that member's matches replaced), as the change's commit runs it.
+whether each clause is met; pages and the API show those clauses in both languages with the member's values).
+`one_org_all_policies_ms`: the re-match after one member's data changed, against 1,000 live policies (facts
+refreshed, rules evaluated, that member's matches replaced, news told), as the change's commit runs it.
 """
 
 from __future__ import annotations
