@@ -52,6 +52,7 @@ SECRETS = (
     "SECRET-A-CASE",
     "SECRET-A-POLICY",
     "SECRET-A-APPLICATION",
+    "SECRET-A-POLICYDOC",
 )
 # Rows that reads legitimately add or that only count traffic: not business data.
 VOLATILE = {
@@ -158,10 +159,19 @@ def world(cluster, member_of, make_org, operator):
     relation = relation_add(actor=a_admin, source=a, target_id=c.pk, kind="supplier_of")
     admission = admission_apply(actor=None, **application("matrix-applicant@apply.test"))
     agency_admin, agency = member_of("matrix-agency", kind="government", name_zh="矩阵测试科技局")
-    policy_create(  # a draft: the library must not show it to anyone but its agency
+    draft_policy = policy_create(  # a draft: the library must not show it to anyone but its agency
         actor=agency_admin,
         issuer=agency,
         data={"kind": "subsidy", "title_zh": "SECRET-A-POLICY 补贴草案", "starts_on": "2026-01-01", "rule": "tech_sme"},
+    )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from agglo.policy.services import policy_documents_add
+
+    (draft_document,) = policy_documents_add(
+        actor=agency_admin,
+        policy=draft_policy,
+        files=[SimpleUploadedFile("notice.pdf", b"%PDF-1.4 SECRET-A-POLICYDOC %%EOF", "application/pdf")],
     )
     open_policy = policy_create(
         actor=agency_admin,
@@ -200,6 +210,7 @@ def world(cluster, member_of, make_org, operator):
         "policy_id": open_policy.pk,  # published: its applications and matches must stay private
         "application_id": a_application.pk,
         "need_id": a_need.pk,
+        "document_id": draft_document.pk,  # a draft's file: only its agency may read or remove it
     }
     fact_ids = {"financials": fact.pk, "ratings": rating.pk, "capabilities": capability_fact.pk, "ip": fact.pk}
     # Drafts and the interest board are also reached through listing ids on pages.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
 
 from agglo.common.errors import Forbidden, NotFound
 from agglo.policy import applications, estimates, needs, selectors, services
@@ -16,6 +17,7 @@ from agglo.policy.schemas import (
     DecisionIn,
     DeductionIn,
     DeductionOut,
+    DocumentOut,
     EligibilityOut,
     MatchOut,
     NeedIn,
@@ -143,3 +145,23 @@ def calculator_tech_sme(request: HttpRequest, payload: TechSmeIn) -> Any:
 @router.post("/policy-calculators/rd-deduction", response=DeductionOut, summary="R&D additional deduction estimate")
 def calculator_rd_deduction(request: HttpRequest, payload: DeductionIn) -> Any:
     return estimates.rd_deduction(payload.dict())
+
+
+@router.get("/policies/{int:policy_id}/documents", response=list[DocumentOut], summary="A policy's files")
+def document_index(request: HttpRequest, policy_id: int) -> Any:
+    return selectors.policy_get(actor=request.auth, pk=policy_id).documents.all()
+
+
+@router.post(
+    "/policies/{int:policy_id}/documents", response={201: list[DocumentOut]}, summary="Attach files (multipart)"
+)
+def document_add(request: HttpRequest, policy_id: int, files: File[list[UploadedFile]]) -> Status:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return Status(201, services.policy_documents_add(actor=request.auth, policy=policy, files=files))
+
+
+@router.delete("/policy-documents/{int:document_id}", response={204: None}, summary="Remove a policy's file")
+def document_delete(request: HttpRequest, document_id: int) -> Status:
+    document = selectors.document_get(actor=request.auth, pk=document_id)
+    services.policy_document_remove(actor=request.auth, document=document)
+    return Status(204, None)

@@ -65,6 +65,26 @@ class Policy(models.Model):
         return first or second
 
 
+class PolicyDocument(models.Model):
+    """A file published with a policy: the notice, the implementation rules, application forms."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to="policies/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("policy document")
+        verbose_name_plural = _("policy documents")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class PolicyMatch(models.Model):
     """How one member stands on one policy: eligible, a near miss, or neither, with the clauses explained."""
 

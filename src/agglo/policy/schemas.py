@@ -172,3 +172,18 @@ class DeductionOut(Schema):
     amortised_rate: Decimal
     reason: str
     source: str
+
+
+class DocumentOut(Schema):
+    id: int
+    policy_id: int
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/policies/documents/{obj.pk}/"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,9 +17,10 @@ from django.utils.translation import gettext as _
 from agglo.access import policy as access
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.uploads import check_documents, sniff
 from agglo.policy.facts import FACTS
 from agglo.policy.matching import policy_match
-from agglo.policy.models import Policy
+from agglo.policy.models import Policy, PolicyDocument
 from agglo.policy.rules import Rule, RuleError, parse
 from agglo.registry.models import Organization, Region
 
@@ -147,3 +151,63 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     record("policy.published", actor=actor, subject=policy, organization_id=policy.issuer_id)
     policy_match(policy, tell=True)
     return policy
+
+
+MAX_DOCUMENTS = 10
+
+
+@transaction.atomic
+def policy_documents_add(*, actor: Any, policy: Policy, files: Sequence[UploadedFile]) -> list[PolicyDocument]:
+    """The agency attaches files (PDF, PNG or JPEG, recognised from their bytes); all or none are kept."""
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(_("Only a government agency's admins publish its policies."))
+    errors: dict[str, list[str]] = {}
+    if policy.status == Policy.Status.CLOSED:
+        errors["status"] = [_("A closed policy cannot be changed.")]
+    if not files:
+        errors["files"] = [_("Attach at least one file.")]
+    check_documents(files, errors, field="files", max_count=max(MAX_DOCUMENTS - policy.documents.count(), 0))
+    if errors:
+        raise ValidationFailed(errors)
+    saved = []
+    for upload in files:
+        upload.seek(0)
+        body = upload.read()
+        upload.seek(0)
+        kind = sniff(body[:16]) or "application/octet-stream"
+        document = PolicyDocument(
+            policy=policy,
+            original_name=(upload.name or "document")[:200],
+            content_type=kind,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+        )
+        document.file.save(document.sha256[:16] + settings.AGGLO_UPLOAD_TYPES.get(kind, ""), upload, save=False)
+        document.save()
+        saved.append(document)
+    record(
+        "policy.documents_added",
+        actor=actor,
+        subject=policy,
+        payload={"files": [{"name": d.original_name, "sha256": d.sha256} for d in saved]},
+        organization_id=policy.issuer_id,
+    )
+    return saved
+
+
+@transaction.atomic
+def policy_document_remove(*, actor: Any, document: PolicyDocument) -> None:
+    policy = document.policy
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(_("Only a government agency's admins publish its policies."))
+    if policy.status == Policy.Status.CLOSED:
+        raise ValidationFailed({"status": [_("A closed policy cannot be changed.")]})
+    record(
+        "policy.document_removed",
+        actor=actor,
+        subject=policy,
+        payload={"name": document.original_name, "sha256": document.sha256},
+        organization_id=policy.issuer_id,
+    )
+    document.file.delete(save=False)
+    document.delete()

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -65,6 +65,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "policy": policy,
         "mine": mine,
         "manage": manage,
+        "documents": list(policy.documents.all()),
         "matches": matches,
         "lang": lang,
         "applications": apps,
@@ -294,3 +295,44 @@ def workspace(request: HttpRequest) -> HttpResponse:
         raise Http404
     unanswered = needs.need_list(actor=request.user).filter(answered_at__isnull=True).count()
     return render(request, "policy/workspace.html", {"agencies": agencies, "unanswered": unanswered})
+
+
+@login_required
+@require_POST
+def documents_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agency attaches files to its policy; errors come back on the policy page."""
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+        services.policy_documents_add(actor=request.user, policy=policy, files=request.FILES.getlist("files"))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.summary())
+    else:
+        messages.success(request, _("The files are attached."))
+    return redirect("policy:detail", pk=pk)
+
+
+def document(request: HttpRequest, document_id: int) -> FileResponse:
+    """A policy's file, for anyone who may see the policy."""
+    try:
+        doc = selectors.document_get(actor=request.user, pk=document_id)
+    except NotFound:
+        raise Http404 from None
+    if not doc.file.storage.exists(doc.file.name):
+        raise Http404
+    return FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name)
+
+
+@login_required
+@require_POST
+def document_remove(request: HttpRequest, document_id: int) -> HttpResponse:
+    try:
+        doc = selectors.document_get(actor=request.user, pk=document_id)
+        services.policy_document_remove(actor=request.user, document=doc)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.summary())
+        return redirect("policy:library")
+    return redirect("policy:detail", pk=doc.policy_id)

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
 from agglo.policy.facts import FACTS
-from agglo.policy.models import Application, OrganizationFacts, Policy, PolicyMatch
+from agglo.policy.models import Application, OrganizationFacts, Policy, PolicyDocument, PolicyMatch
 from agglo.policy.rules import Outcome, parse
 from agglo.policy.selectors.facts import facts_for, stored_facts
 
@@ -158,3 +158,11 @@ def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
             p.granted_amount = decided.get((p.pk, Application.Status.GRANTED), {}).get("amount") or 0
         out.append({"agency": agency, "policies": policies})
     return out
+
+
+def document_get(*, actor: Any, pk: int) -> PolicyDocument:
+    """A document of a policy the actor may see (published ones are public; drafts their agency's)."""
+    document = PolicyDocument.objects.select_related("policy").filter(pk=pk).first()
+    if document is None or not policy_list(actor=actor).filter(pk=document.policy_id).exists():
+        raise NotFound(f"No policy document with id {pk}.")
+    return document

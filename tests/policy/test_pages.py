@@ -1,5 +1,5 @@
-"""The calculators on their page and through the API: figures start from the member's own records, bad input
-is refused field by field, and every result names the rules it follows."""
+"""Policy pages and API beyond matching: the calculators (figures start from the member's own records, bad input
+is refused field by field, every result names the rules it follows), the agency workspace, policy documents."""
 
 from __future__ import annotations
 
@@ -111,3 +111,44 @@ def test_agency_workspace_counts_matches_and_waiting_applications(client, member
     assert cells[1:4] == ["1", "1", "1"]  # eligible, one condition missing, waiting
     client.force_login(good_admin)
     assert client.get("/policies/agency/").status_code == 404
+
+
+def test_agencies_attach_documents_that_follow_the_policys_visibility(client, member_of, english):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from agglo.common.errors import Forbidden, ValidationFailed
+    from agglo.policy.models import PolicyDocument
+    from agglo.policy.services import policy_create, policy_documents_add, policy_publish
+    from tests.policy.test_services import policy_data
+
+    agency_admin, agency = member_of("doc-agency", kind="government", name_zh="深圳市科技创新局")
+    firm_admin, _firm = member_of("doc-firm")
+    policy = policy_create(actor=agency_admin, issuer=agency, data=policy_data())
+    pdf = b"%PDF-1.4 implementation rules %%EOF"
+    with pytest.raises(ValidationFailed) as exc:
+        policy_documents_add(
+            actor=agency_admin,
+            policy=policy,
+            files=[SimpleUploadedFile("ok.pdf", pdf), SimpleUploadedFile("evil.pdf", b"MZ\x90\x00not a pdf")],
+        )
+    assert "evil.pdf is not a PDF, PNG or JPEG file." in exc.value.errors["files"]
+    assert not PolicyDocument.objects.exists()  # all or none
+    with pytest.raises(Forbidden):
+        policy_documents_add(actor=firm_admin, policy=policy, files=[SimpleUploadedFile("x.pdf", pdf)])
+    client.force_login(agency_admin)
+    client.post(f"/policies/{policy.pk}/documents/", {"files": [SimpleUploadedFile("细则.pdf", pdf)]})
+    document = PolicyDocument.objects.get()
+    assert document.original_name == "细则.pdf" and document.content_type == "application/pdf"
+    # A draft's file is its agency's; once published, anyone may read it.
+    client.force_login(firm_admin)
+    assert client.get(f"/policies/documents/{document.pk}/").status_code == 404
+    assert client.get(f"/api/v1/policies/{policy.pk}/documents").status_code == 404
+    policy_publish(actor=agency_admin, policy=policy)
+    body = b"".join(client.get(f"/policies/documents/{document.pk}/").streaming_content)
+    assert body == pdf
+    listed = client.get(f"/api/v1/policies/{policy.pk}/documents").json()
+    assert [d["original_name"] for d in listed] == ["细则.pdf"] and listed[0]["url"].endswith(f"/{document.pk}/")
+    assert client.delete(f"/api/v1/policy-documents/{document.pk}").status_code == 403
+    client.force_login(agency_admin)
+    assert client.delete(f"/api/v1/policy-documents/{document.pk}").status_code == 204
+    assert not PolicyDocument.objects.exists()
