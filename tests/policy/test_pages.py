@@ -152,3 +152,23 @@ def test_agencies_attach_documents_that_follow_the_policys_visibility(client, me
     client.force_login(agency_admin)
     assert client.delete(f"/api/v1/policy-documents/{document.pk}").status_code == 204
     assert not PolicyDocument.objects.exists()
+
+
+def test_answers_are_public_and_do_not_name_who_asked(client, member_of):
+    from agglo.policy.needs import need_answer, need_submit
+
+    agency_admin, _agency = member_of("ans-agency", kind="government", name_zh="深圳市科技创新局")
+    asker_admin, asker = member_of("ans-asker", name_zh="提问科技有限公司")
+    reader_admin, _reader = member_of("ans-reader")
+    need = need_submit(
+        actor=asker_admin, organization_id=asker.pk, data={"topic": "tax", "text": "研发费用加计扣除申报流程复杂"}
+    )
+    need_submit(actor=asker_admin, organization_id=asker.pk, data={"topic": "talent", "text": "招不到芯片设计工程师"})
+    need_answer(actor=agency_admin, need=need, answer="税务局每月举办加计扣除辅导课。")
+    client.force_login(reader_admin)
+    page = client.get("/policies/needs/").content.decode()
+    answered = page.split('id="answered"')[1].split("</table>")[0]
+    assert "研发费用加计扣除申报流程复杂" in answered and "税务局每月举办加计扣除辅导课" in answered
+    assert "提问科技有限公司" not in page and "招不到芯片设计工程师" not in page  # not who asked, not unanswered
+    listed = client.get("/api/v1/policy-needs/answered").json()
+    assert [n["text"] for n in listed] == ["研发费用加计扣除申报流程复杂"] and "organization_id" not in listed[0]

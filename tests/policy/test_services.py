@@ -256,10 +256,13 @@ def test_members_file_needs_and_agencies_see_them_grouped_and_answer(agency, mem
     need.refresh_from_db()
     assert need.policy == policy and need.answered_by == org
     assert Notification.objects.filter(user=firm_admin, verb="policy.need_answered").exists()
-    # Members see only their own needs; the agency sees all, on the page too.
+    # Members see only their own needs (and, once answered, others' in public, without who asked); the agency
+    # sees all, on the page too.
     client.force_login(other_admin)
     page = client.get("/policies/needs/").content.decode()
-    assert "质押融资" in page and "首台套" not in page
+    own = page.split('id="needs"')[1].split("</table>")[0]
+    assert "质押融资" in own and "首台套" not in own
+    assert "首台套" in page.split('id="answered"')[1] and f.name_zh not in page
     client.force_login(admin)
     page = client.get("/policies/needs/").content.decode()
     assert "首台套" in page and "质押融资" in page and 'id="dashboard"' in page

@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from agglo.common.errors import Forbidden, NotFound
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy.schemas import (
+    AnsweredNeedOut,
     AnswerIn,
     ApplicationIn,
     ApplicationOut,
@@ -124,6 +125,11 @@ def need_create(request: HttpRequest, payload: NeedIn) -> Status:
 @router.get("/policy-needs", response=list[NeedOut], summary="Policy needs: all for government, else your own")
 def need_index(request: HttpRequest) -> Any:
     return needs.need_list(actor=request.auth)[:500]
+
+
+@router.get("/policy-needs/answered", response=list[AnsweredNeedOut], summary="Government's public answers")
+def need_answered(request: HttpRequest) -> Any:
+    return needs.answered_needs()[:500]
 
 
 @router.post("/policy-needs/{int:need_id}/answer", response=NeedOut, summary="An agency answers a need")

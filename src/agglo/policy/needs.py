@@ -75,6 +75,16 @@ def need_list(*, actor: Any) -> QuerySet[PolicyNeed]:
     return qs.filter(organization_id__in=access.organization_ids(actor))
 
 
+def answered_needs() -> QuerySet[PolicyNeed]:
+    """Government's public answers: each answered need with its answer and the policy that responds, without the
+    organization that filed it (anyone may read what was asked and answered, not who asked)."""
+    return (
+        PolicyNeed.objects.filter(answered_at__isnull=False)
+        .select_related("segment", "area", "policy", "answered_by")
+        .order_by("-answered_at")
+    )
+
+
 def need_get(*, actor: Any, pk: int) -> PolicyNeed:
     need = need_list(actor=actor).filter(pk=pk).first()
     if need is None:

@@ -129,6 +129,20 @@ class NeedOut(Schema):
     policy_id: int | None
 
 
+class AnsweredNeedOut(Schema):
+    """A need as government answered it in public: no organization."""
+
+    id: int
+    topic: str
+    segment_id: int | None
+    area_id: str
+    text: str
+    answer: str
+    answered_by_id: int | None
+    answered_at: dt.datetime
+    policy_id: int | None
+
+
 class TechSmeIn(Schema):
     """Figures for the technology-based SME evaluation; checked field by field by the calculator."""
 

@@ -234,6 +234,7 @@ def need_index(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "government": government,
         "dashboard": dashboard,
+        "answered": needs.answered_needs()[:50],
         "published": Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("-published_at")[:50],
     }
     return render(request, "policy/needs.html", context, status=422 if errors else 200)
