@@ -98,7 +98,8 @@ def test_an_import_rematches_the_organizations_it_touched(agency, member_of):  #
 def test_the_database_screen_agrees_with_the_exact_rule_on_every_operator(agency, member_of):  # noqa: F811
     """policy_match screens in SQL (SQLite and PostgreSQL alike): the stored matches are exactly what the rule
     says of each firm, for a rule using every operator."""
-    from agglo.policy.matching import compiled, members
+    from agglo.policy.matching import members
+    from agglo.policy.models import rule_of_text
     from agglo.policy.selectors.facts import facts_for
 
     admin, org = agency
@@ -114,7 +115,7 @@ def test_the_database_screen_agrees_with_the_exact_rule_on_every_operator(agency
     policy_publish(actor=admin, policy=policy)
     exact = {}
     for org_id, facts in facts_for(members()).items():
-        outcome = compiled(rule).evaluate(facts)
+        outcome = rule_of_text(rule).evaluate(facts)
         if outcome.eligible or len(outcome.missing) <= 1:
             exact[org_id] = (outcome.eligible, len(outcome.missing), outcome.rows())
     stored = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -37,3 +39,18 @@ def check_documents(
         upload.seek(0)
         if kind not in allowed:
             errors.setdefault(field, []).append(_("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name})
+
+
+def store_upload(document: Any, upload: UploadedFile, *, default_name: str) -> Any:
+    """Save an upload as a document row (fields file, original_name, content_type, size, sha256): its type from
+    its bytes, its file named by its digest. Call check_documents first."""
+    upload.seek(0)
+    body = upload.read()
+    upload.seek(0)
+    kind = sniff(body[:16]) or "application/octet-stream"
+    document.original_name = (upload.name or default_name)[:200]
+    document.content_type, document.size = kind, len(body)
+    document.sha256 = hashlib.sha256(body).hexdigest()
+    document.file.save(document.sha256[:16] + settings.AGGLO_UPLOAD_TYPES.get(kind, ""), upload, save=False)
+    document.save()
+    return document

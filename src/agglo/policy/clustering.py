@@ -20,10 +20,9 @@ import jieba
 import numpy as np
 import numpy.typing as npt
 
-# Average cosine above which two groups are one topic. Under the encoder a need and its translation score
-# 0.6–0.7 and needs on one theme 0.2–0.5; at 0.2 the shipped sample (policy/data/needs.json, 48 needs on 12
-# themes in both languages) falls into 9 groups with every translation beside its original
-# (tests/policy/test_clustering.py).
+# Average cosine above which two groups are one topic. A need and its translation score far above it, needs on
+# one theme around it; on the shipped sample (policy/data/needs.json, 48 needs on 12 themes in both languages) this
+# keeps every translation beside its original and follows the themes (tests/policy/test_clustering.py).
 THRESHOLD = 0.2
 MAX_NEEDS = 2000
 _CHUNK = re.compile(r"[\u4e00-\u9fff]+|[a-z][a-z0-9&\-]+", re.UNICODE)

@@ -37,10 +37,6 @@ _JSON_BOOL = {True: "true", False: "false"}
 SUMMARY_AFTER = 3
 
 
-# A stored rule, parsed once per process (rules are checked when saved, and a Rule is immutable).
-compiled = rule_of_text
-
-
 def members() -> Any:
     """Who policies are for: member organizations other than government agencies."""
     return Organization.objects.filter(status=Organization.Status.MEMBER).exclude(kind="government")
@@ -119,7 +115,7 @@ def policy_match(policy: Policy, *, tell: bool = False) -> tuple[int, int]:
     """Evaluate the policy for every member in scope and store the eligible ones and the near misses, explained.
 
     Returns (eligible, near misses)."""
-    rule = compiled(policy.rule)
+    rule = rule_of_text(policy.rule)
     scope = _in_scope(policy)
     unknown = scope.exclude(pk__in=OrganizationFacts.objects.values("organization_id"))
     if unknown.exists():  # members loaded in bulk, past the signals
@@ -158,7 +154,7 @@ def live_policies(today: dt.date | None = None) -> list[Live]:
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .values_list("pk", "region_scope", "rule")
     )
-    return [Live(pk, frozenset(scope or ()), compiled(rule)) for pk, scope, rule in rows]
+    return [Live(pk, frozenset(scope or ()), rule_of_text(rule)) for pk, scope, rule in rows]
 
 
 def organizations_rematch(organization_ids: Iterable[int], *, tell: bool = True) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agglo.policy.facts import FACTS
 from agglo.policy.rules import Rule, parse
+from agglo.policy.screen_sql import cell_list
 
 
 class Policy(models.Model):
@@ -238,7 +239,7 @@ def kept_facts(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in row.items():
         if FACTS[name].type == "list":
-            out[name] = tuple(value.strip("|").split("|")) if value else ()
+            out[name] = cell_list(value)
         elif value is not None:
             out[name] = value
     return out

@@ -125,18 +125,6 @@ class Rule:
         eligible = _eval(self.tree, facts, clauses)
         return Outcome(eligible=eligible, clauses=tuple(clauses))
 
-    def judge(self, facts: Mapping[str, Any]) -> tuple[bool, int, list[dict[str, Any]]]:
-        """(eligible, clauses not met, `evaluate(facts).rows()`) in one pass, each clause's words written once
-        per rule rather than once per firm."""
-        results, rows = [], []
-        for node, flipped, zh, en in self.leaves:
-            actual = _norm(node.fact, facts.get(node.fact.name))
-            result = _test(node, actual)
-            results.append(result)
-            rows.append({"zh": zh, "en": en, "passed": result != flipped, "yours": _show(node.fact, actual)})
-        eligible = self.combine(iter(results))
-        return eligible, sum(not row["passed"] for row in rows), rows
-
     def flags(self, facts: Mapping[str, Any]) -> tuple[bool, int, list[bool]]:
         """(eligible, clauses not met, whether each clause is met): what matching stores for tens of thousands of
         firms at a time. The words and the firm's values are added when shown (`explained`)."""
@@ -154,11 +142,11 @@ class Rule:
 
     @property
     def words(self) -> list[tuple[str, str]]:
-        """Each clause's words (Chinese, English), in the order of `judge` and `flags`."""
+        """Each clause's words (Chinese, English), in the order of `flags`."""
         return [(zh, en) for _node, _flipped, zh, en in self.leaves]
 
     def explained(self, passed: Sequence[bool], facts: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Stored flags (`flags`) with each clause's words and the firm's value: what `judge` gives."""
+        """Stored flags (`flags`) with each clause's words and the firm's value: what `evaluate(facts).rows()` gives."""
         return [
             {"zh": zh, "en": en, "passed": met, "yours": _show(node.fact, _norm(node.fact, facts.get(node.fact.name)))}
             for (node, _flipped, zh, en), met in zip(self.leaves, passed, strict=False)

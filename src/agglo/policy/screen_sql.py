@@ -40,6 +40,11 @@ def list_cell(values: Sequence[str]) -> str:
     return "|" + "|".join(sorted(values)) + "|" if values else ""
 
 
+def cell_list(cell: str | None) -> tuple[str, ...]:
+    """A list fact back from its column (see list_cell)."""
+    return tuple(cell.strip("|").split("|")) if cell else ()
+
+
 def _eligible(node: Node, strict: bool, column: Column, number: Number, params: list[Any]) -> str:
     if isinstance(node, Compare):
         return _leaf(node, strict, column, number, params)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +15,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy as access
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.common.uploads import check_documents, sniff
+from agglo.common.uploads import check_documents, store_upload
 from agglo.policy.facts import FACTS
 from agglo.policy.matching import policy_match
 from agglo.policy.models import Policy, PolicyDocument
@@ -169,22 +167,7 @@ def policy_documents_add(*, actor: Any, policy: Policy, files: Sequence[Uploaded
     check_documents(files, errors, field="files", max_count=max(MAX_DOCUMENTS - policy.documents.count(), 0))
     if errors:
         raise ValidationFailed(errors)
-    saved = []
-    for upload in files:
-        upload.seek(0)
-        body = upload.read()
-        upload.seek(0)
-        kind = sniff(body[:16]) or "application/octet-stream"
-        document = PolicyDocument(
-            policy=policy,
-            original_name=(upload.name or "document")[:200],
-            content_type=kind,
-            size=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-        )
-        document.file.save(document.sha256[:16] + settings.AGGLO_UPLOAD_TYPES.get(kind, ""), upload, save=False)
-        document.save()
-        saved.append(document)
+    saved = [store_upload(PolicyDocument(policy=policy), f, default_name="document") for f in files]
     record(
         "policy.documents_added",
         actor=actor,

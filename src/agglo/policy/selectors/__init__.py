@@ -8,9 +8,15 @@ from django.db.models import Q, QuerySet
 
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
-from agglo.policy.facts import FACTS
-from agglo.policy.models import Application, OrganizationFacts, Policy, PolicyDocument, PolicyMatch
-from agglo.policy.rules import Outcome, parse
+from agglo.policy.models import (
+    Application,
+    OrganizationFacts,
+    Policy,
+    PolicyDocument,
+    PolicyMatch,
+    rule_of_text,
+)
+from agglo.policy.rules import Outcome
 from agglo.policy.selectors.facts import facts_for, stored_facts
 
 
@@ -62,7 +68,7 @@ def explain(matches: list[PolicyMatch]) -> list[PolicyMatch]:
 
 def eligibility(*, actor: Any, policy: Policy) -> list[tuple[int, Outcome]]:
     """How each of the actor's organizations stands on the policy now, explained clause by clause."""
-    rule = parse(policy.rule, FACTS)
+    rule = rule_of_text(policy.rule)
     orgs = sorted(access.active_organization_ids(actor))
     facts = facts_for(orgs)
     return [(org, rule.evaluate(facts[org])) for org in orgs if org in facts]

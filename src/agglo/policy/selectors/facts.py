@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from agglo.policy.facts import FACTS
 from agglo.policy.models import OrganizationFacts
-from agglo.policy.screen_sql import list_cell
+from agglo.policy.screen_sql import cell_list, list_cell
 from agglo.profiles.models import CreditRating, FinancialStatement, IPAsset, OrganizationCapability
 from agglo.registry.models import Organization, Position
 
@@ -82,7 +82,7 @@ def stored_facts(rows: QuerySet[OrganizationFacts], only: Iterable[str] = ()) ->
                 facts: dict[str, Any] = {}
                 for i, value in enumerate(values):
                     if i in lists:
-                        facts[names[i]] = tuple(value.strip("|").split("|")) if value else ()
+                        facts[names[i]] = cell_list(value)
                     elif value is not None:
                         facts[names[i]] = value
                 out[org] = facts

@@ -7,12 +7,10 @@ records before and after in the audit trail under the organization and the fact'
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,7 +19,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from agglo.common.uploads import check_documents, sniff
+from agglo.common.uploads import check_documents, store_upload
 from agglo.profiles import rules
 from agglo.profiles.fields import Problem, coerce_all, unknown_fields
 from agglo.profiles.kinds import KINDS, FactKind, kind_of
@@ -285,22 +283,7 @@ def evidence_add(
     check_documents(files, errors, field="files", max_count=max(room, 0))
     if errors:
         raise ValidationFailed(errors)
-    saved = []
-    for upload in files:
-        upload.seek(0)
-        body = upload.read()
-        upload.seek(0)
-        kind = sniff(body[:16]) or "application/octet-stream"
-        evidence = StatementEvidence(
-            statement=statement,
-            original_name=(upload.name or "evidence")[:200],
-            content_type=kind,
-            size=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-        )
-        evidence.file.save(evidence.sha256[:16] + settings.AGGLO_UPLOAD_TYPES.get(kind, ""), upload, save=False)
-        evidence.save()
-        saved.append(evidence)
+    saved = [store_upload(StatementEvidence(statement=statement), f, default_name="evidence") for f in files]
     _audit(
         "evidence_added",
         actor,
