@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from agglo.factory.gap import GapFormatError, check_assignment, parse_gap, solve_gap
+from agglo.factory.gap import GapFormatError, agent_search, check_assignment, parse_gap, solve_gap
 
 DATA = Path(__file__).with_name("data")
 
@@ -81,3 +82,14 @@ def test_the_command(capsys, tmp_path):
         call_command("solve-gap", str(tmp_path / "missing"), "--json")
     with pytest.raises(CommandError, match="--time-limit"):
         call_command("solve-gap", str(DATA / "gap1-0"), "--time-limit", "0")
+
+
+def test_the_agent_search_improves_a_poor_assignment_and_keeps_it_feasible():
+    p = problem("gap12-4")
+    worst = solve_gap(p, maximize=True, time_limit=20).assignment  # the most expensive plan: 1446
+    better = agent_search(p, worst, until=time.perf_counter() + 3)
+    assert check_assignment(p, better) <= 973  # within 3 % of the optimum 945
+    best = solve_gap(p, time_limit=20).assignment
+    assert check_assignment(p, agent_search(p, best, until=time.perf_counter() + 1)) == 945  # never worse
+    richer = agent_search(p, best, maximize=True, until=time.perf_counter() + 3)
+    assert check_assignment(p, richer) >= 1403  # within 3 % of the maximum 1446
