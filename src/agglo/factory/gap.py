@@ -122,9 +122,7 @@ def solve_gap(
     # Neighbourhood search on the best assignment, keeping a last stretch for CP-SAT to finish from it.
     finish = min(5.0, 0.1 * time_limit)
     if best.assignment and time_limit - (time.perf_counter() - start) > finish + 1.0:
-        searched = agent_search(
-            problem, best.assignment, maximize=maximize, until=start + time_limit - finish, clock=time.perf_counter
-        )
+        searched = agent_search(problem, best.assignment, maximize=maximize, until=start + time_limit - finish)
         value = check_assignment(problem, searched)
         if best.objective is None or better(value, best.objective):
             best = GapResult("feasible", value, None, searched, 0.0)
