@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,48 +143,33 @@ def solve_gap(
 
 
 def agent_search(
-    problem: GapProblem,
-    assignment: Sequence[int],
-    *,
-    maximize: bool = False,
-    until: float,
-    clock: Callable[[], float] = time.perf_counter,
-    seed: int = 0,
+    problem: GapProblem, assignment: Sequence[int], *, maximize: bool = False, until: float
 ) -> tuple[int, ...]:
-    """Improve a feasible assignment until `clock()` reaches `until`: again and again take 2–5 random agents with
-    all their jobs and reassign those jobs among them optimally (a small CP-SAT model). Moves that chain jobs
-    across several agents — what one-job shifts and swaps cannot reach on tight problems — are inside one step.
-    The result is feasible and never worse."""
-    rng = random.Random(seed)
+    """Improve a feasible assignment until `time.perf_counter()` reaches `until`: again and again take 2–5 random
+    agents with all their jobs and reassign those jobs among them optimally (the same model, on that corner of the
+    problem). Moves that chain jobs across several agents — what one-job shifts and swaps cannot reach on tight
+    problems — are inside one step. The result is feasible and never worse."""
+    rng = random.Random(0)
     current = list(assignment)
-    sign = -1 if maximize else 1
-    while clock() < until:
+    while time.perf_counter() < until:
         agents = rng.sample(range(problem.agents), min(problem.agents, rng.randint(2, 5)))
         jobs = [j for j in range(problem.jobs) if current[j] in agents]
-        if not jobs:
+        corner = GapProblem(
+            tuple(tuple(problem.cost[i][j] for j in jobs) for i in agents),
+            tuple(tuple(problem.weight[i][j] for j in jobs) for i in agents),
+            tuple(problem.capacity[i] for i in agents),
+        )
+        built = _gap_model(corner, maximize) if jobs else None
+        if built is None:
             continue
+        model, x = built
+        _hint_assignment(model, x, [agents.index(current[j]) for j in jobs])
+        limit = max(0.01, min(0.5, until - time.perf_counter()))
+        result = _cp_phase(model, x, corner, limit, workers=1)
         before = sum(problem.cost[current[j]][j] for j in jobs)
-        model = cp_model.CpModel()
-        x = {
-            (i, j): model.new_bool_var("") for i in agents for j in jobs if problem.weight[i][j] <= problem.capacity[i]
-        }
-        for j in jobs:
-            model.add_exactly_one([x[i, j] for i in agents if (i, j) in x])
-        for i in agents:
-            model.add(sum(problem.weight[i][j] * var for (a, j), var in x.items() if a == i) <= problem.capacity[i])
-            for j in jobs:
-                if (i, j) in x:
-                    model.add_hint(x[i, j], current[j] == i)
-        model.minimize(sum(sign * problem.cost[i][j] * var for (i, j), var in x.items()))
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.01, min(0.5, until - clock()))
-        solver.parameters.num_workers = 1
-        if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            continue
-        moved = {j: i for (i, j), var in x.items() if solver.value(var)}
-        if sign * sum(problem.cost[i][j] for j, i in moved.items()) < sign * before:
-            for j, i in moved.items():
-                current[j] = i
+        if result.objective is not None and (result.objective > before if maximize else result.objective < before):
+            for k, j in enumerate(jobs):
+                current[j] = agents[result.assignment[k]]
     return tuple(current)
 
 
