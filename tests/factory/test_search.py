@@ -51,6 +51,18 @@ def test_search_keeps_plans_valid_and_never_worse() -> None:
     assert bound.value is not None and bound.value <= costs.total
 
 
+def test_widened_search_frees_more_orders_per_step_and_stays_valid() -> None:
+    p = synthetic_case(operations=120, factories=40, seed=3, capacity_ratio=4.0).problem
+    start = greedy_plan(p)
+    before = evaluate(p, start)[0].total
+    result = improve(p, start, time_limit=6, step_limit=0.3, widen=(3, 0.5), seed=2)
+    costs, errors = evaluate(p, result.placements)
+    assert errors == []
+    assert costs.total == result.cost <= before
+    # the second half's steps free three orders each; the first half's two
+    assert 0 < result.widened < result.steps
+
+
 def test_synthetic_case_is_reproducible() -> None:
     a, b = synthetic_case(operations=200, factories=30, seed=5), synthetic_case(operations=200, factories=30, seed=5)
     assert a == b and a.orders > 0 and len(a.problem.operations) >= 200

@@ -6,6 +6,8 @@ current placements; keep the result when it is cheaper. Costs are additive over 
 rule that couples orders, so a result that still fits the capacity left by the others keeps the plan valid.
 Orders are visited in shuffled sweeps; neighbourhoods are solved two at a time on separate threads (CP-SAT
 releases the interpreter lock), each re-checked against the capacity of the moment before it is applied.
+Small neighbourhoods take the easy gains quickly but then stall in a plan where every pair of orders is settled;
+`widen` lets the second half of the time free more orders per step, with more time each, to move on from there.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class SearchResult:
     steps: int
     improved: int
     seconds: float
+    widened: int = 0  # steps taken with the widened neighbourhood
 
 
 class _State:
@@ -132,9 +135,12 @@ def improve(
     seed: int = 0,
     threads: int | None = None,
     engine: str = "cp-sat",
+    widen: tuple[int, float] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> SearchResult:
-    """Improve `plan` (valid) within `time_limit` seconds; the result is valid and never costs more."""
+    """Improve `plan` (valid) within `time_limit` seconds; the result is valid and never costs more.
+
+    `widen=(orders, seconds)`: after half the time, each step frees that many orders for that long."""
     start = clock()
     rng = random.Random(seed)
     state = _State(problem, plan)
@@ -142,9 +148,14 @@ def improve(
     # The newcomer share couples all orders: solve one neighbourhood at a time then.
     lanes = 1 if problem.newcomer_share > 0 else max(1, threads or os.cpu_count() or 1)
     sweep: list[str] = []
-    steps = improved = 0
+    steps = improved = widened = 0
     with ThreadPoolExecutor(max_workers=lanes) as pool:
-        while clock() - start < time_limit - step_limit - 0.3:
+        while True:
+            size, limit = (
+                widen if widen is not None and clock() - start >= time_limit / 2 else (orders_per_step, step_limit)
+            )
+            if clock() - start >= time_limit - limit - 0.3:
+                break
             jobs = []
             busy: set[str] = set()
             for _ in range(lanes):
@@ -155,7 +166,7 @@ def improve(
                 if first in busy:
                     continue
                 busy.add(first)
-                chosen = [first, *state.partners(first, rng, busy, orders_per_step - 1)]
+                chosen = [first, *state.partners(first, rng, busy, size - 1)]
                 busy.update(chosen)
                 sub, hint = state.subproblem(chosen)
                 before = evaluate(sub, hint)[0].total
@@ -163,7 +174,7 @@ def improve(
                     _solve,
                     sub,
                     hint,
-                    step_limit,
+                    limit,
                     candidate_limit,
                     rng.randrange(1 << 30),
                     1 if lanes > 1 else None,
@@ -173,12 +184,13 @@ def improve(
             for chosen, sub, before, job in jobs:
                 result = job.result()
                 steps += 1
+                widened += len(chosen) > orders_per_step
                 if result.costs is None or result.costs.total >= before:
                     continue
                 if not evaluate(sub, result.placements)[1] and state.apply(chosen, result.placements):
                     improved += 1
     placements = tuple(p for o in orders for p in state.current[o])
-    return SearchResult(placements, evaluate(problem, placements)[0].total, steps, improved, clock() - start)
+    return SearchResult(placements, evaluate(problem, placements)[0].total, steps, improved, clock() - start, widened)
 
 
 def _solve(
