@@ -151,9 +151,8 @@ def improve(
     steps = improved = widened = 0
     with ThreadPoolExecutor(max_workers=lanes) as pool:
         while True:
-            size, limit = (
-                widen if widen is not None and clock() - start >= time_limit / 2 else (orders_per_step, step_limit)
-            )
+            wide = widen is not None and clock() - start >= time_limit / 2
+            size, limit = widen if widen is not None and wide else (orders_per_step, step_limit)
             if clock() - start >= time_limit - limit - 0.3:
                 break
             jobs = []
@@ -184,7 +183,7 @@ def improve(
             for chosen, sub, before, job in jobs:
                 result = job.result()
                 steps += 1
-                widened += len(chosen) > orders_per_step
+                widened += wide
                 if result.costs is None or result.costs.total >= before:
                     continue
                 if not evaluate(sub, result.placements)[1] and state.apply(chosen, result.placements):
