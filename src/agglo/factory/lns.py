@@ -151,9 +151,10 @@ def improve(
     steps = improved = widened = 0
     with ThreadPoolExecutor(max_workers=lanes) as pool:
         while True:
-            wide = widen is not None and clock() - start >= time_limit / 2
-            size, limit = widen if widen is not None and wide else (orders_per_step, step_limit)
-            if clock() - start >= time_limit - limit - 0.3:
+            elapsed = clock() - start
+            phase = widen if widen is not None and elapsed >= time_limit / 2 else None
+            size, limit = phase or (orders_per_step, step_limit)
+            if elapsed >= time_limit - limit - 0.3:
                 break
             jobs = []
             busy: set[str] = set()
@@ -183,7 +184,7 @@ def improve(
             for chosen, sub, before, job in jobs:
                 result = job.result()
                 steps += 1
-                widened += wide
+                widened += phase is not None
                 if result.costs is None or result.costs.total >= before:
                     continue
                 if not evaluate(sub, result.placements)[1] and state.apply(chosen, result.placements):
