@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from agglo.factory.allocation import evaluate
 from agglo.factory.bound import lower_bound
 from agglo.factory.greedy import GreedyStuck, greedy_plan
-from agglo.factory.lns import improve
+from agglo.factory.lns import Neighbourhood, improve
 from agglo.factory.solver import solve
 from agglo.factory.synthetic import synthetic_case
 from tests.factory.test_allocation import problem, small_problems
@@ -42,7 +43,7 @@ def test_search_keeps_plans_valid_and_never_worse() -> None:
         p = case.problem
         start = greedy_plan(p)
     before = evaluate(p, start)[0].total
-    result = improve(p, start, time_limit=6, step_limit=0.5, seed=1)
+    result = improve(p, start, time_limit=6, phases=(Neighbourhood(seconds=0.5),), seed=1)
     costs, errors = evaluate(p, result.placements)
     assert errors == []
     assert costs.total == result.cost <= before
@@ -51,16 +52,24 @@ def test_search_keeps_plans_valid_and_never_worse() -> None:
     assert bound.value is not None and bound.value <= costs.total
 
 
-def test_widened_search_frees_more_orders_per_step_and_stays_valid() -> None:
+def test_search_phases_share_the_time_and_stay_valid() -> None:
     p = synthetic_case(operations=120, factories=40, seed=3, capacity_ratio=4.0).problem
     start = greedy_plan(p)
     before = evaluate(p, start)[0].total
-    result = improve(p, start, time_limit=6, step_limit=0.3, widen=(3, 0.5), seed=2)
+    phases = (Neighbourhood(orders=2, seconds=0.3, candidates=3), Neighbourhood(orders=3, seconds=0.5, candidates=None))
+    result = improve(p, start, time_limit=6, phases=phases, seed=2)
     costs, errors = evaluate(p, result.placements)
     assert errors == []
     assert costs.total == result.cost <= before
-    # the second half's steps free three orders each; the first half's two
-    assert 0 < result.widened < result.steps
+    # each half of the time ran its own kind of step
+    assert len(result.steps_per_phase) == 2 and all(n > 0 for n in result.steps_per_phase)
+    assert sum(result.steps_per_phase) == result.steps
+
+
+def test_search_needs_a_phase() -> None:
+    p = synthetic_case(operations=120, factories=40, seed=3, capacity_ratio=4.0).problem
+    with pytest.raises(ValueError, match="phases"):
+        improve(p, greedy_plan(p), time_limit=1, phases=())
 
 
 def test_synthetic_case_is_reproducible() -> None:

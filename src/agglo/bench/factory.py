@@ -8,8 +8,8 @@ The data are ../shared/data/gap (see its SOURCE.md); AGGLO_GAP_DATA points elsew
 
 The platform-sized case (agglo.factory.synthetic: about 2,000 operations in whole orders × 300 factories × 12
 weeks, seeded) is planned by the greedy allocator (`baseline`), then improved by large neighbourhood search
-(agglo.factory.lns: CP-SAT re-plans two orders at a time against the capacity the others leave, four in the
-second half), all within
+(agglo.factory.lns: CP-SAT re-plans two orders at a time against the capacity the others leave, over each
+operation's 5 cheapest capabilities, 10 in the second half), all within
 `--synthetic-time-limit` seconds (default 120), which also includes computing the lower bound
 (agglo.factory.bound, a HiGHS linear programme). `synthetic_first_feasible_s` is the time to the first valid plan
 (the greedy's); `synthetic_gap_pct` is the final plan's distance to that bound; `synthetic_cost` is the plan's
@@ -33,17 +33,17 @@ from agglo.factory.allocation import evaluate
 from agglo.factory.bound import lower_bound
 from agglo.factory.gap import check_assignment, parse_gap, solve_gap
 from agglo.factory.greedy import greedy_plan
-from agglo.factory.lns import improve
+from agglo.factory.lns import Neighbourhood, improve
 from agglo.factory.synthetic import synthetic_case
 
 SMALL_LIMIT_S = 10.0
-# Per search step: two orders, each operation's 5 cheapest capabilities (plus those in use), 0.4 s of CP-SAT.
-# Of the settings tried for 60 s on this case (12/0.6, 8/0.4, 6/0.3, 8/0.25, 4/0.2, 5/0.4, 3/0.4 with 2 orders;
-# 5/0.3 with 1; 5/0.4 with 3; 5/0.6 with 4), 5/0.4 with 2 orders came out cheapest: small, quickly proven steps.
-ORDERS_PER_STEP, CANDIDATES, STEP_S = 2, 5, 0.4
-# The second half widens to 4 orders for 0.8 s each: in informal trials from the same start, two-order steps stalled
-# at about 0.95 of the greedy cost while this moved on (8 orders for 2 s, or 6 for 1.5 s, took too few steps).
-WIDEN = (4, 0.8)
+# The search's two halves. First: two orders per step, each operation's 5 cheapest capabilities (plus those in
+# use), 0.4 s of CP-SAT. Of the settings tried for 60 s from the greedy plan (12/0.6, 8/0.4, 6/0.3, 8/0.25, 4/0.2,
+# 5/0.4, 3/0.4 with 2 orders; 5/0.3 with 1; 5/0.4 with 3; 5/0.6 with 4), 5/0.4 with 2 orders came out cheapest:
+# small, quickly proven steps. By then the 5 cheapest are mostly full, so the second half looks at 10 for
+# 0.5 s: in informal trials this beat 4 orders over 5 capabilities for 0.8 s (the previous second half), 3 orders
+# over 10, and 8 or 16 capabilities from the start.
+PHASES = (Neighbourhood(orders=2, seconds=0.4, candidates=5), Neighbourhood(orders=2, seconds=0.5, candidates=10))
 
 
 def data_dir() -> Path:
@@ -86,10 +86,7 @@ def run_synthetic(time_limit: float, err: Console) -> tuple[dict[str, Any], dict
         problem,
         plan,
         time_limit=max(0.0, left),
-        orders_per_step=ORDERS_PER_STEP,
-        step_limit=STEP_S,
-        candidate_limit=CANDIDATES,
-        widen=WIDEN,
+        phases=PHASES,
     )
     costs, errors = evaluate(problem, search.placements)
     gap = 100.0 * (costs.total - bound.value) / costs.total if bound.value is not None else None
@@ -110,8 +107,9 @@ def run_synthetic(time_limit: float, err: Console) -> tuple[dict[str, Any], dict
         "synthetic_seconds": round(time.perf_counter() - start, 3),
         "synthetic_search_steps": search.steps,
         "synthetic_search_improved": search.improved,
-        "synthetic_candidates_per_operation": CANDIDATES,
-        "synthetic_orders_per_step": [ORDERS_PER_STEP, WIDEN[0]],
+        "synthetic_search_phases": [
+            {**vars(phase), "steps": steps} for phase, steps in zip(PHASES, search.steps_per_phase, strict=True)
+        ],
     }
     baseline = {
         "synthetic_cost": greedy_costs.total,

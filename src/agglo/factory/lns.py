@@ -6,8 +6,9 @@ current placements; keep the result when it is cheaper. Costs are additive over 
 rule that couples orders, so a result that still fits the capacity left by the others keeps the plan valid.
 Orders are visited in shuffled sweeps; neighbourhoods are solved two at a time on separate threads (CP-SAT
 releases the interpreter lock), each re-checked against the capacity of the moment before it is applied.
-Small neighbourhoods take the easy gains quickly but then stall in a plan where every pair of orders is settled;
-`widen` lets the second half of the time free more orders per step, with more time each, to move on from there.
+Small neighbourhoods over each operation's few cheapest capabilities take the easy gains quickly but then stall
+in a plan where every pair of orders is settled and those capabilities are full; later `phases` free more orders,
+over more capabilities, with more time per step, to move on from there.
 """
 
 from __future__ import annotations
@@ -25,13 +26,23 @@ from agglo.factory.solver import AllocationResult, solve
 
 
 @dataclass(frozen=True)
+class Neighbourhood:
+    """One search step: free `orders` orders and let CP-SAT re-plan them for `seconds`, each operation over its
+    `candidates` cheapest capabilities with room (None: all) plus those it uses now."""
+
+    orders: int = 2
+    seconds: float = 0.4
+    candidates: int | None = 5
+
+
+@dataclass(frozen=True)
 class SearchResult:
     placements: tuple[Placement, ...]
     cost: int
     steps: int
     improved: int
     seconds: float
-    widened: int = 0  # steps taken with the widened neighbourhood
+    steps_per_phase: tuple[int, ...] = ()
 
 
 class _State:
@@ -129,18 +140,17 @@ def improve(
     plan: Sequence[Placement],
     *,
     time_limit: float,
-    orders_per_step: int = 2,
-    step_limit: float = 0.4,
-    candidate_limit: int | None = 5,
+    phases: Sequence[Neighbourhood] = (Neighbourhood(),),
     seed: int = 0,
     threads: int | None = None,
     engine: str = "cp-sat",
-    widen: tuple[int, float] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> SearchResult:
     """Improve `plan` (valid) within `time_limit` seconds; the result is valid and never costs more.
 
-    `widen=(orders, seconds)`: after half the time, each step frees that many orders for that long."""
+    The time is split evenly among `phases`, taken in turn."""
+    if not phases:
+        raise ValueError("phases: give at least one neighbourhood")
     start = clock()
     rng = random.Random(seed)
     state = _State(problem, plan)
@@ -148,13 +158,14 @@ def improve(
     # The newcomer share couples all orders: solve one neighbourhood at a time then.
     lanes = 1 if problem.newcomer_share > 0 else max(1, threads or os.cpu_count() or 1)
     sweep: list[str] = []
-    steps = improved = widened = 0
+    steps = improved = 0
+    per_phase = [0] * len(phases)
     with ThreadPoolExecutor(max_workers=lanes) as pool:
         while True:
             elapsed = clock() - start
-            phase = widen if widen is not None and elapsed >= time_limit / 2 else None
-            size, limit = phase or (orders_per_step, step_limit)
-            if elapsed >= time_limit - limit - 0.3:
+            index = min(len(phases) - 1, int(elapsed * len(phases) / time_limit)) if time_limit > 0 else 0
+            phase = phases[index]
+            if elapsed >= time_limit - phase.seconds - 0.3:
                 break
             jobs = []
             busy: set[str] = set()
@@ -166,7 +177,7 @@ def improve(
                 if first in busy:
                     continue
                 busy.add(first)
-                chosen = [first, *state.partners(first, rng, busy, size - 1)]
+                chosen = [first, *state.partners(first, rng, busy, phase.orders - 1)]
                 busy.update(chosen)
                 sub, hint = state.subproblem(chosen)
                 before = evaluate(sub, hint)[0].total
@@ -174,8 +185,7 @@ def improve(
                     _solve,
                     sub,
                     hint,
-                    limit,
-                    candidate_limit,
+                    phase,
                     rng.randrange(1 << 30),
                     1 if lanes > 1 else None,
                     engine,
@@ -184,24 +194,30 @@ def improve(
             for chosen, sub, before, job in jobs:
                 result = job.result()
                 steps += 1
-                widened += phase is not None
+                per_phase[index] += 1
                 if result.costs is None or result.costs.total >= before:
                     continue
                 if not evaluate(sub, result.placements)[1] and state.apply(chosen, result.placements):
                     improved += 1
     placements = tuple(p for o in orders for p in state.current[o])
-    return SearchResult(placements, evaluate(problem, placements)[0].total, steps, improved, clock() - start, widened)
+    cost = evaluate(problem, placements)[0].total
+    return SearchResult(placements, cost, steps, improved, clock() - start, tuple(per_phase))
 
 
 def _solve(
     sub: AllocationProblem,
     hint: list[Placement],
-    limit: float,
-    candidate_limit: int | None,
+    phase: Neighbourhood,
     seed: int,
     workers: int | None,
     engine: str,
 ) -> AllocationResult:
     return solve(
-        sub, time_limit=limit, hint=hint, candidate_limit=candidate_limit, seed=seed, workers=workers, engine=engine
+        sub,
+        time_limit=phase.seconds,
+        hint=hint,
+        candidate_limit=phase.candidates,
+        seed=seed,
+        workers=workers,
+        engine=engine,
     )
