@@ -40,7 +40,7 @@ SMALL_LIMIT_S = 10.0
 # The search's two halves. First: two orders per step, each operation's 5 cheapest capabilities (plus those in
 # use), 0.4 s of CP-SAT. Of the settings tried for 60 s from the greedy plan (12/0.6, 8/0.4, 6/0.3, 8/0.25, 4/0.2,
 # 5/0.4, 3/0.4 with 2 orders; 5/0.3 with 1; 5/0.4 with 3; 5/0.6 with 4), 5/0.4 with 2 orders came out cheapest:
-# small, quickly proven steps. By then the 5 cheapest are mostly full, so the second half looks at 10 for
+# small, quickly proven steps. After them the 5 cheapest are mostly full, so the second half looks at 10 for
 # 0.5 s: in informal trials this beat 4 orders over 5 capabilities for 0.8 s (the previous second half), 3 orders
 # over 10, and 8 or 16 capabilities from the start.
 PHASES = (Neighbourhood(orders=2, seconds=0.4, candidates=5), Neighbourhood(orders=2, seconds=0.5, candidates=10))
