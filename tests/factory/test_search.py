@@ -63,7 +63,6 @@ def test_search_phases_share_the_time_and_stay_valid() -> None:
     assert costs.total == result.cost <= before
     # each half of the time ran its own kind of step
     assert len(result.steps_per_phase) == 2 and all(n > 0 for n in result.steps_per_phase)
-    assert sum(result.steps_per_phase) == result.steps
 
 
 def test_search_needs_a_phase() -> None:

@@ -28,7 +28,7 @@ from agglo.factory.solver import AllocationResult, solve
 @dataclass(frozen=True)
 class Neighbourhood:
     """One search step: free `orders` orders and let CP-SAT re-plan them for `seconds`, each operation over its
-    `candidates` cheapest capabilities with room (None: all) plus those it uses now."""
+    `candidates` cheapest capabilities (None: all) plus those it uses now."""
 
     orders: int = 2
     seconds: float = 0.4
@@ -39,10 +39,13 @@ class Neighbourhood:
 class SearchResult:
     placements: tuple[Placement, ...]
     cost: int
-    steps: int
+    steps_per_phase: tuple[int, ...]
     improved: int
     seconds: float
-    steps_per_phase: tuple[int, ...] = ()
+
+    @property
+    def steps(self) -> int:
+        return sum(self.steps_per_phase)
 
 
 class _State:
@@ -158,7 +161,7 @@ def improve(
     # The newcomer share couples all orders: solve one neighbourhood at a time then.
     lanes = 1 if problem.newcomer_share > 0 else max(1, threads or os.cpu_count() or 1)
     sweep: list[str] = []
-    steps = improved = 0
+    improved = 0
     per_phase = [0] * len(phases)
     with ThreadPoolExecutor(max_workers=lanes) as pool:
         while True:
@@ -193,7 +196,6 @@ def improve(
                 jobs.append((chosen, sub, before, job))
             for chosen, sub, before, job in jobs:
                 result = job.result()
-                steps += 1
                 per_phase[index] += 1
                 if result.costs is None or result.costs.total >= before:
                     continue
@@ -201,7 +203,7 @@ def improve(
                     improved += 1
     placements = tuple(p for o in orders for p in state.current[o])
     cost = evaluate(problem, placements)[0].total
-    return SearchResult(placements, cost, steps, improved, clock() - start, tuple(per_phase))
+    return SearchResult(placements, cost, tuple(per_phase), improved, clock() - start)
 
 
 def _solve(
