@@ -8,7 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agglo.factory.allocation import AllocationProblem, Capability, Operation, OrderTerms, Placement, evaluate
+from agglo.factory.allocation import (
+    AllocationProblem,
+    Capability,
+    Operation,
+    OrderTerms,
+    Placement,
+    evaluate,
+    untimed,
+)
 from agglo.factory.diagnosis import diagnose
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.solver import solve
@@ -162,6 +170,26 @@ def test_greedy_is_valid_and_no_cheaper_than_the_solver() -> None:
     assert solve(p, time_limit=10, hint=plan).objective <= costs.total + 1
     with pytest.raises(GreedyStuck):
         greedy_plan(problem(operations=route(5000)))
+
+
+def test_untimed_is_a_relaxation() -> None:
+    p = problem()
+    plan = solve(p, time_limit=10).placements
+    relaxed = untimed(p)
+    assert evaluate(relaxed, plan) == evaluate(p, plan)
+    # Assembly in week 7 is a week late for the original (due in week 6), on time once due in the last week.
+    late = [replace(x, week=7) if x.operation == "3" else x for x in plan]
+    assert evaluate(p, late)[0].lateness > 0 and evaluate(relaxed, late)[0].lateness == 0
+    # All three steps in the same week: a plan only without the routes.
+    together = [
+        Placement("1", "su.cnc", 0, 200),
+        Placement("1", "sz.cnc", 0, 100),
+        Placement("2", "su.surface", 0, 300),
+        Placement("3", "sz.assembly", 0, 300),
+    ]
+    assert any("starts before" in e for e in evaluate(p, together)[1])
+    assert evaluate(relaxed, together)[1] == []
+    assert solve(relaxed, time_limit=10).objective <= evaluate(p, plan)[0].total
 
 
 @st.composite

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agglo.factory.transport import province_of, transport_weeks
 
@@ -151,6 +151,16 @@ def topological(operations: Iterable[Operation]) -> list[Operation]:
     for key in ops:
         visit(key)
     return done
+
+
+def untimed(problem: AllocationProblem) -> AllocationProblem:
+    """The same problem without its timing: no operation waits for another, and every order is due in the last
+    week. A relaxation: every plan of `problem` is a plan of this one at no more cost."""
+    return replace(
+        problem,
+        operations=tuple(replace(op, after=()) for op in problem.operations),
+        orders=tuple(replace(order, due_week=problem.weeks - 1) for order in problem.orders),
+    )
 
 
 def static_windows(problem: AllocationProblem) -> dict[str, tuple[int, int]]:
