@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
@@ -46,3 +49,28 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_request_at_a_time():
+    """Serve the browser's requests one at a time. On in-memory SQLite the live server's threads share the test's
+    single database connection, so overlapping requests (a panel loading while a form posts) can break each
+    other's transactions: a failure of the test setup, not of the platform, where every thread has its own
+    connection. Started before the session's live server."""
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class Serialized(ThreadedWSGIServer):
+        def set_app(self, application: Callable[..., Iterable[bytes]]) -> None:
+            lock = threading.Lock()
+
+            def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+                with lock:
+                    return application(environ, start_response)
+
+            super().set_app(app)
+
+    original = LiveServerThread.server_class
+    LiveServerThread.server_class = Serialized
+    yield
+    LiveServerThread.server_class = original
