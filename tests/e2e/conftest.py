@@ -56,9 +56,14 @@ def one_request_at_a_time():
     """Serve the browser's requests one at a time. On in-memory SQLite the live server's threads share the test's
     single database connection, so overlapping requests (a panel loading while a form posts) can break each
     other's transactions: a failure of the test setup, not of the platform, where every thread has its own
-    connection. Started before the session's live server."""
+    connection. Started before the session's live server; SQLite only."""
     from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db import connection
     from django.test.testcases import LiveServerThread
+
+    if connection.vendor != "sqlite":  # PostgreSQL: a connection per thread, nothing shared
+        yield
+        return
 
     class Serialized(ThreadedWSGIServer):
         def set_app(self, application: Callable[..., Iterable[bytes]]) -> None:
