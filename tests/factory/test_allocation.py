@@ -62,6 +62,26 @@ def test_plan_is_valid_and_costed() -> None:
     assert result.bound is not None and result.bound <= result.objective + 1e-6
 
 
+def test_kept_operations_stay_as_the_hint_places_them() -> None:
+    p = problem()
+    # valid but dear: all in Shenzhen, the cnc step on the dearer machine over two weeks
+    hint = [
+        Placement("1", "sz.cnc", 0, 200),
+        Placement("1", "sz.cnc", 1, 100),
+        Placement("2", "sz.surface", 2, 300),
+        Placement("3", "sz.assembly", 3, 300),
+    ]
+    assert evaluate(p, hint)[1] == []
+    free = solve(p, time_limit=10)
+    part = solve(p, time_limit=10, hint=hint, keep={"1"})
+    assert part.status == "optimal" and evaluate(p, part.placements)[1] == []
+    assert {x for x in part.placements if x.operation == "1"} == set(hint[:2])
+    assert free.objective is not None and part.objective is not None
+    assert free.objective < part.objective < evaluate(p, hint)[0].total
+    whole = solve(p, time_limit=10, hint=hint, keep={"1", "2", "3"})
+    assert set(whole.placements) == set(hint)
+
+
 def test_transport_between_zones_delays_the_next_step() -> None:
     assert transport_weeks("440300", "320500") == 1  # south → east
     assert transport_weeks("320500", "310000") == 0  # same zone

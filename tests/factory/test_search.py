@@ -65,6 +65,18 @@ def test_search_phases_share_the_time_and_stay_valid() -> None:
     assert len(result.steps_per_phase) == 2 and all(n > 0 for n in result.steps_per_phase)
 
 
+def test_search_freeing_part_of_more_orders_stays_valid() -> None:
+    p = synthetic_case(operations=120, factories=40, seed=3, capacity_ratio=4.0).problem
+    start = greedy_plan(p)
+    before = evaluate(p, start)[0].total
+    phase = Neighbourhood(orders=4, seconds=0.3, candidates=5, free_share=0.5)
+    result = improve(p, start, time_limit=5, phases=(phase,), seed=3)
+    costs, errors = evaluate(p, result.placements)
+    assert errors == []
+    assert costs.total == result.cost < before
+    assert result.improved > 0
+
+
 def test_search_needs_a_phase() -> None:
     p = synthetic_case(operations=120, factories=40, seed=3, capacity_ratio=4.0).problem
     with pytest.raises(ValueError, match="phases"):

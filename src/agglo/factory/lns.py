@@ -7,8 +7,8 @@ rule that couples orders, so a result that still fits the capacity left by the o
 Orders are visited in shuffled sweeps; neighbourhoods are solved two at a time on separate threads (CP-SAT
 releases the interpreter lock), each re-checked against the capacity of the moment before it is applied.
 Small neighbourhoods over each operation's few cheapest capabilities take the easy gains quickly but then stall
-in a plan where every pair of orders is settled and those capabilities are full; later `phases` free more orders,
-over more capabilities, with more time per step, to move on from there.
+in a plan where every pair of orders is settled and those capabilities are full; later `phases` free part of the
+operations of more orders (the rest keep their placements), over more capabilities, to move on from there.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from agglo.factory.solver import AllocationResult, solve
 @dataclass(frozen=True)
 class Neighbourhood:
     """One search step: free `orders` orders and let CP-SAT re-plan them for `seconds`, each operation over its
-    `candidates` cheapest capabilities (None: all) plus those it uses now."""
+    `candidates` cheapest capabilities (None: all) plus those it uses now. With `free_share` below 1, each of
+    their operations is freed with that chance and the others keep their placements: part of more orders."""
 
     orders: int = 2
     seconds: float = 0.4
     candidates: int | None = 5
+    free_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ def improve(
                     sub,
                     hint,
                     phase,
+                    _kept(sub, phase.free_share, rng),
                     rng.randrange(1 << 30),
                     1 if lanes > 1 else None,
                     engine,
@@ -206,10 +209,22 @@ def improve(
     return SearchResult(placements, cost, tuple(per_phase), improved, clock() - start)
 
 
+def _kept(sub: AllocationProblem, free_share: float, rng: random.Random) -> frozenset[str]:
+    """The operations that keep their placements in this step: each with chance 1 − `free_share`, never all."""
+    if free_share >= 1:
+        return frozenset()
+    keys = [op.key for op in sub.operations]
+    kept = {k for k in keys if rng.random() >= free_share}
+    if len(kept) == len(keys):
+        kept.discard(rng.choice(keys))
+    return frozenset(kept)
+
+
 def _solve(
     sub: AllocationProblem,
     hint: list[Placement],
     phase: Neighbourhood,
+    keep: frozenset[str],
     seed: int,
     workers: int | None,
     engine: str,
@@ -219,6 +234,7 @@ def _solve(
         time_limit=phase.seconds,
         hint=hint,
         candidate_limit=phase.candidates,
+        keep=keep,
         seed=seed,
         workers=workers,
         engine=engine,

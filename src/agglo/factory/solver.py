@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -74,6 +74,7 @@ def solve(
     workers: int | None = None,
     seed: int = 0,
     candidate_limit: int | None = None,
+    keep: Collection[str] = (),
     engine: str = "cp-sat",
     clock: Callable[[], float] = time.perf_counter,
 ) -> AllocationResult:
@@ -83,9 +84,10 @@ def solve(
     models' optima much sooner; CP-SAT is the default because it needs no linearisation and scales its search.
 
     `candidate_limit` narrows the model to each operation's cheapest capabilities (plus those the hint uses); the
-    bound is then the narrowed model's bound."""
+    bound is then the narrowed model's bound. Operations in `keep` stay exactly as the hint places them (the
+    rest of the model still sees them), so a search can free part of several orders."""
     start = clock()
-    built = build(problem, hint=hint, candidate_limit=candidate_limit)
+    built = build(problem, hint=hint, candidate_limit=candidate_limit, keep=keep)
     if built is None:
         return _without_plan("infeasible", start, clock)
     if engine == "highs":
@@ -161,6 +163,7 @@ def build(
     *,
     hint: Sequence[Placement] = (),
     candidate_limit: int | None = None,
+    keep: Collection[str] = (),
 ) -> Built | None:
     """The model, or None when some operation cannot be placed at all (no window, no capable factory)."""
     model = cp_model.CpModel()
@@ -259,6 +262,8 @@ def build(
             objective.append(100 * problem.change_penalty * var)
             moved[key] = (var, quantity)
     model.minimize(sum(objective))
+    if keep:
+        _keep(model, hint, x, set(keep))
     if hint:
         _hint(model, problem, hint, x, y, a, s, e, u, lag_vars, late_vars)
         hinted: dict[tuple[str, str, int], int] = defaultdict(int)
@@ -267,6 +272,24 @@ def build(
         for key, (var, quantity) in moved.items():
             model.add_hint(var, max(0, quantity - hinted[key]))
     return Built(model, x)
+
+
+def _keep(
+    model: cp_model.CpModel,
+    hint: Sequence[Placement],
+    x: dict[tuple[str, str, int], cp_model.IntVar],
+    keep: set[str],
+) -> None:
+    """Fix the kept operations' quantities to the hint's. An operation the hint places outside the model's
+    variables (it is then not a valid plan) is left free rather than made infeasible."""
+    made: dict[tuple[str, str, int], int] = defaultdict(int)
+    for p in hint:
+        if p.operation in keep:
+            made[p.operation, p.capability, p.week] += p.quantity
+    fixable = keep - {key[0] for key in made if key not in x}
+    for key, var in x.items():
+        if key[0] in fixable:
+            model.add(var == made.get(key, 0))
 
 
 def _cheapest(
