@@ -77,6 +77,12 @@ def test_search_freeing_part_of_more_orders_stays_valid() -> None:
     assert result.improved > 0
 
 
+def test_a_step_frees_some_share_of_its_operations() -> None:
+    for share in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="free_share"):
+            Neighbourhood(free_share=share)
+
+
 def test_search_needs_a_phase() -> None:
     p = synthetic_case(operations=120, factories=40, seed=3, capacity_ratio=4.0).problem
     with pytest.raises(ValueError, match="phases"):

@@ -36,6 +36,10 @@ class Neighbourhood:
     candidates: int | None = 5
     free_share: float = 1.0
 
+    def __post_init__(self) -> None:
+        if not 0 < self.free_share <= 1:
+            raise ValueError(f"free_share: must be above 0 and at most 1, not {self.free_share}")
+
 
 @dataclass(frozen=True)
 class SearchResult:

@@ -262,31 +262,28 @@ def build(
             objective.append(100 * problem.change_penalty * var)
             moved[key] = (var, quantity)
     model.minimize(sum(objective))
+    hinted: dict[tuple[str, str, int], int] = defaultdict(int)
+    for p in hint:
+        hinted[p.operation, p.capability, p.week] += p.quantity
     if keep:
-        _keep(model, hint, x, set(keep))
+        _keep(model, hinted, x, set(keep))
     if hint:
-        _hint(model, problem, hint, x, y, a, s, e, u, lag_vars, late_vars)
-        hinted: dict[tuple[str, str, int], int] = defaultdict(int)
-        for p in hint:
-            hinted[p.operation, p.capability, p.week] += p.quantity
+        _hint(model, problem, hinted, x, y, a, s, e, u, lag_vars, late_vars)
         for key, (var, quantity) in moved.items():
-            model.add_hint(var, max(0, quantity - hinted[key]))
+            model.add_hint(var, max(0, quantity - hinted.get(key, 0)))
     return Built(model, x)
 
 
 def _keep(
     model: cp_model.CpModel,
-    hint: Sequence[Placement],
+    made: dict[tuple[str, str, int], int],
     x: dict[tuple[str, str, int], cp_model.IntVar],
     keep: set[str],
 ) -> None:
-    """Fix the kept operations' quantities to the hint's. An operation the hint places outside the model's
-    variables (it is then not a valid plan) is left free rather than made infeasible."""
-    made: dict[tuple[str, str, int], int] = defaultdict(int)
-    for p in hint:
-        if p.operation in keep:
-            made[p.operation, p.capability, p.week] += p.quantity
-    fixable = keep - {key[0] for key in made if key not in x}
+    """Fix the kept operations' quantities to the hint's (`made`: units by operation, capability and week). An
+    operation the hint places outside the model's variables (it is then not a valid plan) is left free rather than
+    made infeasible."""
+    fixable = keep - {key[0] for key in made if key[0] in keep and key not in x}
     for key, var in x.items():
         if key[0] in fixable:
             model.add(var == made.get(key, 0))
@@ -339,7 +336,7 @@ def _route(
 def _hint(
     model: cp_model.CpModel,
     problem: AllocationProblem,
-    hint: Sequence[Placement],
+    made: dict[tuple[str, str, int], int],
     x: dict[tuple[str, str, int], cp_model.IntVar],
     y: dict[tuple[str, str], cp_model.IntVar],
     a: dict[tuple[str, int], cp_model.IntVar],
@@ -349,11 +346,9 @@ def _hint(
     lags: dict[tuple[str, str, int], cp_model.IntVar],
     late: dict[str, cp_model.IntVar],
 ) -> None:
-    """Give CP-SAT a complete starting point from a valid plan (every variable, so it need not search for one)."""
+    """Give CP-SAT a complete starting point from a valid plan, `made` (units by operation, capability and week):
+    every variable, so it need not search for one."""
     regions = {c.key: c.region for c in problem.capabilities}
-    made: dict[tuple[str, str, int], int] = defaultdict(int)
-    for p in hint:
-        made[p.operation, p.capability, p.week] += p.quantity
     weeks_of: dict[str, list[int]] = defaultdict(list)
     zones_of: dict[str, set[str]] = defaultdict(set)
     for o_key, c_key, w in made:
