@@ -7,6 +7,8 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -59,13 +61,34 @@ def _field_of(loc: list) -> str:
     return ".".join(parts) or "body"
 
 
+# The schema's type checks in the user's language (pydantic's own messages are English); other kinds keep them.
+TYPE_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "int_parsing": gettext_lazy("Must be a whole number."),
+    "int_from_float": gettext_lazy("Must be a whole number."),
+    "int_type": gettext_lazy("Must be a whole number."),
+    "float_parsing": gettext_lazy("Must be a number."),
+    "float_type": gettext_lazy("Must be a number."),
+    "decimal_parsing": gettext_lazy("Must be a number."),
+    "decimal_type": gettext_lazy("Must be a number."),
+    "bool_parsing": gettext_lazy("Must be true or false."),
+    "bool_type": gettext_lazy("Must be true or false."),
+    "string_type": gettext_lazy("Must be text."),
+    "date_parsing": gettext_lazy("Must be a date, such as 2026-12-31."),
+    "date_from_datetime_parsing": gettext_lazy("Must be a date, such as 2026-12-31."),
+    "date_type": gettext_lazy("Must be a date, such as 2026-12-31."),
+    "list_type": gettext_lazy("Must be a list."),
+}
+
+
 @api.exception_handler(ValidationError)
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
-        errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(err.get("msg", "invalid")))
+        message = TYPE_MESSAGES.get(str(err.get("type", "")), err.get("msg", "invalid"))
+        errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(message))
     return problem_response(
-        422, "The input is not valid.", code="validation_failed", errors=errors, instance=request.path
+        422, _("The input is not valid."), code="validation_failed", errors=errors, instance=request.path
     )
 
 
@@ -94,9 +117,9 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if detail.startswith("Cannot parse request body"):
         return problem_response(
             400,
-            "The request body is not valid JSON.",
+            _("The request body is not valid JSON."),
             code="malformed_body",
-            errors={"body": ["Send a JSON object (Content-Type: application/json)."]},
+            errors={"body": [_("Send a JSON object (Content-Type: application/json).")]},
             instance=request.path,
         )
     return problem_response(exc.status_code, detail, code="http_error", instance=request.path)

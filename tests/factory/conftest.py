@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from agglo.access.models import Membership
 from agglo.factory.services.capacity import capability_save
@@ -51,6 +52,13 @@ def cluster(make_org: Any, operator: Any) -> dict[str, Any]:
                 },
             )
     return {"orgs": orgs, "people": people, "operator": operator}
+
+
+def signed_in(who: Any) -> Client:
+    """A test client logged in as `who`."""
+    c = Client()
+    c.force_login(who)
+    return c
 
 
 def order_data(**overrides: Any) -> dict[str, Any]:

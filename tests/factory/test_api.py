@@ -9,14 +9,9 @@ from django.test import Client
 
 from agglo.factory.models import Order
 from tests.factory.conftest import order_data
+from tests.factory.conftest import signed_in as api
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user: Any) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def test_order_plan_answer_and_scorecards_over_http(cluster: dict[str, Any]) -> None:
@@ -75,3 +70,70 @@ def test_bad_order_names_fields_and_other_tenants_are_refused(cluster: dict[str,
         content_type="application/json",
     )
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"quantity": 1.9}, "quantity"),  # a fraction is not cut to 1
+        ({"quantity": True}, "quantity"),  # nor a truth value read as 1
+        ({"quantity": float("inf")}, "quantity"),  # JSON Infinity
+        ({"operations": [{"process": "cnc", "quantity": 2.5}]}, "operations[1].quantity"),
+        ({"late_penalty": "9999999999.999"}, "late_penalty"),  # rounds to 13 digits: more than the column holds
+        ({"start_week": "2020-01-06", "due_week": "2020-02-03"}, "start_week"),
+        ({"start_week": "9999-12-20", "due_week": "9999-12-31"}, "start_week"),
+    ],
+)
+def test_numbers_and_weeks_are_taken_as_given_or_refused(
+    cluster: dict[str, Any], changes: dict[str, Any], field: str
+) -> None:
+    people, orgs = cluster["people"], cluster["orgs"]
+    r = api(people["buyer"]).post(
+        "/api/v1/factory/orders", order_data(buyer=orgs["buyer"].pk, **changes), content_type="application/json"
+    )
+    assert r.status_code == 422, r.content
+    assert field in r.json()["errors"]
+    assert not Order.objects.exists()
+
+
+def test_capability_and_calendar_input_is_checked(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Capability, CapacitySlot
+
+    people, orgs = cluster["people"], cluster["orgs"]
+    sz = api(people["sz"])
+    r = sz.put(
+        f"/api/v1/factory/organizations/{orgs['sz'].pk}/capabilities",
+        {"process": "pcb", "weekly_capacity": 99.9, "unit_cost": "9999999999.999"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422 and {"weekly_capacity", "unit_cost"} <= set(r.json()["errors"])
+    assert not Capability.objects.filter(process="pcb").exists()
+    cap = Capability.objects.filter(organization=orgs["sz"]).first()
+    for week in ("2000-01-03", "9999-12-27"):
+        r = sz.put(
+            f"/api/v1/factory/capabilities/{cap.pk}/weeks",
+            {"week": week, "capacity": 5},
+            content_type="application/json",
+        )
+        assert r.status_code == 422 and "week" in r.json()["errors"]
+    assert not CapacitySlot.objects.exists()
+    # the page: a capability id that is not a number is simply not found
+    assert (
+        sz.post("/factory/capacity/", {"capability": "abc", "week": "2026-12-07", "capacity": "1"}).status_code == 404
+    )
+    # an operator naming an organization that does not exist
+    r = api(cluster["operator"]).put(
+        "/api/v1/factory/organizations/987654/capabilities",
+        {"process": "cnc", "weekly_capacity": 1, "unit_cost": 1},
+        content_type="application/json",
+    )
+    assert r.status_code == 404
+
+
+def test_type_errors_come_in_the_users_language(cluster: dict[str, Any]) -> None:
+    buyer = api(cluster["people"]["buyer"])
+    body = buyer.post("/api/v1/factory/orders", {"product": 5}, content_type="application/json").json()
+    assert body["title"] == "输入无效。" and "此项为必填项。" in body["errors"]["operations"]
+    buyer.cookies["django_language"] = "en"
+    body = buyer.post("/api/v1/factory/orders", "{not json", content_type="application/json").json()
+    assert body["title"] == "The request body is not valid JSON." and "body" in body["errors"]

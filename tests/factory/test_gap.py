@@ -48,7 +48,10 @@ def test_infeasible_problems_are_reported_not_crashed():
     ("text", "message"),
     [
         ("", "number of agents"),
-        ("2 x", "number 2 ('x') is not an integer"),
+        ("2 x", "number 2 ('x') is not a whole number"),
+        ("1 1  1_0  1  3", "number 3 ('1_0') is not a whole number"),
+        ("1 1  1  99999999999  3", "number 4 ('99999999999') is not a whole number written in at most 10"),
+        ("1 1  1  1  2000000000", "number 5 (2000000000) is above 1000000000"),
         ("0 3", "at least 1"),
         ("1 2  1 1  2 2", "expected 7 numbers"),
         ("1 1  1  -1  3", "must not be negative"),

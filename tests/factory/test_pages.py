@@ -51,6 +51,17 @@ def test_order_entry_errors_name_the_fields(cluster: dict[str, Any]) -> None:
     assert not Order.objects.exists()
 
 
+def test_route_rows_keep_the_forms_step_numbers(cluster: dict[str, Any]) -> None:
+    c = logged(cluster["people"]["buyer"])
+    # row 2 left empty, row 3 follows row 1: the gap is reported, not closed up under the user's numbers
+    post = form_post(buyer=cluster["orgs"]["buyer"].pk, **{"op-2-process": "", "op-2-quantity": "", "op-2-after": ""})
+    text = c.post("/factory/orders/new/", post).content.decode()
+    assert "operations[2].process" in text
+    text = c.post("/factory/orders/new/", form_post(**{"op-1-after": "1"})).content.decode()
+    assert "The first step cannot follow another." in text
+    assert not Order.objects.exists()
+
+
 def test_job_board_accept_and_calendar(cluster: dict[str, Any]) -> None:
     buyer = logged(cluster["people"]["buyer"])
     buyer.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk))
@@ -64,6 +75,12 @@ def test_job_board_accept_and_calendar(cluster: dict[str, Any]) -> None:
     assert factory.post(f"/factory/allocations/{a.pk}/accept/").status_code == 302
     a.refresh_from_db()
     assert a.status == "accepted"
+    # a bad report: the message names each field as the form labels it
+    r = factory.post(
+        f"/factory/allocations/{a.pk}/progress/", {"quantity_done": "x", "delivered_on": "someday"}, follow=True
+    )
+    assert "Quantity done: Must be a whole number." in r.content.decode()
+    assert "Delivered on: Must be a date" in r.content.decode()
     calendar = factory.get("/factory/capacity/").content.decode()
     assert f"{a.quantity} / " in calendar
     r = factory.post(

@@ -129,6 +129,12 @@ def test_impossible_order_is_explained(cluster: dict[str, Any]) -> None:
         ({"operations": [{"process": "welding", "quantity": 5}]}, "operations[1].process"),
         ({"operations": [{"process": "cnc", "quantity": 0}]}, "operations[1].quantity"),
         ({"operations": [{"process": "cnc", "quantity": 5, "after": [1]}]}, "operations[1].after"),
+        (
+            {"operations": [{"process": "cnc", "quantity": 5}, {"process": "cnc", "quantity": 5, "after": [1.5]}]},
+            "operations[2].after",
+        ),
+        ({"start_week": "2020-01-06", "due_week": "2020-02-03"}, "start_week"),
+        ({"late_penalty": "9999999999.999"}, "late_penalty"),
         ({"certifications": ["ISO0000"]}, "certifications"),
         ({"regions_only": ["999999"]}, "regions_only"),
         ({"max_share": "2"}, "max_share"),

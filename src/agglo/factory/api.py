@@ -27,7 +27,7 @@ from agglo.factory.schemas import (
     WithdrawIn,
 )
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
 from agglo.factory.services import capacity, jobs, orders
 
 router = Router(tags=["factory"])
@@ -142,4 +142,4 @@ def allocation_progress(request: HttpRequest, allocation_id: int, payload: Progr
 
 @router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")
 def scorecard_list(request: HttpRequest) -> Any:
-    return list(scorecards().values())
+    return scorecards_visible(actor=request.auth)

@@ -36,14 +36,19 @@ class OrderForm(forms.Form):
 
 
 def operation_rows(data: Any) -> list[dict[str, Any]]:
-    """The route rows the browser sent (`op-N-process`, `op-N-quantity`, `op-N-after`); empty rows are skipped."""
-    rows = []
-    for n in range(1, OPERATION_ROWS + 1):
-        process = (data.get(f"op-{n}-process") or "").strip()
-        quantity = (data.get(f"op-{n}-quantity") or "").strip()
-        if not process and not quantity:
-            continue
-        rows.append({"process": process, "quantity": quantity, "after": data.get(f"op-{n}-after") or ""})
+    """The route rows the browser sent (`op-N-process`, `op-N-quantity`, `op-N-after`), up to the last one filled
+    in. An empty row before it stays, so that step numbers (and the `after` that name them) are the form's, and
+    the row is reported as missing its process."""
+    rows = [
+        {
+            "process": (data.get(f"op-{n}-process") or "").strip(),
+            "quantity": (data.get(f"op-{n}-quantity") or "").strip(),
+            "after": (data.get(f"op-{n}-after") or "").strip(),
+        }
+        for n in range(1, OPERATION_ROWS + 1)
+    ]
+    while rows and not any(rows[-1].values()):
+        rows.pop()
     return rows
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from agglo.factory.milp import run_mip
+
+LARGEST = 10**9  # any cost, use or capacity; sums over thousands of jobs stay far inside 64 bits
 
 
 class GapFormatError(ValueError):
@@ -53,10 +56,14 @@ def parse_gap(text: str) -> GapProblem:
     tokens = text.split()
     values: list[int] = []
     for position, token in enumerate(tokens, start=1):
-        try:
-            values.append(int(token))
-        except ValueError:
-            raise GapFormatError(f"number {position} ({token[:20]!r}) is not an integer") from None
+        # Plain digits only (int() would also take "1_0"), and within what the solvers' integers hold.
+        if not re.fullmatch(r"[+-]?\d{1,10}", token):
+            raise GapFormatError(
+                f"number {position} ({token[:20]!r}) is not a whole number written in at most 10 plain digits"
+            )
+        values.append(int(token))
+        if abs(values[-1]) > LARGEST:
+            raise GapFormatError(f"number {position} ({token}) is above {LARGEST} in size")
     if len(values) < 2:
         raise GapFormatError("the file must start with the number of agents and the number of jobs")
     m, n = values[0], values[1]

@@ -161,6 +161,9 @@ class Allocation(models.Model):
     quantity_done = models.PositiveIntegerField(_("quantity done"), default=0)
     defects = models.PositiveIntegerField(_("defective units"), default=0)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    # Set on acceptance and kept through delays: the scorecard's on-time rate is measured against it.
+    promised_week = models.DateField(_("promised week"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

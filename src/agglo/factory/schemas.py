@@ -8,6 +8,8 @@ from typing import Any
 
 from ninja import Schema
 
+from agglo.factory.selectors.orders import sees_whole_plan
+
 
 class ProcessOut(Schema):
     code: str
@@ -101,6 +103,17 @@ class OrderOut(Schema):
     @staticmethod
     def resolve_operations(obj: Any) -> list[Any]:
         return list(obj.operations.all())
+
+    # The plan's costs and its diagnosis (which speaks of other factories' free capacity) are the buyer's.
+    @staticmethod
+    def resolve_plan_stats(obj: Any, context: dict[str, Any]) -> dict[str, Any]:
+        return obj.plan_stats if sees_whole_plan(context["request"].auth, obj) else {}
+
+    @staticmethod
+    def resolve_diagnosis(obj: Any, context: dict[str, Any]) -> list[str]:
+        if obj.status == "cancelled" or sees_whole_plan(context["request"].auth, obj):  # a cancellation's reason
+            return obj.diagnosis
+        return []
 
 
 class AllocationOut(Schema):

@@ -4,6 +4,7 @@ cleaned value, so a service reports every bad field at once."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,15 +16,31 @@ CERTIFICATIONS = ("ISO9001", "ISO14001", "IATF16949", "ISO13485", "AS9100", "CCC
 def whole(
     data: dict[str, Any], field: str, errors: dict[str, list[str]], *, low: int, high: int, default: Any = None
 ) -> int:
-    value = data.get(field, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+    number = whole_number(data.get(field, default))
+    if number is None:
         errors[field] = [_("Must be a whole number.")]
         return 0
     if not low <= number <= high:
         errors[field] = [_("Must be between %(low)d and %(high)d.") % {"low": low, "high": high}]
     return number
+
+
+def whole_number(value: Any) -> int | None:
+    """A whole number as given, or None: never a truncated fraction, a truth value or an infinity."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else None
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        try:
+            return int(value)
+        except ValueError:  # longer than Python converts: far out of any range anyway
+            return None
+    return None
 
 
 def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, required: bool) -> Decimal | None:
@@ -37,10 +54,13 @@ def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, req
     except InvalidOperation:
         errors[field] = [_("Must be an amount of money, such as 12.50.")]
         return None
+    # Rounded before the range check: 9,999,999,999.999 rounds up to a value the column cannot hold.
+    if amount.is_finite() and Decimal(0) <= amount < Decimal("1e11"):
+        amount = amount.quantize(Decimal("0.01"))
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
         errors[field] = [_("Must be zero or more, below 10,000,000,000.")]
         return None
-    return amount.quantize(Decimal("0.01"))
+    return amount
 
 
 def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy
@@ -21,12 +22,31 @@ from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, opera
 from agglo.factory.models import Allocation
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.planning import horizon
-from agglo.factory.selectors.scorecards import scorecards as scorecard_map
+from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
 from agglo.factory.weeks import monday, week_at
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization
+
+# Field names in a service's errors, as the pages label them; errors about the whole step have no label.
+LABELS = {
+    "quantity_done": gettext_lazy("Quantity done"),
+    "defects": gettext_lazy("Defects"),
+    "delivered_on": gettext_lazy("Delivered on"),
+    "weeks": gettext_lazy("Weeks late"),
+    "reason": gettext_lazy("Reason"),
+    "quantity": gettext_lazy("Quantity"),
+    "note": gettext_lazy("Note"),
+    "week": gettext_lazy("Week"),
+    "capacity": gettext_lazy("Capacity"),
+}
+
+
+def _flash(request: HttpRequest, exc: DomainError) -> None:
+    """One error line naming each bad field, as the form labels it."""
+    parts = [f"{LABELS[k]}: {' '.join(ms)}" if k in LABELS else " ".join(ms) for k, ms in exc.errors.items()]
+    messages.error(request, "; ".join(parts) or exc.message)
 
 
 def _my_orgs(user: Any) -> list[Organization]:
@@ -100,11 +120,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     grid = [
         (factory, process, [cells.get(w, []) for w in weeks]) for (factory, process), cells in sorted(lanes.items())
     ]
-    members = (
-        order.virtual_factory.members.filter(active=True).select_related("organization")
-        if hasattr(order, "virtual_factory")
-        else []
-    )
+    members = selectors.virtual_factory_members(actor=request.user, order=order)
     context = {
         "order": order,
         "weeks": weeks,
@@ -112,6 +128,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "allocations": allocations,
         "changes": selectors.plan_changes(actor=request.user, order=order),
         "is_buyer": selectors.is_buyer(request.user, order),
+        "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
         "operations": order.operations.select_related("process"),
     }
@@ -128,7 +145,7 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:
-        messages.error(request, "; ".join(m for ms in exc.errors.values() for m in ms) or exc.message)
+        _flash(request, exc)
     return redirect("factory:order", pk=order.pk)
 
 
@@ -142,7 +159,7 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:
-        messages.error(request, "; ".join(m for ms in exc.errors.values() for m in ms) or exc.message)
+        _flash(request, exc)
     return redirect("factory:order", pk=order.pk)
 
 
@@ -207,7 +224,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:
-        messages.error(request, "; ".join(f"{m}" for ms in exc.errors.values() for m in ms) or exc.message)
+        _flash(request, exc)
     return redirect(back)
 
 
@@ -219,7 +236,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
     form = CapabilityForm(request.POST or None, initial={"organization": orgs[0].pk if orgs else None})
     if request.method == "POST":
         if request.POST.get("week"):
-            cap = selectors.capability_list(actor=request.user).filter(pk=request.POST.get("capability") or 0).first()
+            key = request.POST.get("capability") or ""
+            cap = selectors.capability_list(actor=request.user).filter(pk=key).first() if key.isdigit() else None
             if cap is None:
                 raise Http404
             try:
@@ -230,7 +248,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
             except Forbidden as exc:
                 raise PermissionDenied(str(exc)) from exc
             except ValidationFailed as exc:
-                messages.error(request, "; ".join(m for ms in exc.errors.values() for m in ms))
+                _flash(request, exc)
             return redirect("factory:capacity")
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -271,5 +289,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
 @login_required
 def scorecards(request: HttpRequest) -> HttpResponse:
     """Every factory's record of delivered work, which the solver reads as risk."""
-    cards = sorted(scorecard_map().values(), key=lambda c: (-c.jobs, c.name))
+    try:
+        cards = scorecard_list(actor=request.user)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
     return render(request, "factory/scorecards.html", {"cards": cards})

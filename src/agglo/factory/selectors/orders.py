@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
-from agglo.factory.models import Allocation, Capability, Order, Process
+from agglo.factory.models import Allocation, Capability, FactoryMember, Order, Process
 
 LIVE = (Allocation.Status.OFFERED, Allocation.Status.ACCEPTED, Allocation.Status.COUNTERED, Allocation.Status.DELIVERED)
 
@@ -38,10 +38,27 @@ def is_buyer(actor: Any, order: Order) -> bool:
     return order.buyer_id in policy.active_organization_ids(actor)
 
 
+def sees_whole_plan(actor: Any, order: Order) -> bool:
+    """The buyer, operators and auditors see every factory's part and the plan's costs; a factory its own part."""
+    return policy.sees_all_organizations(actor) or is_buyer(actor, order)
+
+
+def virtual_factory_members(*, actor: Any, order: Order) -> list[FactoryMember]:
+    """The virtual factory's active members. Those who accepted work in it see each other (parts travel between
+    them); a factory that was only offered work does not learn who else serves the order."""
+    vf = getattr(order, "virtual_factory", None)
+    if vf is None:
+        return []
+    members = list(vf.members.filter(active=True).select_related("organization"))
+    if sees_whole_plan(actor, order) or policy.organization_ids(actor) & {m.organization_id for m in members}:
+        return members
+    return []
+
+
 def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
     """The current plan's allocations; a factory that is not the buyer sees only its own."""
     qs = order.allocations.filter(status__in=LIVE).select_related("factory__area", "operation__process", "capability")
-    if policy.sees_all_organizations(actor) or is_buyer(actor, order):
+    if sees_whole_plan(actor, order):
         return qs
     return qs.filter(factory_id__in=policy.organization_ids(actor))
 
@@ -51,7 +68,7 @@ def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
     qs = order.allocations.filter(
         status__in=[Allocation.Status.DECLINED, Allocation.Status.WITHDRAWN, Allocation.Status.EXPIRED]
     ).select_related("factory", "operation")
-    if policy.sees_all_organizations(actor) or is_buyer(actor, order):
+    if sees_whole_plan(actor, order):
         return qs.order_by("-updated_at")
     return qs.filter(factory_id__in=policy.organization_ids(actor)).order_by("-updated_at")
 

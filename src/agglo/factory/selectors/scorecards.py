@@ -7,6 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.common.errors import Forbidden
 from agglo.factory.models import Allocation
 from agglo.factory.risk import failure_risk
 
@@ -36,14 +41,26 @@ class Scorecard:
         return failure_risk(self.grade, self.jobs, self.on_time_rate, self.defect_rate)
 
 
-def scorecards(organization_ids: Iterable[int] | None = None) -> dict[int, Scorecard]:
-    """Delivered work per factory; on time means delivered by the Sunday of its planned week."""
+def scorecard_list(*, actor: Any) -> list[Scorecard]:
+    """The scorecards of organizations in good standing, most delivered first: for members in good standing,
+    operators and auditors (a trust signal inside the cluster, not a public page)."""
+    if not (policy.active_organization_ids(actor) or policy.sees_all_organizations(actor)):
+        raise Forbidden(_("Scorecards are open to members of the cluster in good standing."))
+    cards = scorecards(member_only=True).values()
+    return sorted(cards, key=lambda c: (-c.jobs, c.name))
+
+
+def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:
+    """Delivered work per factory; on time means delivered by the Sunday of the week promised on acceptance (a
+    reported delay moves the work, not the promise)."""
     qs = Allocation.objects.filter(status=Allocation.Status.DELIVERED)
     if organization_ids is not None:
         qs = qs.filter(factory_id__in=list(organization_ids))
+    if member_only:
+        qs = qs.filter(factory__status__in=policy.PUBLIC_ORG_STATUSES)
     tally: dict[int, list[Any]] = {}
     for factory, name, week, delivered, done, defects in qs.values_list(
-        "factory_id", "factory__name_zh", "week", "delivered_on", "quantity_done", "defects"
+        "factory_id", "factory__name_zh", Coalesce("promised_week", "week"), "delivered_on", "quantity_done", "defects"
     ):
         row = tally.setdefault(factory, [name, 0, 0, 0, 0])
         row[1] += 1

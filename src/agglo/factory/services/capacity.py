@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.audit import record
-from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.errors import Forbidden, NotFound, ValidationFailed
 from agglo.factory.models import Capability, CapacitySlot, Process
 from agglo.factory.validation import certifications_clean, date, money, whole
 from agglo.factory.weeks import monday
+from agglo.registry.models import Organization
 
 PROCESSES_FILE = Path(__file__).resolve().parents[1] / "data" / "processes.json"
 
@@ -38,6 +40,8 @@ def _admin_of(actor: Any, organization_id: int) -> None:
 def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -> Capability:
     """Declare or update what a factory can make: one capability per process."""
     _admin_of(actor, organization_id)
+    if not Organization.objects.filter(pk=organization_id).exists():  # an operator may name any id
+        raise NotFound(_("No organization with id %(id)s.") % {"id": organization_id})
     errors: dict[str, list[str]] = {}
     process = Process.objects.filter(code=data.get("process") or "").first()
     if process is None:
@@ -74,6 +78,9 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
     errors: dict[str, list[str]] = {}
     day = date(week, "week", errors)
     amount = whole({"capacity": capacity}, "capacity", errors, low=0, high=10_000_000)
+    this_week = monday(timezone.localdate())
+    if day is not None and not this_week <= day < this_week + dt.timedelta(weeks=52):
+        errors["week"] = [_("Must lie between the current week (%(week)s) and a year from now.") % {"week": this_week}]
     if errors or day is None:
         raise ValidationFailed(errors)
     week = day

@@ -56,7 +56,6 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
                 "process": allocation.operation.process_id,
                 "quantity": allocation.quantity,
                 "week": allocation.week.isoformat(),
-                "unit_cost": str(allocation.unit_cost),
                 **{k: v for k, v in payload.items() if k in ("done", "defects", "delivered_on", "from", "to")},
                 **({"reason": digest(str(payload["reason"]).encode())} if "reason" in payload else {}),
             },
@@ -78,6 +77,12 @@ def _join(allocation: Allocation) -> None:
         member.role = FactoryMember.Role.FINAL if last else member.role
         member.active = True
         member.save(update_fields=["role", "active"])
+
+
+def _promise(allocation: Allocation) -> None:
+    """The week the factory commits to: its scorecard measures delivery against it, even after a delay."""
+    allocation.promised_week = allocation.week
+    allocation.accepted_at = timezone.now()
 
 
 def _tell_buyer(allocation: Allocation, text: str) -> None:
@@ -126,14 +131,17 @@ def allocation_respond(
             )
         allocation.status = Allocation.Status.ACCEPTED
         allocation.note = note
-        allocation.save(update_fields=["status", "note", "updated_at"])
+        _promise(allocation)
+        allocation.save(update_fields=["status", "note", "promised_week", "accepted_at", "updated_at"])
         _join(allocation)
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
         confirm_if_complete(order)
         return allocation
     if action == "counter":
         errors: dict[str, list[str]] = {}
-        amount = whole({"quantity": quantity}, "quantity", errors, low=1, high=max(1, allocation.quantity - 1))
+        amount = whole({"quantity": quantity}, "quantity", errors, low=1, high=allocation.quantity - 1)
+        if allocation.quantity < 2:
+            errors["quantity"] = [_("A counter-offer must be smaller than the offer; decline instead.")]
         if errors:
             raise ValidationFailed(errors)
         allocation.status = Allocation.Status.COUNTERED
@@ -173,10 +181,11 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
             raise ValidationFailed({"action": [_("The factory's week is no longer free for this quantity.")]})
         allocation.quantity = amount
         allocation.status = Allocation.Status.ACCEPTED
+        _promise(allocation)
         _join(allocation)
     else:
         allocation.status = Allocation.Status.DECLINED
-    allocation.save(update_fields=["quantity", "status", "updated_at"])
+    allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
     replan(allocation.order, actor=actor, reason="counter")
     return allocation
@@ -221,6 +230,10 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
     done = whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
+    if "quantity_done" not in errors and done < allocation.quantity_done:
+        errors["quantity_done"] = [
+            _("Work reported done cannot be taken back (%(n)d already reported).") % {"n": allocation.quantity_done}
+        ]
     defects = whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
     delivered = data.get("delivered_on")
     day = None
@@ -230,8 +243,11 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         except ValueError:
             errors["delivered_on"] = [_("Must be a date, such as 2026-12-31.")]
         else:
+            accepted = timezone.localdate(allocation.accepted_at) if allocation.accepted_at else None
             if day > timezone.localdate():
                 errors["delivered_on"] = [_("Must not be in the future.")]
+            elif accepted and day < accepted:
+                errors["delivered_on"] = [_("Must not be before the work was accepted (%(day)s).") % {"day": accepted}]
             if done < allocation.quantity and "quantity_done" not in errors:
                 errors["quantity_done"] = [
                     _("Delivery needs the whole quantity done (%(n)d).") % {"n": allocation.quantity}

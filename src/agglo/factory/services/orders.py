@@ -23,7 +23,7 @@ from agglo.factory.models import Allocation, Capability, FactoryMember, Operatio
 from agglo.factory.selectors.planning import capability_id_of, capability_key, horizon, order_problem
 from agglo.factory.services.capacity import release
 from agglo.factory.solver import solve
-from agglo.factory.validation import certifications_clean, date, money, provinces, whole
+from agglo.factory.validation import certifications_clean, date, money, provinces, whole, whole_number
 from agglo.factory.weeks import index_of, monday, week_at
 from agglo.factory.wording import finding_text
 
@@ -54,12 +54,14 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
         after = item.get("after") or []
         if isinstance(after, str):
             after = [a.strip() for a in after.split(",") if a.strip()]
-        try:
-            after = sorted({int(a) for a in after})
-        except (TypeError, ValueError):
+        steps = [whole_number(a) for a in after] if isinstance(after, list) else [None]
+        if None in steps:
             errors[f"{field}.after"] = [_("List the numbers of earlier steps, such as 1, 2.")]
-            after = []
-        if any(not 1 <= a < i for a in after):
+            steps = []
+        after = sorted({a for a in steps if a is not None})
+        if after and i == 1:
+            errors[f"{field}.after"] = [_("The first step cannot follow another.")]
+        elif any(not 1 <= a < i for a in after):
             errors[f"{field}.after"] = [_("A step may only follow earlier steps (1 to %(n)d).") % {"n": i - 1}]
         result.append({"seq": i, "process": item.get("process"), "quantity": quantity, "after": after})
     return result
@@ -87,7 +89,12 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
     quantity = whole(data, "quantity", errors, low=1, high=10_000_000)
     start = date(data.get("start_week") or timezone.localdate(), "start_week", errors)
     due = date(data.get("due_week"), "due_week", errors)
-    if start and due:
+    this_week = monday(timezone.localdate())
+    if start and not this_week <= start < this_week + dt.timedelta(weeks=52):
+        errors["start_week"] = [
+            _("Must lie between the current week (%(week)s) and a year from now.") % {"week": this_week}
+        ]
+    elif start and due:
         if due < start:
             errors["due_week"] = [_("Must not be before the first week.")]
         elif index_of(start, due) >= horizon():
@@ -280,9 +287,12 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     if order.allocations.filter(status=Allocation.Status.DELIVERED).exists():
         raise ValidationFailed({"status": [_("Work on this order has been delivered; it can no longer be cancelled.")]})
     touched = set()
-    for a in order.allocations.filter(
-        status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED]
-    ).select_related("capability"):
+    # Locked, so that an answer arriving meanwhile waits and then finds its offer closed.
+    for a in (
+        order.allocations.select_for_update()
+        .filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED])
+        .select_related("capability")
+    ):
         if a.status == Allocation.Status.ACCEPTED:
             release(a.capability, a.week, a.quantity)
         a.status = Allocation.Status.SUPERSEDED

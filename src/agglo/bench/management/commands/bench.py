@@ -89,7 +89,13 @@ class Command(BaseCommand):
                 raise CommandError(f"--gap-time-limit: between 0 and 3600 seconds, got {gap_time_limit}")
             if not 0 < synthetic_time_limit <= 3600:
                 raise CommandError(f"--synthetic-time-limit: between 0 and 3600 seconds, got {synthetic_time_limit}")
-            measured = bench_factory.run(gap_time_limit, synthetic_time_limit, err, gap=not skip_gap)
+            from agglo.factory.gap import GapFormatError
+
+            try:
+                measured = bench_factory.run(gap_time_limit, synthetic_time_limit, err, gap=not skip_gap)
+            except (OSError, KeyError, GapFormatError) as exc:
+                # The GAP data folder (AGGLO_GAP_DATA) is missing, or a file or optima.csv is not as expected.
+                raise CommandError(f"GAP data in {bench_factory.data_dir()}: {exc}") from None
             result = {"area": area, **measured, "machine": _machine()}
             self.stdout.write(_dumps(result) if json else _dumps(result, indent=2))
             return

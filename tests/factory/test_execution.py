@@ -1,0 +1,85 @@
+"""Execution reports that feed the scorecard: what a factory reports cannot rewrite its own record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from agglo.common.errors import ValidationFailed
+from agglo.factory.models import Allocation
+from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.services.jobs import allocation_delay, allocation_progress, allocation_respond, allocation_withdraw
+from agglo.factory.services.orders import order_create, order_plan
+from tests.factory.conftest import order_data
+
+pytestmark = pytest.mark.django_db
+
+
+def accepted(cluster: dict[str, Any]) -> tuple[Allocation, Any]:
+    """One accepted allocation of a freshly planned order, and its factory's admin."""
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered", operation__seq=1).first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=who, allocation=a, action="accept")
+    a.refresh_from_db()
+    return a, who
+
+
+def test_acceptance_records_the_promise(cluster: dict[str, Any]) -> None:
+    a, _who = accepted(cluster)
+    assert a.promised_week == a.week and a.accepted_at is not None
+
+
+def test_a_delivery_cannot_be_dated_before_the_work_was_accepted(cluster: dict[str, Any]) -> None:
+    a, who = accepted(cluster)
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_progress(actor=who, allocation=a, data={"quantity_done": a.quantity, "delivered_on": "2001-01-01"})
+    assert "delivered_on" in bad.value.errors
+    a.refresh_from_db()
+    assert a.status == "accepted" and a.delivered_on is None and not scorecards([a.factory_id])
+
+
+def test_work_reported_done_cannot_be_taken_back_or_withdrawn(cluster: dict[str, Any]) -> None:
+    a, who = accepted(cluster)
+    allocation_progress(actor=who, allocation=a, data={"quantity_done": a.quantity})
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_progress(actor=who, allocation=a, data={"quantity_done": 0})
+    assert "quantity_done" in bad.value.errors
+    with pytest.raises(ValidationFailed):
+        allocation_withdraw(actor=who, allocation=a, reason="改主意了")
+    a.refresh_from_db()
+    assert a.quantity_done == a.quantity and a.status == "accepted"
+
+
+def test_a_reported_delay_still_counts_against_the_promised_week(cluster: dict[str, Any]) -> None:
+    a, who = accepted(cluster)
+    promised = a.promised_week
+    allocation_delay(actor=who, allocation=a, weeks=1, reason="原料延误")
+    a.refresh_from_db()
+    assert a.week == promised + dt.timedelta(weeks=1) and a.promised_week == promised
+    # Two weeks on: the work is delivered in the week it was moved to, a week after the promise.
+    today = timezone.localdate()
+    Allocation.objects.filter(pk=a.pk).update(
+        promised_week=today - dt.timedelta(weeks=1, days=today.weekday()),
+        week=today - dt.timedelta(days=today.weekday()),
+    )
+    a.refresh_from_db()
+    allocation_progress(actor=who, allocation=a, data={"quantity_done": a.quantity, "delivered_on": today.isoformat()})
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert card.jobs == 1 and card.on_time_rate == 0.0
+
+
+def test_a_counter_offer_must_be_smaller_than_the_offer(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered").first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    Allocation.objects.filter(pk=a.pk).update(quantity=1)
+    a.refresh_from_db()
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_respond(actor=who, allocation=a, action="counter", quantity=1)
+    assert "smaller than the offer" in bad.value.errors["quantity"][0]

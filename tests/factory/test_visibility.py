@@ -1,0 +1,90 @@
+"""Who sees what of the virtual factory beyond its own part: scorecards, the plan's costs, the members, the log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from agglo.factory.models import Order
+from agglo.factory.services.jobs import allocation_progress, allocation_respond
+from agglo.factory.services.orders import order_create, order_plan
+from agglo.ledger.entries import decode
+from agglo.ledger.models import LogEntry
+from agglo.registry.models import Organization
+from tests.conftest import user
+from tests.factory.conftest import order_data
+from tests.factory.conftest import signed_in as logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+def planned(cluster: dict[str, Any]) -> Order:
+    buyer = cluster["people"]["buyer"]
+    return order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+
+
+def owner_of(cluster: dict[str, Any], factory_id: int) -> Any:
+    return next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == factory_id)
+
+
+def delivered(cluster: dict[str, Any]) -> Any:
+    import django.utils.timezone as tz
+
+    order = planned(cluster)
+    a = order.allocations.filter(status="offered").first()
+    allocation_respond(actor=owner_of(cluster, a.factory_id), allocation=a, action="accept")
+    allocation_progress(
+        actor=owner_of(cluster, a.factory_id),
+        allocation=a,
+        data={"quantity_done": a.quantity, "delivered_on": tz.localdate().isoformat()},
+    )
+    return a
+
+
+def test_scorecards_are_for_members_in_good_standing(cluster: dict[str, Any]) -> None:
+    a = delivered(cluster)
+    assert Client().get("/api/v1/factory/scorecards").status_code == 403
+    outsider = logged_in(user("no-org"))
+    assert outsider.get("/api/v1/factory/scorecards").status_code == 403
+    assert outsider.get("/factory/scorecards/").status_code == 403
+    member = logged_in(cluster["people"]["buyer"])
+    assert [c["organization_id"] for c in member.get("/api/v1/factory/scorecards").json()] == [a.factory_id]
+    assert member.get("/factory/scorecards/").status_code == 200
+    # a suspended factory's record leaves the list, as it leaves the member directory
+    Organization.objects.filter(pk=a.factory_id).update(status="suspended")
+    assert member.get("/api/v1/factory/scorecards").json() == []
+    assert logged_in(cluster["operator"]).get("/api/v1/factory/scorecards").status_code == 200
+
+
+def test_a_factory_sees_neither_the_plans_costs_nor_who_else_serves_until_it_joins(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    buyer = logged_in(cluster["people"]["buyer"])
+    assert buyer.get(f"/api/v1/factory/orders/{order.pk}").json()["plan_stats"]["objective"] is not None
+    offers = list(order.allocations.filter(status="offered"))
+    first = offers[0]
+    factory = logged_in(owner_of(cluster, first.factory_id))
+    assert factory.get(f"/api/v1/factory/orders/{order.pk}").json()["plan_stats"] == {}
+    assert all(o["plan_stats"] == {} for o in factory.get("/api/v1/factory/orders").json())
+    page = factory.get(f"/factory/orders/{order.pk}/").content.decode()
+    assert 'id="plan-stats"' not in page
+    # Another factory has joined; one only offered work does not learn who it is.
+    other = next(a for a in offers if a.factory_id != first.factory_id)
+    allocation_respond(actor=owner_of(cluster, other.factory_id), allocation=other, action="accept")
+    other_name = Organization.objects.get(pk=other.factory_id).name_zh
+    members = factory.get(f"/factory/orders/{order.pk}/").content.decode().split('id="members"')[1]
+    assert other_name not in members.split("</ul>")[0]
+    # Once it has accepted too, the members see each other: parts travel between them.
+    allocation_respond(actor=owner_of(cluster, first.factory_id), allocation=first, action="accept")
+    members = factory.get(f"/factory/orders/{order.pk}/").content.decode().split('id="members"')[1]
+    assert other_name in members.split("</ul>")[0]
+
+
+def test_the_public_log_does_not_carry_a_factorys_price(cluster: dict[str, Any]) -> None:
+    delivered(cluster)
+    payloads = [
+        decode(bytes(e.data))["payload"] for e in LogEntry.objects.filter(type__startswith="factory.allocation_")
+    ]
+    assert payloads and all("unit_cost" not in p and "price" not in p for p in payloads)
+    assert all({"order", "factory", "quantity", "week"} <= set(p) for p in payloads)
