@@ -1,6 +1,6 @@
 """A buyer enters a multi-operation order; the platform proposes a split plan across member factories in
 different provinces; the factories accept on their job board; one withdraws and the plan is repaired; deliveries
-update the scorecards."""
+update the scorecards, and the buyer confirms a delivery with its own inspection."""
 
 from __future__ import annotations
 
@@ -154,3 +154,12 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     expect(fpage.locator("#scorecards")).to_contain_text(f"3 / {done.quantity}")
     context.close()
     assert Allocation.objects.get(pk=done.pk).status == "delivered"
+
+    # The buyer inspects what arrived and confirms it: its count replaces the factory's in the scorecard.
+    page.goto(f"{base}/factory/orders/{order.pk}/")
+    receipt = page.locator(f"form.receipt[action$='/{done.pk}/confirm-receipt/']")
+    receipt.locator("input[name=defects_found]").fill("5")
+    receipt.locator("button").click()
+    expect(page.locator("#allocations")).to_contain_text("已确认收货")
+    page.goto(f"{base}/factory/scorecards/")
+    expect(page.locator("#scorecards")).to_contain_text(f"5 / {done.quantity}")

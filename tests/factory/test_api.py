@@ -39,6 +39,15 @@ def test_order_plan_answer_and_scorecards_over_http(cluster: dict[str, Any]) -> 
     )
     assert ok.status_code == 200 and ok.json()["status"] == "accepted"
     assert factory.get("/api/v1/factory/scorecards").status_code == 200
+    # the buyer may answer a delivery only once it is delivered; the factory may not answer it at all
+    r = buyer.post(
+        f"/api/v1/factory/allocations/{first['id']}/receipt", {"confirm": True}, content_type="application/json"
+    )
+    assert r.status_code == 422 and "action" in r.json()["errors"]
+    r = factory.post(
+        f"/api/v1/factory/allocations/{first['id']}/receipt", {"confirm": True}, content_type="application/json"
+    )
+    assert r.status_code == 403
 
 
 def test_bad_order_names_fields_and_other_tenants_are_refused(cluster: dict[str, Any], make_org: Any) -> None:

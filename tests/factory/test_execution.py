@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agglo.common.errors import ValidationFailed
 from agglo.factory.models import Allocation
@@ -80,6 +80,58 @@ def test_a_counter_offer_must_be_smaller_than_the_offer(cluster: dict[str, Any])
     who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
     Allocation.objects.filter(pk=a.pk).update(quantity=1)
     a.refresh_from_db()
-    with pytest.raises(ValidationFailed) as bad:
+    with translation.override("en"), pytest.raises(ValidationFailed) as bad:
         allocation_respond(actor=who, allocation=a, action="counter", quantity=1)
     assert "smaller than the offer" in bad.value.errors["quantity"][0]
+
+
+def delivered(cluster: dict[str, Any], defects: int = 0) -> tuple[Allocation, Any]:
+    a, who = accepted(cluster)
+    allocation_progress(
+        actor=who,
+        allocation=a,
+        data={"quantity_done": a.quantity, "defects": defects, "delivered_on": timezone.localdate().isoformat()},
+    )
+    a.refresh_from_db()
+    return a, who
+
+
+def test_the_buyers_inspection_replaces_the_factorys_defect_count(cluster: dict[str, Any]) -> None:
+    from agglo.common.errors import Forbidden
+    from agglo.factory.services.jobs import allocation_receipt
+
+    a, factory = delivered(cluster, defects=0)
+    buyer = cluster["people"]["buyer"]
+    with pytest.raises(Forbidden):
+        allocation_receipt(actor=factory, allocation=a, confirm=True, defects_found=0)
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=a.quantity + 1)
+    assert "defects_found" in bad.value.errors
+    allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=7)
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert card.defects == 7 and card.confirmed == 1 and card.disputed == 0
+    with pytest.raises(ValidationFailed):  # answered once
+        allocation_receipt(actor=buyer, allocation=a, confirm=False, note="少了一箱")
+
+
+def test_a_disputed_delivery_is_not_on_time_and_needs_a_reason(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.jobs import allocation_receipt
+
+    a, _factory = delivered(cluster)
+    buyer = cluster["people"]["buyer"]
+    before = scorecards([a.factory_id])[a.factory_id]
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_receipt(actor=buyer, allocation=a, confirm=False, note=" ")
+    assert "note" in bad.value.errors
+    allocation_receipt(actor=buyer, allocation=a, confirm=False, note="货未收到")
+    after = scorecards([a.factory_id])[a.factory_id]
+    assert after.disputed == 1 and after.on_time == 0 and before.on_time == 1
+
+
+def test_work_not_delivered_cannot_be_confirmed(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.jobs import allocation_receipt
+
+    a, _factory = accepted(cluster)
+    with pytest.raises(ValidationFailed) as bad:
+        allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True)
+    assert "action" in bad.value.errors

@@ -89,6 +89,18 @@ def test_job_board_accept_and_calendar(cluster: dict[str, Any]) -> None:
     )
     assert r.status_code == 302
     assert "2 / " in factory.get("/factory/scorecards/").content.decode()
+    # the buyer inspects what arrived: its count replaces the factory's
+    order_page = f"/factory/orders/{a.order_id}/"
+    assert 'class="receipt"' in buyer.get(order_page).content.decode()
+    assert 'class="receipt"' not in factory.get(order_page).content.decode()
+    r = buyer.post(
+        f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "x", "next": order_page}, follow=True
+    )
+    assert "Defects found: Must be a whole number." in r.content.decode()
+    buyer.post(f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "5", "next": order_page})
+    card = factory.get("/factory/scorecards/").content.decode()
+    assert f"5 / {a.quantity}" in card and "1 / 1" in card
+    assert "Receipt confirmed" in buyer.get(order_page).content.decode()
 
 
 def test_plan_is_hidden_from_outsiders(cluster: dict[str, Any], make_org: Any) -> None:

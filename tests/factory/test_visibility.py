@@ -82,7 +82,12 @@ def test_a_factory_sees_neither_the_plans_costs_nor_who_else_serves_until_it_joi
 
 
 def test_the_public_log_does_not_carry_a_factorys_price(cluster: dict[str, Any]) -> None:
-    delivered(cluster)
+    from agglo.factory.services.jobs import allocation_receipt
+
+    a = delivered(cluster)
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True, defects_found=2)
+    received = LogEntry.objects.get(type="factory.allocation_received")
+    assert decode(bytes(received.data))["payload"]["defects_found"] == 2
     payloads = [
         decode(bytes(e.data))["payload"] for e in LogEntry.objects.filter(type__startswith="factory.allocation_")
     ]

@@ -21,6 +21,7 @@ from agglo.factory.schemas import (
     OrderOut,
     ProcessOut,
     ProgressIn,
+    ReceiptIn,
     ScorecardOut,
     SlotOut,
     WeekIn,
@@ -138,6 +139,19 @@ def allocation_delay(request: HttpRequest, allocation_id: int, payload: DelayIn)
 def allocation_progress(request: HttpRequest, allocation_id: int, payload: ProgressIn) -> Any:
     data = {k: v for k, v in payload.dict().items() if v is not None}
     return jobs.allocation_progress(actor=request.auth, allocation=_allocation(request, allocation_id), data=data)
+
+
+@router.post(
+    "/allocations/{int:allocation_id}/receipt", response=AllocationOut, summary="Buyer: confirm or dispute a delivery"
+)
+def allocation_receipt(request: HttpRequest, allocation_id: int, payload: ReceiptIn) -> Any:
+    return jobs.allocation_receipt(
+        actor=request.auth,
+        allocation=_allocation(request, allocation_id),
+        confirm=payload.confirm,
+        defects_found=payload.defects_found,
+        note=payload.note,
+    )
 
 
 @router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")

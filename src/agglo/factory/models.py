@@ -145,6 +145,10 @@ class Allocation(models.Model):
         SUPERSEDED = "superseded", _("Replaced by a new plan")
         DELIVERED = "delivered", _("Delivered")
 
+    class Receipt(models.TextChoices):
+        CONFIRMED = "confirmed", _("Receipt confirmed")
+        DISPUTED = "disputed", _("Delivery disputed")
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="allocations")
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="allocations")
     capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="allocations")
@@ -164,6 +168,9 @@ class Allocation(models.Model):
     # Set on acceptance and kept through delays: the scorecard's on-time rate is measured against it.
     promised_week = models.DateField(_("promised week"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    # The buyer's answer to a delivery: its inspection's defect count replaces the factory's in the scorecard.
+    receipt = models.CharField(_("receipt"), max_length=10, choices=Receipt.choices, blank=True, default="")
+    defects_found = models.PositiveIntegerField(_("defects found on receipt"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

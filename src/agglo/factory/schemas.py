@@ -133,6 +133,8 @@ class AllocationOut(Schema):
     quantity_done: int
     defects: int
     delivered_on: dt.date | None
+    receipt: str
+    defects_found: int | None
 
     @staticmethod
     def resolve_step(obj: Any) -> int:
@@ -163,6 +165,12 @@ class ProgressIn(Schema):
     quantity_done: Any = None
     defects: Any = None
     delivered_on: Any = None
+
+
+class ReceiptIn(Schema):
+    confirm: bool
+    defects_found: Any = None
+    note: str = ""
 
 
 class CancelIn(Schema):

@@ -40,6 +40,7 @@ LABELS = {
     "note": gettext_lazy("Note"),
     "week": gettext_lazy("Week"),
     "capacity": gettext_lazy("Capacity"),
+    "defects_found": gettext_lazy("Defects found"),
 }
 
 
@@ -215,6 +216,14 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                     k: request.POST.get(k) for k in ("quantity_done", "defects", "delivered_on") if request.POST.get(k)
                 }
                 | {"started": True},
+            )
+        elif action in ("confirm-receipt", "dispute"):
+            jobs.allocation_receipt(
+                actor=request.user,
+                allocation=allocation,
+                confirm=action == "confirm-receipt",
+                defects_found=request.POST.get("defects_found"),
+                note=request.POST.get("note", ""),
             )
         elif action in ("take-counter", "refuse-counter"):
             jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")

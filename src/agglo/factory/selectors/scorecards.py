@@ -34,6 +34,8 @@ class Scorecard:
         return self.defects / self.units if self.units else None
 
     grade: str | None = None
+    confirmed: int = 0  # deliveries the buyer confirmed as received
+    disputed: int = 0
 
     @property
     def risk(self) -> float:
@@ -51,23 +53,35 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
 
 
 def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:
-    """Delivered work per factory; on time means delivered by the Sunday of the week promised on acceptance (a
-    reported delay moves the work, not the promise)."""
+    """Delivered work per factory. On time means delivered by the Sunday of the week promised on acceptance (a
+    reported delay moves the work, not the promise) and not disputed by the buyer; defects are the buyer's
+    inspection where it confirmed receipt, else the factory's report."""
     qs = Allocation.objects.filter(status=Allocation.Status.DELIVERED)
     if organization_ids is not None:
         qs = qs.filter(factory_id__in=list(organization_ids))
     if member_only:
         qs = qs.filter(factory__status__in=policy.PUBLIC_ORG_STATUSES)
     tally: dict[int, list[Any]] = {}
-    for factory, name, week, delivered, done, defects in qs.values_list(
-        "factory_id", "factory__name_zh", Coalesce("promised_week", "week"), "delivered_on", "quantity_done", "defects"
-    ):
-        row = tally.setdefault(factory, [name, 0, 0, 0, 0])
+    rows = qs.values_list(
+        "factory_id",
+        "factory__name_zh",
+        Coalesce("promised_week", "week"),
+        "delivered_on",
+        "quantity_done",
+        "defects",
+        "receipt",
+        "defects_found",
+    )
+    for factory, name, week, delivered, done, defects, receipt, found in rows:
+        row = tally.setdefault(factory, [name, 0, 0, 0, 0, 0, 0])
+        disputed = receipt == Allocation.Receipt.DISPUTED
         row[1] += 1
-        row[2] += delivered is not None and delivered <= week + dt.timedelta(days=6)
+        row[2] += delivered is not None and delivered <= week + dt.timedelta(days=6) and not disputed
         row[3] += done
-        row[4] += defects
+        row[4] += found if receipt == Allocation.Receipt.CONFIRMED and found is not None else defects
+        row[5] += receipt == Allocation.Receipt.CONFIRMED
+        row[6] += disputed
     return {
-        f: Scorecard(f, name, jobs, on_time, units, defects)
-        for f, (name, jobs, on_time, units, defects) in tally.items()
+        f: Scorecard(f, name, jobs, on_time, units, defects, confirmed=confirmed, disputed=disputed)
+        for f, (name, jobs, on_time, units, defects, confirmed, disputed) in tally.items()
     }

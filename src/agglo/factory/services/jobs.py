@@ -31,7 +31,8 @@ def _factory_member(actor: Any, allocation: Allocation) -> None:
 
 
 # Steps that bind buyer and factory, and so go on the transparency log too.
-LOGGED = {"accepted", "counter_taken", "withdrawn", "delayed", "delivered"}
+LOGGED = {"accepted", "counter_taken", "withdrawn", "delayed", "delivered", "received", "disputed"}
+BUYER_STEPS = {"counter_taken", "received", "disputed"}
 
 
 def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any]) -> None:
@@ -47,7 +48,7 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
         entry_append(
             f"factory.allocation_{event}",
             actor=actor,
-            acting_org=buyer if event == "counter_taken" else allocation.factory_id,
+            acting_org=buyer if event in BUYER_STEPS else allocation.factory_id,
             subject=allocation,
             payload={
                 "order": allocation.order_id,
@@ -56,7 +57,11 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
                 "process": allocation.operation.process_id,
                 "quantity": allocation.quantity,
                 "week": allocation.week.isoformat(),
-                **{k: v for k, v in payload.items() if k in ("done", "defects", "delivered_on", "from", "to")},
+                **{
+                    k: v
+                    for k, v in payload.items()
+                    if k in ("done", "defects", "delivered_on", "from", "to", "defects_found")
+                },
                 **({"reason": digest(str(payload["reason"]).encode())} if "reason" in payload else {}),
             },
             parties=[buyer, allocation.factory_id],
@@ -277,6 +282,61 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         ).exists()
     ):
         Order.objects.filter(pk=order.pk).update(status=Order.Status.DONE)
+    return allocation
+
+
+@transaction.atomic
+def allocation_receipt(
+    *, actor: Any, allocation: Allocation, confirm: bool, defects_found: Any = None, note: str = ""
+) -> Allocation:
+    """The buyer confirms delivered work as received, with the defects its own inspection found (the scorecard
+    then counts these instead of the factory's report), or disputes the delivery (counted as not on time). Once."""
+    allocation = Allocation.objects.select_for_update().select_related("order", "operation").get(pk=allocation.pk)
+    if allocation.order.buyer_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the buyer confirms or disputes a delivery."))
+    if allocation.status != Allocation.Status.DELIVERED:
+        raise ValidationFailed({"action": [_("Only delivered work can be confirmed or disputed.")]})
+    if allocation.receipt:
+        raise ValidationFailed(
+            {
+                "action": [
+                    _("This delivery was already answered: %(answer)s.") % {"answer": allocation.get_receipt_display()}
+                ]
+            }
+        )
+    errors: dict[str, list[str]] = {}
+    note = (note or "").strip()
+    if len(note) > 500:
+        errors["note"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(note)}]
+    found = None
+    if confirm:
+        given = {} if defects_found in (None, "") else {"defects_found": defects_found}
+        found = whole(given, "defects_found", errors, low=0, high=allocation.quantity_done, default=0)
+    elif not note:
+        errors["note"] = [_("Say what is wrong with the delivery, so that the factory can answer.")]
+    if errors:
+        raise ValidationFailed(errors)
+    allocation.receipt = Allocation.Receipt.CONFIRMED if confirm else Allocation.Receipt.DISPUTED
+    allocation.defects_found = found
+    allocation.save(update_fields=["receipt", "defects_found", "updated_at"])
+    _audit(
+        "received" if confirm else "disputed",
+        actor,
+        allocation,
+        {"defects_found": found} if confirm else {"reason": note},
+    )
+    notify(
+        policy.organization_admins(allocation.factory_id),
+        verb="factory.receipt",
+        text=(
+            _("The buyer confirmed receipt of your delivery for order %(product)s (%(n)d defective).")
+            % {"product": allocation.order.product, "n": found}
+            if confirm
+            else _("The buyer disputes your delivery for order %(product)s: %(reason)s")
+            % {"product": allocation.order.product, "reason": note[:200]}
+        ),
+        link="/factory/jobs/",
+    )
     return allocation
 
 
