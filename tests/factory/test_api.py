@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ def test_order_plan_answer_and_scorecards_over_http(cluster: dict[str, Any]) -> 
     )
     assert ok.status_code == 200 and ok.json()["status"] == "accepted"
     assert factory.get("/api/v1/factory/scorecards").status_code == 200
+    assert factory.get("/api/v1/factory/scorecards").json() == []  # nothing delivered yet
     # the buyer may answer a delivery only once it is delivered; the factory may not answer it at all
     r = buyer.post(
         f"/api/v1/factory/allocations/{first['id']}/receipt", {"confirm": True}, content_type="application/json"
@@ -127,9 +129,22 @@ def test_capability_and_calendar_input_is_checked(cluster: dict[str, Any]) -> No
         assert r.status_code == 422 and "week" in r.json()["errors"]
     assert not CapacitySlot.objects.exists()
     # the page: a capability id that is not a number is simply not found
-    assert (
-        sz.post("/factory/capacity/", {"capability": "abc", "week": "2026-12-07", "capacity": "1"}).status_code == 404
-    )
+    for key in ("abc", "²"):
+        assert (
+            sz.post("/factory/capacity/", {"capability": key, "week": "2026-12-07", "capacity": "1"}).status_code == 404
+        )
+    # a calendar week as far ahead as a plan can reach (an order a year ahead, plus the horizon)
+    from agglo.factory.selectors.planning import horizon
+    from agglo.factory.weeks import monday
+
+    far = monday(dt.date.today()) + dt.timedelta(weeks=52 + horizon() - 1)
+    for week, status in ((far, 200), (far + dt.timedelta(weeks=1), 422)):
+        r = sz.put(
+            f"/api/v1/factory/capabilities/{cap.pk}/weeks",
+            {"week": week.isoformat(), "capacity": 5},
+            content_type="application/json",
+        )
+        assert r.status_code == status, r.content
     # an operator naming an organization that does not exist
     r = api(cluster["operator"]).put(
         "/api/v1/factory/organizations/987654/capabilities",

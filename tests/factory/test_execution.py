@@ -135,3 +135,50 @@ def test_work_not_delivered_cannot_be_confirmed(cluster: dict[str, Any]) -> None
     with pytest.raises(ValidationFailed) as bad:
         allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True)
     assert "action" in bad.value.errors
+
+
+def test_a_receipt_without_a_count_leaves_the_factorys_report(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.jobs import allocation_receipt
+
+    a, _factory = delivered(cluster, defects=9)
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True, defects_found="")
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert card.defects == 9 and card.confirmed == 1
+
+
+def test_the_buyer_cannot_confirm_work_its_own_factory_made(cluster: dict[str, Any]) -> None:
+    from agglo.common.errors import Forbidden
+    from agglo.factory.services.jobs import allocation_receipt
+
+    a, _factory = delivered(cluster)
+    Allocation.objects.filter(pk=a.pk).update(factory=cluster["orgs"]["buyer"])
+    a.refresh_from_db()
+    with pytest.raises(Forbidden):
+        allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True)
+
+
+def test_work_accepted_before_promises_were_kept_gets_one_when_delayed(cluster: dict[str, Any]) -> None:
+    a, who = accepted(cluster)
+    Allocation.objects.filter(pk=a.pk).update(promised_week=None, accepted_at=None)
+    a.refresh_from_db()
+    before = a.week
+    allocation_delay(actor=who, allocation=a, weeks=1, reason="原料延误")
+    a.refresh_from_db()
+    assert a.promised_week == before and a.week == before + dt.timedelta(weeks=1)
+    with pytest.raises(ValidationFailed) as bad:  # still not before the order was placed
+        allocation_progress(actor=who, allocation=a, data={"quantity_done": a.quantity, "delivered_on": "2001-01-01"})
+    assert "delivered_on" in bad.value.errors
+
+
+def test_a_late_replan_offers_no_work_in_weeks_gone_by(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Order
+    from agglo.factory.weeks import monday
+
+    buyer = cluster["people"]["buyer"]
+    order = order_create(actor=buyer, data=order_data())
+    this_week = monday(timezone.localdate())
+    Order.objects.filter(pk=order.pk).update(start_week=this_week - dt.timedelta(weeks=3))
+    order.refresh_from_db()
+    order = order_plan(actor=buyer, order=order)
+    offered = order.allocations.filter(status="offered")
+    assert offered.exists() and all(a.week >= this_week for a in offered)

@@ -50,7 +50,9 @@ def test_scorecards_are_for_members_in_good_standing(cluster: dict[str, Any]) ->
     assert outsider.get("/api/v1/factory/scorecards").status_code == 403
     assert outsider.get("/factory/scorecards/").status_code == 403
     member = logged_in(cluster["people"]["buyer"])
-    assert [c["organization_id"] for c in member.get("/api/v1/factory/scorecards").json()] == [a.factory_id]
+    cards = member.get("/api/v1/factory/scorecards").json()
+    assert [c["organization_id"] for c in cards] == [a.factory_id]
+    assert cards[0]["confirmed"] == 0 and cards[0]["disputed"] == 0
     assert member.get("/factory/scorecards/").status_code == 200
     # a suspended factory's record leaves the list, as it leaves the member directory
     Organization.objects.filter(pk=a.factory_id).update(status="suspended")

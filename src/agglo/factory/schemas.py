@@ -188,3 +188,5 @@ class ScorecardOut(Schema):
     on_time_rate: float | None
     defect_rate: float | None
     risk: float
+    confirmed: int  # deliveries the buyer confirmed as received
+    disputed: int

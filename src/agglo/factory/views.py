@@ -246,7 +246,11 @@ def capacity(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("week"):
             key = request.POST.get("capability") or ""
-            cap = selectors.capability_list(actor=request.user).filter(pk=key).first() if key.isdigit() else None
+            cap = (
+                selectors.capability_list(actor=request.user).filter(pk=key).first()
+                if key.isascii() and key.isdigit()
+                else None
+            )
             if cap is None:
                 raise Http404
             try:

@@ -104,6 +104,8 @@ def _capabilities(
     grades = {i: t.grade for i, t in trust_facts(ids).items()}
     recent = timezone.now() - dt.timedelta(days=PROBATION_DAYS)
     ahead = max(0, index_of(timezone.localdate(), first))
+    # An order re-planned after its first week: weeks gone by take no new work, only keep what was accepted.
+    past = max(0, index_of(first, timezone.localdate()))
     result = []
     for c in rows:
         free = []
@@ -111,7 +113,8 @@ def _capabilities(
             slot = slots.get((c.pk, w))
             capacity = slot.capacity if slot else c.weekly_capacity
             reserved = slot.reserved if slot else 0
-            free.append(max(0, capacity - reserved + mine.get((c.pk, w), 0)))
+            own = mine.get((c.pk, w), 0)
+            free.append(own if w < past else max(0, capacity - reserved + own))
         card = cards.get(c.organization_id)
         joined = c.organization.joined_at
         result.append(

@@ -248,7 +248,8 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         except ValueError:
             errors["delivered_on"] = [_("Must be a date, such as 2026-12-31.")]
         else:
-            accepted = timezone.localdate(allocation.accepted_at) if allocation.accepted_at else None
+            # accepted before acceptance times were kept: not before the order was placed
+            accepted = timezone.localdate(allocation.accepted_at or allocation.order.created_at)
             if day > timezone.localdate():
                 errors["delivered_on"] = [_("Must not be in the future.")]
             elif accepted and day < accepted:
@@ -294,6 +295,8 @@ def allocation_receipt(
     allocation = Allocation.objects.select_for_update().select_related("order", "operation").get(pk=allocation.pk)
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer confirms or disputes a delivery."))
+    if allocation.factory_id == allocation.order.buyer_id:
+        raise Forbidden(_("Work the buyer made itself cannot be confirmed by it: its record is its own report."))
     if allocation.status != Allocation.Status.DELIVERED:
         raise ValidationFailed({"action": [_("Only delivered work can be confirmed or disputed.")]})
     if allocation.receipt:
@@ -308,12 +311,11 @@ def allocation_receipt(
     note = (note or "").strip()
     if len(note) > 500:
         errors["note"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(note)}]
-    found = None
-    if confirm:
-        given = {} if defects_found in (None, "") else {"defects_found": defects_found}
-        found = whole(given, "defects_found", errors, low=0, high=allocation.quantity_done, default=0)
-    elif not note:
-        errors["note"] = [_("Say what is wrong with the delivery, so that the factory can answer.")]
+    found = None  # confirmed without a count of its own: the factory's report stands
+    if confirm and defects_found not in (None, ""):
+        found = whole({"defects_found": defects_found}, "defects_found", errors, low=0, high=allocation.quantity_done)
+    elif not confirm and not note:
+        errors["note"] = [_("Say what is wrong with the delivery.")]
     if errors:
         raise ValidationFailed(errors)
     allocation.receipt = Allocation.Receipt.CONFIRMED if confirm else Allocation.Receipt.DISPUTED
@@ -330,7 +332,7 @@ def allocation_receipt(
         verb="factory.receipt",
         text=(
             _("The buyer confirmed receipt of your delivery for order %(product)s (%(n)d defective).")
-            % {"product": allocation.order.product, "n": found}
+            % {"product": allocation.order.product, "n": allocation.defects if found is None else found}
             if confirm
             else _("The buyer disputes your delivery for order %(product)s: %(reason)s")
             % {"product": allocation.order.product, "reason": note[:200]}
@@ -393,9 +395,10 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
         )
     release(allocation.capability, allocation.week, allocation.quantity)
     before = allocation.week
+    allocation.promised_week = allocation.promised_week or before  # work accepted before promises were kept
     allocation.week = later
     allocation.note = reason[:500]
-    allocation.save(update_fields=["week", "note", "updated_at"])
+    allocation.save(update_fields=["week", "promised_week", "note", "updated_at"])
     _audit("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason[:500]})
     _tell_buyer(
         allocation,

@@ -284,15 +284,14 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
         raise ValidationFailed({"reason": [_("Say why, so that the factories understand.")]})
     if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
         raise ValidationFailed({"status": [_("This order is closed.")]})
+    # Locked first, so that neither an answer nor a delivery can slip in between the checks and the writes.
+    list(order.allocations.select_for_update().values_list("pk", flat=True))
     if order.allocations.filter(status=Allocation.Status.DELIVERED).exists():
         raise ValidationFailed({"status": [_("Work on this order has been delivered; it can no longer be cancelled.")]})
     touched = set()
-    # Locked, so that an answer arriving meanwhile waits and then finds its offer closed.
-    for a in (
-        order.allocations.select_for_update()
-        .filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED])
-        .select_related("capability")
-    ):
+    for a in order.allocations.filter(
+        status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED]
+    ).select_related("capability"):
         if a.status == Allocation.Status.ACCEPTED:
             release(a.capability, a.week, a.quantity)
         a.status = Allocation.Status.SUPERSEDED

@@ -93,7 +93,7 @@ class Command(BaseCommand):
 
             try:
                 measured = bench_factory.run(gap_time_limit, synthetic_time_limit, err, gap=not skip_gap)
-            except (OSError, KeyError, GapFormatError) as exc:
+            except (OSError, GapFormatError) as exc:
                 # The GAP data folder (AGGLO_GAP_DATA) is missing, or a file or optima.csv is not as expected.
                 raise CommandError(f"GAP data in {bench_factory.data_dir()}: {exc}") from None
             result = {"area": area, **measured, "machine": _machine()}
