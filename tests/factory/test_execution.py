@@ -141,9 +141,13 @@ def test_a_receipt_without_a_count_leaves_the_factorys_report(cluster: dict[str,
     from agglo.factory.services.jobs import allocation_receipt
 
     a, _factory = delivered(cluster, defects=9)
-    allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True, defects_found="")
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True, defects_found="", note="外箱破损")
     card = scorecards([a.factory_id])[a.factory_id]
     assert card.defects == 9 and card.confirmed == 1
+    # the buyer's remark is kept in the audit trail (the public log keeps only the figures)
+    from agglo.common.models import AuditEvent
+
+    assert AuditEvent.objects.get(event="factory.allocation_received").payload["note"] == "外箱破损"
 
 
 def test_the_buyer_cannot_confirm_work_its_own_factory_made(cluster: dict[str, Any]) -> None:

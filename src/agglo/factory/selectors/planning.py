@@ -19,6 +19,9 @@ from agglo.profiles.selectors.trust import trust_facts
 PROBATION_DAYS = 180
 
 
+AHEAD_WEEKS = 52  # an order may start up to a year ahead
+
+
 def horizon() -> int:
     return int(getattr(settings, "AGGLO_FACTORY_WEEKS", 12))
 

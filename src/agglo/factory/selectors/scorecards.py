@@ -61,7 +61,7 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         qs = qs.filter(factory_id__in=list(organization_ids))
     if member_only:
         qs = qs.filter(factory__status__in=policy.PUBLIC_ORG_STATUSES)
-    tally: dict[int, list[Any]] = {}
+    tally: dict[int, dict[str, Any]] = {}
     rows = qs.values_list(
         "factory_id",
         "factory__name_zh",
@@ -73,15 +73,14 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         "defects_found",
     )
     for factory, name, week, delivered, done, defects, receipt, found in rows:
-        row = tally.setdefault(factory, [name, 0, 0, 0, 0, 0, 0])
-        disputed = receipt == Allocation.Receipt.DISPUTED
-        row[1] += 1
-        row[2] += delivered is not None and delivered <= week + dt.timedelta(days=6) and not disputed
-        row[3] += done
-        row[4] += found if receipt == Allocation.Receipt.CONFIRMED and found is not None else defects
-        row[5] += receipt == Allocation.Receipt.CONFIRMED
-        row[6] += disputed
-    return {
-        f: Scorecard(f, name, jobs, on_time, units, defects, confirmed=confirmed, disputed=disputed)
-        for f, (name, jobs, on_time, units, defects, confirmed, disputed) in tally.items()
-    }
+        confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
+        row = tally.setdefault(
+            factory, {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
+        )
+        row["jobs"] += 1
+        row["on_time"] += delivered is not None and delivered <= week + dt.timedelta(days=6) and not disputed
+        row["units"] += done
+        row["defects"] += found if confirmed and found is not None else defects
+        row["confirmed"] += confirmed
+        row["disputed"] += disputed
+    return {f: Scorecard(organization_id=f, **row) for f, row in tally.items()}

@@ -16,7 +16,7 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
 from agglo.factory.models import Capability, CapacitySlot, Process
-from agglo.factory.selectors.planning import horizon
+from agglo.factory.selectors.planning import AHEAD_WEEKS, horizon
 from agglo.factory.validation import certifications_clean, date, money, whole
 from agglo.factory.weeks import monday
 from agglo.registry.models import Organization
@@ -80,11 +80,11 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
     day = date(week, "week", errors)
     amount = whole({"capacity": capacity}, "capacity", errors, low=0, high=10_000_000)
     this_week = monday(timezone.localdate())
-    # as far as a plan can reach: an order may start up to a year ahead and runs the planning horizon from there
-    if day is not None and not this_week <= day < this_week + dt.timedelta(weeks=52 + horizon()):
+    last = this_week + dt.timedelta(weeks=AHEAD_WEEKS + horizon() - 1)  # the last week any plan can reach
+    if day is not None and not this_week <= day <= last:
         errors["week"] = [
             _("Must lie between the current week (%(week)s) and the last week a plan can reach (%(last)s).")
-            % {"week": this_week, "last": this_week + dt.timedelta(weeks=52 + horizon() - 1)}
+            % {"week": this_week, "last": last}
         ]
     if errors or day is None:
         raise ValidationFailed(errors)

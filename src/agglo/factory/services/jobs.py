@@ -252,7 +252,7 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
             accepted = timezone.localdate(allocation.accepted_at or allocation.order.created_at)
             if day > timezone.localdate():
                 errors["delivered_on"] = [_("Must not be in the future.")]
-            elif accepted and day < accepted:
+            elif day < accepted:
                 errors["delivered_on"] = [_("Must not be before the work was accepted (%(day)s).") % {"day": accepted}]
             if done < allocation.quantity and "quantity_done" not in errors:
                 errors["quantity_done"] = [
@@ -325,7 +325,7 @@ def allocation_receipt(
         "received" if confirm else "disputed",
         actor,
         allocation,
-        {"defects_found": found} if confirm else {"reason": note},
+        {"defects_found": found, "note": note} if confirm else {"reason": note},
     )
     notify(
         policy.organization_admins(allocation.factory_id),

@@ -20,7 +20,7 @@ from agglo.factory import allocation as core
 from agglo.factory.diagnosis import diagnose
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.models import Allocation, Capability, FactoryMember, Operation, Order, Process, VirtualFactory
-from agglo.factory.selectors.planning import capability_id_of, capability_key, horizon, order_problem
+from agglo.factory.selectors.planning import AHEAD_WEEKS, capability_id_of, capability_key, horizon, order_problem
 from agglo.factory.services.capacity import release
 from agglo.factory.solver import solve
 from agglo.factory.validation import certifications_clean, date, money, provinces, whole, whole_number
@@ -90,7 +90,7 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
     start = date(data.get("start_week") or timezone.localdate(), "start_week", errors)
     due = date(data.get("due_week"), "due_week", errors)
     this_week = monday(timezone.localdate())
-    if start and not this_week <= start < this_week + dt.timedelta(weeks=52):
+    if start and not this_week <= start < this_week + dt.timedelta(weeks=AHEAD_WEEKS):
         errors["start_week"] = [
             _("Must lie between the current week (%(week)s) and a year from now.") % {"week": this_week}
         ]
