@@ -1,6 +1,7 @@
 """A buyer enters a multi-operation order; the platform proposes a split plan across member factories in
 different provinces; the factories accept on their job board; one withdraws and the plan is repaired; deliveries
-update the scorecards, and the buyer confirms a delivery with its own inspection."""
+update the scorecards, and the buyer disputes a delivery, reads the factory's answer and settles it with its own
+inspection."""
 
 from __future__ import annotations
 
@@ -155,8 +156,24 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     context.close()
     assert Allocation.objects.get(pk=done.pk).status == "delivered"
 
-    # The buyer inspects what arrived and confirms it: its count replaces the factory's in the scorecard.
+    # The buyer disputes the delivery; the factory answers on its job board.
     page.goto(f"{base}/factory/orders/{order.pk}/")
+    dispute = page.locator(f"form.dispute[action$='/{done.pk}/dispute/']")
+    dispute.locator("input[name=note]").fill("少了一箱")
+    dispute.locator("button").click()
+    expect(page.locator("#allocations")).to_contain_text("等待工厂答复")
+    context, fpage = as_user(browser, base, name)
+    fpage.goto(f"{base}/factory/jobs/")
+    row = fpage.locator(f'#disputed tr[data-allocation="{done.pk}"]')
+    expect(row).to_contain_text("少了一箱")
+    row.locator("input[name=reply]").fill("已补发一箱")
+    row.locator("button").click()
+    expect(fpage.locator("#disputed")).to_contain_text("已补发一箱")
+    context.close()
+
+    # The buyer inspects what arrived and settles by confirming: its count replaces the factory's in the scorecard.
+    page.goto(f"{base}/factory/orders/{order.pk}/")
+    expect(page.locator("#allocations")).to_contain_text("已补发一箱")
     receipt = page.locator(f"form.receipt[action$='/{done.pk}/confirm-receipt/']")
     receipt.locator("input[name=defects_found]").fill("5")
     receipt.locator("button").click()

@@ -17,6 +17,7 @@ from agglo.factory.schemas import (
     CapabilityOut,
     CounterDecisionIn,
     DelayIn,
+    DisputeReplyIn,
     OrderIn,
     OrderOut,
     ProcessOut,
@@ -152,6 +153,13 @@ def allocation_receipt(request: HttpRequest, allocation_id: int, payload: Receip
         defects_found=payload.defects_found,
         note=payload.note,
     )
+
+
+@router.post(
+    "/allocations/{int:allocation_id}/dispute-reply", response=AllocationOut, summary="Factory: answer a dispute"
+)
+def allocation_dispute_reply(request: HttpRequest, allocation_id: int, payload: DisputeReplyIn) -> Any:
+    return jobs.dispute_answer(actor=request.auth, allocation=_allocation(request, allocation_id), reply=payload.reply)
 
 
 @router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")

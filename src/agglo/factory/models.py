@@ -158,6 +158,7 @@ class Allocation(models.Model):
     unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=2)
     plan_version = models.PositiveIntegerField()
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OFFERED)
+    # Whose turn it is: the factory's deadline for an offer, the buyer's for a counter-offer.
     respond_by = models.DateTimeField(_("answer by"))
     counter_quantity = models.PositiveIntegerField(_("counter-offer quantity"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
@@ -171,6 +172,9 @@ class Allocation(models.Model):
     # The buyer's answer to a delivery: its inspection's defect count replaces the factory's in the scorecard.
     receipt = models.CharField(_("receipt"), max_length=10, choices=Receipt.choices, blank=True, default="")
     defects_found = models.PositiveIntegerField(_("defects found on receipt"), null=True, blank=True)
+    # A dispute and the factory's reply, both seen by the two parties only; the buyer may settle it by confirming.
+    dispute_reason = models.CharField(_("dispute reason"), max_length=500, blank=True, default="")
+    dispute_reply = models.CharField(_("factory's reply"), max_length=500, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -135,6 +135,8 @@ class AllocationOut(Schema):
     delivered_on: dt.date | None
     receipt: str
     defects_found: int | None
+    dispute_reason: str
+    dispute_reply: str
 
     @staticmethod
     def resolve_step(obj: Any) -> int:
@@ -171,6 +173,10 @@ class ReceiptIn(Schema):
     confirm: bool
     defects_found: Any = None
     note: str = ""
+
+
+class DisputeReplyIn(Schema):
+    reply: str
 
 
 class CancelIn(Schema):

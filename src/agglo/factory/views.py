@@ -41,6 +41,7 @@ LABELS = {
     "week": gettext_lazy("Week"),
     "capacity": gettext_lazy("Capacity"),
     "defects_found": gettext_lazy("Defects found"),
+    "reply": gettext_lazy("Your answer"),
 }
 
 
@@ -175,6 +176,7 @@ def job_board(request: HttpRequest) -> HttpResponse:
             "offered": [a for a in rows if a.status == "offered"],
             "accepted": [a for a in rows if a.status == "accepted"],
             "others": [a for a in rows if a.status not in ("offered", "accepted")],
+            "disputed": [a for a in rows if a.receipt == "disputed"],
         },
     )
 
@@ -225,6 +227,8 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 defects_found=request.POST.get("defects_found"),
                 note=request.POST.get("note", ""),
             )
+        elif action == "answer-dispute":
+            jobs.dispute_answer(actor=request.user, allocation=allocation, reply=request.POST.get("reply", ""))
         elif action in ("take-counter", "refuse-counter"):
             jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
         else:

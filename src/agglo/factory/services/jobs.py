@@ -17,7 +17,7 @@ from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import release, reserve
-from agglo.factory.services.orders import confirm_if_complete, replan
+from agglo.factory.services.orders import answer_deadline, confirm_if_complete, replan
 from agglo.factory.validation import whole
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
@@ -31,7 +31,7 @@ def _factory_member(actor: Any, allocation: Allocation) -> None:
 
 
 # Steps that bind buyer and factory, and so go on the transparency log too.
-LOGGED = {"accepted", "counter_taken", "withdrawn", "delayed", "delivered", "received", "disputed"}
+LOGGED = {"accepted", "counter_taken", "withdrawn", "delayed", "delivered", "received", "disputed", "dispute_answered"}
 BUYER_STEPS = {"counter_taken", "received", "disputed"}
 
 
@@ -60,9 +60,10 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
                 **{
                     k: v
                     for k, v in payload.items()
-                    if k in ("done", "defects", "delivered_on", "from", "to", "defects_found")
+                    if k in ("done", "defects", "delivered_on", "from", "to", "defects_found", "settled")
                 },
-                **({"reason": digest(str(payload["reason"]).encode())} if "reason" in payload else {}),
+                # free text only as a digest: the log is public, the words are the two parties'
+                **{k: digest(str(payload[k]).encode()) for k in ("reason", "reply") if k in payload},
             },
             parties=[buyer, allocation.factory_id],
         )
@@ -152,12 +153,18 @@ def allocation_respond(
         allocation.status = Allocation.Status.COUNTERED
         allocation.counter_quantity = amount
         allocation.note = note
-        allocation.save(update_fields=["status", "counter_quantity", "note", "updated_at"])
+        allocation.respond_by = answer_deadline()  # now the buyer's turn; unanswered, the counter lapses
+        allocation.save(update_fields=["status", "counter_quantity", "note", "respond_by", "updated_at"])
         _audit("countered", actor, allocation, {"quantity": amount})
         _tell_buyer(
             allocation,
-            _("A factory offers %(n)d instead of %(m)d for order %(product)s.")
-            % {"n": amount, "m": allocation.quantity, "product": order.product},
+            _("A factory offers %(n)d instead of %(m)d for order %(product)s; decide by %(deadline)s.")
+            % {
+                "n": amount,
+                "m": allocation.quantity,
+                "product": order.product,
+                "deadline": timezone.localtime(allocation.respond_by).strftime("%Y-%m-%d %H:%M"),
+            },
         )
         return allocation
     allocation.status = Allocation.Status.DECLINED
@@ -174,12 +181,15 @@ def allocation_respond(
 
 @transaction.atomic
 def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Allocation:
-    """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not."""
+    """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not,
+    before its deadline (after it, `offers_expire` lets the counter lapse)."""
     allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer decides on a counter-offer."))
     if allocation.status != Allocation.Status.COUNTERED:
         raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})
+    if timezone.now() > allocation.respond_by:
+        raise ValidationFailed({"action": [_("The time to decide on this counter-offer has passed.")]})
     if accept:
         amount = allocation.counter_quantity or 0
         if not reserve(allocation.capability, allocation.week, amount):
@@ -291,7 +301,8 @@ def allocation_receipt(
     *, actor: Any, allocation: Allocation, confirm: bool, defects_found: Any = None, note: str = ""
 ) -> Allocation:
     """The buyer confirms delivered work as received, with the defects its own inspection found (the scorecard
-    then counts these instead of the factory's report), or disputes the delivery (counted as not on time). Once."""
+    then counts these instead of the factory's report), or disputes the delivery (counted as not on time while
+    disputed). A dispute may later be settled by confirming; a confirmation is final."""
     allocation = Allocation.objects.select_for_update().select_related("order", "operation").get(pk=allocation.pk)
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer confirms or disputes a delivery."))
@@ -299,7 +310,8 @@ def allocation_receipt(
         raise Forbidden(_("Work the buyer made itself cannot be confirmed by it: its record is its own report."))
     if allocation.status != Allocation.Status.DELIVERED:
         raise ValidationFailed({"action": [_("Only delivered work can be confirmed or disputed.")]})
-    if allocation.receipt:
+    settling = allocation.receipt == Allocation.Receipt.DISPUTED and confirm
+    if allocation.receipt and not settling:
         raise ValidationFailed(
             {
                 "action": [
@@ -320,12 +332,16 @@ def allocation_receipt(
         raise ValidationFailed(errors)
     allocation.receipt = Allocation.Receipt.CONFIRMED if confirm else Allocation.Receipt.DISPUTED
     allocation.defects_found = found
-    allocation.save(update_fields=["receipt", "defects_found", "updated_at"])
+    if not confirm:
+        allocation.dispute_reason = note
+    allocation.save(update_fields=["receipt", "defects_found", "dispute_reason", "updated_at"])
     _audit(
         "received" if confirm else "disputed",
         actor,
         allocation,
-        {"defects_found": found, "note": note} if confirm else {"reason": note},
+        {"defects_found": found, "note": note, **({"settled": True} if settling else {})}
+        if confirm
+        else {"reason": note},
     )
     notify(
         policy.organization_admins(allocation.factory_id),
@@ -342,31 +358,66 @@ def allocation_receipt(
     return allocation
 
 
-def offers_expire(*, now: dt.datetime | None = None) -> int:
-    """Offers not answered by their deadline expire; each order concerned is re-planned without them."""
-    now = now or timezone.now()
-    order_ids = sorted(
-        set(
-            Allocation.objects.filter(status=Allocation.Status.OFFERED, respond_by__lt=now).values_list(
-                "order_id", flat=True
-            )
+@transaction.atomic
+def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocation:
+    """The factory answers the buyer's dispute of its delivery, once; the buyer may then settle it by confirming
+    receipt. Both texts stay between the two parties; the transparency log keeps a digest of each."""
+    allocation = Allocation.objects.select_for_update().select_related("order", "operation").get(pk=allocation.pk)
+    _factory_member(actor, allocation)
+    if allocation.receipt != Allocation.Receipt.DISPUTED:
+        raise ValidationFailed({"action": [_("Only a disputed delivery can be answered.")]})
+    if allocation.dispute_reply:
+        raise ValidationFailed({"reply": [_("This dispute was already answered.")]})
+    reply = (reply or "").strip()
+    if not reply:
+        raise ValidationFailed({"reply": [_("Write your answer to the buyer's dispute.")]})
+    if len(reply) > 500:
+        raise ValidationFailed(
+            {"reply": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(reply)}]}
         )
+    allocation.dispute_reply = reply
+    allocation.save(update_fields=["dispute_reply", "updated_at"])
+    _audit("dispute_answered", actor, allocation, {"reply": reply})
+    _tell_buyer(
+        allocation,
+        _("A factory answered your dispute on order %(product)s: %(reply)s")
+        % {"product": allocation.order.product, "reply": reply[:200]},
+    )
+    return allocation
+
+
+def offers_expire(*, now: dt.datetime | None = None) -> int:
+    """Offers the factory did not answer by their deadline expire, and so do counter-offers the buyer did not
+    decide on by theirs; each order concerned is re-planned without them. Returns how many lapsed."""
+    now = now or timezone.now()
+    waiting = [Allocation.Status.OFFERED, Allocation.Status.COUNTERED]
+    order_ids = sorted(
+        set(Allocation.objects.filter(status__in=waiting, respond_by__lt=now).values_list("order_id", flat=True))
     )
     count = 0
     for order_id in order_ids:
         with transaction.atomic():
             late = Allocation.objects.select_for_update().filter(
-                order_id=order_id, status=Allocation.Status.OFFERED, respond_by__lt=now
+                order_id=order_id, status__in=waiting, respond_by__lt=now
             )
+            lapsed = [a.factory_id for a in late if a.status == Allocation.Status.COUNTERED]
             count += late.update(status=Allocation.Status.EXPIRED)
             order = Order.objects.get(pk=order_id)
             record(
                 "factory.offers_expired",
                 actor=None,
                 subject=order,
-                payload={"at": now.isoformat()},
+                payload={"at": now.isoformat(), "counter_offers": len(lapsed)},
                 organization_id=order.buyer_id,
             )
+            for factory in sorted(set(lapsed)):
+                notify(
+                    policy.organization_admins(factory),
+                    verb="factory.counter_lapsed",
+                    text=_("The buyer did not decide on your counter-offer for order %(product)s in time; it lapsed.")
+                    % {"product": order.product},
+                    link="/factory/jobs/",
+                )
             replan(order, actor=None, reason="expired")
     return count
 

@@ -160,6 +160,11 @@ def order_plan(*, actor: Any, order: Order) -> Order:
     return replan(order, actor=actor, reason="plan")
 
 
+def answer_deadline() -> dt.datetime:
+    """When an answer is due: a factory's to an offer, or the buyer's to a counter-offer."""
+    return timezone.now() + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72)))
+
+
 def replan(order: Order, *, actor: Any, reason: str) -> Order:
     """Solve the order again around the work members already accepted (moving it is penalised); offers that
     were not answered are replaced. Called by the services that change a plan, inside their transaction."""
@@ -171,7 +176,18 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         hint = []
     result = solve(problem, time_limit=time_limit(), hint=hint)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
+    countered = sorted(set(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True)))
     open_offers.update(status=Allocation.Status.SUPERSEDED)
+    for factory in countered:  # its counter-offer is void: the new plan offers afresh
+        notify(
+            policy.organization_admins(factory),
+            verb="factory.superseded",
+            text=_(
+                "Order %(product)s was re-planned before the buyer decided on your counter-offer; see the new offers."
+            )
+            % {"product": order.product},
+            link="/factory/jobs/",
+        )
     if not result.placements:
         order.status = Order.Status.INFEASIBLE
         order.diagnosis = [finding_text(f, order) for f in diagnose(problem)] or [
@@ -241,7 +257,7 @@ def _apply(
         )
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
-    respond_by = timezone.now() + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72)))
+    respond_by = answer_deadline()
     new = [
         Allocation(
             order=order,

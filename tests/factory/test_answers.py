@@ -1,0 +1,148 @@
+"""Answers that wait on the other side: a counter-offer the buyer must decide on in time, and a disputed delivery
+the factory may answer and the buyer may settle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.models import Notification
+from agglo.factory.models import Allocation
+from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.services.jobs import allocation_receipt, allocation_respond, counter_decide, dispute_answer
+from agglo.factory.services.orders import order_create, order_plan
+from agglo.ledger.entries import decode
+from agglo.ledger.models import LogEntry
+from tests.factory.conftest import order_data, signed_in
+from tests.factory.test_execution import delivered
+
+pytestmark = pytest.mark.django_db
+
+
+def countered(cluster: dict[str, Any]) -> tuple[Allocation, Any]:
+    """An allocation of a freshly planned order on which its factory counter-offered, and that factory's admin."""
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered", quantity__gte=2).first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    # the factory answers an hour before its own deadline
+    Allocation.objects.filter(pk=a.pk).update(respond_by=timezone.now() + dt.timedelta(hours=1))
+    a.refresh_from_db()
+    allocation_respond(actor=who, allocation=a, action="counter", quantity=a.quantity // 2)
+    a.refresh_from_db()
+    return a, who
+
+
+def test_a_counter_offer_gives_the_buyer_a_deadline(cluster: dict[str, Any]) -> None:
+    before = timezone.now()
+    a, _who = countered(cluster)
+    assert a.status == "countered"
+    assert a.respond_by >= before + dt.timedelta(hours=71)  # the buyer has the full answer time, 72 hours
+
+
+def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(cluster: dict[str, Any]) -> None:
+    a, who = countered(cluster)
+    version = a.order.plan_version
+    Allocation.objects.filter(pk=a.pk).update(respond_by=timezone.now() - dt.timedelta(minutes=1))
+    a.refresh_from_db()
+    with pytest.raises(ValidationFailed) as late:
+        counter_decide(actor=cluster["people"]["buyer"], allocation=a, accept=True)
+    assert "action" in late.value.errors
+    a.refresh_from_db()
+    assert a.status == "countered"  # refused, nothing changed
+    call_command("expire_offers")
+    a.refresh_from_db()
+    a.order.refresh_from_db()
+    assert a.status == "expired" and a.order.plan_version == version + 1
+    assert Notification.objects.filter(user=who, verb="factory.counter_lapsed").count() == 1
+    # the step is planned again in full
+    live = a.order.allocations.filter(operation=a.operation, status__in=["offered", "accepted"])
+    assert sum(x.quantity for x in live) == a.operation.quantity
+
+
+def test_a_replan_tells_a_factory_its_counter_offer_is_void(cluster: dict[str, Any]) -> None:
+    a, who = countered(cluster)
+    other = a.order.allocations.filter(status="offered").exclude(factory_id=a.factory_id).first()
+    owner = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == other.factory_id)
+    allocation_respond(actor=owner, allocation=other, action="decline", note="满负荷")
+    a.refresh_from_db()
+    assert a.status == "superseded"
+    assert Notification.objects.filter(user=who, verb="factory.superseded").exists()
+
+
+def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict[str, Any]) -> None:
+    a, factory = delivered(cluster)
+    buyer = cluster["people"]["buyer"]
+    with pytest.raises(ValidationFailed) as early:  # nothing disputed yet
+        dispute_answer(actor=factory, allocation=a, reply="已发货")
+    assert "action" in early.value.errors
+    allocation_receipt(actor=buyer, allocation=a, confirm=False, note="少了一箱")
+    a.refresh_from_db()
+    assert a.dispute_reason == "少了一箱"
+    with pytest.raises(Forbidden):  # only the factory answers
+        dispute_answer(actor=buyer, allocation=a, reply="自问自答")
+    with pytest.raises(ValidationFailed) as empty:
+        dispute_answer(actor=factory, allocation=a, reply="  ")
+    assert "reply" in empty.value.errors
+    with pytest.raises(ValidationFailed) as long:
+        dispute_answer(actor=factory, allocation=a, reply="长" * 501)
+    assert "reply" in long.value.errors
+    dispute_answer(actor=factory, allocation=a, reply="第二箱已于周三补发，单号 SF123")
+    with pytest.raises(ValidationFailed) as twice:
+        dispute_answer(actor=factory, allocation=a, reply="再说一次")
+    assert "reply" in twice.value.errors
+    a.refresh_from_db()
+    assert a.dispute_reply == "第二箱已于周三补发，单号 SF123"
+    assert Notification.objects.filter(user=buyer, text__contains="SF123").exists()
+    # the public log has the step with a digest of the reply, never its words
+    payload = decode(bytes(LogEntry.objects.get(type="factory.allocation_dispute_answered").data))["payload"]
+    assert "SF123" not in str(payload) and len(payload["reply"]) >= 32
+    assert scorecards([a.factory_id])[a.factory_id].disputed == 1
+    # the buyer settles: the delivery counts as confirmed and on time again
+    allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=2)
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert (card.confirmed, card.disputed, card.on_time, card.defects) == (1, 0, 1, 2)
+    with pytest.raises(ValidationFailed):  # a confirmation is final
+        allocation_receipt(actor=buyer, allocation=a, confirm=False, note="又发现问题")
+    received = LogEntry.objects.filter(type="factory.allocation_received").latest("index")
+    assert decode(bytes(received.data))["payload"]["settled"] is True
+
+
+def test_a_dispute_stays_between_buyer_and_factory_over_http(cluster: dict[str, Any]) -> None:
+    a, factory = delivered(cluster)
+    buyer = cluster["people"]["buyer"]
+    allocation_receipt(actor=buyer, allocation=a, confirm=False, note="尺寸超差")
+    stranger = next(cluster["people"][n] for n, o in cluster["orgs"].items() if n != "buyer" and o.pk != a.factory_id)
+    url = f"/api/v1/factory/allocations/{a.pk}/dispute-reply"
+    r = signed_in(stranger).post(url, {"reply": "不关我事"}, content_type="application/json")
+    assert r.status_code == 404
+    r = signed_in(factory).post(url, {"reply": ""}, content_type="application/json")
+    assert r.status_code == 422 and "reply" in r.json()["errors"]
+    r = signed_in(factory).post(url, {"reply": "已复测，附报告"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["dispute_reply"] == "已复测，附报告"
+    plan = signed_in(buyer).get(f"/api/v1/factory/orders/{a.order_id}/allocations").json()
+    row = next(x for x in plan if x["id"] == a.pk)
+    assert row["dispute_reason"] == "尺寸超差" and row["dispute_reply"] == "已复测，附报告"
+
+
+def test_the_pages_carry_a_dispute_from_reason_to_settlement(cluster: dict[str, Any]) -> None:
+    a, factory = delivered(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    detail = f"/factory/orders/{a.order_id}/"
+    buyer.post(f"/factory/allocations/{a.pk}/dispute/", {"note": "包装破损", "next": detail})
+    board = signed_in(factory)
+    page = board.get("/factory/jobs/").content.decode()
+    assert 'id="disputed"' in page and "包装破损" in page
+    r = board.post(f"/factory/allocations/{a.pk}/answer-dispute/", {"reply": "已安排换货"})
+    assert r.status_code == 302
+    assert "已安排换货" in board.get("/factory/jobs/").content.decode()
+    page = buyer.get(detail).content.decode()
+    assert "已安排换货" in page and "了结异议" in page
+    buyer.post(f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "0", "next": detail})
+    a.refresh_from_db()
+    assert a.receipt == "confirmed" and "了结异议" not in buyer.get(detail).content.decode()
