@@ -18,6 +18,7 @@ from agglo.factory.schemas import (
     CounterDecisionIn,
     DelayIn,
     DisputeReplyIn,
+    OrderAmendIn,
     OrderIn,
     OrderOut,
     ProcessOut,
@@ -75,6 +76,12 @@ def order_create(request: HttpRequest, payload: OrderIn) -> Any:
 @router.get("/orders/{int:order_id}", response=OrderOut, summary="One order with its plan's figures")
 def order_get(request: HttpRequest, order_id: int) -> Any:
     return selectors.order_get(actor=request.auth, pk=order_id)
+
+
+@router.patch("/orders/{int:order_id}", response=OrderOut, summary="Buyer: change the due week or terms")
+def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    return orders.order_amend(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
 
 
 @router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")

@@ -35,6 +35,16 @@ class OrderForm(forms.Form):
     late_penalty = forms.CharField(label=_("Lateness penalty per week (yuan)"), required=False, initial="0")
 
 
+class OrderTermsForm(forms.Form):
+    """What a buyer may change on an open order: the entry form's own fields."""
+
+    due_week = OrderForm.declared_fields["due_week"]
+    max_suppliers = OrderForm.declared_fields["max_suppliers"]
+    max_share = OrderForm.declared_fields["max_share"]
+    budget = OrderForm.declared_fields["budget"]
+    late_penalty = OrderForm.declared_fields["late_penalty"]
+
+
 def operation_rows(data: Any) -> list[dict[str, Any]]:
     """The route rows the browser sent (`op-N-process`, `op-N-quantity`, `op-N-after`), up to the last one filled
     in. An empty row before it stays, so that step numbers (and the `after` that name them) are the form's, and

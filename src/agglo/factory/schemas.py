@@ -80,6 +80,16 @@ class OrderIn(Schema):
     operations: list[OperationIn]
 
 
+class OrderAmendIn(Schema):
+    """Only the fields sent are changed; an empty `budget` or `max_share` removes it."""
+
+    due_week: Any = None
+    max_suppliers: Any = None
+    budget: Any = None
+    late_penalty: Any = None
+    max_share: Any = None
+
+
 class OperationOut(Schema):
     seq: int
     process_id: str

@@ -9,6 +9,7 @@ urlpatterns = [
     path("factory/orders/<int:pk>/", views.order_detail, name="order"),
     path("factory/orders/<int:pk>/plan/", views.order_replan, name="order_replan"),
     path("factory/orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
+    path("factory/orders/<int:pk>/terms/", views.order_amend, name="order_amend"),
     path("factory/jobs/", views.job_board, name="jobs"),
     path("factory/allocations/<int:pk>/<slug:action>/", views.allocation_action, name="allocation_action"),
     path("factory/capacity/", views.capacity, name="capacity"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, operation_rows
+from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.planning import horizon
@@ -42,6 +42,11 @@ LABELS = {
     "capacity": gettext_lazy("Capacity"),
     "defects_found": gettext_lazy("Defects found"),
     "reply": gettext_lazy("Your answer"),
+    "due_week": gettext_lazy("Due week"),
+    "max_suppliers": gettext_lazy("Suppliers per operation at most"),
+    "budget": gettext_lazy("Budget (yuan)"),
+    "late_penalty": gettext_lazy("Lateness penalty per week (yuan)"),
+    "max_share": gettext_lazy("Largest share of one factory"),
 }
 
 
@@ -123,13 +128,26 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (factory, process, [cells.get(w, []) for w in weeks]) for (factory, process), cells in sorted(lanes.items())
     ]
     members = selectors.virtual_factory_members(actor=request.user, order=order)
+    is_buyer = selectors.is_buyer(request.user, order)
+    terms = None
+    if is_buyer and order.status not in ("done", "cancelled"):
+        terms = OrderTermsForm(
+            initial={
+                "due_week": order.due_week.isoformat(),
+                "max_suppliers": order.max_suppliers,
+                "max_share": order.max_share if order.max_share is not None else "",
+                "budget": order.budget if order.budget is not None else "",
+                "late_penalty": order.late_penalty,
+            }
+        )
     context = {
         "order": order,
         "weeks": weeks,
         "grid": grid,
         "allocations": allocations,
         "changes": selectors.plan_changes(actor=request.user, order=order),
-        "is_buyer": selectors.is_buyer(request.user, order),
+        "is_buyer": is_buyer,
+        "terms_form": terms,
         "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
         "operations": order.operations.select_related("process"),
@@ -144,6 +162,25 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         orders.order_plan(actor=request.user, order=order)
         messages.success(request, _("Plan updated."))
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        _flash(request, exc)
+    return redirect("factory:order", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
+    """The buyer changes the due week or terms; the plan is repaired around accepted work."""
+    order = _order(request, pk)
+    try:
+        orders.order_amend(
+            actor=request.user,
+            order=order,
+            data={k: request.POST[k] for k in orders.AMENDABLE if k in request.POST},
+        )
+        messages.success(request, _("Order changed; the plan was repaired."))
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:

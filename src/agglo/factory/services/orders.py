@@ -67,6 +67,87 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
     return result
 
 
+def _due_within(start: dt.date, due: dt.date, errors: dict[str, list[str]]) -> None:
+    if due < start:
+        errors["due_week"] = [_("Must not be before the first week.")]
+    elif index_of(start, due) >= horizon():
+        errors["due_week"] = [_("Must be within %(n)d weeks of the first week.") % {"n": horizon()}]
+
+
+def _terms(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The order's commercial terms, checked: supplier limit, budget, lateness penalty and share cap."""
+    values: dict[str, Any] = {
+        "max_suppliers": whole(data, "max_suppliers", errors, low=1, high=10, default=3),
+        "budget": money(data, "budget", errors, required=False),
+        "late_penalty": money(data, "late_penalty", errors, required=False) or Decimal("0"),
+        "max_share": None,
+    }
+    share = data.get("max_share")
+    if share not in (None, ""):
+        try:
+            values["max_share"] = Decimal(str(share))
+            if not Decimal("0.1") <= values["max_share"] <= 1:
+                raise ValueError
+        except (ArithmeticError, ValueError):
+            errors["max_share"] = [_("Must be a share between 0.1 and 1.")]
+    return values
+
+
+AMENDABLE = ("due_week", "max_suppliers", "budget", "late_penalty", "max_share")
+
+
+@transaction.atomic
+def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
+    """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
+    it). A planned order is re-planned at once around the work members accepted, which moves only where the new
+    terms demand it. Nothing is saved if any field is wrong."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.buyer_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the buyer changes its order."))
+    if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+        raise ValidationFailed({"status": [_("This order is closed.")]})
+    unknown = sorted(set(data) - set(AMENDABLE))
+    if unknown:
+        raise ValidationFailed(
+            {k: [_("Cannot be changed here; cancel and enter a new order instead.")] for k in unknown}
+        )
+    current = {
+        "max_suppliers": order.max_suppliers,
+        "budget": order.budget,
+        "late_penalty": order.late_penalty,
+        "max_share": order.max_share,
+    }
+    errors: dict[str, list[str]] = {}
+    values = _terms(current | {k: v for k, v in data.items() if k != "due_week"}, errors)
+    due = order.due_week
+    if "due_week" in data:
+        due = date(data.get("due_week"), "due_week", errors) or due
+        this_week = monday(timezone.localdate())
+        if "due_week" not in errors and monday(due) != order.due_week and monday(due) < this_week:
+            errors["due_week"] = [_("Must not be before the current week (%(week)s).") % {"week": this_week}]
+        elif "due_week" not in errors:
+            _due_within(order.start_week, due, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    values["due_week"] = monday(due)
+    changed = {k: v for k, v in values.items() if getattr(order, k) != v}
+    if not changed:
+        return order
+    for k, v in changed.items():
+        setattr(order, k, v)
+    order.save(update_fields=list(changed))
+    record(
+        "factory.order_amended",
+        actor=actor,
+        subject=order,
+        payload={k: str(v) if v is not None else None for k, v in changed.items()},
+        organization_id=order.buyer_id,
+    )
+    if order.status != Order.Status.DRAFT:
+        replan(order, actor=actor, reason="amended")
+    return order
+
+
 @transaction.atomic
 def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
     """Enter an order for one of the actor's organizations; nothing is saved if any field is wrong."""
@@ -95,27 +176,14 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
             _("Must lie between the current week (%(week)s) and a year from now.") % {"week": this_week}
         ]
     elif start and due:
-        if due < start:
-            errors["due_week"] = [_("Must not be before the first week.")]
-        elif index_of(start, due) >= horizon():
-            errors["due_week"] = [_("Must be within %(n)d weeks of the first week.") % {"n": horizon()}]
+        _due_within(start, due, errors)
     values = {
         "min_quality": whole(data, "min_quality", errors, low=0, high=3, default=0),
-        "max_suppliers": whole(data, "max_suppliers", errors, low=1, high=10, default=3),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
         "regions_only": provinces(data.get("regions_only"), "regions_only", errors),
         "regions_excluded": provinces(data.get("regions_excluded"), "regions_excluded", errors),
-        "budget": money(data, "budget", errors, required=False),
-        "late_penalty": money(data, "late_penalty", errors, required=False) or Decimal("0"),
+        **_terms(data, errors),
     }
-    share = data.get("max_share")
-    if share not in (None, ""):
-        try:
-            values["max_share"] = Decimal(str(share))
-            if not Decimal("0.1") <= values["max_share"] <= 1:
-                raise ValueError
-        except (ArithmeticError, ValueError):
-            errors["max_share"] = [_("Must be a share between 0.1 and 1.")]
     steps = _operations(data.get("operations"), errors)
     if errors:
         raise ValidationFailed(errors)

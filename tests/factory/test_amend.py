@@ -1,0 +1,151 @@
+"""The buyer changes an open order's due week or terms; the plan is repaired around the work members accepted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.factory.models import Order
+from agglo.factory.services.jobs import allocation_respond
+from agglo.factory.services.orders import order_amend, order_cancel
+from tests.factory.conftest import signed_in
+from tests.factory.test_plan_flow import planned
+
+pytestmark = pytest.mark.django_db
+
+
+def confirmed(cluster: dict[str, Any], **overrides: Any) -> Order:
+    """A planned order whose factories accepted every offer."""
+    order = planned(cluster, **overrides)
+    owner = {o.pk: n for n, o in cluster["orgs"].items()}
+    for a in list(order.allocations.filter(status="offered")):
+        allocation_respond(actor=cluster["people"][owner[a.factory_id]], allocation=a, action="accept")
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    return order
+
+
+def test_a_later_due_week_keeps_every_accepted_part(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    accepted = set(order.allocations.filter(status="accepted").values_list("pk", flat=True))
+    later = order.due_week + dt.timedelta(weeks=2)
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"due_week": later.isoformat()})
+    order.refresh_from_db()
+    assert order.due_week == later and order.status == "confirmed"
+    assert set(order.allocations.filter(status="accepted").values_list("pk", flat=True)) == accepted
+
+
+def test_fewer_suppliers_per_step_repairs_the_plan(cluster: dict[str, Any]) -> None:
+    # Due in the third week at a steep penalty: one step a week, so the larger steps need two factories each.
+    today = dt.date.today()
+    route = [
+        {"process": "cnc", "quantity": 500},
+        {"process": "surface", "quantity": 500, "after": [1]},
+        {"process": "assembly", "quantity": 500, "after": [2]},
+    ]
+    order = confirmed(
+        cluster,
+        quantity=500,
+        operations=route,
+        due_week=(today + dt.timedelta(weeks=2)).isoformat(),
+        late_penalty="100000",
+    )
+    version = order.plan_version
+
+    def suppliers_per_step() -> dict[int, set[int]]:
+        found: dict[int, set[int]] = defaultdict(set)
+        for a in order.allocations.filter(status__in=["offered", "accepted"]).select_related("operation"):
+            found[a.operation.seq].add(a.factory_id)
+        return found
+
+    assert any(len(f) == 2 for f in suppliers_per_step().values())  # the plan splits a step between two
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_suppliers": "1"})
+    order.refresh_from_db()
+    assert order.max_suppliers == 1 and order.plan_version == version + 1
+    after = suppliers_per_step()
+    assert set(after) == {1, 2, 3} and all(len(f) == 1 for f in after.values())
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"due_week": "2001-01-01"}, "due_week"),
+        ({"due_week": "明天"}, "due_week"),
+        ({"max_suppliers": "0"}, "max_suppliers"),
+        ({"max_suppliers": ""}, "max_suppliers"),
+        ({"budget": "abc"}, "budget"),
+        ({"late_penalty": "-1"}, "late_penalty"),
+        ({"max_share": "5"}, "max_share"),
+        ({"product": "别的产品"}, "product"),
+    ],
+)
+def test_bad_changes_name_the_field_and_change_nothing(
+    cluster: dict[str, Any], data: dict[str, Any], field: str
+) -> None:
+    order = planned(cluster)
+    before = Order.objects.values().get(pk=order.pk)
+    offers = set(order.allocations.values_list("pk", "status"))
+    with pytest.raises(ValidationFailed) as bad:
+        order_amend(actor=cluster["people"]["buyer"], order=order, data={"budget": "", **data})
+    assert field in bad.value.errors
+    assert Order.objects.values().get(pk=order.pk) == before
+    assert set(order.allocations.values_list("pk", "status")) == offers
+
+
+def test_only_the_buyer_changes_an_open_order(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    factory = cluster["people"]["sz"]
+    with pytest.raises(Forbidden):
+        order_amend(actor=factory, order=order, data={"max_suppliers": 1})
+    buyer = cluster["people"]["buyer"]
+    order_cancel(actor=buyer, order=order, reason="需求取消")
+    with pytest.raises(ValidationFailed) as closed:
+        order_amend(actor=buyer, order=order, data={"max_suppliers": 1})
+    assert "status" in closed.value.errors
+
+
+def test_terms_change_over_http_only_as_sent(cluster: dict[str, Any]) -> None:
+    order = planned(cluster, budget="900000")
+    buyer = signed_in(cluster["people"]["buyer"])
+    url = f"/api/v1/factory/orders/{order.pk}"
+    r = buyer.patch(url, {"late_penalty": "3000"}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    order.refresh_from_db()
+    assert order.late_penalty == 3000 and order.budget == 900000 and order.max_suppliers == 2
+    r = buyer.patch(url, {"budget": ""}, content_type="application/json")
+    assert r.status_code == 200
+    order.refresh_from_db()
+    assert order.budget is None
+    r = buyer.patch(url, {"max_share": "2"}, content_type="application/json")
+    assert r.status_code == 422 and "max_share" in r.json()["errors"]
+    r = signed_in(cluster["people"]["cd"]).patch(url, {"max_suppliers": 1}, content_type="application/json")
+    assert r.status_code in (403, 404)
+
+
+def test_the_order_page_offers_the_terms_to_the_buyer_only(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    detail = f"/factory/orders/{order.pk}/"
+    buyer = signed_in(cluster["people"]["buyer"])
+    assert 'id="terms"' in buyer.get(detail).content.decode()
+    later = order.due_week + dt.timedelta(weeks=1)
+    data = {
+        "due_week": later.isoformat(),
+        "max_suppliers": "2",
+        "max_share": "",
+        "budget": "",
+        "late_penalty": "2000",
+    }
+    r = buyer.post(f"/factory/orders/{order.pk}/terms/", data)
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.due_week == later
+    r = buyer.post(f"/factory/orders/{order.pk}/terms/", data | {"max_suppliers": "x"}, follow=True)
+    assert "每道工序最多供应商数: 必须为整数。" in r.content.decode()
+    order.refresh_from_db()
+    assert order.max_suppliers == 2
+    owner = next(n for n, o in cluster["orgs"].items() if o.pk == order.allocations.first().factory_id)
+    assert 'id="terms"' not in signed_in(cluster["people"][owner]).get(detail).content.decode()
