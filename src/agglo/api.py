@@ -78,6 +78,7 @@ TYPE_MESSAGES = {
     "date_from_datetime_parsing": gettext_lazy("Must be a date, such as 2026-12-31."),
     "date_type": gettext_lazy("Must be a date, such as 2026-12-31."),
     "list_type": gettext_lazy("Must be a list."),
+    "extra_forbidden": gettext_lazy("This request does not take this field."),
 }
 
 

@@ -58,7 +58,7 @@ def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(c
     call_command("expire_offers")
     a.refresh_from_db()
     a.order.refresh_from_db()
-    assert a.status == "expired" and a.order.plan_version == version + 1
+    assert a.status == "lapsed" and a.order.plan_version == version + 1
     assert Notification.objects.filter(user=who, verb="factory.counter_lapsed").count() == 1
     # the step is planned again in full
     live = a.order.allocations.filter(operation=a.operation, status__in=["offered", "accepted"])

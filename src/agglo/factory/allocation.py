@@ -78,6 +78,8 @@ class AllocationProblem:
     newcomer_share: float = 0.0  # share of all quantity reserved for newcomers on probation
     previous: tuple[Placement, ...] = ()  # accepted work: changing it costs `change_penalty` per unit
     change_penalty: int = 0
+    # Work delivered or under way: every plan keeps it where it is, whatever the rules now say of its factory.
+    fixed: tuple[Placement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,13 +114,25 @@ def ineligibility(operation: Operation, capability: Capability) -> str | None:
 
 
 def candidates(problem: AllocationProblem) -> dict[str, list[Capability]]:
-    """The capabilities that may serve each operation."""
+    """The capabilities that may serve each operation: the eligible ones, and any that holds fixed work on it."""
     by_process: dict[str, list[Capability]] = defaultdict(list)
     for capability in problem.capabilities:
         by_process[capability.process].append(capability)
+    holding = {(p.operation, p.capability) for p in problem.fixed}
     return {
-        op.key: [c for c in by_process.get(op.process, []) if ineligibility(op, c) is None] for op in problem.operations
+        op.key: [
+            c for c in by_process.get(op.process, []) if ineligibility(op, c) is None or (op.key, c.key) in holding
+        ]
+        for op in problem.operations
     }
+
+
+def fixed_units(problem: AllocationProblem) -> dict[tuple[str, str, int], int]:
+    """Fixed work by operation, capability and week."""
+    units: dict[tuple[str, str, int], int] = defaultdict(int)
+    for p in problem.fixed:
+        units[p.operation, p.capability, p.week] += p.quantity
+    return units
 
 
 def risk_cents(capability: Capability, risk_weight: float) -> int:
@@ -164,7 +178,8 @@ def untimed(problem: AllocationProblem) -> AllocationProblem:
 
 
 def static_windows(problem: AllocationProblem) -> dict[str, tuple[int, int]]:
-    """For each operation, the earliest week it could start and the latest it could end, from the route alone."""
+    """For each operation, the earliest week it could start and the latest it could end, from the route alone
+    (widened to take in its fixed work, which is where it is whatever the route says)."""
     ordered = topological(problem.operations)
     cands = candidates(problem)
     earliest: dict[str, int] = {}
@@ -175,7 +190,12 @@ def static_windows(problem: AllocationProblem) -> dict[str, tuple[int, int]]:
     for op in reversed(ordered):
         for before in op.after:
             tail[before] = max(tail[before], tail[op.key] + 1)
-    return {op.key: (earliest[op.key], problem.weeks - 1 - tail[op.key]) for op in ordered}
+    windows = {op.key: (earliest[op.key], problem.weeks - 1 - tail[op.key]) for op in ordered}
+    for p in problem.fixed:
+        if p.operation in windows:
+            first, last = windows[p.operation]
+            windows[p.operation] = (min(first, p.week), max(last, p.week))
+    return windows
 
 
 def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tuple[Costs, list[str]]:
@@ -188,18 +208,22 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
     per_pair: dict[tuple[str, str], int] = defaultdict(int)
     load: dict[tuple[str, int], int] = defaultdict(int)
     weeks_of: dict[str, list[int]] = defaultdict(list)
+    placed: dict[tuple[str, str, int], int] = defaultdict(int)
     production = risk = 0
+    fixed = fixed_units(problem)
     for p in placements:
         op, cap = ops.get(p.operation), caps.get(p.capability)
         if op is None or cap is None or p.quantity <= 0:
             errors.append(f"placement {p} names an unknown operation or capability, or no quantity")
             continue
+        held = fixed.get((p.operation, p.capability, p.week), 0)
         reason = ineligibility(op, cap)
-        if reason:
+        if reason and not held:
             errors.append(f"{cap.key} may not serve {op.key}: {reason}")
-        if not (cap.lead_weeks <= p.week < problem.weeks):
+        if not (cap.lead_weeks <= p.week < problem.weeks) and not held:
             errors.append(f"{cap.key} works on {op.key} in week {p.week}, outside its weeks")
         made[op.key] += p.quantity
+        placed[op.key, cap.key, p.week] += p.quantity
         per_pair[op.key, cap.key] += p.quantity
         load[cap.key, p.week] += p.quantity
         weeks_of[op.key].append(p.week)
@@ -217,6 +241,9 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
                 errors.append(f"{op.key} at {c}: {quantity} below the minimum lot {caps[c].min_lot}")
             if problem.max_share is not None and quantity > max_share_units(problem.max_share, op.quantity):
                 errors.append(f"{op.key} at {c}: {quantity} above the share cap")
+    for (o, c, w), q in fixed.items():
+        if placed[o, c, w] < q:
+            errors.append(f"{o} at {c} week {w}: fixed work of {q} not kept")
     for (c, w), used in load.items():
         if c in caps and w < len(caps[c].capacity) and used > caps[c].capacity[w]:
             errors.append(f"{c} week {w}: {used} above capacity {caps[c].capacity[w]}")

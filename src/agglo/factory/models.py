@@ -141,6 +141,7 @@ class Allocation(models.Model):
         COUNTERED = "countered", _("Counter-offered")
         DECLINED = "declined", _("Declined")
         EXPIRED = "expired", _("Not answered in time")
+        LAPSED = "lapsed", _("Counter-offer lapsed")  # the buyer did not decide on it in time
         WITHDRAWN = "withdrawn", _("Withdrawn")
         SUPERSEDED = "superseded", _("Replaced by a new plan")
         DELIVERED = "delivered", _("Delivered")
@@ -172,7 +173,8 @@ class Allocation(models.Model):
     # The buyer's answer to a delivery: its inspection's defect count replaces the factory's in the scorecard.
     receipt = models.CharField(_("receipt"), max_length=10, choices=Receipt.choices, blank=True, default="")
     defects_found = models.PositiveIntegerField(_("defects found on receipt"), null=True, blank=True)
-    # A dispute and the factory's reply, both seen by the two parties only; the buyer may settle it by confirming.
+    # A dispute and the factory's reply: seen by the two parties (and operators) only; the buyer may settle it by
+    # confirming.
     dispute_reason = models.CharField(_("dispute reason"), max_length=500, blank=True, default="")
     dispute_reply = models.CharField(_("factory's reply"), max_length=500, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)

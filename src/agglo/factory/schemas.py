@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
+from pydantic import ConfigDict
 
 from agglo.factory.selectors.orders import sees_whole_plan
 
@@ -81,7 +82,9 @@ class OrderIn(Schema):
 
 
 class OrderAmendIn(Schema):
-    """Only the fields sent are changed; an empty `budget` or `max_share` removes it."""
+    """Only the fields sent are changed; an empty `budget` or `max_share` removes it. Other fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
     due_week: Any = None
     max_suppliers: Any = None

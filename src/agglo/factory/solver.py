@@ -24,6 +24,7 @@ from agglo.factory.allocation import (
     Placement,
     candidates,
     evaluate,
+    fixed_units,
     max_share_units,
     newcomer_units,
     risk_cents,
@@ -171,7 +172,10 @@ def build(
     windows = static_windows(problem)
     cands = candidates(problem)
     if candidate_limit is not None:
-        cands = _cheapest(problem, cands, hint, candidate_limit)
+        cands = _cheapest(problem, cands, [*hint, *problem.fixed], candidate_limit)
+    held_by: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for (o_key, c_key, w), q in fixed_units(problem).items():
+        held_by[o_key, c_key][w] = q
     x: dict[tuple[str, str, int], cp_model.IntVar] = {}
     y: dict[tuple[str, str], cp_model.IntVar] = {}
     a: dict[tuple[str, int], cp_model.IntVar] = {}
@@ -193,17 +197,19 @@ def build(
         share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
         users: list[cp_model.IntVar] = []
         for c in cands[op.key]:
+            held = held_by.get((op.key, c.key), {})
             free = [w for w in range(max(first, c.lead_weeks), last + 1) if w < len(c.capacity) and c.capacity[w] > 0]
+            free = sorted(set(free) | set(held))
             lot = min(c.min_lot, op.quantity)
-            if not free or sum(min(c.capacity[w], share) for w in free) < lot:
+            if not held and (not free or sum(min(c.capacity[w], share) for w in free) < lot):
                 continue
             used = model.new_bool_var(f"y{op.key}|{c.key}")
             y[op.key, c.key] = used
             users.append(used)
             made = []
             for w in free:
-                top = min(c.capacity[w], share)
-                var = model.new_int_var(0, top, f"x{op.key}|{c.key}|{w}")
+                top = max(min(c.capacity[w], share), held.get(w, 0))
+                var = model.new_int_var(held.get(w, 0), top, f"x{op.key}|{c.key}|{w}")
                 # Disaggregated link (each week, not only the total): a much tighter LP bound for the setups.
                 model.add(var <= top * used)
                 x[op.key, c.key, w] = var

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.factory.models import Allocation, Capability, FactoryMember, Order, Process
+from agglo.factory.selectors.planning import REFUSED
 
 LIVE = (Allocation.Status.OFFERED, Allocation.Status.ACCEPTED, Allocation.Status.COUNTERED, Allocation.Status.DELIVERED)
 
@@ -64,22 +65,23 @@ def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
 
 
 def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
-    """Work that was declined, withdrawn or not answered: why the plan changed (a factory sees its own)."""
-    qs = order.allocations.filter(
-        status__in=[Allocation.Status.DECLINED, Allocation.Status.WITHDRAWN, Allocation.Status.EXPIRED]
-    ).select_related("factory", "operation")
+    """Work that was declined, withdrawn, not answered or whose counter-offer lapsed: why the plan changed (a
+    factory sees its own)."""
+    qs = order.allocations.filter(status__in=REFUSED).select_related("factory", "operation")
     if sees_whole_plan(actor, order):
         return qs.order_by("-updated_at")
     return qs.filter(factory_id__in=policy.organization_ids(actor)).order_by("-updated_at")
 
 
-def job_board(*, actor: Any, status: str = "") -> QuerySet[Allocation]:
-    """Work offered to the actor's factories, newest plan first."""
+def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Allocation]:
+    """Work offered to the actor's factories, newest plan first (optionally of one status or receipt)."""
     qs = Allocation.objects.filter(factory_id__in=policy.organization_ids(actor)).select_related(
         "order__buyer", "operation__process", "factory"
     )
     if status:
         qs = qs.filter(status=status)
+    if receipt:
+        qs = qs.filter(receipt=receipt)
     return qs.order_by("-plan_version", "week", "id")
 
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from agglo.factory import allocation as core
@@ -18,6 +19,14 @@ from agglo.profiles.selectors.trust import trust_facts
 
 PROBATION_DAYS = 180
 
+
+# Work a factory did not take: the re-plan leaves that factory out of the step.
+REFUSED = (
+    Allocation.Status.DECLINED,
+    Allocation.Status.WITHDRAWN,
+    Allocation.Status.EXPIRED,
+    Allocation.Status.LAPSED,
+)
 
 AHEAD_WEEKS = 52  # an order may start up to a year ahead
 
@@ -35,23 +44,35 @@ def capability_id_of(key: str) -> int:
     return int(key[1:])
 
 
+def under_way() -> Q:
+    """Allocations a plan must keep as they are: delivered, or accepted and started."""
+    started = Q(started=True) | Q(quantity_done__gt=0)
+    return Q(status=Allocation.Status.DELIVERED) | (Q(status=Allocation.Status.ACCEPTED) & started)
+
+
 def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationProblem:
     """The order's operations against every active member capability of its processes, over the horizon.
 
     Free capacity is the week's capacity minus what accepted work holds, except this order's own accepted work,
-    which the plan may keep or move (it enters as `previous`)."""
+    which the plan may keep or move (it enters as `previous`). Work delivered or under way is `fixed` as well:
+    a plan keeps it, even where its factory has since left or stopped offering the process."""
     weeks = horizon()
     ops = list(order.operations.select_related("process"))
     refused: dict[int, set[str]] = defaultdict(set)
     mine: dict[tuple[int, int], int] = defaultdict(int)
     previous = []
+    fixed = []
     for a in order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED]):
-        if a.status in (Allocation.Status.DECLINED, Allocation.Status.WITHDRAWN, Allocation.Status.EXPIRED):
+        if a.status in REFUSED:
             refused[a.operation_id].add(capability_key(a.capability_id))
         elif a.status in (Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED):
             w = index_of(order.start_week, a.week)
             mine[a.capability_id, w] += a.quantity
-            previous.append(core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.quantity))
+            placement = core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.quantity)
+            previous.append(placement)
+            going = a.status == Allocation.Status.DELIVERED or a.started or a.quantity_done > 0  # as under_way()
+            if going and 0 <= w < weeks:
+                fixed.append(placement)
     by_id = {op.pk: op for op in ops}
     operations = tuple(
         core.Operation(
@@ -69,7 +90,8 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
         )
         for op in by_id.values()
     )
-    capabilities = _capabilities(order, {op.process_id for op in ops}, weeks, mine)
+    holding = {capability_id_of(p.capability) for p in fixed}
+    capabilities = _capabilities(order, {op.process_id for op in ops}, weeks, mine, holding)
     due = index_of(order.start_week, order.due_week)
     terms = core.OrderTerms(
         str(order.pk),
@@ -86,14 +108,16 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
         newcomer_share=float(getattr(settings, "AGGLO_FACTORY_NEWCOMER_SHARE", 0.0)),
         previous=tuple(previous),
         change_penalty=change_penalty,
+        fixed=tuple(fixed),
     )
 
 
 def _capabilities(
-    order: Order, processes: Iterable[str], weeks: int, mine: dict[tuple[int, int], int]
+    order: Order, processes: Iterable[str], weeks: int, mine: dict[tuple[int, int], int], holding: set[int]
 ) -> tuple[core.Capability, ...]:
+    offering = Q(active=True, organization__status="member") | Q(pk__in=holding)
     rows = list(
-        Capability.objects.filter(active=True, process_id__in=list(processes), organization__status="member")
+        Capability.objects.filter(offering, process_id__in=list(processes))
         .select_related("organization")
         .order_by("id")
     )
@@ -117,7 +141,9 @@ def _capabilities(
             capacity = slot.capacity if slot else c.weekly_capacity
             reserved = slot.reserved if slot else 0
             own = mine.get((c.pk, w), 0)
-            free.append(own if w < past else max(0, capacity - reserved + own))
+            # weeks gone by, and a factory no longer offering the process, take no new work
+            closed = w < past or not (c.active and c.organization.status == "member")
+            free.append(own if closed else max(0, capacity - reserved + own))
         card = cards.get(c.organization_id)
         joined = c.organization.joined_at
         result.append(

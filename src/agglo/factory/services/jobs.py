@@ -25,6 +25,13 @@ from agglo.ledger.services import entry_append
 ACTIONS = ("accept", "decline", "counter")
 
 
+def _locked(allocation: Allocation, *related: str) -> Allocation:
+    """The allocation, locked after its order: every service that changes a plan locks the order first, so that
+    two of them never wait for each other."""
+    list(Order.objects.select_for_update().filter(pk=allocation.order_id).values_list("pk", flat=True))
+    return Allocation.objects.select_for_update(of=("self",)).select_related("order", *related).get(pk=allocation.pk)
+
+
 def _factory_member(actor: Any, allocation: Allocation) -> None:
     if allocation.factory_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the factory this work was offered to may answer it."))
@@ -106,9 +113,7 @@ def allocation_respond(
 ) -> Allocation:
     """Accept (capacity is reserved), decline (the order is re-planned without this factory for the step) or
     counter-offer a smaller quantity (the buyer decides) — before the answer deadline."""
-    allocation = (
-        Allocation.objects.select_for_update().select_related("order", "capability", "operation").get(pk=allocation.pk)
-    )
+    allocation = _locked(allocation, "capability", "operation")
     _factory_member(actor, allocation)
     if action not in ACTIONS:
         raise ValidationFailed({"action": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ACTIONS)}]})
@@ -183,7 +188,7 @@ def allocation_respond(
 def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Allocation:
     """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not,
     before its deadline (after it, `offers_expire` lets the counter lapse)."""
-    allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
+    allocation = _locked(allocation, "capability")
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer decides on a counter-offer."))
     if allocation.status != Allocation.Status.COUNTERED:
@@ -209,7 +214,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
 @transaction.atomic
 def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> Allocation:
     """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
-    allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
+    allocation = _locked(allocation, "capability")
     _factory_member(actor, allocation)
     reason = (reason or "").strip()
     if not reason:
@@ -239,7 +244,7 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
 def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, Any]) -> Allocation:
     """Report execution: started, quantity done, defective units, delivered on a date. Delivered work counts in
     the factory's scorecard (on time, defect rate), which the solver reads as risk."""
-    allocation = Allocation.objects.select_for_update().select_related("order").get(pk=allocation.pk)
+    allocation = _locked(allocation)
     _factory_member(actor, allocation)
     if allocation.status not in (Allocation.Status.ACCEPTED,):
         raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
@@ -303,7 +308,7 @@ def allocation_receipt(
     """The buyer confirms delivered work as received, with the defects its own inspection found (the scorecard
     then counts these instead of the factory's report), or disputes the delivery (counted as not on time while
     disputed). A dispute may later be settled by confirming; a confirmation is final."""
-    allocation = Allocation.objects.select_for_update().select_related("order", "operation").get(pk=allocation.pk)
+    allocation = _locked(allocation, "operation")
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer confirms or disputes a delivery."))
     if allocation.factory_id == allocation.order.buyer_id:
@@ -362,7 +367,7 @@ def allocation_receipt(
 def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocation:
     """The factory answers the buyer's dispute of its delivery, once; the buyer may then settle it by confirming
     receipt. Both texts stay between the two parties; the transparency log keeps a digest of each."""
-    allocation = Allocation.objects.select_for_update().select_related("order", "operation").get(pk=allocation.pk)
+    allocation = _locked(allocation, "operation")
     _factory_member(actor, allocation)
     if allocation.receipt != Allocation.Receipt.DISPUTED:
         raise ValidationFailed({"action": [_("Only a disputed delivery can be answered.")]})
@@ -397,12 +402,20 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
     count = 0
     for order_id in order_ids:
         with transaction.atomic():
+            # The order first (as every job service locks it), so that a cancellation cannot slip in between.
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+                continue
             late = Allocation.objects.select_for_update().filter(
                 order_id=order_id, status__in=waiting, respond_by__lt=now
             )
             lapsed = [a.factory_id for a in late if a.status == Allocation.Status.COUNTERED]
-            count += late.update(status=Allocation.Status.EXPIRED)
-            order = Order.objects.get(pk=order_id)
+            # an unanswered offer is the factory's silence, an undecided counter-offer the buyer's
+            updated = late.filter(status=Allocation.Status.OFFERED).update(status=Allocation.Status.EXPIRED)
+            updated += late.filter(status=Allocation.Status.COUNTERED).update(status=Allocation.Status.LAPSED)
+            if not updated:  # answered meanwhile
+                continue
+            count += updated
             record(
                 "factory.offers_expired",
                 actor=None,
@@ -426,7 +439,7 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
 def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: str) -> Allocation:
     """A factory reports that accepted work will be `weeks` late: it moves in the factory's calendar and the
     order is re-planned around it (later steps move; other accepted work is kept where it still fits)."""
-    allocation = Allocation.objects.select_for_update().select_related("order", "capability").get(pk=allocation.pk)
+    allocation = _locked(allocation, "capability")
     _factory_member(actor, allocation)
     errors: dict[str, list[str]] = {}
     shift = whole({"weeks": weeks}, "weeks", errors, low=1, high=12)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,14 @@ from agglo.factory import allocation as core
 from agglo.factory.diagnosis import diagnose
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.models import Allocation, Capability, FactoryMember, Operation, Order, Process, VirtualFactory
-from agglo.factory.selectors.planning import AHEAD_WEEKS, capability_id_of, capability_key, horizon, order_problem
+from agglo.factory.selectors.planning import (
+    AHEAD_WEEKS,
+    capability_id_of,
+    capability_key,
+    horizon,
+    order_problem,
+    under_way,
+)
 from agglo.factory.services.capacity import release
 from agglo.factory.solver import solve
 from agglo.factory.validation import certifications_clean, date, money, provinces, whole, whole_number
@@ -96,6 +103,30 @@ def _terms(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]
 AMENDABLE = ("due_week", "max_suppliers", "budget", "late_penalty", "max_share")
 
 
+def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """New terms may not disown work delivered or under way: a supplier limit or share cap below it is refused."""
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    steps = {}
+    for a in order.allocations.filter(under_way()).select_related("operation"):
+        held[a.operation.seq, a.capability_id] += a.quantity
+        steps[a.operation.seq] = a.operation.quantity
+    suppliers = Counter(seq for seq, _cap in held)
+    most = max(suppliers.values(), default=0)
+    if values.get("max_suppliers") is not None and "max_suppliers" not in errors and values["max_suppliers"] < most:
+        errors["max_suppliers"] = [
+            _("Must be at least %(n)d: that many factories have delivered or started work on one step.") % {"n": most}
+        ]
+    share = values.get("max_share")
+    if share is not None and "max_share" not in errors:
+        over = [(seq, q) for (seq, _cap), q in held.items() if q > core.max_share_units(float(share), steps[seq])]
+        if over:
+            seq, q = over[0]
+            errors["max_share"] = [
+                _("Too small: one factory has delivered or started %(n)d of the %(m)d units of step %(step)d.")
+                % {"n": q, "m": steps[seq], "step": seq}
+            ]
+
+
 @transaction.atomic
 def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
     """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
@@ -127,6 +158,7 @@ def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
             errors["due_week"] = [_("Must not be before the current week (%(week)s).") % {"week": this_week}]
         elif "due_week" not in errors:
             _due_within(order.start_week, due, errors)
+    _keeps_work_under_way(order, {k: v for k, v in values.items() if k in data}, errors)
     if errors:
         raise ValidationFailed(errors)
     values["due_week"] = monday(due)
@@ -235,8 +267,11 @@ def answer_deadline() -> dt.datetime:
 
 def replan(order: Order, *, actor: Any, reason: str) -> Order:
     """Solve the order again around the work members already accepted (moving it is penalised); offers that
-    were not answered are replaced. Called by the services that change a plan, inside their transaction."""
-    Order.objects.select_for_update().filter(pk=order.pk).first()
+    were not answered are replaced. Called by the services that change a plan, inside their transaction; a
+    closed order is returned as it is."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status in (Order.Status.DONE, Order.Status.CANCELLED):
+        return locked
     problem = order_problem(order, change_penalty=CHANGE_PENALTY)
     try:
         hint = greedy_plan(problem) if not problem.previous else []
@@ -304,14 +339,19 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
 def _apply(
     order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any
 ) -> None:
-    """Keep accepted work the new plan keeps; supersede the rest; offer what is new."""
+    """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Delivered work is never
+    offered again nor superseded (the solver keeps it: it is fixed in the problem)."""
     wanted: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in placements:
         wanted[p.operation, p.capability, p.week] += p.quantity
-    for a in order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("operation", "capability"):
+    held = order.allocations.filter(status__in=[Allocation.Status.DELIVERED, Allocation.Status.ACCEPTED])
+    # delivered first, so that what the plan places in a week goes to the work already done there
+    for a in sorted(
+        held.select_related("operation", "capability"), key=lambda a: a.status != Allocation.Status.DELIVERED
+    ):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
-        if wanted.get(key, 0) >= a.quantity:
-            wanted[key] -= a.quantity
+        if a.status == Allocation.Status.DELIVERED or wanted.get(key, 0) >= a.quantity:
+            wanted[key] = max(0, wanted.get(key, 0) - a.quantity)
             continue
         a.status = Allocation.Status.SUPERSEDED
         a.save(update_fields=["status", "updated_at"])
@@ -361,6 +401,7 @@ def confirm_if_complete(order: Order) -> None:
 @transaction.atomic
 def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     """The buyer cancels an order that is not delivered: reservations are released and every factory told."""
+    order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer cancels its order."))
     reason = (reason or "").strip()
@@ -368,7 +409,7 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
         raise ValidationFailed({"reason": [_("Say why, so that the factories understand.")]})
     if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
         raise ValidationFailed({"status": [_("This order is closed.")]})
-    # Locked first, so that neither an answer nor a delivery can slip in between the checks and the writes.
+    # Locked too, so that neither an answer nor a delivery can slip in between the checks and the writes.
     list(order.allocations.select_for_update().values_list("pk", flat=True))
     if order.allocations.filter(status=Allocation.Status.DELIVERED).exists():
         raise ValidationFailed({"status": [_("Work on this order has been delivered; it can no longer be cancelled.")]})

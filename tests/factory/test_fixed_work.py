@@ -1,0 +1,200 @@
+"""Work delivered or under way stays where it is through every re-plan; closed orders are never re-planned."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from agglo.common.errors import ValidationFailed
+from agglo.factory import allocation as core
+from agglo.factory.models import Allocation, Capability, Order
+from agglo.factory.services.jobs import allocation_progress, allocation_receipt, dispute_answer
+from agglo.factory.services.orders import order_amend, replan
+from agglo.factory.solver import solve
+from tests.factory.conftest import signed_in
+from tests.factory.test_amend import confirmed
+from tests.factory.test_plan_flow import planned
+
+pytestmark = pytest.mark.django_db
+
+
+def owner_of(cluster: dict[str, Any], allocation: Allocation) -> Any:
+    name = next(n for n, o in cluster["orgs"].items() if o.pk == allocation.factory_id)
+    return cluster["people"][name]
+
+
+def covered(order: Order) -> dict[int, int]:
+    """Units of each step that the plan holds: offered, accepted or delivered."""
+    units: dict[int, int] = defaultdict(int)
+    live = order.allocations.filter(status__in=["offered", "accepted", "delivered"]).select_related("operation")
+    for a in live:
+        units[a.operation.seq] += a.quantity
+    return dict(units)
+
+
+def test_the_solver_keeps_fixed_work_even_where_its_factory_no_longer_qualifies() -> None:
+    caps = (
+        core.Capability("old", "f1", "cnc", (10, 10, 10, 10), 9, quality=1, region="440300"),
+        core.Capability("new", "f2", "cnc", (20, 20, 20, 20), 1, quality=3, region="440300"),
+    )
+    op = core.Operation("1", "o", "cnc", 30, min_quality=2)  # "old" is below the grade now asked for
+    fixed = (core.Placement("1", "old", 0, 6),)
+    problem = core.AllocationProblem(4, (op,), caps, (core.OrderTerms("o", 3, 0),), fixed=fixed)
+    result = solve(problem, time_limit=5)
+    assert result.status == "optimal"
+    assert core.Placement("1", "old", 0, 6) in result.placements
+    costs, errors = core.evaluate(problem, result.placements)
+    assert errors == [] and costs.production == 6 * 9 + 24 * 1
+    # a plan that drops the fixed work is reported, not silently accepted
+    moved = (core.Placement("1", "new", 0, 20), core.Placement("1", "new", 1, 10))
+    assert any("fixed work" in e for e in core.evaluate(problem, moved)[1])
+
+
+def test_a_replan_neither_reoffers_delivered_work_nor_drops_it(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    first = list(order.allocations.filter(status="accepted", operation__seq=1))
+    for a in first:
+        allocation_progress(
+            actor=owner_of(cluster, a),
+            allocation=a,
+            data={"quantity_done": a.quantity, "delivered_on": timezone.localdate().isoformat()},
+        )
+    # the factories that delivered step 1 stop offering the process at their old price, so that moving the work
+    # would look cheaper than keeping it: the re-plan must still count it where it was made
+    Capability.objects.filter(pk__in={a.capability_id for a in first}).update(active=False, unit_cost=90000)
+    order_amend(
+        actor=cluster["people"]["buyer"],
+        order=order,
+        data={"due_week": (order.due_week + dt.timedelta(weeks=1)).isoformat()},
+    )
+    order.refresh_from_db()
+    assert order.status in ("planned", "confirmed"), order.diagnosis
+    assert covered(order) == {1: 600, 2: 600, 3: 600}
+    assert set(Allocation.objects.filter(pk__in=[a.pk for a in first]).values_list("status", flat=True)) == {
+        "delivered"
+    }
+    assert not order.allocations.filter(operation__seq=1, status="offered").exists()
+
+
+def test_started_work_is_not_superseded_when_its_factory_leaves_the_process(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    a = order.allocations.filter(status="accepted", operation__seq=2).first()
+    assert a is not None
+    allocation_progress(actor=owner_of(cluster, a), allocation=a, data={"quantity_done": 10})
+    Capability.objects.filter(pk=a.capability_id).update(active=False, unit_cost=90000)
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"late_penalty": "3000"})
+    a.refresh_from_db()
+    order.refresh_from_db()
+    assert a.status == "accepted" and a.quantity_done == 10
+    assert covered(order) == {1: 600, 2: 600, 3: 600}
+    # and no new work goes to the capability that left the process
+    assert not order.allocations.filter(capability_id=a.capability_id, status="offered").exists()
+
+
+def test_terms_below_work_under_way_are_refused(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster, max_share="1")
+    step = order.allocations.filter(status="accepted", operation__seq=1).order_by("-quantity").first()
+    assert step is not None
+    allocation_progress(actor=owner_of(cluster, step), allocation=step, data={"started": True})
+    before = Order.objects.values().get(pk=order.pk)
+    share = max(10, (100 * (step.quantity - 1)) // 600)  # in hundredths: just below the started work
+    assert share * 6 < step.quantity
+    with pytest.raises(ValidationFailed) as low:
+        order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_share": f"0.{share:02d}"})
+    assert "max_share" in low.value.errors
+    assert Order.objects.values().get(pk=order.pk) == before
+
+
+def test_two_factories_started_on_one_step_keep_the_supplier_limit_at_two(cluster: dict[str, Any]) -> None:
+    today = dt.date.today()
+    route = [{"process": "cnc", "quantity": 500}]
+    order = confirmed(
+        cluster,
+        quantity=500,
+        operations=route,
+        due_week=today.isoformat(),
+        late_penalty="100000",
+    )
+    rows = list(order.allocations.filter(status="accepted"))
+    assert len({a.factory_id for a in rows}) == 2  # 500 in one week needs both cnc shops
+    for a in rows:
+        allocation_progress(actor=owner_of(cluster, a), allocation=a, data={"started": True})
+    with pytest.raises(ValidationFailed) as few:
+        order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_suppliers": 1})
+    assert "max_suppliers" in few.value.errors
+    assert Order.objects.get(pk=order.pk).max_suppliers == 2
+
+
+def test_a_closed_order_is_never_replanned(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    version = order.plan_version
+    # expired offers of an order cancelled meanwhile (the cancellation won the race for the order's lock)
+    order.allocations.update(respond_by=timezone.now() - dt.timedelta(minutes=1))
+    Order.objects.filter(pk=order.pk).update(status="cancelled")
+    call_command("expire_offers")
+    order.refresh_from_db()
+    assert order.status == "cancelled" and order.plan_version == version
+    assert not order.allocations.filter(status="expired").exists()
+    again = replan(order, actor=None, reason="test")
+    assert again.status == "cancelled" and again.plan_version == version
+
+
+def test_patch_refuses_fields_it_does_not_take(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    r = buyer.patch(
+        f"/api/v1/factory/orders/{order.pk}", {"quantity": 1, "late_penalty": "1"}, content_type="application/json"
+    )
+    assert r.status_code == 422
+    assert "quantity" in r.json()["errors"]
+    order.refresh_from_db()
+    assert order.quantity == 600 and order.late_penalty == 2000
+
+
+def test_amending_a_draft_or_infeasible_order(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_create
+    from tests.factory.conftest import order_data
+
+    buyer = cluster["people"]["buyer"]
+    draft = order_create(actor=buyer, data=order_data())
+    order_amend(actor=buyer, order=draft, data={"max_suppliers": 1})
+    draft.refresh_from_db()
+    assert draft.status == "draft" and draft.max_suppliers == 1 and draft.plan_version == 0
+    today = dt.date.today()
+    tight = planned(cluster, due_week=today.isoformat(), budget="1000")
+    assert tight.status == "infeasible"
+    order_amend(actor=buyer, order=tight, data={"budget": ""})
+    tight.refresh_from_db()
+    assert tight.status == "planned" and tight.budget is None
+
+
+def test_another_factory_of_the_order_cannot_read_a_dispute(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    a = order.allocations.filter(status="accepted").first()
+    assert a is not None
+    maker = owner_of(cluster, a)
+    allocation_progress(
+        actor=maker,
+        allocation=a,
+        data={"quantity_done": a.quantity, "delivered_on": timezone.localdate().isoformat()},
+    )
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=False, note="尺寸超差")
+    dispute_answer(actor=maker, allocation=a, reply="已安排复检")
+    other = next(
+        p
+        for n, p in cluster["people"].items()
+        if n != "buyer"
+        and cluster["orgs"][n].pk != a.factory_id
+        and order.allocations.filter(factory=cluster["orgs"][n]).exists()
+    )
+    body = signed_in(other).get(f"/api/v1/factory/orders/{order.pk}/allocations").content.decode()
+    assert "尺寸超差" not in body and "已安排复检" not in body
+    page = signed_in(other).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert "尺寸超差" not in page and "已安排复检" not in page
+    mine = signed_in(maker).get(f"/api/v1/factory/orders/{order.pk}/allocations").json()
+    assert any(row["dispute_reason"] == "尺寸超差" and row["dispute_reply"] == "已安排复检" for row in mine)
