@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,10 +13,13 @@ from django.utils import timezone
 
 from agglo.common.errors import ValidationFailed
 from agglo.factory import allocation as core
+from agglo.factory.greedy import greedy_plan
+from agglo.factory.lns import Neighbourhood, improve
 from agglo.factory.models import Allocation, Capability, Order
-from agglo.factory.services.jobs import allocation_progress, allocation_receipt, dispute_answer
+from agglo.factory.services.jobs import allocation_delay, allocation_progress, allocation_receipt, dispute_answer
 from agglo.factory.services.orders import order_amend, replan
 from agglo.factory.solver import solve
+from agglo.factory.synthetic import synthetic_case
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
@@ -53,6 +57,81 @@ def test_the_solver_keeps_fixed_work_even_where_its_factory_no_longer_qualifies(
     # a plan that drops the fixed work is reported, not silently accepted
     moved = (core.Placement("1", "new", 0, 20), core.Placement("1", "new", 1, 10))
     assert any("fixed work" in e for e in core.evaluate(problem, moved)[1])
+
+
+def test_a_factory_that_may_no_longer_serve_keeps_its_fixed_work_and_takes_no_more() -> None:
+    # "gone" declined the rest of the step after starting 6 units, below its minimum lot, in a week past its
+    # calendar: it keeps exactly those 6, though it is the cheapest
+    caps = (
+        core.Capability("gone", "f1", "cnc", (40, 40), 1, min_lot=50, region="440300"),
+        core.Capability("other", "f2", "cnc", (40, 40, 40, 40), 5, region="440300"),
+    )
+    op = core.Operation("1", "o", "cnc", 30, declined_by=frozenset({"gone"}))
+    fixed = (core.Placement("1", "gone", 3, 6),)
+    problem = core.AllocationProblem(4, (op,), caps, (core.OrderTerms("o", 3, 0),), fixed=fixed)
+    result = solve(problem, time_limit=5)
+    assert result.status == "optimal"
+    assert [p for p in result.placements if p.capability == "gone"] == [core.Placement("1", "gone", 3, 6)]
+    assert core.evaluate(problem, result.placements)[1] == []
+    more = (core.Placement("1", "gone", 3, 10), core.Placement("1", "other", 0, 20))
+    assert any("may not serve" in e for e in core.evaluate(problem, more)[1])
+
+
+def test_new_work_follows_a_late_predecessor_while_started_later_work_stays() -> None:
+    caps = (
+        core.Capability("a", "f1", "cnc", (50,) * 6, 1, region="440300"),
+        core.Capability("b", "f2", "surface", (50,) * 6, 1, region="440300"),
+    )
+    ops = (core.Operation("1", "o", "cnc", 40), core.Operation("2", "o", "surface", 40, after=("1",)))
+    # step 2 started 10 units in week 1 (from parts already there); step 1's remaining work runs in week 3
+    fixed = (core.Placement("2", "b", 1, 10), core.Placement("1", "a", 3, 40))
+    problem = core.AllocationProblem(6, ops, caps, (core.OrderTerms("o", 5, 100),), fixed=fixed)
+    result = solve(problem, time_limit=5)
+    assert result.status == "optimal", result.status
+    assert core.evaluate(problem, result.placements)[1] == []
+    new_step_two = [p for p in result.placements if p.operation == "2" and p.week != 1]
+    assert new_step_two and min(p.week for p in new_step_two) >= 4
+
+
+def test_a_factory_that_reported_a_delay_takes_no_earlier_work_on_the_step() -> None:
+    caps = (
+        core.Capability("late", "f1", "cnc", (50,) * 5, 1, region="440300"),
+        core.Capability("dear", "f2", "cnc", (50,) * 5, 9, region="440300"),
+    )
+    op = core.Operation("1", "o", "cnc", 60, not_before=(("late", 3),))
+    problem = core.AllocationProblem(5, (op,), caps, (core.OrderTerms("o", 4, 0),))
+    result = solve(problem, time_limit=5)
+    assert result.status == "optimal"
+    assert all(p.week >= 3 for p in result.placements if p.capability == "late")
+    assert any("outside its weeks" in e for e in core.evaluate(problem, [core.Placement("1", "late", 0, 60)])[1])
+
+
+def test_the_search_still_improves_plans_holding_fixed_work() -> None:
+    case = synthetic_case(operations=120, factories=40, seed=3, capacity_ratio=4.0)
+    start = greedy_plan(case.problem)
+    problem = replace(case.problem, fixed=tuple(start[:5]))
+    before = core.evaluate(problem, start)[0].total
+    result = improve(problem, start, time_limit=6, phases=(Neighbourhood(seconds=0.5),), seed=1)
+    assert core.evaluate(problem, result.placements)[1] == []
+    assert result.improved > 0 and result.cost < before
+
+
+def test_a_delay_of_earlier_work_keeps_later_work_under_way(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    later = order.allocations.filter(status="accepted", operation__seq=2).first()
+    early = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
+    assert later is not None and early is not None
+    allocation_progress(actor=owner_of(cluster, later), allocation=later, data={"quantity_done": 5})
+    allocation_delay(actor=owner_of(cluster, early), allocation=early, weeks=2, reason="设备故障")
+    order.refresh_from_db()
+    later.refresh_from_db()
+    early.refresh_from_db()
+    assert order.status in ("planned", "confirmed"), order.diagnosis
+    assert later.status == "accepted" and later.quantity_done == 5
+    assert covered(order) == {1: 600, 2: 600, 3: 600}
+    # the late factory is not offered its step again in the weeks it said it cannot make
+    sooner = order.allocations.filter(capability=early.capability, operation=early.operation, week__lt=early.week)
+    assert not sooner.filter(status="offered").exists()
 
 
 def test_a_replan_neither_reoffers_delivered_work_nor_drops_it(cluster: dict[str, Any]) -> None:
@@ -151,7 +230,7 @@ def test_patch_refuses_fields_it_does_not_take(cluster: dict[str, Any]) -> None:
         f"/api/v1/factory/orders/{order.pk}", {"quantity": 1, "late_penalty": "1"}, content_type="application/json"
     )
     assert r.status_code == 422
-    assert "quantity" in r.json()["errors"]
+    assert r.json()["errors"]["quantity"] == ["此请求不接受该字段。"]
     order.refresh_from_db()
     assert order.quantity == 600 and order.late_penalty == 2000
 

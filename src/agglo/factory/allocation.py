@@ -47,6 +47,8 @@ class Operation:
     regions_only: frozenset[str] = frozenset()  # province codes; empty = anywhere
     regions_excluded: frozenset[str] = frozenset()
     declined_by: frozenset[str] = frozenset()  # capabilities that declined or withdrew from this operation
+    # (capability, week): a factory that reported its part late takes no work on this step before that week
+    not_before: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,10 +219,7 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
             errors.append(f"placement {p} names an unknown operation or capability, or no quantity")
             continue
         held = fixed.get((p.operation, p.capability, p.week), 0)
-        reason = ineligibility(op, cap)
-        if reason and not held:
-            errors.append(f"{cap.key} may not serve {op.key}: {reason}")
-        if not (cap.lead_weeks <= p.week < problem.weeks) and not held:
+        if not (max(cap.lead_weeks, dict(op.not_before).get(cap.key, 0)) <= p.week < problem.weeks) and not held:
             errors.append(f"{cap.key} works on {op.key} in week {p.week}, outside its weeks")
         made[op.key] += p.quantity
         placed[op.key, cap.key, p.week] += p.quantity
@@ -229,6 +228,10 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
         weeks_of[op.key].append(p.week)
         production += cap.unit_cost * p.quantity
         risk += risk_cents(cap, problem.risk_weight) * p.quantity
+    for (o, c, w), q in placed.items():
+        reason = ineligibility(ops[o], caps[c])
+        if reason and q > fixed.get((o, c, w), 0):  # a factory that may no longer serve keeps only its fixed work
+            errors.append(f"{c} may not serve {o}: {reason}")
     for op in problem.operations:
         if made[op.key] != op.quantity:
             errors.append(f"{op.key}: {made[op.key]} of {op.quantity} placed")
@@ -237,7 +240,8 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
             errors.append(f"{op.key}: {len(suppliers)} suppliers, at most {op.max_suppliers}")
         for c in suppliers:
             quantity = per_pair[op.key, c]
-            if quantity < min(caps[c].min_lot, op.quantity):
+            held = sum(q for (o, c2, _w), q in fixed.items() if o == op.key and c2 == c)
+            if quantity < min(caps[c].min_lot, op.quantity, held or op.quantity):
                 errors.append(f"{op.key} at {c}: {quantity} below the minimum lot {caps[c].min_lot}")
             if problem.max_share is not None and quantity > max_share_units(problem.max_share, op.quantity):
                 errors.append(f"{op.key} at {c}: {quantity} above the share cap")
@@ -247,9 +251,14 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
     for (c, w), used in load.items():
         if c in caps and w < len(caps[c].capacity) and used > caps[c].capacity[w]:
             errors.append(f"{c} week {w}: {used} above capacity {caps[c].capacity[w]}")
+    # Only new work waits for the predecessors: work under way is where it is.
+    fresh_weeks: dict[str, list[int]] = defaultdict(list)
+    for (o, c, w), q in placed.items():
+        if q > fixed.get((o, c, w), 0):
+            fresh_weeks[o].append(w)
     for op in problem.operations:
         for before in op.after:
-            if not weeks_of[op.key] or not weeks_of[before]:
+            if not fresh_weeks[op.key] or not weeks_of[before]:
                 continue
             lag = max(
                 transport_weeks(caps[b].region, caps[a].region)
@@ -258,7 +267,7 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
                 for (o2, a) in per_pair
                 if o2 == op.key
             )
-            if min(weeks_of[op.key]) < max(weeks_of[before]) + 1 + lag:
+            if min(fresh_weeks[op.key]) < max(weeks_of[before]) + 1 + lag:
                 errors.append(f"{op.key} starts before {before} is finished and delivered ({lag} weeks transport)")
     if problem.newcomer_share > 0:
         total = sum(op.quantity for op in problem.operations)

@@ -109,6 +109,7 @@ class _State:
             capabilities=capabilities,
             orders=tuple(o for o in self.problem.orders if o.key in keep),
             previous=tuple(p for p in self.problem.previous if p.operation in wanted),
+            fixed=tuple(p for p in self.problem.fixed if p.operation in wanted),
             newcomer_share=share,
         )
         return sub, hint

@@ -25,6 +25,7 @@ from agglo.factory.allocation import (
     candidates,
     evaluate,
     fixed_units,
+    ineligibility,
     max_share_units,
     newcomer_units,
     risk_cents,
@@ -173,6 +174,7 @@ def build(
     cands = candidates(problem)
     if candidate_limit is not None:
         cands = _cheapest(problem, cands, [*hint, *problem.fixed], candidate_limit)
+    caps = {c.key: c for c in problem.capabilities}
     held_by: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     for (o_key, c_key, w), q in fixed_units(problem).items():
         held_by[o_key, c_key][w] = q
@@ -186,29 +188,45 @@ def build(
     objective: list[cp_model.LinearExprT] = []
     newcomer_terms: list[cp_model.IntVar] = []
     order_cost: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
+    held_at: dict[tuple[str, int], int] = defaultdict(int)  # fixed units by operation and week
+    fixed_load: dict[tuple[str, int], int] = defaultdict(int)  # … and by capability and week
+    for (o_key, c_key), by_week in held_by.items():
+        for w, q in by_week.items():
+            held_at[o_key, w] += q
+            fixed_load[c_key, w] += q
     for op in problem.operations:
         first, last = windows[op.key]
         if first > last:
             return None
-        s[op.key] = model.new_int_var(first, last, f"S{op.key}")
+        has_fixed = any(o_key == op.key for o_key, _w in held_at)
+        # With work under way, S only bounds the new work, which may follow a late predecessor whatever the fixed
+        # work's weeks; so it is not tied below E and may lie past the window.
+        s[op.key] = model.new_int_var(first, max(last, weeks) if has_fixed else last, f"S{op.key}")
         e[op.key] = model.new_int_var(first, last, f"E{op.key}")
-        model.add(s[op.key] <= e[op.key])
+        if not has_fixed:
+            model.add(s[op.key] <= e[op.key])
         per_week: dict[int, list[cp_model.IntVar]] = defaultdict(list)
         share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
         users: list[cp_model.IntVar] = []
+        behind = dict(op.not_before)
         for c in cands[op.key]:
             held = held_by.get((op.key, c.key), {})
-            free = [w for w in range(max(first, c.lead_weeks), last + 1) if w < len(c.capacity) and c.capacity[w] > 0]
-            free = sorted(set(free) | set(held))
-            lot = min(c.min_lot, op.quantity)
-            if not held and (not free or sum(min(c.capacity[w], share) for w in free) < lot):
+            lot = min(c.min_lot, op.quantity, sum(held.values()) or op.quantity)
+            if ineligibility(op, c) is not None:
+                room = dict(held)  # it may no longer serve this step: it keeps its work under way, takes none
+            else:
+                begin = max(first, c.lead_weeks, behind.get(c.key, 0))
+                room = {w: _room(c, w, share) for w in range(begin, last + 1)}
+                room = {w: max(room.get(w, 0), held.get(w, 0)) for w in set(room) | set(held)}
+            room = {w: top for w, top in room.items() if top > 0}
+            if not held and (not room or sum(room.values()) < lot):
                 continue
             used = model.new_bool_var(f"y{op.key}|{c.key}")
             y[op.key, c.key] = used
             users.append(used)
             made = []
-            for w in free:
-                top = max(min(c.capacity[w], share), held.get(w, 0))
+            for w in sorted(room):
+                top = room[w]
                 var = model.new_int_var(held.get(w, 0), top, f"x{op.key}|{c.key}|{w}")
                 # Disaggregated link (each week, not only the total): a much tighter LP bound for the setups.
                 model.add(var <= top * used)
@@ -237,11 +255,14 @@ def build(
             active = model.new_bool_var(f"a{op.key}|{w}")
             a[op.key, w] = active
             model.add(sum(vs) <= op.quantity * active)
-            model.add(s[op.key] <= w).only_enforce_if(active)
             model.add(e[op.key] >= w).only_enforce_if(active)
-    capacity = {c.key: c.capacity for c in problem.capabilities}
+            fresh = active
+            if held_at.get((op.key, w)):  # only new work in this week waits for the predecessors
+                fresh = model.new_bool_var(f"n{op.key}|{w}")
+                model.add(sum(vs) - held_at[op.key, w] <= op.quantity * fresh)
+            model.add(s[op.key] <= w).only_enforce_if(fresh)
     for (c_key, w), vs in by_cap_week.items():
-        model.add(sum(vs) <= capacity[c_key][w])
+        model.add(sum(vs) <= max(_room(caps[c_key], w, None), fixed_load.get((c_key, w), 0)))
     lag_vars = _route(model, problem, s, e, u)
     late_vars: dict[str, cp_model.IntVar] = {}
     for order in problem.orders:
@@ -278,6 +299,12 @@ def build(
         for key, (var, quantity) in moved.items():
             model.add_hint(var, max(0, quantity - hinted.get(key, 0)))
     return Built(model, x)
+
+
+def _room(c: Capability, week: int, share: int | None) -> int:
+    """A capability's free capacity in a week (none outside its calendar), at most `share`."""
+    free = c.capacity[week] if 0 <= week < len(c.capacity) else 0
+    return free if share is None else min(free, share)
 
 
 def _keep(

@@ -50,19 +50,28 @@ def under_way() -> Q:
     return Q(status=Allocation.Status.DELIVERED) | (Q(status=Allocation.Status.ACCEPTED) & started)
 
 
+def is_under_way(a: Allocation) -> bool:
+    """The same test as `under_way`, on one allocation already read."""
+    accepted = a.status == Allocation.Status.ACCEPTED and (a.started or a.quantity_done > 0)
+    return a.status == Allocation.Status.DELIVERED or accepted
+
+
 def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationProblem:
     """The order's operations against every active member capability of its processes, over the horizon.
 
     Free capacity is the week's capacity minus what accepted work holds, except this order's own accepted work,
     which the plan may keep or move (it enters as `previous`). Work delivered or under way is `fixed` as well:
-    a plan keeps it, even where its factory has since left or stopped offering the process."""
+    a plan keeps it, even where its factory has since left or stopped offering the process. A factory that
+    reported its part of a step late takes no work on that step before the week it gave."""
     weeks = horizon()
     ops = list(order.operations.select_related("process"))
     refused: dict[int, set[str]] = defaultdict(set)
     mine: dict[tuple[int, int], int] = defaultdict(int)
     previous = []
     fixed = []
-    for a in order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED]):
+    delayed: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED])
+    for a in rows.select_related("operation"):
         if a.status in REFUSED:
             refused[a.operation_id].add(capability_key(a.capability_id))
         elif a.status in (Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED):
@@ -70,8 +79,10 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             mine[a.capability_id, w] += a.quantity
             placement = core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.quantity)
             previous.append(placement)
-            going = a.status == Allocation.Status.DELIVERED or a.started or a.quantity_done > 0  # as under_way()
-            if going and 0 <= w < weeks:
+            if a.status == Allocation.Status.ACCEPTED and a.promised_week and a.week > a.promised_week:
+                key = capability_key(a.capability_id)
+                delayed[a.operation_id][key] = max(delayed[a.operation_id].get(key, 0), w)
+            if is_under_way(a) and 0 <= w < weeks:
                 fixed.append(placement)
     by_id = {op.pk: op for op in ops}
     operations = tuple(
@@ -87,6 +98,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             regions_only=frozenset(order.regions_only),
             regions_excluded=frozenset(order.regions_excluded),
             declined_by=frozenset(refused.get(op.pk, ())),
+            not_before=tuple(sorted(delayed.get(op.pk, {}).items())),
         )
         for op in by_id.values()
     )

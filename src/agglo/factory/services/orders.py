@@ -25,6 +25,7 @@ from agglo.factory.selectors.planning import (
     capability_id_of,
     capability_key,
     horizon,
+    is_under_way,
     order_problem,
     under_way,
 )
@@ -104,12 +105,20 @@ AMENDABLE = ("due_week", "max_suppliers", "budget", "late_penalty", "max_share")
 
 
 def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    """New terms may not disown work delivered or under way: a supplier limit or share cap below it is refused."""
+    """New terms may not disown work delivered or under way: a supplier limit, share cap or budget below it is
+    refused."""
     held: dict[tuple[int, int], int] = defaultdict(int)
     steps = {}
+    spent = Decimal(0)
     for a in order.allocations.filter(under_way()).select_related("operation"):
         held[a.operation.seq, a.capability_id] += a.quantity
         steps[a.operation.seq] = a.operation.quantity
+        spent += a.unit_cost * a.quantity
+    budget = values.get("budget")
+    if budget is not None and "budget" not in errors and budget < spent:
+        errors["budget"] = [
+            _("Must be at least %(amount)s: work delivered or under way already costs that much.") % {"amount": spent}
+        ]
     suppliers = Counter(seq for seq, _cap in held)
     most = max(suppliers.values(), default=0)
     if values.get("max_suppliers") is not None and "max_suppliers" not in errors and values["max_suppliers"] < most:
@@ -339,18 +348,17 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
 def _apply(
     order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any
 ) -> None:
-    """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Delivered work is never
-    offered again nor superseded (the solver keeps it: it is fixed in the problem)."""
+    """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Work delivered or under way
+    is never offered again nor superseded (the solver keeps it: it is fixed in the problem)."""
     wanted: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in placements:
         wanted[p.operation, p.capability, p.week] += p.quantity
     held = order.allocations.filter(status__in=[Allocation.Status.DELIVERED, Allocation.Status.ACCEPTED])
-    # delivered first, so that what the plan places in a week goes to the work already done there
-    for a in sorted(
-        held.select_related("operation", "capability"), key=lambda a: a.status != Allocation.Status.DELIVERED
-    ):
+
+    # work under way first, so that what the plan places in a week goes to it before to work not begun
+    for a in sorted(held.select_related("operation", "capability"), key=lambda a: not is_under_way(a)):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
-        if a.status == Allocation.Status.DELIVERED or wanted.get(key, 0) >= a.quantity:
+        if is_under_way(a) or wanted.get(key, 0) >= a.quantity:
             wanted[key] = max(0, wanted.get(key, 0) - a.quantity)
             continue
         a.status = Allocation.Status.SUPERSEDED
