@@ -4,6 +4,8 @@ the capacity calendar and the scorecards."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib import messages
@@ -54,6 +56,17 @@ def _flash(request: HttpRequest, exc: DomainError) -> None:
     """One error line naming each bad field, as the form labels it."""
     parts = [f"{LABELS[k]}: {' '.join(ms)}" if k in LABELS else " ".join(ms) for k, ms in exc.errors.items()]
     messages.error(request, "; ".join(parts) or exc.message)
+
+
+@contextmanager
+def _acting(request: HttpRequest) -> Iterator[None]:
+    """Run a service for a button: a refusal is a 403, any other domain error a message on the next page."""
+    try:
+        yield
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        _flash(request, exc)
 
 
 def _my_orgs(user: Any) -> list[Organization]:
@@ -159,13 +172,9 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
-    try:
+    with _acting(request):
         orders.order_plan(actor=request.user, order=order)
         messages.success(request, _("Plan updated."))
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DomainError as exc:
-        _flash(request, exc)
     return redirect("factory:order", pk=order.pk)
 
 
@@ -174,17 +183,13 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
 def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     """The buyer changes the due week or terms; the plan is repaired around accepted work."""
     order = _order(request, pk)
-    try:
+    with _acting(request):
         orders.order_amend(
             actor=request.user,
             order=order,
             data={k: request.POST[k] for k in orders.AMENDABLE if k in request.POST},
         )
         messages.success(request, _("Order changed; the plan was repaired."))
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DomainError as exc:
-        _flash(request, exc)
     return redirect("factory:order", pk=order.pk)
 
 
@@ -192,13 +197,9 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
-    try:
+    with _acting(request):
         orders.order_cancel(actor=request.user, order=order, reason=request.POST.get("reason", ""))
         messages.success(request, _("Order cancelled."))
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DomainError as exc:
-        _flash(request, exc)
     return redirect("factory:order", pk=order.pk)
 
 
@@ -230,7 +231,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     back = request.POST.get("next") or "/factory/jobs/"
     if not back.startswith("/factory/"):
         back = "/factory/jobs/"
-    try:
+    with _acting(request):
         if action in jobs.ACTIONS:
             jobs.allocation_respond(
                 actor=request.user,
@@ -272,10 +273,6 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         else:
             raise Http404
         messages.success(request, _("Done."))
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DomainError as exc:
-        _flash(request, exc)
     return redirect(back)
 
 
