@@ -1,0 +1,95 @@
+"""Two people act on one order at the same moment, on a real PostgreSQL server: every plan change locks the order
+first, so the second waits for the first and sees what it did; nothing is left half-applied."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from agglo.common.errors import DomainError
+from agglo.factory.models import Allocation, CapacitySlot
+from agglo.factory.services.jobs import allocation_respond, allocation_withdraw
+from agglo.factory.services.orders import order_amend, order_cancel
+from tests.factory.test_amend import confirmed
+from tests.factory.test_plan_flow import planned
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite has one writer)"),
+]
+
+
+def together(*steps: Callable[[], Any]) -> list[BaseException | None]:
+    """Run the steps in threads released at once; each step's error, or None."""
+    gate = threading.Barrier(len(steps))
+    outcome: list[BaseException | None] = [None] * len(steps)
+
+    def run(i: int, step: Callable[[], Any]) -> None:
+        try:
+            gate.wait()
+            step()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test, which decides
+            outcome[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcome
+
+
+def owner(cluster: dict[str, Any], allocation: Allocation) -> Any:
+    name = next(n for n, o in cluster["orgs"].items() if o.pk == allocation.factory_id)
+    return cluster["people"][name]
+
+
+def reserved(order_caps: set[int]) -> int:
+    return sum(CapacitySlot.objects.filter(capability_id__in=order_caps).values_list("reserved", flat=True))
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_accepting_while_the_buyer_cancels_leaves_nothing_reserved(cluster: dict[str, Any], attempt: int) -> None:
+    order = planned(cluster)
+    offers = list(order.allocations.filter(status="offered"))
+    caps = {a.capability_id for a in offers}
+    accepts = [
+        (lambda a=a: allocation_respond(actor=owner(cluster, a), allocation=a, action="accept")) for a in offers[:2]
+    ]
+    errors = together(lambda: order_cancel(actor=cluster["people"]["buyer"], order=order, reason="需求取消"), *accepts)
+    assert errors[0] is None, errors[0]
+    assert all(e is None or isinstance(e, DomainError) for e in errors[1:]), errors
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert not order.allocations.filter(status__in=["offered", "accepted"]).exists()
+    assert reserved(caps) == 0
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_withdrawal_and_a_change_of_terms_at_once_both_land(cluster: dict[str, Any], attempt: int) -> None:
+    order = confirmed(cluster)
+    leaving = order.allocations.filter(status="accepted").order_by("id").first()
+    assert leaving is not None
+    errors = together(
+        lambda: allocation_withdraw(actor=owner(cluster, leaving), allocation=leaving, reason="设备检修"),
+        lambda: order_amend(actor=cluster["people"]["buyer"], order=order, data={"late_penalty": "5000"}),
+    )
+    assert errors == [None, None], errors
+    order.refresh_from_db()
+    leaving.refresh_from_db()
+    assert leaving.status == "withdrawn" and order.late_penalty == 5000
+    # the plan covers every step exactly once, and what is accepted is what is reserved
+    live = order.allocations.filter(status__in=["offered", "accepted"]).select_related("operation")
+    per_step: dict[int, int] = {}
+    for a in live:
+        per_step[a.operation.seq] = per_step.get(a.operation.seq, 0) + a.quantity
+    assert per_step == {1: 600, 2: 600, 3: 600}
+    assert not live.filter(capability=leaving.capability, operation=leaving.operation).exists()
+    accepted = sum(order.allocations.filter(status="accepted").values_list("quantity", flat=True))
+    assert reserved({a.capability_id for a in order.allocations.all()}) == accepted
