@@ -16,11 +16,13 @@ from agglo.factory import allocation as core
 from agglo.factory.greedy import greedy_plan
 from agglo.factory.lns import Neighbourhood, improve
 from agglo.factory.models import Allocation, Capability, Order
+from agglo.factory.selectors.planning import capability_key, order_problem
 from agglo.factory.services.jobs import allocation_delay, allocation_progress, allocation_receipt, dispute_answer
-from agglo.factory.services.orders import order_amend, replan
+from agglo.factory.services.orders import _apply, order_amend, order_create, replan
 from agglo.factory.solver import solve
 from agglo.factory.synthetic import synthetic_case
-from tests.factory.conftest import signed_in
+from agglo.factory.weeks import index_of
+from tests.factory.conftest import order_data, signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
 
@@ -236,9 +238,6 @@ def test_patch_refuses_fields_it_does_not_take(cluster: dict[str, Any]) -> None:
 
 
 def test_amending_a_draft_or_infeasible_order(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.orders import order_create
-    from tests.factory.conftest import order_data
-
     buyer = cluster["people"]["buyer"]
     draft = order_create(actor=buyer, data=order_data())
     order_amend(actor=buyer, order=draft, data={"max_suppliers": 1})
@@ -277,3 +276,26 @@ def test_another_factory_of_the_order_cannot_read_a_dispute(cluster: dict[str, A
     assert "尺寸超差" not in page and "已安排复检" not in page
     mine = signed_in(maker).get(f"/api/v1/factory/orders/{order.pk}/allocations").json()
     assert any(row["dispute_reason"] == "尺寸超差" and row["dispute_reply"] == "已安排复检" for row in mine)
+
+
+def test_where_a_plan_keeps_less_than_a_week_holds_the_started_part_is_what_stays(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    old = order.allocations.filter(status="accepted").order_by("id").first()
+    assert old is not None and old.quantity > 40
+    # the same factory, step and week hold two parts: an older one not begun and a newer one under way
+    begun = Allocation.objects.get(pk=old.pk)
+    begun.pk = None
+    begun.quantity, begun.started = old.quantity - 20, True
+    begun.save()
+    Allocation.objects.filter(pk=old.pk).update(quantity=20)
+    problem = order_problem(order)
+    week = index_of(order.start_week, old.week)
+    here = (str(old.operation.seq), capability_key(old.capability_id), week)
+    # a plan that keeps only as much there as is under way, and everything else as it is
+    kept = [p for p in problem.previous if (p.operation, p.capability, p.week) != here]
+    plan = (*kept, core.Placement(*here, begun.quantity))
+    _apply(order, problem, plan, actor=None)
+    begun.refresh_from_db()
+    assert begun.status == "accepted"
+    assert Allocation.objects.get(pk=old.pk).status == "superseded"
+    assert not order.allocations.filter(status="offered").exists()
