@@ -213,6 +213,9 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
     placed: dict[tuple[str, str, int], int] = defaultdict(int)
     production = risk = 0
     fixed = fixed_units(problem)
+    fixed_pair: dict[tuple[str, str], int] = defaultdict(int)
+    for (o, c, _w), q in fixed.items():
+        fixed_pair[o, c] += q
     for p in placements:
         op, cap = ops.get(p.operation), caps.get(p.capability)
         if op is None or cap is None or p.quantity <= 0:
@@ -240,8 +243,7 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
             errors.append(f"{op.key}: {len(suppliers)} suppliers, at most {op.max_suppliers}")
         for c in suppliers:
             quantity = per_pair[op.key, c]
-            held = sum(q for (o, c2, _w), q in fixed.items() if o == op.key and c2 == c)
-            if quantity < min(caps[c].min_lot, op.quantity, held or op.quantity):
+            if quantity < min(caps[c].min_lot, op.quantity, fixed_pair[op.key, c] or op.quantity):
                 errors.append(f"{op.key} at {c}: {quantity} below the minimum lot {caps[c].min_lot}")
             if problem.max_share is not None and quantity > max_share_units(problem.max_share, op.quantity):
                 errors.append(f"{op.key} at {c}: {quantity} above the share cap")

@@ -85,6 +85,8 @@ class Order(models.Model):
         DONE = "done", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
 
+    CLOSED = (Status.DONE, Status.CANCELLED)  # nothing more happens to these
+
     buyer = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="factory_orders")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     product = models.CharField(_("product"), max_length=200)

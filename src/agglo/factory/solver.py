@@ -175,9 +175,14 @@ def build(
     if candidate_limit is not None:
         cands = _cheapest(problem, cands, [*hint, *problem.fixed], candidate_limit)
     caps = {c.key: c for c in problem.capabilities}
-    held_by: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    held_by: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)  # fixed units by operation, capability, week
+    held_at: dict[tuple[str, int], int] = defaultdict(int)  # … by operation and week
+    fixed_load: dict[tuple[str, int], int] = defaultdict(int)  # … by capability and week
     for (o_key, c_key, w), q in fixed_units(problem).items():
         held_by[o_key, c_key][w] = q
+        held_at[o_key, w] += q
+        fixed_load[c_key, w] += q
+    with_fixed = {o_key for o_key, _w in held_at}
     x: dict[tuple[str, str, int], cp_model.IntVar] = {}
     y: dict[tuple[str, str], cp_model.IntVar] = {}
     a: dict[tuple[str, int], cp_model.IntVar] = {}
@@ -188,17 +193,11 @@ def build(
     objective: list[cp_model.LinearExprT] = []
     newcomer_terms: list[cp_model.IntVar] = []
     order_cost: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
-    held_at: dict[tuple[str, int], int] = defaultdict(int)  # fixed units by operation and week
-    fixed_load: dict[tuple[str, int], int] = defaultdict(int)  # … and by capability and week
-    for (o_key, c_key), by_week in held_by.items():
-        for w, q in by_week.items():
-            held_at[o_key, w] += q
-            fixed_load[c_key, w] += q
     for op in problem.operations:
         first, last = windows[op.key]
         if first > last:
             return None
-        has_fixed = any(o_key == op.key for o_key, _w in held_at)
+        has_fixed = op.key in with_fixed
         # With work under way, S only bounds the new work, which may follow a late predecessor whatever the fixed
         # work's weeks; so it is not tied below E and may lie past the window.
         s[op.key] = model.new_int_var(first, max(last, weeks) if has_fixed else last, f"S{op.key}")

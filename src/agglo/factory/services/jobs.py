@@ -404,7 +404,7 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             # The order first (as every job service locks it), so that a cancellation cannot slip in between.
             order = Order.objects.select_for_update().get(pk=order_id)
-            if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+            if order.status in Order.CLOSED:
                 continue
             late = Allocation.objects.select_for_update().filter(
                 order_id=order_id, status__in=waiting, respond_by__lt=now

@@ -144,7 +144,7 @@ def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer changes its order."))
-    if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+    if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     unknown = sorted(set(data) - set(AMENDABLE))
     if unknown:
@@ -264,7 +264,7 @@ def order_plan(*, actor: Any, order: Order) -> Order:
     """Have the solver propose a split plan; factories are offered their parts on the job board."""
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer plans its order."))
-    if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+    if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     return replan(order, actor=actor, reason="plan")
 
@@ -279,7 +279,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     were not answered are replaced. Called by the services that change a plan, inside their transaction; a
     closed order is returned as it is."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
-    if locked.status in (Order.Status.DONE, Order.Status.CANCELLED):
+    if locked.status in Order.CLOSED:
         return locked
     problem = order_problem(order, change_penalty=CHANGE_PENALTY)
     try:
@@ -354,7 +354,6 @@ def _apply(
     for p in placements:
         wanted[p.operation, p.capability, p.week] += p.quantity
     held = order.allocations.filter(status__in=[Allocation.Status.DELIVERED, Allocation.Status.ACCEPTED])
-
     # work under way first, so that what the plan places in a week goes to it before to work not begun
     for a in sorted(held.select_related("operation", "capability"), key=lambda a: not is_under_way(a)):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
@@ -415,7 +414,7 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Say why, so that the factories understand.")]})
-    if order.status in (Order.Status.DONE, Order.Status.CANCELLED):
+    if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     # Locked too, so that neither an answer nor a delivery can slip in between the checks and the writes.
     list(order.allocations.select_for_update().values_list("pk", flat=True))
