@@ -188,6 +188,10 @@ def test_terms_below_work_under_way_are_refused(cluster: dict[str, Any]) -> None
     with pytest.raises(ValidationFailed) as low:
         order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_share": f"0.{share:02d}"})
     assert "max_share" in low.value.errors
+    spent = step.unit_cost * step.quantity
+    with pytest.raises(ValidationFailed) as poor:
+        order_amend(actor=cluster["people"]["buyer"], order=order, data={"budget": str(spent - 1)})
+    assert "budget" in poor.value.errors
     assert Order.objects.values().get(pk=order.pk) == before
 
 
