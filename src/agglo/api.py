@@ -79,6 +79,9 @@ TYPE_MESSAGES = {
     "date_type": gettext_lazy("Must be a date, such as 2026-12-31."),
     "list_type": gettext_lazy("Must be a list."),
     "extra_forbidden": gettext_lazy("This request does not take this field."),
+    "model_attributes_type": gettext_lazy("Must be a JSON object."),
+    "model_type": gettext_lazy("Must be a JSON object."),
+    "dict_type": gettext_lazy("Must be a JSON object."),
 }
 
 

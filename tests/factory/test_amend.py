@@ -149,3 +149,54 @@ def test_the_order_page_offers_the_terms_to_the_buyer_only(cluster: dict[str, An
     assert order.max_suppliers == 2
     owner = next(n for n, o in cluster["orgs"].items() if o.pk == order.allocations.first().factory_id)
     assert 'id="terms"' not in signed_in(cluster["people"][owner]).get(detail).content.decode()
+
+
+def test_the_buyer_reads_the_terms_a_factory_does_not(cluster: dict[str, Any]) -> None:
+    order = planned(cluster, budget="900000")
+    url = f"/api/v1/factory/orders/{order.pk}"
+    terms = signed_in(cluster["people"]["buyer"]).get(url).json()["terms"]
+    assert terms["max_suppliers"] == 2 and terms["budget"] == "900000.00" and terms["max_share"] is None
+    factory = order.allocations.first().factory_id
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == factory)
+    assert signed_in(who).get(url).json()["terms"] is None
+
+
+def test_a_share_cap_is_planned_as_it_is_stored(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    url = f"/api/v1/factory/orders/{order.pk}"
+    r = buyer.patch(url, {"max_share": "0.125"}, content_type="application/json")
+    assert r.status_code == 422 and "max_share" in r.json()["errors"]
+    order.refresh_from_db()
+    assert order.max_share is None
+    r = buyer.patch(url, {"max_share": "0.75"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["terms"]["max_share"] == "0.75"
+
+
+@pytest.mark.parametrize("body", ["[]", "null", '"x"'])
+def test_a_body_that_is_not_an_object_is_refused_in_the_users_language(cluster: dict[str, Any], body: str) -> None:
+    order = planned(cluster)
+    r = signed_in(cluster["people"]["buyer"]).patch(
+        f"/api/v1/factory/orders/{order.pk}", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert r.status_code == 422
+    assert "必须是一个 JSON 对象。" in str(r.json()["errors"])
+
+
+def test_the_terms_form_says_whether_anything_changed(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    url = f"/factory/orders/{order.pk}/terms/"
+    same = {
+        "due_week": order.due_week.isoformat(),
+        "max_suppliers": str(order.max_suppliers),
+        "max_share": "",
+        "budget": "",
+        "late_penalty": str(order.late_penalty),
+    }
+    page = buyer.post(url, same, follow=True).content.decode()
+    assert "没有任何变更。" in page and "计划已修复" not in page
+    order.refresh_from_db()
+    assert order.plan_version == 1
+    page = buyer.post(url, {**same, "late_penalty": "2500"}, follow=True).content.decode()
+    assert "订单已修改，计划已修复。" in page

@@ -146,3 +146,64 @@ def test_the_pages_carry_a_dispute_from_reason_to_settlement(cluster: dict[str, 
     buyer.post(f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "0", "next": detail})
     a.refresh_from_db()
     assert a.receipt == "confirmed" and "了结异议" not in buyer.get(detail).content.decode()
+
+
+def test_the_log_keeps_dispute_texts_under_a_key_only_the_parties_hold(cluster: dict[str, Any]) -> None:
+    import hashlib
+    import hmac
+
+    a, factory = delivered(cluster)
+    buyer = cluster["people"]["buyer"]
+    allocation_receipt(actor=buyer, allocation=a, confirm=False, note="少了一箱")
+    dispute_answer(actor=factory, allocation=a, reply="已补发")
+    disputed = decode(bytes(LogEntry.objects.get(type="factory.allocation_disputed").data))["payload"]
+    answered = decode(bytes(LogEntry.objects.get(type="factory.allocation_dispute_answered").data))["payload"]
+    # a guess of the short text cannot be checked against the public log
+    assert disputed["reason"] != "sha256:" + hashlib.sha256("少了一箱".encode()).hexdigest()
+    # the parties read the key with the work, and can check what the log says was said
+    row = signed_in(buyer).get(f"/api/v1/factory/orders/{a.order_id}/allocations").json()
+    key = next(x for x in row if x["id"] == a.pk)["text_key"]
+    mine = signed_in(factory).get(f"/api/v1/factory/orders/{a.order_id}/allocations").json()
+    assert next(x for x in mine if x["id"] == a.pk)["text_key"] == key
+    for text, sealed in (("少了一箱", disputed["reason"]), ("已补发", answered["reply"])):
+        assert sealed == "hmac-sha256:" + hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("take", [True, False])
+def test_the_factory_hears_what_the_buyer_decided_on_its_counter_offer(cluster: dict[str, Any], take: bool) -> None:
+    a, who = countered(cluster)
+    counter_decide(actor=cluster["people"]["buyer"], allocation=a, accept=take)
+    told = Notification.objects.filter(user=who, verb="factory.counter_decided")
+    assert told.count() == 1
+    assert str(a.counter_quantity) in told.get().text and a.order.product in told.get().text
+
+
+def test_the_buyer_is_not_offered_to_confirm_work_it_made_itself(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.capacity import capability_save
+    from agglo.factory.services.jobs import allocation_progress
+
+    buyer = cluster["people"]["buyer"]
+    own = cluster["orgs"]["buyer"]
+    capability_save(
+        actor=buyer,
+        organization_id=own.pk,
+        data={
+            "process": "cnc",
+            "weekly_capacity": 600,
+            "unit_cost": "1",
+            "setup_cost": "0",
+            "min_lot": 1,
+            "quality_grade": 2,
+            "certifications": ["ISO9001"],
+        },
+    )
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.get(status="offered", factory_id=own.pk)
+    allocation_respond(actor=buyer, allocation=a, action="accept")
+    a.refresh_from_db()
+    allocation_progress(
+        actor=buyer, allocation=a, data={"quantity_done": a.quantity, "delivered_on": timezone.localdate().isoformat()}
+    )
+    page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert f"/factory/allocations/{a.pk}/confirm-receipt/" not in page
+    assert f"/factory/allocations/{a.pk}/dispute/" not in page

@@ -179,6 +179,9 @@ class Allocation(models.Model):
     # confirming.
     dispute_reason = models.CharField(_("dispute reason"), max_length=500, blank=True, default="")
     dispute_reply = models.CharField(_("factory's reply"), max_length=500, blank=True, default="")
+    # Hex key of the keyed digests (`ledger.entries.sealed`) under which this work's free text goes on the public
+    # log; made when first needed, and shown to those who see the text, so that they can check the log.
+    text_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -112,10 +112,27 @@ class OrderOut(Schema):
     plan_stats: dict[str, Any]
     diagnosis: list[str]
     operations: list[OperationOut]
+    terms: dict[str, Any] | None
 
     @staticmethod
     def resolve_operations(obj: Any) -> list[Any]:
         return list(obj.operations.all())
+
+    # What the buyer may change (`PATCH`) and what the plan must meet; the buyer's, like the plan's costs.
+    @staticmethod
+    def resolve_terms(obj: Any, context: dict[str, Any]) -> dict[str, Any] | None:
+        if not sees_whole_plan(context["request"].auth, obj):
+            return None
+        return {
+            "max_suppliers": obj.max_suppliers,
+            "budget": None if obj.budget is None else str(obj.budget),
+            "late_penalty": str(obj.late_penalty),
+            "max_share": None if obj.max_share is None else str(obj.max_share),
+            "min_quality": obj.min_quality,
+            "certifications": obj.certifications,
+            "regions_only": obj.regions_only,
+            "regions_excluded": obj.regions_excluded,
+        }
 
     # The plan's costs and its diagnosis (which speaks of other factories' free capacity) are the buyer's.
     @staticmethod
@@ -150,6 +167,8 @@ class AllocationOut(Schema):
     defects_found: int | None
     dispute_reason: str
     dispute_reply: str
+    # the key of the keyed digests under which this work's free text is on the transparency log
+    text_key: str
 
     @staticmethod
     def resolve_step(obj: Any) -> int:

@@ -184,12 +184,18 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     """The buyer changes the due week or terms; the plan is repaired around accepted work."""
     order = _order(request, pk)
     with _acting(request):
-        orders.order_amend(
+        before = [getattr(order, k) for k in orders.AMENDABLE]
+        amended = orders.order_amend(
             actor=request.user,
             order=order,
             data={k: request.POST[k] for k in orders.AMENDABLE if k in request.POST},
         )
-        messages.success(request, _("Order changed; the plan was repaired."))
+        if [getattr(amended, k) for k in orders.AMENDABLE] == before:
+            messages.info(request, _("Nothing changed."))
+        elif amended.status == amended.Status.DRAFT:
+            messages.success(request, _("Order changed."))
+        else:
+            messages.success(request, _("Order changed; the plan was repaired."))
     return redirect("factory:order", pk=order.pk)
 
 

@@ -1,13 +1,15 @@
 """Log entries: the RFC 8785 canonical JSON of {type, time, actor, subject, payload}.
 
 Entries are public to whoever may read them and can never be erased, so they carry references and digests, not
-personal data: organizations by id, documents and free text by their SHA-256 (`digest`).
+personal data: organizations by id, documents and free text by their SHA-256 (`digest`), or short free text
+between two parties by a keyed digest only they can check (`sealed`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -97,6 +99,12 @@ def digest(document: Any) -> str:
     """`sha256:<hex>` of a document: bytes as they are, anything else as its canonical JSON."""
     data = document if isinstance(document, bytes) else rfc8785.dumps(document)
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def sealed(text: str, key: str) -> str:
+    """`hmac-sha256:<hex>` of UTF-8 text under a hex key that only its parties hold. A plain digest of a short text
+    lets anyone confirm a guess; this one proves what was said only to those who have the key."""
+    return "hmac-sha256:" + hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
 
 
 def decode(data: bytes) -> dict[str, Any]:

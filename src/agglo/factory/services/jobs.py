@@ -4,6 +4,7 @@ report its execution. Declines and withdrawals re-plan the order at once."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from django.db import transaction
@@ -17,9 +18,9 @@ from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import release, reserve
-from agglo.factory.services.orders import answer_deadline, confirm_if_complete, replan
+from agglo.factory.services.orders import answer_deadline, confirm_if_complete, finish_if_delivered, replan
 from agglo.factory.validation import whole
-from agglo.ledger.entries import digest
+from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
 
 ACTIONS = ("accept", "decline", "counter")
@@ -52,6 +53,10 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
     )
     if event in LOGGED:
         buyer = allocation.order.buyer_id
+        texts = {k: str(payload[k]) for k in ("reason", "reply") if k in payload}
+        if texts and not allocation.text_key:
+            allocation.text_key = secrets.token_hex(16)
+            Allocation.objects.filter(pk=allocation.pk).update(text_key=allocation.text_key)
         entry_append(
             f"factory.allocation_{event}",
             actor=actor,
@@ -69,8 +74,8 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
                     for k, v in payload.items()
                     if k in ("done", "defects", "delivered_on", "from", "to", "defects_found", "settled")
                 },
-                # free text only as a digest: the log is public, the words are the two parties'
-                **{k: digest(str(payload[k]).encode()) for k in ("reason", "reply") if k in payload},
+                # free text only as a keyed digest: the log is public, the words are the two parties'
+                **{k: sealed(text, allocation.text_key) for k, text in texts.items()},
             },
             parties=[buyer, allocation.factory_id],
         )
@@ -207,6 +212,17 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         allocation.status = Allocation.Status.DECLINED
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
+    notify(
+        policy.organization_admins(allocation.factory_id),
+        verb="factory.counter_decided",
+        text=(
+            _("The buyer took your counter-offer of %(n)d for order %(product)s; it is accepted.")
+            if accept
+            else _("The buyer refused your counter-offer of %(n)d for order %(product)s.")
+        )
+        % {"n": allocation.counter_quantity or 0, "product": allocation.order.product},
+        link="/factory/jobs/",
+    )
     replan(allocation.order, actor=actor, reason="counter")
     return allocation
 
@@ -226,12 +242,6 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     allocation.save(update_fields=["status", "note", "updated_at"])
     release(allocation.capability, allocation.week, allocation.quantity)
     order = allocation.order
-    if not order.allocations.filter(factory_id=allocation.factory_id, status=Allocation.Status.ACCEPTED).exists():
-        FactoryMember.objects.filter(
-            virtual_factory=order.virtual_factory,
-            organization_id=allocation.factory_id,
-            role__in=[FactoryMember.Role.SUPPLIER, FactoryMember.Role.FINAL],
-        ).update(active=False)
     _audit("withdrawn", actor, allocation, {"reason": reason[:500]})
     _tell_buyer(
         allocation, _("A factory withdrew from order %(product)s; the plan was repaired.") % {"product": order.product}
@@ -290,14 +300,8 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         allocation,
         {"done": done, "defects": defects, "delivered_on": day.isoformat() if day else None},
     )
-    order = allocation.order
-    if (
-        day
-        and not order.allocations.filter(
-            status__in=[Allocation.Status.ACCEPTED, Allocation.Status.OFFERED, Allocation.Status.COUNTERED]
-        ).exists()
-    ):
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.DONE)
+    if day:
+        finish_if_delivered(allocation.order)
     return allocation
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,6 +99,9 @@ def _terms(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]
                 raise ValueError
         except (ArithmeticError, ValueError):
             errors["max_share"] = [_("Must be a share between 0.1 and 1.")]
+        else:
+            if values["max_share"] != values["max_share"].quantize(Decimal("0.01")):  # what is stored is planned
+                errors["max_share"] = [_("At most two decimal places, such as 0.35.")]
     return values
 
 
@@ -311,6 +315,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         ]
         order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
         order.save(update_fields=["status", "diagnosis", "plan_stats"])
+        members_sync(order)
         record(
             "factory.order_infeasible",
             actor=actor,
@@ -320,6 +325,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         )
         return order
     _apply(order, problem, result.placements, actor=actor)
+    members_sync(order)
     costs = result.costs
     order.plan_version += 1
     order.status = Order.Status.PLANNED
@@ -398,6 +404,33 @@ def _apply(
         )
 
 
+def members_sync(order: Order) -> None:
+    """A factory left with no accepted or delivered work in the order leaves its virtual factory, and so no longer
+    sees who serves it."""
+    working = order.allocations.filter(status__in=[Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED])
+    FactoryMember.objects.filter(
+        virtual_factory__order=order,
+        role__in=[FactoryMember.Role.SUPPLIER, FactoryMember.Role.FINAL],
+        active=True,
+    ).exclude(organization_id__in=working.values("factory_id")).update(active=False)
+
+
+def finish_if_delivered(order: Order) -> None:
+    """A planned order is done once every step's whole quantity is delivered; an order without a plan for some
+    step is not, whatever part of it was delivered."""
+    if order.status not in (Order.Status.PLANNED, Order.Status.CONFIRMED):
+        return
+    delivered = dict(
+        order.allocations.filter(status=Allocation.Status.DELIVERED)
+        .values("operation_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("operation_id", "units")
+    )
+    if all(delivered.get(op.pk, 0) >= op.quantity for op in order.operations.all()):
+        order.status = Order.Status.DONE
+        order.save(update_fields=["status"])
+
+
 def confirm_if_complete(order: Order) -> None:
     live = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     if order.status == Order.Status.PLANNED and not live.exists():
@@ -407,7 +440,8 @@ def confirm_if_complete(order: Order) -> None:
 
 @transaction.atomic
 def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
-    """The buyer cancels an order that is not delivered: reservations are released and every factory told."""
+    """The buyer cancels an order that is not done: work not yet delivered is called off (its reservations
+    released, every factory told); work already delivered stays on record for receipt and the scorecards."""
     order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer cancels its order."))
@@ -418,8 +452,6 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     # Locked too, so that neither an answer nor a delivery can slip in between the checks and the writes.
     list(order.allocations.select_for_update().values_list("pk", flat=True))
-    if order.allocations.filter(status=Allocation.Status.DELIVERED).exists():
-        raise ValidationFailed({"status": [_("Work on this order has been delivered; it can no longer be cancelled.")]})
     touched = set()
     for a in order.allocations.filter(
         status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED]

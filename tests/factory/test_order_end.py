@@ -1,0 +1,88 @@
+"""How an order ends: done only when every step's whole quantity is delivered; cancelled by the buyer, with
+delivered work kept on record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
+from agglo.factory.services.jobs import allocation_progress, allocation_receipt, allocation_respond
+from agglo.factory.services.orders import order_cancel, order_create, order_plan
+from tests.factory.conftest import order_data, signed_in
+from tests.factory.test_amend import confirmed
+
+pytestmark = pytest.mark.django_db
+
+
+def _owner(cluster: dict[str, Any], factory_id: int) -> Any:
+    return next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == factory_id)
+
+
+def _deliver(cluster: dict[str, Any], a: Allocation) -> None:
+    allocation_progress(
+        actor=_owner(cluster, a.factory_id),
+        allocation=a,
+        data={"quantity_done": a.quantity, "delivered_on": timezone.localdate().isoformat()},
+    )
+
+
+def test_an_order_is_done_only_when_every_step_is_delivered(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    accepted = list(order.allocations.filter(status="accepted"))
+    assert len(accepted) > 1
+    for a in accepted[:-1]:
+        _deliver(cluster, a)
+        order.refresh_from_db()
+        assert order.status == "confirmed"
+    _deliver(cluster, accepted[-1])
+    order.refresh_from_db()
+    assert order.status == "done"
+
+
+def test_an_order_without_a_plan_for_some_step_is_not_done_by_a_delivery(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered", operation__seq=1).first()
+    allocation_respond(actor=_owner(cluster, a.factory_id), allocation=a, action="accept")
+    # every other factory stops offering its processes: the rest of the order has no plan
+    Capability.objects.exclude(organization_id=a.factory_id).update(active=False)
+    order_plan(actor=buyer, order=order)
+    order.refresh_from_db()
+    assert order.status == "infeasible"
+    a.refresh_from_db()
+    _deliver(cluster, a)
+    order.refresh_from_db()
+    assert order.status == "infeasible"  # step 1's part is delivered, the rest was never planned
+    # the buyer may still plan it again once factories are back
+    Capability.objects.update(active=True)
+    order_plan(actor=buyer, order=order)
+    order.refresh_from_db()
+    assert order.status == "planned"
+    a.refresh_from_db()
+    assert a.status == "delivered"
+
+
+def test_cancelling_after_a_delivery_calls_off_only_the_rest(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    first, *rest = list(order.allocations.filter(status="accepted").select_related("capability"))
+    _deliver(cluster, first)
+    reserved = {a.pk: CapacitySlot.objects.get(capability=a.capability, week=a.week).reserved for a in rest}
+    buyer = cluster["people"]["buyer"]
+    order_cancel(actor=buyer, order=order, reason="客户撤单")
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    first.refresh_from_db()
+    assert first.status == "delivered"
+    for a in rest:
+        a.refresh_from_db()
+        assert a.status == "superseded"
+        slot = CapacitySlot.objects.get(capability=a.capability, week=a.week)
+        assert slot.reserved <= reserved[a.pk] - a.quantity
+    # the delivered work can still be received, and the page says why the order ended
+    allocation_receipt(actor=buyer, allocation=first, confirm=True)
+    page = signed_in(buyer).get(f"/factory/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已取消：" in page and "客户撤单" in page and "没有可行方案" not in page
+    assert Order.objects.get(pk=order.pk).status == "cancelled"

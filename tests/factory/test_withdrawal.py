@@ -1,0 +1,77 @@
+"""A factory gives back part of its work: the rest of what it accepted stays, and a factory left with no work
+leaves the virtual factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from agglo.factory.selectors.orders import virtual_factory_members
+from agglo.factory.services.jobs import allocation_withdraw
+from agglo.factory.services.orders import order_amend
+from tests.factory.conftest import signed_in
+from tests.factory.test_amend import confirmed
+
+pytestmark = pytest.mark.django_db
+
+
+def _owner(cluster: dict[str, Any], factory_id: int) -> Any:
+    return next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == factory_id)
+
+
+def test_withdrawing_one_week_keeps_the_factorys_other_accepted_week_of_the_step(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    accepted = list(order.allocations.filter(status="accepted"))
+    twice = Counter((a.factory_id, a.operation_id) for a in accepted)
+    (factory, step), n = twice.most_common(1)[0]
+    assert n >= 2, "the plan should give one factory a step over two weeks"
+    first, *others = [a for a in accepted if (a.factory_id, a.operation_id) == (factory, step)]
+    allocation_withdraw(actor=_owner(cluster, factory), allocation=first, reason="设备故障")
+    for a in others:
+        a.refresh_from_db()
+        assert a.status == "accepted"
+    first.refresh_from_db()
+    assert first.status == "withdrawn"
+    order.refresh_from_db()
+    live = order.allocations.filter(operation_id=step, status__in=["offered", "accepted"])
+    assert sum(a.quantity for a in live) == first.operation.quantity  # the step is planned in full again
+    assert not live.filter(factory_id=factory, status="offered").exists()  # and offers it nothing new
+    # a later change of terms keeps it too
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"late_penalty": "2500"})
+    for a in others:
+        a.refresh_from_db()
+        assert a.status == "accepted"
+
+
+def test_a_factory_left_without_work_leaves_the_virtual_factory(cluster: dict[str, Any]) -> None:
+    # Due in the third week at a steep penalty: the plan splits steps between two factories; then the buyer
+    # allows one per step, and a factory whose accepted part is no longer needed is left without work.
+    today = dt.date.today()
+    route = [
+        {"process": "cnc", "quantity": 500},
+        {"process": "surface", "quantity": 500, "after": [1]},
+        {"process": "assembly", "quantity": 500, "after": [2]},
+    ]
+    order = confirmed(
+        cluster,
+        quantity=500,
+        operations=route,
+        due_week=(today + dt.timedelta(weeks=2)).isoformat(),
+        late_penalty="100000",
+    )
+    buyer = cluster["people"]["buyer"]
+    before = {m.organization_id for m in virtual_factory_members(actor=buyer, order=order)}
+    order_amend(actor=buyer, order=order, data={"max_suppliers": "1"})
+    working = set(order.allocations.filter(status="accepted").values_list("factory_id", flat=True))
+    left = before - working - {order.buyer_id}
+    assert left, "some factory should have lost all its accepted work"
+    after = {m.organization_id for m in virtual_factory_members(actor=buyer, order=order)}
+    assert not left & after
+    for factory in left:
+        who = _owner(cluster, factory)
+        assert virtual_factory_members(actor=who, order=order) == []
+        page = signed_in(who).get(f"/factory/orders/{order.pk}/").content.decode()
+        assert 'id="members"></ul>' in page
