@@ -143,10 +143,15 @@ def test_the_order_page_offers_the_terms_to_the_buyer_only(cluster: dict[str, An
     assert r.status_code == 302
     order.refresh_from_db()
     assert order.due_week == later
-    r = buyer.post(f"/factory/orders/{order.pk}/terms/", data | {"max_suppliers": "x"}, follow=True)
-    assert "每道工序最多供应商数: 必须为整数。" in r.content.decode()
+    # a bad value: the form comes back open, as sent, with the error beside its field
+    r = buyer.post(f"/factory/orders/{order.pk}/terms/", data | {"max_suppliers": "x", "late_penalty": "2500"})
+    assert r.status_code == 400
+    form = r.context["terms_form"]
+    assert form.errors["max_suppliers"] == ["必须为整数。"]
+    page = r.content.decode()
+    assert '<details id="terms" open>' in page and 'value="2500"' in page and 'value="x"' in page
     order.refresh_from_db()
-    assert order.max_suppliers == 2
+    assert order.max_suppliers == 2 and order.late_penalty == 2000
     owner = next(n for n, o in cluster["orgs"].items() if o.pk == order.allocations.first().factory_id)
     assert 'id="terms"' not in signed_in(cluster["people"][owner]).get(detail).content.decode()
 

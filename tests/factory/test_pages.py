@@ -47,7 +47,7 @@ def test_order_entry_errors_name_the_fields(cluster: dict[str, Any]) -> None:
     r = c.post("/factory/orders/new/", form_post(quantity="lots", **{"op-2-after": "5"}))
     assert r.status_code == 400
     text = r.content.decode()
-    assert "Must be a whole number." in text and "operations[2].after" in text
+    assert "Must be a whole number." in text and "Step 2, After steps: " in text
     assert not Order.objects.exists()
 
 
@@ -56,7 +56,7 @@ def test_route_rows_keep_the_forms_step_numbers(cluster: dict[str, Any]) -> None
     # row 2 left empty, row 3 follows row 1: the gap is reported, not closed up under the user's numbers
     post = form_post(buyer=cluster["orgs"]["buyer"].pk, **{"op-2-process": "", "op-2-quantity": "", "op-2-after": ""})
     text = c.post("/factory/orders/new/", post).content.decode()
-    assert "operations[2].process" in text
+    assert "Step 2, Process: " in text
     text = c.post("/factory/orders/new/", form_post(**{"op-1-after": "1"})).content.decode()
     assert "The first step cannot follow another." in text
     assert not Order.objects.exists()
@@ -151,3 +151,40 @@ def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:
     assert "Order cancelled." in r.content.decode()
     order.refresh_from_db()
     assert order.status == "cancelled"
+
+
+def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_create, order_plan
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered").first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    c = logged(who)
+    board = c.get("/factory/jobs/").content.decode()
+    assert f'href="/factory/orders/{order.pk}/"' in board
+    r = c.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
+    assert "Accepted: the capacity is reserved in your calendar." in r.content.decode()
+    r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)
+    page = r.content.decode()
+    assert "Progress reported." in page and " · started" in page
+
+
+def test_english_pages_name_processes_and_factories_in_english(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.jobs import allocation_progress, allocation_respond
+    from agglo.factory.services.orders import order_create, order_plan
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered").first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=who, allocation=a, action="accept")
+    a.refresh_from_db()
+    allocation_progress(
+        actor=who, allocation=a, data={"quantity_done": a.quantity, "delivered_on": dt.date.today().isoformat()}
+    )
+    c = logged(who)
+    capacity = c.get("/factory/capacity/").content.decode()
+    assert "CNC machining" in capacity and "数控加工" not in capacity
+    cards = c.get("/factory/scorecards/").content.decode()
+    assert a.factory.name_en in cards and a.factory.name_zh not in cards

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from agglo.registry.models.bilingual import BilingualNameMixin
 
-class Process(models.Model):
+
+class Process(BilingualNameMixin, models.Model):
     """A manufacturing process in the catalogue, and the unit its capacity is counted in."""
 
     code = models.SlugField(_("code"), max_length=30, primary_key=True)
@@ -21,7 +23,7 @@ class Process(models.Model):
         verbose_name = _("process")
 
     def __str__(self) -> str:
-        return self.name_zh
+        return self.name
 
 
 class Capability(models.Model):

@@ -3,6 +3,7 @@ the capacity calendar and the scorecards."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +53,22 @@ LABELS = {
 }
 
 
+# What a job-board or order-page button did, said back to whoever pressed it.
+DONE = {
+    "accept": gettext_lazy("Accepted: the capacity is reserved in your calendar."),
+    "decline": gettext_lazy("Declined: the buyer's plan was repaired without you."),
+    "counter": gettext_lazy("Counter-offer sent: the buyer decides by its deadline."),
+    "delay": gettext_lazy("Delay reported: the plan was repaired around it."),
+    "withdraw": gettext_lazy("Withdrawn: the plan was repaired."),
+    "progress": gettext_lazy("Progress reported."),
+    "confirm-receipt": gettext_lazy("Receipt confirmed."),
+    "dispute": gettext_lazy("Dispute sent to the factory."),
+    "answer-dispute": gettext_lazy("Answer sent to the buyer."),
+    "take-counter": gettext_lazy("Counter-offer taken: the rest of the step was planned again."),
+    "refuse-counter": gettext_lazy("Counter-offer refused: the step was planned again."),
+}
+
+
 def _flash(request: HttpRequest, exc: DomainError) -> None:
     """One error line naming each bad field, as the form labels it."""
     parts = [f"{LABELS[k]}: {' '.join(ms)}" if k in LABELS else " ".join(ms) for k, ms in exc.errors.items()]
@@ -81,6 +98,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "factory/home.html", {"orders": rows})
 
 
+ROUTE_FIELDS = {
+    "process": gettext_lazy("Process"),
+    "quantity": gettext_lazy("Quantity"),
+    "after": gettext_lazy("After steps"),
+}
+
+
+def _route_field(key: str) -> str:
+    """`operations[5].after` as the form shows it: the step's number and the column's label."""
+    found = re.fullmatch(r"operations\[(\d+)\](?:\.(\w+))?", key)
+    if found is None:
+        return str(_("Route"))
+    step, column = int(found[1]), found[2]
+    if column in ROUTE_FIELDS:
+        return _("Step %(n)d, %(field)s") % {"n": step, "field": ROUTE_FIELDS[column]}
+    return _("Step %(n)d") % {"n": step}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request: HttpRequest) -> HttpResponse:
@@ -102,7 +137,9 @@ def order_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Order saved and planned.") if order.status == "planned" else _("Order saved."))
             return redirect("factory:order", pk=order.pk)
         except ValidationFailed as exc:
-            route_errors = [f"{k}: {', '.join(v)}" for k, v in exc.errors.items() if k.startswith("operations")]
+            route_errors = [
+                f"{_route_field(k)}: {' '.join(v)}" for k, v in exc.errors.items() if k.startswith("operations")
+            ]
             exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
             apply_service_errors(form, exc)
         except Forbidden as exc:
@@ -128,7 +165,13 @@ def _order(request: HttpRequest, pk: int) -> Any:
 @login_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan: stats, the diagnosis when there is none, and a grid of factory × week."""
-    order = _order(request, pk)
+    return _order_page(request, _order(request, pk))
+
+
+def _order_page(
+    request: HttpRequest, order: Any, terms: OrderTermsForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The order page; `terms` is the buyer's terms form as sent, when it has errors to show."""
     allocations = list(selectors.plan_allocations(actor=request.user, order=order))
     weeks = [week_at(order.start_week, i) for i in range(horizon())]
     lanes: dict[tuple[str, str], dict[Any, list[Allocation]]] = defaultdict(lambda: defaultdict(list))
@@ -142,8 +185,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     members = selectors.virtual_factory_members(actor=request.user, order=order)
     is_buyer = selectors.is_buyer(request.user, order)
-    terms = None
-    if is_buyer and order.status not in ("done", "cancelled"):
+    if is_buyer and terms is None and order.status not in ("done", "cancelled"):
         terms = OrderTermsForm(
             initial={
                 "due_week": order.due_week.isoformat(),
@@ -165,7 +207,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members": members,
         "operations": order.operations.select_related("process"),
     }
-    return render(request, "factory/order_detail.html", context)
+    return render(request, "factory/order_detail.html", context, status=status)
 
 
 @login_required
@@ -183,13 +225,22 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
 def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     """The buyer changes the due week or terms; the plan is repaired around accepted work."""
     order = _order(request, pk)
-    with _acting(request):
-        before = [getattr(order, k) for k in orders.AMENDABLE]
+    before = [getattr(order, k) for k in orders.AMENDABLE]
+    try:
         amended = orders.order_amend(
             actor=request.user,
             order=order,
             data={k: request.POST[k] for k in orders.AMENDABLE if k in request.POST},
         )
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except ValidationFailed as exc:
+        # the form again, as sent, with each error beside its field
+        form = OrderTermsForm(request.POST)
+        form.is_valid()
+        apply_service_errors(form, exc)
+        return _order_page(request, order, terms=form, status=400)
+    else:
         if [getattr(amended, k) for k in orders.AMENDABLE] == before:
             messages.info(request, _("Nothing changed."))
         elif amended.status == amended.Status.DRAFT:
@@ -278,7 +329,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
             jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
         else:
             raise Http404
-        messages.success(request, _("Done."))
+        messages.success(request, DONE[action])
     return redirect(back)
 
 

@@ -333,7 +333,8 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     order.plan_stats = {
         "status": result.status,
         "objective": result.objective,
-        "bound": result.bound,
+        # in yuan, as the objective is: never above it (the solver's bound is in fen)
+        "bound": None if result.bound is None else min(result.bound, result.objective or result.bound),
         "gap_pct": round(result.gap_pct or 0.0, 3),
         "seconds": round(result.seconds, 3),
         "costs": vars(costs) if costs else {},
