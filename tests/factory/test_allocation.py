@@ -121,6 +121,18 @@ def test_supplier_limit_min_lot_and_share_cap() -> None:
     assert len(per) <= 2 and max(per.values()) <= 360 and all(q >= 250 for k, q in per.items() if k == "a.cnc")
 
 
+def test_a_capability_limited_on_a_step_makes_no_more_of_it() -> None:
+    # su.cnc is the cheaper, but turned down part of step 1 and kept 100 units of it
+    ops = route()
+    ops = (replace(ops[0], limits=(("su.cnc", 100),)), *ops[1:])
+    p = problem(operations=ops)
+    for plan in (solve(p, time_limit=10).placements, greedy_plan(p)):
+        assert evaluate(p, plan)[1] == []
+        assert sum(x.quantity for x in plan if x.capability == "su.cnc") == 100
+    over = [Placement("1", "su.cnc", 0, 200), Placement("1", "sz.cnc", 1, 100)]
+    assert any("it may keep" in e for e in evaluate(p, over)[1])
+
+
 def test_quality_certification_and_region_rules_choose_the_eligible() -> None:
     ops = route(100, min_quality=3, certifications=frozenset({"ISO13485"}), regions_excluded=frozenset({"320000"}))
     caps = (

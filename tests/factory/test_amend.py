@@ -205,3 +205,16 @@ def test_the_terms_form_says_whether_anything_changed(cluster: dict[str, Any]) -
     assert order.plan_version == 1
     page = buyer.post(url, {**same, "late_penalty": "2500"}, follow=True).content.decode()
     assert "订单已修改，计划已修复。" in page
+
+
+def test_the_terms_form_shows_only_what_is_wrong_and_a_closed_order_keeps_no_form(cluster: dict[str, Any]) -> None:
+    order = planned(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    url = f"/factory/orders/{order.pk}/terms/"
+    r = buyer.post(url, {"max_share": "0.333"})
+    assert r.status_code == 400
+    assert dict(r.context["terms_form"].errors) == {"max_share": ["最多两位小数，例如 0.35。"]}
+    order_cancel(actor=cluster["people"]["buyer"], order=order, reason="需求取消")
+    r = buyer.post(url, {"max_suppliers": "1"}, follow=True)
+    page = r.content.decode()
+    assert 'id="terms"' not in page and "该订单已关闭。" in page

@@ -86,3 +86,17 @@ def test_cancelling_after_a_delivery_calls_off_only_the_rest(cluster: dict[str, 
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "已取消：" in page and "客户撤单" in page and "没有可行方案" not in page
     assert Order.objects.get(pk=order.pk).status == "cancelled"
+
+
+def test_an_order_is_done_when_its_last_delivery_lands_even_without_a_plan(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_amend
+
+    order = confirmed(cluster)
+    # a share cap no plan can meet: the order has no plan, but its accepted work stays and is delivered
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_share": "0.1"})
+    order.refresh_from_db()
+    assert order.status == "infeasible"
+    for a in list(order.allocations.filter(status="accepted")):
+        _deliver(cluster, a)
+    order.refresh_from_db()
+    assert order.status == "done"

@@ -75,3 +75,21 @@ def test_a_factory_left_without_work_leaves_the_virtual_factory(cluster: dict[st
         assert virtual_factory_members(actor=who, order=order) == []
         page = signed_in(who).get(f"/factory/orders/{order.pk}/").content.decode()
         assert 'id="members"></ul>' in page
+
+
+def test_the_rest_a_factory_keeps_of_a_step_still_gives_way_to_new_terms(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    accepted = list(order.allocations.filter(status="accepted"))
+    (factory, step), _n = Counter((a.factory_id, a.operation_id) for a in accepted).most_common(1)[0]
+    first, *others = [a for a in accepted if (a.factory_id, a.operation_id) == (factory, step)]
+    allocation_withdraw(actor=_owner(cluster, factory), allocation=first, reason="设备故障")
+    # one supplier per step: the factory's remaining part cannot carry the step alone, so the plan moves it
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_suppliers": "1"})
+    order.refresh_from_db()
+    assert order.status in ("planned", "confirmed")
+    live = order.allocations.filter(operation_id=step, status__in=["offered", "accepted"])
+    assert sum(a.quantity for a in live) == first.operation.quantity
+    assert len({a.factory_id for a in live}) == 1
+    # and the factory that withdrew is never given more of the step than it had left
+    mine = sum(a.quantity for a in live if a.factory_id == factory)
+    assert mine <= sum(a.quantity for a in others)

@@ -44,6 +44,11 @@ class OrderTermsForm(forms.Form):
     budget = OrderForm.declared_fields["budget"]
     late_penalty = OrderForm.declared_fields["late_penalty"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # the service checks what is sent (and only that), naming each field
+            field.required = False
+
 
 def operation_rows(data: Any) -> list[dict[str, Any]]:
     """The route rows the browser sent (`op-N-process`, `op-N-quantity`, `op-N-after`), up to the last one filled

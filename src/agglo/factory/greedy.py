@@ -148,14 +148,14 @@ def _place(
         if start > last:
             continue
         made = _fill(op, trial, free, start, last, cap, week_major)
-        keep = [c for c in trial if made.get(c.key) and sum(made[c.key].values()) >= min(c.min_lot, op.quantity)]
+        keep = [c for c in trial if made.get(c.key) and sum(made[c.key].values()) >= _lot(op, c)]
         if candidate not in keep:
             continue
         chosen = keep
         if keep != trial:
             made = _fill(op, keep, free, start, last, cap, week_major)
         placed = sum(q for weeks in made.values() for q in weeks.values())
-        if placed == op.quantity and all(sum(made[c.key].values()) >= min(c.min_lot, op.quantity) for c in keep):
+        if placed == op.quantity and all(sum(made[c.key].values()) >= _lot(op, c) for c in keep):
             plan = [Placement(op.key, c, w, q) for c, weeks in made.items() for w, q in sorted(weeks.items()) if q]
             if not week_major:
                 return chosen, plan
@@ -163,6 +163,11 @@ def _place(
             if best is None or max(p.week for p in plan) < max(p.week for p in best[1]):
                 best = (list(chosen), plan)
     return best
+
+
+def _lot(op: Operation, c: Capability) -> int:
+    """The least a supplier makes of a step: its minimum lot, unless the step or its limit there is smaller."""
+    return min(c.min_lot, op.quantity, dict(op.limits).get(c.key, op.quantity))
 
 
 def _fill(
@@ -175,6 +180,7 @@ def _fill(
     week_major: bool,
 ) -> dict[str, dict[int, int]]:
     left = op.quantity
+    limits = dict(op.limits)
     made: dict[str, dict[int, int]] = {c.key: {} for c in suppliers}
     slots = (
         [(w, c) for w in range(start, last + 1) for c in suppliers]
@@ -184,7 +190,8 @@ def _fill(
     for week, c in slots:
         if left == 0:
             break
-        room = min(left, free[c.key][week] if week < len(free[c.key]) else 0, cap - sum(made[c.key].values()))
+        most = min(cap, limits.get(c.key, cap))
+        room = min(left, free[c.key][week] if week < len(free[c.key]) else 0, most - sum(made[c.key].values()))
         if room > 0:
             made[c.key][week] = room
             left -= room

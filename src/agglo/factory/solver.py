@@ -208,14 +208,16 @@ def build(
         share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
         users: list[cp_model.IntVar] = []
         behind = dict(op.not_before)
+        limits = dict(op.limits)
         for c in cands[op.key]:
             held = held_by.get((op.key, c.key), {})
-            lot = min(c.min_lot, op.quantity, sum(held.values()) or op.quantity)
+            most = min(share, limits.get(c.key, share))
+            lot = min(c.min_lot, op.quantity, sum(held.values()) or op.quantity, most)
             if ineligibility(op, c) is not None:
                 room = dict(held)  # it may no longer serve this step: it keeps its work under way, takes none
             else:
                 begin = max(first, c.lead_weeks, behind.get(c.key, 0))
-                room = {w: _room(c, w, share) for w in range(begin, last + 1)}
+                room = {w: _room(c, w, most) for w in range(begin, last + 1)}
                 room = {w: max(room.get(w, 0), held.get(w, 0)) for w in set(room) | set(held)}
             room = {w: top for w, top in room.items() if top > 0}
             if not held and (not room or sum(room.values()) < lot):
@@ -234,7 +236,7 @@ def build(
                 per_week[w].append(var)
                 by_cap_week[c.key, w].append(var)
             total = sum(made)
-            model.add(total <= share * used)
+            model.add(total <= most * used)
             model.add(total >= lot * used)
             # The objective is in fen (1/100 yuan) so that the expected failure cost of cheap units counts.
             unit = 100 * c.unit_cost + risk_cents(c, problem.risk_weight)

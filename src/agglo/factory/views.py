@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
-from agglo.factory.models import Allocation
+from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.selectors.scorecards import scorecard_list
@@ -185,7 +185,9 @@ def _order_page(
     ]
     members = selectors.virtual_factory_members(actor=request.user, order=order)
     is_buyer = selectors.is_buyer(request.user, order)
-    if is_buyer and terms is None and order.status not in ("done", "cancelled"):
+    if not is_buyer or order.status in Order.CLOSED:
+        terms = None
+    elif terms is None:
         terms = OrderTermsForm(
             initial={
                 "due_week": order.due_week.isoformat(),
@@ -235,6 +237,9 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except ValidationFailed as exc:
+        if order.status in Order.CLOSED:  # no form to show it in
+            _flash(request, exc)
+            return redirect("factory:order", pk=order.pk)
         # the form again, as sent, with each error beside its field
         form = OrderTermsForm(request.POST)
         form.is_valid()

@@ -61,16 +61,17 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
 
     Free capacity is the week's capacity minus what accepted work holds, except this order's own accepted work,
     which the plan may keep or move (it enters as `previous`). Work delivered or under way is `fixed` as well:
-    a plan keeps it, even where its factory has since left or stopped offering the process; so is accepted work
-    of a factory that has since declined or withdrawn another part of the same step. A factory that
+    a plan keeps it, even where its factory has since left or stopped offering the process. A factory that
+    declined or withdrew part of a step but accepted more of it may keep up to what it accepted (`limits`),
+    and takes no more of the step. A factory that
     reported its part of a step late takes no work on that step before the week it gave."""
     weeks = horizon()
     ops = list(order.operations.select_related("process"))
     refused: dict[int, set[str]] = defaultdict(set)
     mine: dict[tuple[int, int], int] = defaultdict(int)
     previous = []
-    fixed: list[tuple[int, core.Placement]] = []
-    kept: list[tuple[int, core.Placement]] = []  # accepted, not begun
+    fixed = []
+    accepted: dict[tuple[int, str], int] = defaultdict(int)  # units by step and capability
     delayed: dict[int, dict[str, int]] = defaultdict(dict)
     rows = order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED])
     for a in rows.select_related("operation"):
@@ -84,11 +85,12 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             if a.status == Allocation.Status.ACCEPTED and a.promised_week and a.week > a.promised_week:
                 key = capability_key(a.capability_id)
                 delayed[a.operation_id][key] = max(delayed[a.operation_id].get(key, 0), w)
-            if 0 <= w < weeks:
-                (fixed if is_under_way(a) else kept).append((a.operation_id, placement))
-    # A factory that gave back or turned down part of a step keeps the rest of it that it accepted: fixed, like
-    # work under way, since the step's rules now leave it out.
-    fixed += [(op_id, p) for op_id, p in kept if p.capability in refused.get(op_id, ())]
+            if is_under_way(a) and 0 <= w < weeks:
+                fixed.append(placement)
+            accepted[a.operation_id, placement.capability] += a.quantity
+    # A factory that gave back or turned down part of a step may keep the rest it accepted there (at most that,
+    # wherever the plan best puts it), but takes no more of the step.
+    limits = {key: q for key, q in accepted.items() if key[1] in refused.get(key[0], ())}
     by_id = {op.pk: op for op in ops}
     operations = tuple(
         core.Operation(
@@ -102,12 +104,13 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             max_suppliers=order.max_suppliers,
             regions_only=frozenset(order.regions_only),
             regions_excluded=frozenset(order.regions_excluded),
-            declined_by=frozenset(refused.get(op.pk, ())),
+            declined_by=frozenset(refused.get(op.pk, set()) - {c for (o, c) in limits if o == op.pk}),
+            limits=tuple(sorted((c, q) for (o, c), q in limits.items() if o == op.pk)),
             not_before=tuple(sorted(delayed.get(op.pk, {}).items())),
         )
         for op in by_id.values()
     )
-    holding = {capability_id_of(p.capability) for _op, p in fixed}
+    holding = {capability_id_of(p.capability) for p in fixed}
     capabilities = _capabilities(order, {op.process_id for op in ops}, weeks, mine, holding)
     due = index_of(order.start_week, order.due_week)
     terms = core.OrderTerms(
@@ -125,7 +128,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
         newcomer_share=float(getattr(settings, "AGGLO_FACTORY_NEWCOMER_SHARE", 0.0)),
         previous=tuple(previous),
         change_penalty=change_penalty,
-        fixed=tuple(p for _op, p in fixed),
+        fixed=tuple(fixed),
     )
 
 

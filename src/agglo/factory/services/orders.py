@@ -316,6 +316,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
         order.save(update_fields=["status", "diagnosis", "plan_stats"])
         members_sync(order)
+        finish_if_delivered(order)
         record(
             "factory.order_infeasible",
             actor=actor,
@@ -342,6 +343,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     }
     order.save(update_fields=["plan_version", "status", "diagnosis", "plan_stats"])
     confirm_if_complete(order)
+    finish_if_delivered(order)
     record(
         "factory.order_planned",
         actor=actor,
@@ -417,9 +419,9 @@ def members_sync(order: Order) -> None:
 
 
 def finish_if_delivered(order: Order) -> None:
-    """A planned order is done once every step's whole quantity is delivered; an order without a plan for some
-    step is not, whatever part of it was delivered."""
-    if order.status not in (Order.Status.PLANNED, Order.Status.CONFIRMED):
+    """An order is done once every step's whole quantity is delivered (whatever its plan's state); one with some
+    step not wholly delivered is not, whatever part of it was."""
+    if order.status in (*Order.CLOSED, Order.Status.DRAFT):
         return
     delivered = dict(
         order.allocations.filter(status=Allocation.Status.DELIVERED)
