@@ -39,21 +39,25 @@ def test_a_later_due_week_keeps_every_accepted_part(cluster: dict[str, Any]) -> 
     assert set(order.allocations.filter(status="accepted").values_list("pk", flat=True)) == accepted
 
 
-def test_fewer_suppliers_per_step_repairs_the_plan(cluster: dict[str, Any]) -> None:
-    # Due in the third week at a steep penalty: one step a week, so the larger steps need two factories each.
-    today = dt.date.today()
+def split_between_two(cluster: dict[str, Any]) -> Order:
+    """A confirmed order due in the third week at a steep penalty: one step a week, so the larger steps need two
+    factories each."""
     route = [
         {"process": "cnc", "quantity": 500},
         {"process": "surface", "quantity": 500, "after": [1]},
         {"process": "assembly", "quantity": 500, "after": [2]},
     ]
-    order = confirmed(
+    return confirmed(
         cluster,
         quantity=500,
         operations=route,
-        due_week=(today + dt.timedelta(weeks=2)).isoformat(),
+        due_week=(dt.date.today() + dt.timedelta(weeks=2)).isoformat(),
         late_penalty="100000",
     )
+
+
+def test_fewer_suppliers_per_step_repairs_the_plan(cluster: dict[str, Any]) -> None:
+    order = split_between_two(cluster)
     version = order.plan_version
 
     def suppliers_per_step() -> dict[int, set[int]]:

@@ -3,7 +3,6 @@ leaves the virtual factory."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -13,7 +12,7 @@ from agglo.factory.selectors.orders import virtual_factory_members
 from agglo.factory.services.jobs import allocation_withdraw
 from agglo.factory.services.orders import order_amend
 from tests.factory.conftest import signed_in
-from tests.factory.test_amend import confirmed
+from tests.factory.test_amend import confirmed, split_between_two
 
 pytestmark = pytest.mark.django_db
 
@@ -47,21 +46,9 @@ def test_withdrawing_one_week_keeps_the_factorys_other_accepted_week_of_the_step
 
 
 def test_a_factory_left_without_work_leaves_the_virtual_factory(cluster: dict[str, Any]) -> None:
-    # Due in the third week at a steep penalty: the plan splits steps between two factories; then the buyer
-    # allows one per step, and a factory whose accepted part is no longer needed is left without work.
-    today = dt.date.today()
-    route = [
-        {"process": "cnc", "quantity": 500},
-        {"process": "surface", "quantity": 500, "after": [1]},
-        {"process": "assembly", "quantity": 500, "after": [2]},
-    ]
-    order = confirmed(
-        cluster,
-        quantity=500,
-        operations=route,
-        due_week=(today + dt.timedelta(weeks=2)).isoformat(),
-        late_penalty="100000",
-    )
+    # The plan splits steps between two factories; then the buyer allows one per step, and a factory whose
+    # accepted part is no longer needed is left without work.
+    order = split_between_two(cluster)
     buyer = cluster["people"]["buyer"]
     before = {m.organization_id for m in virtual_factory_members(actor=buyer, order=order)}
     order_amend(actor=buyer, order=order, data={"max_suppliers": "1"})
