@@ -73,6 +73,9 @@ def test_a_replan_tells_a_factory_its_counter_offer_is_void(cluster: dict[str, A
     a.refresh_from_db()
     assert a.status == "superseded"
     assert Notification.objects.filter(user=who, verb="factory.superseded").exists()
+    # and the buyer, who was to decide on it, hears that it is void
+    told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.counter_voided")
+    assert a.order.product in told.text
 
 
 def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict[str, Any]) -> None:

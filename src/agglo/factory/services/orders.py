@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agglo.access import policy
 from agglo.common.audit import record
@@ -293,6 +294,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     result = solve(problem, time_limit=time_limit(), hint=hint)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     countered = sorted(set(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True)))
+    void = open_offers.filter(status=Allocation.Status.COUNTERED).count()
     open_offers.update(status=Allocation.Status.SUPERSEDED)
     for factory in countered:  # its counter-offer is void: the new plan offers afresh
         notify(
@@ -303,6 +305,18 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             )
             % {"product": order.product},
             link="/factory/jobs/",
+        )
+    if void:  # the buyer was waiting to decide on them
+        notify(
+            policy.organization_admins(order.buyer_id),
+            verb="factory.counter_voided",
+            text=ngettext(
+                "Order %(product)s was re-planned: %(n)d counter-offer you had not decided on is void.",
+                "Order %(product)s was re-planned: %(n)d counter-offers you had not decided on are void.",
+                void,
+            )
+            % {"product": order.product, "n": void},
+            link=f"/factory/orders/{order.pk}/",
         )
     if not result.placements:
         order.status = Order.Status.INFEASIBLE
