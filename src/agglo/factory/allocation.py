@@ -49,6 +49,11 @@ class Operation:
     declined_by: frozenset[str] = frozenset()  # capabilities that declined or withdrew from this operation
     # (capability, units): a factory that turned down part of this step but accepted the rest keeps at most that
     limits: tuple[tuple[str, int], ...] = ()
+
+    def most(self, capability: str, default: int) -> int:
+        """The most `capability` may make of this step under `limits` (else `default`)."""
+        return dict(self.limits).get(capability, default)
+
     # (capability, week): a factory that reported its part late takes no work on this step before that week
     not_before: tuple[tuple[str, int], ...] = ()
 
@@ -249,8 +254,8 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
                 errors.append(f"{op.key} at {c}: {quantity} below the minimum lot {caps[c].min_lot}")
             if problem.max_share is not None and quantity > max_share_units(problem.max_share, op.quantity):
                 errors.append(f"{op.key} at {c}: {quantity} above the share cap")
-            if quantity > dict(op.limits).get(c, quantity):
-                errors.append(f"{op.key} at {c}: {quantity} above the {dict(op.limits)[c]} it may keep")
+            if quantity > op.most(c, quantity):
+                errors.append(f"{op.key} at {c}: {quantity} above the {op.most(c, quantity)} it may keep")
     for (o, c, w), q in fixed.items():
         if placed[o, c, w] < q:
             errors.append(f"{o} at {c} week {w}: fixed work of {q} not kept")

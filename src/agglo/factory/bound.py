@@ -60,7 +60,7 @@ def lower_bound(problem: AllocationProblem, *, time_limit: float = 60.0) -> Boun
         for c in cands[op.key]:
             begin = max(first, c.lead_weeks)
             room = sum(c.capacity[w] for w in range(begin, last + 1) if w < len(c.capacity))
-            top = min(share, room, dict(op.limits).get(c.key, share))
+            top = min(share, room, op.most(c.key, share))
             lot = min(c.min_lot, op.quantity, top)
             if top < lot or top <= 0:
                 continue

@@ -167,7 +167,7 @@ def _place(
 
 def _lot(op: Operation, c: Capability) -> int:
     """The least a supplier makes of a step: its minimum lot, unless the step or its limit there is smaller."""
-    return min(c.min_lot, op.quantity, dict(op.limits).get(c.key, op.quantity))
+    return min(c.min_lot, op.quantity, op.most(c.key, op.quantity))
 
 
 def _fill(
@@ -180,7 +180,6 @@ def _fill(
     week_major: bool,
 ) -> dict[str, dict[int, int]]:
     left = op.quantity
-    limits = dict(op.limits)
     made: dict[str, dict[int, int]] = {c.key: {} for c in suppliers}
     slots = (
         [(w, c) for w in range(start, last + 1) for c in suppliers]
@@ -190,7 +189,7 @@ def _fill(
     for week, c in slots:
         if left == 0:
             break
-        most = min(cap, limits.get(c.key, cap))
+        most = min(cap, op.most(c.key, cap))
         room = min(left, free[c.key][week] if week < len(free[c.key]) else 0, most - sum(made[c.key].values()))
         if room > 0:
             made[c.key][week] = room

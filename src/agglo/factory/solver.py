@@ -208,10 +208,9 @@ def build(
         share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
         users: list[cp_model.IntVar] = []
         behind = dict(op.not_before)
-        limits = dict(op.limits)
         for c in cands[op.key]:
             held = held_by.get((op.key, c.key), {})
-            most = min(share, limits.get(c.key, share))
+            most = min(share, op.most(c.key, share))
             lot = min(c.min_lot, op.quantity, sum(held.values()) or op.quantity, most)
             if ineligibility(op, c) is not None:
                 room = dict(held)  # it may no longer serve this step: it keeps its work under way, takes none

@@ -109,7 +109,7 @@ def _route_field(key: str) -> str:
     """`operations[5].after` as the form shows it: the step's number and the column's label."""
     found = re.fullmatch(r"operations\[(\d+)\](?:\.(\w+))?", key)
     if found is None:
-        return str(_("Route"))
+        return _("Route")
     step, column = int(found[1]), found[2]
     if column in ROUTE_FIELDS:
         return _("Step %(n)d, %(field)s") % {"n": step, "field": ROUTE_FIELDS[column]}
@@ -248,7 +248,7 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if [getattr(amended, k) for k in orders.AMENDABLE] == before:
             messages.info(request, _("Nothing changed."))
-        elif amended.status == amended.Status.DRAFT:
+        elif amended.status == Order.Status.DRAFT:
             messages.success(request, _("Order changed."))
         else:
             messages.success(request, _("Order changed; the plan was repaired."))

@@ -14,7 +14,7 @@ from agglo.access import policy
 from agglo.common.errors import Forbidden
 from agglo.factory.models import Allocation
 from agglo.factory.risk import failure_risk
-from agglo.registry.models.bilingual import prefers_chinese
+from agglo.registry.models.bilingual import in_language
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,8 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         "receipt",
         "defects_found",
     )
-    chinese = prefers_chinese()
     for factory, name_zh, name_en, week, delivered, done, defects, receipt, found in rows:
-        name = (name_zh or name_en) if chinese else (name_en or name_zh)
+        name = in_language(name_zh, name_en)
         confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
         row = tally.setdefault(
             factory, {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}

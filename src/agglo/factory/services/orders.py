@@ -293,8 +293,8 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         hint = []
     result = solve(problem, time_limit=time_limit(), hint=hint)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
-    countered = sorted(set(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True)))
-    void = open_offers.filter(status=Allocation.Status.COUNTERED).count()
+    counters = list(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True))
+    countered, void = sorted(set(counters)), len(counters)
     open_offers.update(status=Allocation.Status.SUPERSEDED)
     for factory in countered:  # its counter-offer is void: the new plan offers afresh
         notify(
@@ -349,7 +349,9 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         "status": result.status,
         "objective": result.objective,
         # in yuan, as the objective is: never above it (the solver's bound is in fen)
-        "bound": None if result.bound is None else min(result.bound, result.objective or result.bound),
+        "bound": result.bound
+        if result.bound is None or result.objective is None
+        else min(result.bound, result.objective),
         "gap_pct": round(result.gap_pct or 0.0, 3),
         "seconds": round(result.seconds, 3),
         "costs": vars(costs) if costs else {},

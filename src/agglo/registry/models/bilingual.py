@@ -9,6 +9,12 @@ def prefers_chinese() -> bool:
     return (get_language() or "zh-hans").startswith("zh")
 
 
+def in_language(name_zh: str, name_en: str) -> str:
+    """The name in the active language, or the other one when that is empty."""
+    first, second = (name_zh, name_en) if prefers_chinese() else (name_en, name_zh)
+    return first or second
+
+
 class BilingualNameMixin:
     """`name` picks name_zh or name_en by the active language, falling back to the other."""
 
@@ -17,8 +23,7 @@ class BilingualNameMixin:
 
     @property
     def name(self) -> str:
-        first, second = (self.name_zh, self.name_en) if prefers_chinese() else (self.name_en, self.name_zh)
-        return first or second
+        return in_language(self.name_zh, self.name_en)
 
     def __str__(self) -> str:
         return self.name
