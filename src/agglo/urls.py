@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agglo.api import api
+from agglo.web.auth_views import language_switch
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language_switch, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("agglo.web.urls")),

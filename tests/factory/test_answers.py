@@ -15,7 +15,7 @@ from agglo.common.models import Notification
 from agglo.factory.models import Allocation
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.jobs import allocation_receipt, allocation_respond, counter_decide, dispute_answer
-from agglo.factory.services.orders import order_create, order_plan
+from agglo.factory.services.orders import answer_deadline, order_create, order_plan
 from agglo.ledger.entries import decode
 from agglo.ledger.models import LogEntry
 from tests.factory.conftest import order_data, signed_in
@@ -42,7 +42,24 @@ def test_a_counter_offer_gives_the_buyer_a_deadline(cluster: dict[str, Any]) -> 
     before = timezone.now()
     a, _who = countered(cluster)
     assert a.status == "countered"
-    assert a.respond_by >= before + dt.timedelta(hours=71)  # the buyer has the full answer time, 72 hours
+    # the buyer has the full answer time, 72 hours, unless the work's week is over sooner
+    assert a.respond_by >= min(before + dt.timedelta(hours=72), _week_over(a.week)) - dt.timedelta(minutes=1)
+    assert a.respond_by <= _week_over(a.week)
+
+
+def _week_over(week: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(week + dt.timedelta(weeks=1), dt.time.min))
+
+
+def test_no_answer_is_due_after_the_week_of_its_work(cluster: dict[str, Any]) -> None:
+    friday_evening = timezone.make_aware(dt.datetime(2026, 12, 4, 18, 0))
+    this_week, in_three = dt.date(2026, 11, 30), dt.date(2026, 12, 21)
+    assert answer_deadline(this_week, now=friday_evening) == timezone.make_aware(dt.datetime(2026, 12, 7, 0, 0))
+    assert answer_deadline(in_three, now=friday_evening) == friday_evening + dt.timedelta(hours=72)
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    offers = list(order.allocations.filter(status="offered"))
+    assert offers and all(a.respond_by <= _week_over(a.week) for a in offers)
 
 
 def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(cluster: dict[str, Any]) -> None:

@@ -7,7 +7,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from django.utils import translation
 
+from agglo.common.language import language_remember
+from agglo.common.models import Notification
 from agglo.factory.selectors.orders import virtual_factory_members
 from agglo.factory.services.jobs import allocation_withdraw
 from agglo.factory.services.orders import order_amend
@@ -80,3 +83,13 @@ def test_the_rest_a_factory_keeps_of_a_step_still_gives_way_to_new_terms(cluster
     # and the factory that withdrew is never given more of the step than it had left
     mine = sum(a.quantity for a in live if a.factory_id == factory)
     assert mine <= sum(a.quantity for a in others)
+
+
+def test_a_chinese_factorys_withdrawal_reaches_an_english_buyer_in_english(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    language_remember(cluster["people"]["buyer"], "en")
+    held = order.allocations.filter(status="accepted").select_related("factory").first()
+    with translation.override("zh-hans"):  # the factory works in Chinese
+        allocation_withdraw(actor=_owner(cluster, held.factory_id), allocation=held, reason="设备故障")
+    told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.answer")
+    assert told.text.startswith("A factory withdrew from order"), told.text

@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from agglo.access.models import Membership
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.common.language import language_remember
 from agglo.common.models import AuditEvent
 from agglo.profiles import selectors, services
 from agglo.profiles.kinds import KINDS
@@ -287,6 +289,21 @@ def test_stale_facts_are_marked_and_owners_reminded(org_admin, django_capture_on
         assert services.stale_reminders_send() == {"organizations": 0, "facts": 0}  # not again within 30 days
     later = dt.date.today() + dt.timedelta(days=31)
     assert services.stale_reminders_send(today=later)["facts"] == 1
+
+
+def test_each_admin_is_reminded_in_their_own_language(org_admin, django_capture_on_commit_callbacks):
+    admin, org = org_admin
+    english = user("admin-en")
+    Membership.objects.create(user=english, organization=org, role=Membership.Role.ADMIN)
+    language_remember(english, "en")
+    services.fact_create(
+        actor=admin, organization=org, kind="financials", data=statement(2022, valid_until="2024-06-30")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stale_reminders_send()
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert subjects[english.email].startswith("Agglo: 1 facts of")
+    assert subjects[admin.email].startswith("Agglo：")
 
 
 def test_indicators_of_stored_statements(org_admin):

@@ -4,6 +4,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from agglo.access.models import Membership
+from agglo.ledger.entries import decode, digest, sealed
+from agglo.ledger.models import LogEntry
 from agglo.registry.models import Organization
 from agglo.registry.selectors import contacts_visible
 from agglo.registry.services import admission_approve, admission_reject, relation_add
@@ -52,6 +54,20 @@ def test_decisions_email_the_applicant(ref, operator, django_capture_on_commit_c
     message = mail.outbox[0]
     assert message.to == ["wang.min@yunqi.example"]
     assert "营业执照模糊" in message.body and "/apply/status/" in message.body
+
+
+def test_the_log_seals_a_decisions_reason_under_a_key_only_the_applicant_and_operators_see(ref, operator, client):
+    reason = "营业执照模糊"
+    admission = admission_reject(actor=operator, admission=apply(), reason=reason)
+    assert len(admission.text_key) == 32
+    payload = decode(bytes(LogEntry.objects.get(type="registry.admission_rejected").data))["payload"]
+    assert payload["reason"] == sealed(reason, admission.text_key)
+    assert payload["reason"] != digest(reason.encode())  # a plain digest would let anyone test a guess
+    tracked = client.get(f"/api/v1/admissions/track/{admission.tracking_token}").json()
+    assert tracked["text_key"] == admission.text_key
+    page = client.get(f"/apply/status/{admission.tracking_token}/").content.decode()
+    assert admission.text_key in page
+    assert admission.text_key not in client.get(f"/api/v1/organizations/{admission.organization_id}").content.decode()
 
 
 def test_approval_email_names_the_login(ref, operator, django_capture_on_commit_callbacks):

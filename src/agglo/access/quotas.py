@@ -12,12 +12,13 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
 from agglo.access.models import DailyQuota, PlatformRole
 from agglo.access.ratelimit import RateLimited
 from agglo.common.audit import record
+from agglo.common.language import Phrase
 from agglo.common.notify import notify
 
 
@@ -68,8 +69,12 @@ def quota_consume(*, actor: Any, kind: str) -> None:
         notify(
             operators(),
             verb="access.daily_limit_exceeded",
-            text=_("%(user)s went over the daily limit of %(limit)d: %(kind)s.")
-            % {"user": actor.get_username(), "limit": limit, "kind": label},
+            text=Phrase(
+                gettext_lazy("%(user)s went over the daily limit of %(limit)d: %(kind)s."),
+                user=actor.get_username(),
+                limit=limit,
+                kind=label,
+            ),
             link="/admin/access/dailyquota/",
         )
     if over:

@@ -8,20 +8,31 @@ from typing import Any
 
 from django.db import transaction
 
+from agglo.common.language import Phrase, languages_of
 from agglo.common.models import Notification
 
 
-def notify(users: Iterable[Any], *, verb: str, text: str, link: str = "", email: bool = True) -> int:
-    """Tell each user `text` in the app and, if asked and they have an address, by e-mail. Returns how many."""
+def notify(users: Iterable[Any], *, verb: str, text: str | Phrase, link: str = "", email: bool = True) -> int:
+    """Tell each user `text` in the app and, if asked and they have an address, by e-mail. Returns how many.
+
+    A `Phrase` is written in each reader's own language; a plain string (someone's own words) goes as it is.
+    """
     from agglo.common.tasks import notification_mail
 
     people = [u for u in users if u is not None]
+    languages = languages_of(people)
+    words: dict[str, str] = {}
+    for language in sorted(set(languages.values())):
+        words[language] = (text.in_language(language) if isinstance(text, Phrase) else text)[:300]
     Notification.objects.bulk_create(
-        [Notification(user=u, verb=verb, text=text[:300], link=link[:300]) for u in people]
+        [Notification(user=u, verb=verb, text=words[languages[u.pk]], link=link[:300]) for u in people]
     )
-    addresses = sorted({u.email for u in people if email and getattr(u, "email", "")})
-    if addresses:
-        transaction.on_commit(partial(notification_mail.enqueue, text[:300], link[:300], addresses))
+    for language, said in sorted(words.items()):
+        addresses = sorted(
+            {u.email for u in people if email and languages[u.pk] == language and getattr(u, "email", "")}
+        )
+        if addresses:
+            transaction.on_commit(partial(notification_mail.enqueue, said, link[:300], addresses, language))
     return len(people)
 
 

@@ -10,11 +10,11 @@ from django_tasks import task
 
 
 @task()
-def notification_mail(text: str, link: str, recipients: list[str]) -> int:
-    """E-mail a notification's text and link to each recipient separately; returns the number sent."""
+def notification_mail(text: str, link: str, recipients: list[str], language: str = "") -> int:
+    """E-mail a notification's text and link to each recipient separately, in their language; returns the number."""
     url = settings.AGGLO_BASE_URL.rstrip("/") + link if link.startswith("/") else link
     sent = 0
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language or settings.LANGUAGE_CODE):
         subject = _("Agglo: %(text)s") % {"text": text[:80]}
         body = f"{text}\n\n{url}" if url else text
         for address in recipients:

@@ -10,10 +10,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy as access
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
@@ -53,7 +55,7 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
     notify(
         access.organization_admins(policy.issuer_id),
         verb="policy.applied",
-        text=_("A new application for “%(title)s”.") % {"title": policy.title},
+        text=Phrase(gettext_lazy("A new application for “%(title)s”."), title=policy.title),
         link=f"/policies/{policy.pk}/",
     )
     return application
@@ -102,12 +104,13 @@ def application_decide(
     notify(
         access.organization_admins(application.organization_id),
         verb=f"policy.{application.status}",
-        text=(
-            _("Your application for “%(title)s” was granted.")
+        text=Phrase(
+            gettext_lazy("Your application for “%(title)s” was granted.")
             if grant
-            else _("Your application for “%(title)s” was rejected: %(reason)s")
-        )
-        % {"title": policy.title, "reason": reason},
+            else gettext_lazy("Your application for “%(title)s” was rejected: %(reason)s"),
+            title=policy.title,
+            reason=reason,
+        ),
         link=f"/policies/{policy.pk}/",
     )
     return application
@@ -138,7 +141,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         notify(
             access.organization_admins(match.organization_id),
             verb="policy.granted",
-            text=_("You receive “%(title)s” without applying.") % {"title": policy.title},
+            text=Phrase(gettext_lazy("You receive “%(title)s” without applying."), title=policy.title),
             link=f"/policies/{policy.pk}/",
         )
         count += 1

@@ -18,9 +18,10 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.common.bulk import RawJSON, insert_rows
+from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.policy.facts import FACTS
 from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch, rule_of_text
@@ -220,13 +221,13 @@ def _tell_summary(news: Mapping[tuple[int, bool], list[int]]) -> None:
         admins[m.organization_id].append(m.user)
     for org, (eligible, near) in sorted(counts.items()):
         if admins[org]:
-            text = _(
+            text = gettext_lazy(
                 "Your data changed: you are now eligible for %(eligible)d policies and nearly qualify for %(near)d."
             )
             notify(
                 admins[org],
                 verb="policy.match",
-                text=text % {"eligible": eligible, "near": near},
+                text=Phrase(text, eligible=eligible, near=near),
                 link="/#policies-for-me",
             )
 
@@ -235,10 +236,10 @@ def _tell(policy: Policy, orgs: list[int], eligible: bool) -> None:
     from agglo.access.models import Membership
 
     text = (
-        _("You are eligible for the policy “%(title)s”.")
+        gettext_lazy("You are eligible for the policy “%(title)s”.")
         if eligible
-        else _("You nearly qualify for the policy “%(title)s”: see what is missing.")
+        else gettext_lazy("You nearly qualify for the policy “%(title)s”: see what is missing.")
     )
     admins = [m.user for m in Membership.objects.filter(organization_id__in=orgs, role="admin").select_related("user")]
     if admins:
-        notify(admins, verb="policy.match", text=text % {"title": policy.title}, link=f"/policies/{policy.pk}/")
+        notify(admins, verb="policy.match", text=Phrase(text, title=policy.title), link=f"/policies/{policy.pk}/")

@@ -14,11 +14,13 @@ from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy as access
 from agglo.access.models import PlatformRole
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
+from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.matching import embeddings
 from agglo.policy import clustering
@@ -115,7 +117,7 @@ def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | N
     notify(
         access.organization_admins(need.organization_id),
         verb="policy.need_answered",
-        text=_("A government agency answered your policy need."),
+        text=Phrase(gettext_lazy("A government agency answered your policy need.")),
         link="/policies/needs/",
     )
     return need

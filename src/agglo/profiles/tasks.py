@@ -13,16 +13,16 @@ from agglo.registry.models import Organization
 
 
 @task()
-def stale_reminder_notify(organization_id: int, facts: int, recipients: list[str]) -> int:
-    """E-mail an organization's admins that `facts` of its facts are stale or due; returns mails sent."""
+def stale_reminder_notify(organization_id: int, facts: int, recipients: list[str], language: str = "") -> int:
+    """E-mail admins, in `language`, that `facts` of the organization's facts are stale or due; returns mails sent."""
     org = Organization.objects.filter(pk=organization_id).first()
     if org is None or not recipients:
         return 0
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Agglo: %(n)d facts of %(name)s need updating") % {"n": facts, "name": org.name_zh}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = _("Agglo: %(n)d facts of %(name)s need updating") % {"n": facts, "name": org.name}
         url = settings.AGGLO_BASE_URL.rstrip("/") + reverse("profiles:organization", args=[org.pk])
         body = _(
             "%(n)d facts of %(name)s are past their validity or will be within 30 days. "
             "Members see them marked stale until you update them: %(url)s"
-        ) % {"n": facts, "name": org.name_zh, "url": url}
+        ) % {"n": facts, "name": org.name, "url": url}
     return send_mail(subject, body, None, recipients)

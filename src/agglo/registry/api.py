@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import get_language
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -13,6 +14,7 @@ from agglo.access import policy
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
+from agglo.common.language import language_of, language_remember
 from agglo.registry import selectors, services
 from agglo.registry.models import Organization, Relation
 from agglo.registry.schemas import (
@@ -23,6 +25,7 @@ from agglo.registry.schemas import (
     ChainMapOut,
     ChainOut,
     DirectoryOut,
+    LanguageIn,
     MeOut,
     OrganizationIn,
     OrganizationOut,
@@ -60,7 +63,14 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "authenticated": user.is_authenticated,
         "platform_roles": sorted(policy.platform_roles(user)),
         "organizations": sorted(policy.organization_ids(user)),
+        "language": language_of(user) if user.is_authenticated else get_language(),
     }
+
+
+@router.put("/me/language", response=MeOut, summary="Choose the language the platform writes to you in")
+def me_language(request: HttpRequest, payload: LanguageIn) -> dict[str, Any]:
+    language_remember(request.auth, payload.language)
+    return me(request)
 
 
 # --- organizations -----------------------------------------------------------------------------------------

@@ -214,6 +214,9 @@ class AdmissionStatusOut(Schema):
     decided_at: datetime | None
     events: list[AdmissionEventOut]
     documents: list[AdmissionDocumentOut]
+    text_key: str = Field(
+        description="Key under which the transparency log keeps the decision's reason as hmac-sha256 (empty before one)"
+    )
 
 
 class AdmissionCreated(Schema):
@@ -251,3 +254,10 @@ class MeOut(Schema):
     authenticated: bool
     platform_roles: list[str]
     organizations: list[int]
+    language: str = Field(
+        description="What the platform writes to you in: notifications, e-mails, pages once logged in"
+    )
+
+
+class LanguageIn(Schema):
+    language: str = Field(description="zh-hans or en")

@@ -13,15 +13,15 @@ from agglo.registry.models import Admission
 
 @task()
 def admission_notify(admission_id: int, status_url: str) -> int:
-    """Email the applicant the new status and the reviewer's reason; returns the number of mails sent."""
+    """Email the applicant the new status and the reviewer's reason, in the language they applied in."""
     admission = Admission.objects.select_related("organization").filter(pk=admission_id).first()
     if admission is None:
         return 0
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(admission.language or settings.LANGUAGE_CODE):
         subject = _("Agglo admission: %(status)s") % {"status": admission.get_status_display()}
         lines = [
             _("Application of %(name)s: %(status)s.")
-            % {"name": admission.organization.name_zh, "status": admission.get_status_display()},
+            % {"name": admission.organization.name, "status": admission.get_status_display()},
         ]
         if admission.reason:
             lines.append(_("Reviewer's note: %(reason)s") % {"reason": admission.reason})

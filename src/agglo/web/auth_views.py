@@ -1,8 +1,9 @@
-"""Logging in (with lockout and a TOTP second step) and setting up two-factor login."""
+"""Logging in (with lockout and a TOTP second step), setting up two-factor login, and the language switch."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
@@ -12,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from agglo.access.client import client_ip
 from agglo.access.login import (
@@ -25,6 +27,7 @@ from agglo.access.login import (
     totp_required,
 )
 from agglo.common.errors import ValidationFailed
+from agglo.common.language import language_chosen, language_remember, language_valid
 
 PENDING = "agglo_pending_2fa"
 PENDING_SECONDS = 300
@@ -56,7 +59,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request.session[PENDING] = {"user": user.pk, "at": time.time(), "next": _next(request)}
                 return redirect("web:login_code")
             login(request, user)
-            return redirect(_next(request))
+            return _in_their_language(request, user, redirect(_next(request)))
     context = {"error": error, "username": username, "next": request.GET.get("next", "")}
     return render(request, "web/login.html", context)
 
@@ -80,8 +83,38 @@ def login_code(request: HttpRequest) -> HttpResponse:
         else:
             request.session.pop(PENDING, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
+            return _in_their_language(request, user, redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL))
     return render(request, "web/login_code.html", {"error": error})
+
+
+def _in_their_language(request: HttpRequest, user: Any, response: HttpResponse) -> HttpResponse:
+    """After login the pages follow the user's kept language; one picked before the first login is kept."""
+    chosen = language_chosen(user)
+    if chosen is None:
+        picked = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language_valid(picked):
+            language_remember(user, picked)
+        return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        chosen,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (it sets the cookie); a logged-in user's choice is also kept for their messages."""
+    response = set_language(request)
+    if request.user.is_authenticated and language_valid(request.POST.get("language")):
+        language_remember(request.user, request.POST["language"])
+    return response
 
 
 @login_required

@@ -10,15 +10,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import release, reserve
-from agglo.factory.services.orders import answer_deadline, confirm_if_complete, finish_if_delivered, replan
+from agglo.factory.services.orders import answer_deadline, confirm_if_complete, finish_if_delivered, repaired, replan
 from agglo.factory.validation import whole
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
@@ -103,7 +105,7 @@ def _promise(allocation: Allocation) -> None:
     allocation.accepted_at = timezone.now()
 
 
-def _tell_buyer(allocation: Allocation, text: str) -> None:
+def _tell_buyer(allocation: Allocation, text: Phrase) -> None:
     notify(
         policy.organization_admins(allocation.order.buyer_id),
         verb="factory.answer",
@@ -163,29 +165,31 @@ def allocation_respond(
         allocation.status = Allocation.Status.COUNTERED
         allocation.counter_quantity = amount
         allocation.note = note
-        allocation.respond_by = answer_deadline()  # now the buyer's turn; unanswered, the counter lapses
+        allocation.respond_by = answer_deadline(allocation.week)  # now the buyer's turn; unanswered, the counter lapses
         allocation.save(update_fields=["status", "counter_quantity", "note", "respond_by", "updated_at"])
         _audit("countered", actor, allocation, {"quantity": amount})
         _tell_buyer(
             allocation,
-            _("A factory offers %(n)d instead of %(m)d for order %(product)s; decide by %(deadline)s.")
-            % {
-                "n": amount,
-                "m": allocation.quantity,
-                "product": order.product,
-                "deadline": timezone.localtime(allocation.respond_by).strftime("%Y-%m-%d %H:%M"),
-            },
+            Phrase(
+                gettext_lazy("A factory offers %(n)d instead of %(m)d for order %(product)s; decide by %(deadline)s."),
+                n=amount,
+                m=allocation.quantity,
+                product=order.product,
+                deadline=timezone.localtime(allocation.respond_by).strftime("%Y-%m-%d %H:%M"),
+            ),
         )
         return allocation
     allocation.status = Allocation.Status.DECLINED
     allocation.note = note
     allocation.save(update_fields=["status", "note", "updated_at"])
     _audit("declined", actor, allocation, {"note": note})
+    order = replan(order, actor=actor, reason="declined")
     _tell_buyer(
         allocation,
-        _("A factory declined its part of order %(product)s; the plan was repaired.") % {"product": order.product},
+        repaired(
+            Phrase(gettext_lazy("A factory declined its part of order %(product)s."), product=order.product), order
+        ),
     )
-    replan(order, actor=actor, reason="declined")
     return allocation
 
 
@@ -215,12 +219,13 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     notify(
         policy.organization_admins(allocation.factory_id),
         verb="factory.counter_decided",
-        text=(
-            _("The buyer took your counter-offer of %(n)d for order %(product)s; it is accepted.")
+        text=Phrase(
+            gettext_lazy("The buyer took your counter-offer of %(n)d for order %(product)s; it is accepted.")
             if accept
-            else _("The buyer refused your counter-offer of %(n)d for order %(product)s.")
-        )
-        % {"n": allocation.counter_quantity or 0, "product": allocation.order.product},
+            else gettext_lazy("The buyer refused your counter-offer of %(n)d for order %(product)s."),
+            n=allocation.counter_quantity or 0,
+            product=allocation.order.product,
+        ),
         link="/factory/jobs/",
     )
     replan(allocation.order, actor=actor, reason="counter")
@@ -243,10 +248,11 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     release(allocation.capability, allocation.week, allocation.quantity)
     order = allocation.order
     _audit("withdrawn", actor, allocation, {"reason": reason[:500]})
+    order = replan(order, actor=actor, reason="withdrawn")
     _tell_buyer(
-        allocation, _("A factory withdrew from order %(product)s; the plan was repaired.") % {"product": order.product}
+        allocation,
+        repaired(Phrase(gettext_lazy("A factory withdrew from order %(product)s."), product=order.product), order),
     )
-    replan(order, actor=actor, reason="withdrawn")
     return allocation
 
 
@@ -356,11 +362,17 @@ def allocation_receipt(
         policy.organization_admins(allocation.factory_id),
         verb="factory.receipt",
         text=(
-            _("The buyer confirmed receipt of your delivery for order %(product)s (%(n)d defective).")
-            % {"product": allocation.order.product, "n": allocation.defects if found is None else found}
+            Phrase(
+                gettext_lazy("The buyer confirmed receipt of your delivery for order %(product)s (%(n)d defective)."),
+                product=allocation.order.product,
+                n=allocation.defects if found is None else found,
+            )
             if confirm
-            else _("The buyer disputes your delivery for order %(product)s: %(reason)s")
-            % {"product": allocation.order.product, "reason": note[:200]}
+            else Phrase(
+                gettext_lazy("The buyer disputes your delivery for order %(product)s: %(reason)s"),
+                product=allocation.order.product,
+                reason=note[:200],
+            )
         ),
         link="/factory/jobs/",
     )
@@ -389,8 +401,11 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     _audit("dispute_answered", actor, allocation, {"reply": reply})
     _tell_buyer(
         allocation,
-        _("A factory answered your dispute on order %(product)s: %(reply)s")
-        % {"product": allocation.order.product, "reply": reply[:200]},
+        Phrase(
+            gettext_lazy("A factory answered your dispute on order %(product)s: %(reply)s"),
+            product=allocation.order.product,
+            reply=reply[:200],
+        ),
     )
     return allocation
 
@@ -431,11 +446,32 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
                 notify(
                     policy.organization_admins(factory),
                     verb="factory.counter_lapsed",
-                    text=_("The buyer did not decide on your counter-offer for order %(product)s in time; it lapsed.")
-                    % {"product": order.product},
+                    text=Phrase(
+                        gettext_lazy(
+                            "The buyer did not decide on your counter-offer for order %(product)s in time; it lapsed."
+                        ),
+                        product=order.product,
+                    ),
                     link="/factory/jobs/",
                 )
-            replan(order, actor=None, reason="expired")
+            order = replan(order, actor=None, reason="expired")
+            notify(
+                policy.organization_admins(order.buyer_id),
+                verb="factory.offers_expired",
+                text=repaired(
+                    Phrase(
+                        ngettext_lazy(
+                            "%(n)d answer on order %(product)s did not come in time.",
+                            "%(n)d answers on order %(product)s did not come in time.",
+                            "n",
+                        ),
+                        n=updated,
+                        product=order.product,
+                    ),
+                    order,
+                ),
+                link=f"/factory/orders/{order.pk}/",
+            )
     return count
 
 
@@ -468,10 +504,12 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     allocation.note = reason[:500]
     allocation.save(update_fields=["week", "promised_week", "note", "updated_at"])
     _audit("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason[:500]})
-    _tell_buyer(
-        allocation,
-        _("A factory reports a delay of %(n)d weeks on order %(product)s; the plan was repaired.")
-        % {"n": shift, "product": allocation.order.product},
+    order = replan(allocation.order, actor=actor, reason="delayed")
+    allocation.refresh_from_db(fields=["status"])
+    late = (
+        gettext_lazy("A factory reports a delay of %(n)d weeks on order %(product)s; its late part is offered anew.")
+        if allocation.status == Allocation.Status.SUPERSEDED
+        else gettext_lazy("A factory reports a delay of %(n)d weeks on order %(product)s.")
     )
-    replan(allocation.order, actor=actor, reason="delayed")
+    _tell_buyer(allocation, repaired(Phrase(late, n=shift, product=order.product), order))
     return allocation

@@ -12,11 +12,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory import allocation as core
 from agglo.factory.diagnosis import diagnose
@@ -274,9 +275,32 @@ def order_plan(*, actor: Any, order: Order) -> Order:
     return replan(order, actor=actor, reason="plan")
 
 
-def answer_deadline() -> dt.datetime:
-    """When an answer is due: a factory's to an offer, or the buyer's to a counter-offer."""
-    return timezone.now() + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72)))
+def answer_deadline(week: dt.date, *, now: dt.datetime | None = None) -> dt.datetime:
+    """When an answer on work in `week` is due: a factory's to an offer, or the buyer's to a counter-offer.
+
+    The answer time (AGGLO_FACTORY_ANSWER_HOURS), but never past the end of that week: an answer after the week
+    is over could only accept work that can no longer be done in it."""
+    now = now or timezone.now()
+    over = timezone.make_aware(dt.datetime.combine(monday(week) + dt.timedelta(weeks=1), dt.time.min))
+    return min(now + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72))), over)
+
+
+def repaired(what: Phrase, order: Order) -> Phrase:
+    """`what` happened, then what the re-plan that followed made of `order`: for the buyer, who did not act."""
+    if order.status == Order.Status.INFEASIBLE:
+        outcome = Phrase(gettext_lazy("No plan fits the rest of the order any more; the order page says why."))
+    elif order.status in Order.CLOSED:
+        outcome = Phrase(gettext_lazy("Order status now: %(status)s."), status=Order.Status(order.status).label)
+    else:
+        changes = {"offered": 0, "factories": 0, "moved": 0, **(order.plan_stats or {}).get("changes", {})}
+        outcome = Phrase(
+            gettext_lazy(
+                "The plan was repaired: %(offered)d new offers to %(factories)d factories; "
+                "%(moved)d accepted parts moved."
+            ),
+            **changes,
+        )
+    return Phrase(gettext_lazy("%(what)s %(outcome)s"), what=what, outcome=outcome)
 
 
 def replan(order: Order, *, actor: Any, reason: str) -> Order:
@@ -300,22 +324,28 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         notify(
             policy.organization_admins(factory),
             verb="factory.superseded",
-            text=_(
-                "Order %(product)s was re-planned before the buyer decided on your counter-offer; see the new offers."
-            )
-            % {"product": order.product},
+            text=Phrase(
+                gettext_lazy(
+                    "Order %(product)s was re-planned before the buyer decided on your counter-offer; "
+                    "see the new offers."
+                ),
+                product=order.product,
+            ),
             link="/factory/jobs/",
         )
     if void:  # the buyer was waiting to decide on them
         notify(
             policy.organization_admins(order.buyer_id),
             verb="factory.counter_voided",
-            text=ngettext(
-                "Order %(product)s was re-planned: %(n)d counter-offer you had not decided on is void.",
-                "Order %(product)s was re-planned: %(n)d counter-offers you had not decided on are void.",
-                void,
-            )
-            % {"product": order.product, "n": void},
+            text=Phrase(
+                ngettext_lazy(
+                    "Order %(product)s was re-planned: %(n)d counter-offer you had not decided on is void.",
+                    "Order %(product)s was re-planned: %(n)d counter-offers you had not decided on are void.",
+                    "n",
+                ),
+                product=order.product,
+                n=void,
+            ),
             link=f"/factory/orders/{order.pk}/",
         )
     if not result.placements:
@@ -339,7 +369,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             organization_id=order.buyer_id,
         )
         return order
-    _apply(order, problem, result.placements, actor=actor)
+    changes = _apply(order, problem, result.placements, actor=actor)
     members_sync(order)
     costs = result.costs
     order.plan_version += 1
@@ -356,6 +386,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         "seconds": round(result.seconds, 3),
         "costs": vars(costs) if costs else {},
         "reason": reason,
+        "changes": changes,
     }
     order.save(update_fields=["plan_version", "status", "diagnosis", "plan_stats"])
     confirm_if_complete(order)
@@ -372,13 +403,14 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
 
 def _apply(
     order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any
-) -> None:
+) -> dict[str, int]:
     """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Work delivered or under way
     is never offered again nor superseded (the solver keeps it: it is fixed in the problem)."""
     wanted: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in placements:
         wanted[p.operation, p.capability, p.week] += p.quantity
     held = order.allocations.filter(status__in=[Allocation.Status.DELIVERED, Allocation.Status.ACCEPTED])
+    moved = 0
     # work under way first, so that what the plan places in a week goes to it before to work not begun
     for a in sorted(held.select_related("operation", "capability"), key=lambda a: not is_under_way(a)):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
@@ -388,16 +420,19 @@ def _apply(
         a.status = Allocation.Status.SUPERSEDED
         a.save(update_fields=["status", "updated_at"])
         release(a.capability, a.week, a.quantity)
+        moved += 1
         notify(
             policy.organization_admins(a.factory_id),
             verb="factory.superseded",
-            text=_("Order %(product)s was re-planned: your accepted part is no longer needed.")
-            % {"product": order.product},
+            text=Phrase(
+                gettext_lazy("Order %(product)s was re-planned: your accepted part is no longer needed."),
+                product=order.product,
+            ),
             link="/factory/jobs/",
         )
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
-    respond_by = answer_deadline()
+    now = timezone.now()
     new = [
         Allocation(
             order=order,
@@ -408,7 +443,7 @@ def _apply(
             quantity=q,
             unit_cost=caps[c].unit_cost,
             plan_version=order.plan_version + 1,
-            respond_by=respond_by,
+            respond_by=answer_deadline(week_at(order.start_week, w), now=now),
         )
         for (o, c, w), q in sorted(wanted.items())
         if q > 0
@@ -418,9 +453,12 @@ def _apply(
         notify(
             policy.organization_admins(factory),
             verb="factory.offered",
-            text=_("New work offered for order %(product)s: answer on your job board.") % {"product": order.product},
+            text=Phrase(
+                gettext_lazy("New work offered for order %(product)s: answer on your job board."), product=order.product
+            ),
             link="/factory/jobs/",
         )
+    return {"offered": len(new), "factories": len({a.factory_id for a in new}), "moved": moved}
 
 
 def members_sync(order: Order) -> None:
@@ -488,8 +526,11 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
         notify(
             policy.organization_admins(factory),
             verb="factory.cancelled",
-            text=_("Order %(product)s was cancelled by the buyer: %(reason)s")
-            % {"product": order.product, "reason": reason[:200]},
+            text=Phrase(
+                gettext_lazy("Order %(product)s was cancelled by the buyer: %(reason)s"),
+                product=order.product,
+                reason=reason[:200],
+            ),
             link="/factory/jobs/",
         )
     record(

@@ -7,10 +7,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
@@ -95,7 +97,7 @@ def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> I
     notify(
         policy.organization_admins(listing.organization_id),
         verb="market.interest_expressed",
-        text=_("A member answered your listing “%(title)s”.") % {"title": listing.title},
+        text=Phrase(gettext_lazy("A member answered your listing “%(title)s”."), title=listing.title),
         link=f"/market/{listing.pk}/",
     )
     hooks.interest_event("interest", interest, actor)
@@ -168,7 +170,7 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     notify(
         policy.organization_admins(interest.organization_id),
         verb="market.interest_accepted",
-        text=_("Your interest in “%(title)s” was accepted.") % {"title": interest.listing.title},
+        text=Phrase(gettext_lazy("Your interest in “%(title)s” was accepted."), title=interest.listing.title),
         link=f"/market/{interest.listing_id}/",
     )
     hooks.interest_event("acceptance", interest, actor)
@@ -189,8 +191,11 @@ def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest
     notify(
         policy.organization_admins(interest.organization_id),
         verb="market.interest_declined",
-        text=_("Your interest in “%(title)s” was declined: %(reason)s")
-        % {"title": interest.listing.title, "reason": interest.decline_reason},
+        text=Phrase(
+            gettext_lazy("Your interest in “%(title)s” was declined: %(reason)s"),
+            title=interest.listing.title,
+            reason=interest.decline_reason,
+        ),
         link=f"/market/{interest.listing_id}/",
     )
     return interest
@@ -244,7 +249,10 @@ def interest_case_draft(*, actor: Any, interest: Interest) -> Any:
     notify(
         policy.organization_admins(interest.organization_id),
         verb="market.case_started",
-        text=_("A collaboration case “%(title)s” lists you as a partner: confirm your part.") % {"title": case.title},
+        text=Phrase(
+            gettext_lazy("A collaboration case “%(title)s” lists you as a partner: confirm your part."),
+            title=case.title,
+        ),
         link=f"/organizations/{listing.organization_id}/tab/cases/",
     )
     return case

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agglo.access.models import Membership
 from agglo.common.audit import record
+from agglo.common.language import languages_of
 from agglo.profiles.kinds import KINDS, current_stale
 from agglo.profiles.models import Case
 from agglo.registry.models import Organization
@@ -41,21 +42,26 @@ def stale_reminders_send(*, today: dt.date | None = None) -> dict[str, int]:
         for pk, org_id, valid_until in rows:
             per_org[org_id].append({"kind": name, "id": pk, "valid_until": valid_until.isoformat()})
         model.objects.filter(pk__in=[r[0] for r in rows]).update(reminded_on=today)  # type: ignore[attr-defined]
-    admins = defaultdict(list)
-    for org_id, email in Membership.objects.filter(
-        organization_id__in=per_org, role=Membership.Role.ADMIN, user__is_active=True
-    ).values_list("organization_id", "user__email"):
-        if email:
-            admins[org_id].append(email)
+    # Each admin's address under their own language, so each reads the reminder in it.
+    admins: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    memberships = list(
+        Membership.objects.filter(
+            organization_id__in=per_org, role=Membership.Role.ADMIN, user__is_active=True
+        ).select_related("user")
+    )
+    languages = languages_of(m.user for m in memberships)
+    for m in memberships:
+        if m.user.email:
+            admins[m.organization_id][languages[m.user_id]].append(m.user.email)
     for org in Organization.objects.filter(pk__in=per_org):
         items = per_org[org.pk]
         record(
             "profiles.reminder_sent",
             actor=None,
             subject=org,
-            payload={"facts": len(items), "recipients": len(admins[org.pk])},
+            payload={"facts": len(items), "recipients": sum(len(v) for v in admins[org.pk].values())},
             organization_id=org.pk,
         )
-        if admins[org.pk]:
-            transaction.on_commit(partial(stale_reminder_notify.enqueue, org.pk, len(items), admins[org.pk]))
+        for language, addresses in sorted(admins[org.pk].items()):
+            transaction.on_commit(partial(stale_reminder_notify.enqueue, org.pk, len(items), addresses, language))
     return {"organizations": len(per_org), "facts": sum(len(v) for v in per_org.values())}

@@ -28,6 +28,10 @@ class Admission(TimeStampedModel):
     # Hash of the password the applicant chose for the admin account that approval creates.
     admin_password_hash = models.CharField(max_length=256)
     message = models.TextField(_("message to the reviewer"), blank=True)
+    # The language the applicant applied in: the decision is written to them in it, and their account keeps it.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     duplicate_flags = models.JSONField(_("possible duplicates"), default=list, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -37,6 +41,9 @@ class Admission(TimeStampedModel):
     admin_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The key under which the transparency log keeps the decision's reason (hmac): the applicant can check it,
+    # nobody else can test a guess of a short reason.
+    text_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at"]

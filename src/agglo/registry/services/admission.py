@@ -17,14 +17,16 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.access.models import Membership
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.language import language_remember, language_valid
 from agglo.common.uploads import check_documents, sniff
-from agglo.ledger.entries import digest
+from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
 from agglo.registry import search_index
 from agglo.registry.dedupe import name_similarity
@@ -193,6 +195,7 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
         admin_password_hash=make_password(password),
         message=message,
         duplicate_flags=possible_duplicates(org),
+        language=get_language() if language_valid(get_language()) else settings.LANGUAGE_CODE,
         **contact_fields,
     )
     AdmissionEvent.objects.create(
@@ -278,6 +281,7 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     user.password = admission.admin_password_hash
     user.save()
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Membership.Role.ADMIN})
+    language_remember(user, admission.language)
     admission.status = Admission.Status.APPROVED
     admission.decided_at, admission.decided_by, admission.reason = now, actor, (note or "").strip()[:2000]
     admission.admin_user = user
@@ -312,7 +316,10 @@ def admission_reject(*, actor: Any, admission: Admission, reason: str) -> Admiss
 
 
 def _log_decision(actor: Any, admission: Admission) -> None:
-    """Admission decisions go on the transparency log; the reason only by its digest (it may name people)."""
+    """Admission decisions go on the transparency log; the reason only sealed under a key the applicant holds."""
+    if not admission.text_key:
+        admission.text_key = secrets.token_hex(16)
+        Admission.objects.filter(pk=admission.pk).update(text_key=admission.text_key)
     entry_append(
         f"registry.admission_{admission.status}",
         actor=actor,
@@ -320,7 +327,7 @@ def _log_decision(actor: Any, admission: Admission) -> None:
         payload={
             "organization": admission.organization_id,
             "decision": admission.status,
-            "reason": digest(admission.reason.encode()),
+            "reason": sealed(admission.reason, admission.text_key),
         },
         parties=[admission.organization_id],
     )

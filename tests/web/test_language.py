@@ -1,0 +1,103 @@
+"""Each user reads the platform in their own language: the switch keeps it, login restores it, and what others'
+actions write to them (notifications, e-mails) is in it, not in the language of whoever acted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import translation
+
+from agglo.access.models import Membership
+from agglo.common.language import Phrase, language_of, language_remember
+from agglo.common.models import LanguagePreference, Notification
+from agglo.common.notify import notify
+from agglo.registry.services import admission_approve
+from tests.conftest import user
+from tests.registry.test_admission_services import apply
+
+pytestmark = pytest.mark.django_db
+
+WITHDREW_EN = "A factory withdrew from order"
+WITHDREW_ZH = "有工厂退出了订单"
+
+
+def test_each_reader_gets_a_notification_and_its_mail_in_their_own_language(
+    db: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    english, chinese = user("reader-en"), user("reader-zh")
+    language_remember(english, "en")
+    phrase = Phrase(translation.gettext_lazy("A factory withdrew from order %(product)s."), product="网关")
+    with translation.override("zh-hans"), django_capture_on_commit_callbacks(execute=True):
+        assert notify([english, chinese], verb="t", text=phrase, link="/x/") == 2
+    said = dict(Notification.objects.values_list("user__username", "text"))
+    assert said["reader-en"].startswith(WITHDREW_EN) and "网关" in said["reader-en"]
+    assert said["reader-zh"].startswith(WITHDREW_ZH)
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert subjects["reader-en@t.example"].startswith("Agglo: " + WITHDREW_EN)
+    assert subjects["reader-zh@t.example"].startswith("Agglo：" + WITHDREW_ZH)
+
+
+def test_someones_own_words_go_as_they_wrote_them(db: Any) -> None:
+    english = user("reader-en")
+    language_remember(english, "en")
+    notify([english], verb="t", text="原样的文字")
+    assert Notification.objects.get().text == "原样的文字"
+
+
+def test_the_switch_keeps_a_logged_in_users_choice_and_login_restores_it(db: Any) -> None:
+    reader = user("reader")
+    c = Client()
+    c.force_login(reader)
+    assert c.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
+    assert language_of(reader) == "en"
+    fresh = Client()  # another browser: no language cookie
+    response = fresh.post("/login/", {"username": "reader", "password": "pw-for-tests-1"})
+    assert response.status_code == 302 and response.cookies["django_language"].value == "en"
+    assert '<html lang="en">' in fresh.get("/").content.decode()
+
+
+def test_a_language_picked_before_the_first_login_is_kept(db: Any) -> None:
+    user("reader")
+    c = Client()
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert not LanguagePreference.objects.exists()  # nobody to keep it for yet
+    c.post("/login/", {"username": "reader", "password": "pw-for-tests-1"})
+    assert LanguagePreference.objects.get().language == "en"
+
+
+def test_an_unknown_language_is_neither_switched_to_nor_kept(db: Any) -> None:
+    reader = user("reader")
+    c = Client()
+    c.force_login(reader)
+    c.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert not LanguagePreference.objects.exists()
+
+
+def test_the_api_reads_and_sets_the_language_and_names_the_field_on_bad_input(db: Any) -> None:
+    reader = user("reader")
+    c = Client()
+    assert c.put("/api/v1/me/language", {"language": "en"}, content_type="application/json").status_code == 403
+    c.force_login(reader)
+    assert c.get("/api/v1/me").json()["language"] == "zh-hans"
+    bad = c.put("/api/v1/me/language", {"language": "fr"}, content_type="application/json")
+    assert bad.status_code == 422 and "language" in str(bad.json())
+    assert not LanguagePreference.objects.exists()
+    ok = c.put("/api/v1/me/language", {"language": "en"}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["language"] == "en"
+    assert language_of(reader) == "en"
+
+
+def test_an_applicant_hears_the_decision_in_the_language_they_applied_in(
+    ref: Any, operator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with translation.override("en"):
+        admission = apply()
+    assert admission.language == "en"
+    with translation.override("zh-hans"), django_capture_on_commit_callbacks(execute=True):
+        admission_approve(actor=operator, admission=admission)
+    assert mail.outbox[0].subject.startswith("Agglo admission:"), mail.outbox[0].subject
+    admin = Membership.objects.get(organization=admission.organization).user
+    assert language_of(admin) == "en"
