@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agglo.web.middleware.UserLanguageMiddleware",
     "agglo.web.middleware.TwoFactorEnrolmentMiddleware",
     "agglo.web.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -23,7 +23,7 @@ from agglo.factory.solver import solve
 from agglo.factory.transport import transport_weeks
 
 
-def cap(key: str, process: str, capacity: int, unit: int, region: str = "440300", **kw) -> Capability:
+def cap(key: str, process: str, capacity: int, unit: float, region: str = "440300", **kw) -> Capability:
     return Capability(key, key.split(".")[0], process, (capacity,) * kw.pop("weeks", 8), unit, region=region, **kw)
 
 
@@ -50,6 +50,41 @@ def problem(**kw) -> AllocationProblem:
     }
     base.update(kw)
     return AllocationProblem(**base)
+
+
+def test_prices_count_to_the_fen() -> None:
+    # 2.52 and 2.73 yuan a unit would both be 3 if rounded to the yuan; the cheaper one must win, costed exactly
+    one = (Operation("1", "A", "surface", 100),)
+    caps = (cap("a.surface", "surface", 400, 2.73), cap("b.surface", "surface", 400, 2.52))
+    p = problem(operations=one, capabilities=caps)
+    result = solve(p, time_limit=10)
+    assert {pl.capability for pl in result.placements} == {"b.surface"}
+    costs, errors = evaluate(p, result.placements)
+    assert errors == [] and costs.production == 252
+    budget = problem(operations=one, capabilities=caps, orders=(OrderTerms("A", 6, 1000, budget=251.99),))
+    assert solve(budget, time_limit=10).status == "infeasible"
+    assert [f.rule for f in diagnose(budget)] == ["budget"]
+
+
+def test_a_step_no_factory_may_take_names_every_reason() -> None:
+    step = (Operation("1", "A", "surface", 100, min_quality=3, declined_by=frozenset({"a.surface", "b.surface"})),)
+    caps = (
+        cap("a.surface", "surface", 400, 3, quality=3),
+        cap("b.surface", "surface", 400, 3, quality=3),
+        cap("c.surface", "surface", 400, 3, quality=2),
+    )
+    [finding] = diagnose(problem(operations=step, capabilities=caps))
+    assert (finding.rule, finding.detail) == ("ineligible", {"factories": 3, "declined": 2, "quality": 1})
+    from django.utils import translation
+
+    from agglo.factory.wording import finding_text
+
+    with translation.override("en"):
+        said = finding_text(finding, type("O", (), {"start_week": None})())
+    assert said == (
+        "Step 1: none of the 3 factories that run it may take it: "
+        "2 declined or withdrew; 1 does not reach the required quality grade."
+    )
 
 
 def test_plan_is_valid_and_costed() -> None:

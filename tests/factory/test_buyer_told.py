@@ -13,6 +13,7 @@ from agglo.common.language import language_remember
 from agglo.common.models import Notification
 from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.services.jobs import allocation_delay, allocation_respond, allocation_withdraw
+from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
 
@@ -28,14 +29,22 @@ def _told(cluster: dict[str, Any], verb: str = "factory.answer") -> str:
 
 
 def _repair(order: Order) -> str:
+    """The English outcome the buyer should read, from what the re-plan left in the database."""
     order.refresh_from_db()
     new = order.allocations.filter(plan_version=order.plan_version, status="offered")
+    offered, factories = new.count(), len({a.factory_id for a in new})
     changes = order.plan_stats["changes"]
-    assert changes["offered"] == new.count() and changes["factories"] == len({a.factory_id for a in new})
-    return (
-        f"The plan was repaired: {changes['offered']} new offers to {changes['factories']} factories; "
-        f"{changes['moved']} accepted parts moved."
+    assert (changes["offered"], changes["factories"]) == (offered, factories)
+    text = (
+        f"The plan was repaired: {offered} offer{'s await answers' if offered > 1 else ' awaits an answer'}, "
+        f"from {factories} factor{'ies' if factories > 1 else 'y'}."
+        if offered
+        else "The plan was repaired; nothing new needs an answer."
     )
+    moved = changes["moved"]
+    if moved:
+        text += f" {moved} accepted part{'s' if moved > 1 else ''} had to be re-planned."
+    return text
 
 
 def test_a_withdrawal_tells_the_buyer_what_the_repair_offered(cluster: dict[str, Any]) -> None:
@@ -44,31 +53,52 @@ def test_a_withdrawal_tells_the_buyer_what_the_repair_offered(cluster: dict[str,
     held = order.allocations.filter(status="accepted").first()
     allocation_withdraw(actor=_owner(cluster, held.factory_id), allocation=held, reason="设备故障")
     said = _told(cluster)
-    assert said == f"A factory withdrew from order {order.product}. {_repair(order)}", said
+    name = next(o.name_en for o in cluster["orgs"].values() if o.pk == held.factory_id)
+    assert said == f"{name} withdrew from order {order.product} (设备故障). {_repair(order)}", said
     assert order.plan_stats["changes"]["offered"] >= 1  # the withdrawn part is offered again
 
 
 def test_a_decline_that_leaves_no_plan_says_so_instead_of_claiming_a_repair(cluster: dict[str, Any]) -> None:
     order = planned(cluster)
     a = order.allocations.filter(status="offered").first()
+    waiting = set(order.allocations.filter(status="offered").exclude(pk=a.pk).values_list("factory_id", flat=True))
     Capability.objects.filter(process=a.capability.process).exclude(pk=a.capability_id).update(active=False)
     allocation_respond(actor=_owner(cluster, a.factory_id), allocation=a, action="decline", note="排不开")
     order.refresh_from_db()
     assert order.status == "infeasible"
     said = _told(cluster)
-    assert said.startswith(f"有工厂婉拒了订单 {order.product} 中的任务。") and "无可行方案" in said, said
+    name = next(o.name_zh for o in cluster["orgs"].values() if o.pk == a.factory_id)
+    assert said.startswith(f"{name} 婉拒了订单 {order.product} 中的任务。") and "无可行方案" in said, said
     assert "方案已修复" not in said
+    # the factories whose offers the failed re-plan took back are told so
+    told = {
+        o.pk
+        for o in cluster["orgs"].values()
+        if Notification.objects.filter(user__memberships__organization=o, verb="factory.offer_withdrawn").exists()
+    }
+    assert waiting and told == waiting
 
 
-def test_a_delay_tells_the_buyer_where_the_late_part_went(cluster: dict[str, Any]) -> None:
+def test_a_delay_tells_the_buyer_what_moved(cluster: dict[str, Any]) -> None:
     order = confirmed(cluster)
     language_remember(cluster["people"]["buyer"], "en")
     late = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
+    others = set(order.allocations.filter(status="accepted").exclude(pk=late.pk).values_list("pk", flat=True))
     allocation_delay(actor=_owner(cluster, late.factory_id), allocation=late, weeks=1, reason="原料延误")
     late.refresh_from_db()
-    what = f"A factory reports a delay of 1 weeks on order {order.product}"
-    what += "; its late part is offered anew." if late.status == "superseded" else "."
-    assert _told(cluster) == f"{what} {_repair(order)}"
+    assert late.status == "accepted"  # the factory keeps its late work; the next step waits for it
+    moved = Allocation.objects.filter(pk__in=others, status="superseded").count()
+    assert moved >= 1  # what followed it in the route had to move
+    said = _told(cluster)
+    name = next(o.name_en for o in cluster["orgs"].values() if o.pk == late.factory_id)
+    assert said == f"{name} reports a delay of 1 week on order {order.product} (原料延误). {_repair(order)}", said
+    assert f"{moved} accepted parts had to be re-planned." in said
+    # the plan's cost leaves out the solver's charge for moving accepted work, which is shown apart
+    costs = order.plan_stats["costs"]
+    assert costs["change"] > 0
+    page = signed_in(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
+    real = costs["production"] + costs["setup"] + costs["risk"] + costs["lateness"]
+    assert f"Plan cost ¥{real} ·" in page and f"includes ¥{costs['change']} charged" in page
 
 
 def test_the_buyer_hears_when_answers_did_not_come_in_time(cluster: dict[str, Any]) -> None:
@@ -79,6 +109,6 @@ def test_the_buyer_hears_when_answers_did_not_come_in_time(cluster: dict[str, An
     Allocation.objects.filter(pk__in=waiting.values("pk")).update(respond_by=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     call_command("expire_offers")
     said = _told(cluster, "factory.offers_expired")
-    assert said.startswith(f"{n} answers on order {order.product} did not come in time. "), said
+    assert said.startswith(f"{n} offers on order {order.product} were not answered in time. "), said
     order.refresh_from_db()
     assert said.endswith(_repair(order) if order.status == "planned" else "the order page says why.")

@@ -135,6 +135,19 @@ def test_capability_form_names_bad_fields(cluster: dict[str, Any]) -> None:
     assert "Must be between 1 and 10000000." in text and "Must be an amount of money" in text
 
 
+def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Capability
+
+    c = logged(cluster["people"]["sz"])
+    before = list(Capability.objects.values_list("pk", "unit_cost", "min_lot").order_by("pk"))
+    fields = {"organization": cluster["orgs"]["sz"].pk, "process": "cnc", "quality_grade": "2", "lead_weeks": "0"}
+    r = c.post("/factory/capacity/", {**fields, "weekly_capacity": "10", "unit_cost": "5.123", "min_lot": "1000"})
+    assert r.status_code == 400
+    text = r.content.decode()
+    assert "At most two decimals" in text and "it could never be used" in text
+    assert list(Capability.objects.values_list("pk", "unit_cost", "min_lot").order_by("pk")) == before
+
+
 def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:
     buyer = logged(cluster["people"]["buyer"])
     buyer.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk))

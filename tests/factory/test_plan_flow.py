@@ -13,7 +13,8 @@ from agglo.factory.selectors.orders import allocation_get, job_board, order_get,
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.jobs import allocation_progress, allocation_respond, allocation_withdraw
 from agglo.factory.services.orders import order_create, order_plan
-from tests.factory.conftest import order_data
+from agglo.factory.wording import diagnosis_texts
+from tests.factory.conftest import order_data, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -114,8 +115,36 @@ def test_impossible_order_is_explained(cluster: dict[str, Any]) -> None:
         cluster, operations=[{"process": "pcb", "quantity": 10}, {"process": "cnc", "quantity": 100000, "after": [1]}]
     )
     assert order.status == Order.Status.INFEASIBLE
-    text = " ".join(order.diagnosis)
+    text = " ".join(diagnosis_texts(order))
     assert "pcb" in text and "100000" in text
+
+
+def test_the_diagnosis_reads_in_each_readers_language(cluster: dict[str, Any]) -> None:
+    from django.utils import translation
+
+    with translation.override("en"):  # whoever planned it read English
+        order = planned(cluster, operations=[{"process": "cnc", "quantity": 100000}])
+    assert order.status == Order.Status.INFEASIBLE
+    with translation.override("zh-hans"):
+        chinese = diagnosis_texts(order)
+    with translation.override("en"):
+        english = diagnosis_texts(order)
+    assert english[0].startswith("Step 1: needs 100000 units") and chinese[0].startswith("步骤")
+    page = signed_in(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert chinese[0] in page
+
+
+def test_lists_typed_on_a_chinese_keyboard_are_read(cluster: dict[str, Any]) -> None:
+    steps = [
+        {"process": "cnc", "quantity": 600},
+        {"process": "surface", "quantity": 600},
+        {"process": "assembly", "quantity": 600, "after": "1，2"},
+    ]
+    order = order_create(
+        actor=cluster["people"]["buyer"], data=order_data(operations=steps, regions_excluded="110000、120000")
+    )
+    assert [sorted(op.after) for op in order.operations.order_by("seq")] == [[], [], [1, 2]]
+    assert order.regions_excluded == ["110000", "120000"]
 
 
 @pytest.mark.parametrize(
@@ -137,8 +166,10 @@ def test_impossible_order_is_explained(cluster: dict[str, Any]) -> None:
         ({"late_penalty": "9999999999.999"}, "late_penalty"),
         ({"certifications": ["ISO0000"]}, "certifications"),
         ({"regions_only": ["999999"]}, "regions_only"),
+        ({"regions_only": "440000，320000", "regions_excluded": "320000"}, "regions_excluded"),
         ({"max_share": "2"}, "max_share"),
         ({"budget": "-5"}, "budget"),
+        ({"budget": "5.123"}, "budget"),
     ],
 )
 def test_bad_orders_name_the_field_and_save_nothing(

@@ -20,6 +20,10 @@ from tests.factory.test_amend import confirmed, split_between_two
 pytestmark = pytest.mark.django_db
 
 
+def _name_en(cluster: dict[str, Any], factory_id: int) -> str:
+    return next(o.name_en for o in cluster["orgs"].values() if o.pk == factory_id)
+
+
 def _owner(cluster: dict[str, Any], factory_id: int) -> Any:
     return next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == factory_id)
 
@@ -92,4 +96,4 @@ def test_a_chinese_factorys_withdrawal_reaches_an_english_buyer_in_english(clust
     with translation.override("zh-hans"):  # the factory works in Chinese
         allocation_withdraw(actor=_owner(cluster, held.factory_id), allocation=held, reason="设备故障")
     told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.answer")
-    assert told.text.startswith("A factory withdrew from order"), told.text
+    assert told.text.startswith(f"{_name_en(cluster, held.factory_id)} withdrew from order"), told.text

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.utils import translation
 
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.common.language import language_remember
 from agglo.common.models import AuditEvent, Notification
 from agglo.market import selectors, services
 from agglo.market.models import Listing, Need, Offer
@@ -155,6 +157,18 @@ def test_hidden_listings_never_show(owner, member_of, client):
     }
     with pytest.raises(NotFound):
         selectors.listing_get(actor=peer, pk=draft.pk)
+
+
+def test_the_owner_reads_the_listings_title_in_their_own_language(owner, member_of):
+    admin, org = owner
+    language_remember(admin, "en")
+    listing = services.listing_create(actor=admin, organization=org, data=need(title_en="SiC power device partner"))
+    services.listing_submit(actor=admin, listing=listing)
+    peer, _ = member_of("peer")
+    with translation.override("zh-hans"):  # the member answering works in Chinese
+        services.interest_express(actor=peer, listing=listing, data={"cooperation": "joint_rnd", "message": "有实验室"})
+    told = Notification.objects.get(user=admin, verb="market.interest_expressed").text
+    assert told == "A member answered your listing “SiC power device partner”.", told
 
 
 def test_interest_accept_reveals_an_anonymous_owner(owner, member_of, django_capture_on_commit_callbacks):

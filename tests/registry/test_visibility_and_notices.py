@@ -67,7 +67,10 @@ def test_the_log_seals_a_decisions_reason_under_a_key_only_the_applicant_and_ope
     assert tracked["text_key"] == admission.text_key
     page = client.get(f"/apply/status/{admission.tracking_token}/").content.decode()
     assert admission.text_key in page
-    assert admission.text_key not in client.get(f"/api/v1/organizations/{admission.organization_id}").content.decode()
+    client.force_login(user("member"))  # anyone but the applicant and operators: no way to the key
+    assert client.get("/api/v1/admissions").status_code == 403
+    client.force_login(operator)
+    assert [a["text_key"] for a in client.get("/api/v1/admissions?status=rejected").json()] == [admission.text_key]
 
 
 def test_approval_email_names_the_login(ref, operator, django_capture_on_commit_callbacks):

@@ -20,8 +20,8 @@ from tests.registry.test_admission_services import apply
 
 pytestmark = pytest.mark.django_db
 
-WITHDREW_EN = "A factory withdrew from order"
-WITHDREW_ZH = "有工厂退出了订单"
+OFFERED_EN = "New work offered for order 网关"
+OFFERED_ZH = "订单 网关 向您提供了新任务"
 
 
 def test_each_reader_gets_a_notification_and_its_mail_in_their_own_language(
@@ -29,15 +29,17 @@ def test_each_reader_gets_a_notification_and_its_mail_in_their_own_language(
 ) -> None:
     english, chinese = user("reader-en"), user("reader-zh")
     language_remember(english, "en")
-    phrase = Phrase(translation.gettext_lazy("A factory withdrew from order %(product)s."), product="网关")
+    phrase = Phrase(
+        translation.gettext_lazy("New work offered for order %(product)s: answer on your job board."), product="网关"
+    )
     with translation.override("zh-hans"), django_capture_on_commit_callbacks(execute=True):
         assert notify([english, chinese], verb="t", text=phrase, link="/x/") == 2
     said = dict(Notification.objects.values_list("user__username", "text"))
-    assert said["reader-en"].startswith(WITHDREW_EN) and "网关" in said["reader-en"]
-    assert said["reader-zh"].startswith(WITHDREW_ZH)
+    assert said["reader-en"].startswith(OFFERED_EN)
+    assert said["reader-zh"].startswith(OFFERED_ZH)
     subjects = {m.to[0]: m.subject for m in mail.outbox}
-    assert subjects["reader-en@t.example"].startswith("Agglo: " + WITHDREW_EN)
-    assert subjects["reader-zh@t.example"].startswith("Agglo：" + WITHDREW_ZH)
+    assert subjects["reader-en@t.example"].startswith("Agglo: " + OFFERED_EN)
+    assert subjects["reader-zh@t.example"].startswith("Agglo：" + OFFERED_ZH)
 
 
 def test_someones_own_words_go_as_they_wrote_them(db: Any) -> None:
@@ -57,6 +59,8 @@ def test_the_switch_keeps_a_logged_in_users_choice_and_login_restores_it(db: Any
     response = fresh.post("/login/", {"username": "reader", "password": "pw-for-tests-1"})
     assert response.status_code == 302 and response.cookies["django_language"].value == "en"
     assert '<html lang="en">' in fresh.get("/").content.decode()
+    del fresh.cookies["django_language"]  # a browser restart drops it; the login (session) lasts longer
+    assert '<html lang="en">' in fresh.get("/").content.decode()
 
 
 def test_a_language_picked_before_the_first_login_is_kept(db: Any) -> None:
@@ -66,6 +70,46 @@ def test_a_language_picked_before_the_first_login_is_kept(db: Any) -> None:
     assert not LanguagePreference.objects.exists()  # nobody to keep it for yet
     c.post("/login/", {"username": "reader", "password": "pw-for-tests-1"})
     assert LanguagePreference.objects.get().language == "en"
+
+
+def test_a_language_left_in_the_browser_by_someone_else_is_not_kept_for_the_next_user(db: Any) -> None:
+    user("first")
+    user("second")
+    c = Client()
+    c.post("/login/", {"username": "first", "password": "pw-for-tests-1"})
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    c.post("/logout/")
+    assert c.cookies["django_language"].value == "en"  # the browser still holds it
+    c.post("/login/", {"username": "second", "password": "pw-for-tests-1"})
+    assert list(LanguagePreference.objects.values_list("user__username", "language")) == [("first", "en")]
+
+
+def test_a_language_picked_on_the_login_page_wins_over_the_kept_one(db: Any) -> None:
+    reader = user("reader")
+    language_remember(reader, "en")
+    c = Client()
+    c.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
+    response = c.post("/login/", {"username": "reader", "password": "pw-for-tests-1"})
+    assert response.cookies["django_language"].value == "zh-hans"
+    assert language_of(reader) == "zh-hans"
+
+
+def test_pages_follow_the_kept_language_while_logged_in_without_the_cookie(db: Any) -> None:
+    reader = user("reader")
+    c = Client()
+    c.post("/login/", {"username": "reader", "password": "pw-for-tests-1"})
+    assert c.put("/api/v1/me/language", {"language": "en"}, content_type="application/json").status_code == 200
+    assert "django_language" not in c.cookies  # no cookie: the page language comes from the session
+    assert '<html lang="en">' in c.get("/").content.decode()
+    assert language_of(reader) == "en"
+
+
+def test_a_regional_variant_is_kept_as_its_language(db: Any) -> None:
+    reader = user("reader")
+    c = Client()
+    c.force_login(reader)
+    c.post("/i18n/setlang/", {"language": "en-us", "next": "/"})
+    assert language_of(reader) == "en"
 
 
 def test_an_unknown_language_is_neither_switched_to_nor_kept(db: Any) -> None:
@@ -101,3 +145,18 @@ def test_an_applicant_hears_the_decision_in_the_language_they_applied_in(
     assert mail.outbox[0].subject.startswith("Agglo admission:"), mail.outbox[0].subject
     admin = Membership.objects.get(organization=admission.organization).user
     assert language_of(admin) == "en"
+    # the status link from the e-mail, opened in a fresh browser, reads in the language applied in
+    page = Client().get(f"/apply/status/{admission.tracking_token}/").content.decode()
+    assert '<html lang="en">' in page
+
+
+def test_a_long_notification_is_cut_in_the_mail_subject_with_an_ellipsis_and_whole_in_the_body(
+    db: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    reader = user("reader")
+    text = "订单" + "很长的产品名称" * 30
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([reader], verb="t", text=text)
+    [message] = mail.outbox
+    assert message.subject.endswith("…") and len(message.subject) < 90
+    assert text in message.body

@@ -16,6 +16,9 @@ from django.utils.translation import gettext as _
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.models import LanguagePreference
 
+# The session's page language: picked with the switch, or restored at login from the kept one.
+SESSION_LANGUAGE = "agglo_language"
+
 
 class Phrase:
     """A translatable message with its parameters, put into words only when shown to a reader.

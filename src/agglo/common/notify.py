@@ -11,6 +11,8 @@ from django.db import transaction
 from agglo.common.language import Phrase, languages_of
 from agglo.common.models import Notification
 
+TEXT_MAX = Notification._meta.get_field("text").max_length or 500
+
 
 def notify(users: Iterable[Any], *, verb: str, text: str | Phrase, link: str = "", email: bool = True) -> int:
     """Tell each user `text` in the app and, if asked and they have an address, by e-mail. Returns how many.
@@ -23,7 +25,7 @@ def notify(users: Iterable[Any], *, verb: str, text: str | Phrase, link: str = "
     languages = languages_of(people)
     words: dict[str, str] = {}
     for language in sorted(set(languages.values())):
-        words[language] = (text.in_language(language) if isinstance(text, Phrase) else text)[:300]
+        words[language] = (text.in_language(language) if isinstance(text, Phrase) else text)[:TEXT_MAX]
     Notification.objects.bulk_create(
         [Notification(user=u, verb=verb, text=words[languages[u.pk]], link=link[:300]) for u in people]
     )

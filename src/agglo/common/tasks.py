@@ -15,7 +15,8 @@ def notification_mail(text: str, link: str, recipients: list[str], language: str
     url = settings.AGGLO_BASE_URL.rstrip("/") + link if link.startswith("/") else link
     sent = 0
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = _("Agglo: %(text)s") % {"text": text[:80]}
+        short = text if len(text) <= 80 else text[:79].rstrip() + "…"  # the whole text is in the body
+        subject = _("Agglo: %(text)s") % {"text": short}
         body = f"{text}\n\n{url}" if url else text
         for address in recipients:
             sent += send_mail(subject, body, None, [address])

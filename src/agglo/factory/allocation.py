@@ -21,8 +21,8 @@ class Capability:
     factory: str
     process: str
     capacity: tuple[int, ...]
-    unit_cost: int
-    setup_cost: int = 0
+    unit_cost: float  # yuan, to the fen (the solver works in whole fen)
+    setup_cost: float = 0
     min_lot: int = 1
     quality: int = 1  # grade: 1 basic, 2 standard, 3 high
     certifications: frozenset[str] = frozenset()
@@ -63,7 +63,7 @@ class OrderTerms:
     key: str
     due_week: int  # the week by whose end the last operation must be finished
     late_penalty: int  # yuan per week late
-    budget: int | None = None
+    budget: float | None = None  # yuan
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,11 @@ def fixed_units(problem: AllocationProblem) -> dict[tuple[str, str, int], int]:
     for p in problem.fixed:
         units[p.operation, p.capability, p.week] += p.quantity
     return units
+
+
+def fen(yuan: float) -> int:
+    """A sum of money in whole fen, the unit the solver's objective and the budget are counted in."""
+    return round(100 * yuan)
 
 
 def risk_cents(capability: Capability, risk_weight: float) -> int:
@@ -236,7 +241,7 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
         per_pair[op.key, cap.key] += p.quantity
         load[cap.key, p.week] += p.quantity
         weeks_of[op.key].append(p.week)
-        production += cap.unit_cost * p.quantity
+        production += fen(cap.unit_cost) * p.quantity  # in fen, as risk
         risk += risk_cents(cap, problem.risk_weight) * p.quantity
     for (o, c, w), q in placed.items():
         reason = ineligibility(ops[o], caps[c])
@@ -285,14 +290,14 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
         newcomers = sum(p.quantity for p in placements if p.capability in caps and caps[p.capability].newcomer)
         if newcomers < newcomer_units(problem.newcomer_share, total):
             errors.append(f"newcomers received {newcomers} units, below the reserved share")
-    setup = sum(caps[c].setup_cost for (_, c) in per_pair if c in caps)
+    setup = sum(fen(caps[c].setup_cost) for (_, c) in per_pair if c in caps)
     lateness = 0
     for order in problem.orders:
         ends = [max(weeks_of[op.key]) for op in problem.operations if op.order == order.key and weeks_of[op.key]]
         if ends:
             lateness += max(0, max(ends) - order.due_week) * order.late_penalty
     change = problem.change_penalty * moved_units(problem.previous, placements)
-    return Costs(production, setup, round(risk / 100), lateness, change), errors
+    return Costs(round(production / 100), round(setup / 100), round(risk / 100), lateness, change), errors
 
 
 def max_share_units(share: float, quantity: int) -> int:

@@ -14,7 +14,8 @@ from agglo.factory.allocation import AllocationProblem, ineligibility, max_share
 @dataclass(frozen=True)
 class Finding:
     operation: str  # operation key, or "" for the whole problem
-    rule: str  # process | quality | certification | region | route | capacity | suppliers | budget | together
+    rule: str  # process | quality | certification | region | declined | ineligible (several of these) | route
+    #   | capacity | suppliers | budget | together
     detail: dict[str, int | str] = field(default_factory=dict)
 
 
@@ -33,9 +34,11 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             findings.append(Finding(op.key, "process", {"process": op.process}))
             continue
         if not eligible:
-            reasons = Counter(ineligibility(op, c) for c in same)
-            rule = reasons.most_common(1)[0][0] or "process"
-            findings.append(Finding(op.key, rule, {"process": op.process, "factories": len(same)}))
+            reasons = Counter(ineligibility(op, c) or "process" for c in same)
+            if len(reasons) == 1:
+                findings.append(Finding(op.key, next(iter(reasons)), {"process": op.process, "factories": len(same)}))
+            else:  # say every reason: "no factory reaches the grade" is untrue when some that do declined
+                findings.append(Finding(op.key, "ineligible", {"factories": len(same), **reasons}))
             continue
         if first > last:
             findings.append(Finding(op.key, "route", {"first": first, "last": last, "weeks": problem.weeks}))
@@ -61,12 +64,12 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             )
     for order in problem.orders:
         if order.budget is not None:
-            floor = sum(
-                op.quantity
-                * min((c.unit_cost for c in problem.capabilities if ineligibility(op, c) is None), default=0)
-                for op in problem.operations
-                if op.order == order.key
-            )
+            # each step pays at least its cheapest unit price throughout and one setup
+            floor = 0.0
+            for op in (op for op in problem.operations if op.order == order.key):
+                able = [c for c in problem.capabilities if ineligibility(op, c) is None]
+                if able:
+                    floor += op.quantity * min(c.unit_cost for c in able) + min(c.setup_cost for c in able)
             if floor > order.budget:
-                findings.append(Finding("", "budget", {"floor": floor, "budget": order.budget}))
+                findings.append(Finding("", "budget", {"floor": f"{floor:.2f}", "budget": f"{order.budget:.2f}"}))
     return findings

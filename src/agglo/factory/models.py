@@ -108,7 +108,8 @@ class Order(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     plan_version = models.PositiveIntegerField(default=0)
     plan_stats = models.JSONField(default=dict, blank=True)  # objective, bound, gap, seconds, costs
-    diagnosis = models.JSONField(default=list, blank=True)  # sentences, when no plan exists
+    # why no plan exists: findings ({operation, rule, detail}, worded when read), or a cancellation's reason
+    diagnosis = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -213,7 +214,7 @@ class FactoryMember(models.Model):
     class Role(models.TextChoices):
         LEAD = "lead", _("Lead (buyer)")
         SUPPLIER = "supplier", _("Supplier")
-        FINAL = "final", _("Final assembly and delivery")
+        FINAL = "final", _("Last step and delivery")
 
     virtual_factory = models.ForeignKey(VirtualFactory, on_delete=models.CASCADE, related_name="members")
     organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")

@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import ConfigDict
 
 from agglo.factory.selectors.orders import sees_whole_plan
+from agglo.factory.wording import diagnosis_texts
 
 
 class ProcessOut(Schema):
@@ -142,7 +143,7 @@ class OrderOut(Schema):
     @staticmethod
     def resolve_diagnosis(obj: Any, context: dict[str, Any]) -> list[str]:
         if obj.status == "cancelled" or sees_whole_plan(context["request"].auth, obj):  # a cancellation's reason
-            return obj.diagnosis
+            return diagnosis_texts(obj)
         return []
 
 

@@ -24,6 +24,7 @@ from agglo.factory.allocation import (
     Placement,
     candidates,
     evaluate,
+    fen,
     fixed_units,
     ineligibility,
     max_share_units,
@@ -238,9 +239,9 @@ def build(
             model.add(total <= most * used)
             model.add(total >= lot * used)
             # The objective is in fen (1/100 yuan) so that the expected failure cost of cheap units counts.
-            unit = 100 * c.unit_cost + risk_cents(c, problem.risk_weight)
-            objective.append(unit * total + 100 * c.setup_cost * used)
-            order_cost[op.order].append(c.unit_cost * total + c.setup_cost * used)
+            unit = fen(c.unit_cost) + risk_cents(c, problem.risk_weight)
+            objective.append(unit * total + fen(c.setup_cost) * used)
+            order_cost[op.order].append(fen(c.unit_cost) * total + fen(c.setup_cost) * used)
             if c.newcomer:
                 newcomer_terms.extend(made)
             zone = zone_of(c.region)
@@ -273,7 +274,7 @@ def build(
                 model.add(late >= e[op.key] - order.due_week)
         objective.append(100 * order.late_penalty * late)
         if order.budget is not None:
-            model.add(sum(order_cost[order.key]) <= order.budget)
+            model.add(sum(order_cost[order.key]) <= fen(order.budget))
     if problem.newcomer_share > 0:
         total_units = sum(op.quantity for op in problem.operations)
         model.add(sum(newcomer_terms) >= newcomer_units(problem.newcomer_share, total_units))
@@ -331,7 +332,7 @@ def _cheapest(
         hinted[p.operation].add(p.capability)
 
     def price(c: Capability) -> tuple[int, str]:
-        return (100 * c.unit_cost + risk_cents(c, problem.risk_weight), c.key)
+        return (fen(c.unit_cost) + risk_cents(c, problem.risk_weight), c.key)
 
     return {
         key: [c for i, c in enumerate(sorted(options, key=price)) if i < limit or c.key in hinted[key]]

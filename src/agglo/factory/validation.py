@@ -13,6 +13,10 @@ from django.utils.translation import gettext as _
 CERTIFICATIONS = ("ISO9001", "ISO14001", "IATF16949", "ISO13485", "AS9100", "CCC", "CE", "UL", "RoHS")
 
 
+# a list typed as text: commas, also as a Chinese keyboard types them
+LIST_SEPARATORS = r"[,，、]"
+
+
 def whole(
     data: dict[str, Any], field: str, errors: dict[str, list[str]], *, low: int, high: int, default: Any = None
 ) -> int:
@@ -54,9 +58,9 @@ def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, req
     except InvalidOperation:
         errors[field] = [_("Must be an amount of money, such as 12.50.")]
         return None
-    # Rounded before the range check: 9,999,999,999.999 rounds up to a value the column cannot hold.
-    if amount.is_finite() and Decimal(0) <= amount < Decimal("1e11"):
-        amount = amount.quantize(Decimal("0.01"))
+    if amount.is_finite() and amount != amount.quantize(Decimal("0.01")):  # never stored other than as typed
+        errors[field] = [_("At most two decimals (to the fen), such as 12.50.")]
+        return None
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
         errors[field] = [_("Must be zero or more, below 10,000,000,000.")]
         return None
@@ -66,7 +70,7 @@ def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, req
 def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
     if value in (None, ""):
         return []
-    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    items = [v.strip() for v in re.split(LIST_SEPARATORS, value)] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         errors[field] = [_("Must be a list of certification codes.")]
         return []
@@ -94,7 +98,7 @@ def provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]
 
     if value in (None, ""):
         return []
-    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    items = [v.strip() for v in re.split(LIST_SEPARATORS, value)] if isinstance(value, str) else value
     if not isinstance(items, list):
         errors[field] = [_("Must be a list of province codes.")]
         return []

@@ -29,6 +29,7 @@ from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
 from agglo.factory.weeks import monday, week_at
+from agglo.factory.wording import diagnosis_texts, plan_cost
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization
 
@@ -199,6 +200,8 @@ def _order_page(
         )
     context = {
         "order": order,
+        "diagnosis": diagnosis_texts(order),
+        "plan_cost": plan_cost(order),
         "weeks": weeks,
         "grid": grid,
         "allocations": allocations,
@@ -217,16 +220,22 @@ def _order_page(
 def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
     with _acting(request):
-        orders.order_plan(actor=request.user, order=order)
-        messages.success(request, _("Plan updated."))
+        planned = orders.order_plan(actor=request.user, order=order)
+        if planned.status == Order.Status.INFEASIBLE:
+            messages.warning(request, _("Still no plan fits the order; see why below."))
+        else:
+            messages.success(request, _("Plan updated."))
     return redirect("factory:order", pk=order.pk)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
-    """The buyer changes the due week or terms; the plan is repaired around accepted work."""
+    """The buyer changes the due week or terms; the plan is repaired around accepted work. A GET (the form's
+    address reloaded, or the language switched, after an error) goes back to the order."""
     order = _order(request, pk)
+    if request.method == "GET":
+        return redirect("factory:order", pk=order.pk)
     before = [getattr(order, k) for k in orders.AMENDABLE]
     try:
         amended = orders.order_amend(
@@ -250,6 +259,8 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, _("Nothing changed."))
         elif amended.status == Order.Status.DRAFT:
             messages.success(request, _("Order changed."))
+        elif amended.status == Order.Status.INFEASIBLE:
+            messages.warning(request, _("Order changed, but no plan fits it; see why below."))
         else:
             messages.success(request, _("Order changed; the plan was repaired."))
     return redirect("factory:order", pk=order.pk)

@@ -6,6 +6,7 @@ import contextlib
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agglo.factory.diagnosis import Finding
 from agglo.factory.weeks import week_at
@@ -35,7 +36,62 @@ def finding_text(finding: Finding, order: Any) -> str:
         ),
         "budget": _("costs at least %(floor)s at the cheapest capable factories, above the budget of %(budget)s."),
     }
+    if finding.rule == "together":  # the conflict is between the steps, not in one of them
+        return _(
+            "Each operation fits on its own, but not all of them together within %(n)d weeks: the capable "
+            "factories' free weeks are shared between the steps of the route."
+        ) % {"n": int(d.get("n", 0))}
+    if finding.rule == "ineligible":
+        return f"{step}: {_ineligible(d)}"
     text = texts.get(finding.rule, _("breaks the rule %(rule)s.") % {"rule": finding.rule})
     with contextlib.suppress(KeyError, TypeError, ValueError):
         text = text % d
     return f"{step}: {text}"
+
+
+def _ineligible(counts: dict[str, Any]) -> str:
+    """Every reason the factories that run a step cannot take it, with how many each."""
+    words = {
+        "declined": lambda n: ngettext("%(n)d declined or withdrew", "%(n)d declined or withdrew", n),
+        "quality": lambda n: ngettext(
+            "%(n)d does not reach the required quality grade", "%(n)d do not reach the required quality grade", n
+        ),
+        "certification": lambda n: ngettext(
+            "%(n)d lacks the required certifications", "%(n)d lack the required certifications", n
+        ),
+        "region": lambda n: ngettext(
+            "%(n)d lies outside the allowed regions", "%(n)d lie outside the allowed regions", n
+        ),
+    }
+    parts = [words[rule](int(counts[rule])) % {"n": int(counts[rule])} for rule in words if counts.get(rule)]
+    return _("none of the %(factories)s factories that run it may take it: %(why)s.") % {
+        "factories": counts.get("factories", 0),
+        "why": _("; ").join(parts),
+    }
+
+
+def finding_kept(finding: Finding) -> dict[str, Any]:
+    """A finding as the order keeps it: put into words only when read, in the reader's language."""
+    return {"operation": finding.operation, "rule": finding.rule, "detail": dict(finding.detail)}
+
+
+def diagnosis_texts(order: Any) -> list[str]:
+    """The order's diagnosis in the active language. Entries kept as text (a cancellation's reason, or a
+    diagnosis from before findings were kept) are shown as they are."""
+    return [
+        d
+        if isinstance(d, str)
+        else finding_text(
+            Finding(str(d.get("operation", "")), str(d.get("rule", "")), dict(d.get("detail", {}))), order
+        )
+        for d in order.diagnosis or []
+    ]
+
+
+def plan_cost(order: Any) -> int | None:
+    """What the plan costs: production, setups, risk and lateness, without the solver's charge for moving accepted
+    work (a device to keep repairs small, not money anyone pays)."""
+    costs = (order.plan_stats or {}).get("costs") or {}
+    if not costs:
+        return (order.plan_stats or {}).get("objective")
+    return sum(int(costs.get(part, 0)) for part in ("production", "setup", "risk", "lateness"))

@@ -21,6 +21,7 @@ from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
 from agglo.policy.models import Application, Policy, PolicyMatch
 from agglo.policy.services import can_issue
+from agglo.registry.models.bilingual import Bilingual
 
 
 def _amount(value: Any) -> Decimal | None:
@@ -55,7 +56,9 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
     notify(
         access.organization_admins(policy.issuer_id),
         verb="policy.applied",
-        text=Phrase(gettext_lazy("A new application for “%(title)s”."), title=policy.title),
+        text=Phrase(
+            gettext_lazy("A new application for “%(title)s”."), title=Bilingual(policy.title_zh, policy.title_en)
+        ),
         link=f"/policies/{policy.pk}/",
     )
     return application
@@ -108,7 +111,7 @@ def application_decide(
             gettext_lazy("Your application for “%(title)s” was granted.")
             if grant
             else gettext_lazy("Your application for “%(title)s” was rejected: %(reason)s"),
-            title=policy.title,
+            title=Bilingual(policy.title_zh, policy.title_en),
             reason=reason,
         ),
         link=f"/policies/{policy.pk}/",
@@ -141,7 +144,10 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         notify(
             access.organization_admins(match.organization_id),
             verb="policy.granted",
-            text=Phrase(gettext_lazy("You receive “%(title)s” without applying."), title=policy.title),
+            text=Phrase(
+                gettext_lazy("You receive “%(title)s” without applying."),
+                title=Bilingual(policy.title_zh, policy.title_en),
+            ),
             link=f"/policies/{policy.pk}/",
         )
         count += 1

@@ -29,6 +29,7 @@ from agglo.policy.rules import Rule
 from agglo.policy.screen_sql import screen_sql
 from agglo.policy.selectors.facts import Facts, facts_for, kept_row, stored_facts
 from agglo.registry.models import Organization
+from agglo.registry.models.bilingual import Bilingual
 
 # A near miss lacks exactly this many clauses: close enough to be told what is missing.
 NEAR_MISS = 1
@@ -242,4 +243,9 @@ def _tell(policy: Policy, orgs: list[int], eligible: bool) -> None:
     )
     admins = [m.user for m in Membership.objects.filter(organization_id__in=orgs, role="admin").select_related("user")]
     if admins:
-        notify(admins, verb="policy.match", text=Phrase(text, title=policy.title), link=f"/policies/{policy.pk}/")
+        notify(
+            admins,
+            verb="policy.match",
+            text=Phrase(text, title=Bilingual(policy.title_zh, policy.title_en)),
+            link=f"/policies/{policy.pk}/",
+        )

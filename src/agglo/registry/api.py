@@ -14,7 +14,7 @@ from agglo.access import policy
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
-from agglo.common.language import language_of, language_remember
+from agglo.common.language import SESSION_LANGUAGE, language_of, language_remember
 from agglo.registry import selectors, services
 from agglo.registry.models import Organization, Relation
 from agglo.registry.schemas import (
@@ -70,6 +70,8 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @router.put("/me/language", response=MeOut, summary="Choose the language the platform writes to you in")
 def me_language(request: HttpRequest, payload: LanguageIn) -> dict[str, Any]:
     language_remember(request.auth, payload.language)
+    if getattr(request, "session", None) is not None and request.user.pk == request.auth.pk:
+        request.session[SESSION_LANGUAGE] = payload.language  # the caller's browser pages follow at once
     return me(request)
 
 

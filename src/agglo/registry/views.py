@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.common.language import SESSION_LANGUAGE
 from agglo.registry import selectors, services
 from agglo.registry.forms import (
     AdmissionForm,
@@ -233,6 +236,10 @@ def admission_status_page(request: HttpRequest, token: str) -> HttpResponse:
         admission = selectors.admission_by_token(token)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
+    picked = settings.LANGUAGE_COOKIE_NAME in request.COOKIES or SESSION_LANGUAGE in request.session
+    if admission.language and not picked:  # opened from the decision e-mail: the language applied in
+        translation.activate(admission.language)
+        request.LANGUAGE_CODE = admission.language
     form = RespondForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

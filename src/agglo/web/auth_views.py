@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,7 +28,7 @@ from agglo.access.login import (
     totp_required,
 )
 from agglo.common.errors import ValidationFailed
-from agglo.common.language import language_chosen, language_remember, language_valid
+from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_remember, language_valid
 
 PENDING = "agglo_pending_2fa"
 PENDING_SECONDS = 300
@@ -88,16 +89,18 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 
 def _in_their_language(request: HttpRequest, user: Any, response: HttpResponse) -> HttpResponse:
-    """After login the pages follow the user's kept language; one picked before the first login is kept."""
-    chosen = language_chosen(user)
-    if chosen is None:
-        picked = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if language_valid(picked):
-            language_remember(user, picked)
+    """After login the pages follow the user's kept language. One picked in this browser session just before
+    logging in becomes the kept one; a cookie left by someone else who used the browser earlier does not."""
+    picked = request.session.get(SESSION_LANGUAGE)  # login() keeps what the anonymous session held
+    if language_valid(picked):
+        language_remember(user, picked)
+    language = picked if language_valid(picked) else language_chosen(user)
+    request.session[SESSION_LANGUAGE] = language or ""
+    if language is None:
         return response
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
-        chosen,
+        language,
         max_age=settings.LANGUAGE_COOKIE_AGE,
         path=settings.LANGUAGE_COOKIE_PATH,
         domain=settings.LANGUAGE_COOKIE_DOMAIN,
@@ -110,10 +113,16 @@ def _in_their_language(request: HttpRequest, user: Any, response: HttpResponse) 
 
 @require_POST
 def language_switch(request: HttpRequest) -> HttpResponse:
-    """Django's language switch (it sets the cookie); a logged-in user's choice is also kept for their messages."""
+    """Django's language switch (it sets the cookie). The choice also goes into the session, which the pages
+    follow while logged in, and, for a logged-in user, into their kept language for what is written to them."""
     response = set_language(request)
-    if request.user.is_authenticated and language_valid(request.POST.get("language")):
-        language_remember(request.user, request.POST["language"])
+    try:
+        language = get_supported_language_variant(request.POST.get("language") or "")
+    except LookupError:
+        return response
+    request.session[SESSION_LANGUAGE] = language
+    if request.user.is_authenticated:
+        language_remember(request.user, language)
     return response
 
 

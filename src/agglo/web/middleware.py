@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
+from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_valid
 from agglo.common.problem import CONTENT_TYPE, problem_response, too_many
 
 
@@ -19,6 +21,24 @@ class ChineseFirstMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A logged-in user's pages are in their language (held in the session from login or the switch), even after
+    the browser dropped the language cookie."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/") and request.user.is_authenticated:
+            if SESSION_LANGUAGE not in request.session:  # a session begun before languages were kept
+                request.session[SESSION_LANGUAGE] = language_chosen(request.user) or ""
+            language = request.session[SESSION_LANGUAGE]
+            if language_valid(language):
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         return self.get_response(request)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
@@ -65,9 +65,11 @@ def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
 
 
 def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
-    """Work that was declined, withdrawn, not answered or whose counter-offer lapsed: why the plan changed (a
-    factory sees its own)."""
-    qs = order.allocations.filter(status__in=REFUSED).select_related("factory", "operation")
+    """Work that was declined, withdrawn, not answered, whose counter-offer lapsed, or that a factory reported late:
+    why the plan changed (a factory sees its own)."""
+    qs = order.allocations.filter(Q(status__in=REFUSED) | Q(week__gt=F("promised_week"))).select_related(
+        "factory", "operation"
+    )
     if sees_whole_plan(actor, order):
         return qs.order_by("-updated_at")
     return qs.filter(factory_id__in=policy.organization_ids(actor)).order_by("-updated_at")

@@ -117,7 +117,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
         str(order.pk),
         due,
         int(order.late_penalty),
-        int(order.budget) if order.budget is not None else None,
+        float(order.budget) if order.budget is not None else None,
     )
     return core.AllocationProblem(
         weeks=weeks,
@@ -172,8 +172,8 @@ def _capabilities(
                 factory=str(c.organization_id),
                 process=c.process_id,
                 capacity=tuple(free),
-                unit_cost=round(c.unit_cost),
-                setup_cost=round(c.setup_cost),
+                unit_cost=float(c.unit_cost),
+                setup_cost=float(c.setup_cost),
                 min_lot=c.min_lot,
                 quality=c.quality_grade,
                 certifications=frozenset(c.certifications),

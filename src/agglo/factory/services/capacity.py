@@ -57,6 +57,12 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
         "active": bool(data.get("active", True)),
     }
+    weekly, lot = values["weekly_capacity"], values["min_lot"]
+    if "weekly_capacity" not in errors and "min_lot" not in errors and lot > weekly * horizon():
+        errors["min_lot"] = [
+            _("Above the %(n)d this capacity makes in the %(weeks)d weeks a plan spans: it could never be used.")
+            % {"n": weekly * horizon(), "weeks": horizon()}
+        ]
     if errors:
         raise ValidationFailed(errors)
     capability, created = Capability.objects.update_or_create(

@@ -24,6 +24,7 @@ from agglo.factory.services.orders import answer_deadline, confirm_if_complete, 
 from agglo.factory.validation import whole
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
+from agglo.registry.models.bilingual import Bilingual
 
 ACTIONS = ("accept", "decline", "counter")
 
@@ -105,6 +106,11 @@ def _promise(allocation: Allocation) -> None:
     allocation.accepted_at = timezone.now()
 
 
+def _named(allocation: Allocation) -> Bilingual:
+    """The factory, by name in each reader's language: the buyer sees who serves its order on the plan anyway."""
+    return Bilingual(allocation.factory.name_zh, allocation.factory.name_en)
+
+
 def _tell_buyer(allocation: Allocation, text: Phrase) -> None:
     notify(
         policy.organization_admins(allocation.order.buyer_id),
@@ -171,7 +177,10 @@ def allocation_respond(
         _tell_buyer(
             allocation,
             Phrase(
-                gettext_lazy("A factory offers %(n)d instead of %(m)d for order %(product)s; decide by %(deadline)s."),
+                gettext_lazy(
+                    "%(factory)s offers %(n)d instead of %(m)d for order %(product)s; decide by %(deadline)s."
+                ),
+                factory=_named(allocation),
                 n=amount,
                 m=allocation.quantity,
                 product=order.product,
@@ -187,7 +196,12 @@ def allocation_respond(
     _tell_buyer(
         allocation,
         repaired(
-            Phrase(gettext_lazy("A factory declined its part of order %(product)s."), product=order.product), order
+            Phrase(
+                gettext_lazy("%(factory)s declined its part of order %(product)s."),
+                factory=_named(allocation),
+                product=order.product,
+            ),
+            order,
         ),
     )
     return allocation
@@ -251,7 +265,15 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     order = replan(order, actor=actor, reason="withdrawn")
     _tell_buyer(
         allocation,
-        repaired(Phrase(gettext_lazy("A factory withdrew from order %(product)s."), product=order.product), order),
+        repaired(
+            Phrase(
+                gettext_lazy("%(factory)s withdrew from order %(product)s (%(reason)s)."),
+                factory=_named(allocation),
+                product=order.product,
+                reason=reason[:200],
+            ),
+            order,
+        ),
     )
     return allocation
 
@@ -402,7 +424,8 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     _tell_buyer(
         allocation,
         Phrase(
-            gettext_lazy("A factory answered your dispute on order %(product)s: %(reply)s"),
+            gettext_lazy("%(factory)s answered your dispute on order %(product)s: %(reply)s"),
+            factory=_named(allocation),
             product=allocation.order.product,
             reply=reply[:200],
         ),
@@ -430,11 +453,11 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
             )
             lapsed = [a.factory_id for a in late if a.status == Allocation.Status.COUNTERED]
             # an unanswered offer is the factory's silence, an undecided counter-offer the buyer's
-            updated = late.filter(status=Allocation.Status.OFFERED).update(status=Allocation.Status.EXPIRED)
-            updated += late.filter(status=Allocation.Status.COUNTERED).update(status=Allocation.Status.LAPSED)
-            if not updated:  # answered meanwhile
+            expired = late.filter(status=Allocation.Status.OFFERED).update(status=Allocation.Status.EXPIRED)
+            undecided = late.filter(status=Allocation.Status.COUNTERED).update(status=Allocation.Status.LAPSED)
+            if not expired + undecided:  # answered meanwhile
                 continue
-            count += updated
+            count += expired + undecided
             record(
                 "factory.offers_expired",
                 actor=None,
@@ -458,21 +481,40 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
             notify(
                 policy.organization_admins(order.buyer_id),
                 verb="factory.offers_expired",
-                text=repaired(
-                    Phrase(
-                        ngettext_lazy(
-                            "%(n)d answer on order %(product)s did not come in time.",
-                            "%(n)d answers on order %(product)s did not come in time.",
-                            "n",
-                        ),
-                        n=updated,
-                        product=order.product,
-                    ),
-                    order,
-                ),
+                text=repaired(_silence(order, expired, undecided), order),
                 link=f"/factory/orders/{order.pk}/",
             )
     return count
+
+
+def _silence(order: Order, expired: int, undecided: int) -> Phrase:
+    """For the buyer: offers factories left unanswered, and counter-offers the buyer left undecided."""
+    parts = [
+        Phrase(
+            ngettext_lazy(
+                "%(n)d offer on order %(product)s was not answered in time.",
+                "%(n)d offers on order %(product)s were not answered in time.",
+                "n",
+            ),
+            n=expired,
+            product=order.product,
+        )
+        if expired
+        else None,
+        Phrase(
+            ngettext_lazy(
+                "%(n)d counter-offer on order %(product)s that you had not decided on lapsed.",
+                "%(n)d counter-offers on order %(product)s that you had not decided on lapsed.",
+                "n",
+            ),
+            n=undecided,
+            product=order.product,
+        )
+        if undecided
+        else None,
+    ]
+    said = [p for p in parts if p is not None]
+    return said[0] if len(said) == 1 else Phrase(gettext_lazy("%(what)s %(outcome)s"), what=said[0], outcome=said[1])
 
 
 @transaction.atomic
@@ -507,9 +549,20 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     order = replan(allocation.order, actor=actor, reason="delayed")
     allocation.refresh_from_db(fields=["status"])
     late = (
-        gettext_lazy("A factory reports a delay of %(n)d weeks on order %(product)s; its late part is offered anew.")
+        ngettext_lazy(
+            "%(factory)s reports a delay of %(n)d week on order %(product)s (%(reason)s); the late part was "
+            "planned anew without it.",
+            "%(factory)s reports a delay of %(n)d weeks on order %(product)s (%(reason)s); the late part was "
+            "planned anew without it.",
+            "n",
+        )
         if allocation.status == Allocation.Status.SUPERSEDED
-        else gettext_lazy("A factory reports a delay of %(n)d weeks on order %(product)s.")
+        else ngettext_lazy(
+            "%(factory)s reports a delay of %(n)d week on order %(product)s (%(reason)s).",
+            "%(factory)s reports a delay of %(n)d weeks on order %(product)s (%(reason)s).",
+            "n",
+        )
     )
-    _tell_buyer(allocation, repaired(Phrase(late, n=shift, product=order.product), order))
+    said = Phrase(late, factory=_named(allocation), n=shift, product=order.product, reason=reason[:200])
+    _tell_buyer(allocation, repaired(said, order))
     return allocation

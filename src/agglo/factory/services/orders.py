@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory import allocation as core
-from agglo.factory.diagnosis import diagnose
+from agglo.factory.diagnosis import Finding, diagnose
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.models import Allocation, Capability, FactoryMember, Operation, Order, Process, VirtualFactory
 from agglo.factory.selectors.planning import (
@@ -34,9 +35,17 @@ from agglo.factory.selectors.planning import (
 )
 from agglo.factory.services.capacity import release
 from agglo.factory.solver import solve
-from agglo.factory.validation import certifications_clean, date, money, provinces, whole, whole_number
+from agglo.factory.validation import (
+    LIST_SEPARATORS,
+    certifications_clean,
+    date,
+    money,
+    provinces,
+    whole,
+    whole_number,
+)
 from agglo.factory.weeks import index_of, monday, week_at
-from agglo.factory.wording import finding_text
+from agglo.factory.wording import finding_kept
 
 MAX_OPERATIONS = 40
 CHANGE_PENALTY = 50  # yuan per unit of accepted work a re-plan moves: members' commitments are kept if possible
@@ -63,8 +72,8 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
         if mine:
             errors[f"{field}.quantity"] = mine["quantity"]
         after = item.get("after") or []
-        if isinstance(after, str):
-            after = [a.strip() for a in after.split(",") if a.strip()]
+        if isinstance(after, str):  # "1, 2", or as typed on a Chinese keyboard: "1，2" or "1、2"
+            after = [a.strip() for a in re.split(LIST_SEPARATORS, after) if a.strip()]
         steps = [whole_number(a) for a in after] if isinstance(after, list) else [None]
         if None in steps:
             errors[f"{field}.after"] = [_("List the numbers of earlier steps, such as 1, 2.")]
@@ -231,6 +240,11 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
         "regions_excluded": provinces(data.get("regions_excluded"), "regions_excluded", errors),
         **_terms(data, errors),
     }
+    both = sorted(set(values["regions_only"]) & set(values["regions_excluded"]))
+    if both:
+        errors["regions_excluded"] = [
+            _("%(code)s is also among the only provinces allowed; a province cannot be both.") % {"code": both[0]}
+        ]
     steps = _operations(data.get("operations"), errors)
     if errors:
         raise ValidationFailed(errors)
@@ -285,6 +299,21 @@ def answer_deadline(week: dt.date, *, now: dt.datetime | None = None) -> dt.date
     return min(now + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72))), over)
 
 
+def _tell_offers_gone(order: Order, offered: set[int]) -> None:
+    """Factories whose unanswered offers a re-plan took back, and that the new plan offers nothing."""
+    still = set(order.allocations.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
+    for factory in sorted(offered - still):
+        notify(
+            policy.organization_admins(factory),
+            verb="factory.offer_withdrawn",
+            text=Phrase(
+                gettext_lazy("Order %(product)s was re-planned: the work offered to you is no longer needed."),
+                product=order.product,
+            ),
+            link="/factory/jobs/",
+        )
+
+
 def repaired(what: Phrase, order: Order) -> Phrase:
     """`what` happened, then what the re-plan that followed made of `order`: for the buyer, who did not act."""
     if order.status == Order.Status.INFEASIBLE:
@@ -293,13 +322,25 @@ def repaired(what: Phrase, order: Order) -> Phrase:
         outcome = Phrase(gettext_lazy("Order status now: %(status)s."), status=Order.Status(order.status).label)
     else:
         changes = {"offered": 0, "factories": 0, "moved": 0, **(order.plan_stats or {}).get("changes", {})}
-        outcome = Phrase(
-            gettext_lazy(
-                "The plan was repaired: %(offered)d new offers to %(factories)d factories; "
-                "%(moved)d accepted parts moved."
-            ),
-            **changes,
-        )
+        if changes["offered"]:
+            outcome = Phrase(
+                gettext_lazy("The plan was repaired: %(offers)s, from %(factories)s."),
+                offers=Phrase(
+                    ngettext_lazy("%(n)d offer awaits an answer", "%(n)d offers await answers", "n"),
+                    n=changes["offered"],
+                ),
+                factories=Phrase(ngettext_lazy("%(n)d factory", "%(n)d factories", "n"), n=changes["factories"]),
+            )
+        else:
+            outcome = Phrase(gettext_lazy("The plan was repaired; nothing new needs an answer."))
+        if changes["moved"]:
+            moved = Phrase(
+                ngettext_lazy(
+                    "%(n)d accepted part had to be re-planned.", "%(n)d accepted parts had to be re-planned.", "n"
+                ),
+                n=changes["moved"],
+            )
+            outcome = Phrase(gettext_lazy("%(what)s %(outcome)s"), what=outcome, outcome=moved)
     return Phrase(gettext_lazy("%(what)s %(outcome)s"), what=what, outcome=outcome)
 
 
@@ -317,6 +358,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         hint = []
     result = solve(problem, time_limit=time_limit(), hint=hint)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
+    offered = set(open_offers.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
     counters = list(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True))
     countered, void = sorted(set(counters)), len(counters)
     open_offers.update(status=Allocation.Status.SUPERSEDED)
@@ -350,15 +392,12 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         )
     if not result.placements:
         order.status = Order.Status.INFEASIBLE
-        order.diagnosis = [finding_text(f, order) for f in diagnose(problem)] or [
-            _(
-                "Each operation fits on its own, but not all of them together within %(n)d weeks: the capable "
-                "factories' free weeks are shared between the steps of the route."
-            )
-            % {"n": problem.weeks}
+        order.diagnosis = [finding_kept(f) for f in diagnose(problem)] or [
+            finding_kept(Finding("", "together", {"n": problem.weeks}))
         ]
         order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
         order.save(update_fields=["status", "diagnosis", "plan_stats"])
+        _tell_offers_gone(order, offered)
         members_sync(order)
         finish_if_delivered(order)
         record(
@@ -370,6 +409,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         )
         return order
     changes = _apply(order, problem, result.placements, actor=actor)
+    _tell_offers_gone(order, offered)
     members_sync(order)
     costs = result.costs
     order.plan_version += 1

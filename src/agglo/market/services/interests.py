@@ -19,6 +19,7 @@ from agglo.ledger.services import entry_append
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Interest, Listing
 from agglo.registry.models import Organization
+from agglo.registry.models.bilingual import Bilingual
 
 LIMITS = {"message": 1000, "missing": 1000, "introduction": 1000}
 
@@ -97,7 +98,10 @@ def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> I
     notify(
         policy.organization_admins(listing.organization_id),
         verb="market.interest_expressed",
-        text=Phrase(gettext_lazy("A member answered your listing “%(title)s”."), title=listing.title),
+        text=Phrase(
+            gettext_lazy("A member answered your listing “%(title)s”."),
+            title=Bilingual(listing.title_zh, listing.title_en),
+        ),
         link=f"/market/{listing.pk}/",
     )
     hooks.interest_event("interest", interest, actor)
@@ -170,7 +174,10 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     notify(
         policy.organization_admins(interest.organization_id),
         verb="market.interest_accepted",
-        text=Phrase(gettext_lazy("Your interest in “%(title)s” was accepted."), title=interest.listing.title),
+        text=Phrase(
+            gettext_lazy("Your interest in “%(title)s” was accepted."),
+            title=Bilingual(interest.listing.title_zh, interest.listing.title_en),
+        ),
         link=f"/market/{interest.listing_id}/",
     )
     hooks.interest_event("acceptance", interest, actor)
@@ -193,7 +200,7 @@ def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest
         verb="market.interest_declined",
         text=Phrase(
             gettext_lazy("Your interest in “%(title)s” was declined: %(reason)s"),
-            title=interest.listing.title,
+            title=Bilingual(interest.listing.title_zh, interest.listing.title_en),
             reason=interest.decline_reason,
         ),
         link=f"/market/{interest.listing_id}/",

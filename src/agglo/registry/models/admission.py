@@ -29,9 +29,8 @@ class Admission(TimeStampedModel):
     admin_password_hash = models.CharField(max_length=256)
     message = models.TextField(_("message to the reviewer"), blank=True)
     # The language the applicant applied in: the decision is written to them in it, and their account keeps it.
-    language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
-    )
+    # Empty: the platform's default language (AGGLO_LANGUAGE).
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="")
     duplicate_flags = models.JSONField(_("possible duplicates"), default=list, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(

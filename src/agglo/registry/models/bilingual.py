@@ -15,6 +15,17 @@ def in_language(name_zh: str, name_en: str) -> str:
     return first or second
 
 
+class Bilingual:
+    """A name in both languages, chosen only when shown: as a notification's parameter it reads in each reader's
+    language, not in that of whoever acted."""
+
+    def __init__(self, name_zh: str, name_en: str) -> None:
+        self.name_zh, self.name_en = name_zh, name_en
+
+    def __str__(self) -> str:
+        return in_language(self.name_zh, self.name_en)
+
+
 class BilingualNameMixin:
     """`name` picks name_zh or name_en by the active language, falling back to the other."""
 

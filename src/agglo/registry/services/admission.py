@@ -195,7 +195,7 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
         admin_password_hash=make_password(password),
         message=message,
         duplicate_flags=possible_duplicates(org),
-        language=get_language() if language_valid(get_language()) else settings.LANGUAGE_CODE,
+        language=get_language() if language_valid(get_language()) else "",
         **contact_fields,
     )
     AdmissionEvent.objects.create(
@@ -281,7 +281,8 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     user.password = admission.admin_password_hash
     user.save()
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Membership.Role.ADMIN})
-    language_remember(user, admission.language)
+    if admission.language:
+        language_remember(user, admission.language)
     admission.status = Admission.Status.APPROVED
     admission.decided_at, admission.decided_by, admission.reason = now, actor, (note or "").strip()[:2000]
     admission.admin_user = user

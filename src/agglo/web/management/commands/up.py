@@ -67,6 +67,8 @@ class Command(BaseCommand):
         if no_serve:
             return
         url = f"http://{host}:{port}/"
+        # Links in e-mails point at this server unless a public address is configured.
+        env = {**os.environ, "AGGLO_BASE_URL": os.environ.get("AGGLO_BASE_URL") or url.rstrip("/")}
         procs = [
             subprocess.Popen(
                 [
@@ -84,11 +86,16 @@ class Command(BaseCommand):
                     "60",
                     "--access-logfile",
                     "-",
-                ]
-            ),
-            subprocess.Popen([sys.executable, "-m", "agglo.cli", "worker"]),
+                ],
+                env=env,
+            )
         ]
-        console.print(f"Serving on [bold]{url}[/bold] (API docs: {url}api/v1/docs) with a task worker. Ctrl-C stops.")
+        # With the immediate backend tasks run inside the requests: there is no queue to work.
+        queued = settings.TASK_BACKEND != "immediate"
+        if queued:
+            procs.append(subprocess.Popen([sys.executable, "-m", "agglo.cli", "worker"], env=env))
+        worker = " with a task worker" if queued else ""
+        console.print(f"Serving on [bold]{url}[/bold] (API docs: {url}api/v1/docs){worker}. Ctrl-C stops.")
         stopping = False
 
         def stop(*_):
