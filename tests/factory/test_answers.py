@@ -51,6 +51,19 @@ def _week_over(week: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(week + dt.timedelta(weeks=1), dt.time.min))
 
 
+def test_the_week_under_way_takes_new_work_only_until_wednesday(cluster: dict[str, Any]) -> None:
+    from agglo.factory.selectors.planning import first_open_day, order_problem
+
+    wednesday, thursday, sunday = dt.date(2026, 12, 2), dt.date(2026, 12, 3), dt.date(2026, 12, 6)
+    assert first_open_day(wednesday) == wednesday
+    assert first_open_day(thursday) == first_open_day(sunday) == dt.date(2026, 12, 7)
+    buyer = cluster["people"]["buyer"]
+    order = order_create(actor=buyer, data=order_data())
+    closed = timezone.localdate() != first_open_day()
+    room = {c.key: c.capacity[0] for c in order_problem(order).capabilities}
+    assert all(free == 0 for free in room.values()) == closed  # the first week: no room once it is closed
+
+
 def test_no_answer_is_due_after_the_week_of_its_work(cluster: dict[str, Any]) -> None:
     friday_evening = timezone.make_aware(dt.datetime(2026, 12, 4, 18, 0))
     this_week, in_three = dt.date(2026, 11, 30), dt.date(2026, 12, 21)

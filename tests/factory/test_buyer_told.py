@@ -112,3 +112,20 @@ def test_the_buyer_hears_when_answers_did_not_come_in_time(cluster: dict[str, An
     assert said.startswith(f"{n} offers on order {order.product} were not answered in time. "), said
     order.refresh_from_db()
     assert said.endswith(_repair(order) if order.status == "planned" else "the order page says why.")
+
+
+def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sides_hear_why(
+    cluster: dict[str, Any],
+) -> None:
+    order = confirmed(cluster, late_penalty="50000")  # lateness costs far more than another factory does
+    language_remember(cluster["people"]["buyer"], "en")
+    late = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
+    late_factory = _owner(cluster, late.factory_id)
+    allocation_delay(actor=late_factory, allocation=late, weeks=4, reason="主轴故障")
+    late.refresh_from_db()
+    assert late.status == "superseded"
+    said = _told(cluster)
+    assert " reports a delay of 4 weeks on order " in said
+    assert "(主轴故障); the late part was planned anew without it." in said, said
+    heard = Notification.objects.filter(user=late_factory, verb="factory.superseded").values_list("text", flat=True)
+    assert f"订单 {order.product} 已根据您报告的延误重新规划：您延误的任务已重新安排。" in heard

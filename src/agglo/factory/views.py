@@ -73,7 +73,7 @@ DONE = {
 def _flash(request: HttpRequest, exc: DomainError) -> None:
     """One error line naming each bad field, as the form labels it."""
     parts = [f"{LABELS[k]}: {' '.join(ms)}" if k in LABELS else " ".join(ms) for k, ms in exc.errors.items()]
-    messages.error(request, "; ".join(parts) or exc.message)
+    messages.error(request, " ".join(parts) or exc.message)  # each part ends its own sentence
 
 
 @contextmanager

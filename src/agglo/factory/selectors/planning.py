@@ -18,6 +18,7 @@ from agglo.factory.weeks import index_of, week_at
 from agglo.profiles.selectors.trust import trust_facts
 
 PROBATION_DAYS = 180
+LAST_DAY_FOR_THIS_WEEK = 2  # Wednesday (Monday is 0)
 
 
 # Work a factory did not take: the re-plan leaves that factory out of the step.
@@ -132,6 +133,13 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     )
 
 
+def first_open_day(today: dt.date | None = None) -> dt.date:
+    """The first day whose week takes new work. The week under way does only from Monday to Wednesday: work
+    offered later could hardly be answered and done within it."""
+    today = today or timezone.localdate()
+    return today if today.weekday() <= LAST_DAY_FOR_THIS_WEEK else today + dt.timedelta(days=7 - today.weekday())
+
+
 def _capabilities(
     order: Order, processes: Iterable[str], weeks: int, mine: dict[tuple[int, int], int], holding: set[int]
 ) -> tuple[core.Capability, ...]:
@@ -152,7 +160,7 @@ def _capabilities(
     recent = timezone.now() - dt.timedelta(days=PROBATION_DAYS)
     ahead = max(0, index_of(timezone.localdate(), first))
     # An order re-planned after its first week: weeks gone by take no new work, only keep what was accepted.
-    past = max(0, index_of(first, timezone.localdate()))
+    past = max(0, index_of(first, first_open_day()))
     result = []
     for c in rows:
         free = []

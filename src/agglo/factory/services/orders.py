@@ -465,7 +465,11 @@ def _apply(
             policy.organization_admins(a.factory_id),
             verb="factory.superseded",
             text=Phrase(
-                gettext_lazy("Order %(product)s was re-planned: your accepted part is no longer needed."),
+                gettext_lazy(
+                    "Order %(product)s was re-planned around the delay you reported: your late part was planned anew."
+                )
+                if a.promised_week and a.week > a.promised_week
+                else gettext_lazy("Order %(product)s was re-planned: your accepted part is no longer needed."),
                 product=order.product,
             ),
             link="/factory/jobs/",
