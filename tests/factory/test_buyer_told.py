@@ -127,5 +127,5 @@ def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sid
     said = _told(cluster)
     assert " reports a delay of 4 weeks on order " in said
     assert "(主轴故障); the late part was planned anew without it." in said, said
-    heard = Notification.objects.filter(user=late_factory, verb="factory.superseded").values_list("text", flat=True)
-    assert f"订单 {order.product} 已根据您报告的延误重新规划：您延误的任务已重新安排。" in heard
+    heard = dict(Notification.objects.filter(user=late_factory, verb="factory.superseded").values_list("text", "link"))
+    assert heard[f"订单 {order.product} 已根据您报告的延误重新规划：您延误的任务已重新安排。"] == "/factory/jobs/"

@@ -20,7 +20,14 @@ from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import release, reserve
-from agglo.factory.services.orders import answer_deadline, confirm_if_complete, finish_if_delivered, repaired, replan
+from agglo.factory.services.orders import (
+    answer_deadline,
+    confirm_if_complete,
+    finish_if_delivered,
+    repaired,
+    replan,
+    tell_factory,
+)
 from agglo.factory.validation import whole
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
@@ -230,17 +237,16 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         allocation.status = Allocation.Status.DECLINED
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
-    notify(
-        policy.organization_admins(allocation.factory_id),
-        verb="factory.counter_decided",
-        text=Phrase(
+    tell_factory(
+        allocation.factory_id,
+        "factory.counter_decided",
+        Phrase(
             gettext_lazy("The buyer took your counter-offer of %(n)d for order %(product)s; it is accepted.")
             if accept
             else gettext_lazy("The buyer refused your counter-offer of %(n)d for order %(product)s."),
             n=allocation.counter_quantity or 0,
             product=allocation.order.product,
         ),
-        link="/factory/jobs/",
     )
     replan(allocation.order, actor=actor, reason="counter")
     return allocation
@@ -380,10 +386,10 @@ def allocation_receipt(
         if confirm
         else {"reason": note},
     )
-    notify(
-        policy.organization_admins(allocation.factory_id),
-        verb="factory.receipt",
-        text=(
+    tell_factory(
+        allocation.factory_id,
+        "factory.receipt",
+        (
             Phrase(
                 gettext_lazy("The buyer confirmed receipt of your delivery for order %(product)s (%(n)d defective)."),
                 product=allocation.order.product,
@@ -396,7 +402,6 @@ def allocation_receipt(
                 reason=note[:200],
             )
         ),
-        link="/factory/jobs/",
     )
     return allocation
 
@@ -466,16 +471,15 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
                 organization_id=order.buyer_id,
             )
             for factory in sorted(set(lapsed)):
-                notify(
-                    policy.organization_admins(factory),
-                    verb="factory.counter_lapsed",
-                    text=Phrase(
+                tell_factory(
+                    factory,
+                    "factory.counter_lapsed",
+                    Phrase(
                         gettext_lazy(
                             "The buyer did not decide on your counter-offer for order %(product)s in time; it lapsed."
                         ),
                         product=order.product,
                     ),
-                    link="/factory/jobs/",
                 )
             order = replan(order, actor=None, reason="expired")
             notify(

@@ -299,18 +299,22 @@ def answer_deadline(week: dt.date, *, now: dt.datetime | None = None) -> dt.date
     return min(now + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72))), over)
 
 
+def tell_factory(factory_id: int, verb: str, text: Phrase) -> None:
+    """Tell a factory's admins, each in their language, with a link to its job board."""
+    notify(policy.organization_admins(factory_id), verb=verb, text=text, link="/factory/jobs/")
+
+
 def _tell_offers_gone(order: Order, offered: set[int]) -> None:
     """Factories whose unanswered offers a re-plan took back, and that the new plan offers nothing."""
     still = set(order.allocations.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
     for factory in sorted(offered - still):
-        notify(
-            policy.organization_admins(factory),
-            verb="factory.offer_withdrawn",
-            text=Phrase(
+        tell_factory(
+            factory,
+            "factory.offer_withdrawn",
+            Phrase(
                 gettext_lazy("Order %(product)s was re-planned: the work offered to you is no longer needed."),
                 product=order.product,
             ),
-            link="/factory/jobs/",
         )
 
 
@@ -363,17 +367,16 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     countered, void = sorted(set(counters)), len(counters)
     open_offers.update(status=Allocation.Status.SUPERSEDED)
     for factory in countered:  # its counter-offer is void: the new plan offers afresh
-        notify(
-            policy.organization_admins(factory),
-            verb="factory.superseded",
-            text=Phrase(
+        tell_factory(
+            factory,
+            "factory.superseded",
+            Phrase(
                 gettext_lazy(
                     "Order %(product)s was re-planned before the buyer decided on your counter-offer; "
                     "see the new offers."
                 ),
                 product=order.product,
             ),
-            link="/factory/jobs/",
         )
     if void:  # the buyer was waiting to decide on them
         notify(
@@ -461,10 +464,10 @@ def _apply(
         a.save(update_fields=["status", "updated_at"])
         release(a.capability, a.week, a.quantity)
         moved += 1
-        notify(
-            policy.organization_admins(a.factory_id),
-            verb="factory.superseded",
-            text=Phrase(
+        tell_factory(
+            a.factory_id,
+            "factory.superseded",
+            Phrase(
                 gettext_lazy(
                     "Order %(product)s was re-planned around the delay you reported: your late part was planned anew."
                 )
@@ -472,7 +475,6 @@ def _apply(
                 else gettext_lazy("Order %(product)s was re-planned: your accepted part is no longer needed."),
                 product=order.product,
             ),
-            link="/factory/jobs/",
         )
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
@@ -494,13 +496,12 @@ def _apply(
     ]
     Allocation.objects.bulk_create(new)
     for factory in sorted({a.factory_id for a in new}):
-        notify(
-            policy.organization_admins(factory),
-            verb="factory.offered",
-            text=Phrase(
+        tell_factory(
+            factory,
+            "factory.offered",
+            Phrase(
                 gettext_lazy("New work offered for order %(product)s: answer on your job board."), product=order.product
             ),
-            link="/factory/jobs/",
         )
     return {"offered": len(new), "factories": len({a.factory_id for a in new}), "moved": moved}
 
@@ -567,15 +568,14 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     order.save(update_fields=["status", "diagnosis"])
     order.virtual_factory.members.update(active=False)
     for factory in sorted(touched):
-        notify(
-            policy.organization_admins(factory),
-            verb="factory.cancelled",
-            text=Phrase(
+        tell_factory(
+            factory,
+            "factory.cancelled",
+            Phrase(
                 gettext_lazy("Order %(product)s was cancelled by the buyer: %(reason)s"),
                 product=order.product,
                 reason=reason[:200],
             ),
-            link="/factory/jobs/",
         )
     record(
         "factory.order_cancelled",
