@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from agglo.access.models import Membership
 from agglo.demo.generator import RegionRef, SegmentRef, generate
 from agglo.demo.services import DEMO_PASSWORD, demo_accounts_ensure, demo_cluster_load, reference_refs
 from agglo.registry.models import Organization, Position, Relation
@@ -63,6 +64,24 @@ def test_loader_builds_a_searchable_cluster_and_demo_logins(ref, client):
     assert client.get("/api/v1/organizations", {"q": any_name}).json()["count"] >= 1
     regions, segments = reference_refs()
     assert len(segments) >= 50 and any(r.country == "DE" for r in regions)
+
+
+@pytest.mark.django_db
+def test_every_demo_factory_has_an_admin_login_so_any_plan_can_be_answered(ref, client):
+    from agglo.demo.factory import demo_factory_load
+    from agglo.factory.models import Capability
+
+    demo_cluster_load(n=60, seed=3)
+    demo_factory_load(seed=3)
+    logins = [login for login in demo_accounts_ensure() if login.role == "factory admin"]
+    factories = set(Capability.objects.values_list("organization_id", flat=True))
+    assert len(logins) == len(factories) >= 3
+    admins = {
+        m.organization_id
+        for m in Membership.objects.filter(user__username__in=[login.username for login in logins], role="admin")
+    }
+    assert admins == factories
+    assert client.login(username=logins[-1].username, password=DEMO_PASSWORD)
 
 
 @pytest.mark.django_db

@@ -65,3 +65,15 @@ def demo_factories() -> list[Organization]:
         if len(chosen) == 2:
             break
     return chosen
+
+
+def demo_factories_all() -> list[tuple[Organization, str]]:
+    """Every demo factory with the processes it runs: the two of `demo_factories` first, then the others."""
+    first = demo_factories()
+    runs: dict[int, list[str]] = {}
+    for org_id, process in Capability.objects.order_by("organization_id", "process_id").values_list(
+        "organization_id", "process_id"
+    ):
+        runs.setdefault(org_id, []).append(process)
+    rest = Organization.objects.filter(pk__in=list(runs)).exclude(pk__in=[o.pk for o in first]).order_by("pk")
+    return [(org, ", ".join(runs.get(org.pk, []))) for org in [*first, *rest]]

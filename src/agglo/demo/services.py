@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agglo.access.models import Membership, PlatformRole
-from agglo.demo.factory import demo_factories
+from agglo.demo.factory import demo_factories_all
 from agglo.demo.generator import Cluster, RegionRef, SegmentRef, generate
 from agglo.registry import search_index
 from agglo.registry.kinds import layer_of, size_class_for
@@ -199,10 +199,12 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
             user = account(username, firm.contact_name if role == Membership.Role.ADMIN else "员工")
             Membership.objects.get_or_create(user=user, organization=firm, defaults={"role": role})
             logins.append(DemoLogin(username, password, f"org {role}", firm.name_zh))
-    for n, factory in enumerate(demo_factories(), start=1):
+    # Every demo factory gets a login, so that whichever factories a demo order's plan picks can answer it:
+    # the first two lie in different provinces, the rest follow in the order the directory lists them.
+    for n, (factory, processes) in enumerate(demo_factories_all(), start=1):
         user = account(f"factory{n}-admin", factory.contact_name or "厂长")
         Membership.objects.get_or_create(user=user, organization=factory, defaults={"role": Membership.Role.ADMIN})
-        logins.append(DemoLogin(f"factory{n}-admin", password, "factory admin", factory.name_zh))
+        logins.append(DemoLogin(f"factory{n}-admin", password, "factory admin", f"{factory.name_zh} ({processes})"))
     sme, factory1 = (
         User.objects.filter(username="sme-admin").first(),
         User.objects.filter(username="factory1-admin").first(),

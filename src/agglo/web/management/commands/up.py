@@ -50,12 +50,19 @@ class Command(BaseCommand):
                 run_with_progress(orgs, 42)
             logins = demo_accounts_ensure()
         if logins:
+            # The first two factories in the main table; every other factory's admin in a compact list after it.
+            factories = [login for login in logins if login.role == "factory admin"]
             table = Table(title="Demo logins (password for all: " + logins[0].password + ")")
             for column in ("username", "role", "organization"):
                 table.add_column(column)
             for login in logins:
-                table.add_row(login.username, login.role, login.organization)
+                if login not in factories[2:]:
+                    table.add_row(login.username, login.role, login.organization)
             console.print(table)
+            if factories[2:]:
+                console.print("Other demo factory admins (same password), for whichever factories a plan picks:")
+                for login in factories[2:]:
+                    console.print(f"  {login.username:<16} {login.organization}", overflow="ellipsis", no_wrap=True)
         from django.core.exceptions import ImproperlyConfigured
 
         from agglo.ledger.keys import log_verifier
