@@ -146,6 +146,9 @@ def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> No
     text = r.content.decode()
     assert "At most two decimals" in text and "it could never be used" in text
     assert list(Capability.objects.values_list("pk", "unit_cost", "min_lot").order_by("pk")) == before
+    # declaring cnc again (sz has it) replaces it, and says so
+    ok = {**fields, "weekly_capacity": "300", "unit_cost": "19.50", "min_lot": "50"}
+    assert "Capability updated." in c.post("/factory/capacity/", ok, follow=True).content.decode()
 
 
 def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:

@@ -378,11 +378,13 @@ def capacity(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = dict(form.cleaned_data)
             data["process"] = data["process"].code
+            organization_id = data.pop("organization")
+            # declaring a process again replaces what was declared for it: say so
+            known = selectors.capability_list(actor=request.user, organization_id=organization_id)
+            again = known.filter(process_id=data["process"]).exists()
             try:
-                capacity_services.capability_save(
-                    actor=request.user, organization_id=data.pop("organization"), data=data
-                )
-                messages.success(request, _("Capability saved."))
+                capacity_services.capability_save(actor=request.user, organization_id=organization_id, data=data)
+                messages.success(request, _("Capability updated.") if again else _("Capability saved."))
                 return redirect("factory:capacity")
             except ValidationFailed as exc:
                 apply_service_errors(form, exc)
