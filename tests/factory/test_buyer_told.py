@@ -13,6 +13,7 @@ from agglo.common.language import language_remember
 from agglo.common.models import Notification
 from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.services.jobs import allocation_delay, allocation_respond, allocation_withdraw
+from agglo.factory.services.orders import order_plan
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
@@ -128,4 +129,15 @@ def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sid
     assert " reports a delay of 4 weeks on order " in said
     assert "(主轴故障); the late part was planned anew without it." in said, said
     heard = dict(Notification.objects.filter(user=late_factory, verb="factory.superseded").values_list("text", "link"))
-    assert heard[f"订单 {order.product} 已根据您报告的延误重新规划：您延误的任务已重新安排。"] == "/factory/jobs/"
+    assert (
+        heard[
+            f"订单 {order.product} 已根据您报告的延误重新规划：您无需再生产延误的部分；如有新的任务，将另行向您报价。"
+        ]
+        == "/factory/jobs/"
+    )
+    # "Plan again" keeps the delay in mind: that factory is not offered the step before the week it gave
+    order_plan(actor=cluster["people"]["buyer"], order=order)
+    sooner = order.allocations.filter(
+        status="offered", operation__seq=1, capability_id=late.capability_id, week__lt=late.week
+    )
+    assert not sooner.exists()

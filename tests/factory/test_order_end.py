@@ -92,8 +92,8 @@ def test_an_order_is_done_when_its_last_delivery_lands_even_without_a_plan(clust
     from agglo.factory.services.orders import order_amend
 
     order = confirmed(cluster)
-    # a share cap no plan can meet: the order has no plan, but its accepted work stays and is delivered
-    order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_share": "0.1"})
+    # a budget no plan can meet: the order has no plan, but its accepted work stays and is delivered
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"budget": "1"})
     order.refresh_from_db()
     assert order.status == "infeasible"
     for a in list(order.allocations.filter(status="accepted")):

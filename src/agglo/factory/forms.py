@@ -31,7 +31,11 @@ class OrderForm(forms.Form):
         label=_("Only these provinces"), required=False, help_text=_("Province codes, e.g. 440000, 320000.")
     )
     regions_excluded = forms.CharField(label=_("Not these provinces"), required=False)
-    budget = forms.CharField(label=_("Budget (yuan)"), required=False)
+    budget = forms.CharField(
+        label=_("Budget (yuan)"),
+        required=False,
+        help_text=_("Covers production and setups; the plan's risk and lateness figures are not money paid."),
+    )
     late_penalty = forms.CharField(label=_("Lateness penalty per week (yuan)"), required=False, initial="0")
 
 

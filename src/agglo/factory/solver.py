@@ -272,7 +272,8 @@ def build(
         for op in problem.operations:
             if op.order == order.key:
                 model.add(late >= e[op.key] - order.due_week)
-        objective.append(100 * order.late_penalty * late)
+        # at least a fen a week: without a penalty, an on-time plan still wins over an equally cheap late one
+        objective.append(max(fen(order.late_penalty), 1) * late)
         if order.budget is not None:
             model.add(sum(order_cost[order.key]) <= fen(order.budget))
     if problem.newcomer_share > 0:

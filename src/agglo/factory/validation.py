@@ -74,6 +74,8 @@ def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         errors[field] = [_("Must be a list of certification codes.")]
         return []
+    canonical = {c.upper(): c for c in CERTIFICATIONS}  # "iso9001" is ISO9001
+    items = [canonical.get(v.upper(), v) for v in items]
     unknown = [v for v in items if v and v not in CERTIFICATIONS]
     if unknown:
         errors[field] = [

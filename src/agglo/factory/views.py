@@ -29,7 +29,7 @@ from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
 from agglo.factory.weeks import monday, week_at
-from agglo.factory.wording import diagnosis_texts, plan_cost
+from agglo.factory.wording import diagnosis_texts, finishes_late, plan_cost
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization
 
@@ -202,6 +202,7 @@ def _order_page(
         "order": order,
         "diagnosis": diagnosis_texts(order),
         "plan_cost": plan_cost(order),
+        "finishes": finishes_late(order, allocations),
         "weeks": weeks,
         "grid": grid,
         "allocations": allocations,
@@ -286,7 +287,8 @@ def job_board(request: HttpRequest) -> HttpResponse:
         {
             "offered": [a for a in rows if a.status == "offered"],
             "accepted": [a for a in rows if a.status == "accepted"],
-            "others": [a for a in rows if a.status not in ("offered", "accepted")],
+            "countered": [a for a in rows if a.status == "countered"],
+            "others": [a for a in rows if a.status not in ("offered", "accepted", "countered")],
             # its own query: an old delivery under dispute must not drop out of the newest 200 rows
             "disputed": selectors.job_board(actor=request.user, receipt="disputed")[:200],
         },

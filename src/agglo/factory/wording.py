@@ -35,6 +35,9 @@ def finding_text(finding: Finding, order: Any) -> str:
             "weeks %(from)s to %(to)s (supplier limit)."
         ),
         "budget": _("costs at least %(floor)s at the cheapest capable factories, above the budget of %(budget)s."),
+        "budget_plan": _(
+            "the cheapest plan found costs %(cost)s in production and setups, above the budget of %(budget)s."
+        ),
     }
     if finding.rule == "together":  # the conflict is between the steps, not in one of them
         return _(
@@ -42,11 +45,11 @@ def finding_text(finding: Finding, order: Any) -> str:
             "factories' free weeks are shared between the steps of the route."
         ) % {"n": int(d.get("n", 0))}
     if finding.rule == "ineligible":
-        return f"{step}: {_ineligible(d)}"
+        return _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
     text = texts.get(finding.rule, _("breaks the rule %(rule)s.") % {"rule": finding.rule})
     with contextlib.suppress(KeyError, TypeError, ValueError):
         text = text % d
-    return f"{step}: {text}"
+    return _("%(step)s: %(text)s") % {"step": step, "text": text}
 
 
 def _ineligible(counts: dict[str, Any]) -> str:
@@ -95,3 +98,16 @@ def plan_cost(order: Any) -> int | None:
     if not costs:
         return (order.plan_stats or {}).get("objective")
     return sum(int(costs.get(part, 0)) for part in ("production", "setup", "risk", "lateness"))
+
+
+def finishes_late(order: Any, allocations: list[Any]) -> str:
+    """A warning when the plan's last week falls after the due week (empty when it is on time)."""
+    live = [a.week for a in allocations if a.status in ("offered", "countered", "accepted", "delivered")]
+    if not live or max(live) <= order.due_week:
+        return ""
+    late = (max(live) - order.due_week).days // 7
+    return ngettext(
+        "The plan finishes in the week of %(week)s, %(n)d week after the due week.",
+        "The plan finishes in the week of %(week)s, %(n)d weeks after the due week.",
+        late,
+    ) % {"week": max(live).isoformat(), "n": late}

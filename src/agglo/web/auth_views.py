@@ -96,7 +96,8 @@ def _in_their_language(request: HttpRequest, user: Any, response: HttpResponse) 
         language_remember(user, picked)
     language = picked if language_valid(picked) else language_chosen(user)
     request.session[SESSION_LANGUAGE] = language or ""
-    if language is None:
+    if language is None:  # a cookie here was left by someone else: the platform's default, not their pick
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH)
         return response
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,

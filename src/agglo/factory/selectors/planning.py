@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from agglo.factory import allocation as core
@@ -89,6 +89,13 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             if is_under_way(a) and 0 <= w < weeks:
                 fixed.append(placement)
             accepted[a.operation_id, placement.capability] += a.quantity
+    # A delay the re-plan did not wait for still stands: "Plan again" must not offer that factory the step sooner.
+    late_given_up = order.allocations.filter(
+        status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")
+    )
+    for a in late_given_up:
+        key, w = capability_key(a.capability_id), index_of(order.start_week, a.week)
+        delayed[a.operation_id][key] = max(delayed[a.operation_id].get(key, 0), w)
     # A factory that gave back or turned down part of a step may keep the rest it accepted there (at most that,
     # wherever the plan best puts it), but takes no more of the step.
     limits = {key: q for key, q in accepted.items() if key[1] in refused.get(key[0], ())}

@@ -114,6 +114,12 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
     return slot
 
 
+def free_in(capability: Capability, week: dt.date) -> int:
+    """What a week of the capability can still take: its capacity less what accepted work holds."""
+    slot = CapacitySlot.objects.filter(capability=capability, week=monday(week)).first()
+    return max(0, slot.capacity - slot.reserved) if slot else capability.weekly_capacity
+
+
 def reserve(capability: Capability, week: dt.date, quantity: int) -> bool:
     """Hold `quantity` of a week's capacity for accepted work; False when it no longer fits."""
     slot, _created = CapacitySlot.objects.select_for_update().get_or_create(

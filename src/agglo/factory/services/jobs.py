@@ -19,7 +19,7 @@ from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.selectors.planning import horizon
-from agglo.factory.services.capacity import release, reserve
+from agglo.factory.services.capacity import free_in, release, reserve
 from agglo.factory.services.orders import (
     answer_deadline,
     confirm_if_complete,
@@ -173,6 +173,12 @@ def allocation_respond(
         amount = whole({"quantity": quantity}, "quantity", errors, low=1, high=allocation.quantity - 1)
         if allocation.quantity < 2:
             errors["quantity"] = [_("A counter-offer must be smaller than the offer; decline instead.")]
+        elif "quantity" not in errors and amount > (room := free_in(allocation.capability, allocation.week)):
+            # the buyer could only take it if the week had room: refuse it now, as an acceptance would be
+            errors["quantity"] = [
+                _("Your free capacity in the week of %(week)s is %(n)d: offer at most that, or decline.")
+                % {"week": allocation.week, "n": room}
+            ]
         if errors:
             raise ValidationFailed(errors)
         allocation.status = Allocation.Status.COUNTERED
@@ -293,6 +299,8 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
     if allocation.status not in (Allocation.Status.ACCEPTED,):
         raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
+    if all(data.get(k) in (None, "") for k in ("quantity_done", "defects", "delivered_on", "started")):
+        raise ValidationFailed({"quantity_done": [_("Enter the quantity done, the defects or the delivery date.")]})
     done = whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
     if "quantity_done" not in errors and done < allocation.quantity_done:
         errors["quantity_done"] = [
@@ -335,6 +343,18 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         {"done": done, "defects": defects, "delivered_on": day.isoformat() if day else None},
     )
     if day:
+        _tell_buyer(
+            allocation,
+            Phrase(
+                gettext_lazy(
+                    "%(factory)s delivered %(n)d for order %(product)s on %(day)s: confirm receipt or dispute it."
+                ),
+                factory=_named(allocation),
+                n=allocation.quantity,
+                product=allocation.order.product,
+                day=day.isoformat(),
+            ),
+        )
         finish_if_delivered(allocation.order)
     return allocation
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -113,6 +114,11 @@ def _terms(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]
         else:
             if values["max_share"] != values["max_share"].quantize(Decimal("0.01")):  # what is stored is planned
                 errors["max_share"] = [_("At most two decimal places, such as 0.35.")]
+            elif "max_suppliers" not in errors and values["max_share"] * values["max_suppliers"] < 1:
+                errors["max_share"] = [
+                    _("With at most %(n)d suppliers per step, no step can be covered by shares of %(share)s.")
+                    % {"n": values["max_suppliers"], "share": values["max_share"]}
+                ]
     return values
 
 
@@ -299,6 +305,20 @@ def answer_deadline(week: dt.date, *, now: dt.datetime | None = None) -> dt.date
     return min(now + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72))), over)
 
 
+def _over_budget(problem: core.AllocationProblem) -> list[Finding]:
+    """When the cheap checks find nothing: is it the budget? Plan without it, and compare what that costs."""
+    terms = problem.orders[0]
+    if terms.budget is None:
+        return []
+    free = solve(replace(problem, orders=(replace(terms, budget=None),)), time_limit=time_limit())
+    if not free.placements or free.costs is None:
+        return []
+    spent = free.costs.production + free.costs.setup  # what the budget covers
+    if spent <= terms.budget:
+        return []
+    return [Finding("", "budget_plan", {"cost": f"{spent:.2f}", "budget": f"{terms.budget:.2f}"})]
+
+
 def tell_factory(factory_id: int, verb: str, text: Phrase) -> None:
     """Tell a factory's admins, each in their language, with a link to its job board."""
     notify(policy.organization_admins(factory_id), verb=verb, text=text, link="/factory/jobs/")
@@ -395,9 +415,8 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         )
     if not result.placements:
         order.status = Order.Status.INFEASIBLE
-        order.diagnosis = [finding_kept(f) for f in diagnose(problem)] or [
-            finding_kept(Finding("", "together", {"n": problem.weeks}))
-        ]
+        findings = diagnose(problem) or _over_budget(problem) or [Finding("", "together", {"n": problem.weeks})]
+        order.diagnosis = [finding_kept(f) for f in findings]
         order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
         order.save(update_fields=["status", "diagnosis", "plan_stats"])
         _tell_offers_gone(order, offered)
@@ -415,17 +434,16 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     _tell_offers_gone(order, offered)
     members_sync(order)
     costs = result.costs
+    objective = costs.total if costs else result.objective
     order.plan_version += 1
     order.status = Order.Status.PLANNED
     order.diagnosis = []
     order.plan_stats = {
         "status": result.status,
-        "objective": result.objective,
-        # in yuan, as the objective is: never above it (the solver's bound is in fen)
-        "bound": result.bound
-        if result.bound is None or result.objective is None
-        else min(result.bound, result.objective),
-        "gap_pct": round(result.gap_pct or 0.0, 3),
+        # the parts' sum, so that the page's figures add up to the yuan (the solver's own is rounded from fen)
+        "objective": objective,
+        "bound": result.bound if result.bound is None or objective is None else min(result.bound, objective),
+        "gap_pct": max(0.0, round(result.gap_pct or 0.0, 3)),
         "seconds": round(result.seconds, 3),
         "costs": vars(costs) if costs else {},
         "reason": reason,
@@ -469,7 +487,8 @@ def _apply(
             "factory.superseded",
             Phrase(
                 gettext_lazy(
-                    "Order %(product)s was re-planned around the delay you reported: your late part was planned anew."
+                    "Order %(product)s was re-planned around the delay you reported: you need not make the late "
+                    "part; any new work for you comes as a new offer."
                 )
                 if a.promised_week and a.week > a.promised_week
                 else gettext_lazy("Order %(product)s was re-planned: your accepted part is no longer needed."),

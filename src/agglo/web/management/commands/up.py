@@ -32,6 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, orgs, workers, no_serve, **options):
         console = Console()
+        # Links in e-mails (the demo's seed mails too) point at this server unless a public address is configured.
+        base = os.environ.get("AGGLO_BASE_URL") or f"http://{host}:{port}"
+        settings.AGGLO_BASE_URL = base
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
         settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when serving from apps
@@ -74,8 +77,7 @@ class Command(BaseCommand):
         if no_serve:
             return
         url = f"http://{host}:{port}/"
-        # Links in e-mails point at this server unless a public address is configured.
-        env = {**os.environ, "AGGLO_BASE_URL": os.environ.get("AGGLO_BASE_URL") or url.rstrip("/")}
+        env = {**os.environ, "AGGLO_BASE_URL": base}
         procs = [
             subprocess.Popen(
                 [
