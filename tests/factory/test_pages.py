@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -100,6 +101,7 @@ def test_job_board_accept_and_calendar(cluster: dict[str, Any]) -> None:
     buyer.post(f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "5", "next": order_page})
     card = factory.get("/factory/scorecards/").content.decode()
     assert f"5 / {a.quantity}" in card and "1 / 1" in card
+    assert re.search(r"<td>\d+\.\d%</td></tr>", card)  # the risk of failure, in percent
     assert "Receipt confirmed" in buyer.get(order_page).content.decode()
 
 
@@ -204,3 +206,74 @@ def test_english_pages_name_processes_and_factories_in_english(cluster: dict[str
     assert "CNC machining" in capacity and "数控加工" not in capacity
     cards = c.get("/factory/scorecards/").content.decode()
     assert a.factory.name_en in cards and a.factory.name_zh not in cards
+
+
+def test_changing_a_capability_starts_from_what_is_declared(cluster: dict[str, Any], make_org: Any) -> None:
+    from agglo.factory.models import Capability
+
+    cap = Capability.objects.filter(organization=cluster["orgs"]["sz"]).first()
+    Capability.objects.filter(pk=cap.pk).update(certifications=["ISO9001", "IATF16949"], lead_weeks=1)
+    c = logged(cluster["people"]["sz"])
+    page = c.get(f"/factory/capacity/?edit={cap.pk}").content.decode()
+    assert "Change a capability" in page
+    assert f'value="{cap.weekly_capacity}"' in page and 'value="ISO9001, IATF16949"' in page
+    assert f'<option value="{cap.process_id}" selected>' in page
+    assert f'<option value="{cluster["orgs"]["sz"].pk}" selected>' in page
+    # another member's capability, or nonsense, gives the empty form
+    other = Capability.objects.exclude(organization=cluster["orgs"]["sz"]).first()
+    for key in (other.pk, "x", "١"):
+        page = c.get(f"/factory/capacity/?edit={key}").content.decode()
+        assert "Declare a capability" in page and 'value="ISO9001, IATF16949"' not in page
+
+
+def test_order_form_starts_at_the_first_open_week(cluster: dict[str, Any], monkeypatch: Any) -> None:
+    from agglo.factory import views
+    from agglo.factory.selectors import planning
+
+    c = logged(cluster["people"]["buyer"])
+    thursday = dt.date(2026, 12, 3)
+    monkeypatch.setattr(views, "first_open_day", lambda: planning.first_open_day(thursday))
+    assert 'value="2026-12-07"' in c.get("/factory/orders/new/").content.decode()
+    monkeypatch.setattr(views, "first_open_day", lambda: dt.date(2026, 12, 1))
+    assert 'value="2026-11-30"' in c.get("/factory/orders/new/").content.decode()
+
+
+def test_unplanned_orders_and_risk_read_plainly(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services import orders
+
+    buyer = cluster["people"]["buyer"]
+    data = order_data()
+    data["buyer"] = cluster["orgs"]["buyer"].pk
+    order = orders.order_create(actor=buyer, data=data)
+    page = logged(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert "Not planned yet" in page and "Plan version 0" not in page
+    assert "Between 0.1 and 1; empty for no cap." in page  # the terms form's help
+    cards = logged(buyer).get("/factory/scorecards/").content.decode()
+    assert "Risk of failure" in cards
+
+
+def test_an_offer_the_week_no_longer_fits_is_marked(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import CapacitySlot
+
+    buyer = logged(cluster["people"]["buyer"])
+    buyer.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk))
+    a = Allocation.objects.filter(status="offered").order_by("-quantity").first()
+    owner = next(n for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    factory = logged(cluster["people"][owner])
+    assert "room for only" not in factory.get("/factory/jobs/").content.decode()
+    # other work accepted since holds all but 10 of that week
+    slot, _ = CapacitySlot.objects.get_or_create(
+        capability=a.capability, week=a.week, defaults={"capacity": a.capability.weekly_capacity}
+    )
+    slot.reserved = slot.capacity - 10
+    slot.save()
+    board = factory.get("/factory/jobs/").content.decode()
+    assert "Your week has room for only 10 now" in board
+    api = Client()
+    api.force_login(cluster["people"][owner])
+    rows = {r["id"]: r for r in api.get("/api/v1/factory/jobs").json()}
+    assert rows[a.pk]["free_now"] == 10
+    r = factory.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
+    assert "no longer covers this work" in r.content.decode()
+    a.refresh_from_db()
+    assert a.status == "offered"

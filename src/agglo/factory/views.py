@@ -24,7 +24,7 @@ from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFail
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.planning import horizon
+from agglo.factory.selectors.planning import first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
@@ -124,8 +124,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
     orgs = _my_orgs(request.user)
     if not orgs:
         raise PermissionDenied(_("Only members in good standing place orders."))
-    today = timezone.localdate()
-    form = OrderForm(request.POST or None, initial={"start_week": monday(today).isoformat()})
+    # the first week that still takes new work (this one only until Wednesday)
+    form = OrderForm(request.POST or None, initial={"start_week": monday(first_open_day()).isoformat()})
     route_errors: list[str] = []
     rows = operation_rows(request.POST) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
@@ -280,7 +280,7 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def job_board(request: HttpRequest) -> HttpResponse:
     """Work offered to the member's factories: answer offers, report progress, withdraw."""
-    rows = list(selectors.job_board(actor=request.user)[:200])
+    rows = selectors.with_free_room(list(selectors.job_board(actor=request.user)[:200]))
     return render(
         request,
         "factory/jobs.html",
@@ -356,7 +356,9 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 def capacity(request: HttpRequest) -> HttpResponse:
     """The member's capabilities and their calendar: capacity and reserved work, week by week."""
     orgs = _my_orgs(request.user)
-    form = CapabilityForm(request.POST or None, initial={"organization": orgs[0].pk if orgs else None})
+    editing = _capability_to_edit(request) if request.method == "GET" else None
+    initial = _capability_initial(editing) if editing else {"organization": orgs[0].pk if orgs else None}
+    form = CapabilityForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if request.POST.get("week"):
             key = request.POST.get("capability") or ""
@@ -407,12 +409,43 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 ],
             )
         )
+    chosen_org = str(form["organization"].value() or "")
     return render(
         request,
         "factory/capacity.html",
-        {"form": form, "calendar": calendar, "weeks": weeks, "orgs": orgs},
+        {
+            "form": form,
+            "calendar": calendar,
+            "weeks": weeks,
+            "orgs": orgs,
+            "editing": editing,
+            "chosen_org": chosen_org,
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _capability_to_edit(request: HttpRequest) -> Any:
+    """The capability named by `?edit=`, if the user may change it (else None: the form starts empty)."""
+    key = request.GET.get("edit") or ""
+    if not (key.isascii() and key.isdigit()):
+        return None
+    return selectors.capability_list(actor=request.user).filter(pk=key).select_related("process").first()
+
+
+def _capability_initial(cap: Any) -> dict[str, Any]:
+    """The declaration form filled with what is declared now, so that changing one term keeps the others."""
+    return {
+        "organization": cap.organization_id,
+        "process": cap.process_id,
+        "weekly_capacity": cap.weekly_capacity,
+        "unit_cost": cap.unit_cost,
+        "setup_cost": cap.setup_cost,
+        "min_lot": cap.min_lot,
+        "quality_grade": cap.quality_grade,
+        "certifications": ", ".join(cap.certifications),
+        "lead_weeks": cap.lead_weeks,
+    }
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.db.models import F, Q, QuerySet
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
-from agglo.factory.models import Allocation, Capability, FactoryMember, Order, Process
+from agglo.factory.models import Allocation, Capability, CapacitySlot, FactoryMember, Order, Process
 from agglo.factory.selectors.planning import REFUSED
 
 LIVE = (Allocation.Status.OFFERED, Allocation.Status.ACCEPTED, Allocation.Status.COUNTERED, Allocation.Status.DELIVERED)
@@ -85,6 +85,24 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
     if receipt:
         qs = qs.filter(receipt=receipt)
     return qs.order_by("-plan_version", "week", "id")
+
+
+def with_free_room(allocations: list[Allocation]) -> list[Allocation]:
+    """Set `free_now` on each open offer: what its factory's week can still take. Offers hold no capacity until
+    accepted, so work accepted since (for this or another order) may have taken the room an offer counted on."""
+    open_offers = [a for a in allocations if a.status == Allocation.Status.OFFERED]
+    slots = {
+        (s.capability_id, s.week): s.capacity - s.reserved
+        for s in CapacitySlot.objects.filter(
+            capability_id__in={a.capability_id for a in open_offers}, week__in={a.week for a in open_offers}
+        )
+    }
+    defaults = dict(
+        Capability.objects.filter(pk__in={a.capability_id for a in open_offers}).values_list("pk", "weekly_capacity")
+    )
+    for a in open_offers:
+        a.free_now = max(0, slots.get((a.capability_id, a.week), defaults.get(a.capability_id, 0)))
+    return allocations
 
 
 def allocation_get(*, actor: Any, pk: int) -> Allocation:

@@ -43,6 +43,10 @@ class Scorecard:
         """Chance of failing a job, from the credit grade and this record (factory.risk)."""
         return failure_risk(self.grade, self.jobs, self.on_time_rate, self.defect_rate)
 
+    @property
+    def risk_pct(self) -> float:
+        return 100 * self.risk
+
 
 def scorecard_list(*, actor: Any) -> list[Scorecard]:
     """The scorecards of organizations in good standing, most delivered first: for members in good standing,
