@@ -62,7 +62,7 @@ class Operation:
 class OrderTerms:
     key: str
     due_week: int  # the week by whose end the last operation must be finished
-    late_penalty: int  # yuan per week late
+    late_penalty: float  # yuan per week late, to the fen
     budget: float | None = None  # yuan
 
 
@@ -295,9 +295,9 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
     for order in problem.orders:
         ends = [max(weeks_of[op.key]) for op in problem.operations if op.order == order.key and weeks_of[op.key]]
         if ends:
-            lateness += max(0, max(ends) - order.due_week) * order.late_penalty
+            lateness += max(0, max(ends) - order.due_week) * fen(order.late_penalty)  # in fen, as production
     change = problem.change_penalty * moved_units(problem.previous, placements)
-    return Costs(round(production / 100), round(setup / 100), round(risk / 100), lateness, change), errors
+    return Costs(round(production / 100), round(setup / 100), round(risk / 100), round(lateness / 100), change), errors
 
 
 def max_share_units(share: float, quantity: int) -> int:

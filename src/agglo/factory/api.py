@@ -103,7 +103,7 @@ def order_allocations(request: HttpRequest, order_id: int) -> Any:
 
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")
 def job_board(request: HttpRequest, status: str = "") -> Any:
-    return selectors.with_free_room(list(selectors.job_board(actor=request.auth, status=status)[:500]))
+    return selectors.job_board_rows(actor=request.auth, status=status, history=500)
 
 
 def _allocation(request: HttpRequest, pk: int) -> Any:

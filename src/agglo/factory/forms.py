@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -72,7 +73,7 @@ def operation_rows(data: Any) -> list[dict[str, Any]]:
 
 
 class CapabilityForm(forms.Form):
-    organization = forms.IntegerField(widget=forms.HiddenInput)
+    organization = forms.TypedChoiceField(label=_("Factory"), coerce=int)
     process = forms.ModelChoiceField(label=_("Process"), queryset=Process.objects.all(), to_field_name="code")
     weekly_capacity = forms.CharField(label=_("Capacity per week"))
     unit_cost = forms.CharField(label=_("Unit cost (yuan)"))
@@ -81,3 +82,15 @@ class CapabilityForm(forms.Form):
     quality_grade = forms.ChoiceField(label=_("Quality grade"), choices=Capability.Grade.choices, initial=2)
     certifications = forms.CharField(label=_("Certifications"), required=False)
     lead_weeks = forms.CharField(label=_("Lead time (weeks)"), initial="0")
+    active = forms.BooleanField(
+        label=_("Offered to new plans"),
+        required=False,
+        initial=True,
+        help_text=_("Untick to receive no new offers for this process; accepted work stays."),
+    )
+
+    def __init__(self, *args: Any, organizations: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # only the user's own factories: a posted id outside them is an invalid choice, not a lookup
+        field = cast(forms.TypedChoiceField, self.fields["organization"])
+        field.choices = [(o.pk, o.name) for o in organizations]

@@ -64,6 +64,8 @@ class CapacitySlot(models.Model):
     week = models.DateField(_("week"))
     capacity = models.PositiveIntegerField(_("capacity"))
     reserved = models.PositiveIntegerField(_("reserved"), default=0)
+    # set for this week by the factory; otherwise the slot only holds reservations and follows the declared capacity
+    by_hand = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -30,7 +30,7 @@ class CapabilityIn(Schema):
     quality_grade: Any = 2
     certifications: list[str] = []
     lead_weeks: Any = 0
-    active: bool = True
+    active: bool | None = None  # left out: as it is (a new capability is active)
 
 
 class CapabilityOut(Schema):

@@ -58,11 +58,12 @@ def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, req
     except InvalidOperation:
         errors[field] = [_("Must be an amount of money, such as 12.50.")]
         return None
-    if amount.is_finite() and amount != amount.quantize(Decimal("0.01")):  # never stored other than as typed
-        errors[field] = [_("At most two decimals (to the fen), such as 12.50.")]
-        return None
+    # the range first: quantizing 1e30 to the fen overflows the decimal context
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
         errors[field] = [_("Must be zero or more, below 10,000,000,000.")]
+        return None
+    if amount != amount.quantize(Decimal("0.01")):  # never stored other than as typed
+        errors[field] = [_("At most two decimals (to the fen), such as 12.50.")]
         return None
     return amount
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
-from agglo.factory.models import Allocation, Order
+from agglo.factory.models import Allocation, CapacitySlot, Order
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.planning import first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
@@ -280,7 +281,7 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def job_board(request: HttpRequest) -> HttpResponse:
     """Work offered to the member's factories: answer offers, report progress, withdraw."""
-    rows = selectors.with_free_room(list(selectors.job_board(actor=request.user)[:200]))
+    rows = selectors.job_board_rows(actor=request.user)
     return render(
         request,
         "factory/jobs.html",
@@ -356,9 +357,9 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 def capacity(request: HttpRequest) -> HttpResponse:
     """The member's capabilities and their calendar: capacity and reserved work, week by week."""
     orgs = _my_orgs(request.user)
-    editing = _capability_to_edit(request) if request.method == "GET" else None
+    editing = _capability_to_edit(request, orgs) if request.method == "GET" else None
     initial = _capability_initial(editing) if editing else {"organization": orgs[0].pk if orgs else None}
-    form = CapabilityForm(request.POST or None, initial=initial)
+    form = CapabilityForm(request.POST or None, initial=initial, organizations=orgs)
     if request.method == "POST":
         if request.POST.get("week"):
             key = request.POST.get("capability") or ""
@@ -392,11 +393,12 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 return redirect("factory:capacity")
             except ValidationFailed as exc:
                 apply_service_errors(form, exc)
-            except Forbidden as exc:
-                raise PermissionDenied(str(exc)) from exc
+            except (Forbidden, NotFound) as exc:
+                form.add_error("organization", str(exc))
     start = monday(timezone.localdate())
     weeks = [week_at(start, i) for i in range(horizon())]
-    caps = list(selectors.capability_list(actor=request.user).prefetch_related("slots"))
+    shown = CapacitySlot.objects.filter(week__gte=weeks[0], week__lte=weeks[-1])
+    caps = list(selectors.capability_list(actor=request.user).prefetch_related(Prefetch("slots", queryset=shown)))
     calendar = []
     for c in caps:
         slots = {s.week: s for s in c.slots.all()}
@@ -409,7 +411,6 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 ],
             )
         )
-    chosen_org = str(form["organization"].value() or "")
     return render(
         request,
         "factory/capacity.html",
@@ -419,18 +420,19 @@ def capacity(request: HttpRequest) -> HttpResponse:
             "weeks": weeks,
             "orgs": orgs,
             "editing": editing,
-            "chosen_org": chosen_org,
         },
         status=400 if request.method == "POST" else 200,
     )
 
 
-def _capability_to_edit(request: HttpRequest) -> Any:
-    """The capability named by `?edit=`, if the user may change it (else None: the form starts empty)."""
+def _capability_to_edit(request: HttpRequest, orgs: list[Organization]) -> Any:
+    """The capability named by `?edit=`, if it is one of the user's own factories' (else None: the form starts
+    empty). Operators see every calendar but change terms only where they are members, as the form offers."""
     key = request.GET.get("edit") or ""
-    if not (key.isascii() and key.isdigit()):
+    if not (key.isascii() and key.isdigit() and len(key) < 12):
         return None
-    return selectors.capability_list(actor=request.user).filter(pk=key).select_related("process").first()
+    mine = selectors.capability_list(actor=request.user).filter(organization__in=orgs)
+    return mine.filter(pk=key).select_related("process").first()
 
 
 def _capability_initial(cap: Any) -> dict[str, Any]:
@@ -445,6 +447,7 @@ def _capability_initial(cap: Any) -> dict[str, Any]:
         "quality_grade": cap.quality_grade,
         "certifications": ", ".join(cap.certifications),
         "lead_weeks": cap.lead_weeks,
+        "active": cap.active,
     }
 
 

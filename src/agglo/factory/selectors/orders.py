@@ -75,8 +75,11 @@ def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
     return qs.filter(factory_id__in=policy.organization_ids(actor)).order_by("-updated_at")
 
 
+OPEN_WORK = (Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED)
+
+
 def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Allocation]:
-    """Work offered to the actor's factories, newest plan first (optionally of one status or receipt)."""
+    """Work offered to the actor's factories, by week (optionally of one status or receipt)."""
     qs = Allocation.objects.filter(factory_id__in=policy.organization_ids(actor)).select_related(
         "order__buyer", "operation__process", "factory"
     )
@@ -84,7 +87,16 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
         qs = qs.filter(status=status)
     if receipt:
         qs = qs.filter(receipt=receipt)
-    return qs.order_by("-plan_version", "week", "id")
+    return qs.order_by("week", "id")
+
+
+def job_board_rows(*, actor: Any, status: str = "", history: int = 200) -> list[Allocation]:
+    """The job board: all open work (offers, counter-offers, accepted work: none may drop out of sight, however
+    many earlier plans there were), then the `history` most recently changed other rows."""
+    rows = job_board(actor=actor, status=status)
+    current = list(rows.filter(status__in=OPEN_WORK))
+    earlier = list(rows.exclude(status__in=OPEN_WORK).order_by("-updated_at", "-id")[:history])
+    return with_free_room(current + earlier)
 
 
 def with_free_room(allocations: list[Allocation]) -> list[Allocation]:

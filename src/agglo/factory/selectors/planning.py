@@ -124,7 +124,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     terms = core.OrderTerms(
         str(order.pk),
         due,
-        int(order.late_penalty),
+        float(order.late_penalty),
         float(order.budget) if order.budget is not None else None,
     )
     return core.AllocationProblem(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,8 +56,9 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         "unit_cost": money(data, "unit_cost", errors, required=True),
         "setup_cost": money(data, "setup_cost", errors, required=False) or Decimal("0"),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
-        "active": bool(data.get("active", True)),
     }
+    if data.get("active") is not None:  # else as it is (a new capability is active)
+        values["active"] = bool(data["active"])
     weekly, lot = values["weekly_capacity"], values["min_lot"]
     if "weekly_capacity" not in errors and "min_lot" not in errors and lot > weekly * horizon():
         errors["min_lot"] = [
@@ -68,6 +70,7 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     capability, created = Capability.objects.update_or_create(
         organization_id=organization_id, process=process, defaults=values
     )
+    _follow_declared(capability)
     record(
         "factory.capability_saved" if not created else "factory.capability_declared",
         actor=actor,
@@ -76,6 +79,15 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         organization_id=organization_id,
     )
     return capability
+
+
+def _follow_declared(capability: Capability) -> None:
+    """Weeks from now on that only hold reservations take the declared weekly capacity; where accepted work holds
+    more, the week keeps exactly that (the work is honoured, nothing more is offered). Weeks set by hand stay."""
+    weekly = capability.weekly_capacity
+    ahead = CapacitySlot.objects.filter(capability=capability, by_hand=False, week__gte=monday(timezone.localdate()))
+    ahead.filter(reserved__lte=weekly).exclude(capacity=weekly).update(capacity=weekly)
+    ahead.filter(reserved__gt=weekly).update(capacity=F("reserved"))
 
 
 @transaction.atomic
@@ -96,14 +108,14 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
         raise ValidationFailed(errors)
     week = day
     slot, _created = CapacitySlot.objects.select_for_update().get_or_create(
-        capability=capability, week=monday(week), defaults={"capacity": amount}
+        capability=capability, week=monday(week), defaults={"capacity": amount, "by_hand": True}
     )
     if amount < slot.reserved:
         raise ValidationFailed(
             {"capacity": [_("Accepted work already holds %(n)d in this week.") % {"n": slot.reserved}]}
         )
-    slot.capacity = amount
-    slot.save(update_fields=["capacity"])
+    slot.capacity, slot.by_hand = amount, True
+    slot.save(update_fields=["capacity", "by_hand"])
     record(
         "factory.capacity_set",
         actor=actor,
