@@ -123,13 +123,17 @@ def test_a_delay_of_earlier_work_keeps_later_work_under_way(cluster: dict[str, A
     later = order.allocations.filter(status="accepted", operation__seq=2).first()
     early = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
     assert later is not None and early is not None
-    allocation_progress(actor=owner_of(cluster, later), allocation=later, data={"quantity_done": 5})
+    # started (set up, nothing made: its parts have not arrived, so nothing can be reported done yet)
+    with pytest.raises(ValidationFailed) as refused:
+        allocation_progress(actor=owner_of(cluster, later), allocation=later, data={"quantity_done": 5})
+    assert "cannot run ahead of its parts" in str(refused.value.errors["quantity_done"])
+    allocation_progress(actor=owner_of(cluster, later), allocation=later, data={"started": True})
     allocation_delay(actor=owner_of(cluster, early), allocation=early, weeks=2, reason="设备故障")
     order.refresh_from_db()
     later.refresh_from_db()
     early.refresh_from_db()
     assert order.status in ("planned", "confirmed"), order.diagnosis
-    assert later.status == "accepted" and later.quantity_done == 5
+    assert later.status == "accepted" and later.started
     assert covered(order) == {1: 600, 2: 600, 3: 600}
     # the late factory is not offered its step again in the weeks it said it cannot make
     sooner = order.allocations.filter(capability=early.capability, operation=early.operation, week__lt=early.week)
@@ -164,7 +168,7 @@ def test_a_replan_neither_reoffers_delivered_work_nor_drops_it(cluster: dict[str
 
 def test_started_work_is_not_superseded_when_its_factory_leaves_the_process(cluster: dict[str, Any]) -> None:
     order = confirmed(cluster)
-    a = order.allocations.filter(status="accepted", operation__seq=2).first()
+    a = order.allocations.filter(status="accepted", operation__seq=1).first()
     assert a is not None
     allocation_progress(actor=owner_of(cluster, a), allocation=a, data={"quantity_done": 10})
     Capability.objects.filter(pk=a.capability_id).update(active=False, unit_cost=90000)

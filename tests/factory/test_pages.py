@@ -183,7 +183,9 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
     assert f'href="/factory/orders/{order.pk}/"' in board
     r = c.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
     assert "Accepted: the capacity is reserved in your calendar." in r.content.decode()
-    r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)
+    r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)  # nothing filled in: nothing saved
+    assert "Enter the quantity done" in r.content.decode() and " · started" not in r.content.decode()
+    r = c.post(f"/factory/allocations/{a.pk}/progress/", {"started": "1"}, follow=True)
     page = r.content.decode()
     assert "Progress reported." in page and " · started" in page
 

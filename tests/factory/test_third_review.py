@@ -209,3 +209,39 @@ def test_the_lateness_penalty_counts_to_the_fen(cluster: dict[str, Any]) -> None
     cap = next(c for c in problem.capabilities if c.process == "cnc")
     late = [Placement(op.key, cap.key, due + 3, op.quantity) for op in problem.operations]
     assert evaluate(problem, late)[0].lateness == 2
+
+
+def test_work_cannot_run_ahead_of_its_parts(cluster: dict[str, Any]) -> None:
+    from agglo.common.errors import ValidationFailed
+    from agglo.factory.services.jobs import allocation_progress
+    from tests.factory.test_amend import confirmed
+    from tests.factory.test_fixed_work import owner_of
+
+    order = confirmed(cluster)
+    second = order.allocations.filter(status="accepted", operation__seq=2).order_by("-quantity").first()
+    with pytest.raises(ValidationFailed) as early:
+        allocation_progress(actor=owner_of(cluster, second), allocation=second, data={"quantity_done": 1})
+    assert "Step 1 has delivered 0 of 600 so far" in str(early.value.errors["quantity_done"])
+    # nothing was saved, and the defects are not judged against a quantity that was refused
+    second.refresh_from_db()
+    assert second.quantity_done == 0 and not second.started
+    with pytest.raises(ValidationFailed) as both:
+        allocation_progress(
+            actor=owner_of(cluster, second), allocation=second, data={"quantity_done": "x", "defects": "2"}
+        )
+    assert set(both.value.errors) == {"quantity_done"}
+    # once part of step 1 is delivered, step 2 may do as much as that part allows
+    firsts = list(order.allocations.filter(status="accepted", operation__seq=1).order_by("-quantity"))
+    today = dt.date.today().isoformat()
+    first = firsts[0]
+    allocation_progress(
+        actor=owner_of(cluster, first), allocation=first, data={"quantity_done": first.quantity, "delivered_on": today}
+    )
+    allowed = first.quantity * 600 // 600
+    if allowed < second.quantity:
+        with pytest.raises(ValidationFailed):
+            allocation_progress(actor=owner_of(cluster, second), allocation=second, data={"quantity_done": allowed + 1})
+    done = min(allowed, second.quantity)
+    allocation_progress(actor=owner_of(cluster, second), allocation=second, data={"quantity_done": done})
+    second.refresh_from_db()
+    assert second.quantity_done == done

@@ -330,9 +330,10 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 actor=request.user,
                 allocation=allocation,
                 data={
-                    k: request.POST.get(k) for k in ("quantity_done", "defects", "delivered_on") if request.POST.get(k)
-                }
-                | {"started": True},
+                    k: request.POST.get(k)
+                    for k in ("quantity_done", "defects", "delivered_on", "started")
+                    if request.POST.get(k)
+                },
             )
         elif action in ("confirm-receipt", "dispute"):
             jobs.allocation_receipt(

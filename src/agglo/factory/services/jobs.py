@@ -17,7 +17,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
-from agglo.factory.models import Allocation, FactoryMember, Order
+from agglo.factory.models import Allocation, FactoryMember, Operation, Order
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import free_in, release, reserve
 from agglo.factory.services.orders import (
@@ -300,13 +300,20 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
     if all(data.get(k) in (None, "") for k in ("quantity_done", "defects", "delivered_on", "started")):
-        raise ValidationFailed({"quantity_done": [_("Enter the quantity done, the defects or the delivery date.")]})
+        raise ValidationFailed({"quantity_done": [_("Enter the quantity done, the defects or the delivery date, or tick “started”.")]})
     done = whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
     if "quantity_done" not in errors and done < allocation.quantity_done:
         errors["quantity_done"] = [
             _("Work reported done cannot be taken back (%(n)d already reported).") % {"n": allocation.quantity_done}
         ]
-    defects = whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
+    if "quantity_done" not in errors and done > allocation.quantity_done and (short := _inputs_short(allocation, done)):
+        errors["quantity_done"] = [short]
+    # defects are checked against a valid quantity only (else the range would read "between 0 and 0")
+    defects = (
+        whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
+        if "quantity_done" not in errors
+        else allocation.defects
+    )
     delivered = data.get("delivered_on")
     day = None
     if delivered not in (None, ""):
@@ -357,6 +364,46 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         )
         finish_if_delivered(allocation.order)
     return allocation
+
+
+def _inputs_short(allocation: Allocation, done: int) -> str | None:
+    """Why `done` units of this step cannot be made yet, if so: a step makes no more than what its preceding
+    steps have delivered allows, in proportion to the quantities of the route (parts arrive before they are worked)."""
+    op = allocation.operation
+    if not op.after:
+        return None
+    doing = Allocation.objects.filter(
+        operation=op, status__in=(Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED)
+    )
+    elsewhere = sum(a.quantity_done for a in doing.exclude(pk=allocation.pk).only("quantity_done"))
+    for before in Operation.objects.filter(order_id=op.order_id, seq__in=op.after).order_by("seq"):
+        delivered = sum(
+            Allocation.objects.filter(operation=before, status=Allocation.Status.DELIVERED).values_list(
+                "quantity", flat=True
+            )
+        )
+        enough = delivered * op.quantity // before.quantity
+        if elsewhere + done > enough:
+            said = (
+                _(
+                    "Step %(step)d has delivered %(got)d of %(of)d so far, enough for %(n)d of this step, "
+                    "%(elsewhere)d of them already reported done by other factories: work cannot run ahead of "
+                    "its parts."
+                )
+                if elsewhere
+                else _(
+                    "Step %(step)d has delivered %(got)d of %(of)d so far, enough for %(n)d of this step: work "
+                    "cannot run ahead of its parts."
+                )
+            )
+            return said % {
+                "step": before.seq,
+                "got": delivered,
+                "of": before.quantity,
+                "n": enough,
+                "elsewhere": elsewhere,
+            }
+    return None
 
 
 @transaction.atomic
