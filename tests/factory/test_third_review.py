@@ -245,3 +245,44 @@ def test_work_cannot_run_ahead_of_its_parts(cluster: dict[str, Any]) -> None:
     allocation_progress(actor=owner_of(cluster, second), allocation=second, data={"quantity_done": done})
     second.refresh_from_db()
     assert second.quantity_done == done
+
+
+def test_a_delay_of_one_part_keeps_the_factorys_other_parts_of_the_step(cluster: dict[str, Any]) -> None:
+    from collections import Counter
+
+    from agglo.factory.services.jobs import allocation_delay
+    from tests.factory.test_amend import confirmed
+    from tests.factory.test_fixed_work import owner_of
+
+    order = confirmed(cluster, quantity=1500, operations=[{"process": "cnc", "quantity": 1500}])
+    accepted = list(order.allocations.filter(status="accepted").order_by("week"))
+    twice = [k for k, n in Counter((a.capability_id, a.operation_id) for a in accepted).items() if n > 1]
+    assert twice, [(a.capability_id, a.week, a.quantity) for a in accepted]
+    mine = [a for a in accepted if (a.capability_id, a.operation_id) == twice[0]]
+    earlier, later = mine[0], mine[-1]
+    allocation_delay(actor=owner_of(cluster, later), allocation=later, weeks=1, reason="来料晚到")
+    earlier.refresh_from_db()
+    assert earlier.status == "accepted", earlier.status
+
+
+def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import Notification
+    from agglo.factory.services.orders import order_amend
+    from tests.factory.test_amend import confirmed
+    from tests.factory.test_fixed_work import owner_of
+
+    from agglo.common.models import LanguagePreference
+
+    order = confirmed(cluster)
+    a = order.allocations.filter(status="accepted", operation__seq=2).first()
+    LanguagePreference.objects.create(user=owner_of(cluster, a), language="en")
+    # its factory stops offering the process: the re-plan must move the work
+    Capability.objects.filter(pk=a.capability_id).update(active=False)
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"late_penalty": "2500"})
+    a.refresh_from_db()
+    assert a.status == "superseded"
+    page = logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
+    changes = page.split('id="changes"')[1].split("</table>")[0]
+    assert "Accepted, then moved by a re-plan" in changes and a.factory.name in changes
+    told = Notification.objects.filter(user=owner_of(cluster, a), verb="factory.superseded")
+    assert any(f"step 2 ({a.quantity} in the week of {a.week.isoformat()})" in n.text for n in told)

@@ -144,6 +144,15 @@ def fixed_units(problem: AllocationProblem) -> dict[tuple[str, str, int], int]:
     return units
 
 
+def accepted_before(problem: AllocationProblem) -> dict[tuple[str, str], dict[int, int]]:
+    """Accepted work (`previous`) by operation and capability, week by week: what a factory that reported another
+    part of the step late may keep in the weeks before its delay."""
+    units: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for p in problem.previous:
+        units[p.operation, p.capability][p.week] = units[p.operation, p.capability].get(p.week, 0) + p.quantity
+    return units
+
+
 def fen(yuan: float) -> int:
     """A sum of money in whole fen, the unit the solver's objective and the budget are counted in."""
     return round(100 * yuan)
@@ -225,6 +234,7 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
     placed: dict[tuple[str, str, int], int] = defaultdict(int)
     production = risk = 0
     fixed = fixed_units(problem)
+    kept = accepted_before(problem)
     fixed_pair: dict[tuple[str, str], int] = defaultdict(int)
     for (o, c, _w), q in fixed.items():
         fixed_pair[o, c] += q
@@ -234,7 +244,9 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
             errors.append(f"placement {p} names an unknown operation or capability, or no quantity")
             continue
         held = fixed.get((p.operation, p.capability, p.week), 0)
-        if not (max(cap.lead_weeks, dict(op.not_before).get(cap.key, 0)) <= p.week < problem.weeks) and not held:
+        late_from = dict(op.not_before).get(cap.key, 0)
+        keeps = p.week < late_from and p.quantity <= kept.get((op.key, cap.key), {}).get(p.week, 0)
+        if not (max(cap.lead_weeks, late_from) <= p.week < problem.weeks) and not held and not keeps:
             errors.append(f"{cap.key} works on {op.key} in week {p.week}, outside its weeks")
         made[op.key] += p.quantity
         placed[op.key, cap.key, p.week] += p.quantity

@@ -22,6 +22,7 @@ from agglo.factory.allocation import (
     Capability,
     Costs,
     Placement,
+    accepted_before,
     candidates,
     evaluate,
     fen,
@@ -184,6 +185,7 @@ def build(
         held_at[o_key, w] += q
         fixed_load[c_key, w] += q
     with_fixed = {o_key for o_key, _w in held_at}
+    kept = accepted_before(problem)
     x: dict[tuple[str, str, int], cp_model.IntVar] = {}
     y: dict[tuple[str, str], cp_model.IntVar] = {}
     a: dict[tuple[str, int], cp_model.IntVar] = {}
@@ -216,8 +218,14 @@ def build(
             if ineligibility(op, c) is not None:
                 room = dict(held)  # it may no longer serve this step: it keeps its work under way, takes none
             else:
-                begin = max(first, c.lead_weeks, behind.get(c.key, 0))
-                room = {w: _room(c, w, most) for w in range(begin, last + 1)}
+                begin, late_from = max(first, c.lead_weeks), behind.get(c.key, 0)
+                room = {w: _room(c, w, most) for w in range(max(begin, late_from), last + 1)}
+                # a factory that reported one part late may keep its other accepted work before that week
+                room |= {
+                    w: min(q, _room(c, w, most))
+                    for w, q in kept.get((op.key, c.key), {}).items()
+                    if begin <= w < min(late_from, last + 1)
+                }
                 room = {w: max(room.get(w, 0), held.get(w, 0)) for w in set(room) | set(held)}
             room = {w: top for w, top in room.items() if top > 0}
             if not held and (not room or sum(room.values()) < lot):

@@ -65,9 +65,10 @@ def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
 
 
 def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
-    """Work that was declined, withdrawn, not answered, whose counter-offer lapsed, or that a factory reported late:
-    why the plan changed (a factory sees its own)."""
-    qs = order.allocations.filter(Q(status__in=REFUSED) | Q(week__gt=F("promised_week"))).select_related(
+    """Work that was declined, withdrawn, not answered, whose counter-offer lapsed, or that a factory reported late,
+    and accepted work a re-plan took away: why and how the plan changed (a factory sees its own)."""
+    moved = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=False)
+    qs = order.allocations.filter(Q(status__in=REFUSED) | Q(week__gt=F("promised_week")) | moved).select_related(
         "factory", "operation"
     )
     if sees_whole_plan(actor, order):

@@ -300,7 +300,9 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
     if all(data.get(k) in (None, "") for k in ("quantity_done", "defects", "delivered_on", "started")):
-        raise ValidationFailed({"quantity_done": [_("Enter the quantity done, the defects or the delivery date, or tick “started”.")]})
+        raise ValidationFailed(
+            {"quantity_done": [_("Enter the quantity done, the defects or the delivery date, or tick “started”.")]}
+        )
     done = whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
     if "quantity_done" not in errors and done < allocation.quantity_done:
         errors["quantity_done"] = [

@@ -491,8 +491,14 @@ def _apply(
                     "part; any new work for you comes as a new offer."
                 )
                 if a.promised_week and a.week > a.promised_week
-                else gettext_lazy("Order %(product)s was re-planned: your accepted part is no longer needed."),
+                else gettext_lazy(
+                    "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d in the week of "
+                    "%(week)s) is no longer needed, and its capacity is free again."
+                ),
                 product=order.product,
+                step=a.operation.seq,
+                n=a.quantity,
+                week=a.week.isoformat(),
             ),
         )
     ops = {str(op.seq): op for op in order.operations.all()}
