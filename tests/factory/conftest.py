@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from agglo.access.models import Membership
+from agglo.factory.selectors.planning import first_open_day
 from agglo.factory.services.capacity import capability_save
 from tests.conftest import make_uscc, user
 
@@ -66,7 +67,7 @@ def order_data(**overrides: Any) -> dict[str, Any]:
     data = {
         "product": "工业网关外壳",
         "quantity": 600,
-        "start_week": today.isoformat(),
+        "start_week": first_open_day(today).isoformat(),
         "due_week": (today + dt.timedelta(weeks=6)).isoformat(),
         "late_penalty": "2000",
         "max_suppliers": 2,

@@ -57,9 +57,19 @@ def test_the_week_under_way_takes_new_work_only_until_wednesday(cluster: dict[st
     wednesday, thursday, sunday = dt.date(2026, 12, 2), dt.date(2026, 12, 3), dt.date(2026, 12, 6)
     assert first_open_day(wednesday) == wednesday
     assert first_open_day(thursday) == first_open_day(sunday) == dt.date(2026, 12, 7)
+    from agglo.factory.models import Order
+    from agglo.factory.weeks import monday
+
     buyer = cluster["people"]["buyer"]
     order = order_create(actor=buyer, data=order_data())
+    # an order that starts this week (entered on a Monday, planned again later in the week)
+    Order.objects.filter(pk=order.pk).update(start_week=monday(timezone.localdate()))
+    order.refresh_from_db()
     closed = timezone.localdate() != first_open_day()
+    if closed:  # and a new order cannot start in it any more
+        with pytest.raises(ValidationFailed) as refused:
+            order_create(actor=buyer, data=order_data(start_week=timezone.localdate().isoformat()))
+        assert str(first_open_day()) in str(refused.value.errors["start_week"])  # the week it may start from
     room = {c.key: c.capacity[0] for c in order_problem(order).capabilities}
     assert all(free == 0 for free in room.values()) == closed  # the first week: no room once it is closed
 

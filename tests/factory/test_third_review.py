@@ -266,12 +266,10 @@ def test_a_delay_of_one_part_keeps_the_factorys_other_parts_of_the_step(cluster:
 
 
 def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any]) -> None:
-    from agglo.common.models import Notification
+    from agglo.common.models import LanguagePreference, Notification
     from agglo.factory.services.orders import order_amend
     from tests.factory.test_amend import confirmed
     from tests.factory.test_fixed_work import owner_of
-
-    from agglo.common.models import LanguagePreference
 
     order = confirmed(cluster)
     a = order.allocations.filter(status="accepted", operation__seq=2).first()
@@ -286,3 +284,40 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     assert "Accepted, then moved by a re-plan" in changes and a.factory.name in changes
     told = Notification.objects.filter(user=owner_of(cluster, a), verb="factory.superseded")
     assert any(f"step 2 ({a.quantity} in the week of {a.week.isoformat()})" in n.text for n in told)
+
+
+def test_changing_terms_keeps_the_process_whatever_is_posted(cluster: dict[str, Any]) -> None:
+    sz, org = cluster["people"]["sz"], cluster["orgs"]["sz"]
+    cap = Capability.objects.get(organization=org, process_id="cnc")
+    count = Capability.objects.count()
+    c = logged(sz)
+    page = c.get(f"/factory/capacity/?edit={cap.pk}").content.decode()
+    assert re.search(r'<select name="process"[^>]*disabled', page)
+    r = c.post(
+        "/factory/capacity/",
+        declaration(org, process="assembly", weekly_capacity="444", unit_cost="19", editing=str(cap.pk)),
+        follow=True,
+    )
+    assert "Capability updated." in r.content.decode()
+    cap.refresh_from_db()
+    assert Capability.objects.count() == count and cap.weekly_capacity == 444 and cap.process_id == "cnc"
+    assert Capability.objects.get(organization=org, process_id="assembly").weekly_capacity == 400
+
+
+def test_without_a_penalty_the_due_week_comes_before_cost() -> None:
+    from agglo.factory.allocation import AllocationProblem, Capability, Operation, OrderTerms
+    from agglo.factory.solver import solve
+
+    # a cheap factory free only from week 3, a dear one free now; due in week 1
+    cheap = Capability("cheap", "F1", "cnc", (0, 0, 0, 500, 500), unit_cost=5)
+    dear = Capability("dear", "F2", "cnc", (500, 500, 500, 500, 500), unit_cost=50)
+    op = Operation("1", "O", "cnc", 400)
+
+    def plan(penalty: float) -> set[str]:
+        problem = AllocationProblem(5, (op,), (cheap, dear), (OrderTerms("O", 1, penalty),))
+        result = solve(problem, time_limit=5)
+        assert result.costs is not None
+        return {p.capability for p in result.placements}
+
+    assert plan(0) == {"dear"}  # on time, at ten times the price
+    assert plan(100) == {"cheap"}  # a named price for lateness is weighed: two weeks late cost ¥200, not ¥18,000

@@ -37,7 +37,15 @@ class OrderForm(forms.Form):
         required=False,
         help_text=_("Covers production and setups; the plan's risk and lateness figures are not money paid."),
     )
-    late_penalty = forms.CharField(label=_("Lateness penalty per week (yuan)"), required=False, initial="0")
+    late_penalty = forms.CharField(
+        label=_("Lateness penalty per week (yuan)"),
+        required=False,
+        initial="0",
+        help_text=_(
+            "What a week late costs you: the plan weighs it against cheaper factories. With 0 the due week comes "
+            "first: the plan meets it whenever capacity allows, whatever it costs."
+        ),
+    )
 
 
 class OrderTermsForm(forms.Form):

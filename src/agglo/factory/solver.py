@@ -21,6 +21,7 @@ from agglo.factory.allocation import (
     AllocationProblem,
     Capability,
     Costs,
+    OrderTerms,
     Placement,
     accepted_before,
     candidates,
@@ -280,8 +281,7 @@ def build(
         for op in problem.operations:
             if op.order == order.key:
                 model.add(late >= e[op.key] - order.due_week)
-        # at least a fen a week: without a penalty, an on-time plan still wins over an equally cheap late one
-        objective.append(max(fen(order.late_penalty), 1) * late)
+        objective.append(_late_weight(problem, order, cands) * late)
         if order.budget is not None:
             model.add(sum(order_cost[order.key]) <= fen(order.budget))
     if problem.newcomer_share > 0:
@@ -309,6 +309,21 @@ def build(
         for key, (var, quantity) in moved.items():
             model.add_hint(var, max(0, quantity - hinted.get(key, 0)))
     return Built(model, x)
+
+
+def _late_weight(problem: AllocationProblem, order: OrderTerms, cands: dict[str, list[Capability]]) -> int:
+    """What a week late weighs in the objective, in fen. With a penalty, the penalty. Without one the buyer named
+    no price for lateness, so the due week is a goal before cost: a week late outweighs the dearest plan the
+    order's candidates allow (it is not money, and the plan's costs show no lateness)."""
+    if fen(order.late_penalty) > 0:
+        return fen(order.late_penalty)
+    dearest = 0
+    for op in problem.operations:
+        if op.order == order.key and cands.get(op.key):
+            unit = max(fen(c.unit_cost) + risk_cents(c, problem.risk_weight) for c in cands[op.key])
+            setup = max(fen(c.setup_cost) for c in cands[op.key])
+            dearest += op.quantity * unit + op.max_suppliers * setup
+    return min(dearest + 1, 10**12)
 
 
 def _room(c: Capability, week: int, share: int | None) -> int:

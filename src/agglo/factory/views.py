@@ -358,9 +358,11 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 def capacity(request: HttpRequest) -> HttpResponse:
     """The member's capabilities and their calendar: capacity and reserved work, week by week."""
     orgs = _my_orgs(request.user)
-    editing = _capability_to_edit(request, orgs) if request.method == "GET" else None
+    editing = _capability_to_edit(request, orgs)
     initial = _capability_initial(editing) if editing else {"organization": orgs[0].pk if orgs else None}
     form = CapabilityForm(request.POST or None, initial=initial, organizations=orgs)
+    if editing:  # changing one declaration: its factory and process stay what they are, whatever is posted
+        form.fields["organization"].disabled = form.fields["process"].disabled = True
     if request.method == "POST":
         if request.POST.get("week"):
             key = request.POST.get("capability") or ""
@@ -427,9 +429,10 @@ def capacity(request: HttpRequest) -> HttpResponse:
 
 
 def _capability_to_edit(request: HttpRequest, orgs: list[Organization]) -> Any:
-    """The capability named by `?edit=`, if it is one of the user's own factories' (else None: the form starts
-    empty). Operators see every calendar but change terms only where they are members, as the form offers."""
-    key = request.GET.get("edit") or ""
+    """The capability named by `?edit=` (or the form's `editing`), if it is one of the user's own factories' (else
+    None: the form declares). Operators see every calendar but change terms only where they are members, as the
+    form offers."""
+    key = (request.GET.get("edit") if request.method == "GET" else request.POST.get("editing")) or ""
     if not (key.isascii() and key.isdigit() and len(key) < 12):
         return None
     mine = selectors.capability_list(actor=request.user).filter(organization__in=orgs)

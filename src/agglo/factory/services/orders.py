@@ -29,6 +29,7 @@ from agglo.factory.selectors.planning import (
     AHEAD_WEEKS,
     capability_id_of,
     capability_key,
+    first_open_day,
     horizon,
     is_under_way,
     order_problem,
@@ -183,9 +184,11 @@ def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
     due = order.due_week
     if "due_week" in data:
         due = date(data.get("due_week"), "due_week", errors) or due
-        this_week = monday(timezone.localdate())
-        if "due_week" not in errors and monday(due) != order.due_week and monday(due) < this_week:
-            errors["due_week"] = [_("Must not be before the current week (%(week)s).") % {"week": this_week}]
+        first = monday(first_open_day())
+        if "due_week" not in errors and monday(due) != order.due_week and monday(due) < first:
+            errors["due_week"] = [
+                _("Must not be before the first week still open to new work (%(week)s).") % {"week": first}
+            ]
         elif "due_week" not in errors:
             _due_within(order.start_week, due, errors)
     _keeps_work_under_way(order, {k: v for k, v in values.items() if k in data}, errors)
@@ -230,12 +233,12 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
     elif len(product) > 200:
         errors["product"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(product)}]
     quantity = whole(data, "quantity", errors, low=1, high=10_000_000)
-    start = date(data.get("start_week") or timezone.localdate(), "start_week", errors)
+    start = date(data.get("start_week") or first_open_day(), "start_week", errors)
     due = date(data.get("due_week"), "due_week", errors)
-    this_week = monday(timezone.localdate())
-    if start and not this_week <= start < this_week + dt.timedelta(weeks=AHEAD_WEEKS):
+    first = monday(first_open_day())  # the week under way takes new work only until Wednesday
+    if start and not first <= monday(start) < first + dt.timedelta(weeks=AHEAD_WEEKS):
         errors["start_week"] = [
-            _("Must lie between the current week (%(week)s) and a year from now.") % {"week": this_week}
+            _("Must lie between the first week still open to new work (%(week)s) and a year later.") % {"week": first}
         ]
     elif start and due:
         _due_within(start, due, errors)
