@@ -169,6 +169,13 @@ def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:
     assert "Order cancelled." in r.content.decode()
     order.refresh_from_db()
     assert order.status == "cancelled"
+    # the page still shows the plan the order had, each part marked cancelled, and who took part
+    page = buyer.get(f"/factory/orders/{order.pk}/").content.decode()
+    rows = order.allocations.filter(plan_version=order.plan_version)
+    assert rows.exists() and all(f"#{a.operation.seq} ×{a.quantity}" in page for a in rows)
+    assert "Order cancelled" in page.split('id="allocations"')[1].split("</table>")[0]
+    members = page.split('id="members"')[1].split("</ul>")[0]
+    assert cluster["orgs"]["buyer"].name in members and "(until the order was cancelled)" in page
 
 
 def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster: dict[str, Any]) -> None:

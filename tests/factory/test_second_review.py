@@ -32,7 +32,13 @@ def test_the_buyer_hears_of_a_delivery_and_an_empty_report_is_refused(cluster: d
     language_remember(cluster["people"]["buyer"], "en")
     a, _ = delivered(cluster)
     told = Notification.objects.filter(user=cluster["people"]["buyer"], verb="factory.answer").latest("id")
-    assert f" delivered {a.quantity} for order " in told.text and "confirm receipt or dispute it" in told.text
+    unit = a.operation.process.unit_en
+    assert f" delivered {a.quantity} {unit} of step {a.operation.seq} for order " in told.text
+    assert "confirm receipt or dispute it" in told.text
+    language_remember(cluster["people"]["buyer"], "zh-hans")
+    a, _ = delivered(cluster)
+    told = Notification.objects.filter(user=cluster["people"]["buyer"], verb="factory.answer").latest("id")
+    assert f" {a.quantity} {a.operation.process.unit_zh}：" in told.text and "件" not in told.text.replace("工件", "")
     assert told.link == f"/factory/orders/{a.order_id}/"
 
 

@@ -321,3 +321,35 @@ def test_without_a_penalty_the_due_week_comes_before_cost() -> None:
 
     assert plan(0) == {"dear"}  # on time, at ten times the price
     assert plan(100) == {"cheap"}  # a named price for lateness is weighed: two weeks late cost ¥200, not ¥18,000
+
+
+def test_scorecards_show_the_credit_grade_the_solver_counts(cluster: dict[str, Any]) -> None:
+    from agglo.factory.risk import failure_risk
+    from agglo.factory.selectors.scorecards import scorecard_list
+    from agglo.factory.services.jobs import allocation_progress
+    from agglo.profiles.services import fact_create
+    from tests.factory.test_amend import confirmed
+    from tests.factory.test_fixed_work import owner_of
+
+    order = confirmed(cluster)
+    a = order.allocations.filter(status="accepted", operation__seq=1).first()
+    today = dt.date.today()
+    allocation_progress(
+        actor=owner_of(cluster, a), allocation=a, data={"quantity_done": a.quantity, "delivered_on": today.isoformat()}
+    )
+    fact_create(
+        actor=cluster["operator"],
+        organization=a.factory,
+        kind="ratings",
+        data={
+            "grade": "AA",
+            "rating_body": "platform",
+            "method_version": "v1",
+            "as_of": today.isoformat(),
+            "valid_until": (today + dt.timedelta(days=365)).isoformat(),
+        },
+    )
+    card = next(c for c in scorecard_list(actor=cluster["people"]["buyer"]) if c.organization_id == a.factory_id)
+    assert card.grade == "AA" and card.risk == failure_risk("AA", card.jobs, card.on_time_rate, card.defect_rate)
+    page = logged(cluster["people"]["buyer"]).get("/factory/scorecards/").content.decode()
+    assert "<td>AA</td>" in page

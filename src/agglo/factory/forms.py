@@ -14,7 +14,7 @@ OPERATION_ROWS = 8
 
 
 class OrderForm(forms.Form):
-    product = forms.CharField(label=_("Product"), max_length=400)
+    product = forms.CharField(label=_("Product"), max_length=200)
     quantity = forms.CharField(label=_("Quantity"))
     start_week = forms.CharField(label=_("First week"), widget=forms.DateInput(attrs={"type": "date"}))
     due_week = forms.CharField(label=_("Due week"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -57,8 +57,12 @@ def virtual_factory_members(*, actor: Any, order: Order) -> list[FactoryMember]:
 
 
 def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
-    """The current plan's allocations; a factory that is not the buyer sees only its own."""
-    qs = order.allocations.filter(status__in=LIVE).select_related("factory__area", "operation__process", "capability")
+    """The current plan's allocations (of a cancelled order, the plan it had then); a factory that is not the
+    buyer sees only its own."""
+    current = Q(status__in=LIVE)
+    if order.status == Order.Status.CANCELLED:
+        current |= Q(status=Allocation.Status.SUPERSEDED, plan_version=order.plan_version)
+    qs = order.allocations.filter(current).select_related("factory__area", "operation__process", "capability")
     if sees_whole_plan(actor, order):
         return qs
     return qs.filter(factory_id__in=policy.organization_ids(actor))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models.functions import Coalesce
@@ -14,6 +14,7 @@ from agglo.access import policy
 from agglo.common.errors import Forbidden
 from agglo.factory.models import Allocation
 from agglo.factory.risk import failure_risk
+from agglo.profiles.selectors.trust import trust_facts
 from agglo.registry.models.bilingual import in_language
 
 
@@ -53,8 +54,11 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
     operators and auditors (a trust signal inside the cluster, not a public page)."""
     if not (policy.active_organization_ids(actor) or policy.sees_all_organizations(actor)):
         raise Forbidden(_("Scorecards are open to members of the cluster in good standing."))
-    cards = scorecards(member_only=True).values()
-    return sorted(cards, key=lambda c: (-c.jobs, c.name))
+    cards = scorecards(member_only=True)
+    # the credit grade counts in the risk as the solver reads it, so the page shows both
+    for org_id, facts in trust_facts(cards).items():
+        cards[org_id] = replace(cards[org_id], grade=facts.grade)
+    return sorted(cards.values(), key=lambda c: (-c.jobs, c.name))
 
 
 def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:

@@ -356,10 +356,13 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
             allocation,
             Phrase(
                 gettext_lazy(
-                    "%(factory)s delivered %(n)d for order %(product)s on %(day)s: confirm receipt or dispute it."
+                    "%(factory)s delivered %(n)d %(unit)s of step %(step)d for order %(product)s on %(day)s: "
+                    "confirm receipt or dispute it."
                 ),
                 factory=_named(allocation),
                 n=allocation.quantity,
+                unit=Bilingual(allocation.operation.process.unit_zh, allocation.operation.process.unit_en),
+                step=allocation.operation.seq,
                 product=allocation.order.product,
                 day=day.isoformat(),
             ),
@@ -460,7 +463,15 @@ def allocation_receipt(
         "factory.receipt",
         (
             Phrase(
-                gettext_lazy("The buyer confirmed receipt of your delivery for order %(product)s (%(n)d defective)."),
+                gettext_lazy(
+                    "The buyer confirmed receipt of your delivery for order %(product)s: its inspection found "
+                    "%(n)d defective."
+                )
+                if found is not None
+                else gettext_lazy(
+                    "The buyer confirmed receipt of your delivery for order %(product)s without a count of its own: "
+                    "your report of %(n)d defective stands."
+                ),
                 product=allocation.order.product,
                 n=allocation.defects if found is None else found,
             )

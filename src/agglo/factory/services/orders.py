@@ -593,8 +593,7 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
         touched.add(a.factory_id)
     order.status = Order.Status.CANCELLED
     order.diagnosis = [reason[:500]]
-    order.save(update_fields=["status", "diagnosis"])
-    order.virtual_factory.members.update(active=False)
+    order.save(update_fields=["status", "diagnosis"])  # members stay listed: who served the order until it ended
     for factory in sorted(touched):
         tell_factory(
             factory,
