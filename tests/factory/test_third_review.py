@@ -353,3 +353,18 @@ def test_scorecards_show_the_credit_grade_the_solver_counts(cluster: dict[str, A
     assert card.grade == "AA" and card.risk == failure_risk("AA", card.jobs, card.on_time_rate, card.defect_rate)
     page = logged(cluster["people"]["buyer"]).get("/factory/scorecards/").content.decode()
     assert "<td>AA</td>" in page
+
+
+def test_the_history_names_factory_events_and_what_changed(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import AuditEvent
+
+    sz, org = cluster["people"]["sz"], cluster["orgs"]["sz"]
+    c = logged(sz)
+    c.post("/factory/capacity/", declaration(org, certifications="ISO9001, CE"))
+    event = AuditEvent.objects.filter(event="factory.capability_saved").latest("id")
+    # only what changed, before and after
+    assert event.payload["after"] == {"certifications": ["CE", "ISO9001"]}
+    assert event.payload["before"] == {"certifications": ["ISO9001"]}
+    page = c.get(f"/organizations/{org.pk}/tab/history/").content.decode()
+    assert "Production capability · changed" in page and "certifications" in page
+    assert "capability_saved" not in page and "None" not in page

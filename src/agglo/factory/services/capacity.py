@@ -67,15 +67,21 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         ]
     if errors:
         raise ValidationFailed(errors)
+    before = Capability.objects.filter(organization_id=organization_id, process=process).values(*values).first()
     capability, created = Capability.objects.update_or_create(
         organization_id=organization_id, process=process, defaults=values
     )
     _follow_declared(capability)
+    # the history shows what changed, before and after (plain values: the payload is JSON)
+    plain = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in values.items()}
+    old = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in (before or {}).items()}
+    changed = [k for k in plain if k not in old or old[k] != plain[k]]
+    diff = {"before": {k: old[k] for k in changed if k in old}, "after": {k: plain[k] for k in changed}}
     record(
         "factory.capability_saved" if not created else "factory.capability_declared",
         actor=actor,
         subject=capability,
-        payload={"process": process.code, "weekly_capacity": values["weekly_capacity"]},
+        payload={"process": process.code, **(diff if changed else {})},
         organization_id=organization_id,
     )
     return capability

@@ -59,6 +59,11 @@ SUBJECTS = {
     "disclosure": gettext_lazy("Disclosure"),
     "reminder": gettext_lazy("Reminder"),
     "demo": gettext_lazy("Demo data"),
+    # the virtual factory's events
+    "capability": gettext_lazy("Production capability"),
+    "capacity": gettext_lazy("Capacity calendar"),
+    "allocation": gettext_lazy("Job"),
+    "order": gettext_lazy("Order"),
 }
 ACTIONS = {
     "created": gettext_lazy("created"),
@@ -77,6 +82,23 @@ ACTIONS = {
     "rated": gettext_lazy("rated"),
     "sent": gettext_lazy("sent"),
     "loaded": gettext_lazy("loaded"),
+    "declared": gettext_lazy("declared"),
+    "saved": gettext_lazy("changed"),
+    "set": gettext_lazy("week set"),
+    "accepted": gettext_lazy("accepted"),
+    "declined": gettext_lazy("declined"),
+    "countered": gettext_lazy("counter-offered"),
+    "counter_taken": gettext_lazy("counter-offer taken"),
+    "withdrawn": gettext_lazy("withdrawn"),
+    "delayed": gettext_lazy("reported late"),
+    "progress": gettext_lazy("progress reported"),
+    "delivered": gettext_lazy("delivered"),
+    "received": gettext_lazy("receipt confirmed"),
+    "disputed": gettext_lazy("delivery disputed"),
+    "dispute_answered": gettext_lazy("dispute answered"),
+    "planned": gettext_lazy("planned"),
+    "amended": gettext_lazy("terms changed"),
+    "cancelled": gettext_lazy("cancelled"),
 }
 
 
