@@ -76,6 +76,8 @@ def test_new_offers_stay_on_the_board_behind_a_long_history(cluster: dict[str, A
     page = c.get("/factory/jobs/").content.decode()
     assert all(f'data-allocation="{x.pk}"' in page for x in offers)
     api = {r["id"] for r in c.get("/api/v1/factory/jobs").json()}
+    # offers replaced before anyone answered them are not the factory's history
+    assert not api & set(Allocation.objects.filter(plan_version=5, status="superseded").values_list("pk", flat=True))
     assert {x.pk for x in offers} <= api and len(api) <= 500 + Allocation.objects.filter(status="offered").count()
 
 
@@ -368,3 +370,36 @@ def test_the_history_names_factory_events_and_what_changed(cluster: dict[str, An
     page = c.get(f"/organizations/{org.pk}/tab/history/").content.decode()
     assert "Production capability · changed" in page and "certifications" in page
     assert "capability_saved" not in page and "None" not in page
+
+
+def test_the_menu_offers_only_pages_the_user_may_use(cluster: dict[str, Any], operator: Any) -> None:
+    from tests.conftest import user
+
+    def menu(who: Any) -> str:
+        return logged(who).get("/factory/").content.decode().split('class="subnav"')[1].split("</p>")[0]
+
+    assert all(w in menu(cluster["people"]["sz"]) for w in ("New order", "Job board", "Scorecards"))
+    staff = menu(operator)
+    assert "Scorecards" in staff and "New order" not in staff
+    outsider = menu(user("gov-officer"))
+    assert "New order" not in outsider and "Scorecards" not in outsider and "Job board" not in outsider
+
+
+def test_a_refusal_is_one_line_in_the_server_log(cluster: dict[str, Any]) -> None:
+    import logging
+
+    from agglo.common.logs import RefusalsWithoutTraceback
+
+    try:
+        raise PermissionError("no")
+    except PermissionError:
+        import sys
+
+        info = sys.exc_info()
+    refused = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Forbidden: /x", (), info)
+    refused.status_code = 403
+    broken = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Internal Server Error: /x", (), info)
+    broken.status_code = 500
+    keep = RefusalsWithoutTraceback()
+    assert keep.filter(refused) and refused.exc_info is None
+    assert keep.filter(broken) and broken.exc_info is not None

@@ -323,8 +323,9 @@ def _names(
                 f"{b_en} {ind_en} GmbH" if region.country == "DE" else f"{b_en} {ind_en} Inc.",
             )
         elif kind in ("tech_sme", "enterprise"):
-            zh = f"{city_zh}{b_zh}{ind_zh}{'科技' if kind == 'tech_sme' else ''}有限公司"
-            en = f"{city_en} {b_en} {ind_en}{' Technology' if kind == 'tech_sme' else ''} Co., Ltd."
+            tech = kind == "tech_sme" and not ind_zh.endswith("科技")  # not "生物科技科技"
+            zh = f"{city_zh}{b_zh}{ind_zh}{'科技' if tech else ''}有限公司"
+            en = f"{city_en} {b_en} {ind_en}{' Technology' if tech else ''} Co., Ltd."
         elif kind == "university":
             zh, en = f"{city_zh}{b_zh}理工学院", f"{city_en} {b_en} Institute of Technology"
         elif kind == "research_institute":

@@ -97,10 +97,13 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
 
 def job_board_rows(*, actor: Any, status: str = "", history: int = 200) -> list[Allocation]:
     """The job board: all open work (offers, counter-offers, accepted work: none may drop out of sight, however
-    many earlier plans there were), then the `history` most recently changed other rows."""
+    many earlier plans there were), then the `history` most recently changed rows of what the factory answered,
+    did, or lost to a cancellation."""
     rows = job_board(actor=actor, status=status)
     current = list(rows.filter(status__in=OPEN_WORK))
-    earlier = list(rows.exclude(status__in=OPEN_WORK).order_by("-updated_at", "-id")[:history])
+    # offers a later plan replaced before they were answered say nothing the factory did (it was told they went)
+    unanswered = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True) & ~Q(order__status="cancelled")
+    earlier = list(rows.exclude(status__in=OPEN_WORK).exclude(unanswered).order_by("-updated_at", "-id")[:history])
     return with_free_room(current + earlier)
 
 

@@ -65,7 +65,8 @@ class Command(BaseCommand):
             if factories[2:]:
                 console.print("Other demo factory admins (same password), for whichever factories a plan picks:")
                 for login in factories[2:]:
-                    console.print(f"  {login.username:<16} {login.organization}", overflow="ellipsis", no_wrap=True)
+                    # whole lines, never cut: the processes at the end are what picks the login
+                    console.print(f"  {login.username:<16} {login.organization}", soft_wrap=True, markup=False)
         from django.core.exceptions import ImproperlyConfigured
 
         from agglo.ledger.keys import log_verifier

@@ -1,0 +1,22 @@
+"""Template helpers of the virtual factory's pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from agglo.access import policy
+
+register = template.Library()
+
+
+@register.simple_tag
+def factory_roles(user: Any) -> dict[str, bool]:
+    """Which of the factory's pages the user may use, so that the menu offers no page that would refuse them."""
+    member = bool(policy.active_organization_ids(user))
+    return {
+        "member": member,
+        "in_a_firm": bool(policy.organization_ids(user)),  # its job board and calendar, even while suspended
+        "scorecards": member or policy.sees_all_organizations(user),
+    }
