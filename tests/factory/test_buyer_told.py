@@ -99,7 +99,7 @@ def test_a_delay_tells_the_buyer_what_moved(cluster: dict[str, Any]) -> None:
     assert costs["change"] > 0
     page = signed_in(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
     real = costs["production"] + costs["setup"] + costs["risk"] + costs["lateness"]
-    assert f"Plan cost ¥{real} ·" in page and f"includes ¥{costs['change']} charged" in page
+    assert f"Plan cost ¥{real:,} ·" in page and f"includes ¥{costs['change']:,} charged" in page
 
 
 def test_the_buyer_hears_when_answers_did_not_come_in_time(cluster: dict[str, Any]) -> None:

@@ -438,6 +438,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     members_sync(order)
     costs = result.costs
     objective = costs.total if costs else result.objective
+    bound = result.bound if result.bound is None or objective is None else min(result.bound, objective)
     order.plan_version += 1
     order.status = Order.Status.PLANNED
     order.diagnosis = []
@@ -445,8 +446,9 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         "status": result.status,
         # the parts' sum, so that the page's figures add up to the yuan (the solver's own is rounded from fen)
         "objective": objective,
-        "bound": result.bound if result.bound is None or objective is None else min(result.bound, objective),
-        "gap_pct": max(0.0, round(result.gap_pct or 0.0, 3)),
+        "bound": bound,
+        # of the figures shown, so that equal objective and bound read as no gap
+        "gap_pct": round(100 * (objective - bound) / max(objective, 1), 3) if objective and bound is not None else 0.0,
         "seconds": round(result.seconds, 3),
         "costs": vars(costs) if costs else {},
         "reason": reason,
