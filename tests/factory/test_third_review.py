@@ -410,3 +410,32 @@ def test_money_reads_one_way() -> None:
 
     assert money(18916) == "¥18,916" and money("800000.00") == "¥800,000" and money("2.52") == "¥2.52"
     assert money(None) == "—" and money("1234567.5") == "¥1,234,567.50"
+
+
+def test_the_buyer_lifts_a_region_rule_that_left_no_plan(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+    # only Sichuan: no cnc shop there, so no plan
+    order = orders.order_plan(
+        actor=buyer,
+        order=orders.order_create(
+            actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk, regions_only="510000")
+        ),
+    )
+    assert order.status == "infeasible"
+    b = logged(buyer)
+    page = b.get(f"/factory/orders/{order.pk}/").content.decode()
+    assert 'name="regions_only"' in page and 'value="510000"' in page
+    r = b.post(f"/factory/orders/{order.pk}/terms/", {"regions_only": "510000", "regions_excluded": "510000"})
+    assert r.status_code == 400 and "cannot be both" in r.content.decode()
+    order.refresh_from_db()
+    assert order.regions_only == ["510000"] and order.regions_excluded == []
+    b.post(f"/factory/orders/{order.pk}/terms/", {"regions_only": "", "regions_excluded": "510000"})
+    order.refresh_from_db()
+    assert order.regions_only == [] and order.regions_excluded == ["510000"] and order.status == "planned"
+    assert not order.allocations.filter(factory=cluster["orgs"]["cd"], status="offered").exists()
+    api = b.patch(
+        f"/api/v1/factory/orders/{order.pk}",
+        data=json.dumps({"regions_only": ["999999"]}),
+        content_type="application/json",
+    )
+    assert api.status_code == 422 and "regions_only" in api.json()["errors"]

@@ -56,6 +56,8 @@ class OrderTermsForm(forms.Form):
     max_share = OrderForm.declared_fields["max_share"]
     budget = OrderForm.declared_fields["budget"]
     late_penalty = OrderForm.declared_fields["late_penalty"]
+    regions_only = OrderForm.declared_fields["regions_only"]
+    regions_excluded = OrderForm.declared_fields["regions_excluded"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

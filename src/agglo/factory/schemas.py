@@ -83,7 +83,8 @@ class OrderIn(Schema):
 
 
 class OrderAmendIn(Schema):
-    """Only the fields sent are changed; an empty `budget` or `max_share` removes it. Other fields are refused."""
+    """Only the fields sent are changed; an empty `budget`, `max_share` or region rule removes it. Other fields are
+    refused."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -92,6 +93,8 @@ class OrderAmendIn(Schema):
     budget: Any = None
     late_penalty: Any = None
     max_share: Any = None
+    regions_only: Any = None  # province codes; an empty list or string lifts the rule
+    regions_excluded: Any = None
 
 
 class OperationOut(Schema):

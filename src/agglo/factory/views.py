@@ -197,6 +197,8 @@ def _order_page(
                 "max_share": order.max_share if order.max_share is not None else "",
                 "budget": order.budget if order.budget is not None else "",
                 "late_penalty": order.late_penalty,
+                "regions_only": ", ".join(order.regions_only),
+                "regions_excluded": ", ".join(order.regions_excluded),
             }
         )
     context = {

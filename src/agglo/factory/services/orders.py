@@ -123,7 +123,7 @@ def _terms(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]
     return values
 
 
-AMENDABLE = ("due_week", "max_suppliers", "budget", "late_penalty", "max_share")
+AMENDABLE = ("due_week", "max_suppliers", "budget", "late_penalty", "max_share", "regions_only", "regions_excluded")
 
 
 def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
@@ -158,6 +158,23 @@ def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str
             ]
 
 
+def _regions(data: dict[str, Any], errors: dict[str, list[str]], order: Order | None = None) -> dict[str, list[str]]:
+    """The region rules sent (an empty value: no rule), else the order's. On a change, work delivered or under way
+    in a province now left out stays where it is; other accepted work there moves."""
+    values = {
+        field: provinces(data.get(field), field, errors)
+        if field in data or order is None
+        else list(getattr(order, field))
+        for field in ("regions_only", "regions_excluded")
+    }
+    both = sorted(set(values["regions_only"]) & set(values["regions_excluded"]))
+    if both and "regions_only" not in errors and "regions_excluded" not in errors:
+        errors["regions_excluded"] = [
+            _("%(code)s is also among the only provinces allowed; a province cannot be both.") % {"code": both[0]}
+        ]
+    return values
+
+
 @transaction.atomic
 def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
     """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
@@ -181,6 +198,7 @@ def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
     }
     errors: dict[str, list[str]] = {}
     values = _terms(current | {k: v for k, v in data.items() if k != "due_week"}, errors)
+    values.update(_regions(data, errors, order))
     due = order.due_week
     if "due_week" in data:
         due = date(data.get("due_week"), "due_week", errors) or due
@@ -245,15 +263,9 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
     values = {
         "min_quality": whole(data, "min_quality", errors, low=0, high=3, default=0),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
-        "regions_only": provinces(data.get("regions_only"), "regions_only", errors),
-        "regions_excluded": provinces(data.get("regions_excluded"), "regions_excluded", errors),
+        **_regions(data, errors),
         **_terms(data, errors),
     }
-    both = sorted(set(values["regions_only"]) & set(values["regions_excluded"]))
-    if both:
-        errors["regions_excluded"] = [
-            _("%(code)s is also among the only provinces allowed; a province cannot be both.") % {"code": both[0]}
-        ]
     steps = _operations(data.get("operations"), errors)
     if errors:
         raise ValidationFailed(errors)
