@@ -42,6 +42,24 @@ def test_each_reader_gets_a_notification_and_its_mail_in_their_own_language(
     assert subjects["reader-zh@t.example"].startswith("Agglo：" + OFFERED_ZH)
 
 
+def test_the_list_follows_the_readers_switch(db: Any) -> None:
+    reader = user("reader")
+    phrase = Phrase(
+        translation.gettext_lazy("New work offered for order %(product)s: answer on your job board."), product="网关"
+    )
+    notify([reader], verb="t", text=phrase)
+    notify([reader], verb="t", text="原样的文字")
+    assert Notification.objects.filter(text__startswith=OFFERED_ZH).exists()  # written in the default language
+    c = Client()
+    c.force_login(reader)
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = c.get("/notifications/").content.decode()
+    assert OFFERED_EN in page and OFFERED_ZH not in page and "原样的文字" in page
+    assert OFFERED_EN in c.get("/api/v1/notifications").content.decode()
+    c.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert OFFERED_ZH in c.get("/notifications/").content.decode()
+
+
 def test_someones_own_words_go_as_they_wrote_them(db: Any) -> None:
     english = user("reader-en")
     language_remember(english, "en")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -52,7 +53,10 @@ class Notification(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     verb = models.CharField(_("event"), max_length=60)
-    text = models.CharField(_("text"), max_length=500)
+    text = models.CharField(_("text"), max_length=500)  # in the reader's language when written
+    # the platform's own words in every language it speaks, so that the list follows the reader's language
+    # switch (empty for someone's own words, which are as they wrote them)
+    texts = models.JSONField(default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -65,6 +69,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.verb}"
+
+    @property
+    def shown(self) -> str:
+        """The text in the language now active, where the platform wrote it in that language."""
+        return str(self.texts.get(get_language() or "") or self.text)
 
 
 class LanguagePreference(models.Model):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from agglo.common.language import Phrase, languages_of
@@ -23,11 +24,16 @@ def notify(users: Iterable[Any], *, verb: str, text: str | Phrase, link: str = "
 
     people = [u for u in users if u is not None]
     languages = languages_of(people)
+    every = (
+        {code: text.in_language(code)[:TEXT_MAX] for code, _name in settings.LANGUAGES}
+        if isinstance(text, Phrase)
+        else {}
+    )
     words: dict[str, str] = {}
     for language in sorted(set(languages.values())):
-        words[language] = (text.in_language(language) if isinstance(text, Phrase) else text)[:TEXT_MAX]
+        words[language] = every.get(language) or str(text)[:TEXT_MAX]
     Notification.objects.bulk_create(
-        [Notification(user=u, verb=verb, text=words[languages[u.pk]], link=link[:300]) for u in people]
+        [Notification(user=u, verb=verb, text=words[languages[u.pk]], texts=every, link=link[:300]) for u in people]
     )
     for language, said in sorted(words.items()):
         addresses = sorted(

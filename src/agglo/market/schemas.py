@@ -128,7 +128,11 @@ class DeclineIn(Schema):
 class NotificationOut(Schema):
     id: int
     verb: str
-    text: str
+    text: str  # in the language of the request where the platform wrote it in that language
     link: str
     created_at: datetime
     read_at: datetime | None
+
+    @staticmethod
+    def resolve_text(obj: Any) -> str:
+        return str(obj.shown)
