@@ -439,3 +439,40 @@ def test_the_buyer_lifts_a_region_rule_that_left_no_plan(cluster: dict[str, Any]
         content_type="application/json",
     )
     assert api.status_code == 422 and "regions_only" in api.json()["errors"]
+
+
+def test_a_buyer_hears_when_accepted_work_elsewhere_takes_the_week_its_offer_needs(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import LanguagePreference, Notification
+    from agglo.factory.services.jobs import allocation_respond
+    from tests.factory.test_fixed_work import owner_of
+
+    buyer = cluster["people"]["buyer"]
+    LanguagePreference.objects.create(user=buyer, language="en")
+    first = orders.order_plan(
+        actor=buyer, order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk))
+    )
+    second = orders.order_plan(
+        actor=buyer,
+        order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk, product="B")),
+    )
+    # the two plans rest on the same free week of one capability
+    shared = None
+    for a in first.allocations.filter(status="offered"):
+        b = second.allocations.filter(status="offered", capability=a.capability, week=a.week).first()
+        if b is not None:
+            shared = (a, b)
+            break
+    assert shared is not None
+    a, b = shared
+    # the week has room for one of them only
+    CapacitySlot.objects.update_or_create(
+        capability=a.capability,
+        week=a.week,
+        defaults={"capacity": max(a.quantity, b.quantity) + min(a.quantity, b.quantity) - 1},
+    )
+    before = Notification.objects.filter(user=buyer).count()
+    allocation_respond(actor=owner_of(cluster, a), allocation=a, action="accept")
+    told = Notification.objects.filter(user=buyer).order_by("-id")[
+        : Notification.objects.filter(user=buyer).count() - before
+    ]
+    assert any("can no longer be accepted in full" in n.text and "order B" in n.text for n in told)

@@ -127,6 +127,37 @@ def _tell_buyer(allocation: Allocation, text: Phrase) -> None:
     )
 
 
+def _tell_offers_overtaken(taken: Allocation) -> None:
+    """Offers hold no capacity: once accepted work fills a factory's week, other orders' offers there may no
+    longer fit. Their buyers hear it now, not when the offer expires, so that they can plan again."""
+    room = free_in(taken.capability, taken.week)
+    stale = (
+        Allocation.objects.filter(
+            capability=taken.capability, week=taken.week, status=Allocation.Status.OFFERED, quantity__gt=room
+        )
+        .exclude(order_id=taken.order_id)
+        .select_related("order", "factory", "operation")
+    )
+    told: set[int] = set()
+    for a in stale:
+        if a.order_id in told:
+            continue
+        told.add(a.order_id)
+        _tell_buyer(
+            a,
+            Phrase(
+                gettext_lazy(
+                    "%(factory)s's week of %(week)s has since been taken by other work: its offer for step %(step)d "
+                    "of order %(product)s can no longer be accepted in full. Plan again, or wait for its answer."
+                ),
+                factory=_named(a),
+                week=a.week.isoformat(),
+                step=a.operation.seq,
+                product=a.order.product,
+            ),
+        )
+
+
 @transaction.atomic
 def allocation_respond(
     *, actor: Any, allocation: Allocation, action: str, quantity: Any = None, note: str = ""
@@ -167,6 +198,7 @@ def allocation_respond(
         _join(allocation)
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
         confirm_if_complete(order)
+        _tell_offers_overtaken(allocation)
         return allocation
     if action == "counter":
         errors: dict[str, list[str]] = {}
@@ -242,6 +274,8 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     else:
         allocation.status = Allocation.Status.DECLINED
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
+    if accept:
+        _tell_offers_overtaken(allocation)
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
     tell_factory(
         allocation.factory_id,
