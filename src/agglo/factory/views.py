@@ -370,7 +370,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
             key = request.POST.get("capability") or ""
             cap = (
                 selectors.capability_list(actor=request.user).filter(pk=key).first()
-                if key.isascii() and key.isdigit()
+                if key.isascii() and key.isdigit() and len(key) < 12
                 else None
             )
             if cap is None:
