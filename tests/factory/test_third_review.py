@@ -285,7 +285,8 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     changes = page.split('id="changes"')[1].split("</table>")[0]
     assert "Accepted, then moved by a re-plan" in changes and a.factory.name in changes
     told = Notification.objects.filter(user=owner_of(cluster, a), verb="factory.superseded")
-    assert any(f"step 2 ({a.quantity} in the week of {a.week.isoformat()})" in n.text for n in told)
+    unit = a.operation.process.unit_en
+    assert any(f"step 2 ({a.quantity} {unit} in the week of {a.week.isoformat()})" in n.text for n in told)
 
 
 def test_changing_terms_keeps_the_process_whatever_is_posted(cluster: dict[str, Any]) -> None:
@@ -370,6 +371,11 @@ def test_the_history_names_factory_events_and_what_changed(cluster: dict[str, An
     page = c.get(f"/organizations/{org.pk}/tab/history/").content.decode()
     assert "Production capability · changed" in page and "certifications" in page
     assert "capability_saved" not in page and "None" not in page
+    assert (
+        "ISO9001 → CE, ISO9001"
+        in page.replace("<del>", "").replace("</del>", "").replace("<ins>", "").replace("</ins>", "")
+        and "['" not in page
+    )
 
 
 def test_the_menu_offers_only_pages_the_user_may_use(cluster: dict[str, Any], operator: Any) -> None:
@@ -476,3 +482,19 @@ def test_a_buyer_hears_when_accepted_work_elsewhere_takes_the_week_its_offer_nee
         : Notification.objects.filter(user=buyer).count() - before
     ]
     assert any("can no longer be accepted in full" in n.text and "order B" in n.text for n in told)
+
+
+def test_a_replan_before_the_buyer_decides_keeps_the_factory_within_its_counter(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import replan
+    from tests.factory.test_answers import countered
+
+    a, _who = countered(cluster)
+    counter = a.counter_quantity
+    assert counter and counter < a.quantity
+    replan(a.order, actor=None, reason="test")
+    a.refresh_from_db()
+    assert a.status == "superseded"
+    again = a.order.allocations.filter(
+        operation=a.operation, capability=a.capability, status__in=["offered", "accepted"]
+    )
+    assert sum(x.quantity for x in again) <= counter

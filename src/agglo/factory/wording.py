@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from agglo.factory.diagnosis import Finding
+from agglo.factory.templatetags.factory_tags import money
 from agglo.factory.weeks import week_at
 
 
@@ -19,6 +20,9 @@ def finding_text(finding: Finding, order: Any) -> str:
         d["from"] = week_at(order.start_week, int(d["first"])).isoformat()
     if "last" in d:
         d["to"] = week_at(order.start_week, int(d["last"])).isoformat()
+    for amount in ("floor", "cost", "budget"):  # money as the pages show it
+        if amount in d:
+            d[amount] = money(d[amount])
     texts = {
         "process": _("no member factory runs this process (%(process)s)."),
         "quality": _("no factory that runs it reaches the required quality grade."),

@@ -101,8 +101,8 @@ def job_board_rows(*, actor: Any, status: str = "", history: int = 200) -> list[
     did, or lost to a cancellation."""
     rows = job_board(actor=actor, status=status)
     current = list(rows.filter(status__in=OPEN_WORK))
-    # offers a later plan replaced before they were answered say nothing the factory did (it was told they went)
-    unanswered = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True) & ~Q(order__status="cancelled")
+    # offers replaced (or cancelled) before they were answered say nothing the factory did (it was told they went)
+    unanswered = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True)
     earlier = list(rows.exclude(status__in=OPEN_WORK).exclude(unanswered).order_by("-updated_at", "-id")[:history])
     return with_free_room(current + earlier)
 

@@ -64,7 +64,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     which the plan may keep or move (it enters as `previous`). Work delivered or under way is `fixed` as well:
     a plan keeps it, even where its factory has since left or stopped offering the process. A factory that
     declined or withdrew part of a step but accepted more of it may keep up to what it accepted (`limits`),
-    and takes no more of the step. A factory that
+    and takes no more of the step; one with an open counter-offer takes at most that. A factory that
     reported its part of a step late takes no work on that step before the week it gave."""
     weeks = horizon()
     ops = list(order.operations.select_related("process"))
@@ -74,6 +74,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     fixed = []
     accepted: dict[tuple[int, str], int] = defaultdict(int)  # units by step and capability
     delayed: dict[int, dict[str, int]] = defaultdict(dict)
+    countered: dict[tuple[int, str], int] = defaultdict(int)
     rows = order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED])
     for a in rows.select_related("operation"):
         if a.status in REFUSED:
@@ -89,6 +90,8 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             if is_under_way(a) and 0 <= w < weeks:
                 fixed.append(placement)
             accepted[a.operation_id, placement.capability] += a.quantity
+        elif a.status == Allocation.Status.COUNTERED:
+            countered[a.operation_id, capability_key(a.capability_id)] += a.counter_quantity or 0
     # A delay the re-plan did not wait for still stands: "Plan again" must not offer that factory the step sooner.
     late_given_up = order.allocations.filter(
         status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")
@@ -99,6 +102,10 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     # A factory that gave back or turned down part of a step may keep the rest it accepted there (at most that,
     # wherever the plan best puts it), but takes no more of the step.
     limits = {key: q for key, q in accepted.items() if key[1] in refused.get(key[0], ())}
+    # An open counter-offer says how much of the step the factory can take: a re-plan before the buyer decides
+    # offers it no more than that (with what it accepted there), so the counter is not lost to the re-plan.
+    for key, q in countered.items():
+        limits[key] = accepted.get(key, 0) + q
     by_id = {op.pk: op for op in ops}
     operations = tuple(
         core.Operation(

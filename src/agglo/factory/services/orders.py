@@ -48,6 +48,7 @@ from agglo.factory.validation import (
 )
 from agglo.factory.weeks import index_of, monday, week_at
 from agglo.factory.wording import finding_kept
+from agglo.registry.models.bilingual import Bilingual
 
 MAX_OPERATIONS = 40
 CHANGE_PENALTY = 50  # yuan per unit of accepted work a re-plan moves: members' commitments are kept if possible
@@ -407,8 +408,8 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             "factory.superseded",
             Phrase(
                 gettext_lazy(
-                    "Order %(product)s was re-planned before the buyer decided on your counter-offer; "
-                    "see the new offers."
+                    "Order %(product)s was re-planned before the buyer decided on your counter-offer; the new "
+                    "offers to you keep within it."
                 ),
                 product=order.product,
             ),
@@ -490,7 +491,7 @@ def _apply(
     held = order.allocations.filter(status__in=[Allocation.Status.DELIVERED, Allocation.Status.ACCEPTED])
     moved = 0
     # work under way first, so that what the plan places in a week goes to it before to work not begun
-    for a in sorted(held.select_related("operation", "capability"), key=lambda a: not is_under_way(a)):
+    for a in sorted(held.select_related("operation__process", "capability"), key=lambda a: not is_under_way(a)):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
         if is_under_way(a) or wanted.get(key, 0) >= a.quantity:
             wanted[key] = max(0, wanted.get(key, 0) - a.quantity)
@@ -509,12 +510,13 @@ def _apply(
                 )
                 if a.promised_week and a.week > a.promised_week
                 else gettext_lazy(
-                    "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d in the week of "
-                    "%(week)s) is no longer needed, and its capacity is free again."
+                    "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d %(unit)s in the "
+                    "week of %(week)s) is no longer needed, and its capacity is free again."
                 ),
                 product=order.product,
                 step=a.operation.seq,
                 n=a.quantity,
+                unit=Bilingual(a.operation.process.unit_zh, a.operation.process.unit_en),
                 week=a.week.isoformat(),
             ),
         )

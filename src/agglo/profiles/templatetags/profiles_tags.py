@@ -33,6 +33,18 @@ def field_label(name: str) -> str:
 
 
 @register.filter
+def field_value(value: Any) -> str:
+    """A history value as a reader reads it: lists joined, yes or no, a dash for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(gettext_lazy("yes") if value else gettext_lazy("no"))
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+@register.filter
 def attr(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
