@@ -412,7 +412,7 @@ def test_a_refusal_is_one_line_in_the_server_log(cluster: dict[str, Any]) -> Non
 
 
 def test_money_reads_one_way() -> None:
-    from agglo.factory.templatetags.factory_tags import money
+    from agglo.factory.wording import money
 
     assert money(18916) == "¥18,916" and money("800000.00") == "¥800,000" and money("2.52") == "¥2.52"
     assert money(None) == "—" and money("1234567.5") == "¥1,234,567.50"

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from agglo.registry.models.bilingual import BilingualNameMixin
+from agglo.registry.models.bilingual import Bilingual, BilingualNameMixin
 
 
 class Process(BilingualNameMixin, models.Model):
@@ -24,6 +24,11 @@ class Process(BilingualNameMixin, models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def unit(self) -> Bilingual:
+        """The capacity unit in both languages, worded in each reader's (as a notification's parameter)."""
+        return Bilingual(self.unit_zh, self.unit_en)
 
 
 class Capability(models.Model):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from agglo.factory.diagnosis import Finding
-from agglo.factory.templatetags.factory_tags import money
 from agglo.factory.weeks import week_at
 
 
@@ -115,3 +115,16 @@ def finishes_late(order: Any, allocations: list[Any]) -> str:
         "The plan finishes in the week of %(week)s, %(n)d weeks after the due week.",
         late,
     ) % {"week": max(live).isoformat(), "n": late}
+
+
+def money(value: Any) -> str:
+    """¥ with thousands separators: whole yuan as such, amounts with fen to the fen (¥18,916, ¥2.52)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if amount == amount.to_integral_value():
+        return f"¥{int(amount):,}"
+    return f"¥{amount:,.2f}"

@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
@@ -395,7 +396,7 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
                 ),
                 factory=_named(allocation),
                 n=allocation.quantity,
-                unit=Bilingual(allocation.operation.process.unit_zh, allocation.operation.process.unit_en),
+                unit=allocation.operation.process.unit,
                 step=allocation.operation.seq,
                 product=allocation.order.product,
                 day=day.isoformat(),
@@ -414,13 +415,10 @@ def _inputs_short(allocation: Allocation, done: int) -> str | None:
     doing = Allocation.objects.filter(
         operation=op, status__in=(Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED)
     )
-    elsewhere = sum(a.quantity_done for a in doing.exclude(pk=allocation.pk).only("quantity_done"))
+    elsewhere = doing.exclude(pk=allocation.pk).aggregate(n=Sum("quantity_done"))["n"] or 0
     for before in Operation.objects.filter(order_id=op.order_id, seq__in=op.after).order_by("seq"):
-        delivered = sum(
-            Allocation.objects.filter(operation=before, status=Allocation.Status.DELIVERED).values_list(
-                "quantity", flat=True
-            )
-        )
+        arrived = Allocation.objects.filter(operation=before, status=Allocation.Status.DELIVERED)
+        delivered = arrived.aggregate(n=Sum("quantity"))["n"] or 0
         enough = delivered * op.quantity // before.quantity
         if elsewhere + done > enough:
             said = (

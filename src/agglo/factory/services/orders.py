@@ -48,7 +48,6 @@ from agglo.factory.validation import (
 )
 from agglo.factory.weeks import index_of, monday, week_at
 from agglo.factory.wording import finding_kept
-from agglo.registry.models.bilingual import Bilingual
 
 MAX_OPERATIONS = 40
 CHANGE_PENALTY = 50  # yuan per unit of accepted work a re-plan moves: members' commitments are kept if possible
@@ -516,7 +515,7 @@ def _apply(
                 product=order.product,
                 step=a.operation.seq,
                 n=a.quantity,
-                unit=Bilingual(a.operation.process.unit_zh, a.operation.process.unit_en),
+                unit=a.operation.process.unit,
                 week=a.week.isoformat(),
             ),
         )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 
 from agglo.access import policy
+from agglo.factory.wording import money
 
 register = template.Library()
 
@@ -23,15 +23,4 @@ def factory_roles(user: Any) -> dict[str, bool]:
     }
 
 
-@register.filter
-def money(value: Any) -> str:
-    """¥ with thousands separators: whole yuan as such, amounts with fen to the fen (¥18,916, ¥2.52)."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if amount == amount.to_integral_value():
-        return f"¥{int(amount):,}"
-    return f"¥{amount:,.2f}"
+register.filter("money", money)
