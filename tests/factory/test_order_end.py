@@ -100,3 +100,33 @@ def test_an_order_is_done_when_its_last_delivery_lands_even_without_a_plan(clust
         _deliver(cluster, a)
     order.refresh_from_db()
     assert order.status == "done"
+
+
+def test_a_delivered_order_says_which_receipts_the_buyer_still_owes(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    accepted = list(order.allocations.filter(status="accepted"))
+    for a in accepted:
+        _deliver(cluster, a)
+    owed = [a for a in accepted if a.factory_id != order.buyer_id]  # the buyer's own work needs no receipt
+    assert len(owed) >= 3
+    buyer = signed_in(cluster["people"]["buyer"])
+    got = buyer.get(f"/api/v1/factory/orders/{order.pk}").json()
+    assert got["status"] == "done" and got["receipts"] == {"to_answer": len(owed), "disputed": 0}
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=owed[0], confirm=False, note="scratched")
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=owed[1], confirm=True)
+    listed = {o["id"]: o for o in buyer.get("/api/v1/factory/orders").json()}[order.pk]
+    assert listed["receipts"] == {"to_answer": len(owed) - 2, "disputed": 1}
+    page = buyer.get(f"/factory/orders/{order.pk}/").content.decode()
+    assert "1 批交付有争议" in page and f"{len(owed) - 2} 批交付待确认收货" in page
+    buyer.cookies["django_language"] = "en"
+    assert buyer.get("/factory/").content.decode().count("1 delivery disputed") == 1
+    # a factory in the order sees the order's state, not the buyer's receipts
+    factory = signed_in(_owner(cluster, owed[0].factory_id))
+    assert factory.get(f"/api/v1/factory/orders/{order.pk}").json()["receipts"] is None
+    factory.cookies["django_language"] = "en"
+    assert "disputed" not in factory.get("/factory/").content.decode()
+    for a in owed[2:]:
+        allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True)
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=owed[0], confirm=True)  # the dispute settled
+    assert buyer.get(f"/api/v1/factory/orders/{order.pk}").json()["receipts"] == {"to_answer": 0, "disputed": 0}
+    assert "receipts-" not in buyer.get(f"/factory/orders/{order.pk}/").content.decode()

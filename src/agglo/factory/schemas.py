@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict
 
-from agglo.factory.selectors.orders import sees_whole_plan
+from agglo.factory.selectors.orders import receipts_pending, sees_whole_plan
 from agglo.factory.wording import diagnosis_texts
 
 
@@ -117,6 +117,8 @@ class OrderOut(Schema):
     diagnosis: list[str]
     operations: list[OperationOut]
     terms: dict[str, Any] | None
+    # the buyer's: deliveries it has yet to confirm or dispute, and those it disputes ("done" is every step delivered)
+    receipts: dict[str, int] | None = None
 
     @staticmethod
     def resolve_operations(obj: Any) -> list[Any]:
@@ -137,6 +139,10 @@ class OrderOut(Schema):
             "regions_only": obj.regions_only,
             "regions_excluded": obj.regions_excluded,
         }
+
+    @staticmethod
+    def resolve_receipts(obj: Any, context: dict[str, Any]) -> dict[str, int] | None:
+        return receipts_pending(obj) if sees_whole_plan(context["request"].auth, obj) else None
 
     # The plan's costs and its diagnosis (which speaks of other factories' free capacity) are the buyer's.
     @staticmethod

@@ -97,7 +97,14 @@ def _my_orgs(user: Any) -> list[Organization]:
 def home(request: HttpRequest) -> HttpResponse:
     """Orders the member placed or serves in."""
     rows = selectors.order_list(actor=request.user)[:100]
-    return render(request, "factory/home.html", {"orders": rows})
+    # receipts are the buyer's business: shown on its own orders (and to operators)
+    buyer_of = set(policy.active_organization_ids(request.user))
+    everyone = policy.sees_all_organizations(request.user)
+    return render(
+        request,
+        "factory/home.html",
+        {"orders": [(o, everyone or o.buyer_id in buyer_of) for o in rows]},
+    )
 
 
 ROUTE_FIELDS = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
@@ -21,11 +22,35 @@ def process_list() -> QuerySet[Process]:
 
 def order_list(*, actor: Any) -> QuerySet[Order]:
     """Orders the actor's organizations placed or were offered work in (every order for operators)."""
-    qs = Order.objects.select_related("buyer")
+    qs = _with_receipts(Order.objects.select_related("buyer"))
     if policy.sees_all_organizations(actor):
         return qs
     own = policy.organization_ids(actor)
     return qs.filter(Q(buyer_id__in=own) | Q(allocations__factory_id__in=own)).distinct()
+
+
+def _with_receipts(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Each order with `receipts_open` and `receipts_disputed`: deliveries its buyer has not answered yet, and those
+    it disputes. An order reads "Delivered" once every step is, so these say whether it is settled. Work the buyer
+    made itself needs no receipt (its record is its own report)."""
+    delivered = Allocation.objects.filter(order=OuterRef("pk"), status=Allocation.Status.DELIVERED).exclude(
+        factory_id=OuterRef("buyer_id")
+    )
+
+    def count(rows: QuerySet[Allocation]) -> Coalesce:
+        return Coalesce(Subquery(rows.order_by().values("order").annotate(n=Count("pk")).values("n")[:1]), 0)
+
+    return orders.annotate(
+        receipts_open=count(delivered.filter(receipt="")),
+        receipts_disputed=count(delivered.filter(receipt=Allocation.Receipt.DISPUTED)),
+    )
+
+
+def receipts_pending(order: Order) -> dict[str, int]:
+    """Deliveries of `order` its buyer has yet to answer, and those it disputes (see `_with_receipts`)."""
+    if not hasattr(order, "receipts_open"):  # an order not read through `order_list` (just created or changed)
+        order = _with_receipts(Order.objects.filter(pk=order.pk)).get()
+    return {"to_answer": order.receipts_open, "disputed": order.receipts_disputed}
 
 
 def order_get(*, actor: Any, pk: int) -> Order:
