@@ -302,7 +302,7 @@ def test_where_a_plan_keeps_less_than_a_week_holds_the_started_part_is_what_stay
     # a plan that keeps only as much there as is under way, and everything else as it is
     kept = [p for p in problem.previous if (p.operation, p.capability, p.week) != here]
     plan = (*kept, core.Placement(*here, begun.quantity))
-    _apply(order, problem, plan, actor=None)
+    _apply(order, problem, plan, actor=None, reason="plan")
     begun.refresh_from_db()
     assert begun.status == "accepted"
     assert Allocation.objects.get(pk=old.pk).status == "superseded"

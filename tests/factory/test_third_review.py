@@ -284,9 +284,17 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     page = logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
     changes = page.split('id="changes"')[1].split("</table>")[0]
     assert "Accepted, then moved by a re-plan" in changes and a.factory.name in changes
+    # and why: what set the re-plan off, on the page, in the API and in the factory's notice
+    assert a.moved_by == "amended" and "The buyer changed the order&#x27;s due week or terms." in changes
+    rows = logged(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{order.pk}/allocations").json()
+    assert all(r["moved_by"] == "" for r in rows)  # the current plan: nothing in it was moved
     told = Notification.objects.filter(user=owner_of(cluster, a), verb="factory.superseded")
     unit = a.operation.process.unit_en
-    assert any(f"step 2 ({a.quantity} {unit} in the week of {a.week.isoformat()})" in n.text for n in told)
+    assert any(
+        f"step 2 ({a.quantity} {unit} in the week of {a.week.isoformat()})" in n.text
+        and n.text.endswith("The buyer changed the order's due week or terms.")
+        for n in told
+    )
 
 
 def test_changing_terms_keeps_the_process_whatever_is_posted(cluster: dict[str, Any]) -> None:

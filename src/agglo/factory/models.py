@@ -158,6 +158,17 @@ class Allocation(models.Model):
         SUPERSEDED = "superseded", _("Replaced by a new plan")
         DELIVERED = "delivered", _("Delivered")
 
+    class MovedBy(models.TextChoices):
+        """Why a re-plan took accepted work away: what set it off."""
+
+        PLAN = "plan", _("The buyer planned the order again.")
+        AMENDED = "amended", _("The buyer changed the order's due week or terms.")
+        DECLINED = "declined", _("A factory declined its part.")
+        COUNTER = "counter", _("The buyer took a counter-offer.")
+        WITHDRAWN = "withdrawn", _("A factory withdrew its part.")
+        DELAYED = "delayed", _("A factory reported its part late.")
+        EXPIRED = "expired", _("Offers went unanswered.")
+
     class Receipt(models.TextChoices):
         CONFIRMED = "confirmed", _("Receipt confirmed")
         DISPUTED = "disputed", _("Delivery disputed")
@@ -175,6 +186,8 @@ class Allocation(models.Model):
     respond_by = models.DateTimeField(_("answer by"))
     counter_quantity = models.PositiveIntegerField(_("counter-offer quantity"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # accepted work a re-plan took away: what set that re-plan off
+    moved_by = models.CharField(_("moved by"), max_length=12, choices=MovedBy.choices, blank=True, default="")
     started = models.BooleanField(_("started"), default=False)
     quantity_done = models.PositiveIntegerField(_("quantity done"), default=0)
     defects = models.PositiveIntegerField(_("defective units"), default=0)

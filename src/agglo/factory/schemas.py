@@ -170,6 +170,8 @@ class AllocationOut(Schema):
     respond_by: dt.datetime
     counter_quantity: int | None
     note: str
+    # accepted work a re-plan took away: what set it off (plan, amended, declined, counter, withdrawn, delayed, expired)
+    moved_by: str
     quantity_done: int
     defects: int
     delivered_on: dt.date | None

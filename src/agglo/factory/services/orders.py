@@ -445,7 +445,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             organization_id=order.buyer_id,
         )
         return order
-    changes = _apply(order, problem, result.placements, actor=actor)
+    changes = _apply(order, problem, result.placements, actor=actor, reason=reason)
     _tell_offers_gone(order, offered)
     members_sync(order)
     costs = result.costs
@@ -480,7 +480,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
 
 
 def _apply(
-    order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any
+    order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any, reason: str
 ) -> dict[str, int]:
     """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Work delivered or under way
     is never offered again nor superseded (the solver keeps it: it is fixed in the problem)."""
@@ -496,7 +496,8 @@ def _apply(
             wanted[key] = max(0, wanted.get(key, 0) - a.quantity)
             continue
         a.status = Allocation.Status.SUPERSEDED
-        a.save(update_fields=["status", "updated_at"])
+        a.moved_by = reason if reason in Allocation.MovedBy.values else ""
+        a.save(update_fields=["status", "moved_by", "updated_at"])
         release(a.capability, a.week, a.quantity)
         moved += 1
         tell_factory(
@@ -510,13 +511,14 @@ def _apply(
                 if a.promised_week and a.week > a.promised_week
                 else gettext_lazy(
                     "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d %(unit)s in the "
-                    "week of %(week)s) is no longer needed, and its capacity is free again."
+                    "week of %(week)s) is no longer needed, and its capacity is free again. %(why)s"
                 ),
                 product=order.product,
                 step=a.operation.seq,
                 n=a.quantity,
                 unit=a.operation.process.unit,
                 week=a.week.isoformat(),
+                why=Allocation.MovedBy(a.moved_by).label if a.moved_by else "",  # lazy: in each reader's language
             ),
         )
     ops = {str(op.seq): op for op in order.operations.all()}
