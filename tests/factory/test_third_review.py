@@ -465,11 +465,14 @@ def test_a_buyer_hears_when_accepted_work_elsewhere_takes_the_week_its_offer_nee
     first = orders.order_plan(
         actor=buyer, order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk))
     )
+    # the weeks first's offers hold have room for both orders when the second is planned ...
+    for a in first.allocations.filter(status="offered"):
+        CapacitySlot.objects.update_or_create(capability=a.capability, week=a.week, defaults={"capacity": 10_000})
     second = orders.order_plan(
         actor=buyer,
         order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk, product="B")),
     )
-    # the two plans rest on the same free week of one capability
+    # ... so the two plans rest on the same week of one capability
     shared = None
     for a in first.allocations.filter(status="offered"):
         b = second.allocations.filter(status="offered", capability=a.capability, week=a.week).first()
@@ -478,7 +481,7 @@ def test_a_buyer_hears_when_accepted_work_elsewhere_takes_the_week_its_offer_nee
             break
     assert shared is not None
     a, b = shared
-    # the week has room for one of them only
+    # then its factory lowers the week's capacity: it has room for one of them only
     CapacitySlot.objects.update_or_create(
         capability=a.capability,
         week=a.week,
@@ -506,3 +509,45 @@ def test_a_replan_before_the_buyer_decides_keeps_the_factory_within_its_counter(
         operation=a.operation, capability=a.capability, status__in=["offered", "accepted"]
     )
     assert sum(x.quantity for x in again) <= counter
+
+
+def test_an_open_offer_keeps_its_week_from_other_plans_until_its_deadline(cluster: dict[str, Any]) -> None:
+    from agglo.factory.selectors.planning import capability_key
+    from agglo.factory.weeks import index_of
+
+    buyer = cluster["people"]["buyer"]
+    first = orders.order_plan(
+        actor=buyer, order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk))
+    )
+    a = first.allocations.filter(status="offered").order_by("-quantity").first()
+    # the week has room for a's work and 5 units more
+    CapacitySlot.objects.update_or_create(capability=a.capability, week=a.week, defaults={"capacity": a.quantity + 5})
+    second = orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk, product="B"))
+
+    def room() -> int:
+        cap = next(c for c in order_problem(second).capabilities if c.key == capability_key(a.capability_id))
+        return cap.capacity[index_of(second.start_week, a.week)]
+
+    assert room() == 5  # a's offer holds its units while its factory may still answer
+    # and its factory's calendar says so
+    from tests.factory.test_fixed_work import owner_of
+
+    calendar = logged(owner_of(cluster, a)).get("/factory/capacity/").content.decode()
+    there = first.allocations.filter(capability=a.capability, week=a.week, status="offered")
+    assert f"+{sum(there.values_list('quantity', flat=True))} on offer" in calendar
+    orders.order_plan(actor=buyer, order=second)
+    made = sum(second.allocations.filter(capability=a.capability, week=a.week).values_list("quantity", flat=True))
+    assert made <= 5
+    # a counter-offer holds what the factory offered, until the buyer's deadline
+    Allocation.objects.filter(pk=a.pk).update(status="countered", counter_quantity=a.quantity - 20)
+    assert room() == 25
+    # past its deadline an offer holds nothing, expired or not yet
+    Allocation.objects.filter(pk=a.pk).update(status="offered", respond_by=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert room() == a.quantity + 5
+    # nor does an order's own offer, which its re-plan replaces (the second order's still do)
+    assert (
+        next(c for c in order_problem(first).capabilities if c.key == capability_key(a.capability_id)).capacity[
+            index_of(first.start_week, a.week)
+        ]
+        == a.quantity + 5 - made
+    )

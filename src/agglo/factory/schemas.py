@@ -181,7 +181,7 @@ class AllocationOut(Schema):
     dispute_reply: str
     # the key of the keyed digests under which this work's free text is on the transparency log
     text_key: str
-    # on the job board, for an open offer: what the factory's week can still take now (offers hold no capacity)
+    # on the job board, for an open offer: what the factory's week can still take now (only acceptance reserves)
     free_now: int | None = None
 
     @staticmethod

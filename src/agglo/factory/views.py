@@ -25,7 +25,7 @@ from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFail
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, CapacitySlot, Order
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.planning import first_open_day, horizon
+from agglo.factory.selectors.planning import first_open_day, horizon, offers_held
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
@@ -411,6 +411,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
     weeks = [week_at(start, i) for i in range(horizon())]
     shown = CapacitySlot.objects.filter(week__gte=weeks[0], week__lte=weeks[-1])
     caps = list(selectors.capability_list(actor=request.user).prefetch_related(Prefetch("slots", queryset=shown)))
+    offered = offers_held(caps, weeks[0], weeks[-1])
     calendar = []
     for c in caps:
         slots = {s.week: s for s in c.slots.all()}
@@ -418,8 +419,13 @@ def capacity(request: HttpRequest) -> HttpResponse:
             (
                 c,
                 [
-                    (w, slots[w].capacity if w in slots else c.weekly_capacity, slots[w].reserved if w in slots else 0)
-                    for w in weeks
+                    (
+                        w,
+                        slots[w].capacity if w in slots else c.weekly_capacity,
+                        slots[w].reserved if w in slots else 0,
+                        offered.get((c.pk, i), 0),
+                    )
+                    for i, w in enumerate(weeks)
                 ],
             )
         )

@@ -134,8 +134,9 @@ def job_board_rows(*, actor: Any, status: str = "", history: int = 200) -> list[
 
 def with_free_room(allocations: list[Allocation]) -> list[Allocation]:
     """Set `free_now` on each open offer: what its factory's week can still take (the rule of
-    `services.capacity.free_in`, for a whole board in two queries). Offers hold no capacity until accepted, so
-    work accepted since (for this or another order) may have taken the room an offer counted on."""
+    `services.capacity.free_in`, for a whole board in two queries). Only acceptance reserves capacity (an open
+    offer keeps its room from new plans, not from other offers already made), so work accepted since, or a week's
+    capacity lowered since, may have taken the room an offer counted on."""
     open_offers = [a for a in allocations if a.status == Allocation.Status.OFFERED]
     slots = {
         (s.capability_id, s.week): s.capacity - s.reserved

@@ -154,6 +154,31 @@ def first_open_day(today: dt.date | None = None) -> dt.date:
     return today if today.weekday() <= LAST_DAY_FOR_THIS_WEEK else today + dt.timedelta(days=7 - today.weekday())
 
 
+def offers_held(
+    capabilities: Iterable[Capability], first: dt.date, last: dt.date, *, besides: Order | None = None
+) -> dict[tuple[int, int], int]:
+    """Units other orders' open offers hold, by (capability id, week index from `first`): an offer waiting for
+    its answer (and a counter-offer waiting for the buyer's, at the quantity the factory offered) keeps its
+    week's capacity from new plans until its deadline, so that two buyers are not offered the same room. Only
+    acceptance reserves it; an offer past its deadline holds nothing, whether or not it has been expired yet."""
+    now = timezone.now()
+    rows = (
+        Allocation.objects.filter(
+            capability__in=capabilities,
+            week__gte=first,
+            week__lte=last,
+            status__in=(Allocation.Status.OFFERED, Allocation.Status.COUNTERED),
+            respond_by__gt=now,
+        )
+        .exclude(order=besides)  # an order's own offers: its re-plan replaces them
+        .values_list("capability_id", "week", "status", "quantity", "counter_quantity")
+    )
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    for capability, week, status, quantity, counter in rows:
+        held[capability, index_of(first, week)] += (counter or 0) if status == Allocation.Status.COUNTERED else quantity
+    return held
+
+
 def _capabilities(
     order: Order, processes: Iterable[str], weeks: int, mine: dict[tuple[int, int], int], holding: set[int]
 ) -> tuple[core.Capability, ...]:
@@ -168,6 +193,7 @@ def _capabilities(
         (s.capability_id, index_of(first, s.week)): s
         for s in CapacitySlot.objects.filter(capability__in=rows, week__gte=first, week__lte=last)
     }
+    held = offers_held(rows, first, last, besides=order)
     ids = {c.organization_id for c in rows}
     cards = scorecards(ids)
     grades = {i: t.grade for i, t in trust_facts(ids).items()}
@@ -185,7 +211,7 @@ def _capabilities(
             own = mine.get((c.pk, w), 0)
             # weeks gone by, and a factory no longer offering the process, take no new work
             closed = w < past or not (c.active and c.organization.status == "member")
-            free.append(own if closed else max(0, capacity - reserved + own))
+            free.append(own if closed else max(0, capacity - reserved - held.get((c.pk, w), 0) + own))
         card = cards.get(c.organization_id)
         joined = c.organization.joined_at
         result.append(

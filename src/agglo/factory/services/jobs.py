@@ -129,8 +129,9 @@ def _tell_buyer(allocation: Allocation, text: Phrase) -> None:
 
 
 def _tell_offers_overtaken(taken: Allocation) -> None:
-    """Offers hold no capacity: once accepted work fills a factory's week, other orders' offers there may no
-    longer fit. Their buyers hear it now, not when the offer expires, so that they can plan again."""
+    """Only acceptance reserves capacity: once accepted work fills a factory's week (one whose capacity was lowered
+    after the offers were made), other orders' offers there may no longer fit. Their buyers hear it now, not when
+    the offer expires, so that they can plan again."""
     room = free_in(taken.capability, taken.week)
     stale = (
         Allocation.objects.filter(
