@@ -551,3 +551,29 @@ def test_an_open_offer_keeps_its_week_from_other_plans_until_its_deadline(cluste
         ]
         == a.quantity + 5 - made
     )
+
+
+def test_an_order_short_of_room_held_by_open_offers_is_told_so(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+    one_step = {"buyer": cluster["orgs"]["buyer"].pk, "max_suppliers": 2}
+    first = orders.order_plan(
+        actor=buyer,
+        order=orders.order_create(
+            actor=buyer, data=order_data(**one_step, quantity=5000, operations=[{"process": "cnc", "quantity": 5000}])
+        ),
+    )
+    assert first.status == "planned"
+    second = orders.order_plan(
+        actor=buyer,
+        order=orders.order_create(
+            actor=buyer,
+            data=order_data(**one_step, product="B", quantity=2000, operations=[{"process": "cnc", "quantity": 2000}]),
+        ),
+    )
+    assert second.status == "infeasible"
+    page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
+    diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
+    assert "open offers to other orders hold 5000 units" in diagnosis
+    # once those offers are answered (here: past their deadline), the room is back and the order plans
+    first.allocations.update(respond_by=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert orders.order_plan(actor=buyer, order=second).status == "planned"

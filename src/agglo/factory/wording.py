@@ -39,6 +39,10 @@ def finding_text(finding: Finding, order: Any) -> str:
             "weeks %(from)s to %(to)s (supplier limit)."
         ),
         "budget": _("costs at least %(floor)s at the cheapest capable factories, above the budget of %(budget)s."),
+        "held": _(
+            "open offers to other orders hold %(units)s units of the capable factories' capacity in these weeks, "
+            "until %(until)s at the latest: planning again after they are answered may find room."
+        ),
         "budget_plan": _(
             "the cheapest plan found costs %(cost)s in production and setups, above the budget of %(budget)s."
         ),

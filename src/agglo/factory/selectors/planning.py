@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -155,28 +156,44 @@ def first_open_day(today: dt.date | None = None) -> dt.date:
 
 
 def offers_held(
-    capabilities: Iterable[Capability], first: dt.date, last: dt.date, *, besides: Order | None = None
+    capabilities: Iterable[Any], first: dt.date, last: dt.date, *, besides: Order | None = None
 ) -> dict[tuple[int, int], int]:
     """Units other orders' open offers hold, by (capability id, week index from `first`): an offer waiting for
     its answer (and a counter-offer waiting for the buyer's, at the quantity the factory offered) keeps its
     week's capacity from new plans until its deadline, so that two buyers are not offered the same room. Only
     acceptance reserves it; an offer past its deadline holds nothing, whether or not it has been expired yet."""
-    now = timezone.now()
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    for capability, week, units, _deadline in _open_offers(capabilities, first, last, besides):
+        held[capability, index_of(first, week)] += units
+    return held
+
+
+def offers_holding(order: Order, capabilities: Iterable[Any]) -> tuple[int, dt.datetime | None]:
+    """What other orders' open offers hold of these capabilities over the order's horizon, in units, and the
+    last of their deadlines: why an order may find less room than the factories' calendars show."""
+    last = week_at(order.start_week, horizon() - 1)
+    rows = list(_open_offers(capabilities, order.start_week, last, order))
+    return sum(r[2] for r in rows), max((r[3] for r in rows), default=None)
+
+
+def _open_offers(
+    capabilities: Iterable[Any], first: dt.date, last: dt.date, besides: Order | None
+) -> Iterable[tuple[int, dt.date, int, dt.datetime]]:
+    """(capability id, week, units held, deadline) of each open offer outside `besides` (an order's own offers:
+    its re-plan replaces them)."""
     rows = (
         Allocation.objects.filter(
             capability__in=capabilities,
             week__gte=first,
             week__lte=last,
             status__in=(Allocation.Status.OFFERED, Allocation.Status.COUNTERED),
-            respond_by__gt=now,
+            respond_by__gt=timezone.now(),
         )
-        .exclude(order=besides)  # an order's own offers: its re-plan replaces them
-        .values_list("capability_id", "week", "status", "quantity", "counter_quantity")
+        .exclude(order=besides)
+        .values_list("capability_id", "week", "status", "quantity", "counter_quantity", "respond_by")
     )
-    held: dict[tuple[int, int], int] = defaultdict(int)
-    for capability, week, status, quantity, counter in rows:
-        held[capability, index_of(first, week)] += (counter or 0) if status == Allocation.Status.COUNTERED else quantity
-    return held
+    for capability, week, status, quantity, counter, deadline in rows:
+        yield capability, week, (counter or 0) if status == Allocation.Status.COUNTERED else quantity, deadline
 
 
 def _capabilities(

@@ -32,6 +32,7 @@ from agglo.factory.selectors.planning import (
     first_open_day,
     horizon,
     is_under_way,
+    offers_holding,
     order_problem,
     under_way,
 )
@@ -320,6 +321,17 @@ def answer_deadline(week: dt.date, *, now: dt.datetime | None = None) -> dt.date
     return min(now + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72))), over)
 
 
+def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: list[Finding]) -> list[Finding]:
+    """When room is short: how much of it other orders' open offers hold, and until when at the latest (they
+    keep it from new plans until answered, so planning again after that may find it)."""
+    if not {f.rule for f in findings} & {"capacity", "suppliers", "together"}:
+        return []
+    units, until = offers_holding(order, [capability_id_of(c.key) for c in problem.capabilities])
+    if not units or until is None:
+        return []
+    return [Finding("", "held", {"units": units, "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")})]
+
+
 def _over_budget(problem: core.AllocationProblem) -> list[Finding]:
     """When the cheap checks find nothing: is it the budget? Plan without it, and compare what that costs."""
     terms = problem.orders[0]
@@ -431,6 +443,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     if not result.placements:
         order.status = Order.Status.INFEASIBLE
         findings = diagnose(problem) or _over_budget(problem) or [Finding("", "together", {"n": problem.weeks})]
+        findings += _held_elsewhere(order, problem, findings)
         order.diagnosis = [finding_kept(f) for f in findings]
         order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
         order.save(update_fields=["status", "diagnosis", "plan_stats"])
