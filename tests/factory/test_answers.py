@@ -42,8 +42,10 @@ def test_a_counter_offer_gives_the_buyer_a_deadline(cluster: dict[str, Any]) -> 
     before = timezone.now()
     a, _who = countered(cluster)
     assert a.status == "countered"
-    # the buyer has the full answer time, 72 hours, unless the work's week is over sooner
-    assert a.respond_by >= min(before + dt.timedelta(hours=72), _week_over(a.week)) - dt.timedelta(minutes=1)
+    # the buyer has the full answer time, 72 hours, unless the work's week begins sooner (then at least a day)
+    begins = _week_over(a.week) - dt.timedelta(weeks=1)
+    least = min(before + dt.timedelta(hours=72), max(begins, before + dt.timedelta(hours=24)), _week_over(a.week))
+    assert a.respond_by >= least - dt.timedelta(minutes=1)
     assert a.respond_by <= _week_over(a.week)
 
 
@@ -76,8 +78,16 @@ def test_the_week_under_way_takes_new_work_only_until_wednesday(cluster: dict[st
 
 def test_no_answer_is_due_after_the_week_of_its_work(cluster: dict[str, Any]) -> None:
     friday_evening = timezone.make_aware(dt.datetime(2026, 12, 4, 18, 0))
-    this_week, in_three = dt.date(2026, 11, 30), dt.date(2026, 12, 21)
-    assert answer_deadline(this_week, now=friday_evening) == timezone.make_aware(dt.datetime(2026, 12, 7, 0, 0))
+    this_week, next_week, in_three = dt.date(2026, 11, 30), dt.date(2026, 12, 7), dt.date(2026, 12, 21)
+    # work already due to run: a day to answer
+    assert answer_deadline(this_week, now=friday_evening) == friday_evening + dt.timedelta(hours=24)
+    # work of next week: settled before it begins on Monday
+    assert answer_deadline(next_week, now=friday_evening) == timezone.make_aware(dt.datetime(2026, 12, 7, 0, 0))
+    sunday_night = timezone.make_aware(dt.datetime(2026, 12, 6, 22, 0))
+    assert answer_deadline(next_week, now=sunday_night) == sunday_night + dt.timedelta(hours=24)  # at least a day
+    sunday_noon = timezone.make_aware(dt.datetime(2026, 12, 6, 12, 0))  # never past the week's end, though
+    assert answer_deadline(this_week, now=sunday_noon) == timezone.make_aware(dt.datetime(2026, 12, 7, 0, 0))
+    # work further ahead: the full answer time
     assert answer_deadline(in_three, now=friday_evening) == friday_evening + dt.timedelta(hours=72)
     buyer = cluster["people"]["buyer"]
     order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))

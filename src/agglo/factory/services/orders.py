@@ -311,14 +311,21 @@ def order_plan(*, actor: Any, order: Order) -> Order:
     return replan(order, actor=actor, reason="plan")
 
 
+MIN_ANSWER_HOURS = 24  # the least time anyone is given to answer
+
+
 def answer_deadline(week: dt.date, *, now: dt.datetime | None = None) -> dt.datetime:
     """When an answer on work in `week` is due: a factory's to an offer, or the buyer's to a counter-offer.
 
-    The answer time (AGGLO_FACTORY_ANSWER_HOURS), but never past the end of that week: an answer after the week
-    is over could only accept work that can no longer be done in it."""
+    The answer time (AGGLO_FACTORY_ANSWER_HOURS), but due by the start of the work's week, so that the work is
+    settled before it should begin (at least a day to answer, though, for work offered just before or in its
+    week), and never past the end of that week: an answer after the week is over could only accept work that can
+    no longer be done in it."""
     now = now or timezone.now()
-    over = timezone.make_aware(dt.datetime.combine(monday(week) + dt.timedelta(weeks=1), dt.time.min))
-    return min(now + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72))), over)
+    begins = timezone.make_aware(dt.datetime.combine(monday(week), dt.time.min))
+    over = begins + dt.timedelta(weeks=1)
+    full = now + dt.timedelta(hours=int(getattr(settings, "AGGLO_FACTORY_ANSWER_HOURS", 72)))
+    return min(max(min(full, begins), now + dt.timedelta(hours=MIN_ANSWER_HOURS)), over, full)
 
 
 def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: list[Finding]) -> list[Finding]:
