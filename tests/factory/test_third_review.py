@@ -577,3 +577,21 @@ def test_an_order_short_of_room_held_by_open_offers_is_told_so(cluster: dict[str
     # once those offers are answered (here: past their deadline), the room is back and the order plans
     first.allocations.update(respond_by=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     assert orders.order_plan(actor=buyer, order=second).status == "planned"
+
+
+def test_a_buyer_hears_when_a_factory_lowers_the_week_its_offer_needs(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import LanguagePreference, Notification
+    from agglo.factory.services.capacity import capacity_set
+    from tests.factory.test_fixed_work import owner_of
+
+    buyer = cluster["people"]["buyer"]
+    LanguagePreference.objects.create(user=buyer, language="en")
+    order = orders.order_plan(
+        actor=buyer, order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk))
+    )
+    a = order.allocations.filter(status="offered").order_by("-quantity").first()
+    heard = Notification.objects.filter(user=buyer, text__contains="lowered its capacity")
+    capacity_set(actor=owner_of(cluster, a), capability=a.capability, week=a.week, capacity=a.quantity)
+    assert not heard.exists()  # the offer still fits
+    capacity_set(actor=owner_of(cluster, a), capability=a.capability, week=a.week, capacity=a.quantity - 1)
+    assert heard.count() == 1 and f"step {a.operation.seq} of order {order.product}" in heard.get().text

@@ -18,6 +18,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
 from agglo.factory.models import Capability, CapacitySlot, Process
 from agglo.factory.selectors.planning import AHEAD_WEEKS, horizon
+from agglo.factory.services.telling import tell_offers_overtaken
 from agglo.factory.validation import certifications_clean, date, money, whole
 from agglo.factory.weeks import monday
 from agglo.registry.models import Organization
@@ -113,15 +114,18 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
     if errors or day is None:
         raise ValidationFailed(errors)
     week = day
-    slot, _created = CapacitySlot.objects.select_for_update().get_or_create(
+    slot, created = CapacitySlot.objects.select_for_update().get_or_create(
         capability=capability, week=monday(week), defaults={"capacity": amount, "by_hand": True}
     )
     if amount < slot.reserved:
         raise ValidationFailed(
             {"capacity": [_("Accepted work already holds %(n)d in this week.") % {"n": slot.reserved}]}
         )
+    before = capability.weekly_capacity if created else slot.capacity
     slot.capacity, slot.by_hand = amount, True
     slot.save(update_fields=["capacity", "by_hand"])
+    if amount < before:  # offers made on the old figure may no longer fit
+        tell_offers_overtaken(capability, slot.week, amount - slot.reserved, lowered=True)
     record(
         "factory.capacity_set",
         actor=actor,

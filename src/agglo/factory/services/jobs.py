@@ -29,10 +29,10 @@ from agglo.factory.services.orders import (
     replan,
     tell_factory,
 )
+from agglo.factory.services.telling import named, tell_buyer, tell_offers_overtaken
 from agglo.factory.validation import whole
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
-from agglo.registry.models.bilingual import Bilingual
 
 ACTIONS = ("accept", "decline", "counter")
 
@@ -114,52 +114,6 @@ def _promise(allocation: Allocation) -> None:
     allocation.accepted_at = timezone.now()
 
 
-def _named(allocation: Allocation) -> Bilingual:
-    """The factory, by name in each reader's language: the buyer sees who serves its order on the plan anyway."""
-    return Bilingual(allocation.factory.name_zh, allocation.factory.name_en)
-
-
-def _tell_buyer(allocation: Allocation, text: Phrase) -> None:
-    notify(
-        policy.organization_admins(allocation.order.buyer_id),
-        verb="factory.answer",
-        text=text,
-        link=f"/factory/orders/{allocation.order_id}/",
-    )
-
-
-def _tell_offers_overtaken(taken: Allocation) -> None:
-    """Only acceptance reserves capacity: once accepted work fills a factory's week (one whose capacity was lowered
-    after the offers were made), other orders' offers there may no longer fit. Their buyers hear it now, not when
-    the offer expires, so that they can plan again."""
-    room = free_in(taken.capability, taken.week)
-    stale = (
-        Allocation.objects.filter(
-            capability=taken.capability, week=taken.week, status=Allocation.Status.OFFERED, quantity__gt=room
-        )
-        .exclude(order_id=taken.order_id)
-        .select_related("order", "factory", "operation")
-    )
-    told: set[int] = set()
-    for a in stale:
-        if a.order_id in told:
-            continue
-        told.add(a.order_id)
-        _tell_buyer(
-            a,
-            Phrase(
-                gettext_lazy(
-                    "%(factory)s's week of %(week)s has since been taken by other work: its offer for step %(step)d "
-                    "of order %(product)s can no longer be accepted in full. Plan again, or wait for its answer."
-                ),
-                factory=_named(a),
-                week=a.week.isoformat(),
-                step=a.operation.seq,
-                product=a.order.product,
-            ),
-        )
-
-
 @transaction.atomic
 def allocation_respond(
     *, actor: Any, allocation: Allocation, action: str, quantity: Any = None, note: str = ""
@@ -200,7 +154,8 @@ def allocation_respond(
         _join(allocation)
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
         confirm_if_complete(order)
-        _tell_offers_overtaken(allocation)
+        room = free_in(allocation.capability, allocation.week)
+        tell_offers_overtaken(allocation.capability, allocation.week, room, besides_order_id=allocation.order_id)
         return allocation
     if action == "counter":
         errors: dict[str, list[str]] = {}
@@ -221,13 +176,13 @@ def allocation_respond(
         allocation.respond_by = answer_deadline(allocation.week)  # now the buyer's turn; unanswered, the counter lapses
         allocation.save(update_fields=["status", "counter_quantity", "note", "respond_by", "updated_at"])
         _audit("countered", actor, allocation, {"quantity": amount})
-        _tell_buyer(
+        tell_buyer(
             allocation,
             Phrase(
                 gettext_lazy(
                     "%(factory)s offers %(n)d instead of %(m)d for order %(product)s; decide by %(deadline)s."
                 ),
-                factory=_named(allocation),
+                factory=named(allocation),
                 n=amount,
                 m=allocation.quantity,
                 product=order.product,
@@ -240,12 +195,12 @@ def allocation_respond(
     allocation.save(update_fields=["status", "note", "updated_at"])
     _audit("declined", actor, allocation, {"note": note})
     order = replan(order, actor=actor, reason="declined")
-    _tell_buyer(
+    tell_buyer(
         allocation,
         repaired(
             Phrase(
                 gettext_lazy("%(factory)s declined its part of order %(product)s."),
-                factory=_named(allocation),
+                factory=named(allocation),
                 product=order.product,
             ),
             order,
@@ -277,7 +232,8 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         allocation.status = Allocation.Status.DECLINED
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     if accept:
-        _tell_offers_overtaken(allocation)
+        room = free_in(allocation.capability, allocation.week)
+        tell_offers_overtaken(allocation.capability, allocation.week, room, besides_order_id=allocation.order_id)
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
     tell_factory(
         allocation.factory_id,
@@ -311,12 +267,12 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     order = allocation.order
     _audit("withdrawn", actor, allocation, {"reason": reason[:500]})
     order = replan(order, actor=actor, reason="withdrawn")
-    _tell_buyer(
+    tell_buyer(
         allocation,
         repaired(
             Phrase(
                 gettext_lazy("%(factory)s withdrew from order %(product)s (%(reason)s)."),
-                factory=_named(allocation),
+                factory=named(allocation),
                 product=order.product,
                 reason=reason[:200],
             ),
@@ -388,14 +344,14 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         {"done": done, "defects": defects, "delivered_on": day.isoformat() if day else None},
     )
     if day:
-        _tell_buyer(
+        tell_buyer(
             allocation,
             Phrase(
                 gettext_lazy(
                     "%(factory)s delivered %(n)d %(unit)s of step %(step)d for order %(product)s on %(day)s: "
                     "confirm receipt or dispute it."
                 ),
-                factory=_named(allocation),
+                factory=named(allocation),
                 n=allocation.quantity,
                 unit=allocation.operation.process.unit,
                 step=allocation.operation.seq,
@@ -539,11 +495,11 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     allocation.dispute_reply = reply
     allocation.save(update_fields=["dispute_reply", "updated_at"])
     _audit("dispute_answered", actor, allocation, {"reply": reply})
-    _tell_buyer(
+    tell_buyer(
         allocation,
         Phrase(
             gettext_lazy("%(factory)s answered your dispute on order %(product)s: %(reply)s"),
-            factory=_named(allocation),
+            factory=named(allocation),
             product=allocation.order.product,
             reply=reply[:200],
         ),
@@ -680,6 +636,6 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
             "n",
         )
     )
-    said = Phrase(late, factory=_named(allocation), n=shift, product=order.product, reason=reason[:200])
-    _tell_buyer(allocation, repaired(said, order))
+    said = Phrase(late, factory=named(allocation), n=shift, product=order.product, reason=reason[:200])
+    tell_buyer(allocation, repaired(said, order))
     return allocation
