@@ -66,6 +66,24 @@ def test_prices_count_to_the_fen() -> None:
     assert [f.rule for f in diagnose(budget)] == ["budget"]
 
 
+def test_week_limits_bind_the_solver_the_greedy_the_check_and_the_diagnosis() -> None:
+    # the cheap factory turned down week 0 of the step: it may make none there, and at most 50 in week 1
+    limits = (("b.surface", 0, 0), ("b.surface", 1, 50))
+    one = (Operation("1", "A", "surface", 300, week_limits=limits),)
+    caps = (cap("a.surface", "surface", 400, 5), cap("b.surface", "surface", 400, 2))
+    p = problem(operations=one, capabilities=caps)
+    for plan in (solve(p, time_limit=10).placements, greedy_plan(p)):
+        assert evaluate(p, plan)[1] == []
+        made = {(pl.capability, pl.week): pl.quantity for pl in plan}
+        assert made.get(("b.surface", 0), 0) == 0 and made.get(("b.surface", 1), 0) <= 50
+    over = [Placement("1", "b.surface", 0, 300)]
+    assert any("above the 0 it may make that week" in e for e in evaluate(p, over)[1])
+    # with the other factory gone, its limited weeks are all the room there is
+    alone = problem(operations=(replace(one[0], quantity=2000),), capabilities=caps[1:], weeks=2)
+    finding = diagnose(alone)[0]
+    assert (finding.rule, finding.detail["available"]) == ("capacity", 50)
+
+
 def test_a_step_no_factory_may_take_names_every_reason() -> None:
     step = (Operation("1", "A", "surface", 100, min_quality=3, declined_by=frozenset({"a.surface", "b.surface"})),)
     caps = (

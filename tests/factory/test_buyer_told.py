@@ -64,7 +64,9 @@ def test_a_decline_that_leaves_no_plan_says_so_instead_of_claiming_a_repair(clus
     a = order.allocations.filter(status="offered").first()
     waiting = set(order.allocations.filter(status="offered").exclude(pk=a.pk).values_list("factory_id", flat=True))
     Capability.objects.filter(process=a.capability.process).exclude(pk=a.capability_id).update(active=False)
-    allocation_respond(actor=_owner(cluster, a.factory_id), allocation=a, action="decline", note="排不开")
+    allocation_respond(
+        actor=_owner(cluster, a.factory_id), allocation=a, action="decline", note="排不开", whole_step=True
+    )
     order.refresh_from_db()
     assert order.status == "infeasible"
     said = _told(cluster)

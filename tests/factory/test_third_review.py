@@ -595,3 +595,46 @@ def test_a_buyer_hears_when_a_factory_lowers_the_week_its_offer_needs(cluster: d
     assert not heard.exists()  # the offer still fits
     capacity_set(actor=owner_of(cluster, a), capability=a.capability, week=a.week, capacity=a.quantity - 1)
     assert heard.count() == 1 and f"step {a.operation.seq} of order {order.product}" in heard.get().text
+
+
+def _only_sz_cnc(cluster: dict[str, Any]) -> Order:
+    """A one-step CNC order only sz (300 a week) can make: several weeks of offers to one factory."""
+    Capability.objects.filter(process_id="cnc").exclude(organization=cluster["orgs"]["sz"]).update(active=False)
+    buyer = cluster["people"]["buyer"]
+    data = order_data(buyer=cluster["orgs"]["buyer"].pk, quantity=900, operations=[{"process": "cnc", "quantity": 900}])
+    return orders.order_plan(actor=buyer, order=orders.order_create(actor=buyer, data=data))
+
+
+def test_declining_one_weeks_offer_leaves_the_factorys_other_weeks_open(cluster: dict[str, Any]) -> None:
+    from tests.factory.test_fixed_work import owner_of
+
+    order = _only_sz_cnc(cluster)
+    offers = list(order.allocations.filter(status="offered").order_by("week"))
+    assert len(offers) >= 2 and order.status == "planned"
+    turned = offers[0]
+    jobs.allocation_respond(actor=owner_of(cluster, turned), allocation=turned, action="decline", note="该周检修")
+    order.refresh_from_db()
+    assert order.status == "planned"  # the factory's other weeks still serve the step
+    live = order.allocations.filter(status="offered")
+    assert sum(live.values_list("quantity", flat=True)) == 900
+    assert not live.filter(week=turned.week).exists()  # but not the week it turned down
+    # turning down the whole step leaves no one to make it
+    again = live.first()
+    jobs.allocation_respond(actor=owner_of(cluster, again), allocation=again, action="decline", whole_step=True)
+    order.refresh_from_db()
+    assert order.status == "infeasible"
+
+
+def test_a_taken_counter_offer_is_all_the_factory_makes_that_week(cluster: dict[str, Any]) -> None:
+    from tests.factory.test_fixed_work import owner_of
+
+    order = _only_sz_cnc(cluster)
+    a = order.allocations.filter(status="offered", quantity__gte=200).order_by("week").first()
+    jobs.allocation_respond(actor=owner_of(cluster, a), allocation=a, action="counter", quantity=a.quantity - 100)
+    jobs.counter_decide(actor=cluster["people"]["buyer"], allocation=a, accept=True)
+    order.refresh_from_db()
+    assert order.status == "planned"
+    there = order.allocations.filter(week=a.week, status__in=["offered", "accepted"])
+    assert sum(there.values_list("quantity", flat=True)) == a.quantity - 100  # the rest goes to other weeks
+    live = order.allocations.filter(status__in=["offered", "accepted"])
+    assert sum(live.values_list("quantity", flat=True)) == 900

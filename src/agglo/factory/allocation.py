@@ -56,6 +56,16 @@ class Operation:
 
     # (capability, week): a factory that reported its part late takes no work on this step before that week
     not_before: tuple[tuple[str, int], ...] = ()
+    # (capability, week, units): a factory that declined this step's work in a week, or whose counter-offer there
+    # was taken or refused, makes no more of it in that week than that (what it accepted there)
+    week_limits: tuple[tuple[str, int, int], ...] = ()
+
+    def most_in(self, capability: str, week: int, default: int) -> int:
+        """The most `capability` may make of this step in `week` under `week_limits` (else `default`)."""
+        for c, w, units in self.week_limits:
+            if c == capability and w == week:
+                return min(units, default)
+        return default
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,12 @@ class Costs:
     @property
     def total(self) -> int:
         return self.production + self.setup + self.risk + self.lateness + self.change
+
+
+def week_room(operation: Operation, capability: Capability, week: int) -> int:
+    """What a capability's free capacity lets it make of an operation in a week, within the step's week limits."""
+    free = capability.capacity[week] if 0 <= week < len(capability.capacity) else 0
+    return operation.most_in(capability.key, week, free)
 
 
 def ineligibility(operation: Operation, capability: Capability) -> str | None:
@@ -276,6 +292,9 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
     for (o, c, w), q in fixed.items():
         if placed[o, c, w] < q:
             errors.append(f"{o} at {c} week {w}: fixed work of {q} not kept")
+    for (o, c, w), q in placed.items():
+        if q > max(ops[o].most_in(c, w, q), fixed.get((o, c, w), 0)):
+            errors.append(f"{o} at {c} week {w}: {q} above the {ops[o].most_in(c, w, q)} it may make that week")
     for (c, w), used in load.items():
         if c in caps and w < len(caps[c].capacity) and used > caps[c].capacity[w]:
             errors.append(f"{c} week {w}: {used} above capacity {caps[c].capacity[w]}")

@@ -118,6 +118,7 @@ def allocation_answer(request: HttpRequest, allocation_id: int, payload: AnswerI
         action=payload.action,
         quantity=payload.quantity,
         note=payload.note,
+        whole_step=payload.whole_step,
     )
 
 

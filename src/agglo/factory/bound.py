@@ -26,6 +26,7 @@ from agglo.factory.allocation import (
     newcomer_units,
     risk_cents,
     static_windows,
+    week_room,
 )
 from agglo.factory.highs import quiet_highs
 
@@ -59,7 +60,7 @@ def lower_bound(problem: AllocationProblem, *, time_limit: float = 60.0) -> Boun
         setups: dict[int, float] = {}
         for c in cands[op.key]:
             begin = max(first, c.lead_weeks)
-            room = sum(c.capacity[w] for w in range(begin, last + 1) if w < len(c.capacity))
+            room = sum(week_room(op, c, w) for w in range(begin, last + 1))
             top = min(share, room, op.most(c.key, share))
             lot = min(c.min_lot, op.quantity, top)
             if top < lot or top <= 0:

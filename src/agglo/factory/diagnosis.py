@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agglo.factory.allocation import AllocationProblem, ineligibility, max_share_units, static_windows
+from agglo.factory.allocation import AllocationProblem, ineligibility, max_share_units, static_windows, week_room
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,11 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
         share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
         room = sorted(
             (
-                min(share, sum(c.capacity[w] for w in range(max(first, c.lead_weeks), last + 1) if w < len(c.capacity)))
+                min(
+                    share,
+                    op.most(c.key, share),
+                    sum(week_room(op, c, w) for w in range(max(first, c.lead_weeks), last + 1)),
+                )
                 for c in eligible
             ),
             reverse=True,

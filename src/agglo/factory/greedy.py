@@ -190,7 +190,8 @@ def _fill(
         if left == 0:
             break
         most = min(cap, op.most(c.key, cap))
-        room = min(left, free[c.key][week] if week < len(free[c.key]) else 0, most - sum(made[c.key].values()))
+        free_there = free[c.key][week] if week < len(free[c.key]) else 0
+        room = min(left, op.most_in(c.key, week, free_there), most - sum(made[c.key].values()))
         if room > 0:
             made[c.key][week] = room
             left -= room

@@ -185,6 +185,8 @@ class Allocation(models.Model):
     # Whose turn it is: the factory's deadline for an offer, the buyer's for a counter-offer.
     respond_by = models.DateTimeField(_("answer by"))
     counter_quantity = models.PositiveIntegerField(_("counter-offer quantity"), null=True, blank=True)
+    # a decline of the whole step (no other week either); else only this week of it is turned down
+    declined_step = models.BooleanField(_("declined the whole step"), default=False)
     note = models.CharField(_("note"), max_length=500, blank=True)
     # accepted work a re-plan took away: what set that re-plan off
     moved_by = models.CharField(_("moved by"), max_length=12, choices=MovedBy.choices, blank=True, default="")

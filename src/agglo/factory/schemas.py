@@ -197,6 +197,8 @@ class AnswerIn(Schema):
     action: str
     quantity: Any = None
     note: str = ""
+    # with "decline": not this step in any week (else only the offer's week is turned down)
+    whole_step: bool = False
 
 
 class WithdrawIn(Schema):

@@ -33,6 +33,7 @@ from agglo.factory.allocation import (
     newcomer_units,
     risk_cents,
     static_windows,
+    week_room,
 )
 from agglo.factory.milp import run_mip
 from agglo.factory.transport import zone_of, zone_weeks
@@ -220,10 +221,10 @@ def build(
                 room = dict(held)  # it may no longer serve this step: it keeps its work under way, takes none
             else:
                 begin, late_from = max(first, c.lead_weeks), behind.get(c.key, 0)
-                room = {w: _room(c, w, most) for w in range(max(begin, late_from), last + 1)}
+                room = {w: min(week_room(op, c, w), most) for w in range(max(begin, late_from), last + 1)}
                 # a factory that reported one part late may keep its other accepted work before that week
                 room |= {
-                    w: min(q, _room(c, w, most))
+                    w: min(q, week_room(op, c, w), most)
                     for w, q in kept.get((op.key, c.key), {}).items()
                     if begin <= w < min(late_from, last + 1)
                 }

@@ -324,6 +324,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 action=action,
                 quantity=request.POST.get("quantity"),
                 note=request.POST.get("note", ""),
+                whole_step=bool(request.POST.get("whole_step")),
             )
         elif action == "delay":
             jobs.allocation_delay(

@@ -66,7 +66,9 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     a plan keeps it, even where its factory has since left or stopped offering the process. A factory that
     declined or withdrew part of a step but accepted more of it may keep up to what it accepted (`limits`),
     and takes no more of the step; one with an open counter-offer takes at most that. A factory that
-    reported its part of a step late takes no work on that step before the week it gave."""
+    reported its part of a step late takes no work on that step before the week it gave. A factory that declined
+    one week's offer (not the whole step), or whose counter-offer the buyer took or refused, makes no more of the
+    step in that week than it accepted there (`week_limits`); its other weeks stay open."""
     weeks = horizon()
     ops = list(order.operations.select_related("process"))
     refused: dict[int, set[str]] = defaultdict(set)
@@ -76,12 +78,20 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     accepted: dict[tuple[int, str], int] = defaultdict(int)  # units by step and capability
     delayed: dict[int, dict[str, int]] = defaultdict(dict)
     countered: dict[tuple[int, str], int] = defaultdict(int)
+    in_week: dict[tuple[int, str, int], int] = defaultdict(int)  # accepted units by step, capability and week
+    turned_down: set[tuple[int, str, int]] = set()  # a week of a step a factory (or the buyer) said no to
     rows = order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED])
     for a in rows.select_related("operation"):
-        if a.status in REFUSED:
+        if a.status == Allocation.Status.DECLINED and not a.declined_step:
+            # one week's offer turned down (or a counter-offer the buyer refused): not that week, other weeks may do
+            turned_down.add((a.operation_id, capability_key(a.capability_id), index_of(order.start_week, a.week)))
+        elif a.status in REFUSED:
             refused[a.operation_id].add(capability_key(a.capability_id))
         elif a.status in (Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED):
             w = index_of(order.start_week, a.week)
+            in_week[a.operation_id, capability_key(a.capability_id), w] += a.quantity
+            if a.counter_quantity is not None:  # a counter-offer the buyer took: all it can do that week
+                turned_down.add((a.operation_id, capability_key(a.capability_id), w))
             mine[a.capability_id, w] += a.quantity
             placement = core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.quantity)
             previous.append(placement)
@@ -123,6 +133,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             declined_by=frozenset(refused.get(op.pk, set()) - {c for (o, c) in limits if o == op.pk}),
             limits=tuple(sorted((c, q) for (o, c), q in limits.items() if o == op.pk)),
             not_before=tuple(sorted(delayed.get(op.pk, {}).items())),
+            week_limits=tuple(sorted((c, w, in_week.get((o, c, w), 0)) for (o, c, w) in turned_down if o == op.pk)),
         )
         for op in by_id.values()
     )

@@ -83,7 +83,7 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
                 **{
                     k: v
                     for k, v in payload.items()
-                    if k in ("done", "defects", "delivered_on", "from", "to", "defects_found", "settled")
+                    if k in ("done", "defects", "delivered_on", "from", "to", "defects_found", "settled", "whole_step")
                 },
                 # free text only as a keyed digest: the log is public, the words are the two parties'
                 **{k: sealed(text, allocation.text_key) for k, text in texts.items()},
@@ -116,10 +116,17 @@ def _promise(allocation: Allocation) -> None:
 
 @transaction.atomic
 def allocation_respond(
-    *, actor: Any, allocation: Allocation, action: str, quantity: Any = None, note: str = ""
+    *,
+    actor: Any,
+    allocation: Allocation,
+    action: str,
+    quantity: Any = None,
+    note: str = "",
+    whole_step: bool = False,
 ) -> Allocation:
-    """Accept (capacity is reserved), decline (the order is re-planned without this factory for the step) or
-    counter-offer a smaller quantity (the buyer decides) — before the answer deadline."""
+    """Accept (capacity is reserved), decline (the order is re-planned without this factory in that week of the
+    step, or with `whole_step` in any week of it) or counter-offer a smaller quantity (the buyer decides) — before
+    the answer deadline."""
     allocation = _locked(allocation, "capability", "operation")
     _factory_member(actor, allocation)
     if action not in ACTIONS:
@@ -192,8 +199,9 @@ def allocation_respond(
         return allocation
     allocation.status = Allocation.Status.DECLINED
     allocation.note = note
-    allocation.save(update_fields=["status", "note", "updated_at"])
-    _audit("declined", actor, allocation, {"note": note})
+    allocation.declined_step = bool(whole_step)
+    allocation.save(update_fields=["status", "note", "declined_step", "updated_at"])
+    _audit("declined", actor, allocation, {"note": note, **({"whole_step": True} if whole_step else {})})
     order = replan(order, actor=actor, reason="declined")
     tell_buyer(
         allocation,
