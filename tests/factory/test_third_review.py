@@ -638,3 +638,22 @@ def test_a_taken_counter_offer_is_all_the_factory_makes_that_week(cluster: dict[
     assert sum(there.values_list("quantity", flat=True)) == a.quantity - 100  # the rest goes to other weeks
     live = order.allocations.filter(status__in=["offered", "accepted"])
     assert sum(live.values_list("quantity", flat=True)) == 900
+
+
+def test_the_capacity_calendar_reaches_every_week_a_plan_made_now_can_use(cluster: dict[str, Any]) -> None:
+    from agglo.factory.selectors.planning import first_open_day, horizon
+    from agglo.factory.weeks import monday, week_at
+
+    c = logged(cluster["people"]["sz"])
+    page = c.get("/factory/capacity/").content.decode()
+    open_from = monday(first_open_day())
+    last = week_at(open_from, horizon() - 1)
+    calendar = page.split('id="calendar"')[1].split("</tr>")[0]
+    assert f"<th>{last:%m-%d}</th>" in calendar
+    assert f'<option value="{open_from}" selected>' in page  # the set-week form starts at the first open week
+    assert "Earlier weeks" not in page and "Later weeks" in page
+    later = re.search(r'href="\?from=([\d-]+)"', page)[1]
+    assert dt.date.fromisoformat(later) == last + dt.timedelta(weeks=1)
+    second = c.get(f"/factory/capacity/?from={later}").content.decode()
+    assert f"<th>{week_at(last, horizon()):%m-%d}</th>" in second and "Earlier weeks" in second
+    assert c.get("/factory/capacity/?from=garbage").status_code == 200

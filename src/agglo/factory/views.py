@@ -3,6 +3,7 @@ the capacity calendar and the scorecards."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +27,7 @@ from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFail
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, CapacitySlot, Order
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.planning import first_open_day, horizon, offers_held
+from agglo.factory.selectors.planning import AHEAD_WEEKS, first_open_day, horizon, offers_held
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
@@ -392,7 +394,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 raise PermissionDenied(str(exc)) from exc
             except ValidationFailed as exc:
                 _flash(request, exc)
-            return redirect("factory:capacity")
+            page = _calendar_weeks(request.POST.get("from"))[0][0]  # back to the page the form was on
+            return redirect(f"{reverse('factory:capacity')}?from={page.isoformat()}")
         if form.is_valid():
             data = dict(form.cleaned_data)
             data["process"] = data["process"].code
@@ -408,8 +411,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 apply_service_errors(form, exc)
             except (Forbidden, NotFound) as exc:
                 form.add_error("organization", str(exc))
-    start = monday(timezone.localdate())
-    weeks = [week_at(start, i) for i in range(horizon())]
+    weeks, earlier, later = _calendar_weeks(request.GET.get("from"))
     shown = CapacitySlot.objects.filter(week__gte=weeks[0], week__lte=weeks[-1])
     caps = list(selectors.capability_list(actor=request.user).prefetch_related(Prefetch("slots", queryset=shown)))
     offered = offers_held(caps, weeks[0], weeks[-1])
@@ -439,9 +441,31 @@ def capacity(request: HttpRequest) -> HttpResponse:
             "weeks": weeks,
             "orgs": orgs,
             "editing": editing,
+            "earlier": earlier,
+            "later": later,
+            "open_from": monday(first_open_day()),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _calendar_weeks(asked: str | None) -> tuple[list[Any], Any, Any]:
+    """The calendar's weeks, and where its earlier and later pages start (None at either end). The first page
+    runs from the week under way to the last week a plan starting now can use; later pages reach the weeks of
+    orders that start later (up to a year ahead)."""
+    this_week = monday(timezone.localdate())
+    last_start = this_week + dt.timedelta(weeks=AHEAD_WEEKS)
+    try:
+        start = min(max(monday(dt.date.fromisoformat(asked or "")), this_week), last_start)
+    except ValueError:  # none asked, or not a date: the first page
+        start = this_week
+    count = horizon()
+    if start == this_week:  # up to the last week a plan made now can reach
+        count += (monday(first_open_day()) - this_week).days // 7
+    weeks = [week_at(start, i) for i in range(count)]
+    earlier = max(this_week, start - dt.timedelta(weeks=horizon())) if start > this_week else None
+    later = weeks[-1] + dt.timedelta(weeks=1) if weeks[-1] < last_start else None
+    return weeks, earlier, later
 
 
 def _capability_to_edit(request: HttpRequest, orgs: list[Organization]) -> Any:
