@@ -288,6 +288,13 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     assert a.moved_by == "amended" and "The buyer changed the order&#x27;s due week or terms." in changes
     rows = logged(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{order.pk}/allocations").json()
     assert all(r["moved_by"] == "" for r in rows)  # the current plan: nothing in it was moved
+    changes = logged(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{order.pk}/changes").json()
+    assert {"id": a.pk, "status": "superseded", "moved_by": "amended"}.items() <= next(
+        r for r in changes if r["id"] == a.pk
+    ).items()
+    # a factory sees its own changes only
+    mine = logged(owner_of(cluster, a)).get(f"/api/v1/factory/orders/{order.pk}/changes").json()
+    assert mine and {r["factory_id"] for r in mine} == {a.factory_id}
     told = Notification.objects.filter(user=owner_of(cluster, a), verb="factory.superseded")
     unit = a.operation.process.unit_en
     assert any(
@@ -574,6 +581,12 @@ def test_an_order_short_of_room_held_by_open_offers_is_told_so(cluster: dict[str
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
     assert "open offers to other orders hold 5000 units" in diagnosis
+    # an offer in a week since lowered below it keeps only what that week still has
+    a = first.allocations.filter(status="offered").order_by("-quantity").first()
+    CapacitySlot.objects.update_or_create(capability=a.capability, week=a.week, defaults={"capacity": a.quantity - 100})
+    orders.order_plan(actor=buyer, order=second)
+    page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
+    assert "open offers to other orders hold 4900 units" in page.split('id="diagnosis"')[1].split("</div>")[0]
     # once those offers are answered (here: past their deadline), the room is back and the order plans
     first.allocations.update(respond_by=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     assert orders.order_plan(actor=buyer, order=second).status == "planned"

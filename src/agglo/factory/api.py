@@ -101,6 +101,16 @@ def order_allocations(request: HttpRequest, order_id: int) -> Any:
     return list(selectors.plan_allocations(actor=request.auth, order=order))
 
 
+@router.get(
+    "/orders/{int:order_id}/changes",
+    response=list[AllocationOut],
+    summary="How the plan changed: work declined, withdrawn, unanswered, late, or moved by a re-plan",
+)
+def order_changes(request: HttpRequest, order_id: int) -> Any:
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    return list(selectors.plan_changes(actor=request.auth, order=order).select_related("operation__process"))
+
+
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")
 def job_board(request: HttpRequest, status: str = "") -> Any:
     return selectors.job_board_rows(actor=request.auth, status=status, history=500)

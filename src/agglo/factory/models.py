@@ -164,7 +164,7 @@ class Allocation(models.Model):
         PLAN = "plan", _("The buyer planned the order again.")
         AMENDED = "amended", _("The buyer changed the order's due week or terms.")
         DECLINED = "declined", _("A factory declined its part.")
-        COUNTER = "counter", _("The buyer took a counter-offer.")
+        COUNTER = "counter", _("The buyer decided on a counter-offer.")
         WITHDRAWN = "withdrawn", _("A factory withdrew its part.")
         DELAYED = "delayed", _("A factory reported its part late.")
         EXPIRED = "expired", _("Offers went unanswered.")

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='allocation',
             name='moved_by',
-            field=models.CharField(blank=True, choices=[('plan', 'The buyer planned the order again.'), ('amended', "The buyer changed the order's due week or terms."), ('declined', 'A factory declined its part.'), ('counter', 'The buyer took a counter-offer.'), ('withdrawn', 'A factory withdrew its part.'), ('delayed', 'A factory reported its part late.'), ('expired', 'Offers went unanswered.')], default='', max_length=12, verbose_name='moved by'),
+            field=models.CharField(blank=True, choices=[('plan', 'The buyer planned the order again.'), ('amended', "The buyer changed the order's due week or terms."), ('declined', 'A factory declined its part.'), ('counter', 'The buyer decided on a counter-offer.'), ('withdrawn', 'A factory withdrew its part.'), ('delayed', 'A factory reported its part late.'), ('expired', 'Offers went unanswered.')], default='', max_length=12, verbose_name='moved by'),
         ),
     ]

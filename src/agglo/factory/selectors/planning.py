@@ -180,11 +180,22 @@ def offers_held(
 
 
 def offers_holding(order: Order, capabilities: Iterable[Any]) -> tuple[int, dt.datetime | None]:
-    """What other orders' open offers hold of these capabilities over the order's horizon, in units, and the
-    last of their deadlines: why an order may find less room than the factories' calendars show."""
+    """What other orders' open offers keep from this order in these capabilities over its horizon, in units (an
+    offer counts only up to what its week still has free), and the last deadline among them: why an order may find
+    less room than the factories' calendars show."""
     last = week_at(order.start_week, horizon() - 1)
-    rows = list(_open_offers(capabilities, order.start_week, last, order))
-    return sum(r[2] for r in rows), max((r[3] for r in rows), default=None)
+    held: dict[tuple[int, dt.date], int] = defaultdict(int)
+    until: dict[tuple[int, dt.date], dt.datetime] = {}
+    for capability, week, units, deadline in _open_offers(capabilities, order.start_week, last, order):
+        held[capability, week] += units
+        until[capability, week] = max(deadline, until.get((capability, week), deadline))
+    slots = {
+        (s.capability_id, s.week): s.capacity - s.reserved
+        for s in CapacitySlot.objects.filter(capability__in={c for c, _w in held}, week__in={w for _c, w in held})
+    }
+    weekly = dict(Capability.objects.filter(pk__in={c for c, _w in held}).values_list("pk", "weekly_capacity"))
+    kept = {key: min(units, max(0, slots.get(key, weekly.get(key[0], 0)))) for key, units in held.items()}
+    return sum(kept.values()), max((until[key] for key, units in kept.items() if units), default=None)
 
 
 def _open_offers(

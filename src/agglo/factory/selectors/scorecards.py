@@ -63,7 +63,8 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
 
 def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:
     """Delivered work per factory. On time means delivered by the Sunday of the week promised on acceptance (a
-    reported delay moves the work, not the promise) and not disputed by the buyer; defects are the buyer's
+    reported delay moves the work, not the promise) and not under a dispute the buyer has not settled (a settled one
+    counts as the confirmation it ended in); defects are the buyer's
     inspection where it confirmed receipt, else the factory's report."""
     qs = Allocation.objects.filter(status=Allocation.Status.DELIVERED)
     if organization_ids is not None:

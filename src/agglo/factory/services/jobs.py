@@ -187,10 +187,13 @@ def allocation_respond(
             allocation,
             Phrase(
                 gettext_lazy(
-                    "%(factory)s offers %(n)d instead of %(m)d for order %(product)s; decide by %(deadline)s."
+                    "%(factory)s offers %(n)d %(unit)s instead of %(m)d for step %(step)d of order %(product)s; "
+                    "decide by %(deadline)s."
                 ),
                 factory=named(allocation),
                 n=amount,
+                unit=allocation.operation.process.unit,
+                step=allocation.operation.seq,
                 m=allocation.quantity,
                 product=order.product,
                 deadline=timezone.localtime(allocation.respond_by).strftime("%Y-%m-%d %H:%M"),
@@ -247,10 +250,17 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         allocation.factory_id,
         "factory.counter_decided",
         Phrase(
-            gettext_lazy("The buyer took your counter-offer of %(n)d for order %(product)s; it is accepted.")
+            gettext_lazy(
+                "The buyer took your counter-offer of %(n)d %(unit)s for step %(step)d of order %(product)s; it is "
+                "accepted."
+            )
             if accept
-            else gettext_lazy("The buyer refused your counter-offer of %(n)d for order %(product)s."),
+            else gettext_lazy(
+                "The buyer refused your counter-offer of %(n)d %(unit)s for step %(step)d of order %(product)s."
+            ),
             n=allocation.counter_quantity or 0,
+            unit=allocation.operation.process.unit,
+            step=allocation.operation.seq,
             product=allocation.order.product,
         ),
     )
