@@ -307,3 +307,22 @@ def test_where_a_plan_keeps_less_than_a_week_holds_the_started_part_is_what_stay
     assert begun.status == "accepted"
     assert Allocation.objects.get(pk=old.pk).status == "superseded"
     assert not order.allocations.filter(status="offered").exists()
+
+
+def test_a_factory_whose_accepted_part_moves_to_another_week_is_told_where_it_went(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import LanguagePreference, Notification
+
+    order = confirmed(cluster)
+    old = order.allocations.filter(status="accepted").order_by("id").first()
+    LanguagePreference.objects.create(user=owner_of(cluster, old), language="en")
+    problem = order_problem(order)
+    week = index_of(order.start_week, old.week)
+    here = (str(old.operation.seq), capability_key(old.capability_id), week)
+    # a plan that puts the same part with the same factory a week later, and everything else as it is
+    kept = [p for p in problem.previous if (p.operation, p.capability, p.week) != here]
+    plan = (*kept, core.Placement(here[0], here[1], week + 1, old.quantity))
+    _apply(order, problem, plan, actor=None, reason="amended")
+    told = Notification.objects.filter(user=owner_of(cluster, old), verb="factory.superseded").get().text
+    later = (old.week + dt.timedelta(weeks=1)).isoformat()
+    assert f"the new plan offers you {old.quantity} " in told and f"in the week of {later} instead" in told
+    assert "no longer needed" not in told and told.endswith("The buyer changed the order's due week or terms.")

@@ -636,6 +636,13 @@ def test_declining_one_weeks_offer_leaves_the_factorys_other_weeks_open(cluster:
     jobs.allocation_respond(actor=owner_of(cluster, again), allocation=again, action="decline", whole_step=True)
     order.refresh_from_db()
     assert order.status == "infeasible"
+    # a factory in the order sees that, without the buyer's diagnosis
+    page = logged(owner_of(cluster, again)).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert "No plan fits the rest of this order for now" in page and 'id="diagnosis"' not in page
+    assert (
+        "No plan fits the rest"
+        not in logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
+    )
 
 
 def test_a_taken_counter_offer_is_all_the_factory_makes_that_week(cluster: dict[str, Any]) -> None:

@@ -508,7 +508,7 @@ def _apply(
     for p in placements:
         wanted[p.operation, p.capability, p.week] += p.quantity
     held = order.allocations.filter(status__in=[Allocation.Status.DELIVERED, Allocation.Status.ACCEPTED])
-    moved = 0
+    superseded: list[Allocation] = []
     # work under way first, so that what the plan places in a week goes to it before to work not begun
     for a in sorted(held.select_related("operation__process", "capability"), key=lambda a: not is_under_way(a)):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
@@ -519,28 +519,7 @@ def _apply(
         a.moved_by = reason if reason in Allocation.MovedBy.values else ""
         a.save(update_fields=["status", "moved_by", "updated_at"])
         release(a.capability, a.week, a.quantity)
-        moved += 1
-        tell_factory(
-            a.factory_id,
-            "factory.superseded",
-            Phrase(
-                gettext_lazy(
-                    "Order %(product)s was re-planned around the delay you reported: you need not make the late "
-                    "part; any new work for you comes as a new offer."
-                )
-                if a.promised_week and a.week > a.promised_week
-                else gettext_lazy(
-                    "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d %(unit)s in the "
-                    "week of %(week)s) is no longer needed, and its capacity is free again. %(why)s"
-                ),
-                product=order.product,
-                step=a.operation.seq,
-                n=a.quantity,
-                unit=a.operation.process.unit,
-                week=a.week.isoformat(),
-                why=Allocation.MovedBy(a.moved_by).label if a.moved_by else "",  # lazy: in each reader's language
-            ),
-        )
+        superseded.append(a)
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
     now = timezone.now()
@@ -560,6 +539,8 @@ def _apply(
         if q > 0
     ]
     Allocation.objects.bulk_create(new)
+    for a in superseded:
+        _tell_moved(a, [n for n in new if n.factory_id == a.factory_id and n.operation_id == a.operation_id])
     for factory in sorted({a.factory_id for a in new}):
         tell_factory(
             factory,
@@ -568,7 +549,49 @@ def _apply(
                 gettext_lazy("New work offered for order %(product)s: answer on your job board."), product=order.product
             ),
         )
-    return {"offered": len(new), "factories": len({a.factory_id for a in new}), "moved": moved}
+    return {"offered": len(new), "factories": len({a.factory_id for a in new}), "moved": len(superseded)}
+
+
+def _tell_moved(a: Allocation, offered_again: list[Allocation]) -> None:
+    """Tell a factory its accepted work was taken away by a re-plan, why, and whether the same plan offers it work
+    on that step again (then its part moved rather than went)."""
+    why = Allocation.MovedBy(a.moved_by).label if a.moved_by else ""  # lazy: in each reader's language
+    common = {
+        "product": a.order.product,
+        "step": a.operation.seq,
+        "n": a.quantity,
+        "unit": a.operation.process.unit,
+        "week": a.week.isoformat(),
+        "why": why,
+    }
+    if a.promised_week and a.week > a.promised_week:
+        text = Phrase(
+            gettext_lazy(
+                "Order %(product)s was re-planned around the delay you reported: you need not make the late part; "
+                "any new work for you comes as a new offer."
+            ),
+            product=a.order.product,
+        )
+    elif offered_again:
+        text = Phrase(
+            gettext_lazy(
+                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d %(unit)s in the week "
+                "of %(week)s) moves; the new plan offers you %(m)d %(unit)s of the step in the week of %(weeks)s "
+                "instead: answer on your job board. %(why)s"
+            ),
+            m=sum(n.quantity for n in offered_again),
+            weeks=", ".join(sorted({n.week.isoformat() for n in offered_again})),
+            **common,
+        )
+    else:
+        text = Phrase(
+            gettext_lazy(
+                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d %(unit)s in the week "
+                "of %(week)s) is no longer needed, and its capacity is free again. %(why)s"
+            ),
+            **common,
+        )
+    tell_factory(a.factory_id, "factory.superseded", text)
 
 
 def members_sync(order: Order) -> None:
