@@ -113,6 +113,7 @@ def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(c
     # the step is planned again in full
     live = a.order.allocations.filter(operation=a.operation, status__in=["offered", "accepted"])
     assert sum(x.quantity for x in live) == a.operation.quantity
+    assert not live.filter(capability=a.capability, week=a.week).exists()  # not that week of that factory again
 
 
 def test_a_replan_tells_a_factory_its_counter_offer_is_void(cluster: dict[str, Any]) -> None:

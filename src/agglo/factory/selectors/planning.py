@@ -67,8 +67,8 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     declined or withdrew part of a step but accepted more of it may keep up to what it accepted (`limits`),
     and takes no more of the step; one with an open counter-offer takes at most that. A factory that
     reported its part of a step late takes no work on that step before the week it gave. A factory that declined
-    one week's offer (not the whole step), or whose counter-offer the buyer took or refused, makes no more of the
-    step in that week than it accepted there (`week_limits`); its other weeks stay open."""
+    one week's offer (not the whole step), or whose counter-offer the buyer took, refused or let lapse, makes no
+    more of the step in that week than it accepted there (`week_limits`); its other weeks stay open."""
     weeks = horizon()
     ops = list(order.operations.select_related("process"))
     refused: dict[int, set[str]] = defaultdict(set)
@@ -82,8 +82,9 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     turned_down: set[tuple[int, str, int]] = set()  # a week of a step a factory (or the buyer) said no to
     rows = order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED])
     for a in rows.select_related("operation"):
-        if a.status == Allocation.Status.DECLINED and not a.declined_step:
-            # one week's offer turned down (or a counter-offer the buyer refused): not that week, other weeks may do
+        if (a.status == Allocation.Status.DECLINED and not a.declined_step) or a.status == Allocation.Status.LAPSED:
+            # one week's offer turned down, or a counter-offer the buyer refused or left to lapse: not that week,
+            # other weeks may do
             turned_down.add((a.operation_id, capability_key(a.capability_id), index_of(order.start_week, a.week)))
         elif a.status in REFUSED:
             refused[a.operation_id].add(capability_key(a.capability_id))
