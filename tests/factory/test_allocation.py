@@ -84,6 +84,24 @@ def test_week_limits_bind_the_solver_the_greedy_the_check_and_the_diagnosis() ->
     assert (finding.rule, finding.detail["available"]) == ("capacity", 50)
 
 
+def test_a_step_whose_only_able_factory_turned_down_the_rest_says_so() -> None:
+    from django.utils import translation
+
+    from agglo.factory.wording import finding_text
+
+    # b accepted 50 and then turned down the rest of the step; a lies outside the allowed regions
+    one = (Operation("1", "A", "surface", 300, regions_only=frozenset({"440000"}), limits=(("b.surface", 50),)),)
+    caps = (cap("a.surface", "surface", 400, 5, "320500"), cap("b.surface", "surface", 400, 2))
+    finding = diagnose(problem(operations=one, capabilities=caps))[0]
+    assert (finding.rule, finding.detail) == ("turned_down", {"limited": 1, "kept": 50, "region": 1})
+    with translation.override("en"):
+        said = finding_text(finding, None)
+    assert said == (
+        "Step 1: 1 factory that may make it turned down the rest of the step and keeps only the 50 it accepted; "
+        "of the other factories that run it, 1 lies outside the allowed regions."
+    )
+
+
 def test_a_step_no_factory_may_take_names_every_reason() -> None:
     step = (Operation("1", "A", "surface", 100, min_quality=3, declined_by=frozenset({"a.surface", "b.surface"})),)
     caps = (

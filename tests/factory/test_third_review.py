@@ -284,6 +284,7 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     page = logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
     changes = page.split('id="changes"')[1].split("</table>")[0]
     assert "Accepted, then moved by a re-plan" in changes and a.factory.name in changes
+    assert "A repair moves as little accepted work as it can: every accepted unit it moves counts ¥50" in page
     # and why: what set the re-plan off, on the page, in the API and in the factory's notice
     assert a.moved_by == "amended" and "The buyer changed the order&#x27;s due week or terms." in changes
     rows = logged(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{order.pk}/allocations").json()
@@ -542,6 +543,11 @@ def test_an_open_offer_keeps_its_week_from_other_plans_until_its_deadline(cluste
     calendar = logged(owner_of(cluster, a)).get("/factory/capacity/").content.decode()
     there = first.allocations.filter(capability=a.capability, week=a.week, status="offered")
     assert f"+{sum(there.values_list('quantity', flat=True))} on offer" in calendar
+    assert "more than the room left" not in calendar
+    CapacitySlot.objects.filter(capability=a.capability, week=a.week).update(capacity=a.quantity - 1)
+    calendar = logged(owner_of(cluster, a)).get("/factory/capacity/").content.decode()
+    assert "more than the room left" in calendar
+    CapacitySlot.objects.filter(capability=a.capability, week=a.week).update(capacity=a.quantity + 5)
     orders.order_plan(actor=buyer, order=second)
     made = sum(second.allocations.filter(capability=a.capability, week=a.week).values_list("quantity", flat=True))
     assert made <= 5
@@ -625,7 +631,10 @@ def test_declining_one_weeks_offer_leaves_the_factorys_other_weeks_open(cluster:
     offers = list(order.allocations.filter(status="offered").order_by("week"))
     assert len(offers) >= 2 and order.status == "planned"
     turned = offers[0]
-    jobs.allocation_respond(actor=owner_of(cluster, turned), allocation=turned, action="decline", note="该周检修")
+    r = logged(owner_of(cluster, turned)).post(
+        f"/factory/allocations/{turned.pk}/decline/", {"note": "该周检修"}, follow=True
+    )
+    assert "Declined for this week: the repaired plan offers you other weeks of the step" in r.content.decode()
     order.refresh_from_db()
     assert order.status == "planned"  # the factory's other weeks still serve the step
     live = order.allocations.filter(status="offered")
@@ -633,7 +642,11 @@ def test_declining_one_weeks_offer_leaves_the_factorys_other_weeks_open(cluster:
     assert not live.filter(week=turned.week).exists()  # but not the week it turned down
     # turning down the whole step leaves no one to make it
     again = live.first()
-    jobs.allocation_respond(actor=owner_of(cluster, again), allocation=again, action="decline", whole_step=True)
+    r = logged(owner_of(cluster, again)).post(
+        f"/factory/allocations/{again.pk}/decline/", {"whole_step": "1"}, follow=True
+    )
+    board = r.content.decode()
+    assert "Declined for every week of this step." in board and "Declined (every week of the step)" in board
     order.refresh_from_db()
     assert order.status == "infeasible"
     # a factory in the order sees that, without the buyer's diagnosis
@@ -661,6 +674,8 @@ def test_a_taken_counter_offer_is_all_the_factory_makes_that_week(cluster: dict[
 
 
 def test_the_capacity_calendar_reaches_every_week_a_plan_made_now_can_use(cluster: dict[str, Any]) -> None:
+    from django.utils import timezone
+
     from agglo.factory.selectors.planning import first_open_day, horizon
     from agglo.factory.weeks import monday, week_at
 
@@ -676,4 +691,18 @@ def test_the_capacity_calendar_reaches_every_week_a_plan_made_now_can_use(cluste
     assert dt.date.fromisoformat(later) == last + dt.timedelta(weeks=1)
     second = c.get(f"/factory/capacity/?from={later}").content.decode()
     assert f"<th>{week_at(last, horizon()):%m-%d}</th>" in second and "Earlier weeks" in second
+    assert f'href="?from={monday(timezone.localdate())}"' in second  # back to the first page, as it opens
     assert c.get("/factory/capacity/?from=garbage").status_code == 200
+
+
+def test_a_refused_counter_offer_reads_as_the_buyers_refusal_on_the_job_board(cluster: dict[str, Any]) -> None:
+    from tests.factory.test_fixed_work import owner_of
+
+    order = _only_sz_cnc(cluster)
+    a = order.allocations.filter(status="offered", quantity__gte=200).order_by("week").first()
+    jobs.allocation_respond(actor=owner_of(cluster, a), allocation=a, action="counter", quantity=100)
+    jobs.counter_decide(actor=cluster["people"]["buyer"], allocation=a, accept=False)
+    board = logged(owner_of(cluster, a)).get("/factory/jobs/").content.decode()
+    assert "Counter-offer of 100 machine-hours refused by the buyer" in board
+    changes = logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert "Counter-offer of 100 machine-hours refused by the buyer" in changes

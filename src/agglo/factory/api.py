@@ -108,7 +108,7 @@ def order_allocations(request: HttpRequest, order_id: int) -> Any:
 )
 def order_changes(request: HttpRequest, order_id: int) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return list(selectors.plan_changes(actor=request.auth, order=order).select_related("operation__process"))
+    return list(selectors.plan_changes(actor=request.auth, order=order))
 
 
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")

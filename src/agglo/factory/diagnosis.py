@@ -8,14 +8,22 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agglo.factory.allocation import AllocationProblem, ineligibility, max_share_units, static_windows, week_room
+from agglo.factory.allocation import (
+    AllocationProblem,
+    Capability,
+    Operation,
+    ineligibility,
+    max_share_units,
+    static_windows,
+    week_room,
+)
 
 
 @dataclass(frozen=True)
 class Finding:
     operation: str  # operation key, or "" for the whole problem
     rule: str  # process | quality | certification | region | declined | ineligible (several of these) | route
-    #   | capacity | suppliers | budget | together
+    #   | capacity | turned_down (capable factories keep only what they accepted) | suppliers | budget | together
     detail: dict[str, int | str] = field(default_factory=dict)
 
 
@@ -44,19 +52,17 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             findings.append(Finding(op.key, "route", {"first": first, "last": last, "weeks": problem.weeks}))
             continue
         share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
-        room = sorted(
-            (
-                min(
-                    share,
-                    op.most(c.key, share),
-                    sum(week_room(op, c, w) for w in range(max(first, c.lead_weeks), last + 1)),
-                )
-                for c in eligible
-            ),
-            reverse=True,
-        )
+        room = sorted((min(share, op.most(c.key, share), _room_in(op, c, first, last)) for c in eligible), reverse=True)
         detail: dict[str, int | str] = {"first": first, "last": last, "needed": op.quantity}
-        if sum(room) < op.quantity:
+        kept = dict(op.limits)  # factories that turned down the rest of the step keep what they accepted
+        limited = [c for c in eligible if c.key in kept]
+        freed = sum(min(share, _room_in(op, c, first, last)) - min(share, kept[c.key]) for c in limited)
+        if sum(room) < op.quantity and limited and sum(room) + freed >= op.quantity:
+            # the room is there, but the factories that have it turned down the rest of the step
+            others = Counter(str(ineligibility(op, c)) for c in same if ineligibility(op, c) is not None)
+            units = sum(min(share, kept[c.key]) for c in limited)
+            findings.append(Finding(op.key, "turned_down", {"limited": len(limited), "kept": units, **others}))
+        elif sum(room) < op.quantity:
             findings.append(Finding(op.key, "capacity", {**detail, "available": sum(room)}))
         elif sum(room[: op.max_suppliers]) < op.quantity:
             findings.append(
@@ -77,3 +83,8 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             if floor > order.budget:
                 findings.append(Finding("", "budget", {"floor": f"{floor:.2f}", "budget": f"{order.budget:.2f}"}))
     return findings
+
+
+def _room_in(op: Operation, c: Capability, first: int, last: int) -> int:
+    """A capability's free capacity for a step over its window (within the step's week limits)."""
+    return sum(week_room(op, c, w) for w in range(max(first, c.lead_weeks), last + 1))

@@ -60,7 +60,7 @@ LABELS = {
 # What a job-board or order-page button did, said back to whoever pressed it.
 DONE = {
     "accept": gettext_lazy("Accepted: the capacity is reserved in your calendar."),
-    "decline": gettext_lazy("Declined: the buyer's plan was repaired without you."),
+    "decline": gettext_lazy("Declined for this week."),
     "counter": gettext_lazy("Counter-offer sent: the buyer decides by its deadline."),
     "delay": gettext_lazy("Delay reported: the plan was repaired around it."),
     "withdraw": gettext_lazy("Withdrawn: the plan was repaired."),
@@ -218,7 +218,11 @@ def _order_page(
         "weeks": weeks,
         "grid": grid,
         "allocations": allocations,
-        "changes": selectors.plan_changes(actor=request.user, order=order),
+        "changes": (changes := list(selectors.plan_changes(actor=request.user, order=order))),
+        # why a repair may move accepted work of a factory that did nothing: said once, when it happened
+        "moved_penalty": orders.CHANGE_PENALTY
+        if order.status != Order.Status.CANCELLED and any(a.status == Allocation.Status.SUPERSEDED for a in changes)
+        else None,
         "is_buyer": is_buyer,
         "terms_form": terms,
         "sees_plan": selectors.sees_whole_plan(request.user, order),
@@ -361,8 +365,18 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
             jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
         else:
             raise Http404
-        messages.success(request, DONE[action])
+        messages.success(request, _declined(request, allocation) if action == "decline" else DONE[action])
     return redirect(back)
+
+
+def _declined(request: HttpRequest, allocation: Allocation) -> str:
+    """What a decline did: the whole step, or one week of it and whether the repaired plan offers other weeks."""
+    if request.POST.get("whole_step"):
+        return _("Declined for every week of this step.")
+    offered = selectors.job_board(actor=request.user, status="offered").filter(operation_id=allocation.operation_id)
+    if offered.exists():
+        return _("Declined for this week: the repaired plan offers you other weeks of the step (above).")
+    return str(DONE["decline"])
 
 
 @login_required
@@ -422,7 +436,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
             (
                 c,
                 [
-                    (
+                    _cell(
                         w,
                         slots[w].capacity if w in slots else c.weekly_capacity,
                         slots[w].reserved if w in slots else 0,
@@ -449,6 +463,12 @@ def capacity(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _cell(week: Any, capacity: int, reserved: int, offered: int) -> tuple[Any, int, int, int, bool]:
+    """A calendar cell: the week, its capacity, what accepted work reserves, what open offers hold, and whether
+    those offers no longer all fit (only acceptance reserves; the week was lowered or filled since)."""
+    return week, capacity, reserved, offered, offered > capacity - reserved
+
+
 def _calendar_weeks(asked: str | None) -> tuple[list[Any], Any, Any]:
     """The calendar's weeks, and where its earlier and later pages start (None at either end). The first page
     runs from the week under way to the last week a plan starting now can use; later pages reach the weeks of
@@ -463,7 +483,9 @@ def _calendar_weeks(asked: str | None) -> tuple[list[Any], Any, Any]:
     if start == this_week:  # up to the last week a plan made now can reach
         count += (monday(first_open_day()) - this_week).days // 7
     weeks = [week_at(start, i) for i in range(count)]
-    earlier = max(this_week, start - dt.timedelta(weeks=horizon())) if start > this_week else None
+    earlier = start - dt.timedelta(weeks=horizon()) if start > this_week else None
+    if earlier is not None and earlier <= monday(first_open_day()):
+        earlier = this_week  # the first page, as the calendar opens
     later = weeks[-1] + dt.timedelta(weeks=1) if weeks[-1] < last_start else None
     return weeks, earlier, later
 

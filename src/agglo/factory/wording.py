@@ -54,14 +54,39 @@ def finding_text(finding: Finding, order: Any) -> str:
         ) % {"n": int(d.get("n", 0))}
     if finding.rule == "ineligible":
         return _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
+    if finding.rule == "turned_down":
+        return _("%(step)s: %(text)s") % {"step": step, "text": _turned_down(d)}
     text = texts.get(finding.rule, _("breaks the rule %(rule)s.") % {"rule": finding.rule})
     with contextlib.suppress(KeyError, TypeError, ValueError):
         text = text % d
     return _("%(step)s: %(text)s") % {"step": step, "text": text}
 
 
+def _turned_down(counts: dict[str, Any]) -> str:
+    """The factories that could make the rest of a step turned it down, keeping what they accepted; and why the
+    others that run the process cannot help."""
+    n = int(counts.get("limited", 0))
+    text = ngettext(
+        "%(n)d factory that may make it turned down the rest of the step and keeps only the %(kept)s it accepted",
+        "%(n)d factories that may make it turned down the rest of the step and keep only the %(kept)s they accepted",
+        n,
+    ) % {"n": n, "kept": counts.get("kept", 0)}
+    others = _reasons(counts)
+    if others:
+        text = _("%(text)s; of the other factories that run it, %(why)s") % {"text": text, "why": _("; ").join(others)}
+    return _("%(text)s.") % {"text": text}
+
+
 def _ineligible(counts: dict[str, Any]) -> str:
     """Every reason the factories that run a step cannot take it, with how many each."""
+    return _("none of the %(factories)s factories that run it may take it: %(why)s.") % {
+        "factories": counts.get("factories", 0),
+        "why": _("; ").join(_reasons(counts)),
+    }
+
+
+def _reasons(counts: dict[str, Any]) -> list[str]:
+    """Why factories that run a step cannot take it, with how many for each reason."""
     words = {
         "declined": lambda n: ngettext("%(n)d declined or withdrew", "%(n)d declined or withdrew", n),
         "quality": lambda n: ngettext(
@@ -74,11 +99,7 @@ def _ineligible(counts: dict[str, Any]) -> str:
             "%(n)d lies outside the allowed regions", "%(n)d lie outside the allowed regions", n
         ),
     }
-    parts = [words[rule](int(counts[rule])) % {"n": int(counts[rule])} for rule in words if counts.get(rule)]
-    return _("none of the %(factories)s factories that run it may take it: %(why)s.") % {
-        "factories": counts.get("factories", 0),
-        "why": _("; ").join(parts),
-    }
+    return [words[rule](int(counts[rule])) % {"n": int(counts[rule])} for rule in words if counts.get(rule)]
 
 
 def finding_kept(finding: Finding) -> dict[str, Any]:

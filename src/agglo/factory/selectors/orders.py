@@ -98,7 +98,7 @@ def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
     and accepted work a re-plan took away: why and how the plan changed (a factory sees its own)."""
     moved = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=False)
     qs = order.allocations.filter(Q(status__in=REFUSED) | Q(week__gt=F("promised_week")) | moved).select_related(
-        "factory", "operation"
+        "factory", "operation__process"
     )
     if sees_whole_plan(actor, order):
         return qs.order_by("-updated_at")

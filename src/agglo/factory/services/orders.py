@@ -539,9 +539,12 @@ def _apply(
         if q > 0
     ]
     Allocation.objects.bulk_create(new)
+    told: set[int] = set()  # new offers a moved part's notice already names
     for a in superseded:
-        _tell_moved(a, [n for n in new if n.factory_id == a.factory_id and n.operation_id == a.operation_id])
-    for factory in sorted({a.factory_id for a in new}):
+        again = [n for n in new if n.factory_id == a.factory_id and n.operation_id == a.operation_id]
+        told.update(id(n) for n in again)
+        _tell_moved(a, again)
+    for factory in sorted({a.factory_id for a in new if id(a) not in told}):
         tell_factory(
             factory,
             "factory.offered",
