@@ -97,7 +97,7 @@ def test_a_step_whose_only_able_factory_turned_down_the_rest_says_so() -> None:
     with translation.override("en"):
         said = finding_text(finding, None)
     assert said == (
-        "Step 1: 1 factory that may make it turned down the rest of the step and keeps only the 50 it accepted; "
+        "Step 1: 1 factory that may make it turned down the rest of the step and keeps only the 50 units it accepted; "
         "of the other factories that run it, 1 lies outside the allowed regions."
     )
 

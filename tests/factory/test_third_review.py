@@ -587,6 +587,7 @@ def test_an_order_short_of_room_held_by_open_offers_is_told_so(cluster: dict[str
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
     assert "open offers to other orders hold 5000 units" in diagnosis
+    assert "Step 1: needs 2000 machine-hours but the capable factories have only" in diagnosis  # the step's unit
     # an offer in a week since lowered below it keeps only what that week still has
     a = first.allocations.filter(status="offered").order_by("-quantity").first()
     CapacitySlot.objects.update_or_create(capability=a.capability, week=a.week, defaults={"capacity": a.quantity - 100})

@@ -23,6 +23,7 @@ def finding_text(finding: Finding, order: Any) -> str:
     for amount in ("floor", "cost", "budget"):  # money as the pages show it
         if amount in d:
             d[amount] = money(d[amount])
+    d["unit"] = _unit_of(order, finding.operation)
     texts = {
         "process": _("no member factory runs this process (%(process)s)."),
         "quality": _("no factory that runs it reaches the required quality grade."),
@@ -31,11 +32,11 @@ def finding_text(finding: Finding, order: Any) -> str:
         "declined": _("every capable factory has declined or withdrawn."),
         "route": _("the route is too long: it cannot start before the week of %(from)s yet must end by %(to)s."),
         "capacity": _(
-            "needs %(needed)s units but the capable factories have only %(available)s free in the weeks "
+            "needs %(needed)s %(unit)s but the capable factories have only %(available)s free in the weeks "
             "%(from)s to %(to)s (weekly capacity)."
         ),
         "suppliers": _(
-            "needs %(needed)s units but %(limit)s suppliers can make at most %(available)s in the "
+            "needs %(needed)s %(unit)s but %(limit)s suppliers can make at most %(available)s in the "
             "weeks %(from)s to %(to)s (supplier limit)."
         ),
         "budget": _("costs at least %(floor)s at the cheapest capable factories, above the budget of %(budget)s."),
@@ -62,15 +63,25 @@ def finding_text(finding: Finding, order: Any) -> str:
     return _("%(step)s: %(text)s") % {"step": step, "text": text}
 
 
+def _unit_of(order: Any, step: str) -> str:
+    """The capacity unit of an order's step (机时, square metres …), or "units" where none is known."""
+    if order is None or not step.isdigit():
+        return str(_("units"))
+    operation = order.operations.filter(seq=int(step)).select_related("process").first()
+    return str(operation.process.unit) if operation is not None else str(_("units"))
+
+
 def _turned_down(counts: dict[str, Any]) -> str:
     """The factories that could make the rest of a step turned it down, keeping what they accepted; and why the
     others that run the process cannot help."""
     n = int(counts.get("limited", 0))
     text = ngettext(
-        "%(n)d factory that may make it turned down the rest of the step and keeps only the %(kept)s it accepted",
-        "%(n)d factories that may make it turned down the rest of the step and keep only the %(kept)s they accepted",
+        "%(n)d factory that may make it turned down the rest of the step and keeps only the %(kept)s %(unit)s it "
+        "accepted",
+        "%(n)d factories that may make it turned down the rest of the step and keep only the %(kept)s %(unit)s they "
+        "accepted",
         n,
-    ) % {"n": n, "kept": counts.get("kept", 0)}
+    ) % {"n": n, "kept": counts.get("kept", 0), "unit": counts.get("unit", _("units"))}
     others = _reasons(counts)
     if others:
         text = _("%(text)s; of the other factories that run it, %(why)s") % {"text": text, "why": _("; ").join(others)}
