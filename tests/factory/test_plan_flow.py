@@ -130,7 +130,7 @@ def test_the_diagnosis_reads_in_each_readers_language(cluster: dict[str, Any]) -
         chinese = diagnosis_texts(order)
     with translation.override("en"):
         english = diagnosis_texts(order)
-    assert english[0].startswith("Step 1: needs 100000 units") and chinese[0].startswith("步骤")
+    assert english[0].startswith("Step 1: needs 100000 machine-hours") and chinese[0].startswith("步骤")
     page = signed_in(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
     assert chinese[0] in page
 

@@ -65,9 +65,10 @@ def finding_text(finding: Finding, order: Any) -> str:
 
 def _unit_of(order: Any, step: str) -> str:
     """The capacity unit of an order's step (机时, square metres …), or "units" where none is known."""
-    if order is None or not step.isdigit():
+    steps = getattr(order, "operations", None)  # an order that is not one (a finding read alone) has none
+    if steps is None or not step.isdigit():
         return str(_("units"))
-    operation = order.operations.filter(seq=int(step)).select_related("process").first()
+    operation = steps.filter(seq=int(step)).select_related("process").first()
     return str(operation.process.unit) if operation is not None else str(_("units"))
 
 
