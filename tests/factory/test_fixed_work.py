@@ -326,3 +326,27 @@ def test_a_factory_whose_accepted_part_moves_to_another_week_is_told_where_it_we
     later = (old.week + dt.timedelta(weeks=1)).isoformat()
     assert f"the new plan offers you {old.quantity} " in told and f"in the week of {later} instead" in told
     assert "no longer needed" not in told and told.endswith("The buyer changed the order's due week or terms.")
+
+
+def test_a_factory_with_two_parts_moved_in_one_replan_hears_it_once(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import Notification
+
+    order = confirmed(cluster)
+    old = order.allocations.filter(status="accepted").order_by("id").first()
+    twin = Allocation.objects.get(pk=old.pk)
+    twin.pk, twin.week, twin.quantity = None, old.week + dt.timedelta(weeks=1), 10
+    twin.save()
+    problem = order_problem(order)
+    step, cap = str(old.operation.seq), capability_key(old.capability_id)
+    week = index_of(order.start_week, old.week)
+    # a plan that puts both parts together two weeks later with the same factory, everything else as it is
+    kept = [p for p in problem.previous if (p.operation, p.capability) != (step, cap)]
+    plan = (*kept, core.Placement(step, cap, week + 2, old.quantity + 10))
+    offered = Notification.objects.filter(user=owner_of(cluster, old), verb="factory.offered")
+    before = offered.count()
+    _apply(order, problem, plan, actor=None, reason="plan")
+    told = Notification.objects.filter(user=owner_of(cluster, old), verb="factory.superseded")
+    assert told.count() == 1
+    text = told.get().text
+    assert f"{old.quantity + 10} " in text and old.week.isoformat() in text and twin.week.isoformat() in text
+    assert offered.count() == before  # the moved notice names the new offer: no second notice

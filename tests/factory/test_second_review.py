@@ -102,7 +102,7 @@ def test_job_board_keeps_open_counters_apart_and_names_cancelled_orders(cluster:
     counter_decide(actor=buyer, allocation=a, accept=False)
     order.refresh_from_db()
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
-    assert f"买方拒绝了 {a.quantity // 2} {a.operation.process.unit_zh} 的还价" in page
+    assert f"买方拒绝了 {a.quantity // 2} {a.operation.process.unit_zh}的还价" in page
     kept = order.allocations.filter(status="offered").first()
     allocation_respond(actor=_owner(cluster, kept.factory_id), allocation=kept, action="accept")
     order_cancel(actor=buyer, order=order, reason="不再需要")

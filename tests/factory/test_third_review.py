@@ -299,7 +299,10 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     told = Notification.objects.filter(user=owner_of(cluster, a), verb="factory.superseded")
     unit = a.operation.process.unit_en
     assert any(
-        f"step 2 ({a.quantity} {unit} in the week of {a.week.isoformat()})" in n.text
+        # one notice for all its moved parts of the step: their sum, each week
+        "step 2 (" in n.text
+        and f" {unit} in the week of " in n.text
+        and a.week.isoformat() in n.text
         and n.text.endswith("The buyer changed the order's due week or terms.")
         for n in told
     )
@@ -586,14 +589,14 @@ def test_an_order_short_of_room_held_by_open_offers_is_told_so(cluster: dict[str
     assert second.status == "infeasible"
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
-    assert "open offers to other orders hold 5000 units" in diagnosis
+    assert "open offers to other orders hold 5000 machine-hours" in diagnosis
     assert "Step 1: needs 2000 machine-hours but the capable factories have only" in diagnosis  # the step's unit
     # an offer in a week since lowered below it keeps only what that week still has
     a = first.allocations.filter(status="offered").order_by("-quantity").first()
     CapacitySlot.objects.update_or_create(capability=a.capability, week=a.week, defaults={"capacity": a.quantity - 100})
     orders.order_plan(actor=buyer, order=second)
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
-    assert "open offers to other orders hold 4900 units" in page.split('id="diagnosis"')[1].split("</div>")[0]
+    assert "open offers to other orders hold 4900 machine-hours" in page.split('id="diagnosis"')[1].split("</div>")[0]
     # once those offers are answered (here: past their deadline), the room is back and the order plans
     first.allocations.update(respond_by=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     assert orders.order_plan(actor=buyer, order=second).status == "planned"
@@ -635,7 +638,10 @@ def test_declining_one_weeks_offer_leaves_the_factorys_other_weeks_open(cluster:
     r = logged(owner_of(cluster, turned)).post(
         f"/factory/allocations/{turned.pk}/decline/", {"note": "该周检修"}, follow=True
     )
-    assert "Declined for this week: the repaired plan offers you other weeks of the step" in r.content.decode()
+    assert (
+        "Declined for this week: the repaired plan offers you other weeks of the step, under “Offered to us”"
+        in r.content.decode()
+    )
     order.refresh_from_db()
     assert order.status == "planned"  # the factory's other weeks still serve the step
     live = order.allocations.filter(status="offered")
@@ -707,3 +713,63 @@ def test_a_refused_counter_offer_reads_as_the_buyers_refusal_on_the_job_board(cl
     assert "Counter-offer of 100 machine-hours refused by the buyer" in board
     changes = logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
     assert "Counter-offer of 100 machine-hours refused by the buyer" in changes
+
+
+def test_offers_a_step_could_never_use_are_not_named_as_holding_its_room(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+    cnc = {"buyer": cluster["orgs"]["buyer"].pk, "max_suppliers": 2}
+    # the first order is offered Suzhou's CNC; the second may only use Shenzhen's, and is too big for it
+    first = orders.order_plan(
+        actor=buyer,
+        order=orders.order_create(
+            actor=buyer,
+            data=order_data(
+                **cnc, quantity=600, regions_only=["320000"], operations=[{"process": "cnc", "quantity": 600}]
+            ),
+        ),
+    )
+    assert first.status == "planned" and first.allocations.filter(status="offered").exists()
+    second = orders.order_plan(
+        actor=buyer,
+        order=orders.order_create(
+            actor=buyer,
+            data=order_data(
+                **cnc,
+                product="B",
+                quantity=9000,
+                regions_only=["440000"],
+                operations=[{"process": "cnc", "quantity": 9000}],
+            ),
+        ),
+    )
+    assert second.status == "infeasible"
+    page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
+    diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
+    assert "needs 9000 machine-hours" in diagnosis and "open offers to other orders" not in diagnosis
+
+
+def test_a_replan_that_offers_a_factory_the_same_again_does_not_announce_new_work(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import Notification
+
+    buyer = cluster["people"]["buyer"]
+    order = orders.order_plan(
+        actor=buyer, order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk))
+    )
+
+    def offers() -> dict[int, set[tuple[int, Any, int]]]:
+        rows: dict[int, set[tuple[int, Any, int]]] = {}
+        for a in order.allocations.filter(status="offered"):
+            rows.setdefault(a.factory_id, set()).add((a.operation_id, a.week, a.quantity))
+        return rows
+
+    def heard() -> dict[int, int]:
+        return {
+            f: Notification.objects.filter(user__memberships__organization_id=f, verb="factory.offered").count()
+            for f in {o.pk for o in cluster["orgs"].values()}
+        }
+
+    before, told = offers(), heard()
+    orders.order_plan(actor=buyer, order=order)  # plan again, nothing changed
+    after, now = offers(), heard()
+    for factory in after:
+        assert now[factory] - told[factory] == (0 if after[factory] == before.get(factory) else 1), factory

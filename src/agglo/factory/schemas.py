@@ -169,6 +169,8 @@ class AllocationOut(Schema):
     plan_version: int
     respond_by: dt.datetime
     counter_quantity: int | None
+    # a decline of every week of the step (else of this offer's week only)
+    declined_step: bool
     note: str
     # accepted work a re-plan took away: what set it off (plan, amended, declined, counter, withdrawn, delayed, expired)
     moved_by: str

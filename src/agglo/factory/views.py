@@ -375,7 +375,7 @@ def _declined(request: HttpRequest, allocation: Allocation) -> str:
         return _("Declined for every week of this step.")
     offered = selectors.job_board(actor=request.user, status="offered").filter(operation_id=allocation.operation_id)
     if offered.exists():
-        return _("Declined for this week: the repaired plan offers you other weeks of the step (above).")
+        return _("Declined for this week: the repaired plan offers you other weeks of the step, under “Offered to us”.")
     return str(DONE["decline"])
 
 

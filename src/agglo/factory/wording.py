@@ -41,7 +41,7 @@ def finding_text(finding: Finding, order: Any) -> str:
         ),
         "budget": _("costs at least %(floor)s at the cheapest capable factories, above the budget of %(budget)s."),
         "held": _(
-            "open offers to other orders hold %(units)s units of the capable factories' capacity in these weeks, "
+            "open offers to other orders hold %(units)s %(unit)s of the capable factories' capacity in these weeks, "
             "until %(until)s at the latest: planning again after they are answered may find room."
         ),
         "budget_plan": _(

@@ -210,9 +210,13 @@ def allocation_respond(
         allocation,
         repaired(
             Phrase(
-                gettext_lazy("%(factory)s declined its part of order %(product)s."),
+                gettext_lazy("%(factory)s declined every week of step %(step)d of order %(product)s.")
+                if whole_step
+                else gettext_lazy("%(factory)s declined its part of order %(product)s in the week of %(week)s."),
                 factory=named(allocation),
                 product=order.product,
+                step=allocation.operation.seq,
+                week=allocation.week.isoformat(),
             ),
             order,
         ),

@@ -333,10 +333,14 @@ def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: lis
     keep it from new plans until answered, so planning again after that may find it)."""
     if not {f.rule for f in findings} & {"capacity", "suppliers", "together"}:
         return []
-    units, until = offers_holding(order, [capability_id_of(c.key) for c in problem.capabilities])
+    # only the factories that may serve the steps short of room (an offer elsewhere could never make room here)
+    short = {f.operation for f in findings if f.operation} or {op.key for op in problem.operations}
+    able = core.candidates(problem)
+    units, until = offers_holding(order, {capability_id_of(c.key) for op in short for c in able.get(op, [])})
     if not units or until is None:
         return []
-    return [Finding("", "held", {"units": units, "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")})]
+    step = next(iter(short)) if len(short) == 1 else ""  # one step short of room: its unit, and its name
+    return [Finding(step, "held", {"units": units, "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")})]
 
 
 def _over_budget(problem: core.AllocationProblem) -> list[Finding]:
@@ -417,6 +421,12 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     result = solve(problem, time_limit=time_limit(), hint=hint)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     offered = set(open_offers.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
+    # offers the new plan may make again as they were: their factories need not hear of "new" work
+    was_offered = set(
+        open_offers.filter(status=Allocation.Status.OFFERED).values_list(
+            "operation_id", "capability_id", "week", "quantity"
+        )
+    )
     counters = list(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True))
     countered, void = sorted(set(counters)), len(counters)
     open_offers.update(status=Allocation.Status.SUPERSEDED)
@@ -465,7 +475,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             organization_id=order.buyer_id,
         )
         return order
-    changes = _apply(order, problem, result.placements, actor=actor, reason=reason)
+    changes = _apply(order, problem, result.placements, actor=actor, reason=reason, was_offered=was_offered)
     _tell_offers_gone(order, offered)
     members_sync(order)
     costs = result.costs
@@ -500,7 +510,13 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
 
 
 def _apply(
-    order: Order, problem: core.AllocationProblem, placements: tuple[core.Placement, ...], *, actor: Any, reason: str
+    order: Order,
+    problem: core.AllocationProblem,
+    placements: tuple[core.Placement, ...],
+    *,
+    actor: Any,
+    reason: str,
+    was_offered: frozenset[tuple[int, int, dt.date, int]] = frozenset(),
 ) -> dict[str, int]:
     """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Work delivered or under way
     is never offered again nor superseded (the solver keeps it: it is fixed in the problem)."""
@@ -539,11 +555,15 @@ def _apply(
         if q > 0
     ]
     Allocation.objects.bulk_create(new)
-    told: set[int] = set()  # new offers a moved part's notice already names
+    # new offers a moved part's notice already names, and offers made again as they were before this re-plan
+    told = {id(n) for n in new if (n.operation_id, n.capability_id, n.week, n.quantity) in was_offered}
+    moved: dict[tuple[int, int], list[Allocation]] = defaultdict(list)
     for a in superseded:
-        again = [n for n in new if n.factory_id == a.factory_id and n.operation_id == a.operation_id]
+        moved[a.factory_id, a.operation_id].append(a)
+    for (factory, operation), parts in moved.items():
+        again = [n for n in new if n.factory_id == factory and n.operation_id == operation]
         told.update(id(n) for n in again)
-        _tell_moved(a, again)
+        _tell_moved(parts, again)
     for factory in sorted({a.factory_id for a in new if id(a) not in told}):
         tell_factory(
             factory,
@@ -555,19 +575,20 @@ def _apply(
     return {"offered": len(new), "factories": len({a.factory_id for a in new}), "moved": len(superseded)}
 
 
-def _tell_moved(a: Allocation, offered_again: list[Allocation]) -> None:
-    """Tell a factory its accepted work was taken away by a re-plan, why, and whether the same plan offers it work
-    on that step again (then its part moved rather than went)."""
+def _tell_moved(parts: list[Allocation], offered_again: list[Allocation]) -> None:
+    """Tell a factory its accepted work on one step was taken away by a re-plan, why, and whether the same plan
+    offers it work on that step again (then its part moved rather than went): one notice for all its parts."""
+    a = parts[0]
     why = Allocation.MovedBy(a.moved_by).label if a.moved_by else ""  # lazy: in each reader's language
     common = {
         "product": a.order.product,
         "step": a.operation.seq,
-        "n": a.quantity,
+        "n": sum(p.quantity for p in parts),
         "unit": a.operation.process.unit,
-        "week": a.week.isoformat(),
+        "week": ", ".join(sorted({p.week.isoformat() for p in parts})),
         "why": why,
     }
-    if a.promised_week and a.week > a.promised_week:
+    if all(p.promised_week and p.week > p.promised_week for p in parts):
         text = Phrase(
             gettext_lazy(
                 "Order %(product)s was re-planned around the delay you reported: you need not make the late part; "
