@@ -569,23 +569,24 @@ def test_an_open_offer_keeps_its_week_from_other_plans_until_its_deadline(cluste
     )
 
 
+def _cnc_planned(cluster: dict[str, Any], quantity: int, **terms: Any) -> Order:
+    """A one-step CNC order of `quantity` machine-hours, two suppliers at most, entered and planned by the buyer."""
+    buyer = cluster["people"]["buyer"]
+    data = order_data(
+        buyer=cluster["orgs"]["buyer"].pk,
+        max_suppliers=2,
+        quantity=quantity,
+        operations=[{"process": "cnc", "quantity": quantity}],
+        **terms,
+    )
+    return orders.order_plan(actor=buyer, order=orders.order_create(actor=buyer, data=data))
+
+
 def test_an_order_short_of_room_held_by_open_offers_is_told_so(cluster: dict[str, Any]) -> None:
     buyer = cluster["people"]["buyer"]
-    one_step = {"buyer": cluster["orgs"]["buyer"].pk, "max_suppliers": 2}
-    first = orders.order_plan(
-        actor=buyer,
-        order=orders.order_create(
-            actor=buyer, data=order_data(**one_step, quantity=5000, operations=[{"process": "cnc", "quantity": 5000}])
-        ),
-    )
+    first = _cnc_planned(cluster, 5000)
     assert first.status == "planned"
-    second = orders.order_plan(
-        actor=buyer,
-        order=orders.order_create(
-            actor=buyer,
-            data=order_data(**one_step, product="B", quantity=2000, operations=[{"process": "cnc", "quantity": 2000}]),
-        ),
-    )
+    second = _cnc_planned(cluster, 2000, product="B")
     assert second.status == "infeasible"
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
@@ -717,31 +718,10 @@ def test_a_refused_counter_offer_reads_as_the_buyers_refusal_on_the_job_board(cl
 
 def test_offers_a_step_could_never_use_are_not_named_as_holding_its_room(cluster: dict[str, Any]) -> None:
     buyer = cluster["people"]["buyer"]
-    cnc = {"buyer": cluster["orgs"]["buyer"].pk, "max_suppliers": 2}
     # the first order is offered Suzhou's CNC; the second may only use Shenzhen's, and is too big for it
-    first = orders.order_plan(
-        actor=buyer,
-        order=orders.order_create(
-            actor=buyer,
-            data=order_data(
-                **cnc, quantity=600, regions_only=["320000"], operations=[{"process": "cnc", "quantity": 600}]
-            ),
-        ),
-    )
+    first = _cnc_planned(cluster, 600, regions_only=["320000"])
     assert first.status == "planned" and first.allocations.filter(status="offered").exists()
-    second = orders.order_plan(
-        actor=buyer,
-        order=orders.order_create(
-            actor=buyer,
-            data=order_data(
-                **cnc,
-                product="B",
-                quantity=9000,
-                regions_only=["440000"],
-                operations=[{"process": "cnc", "quantity": 9000}],
-            ),
-        ),
-    )
+    second = _cnc_planned(cluster, 9000, product="B", regions_only=["440000"])
     assert second.status == "infeasible"
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
