@@ -753,3 +753,22 @@ def test_a_replan_that_offers_a_factory_the_same_again_does_not_announce_new_wor
     after, now = offers(), heard()
     for factory in after:
         assert now[factory] - told[factory] == (0 if after[factory] == before.get(factory) else 1), factory
+
+
+def test_the_new_api_inputs_refuse_bad_values_and_strangers(cluster: dict[str, Any]) -> None:
+    from tests.conftest import user
+    from tests.factory.test_fixed_work import owner_of
+
+    order = _only_sz_cnc(cluster)
+    a = order.allocations.filter(status="offered").first()
+    api = logged(owner_of(cluster, a))
+    r = api.post(
+        f"/api/v1/factory/allocations/{a.pk}/answer",
+        data=json.dumps({"action": "decline", "whole_step": "perhaps"}),
+        content_type="application/json",
+    )
+    assert r.status_code == 422 and "whole_step" in json.dumps(r.json())
+    a.refresh_from_db()
+    assert a.status == "offered" and not a.declined_step  # nothing half-done
+    stranger = logged(user("stranger"))
+    assert stranger.get(f"/api/v1/factory/orders/{order.pk}/changes").status_code == 404

@@ -99,14 +99,9 @@ def _my_orgs(user: Any) -> list[Organization]:
 def home(request: HttpRequest) -> HttpResponse:
     """Orders the member placed or serves in."""
     rows = selectors.order_list(actor=request.user)[:100]
-    # receipts are the buyer's business: shown on its own orders (and to operators)
-    buyer_of = set(policy.active_organization_ids(request.user))
-    everyone = policy.sees_all_organizations(request.user)
-    return render(
-        request,
-        "factory/home.html",
-        {"orders": [(o, everyone or o.buyer_id in buyer_of) for o in rows]},
-    )
+    # receipts are the buyer's business, shown to those who see the whole plan
+    rows_shown = [(o, selectors.sees_whole_plan(request.user, o)) for o in rows]
+    return render(request, "factory/home.html", {"orders": rows_shown})
 
 
 ROUTE_FIELDS = {

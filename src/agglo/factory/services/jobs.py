@@ -27,9 +27,8 @@ from agglo.factory.services.orders import (
     finish_if_delivered,
     repaired,
     replan,
-    tell_factory,
 )
-from agglo.factory.services.telling import named, tell_buyer, tell_offers_overtaken
+from agglo.factory.services.telling import named, tell_buyer, tell_factory, tell_offers_overtaken
 from agglo.factory.validation import whole
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append

@@ -37,6 +37,7 @@ from agglo.factory.selectors.planning import (
     under_way,
 )
 from agglo.factory.services.capacity import release
+from agglo.factory.services.telling import tell_factory
 from agglo.factory.solver import solve
 from agglo.factory.validation import (
     LIST_SEPARATORS,
@@ -357,11 +358,6 @@ def _over_budget(problem: core.AllocationProblem) -> list[Finding]:
     return [Finding("", "budget_plan", {"cost": f"{spent:.2f}", "budget": f"{terms.budget:.2f}"})]
 
 
-def tell_factory(factory_id: int, verb: str, text: Phrase) -> None:
-    """Tell a factory's admins, each in their language, with a link to its job board."""
-    notify(policy.organization_admins(factory_id), verb=verb, text=text, link="/factory/jobs/")
-
-
 def _tell_offers_gone(order: Order, offered: set[int]) -> None:
     """Factories whose unanswered offers a re-plan took back, and that the new plan offers nothing."""
     still = set(order.allocations.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
@@ -422,7 +418,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     offered = set(open_offers.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
     # offers the new plan may make again as they were: their factories need not hear of "new" work
-    was_offered = set(
+    was_offered = frozenset(
         open_offers.filter(status=Allocation.Status.OFFERED).values_list(
             "operation_id", "capability_id", "week", "quantity"
         )

@@ -1,4 +1,5 @@
-"""What a buyer hears about the work in its orders (a factory's side is `orders.tell_factory`)."""
+"""Who hears what about the work in an order: the buyer (`tell_buyer`) and the factories serving it
+(`tell_factory`), each in their own language."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from agglo.registry.models.bilingual import Bilingual
 def named(allocation: Allocation) -> Bilingual:
     """The factory, by name in each reader's language: the buyer sees who serves its order on the plan anyway."""
     return Bilingual(allocation.factory.name_zh, allocation.factory.name_en)
+
+
+def tell_factory(factory_id: int, verb: str, text: Phrase) -> None:
+    """Tell a factory's admins, each in their language, with a link to its job board."""
+    notify(policy.organization_admins(factory_id), verb=verb, text=text, link="/factory/jobs/")
 
 
 def tell_buyer(allocation: Allocation, text: Phrase) -> None:
