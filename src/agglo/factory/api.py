@@ -3,12 +3,14 @@ board, execution and scorecards."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
-from agglo.common.errors import NotFound
+from agglo.common.errors import NotFound, ValidationFailed
+from agglo.factory.models import Capability
 from agglo.factory.schemas import (
     AllocationOut,
     AnswerIn,
@@ -30,8 +32,10 @@ from agglo.factory.schemas import (
     WithdrawIn,
 )
 from agglo.factory.selectors import orders as selectors
+from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
 from agglo.factory.services import capacity, jobs, orders
+from agglo.factory.validation import date
 
 router = Router(tags=["factory"])
 
@@ -53,12 +57,36 @@ def capability_save(request: HttpRequest, org_id: int, payload: CapabilityIn) ->
     return capacity.capability_save(actor=request.auth, organization_id=org_id, data=payload.dict())
 
 
-@router.put("/capabilities/{int:capability_id}/weeks", response=SlotOut, summary="Set one week's capacity")
-def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> Any:
+def _capability(request: HttpRequest, capability_id: int) -> Any:
     cap = selectors.capability_list(actor=request.auth).filter(pk=capability_id).first()
     if cap is None:
         raise NotFound(f"No capability with id {capability_id}.")
-    return capacity.capacity_set(actor=request.auth, capability=cap, week=payload.week, capacity=payload.capacity)
+    return cap
+
+
+def _slot(capability_id: int, week: Week) -> dict[str, Any]:
+    return {"capability_id": capability_id, **asdict(week), "over_room": week.over_room}
+
+
+@router.get(
+    "/capabilities/{int:capability_id}/weeks",
+    response=list[SlotOut],
+    summary="One capability's capacity calendar: a page of weeks from `from` (as the calendar page shows them)",
+)
+def capacity_weeks(request: HttpRequest, capability_id: int, start: str = Query("", alias="from")) -> Any:
+    cap = _capability(request, capability_id)
+    errors: dict[str, list[str]] = {}
+    if start and date(start, "from", errors) is None:
+        raise ValidationFailed(errors)
+    page = calendar_page(start or None)
+    return [_slot(cap.pk, w) for w in capacity_calendar(Capability.objects.filter(pk=cap.pk), page.weeks)[0][1]]
+
+
+@router.put("/capabilities/{int:capability_id}/weeks", response=SlotOut, summary="Set one week's capacity")
+def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> Any:
+    cap = _capability(request, capability_id)
+    slot = capacity.capacity_set(actor=request.auth, capability=cap, week=payload.week, capacity=payload.capacity)
+    return _slot(cap.pk, week_of(cap, slot.week))
 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")

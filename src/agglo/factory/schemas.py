@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from agglo.factory.selectors.orders import receipts_pending, sees_whole_plan
 from agglo.factory.wording import diagnosis_texts
@@ -57,6 +57,8 @@ class SlotOut(Schema):
     week: dt.date
     capacity: int
     reserved: int
+    on_offer: int = Field(description="Units open offers hold here until answered; only acceptance reserves them.")
+    over_room: bool = Field(description="The open offers here are more than the room left: not all can be accepted.")
 
 
 class OperationIn(Schema):

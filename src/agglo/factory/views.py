@@ -3,7 +3,6 @@ the capacity calendar and the scorecards."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -13,11 +12,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,9 +22,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
-from agglo.factory.models import Allocation, CapacitySlot, Order
+from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.planning import AHEAD_WEEKS, first_open_day, horizon, offers_held
+from agglo.factory.selectors.calendar import calendar_page, capacity_calendar, week_of
+from agglo.factory.selectors.planning import first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
@@ -395,16 +393,26 @@ def capacity(request: HttpRequest) -> HttpResponse:
             if cap is None:
                 raise Http404
             try:
-                capacity_services.capacity_set(
+                slot = capacity_services.capacity_set(
                     actor=request.user, capability=cap, week=request.POST["week"], capacity=request.POST.get("capacity")
                 )
                 messages.success(request, _("Capacity saved."))
+                if (held := week_of(cap, slot.week)).over_room:
+                    messages.warning(
+                        request,
+                        _(
+                            "Open offers to you hold %(n)d in the week of %(week)s, more than the %(room)d now left: "
+                            "you cannot accept them all. Answer them on the job board (decline, or counter-offer "
+                            "what you can make)."
+                        )
+                        % {"n": held.on_offer, "week": slot.week, "room": max(0, held.capacity - held.reserved)},
+                    )
             except Forbidden as exc:
                 raise PermissionDenied(str(exc)) from exc
             except ValidationFailed as exc:
                 _flash(request, exc)
-            page = _calendar_weeks(request.POST.get("from"))[0][0]  # back to the page the form was on
-            return redirect(f"{reverse('factory:capacity')}?from={page.isoformat()}")
+            back = calendar_page(request.POST.get("from")).weeks[0]  # to the page the form was on
+            return redirect(f"{reverse('factory:capacity')}?from={back.isoformat()}")
         if form.is_valid():
             data = dict(form.cleaned_data)
             data["process"] = data["process"].code
@@ -420,69 +428,23 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 apply_service_errors(form, exc)
             except (Forbidden, NotFound) as exc:
                 form.add_error("organization", str(exc))
-    weeks, earlier, later = _calendar_weeks(request.GET.get("from"))
-    shown = CapacitySlot.objects.filter(week__gte=weeks[0], week__lte=weeks[-1])
-    caps = list(selectors.capability_list(actor=request.user).prefetch_related(Prefetch("slots", queryset=shown)))
-    offered = offers_held(caps, weeks[0], weeks[-1])
-    calendar = []
-    for c in caps:
-        slots = {s.week: s for s in c.slots.all()}
-        calendar.append(
-            (
-                c,
-                [
-                    _cell(
-                        w,
-                        slots[w].capacity if w in slots else c.weekly_capacity,
-                        slots[w].reserved if w in slots else 0,
-                        offered.get((c.pk, i), 0),
-                    )
-                    for i, w in enumerate(weeks)
-                ],
-            )
-        )
+    page = calendar_page(request.GET.get("from"))
+    calendar = capacity_calendar(selectors.capability_list(actor=request.user), page.weeks)
     return render(
         request,
         "factory/capacity.html",
         {
             "form": form,
             "calendar": calendar,
-            "weeks": weeks,
+            "weeks": page.weeks,
             "orgs": orgs,
             "editing": editing,
-            "earlier": earlier,
-            "later": later,
+            "earlier": page.earlier,
+            "later": page.later,
             "open_from": monday(first_open_day()),
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _cell(week: Any, capacity: int, reserved: int, offered: int) -> tuple[Any, int, int, int, bool]:
-    """A calendar cell: the week, its capacity, what accepted work reserves, what open offers hold, and whether
-    those offers no longer all fit (only acceptance reserves; the week was lowered or filled since)."""
-    return week, capacity, reserved, offered, offered > capacity - reserved
-
-
-def _calendar_weeks(asked: str | None) -> tuple[list[Any], Any, Any]:
-    """The calendar's weeks, and where its earlier and later pages start (None at either end). The first page
-    runs from the week under way to the last week a plan starting now can use; later pages reach the weeks of
-    orders that start later (up to a year ahead)."""
-    this_week = monday(timezone.localdate())
-    last_start = this_week + dt.timedelta(weeks=AHEAD_WEEKS)
-    try:
-        start = min(max(monday(dt.date.fromisoformat(asked or "")), this_week), last_start)
-    except ValueError:  # none asked, or not a date: the first page
-        start = this_week
-    count = horizon()
-    if start == this_week:  # up to the last week a plan made now can reach
-        count += (monday(first_open_day()) - this_week).days // 7
-    weeks = [week_at(start, i) for i in range(count)]
-    earlier = start - dt.timedelta(weeks=horizon()) if start > this_week else None
-    if earlier is not None and earlier <= monday(first_open_day()):
-        earlier = this_week  # the first page, as the calendar opens
-    later = weeks[-1] + dt.timedelta(weeks=1) if weeks[-1] < last_start else None
-    return weeks, earlier, later
 
 
 def _capability_to_edit(request: HttpRequest, orgs: list[Organization]) -> Any:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
-from agglo.factory.models import Capability, CapacitySlot, Process
+from agglo.factory.models import Allocation, Capability, CapacitySlot, Process
 from agglo.factory.selectors.planning import AHEAD_WEEKS, horizon
 from agglo.factory.services.telling import tell_offers_overtaken
 from agglo.factory.validation import certifications_clean, date, money, whole
@@ -68,11 +68,17 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         ]
     if errors:
         raise ValidationFailed(errors)
-    before = Capability.objects.filter(organization_id=organization_id, process=process).values(*values).first()
+    before = (
+        Capability.objects.filter(organization_id=organization_id, process=process)
+        .values(*{*values, "active", "weekly_capacity"})
+        .first()
+    )
     capability, created = Capability.objects.update_or_create(
         organization_id=organization_id, process=process, defaults=values
     )
     _follow_declared(capability)
+    if before is not None:
+        _tell_if_overtaken(capability, before)
     # the history shows what changed, before and after (plain values: the payload is JSON)
     plain = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in values.items()}
     old = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in (before or {}).items()}
@@ -95,6 +101,28 @@ def _follow_declared(capability: Capability) -> None:
     ahead = CapacitySlot.objects.filter(capability=capability, by_hand=False, week__gte=monday(timezone.localdate()))
     ahead.filter(reserved__lte=weekly).exclude(capacity=weekly).update(capacity=weekly)
     ahead.filter(reserved__gt=weekly).update(capacity=F("reserved"))
+
+
+def _tell_if_overtaken(capability: Capability, before: dict[str, Any]) -> None:
+    """A factory that lowers its declared capacity, or stops offering the process, may leave open offers without
+    the room to accept them: their buyers hear it at once, as when it lowers one week."""
+    stopped = before["active"] and not capability.active
+    if not stopped and capability.weekly_capacity >= before["weekly_capacity"]:
+        return
+    weeks = (
+        Allocation.objects.filter(
+            capability=capability, status=Allocation.Status.OFFERED, week__gte=monday(timezone.localdate())
+        )
+        .values_list("week", flat=True)
+        .distinct()
+    )
+    by_hand = set(CapacitySlot.objects.filter(capability=capability, by_hand=True).values_list("week", flat=True))
+    rooms = {
+        week: 0 if stopped else free_in(capability, week)
+        for week in weeks
+        if stopped or week not in by_hand  # a week set by hand kept its figure
+    }
+    tell_offers_overtaken(capability, rooms, why="stopped" if stopped else "lowered")
 
 
 @transaction.atomic
@@ -125,7 +153,7 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
     slot.capacity, slot.by_hand = amount, True
     slot.save(update_fields=["capacity", "by_hand"])
     if amount < before:  # offers made on the old figure may no longer fit
-        tell_offers_overtaken(capability, slot.week, amount - slot.reserved, lowered=True)
+        tell_offers_overtaken(capability, {slot.week: amount - slot.reserved}, why="lowered")
     record(
         "factory.capacity_set",
         actor=actor,

@@ -161,7 +161,7 @@ def allocation_respond(
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
         confirm_if_complete(order)
         room = free_in(allocation.capability, allocation.week)
-        tell_offers_overtaken(allocation.capability, allocation.week, room, besides_order_id=allocation.order_id)
+        tell_offers_overtaken(allocation.capability, {allocation.week: room}, besides_order_id=allocation.order_id)
         return allocation
     if action == "counter":
         errors: dict[str, list[str]] = {}
@@ -247,7 +247,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     if accept:
         room = free_in(allocation.capability, allocation.week)
-        tell_offers_overtaken(allocation.capability, allocation.week, room, besides_order_id=allocation.order_id)
+        tell_offers_overtaken(allocation.capability, {allocation.week: room}, besides_order_id=allocation.order_id)
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
     tell_factory(
         allocation.factory_id,

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
 
-from django.utils.translation import gettext_lazy
+from django.db.models import Q
+from django.utils.translation import ngettext_lazy
 
 from agglo.access import policy
 from agglo.common.language import Phrase
@@ -33,36 +36,63 @@ def tell_buyer(allocation: Allocation, text: Phrase) -> None:
     )
 
 
+OVERTAKEN = {
+    "taken": ngettext_lazy(
+        "%(factory)s's week of %(week)s has since been taken by other work: its offer for step %(step)d of order "
+        "%(product)s can no longer be accepted in full. Plan again, or wait for its answer.",
+        "%(factory)s's weeks of %(week)s have since been taken by other work: its offers for step %(step)d of "
+        "order %(product)s can no longer be accepted in full. Plan again, or wait for its answer.",
+        "count",
+    ),
+    "lowered": ngettext_lazy(
+        "%(factory)s lowered its capacity in the week of %(week)s: its offer for step %(step)d of order "
+        "%(product)s can no longer be accepted in full. Plan again, or wait for its answer.",
+        "%(factory)s lowered its capacity in the weeks of %(week)s: its offers for step %(step)d of order "
+        "%(product)s can no longer be accepted in full. Plan again, or wait for its answer.",
+        "count",
+    ),
+    "stopped": ngettext_lazy(
+        "%(factory)s no longer offers the process of step %(step)d of order %(product)s: its offer for the week "
+        "of %(week)s may not be accepted. Plan again, or wait for its answer.",
+        "%(factory)s no longer offers the process of step %(step)d of order %(product)s: its offers for the "
+        "weeks of %(week)s may not be accepted. Plan again, or wait for its answer.",
+        "count",
+    ),
+}
+
+
 def tell_offers_overtaken(
-    capability: Capability, week: dt.date, room: int, *, besides_order_id: int | None = None, lowered: bool = False
+    capability: Capability,
+    rooms: Mapping[dt.date, int],
+    *,
+    besides_order_id: int | None = None,
+    why: str = "taken",
 ) -> None:
-    """Only acceptance reserves capacity: once accepted work fills a factory's week, or the factory lowers it, the
-    offers there larger than the `room` left can no longer be accepted in full. Their buyers hear it now, not when
-    the offer expires, so that they can plan again."""
+    """Only acceptance reserves capacity: once accepted work fills a factory's week, or the factory lowers it (or
+    stops offering the process), the offers there larger than the room left (`rooms`, by week) can no longer be
+    accepted in full. Their buyers hear it now, not when the offer expires, so that they can plan again: one
+    notice per order, naming its weeks."""
+    larger = Q(pk__in=[])
+    for week, room in rooms.items():
+        larger |= Q(week=week, quantity__gt=room)
     stale = (
-        Allocation.objects.filter(capability=capability, week=week, status=Allocation.Status.OFFERED, quantity__gt=room)
+        Allocation.objects.filter(larger, capability=capability, status=Allocation.Status.OFFERED)
         .exclude(order_id=besides_order_id)
         .select_related("order", "factory", "operation")
+        .order_by("order_id", "week", "pk")
     )
-    told: set[int] = set()
+    by_order: dict[int, list[Allocation]] = defaultdict(list)
     for a in stale:
-        if a.order_id in told:
-            continue
-        told.add(a.order_id)
+        by_order[a.order_id].append(a)
+    for offers in by_order.values():
+        a, weeks = offers[0], sorted({o.week for o in offers})
         tell_buyer(
             a,
             Phrase(
-                gettext_lazy(
-                    "%(factory)s lowered its capacity in the week of %(week)s: its offer for step %(step)d of order "
-                    "%(product)s can no longer be accepted in full. Plan again, or wait for its answer."
-                )
-                if lowered
-                else gettext_lazy(
-                    "%(factory)s's week of %(week)s has since been taken by other work: its offer for step %(step)d "
-                    "of order %(product)s can no longer be accepted in full. Plan again, or wait for its answer."
-                ),
+                OVERTAKEN[why],
+                count=len(weeks),
                 factory=named(a),
-                week=a.week.isoformat(),
+                week=", ".join(w.isoformat() for w in weeks),
                 step=a.operation.seq,
                 product=a.order.product,
             ),

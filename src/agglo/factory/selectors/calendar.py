@@ -1,0 +1,86 @@
+"""The capacity calendar: each capability's weeks with their capacity, what accepted work reserves and what open
+offers hold. The page and the API read the same figures from here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from agglo.factory.models import Capability, CapacitySlot
+from agglo.factory.selectors.planning import AHEAD_WEEKS, first_open_day, horizon, offers_held
+from agglo.factory.weeks import monday, week_at
+
+
+@dataclass(frozen=True)
+class Week:
+    week: dt.date
+    capacity: int
+    reserved: int
+    on_offer: int  # open offers' units: only acceptance reserves them
+
+    @property
+    def over_room(self) -> bool:
+        """The offers waiting here could not all be accepted: the factory lowered the week, or other work took it."""
+        return self.on_offer > self.capacity - self.reserved
+
+
+@dataclass(frozen=True)
+class Page:
+    weeks: list[dt.date]
+    earlier: dt.date | None  # where the earlier and later pages start (None at either end)
+    later: dt.date | None
+
+
+def calendar_page(asked: str | None) -> Page:
+    """The calendar's weeks from the week `asked` (ISO date; any day of it). The first page runs from the week
+    under way to the last week a plan starting now can use; later pages reach the weeks of orders that start
+    later (up to a year ahead)."""
+    this_week = monday(timezone.localdate())
+    last_start = this_week + dt.timedelta(weeks=AHEAD_WEEKS)
+    try:
+        start = min(max(monday(dt.date.fromisoformat(asked or "")), this_week), last_start)
+    except ValueError:  # none asked, or not a date: the first page
+        start = this_week
+    count = horizon()
+    if start == this_week:  # up to the last week a plan made now can reach
+        count += (monday(first_open_day()) - this_week).days // 7
+    weeks = [week_at(start, i) for i in range(count)]
+    earlier = start - dt.timedelta(weeks=horizon()) if start > this_week else None
+    if earlier is not None and earlier <= monday(first_open_day()):
+        earlier = this_week  # the first page, as the calendar opens
+    later = weeks[-1] + dt.timedelta(weeks=1) if weeks[-1] < last_start else None
+    return Page(weeks, earlier, later)
+
+
+def capacity_calendar(capabilities: QuerySet[Capability], weeks: list[dt.date]) -> list[tuple[Capability, list[Week]]]:
+    """Each capability with its `weeks` (consecutive): a week without a slot has the declared weekly capacity."""
+    shown = CapacitySlot.objects.filter(week__gte=weeks[0], week__lte=weeks[-1])
+    caps = list(capabilities.prefetch_related(Prefetch("slots", queryset=shown)))
+    offered = offers_held(caps, weeks[0], weeks[-1])
+    rows = []
+    for c in caps:
+        slots: dict[dt.date, Any] = {s.week: s for s in c.slots.all()}
+        rows.append(
+            (
+                c,
+                [
+                    Week(
+                        w,
+                        slots[w].capacity if w in slots else c.weekly_capacity,
+                        slots[w].reserved if w in slots else 0,
+                        offered.get((c.pk, i), 0),
+                    )
+                    for i, w in enumerate(weeks)
+                ],
+            )
+        )
+    return rows
+
+
+def week_of(capability: Capability, week: dt.date) -> Week:
+    """One week of one capability, as the calendar shows it."""
+    return capacity_calendar(Capability.objects.filter(pk=capability.pk), [monday(week)])[0][1][0]

@@ -1,0 +1,120 @@
+"""Open offers a factory's own changes leave without room: the buyer hears it whichever way the room shrank, the
+factory is warned on its calendar, and the API shows each week's open offers beside its room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agglo.common.models import LanguagePreference, Notification
+from agglo.factory.models import Allocation, CapacitySlot, Order
+from agglo.factory.services import capacity as capacity_services
+from agglo.factory.services import orders
+from tests.factory.conftest import order_data
+from tests.factory.conftest import signed_in as api
+from tests.factory.test_fixed_work import owner_of
+from tests.factory.test_third_review import logged
+
+pytestmark = pytest.mark.django_db
+
+
+def _offered(cluster: dict[str, Any]) -> tuple[Order, Allocation]:
+    buyer = cluster["people"]["buyer"]
+    LanguagePreference.objects.create(user=buyer, language="en")
+    order = orders.order_plan(
+        actor=buyer, order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk))
+    )
+    return order, order.allocations.filter(status="offered").order_by("-quantity").first()
+
+
+def _declare(cluster: dict[str, Any], a: Allocation, **changes: Any) -> None:
+    cap = a.capability
+    data = {
+        "process": cap.process_id,
+        "weekly_capacity": cap.weekly_capacity,
+        "unit_cost": cap.unit_cost,
+        "min_lot": 1,
+        **changes,
+    }
+    capacity_services.capability_save(actor=owner_of(cluster, a), organization_id=a.factory_id, data=data)
+
+
+def test_lowering_the_declared_capacity_under_an_open_offer_tells_its_buyer(cluster: dict[str, Any]) -> None:
+    order, a = _offered(cluster)
+    heard = Notification.objects.filter(user=cluster["people"]["buyer"], text__contains="lowered its capacity")
+    _declare(cluster, a, weekly_capacity=a.capability.weekly_capacity + 10)
+    assert not heard.exists()  # more room overtakes nothing
+    _declare(cluster, a, weekly_capacity=a.quantity)
+    assert not heard.exists()  # the offer still fits
+    _declare(cluster, a, weekly_capacity=a.quantity - 1)
+    assert heard.count() == 1
+    assert f"in the week of {a.week.isoformat()}" in heard.get().text
+    assert f"step {a.operation.seq} of order {order.product}" in heard.get().text
+
+
+def test_a_week_set_by_hand_keeps_its_figure_and_its_offers_when_the_declaration_is_lowered(
+    cluster: dict[str, Any],
+) -> None:
+    _order, a = _offered(cluster)
+    weeks = set(Allocation.objects.filter(capability=a.capability).values_list("week", flat=True))
+    for week in weeks:
+        CapacitySlot.objects.create(capability=a.capability, week=week, capacity=a.quantity + 50, by_hand=True)
+    _declare(cluster, a, weekly_capacity=1)
+    assert set(CapacitySlot.objects.filter(capability=a.capability).values_list("capacity", flat=True)) == {
+        a.quantity + 50
+    }
+    assert not Notification.objects.filter(user=cluster["people"]["buyer"], text__contains="lowered").exists()
+
+
+def test_a_factory_that_stops_offering_the_process_tells_the_buyers_of_its_open_offers(
+    cluster: dict[str, Any],
+) -> None:
+    order, a = _offered(cluster)
+    _declare(cluster, a, active=False)
+    heard = Notification.objects.filter(user=cluster["people"]["buyer"], text__contains="no longer offers the process")
+    assert heard.count() == 1  # one notice per order, however many offers
+    assert f"step {a.operation.seq} of order {order.product}" in heard.get().text
+    weeks = sorted(set(order.allocations.filter(capability=a.capability).values_list("week", flat=True)))
+    assert len(weeks) > 1  # the case this test is for: the notice names every week
+    assert f"its offers for the weeks of {', '.join(w.isoformat() for w in weeks)} may not" in heard.get().text
+
+
+def test_the_calendar_warns_a_factory_that_lowers_a_week_under_its_own_offers(cluster: dict[str, Any]) -> None:
+    _order, a = _offered(cluster)
+    factory = logged(owner_of(cluster, a))
+    week = {"capability": a.capability_id, "week": a.week.isoformat()}
+    page = factory.post("/factory/capacity/", {**week, "capacity": a.quantity}, follow=True).content.decode()
+    assert "Capacity saved." in page and "you cannot accept them all" not in page
+    page = factory.post("/factory/capacity/", {**week, "capacity": a.quantity - 1}, follow=True).content.decode()
+    held = sum(Allocation.objects.filter(capability=a.capability, week=a.week).values_list("quantity", flat=True))
+    assert (
+        f"Open offers to you hold {held} in the week of {a.week.isoformat()}, more than the {a.quantity - 1} now "
+        "left: you cannot accept them all." in page
+    )
+    # and in Chinese, the default
+    factory.cookies["django_language"] = "zh-hans"
+    page = factory.post("/factory/capacity/", {**week, "capacity": a.quantity - 2}, follow=True).content.decode()
+    assert f"超过现在剩余的 {a.quantity - 2}：您无法全部接受" in page
+
+
+def test_the_api_reads_the_calendar_with_its_open_offers(cluster: dict[str, Any], make_org: Any) -> None:
+    _order, a = _offered(cluster)
+    factory = api(owner_of(cluster, a))
+    url = f"/api/v1/factory/capabilities/{a.capability_id}/weeks"
+    weeks = factory.get(url, {"from": a.week.isoformat()}).json()
+    first = weeks[0]
+    held = sum(Allocation.objects.filter(capability=a.capability, week=a.week).values_list("quantity", flat=True))
+    assert first["week"] == a.week.isoformat() and first["on_offer"] == held and first["over_room"] is False
+    assert first["capability_id"] == a.capability_id and first["reserved"] == 0
+    # lowering the week under the offer: the answer says the offers no longer fit
+    r = factory.put(url, {"week": a.week.isoformat(), "capacity": a.quantity - 1}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    assert r.json()["on_offer"] == held and r.json()["over_room"] is True
+    # the first page, as the calendar opens, holds the offer's week
+    assert any(w["week"] == a.week.isoformat() and w["over_room"] for w in factory.get(url).json())
+    # bad input names the field; another tenant finds no such capability
+    bad = factory.get(url, {"from": "next week"})
+    assert bad.status_code == 422 and "from" in bad.json()["errors"]
+    stranger = api(cluster["people"]["buyer"])
+    assert stranger.get(url).status_code == 404
