@@ -161,3 +161,34 @@ def test_type_errors_come_in_the_users_language(cluster: dict[str, Any]) -> None
     buyer.cookies["django_language"] = "en"
     body = buyer.post("/api/v1/factory/orders", "{not json", content_type="application/json").json()
     assert body["title"] == "The request body is not valid JSON." and "body" in body["errors"]
+
+
+def test_a_deadline_reads_the_same_in_every_answer(cluster: dict[str, Any]) -> None:
+    people, orgs = cluster["people"], cluster["orgs"]
+    buyer = api(people["buyer"])
+    order_id = buyer.post(
+        "/api/v1/factory/orders", order_data(buyer=orgs["buyer"].pk), content_type="application/json"
+    ).json()["id"]
+    buyer.post(f"/api/v1/factory/orders/{order_id}/plan")
+    offer = max(buyer.get(f"/api/v1/factory/orders/{order_id}/allocations").json(), key=lambda a: a["quantity"])
+    owner = next(n for n, o in orgs.items() if o.pk == offer["factory_id"])
+    factory = api(people[owner])
+    r = factory.post(
+        f"/api/v1/factory/allocations/{offer['id']}/answer",
+        {"action": "counter", "quantity": offer["quantity"] - 10},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    just_set = r.json()["respond_by"]
+    read_back = next(a for a in factory.get("/api/v1/factory/jobs").json() if a["id"] == offer["id"])["respond_by"]
+    assert just_set == read_back and just_set.endswith("Z")
+    # a deadline at the start of the work's week is made in the server's zone: it reads in UTC all the same
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from agglo.factory.schemas import AllocationOut
+
+    local = timezone.make_aware(dt.datetime(2026, 12, 7))
+    assert AllocationOut.resolve_respond_by(SimpleNamespace(respond_by=local)) == local
+    assert AllocationOut.resolve_respond_by(SimpleNamespace(respond_by=local)).utcoffset() == dt.timedelta(0)

@@ -118,3 +118,22 @@ def test_the_api_reads_the_calendar_with_its_open_offers(cluster: dict[str, Any]
     assert bad.status_code == 422 and "from" in bad.json()["errors"]
     stranger = api(cluster["people"]["buyer"])
     assert stranger.get(url).status_code == 404
+
+
+def test_each_step_short_of_room_says_what_open_offers_hold_in_its_own_unit(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+
+    def planned(cnc: int, surface: int, product: str) -> Order:
+        steps = [{"process": "cnc", "quantity": cnc}, {"process": "surface", "quantity": surface}]
+        data = order_data(buyer=cluster["orgs"]["buyer"].pk, quantity=cnc, operations=steps, product=product)
+        return orders.order_plan(actor=buyer, order=orders.order_create(actor=buyer, data=data))
+
+    first = planned(5000, 9000, "A")
+    assert first.status == "planned"
+    second = planned(2000, 2000, "B")
+    assert second.status == "infeasible"
+    page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
+    diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
+    assert "Step 1: open offers to other orders hold 5000 machine-hours" in diagnosis
+    assert "Step 2: open offers to other orders hold 9000 square metres" in diagnosis
+    assert " units of the capable" not in diagnosis

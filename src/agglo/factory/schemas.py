@@ -196,6 +196,11 @@ class AllocationOut(Schema):
     def resolve_process(obj: Any) -> str:
         return str(obj.operation.process_id)
 
+    @staticmethod
+    def resolve_respond_by(obj: Any) -> dt.datetime:
+        """In UTC always: a deadline just set is in the server's zone, one read back from the database in UTC."""
+        return obj.respond_by.astimezone(dt.UTC)
+
 
 class AnswerIn(Schema):
     action: str

@@ -330,18 +330,23 @@ def answer_deadline(week: dt.date, *, now: dt.datetime | None = None) -> dt.date
 
 
 def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: list[Finding]) -> list[Finding]:
-    """When room is short: how much of it other orders' open offers hold, and until when at the latest (they
-    keep it from new plans until answered, so planning again after that may find it)."""
+    """When room is short: how much of it other orders' open offers hold, step by step (each in its own unit), and
+    until when at the latest (they keep it from new plans until answered, so planning again after that may find
+    it)."""
     if not {f.rule for f in findings} & {"capacity", "suppliers", "together"}:
         return []
-    # only the factories that may serve the steps short of room (an offer elsewhere could never make room here)
-    short = {f.operation for f in findings if f.operation} or {op.key for op in problem.operations}
+    # the steps short of room, or every step when the shortage lies between them; for each only the factories that
+    # may serve it (an offer elsewhere could never make room there)
+    named = {f.operation for f in findings if f.operation}
+    short = [op.key for op in problem.operations if op.key in named] if named else [op.key for op in problem.operations]
     able = core.candidates(problem)
-    units, until = offers_holding(order, {capability_id_of(c.key) for op in short for c in able.get(op, [])})
-    if not units or until is None:
-        return []
-    step = next(iter(short)) if len(short) == 1 else ""  # one step short of room: its unit, and its name
-    return [Finding(step, "held", {"units": units, "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")})]
+    held = []
+    for step in short:
+        units, until = offers_holding(order, {capability_id_of(c.key) for c in able.get(step, [])})
+        if units and until is not None:
+            until_text = timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+            held.append(Finding(step, "held", {"units": units, "until": until_text}))
+    return held
 
 
 def _over_budget(problem: core.AllocationProblem) -> list[Finding]:
