@@ -137,3 +137,21 @@ def test_each_step_short_of_room_says_what_open_offers_hold_in_its_own_unit(clus
     assert "Step 1: open offers to other orders hold 5000 machine-hours" in diagnosis
     assert "Step 2: open offers to other orders hold 9000 square metres" in diagnosis
     assert " units of the capable" not in diagnosis
+
+
+def test_changing_terms_on_the_page_warns_of_offers_left_without_room(cluster: dict[str, Any]) -> None:
+    from tests.factory.test_third_review import declaration
+
+    _order, a = _offered(cluster)
+    cap = a.capability
+    factory = logged(owner_of(cluster, a))
+    terms = {"process": cap.process_id, "editing": str(cap.pk), "unit_cost": str(cap.unit_cost)}
+    lowered = declaration(a.factory, weekly_capacity=str(a.quantity - 1), **terms)
+    page = factory.post("/factory/capacity/", lowered, follow=True).content.decode()
+    assert "Capability updated." in page
+    assert f"Open offers to you no longer all fit in the weeks of {a.week.isoformat()}" in page
+    stopped = declaration(a.factory, weekly_capacity=str(cap.weekly_capacity), **terms)
+    del stopped["active"]  # unticked: no longer offered
+    page = factory.post("/factory/capacity/", stopped, follow=True).content.decode()
+    waiting = Allocation.objects.filter(capability=cap, status="offered").count()
+    assert f"You no longer offer this process, but {waiting} open offer" in page

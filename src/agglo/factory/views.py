@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy
@@ -24,7 +24,7 @@ from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFail
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.calendar import calendar_page, capacity_calendar, week_of
+from agglo.factory.selectors.calendar import calendar_page, capacity_calendar, crowded_weeks, offers_waiting, week_of
 from agglo.factory.selectors.planning import first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
@@ -421,8 +421,31 @@ def capacity(request: HttpRequest) -> HttpResponse:
             known = selectors.capability_list(actor=request.user, organization_id=organization_id)
             again = known.filter(process_id=data["process"]).exists()
             try:
-                capacity_services.capability_save(actor=request.user, organization_id=organization_id, data=data)
+                saved = capacity_services.capability_save(
+                    actor=request.user, organization_id=organization_id, data=data
+                )
                 messages.success(request, _("Capability updated.") if again else _("Capability saved."))
+                if crowded := crowded_weeks(saved):
+                    messages.warning(
+                        request,
+                        _(
+                            "Open offers to you no longer all fit in the weeks of %(weeks)s: answer them on the job "
+                            "board (decline, or counter-offer what you can make)."
+                        )
+                        % {"weeks": ", ".join(w.isoformat() for w in crowded)},
+                    )
+                if not saved.active and (waiting := offers_waiting(saved)):
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "You no longer offer this process, but %(n)d open offer for it still waits for your "
+                            "answer on the job board.",
+                            "You no longer offer this process, but %(n)d open offers for it still wait for your "
+                            "answer on the job board.",
+                            waiting,
+                        )
+                        % {"n": waiting},
+                    )
                 return redirect("factory:capacity")
             except ValidationFailed as exc:
                 apply_service_errors(form, exc)

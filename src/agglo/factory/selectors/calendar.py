@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from agglo.factory.models import Capability, CapacitySlot
+from agglo.factory.models import Allocation, Capability, CapacitySlot
 from agglo.factory.selectors.planning import AHEAD_WEEKS, first_open_day, horizon, offers_held
 from agglo.factory.weeks import monday, week_at
 
@@ -84,3 +84,27 @@ def capacity_calendar(capabilities: QuerySet[Capability], weeks: list[dt.date]) 
 def week_of(capability: Capability, week: dt.date) -> Week:
     """One week of one capability, as the calendar shows it."""
     return capacity_calendar(Capability.objects.filter(pk=capability.pk), [monday(week)])[0][1][0]
+
+
+def _waiting(capability: Capability) -> Any:
+    """Offers to this capability still waiting for an answer, from the week under way on."""
+    return Allocation.objects.filter(
+        capability=capability,
+        status__in=(Allocation.Status.OFFERED, Allocation.Status.COUNTERED),
+        respond_by__gt=timezone.now(),
+        week__gte=monday(timezone.localdate()),
+    )
+
+
+def offers_waiting(capability: Capability) -> int:
+    return _waiting(capability).count()
+
+
+def crowded_weeks(capability: Capability) -> list[dt.date]:
+    """The weeks from now on whose open offers to this capability no longer all fit its room."""
+    offered = sorted(set(_waiting(capability).values_list("week", flat=True)))
+    if not offered:
+        return []
+    weeks = [week_at(offered[0], i) for i in range((offered[-1] - offered[0]).days // 7 + 1)]
+    row = capacity_calendar(Capability.objects.filter(pk=capability.pk), weeks)[0][1]
+    return [w.week for w in row if w.over_room]
