@@ -237,6 +237,28 @@ def test_openapi_schema_is_served(client, db):
     assert "cdn" not in docs.content.decode() and "/static/ninja/swagger-ui-bundle.js" in docs.content.decode()
 
 
+def test_every_api_schema_has_a_name_of_its_own():
+    """The OpenAPI document names a component by its class: two schemas of one name would document one app's body
+    under another's endpoint (a factory's offer answer was shown as a policy answer)."""
+    import importlib
+    import pkgutil
+
+    from ninja import Schema
+
+    import agglo
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for module in pkgutil.walk_packages(agglo.__path__, "agglo."):
+        if module.name.endswith(".schemas"):
+            for name, obj in vars(importlib.import_module(module.name)).items():
+                if isinstance(obj, type) and issubclass(obj, Schema) and obj.__module__ == module.name:
+                    if name in seen:
+                        clashes.append(f"{name}: {seen[name]} and {module.name}")
+                    seen[name] = module.name
+    assert len(seen) > 50 and not clashes
+
+
 def test_hostile_requests_are_client_errors(ref, client, settings):
     many = "&".join(f"f{i}=1" for i in range(1200))
     problem(client.get(f"/api/v1/organizations?{many}"), 400)

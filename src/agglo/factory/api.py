@@ -13,13 +13,13 @@ from agglo.common.errors import NotFound, ValidationFailed
 from agglo.factory.models import Capability
 from agglo.factory.schemas import (
     AllocationOut,
-    AnswerIn,
     CancelIn,
     CapabilityIn,
     CapabilityOut,
     CounterDecisionIn,
     DelayIn,
     DisputeReplyIn,
+    OfferAnswerIn,
     OrderAmendIn,
     OrderIn,
     OrderOut,
@@ -149,7 +149,7 @@ def _allocation(request: HttpRequest, pk: int) -> Any:
 
 
 @router.post("/allocations/{int:allocation_id}/answer", response=AllocationOut, summary="Accept, decline or counter")
-def allocation_answer(request: HttpRequest, allocation_id: int, payload: AnswerIn) -> Any:
+def allocation_answer(request: HttpRequest, allocation_id: int, payload: OfferAnswerIn) -> Any:
     return jobs.allocation_respond(
         actor=request.auth,
         allocation=_allocation(request, allocation_id),

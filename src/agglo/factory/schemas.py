@@ -202,7 +202,7 @@ class AllocationOut(Schema):
         return obj.respond_by.astimezone(dt.UTC)
 
 
-class AnswerIn(Schema):
+class OfferAnswerIn(Schema):
     action: str
     quantity: Any = None
     note: str = ""

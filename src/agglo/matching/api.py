@@ -12,7 +12,7 @@ from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.market.selectors import listing_get
 from agglo.matching import selectors, services
-from agglo.matching.schemas import ClickIn, MatchOut
+from agglo.matching.schemas import ClickIn, ListingMatchOut
 from agglo.registry.selectors import organization_get
 
 router = Router(tags=["matching"])
@@ -30,7 +30,7 @@ def _shown(request: HttpRequest, query_key: int, organization_id: int | None, re
 
 @router.get(
     "/listings/{int:listing_id}/matches",
-    response=list[MatchOut],
+    response=list[ListingMatchOut],
     summary="Ranked counterparts for one of your listings, explained",
 )
 def listing_matches(request: HttpRequest, listing_id: int, target: str = "offers", limit: int = 10) -> Any:
@@ -45,7 +45,7 @@ def listing_matches(request: HttpRequest, listing_id: int, target: str = "offers
 
 @router.get(
     "/organizations/{int:org_id}/partners",
-    response=list[MatchOut],
+    response=list[ListingMatchOut],
     summary="Suggested partners for one of your organizations, explained",
 )
 def organization_partners(request: HttpRequest, org_id: int, limit: int = 10) -> Any:

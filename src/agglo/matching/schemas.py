@@ -21,7 +21,7 @@ class OrganizationRef(Schema):
     area: str
 
 
-class MatchOut(Schema):
+class ListingMatchOut(Schema):
     rank: int
     score: float
     listing: ListingOut | None

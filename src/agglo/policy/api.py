@@ -12,7 +12,6 @@ from agglo.common.errors import Forbidden, NotFound
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy.schemas import (
     AnsweredNeedOut,
-    AnswerIn,
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
@@ -21,6 +20,7 @@ from agglo.policy.schemas import (
     DocumentOut,
     EligibilityOut,
     MatchOut,
+    NeedAnswerIn,
     NeedIn,
     NeedOut,
     PolicyIn,
@@ -133,7 +133,7 @@ def need_answered(request: HttpRequest) -> Any:
 
 
 @router.post("/policy-needs/{int:need_id}/answer", response=NeedOut, summary="An agency answers a need")
-def need_answer(request: HttpRequest, need_id: int, payload: AnswerIn) -> Any:
+def need_answer(request: HttpRequest, need_id: int, payload: NeedAnswerIn) -> Any:
     need = needs.need_get(actor=request.auth, pk=need_id)
     return needs.need_answer(actor=request.auth, need=need, answer=payload.answer, policy_id=payload.policy_id)
 

@@ -110,7 +110,7 @@ class NeedIn(Schema):
     segment: str = ""
 
 
-class AnswerIn(Schema):
+class NeedAnswerIn(Schema):
     answer: str
     policy_id: int | None = None
 

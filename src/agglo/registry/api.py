@@ -19,6 +19,7 @@ from agglo.registry import selectors, services
 from agglo.registry.models import Organization, Relation
 from agglo.registry.schemas import (
     AdmissionCreated,
+    AdmissionReviewIn,
     AdmissionReviewOut,
     AdmissionStatusOut,
     ChainDetail,
@@ -36,7 +37,6 @@ from agglo.registry.schemas import (
     RejectIn,
     RelationIn,
     RelationOut,
-    ReviewIn,
     StatusIn,
 )
 from agglo.registry.selectors.chains import chain_links
@@ -359,7 +359,7 @@ def admission_detail(request: HttpRequest, admission_id: int) -> Any:
 
 
 @router.post("/admissions/{int:admission_id}/approve", response=AdmissionReviewOut, summary="Approve")
-def admission_approve(request: HttpRequest, admission_id: int, payload: ReviewIn) -> Any:
+def admission_approve(request: HttpRequest, admission_id: int, payload: AdmissionReviewIn) -> Any:
     admission = selectors.admission_get(actor=request.auth, pk=admission_id)
     services.admission_approve(actor=request.auth, admission=admission, note=payload.note)
     return selectors.admission_get(actor=request.auth, pk=admission_id)
@@ -373,7 +373,7 @@ def admission_reject(request: HttpRequest, admission_id: int, payload: RejectIn)
 
 
 @router.post("/admissions/{int:admission_id}/request-info", response=AdmissionReviewOut, summary="Ask for more")
-def admission_request_info(request: HttpRequest, admission_id: int, payload: ReviewIn) -> Any:
+def admission_request_info(request: HttpRequest, admission_id: int, payload: AdmissionReviewIn) -> Any:
     admission = selectors.admission_get(actor=request.auth, pk=admission_id)
     services.admission_request_info(actor=request.auth, admission=admission, note=payload.note)
     return selectors.admission_get(actor=request.auth, pk=admission_id)

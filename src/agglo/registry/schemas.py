@@ -241,7 +241,7 @@ class AdmissionReviewOut(AdmissionStatusOut):
     duplicate_flags: list[DuplicateFlag]
 
 
-class ReviewIn(Schema):
+class AdmissionReviewIn(Schema):
     note: str = ""
 
 
