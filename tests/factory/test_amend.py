@@ -222,3 +222,26 @@ def test_the_terms_form_shows_only_what_is_wrong_and_a_closed_order_keeps_no_for
     r = buyer.post(url, {"max_suppliers": "1"}, follow=True)
     page = r.content.decode()
     assert 'id="terms"' not in page and "该订单已关闭。" in page
+
+
+def test_without_a_lateness_penalty_an_earlier_due_week_moves_accepted_work_to_meet_it(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Capability, CapacitySlot
+    from agglo.factory.selectors.planning import first_open_day, horizon
+    from agglo.factory.weeks import monday, week_at
+
+    # the first plan can only use the sixth week: the cnc capacity of every other week is closed
+    first = monday(first_open_day())
+    closed = [week_at(first, i) for i in range(horizon()) if i != 5]
+    for cap in Capability.objects.filter(process_id="cnc"):
+        for week in closed:
+            CapacitySlot.objects.create(capability=cap, week=week, capacity=0, by_hand=True)
+    order = confirmed(cluster, quantity=300, operations=[{"process": "cnc", "quantity": 300}], late_penalty="0")
+    assert set(order.allocations.filter(status="accepted").values_list("week", flat=True)) == {week_at(first, 5)}
+    # the weeks open again, and the buyer wants it a week earlier than all the accepted work is done
+    CapacitySlot.objects.filter(week__in=closed).update(capacity=1000)
+    earlier = week_at(first, 4)
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"due_week": earlier.isoformat()})
+    order.refresh_from_db()
+    live = order.allocations.filter(status__in=["offered", "accepted"])
+    # a week late outweighs moving every accepted unit (¥50 each, ¥15,000 here): the plan meets the due week
+    assert max(live.values_list("week", flat=True)) <= earlier

@@ -315,10 +315,12 @@ def build(
 def _late_weight(problem: AllocationProblem, order: OrderTerms, cands: dict[str, list[Capability]]) -> int:
     """What a week late weighs in the objective, in fen. With a penalty, the penalty. Without one the buyer named
     no price for lateness, so the due week is a goal before cost: a week late outweighs the dearest plan the
-    order's candidates allow (it is not money, and the plan's costs show no lateness)."""
+    order's candidates allow, moving all its accepted work included (it is not money, and the plan's costs show
+    no lateness)."""
     if fen(order.late_penalty) > 0:
         return fen(order.late_penalty)
-    dearest = 0
+    ops = {op.key for op in problem.operations if op.order == order.key}
+    dearest = 100 * problem.change_penalty * sum(p.quantity for p in problem.previous if p.operation in ops)
     for op in problem.operations:
         if op.order == order.key and cands.get(op.key):
             unit = max(fen(c.unit_cost) + risk_cents(c, problem.risk_weight) for c in cands[op.key])
