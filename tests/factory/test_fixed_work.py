@@ -324,7 +324,9 @@ def test_a_factory_whose_accepted_part_moves_to_another_week_is_told_where_it_we
     _apply(order, problem, plan, actor=None, reason="amended")
     told = Notification.objects.filter(user=owner_of(cluster, old), verb="factory.superseded").get().text
     later = (old.week + dt.timedelta(weeks=1)).isoformat()
-    assert f"the new plan offers you {old.quantity} " in told and f"in the week of {later} instead" in told
+    unit = old.operation.process.unit_en
+    assert f"({old.quantity} {unit} in the week of {old.week.isoformat()}) moves" in told
+    assert f"the new plan offers you {old.quantity} {unit} in the week of {later} instead" in told
     assert "no longer needed" not in told and told.endswith("The buyer changed the order's due week or terms.")
 
 
@@ -348,5 +350,13 @@ def test_a_factory_with_two_parts_moved_in_one_replan_hears_it_once(cluster: dic
     told = Notification.objects.filter(user=owner_of(cluster, old), verb="factory.superseded")
     assert told.count() == 1
     text = told.get().text
-    assert f"{old.quantity + 10} " in text and old.week.isoformat() in text and twin.week.isoformat() in text
+    # each week's part named with its quantity (it read "310 in the week of W1, W2")
+    unit = old.operation.process.unit_zh
+    weeks: dict[dt.date, int] = defaultdict(int)
+    for a in order.allocations.filter(status="superseded", operation=old.operation, capability=old.capability):
+        weeks[a.week] += a.quantity
+    assert len(weeks) == 2
+    listed = "；".join(f"{w.isoformat()} 这一周的 {n} {unit}" for w, n in sorted(weeks.items()))
+    assert f"（{listed}）有所调整" in text
+    assert f"{(old.week + dt.timedelta(weeks=2)).isoformat()} 这一周的 {old.quantity + 10} {unit}" in text
     assert offered.count() == before  # the moved notice names the new offer: no second notice

@@ -155,3 +155,32 @@ def test_changing_terms_on_the_page_warns_of_offers_left_without_room(cluster: d
     page = factory.post("/factory/capacity/", stopped, follow=True).content.decode()
     waiting = Allocation.objects.filter(capability=cap, status="offered").count()
     assert f"You no longer offer this process, but {waiting} open offer" in page
+
+
+@pytest.mark.parametrize(("quantity", "penalty"), [(100, "0"), (200, "0"), (100, "2000"), (249, "2000")])
+def test_a_factorys_weekly_pieces_of_a_step_reach_its_minimum_lot_where_room_allows(
+    cluster: dict[str, Any], quantity: int, penalty: str
+) -> None:
+    import datetime as dt
+
+    from agglo.factory.models import Capability
+    from agglo.factory.selectors.planning import first_open_day
+    from agglo.factory.weeks import monday, week_at
+
+    # the first three weeks have room for all but one unit of the CNC step: to be on time it must be split
+    first = monday(first_open_day())
+    for cap in Capability.objects.filter(process_id="cnc"):
+        for i in range(3):
+            CapacitySlot.objects.create(capability=cap, week=week_at(first, i), capacity=quantity - 1, by_hand=True)
+    buyer = cluster["people"]["buyer"]
+    route = [{"process": "cnc", "quantity": quantity}, {"process": "surface", "quantity": quantity, "after": [1]}]
+    due = (dt.date.today() + dt.timedelta(weeks=4)).isoformat()
+    data = order_data(
+        buyer=cluster["orgs"]["buyer"].pk, quantity=quantity, operations=route, late_penalty=penalty, due_week=due
+    )
+    order = orders.order_plan(actor=buyer, order=orders.order_create(actor=buyer, data=data))
+    cnc = order.allocations.filter(status="offered", operation__seq=1)
+    assert cnc.count() >= 2  # split over weeks, as it costs no more than one factory in one week
+    # no (quantity - 1) + 1: each piece is at least the factory's minimum lot (50 here)
+    assert min(cnc.values_list("quantity", flat=True)) >= 50
+    assert sum(cnc.values_list("quantity", flat=True)) == quantity

@@ -39,6 +39,17 @@ class Phrase:
             return str(self)
 
 
+class Joined:
+    """Phrases listed in one parameter of another ("99 units in the week of …; 1 unit in the week of …"), joined
+    in the reader's language."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = list(items)
+
+    def __str__(self) -> str:
+        return str(translation.gettext("; ")).join(str(item) for item in self.items)
+
+
 def language_valid(code: Any) -> bool:
     return isinstance(code, str) and code in dict(settings.LANGUAGES)
 

@@ -35,6 +35,7 @@ from agglo.factory.allocation import (
     static_windows,
     week_room,
 )
+from agglo.factory.lots import evened
 from agglo.factory.milp import run_mip
 from agglo.factory.transport import zone_of, zone_weeks
 
@@ -109,8 +110,9 @@ def solve(
     size = {"variables": len(model.proto.variables), "constraints": len(model.proto.constraints)}
     if status not in ("optimal", "feasible"):
         return _without_plan(status, start, clock, size)
-    placements = tuple(
-        Placement(o, c, w, solver.value(var)) for (o, c, w), var in sorted(x.items()) if solver.value(var) > 0
+    placements = evened(
+        problem,
+        [Placement(o, c, w, solver.value(var)) for (o, c, w), var in sorted(x.items()) if solver.value(var) > 0],
     )
     costs, _errors = evaluate(problem, placements)
     return AllocationResult(
@@ -138,10 +140,13 @@ def _solve_highs(
     outcome = run_mip(built.model.proto, time_limit=max(0.1, time_limit - (clock() - start)), threads=threads)
     if outcome.values is None:
         return _without_plan(outcome.status, start, clock, size)
-    placements = tuple(
-        Placement(o, c, w, round(outcome.values[var.index]))
-        for (o, c, w), var in sorted(built.x.items())
-        if round(outcome.values[var.index]) > 0
+    placements = evened(
+        problem,
+        [
+            Placement(o, c, w, round(outcome.values[var.index]))
+            for (o, c, w), var in sorted(built.x.items())
+            if round(outcome.values[var.index]) > 0
+        ],
     )
     costs, _errors = evaluate(problem, placements)
     return AllocationResult(

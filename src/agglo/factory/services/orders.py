@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.common.language import Phrase
+from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
 from agglo.factory import allocation as core
 from agglo.factory.diagnosis import Finding, diagnose
@@ -576,19 +576,25 @@ def _apply(
     return {"offered": len(new), "factories": len({a.factory_id for a in new}), "moved": len(superseded)}
 
 
+def _pieces(parts: list[Allocation]) -> Joined:
+    """Each week's quantity of a factory's parts of one step, in week order."""
+    weeks: dict[dt.date, int] = defaultdict(int)
+    for p in parts:
+        weeks[p.week] += p.quantity
+    unit = parts[0].operation.process.unit
+    return Joined(
+        Phrase(gettext_lazy("%(n)d %(unit)s in the week of %(week)s"), n=n, unit=unit, week=week.isoformat())
+        for week, n in sorted(weeks.items())
+    )
+
+
 def _tell_moved(parts: list[Allocation], offered_again: list[Allocation]) -> None:
     """Tell a factory its accepted work on one step was taken away by a re-plan, why, and whether the same plan
-    offers it work on that step again (then its part moved rather than went): one notice for all its parts."""
+    offers it work on that step again (then its part moved rather than went): one notice for all its parts, each
+    week's quantity named."""
     a = parts[0]
     why = Allocation.MovedBy(a.moved_by).label if a.moved_by else ""  # lazy: in each reader's language
-    common = {
-        "product": a.order.product,
-        "step": a.operation.seq,
-        "n": sum(p.quantity for p in parts),
-        "unit": a.operation.process.unit,
-        "week": ", ".join(sorted({p.week.isoformat() for p in parts})),
-        "why": why,
-    }
+    common = {"product": a.order.product, "step": a.operation.seq, "parts": _pieces(parts), "why": why}
     if all(p.promised_week and p.week > p.promised_week for p in parts):
         text = Phrase(
             gettext_lazy(
@@ -600,19 +606,17 @@ def _tell_moved(parts: list[Allocation], offered_again: list[Allocation]) -> Non
     elif offered_again:
         text = Phrase(
             gettext_lazy(
-                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d %(unit)s in the week "
-                "of %(week)s) moves; the new plan offers you %(m)d %(unit)s of the step in the week of %(weeks)s "
-                "instead: answer on your job board. %(why)s"
+                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(parts)s) moves; the new "
+                "plan offers you %(offers)s instead: answer on your job board. %(why)s"
             ),
-            m=sum(n.quantity for n in offered_again),
-            weeks=", ".join(sorted({n.week.isoformat() for n in offered_again})),
+            offers=_pieces(offered_again),
             **common,
         )
     else:
         text = Phrase(
             gettext_lazy(
-                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(n)d %(unit)s in the week "
-                "of %(week)s) is no longer needed, and its capacity is free again. %(why)s"
+                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(parts)s) is no longer "
+                "needed, and its capacity is free again. %(why)s"
             ),
             **common,
         )
