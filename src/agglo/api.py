@@ -76,6 +76,7 @@ TYPE_MESSAGES = {
     "string_type": gettext_lazy("Must be text."),
     "date_parsing": gettext_lazy("Must be a date, such as 2026-12-31."),
     "date_from_datetime_parsing": gettext_lazy("Must be a date, such as 2026-12-31."),
+    "date_from_datetime_inexact": gettext_lazy("Must be a date, such as 2026-12-31."),
     "date_type": gettext_lazy("Must be a date, such as 2026-12-31."),
     "list_type": gettext_lazy("Must be a list."),
     "extra_forbidden": gettext_lazy("This request does not take this field."),
@@ -104,7 +105,7 @@ def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = problem_response(
-        401, "Authentication failed.", code="unauthenticated", detail=exc.message, instance=request.path
+        401, _("Authentication failed."), code="unauthenticated", detail=exc.message, instance=request.path
     )
     response["WWW-Authenticate"] = 'Bearer realm="agglo"'
     return response
@@ -131,12 +132,12 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem_response(404, "Not found.", code="not_found", instance=request.path)
+    return problem_response(404, _("Not found."), code="not_found", instance=request.path)
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return problem_response(403, "Forbidden.", code="forbidden", instance=request.path)
+    return problem_response(403, _("Forbidden."), code="forbidden", instance=request.path)
 
 
 @api.exception_handler(SuspiciousOperation)

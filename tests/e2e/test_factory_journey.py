@@ -180,3 +180,9 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     expect(page.locator("#allocations")).to_contain_text("已确认收货")
     page.goto(f"{base}/factory/scorecards/")
     expect(page.locator("#scorecards")).to_contain_text(f"5 / {done.quantity}")
+
+    # On a phone's width the page does not widen: the wide tables scroll in their own boxes.
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path in (f"/factory/orders/{order.pk}/", "/factory/scorecards/"):
+        page.goto(f"{base}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path

@@ -98,7 +98,10 @@ def test_no_answer_is_due_after_the_week_of_its_work(cluster: dict[str, Any]) ->
 def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(cluster: dict[str, Any]) -> None:
     a, who = countered(cluster)
     version = a.order.plan_version
-    Allocation.objects.filter(pk=a.pk).update(respond_by=timezone.now() - dt.timedelta(minutes=1))
+    # countered two hours ago, due a minute ago
+    Allocation.objects.filter(pk=a.pk).update(
+        respond_by=timezone.now() - dt.timedelta(minutes=1), updated_at=timezone.now() - dt.timedelta(hours=2)
+    )
     a.refresh_from_db()
     with pytest.raises(ValidationFailed) as late:
         counter_decide(actor=cluster["people"]["buyer"], allocation=a, accept=True)
@@ -114,6 +117,16 @@ def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(c
     live = a.order.allocations.filter(operation=a.operation, status__in=["offered", "accepted"])
     assert sum(x.quantity for x in live) == a.operation.quantity
     assert not live.filter(capability=a.capability, week=a.week).exists()  # not that week of that factory again
+    # the Changes table dates the lapse when it happened, and says what was countered
+    assert timezone.now() - a.updated_at < dt.timedelta(minutes=1)
+    from django.test import Client
+
+    buyer = Client()
+    buyer.force_login(cluster["people"]["buyer"])
+    buyer.cookies["django_language"] = "en"
+    changes = buyer.get(f"/factory/orders/{a.order_id}/").content.decode().split('id="changes"')[1]
+    assert f"Counter-offer of {a.counter_quantity} {a.operation.process.unit_en} lapsed" in changes
+    assert timezone.localtime(a.updated_at).strftime("%Y-%m-%d %H:%M") in changes
 
 
 def test_a_replan_tells_a_factory_its_counter_offer_is_void(cluster: dict[str, Any]) -> None:

@@ -192,3 +192,43 @@ def test_a_deadline_reads_the_same_in_every_answer(cluster: dict[str, Any]) -> N
     local = timezone.make_aware(dt.datetime(2026, 12, 7))
     assert AllocationOut.resolve_respond_by(SimpleNamespace(respond_by=local)) == local
     assert AllocationOut.resolve_respond_by(SimpleNamespace(respond_by=local)).utcoffset() == dt.timedelta(0)
+
+
+def test_no_identity_is_refused_not_answered_with_nothing(cluster: dict[str, Any]) -> None:
+    anonymous = Client()
+    for path in ("/api/v1/factory/orders", "/api/v1/factory/jobs", "/api/v1/factory/capabilities"):
+        r = anonymous.get(path)
+        assert r.status_code == 401 and r.json()["type"] == "urn:agglo:problem:unauthenticated", path
+    r = anonymous.post(
+        "/api/v1/factory/orders", order_data(buyer=cluster["orgs"]["buyer"].pk), content_type="application/json"
+    )
+    assert r.status_code == 401 and not Order.objects.exists()
+    assert anonymous.get("/api/v1/factory/processes").status_code == 200  # the catalogue is public
+
+
+def test_api_answers_speak_the_callers_language_and_take_booleans_strictly(cluster: dict[str, Any]) -> None:
+    people, orgs = cluster["people"], cluster["orgs"]
+    buyer = api(people["buyer"])
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    missing = buyer.get("/api/v1/factory/orders/987654", **zh)
+    assert missing.status_code == 404 and missing.json()["title"] == "没有编号为 987654 的订单。"
+    r = buyer.post(
+        "/api/v1/factory/orders",
+        order_data(buyer=orgs["buyer"].pk, due_week=20270118),
+        content_type="application/json",
+        **zh,
+    )
+    assert r.status_code == 422 and r.json()["errors"]["due_week"] == ["必须是日期，例如 2026-12-31。"]
+    order_id = buyer.post(
+        "/api/v1/factory/orders", order_data(buyer=orgs["buyer"].pk), content_type="application/json"
+    ).json()["id"]
+    buyer.post(f"/api/v1/factory/orders/{order_id}/plan")
+    offer = buyer.get(f"/api/v1/factory/orders/{order_id}/allocations").json()[0]
+    owner = next(n for n, o in orgs.items() if o.pk == offer["factory_id"])
+    r = api(people[owner]).post(
+        f"/api/v1/factory/allocations/{offer['id']}/answer",
+        {"action": "decline", "whole_step": "yes"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422 and "whole_step" in r.json()["errors"]
+    assert buyer.get(f"/api/v1/factory/orders/{order_id}/allocations").json()[0]["status"] == "offered"

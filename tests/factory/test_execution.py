@@ -186,3 +186,21 @@ def test_a_late_replan_offers_no_work_in_weeks_gone_by(cluster: dict[str, Any]) 
     order = order_plan(actor=buyer, order=order)
     offered = order.allocations.filter(status="offered")
     assert offered.exists() and all(a.week >= this_week for a in offered)
+
+
+def test_a_delay_into_a_week_short_of_room_says_how_much_room_it_has(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import CapacitySlot
+
+    a, who = accepted(cluster)
+    later = a.week + dt.timedelta(weeks=1)
+    CapacitySlot.objects.update_or_create(
+        capability=a.capability, week=later, defaults={"capacity": a.quantity - 1, "reserved": 0, "by_hand": True}
+    )
+    with pytest.raises(ValidationFailed) as bad, translation.override("en"):
+        allocation_delay(actor=who, allocation=a, weeks=1, reason="原料延误")
+    assert bad.value.errors["weeks"] == [
+        f"Your calendar has {a.quantity - 1} free in the week of {later.isoformat()}, and this work needs "
+        f"{a.quantity}: report a longer delay, make room in that week, or withdraw."
+    ]
+    a.refresh_from_db()
+    assert a.week == later - dt.timedelta(weeks=1) and a.status == "accepted"

@@ -45,7 +45,7 @@ def delivered(cluster: dict[str, Any]) -> Any:
 
 def test_scorecards_are_for_members_in_good_standing(cluster: dict[str, Any]) -> None:
     a = delivered(cluster)
-    assert Client().get("/api/v1/factory/scorecards").status_code == 403
+    assert Client().get("/api/v1/factory/scorecards").status_code == 401  # no identity given: log in first
     outsider = logged_in(user("no-org"))
     assert outsider.get("/api/v1/factory/scorecards").status_code == 403
     assert outsider.get("/factory/scorecards/").status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from agglo.access import nodes, policy
@@ -40,7 +41,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status:
 def token_revoke(request: HttpRequest, token_id: int) -> Status:
     token = ApiToken.objects.filter(pk=token_id, user=_user(request)).first()
     if token is None:
-        raise NotFound(f"No token with id {token_id}.")
+        raise NotFound(_("No token with id %(token_id)s.") % {"token_id": token_id})
     api_token_revoke(actor=request.auth, token=token)
     return Status(204, None)
 
@@ -84,7 +85,7 @@ def node_key_delete(request: HttpRequest, node_id: int, key_id: str) -> Status:
     node = node_get(actor=_user(request), pk=node_id)
     key = node.keys.filter(key_id=key_id).first()
     if key is None:
-        raise NotFound(f"No key {key_id} on node {node_id}.")
+        raise NotFound(_("No key %(key_id)s on node %(node_id)s.") % {"key_id": key_id, "node_id": node_id})
     nodes.node_key_revoke(actor=request.auth, key=key)
     return Status(204, None)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError
 from ninja.security.base import AuthBase
 from ninja.utils import check_csrf
@@ -31,18 +32,18 @@ class ActorAuth(AuthBase):
             try:
                 key = verify_request(request)
             except SignatureRefused as exc:
-                raise AuthenticationError(message=f"Signature refused: {exc}.") from None
+                raise AuthenticationError(message=_("Signature refused: %(why)s.") % {"why": exc}) from None
             request.agglo_node = key.node  # type: ignore[attr-defined]
             ratelimit.check("node", str(key.node_id))
             return key.node.user
         header = request.headers.get("Authorization", "")
         if header:
-            scheme, _, clear = header.partition(" ")
+            scheme, _space, clear = header.partition(" ")
             token = api_token_resolve(clear.strip()) if scheme.lower() == "bearer" else None
             if token is None:
-                raise AuthenticationError(message="Unknown, revoked or expired token.")
+                raise AuthenticationError(message=_("Unknown, revoked or expired token."))
             if unsafe and token.scope == token.Scope.READ:
-                raise Forbidden("This token may only read; issue a write token for changes.")
+                raise Forbidden(_("This token may only read; issue a write token for changes."))
             ratelimit.check("token", str(token.pk))
             if token.node_id:
                 request.agglo_node = token.node  # type: ignore[attr-defined]
@@ -50,5 +51,16 @@ class ActorAuth(AuthBase):
             return token.user
         user = request.user
         if user.is_authenticated and unsafe and check_csrf(request) is not None:
-            raise AuthenticationError(message="CSRF check failed: send the X-CSRFToken header.")
+            raise AuthenticationError(message=_("CSRF check failed: send the X-CSRFToken header."))
+        return user
+
+
+class MemberAuth(ActorAuth):
+    """As `ActorAuth`, but a caller who gives no identity at all is refused (401): the endpoints behind it serve
+    members' own data, and an empty answer would read as "you have none"."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = super().__call__(request)
+        if not getattr(user, "is_authenticated", False):
+            raise AuthenticationError(message=_("Log in, or send a token (Authorization: Bearer …)."))
         return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.access.models import Node
@@ -22,5 +23,5 @@ def node_list(*, actor: Any) -> QuerySet[Node]:
 def node_get(*, actor: Any, pk: int) -> Node:
     node = node_list(actor=actor).filter(pk=pk).first()
     if node is None:
-        raise NotFound(f"No node with id {pk}.")
+        raise NotFound(_("No node with id %(pk)s.") % {"pk": pk})
     return node

@@ -7,8 +7,10 @@ from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from agglo.access.api_auth import MemberAuth
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.factory.models import Capability
 from agglo.factory.schemas import (
@@ -37,7 +39,7 @@ from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visi
 from agglo.factory.services import capacity, jobs, orders
 from agglo.factory.validation import date
 
-router = Router(tags=["factory"])
+router = Router(tags=["factory"], auth=MemberAuth())  # every endpoint but the catalogue is a member's
 
 
 @router.get("/processes", response=list[ProcessOut], summary="The process catalogue", auth=None)
@@ -60,7 +62,7 @@ def capability_save(request: HttpRequest, org_id: int, payload: CapabilityIn) ->
 def _capability(request: HttpRequest, capability_id: int) -> Any:
     cap = selectors.capability_list(actor=request.auth).filter(pk=capability_id).first()
     if cap is None:
-        raise NotFound(f"No capability with id {capability_id}.")
+        raise NotFound(_("No capability with id %(capability_id)s.") % {"capability_id": capability_id})
     return cap
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from agglo.factory.selectors.orders import receipts_pending, sees_whole_plan
 from agglo.factory.wording import diagnosis_texts
@@ -30,7 +30,7 @@ class CapabilityIn(Schema):
     quality_grade: Any = 2
     certifications: list[str] = []
     lead_weeks: Any = 0
-    active: bool | None = None  # left out: as it is (a new capability is active)
+    active: StrictBool | None = None  # left out: as it is (a new capability is active)
 
 
 class CapabilityOut(Schema):
@@ -207,7 +207,7 @@ class OfferAnswerIn(Schema):
     quantity: Any = None
     note: str = ""
     # with "decline": not this step in any week (else only the offer's week is turned down)
-    whole_step: bool = False
+    whole_step: StrictBool = False
 
 
 class WithdrawIn(Schema):
@@ -220,14 +220,14 @@ class DelayIn(Schema):
 
 
 class ProgressIn(Schema):
-    started: bool = True
+    started: StrictBool = True
     quantity_done: Any = None
     defects: Any = None
     delivered_on: Any = None
 
 
 class ReceiptIn(Schema):
-    confirm: bool
+    confirm: StrictBool
     defects_found: Any = None
     note: str = ""
 
@@ -241,7 +241,7 @@ class CancelIn(Schema):
 
 
 class CounterDecisionIn(Schema):
-    accept: bool
+    accept: StrictBool
 
 
 class ScorecardOut(Schema):

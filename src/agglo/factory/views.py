@@ -312,9 +312,11 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         allocation = selectors.allocation_get(actor=request.user, pk=pk)
     except NotFound as exc:
         raise Http404 from exc
-    back = request.POST.get("next") or "/factory/jobs/"
-    if not back.startswith("/factory/"):
-        back = "/factory/jobs/"
+    # the buyer's steps come from its order page, the factory's from its job board
+    home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else "/factory/jobs/"
+    back = request.POST.get("next") or home
+    if not back.startswith("/factory/") or back.startswith("//"):
+        back = home
     with _acting(request):
         if action in jobs.ACTIONS:
             jobs.allocation_respond(
@@ -360,6 +362,9 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
             raise Http404
         messages.success(request, _declined(request, allocation) if action == "decline" else DONE[action])
     return redirect(back)
+
+
+BUYER_ACTIONS = frozenset(("confirm-receipt", "dispute", "take-counter", "refuse-counter"))
 
 
 def _declined(request: HttpRequest, allocation: Allocation) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
@@ -75,7 +76,7 @@ def policy_matches(request: HttpRequest, policy_id: int) -> Any:
 )
 def policy_eligibility(request: HttpRequest, policy_id: int) -> Any:
     if not request.auth.is_authenticated:
-        raise NotFound("Log in to see your eligibility.")
+        raise NotFound(_("Log in to see your eligibility."))
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     return [
         {

@@ -90,7 +90,7 @@ def answered_needs() -> QuerySet[PolicyNeed]:
 def need_get(*, actor: Any, pk: int) -> PolicyNeed:
     need = need_list(actor=actor).filter(pk=pk).first()
     if need is None:
-        raise NotFound(f"No policy need with id {pk}.")
+        raise NotFound(_("No policy need with id %(pk)s.") % {"pk": pk})
     return need
 
 

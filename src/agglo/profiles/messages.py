@@ -134,7 +134,7 @@ FIELD_LABELS = {
     "reason": gettext_lazy("reason"),
     "reply": gettext_lazy("answer"),
     "settled": gettext_lazy("settled"),
-    "whole_step": gettext_lazy("no week of this step"),
+    "whole_step": gettext_lazy("all weeks of this step"),
     "from": gettext_lazy("from"),
     "to": gettext_lazy("to"),
     "at": gettext_lazy("at"),

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -166,7 +167,7 @@ def position_add(request: HttpRequest, org_id: int, payload: PositionIn) -> Stat
 def position_remove(request: HttpRequest, position_id: int) -> Status:
     position = selectors.position_list(actor=request.auth).filter(pk=position_id).first()
     if position is None:
-        raise NotFound(f"No position with id {position_id}.")
+        raise NotFound(_("No position with id %(position_id)s.") % {"position_id": position_id})
     services.position_remove(actor=request.auth, position=position)
     return Status(204, None)
 
@@ -202,7 +203,7 @@ def relation_remove(request: HttpRequest, relation_id: int) -> Status:
         relation is None
         or not selectors.organization_list(actor=request.auth).filter(pk=relation.source_org_id).exists()
     ):
-        raise NotFound(f"No relation with id {relation_id}.")
+        raise NotFound(_("No relation with id %(relation_id)s.") % {"relation_id": relation_id})
     services.relation_remove(actor=request.auth, relation=relation)
     return Status(204, None)
 

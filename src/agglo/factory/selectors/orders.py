@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
@@ -56,7 +57,7 @@ def receipts_pending(order: Order) -> dict[str, int]:
 def order_get(*, actor: Any, pk: int) -> Order:
     order = order_list(actor=actor).filter(pk=pk).first()
     if order is None:
-        raise NotFound(f"No order with id {pk}.")
+        raise NotFound(_("No order with id %(pk)s.") % {"pk": pk})
     return order
 
 
@@ -160,7 +161,7 @@ def allocation_get(*, actor: Any, pk: int) -> Allocation:
         qs = qs.filter(Q(factory_id__in=own) | Q(order__buyer_id__in=own))
     allocation = qs.filter(pk=pk).first()
     if allocation is None:
-        raise NotFound(f"No allocation with id {pk}.")
+        raise NotFound(_("No allocation with id %(pk)s.") % {"pk": pk})
     return allocation
 
 

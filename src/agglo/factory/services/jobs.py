@@ -548,8 +548,12 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
             )
             lapsed = [a.factory_id for a in late if a.status == Allocation.Status.COUNTERED]
             # an unanswered offer is the factory's silence, an undecided counter-offer the buyer's
-            expired = late.filter(status=Allocation.Status.OFFERED).update(status=Allocation.Status.EXPIRED)
-            undecided = late.filter(status=Allocation.Status.COUNTERED).update(status=Allocation.Status.LAPSED)
+            expired = late.filter(status=Allocation.Status.OFFERED).update(
+                status=Allocation.Status.EXPIRED, updated_at=now
+            )
+            undecided = late.filter(status=Allocation.Status.COUNTERED).update(
+                status=Allocation.Status.LAPSED, updated_at=now
+            )
             if not expired + undecided:  # answered meanwhile
                 continue
             count += expired + undecided
@@ -630,8 +634,17 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
         raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
     if not reserve(allocation.capability, later, allocation.quantity):
+        room = free_in(allocation.capability, later)
         raise ValidationFailed(
-            {"weeks": [_("Your calendar has no room in the week of %(week)s; withdraw instead.") % {"week": later}]}
+            {
+                "weeks": [
+                    _(
+                        "Your calendar has %(room)d free in the week of %(week)s, and this work needs %(n)d: report "
+                        "a longer delay, make room in that week, or withdraw."
+                    )
+                    % {"room": room, "week": later, "n": allocation.quantity}
+                ]
+            }
         )
     release(allocation.capability, allocation.week, allocation.quantity)
     before = allocation.week

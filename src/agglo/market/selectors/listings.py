@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
@@ -53,7 +54,7 @@ def listing_list(
 def listing_get(*, actor: Any, pk: int) -> Listing:
     listing = listing_list(actor=actor).filter(pk=pk).first()
     if listing is None:
-        raise NotFound(f"No listing with id {pk}.")
+        raise NotFound(_("No listing with id %(pk)s.") % {"pk": pk})
     return listing
 
 
@@ -71,7 +72,7 @@ def owner_revealed(actor: Any, listing: Listing) -> bool:
 def interest_board(*, actor: Any, listing: Listing) -> QuerySet[Interest]:
     """The responses to a listing, for its owner's people (and operators)."""
     if not (listing.organization_id in policy.organization_ids(actor) or policy.sees_all_organizations(actor)):
-        raise NotFound(f"No listing with id {listing.pk}.")
+        raise NotFound(_("No listing with id %(pk)s.") % {"pk": listing.pk})
     return listing.interests.select_related("organization__region", "created_by").order_by("status", "-created_at")
 
 
@@ -86,7 +87,7 @@ def interest_get(*, actor: Any, pk: int) -> Interest:
     """One response, for the listing owner's people (and operators); NotFound for everyone else."""
     interest = Interest.objects.select_related("listing", "organization").filter(pk=pk).first()
     if interest is None:
-        raise NotFound(f"No interest with id {pk}.")
+        raise NotFound(_("No interest with id %(pk)s.") % {"pk": pk})
     interest_board(actor=actor, listing=interest.listing)
     return interest
 

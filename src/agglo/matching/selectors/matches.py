@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
@@ -54,15 +55,15 @@ def viewer_of(actor: Any) -> Viewer:
     )
 
 
-def _require_own(actor: Any, organization_id: int, pk: int, what: str) -> None:
+def _require_own(actor: Any, organization_id: int, missing: str) -> None:
     if not (organization_id in policy.organization_ids(actor) or policy.sees_all_organizations(actor)):
-        raise NotFound(f"No {what} with id {pk}.")
+        raise NotFound(missing)
 
 
 def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int = 10) -> list[Result]:
     """Counterparts for one of the actor's listings: offers or organizations for a need, needs or
     organizations for an offer."""
-    _require_own(actor, listing.organization_id, listing.pk, "listing")
+    _require_own(actor, listing.organization_id, _("No listing with id %(pk)s.") % {"pk": listing.pk})
     side = TARGETS[target]
     if side == listing.side or listing.status != Status.PUBLISHED:
         return []
@@ -96,7 +97,7 @@ def _embedding(text: str) -> Any:
 
 def partners_for_organization(*, actor: Any, organization: Organization, limit: int = 10) -> list[Result]:
     """Suggested partners: organizations matching what it needs, complementary on the chain, reciprocal."""
-    _require_own(actor, organization.pk, organization.pk, "organization")
+    _require_own(actor, organization.pk, _("No organization with id %(pk)s.") % {"pk": organization.pk})
     engine = LIVE.get()
     wants = engine.orgs.get(organization.pk)
     query = Query(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
@@ -40,7 +41,7 @@ def policy_list(*, actor: Any, q: str = "", kind: str = "") -> QuerySet[Policy]:
 def policy_get(*, actor: Any, pk: int) -> Policy:
     policy = policy_list(actor=actor).filter(pk=pk).first()
     if policy is None:
-        raise NotFound(f"No policy with id {pk}.")
+        raise NotFound(_("No policy with id %(pk)s.") % {"pk": pk})
     return policy
 
 
@@ -101,7 +102,7 @@ def application_get(*, actor: Any, pk: int) -> Application:
         not can_manage(actor, application.policy)
         and application.organization_id not in access.active_organization_ids(actor)
     ):
-        raise NotFound(f"No application with id {pk}.")
+        raise NotFound(_("No application with id %(pk)s.") % {"pk": pk})
     return application
 
 
@@ -170,5 +171,5 @@ def document_get(*, actor: Any, pk: int) -> PolicyDocument:
     """A document of a policy the actor may see (published ones are public; drafts their agency's)."""
     document = PolicyDocument.objects.select_related("policy").filter(pk=pk).first()
     if document is None or not policy_list(actor=actor).filter(pk=document.policy_id).exists():
-        raise NotFound(f"No policy document with id {pk}.")
+        raise NotFound(_("No policy document with id %(pk)s.") % {"pk": pk})
     return document

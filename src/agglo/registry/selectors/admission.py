@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import Forbidden, NotFound
@@ -22,7 +23,7 @@ def admission_list(*, actor: Any, status: str | None = None) -> QuerySet[Admissi
 def admission_get(*, actor: Any, pk: int) -> Admission:
     admission = admission_list(actor=actor).prefetch_related("events__actor").filter(pk=pk).first()
     if admission is None:
-        raise NotFound(f"No admission with id {pk}.")
+        raise NotFound(_("No admission with id %(pk)s.") % {"pk": pk})
     return admission
 
 
@@ -37,5 +38,5 @@ def admission_by_token(token: str) -> Admission:
         else None
     )
     if admission is None:
-        raise NotFound("No application with that tracking link.")
+        raise NotFound(_("No application with that tracking link."))
     return admission

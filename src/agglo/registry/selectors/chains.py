@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.errors import NotFound
@@ -25,7 +26,7 @@ def segment_list() -> QuerySet[Segment]:
 def chain_get(code: str) -> Chain:
     chain = chain_list().filter(code=code).first()
     if chain is None:
-        raise NotFound(f"No industry chain with code {code}.")
+        raise NotFound(_("No industry chain with code %(code)s.") % {"code": code})
     return chain
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.access.policy import PUBLIC_ORG_STATUSES
@@ -42,7 +43,7 @@ def cluster_stats() -> dict[str, int]:
 def organization_get(*, actor: Any, pk: int) -> Organization:
     org = organization_list(actor=actor).select_related("region__parent").filter(pk=pk).first()
     if org is None:
-        raise NotFound(f"No organization with id {pk}.")
+        raise NotFound(_("No organization with id %(pk)s.") % {"pk": pk})
     return org
 
 

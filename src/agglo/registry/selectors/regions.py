@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from agglo.common.errors import NotFound
 from agglo.registry.models import Region
@@ -21,5 +22,5 @@ def region_list(*, level: str | None = None, parent: str | None = None, q: str |
 def region_get(code: str) -> Region:
     region = Region.objects.select_related("parent").filter(code=code).first()
     if region is None:
-        raise NotFound(f"No region with code {code}.")
+        raise NotFound(_("No region with code %(code)s.") % {"code": code})
     return region
