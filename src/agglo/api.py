@@ -56,9 +56,17 @@ api.add_router("", policy_router)
 
 
 def _field_of(loc: list) -> str:
-    # ninja reports locations like ["body", "payload", "name_zh"] or ["query", "kind"]; users want the field.
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload", "filters")]
-    return ".".join(parts) or "body"
+    # ninja reports locations like ["body", "payload", "name_zh"] or ["query", "kind"]; users want the field. An
+    # item of a list is counted from 1, as the services name it: ["operations", 1, "after"] is operations[2].after.
+    name = ""
+    for part in loc:
+        if part in ("body", "query", "path", "form", "file", "payload", "filters"):
+            continue
+        if isinstance(part, int):
+            name += f"[{part + 1}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
 
 
 # The schema's type checks in the user's language (pydantic's own messages are English); other kinds keep them.

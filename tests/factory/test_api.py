@@ -232,3 +232,21 @@ def test_api_answers_speak_the_callers_language_and_take_booleans_strictly(clust
     )
     assert r.status_code == 422 and "whole_step" in r.json()["errors"]
     assert buyer.get(f"/api/v1/factory/orders/{order_id}/allocations").json()[0]["status"] == "offered"
+
+
+def test_entry_and_amendment_take_the_same_types_and_name_list_items_alike(cluster: dict[str, Any]) -> None:
+    orgs = cluster["orgs"]
+    buyer = api(cluster["people"]["buyer"])
+    steps = [{"process": "cnc", "quantity": 600}, {"process": "surface", "quantity": 600, "after": ["one"]}]
+    r = buyer.post(
+        "/api/v1/factory/orders", order_data(buyer=orgs["buyer"].pk, operations=steps), content_type="application/json"
+    )
+    assert r.status_code == 422 and "operations[2].after[1]" in r.json()["errors"], r.json()
+    order_id = buyer.post(
+        "/api/v1/factory/orders", order_data(buyer=orgs["buyer"].pk), content_type="application/json"
+    ).json()["id"]
+    url = f"/api/v1/factory/orders/{order_id}"
+    for body, field in (({"due_week": 20270118}, "due_week"), ({"regions_only": "320000"}, "regions_only")):
+        r = buyer.patch(url, body, content_type="application/json")
+        assert r.status_code == 422 and field in r.json()["errors"], r.json()
+    assert buyer.patch(url, {"regions_only": ["320000"]}, content_type="application/json").status_code == 200

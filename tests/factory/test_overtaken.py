@@ -184,3 +184,13 @@ def test_a_factorys_weekly_pieces_of_a_step_reach_its_minimum_lot_where_room_all
     # no (quantity - 1) + 1: each piece is at least the factory's minimum lot (50 here)
     assert min(cnc.values_list("quantity", flat=True)) >= 50
     assert sum(cnc.values_list("quantity", flat=True)) == quantity
+
+
+def test_a_free_unit_is_refused(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Capability
+    from tests.factory.test_third_review import declaration
+
+    sz = cluster["orgs"]["sz"]
+    r = logged(cluster["people"]["sz"]).post("/factory/capacity/", declaration(sz, process="pcb", unit_cost="0"))
+    assert r.status_code == 400 and "Must be more than zero" in r.content.decode()
+    assert not Capability.objects.filter(organization=sz, process_id="pcb").exists()

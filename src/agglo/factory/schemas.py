@@ -90,13 +90,13 @@ class OrderAmendIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    due_week: Any = None
+    due_week: dt.date | None = None  # as on entry: an ISO date
     max_suppliers: Any = None
     budget: Any = None
     late_penalty: Any = None
     max_share: Any = None
-    regions_only: Any = None  # province codes; an empty list or string lifts the rule
-    regions_excluded: Any = None
+    regions_only: list[str] | None = None  # province codes, as on entry; an empty list lifts the rule
+    regions_excluded: list[str] | None = None
 
 
 class OperationOut(Schema):

@@ -364,6 +364,31 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     return redirect(back)
 
 
+def _warn_of_waiting_offers(request: HttpRequest, capability: Any) -> None:
+    """After new terms: open offers the factory can no longer all accept, or that wait on a process it stopped."""
+    if crowded := crowded_weeks(capability):
+        messages.warning(
+            request,
+            _(
+                "Open offers to you no longer all fit in the weeks of %(weeks)s: answer them on the job board "
+                "(decline, or counter-offer what you can make)."
+            )
+            % {"weeks": ", ".join(w.isoformat() for w in crowded)},
+        )
+    if not capability.active and (waiting := offers_waiting(capability)):
+        messages.warning(
+            request,
+            ngettext(
+                "You no longer offer this process, but %(n)d open offer for it still waits for your answer on the "
+                "job board.",
+                "You no longer offer this process, but %(n)d open offers for it still wait for your answer on the "
+                "job board.",
+                waiting,
+            )
+            % {"n": waiting},
+        )
+
+
 BUYER_ACTIONS = frozenset(("confirm-receipt", "dispute", "take-counter", "refuse-counter"))
 
 
@@ -422,35 +447,14 @@ def capacity(request: HttpRequest) -> HttpResponse:
             data = dict(form.cleaned_data)
             data["process"] = data["process"].code
             organization_id = data.pop("organization")
-            # declaring a process again replaces what was declared for it: say so
             known = selectors.capability_list(actor=request.user, organization_id=organization_id)
-            again = known.filter(process_id=data["process"]).exists()
+            again = known.filter(process_id=data["process"]).exists()  # declaring it again replaces its terms
             try:
                 saved = capacity_services.capability_save(
                     actor=request.user, organization_id=organization_id, data=data
                 )
                 messages.success(request, _("Capability updated.") if again else _("Capability saved."))
-                if crowded := crowded_weeks(saved):
-                    messages.warning(
-                        request,
-                        _(
-                            "Open offers to you no longer all fit in the weeks of %(weeks)s: answer them on the job "
-                            "board (decline, or counter-offer what you can make)."
-                        )
-                        % {"weeks": ", ".join(w.isoformat() for w in crowded)},
-                    )
-                if not saved.active and (waiting := offers_waiting(saved)):
-                    messages.warning(
-                        request,
-                        ngettext(
-                            "You no longer offer this process, but %(n)d open offer for it still waits for your "
-                            "answer on the job board.",
-                            "You no longer offer this process, but %(n)d open offers for it still wait for your "
-                            "answer on the job board.",
-                            waiting,
-                        )
-                        % {"n": waiting},
-                    )
+                _warn_of_waiting_offers(request, saved)
                 return redirect("factory:capacity")
             except ValidationFailed as exc:
                 apply_service_errors(form, exc)

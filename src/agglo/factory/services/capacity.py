@@ -58,6 +58,9 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         "setup_cost": money(data, "setup_cost", errors, required=False) or Decimal("0"),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
     }
+    if values["unit_cost"] is not None and values["unit_cost"] == 0:
+        # every plan would send its work to a free capability: a price is what the solver compares
+        errors["unit_cost"] = [_("Must be more than zero: plans compare factories by what a unit costs.")]
     if data.get("active") is not None:  # else as it is (a new capability is active)
         values["active"] = bool(data["active"])
     weekly, lot = values["weekly_capacity"], values["min_lot"]
