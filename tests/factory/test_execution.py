@@ -204,3 +204,23 @@ def test_a_delay_into_a_week_short_of_room_says_how_much_room_it_has(cluster: di
     ]
     a.refresh_from_db()
     assert a.week == later - dt.timedelta(weeks=1) and a.status == "accepted"
+
+
+def test_a_scorecard_counts_each_processs_units_apart(cluster: dict[str, Any]) -> None:
+    from django.test import Client
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk)))
+    cnc = order.allocations.filter(operation__process_id="cnc").first()
+    surface = order.allocations.filter(operation__process_id="surface").first()
+    today = timezone.localdate()
+    for a, done in ((cnc, 130), (surface, 300)):
+        Allocation.objects.filter(pk=a.pk).update(
+            factory=cluster["orgs"]["su"], status="delivered", quantity_done=done, delivered_on=today, defects=3
+        )
+    c = Client()
+    c.force_login(buyer)
+    c.cookies["django_language"] = "en"
+    row = c.get("/factory/scorecards/").content.decode().split("su Factory")[1].split("</tr>")[0]
+    assert "130 machine-hours · 300 square metres" in row and "430" not in row
+    assert "1.4%" in row  # 6 defects in 430 units, as the solver reads it

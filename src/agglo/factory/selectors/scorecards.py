@@ -38,6 +38,14 @@ class Scorecard:
     grade: str | None = None
     confirmed: int = 0  # deliveries the buyer confirmed as received
     disputed: int = 0
+    # units delivered per capacity unit (machine-hours, square metres …), in the reader's language: `units` adds
+    # them up for the defect rate, but a page should not show 130 m² and 300 sets as 430
+    by_unit: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def defect_pct(self) -> float | None:
+        rate = self.defect_rate
+        return None if rate is None else 100 * rate
 
     @property
     def risk(self) -> float:
@@ -82,17 +90,25 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         "defects",
         "receipt",
         "defects_found",
+        "operation__process__unit_zh",
+        "operation__process__unit_en",
     )
-    for factory, name_zh, name_en, week, delivered, done, defects, receipt, found in rows:
+    by_unit: dict[int, dict[str, int]] = {}
+    for factory, name_zh, name_en, week, delivered, done, defects, receipt, found, unit_zh, unit_en in rows:
         name = in_language(name_zh, name_en)
         confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
         row = tally.setdefault(
             factory, {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
         )
+        units = by_unit.setdefault(factory, {})
+        unit = in_language(unit_zh, unit_en)
+        units[unit] = units.get(unit, 0) + done
         row["jobs"] += 1
         row["on_time"] += delivered is not None and delivered <= week + dt.timedelta(days=6) and not disputed
         row["units"] += done
         row["defects"] += found if confirmed and found is not None else defects
         row["confirmed"] += confirmed
         row["disputed"] += disputed
-    return {f: Scorecard(organization_id=f, **row) for f, row in tally.items()}
+    return {
+        f: Scorecard(organization_id=f, **row, by_unit=tuple(sorted(by_unit[f].items()))) for f, row in tally.items()
+    }
