@@ -201,6 +201,10 @@ def test_the_pages_carry_a_dispute_from_reason_to_settlement(cluster: dict[str, 
     a, factory = delivered(cluster)
     buyer = signed_in(cluster["people"]["buyer"])
     detail = f"/factory/orders/{a.order_id}/"
+    # a dispute without words is refused naming the field as its form does, and the buyer is back on the order
+    r = buyer.post(f"/factory/allocations/{a.pk}/dispute/", {"note": ""}, follow=True)
+    assert r.redirect_chain[-1][0] == detail
+    assert "问题说明：" in r.content.decode() and "备注" not in r.content.decode()
     buyer.post(f"/factory/allocations/{a.pk}/dispute/", {"note": "包装破损", "next": detail})
     board = signed_in(factory)
     page = board.get("/factory/jobs/").content.decode()

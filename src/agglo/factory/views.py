@@ -71,21 +71,27 @@ DONE = {
 }
 
 
-def _flash(request: HttpRequest, exc: DomainError) -> None:
-    """One error line naming each bad field, as the form labels it."""
-    parts = [f"{LABELS[k]}: {' '.join(ms)}" if k in LABELS else " ".join(ms) for k, ms in exc.errors.items()]
+def _labelled(field: Any, messages_: list[str]) -> str:
+    """A field's errors after its label, with the reader's colon (a full-width one in Chinese)."""
+    return _("%(field)s: %(message)s") % {"field": field, "message": " ".join(messages_)}
+
+
+def _flash(request: HttpRequest, exc: DomainError, labels: dict[str, Any] | None = None) -> None:
+    """One error line naming each bad field, as the form labels it (`labels` where a form names one otherwise)."""
+    named = LABELS | (labels or {})
+    parts = [_labelled(named[k], ms) if k in named else " ".join(ms) for k, ms in exc.errors.items()]
     messages.error(request, " ".join(parts) or exc.message)  # each part ends its own sentence
 
 
 @contextmanager
-def _acting(request: HttpRequest) -> Iterator[None]:
+def _acting(request: HttpRequest, labels: dict[str, Any] | None = None) -> Iterator[None]:
     """Run a service for a button: a refusal is a 403, any other domain error a message on the next page."""
     try:
         yield
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:
-        _flash(request, exc)
+        _flash(request, exc, labels)
 
 
 def _my_orgs(user: Any) -> list[Organization]:
@@ -141,9 +147,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Order saved and planned.") if order.status == "planned" else _("Order saved."))
             return redirect("factory:order", pk=order.pk)
         except ValidationFailed as exc:
-            route_errors = [
-                f"{_route_field(k)}: {' '.join(v)}" for k, v in exc.errors.items() if k.startswith("operations")
-            ]
+            route_errors = [_labelled(_route_field(k), v) for k, v in exc.errors.items() if k.startswith("operations")]
             exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
             apply_service_errors(form, exc)
         except Forbidden as exc:
@@ -317,7 +321,8 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     back = request.POST.get("next") or home
     if not back.startswith("/factory/") or back.startswith("//"):
         back = home
-    with _acting(request):
+    # a dispute's note is what is wrong with the delivery, as its form asks
+    with _acting(request, {"note": gettext_lazy("What is wrong")} if action == "dispute" else None):
         if action in jobs.ACTIONS:
             jobs.allocation_respond(
                 actor=request.user,

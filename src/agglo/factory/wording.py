@@ -50,8 +50,9 @@ def finding_text(finding: Finding, order: Any) -> str:
     }
     if finding.rule == "together":  # the conflict is between the steps, not in one of them
         return _(
-            "Each operation fits on its own, but not all of them together within %(n)d weeks: the capable "
-            "factories' free weeks are shared between the steps of the route."
+            "Each step fits on its own, but not all of them together within %(n)d weeks: a step starts only after "
+            "the steps before it have finished (and their parts have travelled), and the capable factories' free "
+            "weeks, shared with this order's other steps, do not line up that way."
         ) % {"n": int(d.get("n", 0))}
     if finding.rule == "ineligible":
         return _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
