@@ -78,6 +78,16 @@ def test_a_factory_that_stops_offering_the_process_tells_the_buyers_of_its_open_
     weeks = sorted(set(order.allocations.filter(capability=a.capability).values_list("week", flat=True)))
     assert len(weeks) > 1  # the case this test is for: the notice names every week
     assert f"its offers for the weeks of {', '.join(w.isoformat() for w in weeks)} may not" in heard.get().text
+    assert f"涉及的周：{'、'.join(w.isoformat() for w in weeks)}。" in heard.get().texts["zh-hans"]
+
+
+def test_lowering_a_week_again_does_not_tell_the_same_buyer_twice(cluster: dict[str, Any]) -> None:
+    _order, a = _offered(cluster)
+    owner = owner_of(cluster, a)
+    heard = Notification.objects.filter(user=cluster["people"]["buyer"], text__contains="lowered its capacity")
+    capacity_services.capacity_set(actor=owner, capability=a.capability, week=a.week, capacity=a.quantity - 1)
+    capacity_services.capacity_set(actor=owner, capability=a.capability, week=a.week, capacity=a.quantity - 2)
+    assert heard.count() == 1
 
 
 def test_the_calendar_warns_a_factory_that_lowers_a_week_under_its_own_offers(cluster: dict[str, Any]) -> None:
@@ -194,3 +204,17 @@ def test_a_free_unit_is_refused(cluster: dict[str, Any]) -> None:
     r = logged(cluster["people"]["sz"]).post("/factory/capacity/", declaration(sz, process="pcb", unit_cost="0"))
     assert r.status_code == 400 and "Must be more than zero" in r.content.decode()
     assert not Capability.objects.filter(organization=sz, process_id="pcb").exists()
+
+
+def test_offers_too_small_to_make_the_room_are_not_said_to_promise_it(cluster: dict[str, Any]) -> None:
+    from tests.factory.test_third_review import _cnc_planned
+
+    buyer = cluster["people"]["buyer"]
+    assert _cnc_planned(cluster, 600).status == "planned"
+    second = _cnc_planned(cluster, 9000, product="B")
+    assert second.status == "infeasible"
+    diagnosis = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode().split('id="diagnosis"')[1]
+    diagnosis = diagnosis.split("</div>")[0]
+    assert "machine-hours free in the weeks" in diagnosis  # the free figure has its unit
+    assert "open offers to other orders hold 600 machine-hours" in diagnosis
+    assert "that is less than this step lacks" in diagnosis and "may find room" not in diagnosis

@@ -148,9 +148,22 @@ def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> No
     text = r.content.decode()
     assert "At most two decimals" in text and "it could never be used" in text
     assert list(Capability.objects.values_list("pk", "unit_cost", "min_lot").order_by("pk")) == before
-    # declaring cnc again (sz has it) replaces it, and says so
+    # declaring cnc again (sz has it) replaces what is entered, keeps what is left empty, and says so
     ok = {**fields, "weekly_capacity": "300", "unit_cost": "19.50", "min_lot": "50"}
-    assert "Capability updated." in c.post("/factory/capacity/", ok, follow=True).content.decode()
+    page = c.post("/factory/capacity/", ok, follow=True).content.decode()
+    assert "the terms you entered replace those declared before" in page
+    cnc = Capability.objects.get(organization=cluster["orgs"]["sz"], process_id="cnc")
+    assert str(cnc.unit_cost) == "19.50" and cnc.setup_cost == 500 and cnc.certifications == ["ISO9001"]
+    # over the API, what a PUT leaves out keeps its value too
+    r = c.put(
+        f"/api/v1/factory/organizations/{cluster['orgs']['sz'].pk}/capabilities",
+        {"process": "cnc", "weekly_capacity": 280},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    cnc.refresh_from_db()
+    assert cnc.weekly_capacity == 280 and cnc.min_lot == 50 and cnc.setup_cost == 500
+    assert cnc.certifications == ["ISO9001"] and str(cnc.unit_cost) == "19.50"
 
 
 def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:

@@ -41,13 +41,15 @@ class Phrase:
 
 class Joined:
     """Phrases listed in one parameter of another ("99 units in the week of …; 1 unit in the week of …"), joined
-    in the reader's language."""
+    in the reader's language by `separator` (a lazy string; "; " unless given)."""
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[Any], separator: Any = None) -> None:
         self.items = list(items)
+        self.separator = separator
 
     def __str__(self) -> str:
-        return str(translation.gettext("; ")).join(str(item) for item in self.items)
+        separator = translation.gettext("; ") if self.separator is None else str(self.separator)
+        return separator.join(str(item) for item in self.items)
 
 
 def language_valid(code: Any) -> bool:

@@ -56,7 +56,8 @@ def capability_list(request: HttpRequest) -> Any:
     "/organizations/{int:org_id}/capabilities", response=CapabilityOut, summary="Declare or update a capability"
 )
 def capability_save(request: HttpRequest, org_id: int, payload: CapabilityIn) -> Any:
-    return capacity.capability_save(actor=request.auth, organization_id=org_id, data=payload.dict())
+    # fields left out keep what the factory declared before
+    return capacity.capability_save(actor=request.auth, organization_id=org_id, data=payload.dict(exclude_unset=True))
 
 
 def _capability(request: HttpRequest, capability_id: int) -> Any:

@@ -22,9 +22,12 @@ class ProcessOut(Schema):
 
 
 class CapabilityIn(Schema):
+    """Declares a process, or changes its terms: what a change leaves out keeps its value. A new declaration needs
+    `weekly_capacity` and `unit_cost`."""
+
     process: str
-    weekly_capacity: Any
-    unit_cost: Any
+    weekly_capacity: Any = None
+    unit_cost: Any = None
     setup_cost: Any = None
     min_lot: Any = 1
     quality_grade: Any = 2

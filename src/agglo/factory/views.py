@@ -29,6 +29,7 @@ from agglo.factory.selectors.planning import first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
+from agglo.factory.services.telling import weeks_listed
 from agglo.factory.weeks import monday, week_at
 from agglo.factory.wording import diagnosis_texts, finishes_late, plan_cost
 from agglo.registry.forms import apply_service_errors
@@ -369,16 +370,17 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     return redirect(back)
 
 
-def _warn_of_waiting_offers(request: HttpRequest, capability: Any) -> None:
-    """After new terms: open offers the factory can no longer all accept, or that wait on a process it stopped."""
-    if crowded := crowded_weeks(capability):
+def _warn_of_waiting_offers(request: HttpRequest, capability: Any, crowded_before: list[Any]) -> None:
+    """After new terms: open offers the factory can no longer all accept (in weeks the change crowded), or that
+    wait on a process it stopped."""
+    if crowded := [w for w in crowded_weeks(capability) if w not in crowded_before]:
         messages.warning(
             request,
             _(
                 "Open offers to you no longer all fit in the weeks of %(weeks)s: answer them on the job board "
                 "(decline, or counter-offer what you can make)."
             )
-            % {"weeks": ", ".join(w.isoformat() for w in crowded)},
+            % {"weeks": weeks_listed(crowded)},
         )
     if not capability.active and (waiting := offers_waiting(capability)):
         messages.warning(
@@ -453,13 +455,26 @@ def capacity(request: HttpRequest) -> HttpResponse:
             data["process"] = data["process"].code
             organization_id = data.pop("organization")
             known = selectors.capability_list(actor=request.user, organization_id=organization_id)
-            again = known.filter(process_id=data["process"]).exists()  # declaring it again replaces its terms
+            again = known.filter(process_id=data["process"]).exists()  # declaring it again changes its terms
+            if again and not editing:  # the blank form: what is left empty keeps its value
+                data = {k: v for k, v in data.items() if v not in (None, "", [])}
+            declared = known.filter(process_id=data["process"]).first()
+            crowded_before = crowded_weeks(declared) if declared is not None else []
             try:
                 saved = capacity_services.capability_save(
                     actor=request.user, organization_id=organization_id, data=data
                 )
-                messages.success(request, _("Capability updated.") if again else _("Capability saved."))
-                _warn_of_waiting_offers(request, saved)
+                if again and not editing:
+                    messages.success(
+                        request,
+                        _(
+                            "Capability updated: the terms you entered replace those declared before for this "
+                            "process; fields left empty kept their values."
+                        ),
+                    )
+                else:
+                    messages.success(request, _("Capability updated.") if again else _("Capability saved."))
+                _warn_of_waiting_offers(request, saved, crowded_before)
                 return redirect("factory:capacity")
             except ValidationFailed as exc:
                 apply_service_errors(form, exc)

@@ -32,7 +32,7 @@ def finding_text(finding: Finding, order: Any) -> str:
         "declined": _("every capable factory has declined or withdrawn."),
         "route": _("the route is too long: it cannot start before the week of %(from)s yet must end by %(to)s."),
         "capacity": _(
-            "needs %(needed)s %(unit)s but the capable factories have only %(available)s free in the weeks "
+            "needs %(needed)s %(unit)s but the capable factories have only %(available)s %(unit)s free in the weeks "
             "%(from)s to %(to)s (weekly capacity)."
         ),
         "suppliers": _(
@@ -43,6 +43,10 @@ def finding_text(finding: Finding, order: Any) -> str:
         "held": _(
             "open offers to other orders hold %(units)s %(unit)s of the capable factories' capacity in these weeks, "
             "until %(until)s at the latest: planning again after they are answered may find room."
+        ),
+        "held_short": _(
+            "open offers to other orders hold %(units)s %(unit)s of the capable factories' capacity in these weeks, "
+            "until %(until)s at the latest; even if they are all declined, that is less than this step lacks."
         ),
         "budget_plan": _(
             "the cheapest plan found costs %(cost)s in production and setups, above the budget of %(budget)s."

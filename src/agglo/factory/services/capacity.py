@@ -49,6 +49,8 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     process = Process.objects.filter(code=data.get("process") or "").first()
     if process is None:
         errors["process"] = [_("Choose a process from the catalogue.")]
+    else:  # declared before: what the call leaves out keeps its value (a left-out setup cost is not a free setup)
+        data = _declared(organization_id, process) | data
     values = {
         "weekly_capacity": whole(data, "weekly_capacity", errors, low=1, high=10_000_000),
         "min_lot": whole(data, "min_lot", errors, low=1, high=10_000_000, default=1),
@@ -97,6 +99,14 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     return capability
 
 
+TERMS = ("weekly_capacity", "min_lot", "quality_grade", "lead_weeks", "unit_cost", "setup_cost", "certifications")
+
+
+def _declared(organization_id: int, process: Process) -> dict[str, Any]:
+    """The terms a factory declared for a process, as a call would give them (none if it has not)."""
+    return Capability.objects.filter(organization_id=organization_id, process=process).values(*TERMS).first() or {}
+
+
 def _follow_declared(capability: Capability) -> None:
     """Weeks from now on that only hold reservations take the declared weekly capacity; where accepted work holds
     more, the week keeps exactly that (the work is honoured, nothing more is offered). Weeks set by hand stay."""
@@ -125,7 +135,12 @@ def _tell_if_overtaken(capability: Capability, before: dict[str, Any]) -> None:
         for week in weeks
         if stopped or week not in by_hand  # a week set by hand kept its figure
     }
-    tell_offers_overtaken(capability, rooms, why="stopped" if stopped else "lowered")
+    if stopped:
+        tell_offers_overtaken(capability, rooms, why="stopped")
+        return
+    reserved = dict(CapacitySlot.objects.filter(capability=capability).values_list("week", "reserved"))
+    was = {week: max(0, before["weekly_capacity"] - reserved.get(week, 0)) for week in rooms}
+    tell_offers_overtaken(capability, rooms, why="lowered", before=was)
 
 
 @transaction.atomic
@@ -156,7 +171,8 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
     slot.capacity, slot.by_hand = amount, True
     slot.save(update_fields=["capacity", "by_hand"])
     if amount < before:  # offers made on the old figure may no longer fit
-        tell_offers_overtaken(capability, {slot.week: amount - slot.reserved}, why="lowered")
+        room, was = amount - slot.reserved, before - slot.reserved
+        tell_offers_overtaken(capability, {slot.week: room}, why="lowered", before={slot.week: was})
     record(
         "factory.capacity_set",
         actor=actor,

@@ -160,8 +160,13 @@ def allocation_respond(
         _join(allocation)
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
         confirm_if_complete(order)
-        room = free_in(allocation.capability, allocation.week)
-        tell_offers_overtaken(allocation.capability, {allocation.week: room}, besides_order_id=allocation.order_id)
+        room, week = free_in(allocation.capability, allocation.week), allocation.week
+        tell_offers_overtaken(
+            allocation.capability,
+            {week: room},
+            besides_order_id=allocation.order_id,
+            before={week: room + allocation.quantity},  # offers that already did not fit were told then
+        )
         return allocation
     if action == "counter":
         errors: dict[str, list[str]] = {}
@@ -246,8 +251,13 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         allocation.status = Allocation.Status.DECLINED
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     if accept:
-        room = free_in(allocation.capability, allocation.week)
-        tell_offers_overtaken(allocation.capability, {allocation.week: room}, besides_order_id=allocation.order_id)
+        room, week = free_in(allocation.capability, allocation.week), allocation.week
+        tell_offers_overtaken(
+            allocation.capability,
+            {week: room},
+            besides_order_id=allocation.order_id,
+            before={week: room + allocation.quantity},  # offers that already did not fit were told then
+        )
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
     tell_factory(
         allocation.factory_id,
@@ -639,10 +649,10 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
             {
                 "weeks": [
                     _(
-                        "Your calendar has %(room)d free in the week of %(week)s, and this work needs %(n)d: report "
-                        "a longer delay, make room in that week, or withdraw."
+                        "Your calendar has %(room)d %(unit)s free in the week of %(week)s, and this work needs "
+                        "%(n)d: report a longer delay, make room in that week, or withdraw."
                     )
-                    % {"room": room, "week": later, "n": allocation.quantity}
+                    % {"room": room, "unit": allocation.operation.process.unit, "week": later, "n": allocation.quantity}
                 ]
             }
         )

@@ -340,12 +340,19 @@ def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: lis
     named = {f.operation for f in findings if f.operation}
     short = [op.key for op in problem.operations if op.key in named] if named else [op.key for op in problem.operations]
     able = core.candidates(problem)
+    # what a step short of weekly room lacks: if the offers hold less, their answers cannot make the room
+    lacking = {
+        f.operation: int(f.detail["needed"]) - int(f.detail["available"])
+        for f in findings
+        if f.rule == "capacity" and {"needed", "available"} <= set(f.detail)
+    }
     held = []
     for step in short:
         units, until = offers_holding(order, {capability_id_of(c.key) for c in able.get(step, [])})
         if units and until is not None:
             until_text = timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
-            held.append(Finding(step, "held", {"units": units, "until": until_text}))
+            rule = "held_short" if units < lacking.get(step, 0) else "held"
+            held.append(Finding(step, rule, {"units": units, "until": until_text}))
     return held
 
 

@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db.models import Q
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from agglo.access import policy
-from agglo.common.language import Phrase
+from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, Capability
 from agglo.registry.models.bilingual import Bilingual
+
+WEEK_SEPARATOR = pgettext_lazy("between weeks", ", ")
+
+
+def weeks_listed(weeks: Iterable[dt.date]) -> Joined:
+    """Weeks in order, as the reader's language lists them ("2026-12-07、2026-12-14")."""
+    return Joined((w.isoformat() for w in sorted(weeks)), WEEK_SEPARATOR)
 
 
 def named(allocation: Allocation) -> Bilingual:
@@ -67,14 +74,17 @@ def tell_offers_overtaken(
     *,
     besides_order_id: int | None = None,
     why: str = "taken",
+    before: Mapping[dt.date, int] | None = None,
 ) -> None:
     """Only acceptance reserves capacity: once accepted work fills a factory's week, or the factory lowers it (or
     stops offering the process), the offers there larger than the room left (`rooms`, by week) can no longer be
     accepted in full. Their buyers hear it now, not when the offer expires, so that they can plan again: one
-    notice per order, naming its weeks."""
+    notice per order, naming its weeks. With the rooms `before` the change, only offers that fitted then are told
+    (a second lowering of a week does not tell the same buyer again)."""
     larger = Q(pk__in=[])
     for week, room in rooms.items():
-        larger |= Q(week=week, quantity__gt=room)
+        newly = Q(quantity__lte=before[week]) if before is not None and week in before else Q()
+        larger |= Q(week=week, quantity__gt=room) & newly
     stale = (
         Allocation.objects.filter(larger, capability=capability, status=Allocation.Status.OFFERED)
         .exclude(order_id=besides_order_id)
@@ -92,7 +102,7 @@ def tell_offers_overtaken(
                 OVERTAKEN[why],
                 count=len(weeks),
                 factory=named(a),
-                week=", ".join(w.isoformat() for w in weeks),
+                week=weeks_listed(weeks),
                 step=a.operation.seq,
                 product=a.order.product,
             ),
