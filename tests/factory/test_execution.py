@@ -200,7 +200,8 @@ def test_a_delay_into_a_week_short_of_room_says_how_much_room_it_has(cluster: di
         allocation_delay(actor=who, allocation=a, weeks=1, reason="原料延误")
     assert bad.value.errors["weeks"] == [
         f"Your calendar has {a.quantity - 1} {a.operation.process.unit_en} free in the week of {later.isoformat()}, "
-        f"and this work needs {a.quantity}: report a longer delay, make room in that week, or withdraw."
+        f"and this work needs {a.quantity} {a.operation.process.unit_en}: report a longer delay, make room in that "
+        "week, or withdraw."
     ]
     a.refresh_from_db()
     assert a.week == later - dt.timedelta(weeks=1) and a.status == "accepted"

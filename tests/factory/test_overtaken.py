@@ -99,8 +99,8 @@ def test_the_calendar_warns_a_factory_that_lowers_a_week_under_its_own_offers(cl
     page = factory.post("/factory/capacity/", {**week, "capacity": a.quantity - 1}, follow=True).content.decode()
     held = sum(Allocation.objects.filter(capability=a.capability, week=a.week).values_list("quantity", flat=True))
     assert (
-        f"Open offers to you hold {held} in the week of {a.week.isoformat()}, more than the {a.quantity - 1} now "
-        "left: you cannot accept them all." in page
+        f"Open offers to you hold {held} {a.operation.process.unit_en} in the week of {a.week.isoformat()}, "
+        f"more than the {a.quantity - 1} now left: you cannot accept them all." in page
     )
     # and in Chinese, the default
     factory.cookies["django_language"] = "zh-hans"

@@ -143,16 +143,21 @@ def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> No
     c = logged(cluster["people"]["sz"])
     before = list(Capability.objects.values_list("pk", "unit_cost", "min_lot").order_by("pk"))
     fields = {"organization": cluster["orgs"]["sz"].pk, "process": "cnc", "quality_grade": "2", "lead_weeks": "0"}
-    r = c.post("/factory/capacity/", {**fields, "weekly_capacity": "10", "unit_cost": "5.123", "min_lot": "1000"})
+    cnc = Capability.objects.get(organization=cluster["orgs"]["sz"], process_id="cnc")
+    bad = {**fields, "weekly_capacity": "10", "unit_cost": "5.123", "min_lot": "1000", "editing": str(cnc.pk)}
+    r = c.post("/factory/capacity/", bad)
     assert r.status_code == 400
     text = r.content.decode()
     assert "At most two decimals" in text and "it could never be used" in text
     assert list(Capability.objects.values_list("pk", "unit_cost", "min_lot").order_by("pk")) == before
-    # declaring cnc again (sz has it) replaces what is entered, keeps what is left empty, and says so
-    ok = {**fields, "weekly_capacity": "300", "unit_cost": "19.50", "min_lot": "50"}
-    page = c.post("/factory/capacity/", ok, follow=True).content.decode()
-    assert "the terms you entered replace those declared before" in page
-    cnc = Capability.objects.get(organization=cluster["orgs"]["sz"], process_id="cnc")
+    # the blank form does not put its defaults over cnc's terms (sz declares it): that is "Change terms"
+    again = {**fields, "weekly_capacity": "300", "unit_cost": "19.50", "min_lot": "1"}
+    r = c.post("/factory/capacity/", again)
+    assert r.status_code == 400 and "This factory already declares this process" in r.content.decode()
+    assert Capability.objects.get(pk=cnc.pk).min_lot == 50
+    ok = {**again, "min_lot": "50", "setup_cost": "500", "certifications": "ISO9001", "editing": str(cnc.pk)}
+    assert "Capability updated." in c.post("/factory/capacity/", ok, follow=True).content.decode()
+    cnc.refresh_from_db()
     assert str(cnc.unit_cost) == "19.50" and cnc.setup_cost == 500 and cnc.certifications == ["ISO9001"]
     # over the API, what a PUT leaves out keeps its value too
     r = c.put(
@@ -163,6 +168,14 @@ def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> No
     assert r.status_code == 200, r.content
     cnc.refresh_from_db()
     assert cnc.weekly_capacity == 280 and cnc.min_lot == 50 and cnc.setup_cost == 500
+    # a new declaration still names its weekly capacity and unit cost
+    r = c.put(
+        f"/api/v1/factory/organizations/{cluster['orgs']['sz'].pk}/capabilities",
+        {"process": "pcb"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"]["weekly_capacity"] == r.json()["errors"]["unit_cost"] == ["This field is required."]
     assert cnc.certifications == ["ISO9001"] and str(cnc.unit_cost) == "19.50"
 
 
@@ -290,7 +303,7 @@ def test_an_offer_the_week_no_longer_fits_is_marked(cluster: dict[str, Any]) -> 
     slot.reserved = slot.capacity - 10
     slot.save()
     board = factory.get("/factory/jobs/").content.decode()
-    assert "Your week has room for only 10 now" in board
+    assert f"Your week has room for only 10 {a.operation.process.unit_en} now" in board
     api = Client()
     api.force_login(cluster["people"][owner])
     rows = {r["id"]: r for r in api.get("/api/v1/factory/jobs").json()}

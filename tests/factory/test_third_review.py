@@ -29,6 +29,8 @@ def logged(user: Any) -> Client:
 
 
 def declaration(org: Any, **overrides: Any) -> dict[str, Any]:
+    """The capacity page's form for a process: "Change terms" (`editing`) where the factory declares it already,
+    as the blank form refuses a process declared before."""
     post = {
         "organization": org.pk,
         "process": "cnc",
@@ -42,6 +44,9 @@ def declaration(org: Any, **overrides: Any) -> dict[str, Any]:
         "active": "on",
     }
     post.update(overrides)
+    declared = Capability.objects.filter(organization=org, process_id=post["process"]).first()
+    if declared is not None:
+        post.setdefault("editing", str(declared.pk))
     return post
 
 

@@ -438,11 +438,16 @@ def capacity(request: HttpRequest) -> HttpResponse:
                     messages.warning(
                         request,
                         _(
-                            "Open offers to you hold %(n)d in the week of %(week)s, more than the %(room)d now left: "
-                            "you cannot accept them all. Answer them on the job board (decline, or counter-offer "
-                            "what you can make)."
+                            "Open offers to you hold %(n)d %(unit)s in the week of %(week)s, more than the "
+                            "%(room)d now left: you cannot accept them all. Answer them on the job board (decline, or "
+                            "counter-offer what you can make)."
                         )
-                        % {"n": held.on_offer, "week": slot.week, "room": max(0, held.capacity - held.reserved)},
+                        % {
+                            "n": held.on_offer,
+                            "unit": cap.process.unit,
+                            "week": slot.week,
+                            "room": max(0, held.capacity - held.reserved),
+                        },
                     )
             except Forbidden as exc:
                 raise PermissionDenied(str(exc)) from exc
@@ -455,31 +460,26 @@ def capacity(request: HttpRequest) -> HttpResponse:
             data["process"] = data["process"].code
             organization_id = data.pop("organization")
             known = selectors.capability_list(actor=request.user, organization_id=organization_id)
-            again = known.filter(process_id=data["process"]).exists()  # declaring it again changes its terms
-            if again and not editing:  # the blank form: what is left empty keeps its value
-                data = {k: v for k, v in data.items() if v not in (None, "", [])}
             declared = known.filter(process_id=data["process"]).first()
-            crowded_before = crowded_weeks(declared) if declared is not None else []
-            try:
-                saved = capacity_services.capability_save(
-                    actor=request.user, organization_id=organization_id, data=data
+            if declared is not None and not editing:
+                # the blank form would put its defaults over the terms declared: changing them is "Change terms"
+                form.add_error(
+                    "process",
+                    _("This factory already declares this process: use “Change terms” on its row to change it."),
                 )
-                if again and not editing:
-                    messages.success(
-                        request,
-                        _(
-                            "Capability updated: the terms you entered replace those declared before for this "
-                            "process; fields left empty kept their values."
-                        ),
+            else:
+                crowded_before = crowded_weeks(declared) if declared is not None else []
+                try:
+                    saved = capacity_services.capability_save(
+                        actor=request.user, organization_id=organization_id, data=data
                     )
-                else:
-                    messages.success(request, _("Capability updated.") if again else _("Capability saved."))
-                _warn_of_waiting_offers(request, saved, crowded_before)
-                return redirect("factory:capacity")
-            except ValidationFailed as exc:
-                apply_service_errors(form, exc)
-            except (Forbidden, NotFound) as exc:
-                form.add_error("organization", str(exc))
+                    messages.success(request, _("Capability updated.") if declared else _("Capability saved."))
+                    _warn_of_waiting_offers(request, saved, crowded_before)
+                    return redirect("factory:capacity")
+                except ValidationFailed as exc:
+                    apply_service_errors(form, exc)
+                except (Forbidden, NotFound) as exc:
+                    form.add_error("organization", str(exc))
     page = calendar_page(request.GET.get("from"))
     calendar = capacity_calendar(selectors.capability_list(actor=request.user), page.weeks)
     return render(

@@ -60,6 +60,8 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         "setup_cost": money(data, "setup_cost", errors, required=False) or Decimal("0"),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
     }
+    if data.get("weekly_capacity") in (None, ""):  # a new declaration names it (a change keeps it when left out)
+        errors["weekly_capacity"] = [_("This field is required.")]
     if values["unit_cost"] is not None and values["unit_cost"] == 0:
         # every plan would send its work to a free capability: a price is what the solver compares
         errors["unit_cost"] = [_("Must be more than zero: plans compare factories by what a unit costs.")]

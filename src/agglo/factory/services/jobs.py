@@ -650,7 +650,7 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
                 "weeks": [
                     _(
                         "Your calendar has %(room)d %(unit)s free in the week of %(week)s, and this work needs "
-                        "%(n)d: report a longer delay, make room in that week, or withdraw."
+                        "%(n)d %(unit)s: report a longer delay, make room in that week, or withdraw."
                     )
                     % {"room": room, "unit": allocation.operation.process.unit, "week": later, "n": allocation.quantity}
                 ]
