@@ -107,6 +107,18 @@ def _join(allocation: Allocation) -> None:
         member.save(update_fields=["role", "active"])
 
 
+def _tell_week_taken(allocation: Allocation) -> None:
+    """Accepted work just took room in its week: other orders' offers there that no longer fit are told (those that
+    did not fit before were told then)."""
+    room, week = free_in(allocation.capability, allocation.week), allocation.week
+    tell_offers_overtaken(
+        allocation.capability,
+        {week: room},
+        besides_order_id=allocation.order_id,
+        before={week: room + allocation.quantity},
+    )
+
+
 def _promise(allocation: Allocation) -> None:
     """The week the factory commits to: its scorecard measures delivery against it, even after a delay."""
     allocation.promised_week = allocation.week
@@ -160,13 +172,7 @@ def allocation_respond(
         _join(allocation)
         _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
         confirm_if_complete(order)
-        room, week = free_in(allocation.capability, allocation.week), allocation.week
-        tell_offers_overtaken(
-            allocation.capability,
-            {week: room},
-            besides_order_id=allocation.order_id,
-            before={week: room + allocation.quantity},  # offers that already did not fit were told then
-        )
+        _tell_week_taken(allocation)
         return allocation
     if action == "counter":
         errors: dict[str, list[str]] = {}
@@ -251,13 +257,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         allocation.status = Allocation.Status.DECLINED
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     if accept:
-        room, week = free_in(allocation.capability, allocation.week), allocation.week
-        tell_offers_overtaken(
-            allocation.capability,
-            {week: room},
-            besides_order_id=allocation.order_id,
-            before={week: room + allocation.quantity},  # offers that already did not fit were told then
-        )
+        _tell_week_taken(allocation)
     _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
     tell_factory(
         allocation.factory_id,
