@@ -309,6 +309,10 @@ def job_board(request: HttpRequest) -> HttpResponse:
     )
 
 
+# the buyer's steps on an allocation: they come from its order page, the factory's from its job board
+BUYER_ACTIONS = frozenset(("confirm-receipt", "dispute", "take-counter", "refuse-counter"))
+
+
 @login_required
 @require_POST
 def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -317,7 +321,6 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         allocation = selectors.allocation_get(actor=request.user, pk=pk)
     except NotFound as exc:
         raise Http404 from exc
-    # the buyer's steps come from its order page, the factory's from its job board
     home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else "/factory/jobs/"
     back = request.POST.get("next") or home
     if not back.startswith("/factory/") or back.startswith("//"):
@@ -396,9 +399,6 @@ def _warn_of_waiting_offers(request: HttpRequest, capability: Any, crowded_befor
         )
 
 
-BUYER_ACTIONS = frozenset(("confirm-receipt", "dispute", "take-counter", "refuse-counter"))
-
-
 def _declined(request: HttpRequest, allocation: Allocation) -> str:
     """What a decline did: the whole step, or one week of it and whether the repaired plan offers other weeks."""
     if request.POST.get("whole_step"):
@@ -446,7 +446,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
                             "n": held.on_offer,
                             "unit": cap.process.unit,
                             "week": slot.week,
-                            "room": max(0, held.capacity - held.reserved),
+                            "room": held.room,
                         },
                     )
             except Forbidden as exc:

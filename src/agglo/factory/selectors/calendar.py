@@ -23,9 +23,14 @@ class Week:
     on_offer: int  # open offers' units: only acceptance reserves them
 
     @property
+    def room(self) -> int:
+        """What accepted work leaves free."""
+        return max(0, self.capacity - self.reserved)
+
+    @property
     def over_room(self) -> bool:
         """The offers waiting here could not all be accepted: the factory lowered the week, or other work took it."""
-        return self.on_offer > self.capacity - self.reserved
+        return self.on_offer > self.room
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def week_of(capability: Capability, week: dt.date) -> Week:
     return capacity_calendar(Capability.objects.filter(pk=capability.pk), [monday(week)])[0][1][0]
 
 
-def _waiting(capability: Capability) -> Any:
+def _waiting(capability: Capability) -> QuerySet[Allocation]:
     """Offers to this capability still waiting for an answer, from the week under way on."""
     return Allocation.objects.filter(
         capability=capability,

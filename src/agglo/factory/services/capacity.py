@@ -49,8 +49,9 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     process = Process.objects.filter(code=data.get("process") or "").first()
     if process is None:
         errors["process"] = [_("Choose a process from the catalogue.")]
-    else:  # declared before: what the call leaves out keeps its value (a left-out setup cost is not a free setup)
-        data = _declared(organization_id, process) | data
+    before = _declared(organization_id, process) if process is not None else None
+    # declared before: what the call leaves out keeps its value (a left-out setup cost is not a free setup)
+    data = (before or {}) | data
     values = {
         "weekly_capacity": whole(data, "weekly_capacity", errors, low=1, high=10_000_000),
         "min_lot": whole(data, "min_lot", errors, low=1, high=10_000_000, default=1),
@@ -75,11 +76,6 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         ]
     if errors:
         raise ValidationFailed(errors)
-    before = (
-        Capability.objects.filter(organization_id=organization_id, process=process)
-        .values(*{*values, "active", "weekly_capacity"})
-        .first()
-    )
     capability, created = Capability.objects.update_or_create(
         organization_id=organization_id, process=process, defaults=values
     )
@@ -101,12 +97,21 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     return capability
 
 
-TERMS = ("weekly_capacity", "min_lot", "quality_grade", "lead_weeks", "unit_cost", "setup_cost", "certifications")
+TERMS = (
+    "weekly_capacity",
+    "min_lot",
+    "quality_grade",
+    "lead_weeks",
+    "unit_cost",
+    "setup_cost",
+    "certifications",
+    "active",
+)
 
 
-def _declared(organization_id: int, process: Process) -> dict[str, Any]:
-    """The terms a factory declared for a process, as a call would give them (none if it has not)."""
-    return Capability.objects.filter(organization_id=organization_id, process=process).values(*TERMS).first() or {}
+def _declared(organization_id: int, process: Process) -> dict[str, Any] | None:
+    """The terms a factory declared for a process, as a call would give them (None if it has not)."""
+    return Capability.objects.filter(organization_id=organization_id, process=process).values(*TERMS).first()
 
 
 def _follow_declared(capability: Capability) -> None:
@@ -124,24 +129,19 @@ def _tell_if_overtaken(capability: Capability, before: dict[str, Any]) -> None:
     stopped = before["active"] and not capability.active
     if not stopped and capability.weekly_capacity >= before["weekly_capacity"]:
         return
-    weeks = (
+    weeks = set(
         Allocation.objects.filter(
             capability=capability, status=Allocation.Status.OFFERED, week__gte=monday(timezone.localdate())
-        )
-        .values_list("week", flat=True)
-        .distinct()
+        ).values_list("week", flat=True)
     )
-    by_hand = set(CapacitySlot.objects.filter(capability=capability, by_hand=True).values_list("week", flat=True))
-    rooms = {
-        week: 0 if stopped else free_in(capability, week)
-        for week in weeks
-        if stopped or week not in by_hand  # a week set by hand kept its figure
-    }
     if stopped:
-        tell_offers_overtaken(capability, rooms, why="stopped")
+        tell_offers_overtaken(capability, dict.fromkeys(weeks, 0), why="stopped")
         return
-    reserved = dict(CapacitySlot.objects.filter(capability=capability).values_list("week", "reserved"))
-    was = {week: max(0, before["weekly_capacity"] - reserved.get(week, 0)) for week in rooms}
+    slots = {s.week: s for s in CapacitySlot.objects.filter(capability=capability, week__in=weeks)}
+    followed = [w for w in weeks if not (w in slots and slots[w].by_hand)]  # a week set by hand kept its figure
+    reserved = {w: slots[w].reserved if w in slots else 0 for w in followed}
+    rooms = {w: (slots[w].capacity if w in slots else capability.weekly_capacity) - reserved[w] for w in followed}
+    was = {w: max(0, before["weekly_capacity"] - reserved[w]) for w in followed}
     tell_offers_overtaken(capability, rooms, why="lowered", before=was)
 
 
