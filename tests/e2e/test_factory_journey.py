@@ -125,6 +125,10 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     row = fpage.locator(f'#accepted tr[data-allocation="{quitter.pk}"]')
     row.locator("form[action$='/withdraw/'] input[name=reason]").fill("设备检修")
     row.locator("form[action$='/withdraw/'] button").click()
+    # it says what withdrawing gives back and asks; the reason comes along
+    expect(fpage.locator("#consequences")).to_contain_text("这一周")
+    expect(fpage.locator("textarea[name=reason]")).to_have_value("设备检修")
+    fpage.get_by_role("button", name="退出", exact=True).click()
     expect(fpage.locator(".messages")).to_be_visible()
     context.close()
     quitter.refresh_from_db()
@@ -187,3 +191,10 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     for path in (f"/factory/orders/{order.pk}/", "/factory/scorecards/", "/factory/jobs/", "/notifications/", "/"):
         page.goto(f"{base}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+
+    # The site's links fold behind "Menu", so the header leaves the screen to the page; the menu opens them.
+    header = page.locator("header.topbar")
+    assert header.bounding_box()["height"] <= 160
+    expect(page.locator("#site-nav")).to_be_hidden()
+    page.get_by_text("菜单", exact=True).click()
+    expect(page.locator("#site-nav").get_by_role("link", name="虚拟工厂")).to_be_visible()

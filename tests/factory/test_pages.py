@@ -191,7 +191,20 @@ def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:
     buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": ""})
     order.refresh_from_db()
     assert order.status == "planned"
-    r = buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": "客户取消"}, follow=True)
+    # the button first says what cancelling calls off, and asks; nothing changes until the buyer confirms
+    page = buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": " 客户取消 "}).content.decode()
+    consequences = page.split('id="consequences"')[1].split("</ul>")[0]
+    offered = order.allocations.filter(status="offered")
+    told = offered.values("factory").distinct().count()
+    assert f"{offered.count()} open offer" in consequences and f"{told} factor" in consequences
+    assert "accepted part" not in consequences and ">客户取消</textarea>" in page
+    order.refresh_from_db()
+    assert order.status == "planned" and offered.exists()
+    r = buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": "", "confirmed": "yes"}, follow=True)
+    assert "Say why" in r.content.decode()
+    order.refresh_from_db()
+    assert order.status == "planned"
+    r = buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": "客户取消", "confirmed": "yes"}, follow=True)
     assert "Order cancelled." in r.content.decode()
     order.refresh_from_db()
     assert order.status == "cancelled"
@@ -312,3 +325,30 @@ def test_an_offer_the_week_no_longer_fits_is_marked(cluster: dict[str, Any]) -> 
     assert "no longer covers this work" in r.content.decode()
     a.refresh_from_db()
     assert a.status == "offered"
+
+
+def test_withdrawing_says_what_it_gives_back_and_asks_first(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.jobs import allocation_respond
+    from agglo.factory.services.orders import order_create, order_plan
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered").first()
+    name = next(n for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=cluster["people"][name], allocation=a, action="accept")
+    c = logged(cluster["people"][name])
+    url = f"/factory/allocations/{a.pk}/withdraw/"
+    r = c.post(url, {"reason": " "}, follow=True)  # no reason: refused before asking
+    assert "Say why" in r.content.decode() and "Withdraw from this work?" not in r.content.decode()
+    page = c.post(url, {"reason": "设备检修"}).content.decode()
+    week = a.week.isoformat()
+    assert f"You give back {a.quantity} machine-hours of step 1 (CNC machining)" in page and week in page
+    assert ">设备检修</textarea>" in page and 'name="confirmed" value="yes"' in page
+    a.refresh_from_db()
+    assert a.status == "accepted"
+    # another factory cannot reach the question, nor the answer
+    other = next(n for n, o in cluster["orgs"].items() if o.pk not in (a.factory_id, order.buyer_id))
+    assert logged(cluster["people"][other]).post(url, {"reason": "x", "confirmed": "yes"}).status_code == 404
+    r = c.post(url, {"reason": "设备检修", "confirmed": "yes"}, follow=True)
+    a.refresh_from_db()
+    assert a.status == "withdrawn" and a.note == "设备检修"

@@ -285,8 +285,13 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
+    reason = request.POST.get("reason", "")
     with _acting(request):
-        orders.order_cancel(actor=request.user, order=order, reason=request.POST.get("reason", ""))
+        if request.POST.get("confirmed") != "yes":  # first say what cancelling calls off, and ask
+            reason = orders.cancel_check(actor=request.user, order=order, reason=reason)
+            preview = selectors.cancel_preview(order)
+            return render(request, "factory/cancel_confirm.html", {"order": order, "reason": reason, "p": preview})
+        orders.order_cancel(actor=request.user, order=order, reason=reason)
         messages.success(request, _("Order cancelled."))
     return redirect("factory:order", pk=order.pk)
 
@@ -344,7 +349,11 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 reason=request.POST.get("reason", ""),
             )
         elif action == "withdraw":
-            jobs.allocation_withdraw(actor=request.user, allocation=allocation, reason=request.POST.get("reason", ""))
+            reason = request.POST.get("reason", "")
+            if request.POST.get("confirmed") != "yes":  # first say what withdrawing does, and ask
+                reason = jobs.withdraw_check(actor=request.user, allocation=allocation, reason=reason)
+                return render(request, "factory/withdraw_confirm.html", {"a": allocation, "reason": reason})
+            jobs.allocation_withdraw(actor=request.user, allocation=allocation, reason=reason)
         elif action == "progress":
             jobs.allocation_progress(
                 actor=request.user,

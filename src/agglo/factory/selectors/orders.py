@@ -3,6 +3,7 @@ offered work in the order, and operators."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
@@ -59,6 +60,27 @@ def order_get(*, actor: Any, pk: int) -> Order:
     if order is None:
         raise NotFound(_("No order with id %(pk)s.") % {"pk": pk})
     return order
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling an order calls off, as `services.orders.order_cancel` does it."""
+
+    accepted: int  # parts accepted and not delivered: their capacity is released
+    offered: int  # open offers and counter-offers: withdrawn
+    factories: int  # factories told
+    delivered: int  # stays on record for receipt and the scorecards
+
+
+def cancel_preview(order: Order) -> CancelPreview:
+    rows = list(order.allocations.filter(status__in=LIVE).values_list("status", "factory_id"))
+    called_off = [(status, factory) for status, factory in rows if status != Allocation.Status.DELIVERED]
+    return CancelPreview(
+        accepted=sum(status == Allocation.Status.ACCEPTED for status, _f in called_off),
+        offered=sum(status != Allocation.Status.ACCEPTED for status, _f in called_off),
+        factories=len({factory for _s, factory in called_off}),
+        delivered=len(rows) - len(called_off),
+    )
 
 
 def is_buyer(actor: Any, order: Order) -> bool:

@@ -281,16 +281,23 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     return allocation
 
 
-@transaction.atomic
-def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> Allocation:
-    """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
-    allocation = _locked(allocation, "capability")
+def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
+    """Whether `actor` may withdraw from `allocation` for `reason` (the page asks before it withdraws); the reason,
+    trimmed."""
     _factory_member(actor, allocation)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Say why, so that the buyer can plan around it.")]})
     if allocation.status != Allocation.Status.ACCEPTED or allocation.quantity_done:
         raise ValidationFailed({"action": [_("Only accepted work that has not been produced yet can be withdrawn.")]})
+    return reason
+
+
+@transaction.atomic
+def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> Allocation:
+    """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
+    allocation = _locked(allocation, "capability")
+    reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
     allocation.status = Allocation.Status.WITHDRAWN
     allocation.note = reason[:500]
     allocation.save(update_fields=["status", "note", "updated_at"])

@@ -664,11 +664,8 @@ def confirm_if_complete(order: Order) -> None:
         order.save(update_fields=["status"])
 
 
-@transaction.atomic
-def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
-    """The buyer cancels an order that is not done: work not yet delivered is called off (its reservations
-    released, every factory told); work already delivered stays on record for receipt and the scorecards."""
-    order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
+def cancel_check(*, actor: Any, order: Order, reason: str) -> str:
+    """Whether `actor` may cancel `order` for `reason` (the page asks before it cancels); the reason, trimmed."""
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer cancels its order."))
     reason = (reason or "").strip()
@@ -676,6 +673,15 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
         raise ValidationFailed({"reason": [_("Say why, so that the factories understand.")]})
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
+    return reason
+
+
+@transaction.atomic
+def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
+    """The buyer cancels an order that is not done: work not yet delivered is called off (its reservations
+    released, every factory told); work already delivered stays on record for receipt and the scorecards."""
+    order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
+    reason = cancel_check(actor=actor, order=order, reason=reason)
     # Locked too, so that neither an answer nor a delivery can slip in between the checks and the writes.
     list(order.allocations.select_for_update().values_list("pk", flat=True))
     touched = set()
