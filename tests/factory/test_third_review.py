@@ -380,6 +380,10 @@ def test_scorecards_show_the_credit_grade_the_solver_counts(cluster: dict[str, A
     assert card.grade == "AA" and card.risk == failure_risk("AA", card.jobs, card.on_time_rate, card.defect_rate)
     page = logged(cluster["people"]["buyer"]).get("/factory/scorecards/").content.decode()
     assert "<td>AA</td>" in page
+    # the solver counts that same risk, grade and record together (it used the record with no grade, as if unrated)
+    assert card.risk != failure_risk(None, card.jobs, card.on_time_rate, card.defect_rate)
+    risks = {c.risk for c in order_problem(order).capabilities if c.factory == str(a.factory_id)}
+    assert risks == {card.risk}
 
 
 def test_the_history_names_factory_events_and_what_changed(cluster: dict[str, Any]) -> None:

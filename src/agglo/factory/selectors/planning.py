@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -252,7 +253,9 @@ def _capabilities(
             # weeks gone by, and a factory no longer offering the process, take no new work
             closed = w < past or not (c.active and c.organization.status == "member")
             free.append(own if closed else max(0, capacity - reserved - held.get((c.pk, w), 0) + own))
-        card = cards.get(c.organization_id)
+        grade = grades.get(c.organization_id)
+        # the risk the scorecard shows: the record blended with the credit grade (scorecards() leaves it out)
+        card = replace(cards[c.organization_id], grade=grade) if c.organization_id in cards else None
         joined = c.organization.joined_at
         result.append(
             core.Capability(
@@ -268,7 +271,7 @@ def _capabilities(
                 # lead time runs from today; the plan's weeks from its first week
                 lead_weeks=max(0, c.lead_weeks - ahead),
                 region=c.organization.area_id,
-                risk=card.risk if card else failure_risk(grades.get(c.organization_id), 0, None, None),
+                risk=card.risk if card else failure_risk(grade, 0, None, None),
                 newcomer=card is None and joined is not None and joined >= recent,
             )
         )
