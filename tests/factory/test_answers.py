@@ -165,7 +165,10 @@ def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict
     assert "reply" in twice.value.errors
     a.refresh_from_db()
     assert a.dispute_reply == "第二箱已于周三补发，单号 SF123"
-    assert Notification.objects.filter(user=buyer, text__contains="SF123").exists()
+    # each notice names the delivery it is about: an order may have several from one factory
+    which = f"订单 {a.order.product} 第 1 步（{a.week.isoformat()} 这一周）交付的 {a.quantity_done} 机时"
+    assert which in Notification.objects.get(user=buyer, text__contains="SF123").text
+    assert which in Notification.objects.get(verb="factory.receipt", text__contains="少了一箱").text
     # the public log has the step with a digest of the reply, never its words
     payload = decode(bytes(LogEntry.objects.get(type="factory.allocation_dispute_answered").data))["payload"]
     assert "SF123" not in str(payload) and len(payload["reply"]) >= 32
@@ -174,6 +177,8 @@ def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict
     allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=2)
     card = scorecards([a.factory_id])[a.factory_id]
     assert (card.confirmed, card.disputed, card.on_time, card.defects) == (1, 0, 1, 2)
+    told = Notification.objects.filter(verb="factory.receipt").latest("id").text
+    assert told.endswith(f"（{a.week.isoformat()} 这一周）：其检验发现不良品 2 机时。")
     with pytest.raises(ValidationFailed):  # a confirmation is final
         allocation_receipt(actor=buyer, allocation=a, confirm=False, note="又发现问题")
     received = LogEntry.objects.filter(type="factory.allocation_received").latest("index")

@@ -71,7 +71,8 @@ def test_a_decline_that_leaves_no_plan_says_so_instead_of_claiming_a_repair(clus
     assert order.status == "infeasible"
     said = _told(cluster)
     name = next(o.name_zh for o in cluster["orgs"].values() if o.pk == a.factory_id)
-    assert said.startswith(f"{name} 婉拒了订单 {order.product} 步骤 {a.operation.seq} 各周的任务。"), said
+    # in the factory's words
+    assert said.startswith(f"{name} 婉拒了订单 {order.product} 步骤 {a.operation.seq} 各周的任务（排不开）。"), said
     assert "无可行方案" in said, said
     assert "方案已修复" not in said
     # the factories whose offers the failed re-plan took back are told so

@@ -224,4 +224,10 @@ def test_a_scorecard_counts_each_processs_units_apart(cluster: dict[str, Any]) -
     c.cookies["django_language"] = "en"
     row = c.get("/factory/scorecards/").content.decode().split("su Factory")[1].split("</tr>")[0]
     assert "130 machine-hours · 300 square metres" in row and "430" not in row
-    assert "1.4%" in row  # 6 defects in 430 units, as the solver reads it
+    # machine-hours and square metres do not add up: the rate is the defective share of the delivered value
+    value = 130 * cnc.unit_cost + 300 * surface.unit_cost
+    rate = 100 * 3 * (cnc.unit_cost + surface.unit_cost) / value
+    assert f"{rate:.1f}% <span" in row and "(3 / 130 machine-hours · 3 / 300 square metres)" in row
+    assert f"{rate:.1f}" != f"{100 * 6 / 430:.1f}"  # what adding the units up gave
+    card = scorecards([cluster["orgs"]["su"].pk])[cluster["orgs"]["su"].pk]
+    assert card.defect_rate == pytest.approx(float(rate) / 100)

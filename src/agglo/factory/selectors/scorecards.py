@@ -33,14 +33,20 @@ class Scorecard:
 
     @property
     def defect_rate(self) -> float | None:
+        """The share of the delivered work's value found defective: units of different processes (machine-hours,
+        square metres …) do not add up, their value does. Where no delivered work has a price, units count."""
+        if self.value:
+            return self.defect_value / self.value
         return self.defects / self.units if self.units else None
 
+    value: float = 0.0  # delivered units at their unit cost
+    defect_value: float = 0.0  # defective units at their unit cost
     grade: str | None = None
     confirmed: int = 0  # deliveries the buyer confirmed as received
     disputed: int = 0
-    # units delivered per capacity unit (machine-hours, square metres …), in the reader's language: `units` adds
-    # them up for the defect rate, but a page should not show 130 m² and 300 sets as 430
-    by_unit: tuple[tuple[str, int], ...] = ()
+    # (unit, delivered, defective) per capacity unit (machine-hours, square metres …), in the reader's language: a
+    # page should not show 130 m² and 300 sets as 430
+    by_unit: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def defect_pct(self) -> float | None:
@@ -92,23 +98,31 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         "defects_found",
         "operation__process__unit_zh",
         "operation__process__unit_en",
+        "unit_cost",
     )
-    by_unit: dict[int, dict[str, int]] = {}
-    for factory, name_zh, name_en, week, delivered, done, defects, receipt, found, unit_zh, unit_en in rows:
+    by_unit: dict[int, dict[str, tuple[int, int]]] = {}
+    for factory, name_zh, name_en, week, delivered, done, defects, receipt, found, unit_zh, unit_en, cost in rows:
         name = in_language(name_zh, name_en)
         confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
+        bad = found if confirmed and found is not None else defects
         row = tally.setdefault(
-            factory, {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
+            factory,
+            {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
+            | {"value": 0.0, "defect_value": 0.0},
         )
         units = by_unit.setdefault(factory, {})
         unit = in_language(unit_zh, unit_en)
-        units[unit] = units.get(unit, 0) + done
+        n, n_bad = units.get(unit, (0, 0))
+        units[unit] = (n + done, n_bad + bad)
         row["jobs"] += 1
         row["on_time"] += delivered is not None and delivered <= week + dt.timedelta(days=6) and not disputed
         row["units"] += done
-        row["defects"] += found if confirmed and found is not None else defects
+        row["defects"] += bad
+        row["value"] += done * float(cost or 0)
+        row["defect_value"] += bad * float(cost or 0)
         row["confirmed"] += confirmed
         row["disputed"] += disputed
     return {
-        f: Scorecard(organization_id=f, **row, by_unit=tuple(sorted(by_unit[f].items()))) for f, row in tally.items()
+        f: Scorecard(organization_id=f, **row, by_unit=tuple((u, *t) for u, t in sorted(by_unit[f].items())))
+        for f, row in tally.items()
     }

@@ -216,17 +216,26 @@ def allocation_respond(
     allocation.save(update_fields=["status", "note", "declined_step", "updated_at"])
     _audit("declined", actor, allocation, {"note": note, **({"whole_step": True} if whole_step else {})})
     order = replan(order, actor=actor, reason="declined")
+    declined = {
+        (True, False): gettext_lazy("%(factory)s declined every week of step %(step)d of order %(product)s."),
+        (False, False): gettext_lazy("%(factory)s declined its part of order %(product)s in the week of %(week)s."),
+        (True, True): gettext_lazy(
+            "%(factory)s declined every week of step %(step)d of order %(product)s (%(reason)s)."
+        ),
+        (False, True): gettext_lazy(
+            "%(factory)s declined its part of order %(product)s in the week of %(week)s (%(reason)s)."
+        ),
+    }
     tell_buyer(
         allocation,
         repaired(
             Phrase(
-                gettext_lazy("%(factory)s declined every week of step %(step)d of order %(product)s.")
-                if whole_step
-                else gettext_lazy("%(factory)s declined its part of order %(product)s in the week of %(week)s."),
+                declined[bool(whole_step), bool(note)],  # in the factory's words, when it gave them
                 factory=named(allocation),
                 product=order.product,
                 step=allocation.operation.seq,
                 week=allocation.week.isoformat(),
+                reason=note[:200],
             ),
             order,
         ),
@@ -491,26 +500,40 @@ def allocation_receipt(
         (
             Phrase(
                 gettext_lazy(
-                    "The buyer confirmed receipt of your delivery for order %(product)s: its inspection found "
-                    "%(n)d defective."
+                    "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
+                    "(week of %(week)s): its inspection found %(n)d %(unit)s defective."
                 )
                 if found is not None
                 else gettext_lazy(
-                    "The buyer confirmed receipt of your delivery for order %(product)s without a count of its own: "
-                    "your report of %(n)d defective stands."
+                    "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
+                    "(week of %(week)s) without a count of its own: your report of %(n)d %(unit)s defective stands."
                 ),
-                product=allocation.order.product,
                 n=allocation.defects if found is None else found,
+                **_delivery(allocation),
             )
             if confirm
             else Phrase(
-                gettext_lazy("The buyer disputes your delivery for order %(product)s: %(reason)s"),
-                product=allocation.order.product,
+                gettext_lazy(
+                    "The buyer disputes your %(q)d %(unit)s for step %(step)d of order %(product)s (week of "
+                    "%(week)s): %(reason)s"
+                ),
                 reason=note[:200],
+                **_delivery(allocation),
             )
         ),
     )
     return allocation
+
+
+def _delivery(allocation: Allocation) -> dict[str, Any]:
+    """What names a delivery in a notice: an order may have several from one factory."""
+    return {
+        "q": allocation.quantity_done,
+        "unit": allocation.operation.process.unit,
+        "step": allocation.operation.seq,
+        "product": allocation.order.product,
+        "week": allocation.week.isoformat(),
+    }
 
 
 @transaction.atomic
@@ -536,10 +559,13 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     tell_buyer(
         allocation,
         Phrase(
-            gettext_lazy("%(factory)s answered your dispute on order %(product)s: %(reply)s"),
+            gettext_lazy(
+                "%(factory)s answered your dispute of its %(q)d %(unit)s for step %(step)d of order %(product)s "
+                "(week of %(week)s): %(reply)s"
+            ),
             factory=named(allocation),
-            product=allocation.order.product,
             reply=reply[:200],
+            **_delivery(allocation),
         ),
     )
     return allocation
