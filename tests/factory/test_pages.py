@@ -352,3 +352,20 @@ def test_withdrawing_says_what_it_gives_back_and_asks_first(cluster: dict[str, A
     r = c.post(url, {"reason": "设备检修", "confirmed": "yes"}, follow=True)
     a.refresh_from_db()
     assert a.status == "withdrawn" and a.note == "设备检修"
+
+
+def test_a_counter_offer_from_the_job_board_carries_its_reason_to_the_buyer(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_create, order_plan
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered", quantity__gt=1).first()
+    name = next(n for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    c = logged(cluster["people"][name])
+    board = c.get("/factory/jobs/").content.decode()
+    form = board.split(f'action="/factory/allocations/{a.pk}/counter/"')[1].split("</form>")[0]
+    assert 'name="quantity"' in form and 'name="note"' in form
+    c.post(f"/factory/allocations/{a.pk}/counter/", {"quantity": a.quantity - 1, "note": "模具检修，少做一点"})
+    a.refresh_from_db()
+    assert a.status == "countered" and a.note == "模具检修，少做一点"
+    assert "模具检修，少做一点" in logged(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
