@@ -369,3 +369,17 @@ def test_a_counter_offer_from_the_job_board_carries_its_reason_to_the_buyer(clus
     a.refresh_from_db()
     assert a.status == "countered" and a.note == "模具检修，少做一点"
     assert "模具检修，少做一点" in logged(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+
+
+def test_the_plan_grid_reads_in_route_order_and_dates_its_first_week(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_create, order_plan
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    page = logged(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    grid = page.split('id="gantt"')[1].split("</table>")[0]
+    steps = [int(re.search(r">#(\d+) ×", row).group(1)) for row in grid.split("<tr>")[2:]]
+    assert len(set(steps)) > 1 and steps == sorted(steps)
+    head = grid.split("</tr>")[0]
+    assert f">{order.start_week.isoformat()}</th>" in head  # the year where the weeks start
+    assert head.count("</th>") == 2 + 12

@@ -189,9 +189,16 @@ def _order_page(
             a.factory.name,
             a.operation.process.name_zh if request.LANGUAGE_CODE != "en" else a.operation.process.name_en,
         ][a.week].append(a)
+    # lanes in route order, as a Gantt chart reads: by the first step each serves, then its first week
     grid = [
-        (factory, process, [cells.get(w, []) for w in weeks]) for (factory, process), cells in sorted(lanes.items())
+        (factory, process, [cells.get(w, []) for w in weeks])
+        for (factory, process), cells in sorted(
+            lanes.items(),
+            key=lambda lane: (min(a.operation.seq for c in lane[1].values() for a in c), min(lane[1]), lane[0]),
+        )
     ]
+    # the year where the weeks start and where they cross into a new one
+    week_labels = [(w, i == 0 or w.year != weeks[i - 1].year) for i, w in enumerate(weeks)]
     members = selectors.virtual_factory_members(actor=request.user, order=order)
     is_buyer = selectors.is_buyer(request.user, order)
     if not is_buyer or order.status in Order.CLOSED:
@@ -213,7 +220,7 @@ def _order_page(
         "diagnosis": diagnosis_texts(order),
         "plan_cost": plan_cost(order),
         "finishes": finishes_late(order, allocations),
-        "weeks": weeks,
+        "weeks": week_labels,
         "grid": grid,
         "allocations": allocations,
         "changes": (changes := list(selectors.plan_changes(actor=request.user, order=order))),
