@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from agglo.factory.models import Allocation, Order
+from agglo.factory.wording import money
 from tests.factory.conftest import order_data
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +228,9 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
     c = logged(who)
     board = c.get("/factory/jobs/").content.decode()
     assert f'href="/factory/orders/{order.pk}/"' in board
+    # quantities and prices carry the step's unit
+    row = board.split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
+    assert f"<td>{a.quantity} machine-hours" in row and f"<td>{money(a.unit_cost)} / machine-hours</td>" in row
     r = c.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
     assert "Accepted: the capacity is reserved in your calendar." in r.content.decode()
     r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)  # nothing filled in: nothing saved
@@ -322,7 +326,8 @@ def test_an_offer_the_week_no_longer_fits_is_marked(cluster: dict[str, Any]) -> 
     rows = {r["id"]: r for r in api.get("/api/v1/factory/jobs").json()}
     assert rows[a.pk]["free_now"] == 10
     r = factory.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
-    assert "no longer covers this work" in r.content.decode()
+    said = f"Your free capacity in the week of {a.week.isoformat()} is 10 {a.operation.process.unit_en}, and this work needs {a.quantity}"
+    assert said in r.content.decode()
     a.refresh_from_db()
     assert a.status == "offered"
 

@@ -228,7 +228,9 @@ def test_work_cannot_run_ahead_of_its_parts(cluster: dict[str, Any]) -> None:
     second = order.allocations.filter(status="accepted", operation__seq=2).order_by("-quantity").first()
     with pytest.raises(ValidationFailed) as early:
         allocation_progress(actor=owner_of(cluster, second), allocation=second, data={"quantity_done": 1})
-    assert "Step 1 has delivered 0 of 600 so far" in str(early.value.errors["quantity_done"])
+    assert "Step 1 has delivered 0 of 600 machine-hours so far, enough for 0 " in str(
+        early.value.errors["quantity_done"]
+    )
     # nothing was saved, and the defects are not judged against a quantity that was refused
     second.refresh_from_db()
     assert second.quantity_done == 0 and not second.started

@@ -158,10 +158,15 @@ def allocation_respond(
                 {
                     "action": [
                         _(
-                            "Your free capacity in the week of %(week)s no longer covers this work; "
-                            "lower your capacity calendar's bookings or decline."
+                            "Your free capacity in the week of %(week)s is %(free)d %(unit)s, and this work needs "
+                            "%(n)d %(unit)s: free the week in your capacity calendar, counter-offer, or decline."
                         )
-                        % {"week": allocation.week}
+                        % {
+                            "week": allocation.week,
+                            "free": free_in(allocation.capability, allocation.week),
+                            "n": allocation.quantity,
+                            "unit": allocation.operation.process.unit,
+                        }
                     ]
                 }
             )
@@ -182,8 +187,8 @@ def allocation_respond(
         elif "quantity" not in errors and amount > (room := free_in(allocation.capability, allocation.week)):
             # the buyer could only take it if the week had room: refuse it now, as an acceptance would be
             errors["quantity"] = [
-                _("Your free capacity in the week of %(week)s is %(n)d: offer at most that, or decline.")
-                % {"week": allocation.week, "n": room}
+                _("Your free capacity in the week of %(week)s is %(n)d %(unit)s: offer at most that, or decline.")
+                % {"week": allocation.week, "n": room, "unit": allocation.operation.process.unit}
             ]
         if errors:
             raise ValidationFailed(errors)
@@ -427,14 +432,14 @@ def _inputs_short(allocation: Allocation, done: int) -> str | None:
         if elsewhere + done > enough:
             said = (
                 _(
-                    "Step %(step)d has delivered %(got)d of %(of)d so far, enough for %(n)d of this step, "
-                    "%(elsewhere)d of them already reported done by other factories: work cannot run ahead of "
-                    "its parts."
+                    "Step %(step)d has delivered %(got)d of %(of)d %(its_unit)s so far, enough for %(n)d %(unit)s "
+                    "of this step, %(elsewhere)d of them already reported done by other factories: work cannot run "
+                    "ahead of its parts."
                 )
                 if elsewhere
                 else _(
-                    "Step %(step)d has delivered %(got)d of %(of)d so far, enough for %(n)d of this step: work "
-                    "cannot run ahead of its parts."
+                    "Step %(step)d has delivered %(got)d of %(of)d %(its_unit)s so far, enough for %(n)d %(unit)s "
+                    "of this step: work cannot run ahead of its parts."
                 )
             )
             return said % {
@@ -443,6 +448,8 @@ def _inputs_short(allocation: Allocation, done: int) -> str | None:
                 "of": before.quantity,
                 "n": enough,
                 "elsewhere": elsewhere,
+                "its_unit": before.process.unit,
+                "unit": op.process.unit,
             }
     return None
 
