@@ -326,7 +326,8 @@ def test_an_offer_the_week_no_longer_fits_is_marked(cluster: dict[str, Any]) -> 
     rows = {r["id"]: r for r in api.get("/api/v1/factory/jobs").json()}
     assert rows[a.pk]["free_now"] == 10
     r = factory.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
-    said = f"Your free capacity in the week of {a.week.isoformat()} is 10 {a.operation.process.unit_en}, and this work needs {a.quantity}"
+    unit = a.operation.process.unit_en
+    said = f"Your free capacity in the week of {a.week.isoformat()} is 10 {unit}, and this work needs {a.quantity}"
     assert said in r.content.decode()
     a.refresh_from_db()
     assert a.status == "offered"
