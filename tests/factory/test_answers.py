@@ -4,6 +4,7 @@ the factory may answer and the buyer may settle."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -283,3 +284,28 @@ def test_the_buyer_is_not_offered_to_confirm_work_it_made_itself(cluster: dict[s
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     assert f"/factory/allocations/{a.pk}/confirm-receipt/" not in page
     assert f"/factory/allocations/{a.pk}/dispute/" not in page
+
+
+def test_a_replan_that_changes_an_offer_in_nothing_keeps_it_open(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    before = {a.pk: (a.week, a.quantity, a.respond_by) for a in order.allocations.filter(status="offered")}
+    order = order_plan(actor=buyer, order=order)  # "Plan again" with nothing changed
+    now = {a.pk: (a.week, a.quantity, a.respond_by) for a in order.allocations.filter(status="offered")}
+    assert now == before  # the same offers, ids and deadlines: an answer given meanwhile still counts
+    assert set(order.allocations.filter(plan_version=order.plan_version).values_list("pk", flat=True)) == set(now)
+    assert order.plan_stats["changes"]["offered"] == len(now)
+    a = Allocation.objects.get(pk=min(before))
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=who, allocation=a, action="accept")
+    a.refresh_from_db()
+    assert a.status == "accepted"
+    # an offer whose price has changed since is made afresh, at the new price
+    other = order.allocations.filter(status="offered").exclude(factory_id=a.factory_id).first()
+    other.capability.unit_cost += Decimal("0.01")
+    other.capability.save()
+    order = order_plan(actor=buyer, order=order)
+    other.refresh_from_db()
+    assert other.status == "superseded"
+    again = order.allocations.get(status="offered", capability=other.capability, week=other.week)
+    assert again.pk != other.pk and again.unit_cost == other.capability.unit_cost

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -437,7 +438,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     )
     counters = list(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True))
     countered, void = sorted(set(counters)), len(counters)
-    open_offers.update(status=Allocation.Status.SUPERSEDED)
+    open_offers.filter(status=Allocation.Status.COUNTERED).update(status=Allocation.Status.SUPERSEDED)
     for factory in countered:  # its counter-offer is void: the new plan offers afresh
         tell_factory(
             factory,
@@ -466,6 +467,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             link=f"/factory/orders/{order.pk}/",
         )
     if not result.placements:
+        open_offers.update(status=Allocation.Status.SUPERSEDED)
         order.status = Order.Status.INFEASIBLE
         findings = diagnose(problem) or _over_budget(problem) or [Finding("", "together", {"n": problem.weeks})]
         findings += _held_elsewhere(order, problem, findings)
@@ -483,7 +485,15 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             organization_id=order.buyer_id,
         )
         return order
-    changes = _apply(order, problem, result.placements, actor=actor, reason=reason, was_offered=was_offered)
+    changes = _apply(
+        order,
+        problem,
+        result.placements,
+        actor=actor,
+        reason=reason,
+        was_offered=was_offered,
+        offers=list(open_offers.select_related("capability", "operation")),
+    )
     _tell_offers_gone(order, offered)
     members_sync(order)
     costs = result.costs
@@ -525,9 +535,12 @@ def _apply(
     actor: Any,
     reason: str,
     was_offered: frozenset[tuple[int, int, dt.date, int]] = frozenset(),
+    offers: Sequence[Allocation] = (),
 ) -> dict[str, int]:
     """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Work delivered or under way
-    is never offered again nor superseded (the solver keeps it: it is fixed in the problem)."""
+    is never offered again nor superseded (the solver keeps it: it is fixed in the problem). Open `offers` the new
+    plan makes again as they stand (same week, quantity and price) stay open, with their ids and deadlines, so
+    that a factory answering one meanwhile is not refused for a re-plan that changed nothing of it."""
     wanted: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in placements:
         wanted[p.operation, p.capability, p.week] += p.quantity
@@ -544,6 +557,16 @@ def _apply(
         a.save(update_fields=["status", "moved_by", "updated_at"])
         release(a.capability, a.week, a.quantity)
         superseded.append(a)
+    kept, dropped = [], []
+    for a in offers:
+        key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
+        if wanted.get(key, 0) >= a.quantity and a.unit_cost == a.capability.unit_cost:
+            wanted[key] -= a.quantity
+            kept.append(a.pk)
+        else:
+            dropped.append(a.pk)
+    Allocation.objects.filter(pk__in=dropped).update(status=Allocation.Status.SUPERSEDED)
+    Allocation.objects.filter(pk__in=kept).update(plan_version=order.plan_version + 1)
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
     now = timezone.now()
@@ -580,7 +603,12 @@ def _apply(
                 gettext_lazy("New work offered for order %(product)s: answer on your job board."), product=order.product
             ),
         )
-    return {"offered": len(new), "factories": len({a.factory_id for a in new}), "moved": len(superseded)}
+    still = [a for a in offers if a.pk in kept]
+    return {
+        "offered": len(new) + len(still),  # what awaits answers now
+        "factories": len({a.factory_id for a in [*new, *still]}),
+        "moved": len(superseded),
+    }
 
 
 def _pieces(parts: list[Allocation]) -> Joined:
