@@ -83,15 +83,38 @@ def test_a_factory_sees_neither_the_plans_costs_nor_who_else_serves_until_it_joi
     assert other_name in members.split("</ul>")[0]
 
 
-def test_the_public_log_does_not_carry_a_factorys_price(cluster: dict[str, Any]) -> None:
+def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dict[str, Any]) -> None:
+    """The log is public, but the pages show a factory only its own part of an order: its entries name neither
+    party, order, quantity, week nor quality in the clear, and the two parties can check each with the key they
+    read with the work."""
     from agglo.factory.services.jobs import allocation_receipt
+    from agglo.ledger.entries import sealed, sealed_ref
 
     a = delivered(cluster)
     allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True, defects_found=2)
-    received = LogEntry.objects.get(type="factory.allocation_received")
-    assert decode(bytes(received.data))["payload"]["defects_found"] == 2
-    payloads = [
-        decode(bytes(e.data))["payload"] for e in LogEntry.objects.filter(type__startswith="factory.allocation_")
-    ]
-    assert payloads and all("unit_cost" not in p and "price" not in p for p in payloads)
-    assert all({"order", "factory", "quantity", "week"} <= set(p) for p in payloads)
+    a.refresh_from_db()
+    logged = [decode(bytes(e.data)) for e in LogEntry.objects.filter(type__startswith="factory.allocation_")]
+    assert {e["type"] for e in logged} >= {"factory.allocation_accepted", "factory.allocation_received"}
+    for entry in logged:
+        payload = entry["payload"]
+        assert "unit_cost" not in payload and "price" not in payload
+        assert {"order", "buyer", "factory", "process", "quantity", "week"} <= set(payload)
+        assert all(v.startswith("hmac-sha256:") for v in payload.values() if not isinstance(v, bool)), payload
+        assert entry["actor"].startswith("party:")  # not org:<id>
+    # the buyer and the factory read the key with the work, and open what the log says
+    key = logged_in(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{a.order_id}/allocations").json()
+    key = next(x for x in key if x["id"] == a.pk)["text_key"]
+    assert key == a.text_key
+    received = next(e for e in logged if e["type"] == "factory.allocation_received")
+    assert received["payload"]["defects_found"] == sealed("2", key)
+    assert received["payload"]["factory"] == sealed(str(a.factory_id), key)
+    assert received["payload"]["week"] == sealed(a.week.isoformat(), key)
+    assert received["actor"] == sealed_ref("party", f"org:{a.order.buyer_id}", key)  # the buyer confirmed
+    accepted = next(e for e in logged if e["type"] == "factory.allocation_accepted")
+    assert accepted["actor"] == sealed_ref("party", f"org:{a.factory_id}", key)
+    # anyone can still read the entries and check the log; nobody else learns from them who served the order
+    from agglo.ledger.services import checkpoint_publish
+
+    checkpoint_publish()
+    anonymous = Client().get(f"/api/v1/ledger/entries/{LogEntry.objects.get(type='factory.allocation_received').index}")
+    assert anonymous.status_code == 200 and str(a.factory.name_zh) not in anonymous.content.decode()

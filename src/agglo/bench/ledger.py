@@ -33,18 +33,21 @@ MOMENT = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 
 
 def _entry(i: int, rng: random.Random, moment: dt.datetime, orgs: list[int]) -> tuple[entries.Entry, tuple[int, int]]:
+    """A factory acceptance as `factory.services.jobs` logs it: every fact and the actor sealed under the
+    allocation's key (about 730 bytes)."""
     buyer, factory = rng.choice(orgs), rng.choice(orgs)
-    payload = {
+    key = rng.randbytes(16).hex()
+    facts = {
         "order": 1 + i // 6,
         "buyer": buyer,
         "factory": factory,
         "process": "cnc",
         "quantity": rng.randrange(100, 5000),
         "week": "2026-12-07",
-        "unit_cost": f"{rng.randrange(100, 9999) / 100:.2f}",
-        "terms": entries.digest(i.to_bytes(8, "big")),
     }
-    return entries.Entry("factory.allocation_accepted", moment, f"org:{factory}", f"factory.allocation:{i}", payload), (
+    payload = {k: entries.sealed(str(v), key) for k, v in facts.items()}
+    actor = entries.sealed_ref("party", f"org:{factory}", key)
+    return entries.Entry("factory.allocation_accepted", moment, actor, f"factory.allocation:{i}", payload), (
         buyer,
         factory,
     )

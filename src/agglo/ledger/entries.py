@@ -107,6 +107,12 @@ def sealed(text: str, key: str) -> str:
     return "hmac-sha256:" + hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
 
 
+def sealed_ref(kind: str, ref: str, key: str) -> str:
+    """`kind:<hex>`, the keyed digest of a reference such as `org:12`: who acted, in an entry whose parties do not
+    want the public to read it; they hold `key` and can check it, nobody else can test a guess."""
+    return f"{kind}:" + hmac.new(bytes.fromhex(key), ref.encode(), hashlib.sha256).hexdigest()
+
+
 def decode(data: bytes) -> dict[str, Any]:
     """Read logged bytes back, checking that they are the canonical form of an entry."""
     try:

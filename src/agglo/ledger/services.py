@@ -17,7 +17,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.ledger import checkpoint as checkpoint_format
 from agglo.ledger import merkle, note
-from agglo.ledger.entries import Entry, EntryError
+from agglo.ledger.entries import Entry, EntryError, sealed_ref
 from agglo.ledger.keys import log_signer, origin
 from agglo.ledger.models import (
     Cosignature,
@@ -92,13 +92,18 @@ def entry_append(
     payload: dict[str, Any],
     parties: Iterable[int] = (),
     acting_org: int | None = None,
+    sealed_with: str = "",
 ) -> int:
     """Log one event that others rely on, in the caller's transaction; returns its index.
 
     `actor` is the user (named in the log only as `acting_org`, "operator" or "system"); `parties` are the
-    organizations the entry is about; the payload holds ids, numbers and digests (see `entries.Entry`)."""
+    organizations the entry is about; the payload holds ids, numbers and digests (see `entries.Entry`). With
+    `sealed_with` (a hex key only the parties hold) the acting organization is named as `party:<keyed digest>`."""
+    who = actor_ref(actor, acting_org)
+    if sealed_with and acting_org is not None:
+        who = sealed_ref("party", who, sealed_with)
     try:
-        entry = Entry(event, timezone.now(), actor_ref(actor, acting_org), subject_ref(subject), payload)
+        entry = Entry(event, timezone.now(), who, subject_ref(subject), payload)
         entry.canonical()
     except EntryError as exc:
         # A programming error, not the user's: the caller built a bad payload.

@@ -48,6 +48,8 @@ def _factory_member(actor: Any, allocation: Allocation) -> None:
         raise Forbidden(_("Only the factory this work was offered to may answer it."))
 
 
+# What an entry says of the work besides its allocation's own terms (texts included), all sealed.
+SEALED_FACTS = ("done", "defects", "delivered_on", "from", "to", "defects_found", "reason", "reply")
 # Steps that bind buyer and factory, and so go on the transparency log too.
 LOGGED = {"accepted", "counter_taken", "withdrawn", "delayed", "delivered", "received", "disputed", "dispute_answered"}
 BUYER_STEPS = {"counter_taken", "received", "disputed"}
@@ -63,29 +65,30 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
     )
     if event in LOGGED:
         buyer = allocation.order.buyer_id
-        texts = {k: str(payload[k]) for k in ("reason", "reply") if k in payload}
-        if texts and not allocation.text_key:
+        if not allocation.text_key:
             allocation.text_key = secrets.token_hex(16)
             Allocation.objects.filter(pk=allocation.pk).update(text_key=allocation.text_key)
+        facts = {
+            "order": allocation.order_id,
+            "buyer": buyer,
+            "factory": allocation.factory_id,
+            "process": allocation.operation.process_id,
+            "quantity": allocation.quantity,
+            "week": allocation.week.isoformat(),
+            **{k: v for k, v in payload.items() if k in SEALED_FACTS},
+        }
+        # The log is public, but who supplies whom, how much, when and how well is the buyer's and the factory's
+        # business (the pages show a factory only its own part): every fact and the acting organization go in as
+        # keyed digests of their text, which the two parties can check with the allocation's `text_key`.
         entry_append(
             f"factory.allocation_{event}",
             actor=actor,
             acting_org=buyer if event in BUYER_STEPS else allocation.factory_id,
+            sealed_with=allocation.text_key,
             subject=allocation,
             payload={
-                "order": allocation.order_id,
-                "buyer": buyer,
-                "factory": allocation.factory_id,
-                "process": allocation.operation.process_id,
-                "quantity": allocation.quantity,
-                "week": allocation.week.isoformat(),
-                **{
-                    k: v
-                    for k, v in payload.items()
-                    if k in ("done", "defects", "delivered_on", "from", "to", "defects_found", "settled", "whole_step")
-                },
-                # free text only as a keyed digest: the log is public, the words are the two parties'
-                **{k: sealed(text, allocation.text_key) for k, text in texts.items()},
+                **{k: sealed(str(v), allocation.text_key) for k, v in facts.items() if v is not None},
+                **{k: v for k, v in payload.items() if k in ("settled", "whole_step")},
             },
             parties=[buyer, allocation.factory_id],
         )
