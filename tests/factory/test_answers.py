@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.models import Notification
@@ -309,3 +309,26 @@ def test_a_replan_that_changes_an_offer_in_nothing_keeps_it_open(cluster: dict[s
     assert other.status == "superseded"
     again = order.allocations.get(status="offered", capability=other.capability, week=other.week)
     assert again.pk != other.pk and again.unit_cost == other.capability.unit_cost
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("", "This field is required."),
+        (" ", "This field is required."),
+        (None, "This field is required."),
+        ("x", "Must be a whole number."),
+    ],
+)
+def test_a_counter_offer_without_a_quantity_is_told_it_is_required(
+    cluster: dict[str, Any], given: Any, said: str
+) -> None:
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered", quantity__gte=2).first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    with pytest.raises(ValidationFailed) as bad, translation.override("en"):
+        allocation_respond(actor=who, allocation=a, action="counter", quantity=given)
+    assert bad.value.errors["quantity"] == [said]
+    a.refresh_from_db()
+    assert a.status == "offered"

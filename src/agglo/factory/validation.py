@@ -20,9 +20,12 @@ LIST_SEPARATORS = r"[,，、]"
 def whole(
     data: dict[str, Any], field: str, errors: dict[str, list[str]], *, low: int, high: int, default: Any = None
 ) -> int:
-    number = whole_number(data.get(field, default))
+    value = data.get(field, default)
+    number = whole_number(value)
     if number is None:
-        errors[field] = [_("Must be a whole number.")]
+        # nothing given reads as nothing given, not as a wrong kind of number
+        blank = value is None or (isinstance(value, str) and not value.strip())
+        errors[field] = [_("This field is required.") if blank else _("Must be a whole number.")]
         return 0
     if not low <= number <= high:
         errors[field] = [_("Must be between %(low)d and %(high)d.") % {"low": low, "high": high}]
