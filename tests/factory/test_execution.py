@@ -231,3 +231,28 @@ def test_a_scorecard_counts_each_processs_units_apart(cluster: dict[str, Any]) -
     assert f"{rate:.1f}" != f"{100 * 6 / 430:.1f}"  # what adding the units up gave
     card = scorecards([cluster["orgs"]["su"].pk])[cluster["orgs"]["su"].pk]
     assert card.defect_rate == pytest.approx(float(rate) / 100)
+
+
+def test_work_withdrawn_after_acceptance_is_on_the_record_as_not_on_time(cluster: dict[str, Any]) -> None:
+    from django.test import Client
+
+    from agglo.factory.risk import failure_risk
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered").first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=who, allocation=a, action="accept")
+    assert a.factory_id not in scorecards([a.factory_id])  # accepted work is not on record yet
+    allocation_withdraw(actor=who, allocation=a, reason="设备故障")
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert (card.jobs, card.withdrawn, card.delivered, card.on_time, card.units) == (1, 1, 0, 0, 0)
+    assert card.on_time_rate == 0 and card.defect_rate is None
+    assert card.risk == failure_risk(None, 1, 0.0, None) > failure_risk(None, 0, None, None)
+    c = Client()
+    c.force_login(buyer)
+    c.cookies["django_language"] = "en"
+    row = next(r for r in c.get("/api/v1/factory/scorecards").json() if r["organization_id"] == a.factory_id)
+    assert (row["jobs"], row["withdrawn"], row["on_time_rate"]) == (1, 1, 0.0)
+    page = c.get("/factory/scorecards/").content.decode()
+    assert "Withdrawn after acceptance" in page and "<td>0</td><td>1</td><td>0%</td>" in page

@@ -1,7 +1,8 @@
 """A factory's chance of failing a job, from its credit grade and its delivery record. Pure: no Django.
 
 Credit grades map to rough default rates (AAA 1 % … C 40 %; none: 5 %). The record counts once the factory has
-delivered: half its late share plus its defect rate. With both, the two are averaged, weighting the record more as
+delivered or withdrawn accepted work (the scorecard counts a withdrawal as not on time): half its late share plus
+its defect rate. With both, the two are averaged, weighting the record more as
 it grows (full weight from 10 delivered jobs), so a newcomer is judged mostly on credit.
 """
 

@@ -250,7 +250,8 @@ class CounterDecisionIn(Schema):
 class ScorecardOut(Schema):
     organization_id: int
     name: str
-    jobs: int
+    jobs: int  # delivered or withdrawn after acceptance
+    withdrawn: int
     on_time_rate: float | None
     defect_rate: float | None
     risk: float

@@ -22,14 +22,20 @@ from agglo.registry.models.bilingual import in_language
 class Scorecard:
     organization_id: int
     name: str
-    jobs: int
+    jobs: int  # work on record: delivered, or accepted and then withdrawn
     on_time: int
     units: int
     defects: int
 
     @property
     def on_time_rate(self) -> float | None:
+        """Of the work the factory accepted and has delivered or withdrawn, the share delivered on time: work given
+        back after acceptance is a promise not kept, as a late delivery is."""
         return self.on_time / self.jobs if self.jobs else None
+
+    @property
+    def delivered(self) -> int:
+        return self.jobs - self.withdrawn
 
     @property
     def defect_rate(self) -> float | None:
@@ -43,6 +49,7 @@ class Scorecard:
     defect_value: float = 0.0  # defective units at their unit cost
     grade: str | None = None
     confirmed: int = 0  # deliveries the buyer confirmed as received
+    withdrawn: int = 0  # accepted work the factory gave back
     disputed: int = 0
     # (unit, delivered, defective) per capacity unit (machine-hours, square metres …), in the reader's language: a
     # page should not show 130 m² and 300 sets as 430
@@ -76,11 +83,11 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
 
 
 def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:
-    """Delivered work per factory. On time means delivered by the Sunday of the week promised on acceptance (a
-    reported delay moves the work, not the promise) and not under a dispute the buyer has not settled (a settled one
-    counts as the confirmation it ended in); defects are the buyer's
-    inspection where it confirmed receipt, else the factory's report."""
-    qs = Allocation.objects.filter(status=Allocation.Status.DELIVERED)
+    """Work on record per factory: delivered, or accepted and then withdrawn (never on time). On time means
+    delivered by the Sunday of the week promised on acceptance (a reported delay moves the work, not the promise)
+    and not under a dispute the buyer has not settled (a settled one counts as the confirmation it ended in);
+    defects are the buyer's inspection where it confirmed receipt, else the factory's report."""
+    qs = Allocation.objects.filter(status__in=(Allocation.Status.DELIVERED, Allocation.Status.WITHDRAWN))
     if organization_ids is not None:
         qs = qs.filter(factory_id__in=list(organization_ids))
     if member_only:
@@ -99,17 +106,37 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         "operation__process__unit_zh",
         "operation__process__unit_en",
         "unit_cost",
+        "status",
     )
     by_unit: dict[int, dict[str, tuple[int, int]]] = {}
-    for factory, name_zh, name_en, week, delivered, done, defects, receipt, found, unit_zh, unit_en, cost in rows:
+    for (
+        factory,
+        name_zh,
+        name_en,
+        week,
+        delivered,
+        done,
+        defects,
+        receipt,
+        found,
+        unit_zh,
+        unit_en,
+        cost,
+        status,
+    ) in rows:
         name = in_language(name_zh, name_en)
-        confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
-        bad = found if confirmed and found is not None else defects
         row = tally.setdefault(
             factory,
             {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
-            | {"value": 0.0, "defect_value": 0.0},
+            | {"value": 0.0, "defect_value": 0.0, "withdrawn": 0},
         )
+        by_unit.setdefault(factory, {})
+        if status == Allocation.Status.WITHDRAWN:  # nothing of it was made (withdrawing takes that)
+            row["jobs"] += 1
+            row["withdrawn"] += 1
+            continue
+        confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
+        bad = found if confirmed and found is not None else defects
         units = by_unit.setdefault(factory, {})
         unit = in_language(unit_zh, unit_en)
         n, n_bad = units.get(unit, (0, 0))
