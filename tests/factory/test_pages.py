@@ -350,6 +350,7 @@ def test_withdrawing_says_what_it_gives_back_and_asks_first(cluster: dict[str, A
     week = a.week.isoformat()
     assert f"You give back {a.quantity} machine-hours of step 1 (CNC machining)" in page and week in page
     assert ">设备检修</textarea>" in page and 'name="confirmed" value="yes"' in page
+    assert "Your scorecard keeps it as work not delivered on time" in page
     a.refresh_from_db()
     assert a.status == "accepted"
     # another factory cannot reach the question, nor the answer
