@@ -112,6 +112,8 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     assert received["actor"] == sealed_ref("party", f"org:{a.order.buyer_id}", key)  # the buyer confirmed
     accepted = next(e for e in logged if e["type"] == "factory.allocation_accepted")
     assert accepted["actor"] == sealed_ref("party", f"org:{a.factory_id}", key)
+    mine = logged_in(owner_of(cluster, a.factory_id)).get("/ledger/mine/").content.decode()
+    assert "factory.allocation_accepted" in mine and "工厂任务的密钥是订单分配中的 text_key" in mine
     # anyone can still read the entries and check the log; nobody else learns from them who served the order
     from agglo.ledger.services import checkpoint_publish
 

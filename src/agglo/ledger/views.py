@@ -80,7 +80,9 @@ def mine(request: HttpRequest) -> HttpResponse:
             content = entry_format.decode(bytes(entry.data))
         except entry_format.EntryError:
             content = None  # shown as altered; `agglo ledger audit` names it
-        rows.append({"entry": entry, "content": content, "published": entry.index < published})
+        # values only the parties can open (entries.sealed): the page says where the key is
+        sealed = bool(content) and any(str(v).startswith("hmac-sha256:") for v in content["payload"].values())
+        rows.append({"entry": entry, "content": content, "published": entry.index < published, "sealed": sealed})
     return render(request, "ledger/mine.html", {"page": page, "rows": rows})
 
 
