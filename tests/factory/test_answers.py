@@ -332,3 +332,24 @@ def test_a_counter_offer_without_a_quantity_is_told_it_is_required(
     assert bad.value.errors["quantity"] == [said]
     a.refresh_from_db()
     assert a.status == "offered"
+
+
+def test_a_counter_offer_a_replan_voids_still_limits_that_week(cluster: dict[str, Any]) -> None:
+    from agglo.factory.selectors.planning import capability_key, order_problem
+    from tests.factory.conftest import signed_in
+
+    a, who = countered(cluster)
+    said = a.counter_quantity
+    buyer = cluster["people"]["buyer"]
+    for _ in range(2):  # the re-plan voids the counter; the next one must still keep within it
+        order = order_plan(actor=buyer, order=a.order)
+        a.refresh_from_db()
+        assert a.status == "superseded"
+        there = order.allocations.filter(status="offered", capability=a.capability, operation=a.operation, week=a.week)
+        assert sum(x.quantity for x in there) <= said
+    op = next(o for o in order_problem(order).operations if o.key == str(a.operation.seq))
+    assert op.most_in(capability_key(a.capability_id), (a.week - order.start_week).days // 7, 10**6) == said
+    # the buyer still reads what the factory said, and why
+    page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    changes = page.split('id="changes"')[1].split("</table>")[0]
+    assert f"{said} machine-hours void" in changes or f"还价 {said} 机时 已作废" in changes

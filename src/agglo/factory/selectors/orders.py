@@ -117,12 +117,14 @@ def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
 
 
 def plan_changes(*, actor: Any, order: Order) -> QuerySet[Allocation]:
-    """Work that was declined, withdrawn, not answered, whose counter-offer lapsed, or that a factory reported late,
-    and accepted work a re-plan took away: why and how the plan changed (a factory sees its own)."""
+    """Work that was declined, withdrawn, not answered, whose counter-offer lapsed or was voided by a re-plan, or
+    that a factory reported late, and accepted work a re-plan took away: why and how the plan changed (a factory
+    sees its own)."""
     moved = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=False)
-    qs = order.allocations.filter(Q(status__in=REFUSED) | Q(week__gt=F("promised_week")) | moved).select_related(
-        "factory", "operation__process"
-    )
+    voided = Q(status=Allocation.Status.SUPERSEDED, counter_quantity__isnull=False)
+    qs = order.allocations.filter(
+        Q(status__in=REFUSED) | Q(week__gt=F("promised_week")) | moved | voided
+    ).select_related("factory", "operation__process")
     if sees_whole_plan(actor, order):
         return qs.order_by("-updated_at")
     return qs.filter(factory_id__in=policy.organization_ids(actor)).order_by("-updated_at")

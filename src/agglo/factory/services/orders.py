@@ -445,8 +445,8 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
             "factory.superseded",
             Phrase(
                 gettext_lazy(
-                    "Order %(product)s was re-planned before the buyer decided on your counter-offer; the new "
-                    "offers to you keep within it."
+                    "Order %(product)s was re-planned before the buyer decided on your counter-offer: it is void, "
+                    "and no offer to you for that week will exceed it."
                 ),
                 product=order.product,
             ),
