@@ -345,3 +345,20 @@ def test_failure_risk_weighs_credit_then_the_record() -> None:
     assert failure_risk("AAA", 2, 0.0, 0.0) < failure_risk("AAA", 10, 0.0, 0.0) == 0.5
     assert failure_risk("C", 10, 1.0, 0.0) == 0.0
     assert failure_risk(None, 20, 0.5, 0.9) == 1.0
+
+
+@pytest.mark.parametrize("offered", [Placement("1", "b.cnc", 3, 300), Placement("1", "a.cnc", 1, 300)])
+def test_among_plans_of_equal_cost_the_open_offers_stand(offered: Placement) -> None:
+    """Two like factories and weeks to spare: every placement costs the same, so only the open offers decide,
+    and "plan again" does not move work a factory may be answering. Their fen a unit is not in the plan's costs."""
+    p = AllocationProblem(
+        weeks=6,
+        operations=(Operation("1", "A", "cnc", 300),),
+        capabilities=(cap("a.cnc", "cnc", 400, 20, weeks=6), cap("b.cnc", "cnc", 400, 20, weeks=6)),
+        orders=(OrderTerms("A", 5, 1000),),
+        offered=(offered,),
+    )
+    result = solve(p, time_limit=10)
+    assert result.placements == (offered,)
+    costs, errors = evaluate(p, result.placements)
+    assert errors == [] and costs.total == 300 * 20

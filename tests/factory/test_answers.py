@@ -353,3 +353,28 @@ def test_a_counter_offer_a_replan_voids_still_limits_that_week(cluster: dict[str
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     changes = page.split('id="changes"')[1].split("</table>")[0]
     assert f"{said} machine-hours void" in changes or f"还价 {said} 机时 已作废" in changes
+
+
+def test_plan_again_with_nothing_changed_keeps_the_offers_once_work_is_accepted(cluster: dict[str, Any]) -> None:
+    """With accepted work the solver has no hint, and plans of equal cost differ in week or split: the open
+    offers must still stand, not be re-made (new ids, deadlines and notices) on every "Plan again"."""
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    first = order.allocations.filter(status="offered", operation__seq=1)
+    for a in first:
+        who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+        allocation_respond(actor=who, allocation=a, action="accept")
+    open_now = set(order.allocations.filter(status="offered").values_list("pk", flat=True))
+    assert open_now
+    from agglo.factory.selectors.planning import order_problem
+
+    # the solver is told which work stands open (it prefers keeping it among plans of equal cost)
+    offered = order_problem(order).offered
+    assert sum(p.quantity for p in offered) == sum(
+        order.allocations.filter(status="offered").values_list("quantity", flat=True)
+    )
+    told = Notification.objects.filter(verb="factory.offered").count()
+    for _ in range(5):
+        order = order_plan(actor=buyer, order=order)
+        assert set(order.allocations.filter(status="offered").values_list("pk", flat=True)) == open_now
+    assert Notification.objects.filter(verb="factory.offered").count() == told

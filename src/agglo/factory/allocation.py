@@ -97,6 +97,9 @@ class AllocationProblem:
     newcomer_share: float = 0.0  # share of all quantity reserved for newcomers on probation
     previous: tuple[Placement, ...] = ()  # accepted work: changing it costs `change_penalty` per unit
     change_penalty: int = 0
+    # Open offers: among plans of equal cost the solver keeps them (a fen a unit moved, not money: the plan's costs
+    # leave it out), so that "plan again" does not re-make work a factory may be answering.
+    offered: tuple[Placement, ...] = ()
     # Work delivered or under way: every plan keeps it where it is, whatever the rules now say of its factory.
     fixed: tuple[Placement, ...] = ()
 

@@ -304,6 +304,14 @@ def build(
             model.add(var >= quantity - (same if same is not None else 0))
             objective.append(100 * problem.change_penalty * var)
             moved[key] = (var, quantity)
+    open_offers: dict[tuple[str, str, int], int] = defaultdict(int)
+    for p in problem.offered:
+        open_offers[p.operation, p.capability, p.week] += p.quantity
+    for key, quantity in open_offers.items():  # a fen for each unit of an open offer the plan does not make again
+        same = x.get(key)
+        var = model.new_int_var(0, quantity, f"reoffered{key}")
+        model.add(var >= quantity - (same if same is not None else 0))
+        objective.append(var)
     model.minimize(sum(objective))
     hinted: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in hint:
@@ -326,6 +334,7 @@ def _late_weight(problem: AllocationProblem, order: OrderTerms, cands: dict[str,
         return fen(order.late_penalty)
     ops = {op.key for op in problem.operations if op.order == order.key}
     dearest = 100 * problem.change_penalty * sum(p.quantity for p in problem.previous if p.operation in ops)
+    dearest += sum(p.quantity for p in problem.offered if p.operation in ops)  # the open offers' tie-break
     for op in problem.operations:
         if op.order == order.key and cands.get(op.key):
             unit = max(fen(c.unit_cost) + risk_cents(c, problem.risk_weight) for c in cands[op.key])

@@ -166,6 +166,12 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
         previous=tuple(previous),
         change_penalty=change_penalty,
         fixed=tuple(fixed),
+        offered=tuple(
+            core.Placement(str(seq), capability_key(cap), index_of(order.start_week, week), quantity)
+            for seq, cap, week, quantity in order.allocations.filter(status=Allocation.Status.OFFERED).values_list(
+                "operation__seq", "capability_id", "week", "quantity"
+            )
+        ),
     )
 
 
