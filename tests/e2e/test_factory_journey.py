@@ -198,3 +198,11 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     expect(page.locator("#site-nav")).to_be_hidden()
     page.get_by_text("菜单", exact=True).click()
     expect(page.locator("#site-nav").get_by_role("link", name="虚拟工厂")).to_be_visible()
+    # a tablet folds them too; a wide screen shows them, with no hidden stop for the keyboard
+    page.set_viewport_size({"width": 800, "height": 800})
+    page.goto(f"{base}/factory/")
+    assert page.locator("header.topbar").bounding_box()["height"] <= 160
+    page.set_viewport_size({"width": 1400, "height": 800})
+    page.goto(f"{base}/factory/")
+    expect(page.locator("#site-nav").get_by_role("link", name="虚拟工厂")).to_be_visible()
+    expect(page.locator("#menu-toggle")).to_be_hidden()

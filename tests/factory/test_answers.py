@@ -167,7 +167,7 @@ def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict
     a.refresh_from_db()
     assert a.dispute_reply == "第二箱已于周三补发，单号 SF123"
     # each notice names the delivery it is about: an order may have several from one factory
-    which = f"订单 {a.order.product} 第 1 步（{a.week.isoformat()} 这一周）交付的 {a.quantity_done} 机时"
+    which = f"订单 {a.order.product} 步骤 1（{a.week.isoformat()} 这一周）交付的 {a.quantity_done} 机时"
     assert which in Notification.objects.get(user=buyer, text__contains="SF123").text
     assert which in Notification.objects.get(verb="factory.receipt", text__contains="少了一箱").text
     # the public log has the step with a digest of the reply, never its words

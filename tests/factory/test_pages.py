@@ -201,6 +201,10 @@ def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:
     assert "accepted part" not in consequences and ">客户取消</textarea>" in page
     order.refresh_from_db()
     assert order.status == "planned" and offered.exists()
+    r = buyer.get(f"/factory/orders/{order.pk}/cancel/")  # reloaded: back to the order, nothing cancelled
+    assert r.status_code == 302 and r["Location"] == f"/factory/orders/{order.pk}/"
+    r = buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": "x" * 501}, follow=True)
+    assert "Reason for cancelling: At most 500 characters (has 501)." in r.content.decode()
     r = buyer.post(f"/factory/orders/{order.pk}/cancel/", {"reason": "", "confirmed": "yes"}, follow=True)
     assert "Say why" in r.content.decode()
     order.refresh_from_db()
@@ -356,6 +360,19 @@ def test_withdrawing_says_what_it_gives_back_and_asks_first(cluster: dict[str, A
     # another factory cannot reach the question, nor the answer
     other = next(n for n, o in cluster["orgs"].items() if o.pk not in (a.factory_id, order.buyer_id))
     assert logged(cluster["people"][other]).post(url, {"reason": "x", "confirmed": "yes"}).status_code == 404
+    # the question reloaded, or its language switched, goes back to the job board; nothing changes
+    r = c.get(url)
+    assert r.status_code == 302 and r["Location"] == "/factory/jobs/"
+    r = c.post("/i18n/setlang/", {"language": "en", "next": url}, follow=True)
+    assert r.status_code == 200 and r.redirect_chain[-1][0] == "/factory/jobs/"
+    # a reason too long is refused by its name, not cut
+    r = c.post(url, {"reason": "长" * 501, "confirmed": "yes"}, follow=True)
+    assert "Withdrawal reason: At most 500 characters (has 501)." in r.content.decode()
+    # the buyer sees the work but may not give it back: the page says why
+    r = logged(buyer).post(url, {"reason": "x", "confirmed": "yes"})
+    assert r.status_code == 403 and "Only the factory this work was offered to may answer it." in r.content.decode()
+    a.refresh_from_db()
+    assert a.status == "accepted"
     r = c.post(url, {"reason": "设备检修", "confirmed": "yes"}, follow=True)
     a.refresh_from_db()
     assert a.status == "withdrawn" and a.note == "设备检修"

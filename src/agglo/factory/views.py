@@ -289,11 +289,13 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
+    if request.method == "GET":  # the confirmation page reloaded, or its language switched: start again there
+        return redirect("factory:order", pk=order.pk)
     reason = request.POST.get("reason", "")
-    with _acting(request):
+    with _acting(request, {"reason": gettext_lazy("Reason for cancelling")}):
         if request.POST.get("confirmed") != "yes":  # first say what cancelling calls off, and ask
             reason = orders.cancel_check(actor=request.user, order=order, reason=reason)
             preview = selectors.cancel_preview(order)
@@ -326,7 +328,7 @@ BUYER_ACTIONS = frozenset(("confirm-receipt", "dispute", "take-counter", "refuse
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Answer, withdraw, report progress (factory) or decide on a counter-offer (buyer)."""
     try:
@@ -334,11 +336,17 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     except NotFound as exc:
         raise Http404 from exc
     home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else "/factory/jobs/"
+    if request.method == "GET":  # a confirmation page reloaded, or its language switched: back where it began
+        return redirect(home)
     back = request.POST.get("next") or home
     if not back.startswith("/factory/") or back.startswith("//"):
         back = home
-    # a dispute's note is what is wrong with the delivery, as its form asks
-    with _acting(request, {"note": gettext_lazy("What is wrong")} if action == "dispute" else None):
+    # the fields as their forms name them: a dispute's note is what is wrong with the delivery
+    labels = {
+        "dispute": {"note": gettext_lazy("What is wrong")},
+        "withdraw": {"reason": gettext_lazy("Withdrawal reason")},
+    }
+    with _acting(request, labels.get(action)):
         if action in jobs.ACTIONS:
             jobs.allocation_respond(
                 actor=request.user,

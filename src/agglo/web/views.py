@@ -37,10 +37,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": connection.vendor})
 
 
-def _error(request: HttpRequest, status: int, title: str) -> HttpResponse:
+def _error(request: HttpRequest, status: int, title: str, detail: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return problem_response(status, title, code=f"http_{status}", instance=request.path)
-    return render(request, "web/error.html", {"status": status, "title": title}, status=status)
+    return render(request, "web/error.html", {"status": status, "title": title, "detail": detail}, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -52,7 +52,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     from django.utils.translation import gettext as _
 
-    return _error(request, 403, _("You may not see this page"))
+    # a service's refusal says who may do this ("Only the buyer cancels its order."); Django's own carry no text
+    return _error(request, 403, _("You may not see this page"), str(exception or ""))
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -305,6 +305,10 @@ def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Say why, so that the buyer can plan around it.")]})
+    if len(reason) > 500:
+        raise ValidationFailed(
+            {"reason": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(reason)}]}
+        )
     if allocation.status != Allocation.Status.ACCEPTED or allocation.quantity_done:
         raise ValidationFailed({"action": [_("Only accepted work that has not been produced yet can be withdrawn.")]})
     return reason

@@ -699,6 +699,10 @@ def cancel_check(*, actor: Any, order: Order, reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Say why, so that the factories understand.")]})
+    if len(reason) > 500:
+        raise ValidationFailed(
+            {"reason": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(reason)}]}
+        )
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     return reason
