@@ -242,7 +242,7 @@ def test_the_log_keeps_dispute_texts_under_a_key_only_the_parties_hold(cluster: 
     key = next(x for x in row if x["id"] == a.pk)["text_key"]
     mine = signed_in(factory).get(f"/api/v1/factory/orders/{a.order_id}/allocations").json()
     assert next(x for x in mine if x["id"] == a.pk)["text_key"] == key
-    for text, sealed in (("少了一箱", disputed["reason"]), ("已补发", answered["reply"])):
+    for text, sealed in (("reason:少了一箱", disputed["reason"]), ("reply:已补发", answered["reply"])):
         assert sealed == "hmac-sha256:" + hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
 
 

@@ -407,3 +407,19 @@ def test_the_plan_grid_reads_in_route_order_and_dates_its_first_week(cluster: di
     head = grid.split("</tr>")[0]
     assert f">{order.start_week.isoformat()}</th>" in head  # the year where the weeks start
     assert head.count("</th>") == 2 + 12
+
+
+def test_a_cancelled_orders_page_shows_all_it_called_off(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_cancel, order_plan
+    from tests.factory.test_amend import confirmed
+
+    order = confirmed(cluster)
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order)  # a later plan version keeps the accepted work of the first
+    accepted = list(order.allocations.filter(status="accepted"))
+    assert accepted and any(a.plan_version < order.plan_version for a in accepted)
+    order_cancel(actor=buyer, order=order, reason="需求取消")
+    page = logged(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    table = page.split('id="allocations"')[1].split("</table>")[0]
+    assert table.count("<tr>") - 1 == len(accepted)
+    assert all(f"{a.factory.name}" in table for a in accepted)

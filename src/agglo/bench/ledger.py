@@ -45,7 +45,7 @@ def _entry(i: int, rng: random.Random, moment: dt.datetime, orgs: list[int]) -> 
         "quantity": rng.randrange(100, 5000),
         "week": "2026-12-07",
     }
-    payload = {k: entries.sealed(str(v), key) for k, v in facts.items()}
+    payload = {k: entries.sealed(f"{k}:{v}", key) for k, v in facts.items()}
     actor = entries.sealed_ref("party", f"org:{factory}", key)
     return entries.Entry("factory.allocation_accepted", moment, actor, f"factory.allocation:{i}", payload), (
         buyer,

@@ -168,6 +168,7 @@ class Allocation(models.Model):
         WITHDRAWN = "withdrawn", _("A factory withdrew its part.")
         DELAYED = "delayed", _("A factory reported its part late.")
         EXPIRED = "expired", _("Offers went unanswered.")
+        CANCELLED = "cancelled", _("The buyer cancelled the order.")
 
     class Receipt(models.TextChoices):
         CONFIRMED = "confirmed", _("Receipt confirmed")

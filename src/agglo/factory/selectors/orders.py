@@ -109,7 +109,10 @@ def plan_allocations(*, actor: Any, order: Order) -> QuerySet[Allocation]:
     buyer sees only its own."""
     current = Q(status__in=LIVE)
     if order.status == Order.Status.CANCELLED:
-        current |= Q(status=Allocation.Status.SUPERSEDED, plan_version=order.plan_version)
+        # what the cancellation called off, accepted under whichever plan version (older cancellations are not
+        # marked: their last version's rows)
+        called_off = Q(moved_by=Allocation.MovedBy.CANCELLED) | Q(plan_version=order.plan_version)
+        current |= Q(status=Allocation.Status.SUPERSEDED) & called_off
     qs = order.allocations.filter(current).select_related("factory__area", "operation__process", "capability")
     if sees_whole_plan(actor, order):
         return qs

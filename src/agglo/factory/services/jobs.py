@@ -79,7 +79,9 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
         }
         # The log is public, but who supplies whom, how much, when and how well is the buyer's and the factory's
         # business (the pages show a factory only its own part): every fact and the acting organization go in as
-        # keyed digests of their text, which the two parties can check with the allocation's `text_key`.
+        # keyed digests, which the two parties can check with the allocation's `text_key`. Each fact is sealed
+        # with its name ("quantity:300"), so that equal values do not show as equal digests (a complete
+        # delivery, a receipt that agrees with the factory's count).
         entry_append(
             f"factory.allocation_{event}",
             actor=actor,
@@ -87,7 +89,7 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
             sealed_with=allocation.text_key,
             subject=allocation,
             payload={
-                **{k: sealed(str(v), allocation.text_key) for k, v in facts.items() if v is not None},
+                **{k: sealed(f"{k}:{v}", allocation.text_key) for k, v in facts.items() if v is not None},
                 **{k: v for k, v in payload.items() if k in ("settled", "whole_step")},
             },
             parties=[buyer, allocation.factory_id],

@@ -723,7 +723,8 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
         if a.status == Allocation.Status.ACCEPTED:
             release(a.capability, a.week, a.quantity)
         a.status = Allocation.Status.SUPERSEDED
-        a.save(update_fields=["status", "updated_at"])
+        a.moved_by = Allocation.MovedBy.CANCELLED  # so that the order page still shows what it called off
+        a.save(update_fields=["status", "moved_by", "updated_at"])
         touched.add(a.factory_id)
     order.status = Order.Status.CANCELLED
     order.diagnosis = [reason[:500]]
