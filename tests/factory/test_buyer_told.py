@@ -55,7 +55,8 @@ def test_a_withdrawal_tells_the_buyer_what_the_repair_offered(cluster: dict[str,
     allocation_withdraw(actor=_owner(cluster, held.factory_id), allocation=held, reason="设备故障")
     said = _told(cluster)
     name = next(o.name_en for o in cluster["orgs"].values() if o.pk == held.factory_id)
-    assert said == f"{name} withdrew from order {order.product} (设备故障). {_repair(order)}", said
+    part = f"{held.quantity} {held.operation.process.unit_en} of step {held.operation.seq} of order {order.product}"
+    assert said == f"{name} withdrew its {part} in the week of {held.week.isoformat()} (设备故障). {_repair(order)}"
     assert order.plan_stats["changes"]["offered"] >= 1  # the withdrawn part is offered again
 
 

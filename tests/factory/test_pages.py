@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from agglo.common.models import Notification
 from agglo.factory.models import Allocation, Order
 from agglo.factory.wording import money
 from tests.factory.conftest import order_data
@@ -393,6 +394,9 @@ def test_a_counter_offer_from_the_job_board_carries_its_reason_to_the_buyer(clus
     a.refresh_from_db()
     assert a.status == "countered" and a.note == "模具检修，少做一点"
     assert "模具检修，少做一点" in logged(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    # and in the notice that asks the buyer to decide
+    told = Notification.objects.filter(user=buyer, verb="factory.answer").latest("id").text
+    assert f"（原为 {a.quantity}；模具检修，少做一点）" in told, told
 
 
 def test_the_plan_grid_reads_in_route_order_and_dates_its_first_week(cluster: dict[str, Any]) -> None:

@@ -96,4 +96,4 @@ def test_a_chinese_factorys_withdrawal_reaches_an_english_buyer_in_english(clust
     with translation.override("zh-hans"):  # the factory works in Chinese
         allocation_withdraw(actor=_owner(cluster, held.factory_id), allocation=held, reason="设备故障")
     told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.answer")
-    assert told.text.startswith(f"{_name_en(cluster, held.factory_id)} withdrew from order"), told.text
+    assert told.text.startswith(f"{_name_en(cluster, held.factory_id)} withdrew its {held.quantity} "), told.text

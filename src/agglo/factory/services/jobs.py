@@ -207,9 +207,15 @@ def allocation_respond(
             allocation,
             Phrase(
                 gettext_lazy(
+                    "%(factory)s offers %(n)d %(unit)s instead of %(m)d for step %(step)d of order %(product)s "
+                    "(%(reason)s); decide by %(deadline)s."
+                )
+                if note
+                else gettext_lazy(
                     "%(factory)s offers %(n)d %(unit)s instead of %(m)d for step %(step)d of order %(product)s; "
                     "decide by %(deadline)s."
                 ),
+                reason=note[:200],
                 factory=named(allocation),
                 n=amount,
                 unit=allocation.operation.process.unit,
@@ -332,9 +338,16 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
         allocation,
         repaired(
             Phrase(
-                gettext_lazy("%(factory)s withdrew from order %(product)s (%(reason)s)."),
+                gettext_lazy(
+                    "%(factory)s withdrew its %(n)d %(unit)s of step %(step)d of order %(product)s in the week of "
+                    "%(week)s (%(reason)s)."
+                ),
                 factory=named(allocation),
+                n=allocation.quantity,
+                unit=allocation.operation.process.unit,
+                step=allocation.operation.seq,
                 product=order.product,
+                week=allocation.week.isoformat(),
                 reason=reason[:200],
             ),
             order,
