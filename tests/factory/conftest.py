@@ -79,3 +79,17 @@ def order_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def accepted_offer(cluster: dict[str, Any]) -> tuple[Any, Any]:
+    """A freshly planned order's first offer, accepted by its factory; the allocation and that factory's admin."""
+    from agglo.factory.services.jobs import allocation_respond
+    from agglo.factory.services.orders import order_create, order_plan
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered").first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=who, allocation=a, action="accept")
+    a.refresh_from_db()
+    return a, who

@@ -237,12 +237,10 @@ def test_work_withdrawn_after_acceptance_is_on_the_record_as_not_on_time(cluster
     from django.test import Client
 
     from agglo.factory.risk import failure_risk
+    from tests.factory.conftest import accepted_offer
 
     buyer = cluster["people"]["buyer"]
-    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
-    a = order.allocations.filter(status="offered").first()
-    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
-    allocation_respond(actor=who, allocation=a, action="accept")
+    a, who = accepted_offer(cluster)
     assert a.factory_id not in scorecards([a.factory_id])  # accepted work is not on record yet
     allocation_withdraw(actor=who, allocation=a, reason="设备故障")
     card = scorecards([a.factory_id])[a.factory_id]

@@ -339,15 +339,12 @@ def test_an_offer_the_week_no_longer_fits_is_marked(cluster: dict[str, Any]) -> 
 
 
 def test_withdrawing_says_what_it_gives_back_and_asks_first(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.jobs import allocation_respond
-    from agglo.factory.services.orders import order_create, order_plan
+    from tests.factory.conftest import accepted_offer
 
     buyer = cluster["people"]["buyer"]
-    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
-    a = order.allocations.filter(status="offered").first()
-    name = next(n for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
-    allocation_respond(actor=cluster["people"][name], allocation=a, action="accept")
-    c = logged(cluster["people"][name])
+    a, who = accepted_offer(cluster)
+    order = a.order
+    c = logged(who)
     url = f"/factory/allocations/{a.pk}/withdraw/"
     r = c.post(url, {"reason": " "}, follow=True)  # no reason: refused before asking
     assert "Say why" in r.content.decode() and "Withdraw from this work?" not in r.content.decode()
