@@ -246,15 +246,10 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
 
 
 def test_english_pages_name_processes_and_factories_in_english(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.jobs import allocation_progress, allocation_respond
-    from agglo.factory.services.orders import order_create, order_plan
+    from agglo.factory.services.jobs import allocation_progress
+    from tests.factory.conftest import accepted_offer
 
-    buyer = cluster["people"]["buyer"]
-    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
-    a = order.allocations.filter(status="offered").first()
-    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
-    allocation_respond(actor=who, allocation=a, action="accept")
-    a.refresh_from_db()
+    a, who = accepted_offer(cluster)
     allocation_progress(
         actor=who, allocation=a, data={"quantity_done": a.quantity, "delivered_on": dt.date.today().isoformat()}
     )
