@@ -334,7 +334,7 @@ def test_a_counter_offer_without_a_quantity_is_told_it_is_required(
     assert a.status == "offered"
 
 
-def test_a_counter_offer_a_replan_voids_still_limits_that_week(cluster: dict[str, Any]) -> None:
+def test_a_counter_offer_a_replan_voids_still_limits_the_factory(cluster: dict[str, Any]) -> None:
     from agglo.factory.selectors.planning import capability_key, order_problem
     from tests.factory.conftest import signed_in
 
@@ -345,11 +345,19 @@ def test_a_counter_offer_a_replan_voids_still_limits_that_week(cluster: dict[str
         order = order_plan(actor=buyer, order=a.order)
         a.refresh_from_db()
         assert a.status == "superseded"
-        there = order.allocations.filter(status="offered", capability=a.capability, operation=a.operation, week=a.week)
+        there = order.allocations.filter(status="offered", capability=a.capability, operation=a.operation)
         assert sum(x.quantity for x in there) <= said
+    # as an open counter does: no more of the step than it said (the repair and later plans solve the same rule)
     op = next(o for o in order_problem(order).operations if o.key == str(a.operation.seq))
-    assert op.most_in(capability_key(a.capability_id), (a.week - order.start_week).days // 7, 10**6) == said
+    assert op.most(capability_key(a.capability_id), 10**6) == said
     # the buyer still reads what the factory said, and why
+    page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    changes = page.split('id="changes"')[1].split("</table>")[0]
+    assert f"{said} machine-hours void" in changes or f"还价 {said} 机时 已作废" in changes
+    # and after a cancellation too: each row keeps what happened to it
+    from agglo.factory.services.orders import order_cancel
+
+    order_cancel(actor=buyer, order=order, reason="需求取消")
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     changes = page.split('id="changes"')[1].split("</table>")[0]
     assert f"{said} machine-hours void" in changes or f"还价 {said} 机时 已作废" in changes

@@ -86,6 +86,9 @@ def test_job_board_accept_and_calendar(cluster: dict[str, Any]) -> None:
     assert "Delivered on: Must be a date" in r.content.decode()
     calendar = factory.get("/factory/capacity/").content.decode()
     assert f"{a.quantity} / " in calendar
+    head = calendar.split('id="calendar"')[1].split("</tr>")[0]
+    first = re.search(r'<th title="(\d{4}-\d{2}-\d{2})">([^<]*)</th>', head)
+    assert first and first.group(1) == first.group(2)  # the first week with its year
     r = factory.post(
         f"/factory/allocations/{a.pk}/progress/",
         {"quantity_done": str(a.quantity), "defects": "2", "delivered_on": dt.date.today().isoformat()},
@@ -363,7 +366,9 @@ def test_withdrawing_says_what_it_gives_back_and_asks_first(cluster: dict[str, A
     assert "Withdrawal reason: At most 500 characters (has 501)." in r.content.decode()
     # the buyer sees the work but may not give it back: the page says why
     r = logged(buyer).post(url, {"reason": "x", "confirmed": "yes"})
-    assert r.status_code == 403 and "Only the factory this work was offered to may answer it." in r.content.decode()
+    assert (
+        r.status_code == 403 and "Only the factory that accepted this work may withdraw from it." in r.content.decode()
+    )
     a.refresh_from_db()
     assert a.status == "accepted"
     r = c.post(url, {"reason": "设备检修", "confirmed": "yes"}, follow=True)

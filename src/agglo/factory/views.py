@@ -30,7 +30,7 @@ from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import jobs, orders
 from agglo.factory.services.telling import weeks_listed
-from agglo.factory.weeks import monday, week_at
+from agglo.factory.weeks import monday, week_at, with_years
 from agglo.factory.wording import diagnosis_texts, finishes_late, plan_cost
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization
@@ -197,8 +197,6 @@ def _order_page(
             key=lambda lane: (min(a.operation.seq for c in lane[1].values() for a in c), min(lane[1]), lane[0]),
         )
     ]
-    # the year where the weeks start and where they cross into a new one
-    week_labels = [(w, i == 0 or w.year != weeks[i - 1].year) for i, w in enumerate(weeks)]
     members = selectors.virtual_factory_members(actor=request.user, order=order)
     is_buyer = selectors.is_buyer(request.user, order)
     if not is_buyer or order.status in Order.CLOSED:
@@ -220,7 +218,7 @@ def _order_page(
         "diagnosis": diagnosis_texts(order),
         "plan_cost": plan_cost(order),
         "finishes": finishes_late(order, allocations),
-        "weeks": week_labels,
+        "weeks": with_years(weeks),  # the year where the weeks start and where a new one begins
         "grid": grid,
         "allocations": allocations,
         "changes": (changes := list(selectors.plan_changes(actor=request.user, order=order))),
@@ -513,6 +511,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
             "form": form,
             "calendar": calendar,
             "weeks": page.weeks,
+            "week_heads": with_years(page.weeks),
             "orgs": orgs,
             "editing": editing,
             "earlier": page.earlier,

@@ -15,3 +15,8 @@ def week_at(start: dt.date, index: int) -> dt.date:
 
 def index_of(start: dt.date, week: dt.date) -> int:
     return (monday(week) - monday(start)).days // 7
+
+
+def with_years(weeks: list[dt.date]) -> list[tuple[dt.date, bool]]:
+    """Each week, and whether a header shows its year: the first, and the first of a new year."""
+    return [(w, i == 0 or w.year != weeks[i - 1].year) for i, w in enumerate(weeks)]

@@ -112,14 +112,13 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     for a in late_given_up:
         key, w = capability_key(a.capability_id), index_of(order.start_week, a.week)
         delayed[a.operation_id][key] = max(delayed[a.operation_id].get(key, 0), w)
-    # A week's limit: what the factory accepted there where it turned the week down; where it counter-offered and
-    # a re-plan voided the counter before the buyer decided, that plus what it said it could do. A later plan
-    # must not offer it the full quantity again in the week it said it could not.
-    week_cap = {key: in_week.get(key, 0) for key in turned_down}
+    # A counter-offer a re-plan set aside (voided before the buyer decided, or taken and later moved) still says
+    # how much of the step the factory can take, as an open one does (below): later plans keep within it.
+    said_before: dict[tuple[int, str], int] = {}
     voided = order.allocations.filter(status=Allocation.Status.SUPERSEDED, counter_quantity__isnull=False)
-    for op_id, cap_id, week, said in voided.values_list("operation_id", "capability_id", "week", "counter_quantity"):
-        key = (op_id, capability_key(cap_id), index_of(order.start_week, week))
-        week_cap[key] = min(week_cap.get(key, 10**9), in_week.get(key, 0) + said)
+    for op_id, cap_id, said in voided.values_list("operation_id", "capability_id", "counter_quantity"):
+        key = (op_id, capability_key(cap_id))
+        said_before[key] = min(said_before.get(key, said), said)
     # A factory that gave back or turned down part of a step may keep the rest it accepted there (at most that,
     # wherever the plan best puts it), but takes no more of the step.
     limits = {key: q for key, q in accepted.items() if key[1] in refused.get(key[0], ())}
@@ -127,6 +126,8 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     # offers it no more than that (with what it accepted there), so the counter is not lost to the re-plan.
     for key, q in countered.items():
         limits[key] = accepted.get(key, 0) + q
+    for key, q in said_before.items():
+        limits[key] = min(limits.get(key, accepted.get(key, 0) + q), accepted.get(key, 0) + q)
     by_id = {op.pk: op for op in ops}
     operations = tuple(
         core.Operation(
@@ -143,7 +144,7 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             declined_by=frozenset(refused.get(op.pk, set()) - {c for (o, c) in limits if o == op.pk}),
             limits=tuple(sorted((c, q) for (o, c), q in limits.items() if o == op.pk)),
             not_before=tuple(sorted(delayed.get(op.pk, {}).items())),
-            week_limits=tuple(sorted((c, w, units) for (o, c, w), units in week_cap.items() if o == op.pk)),
+            week_limits=tuple(sorted((c, w, in_week.get((o, c, w), 0)) for (o, c, w) in turned_down if o == op.pk)),
         )
         for op in by_id.values()
     )

@@ -309,7 +309,8 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
 def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
     """Whether `actor` may withdraw from `allocation` for `reason` (the page asks before it withdraws); the reason,
     trimmed."""
-    _factory_member(actor, allocation)
+    if allocation.factory_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the factory that accepted this work may withdraw from it."))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": [_("Say why, so that the buyer can plan around it.")]})
