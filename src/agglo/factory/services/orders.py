@@ -565,8 +565,10 @@ def _apply(
             kept.append(a.pk)
         else:
             dropped.append(a.pk)
-    Allocation.objects.filter(pk__in=dropped).update(status=Allocation.Status.SUPERSEDED)
-    Allocation.objects.filter(pk__in=kept).update(plan_version=order.plan_version + 1)
+    # still open: an offer answered since it was read is the answer's, not the re-plan's
+    still_open = Allocation.objects.filter(status=Allocation.Status.OFFERED)
+    still_open.filter(pk__in=dropped).update(status=Allocation.Status.SUPERSEDED)
+    still_open.filter(pk__in=kept).update(plan_version=order.plan_version + 1)
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
     now = timezone.now()
