@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -295,23 +295,10 @@ def build(
         model.add(sum(newcomer_terms) >= newcomer_units(problem.newcomer_share, total_units))
     moved: dict[tuple[str, str, int], tuple[cp_model.IntVar, int]] = {}
     if problem.previous and problem.change_penalty:
-        accepted: dict[tuple[str, str, int], int] = defaultdict(int)
-        for p in problem.previous:
-            accepted[p.operation, p.capability, p.week] += p.quantity
-        for key, quantity in accepted.items():
-            same = x.get(key)
-            var = model.new_int_var(0, quantity, f"moved{key}")
-            model.add(var >= quantity - (same if same is not None else 0))
-            objective.append(100 * problem.change_penalty * var)
-            moved[key] = (var, quantity)
-    open_offers: dict[tuple[str, str, int], int] = defaultdict(int)
-    for p in problem.offered:
-        open_offers[p.operation, p.capability, p.week] += p.quantity
-    for key, quantity in open_offers.items():  # a fen for each unit of an open offer the plan does not make again
-        same = x.get(key)
-        var = model.new_int_var(0, quantity, f"reoffered{key}")
-        model.add(var >= quantity - (same if same is not None else 0))
-        objective.append(var)
+        moved = _not_made_again(model, x, problem.previous, "moved")
+        objective += [100 * problem.change_penalty * var for var, _q in moved.values()]
+    # a fen for each unit of an open offer the plan does not make again
+    objective += [var for var, _q in _not_made_again(model, x, problem.offered, "reoffered").values()]
     model.minimize(sum(objective))
     hinted: dict[tuple[str, str, int], int] = defaultdict(int)
     for p in hint:
@@ -323,6 +310,23 @@ def build(
         for key, (var, quantity) in moved.items():
             model.add_hint(var, max(0, quantity - hinted.get(key, 0)))
     return Built(model, x)
+
+
+def _not_made_again(
+    model: cp_model.CpModel, x: dict[tuple[str, str, int], cp_model.IntVar], placements: Iterable[Placement], name: str
+) -> dict[tuple[str, str, int], tuple[cp_model.IntVar, int]]:
+    """For each (operation, capability, week) of `placements`, the units of it the plan does not make there again
+    (accepted work moved, or an open offer not repeated), with the quantity it had."""
+    before: dict[tuple[str, str, int], int] = defaultdict(int)
+    for p in placements:
+        before[p.operation, p.capability, p.week] += p.quantity
+    short = {}
+    for key, quantity in before.items():
+        same = x.get(key)
+        var = model.new_int_var(0, quantity, f"{name}{key}")
+        model.add(var >= quantity - (same if same is not None else 0))
+        short[key] = (var, quantity)
+    return short
 
 
 def _late_weight(problem: AllocationProblem, order: OrderTerms, cands: dict[str, list[Capability]]) -> int:

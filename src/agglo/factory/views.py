@@ -323,6 +323,11 @@ def job_board(request: HttpRequest) -> HttpResponse:
 
 # the buyer's steps on an allocation: they come from its order page, the factory's from its job board
 BUYER_ACTIONS = frozenset(("confirm-receipt", "dispute", "take-counter", "refuse-counter"))
+# fields as an action's form names them where the general labels do not: a dispute's note is what is wrong
+ACTION_LABELS = {
+    "dispute": {"note": gettext_lazy("What is wrong")},
+    "withdraw": {"reason": gettext_lazy("Withdrawal reason")},
+}
 
 
 @login_required
@@ -339,12 +344,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     back = request.POST.get("next") or home
     if not back.startswith("/factory/") or back.startswith("//"):
         back = home
-    # the fields as their forms name them: a dispute's note is what is wrong with the delivery
-    labels = {
-        "dispute": {"note": gettext_lazy("What is wrong")},
-        "withdraw": {"reason": gettext_lazy("Withdrawal reason")},
-    }
-    with _acting(request, labels.get(action)):
+    with _acting(request, ACTION_LABELS.get(action)):
         if action in jobs.ACTIONS:
             jobs.allocation_respond(
                 actor=request.user,

@@ -104,13 +104,17 @@ def digest(document: Any) -> str:
 def sealed(text: str, key: str) -> str:
     """`hmac-sha256:<hex>` of UTF-8 text under a hex key that only its parties hold. A plain digest of a short text
     lets anyone confirm a guess; this one proves what was said only to those who have the key."""
-    return "hmac-sha256:" + hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
+    return "hmac-sha256:" + _keyed(text, key)
 
 
 def sealed_ref(kind: str, ref: str, key: str) -> str:
     """`kind:<hex>`, the keyed digest of a reference such as `org:12`: who acted, in an entry whose parties do not
     want the public to read it; they hold `key` and can check it, nobody else can test a guess."""
-    return f"{kind}:" + hmac.new(bytes.fromhex(key), ref.encode(), hashlib.sha256).hexdigest()
+    return f"{kind}:" + _keyed(ref, key)
+
+
+def _keyed(text: str, key: str) -> str:
+    return hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
 
 
 def decode(data: bytes) -> dict[str, Any]:

@@ -137,7 +137,7 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
             continue
         confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
         bad = found if confirmed and found is not None else defects
-        units = by_unit.setdefault(factory, {})
+        units = by_unit[factory]
         unit = in_language(unit_zh, unit_en)
         n, n_bad = units.get(unit, (0, 0))
         units[unit] = (n + done, n_bad + bad)
