@@ -354,6 +354,9 @@ def test_a_counter_offer_a_replan_voids_still_limits_the_factory(cluster: dict[s
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     changes = page.split('id="changes"')[1].split("</table>")[0]
     assert f"{said} machine-hours void" in changes or f"还价 {said} 机时 已作废" in changes
+    # and the factory reads on its job board what became of its counter-offer
+    earlier = signed_in(who).get("/factory/jobs/").content.decode().split('id="earlier"')[1].split("</table>")[0]
+    assert f"还价 {said} 机时 已作废" in earlier
     # and after a cancellation too: each row keeps what happened to it
     from agglo.factory.services.orders import order_cancel
 

@@ -238,7 +238,7 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
     assert f'href="/factory/orders/{order.pk}/"' in board
     # quantities and prices carry the step's unit
     row = board.split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
-    assert f"<td>{a.quantity} machine-hours" in row and f"<td>{money(a.unit_cost)} / machine-hours</td>" in row
+    assert f"<td>{a.quantity} machine-hours" in row and f"<td>{money(a.unit_cost)} / machine-hour</td>" in row
     r = c.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
     assert "Accepted: the capacity is reserved in your calendar." in r.content.decode()
     r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)  # nothing filled in: nothing saved
@@ -424,3 +424,5 @@ def test_a_cancelled_orders_page_shows_all_it_called_off(cluster: dict[str, Any]
     table = page.split('id="allocations"')[1].split("</table>")[0]
     assert table.count("<tr>") - 1 == len(accepted)
     assert all(f"{a.factory.name}" in table for a in accepted)
+    # accepted work called off reads so, not like an offer that was never answered
+    assert table.count("Accepted, then called off: order cancelled") == len(accepted)

@@ -107,7 +107,8 @@ def test_job_board_keeps_open_counters_apart_and_names_cancelled_orders(cluster:
     allocation_respond(actor=_owner(cluster, kept.factory_id), allocation=kept, action="accept")
     order_cancel(actor=buyer, order=order, reason="不再需要")
     # accepted work of a cancelled order is named so; offers never answered leave the board (the factory was told)
-    assert "订单已取消" in signed_in(_owner(cluster, kept.factory_id)).get("/factory/jobs/").content.decode()
+    board = signed_in(_owner(cluster, kept.factory_id)).get("/factory/jobs/").content.decode()
+    assert "已接受，因订单取消而作废" in board.split('id="earlier"')[1]
     assert 'id="plan-stats"' not in signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
 
 

@@ -17,6 +17,8 @@ class Process(BilingualNameMixin, models.Model):
     name_en = models.CharField(_("English name"), max_length=60)
     unit_zh = models.CharField(_("Chinese unit"), max_length=20)
     unit_en = models.CharField(_("English unit"), max_length=20)
+    # "¥12 / machine-hour": English counts one unit in the singular (Chinese has one form)
+    unit_one_en = models.CharField(_("English unit, singular"), max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["code"]
@@ -29,6 +31,11 @@ class Process(BilingualNameMixin, models.Model):
     def unit(self) -> Bilingual:
         """The capacity unit in both languages, worded in each reader's (as a notification's parameter)."""
         return Bilingual(self.unit_zh, self.unit_en)
+
+    @property
+    def unit_one(self) -> Bilingual:
+        """One capacity unit, as a price is per unit ("¥12 / machine-hour")."""
+        return Bilingual(self.unit_zh, self.unit_one_en or self.unit_en)
 
 
 class Capability(models.Model):

@@ -19,6 +19,7 @@ class ProcessOut(Schema):
     name_en: str
     unit_zh: str
     unit_en: str
+    unit_one_en: str  # the singular, as a price per unit reads
 
 
 class CapabilityIn(Schema):

@@ -170,3 +170,30 @@ def money(value: Any) -> str:
     if amount == amount.to_integral_value():
         return f"¥{int(amount):,}"
     return f"¥{amount:,.2f}"
+
+
+def status_text(allocation: Any) -> str:
+    """What became of a piece of work, in the reader's language: more than the bare status where the status alone
+    would mislead (a counter-offer refused or voided, accepted work called off, a whole step declined)."""
+    a, status = allocation, allocation.status
+    unit = a.operation.process.unit
+    if status == "declined" and a.counter_quantity:
+        return _("Counter-offer of %(n)s %(unit)s refused by the buyer") % {"n": a.counter_quantity, "unit": unit}
+    if status == "lapsed" and a.counter_quantity:
+        return _("Counter-offer of %(n)s %(unit)s lapsed") % {"n": a.counter_quantity, "unit": unit}
+    if status == "declined" and a.declined_step:
+        return _("Declined (every week of the step)")
+    if status != "superseded":
+        return str(a.get_status_display())
+    voided = a.counter_quantity and not a.accepted_at and a.moved_by != "cancelled"
+    if voided:
+        return _("Counter-offer of %(n)s %(unit)s void: re-planned before it was decided") % {
+            "n": a.counter_quantity,
+            "unit": unit,
+        }
+    # older cancellations did not say who moved the work
+    if a.moved_by == "cancelled" or (not a.moved_by and a.order.status == "cancelled"):
+        return _("Accepted, then called off: order cancelled") if a.accepted_at else _("Order cancelled")
+    if a.accepted_at:
+        return _("Accepted, then moved by a re-plan")
+    return str(a.get_status_display())

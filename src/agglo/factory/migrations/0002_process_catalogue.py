@@ -10,8 +10,10 @@ FILE = Path(__file__).resolve().parents[1] / "data" / "processes.json"
 
 def load(apps, schema_editor):
     Process = apps.get_model("factory", "Process")
+    known = {f.name for f in Process._meta.fields}  # the file may hold fields later migrations add
     for row in json.loads(FILE.read_text(encoding="utf-8")):
-        Process.objects.update_or_create(code=row["code"], defaults={k: v for k, v in row.items() if k != "code"})
+        defaults = {k: v for k, v in row.items() if k != "code" and k in known}
+        Process.objects.update_or_create(code=row["code"], defaults=defaults)
 
 
 class Migration(migrations.Migration):

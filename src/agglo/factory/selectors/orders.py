@@ -154,8 +154,9 @@ def job_board_rows(*, actor: Any, status: str = "", history: int = 200) -> list[
     did, or lost to a cancellation."""
     rows = job_board(actor=actor, status=status)
     current = list(rows.filter(status__in=OPEN_WORK))
-    # offers replaced (or cancelled) before they were answered say nothing the factory did (it was told they went)
-    unanswered = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True)
+    # offers replaced (or cancelled) before they were answered say nothing the factory did (it was told they went);
+    # a counter-offer a re-plan voided is an answer, and still limits what it is offered there
+    unanswered = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True, counter_quantity__isnull=True)
     earlier = list(rows.exclude(status__in=OPEN_WORK).exclude(unanswered).order_by("-updated_at", "-id")[:history])
     return with_free_room(current + earlier)
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from agglo.access import policy
-from agglo.factory.wording import money
+from agglo.factory.wording import money, status_text
 
 register = template.Library()
 
@@ -24,3 +24,4 @@ def factory_roles(user: Any) -> dict[str, bool]:
 
 
 register.filter("money", money)
+register.filter("status_text", status_text)
