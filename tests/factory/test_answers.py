@@ -15,7 +15,8 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.models import Notification
 from agglo.factory.models import Allocation
 from agglo.factory.selectors.scorecards import scorecards
-from agglo.factory.services.jobs import allocation_receipt, allocation_respond, counter_decide, dispute_answer
+from agglo.factory.services.disputes import dispute_answer
+from agglo.factory.services.jobs import allocation_receipt, allocation_respond, counter_decide
 from agglo.factory.services.orders import answer_deadline, order_create, order_plan
 from agglo.ledger.entries import decode
 from agglo.ledger.models import LogEntry

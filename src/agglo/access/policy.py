@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 from agglo.access.models import Membership, PlatformRole
 
 # Organization statuses that any visitor may see in the directory.
@@ -119,3 +122,12 @@ def organization_admins(organization_id: int) -> list[Any]:
     return [
         m.user for m in Membership.objects.filter(organization_id=organization_id, role="admin").select_related("user")
     ]
+
+
+def operators() -> list[Any]:
+    """The platform's operators: whom to tell about what the platform must decide."""
+    return list(
+        get_user_model()
+        .objects.filter(Q(platform_roles__role=PlatformRole.Role.OPERATOR) | Q(is_superuser=True), is_active=True)
+        .distinct()
+    )

@@ -8,26 +8,16 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
-from agglo.access.models import DailyQuota, PlatformRole
+from agglo.access.models import DailyQuota
 from agglo.access.ratelimit import RateLimited
 from agglo.common.audit import record
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
-
-
-def operators() -> list[Any]:
-    return list(
-        get_user_model()
-        .objects.filter(Q(platform_roles__role=PlatformRole.Role.OPERATOR) | Q(is_superuser=True), is_active=True)
-        .distinct()
-    )
 
 
 def _seconds_to_midnight(now: dt.datetime) -> float:
@@ -67,7 +57,7 @@ def quota_consume(*, actor: Any, kind: str) -> None:
             payload={"kind": kind, "limit": limit, "user": actor.get_username()},
         )
         notify(
-            operators(),
+            policy.operators(),
             verb="access.daily_limit_exceeded",
             text=Phrase(
                 gettext_lazy("%(user)s went over the daily limit of %(limit)d: %(kind)s."),

@@ -21,6 +21,7 @@ from agglo.factory.schemas import (
     CounterDecisionIn,
     DelayIn,
     DisputeReplyIn,
+    DisputeRulingIn,
     OfferAnswerIn,
     OrderAmendIn,
     OrderIn,
@@ -36,7 +37,7 @@ from agglo.factory.schemas import (
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
-from agglo.factory.services import capacity, jobs, orders
+from agglo.factory.services import capacity, disputes, jobs, orders
 from agglo.factory.validation import date
 
 router = Router(tags=["factory"], auth=MemberAuth())  # every endpoint but the catalogue is a member's
@@ -208,7 +209,35 @@ def allocation_receipt(request: HttpRequest, allocation_id: int, payload: Receip
     "/allocations/{int:allocation_id}/dispute-reply", response=AllocationOut, summary="Factory: answer a dispute"
 )
 def allocation_dispute_reply(request: HttpRequest, allocation_id: int, payload: DisputeReplyIn) -> Any:
-    return jobs.dispute_answer(actor=request.auth, allocation=_allocation(request, allocation_id), reply=payload.reply)
+    allocation = _allocation(request, allocation_id)
+    return disputes.dispute_answer(actor=request.auth, allocation=allocation, reply=payload.reply)
+
+
+@router.post(
+    "/allocations/{int:allocation_id}/dispute-referral",
+    response=AllocationOut,
+    summary="Buyer or factory: ask the platform to decide a dispute",
+)
+def allocation_dispute_referral(request: HttpRequest, allocation_id: int) -> Any:
+    return disputes.dispute_refer(actor=request.auth, allocation=_allocation(request, allocation_id))
+
+
+@router.post(
+    "/allocations/{int:allocation_id}/dispute-ruling", response=AllocationOut, summary="Operator: rule on a dispute"
+)
+def allocation_dispute_ruling(request: HttpRequest, allocation_id: int, payload: DisputeRulingIn) -> Any:
+    return disputes.dispute_rule(
+        actor=request.auth,
+        allocation=_allocation(request, allocation_id),
+        upheld=payload.upheld,
+        defects_found=payload.defects_found,
+        ruling=payload.ruling,
+    )
+
+
+@router.get("/disputes", response=list[AllocationOut], summary="Operator: disputes referred to the platform")
+def dispute_list(request: HttpRequest, decided: bool = False) -> Any:
+    return selectors.disputes_referred(actor=request.auth, decided=decided)[:200]
 
 
 @router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")

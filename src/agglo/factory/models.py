@@ -180,6 +180,9 @@ class Allocation(models.Model):
     class Receipt(models.TextChoices):
         CONFIRMED = "confirmed", _("Receipt confirmed")
         DISPUTED = "disputed", _("Delivery disputed")
+        # a dispute the platform decided: for the buyer (a failed delivery) or for the factory
+        UPHELD = "upheld", _("Dispute upheld by the platform")
+        DISMISSED = "dismissed", _("Dispute dismissed by the platform")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="allocations")
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="allocations")
@@ -212,6 +215,9 @@ class Allocation(models.Model):
     # confirming.
     dispute_reason = models.CharField(_("dispute reason"), max_length=500, blank=True, default="")
     dispute_reply = models.CharField(_("factory's reply"), max_length=500, blank=True, default="")
+    # Either party may ask the platform to decide a dispute the two do not settle; an operator then rules on it.
+    dispute_referred_at = models.DateTimeField(_("dispute referred to the platform"), null=True, blank=True)
+    dispute_ruling = models.CharField(_("platform's ruling"), max_length=500, blank=True, default="")
     # Hex key of the keyed digests (`ledger.entries.sealed`) under which this work's free text goes on the public
     # log; made when first needed, and shown to those who see the text, so that they can check the log.
     text_key = models.CharField(max_length=64, blank=True, default="", editable=False)

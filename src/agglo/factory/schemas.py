@@ -187,6 +187,9 @@ class AllocationOut(Schema):
     defects_found: int | None
     dispute_reason: str
     dispute_reply: str
+    # when the buyer or the factory asked the platform to decide the dispute, and the operator's reasons
+    dispute_referred_at: dt.datetime | None
+    dispute_ruling: str
     # the key of the keyed digests under which this work's free text is on the transparency log
     text_key: str
     # on the job board, for an open offer: what the factory's week can still take now (only acceptance reserves)
@@ -240,6 +243,14 @@ class DisputeReplyIn(Schema):
     reply: str
 
 
+class DisputeRulingIn(Schema):
+    """An operator's ruling on a referred dispute: `upheld` true for the buyer, false for the factory."""
+
+    upheld: StrictBool | None = None
+    defects_found: Any = None  # the defects the platform finds proven; left out, the factory's report stands
+    ruling: str = ""
+
+
 class CancelIn(Schema):
     reason: str
 
@@ -257,4 +268,5 @@ class ScorecardOut(Schema):
     defect_rate: float | None
     risk: float
     confirmed: int  # deliveries the buyer confirmed as received
-    disputed: int
+    disputed: int  # disputes still open
+    upheld: int  # disputes the platform decided for the buyer

@@ -14,4 +14,5 @@ urlpatterns = [
     path("factory/allocations/<int:pk>/<slug:action>/", views.allocation_action, name="allocation_action"),
     path("factory/capacity/", views.capacity, name="capacity"),
     path("factory/scorecards/", views.scorecards, name="scorecards"),
+    path("factory/disputes/", views.dispute_list, name="disputes"),
 ]

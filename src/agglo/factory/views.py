@@ -28,7 +28,7 @@ from agglo.factory.selectors.calendar import calendar_page, capacity_calendar, c
 from agglo.factory.selectors.planning import first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
-from agglo.factory.services import jobs, orders
+from agglo.factory.services import disputes, jobs, orders
 from agglo.factory.services.telling import weeks_listed
 from agglo.factory.weeks import monday, week_at, with_years
 from agglo.factory.wording import diagnosis_texts, finishes_late, plan_cost
@@ -48,6 +48,8 @@ LABELS = {
     "capacity": gettext_lazy("Capacity"),
     "defects_found": gettext_lazy("Defects found"),
     "reply": gettext_lazy("Your answer"),
+    "upheld": gettext_lazy("Ruling"),
+    "ruling": gettext_lazy("Reasons"),
     "due_week": gettext_lazy("Due week"),
     "max_suppliers": gettext_lazy("Suppliers per operation at most"),
     "budget": gettext_lazy("Budget (yuan)"),
@@ -67,6 +69,8 @@ DONE = {
     "confirm-receipt": gettext_lazy("Receipt confirmed."),
     "dispute": gettext_lazy("Dispute sent to the factory."),
     "answer-dispute": gettext_lazy("Answer sent to the buyer."),
+    "refer-dispute": gettext_lazy("Dispute referred to the platform: an operator will rule on it."),
+    "rule-dispute": gettext_lazy("Ruling made: both parties were told."),
     "take-counter": gettext_lazy("Counter-offer taken: the rest of the step was planned again."),
     "refuse-counter": gettext_lazy("Counter-offer refused: the step was planned again."),
 }
@@ -339,6 +343,8 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     except NotFound as exc:
         raise Http404 from exc
     home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else "/factory/jobs/"
+    if action == "rule-dispute":
+        home = reverse("factory:disputes")
     if request.method == "GET":  # a confirmation page reloaded, or its language switched: back where it began
         return redirect(home)
     back = request.POST.get("next") or home
@@ -386,7 +392,18 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 note=request.POST.get("note", ""),
             )
         elif action == "answer-dispute":
-            jobs.dispute_answer(actor=request.user, allocation=allocation, reply=request.POST.get("reply", ""))
+            disputes.dispute_answer(actor=request.user, allocation=allocation, reply=request.POST.get("reply", ""))
+        elif action == "refer-dispute":
+            disputes.dispute_refer(actor=request.user, allocation=allocation)
+        elif action == "rule-dispute":
+            outcome = request.POST.get("outcome", "")
+            disputes.dispute_rule(
+                actor=request.user,
+                allocation=allocation,
+                upheld={"upheld": True, "dismissed": False}.get(outcome),
+                defects_found=request.POST.get("defects_found"),
+                ruling=request.POST.get("ruling", ""),
+            )
         elif action in ("take-counter", "refuse-counter"):
             jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
         else:
@@ -557,3 +574,14 @@ def scorecards(request: HttpRequest) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     return render(request, "factory/scorecards.html", {"cards": cards})
+
+
+@login_required
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    """The operators' desk: disputes a party referred to the platform, to rule on, and those ruled on."""
+    try:
+        waiting = list(selectors.disputes_referred(actor=request.user)[:200])
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    decided = list(selectors.disputes_referred(actor=request.user, decided=True)[:50])
+    return render(request, "factory/disputes.html", {"waiting": waiting, "decided": decided})

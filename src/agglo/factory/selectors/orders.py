@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
-from agglo.common.errors import NotFound
+from agglo.common.errors import Forbidden, NotFound
 from agglo.factory.models import Allocation, Capability, CapacitySlot, FactoryMember, Order, Process
 from agglo.factory.selectors.planning import REFUSED
 
@@ -146,6 +146,19 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
     if receipt:
         qs = qs.filter(receipt=receipt)
     return qs.order_by("week", "id")
+
+
+def disputes_referred(*, actor: Any, decided: bool = False) -> QuerySet[Allocation]:
+    """Disputes a party referred to the platform: those awaiting a ruling, oldest first, or (`decided`) those
+    ruled on, newest first. Operators only: the texts are the parties' business until one of them refers it."""
+    if not policy.is_operator(actor):
+        raise Forbidden(_("Only platform operators rule on disputes."))
+    qs = Allocation.objects.filter(dispute_referred_at__isnull=False).select_related(
+        "order__buyer", "operation__process", "factory"
+    )
+    if decided:
+        return qs.exclude(receipt=Allocation.Receipt.DISPUTED).order_by("-updated_at", "-id")
+    return qs.filter(receipt=Allocation.Receipt.DISPUTED).order_by("dispute_referred_at", "id")
 
 
 def job_board_rows(*, actor: Any, status: str = "", history: int = 200) -> list[Allocation]:

@@ -50,7 +50,8 @@ class Scorecard:
     grade: str | None = None
     confirmed: int = 0  # deliveries the buyer confirmed as received
     withdrawn: int = 0  # accepted work the factory gave back
-    disputed: int = 0
+    disputed: int = 0  # disputes still open
+    upheld: int = 0  # disputes the platform decided for the buyer
     # (unit, delivered, defective) per capacity unit (machine-hours, square metres …), in the reader's language: a
     # page should not show 130 m² and 300 sets as 430
     by_unit: tuple[tuple[str, int, int], ...] = ()
@@ -82,11 +83,16 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
     return sorted(cards.values(), key=lambda c: (-c.jobs, c.name))
 
 
+# receipts whose defect count, where one was given, replaces the factory's report
+DECIDED = (Allocation.Receipt.CONFIRMED, Allocation.Receipt.UPHELD, Allocation.Receipt.DISMISSED)
+
+
 def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:
     """Work on record per factory: delivered, or accepted and then withdrawn (never on time). On time means
     delivered by the Sunday of the week promised on acceptance (a reported delay moves the work, not the promise)
-    and not under a dispute the buyer has not settled (a settled one counts as the confirmation it ended in);
-    defects are the buyer's inspection where it confirmed receipt, else the factory's report."""
+    and not under a dispute still open or upheld by the platform (one the buyer settled counts as the confirmation
+    it ended in, one the platform dismissed as delivered); defects are the buyer's inspection where it confirmed
+    receipt, or the platform's finding where it ruled with one, else the factory's report."""
     qs = Allocation.objects.filter(status__in=(Allocation.Status.DELIVERED, Allocation.Status.WITHDRAWN))
     if organization_ids is not None:
         qs = qs.filter(factory_id__in=list(organization_ids))
@@ -128,7 +134,7 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         row = tally.setdefault(
             factory,
             {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
-            | {"value": 0.0, "defect_value": 0.0, "withdrawn": 0},
+            | {"value": 0.0, "defect_value": 0.0, "withdrawn": 0, "upheld": 0},
         )
         by_unit.setdefault(factory, {})
         if status == Allocation.Status.WITHDRAWN:  # nothing of it was made (withdrawing takes that)
@@ -136,19 +142,23 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
             row["withdrawn"] += 1
             continue
         confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
-        bad = found if confirmed and found is not None else defects
+        upheld = receipt == Allocation.Receipt.UPHELD
+        bad = found if found is not None and receipt in DECIDED else defects
         units = by_unit[factory]
         unit = in_language(unit_zh, unit_en)
         n, n_bad = units.get(unit, (0, 0))
         units[unit] = (n + done, n_bad + bad)
         row["jobs"] += 1
-        row["on_time"] += delivered is not None and delivered <= week + dt.timedelta(days=6) and not disputed
+        row["on_time"] += (
+            delivered is not None and delivered <= week + dt.timedelta(days=6) and not (disputed or upheld)
+        )
         row["units"] += done
         row["defects"] += bad
         row["value"] += done * float(cost or 0)
         row["defect_value"] += bad * float(cost or 0)
         row["confirmed"] += confirmed
         row["disputed"] += disputed
+        row["upheld"] += upheld
     return {
         f: Scorecard(organization_id=f, **row, by_unit=tuple((u, *t) for u, t in sorted(by_unit[f].items())))
         for f, row in tally.items()

@@ -49,13 +49,26 @@ def _factory_member(actor: Any, allocation: Allocation) -> None:
 
 
 # What an entry says of the work besides its allocation's own terms (texts included), all sealed.
-SEALED_FACTS = ("done", "defects", "delivered_on", "from", "to", "defects_found", "reason", "reply")
+SEALED_FACTS = ("done", "defects", "delivered_on", "from", "to", "defects_found", "reason", "reply", "ruling")
 # Steps that bind buyer and factory, and so go on the transparency log too.
-LOGGED = {"accepted", "counter_taken", "withdrawn", "delayed", "delivered", "received", "disputed", "dispute_answered"}
+LOGGED = {
+    "accepted",
+    "counter_taken",
+    "withdrawn",
+    "delayed",
+    "delivered",
+    "received",
+    "disputed",
+    "dispute_answered",
+    "dispute_referred",
+    "dispute_ruled",
+}
 BUYER_STEPS = {"counter_taken", "received", "disputed"}
 
 
-def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any]) -> None:
+def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any], *, by: str = "") -> None:
+    """Record a step on the work; those in LOGGED also go on the transparency log, named by who took it: `by`
+    "buyer", "factory" or "platform" (an operator), else the buyer for its steps and the factory for the rest."""
     record(
         f"factory.allocation_{event}",
         actor=actor,
@@ -82,15 +95,17 @@ def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, An
         # keyed digests, which the two parties can check with the allocation's `text_key`. Each fact is sealed
         # with its name ("quantity:300"), so that equal values do not show as equal digests (a complete
         # delivery, a receipt that agrees with the factory's count).
+        by = by or ("buyer" if event in BUYER_STEPS else "factory")
+        acting = {"buyer": buyer, "factory": allocation.factory_id, "platform": None}[by]
         entry_append(
             f"factory.allocation_{event}",
             actor=actor,
-            acting_org=buyer if event in BUYER_STEPS else allocation.factory_id,
+            acting_org=acting,
             sealed_with=allocation.text_key,
             subject=allocation,
             payload={
                 **{k: sealed(f"{k}:{v}", allocation.text_key) for k, v in facts.items() if v is not None},
-                **{k: v for k, v in payload.items() if k in ("settled", "whole_step")},
+                **{k: v for k, v in payload.items() if k in ("settled", "whole_step", "upheld")},
             },
             parties=[buyer, allocation.factory_id],
         )
@@ -564,41 +579,6 @@ def _delivery(allocation: Allocation) -> dict[str, Any]:
         "product": allocation.order.product,
         "week": allocation.week.isoformat(),
     }
-
-
-@transaction.atomic
-def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocation:
-    """The factory answers the buyer's dispute of its delivery, once; the buyer may then settle it by confirming
-    receipt. Both texts stay between the two parties; the transparency log keeps a digest of each."""
-    allocation = _locked(allocation, "operation")
-    _factory_member(actor, allocation)
-    if allocation.receipt != Allocation.Receipt.DISPUTED:
-        raise ValidationFailed({"action": [_("Only a disputed delivery can be answered.")]})
-    if allocation.dispute_reply:
-        raise ValidationFailed({"reply": [_("This dispute was already answered.")]})
-    reply = (reply or "").strip()
-    if not reply:
-        raise ValidationFailed({"reply": [_("Write your answer to the buyer's dispute.")]})
-    if len(reply) > 500:
-        raise ValidationFailed(
-            {"reply": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(reply)}]}
-        )
-    allocation.dispute_reply = reply
-    allocation.save(update_fields=["dispute_reply", "updated_at"])
-    _audit("dispute_answered", actor, allocation, {"reply": reply})
-    tell_buyer(
-        allocation,
-        Phrase(
-            gettext_lazy(
-                "%(factory)s answered your dispute of its %(q)d %(unit)s for step %(step)d of order %(product)s "
-                "(week of %(week)s): %(reply)s"
-            ),
-            factory=named(allocation),
-            reply=reply[:200],
-            **_delivery(allocation),
-        ),
-    )
-    return allocation
 
 
 def offers_expire(*, now: dt.datetime | None = None) -> int:

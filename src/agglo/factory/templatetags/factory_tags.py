@@ -20,6 +20,7 @@ def factory_roles(user: Any) -> dict[str, bool]:
         "member": member,
         "in_a_firm": bool(policy.organization_ids(user)),  # its job board and calendar, even while suspended
         "scorecards": member or policy.sees_all_organizations(user),
+        "disputes": policy.is_operator(user),  # the operators rule on disputes referred to the platform
     }
 
 

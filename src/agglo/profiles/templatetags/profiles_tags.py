@@ -108,6 +108,8 @@ ACTIONS = {
     "received": gettext_lazy("receipt confirmed"),
     "disputed": gettext_lazy("delivery disputed"),
     "dispute_answered": gettext_lazy("dispute answered"),
+    "dispute_referred": gettext_lazy("dispute referred to the platform"),
+    "dispute_ruled": gettext_lazy("dispute ruled on by the platform"),
     "planned": gettext_lazy("planned"),
     "amended": gettext_lazy("terms changed"),
     "cancelled": gettext_lazy("cancelled"),

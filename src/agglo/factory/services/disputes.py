@@ -1,0 +1,181 @@
+"""Disputed deliveries. The factory answers the buyer's dispute; the buyer may settle it by confirming receipt
+(`jobs.allocation_receipt`). A dispute the two do not settle would otherwise count against the factory for good, so
+either may refer it to the platform, and an operator rules: upheld (a failed delivery, as an open dispute counts)
+or dismissed (the delivery stands), with the defects the operator finds proven."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agglo.access import policy
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.language import Phrase
+from agglo.common.notify import notify
+from agglo.factory.models import Allocation
+from agglo.factory.services.jobs import _audit, _delivery, _factory_member, _locked
+from agglo.factory.services.telling import named, tell_buyer, tell_factory
+from agglo.factory.validation import whole
+
+MAX_TEXT = 500
+
+
+def _text(errors: dict[str, list[str]], field: str, value: str, missing: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        errors[field] = [missing]
+    elif len(value) > MAX_TEXT:
+        errors[field] = [_("At most %(max)d characters (has %(n)d).") % {"max": MAX_TEXT, "n": len(value)}]
+    return value
+
+
+@transaction.atomic
+def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocation:
+    """The factory answers the buyer's dispute of its delivery, once; the buyer may then settle it by confirming
+    receipt. Both texts stay between the two parties (and the platform, if referred); the transparency log keeps a
+    digest of each."""
+    allocation = _locked(allocation, "operation")
+    _factory_member(actor, allocation)
+    if allocation.receipt != Allocation.Receipt.DISPUTED:
+        raise ValidationFailed({"action": [_("Only a disputed delivery can be answered.")]})
+    if allocation.dispute_reply:
+        raise ValidationFailed({"reply": [_("This dispute was already answered.")]})
+    errors: dict[str, list[str]] = {}
+    reply = _text(errors, "reply", reply, _("Write your answer to the buyer's dispute."))
+    if errors:
+        raise ValidationFailed(errors)
+    allocation.dispute_reply = reply
+    allocation.save(update_fields=["dispute_reply", "updated_at"])
+    _audit("dispute_answered", actor, allocation, {"reply": reply})
+    tell_buyer(
+        allocation,
+        Phrase(
+            gettext_lazy(
+                "%(factory)s answered your dispute of its %(q)d %(unit)s for step %(step)d of order %(product)s "
+                "(week of %(week)s): %(reply)s"
+            ),
+            factory=named(allocation),
+            reply=reply[:200],
+            **_delivery(allocation),
+        ),
+    )
+    return allocation
+
+
+@transaction.atomic
+def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
+    """The buyer or the factory asks the platform to decide a dispute. The factory first answers it, so that the
+    operator reads both sides."""
+    allocation = _locked(allocation, "operation", "factory")
+    own = policy.active_organization_ids(actor)
+    side = "buyer" if allocation.order.buyer_id in own else "factory" if allocation.factory_id in own else ""
+    if not side:
+        raise Forbidden(_("Only the buyer or the factory of a disputed delivery may refer it to the platform."))
+    if allocation.receipt != Allocation.Receipt.DISPUTED:
+        raise ValidationFailed({"action": [_("Only a disputed delivery can be referred to the platform.")]})
+    if allocation.dispute_referred_at:
+        raise ValidationFailed({"action": [_("This dispute is already before the platform.")]})
+    if side == "factory" and not allocation.dispute_reply:
+        raise ValidationFailed({"action": [_("Answer the dispute first: the platform decides on both sides' words.")]})
+    allocation.dispute_referred_at = timezone.now()
+    allocation.save(update_fields=["dispute_referred_at", "updated_at"])
+    _audit("dispute_referred", actor, allocation, {}, by=side)
+    about = {"factory": named(allocation), **_delivery(allocation)}
+    if side == "buyer":
+        tell_factory(
+            allocation.factory_id,
+            "factory.dispute",
+            Phrase(
+                gettext_lazy(
+                    "The buyer asked the platform to decide its dispute of your %(q)d %(unit)s for step %(step)d "
+                    "of order %(product)s (week of %(week)s). An operator will rule on it; you will be told."
+                ),
+                **about,
+            ),
+        )
+    else:
+        tell_buyer(
+            allocation,
+            Phrase(
+                gettext_lazy(
+                    "%(factory)s asked the platform to decide your dispute of its %(q)d %(unit)s for step %(step)d "
+                    "of order %(product)s (week of %(week)s). An operator will rule on it; until then you may "
+                    "still settle it by confirming receipt."
+                ),
+                **about,
+            ),
+        )
+    notify(
+        policy.operators(),
+        verb="factory.dispute",
+        text=Phrase(
+            gettext_lazy(
+                "A dispute over %(factory)s's %(q)d %(unit)s for step %(step)d of order %(product)s awaits the "
+                "platform's ruling."
+            ),
+            **about,
+        ),
+        link="/factory/disputes/",
+    )
+    return allocation
+
+
+@transaction.atomic
+def dispute_rule(
+    *, actor: Any, allocation: Allocation, upheld: bool | None, defects_found: Any = None, ruling: str = ""
+) -> Allocation:
+    """An operator decides a referred dispute, with reasons. Upheld: the delivery counts as failed (not on time)
+    on the factory's scorecard; dismissed: it counts as delivered. Either way the operator may set the defects it
+    finds proven, which then count instead of the factory's report."""
+    if not policy.is_operator(actor):
+        raise Forbidden(_("Only platform operators rule on disputes."))
+    allocation = _locked(allocation, "operation", "factory")
+    if allocation.receipt != Allocation.Receipt.DISPUTED:
+        raise ValidationFailed(
+            {"action": [_("This delivery is no longer under dispute: %(answer)s.") % _answer(allocation)]}
+        )
+    if not allocation.dispute_referred_at:
+        raise ValidationFailed({"action": [_("Neither party has referred this dispute to the platform.")]})
+    errors: dict[str, list[str]] = {}
+    if upheld is None:
+        errors["upheld"] = [_("Choose whether the dispute is upheld or dismissed.")]
+    found = None
+    if defects_found not in (None, ""):
+        found = whole({"defects_found": defects_found}, "defects_found", errors, low=0, high=allocation.quantity_done)
+    ruling = _text(errors, "ruling", ruling, _("Say why the platform decides so."))
+    if errors:
+        raise ValidationFailed(errors)
+    allocation.receipt = Allocation.Receipt.UPHELD if upheld else Allocation.Receipt.DISMISSED
+    allocation.defects_found = found
+    allocation.dispute_ruling = ruling
+    allocation.save(update_fields=["receipt", "defects_found", "dispute_ruling", "updated_at"])
+    _audit(
+        "dispute_ruled",
+        actor,
+        allocation,
+        {"upheld": bool(upheld), "defects_found": found, "ruling": ruling},
+        by="platform",
+    )
+    outcome = (
+        gettext_lazy(
+            "The platform upheld the dispute over %(factory)s's %(q)d %(unit)s for step %(step)d of order "
+            "%(product)s (week of %(week)s): the delivery counts as failed on the factory's scorecard. %(ruling)s"
+        )
+        if upheld
+        else gettext_lazy(
+            "The platform dismissed the dispute over %(factory)s's %(q)d %(unit)s for step %(step)d of order "
+            "%(product)s (week of %(week)s): the delivery counts as made. %(ruling)s"
+        )
+    )
+    text = Phrase(outcome, factory=named(allocation), ruling=ruling[:200], **_delivery(allocation))
+    tell_buyer(allocation, text)
+    tell_factory(allocation.factory_id, "factory.dispute", text)
+    return allocation
+
+
+def _answer(allocation: Allocation) -> dict[str, Any]:
+    return {"answer": allocation.get_receipt_display() or _("not answered")}

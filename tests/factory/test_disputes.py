@@ -1,0 +1,162 @@
+"""A dispute the buyer and the factory do not settle goes to the platform: either refers it, an operator rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import translation
+
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.models import Notification
+from agglo.factory.models import Allocation
+from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.services.disputes import dispute_answer, dispute_refer, dispute_rule
+from agglo.factory.services.jobs import allocation_receipt
+from agglo.ledger.entries import decode, sealed
+from agglo.ledger.models import LogEntry
+from tests.factory.conftest import signed_in
+from tests.factory.test_execution import delivered
+
+pytestmark = pytest.mark.django_db
+
+
+def disputed(cluster: dict[str, Any], defects: int = 1) -> tuple[Allocation, Any, Any]:
+    """A delivery, on time, that the buyer disputes: the allocation, the factory's admin, the buyer."""
+    a, factory = delivered(cluster, defects=defects)
+    buyer = cluster["people"]["buyer"]
+    allocation_receipt(actor=buyer, allocation=a, confirm=False, note="三成尺寸超差")
+    a.refresh_from_db()
+    return a, factory, buyer
+
+
+def test_either_party_refers_a_dispute_and_the_factory_first_answers_it(cluster: dict[str, Any]) -> None:
+    a, factory, buyer = disputed(cluster)
+    stranger = next(cluster["people"][n] for n, o in cluster["orgs"].items() if n != "buyer" and o.pk != a.factory_id)
+    with pytest.raises(Forbidden):
+        dispute_refer(actor=stranger, allocation=a)
+    with pytest.raises(ValidationFailed) as first, translation.override("en"):
+        dispute_refer(actor=factory, allocation=a)
+    assert first.value.errors["action"] == ["Answer the dispute first: the platform decides on both sides' words."]
+    dispute_answer(actor=factory, allocation=a, reply="出厂检验合格，附报告")
+    dispute_refer(actor=factory, allocation=a)
+    a.refresh_from_db()
+    assert a.dispute_referred_at is not None and a.receipt == "disputed"
+    with pytest.raises(ValidationFailed):  # once
+        dispute_refer(actor=buyer, allocation=a)
+    # the buyer is told (it may still settle), and so are the operators, who rule
+    assert Notification.objects.filter(user=buyer, text__contains="平台").exists()
+    assert Notification.objects.filter(user=cluster["operator"], verb="factory.dispute").exists()
+    entry = LogEntry.objects.get(type="factory.allocation_dispute_referred")
+    assert decode(bytes(entry.data))["actor"].startswith("party:")  # who referred it is the parties' business
+
+
+def test_a_buyer_refers_without_waiting_for_the_factory(cluster: dict[str, Any]) -> None:
+    a, factory, buyer = disputed(cluster)
+    dispute_refer(actor=buyer, allocation=a)
+    assert Notification.objects.filter(user=factory, verb="factory.dispute").exists()
+
+
+def test_an_operator_upholds_a_dispute_and_the_scorecard_counts_a_failed_delivery(cluster: dict[str, Any]) -> None:
+    a, factory, buyer = disputed(cluster, defects=1)
+    operator = cluster["operator"]
+    with pytest.raises(ValidationFailed) as early:  # nobody referred it yet
+        dispute_rule(actor=operator, allocation=a, upheld=True, ruling="…")
+    assert "action" in early.value.errors
+    dispute_refer(actor=buyer, allocation=a)
+    with pytest.raises(Forbidden):  # neither party rules on its own dispute
+        dispute_rule(actor=buyer, allocation=a, upheld=True, ruling="我说了算")
+    with pytest.raises(ValidationFailed) as bad:
+        dispute_rule(actor=operator, allocation=a, upheld=None, defects_found=a.quantity_done + 1, ruling=" ")
+    assert set(bad.value.errors) == {"upheld", "defects_found", "ruling"}
+    a.refresh_from_db()
+    assert (a.receipt, a.dispute_ruling, a.defects_found) == ("disputed", "", None)  # nothing half-saved
+    before = scorecards([a.factory_id])[a.factory_id]
+    assert (before.disputed, before.on_time, before.defects) == (1, 0, 1)
+    dispute_rule(actor=operator, allocation=a, upheld=True, defects_found=5, ruling="复检报告证实 5 件超差")
+    a.refresh_from_db()
+    assert a.receipt == "upheld" and a.defects_found == 5
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert (card.disputed, card.upheld, card.on_time, card.confirmed, card.defects) == (0, 1, 0, 0, 5)
+    # both parties hear the outcome and why
+    for who in (buyer, factory):
+        assert Notification.objects.filter(user=who, text__contains="复检报告证实 5 件超差").exists()
+    # the ruling is final: the buyer confirms nothing after it, and the operator rules once
+    with pytest.raises(ValidationFailed):
+        allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=0)
+    with pytest.raises(ValidationFailed):
+        dispute_rule(actor=operator, allocation=a, upheld=False, ruling="改判")
+    # the log names the platform as the one who ruled; the facts are sealed for the parties
+    payload = decode(bytes(LogEntry.objects.get(type="factory.allocation_dispute_ruled").data))
+    assert payload["actor"] == "operator" and payload["payload"]["upheld"] is True
+    assert payload["payload"]["defects_found"] == sealed("defects_found:5", a.text_key)
+    assert "复检" not in str(payload)
+
+
+def test_a_dismissed_dispute_counts_as_delivered_with_the_factorys_report(cluster: dict[str, Any]) -> None:
+    a, factory, buyer = disputed(cluster, defects=2)
+    dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
+    dispute_refer(actor=factory, allocation=a)
+    dispute_rule(actor=cluster["operator"], allocation=a, upheld=False, ruling="买方未能提供检验记录")
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert (card.disputed, card.upheld, card.on_time, card.defects) == (0, 0, 1, 2)
+
+
+def test_the_operators_desk_and_the_parties_pages(cluster: dict[str, Any]) -> None:
+    a, factory, buyer = disputed(cluster)
+    detail = f"/factory/orders/{a.order_id}/"
+    buyer_page = signed_in(buyer)
+    assert "请平台裁决" in buyer_page.get(detail).content.decode()
+    # only operators have the desk, in pages and the API
+    for who in (buyer, factory):
+        assert signed_in(who).get("/factory/disputes/").status_code == 403
+        assert signed_in(who).get("/api/v1/factory/disputes").status_code == 403
+    desk = signed_in(cluster["operator"])
+    assert "请平台裁决" not in desk.get("/factory/disputes/").content.decode()
+    assert f'data-allocation="{a.pk}"' not in desk.get("/factory/disputes/").content.decode()  # not referred
+    buyer_page.post(f"/factory/allocations/{a.pk}/refer-dispute/", {"next": detail})
+    assert "提交平台" in buyer_page.get(detail).content.decode()
+    page = desk.get("/factory/disputes/").content.decode()
+    assert f'data-allocation="{a.pk}"' in page.split('id="waiting"')[1] and "三成尺寸超差" in page
+    # a ruling without an outcome or reasons is refused by name, and nothing is decided
+    r = desk.post(f"/factory/allocations/{a.pk}/rule-dispute/", {"outcome": "", "ruling": ""}, follow=True)
+    assert r.redirect_chain[-1][0] == "/factory/disputes/"
+    text = r.content.decode()
+    assert "裁决：" in text and "理由：" in text
+    a.refresh_from_db()
+    assert a.receipt == "disputed"
+    r = desk.post(
+        f"/factory/allocations/{a.pk}/rule-dispute/",
+        {"outcome": "upheld", "defects_found": "3", "ruling": "抽检属实"},
+        follow=True,
+    )
+    assert f'data-allocation="{a.pk}"' not in r.content.decode().split('id="waiting"')[1].split("</table>")[0]
+    assert "抽检属实" in r.content.decode().split('id="decided"')[1]
+    page = buyer_page.get(detail).content.decode()
+    assert "平台支持了该异议：抽检属实" in page and "了结异议" not in page and "确认收货" not in page
+    api = signed_in(cluster["operator"]).get("/api/v1/factory/disputes?decided=true").json()
+    assert [x["id"] for x in api] == [a.pk] and api[0]["receipt"] == "upheld"
+    assert signed_in(factory).get("/api/v1/factory/scorecards").json()[0]["upheld"] == 1
+
+
+def test_the_api_refers_and_rules(cluster: dict[str, Any]) -> None:
+    a, factory, buyer = disputed(cluster)
+    stranger = next(cluster["people"][n] for n, o in cluster["orgs"].items() if n != "buyer" and o.pk != a.factory_id)
+    url = f"/api/v1/factory/allocations/{a.pk}/dispute-referral"
+    assert signed_in(stranger).post(url).status_code == 404
+    r = signed_in(buyer).post(url)
+    assert r.status_code == 200 and r.json()["dispute_referred_at"]
+    rule = f"/api/v1/factory/allocations/{a.pk}/dispute-ruling"
+    assert signed_in(buyer).post(
+        rule, {"upheld": True, "ruling": "x"}, content_type="application/json"
+    ).status_code in (
+        403,
+        404,
+    )
+    desk = signed_in(cluster["operator"])
+    r = desk.post(rule, {"upheld": "yes", "ruling": "x"}, content_type="application/json")
+    assert r.status_code == 422
+    r = desk.post(rule, {"ruling": "x", "defects_found": -1}, content_type="application/json")
+    assert r.status_code == 422 and {"upheld", "defects_found"} <= set(r.json()["errors"])
+    r = desk.post(rule, {"upheld": False, "ruling": "证据不足"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["receipt"] == "dismissed" and r.json()["dispute_ruling"] == "证据不足"
