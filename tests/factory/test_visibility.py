@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 import pytest
@@ -101,6 +103,8 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
         assert {"order", "buyer", "factory", "process", "quantity", "week"} <= set(payload)
         assert all(v.startswith("hmac-sha256:") for v in payload.values() if not isinstance(v, bool)), payload
         assert entry["actor"].startswith("party:")  # not org:<id>
+        # nor which piece of work: an id in the clear would link a member's entries for whoever can name it
+        assert entry["subject"].startswith("factory.allocation:") and str(a.pk) != entry["subject"].split(":")[1]
     # the buyer and the factory read the key with the work, and open what the log says
     key = logged_in(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{a.order_id}/allocations").json()
     key = next(x for x in key if x["id"] == a.pk)["text_key"]
@@ -109,6 +113,20 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     assert received["payload"]["defects_found"] == sealed("defects_found:2", key)
     assert received["payload"]["factory"] == sealed(f"factory:{a.factory_id}", key)
     assert received["payload"]["week"] == sealed(f"week:{a.week.isoformat()}", key)
+    # as the pages say how: HMAC-SHA256 of name:value, keyed with the bytes the hex key stands for
+    by_hand = hmac.new(bytes.fromhex(key), b"defects_found:2", hashlib.sha256).hexdigest()
+    assert received["payload"]["defects_found"] == "hmac-sha256:" + by_hand
+    subject = (
+        "factory.allocation:"
+        + hmac.new(bytes.fromhex(key), f"factory.allocation:{a.pk}".encode(), "sha256").hexdigest()
+    )
+    assert {e["subject"] for e in logged} == {subject}
+    # the parties read the key and the subject on the order page; another factory of the order does not
+    page = logged_in(cluster["people"]["buyer"]).get(f"/factory/orders/{a.order_id}/").content.decode()
+    assert key in page.split('id="log-keys"')[1] and subject in page
+    others = a.order.allocations.exclude(factory_id=a.factory_id).exclude(factory_id=a.order.buyer_id).first()
+    seen_by_other = logged_in(owner_of(cluster, others.factory_id)).get(f"/factory/orders/{a.order_id}/")
+    assert seen_by_other.status_code == 200 and key not in seen_by_other.content.decode()
     # each fact under its own name: equal values do not read as equal digests
     delivery = next(e for e in logged if e["type"] == "factory.allocation_delivered")["payload"]
     assert a.quantity_done == a.quantity and delivery["done"] != delivery["quantity"]
@@ -116,7 +134,8 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     accepted = next(e for e in logged if e["type"] == "factory.allocation_accepted")
     assert accepted["actor"] == sealed_ref("party", f"org:{a.factory_id}", key)
     mine = logged_in(owner_of(cluster, a.factory_id)).get("/ledger/mine/").content.decode()
-    assert "factory.allocation_accepted" in mine and "工厂任务的密钥是订单分配中的 text_key" in mine
+    assert "factory.allocation_accepted" in mine and 'id="sealed-how"' in mine
+    assert "&quot;quantity&quot;: &quot;hmac-sha256:" in mine  # the payload as JSON, to copy into a checker
     # anyone can still read the entries and check the log; nobody else learns from them who served the order
     from agglo.ledger.services import checkpoint_publish
 

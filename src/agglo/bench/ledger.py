@@ -34,7 +34,7 @@ MOMENT = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 
 def _entry(i: int, rng: random.Random, moment: dt.datetime, orgs: list[int]) -> tuple[entries.Entry, tuple[int, int]]:
     """A factory acceptance as `factory.services.jobs` logs it: every fact and the actor sealed under the
-    allocation's key (about 730 bytes)."""
+    allocation's key (about 790 bytes)."""
     buyer, factory = rng.choice(orgs), rng.choice(orgs)
     key = rng.randbytes(16).hex()
     facts = {
@@ -47,7 +47,8 @@ def _entry(i: int, rng: random.Random, moment: dt.datetime, orgs: list[int]) -> 
     }
     payload = {k: entries.sealed(f"{k}:{v}", key) for k, v in facts.items()}
     actor = entries.sealed_ref("party", f"org:{factory}", key)
-    return entries.Entry("factory.allocation_accepted", moment, actor, f"factory.allocation:{i}", payload), (
+    subject = entries.sealed_ref("factory.allocation", f"factory.allocation:{i}", key)
+    return entries.Entry("factory.allocation_accepted", moment, actor, subject, payload), (
         buyer,
         factory,
     )

@@ -235,6 +235,7 @@ def _order_page(
         "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
         "operations": order.operations.select_related("process"),
+        "log_keys": selectors.log_keys(allocations + changes),
     }
     return render(request, "factory/order_detail.html", context, status=status)
 

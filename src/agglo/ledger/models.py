@@ -37,7 +37,7 @@ class LogEntry(models.Model):
     data = models.BinaryField(_("entry bytes"))
     # Copies of what the bytes say, for listing and search only; the bytes are what counts.
     type = models.CharField(_("type"), max_length=80, db_index=True)
-    subject = models.CharField(_("subject"), max_length=80, db_index=True)
+    subject = models.CharField(_("subject"), max_length=120, db_index=True)  # a sealed one is kind: + 64 hex
     logged_at = models.DateTimeField(_("logged at"))
 
     class Meta:

@@ -98,12 +98,15 @@ def entry_append(
 
     `actor` is the user (named in the log only as `acting_org`, "operator" or "system"); `parties` are the
     organizations the entry is about; the payload holds ids, numbers and digests (see `entries.Entry`). With
-    `sealed_with` (a hex key only the parties hold) the acting organization is named as `party:<keyed digest>`."""
-    who = actor_ref(actor, acting_org)
+    `sealed_with` (a hex key only the parties hold) the acting organization is named as `party:<keyed digest>` and
+    the subject as `<kind>:<keyed digest of kind:id>`."""
+    who, about = actor_ref(actor, acting_org), subject_ref(subject)
     if sealed_with and acting_org is not None:
         who = sealed_ref("party", who, sealed_with)
+    if sealed_with:  # an id in the clear would link the entries of one piece of work to those who can name it
+        about = sealed_ref(about.partition(":")[0], about, sealed_with)
     try:
-        entry = Entry(event, timezone.now(), who, subject_ref(subject), payload)
+        entry = Entry(event, timezone.now(), who, about, payload)
         entry.canonical()
     except EntryError as exc:
         # A programming error, not the user's: the caller built a bad payload.

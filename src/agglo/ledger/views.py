@@ -82,8 +82,18 @@ def mine(request: HttpRequest) -> HttpResponse:
             content = None  # shown as altered; `agglo ledger audit` names it
         # values only the parties can open (entries.sealed): the page says where the key is
         sealed = bool(content) and any(str(v).startswith("hmac-sha256:") for v in content["payload"].values())
-        rows.append({"entry": entry, "content": content, "published": entry.index < published, "sealed": sealed})
-    return render(request, "ledger/mine.html", {"page": page, "rows": rows})
+        rows.append(
+            {
+                "entry": entry,
+                "content": content,
+                # as JSON, so that a value can be copied into a checker as it stands
+                "payload": json.dumps(content["payload"], ensure_ascii=False) if content else "",
+                "published": entry.index < published,
+                "sealed": sealed,
+            }
+        )
+    sealed_any = any(r["sealed"] for r in rows)  # the page says once how sealed values open
+    return render(request, "ledger/mine.html", {"page": page, "rows": rows, "sealed": sealed_any})
 
 
 @login_required

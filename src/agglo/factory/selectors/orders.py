@@ -14,6 +14,7 @@ from agglo.access import policy
 from agglo.common.errors import Forbidden, NotFound
 from agglo.factory.models import Allocation, Capability, CapacitySlot, FactoryMember, Order, Process
 from agglo.factory.selectors.planning import REFUSED
+from agglo.ledger.entries import sealed_ref
 
 LIVE = (Allocation.Status.OFFERED, Allocation.Status.ACCEPTED, Allocation.Status.COUNTERED, Allocation.Status.DELIVERED)
 
@@ -146,6 +147,16 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
     if receipt:
         qs = qs.filter(receipt=receipt)
     return qs.order_by("week", "id")
+
+
+def log_keys(pieces: list[Allocation]) -> list[tuple[Allocation, str]]:
+    """The logged pieces of work among those a reader sees, each with its subject as the public log names it (a
+    keyed digest, `ledger.entries.sealed_ref`): with the piece's `text_key` its parties find and open its entries."""
+    seen: dict[int, Allocation] = {a.pk: a for a in pieces if a.text_key}
+    return [
+        (a, sealed_ref("factory.allocation", f"factory.allocation:{a.pk}", a.text_key))
+        for a in sorted(seen.values(), key=lambda a: (a.operation.seq, a.week, a.pk))
+    ]
 
 
 def disputes_referred(*, actor: Any, decided: bool = False) -> QuerySet[Allocation]:
