@@ -188,7 +188,14 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     # On a phone's width the page does not widen: the wide tables scroll in their own boxes.
     page.set_viewport_size({"width": 375, "height": 800})
     Order.objects.filter(pk=order.pk).update(product="工业网关外壳" * 12)  # a long name without a space
-    for path in (f"/factory/orders/{order.pk}/", "/factory/scorecards/", "/factory/jobs/", "/notifications/", "/"):
+    for path in (
+        f"/factory/orders/{order.pk}/",
+        "/factory/scorecards/",
+        "/factory/jobs/",
+        "/notifications/",
+        "/ledger/mine/",
+        "/",
+    ):
         page.goto(f"{base}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
 

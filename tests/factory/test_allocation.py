@@ -345,6 +345,8 @@ def test_failure_risk_weighs_credit_then_the_record() -> None:
     assert failure_risk("AAA", 2, 0.0, 0.0) < failure_risk("AAA", 10, 0.0, 0.0) == 0.5
     assert failure_risk("C", 10, 1.0, 0.0) == 0.0
     assert failure_risk(None, 20, 0.5, 0.9) == 1.0
+    # not rounded before it is shown: 0.7 × 3 % + 0.3 × 2.494 % is 2.848 %, which a page shows as 2.8 %, not 2.9 %
+    assert failure_risk("A", 3, 1.0, 0.02494) == pytest.approx(0.028482, abs=1e-9)
 
 
 @pytest.mark.parametrize("offered", [Placement("1", "b.cnc", 3, 300), Placement("1", "a.cnc", 1, 300)])

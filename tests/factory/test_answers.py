@@ -181,6 +181,7 @@ def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict
     assert (card.confirmed, card.disputed, card.on_time, card.defects) == (1, 0, 1, 2)
     told = Notification.objects.filter(verb="factory.receipt").latest("id").text
     assert told.endswith(f"（{a.week.isoformat()} 这一周）：其检验发现不良品 2 机时。")
+    assert told.startswith("买方的异议已了结。")  # the factory reads that the dispute is over
     with pytest.raises(ValidationFailed):  # a confirmation is final
         allocation_receipt(actor=buyer, allocation=a, confirm=False, note="又发现问题")
     received = LogEntry.objects.filter(type="factory.allocation_received").latest("index")
@@ -390,3 +391,17 @@ def test_plan_again_with_nothing_changed_keeps_the_offers_once_work_is_accepted(
         order = order_plan(actor=buyer, order=order)
         assert set(order.allocations.filter(status="offered").values_list("pk", flat=True)) == open_now
     assert Notification.objects.filter(verb="factory.offered").count() == told
+
+
+def test_one_unit_reads_in_the_singular_in_english(cluster: dict[str, Any]) -> None:
+    from agglo.common.language import language_remember
+
+    a, factory = delivered(cluster)
+    language_remember(factory, "en")
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True, defects_found=1)
+    told = Notification.objects.filter(user=factory, verb="factory.receipt").latest("id").text
+    assert told.endswith("its inspection found 1 machine-hour defective."), told
+    buyer = signed_in(cluster["people"]["buyer"])
+    buyer.cookies["django_language"] = "en"
+    page = buyer.get(f"/factory/orders/{a.order_id}/").content.decode()
+    assert "(defects found: 1 machine-hour)" in page and "Defects 0 machine-hours" in page

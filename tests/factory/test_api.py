@@ -93,6 +93,8 @@ def test_bad_order_names_fields_and_other_tenants_are_refused(cluster: dict[str,
         ({"late_penalty": "9999999999.999"}, "late_penalty"),  # rounds to 13 digits: more than the column holds
         ({"start_week": "2020-01-06", "due_week": "2020-02-03"}, "start_week"),
         ({"start_week": "9999-12-20", "due_week": "9999-12-31"}, "start_week"),
+        ({"colour": "red"}, "colour"),  # a field the order does not take is refused, not dropped
+        ({"operations": [{"process": "cnc", "quantity": 600, "qty": 5}]}, "operations[1].qty"),
     ],
 )
 def test_numbers_and_weeks_are_taken_as_given_or_refused(
@@ -250,3 +252,17 @@ def test_entry_and_amendment_take_the_same_types_and_name_list_items_alike(clust
         r = buyer.patch(url, body, content_type="application/json")
         assert r.status_code == 422 and field in r.json()["errors"], r.json()
     assert buyer.patch(url, {"regions_only": ["320000"]}, content_type="application/json").status_code == 200
+
+
+def test_an_empty_progress_report_is_refused_over_http_as_on_the_job_board(cluster: dict[str, Any]) -> None:
+    from tests.factory.conftest import accepted_offer
+
+    a, factory = accepted_offer(cluster)
+    url = f"/api/v1/factory/allocations/{a.pk}/progress"
+    for body in ({}, {"quantity_done": None}, {"started": False}):
+        r = api(factory).post(url, body, content_type="application/json")
+        assert r.status_code == 422 and "quantity_done" in r.json()["errors"], (body, r.content)
+    r = api(factory).post(url, {"started": True}, content_type="application/json")
+    assert r.status_code == 200
+    a.refresh_from_db()
+    assert a.started

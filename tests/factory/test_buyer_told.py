@@ -146,3 +146,17 @@ def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sid
         status="offered", operation__seq=1, capability_id=late.capability_id, week__lt=late.week
     )
     assert not sooner.exists()
+
+
+def test_a_lapse_notice_names_the_order_once(cluster: dict[str, Any]) -> None:
+    from tests.factory.test_answers import countered
+
+    a, _who = countered(cluster)
+    language_remember(cluster["people"]["buyer"], "en")
+    Allocation.objects.filter(order=a.order, status__in=["offered", "countered"]).update(
+        respond_by=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    )
+    call_command("expire_offers")
+    said = _told(cluster, "factory.offers_expired")
+    assert said.count(a.order.product) == 1, said
+    assert "1 counter-offer that you had not decided on lapsed as well." in said, said

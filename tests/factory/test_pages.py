@@ -52,6 +52,9 @@ def test_order_entry_errors_name_the_fields(cluster: dict[str, Any]) -> None:
     text = r.content.decode()
     assert "Must be a whole number." in text and "Step 2, After steps: " in text
     assert not Order.objects.exists()
+    # a name too long reads as every other length rule does, not in Django's own words
+    text = c.post("/factory/orders/new/", form_post(product="长" * 201)).content.decode()
+    assert "At most 200 characters (has 201)." in text and not Order.objects.exists()
 
 
 def test_route_rows_keep_the_forms_step_numbers(cluster: dict[str, Any]) -> None:
@@ -238,7 +241,8 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
     assert f'href="/factory/orders/{order.pk}/"' in board
     # quantities and prices carry the step's unit
     row = board.split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
-    assert f"<td>{a.quantity} machine-hours" in row and f"<td>{money(a.unit_cost)} / machine-hour</td>" in row
+    assert f'<td data-label="Quantity">{a.quantity} machine-hours' in row
+    assert f'<td data-label="Unit cost">{money(a.unit_cost)} / machine-hour</td>' in row  # a phone shows the labels
     r = c.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
     assert "Accepted: the capacity is reserved in your calendar." in r.content.decode()
     r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)  # nothing filled in: nothing saved

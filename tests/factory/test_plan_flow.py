@@ -189,8 +189,14 @@ def test_unanswered_offers_expire_and_the_order_is_replanned(cluster: dict[str, 
     order = planned(cluster)
     first = set(order.allocations.filter(status="offered").values_list("pk", flat=True))
     Allocation.objects.filter(pk__in=first).update(respond_by=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-    call_command("expire_offers")
+    call_command("housekeeping", "--once")  # as `agglo up` runs the periodic jobs, without a cron table
     assert set(Allocation.objects.filter(pk__in=first).values_list("status", flat=True)) == {"expired"}
+    # each factory that let its offer expire hears so (its job board says it only under "Earlier")
+    from agglo.common.models import Notification
+
+    for a in Allocation.objects.filter(pk__in=first):
+        told = Notification.objects.filter(verb="factory.offer_expired", user__memberships__organization=a.factory_id)
+        assert told.filter(text__contains=order.product).exists()
     order.refresh_from_db()
     assert order.plan_version == 2
     # the expired factories are not offered the same steps again

@@ -188,7 +188,8 @@ def allocation_delay(request: HttpRequest, allocation_id: int, payload: DelayIn)
 
 @router.post("/allocations/{int:allocation_id}/progress", response=AllocationOut, summary="Report execution")
 def allocation_progress(request: HttpRequest, allocation_id: int, payload: ProgressIn) -> Any:
-    data = {k: v for k, v in payload.dict().items() if v is not None}
+    # an empty report (or started: false alone) is refused by the service, as the job board's form is
+    data = {k: v for k, v in payload.dict().items() if v is not None and v is not False}
     return jobs.allocation_progress(actor=request.auth, allocation=_allocation(request, allocation_id), data=data)
 
 

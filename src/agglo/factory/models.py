@@ -37,6 +37,10 @@ class Process(BilingualNameMixin, models.Model):
         """One capacity unit, as a price is per unit ("¥12 / machine-hour")."""
         return Bilingual(self.unit_zh, self.unit_one_en or self.unit_en)
 
+    def unit_for(self, n: int | None) -> Bilingual:
+        """The unit after a count: "1 machine-hour", "2 machine-hours" (Chinese has one form)."""
+        return self.unit_one if n == 1 else self.unit
+
 
 class Capability(models.Model):
     """One member factory's ability to run one process, with its default weekly capacity and its terms."""

@@ -22,7 +22,14 @@ class ProcessOut(Schema):
     unit_one_en: str  # the singular, as a price per unit reads
 
 
-class CapabilityIn(Schema):
+class StrictIn(Schema):
+    """A request body: a field it does not take is refused by name, not dropped (a misspelt field would otherwise
+    leave its value unset without a word)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CapabilityIn(StrictIn):
     """Declares a process, or changes its terms: what a change leaves out keeps its value. A new declaration needs
     `weekly_capacity` and `unit_cost`."""
 
@@ -51,7 +58,7 @@ class CapabilityOut(Schema):
     active: bool
 
 
-class WeekIn(Schema):
+class WeekIn(StrictIn):
     week: dt.date
     capacity: Any
 
@@ -65,13 +72,13 @@ class SlotOut(Schema):
     over_room: bool = Field(description="The open offers here are more than the room left: not all can be accepted.")
 
 
-class OperationIn(Schema):
+class OperationIn(StrictIn):
     process: str
     quantity: Any
     after: list[int] = []
 
 
-class OrderIn(Schema):
+class OrderIn(StrictIn):
     buyer: int | None = None
     product: str
     quantity: Any
@@ -88,11 +95,9 @@ class OrderIn(Schema):
     operations: list[OperationIn]
 
 
-class OrderAmendIn(Schema):
+class OrderAmendIn(StrictIn):
     """Only the fields sent are changed; an empty `budget`, `max_share` or region rule removes it. Other fields are
     refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     due_week: dt.date | None = None  # as on entry: an ISO date
     max_suppliers: Any = None
@@ -209,7 +214,7 @@ class AllocationOut(Schema):
         return obj.respond_by.astimezone(dt.UTC)
 
 
-class OfferAnswerIn(Schema):
+class OfferAnswerIn(StrictIn):
     action: str
     quantity: Any = None
     note: str = ""
@@ -217,33 +222,33 @@ class OfferAnswerIn(Schema):
     whole_step: StrictBool = False
 
 
-class WithdrawIn(Schema):
+class WithdrawIn(StrictIn):
     reason: str
 
 
-class DelayIn(Schema):
+class DelayIn(StrictIn):
     weeks: Any
     reason: str
 
 
-class ProgressIn(Schema):
-    started: StrictBool = True
+class ProgressIn(StrictIn):
+    started: StrictBool | None = None  # left out (or false): not reported; work cannot be "unstarted"
     quantity_done: Any = None
     defects: Any = None
     delivered_on: Any = None
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(StrictIn):
     confirm: StrictBool
     defects_found: Any = None
     note: str = ""
 
 
-class DisputeReplyIn(Schema):
+class DisputeReplyIn(StrictIn):
     reply: str
 
 
-class DisputeRulingIn(Schema):
+class DisputeRulingIn(StrictIn):
     """An operator's ruling on a referred dispute: `upheld` true for the buyer, false for the factory."""
 
     upheld: StrictBool | None = None
@@ -251,11 +256,11 @@ class DisputeRulingIn(Schema):
     ruling: str = ""
 
 
-class CancelIn(Schema):
+class CancelIn(StrictIn):
     reason: str
 
 
-class CounterDecisionIn(Schema):
+class CounterDecisionIn(StrictIn):
     accept: StrictBool
 
 

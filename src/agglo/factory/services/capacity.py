@@ -167,7 +167,12 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
     )
     if amount < slot.reserved:
         raise ValidationFailed(
-            {"capacity": [_("Accepted work already holds %(n)d in this week.") % {"n": slot.reserved}]}
+            {
+                "capacity": [
+                    _("Must not be below the %(n)d %(unit)s that accepted work already holds in this week.")
+                    % {"n": slot.reserved, "unit": capability.process.unit_for(slot.reserved)}
+                ]
+            }
         )
     before = capability.weekly_capacity if created else slot.capacity
     slot.capacity, slot.by_hand = amount, True

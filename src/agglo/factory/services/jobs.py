@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
@@ -45,7 +46,7 @@ def _locked(allocation: Allocation, *related: str) -> Allocation:
 
 def _factory_member(actor: Any, allocation: Allocation) -> None:
     if allocation.factory_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the factory this work was offered to may answer it."))
+        raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
 
 
 # What an entry says of the work besides its allocation's own terms (texts included), all sealed.
@@ -539,23 +540,28 @@ def allocation_receipt(
         if confirm
         else {"reason": note},
     )
+    n = allocation.defects if found is None else found
+    received = Phrase(
+        gettext_lazy(
+            "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
+            "(week of %(week)s): its inspection found %(n)d %(n_unit)s defective."
+        )
+        if found is not None
+        else gettext_lazy(
+            "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
+            "(week of %(week)s) without a count of its own: your report of %(n)d %(n_unit)s defective stands."
+        ),
+        n=n,
+        n_unit=allocation.operation.process.unit_for(n),
+        **_delivery(allocation),
+    )
+    if settling:
+        received = Phrase(gettext_lazy("The buyer's dispute is settled. %(text)s"), text=received)
     tell_factory(
         allocation.factory_id,
         "factory.receipt",
         (
-            Phrase(
-                gettext_lazy(
-                    "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
-                    "(week of %(week)s): its inspection found %(n)d %(unit)s defective."
-                )
-                if found is not None
-                else gettext_lazy(
-                    "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
-                    "(week of %(week)s) without a count of its own: your report of %(n)d %(unit)s defective stands."
-                ),
-                n=allocation.defects if found is None else found,
-                **_delivery(allocation),
-            )
+            received
             if confirm
             else Phrase(
                 gettext_lazy(
@@ -574,7 +580,7 @@ def _delivery(allocation: Allocation) -> dict[str, Any]:
     """What names a delivery in a notice: an order may have several from one factory."""
     return {
         "q": allocation.quantity_done,
-        "unit": allocation.operation.process.unit,
+        "unit": allocation.operation.process.unit_for(allocation.quantity_done),
         "step": allocation.operation.seq,
         "product": allocation.order.product,
         "week": allocation.week.isoformat(),
@@ -599,7 +605,9 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
             late = Allocation.objects.select_for_update().filter(
                 order_id=order_id, status__in=waiting, respond_by__lt=now
             )
-            lapsed = [a.factory_id for a in late if a.status == Allocation.Status.COUNTERED]
+            rows = list(late)
+            lapsed = [a.factory_id for a in rows if a.status == Allocation.Status.COUNTERED]
+            silent = Counter(a.factory_id for a in rows if a.status == Allocation.Status.OFFERED)
             # an unanswered offer is the factory's silence, an undecided counter-offer the buyer's
             expired = late.filter(status=Allocation.Status.OFFERED).update(
                 status=Allocation.Status.EXPIRED, updated_at=now
@@ -625,6 +633,22 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
                         gettext_lazy(
                             "The buyer did not decide on your counter-offer for order %(product)s in time; it lapsed."
                         ),
+                        product=order.product,
+                    ),
+                )
+            for factory, n in sorted(silent.items()):  # its job board would say so only under "Earlier"
+                tell_factory(
+                    factory,
+                    "factory.offer_expired",
+                    Phrase(
+                        ngettext_lazy(
+                            "%(n)d offer to you on order %(product)s was not answered by its deadline and expired; "
+                            "the order is planned again without it.",
+                            "%(n)d offers to you on order %(product)s were not answered by their deadline and "
+                            "expired; the order is planned again without them.",
+                            "n",
+                        ),
+                        n=n,
                         product=order.product,
                     ),
                 )
@@ -664,6 +688,15 @@ def _silence(order: Order, expired: int, undecided: int) -> Phrase:
         if undecided
         else None,
     ]
+    if expired and undecided:  # the order is named once
+        parts[1] = Phrase(
+            ngettext_lazy(
+                "%(n)d counter-offer that you had not decided on lapsed as well.",
+                "%(n)d counter-offers that you had not decided on lapsed as well.",
+                "n",
+            ),
+            n=undecided,
+        )
     said = [p for p in parts if p is not None]
     return said[0] if len(said) == 1 else Phrase(gettext_lazy("%(what)s %(outcome)s"), what=said[0], outcome=said[1])
 

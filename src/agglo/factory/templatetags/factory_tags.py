@@ -24,5 +24,17 @@ def factory_roles(user: Any) -> dict[str, bool]:
     }
 
 
+@register.filter
+def qty(n: Any, process: Any) -> str:
+    """A count with its process's unit, singular for one: "1 unit", "3 units", "3 机时"."""
+    return f"{n} {process.unit_for(n)}"
+
+
+@register.filter
+def unit_for(process: Any, n: Any) -> Any:
+    """The process's unit after the count n (for a translated sentence that places the count itself)."""
+    return process.unit_for(n)
+
+
 register.filter("money", money)
 register.filter("status_text", status_text)

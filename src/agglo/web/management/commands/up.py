@@ -21,7 +21,10 @@ from agglo.registry.services import reference_data_load
 
 
 class Command(BaseCommand):
-    help = "Run the platform: migrate, load data, start gunicorn and the task worker, print the demo logins."
+    help = (
+        "Run the platform: migrate, load data, start gunicorn, the task worker and the periodic jobs, print the demo "
+        "logins."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("AGGLO_HOST", "127.0.0.1"))
@@ -104,6 +107,8 @@ class Command(BaseCommand):
         queued = settings.TASK_BACKEND != "immediate"
         if queued:
             procs.append(subprocess.Popen([sys.executable, "-m", "agglo.cli", "worker"], env=env))
+        # the periodic jobs (offers past their deadline expire, listings past their date, the index catches up)
+        procs.append(subprocess.Popen([sys.executable, "-m", "agglo.cli", "housekeeping"], env=env))
         worker = " with a task worker" if queued else ""
         console.print(f"Serving on [bold]{url}[/bold] (API docs: {url}api/v1/docs){worker}. Ctrl-C stops.")
         stopping = False
@@ -118,7 +123,7 @@ class Command(BaseCommand):
             while not stopping:
                 for proc in procs:
                     if proc.poll() is not None:
-                        raise CommandError(f"{proc.args[2]} exited with code {proc.returncode}")
+                        raise CommandError(f"{' '.join(proc.args[2:4])} exited with code {proc.returncode}")
                 time.sleep(0.5)
         finally:
             for proc in procs:
