@@ -17,7 +17,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation
-from agglo.factory.services.jobs import _audit, _delivery, _factory_member, _locked
+from agglo.factory.services.jobs import audit_step, delivery_named, factory_member_only, locked
 from agglo.factory.services.telling import named, tell_buyer, tell_factory
 from agglo.factory.validation import whole
 
@@ -38,8 +38,8 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     """The factory answers the buyer's dispute of its delivery, once; the buyer may then settle it by confirming
     receipt. Both texts stay between the two parties (and the platform, if referred); the transparency log keeps a
     digest of each."""
-    allocation = _locked(allocation, "operation")
-    _factory_member(actor, allocation)
+    allocation = locked(allocation, "operation")
+    factory_member_only(actor, allocation)
     if allocation.receipt != Allocation.Receipt.DISPUTED:
         raise ValidationFailed({"action": [_("Only a disputed delivery can be answered.")]})
     if allocation.dispute_reply:
@@ -50,7 +50,7 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
         raise ValidationFailed(errors)
     allocation.dispute_reply = reply
     allocation.save(update_fields=["dispute_reply", "updated_at"])
-    _audit("dispute_answered", actor, allocation, {"reply": reply})
+    audit_step("dispute_answered", actor, allocation, {"reply": reply})
     tell_buyer(
         allocation,
         Phrase(
@@ -60,7 +60,7 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
             ),
             factory=named(allocation),
             reply=reply[:200],
-            **_delivery(allocation),
+            **delivery_named(allocation),
         ),
     )
     return allocation
@@ -70,7 +70,7 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
 def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
     """The buyer or the factory asks the platform to decide a dispute. The factory first answers it, so that the
     operator reads both sides."""
-    allocation = _locked(allocation, "operation", "factory")
+    allocation = locked(allocation, "operation", "factory")
     own = policy.active_organization_ids(actor)
     side = "buyer" if allocation.order.buyer_id in own else "factory" if allocation.factory_id in own else ""
     if not side:
@@ -83,8 +83,8 @@ def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
         raise ValidationFailed({"action": [_("Answer the dispute first: the platform decides on both sides' words.")]})
     allocation.dispute_referred_at = timezone.now()
     allocation.save(update_fields=["dispute_referred_at", "updated_at"])
-    _audit("dispute_referred", actor, allocation, {}, by=side)
-    about = {"factory": named(allocation), **_delivery(allocation)}
+    audit_step("dispute_referred", actor, allocation, {}, by=side)
+    about = {"factory": named(allocation), **delivery_named(allocation)}
     if side == "buyer":
         tell_factory(
             allocation.factory_id,
@@ -133,7 +133,7 @@ def dispute_rule(
     finds proven, which then count instead of the factory's report."""
     if not policy.is_operator(actor):
         raise Forbidden(_("Only platform operators rule on disputes."))
-    allocation = _locked(allocation, "operation", "factory")
+    allocation = locked(allocation, "operation", "factory")
     if allocation.receipt != Allocation.Receipt.DISPUTED:
         raise ValidationFailed(
             {"action": [_("This delivery is no longer under dispute: %(answer)s.") % _answer(allocation)]}
@@ -153,7 +153,7 @@ def dispute_rule(
     allocation.defects_found = found
     allocation.dispute_ruling = ruling
     allocation.save(update_fields=["receipt", "defects_found", "dispute_ruling", "updated_at"])
-    _audit(
+    audit_step(
         "dispute_ruled",
         actor,
         allocation,
@@ -171,7 +171,7 @@ def dispute_rule(
             "%(product)s (week of %(week)s): the delivery counts as made. %(ruling)s"
         )
     )
-    text = Phrase(outcome, factory=named(allocation), ruling=ruling[:200], **_delivery(allocation))
+    text = Phrase(outcome, factory=named(allocation), ruling=ruling[:200], **delivery_named(allocation))
     tell_buyer(allocation, text)
     tell_factory(allocation.factory_id, "factory.dispute", text)
     return allocation

@@ -37,14 +37,14 @@ from agglo.ledger.services import entry_append
 ACTIONS = ("accept", "decline", "counter")
 
 
-def _locked(allocation: Allocation, *related: str) -> Allocation:
+def locked(allocation: Allocation, *related: str) -> Allocation:
     """The allocation, locked after its order: every service that changes a plan locks the order first, so that
     two of them never wait for each other."""
     list(Order.objects.select_for_update().filter(pk=allocation.order_id).values_list("pk", flat=True))
     return Allocation.objects.select_for_update(of=("self",)).select_related("order", *related).get(pk=allocation.pk)
 
 
-def _factory_member(actor: Any, allocation: Allocation) -> None:
+def factory_member_only(actor: Any, allocation: Allocation) -> None:
     if allocation.factory_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
 
@@ -67,7 +67,7 @@ LOGGED = {
 BUYER_STEPS = {"counter_taken", "received", "disputed"}
 
 
-def _audit(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any], *, by: str = "") -> None:
+def audit_step(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any], *, by: str = "") -> None:
     """Record a step on the work; those in LOGGED also go on the transparency log, named by who took it: `by`
     "buyer", "factory" or "platform" (an operator), else the buyer for its steps and the factory for the rest."""
     record(
@@ -159,8 +159,8 @@ def allocation_respond(
     """Accept (capacity is reserved), decline (the order is re-planned without this factory in that week of the
     step, or with `whole_step` in any week of it) or counter-offer a smaller quantity (the buyer decides) — before
     the answer deadline."""
-    allocation = _locked(allocation, "capability", "operation")
-    _factory_member(actor, allocation)
+    allocation = locked(allocation, "capability", "operation")
+    factory_member_only(actor, allocation)
     if action not in ACTIONS:
         raise ValidationFailed({"action": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ACTIONS)}]})
     if allocation.status != Allocation.Status.OFFERED:
@@ -196,7 +196,9 @@ def allocation_respond(
         _promise(allocation)
         allocation.save(update_fields=["status", "note", "promised_week", "accepted_at", "updated_at"])
         _join(allocation)
-        _audit("accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()})
+        audit_step(
+            "accepted", actor, allocation, {"quantity": allocation.quantity, "week": allocation.week.isoformat()}
+        )
         confirm_if_complete(order)
         _tell_week_taken(allocation)
         return allocation
@@ -218,7 +220,7 @@ def allocation_respond(
         allocation.note = note
         allocation.respond_by = answer_deadline(allocation.week)  # now the buyer's turn; unanswered, the counter lapses
         allocation.save(update_fields=["status", "counter_quantity", "note", "respond_by", "updated_at"])
-        _audit("countered", actor, allocation, {"quantity": amount})
+        audit_step("countered", actor, allocation, {"quantity": amount})
         tell_buyer(
             allocation,
             Phrase(
@@ -246,7 +248,7 @@ def allocation_respond(
     allocation.note = note
     allocation.declined_step = bool(whole_step)
     allocation.save(update_fields=["status", "note", "declined_step", "updated_at"])
-    _audit("declined", actor, allocation, {"note": note, **({"whole_step": True} if whole_step else {})})
+    audit_step("declined", actor, allocation, {"note": note, **({"whole_step": True} if whole_step else {})})
     order = replan(order, actor=actor, reason="declined")
     declined = {
         (True, False): gettext_lazy("%(factory)s declined every week of step %(step)d of order %(product)s."),
@@ -279,7 +281,7 @@ def allocation_respond(
 def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Allocation:
     """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not,
     before its deadline (after it, `offers_expire` lets the counter lapse)."""
-    allocation = _locked(allocation, "capability")
+    allocation = locked(allocation, "capability")
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer decides on a counter-offer."))
     if allocation.status != Allocation.Status.COUNTERED:
@@ -299,7 +301,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
     if accept:
         _tell_week_taken(allocation)
-    _audit("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
+    audit_step("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
     tell_factory(
         allocation.factory_id,
         "factory.counter_decided",
@@ -342,14 +344,14 @@ def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
 @transaction.atomic
 def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> Allocation:
     """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
-    allocation = _locked(allocation, "capability")
+    allocation = locked(allocation, "capability")
     reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
     allocation.status = Allocation.Status.WITHDRAWN
     allocation.note = reason[:500]
     allocation.save(update_fields=["status", "note", "updated_at"])
     release(allocation.capability, allocation.week, allocation.quantity)
     order = allocation.order
-    _audit("withdrawn", actor, allocation, {"reason": reason[:500]})
+    audit_step("withdrawn", actor, allocation, {"reason": reason[:500]})
     order = replan(order, actor=actor, reason="withdrawn")
     tell_buyer(
         allocation,
@@ -377,8 +379,8 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
 def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, Any]) -> Allocation:
     """Report execution: started, quantity done, defective units, delivered on a date. Delivered work counts in
     the factory's scorecard (on time, defect rate), which the solver reads as risk."""
-    allocation = _locked(allocation)
-    _factory_member(actor, allocation)
+    allocation = locked(allocation)
+    factory_member_only(actor, allocation)
     if allocation.status not in (Allocation.Status.ACCEPTED,):
         raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
@@ -428,7 +430,7 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         allocation.status = Allocation.Status.DELIVERED
         fields += ["delivered_on", "status"]
     allocation.save(update_fields=fields)
-    _audit(
+    audit_step(
         "delivered" if day else "progress",
         actor,
         allocation,
@@ -500,7 +502,7 @@ def allocation_receipt(
     """The buyer confirms delivered work as received, with the defects its own inspection found (the scorecard
     then counts these instead of the factory's report), or disputes the delivery (counted as not on time while
     disputed). A dispute may later be settled by confirming; a confirmation is final."""
-    allocation = _locked(allocation, "operation")
+    allocation = locked(allocation, "operation")
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer confirms or disputes a delivery."))
     if allocation.factory_id == allocation.order.buyer_id:
@@ -532,7 +534,7 @@ def allocation_receipt(
     if not confirm:
         allocation.dispute_reason = note
     allocation.save(update_fields=["receipt", "defects_found", "dispute_reason", "updated_at"])
-    _audit(
+    audit_step(
         "received" if confirm else "disputed",
         actor,
         allocation,
@@ -553,7 +555,7 @@ def allocation_receipt(
         ),
         n=n,
         n_unit=allocation.operation.process.unit_for(n),
-        **_delivery(allocation),
+        **delivery_named(allocation),
     )
     if settling:
         received = Phrase(gettext_lazy("The buyer's dispute is settled. %(text)s"), text=received)
@@ -569,14 +571,14 @@ def allocation_receipt(
                     "%(week)s): %(reason)s"
                 ),
                 reason=note[:200],
-                **_delivery(allocation),
+                **delivery_named(allocation),
             )
         ),
     )
     return allocation
 
 
-def _delivery(allocation: Allocation) -> dict[str, Any]:
+def delivery_named(allocation: Allocation) -> dict[str, Any]:
     """What names a delivery in a notice: an order may have several from one factory."""
     return {
         "q": allocation.quantity_done,
@@ -705,8 +707,8 @@ def _silence(order: Order, expired: int, undecided: int) -> Phrase:
 def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: str) -> Allocation:
     """A factory reports that accepted work will be `weeks` late: it moves in the factory's calendar and the
     order is re-planned around it (later steps move; other accepted work is kept where it still fits)."""
-    allocation = _locked(allocation, "capability")
-    _factory_member(actor, allocation)
+    allocation = locked(allocation, "capability")
+    factory_member_only(actor, allocation)
     errors: dict[str, list[str]] = {}
     shift = whole({"weeks": weeks}, "weeks", errors, low=1, high=12)
     reason = (reason or "").strip()
@@ -738,7 +740,9 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     allocation.week = later
     allocation.note = reason[:500]
     allocation.save(update_fields=["week", "promised_week", "note", "updated_at"])
-    _audit("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason[:500]})
+    audit_step(
+        "delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason[:500]}
+    )
     order = replan(allocation.order, actor=actor, reason="delayed")
     allocation.refresh_from_db(fields=["status"])
     late = (
