@@ -234,6 +234,11 @@ class Allocation(models.Model):
     def __str__(self) -> str:
         return f"{self.operation_id}@{self.factory_id}/{self.week}"
 
+    @property
+    def receipt_open(self) -> bool:
+        """Delivered work the buyer may still confirm: not answered yet, or under a dispute not yet decided."""
+        return self.receipt in ("", self.Receipt.DISPUTED)
+
 
 class VirtualFactory(models.Model):
     """The members serving one order, formed as they accept their work."""
