@@ -66,6 +66,12 @@ def test_an_operator_upholds_a_dispute_and_the_scorecard_counts_a_failed_deliver
     dispute_refer(actor=buyer, allocation=a)
     with pytest.raises(Forbidden):  # neither party rules on its own dispute
         dispute_rule(actor=buyer, allocation=a, upheld=True, ruling="我说了算")
+    # referred by the buyer at once: the platform waits for the factory's side (or its answer time)
+    with pytest.raises(ValidationFailed) as unheard, translation.override("en"):
+        dispute_rule(actor=operator, allocation=a, upheld=True, ruling="只听一方")
+    assert unheard.value.errors["action"][0].startswith("The factory has not answered the dispute yet")
+    dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
+    assert Notification.objects.filter(user=operator, text__contains="双方的陈述均已到齐").exists()
     with pytest.raises(ValidationFailed) as bad:
         dispute_rule(actor=operator, allocation=a, upheld=None, defects_found=a.quantity_done + 1, ruling=" ")
     assert set(bad.value.errors) == {"upheld", "defects_found", "ruling"}
@@ -78,9 +84,11 @@ def test_an_operator_upholds_a_dispute_and_the_scorecard_counts_a_failed_deliver
     assert a.receipt == "upheld" and a.defects_found == 5
     card = scorecards([a.factory_id])[a.factory_id]
     assert (card.disputed, card.upheld, card.on_time, card.confirmed, card.defects) == (0, 1, 0, 0, 5)
-    # both parties hear the outcome and why
+    # both parties hear the outcome, the defects proven and why; the factory reads of its own delivery
     for who in (buyer, factory):
-        assert Notification.objects.filter(user=who, text__contains="复检报告证实 5 件超差").exists()
+        told = Notification.objects.filter(user=who, text__contains="复检报告证实 5 件超差").get().text
+        assert "认定不良品：5 机时。" in told
+    assert "该交付在您的绩效记分卡上计为未履约" in Notification.objects.get(user=factory, text__contains="复检").text
     # the ruling is final: the buyer confirms nothing after it, and the operator rules once
     with pytest.raises(ValidationFailed):
         allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=0)
@@ -99,7 +107,33 @@ def test_a_dismissed_dispute_counts_as_delivered_with_the_factorys_report(cluste
     dispute_refer(actor=factory, allocation=a)
     dispute_rule(actor=cluster["operator"], allocation=a, upheld=False, ruling="买方未能提供检验记录")
     card = scorecards([a.factory_id])[a.factory_id]
-    assert (card.disputed, card.upheld, card.on_time, card.defects) == (0, 0, 1, 2)
+    # a receipt settled for the factory, as a buyer's confirmation would be
+    assert (card.disputed, card.upheld, card.on_time, card.defects, card.confirmed) == (0, 0, 1, 2, 1)
+
+
+def test_the_platform_rules_on_an_unanswered_dispute_once_the_answer_time_is_over(cluster: dict[str, Any]) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    a, factory, buyer = disputed(cluster)
+    dispute_refer(actor=buyer, allocation=a)
+    Allocation.objects.filter(pk=a.pk).update(dispute_referred_at=timezone.now() - dt.timedelta(hours=73))
+    a.refresh_from_db()
+    dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, ruling="工厂逾期未答复")
+    a.refresh_from_db()
+    assert a.receipt == "upheld"
+
+
+def test_operators_hear_when_a_referred_dispute_is_settled_by_the_buyer(cluster: dict[str, Any]) -> None:
+    a, factory, buyer = disputed(cluster)
+    dispute_refer(actor=buyer, allocation=a)
+    allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=0)
+    assert Notification.objects.filter(user=cluster["operator"], text__contains="无需再裁决").exists()
+    # a long reason is cut with an ellipsis where a notice quotes it
+    from agglo.factory.services.telling import clipped
+
+    assert clipped("长" * 300) == "长" * 199 + "…" and clipped("短") == "短"
 
 
 def test_the_operators_desk_and_the_parties_pages(cluster: dict[str, Any]) -> None:
@@ -118,18 +152,19 @@ def test_the_operators_desk_and_the_parties_pages(cluster: dict[str, Any]) -> No
     assert "提交平台" in buyer_page.get(detail).content.decode()
     page = desk.get("/factory/disputes/").content.decode()
     assert f'data-allocation="{a.pk}"' in page.split('id="waiting"')[1] and "三成尺寸超差" in page
-    # a ruling without an outcome or reasons is refused by name, and nothing is decided
-    r = desk.post(f"/factory/allocations/{a.pk}/rule-dispute/", {"outcome": "", "ruling": ""}, follow=True)
-    assert r.redirect_chain[-1][0] == "/factory/disputes/"
-    text = r.content.decode()
-    assert "裁决：" in text and "理由：" in text
+    # the factory has not answered: the desk says so and holds the form back
+    row = desk.get("/factory/disputes/").content.decode().split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
+    assert "工厂尚未答复" in row and "<fieldset disabled>" in row
+    dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
+    # a ruling with errors comes back at its row, by name, with what the operator typed
+    rule = f"/factory/disputes/{a.pk}/rule/"
+    r = desk.post(rule, {"outcome": "", "defects_found": "999999", "ruling": "保留的理由"})
+    assert r.status_code == 400
+    row = r.content.decode().split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
+    assert "裁决：" in row and "认定的不良品：" in row and "保留的理由</textarea>" in row and 'value="999999"' in row
     a.refresh_from_db()
     assert a.receipt == "disputed"
-    r = desk.post(
-        f"/factory/allocations/{a.pk}/rule-dispute/",
-        {"outcome": "upheld", "defects_found": "3", "ruling": "抽检属实"},
-        follow=True,
-    )
+    r = desk.post(rule, {"outcome": "upheld", "defects_found": "3", "ruling": "抽检属实"}, follow=True)
     assert f'data-allocation="{a.pk}"' not in r.content.decode().split('id="waiting"')[1].split("</table>")[0]
     assert "抽检属实" in r.content.decode().split('id="decided"')[1]
     page = buyer_page.get(detail).content.decode()
@@ -137,6 +172,9 @@ def test_the_operators_desk_and_the_parties_pages(cluster: dict[str, Any]) -> No
     api = signed_in(cluster["operator"]).get("/api/v1/factory/disputes?decided=true").json()
     assert [x["id"] for x in api] == [a.pk] and api[0]["receipt"] == "upheld"
     assert signed_in(factory).get("/api/v1/factory/scorecards").json()[0]["upheld"] == 1
+    # the factory's job board tells its ruled delivery from an accepted one
+    earlier = signed_in(factory).get("/factory/jobs/").content.decode().split('id="earlier"')[1]
+    assert "已交付 · 平台支持了异议" in earlier
 
 
 def test_the_api_refers_and_rules(cluster: dict[str, Any]) -> None:
@@ -147,13 +185,13 @@ def test_the_api_refers_and_rules(cluster: dict[str, Any]) -> None:
     r = signed_in(buyer).post(url)
     assert r.status_code == 200 and r.json()["dispute_referred_at"]
     rule = f"/api/v1/factory/allocations/{a.pk}/dispute-ruling"
-    assert signed_in(buyer).post(
-        rule, {"upheld": True, "ruling": "x"}, content_type="application/json"
-    ).status_code in (
-        403,
-        404,
-    )
+    refused = signed_in(buyer).post(rule, {"upheld": True, "ruling": "x"}, content_type="application/json")
+    assert refused.status_code == 403
     desk = signed_in(cluster["operator"])
+    r = desk.post(rule, {"upheld": False, "ruling": "x"}, content_type="application/json")
+    assert r.status_code == 422 and "action" in r.json()["errors"]  # the factory has not been heard
+    reply = f"/api/v1/factory/allocations/{a.pk}/dispute-reply"
+    assert signed_in(factory).post(reply, {"reply": "已复测"}, content_type="application/json").status_code == 200
     r = desk.post(rule, {"upheld": "yes", "ruling": "x"}, content_type="application/json")
     assert r.status_code == 422
     r = desk.post(rule, {"ruling": "x", "defects_found": -1}, content_type="application/json")

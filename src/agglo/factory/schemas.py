@@ -272,6 +272,6 @@ class ScorecardOut(Schema):
     on_time_rate: float | None
     defect_rate: float | None
     risk: float
-    confirmed: int  # deliveries the buyer confirmed as received
+    confirmed: int  # deliveries the buyer confirmed, or for which the platform dismissed a dispute
     disputed: int  # disputes still open
     upheld: int  # disputes the platform decided for the buyer

@@ -15,4 +15,5 @@ urlpatterns = [
     path("factory/capacity/", views.capacity, name="capacity"),
     path("factory/scorecards/", views.scorecards, name="scorecards"),
     path("factory/disputes/", views.dispute_list, name="disputes"),
+    path("factory/disputes/<int:pk>/rule/", views.dispute_ruling, name="dispute_ruling"),
 ]

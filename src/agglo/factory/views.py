@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -48,8 +49,6 @@ LABELS = {
     "capacity": gettext_lazy("Capacity"),
     "defects_found": gettext_lazy("Defects found"),
     "reply": gettext_lazy("Your answer"),
-    "upheld": gettext_lazy("Ruling"),
-    "ruling": gettext_lazy("Reasons"),
     "due_week": gettext_lazy("Due week"),
     "max_suppliers": gettext_lazy("Suppliers per operation at most"),
     "budget": gettext_lazy("Budget (yuan)"),
@@ -70,7 +69,6 @@ DONE = {
     "dispute": gettext_lazy("Dispute sent to the factory."),
     "answer-dispute": gettext_lazy("Answer sent to the buyer."),
     "refer-dispute": gettext_lazy("Dispute referred to the platform: an operator will rule on it."),
-    "rule-dispute": gettext_lazy("Ruling made: both parties were told."),
     "take-counter": gettext_lazy("Counter-offer taken: the rest of the step was planned again."),
     "refuse-counter": gettext_lazy("Counter-offer refused: the step was planned again."),
 }
@@ -344,8 +342,6 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     except NotFound as exc:
         raise Http404 from exc
     home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else "/factory/jobs/"
-    if action == "rule-dispute":
-        home = reverse("factory:disputes")
     if request.method == "GET":  # a confirmation page reloaded, or its language switched: back where it began
         return redirect(home)
     back = request.POST.get("next") or home
@@ -396,15 +392,6 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
             disputes.dispute_answer(actor=request.user, allocation=allocation, reply=request.POST.get("reply", ""))
         elif action == "refer-dispute":
             disputes.dispute_refer(actor=request.user, allocation=allocation)
-        elif action == "rule-dispute":
-            outcome = request.POST.get("outcome", "")
-            disputes.dispute_rule(
-                actor=request.user,
-                allocation=allocation,
-                upheld={"upheld": True, "dismissed": False}.get(outcome),
-                defects_found=request.POST.get("defects_found"),
-                ruling=request.POST.get("ruling", ""),
-            )
         elif action in ("take-counter", "refuse-counter"):
             jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
         else:
@@ -577,12 +564,60 @@ def scorecards(request: HttpRequest) -> HttpResponse:
     return render(request, "factory/scorecards.html", {"cards": cards})
 
 
-@login_required
-def dispute_list(request: HttpRequest) -> HttpResponse:
-    """The operators' desk: disputes a party referred to the platform, to rule on, and those ruled on."""
+# the ruling form's fields, as it labels them
+RULING_LABELS = {
+    "upheld": gettext_lazy("Ruling"),
+    "defects_found": gettext_lazy("Defects proven"),
+    "ruling": gettext_lazy("Reasons"),
+}
+
+
+def _desk(request: HttpRequest, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+    """The operators' desk: disputes a party referred to the platform, to rule on, and those ruled on. `failed` is
+    a ruling sent with errors: shown at its row, with what the operator typed."""
     try:
         waiting = list(selectors.disputes_referred(actor=request.user)[:200])
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
+    now = timezone.now()
+    for a in waiting:  # a ruling waits until the factory has answered, or has had the time to
+        a.rule_from = disputes.ruling_from(a)
+        a.may_rule = a.rule_from is None or a.rule_from <= now
     decided = list(selectors.disputes_referred(actor=request.user, decided=True)[:50])
-    return render(request, "factory/disputes.html", {"waiting": waiting, "decided": decided})
+    context = {"waiting": waiting, "decided": decided, "failed": failed or {}}
+    return render(request, "factory/disputes.html", context, status=status)
+
+
+@login_required
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    return _desk(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dispute_ruling(request: HttpRequest, pk: int) -> HttpResponse:
+    """An operator's ruling on one referred dispute; with errors, the desk again with them at its row."""
+    if request.method == "GET":
+        return redirect("factory:disputes")
+    try:
+        allocation = selectors.allocation_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    sent = {k: request.POST.get(k, "") for k in ("outcome", "defects_found", "ruling")}
+    try:
+        disputes.dispute_rule(
+            actor=request.user,
+            allocation=allocation,
+            upheld={"upheld": True, "dismissed": False}.get(sent["outcome"]),
+            defects_found=sent["defects_found"],
+            ruling=sent["ruling"],
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        errors = [
+            _labelled(RULING_LABELS[k], ms) if k in RULING_LABELS else " ".join(ms) for k, ms in exc.errors.items()
+        ]
+        return _desk(request, {"pk": allocation.pk, "errors": errors or [exc.message], **sent}, status=400)
+    messages.success(request, _("Ruling made: both parties were told."))
+    return redirect("factory:disputes")

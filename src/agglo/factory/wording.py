@@ -172,10 +172,13 @@ def money(value: Any) -> str:
     return f"¥{amount:,.2f}"
 
 
-def status_text(allocation: Any) -> str:
+def status_text(allocation: Any, receipt: str = "") -> str:
     """What became of a piece of work, in the reader's language: more than the bare status where the status alone
-    would mislead (a counter-offer refused or voided, accepted work called off, a whole step declined)."""
+    would mislead (a counter-offer refused or voided, accepted work called off, a whole step declined); with
+    `receipt` ("receipt"), delivered work says too how the buyer, or the platform, received it."""
     a, status = allocation, allocation.status
+    if status == "delivered" and receipt and a.receipt:
+        return _("%(status)s · %(receipt)s") % {"status": a.get_status_display(), "receipt": a.get_receipt_display()}
     unit = a.operation.process.unit
     if status == "declined" and a.counter_quantity:
         return _("Counter-offer of %(n)s %(unit)s refused by the buyer") % {"n": a.counter_quantity, "unit": unit}

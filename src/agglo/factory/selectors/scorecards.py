@@ -48,7 +48,7 @@ class Scorecard:
     value: float = 0.0  # delivered units at their unit cost
     defect_value: float = 0.0  # defective units at their unit cost
     grade: str | None = None
-    confirmed: int = 0  # deliveries the buyer confirmed as received
+    confirmed: int = 0  # deliveries the buyer confirmed as received, or for which the platform dismissed a dispute
     withdrawn: int = 0  # accepted work the factory gave back
     disputed: int = 0  # disputes still open
     upheld: int = 0  # disputes the platform decided for the buyer
@@ -141,7 +141,9 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
             row["jobs"] += 1
             row["withdrawn"] += 1
             continue
-        confirmed, disputed = receipt == Allocation.Receipt.CONFIRMED, receipt == Allocation.Receipt.DISPUTED
+        # a dispute the platform dismissed is a receipt settled for the factory, as a buyer's confirmation is
+        confirmed = receipt in (Allocation.Receipt.CONFIRMED, Allocation.Receipt.DISMISSED)
+        disputed = receipt == Allocation.Receipt.DISPUTED
         upheld = receipt == Allocation.Receipt.UPHELD
         bad = found if found is not None and receipt in DECIDED else defects
         units = by_unit[factory]

@@ -5,8 +5,10 @@ or dismissed (the delivery stands), with the defects the operator finds proven."
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +19,15 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation
-from agglo.factory.services.jobs import audit_step, delivery_named, factory_member_only, locked
-from agglo.factory.services.telling import named, tell_buyer, tell_factory
+from agglo.factory.services.jobs import audit_step, factory_member_only, locked
+from agglo.factory.services.telling import (
+    clipped,
+    delivery_named,
+    named,
+    tell_buyer,
+    tell_factory,
+    tell_operators_settled,
+)
 from agglo.factory.validation import whole
 
 MAX_TEXT = 500
@@ -51,6 +60,8 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     allocation.dispute_reply = reply
     allocation.save(update_fields=["dispute_reply", "updated_at"])
     audit_step("dispute_answered", actor, allocation, {"reply": reply})
+    if allocation.dispute_referred_at:  # the operators waited for this side
+        tell_operators_settled(allocation, by_buyer=False)
     tell_buyer(
         allocation,
         Phrase(
@@ -59,7 +70,7 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
                 "(week of %(week)s): %(reply)s"
             ),
             factory=named(allocation),
-            reply=reply[:200],
+            reply=clipped(reply),
             **delivery_named(allocation),
         ),
     )
@@ -124,22 +135,50 @@ def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
     return allocation
 
 
+def ruling_from(allocation: Allocation) -> dt.datetime | None:
+    """When the platform may rule on a referred dispute: at once if the factory has answered, else once it has had
+    the answer time (AGGLO_FACTORY_ANSWER_HOURS) since the referral to say its part."""
+    if allocation.dispute_reply or allocation.dispute_referred_at is None:
+        return allocation.dispute_referred_at
+    return allocation.dispute_referred_at + dt.timedelta(hours=int(settings.AGGLO_FACTORY_ANSWER_HOURS))
+
+
 @transaction.atomic
 def dispute_rule(
     *, actor: Any, allocation: Allocation, upheld: bool | None, defects_found: Any = None, ruling: str = ""
 ) -> Allocation:
-    """An operator decides a referred dispute, with reasons. Upheld: the delivery counts as failed (not on time)
-    on the factory's scorecard; dismissed: it counts as delivered. Either way the operator may set the defects it
-    finds proven, which then count instead of the factory's report."""
+    """An operator decides a referred dispute, with reasons, once the factory has answered it or had the time to.
+    Upheld: the delivery counts as failed (not on time) on the factory's scorecard; dismissed: it counts as
+    delivered. Either way the operator may set the defects it finds proven, which then count instead of the
+    factory's report."""
     if not policy.is_operator(actor):
         raise Forbidden(_("Only platform operators rule on disputes."))
     allocation = locked(allocation, "operation", "factory")
     if allocation.receipt != Allocation.Receipt.DISPUTED:
+        answer = allocation.get_receipt_display()
         raise ValidationFailed(
-            {"action": [_("This delivery is no longer under dispute: %(answer)s.") % _answer(allocation)]}
+            {
+                "action": [
+                    _("This delivery is no longer under dispute: %(answer)s.") % {"answer": answer}
+                    if answer
+                    else _("This delivery is not under dispute.")
+                ]
+            }
         )
     if not allocation.dispute_referred_at:
         raise ValidationFailed({"action": [_("Neither party has referred this dispute to the platform.")]})
+    if (when := ruling_from(allocation)) and when > timezone.now():
+        raise ValidationFailed(
+            {
+                "action": [
+                    _(
+                        "The factory has not answered the dispute yet: the platform rules once it has, or from "
+                        "%(when)s, so that both sides are heard."
+                    )
+                    % {"when": timezone.localtime(when).strftime("%Y-%m-%d %H:%M")}
+                ]
+            }
+        )
     errors: dict[str, list[str]] = {}
     if upheld is None:
         errors["upheld"] = [_("Choose whether the dispute is upheld or dismissed.")]
@@ -160,22 +199,40 @@ def dispute_rule(
         {"upheld": bool(upheld), "defects_found": found, "ruling": ruling},
         by="platform",
     )
-    outcome = (
-        gettext_lazy(
-            "The platform upheld the dispute over %(factory)s's %(q)d %(unit)s for step %(step)d of order "
-            "%(product)s (week of %(week)s): the delivery counts as failed on the factory's scorecard. %(ruling)s"
-        )
-        if upheld
-        else gettext_lazy(
-            "The platform dismissed the dispute over %(factory)s's %(q)d %(unit)s for step %(step)d of order "
-            "%(product)s (week of %(week)s): the delivery counts as made. %(ruling)s"
-        )
-    )
-    text = Phrase(outcome, factory=named(allocation), ruling=ruling[:200], **delivery_named(allocation))
-    tell_buyer(allocation, text)
-    tell_factory(allocation.factory_id, "factory.dispute", text)
+    _tell_ruling(allocation, bool(upheld), found, ruling)
     return allocation
 
 
-def _answer(allocation: Allocation) -> dict[str, Any]:
-    return {"answer": allocation.get_receipt_display() or _("not answered")}
+RULED = {  # (upheld, told): what each side reads of a ruling
+    (True, "buyer"): gettext_lazy(
+        "The platform upheld your dispute of %(factory)s's %(q)d %(unit)s for step %(step)d of order %(product)s "
+        "(week of %(week)s): the delivery counts as failed on the factory's scorecard. %(ruling)s"
+    ),
+    (True, "factory"): gettext_lazy(
+        "The platform upheld the buyer's dispute of your %(q)d %(unit)s for step %(step)d of order %(product)s "
+        "(week of %(week)s): the delivery counts as failed on your scorecard. %(ruling)s"
+    ),
+    (False, "buyer"): gettext_lazy(
+        "The platform dismissed your dispute of %(factory)s's %(q)d %(unit)s for step %(step)d of order "
+        "%(product)s (week of %(week)s): the delivery counts as made. %(ruling)s"
+    ),
+    (False, "factory"): gettext_lazy(
+        "The platform dismissed the buyer's dispute of your %(q)d %(unit)s for step %(step)d of order %(product)s "
+        "(week of %(week)s): the delivery counts as made. %(ruling)s"
+    ),
+}
+
+
+def _tell_ruling(allocation: Allocation, upheld: bool, found: int | None, ruling: str) -> None:
+    """Both sides read the outcome, the defects proven (which replace the factory's report) and the reasons."""
+    said = clipped(ruling)
+    if found is not None:
+        said = Phrase(
+            gettext_lazy("Defects proven: %(n)d %(n_unit)s. %(ruling)s"),
+            n=found,
+            n_unit=allocation.operation.process.unit_for(found),
+            ruling=said,
+        )
+    about = {"factory": named(allocation), "ruling": said, **delivery_named(allocation)}
+    tell_buyer(allocation, Phrase(RULED[upheld, "buyer"], **about))
+    tell_factory(allocation.factory_id, "factory.dispute", Phrase(RULED[upheld, "factory"], **about))

@@ -29,7 +29,15 @@ from agglo.factory.services.orders import (
     repaired,
     replan,
 )
-from agglo.factory.services.telling import named, tell_buyer, tell_factory, tell_offers_overtaken
+from agglo.factory.services.telling import (
+    clipped,
+    delivery_named,
+    named,
+    tell_buyer,
+    tell_factory,
+    tell_offers_overtaken,
+    tell_operators_settled,
+)
 from agglo.factory.validation import whole
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
@@ -233,7 +241,7 @@ def allocation_respond(
                     "%(factory)s offers %(n)d %(unit)s instead of %(m)d for step %(step)d of order %(product)s; "
                     "decide by %(deadline)s."
                 ),
-                reason=note[:200],
+                reason=clipped(note),
                 factory=named(allocation),
                 n=amount,
                 unit=allocation.operation.process.unit,
@@ -269,7 +277,7 @@ def allocation_respond(
                 product=order.product,
                 step=allocation.operation.seq,
                 week=allocation.week.isoformat(),
-                reason=note[:200],
+                reason=clipped(note),
             ),
             order,
         ),
@@ -367,7 +375,7 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
                 step=allocation.operation.seq,
                 product=order.product,
                 week=allocation.week.isoformat(),
-                reason=reason[:200],
+                reason=clipped(reason),
             ),
             order,
         ),
@@ -534,6 +542,8 @@ def allocation_receipt(
     if not confirm:
         allocation.dispute_reason = note
     allocation.save(update_fields=["receipt", "defects_found", "dispute_reason", "updated_at"])
+    if settling and allocation.dispute_referred_at:  # the operators need not rule any more
+        tell_operators_settled(allocation, by_buyer=True)
     audit_step(
         "received" if confirm else "disputed",
         actor,
@@ -570,23 +580,12 @@ def allocation_receipt(
                     "The buyer disputes your %(q)d %(unit)s for step %(step)d of order %(product)s (week of "
                     "%(week)s): %(reason)s"
                 ),
-                reason=note[:200],
+                reason=clipped(note),
                 **delivery_named(allocation),
             )
         ),
     )
     return allocation
-
-
-def delivery_named(allocation: Allocation) -> dict[str, Any]:
-    """What names a delivery in a notice: an order may have several from one factory."""
-    return {
-        "q": allocation.quantity_done,
-        "unit": allocation.operation.process.unit_for(allocation.quantity_done),
-        "step": allocation.operation.seq,
-        "product": allocation.order.product,
-        "week": allocation.week.isoformat(),
-    }
 
 
 def offers_expire(*, now: dt.datetime | None = None) -> int:
@@ -760,6 +759,6 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
             "n",
         )
     )
-    said = Phrase(late, factory=named(allocation), n=shift, product=order.product, reason=reason[:200])
+    said = Phrase(late, factory=named(allocation), n=shift, product=order.product, reason=clipped(reason))
     tell_buyer(allocation, repaired(said, order))
     return allocation

@@ -38,7 +38,7 @@ from agglo.factory.selectors.planning import (
     under_way,
 )
 from agglo.factory.services.capacity import release
-from agglo.factory.services.telling import tell_factory
+from agglo.factory.services.telling import clipped, tell_factory
 from agglo.factory.solver import solve
 from agglo.factory.validation import (
     LIST_SEPARATORS,
@@ -738,7 +738,7 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
             Phrase(
                 gettext_lazy("Order %(product)s was cancelled by the buyer: %(reason)s"),
                 product=order.product,
-                reason=reason[:200],
+                reason=clipped(reason),
             ),
         )
     record(

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db.models import Q
-from django.utils.translation import ngettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 
 from agglo.access import policy
 from agglo.common.language import Joined, Phrase
@@ -27,6 +28,43 @@ def weeks_listed(weeks: Iterable[dt.date]) -> Joined:
 def named(allocation: Allocation) -> Bilingual:
     """The factory, by name in each reader's language: the buyer sees who serves its order on the plan anyway."""
     return Bilingual(allocation.factory.name_zh, allocation.factory.name_en)
+
+
+def clipped(text: str, most: int = 200) -> str:
+    """Someone's words quoted in a notice, at most `most` characters, with "…" where they were cut."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def delivery_named(allocation: Allocation) -> dict[str, Any]:
+    """What names a delivery in a notice: an order may have several from one factory."""
+    return {
+        "q": allocation.quantity_done,
+        "unit": allocation.operation.process.unit_for(allocation.quantity_done),
+        "step": allocation.operation.seq,
+        "product": allocation.order.product,
+        "week": allocation.week.isoformat(),
+    }
+
+
+def tell_operators_settled(allocation: Allocation, *, by_buyer: bool) -> None:
+    """A referred dispute moved on without the platform: the buyer settled it, or the factory has now answered."""
+    message = (
+        gettext_lazy(
+            "The buyer settled the dispute over %(factory)s's %(q)d %(unit)s for step %(step)d of order %(product)s "
+            "by confirming receipt: it needs no ruling any more."
+        )
+        if by_buyer
+        else gettext_lazy(
+            "%(factory)s answered the dispute over its %(q)d %(unit)s for step %(step)d of order %(product)s that "
+            "the buyer referred to the platform: both sides are now heard."
+        )
+    )
+    notify(
+        policy.operators(),
+        verb="factory.dispute",
+        text=Phrase(message, factory=named(allocation), **delivery_named(allocation)),
+        link="/factory/disputes/",
+    )
 
 
 def tell_factory(factory_id: int, verb: str, text: Phrase) -> None:
