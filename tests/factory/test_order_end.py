@@ -71,6 +71,12 @@ def test_cancelling_after_a_delivery_calls_off_only_the_rest(cluster: dict[str, 
     _deliver(cluster, first)
     reserved = {a.pk: CapacitySlot.objects.get(capability=a.capability, week=a.week).reserved for a in rest}
     buyer = cluster["people"]["buyer"]
+    # the confirmation says the delivery stays on record, and still awaits the buyer's receipt
+    from agglo.factory.selectors.orders import cancel_preview
+
+    assert (cancel_preview(order).delivered, cancel_preview(order).to_receive) == (1, 1)
+    asked = signed_in(buyer).post(f"/factory/orders/{order.pk}/cancel/", {"reason": "客户撤单"}).content.decode()
+    assert "1 项已交付的任务仍保留在记录中" in asked and "其中 1 项仍待您确认收货。" in asked
     order_cancel(actor=buyer, order=order, reason="客户撤单")
     order.refresh_from_db()
     assert order.status == "cancelled"
@@ -83,6 +89,7 @@ def test_cancelling_after_a_delivery_calls_off_only_the_rest(cluster: dict[str, 
         assert slot.reserved <= reserved[a.pk] - a.quantity
     # the delivered work can still be received, and the page says why the order ended
     allocation_receipt(actor=buyer, allocation=first, confirm=True)
+    assert cancel_preview(order).to_receive == 0  # received: nothing waits on the buyer
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "已取消：" in page and "客户撤单" in page and "没有可行方案" not in page
     assert Order.objects.get(pk=order.pk).status == "cancelled"

@@ -70,17 +70,20 @@ class CancelPreview:
     accepted: int  # parts accepted and not delivered: their capacity is released
     offered: int  # open offers and counter-offers: withdrawn
     factories: int  # factories told
-    delivered: int  # stays on record for receipt and the scorecards
+    delivered: int  # stays on record for the scorecards
+    to_receive: int = 0  # of those, deliveries the buyer may still confirm (or whose dispute is open)
 
 
 def cancel_preview(order: Order) -> CancelPreview:
-    rows = list(order.allocations.filter(status__in=LIVE).values_list("status", "factory_id"))
-    called_off = [(status, factory) for status, factory in rows if status != Allocation.Status.DELIVERED]
+    rows = list(order.allocations.filter(status__in=LIVE).values_list("status", "factory_id", "receipt"))
+    called_off = [(status, factory) for status, factory, _r in rows if status != Allocation.Status.DELIVERED]
+    open_receipts = ("", Allocation.Receipt.DISPUTED)
     return CancelPreview(
         accepted=sum(status == Allocation.Status.ACCEPTED for status, _f in called_off),
         offered=sum(status != Allocation.Status.ACCEPTED for status, _f in called_off),
         factories=len({factory for _s, factory in called_off}),
         delivered=len(rows) - len(called_off),
+        to_receive=sum(s == Allocation.Status.DELIVERED and r in open_receipts for s, _f, r in rows),
     )
 
 
