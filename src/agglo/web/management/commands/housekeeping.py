@@ -44,7 +44,8 @@ class Command(BaseCommand):
                 if time.monotonic() < due[job]:
                     continue
                 due[job] = time.monotonic() + every
-                close_old_connections()
+                if not once:  # a long-running loop drops a connection the server closed meanwhile
+                    close_old_connections()
                 try:
                     call_command(*job, stdout=self.stdout)
                 except Exception:  # one failing job must not stop the others, nor the server beside it
