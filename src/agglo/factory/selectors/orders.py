@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.errors import Forbidden, NotFound
 from agglo.factory.models import Allocation, Capability, CapacitySlot, FactoryMember, Order, Process
+from agglo.factory.selectors.log import OpenedEntry, log_subject, opened_entries
 from agglo.factory.selectors.planning import REFUSED
-from agglo.ledger.entries import sealed_ref
 
 LIVE = (Allocation.Status.OFFERED, Allocation.Status.ACCEPTED, Allocation.Status.COUNTERED, Allocation.Status.DELIVERED)
 
@@ -152,14 +152,12 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
     return qs.order_by("week", "id")
 
 
-def log_keys(pieces: list[Allocation]) -> list[tuple[Allocation, str]]:
+def log_keys(pieces: list[Allocation]) -> list[tuple[Allocation, str, list[OpenedEntry]]]:
     """The logged pieces of work among those a reader sees, each with its subject as the public log names it (a
-    keyed digest, `ledger.entries.sealed_ref`): with the piece's `text_key` its parties find and open its entries."""
-    seen: dict[int, Allocation] = {a.pk: a for a in pieces if a.text_key}
-    return [
-        (a, sealed_ref("factory.allocation", f"factory.allocation:{a.pk}", a.text_key))
-        for a in sorted(seen.values(), key=lambda a: (a.operation.seq, a.week, a.pk))
-    ]
+    keyed digest): with the piece's `text_key` its parties find and check its entries, which come opened."""
+    seen = sorted({a.pk: a for a in pieces if a.text_key}.values(), key=lambda a: (a.operation.seq, a.week, a.pk))
+    entries = opened_entries(seen)
+    return [(a, log_subject(a), entries.get(a.pk, [])) for a in seen]
 
 
 def disputes_referred(*, actor: Any, decided: bool = False) -> QuerySet[Allocation]:
