@@ -221,10 +221,10 @@ def test_the_pages_carry_a_dispute_from_reason_to_settlement(cluster: dict[str, 
     assert r.status_code == 302
     assert "已安排换货" in board.get("/factory/jobs/").content.decode()
     page = buyer.get(detail).content.decode()
-    assert "已安排换货" in page and "了结异议" in page
+    assert "已安排换货" in page and "了结异议：确认收货" in page
     buyer.post(f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "0", "next": detail})
     a.refresh_from_db()
-    assert a.receipt == "confirmed" and "了结异议" not in buyer.get(detail).content.decode()
+    assert a.receipt == "confirmed" and "了结异议：确认收货" not in buyer.get(detail).content.decode()
 
 
 def test_the_log_keeps_dispute_texts_under_a_key_only_the_parties_hold(cluster: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.models import Notification
@@ -54,7 +54,20 @@ def test_either_party_refers_a_dispute_and_the_factory_first_answers_it(cluster:
 def test_a_buyer_refers_without_waiting_for_the_factory(cluster: dict[str, Any]) -> None:
     a, factory, buyer = disputed(cluster)
     dispute_refer(actor=buyer, allocation=a)
-    assert Notification.objects.filter(user=factory, verb="factory.dispute").exists()
+    # the factory is told by when to answer before the platform may rule without it
+    a.refresh_from_db()
+    told = Notification.objects.get(user=factory, verb="factory.dispute").text
+    until = timezone.localtime(a.ruling_from).strftime("%Y-%m-%d %H:%M")
+    assert f"请在 {until} 前在任务板上答复" in told, told
+    board = signed_in(factory).get("/factory/jobs/").content.decode().split('id="disputed"')[1]
+    assert f"工厂可在 {until} 前答复" in board
+    # an operator whose ruling comes after the buyer settled is told so at the top, not at a row that is gone
+    dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
+    allocation_receipt(actor=buyer, allocation=a, confirm=True)
+    r = signed_in(cluster["operator"]).post(
+        f"/factory/disputes/{a.pk}/rule/", {"outcome": "upheld", "ruling": "迟到的裁决"}, follow=True
+    )
+    assert r.redirect_chain[-1][0] == "/factory/disputes/" and "该交付已不在异议中" in r.content.decode()
 
 
 def test_an_operator_upholds_a_dispute_and_the_scorecard_counts_a_failed_delivery(cluster: dict[str, Any]) -> None:

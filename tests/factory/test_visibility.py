@@ -126,7 +126,8 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     assert key in page.split('id="log-keys"')[1] and subject in page
     # and read what the log says, every digest checked against the platform's own record of the step
     opened = page.split('id="log-keys"')[1].split("</table>")[0]
-    assert "defects_found: 2" in opened and f"factory: {a.factory_id}" in opened and f"week: {a.week}" in opened
+    assert "defects_found:2</code>" in opened and f"week:{a.week}</code>" in opened
+    assert f"{a.factory.name_zh} <code>factory:{a.factory_id}</code>" in opened  # an id with what it stands for
     assert "由买方" in opened and "由工厂" in opened and "无法核对" not in opened
     # where the platform's record and the log disagree, the page says so instead of showing a value
     from agglo.common.models import AuditEvent
@@ -134,7 +135,7 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     step = AuditEvent.objects.get(event="factory.allocation_delivered", subject_id=str(a.pk))
     AuditEvent.objects.filter(pk=step.pk).update(payload={**step.payload, "done": a.quantity_done + 1})
     page = logged_in(cluster["people"]["buyer"]).get(f"/factory/orders/{a.order_id}/").content.decode()
-    assert "done: 无法核对" in page.split('id="log-keys"')[1].split("</table>")[0]
+    assert "已完成数量：无法核对" in page.split('id="log-keys"')[1].split("</table>")[0]
     others = a.order.allocations.exclude(factory_id=a.factory_id).exclude(factory_id=a.order.buyer_id).first()
     seen_by_other = logged_in(owner_of(cluster, others.factory_id)).get(f"/factory/orders/{a.order_id}/")
     assert seen_by_other.status_code == 200 and key not in seen_by_other.content.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -233,6 +235,14 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation_id}@{self.factory_id}/{self.week}"
+
+    @property
+    def ruling_from(self) -> dt.datetime | None:
+        """When the platform may rule on a referred dispute: at once if the factory has answered, else once it has
+        had the answer time (AGGLO_FACTORY_ANSWER_HOURS) since the referral to say its part."""
+        if self.dispute_reply or self.dispute_referred_at is None:
+            return self.dispute_referred_at
+        return self.dispute_referred_at + dt.timedelta(hours=int(settings.AGGLO_FACTORY_ANSWER_HOURS))
 
     @property
     def receipt_open(self) -> bool:

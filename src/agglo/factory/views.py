@@ -581,8 +581,7 @@ def _desk(request: HttpRequest, failed: dict[str, Any] | None = None, status: in
         raise PermissionDenied(str(exc)) from exc
     now = timezone.now()
     for a in waiting:  # a ruling waits until the factory has answered, or has had the time to
-        a.rule_from = disputes.ruling_from(a)
-        a.may_rule = a.rule_from is None or a.rule_from <= now
+        a.may_rule = a.ruling_from is None or a.ruling_from <= now
     decided = list(selectors.disputes_referred(actor=request.user, decided=True)[:50])
     context = {"waiting": waiting, "decided": decided, "failed": failed or {}}
     return render(request, "factory/disputes.html", context, status=status)
@@ -615,9 +614,12 @@ def dispute_ruling(request: HttpRequest, pk: int) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:
+        if not set(exc.errors) - {"action"}:  # the dispute itself moved on (settled, ruled): its row may be gone
+            _flash(request, exc)
+            return redirect("factory:disputes")
         errors = [
             _labelled(RULING_LABELS[k], ms) if k in RULING_LABELS else " ".join(ms) for k, ms in exc.errors.items()
         ]
-        return _desk(request, {"pk": allocation.pk, "errors": errors or [exc.message], **sent}, status=400)
+        return _desk(request, {"pk": allocation.pk, "errors": errors, **sent}, status=400)
     messages.success(request, _("Ruling made: both parties were told."))
     return redirect("factory:disputes")

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
 from agglo.factory.diagnosis import Finding
@@ -200,3 +201,31 @@ def status_text(allocation: Any, receipt: str = "") -> str:
     if a.accepted_at:
         return _("Accepted, then moved by a re-plan")
     return str(a.get_status_display())
+
+
+# the facts a factory log entry seals, by the name it seals them under
+FACT_LABELS = {
+    "order": gettext_lazy("Order"),
+    "buyer": gettext_lazy("Buyer"),
+    "factory": gettext_lazy("Factory"),
+    "process": gettext_lazy("Process"),
+    "quantity": gettext_lazy("Quantity"),
+    "week": gettext_lazy("Week"),
+    "done": gettext_lazy("Quantity done"),
+    "defects": gettext_lazy("Defects"),
+    "delivered_on": gettext_lazy("Delivered on"),
+    "from": gettext_lazy("From the week of"),
+    "to": gettext_lazy("To the week of"),
+    "defects_found": gettext_lazy("Defects found"),
+    "reason": gettext_lazy("Reason"),
+    "reply": gettext_lazy("Reply"),
+    "ruling": gettext_lazy("Reasons for the ruling"),
+    "settled": gettext_lazy("Settles a dispute"),
+    "whole_step": gettext_lazy("Whole step"),
+    "upheld": gettext_lazy("Dispute upheld"),
+}
+
+
+def fact_label(name: str) -> str:
+    """A sealed fact's name as the reader's pages call it (the name itself where there is none)."""
+    return str(FACT_LABELS.get(name, name))

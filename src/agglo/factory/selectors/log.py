@@ -14,6 +14,8 @@ from agglo.common.models import AuditEvent
 from agglo.factory.models import Allocation
 from agglo.ledger.entries import EntryError, decode, sealed, sealed_ref
 from agglo.ledger.models import LogEntry
+from agglo.registry.models import Organization
+from agglo.registry.models.bilingual import in_language
 
 KIND = "factory.allocation"
 
@@ -24,12 +26,9 @@ class OpenedEntry:
     event: str  # the log's type: factory.allocation_accepted …
     logged_at: dt.datetime
     by: str  # "buyer", "factory", "platform", or "" where the actor does not check out
-    # (name, value, opened): a sealed value that checked out, or one in the clear; else the digest, not opened
-    fields: tuple[tuple[str, str, bool], ...]
-
-    @property
-    def all_open(self) -> bool:
-        return all(opened for _n, _v, opened in self.fields) and bool(self.by)
+    # (name, value, what it names, opened): a sealed value that checked out, or one in the clear, with the
+    # organization, order or process an id stands for; else the digest, not opened
+    fields: tuple[tuple[str, str, str, bool], ...]
 
 
 def log_subject(allocation: Allocation) -> str:
@@ -49,6 +48,12 @@ def opened_entries(allocations: list[Allocation]) -> dict[int, list[OpenedEntry]
         .values_list("event", "subject_id", "payload")
     ):
         steps[int(subject_id), event].append(payload or {})
+    buyers = {
+        pk: in_language(zh, en)
+        for pk, zh, en in Organization.objects.filter(pk__in={a.order.buyer_id for a in pieces.values()}).values_list(
+            "pk", "name_zh", "name_en"
+        )
+    }
     seen: dict[tuple[int, str], int] = defaultdict(int)
     opened: dict[int, list[OpenedEntry]] = defaultdict(list)
     for entry in LogEntry.objects.filter(subject__in=list(pieces)).order_by("index"):
@@ -61,16 +66,29 @@ def opened_entries(allocations: list[Allocation]) -> dict[int, list[OpenedEntry]
         n = seen[a.pk, entry.type]
         seen[a.pk, entry.type] += 1
         recorded = steps[a.pk, entry.type][n] if n < len(steps[a.pk, entry.type]) else {}
+        fields = [_opened(name, value, a, recorded) for name, value in content["payload"].items()]
         opened[a.pk].append(
             OpenedEntry(
                 index=entry.index,
                 event=entry.type,
                 logged_at=entry.logged_at,
                 by=_who(content["actor"], a),
-                fields=tuple(_opened(name, value, a, recorded) for name, value in content["payload"].items()),
+                fields=tuple(
+                    (name, value, _named(name, value, a, buyers) if ok else "", ok) for name, value, ok in fields
+                ),
             )
         )
     return dict(opened)
+
+
+def _named(name: str, value: str, a: Allocation, buyers: dict[int, str]) -> str:
+    """What an opened id stands for, as the reader's pages name it."""
+    return {
+        "factory": a.factory.name,
+        "buyer": buyers.get(a.order.buyer_id, ""),
+        "order": a.order.product,
+        "process": a.operation.process.name,
+    }.get(name, "")
 
 
 def _who(actor: str, a: Allocation) -> str:

@@ -5,10 +5,8 @@ or dismissed (the delivery stands), with the defects the operator finds proven."
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,7 +102,14 @@ def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
                 gettext_lazy(
                     "The buyer asked the platform to decide its dispute of your %(q)d %(unit)s for step %(step)d "
                     "of order %(product)s (week of %(week)s). An operator will rule on it; you will be told."
+                )
+                if allocation.dispute_reply
+                else gettext_lazy(
+                    "The buyer asked the platform to decide its dispute of your %(q)d %(unit)s for step %(step)d "
+                    "of order %(product)s (week of %(week)s). Answer it on your job board by %(until)s: an operator "
+                    "rules once you have, or after that without your answer. You will be told."
                 ),
+                until=timezone.localtime(allocation.ruling_from).strftime("%Y-%m-%d %H:%M"),
                 **about,
             ),
         )
@@ -135,14 +140,6 @@ def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
     return allocation
 
 
-def ruling_from(allocation: Allocation) -> dt.datetime | None:
-    """When the platform may rule on a referred dispute: at once if the factory has answered, else once it has had
-    the answer time (AGGLO_FACTORY_ANSWER_HOURS) since the referral to say its part."""
-    if allocation.dispute_reply or allocation.dispute_referred_at is None:
-        return allocation.dispute_referred_at
-    return allocation.dispute_referred_at + dt.timedelta(hours=int(settings.AGGLO_FACTORY_ANSWER_HOURS))
-
-
 @transaction.atomic
 def dispute_rule(
     *, actor: Any, allocation: Allocation, upheld: bool | None, defects_found: Any = None, ruling: str = ""
@@ -167,7 +164,7 @@ def dispute_rule(
         )
     if not allocation.dispute_referred_at:
         raise ValidationFailed({"action": [_("Neither party has referred this dispute to the platform.")]})
-    if (when := ruling_from(allocation)) and when > timezone.now():
+    if (when := allocation.ruling_from) and when > timezone.now():
         raise ValidationFailed(
             {
                 "action": [

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from agglo.access import policy
-from agglo.factory.wording import money, status_text
+from agglo.factory.wording import fact_label, money, status_text
 
 register = template.Library()
 
@@ -38,3 +38,4 @@ def unit_for(process: Any, n: Any) -> Any:
 
 register.filter("money", money)
 register.filter("status_text", status_text)
+register.filter("fact_label", fact_label)
