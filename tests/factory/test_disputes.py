@@ -143,6 +143,8 @@ def test_operators_hear_when_a_referred_dispute_is_settled_by_the_buyer(cluster:
     dispute_refer(actor=buyer, allocation=a)
     allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=0)
     assert Notification.objects.filter(user=cluster["operator"], text__contains="无需再裁决").exists()
+    page = signed_in(buyer).get(f"/factory/orders/{a.order_id}/").content.decode()
+    assert "提交平台；买方在裁决前已了结。" in page  # the referral stays on the record
     # a long reason is cut with an ellipsis where a notice quotes it
     from agglo.factory.services.telling import clipped
 
