@@ -75,6 +75,10 @@ def test_cancelling_after_a_delivery_calls_off_only_the_rest(cluster: dict[str, 
     from agglo.factory.selectors.orders import cancel_preview
 
     assert (cancel_preview(order).delivered, cancel_preview(order).to_receive) == (1, 1)
+    # work the buyer made itself has no receipt to wait for
+    Allocation.objects.filter(pk=first.pk).update(factory_id=order.buyer_id)
+    assert (cancel_preview(order).delivered, cancel_preview(order).to_receive) == (1, 0)
+    Allocation.objects.filter(pk=first.pk).update(factory_id=first.factory_id)
     asked = signed_in(buyer).post(f"/factory/orders/{order.pk}/cancel/", {"reason": "客户撤单"}).content.decode()
     assert "1 项已交付的任务仍保留在记录中" in asked and "其中 1 项仍待您确认收货。" in asked
     order_cancel(actor=buyer, order=order, reason="客户撤单")

@@ -7,8 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from agglo.factory.diagnosis import Finding
 from agglo.factory.weeks import week_at
@@ -222,7 +221,7 @@ FACT_LABELS = {
     "ruling": gettext_lazy("Reasons for the ruling"),
     "settled": gettext_lazy("Settles a dispute"),
     "whole_step": gettext_lazy("Whole step"),
-    "upheld": gettext_lazy("Dispute upheld"),
+    "upheld": gettext_lazy("Dispute upheld?"),
 }
 
 

@@ -62,10 +62,13 @@ def opened_entries(allocations: list[Allocation]) -> dict[int, list[OpenedEntry]
             content = decode(bytes(entry.data))
         except EntryError:
             continue  # an altered entry: `agglo ledger audit` names it
-        # the n-th entry of a kind for a piece goes with the n-th audit row of that kind: one transaction wrote both
+        # the n-th entry of a kind for a piece goes with the n-th audit row of that kind (one transaction wrote
+        # both); the other rows of that kind are tried after it, since entries logged before subjects were sealed
+        # are not found here and shift the count
         n = seen[a.pk, entry.type]
         seen[a.pk, entry.type] += 1
-        recorded = steps[a.pk, entry.type][n] if n < len(steps[a.pk, entry.type]) else {}
+        kind = steps[a.pk, entry.type]
+        recorded = kind[n : n + 1] + kind[:n] + kind[n + 1 :]
         fields = [_opened(name, value, a, recorded) for name, value in content["payload"].items()]
         opened[a.pk].append(
             OpenedEntry(
@@ -100,7 +103,7 @@ def _who(actor: str, a: Allocation) -> str:
     return ""
 
 
-def _opened(name: str, value: Any, a: Allocation, recorded: dict[str, Any]) -> tuple[str, str, bool]:
+def _opened(name: str, value: Any, a: Allocation, recorded: list[dict[str, Any]]) -> tuple[str, str, bool]:
     if not (isinstance(value, str) and value.startswith("hmac-sha256:")):
         return name, str(value).lower() if isinstance(value, bool) else str(value), True  # in the clear
     for candidate in _candidates(name, a, recorded):
@@ -109,17 +112,17 @@ def _opened(name: str, value: Any, a: Allocation, recorded: dict[str, Any]) -> t
     return name, value, False
 
 
-def _candidates(name: str, a: Allocation, recorded: dict[str, Any]) -> list[Any]:
+def _candidates(name: str, a: Allocation, recorded: list[dict[str, Any]]) -> list[Any]:
     """What a sealed fact may say: the step's recorded value, or the work's terms (a delay moved its week, a taken
     counter-offer changed its quantity)."""
+    moved = [r.get(k) for r in recorded for k in ("from", "to")]
     terms: dict[str, list[Any]] = {
         "order": [a.order_id],
         "buyer": [a.order.buyer_id],
         "factory": [a.factory_id],
         "process": [a.operation.process_id],
         "quantity": [a.quantity, a.counter_quantity],
-        "week": [a.week.isoformat(), a.promised_week.isoformat() if a.promised_week else None]
-        + [recorded.get("from"), recorded.get("to")],
+        "week": [a.week.isoformat(), a.promised_week.isoformat() if a.promised_week else None, *moved],
     }
-    found = [recorded[name]] if name in recorded else []
+    found = [r[name] for r in recorded if name in r]
     return [c for c in found + terms.get(name, []) if c is not None]

@@ -83,7 +83,10 @@ def cancel_preview(order: Order) -> CancelPreview:
         offered=sum(status != Allocation.Status.ACCEPTED for status, _f in called_off),
         factories=len({factory for _s, factory in called_off}),
         delivered=len(rows) - len(called_off),
-        to_receive=sum(s == Allocation.Status.DELIVERED and r in open_receipts for s, _f, r in rows),
+        # work the buyer made itself has no receipt to give
+        to_receive=sum(
+            s == Allocation.Status.DELIVERED and r in open_receipts and f != order.buyer_id for s, f, r in rows
+        ),
     )
 
 
@@ -162,7 +165,8 @@ def log_keys(pieces: list[Allocation]) -> list[tuple[Allocation, str, list[Opene
 
 def disputes_referred(*, actor: Any, decided: bool = False) -> QuerySet[Allocation]:
     """Disputes a party referred to the platform: those awaiting a ruling, oldest first, or (`decided`) those
-    ruled on, newest first. Operators only: the texts are the parties' business until one of them refers it."""
+    ruled on, newest first: the operators' worklist (they rule; others who oversee the platform read the texts on
+    the order pages)."""
     if not policy.is_operator(actor):
         raise Forbidden(_("Only platform operators rule on disputes."))
     qs = Allocation.objects.filter(dispute_referred_at__isnull=False).select_related(

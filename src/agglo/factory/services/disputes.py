@@ -151,6 +151,8 @@ def dispute_rule(
     if not policy.is_operator(actor):
         raise Forbidden(_("Only platform operators rule on disputes."))
     allocation = locked(allocation, "operation", "factory")
+    if {allocation.order.buyer_id, allocation.factory_id} & policy.organization_ids(actor):
+        raise Forbidden(_("An operator does not rule on a dispute its own organization is party to."))
     if allocation.receipt != Allocation.Receipt.DISPUTED:
         answer = allocation.get_receipt_display()
         raise ValidationFailed(

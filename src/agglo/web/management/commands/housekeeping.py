@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 log = logging.getLogger("agglo.housekeeping")
@@ -39,6 +39,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, stop)
             signal.signal(signal.SIGTERM, stop)
         due = dict.fromkeys((job for job, _every in JOBS), 0.0)
+        failed: list[str] = []
         while not stopping:
             for job, every in JOBS:
                 if time.monotonic() < due[job]:
@@ -50,6 +51,10 @@ class Command(BaseCommand):
                     call_command(*job, stdout=self.stdout)
                 except Exception:  # one failing job must not stop the others, nor the server beside it
                     log.exception("housekeeping: %s failed", " ".join(job))
+                    if once:
+                        failed.append(" ".join(job))
             if once:
+                if failed:  # run from cron, the failure shows in the exit code
+                    raise CommandError(f"failed: {', '.join(failed)}")
                 return
             time.sleep(1)
