@@ -127,11 +127,17 @@ def test_a_dismissed_dispute_counts_as_delivered_with_the_factorys_report(cluste
 def test_the_platform_rules_on_an_unanswered_dispute_once_the_answer_time_is_over(cluster: dict[str, Any]) -> None:
     import datetime as dt
 
+    from django.conf import settings
     from django.utils import timezone
 
     a, factory, buyer = disputed(cluster)
     dispute_refer(actor=buyer, allocation=a)
-    Allocation.objects.filter(pk=a.pk).update(dispute_referred_at=timezone.now() - dt.timedelta(hours=73))
+    hours = settings.AGGLO_FACTORY_ANSWER_HOURS
+    Allocation.objects.filter(pk=a.pk).update(dispute_referred_at=timezone.now() - dt.timedelta(hours=hours - 1))
+    a.refresh_from_db()
+    with pytest.raises(ValidationFailed):  # an hour before the factory's time is up
+        dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, ruling="太早")
+    Allocation.objects.filter(pk=a.pk).update(dispute_referred_at=timezone.now() - dt.timedelta(hours=hours + 1))
     a.refresh_from_db()
     dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, ruling="工厂逾期未答复")
     a.refresh_from_db()
@@ -172,6 +178,10 @@ def test_the_operators_desk_and_the_parties_pages(cluster: dict[str, Any]) -> No
     dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
     # a ruling with errors comes back at its row, by name, with what the operator typed
     rule = f"/factory/disputes/{a.pk}/rule/"
+    # a party may not post a ruling, a stranger does not learn the dispute exists
+    stranger = next(cluster["people"][n] for n, o in cluster["orgs"].items() if n != "buyer" and o.pk != a.factory_id)
+    assert signed_in(factory).post(rule, {"outcome": "dismissed", "ruling": "我赢了"}).status_code == 403
+    assert signed_in(stranger).post(rule, {"outcome": "upheld", "ruling": "路过"}).status_code == 404
     r = desk.post(rule, {"outcome": "", "defects_found": "999999", "ruling": "保留的理由"})
     assert r.status_code == 400
     row = r.content.decode().split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]

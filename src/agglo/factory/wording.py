@@ -179,7 +179,7 @@ def status_text(allocation: Any, receipt: str = "") -> str:
     a, status = allocation, allocation.status
     if status == "delivered" and receipt and a.receipt:
         return _("%(status)s · %(receipt)s") % {"status": a.get_status_display(), "receipt": a.get_receipt_display()}
-    unit = a.operation.process.unit
+    unit = a.operation.process.unit_for(a.counter_quantity)  # the unit after the one count these texts give
     if status == "declined" and a.counter_quantity:
         return _("Counter-offer of %(n)s %(unit)s refused by the buyer") % {"n": a.counter_quantity, "unit": unit}
     if status == "lapsed" and a.counter_quantity:

@@ -24,7 +24,7 @@ from agglo.factory.services.telling import (
     named,
     tell_buyer,
     tell_factory,
-    tell_operators_settled,
+    tell_operators_moved_on,
 )
 from agglo.factory.validation import whole
 
@@ -59,7 +59,7 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     allocation.save(update_fields=["dispute_reply", "updated_at"])
     audit_step("dispute_answered", actor, allocation, {"reply": reply})
     if allocation.dispute_referred_at:  # the operators waited for this side
-        tell_operators_settled(allocation, by_buyer=False)
+        tell_operators_moved_on(allocation, by_buyer=False)
     tell_buyer(
         allocation,
         Phrase(

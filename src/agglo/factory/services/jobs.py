@@ -36,7 +36,7 @@ from agglo.factory.services.telling import (
     tell_buyer,
     tell_factory,
     tell_offers_overtaken,
-    tell_operators_settled,
+    tell_operators_moved_on,
 )
 from agglo.factory.validation import whole
 from agglo.ledger.entries import sealed
@@ -543,7 +543,7 @@ def allocation_receipt(
         allocation.dispute_reason = note
     allocation.save(update_fields=["receipt", "defects_found", "dispute_reason", "updated_at"])
     if settling and allocation.dispute_referred_at:  # the operators need not rule any more
-        tell_operators_settled(allocation, by_buyer=True)
+        tell_operators_moved_on(allocation, by_buyer=True)
     audit_step(
         "received" if confirm else "disputed",
         actor,

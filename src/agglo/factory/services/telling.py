@@ -46,7 +46,7 @@ def delivery_named(allocation: Allocation) -> dict[str, Any]:
     }
 
 
-def tell_operators_settled(allocation: Allocation, *, by_buyer: bool) -> None:
+def tell_operators_moved_on(allocation: Allocation, *, by_buyer: bool) -> None:
     """A referred dispute moved on without the platform: the buyer settled it, or the factory has now answered."""
     message = (
         gettext_lazy(
