@@ -213,3 +213,12 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     page.goto(f"{base}/factory/")
     expect(page.locator("#site-nav").get_by_role("link", name="虚拟工厂")).to_be_visible()
     expect(page.locator("#menu-toggle")).to_be_hidden()
+    # English labels are longer: a laptop's 1200 px folds them too, where Chinese ones fit
+    page.set_viewport_size({"width": 1200, "height": 800})
+    page.goto(f"{base}/factory/")
+    expect(page.locator("#site-nav")).to_be_visible()
+    page.locator("form.lang button[value='en']").click()
+    expect(page.locator("#site-nav")).to_be_hidden()
+    assert page.locator("header.topbar").bounding_box()["height"] <= 100
+    page.get_by_text("Menu", exact=True).click()
+    expect(page.locator("#site-nav").get_by_role("link", name="Virtual factory")).to_be_visible()
