@@ -128,16 +128,24 @@ def test_the_platform_rules_on_an_unanswered_dispute_once_the_answer_time_is_ove
     import datetime as dt
 
     from django.conf import settings
+    from django.test import override_settings as settings_changed
     from django.utils import timezone
 
     a, factory, buyer = disputed(cluster)
     dispute_refer(actor=buyer, allocation=a)
     hours = settings.AGGLO_FACTORY_ANSWER_HOURS
-    Allocation.objects.filter(pk=a.pk).update(dispute_referred_at=timezone.now() - dt.timedelta(hours=hours - 1))
+    a.refresh_from_db()
+    assert a.dispute_answer_by == a.dispute_referred_at + dt.timedelta(hours=hours)  # fixed when referred
+    # referred two hours ago: a setting lowered to one hour since does not bring forward the time the factory was told
+    Allocation.objects.filter(pk=a.pk).update(dispute_referred_at=a.dispute_referred_at - dt.timedelta(hours=2))
+    a.refresh_from_db()
+    with settings_changed(AGGLO_FACTORY_ANSWER_HOURS=1), pytest.raises(ValidationFailed):
+        dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, ruling="改了设置")
+    Allocation.objects.filter(pk=a.pk).update(dispute_answer_by=timezone.now() + dt.timedelta(hours=1))
     a.refresh_from_db()
     with pytest.raises(ValidationFailed):  # an hour before the factory's time is up
         dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, ruling="太早")
-    Allocation.objects.filter(pk=a.pk).update(dispute_referred_at=timezone.now() - dt.timedelta(hours=hours + 1))
+    Allocation.objects.filter(pk=a.pk).update(dispute_answer_by=timezone.now() - dt.timedelta(hours=1))
     a.refresh_from_db()
     dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, ruling="工厂逾期未答复")
     a.refresh_from_db()

@@ -223,6 +223,9 @@ class Allocation(models.Model):
     dispute_reply = models.CharField(_("factory's reply"), max_length=500, blank=True, default="")
     # Either party may ask the platform to decide a dispute the two do not settle; an operator then rules on it.
     dispute_referred_at = models.DateTimeField(_("dispute referred to the platform"), null=True, blank=True)
+    # until when the factory may answer a referred dispute before the platform rules without it: fixed when
+    # referred, as the factory is told then
+    dispute_answer_by = models.DateTimeField(_("factory's answer due by"), null=True, blank=True)
     dispute_ruling = models.CharField(_("platform's ruling"), max_length=500, blank=True, default="")
     # Hex key of the keyed digests (`ledger.entries.sealed`) under which this work's free text goes on the public
     # log; made when first needed, and shown to those who see the text, so that they can check the log.
@@ -242,7 +245,9 @@ class Allocation(models.Model):
         had the answer time (AGGLO_FACTORY_ANSWER_HOURS) since the referral to say its part."""
         if self.dispute_reply or self.dispute_referred_at is None:
             return self.dispute_referred_at
-        return self.dispute_referred_at + dt.timedelta(hours=int(settings.AGGLO_FACTORY_ANSWER_HOURS))
+        return self.dispute_answer_by or self.dispute_referred_at + dt.timedelta(
+            hours=int(settings.AGGLO_FACTORY_ANSWER_HOURS)
+        )
 
     @property
     def receipt_open(self) -> bool:

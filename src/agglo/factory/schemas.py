@@ -194,6 +194,8 @@ class AllocationOut(Schema):
     dispute_reply: str
     # when the buyer or the factory asked the platform to decide the dispute, and the operator's reasons
     dispute_referred_at: dt.datetime | None
+    # until when the factory may answer a referred dispute before the platform may rule without its answer
+    dispute_answer_by: dt.datetime | None
     dispute_ruling: str
     # the key of the keyed digests under which this work's free text is on the transparency log
     text_key: str

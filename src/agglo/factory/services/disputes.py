@@ -5,8 +5,10 @@ or dismissed (the delivery stands), with the defects the operator finds proven."
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,7 +93,10 @@ def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
     if side == "factory" and not allocation.dispute_reply:
         raise ValidationFailed({"action": [_("Answer the dispute first: the platform decides on both sides' words.")]})
     allocation.dispute_referred_at = timezone.now()
-    allocation.save(update_fields=["dispute_referred_at", "updated_at"])
+    allocation.dispute_answer_by = allocation.dispute_referred_at + dt.timedelta(
+        hours=int(settings.AGGLO_FACTORY_ANSWER_HOURS)
+    )
+    allocation.save(update_fields=["dispute_referred_at", "dispute_answer_by", "updated_at"])
     audit_step("dispute_referred", actor, allocation, {}, by=side)
     about = {"factory": named(allocation), **delivery_named(allocation)}
     if side == "buyer":
