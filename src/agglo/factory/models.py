@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agglo.registry.models.bilingual import Bilingual, BilingualNameMixin
@@ -241,13 +242,14 @@ class Allocation(models.Model):
 
     @property
     def ruling_from(self) -> dt.datetime | None:
-        """When the platform may rule on a referred dispute: at once if the factory has answered, else once it has
-        had the answer time (AGGLO_FACTORY_ANSWER_HOURS) since the referral to say its part."""
-        if self.dispute_reply or self.dispute_referred_at is None:
-            return self.dispute_referred_at
-        return self.dispute_answer_by or self.dispute_referred_at + dt.timedelta(
-            hours=int(settings.AGGLO_FACTORY_ANSWER_HOURS)
-        )
+        """When the platform may rule on a referred dispute: at once if the factory has answered, else once the
+        answer time it was told at the referral is over."""
+        return self.dispute_referred_at if self.dispute_reply else self.dispute_answer_by
+
+    @property
+    def awaits_factory(self) -> bool:
+        """A referred dispute waits for the factory's answer, or the end of its answer time, before a ruling."""
+        return self.ruling_from is not None and self.ruling_from > timezone.now()
 
     @property
     def receipt_open(self) -> bool:

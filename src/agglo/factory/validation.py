@@ -32,6 +32,16 @@ def whole(
     return number
 
 
+def text(value: Any, field: str, errors: dict[str, list[str]], *, missing: str = "", most: int = 500) -> str:
+    """Someone's words, trimmed: at most `most` characters; when `missing` is given, required, with that message."""
+    value = str(value or "").strip()
+    if not value and missing:
+        errors[field] = [missing]
+    elif len(value) > most:
+        errors[field] = [_("At most %(max)d characters (has %(n)d).") % {"max": most, "n": len(value)}]
+    return value
+
+
 def whole_number(value: Any) -> int | None:
     """A whole number as given, or None: never a truncated fraction, a truth value or an infinity."""
     if isinstance(value, bool):

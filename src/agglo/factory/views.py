@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -79,11 +78,15 @@ def _labelled(field: Any, messages_: list[str]) -> str:
     return _("%(field)s: %(message)s") % {"field": field, "message": " ".join(messages_)}
 
 
-def _flash(request: HttpRequest, exc: DomainError, labels: dict[str, Any] | None = None) -> None:
-    """One error line naming each bad field, as the form labels it (`labels` where a form names one otherwise)."""
+def _error_parts(exc: DomainError, labels: dict[str, Any] | None = None) -> list[str]:
+    """Each bad field's errors after its label, as the form labels it (`labels` where a form names one otherwise)."""
     named = LABELS | (labels or {})
-    parts = [_labelled(named[k], ms) if k in named else " ".join(ms) for k, ms in exc.errors.items()]
-    messages.error(request, " ".join(parts) or exc.message)  # each part ends its own sentence
+    return [_labelled(named[k], ms) if k in named else " ".join(ms) for k, ms in exc.errors.items()]
+
+
+def _flash(request: HttpRequest, exc: DomainError, labels: dict[str, Any] | None = None) -> None:
+    """One error line naming each bad field."""
+    messages.error(request, " ".join(_error_parts(exc, labels)) or exc.message)  # each part ends its own sentence
 
 
 @contextmanager
@@ -579,9 +582,6 @@ def _desk(request: HttpRequest, failed: dict[str, Any] | None = None, status: in
         waiting = list(selectors.disputes_referred(actor=request.user)[:200])
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
-    now = timezone.now()
-    for a in waiting:  # a ruling waits until the factory has answered, or has had the time to
-        a.may_rule = a.ruling_from is None or a.ruling_from <= now
     decided = list(selectors.disputes_referred(actor=request.user, decided=True)[:50])
     context = {"waiting": waiting, "decided": decided, "failed": failed or {}}
     return render(request, "factory/disputes.html", context, status=status)
@@ -617,9 +617,7 @@ def dispute_ruling(request: HttpRequest, pk: int) -> HttpResponse:
         if not set(exc.errors) - {"action"}:  # the dispute itself moved on (settled, ruled): its row may be gone
             _flash(request, exc)
             return redirect("factory:disputes")
-        errors = [
-            _labelled(RULING_LABELS[k], ms) if k in RULING_LABELS else " ".join(ms) for k, ms in exc.errors.items()
-        ]
+        errors = _error_parts(exc, RULING_LABELS)
         return _desk(request, {"pk": allocation.pk, "errors": errors, **sent}, status=400)
     messages.success(request, _("Ruling made: both parties were told."))
     return redirect("factory:disputes")

@@ -76,15 +76,13 @@ def opened_entries(allocations: list[Allocation]) -> dict[int, list[OpenedEntry]
                 event=entry.type,
                 logged_at=entry.logged_at,
                 by=_who(content["actor"], a),
-                fields=tuple(
-                    (name, value, _named(name, value, a, buyers) if ok else "", ok) for name, value, ok in fields
-                ),
+                fields=tuple((name, value, _named(name, a, buyers) if ok else "", ok) for name, value, ok in fields),
             )
         )
     return dict(opened)
 
 
-def _named(name: str, value: str, a: Allocation, buyers: dict[int, str]) -> str:
+def _named(name: str, a: Allocation, buyers: dict[int, str]) -> str:
     """What an opened id stands for, as the reader's pages name it."""
     return {
         "factory": a.factory.name,

@@ -28,18 +28,7 @@ from agglo.factory.services.telling import (
     tell_factory,
     tell_operators_moved_on,
 )
-from agglo.factory.validation import whole
-
-MAX_TEXT = 500
-
-
-def _text(errors: dict[str, list[str]], field: str, value: str, missing: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        errors[field] = [missing]
-    elif len(value) > MAX_TEXT:
-        errors[field] = [_("At most %(max)d characters (has %(n)d).") % {"max": MAX_TEXT, "n": len(value)}]
-    return value
+from agglo.factory.validation import text, whole
 
 
 @transaction.atomic
@@ -54,7 +43,7 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
     if allocation.dispute_reply:
         raise ValidationFailed({"reply": [_("This dispute was already answered.")]})
     errors: dict[str, list[str]] = {}
-    reply = _text(errors, "reply", reply, _("Write your answer to the buyer's dispute."))
+    reply = text(reply, "reply", errors, missing=_("Write your answer to the buyer's dispute."))
     if errors:
         raise ValidationFailed(errors)
     allocation.dispute_reply = reply
@@ -171,7 +160,8 @@ def dispute_rule(
         )
     if not allocation.dispute_referred_at:
         raise ValidationFailed({"action": [_("Neither party has referred this dispute to the platform.")]})
-    if (when := allocation.ruling_from) and when > timezone.now():
+    if allocation.awaits_factory:
+        when = allocation.ruling_from
         raise ValidationFailed(
             {
                 "action": [
@@ -189,7 +179,7 @@ def dispute_rule(
     found = None
     if defects_found not in (None, ""):
         found = whole({"defects_found": defects_found}, "defects_found", errors, low=0, high=allocation.quantity_done)
-    ruling = _text(errors, "ruling", ruling, _("Say why the platform decides so."))
+    ruling = text(ruling, "ruling", errors, missing=_("Say why the platform decides so."))
     if errors:
         raise ValidationFailed(errors)
     allocation.receipt = Allocation.Receipt.UPHELD if upheld else Allocation.Receipt.DISMISSED

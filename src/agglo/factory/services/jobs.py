@@ -38,7 +38,7 @@ from agglo.factory.services.telling import (
     tell_offers_overtaken,
     tell_operators_moved_on,
 )
-from agglo.factory.validation import whole
+from agglo.factory.validation import text, whole
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
 
@@ -527,9 +527,7 @@ def allocation_receipt(
             }
         )
     errors: dict[str, list[str]] = {}
-    note = (note or "").strip()
-    if len(note) > 500:
-        errors["note"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(note)}]
+    note = text(note, "note", errors)
     found = None  # confirmed without a count of its own: the factory's report stands
     if confirm and defects_found not in (None, ""):
         found = whole({"defects_found": defects_found}, "defects_found", errors, low=0, high=allocation.quantity_done)
