@@ -247,3 +247,45 @@ def test_an_operator_does_not_rule_on_its_own_organizations_dispute(cluster: dic
     a.refresh_from_db()
     assert a.receipt == "disputed"
     dispute_rule(actor=cluster["operator"], allocation=a, upheld=False, ruling="证据不足")  # an outsider may
+
+
+def test_the_desk_pages_its_lists_and_a_ruling_returns_to_its_page(
+    cluster: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agglo.factory import views
+
+    monkeypatch.setattr(views, "DESK_PAGE", 2)
+    referred = []
+    for _ in range(3):
+        a, factory, buyer = disputed(cluster)
+        dispute_refer(actor=buyer, allocation=a)
+        referred.append((a, factory))
+    desk = signed_in(cluster["operator"])
+
+    def waiting(url: str) -> str:
+        return desk.get(url).content.decode().split('id="waiting"')[1].split("</table>")[0]
+
+    first, second = waiting("/factory/disputes/"), waiting("/factory/disputes/?page=2")
+    assert [f'data-allocation="{a.pk}"' in first for a, _ in referred] == [True, True, False]
+    assert [f'data-allocation="{a.pk}"' in second for a, _ in referred] == [False, False, True]
+    assert "第 1 页，共 2 页 · 3 件待裁决" in desk.get("/factory/disputes/").content.decode()
+    # a ruling made on the second page comes back to it, refused or made
+    last, factory = referred[2]
+    rule = f"/factory/disputes/{last.pk}/rule/?page=2"
+    assert (
+        f'action="/factory/disputes/{last.pk}/rule/?page=2"' in desk.get("/factory/disputes/?page=2").content.decode()
+    )
+    r = desk.post(rule, {"outcome": "upheld", "ruling": "太早"})  # the factory has not been heard
+    assert r.status_code == 302 and r["Location"] == "/factory/disputes/?page=2"
+    dispute_answer(actor=factory, allocation=last, reply="出厂检验合格")
+    r = desk.post(rule, {"outcome": "", "ruling": ""})
+    assert r.status_code == 400 and f'data-allocation="{last.pk}"' in r.content.decode().split('id="waiting"')[1]
+    r = desk.post(rule, {"outcome": "dismissed", "ruling": "证据不足"})
+    assert r.status_code == 302 and r["Location"] == "/factory/disputes/?page=2"
+    assert "证据不足" in desk.get(r["Location"]).content.decode().split('id="decided"')[1]  # the last page there is
+    # the API pages the same lists by limit and offset, and names a bad one
+    api = "/api/v1/factory/disputes"
+    assert [x["id"] for x in desk.get(f"{api}?limit=1&offset=1").json()] == [referred[1][0].pk]
+    for bad, field in (("limit=0", "limit"), ("limit=501", "limit"), ("offset=-1", "offset")):
+        r = desk.get(f"{api}?{bad}")
+        assert r.status_code == 422 and field in r.json()["errors"], bad

@@ -237,8 +237,18 @@ def allocation_dispute_ruling(request: HttpRequest, allocation_id: int, payload:
 
 
 @router.get("/disputes", response=list[AllocationOut], summary="Operator: disputes referred to the platform")
-def dispute_list(request: HttpRequest, decided: bool = False) -> Any:
-    return selectors.disputes_referred(actor=request.auth, decided=decided)[:200]
+def dispute_list(request: HttpRequest, decided: bool = False, limit: int = 200, offset: int = 0) -> Any:
+    """Those awaiting a ruling, oldest first, or (`decided`) those ruled on or settled, newest first; `limit`
+    (1–500) rows from `offset`."""
+    rows = selectors.disputes_referred(actor=request.auth, decided=decided)  # operators only: refused first
+    errors: dict[str, list[str]] = {}
+    if not 1 <= limit <= 500:
+        errors["limit"] = [_("Must be between 1 and 500.")]
+    if offset < 0:
+        errors["offset"] = [_("Must be 0 or more.")]
+    if errors:
+        raise ValidationFailed(errors)
+    return rows[offset : offset + limit]
 
 
 @router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -575,15 +576,23 @@ RULING_LABELS = {
 }
 
 
+DESK_PAGE = 50
+
+
 def _desk(request: HttpRequest, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
     """The operators' desk: disputes a party referred to the platform, to rule on, and those ruled on. `failed` is
     a ruling sent with errors: shown at its row, with what the operator typed."""
     try:
-        waiting = list(selectors.disputes_referred(actor=request.user)[:200])
+        waiting = selectors.disputes_referred(actor=request.user)
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
-    decided = list(selectors.disputes_referred(actor=request.user, decided=True)[:50])
-    context = {"waiting": waiting, "decided": decided, "failed": failed or {}}
+    decided = selectors.disputes_referred(actor=request.user, decided=True)
+    context = {
+        # two lists paged apart: ?page= for those waiting (oldest first), ?decided= for the decided (newest first)
+        "waiting": Paginator(waiting, DESK_PAGE).get_page(request.GET.get("page")),
+        "decided": Paginator(decided, DESK_PAGE).get_page(request.GET.get("decided")),
+        "failed": failed or {},
+    }
     return render(request, "factory/disputes.html", context, status=status)
 
 
@@ -596,8 +605,10 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dispute_ruling(request: HttpRequest, pk: int) -> HttpResponse:
     """An operator's ruling on one referred dispute; with errors, the desk again with them at its row."""
+    # back to the page of the desk the ruling was made on
+    desk = reverse("factory:disputes") + (f"?{request.GET.urlencode()}" if request.GET else "")
     if request.method == "GET":
-        return redirect("factory:disputes")
+        return redirect(desk)
     try:
         allocation = selectors.allocation_get(actor=request.user, pk=pk)
     except NotFound as exc:
@@ -616,8 +627,8 @@ def dispute_ruling(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         if not set(exc.errors) - {"action"}:  # the dispute itself moved on (settled, ruled): its row may be gone
             _flash(request, exc)
-            return redirect("factory:disputes")
+            return redirect(desk)
         errors = _error_parts(exc, RULING_LABELS)
         return _desk(request, {"pk": allocation.pk, "errors": errors, **sent}, status=400)
     messages.success(request, _("Ruling made: both parties were told."))
-    return redirect("factory:disputes")
+    return redirect(desk)
