@@ -128,7 +128,7 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     # it says what withdrawing gives back and asks; the reason comes along
     expect(fpage.locator("#consequences")).to_contain_text("这一周")
     expect(fpage.locator("textarea[name=reason]")).to_have_value("设备检修")
-    fpage.get_by_role("button", name="退出", exact=True).click()
+    fpage.get_by_role("button", name="退出任务", exact=True).click()
     expect(fpage.locator(".messages")).to_be_visible()
     context.close()
     quitter.refresh_from_db()
@@ -213,6 +213,13 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     page.goto(f"{base}/factory/")
     expect(page.locator("#site-nav").get_by_role("link", name="虚拟工厂")).to_be_visible()
     expect(page.locator("#menu-toggle")).to_be_hidden()
+    # tables that turn into cards on a phone are tables across the page on a wide screen
+    page.goto(f"{base}/factory/orders/{order.pk}/")
+    expect(page.locator("#log-keys")).to_be_hidden()  # the keys and digests stay folded until asked for
+    page.locator("#log-detail > summary").click()
+    log = page.locator("#log-keys")
+    assert log.evaluate("t => getComputedStyle(t).display") == "table"
+    assert log.bounding_box()["width"] > 1000
     # English labels are longer: a laptop's 1200 px folds them too, where Chinese ones fit
     page.set_viewport_size({"width": 1200, "height": 800})
     page.goto(f"{base}/factory/")

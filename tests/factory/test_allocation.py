@@ -364,3 +364,66 @@ def test_among_plans_of_equal_cost_the_open_offers_stand(offered: Placement) -> 
     assert result.placements == (offered,)
     costs, errors = evaluate(p, result.placements)
     assert errors == [] and costs.total == 300 * 20
+
+
+def test_a_share_to_the_hundredth_is_counted_exactly() -> None:
+    from agglo.factory.allocation import max_share_units, newcomer_units
+
+    # in floats 0.57 × 100 is 56.999…: the buyer's cap of 57 units must not lose one
+    assert [max_share_units(s, 100) for s in (0.29, 0.57, 0.58, 1.0)] == [29, 57, 58, 100]
+    assert max_share_units(0.57, 101) == 57 and max_share_units(0.01, 50) == 1
+    assert newcomer_units(0.57, 100) == 57 and newcomer_units(0.1, 9) == 0
+
+
+def test_budget_findings_count_in_fen() -> None:
+    from agglo.factory.diagnosis import diagnose
+    from agglo.factory.services.orders import _over_budget
+    from agglo.factory.solver import solve
+
+    def problem(budget: float, setup: float = 100.0) -> AllocationProblem:
+        return AllocationProblem(
+            weeks=4,
+            operations=(Operation("1", "o", "cnc", 10),),
+            capabilities=(
+                Capability("a", "fa", "cnc", (100,) * 4, unit_cost=1.00, setup_cost=setup),
+                Capability("b", "fb", "cnc", (100,) * 4, unit_cost=2.04, setup_cost=0.0),
+            ),
+            orders=(OrderTerms("o", 3, 0.0, budget=budget),),
+        )
+
+    # the cheapest plan costs ¥20.40, ten fen above the budget: the budget is named, not "the steps conflict"
+    tight = problem(20.30)
+    assert not solve(tight, time_limit=2).placements and diagnose(tight) == []
+    (finding,) = _over_budget(tight)
+    assert finding.rule == "budget_plan" and finding.detail == {"cost": "20.40", "budget": "20.30"}
+    # 3 × ¥1.10 is ¥3.30 exactly, not above a budget of ¥3.30
+    exact = AllocationProblem(
+        weeks=4,
+        operations=(Operation("1", "o", "cnc", 3),),
+        capabilities=(Capability("a", "fa", "cnc", (100,) * 4, unit_cost=1.10, setup_cost=0.0),),
+        orders=(OrderTerms("o", 3, 0.0, budget=3.30),),
+    )
+    assert diagnose(exact) == [] and solve(exact, time_limit=2).placements
+
+
+def test_a_repair_shifts_a_members_accepted_work_before_it_gives_it_to_a_cheaper_factory() -> None:
+    """The step before can no longer finish in time: the accepted testing must move a week. Shifting it at its own
+    factory costs a tenth of taking it away, so a competitor ¥0.25 a unit cheaper does not get it."""
+    problem = AllocationProblem(
+        weeks=6,
+        operations=(Operation("1", "o", "cnc", 100), Operation("2", "o", "test", 100, after=("1",))),
+        capabilities=(
+            Capability("c", "fc", "cnc", (0, 0, 100, 100, 100, 100), unit_cost=1.0),  # free from week 2 only
+            Capability("ta", "fa", "test", (100,) * 6, unit_cost=4.30),
+            Capability("tb", "fb", "test", (100,) * 6, unit_cost=4.05),
+        ),
+        orders=(OrderTerms("o", 3, 10.0),),
+        previous=(Placement("2", "ta", 2, 100),),  # accepted for week 2, when the cnc was due in week 1
+        change_penalty=50,
+    )
+    result = solve(problem, time_limit=5)
+    assert {(p.operation, p.capability, p.week) for p in result.placements} == {("1", "c", 2), ("2", "ta", 3)}
+    costs, errors = evaluate(problem, result.placements)
+    assert errors == [] and costs.change == 5 * 100  # the shift penalty only
+    given_away = (Placement("1", "c", 2, 100), Placement("2", "tb", 3, 100))
+    assert evaluate(problem, given_away)[0].change == 50 * 100

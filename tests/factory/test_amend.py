@@ -12,6 +12,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.models import Order
 from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_amend, order_cancel
+from agglo.factory.wording import finishes_late
 from tests.factory.conftest import signed_in
 from tests.factory.test_plan_flow import planned
 
@@ -208,7 +209,9 @@ def test_the_terms_form_says_whether_anything_changed(cluster: dict[str, Any]) -
     order.refresh_from_db()
     assert order.plan_version == 1
     page = buyer.post(url, {**same, "late_penalty": "2500"}, follow=True).content.decode()
-    assert "订单已修改，计划已修复。" in page
+    order.refresh_from_db()
+    late = finishes_late(order, list(order.allocations.all()))  # a plan still late says so, not just "repaired"
+    assert ("订单已修改，方案已修复，但仍会延期完成" if late else "订单已修改，计划已修复。") in page
 
 
 def test_the_terms_form_shows_only_what_is_wrong_and_a_closed_order_keeps_no_form(cluster: dict[str, Any]) -> None:
@@ -245,3 +248,41 @@ def test_without_a_lateness_penalty_an_earlier_due_week_moves_accepted_work_to_m
     live = order.allocations.filter(status__in=["offered", "accepted"])
     # a week late outweighs moving every accepted unit (¥50 each, ¥15,000 here): the plan meets the due week
     assert max(live.values_list("week", flat=True)) <= earlier
+
+
+def test_a_lower_share_cap_reduces_an_accepted_part_rather_than_taking_it_back(cluster: dict[str, Any]) -> None:
+    from agglo.common.models import Notification
+    from agglo.factory.models import CapacitySlot
+
+    order = confirmed(cluster, quantity=400, operations=[{"process": "surface", "quantity": 400}])
+    (a,) = order.allocations.filter(status="accepted")
+    assert a.quantity == 400
+    slot = CapacitySlot.objects.get(capability=a.capability, week=a.week)
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_share": "0.75"})
+    a.refresh_from_db()
+    # the acceptance stands for the 300 the plan keeps, with its id; only 100 units of the week are released
+    assert (a.status, a.quantity) == ("accepted", 300)
+    assert CapacitySlot.objects.get(pk=slot.pk).reserved == slot.reserved - 100
+    assert not order.allocations.filter(status="offered", capability=a.capability, week=a.week).exists()
+    rest = order.allocations.filter(status="offered")
+    assert sum(rest.values_list("quantity", flat=True)) == 100 and a.factory_id not in {r.factory_id for r in rest}
+    told = Notification.objects.filter(verb="factory.reduced").get()
+    assert "由 400 减为 300" in told.text
+    order.refresh_from_db()
+    assert order.plan_stats["changes"]["reduced"] == 1 and order.plan_stats["changes"]["moved"] == 0
+
+
+def test_an_earlier_due_week_the_repair_cannot_meet_is_not_reported_as_a_plain_success(
+    cluster: dict[str, Any],
+) -> None:
+    from agglo.factory.selectors.planning import first_open_day
+    from agglo.factory.weeks import monday
+
+    order = confirmed(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    first = monday(first_open_day())  # a three-step route cannot end in its first week
+    data = {"due_week": first.isoformat(), "max_suppliers": "2", "max_share": "", "budget": "", "late_penalty": "1"}
+    r = buyer.post(f"/factory/orders/{order.pk}/terms/", data, follow=True)
+    page = r.content.decode()
+    assert "订单已修改，方案已修复，但仍会延期完成" in page and "提高延期罚金" in page
+    assert "订单已修改，计划已修复。" not in page

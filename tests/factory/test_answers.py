@@ -405,3 +405,21 @@ def test_one_unit_reads_in_the_singular_in_english(cluster: dict[str, Any]) -> N
     buyer.cookies["django_language"] = "en"
     page = buyer.get(f"/factory/orders/{a.order_id}/").content.decode()
     assert "(defects found: 1 machine-hour)" in page and "Defects 0 machine-hours" in page
+
+
+def test_an_answer_with_a_field_it_does_not_read_is_refused_by_name(cluster: dict[str, Any]) -> None:
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered", quantity__gte=2).first()
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    url = f"/api/v1/factory/allocations/{a.pk}/answer"
+    r = signed_in(who).post(url, {"action": "accept", "quantity": 1}, content_type="application/json")
+    assert r.status_code == 422 and "quantity" in r.json()["errors"]  # not the whole offer accepted unasked
+    r = signed_in(who).post(
+        url, {"action": "counter", "quantity": 1, "whole_step": True}, content_type="application/json"
+    )
+    assert r.status_code == 422 and "whole_step" in r.json()["errors"]
+    a.refresh_from_db()
+    assert a.status == "offered"
+    r = signed_in(who).post(url, {"action": "accept", "quantity": None}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "accepted"

@@ -266,3 +266,31 @@ def test_an_empty_progress_report_is_refused_over_http_as_on_the_job_board(clust
     assert r.status_code == 200
     a.refresh_from_db()
     assert a.started
+
+
+def test_the_order_list_reads_its_diagnoses_in_a_fixed_number_of_queries(cluster: dict[str, Any]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factory.test_plan_flow import planned
+
+    client = api(cluster["people"]["buyer"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/v1/factory/orders").status_code == 200
+        return len(ctx.captured_queries)
+
+    route = [{"process": p, "quantity": 90000} for p in ("cnc", "surface", "assembly")]
+    first = planned(cluster, quantity=90000, operations=route)  # no factory has that room: a finding per step
+    assert first.status == "infeasible" and len(first.diagnosis) >= 2
+    one = queries()
+    for _ in range(3):
+        planned(cluster, quantity=90000, operations=route)
+    assert queries() == one
+
+
+def test_the_job_board_names_an_unknown_status(cluster: dict[str, Any]) -> None:
+    r = api(cluster["people"]["sz"]).get("/api/v1/factory/jobs?status=zzz")
+    assert r.status_code == 422 and "offered" in r.json()["errors"]["status"][0]
+    assert api(cluster["people"]["sz"]).get("/api/v1/factory/jobs?status=offered").status_code == 200

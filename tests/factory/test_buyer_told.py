@@ -83,6 +83,9 @@ def test_a_decline_that_leaves_no_plan_says_so_instead_of_claiming_a_repair(clus
         if Notification.objects.filter(user__memberships__organization=o, verb="factory.offer_withdrawn").exists()
     }
     assert waiting and told == waiting
+    # the page dates its findings: capacity and other offers change after them
+    page = signed_in(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert 'id="diagnosis-when"' in page and order.plan_stats["checked_at"] in page
 
 
 def test_a_delay_tells_the_buyer_what_moved(cluster: dict[str, Any]) -> None:
@@ -160,3 +163,17 @@ def test_a_lapse_notice_names_the_order_once(cluster: dict[str, Any]) -> None:
     said = _told(cluster, "factory.offers_expired")
     assert said.count(a.order.product) == 1, said
     assert "1 counter-offer that you had not decided on lapsed as well." in said, said
+
+
+def test_a_factory_whose_own_answer_moved_its_work_is_not_told_a_factory_did_it(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import _tell_moved
+    from tests.factory.test_amend import confirmed
+
+    a = confirmed(cluster).allocations.filter(status="accepted").first()
+    a.moved_by = "declined"
+    admin = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    _tell_moved([a], [], own=True)
+    _tell_moved([a], [], own=False)
+    own, other = Notification.objects.filter(user=admin, verb="factory.superseded").order_by("id")
+    assert "您婉拒了该步骤的部分任务" in own.text and "有工厂" not in own.text
+    assert "有工厂婉拒了其任务" in other.text

@@ -253,4 +253,43 @@ def test_work_withdrawn_after_acceptance_is_on_the_record_as_not_on_time(cluster
     row = next(r for r in c.get("/api/v1/factory/scorecards").json() if r["organization_id"] == a.factory_id)
     assert (row["jobs"], row["withdrawn"], row["on_time_rate"]) == (1, 1, 0.0)
     page = c.get("/factory/scorecards/").content.decode()
-    assert "Withdrawn after acceptance" in page and "<td>0</td><td>1</td><td>0%</td>" in page
+    assert (
+        "Withdrawn after acceptance" in page and "<td>0</td><td>1</td><td>0% <span" in page and "(0 / 1)</span>" in page
+    )
+
+
+def test_a_reason_too_long_is_refused_by_name_wherever_it_is_given(cluster: dict[str, Any]) -> None:
+    a, who = accepted(cluster)
+    for report in (
+        lambda: allocation_delay(actor=who, allocation=a, weeks=1, reason="延" * 501),
+        lambda: allocation_withdraw(actor=who, allocation=a, reason="撤" * 501),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            report()
+        assert "reason" in refused.value.errors
+    a.refresh_from_db()
+    assert a.status == "accepted" and a.note == "" and a.promised_week == a.week
+    allocation_delay(actor=who, allocation=a, weeks=1, reason="延" * 500)  # the limit itself is allowed
+    a.refresh_from_db()
+    assert a.note == "延" * 500
+
+
+def test_work_a_member_made_for_its_own_order_is_not_on_its_scorecard(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.capacity import capability_save
+
+    buyer, org = cluster["people"]["buyer"], cluster["orgs"]["buyer"]
+    capability_save(
+        actor=buyer,
+        organization_id=org.pk,
+        data={"process": "cnc", "weekly_capacity": 1000, "unit_cost": "0.01", "min_lot": 1},
+    )
+    order = order_plan(
+        actor=buyer,
+        order=order_create(actor=buyer, data=order_data(quantity=10, operations=[{"process": "cnc", "quantity": 10}])),
+    )
+    a = order.allocations.get(status="offered")
+    assert a.factory_id == org.pk  # its own factory is the cheapest
+    allocation_respond(actor=buyer, allocation=a, action="accept")
+    today = timezone.localdate().isoformat()
+    allocation_progress(actor=buyer, allocation=a, data={"quantity_done": 10, "delivered_on": today})
+    assert org.pk not in scorecards([org.pk])  # self-reported and unchecked: no record that lowers its risk

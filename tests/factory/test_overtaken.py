@@ -218,3 +218,20 @@ def test_offers_too_small_to_make_the_room_are_not_said_to_promise_it(cluster: d
     assert "machine-hours free in the weeks" in diagnosis  # the free figure has its unit
     assert "open offers to other orders hold 600 machine-hours" in diagnosis
     assert "that is less than this step lacks" in diagnosis and "may find room" not in diagnosis
+
+
+def test_an_answer_read_before_the_capacity_was_lowered_reserves_against_the_new_figure(
+    cluster: dict[str, Any],
+) -> None:
+    import datetime as dt
+
+    from agglo.factory.models import Capability, CapacitySlot
+    from agglo.factory.services.capacity import reserve
+
+    stale = Capability.objects.filter(active=True).first()
+    assert stale is not None
+    week = dt.date(2027, 6, 7)  # a Monday no slot exists for yet
+    assert not CapacitySlot.objects.filter(capability=stale, week=week).exists()
+    Capability.objects.filter(pk=stale.pk).update(weekly_capacity=10)  # lowered meanwhile by its admin
+    assert stale.weekly_capacity > 10 and not reserve(stale, week, 11)
+    assert reserve(stale, week, 10) and CapacitySlot.objects.get(capability=stale, week=week).capacity == 10

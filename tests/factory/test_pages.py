@@ -430,3 +430,26 @@ def test_a_cancelled_orders_page_shows_all_it_called_off(cluster: dict[str, Any]
     assert all(f"{a.factory.name}" in table for a in accepted)
     # accepted work called off reads so, not like an offer that was never answered
     assert table.count("Accepted, then called off: order cancelled") == len(accepted)
+
+
+def test_a_job_board_answer_with_errors_comes_back_at_its_row_with_what_was_typed(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.orders import order_create, order_plan
+    from tests.factory.conftest import order_data
+
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.filter(status="offered", quantity__gte=2).first()
+    c = logged(next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id))
+    r = c.post(f"/factory/allocations/{a.pk}/counter/", {"quantity": "5000", "note": "只能做一部分"})
+    assert r.status_code == 400
+    row = r.content.decode().split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
+    assert "Quantity: Must be between 1 and" in row.split("row-errors")[1].split("</div>")[0]
+    assert 'value="5000"' in row and 'value="只能做一部分"' in row
+    others = r.content.decode().split('id="offered"')[1].split("</table>")[0].replace(row, "")
+    assert "row-errors" not in others and 'value="5000"' not in others
+    a.refresh_from_db()
+    assert a.status == "offered"
+    # a step the work has moved past is a message on the board, its row may be gone
+    c.post(f"/factory/allocations/{a.pk}/accept/")
+    r = c.post(f"/factory/allocations/{a.pk}/counter/", {"quantity": "1"})
+    assert r.status_code == 302 and r["Location"] == "/factory/jobs/"

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from agglo.access.models import Membership
+from agglo.common.errors import ValidationFailed
 from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
 from agglo.factory.selectors.planning import order_problem
 from agglo.factory.services import jobs, orders
@@ -91,7 +92,7 @@ def test_money_with_a_huge_exponent_is_refused_everywhere(cluster: dict[str, Any
     sz, org = cluster["people"]["sz"], cluster["orgs"]["sz"]
     c = logged(sz)
     r = c.post("/factory/capacity/", declaration(org, unit_cost=amount))
-    assert r.status_code == 400 and "below 10,000,000,000" in r.content.decode()
+    assert r.status_code == 400 and "below 1,000,000" in r.content.decode()
     r = c.put(
         f"/api/v1/factory/organizations/{org.pk}/capabilities",
         data=json.dumps({"process": "cnc", "weekly_capacity": 300, "unit_cost": float(amount)}),
@@ -291,7 +292,8 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     page = logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
     changes = page.split('id="changes"')[1].split("</table>")[0]
     assert "Accepted, then moved by a re-plan" in changes and a.factory.name in changes
-    assert "A repair moves as little accepted work as it can: every accepted unit it moves counts ¥50" in page
+    assert "every accepted unit it gives to another factory counts ¥50 against the plan, and every one it " in page
+    assert "shifts to another week at the same factory ¥5" in page
     # and why: what set the re-plan off, on the page, in the API and in the factory's notice
     assert a.moved_by == "amended" and "The buyer changed the order&#x27;s due week or terms." in changes
     rows = logged(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{order.pk}/allocations").json()
@@ -783,3 +785,36 @@ def test_the_new_api_inputs_refuse_bad_values_and_strangers(cluster: dict[str, A
     assert a.status == "offered" and not a.declined_step  # nothing half-done
     stranger = logged(user("stranger"))
     assert stranger.get(f"/api/v1/factory/orders/{order.pk}/changes").status_code == 404
+
+
+def test_a_unit_cost_is_below_a_million_yuan_so_large_orders_stay_plannable(cluster: dict[str, Any]) -> None:
+    """The solver's objective is 64-bit: one member's absurd price must not make every large order of its process
+    unplannable for the others."""
+    from agglo.factory.services.capacity import capability_save
+    from tests.factory.test_plan_flow import planned
+
+    people, orgs = cluster["people"], cluster["orgs"]
+    with pytest.raises(ValidationFailed) as refused:
+        capability_save(
+            actor=people["su"],
+            organization_id=orgs["su"].pk,
+            data={"process": "cnc", "weekly_capacity": 10_000_000, "unit_cost": "1000000"},
+        )
+    assert "unit_cost" in refused.value.errors
+    for who, price in (("sz", "2.50"), ("su", "999999.99")):
+        capability_save(
+            actor=people[who],
+            organization_id=orgs[who].pk,
+            data={"process": "cnc", "weekly_capacity": 10_000_000, "unit_cost": price},
+        )
+    order = planned(cluster, quantity=1_000_000, operations=[{"process": "cnc", "quantity": 1_000_000}])
+    assert order.status == "planned", (order.plan_stats, order.diagnosis)
+
+
+def test_an_unknown_certification_is_named_without_echoing_a_page_of_it() -> None:
+    from agglo.factory.validation import certifications_clean
+
+    errors: dict[str, list[str]] = {}
+    certifications_clean("ISO9001, " + "X" * 3000, "certifications", errors)
+    (said,) = errors["certifications"]
+    assert "X" * 40 + "…" in said and len(said) < 300

@@ -1,13 +1,14 @@
 """The allocation problem of a virtual factory, and how a plan is costed and checked. Pure: no Django.
 
 Time is in weekly buckets 0 … weeks-1 from the plan's first week. An operation's quantity is in its process's
-capacity unit, so it draws directly on a capability's weekly free capacity. Money is in whole yuan.
+capacity unit, so it draws directly on a capability's weekly free capacity. Money is in yuan to the fen; the
+solver, the budget and its checks count it in whole fen (`fen`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from agglo.factory.transport import province_of, transport_weeks
@@ -95,7 +96,7 @@ class AllocationProblem:
     risk_weight: float = 1.0  # expected cost of a failure, as a share of the work's value
     max_share: float | None = None  # cap on one factory's share of an operation
     newcomer_share: float = 0.0  # share of all quantity reserved for newcomers on probation
-    previous: tuple[Placement, ...] = ()  # accepted work: changing it costs `change_penalty` per unit
+    previous: tuple[Placement, ...] = ()  # accepted work: moving it costs per unit (`change_cost`)
     change_penalty: int = 0
     # Open offers: among plans of equal cost the solver keeps them (a fen a unit moved, not money: the plan's costs
     # leave it out), so that "plan again" does not re-make work a factory may be answering.
@@ -330,16 +331,61 @@ def evaluate(problem: AllocationProblem, placements: Iterable[Placement]) -> tup
         ends = [max(weeks_of[op.key]) for op in problem.operations if op.order == order.key and weeks_of[op.key]]
         if ends:
             lateness += max(0, max(ends) - order.due_week) * fen(order.late_penalty)  # in fen, as production
-    change = problem.change_penalty * moved_units(problem.previous, placements)
+    change = change_cost(problem, placements)
     return Costs(round(production / 100), round(setup / 100), round(risk / 100), round(lateness / 100), change), errors
 
 
+def budget_spend(problem: AllocationProblem, placements: Sequence[Placement]) -> int:
+    """What a plan spends of its budget, in fen: production, and one setup per factory on each step."""
+    caps = {c.key: c for c in problem.capabilities}
+    pairs = {(p.operation, p.capability) for p in placements}
+    return sum(fen(caps[p.capability].unit_cost) * p.quantity for p in placements) + sum(
+        fen(caps[c].setup_cost) for _o, c in pairs
+    )
+
+
+def _share_of(share: float, total: int) -> int:
+    """The whole units of `total` within `share`, counted in ten-thousandths: shares are given to the hundredth,
+    and 0.57 × 100 in floats is 56.999…, one unit short of the 57 meant."""
+    return round(share * 10_000) * total // 10_000
+
+
 def max_share_units(share: float, quantity: int) -> int:
-    return max(1, int(share * quantity))
+    return max(1, _share_of(share, quantity))
 
 
 def newcomer_units(share: float, total: int) -> int:
-    return int(share * total)
+    return _share_of(share, total)
+
+
+SHIFT_SHARE = 10  # a week-shift at the same factory costs a tenth of the change penalty: it keeps the member's work
+
+
+def shift_penalty(change_penalty: int) -> int:
+    """What moving a unit of accepted work to another week at the same factory costs, in yuan: far less than
+    giving it to another factory, so that a repair that must move work shifts a member's part before it takes the
+    part away (one member's delay should not cost another member its accepted work)."""
+    return max(1, change_penalty // SHIFT_SHARE) if change_penalty > 0 else 0
+
+
+def change_cost(problem: AllocationProblem, placements: Iterable[Placement]) -> int:
+    """The penalty for changing accepted work, in yuan: every unit not made in its week and at its factory any
+    more pays the shift penalty, and every unit its factory no longer makes at all the rest of the change penalty."""
+    placements = list(placements)
+    moved, lost = moved_units(problem.previous, placements), lost_units(problem.previous, placements)
+    shift = shift_penalty(problem.change_penalty)
+    return shift * moved + (problem.change_penalty - shift) * lost
+
+
+def lost_units(previous: Iterable[Placement], placements: Iterable[Placement]) -> int:
+    """Units of accepted work (by operation and capability) whose factory the new plan gives them in no week."""
+    before: dict[tuple[str, str], int] = defaultdict(int)
+    after: dict[tuple[str, str], int] = defaultdict(int)
+    for p in previous:
+        before[p.operation, p.capability] += p.quantity
+    for p in placements:
+        after[p.operation, p.capability] += p.quantity
+    return sum(max(0, q - after[k]) for k, q in before.items())
 
 
 def moved_units(previous: Iterable[Placement], placements: Iterable[Placement]) -> int:

@@ -12,7 +12,7 @@ from ninja import Query, Router, Status
 
 from agglo.access.api_auth import MemberAuth
 from agglo.common.errors import NotFound, ValidationFailed
-from agglo.factory.models import Capability
+from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
     CancelIn,
@@ -95,7 +95,7 @@ def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")
 def order_list(request: HttpRequest) -> Any:
-    return list(selectors.order_list(actor=request.auth).prefetch_related("operations")[:200])
+    return list(selectors.order_list(actor=request.auth).prefetch_related("operations__process")[:200])
 
 
 @router.post("/orders", response={201: OrderOut}, summary="Enter an order with its route")
@@ -145,6 +145,10 @@ def order_changes(request: HttpRequest, order_id: int) -> Any:
 
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")
 def job_board(request: HttpRequest, status: str = "") -> Any:
+    if status and status not in Allocation.Status.values:
+        raise ValidationFailed(
+            {"status": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Allocation.Status.values)}]}
+        )
     return selectors.job_board_rows(actor=request.auth, status=status, history=500)
 
 

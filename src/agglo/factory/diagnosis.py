@@ -12,6 +12,7 @@ from agglo.factory.allocation import (
     AllocationProblem,
     Capability,
     Operation,
+    fen,
     ineligibility,
     max_share_units,
     static_windows,
@@ -75,13 +76,13 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
     for order in problem.orders:
         if order.budget is not None:
             # each step pays at least its cheapest unit price throughout and one setup
-            floor = 0.0
+            floor = 0  # in fen, as the solver counts the budget (floats make 3 × 1.10 more than 3.30)
             for op in (op for op in problem.operations if op.order == order.key):
                 able = [c for c in problem.capabilities if ineligibility(op, c) is None]
                 if able:
-                    floor += op.quantity * min(c.unit_cost for c in able) + min(c.setup_cost for c in able)
-            if floor > order.budget:
-                findings.append(Finding("", "budget", {"floor": f"{floor:.2f}", "budget": f"{order.budget:.2f}"}))
+                    floor += op.quantity * min(fen(c.unit_cost) for c in able) + min(fen(c.setup_cost) for c in able)
+            if floor > fen(order.budget):
+                findings.append(Finding("", "budget", {"floor": f"{floor / 100:.2f}", "budget": f"{order.budget:.2f}"}))
     return findings
 
 

@@ -32,6 +32,7 @@ from agglo.factory.allocation import (
     max_share_units,
     newcomer_units,
     risk_cents,
+    shift_penalty,
     static_windows,
     week_room,
 )
@@ -294,9 +295,14 @@ def build(
         total_units = sum(op.quantity for op in problem.operations)
         model.add(sum(newcomer_terms) >= newcomer_units(problem.newcomer_share, total_units))
     moved: dict[tuple[str, str, int], tuple[cp_model.IntVar, int]] = {}
+    given: dict[tuple[str, str], tuple[cp_model.IntVar, int]] = {}
     if problem.previous and problem.change_penalty:
+        # as `allocation.change_cost`: a week-shift pays a little, work taken from its factory the rest
+        shift = shift_penalty(problem.change_penalty)
         moved = _not_made_again(model, x, problem.previous, "moved")
-        objective += [100 * problem.change_penalty * var for var, _q in moved.values()]
+        objective += [100 * shift * var for var, _q in moved.values()]
+        given = _taken_from(model, x, problem.previous)
+        objective += [100 * (problem.change_penalty - shift) * var for var, _q in given.values()]
     # a fen for each unit of an open offer the plan does not make again
     objective += [var for var, _q in _not_made_again(model, x, problem.offered, "reoffered").values()]
     model.minimize(sum(objective))
@@ -309,6 +315,11 @@ def build(
         _hint(model, problem, hinted, x, y, a, s, e, u, lag_vars, late_vars)
         for key, (var, quantity) in moved.items():
             model.add_hint(var, max(0, quantity - hinted.get(key, 0)))
+        by_pair: dict[tuple[str, str], int] = defaultdict(int)
+        for (op_key, cap_key, _w), q in hinted.items():
+            by_pair[op_key, cap_key] += q
+        for pair, (var, quantity) in given.items():
+            model.add_hint(var, max(0, quantity - by_pair[pair]))
     return Built(model, x)
 
 
@@ -327,6 +338,26 @@ def _not_made_again(
         model.add(var >= quantity - (same if same is not None else 0))
         short[key] = (var, quantity)
     return short
+
+
+def _taken_from(
+    model: cp_model.CpModel, x: dict[tuple[str, str, int], cp_model.IntVar], placements: Iterable[Placement]
+) -> dict[tuple[str, str], tuple[cp_model.IntVar, int]]:
+    """For each (operation, capability) of accepted work, the units of it the plan gives that factory in no week,
+    with the quantity it had."""
+    before: dict[tuple[str, str], int] = defaultdict(int)
+    for p in placements:
+        before[p.operation, p.capability] += p.quantity
+    weeks: dict[tuple[str, str], list[cp_model.IntVar]] = defaultdict(list)
+    for (o, c, _w), var in x.items():
+        if (o, c) in before:
+            weeks[o, c].append(var)
+    taken = {}
+    for (o, c), quantity in before.items():
+        var = model.new_int_var(0, quantity, f"taken{o}|{c}")
+        model.add(var >= quantity - sum(weeks[o, c]))
+        taken[o, c] = (var, quantity)
+    return taken
 
 
 def _late_weight(problem: AllocationProblem, order: OrderTerms, cands: dict[str, list[Capability]]) -> int:

@@ -60,7 +60,10 @@ def whole_number(value: Any) -> int | None:
     return None
 
 
-def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, required: bool) -> Decimal | None:
+def money(
+    data: dict[str, Any], field: str, errors: dict[str, list[str]], *, required: bool, below: int = 10_000_000_000
+) -> Decimal | None:
+    """An amount in yuan to the fen, from zero to under `below`."""
     value = data.get(field)
     if value in (None, ""):
         if required:
@@ -72,8 +75,8 @@ def money(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, req
         errors[field] = [_("Must be an amount of money, such as 12.50.")]
         return None
     # the range first: quantizing 1e30 to the fen overflows the decimal context
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
-        errors[field] = [_("Must be zero or more, below 10,000,000,000.")]
+    if not amount.is_finite() or amount < 0 or amount >= below:
+        errors[field] = [_("Must be zero or more, below %(limit)s.") % {"limit": f"{below:,}"}]
         return None
     if amount != amount.quantize(Decimal("0.01")):  # never stored other than as typed
         errors[field] = [_("At most two decimals (to the fen), such as 12.50.")]
@@ -92,9 +95,10 @@ def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -
     items = [canonical.get(v.upper(), v) for v in items]
     unknown = [v for v in items if v and v not in CERTIFICATIONS]
     if unknown:
+        code = unknown[0] if len(unknown[0]) <= 40 else unknown[0][:40] + "…"  # not a page of echoed text
         errors[field] = [
             _("Unknown certification %(code)s; use one of: %(choices)s.")
-            % {"code": unknown[0], "choices": ", ".join(CERTIFICATIONS)}
+            % {"code": code, "choices": ", ".join(CERTIFICATIONS)}
         ]
     return sorted({v for v in items if v})
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from agglo.factory.allocation import shift_penalty
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
@@ -232,6 +233,7 @@ def _order_page(
         "moved_penalty": orders.CHANGE_PENALTY
         if order.status != Order.Status.CANCELLED and any(a.status == Allocation.Status.SUPERSEDED for a in changes)
         else None,
+        "shift_penalty": shift_penalty(orders.CHANGE_PENALTY),
         "is_buyer": is_buyer,
         "terms_form": terms,
         "sees_plan": selectors.sees_whole_plan(request.user, order),
@@ -288,6 +290,16 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Order changed."))
         elif amended.status == Order.Status.INFEASIBLE:
             messages.warning(request, _("Order changed, but no plan fits it; see why below."))
+        elif late := finishes_late(amended, list(amended.allocations.all())):
+            # e.g. an earlier due week the repair could not meet: a success would say it did
+            messages.warning(
+                request,
+                _(
+                    "Order changed and the plan repaired, but it still finishes late: %(late)s A higher lateness "
+                    "penalty lets a repair pay more, or move more of the work members accepted, to finish sooner."
+                )
+                % {"late": late},
+            )
         else:
             messages.success(request, _("Order changed; the plan was repaired."))
     return redirect("factory:order", pk=order.pk)
@@ -313,6 +325,11 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def job_board(request: HttpRequest) -> HttpResponse:
     """Work offered to the member's factories: answer offers, report progress, withdraw."""
+    return _board(request)
+
+
+def _board(request: HttpRequest, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+    """The job board; `failed` is an answer sent with errors: shown at its row, with what was typed."""
     rows = selectors.job_board_rows(actor=request.user)
     return render(
         request,
@@ -324,7 +341,9 @@ def job_board(request: HttpRequest) -> HttpResponse:
             "others": [a for a in rows if a.status not in ("offered", "accepted", "countered")],
             # its own query: an old delivery under dispute must not drop out of the newest 200 rows
             "disputed": selectors.job_board(actor=request.user, receipt="disputed")[:200],
+            "failed": failed or {},
         },
+        status=status,
     )
 
 
@@ -337,10 +356,22 @@ ACTION_LABELS = {
 }
 
 
+# what each of the job board's forms sends, kept when an answer comes back with errors
+BOARD_FIELDS = {
+    "decline": ("note", "whole_step"),
+    "counter": ("quantity", "note"),
+    "progress": ("quantity_done", "defects", "delivered_on", "started"),
+    "delay": ("weeks", "reason"),
+    "withdraw": ("reason",),
+    "answer-dispute": ("reply",),
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Answer, withdraw, report progress (factory) or decide on a counter-offer (buyer)."""
+    """Answer, withdraw, report progress (factory) or decide on a counter-offer (buyer). An error in a job board
+    form comes back at its row, with what was typed; others, and a step the work has moved past, as a message."""
     try:
         allocation = selectors.allocation_get(actor=request.user, pk=pk)
     except NotFound as exc:
@@ -351,57 +382,74 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     back = request.POST.get("next") or home
     if not back.startswith("/factory/") or back.startswith("//"):
         back = home
-    with _acting(request, ACTION_LABELS.get(action)):
-        if action in jobs.ACTIONS:
-            jobs.allocation_respond(
-                actor=request.user,
-                allocation=allocation,
-                action=action,
-                quantity=request.POST.get("quantity"),
-                note=request.POST.get("note", ""),
-                whole_step=bool(request.POST.get("whole_step")),
-            )
-        elif action == "delay":
-            jobs.allocation_delay(
-                actor=request.user,
-                allocation=allocation,
-                weeks=request.POST.get("weeks"),
-                reason=request.POST.get("reason", ""),
-            )
-        elif action == "withdraw":
-            reason = request.POST.get("reason", "")
-            if request.POST.get("confirmed") != "yes":  # first say what withdrawing does, and ask
-                reason = jobs.withdraw_check(actor=request.user, allocation=allocation, reason=reason)
-                return render(request, "factory/withdraw_confirm.html", {"a": allocation, "reason": reason})
-            jobs.allocation_withdraw(actor=request.user, allocation=allocation, reason=reason)
-        elif action == "progress":
-            jobs.allocation_progress(
-                actor=request.user,
-                allocation=allocation,
-                data={
-                    k: request.POST.get(k)
-                    for k in ("quantity_done", "defects", "delivered_on", "started")
-                    if request.POST.get(k)
-                },
-            )
-        elif action in ("confirm-receipt", "dispute"):
-            jobs.allocation_receipt(
-                actor=request.user,
-                allocation=allocation,
-                confirm=action == "confirm-receipt",
-                defects_found=request.POST.get("defects_found"),
-                note=request.POST.get("note", ""),
-            )
-        elif action == "answer-dispute":
-            disputes.dispute_answer(actor=request.user, allocation=allocation, reply=request.POST.get("reply", ""))
-        elif action == "refer-dispute":
-            disputes.dispute_refer(actor=request.user, allocation=allocation)
-        elif action in ("take-counter", "refuse-counter"):
-            jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
-        else:
-            raise Http404
-        messages.success(request, _declined(request, allocation) if action == "decline" else DONE[action])
+    try:
+        shown = _act(request, allocation, action)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        if back == "/factory/jobs/" and action in BOARD_FIELDS and set(exc.errors) - {"action"}:
+            sent = {k: request.POST.get(k, "") for k in BOARD_FIELDS[action]}
+            errors = _error_parts(exc, ACTION_LABELS.get(action))
+            return _board(request, {"pk": allocation.pk, "action": action, "errors": errors, **sent}, status=400)
+        _flash(request, exc, ACTION_LABELS.get(action))
+        return redirect(back)
+    if shown is not None:
+        return shown
+    messages.success(request, _declined(request, allocation) if action == "decline" else DONE[action])
     return redirect(back)
+
+
+def _act(request: HttpRequest, allocation: Allocation, action: str) -> HttpResponse | None:
+    """Carry out one action from its form; a page to show instead of going back, where there is one."""
+    if action in jobs.ACTIONS:
+        jobs.allocation_respond(
+            actor=request.user,
+            allocation=allocation,
+            action=action,
+            quantity=request.POST.get("quantity"),
+            note=request.POST.get("note", ""),
+            whole_step=bool(request.POST.get("whole_step")),
+        )
+    elif action == "delay":
+        jobs.allocation_delay(
+            actor=request.user,
+            allocation=allocation,
+            weeks=request.POST.get("weeks"),
+            reason=request.POST.get("reason", ""),
+        )
+    elif action == "withdraw":
+        reason = request.POST.get("reason", "")
+        if request.POST.get("confirmed") != "yes":  # first say what withdrawing does, and ask
+            reason = jobs.withdraw_check(actor=request.user, allocation=allocation, reason=reason)
+            return render(request, "factory/withdraw_confirm.html", {"a": allocation, "reason": reason})
+        jobs.allocation_withdraw(actor=request.user, allocation=allocation, reason=reason)
+    elif action == "progress":
+        jobs.allocation_progress(
+            actor=request.user,
+            allocation=allocation,
+            data={
+                k: request.POST.get(k)
+                for k in ("quantity_done", "defects", "delivered_on", "started")
+                if request.POST.get(k)
+            },
+        )
+    elif action in ("confirm-receipt", "dispute"):
+        jobs.allocation_receipt(
+            actor=request.user,
+            allocation=allocation,
+            confirm=action == "confirm-receipt",
+            defects_found=request.POST.get("defects_found"),
+            note=request.POST.get("note", ""),
+        )
+    elif action == "answer-dispute":
+        disputes.dispute_answer(actor=request.user, allocation=allocation, reply=request.POST.get("reply", ""))
+    elif action == "refer-dispute":
+        disputes.dispute_refer(actor=request.user, allocation=allocation)
+    elif action in ("take-counter", "refuse-counter"):
+        jobs.counter_decide(actor=request.user, allocation=allocation, accept=action == "take-counter")
+    else:
+        raise Http404
+    return None
 
 
 def _warn_of_waiting_offers(request: HttpRequest, capability: Any, crowded_before: list[Any]) -> None:

@@ -73,7 +73,8 @@ def _unit_of(order: Any, step: str) -> str:
     steps = getattr(order, "operations", None)  # an order that is not one (a finding read alone) has none
     if steps is None or not step.isdigit():
         return str(_("units"))
-    operation = steps.filter(seq=int(step)).select_related("process").first()
+    # all() so that a list's prefetched steps (operations__process) serve every order without a query each
+    operation = next((op for op in steps.all() if op.seq == int(step)), None)
     return str(operation.process.unit) if operation is not None else str(_("units"))
 
 

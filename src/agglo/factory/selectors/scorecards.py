@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -92,8 +93,11 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
     delivered by the Sunday of the week promised on acceptance (a reported delay moves the work, not the promise)
     and not under a dispute still open or upheld by the platform (one the buyer settled counts as the confirmation
     it ended in, one the platform dismissed as delivered); defects are the buyer's inspection where it confirmed
-    receipt, or the platform's finding where it ruled with one, else the factory's report."""
-    qs = Allocation.objects.filter(status__in=(Allocation.Status.DELIVERED, Allocation.Status.WITHDRAWN))
+    receipt, or the platform's finding where it ruled with one, else the factory's report. Work a member made for
+    its own order is left out: no other party checked it, and the record lowers the risk other buyers' plans see."""
+    qs = Allocation.objects.filter(status__in=(Allocation.Status.DELIVERED, Allocation.Status.WITHDRAWN)).exclude(
+        factory_id=F("order__buyer_id")
+    )
     if organization_ids is not None:
         qs = qs.filter(factory_id__in=list(organization_ids))
     if member_only:

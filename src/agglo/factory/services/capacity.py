@@ -23,6 +23,7 @@ from agglo.factory.validation import certifications_clean, date, money, whole
 from agglo.factory.weeks import monday
 from agglo.registry.models import Organization
 
+MAX_UNIT_COST = 1_000_000  # yuan
 PROCESSES_FILE = Path(__file__).resolve().parents[1] / "data" / "processes.json"
 
 
@@ -57,7 +58,8 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         "min_lot": whole(data, "min_lot", errors, low=1, high=10_000_000, default=1),
         "quality_grade": whole(data, "quality_grade", errors, low=1, high=3, default=2),
         "lead_weeks": whole(data, "lead_weeks", errors, low=0, high=52, default=0),
-        "unit_cost": money(data, "unit_cost", errors, required=True),
+        # a unit's price times the quantities an order may ask stays within the solver's 64-bit objective
+        "unit_cost": money(data, "unit_cost", errors, required=True, below=MAX_UNIT_COST),
         "setup_cost": money(data, "setup_cost", errors, required=False) or Decimal("0"),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
     }
@@ -198,8 +200,11 @@ def free_in(capability: Capability, week: dt.date) -> int:
 
 def reserve(capability: Capability, week: dt.date, quantity: int) -> bool:
     """Hold `quantity` of a week's capacity for accepted work; False when it no longer fits."""
+    # the declared capacity read under a lock, not from the caller's copy: a week without its own row starts
+    # from it, and the factory may have lowered it while this answer was on its way
+    declared = Capability.objects.select_for_update().values_list("weekly_capacity", flat=True).get(pk=capability.pk)
     slot, _created = CapacitySlot.objects.select_for_update().get_or_create(
-        capability=capability, week=monday(week), defaults={"capacity": capability.weekly_capacity}
+        capability=capability, week=monday(week), defaults={"capacity": declared}
     )
     if slot.reserved + quantity > slot.capacity:
         return False

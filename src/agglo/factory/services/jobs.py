@@ -177,9 +177,15 @@ def allocation_respond(
         )
     if timezone.now() > allocation.respond_by:
         raise ValidationFailed({"action": [_("The answer deadline has passed.")]})
-    note = (note or "").strip()
-    if len(note) > 500:
-        raise ValidationFailed({"note": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(note)}]})
+    errors: dict[str, list[str]] = {}
+    note = text(note, "note", errors)
+    # a value another answer would read is refused, not dropped: "accept 5" must not accept the whole offer
+    if action != "counter" and quantity not in (None, ""):
+        errors["quantity"] = [_("Only a counter-offer names a quantity: accepting takes the whole offer.")]
+    if action != "decline" and whole_step:
+        errors["whole_step"] = [_("Only a decline can cover every week of the step.")]
+    if errors:
+        raise ValidationFailed(errors)
     order = allocation.order
     if action == "accept":
         if not reserve(allocation.capability, allocation.week, allocation.quantity):
@@ -328,7 +334,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
             product=allocation.order.product,
         ),
     )
-    replan(allocation.order, actor=actor, reason="counter")
+    allocation.order = replan(allocation.order, actor=actor, reason="counter")
     return allocation
 
 
@@ -337,13 +343,10 @@ def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
     trimmed."""
     if allocation.factory_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the factory that accepted this work may withdraw from it."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed({"reason": [_("Say why, so that the buyer can plan around it.")]})
-    if len(reason) > 500:
-        raise ValidationFailed(
-            {"reason": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(reason)}]}
-        )
+    errors: dict[str, list[str]] = {}
+    reason = text(reason, "reason", errors, missing=_("Say why, so that the buyer can plan around it."))
+    if errors:
+        raise ValidationFailed(errors)
     if allocation.status != Allocation.Status.ACCEPTED or allocation.quantity_done:
         raise ValidationFailed({"action": [_("Only accepted work that has not been produced yet can be withdrawn.")]})
     return reason
@@ -355,11 +358,11 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     allocation = locked(allocation, "capability")
     reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
     allocation.status = Allocation.Status.WITHDRAWN
-    allocation.note = reason[:500]
+    allocation.note = reason
     allocation.save(update_fields=["status", "note", "updated_at"])
     release(allocation.capability, allocation.week, allocation.quantity)
     order = allocation.order
-    audit_step("withdrawn", actor, allocation, {"reason": reason[:500]})
+    audit_step("withdrawn", actor, allocation, {"reason": reason})
     order = replan(order, actor=actor, reason="withdrawn")
     tell_buyer(
         allocation,
@@ -708,9 +711,7 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     factory_member_only(actor, allocation)
     errors: dict[str, list[str]] = {}
     shift = whole({"weeks": weeks}, "weeks", errors, low=1, high=12)
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = [_("Say why, so that the buyer can plan around it.")]
+    reason = text(reason, "reason", errors, missing=_("Say why, so that the buyer can plan around it."))
     if errors:
         raise ValidationFailed(errors)
     if allocation.status != Allocation.Status.ACCEPTED:
@@ -735,11 +736,9 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     before = allocation.week
     allocation.promised_week = allocation.promised_week or before  # work accepted before promises were kept
     allocation.week = later
-    allocation.note = reason[:500]
+    allocation.note = reason
     allocation.save(update_fields=["week", "promised_week", "note", "updated_at"])
-    audit_step(
-        "delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason[:500]}
-    )
+    audit_step("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason})
     order = replan(allocation.order, actor=actor, reason="delayed")
     allocation.refresh_from_db(fields=["status"])
     late = (

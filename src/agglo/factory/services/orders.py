@@ -46,6 +46,7 @@ from agglo.factory.validation import (
     date,
     money,
     provinces,
+    text,
     whole,
     whole_number,
 )
@@ -230,7 +231,7 @@ def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
         organization_id=order.buyer_id,
     )
     if order.status != Order.Status.DRAFT:
-        replan(order, actor=actor, reason="amended")
+        order = replan(order, actor=actor, reason="amended")
     return order
 
 
@@ -363,12 +364,12 @@ def _over_budget(problem: core.AllocationProblem) -> list[Finding]:
     if terms.budget is None:
         return []
     free = solve(replace(problem, orders=(replace(terms, budget=None),)), time_limit=time_limit())
-    if not free.placements or free.costs is None:
+    if not free.placements:
         return []
-    spent = free.costs.production + free.costs.setup  # what the budget covers
-    if spent <= terms.budget:
+    spent = core.budget_spend(problem, free.placements)  # in fen, as the solver keeps the budget
+    if spent <= core.fen(terms.budget):
         return []
-    return [Finding("", "budget_plan", {"cost": f"{spent:.2f}", "budget": f"{terms.budget:.2f}"})]
+    return [Finding("", "budget_plan", {"cost": f"{spent / 100:.2f}", "budget": f"{terms.budget:.2f}"})]
 
 
 def _tell_offers_gone(order: Order, offered: set[int]) -> None:
@@ -391,8 +392,21 @@ def repaired(what: Phrase, order: Order) -> Phrase:
         outcome = Phrase(gettext_lazy("No plan fits the rest of the order any more; the order page says why."))
     elif order.status in Order.CLOSED:
         outcome = Phrase(gettext_lazy("Order status now: %(status)s."), status=Order.Status(order.status).label)
+    elif (order.plan_stats or {}).get("unsolved"):
+        outcome = Phrase(
+            gettext_lazy(
+                "The solver found no new plan for the rest within its time limit, so the plan stands as it was, "
+                "without that part: plan the order again from its page."
+            )
+        )
     else:
-        changes = {"offered": 0, "factories": 0, "moved": 0, **(order.plan_stats or {}).get("changes", {})}
+        changes = {
+            "offered": 0,
+            "factories": 0,
+            "moved": 0,
+            "reduced": 0,
+            **(order.plan_stats or {}).get("changes", {}),
+        }
         if changes["offered"]:
             outcome = Phrase(
                 gettext_lazy("The plan was repaired: %(offers)s, from %(factories)s."),
@@ -412,22 +426,32 @@ def repaired(what: Phrase, order: Order) -> Phrase:
                 n=changes["moved"],
             )
             outcome = Phrase(gettext_lazy("%(what)s %(outcome)s"), what=outcome, outcome=moved)
+        if changes["reduced"]:
+            cut = Phrase(
+                ngettext_lazy("%(n)d accepted part was reduced.", "%(n)d accepted parts were reduced.", "n"),
+                n=changes["reduced"],
+            )
+            outcome = Phrase(gettext_lazy("%(what)s %(outcome)s"), what=outcome, outcome=cut)
     return Phrase(gettext_lazy("%(what)s %(outcome)s"), what=what, outcome=outcome)
 
 
 def replan(order: Order, *, actor: Any, reason: str) -> Order:
     """Solve the order again around the work members already accepted (moving it is penalised); offers that
     were not answered are replaced. Called by the services that change a plan, inside their transaction; a
-    closed order is returned as it is."""
-    locked = Order.objects.select_for_update().get(pk=order.pk)
-    if locked.status in Order.CLOSED:
-        return locked
+    closed order is returned as it is. The order is read again under its lock, so that a caller's copy read
+    before another change committed (an amendment, expired offers) plans nothing with the old terms or version;
+    callers go on with the order returned."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status in Order.CLOSED:
+        return order
     problem = order_problem(order, change_penalty=CHANGE_PENALTY)
     try:
         hint = greedy_plan(problem) if not problem.previous else []
     except (GreedyStuck, ValueError):
         hint = []
     result = solve(problem, time_limit=time_limit(), hint=hint)
+    if not result.placements and result.status != "infeasible":
+        return _unsolved(order, actor=actor, reason=reason, seconds=result.seconds)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     offered = set(open_offers.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
     # offers the new plan may make again as they were: their factories need not hear of "new" work
@@ -472,7 +496,12 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         findings = diagnose(problem) or _over_budget(problem) or [Finding("", "together", {"n": problem.weeks})]
         findings += _held_elsewhere(order, problem, findings)
         order.diagnosis = [finding_kept(f) for f in findings]
-        order.plan_stats = {"status": result.status, "seconds": round(result.seconds, 3)}
+        order.plan_stats = {
+            "status": result.status,
+            "seconds": round(result.seconds, 3),
+            # the findings describe capacity and offers at this moment: the page dates them
+            "checked_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+        }
         order.save(update_fields=["status", "diagnosis", "plan_stats"])
         _tell_offers_gone(order, offered)
         members_sync(order)
@@ -492,7 +521,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         actor=actor,
         reason=reason,
         was_offered=was_offered,
-        offers=list(open_offers.select_related("capability", "operation")),
+        offers=list(open_offers.select_related("capability", "operation__process")),
     )
     _tell_offers_gone(order, offered)
     members_sync(order)
@@ -527,6 +556,40 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     return order
 
 
+# re-plans the buyer asked for: when the solver runs out of time, they are undone and the buyer told to try again
+BUYER_REPLANS = {"plan", "amended", "counter"}
+
+
+def _unsolved(order: Order, *, actor: Any, reason: str, seconds: float) -> Order:
+    """The solver found no plan within its time, nor proved there is none: that is no reason to take back offers
+    or call the order infeasible. What the buyer asked for is refused whole (its transaction rolls back); after a
+    factory's answer or offers expiring, which stand, the plan stays as it was (with the gap they left) and says
+    so, so that the buyer plans again."""
+    if reason in BUYER_REPLANS:
+        raise ValidationFailed(
+            {
+                "plan": [
+                    _(
+                        "No plan was found within the solver's time limit (%(seconds)s s), nor proof that none "
+                        "exists: nothing was changed. Try again; a later due week or looser terms make the order "
+                        "easier to plan."
+                    )
+                    % {"seconds": round(time_limit(), 1)}
+                ]
+            }
+        )
+    order.plan_stats = {**(order.plan_stats or {}), "unsolved": reason, "unsolved_seconds": round(seconds, 3)}
+    order.save(update_fields=["plan_stats"])
+    record(
+        "factory.order_unsolved",
+        actor=actor,
+        subject=order,
+        payload={"reason": reason},
+        organization_id=order.buyer_id,
+    )
+    return order
+
+
 def _apply(
     order: Order,
     problem: core.AllocationProblem,
@@ -546,11 +609,27 @@ def _apply(
         wanted[p.operation, p.capability, p.week] += p.quantity
     held = order.allocations.filter(status__in=[Allocation.Status.DELIVERED, Allocation.Status.ACCEPTED])
     superseded: list[Allocation] = []
+    reduced: list[tuple[Allocation, int]] = []  # accepted work the plan keeps part of, with what was accepted
     # work under way first, so that what the plan places in a week goes to it before to work not begun
     for a in sorted(held.select_related("operation__process", "capability"), key=lambda a: not is_under_way(a)):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
         if is_under_way(a) or wanted.get(key, 0) >= a.quantity:
             wanted[key] = max(0, wanted.get(key, 0) - a.quantity)
+            continue
+        if wanted.get(key, 0) > 0:
+            # the plan keeps part of it: the acceptance stands for that part (the solver charged only the units
+            # it took away), and only the rest of the week's capacity is released
+            was, a.quantity, wanted[key] = a.quantity, wanted[key], 0
+            a.save(update_fields=["quantity", "updated_at"])
+            release(a.capability, a.week, was - a.quantity)
+            record(
+                "factory.allocation_reduced",
+                actor=actor,
+                subject=a,
+                payload={"from": was, "to": a.quantity, "reason": reason},
+                organization_id=a.factory_id,
+            )
+            reduced.append((a, was))
             continue
         a.status = Allocation.Status.SUPERSEDED
         a.moved_by = reason if reason in Allocation.MovedBy.values else ""
@@ -593,24 +672,49 @@ def _apply(
     moved: dict[tuple[int, int], list[Allocation]] = defaultdict(list)
     for a in superseded:
         moved[a.factory_id, a.operation_id].append(a)
+    acting = policy.active_organization_ids(actor) if actor is not None else set()
     for (factory, operation), parts in moved.items():
         again = [n for n in new if n.factory_id == factory and n.operation_id == operation]
         told.update(id(n) for n in again)
-        _tell_moved(parts, again)
+        _tell_moved(parts, again, own=factory in acting)
+    for a, was in reduced:
+        _tell_reduced(a, was, reason, own=a.factory_id in acting)
+    # a factory whose open offers the new plan replaced hears which went, not just that new work came
+    replaced: dict[int, list[Allocation]] = defaultdict(list)
+    for a in offers:
+        if a.pk in dropped:
+            replaced[a.factory_id].append(a)
     for factory in sorted({a.factory_id for a in new if id(a) not in told}):
-        tell_factory(
-            factory,
-            "factory.offered",
-            Phrase(
-                gettext_lazy("New work offered for order %(product)s: answer on your job board."), product=order.product
-            ),
+        text = Phrase(
+            gettext_lazy("New work offered for order %(product)s: answer on your job board."), product=order.product
         )
+        if replaced.get(factory):
+            text = Phrase(
+                gettext_lazy(
+                    "Order %(product)s was re-planned: your open offers (%(offers)s) were replaced by new ones: "
+                    "answer on your job board."
+                ),
+                product=order.product,
+                offers=Joined(_offer_piece(a) for a in replaced[factory]),
+            )
+        tell_factory(factory, "factory.offered", text)
     still = [a for a in offers if a.pk in kept]
     return {
         "offered": len(new) + len(still),  # what awaits answers now
         "factories": len({a.factory_id for a in [*new, *still]}),
         "moved": len(superseded),
+        "reduced": len(reduced),
     }
+
+
+def _offer_piece(a: Allocation) -> Phrase:
+    return Phrase(
+        gettext_lazy("step %(step)d: %(n)d %(unit)s in the week of %(week)s"),
+        step=a.operation.seq,
+        n=a.quantity,
+        unit=a.operation.process.unit,
+        week=a.week.isoformat(),
+    )
 
 
 def _pieces(parts: list[Allocation]) -> Joined:
@@ -625,12 +729,22 @@ def _pieces(parts: list[Allocation]) -> Joined:
     )
 
 
-def _tell_moved(parts: list[Allocation], offered_again: list[Allocation]) -> None:
-    """Tell a factory its accepted work on one step was taken away by a re-plan, why, and whether the same plan
-    offers it work on that step again (then its part moved rather than went): one notice for all its parts, each
-    week's quantity named."""
+# why a re-plan moved a factory's work, when the factory itself set it off (not "a factory declined its part")
+OWN_MOVE = {
+    "declined": gettext_lazy("You declined part of this step."),
+    "withdrawn": gettext_lazy("You withdrew part of this step."),
+    "delayed": gettext_lazy("You reported part of this step late."),
+}
+
+
+def _tell_moved(parts: list[Allocation], offered_again: list[Allocation], *, own: bool = False) -> None:
+    """Tell a factory its accepted work on one step was taken away by a re-plan, why (in the second person when
+    the factory's `own` answer set it off), and whether the same plan offers it work on that step again (then its
+    part moved rather than went): one notice for all its parts, each week's quantity named."""
     a = parts[0]
     why = Allocation.MovedBy(a.moved_by).label if a.moved_by else ""  # lazy: in each reader's language
+    if own and a.moved_by in OWN_MOVE:
+        why = OWN_MOVE[a.moved_by]
     common = {"product": a.order.product, "step": a.operation.seq, "parts": _pieces(parts), "why": why}
     if all(p.promised_week and p.week > p.promised_week for p in parts):
         text = Phrase(
@@ -658,6 +772,29 @@ def _tell_moved(parts: list[Allocation], offered_again: list[Allocation]) -> Non
             **common,
         )
     tell_factory(a.factory_id, "factory.superseded", text)
+
+
+def _tell_reduced(a: Allocation, was: int, reason: str, *, own: bool = False) -> None:
+    """Tell a factory the re-plan keeps only part of its accepted work in one week: the rest of its capacity there
+    is free again, and the acceptance stands for the part kept."""
+    why = Allocation.MovedBy(reason).label if reason in Allocation.MovedBy.values else ""
+    if own and reason in OWN_MOVE:
+        why = OWN_MOVE[reason]
+    text = Phrase(
+        gettext_lazy(
+            "Order %(product)s was re-planned: your accepted part of step %(step)d in the week of %(week)s is "
+            "reduced from %(was)d to %(now)d %(unit)s; your acceptance stands for that, and the capacity of the "
+            "rest is free again. %(why)s"
+        ),
+        product=a.order.product,
+        step=a.operation.seq,
+        week=a.week.isoformat(),
+        was=was,
+        now=a.quantity,
+        unit=a.operation.process.unit,
+        why=why,
+    )
+    tell_factory(a.factory_id, "factory.reduced", text)
 
 
 def members_sync(order: Order) -> None:
@@ -698,13 +835,10 @@ def cancel_check(*, actor: Any, order: Order, reason: str) -> str:
     """Whether `actor` may cancel `order` for `reason` (the page asks before it cancels); the reason, trimmed."""
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer cancels its order."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed({"reason": [_("Say why, so that the factories understand.")]})
-    if len(reason) > 500:
-        raise ValidationFailed(
-            {"reason": [_("At most %(max)d characters (has %(n)d).") % {"max": 500, "n": len(reason)}]}
-        )
+    errors: dict[str, list[str]] = {}
+    reason = text(reason, "reason", errors, missing=_("Say why, so that the factories understand."))
+    if errors:
+        raise ValidationFailed(errors)
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     return reason

@@ -39,3 +39,11 @@ def unit_for(process: Any, n: Any) -> Any:
 register.filter("money", money)
 register.filter("status_text", status_text)
 register.filter("fact_label", fact_label)
+
+
+@register.simple_tag
+def kept(failed: dict[str, Any], allocation: Any, action: str, field: str) -> str:
+    """What was typed in a job board form that came back with errors, for that row's form only."""
+    if failed and failed.get("pk") == allocation.pk and failed.get("action") == action:
+        return str(failed.get(field, ""))
+    return ""
