@@ -89,9 +89,13 @@ def test_counterparts_are_ranked_explained_and_never_hidden(cluster, market_, en
     top = results[1]
     assert "Silicon carbide power devices" in top.matched and "automotive-grade" in top.matched
     assert top.relation == "Downstream of you: Wafer fabrication (foundry) uses the output of Chip design"
-    assert top.match.cross_region and dict(top.signals)["Chain position"] > 0
+    assert top.match.cross_region and {label: v for _n, label, v in top.signals}["Chain position"] > 0
     anonymous = next(r for r in results if r.key == offers["anon"].pk)
     assert anonymous.organization is None and anonymous.trust == []
+    # nor does its explanation narrow the owner down: no chain segment, region or record of it
+    assert anonymous.relation == "" and not {"Chain position", "Other region", "Trust"} & {
+        label for _n, label, _v in anonymous.signals
+    }
     local = next(r for r in results if r.key == offers["local"].pk)
     assert local.relation.startswith("Same segment") and not local.match.cross_region
 
@@ -232,7 +236,7 @@ def test_with_embeddings_a_need_finds_an_offer_sharing_no_word(cluster, make_org
     need = market.listing_submit(actor=admin, listing=need)
     results = selectors.matches_for_listing(actor=admin, listing=need, target="offers")
     found = next(r for r in results if r.key == valves.pk)
-    assert found.matched == [] and "Meaning (embeddings)" in dict(found.signals)
+    assert found.matched == [] and "Meaning (embeddings)" in {label for _n, label, _v in found.signals}
     settings.AGGLO_MATCHING_EMBEDDINGS = ""
     selectors.LIVE.reset()
     assert valves.pk not in [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]

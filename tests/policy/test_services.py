@@ -263,9 +263,15 @@ def test_members_file_needs_and_agencies_see_them_grouped_and_answer(agency, mem
     own = page.split('id="needs"')[1].split("</table>")[0]
     assert "质押融资" in own and "首台套" not in own
     assert "首台套" in page.split('id="answered"')[1] and f.name_zh not in page
+    assert 'id="need-public"' in page  # the filer is told its words go public, nameless, once answered
     client.force_login(admin)
     page = client.get("/policies/needs/").content.decode()
     assert "首台套" in page and "质押融资" in page and 'id="dashboard"' in page
+    assert 'name="answer"' in page
+    # the platform's operators read every need, but only agencies' admins answer: no form that would be refused
+    client.force_login(operator)
+    page = client.get("/policies/needs/").content.decode()
+    assert "质押融资" in page and 'name="answer"' not in page
     client.force_login(firm_admin)
     r = client.post("/policies/needs/", {"organization": f.pk, "topic": "talent", "text": "短"})
     assert r.status_code == 422 and "text" in r.context["errors"]

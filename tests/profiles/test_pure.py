@@ -199,3 +199,22 @@ def test_unreadable_tables_say_why(body, name, rule):
     with pytest.raises(tabular.TableError) as exc:
         tabular.read_table(body, name)
     assert exc.value.rule == rule
+
+
+def test_text_that_starts_like_a_formula_stays_text_in_exports() -> None:
+    """A member's public text reaches everyone's exports: a spreadsheet must not run it (CSV injection)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    risky = ['=HYPERLINK("http://evil.example","点此")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "\tx"]
+    rows = [["desc", "n"], *([text, -5] for text in risky)]
+    lines = list(csv.reader(io.StringIO(tabular.write_csv(rows[0], rows[1:]).decode("utf-8-sig"))))
+    assert [line[0] for line in lines[1:]] == ["'" + text for text in risky] and lines[1][1] == "-5"
+    # an export imports back as it was
+    table = tabular.read_table(tabular.write_csv(rows[0], rows[1:]), "e.csv")
+    assert [r["desc"] for _n, r in table.rows] == risky
+    book = load_workbook(io.BytesIO(tabular.write_xlsx(rows[0], rows[1:], "t")))
+    cells = list(book.active.iter_rows(min_row=2, values_only=False))
+    assert all(c[0].data_type == "s" for c in cells) and cells[0][0].value == risky[0]
+    assert cells[0][1].value == -5 and cells[0][1].data_type == "n"

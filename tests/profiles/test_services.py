@@ -343,3 +343,26 @@ def test_a_capability_changes_its_detail_or_its_term(org_admin):
     services.fact_update(actor=admin, fact=fact, data={"term": "iso-14001"})
     fact.refresh_from_db()
     assert (fact.term.code, fact.detail) == ("iso-14001", "2025 年复审通过")
+
+
+def test_the_audit_report_opens_for_who_may_see_the_statement_and_the_mark_reads_as_the_owners(
+    org_admin, member_of, operator, client
+):
+    from agglo.access.models import AccessLogEntry
+
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    (evidence,) = services.evidence_add(actor=admin, statement=fact, files=[upload("audit.pdf")])
+    services.fact_verify(actor=admin, fact=fact, source="audited")
+    url = f"/organizations/{org.pk}/evidence/{evidence.pk}/"
+    client.force_login(admin)
+    page = client.get(f"/organizations/{org.pk}/tab/finances/").content.decode()
+    assert f'href="{url}"' in page and "self-audited" in page and "✔" not in page.split("self-audited")[1][:80]
+    assert client.get(url).status_code == 200
+    peer, _ = member_of("peer")  # financials are at "partners": a stranger neither sees them nor the report
+    client.force_login(peer)
+    assert client.get(url).status_code == 404
+    client.force_login(operator)  # the platform can check what the mark rests on; the owner sees that it did
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert AccessLogEntry.objects.filter(owner=org, group="financials", channel="web").exists()

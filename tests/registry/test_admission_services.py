@@ -121,6 +121,13 @@ def test_an_existing_account_is_never_handed_to_an_applicant(ref, operator):
     with pytest.raises(ValidationFailed) as err:
         apply(email="CEO@real.example")
     assert "contact_email" in err.value.errors
+    # an account whose login is a name but whose mail goes to the address counts too
+    named = user("sme-boss")
+    named.email = "boss@firm.example"
+    named.save(update_fields=["email"])
+    with pytest.raises(ValidationFailed) as err:
+        apply(email="Boss@Firm.example")
+    assert "contact_email" in err.value.errors
 
 
 def test_near_identical_name_in_the_same_region_is_flagged(make_org):

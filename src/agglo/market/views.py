@@ -207,7 +207,13 @@ def interest_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.interest_advance(actor=request.user, interest=interest, status=action)
         elif action == "accept":
             services.interest_accept(actor=request.user, interest=interest)
-            messages.success(request, _("Accepted: you now see each other's names and contacts."))
+            messages.success(
+                request,
+                _(
+                    "Accepted: you are now partners, and see each other's names and contacts, and what each shares "
+                    "with partners (such as financial statements set to be seen by partners)."
+                ),
+            )
         elif action == "decline":
             form = DeclineForm(request.POST)
             reason = form.cleaned_data["reason"] if form.is_valid() else ""

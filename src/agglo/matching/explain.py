@@ -55,5 +55,15 @@ def matched_texts(match: Match) -> list[str]:
     return list(dict.fromkeys(words.label(t, chinese=chinese) for t in match.matched if not t.startswith("k:")))
 
 
-def signal_texts(match: Match) -> list[tuple[str, float]]:
-    return [(str(SIGNAL_LABELS[name]), value) for name, value in match.signals]
+# signals that describe the counterpart's owner (where it sits on the chain, its region, its record): an
+# anonymous listing's explanation leaves them out, so they cannot narrow down who is behind it
+OWNER_SIGNALS = frozenset({"chain", "trust", "reciprocity", "cross_region", "behaviour"})
+
+
+def signal_texts(match: Match, *, owner_hidden: bool = False) -> list[tuple[str, str, float]]:
+    """(name, label, contribution) of each signal the reader may see."""
+    return [
+        (name, str(SIGNAL_LABELS[name]), value)
+        for name, value in match.signals
+        if not (owner_hidden and name in OWNER_SIGNALS)
+    ]

@@ -44,7 +44,7 @@ class ListingMatchOut(Schema):
 
     @staticmethod
     def resolve_relation(obj: Any) -> str:
-        return obj.match.relation
+        return "" if obj.owner_hidden else obj.match.relation
 
     @staticmethod
     def resolve_relation_text(obj: Any) -> str:
@@ -52,14 +52,11 @@ class ListingMatchOut(Schema):
 
     @staticmethod
     def resolve_cross_region(obj: Any) -> bool:
-        return obj.match.cross_region
+        return False if obj.owner_hidden else obj.match.cross_region
 
     @staticmethod
     def resolve_signals(obj: Any) -> list[dict[str, Any]]:
-        return [
-            {"name": name, "label": label, "contribution": value}
-            for (name, value), (label, _value) in zip(obj.match.signals, obj.signals, strict=True)
-        ]
+        return [{"name": name, "label": label, "contribution": value} for name, label, value in obj.signals]
 
 
 class ClickIn(Schema):

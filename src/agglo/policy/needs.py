@@ -43,6 +43,11 @@ def sees_all_needs(actor: Any) -> bool:
     return access.has_role(actor, PlatformRole.Role.GOVERNMENT) or access.is_operator(actor) or bool(_agency_ids(actor))
 
 
+def answers_needs(actor: Any) -> bool:
+    """Government agencies' admins answer needs (officers and operators read them)."""
+    return bool(set(_agency_ids(actor)) & access.administered_organization_ids(actor))
+
+
 @transaction.atomic
 def need_submit(*, actor: Any, organization_id: int, data: dict[str, Any]) -> PolicyNeed:
     """A member organization's people file a need."""
@@ -98,7 +103,7 @@ def need_get(*, actor: Any, pk: int) -> PolicyNeed:
 def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | None = None) -> PolicyNeed:
     """An agency's admin answers (publicly to the member) and may link the policy that responds."""
     agencies = sorted(set(_agency_ids(actor)) & access.administered_organization_ids(actor))
-    if not agencies:
+    if not agencies:  # as `answers_needs`
         raise Forbidden(_("Only government agencies' admins answer policy needs."))
     answer = (answer or "").strip()
     errors: dict[str, list[str]] = {}

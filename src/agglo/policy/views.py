@@ -215,7 +215,13 @@ def need_index(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             errors = exc.errors or {"organization": [exc.message]}
         else:
-            messages.success(request, _("Thank you: the need is filed and government can see it."))
+            messages.success(
+                request,
+                _(
+                    "Thank you: the need is filed and government can see it. Once an agency answers, the need and "
+                    "its answer are published without your organization's name."
+                ),
+            )
             return redirect("policy:needs")
     government = needs.sees_all_needs(request.user)
     dashboard = needs.need_dashboard(actor=request.user) if government else None
@@ -233,6 +239,8 @@ def need_index(request: HttpRequest) -> HttpResponse:
         "topics": PolicyNeed.Topic.choices,
         "errors": errors,
         "government": government,
+        # only agencies' admins answer: an officer or operator reads the needs without an answer form
+        "answers": needs.answers_needs(request.user),
         "dashboard": dashboard,
         "answered": needs.answered_needs()[:50],
         "published": Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("-published_at")[:50],

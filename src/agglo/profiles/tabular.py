@@ -75,7 +75,7 @@ def read_csv(body: bytes) -> Table:
         for number, cells in enumerate(reader, start=2):
             if _blank(cells):
                 continue
-            rows.append((number, _row(header, cells)))
+            rows.append((number, _row(header, [_unquoted(c) for c in cells])))
     except csv.Error as exc:
         raise TableError("csv_syntax", detail=str(exc)) from None
     return Table(header, rows)
@@ -127,24 +127,49 @@ def _cell(value: Any) -> Any:
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
+# Text a spreadsheet would run as a formula (OWASP "CSV injection"): any member's public text reaches other
+# members', operators' and government's exports, so it must stay text there.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value: Any) -> Any:
+    """A CSV cell: text that starts like a formula gets a leading apostrophe, which spreadsheets show as text
+    (and `read_csv` takes off again, so an export imports back as it was)."""
+    value = _cell(value)
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def _unquoted(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def write_csv(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, which Excel needs to open Chinese text correctly."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_text_cell(v) for v in row])
     return out.getvalue().encode("utf-8-sig")
 
 
 def write_xlsx(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]], title: str) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31] or "export")
     sheet.append(list(columns))
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        cells = []
+        for v in row:
+            cell = WriteOnlyCell(sheet, value=_cell(v))
+            if cell.data_type == "f":  # openpyxl takes any text starting with "=" for a formula: keep it text
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

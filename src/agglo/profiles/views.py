@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -275,6 +275,22 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
         "warnings": [word_stored(w) for w in (fact.warnings if fact else [])],
     }
     return render(request, "profiles/fact_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def evidence_file(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
+    """A file backing a statement (an audit report …), for whoever may see the organization's financials: so that
+    an operator can check a statement marked audited, and a partner can read what the mark rests on. An outside
+    view lands in the owner's access log."""
+    org = _org(request, pk)
+    try:
+        evidence = selectors.evidence_get(actor=request.user, organization=org, pk=evidence_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if not evidence.file.storage.exists(evidence.file.name):
+        raise Http404
+    sensitive_views_record(viewer=request.user, owner_ids=[org.pk], groups=["financials"], channel="web")
+    return FileResponse(evidence.file.open("rb"), content_type=evidence.content_type, filename=evidence.original_name)
 
 
 @login_required

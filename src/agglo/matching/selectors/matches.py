@@ -38,7 +38,8 @@ class Result:
     relation: str = ""
     matched: list[str] = field(default_factory=list)
     trust: list[str] = field(default_factory=list)
-    signals: list[tuple[str, float]] = field(default_factory=list)
+    signals: list[tuple[str, str, float]] = field(default_factory=list)  # name, label, contribution
+    owner_hidden: bool = False  # an anonymous listing's owner: nothing in the explanation describes it
 
     @property
     def key(self) -> int:
@@ -135,16 +136,19 @@ def _present(actor: Any, matches: list[Match]) -> list[Result]:
             continue  # hidden from this reader, or gone since the index last heard of it
         if listing is not None:
             org = listing.organization if owner_revealed(actor, listing) else None
+        # an anonymous owner stays hidden in the explanation too: not its chain segments, region or record
+        hidden = listing is not None and org is None
         results.append(
             Result(
                 rank=len(results) + 1,
                 match=m,
                 listing=listing,
                 organization=org,
-                relation=explain.relation_text(m, segment_names),
+                relation="" if hidden else explain.relation_text(m, segment_names),
                 matched=explain.matched_texts(m),
                 trust=explain.trust_texts(m) if org is not None else [],
-                signals=explain.signal_texts(m),
+                signals=explain.signal_texts(m, owner_hidden=hidden),
+                owner_hidden=hidden,
             )
         )
     return results

@@ -12,7 +12,15 @@ from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.profiles.indicators import Indicators, StatementFigures, indicators
 from agglo.profiles.kinds import FactKind, superseded
-from agglo.profiles.models import CapabilityTerm, Case, CaseParticipant, CreditRating, Fact, FinancialStatement
+from agglo.profiles.models import (
+    CapabilityTerm,
+    Case,
+    CaseParticipant,
+    CreditRating,
+    Fact,
+    FinancialStatement,
+    StatementEvidence,
+)
 from agglo.profiles.visibility import can_see_credit_headline, can_see_group, can_see_level
 from agglo.registry.models import Organization
 from agglo.registry.selectors import organization_get
@@ -29,6 +37,15 @@ def fact_list(*, actor: Any, organization: Organization, kind: FactKind) -> Quer
     if kind.name == "financials":
         qs = qs.prefetch_related("evidence")
     return qs.select_related("verified_by")
+
+
+def evidence_get(*, actor: Any, organization: Organization, pk: int) -> StatementEvidence:
+    """A file backing one of the organization's statements, for whoever may see its financials (the owner,
+    operators and auditors, and others as its disclosure level allows); NotFound otherwise."""
+    evidence = StatementEvidence.objects.filter(pk=pk, statement__organization=organization).first()
+    if evidence is None or not can_see_group(actor, organization, "financials"):
+        raise NotFound(_("No evidence file with id %(pk)s.") % {"pk": pk})
+    return evidence
 
 
 def with_superseded(kind: FactKind, qs: QuerySet[Any]) -> QuerySet[Any]:

@@ -84,11 +84,18 @@ def _contact(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, st
     email = out.get("contact_email")
     if email and "contact_email" not in errors:
         # The e-mail becomes the admin's login: it must not hand an existing account to someone else.
-        if get_user_model().objects.filter(username__iexact=email).exists():
+        if _taken(email):
             errors["contact_email"] = [_("This e-mail already has an account; use another address for the new admin.")]
         elif Admission.objects.filter(contact_email__iexact=email, status__in=OPEN).exists():
             errors["contact_email"] = [_("An application with this e-mail is already under review.")]
     return out
+
+
+def _taken(email: str) -> bool:
+    """Whether an account logs in with, or is reached at, this e-mail: a second account there would hand the
+    address's mail (and a look-alike login) to whoever applied with it."""
+    users = get_user_model().objects
+    return users.filter(username__iexact=email).exists() or users.filter(email__iexact=email).exists()
 
 
 def possible_duplicates(org: Organization) -> list[dict[str, Any]]:
@@ -270,7 +277,7 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     org.joined_at = now
     org.save(update_fields=["status", "joined_at", "updated_at"])
     User = get_user_model()
-    if User.objects.filter(username__iexact=admission.contact_email).exists():
+    if _taken(admission.contact_email):
         raise Conflict(
             _("An account with the contact e-mail exists already; ask the applicant for another address."),
             errors={"contact_email": [_("Already used by an account.")]},
