@@ -93,6 +93,7 @@ def test_post_a_need_get_explained_counterparts_and_close_the_loop(live_server, 
     expect(page.locator("#nav-notifications .badge")).to_have_text("1")
     page.click("#nav-notifications")
     page.click("#notifications a")
+    expect(page.locator("#nav-notifications .badge")).to_have_count(0)  # opening it marked it read
     interest = Interest.objects.get()
     row = page.locator(f"#interest-{interest.pk}")
     expect(row).to_contain_text("深圳芯途半导体有限公司")

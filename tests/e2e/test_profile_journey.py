@@ -51,6 +51,13 @@ def test_owner_fills_in_imports_and_controls_who_sees(live_server, page, make_or
     page.click("#fact-form button[type=submit]")
     expect(page.locator("#statements")).to_contain_text("2025")
     expect(page.locator("#indicators")).to_contain_text("40.0%")  # debt ratio 20/50
+    # deleting asks first: a statement has no undo; declining the question keeps it
+    asked: list[str] = []
+    page.wait_for_load_state("load")  # the question comes from a deferred script
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("#statements form[data-confirm] button").first.click()
+    expect(page.locator("#statements")).to_contain_text("2025")
+    assert asked and "无法恢复" in asked[0]
 
     # A bad file: every bad row listed, nothing written.
     bad = tmp_path / "bad.csv"

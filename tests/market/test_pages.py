@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -77,15 +79,18 @@ def test_post_publish_browse_and_answer(people, english):
     detail = c2.get(f"/market/{listing.pk}/").content.decode()
     assert 'id="interest-form"' in detail and 'id="board"' not in detail
     # An answer without a message is refused with the field named; then sent.
-    c2.post(f"/market/{listing.pk}/express/", {"cooperation": "supply", "message": ""})
+    r = c2.post(f"/market/{listing.pk}/express/", {"cooperation": "supply", "message": "", "missing": "还缺流片窗口"})
     assert not Interest.objects.exists()
+    form = r.content.decode().split('id="interest-form"')[1].split("</form>")[0]  # back as typed, field named
+    assert r.status_code == 400 and "还缺流片窗口</textarea>" in form and 'class="errorlist"' in form
     c2.post(f"/market/{listing.pk}/express/", {"cooperation": "supply", "message": "可提供 6 英寸碳化硅工艺"})
     interest = Interest.objects.get()
     assert interest.organization == other_org
     assert "my-interest" in c2.get(f"/market/{listing.pk}/").content.decode()
     # The owner sees it on the board and in its notifications.
     assert "可提供 6 英寸碳化硅工艺" in c.get(f"/market/{listing.pk}/").content.decode()
-    assert f"/market/{listing.pk}/" in c.get("/notifications/").content.decode()
+    opened = re.search(r'href="(/notifications/\d+/)"', c.get("/notifications/").content.decode())
+    assert opened and c.get(opened.group(1))["Location"] == f"/market/{listing.pk}/"
     # Another member cannot move it.
     _u3, _o3, c3 = people["third"]
     assert c3.post(f"/market/interests/{interest.pk}/accept/").status_code == 404

@@ -198,6 +198,12 @@ def test_interest_accept_reveals_an_anonymous_owner(owner, member_of, django_cap
     assert Notification.objects.filter(user=peer, verb="market.interest_accepted").exists()
     with pytest.raises(ValidationFailed):
         services.interest_decline(actor=admin, interest=interest, reason="late")
+    # closed once agreed, the listing stays readable to the partner it was agreed with, not to others
+    services.listing_close(actor=admin, listing=listing, outcome="fulfilled", note="已签约")
+    assert selectors.listing_get(actor=peer, pk=listing.pk).status == "closed"
+    stranger, _ = member_of("stranger")
+    with pytest.raises(NotFound):
+        selectors.listing_get(actor=stranger, pk=listing.pk)
 
 
 def test_interest_rules(owner, member_of, english):

@@ -275,6 +275,8 @@ def test_members_file_needs_and_agencies_see_them_grouped_and_answer(agency, mem
     client.force_login(firm_admin)
     r = client.post("/policies/needs/", {"organization": f.pk, "topic": "talent", "text": "短"})
     assert r.status_code == 422 and "text" in r.context["errors"]
+    form = r.content.decode().split('id="need-form"')[1].split("</form>")[0]  # as typed, the field named
+    assert ">短</textarea>" in form and 'value="talent" selected' in form and "text:" not in form
     assert PolicyNeed.objects.count() == 2
     api = client.get("/api/v1/policy-needs").json()
     assert [n["id"] for n in api] == [need.pk]

@@ -218,3 +218,17 @@ def test_text_that_starts_like_a_formula_stays_text_in_exports() -> None:
     cells = list(book.active.iter_rows(min_row=2, values_only=False))
     assert all(c[0].data_type == "s" for c in cells) and cells[0][0].value == risky[0]
     assert cells[0][1].value == -5 and cells[0][1].data_type == "n"
+
+
+def test_the_history_names_events_and_fields_in_the_readers_language() -> None:
+    from django.utils import translation
+
+    from agglo.profiles.templatetags.profiles_tags import event_label, field_label
+
+    with translation.override("zh-hans"):
+        labels = [event_label(e) for e in ("market.interest_accepted", "market.listing_submit", "policy.need_filed")]
+        fields = [field_label(f) for f in ("name_zh", "contact_phone", "listing", "revenue")]
+    assert not any("_" in x for x in labels + fields), (labels, fields)
+    assert labels[0].startswith("合作意向 · ") and fields[0] == "中文名称"
+    with translation.override("en"):
+        assert event_label("policy.granted") == "Policy · granted" and field_label("website") == "Website"

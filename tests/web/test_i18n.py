@@ -41,3 +41,14 @@ def test_every_ui_string_in_the_code_is_in_the_catalog(tmp_path):
     fresh = catalog(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
     missing = [m.id for m in fresh if m.id and (not m.string or "fuzzy" in m.flags)]
     assert not missing, f"strings without a Chinese translation (run make messages and translate): {missing}"
+
+
+def test_djangos_own_password_rules_read_in_chinese() -> None:
+    """Django 5.2 words the length rule anew; its own zh_Hans catalogue lags, ours carries it."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        validate_password("abc")
+    assert refused.value.messages[0] == "密码长度太短。密码必须包含至少 8 个字符。"

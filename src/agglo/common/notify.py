@@ -50,8 +50,11 @@ def notification_list(*, user: Any, unread: bool = False) -> Any:
     return qs.filter(read_at__isnull=True) if unread else qs
 
 
-def notifications_mark_read(*, user: Any) -> int:
-    """Mark all of a user's notifications read; returns how many changed."""
+def notifications_mark_read(*, user: Any, pk: int | None = None) -> int:
+    """Mark a user's notifications read (one, with `pk`); returns how many changed."""
     from django.utils import timezone
 
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    return qs.update(read_at=timezone.now())

@@ -77,13 +77,18 @@ class ListingForm(forms.Form):
 
 class InterestForm(forms.Form):
     cooperation = forms.ChoiceField(label=_("Kind of cooperation"), choices=Interest.Cooperation.choices)
+    # the browser stops at the service's limits (`services.interests.LIMITS`), before anything is lost
     message = forms.CharField(
-        label=_("What cooperation you propose"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("What cooperation you propose"),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+        required=False,
     )
     missing = forms.CharField(
-        label=_("What is still missing"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("What is still missing"), widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}), required=False
     )
-    introduction = forms.CharField(label=_("Who you are"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    introduction = forms.CharField(
+        label=_("Who you are"), widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}), required=False
+    )
 
 
 class CloseForm(forms.Form):

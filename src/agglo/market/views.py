@@ -128,7 +128,11 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The listing; for its owner the actions, the board of responses and the matches; for other members the
     form to express interest (or where their answer stands)."""
-    listing = _listing(request, pk)
+    return _detail(request, _listing(request, pk))
+
+
+def _detail(request: HttpRequest, listing: Listing, interest_form: Any = None, status: int = 200) -> HttpResponse:
+    """The listing's page; `interest_form` is an interest sent with errors, shown again as typed."""
     user = request.user
     owner = _is_owner(user, listing)
     mine = policy.active_organization_ids(user) - {listing.organization_id}
@@ -145,13 +149,15 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_review": listing.status == Status.REVIEW and policy.is_operator(user),
         "board": list(selectors.interest_board(actor=user, listing=listing)) if owner else [],
         "answered": answered,
-        "interest_form": InterestForm() if mine and not answered and listing.status == Status.PUBLISHED else None,
+        "interest_form": (interest_form or InterestForm())
+        if mine and not answered and listing.status == Status.PUBLISHED
+        else None,
         "close_form": CloseForm(),
         "decline_form": DeclineForm(),
         "decided": DECIDED,
         "moves": (InterestStatus.CONTACTED, InterestStatus.EVALUATED),
     }
-    return render(request, "market/detail.html", context)
+    return render(request, "market/detail.html", context, status=status)
 
 
 @login_required
@@ -178,14 +184,19 @@ def listing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, _("Published.") if action == "approve" else _("Sent back to its owner."))
         elif action == "express":
             form = InterestForm(request.POST)
-            if not form.is_valid():
-                raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
-            orgs = sorted(policy.active_organization_ids(request.user) - {listing.organization_id})
-            data = {
-                **form.cleaned_data,
-                "organization": request.POST.get("organization") or (orgs[0] if orgs else None),
-            }
-            services.interest_express(actor=request.user, listing=listing, data=data)
+            try:
+                if not form.is_valid():
+                    raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
+                orgs = sorted(policy.active_organization_ids(request.user) - {listing.organization_id})
+                data = {
+                    **form.cleaned_data,
+                    "organization": request.POST.get("organization") or (orgs[0] if orgs else None),
+                }
+                services.interest_express(actor=request.user, listing=listing, data=data)
+            except ValidationFailed as exc:  # the form again as typed, each error beside its field
+                if not form.errors:
+                    apply_service_errors(form, exc)
+                return _detail(request, listing, interest_form=form, status=400)
             messages.success(request, _("Your interest was sent; the owner will answer here."))
         else:
             raise Http404
@@ -210,8 +221,8 @@ def interest_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "Accepted: you are now partners, and see each other's names and contacts, and what each shares "
-                    "with partners (such as financial statements set to be seen by partners)."
+                    "Accepted: you are now partners, and see each other's names, and what each shares with "
+                    "partners (such as contacts, or financial statements set to be seen by partners)."
                 ),
             )
         elif action == "decline":
@@ -232,11 +243,19 @@ def interest_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("market:detail", pk=interest.listing_id)
 
 
+# the action forms' fields, as they label them: an error names the field the way the reader sees it
+ACTION_LABELS = {
+    name: field.label for form in (InterestForm, CloseForm, DeclineForm) for name, field in form.base_fields.items()
+}
+
+
 def _report(request: HttpRequest, exc: DomainError) -> None:
     if isinstance(exc, ValidationFailed):
         for field, texts in exc.errors.items():
             for text in texts:
-                messages.error(request, f"{field}: {text}")
+                messages.error(
+                    request, _("%(field)s: %(message)s") % {"field": ACTION_LABELS.get(field, field), "message": text}
+                )
     else:
         messages.error(request, str(exc))
 

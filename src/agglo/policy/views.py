@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
@@ -194,6 +195,15 @@ def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("policy:detail", pk=pk)
 
 
+# the need form's fields, as it labels them (an error names the field the way the form does)
+NEED_LABELS = {
+    "organization": gettext_lazy("Organization"),
+    "topic": gettext_lazy("Topic"),
+    "text": gettext_lazy("Need"),
+    "segment": gettext_lazy("Chain segment code (optional)"),
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def need_index(request: HttpRequest) -> HttpResponse:
@@ -238,6 +248,12 @@ def need_index(request: HttpRequest) -> HttpResponse:
         "orgs": orgs,
         "topics": PolicyNeed.Topic.choices,
         "errors": errors,
+        "error_lines": [
+            _("%(field)s: %(message)s") % {"field": NEED_LABELS.get(k, k), "message": " ".join(map(str, v))}
+            for k, v in errors.items()
+        ],
+        # a need sent with errors comes back as typed
+        "sent": {k: request.POST.get(k, "") for k in ("organization", "topic", "text", "segment")} if errors else {},
         "government": government,
         # only agencies' admins answer: an officer or operator reads the needs without an answer form
         "answers": needs.answers_needs(request.user),

@@ -6,10 +6,13 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordChangeView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
@@ -153,3 +156,15 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             request.session["agglo_totp_secret"], request.session["agglo_totp_uri"] = secret, uri
             context["secret"], context["uri"] = secret, uri
     return render(request, "web/two_factor.html", context)
+
+
+class PasswordChange(PasswordChangeView):
+    """A member changes its own password (the old one first); the session stays logged in."""
+
+    template_name = "web/password_change.html"
+    success_url = reverse_lazy("web:two_factor")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response

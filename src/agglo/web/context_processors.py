@@ -15,4 +15,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_is_operator": policy.is_operator(user),
         "nav_roles": sorted(policy.platform_roles(user)),
         "nav_unread": notification_list(user=user, unread=True).count() if user.is_authenticated else 0,
+        # the user's own organization (the first, for people of several): its page is one click away
+        "nav_org": min(policy.organization_ids(user), default=None) if user.is_authenticated else None,
     }

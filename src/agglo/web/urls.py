@@ -10,9 +10,11 @@ urlpatterns = [
     path("login/", agglo_auth.login_view, name="login"),
     path("login/code/", agglo_auth.login_code, name="login_code"),
     path("account/two-factor/", agglo_auth.two_factor, name="two_factor"),
+    path("account/password/", agglo_auth.PasswordChange.as_view(), name="password_change"),
     path("account/nodes/", node_views.node_index, name="nodes"),
     path("account/nodes/<int:pk>/<slug:action>/", node_views.node_action, name="node_action"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from agglo.common.notify import notification_list, notifications_mark_read
@@ -29,6 +29,18 @@ def notifications(request: HttpRequest) -> HttpResponse:
         return redirect("web:notifications")
     items = notification_list(user=request.user).order_by("-created_at")[:100]
     return render(request, "web/notifications.html", {"items": items})
+
+
+@login_required
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow one of the user's notifications to what it is about, marking it read on the way."""
+    item = notification_list(user=request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    notifications_mark_read(user=request.user, pk=item.pk)
+    # only a path on this site: a link is the platform's own, but never an open redirect
+    link = item.link if item.link.startswith("/") and not item.link.startswith("//") else ""
+    return redirect(link or "web:notifications")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -16,7 +16,9 @@ from agglo.registry.text import query_tokens
 
 
 def visible(actor: Any) -> Q:
-    """Published listings at a level the actor reaches, and every listing of the actor's own organizations."""
+    """Published listings at a level the actor reaches, every listing of the actor's own organizations, and
+    listings the actor's organizations answered (once published), whatever became of them since: a partner keeps
+    reading what it agreed to after the owner closes it."""
     if policy.sees_all_organizations(actor):
         return Q()
     own = policy.organization_ids(actor)
@@ -30,6 +32,11 @@ def visible(actor: Any) -> Q:
     condition = published & levels
     if own:
         condition |= Q(organization_id__in=own)
+    if active:
+        condition |= Q(
+            pk__in=Interest.objects.filter(organization_id__in=active).values("listing_id"),
+            status__in=(Status.PUBLISHED, Status.CLOSED, Status.EXPIRED),
+        )
     return condition
 
 

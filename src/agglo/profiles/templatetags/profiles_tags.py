@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy
 
-from agglo.profiles.messages import label, word_stored
+from agglo.profiles.messages import FIELD_LABELS, label, word_stored
 from agglo.profiles.models import Source
 
 register = template.Library()
@@ -29,7 +29,19 @@ def percent(value: Any) -> str:
 
 @register.filter
 def field_label(name: str) -> str:
-    return label(name)
+    """A changed field's name as the forms label it: facts' fields, then the profile's own."""
+    from agglo.registry.forms import OrganizationEditForm
+
+    if name in FIELD_LABELS:
+        return label(name)
+    if name in FIELD_EXTRA:
+        return str(FIELD_EXTRA[name])
+    field = OrganizationEditForm.base_fields.get(name)
+    return str(field.label) if field is not None else name
+
+
+# fields other records name in the history (a listing answered, the cooperation proposed)
+FIELD_EXTRA = {"listing": gettext_lazy("Listing"), "cooperation": gettext_lazy("Kind of cooperation")}
 
 
 @register.filter
@@ -76,6 +88,10 @@ SUBJECTS = {
     "capacity": gettext_lazy("Capacity calendar"),
     "allocation": gettext_lazy("Job"),
     "order": gettext_lazy("Order"),
+    # the market's and the policy desk's events on the organization's record
+    "interest": gettext_lazy("Interest"),
+    "listing": gettext_lazy("Listing"),
+    "need": gettext_lazy("Policy need"),
 }
 ACTIONS = {
     "created": gettext_lazy("created"),
@@ -113,6 +129,21 @@ ACTIONS = {
     "planned": gettext_lazy("planned"),
     "amended": gettext_lazy("terms changed"),
     "cancelled": gettext_lazy("cancelled"),
+    "reduced": gettext_lazy("reduced by a re-plan"),
+    "unsolved": gettext_lazy("not re-planned in time"),
+    "infeasible": gettext_lazy("found infeasible"),
+    "expressed": gettext_lazy("expressed"),
+    "submit": gettext_lazy("submitted"),
+    "expire": gettext_lazy("expired"),
+    "renew": gettext_lazy("renewed"),
+    "close": gettext_lazy("closed"),
+    "approve": gettext_lazy("approved"),
+    "send_back": gettext_lazy("sent back"),
+    "filed": gettext_lazy("filed"),
+    "answered": gettext_lazy("answered"),
+    "applied": gettext_lazy("Policy · applied"),
+    "granted": gettext_lazy("Policy · granted"),
+    "rejected": gettext_lazy("Policy · rejected"),
 }
 
 
@@ -124,7 +155,7 @@ def event_label(event: str) -> str:
         if name.startswith(subject + "_"):
             action = name[len(subject) + 1 :]
             return f"{subject_label} · {ACTIONS.get(action, action)}"
-    return name
+    return str(ACTIONS.get(name, name))
 
 
 @register.filter

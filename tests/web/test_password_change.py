@@ -1,0 +1,35 @@
+"""A member changes its own password: the old one first, the platform's rules for the new one."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.conftest import user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_member_changes_its_password_and_logs_in_with_the_new_one() -> None:
+    member = user("changer")
+    member.set_password("Old-pass-2026")
+    member.save()
+    c = Client()
+    assert c.get("/account/password/")["Location"].startswith("/login/")  # members only
+    c.force_login(member)
+    assert 'id="change-password"' in c.get("/account/two-factor/").content.decode()
+    r = c.post(
+        "/account/password/",
+        {"old_password": "wrong", "new_password1": "New-pass-2026x", "new_password2": "New-pass-2026x"},
+    )
+    assert r.status_code == 200 and "old_password" in r.context["form"].errors
+    r = c.post("/account/password/", {"old_password": "Old-pass-2026", "new_password1": "abc", "new_password2": "abc"})
+    assert "密码长度太短" in r.content.decode()
+    r = c.post(
+        "/account/password/",
+        {"old_password": "Old-pass-2026", "new_password1": "New-pass-2026x", "new_password2": "New-pass-2026x"},
+        follow=True,
+    )
+    assert "密码已修改。" in r.content.decode()
+    member.refresh_from_db()
+    assert member.check_password("New-pass-2026x") and not member.check_password("Old-pass-2026")
