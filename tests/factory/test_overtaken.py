@@ -144,8 +144,8 @@ def test_each_step_short_of_room_says_what_open_offers_hold_in_its_own_unit(clus
     assert second.status == "infeasible"
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
-    assert "Step 1: open offers to other orders hold 5000 machine-hours" in diagnosis
-    assert "Step 2: open offers to other orders hold 9000 square metres" in diagnosis
+    assert "Step 1: open offers to other orders hold 5,000 machine-hours" in diagnosis
+    assert "Step 2: open offers to other orders hold 9,000 square metres" in diagnosis
     assert " units of the capable" not in diagnosis
 
 

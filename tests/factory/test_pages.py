@@ -45,6 +45,17 @@ def test_order_entry_plans_and_shows_the_grid(cluster: dict[str, Any]) -> None:
     assert 'id="gantt"' in page and "#1 ×" in page and "Plan cost" in page
 
 
+def test_an_order_saved_as_a_draft_offers_nothing_until_planned(cluster: dict[str, Any]) -> None:
+    c = logged(cluster["people"]["buyer"])
+    r = c.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1"), follow=True)
+    order = Order.objects.get()
+    assert order.status == "draft" and not order.allocations.exists()
+    assert "no factory is offered anything until you plan it" in r.content.decode()
+    r = c.post(f"/factory/orders/{order.pk}/plan/", follow=True)
+    order.refresh_from_db()
+    assert order.status == "planned" and order.allocations.filter(status="offered").exists()
+
+
 def test_order_entry_errors_name_the_fields(cluster: dict[str, Any]) -> None:
     c = logged(cluster["people"]["buyer"])
     r = c.post("/factory/orders/new/", form_post(quantity="lots", **{"op-2-after": "5"}))

@@ -39,6 +39,10 @@ def test_plan_splits_the_route_over_factories_within_capacity(cluster: dict[str,
     last = {s: max(a.week for a in rows if a.operation.seq == s) for s in by_step}
     first = {s: min(a.week for a in rows if a.operation.seq == s) for s in by_step}
     assert first[2] > last[1] and first[3] > last[2]
+    # the API reader learns when the plan ends against the due week, as the page says
+    finish = max(a.week for a in rows)
+    late = max(0, (finish - order.due_week).days // 7)
+    assert (order.plan_stats["finish_week"], order.plan_stats["weeks_late"]) == (finish.isoformat(), late)
     assert len({a.factory_id for a in rows}) >= 2
     assert order.plan_stats["objective"] >= order.plan_stats["bound"] - 1e-6
 
@@ -117,7 +121,7 @@ def test_impossible_order_is_explained(cluster: dict[str, Any]) -> None:
     )
     assert order.status == Order.Status.INFEASIBLE
     text = " ".join(diagnosis_texts(order))
-    assert "pcb" in text and "100000" in text
+    assert "pcb" in text and "100,000" in text
 
 
 def test_the_diagnosis_reads_in_each_readers_language(cluster: dict[str, Any]) -> None:
@@ -130,9 +134,19 @@ def test_the_diagnosis_reads_in_each_readers_language(cluster: dict[str, Any]) -
         chinese = diagnosis_texts(order)
     with translation.override("en"):
         english = diagnosis_texts(order)
-    assert english[0].startswith("Step 1: needs 100000 machine-hours") and chinese[0].startswith("步骤")
+    assert english[0].startswith("Step 1: needs 100,000 machine-hours") and chinese[0].startswith("步骤")
     page = signed_in(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
     assert chinese[0] in page
+
+
+def test_a_certification_no_factory_holds_is_named(cluster: dict[str, Any]) -> None:
+    from django.utils import translation
+
+    order = planned(cluster, certifications=["AS9100"], operations=[{"process": "cnc", "quantity": 100}])
+    assert order.status == Order.Status.INFEASIBLE
+    with translation.override("en"):
+        (text,) = diagnosis_texts(order)
+    assert text == "Step 1: no factory that runs it holds the required certifications (AS9100)."
 
 
 def test_lists_typed_on_a_chinese_keyboard_are_read(cluster: dict[str, Any]) -> None:

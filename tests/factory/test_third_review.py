@@ -603,14 +603,14 @@ def test_an_order_short_of_room_held_by_open_offers_is_told_so(cluster: dict[str
     assert second.status == "infeasible"
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
-    assert "open offers to other orders hold 5000 machine-hours" in diagnosis
-    assert "Step 1: needs 2000 machine-hours but the capable factories have only" in diagnosis  # the step's unit
+    assert "open offers to other orders hold 5,000 machine-hours" in diagnosis
+    assert "Step 1: needs 2,000 machine-hours but the capable factories have only" in diagnosis  # the step's unit
     # an offer in a week since lowered below it keeps only what that week still has
     a = first.allocations.filter(status="offered").order_by("-quantity").first()
     CapacitySlot.objects.update_or_create(capability=a.capability, week=a.week, defaults={"capacity": a.quantity - 100})
     orders.order_plan(actor=buyer, order=second)
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
-    assert "open offers to other orders hold 4900 machine-hours" in page.split('id="diagnosis"')[1].split("</div>")[0]
+    assert "open offers to other orders hold 4,900 machine-hours" in page.split('id="diagnosis"')[1].split("</div>")[0]
     # once those offers are answered (here: past their deadline), the room is back and the order plans
     first.allocations.update(respond_by=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     assert orders.order_plan(actor=buyer, order=second).status == "planned"
@@ -738,7 +738,7 @@ def test_offers_a_step_could_never_use_are_not_named_as_holding_its_room(cluster
     assert second.status == "infeasible"
     page = logged(buyer).get(f"/factory/orders/{second.pk}/").content.decode()
     diagnosis = page.split('id="diagnosis"')[1].split("</div>")[0]
-    assert "needs 9000 machine-hours" in diagnosis and "open offers to other orders" not in diagnosis
+    assert "needs 9,000 machine-hours" in diagnosis and "open offers to other orders" not in diagnosis
 
 
 def test_a_replan_that_offers_a_factory_the_same_again_does_not_announce_new_work(cluster: dict[str, Any]) -> None:

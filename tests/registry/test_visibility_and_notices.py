@@ -49,9 +49,13 @@ def test_contact_visibility_levels(make_org, operator):
 
 def test_decisions_email_the_applicant(ref, operator, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        admission_reject(actor=operator, admission=apply(), reason="营业执照模糊，请重新上传")
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
+        admission = apply()
+    # on submission already: the private status link, which a closed tab would otherwise lose
+    assert len(mail.outbox) == 1 and f"/apply/status/{admission.tracking_token}/" in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        admission_reject(actor=operator, admission=admission, reason="营业执照模糊，请重新上传")
+    assert len(mail.outbox) == 2
+    message = mail.outbox[1]
     assert message.to == ["wang.min@yunqi.example"]
     assert "营业执照模糊" in message.body and "/apply/status/" in message.body
 

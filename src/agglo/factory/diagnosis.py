@@ -45,7 +45,10 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
         if not eligible:
             reasons = Counter(ineligibility(op, c) or "process" for c in same)
             if len(reasons) == 1:
-                findings.append(Finding(op.key, next(iter(reasons)), {"process": op.process, "factories": len(same)}))
+                why: dict[str, int | str] = {"process": op.process, "factories": len(same)}
+                if "certification" in reasons:  # which ones, so that the buyer knows what to look for
+                    why["certifications"] = ", ".join(sorted(op.certifications))
+                findings.append(Finding(op.key, next(iter(reasons)), why))
             else:  # say every reason: "no factory reaches the grade" is untrue when some that do declined
                 findings.append(Finding(op.key, "ineligible", {"factories": len(same), **reasons}))
             continue

@@ -15,7 +15,10 @@ OPERATION_ROWS = 8
 
 class OrderForm(forms.Form):
     product = forms.CharField(label=_("Product"), max_length=200)
-    quantity = forms.CharField(label=_("Quantity"))
+    quantity = forms.CharField(
+        label=_("Quantity"),
+        help_text=_("How many finished products: for your records; each step of the route carries its own quantity."),
+    )
     start_week = forms.CharField(label=_("First week"), widget=forms.DateInput(attrs={"type": "date"}))
     due_week = forms.CharField(label=_("Due week"), widget=forms.DateInput(attrs={"type": "date"}))
     min_quality = forms.ChoiceField(

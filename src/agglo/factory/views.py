@@ -151,15 +151,14 @@ def order_new(request: HttpRequest) -> HttpResponse:
         data["operations"] = rows
         try:
             order = orders.order_create(actor=request.user, data=data)
-            order = orders.order_plan(actor=request.user, order=order)
-            messages.success(request, _("Order saved and planned.") if order.status == "planned" else _("Order saved."))
-            return redirect("factory:order", pk=order.pk)
         except ValidationFailed as exc:
             route_errors = [_labelled(_route_field(k), v) for k, v in exc.errors.items() if k.startswith("operations")]
             exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
             apply_service_errors(form, exc)
         except Forbidden as exc:
             raise PermissionDenied(str(exc)) from exc
+        else:
+            return _planned_new(request, order)
     padded = rows + [{}] * (OPERATION_ROWS - len(rows))
     context = {
         "form": form,
@@ -169,6 +168,24 @@ def order_new(request: HttpRequest) -> HttpResponse:
         "route_errors": route_errors,
     }
     return render(request, "factory/order_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _planned_new(request: HttpRequest, order: Order) -> HttpResponse:
+    """A new order saved: kept as a draft when asked (nothing offered yet), else planned at once. A plan the
+    solver could not make in time leaves the draft, and the order page says so."""
+    if "draft" in request.POST:
+        messages.success(request, _("Order saved as a draft: no factory is offered anything until you plan it."))
+        return redirect("factory:order", pk=order.pk)
+    try:
+        order = orders.order_plan(actor=request.user, order=order)
+    except ValidationFailed as exc:
+        _flash(request, exc)
+        return redirect("factory:order", pk=order.pk)
+    if order.status == Order.Status.PLANNED:
+        messages.success(request, _("Order saved and planned: the plan's factories were offered their parts."))
+    else:
+        messages.warning(request, _("Order saved, but no plan fits it; see why below."))
+    return redirect("factory:order", pk=order.pk)
 
 
 def _order(request: HttpRequest, pk: int) -> Any:

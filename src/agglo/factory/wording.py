@@ -24,6 +24,9 @@ def finding_text(finding: Finding, order: Any) -> str:
         if amount in d:
             d[amount] = money(d[amount])
     d["unit"] = _unit_of(order, finding.operation)
+    for count in ("needed", "available", "units", "kept"):  # 2,000,000, as the pages write numbers
+        if isinstance(d.get(count), int):
+            d[count] = f"{d[count]:,}"
     texts = {
         "process": _("no member factory runs this process (%(process)s)."),
         "quality": _("no factory that runs it reaches the required quality grade."),
@@ -52,6 +55,8 @@ def finding_text(finding: Finding, order: Any) -> str:
             "the cheapest plan found costs %(cost)s in production and setups, above the budget of %(budget)s."
         ),
     }
+    if finding.rule == "certification" and d.get("certifications"):  # named where the finding kept them
+        texts["certification"] = _("no factory that runs it holds the required certifications (%(certifications)s).")
     if finding.rule == "together":  # the conflict is between the steps, not in one of them
         return _(
             "Each step fits on its own, but not all of them together within %(n)d weeks: a step starts only after "

@@ -542,6 +542,9 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         "costs": vars(costs) if costs else {},
         "reason": reason,
         "changes": changes,
+        # when the plan's last step ends, against the due week (a plan may be late, at its penalty)
+        "finish_week": (finish := week_at(order.start_week, max(p.week for p in result.placements))).isoformat(),
+        "weeks_late": max(0, (finish - order.due_week).days // 7),
     }
     order.save(update_fields=["plan_version", "status", "diagnosis", "plan_stats"])
     confirm_if_complete(order)

@@ -215,6 +215,7 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
         subject=admission,
         payload={"organization": org.pk, "name": org.name_zh, "duplicates": len(admission.duplicate_flags)},
     )
+    _notify(admission)  # the private status link by mail too: a closed tab does not lose the application
     return admission
 
 
@@ -249,7 +250,8 @@ def _review(actor: Any, admission: Admission) -> Admission:
 
 
 def _notify(admission: Admission) -> None:
-    """Email the applicant once the decision is committed (a task, so a slow mail server delays no one)."""
+    """Email the applicant its status link, on submission and once each decision is committed (a task, so a
+    slow mail server delays no one)."""
     from agglo.registry.tasks import admission_notify
 
     url = settings.AGGLO_BASE_URL.rstrip("/") + reverse("registry:admission_status", args=[admission.tracking_token])
