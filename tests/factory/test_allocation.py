@@ -427,3 +427,11 @@ def test_a_repair_shifts_a_members_accepted_work_before_it_gives_it_to_a_cheaper
     assert errors == [] and costs.change == 5 * 100  # the shift penalty only
     given_away = (Placement("1", "c", 2, 100), Placement("2", "tb", 3, 100))
     assert evaluate(problem, given_away)[0].change == 50 * 100
+
+
+def test_a_problem_too_large_to_count_is_named_invalid_not_left_to_time() -> None:
+    caps = tuple(Capability(f"c{i}", f"f{i}", "cnc", (10_000_000,) * 12, unit_cost=999_999.99) for i in range(20))
+    ops = tuple(Operation(str(n), "o", "cnc", 10_000_000) for n in range(1, 41))
+    problem = AllocationProblem(weeks=12, operations=ops, capabilities=caps, orders=(OrderTerms("o", 11, 0.0),))
+    result = solve(problem, time_limit=5)
+    assert result.status == "invalid" and not result.placements and result.seconds < 5

@@ -205,13 +205,14 @@ def test_the_terms_form_says_whether_anything_changed(cluster: dict[str, Any]) -
         "late_penalty": str(order.late_penalty),
     }
     page = buyer.post(url, same, follow=True).content.decode()
-    assert "没有任何变更。" in page and "计划已修复" not in page
+    assert "没有任何变更。" in page and "方案已修复" not in page
     order.refresh_from_db()
     assert order.plan_version == 1
-    page = buyer.post(url, {**same, "late_penalty": "2500"}, follow=True).content.decode()
+    later = (order.due_week + dt.timedelta(weeks=6)).isoformat()  # room enough to finish on time
+    page = buyer.post(url, {**same, "due_week": later, "late_penalty": "2500"}, follow=True).content.decode()
     order.refresh_from_db()
-    late = finishes_late(order, list(order.allocations.all()))  # a plan still late says so, not just "repaired"
-    assert ("订单已修改，方案已修复，但仍会延期完成" if late else "订单已修改，计划已修复。") in page
+    assert not finishes_late(order, list(order.allocations.all()))
+    assert "订单已修改，方案已修复。" in page and "仍会延期完成" not in page
 
 
 def test_the_terms_form_shows_only_what_is_wrong_and_a_closed_order_keeps_no_form(cluster: dict[str, Any]) -> None:
@@ -285,4 +286,17 @@ def test_an_earlier_due_week_the_repair_cannot_meet_is_not_reported_as_a_plain_s
     r = buyer.post(f"/factory/orders/{order.pk}/terms/", data, follow=True)
     page = r.content.decode()
     assert "订单已修改，方案已修复，但仍会延期完成" in page and "提高延期罚金" in page
-    assert "订单已修改，计划已修复。" not in page
+    assert "订单已修改，方案已修复。" not in page
+
+
+def test_a_part_cut_below_the_factorys_minimum_lot_is_offered_again_not_imposed(cluster: dict[str, Any]) -> None:
+    from agglo.factory.models import Capability
+
+    order = confirmed(cluster, quantity=400, operations=[{"process": "surface", "quantity": 400}])
+    (a,) = order.allocations.filter(status="accepted")
+    Capability.objects.filter(pk=a.capability_id).update(min_lot=350)  # it takes no order under 350 now
+    order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_share": "0.75"})
+    a.refresh_from_db()
+    assert a.status == "superseded" and a.quantity == 400  # not bound to 300 it never agreed to
+    again = order.allocations.filter(status="offered", capability=a.capability)
+    assert sum(again.values_list("quantity", flat=True)) <= 300  # the factory may take it or decline

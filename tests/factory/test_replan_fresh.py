@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agglo.factory.models import Order
+from agglo.factory.models import Allocation, Order
 from agglo.factory.services.orders import order_amend, order_plan
 from tests.factory.conftest import signed_in
 from tests.factory.test_plan_flow import planned
@@ -62,7 +62,10 @@ def test_a_timed_out_plan_the_buyer_asked_for_changes_nothing(
     )
     assert set(after.allocations.filter(status="offered").values_list("pk", flat=True)) == offers
     r = signed_in(buyer).post(f"/factory/orders/{order.pk}/plan/", follow=True)
-    assert "求解器在时限" in r.content.decode() and r.status_code == 200
+    assert "方案：求解器在时限" in r.content.decode() and r.status_code == 200 and "plan:" not in r.content.decode()
+    terms = {"due_week": order.due_week.isoformat(), "max_suppliers": "1", "max_share": "", "budget": ""}
+    r = signed_in(buyer).post(f"/factory/orders/{order.pk}/terms/", terms | {"late_penalty": "1"}, follow=True)
+    assert "方案：求解器在时限" in r.content.decode() and Order.objects.get(pk=order.pk).max_suppliers != 1
     r = signed_in(buyer).post(f"/api/v1/factory/orders/{order.pk}/plan")
     assert r.status_code == 422 and "plan" in r.json()["errors"]
 
@@ -88,6 +91,11 @@ def test_a_timed_out_repair_after_a_decline_keeps_the_plan_and_says_so(
     assert told is not None and "在时限内未找到" in told.text
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     assert 'id="unsolved"' in page
+    # the others accept all they were offered: the declined part is a gap, so the order is not confirmed
+    for a in Allocation.objects.filter(pk__in=others):
+        owner = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+        allocation_respond(actor=owner, allocation=a, action="accept")
+    assert Order.objects.get(pk=order.pk).status == "planned"
     monkeypatch.undo()
     again = order_plan(actor=buyer, order=after)
     assert "unsolved" not in again.plan_stats and again.status == "planned"
@@ -115,3 +123,38 @@ def test_a_factory_whose_open_offer_a_replan_splits_hears_which_offer_went(clust
     told = Notification.objects.filter(verb="factory.offered", user__memberships__organization=split.factory_id)
     text = told.order_by("-id").first().text
     assert "已由新的任务邀约取代" in text and f"{split.week.isoformat()} 当周 {split.quantity} " in text
+
+
+def test_a_counter_offer_decision_stands_when_the_repair_after_it_times_out(
+    cluster: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agglo.factory.services.jobs import allocation_respond, counter_decide
+
+    buyer = cluster["people"]["buyer"]
+    order = planned(cluster)
+    a = order.allocations.filter(status="offered", quantity__gte=2).first()
+    owner = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=owner, allocation=a, action="counter", quantity=1)
+    timed_out(monkeypatch)
+    counter_decide(actor=buyer, allocation=Allocation.objects.get(pk=a.pk), accept=False)  # an answer to the factory
+    a.refresh_from_db()
+    assert a.status != "countered" and Order.objects.get(pk=order.pk).plan_stats["unsolved"] == "counter"
+
+
+def test_an_order_too_large_for_the_solver_is_told_so_not_asked_to_try_again(
+    cluster: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.utils import translation
+
+    from agglo.factory.services import orders as order_services
+    from agglo.factory.solver import AllocationResult
+    from agglo.factory.wording import diagnosis_texts
+
+    monkeypatch.setattr(order_services, "solve", lambda *a, **k: AllocationResult("invalid", (), None, None, 0.1))
+    order = planned(cluster)
+    assert order.status == "infeasible"
+    with translation.override("en"):
+        assert diagnosis_texts(order) == [
+            "The order: its quantities and prices are too large for the solver to count: split the order, or check "
+            "the quantities."
+        ]

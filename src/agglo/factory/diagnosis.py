@@ -25,6 +25,7 @@ class Finding:
     operation: str  # operation key, or "" for the whole problem
     rule: str  # process | quality | certification | region | declined | ineligible (several of these) | route
     #   | capacity | turned_down (capable factories keep only what they accepted) | suppliers | budget | together
+    #   | too_large (the solver cannot count its quantities and prices)
     detail: dict[str, int | str] = field(default_factory=dict)
 
 

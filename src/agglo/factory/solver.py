@@ -43,7 +43,7 @@ from agglo.factory.transport import zone_of, zone_weeks
 
 @dataclass(frozen=True)
 class AllocationResult:
-    status: str  # optimal | feasible | infeasible | unknown
+    status: str  # optimal | feasible | infeasible | invalid | unknown
     placements: tuple[Placement, ...]
     objective: int | None
     bound: float | None
@@ -71,7 +71,13 @@ class _FirstSolution(cp_model.CpSolverSolutionCallback):
             self.first = time.perf_counter() - self.start
 
 
-STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible"}
+STATUS = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    # a model CP-SAT refuses (its 64-bit objective would overflow on such quantities and prices): no time helps
+    cp_model.MODEL_INVALID: "invalid",
+}
 
 
 def solve(

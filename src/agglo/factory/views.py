@@ -39,6 +39,7 @@ from agglo.registry.models import Organization
 
 # Field names in a service's errors, as the pages label them; errors about the whole step have no label.
 LABELS = {
+    "plan": gettext_lazy("The plan"),
     "quantity_done": gettext_lazy("Quantity done"),
     "defects": gettext_lazy("Defects"),
     "delivered_on": gettext_lazy("Delivered on"),
@@ -292,7 +293,8 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except ValidationFailed as exc:
-        if order.status in Order.CLOSED:  # no form to show it in
+        # no form to show it in; or the terms were fine but no plan for them was found in time (nothing changed)
+        if order.status in Order.CLOSED or set(exc.errors) == {"plan"}:
             _flash(request, exc)
             return redirect("factory:order", pk=order.pk)
         # the form again, as sent, with each error beside its field

@@ -51,6 +51,9 @@ def finding_text(finding: Finding, order: Any) -> str:
             "open offers to other orders hold %(units)s %(unit)s of the capable factories' capacity in these weeks, "
             "until %(until)s at the latest; even if they are all declined, that is less than this step lacks."
         ),
+        "too_large": _(
+            "its quantities and prices are too large for the solver to count: split the order, or check the quantities."
+        ),
         "budget_plan": _(
             "the cheapest plan found costs %(cost)s in production and setups, above the budget of %(budget)s."
         ),

@@ -450,7 +450,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     except (GreedyStuck, ValueError):
         hint = []
     result = solve(problem, time_limit=time_limit(), hint=hint)
-    if not result.placements and result.status != "infeasible":
+    if not result.placements and result.status not in ("infeasible", "invalid"):
         return _unsolved(order, actor=actor, reason=reason, seconds=result.seconds)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     offered = set(open_offers.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
@@ -493,7 +493,11 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
     if not result.placements:
         open_offers.update(status=Allocation.Status.SUPERSEDED)
         order.status = Order.Status.INFEASIBLE
-        findings = diagnose(problem) or _over_budget(problem) or [Finding("", "together", {"n": problem.weeks})]
+        findings = (
+            [Finding("", "too_large")]
+            if result.status == "invalid"
+            else diagnose(problem) or _over_budget(problem) or [Finding("", "together", {"n": problem.weeks})]
+        )
         findings += _held_elsewhere(order, problem, findings)
         order.diagnosis = [finding_kept(f) for f in findings]
         order.plan_stats = {
@@ -560,7 +564,8 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
 
 
 # re-plans the buyer asked for: when the solver runs out of time, they are undone and the buyer told to try again
-BUYER_REPLANS = {"plan", "amended", "counter"}
+# (a decision on a counter-offer stands, as a factory's answer does: it is an answer to the factory)
+BUYER_REPLANS = {"plan", "amended"}
 
 
 def _unsolved(order: Order, *, actor: Any, reason: str, seconds: float) -> Order:
@@ -582,7 +587,9 @@ def _unsolved(order: Order, *, actor: Any, reason: str, seconds: float) -> Order
             }
         )
     order.plan_stats = {**(order.plan_stats or {}), "unsolved": reason, "unsolved_seconds": round(seconds, 3)}
-    order.save(update_fields=["plan_stats"])
+    if order.status == Order.Status.CONFIRMED:  # what the factory gave back is a gap now: not confirmed any more
+        order.status = Order.Status.PLANNED
+    order.save(update_fields=["plan_stats", "status"])
     record(
         "factory.order_unsolved",
         actor=actor,
@@ -619,9 +626,10 @@ def _apply(
         if is_under_way(a) or wanted.get(key, 0) >= a.quantity:
             wanted[key] = max(0, wanted.get(key, 0) - a.quantity)
             continue
-        if wanted.get(key, 0) > 0:
+        if wanted.get(key, 0) >= max(1, a.capability.min_lot):
             # the plan keeps part of it: the acceptance stands for that part (the solver charged only the units
-            # it took away), and only the rest of the week's capacity is released
+            # it took away), and only the rest of the week's capacity is released; a part below the factory's
+            # minimum lot is not one it agreed to, and is offered again instead
             was, a.quantity, wanted[key] = a.quantity, wanted[key], 0
             a.save(update_fields=["quantity", "updated_at"])
             release(a.capability, a.week, was - a.quantity)
@@ -828,8 +836,18 @@ def finish_if_delivered(order: Order) -> None:
 
 
 def confirm_if_complete(order: Order) -> None:
+    """A planned order is confirmed once nothing awaits an answer and every step's whole quantity is accepted or
+    delivered (a plan left with a gap, by a repair that found no plan in time, is not)."""
     live = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
-    if order.status == Order.Status.PLANNED and not live.exists():
+    if order.status != Order.Status.PLANNED or live.exists():
+        return
+    held = dict(
+        order.allocations.filter(status__in=[Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED])
+        .values("operation_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("operation_id", "units")
+    )
+    if all(held.get(op.pk, 0) >= op.quantity for op in order.operations.all()):
         order.status = Order.Status.CONFIRMED
         order.save(update_fields=["status"])
 
