@@ -204,6 +204,12 @@ def test_interest_accept_reveals_an_anonymous_owner(owner, member_of, django_cap
     stranger, _ = member_of("stranger")
     with pytest.raises(NotFound):
         selectors.listing_get(actor=stranger, pk=listing.pk)
+    # an answer the owner declined opens nothing once the listing is closed
+    from agglo.market.models import Interest
+
+    Interest.objects.filter(pk=interest.pk).update(status="declined")
+    with pytest.raises(NotFound):
+        selectors.listing_get(actor=peer, pk=listing.pk)
 
 
 def test_interest_rules(owner, member_of, english):
@@ -249,3 +255,15 @@ def test_a_confirmed_case_partner_sees_partners_only_listings(owner, member_of):
     )
     participant_confirm(actor=peer, participant=participant)
     assert listing.pk in {item.pk for item in selectors.listing_list(actor=peer)}
+
+
+def test_a_refused_interest_comes_back_on_the_page_as_typed_with_the_reason(owner, member_of, client):
+    admin, org = owner
+    listing = services.listing_create(actor=admin, organization=org, data=need(region_rule="only", regions=["320000"]))
+    services.listing_submit(actor=admin, listing=listing)
+    peer, _ = member_of("peer")  # in Shenzhen, Guangdong: the listing takes Jiangsu only
+    client.force_login(peer)
+    r = client.post(f"/market/{listing.pk}/express/", {"cooperation": "supply", "message": "我们有产线"})
+    form = r.content.decode().split('id="interest-form"')[1].split("</form>")[0]
+    assert r.status_code == 400 and "我们有产线</textarea>" in form
+    assert "机构：" in form and "organization:" not in form  # the reason, named as the reader sees it

@@ -279,3 +279,14 @@ def test_a_warm_query_costs_a_bounded_number_of_database_queries(cluster, market
     with django_assert_max_num_queries(14):
         results = selectors.matches_for_listing(actor=admin, listing=need, target="offers")
     assert len(results) == 3
+
+
+def test_a_named_listing_is_not_tied_to_its_owners_anonymous_one(cluster, market_, english):
+    offers, need = market_
+    named = publish(*cluster["anon"], title_zh="车规级碳化硅功率器件量产代工")  # the anonymous owner, by name
+    selectors.LIVE.reset()
+    results = selectors.matches_for_listing(actor=cluster["seeker"][0], listing=need, target="offers")
+    pair = [r for r in results if r.key in (named.pk, offers["anon"].pk)]
+    assert len(pair) == 2 and any(r.match.diversity_factor < 1 for r in pair)  # the later one is ranked down
+    # which neither row may say: "another result of the same organization" would name the anonymous offer's owner
+    assert not any(r.same_owner_note for r in pair)

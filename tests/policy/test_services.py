@@ -194,6 +194,11 @@ def test_apply_decide_and_grant_without_application_are_logged(agency, member_of
     pending.refresh_from_db()
     assert pending.status == "submitted"  # the applicant cannot grant itself
     client.force_login(admin)
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    # the agency sees each applicant's standing beside its decision, and no "eligibility" of its own
+    row = page.split('id="applications"')[1].split(other.name_zh)[1].split("</tr>")[0]
+    assert 'class="standing">✓<' in row  # it meets the rule
+    assert 'id="eligibility"' not in page
     client.post(f"/applications/{pending.pk}/decide/", {"grant": "0", "reason": "预算已用完"})
     pending.refresh_from_db()
     assert pending.status == "rejected" and pending.reason == "预算已用完"

@@ -207,13 +207,18 @@ def test_text_that_starts_like_a_formula_stays_text_in_exports() -> None:
 
     from openpyxl import load_workbook
 
-    risky = ['=HYPERLINK("http://evil.example","点此")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "\tx"]
+    risky = ['=HYPERLINK("http://evil.example","点此")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "\tx", "'=x"]
     rows = [["desc", "n"], *([text, -5] for text in risky)]
     lines = list(csv.reader(io.StringIO(tabular.write_csv(rows[0], rows[1:]).decode("utf-8-sig"))))
     assert [line[0] for line in lines[1:]] == ["'" + text for text in risky] and lines[1][1] == "-5"
-    # an export imports back as it was
+    # a loss stays a number a spreadsheet adds up, however it arrives (a Decimal is written as text)
+    money = list(csv.reader(io.StringIO(tabular.write_csv(["p"], [[Decimal("-1500000.00")], ["-3"]]).decode())))
+    assert [m[0] for m in money[1:]] == ["-1500000.00", "-3"]
+    # an export imports back as it was, a value that really starts with an apostrophe included
     table = tabular.read_table(tabular.write_csv(rows[0], rows[1:]), "e.csv")
     assert [r["desc"] for _n, r in table.rows] == risky
+    plain = tabular.read_table(b"desc\n'abc\n", "h.csv")  # written by hand: its apostrophe stays
+    assert [r["desc"] for _n, r in plain.rows] == ["'abc"]
     book = load_workbook(io.BytesIO(tabular.write_xlsx(rows[0], rows[1:], "t")))
     cells = list(book.active.iter_rows(min_row=2, values_only=False))
     assert all(c[0].data_type == "s" for c in cells) and cells[0][0].value == risky[0]

@@ -121,13 +121,21 @@ def test_an_existing_account_is_never_handed_to_an_applicant(ref, operator):
     with pytest.raises(ValidationFailed) as err:
         apply(email="CEO@real.example")
     assert "contact_email" in err.value.errors
-    # an account whose login is a name but whose mail goes to the address counts too
+    # an account whose login is a name but whose mail goes to the address: the public form does not say so (it
+    # would tell anyone which addresses have accounts), the operator is told, and approval is refused
     named = user("sme-boss")
     named.email = "boss@firm.example"
     named.save(update_fields=["email"])
-    with pytest.raises(ValidationFailed) as err:
-        apply(email="Boss@Firm.example")
-    assert "contact_email" in err.value.errors
+    admission = apply(email="Boss@Firm.example")
+    from django.test import Client
+
+    from agglo.common.errors import Conflict as Refused
+
+    desk = Client()
+    desk.force_login(operator)
+    assert 'id="email-in-use"' in desk.get(f"/review/{admission.pk}/").content.decode()
+    with pytest.raises(Refused):
+        admission_approve(actor=operator, admission=admission)
 
 
 def test_near_identical_name_in_the_same_region_is_flagged(make_org):

@@ -16,8 +16,9 @@ def test_opening_a_notification_marks_it_read_and_follows_its_link() -> None:
     reader, other = user("reader"), user("other")
     notify([reader], verb="test", text="有新的任务邀约", link="/factory/jobs/", email=False)
     notify([reader], verb="test", text="外部链接", link="https://evil.example/", email=False)
+    notify([reader], verb="test", text="伪装链接", link="/\\evil.example/", email=False)
     notify([other], verb="test", text="别人的", link="/factory/jobs/", email=False)
-    mine, outside = Notification.objects.filter(user=reader).order_by("id")
+    mine, outside, disguised = Notification.objects.filter(user=reader).order_by("id")
     theirs = Notification.objects.get(user=other)
     c = Client()
     c.force_login(reader)
@@ -29,6 +30,7 @@ def test_opening_a_notification_marks_it_read_and_follows_its_link() -> None:
     outside.refresh_from_db()
     assert mine.read_at is not None and outside.read_at is None  # only the one opened
     assert c.get(f"/notifications/{outside.pk}/")["Location"] == "/notifications/"  # never off the site
+    assert c.get(f"/notifications/{disguised.pk}/")["Location"] == "/notifications/"
     assert c.get(f"/notifications/{theirs.pk}/").status_code == 404
     theirs.refresh_from_db()
     assert theirs.read_at is None

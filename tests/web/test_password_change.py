@@ -33,3 +33,6 @@ def test_a_member_changes_its_password_and_logs_in_with_the_new_one() -> None:
     assert "密码已修改。" in r.content.decode()
     member.refresh_from_db()
     assert member.check_password("New-pass-2026x") and not member.check_password("Old-pass-2026")
+    from agglo.common.models import AuditEvent
+
+    assert AuditEvent.objects.filter(event="access.password_changed", actor=member).count() == 1

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
@@ -195,7 +196,13 @@ def listing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 services.interest_express(actor=request.user, listing=listing, data=data)
             except ValidationFailed as exc:  # the form again as typed, each error beside its field
                 if not form.errors:
-                    apply_service_errors(form, exc)
+                    for field, texts in exc.errors.items():
+                        for text in texts:  # one not of a field (your region, the listing) above the form
+                            if field in form.fields:
+                                form.add_error(field, text)
+                            else:
+                                named = {"field": ACTION_LABELS.get(field, field), "message": text}
+                                form.add_error(None, _("%(field)s: %(message)s") % named)
                 return _detail(request, listing, interest_form=form, status=400)
             messages.success(request, _("Your interest was sent; the owner will answer here."))
         else:
@@ -245,7 +252,11 @@ def interest_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 # the action forms' fields, as they label them: an error names the field the way the reader sees it
 ACTION_LABELS = {
-    name: field.label for form in (InterestForm, CloseForm, DeclineForm) for name, field in form.base_fields.items()
+    "organization": gettext_lazy("Organization"),
+    "listing": gettext_lazy("Listing"),
+    **{
+        name: field.label for form in (InterestForm, CloseForm, DeclineForm) for name, field in form.base_fields.items()
+    },
 }
 
 

@@ -43,19 +43,28 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     mine = []
     if request.user.is_authenticated:
+        # the reader's firms that could benefit: an agency (the issuer above all) is not an applicant
         names = dict(
-            Organization.objects.filter(pk__in=access.active_organization_ids(request.user)).values_list(
-                "pk", "name_zh"
-            )
+            Organization.objects.filter(pk__in=access.active_organization_ids(request.user))
+            .exclude(kind="government")
+            .values_list("pk", "name_zh")
         )
         mine = [
-            {"name": names.get(org, org), "eligible": outcome.eligible, "rows": outcome.rows()}
+            {"name": names[org], "eligible": outcome.eligible, "rows": outcome.rows()}
             for org, outcome in selectors.eligibility(actor=request.user, policy=policy)
+            if org in names
         ]
     manage = selectors.can_manage(request.user, policy)
     matches = selectors.match_list(actor=request.user, policy=policy) if manage else []
     lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
-    apps = selectors.application_list(actor=request.user, policy=policy)[:500] if request.user.is_authenticated else []
+    apps = (
+        list(selectors.application_list(actor=request.user, policy=policy)[:500])
+        if request.user.is_authenticated
+        else []
+    )
+    standing = {m.organization_id: m for m in matches}
+    for a in apps:  # each applicant's standing against the rule, beside the decision on it (for the agency)
+        a.standing = standing.get(a.organization_id)
     applied = {a.organization_id for a in apps}
     can_apply = (
         [o for o in _admin_orgs(request.user) if o.pk not in applied and o.kind != "government"]

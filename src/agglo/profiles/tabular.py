@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -132,15 +133,23 @@ def _cell(value: Any) -> Any:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
 def _text_cell(value: Any) -> Any:
     """A CSV cell: text that starts like a formula gets a leading apostrophe, which spreadsheets show as text
-    (and `read_csv` takes off again, so an export imports back as it was)."""
+    (and `read_csv` takes off again, so an export imports back as it was; text that starts with an apostrophe
+    gets one more, for the same reason). A number, a loss included (-1500000.00), stays a number."""
     value = _cell(value)
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+    if not isinstance(value, str) or NUMBER.fullmatch(value):
+        return value
+    return "'" + value if value.startswith((*FORMULA_START, "'")) else value
 
 
 def _unquoted(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START):
+    """The cell as exported before `_text_cell` quoted it: one apostrophe off where a formula start or another
+    apostrophe follows (a hand-written "'abc" keeps its apostrophe)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith((*FORMULA_START, "'")):
         return value[1:]
     return value
 

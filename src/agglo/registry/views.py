@@ -258,7 +258,7 @@ def admission_status_page(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "registry/admission_status.html",
-        {"admission": admission, "form": form},
+        {"admission": admission, "form": form, "email_in_use": selectors.email_in_use(admission.contact_email)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -320,7 +320,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "registry/review_detail.html",
-        {"admission": admission, "form": form},
+        {"admission": admission, "form": form, "email_in_use": selectors.email_in_use(admission.contact_email)},
         status=400 if request.method == "POST" else 200,
     )
 

@@ -30,6 +30,7 @@ from agglo.access.login import (
     totp_enrolled,
     totp_required,
 )
+from agglo.common.audit import record
 from agglo.common.errors import ValidationFailed
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_remember, language_valid
 
@@ -166,5 +167,6 @@ class PasswordChange(PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        record("access.password_changed", actor=self.request.user, subject=self.request.user)  # when, not what
         messages.success(self.request, _("Your password was changed."))
         return response

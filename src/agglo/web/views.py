@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from agglo.common.notify import notification_list, notifications_mark_read
 from agglo.common.problem import problem_response
@@ -38,9 +39,9 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     if item is None:
         raise Http404
     notifications_mark_read(user=request.user, pk=item.pk)
-    # only a path on this site: a link is the platform's own, but never an open redirect
-    link = item.link if item.link.startswith("/") and not item.link.startswith("//") else ""
-    return redirect(link or "web:notifications")
+    # only a path on this site: a link is the platform's own, but never an open redirect ("//host", "/\\host")
+    on_site = item.link.startswith("/") and url_has_allowed_host_and_scheme(item.link, allowed_hosts=None)
+    return redirect(item.link if on_site else "web:notifications")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

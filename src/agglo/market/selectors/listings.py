@@ -17,8 +17,8 @@ from agglo.registry.text import query_tokens
 
 def visible(actor: Any) -> Q:
     """Published listings at a level the actor reaches, every listing of the actor's own organizations, and
-    listings the actor's organizations answered (once published), whatever became of them since: a partner keeps
-    reading what it agreed to after the owner closes it."""
+    listings on which the owner accepted the actor's organization's interest, once published, whatever became of
+    them since: a partner keeps reading what it agreed to after the owner closes it or narrows who sees it."""
     if policy.sees_all_organizations(actor):
         return Q()
     own = policy.organization_ids(actor)
@@ -33,9 +33,11 @@ def visible(actor: Any) -> Q:
     if own:
         condition |= Q(organization_id__in=own)
     if active:
+        agreed = Interest.objects.filter(organization_id__in=active, status=InterestStatus.ACCEPTED)
         condition |= Q(
-            pk__in=Interest.objects.filter(organization_id__in=active).values("listing_id"),
+            pk__in=agreed.values("listing_id"),
             status__in=(Status.PUBLISHED, Status.CLOSED, Status.EXPIRED),
+            organization__status="member",
         )
     return condition
 

@@ -40,6 +40,8 @@ class Result:
     trust: list[str] = field(default_factory=list)
     signals: list[tuple[str, str, float]] = field(default_factory=list)  # name, label, contribution
     owner_hidden: bool = False  # an anonymous listing's owner: nothing in the explanation describes it
+    # "another result of the same organization": not said where that other result is an anonymous one of it
+    same_owner_note: bool = False
 
     @property
     def key(self) -> int:
@@ -129,13 +131,15 @@ def _present(actor: Any, matches: list[Match]) -> list[Result]:
     segment_codes = {c for m in matches for c in (m.relation_segments or ())}
     segment_names = {s.code: s.name for s in Segment.objects.filter(code__in=segment_codes)}
     results: list[Result] = []
+    revealed = {pk: owner_revealed(actor, x) for pk, x in listings.items()}  # a query only for anonymous ones
+    hidden_owners = {x.organization_id for pk, x in listings.items() if not revealed[pk]}
     for m in matches:
         listing = listings.get(m.key) if m.key > 0 else None
         org = orgs.get(-m.key) if m.key < 0 else None
         if listing is None and org is None:
             continue  # hidden from this reader, or gone since the index last heard of it
         if listing is not None:
-            org = listing.organization if owner_revealed(actor, listing) else None
+            org = listing.organization if revealed[listing.pk] else None
         # an anonymous owner stays hidden in the explanation too: not its chain segments, region or record
         hidden = listing is not None and org is None
         results.append(
@@ -149,6 +153,9 @@ def _present(actor: Any, matches: list[Match]) -> list[Result]:
                 trust=explain.trust_texts(m) if org is not None else [],
                 signals=explain.signal_texts(m, owner_hidden=hidden),
                 owner_hidden=hidden,
+                same_owner_note=m.diversity_factor < 1
+                and not hidden
+                and (listing.organization_id if listing is not None else -m.key) not in hidden_owners,
             )
         )
     return results

@@ -1,5 +1,6 @@
 """Every read of the registry, already restricted to what the actor may see."""
 
+from agglo.registry.accounts import email_in_use
 from agglo.registry.selectors.admission import admission_by_token, admission_get, admission_list
 from agglo.registry.selectors.chains import chain_get, chain_list, chain_map, segment_list
 from agglo.registry.selectors.directory import DirectoryFilters, DirectoryPage, organization_search
@@ -19,6 +20,7 @@ __all__ = [
     "DirectoryPage",
     "admission_by_token",
     "admission_get",
+    "email_in_use",
     "admission_list",
     "chain_get",
     "chain_list",

@@ -29,6 +29,7 @@ from agglo.common.uploads import check_documents, sniff
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append
 from agglo.registry import search_index
+from agglo.registry.accounts import email_in_use
 from agglo.registry.dedupe import name_similarity
 from agglo.registry.models import Admission, AdmissionDocument, AdmissionEvent, Organization
 from agglo.registry.validation import clean_organization
@@ -84,18 +85,13 @@ def _contact(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, st
     email = out.get("contact_email")
     if email and "contact_email" not in errors:
         # The e-mail becomes the admin's login: it must not hand an existing account to someone else.
-        if _taken(email):
+        # a login that is this address is refused here (as the login form would tell anyway); an account merely
+        # reached at it is not named to the public form, and is flagged to the operator instead (`email_in_use`)
+        if get_user_model().objects.filter(username__iexact=email).exists():
             errors["contact_email"] = [_("This e-mail already has an account; use another address for the new admin.")]
         elif Admission.objects.filter(contact_email__iexact=email, status__in=OPEN).exists():
             errors["contact_email"] = [_("An application with this e-mail is already under review.")]
     return out
-
-
-def _taken(email: str) -> bool:
-    """Whether an account logs in with, or is reached at, this e-mail: a second account there would hand the
-    address's mail (and a look-alike login) to whoever applied with it."""
-    users = get_user_model().objects
-    return users.filter(username__iexact=email).exists() or users.filter(email__iexact=email).exists()
 
 
 def possible_duplicates(org: Organization) -> list[dict[str, Any]]:
@@ -279,7 +275,7 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     org.joined_at = now
     org.save(update_fields=["status", "joined_at", "updated_at"])
     User = get_user_model()
-    if _taken(admission.contact_email):
+    if email_in_use(admission.contact_email):
         raise Conflict(
             _("An account with the contact e-mail exists already; ask the applicant for another address."),
             errors={"contact_email": [_("Already used by an account.")]},
