@@ -35,6 +35,8 @@ def test_dry_run_reports_every_bad_row_and_writes_nothing(org_admin, english):
             (org.uscc, "twenty", 1, 1, 0, 1, "", ""),  # not a year
             (make_uscc("440300", "MA9YYYYY9"), 2024, 1, 1, 0, 1, "", ""),  # not the importer's organization
             *rows(org.uscc, (2023,)),  # same key as row 2
+            (org.uscc[:17] + ("0" if org.uscc[17] != "0" else "1"), 2021, 1, 1, 0, 1, "", ""),  # a typo in the code
+            ("", 2021, 1, 1, 0, 1, "", ""),  # no code
         ],
     )
     result = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=True)
@@ -45,12 +47,15 @@ def test_dry_run_reports_every_bad_row_and_writes_nothing(org_admin, english):
         (5, "year", "not_an_integer"),
         (6, "uscc", "not_yours"),
         (7, "year", "duplicate_in_file"),
+        (8, "uscc", "check_digit"),  # the code's own flaw, not "not yours"
+        (9, "uscc", "uscc_missing"),
     ]
+    assert result.errors[5].message.startswith("The check character does not match the number: expected ")
     assert result.errors[0].message == "Must be at least 0."
     assert not result.applied and not FinancialStatement.objects.exists() and not ImportRun.objects.exists()
     # The same file for real: refused whole, nothing written, the refusal recorded.
     result = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=False)
-    assert not result.applied and len(result.errors) == 5
+    assert not result.applied and len(result.errors) == 7
     assert not FinancialStatement.objects.exists() and not AuditEvent.objects.filter(group="financials").exists()
     assert ImportRun.objects.get().status == "refused"
 

@@ -190,7 +190,9 @@ def test_tables_read_csv_and_xlsx_alike():
         (b"", "a.csv", "no_header"),
         (b"a,a\n1,2\n", "a.csv", "duplicate_columns"),
         (b"\xff\xfe\x00a", "a.csv", "encoding"),
-        (b"a,b\n", "a.xlsx", "format_mismatch"),
+        (b"a,b\n", "a.xlsx", "not_xlsx"),
+        (b"%PDF-1.4 renamed", "a.xlsx", "not_xlsx"),
+        (b"PK\x03\x04garbage", "a.csv", "format_mismatch"),
         (b"PK\x03\x04garbage", "a.xlsx", "xlsx_unreadable"),
         (b"a,b\n", "a.exe", "format_unsupported"),
     ],
@@ -237,3 +239,4 @@ def test_the_history_names_events_and_fields_in_the_readers_language() -> None:
     assert labels[0].startswith("合作意向 · ") and fields[0] == "中文名称"
     with translation.override("en"):
         assert event_label("policy.granted") == "Policy · granted" and field_label("website") == "Website"
+        assert event_label("registry.admission_rejected") == "Admission · rejected"

@@ -96,7 +96,11 @@ IMPORT_LABELS = {
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=[(k, IMPORT_LABELS[k]) for k in IMPORT_KINDS])
+    # financial statements first: organizations are the operators' to import, a member's first file is its facts
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[(k, IMPORT_LABELS[k]) for k in sorted(IMPORT_KINDS, key=lambda k: k == "organizations")],
+    )
     file = forms.FileField(label=_("CSV or XLSX file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
     dry_run = forms.BooleanField(label=_("Check only (dry run): write nothing"), required=False, initial=True)
 

@@ -48,6 +48,8 @@ RULES = {
     "duplicate_in_file": gettext_lazy("Same record as row %(row)s."),
     "unknown_organization": gettext_lazy("No organization with this code."),
     "not_yours": gettext_lazy("You may not import data for this organization."),
+    "uscc_missing": gettext_lazy("Give the organization's unified social credit code."),
+    "uscc_invalid": gettext_lazy("Not a unified social credit code: 18 characters as GB 32100-2015 gives them."),
     "extra_cells": gettext_lazy("%(n)s cells beyond the last column."),
 }
 

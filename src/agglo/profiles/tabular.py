@@ -36,7 +36,9 @@ def sniff_format(body: bytes, filename: str = "") -> str:
     """ "xlsx" for a zip container, else "csv"; the file name's extension must agree when it names one."""
     kind = "xlsx" if body.startswith(_XLSX_MAGIC) else "csv"
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if ext in ("csv", "xlsx") and ext != kind:
+    if ext == "xlsx" and kind != "xlsx":  # not a workbook at all: a CSV, a PDF, text … renamed
+        raise TableError("not_xlsx")
+    if ext == "csv" and kind != "csv":
         raise TableError("format_mismatch", ext=ext, actual=kind)
     if ext and ext not in ("csv", "xlsx", "txt"):
         raise TableError("format_unsupported", ext=ext)

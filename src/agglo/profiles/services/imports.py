@@ -31,6 +31,7 @@ from agglo.profiles.rules import growth_warning, normalize_ip_number
 from agglo.profiles.services.facts import model_values, prepare, snapshot
 from agglo.profiles.signals import facts_imported
 from agglo.profiles.tabular import Table, TableError, read_table
+from agglo.registry import uscc
 from agglo.registry.models import Organization
 
 IMPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
@@ -41,7 +42,12 @@ TABLE_RULES = {
     "format_unsupported": gettext_lazy("Give a .csv or .xlsx file, not .%(ext)s."),
     "no_header": gettext_lazy("The first row must name the columns."),
     "duplicate_columns": gettext_lazy("Columns named twice: %(columns)s."),
-    "encoding": gettext_lazy("The file is not UTF-8 text (byte %(position)s)."),
+    "not_xlsx": gettext_lazy(
+        "The file's name ends in .xlsx but it is not an Excel workbook: save it again as .xlsx, or as CSV UTF-8."
+    ),
+    "encoding": gettext_lazy(
+        "The file is not UTF-8 text (byte %(position)s): in Excel or WPS, save it as “CSV UTF-8”."
+    ),
     "csv_syntax": gettext_lazy("The CSV file is malformed: %(detail)s."),
     "xlsx_unreadable": gettext_lazy("The XLSX file cannot be read (%(detail)s)."),
 }
@@ -227,8 +233,22 @@ def _facts(
         code = str(row.get("uscc") or "").strip().upper()
         org = orgs.get(code)
         if org is None or (editable is not None and org[0] not in editable):
-            rule = "unknown_organization" if operator else "not_yours"
-            result.errors.append(RowError(row_no, "uscc", rule, str(RULES[rule])))
+            # say what is wrong with the code itself first: "not yours" for a typo sends the reader elsewhere
+            flaw = uscc.problem(uscc.normalize(code)) if code else None
+            rule = (
+                "uscc_missing"
+                if not code
+                else "uscc_invalid"
+                if flaw
+                else "unknown_organization"
+                if operator
+                else "not_yours"
+            )
+            if flaw and flaw.expected_check:
+                rule, said = "check_digit", str(RULES["check_digit"]) % {"expected": flaw.expected_check}
+            else:
+                said = str(RULES[rule])
+            result.errors.append(RowError(row_no, "uscc", rule, said))
             continue
         org_id, founded = org
         data = {c: row.get(c) for c in data_columns}

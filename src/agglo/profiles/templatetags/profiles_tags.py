@@ -92,6 +92,7 @@ SUBJECTS = {
     "interest": gettext_lazy("Interest"),
     "listing": gettext_lazy("Listing"),
     "need": gettext_lazy("Policy need"),
+    "admission": gettext_lazy("Admission"),
 }
 ACTIONS = {
     "created": gettext_lazy("created"),
@@ -138,18 +139,29 @@ ACTIONS = {
     "renew": gettext_lazy("renewed"),
     "close": gettext_lazy("closed"),
     "approve": gettext_lazy("approved"),
+    "approved": gettext_lazy("approved"),
+    "rejected": gettext_lazy("rejected"),
+    "info_requested": gettext_lazy("more information asked for"),
+    "submitted": gettext_lazy("submitted"),
     "send_back": gettext_lazy("sent back"),
     "filed": gettext_lazy("filed"),
     "answered": gettext_lazy("answered"),
-    "applied": gettext_lazy("Policy · applied"),
-    "granted": gettext_lazy("Policy · granted"),
-    "rejected": gettext_lazy("Policy · rejected"),
+}
+# events whose name carries no subject
+WHOLE_EVENTS = {
+    "policy.applied": gettext_lazy("Policy · applied"),
+    "policy.granted": gettext_lazy("Policy · granted"),
+    "policy.rejected": gettext_lazy("Policy · rejected"),
+    "policy.created": gettext_lazy("Policy · created"),
+    "policy.published": gettext_lazy("Policy · published"),
 }
 
 
 @register.filter
 def event_label(event: str) -> str:
     """ "profiles.financials_updated" → "Financial statement · changed", in the user's language."""
+    if event in WHOLE_EVENTS:
+        return str(WHOLE_EVENTS[event])
     name = event.split(".", 1)[-1]
     for subject, subject_label in SUBJECTS.items():
         if name.startswith(subject + "_"):
