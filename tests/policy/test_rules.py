@@ -40,6 +40,24 @@ def test_a_near_miss_is_told_what_it_lacks():
     assert rule.evaluate({**FIRM, "rd_intensity": "0.06"}).eligible
 
 
+def test_a_failed_alternative_of_an_or_that_holds_is_not_needed():
+    rule = parse("headcount <= 500 and (ip_invention >= 1 or ip_total >= 5)", FACTS)
+    firm = {"headcount": 27, "ip_invention": 1, "ip_total": 2}
+    outcome = rule.evaluate(firm)
+    assert outcome.eligible and outcome.needed == (True, True, False)
+    rows = outcome.rows()
+    assert [(r["passed"], r["needed"]) for r in rows] == [(True, True), (True, True), (False, False)]
+    # the stored flags say the same (the count of clauses not met is unchanged, as `screen` gives it)
+    eligible, failed, met = rule.flags(firm)
+    assert (eligible, failed) == (True, 1) and [r["needed"] for r in rule.explained(met, firm)] == [True, True, False]
+    # an or that fails needs both branches; under a not, every clause stays needed
+    assert rule.evaluate({**firm, "ip_invention": 0}).needed == (True, True, True)
+    assert parse("not (tech_sme or headcount <= 500)", FACTS).evaluate({"tech_sme": True, "headcount": 900}).needed == (
+        True,
+        True,
+    )
+
+
 def test_unknown_values_fail_their_clause_and_say_so():
     outcome = parse("headcount <= 500 and tech_sme", FACTS).evaluate({"tech_sme": True})
     assert not outcome.eligible and outcome.missing[0].yours() == "—"

@@ -67,16 +67,19 @@ class Clause:
 class Outcome:
     eligible: bool
     clauses: tuple[Clause, ...]
+    # per clause, whether the answer rests on it (`Rule.needed`): a failed alternative of an `or` that holds is not
+    needed: tuple[bool, ...] = ()
 
     @property
     def missing(self) -> tuple[Clause, ...]:
         return tuple(c for c in self.clauses if not c.passed)
 
     def rows(self) -> list[dict[str, Any]]:
-        """The clauses as stored and served: both languages, passed or not, and the firm's own value."""
+        """The clauses as stored and served: both languages, passed or not, needed or not, and the firm's value."""
+        needed = self.needed or (True,) * len(self.clauses)
         return [
-            {"zh": c.describe("zh"), "en": c.describe("en"), "passed": c.passed, "yours": c.yours()}
-            for c in self.clauses
+            {"zh": c.describe("zh"), "en": c.describe("en"), "passed": c.passed, "needed": n, "yours": c.yours()}
+            for c, n in zip(self.clauses, needed, strict=False)
         ]
 
 
@@ -123,7 +126,16 @@ class Rule:
     def evaluate(self, facts: Mapping[str, Any]) -> Outcome:
         clauses: list[Clause] = []
         eligible = _eval(self.tree, facts, clauses)
-        return Outcome(eligible=eligible, clauses=tuple(clauses))
+        return Outcome(
+            eligible=eligible, clauses=tuple(clauses), needed=tuple(self.needed([c.passed for c in clauses]))
+        )
+
+    def needed(self, met: Sequence[bool]) -> list[bool]:
+        """Per clause (in `leaves` order), whether the rule's answer rests on it. A clause that fails in an `or`
+        whose other branch holds is not needed: the firm meets that alternative, so the clause is not "missing"
+        (its count of clauses not met stays as `flags` and `screen` give it)."""
+        raw = iter([m != flipped for m, (_node, flipped, *_words) in zip(met, self.leaves, strict=False)])
+        return _needed(self.tree, raw, negated=False)[1]
 
     def flags(self, facts: Mapping[str, Any]) -> tuple[bool, int, list[bool]]:
         """(eligible, clauses not met, whether each clause is met): what matching stores for tens of thousands of
@@ -147,9 +159,16 @@ class Rule:
 
     def explained(self, passed: Sequence[bool], facts: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Stored flags (`flags`) with each clause's words and the firm's value: what `evaluate(facts).rows()` gives."""
+        needed = self.needed(passed)
         return [
-            {"zh": zh, "en": en, "passed": met, "yours": _show(node.fact, _norm(node.fact, facts.get(node.fact.name)))}
-            for (node, _flipped, zh, en), met in zip(self.leaves, passed, strict=False)
+            {
+                "zh": zh,
+                "en": en,
+                "passed": met,
+                "needed": need,
+                "yours": _show(node.fact, _norm(node.fact, facts.get(node.fact.name))),
+            }
+            for (node, _flipped, zh, en), met, need in zip(self.leaves, passed, needed, strict=False)
         ]
 
     @cached_property
@@ -390,6 +409,23 @@ def _combiner(node: Node) -> Callable[[Iterator[bool]], bool]:
 
 def _words(node: Compare, op: str, lang: str) -> str:
     return Clause(node.fact, op, node.operand, True, None).describe(lang)
+
+
+def _needed(node: Node, raw: Iterator[bool], *, negated: bool) -> tuple[bool, list[bool]]:
+    """(the node's value from its clauses' plain results, whether each clause is needed). Only an `or` outside any
+    `not` spares its failed branches: under a `not`, every clause is kept as needed."""
+    if isinstance(node, Compare):
+        return next(raw, False), [True]
+    if isinstance(node, Not):
+        inner, inner_marks = _needed(node.inner, raw, negated=not negated)
+        return not inner, inner_marks
+    results = [_needed(part, raw, negated=negated) for part in node.parts]
+    value = all(v for v, _m in results) if node.op == "and" else any(v for v, _m in results)
+    marks: list[bool] = []
+    for part_value, part_marks in results:
+        spare = node.op == "or" and value and not part_value and not negated
+        marks += [False] * len(part_marks) if spare else part_marks
+    return value, marks
 
 
 def _leaves(node: Node, flipped: bool) -> list[tuple[Compare, bool, str]]:

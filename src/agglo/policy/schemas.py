@@ -59,6 +59,7 @@ class ClauseOut(Schema):
     zh: str
     en: str
     passed: bool
+    needed: bool = True  # false: a failed alternative of an `or` the firm meets otherwise, so not missing
     yours: str
 
 

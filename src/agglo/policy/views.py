@@ -62,9 +62,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         if request.user.is_authenticated
         else []
     )
-    standing = {m.organization_id: m for m in matches}
-    for a in apps:  # each applicant's standing against the rule, beside the decision on it (for the agency)
-        a.standing = standing.get(a.organization_id)
+    if manage:  # each applicant's standing against the rule today, beside the decision on it
+        standing = selectors.applicant_standing(
+            actor=request.user, policy=policy, organization_ids=[a.organization_id for a in apps]
+        )
+        for a in apps:
+            a.standing = standing.get(a.organization_id)
     applied = {a.organization_id for a in apps}
     can_apply = (
         [o for o in _admin_orgs(request.user) if o.pk not in applied and o.kind != "government"]

@@ -67,6 +67,16 @@ def explain(matches: list[PolicyMatch]) -> list[PolicyMatch]:
     return matches
 
 
+def applicant_standing(*, actor: Any, policy: Policy, organization_ids: list[int]) -> dict[int, Outcome]:
+    """How each applicant stands on the policy now, from its facts today (whether or not it was among the matches
+    stored at publishing): for the issuing agency, beside its decision."""
+    if not can_manage(actor, policy):
+        raise Forbidden(_("Only the issuing agency sees how applicants stand."))
+    rule = rule_of_text(policy.rule)
+    facts = facts_for(sorted(set(organization_ids)))
+    return {org: rule.evaluate(facts[org]) for org in organization_ids if org in facts}
+
+
 def eligibility(*, actor: Any, policy: Policy) -> list[tuple[int, Outcome]]:
     """How each of the actor's organizations stands on the policy now, explained clause by clause."""
     rule = rule_of_text(policy.rule)
