@@ -195,6 +195,8 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
         "/notifications/",
         "/ledger/mine/",
         "/",
+        "/policies/",
+        "/market/",
     ):
         page.goto(f"{base}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path

@@ -70,6 +70,7 @@ def test_post_publish_browse_and_answer(people, english):
     assert response.status_code == 302 and response["Location"] == f"/market/{listing.pk}/"
     assert listing.status == "published" and listing.organization == org
     page = c.get(f"/market/{listing.pk}/").content.decode()
+    assert '<span class="tag">Silicon carbide power devices</span>' in page  # the catalogue's name, not its code
     assert 'id="board"' in page and "matching/listings" in page and 'id="interest-form"' not in page
 
     _u2, other_org, c2 = people["other"]

@@ -58,6 +58,11 @@ def test_a_failed_alternative_of_an_or_that_holds_is_not_needed():
     )
 
 
+def test_a_firms_percentage_reads_to_the_hundredth():
+    outcome = parse("rd_intensity >= 0.05", FACTS).evaluate({"rd_intensity": "0.180618671555"})
+    assert outcome.clauses[0].yours() == "18.06 %" and outcome.clauses[0].describe("en") == "R&D intensity ≥ 5 %"
+
+
 def test_unknown_values_fail_their_clause_and_say_so():
     outcome = parse("headcount <= 500 and tech_sme", FACTS).evaluate({"tech_sme": True})
     assert not outcome.eligible and outcome.missing[0].yours() == "—"

@@ -599,8 +599,8 @@ def _show(fact: Fact, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int) and fact.type in ("number", "percent"):
         value = Decimal(value)  # shown as a normalised number is (with its unit)
-    if fact.type == "percent" and isinstance(value, Decimal):
-        return f"{(value * 100).normalize():f} %"
+    if fact.type == "percent" and isinstance(value, Decimal):  # to the hundredth of a percent: 18.06 %, not 18.0618…
+        return f"{(value * 100).quantize(Decimal('0.01')).normalize():f} %"
     if isinstance(value, Decimal):
         return f"{value.normalize():f}" + (f" {fact.unit}" if fact.unit else "")
     return str(value)
