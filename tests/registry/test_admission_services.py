@@ -142,7 +142,22 @@ def test_near_identical_name_in_the_same_region_is_flagged(make_org):
     existing = make_org(name_zh="杭州云启智能装备股份有限公司", region="330100", uscc=make_uscc("330100", "MA2YYY0F1"))
     admission = apply()
     assert admission.duplicate_flags and admission.duplicate_flags[0]["organization"] == existing.pk
-    assert admission.duplicate_flags[0]["reason"] == "similar_name"
+    assert admission.duplicate_flags[0]["reason"] == "similar_name" and admission.duplicate_flags[0]["matched"] == "zh"
+
+
+def test_a_shared_english_name_is_flagged_as_such(make_org, operator, client):
+    existing = make_org(
+        name_zh="杭州某某装备有限公司",
+        name_en="Hangzhou Yunqi Intelligent Equipment Co., Ltd.",
+        region="330100",
+        uscc=make_uscc("330100", "MA2YYY0F3"),
+    )
+    admission = apply()  # a different Chinese name, the same English one
+    (flag,) = admission.duplicate_flags
+    assert (flag["organization"], flag["matched"]) == (existing.pk, "en")
+    client.force_login(operator)
+    page = client.get(f"/review/{admission.pk}/").content.decode()
+    assert "英文名称相似：Hangzhou Yunqi Intelligent Equipment Co., Ltd." in page
 
 
 def test_request_info_then_answer_returns_to_queue(ref, operator):
@@ -155,6 +170,11 @@ def test_request_info_then_answer_returns_to_queue(ref, operator):
     assert admission.documents.count() == 2
     with pytest.raises(Conflict):
         admission_respond(admission=admission, note="again")
+    # the applicant's page reads the old request as answered, not as a reason for anything
+    from django.test import Client
+
+    page = Client().get(f"/apply/status/{admission.tracking_token}/").content.decode()
+    assert "审核人曾要求（已答复）" in page and "请补充法人身份证明" in page
 
 
 def test_reviewing_needs_an_operator_and_a_reason(ref, operator):

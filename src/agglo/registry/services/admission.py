@@ -102,10 +102,9 @@ def possible_duplicates(org: Organization) -> list[dict[str, Any]]:
             flags.append({"organization": other.pk, "name": other.name_zh, "reason": "same_code", "similarity": 1.0})
     nearby = Organization.objects.filter(region_id=org.region_id).exclude(pk=org.pk).only("id", "name_zh", "name_en")
     for other in nearby.iterator(2000):
-        score = max(
-            name_similarity(org.name_zh, other.name_zh),
-            name_similarity(org.name_en, other.name_en) if org.name_en and other.name_en else 0.0,
-        )
+        zh = name_similarity(org.name_zh, other.name_zh)
+        en = name_similarity(org.name_en, other.name_en) if org.name_en and other.name_en else 0.0
+        score = max(zh, en)
         if score >= 0.88 and all(f["organization"] != other.pk for f in flags):
             flags.append(
                 {
@@ -113,6 +112,9 @@ def possible_duplicates(org: Organization) -> list[dict[str, Any]]:
                     "name": other.name_zh,
                     "reason": "similar_name",
                     "similarity": round(score, 3),
+                    # which names are alike: two different Chinese names may share an English one
+                    "matched": "zh" if zh >= en else "en",
+                    "matched_name": other.name_zh if zh >= en else other.name_en,
                 }
             )
     return flags
