@@ -222,6 +222,10 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     log = page.locator("#log-keys")
     assert log.evaluate("t => getComputedStyle(t).display") == "table"
     assert log.bounding_box()["width"] > 1000
+    # a long part number without spaces breaks in its cell: the order list needs no sideways scrolling
+    Order.objects.filter(pk=order.pk).update(product="GW2026_HOUSING_AL6061_ANODISED_BLACK_REVC_BATCH0001_LOT_A" * 2)
+    page.goto(f"{base}/factory/")
+    assert page.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth", page.locator("#orders").element_handle())
     # English labels are longer: a laptop's 1200 px folds them too, where Chinese ones fit
     page.set_viewport_size({"width": 1200, "height": 800})
     page.goto(f"{base}/factory/")

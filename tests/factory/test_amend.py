@@ -285,7 +285,7 @@ def test_an_earlier_due_week_the_repair_cannot_meet_is_not_reported_as_a_plain_s
     data = {"due_week": first.isoformat(), "max_suppliers": "2", "max_share": "", "budget": "", "late_penalty": "1"}
     r = buyer.post(f"/factory/orders/{order.pk}/terms/", data, follow=True)
     page = r.content.decode()
-    assert "订单已修改，方案已修复，但仍会延期完成" in page and "提高延期罚金" in page
+    assert "订单已修改，方案已修复，但仍会延期完成" in page and "请把交付周改到该周或之后" in page  # not "pay more"
     assert "订单已修改，方案已修复。" not in page
 
 
@@ -300,3 +300,16 @@ def test_a_part_cut_below_the_factorys_minimum_lot_is_offered_again_not_imposed(
     assert a.status == "superseded" and a.quantity == 400  # not bound to 300 it never agreed to
     again = order.allocations.filter(status="offered", capability=a.capability)
     assert sum(again.values_list("quantity", flat=True)) <= 300  # the factory may take it or decline
+
+
+def test_answering_an_offer_of_a_cancelled_order_says_the_buyer_cancelled_it(cluster: dict[str, Any]) -> None:
+    from django.utils import translation
+
+    order = planned(cluster)
+    a = order.allocations.filter(status="offered").first()
+    order_cancel(actor=cluster["people"]["buyer"], order=order, reason="项目取消")
+    who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    a.refresh_from_db()
+    with pytest.raises(ValidationFailed) as refused, translation.override("en"):
+        allocation_respond(actor=who, allocation=a, action="decline")
+    assert refused.value.errors["action"] == ["This offer is no longer open (the buyer cancelled the order)."]

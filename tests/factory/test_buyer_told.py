@@ -172,8 +172,8 @@ def test_a_factory_whose_own_answer_moved_its_work_is_not_told_a_factory_did_it(
     a = confirmed(cluster).allocations.filter(status="accepted").first()
     a.moved_by = "declined"
     admin = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
-    _tell_moved([a], [], own=True)
-    _tell_moved([a], [], own=False)
+    _tell_moved([a], [], own_step=1)  # it declined part of step 1; this notice may be about another step
+    _tell_moved([a], [], own_step=None)
     own, other = Notification.objects.filter(user=admin, verb="factory.superseded").order_by("id")
-    assert "您婉拒了该步骤的部分任务" in own.text and "有工厂" not in own.text
+    assert "您婉拒了步骤 1 的部分任务" in own.text and "有工厂" not in own.text
     assert "有工厂婉拒了其任务" in other.text

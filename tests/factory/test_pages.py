@@ -54,6 +54,7 @@ def test_an_order_saved_as_a_draft_offers_nothing_until_planned(cluster: dict[st
     r = c.post(f"/factory/orders/{order.pk}/plan/", follow=True)
     order.refresh_from_db()
     assert order.status == "planned" and order.allocations.filter(status="offered").exists()
+    assert "factories were offered their parts" in r.content.decode()
 
 
 def test_order_entry_errors_name_the_fields(cluster: dict[str, Any]) -> None:
@@ -117,10 +118,13 @@ def test_job_board_accept_and_calendar(cluster: dict[str, Any]) -> None:
         f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "x", "next": order_page}, follow=True
     )
     assert "Defects found: Must be a whole number." in r.content.decode()
+    # at the delivery's row, with what was typed
+    form = r.content.decode().split('class="errorlist row-errors"')[1].split("</form>")[0]
+    assert r.status_code == 400 and "Defects found: Must be a whole number." in form and 'value="x"' in form
     buyer.post(f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "5", "next": order_page})
     card = factory.get("/factory/scorecards/").content.decode()
     assert f"5 / {a.quantity}" in card and "1 / 1" in card
-    assert re.search(r"<td>\d+\.\d%</td></tr>", card)  # the risk of failure, in percent
+    assert re.search(r'<td data-label="[^"]*">\d+\.\d%</td></tr>', card)  # the risk of failure, in percent
     assert "Receipt confirmed" in buyer.get(order_page).content.decode()
 
 
@@ -153,7 +157,7 @@ def test_capability_form_names_bad_fields(cluster: dict[str, Any]) -> None:
     )
     assert r.status_code == 400
     text = r.content.decode()
-    assert "Must be between 1 and 10000000." in text and "Must be an amount of money" in text
+    assert "Must be between 1 and 10,000,000." in text and "Must be an amount of money" in text
 
 
 def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> None:

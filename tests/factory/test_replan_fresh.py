@@ -158,3 +158,30 @@ def test_an_order_too_large_for_the_solver_is_told_so_not_asked_to_try_again(
             "The order: its quantities and prices are too large for the solver to count: split the order, or check "
             "the quantities."
         ]
+
+
+def test_a_replan_wanting_more_of_an_open_offer_makes_one_offer_of_the_whole(cluster: dict[str, Any]) -> None:
+    from agglo.factory import allocation as core
+    from agglo.factory.selectors.planning import capability_key, order_problem
+    from agglo.factory.services.orders import _apply
+    from agglo.factory.weeks import index_of
+
+    order = planned(cluster)
+    offers = list(order.allocations.filter(status="offered").select_related("operation", "capability"))
+    grown = offers[0]
+    placements = [
+        core.Placement(
+            str(a.operation.seq),
+            capability_key(a.capability_id),
+            index_of(order.start_week, a.week),
+            a.quantity + (30 if a.pk == grown.pk else 0),
+        )
+        for a in offers
+    ]
+    _apply(order, order_problem(order), tuple(placements), actor=None, reason="plan", offers=offers)
+    same = order.allocations.filter(
+        status="offered", operation=grown.operation, capability=grown.capability, week=grown.week
+    )
+    assert list(same.values_list("quantity", flat=True)) == [grown.quantity + 30]  # not 200 and 30 beside it
+    grown.refresh_from_db()
+    assert grown.status == "superseded"

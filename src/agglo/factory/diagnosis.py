@@ -45,13 +45,22 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             continue
         if not eligible:
             reasons = Counter(ineligibility(op, c) or "process" for c in same)
+            # certifications no factory of the process holds at all: what to look for, before any count
+            unheld = ", ".join(sorted(x for x in op.certifications if not any(x in c.certifications for c in same)))
             if len(reasons) == 1:
                 why: dict[str, int | str] = {"process": op.process, "factories": len(same)}
                 if "certification" in reasons:  # which ones, so that the buyer knows what to look for
-                    why["certifications"] = ", ".join(sorted(op.certifications))
+                    why["certifications"] = unheld or ", ".join(sorted(op.certifications))
+                    why["each_held"] = 0 if unheld else 1  # each is held somewhere, only not all by one
                 findings.append(Finding(op.key, next(iter(reasons)), why))
             else:  # say every reason: "no factory reaches the grade" is untrue when some that do declined
-                findings.append(Finding(op.key, "ineligible", {"factories": len(same), **reasons}))
+                findings.append(
+                    Finding(
+                        op.key,
+                        "ineligible",
+                        {"factories": len(same), **reasons, **({"unheld": unheld} if unheld else {})},
+                    )
+                )
             continue
         if first > last:
             findings.append(Finding(op.key, "route", {"first": first, "last": last, "weeks": problem.weeks}))

@@ -28,7 +28,7 @@ def whole(
         errors[field] = [_("This field is required.") if blank else _("Must be a whole number.")]
         return 0
     if not low <= number <= high:
-        errors[field] = [_("Must be between %(low)d and %(high)d.") % {"low": low, "high": high}]
+        errors[field] = [_("Must be between %(low)s and %(high)s.") % {"low": f"{low:,}", "high": f"{high:,}"}]
     return number
 
 
@@ -61,9 +61,19 @@ def whole_number(value: Any) -> int | None:
 
 
 def money(
-    data: dict[str, Any], field: str, errors: dict[str, list[str]], *, required: bool, below: int = 10_000_000_000
+    data: dict[str, Any],
+    field: str,
+    errors: dict[str, list[str]],
+    *,
+    required: bool,
+    below: int = 10_000_000_000,
+    positive: bool = False,
 ) -> Decimal | None:
-    """An amount in yuan to the fen, from zero to under `below`."""
+    """An amount in yuan to the fen, from zero (more than zero when `positive`, whose caller refuses zero) to
+    under `below`: the range named as the caller allows it."""
+    range_text = (
+        _("Must be more than zero, below %(limit)s.") if positive else _("Must be zero or more, below %(limit)s.")
+    )
     value = data.get(field)
     if value in (None, ""):
         if required:
@@ -76,7 +86,7 @@ def money(
         return None
     # the range first: quantizing 1e30 to the fen overflows the decimal context
     if not amount.is_finite() or amount < 0 or amount >= below:
-        errors[field] = [_("Must be zero or more, below %(limit)s.") % {"limit": f"{below:,}"}]
+        errors[field] = [range_text % {"limit": f"{below:,}"}]
         return None
     if amount != amount.quantize(Decimal("0.01")):  # never stored other than as typed
         errors[field] = [_("At most two decimals (to the fen), such as 12.50.")]

@@ -3,6 +3,7 @@ the capacity calendar and the scorecards."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -203,9 +204,14 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _order_page(
-    request: HttpRequest, order: Any, terms: OrderTermsForm | None = None, status: int = 200
+    request: HttpRequest,
+    order: Any,
+    terms: OrderTermsForm | None = None,
+    status: int = 200,
+    failed: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The order page; `terms` is the buyer's terms form as sent, when it has errors to show."""
+    """The order page; `terms` is the buyer's terms form as sent, when it has errors to show; `failed` a receipt
+    or dispute sent with errors, shown at its row with what was typed."""
     allocations = list(selectors.plan_allocations(actor=request.user, order=order))
     weeks = [week_at(order.start_week, i) for i in range(horizon())]
     lanes: dict[tuple[str, str], dict[Any, list[Allocation]]] = defaultdict(lambda: defaultdict(list))
@@ -258,6 +264,7 @@ def _order_page(
         "members": members,
         "operations": order.operations.select_related("process"),
         "log_keys": selectors.log_keys(allocations + changes),
+        "failed": failed or {},
     }
     return render(request, "factory/order_detail.html", context, status=status)
 
@@ -270,8 +277,10 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
         planned = orders.order_plan(actor=request.user, order=order)
         if planned.status == Order.Status.INFEASIBLE:
             messages.warning(request, _("Still no plan fits the order; see why below."))
+        elif order.status == Order.Status.DRAFT:  # the draft's first plan: this is when factories hear of it
+            messages.success(request, _("Planned: the plan's factories were offered their parts."))
         else:
-            messages.success(request, _("Plan updated."))
+            messages.success(request, _("Plan updated: new or changed parts were offered to their factories."))
     return redirect("factory:order", pk=order.pk)
 
 
@@ -310,18 +319,36 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         elif amended.status == Order.Status.INFEASIBLE:
             messages.warning(request, _("Order changed, but no plan fits it; see why below."))
         elif late := finishes_late(amended, list(amended.allocations.all())):
-            # e.g. an earlier due week the repair could not meet: a success would say it did
+            # e.g. an earlier due week the repair could not meet: a success would say it did, and say what helps
             messages.warning(
                 request,
-                _(
-                    "Order changed and the plan repaired, but it still finishes late: %(late)s A higher lateness "
-                    "penalty lets a repair pay more, or move more of the work members accepted, to finish sooner."
-                )
-                % {"late": late},
+                _("Order changed and the plan repaired, but it still finishes late. %(late)s %(advice)s")
+                % {"late": late, "advice": _late_advice(amended)},
             )
         else:
             messages.success(request, _("Order changed; the plan was repaired."))
     return redirect("factory:order", pk=order.pk)
+
+
+def _late_advice(order: Order) -> str:
+    """What would let a late plan finish sooner: a later due week where the route itself cannot end by it; a
+    higher lateness penalty where one is set; else nothing the terms can do (capacity does not allow it)."""
+    steps = {op.seq: op for op in order.operations.all()}
+    depth: dict[int, int] = {}
+    for seq in sorted(steps):  # a step comes after lower-numbered ones only
+        depth[seq] = 1 + max((depth.get(b, 1) for b in steps[seq].after), default=0)
+    earliest = max(order.start_week, monday(first_open_day())) + dt.timedelta(weeks=max(depth.values(), default=1) - 1)
+    if order.due_week < earliest:
+        return _(
+            "Its %(n)d steps in sequence cannot end before the week of %(week)s: move the due week to that week "
+            "or later."
+        ) % {"n": max(depth.values()), "week": earliest.isoformat()}
+    if order.late_penalty:
+        return _(
+            "A higher lateness penalty lets a repair pay more, or move more of the work members accepted, to finish "
+            "sooner."
+        )
+    return _("With no lateness penalty the due week already comes first: free capacity does not allow sooner.")
 
 
 @login_required
@@ -384,6 +411,8 @@ BOARD_FIELDS = {
     "withdraw": ("reason",),
     "answer-dispute": ("reply",),
 }
+# the buyer's forms on the order page, likewise
+ORDER_FIELDS = {"confirm-receipt": ("defects_found",), "dispute": ("note",)}
 
 
 @login_required
@@ -410,6 +439,10 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
             sent = {k: request.POST.get(k, "") for k in BOARD_FIELDS[action]}
             errors = _error_parts(exc, ACTION_LABELS.get(action))
             return _board(request, {"pk": allocation.pk, "action": action, "errors": errors, **sent}, status=400)
+        if back == home and action in ORDER_FIELDS and set(exc.errors) - {"action"}:
+            sent = {k: request.POST.get(k, "") for k in ORDER_FIELDS[action]}
+            failed = {"pk": allocation.pk, "action": action, "errors": _error_parts(exc, ACTION_LABELS.get(action))}
+            return _order_page(request, _order(request, allocation.order_id), status=400, failed={**failed, **sent})
         _flash(request, exc, ACTION_LABELS.get(action))
         return redirect(back)
     if shown is not None:

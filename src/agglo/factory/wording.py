@@ -59,7 +59,11 @@ def finding_text(finding: Finding, order: Any) -> str:
         ),
     }
     if finding.rule == "certification" and d.get("certifications"):  # named where the finding kept them
-        texts["certification"] = _("no factory that runs it holds the required certifications (%(certifications)s).")
+        texts["certification"] = (
+            _("no factory that runs it holds all of %(certifications)s.")
+            if d.get("each_held")
+            else _("no factory that runs it holds %(certifications)s.")
+        )
     if finding.rule == "together":  # the conflict is between the steps, not in one of them
         return _(
             "Each step fits on its own, but not all of them together within %(n)d weeks: a step starts only after "
@@ -104,11 +108,18 @@ def _turned_down(counts: dict[str, Any]) -> str:
 
 
 def _ineligible(counts: dict[str, Any]) -> str:
-    """Every reason the factories that run a step cannot take it, with how many each."""
-    return _("none of the %(factories)s factories that run it may take it: %(why)s.") % {
+    """Every reason the factories that run a step cannot take it, with how many each; first, a certification no
+    factory holds at all (no other change helps until one does)."""
+    text = _("none of the %(factories)s factories that run it may take it: %(why)s.") % {
         "factories": counts.get("factories", 0),
         "why": _("; ").join(_reasons(counts)),
     }
+    if counts.get("unheld"):
+        return _("no factory that runs it holds %(certifications)s; %(rest)s") % {
+            "certifications": counts["unheld"],
+            "rest": text,
+        }
+    return text
 
 
 def _reasons(counts: dict[str, Any]) -> list[str]:

@@ -59,7 +59,7 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         "quality_grade": whole(data, "quality_grade", errors, low=1, high=3, default=2),
         "lead_weeks": whole(data, "lead_weeks", errors, low=0, high=52, default=0),
         # a unit's price times the quantities an order may ask stays within the solver's 64-bit objective
-        "unit_cost": money(data, "unit_cost", errors, required=True, below=MAX_UNIT_COST),
+        "unit_cost": money(data, "unit_cost", errors, required=True, below=MAX_UNIT_COST, positive=True),
         "setup_cost": money(data, "setup_cost", errors, required=False) or Decimal("0"),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
     }
@@ -73,8 +73,8 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     weekly, lot = values["weekly_capacity"], values["min_lot"]
     if "weekly_capacity" not in errors and "min_lot" not in errors and lot > weekly * horizon():
         errors["min_lot"] = [
-            _("Above the %(n)d this capacity makes in the %(weeks)d weeks a plan spans: it could never be used.")
-            % {"n": weekly * horizon(), "weeks": horizon()}
+            _("Above the %(n)s this capacity makes in the %(weeks)d weeks a plan spans: it could never be used.")
+            % {"n": f"{weekly * horizon():,}", "weeks": horizon()}
         ]
     if errors:
         raise ValidationFailed(errors)

@@ -172,9 +172,13 @@ def allocation_respond(
     if action not in ACTIONS:
         raise ValidationFailed({"action": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ACTIONS)}]})
     if allocation.status != Allocation.Status.OFFERED:
-        raise ValidationFailed(
-            {"action": [_("This offer is no longer open (%(status)s).") % {"status": allocation.get_status_display()}]}
+        # an offer the buyer's cancellation called off says so, not "replaced by a new plan"
+        status = (
+            _("the buyer cancelled the order")
+            if allocation.moved_by == Allocation.MovedBy.CANCELLED or allocation.order.status == "cancelled"
+            else allocation.get_status_display()
         )
+        raise ValidationFailed({"action": [_("This offer is no longer open (%(status)s).") % {"status": status}]})
     if timezone.now() > allocation.respond_by:
         raise ValidationFailed({"action": [_("The answer deadline has passed.")]})
     errors: dict[str, list[str]] = {}
@@ -263,7 +267,7 @@ def allocation_respond(
     allocation.declined_step = bool(whole_step)
     allocation.save(update_fields=["status", "note", "declined_step", "updated_at"])
     audit_step("declined", actor, allocation, {"note": note, **({"whole_step": True} if whole_step else {})})
-    order = replan(order, actor=actor, reason="declined")
+    order = replan(order, actor=actor, reason="declined", cause=allocation)
     declined = {
         (True, False): gettext_lazy("%(factory)s declined every week of step %(step)d of order %(product)s."),
         (False, False): gettext_lazy("%(factory)s declined its part of order %(product)s in the week of %(week)s."),
@@ -363,7 +367,7 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     release(allocation.capability, allocation.week, allocation.quantity)
     order = allocation.order
     audit_step("withdrawn", actor, allocation, {"reason": reason})
-    order = replan(order, actor=actor, reason="withdrawn")
+    order = replan(order, actor=actor, reason="withdrawn", cause=allocation)
     tell_buyer(
         allocation,
         repaired(
@@ -739,7 +743,7 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     allocation.note = reason
     allocation.save(update_fields=["week", "promised_week", "note", "updated_at"])
     audit_step("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason})
-    order = replan(allocation.order, actor=actor, reason="delayed")
+    order = replan(allocation.order, actor=actor, reason="delayed", cause=allocation)
     allocation.refresh_from_db(fields=["status"])
     late = (
         ngettext_lazy(

@@ -435,12 +435,13 @@ def repaired(what: Phrase, order: Order) -> Phrase:
     return Phrase(gettext_lazy("%(what)s %(outcome)s"), what=what, outcome=outcome)
 
 
-def replan(order: Order, *, actor: Any, reason: str) -> Order:
+def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = None) -> Order:
     """Solve the order again around the work members already accepted (moving it is penalised); offers that
     were not answered are replaced. Called by the services that change a plan, inside their transaction; a
     closed order is returned as it is. The order is read again under its lock, so that a caller's copy read
     before another change committed (an amendment, expired offers) plans nothing with the old terms or version;
-    callers go on with the order returned."""
+    callers go on with the order returned. `cause` is the factory's piece of work whose answer set the re-plan off
+    (declined, withdrawn or late), so that a notice to that factory names the step it answered on."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status in Order.CLOSED:
         return order
@@ -526,6 +527,7 @@ def replan(order: Order, *, actor: Any, reason: str) -> Order:
         reason=reason,
         was_offered=was_offered,
         offers=list(open_offers.select_related("capability", "operation__process")),
+        cause=cause,
     )
     _tell_offers_gone(order, offered)
     members_sync(order)
@@ -609,6 +611,7 @@ def _apply(
     reason: str,
     was_offered: frozenset[tuple[int, int, dt.date, int]] = frozenset(),
     offers: Sequence[Allocation] = (),
+    cause: Allocation | None = None,
 ) -> dict[str, int]:
     """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Work delivered or under way
     is never offered again nor superseded (the solver keeps it: it is fixed in the problem). Open `offers` the new
@@ -650,7 +653,9 @@ def _apply(
     kept, dropped = [], []
     for a in offers:
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
-        if wanted.get(key, 0) >= a.quantity and a.unit_cost == a.capability.unit_cost:
+        # kept only as it stands: a plan that wants more of that week makes one new offer of the whole, not a
+        # second one beside it
+        if wanted.get(key, 0) == a.quantity and a.unit_cost == a.capability.unit_cost:
             wanted[key] -= a.quantity
             kept.append(a.pk)
         else:
@@ -683,13 +688,15 @@ def _apply(
     moved: dict[tuple[int, int], list[Allocation]] = defaultdict(list)
     for a in superseded:
         moved[a.factory_id, a.operation_id].append(a)
-    acting = policy.active_organization_ids(actor) if actor is not None else set()
+    # the factory whose own answer set the re-plan off hears it as its own, on the step it answered on
+    own_step = cause.operation.seq if cause is not None else None
     for (factory, operation), parts in moved.items():
         again = [n for n in new if n.factory_id == factory and n.operation_id == operation]
         told.update(id(n) for n in again)
-        _tell_moved(parts, again, own=factory in acting)
+        _tell_moved(parts, again, own_step=own_step if cause is not None and factory == cause.factory_id else None)
     for a, was in reduced:
-        _tell_reduced(a, was, reason, own=a.factory_id in acting)
+        mine = cause is not None and a.factory_id == cause.factory_id
+        _tell_reduced(a, was, reason, own_step=own_step if mine else None)
     # a factory whose open offers the new plan replaced hears which went, not just that new work came
     replaced: dict[int, list[Allocation]] = defaultdict(list)
     for a in offers:
@@ -740,22 +747,26 @@ def _pieces(parts: list[Allocation]) -> Joined:
     )
 
 
-# why a re-plan moved a factory's work, when the factory itself set it off (not "a factory declined its part")
+# why a re-plan moved a factory's work, when the factory itself set it off (not "a factory declined its part"),
+# naming the step it answered on, which may be another than the one moved
 OWN_MOVE = {
-    "declined": gettext_lazy("You declined part of this step."),
-    "withdrawn": gettext_lazy("You withdrew part of this step."),
-    "delayed": gettext_lazy("You reported part of this step late."),
+    "declined": gettext_lazy("You declined part of step %(step)d."),
+    "withdrawn": gettext_lazy("You withdrew part of step %(step)d."),
+    "delayed": gettext_lazy("You reported part of step %(step)d late."),
 }
 
 
-def _tell_moved(parts: list[Allocation], offered_again: list[Allocation], *, own: bool = False) -> None:
+def _own_why(reason: str, own_step: int | None) -> Phrase | None:
+    return Phrase(OWN_MOVE[reason], step=own_step) if own_step is not None and reason in OWN_MOVE else None
+
+
+def _tell_moved(parts: list[Allocation], offered_again: list[Allocation], *, own_step: int | None = None) -> None:
     """Tell a factory its accepted work on one step was taken away by a re-plan, why (in the second person when
-    the factory's `own` answer set it off), and whether the same plan offers it work on that step again (then its
-    part moved rather than went): one notice for all its parts, each week's quantity named."""
+    the factory's own answer on step `own_step` set it off), and whether the same plan offers it work on that
+    step again (then its part moved rather than went): one notice for all its parts, each week's quantity named."""
     a = parts[0]
-    why = Allocation.MovedBy(a.moved_by).label if a.moved_by else ""  # lazy: in each reader's language
-    if own and a.moved_by in OWN_MOVE:
-        why = OWN_MOVE[a.moved_by]
+    why: Any = Allocation.MovedBy(a.moved_by).label if a.moved_by else ""  # lazy: in each reader's language
+    why = _own_why(a.moved_by, own_step) or why
     common = {"product": a.order.product, "step": a.operation.seq, "parts": _pieces(parts), "why": why}
     if all(p.promised_week and p.week > p.promised_week for p in parts):
         text = Phrase(
@@ -785,12 +796,11 @@ def _tell_moved(parts: list[Allocation], offered_again: list[Allocation], *, own
     tell_factory(a.factory_id, "factory.superseded", text)
 
 
-def _tell_reduced(a: Allocation, was: int, reason: str, *, own: bool = False) -> None:
+def _tell_reduced(a: Allocation, was: int, reason: str, *, own_step: int | None = None) -> None:
     """Tell a factory the re-plan keeps only part of its accepted work in one week: the rest of its capacity there
     is free again, and the acceptance stands for the part kept."""
-    why = Allocation.MovedBy(reason).label if reason in Allocation.MovedBy.values else ""
-    if own and reason in OWN_MOVE:
-        why = OWN_MOVE[reason]
+    why: Any = Allocation.MovedBy(reason).label if reason in Allocation.MovedBy.values else ""
+    why = _own_why(reason, own_step) or why
     text = Phrase(
         gettext_lazy(
             "Order %(product)s was re-planned: your accepted part of step %(step)d in the week of %(week)s is "

@@ -26,8 +26,8 @@ def factory_roles(user: Any) -> dict[str, bool]:
 
 @register.filter
 def qty(n: Any, process: Any) -> str:
-    """A count with its process's unit, singular for one: "1 unit", "3 units", "3 机时"."""
-    return f"{n} {process.unit_for(n)}"
+    """A count with its process's unit, singular for one: "1 unit", "3 units", "20,000 机时"."""
+    return f"{n:,} {process.unit_for(n)}" if isinstance(n, int) else f"{n} {process.unit_for(n)}"
 
 
 @register.filter
