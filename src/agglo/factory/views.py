@@ -212,7 +212,7 @@ def _order_page(
 ) -> HttpResponse:
     """The order page; `terms` is the buyer's terms form as sent, when it has errors to show; `failed` a receipt
     or dispute sent with errors, shown at its row with what was typed."""
-    allocations = list(selectors.plan_allocations(actor=request.user, order=order))
+    allocations = selectors.with_reductions(list(selectors.plan_allocations(actor=request.user, order=order)))
     weeks = [week_at(order.start_week, i) for i in range(horizon())]
     lanes: dict[tuple[str, str], dict[Any, list[Allocation]]] = defaultdict(lambda: defaultdict(list))
     for a in allocations:

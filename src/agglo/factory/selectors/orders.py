@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import Forbidden, NotFound
+from agglo.common.models import AuditEvent
 from agglo.factory.models import Allocation, Capability, CapacitySlot, FactoryMember, Order, Process
 from agglo.factory.selectors.log import OpenedEntry, log_subject, opened_entries
 from agglo.factory.selectors.planning import REFUSED
@@ -153,6 +154,21 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
     if receipt:
         qs = qs.filter(receipt=receipt)
     return qs.order_by("week", "id")
+
+
+def with_reductions(allocations: list[Allocation]) -> list[Allocation]:
+    """Set `reduced_from` on accepted work a re-plan cut down in place (`services.orders._apply`): what was first
+    accepted, so the pages can say so (the row itself holds only what is left)."""
+    ids = [str(a.pk) for a in allocations if a.status in (Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED)]
+    first: dict[str, int] = {}
+    events = AuditEvent.objects.filter(
+        event="factory.allocation_reduced", subject_type="factory.allocation", subject_id__in=ids
+    ).order_by("id")
+    for subject_id, payload in events.values_list("subject_id", "payload"):
+        first.setdefault(subject_id, int((payload or {}).get("from", 0)))
+    for a in allocations:
+        a.reduced_from = first.get(str(a.pk))
+    return allocations
 
 
 def log_keys(pieces: list[Allocation]) -> list[tuple[Allocation, str, list[OpenedEntry]]]:
