@@ -3,7 +3,6 @@ the capacity calendar and the scorecards."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -28,13 +27,13 @@ from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, Order
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import calendar_page, capacity_calendar, crowded_weeks, offers_waiting, week_of
-from agglo.factory.selectors.planning import first_open_day, horizon
+from agglo.factory.selectors.planning import earliest_finish, first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services import disputes, jobs, orders
 from agglo.factory.services.telling import weeks_listed
 from agglo.factory.weeks import monday, week_at, with_years
-from agglo.factory.wording import diagnosis_texts, finishes_late, plan_cost
+from agglo.factory.wording import diagnosis_texts, finishes_late, late_advice, plan_cost
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization
 
@@ -323,32 +322,11 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(
                 request,
                 _("Order changed and the plan repaired, but it still finishes late. %(late)s %(advice)s")
-                % {"late": late, "advice": _late_advice(amended)},
+                % {"late": late, "advice": late_advice(amended, earliest_finish(amended))},
             )
         else:
             messages.success(request, _("Order changed; the plan was repaired."))
     return redirect("factory:order", pk=order.pk)
-
-
-def _late_advice(order: Order) -> str:
-    """What would let a late plan finish sooner: a later due week where the route itself cannot end by it; a
-    higher lateness penalty where one is set; else nothing the terms can do (capacity does not allow it)."""
-    steps = {op.seq: op for op in order.operations.all()}
-    depth: dict[int, int] = {}
-    for seq in sorted(steps):  # a step comes after lower-numbered ones only
-        depth[seq] = 1 + max((depth.get(b, 1) for b in steps[seq].after), default=0)
-    earliest = max(order.start_week, monday(first_open_day())) + dt.timedelta(weeks=max(depth.values(), default=1) - 1)
-    if order.due_week < earliest:
-        return _(
-            "Its %(n)d steps in sequence cannot end before the week of %(week)s: move the due week to that week "
-            "or later."
-        ) % {"n": max(depth.values()), "week": earliest.isoformat()}
-    if order.late_penalty:
-        return _(
-            "A higher lateness penalty lets a repair pay more, or move more of the work members accepted, to finish "
-            "sooner."
-        )
-    return _("With no lateness penalty the due week already comes first: free capacity does not allow sooner.")
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -177,6 +178,24 @@ def finishes_late(order: Any, allocations: list[Any]) -> str:
         "The plan finishes in the week of %(week)s, %(n)d weeks after the due week.",
         late,
     ) % {"week": max(live).isoformat(), "n": late}
+
+
+def late_advice(order: Any, earliest: tuple[dt.date, int]) -> str:
+    """What would let a late plan finish sooner: a later due week where the route cannot end by it (`earliest`:
+    the week and the steps in sequence, `selectors.planning.earliest_finish`); a higher lateness penalty where one
+    is set; else nothing the terms can do (free capacity does not allow it)."""
+    week, chain = earliest
+    if order.due_week < week:
+        return _(
+            "Its %(n)d steps in sequence cannot end before the week of %(week)s: move the due week to that week "
+            "or later."
+        ) % {"n": chain, "week": week.isoformat()}
+    if order.late_penalty:
+        return _(
+            "A higher lateness penalty lets a repair pay more, or move more of the work members accepted, to finish "
+            "sooner."
+        )
+    return _("With no lateness penalty the due week already comes first: free capacity does not allow sooner.")
 
 
 def money(value: Any) -> str:

@@ -22,10 +22,8 @@ from agglo.market.forms import BrowseForm, CloseForm, DeclineForm, InterestForm,
 from agglo.market.lifecycle import DECIDED, InterestStatus, Status
 from agglo.market.models import Interest, Listing
 from agglo.market.validation import LISTING_FIELDS
-from agglo.profiles.models import CapabilityTerm
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization
-from agglo.registry.models.bilingual import in_language
 
 PAGE_SIZE = 20
 
@@ -134,14 +132,6 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _listing(request, pk))
 
 
-def _term_names(codes: list[str]) -> list[str]:
-    names = {
-        code: in_language(zh, en)
-        for code, zh, en in CapabilityTerm.objects.filter(code__in=codes).values_list("code", "name_zh", "name_en")
-    }
-    return [names.get(code, code) for code in codes]
-
-
 def _detail(request: HttpRequest, listing: Listing, interest_form: Any = None, status: int = 200) -> HttpResponse:
     """The listing's page; `interest_form` is an interest sent with errors, shown again as typed."""
     user = request.user
@@ -155,7 +145,7 @@ def _detail(request: HttpRequest, listing: Listing, interest_form: Any = None, s
     context = {
         "listing": listing,
         # the catalogue's names for the listing's terms, in the reader's language (the codes where none is known)
-        "term_names": _term_names(listing.terms or []),
+        "term_names": selectors.term_names(listing.terms or []),
         "revealed": selectors.owner_revealed(user, listing),
         "owner": owner,
         "can_edit": policy.can_edit_organization(user, listing.organization_id),

@@ -16,7 +16,7 @@ from agglo.factory import allocation as core
 from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
 from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
-from agglo.factory.weeks import index_of, week_at
+from agglo.factory.weeks import index_of, monday, week_at
 from agglo.profiles.selectors.trust import trust_facts
 
 PROBATION_DAYS = 180
@@ -291,3 +291,14 @@ def _capabilities(
             )
         )
     return tuple(result)
+
+
+def earliest_finish(order: Order) -> tuple[dt.date, int]:
+    """The first week the order's route can end, and its longest chain of steps in sequence: one week each, from
+    the first week still open to new work (transport and capacity aside)."""
+    steps = {op.seq: op for op in order.operations.all()}
+    depth: dict[int, int] = {}
+    for seq in sorted(steps):  # a step comes after lower-numbered ones only
+        depth[seq] = 1 + max((depth.get(b, 1) for b in steps[seq].after), default=0)
+    chain = max(depth.values(), default=1)
+    return max(order.start_week, monday(first_open_day())) + dt.timedelta(weeks=chain - 1), chain

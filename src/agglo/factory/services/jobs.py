@@ -175,7 +175,7 @@ def allocation_respond(
         # an offer the buyer's cancellation called off says so, not "replaced by a new plan"
         status = (
             _("the buyer cancelled the order")
-            if allocation.moved_by == Allocation.MovedBy.CANCELLED or allocation.order.status == "cancelled"
+            if allocation.moved_by == Allocation.MovedBy.CANCELLED or allocation.order.status == Order.Status.CANCELLED
             else allocation.get_status_display()
         )
         raise ValidationFailed({"action": [_("This offer is no longer open (%(status)s).") % {"status": status}]})

@@ -834,13 +834,7 @@ def finish_if_delivered(order: Order) -> None:
     step not wholly delivered is not, whatever part of it was."""
     if order.status in (*Order.CLOSED, Order.Status.DRAFT):
         return
-    delivered = dict(
-        order.allocations.filter(status=Allocation.Status.DELIVERED)
-        .values("operation_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("operation_id", "units")
-    )
-    if all(delivered.get(op.pk, 0) >= op.quantity for op in order.operations.all()):
+    if _every_step_covered(order, Allocation.Status.DELIVERED):
         order.status = Order.Status.DONE
         order.save(update_fields=["status"])
 
@@ -851,15 +845,20 @@ def confirm_if_complete(order: Order) -> None:
     live = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
     if order.status != Order.Status.PLANNED or live.exists():
         return
-    held = dict(
-        order.allocations.filter(status__in=[Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED])
+    if _every_step_covered(order, Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED):
+        order.status = Order.Status.CONFIRMED
+        order.save(update_fields=["status"])
+
+
+def _every_step_covered(order: Order, *statuses: str) -> bool:
+    """Whether the order's work in these states adds up to every step's whole quantity."""
+    units = dict(
+        order.allocations.filter(status__in=statuses)
         .values("operation_id")
         .annotate(units=Sum("quantity"))
         .values_list("operation_id", "units")
     )
-    if all(held.get(op.pk, 0) >= op.quantity for op in order.operations.all()):
-        order.status = Order.Status.CONFIRMED
-        order.save(update_fields=["status"])
+    return all(units.get(op.pk, 0) >= op.quantity for op in order.operations.all())
 
 
 def cancel_check(*, actor: Any, order: Order, reason: str) -> str:

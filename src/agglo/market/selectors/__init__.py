@@ -7,7 +7,17 @@ from agglo.market.selectors.listings import (
     listing_list,
     my_interests,
     owner_revealed,
+    term_names,
     visible,
 )
 
-__all__ = ["interest_board", "interest_get", "listing_get", "listing_list", "my_interests", "owner_revealed", "visible"]
+__all__ = [
+    "interest_board",
+    "interest_get",
+    "listing_get",
+    "listing_list",
+    "my_interests",
+    "owner_revealed",
+    "term_names",
+    "visible",
+]

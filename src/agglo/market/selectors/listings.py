@@ -11,6 +11,8 @@ from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.market.lifecycle import InterestStatus, Status
 from agglo.market.models import Interest, Listing
+from agglo.profiles.models import CapabilityTerm
+from agglo.registry.models.bilingual import in_language
 from agglo.registry.selectors.organizations import partnered_owners
 from agglo.registry.text import query_tokens
 
@@ -108,3 +110,12 @@ def interest_partner_ids(org_id: int) -> set[int]:
     out = set(accepted.filter(listing__organization_id=org_id).values_list("organization_id", flat=True))
     out |= set(accepted.filter(organization_id=org_id).values_list("listing__organization_id", flat=True))
     return out
+
+
+def term_names(codes: list[str]) -> list[str]:
+    """A listing's catalogue terms by their names in the reader's language (the code where none is known)."""
+    names = {
+        code: in_language(zh, en)
+        for code, zh, en in CapabilityTerm.objects.filter(code__in=codes).values_list("code", "name_zh", "name_en")
+    }
+    return [names.get(code, code) for code in codes]
