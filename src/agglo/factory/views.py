@@ -525,11 +525,14 @@ def capacity(request: HttpRequest) -> HttpResponse:
     orgs = _my_orgs(request.user)
     editing = _capability_to_edit(request, orgs)
     initial = _capability_initial(editing) if editing else {"organization": orgs[0].pk if orgs else None}
-    form = CapabilityForm(request.POST or None, initial=initial, organizations=orgs)
+    setting_week = request.method == "POST" and bool(request.POST.get("week"))  # the calendar's "Set week" form
+    form = CapabilityForm(None if setting_week else request.POST or None, initial=initial, organizations=orgs)
     if editing:  # changing one declaration: its factory and process stay what they are, whatever is posted
         form.fields["organization"].disabled = form.fields["process"].disabled = True
+    week_failed: dict[str, Any] = {}  # the "Set week" form as sent, when it has errors to show
+    page_from = request.GET.get("from")
     if request.method == "POST":
-        if request.POST.get("week"):
+        if setting_week:
             key = request.POST.get("capability") or ""
             cap = (
                 selectors.capability_list(actor=request.user).filter(pk=key).first()
@@ -560,11 +563,14 @@ def capacity(request: HttpRequest) -> HttpResponse:
                     )
             except Forbidden as exc:
                 raise PermissionDenied(str(exc)) from exc
-            except ValidationFailed as exc:
-                _flash(request, exc)
-            back = calendar_page(request.POST.get("from")).weeks[0]  # to the page the form was on
-            return redirect(f"{reverse('factory:capacity')}?from={back.isoformat()}")
-        if form.is_valid():
+            except ValidationFailed as exc:  # back on the page the form was on, with what was typed
+                week_failed = {k: request.POST.get(k, "") for k in ("week", "capacity")}
+                week_failed |= {"capability": cap.pk, "errors": _error_parts(exc)}
+                page_from = request.POST.get("from")
+            else:
+                back = calendar_page(request.POST.get("from")).weeks[0]  # to the page the form was on
+                return redirect(f"{reverse('factory:capacity')}?from={back.isoformat()}")
+        elif form.is_valid():
             data = dict(form.cleaned_data)
             data["process"] = data["process"].code
             organization_id = data.pop("organization")
@@ -589,7 +595,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
                     apply_service_errors(form, exc)
                 except (Forbidden, NotFound) as exc:
                     form.add_error("organization", str(exc))
-    page = calendar_page(request.GET.get("from"))
+    page = calendar_page(page_from)
     calendar = capacity_calendar(selectors.capability_list(actor=request.user), page.weeks)
     return render(
         request,
@@ -604,6 +610,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
             "earlier": page.earlier,
             "later": page.later,
             "open_from": monday(first_open_day()),
+            "week_failed": week_failed,
         },
         status=400 if request.method == "POST" else 200,
     )
