@@ -12,8 +12,10 @@ from django.core.management import call_command
 from agglo.common.language import language_remember
 from agglo.common.models import Notification
 from agglo.factory.models import Allocation, Capability, Order
+from agglo.factory.risk import failure_risk
+from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.jobs import allocation_delay, allocation_respond, allocation_withdraw
-from agglo.factory.services.orders import order_plan
+from agglo.factory.services.orders import order_cancel, order_plan
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
@@ -130,9 +132,14 @@ def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sid
     language_remember(cluster["people"]["buyer"], "en")
     late = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
     late_factory = _owner(cluster, late.factory_id)
+    assert late.factory_id not in scorecards([late.factory_id])
     allocation_delay(actor=late_factory, allocation=late, weeks=4, reason="主轴故障")
     late.refresh_from_db()
     assert late.status == "superseded"
+    # the promise the delay broke stays on the factory's record: a job not made, not on time
+    card = scorecards([late.factory_id])[late.factory_id]
+    assert (card.jobs, card.taken, card.withdrawn, card.delivered, card.on_time) == (1, 1, 0, 0, 0)
+    assert card.on_time_rate == 0 and card.risk > failure_risk(None, 0, None, None)
     said = _told(cluster)
     assert " reports a delay of 4 weeks on order " in said
     assert "(主轴故障); the late part was planned anew without it." in said, said
@@ -149,6 +156,18 @@ def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sid
         status="offered", operation__seq=1, capability_id=late.capability_id, week__lt=late.week
     )
     assert not sooner.exists()
+
+
+def test_a_delay_the_buyer_cancelled_around_leaves_no_mark(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    late = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
+    allocation_delay(actor=_owner(cluster, late.factory_id), allocation=late, weeks=1, reason="原料延误")
+    late.refresh_from_db()
+    assert late.status == "accepted" and late.week > late.promised_week  # kept, later
+    order_cancel(actor=cluster["people"]["buyer"], order=order, reason="项目取消")
+    late.refresh_from_db()
+    assert late.status == "superseded" and late.moved_by == "cancelled"
+    assert late.factory_id not in scorecards([late.factory_id])
 
 
 def test_a_lapse_notice_names_the_order_once(cluster: dict[str, Any]) -> None:

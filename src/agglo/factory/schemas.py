@@ -269,8 +269,9 @@ class CounterDecisionIn(StrictIn):
 class ScorecardOut(Schema):
     organization_id: int
     name: str
-    jobs: int  # delivered or withdrawn after acceptance
+    jobs: int  # delivered, withdrawn after acceptance, or reported late and then re-planned without the factory
     withdrawn: int
+    taken: int  # reported late, then re-planned without the factory (not made, not on time)
     on_time_rate: float | None
     defect_rate: float | None
     risk: float

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -23,20 +23,20 @@ from agglo.registry.models.bilingual import in_language
 class Scorecard:
     organization_id: int
     name: str
-    jobs: int  # work on record: delivered, or accepted and then withdrawn
+    jobs: int  # work on record: delivered, accepted and then withdrawn, or reported late and then taken away
     on_time: int
     units: int
     defects: int
 
     @property
     def on_time_rate(self) -> float | None:
-        """Of the work the factory accepted and has delivered or withdrawn, the share delivered on time: work given
-        back after acceptance is a promise not kept, as a late delivery is."""
+        """Of the work the factory accepted and has delivered, withdrawn or lost by a delay, the share delivered on
+        time: work given back after acceptance is a promise not kept, as a late delivery is."""
         return self.on_time / self.jobs if self.jobs else None
 
     @property
     def delivered(self) -> int:
-        return self.jobs - self.withdrawn
+        return self.jobs - self.withdrawn - self.taken
 
     @property
     def defect_rate(self) -> float | None:
@@ -51,6 +51,7 @@ class Scorecard:
     grade: str | None = None
     confirmed: int = 0  # deliveries the buyer confirmed as received, or for which the platform dismissed a dispute
     withdrawn: int = 0  # accepted work the factory gave back
+    taken: int = 0  # accepted work the factory reported late, which a re-plan then planned without it
     disputed: int = 0  # disputes still open
     upheld: int = 0  # disputes the platform decided for the buyer
     # (unit, delivered, defective) per capacity unit (machine-hours, square metres …), in the reader's language: a
@@ -89,15 +90,20 @@ DECIDED = (Allocation.Receipt.CONFIRMED, Allocation.Receipt.UPHELD, Allocation.R
 
 
 def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:
-    """Work on record per factory: delivered, or accepted and then withdrawn (never on time). On time means
+    """Work on record per factory: delivered, or accepted and then withdrawn or reported late and then re-planned
+    without it (both never on time; work the buyer's cancelling called off does not count). On time means
     delivered by the Sunday of the week promised on acceptance (a reported delay moves the work, not the promise)
     and not under a dispute still open or upheld by the platform (one the buyer settled counts as the confirmation
     it ended in, one the platform dismissed as delivered); defects are the buyer's inspection where it confirmed
     receipt, or the platform's finding where it ruled with one, else the factory's report. Work a member made for
     its own order is left out: no other party checked it, and the record lowers the risk other buyers' plans see."""
-    qs = Allocation.objects.filter(status__in=(Allocation.Status.DELIVERED, Allocation.Status.WITHDRAWN)).exclude(
-        factory_id=F("order__buyer_id")
+    # the promise broken by a delay stands when the repair takes the late work away (the late part is not made)
+    lost_late = Q(status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")) & ~Q(
+        moved_by=Allocation.MovedBy.CANCELLED
     )
+    qs = Allocation.objects.filter(
+        Q(status__in=(Allocation.Status.DELIVERED, Allocation.Status.WITHDRAWN)) | lost_late
+    ).exclude(factory_id=F("order__buyer_id"))
     if organization_ids is not None:
         qs = qs.filter(factory_id__in=list(organization_ids))
     if member_only:
@@ -138,12 +144,12 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         row = tally.setdefault(
             factory,
             {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
-            | {"value": 0.0, "defect_value": 0.0, "withdrawn": 0, "upheld": 0},
+            | {"value": 0.0, "defect_value": 0.0, "withdrawn": 0, "taken": 0, "upheld": 0},
         )
         by_unit.setdefault(factory, {})
-        if status == Allocation.Status.WITHDRAWN:  # nothing of it was made (withdrawing takes that)
+        if status != Allocation.Status.DELIVERED:  # nothing of it was made (withdrawing takes that; so does a repair)
             row["jobs"] += 1
-            row["withdrawn"] += 1
+            row["withdrawn" if status == Allocation.Status.WITHDRAWN else "taken"] += 1
             continue
         # a dispute the platform dismissed is a receipt settled for the factory, as a buyer's confirmation is
         confirmed = receipt in (Allocation.Receipt.CONFIRMED, Allocation.Receipt.DISMISSED)
