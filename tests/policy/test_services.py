@@ -64,8 +64,25 @@ def test_malformed_rules_and_fields_are_refused_by_name(agency, english):
             actor=admin, issuer=org, data=policy_data(rule="headcount <= ", kind="gift", region_scope=["999999"])
         )
     assert set(exc.value.errors) == {"rule", "kind", "region_scope"}
-    assert "character 14" in exc.value.errors["rule"][0]
+    assert exc.value.errors["rule"] == ["headcount needs a number, found the end of the rule, at character 14."]
     assert not Policy.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("", "规则为空（第 1 个字符处）。"),
+        ('kind in ["a" and', "应为右方括号 ]，实际为“and”（第 14 个字符处）。"),
+        ("revenue_magic > 1", "未知的事实“revenue_magic”；可用的事实："),
+        ("headcount < 5 && tech_sme", "意外的字符“&”（第 15 个字符处）。"),
+        ("tech_sme and " * 400 + "tech_sme", "规则最多 4000 个字符"),
+    ],
+)
+def test_a_malformed_rule_is_explained_in_the_readers_language(agency, rule, said):
+    admin, org = agency
+    with pytest.raises(ValidationFailed) as exc:
+        policy_create(actor=admin, issuer=org, data=policy_data(rule=rule))
+    assert said in exc.value.errors["rule"][0]
 
 
 def test_only_agencies_issue_policies(member_of, agency):

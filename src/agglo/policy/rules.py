@@ -25,13 +25,55 @@ MAX_RULE = 4000
 MAX_DEPTH = 40
 
 
-class RuleError(ValueError):
-    """A rule that cannot be read: `position` is the 0-based character offset where reading stopped."""
+# Why a rule cannot be read, by code; `params` fill the gaps. The web side words the same codes in the reader's
+# language (policy.services.RULE_REASONS), so the codes and their gaps are part of this module's interface.
+REASONS = {
+    "character": "unexpected character {char}",
+    "expected": "expected {what}, found {found}",
+    "empty": "the rule is empty",
+    "end": "expected and, or or the end of the rule, found {found}",
+    "depth": "the rule nests too deeply",
+    "fact": "expected a fact such as headcount, found {found}",
+    "unknown": "unknown fact {name}; known facts: {known}",
+    "operator": "{fact} cannot be compared with {op}",
+    "not_number": "{fact} is not a number",
+    "bounds": "the lower bound is above the upper bound",
+    "not_list": "{fact} is not a list; use = or in",
+    "comparison": "expected a comparison after {fact}, found {found}",
+    "number": "{fact} needs a number, found {found}",
+    "boolean": "{fact} needs true or false, found {found}",
+    "length": "a rule has at most {n} characters",
+}
+# what "expected {what}" names
+WANTED = {
+    "paren": "a closing parenthesis",
+    "bracket": "a closing ]",
+    "list": "a list in [ ]",
+    "and": "and between the two bounds",
+    "text": "a quoted text",
+}
 
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"{message} (at character {position + 1})")
-        self.reason = message
-        self.position = position
+
+class RuleError(ValueError):
+    """A rule that cannot be read: `position` is the 0-based character offset where reading stopped; `code` says why
+    (a key of REASONS) and `params` fill its gaps. `found` is the text met there, or None at the rule's end."""
+
+    def __init__(self, code: str, position: int, **params: Any) -> None:
+        self.code, self.position, self.params = code, position, params
+        self.reason = REASONS[code].format(**_english(params))
+        super().__init__(f"{self.reason} (at character {position + 1})")
+
+
+def _english(params: Mapping[str, Any]) -> dict[str, Any]:
+    shown = dict(params)
+    if "found" in shown:
+        shown["found"] = "the end of the rule" if shown["found"] is None else repr(shown["found"])
+    for quoted in ("char", "name"):
+        if quoted in shown:
+            shown[quoted] = repr(shown[quoted])
+    if "what" in shown:
+        shown["what"] = WANTED[shown["what"]]
+    return shown
 
 
 @dataclass(frozen=True)
@@ -207,7 +249,7 @@ def tokenize(text: str) -> list[Token]:
             continue
         match = _TOKEN.match(text, i)
         if not match or match.end() == i:
-            raise RuleError(f"unexpected character {text[i]!r}", i)
+            raise RuleError("character", i, char=text[i])
         kind = match.lastgroup or ""
         start = match.start(kind)
         tokens.append(Token(kind, match.group(kind), start))
@@ -244,17 +286,18 @@ class _Parser:
         return False
 
     def expect(self, kind: str, text: str, what: str) -> Token:
+        """The next token, which must be of `kind` (and `text`); else RuleError saying WANTED[what] was expected."""
         token = self.token
         if token.kind != kind or (text and token.text != text):
-            raise RuleError(f"expected {what}, found {_found(token)}", token.position)
+            raise RuleError("expected", token.position, what=what, found=_found(token))
         return self.take()
 
     def parse(self) -> Node:
         if not self.text.strip():
-            raise RuleError("the rule is empty", 0)
+            raise RuleError("empty", 0)
         node = self.disjunction()
         if self.token.kind != "end":
-            raise RuleError(f"expected and, or or the end of the rule, found {_found(self.token)}", self.token.position)
+            raise RuleError("end", self.token.position, found=_found(self.token))
         return node
 
     def disjunction(self) -> Node:
@@ -278,10 +321,10 @@ class _Parser:
         if self.token.kind == "punct" and self.token.text == "(":
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise RuleError("the rule nests too deeply", self.token.position)
+                raise RuleError("depth", self.token.position)
             self.take()
             node = self.disjunction()
-            self.expect("punct", ")", "a closing parenthesis")
+            self.expect("punct", ")", "paren")
             self.depth -= 1
             return node
         return self.comparison()
@@ -289,18 +332,18 @@ class _Parser:
     def comparison(self) -> Node:
         token = self.token
         if token.kind != "word" or token.text in KEYWORDS:
-            raise RuleError(f"expected a fact such as headcount, found {_found(token)}", token.position)
+            raise RuleError("fact", token.position, found=_found(token))
         fact = self.facts.get(token.text)
         if fact is None:
             known = ", ".join(sorted(self.facts))
-            raise RuleError(f"unknown fact {token.text!r}; known facts: {known}", token.position)
+            raise RuleError("unknown", token.position, name=token.text, known=known)
         self.take()
         self.used.add(fact.name)
         position = token.position
         if self.token.kind == "op":
             op = {"==": "=", "≤": "<=", "≥": ">="}.get(self.token.text, self.token.text)
             if fact.type in ("list", "bool") or (fact.type == "text" and op not in ("=", "!=")):
-                raise RuleError(f"{fact.name} cannot be compared with {op}", self.token.position)
+                raise RuleError("operator", self.token.position, fact=fact.name, op=op)
             self.take()
             return Compare(fact, op, self.value(fact), position)
         if self.word("in"):
@@ -310,39 +353,39 @@ class _Parser:
             return Compare(fact, "notin", self.list_of(fact), position)
         if self.word("between"):
             if fact.type not in ("number", "percent"):
-                raise RuleError(f"{fact.name} is not a number", position)
+                raise RuleError("not_number", position, fact=fact.name)
             bounds_at = self.token.position
             low = self.number(fact)
-            self.expect("word", "and", "and between the two bounds")
+            self.expect("word", "and", "and")
             high = self.number(fact)
             if low > high:
-                raise RuleError("the lower bound is above the upper bound", bounds_at)
+                raise RuleError("bounds", bounds_at)
             return Compare(fact, "between", (low, high), position)
         if self.word("has"):
             if fact.type != "list":
-                raise RuleError(f"{fact.name} is not a list; use = or in", position)
+                raise RuleError("not_list", position, fact=fact.name)
             return Compare(fact, "has", self.string(), position)
         if fact.type == "bool":
             return Compare(fact, "is", True, position)
-        raise RuleError(f"expected a comparison after {fact.name}, found {_found(self.token)}", self.token.position)
+        raise RuleError("comparison", self.token.position, fact=fact.name, found=_found(self.token))
 
     def list_of(self, fact: Fact) -> tuple[Value, ...]:
-        self.expect("punct", "[", "a list in [ ]")
+        self.expect("punct", "[", "list")
         items = [self.value(fact)]
         while self.token.kind == "punct" and self.token.text == ",":
             self.take()
             items.append(self.value(fact))
-        self.expect("punct", "]", "a closing ]")
+        self.expect("punct", "]", "bracket")
         return tuple(items)
 
     def string(self) -> str:
-        token = self.expect("string", "", "a quoted text")
+        token = self.expect("string", "", "text")
         return re.sub(r"\\(.)", r"\1", token.text[1:-1])
 
     def number(self, fact: Fact) -> Decimal:
         token = self.token
         if token.kind != "number":
-            raise RuleError(f"{fact.name} needs a number, found {_found(token)}", token.position)
+            raise RuleError("number", token.position, fact=fact.name, found=_found(token))
         self.take()
         return _number(token)
 
@@ -354,7 +397,7 @@ class _Parser:
             if token.kind == "word" and token.text in ("true", "false"):
                 self.take()
                 return token.text == "true"
-            raise RuleError(f"{fact.name} needs true or false, found {_found(token)}", token.position)
+            raise RuleError("boolean", token.position, fact=fact.name, found=_found(token))
         return self.string()
 
 
@@ -363,18 +406,18 @@ def _number(token: Token) -> Decimal:
     try:
         value = Decimal(text.rstrip("%"))
     except InvalidOperation:  # pragma: no cover - the token pattern admits only numbers
-        raise RuleError("not a number", token.position) from None
+        raise RuleError("number", token.position, fact="", found=text) from None
     return value / 100 if text.endswith("%") else value
 
 
-def _found(token: Token) -> str:
-    return "the end of the rule" if token.kind == "end" else repr(token.text)
+def _found(token: Token) -> str | None:
+    return None if token.kind == "end" else token.text
 
 
 def parse(text: str, facts: Mapping[str, Fact]) -> Rule:
     """Read a rule over the given facts; RuleError with the position and reason if it cannot be read."""
     if len(text) > MAX_RULE:
-        raise RuleError(f"a rule has at most {MAX_RULE} characters", MAX_RULE)
+        raise RuleError("length", MAX_RULE, n=MAX_RULE)
     parser = _Parser(text, facts)
     tree = parser.parse()
     leaves = tuple(

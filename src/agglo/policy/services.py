@@ -19,6 +19,7 @@ from agglo.common.uploads import check_documents, store_upload
 from agglo.policy.facts import FACTS
 from agglo.policy.matching import policy_match
 from agglo.policy.models import Policy, PolicyDocument
+from agglo.policy.rule_errors import rule_error_text
 from agglo.policy.rules import Rule, RuleError, parse
 from agglo.registry.models import Organization, Region
 
@@ -49,9 +50,7 @@ def rule_of(text: str) -> Rule:
     try:
         return parse(text or "", FACTS)
     except RuleError as exc:
-        raise ValidationFailed(
-            {"rule": [_("%(reason)s, at character %(n)d.") % {"reason": exc.reason, "n": exc.position + 1}]}
-        ) from None
+        raise ValidationFailed({"rule": [rule_error_text(exc)]}) from None
 
 
 def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> dict[str, Any]:
