@@ -316,3 +316,72 @@ def test_answering_an_offer_of_a_cancelled_order_says_the_buyer_cancelled_it(clu
     with pytest.raises(ValidationFailed) as refused, translation.override("en"):
         allocation_respond(actor=who, allocation=a, action="decline")
     assert refused.value.errors["action"] == ["This offer is no longer open (the buyer cancelled the order)."]
+
+
+def test_a_change_that_would_move_accepted_work_asks_first_and_changes_nothing_until_confirmed(
+    cluster: dict[str, Any],
+) -> None:
+    from agglo.common.models import Notification
+    from agglo.ledger.models import LogEntry
+
+    order = split_between_two(cluster)
+    accepted = {a.pk: (a.quantity, a.week) for a in order.allocations.filter(status="accepted")}
+    version, notes, entries = order.plan_version, Notification.objects.count(), LogEntry.objects.count()
+    buyer = signed_in(cluster["people"]["buyer"])
+    buyer.cookies["django_language"] = "en"
+    url = f"/factory/orders/{order.pk}/terms/"
+    r = buyer.post(url, {"max_suppliers": "1"})
+    page = r.content.decode()
+    assert r.status_code == 200 and "Change order " in page and 'id="accepted-moved"' in page
+    assert "taken back" in page or "reduced to" in page
+    assert '<input type="hidden" name="confirmed" value="yes">' in page
+    assert '<input type="hidden" name="max_suppliers" value="1">' in page
+    # asking changed nothing: terms, plan, accepted work, notices and the log are as they were
+    order.refresh_from_db()
+    assert order.max_suppliers == 2 and order.plan_version == version
+    assert {a.pk: (a.quantity, a.week) for a in order.allocations.filter(status="accepted")} == accepted
+    assert Notification.objects.count() == notes and LogEntry.objects.count() == entries
+    # confirmed, it is applied and the factories are told
+    r = buyer.post(url, {"max_suppliers": "1", "confirmed": "yes"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.max_suppliers == 1 and order.plan_version == version + 1
+    assert Notification.objects.filter(verb__startswith="factory.").count() > notes
+    # a change that moves no accepted work is applied at once, as before
+    later = order.due_week + dt.timedelta(weeks=2)
+    r = buyer.post(url, {"due_week": later.isoformat()})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.due_week == later
+
+
+def test_the_api_previews_a_change_without_making_it(cluster: dict[str, Any]) -> None:
+    import json
+
+    from agglo.common.models import Notification
+
+    order = split_between_two(cluster)
+    version, notes = order.plan_version, Notification.objects.count()
+    buyer = signed_in(cluster["people"]["buyer"])
+    url = f"/api/v1/factory/orders/{order.pk}/amend-preview"
+    r = buyer.post(url, data=json.dumps({"max_suppliers": 1}), content_type="application/json")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["parts"] and body["cost_before"] and body["cost_after"]
+    part = body["parts"][0]
+    assert set(part) == {"factory_id", "factory", "step", "week", "quantity", "keeps", "offered_again"}
+    assert order.allocations.filter(factory_id=part["factory_id"], status="accepted").exists()
+    order.refresh_from_db()
+    assert order.max_suppliers == 2 and order.plan_version == version and Notification.objects.count() == notes
+    # a change that moves nothing: an empty list, and still nothing changed
+    later = (order.due_week + dt.timedelta(weeks=2)).isoformat()
+    r = buyer.post(url, data=json.dumps({"due_week": later}), content_type="application/json")
+    assert r.status_code == 200 and r.json()["parts"] == []
+    order.refresh_from_db()
+    assert order.due_week != dt.date.fromisoformat(later)
+    # bad input is refused by field, as the change itself would be; another member cannot preview
+    r = buyer.post(url, data=json.dumps({"max_suppliers": "x"}), content_type="application/json")
+    assert r.status_code == 422 and "max_suppliers" in r.json()["errors"]
+    other = signed_in(cluster["people"]["sz"])
+    r = other.post(url, data=json.dumps({"max_suppliers": 1}), content_type="application/json")
+    assert r.status_code in (403, 404)

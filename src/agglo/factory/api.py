@@ -15,6 +15,7 @@ from agglo.common.errors import NotFound, ValidationFailed
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
+    AmendPreviewOut,
     CancelIn,
     CapabilityIn,
     CapabilityOut,
@@ -114,6 +115,16 @@ def order_get(request: HttpRequest, order_id: int) -> Any:
 def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
     return orders.order_amend(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
+
+
+@router.post(
+    "/orders/{int:order_id}/amend-preview",
+    response=AmendPreviewOut,
+    summary="Buyer: what a change of terms would do to accepted work, changing nothing",
+)
+def order_amend_preview(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    return orders.order_amend_preview(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
 
 
 @router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")

@@ -108,6 +108,34 @@ class OrderAmendIn(StrictIn):
     regions_excluded: list[str] | None = None
 
 
+class AcceptedPartOut(Schema):
+    factory_id: int
+    factory: str
+    step: int
+    week: dt.date
+    quantity: int
+    keeps: int  # what the factory keeps of it: 0 when taken back whole
+    offered_again: bool  # the same plan offers that factory the step again in other weeks
+
+    @staticmethod
+    def resolve_factory_id(part: Any) -> int:
+        return int(part.factory.pk)
+
+    @staticmethod
+    def resolve_factory(part: Any) -> str:
+        return str(part.factory.name)
+
+
+class AmendPreviewOut(Schema):
+    """What a change of terms would do, nothing changed: the accepted work its repair takes back or cuts, and the
+    plan's cost before and after (`cost_after` null: no plan fits the new terms)."""
+
+    parts: list[AcceptedPartOut]
+    cost_before: int | None
+    cost_after: int | None
+    weeks_late: int
+
+
 class OperationOut(Schema):
     seq: int
     process_id: str

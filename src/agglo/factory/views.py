@@ -292,12 +292,13 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("factory:order", pk=order.pk)
     before = [getattr(order, k) for k in orders.AMENDABLE]
+    sent = {k: request.POST[k] for k in orders.AMENDABLE if k in request.POST}
     try:
-        amended = orders.order_amend(
-            actor=request.user,
-            order=order,
-            data={k: request.POST[k] for k in orders.AMENDABLE if k in request.POST},
-        )
+        # a change that would take members' accepted work comes back as a question first, as cancelling does
+        confirmed = request.POST.get("confirmed") == "yes"
+        amended = orders.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed)
+    except orders.AmendWouldMoveAccepted as asked:
+        return render(request, "factory/amend_confirm.html", {"order": order, "p": asked.preview, "sent": sent})
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except ValidationFailed as exc:

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -51,7 +51,7 @@ from agglo.factory.validation import (
     whole_number,
 )
 from agglo.factory.weeks import index_of, monday, week_at
-from agglo.factory.wording import finding_kept
+from agglo.factory.wording import finding_kept, plan_cost
 
 MAX_OPERATIONS = 40
 CHANGE_PENALTY = 50  # yuan per unit of accepted work a re-plan moves: members' commitments are kept if possible
@@ -179,11 +179,54 @@ def _regions(data: dict[str, Any], errors: dict[str, list[str]], order: Order | 
     return values
 
 
+@dataclass(frozen=True)
+class AcceptedPart:
+    """Accepted work a change would take back or cut, as the buyer is asked about it."""
+
+    factory: Any  # the Organization
+    step: int
+    process: Any  # the Process
+    week: dt.date
+    quantity: int
+    keeps: int  # what the factory keeps of it: 0 when taken back whole
+    offered_again: bool  # the same plan offers that factory work on the step again (its part moves, not goes)
+
+
+@dataclass(frozen=True)
+class AmendPreview:
+    parts: tuple[AcceptedPart, ...]
+    cost_before: int | None
+    cost_after: int | None
+    weeks_late: int
+
+
+class AmendWouldMoveAccepted(Exception):  # noqa: N818 - a question for the buyer, not a failure
+    """Raised by `order_amend(confirmed=False)` when the repair would take back or cut members' accepted work: the
+    change is undone (the transaction rolls back) and `preview` says what it would do."""
+
+    def __init__(self, preview: AmendPreview) -> None:
+        super().__init__("the change would move accepted work")
+        self.preview = preview
+
+
+def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> AmendPreview:
+    """What `order_amend` would do with `data`, changing nothing (ValidationFailed as it would refuse)."""
+    try:
+        order_amend(actor=actor, order=order, data=data, dry_run=True)
+    except AmendWouldMoveAccepted as asked:
+        return asked.preview
+    raise AssertionError("a dry run always ends in its preview")  # pragma: no cover
+
+
 @transaction.atomic
-def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
+def order_amend(
+    *, actor: Any, order: Order, data: dict[str, Any], confirmed: bool = True, dry_run: bool = False
+) -> Order:
     """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
     it). A planned order is re-planned at once around the work members accepted, which moves only where the new
-    terms demand it. Nothing is saved if any field is wrong."""
+    terms demand it. Nothing is saved if any field is wrong. Not `confirmed`, a change whose repair would take
+    back or cut accepted work is undone and AmendWouldMoveAccepted says what it would do, for the buyer to confirm;
+    a `dry_run` is always undone so."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer changes its order."))
@@ -218,7 +261,10 @@ def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
         raise ValidationFailed(errors)
     values["due_week"] = monday(due)
     changed = {k: v for k, v in values.items() if getattr(order, k) != v}
+    cost_before = plan_cost(order) if order.status not in (Order.Status.DRAFT, Order.Status.INFEASIBLE) else None
     if not changed:
+        if dry_run:
+            raise AmendWouldMoveAccepted(AmendPreview((), cost_before, cost_before, _weeks_late(order)))
         return order
     for k, v in changed.items():
         setattr(order, k, v)
@@ -231,8 +277,44 @@ def order_amend(*, actor: Any, order: Order, data: dict[str, Any]) -> Order:
         organization_id=order.buyer_id,
     )
     if order.status != Order.Status.DRAFT:
+        accepted = list(
+            order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("factory", "operation__process")
+        )
         order = replan(order, actor=actor, reason="amended")
+        preview = _amend_preview(order, accepted, cost_before)
+        if dry_run or (preview.parts and not confirmed):
+            raise AmendWouldMoveAccepted(preview)  # out of the transaction: everything above is undone
+    elif dry_run:
+        raise AmendWouldMoveAccepted(AmendPreview((), None, None, 0))
     return order
+
+
+def _weeks_late(order: Order) -> int:
+    return int((order.plan_stats or {}).get("weeks_late", 0)) if order.status != Order.Status.INFEASIBLE else 0
+
+
+def _amend_preview(order: Order, accepted: list[Allocation], cost_before: int | None) -> AmendPreview:
+    """What the repair just made of the accepted work in `accepted` (read before it)."""
+    now = {
+        a.pk: (a.status, a.quantity)
+        for a in Allocation.objects.filter(pk__in=[a.pk for a in accepted]).only("status", "quantity")
+    }
+    offered = set(order.allocations.filter(status=Allocation.Status.OFFERED).values_list("factory_id", "operation_id"))
+    parts = []
+    for a in accepted:
+        status, quantity = now[a.pk]
+        if status == Allocation.Status.ACCEPTED and quantity >= a.quantity:
+            continue
+        keeps = quantity if status == Allocation.Status.ACCEPTED else 0
+        again = (a.factory_id, a.operation_id) in offered
+        parts.append(AcceptedPart(a.factory, a.operation.seq, a.operation.process, a.week, a.quantity, keeps, again))
+    return AmendPreview(
+        parts=tuple(sorted(parts, key=lambda p: (p.step, p.week, p.factory.pk))),
+        cost_before=cost_before,
+        # none when no plan fits the new terms
+        cost_after=plan_cost(order) if order.status != Order.Status.INFEASIBLE else None,
+        weeks_late=_weeks_late(order),
+    )
 
 
 @transaction.atomic
