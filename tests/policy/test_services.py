@@ -138,7 +138,8 @@ def test_pages_and_api_from_draft_to_eligibility(agency, member_of, client):
             "rule": "headcount <= 500 and",
         },
     )
-    assert bad.status_code == 422 and "rule" in bad.context["errors"]
+    assert bad.status_code == 422 and "rule" in bad.context["error_fields"]
+    assert "Eligibility rule: expected a fact such as headcount, found the end of the rule" in bad.content.decode()
     assert not Policy.objects.exists()
     r = client.post(
         "/policies/new/",
@@ -165,6 +166,52 @@ def test_pages_and_api_from_draft_to_eligibility(agency, member_of, client):
     assert [c["en"] for c in api[0]["clauses"] if not c["passed"]] == ["invention patents ≥ 1"]
     assert client.get(f"/api/v1/policies/{policy.pk}/matches").status_code == 403
     assert client.get("/api/v1/policies?q=研发").json()[0]["id"] == policy.pk
+
+
+def test_an_agency_sees_and_edits_its_draft_then_its_published_policy(agency, member_of, client):
+    admin, org = agency
+    policy = policy_create(actor=admin, issuer=org, data=policy_data(summary_en="For R&D."))
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    # the scope and budget entered are shown, with a way to change them
+    terms = page[page.index('id="policy-terms"') :]
+    terms = terms[: terms.index("</p>")]
+    assert "Shenzhen" in terms and "5,000,000" in terms and f"/policies/{policy.pk}/edit/" in terms
+    form = client.get(f"/policies/{policy.pk}/edit/").content.decode()
+    assert 'value="440300"' in form and 'value="5000000.00"' in form and "For R&amp;D." in form
+    sent = {
+        "kind": "subsidy",
+        "title_zh": "研发投入后补助（修订）",
+        "summary_en": "For R&D.",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "budget": "800000",
+        "region_scope": "440300, 440100",
+        "rule": RULE,
+    }
+    bad = client.post(f"/policies/{policy.pk}/edit/", sent | {"budget": "-1", "region_scope": "999999"})
+    text = bad.content.decode()
+    assert bad.status_code == 422 and "Budget (yuan): " in text and "Region codes: Unknown region codes: 999999" in text
+    assert 'value="-1"' in text  # what was typed stays
+    policy.refresh_from_db()
+    assert policy.budget == 5_000_000 and policy.region_scope == ["440300"]
+    r = client.post(f"/policies/{policy.pk}/edit/", sent)
+    assert r.status_code == 302
+    policy.refresh_from_db()
+    assert (
+        policy.title_zh.endswith("（修订）")
+        and policy.budget == 800_000
+        and policy.region_scope == ["440100", "440300"]
+    )
+    assert policy.summary_en == "For R&D." and policy.issuer_id == org.pk
+    # another member cannot open the form or change the policy
+    other_admin, _other = member_of("not-the-agency")
+    client.force_login(other_admin)
+    assert client.get(f"/policies/{policy.pk}/edit/").status_code == 404
+    assert client.post(f"/policies/{policy.pk}/edit/", sent | {"budget": "1"}).status_code == 404
+    policy.refresh_from_db()
+    assert policy.budget == 800_000
 
 
 def test_apply_decide_and_grant_without_application_are_logged(agency, member_of, client):

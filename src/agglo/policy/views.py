@@ -76,6 +76,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "policy": policy,
+        "scope": selectors.scope_regions(policy),
         "mine": mine,
         "manage": manage,
         "documents": list(policy.documents.all()),
@@ -87,52 +88,110 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "policy/detail.html", context)
 
 
+# the draft form's fields, as its labels name them in errors
+FORM_FIELDS = {
+    "issuer": gettext_lazy("Agency"),
+    "kind": gettext_lazy("Kind"),
+    "title_zh": gettext_lazy("Chinese title"),
+    "title_en": gettext_lazy("English title"),
+    "summary_zh": gettext_lazy("Chinese summary"),
+    "summary_en": gettext_lazy("English summary"),
+    "region_scope": gettext_lazy("Region codes"),
+    "starts_on": gettext_lazy("Starts on"),
+    "ends_on": gettext_lazy("Ends on"),
+    "budget": gettext_lazy("Budget (yuan)"),
+    "rule": gettext_lazy("Eligibility rule"),
+    "status": gettext_lazy("Status"),
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def draft(request: HttpRequest) -> HttpResponse:
-    agencies = _agencies(request.user)
+    """Draft a new policy for one of the user's agencies."""
+    return _policy_form(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a policy before it closes: a draft freely; a published one is matched against the members again."""
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    if not selectors.can_manage(request.user, policy) or policy.status == Policy.Status.CLOSED:
+        raise Http404
+    return _policy_form(request, policy)
+
+
+def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
+    agencies = [policy.issuer] if policy is not None else _agencies(request.user)
     if not agencies:
         raise Http404
     errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {"kind": "subsidy", "issuer": str(agencies[0].pk)}
+    values: dict[str, Any] = (
+        _values_of(policy) if policy is not None else {"kind": "subsidy", "issuer": str(agencies[0].pk)}
+    )
     if request.method == "POST":
-        values = {
-            k: request.POST.get(k, "").strip()
-            for k in (
-                "issuer",
-                "kind",
-                "title_zh",
-                "title_en",
-                "summary_zh",
-                "summary_en",
-                "region_scope",
-                "starts_on",
-                "ends_on",
-                "budget",
-                "rule",
-            )
-        }
+        values = {k: request.POST.get(k, "").strip() for k in FORM_FIELDS if k != "status"}
         values["auto_grant"] = bool(request.POST.get("auto_grant"))
+        if policy is not None:
+            values["issuer"] = str(policy.issuer_id)  # an agency's policy stays its own
         issuer = next((a for a in agencies if str(a.pk) == values["issuer"]), None)
         if issuer is None:
             errors["issuer"] = [_("Choose one of your agencies.")]
         else:
             data = {k: v for k, v in values.items() if k != "issuer"}
             try:
-                policy = services.policy_create(actor=request.user, issuer=issuer, data=data)
+                if policy is None:
+                    saved = services.policy_create(actor=request.user, issuer=issuer, data=data)
+                else:
+                    saved = services.policy_update(actor=request.user, policy=policy, data=data)
             except DomainError as exc:
                 errors = exc.errors or {"title_zh": [exc.message]}
             else:
-                messages.success(request, _("Draft saved. Check it, then publish."))
-                return redirect("policy:detail", pk=policy.pk)
+                if policy is None:
+                    messages.success(request, _("Draft saved. Check it, then publish."))
+                elif saved.status == Policy.Status.PUBLISHED:
+                    messages.success(request, _("Policy changed; the members were matched against it again."))
+                else:
+                    messages.success(request, _("Draft changed. Check it, then publish."))
+                return redirect("policy:detail", pk=saved.pk)
     context = {
+        "policy": policy,
         "agencies": agencies,
         "values": values,
-        "errors": errors,
+        # each bad field's errors after its label, with the reader's colon
+        "errors": [
+            _("%(field)s: %(message)s") % {"field": FORM_FIELDS[k], "message": " ".join(map(str, msgs))}
+            if k in FORM_FIELDS
+            else " ".join(map(str, msgs))
+            for k, msgs in errors.items()
+        ],
+        "error_fields": set(errors),
         "kinds": Policy.Kind.choices,
         "facts": FACTS.values(),
     }
     return render(request, "policy/draft.html", context, status=422 if errors else 200)
+
+
+def _values_of(policy: Policy) -> dict[str, Any]:
+    """The form filled with the policy as it stands."""
+    return {
+        "issuer": str(policy.issuer_id),
+        "kind": policy.kind,
+        "title_zh": policy.title_zh,
+        "title_en": policy.title_en,
+        "summary_zh": policy.summary_zh,
+        "summary_en": policy.summary_en,
+        "region_scope": ", ".join(policy.region_scope or []),
+        "starts_on": policy.starts_on.isoformat() if policy.starts_on else "",
+        "ends_on": policy.ends_on.isoformat() if policy.ends_on else "",
+        "budget": "" if policy.budget is None else f"{policy.budget:f}",
+        "rule": policy.rule,
+        "auto_grant": policy.auto_grant,
+    }
 
 
 @login_required

@@ -19,6 +19,7 @@ from agglo.policy.models import (
 )
 from agglo.policy.rules import Outcome
 from agglo.policy.selectors.facts import facts_for, stored_facts
+from agglo.registry.models import Region
 
 
 def policy_list(*, actor: Any, q: str = "", kind: str = "") -> QuerySet[Policy]:
@@ -43,6 +44,11 @@ def policy_get(*, actor: Any, pk: int) -> Policy:
     if policy is None:
         raise NotFound(_("No policy with id %(pk)s.") % {"pk": pk})
     return policy
+
+
+def scope_regions(policy: Policy) -> list[Region]:
+    """The regions a policy is limited to (none: anywhere), in code order."""
+    return list(Region.objects.filter(code__in=policy.region_scope or []).order_by("code"))
 
 
 def can_manage(actor: Any, policy: Policy) -> bool:
