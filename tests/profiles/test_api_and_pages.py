@@ -360,3 +360,40 @@ def test_case_form_shows_field_errors_and_saves_nothing(org_admin):
     assert not Case.objects.exists()
     response = c.post(f"/organizations/{org.pk}/cases/new/", {**bad, "ended_on": ""})
     assert response.status_code == 302 and Case.objects.count() == 1
+
+
+def test_case_page_names_an_unknown_partner_and_offers_each_rating_once(org_admin, member_of):
+    admin, org = org_admin
+    peer, peer_org = member_of("peer")
+    case = services.case_create(
+        actor=admin, organization=org, data={"title": "共建联合实验室", "kind": "alliance", "started_on": "2024-05-01"}
+    )
+    c = login(admin)
+    c.cookies["django_language"] = "en"
+    url = f"/organizations/{org.pk}/cases/{case.pk}"
+    r = c.post(f"{url}/participant/", {"organization": "91350200RU3766HE4X", "input_kind": "equipment"}, follow=True)
+    page = r.content.decode()
+    assert "No member organization has the credit code 91350200RU3766HE4X." in page
+    assert "at least 1" not in page and case.participants.count() == 1  # the lead only
+    r = c.post(f"{url}/participant/", {"organization": peer_org.uscc.lower(), "input_kind": "equipment"}, follow=True)
+    assert case.participants.filter(organization=peer_org).exists()
+    services.participant_confirm(actor=peer, participant=case.participants.get(organization=peer_org))
+    tab = f"/organizations/{org.pk}/tab/cases/"
+    assert f'name="r{case.pk}-rated"' in c.get(tab).content.decode()
+    c.post(f"{url}/rate/", {f"r{case.pk}-rated": peer_org.pk, f"r{case.pk}-score": "4"})
+    assert case.ratings.count() == 1
+    # rated: the form is gone, rather than offered again and refused
+    assert f'name="r{case.pk}-rated"' not in c.get(tab).content.decode()
+
+
+def test_a_whole_number_too_large_is_named_too_large_not_not_whole(org_admin, english):
+    from agglo.common.errors import ValidationFailed
+
+    admin, org = org_admin
+    with pytest.raises(ValidationFailed) as exc:
+        services.case_create(
+            actor=admin,
+            organization=org,
+            data={"title": "案例", "kind": "alliance", "started_on": "2024-05-01", "outcome_patents": "99999999999999"},
+        )
+    assert exc.value.errors["outcome_patents"] == ["Must be at most 100000."]

@@ -80,6 +80,9 @@ def _decimal(raw: Any) -> Decimal:
     return cents
 
 
+INT_MAX = 10**12 - 1  # an integer field without its own limit
+
+
 def _int(raw: Any) -> int:
     if isinstance(raw, bool):
         raise ProblemError("not_an_integer")
@@ -87,7 +90,8 @@ def _int(raw: Any) -> int:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", raw):
+    # a long one is still a whole number: its field's limits say what is wrong with it
+    if isinstance(raw, str) and re.fullmatch(r"\s*-?\d{1,40}\s*", raw):
         return int(raw)
     raise ProblemError("not_an_integer")
 
@@ -126,6 +130,8 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
     if spec.type == "date":
         return _date(raw)
     value = _int(raw) if spec.type == "int" else _decimal(raw)
+    if spec.type == "int" and spec.max is None and abs(value) > INT_MAX:  # what the database column holds
+        raise ProblemError("too_large", max=f"{INT_MAX:,}")
     if spec.min is not None and value < spec.min:
         raise ProblemError("min", min=spec.min)
     if spec.max is not None and value > spec.max:

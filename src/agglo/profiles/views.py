@@ -187,8 +187,11 @@ def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> 
         confirmed = [p for p in case.participants.all() if p.confirmed_at]
         case.my_pending = [p for p in case.participants.all() if p.organization_id in mine and not p.confirmed_at]
         rating_form = CaseRatingForm(prefix=f"r{case.pk}")
+        rated = {r.rated_id for r in case.ratings.all() if r.rater_id in mine}  # each partner is rated once
         rating_form.fields["rated"].choices = [
-            (p.organization_id, p.organization.name) for p in confirmed if p.organization_id not in mine
+            (p.organization_id, p.organization.name)
+            for p in confirmed
+            if p.organization_id not in mine and p.organization_id not in rated
         ]
         case.rating_form = (
             rating_form
@@ -390,9 +393,15 @@ def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> Htt
             data = dict(form.cleaned_data)
             ref = data["organization"].strip().upper()
             partner = (
-                Organization.objects.filter(uscc=ref).values_list("pk", flat=True).first() if not ref.isdigit() else ref
+                ref
+                if ref.isdigit() and len(ref) < 12
+                else Organization.objects.filter(uscc=ref).values_list("pk", flat=True).first()
             )
-            data["organization"] = partner or "0"
+            if partner is None:  # not a member id, and no organization has that credit code
+                raise ValidationFailed(
+                    {"organization": [_("No member organization has the credit code %(code)s.") % {"code": ref}]}
+                )
+            data["organization"] = partner
             data["role"] = "partner"
             services.participant_add(actor=request.user, case=case, data=data)
             messages.success(request, _("Participant added; it must confirm its part."))
