@@ -105,7 +105,10 @@ def test_post_publish_browse_and_answer(people, english):
     assert interest.status == "accepted"
     response = c.post(f"/market/interests/{interest.pk}/case/")
     case = Case.objects.get()
+    # to the case's form, to complete what was drafted from the listing
     assert response.status_code == 302 and case.organization == org
+    assert response["Location"] == f"/organizations/{org.pk}/cases/{case.pk}/"
+    assert c.get(response["Location"]).status_code == 200
     confirmed = {p.organization_id: p.confirmed_at is not None for p in case.participants.all()}
     assert confirmed == {org.pk: True, other_org.pk: False}  # the partner confirms its own part
 

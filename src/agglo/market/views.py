@@ -242,9 +242,15 @@ def interest_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "case":
             case = services.interest_case_draft(actor=request.user, interest=interest)
             messages.success(
-                request, _("Case “%(title)s” started; the partner confirms its part.") % {"title": case.title}
+                request,
+                _(
+                    "Case “%(title)s” started; the partner confirms its part. Complete its details (kind, dates, "
+                    "outcomes) here."
+                )
+                % {"title": case.title},
             )
-            return redirect("profiles:organization_tab", pk=case.organization_id, tab="cases")
+            # drafted from the listing: the lead checks what was filled in for it
+            return redirect("profiles:case_edit", pk=case.organization_id, case_id=case.pk)
         else:
             raise Http404
     except DomainError as exc:
