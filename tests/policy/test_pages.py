@@ -52,7 +52,7 @@ def test_api_refuses_bad_figures_by_field(client):
     assert bad.status_code == 422
     fields = bad.json()["errors"]
     assert set(fields) == {"staff", "revenue", "total_cost"}
-    assert fields["staff"] == ["Must be a number."] and fields["total_cost"] == ["Required."]
+    assert fields["staff"] == ["Must be a whole number."] and fields["total_cost"] == ["Required."]
     more = post_json(client, "/api/v1/policy-calculators/tech-sme", {**FIGURES, "tech_staff": "81"})
     assert more.status_code == 422 and more.json()["errors"] == {"tech_staff": ["Cannot exceed the total staff."]}
 
@@ -90,7 +90,33 @@ def test_page_starts_from_my_statement_and_shows_results_or_errors(client, membe
     result = client.post("/policies/calculators/", {"calculator": "tech_sme", **FIGURES})
     assert result.status_code == 200 and 'id="tech-sme-result"' in result.content.decode()
     bad = client.post("/policies/calculators/", {"calculator": "rd_deduction", "expensed": "x", "year": "2025"})
-    assert bad.status_code == 422 and "expensed" in bad.content.decode()
+    text = bad.content.decode()
+    assert bad.status_code == 422 and "本年度费用化研发支出（元）：必须为数字。" in text
+    # the error sits in the form that was sent, and the other form keeps the figures it started from
+    assert text.index('id="calculator-errors"') > text.index('id="rd-deduction-form"')
+    assert 'name="staff" inputmode="numeric" value="80"' in text
+
+
+def test_calculators_refuse_figures_no_firm_has_and_speak_the_readers_language(client, english):
+    client.cookies["django_language"] = "en"
+    huge = client.post("/policies/calculators/", {"calculator": "tech_sme", **FIGURES, "staff": "100000000000000"})
+    assert huge.status_code == 422 and "Total staff: Must be between 0 and 10,000,000." in huge.content.decode()
+    nan = post_json(client, "/api/v1/policy-calculators/tech-sme", {**FIGURES, "revenue": "NaN"})
+    assert nan.status_code == 422 and nan.json()["errors"] == {"revenue": ["Must be a number."]}
+    small = post_json(client, "/api/v1/policy-calculators/tech-sme", {**FIGURES, "ip_class_i": 0, "tech_staff": 5})
+    assert small.json()["reasons"] == [
+        "A total score of 50, below 60.",
+        "The technical staff indicator scores 0 (technical staff below 10% of all staff).",
+    ]
+    excluded = post_json(
+        client, "/api/v1/policy-calculators/rd-deduction", {"expensed": "5", "year": 2025, "industry": "real_estate"}
+    ).json()
+    assert excluded["reason"].startswith("This industry may not claim")
+    page = client.get("/policies/calculators/").content.decode()
+    assert '<option value="real_estate">Real estate</option>' in page and ">real_estate<" not in page
+    client.cookies["django_language"] = "zh-hans"
+    zh = post_json(client, "/api/v1/policy-calculators/tech-sme", {**FIGURES, "ip_class_i": 0, "tech_staff": 5})
+    assert "科技人员指标得分为 0（科技人员占比低于 10%）。" in zh.json()["reasons"]
 
 
 def test_agency_workspace_counts_matches_and_waiting_applications(client, member_of):

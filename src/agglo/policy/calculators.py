@@ -94,6 +94,19 @@ class TechSmeResult:
     directly_confirmed: bool
     reasons: tuple[str, ...]  # why not, in words (Chinese, as the rules are written)
     source: str = TECH_SME_SOURCE
+    # the same reasons by code (a key of WHY) with their figures, for wording in the reader's language
+    why: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+
+
+# Why a firm falls short, by code, in the rules' own (Chinese) words; the web side words the codes for its reader.
+WHY = {
+    "staff": "职工总数 {staff} 人，超过 {max} 人",
+    "revenue": "年销售收入超过 2 亿元",
+    "assets": "资产总额超过 2 亿元",
+    "score": "综合评分 {score} 分，低于 {pass_score} 分",
+    "tech_staff": "科技人员指标得分为 0（科技人员占比低于 10%）",
+    "industry": "该行业不适用研发费用加计扣除（财税〔2015〕119号）",
+}
 
 
 def _band(value: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
@@ -102,14 +115,14 @@ def _band(value: Decimal, bands: tuple[tuple[Decimal, int], ...]) -> int:
 
 def tech_sme_evaluation(data: TechSmeInputs) -> TechSmeResult:
     """Score a firm on 科技人员 (20), 研发投入 (50, the better of two ratios) and 科技成果 (30)."""
-    reasons = []
+    why: list[tuple[str, tuple[tuple[str, int], ...]]] = []
     size_ok = data.staff <= MAX_STAFF and data.revenue <= MAX_REVENUE and data.total_assets <= MAX_ASSETS
     if data.staff > MAX_STAFF:
-        reasons.append(f"职工总数 {data.staff} 人，超过 {MAX_STAFF} 人")
+        why.append(("staff", (("staff", data.staff), ("max", MAX_STAFF))))
     if data.revenue > MAX_REVENUE:
-        reasons.append("年销售收入超过 2 亿元")
+        why.append(("revenue", ()))
     if data.total_assets > MAX_ASSETS:
-        reasons.append("资产总额超过 2 亿元")
+        why.append(("assets", ()))
     staff_points = _band(Decimal(data.tech_staff) / Decimal(data.staff), STAFF_BANDS)
     by_sales = _band(data.rd_expense / data.revenue, RD_SALES_BANDS) if data.revenue > 0 else 0
     by_cost = _band(data.rd_expense / data.total_cost, RD_COST_BANDS) if data.total_cost > 0 else 0
@@ -125,9 +138,9 @@ def tech_sme_evaluation(data: TechSmeInputs) -> TechSmeResult:
     scored = score >= PASS_SCORE and staff_points > 0
     if not direct:
         if score < PASS_SCORE:
-            reasons.append(f"综合评分 {score} 分，低于 {PASS_SCORE} 分")
+            why.append(("score", (("score", score), ("pass_score", PASS_SCORE))))
         if staff_points == 0:
-            reasons.append("科技人员指标得分为 0（科技人员占比低于 10%）")
+            why.append(("tech_staff", ()))
     eligible = size_ok and (scored or direct)
     return TechSmeResult(
         eligible=eligible,
@@ -137,7 +150,8 @@ def tech_sme_evaluation(data: TechSmeInputs) -> TechSmeResult:
         ip_points=ip_points,
         within_size_limits=size_ok,
         directly_confirmed=direct,
-        reasons=() if eligible else tuple(reasons),
+        reasons=() if eligible else tuple(WHY[code].format(**dict(figures)) for code, figures in why),
+        why=() if eligible else tuple(why),
     )
 
 
@@ -161,6 +175,7 @@ class Deduction:
     amortised_rate: Decimal  # share of intangible assets' cost amortised before tax
     reason: str = ""
     source: str = DEDUCTION_SOURCE
+    why: str = ""  # the reason's code (a key of WHY)
 
 
 def rd_additional_deduction(
@@ -180,7 +195,7 @@ def rd_additional_deduction(
     if year < 2023:
         raise CalculatorError("year", "the rules followed here apply from 2023")
     if industry in EXCLUDED_INDUSTRIES:
-        return Deduction(Decimal(0), Decimal(0), Decimal(1), reason="该行业不适用研发费用加计扣除（财税〔2015〕119号）")
+        return Deduction(Decimal(0), Decimal(0), Decimal(1), reason=WHY["industry"], why="industry")
     special = ic_or_machine_tool and year <= 2027
     rate = Decimal("1.2") if special else Decimal(1)
     extra = (expensed * rate + amortisation * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -29,11 +29,47 @@ REASONS = {
 }
 
 
+# why a firm falls short (policy.calculators.WHY), in the reader's language
+WHY_WORDS = {
+    "staff": gettext_lazy("Total staff of %(staff)s, more than %(max)s."),
+    "revenue": gettext_lazy("Annual sales revenue above 200 million yuan."),
+    "assets": gettext_lazy("Total assets above 200 million yuan."),
+    "score": gettext_lazy("A total score of %(score)s, below %(pass_score)s."),
+    "tech_staff": gettext_lazy("The technical staff indicator scores 0 (technical staff below 10%% of all staff)."),
+    "industry": gettext_lazy(
+        "This industry may not claim the additional deduction of R&D expenses (Cai Shui [2015] No. 119)."
+    ),
+}
+assert WHY_WORDS.keys() == calculators.WHY.keys()  # one list of reasons
+# the industries that may not claim the deduction, as the form names them
+INDUSTRY_NAMES = {
+    "accommodation_catering": gettext_lazy("Accommodation and catering"),
+    "entertainment": gettext_lazy("Culture, sports and entertainment"),
+    "leasing_business_services": gettext_lazy("Leasing and business services"),
+    "real_estate": gettext_lazy("Real estate"),
+    "tobacco": gettext_lazy("Tobacco manufacturing"),
+    "wholesale_retail": gettext_lazy("Wholesale and retail"),
+}
+assert INDUSTRY_NAMES.keys() == calculators.EXCLUDED_INDUSTRIES
+# the largest staff or IP count taken: beyond it a figure is a typing error, not a firm
+MAX_COUNT = 10_000_000
+
+
+def _words(code: str, figures: Any = ()) -> str:
+    return str(WHY_WORDS[code]) % {k: f"{v:,}" for k, v in dict(figures).items()}
+
+
 def _flag(value: Any) -> bool:
     return str(value).lower() in ("1", "true", "on", "yes")
 
 
-def _read(data: Mapping[str, Any], errors: dict[str, list[str]], name: str, parse: Callable[[str], Any]) -> Any:
+def _read(
+    data: Mapping[str, Any],
+    errors: dict[str, list[str]],
+    name: str,
+    parse: Callable[[str], Any],
+    high: Any = MAX_AMOUNT,
+) -> Any:
     raw = data.get(name)
     if raw in (None, ""):
         errors[name] = [_("Required.")]
@@ -41,10 +77,13 @@ def _read(data: Mapping[str, Any], errors: dict[str, list[str]], name: str, pars
     try:
         value = parse(str(raw).strip().replace(",", ""))
     except (ValueError, InvalidOperation):
+        errors[name] = [_("Must be a whole number.") if parse is int else _("Must be a number.")]
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():  # NaN would not even compare
         errors[name] = [_("Must be a number.")]
         return None
-    if value < 0 or value > MAX_AMOUNT:
-        errors[name] = [_("Must be between 0 and 100,000,000,000,000.")]
+    if value < 0 or value > high:
+        errors[name] = [_("Must be between 0 and %(high)s.") % {"high": f"{high:,}"}]
         return None
     return value
 
@@ -62,11 +101,13 @@ def _checked(errors: dict[str, list[str]], build: Callable[[], Any]) -> Any:
 def tech_sme(data: Mapping[str, Any]) -> dict[str, Any]:
     """The technology-based SME evaluation of the given figures, with its score by indicator and its source."""
     errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {name: _read(data, errors, name, int) for name in TECH_SME_COUNTS}
+    values: dict[str, Any] = {name: _read(data, errors, name, int, MAX_COUNT) for name in TECH_SME_COUNTS}
     values |= {name: _read(data, errors, name, Decimal) for name in TECH_SME_AMOUNTS}
     values |= {name: _flag(data.get(name)) for name in TECH_SME_FLAGS}
     inputs = _checked(errors, lambda: TechSmeInputs(**values))
-    return asdict(calculators.tech_sme_evaluation(inputs))
+    result = asdict(calculators.tech_sme_evaluation(inputs))
+    result["reasons"] = [_words(code, figures) for code, figures in result.pop("why")]
+    return result
 
 
 def rd_deduction(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,10 +115,11 @@ def rd_deduction(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     expensed = _read(data, errors, "expensed", Decimal)
     amortisation = _read({"amortisation": data.get("amortisation") or "0"}, errors, "amortisation", Decimal)
-    year = _read(data, errors, "year", int)
+    year = _read(data, errors, "year", int, 2100)
     industry = str(data.get("industry") or "")
     if industry not in INDUSTRIES:
-        errors["industry"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(i for i in INDUSTRIES if i)}]
+        names = ", ".join(str(INDUSTRY_NAMES[i]) for i in sorted(INDUSTRY_NAMES))
+        errors["industry"] = [_("Choose one of: %(choices)s.") % {"choices": names}]
     result = _checked(
         errors,
         lambda: calculators.rd_additional_deduction(
@@ -88,4 +130,7 @@ def rd_deduction(data: Mapping[str, Any]) -> dict[str, Any]:
             year=year,
         ),
     )
-    return asdict(result)
+    out = asdict(result)
+    why = out.pop("why")
+    out["reason"] = _words(why) if why else ""
+    return out

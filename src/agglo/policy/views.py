@@ -105,6 +105,23 @@ FORM_FIELDS = {
 }
 
 
+# the calculators' fields, as their forms label them
+CALCULATOR_FIELDS = {
+    "staff": gettext_lazy("Total staff"),
+    "tech_staff": gettext_lazy("Technical staff"),
+    "revenue": gettext_lazy("Sales revenue last year (yuan)"),
+    "total_assets": gettext_lazy("Total assets (yuan)"),
+    "rd_expense": gettext_lazy("R&D expenses (yuan)"),
+    "total_cost": gettext_lazy("Total costs and expenses (yuan)"),
+    "ip_class_i": gettext_lazy("Class I IP (invention patents, new plant varieties, new drugs, IC layouts…)"),
+    "ip_class_ii": gettext_lazy("Class II IP (utility models, designs, software copyrights)"),
+    "expensed": gettext_lazy("R&D expenses charged this year (yuan)"),
+    "amortisation": gettext_lazy("Amortisation of R&D intangible assets this year (yuan)"),
+    "year": gettext_lazy("Tax year"),
+    "industry": gettext_lazy("Industry, if excluded from the deduction"),
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def draft(request: HttpRequest) -> HttpResponse:
@@ -360,7 +377,10 @@ def calculators(request: HttpRequest) -> HttpResponse:
     values: dict[str, Any] = selectors.calculator_defaults(actor=request.user) if request.user.is_authenticated else {}
     which, result, errors = request.POST.get("calculator", ""), None, {}
     if request.method == "POST":
-        values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        # what was sent, over the other calculator's starting figures (a form sends only its own fields)
+        sent = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        flags = (*estimates.TECH_SME_FLAGS,) if which == "tech_sme" else ("ic_or_machine_tool",)
+        values = {k: v for k, v in values.items() if k not in flags} | sent
         try:
             if which == "tech_sme":
                 result = estimates.tech_sme(request.POST)
@@ -374,9 +394,15 @@ def calculators(request: HttpRequest) -> HttpResponse:
         "values": values,
         "which": which,
         "result": result,
-        "errors": errors,
+        # each bad field's errors after its label, shown in the form that was sent
+        "errors": [
+            _("%(field)s: %(message)s") % {"field": CALCULATOR_FIELDS[k], "message": " ".join(map(str, ms))}
+            if k in CALCULATOR_FIELDS
+            else " ".join(map(str, ms))
+            for k, ms in errors.items()
+        ],
         "flags": estimates.TECH_SME_FLAGS,
-        "industries": [i for i in estimates.INDUSTRIES if i],
+        "industries": sorted(estimates.INDUSTRY_NAMES.items(), key=lambda item: str(item[1])),
         "tech_sme_source": calculators_core.TECH_SME_SOURCE,
         "deduction_source": calculators_core.DEDUCTION_SOURCE,
     }
