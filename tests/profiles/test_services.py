@@ -366,3 +366,33 @@ def test_the_audit_report_opens_for_who_may_see_the_statement_and_the_mark_reads
     response = client.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     assert AccessLogEntry.objects.filter(owner=org, group="financials", channel="web").exists()
+
+
+def test_the_owners_audited_mark_is_not_a_verification_and_its_files_can_be_removed(org_admin, member_of, client):
+    from agglo.profiles.models import StatementEvidence
+
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    first, second = services.evidence_add(
+        actor=admin, statement=fact, files=[upload("audit.pdf"), upload("letter.pdf")]
+    )
+    services.fact_verify(actor=admin, fact=fact, source="audited")
+    fact.refresh_from_db()
+    assert fact.source == "audited" and not fact.verified  # the owner's own word, not a check by others
+    assert selectors.quality_get(actor=admin, organization=org).verification == 0
+    # a stranger cannot take a file off, even by its id
+    peer, _ = member_of("peer")
+    client.force_login(peer)
+    assert client.post(f"/organizations/{org.pk}/evidence/{first.pk}/remove/").status_code == 404
+    client.force_login(admin)
+    r = client.post(f"/organizations/{org.pk}/evidence/{first.pk}/remove/")
+    assert r.status_code == 302 and StatementEvidence.objects.filter(pk=first.pk).count() == 0
+    fact.refresh_from_db()
+    assert fact.source == "audited"  # a file is left for the mark to rest on
+    from tests.registry.test_api import bearer
+
+    api = client.delete(f"/api/v1/financials/{fact.pk}/evidence/{second.pk}", **bearer(admin))
+    assert api.status_code == 204
+    fact.refresh_from_db()
+    assert fact.source == "self_declared" and fact.verified_by is None and not fact.evidence.exists()
+    assert client.delete(f"/api/v1/financials/{fact.pk}/evidence/{second.pk}", **bearer(admin)).status_code == 404

@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 from agglo.access.models import AccessLogEntry
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
-from agglo.common.errors import Forbidden
+from agglo.common.errors import Forbidden, NotFound
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
 from agglo.profiles.presenters import fix_message, profile_summary
@@ -151,6 +151,20 @@ _register("capabilities", "capabilities", CapabilitiesIn, CapabilitiesOut)
 def evidence_add(request: HttpRequest, fact_id: int, files: File[list[UploadedFile]]) -> Any:
     fact = selectors.fact_get(actor=request.auth, kind=kind_named("financials"), pk=fact_id)
     return Status(201, services.evidence_add(actor=request.auth, statement=fact, files=files))  # type: ignore[arg-type]
+
+
+@router.delete(
+    "/financials/{int:fact_id}/evidence/{int:evidence_id}",
+    response={204: None},
+    summary="Remove an evidence file (an audited mark left without files is dropped)",
+)
+def evidence_remove(request: HttpRequest, fact_id: int, evidence_id: int) -> Any:
+    fact = selectors.fact_get(actor=request.auth, kind=kind_named("financials"), pk=fact_id)
+    evidence = selectors.evidence_get(actor=request.auth, organization=fact.organization, pk=evidence_id)  # type: ignore[attr-defined]
+    if evidence.statement_id != fact.pk:
+        raise NotFound(_("No such evidence file on this statement."))
+    services.evidence_remove(actor=request.auth, evidence=evidence)
+    return Status(204, None)
 
 
 @router.get("/organizations/{int:org_id}/profile", response=ProfileOut, summary="Profile overview")

@@ -162,7 +162,7 @@ def unknown_fields(specs: Mapping[str, FieldSpec], data: Mapping[str, Any]) -> l
 # --- the fact kinds ----------------------------------------------------------------------------------------
 
 SOURCES = ("self_declared", "operator_verified", "bank_verified", "audited", "imported")
-VERIFIED_SOURCES = frozenset({"operator_verified", "bank_verified", "audited"})
+VERIFIED_SOURCES = frozenset({"operator_verified", "bank_verified"})  # checked by others: "audited" is the owner's mark
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
 RATING_BODIES = ("platform", "agency")
 IP_KINDS = ("invention_patent", "utility_model", "design", "software_copyright", "trademark")

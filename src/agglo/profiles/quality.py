@@ -6,7 +6,7 @@ score = 40 % completeness + 30 % freshness + 30 % verification, each part in [0,
   year, a credit rating, at least one capability, at least one IP asset (firms and research bodies only).
 - freshness: the share of facts still within their validity (all facts fresh when there are none yet scores 0,
   so an empty profile does not look fresh).
-- verification: the share of facts whose source is operator-verified, bank-verified or audited.
+- verification: the share of facts an operator or a bank verified (an "audited" mark is the owner's own).
 
 Each fix names what to do and how many points it would add, largest first.
 """

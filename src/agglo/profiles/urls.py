@@ -13,6 +13,7 @@ urlpatterns = [
         "organizations/<int:pk>/facts/<slug:kind>/<int:fact_id>/<slug:action>/", views.fact_action, name="fact_action"
     ),
     path("organizations/<int:pk>/evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+    path("organizations/<int:pk>/evidence/<int:evidence_id>/remove/", views.evidence_remove, name="evidence_remove"),
     path("organizations/<int:pk>/cases/new/", views.case_edit, name="case_new"),
     path("organizations/<int:pk>/cases/<int:case_id>/", views.case_edit, name="case_edit"),
     path("organizations/<int:pk>/cases/<int:case_id>/<slug:action>/", views.case_action, name="case_action"),

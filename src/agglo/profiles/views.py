@@ -17,7 +17,7 @@ from agglo.access import policy
 from agglo.access.quotas import profile_viewed
 from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
-from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from agglo.common.problem import too_many
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
@@ -298,6 +298,25 @@ def evidence_file(request: HttpRequest, pk: int, evidence_id: int) -> FileRespon
 
 @login_required
 @require_http_methods(["POST"])
+def evidence_remove(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
+    """Take a file off a statement (the owner's admins); an "audited" mark left without files is dropped."""
+    org = _org(request, pk)
+    try:
+        evidence = selectors.evidence_get(actor=request.user, organization=org, pk=evidence_id)
+        statement = services.evidence_remove(actor=request.user, evidence=evidence)
+    except NotFound as exc:
+        raise Http404 from exc
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    if statement.source == Source.SELF_DECLARED and not statement.evidence.exists():
+        messages.success(request, _("File removed. With no file left, the statement is no longer marked audited."))
+    else:
+        messages.success(request, _("File removed."))
+    return redirect("profiles:organization_tab", pk=pk, tab="finances")
+
+
+@login_required
+@require_http_methods(["POST"])
 def fact_action(request: HttpRequest, pk: int, kind: str, fact_id: int, action: str) -> HttpResponse:
     """Delete, verify or attach evidence to a fact, then back to its tab with what happened."""
     if kind not in KINDS or action not in ("delete", "verify", "evidence"):
@@ -314,7 +333,12 @@ def fact_action(request: HttpRequest, pk: int, kind: str, fact_id: int, action: 
             form = VerifyForm(request.POST)
             source = form.cleaned_data["source"] if form.is_valid() else ""
             services.fact_verify(actor=request.user, fact=fact, source=source)
-            messages.success(request, _("Marked as verified."))
+            if source == Source.AUDITED:
+                messages.success(
+                    request, _("Marked audited. Others see it as your own mark until the platform checks it.")
+                )
+            else:
+                messages.success(request, _("Marked as verified."))
         else:
             evidence = EvidenceForm(request.POST, request.FILES)
             files = evidence.cleaned_data["files"] if evidence.is_valid() else []

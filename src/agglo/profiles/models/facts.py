@@ -51,4 +51,6 @@ class Fact(models.Model):
 
     @property
     def verified(self) -> bool:
-        return self.source in (Source.OPERATOR_VERIFIED, Source.BANK_VERIFIED, Source.AUDITED)
+        """Checked by someone other than the owner: "audited" is the owner's own mark, until an operator or a bank
+        verifies the statement."""
+        return self.source in (Source.OPERATOR_VERIFIED, Source.BANK_VERIFIED)

@@ -27,7 +27,7 @@ BASIC_FIELDS = (
     "contact_phone",
 )
 EXPECTS_IP = ("tech_sme", "enterprise", "university", "research_institute")
-VERIFIED = (Source.OPERATOR_VERIFIED, Source.BANK_VERIFIED, Source.AUDITED)
+VERIFIED = (Source.OPERATOR_VERIFIED, Source.BANK_VERIFIED)  # "audited" is the owner's own mark
 
 
 def quality_input(organization: Organization) -> quality.QualityInput:

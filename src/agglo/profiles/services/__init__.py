@@ -13,6 +13,7 @@ from agglo.profiles.services.catalogue import catalogue_load
 from agglo.profiles.services.disclosure import disclosure_set
 from agglo.profiles.services.facts import (
     evidence_add,
+    evidence_remove,
     fact_create,
     fact_delete,
     fact_update,
@@ -32,6 +33,7 @@ __all__ = [
     "catalogue_load",
     "disclosure_set",
     "evidence_add",
+    "evidence_remove",
     "fact_create",
     "fact_delete",
     "fact_update",

@@ -271,6 +271,27 @@ def fact_verify(*, actor: Any, fact: Fact, source: str) -> Fact:
 
 
 @transaction.atomic
+def evidence_remove(*, actor: Any, evidence: StatementEvidence) -> FinancialStatement:
+    """Take a file off a statement. The owner's "audited" mark rests on its files: without any left, the
+    statement is self-declared again."""
+    statement = evidence.statement
+    _require_edit(actor, statement.organization)
+    _audit(
+        "evidence_removed", actor, statement, {"files": [{"name": evidence.original_name, "sha256": evidence.sha256}]}
+    )
+    stored = evidence.file
+    evidence.delete()
+    transaction.on_commit(lambda: stored.delete(save=False))  # the file goes only once the row has
+    if statement.source == Source.AUDITED and not statement.evidence.exists():
+        statement.source, statement.verified_by, statement.verified_at = Source.SELF_DECLARED, None, None
+        statement.save(update_fields=["source", "verified_by", "verified_at", "updated_at"])
+        _audit(
+            "verified", actor, statement, {"before": {"source": Source.AUDITED}, "after": {"source": statement.source}}
+        )
+    return statement
+
+
+@transaction.atomic
 def evidence_add(
     *, actor: Any, statement: FinancialStatement, files: Sequence[UploadedFile]
 ) -> list[StatementEvidence]:
