@@ -265,9 +265,30 @@ def test_apply_decide_and_grant_without_application_are_logged(agency, member_of
     row = page.split('id="applications"')[1].split(other.name_zh)[1].split("</tr>")[0]
     assert 'class="standing">✓<' in row  # it meets the rule
     assert 'id="eligibility"' not in page
-    client.post(f"/applications/{pending.pk}/decide/", {"grant": "0", "reason": "预算已用完"})
+    assert "data-confirm" not in row  # an eligible applicant is granted without a question
+    client.cookies["django_language"] = "en"
+    # a bad amount or a missing reason is named by the field's label, in words that fit what is wrong
+    for amount, said in [
+        ("1" * 31, "Amount (yuan): Must be less than 100,000,000,000,000 yuan."),
+        ("-5", "Amount (yuan): Must be 0 or more."),
+        ("abc", "Amount (yuan): Must be an amount in yuan, such as 50000."),
+        ("1.005", "Amount (yuan): At most 2 decimal places (fen)."),
+    ]:
+        r = client.post(f"/applications/{pending.pk}/decide/", {"grant": "1", "amount": amount}, follow=True)
+        assert said in r.content.decode(), amount
+    r = client.post(f"/applications/{pending.pk}/decide/", {"grant": "0"}, follow=True)
+    assert "Reason: Say why, for the applicant." in r.content.decode()
+    r = client.post(f"/applications/{pending.pk}/decide/", {"grant": "0", "reason": "预算已用完"}, follow=True)
+    assert f"Rejected; {other.name} is told, with your reason." in r.content.decode()
     pending.refresh_from_db()
     assert pending.status == "rejected" and pending.reason == "预算已用完"
+    # an applicant short of the rule: granting it asks first
+    near_admin, near = firm(member_of, "near-applicant", rd=1_200_000, invention=False)
+    application_submit(actor=near_admin, policy=policy, organization_id=near.pk)
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    rows = page.split('id="applications"')[1].split("</table>")[0].split("</tr>")
+    (row,) = [r for r in rows if "not yet: 1 clause unmet" in r]
+    assert 'data-confirm="This applicant does not meet the rule today: 1 clause unmet. Grant anyway?"' in row
 
 
 def test_rematching_tells_newly_eligible_members_and_home_lists_policies(agency, member_of, client):

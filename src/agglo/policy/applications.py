@@ -28,11 +28,17 @@ def _amount(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
-        amount = Decimal(-1)
-    if amount < 0 or amount >= Decimal(10) ** 14:
-        raise ValidationFailed({"amount": [_("Must be an amount of 0 or more.")]})
+        raise ValidationFailed({"amount": [_("Must be an amount in yuan, such as 50000.")]}) from None
+    if not amount.is_finite():
+        raise ValidationFailed({"amount": [_("Must be an amount in yuan, such as 50000.")]})
+    if amount < 0:
+        raise ValidationFailed({"amount": [_("Must be 0 or more.")]})
+    if amount >= Decimal(10) ** 14:
+        raise ValidationFailed({"amount": [_("Must be less than 100,000,000,000,000 yuan.")]})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed({"amount": [_("At most 2 decimal places (fen).")]})
     return amount.quantize(Decimal("0.01"))
 
 

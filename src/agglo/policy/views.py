@@ -20,6 +20,27 @@ from agglo.policy.facts import FACTS
 from agglo.policy.models import Policy, PolicyNeed
 from agglo.registry.models import Organization
 
+# fields of the policy pages' small forms, as they read in an error
+ACTION_FIELDS = {
+    "amount": gettext_lazy("Amount (yuan)"),
+    "reason": gettext_lazy("Reason"),
+    "note": gettext_lazy("Note"),
+    "answer": gettext_lazy("Answer"),
+    "files": gettext_lazy("Files"),
+    "organization": gettext_lazy("Organization"),
+}
+
+
+def _say(request: HttpRequest, exc: DomainError) -> None:
+    """One error line, each bad field named as its form labels it (a field without a label: the message)."""
+    parts = [
+        _("%(field)s: %(message)s") % {"field": ACTION_FIELDS[k], "message": " ".join(map(str, ms))}
+        if k in ACTION_FIELDS
+        else " ".join(map(str, ms))
+        for k, ms in exc.errors.items()
+    ]
+    messages.error(request, " ".join(parts) or exc.message)
+
 
 def library(request: HttpRequest) -> HttpResponse:
     q, kind = request.GET.get("q", "")[:100], request.GET.get("kind", "")[:20]
@@ -44,11 +65,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     mine = []
     if request.user.is_authenticated:
         # the reader's firms that could benefit: an agency (the issuer above all) is not an applicant
-        names = dict(
-            Organization.objects.filter(pk__in=access.active_organization_ids(request.user))
-            .exclude(kind="government")
-            .values_list("pk", "name_zh")
-        )
+        names = {  # in the reader's language
+            o.pk: o.name
+            for o in Organization.objects.filter(pk__in=access.active_organization_ids(request.user)).exclude(
+                kind="government"
+            )
+        }
         mine = [
             {"name": names[org], "eligible": outcome.eligible, "rows": outcome.rows()}
             for org, outcome in selectors.eligibility(actor=request.user, policy=policy)
@@ -242,7 +264,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        messages.error(request, exc.summary())
+        _say(request, exc)
     else:
         messages.success(request, _("Application sent."))
     return redirect("policy:detail", pk=pk)
@@ -256,7 +278,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     try:
-        applications.application_decide(
+        decided = applications.application_decide(
             actor=request.user,
             application=application,
             grant=request.POST.get("grant") == "1",
@@ -264,7 +286,13 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             amount=request.POST.get("amount", ""),
         )
     except DomainError as exc:
-        messages.error(request, exc.summary())
+        _say(request, exc)
+    else:
+        name = decided.organization.name
+        if decided.status == decided.Status.GRANTED:
+            messages.success(request, _("Granted to %(name)s; it is told.") % {"name": name})
+        else:
+            messages.success(request, _("Rejected; %(name)s is told, with your reason.") % {"name": name})
     return redirect("policy:detail", pk=application.policy_id)
 
 
@@ -277,7 +305,7 @@ def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        messages.error(request, exc.summary())
+        _say(request, exc)
     else:
         messages.success(request, _("Granted to %(n)d eligible members.") % {"n": count})
     return redirect("policy:detail", pk=pk)
@@ -367,7 +395,9 @@ def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        messages.error(request, exc.summary())
+        _say(request, exc)
+    else:
+        messages.success(request, _("Answered; the member who filed the need is told."))
     return redirect("policy:needs")
 
 
@@ -429,7 +459,7 @@ def documents_add(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        messages.error(request, exc.summary())
+        _say(request, exc)
     else:
         messages.success(request, _("The files are attached."))
     return redirect("policy:detail", pk=pk)
@@ -455,6 +485,6 @@ def document_remove(request: HttpRequest, document_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        messages.error(request, exc.summary())
+        _say(request, exc)
         return redirect("policy:library")
     return redirect("policy:detail", pk=doc.policy_id)
