@@ -203,9 +203,12 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         "values": values,
         # each bad field's errors after its label, with the reader's colon
         "errors": [
-            _("%(field)s: %(message)s") % {"field": FORM_FIELDS[k], "message": " ".join(map(str, msgs))}
-            if k in FORM_FIELDS
-            else " ".join(map(str, msgs))
+            (
+                k,
+                _("%(field)s: %(message)s") % {"field": FORM_FIELDS[k], "message": " ".join(map(str, msgs))}
+                if k in FORM_FIELDS
+                else " ".join(map(str, msgs)),
+            )
             for k, msgs in errors.items()
         ],
         "error_fields": set(errors),
