@@ -187,7 +187,9 @@ def world(cluster, member_of, make_org, operator):
         actor=a_admin, policy=open_policy, organization_id=a.pk, note="SECRET-A-APPLICATION 申请说明"
     )
     from agglo.factory.models import Capability
+    from tests.conftest import upload
 
+    (a_evidence,) = profiles.evidence_add(actor=a_admin, statement=fact, files=[upload("audit.pdf")])
     ids = {
         "org_id": a.pk,
         "listing_id": listing.pk,
@@ -211,6 +213,7 @@ def world(cluster, member_of, make_org, operator):
         "application_id": a_application.pk,
         "need_id": a_need.pk,
         "document_id": draft_document.pk,  # a draft's file: only its agency may read or remove it
+        "evidence_id": a_evidence.pk,  # the report behind A's statement: only A's admins may remove it
     }
     fact_ids = {"financials": fact.pk, "ratings": rating.pk, "capabilities": capability_fact.pk, "ip": fact.pk}
     # Drafts and the interest board are also reached through listing ids on pages.

@@ -36,5 +36,5 @@ def test_chain_link_refuses_a_cycle(ref, operator):
     eda = Segment.objects.get(code="ic-eda")
     with pytest.raises(ValidationFailed) as err:
         chain_link_add(actor=operator, upstream=design, downstream=eda)
-    assert "acyclic" in err.value.errors["downstream"][0]
+    assert "环路" in err.value.errors["downstream"][0]
     assert not SegmentLink.objects.filter(upstream=design, downstream=eda).exists()

@@ -21,7 +21,7 @@ router = Router(tags=["access"])
 
 def _user(request: HttpRequest) -> Any:
     if not request.auth.is_authenticated:
-        raise Forbidden("Log in (session or bearer token) to manage API tokens.")
+        raise Forbidden(_("Log in (session or bearer token) to manage API tokens."))
     return request.auth
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agglo.access.models import ApiToken
 from agglo.common.audit import record
@@ -36,7 +37,7 @@ def issue(
     """Store a new token's digest; returns the row and the clear token. Callers check who may issue it."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed({"name": ["Give the token a name of 1 to 100 characters."]})
+        raise ValidationFailed({"name": [_("Give the token a name of 1 to 100 characters.")]})
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, node=node, name=name, scope=scope, expires_at=expires_at, prefix=clear[:12], digest=_digest(clear)
@@ -57,7 +58,7 @@ def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str
         from agglo.access.policy import is_operator
 
         if not is_operator(actor):
-            raise Forbidden("Only the user or an operator may issue a token.")
+            raise Forbidden(_("Only the user or an operator may issue a token."))
     return issue(actor=actor, user=user, name=name)
 
 
@@ -91,7 +92,7 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
     if token.node_id is not None:
         allowed = allowed or can_edit_organization(actor, token.node.organization_id)
     if not allowed:
-        raise Forbidden("Only the token's owner or an operator may revoke it.")
+        raise Forbidden(_("Only the token's owner or an operator may revoke it."))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record("access.token_revoked", actor=actor, subject=token)

@@ -35,9 +35,11 @@ def _shown(request: HttpRequest, query_key: int, organization_id: int | None, re
 )
 def listing_matches(request: HttpRequest, listing_id: int, target: str = "offers", limit: int = 10) -> Any:
     if target not in selectors.TARGETS:
-        raise ValidationFailed({"target": [f"Choose one of: {', '.join(selectors.TARGETS)}."]})
+        raise ValidationFailed(
+            {"target": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(selectors.TARGETS)}]}
+        )
     if not 1 <= limit <= 50:
-        raise ValidationFailed({"limit": ["Between 1 and 50."]})
+        raise ValidationFailed({"limit": [_("Between 1 and 50.")]})
     listing = listing_get(actor=request.auth, pk=listing_id)
     results = selectors.matches_for_listing(actor=request.auth, listing=listing, target=target, limit=limit)
     return _shown(request, listing.pk, listing.organization_id, results)
@@ -50,7 +52,7 @@ def listing_matches(request: HttpRequest, listing_id: int, target: str = "offers
 )
 def organization_partners(request: HttpRequest, org_id: int, limit: int = 10) -> Any:
     if not 1 <= limit <= 50:
-        raise ValidationFailed({"limit": ["Between 1 and 50."]})
+        raise ValidationFailed({"limit": [_("Between 1 and 50.")]})
     organization = organization_get(actor=request.auth, pk=org_id)
     results = selectors.partners_for_organization(actor=request.auth, organization=organization, limit=limit)
     return _shown(request, -organization.pk, organization.pk, results)

@@ -48,7 +48,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> Any:
 @router.post("/organizations/{int:org_id}/policies", response={201: PolicyOut}, summary="Draft a policy (agencies)")
 def policy_create(request: HttpRequest, org_id: int, payload: PolicyIn) -> Status:
     if not request.auth.is_authenticated:
-        raise Forbidden("Log in as a government agency's admin to draft policies.")
+        raise Forbidden(_("Log in as a government agency's admin to draft policies."))
     issuer = organization_get(actor=request.auth, pk=org_id)
     return Status(201, services.policy_create(actor=request.auth, issuer=issuer, data=payload.dict()))
 

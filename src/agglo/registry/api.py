@@ -218,11 +218,11 @@ def region_list(
     only_params(request, {"level", "parent", "q", "limit", "offset"})
     errors: dict[str, list[str]] = {}
     if level and level not in {"country", "province", "prefecture"}:
-        errors["level"] = ["Choose country, province or prefecture."]
+        errors["level"] = [_("Choose country, province or prefecture.")]
     if not 1 <= limit <= 500:
-        errors["limit"] = ["Must be between 1 and 500."]
+        errors["limit"] = [_("Must be between 1 and 500.")]
     if not 0 <= offset <= 1_000_000:
-        errors["offset"] = ["Must be between 0 and 1,000,000."]
+        errors["offset"] = [_("Must be between 0 and 1,000,000.")]
     if errors:
         raise ValidationFailed(errors)
     qs = selectors.region_list(level=level or None, parent=parent or None, q=q or None)
@@ -350,7 +350,7 @@ def admission_respond(
 def admission_list(request: HttpRequest, status: str = "") -> Any:
     only_params(request, {"status"})
     if status and status not in {"submitted", "needs_info", "approved", "rejected"}:
-        raise ValidationFailed({"status": ["Choose submitted, needs_info, approved or rejected."]})
+        raise ValidationFailed({"status": [_("Choose submitted, needs_info, approved or rejected.")]})
     return list(selectors.admission_list(actor=request.auth, status=status or None).prefetch_related("events")[:200])
 
 

@@ -58,7 +58,7 @@ def can_manage(actor: Any, policy: Policy) -> bool:
 def match_list(*, actor: Any, policy: Policy, limit: int = 500) -> list[PolicyMatch]:
     """Eligible members and near misses of a policy, explained: for its agency and operators."""
     if not can_manage(actor, policy):
-        raise Forbidden("Only the issuing agency sees who matches its policy.")
+        raise Forbidden(_("Only the issuing agency sees who matches its policy."))
     matches = PolicyMatch.objects.filter(policy=policy).select_related("organization", "policy")
     return explain(list(matches.order_by("-eligible", "missing")[:limit]))
 

@@ -13,7 +13,7 @@ from agglo.registry.models import Admission
 def admission_list(*, actor: Any, status: str | None = None) -> QuerySet[Admission]:
     """The review queue (operators only), oldest open application first."""
     if not policy.can_review_admissions(actor):
-        raise Forbidden("Only platform operators see the review queue.")
+        raise Forbidden(_("Only platform operators see the review queue."))
     qs = Admission.objects.select_related("organization__region", "decided_by").prefetch_related("documents")
     if status:
         qs = qs.filter(status=status)

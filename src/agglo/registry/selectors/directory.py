@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.access.policy import PUBLIC_ORG_STATUSES
@@ -51,29 +52,35 @@ def _validate(actor: Any, filters: DirectoryFilters, page: int, page_size: int) 
     errors: dict[str, list[str]] = {}
     resolved: dict[str, Any] = {}
     if len(filters.q) > MAX_QUERY_LENGTH:
-        errors["q"] = [f"At most {MAX_QUERY_LENGTH} characters."]
+        errors["q"] = [_("At most %(n)d characters.") % {"n": MAX_QUERY_LENGTH}]
     if not 1 <= page <= 10_000:
-        errors["page"] = ["Must be between 1 and 10,000."]
+        errors["page"] = [_("Must be between 1 and 10,000.")]
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        errors["page_size"] = [f"Must be between 1 and {MAX_PAGE_SIZE}."]
+        errors["page_size"] = [_("Must be between 1 and %(n)d.") % {"n": MAX_PAGE_SIZE}]
     if filters.kind and filters.kind not in {k.value for k in Kind}:
-        errors["kind"] = [f"Unknown kind {filters.kind!r}; choose one of {', '.join(k.value for k in Kind)}."]
+        errors["kind"] = [
+            _("Unknown kind “%(value)s”; choose one of: %(choices)s.")
+            % {"value": filters.kind, "choices": ", ".join(f"{KIND_LABELS[k]} ({k.value})" for k in Kind)}
+        ]
     if filters.layer and filters.layer not in {v.value for v in Layer}:
-        errors["layer"] = [f"Unknown layer {filters.layer!r}; choose core, auxiliary or external."]
+        errors["layer"] = [
+            _("Unknown layer “%(value)s”; choose one of: %(choices)s.")
+            % {"value": filters.layer, "choices": ", ".join(f"{LAYER_LABELS[v]} ({v.value})" for v in Layer)}
+        ]
     if filters.status and filters.status not in Organization.Status.values:
-        errors["status"] = [f"Unknown status {filters.status!r}."]
+        errors["status"] = [_("Unknown status “%(value)s”.") % {"value": filters.status}]
     elif filters.status and filters.status not in PUBLIC_ORG_STATUSES and not policy.sees_all_organizations(actor):
-        errors["status"] = ["Only operators and auditors may list organizations that are not members."]
+        errors["status"] = [_("Only operators and auditors may list organizations that are not members.")]
     if filters.area and not Region.objects.filter(code=filters.area).exclude(level="prefecture").exists():
-        errors["area"] = [f"Unknown province or country code {filters.area!r}."]
+        errors["area"] = [_("Unknown province or country code “%(value)s”.") % {"value": filters.area}]
     if filters.chain:
         resolved["chain"] = Chain.objects.filter(code=filters.chain).first()
         if resolved["chain"] is None:
-            errors["chain"] = [f"Unknown chain {filters.chain!r}."]
+            errors["chain"] = [_("Unknown chain “%(value)s”.") % {"value": filters.chain}]
     if filters.segment:
         resolved["segment"] = Segment.objects.select_related("chain").filter(code=filters.segment).first()
         if resolved["segment"] is None:
-            errors["segment"] = [f"Unknown chain segment {filters.segment!r}."]
+            errors["segment"] = [_("Unknown chain segment “%(value)s”.") % {"value": filters.segment}]
     if errors:
         raise ValidationFailed(errors)
     return resolved

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.audit import record
@@ -87,17 +88,22 @@ def _load_chain(spec: dict[str, Any]) -> None:
 def chain_link_add(*, actor: Any, upstream: Segment, downstream: Segment) -> SegmentLink:
     """Link two segments of one chain upstream → downstream, refusing a link that would close a cycle."""
     if not policy.can_manage_reference_data(actor):
-        raise Forbidden("Only operators may change industry chains.")
+        raise Forbidden(_("Only operators may change industry chains."))
     if upstream.chain_id != downstream.chain_id:
-        raise ValidationFailed({"downstream": ["Both segments must belong to the same chain."]})
+        raise ValidationFailed({"downstream": [_("Both segments must belong to the same chain.")]})
     links = SegmentLink.objects.filter(upstream__chain_id=upstream.chain_id).values_list(
         "upstream__code", "downstream__code"
     )
     if would_create_cycle(list(links), (upstream.code, downstream.code)):
         raise ValidationFailed(
-            {"downstream": [f"{downstream.code} is already upstream of {upstream.code}; the chain must stay acyclic."]}
+            {
+                "downstream": [
+                    _("%(down)s is already upstream of %(up)s; the chain must stay acyclic.")
+                    % {"down": downstream.code, "up": upstream.code}
+                ]
+            }
         )
-    link, _ = SegmentLink.objects.get_or_create(upstream=upstream, downstream=downstream)
+    link, _created = SegmentLink.objects.get_or_create(upstream=upstream, downstream=downstream)
     record(
         "registry.chain_link_added",
         actor=actor,
