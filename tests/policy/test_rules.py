@@ -153,3 +153,12 @@ def test_the_screen_and_the_stored_rows_agree_with_the_explained_evaluation(fact
         eligible, missing, passed = rule.flags(facts)
         assert (eligible, missing) == (outcome.eligible, len(outcome.missing))
         assert rule.explained(passed, facts) == outcome.rows()
+
+
+def test_every_reason_a_rule_or_a_calculator_gives_is_worded_for_the_reader():
+    from agglo.policy import calculators, estimates, rule_errors, rules
+
+    assert rule_errors.REASON_WORDS.keys() == rules.REASONS.keys()
+    assert rule_errors.WANTED_WORDS.keys() == rules.WANTED.keys()
+    assert estimates.WHY_WORDS.keys() == calculators.WHY.keys()
+    assert estimates.INDUSTRY_NAMES.keys() == calculators.EXCLUDED_INDUSTRIES

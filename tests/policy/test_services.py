@@ -372,3 +372,43 @@ def test_members_file_needs_and_agencies_see_them_grouped_and_answer(agency, mem
     assert PolicyNeed.objects.count() == 2
     api = client.get("/api/v1/policy-needs").json()
     assert [n["id"] for n in api] == [need.pk]
+
+
+def test_editing_a_published_policy_tells_the_newly_eligible_and_keeps_what_others_did(agency, member_of, client):
+    from django.core.management import call_command
+
+    from agglo.common.models import Notification
+
+    admin, org = agency
+    firm_admin, near = firm(member_of, "near-edit-firm", rd=600_000, invention=False)  # no invention patent
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    stale = Policy.objects.get(pk=policy.pk)  # a copy read before the publish below, as an open edit page holds
+    policy_publish(actor=admin, policy=policy)
+    assert not PolicyMatch.objects.get(policy=policy, organization=near).eligible
+    told = Notification.objects.filter(user=firm_admin).count()
+    # the stale copy's edit neither reverts the publish nor skips the matching
+    policy_update(actor=admin, policy=stale, data={"rule": "headcount <= 500"})
+    policy.refresh_from_db()
+    assert policy.status == "published" and policy.published_at is not None
+    assert PolicyMatch.objects.get(policy=policy, organization=near).eligible
+    assert Notification.objects.filter(user=firm_admin).count() == told + 1  # told once, not again daily
+    call_command("policy_match")
+    assert Notification.objects.filter(user=firm_admin).count() == told + 1
+
+
+@pytest.mark.parametrize(
+    ("budget", "said"),
+    [
+        ("Infinity", "Must be an amount in yuan, such as 50000."),
+        ("sNaN", "Must be an amount in yuan, such as 50000."),
+        ("1e30", "Must be less than 100,000,000,000,000 yuan."),
+        ("12345678901234567890", "Must be less than 100,000,000,000,000 yuan."),
+        ("1.001", "At most 2 decimal places (fen)."),
+        ("-1", "Must be 0 or more."),
+    ],
+)
+def test_a_budget_that_no_column_holds_is_refused_by_name(agency, english, budget, said):
+    admin, org = agency
+    with pytest.raises(ValidationFailed) as exc:
+        policy_create(actor=admin, issuer=org, data=policy_data(budget=budget))
+    assert exc.value.errors == {"budget": [said]}

@@ -40,7 +40,6 @@ WHY_WORDS = {
         "This industry may not claim the additional deduction of R&D expenses (Cai Shui [2015] No. 119)."
     ),
 }
-assert WHY_WORDS.keys() == calculators.WHY.keys()  # one list of reasons
 # the industries that may not claim the deduction, as the form names them
 INDUSTRY_NAMES = {
     "accommodation_catering": gettext_lazy("Accommodation and catering"),
@@ -50,7 +49,6 @@ INDUSTRY_NAMES = {
     "tobacco": gettext_lazy("Tobacco manufacturing"),
     "wholesale_retail": gettext_lazy("Wholesale and retail"),
 }
-assert INDUSTRY_NAMES.keys() == calculators.EXCLUDED_INDUSTRIES
 # the largest staff or IP count taken: beyond it a figure is a typing error, not a firm
 MAX_COUNT = 10_000_000
 

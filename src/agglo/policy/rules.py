@@ -26,7 +26,7 @@ MAX_DEPTH = 40
 
 
 # Why a rule cannot be read, by code; `params` fill the gaps. The web side words the same codes in the reader's
-# language (policy.services.RULE_REASONS), so the codes and their gaps are part of this module's interface.
+# language (policy.rule_errors.REASON_WORDS), so the codes and their gaps are part of this module's interface.
 REASONS = {
     "character": "unexpected character {char}",
     "expected": "expected {what}, found {found}",

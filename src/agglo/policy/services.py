@@ -84,11 +84,19 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
         values["budget"] = None
     else:
         try:
-            values["budget"] = Decimal(str(budget))
-            if values["budget"] < 0:
-                raise InvalidOperation
+            amount = Decimal(str(budget).strip().replace(",", ""))
         except InvalidOperation:
-            errors["budget"] = [_("Must be an amount of 0 or more.")]
+            amount = None
+        if amount is None or not amount.is_finite():
+            errors["budget"] = [_("Must be an amount in yuan, such as 50000.")]
+        elif amount < 0:
+            errors["budget"] = [_("Must be 0 or more.")]
+        elif amount >= Decimal(10) ** 14:  # the column holds 14 digits before the point
+            errors["budget"] = [_("Must be less than 100,000,000,000,000 yuan.")]
+        elif amount != amount.quantize(Decimal("0.01")):
+            errors["budget"] = [_("At most 2 decimal places (fen).")]
+        else:
+            values["budget"] = amount
     scope = values.get("region_scope") or []
     if isinstance(scope, str):
         scope = [c.strip() for c in scope.replace("，", ",").split(",") if c.strip()]
@@ -120,6 +128,10 @@ def policy_create(*, actor: Any, issuer: Organization, data: Mapping[str, Any]) 
 
 @transaction.atomic
 def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Policy:
+    """Change a policy's terms (the fields given). Read again under its lock, so that a copy read before someone
+    published or closed it neither reverts that nor changes a closed policy. A published policy is matched again,
+    and the members it newly makes eligible (or near misses) are told, as on publishing."""
+    policy = Policy.objects.select_for_update().select_related("issuer").get(pk=policy.pk)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only a government agency's admins publish its policies."))
     if policy.status == Policy.Status.CLOSED:
@@ -127,12 +139,12 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
     values = _clean(data, {name: getattr(policy, name) for name in FIELDS})
     for name, value in values.items():
         setattr(policy, name, value)
-    policy.save()
+    policy.save(update_fields=[*FIELDS, "updated_at"])
     record(
         "policy.updated", actor=actor, subject=policy, payload={"rule": policy.rule}, organization_id=policy.issuer_id
     )
     if policy.status == Policy.Status.PUBLISHED:
-        policy_match(policy)
+        policy_match(policy, tell=True)
     return policy
 
 
