@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -341,8 +342,14 @@ def test_a_change_that_would_move_accepted_work_asks_first_and_changes_nothing_u
     assert order.max_suppliers == 2 and order.plan_version == version
     assert {a.pk: (a.quantity, a.week) for a in order.allocations.filter(status="accepted")} == accepted
     assert Notification.objects.count() == notes and LogEntry.objects.count() == entries
+    key = re.search(r'name="preview" value="([0-9a-f]+)"', page).group(1)
+    # a confirmation of another preview (the plan changed meanwhile) is asked about again, nothing changed
+    r = buyer.post(url, {"max_suppliers": "1", "confirmed": "yes", "preview": "0" * 16})
+    assert r.status_code == 200 and 'id="preview-changed"' in r.content.decode()
+    order.refresh_from_db()
+    assert order.max_suppliers == 2 and order.plan_version == version
     # confirmed, it is applied and the factories are told
-    r = buyer.post(url, {"max_suppliers": "1", "confirmed": "yes"})
+    r = buyer.post(url, {"max_suppliers": "1", "confirmed": "yes", "preview": key})
     assert r.status_code == 302
     order.refresh_from_db()
     assert order.max_suppliers == 1 and order.plan_version == version + 1
@@ -369,7 +376,7 @@ def test_the_api_previews_a_change_without_making_it(cluster: dict[str, Any]) ->
     body = r.json()
     assert body["parts"] and body["cost_before"] and body["cost_after"]
     part = body["parts"][0]
-    assert set(part) == {"factory_id", "factory", "step", "week", "quantity", "keeps", "offered_again"}
+    assert set(part) == {"allocation_id", "factory_id", "factory", "step", "week", "quantity", "keeps", "offered_again"}
     assert order.allocations.filter(factory_id=part["factory_id"], status="accepted").exists()
     order.refresh_from_db()
     assert order.max_suppliers == 2 and order.plan_version == version and Notification.objects.count() == notes

@@ -109,6 +109,7 @@ class OrderAmendIn(StrictIn):
 
 
 class AcceptedPartOut(Schema):
+    allocation_id: int
     factory_id: int
     factory: str
     step: int

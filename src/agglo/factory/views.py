@@ -295,10 +295,13 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     sent = {k: request.POST[k] for k in orders.AMENDABLE if k in request.POST}
     try:
         # a change that would take members' accepted work comes back as a question first, as cancelling does
+        # and confirmed, it is applied only if the repair still does what was shown
         confirmed = request.POST.get("confirmed") == "yes"
-        amended = orders.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed)
+        expect = request.POST.get("preview") if confirmed else None
+        amended = orders.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed, expect=expect)
     except orders.AmendWouldMoveAccepted as asked:
-        return render(request, "factory/amend_confirm.html", {"order": order, "p": asked.preview, "sent": sent})
+        context = {"order": order, "p": asked.preview, "sent": sent, "changed": asked.changed}
+        return render(request, "factory/amend_confirm.html", context)
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except ValidationFailed as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -183,6 +184,7 @@ def _regions(data: dict[str, Any], errors: dict[str, list[str]], order: Order | 
 class AcceptedPart:
     """Accepted work a change would take back or cut, as the buyer is asked about it."""
 
+    allocation_id: int
     factory: Any  # the Organization
     step: int
     process: Any  # the Process
@@ -199,14 +201,21 @@ class AmendPreview:
     cost_after: int | None
     weeks_late: int
 
+    @property
+    def key(self) -> str:
+        """What the repair does to accepted work, in short: a confirmation names the preview it agrees to."""
+        said = ";".join(f"{p.allocation_id}:{p.keeps}" for p in sorted(self.parts, key=lambda p: p.allocation_id))
+        return hashlib.sha256(said.encode()).hexdigest()[:16]
+
 
 class AmendWouldMoveAccepted(Exception):  # noqa: N818 - a question for the buyer, not a failure
     """Raised by `order_amend(confirmed=False)` when the repair would take back or cut members' accepted work: the
     change is undone (the transaction rolls back) and `preview` says what it would do."""
 
-    def __init__(self, preview: AmendPreview) -> None:
+    def __init__(self, preview: AmendPreview, *, changed: bool = False) -> None:
         super().__init__("the change would move accepted work")
         self.preview = preview
+        self.changed = changed  # it differs from the preview the buyer confirmed
 
 
 def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> AmendPreview:
@@ -220,13 +229,20 @@ def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> Am
 
 @transaction.atomic
 def order_amend(
-    *, actor: Any, order: Order, data: dict[str, Any], confirmed: bool = True, dry_run: bool = False
+    *,
+    actor: Any,
+    order: Order,
+    data: dict[str, Any],
+    confirmed: bool = True,
+    expect: str | None = None,
+    dry_run: bool = False,
 ) -> Order:
     """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
     it). A planned order is re-planned at once around the work members accepted, which moves only where the new
     terms demand it. Nothing is saved if any field is wrong. Not `confirmed`, a change whose repair would take
     back or cut accepted work is undone and AmendWouldMoveAccepted says what it would do, for the buyer to confirm;
-    a `dry_run` is always undone so."""
+    `expect` is the key of the preview confirmed, and a repair that now does otherwise is asked about again. A
+    `dry_run` is always undone so."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer changes its order."))
@@ -282,8 +298,10 @@ def order_amend(
         )
         order = replan(order, actor=actor, reason="amended")
         preview = _amend_preview(order, accepted, cost_before)
-        if dry_run or (preview.parts and not confirmed):
-            raise AmendWouldMoveAccepted(preview)  # out of the transaction: everything above is undone
+        changed = expect is not None and preview.key != expect
+        if dry_run or (preview.parts and (not confirmed or changed)):
+            # out of the transaction: everything above is undone
+            raise AmendWouldMoveAccepted(preview, changed=changed and not dry_run)
     elif dry_run:
         raise AmendWouldMoveAccepted(AmendPreview((), None, None, 0))
     return order
@@ -307,7 +325,9 @@ def _amend_preview(order: Order, accepted: list[Allocation], cost_before: int | 
             continue
         keeps = quantity if status == Allocation.Status.ACCEPTED else 0
         again = (a.factory_id, a.operation_id) in offered
-        parts.append(AcceptedPart(a.factory, a.operation.seq, a.operation.process, a.week, a.quantity, keeps, again))
+        parts.append(
+            AcceptedPart(a.pk, a.factory, a.operation.seq, a.operation.process, a.week, a.quantity, keeps, again)
+        )
     return AmendPreview(
         parts=tuple(sorted(parts, key=lambda p: (p.step, p.week, p.factory.pk))),
         cost_before=cost_before,
