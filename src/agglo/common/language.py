@@ -84,3 +84,9 @@ def language_remember(user: Any, code: Any) -> str:
         )
     LanguagePreference.objects.update_or_create(user=user, defaults={"language": code})
     return str(code)
+
+
+def choice_words(pairs: Iterable[tuple[Any, Any]]) -> str:
+    """The choices an error names: each label in the reader's language, with the code an API client sends
+    ("Capital (capital), …"), so that neither a page nor a client is left with the other's words."""
+    return ", ".join(f"{label} ({code})" for code, label in pairs)

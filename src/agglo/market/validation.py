@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.common.errors import ValidationFailed
+from agglo.common.language import choice_words
 from agglo.market.lifecycle import SUBKINDS, Kind, RegionRule, Side, subkind_ok
-from agglo.market.models import Listing
+from agglo.market.models import KIND_LABELS, SUBKIND_LABELS, Listing
 from agglo.profiles.fields import FieldSpec, Problem, ProblemError, coerce
 from agglo.profiles.messages import word
 from agglo.profiles.models import CapabilityTerm
@@ -90,13 +91,15 @@ def clean_listing(data: dict[str, Any], *, current: Listing | None = None) -> di
     out["side"] = side
     kind = merged.get("kind")
     if kind not in {k.value for k in Kind}:
-        errors["kind"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(k.value for k in Kind)}]
+        errors["kind"] = [
+            _("Choose one of: %(choices)s.") % {"choices": choice_words((k.value, v) for k, v in KIND_LABELS.items())}
+        ]
     else:
         subkind = merged.get("subkind") or ""
         if not subkind_ok(kind, subkind):
             options = SUBKINDS.get(Kind(kind), ())
             errors["subkind"] = [
-                _("Choose one of: %(choices)s.") % {"choices": ", ".join(options)}
+                _("Choose one of: %(choices)s.") % {"choices": choice_words((o, SUBKIND_LABELS[o]) for o in options)}
                 if options
                 else _("Only professional services and financing products have a type.")
             ]

@@ -20,7 +20,7 @@ from agglo.access import policy as access
 from agglo.access.models import PlatformRole
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
-from agglo.common.language import Phrase
+from agglo.common.language import Phrase, choice_words
 from agglo.common.notify import notify
 from agglo.matching import embeddings
 from agglo.policy import clustering
@@ -56,7 +56,7 @@ def need_submit(*, actor: Any, organization_id: int, data: dict[str, Any]) -> Po
     errors: dict[str, list[str]] = {}
     topic = data.get("topic")
     if topic not in PolicyNeed.Topic.values:
-        errors["topic"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(PolicyNeed.Topic.values)}]
+        errors["topic"] = [_("Choose one of: %(choices)s.") % {"choices": choice_words(PolicyNeed.Topic.choices)}]
     text = str(data.get("text") or "").strip()
     if not 10 <= len(text) <= 2000:
         errors["text"] = [_("Describe the need in 10 to 2,000 characters.")]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
-from agglo.common.language import Phrase
+from agglo.common.language import Phrase, choice_words
 from agglo.common.notify import notify
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
@@ -64,7 +64,9 @@ def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> I
         k: [_("Unknown field.")] for k in data if k not in (*LIMITS, "cooperation", "organization")
     }
     if data.get("cooperation") not in Interest.Cooperation.values:
-        errors["cooperation"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Interest.Cooperation.values)}]
+        errors["cooperation"] = [
+            _("Choose one of: %(choices)s.") % {"choices": choice_words(Interest.Cooperation.choices)}
+        ]
     values = {}
     for field, limit in LIMITS.items():
         value = data.get(field) or ""

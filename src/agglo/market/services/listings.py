@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.language import choice_words
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Listing
 from agglo.market.validation import LISTING_FIELDS, clean_listing
@@ -158,7 +159,7 @@ def listing_close(*, actor: Any, listing: Listing, outcome: str, note: str = "")
     _require_edit(actor, listing)
     if outcome not in Listing.Outcome.values:
         raise ValidationFailed(
-            {"outcome": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Listing.Outcome.values)}]}
+            {"outcome": [_("Choose one of: %(choices)s.") % {"choices": choice_words(Listing.Outcome.choices)}]}
         )
     _move(actor, listing, "close")
     listing.outcome, listing.outcome_note = outcome, (note or "").strip()[:500]

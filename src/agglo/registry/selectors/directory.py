@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.errors import ValidationFailed
+from agglo.common.language import choice_words
 from agglo.registry import facet_index, facets, search_index
 from agglo.registry.facet_index import Vocabulary
 from agglo.registry.kinds import Kind, Layer
@@ -60,12 +61,12 @@ def _validate(actor: Any, filters: DirectoryFilters, page: int, page_size: int) 
     if filters.kind and filters.kind not in {k.value for k in Kind}:
         errors["kind"] = [
             _("Unknown kind “%(value)s”; choose one of: %(choices)s.")
-            % {"value": filters.kind, "choices": ", ".join(f"{KIND_LABELS[k]} ({k.value})" for k in Kind)}
+            % {"value": filters.kind, "choices": choice_words((k.value, KIND_LABELS[k]) for k in Kind)}
         ]
     if filters.layer and filters.layer not in {v.value for v in Layer}:
         errors["layer"] = [
             _("Unknown layer “%(value)s”; choose one of: %(choices)s.")
-            % {"value": filters.layer, "choices": ", ".join(f"{LAYER_LABELS[v]} ({v.value})" for v in Layer)}
+            % {"value": filters.layer, "choices": choice_words((v.value, LAYER_LABELS[v]) for v in Layer)}
         ]
     if filters.status and filters.status not in Organization.Status.values:
         errors["status"] = [_("Unknown status “%(value)s”.") % {"value": filters.status}]
