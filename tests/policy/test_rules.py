@@ -162,3 +162,28 @@ def test_every_reason_a_rule_or_a_calculator_gives_is_worded_for_the_reader():
     assert rule_errors.WANTED_WORDS.keys() == rules.WANTED.keys()
     assert estimates.WHY_WORDS.keys() == calculators.WHY.keys()
     assert estimates.INDUSTRY_NAMES.keys() == calculators.EXCLUDED_INDUSTRIES
+
+
+def test_the_kinds_and_layers_a_rule_names_read_as_the_registry_labels_them():
+    from django.utils import translation
+
+    from agglo.policy.facts import KIND_NAMES, LAYER_NAMES
+    from agglo.registry.kinds import Kind, Layer
+    from agglo.registry.models.organizations import KIND_LABELS, LAYER_LABELS
+
+    for names, labels, enum in ((KIND_NAMES, KIND_LABELS, Kind), (LAYER_NAMES, LAYER_LABELS, Layer)):
+        assert {code for code, _zh, _en in names} == {k.value for k in enum}
+        for code, zh, en in names:
+            with translation.override("zh-hans"):
+                assert str(labels[enum(code)]) == zh
+            with translation.override("en"):
+                assert str(labels[enum(code)]) == en
+
+
+def test_a_clause_names_kinds_and_units_in_each_language():
+    rule = parse('kind in ["tech_sme", "enterprise"] and headcount <= 500', FACTS)
+    rows = rule.evaluate({"kind": "tech_sme", "headcount": 27}).rows()
+    assert rows[0]["zh"] == "主体类型 属于 [其他企业, 科技型中小企业]" and rows[0]["yours"] == "科技型中小企业"
+    assert rows[0]["en"].endswith("[Other enterprise, Tech-based SME]") and rows[0]["yours_en"] == "Tech-based SME"
+    assert rows[1]["zh"] == "从业人数 ≤ 500 人" and rows[1]["en"] == "headcount ≤ 500 people"
+    assert (rows[1]["yours"], rows[1]["yours_en"]) == ("27 人", "27 people")

@@ -107,7 +107,14 @@ def test_publishing_finds_eligible_firms_and_near_misses(agency, member_of):
     assert matches[near.pk].near_miss
     missing = [c for c in matches[near.pk].explained if not c["passed"]]
     assert missing == [
-        {"zh": "研发投入强度 ≥ 5 %", "en": "R&D intensity ≥ 5 %", "passed": False, "needed": True, "yours": "3.2 %"}
+        {
+            "zh": "研发投入强度 ≥ 5 %",
+            "en": "R&D intensity ≥ 5 %",
+            "passed": False,
+            "needed": True,
+            "yours": "3.2 %",
+            "yours_en": "3.2 %",
+        }
     ]
     assert far.pk not in matches and elsewhere.pk not in matches
     assert Notification.objects.filter(user=good_admin, verb="policy.match").count() == 1

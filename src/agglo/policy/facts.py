@@ -4,15 +4,36 @@ from __future__ import annotations
 
 from agglo.policy.rules import Fact, facts_named
 
+# the organization kinds and layers a rule names by code, as the registry labels them (a test keeps the two equal)
+KIND_NAMES = (
+    ("tech_sme", "科技型中小企业", "Tech-based SME"),
+    ("enterprise", "其他企业", "Other enterprise"),
+    ("university", "高校", "University"),
+    ("research_institute", "科研院所", "Research institute"),
+    ("intermediary", "科技中介机构", "S&T intermediary"),
+    ("association", "行业协会", "Industry association"),
+    ("bank", "银行", "Bank"),
+    ("securities", "证券公司", "Securities firm"),
+    ("fund", "基金", "Fund"),
+    ("leasing_guarantee", "租赁或担保机构", "Leasing or guarantee firm"),
+    ("service_firm", "专业服务机构", "Professional service firm"),
+    ("government", "政府部门", "Government agency"),
+)
+LAYER_NAMES = (
+    ("core", "核心创新环境", "Core environment"),
+    ("auxiliary", "辅助创新环境", "Auxiliary environment"),
+    ("external", "外部创新环境", "External environment"),
+)
+
 FACTS = facts_named(
     [
-        Fact("kind", "text", "主体类型", "kind of organization"),
+        Fact("kind", "text", "主体类型", "kind of organization", names=KIND_NAMES),
         Fact("region", "text", "所在地区代码", "region code"),
         Fact("province", "text", "所在省份代码", "province code"),
-        Fact("layer", "text", "创新环境层", "environment layer"),
-        Fact("headcount", "number", "从业人数", "headcount", "人"),
-        Fact("revenue", "number", "年营业收入", "annual revenue", "元"),
-        Fact("total_assets", "number", "资产总额", "total assets", "元"),
+        Fact("layer", "text", "创新环境层", "environment layer", names=LAYER_NAMES),
+        Fact("headcount", "number", "从业人数", "headcount", "人", "people"),
+        Fact("revenue", "number", "年营业收入", "annual revenue", "元", "yuan"),
+        Fact("total_assets", "number", "资产总额", "total assets", "元", "yuan"),
         Fact("rd_intensity", "percent", "研发投入强度", "R&D intensity"),
         Fact("rd_staff_share", "percent", "研发人员占比", "R&D staff share"),
         Fact("ip_invention", "number", "发明专利数", "invention patents"),
@@ -21,7 +42,7 @@ FACTS = facts_named(
         Fact("segments", "list", "产业链环节", "chain segments"),
         Fact("tech_sme", "bool", "科技型中小企业", "tech-based SME"),
         Fact("founded_year", "number", "成立年份", "year founded"),
-        Fact("membership_years", "number", "入驻年限", "years of membership", "年"),
+        Fact("membership_years", "number", "入驻年限", "years of membership", "年", "years"),
         Fact("credit_grade", "text", "信用等级", "credit grade"),
     ]
 )

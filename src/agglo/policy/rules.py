@@ -84,7 +84,16 @@ class Fact:
     type: str  # "number", "percent", "text", "bool", "list"
     label_zh: str
     label_en: str
-    unit: str = ""
+    unit: str = ""  # after a number, in Chinese
+    unit_en: str = ""
+    names: tuple[tuple[str, str, str], ...] = ()  # (code, Chinese, English): a text value shown by its name
+
+    def shown(self, code: str, lang: str) -> str:
+        """A text value by its name in `lang`, where the fact names its values (else the value itself)."""
+        for value, zh, en in self.names:
+            if value == code:
+                return zh if lang == "zh" else en
+        return code
 
 
 @dataclass(frozen=True)
@@ -99,10 +108,10 @@ class Clause:
 
     def describe(self, lang: str = "zh") -> str:
         label = self.fact.label_zh if lang == "zh" else self.fact.label_en
-        return f"{label} {_op_text(self.op, lang)} {_show(self.fact, self.operand)}"
+        return f"{label} {_op_text(self.op, lang)} {_show(self.fact, self.operand, lang)}"
 
-    def yours(self) -> str:
-        return _show(self.fact, self.actual) if self.actual is not None else "—"
+    def yours(self, lang: str = "zh") -> str:
+        return _show(self.fact, self.actual, lang) if self.actual is not None else "—"
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,14 @@ class Outcome:
         """The clauses as stored and served: both languages, passed or not, needed or not, and the firm's value."""
         needed = self.needed or (True,) * len(self.clauses)
         return [
-            {"zh": c.describe("zh"), "en": c.describe("en"), "passed": c.passed, "needed": n, "yours": c.yours()}
+            {
+                "zh": c.describe("zh"),
+                "en": c.describe("en"),
+                "passed": c.passed,
+                "needed": n,
+                "yours": c.yours("zh"),
+                "yours_en": c.yours("en"),
+            }
             for c, n in zip(self.clauses, needed, strict=False)
         ]
 
@@ -209,6 +225,7 @@ class Rule:
                 "passed": met,
                 "needed": need,
                 "yours": _show(node.fact, _norm(node.fact, facts.get(node.fact.name))),
+                "yours_en": _show(node.fact, _norm(node.fact, facts.get(node.fact.name)), "en"),
             }
             for (node, _flipped, zh, en), met, need in zip(self.leaves, passed, needed, strict=False)
         ]
@@ -631,13 +648,13 @@ def _op_text(op: str, lang: str) -> str:
     return _OP_WORDS[lang].get(op, symbols.get(op, op))
 
 
-def _show(fact: Fact, value: Any) -> str:
+def _show(fact: Fact, value: Any, lang: str = "zh") -> str:
     if value is None:
         return "—"
     if isinstance(value, tuple) and len(value) == 2 and fact.type in ("number", "percent"):
-        return f"{_show(fact, value[0])}–{_show(fact, value[1])}"
+        return f"{_show(fact, value[0], lang)}–{_show(fact, value[1], lang)}"
     if isinstance(value, tuple | set | frozenset | list):
-        return "[" + ", ".join(sorted(_show(fact, v) for v in value)) + "]"
+        return "[" + ", ".join(sorted(_show(fact, v, lang) for v in value)) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int) and fact.type in ("number", "percent"):
@@ -645,8 +662,9 @@ def _show(fact: Fact, value: Any) -> str:
     if fact.type == "percent" and isinstance(value, Decimal):  # to the hundredth of a percent: 18.06 %, not 18.0618…
         return f"{(value * 100).quantize(Decimal('0.01')).normalize():f} %"
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}" + (f" {fact.unit}" if fact.unit else "")
-    return str(value)
+        unit = fact.unit if lang == "zh" else fact.unit_en
+        return f"{value.normalize():f}" + (f" {unit}" if unit else "")
+    return fact.shown(str(value), lang)
 
 
 def facts_named(rows: Sequence[Fact]) -> dict[str, Fact]:

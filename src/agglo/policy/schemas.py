@@ -60,7 +60,8 @@ class ClauseOut(Schema):
     en: str
     passed: bool
     needed: bool = True  # false: a failed alternative of an `or` the firm meets otherwise, so not missing
-    yours: str
+    yours: str  # the firm's value, in Chinese
+    yours_en: str = ""  # and in English
 
 
 class MatchOut(Schema):
