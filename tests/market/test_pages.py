@@ -151,3 +151,14 @@ def test_operators_review_listings_on_pages(people, operator, settings, english)
     op.post(f"/market/{listing.pk}/approve/")
     listing.refresh_from_db()
     assert listing.status == "published"
+
+
+def test_the_history_names_a_listings_fields_and_choices_as_the_forms_do(people, english):
+    owner, org, c = people["owner"]
+    post_need(c)
+    c.cookies["django_language"] = "en"
+    history = c.get(f"/organizations/{org.pk}/tab/history/").content.decode()
+    row = history.split('id="history"')[1]
+    # the listing's side and kind by their labels, not their codes or the model's field names
+    assert "Need" in row and ">need<" not in row and "side:" not in row
+    assert "title_zh" not in row and "region_rule" not in row

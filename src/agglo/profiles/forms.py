@@ -93,6 +93,8 @@ IMPORT_LABELS = {
     "ip": _("IP assets"),
     "capabilities": _("Capabilities"),
 }
+# what each export holds, as its row on the page names it
+EXPORT_LABELS = {**IMPORT_LABELS, "organizations": _("Organizations (public fields)")}
 
 
 class ImportForm(forms.Form):

@@ -23,6 +23,7 @@ from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
 from agglo.profiles.fields import CASES
 from agglo.profiles.forms import (
+    EXPORT_LABELS,
     CaseRatingForm,
     DisclosureForm,
     EvidenceForm,
@@ -485,7 +486,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "result": result,
-            "export_kinds": EXPORT_KINDS,
+            "export_kinds": [(k, EXPORT_LABELS[k]) for k in EXPORT_KINDS],
             "formats": ("csv", "xlsx", "json"),
             "field_labels": FIELD_LABELS,
         },

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy
 
 from agglo.profiles.messages import FIELD_LABELS, label, word_stored
@@ -54,6 +55,62 @@ def field_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "—"
     return str(value)
+
+
+def _model_of(event: str) -> Any:
+    """The model an event's record is of ("market.listing_created" → Listing), where there is one."""
+    from django.apps import apps
+
+    app, _dot, name = event.partition(".")
+    subject = next((s for s in sorted(SUBJECTS, key=len, reverse=True) if name.startswith(s + "_")), "")
+    try:
+        return apps.get_model(app, subject) if subject else None
+    except (LookupError, ValueError):
+        return None
+
+
+def _model_field(event: str, name: str) -> Any:
+    model = _model_of(event)
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - not a field of that model (FieldDoesNotExist), or a relation's reverse side
+        return None
+
+
+@register.simple_tag
+def history_field(event: str, name: str) -> str:
+    """A changed field's name in an event: as the facts' and the profile's forms label it, else as the event's own
+    record (a listing, an interest, a case) names it."""
+    if name in FIELD_LABELS or name in FIELD_EXTRA:
+        return capfirst(field_label(name))
+    field = _model_field(event, name)
+    if field is not None and getattr(field, "verbose_name", None):
+        return capfirst(str(field.verbose_name))
+    return capfirst(field_label(name))
+
+
+@register.simple_tag
+def history_value(event: str, name: str, value: Any) -> str:
+    """A value in an event as a reader reads it: a choice by its label, files by their names."""
+    if isinstance(value, list | tuple) and value and all(isinstance(v, dict) and "name" in v for v in value):
+        return ", ".join(str(v["name"]) for v in value)
+    if isinstance(value, dict) and "name" in value:
+        return str(value["name"])
+    field = _model_field(event, name)
+    choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
+    if name == "source":
+        choices = dict(Source.choices)
+    elif name == "visibility" and not choices:
+        from agglo.profiles.models.disclosure import VISIBILITY_CHOICES
+
+        choices = dict(VISIBILITY_CHOICES)
+    if choices and isinstance(value, str) and value in choices:
+        return str(choices[value])
+    if choices and isinstance(value, list | tuple):
+        return ", ".join(str(choices.get(v, v)) for v in value) or "—"
+    return field_value(value)
 
 
 @register.filter
