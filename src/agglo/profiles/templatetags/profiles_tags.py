@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agglo.profiles.messages import FIELD_LABELS, label, word_stored
 from agglo.profiles.models import Source
@@ -201,7 +201,7 @@ ACTIONS = {
     "info_requested": gettext_lazy("more information asked for"),
     "submitted": gettext_lazy("submitted"),
     "send_back": gettext_lazy("sent back"),
-    "filed": gettext_lazy("filed"),
+    "filed": pgettext_lazy("a need filed with the government", "filed"),  # not a patent's filing (申请)
     "answered": gettext_lazy("answered"),
 }
 # events whose name carries no subject
