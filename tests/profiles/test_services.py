@@ -219,6 +219,18 @@ def test_quality_score_rises_as_the_owner_fills_in(org_admin, operator):
     assert "last_year_statement" not in {f.code for f in end.fixes}
 
 
+def test_the_basic_profile_fix_names_only_what_is_empty(org_admin, english):
+    from agglo.profiles.presenters import fix_message
+    from agglo.registry.services import organization_update
+
+    admin, org = org_admin
+    organization_update(actor=admin, organization=org, data={"website": "", "name_en": "Full Name Ltd"})
+    (basic,) = [f for f in selectors.quality_get(actor=admin, organization=org).fixes if f.code == "basic_fields"]
+    assert "website" in basic.missing and "name_en" not in basic.missing
+    said = fix_message(basic)
+    assert said.startswith("Complete the basic profile: ") and "website" in said and "English name" not in said
+
+
 def test_quality_is_for_the_owner(org_admin, member_of):
     _, org = org_admin
     peer, _ = member_of("peer")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agglo.access import policy
 from agglo.profiles import selectors
@@ -28,7 +28,27 @@ FIX_MESSAGES = {
 }
 
 
+# the basic profile's fields, as a fix names the empty ones
+BASIC_LABELS = {
+    "name_en": gettext_lazy("English name"),
+    "website": gettext_lazy("website"),
+    "founded_year": gettext_lazy("founding year"),
+    "headcount": gettext_lazy("headcount"),
+    "description": gettext_lazy("description"),
+    "tags": gettext_lazy("tags"),
+    "contact_name": gettext_lazy("contact name"),
+    "contact_email": gettext_lazy("contact e-mail"),
+    "contact_phone": gettext_lazy("contact phone"),
+    "positions": gettext_lazy("chain positions"),
+}
+
+
 def fix_message(fix: Fix) -> str:
+    if fix.code == "basic_fields" and fix.missing:
+        fields = str(pgettext_lazy("between list items", ", ")).join(
+            str(BASIC_LABELS.get(name, name)) for name in fix.missing
+        )
+        return str(gettext_lazy("Complete the basic profile: %(fields)s.")) % {"fields": fields}
     return str(FIX_MESSAGES[fix.code]) % {"count": fix.count} if fix.count else str(FIX_MESSAGES[fix.code])
 
 

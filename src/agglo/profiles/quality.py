@@ -30,6 +30,7 @@ class QualityInput:
     facts_total: int
     facts_stale: int
     facts_verified: int
+    basic_missing: tuple[str, ...] = ()  # the basic fields still empty, by name
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Fix:
     code: str
     points: float
     count: int = 0
+    missing: tuple[str, ...] = ()  # which basic fields are empty, for "basic_fields"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,15 @@ def score(q: QualityInput) -> QualityScore:
         + WEIGHTS["freshness"] * freshness
         + WEIGHTS["verification"] * verification
     )
-    fixes = [Fix(code, round(100 * WEIGHTS["completeness"] * (p - a) / possible, 1)) for code, a, p in items if a < p]
+    fixes = [
+        Fix(
+            code,
+            round(100 * WEIGHTS["completeness"] * (p - a) / possible, 1),
+            missing=q.basic_missing if code == "basic_fields" else (),
+        )
+        for code, a, p in items
+        if a < p
+    ]
     if q.facts_stale:
         fixes.append(Fix("stale", round(100 * WEIGHTS["freshness"] * q.facts_stale / q.facts_total, 1), q.facts_stale))
     unverified = q.facts_total - q.facts_verified

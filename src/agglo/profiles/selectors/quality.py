@@ -32,8 +32,10 @@ VERIFIED = (Source.OPERATOR_VERIFIED, Source.BANK_VERIFIED)  # "audited" is the 
 
 def quality_input(organization: Organization) -> quality.QualityInput:
     today = timezone.localdate()
-    filled = sum(1 for f in BASIC_FIELDS if getattr(organization, f) not in (None, "", []))
-    filled += int(organization.positions.exists())
+    missing = [f for f in BASIC_FIELDS if getattr(organization, f) in (None, "", [])]
+    if not organization.positions.exists():
+        missing.append("positions")
+    filled = len(BASIC_FIELDS) + 1 - len(missing)
     counts = {}
     totals = {"total": 0, "stale": 0, "verified": 0}
     for kind in KINDS.values():
@@ -64,6 +66,7 @@ def quality_input(organization: Organization) -> quality.QualityInput:
         facts_total=totals["total"],
         facts_stale=totals["stale"],
         facts_verified=totals["verified"],
+        basic_missing=tuple(missing),
     )
 
 

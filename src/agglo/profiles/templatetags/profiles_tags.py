@@ -120,7 +120,13 @@ def attr(obj: Any, name: str) -> Any:
 
 @register.filter
 def worded(warnings: list[dict[str, Any]]) -> list[str]:
-    return [word_stored(w) for w in warnings or []]
+    """A record's warnings, each after the field it is about (a list of records shows no form to point at)."""
+    return [
+        str(gettext_lazy("%(field)s: %(message)s")) % {"field": capfirst(label(w["field"])), "message": word_stored(w)}
+        if w.get("field") in FIELD_LABELS
+        else word_stored(w)
+        for w in warnings or []
+    ]
 
 
 @register.inclusion_tag("profiles/partials/provenance.html")
