@@ -215,3 +215,20 @@ def test_cli_import_and_export(org_admin, tmp_path, capsys):
     assert len(json.loads(out.read_text())) == 3
     with pytest.raises(CommandError, match="--as"):
         call_command("import_data", "financials", str(good), "--as", "nobody")
+
+
+def test_a_formula_cell_without_its_result_is_named_as_such_not_as_empty(org_admin, english):
+    import io
+
+    from openpyxl import Workbook
+
+    admin, org = org_admin
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append([org.uscc, 2024, "=1+1", 20_000_000, 8_000_000, 12_000_000, 900_000, 60])  # no cached result
+    out = io.BytesIO()
+    book.save(out)
+    result = services.import_file(actor=admin, kind="financials", body=out.getvalue(), filename="f.xlsx", dry_run=True)
+    assert [(e.row, e.column, e.rule) for e in result.errors] == [(2, "revenue", "formula_unsaved")]
+    assert "formula whose result the file does not hold" in result.errors[0].message

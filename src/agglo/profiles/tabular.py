@@ -99,23 +99,35 @@ def read_xlsx(body: bytes) -> Table:
 
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+        # the same cells as written: a formula whose result the file does not hold reads as empty above
+        written = load_workbook(io.BytesIO(body), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise TableError("xlsx_unreadable", detail=type(exc).__name__) from None
     try:
-        sheet = book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
+        lines = book.worksheets[0].iter_rows(values_only=True)
+        formulas = written.worksheets[0].iter_rows(values_only=True)
         try:
             header = _clean_header(next(lines))
+            next(formulas)
         except StopIteration:
             raise TableError("no_header") from None
         rows = []
-        for number, cells in enumerate(lines, start=2):
-            if _blank(cells):
+        for number, (cells, as_written) in enumerate(zip(lines, formulas, strict=False), start=2):
+            unsaved = [
+                header[i]
+                for i, (value, raw) in enumerate(zip(cells, as_written, strict=False))
+                if value is None and isinstance(raw, str) and raw.startswith("=") and i < len(header) and header[i]
+            ]
+            if _blank(cells) and not unsaved:
                 continue
-            rows.append((number, _row(header, cells)))
+            row = _row(header, cells)
+            if unsaved:
+                row["__formula__"] = unsaved
+            rows.append((number, row))
         return Table(header, rows)
     finally:
         book.close()
+        written.close()
 
 
 def read_table(body: bytes, filename: str = "") -> Table:

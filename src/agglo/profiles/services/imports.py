@@ -230,6 +230,12 @@ def _facts(
                 RowError(row_no, "", "extra_cells", str(RULES["extra_cells"]) % {"n": row["__extra__"]})
             )
             continue
+        if row.get("__formula__"):  # a formula the file holds no result of: its value is unknown, not empty
+            result.errors.extend(
+                RowError(row_no, column, "formula_unsaved", str(RULES["formula_unsaved"]))
+                for column in row["__formula__"]
+            )
+            continue
         code = str(row.get("uscc") or "").strip().upper()
         org = orgs.get(code)
         if org is None or (editable is not None and org[0] not in editable):
