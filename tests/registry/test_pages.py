@@ -109,6 +109,7 @@ def test_apply_and_review_through_pages(ref, client):
     assert "合肥量启科技有限公司" in client.get("/review/").content.decode()
     doc = admission.documents.get()
     assert client.get(f"/review/{admission.pk}/documents/{doc.pk}/").status_code == 200
+    assert 'id="code-province"' not in client.get(f"/review/{admission.pk}/").content.decode()  # code from Anhui
     page = client.post(f"/review/{admission.pk}/", {"action": "reject", "note": ""})
     assert page.status_code == 400
     client.post(f"/review/{admission.pk}/", {"action": "approve", "note": "欢迎"})
@@ -153,3 +154,23 @@ def test_org_admin_edits_profile_and_positions_on_pages(org_admin, make_org, cli
     assert position.segment.code == "bio-cro"
     client.post(f"/organizations/{org.pk}/positions/{position.pk}/remove/")
     assert not org.positions.exists()
+
+
+def test_a_credit_code_issued_in_another_province_is_flagged_to_the_reviewer(ref, client):
+    form = {
+        "name_zh": "深圳异地注册科技有限公司",
+        "kind": "tech_sme",
+        "region": "440300",
+        "uscc": make_uscc("110108", "MA2QQQQ02"),  # issued in Beijing
+        "contact_name": "钱七",
+        "contact_email": "qq@yd.example",
+        "password": "Yidi-pass-2026",
+        "password_again": "Yidi-pass-2026",
+        "documents": SimpleUploadedFile("licence.pdf", PDF, "application/pdf"),
+    }
+    assert client.post("/apply/", form).status_code == 302
+    admission = Admission.objects.get()
+    client.force_login(user("op4", role="operator"))
+    page = client.get(f"/review/{admission.pk}/").content.decode()
+    flag = page.split('id="code-province"')[1].split("</div>")[0]
+    assert "北京" in flag and "深圳" in flag

@@ -74,9 +74,10 @@ class AdmissionForm(forms.Form):
     )
     documents = MultipleFileField(
         label=_("Documents"),
-        required=False,
+        required=False,  # the service asks for one, in its own words; the label still shows it is needed
         help_text=_("Business licence and other proof: PDF, PNG or JPEG, up to 10 MB each."),
     )
+    documents.needed = True
 
     def clean(self):
         data = super().clean()

@@ -60,5 +60,12 @@ def problem(code: str) -> UsccProblem | None:
     return None
 
 
+def province_of(code: str) -> str | None:
+    """The GB/T 2260 province (two digits and "0000") of the authority that registered a valid code, from its
+    administrative division code; None for an invalid code."""
+    code = normalize(code)
+    return f"{code[2:4]}0000" if problem(code) is None else None
+
+
 def is_valid(code: str) -> bool:
     return problem(normalize(code)) is None

@@ -320,7 +320,12 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "registry/review_detail.html",
-        {"admission": admission, "form": form, "email_in_use": selectors.email_in_use(admission.contact_email)},
+        {
+            "admission": admission,
+            "form": form,
+            "email_in_use": selectors.email_in_use(admission.contact_email),
+            "code_province": selectors.code_province_mismatch(admission.organization),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

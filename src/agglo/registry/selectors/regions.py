@@ -4,7 +4,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from agglo.common.errors import NotFound
-from agglo.registry.models import Region
+from agglo.registry import uscc
+from agglo.registry.models import Organization, Region
 
 
 def region_list(*, level: str | None = None, parent: str | None = None, q: str | None = None) -> QuerySet[Region]:
@@ -24,3 +25,14 @@ def region_get(code: str) -> Region:
     if region is None:
         raise NotFound(_("No region with code %(code)s.") % {"code": code})
     return region
+
+
+def code_province_mismatch(organization: Organization) -> Region | None:
+    """The province that registered the organization's credit code, when it is not the province of the region the
+    organization declares (an application from Shenzhen with a code issued in Guangzhou is fine; one from
+    Shenzhen with a code issued in Beijing asks a question). None when they agree, or either is unknown."""
+    issued = uscc.province_of(organization.uscc or "")
+    declared = organization.region_id or ""
+    if issued is None or not (len(declared) == 6 and declared.isdigit()) or declared[:2] == issued[:2]:
+        return None
+    return Region.objects.filter(code=issued).first()
