@@ -66,6 +66,11 @@ def test_approval_makes_a_member_and_an_admin_who_can_log_in(ref, operator):
     assert Membership.objects.get(user=admin).role == "admin"
     assert admission.admin_password_hash == ""
     assert [e.status for e in admission.events.all()] == ["submitted", "approved"]
+    # the new member's own history begins with its admission, without its admin's login in it
+    from agglo.profiles.selectors import history_list
+
+    (first,) = history_list(actor=admin, organization=admission.organization)
+    assert first.event == "registry.admission_approved" and "wang.min" not in str(first.payload)
     with pytest.raises(Conflict):
         admission_reject(actor=operator, admission=admission, reason="too late")
 

@@ -296,11 +296,12 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     admission.admin_password_hash = ""
     admission.save()
     AdmissionEvent.objects.create(admission=admission, status=admission.status, note=admission.reason, actor=actor)
-    record(
+    record(  # on the new member's own history too; the admin's login stays in the review's records only
         "registry.admission_approved",
         actor=actor,
         subject=admission,
-        payload={"organization": org.pk, "admin": user.get_username()},
+        payload={"organization": org.pk},
+        organization_id=org.pk,
     )
     _log_decision(actor, admission)
     _notify(admission)
