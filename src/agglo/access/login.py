@@ -28,7 +28,11 @@ class LoginRefused(Exception):
 
 
 def refusal() -> str:
-    return _("The username or password is wrong, or too many attempts were made. Wait a while and try again.")
+    # the rule, not whether it applied: the answer must not tell a locked account from a wrong password
+    return _(
+        "The username or password is wrong, or too many attempts were made: after %(n)d failed attempts, logging "
+        "in is paused for %(minutes)d minutes. Check the password, or wait and try again."
+    ) % {"n": settings.AGGLO_LOGIN_MAX_FAILURES, "minutes": settings.AGGLO_LOGIN_LOCK_MINUTES}
 
 
 def _keys(username: str, ip: str) -> list[tuple[str, int]]:

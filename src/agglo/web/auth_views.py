@@ -9,7 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import PasswordChangeView
+from django.contrib.auth.views import (
+    PasswordChangeView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -170,3 +176,38 @@ class PasswordChange(PasswordChangeView):
         record("access.password_changed", actor=self.request.user, subject=self.request.user)  # when, not what
         messages.success(self.request, _("Your password was changed."))
         return response
+
+
+class PasswordReset(PasswordResetView):
+    """A member who forgot its password asks for a link by e-mail. The page says the same whether or not an account
+    has that address, so that it tells nobody who is a member; the link is built on the platform's own address
+    (AGGLO_BASE_URL), not on the Host header a request brings."""
+
+    template_name = "web/password_reset.html"
+    email_template_name = "web/password_reset_email.txt"
+    subject_template_name = "web/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        self.extra_email_context = {"base": settings.AGGLO_BASE_URL.rstrip("/")}  # read at each request
+        return super().form_valid(form)
+
+
+class PasswordResetSent(PasswordResetDoneView):
+    template_name = "web/password_reset_done.html"
+
+
+class PasswordResetSet(PasswordResetConfirmView):
+    """The link from the mail: a new password (twice). An old or used link says so."""
+
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("web:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        record("access.password_reset", actor=form.user, subject=form.user)  # when, not what
+        return response
+
+
+class PasswordResetComplete(PasswordResetCompleteView):
+    template_name = "web/password_reset_complete.html"

@@ -1,0 +1,42 @@
+"""A member who forgot its password sets a new one through a link sent by e-mail."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core import mail
+
+from agglo.common.models import AuditEvent
+from tests.conftest import user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_forgotten_password_is_reset_by_a_link_sent_to_the_accounts_address(client, settings):
+    settings.AGGLO_BASE_URL = "https://agglo.example"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.test"]  # a host the deployment answers to anyway
+    member = user("forgetful")  # forgetful@t.example
+    login = client.get("/login/").content.decode()
+    assert 'href="/account/password/reset/"' in login
+    # an unknown address gets the same answer, and no mail
+    r = client.post("/account/password/reset/", {"email": "nobody@t.example"}, follow=True)
+    assert 'id="reset-sent"' in r.content.decode() and not mail.outbox
+    r = client.post("/account/password/reset/", {"email": "Forgetful@T.example"}, follow=True, HTTP_HOST="evil.test")
+    assert 'id="reset-sent"' in r.content.decode()
+    (sent,) = mail.outbox
+    assert sent.to == ["forgetful@t.example"] and "evil.test" not in sent.body  # the platform's address, not the Host
+    link = re.search(r"https://agglo\.example(/account/password/reset/\S+/\S+/)", sent.body).group(1)
+    form = client.get(link, follow=True)
+    assert 'id="password-set-form"' in form.content.decode()
+    target = form.redirect_chain[-1][0] if form.redirect_chain else link
+    short = client.post(target, {"new_password1": "x", "new_password2": "x"})
+    assert short.status_code == 200 and 'id="password-set-form"' in short.content.decode()
+    done = client.post(target, {"new_password1": "Remembered-2026", "new_password2": "Remembered-2026"}, follow=True)
+    assert 'id="reset-complete"' in done.content.decode()
+    assert authenticate(username="forgetful", password="Remembered-2026") == member
+    assert AuditEvent.objects.filter(event="access.password_reset", subject_id=str(member.pk)).exists()
+    # the link works once
+    again = client.get(link, follow=True).content.decode()
+    assert 'id="reset-link-invalid"' in again
