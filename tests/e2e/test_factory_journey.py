@@ -226,10 +226,11 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     Order.objects.filter(pk=order.pk).update(product="GW2026_HOUSING_AL6061_ANODISED_BLACK_REVC_BATCH0001_LOT_A" * 2)
     page.goto(f"{base}/factory/")
     assert page.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth", page.locator("#orders").element_handle())
-    # English labels are longer: a laptop's 1200 px folds them too, where Chinese ones fit
-    page.set_viewport_size({"width": 1200, "height": 800})
+    # English labels are longer: a laptop's 1280 px folds them too, where Chinese ones fit on one line
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{base}/factory/")
     expect(page.locator("#site-nav")).to_be_visible()
+    assert page.locator("#site-nav").bounding_box()["height"] <= 32  # one line
     page.locator("form.lang button[value='en']").click()
     expect(page.locator("#site-nav")).to_be_hidden()
     assert page.locator("header.topbar").bounding_box()["height"] <= 100

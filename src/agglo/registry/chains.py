@@ -71,15 +71,20 @@ def would_create_cycle(links: Iterable[tuple[str, str]], new_link: tuple[str, st
     return False
 
 
-def depth(nodes: Iterable[str], links: Iterable[tuple[str, str]]) -> dict[str, int]:
-    """Longest distance from a source: 0 for the most upstream segments. Used to lay the chain out left → right."""
+def depth(
+    nodes: Iterable[str], links: Iterable[tuple[str, str]], at_least: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Longest distance from a source: 0 for the most upstream segments. Used to lay the chain out left → right.
+    `at_least` holds a node to a column no further left (a midstream segment nothing links into stays midstream);
+    every link still points right."""
     link_list = list(links)
     order = topological_order(nodes, link_list)
-    result = dict.fromkeys(order, 0)
+    floor = at_least or {}
+    result = {node: floor.get(node, 0) for node in order}
     upstream: dict[str, list[str]] = defaultdict(list)
     for up, down in link_list:
         upstream[down].append(up)
     for node in order:
         if upstream[node]:
-            result[node] = 1 + max(result[u] for u in upstream[node])
+            result[node] = max(result[node], 1 + max(result[u] for u in upstream[node]))
     return result

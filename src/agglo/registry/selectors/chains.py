@@ -71,7 +71,9 @@ def chain_map(*, actor: Any, code: str) -> ChainMap:
     chain = chain_get(code)
     links = chain_links(chain)
     segments = list(chain.segments.all())
-    columns_of = depth([s.code for s in segments], links)
+    # a segment sits no further left than its stage: upstream, midstream, downstream
+    stage_column = {"upstream": 0, "midstream": 1, "downstream": 2}
+    columns_of = depth([s.code for s in segments], links, {s.code: stage_column.get(s.stage, 0) for s in segments})
     # The map counts members, which everyone may see (access.policy), so no per-actor restriction is needed.
     positions = Position.objects.filter(segment__chain=chain, organization__status__in=PUBLIC_ORG_STATUSES)
     roles: dict[int, dict[str, int]] = {}

@@ -16,6 +16,8 @@
     tooltip: { formatter: function (p) { return p.dataType === "node" ? p.data.name + ": " + p.data.value : ""; } },
     series: [{
       type: "graph", layout: "none", roam: true, data: nodes,
+      // room around the nodes for the labels under them and the widest names at the sides
+      top: 30, bottom: 70, left: 80, right: 80,
       links: data.links, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 8,
       lineStyle: { color: "#9aa5b1", curveness: 0.15 }
     }]
