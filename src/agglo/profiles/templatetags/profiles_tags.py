@@ -239,3 +239,30 @@ def level_label(level: str) -> str:
     from agglo.profiles.models.disclosure import VISIBILITY_CHOICES
 
     return str(dict(VISIBILITY_CHOICES).get(level, level))
+
+
+@register.filter
+def subject_label(ref: str) -> str:
+    """A log entry's subject ("market.interest:2") as a reader names it ("Interest #2"); a sealed one as it is."""
+    kind, _colon, pk = str(ref).partition(":")
+    app, _dot, model = kind.partition(".")
+    if not pk or not model or kind.startswith("hmac-sha256"):
+        return str(ref)
+    from django.apps import apps
+
+    named = SUBJECTS.get(model)
+    if named is None:
+        try:
+            named = capfirst(apps.get_model(app, model)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return str(ref)
+    return f"{named} #{pk}"
+
+
+@register.filter
+def breakable(text: str) -> str:
+    """Code that may wrap only after its dots and colons ("market.interest:2"), not in the middle of a word."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(escape(str(text)).replace(".", ".<wbr>").replace(":", ":<wbr>"))  # noqa: S308 - escaped above
