@@ -26,6 +26,7 @@ from agglo.matching import embeddings
 from agglo.policy import clustering
 from agglo.policy.models import Policy, PolicyNeed
 from agglo.registry.models import Organization, Segment
+from agglo.registry.models.bilingual import in_language
 
 logger = logging.getLogger(__name__)
 DIMENSIONS = 512
@@ -133,7 +134,12 @@ def need_dashboard(*, actor: Any) -> dict[str, Any]:
     month, with each cluster's trend: for government."""
     if not sees_all_needs(actor):
         raise Forbidden(_("The needs dashboard is for government."))
-    rows = list(PolicyNeed.objects.values_list("topic", "area__name_zh", "segment__name_zh", "answered_at"))
+    rows = [  # province and segment in the reader's language
+        (topic, in_language(area_zh, area_en), in_language(seg_zh, seg_en) if seg_zh or seg_en else "", answered)
+        for topic, area_zh, area_en, seg_zh, seg_en, answered in PolicyNeed.objects.values_list(
+            "topic", "area__name_zh", "area__name_en", "segment__name_zh", "segment__name_en", "answered_at"
+        )
+    ]
     months = PolicyNeed.objects.annotate(month=TruncMonth("created_at")).values_list("month", flat=True)
     labels = dict(PolicyNeed.Topic.choices)
     by_month = sorted(Counter(m.strftime("%Y-%m") for m in months if m).items())
