@@ -94,7 +94,7 @@ def test_oversized_upload_is_refused_with_the_limit(ref, english, settings):
     data["documents"] = [upload("big.png", PNG + b"\x00" * 200, "image/png")]
     with pytest.raises(ValidationFailed) as err:
         admission_apply(actor=None, **data)
-    assert "the limit is 100 bytes" in err.value.errors["documents"][0]
+    assert err.value.errors["documents"][0] == "big.png is 272\xa0bytes; the limit is 100\xa0bytes."
 
 
 def test_document_is_required(ref):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 # Sniffed from the file's first bytes: the browser's claimed type is not trusted.
@@ -30,8 +31,8 @@ def check_documents(
         name = upload.name or "?"
         if upload.size > limit:
             errors.setdefault(field, []).append(
-                _("%(name)s is %(size)d bytes; the limit is %(limit)d bytes.")
-                % {"name": name, "size": upload.size, "limit": limit}
+                _("%(name)s is %(size)s; the limit is %(limit)s.")
+                % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
             continue
         upload.seek(0)

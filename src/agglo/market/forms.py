@@ -93,11 +93,29 @@ class InterestForm(forms.Form):
 
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Listing.Outcome.choices)
-    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=500,
+        # shown without its label beside the button: the placeholder and the reader's label say what it is for
+        widget=forms.TextInput(
+            attrs={"placeholder": _("What came of it (optional)"), "aria-label": _("What came of it (optional)")}
+        ),
+    )
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("Reason for declining (optional)"),
+                "aria-label": _("Reason for declining (optional)"),
+            }
+        ),
+    )
 
 
 class BrowseForm(forms.Form):
