@@ -70,8 +70,10 @@ class ListingForm(forms.Form):
         self.fields["segments"].choices = [
             (s.code, f"{s.chain.name} · {s.name}") for s in Segment.objects.select_related("chain")
         ]
+        # China's provinces first, then countries
+        regions = Region.objects.filter(level__in=("province", "country"))
         self.fields["regions"].choices = [
-            (r.code, r.name) for r in Region.objects.filter(level__in=("province", "country")).order_by("level", "code")
+            (r.code, r.name) for r in sorted(regions, key=lambda r: (r.level != "province", r.code))
         ]
 
 
