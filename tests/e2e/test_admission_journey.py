@@ -29,7 +29,7 @@ def test_apply_review_approve_and_log_in(live_server, page, ref, tmp_path):
     page.fill("#id_name_zh", "武汉光启智能装备有限公司")
     page.fill("#id_name_en", "Wuhan Guangqi Intelligent Equipment Co., Ltd.")
     page.select_option("#id_kind", "tech_sme")
-    page.fill("#id_region", "420100")
+    page.select_option("#id_region", "420100")  # picked by name from the province's cities
     page.fill("#id_uscc", "91420100MA4KXXXX0X")  # wrong check character first
     page.fill("#id_contact_name", "陈静")
     page.fill("#id_contact_email", "chen@guangqi.example")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agglo.common.errors import ValidationFailed
 from agglo.registry.kinds import Kind
-from agglo.registry.models import Position
+from agglo.registry.models import Position, Region
 from agglo.registry.models.organizations import KIND_LABELS
 
 
@@ -34,14 +36,33 @@ def apply_service_errors(form: forms.Form, exc: ValidationFailed) -> None:
             form.add_error(target, message if target else f"{field}: {message}")
 
 
+def region_choices() -> list[Any]:
+    """Regions to pick from, grouped: each Chinese province (itself, then its cities), then the other countries."""
+    rows = list(Region.objects.exclude(code="CN").order_by("code"))
+    cities: dict[str, list[Region]] = {}
+    for r in rows:
+        if r.level == "prefecture" and r.parent_id:
+            cities.setdefault(r.parent_id, []).append(r)
+    groups: list[Any] = [("", "—")]
+    for p in (r for r in rows if r.level == "province"):
+        groups.append(
+            (
+                p.name,
+                [(p.code, f"{p.name} ({p.code})"), *((c.code, f"{c.name} ({c.code})") for c in cities.get(p.pk, []))],
+            )
+        )
+    groups.append((_("Other countries"), [(r.code, f"{r.name} ({r.code})") for r in rows if r.level == "country"]))
+    return groups
+
+
 class AdmissionForm(forms.Form):
     name_zh = forms.CharField(label=_("Chinese name"), max_length=200)
     name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=[(k.value, KIND_LABELS[k]) for k in Kind])
-    region = forms.CharField(
-        label=_("Region code"),
-        max_length=6,
-        help_text=_("GB/T 2260 code of the city or province (e.g. 440300 Shenzhen), or a country code (e.g. DE)."),
+    region = forms.ChoiceField(
+        label=_("Region"),
+        choices=(),  # filled from the regions table: each province with its cities, then other countries
+        help_text=_("The city (or province) where the organization is registered; outside China, its country."),
     )
     uscc = forms.CharField(
         label=_("Unified social credit code"),
@@ -78,6 +99,10 @@ class AdmissionForm(forms.Form):
         help_text=_("Business licence and other proof: PDF, PNG or JPEG, up to 10 MB each."),
     )
     documents.needed = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = region_choices()
 
     def clean(self):
         data = super().clean()
