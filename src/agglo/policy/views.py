@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
 from agglo.policy.models import Policy, PolicyNeed
+from agglo.registry import selectors as registry_selectors
 from agglo.registry.models import Organization
 
 # fields of the policy pages' small forms, as they read in an error
@@ -366,6 +368,10 @@ def need_index(request: HttpRequest) -> HttpResponse:
         "group": group,
         "orgs": orgs,
         "topics": PolicyNeed.Topic.choices,
+        # the chain segment a need is about, picked by name
+        "segments": [
+            (chain, list(items)) for chain, items in groupby(registry_selectors.segment_list(), lambda s: s.chain)
+        ],
         "errors": errors,
         "error_lines": [
             _("%(field)s: %(message)s") % {"field": NEED_LABELS.get(k, k), "message": " ".join(map(str, v))}
