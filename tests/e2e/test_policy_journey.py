@@ -36,7 +36,7 @@ def test_agency_publishes_firms_see_eligibility_and_needs_are_grouped_and_answer
     page.fill("#id_title_zh", "研发投入后补助")
     page.fill("#id_starts_on", "2026-01-01")
     page.fill("#id_budget", "5000000")
-    page.fill("#id_region_scope", "440300")
+    page.select_option("#id_region_scope", ["440300"])
     page.fill("#id_rule", "headcount <= 500 and rd_intensity >=")
     page.click("#policy-form button[type=submit]")
     expect(page.locator("#error-rule")).to_contain_text("37")  # the end of the rule, where a number was due

@@ -194,7 +194,7 @@ def test_an_agency_sees_and_edits_its_draft_then_its_published_policy(agency, me
         "starts_on": "2026-01-01",
         "ends_on": "2026-12-31",
         "budget": "800000",
-        "region_scope": "440300, 440100",
+        "region_scope": ["440300", "440100"],
         "rule": RULE,
     }
     bad = client.post(f"/policies/{policy.pk}/edit/", sent | {"budget": "-1", "region_scope": "999999"})

@@ -20,6 +20,7 @@ from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
 from agglo.policy.models import Policy, PolicyNeed
 from agglo.registry import selectors as registry_selectors
+from agglo.registry.forms import region_choices
 from agglo.registry.models import Organization
 
 # fields of the policy pages' small forms, as they read in an error
@@ -176,6 +177,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
     )
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in FORM_FIELDS if k != "status"}
+        values["region_scope"] = [c.strip() for c in request.POST.getlist("region_scope") if c.strip()]  # picked
         values["auto_grant"] = bool(request.POST.get("auto_grant"))
         if policy is not None:
             values["issuer"] = str(policy.issuer_id)  # an agency's policy stays its own
@@ -216,6 +218,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         "error_fields": set(errors),
         "kinds": Policy.Kind.choices,
         "facts": FACTS.values(),
+        "regions": region_choices(),
     }
     return render(request, "policy/draft.html", context, status=422 if errors else 200)
 
@@ -229,7 +232,7 @@ def _values_of(policy: Policy) -> dict[str, Any]:
         "title_en": policy.title_en,
         "summary_zh": policy.summary_zh,
         "summary_en": policy.summary_en,
-        "region_scope": ", ".join(policy.region_scope or []),
+        "region_scope": list(policy.region_scope or []),
         "starts_on": policy.starts_on.isoformat() if policy.starts_on else "",
         "ends_on": policy.ends_on.isoformat() if policy.ends_on else "",
         "budget": "" if policy.budget is None else f"{policy.budget:f}",
