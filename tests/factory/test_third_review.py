@@ -401,7 +401,7 @@ def test_the_history_names_factory_events_and_what_changed(cluster: dict[str, An
     assert event.payload["after"] == {"certifications": ["CE", "ISO9001"]}
     assert event.payload["before"] == {"certifications": ["ISO9001"]}
     page = c.get(f"/organizations/{org.pk}/tab/history/").content.decode()
-    assert "Production capability · changed" in page and "certifications" in page
+    assert "Production capability · changed" in page and "Certifications" in page
     assert "capability_saved" not in page and "None" not in page
     assert (
         "ISO9001 → CE, ISO9001"

@@ -397,3 +397,22 @@ def test_a_whole_number_too_large_is_named_too_large_not_not_whole(org_admin, en
             data={"title": "案例", "kind": "alliance", "started_on": "2024-05-01", "outcome_patents": "99999999999999"},
         )
     assert exc.value.errors["outcome_patents"] == ["Must be at most 100000."]
+
+
+def test_date_fields_hold_iso_dates_on_chinese_pages_so_an_unchanged_save_keeps_them(org_admin):
+    admin, org = org_admin
+    fact = services.fact_create(
+        actor=admin,
+        organization=org,
+        kind="ip",
+        data={
+            "kind": "invention_patent",
+            "number": "ZL201710601862.3",
+            "title": "一种方法",
+            "status": "pending",
+            "filed_on": "2017-08-01",
+        },
+    )
+    c = login(admin)  # Chinese, the default: its date format must not reach a date field
+    page = c.get(f"/organizations/{org.pk}/facts/ip/{fact.pk}/").content.decode()
+    assert 'type="date"' in page and 'value="2017-08-01"' in page

@@ -19,8 +19,10 @@ class OrderForm(forms.Form):
         label=_("Quantity"),
         help_text=_("How many finished products: for your records; each step of the route carries its own quantity."),
     )
-    start_week = forms.CharField(label=_("First week"), widget=forms.DateInput(attrs={"type": "date"}))
-    due_week = forms.CharField(label=_("Due week"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_week = forms.CharField(
+        label=_("First week"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    due_week = forms.CharField(label=_("Due week"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     min_quality = forms.ChoiceField(
         label=_("Minimum quality grade"), choices=[("0", "—"), *Capability.Grade.choices], required=False
     )

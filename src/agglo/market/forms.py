@@ -56,7 +56,9 @@ class ListingForm(forms.Form):
     )
     amount_min = forms.CharField(label=_("Amount from (yuan)"), required=False)
     amount_max = forms.CharField(label=_("Amount up to (yuan)"), required=False)
-    deadline = forms.CharField(label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.CharField(
+        label=_("Deadline"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     visibility = forms.ChoiceField(label=_("Visible to"), choices=Listing.Visibility.choices, initial="members")
     anonymous = forms.BooleanField(
         label=_("Anonymous"),

@@ -41,7 +41,7 @@ def _field(kind: str, spec: FieldSpec) -> forms.Field:
         choices = [("", "—")] * (not spec.required) + [(c, labels.get(c, c)) for c in spec.choices]
         return forms.ChoiceField(choices=choices, **common)
     if spec.type == "date":
-        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.CharField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}), **common)
     if spec.type in ("int", "decimal"):
         step = "1" if spec.type == "int" else "0.01"
         return forms.CharField(widget=forms.NumberInput(attrs={"step": step}), **common)
