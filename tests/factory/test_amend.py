@@ -331,8 +331,10 @@ def test_a_change_that_would_move_accepted_work_asks_first_and_changes_nothing_u
     buyer = signed_in(cluster["people"]["buyer"])
     buyer.cookies["django_language"] = "en"
     url = f"/factory/orders/{order.pk}/terms/"
-    r = buyer.post(url, {"max_suppliers": "1"})
+    # the terms form sends every term; the question carries only the one that changes
+    r = buyer.post(url, {"max_suppliers": "1", "late_penalty": str(order.late_penalty), "budget": ""})
     page = r.content.decode()
+    assert 'name="late_penalty"' not in page and 'name="budget"' not in page
     assert r.status_code == 200 and "Change order " in page and 'id="accepted-moved"' in page
     assert "taken back" in page or "reduced to" in page
     assert '<input type="hidden" name="confirmed" value="yes">' in page
@@ -343,6 +345,9 @@ def test_a_change_that_would_move_accepted_work_asks_first_and_changes_nothing_u
     assert {a.pk: (a.quantity, a.week) for a in order.allocations.filter(status="accepted")} == accepted
     assert Notification.objects.count() == notes and LogEntry.objects.count() == entries
     key = re.search(r'name="preview" value="([0-9a-f]+)"', page).group(1)
+    # "confirmed" without the preview it agrees to is a question still
+    r = buyer.post(url, {"max_suppliers": "1", "confirmed": "yes"})
+    assert r.status_code == 200 and 'id="accepted-moved"' in r.content.decode()
     # a confirmation of another preview (the plan changed meanwhile) is asked about again, nothing changed
     r = buyer.post(url, {"max_suppliers": "1", "confirmed": "yes", "preview": "0" * 16})
     assert r.status_code == 200 and 'id="preview-changed"' in r.content.decode()

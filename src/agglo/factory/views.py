@@ -296,11 +296,12 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         # a change that would take members' accepted work comes back as a question first, as cancelling does
         # and confirmed, it is applied only if the repair still does what was shown
-        confirmed = request.POST.get("confirmed") == "yes"
-        expect = request.POST.get("preview") if confirmed else None
+        expect = request.POST.get("preview") or None
+        confirmed = request.POST.get("confirmed") == "yes" and expect is not None
         amended = orders.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed, expect=expect)
     except orders.AmendWouldMoveAccepted as asked:
-        context = {"order": order, "p": asked.preview, "sent": sent, "changed": asked.changed}
+        changing = {k: v for k, v in sent.items() if k in asked.fields}
+        context = {"order": order, "p": asked.preview, "sent": changing, "changed": asked.changed}
         return render(request, "factory/amend_confirm.html", context)
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc

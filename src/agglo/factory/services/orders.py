@@ -212,10 +212,13 @@ class AmendWouldMoveAccepted(Exception):  # noqa: N818 - a question for the buye
     """Raised by `order_amend(confirmed=False)` when the repair would take back or cut members' accepted work: the
     change is undone (the transaction rolls back) and `preview` says what it would do."""
 
-    def __init__(self, preview: AmendPreview, *, changed: bool = False) -> None:
+    def __init__(self, preview: AmendPreview, *, changed: bool = False, fields: Sequence[str] = ()) -> None:
         super().__init__("the change would move accepted work")
         self.preview = preview
         self.changed = changed  # it differs from the preview the buyer confirmed
+        # the terms this change sets: a confirmation sends only these, so that it cannot put back a term someone
+        # changed meanwhile from a form that still showed the old one
+        self.fields = tuple(fields)
 
 
 def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> AmendPreview:
@@ -298,13 +301,21 @@ def order_amend(
         )
         order = replan(order, actor=actor, reason="amended")
         preview = _amend_preview(order, accepted, cost_before)
-        changed = expect is not None and preview.key != expect
-        if dry_run or (preview.parts and (not confirmed or changed)):
+        moved = expect is not None and preview.key != expect
+        if dry_run or (preview.parts and (not confirmed or moved)):
             # out of the transaction: everything above is undone
-            raise AmendWouldMoveAccepted(preview, changed=changed and not dry_run)
+            raise AmendWouldMoveAccepted(preview, changed=moved and not dry_run, fields=_sent_names(data, changed))
     elif dry_run:
         raise AmendWouldMoveAccepted(AmendPreview((), None, None, 0))
     return order
+
+
+def _sent_names(data: dict[str, Any], changed: dict[str, Any]) -> list[str]:
+    """The fields of `data` that change the order (the regions' two fields travel together)."""
+    names = [k for k in data if k in changed]
+    if {"regions_only", "regions_excluded"} & set(changed):
+        names += [k for k in ("regions_only", "regions_excluded") if k in data and k not in names]
+    return names
 
 
 def _weeks_late(order: Order) -> int:
