@@ -15,7 +15,7 @@ from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.jobs import allocation_delay, allocation_respond, allocation_withdraw
-from agglo.factory.services.orders import order_cancel, order_plan
+from agglo.factory.services.orders import order_amend, order_cancel, order_plan
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
@@ -158,15 +158,20 @@ def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sid
     assert not sooner.exists()
 
 
-def test_a_delay_the_buyer_cancelled_around_leaves_no_mark(cluster: dict[str, Any]) -> None:
+@pytest.mark.parametrize("change", ["cancel", "amend"])
+def test_a_delay_the_buyer_changed_the_order_around_leaves_no_mark(cluster: dict[str, Any], change: str) -> None:
     order = confirmed(cluster)
     late = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
     allocation_delay(actor=_owner(cluster, late.factory_id), allocation=late, weeks=1, reason="原料延误")
     late.refresh_from_db()
     assert late.status == "accepted" and late.week > late.promised_week  # kept, later
-    order_cancel(actor=cluster["people"]["buyer"], order=order, reason="项目取消")
+    buyer = cluster["people"]["buyer"]
+    if change == "cancel":
+        order_cancel(actor=buyer, order=order, reason="项目取消")
+    else:  # the buyer excludes the late factory's province: its work goes, by the buyer's choice
+        order_amend(actor=buyer, order=order, data={"regions_excluded": [late.factory.area_id[:2] + "0000"]})
     late.refresh_from_db()
-    assert late.status == "superseded" and late.moved_by == "cancelled"
+    assert late.status == "superseded" and late.moved_by == ("cancelled" if change == "cancel" else "amended")
     assert late.factory_id not in scorecards([late.factory_id])
 
 

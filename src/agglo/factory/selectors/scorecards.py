@@ -85,21 +85,29 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
     return sorted(cards.values(), key=lambda c: (-c.jobs, c.name))
 
 
+# re-plans the buyer set off: the work they take from a factory is not the factory's failure
+BUYER_MOVES = (
+    Allocation.MovedBy.PLAN,
+    Allocation.MovedBy.AMENDED,
+    Allocation.MovedBy.COUNTER,
+    Allocation.MovedBy.CANCELLED,
+)
 # receipts whose defect count, where one was given, replaces the factory's report
 DECIDED = (Allocation.Receipt.CONFIRMED, Allocation.Receipt.UPHELD, Allocation.Receipt.DISMISSED)
 
 
 def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bool = False) -> dict[int, Scorecard]:
     """Work on record per factory: delivered, or accepted and then withdrawn or reported late and then re-planned
-    without it (both never on time; work the buyer's cancelling called off does not count). On time means
+    without it (both never on time; work a re-plan the buyer set off took does not count). On time means
     delivered by the Sunday of the week promised on acceptance (a reported delay moves the work, not the promise)
     and not under a dispute still open or upheld by the platform (one the buyer settled counts as the confirmation
     it ended in, one the platform dismissed as delivered); defects are the buyer's inspection where it confirmed
     receipt, or the platform's finding where it ruled with one, else the factory's report. Work a member made for
     its own order is left out: no other party checked it, and the record lowers the risk other buyers' plans see."""
-    # the promise broken by a delay stands when the repair takes the late work away (the late part is not made)
+    # the promise broken by a delay stands when the repair takes the late work away (the late part is not made);
+    # not when the buyer's own change took it (planning again, new terms, a counter-offer decided, cancelling)
     lost_late = Q(status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")) & ~Q(
-        moved_by=Allocation.MovedBy.CANCELLED
+        moved_by__in=BUYER_MOVES
     )
     qs = Allocation.objects.filter(
         Q(status__in=(Allocation.Status.DELIVERED, Allocation.Status.WITHDRAWN)) | lost_late
