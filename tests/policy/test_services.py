@@ -419,3 +419,42 @@ def test_a_budget_that_no_column_holds_is_refused_by_name(agency, english, budge
     with pytest.raises(ValidationFailed) as exc:
         policy_create(actor=admin, issuer=org, data=policy_data(budget=budget))
     assert exc.value.errors == {"budget": [said]}
+
+
+def test_a_member_outside_the_policys_regions_is_not_eligible_and_cannot_apply(agency, member_of, client, english):
+    from agglo.policy.applications import application_submit
+
+    admin, org = agency
+    far_admin, far = firm(member_of, "far-region-firm", rd=1_200_000, invention=True, region="320500")  # Suzhou
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())  # Shenzhen only
+    policy_publish(actor=admin, policy=policy)
+    client.force_login(far_admin)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    assert 'id="outside-scope"' in page and "not yet eligible" in page  # the rule alone would say eligible
+    api = client.get(f"/api/v1/policies/{policy.pk}/eligibility").json()
+    assert api[0]["in_scope"] is False and api[0]["eligible"] is False
+    with pytest.raises(ValidationFailed) as exc:
+        application_submit(actor=far_admin, policy=policy, organization_id=far.pk)
+    assert "registered elsewhere" in exc.value.errors["organization"][0]
+
+
+def test_grants_stay_within_the_policys_budget(agency, member_of, english):
+    from agglo.policy.applications import application_decide, application_submit
+
+    admin, org = agency
+    policy = policy_create(actor=admin, issuer=org, data=policy_data(budget="300000"))
+    policy_publish(actor=admin, policy=policy)
+    first_admin, first = firm(member_of, "budget-first", rd=1_200_000, invention=True)
+    second_admin, second = firm(member_of, "budget-second", rd=1_200_000, invention=True)
+    a = application_submit(actor=first_admin, policy=policy, organization_id=first.pk)
+    b = application_submit(actor=second_admin, policy=policy, organization_id=second.pk)
+    application_decide(actor=admin, application=a, grant=True, amount="200000")
+    with pytest.raises(ValidationFailed) as exc:
+        application_decide(actor=admin, application=b, grant=True, amount="200000")
+    assert exc.value.errors["amount"] == [
+        "The policy's budget has 100,000.00 yuan left, and this would grant 200,000.00."
+    ]
+    b.refresh_from_db()
+    assert b.status == "submitted"
+    application_decide(actor=admin, application=b, grant=True, amount="100000")  # the rest fits

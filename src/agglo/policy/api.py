@@ -82,6 +82,7 @@ def policy_eligibility(request: HttpRequest, policy_id: int) -> Any:
         {
             "organization_id": org,
             "eligible": outcome.eligible,
+            "in_scope": outcome.in_scope,
             "clauses": outcome.rows(),
         }
         for org, outcome in selectors.eligibility(actor=request.auth, policy=policy)

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +20,9 @@ from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
+from agglo.policy.facts import covers
 from agglo.policy.models import Application, Policy, PolicyMatch
+from agglo.policy.selectors.facts import facts_for
 from agglo.policy.services import can_issue
 from agglo.registry.models.bilingual import Bilingual
 
@@ -51,6 +54,14 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
         raise ValidationFailed({"policy": [_("The policy is not open.")]})
     if policy.ends_on and policy.ends_on < timezone.localdate():
         raise ValidationFailed({"policy": [_("The policy has ended.")]})
+    if not covers(policy.region_scope or (), facts_for([organization_id]).get(organization_id, {})):
+        raise ValidationFailed(
+            {
+                "organization": [
+                    _("This policy applies only in its regions, and the organization is registered elsewhere.")
+                ]
+            }
+        )
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -68,6 +79,25 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
         link=f"/policies/{policy.pk}/",
     )
     return application
+
+
+def _within_budget(policy: Policy, amount: Decimal, grants: int = 1) -> None:
+    """Refuse grants beyond what the policy's budget has left (no budget: no limit). The policy row is locked, so
+    that two decisions at once cannot both spend the last of it."""
+    budget = Policy.objects.select_for_update().values_list("budget", flat=True).get(pk=policy.pk)
+    if budget is None:
+        return
+    spent = Application.objects.filter(policy=policy, status=Application.Status.GRANTED).aggregate(s=Sum("amount"))["s"]
+    left = budget - (spent or Decimal(0))
+    if amount * grants > left:
+        raise ValidationFailed(
+            {
+                "amount": [
+                    _("The policy's budget has %(left)s yuan left, and this would grant %(total)s.")
+                    % {"left": f"{left:,.2f}", "total": f"{amount * grants:,.2f}"}
+                ]
+            }
+        )
 
 
 def _log_grant(actor: Any, application: Application) -> None:
@@ -102,6 +132,8 @@ def application_decide(
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
     application.amount = _amount(amount) if grant else None
+    if application.amount:
+        _within_budget(policy, application.amount)
     application.status = Application.Status.GRANTED if grant else Application.Status.REJECTED
     application.reason, application.decided_at = reason, timezone.now()
     application.save()
@@ -135,6 +167,8 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
     value = _amount(amount)
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
     eligible = PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done)
+    if value:
+        _within_budget(policy, value, grants=eligible.count())
     now = timezone.now()
     count = 0
     for match in eligible:

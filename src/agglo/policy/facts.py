@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from agglo.policy.rules import Fact, facts_named
 
 # the organization kinds and layers a rule names by code, as the registry labels them (a test keeps the two equal)
@@ -46,3 +49,10 @@ FACTS = facts_named(
         Fact("credit_grade", "text", "信用等级", "credit grade"),
     ]
 )
+
+
+def covers(scope: Iterable[str], facts: Mapping[str, Any]) -> bool:
+    """Whether an organization with these facts lies in a policy's regions (none: everywhere): its city's code or
+    its province's."""
+    regions = set(scope)
+    return not regions or facts.get("region") in regions or facts.get("province") in regions

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from agglo.common.bulk import RawJSON, insert_rows
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
-from agglo.policy.facts import FACTS
+from agglo.policy.facts import FACTS, covers
 from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch, rule_of_text
 from agglo.policy.rules import Rule
 from agglo.policy.screen_sql import screen_sql
@@ -145,7 +145,7 @@ class Live:
     rule: Rule
 
     def covers(self, facts: Mapping[str, Any]) -> bool:
-        return not self.scope or facts.get("region") in self.scope or facts.get("province") in self.scope
+        return covers(self.scope, facts)
 
 
 def live_policies(today: dt.date | None = None) -> list[Live]:

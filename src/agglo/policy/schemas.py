@@ -77,7 +77,8 @@ class MatchOut(Schema):
 
 class EligibilityOut(Schema):
     organization_id: int
-    eligible: bool
+    eligible: bool  # in the policy's regions, and meeting its rule
+    in_scope: bool = True  # false: outside the policy's regions, whatever the rule says
     clauses: list[ClauseOut]
 
 

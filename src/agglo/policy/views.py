@@ -75,7 +75,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
         }
         mine = [
-            {"name": names[org], "eligible": outcome.eligible, "rows": outcome.rows()}
+            {"name": names[org], "eligible": outcome.eligible, "rows": outcome.rows(), "outside": not outcome.in_scope}
             for org, outcome in selectors.eligibility(actor=request.user, policy=policy)
             if org in names
         ]

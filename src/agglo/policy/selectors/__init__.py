@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
+from agglo.policy.facts import covers
 from agglo.policy.models import (
     Application,
     OrganizationFacts,
@@ -73,22 +75,46 @@ def explain(matches: list[PolicyMatch]) -> list[PolicyMatch]:
     return matches
 
 
-def applicant_standing(*, actor: Any, policy: Policy, organization_ids: list[int]) -> dict[int, Outcome]:
+def applicant_standing(*, actor: Any, policy: Policy, organization_ids: list[int]) -> dict[int, Standing]:
     """How each applicant stands on the policy now, from its facts today (whether or not it was among the matches
     stored at publishing): for the issuing agency, beside its decision."""
     if not can_manage(actor, policy):
         raise Forbidden(_("Only the issuing agency sees how applicants stand."))
     rule = rule_of_text(policy.rule)
     facts = facts_for(sorted(set(organization_ids)))
-    return {org: rule.evaluate(facts[org]) for org in organization_ids if org in facts}
+    return {org: _scoped(policy, rule.evaluate(facts[org]), facts[org]) for org in organization_ids if org in facts}
 
 
-def eligibility(*, actor: Any, policy: Policy) -> list[tuple[int, Outcome]]:
+def eligibility(*, actor: Any, policy: Policy) -> list[tuple[int, Standing]]:
     """How each of the actor's organizations stands on the policy now, explained clause by clause."""
     rule = rule_of_text(policy.rule)
     orgs = sorted(access.active_organization_ids(actor))
     facts = facts_for(orgs)
-    return [(org, rule.evaluate(facts[org])) for org in orgs if org in facts]
+    return [(org, _scoped(policy, rule.evaluate(facts[org]), facts[org])) for org in orgs if org in facts]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How an organization stands on a policy: the rule's outcome, and whether it lies in the policy's regions
+    (outside them the rule's answer does not make it eligible)."""
+
+    outcome: Outcome
+    in_scope: bool
+
+    @property
+    def eligible(self) -> bool:
+        return self.in_scope and self.outcome.eligible
+
+    @property
+    def missing(self) -> tuple[Any, ...]:
+        return self.outcome.missing
+
+    def rows(self) -> list[dict[str, Any]]:
+        return self.outcome.rows()
+
+
+def _scoped(policy: Policy, outcome: Outcome, facts: dict[str, Any]) -> Standing:
+    return Standing(outcome, covers(policy.region_scope or (), facts))
 
 
 def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
