@@ -64,7 +64,7 @@ def test_api_fact_lifecycle(org_admin, english):
     indicators = c.get(f"/api/v1/organizations/{org.pk}/indicators", **auth).json()
     assert indicators[0]["year"] == 2025 and indicators[0]["z_zone"] == "safe"
     history = c.get(f"/api/v1/organizations/{org.pk}/history", **auth).json()
-    assert {"profiles.financials_created", "profiles.financials_updated", "profiles.financials_verified"} <= {
+    assert {"profiles.financials_created", "profiles.financials_updated", "profiles.financials_marked_audited"} <= {
         e["event"] for e in history
     }
     profile = c.get(f"/api/v1/organizations/{org.pk}/profile", **auth).json()

@@ -24,7 +24,7 @@ FIX_MESSAGES = {
     "capabilities": gettext_lazy("Add at least one capability or certification from the catalogue."),
     "ip": gettext_lazy("Record your patents, software copyrights or trademarks."),
     "stale": gettext_lazy("Update %(count)d facts that are past their validity."),
-    "unverified": gettext_lazy("Have %(count)d facts verified (operator, bank) or attach audit reports."),
+    "unverified": gettext_lazy("Have %(count)d facts verified by the platform's operators or a bank."),
 }
 
 

@@ -263,10 +263,17 @@ def fact_verify(*, actor: Any, fact: Fact, source: str) -> Fact:
         )
     if not allowed:
         raise Forbidden(_("You may not verify this fact this way."))
+    own_mark = source == Source.AUDITED
     before = fact.source
-    fact.source, fact.verified_by, fact.verified_at = source, actor, timezone.now()
+    # the owner's own mark names no one to others: it is the organization's word, not a person's check
+    fact.source, fact.verified_by, fact.verified_at = source, None if own_mark else actor, timezone.now()
     fact.save(update_fields=["source", "verified_by", "verified_at", "updated_at"])
-    _audit("verified", actor, fact, {"before": {"source": before}, "after": {"source": source}})
+    _audit(
+        "marked_audited" if own_mark else "verified",
+        actor,
+        fact,
+        {"before": {"source": before}, "after": {"source": source}},
+    )
     return fact
 
 
@@ -286,7 +293,10 @@ def evidence_remove(*, actor: Any, evidence: StatementEvidence) -> FinancialStat
         statement.source, statement.verified_by, statement.verified_at = Source.SELF_DECLARED, None, None
         statement.save(update_fields=["source", "verified_by", "verified_at", "updated_at"])
         _audit(
-            "verified", actor, statement, {"before": {"source": Source.AUDITED}, "after": {"source": statement.source}}
+            "audited_mark_dropped",
+            actor,
+            statement,
+            {"before": {"source": Source.AUDITED}, "after": {"source": statement.source}},
         )
     return statement
 

@@ -42,7 +42,11 @@ def field_label(name: str) -> str:
 
 
 # fields other records name in the history (a listing answered, the cooperation proposed)
-FIELD_EXTRA = {"listing": gettext_lazy("Listing"), "cooperation": gettext_lazy("Kind of cooperation")}
+FIELD_EXTRA = {
+    "listing": gettext_lazy("Listing"),
+    "cooperation": gettext_lazy("Kind of cooperation"),
+    "subkind": gettext_lazy("Subtype"),
+}
 
 
 @register.filter
@@ -165,6 +169,9 @@ ACTIONS = {
     "imported": gettext_lazy("imported"),
     "verified": gettext_lazy("verified"),
     "evidence_added": gettext_lazy("evidence attached"),
+    "evidence_removed": gettext_lazy("evidence removed"),
+    "marked_audited": gettext_lazy("marked audited by its owner"),
+    "audited_mark_dropped": gettext_lazy("audited mark dropped (no file left)"),
     "added": gettext_lazy("added"),
     "removed": gettext_lazy("removed"),
     "status_changed": gettext_lazy("status changed"),
