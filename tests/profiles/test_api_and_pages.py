@@ -416,3 +416,18 @@ def test_date_fields_hold_iso_dates_on_chinese_pages_so_an_unchanged_save_keeps_
     c = login(admin)  # Chinese, the default: its date format must not reach a date field
     page = c.get(f"/organizations/{org.pk}/facts/ip/{fact.pk}/").content.decode()
     assert 'type="date"' in page and 'value="2017-08-01"' in page
+
+
+def test_the_history_names_a_facts_choices_not_their_codes(org_admin):
+    admin, org = org_admin
+    services.fact_create(
+        actor=admin,
+        organization=org,
+        kind="ip",
+        data={"kind": "software_copyright", "number": "2023SR0123456", "title": "设计软件V1.0", "status": "pending"},
+    )
+    c = login(admin)
+    c.cookies["django_language"] = "en"
+    row = c.get(f"/organizations/{org.pk}/tab/history/").content.decode().split('id="history"')[1]
+    assert "software_copyright" not in row and ">pending<" not in row
+    assert "Software copyright" in row

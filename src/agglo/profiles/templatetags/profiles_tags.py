@@ -65,8 +65,12 @@ def _model_of(event: str) -> Any:
     """The model an event's record is of ("market.listing_created" → Listing), where there is one."""
     from django.apps import apps
 
+    from agglo.profiles.kinds import KINDS
+
     app, _dot, name = event.partition(".")
     subject = next((s for s in sorted(SUBJECTS, key=len, reverse=True) if name.startswith(s + "_")), "")
+    if app == "profiles" and subject in KINDS:  # a fact's kind names its model: "ip" is IPAsset
+        return KINDS[subject].model
     try:
         return apps.get_model(app, subject) if subject else None
     except (LookupError, ValueError):
@@ -102,8 +106,17 @@ def history_value(event: str, name: str, value: Any) -> str:
         return ", ".join(str(v["name"]) for v in value)
     if isinstance(value, dict) and "name" in value:
         return str(value["name"])
+    if name in ("organization", "rated", "rater") and isinstance(value, int):  # an organization by its name
+        from agglo.registry.models import Organization
+
+        org = Organization.objects.filter(pk=value).first()
+        return org.name if org is not None else str(value)
     field = _model_field(event, name)
     choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
+    if not choices and name in ("role", "input_kind"):  # a case participant's, on the case's events
+        from agglo.profiles.models import CaseParticipant
+
+        choices = dict(CaseParticipant._meta.get_field(name).flatchoices)
     if name == "source":
         choices = dict(Source.choices)
     elif name == "visibility" and not choices:
