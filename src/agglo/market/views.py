@@ -272,9 +272,10 @@ def _report(request: HttpRequest, exc: DomainError) -> None:
     if isinstance(exc, ValidationFailed):
         for field, texts in exc.errors.items():
             for text in texts:
-                messages.error(
-                    request, _("%(field)s: %(message)s") % {"field": ACTION_LABELS.get(field, field), "message": text}
-                )
+                if field not in ACTION_LABELS:  # about the whole record (its status): the message alone
+                    messages.error(request, text)
+                    continue
+                messages.error(request, _("%(field)s: %(message)s") % {"field": ACTION_LABELS[field], "message": text})
     else:
         messages.error(request, str(exc))
 

@@ -19,7 +19,7 @@ TECH_SME_COUNTS = ("staff", "tech_staff", "ip_class_i", "ip_class_ii")
 TECH_SME_AMOUNTS = ("revenue", "total_assets", "rd_expense", "total_cost")
 TECH_SME_FLAGS = ("high_tech_enterprise", "national_award_top3", "provincial_rd_institution", "led_standard")
 INDUSTRIES = ("", *sorted(calculators.EXCLUDED_INDUSTRIES))
-MAX_AMOUNT = Decimal("1e14")
+MAX_AMOUNT = Decimal(10**14)  # written out, so that "between 0 and 100,000,000,000,000" reads as a number
 # The calculators' reasons (policy.calculators.CalculatorError), in the user's language.
 REASONS = {
     "must not be negative": gettext_lazy("Must not be negative."),
