@@ -397,3 +397,19 @@ def test_the_api_previews_a_change_without_making_it(cluster: dict[str, Any]) ->
     other = signed_in(cluster["people"]["sz"])
     r = other.post(url, data=json.dumps({"max_suppliers": 1}), content_type="application/json")
     assert r.status_code in (403, 404)
+
+
+def test_a_change_that_leaves_no_plan_asks_first(cluster: dict[str, Any]) -> None:
+    order = confirmed(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    buyer.cookies["django_language"] = "en"
+    url = f"/factory/orders/{order.pk}/terms/"
+    r = buyer.post(url, {"budget": "100"})  # far below what any plan costs
+    page = r.content.decode()
+    assert r.status_code == 200 and 'id="no-plan-fits"' in page
+    order.refresh_from_db()
+    assert order.budget is None and order.status == "confirmed"
+    key = re.search(r'name="preview" value="([0-9a-f]+)"', page).group(1)
+    assert buyer.post(url, {"budget": "100", "confirmed": "yes", "preview": key}).status_code == 302
+    order.refresh_from_db()
+    assert order.budget == 100 and order.status == "infeasible"

@@ -135,6 +135,7 @@ class AmendPreviewOut(Schema):
     cost_before: int | None
     cost_after: int | None
     weeks_late: int
+    fits: bool  # false: no plan fits the new terms; the order would be found infeasible
 
 
 class OperationOut(Schema):

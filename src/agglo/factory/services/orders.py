@@ -200,12 +200,18 @@ class AmendPreview:
     cost_before: int | None
     cost_after: int | None
     weeks_late: int
+    fits: bool = True  # False: no plan fits the new terms (the order would be found infeasible)
 
     @property
     def key(self) -> str:
         """What the repair does to accepted work, in short: a confirmation names the preview it agrees to."""
         said = ";".join(f"{p.allocation_id}:{p.keeps}" for p in sorted(self.parts, key=lambda p: p.allocation_id))
-        return hashlib.sha256(said.encode()).hexdigest()[:16]
+        return hashlib.sha256(f"{said}|{self.fits}".encode()).hexdigest()[:16]
+
+    @property
+    def asks(self) -> bool:
+        """Whether the change needs the buyer's yes: it takes back or cuts accepted work, or leaves no plan."""
+        return bool(self.parts) or not self.fits
 
 
 class AmendWouldMoveAccepted(Exception):  # noqa: N818 - a question for the buyer, not a failure
@@ -299,10 +305,13 @@ def order_amend(
         accepted = list(
             order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("factory", "operation__process")
         )
+        fitted = order.status != Order.Status.INFEASIBLE
         order = replan(order, actor=actor, reason="amended")
         preview = _amend_preview(order, accepted, cost_before)
+        if not fitted:  # it had no plan before either: that is not this change's doing
+            preview = replace(preview, fits=True)
         moved = expect is not None and preview.key != expect
-        if dry_run or (preview.parts and (not confirmed or moved)):
+        if dry_run or (preview.asks and (not confirmed or moved)):
             # out of the transaction: everything above is undone
             raise AmendWouldMoveAccepted(preview, changed=moved and not dry_run, fields=_sent_names(data, changed))
     elif dry_run:
@@ -345,6 +354,7 @@ def _amend_preview(order: Order, accepted: list[Allocation], cost_before: int | 
         # none when no plan fits the new terms
         cost_after=plan_cost(order) if order.status != Order.Status.INFEASIBLE else None,
         weeks_late=_weeks_late(order),
+        fits=order.status != Order.Status.INFEASIBLE,
     )
 
 
