@@ -281,8 +281,10 @@ def test_apply_decide_and_grant_without_application_are_logged(agency, member_of
         ("abc", "Amount (yuan): Must be an amount in yuan, such as 50000."),
         ("1.005", "Amount (yuan): At most 2 decimal places (fen)."),
     ]:
-        r = client.post(f"/applications/{pending.pk}/decide/", {"grant": "1", "amount": amount}, follow=True)
-        assert said in r.content.decode(), amount
+        r = client.post(f"/applications/{pending.pk}/decide/", {"grant": "1", "amount": amount, "reason": "符合"})
+        page = r.content.decode()
+        assert r.status_code == 400 and said in page, amount
+        assert f'value="{amount}"' in page and 'value="符合"' in page  # at its row, as typed
     r = client.post(f"/applications/{pending.pk}/decide/", {"grant": "0"}, follow=True)
     assert "Reason: Say why, for the applicant." in r.content.decode()
     r = client.post(f"/applications/{pending.pk}/decide/", {"grant": "0", "reason": "预算已用完"}, follow=True)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
-from agglo.common.errors import DomainError, NotFound
+from agglo.common.errors import DomainError, NotFound, ValidationFailed
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
@@ -65,6 +65,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         policy = selectors.policy_get(actor=request.user, pk=pk)
     except NotFound:
         raise Http404 from None
+    return _detail(request, policy)
+
+
+def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None = None) -> HttpResponse:
+    """The policy page; `failed` is a decision sent with errors, shown at its application's row as typed."""
     mine = []
     if request.user.is_authenticated:
         # the reader's firms that could benefit: an agency (the issuer above all) is not an applicant
@@ -109,8 +114,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lang": lang,
         "applications": apps,
         "can_apply": can_apply,
+        "failed": failed or {},
     }
-    return render(request, "policy/detail.html", context)
+    return render(request, "policy/detail.html", context, status=400 if failed else 200)
 
 
 # the draft form's fields, as its labels name them in errors
@@ -293,6 +299,16 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             amount=request.POST.get("amount", ""),
         )
+    except ValidationFailed as exc:
+        if set(exc.errors) & {"amount", "reason"}:  # back at the application's row, with what was typed
+            parts = [
+                _("%(field)s: %(message)s") % {"field": ACTION_FIELDS[k], "message": " ".join(map(str, ms))}
+                for k, ms in exc.errors.items()
+                if k in ACTION_FIELDS
+            ]
+            sent = {k: request.POST.get(k, "") for k in ("amount", "reason")}
+            return _detail(request, application.policy, failed={"pk": application.pk, "errors": parts, **sent})
+        _say(request, exc)
     except DomainError as exc:
         _say(request, exc)
     else:
