@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
@@ -136,6 +136,14 @@ FORM_FIELDS = {
 }
 
 
+# what kind of value each fact is, as the draft form's list of facts says it
+FACT_TYPES = {
+    "number": pgettext_lazy("kind of value", "number"),
+    "percent": pgettext_lazy("kind of value", "percentage"),
+    "text": pgettext_lazy("kind of value", "text"),
+    "bool": pgettext_lazy("kind of value", "true or false"),
+    "list": pgettext_lazy("kind of value", "list"),
+}
 # the calculators' fields, as their forms label them
 CALCULATOR_FIELDS = {
     "staff": gettext_lazy("Total staff"),
@@ -223,7 +231,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         ],
         "error_fields": set(errors),
         "kinds": Policy.Kind.choices,
-        "facts": FACTS.values(),
+        "facts": [(f, FACT_TYPES.get(f.type, f.type)) for f in FACTS.values()],
         "regions": region_choices(),
     }
     return render(request, "policy/draft.html", context, status=422 if errors else 200)
