@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from agglo.common.numbers import grouped
 from agglo.factory.diagnosis import Finding
 from agglo.factory.weeks import week_at
 
@@ -203,12 +204,10 @@ def money(value: Any) -> str:
     if value is None or value == "":
         return "—"
     try:
-        amount = Decimal(str(value))
+        Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    if amount == amount.to_integral_value():
-        return f"¥{int(amount):,}"
-    return f"¥{amount:,.2f}"
+    return f"¥{grouped(value)}"
 
 
 def status_text(allocation: Any, receipt: str = "") -> str:

@@ -1,25 +1,10 @@
-"""Numbers as readers read them, in either language: thousands grouped with commas (the Chinese locale's own format
-groups nothing), fen shown only where there are any."""
+"""Numbers in templates, grouped as readers read them (`agglo.common.numbers`)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from typing import Any
-
 from django import template
 
+from agglo.common.numbers import grouped
+
 register = template.Library()
-
-
-@register.filter
-def grouped(value: Any) -> str:
-    """20000000 → "20,000,000"; 1234.5 → "1,234.50"; nothing → ""."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if number == number.to_integral_value():
-        return f"{number:,.0f}"
-    return f"{number:,.2f}"
+register.filter("grouped", grouped)
