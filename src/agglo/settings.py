@@ -48,6 +48,10 @@ if PRODUCTION:
         problems.append("AGGLO_SECRET_KEY must be set to a random value of at least 50 characters")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("AGGLO_ALLOWED_HOSTS must list the real host names")
+    base = os.environ.get("AGGLO_BASE_URL", "")
+    if not base.startswith(("https://", "http://")) or "://127.0.0.1" in base or "://localhost" in base:
+        # the links mailed to members (password resets above all) are built on it, never on a request's Host
+        problems.append("AGGLO_BASE_URL must be the platform's public address, e.g. https://agglo.example.cn")
     if problems:
         raise ImproperlyConfigured("Refusing insecure production settings: " + "; ".join(problems))
 

@@ -460,3 +460,25 @@ def test_grants_stay_within_the_policys_budget(agency, member_of, english):
     b.refresh_from_db()
     assert b.status == "submitted"
     application_decide(actor=admin, application=b, grant=True, amount="100000")  # the rest fits
+    # nor can the budget be cut below what was granted
+    with pytest.raises(ValidationFailed) as exc:
+        policy_update(actor=admin, policy=policy, data={"budget": "250000"})
+    assert exc.value.errors == {"budget": ["Must not be below the 300,000.00 yuan already granted."]}
+
+
+def test_an_application_is_decided_once_even_from_two_copies(agency, member_of, english):
+    from agglo.policy.applications import application_decide, application_submit
+    from agglo.policy.models import Application
+
+    admin, org = agency
+    policy = policy_create(actor=admin, issuer=org, data=policy_data())
+    policy_publish(actor=admin, policy=policy)
+    firm_admin, applicant = firm(member_of, "twice-firm", rd=1_200_000, invention=True)
+    application = application_submit(actor=firm_admin, policy=policy, organization_id=applicant.pk)
+    first, second = Application.objects.get(pk=application.pk), Application.objects.get(pk=application.pk)
+    application_decide(actor=admin, application=first, grant=True, amount="1000")
+    with pytest.raises(ValidationFailed) as exc:
+        application_decide(actor=admin, application=second, grant=False, reason="重复")
+    assert exc.value.errors == {"status": ["This application is decided already."]}
+    application.refresh_from_db()
+    assert application.status == "granted"

@@ -431,3 +431,21 @@ def test_the_history_names_a_facts_choices_not_their_codes(org_admin):
     row = c.get(f"/organizations/{org.pk}/tab/history/").content.decode().split('id="history"')[1]
     assert "software_copyright" not in row and ">pending<" not in row
     assert "Software copyright" in row
+
+
+def test_the_history_names_other_organizations_in_one_query(org_admin, member_of, django_assert_max_num_queries):
+    from agglo.profiles.selectors import history_list
+
+    admin, org = org_admin
+    peers = [member_of(f"named-peer-{i}")[1] for i in range(6)]
+    case = services.case_create(
+        actor=admin, organization=org, data={"title": "共建", "kind": "alliance", "started_on": "2024-05-01"}
+    )
+    for peer in peers:
+        services.participant_add(
+            actor=admin, case=case, data={"organization": peer.pk, "role": "partner", "input_kind": "equipment"}
+        )
+    with django_assert_max_num_queries(12):  # not one per organization named
+        events = history_list(actor=admin, organization=org)
+    named = {v for e in events for v in e.org_names.values()}
+    assert {p.name for p in peers} <= named

@@ -18,6 +18,7 @@ def test_production_refuses_insecure_settings(tmp_path):
     result = run(["check"], AGGLO_PRODUCTION="1", AGGLO_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "AGGLO_SECRET_KEY" in result.stderr and "AGGLO_ALLOWED_HOSTS" in result.stderr
+    assert "AGGLO_BASE_URL" in result.stderr
 
 
 def test_production_passes_check_deploy_without_warnings(tmp_path):
@@ -27,6 +28,7 @@ def test_production_passes_check_deploy_without_warnings(tmp_path):
         "AGGLO_PRODUCTION": "1",
         "AGGLO_SECRET_KEY": "q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~",
         "AGGLO_ALLOWED_HOSTS": "agglo.example.cn",
+        "AGGLO_BASE_URL": "https://agglo.example.cn",
         "AGGLO_VAR_DIR": str(tmp_path),
         "AGGLO_LEDGER_ORIGIN": "agglo.example.cn/ledger",
     }
@@ -65,6 +67,7 @@ def test_up_in_production_plants_no_demo_accounts(tmp_path):
         AGGLO_VAR_DIR=str(tmp_path),
         AGGLO_SECRET_KEY="q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~",
         AGGLO_ALLOWED_HOSTS="agglo.example.cn",
+        AGGLO_BASE_URL="https://agglo.example.cn",
         AGGLO_SQLITE_PATH=str(tmp_path / "prod.sqlite3"),
     )
     assert result.returncode == 0, result.stderr

@@ -122,10 +122,16 @@ def _log_grant(actor: Any, application: Application) -> None:
 def application_decide(
     *, actor: Any, application: Application, grant: bool, reason: str = "", amount: Any = None
 ) -> Application:
-    """The agency grants (logged) or rejects (with a reason the member reads)."""
+    """The agency grants (logged) or rejects (with a reason the member reads). The application is read again under
+    its lock: of two decisions at once (a double click, two officers) the second finds it decided."""
     policy = application.policy
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only the issuing agency decides applications."))
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("policy", "organization")
+        .get(pk=application.pk)
+    )
     if application.status != Application.Status.SUBMITTED:
         raise ValidationFailed({"status": [_("This application is decided already.")]})
     reason = (reason or "").strip()[:2000]
@@ -165,10 +171,12 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
     if not policy.auto_grant or policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("Only a published policy marked as benefit without application.")]})
     value = _amount(amount)
+    # under the policy's lock, read once: two runs at once grant each member once, within the budget
+    Policy.objects.select_for_update().values_list("pk", flat=True).get(pk=policy.pk)
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
-    eligible = PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done)
+    eligible = list(PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done))
     if value:
-        _within_budget(policy, value, grants=eligible.count())
+        _within_budget(policy, value, grants=len(eligible))
     now = timezone.now()
     count = 0
     for match in eligible:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.uploads import check_documents, store_upload
 from agglo.policy.facts import FACTS
 from agglo.policy.matching import policy_match
-from agglo.policy.models import Policy, PolicyDocument
+from agglo.policy.models import Application, Policy, PolicyDocument
 from agglo.policy.rule_errors import rule_error_text
 from agglo.policy.rules import Rule, RuleError, parse
 from agglo.registry.models import Organization, Region
@@ -137,6 +138,15 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
     if policy.status == Policy.Status.CLOSED:
         raise ValidationFailed({"status": [_("A closed policy cannot be changed.")]})
     values = _clean(data, {name: getattr(policy, name) for name in FIELDS})
+    granted = Application.objects.filter(policy=policy, status=Application.Status.GRANTED).aggregate(s=Sum("amount"))
+    if values["budget"] is not None and granted["s"] and values["budget"] < granted["s"]:
+        raise ValidationFailed(
+            {
+                "budget": [
+                    _("Must not be below the %(granted)s yuan already granted.") % {"granted": f"{granted['s']:,.2f}"}
+                ]
+            }
+        )
     for name, value in values.items():
         setattr(policy, name, value)
     policy.save(update_fields=[*FIELDS, "updated_at"])

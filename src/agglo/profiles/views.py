@@ -304,12 +304,12 @@ def evidence_remove(request: HttpRequest, pk: int, evidence_id: int) -> HttpResp
     org = _org(request, pk)
     try:
         evidence = selectors.evidence_get(actor=request.user, organization=org, pk=evidence_id)
-        statement = services.evidence_remove(actor=request.user, evidence=evidence)
+        dropped = services.evidence_remove(actor=request.user, evidence=evidence)
     except NotFound as exc:
         raise Http404 from exc
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
-    if statement.source == Source.SELF_DECLARED and not statement.evidence.exists():
+    if dropped:
         messages.success(request, _("File removed. With no file left, the statement is no longer marked audited."))
     else:
         messages.success(request, _("File removed."))

@@ -85,9 +85,9 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
     return sorted(cards.values(), key=lambda c: (-c.jobs, c.name))
 
 
-# re-plans the buyer set off: the work they take from a factory is not the factory's failure
+# re-plans the buyer's own choices set off: the work they take from a factory is not the factory's failure. A
+# "plan again" is not among them: it is how a buyer answers a delay, so the delay stays on the record.
 BUYER_MOVES = (
-    Allocation.MovedBy.PLAN,
     Allocation.MovedBy.AMENDED,
     Allocation.MovedBy.COUNTER,
     Allocation.MovedBy.CANCELLED,
@@ -105,7 +105,7 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
     receipt, or the platform's finding where it ruled with one, else the factory's report. Work a member made for
     its own order is left out: no other party checked it, and the record lowers the risk other buyers' plans see."""
     # the promise broken by a delay stands when the repair takes the late work away (the late part is not made);
-    # not when the buyer's own change took it (planning again, new terms, a counter-offer decided, cancelling)
+    # not when the buyer's own change took it (new terms, a counter-offer decided, cancelling)
     lost_late = Q(status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")) & ~Q(
         moved_by__in=BUYER_MOVES
     )

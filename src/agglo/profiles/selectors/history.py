@@ -67,7 +67,27 @@ def history_list(
         cases = Case.objects.filter(pk__in=case_ids).select_related("organization").prefetch_related("participants")
         allowed = {str(c.pk) for c in cases if case_visible(actor, c)}
         events = [e for e in events if e.group != "cases" or e.subject_id in allowed]
-    return [_redact(e, groups) for e in events]
+    shown = [_redact(e, groups) for e in events]
+    _name_organizations(shown)
+    return shown
+
+
+# payload keys that hold another organization's id: the history names it
+ORGANIZATION_KEYS = ("organization", "rated", "rater")
+
+
+def _name_organizations(events: list[AuditEvent]) -> None:
+    """Give each event `org_names` {id: name} for the organizations its payload names, in one query for all."""
+    ids = {
+        v
+        for e in events
+        if isinstance(e.payload, dict)
+        for k, v in e.payload.items()
+        if k in ORGANIZATION_KEYS and isinstance(v, int)
+    }
+    names = {o.pk: o.name for o in Organization.objects.filter(pk__in=ids)} if ids else {}
+    for e in events:
+        e.org_names = names  # type: ignore[attr-defined]
 
 
 def recent_changes(

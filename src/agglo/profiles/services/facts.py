@@ -278,10 +278,13 @@ def fact_verify(*, actor: Any, fact: Fact, source: str) -> Fact:
 
 
 @transaction.atomic
-def evidence_remove(*, actor: Any, evidence: StatementEvidence) -> FinancialStatement:
+def evidence_remove(*, actor: Any, evidence: StatementEvidence) -> bool:
     """Take a file off a statement. The owner's "audited" mark rests on its files: without any left, the
-    statement is self-declared again."""
-    statement = evidence.statement
+    statement is self-declared again (True: the mark was dropped). The statement is locked, so that two removals
+    at once cannot leave a mark with no file."""
+    statement = (
+        FinancialStatement.objects.select_for_update().select_related("organization").get(pk=evidence.statement_id)
+    )
     _require_edit(actor, statement.organization)
     _audit(
         "evidence_removed", actor, statement, {"files": [{"name": evidence.original_name, "sha256": evidence.sha256}]}
@@ -289,16 +292,17 @@ def evidence_remove(*, actor: Any, evidence: StatementEvidence) -> FinancialStat
     stored = evidence.file
     evidence.delete()
     transaction.on_commit(lambda: stored.delete(save=False))  # the file goes only once the row has
-    if statement.source == Source.AUDITED and not statement.evidence.exists():
-        statement.source, statement.verified_by, statement.verified_at = Source.SELF_DECLARED, None, None
-        statement.save(update_fields=["source", "verified_by", "verified_at", "updated_at"])
-        _audit(
-            "audited_mark_dropped",
-            actor,
-            statement,
-            {"before": {"source": Source.AUDITED}, "after": {"source": statement.source}},
-        )
-    return statement
+    if statement.source != Source.AUDITED or statement.evidence.exists():
+        return False
+    statement.source, statement.verified_by, statement.verified_at = Source.SELF_DECLARED, None, None
+    statement.save(update_fields=["source", "verified_by", "verified_at", "updated_at"])
+    _audit(
+        "audited_mark_dropped",
+        actor,
+        statement,
+        {"before": {"source": Source.AUDITED}, "after": {"source": statement.source}},
+    )
+    return True
 
 
 @transaction.atomic

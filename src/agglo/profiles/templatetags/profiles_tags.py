@@ -100,17 +100,16 @@ def history_field(event: str, name: str) -> str:
 
 
 @register.simple_tag
-def history_value(event: str, name: str, value: Any) -> str:
-    """A value in an event as a reader reads it: a choice by its label, files by their names."""
+def history_value(entry: Any, name: str, value: Any) -> str:
+    """A value in a history entry as a reader reads it: a choice by its label, files by their names, another
+    organization by its name (`entry.org_names`, gathered by the selector in one query)."""
+    event = entry.event
     if isinstance(value, list | tuple) and value and all(isinstance(v, dict) and "name" in v for v in value):
         return ", ".join(str(v["name"]) for v in value)
     if isinstance(value, dict) and "name" in value:
         return str(value["name"])
     if name in ("organization", "rated", "rater") and isinstance(value, int):  # an organization by its name
-        from agglo.registry.models import Organization
-
-        org = Organization.objects.filter(pk=value).first()
-        return org.name if org is not None else str(value)
+        return str(getattr(entry, "org_names", {}).get(value, value))
     field = _model_field(event, name)
     choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
     if not choices and name in ("role", "input_kind"):  # a case participant's, on the case's events
