@@ -174,3 +174,4 @@ def test_a_credit_code_issued_in_another_province_is_flagged_to_the_reviewer(ref
     page = client.get(f"/review/{admission.pk}/").content.decode()
     flag = page.split('id="code-province"')[1].split("</div>")[0]
     assert "北京" in flag and "深圳" in flag
+    assert "信用代码属外省" in client.get("/review/").content.decode()  # in the queue too

@@ -277,11 +277,14 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status__in=[Admission.Status.SUBMITTED, Admission.Status.NEEDS_INFO])
     elif status in Admission.Status.values:
         qs = qs.filter(status=status)
+    admissions = list(qs.select_related("organization")[:200])
+    for a in admissions:  # flagged in the list too, not only on the application's page
+        a.code_elsewhere = selectors.code_issued_elsewhere(a.organization)
     return render(
         request,
         "registry/review_queue.html",
         {
-            "admissions": qs[:200],
+            "admissions": admissions,
             "status": status,
             "statuses": Admission.Status.choices,
         },

@@ -13,7 +13,7 @@ from agglo.registry.selectors.organizations import (
     position_list,
     relation_list,
 )
-from agglo.registry.selectors.regions import code_province_mismatch, region_get, region_list
+from agglo.registry.selectors.regions import code_issued_elsewhere, code_province_mismatch, region_get, region_list
 
 __all__ = [
     "DirectoryFilters",
@@ -23,6 +23,7 @@ __all__ = [
     "email_in_use",
     "admission_list",
     "chain_get",
+    "code_issued_elsewhere",
     "code_province_mismatch",
     "chain_list",
     "chain_map",

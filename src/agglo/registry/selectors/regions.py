@@ -27,12 +27,17 @@ def region_get(code: str) -> Region:
     return region
 
 
+def code_issued_elsewhere(organization: Organization) -> bool:
+    """Whether the credit code was registered in another province than the region declared (no query)."""
+    issued = uscc.province_of(organization.uscc or "")
+    declared = organization.region_id or ""
+    return issued is not None and len(declared) == 6 and declared.isdigit() and declared[:2] != issued[:2]
+
+
 def code_province_mismatch(organization: Organization) -> Region | None:
     """The province that registered the organization's credit code, when it is not the province of the region the
     organization declares (an application from Shenzhen with a code issued in Guangzhou is fine; one from
     Shenzhen with a code issued in Beijing asks a question). None when they agree, or either is unknown."""
-    issued = uscc.province_of(organization.uscc or "")
-    declared = organization.region_id or ""
-    if issued is None or not (len(declared) == 6 and declared.isdigit()) or declared[:2] == issued[:2]:
+    if not code_issued_elsewhere(organization):
         return None
-    return Region.objects.filter(code=issued).first()
+    return Region.objects.filter(code=uscc.province_of(organization.uscc or "")).first()
