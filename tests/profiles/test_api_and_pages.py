@@ -375,6 +375,7 @@ def test_case_page_names_an_unknown_partner_and_offers_each_rating_once(org_admi
     page = r.content.decode()
     assert "No member organization has the credit code 91350200RU3766HE4X." in page
     assert "at least 1" not in page and case.participants.count() == 1  # the lead only
+    assert 'value="91350200RU3766HE4X"' in page  # the form comes back as typed
     r = c.post(f"{url}/participant/", {"organization": peer_org.uscc.lower(), "input_kind": "equipment"}, follow=True)
     assert case.participants.filter(organization=peer_org).exists()
     services.participant_confirm(actor=peer, participant=case.participants.get(organization=peer_org))

@@ -183,6 +183,7 @@ def _capabilities(request: HttpRequest, org: Organization, context: dict[str, An
 
 def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
     mine = policy.organization_ids(request.user)
+    failed = request.session.pop(PARTICIPANT_FAILED, None)
     cases = selectors.case_list(actor=request.user, organization=org)
     for case in cases:
         confirmed = [p for p in case.participants.all() if p.confirmed_at]
@@ -200,7 +201,10 @@ def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> 
             else None
         )
         case.can_edit = policy.can_edit_organization(request.user, case.organization_id)
-    return {"cases": cases, "participant_form": ParticipantForm()}
+        # a participant sent with errors comes back in its case's form, as typed (the message says what is wrong)
+        sent = failed.get("data") if failed and failed.get("case") == case.pk else None
+        case.participant_form = ParticipantForm(initial=sent) if sent else ParticipantForm()
+    return {"cases": cases}
 
 
 def _history(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
@@ -450,7 +454,16 @@ def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> Htt
             request,
             " ".join(f"{FIELD_LABELS.get(k, k)}: {' '.join(ms)}" for k, ms in exc.errors.items()) or exc.message,
         )
+        if action == "participant":  # keep what was typed for the form on the next page
+            fields = ("organization", "input_kind", "input_amount", "input_note")
+            request.session[PARTICIPANT_FAILED] = {
+                "case": case_id,
+                "data": {k: request.POST.get(k, "") for k in fields},
+            }
     return redirect("profiles:organization_tab", pk=pk, tab="cases")
+
+
+PARTICIPANT_FAILED = "profiles.participant_failed"  # session key: a participant form sent with errors
 
 
 @login_required
