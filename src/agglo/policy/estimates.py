@@ -114,6 +114,8 @@ def rd_deduction(data: Mapping[str, Any]) -> dict[str, Any]:
     expensed = _read(data, errors, "expensed", Decimal)
     amortisation = _read({"amortisation": data.get("amortisation") or "0"}, errors, "amortisation", Decimal)
     year = _read(data, errors, "year", int, 2100)
+    if year is not None and year < 2023:  # said with the other fields' errors, not after they are fixed
+        errors["year"] = [str(REASONS["the rules followed here apply from 2023"])]
     industry = str(data.get("industry") or "")
     if industry not in INDUSTRIES:
         names = ", ".join(str(INDUSTRY_NAMES[i]) for i in sorted(INDUSTRY_NAMES))

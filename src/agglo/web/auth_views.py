@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import (
     PasswordChangeView,
     PasswordResetCompleteView,
@@ -16,8 +18,10 @@ from django.contrib.auth.views import (
     PasswordResetDoneView,
     PasswordResetView,
 )
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_supported_language_variant
@@ -39,6 +43,7 @@ from agglo.access.login import (
 from agglo.common.audit import record
 from agglo.common.errors import ValidationFailed
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_remember, language_valid
+from agglo.common.tasks import message_mail
 
 PENDING = "agglo_pending_2fa"
 PENDING_SECONDS = 300
@@ -178,12 +183,30 @@ class PasswordChange(PasswordChangeView):
         return response
 
 
+class QueuedResetForm(PasswordResetForm):
+    """Puts the reset mail into words here, and leaves sending it to the task queue."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        transaction.on_commit(partial(message_mail.enqueue, subject, body, [to_email]))
+
+
 class PasswordReset(PasswordResetView):
     """A member who forgot its password asks for a link by e-mail. The page says the same whether or not an account
     has that address, so that it tells nobody who is a member; the link is built on the platform's own address
     (AGGLO_BASE_URL), not on the Host header a request brings."""
 
     template_name = "web/password_reset.html"
+    form_class = QueuedResetForm
     email_template_name = "web/password_reset_email.txt"
     subject_template_name = "web/password_reset_subject.txt"
     success_url = reverse_lazy("web:password_reset_done")
