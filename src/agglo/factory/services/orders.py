@@ -228,30 +228,33 @@ class AmendWouldMoveAccepted(Exception):  # noqa: N818 - a question for the buye
 
 
 def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> AmendPreview:
-    """What `order_amend` would do with `data`, changing nothing (ValidationFailed as it would refuse)."""
-    try:
-        order_amend(actor=actor, order=order, data=data, dry_run=True)
-    except AmendWouldMoveAccepted as asked:
-        return asked.preview
-    raise AssertionError("a dry run always ends in its preview")  # pragma: no cover
+    """What `order_amend` would do with `data`, changing nothing (ValidationFailed as it would refuse): the change
+    and its repair are made in a savepoint, read, and rolled back."""
+    with transaction.atomic():
+        _order, preview, _fields = _amend(actor=actor, order=order, data=data)
+        transaction.set_rollback(True)
+    return preview
 
 
 @transaction.atomic
 def order_amend(
-    *,
-    actor: Any,
-    order: Order,
-    data: dict[str, Any],
-    confirmed: bool = True,
-    expect: str | None = None,
-    dry_run: bool = False,
+    *, actor: Any, order: Order, data: dict[str, Any], confirmed: bool = True, expect: str | None = None
 ) -> Order:
     """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
     it). A planned order is re-planned at once around the work members accepted, which moves only where the new
-    terms demand it. Nothing is saved if any field is wrong. Not `confirmed`, a change whose repair would take
-    back or cut accepted work is undone and AmendWouldMoveAccepted says what it would do, for the buyer to confirm;
-    `expect` is the key of the preview confirmed, and a repair that now does otherwise is asked about again. A
-    `dry_run` is always undone so."""
+    terms demand it. Nothing is saved if any field is wrong. Not `confirmed`, a change that would take back or cut
+    accepted work (or leave no plan) is undone and AmendWouldMoveAccepted says what it would do, for the buyer to
+    confirm; `expect` is the key of the preview confirmed, and a repair that now does otherwise is asked again."""
+    amended, preview, fields = _amend(actor=actor, order=order, data=data)
+    moved = expect is not None and preview.key != expect
+    if preview.asks and (not confirmed or moved):
+        raise AmendWouldMoveAccepted(preview, changed=moved, fields=fields)  # out of the transaction: all undone
+    return amended
+
+
+def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, AmendPreview, list[str]]:
+    """Make the change and its repair (in the caller's transaction); the order, what the repair did to accepted
+    work, and the fields of `data` that change something."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer changes its order."))
@@ -288,9 +291,7 @@ def order_amend(
     changed = {k: v for k, v in values.items() if getattr(order, k) != v}
     cost_before = plan_cost(order) if order.status not in (Order.Status.DRAFT, Order.Status.INFEASIBLE) else None
     if not changed:
-        if dry_run:
-            raise AmendWouldMoveAccepted(AmendPreview((), cost_before, cost_before, _weeks_late(order)))
-        return order
+        return order, AmendPreview((), cost_before, cost_before, _weeks_late(order)), []
     for k, v in changed.items():
         setattr(order, k, v)
     order.save(update_fields=list(changed))
@@ -301,38 +302,24 @@ def order_amend(
         payload={k: str(v) if v is not None else None for k, v in changed.items()},
         organization_id=order.buyer_id,
     )
-    if order.status != Order.Status.DRAFT:
-        accepted = list(
-            order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("factory", "operation__process")
-        )
-        fitted = order.status != Order.Status.INFEASIBLE
-        order = replan(order, actor=actor, reason="amended")
-        preview = _amend_preview(order, accepted, cost_before)
-        if not fitted:  # it had no plan before either: that is not this change's doing
-            preview = replace(preview, fits=True)
-        moved = expect is not None and preview.key != expect
-        if dry_run or (preview.asks and (not confirmed or moved)):
-            # out of the transaction: everything above is undone
-            raise AmendWouldMoveAccepted(preview, changed=moved and not dry_run, fields=_sent_names(data, changed))
-    elif dry_run:
-        raise AmendWouldMoveAccepted(AmendPreview((), None, None, 0))
-    return order
-
-
-def _sent_names(data: dict[str, Any], changed: dict[str, Any]) -> list[str]:
-    """The fields of `data` that change the order (the regions' two fields travel together)."""
-    names = [k for k in data if k in changed]
-    if {"regions_only", "regions_excluded"} & set(changed):
-        names += [k for k in ("regions_only", "regions_excluded") if k in data and k not in names]
-    return names
+    fields = [k for k in data if k in changed]
+    if order.status == Order.Status.DRAFT:
+        return order, AmendPreview((), None, None, 0), fields
+    accepted = list(
+        order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("factory", "operation__process")
+    )
+    had_plan = order.status != Order.Status.INFEASIBLE
+    order = replan(order, actor=actor, reason="amended")
+    return order, _amend_preview(order, accepted, cost_before, had_plan), fields
 
 
 def _weeks_late(order: Order) -> int:
     return int((order.plan_stats or {}).get("weeks_late", 0)) if order.status != Order.Status.INFEASIBLE else 0
 
 
-def _amend_preview(order: Order, accepted: list[Allocation], cost_before: int | None) -> AmendPreview:
-    """What the repair just made of the accepted work in `accepted` (read before it)."""
+def _amend_preview(order: Order, accepted: list[Allocation], cost_before: int | None, had_plan: bool) -> AmendPreview:
+    """What the repair just made of the accepted work in `accepted` (read before it). An order that had no plan
+    before is not asked about again for having none after."""
     now = {
         a.pk: (a.status, a.quantity)
         for a in Allocation.objects.filter(pk__in=[a.pk for a in accepted]).only("status", "quantity")
@@ -354,7 +341,7 @@ def _amend_preview(order: Order, accepted: list[Allocation], cost_before: int | 
         # none when no plan fits the new terms
         cost_after=plan_cost(order) if order.status != Order.Status.INFEASIBLE else None,
         weeks_late=_weeks_late(order),
-        fits=order.status != Order.Status.INFEASIBLE,
+        fits=order.status != Order.Status.INFEASIBLE or not had_plan,
     )
 
 
