@@ -4,7 +4,7 @@ Every grant is appended to the transparency log with the agency and the member a
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,26 +23,16 @@ from agglo.ledger.services import entry_append
 from agglo.policy.facts import covers
 from agglo.policy.models import Application, Policy, PolicyMatch
 from agglo.policy.selectors.facts import facts_for
-from agglo.policy.services import can_issue
+from agglo.policy.services import can_issue, yuan
 from agglo.registry.models.bilingual import Bilingual
 
 
 def _amount(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValidationFailed({"amount": [_("Must be an amount in yuan, such as 50000.")]}) from None
-    if not amount.is_finite():
-        raise ValidationFailed({"amount": [_("Must be an amount in yuan, such as 50000.")]})
-    if amount < 0:
-        raise ValidationFailed({"amount": [_("Must be 0 or more.")]})
-    if amount >= Decimal(10) ** 14:
-        raise ValidationFailed({"amount": [_("Must be less than 100,000,000,000,000 yuan.")]})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed({"amount": [_("At most 2 decimal places (fen).")]})
-    return amount.quantize(Decimal("0.01"))
+    errors: dict[str, list[str]] = {}
+    amount = yuan(value, "amount", errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return amount
 
 
 @transaction.atomic

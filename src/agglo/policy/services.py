@@ -54,6 +54,28 @@ def rule_of(text: str) -> Rule:
         raise ValidationFailed({"rule": [rule_error_text(exc)]}) from None
 
 
+def yuan(raw: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
+    """An amount in yuan to the fen, as a budget or a grant column holds it (14 digits before the point); None when
+    empty or wrong, the reason under `field` in `errors`."""
+    if raw in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        errors[field] = [_("Must be an amount in yuan, such as 50000.")]
+    elif amount < 0:
+        errors[field] = [_("Must be 0 or more.")]
+    elif amount >= Decimal(10) ** 14:
+        errors[field] = [_("Must be less than 100,000,000,000,000 yuan.")]
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors[field] = [_("At most 2 decimal places (fen).")]
+    else:
+        return amount.quantize(Decimal("0.01"))
+    return None
+
+
 def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> dict[str, Any]:
     unknown = sorted(set(data) - set(FIELDS))
     errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in unknown}
@@ -80,24 +102,7 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
     start, end = values.get("starts_on"), values.get("ends_on")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
         errors["ends_on"] = [_("Must not be before the start.")]
-    budget = values.get("budget")
-    if budget in (None, ""):
-        values["budget"] = None
-    else:
-        try:
-            amount = Decimal(str(budget).strip().replace(",", ""))
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite():
-            errors["budget"] = [_("Must be an amount in yuan, such as 50000.")]
-        elif amount < 0:
-            errors["budget"] = [_("Must be 0 or more.")]
-        elif amount >= Decimal(10) ** 14:  # the column holds 14 digits before the point
-            errors["budget"] = [_("Must be less than 100,000,000,000,000 yuan.")]
-        elif amount != amount.quantize(Decimal("0.01")):
-            errors["budget"] = [_("At most 2 decimal places (fen).")]
-        else:
-            values["budget"] = amount
+    values["budget"] = yuan(values.get("budget"), "budget", errors)
     scope = values.get("region_scope") or []
     if isinstance(scope, str):
         scope = [c.strip() for c in scope.replace("，", ",").split(",") if c.strip()]
