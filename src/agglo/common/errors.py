@@ -10,6 +10,7 @@ DomainError                 a rule of the domain was broken (HTTP 400 by default
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class DomainError(Exception):
@@ -59,3 +60,17 @@ def errors_from_django(exc: Exception) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
     return {"__all__": [str(m) for m in exc.messages]}
+
+
+def labelled_errors(errors: Mapping[str, Sequence[Any]], labels: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, line) for each bad field: its errors after its label as the form shows it, with the reader's colon
+    (a full-width one in Chinese); a field the form does not label (the record's status…) gives the message alone."""
+    from django.utils.translation import gettext as _
+
+    lines = []
+    for key, texts in errors.items():
+        said = " ".join(map(str, texts))
+        lines.append(
+            (key, _("%(field)s: %(message)s") % {"field": labels[key], "message": said} if key in labels else said)
+        )
+    return lines

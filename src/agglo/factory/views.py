@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy
-from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.factory.allocation import shift_penalty
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, Order
@@ -76,15 +76,9 @@ DONE = {
 }
 
 
-def _labelled(field: Any, messages_: list[str]) -> str:
-    """A field's errors after its label, with the reader's colon (a full-width one in Chinese)."""
-    return _("%(field)s: %(message)s") % {"field": field, "message": " ".join(messages_)}
-
-
 def _error_parts(exc: DomainError, labels: dict[str, Any] | None = None) -> list[str]:
     """Each bad field's errors after its label, as the form labels it (`labels` where a form names one otherwise)."""
-    named = LABELS | (labels or {})
-    return [_labelled(named[k], ms) if k in named else " ".join(ms) for k, ms in exc.errors.items()]
+    return [line for _field, line in labelled_errors(exc.errors, LABELS | (labels or {}))]
 
 
 def _flash(request: HttpRequest, exc: DomainError, labels: dict[str, Any] | None = None) -> None:
@@ -153,7 +147,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
         try:
             order = orders.order_create(actor=request.user, data=data)
         except ValidationFailed as exc:
-            route_errors = [_labelled(_route_field(k), v) for k, v in exc.errors.items() if k.startswith("operations")]
+            route = {k: v for k, v in exc.errors.items() if k.startswith("operations")}
+            route_errors = [line for _k, line in labelled_errors(route, {k: _route_field(k) for k in route})]
             exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
             apply_service_errors(form, exc)
         except Forbidden as exc:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
-from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.common.errors import DomainError, NotFound, ValidationFailed, labelled_errors
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
@@ -36,12 +36,7 @@ ACTION_FIELDS = {
 
 def _say(request: HttpRequest, exc: DomainError) -> None:
     """One error line, each bad field named as its form labels it (a field without a label: the message)."""
-    parts = [
-        _("%(field)s: %(message)s") % {"field": ACTION_FIELDS[k], "message": " ".join(map(str, ms))}
-        if k in ACTION_FIELDS
-        else " ".join(map(str, ms))
-        for k, ms in exc.errors.items()
-    ]
+    parts = [line for _field, line in labelled_errors(exc.errors, ACTION_FIELDS)]
     messages.error(request, " ".join(parts) or exc.message)
 
 
@@ -220,15 +215,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         "agencies": agencies,
         "values": values,
         # each bad field's errors after its label, with the reader's colon
-        "errors": [
-            (
-                k,
-                _("%(field)s: %(message)s") % {"field": FORM_FIELDS[k], "message": " ".join(map(str, msgs))}
-                if k in FORM_FIELDS
-                else " ".join(map(str, msgs)),
-            )
-            for k, msgs in errors.items()
-        ],
+        "errors": labelled_errors(errors, FORM_FIELDS),
         "error_fields": set(errors),
         "kinds": Policy.Kind.choices,
         "facts": [(f, FACT_TYPES.get(f.type, f.type)) for f in FACTS.values()],
@@ -309,11 +296,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationFailed as exc:
         if set(exc.errors) & {"amount", "reason"}:  # back at the application's row, with what was typed
-            parts = [
-                _("%(field)s: %(message)s") % {"field": ACTION_FIELDS[k], "message": " ".join(map(str, ms))}
-                for k, ms in exc.errors.items()
-                if k in ACTION_FIELDS
-            ]
+            parts = [line for _field, line in labelled_errors(exc.errors, ACTION_FIELDS)]
             sent = {k: request.POST.get(k, "") for k in ("amount", "reason")}
             return _detail(request, application.policy, failed={"pk": application.pk, "errors": parts, **sent})
         _say(request, exc)
@@ -400,10 +383,7 @@ def need_index(request: HttpRequest) -> HttpResponse:
             (chain, list(items)) for chain, items in groupby(registry_selectors.segment_list(), lambda s: s.chain)
         ],
         "errors": errors,
-        "error_lines": [
-            _("%(field)s: %(message)s") % {"field": NEED_LABELS.get(k, k), "message": " ".join(map(str, v))}
-            for k, v in errors.items()
-        ],
+        "error_lines": [line for _field, line in labelled_errors(errors, NEED_LABELS)],
         # a need sent with errors comes back as typed
         "sent": {k: request.POST.get(k, "") for k in ("organization", "topic", "text", "segment")} if errors else {},
         "government": government,
@@ -461,12 +441,7 @@ def calculators(request: HttpRequest) -> HttpResponse:
         "which": which,
         "result": result,
         # each bad field's errors after its label, shown in the form that was sent
-        "errors": [
-            _("%(field)s: %(message)s") % {"field": CALCULATOR_FIELDS[k], "message": " ".join(map(str, ms))}
-            if k in CALCULATOR_FIELDS
-            else " ".join(map(str, ms))
-            for k, ms in errors.items()
-        ],
+        "errors": [line for _field, line in labelled_errors(errors, CALCULATOR_FIELDS)],
         "flags": estimates.TECH_SME_FLAGS,
         "industries": sorted(estimates.INDUSTRY_NAMES.items(), key=lambda item: str(item[1])),
         "tech_sme_source": calculators_core.TECH_SME_SOURCE,
