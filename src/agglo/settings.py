@@ -257,6 +257,7 @@ try:
         "user": [1200, 300],
         "token": [1200, 300],
         "node": [3000, 600],
+        "reset": [1 / 20, 3],  # password-reset mails per address: three, then one every 20 minutes
         **json.loads(os.environ.get("AGGLO_RATE_LIMITS", "{}") or "{}"),
     }
 except json.JSONDecodeError as exc:

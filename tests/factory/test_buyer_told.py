@@ -175,6 +175,24 @@ def test_a_delay_the_buyer_changed_the_order_around_leaves_no_mark(cluster: dict
     assert late.factory_id not in scorecards([late.factory_id])
 
 
+@pytest.mark.parametrize(
+    ("moved_by", "counts"),
+    [("plan", True), ("delayed", True), ("amended", False), ("counter", False), ("cancelled", False)],
+)
+def test_late_work_a_re_plan_took_counts_unless_the_buyers_own_change_took_it(
+    cluster: dict[str, Any], moved_by: str, counts: bool
+) -> None:
+    """ "Plan again" is how a buyer answers a delay: the late work it takes stays on the factory's record."""
+    order = confirmed(cluster)
+    late = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
+    allocation_delay(actor=_owner(cluster, late.factory_id), allocation=late, weeks=1, reason="原料延误")
+    late.refresh_from_db()
+    assert late.status == "accepted" and late.week > late.promised_week
+    Allocation.objects.filter(pk=late.pk).update(status="superseded", moved_by=moved_by)
+    card = scorecards([late.factory_id]).get(late.factory_id)
+    assert (card is not None and (card.jobs, card.taken, card.on_time) == (1, 1, 0)) is counts
+
+
 def test_a_lapse_notice_names_the_order_once(cluster: dict[str, Any]) -> None:
     from tests.factory.test_answers import countered
 

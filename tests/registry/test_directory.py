@@ -83,3 +83,11 @@ def test_segment_alone_narrows_like_chain_and_segment(cluster):
     assert [o.name_zh for o in search(segment="ic-fab").items] == ["深圳芯二微电子有限公司"]
     assert search(segment="pv-cells").total == 2
     assert search(chain="ic", segment="pv-cells").total == 1
+
+
+def test_the_directory_names_a_bad_filter_by_its_label_and_a_far_page_is_no_error(client):
+    page = client.get("/directory/?area=ZZ&chain=nope").content.decode()
+    said = page.split('class="errors" role="alert">')[1].split("</p>")[0]
+    assert "area:" not in said and "chain:" not in said, said
+    assert "地区：" in said and "产业链：" in said, said  # the labels the facets carry, with the reader's colon
+    assert client.get("/directory/?page=" + "9" * 40).status_code == 200  # no overflow: an empty page

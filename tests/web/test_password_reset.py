@@ -46,3 +46,33 @@ def test_a_forgotten_password_is_reset_by_a_link_sent_to_the_accounts_address(
     # the link works once
     again = client.get(link, follow=True).content.decode()
     assert 'id="reset-link-invalid"' in again
+
+
+def test_every_address_gets_the_same_request_and_an_inbox_cannot_be_flooded(
+    client, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks.signals import task_enqueued
+
+    settings.AGGLO_BASE_URL = "https://agglo.example"
+    settings.AGGLO_RATE_LIMITS = {**settings.AGGLO_RATE_LIMITS, "reset": [1 / 20, 2]}
+    user("forgetful")
+    queued: list[tuple] = []
+
+    def seen(sender, task_result, **kwargs):
+        queued.append(task_result.args)
+
+    task_enqueued.connect(seen)
+    try:
+        for address in ("nobody@t.example", "forgetful@t.example"):
+            with django_capture_on_commit_callbacks(execute=True):
+                client.post("/account/password/reset/", {"email": address})
+    finally:
+        task_enqueued.disconnect(seen)
+    # the request queues the same one task for a stranger's address as for a member's: the lookup is the worker's
+    assert [args[0] for args in queued] == ["nobody@t.example", "forgetful@t.example"]
+    assert len(mail.outbox) == 1
+    for _ in range(3):  # two mails per address here; asking again sends nothing, and the page says the same
+        with django_capture_on_commit_callbacks(execute=True):
+            r = client.post("/account/password/reset/", {"email": "FORGETFUL@t.example"}, follow=True)
+        assert 'id="reset-sent"' in r.content.decode()
+    assert len(mail.outbox) == 2

@@ -17,7 +17,7 @@ from django.db import connection
 from agglo.access.bucket import Decision, Limit, take
 from agglo.access.models import RateBucket
 
-KINDS = ("ip", "user", "token", "node")
+KINDS = ("ip", "user", "token", "node", "reset")
 
 
 class RateLimited(Exception):

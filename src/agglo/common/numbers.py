@@ -20,3 +20,10 @@ def grouped(value: Any) -> str:
     if number == number.to_integral_value():
         return f"{number:,.0f}"
     return f"{number:,.2f}"
+
+
+def posted_id(raw: Any) -> int | None:
+    """A number a form or link posted (an id, a step): ASCII digits only and at most 11 of them, else None, since
+    "²" and "①" pass str.isdigit() but not int(), and a longer number is no row's id."""
+    text = str(raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None

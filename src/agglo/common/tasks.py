@@ -21,10 +21,3 @@ def notification_mail(text: str, link: str, recipients: list[str], language: str
         for address in recipients:
             sent += send_mail(subject, body, None, [address])
     return sent
-
-
-@task()
-def message_mail(subject: str, body: str, recipients: list[str]) -> int:
-    """E-mail a message already put into words (a password-reset link): outside the request that asked for it, so
-    that how long the answer takes says nothing about whether the address has an account."""
-    return sum(send_mail(subject, body, None, [address]) for address in recipients)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.numbers import posted_id
 from agglo.factory.allocation import shift_penalty
 from agglo.factory.forms import OPERATION_ROWS, CapabilityForm, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, Order
@@ -533,12 +534,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
     page_from = request.GET.get("from")
     if request.method == "POST":
         if setting_week:
-            key = request.POST.get("capability") or ""
-            cap = (
-                selectors.capability_list(actor=request.user).filter(pk=key).first()
-                if key.isascii() and key.isdigit() and len(key) < 12
-                else None
-            )
+            key = posted_id(request.POST.get("capability"))
+            cap = selectors.capability_list(actor=request.user).filter(pk=key).first() if key is not None else None
             if cap is None:
                 raise Http404
             try:
@@ -620,8 +617,8 @@ def _capability_to_edit(request: HttpRequest, orgs: list[Organization]) -> Any:
     """The capability named by `?edit=` (or the form's `editing`), if it is one of the user's own factories' (else
     None: the form declares). Operators see every calendar but change terms only where they are members, as the
     form offers."""
-    key = (request.GET.get("edit") if request.method == "GET" else request.POST.get("editing")) or ""
-    if not (key.isascii() and key.isdigit() and len(key) < 12):
+    key = posted_id(request.GET.get("edit") if request.method == "GET" else request.POST.get("editing"))
+    if key is None:
         return None
     mine = selectors.capability_list(actor=request.user).filter(organization__in=orgs)
     return mine.filter(pk=key).select_related("process").first()

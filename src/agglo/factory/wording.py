@@ -10,7 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from agglo.common.numbers import grouped
+from agglo.common.numbers import grouped, posted_id
 from agglo.factory.diagnosis import Finding
 from agglo.factory.weeks import week_at
 
@@ -85,10 +85,11 @@ def finding_text(finding: Finding, order: Any) -> str:
 def _unit_of(order: Any, step: str) -> str:
     """The capacity unit of an order's step (机时, square metres …), or "units" where none is known."""
     steps = getattr(order, "operations", None)  # an order that is not one (a finding read alone) has none
-    if steps is None or not step.isdigit():
+    seq = posted_id(step)
+    if steps is None or seq is None:
         return str(_("units"))
     # all() so that a list's prefetched steps (operations__process) serve every order without a query each
-    operation = next((op for op in steps.all() if op.seq == int(step)), None)
+    operation = next((op for op in steps.all() if op.seq == seq), None)
     return str(operation.process.unit) if operation is not None else str(_("units"))
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
-from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.market import selectors, services
 from agglo.market.forms import BrowseForm, CloseForm, DeclineForm, InterestForm, ListingForm
 from agglo.market.lifecycle import DECIDED, InterestStatus, Status
@@ -270,12 +270,8 @@ ACTION_LABELS = {
 
 def _report(request: HttpRequest, exc: DomainError) -> None:
     if isinstance(exc, ValidationFailed):
-        for field, texts in exc.errors.items():
-            for text in texts:
-                if field not in ACTION_LABELS:  # about the whole record (its status): the message alone
-                    messages.error(request, text)
-                    continue
-                messages.error(request, _("%(field)s: %(message)s") % {"field": ACTION_LABELS[field], "message": text})
+        for _field, line in labelled_errors(exc.errors, ACTION_LABELS):
+            messages.error(request, line)
     else:
         messages.error(request, str(exc))
 

@@ -63,6 +63,8 @@ def open_result(request: HttpRequest) -> HttpResponse:
         rank = int(request.GET["rank"]) if request.GET.get("rank") else None
     except ValueError as exc:
         raise Http404 from exc
+    if any(abs(v) >= 2**31 for v in (item, query or 0, rank or 0)):  # no listing's, query's or rank's key
+        raise Http404
     orgs = sorted(policy.active_organization_ids(request.user))
     if orgs:
         services.click_record(actor=request.user, organization_id=orgs[0], query_key=query, item_key=item, rank=rank)

@@ -18,12 +18,13 @@ from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
+from agglo.common.numbers import grouped
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
 from agglo.policy.facts import covers
 from agglo.policy.models import Application, Policy, PolicyMatch
 from agglo.policy.selectors.facts import facts_for
-from agglo.policy.services import can_issue, yuan
+from agglo.policy.services import can_issue, locked, yuan
 from agglo.registry.models.bilingual import Bilingual
 
 
@@ -40,6 +41,10 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
     """A member organization's admin applies; once per policy."""
     if not access.is_org_admin(actor, organization_id):
         raise Forbidden(_("Only the organization's admins apply for it."))
+    # read again (not locked: a decision locks an application before its policy), so a closed policy takes none
+    policy = Policy.objects.select_related("issuer").get(pk=policy.pk)
+    if policy.auto_grant:
+        raise ValidationFailed({"policy": [_("This benefit is granted without application.")]})
     if policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("The policy is not open.")]})
     if policy.ends_on and policy.ends_on < timezone.localdate():
@@ -84,7 +89,7 @@ def _within_budget(policy: Policy, amount: Decimal, grants: int = 1) -> None:
             {
                 "amount": [
                     _("The policy's budget has %(left)s yuan left, and this would grant %(total)s.")
-                    % {"left": f"{left:,.2f}", "total": f"{amount * grants:,.2f}"}
+                    % {"left": grouped(left), "total": grouped(amount * grants)}
                 ]
             }
         )
@@ -155,14 +160,14 @@ def application_decide(
 
 @transaction.atomic
 def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> int:
-    """免申即享: grant the benefit to every eligible member that has none yet; returns how many."""
+    """免申即享: grant the benefit to every eligible member that has none yet; returns how many. Under the policy's
+    lock, on its terms in force, read once: two runs at once grant each member once, within the budget."""
+    policy = locked(policy)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only the issuing agency grants its policy."))
     if not policy.auto_grant or policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("Only a published policy marked as benefit without application.")]})
     value = _amount(amount)
-    # under the policy's lock, read once: two runs at once grant each member once, within the budget
-    Policy.objects.select_for_update().values_list("pk", flat=True).get(pk=policy.pk)
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
     eligible = list(PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done))
     if value:

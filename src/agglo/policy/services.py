@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy as access
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.numbers import grouped
 from agglo.common.uploads import check_documents, store_upload
 from agglo.policy.facts import FACTS
 from agglo.policy.matching import policy_match
@@ -132,12 +133,18 @@ def policy_create(*, actor: Any, issuer: Organization, data: Mapping[str, Any]) 
     return policy
 
 
+def locked(policy: Policy) -> Policy:
+    """The policy read again under its row lock: a write checks and uses the terms in force, not those of a copy
+    read before someone else's edit, publication or closing."""
+    return Policy.objects.select_for_update().select_related("issuer").get(pk=policy.pk)
+
+
 @transaction.atomic
 def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Policy:
     """Change a policy's terms (the fields given). Read again under its lock, so that a copy read before someone
     published or closed it neither reverts that nor changes a closed policy. A published policy is matched again,
     and the members it newly makes eligible (or near misses) are told, as on publishing."""
-    policy = Policy.objects.select_for_update().select_related("issuer").get(pk=policy.pk)
+    policy = locked(policy)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only a government agency's admins publish its policies."))
     if policy.status == Policy.Status.CLOSED:
@@ -148,7 +155,7 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
         raise ValidationFailed(
             {
                 "budget": [
-                    _("Must not be below the %(granted)s yuan already granted.") % {"granted": f"{granted['s']:,.2f}"}
+                    _("Must not be below the %(granted)s yuan already granted.") % {"granted": grouped(granted["s"])}
                 ]
             }
         )
@@ -165,7 +172,9 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
 
 @transaction.atomic
 def policy_publish(*, actor: Any, policy: Policy) -> Policy:
-    """Publish, then find every eligible member and the near misses, and tell them."""
+    """Publish, then find every eligible member and the near misses by the rule in force, and tell them; once,
+    even from two pages."""
+    policy = locked(policy)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only a government agency's admins publish its policies."))
     if policy.status != Policy.Status.DRAFT:

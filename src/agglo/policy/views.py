@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, NotFound, ValidationFailed, labelled_errors
+from agglo.common.numbers import posted_id
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
@@ -122,7 +123,7 @@ FORM_FIELDS = {
     "title_en": gettext_lazy("English title"),
     "summary_zh": gettext_lazy("Chinese summary"),
     "summary_en": gettext_lazy("English summary"),
-    "region_scope": gettext_lazy("Region codes"),
+    "region_scope": gettext_lazy("Regions"),
     "starts_on": gettext_lazy("Starts on"),
     "ends_on": gettext_lazy("Ends on"),
     "budget": gettext_lazy("Budget (yuan)"),
@@ -269,7 +270,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
         applications.application_submit(
             actor=request.user,
             policy=policy,
-            organization_id=int(org) if org.isdigit() else 0,
+            organization_id=posted_id(org) or 0,
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
@@ -350,7 +351,7 @@ def need_index(request: HttpRequest) -> HttpResponse:
         try:
             needs.need_submit(
                 actor=request.user,
-                organization_id=int(org) if org.isdigit() else 0,
+                organization_id=posted_id(org) or 0,
                 data={k: request.POST.get(k, "") for k in ("topic", "text", "segment")},
             )
         except DomainError as exc:
@@ -368,9 +369,9 @@ def need_index(request: HttpRequest) -> HttpResponse:
     dashboard = needs.need_dashboard(actor=request.user) if government else None
     rows = needs.need_list(actor=request.user)
     group = None
-    if dashboard and request.GET.get("group", "").isdigit():
+    if dashboard and (key := posted_id(request.GET.get("group"))) is not None:
         # One cluster's needs, to read and answer together.
-        group = next((g for g in dashboard["clusters"] if g["key"] == int(request.GET["group"])), None)
+        group = next((g for g in dashboard["clusters"] if g["key"] == key), None)
         if group is not None:
             rows = rows.filter(pk__in=group["need_ids"])
     context = {
@@ -406,7 +407,7 @@ def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             need=need,
             answer=request.POST.get("answer", ""),
-            policy_id=int(policy) if policy.isdigit() else None,
+            policy_id=posted_id(policy),
         )
     except NotFound:
         raise Http404 from None

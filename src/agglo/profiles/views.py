@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -17,7 +18,8 @@ from agglo.access import policy
 from agglo.access.quotas import profile_viewed
 from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
-from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.numbers import posted_id
 from agglo.common.problem import too_many
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
@@ -308,9 +310,13 @@ def evidence_remove(request: HttpRequest, pk: int, evidence_id: int) -> HttpResp
     org = _org(request, pk)
     try:
         evidence = selectors.evidence_get(actor=request.user, organization=org, pk=evidence_id)
-        dropped = services.evidence_remove(actor=request.user, evidence=evidence)
     except NotFound as exc:
         raise Http404 from exc
+    try:
+        dropped = services.evidence_remove(actor=request.user, evidence=evidence)
+    except NotFound:  # removed meanwhile (a second click, another tab): say so where the files are listed
+        messages.info(request, _("That file is no longer attached."))
+        return redirect("profiles:organization_tab", pk=pk, tab="finances")
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     if dropped:
@@ -421,11 +427,7 @@ def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> Htt
                 raise ValidationFailed({k: list(v) for k, v in form.errors.items()})
             data = dict(form.cleaned_data)
             ref = data["organization"].strip().upper()
-            partner = (
-                ref
-                if ref.isdigit() and len(ref) < 12
-                else Organization.objects.filter(uscc=ref).values_list("pk", flat=True).first()
-            )
+            partner = posted_id(ref) or Organization.objects.filter(uscc=ref).values_list("pk", flat=True).first()
             if partner is None:  # not a member id, and no organization has that credit code
                 raise ValidationFailed(
                     {"organization": [_("No member organization has the credit code %(code)s.") % {"code": ref}]}
@@ -435,7 +437,7 @@ def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> Htt
             services.participant_add(actor=request.user, case=case, data=data)
             messages.success(request, _("Participant added; it must confirm its part."))
         elif action == "confirm":
-            participant = services.participant_get(case=case, pk=int(request.POST.get("participant", 0) or 0))
+            participant = services.participant_get(case=case, pk=posted_id(request.POST.get("participant")) or 0)
             services.participant_confirm(actor=request.user, participant=participant)
             messages.success(request, _("Participation confirmed."))
         elif action == "rate":
@@ -451,8 +453,7 @@ def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> Htt
         raise Http404 from exc
     except DomainError as exc:
         messages.error(
-            request,
-            " ".join(f"{FIELD_LABELS.get(k, k)}: {' '.join(ms)}" for k, ms in exc.errors.items()) or exc.message,
+            request, " ".join(line for _field, line in labelled_errors(exc.errors, CASE_LABELS)) or exc.message
         )
         if action == "participant":  # keep what was typed for the form on the next page
             fields = ("organization", "input_kind", "input_amount", "input_note")
@@ -463,6 +464,8 @@ def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> Htt
     return redirect("profiles:organization_tab", pk=pk, tab="cases")
 
 
+# a case form's fields as the page names them (the fact labels are lower case, to sit inside sentences)
+CASE_LABELS = {name: capfirst(label) for name, label in FIELD_LABELS.items()}
 PARTICIPANT_FAILED = "profiles.participant_failed"  # session key: a participant form sent with errors
 
 

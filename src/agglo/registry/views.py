@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
-from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.common.errors import DomainError, NotFound, ValidationFailed, labelled_errors
 from agglo.common.language import SESSION_LANGUAGE
 from agglo.registry import selectors, services
 from agglo.registry.forms import (
@@ -35,7 +35,7 @@ FACET_PARAMS = ("kind", "layer", "area", "chain", "segment")
 
 def _int_param(request: HttpRequest, name: str, default: int) -> int:
     try:
-        return max(1, int(request.GET.get(name, default)))
+        return min(max(1, int(request.GET.get(name, default))), 10_000)  # no page lies beyond; no overflow
     except ValueError:
         return default
 
@@ -48,7 +48,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     try:
         result = selectors.organization_search(actor=request.user, filters=filters, page=_int_param(request, "page", 1))
     except ValidationFailed as exc:
-        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+        error = "; ".join(line for _field, line in labelled_errors(exc.errors, FACET_TITLES))
         result = selectors.organization_search(actor=request.user, filters=selectors.DirectoryFilters(q=filters.q))
     context = {"result": result, "filters": filters, "error": error, "facet_links": _facet_links(request, result)}
     template = "registry/partials/directory_results.html" if request.htmx else "registry/directory.html"

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import (
     PasswordChangeView,
     PasswordResetCompleteView,
@@ -21,10 +20,9 @@ from django.contrib.auth.views import (
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import loader
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_supported_language_variant
+from django.utils.translation import get_language, get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -40,10 +38,10 @@ from agglo.access.login import (
     totp_enrolled,
     totp_required,
 )
+from agglo.access.tasks import password_reset_mail
 from agglo.common.audit import record
 from agglo.common.errors import ValidationFailed
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_remember, language_valid
-from agglo.common.tasks import message_mail
 
 PENDING = "agglo_pending_2fa"
 PENDING_SECONDS = 300
@@ -183,37 +181,20 @@ class PasswordChange(PasswordChangeView):
         return response
 
 
-class QueuedResetForm(PasswordResetForm):
-    """Puts the reset mail into words here, and leaves sending it to the task queue."""
-
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        transaction.on_commit(partial(message_mail.enqueue, subject, body, [to_email]))
-
-
 class PasswordReset(PasswordResetView):
     """A member who forgot its password asks for a link by e-mail. The page says the same whether or not an account
     has that address, so that it tells nobody who is a member; the link is built on the platform's own address
     (AGGLO_BASE_URL), not on the Host header a request brings."""
 
     template_name = "web/password_reset.html"
-    form_class = QueuedResetForm
-    email_template_name = "web/password_reset_email.txt"
-    subject_template_name = "web/password_reset_subject.txt"
     success_url = reverse_lazy("web:password_reset_done")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        self.extra_email_context = {"base": settings.AGGLO_BASE_URL.rstrip("/")}  # read at each request
-        return super().form_valid(form)
+        # the same work for every address: one task queued, which looks the address up and mails the link
+        base = settings.AGGLO_BASE_URL.rstrip("/")  # read at each request
+        mail = partial(password_reset_mail.enqueue, form.cleaned_data["email"], base, get_language())
+        transaction.on_commit(mail)
+        return redirect(self.get_success_url())
 
 
 class PasswordResetSent(PasswordResetDoneView):

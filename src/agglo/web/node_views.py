@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agglo.access import nodes, policy
 from agglo.access.selectors import node_get, node_list
 from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.common.numbers import posted_id
 from agglo.registry.models import Organization
 
 
@@ -32,7 +33,7 @@ def node_index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in values}
         org_id = values["organization"]
-        if not org_id.isdigit() or int(org_id) not in {o.pk for o in orgs}:
+        if posted_id(org_id) not in {o.pk for o in orgs}:
             errors["organization"] = [_("Choose one of the organizations you administer.")]
         else:
             try:

@@ -21,7 +21,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agglo.common.uploads import check_documents, store_upload
 from agglo.profiles import rules
-from agglo.profiles.fields import Problem, coerce_all, unknown_fields
+from agglo.profiles.fields import VERIFIED_SOURCES, Problem, coerce_all, unknown_fields
 from agglo.profiles.kinds import KINDS, FactKind, kind_of
 from agglo.profiles.messages import errors_of, warning_dicts
 from agglo.profiles.models import CapabilityTerm, Fact, FinancialStatement, Source, StatementEvidence
@@ -239,7 +239,9 @@ def fact_delete(*, actor: Any, fact: Fact) -> None:
 @transaction.atomic
 def fact_verify(*, actor: Any, fact: Fact, source: str) -> Fact:
     """Mark a fact as checked: operators verify any fact; a bank's people verify statements they may see;
-    the owner marks a statement audited once the audit report is attached."""
+    the owner marks a statement audited once the audit report is attached. The fact is read again under its lock,
+    so that a file removed meanwhile cannot leave an "audited" mark with none."""
+    fact = type(fact).objects.select_for_update(of=("self",)).select_related("organization").get(pk=fact.pk)
     fact_kind = kind_of(fact)
     organization = fact.organization  # type: ignore[attr-defined]
     if source == Source.OPERATOR_VERIFIED:
@@ -256,6 +258,10 @@ def fact_verify(*, actor: Any, fact: Fact, source: str) -> Fact:
             raise ValidationFailed({"source": [_("Only financial statements are audited.")]})
         if not isinstance(fact, FinancialStatement) or not fact.evidence.exists():
             raise ValidationFailed({"source": [_("Attach the audit report first.")]})
+        if fact.source in VERIFIED_SOURCES:  # the owner's own mark would replace someone else's check
+            raise ValidationFailed(
+                {"source": [_("This statement is verified already; the attached report stays with it.")]}
+            )
         allowed = policy.can_edit_organization(actor, organization.pk)
     else:
         raise ValidationFailed(
@@ -286,6 +292,8 @@ def evidence_remove(*, actor: Any, evidence: StatementEvidence) -> bool:
         FinancialStatement.objects.select_for_update().select_related("organization").get(pk=evidence.statement_id)
     )
     _require_edit(actor, statement.organization)
+    if not StatementEvidence.objects.filter(pk=evidence.pk).exists():  # removed meanwhile (a second click)
+        raise NotFound(_("That file is no longer attached."))
     _audit(
         "evidence_removed", actor, statement, {"files": [{"name": evidence.original_name, "sha256": evidence.sha256}]}
     )
@@ -309,7 +317,11 @@ def evidence_remove(*, actor: Any, evidence: StatementEvidence) -> bool:
 def evidence_add(
     *, actor: Any, statement: FinancialStatement, files: Sequence[UploadedFile]
 ) -> list[StatementEvidence]:
-    """Attach files (PDF, PNG, JPEG) that back a financial statement."""
+    """Attach files (PDF, PNG, JPEG) that back a financial statement. The statement is locked, as for removing
+    one, so that its count of files holds."""
+    statement = (
+        FinancialStatement.objects.select_for_update(of=("self",)).select_related("organization").get(pk=statement.pk)
+    )
     _require_edit(actor, statement.organization)
     errors: dict[str, list[str]] = {}
     if not files:

@@ -1,0 +1,80 @@
+"""Statement marks and case forms: the owner's "audited" mark never replaces someone else's check, a file goes
+once, and a refused case form names the field as the form labels it."""
+
+from __future__ import annotations
+
+import pytest
+
+from agglo.common.errors import ValidationFailed
+from agglo.profiles import services
+from tests.profiles.test_api_and_pages import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_refused_participant_is_named_as_the_form_labels_it_with_the_readers_colon(org_admin):
+    admin, org = org_admin
+    case = services.case_create(
+        actor=admin, organization=org, data={"title": "共建联合实验室", "kind": "alliance", "started_on": "2024-05-01"}
+    )
+    c = login(admin)  # Chinese, the default
+    r = c.post(
+        f"/organizations/{org.pk}/cases/{case.pk}/participant/",
+        {"organization": "91350200RU3766HE4X", "input_kind": "equipment"},
+        follow=True,
+    )
+    page = r.content.decode()
+    assert "91350200RU3766HE4X" in page
+    said = page.split('class="messages"')[1].split("</li>")[0]
+    assert "：" in said, said  # as every other page writes "label：message" in Chinese
+
+
+def test_marking_audited_does_not_replace_a_platform_verification(org_admin, operator):
+    from agglo.profiles.models import Source
+    from tests.conftest import upload
+    from tests.profiles.conftest import statement
+
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    services.evidence_add(actor=admin, statement=fact, files=[upload("audit.pdf")])
+    services.fact_verify(actor=operator, fact=fact, source="operator_verified")
+    fact.refresh_from_db()
+    assert fact.verified
+    page = login(admin).get(f"/organizations/{org.pk}/tab/finances/").content.decode()
+    offered = 'name="source" value="audited"' in page  # the finances tab offers no "Mark audited" on it
+    assert not offered
+    with pytest.raises(ValidationFailed) as refused:
+        services.fact_verify(actor=admin, fact=fact, source="audited")
+    assert "source" in refused.value.errors
+    fact.refresh_from_db()
+    assert fact.source == Source.OPERATOR_VERIFIED and fact.verified and fact.verified_by == operator
+
+
+def test_a_unicode_digit_as_the_partner_is_refused_not_a_500(org_admin):
+    admin, org = org_admin
+    case = services.case_create(
+        actor=admin, organization=org, data={"title": "共建联合实验室", "kind": "alliance", "started_on": "2024-05-01"}
+    )
+    c = login(admin)
+    c.raise_request_exception = False
+    r = c.post(
+        f"/organizations/{org.pk}/cases/{case.pk}/participant/", {"organization": "²", "input_kind": "equipment"}
+    )
+    assert r.status_code != 500
+
+
+def test_a_file_removed_twice_at_once_is_removed_and_logged_once(org_admin):
+    from agglo.common.errors import NotFound
+    from agglo.common.models import AuditEvent
+    from agglo.profiles.models import StatementEvidence
+    from tests.conftest import upload
+    from tests.profiles.conftest import statement
+
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    (evidence,) = services.evidence_add(actor=admin, statement=fact, files=[upload("audit.pdf")])
+    first, second = StatementEvidence.objects.get(pk=evidence.pk), StatementEvidence.objects.get(pk=evidence.pk)
+    services.evidence_remove(actor=admin, evidence=first)
+    with pytest.raises(NotFound):  # a double click: the second finds the file gone and logs nothing
+        services.evidence_remove(actor=admin, evidence=second)
+    assert AuditEvent.objects.filter(event="profiles.financials_evidence_removed").count() == 1
