@@ -39,19 +39,49 @@ def agreement(member_of):
     )
     market.interest_accept(actor=owner, interest=interest)
     entry = LogEntry.objects.get(type="market.interest_accepted")
-    return {"owner": owner, "owner_org": owner_org, "peer": peer, "peer_org": peer_org, "entry": entry}
+    return {
+        "owner": owner,
+        "owner_org": owner_org,
+        "peer": peer,
+        "peer_org": peer_org,
+        "entry": entry,
+        "interest": interest,
+        "listing": listing,
+    }
 
 
-def test_an_accepted_interest_is_logged_for_both_sides_without_personal_data(agreement):
-    entry = agreement["entry"]
+def test_an_accepted_interest_is_logged_for_both_sides_sealed_under_their_key(agreement, client, member_of):
+    """Who accepted whom, on what terms, is the two sides' business (an anonymous owner is named to the accepted
+    side only): the public entry holds every fact and the acting organization as keyed digests, which the two
+    sides, and nobody else, can check with the key the API and the listing's page show them."""
+    entry, interest = agreement["entry"], agreement["interest"]
+    interest.refresh_from_db()
+    key = interest.text_key
+    assert len(key) == 32
     content = entries.decode(bytes(entry.data))
-    assert content["actor"] == f"org:{agreement['owner_org'].pk}"
-    assert content["payload"]["terms"].startswith("sha256:")
+    owner, peer = agreement["owner_org"].pk, agreement["peer_org"].pk
+    assert content["actor"] == entries.sealed_ref("party", f"org:{owner}", key)
+    assert content["subject"] == entries.sealed_ref("market.interest", f"market.interest:{interest.pk}", key)
+    facts = {"listing": agreement["listing"].pk, "organization": peer, "owner": owner}
+    assert {k: content["payload"][k] for k in facts} == entries.sealed_facts(facts, key)
+    assert content["payload"]["terms"].startswith("hmac-sha256:")
+    clear = bytes(entry.data).decode()
+    assert f"org:{owner}" not in clear and '"owner":' + str(owner) not in clear
     assert "可靠性实验室" not in bytes(entry.data).decode() and "owner-admin" not in bytes(entry.data).decode()
     assert set(EntryParty.objects.filter(entry=entry).values_list("organization_id", flat=True)) == {
         agreement["owner_org"].pk,
         agreement["peer_org"].pk,
     }
+    # the key is the two sides': on the API's interests and the listing page, for them only
+    client.force_login(agreement["peer"])
+    assert [i["text_key"] for i in client.get("/api/v1/interests").json()] == [key]
+    assert key in client.get(f"/market/{agreement['listing'].pk}/").content.decode()
+    client.force_login(agreement["owner"])
+    board = client.get(f"/api/v1/listings/{agreement['listing'].pk}/interests").json()
+    assert [i["text_key"] for i in board] == [key]
+    stranger, _org = member_of("stranger-admin")
+    client.force_login(stranger)
+    assert key not in client.get(f"/market/{agreement['listing'].pk}/").content.decode()
 
 
 def test_member_downloads_a_receipt_that_verifies_offline(agreement, client, tmp_path, english):

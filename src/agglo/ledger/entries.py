@@ -107,6 +107,12 @@ def sealed(text: str, key: str) -> str:
     return "hmac-sha256:" + _keyed(text, key)
 
 
+def sealed_facts(facts: Mapping[str, Any], key: str) -> dict[str, str]:
+    """Each fact sealed with its name ("quantity:300"), so that equal values do not show as equal digests; facts
+    that are None are left out."""
+    return {name: sealed(f"{name}:{value}", key) for name, value in facts.items() if value is not None}
+
+
 def sealed_ref(kind: str, ref: str, key: str) -> str:
     """`kind:<hex>`, the keyed digest of a reference such as `org:12`: who acted, in an entry whose parties do not
     want the public to read it; they hold `key` and can check it, nobody else can test a guess."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -82,6 +83,15 @@ def entries_append(items: Sequence[tuple[Entry, Iterable[int]]]) -> list[int]:
         if settings.AGGLO_LEDGER_PUBLISH == "commit":
             transaction.on_commit(_publish_after_commit)
     return list(range(first, first + len(items)))
+
+
+def work_key(work: models.Model) -> str:
+    """The hex key that seals the log's entries about one piece of work (its `text_key`): made when first needed
+    and kept on the row, to be shown to the work's parties and nobody else, so that they can check the log."""
+    if not work.text_key:  # type: ignore[attr-defined]
+        work.text_key = secrets.token_hex(16)  # type: ignore[attr-defined]
+        type(work).objects.filter(pk=work.pk).update(text_key=work.text_key)  # type: ignore[attr-defined]
+    return work.text_key  # type: ignore[attr-defined]
 
 
 def entry_append(

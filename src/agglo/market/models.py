@@ -173,6 +173,9 @@ class Interest(models.Model):
     message = models.TextField(_("message"))
     missing = models.TextField(_("what is still missing"), blank=True)
     introduction = models.TextField(_("who we are"), blank=True)
+    # hex key under which the public log seals who accepted whom, on what terms (`ledger.services.work_key`);
+    # shown to the two sides only
+    text_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     status = models.CharField(
         _("status"),
         max_length=10,

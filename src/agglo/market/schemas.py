@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class ListingIn(Schema):
@@ -111,6 +111,9 @@ class InterestOut(Schema):
     decline_reason: str
     created_at: datetime
     decided_at: datetime | None
+    text_key: str = Field(
+        description="Key under which the transparency log seals the acceptance (hmac-sha256); empty before one"
+    )
 
     @staticmethod
     def resolve_organization_name(obj: Any) -> str:

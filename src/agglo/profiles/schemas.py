@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field
 
 from agglo.profiles.messages import word_stored
+from agglo.profiles.selectors.facts import case_key
 
 
 class Provenance(Schema):
@@ -300,6 +301,15 @@ class CaseOut(Schema):
     stale: bool
     participants: list[ParticipantOut]
     ratings: list[CaseRatingOut]
+    text_key: str = Field(
+        "",
+        description="Key under which the transparency log seals the case's entries (hmac-sha256): for its lead and "
+        "participants only; empty for others and before the first entry",
+    )
+
+    @staticmethod
+    def resolve_text_key(obj: Any, context: Any) -> str:
+        return case_key(context["request"].auth, obj)
 
 
 class RowErrorOut(Schema):

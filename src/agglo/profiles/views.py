@@ -190,6 +190,7 @@ def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> 
     for case in cases:
         confirmed = [p for p in case.participants.all() if p.confirmed_at]
         case.my_pending = [p for p in case.participants.all() if p.organization_id in mine and not p.confirmed_at]
+        case.log_key = selectors.case_key(request.user, case)
         rating_form = CaseRatingForm(prefix=f"r{case.pk}")
         rated = {r.rated_id for r in case.ratings.all() if r.rater_id in mine}  # each partner is rated once
         rating_form.fields["rated"].choices = [

@@ -4,7 +4,6 @@ report its execution. Declines and withdrawals re-plan the order at once."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections import Counter
 from typing import Any
 
@@ -39,8 +38,8 @@ from agglo.factory.services.telling import (
     tell_operators_moved_on,
 )
 from agglo.factory.validation import text, whole
-from agglo.ledger.entries import sealed
-from agglo.ledger.services import entry_append
+from agglo.ledger.entries import sealed_facts
+from agglo.ledger.services import entry_append, work_key
 
 ACTIONS = ("accept", "decline", "counter")
 
@@ -87,9 +86,7 @@ def audit_step(event: str, actor: Any, allocation: Allocation, payload: dict[str
     )
     if event in LOGGED:
         buyer = allocation.order.buyer_id
-        if not allocation.text_key:
-            allocation.text_key = secrets.token_hex(16)
-            Allocation.objects.filter(pk=allocation.pk).update(text_key=allocation.text_key)
+        work_key(allocation)
         facts = {
             "order": allocation.order_id,
             "buyer": buyer,
@@ -113,7 +110,7 @@ def audit_step(event: str, actor: Any, allocation: Allocation, payload: dict[str
             sealed_with=allocation.text_key,
             subject=allocation,
             payload={
-                **{k: sealed(f"{k}:{v}", allocation.text_key) for k, v in facts.items() if v is not None},
+                **sealed_facts(facts, allocation.text_key),
                 **{k: v for k, v in payload.items() if k in ("settled", "whole_step", "upheld")},
             },
             parties=[buyer, allocation.factory_id],

@@ -14,8 +14,8 @@ from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.language import Phrase, choice_words
 from agglo.common.notify import notify
-from agglo.ledger.entries import digest
-from agglo.ledger.services import entry_append
+from agglo.ledger.entries import digest, sealed_facts
+from agglo.ledger.services import entry_append, work_key
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Interest, Listing
 from agglo.registry.models import Organization
@@ -165,12 +165,16 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     _audit("accepted", actor, interest, payload, interest.listing.organization_id)
     _audit("accepted", actor, interest, payload, interest.organization_id)
     owner = interest.listing.organization_id
+    # who accepted whom, on what terms, is the two sides' business (an anonymous owner is named to the other side
+    # only): the log holds it sealed under the interest's key, which the pages show to the two sides
+    key = work_key(interest)
     entry_append(
         "market.interest_accepted",
         actor=actor,
         acting_org=owner,
+        sealed_with=key,
         subject=interest,
-        payload={**payload, "owner": owner, "terms": digest(_terms(interest))},
+        payload=sealed_facts({**payload, "owner": owner, "terms": digest(_terms(interest))}, key),
         parties=[owner, interest.organization_id],
     )
     notify(

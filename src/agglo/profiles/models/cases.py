@@ -23,6 +23,9 @@ class Case(Fact):
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     visibility = models.CharField(_("visible to"), max_length=10, default="members")
+    # hex key under which the public log seals who took part, with what, and how they rated each other
+    # (`ledger.services.work_key`); shown to the participants only
+    text_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     outcome_patents = models.PositiveIntegerField(_("patents"), default=0)
     outcome_products = models.PositiveIntegerField(_("products"), default=0)
     outcome_revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2, null=True, blank=True)

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from agglo.ledger.entries import digest
-from agglo.ledger.services import entry_append
+from agglo.ledger.entries import digest, sealed_facts
+from agglo.ledger.services import entry_append, work_key
 from agglo.profiles import rules
 from agglo.profiles.fields import CASE_RATING, CASES, PARTICIPANTS, coerce_all, unknown_fields
 from agglo.profiles.messages import errors_of
@@ -182,20 +182,29 @@ def participant_confirm(*, actor: Any, participant: CaseParticipant) -> CasePart
             organization_id=participant.organization_id,
         )
         case = participant.case
+        # a case may be private, and a short input is easy to guess from a plain digest: the facts go in sealed
+        # under the case's key, which its participants see with the case
+        key = work_key(case)
         entry_append(
             "profiles.case_participation_confirmed",
             actor=actor,
             acting_org=participant.organization_id,
+            sealed_with=key,
             subject=case,
-            payload={
-                "case": case.pk,
-                "lead": case.organization_id,
-                "organization": participant.organization_id,
-                "role": participant.role,
-                "input": digest(
-                    snapshot({k: getattr(participant, f"{k}_id" if k == "organization" else k) for k in PARTICIPANTS})
-                ),
-            },
+            payload=sealed_facts(
+                {
+                    "case": case.pk,
+                    "lead": case.organization_id,
+                    "organization": participant.organization_id,
+                    "role": participant.role,
+                    "input": digest(
+                        snapshot(
+                            {k: getattr(participant, f"{k}_id" if k == "organization" else k) for k in PARTICIPANTS}
+                        )
+                    ),
+                },
+                key,
+            ),
             parties=[case.organization_id, participant.organization_id],
         )
     return participant
@@ -232,12 +241,16 @@ def case_rate(*, actor: Any, case: Case, data: Mapping[str, Any]) -> CaseRating:
         {"rater": rater, "rated": values["rated"], "score": values["score"]},
         organization_id=values["rated"],
     )
+    key = work_key(case)
     entry_append(
         "profiles.case_rated",
         actor=actor,
         acting_org=rater,
+        sealed_with=key,
         subject=rating,
-        payload={"case": case.pk, "rater": rater, "rated": values["rated"], "score": int(values["score"])},
+        payload=sealed_facts(
+            {"case": case.pk, "rater": rater, "rated": values["rated"], "score": int(values["score"])}, key
+        ),
         parties=[rater, values["rated"]],
     )
     return rating

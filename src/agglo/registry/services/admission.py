@@ -27,7 +27,7 @@ from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.language import language_remember, language_valid
 from agglo.common.uploads import check_documents, sniff
 from agglo.ledger.entries import sealed
-from agglo.ledger.services import entry_append
+from agglo.ledger.services import entry_append, work_key
 from agglo.registry import search_index
 from agglo.registry.accounts import email_in_use
 from agglo.registry.dedupe import name_similarity
@@ -326,9 +326,7 @@ def admission_reject(*, actor: Any, admission: Admission, reason: str) -> Admiss
 
 def _log_decision(actor: Any, admission: Admission) -> None:
     """Admission decisions go on the transparency log; the reason only sealed under a key the applicant holds."""
-    if not admission.text_key:
-        admission.text_key = secrets.token_hex(16)
-        Admission.objects.filter(pk=admission.pk).update(text_key=admission.text_key)
+    key = work_key(admission)
     entry_append(
         f"registry.admission_{admission.status}",
         actor=actor,
@@ -336,7 +334,7 @@ def _log_decision(actor: Any, admission: Admission) -> None:
         payload={
             "organization": admission.organization_id,
             "decision": admission.status,
-            "reason": sealed(admission.reason, admission.text_key),
+            "reason": sealed(admission.reason, key),
         },
         parties=[admission.organization_id],
     )

@@ -1,0 +1,54 @@
+"""A case on the public log: who took part, with what, and how they rated each other go in sealed under the case's
+key, since a case may be private and a short input is easy to guess from a plain digest. The key is shown to the
+case's lead and participants only."""
+
+from __future__ import annotations
+
+import pytest
+
+from agglo.ledger import entries
+from agglo.ledger.models import LogEntry
+from agglo.profiles import services
+from tests.profiles.test_api_and_pages import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_private_cases_entries_are_sealed_and_its_key_is_the_participants(org_admin, member_of):
+    admin, org = org_admin
+    peer, peer_org = member_of("case-peer")
+    stranger, _stranger_org = member_of("case-stranger")
+    case = services.case_create(
+        actor=admin,
+        organization=org,
+        data={"title": "保密中试合作", "kind": "joint_rnd", "started_on": "2025-03-01", "visibility": "private"},
+    )
+    participant = services.participant_add(
+        actor=admin,
+        case=case,
+        data={"organization": peer_org.pk, "role": "partner", "input_kind": "cash", "input_amount": "1000000"},
+    )
+    services.participant_confirm(actor=peer, participant=participant)
+    services.case_rate(actor=peer, case=case, data={"rated": org.pk, "score": 5})
+    case.refresh_from_db()
+    key = case.text_key
+    assert len(key) == 32
+    confirmed = entries.decode(bytes(LogEntry.objects.get(type="profiles.case_participation_confirmed").data))
+    assert confirmed["actor"] == entries.sealed_ref("party", f"org:{peer_org.pk}", key)
+    assert confirmed["subject"] == entries.sealed_ref("profiles.case", f"profiles.case:{case.pk}", key)
+    facts = {"case": case.pk, "lead": org.pk, "organization": peer_org.pk, "role": "partner"}
+    assert {k: confirmed["payload"][k] for k in facts} == entries.sealed_facts(facts, key)
+    assert confirmed["payload"]["input"].startswith("hmac-sha256:")  # no plain digest of the input to guess at
+    rated = entries.decode(bytes(LogEntry.objects.get(type="profiles.case_rated").data))
+    score = {"case": case.pk, "rater": peer_org.pk, "rated": org.pk, "score": 5}
+    assert rated["payload"] == entries.sealed_facts(score, key)
+    # the lead and the partner read the key on the API and the cases tab; nobody else does
+    for who, owner in ((admin, org), (peer, peer_org)):
+        c = login(who)
+        assert c.get(f"/api/v1/cases/{case.pk}").json()["text_key"] == key
+        assert key in c.get(f"/organizations/{owner.pk}/tab/cases/").content.decode()
+    c = login(stranger)
+    assert c.get(f"/api/v1/cases/{case.pk}").status_code == 404  # private: not even the case
+    services.case_update(actor=admin, case=case, data={"visibility": "public"})
+    assert c.get(f"/api/v1/cases/{case.pk}").json()["text_key"] == ""
+    assert key not in c.get(f"/organizations/{org.pk}/tab/cases/").content.decode()
