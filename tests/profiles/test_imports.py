@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 
 from agglo.access.models import AccessLogEntry
 from agglo.common.errors import Forbidden, ValidationFailed
@@ -146,6 +147,25 @@ def test_operators_import_organizations_idempotently(ref, operator):
     assert org.status == "member" and org.tags == ["芯片", "封测"]
     again = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=False)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    # an organization registered abroad has no credit code: its country and registry id find it again
+    abroad = write_csv(
+        ("uscc", "foreign_registry_id", "name_zh", "kind", "region"),
+        [
+            ("", "HRB 12345", "柏林导入测试公司", "tech_sme", "DE"),
+            ("", "HRB 12345", "以色列同号公司", "tech_sme", "IL"),
+        ],
+    )
+    first = services.import_file(actor=operator, kind="organizations", body=abroad, filename="a.csv", dry_run=False)
+    assert (first.created, first.errors) == (2, [])
+    again = services.import_file(actor=operator, kind="organizations", body=abroad, filename="a.csv", dry_run=False)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert Organization.objects.filter(foreign_registry_id="HRB 12345").count() == 2
+    twice = write_csv(
+        ("uscc", "foreign_registry_id", "name_zh", "kind", "region"),
+        [("", "HRB 9", "甲公司", "tech_sme", "DE"), ("", "HRB 9", "乙公司", "tech_sme", "de")],
+    )
+    result = services.import_file(actor=operator, kind="organizations", body=twice, filename="t.csv", dry_run=False)
+    assert [(e.row, e.column, e.rule) for e in result.errors] == [(3, "foreign_registry_id", "duplicate_in_file")]
     bad = write_csv(
         header,
         [
@@ -178,10 +198,18 @@ def test_export_holds_only_what_one_may_see_and_is_logged(org_admin, member_of, 
     table = selectors.export_table(actor=peer, kind="financials")
     exported = list(table.rows)
     assert {r[0] for r in exported} == {peer_org.uscc, org.uscc} and len(exported) == 4
-    # An exported file imports again without changing anything.
-    back = write_csv(table.columns, [r for r in exported if r[0] == peer_org.uscc])
+    # The export of one's own organizations imports again, whole, without changing anything.
+    own = selectors.export_table(actor=peer, kind="financials", own=True)
+    back = write_csv(own.columns, list(own.rows))
     again = services.import_file(actor=peer, kind="financials", body=back, filename="back.csv", dry_run=True)
     assert (again.errors, again.unchanged) == ([], 1)
+    client = Client()
+    client.force_login(peer)
+    page = client.get("/profiles/import/").content.decode()
+    assert 'href="/profiles/export/ip.csv?own=1"' in page
+    response = client.get("/profiles/export/organizations.csv?own=1")
+    assert 'filename="agglo-organizations-own.csv"' in response["Content-Disposition"]
+    assert [line.split(",")[0] for line in response.content.decode("utf-8-sig").splitlines()[1:]] == [peer_org.uscc]
     from agglo.profiles.exporting import export_response
 
     response = export_response(peer, "financials", "json", channel="export")

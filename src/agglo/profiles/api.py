@@ -300,5 +300,6 @@ def import_file(request: HttpRequest, kind: str, file: File[UploadedFile], dry_r
 
 
 @router.get("/exports/{kind}", response={200: None}, summary="Export what you may see (CSV, XLSX, JSON)")
-def export(request: HttpRequest, kind: str, format: str = "csv") -> HttpResponse:
-    return export_response(request.auth, kind, format, channel="api")
+def export(request: HttpRequest, kind: str, format: str = "csv", own: bool = False) -> HttpResponse:
+    """`own=true`: only the rows of your own organizations, a file you can import again."""
+    return export_response(request.auth, kind, format, channel="api", own=own)

@@ -22,7 +22,7 @@ CONTENT_TYPES = {
 }
 
 
-def export_response(actor: Any, kind: str, format: str, *, channel: str) -> HttpResponse:
+def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bool = False) -> HttpResponse:
     """The file of an export; the sensitive groups it shows are written to their owners' access logs."""
     errors = {}
     if kind not in EXPORT_KINDS:
@@ -32,7 +32,7 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str) -> Http
     if errors:
         raise ValidationFailed(errors)
     quota_consume(actor=actor, kind=DailyQuota.Kind.EXPORT)
-    table = selectors.export_table(actor=actor, kind=kind)
+    table = selectors.export_table(actor=actor, kind=kind, own=own)
     if format == "xlsx":
         body = write_xlsx(table.columns, table.rows, kind)
     elif format == "json":
@@ -44,5 +44,5 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str) -> Http
             viewer=actor, owner_ids=table.sensitive_owners, groups=[table.sensitive_group], channel=channel
         )
     response = HttpResponse(body, content_type=CONTENT_TYPES[format])
-    response["Content-Disposition"] = f'attachment; filename="agglo-{kind}.{format}"'
+    response["Content-Disposition"] = f'attachment; filename="agglo-{kind}{"-own" if own else ""}.{format}"'
     return response

@@ -506,6 +506,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             "export_kinds": [(k, EXPORT_LABELS[k]) for k in EXPORT_KINDS],
             "formats": ("csv", "xlsx", "json"),
             "field_labels": FIELD_LABELS,
+            "has_own": bool(policy.organization_ids(request.user)),
         },
         status=status,
     )
@@ -514,7 +515,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def export_page(request: HttpRequest, kind: str, format: str) -> HttpResponse:
     try:
-        return export_response(request.user, kind, format, channel="export")
+        return export_response(request.user, kind, format, channel="export", own=request.GET.get("own") == "1")
     except ValidationFailed as exc:
         raise Http404(str(exc)) from exc
     except DomainError as exc:

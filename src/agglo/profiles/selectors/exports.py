@@ -30,8 +30,8 @@ class ExportTable:
     sensitive_group: str
 
 
-def _organizations(actor: Any) -> ExportTable:
-    qs = Organization.objects.filter(visible(actor)).select_related("region").order_by("pk")
+def _organizations(actor: Any, own: bool) -> ExportTable:
+    qs = _scope(actor, own).select_related("region").order_by("pk")
     annotations, condition = owners_filter(actor, "contacts")
     if condition:
         qs = qs.annotate(**annotations).annotate(contacts_ok=ExpressionWrapper(condition, output_field=BooleanField()))
@@ -49,9 +49,15 @@ def _organizations(actor: Any) -> ExportTable:
     return ExportTable("organizations", ORG_COLUMNS, produce(), owners, "contacts")
 
 
-def _facts(actor: Any, name: str) -> ExportTable:
-    kind = KINDS[name]
+def _scope(actor: Any, own: bool) -> Any:
+    """The organizations an export covers: all the actor may see, or only its own (a file it can import again)."""
     orgs = Organization.objects.filter(visible(actor))
+    return orgs.filter(pk__in=policy.organization_ids(actor)) if own else orgs
+
+
+def _facts(actor: Any, name: str, own: bool) -> ExportTable:
+    kind = KINDS[name]
+    orgs = _scope(actor, own)
     if kind.group in ("financials", "credit"):
         annotations, condition = owners_filter(actor, kind.group)
         orgs = orgs.annotate(**annotations).filter(condition or Q())
@@ -72,10 +78,11 @@ def _facts(actor: Any, name: str) -> ExportTable:
     return ExportTable(name, columns, produce(), owners, kind.group if owners else "")
 
 
-def export_table(*, actor: Any, kind: str) -> ExportTable:
-    """Rows of `kind` the actor may see. Anonymous visitors export nothing: exports are for members."""
+def export_table(*, actor: Any, kind: str, own: bool = False) -> ExportTable:
+    """Rows of `kind` the actor may see (`own`: of its own organizations only). Anonymous visitors export nothing:
+    exports are for members."""
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden(_("Log in to export."))
     if not (policy.active_organization_ids(actor) or policy.platform_roles(actor)):
         raise Forbidden(_("Exports are for members, government officers and the platform."))
-    return _organizations(actor) if kind == "organizations" else _facts(actor, kind)
+    return _organizations(actor, own) if kind == "organizations" else _facts(actor, kind, own)

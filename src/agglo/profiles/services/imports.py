@@ -365,6 +365,11 @@ def _write(actor, kind: FactKind, creates, updates, source: str, note: str, prog
     facts_imported.send(sender=kind.model, organization_ids=sorted({org_id for _pk, _payload, org_id in events}))
 
 
+def _foreign_key(region: Any, registry_id: Any) -> str:
+    """The natural key of an organization registered abroad: country (or region) code and registry id."""
+    return f"{str(region or '').strip().upper()}/{str(registry_id).strip()}"
+
+
 def _organizations(actor: Any, table: Table, result: ImportResult, progress: Progress | None) -> None:
     """Organizations through the registry's own services, row by row inside the import's transaction."""
     from agglo.registry.services import organization_create, organization_update
@@ -377,6 +382,12 @@ def _organizations(actor: Any, table: Table, result: ImportResult, progress: Pro
         o.uscc: o
         for o in Organization.objects.filter(uscc__in=[str(r.get("uscc") or "").strip().upper() for _, r in table.rows])
     }
+    # an organization registered abroad has no credit code: its country and its registry's id name it
+    abroad = {str(r.get("foreign_registry_id") or "").strip() for _, r in table.rows} - {""}
+    by_code |= {
+        _foreign_key(o.region_id, o.foreign_registry_id): o
+        for o in Organization.objects.filter(uscc__isnull=True, foreign_registry_id__in=abroad)
+    }
     seen: dict[str, int] = {}
     for n, (row_no, row) in enumerate(table.rows, start=1):
         if progress and n % 100 == 0:
@@ -388,10 +399,13 @@ def _organizations(actor: Any, table: Table, result: ImportResult, progress: Pro
             if data.get(numeric) == "":
                 data[numeric] = None
         code = str(data.get("uscc") or "").strip().upper()
+        column = "uscc"
+        if not code and str(data.get("foreign_registry_id") or "").strip():
+            code, column = _foreign_key(data.get("region"), data["foreign_registry_id"]), "foreign_registry_id"
         if code:
             if code in seen:
                 result.errors.append(
-                    RowError(row_no, "uscc", "duplicate_in_file", str(RULES["duplicate_in_file"]) % {"row": seen[code]})
+                    RowError(row_no, column, "duplicate_in_file", str(RULES["duplicate_in_file"]) % {"row": seen[code]})
                 )
                 continue
             seen[code] = row_no
