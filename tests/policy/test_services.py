@@ -22,7 +22,7 @@ def policy_data(**over):
         "kind": "subsidy",
         "title_zh": "研发投入后补助",
         "starts_on": "2026-01-01",
-        "ends_on": "2026-12-31",
+        "ends_on": "2030-12-31",  # far enough that publishing stays allowed
         "budget": "5000000",
         "rule": RULE,
         "region_scope": ["440300"],
@@ -192,7 +192,7 @@ def test_an_agency_sees_and_edits_its_draft_then_its_published_policy(agency, me
         "title_zh": "研发投入后补助（修订）",
         "summary_en": "For R&D.",
         "starts_on": "2026-01-01",
-        "ends_on": "2026-12-31",
+        "ends_on": "2030-12-31",
         "budget": "800000",
         "region_scope": ["440300", "440100"],
         "rule": RULE,

@@ -183,6 +183,10 @@ def test_profile_tabs_render_for_owner_peer_and_visitor(org_admin, member_of, op
     for tab in (*tabs, "access"):
         assert owner.get(f"/organizations/{org.pk}/tab/{tab}/").status_code == 200, tab
     assert "finance-chart" in owner.get(f"/organizations/{org.pk}/tab/finances/").content.decode()
+    # a year without net profit is a gap in the chart, not a reported zero
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025, net_profit=None))
+    chart = owner.get(f"/organizations/{org.pk}/tab/finances/").context["chart"]
+    assert chart["series"]["net_profit"] == [1500000.0, None] and chart["series"]["revenue"][1] == 12000000.0
     visitor = login(peer)
     page = visitor.get(f"/organizations/{org.pk}/").content.decode()
     assert 'id="quality-panel"' not in page

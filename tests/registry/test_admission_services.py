@@ -75,6 +75,16 @@ def test_approval_makes_a_member_and_an_admin_who_can_log_in(ref, operator):
         admission_reject(actor=operator, admission=admission, reason="too late")
 
 
+def test_a_password_like_the_login_is_refused_as_a_reset_would_refuse_it(ref, english):
+    data = application("weak.login@yunqi.example")
+    data["password"] = "weak.login@yunqi.example"
+    with pytest.raises(ValidationFailed) as err:
+        admission_apply(actor=None, **data)
+    assert set(err.value.errors) == {"password"}
+    assert "too similar" in err.value.errors["password"][0]
+    assert Admission.objects.count() == 0
+
+
 def test_bad_application_reports_every_field_and_saves_nothing(ref, english):
     data = application(uscc="91330100MA2CDE0F10", region="000000", kind="pirate")
     data["contact"]["contact_email"] = "not-an-email"

@@ -156,7 +156,7 @@ def _detail(request: HttpRequest, listing: Listing, interest_form: Any = None, s
         if mine and not answered and listing.status == Status.PUBLISHED
         else None,
         "close_form": CloseForm(),
-        "decline_form": DeclineForm(),
+        "decline_form": DeclineForm(auto_id=False),  # one box per row: no shared id, the aria-label names it
         "decided": DECIDED,
         "moves": (InterestStatus.CONTACTED, InterestStatus.EVALUATED),
     }

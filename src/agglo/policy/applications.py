@@ -57,11 +57,12 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
                 ]
             }
         )
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationFailed({"note": [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(note)}]})
     try:
         with transaction.atomic():
-            application = Application.objects.create(
-                policy=policy, organization_id=organization_id, note=(note or "").strip()[:2000]
-            )
+            application = Application.objects.create(policy=policy, organization_id=organization_id, note=note)
     except IntegrityError:
         raise Conflict(_("You have applied already."), errors={"policy": [_("Already applied.")]}) from None
     record("policy.applied", actor=actor, subject=application, organization_id=organization_id)
@@ -129,7 +130,11 @@ def application_decide(
     )
     if application.status != Application.Status.SUBMITTED:
         raise ValidationFailed({"status": [_("This application is decided already.")]})
-    reason = (reason or "").strip()[:2000]
+    reason = (reason or "").strip()
+    if len(reason) > 2000:
+        raise ValidationFailed(
+            {"reason": [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(reason)}]}
+        )
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
     application.amount = _amount(amount) if grant else None

@@ -90,7 +90,9 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
     if not values["title_zh"] and not values["title_en"]:
         errors["title_zh"] = [_("Give a title in Chinese or English.")]
     for name in ("summary_zh", "summary_en"):
-        values[name] = str(values.get(name) or "").strip()[:5000]
+        values[name] = str(values.get(name) or "").strip()
+        if len(values[name]) > 5000:  # said, not cut: a cut summary would read as whole
+            errors[name] = [_("At most %(max)d characters (has %(n)d).") % {"max": 5000, "n": len(values[name])}]
     for name in ("starts_on", "ends_on"):
         raw = values.get(name)
         if raw in (None, "") and name == "ends_on":
@@ -179,6 +181,10 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
         raise Forbidden(_("Only a government agency's admins publish its policies."))
     if policy.status != Policy.Status.DRAFT:
         raise ValidationFailed({"status": [_("Only a draft can be published.")]})
+    if policy.ends_on and policy.ends_on < timezone.localdate():  # members would be told of what they cannot get
+        raise ValidationFailed(
+            {"ends_on": [_("The policy ended on %(date)s: change its end date first.") % {"date": policy.ends_on}]}
+        )
     policy.status, policy.published_at = Policy.Status.PUBLISHED, timezone.now()
     policy.save(update_fields=["status", "published_at", "updated_at"])
     record("policy.published", actor=actor, subject=policy, organization_id=policy.issuer_id)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,6 +33,7 @@ ACTION_FIELDS = {
     "answer": gettext_lazy("Answer"),
     "files": gettext_lazy("Files"),
     "organization": gettext_lazy("Organization"),
+    "ends_on": gettext_lazy("Ends on"),
 }
 
 
@@ -76,7 +78,13 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
             )
         }
         mine = [
-            {"name": names[org], "eligible": outcome.eligible, "rows": outcome.rows(), "outside": not outcome.in_scope}
+            {
+                "pk": org,
+                "name": names[org],
+                "eligible": outcome.eligible,
+                "rows": outcome.rows(),
+                "outside": not outcome.in_scope,
+            }
             for org, outcome in selectors.eligibility(actor=request.user, policy=policy)
             if org in names
         ]
@@ -95,9 +103,11 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         for a in apps:
             a.standing = standing.get(a.organization_id)
     applied = {a.organization_id for a in apps}
+    ended = policy.ends_on is not None and policy.ends_on < timezone.localdate()
+    outside = {m["pk"] for m in mine if m["outside"]}  # the policy's regions leave them out: no form to fill in vain
     can_apply = (
-        [o for o in _admin_orgs(request.user) if o.pk not in applied and o.kind != "government"]
-        if policy.status == Policy.Status.PUBLISHED and not policy.auto_grant
+        [o for o in _admin_orgs(request.user) if o.pk not in applied | outside and o.kind != "government"]
+        if policy.status == Policy.Status.PUBLISHED and not policy.auto_grant and not ended
         else []
     )
     context = {
@@ -110,6 +120,7 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         "lang": lang,
         "applications": apps,
         "can_apply": can_apply,
+        "ended": ended,
         "failed": failed or {},
     }
     return render(request, "policy/detail.html", context, status=400 if failed else 200)

@@ -154,7 +154,8 @@ def _finances(request: HttpRequest, org: Organization, context: dict[str, Any]) 
     chart = {
         "years": [s.year for s in rows],
         "series": {
-            name: [float(getattr(s, name) or 0) for s in rows] for name in ("revenue", "net_profit", "rd_expense")
+            name: [None if getattr(s, name) is None else float(getattr(s, name)) for s in rows]  # a gap, not 0
+            for name in ("revenue", "net_profit", "rd_expense")
         },
         "labels": {name: str(FIELD_LABELS[name]) for name in ("revenue", "net_profit", "rd_expense")},
     }

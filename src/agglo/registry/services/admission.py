@@ -140,8 +140,14 @@ def admission_apply(
     if not isinstance(password, str) or not password:
         errors["password"] = [_("Choose a password for the organization's admin account.")]
     else:
+        # checked against the account it will open (the login is the contact's e-mail), as a reset would be
+        account = get_user_model()(
+            username=contact_fields.get("contact_email", ""),
+            email=contact_fields.get("contact_email", ""),
+            first_name=str(contact_fields.get("contact_name", ""))[:150],
+        )
         try:
-            validate_password(password)
+            validate_password(password, account)
         except ValidationError as exc:
             errors["password"] = [str(m) for m in exc.messages]
     if len(message or "") > 2000:

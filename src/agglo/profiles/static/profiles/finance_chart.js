@@ -15,7 +15,8 @@
       return {
         name: chart.labels[n],
         type: n === "revenue" ? "bar" : "line",
-        data: chart.series[n].map(function (v) { return Math.round(v / 100) / 100; }),
+        // a year without the figure is a gap (null), not a reported zero
+        data: chart.series[n].map(function (v) { return v === null ? null : Math.round(v / 100) / 100; }),
       };
     }),
   });
