@@ -107,7 +107,10 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(DomainError)
 def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return problem_response(exc.status, exc.message, code=exc.code, errors=exc.errors, instance=request.path)
+    response = problem_response(exc.status, exc.message, code=exc.code, errors=exc.errors, instance=request.path)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="agglo"'
+    return response
 
 
 @api.exception_handler(AuthenticationError)

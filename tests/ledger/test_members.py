@@ -123,7 +123,7 @@ def test_others_get_no_receipt_and_no_list(agreement, client, member_of):
     assert client.get("/api/v1/ledger/mine").json() == []
     client.logout()
     assert client.get(f"/ledger/receipts/{index}.json").status_code == 302
-    assert client.get(f"/api/v1/ledger/receipts/{index}").status_code == 403
+    assert client.get(f"/api/v1/ledger/receipts/{index}").status_code == 401
 
 
 def test_public_overview_page(agreement, client):

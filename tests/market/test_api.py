@@ -93,4 +93,4 @@ def test_bad_input_is_a_field_error(two_firms):
         ),
         403,
     )
-    problem(c.get("/api/v1/notifications"), 403)
+    problem(c.get("/api/v1/notifications"), 401)  # nobody logged in: authenticate first

@@ -59,3 +59,11 @@ def test_the_apply_form_is_offered_only_where_it_can_succeed(agency, member_of, 
     client.force_login(inside_admin)
     page = client.get(f"/policies/{policy.pk}/").content.decode()
     assert 'id="policy-ended"' in page and 'id="apply-form"' not in page
+
+
+def test_eligibility_asks_a_visitor_to_log_in(agency, client):  # noqa: F811
+    admin, org = agency
+    policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=policy_data()))
+    r = client.get(f"/api/v1/policies/{policy.pk}/eligibility")
+    assert r.status_code == 401 and r["WWW-Authenticate"].startswith("Bearer")
+    assert r.json()["type"].endswith(":unauthenticated")

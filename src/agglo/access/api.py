@@ -14,14 +14,14 @@ from agglo.access.models import ApiToken
 from agglo.access.schemas import KeyIn, KeyOut, NodeIn, NodeOut, NodeTokenIn, TokenCreated, TokenIn, TokenOut, WhoAmI
 from agglo.access.selectors import node_get, node_list
 from agglo.access.tokens import api_token_create, api_token_revoke
-from agglo.common.errors import Forbidden, NotFound
+from agglo.common.errors import LoginRequired, NotFound
 
 router = Router(tags=["access"])
 
 
 def _user(request: HttpRequest) -> Any:
     if not request.auth.is_authenticated:
-        raise Forbidden(_("Log in (session or bearer token) to manage API tokens."))
+        raise LoginRequired(_("Log in (session or bearer token) to manage API tokens."))
     return request.auth
 
 

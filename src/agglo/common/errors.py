@@ -52,6 +52,13 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class LoginRequired(DomainError):
+    """Nobody is logged in, and the answer depends on who asks: 401, so that a client knows to authenticate."""
+
+    status = 401
+    code = "unauthenticated"
+
+
 def errors_from_django(exc: Exception) -> dict[str, list[str]]:
     """Field errors of a django ValidationError as {field: [messages]} ('__all__' for non-field ones)."""
     from django.core.exceptions import ValidationError

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from agglo.common.errors import Forbidden
+from agglo.common.errors import LoginRequired
 from agglo.ledger import selectors, services
 from agglo.ledger.models import Witness
 from agglo.ledger.schemas import (
@@ -69,7 +69,7 @@ def witness_list(request: HttpRequest) -> Any:
 @router.post("/witnesses", response={201: WitnessOut}, summary="Register a witness key (operators)")
 def witness_register(request: HttpRequest, payload: WitnessIn) -> Status:
     if not request.auth.is_authenticated:
-        raise Forbidden(_("Log in as an operator to register witnesses."))
+        raise LoginRequired(_("Log in as an operator to register witnesses."))
     witness = services.witness_register(
         actor=request.auth, verifier_key=payload.verifier_key, organization_id=payload.organization_id
     )
@@ -79,12 +79,12 @@ def witness_register(request: HttpRequest, payload: WitnessIn) -> Status:
 @router.get("/mine", response=list[MyEntryOut], summary="Entries about your organizations, newest first")
 def my_entries(request: HttpRequest, limit: int = 100) -> Any:
     if not request.auth.is_authenticated:
-        raise Forbidden(_("Log in to see your organizations' entries."))
+        raise LoginRequired(_("Log in to see your organizations' entries."))
     return selectors.entries_for(request.auth)[: max(1, min(limit, 1000))]
 
 
 @router.get("/receipts/{int:index}", summary="A receipt for one of your entries: entry, proof, checkpoint")
 def receipt(request: HttpRequest, index: int) -> Any:
     if not request.auth.is_authenticated:
-        raise Forbidden(_("Log in to download receipts."))
+        raise LoginRequired(_("Log in to download receipts."))
     return selectors.receipt(request.auth, index)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from agglo.common.errors import Forbidden
+from agglo.common.errors import LoginRequired
 from agglo.common.notify import notification_list, notifications_mark_read
 from agglo.market import selectors, services
 from agglo.market.models import Interest
@@ -131,4 +131,4 @@ def notifications_read(request: HttpRequest) -> Any:
 
 def _logged_in(request: HttpRequest) -> None:
     if not request.auth.is_authenticated:
-        raise Forbidden(_("Log in to read notifications."))
+        raise LoginRequired(_("Log in to read notifications."))

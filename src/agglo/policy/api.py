@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
-from agglo.common.errors import Forbidden, NotFound
+from agglo.common.errors import LoginRequired
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy.schemas import (
     AnsweredNeedOut,
@@ -48,7 +48,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> Any:
 @router.post("/organizations/{int:org_id}/policies", response={201: PolicyOut}, summary="Draft a policy (agencies)")
 def policy_create(request: HttpRequest, org_id: int, payload: PolicyIn) -> Status:
     if not request.auth.is_authenticated:
-        raise Forbidden(_("Log in as a government agency's admin to draft policies."))
+        raise LoginRequired(_("Log in as a government agency's admin to draft policies."))
     issuer = organization_get(actor=request.auth, pk=org_id)
     return Status(201, services.policy_create(actor=request.auth, issuer=issuer, data=payload.dict()))
 
@@ -76,7 +76,7 @@ def policy_matches(request: HttpRequest, policy_id: int) -> Any:
 )
 def policy_eligibility(request: HttpRequest, policy_id: int) -> Any:
     if not request.auth.is_authenticated:
-        raise NotFound(_("Log in to see your eligibility."))
+        raise LoginRequired(_("Log in to see your eligibility."))
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     return [
         {

@@ -301,7 +301,7 @@ def evidence_file(request: HttpRequest, pk: int, evidence_id: int) -> FileRespon
         raise Http404 from exc
     if not evidence.file.storage.exists(evidence.file.name):
         raise Http404
-    sensitive_views_record(viewer=request.user, owner_ids=[org.pk], groups=["financials"], channel="web")
+    sensitive_views_record(viewer=request.user, owner_ids=[org.pk], groups=["financials"], channel="page")
     return FileResponse(evidence.file.open("rb"), content_type=evidence.content_type, filename=evidence.original_name)
 
 

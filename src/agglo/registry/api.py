@@ -50,10 +50,8 @@ def only_params(request: HttpRequest, allowed: set[str]) -> None:
     """Unknown query parameters are refused, so a misspelt filter never silently returns everything."""
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
-        raise ValidationFailed(
-            {name: [f"Unknown filter; allowed: {', '.join(sorted(allowed)) or 'none'}."] for name in unknown},
-            message="Unknown query parameter.",
-        )
+        said = _("Unknown filter; allowed: %(allowed)s.") % {"allowed": ", ".join(sorted(allowed)) or "—"}
+        raise ValidationFailed({name: [said] for name in unknown}, message=_("Unknown query parameter."))
 
 
 @router.get("/me", response=MeOut, summary="Who am I")

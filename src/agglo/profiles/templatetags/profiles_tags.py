@@ -46,6 +46,21 @@ FIELD_EXTRA = {
     "listing": gettext_lazy("Listing"),
     "cooperation": gettext_lazy("Kind of cooperation"),
     "subkind": gettext_lazy("Subtype"),
+    # the facts of log entries (ledger/mine), by the names the entries give them
+    "owner": gettext_lazy("Listing owner"),
+    "terms": gettext_lazy("Terms"),
+    "case": gettext_lazy("Case"),
+    "lead": gettext_lazy("Lead organization"),
+    "input": gettext_lazy("Input"),
+    "policy": gettext_lazy("Policy"),
+    "amount": gettext_lazy("Amount (yuan)"),
+    "automatic": gettext_lazy("Without application"),
+    "rule": gettext_lazy("Eligibility rule"),
+    "decision": gettext_lazy("Decision"),
+    "order": gettext_lazy("Order"),
+    "buyer": gettext_lazy("Buyer"),
+    "factory": gettext_lazy("Factory"),
+    "upheld": gettext_lazy("Upheld"),
 }
 
 
@@ -189,6 +204,7 @@ ACTIONS = {
     "status_changed": gettext_lazy("status changed"),
     "participant_added": gettext_lazy("participant added"),
     "participant_confirmed": gettext_lazy("participation confirmed"),
+    "participation_confirmed": gettext_lazy("participation confirmed"),
     "input_changed": gettext_lazy("input changed"),
     "rated": gettext_lazy("rated"),
     "sent": gettext_lazy("sent"),
@@ -250,6 +266,15 @@ def event_label(event: str) -> str:
             action = name[len(subject) + 1 :]
             return f"{subject_label} · {ACTIONS.get(action, action)}"
     return str(ACTIONS.get(name, name))
+
+
+@register.filter
+def role_labels(roles: str) -> list[str]:
+    """An access-log entry's platform roles ("auditor,government") in the reader's language."""
+    from agglo.access.models import PlatformRole
+
+    names = dict(PlatformRole.Role.choices)
+    return [str(names.get(r, r)) for r in (roles or "").split(",") if r]
 
 
 @register.filter

@@ -1,0 +1,39 @@
+"""The access log and the log-entry list read in the reader's language: no stored codes shown as they are."""
+
+from __future__ import annotations
+
+import pytest
+
+from agglo.access.models import AccessLogEntry
+from agglo.access.services import sensitive_views_record
+from agglo.profiles.templatetags.profiles_tags import event_label, history_field
+from tests.conftest import user
+from tests.profiles.test_api_and_pages import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_access_log_names_visitors_roles_and_channels_in_chinese(org_admin):
+    admin, org = org_admin
+    from django.contrib.auth.models import AnonymousUser
+
+    sensitive_views_record(viewer=AnonymousUser(), owner_ids=[org.pk], groups=["contacts"], channel="page")
+    sensitive_views_record(
+        viewer=user("watcher", role="auditor"), owner_ids=[org.pk], groups=["financials"], channel="page"
+    )
+    assert AccessLogEntry.objects.count() == 2
+    page = login(admin).get(f"/organizations/{org.pk}/tab/access/").content.decode()
+    table = page[page.index('id="access-log"') :]
+    assert "未登录的访客" in table and "审计员" in table and "网页" in table
+    assert ">anonymous<" not in table and ">auditor<" not in table
+
+
+def test_log_entry_facts_and_events_have_chinese_names():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        names = [history_field("market.interest_accepted", k) for k in ("owner", "terms")]
+        names += [history_field("profiles.case_participation_confirmed", k) for k in ("case", "lead", "input")]
+        names += [history_field("policy.granted", k) for k in ("policy", "amount", "automatic", "rule")]
+        names.append(event_label("profiles.case_participation_confirmed"))
+    assert all(not any("a" <= ch.lower() <= "z" for ch in n) for n in names), names
