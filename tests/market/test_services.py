@@ -204,12 +204,12 @@ def test_interest_accept_reveals_an_anonymous_owner(owner, member_of, django_cap
     stranger, _ = member_of("stranger")
     with pytest.raises(NotFound):
         selectors.listing_get(actor=stranger, pk=listing.pk)
-    # an answer the owner declined opens nothing once the listing is closed
+    # a declined answer still lets its sender read what it answered (the notice links there), owner unnamed
     from agglo.market.models import Interest
 
     Interest.objects.filter(pk=interest.pk).update(status="declined")
-    with pytest.raises(NotFound):
-        selectors.listing_get(actor=peer, pk=listing.pk)
+    assert selectors.listing_get(actor=peer, pk=listing.pk).status == "closed"
+    assert not selectors.owner_revealed(peer, listing)
 
 
 def test_interest_rules(owner, member_of, english):

@@ -19,8 +19,9 @@ from agglo.registry.text import query_tokens
 
 def visible(actor: Any) -> Q:
     """Published listings at a level the actor reaches, every listing of the actor's own organizations, and
-    listings on which the owner accepted the actor's organization's interest, once published, whatever became of
-    them since: a partner keeps reading what it agreed to after the owner closes it or narrows who sees it."""
+    listings the actor's organization answered, once published, whatever became of them since: a partner keeps
+    reading what it agreed to, and any responder what it answered, after the owner closes it or narrows who sees
+    it (an anonymous owner stays unnamed to those it did not accept: `owner_revealed`)."""
     if policy.sees_all_organizations(actor):
         return Q()
     own = policy.organization_ids(actor)
@@ -35,9 +36,9 @@ def visible(actor: Any) -> Q:
     if own:
         condition |= Q(organization_id__in=own)
     if active:
-        agreed = Interest.objects.filter(organization_id__in=active, status=InterestStatus.ACCEPTED)
+        answered = Interest.objects.filter(organization_id__in=active)
         condition |= Q(
-            pk__in=agreed.values("listing_id"),
+            pk__in=answered.values("listing_id"),
             status__in=(Status.PUBLISHED, Status.CLOSED, Status.EXPIRED),
             organization__status="member",
         )

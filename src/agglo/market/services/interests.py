@@ -214,6 +214,27 @@ def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest
     return interest
 
 
+def interests_lapse(*, actor: Any, listing: Listing) -> int:
+    """The responses still open when their listing closes are declined, and their senders told, so that nobody
+    waits on a listing that is gone. Returns how many."""
+    waiting = list(listing.interests.exclude(status__in=lifecycle.DECIDED))
+    now = timezone.now()
+    for interest in waiting:
+        interest.status, interest.decided_at = lifecycle.InterestStatus.DECLINED, now
+        interest.save(update_fields=["status", "decided_at", "updated_at"])
+        _audit("declined", actor, interest, {"listing_closed": True}, listing.organization_id)
+        notify(
+            policy.organization_admins(interest.organization_id),
+            verb="market.interest_lapsed",
+            text=Phrase(
+                gettext_lazy("“%(title)s” was closed, and your interest was not taken up."),
+                title=Bilingual(listing.title_zh, listing.title_en),
+            ),
+            link=f"/market/{listing.pk}/",
+        )
+    return len(waiting)
+
+
 # Kind of case an accepted interest starts, by the cooperation the member proposed.
 CASE_KIND = {
     "joint_rnd": "joint_rnd",
@@ -252,20 +273,7 @@ def interest_case_draft(*, actor: Any, interest: Interest) -> Any:
     participant_add(
         actor=actor,
         case=case,
-        data={
-            "organization": interest.organization_id,
-            "role": "partner",
-            "input_kind": "other",
-            "input_note": interest.missing[:300],
-        },
-    )
-    notify(
-        policy.organization_admins(interest.organization_id),
-        verb="market.case_started",
-        text=Phrase(
-            gettext_lazy("A collaboration case “%(title)s” lists you as a partner: confirm your part."),
-            title=case.title,
-        ),
-        link=f"/organizations/{listing.organization_id}/tab/cases/",
+        # what the partner puts in is for it to state; "what is still missing" was the question, not its input
+        data={"organization": interest.organization_id, "role": "partner", "input_kind": "other"},
     )
     return case

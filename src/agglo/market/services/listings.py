@@ -16,6 +16,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import choice_words
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Listing
+from agglo.market.services.interests import interests_lapse
 from agglo.market.validation import LISTING_FIELDS, clean_listing
 from agglo.profiles.services.facts import snapshot
 from agglo.registry.models import Organization
@@ -165,6 +166,7 @@ def listing_close(*, actor: Any, listing: Listing, outcome: str, note: str = "")
     listing.outcome, listing.outcome_note = outcome, (note or "").strip()[:500]
     listing.closed_at = timezone.now()
     listing.save()
+    interests_lapse(actor=actor, listing=listing)
     hooks.listings_changed([listing.pk])
     return listing
 

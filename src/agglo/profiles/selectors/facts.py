@@ -87,12 +87,20 @@ def credit_headline(*, actor: Any, organization: Organization) -> CreditRating |
 
 
 def case_list(*, actor: Any, organization: Organization) -> list[Case]:
-    """Cases the organization takes part in (confirmed, or led by it) that the actor may see, newest first.
+    """Cases the organization takes part in (confirmed, or led by it) that the actor may see, newest first; its
+    own people also see those that name it and wait for its confirmation.
 
     A list, not a queryset: each case's own visibility is decided in Python over the loaded participants.
     """
+    ids = _case_ids(organization)
+    if organization.pk in policy.organization_ids(actor):
+        ids |= set(
+            CaseParticipant.objects.filter(organization=organization, confirmed_at__isnull=True).values_list(
+                "case_id", flat=True
+            )
+        )
     qs = (
-        Case.objects.filter(pk__in=_case_ids(organization))
+        Case.objects.filter(pk__in=ids)
         .select_related("organization")
         .prefetch_related("participants__organization", "ratings")
     )

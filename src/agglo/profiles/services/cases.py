@@ -8,10 +8,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.common.language import Phrase
+from agglo.common.notify import notify
 from agglo.ledger.entries import digest, sealed_facts
 from agglo.ledger.services import entry_append, work_key
 from agglo.profiles import rules
@@ -130,6 +133,15 @@ def participant_add(*, actor: Any, case: Case, data: Mapping[str, Any]) -> CaseP
         actor,
         case,
         {"organization": partner.pk, **snapshot(values, ["role", "input_kind", "input_amount", "input_note"])},
+    )
+    notify(
+        policy.organization_admins(partner.pk),
+        verb="profiles.participant_added",
+        text=Phrase(
+            gettext_lazy("A collaboration case “%(title)s” lists you as a partner: confirm your part."),
+            title=case.title,
+        ),
+        link=f"/organizations/{partner.pk}/tab/cases/",  # its own cases tab lists the cases it has to confirm
     )
     return participant
 
