@@ -66,3 +66,9 @@ def test_labels_and_plain_tokens():
 
 def test_concept_without_phrases_is_harmless():
     assert Analyzer([Concept("x", "", "", ())]).tokens("任何 text") == ["任何", "text"]
+
+
+def test_a_bare_number_is_no_evidence_of_a_match():
+    tokens = ANALYZER.tokens("Need a 5 m2 lyophilizer, 需要 5 平方米的冻干机", query=True)
+    assert "5" not in tokens and "m2" in tokens and "lyophilizer" in tokens
+    assert "c:t.pv-module-testing" in ANALYZER.tokens("tested to IEC 61215")  # a number that names a standard

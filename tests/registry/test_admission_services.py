@@ -75,6 +75,17 @@ def test_approval_makes_a_member_and_an_admin_who_can_log_in(ref, operator):
         admission_reject(actor=operator, admission=admission, reason="too late")
 
 
+def test_a_credit_code_whose_division_names_no_province_is_refused(ref):
+    from agglo.registry.uscc import check_character
+
+    head = "91990000MA5FXXX12"
+    with pytest.raises(ValidationFailed) as err:
+        apply(uscc=head + check_character(head))
+    assert err.value.errors["uscc"] == [
+        "不是有效的统一社会信用代码：其行政区划代码 990000 不对应 GB/T 2260 中的任何省份。"
+    ], err.value.errors
+
+
 def test_a_password_like_the_login_is_refused_as_a_reset_would_refuse_it(ref, english):
     data = application("weak.login@yunqi.example")
     data["password"] = "weak.login@yunqi.example"

@@ -85,7 +85,7 @@ def test_approval_email_names_the_login(ref, operator, django_capture_on_commit_
 
 def test_api_tokens_are_issued_listed_and_revoked(org_admin, client):
     admin, _ = org_admin
-    assert client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json").status_code == 403
+    assert client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json").status_code == 401
     client.force_login(admin)
     created = client.post("/api/v1/tokens", {"name": "erp sync"}, content_type="application/json").json()
     assert created["token"].startswith("agg_")

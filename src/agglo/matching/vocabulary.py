@@ -128,7 +128,9 @@ class Analyzer:
                 if is_han:
                     # The index holds a long word's parts too (search mode), so the query keeps words whole.
                     out.extend(self._han_parts(word, whole_only=query))
-                elif word not in STOPWORDS:
+                elif word not in STOPWORDS and not (word.isascii() and word.isdigit()):
+                    # a bare number ("5 m²", "ISO class 5") is no evidence of a match: numbers that name something
+                    # (ISO 9001) are concepts, found above
                     out.append(word)
             out.extend(concepts)
         # Interned: an index holds the same few thousand words millions of times.

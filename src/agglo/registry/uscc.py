@@ -14,6 +14,12 @@ ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
 LENGTH = 18
+# GB/T 2260 provinces by their first two digits (71 Taiwan, 81 Hong Kong, 82 Macao), and 10: registered nationally
+PROVINCE_PREFIXES = frozenset(
+    {"10", "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37"}
+    | {"41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+    | {"71", "81", "82"}
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ def problem(code: str) -> UsccProblem | None:
         )
     if not code[2:8].isdigit():
         return UsccProblem("division", "characters 3 to 8 must be the 6-digit administrative division code")
+    if code[2:4] not in PROVINCE_PREFIXES:
+        return UsccProblem(
+            "province",
+            f"the division code {code[2:8]} names no province of GB/T 2260 (its first two digits, {code[2:4]})",
+        )
     expected = check_character(code[:17])
     if code[17] != expected:
         return UsccProblem(

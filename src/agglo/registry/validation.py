@@ -75,6 +75,20 @@ def _int(data: dict[str, Any], field: str, errors: dict[str, list[str]], *, low:
     return number
 
 
+def _uscc_why(problem: uscc_rules.UsccProblem, code: str) -> str:
+    """Why a credit code is refused, in the reader's language (the pure rules name the rule)."""
+    if problem.rule == "length":
+        return _("it must have %(n)d characters, and has %(has)d") % {"n": uscc_rules.LENGTH, "has": len(code)}
+    if problem.rule == "alphabet":
+        bad = "".join(sorted({c for c in code if c not in uscc_rules.ALPHABET}))
+        return _("it holds characters no credit code has: %(bad)s (I, O, S, V, Z never occur)") % {"bad": bad}
+    if problem.rule == "division":
+        return _("characters 3 to 8 must be the 6-digit administrative division code")
+    if problem.rule == "province":
+        return _("its division code %(division)s names no province of GB/T 2260") % {"division": code[2:8]}
+    return problem.message
+
+
 def clean_organization(data: dict[str, Any], *, partial: bool = False, current: Any = None) -> dict[str, Any]:
     """Validate and normalize organization fields; raises ValidationFailed naming every bad field.
 
@@ -167,7 +181,9 @@ def clean_organization(data: dict[str, Any], *, partial: bool = False, current: 
                         % {"got": code[17], "expected": problem.expected_check}
                     ]
                 else:
-                    errors["uscc"] = [_("Not a unified social credit code: %(why)s.") % {"why": problem.message}]
+                    errors["uscc"] = [
+                        _("Not a unified social credit code: %(why)s.") % {"why": _uscc_why(problem, code)}
+                    ]
             out["uscc"] = code
         elif in_china and not errors.get("region"):
             errors["uscc"] = [_("Organizations in China must give their 18-character unified social credit code.")]

@@ -61,6 +61,7 @@ FIELD_EXTRA = {
     "buyer": gettext_lazy("Buyer"),
     "factory": gettext_lazy("Factory"),
     "upheld": gettext_lazy("Upheld"),
+    "listing_closed": gettext_lazy("Because the listing was closed"),
 }
 
 
