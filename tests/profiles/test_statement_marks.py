@@ -78,3 +78,18 @@ def test_a_file_removed_twice_at_once_is_removed_and_logged_once(org_admin):
     with pytest.raises(NotFound):  # a double click: the second finds the file gone and logs nothing
         services.evidence_remove(actor=admin, evidence=second)
     assert AuditEvent.objects.filter(event="profiles.financials_evidence_removed").count() == 1
+
+
+def test_a_statement_form_names_every_problem_in_one_answer(org_admin, english):
+    from tests.profiles.conftest import statement
+
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    bad = statement(2024, revenue="-100", total_assets="999", headcount="10", rd_headcount="20")
+    with pytest.raises(ValidationFailed) as refused:
+        services.fact_create(actor=admin, organization=org, kind="financials", data=bad)
+    # a bad amount, the balance, staff, and the year already recorded: all at once
+    assert set(refused.value.errors) >= {"revenue", "total_assets", "rd_headcount", "year"}, refused.value.errors
+    assert refused.value.errors["year"] == ["Already recorded."]
+    page = login(admin).post(f"/organizations/{org.pk}/facts/financials/new/", bad).content.decode()
+    assert page.count('class="errorlist') >= 4

@@ -141,8 +141,11 @@ def test_org_admin_edits_profile_and_positions_on_pages(org_admin, make_org, cli
         "org-contacts_visibility": "partners",
         "org-contact_email": "x@y.example",
     }
-    bad = client.post(f"/organizations/{org.pk}/edit/", form)
-    assert bad.status_code == 400 and 'data-field="website"' in bad.content.decode()
+    bad = client.post(f"/organizations/{org.pk}/edit/", form | {"org-headcount": "1e5", "org-founded_year": "9" * 20})
+    said = bad.content.decode()
+    assert bad.status_code == 400 and 'data-field="website"' in said
+    # every bad field in one answer: the numbers are checked with the rest, not before them
+    assert 'data-field="headcount"' in said and 'data-field="founded_year"' in said
     org.refresh_from_db()
     assert org.name_en != "Renamed Ltd."  # nothing saved while any field is bad
     form["org-website"] = "https://renamed.example"

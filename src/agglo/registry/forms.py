@@ -131,8 +131,13 @@ class OrganizationEditForm(forms.Form):
     name_zh = forms.CharField(label=_("Chinese name"), max_length=200)
     name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
     website = forms.CharField(label=_("Website"), max_length=200, required=False)
-    founded_year = forms.IntegerField(label=_("Founding year"), required=False)
-    headcount = forms.IntegerField(label=_("Headcount"), required=False)
+    # numbers stay text here, so that the service checks them with every other rule in one answer
+    founded_year = forms.CharField(
+        label=_("Founding year"), required=False, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    headcount = forms.CharField(
+        label=_("Headcount"), required=False, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
     tags = forms.CharField(label=_("Tags"), max_length=700, required=False, help_text=_("Separate with commas."))
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     contact_name = forms.CharField(label=_("Contact person"), max_length=100, required=False)

@@ -73,34 +73,39 @@ def prepare(
 ) -> tuple[dict[str, Any], list[Problem], list[Problem]]:
     """(values, errors, warnings) for raw `data`, over the `current` values when updating. No database access:
     the caller passes the context (founding year, the previous year's revenue, the capability catalogue)."""
-    errors = unknown_fields(kind.specs, data)
+    typing = unknown_fields(kind.specs, data)
     values, problems = coerce_all(kind.specs, data, partial=current is not None)
-    errors += problems
-    if errors:
-        return values, errors, []
-    merged = {**(current or {}), **values}
+    typing += problems
+    # The rules between fields run on the fields that are good, so that one answer names every problem; a field
+    # that is already wrong gets no second message from a rule that reads it.
+    bad = {p.field for p in typing}
+    merged = {k: v for k, v in {**(current or {}), **values}.items() if k not in bad}
     warnings: list[Problem] = []
     if kind.name == "financials":
-        if merged.get("as_of") is None:
+        if merged.get("as_of") is None and merged.get("year") is not None:
             merged["as_of"] = min(dt.date(merged["year"], 12, 31), today)
         errors, warnings = rules.statement_problems(
             merged, today=today, founded_year=founded_year, previous_revenue=previous_revenue
         )
     else:
-        if merged.get("as_of") is None:
+        if merged.get("as_of") is None and "as_of" not in bad:
             merged["as_of"] = today
         if kind.name == "ratings":
             errors = rules.rating_problems(merged, today=today)
         elif kind.name == "ip":
-            merged["number"] = rules.normalize_ip_number(merged["kind"], merged["number"])
+            if merged.get("kind") is not None and merged.get("number") is not None:
+                merged["number"] = rules.normalize_ip_number(merged["kind"], merged["number"])
             errors = rules.ip_problems(merged, today=today)
         else:
             errors = rules.rating_problems(
-                {"as_of": merged["as_of"], "valid_until": merged.get("valid_until")}, today=today
+                {"as_of": merged.get("as_of"), "valid_until": merged.get("valid_until")}, today=today
             )
-            if terms is not None and merged["term"] not in terms:
+            if terms is not None and merged.get("term") is not None and merged["term"] not in terms:
                 errors.append(Problem("term", "unknown_term"))
-    if merged.get("valid_until") is None and not errors:
+    errors = typing + [p for p in errors if p.field not in bad]
+    if errors:
+        return merged, errors, []
+    if merged.get("valid_until") is None:
         merged["valid_until"] = max(kind.default_validity(merged), merged["as_of"] + dt.timedelta(days=1))
     return merged, errors, warnings
 
@@ -121,6 +126,8 @@ def _context(kind: FactKind, organization: Organization, raw: Mapping[str, Any])
             year = int(str(raw.get("year")).strip())
         except (TypeError, ValueError):
             year = None
+        if year is not None and not 1000 < year < 10000:  # no statement's year; and no number a database refuses
+            year = None
         previous = FinancialStatement.objects.filter(organization=organization, year=(year or 0) - 1).first()
         context["previous_revenue"] = previous.revenue if previous else None
     if kind.name == "capabilities":
@@ -136,15 +143,20 @@ def clean_fact(
     base = fact_values(current) if current is not None else None
     context = _context(kind, organization, {**(base or {}), **data})
     values, errors, warnings = prepare(kind, data, current=base, **context)
-    if errors:
-        raise ValidationFailed(errors_of(errors))
-    key = {k: values[k] for k in kind.natural_key}
+    key = {k: values.get(k) for k in kind.natural_key}
     if kind.name == "capabilities":
-        key = {"term__code": values["term"]}
-    clash = kind.model.objects.filter(organization=organization, **key)  # type: ignore[attr-defined]
-    if current is not None:
-        clash = clash.exclude(pk=current.pk)
-    if clash.exists():
+        key = {"term__code": values.get("term")}
+    clash = None not in key.values() and (
+        kind.model.objects.filter(organization=organization, **key)  # type: ignore[attr-defined]
+        .exclude(pk=current.pk if current is not None else None)
+        .exists()
+    )
+    if errors:  # a clash is said with the rest, so that one answer names every problem
+        found = errors_of(errors)
+        if clash:
+            found.setdefault(kind.natural_key[0], []).append(_("Already recorded."))
+        raise ValidationFailed(found)
+    if clash:
         shown = ", ".join(str(jsonable(v)) for v in key.values())
         first = kind.natural_key[0]
         raise Conflict(_("Already recorded: %(key)s.") % {"key": shown}, errors={first: [_("Already recorded.")]})
