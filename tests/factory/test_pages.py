@@ -67,6 +67,11 @@ def test_order_entry_errors_name_the_fields(cluster: dict[str, Any]) -> None:
     # a name too long reads as every other length rule does, not in Django's own words
     text = c.post("/factory/orders/new/", form_post(product="长" * 201)).content.decode()
     assert "At most 200 characters (has 201)." in text and not Order.objects.exists()
+    # a blank product does not hide the other problems: one answer names them all
+    r = c.post("/factory/orders/new/", form_post(product="", budget="abc", max_share="2", **{"op-2-after": "5"}))
+    text = r.content.decode()
+    assert r.status_code == 400 and "This field is required." in text and "Step 2, After steps: " in text
+    assert text.count('class="errorlist') >= 3 and not Order.objects.exists()
 
 
 def test_route_rows_keep_the_forms_step_numbers(cluster: dict[str, Any]) -> None:

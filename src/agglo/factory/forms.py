@@ -52,6 +52,16 @@ class OrderForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The service checks every field, the route with them, and names every problem in one answer; a field
+        # the form refused first would hide the rest. The browser still asks for what is required.
+        for field in self.fields.values():
+            if field.required:
+                field.widget.attrs["required"] = True
+                field.required = False
+            field.validators = []  # lengths too (the box keeps its maxlength)
+
 
 class OrderTermsForm(forms.Form):
     """What a buyer may change on an open order: the entry form's own fields."""
