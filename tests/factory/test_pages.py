@@ -267,6 +267,10 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
     assert "Accepted: the capacity is reserved in your calendar." in r.content.decode()
     r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)  # nothing filled in: nothing saved
     assert "Enter the quantity done" in r.content.decode() and " · started" not in r.content.decode()
+    # a report refused comes back with the tick as it was sent
+    r = c.post(f"/factory/allocations/{a.pk}/progress/", {"started": "1", "quantity_done": "-3"})
+    row = r.content.decode().split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
+    assert r.status_code == 400 and 'name="started" value="1" checked' in row and 'value="-3"' in row
     r = c.post(f"/factory/allocations/{a.pk}/progress/", {"started": "1"}, follow=True)
     page = r.content.decode()
     assert "Progress reported." in page and " · started" in page
