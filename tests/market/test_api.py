@@ -84,6 +84,17 @@ def test_bad_input_is_a_field_error(two_firms):
         422,
     )
     assert {"side", "kind", "title_zh"} <= set(body["errors"])
+    # a misspelt field is refused by name, not dropped (the listing would otherwise not be anonymous)
+    body = problem(
+        c.post(
+            f"/api/v1/organizations/{owner_org.pk}/listings",
+            {"side": "need", "kind": "capital", "title_zh": "融资", "anonymus": True},
+            content_type="application/json",
+            **bearer(owner),
+        ),
+        422,
+    )
+    assert list(body["errors"]) == ["anonymus"]
     problem(
         c.post(
             f"/api/v1/organizations/{owner_org.pk}/listings",

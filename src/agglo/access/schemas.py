@@ -5,8 +5,10 @@ from typing import Any
 
 from ninja import Schema
 
+from agglo.common.schemas import StrictIn
 
-class TokenIn(Schema):
+
+class TokenIn(StrictIn):
     name: str
 
 
@@ -26,17 +28,17 @@ class TokenCreated(TokenOut):
     token: str
 
 
-class NodeIn(Schema):
+class NodeIn(StrictIn):
     name: str
     public_key: str  # Ed25519: 32 bytes in base64, or PEM
     role: str = "member"
 
 
-class KeyIn(Schema):
+class KeyIn(StrictIn):
     public_key: str
 
 
-class NodeTokenIn(Schema):
+class NodeTokenIn(StrictIn):
     name: str
     scope: str = "read"
     days: Any = 30

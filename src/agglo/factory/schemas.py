@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
+from agglo.common.schemas import StrictIn
 from agglo.factory.selectors.orders import receipts_pending, sees_whole_plan
 from agglo.factory.wording import diagnosis_texts
 
@@ -20,13 +21,6 @@ class ProcessOut(Schema):
     unit_zh: str
     unit_en: str
     unit_one_en: str  # the singular, as a price per unit reads
-
-
-class StrictIn(Schema):
-    """A request body: a field it does not take is refused by name, not dropped (a misspelt field would otherwise
-    leave its value unset without a word)."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class CapabilityIn(StrictIn):

@@ -6,6 +6,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from agglo.common.schemas import StrictIn
+
 
 class EntryOut(Schema):
     index: int
@@ -29,12 +31,12 @@ class CheckpointOut(Schema):
     note: str  # the signed note with cosignatures
 
 
-class CosignatureIn(Schema):
+class CosignatureIn(StrictIn):
     size: int
     signature: str  # one note signature line: "— <witness name> <base64>"
 
 
-class WitnessIn(Schema):
+class WitnessIn(StrictIn):
     verifier_key: str
     organization_id: int | None = None
 

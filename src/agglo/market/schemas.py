@@ -8,8 +8,10 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from agglo.common.schemas import StrictIn
 
-class ListingIn(Schema):
+
+class ListingIn(StrictIn):
     side: str | None = None
     kind: str | None = None
     subkind: str | None = None
@@ -76,21 +78,21 @@ def _revealed(obj: Any, context: dict[str, Any]) -> bool:
     return bool(cached)
 
 
-class ReviewIn(Schema):
+class ReviewIn(StrictIn):
     approve: bool
     note: str = ""
 
 
-class RenewIn(Schema):
+class RenewIn(StrictIn):
     days: int | None = None
 
 
-class CloseIn(Schema):
+class CloseIn(StrictIn):
     outcome: str
     note: str = ""
 
 
-class InterestIn(Schema):
+class InterestIn(StrictIn):
     organization: int | None = None
     cooperation: str
     message: str
@@ -120,11 +122,11 @@ class InterestOut(Schema):
         return obj.organization.name_zh
 
 
-class MoveIn(Schema):
+class MoveIn(StrictIn):
     status: str
 
 
-class DeclineIn(Schema):
+class DeclineIn(StrictIn):
     reason: str
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ninja import Schema
 
+from agglo.common.schemas import StrictIn
 from agglo.market.schemas import ListingOut
 
 
@@ -59,7 +60,7 @@ class ListingMatchOut(Schema):
         return [{"name": name, "label": label, "contribution": value} for name, label, value in obj.signals]
 
 
-class ClickIn(Schema):
+class ClickIn(StrictIn):
     item: int
     query: int | None = None
     rank: int | None = None

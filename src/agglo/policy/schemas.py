@@ -8,8 +8,10 @@ from typing import Any
 
 from ninja import Schema
 
+from agglo.common.schemas import StrictIn
 
-class PolicyIn(Schema):
+
+class PolicyIn(StrictIn):
     kind: Any = None
     title_zh: str = ""
     title_en: str = ""
@@ -82,12 +84,12 @@ class EligibilityOut(Schema):
     clauses: list[ClauseOut]
 
 
-class ApplicationIn(Schema):
+class ApplicationIn(StrictIn):
     organization_id: int
     note: str = ""
 
 
-class DecisionIn(Schema):
+class DecisionIn(StrictIn):
     grant: bool
     reason: str = ""
     amount: Any = None
@@ -106,14 +108,14 @@ class ApplicationOut(Schema):
     decided_at: dt.datetime | None
 
 
-class NeedIn(Schema):
+class NeedIn(StrictIn):
     organization_id: int
     topic: Any = None
     text: str = ""
     segment: str = ""
 
 
-class NeedAnswerIn(Schema):
+class NeedAnswerIn(StrictIn):
     answer: str
     policy_id: int | None = None
 
@@ -146,7 +148,7 @@ class AnsweredNeedOut(Schema):
     policy_id: int | None
 
 
-class TechSmeIn(Schema):
+class TechSmeIn(StrictIn):
     """Figures for the technology-based SME evaluation; checked field by field by the calculator."""
 
     staff: Any = None
@@ -175,7 +177,7 @@ class TechSmeOut(Schema):
     source: str
 
 
-class DeductionIn(Schema):
+class DeductionIn(StrictIn):
     expensed: Any = None
     amortisation: Any = None
     year: Any = None

@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from agglo.common.schemas import StrictIn
 from agglo.profiles.messages import word_stored
 from agglo.profiles.selectors.facts import case_key
 
@@ -34,7 +35,7 @@ class Provenance(Schema):
         return [word_stored(w) for w in obj.warnings]
 
 
-class ProvenanceIn(Schema):
+class ProvenanceIn(StrictIn):
     as_of: date | None = None
     valid_until: date | None = None
     source_note: str | None = None
@@ -134,7 +135,7 @@ class CapabilitiesOut(Provenance):
     certificate_no: str
 
 
-class VerifyIn(Schema):
+class VerifyIn(StrictIn):
     source: str = Field(description="operator_verified, bank_verified or audited")
 
 
@@ -153,7 +154,7 @@ class HolderOut(Schema):
     region: str = Field(validation_alias="region.code")
 
 
-class DisclosureIn(Schema):
+class DisclosureIn(StrictIn):
     financials_visibility: str | None = None
     credit_visibility: str | None = None
 
@@ -242,7 +243,7 @@ class CaseIn(ProvenanceIn):
     outcome_cost_saved: Decimal | None = None
 
 
-class ParticipantIn(Schema):
+class ParticipantIn(StrictIn):
     organization: int
     role: str = "partner"
     input_kind: str
@@ -250,7 +251,7 @@ class ParticipantIn(Schema):
     input_note: str | None = None
 
 
-class ParticipantInputIn(Schema):
+class ParticipantInputIn(StrictIn):
     input_kind: str | None = None
     input_amount: Decimal | None = None
     input_note: str | None = None
@@ -267,7 +268,7 @@ class ParticipantOut(Schema):
     confirmed_at: datetime | None
 
 
-class CaseRatingIn(Schema):
+class CaseRatingIn(StrictIn):
     rated: int
     score: int
     comment: str | None = None

@@ -8,6 +8,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from agglo.common.schemas import StrictIn
+
 
 class RegionOut(Schema):
     code: str
@@ -130,7 +132,7 @@ class DirectoryOut(Schema):
     facets: dict[str, list[FacetValue]]
 
 
-class OrganizationIn(Schema):
+class OrganizationIn(StrictIn):
     """Fields of an organization. On create, name_zh, kind, region and a code are required."""
 
     uscc: str | None = None
@@ -151,12 +153,12 @@ class OrganizationIn(Schema):
     contacts_visibility: str | None = None
 
 
-class StatusIn(Schema):
+class StatusIn(StrictIn):
     status: str
     reason: str = ""
 
 
-class PositionIn(Schema):
+class PositionIn(StrictIn):
     segment: str
     role: str
     note: str = ""
@@ -171,7 +173,7 @@ class PositionOut(Schema):
     note: str
 
 
-class RelationIn(Schema):
+class RelationIn(StrictIn):
     target: int
     kind: str
     started_on: date | None = None
@@ -241,11 +243,11 @@ class AdmissionReviewOut(AdmissionStatusOut):
     duplicate_flags: list[DuplicateFlag]
 
 
-class AdmissionReviewIn(Schema):
+class AdmissionReviewIn(StrictIn):
     note: str = ""
 
 
-class RejectIn(Schema):
+class RejectIn(StrictIn):
     reason: str
 
 
@@ -259,5 +261,5 @@ class MeOut(Schema):
     )
 
 
-class LanguageIn(Schema):
+class LanguageIn(StrictIn):
     language: str = Field(description="zh-hans or en")
