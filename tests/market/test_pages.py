@@ -162,3 +162,16 @@ def test_the_history_names_a_listings_fields_and_choices_as_the_forms_do(people,
     # the listing's side and kind by their labels, not their codes or the model's field names
     assert "Need" in row and ">need<" not in row and "side:" not in row
     assert "title_zh" not in row and "region_rule" not in row
+
+
+def test_only_those_who_may_post_are_offered_the_button(people, english):
+    owner, org, c = people["owner"]
+    plain = user("plain-member")
+    Membership.objects.create(user=plain, organization=org, role=Membership.Role.MEMBER)
+    assert 'href="/market/new/"' in c.get("/market/").content.decode()
+    c = Client()
+    c.force_login(plain)  # a member who is no admin reads the market and its own organization's listings
+    browse = c.get("/market/").content.decode()
+    assert 'href="/market/new/"' not in browse and 'href="/market/mine/"' in browse
+    assert 'href="/market/new/"' not in c.get("/market/mine/").content.decode()
+    assert c.get("/market/new/").status_code == 403

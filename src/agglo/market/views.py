@@ -59,7 +59,13 @@ def browse(request: HttpRequest) -> HttpResponse:
     rows = [(x, selectors.owner_revealed(request.user, x)) for x in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "can_post": bool(_editable_orgs(request.user)),  # the button only where posting is allowed
+    }
     return render(request, "market/browse.html", context)
 
 
@@ -290,5 +296,9 @@ def mine(request: HttpRequest) -> HttpResponse:
     """The user's organizations' listings in every status, and the answers they sent."""
     own = policy.organization_ids(request.user)
     listings = Listing.objects.filter(organization_id__in=own).select_related("organization").order_by("-updated_at")
-    context = {"listings": listings, "interests": selectors.my_interests(actor=request.user)}
+    context = {
+        "listings": listings,
+        "interests": selectors.my_interests(actor=request.user),
+        "can_post": bool(_editable_orgs(request.user)),
+    }
     return render(request, "market/mine.html", context)
