@@ -39,6 +39,8 @@ def test_a_forgotten_password_is_reset_by_a_link_sent_to_the_accounts_address(
     target = form.redirect_chain[-1][0] if form.redirect_chain else link
     short = client.post(target, {"new_password1": "x", "new_password2": "x"})
     assert short.status_code == 200 and 'id="password-set-form"' in short.content.decode()
+    form = short.context["form"]  # the rules' complaint sits at the new password, not at its confirmation
+    assert form.errors.get("new_password1") and not form.errors.get("new_password2")
     done = client.post(target, {"new_password1": "Remembered-2026", "new_password2": "Remembered-2026"}, follow=True)
     assert 'id="reset-complete"' in done.content.decode()
     assert authenticate(username="forgetful", password="Remembered-2026") == member

@@ -6,10 +6,12 @@ import time
 from functools import partial
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.views import (
     PasswordChangeView,
     PasswordResetCompleteView,
@@ -168,10 +170,28 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "web/two_factor.html", context)
 
 
+class _RulesAtTheNewPassword:
+    """Django puts the password rules' complaints under the confirmation box; they are about the new password."""
+
+    def clean(self) -> dict[str, Any]:
+        self.validate_passwords("new_password1", "new_password2")  # type: ignore[attr-defined]
+        self.validate_password_for_user(self.user, "new_password1")  # type: ignore[attr-defined]
+        return forms.Form.clean(self)  # type: ignore[arg-type]
+
+
+class NewPasswordForm(_RulesAtTheNewPassword, SetPasswordForm):
+    pass
+
+
+class ChangePasswordForm(_RulesAtTheNewPassword, PasswordChangeForm):
+    pass
+
+
 class PasswordChange(PasswordChangeView):
     """A member changes its own password (the old one first); the session stays logged in."""
 
     template_name = "web/password_change.html"
+    form_class = ChangePasswordForm
     success_url = reverse_lazy("web:two_factor")
 
     def form_valid(self, form: Any) -> HttpResponse:
@@ -205,6 +225,7 @@ class PasswordResetSet(PasswordResetConfirmView):
     """The link from the mail: a new password (twice). An old or used link says so."""
 
     template_name = "web/password_reset_confirm.html"
+    form_class = NewPasswordForm
     success_url = reverse_lazy("web:password_reset_complete")
 
     def form_valid(self, form: Any) -> HttpResponse:
