@@ -150,6 +150,11 @@ def test_chinese_patent_numbers_are_checked():
     assert [p.rule for p in rules.ip_problems(wrong_kind, today=TODAY)] == ["ip_type_digit"]
     granted = {**ok, "status": "granted"}
     assert [p.rule for p in rules.ip_problems(granted, today=TODAY)] == ["required_when_granted"]
+    # a number in no known form is saved with a warning; CNIPA's and other offices' forms are not
+    assert [p.rule for p in rules.ip_warnings({**ok, "number": "ABC-123"})] == ["patent_form"]
+    for number in ("ZL201710601862.3", "US10123456B2", "EP 3456789"):
+        assert rules.ip_warnings({**ok, "number": number}) == [], number
+    assert rules.ip_warnings({"kind": "software_copyright", "number": "2019SR123456"}) == []
 
 
 @given(st.text(alphabet="0123456789", min_size=12, max_size=12), st.integers(0, 11), st.sampled_from("0123456789"))

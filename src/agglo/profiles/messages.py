@@ -44,6 +44,10 @@ RULES = {
     "required_when_granted": gettext_lazy("A granted right needs its grant date."),
     "unknown_term": gettext_lazy("Not in the capability catalogue."),
     "held_elsewhere": gettext_lazy("Also recorded by another organization: co-owned, or a typo?"),
+    "patent_form": gettext_lazy(
+        "Not in CNIPA's form (ZL, 12 digits, a dot and the check character), nor a country code and digits: "
+        "please check."
+    ),
     "duplicate": gettext_lazy("Already recorded: %(key)s."),
     "duplicate_in_file": gettext_lazy("Same record as row %(row)s."),
     "unknown_organization": gettext_lazy("No organization with this code."),

@@ -141,6 +141,20 @@ def ip_problems(values: Mapping[str, Any], *, today: dt.date) -> list[Problem]:
     return errors
 
 
+# a patent number of another office: its country or office code, then digits ("US10123456B2", "EP 3 456 789")
+_FOREIGN_PATENT = re.compile(r"^[A-Z]{2}\s*\d[\d\s]*[A-Z]?\d?$")
+
+
+def ip_warnings(values: Mapping[str, Any]) -> list[Problem]:
+    """A patent number in no form we know: saved, but its owner is asked to look again."""
+    kind, number = values.get("kind"), str(values.get("number") or "")
+    if kind not in _IP_TYPE_DIGITS or not number:
+        return []
+    if _CN_APPLICATION.match(number) or _FOREIGN_PATENT.match(number):
+        return []
+    return [Problem("number", "patent_form")]
+
+
 def case_problems(values: Mapping[str, Any], *, today: dt.date) -> list[Problem]:
     errors: list[Problem] = []
     _dates(values, today, errors)

@@ -96,6 +96,7 @@ def prepare(
             if merged.get("kind") is not None and merged.get("number") is not None:
                 merged["number"] = rules.normalize_ip_number(merged["kind"], merged["number"])
             errors = rules.ip_problems(merged, today=today)
+            warnings = rules.ip_warnings(merged)
         else:
             errors = rules.rating_problems(
                 {"as_of": merged.get("as_of"), "valid_until": merged.get("valid_until")}, today=today
