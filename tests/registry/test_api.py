@@ -274,3 +274,26 @@ def test_wrong_method_and_nul_characters_are_problems(operator, client):
     problem(client.get("/api/v1/organizations", {"area": "44\x000000"}), 400)
     headers = bearer(operator)
     problem(client.post("/api/v1/tokens", '{"name": "a\\u0000b"}', content_type="application/json", **headers), 400)
+
+
+def test_the_organization_a_one_sided_claim_names_may_take_it_down(org_admin, member_of, operator, client):
+    from agglo.registry.models import Relation
+    from agglo.registry.services import relation_add
+
+    admin, org = org_admin
+    named_admin, named = member_of("named-admin")
+    stranger, _stranger_org = member_of("claim-stranger")
+    claim = relation_add(actor=admin, source=org, target_id=named.pk, kind="partner")
+    checked = relation_add(
+        actor=operator, source=org, target_id=named.pk, kind="supplier_of", origin="operator_verified"
+    )
+    client.force_login(stranger)
+    assert client.delete(f"/api/v1/relations/{claim.pk}").status_code == 403
+    client.force_login(named_admin)
+    page = client.get(f"/organizations/{named.pk}/").content.decode()
+    assert f"/organizations/{named.pk}/relations/{claim.pk}/remove/" in page
+    assert f"/relations/{checked.pk}/remove/" not in page  # a verified relation is not one side's word
+    assert client.delete(f"/api/v1/relations/{checked.pk}").status_code == 403
+    r = client.post(f"/organizations/{named.pk}/relations/{claim.pk}/remove/", follow=True)
+    assert r.status_code == 200 and not Relation.objects.filter(pk=claim.pk).exists()
+    assert Relation.objects.filter(pk=checked.pk).exists()

@@ -199,7 +199,9 @@ def relation_remove(request: HttpRequest, relation_id: int) -> Status:
     relation = Relation.objects.select_related("source_org").filter(pk=relation_id).first()
     if (
         relation is None
-        or not selectors.organization_list(actor=request.auth).filter(pk=relation.source_org_id).exists()
+        or not selectors.organization_list(actor=request.auth)
+        .filter(pk__in=(relation.source_org_id, relation.target_org_id))
+        .exists()
     ):
         raise NotFound(_("No relation with id %(relation_id)s.") % {"relation_id": relation_id})
     services.relation_remove(actor=request.auth, relation=relation)

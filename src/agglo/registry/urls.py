@@ -10,6 +10,11 @@ urlpatterns = [
     path(
         "organizations/<int:pk>/positions/<int:position_id>/remove/", views.position_remove_page, name="position_remove"
     ),
+    path(
+        "organizations/<int:pk>/relations/<int:relation_id>/remove/",
+        views.relation_remove_page,
+        name="relation_remove",
+    ),
     path("chains/", views.chain_index, name="chains"),
     path("chains/<slug:code>/", views.chain_map_page, name="chain_map"),
     path("apply/", views.admission_apply_page, name="apply"),

@@ -62,6 +62,8 @@ FIELD_EXTRA = {
     "factory": gettext_lazy("Factory"),
     "upheld": gettext_lazy("Upheld"),
     "listing_closed": gettext_lazy("Because the listing was closed"),
+    "target": gettext_lazy("Organization it names"),
+    "by_target": gettext_lazy("Taken down by the organization it names"),
 }
 
 

@@ -294,10 +294,23 @@ def relation_add(
 
 @transaction.atomic
 def relation_remove(*, actor: Any, relation: Relation) -> None:
-    """Remove a declared relation."""
-    if not policy.can_edit_organization(actor, relation.source_org_id):
+    """Remove a relation: its declaring organization may, and so may the organization it names, when only the
+    other side declared it (a claim nobody checked is not to stand on a member's page against its word)."""
+    by_source = policy.can_edit_organization(actor, relation.source_org_id)
+    by_target = relation.source == Relation.Source.SELF_DECLARED and policy.can_edit_organization(
+        actor, relation.target_org_id
+    )
+    if not (by_source or by_target):
         raise Forbidden(_("You may not edit this organization."))
     source = relation.source_org
-    payload = {"target": relation.target_org_id, "kind": relation.kind}
+    payload = {"target": relation.target_org_id, "kind": relation.kind, "by_target": not by_source}
     relation.delete()
     record("registry.relation_removed", actor=actor, subject=source, payload=payload, organization_id=source.pk)
+    if not by_source:  # the named side's history keeps what it took down, as the declaring side's does
+        record(
+            "registry.relation_removed",
+            actor=actor,
+            subject=source,
+            payload=payload,
+            organization_id=relation.target_org_id,
+        )
