@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from agglo.common.errors import ValidationFailed
+from agglo.common.numbers import grouped
 from agglo.factory import allocation as core
 from agglo.factory.greedy import greedy_plan
 from agglo.factory.lns import Neighbourhood, improve
@@ -197,6 +198,7 @@ def test_terms_below_work_under_way_are_refused(cluster: dict[str, Any]) -> None
     with pytest.raises(ValidationFailed) as poor:
         order_amend(actor=cluster["people"]["buyer"], order=order, data={"budget": str(spent - 1)})
     assert "budget" in poor.value.errors
+    assert grouped(spent) in poor.value.errors["budget"][0]  # "2,674", as the pages write amounts
     assert Order.objects.values().get(pk=order.pk) == before
 
 

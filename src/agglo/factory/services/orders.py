@@ -23,6 +23,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
+from agglo.common.numbers import grouped
 from agglo.factory import allocation as core
 from agglo.factory.diagnosis import Finding, diagnose
 from agglo.factory.greedy import GreedyStuck, greedy_plan
@@ -144,7 +145,8 @@ def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str
     budget = values.get("budget")
     if budget is not None and "budget" not in errors and budget < spent:
         errors["budget"] = [
-            _("Must be at least %(amount)s: work delivered or under way already costs that much.") % {"amount": spent}
+            _("Must be at least %(amount)s: work delivered or under way already costs that much.")
+            % {"amount": grouped(spent)}
         ]
     suppliers = Counter(seq for seq, _cap in held)
     most = max(suppliers.values(), default=0)
