@@ -11,13 +11,14 @@ from agglo.access import ratelimit
 
 
 @task()
-def password_reset_mail(address: str, base: str, language: str = "") -> bool:
+def password_reset_mail(address: str, base: str, language: str = "", network: str = "") -> bool:
     """Send the reset link to the account with this address, if there is one. The lookup and the mail happen here,
     outside the request, so that how long the answer takes says nothing about whether the address has an account;
-    an address gets at most AGGLO_RATE_LIMITS["reset"] mails (an inbox cannot be flooded by strangers asking).
-    Returns whether a mail went out."""
+    an address gets at most AGGLO_RATE_LIMITS["reset"] mails asked from one network (an inbox cannot be flooded by
+    strangers asking, and strangers elsewhere cannot use up the member's own allowance). Returns whether a mail
+    went out."""
     try:
-        ratelimit.check("reset", address.strip().lower())
+        ratelimit.check("reset", f"{address.strip().lower()}|{network}")
     except ratelimit.RateLimited:
         return False
     form = PasswordResetForm({"email": address})

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from agglo.factory.models import Capability, Process
@@ -60,7 +61,8 @@ class OrderForm(forms.Form):
             if field.required:
                 field.widget.attrs["required"] = True
                 field.required = False
-            field.validators = []  # lengths too (the box keeps its maxlength)
+            # lengths too (the box keeps its maxlength); not the NUL check, which no database takes
+            field.validators = [v for v in field.validators if isinstance(v, ProhibitNullCharactersValidator)]
 
 
 class OrderTermsForm(forms.Form):

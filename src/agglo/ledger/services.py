@@ -89,8 +89,10 @@ def work_key(work: models.Model) -> str:
     """The hex key that seals the log's entries about one piece of work (its `text_key`): made when first needed
     and kept on the row, to be shown to the work's parties and nobody else, so that they can check the log."""
     if not work.text_key:  # type: ignore[attr-defined]
-        work.text_key = secrets.token_hex(16)  # type: ignore[attr-defined]
-        type(work).objects.filter(pk=work.pk).update(text_key=work.text_key)  # type: ignore[attr-defined]
+        rows = type(work).objects.filter(pk=work.pk)  # type: ignore[attr-defined]
+        # set only where none is yet, then read back: of two first entries at once, both seal with one key
+        rows.filter(text_key="").update(text_key=secrets.token_hex(16))
+        work.text_key = rows.values_list("text_key", flat=True).get()  # type: ignore[attr-defined]
     return work.text_key  # type: ignore[attr-defined]
 
 

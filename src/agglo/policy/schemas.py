@@ -25,7 +25,7 @@ class PolicyIn(StrictIn):
     auto_grant: bool = False
 
 
-class PolicyPatch(Schema):
+class PolicyPatch(StrictIn):
     kind: Any = None
     title_zh: str | None = None
     title_en: str | None = None

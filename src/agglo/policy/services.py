@@ -168,7 +168,9 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
         "policy.updated", actor=actor, subject=policy, payload={"rule": policy.rule}, organization_id=policy.issuer_id
     )
     if policy.status == Policy.Status.PUBLISHED:
-        policy_match(policy, tell=True)
+        # an ended policy is matched again for the record, but nobody is told of what they can no longer get
+        ended = policy.ends_on is not None and policy.ends_on < timezone.localdate()
+        policy_match(policy, tell=not ended)
     return policy
 
 

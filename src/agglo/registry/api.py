@@ -297,12 +297,21 @@ class AdmissionForm(Schema):
     message: str = ""
 
 
+def _only_fields(request: HttpRequest, form: type[Schema]) -> None:
+    """A multipart form's fields not in `form` are refused by name, as a JSON body's are (the form parser would
+    drop them without a word)."""
+    unknown = sorted(set(request.POST) - set(form.model_fields))
+    if unknown:
+        raise ValidationFailed({name: [_("This request does not take this field.")] for name in unknown})
+
+
 @router.post("/admissions", response={201: AdmissionCreated}, summary="Apply for admission (multipart)")
 def admission_apply(
     request: HttpRequest,
     data: Form[AdmissionForm],
     documents: File[list[UploadedFile]] = None,
 ) -> Status:
+    _only_fields(request, AdmissionForm)
     fields = data.dict()
     admission = services.admission_apply(
         actor=request.auth,
@@ -341,6 +350,7 @@ class RespondForm(Schema):
 def admission_respond(
     request: HttpRequest, token: str, data: Form[RespondForm], documents: File[list[UploadedFile]] = None
 ) -> Any:
+    _only_fields(request, RespondForm)
     admission = selectors.admission_by_token(token)
     services.admission_respond(admission=admission, note=data.note, documents=documents or [])
     return selectors.admission_by_token(token)

@@ -128,7 +128,8 @@ class ReviewForm(forms.Form):
 
 
 class OrganizationEditForm(forms.Form):
-    name_zh = forms.CharField(label=_("Chinese name"), max_length=200)
+    # the service checks the name (required, its length) with every other field, in one answer
+    name_zh = forms.CharField(label=_("Chinese name"), required=False, widget=forms.TextInput(attrs={"required": True}))
     name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
     website = forms.CharField(label=_("Website"), max_length=200, required=False)
     # numbers stay text here, so that the service checks them with every other rule in one answer
@@ -145,6 +146,7 @@ class OrganizationEditForm(forms.Form):
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
     contacts_visibility = forms.ChoiceField(
         label=_("Contacts visible to"),
+        required=False,  # the service names a missing or unknown level with the other fields' problems
         choices=[
             ("public", _("Everyone")),
             ("members", _("Member organizations")),

@@ -14,6 +14,7 @@ ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
 LENGTH = 18
+NATIONAL = "10"  # division 100000: registered by a national authority, in no province
 # GB/T 2260 provinces by their first two digits (71 Taiwan, 81 Hong Kong, 82 Macao), and 10: registered nationally
 PROVINCE_PREFIXES = frozenset(
     {"10", "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37"}
@@ -73,9 +74,10 @@ def problem(code: str) -> UsccProblem | None:
 
 def province_of(code: str) -> str | None:
     """The GB/T 2260 province (two digits and "0000") of the authority that registered a valid code, from its
-    administrative division code; None for an invalid code."""
+    administrative division code; None for an invalid code, and for one registered nationally (10), which names
+    no province."""
     code = normalize(code)
-    return f"{code[2:4]}0000" if problem(code) is None else None
+    return f"{code[2:4]}0000" if problem(code) is None and code[2:4] != NATIONAL else None
 
 
 def is_valid(code: str) -> bool:

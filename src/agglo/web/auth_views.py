@@ -30,7 +30,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
-from agglo.access.client import client_ip
+from agglo.access.client import client_ip, client_network
 from agglo.access.login import (
     LoginRefused,
     authenticate_password,
@@ -212,7 +212,8 @@ class PasswordReset(PasswordResetView):
     def form_valid(self, form: Any) -> HttpResponse:
         # the same work for every address: one task queued, which looks the address up and mails the link
         base = settings.AGGLO_BASE_URL.rstrip("/")  # read at each request
-        mail = partial(password_reset_mail.enqueue, form.cleaned_data["email"], base, get_language())
+        network = client_network(client_ip(self.request))
+        mail = partial(password_reset_mail.enqueue, form.cleaned_data["email"], base, get_language(), network)
         transaction.on_commit(mail)
         return redirect(self.get_success_url())
 

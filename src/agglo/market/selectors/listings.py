@@ -18,10 +18,10 @@ from agglo.registry.text import query_tokens
 
 
 def visible(actor: Any) -> Q:
-    """Published listings at a level the actor reaches, every listing of the actor's own organizations, and
-    listings the actor's organization answered, once published, whatever became of them since: a partner keeps
-    reading what it agreed to, and any responder what it answered, after the owner closes it or narrows who sees
-    it (an anonymous owner stays unnamed to those it did not accept: `owner_revealed`)."""
+    """Published listings at a level the actor reaches, every listing of the actor's own organizations, listings
+    on which the owner accepted the actor's organization's interest, once published, whatever became of them since
+    (a partner keeps reading what it agreed to after the owner closes it or narrows who sees it), and closed or
+    expired listings the actor's organization answered (an anonymous owner stays unnamed: `owner_revealed`)."""
     if policy.sees_all_organizations(actor):
         return Q()
     own = policy.organization_ids(actor)
@@ -36,12 +36,16 @@ def visible(actor: Any) -> Q:
     if own:
         condition |= Q(organization_id__in=own)
     if active:
-        answered = Interest.objects.filter(organization_id__in=active)
-        condition |= Q(
-            pk__in=answered.values("listing_id"),
-            status__in=(Status.PUBLISHED, Status.CLOSED, Status.EXPIRED),
-            organization__status="member",
+        member_owner = Q(organization__status="member")
+        agreed = Interest.objects.filter(organization_id__in=active, status=InterestStatus.ACCEPTED)
+        condition |= (
+            Q(pk__in=agreed.values("listing_id"), status__in=(Status.PUBLISHED, Status.CLOSED, Status.EXPIRED))
+            & member_owner
         )
+        # a responder not taken up reads what it answered once the listing is closed or expired (its notice links
+        # there), but not what a published listing later says to others only
+        answered = Interest.objects.filter(organization_id__in=active)
+        condition |= Q(pk__in=answered.values("listing_id"), status__in=(Status.CLOSED, Status.EXPIRED)) & member_owner
     return condition
 
 
@@ -58,6 +62,12 @@ def listing_list(
         qs = qs.filter(kind=kind)
     if organization_id is not None:
         qs = qs.filter(organization_id=organization_id)
+        if organization_id not in policy.organization_ids(actor) and not policy.sees_all_organizations(actor):
+            # an anonymous listing is no one's to a reader the owner did not accept: filtering by owner would name it
+            accepted = Interest.objects.filter(
+                organization_id__in=policy.organization_ids(actor), status=InterestStatus.ACCEPTED
+            ).values("listing_id")
+            qs = qs.exclude(Q(anonymous=True) & ~Q(pk__in=accepted))
     if status:
         qs = qs.filter(status=status)
     return qs

@@ -150,11 +150,11 @@ def case_visible(actor: Any, case: Case) -> bool:
 
 
 def case_key(actor: Any, case: Case) -> str:
-    """The key the log seals the case's entries under, for its lead and participants (and operators, who see
-    everything); "" for anyone else, and before the first entry."""
+    """The key the log seals the case's entries under, for its lead and participants (and operators and auditors,
+    who see everything); "" for anyone else, and before the first entry."""
     mine = policy.organization_ids(actor)
     party = case.organization_id in mine or any(p.organization_id in mine for p in case.participants.all())
-    return case.text_key if party or policy.is_operator(actor) else ""
+    return case.text_key if party or policy.sees_all_organizations(actor) else ""
 
 
 def case_get(*, actor: Any, pk: int) -> Case:

@@ -82,7 +82,7 @@ def prepare(
     merged = {k: v for k, v in {**(current or {}), **values}.items() if k not in bad}
     warnings: list[Problem] = []
     if kind.name == "financials":
-        if merged.get("as_of") is None and merged.get("year") is not None:
+        if merged.get("as_of") is None and merged.get("year") is not None and "as_of" not in bad:
             merged["as_of"] = min(dt.date(merged["year"], 12, 31), today)
         errors, warnings = rules.statement_problems(
             merged, today=today, founded_year=founded_year, previous_revenue=previous_revenue

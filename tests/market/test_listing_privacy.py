@@ -1,0 +1,61 @@
+"""Who learns what of a listing: an anonymous owner is not found by filtering on owners, and a responder not
+taken up does not read what a listing later says to partners only."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from agglo.market import services as market
+
+pytestmark = pytest.mark.django_db
+
+
+def _listing(owner, org, **over):
+    data = {
+        "side": "need",
+        "kind": "equipment",
+        "title_zh": "求购二手冻干机",
+        "description_zh": "需要一台冻干机。",
+        "visibility": "members",
+    }
+    data.update(over)
+    listing = market.listing_create(actor=owner, organization=org, data=data)
+    market.listing_submit(actor=owner, listing=listing)
+    return listing
+
+
+def test_a_declined_responder_does_not_read_later_edits_of_a_listing_narrowed_to_partners(member_of):
+    owner, owner_org = member_of("r24-owner")
+    responder, _ = member_of("r24-responder")
+    stranger, _ = member_of("r24-stranger")
+    listing = _listing(owner, owner_org)
+    interest = market.interest_express(
+        actor=responder, listing=listing, data={"cooperation": "service", "message": "我们有一台"}
+    )
+    market.interest_decline(actor=owner, interest=interest, reason="不合适")
+    # the owner narrows who sees it, then adds what only partners should read
+    market.listing_update(
+        actor=owner, listing=listing, data={"visibility": "partners", "description_zh": "机密：预算 80 万，交期 3 月"}
+    )
+    c_stranger, c_responder = Client(), Client()
+    c_stranger.force_login(stranger)
+    c_responder.force_login(responder)
+    assert c_stranger.get(f"/api/v1/listings/{listing.pk}").status_code == 404
+    r = c_responder.get(f"/api/v1/listings/{listing.pk}")
+    assert r.status_code == 404, r.json().get("description_zh")
+
+
+def test_an_anonymous_owner_cannot_be_found_by_filtering_listings_on_organizations(member_of):
+    owner, owner_org = member_of("r24-anon-owner")
+    other, other_org = member_of("r24-anon-other")
+    member, _ = member_of("r24-anon-member")
+    listing = _listing(owner, owner_org, anonymous=True)
+    c = Client()
+    c.force_login(member)
+    assert c.get(f"/api/v1/listings/{listing.pk}").json()["organization_id"] is None
+    found = {
+        org.pk: [x["id"] for x in c.get(f"/api/v1/listings?organization={org.pk}").json()]
+        for org in (owner_org, other_org)
+    }
+    assert found == {owner_org.pk: [], other_org.pk: []}, found
