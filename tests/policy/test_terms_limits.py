@@ -59,6 +59,7 @@ def test_the_apply_form_is_offered_only_where_it_can_succeed(agency, member_of, 
     client.force_login(inside_admin)
     page = client.get(f"/policies/{policy.pk}/").content.decode()
     assert 'id="policy-ended"' in page and 'id="apply-form"' not in page
+    assert "已结束" in client.get("/policies/").content.decode()  # the list marks it too
 
 
 def test_eligibility_asks_a_visitor_to_log_in(agency, client):  # noqa: F811

@@ -46,7 +46,14 @@ def _say(request: HttpRequest, exc: DomainError) -> None:
 def library(request: HttpRequest) -> HttpResponse:
     q, kind = request.GET.get("q", "")[:100], request.GET.get("kind", "")[:20]
     rows = selectors.policy_list(actor=request.user, q=q, kind=kind)[:100]
-    context = {"rows": rows, "q": q, "kind": kind, "kinds": Policy.Kind.choices, "agencies": _agencies(request.user)}
+    context = {
+        "rows": rows,
+        "q": q,
+        "kind": kind,
+        "kinds": Policy.Kind.choices,
+        "agencies": _agencies(request.user),
+        "today": timezone.localdate(),
+    }
     return render(request, "policy/library.html", context)
 
 
