@@ -260,3 +260,31 @@ def test_a_formula_cell_without_its_result_is_named_as_such_not_as_empty(org_adm
     result = services.import_file(actor=admin, kind="financials", body=out.getvalue(), filename="f.xlsx", dry_run=True)
     assert [(e.row, e.column, e.rule) for e in result.errors] == [(2, "revenue", "formula_unsaved")]
     assert "formula whose result the file does not hold" in result.errors[0].message
+
+
+def test_a_member_registered_abroad_imports_its_own_export_again(make_org, english):
+    from agglo.access.models import Membership
+    from tests.conftest import user
+    from tests.profiles.conftest import statement
+
+    org = make_org(uscc=None, region="DE", foreign_registry_id="HRB 4711", name_zh="柏林测试公司")
+    admin = user("abroad-admin")
+    Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    c = Client()
+    c.force_login(admin)
+    exported = c.get("/profiles/export/financials.csv?own=1")
+    assert exported.content.decode("utf-8-sig").splitlines()[0].startswith("uscc,foreign_registry_id,organization,")
+    again = services.import_file(actor=admin, kind="financials", body=exported.content, filename="f.csv", dry_run=True)
+    assert (again.errors, again.unchanged) == ([], 1)
+    # a new year through the registry id; an id nobody holds is named as such
+    rows = [("", "HRB 4711", 2023, 9000000, 15000000, 6000000, 9000000), ("", "HRB 0000", 2023, 1, 1, 0, 1)]
+    body = write_csv(
+        ("uscc", "foreign_registry_id", "year", "revenue", "total_assets", "total_liabilities", "equity"), rows
+    )
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="n.csv", dry_run=True)
+    assert [(e.row, e.column, e.rule) for e in result.errors] == [(3, "foreign_registry_id", "not_yours")]
+    result = services.import_file(
+        actor=admin, kind="financials", body=body[: body.rindex(b"\n", 0, -1) + 1], filename="n.csv", dry_run=False
+    )
+    assert (result.errors, result.created) == ([], 1)

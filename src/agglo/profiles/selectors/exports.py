@@ -66,14 +66,21 @@ def _facts(actor: Any, name: str, own: bool) -> ExportTable:
         qs = qs.select_related("term")
     qs = qs.order_by("organization_id", *kind.natural_key)
     fields = tuple(kind.specs)
-    columns = ("uscc", "organization", *fields, "source")
+    # an organization registered abroad has no credit code: its registry id names it in the file
+    columns = ("uscc", "foreign_registry_id", "organization", *fields, "source")
     facts = list(qs)
     owners = {f.organization_id for f in facts} if kind.group == "financials" else set()
 
     def produce() -> Iterator[tuple[Any, ...]]:
         for f in facts:
             values = [f.term.code if c == "term" else getattr(f, c) for c in fields]
-            yield (f.organization.uscc or "", f.organization.name_zh, *values, f.source)
+            yield (
+                f.organization.uscc or "",
+                "" if f.organization.uscc else f.organization.foreign_registry_id,
+                f.organization.name_zh,
+                *values,
+                f.source,
+            )
 
     return ExportTable(name, columns, produce(), owners, kind.group if owners else "")
 

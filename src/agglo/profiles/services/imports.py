@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,15 +151,32 @@ def _header_errors(table: Table, allowed: set[str], required: set[str]) -> list[
     return errors
 
 
+def _row_key(row: Mapping[str, Any]) -> str:
+    """Which organization a row is about: its credit code, or for one registered abroad (no code), its foreign
+    registry id as "abroad:<id>"."""
+    code = str(row.get("uscc") or "").strip().upper()
+    abroad = str(row.get("foreign_registry_id") or "").strip()
+    return code or (f"abroad:{abroad}" if abroad else "")
+
+
 def _organization_keys(actor: Any, table: Table) -> tuple[dict[str, tuple[int, int | None]], set[int] | None]:
-    """{credit code: (id, founding year)} for the codes in the file; and the ids the actor may edit (None: all)."""
-    codes = sorted({str(r.get("uscc") or "").strip().upper() for _, r in table.rows} - {""})
+    """{row key (`_row_key`): (id, founding year)} for the organizations in the file; and the ids the actor may
+    edit (None: all). A foreign registry id that two organizations share names neither."""
+    keys = {_row_key(r) for _, r in table.rows} - {""}
+    codes = sorted(k for k in keys if not k.startswith("abroad:"))
     found: dict[str, tuple[int, int | None]] = {}
     for i in range(0, len(codes), 500):
         for pk, code, founded in Organization.objects.filter(uscc__in=codes[i : i + 500]).values_list(
             "pk", "uscc", "founded_year"
         ):
             found[code] = (pk, founded)
+    abroad = sorted(k.removeprefix("abroad:") for k in keys if k.startswith("abroad:"))
+    for i in range(0, len(abroad), 500):
+        rows = Organization.objects.filter(uscc__isnull=True, foreign_registry_id__in=abroad[i : i + 500])
+        shared = Counter(rows.values_list("foreign_registry_id", flat=True))
+        for pk, registry_id, founded in rows.values_list("pk", "foreign_registry_id", "founded_year"):
+            if shared[registry_id] == 1:
+                found[f"abroad:{registry_id}"] = (pk, founded)
     if policy.is_operator(actor):
         return found, None
     return found, {o for o in policy.active_organization_ids(actor) if policy.is_org_admin(actor, o)}
@@ -206,7 +224,9 @@ def _facts(
     actor: Any, kind: FactKind, table: Table, result: ImportResult, note: str, progress: Progress | None, dry_run: bool
 ) -> None:
     result.errors += _header_errors(
-        table, set(kind.specs) | {"uscc", *INFO_COLUMNS}, {"uscc"} | {n for n, s in kind.specs.items() if s.required}
+        table,
+        set(kind.specs) | {"uscc", "foreign_registry_id", *INFO_COLUMNS},
+        {"uscc"} | {n for n, s in kind.specs.items() if s.required},
     )
     if result.errors:
         return
@@ -237,13 +257,14 @@ def _facts(
             )
             continue
         code = str(row.get("uscc") or "").strip().upper()
-        org = orgs.get(code)
+        org = orgs.get(_row_key(row))
         if org is None or (editable is not None and org[0] not in editable):
             # say what is wrong with the code itself first: "not yours" for a typo sends the reader elsewhere
             flaw = uscc.problem(uscc.normalize(code)) if code else None
+            abroad = not code and _row_key(row)
             rule = (
                 "uscc_missing"
-                if not code
+                if not code and not abroad
                 else "uscc_invalid"
                 if flaw
                 else "unknown_organization"
@@ -254,7 +275,7 @@ def _facts(
                 rule, said = "check_digit", str(RULES["check_digit"]) % {"expected": flaw.expected_check}
             else:
                 said = str(RULES[rule])
-            result.errors.append(RowError(row_no, "uscc", rule, said))
+            result.errors.append(RowError(row_no, "foreign_registry_id" if abroad else "uscc", rule, said))
             continue
         org_id, founded = org
         data = {c: row.get(c) for c in data_columns}
