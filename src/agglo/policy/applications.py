@@ -47,7 +47,7 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
         raise ValidationFailed({"policy": [_("This benefit is granted without application.")]})
     if policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("The policy is not open.")]})
-    if policy.ends_on and policy.ends_on < timezone.localdate():
+    if policy.ended:
         raise ValidationFailed({"policy": [_("The policy has ended.")]})
     if not covers(policy.region_scope or (), facts_for([organization_id]).get(organization_id, {})):
         raise ValidationFailed(

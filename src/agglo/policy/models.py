@@ -6,6 +6,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agglo.policy.facts import FACTS
@@ -56,6 +57,11 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.title_zh or self.title_en
+
+    @property
+    def ended(self) -> bool:
+        """Whether the policy's period is over: nobody is to be told of it or apply for it any more."""
+        return self.ends_on is not None and self.ends_on < timezone.localdate()
 
     @property
     def title(self) -> str:

@@ -169,8 +169,7 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
     )
     if policy.status == Policy.Status.PUBLISHED:
         # an ended policy is matched again for the record, but nobody is told of what they can no longer get
-        ended = policy.ends_on is not None and policy.ends_on < timezone.localdate()
-        policy_match(policy, tell=not ended)
+        policy_match(policy, tell=not policy.ended)
     return policy
 
 
@@ -183,7 +182,7 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
         raise Forbidden(_("Only a government agency's admins publish its policies."))
     if policy.status != Policy.Status.DRAFT:
         raise ValidationFailed({"status": [_("Only a draft can be published.")]})
-    if policy.ends_on and policy.ends_on < timezone.localdate():  # members would be told of what they cannot get
+    if policy.ended:  # members would be told of what they cannot get
         raise ValidationFailed(
             {"ends_on": [_("The policy ended on %(date)s: change its end date first.") % {"date": policy.ends_on}]}
         )

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -52,7 +51,6 @@ def library(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "kinds": Policy.Kind.choices,
         "agencies": _agencies(request.user),
-        "today": timezone.localdate(),
     }
     return render(request, "policy/library.html", context)
 
@@ -110,11 +108,10 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         for a in apps:
             a.standing = standing.get(a.organization_id)
     applied = {a.organization_id for a in apps}
-    ended = policy.ends_on is not None and policy.ends_on < timezone.localdate()
     outside = {m["pk"] for m in mine if m["outside"]}  # the policy's regions leave them out: no form to fill in vain
     can_apply = (
         [o for o in _admin_orgs(request.user) if o.pk not in applied | outside and o.kind != "government"]
-        if policy.status == Policy.Status.PUBLISHED and not policy.auto_grant and not ended
+        if policy.status == Policy.Status.PUBLISHED and not policy.auto_grant and not policy.ended
         else []
     )
     context = {
@@ -127,7 +124,6 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         "lang": lang,
         "applications": apps,
         "can_apply": can_apply,
-        "ended": ended,
         "failed": failed or {},
     }
     return render(request, "policy/detail.html", context, status=400 if failed else 200)

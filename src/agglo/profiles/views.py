@@ -312,15 +312,11 @@ def evidence_remove(request: HttpRequest, pk: int, evidence_id: int) -> HttpResp
     org = _org(request, pk)
     try:
         evidence = selectors.evidence_get(actor=request.user, organization=org, pk=evidence_id)
+        dropped = services.evidence_remove(actor=request.user, evidence=evidence)
     except NotFound as exc:
         if not policy.can_edit_organization(request.user, org.pk):
             raise Http404 from exc
-        # its own people, on a page older than a removal: say so where the files are listed
-        messages.info(request, _("That file is no longer attached."))
-        return redirect("profiles:organization_tab", pk=pk, tab="finances")
-    try:
-        dropped = services.evidence_remove(actor=request.user, evidence=evidence)
-    except NotFound:  # removed meanwhile (a second click, another tab): say so where the files are listed
+        # its own people, on a page older than a removal or after a second click: say so where files are listed
         messages.info(request, _("That file is no longer attached."))
         return redirect("profiles:organization_tab", pk=pk, tab="finances")
     except Forbidden as exc:

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -26,7 +25,7 @@ from agglo.registry.forms import (
     ReviewForm,
     apply_service_errors,
 )
-from agglo.registry.models import Admission, Organization, Position, Relation
+from agglo.registry.models import Admission, Organization, Position
 from agglo.registry.selectors.chains import chain_links
 from agglo.registry.services.admission import APPLICATION_CONTACT_FIELDS, APPLICATION_ORG_FIELDS
 from agglo.registry.services.organizations import PROFILE_FIELDS
@@ -175,10 +174,8 @@ def position_remove_page(request: HttpRequest, pk: int, position_id: int) -> Htt
 def relation_remove_page(request: HttpRequest, pk: int, relation_id: int) -> HttpResponse:
     """Take a relation off the organization's page: one it declared, or another's one-sided claim about it."""
     org = _visible_org(request, pk)
-    relation = (
-        Relation.objects.filter(Q(source_org=org) | Q(target_org=org), pk=relation_id)
-        .select_related("source_org")
-        .first()
+    relation = next(
+        (r for r in selectors.relation_list(actor=request.user, organization=org) if r.pk == relation_id), None
     )
     if relation is None:
         raise Http404
