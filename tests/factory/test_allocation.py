@@ -377,7 +377,7 @@ def test_a_share_to_the_hundredth_is_counted_exactly() -> None:
 
 def test_budget_findings_count_in_fen() -> None:
     from agglo.factory.diagnosis import diagnose
-    from agglo.factory.services.orders import _over_budget
+    from agglo.factory.services.replan import _over_budget
     from agglo.factory.solver import solve
 
     def problem(budget: float, setup: float = 100.0) -> AllocationProblem:

@@ -11,8 +11,9 @@ import pytest
 
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.models import Order
+from agglo.factory.services.amend import order_amend
 from agglo.factory.services.jobs import allocation_respond
-from agglo.factory.services.orders import order_amend, order_cancel
+from agglo.factory.services.orders import order_cancel
 from agglo.factory.wording import finishes_late
 from tests.factory.conftest import signed_in
 from tests.factory.test_plan_flow import planned

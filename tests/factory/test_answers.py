@@ -17,7 +17,8 @@ from agglo.factory.models import Allocation
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.disputes import dispute_answer
 from agglo.factory.services.jobs import allocation_receipt, allocation_respond, counter_decide
-from agglo.factory.services.orders import answer_deadline, order_create, order_plan
+from agglo.factory.services.orders import order_create, order_plan
+from agglo.factory.services.replan import answer_deadline
 from agglo.ledger.entries import decode
 from agglo.ledger.models import LogEntry
 from tests.factory.conftest import order_data, signed_in

@@ -14,8 +14,9 @@ from agglo.common.models import Notification
 from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
+from agglo.factory.services.amend import order_amend
 from agglo.factory.services.jobs import allocation_delay, allocation_respond, allocation_withdraw
-from agglo.factory.services.orders import order_amend, order_cancel, order_plan
+from agglo.factory.services.orders import order_cancel, order_plan
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
@@ -208,14 +209,14 @@ def test_a_lapse_notice_names_the_order_once(cluster: dict[str, Any]) -> None:
 
 
 def test_a_factory_whose_own_answer_moved_its_work_is_not_told_a_factory_did_it(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.orders import _tell_moved
+    from agglo.factory.services.telling import tell_moved
     from tests.factory.test_amend import confirmed
 
     a = confirmed(cluster).allocations.filter(status="accepted").first()
     a.moved_by = "declined"
     admin = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
-    _tell_moved([a], [], own_step=1)  # it declined part of step 1; this notice may be about another step
-    _tell_moved([a], [], own_step=None)
+    tell_moved([a], [], own_step=1)  # it declined part of step 1; this notice may be about another step
+    tell_moved([a], [], own_step=None)
     own, other = Notification.objects.filter(user=admin, verb="factory.superseded").order_by("id")
     assert "您婉拒了步骤 1 的部分任务" in own.text and "有工厂" not in own.text
     assert "有工厂婉拒了其任务" in other.text

@@ -18,9 +18,11 @@ from agglo.factory.greedy import greedy_plan
 from agglo.factory.lns import Neighbourhood, improve
 from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.selectors.planning import capability_key, first_open_day, order_problem
+from agglo.factory.services.amend import order_amend
 from agglo.factory.services.disputes import dispute_answer
 from agglo.factory.services.jobs import allocation_delay, allocation_progress, allocation_receipt
-from agglo.factory.services.orders import _apply, order_amend, order_create, replan
+from agglo.factory.services.orders import order_create
+from agglo.factory.services.replan import _apply, replan
 from agglo.factory.solver import solve
 from agglo.factory.synthetic import synthetic_case
 from agglo.factory.weeks import index_of

@@ -100,7 +100,7 @@ def test_cancelling_after_a_delivery_calls_off_only_the_rest(cluster: dict[str, 
 
 
 def test_an_order_is_done_when_its_last_delivery_lands_even_without_a_plan(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.orders import order_amend
+    from agglo.factory.services.amend import order_amend
 
     order = confirmed(cluster)
     # a budget no plan can meet: the order has no plan, but its accepted work stays and is delivered

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from agglo.factory.models import Allocation, Order
-from agglo.factory.services.orders import order_amend, order_plan
+from agglo.factory.services.amend import order_amend
+from agglo.factory.services.orders import order_plan
 from tests.factory.conftest import signed_in
 from tests.factory.test_plan_flow import planned
 
@@ -31,10 +32,10 @@ def test_plan_again_with_a_copy_read_before_an_amendment_keeps_the_amended_terms
 
 def timed_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """The solver finds no plan within its time and proves nothing (CP-SAT's UNKNOWN)."""
-    from agglo.factory.services import orders as order_services
+    from agglo.factory.services import replan as replan_services
     from agglo.factory.solver import AllocationResult
 
-    monkeypatch.setattr(order_services, "solve", lambda *a, **k: AllocationResult("unknown", (), None, None, 5.0))
+    monkeypatch.setattr(replan_services, "solve", lambda *a, **k: AllocationResult("unknown", (), None, None, 5.0))
 
 
 def test_a_timed_out_plan_the_buyer_asked_for_changes_nothing(
@@ -105,7 +106,7 @@ def test_a_factory_whose_open_offer_a_replan_splits_hears_which_offer_went(clust
     from agglo.common.models import Notification
     from agglo.factory import allocation as core
     from agglo.factory.selectors.planning import capability_key, order_problem
-    from agglo.factory.services.orders import _apply
+    from agglo.factory.services.replan import _apply
     from agglo.factory.weeks import index_of
 
     order = planned(cluster)
@@ -146,11 +147,11 @@ def test_an_order_too_large_for_the_solver_is_told_so_not_asked_to_try_again(
 ) -> None:
     from django.utils import translation
 
-    from agglo.factory.services import orders as order_services
+    from agglo.factory.services import replan as replan_services
     from agglo.factory.solver import AllocationResult
     from agglo.factory.wording import diagnosis_texts
 
-    monkeypatch.setattr(order_services, "solve", lambda *a, **k: AllocationResult("invalid", (), None, None, 0.1))
+    monkeypatch.setattr(replan_services, "solve", lambda *a, **k: AllocationResult("invalid", (), None, None, 0.1))
     order = planned(cluster)
     assert order.status == "infeasible"
     with translation.override("en"):
@@ -163,7 +164,7 @@ def test_an_order_too_large_for_the_solver_is_told_so_not_asked_to_try_again(
 def test_a_replan_wanting_more_of_an_open_offer_makes_one_offer_of_the_whole(cluster: dict[str, Any]) -> None:
     from agglo.factory import allocation as core
     from agglo.factory.selectors.planning import capability_key, order_problem
-    from agglo.factory.services.orders import _apply
+    from agglo.factory.services.replan import _apply
     from agglo.factory.weeks import index_of
 
     order = planned(cluster)

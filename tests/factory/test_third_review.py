@@ -277,7 +277,7 @@ def test_a_delay_of_one_part_keeps_the_factorys_other_parts_of_the_step(cluster:
 
 def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any]) -> None:
     from agglo.common.models import LanguagePreference, Notification
-    from agglo.factory.services.orders import order_amend
+    from agglo.factory.services.amend import order_amend
     from tests.factory.test_amend import confirmed
     from tests.factory.test_fixed_work import owner_of
 
@@ -520,7 +520,7 @@ def test_a_buyer_hears_when_accepted_work_elsewhere_takes_the_week_its_offer_nee
 
 
 def test_a_replan_before_the_buyer_decides_keeps_the_factory_within_its_counter(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.orders import replan
+    from agglo.factory.services.replan import replan
     from tests.factory.test_answers import countered
 
     a, _who = countered(cluster)

@@ -12,8 +12,8 @@ from django.utils import translation
 from agglo.common.language import language_remember
 from agglo.common.models import Notification
 from agglo.factory.selectors.orders import virtual_factory_members
+from agglo.factory.services.amend import order_amend
 from agglo.factory.services.jobs import allocation_withdraw
-from agglo.factory.services.orders import order_amend
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed, split_between_two
 

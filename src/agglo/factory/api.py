@@ -38,7 +38,7 @@ from agglo.factory.schemas import (
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
-from agglo.factory.services import capacity, disputes, jobs, orders
+from agglo.factory.services import amend, capacity, disputes, jobs, orders
 from agglo.factory.validation import date
 
 router = Router(tags=["factory"], auth=MemberAuth())  # every endpoint but the catalogue is a member's
@@ -114,7 +114,7 @@ def order_get(request: HttpRequest, order_id: int) -> Any:
 @router.patch("/orders/{int:order_id}", response=OrderOut, summary="Buyer: change the due week or terms")
 def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return orders.order_amend(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
+    return amend.order_amend(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
 
 
 @router.post(
@@ -124,7 +124,7 @@ def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> A
 )
 def order_amend_preview(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return orders.order_amend_preview(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
+    return amend.order_amend_preview(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
 
 
 @router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")

@@ -30,8 +30,8 @@ from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import calendar_page, capacity_calendar, crowded_weeks, offers_waiting, week_of
 from agglo.factory.selectors.planning import earliest_finish, first_open_day, horizon
 from agglo.factory.selectors.scorecards import scorecard_list
+from agglo.factory.services import amend, disputes, jobs, orders, replan
 from agglo.factory.services import capacity as capacity_services
-from agglo.factory.services import disputes, jobs, orders
 from agglo.factory.services.telling import weeks_listed
 from agglo.factory.weeks import monday, week_at, with_years
 from agglo.factory.wording import diagnosis_texts, finishes_late, late_advice, plan_cost
@@ -249,10 +249,10 @@ def _order_page(
         "allocations": allocations,
         "changes": (changes := list(selectors.plan_changes(actor=request.user, order=order))),
         # why a repair may move accepted work of a factory that did nothing: said once, when it happened
-        "moved_penalty": orders.CHANGE_PENALTY
+        "moved_penalty": replan.CHANGE_PENALTY
         if order.status != Order.Status.CANCELLED and any(a.status == Allocation.Status.SUPERSEDED for a in changes)
         else None,
-        "shift_penalty": shift_penalty(orders.CHANGE_PENALTY),
+        "shift_penalty": shift_penalty(replan.CHANGE_PENALTY),
         "is_buyer": is_buyer,
         "terms_form": terms,
         "sees_plan": selectors.sees_whole_plan(request.user, order),
@@ -287,15 +287,15 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
     if request.method == "GET":
         return redirect("factory:order", pk=order.pk)
-    before = [getattr(order, k) for k in orders.AMENDABLE]
-    sent = {k: request.POST[k] for k in orders.AMENDABLE if k in request.POST}
+    before = [getattr(order, k) for k in amend.AMENDABLE]
+    sent = {k: request.POST[k] for k in amend.AMENDABLE if k in request.POST}
     try:
         # a change that would take members' accepted work comes back as a question first, as cancelling does
         # and confirmed, it is applied only if the repair still does what was shown
         expect = request.POST.get("preview") or None
         confirmed = request.POST.get("confirmed") == "yes" and expect is not None
-        amended = orders.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed, expect=expect)
-    except orders.AmendWouldMoveAccepted as asked:
+        amended = amend.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed, expect=expect)
+    except amend.AmendWouldMoveAccepted as asked:
         changing = {k: v for k, v in sent.items() if k in asked.fields}
         context = {"order": order, "p": asked.preview, "sent": changing, "changed": asked.changed}
         return render(request, "factory/amend_confirm.html", context)
@@ -312,7 +312,7 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         apply_service_errors(form, exc)
         return _order_page(request, order, terms=form, status=400)
     else:
-        if [getattr(amended, k) for k in orders.AMENDABLE] == before:
+        if [getattr(amended, k) for k in amend.AMENDABLE] == before:
             messages.info(request, _("Nothing changed."))
         elif amended.status == Order.Status.DRAFT:
             messages.success(request, _("Order changed."))

@@ -157,7 +157,7 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
 
 
 def with_reductions(allocations: list[Allocation]) -> list[Allocation]:
-    """Set `reduced_from` on accepted work a re-plan cut down in place (`services.orders._apply`): what was first
+    """Set `reduced_from` on accepted work a re-plan cut down in place (`services.replan._apply`): what was first
     accepted, so the pages can say so (the row itself holds only what is left)."""
     ids = [str(a.pk) for a in allocations if a.status in (Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED)]
     first: dict[str, int] = {}

@@ -21,7 +21,7 @@ from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Operation, Order
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import free_in, release, reserve
-from agglo.factory.services.orders import (
+from agglo.factory.services.replan import (
     answer_deadline,
     confirm_if_complete,
     finish_if_delivered,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 from agglo.access import policy
 from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
-from agglo.factory.models import Allocation, Capability
+from agglo.factory.models import Allocation, Capability, Order
 from agglo.registry.models.bilingual import Bilingual
 
 WEEK_SEPARATOR = pgettext_lazy("between weeks", ", ")
@@ -145,3 +145,110 @@ def tell_offers_overtaken(
                 product=a.order.product,
             ),
         )
+
+
+def tell_offers_gone(order: Order, offered: set[int]) -> None:
+    """Factories whose unanswered offers a re-plan took back, and that the new plan offers nothing."""
+    still = set(order.allocations.filter(status=Allocation.Status.OFFERED).values_list("factory_id", flat=True))
+    for factory in sorted(offered - still):
+        tell_factory(
+            factory,
+            "factory.offer_withdrawn",
+            Phrase(
+                gettext_lazy("Order %(product)s was re-planned: the work offered to you is no longer needed."),
+                product=order.product,
+            ),
+        )
+
+
+def offer_piece(a: Allocation) -> Phrase:
+    return Phrase(
+        gettext_lazy("step %(step)d: %(n)d %(unit)s in the week of %(week)s"),
+        step=a.operation.seq,
+        n=a.quantity,
+        unit=a.operation.process.unit,
+        week=a.week.isoformat(),
+    )
+
+
+def _pieces(parts: list[Allocation]) -> Joined:
+    """Each week's quantity of a factory's parts of one step, in week order."""
+    weeks: dict[dt.date, int] = defaultdict(int)
+    for p in parts:
+        weeks[p.week] += p.quantity
+    unit = parts[0].operation.process.unit
+    return Joined(
+        Phrase(gettext_lazy("%(n)d %(unit)s in the week of %(week)s"), n=n, unit=unit, week=week.isoformat())
+        for week, n in sorted(weeks.items())
+    )
+
+
+# why a re-plan moved a factory's work, when the factory itself set it off (not "a factory declined its part"),
+# naming the step it answered on, which may be another than the one moved
+OWN_MOVE = {
+    "declined": gettext_lazy("You declined part of step %(step)d."),
+    "withdrawn": gettext_lazy("You withdrew part of step %(step)d."),
+    "delayed": gettext_lazy("You reported part of step %(step)d late."),
+}
+
+
+def _own_why(reason: str, own_step: int | None) -> Phrase | None:
+    return Phrase(OWN_MOVE[reason], step=own_step) if own_step is not None and reason in OWN_MOVE else None
+
+
+def tell_moved(parts: list[Allocation], offered_again: list[Allocation], *, own_step: int | None = None) -> None:
+    """Tell a factory its accepted work on one step was taken away by a re-plan, why (in the second person when
+    the factory's own answer on step `own_step` set it off), and whether the same plan offers it work on that
+    step again (then its part moved rather than went): one notice for all its parts, each week's quantity named."""
+    a = parts[0]
+    why: Any = Allocation.MovedBy(a.moved_by).label if a.moved_by else ""  # lazy: in each reader's language
+    why = _own_why(a.moved_by, own_step) or why
+    common = {"product": a.order.product, "step": a.operation.seq, "parts": _pieces(parts), "why": why}
+    if all(p.promised_week and p.week > p.promised_week for p in parts):
+        text = Phrase(
+            gettext_lazy(
+                "Order %(product)s was re-planned around the delay you reported: you need not make the late part; "
+                "any new work for you comes as a new offer."
+            ),
+            product=a.order.product,
+        )
+    elif offered_again:
+        text = Phrase(
+            gettext_lazy(
+                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(parts)s) moves; the new "
+                "plan offers you %(offers)s instead: answer on your job board. %(why)s"
+            ),
+            offers=_pieces(offered_again),
+            **common,
+        )
+    else:
+        text = Phrase(
+            gettext_lazy(
+                "Order %(product)s was re-planned: your accepted part of step %(step)d (%(parts)s) is no longer "
+                "needed, and its capacity is free again. %(why)s"
+            ),
+            **common,
+        )
+    tell_factory(a.factory_id, "factory.superseded", text)
+
+
+def tell_reduced(a: Allocation, was: int, reason: str, *, own_step: int | None = None) -> None:
+    """Tell a factory the re-plan keeps only part of its accepted work in one week: the rest of its capacity there
+    is free again, and the acceptance stands for the part kept."""
+    why: Any = Allocation.MovedBy(reason).label if reason in Allocation.MovedBy.values else ""
+    why = _own_why(reason, own_step) or why
+    text = Phrase(
+        gettext_lazy(
+            "Order %(product)s was re-planned: your accepted part of step %(step)d in the week of %(week)s is "
+            "reduced from %(was)d to %(now)d %(unit)s; your acceptance stands for that, and the capacity of the "
+            "rest is free again. %(why)s"
+        ),
+        product=a.order.product,
+        step=a.operation.seq,
+        week=a.week.isoformat(),
+        was=was,
+        now=a.quantity,
+        unit=a.operation.process.unit,
+        why=why,
+    )
+    tell_factory(a.factory_id, "factory.reduced", text)

@@ -1,0 +1,233 @@
+"""The buyer changes an open order's due week or terms: the plan is repaired around accepted work, and a change
+that would take back or cut that work is put to the buyer first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.common.audit import record
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.numbers import grouped
+from agglo.factory import allocation as core
+from agglo.factory.models import Allocation, Order
+from agglo.factory.selectors.planning import (
+    first_open_day,
+    under_way,
+)
+from agglo.factory.services.orders import checked_regions, checked_terms, due_within
+from agglo.factory.services.replan import replan
+from agglo.factory.validation import (
+    date,
+)
+from agglo.factory.weeks import monday
+from agglo.factory.wording import plan_cost
+
+AMENDABLE = ("due_week", "max_suppliers", "budget", "late_penalty", "max_share", "regions_only", "regions_excluded")
+
+
+def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """New terms may not disown work delivered or under way: a supplier limit, share cap or budget below it is
+    refused."""
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    steps = {}
+    spent = Decimal(0)
+    for a in order.allocations.filter(under_way()).select_related("operation"):
+        held[a.operation.seq, a.capability_id] += a.quantity
+        steps[a.operation.seq] = a.operation.quantity
+        spent += a.unit_cost * a.quantity
+    budget = values.get("budget")
+    if budget is not None and "budget" not in errors and budget < spent:
+        errors["budget"] = [
+            _("Must be at least %(amount)s: work delivered or under way already costs that much.")
+            % {"amount": grouped(spent)}
+        ]
+    suppliers = Counter(seq for seq, _cap in held)
+    most = max(suppliers.values(), default=0)
+    if values.get("max_suppliers") is not None and "max_suppliers" not in errors and values["max_suppliers"] < most:
+        errors["max_suppliers"] = [
+            _("Must be at least %(n)d: that many factories have delivered or started work on one step.") % {"n": most}
+        ]
+    share = values.get("max_share")
+    if share is not None and "max_share" not in errors:
+        over = [(seq, q) for (seq, _cap), q in held.items() if q > core.max_share_units(float(share), steps[seq])]
+        if over:
+            seq, q = over[0]
+            errors["max_share"] = [
+                _("Too small: one factory has delivered or started %(n)d of the %(m)d units of step %(step)d.")
+                % {"n": q, "m": steps[seq], "step": seq}
+            ]
+
+
+@dataclass(frozen=True)
+class AcceptedPart:
+    """Accepted work a change would take back or cut, as the buyer is asked about it."""
+
+    allocation_id: int
+    factory: Any  # the Organization
+    step: int
+    process: Any  # the Process
+    week: dt.date
+    quantity: int
+    keeps: int  # what the factory keeps of it: 0 when taken back whole
+    offered_again: bool  # the same plan offers that factory work on the step again (its part moves, not goes)
+
+
+@dataclass(frozen=True)
+class AmendPreview:
+    parts: tuple[AcceptedPart, ...]
+    cost_before: int | None
+    cost_after: int | None
+    weeks_late: int
+    fits: bool = True  # False: no plan fits the new terms (the order would be found infeasible)
+
+    @property
+    def key(self) -> str:
+        """What the repair does to accepted work, in short: a confirmation names the preview it agrees to."""
+        said = ";".join(f"{p.allocation_id}:{p.keeps}" for p in sorted(self.parts, key=lambda p: p.allocation_id))
+        return hashlib.sha256(f"{said}|{self.fits}".encode()).hexdigest()[:16]
+
+    @property
+    def asks(self) -> bool:
+        """Whether the change needs the buyer's yes: it takes back or cuts accepted work, or leaves no plan."""
+        return bool(self.parts) or not self.fits
+
+
+class AmendWouldMoveAccepted(Exception):  # noqa: N818 - a question for the buyer, not a failure
+    """Raised by `order_amend(confirmed=False)` when the repair would take back or cut members' accepted work: the
+    change is undone (the transaction rolls back) and `preview` says what it would do."""
+
+    def __init__(self, preview: AmendPreview, *, changed: bool = False, fields: Sequence[str] = ()) -> None:
+        super().__init__("the change would move accepted work")
+        self.preview = preview
+        self.changed = changed  # it differs from the preview the buyer confirmed
+        # the terms this change sets: a confirmation sends only these, so that it cannot put back a term someone
+        # changed meanwhile from a form that still showed the old one
+        self.fields = tuple(fields)
+
+
+def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> AmendPreview:
+    """What `order_amend` would do with `data`, changing nothing (ValidationFailed as it would refuse): the change
+    and its repair are made in a savepoint, read, and rolled back."""
+    with transaction.atomic():
+        _order, preview, _fields = _amend(actor=actor, order=order, data=data)
+        transaction.set_rollback(True)
+    return preview
+
+
+@transaction.atomic
+def order_amend(
+    *, actor: Any, order: Order, data: dict[str, Any], confirmed: bool = True, expect: str | None = None
+) -> Order:
+    """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
+    it). A planned order is re-planned at once around the work members accepted, which moves only where the new
+    terms demand it. Nothing is saved if any field is wrong. Not `confirmed`, a change that would take back or cut
+    accepted work (or leave no plan) is undone and AmendWouldMoveAccepted says what it would do, for the buyer to
+    confirm; `expect` is the key of the preview confirmed, and a repair that now does otherwise is asked again."""
+    amended, preview, fields = _amend(actor=actor, order=order, data=data)
+    moved = expect is not None and preview.key != expect
+    if preview.asks and (not confirmed or moved):
+        raise AmendWouldMoveAccepted(preview, changed=moved, fields=fields)  # out of the transaction: all undone
+    return amended
+
+
+def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, AmendPreview, list[str]]:
+    """Make the change and its repair (in the caller's transaction); the order, what the repair did to accepted
+    work, and the fields of `data` that change something."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.buyer_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the buyer changes its order."))
+    if order.status in Order.CLOSED:
+        raise ValidationFailed({"status": [_("This order is closed.")]})
+    unknown = sorted(set(data) - set(AMENDABLE))
+    if unknown:
+        raise ValidationFailed(
+            {k: [_("Cannot be changed here; cancel and enter a new order instead.")] for k in unknown}
+        )
+    current = {
+        "max_suppliers": order.max_suppliers,
+        "budget": order.budget,
+        "late_penalty": order.late_penalty,
+        "max_share": order.max_share,
+    }
+    errors: dict[str, list[str]] = {}
+    values = checked_terms(current | {k: v for k, v in data.items() if k != "due_week"}, errors)
+    values.update(checked_regions(data, errors, order))
+    due = order.due_week
+    if "due_week" in data:
+        due = date(data.get("due_week"), "due_week", errors) or due
+        first = monday(first_open_day())
+        if "due_week" not in errors and monday(due) != order.due_week and monday(due) < first:
+            errors["due_week"] = [
+                _("Must not be before the first week still open to new work (%(week)s).") % {"week": first}
+            ]
+        elif "due_week" not in errors:
+            due_within(order.start_week, due, errors)
+    _keeps_work_under_way(order, {k: v for k, v in values.items() if k in data}, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    values["due_week"] = monday(due)
+    changed = {k: v for k, v in values.items() if getattr(order, k) != v}
+    cost_before = plan_cost(order) if order.status not in (Order.Status.DRAFT, Order.Status.INFEASIBLE) else None
+    if not changed:
+        return order, AmendPreview((), cost_before, cost_before, _weeks_late(order)), []
+    for k, v in changed.items():
+        setattr(order, k, v)
+    order.save(update_fields=list(changed))
+    record(
+        "factory.order_amended",
+        actor=actor,
+        subject=order,
+        payload={k: str(v) if v is not None else None for k, v in changed.items()},
+        organization_id=order.buyer_id,
+    )
+    fields = [k for k in data if k in changed]
+    if order.status == Order.Status.DRAFT:
+        return order, AmendPreview((), None, None, 0), fields
+    accepted = list(
+        order.allocations.filter(status=Allocation.Status.ACCEPTED).select_related("factory", "operation__process")
+    )
+    had_plan = order.status != Order.Status.INFEASIBLE
+    order = replan(order, actor=actor, reason="amended")
+    return order, _amend_preview(order, accepted, cost_before, had_plan), fields
+
+
+def _weeks_late(order: Order) -> int:
+    return int((order.plan_stats or {}).get("weeks_late", 0)) if order.status != Order.Status.INFEASIBLE else 0
+
+
+def _amend_preview(order: Order, accepted: list[Allocation], cost_before: int | None, had_plan: bool) -> AmendPreview:
+    """What the repair just made of the accepted work in `accepted` (read before it). An order that had no plan
+    before is not asked about again for having none after."""
+    now = {
+        a.pk: (a.status, a.quantity)
+        for a in Allocation.objects.filter(pk__in=[a.pk for a in accepted]).only("status", "quantity")
+    }
+    offered = set(order.allocations.filter(status=Allocation.Status.OFFERED).values_list("factory_id", "operation_id"))
+    parts = []
+    for a in accepted:
+        status, quantity = now[a.pk]
+        if status == Allocation.Status.ACCEPTED and quantity >= a.quantity:
+            continue
+        keeps = quantity if status == Allocation.Status.ACCEPTED else 0
+        again = (a.factory_id, a.operation_id) in offered
+        parts.append(
+            AcceptedPart(a.pk, a.factory, a.operation.seq, a.operation.process, a.week, a.quantity, keeps, again)
+        )
+    return AmendPreview(
+        parts=tuple(sorted(parts, key=lambda p: (p.step, p.week, p.factory.pk))),
+        cost_before=cost_before,
+        # none when no plan fits the new terms
+        cost_after=plan_cost(order) if order.status != Order.Status.INFEASIBLE else None,
+        weeks_late=_weeks_late(order),
+        fits=order.status != Order.Status.INFEASIBLE or not had_plan,
+    )
