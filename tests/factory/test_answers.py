@@ -16,7 +16,8 @@ from agglo.common.models import Notification
 from agglo.factory.models import Allocation
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.disputes import dispute_answer
-from agglo.factory.services.jobs import allocation_receipt, allocation_respond, counter_decide
+from agglo.factory.services.execution import allocation_receipt
+from agglo.factory.services.jobs import allocation_respond, counter_decide
 from agglo.factory.services.orders import order_create, order_plan
 from agglo.factory.services.replan import answer_deadline
 from agglo.ledger.entries import decode
@@ -261,7 +262,7 @@ def test_the_factory_hears_what_the_buyer_decided_on_its_counter_offer(cluster: 
 
 def test_the_buyer_is_not_offered_to_confirm_work_it_made_itself(cluster: dict[str, Any]) -> None:
     from agglo.factory.services.capacity import capability_save
-    from agglo.factory.services.jobs import allocation_progress
+    from agglo.factory.services.execution import allocation_progress
 
     buyer = cluster["people"]["buyer"]
     own = cluster["orgs"]["buyer"]

@@ -15,7 +15,8 @@ from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.amend import order_amend
-from agglo.factory.services.jobs import allocation_delay, allocation_respond, allocation_withdraw
+from agglo.factory.services.execution import allocation_delay, allocation_withdraw
+from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_cancel, order_plan
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed

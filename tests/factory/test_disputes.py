@@ -12,7 +12,7 @@ from agglo.common.models import Notification
 from agglo.factory.models import Allocation
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.disputes import dispute_answer, dispute_refer, dispute_rule
-from agglo.factory.services.jobs import allocation_receipt
+from agglo.factory.services.execution import allocation_receipt
 from agglo.ledger.entries import decode, sealed
 from agglo.ledger.models import LogEntry
 from tests.factory.conftest import signed_in
@@ -252,7 +252,7 @@ def test_an_operator_does_not_rule_on_its_own_organizations_dispute(cluster: dic
 def test_the_desk_pages_its_lists_and_a_ruling_returns_to_its_page(
     cluster: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agglo.factory import views
+    from agglo.factory.views import disputes as views
 
     monkeypatch.setattr(views, "DESK_PAGE", 2)
     referred = []

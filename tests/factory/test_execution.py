@@ -12,7 +12,8 @@ from django.utils import timezone, translation
 from agglo.common.errors import ValidationFailed
 from agglo.factory.models import Allocation
 from agglo.factory.selectors.scorecards import scorecards
-from agglo.factory.services.jobs import allocation_delay, allocation_progress, allocation_respond, allocation_withdraw
+from agglo.factory.services.execution import allocation_delay, allocation_progress, allocation_withdraw
+from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_create, order_plan
 from tests.factory.conftest import order_data
 
@@ -99,7 +100,7 @@ def delivered(cluster: dict[str, Any], defects: int = 0) -> tuple[Allocation, An
 
 def test_the_buyers_inspection_replaces_the_factorys_defect_count(cluster: dict[str, Any]) -> None:
     from agglo.common.errors import Forbidden
-    from agglo.factory.services.jobs import allocation_receipt
+    from agglo.factory.services.execution import allocation_receipt
 
     a, factory = delivered(cluster, defects=0)
     buyer = cluster["people"]["buyer"]
@@ -116,7 +117,7 @@ def test_the_buyers_inspection_replaces_the_factorys_defect_count(cluster: dict[
 
 
 def test_a_disputed_delivery_is_not_on_time_and_needs_a_reason(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.jobs import allocation_receipt
+    from agglo.factory.services.execution import allocation_receipt
 
     a, _factory = delivered(cluster)
     buyer = cluster["people"]["buyer"]
@@ -130,7 +131,7 @@ def test_a_disputed_delivery_is_not_on_time_and_needs_a_reason(cluster: dict[str
 
 
 def test_work_not_delivered_cannot_be_confirmed(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.jobs import allocation_receipt
+    from agglo.factory.services.execution import allocation_receipt
 
     a, _factory = accepted(cluster)
     with pytest.raises(ValidationFailed) as bad:
@@ -139,7 +140,7 @@ def test_work_not_delivered_cannot_be_confirmed(cluster: dict[str, Any]) -> None
 
 
 def test_a_receipt_without_a_count_leaves_the_factorys_report(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.jobs import allocation_receipt
+    from agglo.factory.services.execution import allocation_receipt
 
     a, _factory = delivered(cluster, defects=9)
     allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=True, defects_found="", note="外箱破损")
@@ -153,7 +154,7 @@ def test_a_receipt_without_a_count_leaves_the_factorys_report(cluster: dict[str,
 
 def test_the_buyer_cannot_confirm_work_its_own_factory_made(cluster: dict[str, Any]) -> None:
     from agglo.common.errors import Forbidden
-    from agglo.factory.services.jobs import allocation_receipt
+    from agglo.factory.services.execution import allocation_receipt
 
     a, _factory = delivered(cluster)
     Allocation.objects.filter(pk=a.pk).update(factory=cluster["orgs"]["buyer"])

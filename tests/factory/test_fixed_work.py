@@ -20,7 +20,7 @@ from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.selectors.planning import capability_key, first_open_day, order_problem
 from agglo.factory.services.amend import order_amend
 from agglo.factory.services.disputes import dispute_answer
-from agglo.factory.services.jobs import allocation_delay, allocation_progress, allocation_receipt
+from agglo.factory.services.execution import allocation_delay, allocation_progress, allocation_receipt
 from agglo.factory.services.orders import order_create
 from agglo.factory.services.replan import _apply, replan
 from agglo.factory.solver import solve

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
-from agglo.factory.services.jobs import allocation_progress, allocation_receipt, allocation_respond
+from agglo.factory.services.execution import allocation_progress, allocation_receipt
+from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_cancel, order_create, order_plan
 from tests.factory.conftest import order_data, signed_in
 from tests.factory.test_amend import confirmed

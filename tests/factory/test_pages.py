@@ -277,7 +277,7 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
 
 
 def test_english_pages_name_processes_and_factories_in_english(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.jobs import allocation_progress
+    from agglo.factory.services.execution import allocation_progress
     from tests.factory.conftest import accepted_offer
 
     a, who = accepted_offer(cluster)
@@ -310,8 +310,8 @@ def test_changing_a_capability_starts_from_what_is_declared(cluster: dict[str, A
 
 
 def test_order_form_starts_at_the_first_open_week(cluster: dict[str, Any], monkeypatch: Any) -> None:
-    from agglo.factory import views
     from agglo.factory.selectors import planning
+    from agglo.factory.views import orders as views
 
     c = logged(cluster["people"]["buyer"])
     thursday = dt.date(2026, 12, 3)

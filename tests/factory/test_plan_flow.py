@@ -11,7 +11,8 @@ from agglo.common.errors import Forbidden, NotFound, ValidationFailed
 from agglo.factory.models import Allocation, CapacitySlot, Order
 from agglo.factory.selectors.orders import allocation_get, job_board, order_get, plan_allocations
 from agglo.factory.selectors.scorecards import scorecards
-from agglo.factory.services.jobs import allocation_progress, allocation_respond, allocation_withdraw
+from agglo.factory.services.execution import allocation_progress, allocation_withdraw
+from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_create, order_plan
 from agglo.factory.weeks import monday
 from agglo.factory.wording import diagnosis_texts
@@ -224,7 +225,7 @@ def test_unanswered_offers_expire_and_the_order_is_replanned(cluster: dict[str, 
 
 
 def test_a_reported_delay_moves_the_work_and_repairs_what_follows(cluster: dict[str, Any]) -> None:
-    from agglo.factory.services.jobs import allocation_delay
+    from agglo.factory.services.execution import allocation_delay
 
     order = planned(cluster)
     people, orgs = cluster["people"], cluster["orgs"]

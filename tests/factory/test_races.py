@@ -13,7 +13,8 @@ from django.db import connection, connections
 from agglo.common.errors import DomainError
 from agglo.factory.models import Allocation, CapacitySlot
 from agglo.factory.services.amend import order_amend
-from agglo.factory.services.jobs import allocation_respond, allocation_withdraw
+from agglo.factory.services.execution import allocation_withdraw
+from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_cancel
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned

@@ -11,7 +11,8 @@ from agglo.common.errors import ValidationFailed
 from agglo.common.language import language_remember
 from agglo.common.models import Notification
 from agglo.factory.models import CapacitySlot, Order
-from agglo.factory.services.jobs import allocation_progress, allocation_respond, counter_decide
+from agglo.factory.services.execution import allocation_progress
+from agglo.factory.services.jobs import allocation_respond, counter_decide
 from agglo.factory.services.orders import order_cancel, order_create, order_plan
 from tests.factory.conftest import order_data, signed_in
 from tests.factory.test_execution import accepted, delivered

@@ -221,7 +221,7 @@ def test_the_lateness_penalty_counts_to_the_fen(cluster: dict[str, Any]) -> None
 
 def test_work_cannot_run_ahead_of_its_parts(cluster: dict[str, Any]) -> None:
     from agglo.common.errors import ValidationFailed
-    from agglo.factory.services.jobs import allocation_progress
+    from agglo.factory.services.execution import allocation_progress
     from tests.factory.test_amend import confirmed
     from tests.factory.test_fixed_work import owner_of
 
@@ -260,7 +260,7 @@ def test_work_cannot_run_ahead_of_its_parts(cluster: dict[str, Any]) -> None:
 def test_a_delay_of_one_part_keeps_the_factorys_other_parts_of_the_step(cluster: dict[str, Any]) -> None:
     from collections import Counter
 
-    from agglo.factory.services.jobs import allocation_delay
+    from agglo.factory.services.execution import allocation_delay
     from tests.factory.test_amend import confirmed
     from tests.factory.test_fixed_work import owner_of
 
@@ -357,7 +357,7 @@ def test_without_a_penalty_the_due_week_comes_before_cost() -> None:
 def test_scorecards_show_the_credit_grade_the_solver_counts(cluster: dict[str, Any]) -> None:
     from agglo.factory.risk import failure_risk
     from agglo.factory.selectors.scorecards import scorecard_list
-    from agglo.factory.services.jobs import allocation_progress
+    from agglo.factory.services.execution import allocation_progress
     from agglo.profiles.services import fact_create
     from tests.factory.test_amend import confirmed
     from tests.factory.test_fixed_work import owner_of

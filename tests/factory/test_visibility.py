@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from agglo.factory.models import Order
-from agglo.factory.services.jobs import allocation_progress, allocation_respond
+from agglo.factory.services.execution import allocation_progress
+from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_create, order_plan
 from agglo.ledger.entries import decode
 from agglo.ledger.models import LogEntry
@@ -89,7 +90,7 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     """The log is public, but the pages show a factory only its own part of an order: its entries name neither
     party, order, quantity, week nor quality in the clear, and the two parties can check each with the key they
     read with the work."""
-    from agglo.factory.services.jobs import allocation_receipt
+    from agglo.factory.services.execution import allocation_receipt
     from agglo.ledger.entries import sealed, sealed_ref
 
     a = delivered(cluster)

@@ -13,7 +13,7 @@ from agglo.common.language import language_remember
 from agglo.common.models import Notification
 from agglo.factory.selectors.orders import virtual_factory_members
 from agglo.factory.services.amend import order_amend
-from agglo.factory.services.jobs import allocation_withdraw
+from agglo.factory.services.execution import allocation_withdraw
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed, split_between_two
 

@@ -38,7 +38,7 @@ from agglo.factory.schemas import (
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
-from agglo.factory.services import amend, capacity, disputes, jobs, orders
+from agglo.factory.services import amend, capacity, disputes, execution, jobs, orders
 from agglo.factory.validation import date
 
 router = Router(tags=["factory"], auth=MemberAuth())  # every endpoint but the catalogue is a member's
@@ -190,7 +190,7 @@ def allocation_counter(request: HttpRequest, allocation_id: int, payload: Counte
 
 @router.post("/allocations/{int:allocation_id}/withdraw", response=AllocationOut, summary="Give back accepted work")
 def allocation_withdraw(request: HttpRequest, allocation_id: int, payload: WithdrawIn) -> Any:
-    return jobs.allocation_withdraw(
+    return execution.allocation_withdraw(
         actor=request.auth, allocation=_allocation(request, allocation_id), reason=payload.reason
     )
 
@@ -198,21 +198,23 @@ def allocation_withdraw(request: HttpRequest, allocation_id: int, payload: Withd
 @router.post("/allocations/{int:allocation_id}/delay", response=AllocationOut, summary="Report accepted work late")
 def allocation_delay(request: HttpRequest, allocation_id: int, payload: DelayIn) -> Any:
     allocation = _allocation(request, allocation_id)
-    return jobs.allocation_delay(actor=request.auth, allocation=allocation, weeks=payload.weeks, reason=payload.reason)
+    return execution.allocation_delay(
+        actor=request.auth, allocation=allocation, weeks=payload.weeks, reason=payload.reason
+    )
 
 
 @router.post("/allocations/{int:allocation_id}/progress", response=AllocationOut, summary="Report execution")
 def allocation_progress(request: HttpRequest, allocation_id: int, payload: ProgressIn) -> Any:
     # an empty report (or started: false alone) is refused by the service, as the job board's form is
     data = {k: v for k, v in payload.dict().items() if v is not None and v is not False}
-    return jobs.allocation_progress(actor=request.auth, allocation=_allocation(request, allocation_id), data=data)
+    return execution.allocation_progress(actor=request.auth, allocation=_allocation(request, allocation_id), data=data)
 
 
 @router.post(
     "/allocations/{int:allocation_id}/receipt", response=AllocationOut, summary="Buyer: confirm or dispute a delivery"
 )
 def allocation_receipt(request: HttpRequest, allocation_id: int, payload: ReceiptIn) -> Any:
-    return jobs.allocation_receipt(
+    return execution.allocation_receipt(
         actor=request.auth,
         allocation=_allocation(request, allocation_id),
         confirm=payload.confirm,

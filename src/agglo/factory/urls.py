@@ -1,19 +1,19 @@
 from django.urls import path
 
-from agglo.factory import views
+from agglo.factory.views import board, capacity, disputes, orders, scorecards
 
 app_name = "factory"
 urlpatterns = [
-    path("factory/", views.home, name="home"),
-    path("factory/orders/new/", views.order_new, name="order_new"),
-    path("factory/orders/<int:pk>/", views.order_detail, name="order"),
-    path("factory/orders/<int:pk>/plan/", views.order_replan, name="order_replan"),
-    path("factory/orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
-    path("factory/orders/<int:pk>/terms/", views.order_amend, name="order_amend"),
-    path("factory/jobs/", views.job_board, name="jobs"),
-    path("factory/allocations/<int:pk>/<slug:action>/", views.allocation_action, name="allocation_action"),
-    path("factory/capacity/", views.capacity, name="capacity"),
-    path("factory/scorecards/", views.scorecards, name="scorecards"),
-    path("factory/disputes/", views.dispute_list, name="disputes"),
-    path("factory/disputes/<int:pk>/rule/", views.dispute_ruling, name="dispute_ruling"),
+    path("factory/", orders.home, name="home"),
+    path("factory/orders/new/", orders.order_new, name="order_new"),
+    path("factory/orders/<int:pk>/", orders.order_detail, name="order"),
+    path("factory/orders/<int:pk>/plan/", orders.order_replan, name="order_replan"),
+    path("factory/orders/<int:pk>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("factory/orders/<int:pk>/terms/", orders.order_amend, name="order_amend"),
+    path("factory/jobs/", board.job_board, name="jobs"),
+    path("factory/allocations/<int:pk>/<slug:action>/", board.allocation_action, name="allocation_action"),
+    path("factory/capacity/", capacity.capacity, name="capacity"),
+    path("factory/scorecards/", scorecards.scorecards, name="scorecards"),
+    path("factory/disputes/", disputes.dispute_list, name="disputes"),
+    path("factory/disputes/<int:pk>/rule/", disputes.dispute_ruling, name="dispute_ruling"),
 ]

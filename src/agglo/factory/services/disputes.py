@@ -19,7 +19,6 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation
-from agglo.factory.services.jobs import audit_step, factory_member_only, locked
 from agglo.factory.services.telling import (
     clipped,
     delivery_named,
@@ -28,6 +27,7 @@ from agglo.factory.services.telling import (
     tell_factory,
     tell_operators_moved_on,
 )
+from agglo.factory.services.work import audit_step, factory_member_only, locked
 from agglo.factory.validation import text, whole
 
 

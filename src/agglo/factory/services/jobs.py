@@ -1,5 +1,5 @@
-"""The job board: factories accept, decline or counter-offer the work a plan offers them, withdraw from it, and
-report its execution. Declines and withdrawals re-plan the order at once."""
+"""The job board: factories accept, decline or counter-offer the work a plan offers them, the buyer decides on
+counter-offers, and unanswered offers expire. Declines and expiries re-plan the order at once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections import Counter
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
@@ -18,103 +17,25 @@ from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
-from agglo.factory.models import Allocation, FactoryMember, Operation, Order
-from agglo.factory.selectors.planning import horizon
-from agglo.factory.services.capacity import free_in, release, reserve
+from agglo.factory.models import Allocation, FactoryMember, Order
+from agglo.factory.services.capacity import free_in, reserve
 from agglo.factory.services.replan import (
     answer_deadline,
     confirm_if_complete,
-    finish_if_delivered,
     repaired,
     replan,
 )
 from agglo.factory.services.telling import (
     clipped,
-    delivery_named,
     named,
     tell_buyer,
     tell_factory,
     tell_offers_overtaken,
-    tell_operators_moved_on,
 )
+from agglo.factory.services.work import audit_step, factory_member_only, locked
 from agglo.factory.validation import text, whole
-from agglo.ledger.entries import sealed_facts
-from agglo.ledger.services import entry_append, work_key
 
 ACTIONS = ("accept", "decline", "counter")
-
-
-def locked(allocation: Allocation, *related: str) -> Allocation:
-    """The allocation, locked after its order: every service that changes a plan locks the order first, so that
-    two of them never wait for each other."""
-    list(Order.objects.select_for_update().filter(pk=allocation.order_id).values_list("pk", flat=True))
-    return Allocation.objects.select_for_update(of=("self",)).select_related("order", *related).get(pk=allocation.pk)
-
-
-def factory_member_only(actor: Any, allocation: Allocation) -> None:
-    if allocation.factory_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
-
-
-# What an entry says of the work besides its allocation's own terms (texts included), all sealed.
-SEALED_FACTS = ("done", "defects", "delivered_on", "from", "to", "defects_found", "reason", "reply", "ruling")
-# Steps that bind buyer and factory, and so go on the transparency log too.
-LOGGED = {
-    "accepted",
-    "counter_taken",
-    "withdrawn",
-    "delayed",
-    "delivered",
-    "received",
-    "disputed",
-    "dispute_answered",
-    "dispute_referred",
-    "dispute_ruled",
-}
-BUYER_STEPS = {"counter_taken", "received", "disputed"}
-
-
-def audit_step(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any], *, by: str = "") -> None:
-    """Record a step on the work; those in LOGGED also go on the transparency log, named by who took it: `by`
-    "buyer", "factory" or "platform" (an operator), else the buyer for its steps and the factory for the rest."""
-    record(
-        f"factory.allocation_{event}",
-        actor=actor,
-        subject=allocation,
-        payload=payload,
-        organization_id=allocation.factory_id,
-    )
-    if event in LOGGED:
-        buyer = allocation.order.buyer_id
-        work_key(allocation)
-        facts = {
-            "order": allocation.order_id,
-            "buyer": buyer,
-            "factory": allocation.factory_id,
-            "process": allocation.operation.process_id,
-            "quantity": allocation.quantity,
-            "week": allocation.week.isoformat(),
-            **{k: v for k, v in payload.items() if k in SEALED_FACTS},
-        }
-        # The log is public, but who supplies whom, how much, when and how well is the buyer's and the factory's
-        # business (the pages show a factory only its own part): every fact and the acting organization go in as
-        # keyed digests, which the two parties can check with the allocation's `text_key`. Each fact is sealed
-        # with its name ("quantity:300"), so that equal values do not show as equal digests (a complete
-        # delivery, a receipt that agrees with the factory's count).
-        by = by or ("buyer" if event in BUYER_STEPS else "factory")
-        acting = {"buyer": buyer, "factory": allocation.factory_id, "platform": None}[by]
-        entry_append(
-            f"factory.allocation_{event}",
-            actor=actor,
-            acting_org=acting,
-            sealed_with=allocation.text_key,
-            subject=allocation,
-            payload={
-                **sealed_facts(facts, allocation.text_key),
-                **{k: v for k, v in payload.items() if k in ("settled", "whole_step", "upheld")},
-            },
-            parties=[buyer, allocation.factory_id],
-        )
 
 
 def _join(allocation: Allocation) -> None:
@@ -339,257 +260,6 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     return allocation
 
 
-def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
-    """Whether `actor` may withdraw from `allocation` for `reason` (the page asks before it withdraws); the reason,
-    trimmed."""
-    if allocation.factory_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the factory that accepted this work may withdraw from it."))
-    errors: dict[str, list[str]] = {}
-    reason = text(reason, "reason", errors, missing=_("Say why, so that the buyer can plan around it."))
-    if errors:
-        raise ValidationFailed(errors)
-    if allocation.status != Allocation.Status.ACCEPTED or allocation.quantity_done:
-        raise ValidationFailed({"action": [_("Only accepted work that has not been produced yet can be withdrawn.")]})
-    return reason
-
-
-@transaction.atomic
-def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> Allocation:
-    """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
-    allocation = locked(allocation, "capability")
-    reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
-    allocation.status = Allocation.Status.WITHDRAWN
-    allocation.note = reason
-    allocation.save(update_fields=["status", "note", "updated_at"])
-    release(allocation.capability, allocation.week, allocation.quantity)
-    order = allocation.order
-    audit_step("withdrawn", actor, allocation, {"reason": reason})
-    order = replan(order, actor=actor, reason="withdrawn", cause=allocation)
-    tell_buyer(
-        allocation,
-        repaired(
-            Phrase(
-                gettext_lazy(
-                    "%(factory)s withdrew its %(n)d %(unit)s of step %(step)d of order %(product)s in the week of "
-                    "%(week)s (%(reason)s)."
-                ),
-                factory=named(allocation),
-                n=allocation.quantity,
-                unit=allocation.operation.process.unit,
-                step=allocation.operation.seq,
-                product=order.product,
-                week=allocation.week.isoformat(),
-                reason=clipped(reason),
-            ),
-            order,
-        ),
-    )
-    return allocation
-
-
-@transaction.atomic
-def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, Any]) -> Allocation:
-    """Report execution: started, quantity done, defective units, delivered on a date. Delivered work counts in
-    the factory's scorecard (on time, defect rate), which the solver reads as risk."""
-    allocation = locked(allocation)
-    factory_member_only(actor, allocation)
-    if allocation.status not in (Allocation.Status.ACCEPTED,):
-        raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
-    errors: dict[str, list[str]] = {}
-    if all(data.get(k) in (None, "") for k in ("quantity_done", "defects", "delivered_on", "started")):
-        raise ValidationFailed(
-            {"quantity_done": [_("Enter the quantity done, the defects or the delivery date, or tick “started”.")]}
-        )
-    done = whole(data, "quantity_done", errors, low=0, high=allocation.quantity, default=allocation.quantity_done)
-    if "quantity_done" not in errors and done < allocation.quantity_done:
-        errors["quantity_done"] = [
-            _("Work reported done cannot be taken back (%(n)d already reported).") % {"n": allocation.quantity_done}
-        ]
-    if "quantity_done" not in errors and done > allocation.quantity_done and (short := _inputs_short(allocation, done)):
-        errors["quantity_done"] = [short]
-    # defects are checked against a valid quantity only (else the range would read "between 0 and 0")
-    defects = (
-        whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
-        if "quantity_done" not in errors
-        else allocation.defects
-    )
-    delivered = data.get("delivered_on")
-    day = None
-    if delivered not in (None, ""):
-        try:
-            day = delivered if isinstance(delivered, dt.date) else dt.date.fromisoformat(str(delivered))
-        except ValueError:
-            errors["delivered_on"] = [_("Must be a date, such as 2026-12-31.")]
-        else:
-            # accepted before acceptance times were kept: not before the order was placed
-            accepted = timezone.localdate(allocation.accepted_at or allocation.order.created_at)
-            if day > timezone.localdate():
-                errors["delivered_on"] = [_("Must not be in the future.")]
-            elif day < accepted:
-                errors["delivered_on"] = [_("Must not be before the work was accepted (%(day)s).") % {"day": accepted}]
-            if done < allocation.quantity and "quantity_done" not in errors:
-                errors["quantity_done"] = [
-                    _("Delivery needs the whole quantity done (%(n)d).") % {"n": allocation.quantity}
-                ]
-    if errors:
-        raise ValidationFailed(errors)
-    allocation.started = bool(data.get("started", allocation.started)) or done > 0
-    allocation.quantity_done = done
-    allocation.defects = defects
-    fields = ["started", "quantity_done", "defects", "updated_at"]
-    if day is not None:
-        allocation.delivered_on = day
-        allocation.status = Allocation.Status.DELIVERED
-        fields += ["delivered_on", "status"]
-    allocation.save(update_fields=fields)
-    audit_step(
-        "delivered" if day else "progress",
-        actor,
-        allocation,
-        {"done": done, "defects": defects, "delivered_on": day.isoformat() if day else None},
-    )
-    if day:
-        tell_buyer(
-            allocation,
-            Phrase(
-                gettext_lazy(
-                    "%(factory)s delivered %(n)d %(unit)s of step %(step)d for order %(product)s on %(day)s: "
-                    "confirm receipt or dispute it."
-                ),
-                factory=named(allocation),
-                n=allocation.quantity,
-                unit=allocation.operation.process.unit,
-                step=allocation.operation.seq,
-                product=allocation.order.product,
-                day=day.isoformat(),
-            ),
-        )
-        finish_if_delivered(allocation.order)
-    return allocation
-
-
-def _inputs_short(allocation: Allocation, done: int) -> str | None:
-    """Why `done` units of this step cannot be made yet, if so: a step makes no more than what its preceding
-    steps have delivered allows, in proportion to the quantities of the route (parts arrive before they are worked)."""
-    op = allocation.operation
-    if not op.after:
-        return None
-    doing = Allocation.objects.filter(
-        operation=op, status__in=(Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED)
-    )
-    elsewhere = doing.exclude(pk=allocation.pk).aggregate(n=Sum("quantity_done"))["n"] or 0
-    for before in Operation.objects.filter(order_id=op.order_id, seq__in=op.after).order_by("seq"):
-        arrived = Allocation.objects.filter(operation=before, status=Allocation.Status.DELIVERED)
-        delivered = arrived.aggregate(n=Sum("quantity"))["n"] or 0
-        enough = delivered * op.quantity // before.quantity
-        if elsewhere + done > enough:
-            said = (
-                _(
-                    "Step %(step)d has delivered %(got)d of %(of)d %(its_unit)s so far, enough for %(n)d %(unit)s "
-                    "of this step, %(elsewhere)d of them already reported done by other factories: work cannot run "
-                    "ahead of its parts."
-                )
-                if elsewhere
-                else _(
-                    "Step %(step)d has delivered %(got)d of %(of)d %(its_unit)s so far, enough for %(n)d %(unit)s "
-                    "of this step: work cannot run ahead of its parts."
-                )
-            )
-            return said % {
-                "step": before.seq,
-                "got": delivered,
-                "of": before.quantity,
-                "n": enough,
-                "elsewhere": elsewhere,
-                "its_unit": before.process.unit,
-                "unit": op.process.unit,
-            }
-    return None
-
-
-@transaction.atomic
-def allocation_receipt(
-    *, actor: Any, allocation: Allocation, confirm: bool, defects_found: Any = None, note: str = ""
-) -> Allocation:
-    """The buyer confirms delivered work as received, with the defects its own inspection found (the scorecard
-    then counts these instead of the factory's report), or disputes the delivery (counted as not on time while
-    disputed). A dispute may later be settled by confirming; a confirmation is final."""
-    allocation = locked(allocation, "operation")
-    if allocation.order.buyer_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the buyer confirms or disputes a delivery."))
-    if allocation.factory_id == allocation.order.buyer_id:
-        raise Forbidden(_("Work the buyer made itself cannot be confirmed by it: its record is its own report."))
-    if allocation.status != Allocation.Status.DELIVERED:
-        raise ValidationFailed({"action": [_("Only delivered work can be confirmed or disputed.")]})
-    settling = allocation.receipt == Allocation.Receipt.DISPUTED and confirm
-    if allocation.receipt and not settling:
-        raise ValidationFailed(
-            {
-                "action": [
-                    _("This delivery was already answered: %(answer)s.") % {"answer": allocation.get_receipt_display()}
-                ]
-            }
-        )
-    errors: dict[str, list[str]] = {}
-    note = text(note, "note", errors)
-    found = None  # confirmed without a count of its own: the factory's report stands
-    if confirm and defects_found not in (None, ""):
-        found = whole({"defects_found": defects_found}, "defects_found", errors, low=0, high=allocation.quantity_done)
-    elif not confirm and not note:
-        errors["note"] = [_("Say what is wrong with the delivery.")]
-    if errors:
-        raise ValidationFailed(errors)
-    allocation.receipt = Allocation.Receipt.CONFIRMED if confirm else Allocation.Receipt.DISPUTED
-    allocation.defects_found = found
-    if not confirm:
-        allocation.dispute_reason = note
-    allocation.save(update_fields=["receipt", "defects_found", "dispute_reason", "updated_at"])
-    if settling and allocation.dispute_referred_at:  # the operators need not rule any more
-        tell_operators_moved_on(allocation, by_buyer=True)
-    audit_step(
-        "received" if confirm else "disputed",
-        actor,
-        allocation,
-        {"defects_found": found, "note": note, **({"settled": True} if settling else {})}
-        if confirm
-        else {"reason": note},
-    )
-    n = allocation.defects if found is None else found
-    received = Phrase(
-        gettext_lazy(
-            "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
-            "(week of %(week)s): its inspection found %(n)d %(n_unit)s defective."
-        )
-        if found is not None
-        else gettext_lazy(
-            "The buyer confirmed receipt of your %(q)d %(unit)s for step %(step)d of order %(product)s "
-            "(week of %(week)s) without a count of its own: your report of %(n)d %(n_unit)s defective stands."
-        ),
-        n=n,
-        n_unit=allocation.operation.process.unit_for(n),
-        **delivery_named(allocation),
-    )
-    if settling:
-        received = Phrase(gettext_lazy("The buyer's dispute is settled. %(text)s"), text=received)
-    tell_factory(
-        allocation.factory_id,
-        "factory.receipt",
-        (
-            received
-            if confirm
-            else Phrase(
-                gettext_lazy(
-                    "The buyer disputes your %(q)d %(unit)s for step %(step)d of order %(product)s (week of "
-                    "%(week)s): %(reason)s"
-                ),
-                reason=clipped(note),
-                **delivery_named(allocation),
-            )
-        ),
-    )
-    return allocation
-
-
 def offers_expire(*, now: dt.datetime | None = None) -> int:
     """Offers the factory did not answer by their deadline expire, and so do counter-offers the buyer did not
     decide on by theirs; each order concerned is re-planned without them. Returns how many lapsed."""
@@ -702,61 +372,3 @@ def _silence(order: Order, expired: int, undecided: int) -> Phrase:
         )
     said = [p for p in parts if p is not None]
     return said[0] if len(said) == 1 else Phrase(gettext_lazy("%(what)s %(outcome)s"), what=said[0], outcome=said[1])
-
-
-@transaction.atomic
-def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: str) -> Allocation:
-    """A factory reports that accepted work will be `weeks` late: it moves in the factory's calendar and the
-    order is re-planned around it (later steps move; other accepted work is kept where it still fits)."""
-    allocation = locked(allocation, "capability")
-    factory_member_only(actor, allocation)
-    errors: dict[str, list[str]] = {}
-    shift = whole({"weeks": weeks}, "weeks", errors, low=1, high=12)
-    reason = text(reason, "reason", errors, missing=_("Say why, so that the buyer can plan around it."))
-    if errors:
-        raise ValidationFailed(errors)
-    if allocation.status != Allocation.Status.ACCEPTED:
-        raise ValidationFailed({"action": [_("Only accepted work can be reported late.")]})
-    later = allocation.week + dt.timedelta(weeks=shift)
-    if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
-        raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
-    if not reserve(allocation.capability, later, allocation.quantity):
-        room = free_in(allocation.capability, later)
-        raise ValidationFailed(
-            {
-                "weeks": [
-                    _(
-                        "Your calendar has %(room)d %(unit)s free in the week of %(week)s, and this work needs "
-                        "%(n)d %(unit)s: report a longer delay, make room in that week, or withdraw."
-                    )
-                    % {"room": room, "unit": allocation.operation.process.unit, "week": later, "n": allocation.quantity}
-                ]
-            }
-        )
-    release(allocation.capability, allocation.week, allocation.quantity)
-    before = allocation.week
-    allocation.promised_week = allocation.promised_week or before  # work accepted before promises were kept
-    allocation.week = later
-    allocation.note = reason
-    allocation.save(update_fields=["week", "promised_week", "note", "updated_at"])
-    audit_step("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason})
-    order = replan(allocation.order, actor=actor, reason="delayed", cause=allocation)
-    allocation.refresh_from_db(fields=["status"])
-    late = (
-        ngettext_lazy(
-            "%(factory)s reports a delay of %(n)d week on order %(product)s (%(reason)s); the late part was "
-            "planned anew without it.",
-            "%(factory)s reports a delay of %(n)d weeks on order %(product)s (%(reason)s); the late part was "
-            "planned anew without it.",
-            "n",
-        )
-        if allocation.status == Allocation.Status.SUPERSEDED
-        else ngettext_lazy(
-            "%(factory)s reports a delay of %(n)d week on order %(product)s (%(reason)s).",
-            "%(factory)s reports a delay of %(n)d weeks on order %(product)s (%(reason)s).",
-            "n",
-        )
-    )
-    said = Phrase(late, factory=named(allocation), n=shift, product=order.product, reason=clipped(reason))
-    tell_buyer(allocation, repaired(said, order))
-    return allocation

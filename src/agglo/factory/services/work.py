@@ -1,0 +1,92 @@
+"""A piece of work on the job board: locking it, who may act on it, and each of its steps on the audit trail and,
+where two members agree on something, the transparency log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from agglo.access import policy
+from agglo.common.audit import record
+from agglo.common.errors import Forbidden
+from agglo.factory.models import Allocation, Order
+from agglo.ledger.entries import sealed_facts
+from agglo.ledger.services import entry_append, work_key
+
+
+def locked(allocation: Allocation, *related: str) -> Allocation:
+    """The allocation, locked after its order: every service that changes a plan locks the order first, so that
+    two of them never wait for each other."""
+    list(Order.objects.select_for_update().filter(pk=allocation.order_id).values_list("pk", flat=True))
+    return Allocation.objects.select_for_update(of=("self",)).select_related("order", *related).get(pk=allocation.pk)
+
+
+def factory_member_only(actor: Any, allocation: Allocation) -> None:
+    if allocation.factory_id not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
+
+
+# What an entry says of the work besides its allocation's own terms (texts included), all sealed.
+SEALED_FACTS = ("done", "defects", "delivered_on", "from", "to", "defects_found", "reason", "reply", "ruling")
+
+
+# Steps that bind buyer and factory, and so go on the transparency log too.
+LOGGED = {
+    "accepted",
+    "counter_taken",
+    "withdrawn",
+    "delayed",
+    "delivered",
+    "received",
+    "disputed",
+    "dispute_answered",
+    "dispute_referred",
+    "dispute_ruled",
+}
+
+
+BUYER_STEPS = {"counter_taken", "received", "disputed"}
+
+
+def audit_step(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any], *, by: str = "") -> None:
+    """Record a step on the work; those in LOGGED also go on the transparency log, named by who took it: `by`
+    "buyer", "factory" or "platform" (an operator), else the buyer for its steps and the factory for the rest."""
+    record(
+        f"factory.allocation_{event}",
+        actor=actor,
+        subject=allocation,
+        payload=payload,
+        organization_id=allocation.factory_id,
+    )
+    if event in LOGGED:
+        buyer = allocation.order.buyer_id
+        work_key(allocation)
+        facts = {
+            "order": allocation.order_id,
+            "buyer": buyer,
+            "factory": allocation.factory_id,
+            "process": allocation.operation.process_id,
+            "quantity": allocation.quantity,
+            "week": allocation.week.isoformat(),
+            **{k: v for k, v in payload.items() if k in SEALED_FACTS},
+        }
+        # The log is public, but who supplies whom, how much, when and how well is the buyer's and the factory's
+        # business (the pages show a factory only its own part): every fact and the acting organization go in as
+        # keyed digests, which the two parties can check with the allocation's `text_key`. Each fact is sealed
+        # with its name ("quantity:300"), so that equal values do not show as equal digests (a complete
+        # delivery, a receipt that agrees with the factory's count).
+        by = by or ("buyer" if event in BUYER_STEPS else "factory")
+        acting = {"buyer": buyer, "factory": allocation.factory_id, "platform": None}[by]
+        entry_append(
+            f"factory.allocation_{event}",
+            actor=actor,
+            acting_org=acting,
+            sealed_with=allocation.text_key,
+            subject=allocation,
+            payload={
+                **sealed_facts(facts, allocation.text_key),
+                **{k: v for k, v in payload.items() if k in ("settled", "whole_step", "upheld")},
+            },
+            parties=[buyer, allocation.factory_id],
+        )

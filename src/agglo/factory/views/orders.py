@@ -1,0 +1,273 @@
+"""Order pages: the member's orders, entering one, its plan (a Gantt-like grid by factory and week), planning it
+again, changing its terms and cancelling it."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agglo.common.errors import Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.factory.allocation import shift_penalty
+from agglo.factory.forms import OPERATION_ROWS, OrderForm, OrderTermsForm, operation_rows
+from agglo.factory.models import Allocation, Order
+from agglo.factory.selectors import orders as selectors
+from agglo.factory.selectors.planning import earliest_finish, first_open_day, horizon
+from agglo.factory.services import amend, orders, replan
+from agglo.factory.views.acting import acting, flash, my_orgs
+from agglo.factory.weeks import monday, week_at, with_years
+from agglo.factory.wording import diagnosis_texts, finishes_late, late_advice, plan_cost
+from agglo.registry.forms import apply_service_errors
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Orders the member placed or serves in."""
+    rows = selectors.order_list(actor=request.user)[:100]
+    # receipts are the buyer's business, shown to those who see the whole plan
+    rows_shown = [(o, selectors.sees_whole_plan(request.user, o)) for o in rows]
+    return render(request, "factory/home.html", {"orders": rows_shown})
+
+
+ROUTE_FIELDS = {
+    "process": gettext_lazy("Process"),
+    "quantity": gettext_lazy("Quantity"),
+    "after": gettext_lazy("After steps"),
+}
+
+
+def _route_field(key: str) -> str:
+    """`operations[5].after` as the form shows it: the step's number and the column's label."""
+    found = re.fullmatch(r"operations\[(\d+)\](?:\.(\w+))?", key)
+    if found is None:
+        return _("Route")
+    step, column = int(found[1]), found[2]
+    if column in ROUTE_FIELDS:
+        return _("Step %(n)d, %(field)s") % {"n": step, "field": ROUTE_FIELDS[column]}
+    return _("Step %(n)d") % {"n": step}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_new(request: HttpRequest) -> HttpResponse:
+    """Enter an order with its route; on save the solver proposes a plan at once."""
+    orgs = my_orgs(request.user)
+    if not orgs:
+        raise PermissionDenied(_("Only members in good standing place orders."))
+    # the first week that still takes new work (this one only until Wednesday)
+    form = OrderForm(request.POST or None, initial={"start_week": monday(first_open_day()).isoformat()})
+    route_errors: list[str] = []
+    rows = operation_rows(request.POST) if request.method == "POST" else []
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        data["buyer"] = request.POST.get("buyer")
+        data["operations"] = rows
+        try:
+            order = orders.order_create(actor=request.user, data=data)
+        except ValidationFailed as exc:
+            route = {k: v for k, v in exc.errors.items() if k.startswith("operations")}
+            route_errors = [line for _k, line in labelled_errors(route, {k: _route_field(k) for k in route})]
+            exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
+            apply_service_errors(form, exc)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc)) from exc
+        else:
+            return _planned_new(request, order)
+    padded = rows + [{}] * (OPERATION_ROWS - len(rows))
+    context = {
+        "form": form,
+        "orgs": orgs,
+        "rows": list(enumerate(padded, start=1)),
+        "processes": selectors.process_list(),
+        "route_errors": route_errors,
+    }
+    return render(request, "factory/order_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _planned_new(request: HttpRequest, order: Order) -> HttpResponse:
+    """A new order saved: kept as a draft when asked (nothing offered yet), else planned at once. A plan the
+    solver could not make in time leaves the draft, and the order page says so."""
+    if "draft" in request.POST:
+        messages.success(request, _("Order saved as a draft: no factory is offered anything until you plan it."))
+        return redirect("factory:order", pk=order.pk)
+    try:
+        order = orders.order_plan(actor=request.user, order=order)
+    except ValidationFailed as exc:
+        flash(request, exc)
+        return redirect("factory:order", pk=order.pk)
+    if order.status == Order.Status.PLANNED:
+        messages.success(request, _("Order saved and planned: the plan's factories were offered their parts."))
+    else:
+        messages.warning(request, _("Order saved, but no plan fits it; see why below."))
+    return redirect("factory:order", pk=order.pk)
+
+
+def order_or_404(request: HttpRequest, pk: int) -> Any:
+    try:
+        return selectors.order_get(actor=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan: stats, the diagnosis when there is none, and a grid of factory × week."""
+    return order_page(request, order_or_404(request, pk))
+
+
+def order_page(
+    request: HttpRequest,
+    order: Any,
+    terms: OrderTermsForm | None = None,
+    status: int = 200,
+    failed: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The order page; `terms` is the buyer's terms form as sent, when it has errors to show; `failed` a receipt
+    or dispute sent with errors, shown at its row with what was typed."""
+    allocations = selectors.with_reductions(list(selectors.plan_allocations(actor=request.user, order=order)))
+    weeks = [week_at(order.start_week, i) for i in range(horizon())]
+    lanes: dict[tuple[str, str], dict[Any, list[Allocation]]] = defaultdict(lambda: defaultdict(list))
+    for a in allocations:
+        lanes[
+            a.factory.name,
+            a.operation.process.name_zh if request.LANGUAGE_CODE != "en" else a.operation.process.name_en,
+        ][a.week].append(a)
+    # lanes in route order, as a Gantt chart reads: by the first step each serves, then its first week
+    grid = [
+        (factory, process, [cells.get(w, []) for w in weeks])
+        for (factory, process), cells in sorted(
+            lanes.items(),
+            key=lambda lane: (min(a.operation.seq for c in lane[1].values() for a in c), min(lane[1]), lane[0]),
+        )
+    ]
+    members = selectors.virtual_factory_members(actor=request.user, order=order)
+    is_buyer = selectors.is_buyer(request.user, order)
+    if not is_buyer or order.status in Order.CLOSED:
+        terms = None
+    elif terms is None:
+        terms = OrderTermsForm(
+            initial={
+                "due_week": order.due_week.isoformat(),
+                "max_suppliers": order.max_suppliers,
+                "max_share": order.max_share if order.max_share is not None else "",
+                "budget": order.budget if order.budget is not None else "",
+                "late_penalty": order.late_penalty,
+                "regions_only": ", ".join(order.regions_only),
+                "regions_excluded": ", ".join(order.regions_excluded),
+            }
+        )
+    context = {
+        "order": order,
+        "diagnosis": diagnosis_texts(order),
+        "plan_cost": plan_cost(order),
+        "finishes": finishes_late(order, allocations),
+        "weeks": with_years(weeks),  # the year where the weeks start and where a new one begins
+        "grid": grid,
+        "allocations": allocations,
+        "changes": (changes := list(selectors.plan_changes(actor=request.user, order=order))),
+        # why a repair may move accepted work of a factory that did nothing: said once, when it happened
+        "moved_penalty": replan.CHANGE_PENALTY
+        if order.status != Order.Status.CANCELLED and any(a.status == Allocation.Status.SUPERSEDED for a in changes)
+        else None,
+        "shift_penalty": shift_penalty(replan.CHANGE_PENALTY),
+        "is_buyer": is_buyer,
+        "terms_form": terms,
+        "sees_plan": selectors.sees_whole_plan(request.user, order),
+        "members": members,
+        "operations": order.operations.select_related("process"),
+        "log_keys": selectors.log_keys(allocations + changes),
+        "failed": failed or {},
+    }
+    return render(request, "factory/order_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_or_404(request, pk)
+    with acting(request):
+        planned = orders.order_plan(actor=request.user, order=order)
+        if planned.status == Order.Status.INFEASIBLE:
+            messages.warning(request, _("Still no plan fits the order; see why below."))
+        elif order.status == Order.Status.DRAFT:  # the draft's first plan: this is when factories hear of it
+            messages.success(request, _("Planned: the plan's factories were offered their parts."))
+        else:
+            messages.success(request, _("Plan updated: new or changed parts were offered to their factories."))
+    return redirect("factory:order", pk=order.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
+    """The buyer changes the due week or terms; the plan is repaired around accepted work. A GET (the form's
+    address reloaded, or the language switched, after an error) goes back to the order."""
+    order = order_or_404(request, pk)
+    if request.method == "GET":
+        return redirect("factory:order", pk=order.pk)
+    before = [getattr(order, k) for k in amend.AMENDABLE]
+    sent = {k: request.POST[k] for k in amend.AMENDABLE if k in request.POST}
+    try:
+        # a change that would take members' accepted work comes back as a question first, as cancelling does
+        # and confirmed, it is applied only if the repair still does what was shown
+        expect = request.POST.get("preview") or None
+        confirmed = request.POST.get("confirmed") == "yes" and expect is not None
+        amended = amend.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed, expect=expect)
+    except amend.AmendWouldMoveAccepted as asked:
+        changing = {k: v for k, v in sent.items() if k in asked.fields}
+        context = {"order": order, "p": asked.preview, "sent": changing, "changed": asked.changed}
+        return render(request, "factory/amend_confirm.html", context)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except ValidationFailed as exc:
+        # no form to show it in; or the terms were fine but no plan for them was found in time (nothing changed)
+        if order.status in Order.CLOSED or set(exc.errors) == {"plan"}:
+            flash(request, exc)
+            return redirect("factory:order", pk=order.pk)
+        # the form again, as sent, with each error beside its field
+        form = OrderTermsForm(request.POST)
+        form.is_valid()
+        apply_service_errors(form, exc)
+        return order_page(request, order, terms=form, status=400)
+    else:
+        if [getattr(amended, k) for k in amend.AMENDABLE] == before:
+            messages.info(request, _("Nothing changed."))
+        elif amended.status == Order.Status.DRAFT:
+            messages.success(request, _("Order changed."))
+        elif amended.status == Order.Status.INFEASIBLE:
+            messages.warning(request, _("Order changed, but no plan fits it; see why below."))
+        elif late := finishes_late(amended, list(amended.allocations.all())):
+            # e.g. an earlier due week the repair could not meet: a success would say it did, and say what helps
+            messages.warning(
+                request,
+                _("Order changed and the plan repaired, but it still finishes late. %(late)s %(advice)s")
+                % {"late": late, "advice": late_advice(amended, earliest_finish(amended))},
+            )
+        else:
+            messages.success(request, _("Order changed; the plan was repaired."))
+    return redirect("factory:order", pk=order.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_or_404(request, pk)
+    if request.method == "GET":  # the confirmation page reloaded, or its language switched: start again there
+        return redirect("factory:order", pk=order.pk)
+    reason = request.POST.get("reason", "")
+    with acting(request, {"reason": gettext_lazy("Reason for cancelling")}):
+        if request.POST.get("confirmed") != "yes":  # first say what cancelling calls off, and ask
+            reason = orders.cancel_check(actor=request.user, order=order, reason=reason)
+            preview = selectors.cancel_preview(order)
+            return render(request, "factory/cancel_confirm.html", {"order": order, "reason": reason, "p": preview})
+        orders.order_cancel(actor=request.user, order=order, reason=reason)
+        messages.success(request, _("Order cancelled."))
+    return redirect("factory:order", pk=order.pk)
