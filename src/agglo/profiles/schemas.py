@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from agglo.access.selectors import public_name
 from agglo.common.schemas import StrictIn
 from agglo.profiles.messages import word_stored
 from agglo.profiles.selectors.facts import case_key
@@ -25,7 +26,7 @@ class Provenance(Schema):
     valid_until: date
     stale: bool
     verified: bool
-    verified_by: str | None = Field(None, validation_alias="verified_by.username")
+    verified_by: str | None = None  # who checked it: the platform role, or the bank, that verified it
     verified_at: datetime | None
     warnings: list[str] = []
     updated_at: datetime
@@ -33,6 +34,10 @@ class Provenance(Schema):
     @staticmethod
     def resolve_warnings(obj: Any) -> list[str]:
         return [word_stored(w) for w in obj.warnings]
+
+    @staticmethod
+    def resolve_verified_by(obj: Any) -> str | None:
+        return public_name(obj.verified_by) if obj.verified_by_id else None
 
 
 class ProvenanceIn(StrictIn):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.access.models import AccessLogEntry
+from agglo.access.selectors import public_names
 from agglo.common.errors import Forbidden
 from agglo.common.models import AuditEvent
 from agglo.profiles.models import Case
@@ -69,6 +70,11 @@ def history_list(
         events = [e for e in events if e.group != "cases" or e.subject_id in allowed]
     shown = [_redact(e, groups) for e in events]
     _name_organizations(shown)
+    if not own:  # outsiders read who acted by role or organization, not by login (often an e-mail address)
+        names = public_names(e.actor_id for e in shown)
+        for e in shown:
+            if e.actor_id is not None:
+                e.actor_label = names[e.actor_id]
     return shown
 
 

@@ -9,6 +9,7 @@ from django import template
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from agglo.access.selectors import public_name
 from agglo.profiles.messages import FIELD_LABELS, label, word_stored
 from agglo.profiles.models import Source
 
@@ -21,6 +22,12 @@ def yuan(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return f"{Decimal(value) / 10000:,.2f}"
+
+
+@register.filter
+def public(user: Any) -> str:
+    """A person as other members read them: their platform role or organization, not their login."""
+    return public_name(user)
 
 
 @register.filter
