@@ -16,6 +16,7 @@ from ninja.renderers import JSONRenderer
 from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
 from agglo.access.ratelimit import RateLimited
+from agglo.common.api_guard import guard
 from agglo.common.errors import DomainError
 from agglo.common.problem import problem_response, too_many
 from agglo.factory.api import router as factory_router
@@ -45,6 +46,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     renderer=Utf8Renderer(),
 )
+api.add_decorator(guard, mode="view")  # before the routers, which inherit it
 api.add_router("", registry_router)
 api.add_router("", access_router)
 api.add_router("", profiles_router)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_valid
@@ -45,8 +46,8 @@ class UserLanguageMiddleware:
 class ApiEnvelopeMiddleware:
     """Answers the API's edge cases in its one error envelope (RFC 9457).
 
-    A NUL character anywhere in the query string or a JSON body is refused with 400 (PostgreSQL cannot store it),
-    and django-ninja's bare 405 for a wrong method becomes a problem too, keeping the Allow header.
+    A NUL character anywhere in the query string, a body or a form's fields is refused with 400 (PostgreSQL cannot
+    store it), and django-ninja's bare 405 for a wrong method becomes a problem too, keeping the Allow header.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -60,12 +61,21 @@ class ApiEnvelopeMiddleware:
                 400, "The request contains a NUL character.", code="bad_request", instance=request.path
             )
         try:
-            body = request.body if request.content_type == "application/json" else b""
+            nul = _has_nul(request)
         except RequestDataTooBig:
             return problem_response(
                 413, "The request body is too large.", code="payload_too_large", instance=request.path
             )
-        if b"\x00" in body or b"\\u0000" in body:
+        except MultiPartParserError as exc:
+            errors = {"body": [str(exc)]}
+            return problem_response(
+                400, "The multipart body cannot be read.", code="malformed_body", errors=errors, instance=request.path
+            )
+        except SuspiciousOperation as exc:  # too many fields, and the like
+            return problem_response(
+                400, "The request is malformed.", code="bad_request", detail=str(exc), instance=request.path
+            )
+        if nul:
             return problem_response(
                 400,
                 "The request contains a NUL character.",
@@ -80,6 +90,16 @@ class ApiEnvelopeMiddleware:
                 problem["Allow"] = response["Allow"]
             return problem
         return response
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    """A NUL in a form's fields or file names, or anywhere in any other body: django-ninja reads a body as JSON
+    whatever its content type says, so one sent as text/plain must not slip past. Uploaded files may hold NULs."""
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        fields = (v for _key, values in request.POST.lists() for v in values)
+        names = (f.name or "" for _key, files in request.FILES.lists() for f in files)
+        return any("\x00" in v for v in (*fields, *names)) or any("\x00" in k for k in request.POST)
+    return b"\x00" in request.body or b"\\u0000" in request.body
 
 
 class SecurityHeadersMiddleware:

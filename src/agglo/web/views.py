@@ -50,9 +50,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": connection.vendor})
 
 
+# the API's own problem types (docs/api.md), for a path no operation answers
+API_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "internal_error"}
+
+
 def _error(request: HttpRequest, status: int, title: str, detail: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
-        return problem_response(status, title, code=f"http_{status}", instance=request.path)
+        if status == 404:  # no such operation, or an id in the path that is not one: as the API's own 404 reads
+            from django.utils.translation import gettext as _
+
+            title = _("Not found.")
+        return problem_response(status, title, code=API_CODES.get(status, f"http_{status}"), instance=request.path)
     return render(request, "web/error.html", {"status": status, "title": title, "detail": detail}, status=status)
 
 

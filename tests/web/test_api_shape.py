@@ -1,0 +1,146 @@
+"""Every API operation checks a request's shape the same way: parameters it does not declare, numbers the database
+cannot hold, a body sent to a step that takes none, and NUL characters however the body is sent."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import Client
+
+from agglo.profiles.models import FinancialStatement
+from agglo.profiles.tabular import write_csv
+from agglo.registry.models import Organization
+from tests.market.test_api import two_firms  # noqa: F401 - a fixture
+from tests.registry.test_api import bearer, problem
+
+pytestmark = pytest.mark.django_db
+
+
+def _listing(c: Client, owner, owner_org) -> int:
+    body = {"side": "need", "kind": "capacity", "title_zh": "寻找 SMT 贴片代工产能", "segments": ["ic-packaging"]}
+    response = c.post(
+        f"/api/v1/organizations/{owner_org.pk}/listings", body, content_type="application/json", **bearer(owner)
+    )
+    assert response.status_code == 201, response.content
+    listing_id = response.json()["id"]
+    assert c.post(f"/api/v1/listings/{listing_id}/submit", **bearer(owner)).status_code == 200
+    return listing_id
+
+
+def test_a_misspelt_filter_is_refused_everywhere_not_only_in_the_directory(two_firms, english):  # noqa: F811
+    owner, owner_org, other, _ = two_firms
+    c = Client()
+    _listing(c, owner, owner_org)
+    body = problem(c.get("/api/v1/listings", {"sidee": "need"}, HTTP_ACCEPT_LANGUAGE="en", **bearer(other)), 422)
+    assert list(body["errors"]) == ["sidee"] and "side" in body["errors"]["sidee"][0]
+    assert body["title"] == "Unknown query parameter."
+    problem(c.get("/api/v1/factory/jobs", {"statuss": "x"}, **bearer(other)), 422)
+    problem(c.get("/api/v1/notifications", {"limit": "5"}, **bearer(other)), 422)
+    problem(c.get(f"/api/v1/organizations/{owner_org.pk}", {"foo": "1"}), 422)
+    # the declared ones still work
+    assert len(c.get("/api/v1/listings", {"side": "need"}, **bearer(other)).json()) == 1
+
+
+def test_a_number_too_large_for_the_database_is_refused_not_a_server_error(two_firms, operator, english):  # noqa: F811
+    owner, owner_org, other, _ = two_firms
+    c = Client()
+    big = {"organization": "1" + "0" * 20}
+    body = problem(c.get("/api/v1/listings", big, HTTP_ACCEPT_LANGUAGE="en", **bearer(other)), 422)
+    assert body["errors"] == {"organization": ["Must be at most 9223372036854775807."]}
+    problem(c.get("/api/v1/factory/disputes", {"offset": str(2**63)}, **bearer(operator)), 422)
+    assert c.get("/api/v1/factory/disputes", {"offset": str(2**62)}, **bearer(operator)).status_code == 200
+    # a search for a long number is text, not a number
+    assert c.get("/api/v1/organizations", {"q": "1" * 30}).status_code == 200
+
+
+def test_a_step_that_takes_no_input_refuses_a_body_that_says_something(two_firms, english):  # noqa: F811
+    owner, owner_org, other, _ = two_firms
+    c = Client()
+    listing_id = _listing(c, owner, owner_org)
+    response = c.post(
+        f"/api/v1/listings/{listing_id}/interests",
+        {"cooperation": "supply", "message": "我们有两条 SMT 产线空余"},
+        content_type="application/json",
+        **bearer(other),
+    )
+    assert response.status_code == 201, response.content
+    interest_id = response.json()["id"]
+    body = problem(
+        c.post(
+            f"/api/v1/interests/{interest_id}/accept",
+            {"reason": "no"},
+            content_type="application/json",
+            **bearer(owner),
+        ),
+        422,
+    )
+    assert list(body["errors"]) == ["body"]
+    assert c.get(f"/api/v1/listings/{listing_id}/interests", **bearer(owner)).json()[0]["status"] != "accepted"
+    # nothing, or an empty object, is what such a step takes
+    accepted = c.post(f"/api/v1/interests/{interest_id}/accept", {}, content_type="application/json", **bearer(owner))
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+
+
+def test_a_nul_is_refused_however_the_body_is_sent(org_admin):
+    admin, org = org_admin
+    c = Client()
+    # JSON labelled as plain text, which django-ninja parses all the same
+    problem(
+        c.patch(
+            f"/api/v1/organizations/{org.pk}",
+            '{"description": "nul\\u0000here"}',
+            content_type="text/plain",
+            **bearer(admin),
+        ),
+        400,
+    )
+    problem(
+        c.patch(
+            f"/api/v1/organizations/{org.pk}",
+            b'{"description": "nul\x00here"}',
+            content_type="text/plain",
+            **bearer(admin),
+        ),
+        400,
+    )
+    org.refresh_from_db()
+    assert "\x00" not in org.description
+    # a multipart form's field (an admission), and a CSV cell in an import
+    before = Organization.objects.count()
+    problem(c.post("/api/v1/admissions", {"name_zh": "x\x00y", "kind": "tech_sme"}), 400)
+    assert Organization.objects.count() == before
+    header = ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity", "source_note")
+    cells = write_csv(header, [(org.uscc, 2024, 1, 10, 5, 5, "a\x00b"), (org.uscc, 2023, -1, 10, 5, 5, "")])
+    response = c.post("/api/v1/imports/financials", {"file": io.BytesIO(cells)}, **bearer(admin))
+    assert response.status_code == 422, response.content
+    # the NUL's row named with its column, and every other bad row as well
+    said = [(e["row"], e["column"], e["rule"]) for e in response.json()["errors"]]
+    assert said == [(2, "source_note", "nul"), (3, "revenue", "min")]
+    assert not FinancialStatement.objects.filter(organization=org).exists()
+
+
+def test_a_path_no_operation_answers_is_the_apis_own_not_found(english):
+    for path in ("/api/v1/nonexistent", "/api/v1/ledger/entries/-1", "/api/v1/applications/None/decide"):
+        body = problem(Client().get(path, HTTP_ACCEPT_LANGUAGE="en"), 404)
+        assert body["type"] == "urn:agglo:problem:not_found" and body["title"] == "Not found.", body
+
+
+def test_whole_numbers_and_booleans_are_jsons_own_in_every_body():
+    """`true` is no score of 1 and `"yes"` no flag: each is refused naming its field, whichever app takes it."""
+    from pydantic import ValidationError
+
+    from agglo.market.schemas import ListingIn
+    from agglo.policy.schemas import DecisionIn
+    from agglo.profiles.schemas import CaseRatingIn
+
+    for schema, body, field in (
+        (CaseRatingIn, {"rated": 1, "score": True}, "score"),
+        (CaseRatingIn, {"rated": "1", "score": 5}, "rated"),
+        (ListingIn, {"anonymous": "yes"}, "anonymous"),
+        (DecisionIn, {"grant": "yes"}, "grant"),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            schema.model_validate(body)
+        assert field in {e["loc"][0] for e in exc.value.errors()}, (schema, exc.value.errors())
+    assert CaseRatingIn.model_validate({"rated": 1, "score": 5}).score == 5
