@@ -55,6 +55,7 @@ RULES = {
     "uscc_missing": gettext_lazy("Give the organization's unified social credit code."),
     "uscc_invalid": gettext_lazy("Not a unified social credit code: 18 characters as GB 32100-2015 gives them."),
     "extra_cells": gettext_lazy("%(n)s cells beyond the last column."),
+    "nul": gettext_lazy("Holds a NUL character, which cannot be stored; remove it."),
     "formula_unsaved": gettext_lazy(
         "A formula whose result the file does not hold: type the value, or open and save the file in Excel or WPS "
         "first."

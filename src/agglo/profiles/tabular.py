@@ -9,12 +9,17 @@ import csv
 import io
 import json
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 FORMATS = ("csv", "xlsx", "json")
 _XLSX_MAGIC = b"PK\x03\x04"
+# what a damaged or forged workbook raises while it is opened or read (its sheets are read lazily)
+DAMAGED = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, IndexError, ValueError, TypeError, OSError)
 
 
 class TableError(ValueError):
@@ -47,6 +52,8 @@ def sniff_format(body: bytes, filename: str = "") -> str:
 
 def _clean_header(cells: Sequence[Any]) -> tuple[str, ...]:
     header = tuple(str(c).strip().lower() if c is not None else "" for c in cells)
+    if any("\x00" in h for h in header):
+        raise TableError("nul_header")
     while header and not header[-1]:
         header = header[:-1]
     if not header or not any(header):
@@ -88,46 +95,59 @@ def _row(header: tuple[str, ...], cells: Sequence[Any]) -> dict[str, Any]:
     row = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header) if name}
     if len(cells) > len(header) and not _blank(cells[len(header) :]):
         row["__extra__"] = len(cells) - len(header)
+    # no database stores a NUL character: the row is refused, naming each such cell
+    if nul := [name for name, value in row.items() if isinstance(value, str) and "\x00" in value]:
+        row["__nul__"] = nul
     return row
 
 
 def read_xlsx(body: bytes) -> Table:
     """The first worksheet; cells keep their types (numbers, dates) so nothing is lost to text formatting."""
-    import zipfile
-
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
         # the same cells as written: a formula whose result the file does not hold reads as empty above
         written = load_workbook(io.BytesIO(body), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise TableError("xlsx_unreadable", detail=type(exc).__name__) from None
+    except DAMAGED:
+        raise TableError("xlsx_unreadable") from None
     try:
-        lines = book.worksheets[0].iter_rows(values_only=True)
-        formulas = written.worksheets[0].iter_rows(values_only=True)
-        try:
-            header = _clean_header(next(lines))
-            next(formulas)
-        except StopIteration:
-            raise TableError("no_header") from None
-        rows = []
-        for number, (cells, as_written) in enumerate(zip(lines, formulas, strict=False), start=2):
-            unsaved = [
-                header[i]
-                for i, (value, raw) in enumerate(zip(cells, as_written, strict=False))
-                if value is None and isinstance(raw, str) and raw.startswith("=") and i < len(header) and header[i]
-            ]
-            if _blank(cells) and not unsaved:
-                continue
-            row = _row(header, cells)
-            if unsaved:
-                row["__formula__"] = unsaved
-            rows.append((number, row))
-        return Table(header, rows)
+        return _sheet_rows(book, written)
+    except TableError:
+        raise
+    except DAMAGED:  # the sheet is read lazily: damage inside it shows only now
+        raise TableError("xlsx_unreadable") from None
     finally:
         book.close()
         written.close()
+
+
+def _sheet_rows(book: Any, written: Any) -> Table:
+    """The first worksheet's rows, refused when another sheet holds data too (it would be left out unread)."""
+    others = [ws.title for ws in book.worksheets[1:] if any(not _blank(r) for r in ws.iter_rows(values_only=True))]
+    if others:
+        raise TableError("several_sheets", first=book.worksheets[0].title, others=", ".join(others))
+    lines = book.worksheets[0].iter_rows(values_only=True)
+    formulas = written.worksheets[0].iter_rows(values_only=True)
+    try:
+        header = _clean_header(next(lines))
+        next(formulas)
+    except StopIteration:
+        raise TableError("no_header") from None
+    rows = []
+    for number, (cells, as_written) in enumerate(zip(lines, formulas, strict=False), start=2):
+        unsaved = [
+            header[i]
+            for i, (value, raw) in enumerate(zip(cells, as_written, strict=False))
+            if value is None and isinstance(raw, str) and raw.startswith("=") and i < len(header) and header[i]
+        ]
+        if _blank(cells) and not unsaved:
+            continue
+        row = _row(header, cells)
+        if unsaved:
+            row["__formula__"] = unsaved
+        rows.append((number, row))
+    return Table(header, rows)
 
 
 def read_table(body: bytes, filename: str = "") -> Table:
@@ -181,6 +201,7 @@ def write_csv(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[S
 def write_xlsx(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]], title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31] or "export")
@@ -188,7 +209,10 @@ def write_xlsx(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[
     for row in rows:
         cells = []
         for v in row:
-            cell = WriteOnlyCell(sheet, value=_cell(v))
+            value = _cell(v)
+            if isinstance(value, str):  # control characters (pasted from Word, say) no workbook may hold: dropped,
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # so that one member's text cannot stop every export
+            cell = WriteOnlyCell(sheet, value=value)
             if cell.data_type == "f":  # openpyxl takes any text starting with "=" for a formula: keep it text
                 cell.data_type = "s"
             cells.append(cell)

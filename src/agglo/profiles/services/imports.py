@@ -50,7 +50,14 @@ TABLE_RULES = {
         "The file is not UTF-8 text (byte %(position)s): in Excel or WPS, save it as “CSV UTF-8”."
     ),
     "csv_syntax": gettext_lazy("The CSV file is malformed: %(detail)s."),
-    "xlsx_unreadable": gettext_lazy("The XLSX file cannot be read (%(detail)s)."),
+    "xlsx_unreadable": gettext_lazy(
+        "The XLSX file cannot be read: it is damaged or not a workbook. Open it in Excel or WPS and save it again."
+    ),
+    "several_sheets": gettext_lazy(
+        "Only the first sheet (%(first)s) is read, but other sheets hold data too (%(others)s): move the rows to "
+        "the first sheet, or delete the other sheets."
+    ),
+    "nul_header": gettext_lazy("A column name in the first row holds a NUL character; remove it."),
 }
 
 
@@ -114,6 +121,8 @@ def import_file(
     if len(table.rows) > MAX_ROWS:
         raise ValidationFailed({"file": [_("At most %(n)d rows per file.") % {"n": MAX_ROWS}]})
     result = ImportResult(kind=kind, dry_run=dry_run, rows=len(table.rows))
+    result.errors = [e for row_no, row in table.rows for e in _unreadable(row_no, row)]
+    table = Table(table.header, [(row_no, row) for row_no, row in table.rows if not _unreadable(row_no, row)])
     note = (source_note or filename)[:200]
     with transaction.atomic():
         if kind == "organizations":
@@ -122,6 +131,7 @@ def import_file(
             _facts(actor, KINDS[kind], table, result, note, progress, dry_run)
         if result.errors or dry_run:
             transaction.set_rollback(True)  # all or nothing: a bad row undoes rows already written
+    result.errors.sort(key=lambda e: e.row)
     result.applied = not result.errors and not dry_run
     if not dry_run:
         run = ImportRun.objects.create(
@@ -140,6 +150,21 @@ def import_file(
         )
         result.run_id = run.pk
     return result
+
+
+def _unreadable(row_no: int, row: Mapping[str, Any]) -> list[RowError]:
+    """What the reader found wrong with a row before any column is checked, for every kind of import: cells past
+    the last column; a formula the file holds no result of (its value is unknown, not empty: an update would blank
+    the field); a NUL character, which no database stores. Such a row is not checked further."""
+    errors = []
+    if row.get("__extra__"):
+        errors.append(RowError(row_no, "", "extra_cells", str(RULES["extra_cells"]) % {"n": row["__extra__"]}))
+    errors += [
+        RowError(row_no, column, "formula_unsaved", str(RULES["formula_unsaved"]))
+        for column in row.get("__formula__", ())
+    ]
+    errors += [RowError(row_no, column, "nul", str(RULES["nul"])) for column in row.get("__nul__", ())]
+    return errors
 
 
 def _header_errors(table: Table, allowed: set[str], required: set[str]) -> list[RowError]:
@@ -223,12 +248,13 @@ def _key_of(kind: FactKind, data: dict[str, Any]) -> tuple[Any, ...] | None:
 def _facts(
     actor: Any, kind: FactKind, table: Table, result: ImportResult, note: str, progress: Progress | None, dry_run: bool
 ) -> None:
-    result.errors += _header_errors(
+    header = _header_errors(
         table,
         set(kind.specs) | {"uscc", "foreign_registry_id", *INFO_COLUMNS},
         {"uscc"} | {n for n, s in kind.specs.items() if s.required},
     )
-    if result.errors:
+    result.errors += header
+    if header:
         return
     today = timezone.localdate()
     orgs, editable = _organization_keys(actor, table)
@@ -245,17 +271,6 @@ def _facts(
     for n, (row_no, row) in enumerate(table.rows, start=1):
         if progress and n % BATCH == 0:
             progress(n, len(table.rows))
-        if row.get("__extra__"):
-            result.errors.append(
-                RowError(row_no, "", "extra_cells", str(RULES["extra_cells"]) % {"n": row["__extra__"]})
-            )
-            continue
-        if row.get("__formula__"):  # a formula the file holds no result of: its value is unknown, not empty
-            result.errors.extend(
-                RowError(row_no, column, "formula_unsaved", str(RULES["formula_unsaved"]))
-                for column in row["__formula__"]
-            )
-            continue
         code = str(row.get("uscc") or "").strip().upper()
         org = orgs.get(_row_key(row))
         if org is None or (editable is not None and org[0] not in editable):
@@ -396,8 +411,9 @@ def _organizations(actor: Any, table: Table, result: ImportResult, progress: Pro
     from agglo.registry.services import organization_create, organization_update
     from agglo.registry.validation import clean_organization
 
-    result.errors += _header_errors(table, set(ORG_COLUMNS), {"name_zh", "kind", "region"})
-    if result.errors:
+    header = _header_errors(table, set(ORG_COLUMNS), {"name_zh", "kind", "region"})
+    result.errors += header
+    if header:
         return
     by_code = {
         o.uscc: o

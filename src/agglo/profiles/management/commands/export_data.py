@@ -3,6 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from agglo.access.ratelimit import RateLimited
 from agglo.common.errors import DomainError
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
 from agglo.profiles.selectors.exports import EXPORT_KINDS
@@ -14,16 +15,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=EXPORT_KINDS)
         parser.add_argument("--as", dest="username", required=True, help="the user whose view is exported")
-        parser.add_argument("--format", default="csv", choices=tuple(CONTENT_TYPES))
+        parser.add_argument(
+            "--format", default=None, choices=tuple(CONTENT_TYPES), help="default: the output's extension, else csv"
+        )
+        parser.add_argument("--own", action="store_true", help="only the user's own organizations (imports again)")
         parser.add_argument("-o", "--output", type=Path, required=True)
 
-    def handle(self, *args, kind, username, format, output, **options):
+    def handle(self, *args, kind, username, format, own, output, **options):
         actor = get_user_model().objects.filter(username=username, is_active=True).first()
         if actor is None:
             raise CommandError(f"--as: no active user {username!r}")
+        format = format or (output.suffix.lstrip(".").lower() if output.suffix.lower() in (".xlsx", ".json") else "csv")
+        # the output checked before the export, which counts against the daily quota and the owners' access logs
+        if output.is_dir():
+            raise CommandError(f"-o: {output} is a folder; name a file")
+        if not output.parent.is_dir():
+            raise CommandError(f"-o: no folder {output.parent}")
         try:
-            response = export_response(actor, kind, format, channel="export")
+            response = export_response(actor, kind, format, channel="export", own=own)
         except DomainError as exc:
             raise CommandError(exc.message) from None
-        output.write_bytes(response.content)
+        except RateLimited as exc:
+            raise CommandError(f"--as: {username} has used today's exports; try again in {exc.retry_after} s") from None
+        try:
+            output.write_bytes(response.content)
+        except OSError as exc:
+            raise CommandError(f"-o: cannot write {output}: {exc.strerror}") from None
         self.stdout.write(f"wrote {len(response.content):,} bytes to {output}")

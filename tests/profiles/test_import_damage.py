@@ -1,0 +1,118 @@
+"""Files an import cannot trust: a formula with no saved result or stray cells in an organization import, a damaged
+or several-sheet workbook, and text a workbook cannot hold on its way out again."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from agglo.common.errors import ValidationFailed
+from agglo.profiles import services
+from agglo.profiles.tabular import write_csv, write_xlsx
+from agglo.registry.models import Organization
+from tests.profiles.test_imports import HEADER, rows
+
+pytestmark = pytest.mark.django_db
+
+ORG_HEADER = ("uscc", "name_zh", "name_en", "kind", "region", "description")
+
+
+def _book(*sheets: tuple[str, list[tuple]]) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for title, lines in sheets:
+        sheet = book.create_sheet(title)
+        for line in lines:
+            sheet.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_organization_import_refuses_a_formula_without_its_result_rather_than_blank_the_field(
+    make_org, operator, english
+):
+    org = make_org(name_en="Kept Name", description="Kept description")
+    line = (org.uscc, org.name_zh, "=A1", org.kind, org.region_id, "=B1")  # formulas openpyxl saves with no result
+    body = _book(("orgs", [ORG_HEADER, line]))
+    result = services.import_file(actor=operator, kind="organizations", body=body, filename="o.xlsx", dry_run=False)
+    assert not result.applied
+    assert [(e.row, e.column, e.rule) for e in result.errors] == [
+        (2, "name_en", "formula_unsaved"),
+        (2, "description", "formula_unsaved"),
+    ]
+    org.refresh_from_db()
+    assert (org.name_en, org.description) == ("Kept Name", "Kept description")
+
+
+def test_an_organization_import_refuses_cells_past_the_last_column(make_org, operator, english):
+    org = make_org()
+    body = write_csv(ORG_HEADER[:5], [(org.uscc, org.name_zh, "", org.kind, org.region_id, "stray")])
+    result = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=True)
+    assert [(e.row, e.rule) for e in result.errors] == [(2, "extra_cells")]
+
+
+def test_a_damaged_workbook_is_an_error_on_the_file_not_a_crash(org_admin, english):
+    admin, org = org_admin
+    good = write_xlsx(HEADER, rows(org.uscc, (2024,)), "fin")
+    # the sheet's XML cut short: the workbook opens, and reading its rows fails
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(damaged, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            out.writestr(item, data[: len(data) // 2] if item.filename.startswith("xl/worksheets/") else data)
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=damaged.getvalue(), filename="f.xlsx", dry_run=True)
+    assert "damaged" in exc.value.errors["file"][0]
+
+
+def test_a_workbook_with_data_on_a_second_sheet_is_refused_naming_the_sheets(org_admin, english):
+    admin, org = org_admin
+    body = _book(("说明", [("请在第二个工作表填写数据",)]), ("data", [HEADER, *rows(org.uscc, (2024,))]))
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=body, filename="f.xlsx", dry_run=True)
+    said = exc.value.errors["file"][0]
+    assert "说明" in said and "data" in said
+    # an empty second sheet is no reason to refuse
+    body = _book(("data", [HEADER, *rows(org.uscc, (2024,))]), ("Sheet2", []))
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="f.xlsx", dry_run=True)
+    assert result.errors == [] and result.created == 1
+
+
+def test_an_export_drops_control_characters_a_workbook_cannot_hold():
+    body = write_xlsx(("name", "description"), [("甲\x01公司", "来自 Word 粘贴\x0b的简介\ttab")], "orgs")
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert [c.value for c in sheet[2]] == ["甲公司", "来自 Word 粘贴的简介\ttab"]
+
+
+def test_the_organizations_export_survives_a_description_with_a_control_character(make_org, operator):
+    from agglo.profiles.exporting import export_response
+
+    org = make_org()
+    Organization.objects.filter(pk=org.pk).update(description="简介\x01")
+    response = export_response(operator, "organizations", "xlsx", channel="api")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert "简介" in [c.value for row in sheet.iter_rows() for c in row]
+
+
+def test_export_data_checks_its_output_before_it_counts_an_export(org_admin, tmp_path, settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from agglo.access.models import DailyQuota
+
+    admin, org = org_admin
+    for target, said in ((tmp_path, "is a folder"), (tmp_path / "missing" / "x.csv", "no folder")):
+        with pytest.raises(CommandError, match=said):
+            call_command("export_data", "financials", "--as", admin.username, "-o", str(target))
+    assert not DailyQuota.objects.exists()
+    # the format follows the file's extension unless given
+    out = tmp_path / "mine.xlsx"
+    call_command("export_data", "financials", "--as", admin.username, "--own", "-o", str(out))
+    assert out.read_bytes().startswith(b"PK\x03\x04")
+    settings.AGGLO_DAILY_LIMITS = {**settings.AGGLO_DAILY_LIMITS, "export": 1}
+    with pytest.raises(CommandError, match="today's exports"):
+        call_command("export_data", "financials", "--as", admin.username, "-o", str(tmp_path / "again.csv"))
