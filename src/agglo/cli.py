@@ -10,7 +10,13 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agglo.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["agglo", *sys.argv[1:]])
+    try:
+        execute_from_command_line(["agglo", *sys.argv[1:]])
+    except BrokenPipeError:
+        # the reader stopped early (`agglo matching_index events | head`): not an error of ours, and no traceback;
+        # stdout goes to /dev/null so that Python's own flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":

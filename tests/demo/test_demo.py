@@ -88,3 +88,23 @@ def test_every_demo_factory_has_an_admin_login_so_any_plan_can_be_answered(ref, 
 def test_demo_command_checks_its_range(ref):
     with pytest.raises(CommandError, match="--orgs"):
         call_command("demo", "--orgs", "10")
+
+
+def test_replacing_the_demo_clears_what_protects_its_organizations(make_org):
+    """A policy protects its issuer from deletion: `--replace` takes the policies out first."""
+    import datetime as dt
+
+    from agglo.demo.policy import SUBSIDY
+    from agglo.policy.models import Policy
+    from agglo.policy.services import policy_create
+    from tests.conftest import user
+
+    agency = make_org(kind="government")
+    officer = user("agency-officer")
+    Membership.objects.create(user=officer, organization=agency, role=Membership.Role.ADMIN)
+    today = dt.date.today()
+    data = {**SUBSIDY, "starts_on": today.isoformat(), "ends_on": (today + dt.timedelta(days=30)).isoformat()}
+    policy_create(actor=officer, issuer=agency, data=data)
+    call_command("demo", "--replace", "--orgs", "50", "--seed", "4", "--quiet")
+    assert not Organization.objects.filter(pk=agency.pk).exists()
+    assert Organization.objects.count() >= 50 and not Policy.objects.filter(issuer_id=agency.pk).exists()

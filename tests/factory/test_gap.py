@@ -85,6 +85,11 @@ def test_the_command(capsys, tmp_path):
         call_command("solve-gap", str(tmp_path / "missing"), "--json")
     with pytest.raises(CommandError, match="--time-limit"):
         call_command("solve-gap", str(DATA / "gap1-0"), "--time-limit", "0")
+    # saved by a Windows editor, with a byte-order mark
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf" + (DATA / "gap1-0").read_bytes())
+    call_command("solve-gap", str(bom), "--json", "--time-limit", "10")
+    assert json.loads(capsys.readouterr().out)["objective"] == 261
 
 
 def test_the_agent_search_improves_a_poor_assignment_and_keeps_it_feasible():

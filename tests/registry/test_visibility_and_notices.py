@@ -106,6 +106,14 @@ def test_token_name_is_validated(org_admin, client):
     assert response.status_code == 422 and "name" in response.json()["errors"]
 
 
+def test_the_token_command_issues_none_for_a_deactivated_account(org_admin):
+    admin, _ = org_admin
+    admin.is_active = False
+    admin.save()
+    with pytest.raises(CommandError, match="deactivated"):
+        call_command("token", admin.username)
+
+
 def test_admin_actions_go_through_the_service(make_org, client):
     org = make_org()
     staff = user("staff-op", role="operator")

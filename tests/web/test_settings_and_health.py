@@ -72,3 +72,33 @@ def test_up_in_production_plants_no_demo_accounts(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no demo" in result.stdout and "agglo-demo-2026" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (["--orgs", "0"], {}, "--orgs: must be between 50"),
+        (["--port", "70000"], {}, "--port (or AGGLO_PORT): must be between 1 and 65535"),
+        (["--workers", "0"], {}, "--workers: must be between 1 and 64"),
+        ([], {"AGGLO_PORT": "abc"}, "AGGLO_PORT: must be a whole number, got 'abc'"),
+    ],
+)
+def test_up_checks_its_arguments_before_any_work(args, env, said, monkeypatch):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(CommandError) as exc:
+        call_command("up", "--no-serve", *args)
+    assert str(exc.value) == said or str(exc.value).startswith(said), exc.value
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`agglo … | head`: the pipe closes under the command, which ends quietly."""
+    env = {**ENV, "DJANGO_SETTINGS_MODULE": "agglo.settings", "AGGLO_VAR_DIR": str(tmp_path)}
+    code = "import sys; sys.argv = ['agglo', 'help']; from agglo.cli import main; main()"
+    reader = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.close()  # closed before the command writes: its first write meets a broken pipe
+    _out, err = reader.communicate(timeout=120)
+    assert b"Traceback" not in err, err.decode()

@@ -16,6 +16,8 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"username: no user named {username!r}")
+        if not user.is_active:  # its token would be refused at every request
+            raise CommandError(f"username: {username!r} is deactivated; activate the account first")
         try:
             _, clear = api_token_create(actor=user, user=user, name=name)
         except DomainError as exc:

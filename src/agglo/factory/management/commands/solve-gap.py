@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError(f"--time-limit: must be between 0 and 86400 seconds, got {time_limit}")
         path = Path(file)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a BOM, as Windows editors write it, is not a number
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"FILE: cannot read {file}: {exc}") from None
         try:

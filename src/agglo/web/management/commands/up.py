@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
-from agglo.demo.management.commands.demo import run_with_progress
+from agglo.demo.management.commands.demo import MAX_ORGS, MIN_ORGS, run_with_progress
 from agglo.demo.services import demo_accounts_ensure
 from agglo.registry.models import Organization
 from agglo.registry.services import reference_data_load
@@ -28,12 +28,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("AGGLO_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("AGGLO_PORT", "8000")))
-        parser.add_argument("--orgs", type=int, default=300, help="demo organizations to load into an empty database")
-        parser.add_argument("--workers", type=int, default=2)
+        # read when the command runs, so that a bad AGGLO_PORT is an error naming it, not a failure of --help
+        parser.add_argument("--port", type=int, default=None, help="default: AGGLO_PORT, else 8000")
+        parser.add_argument(
+            "--orgs",
+            type=int,
+            default=300,
+            help=f"demo organizations to load into an empty database ({MIN_ORGS}–{MAX_ORGS:,})",
+        )
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (1–64)")
         parser.add_argument("--no-serve", action="store_true", help="prepare the database and stop")
 
     def handle(self, *args, host, port, orgs, workers, no_serve, **options):
+        port = _checked(port, orgs, workers)
         console = Console()
         # Links in e-mails (the demo's seed mails too) point at this server unless a public address is configured.
         base = os.environ.get("AGGLO_BASE_URL") or f"http://{host}:{port}"
@@ -134,3 +141,20 @@ class Command(BaseCommand):
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def _checked(port: int | None, orgs: int, workers: int) -> int:
+    """The arguments checked before any work starts (a migration, a demo load); the port to serve on."""
+    if port is None:
+        raw = os.environ.get("AGGLO_PORT", "8000")
+        try:
+            port = int(raw)
+        except ValueError:
+            raise CommandError(f"AGGLO_PORT: must be a whole number, got {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise CommandError(f"--port (or AGGLO_PORT): must be between 1 and 65535, got {port}")
+    if not MIN_ORGS <= orgs <= MAX_ORGS:
+        raise CommandError(f"--orgs: must be between {MIN_ORGS} and {MAX_ORGS:,}, got {orgs}")
+    if not 1 <= workers <= 64:
+        raise CommandError(f"--workers: must be between 1 and 64, got {workers}")
+    return port
