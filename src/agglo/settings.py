@@ -186,6 +186,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploads (admission documents): limits checked by the service, named in the error.
 AGGLO_UPLOAD_MAX_BYTES = int(os.environ.get("AGGLO_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+# an import file (CSV or XLSX, at most 200,000 rows): refused unread above this
+AGGLO_IMPORT_MAX_BYTES = int(os.environ.get("AGGLO_IMPORT_MAX_BYTES", 40 * 1024 * 1024))
 AGGLO_UPLOAD_TYPES = {
     "application/pdf": ".pdf",
     "image/png": ".png",

@@ -116,3 +116,33 @@ def test_export_data_checks_its_output_before_it_counts_an_export(org_admin, tmp
     settings.AGGLO_DAILY_LIMITS = {**settings.AGGLO_DAILY_LIMITS, "export": 1}
     with pytest.raises(CommandError, match="today's exports"):
         call_command("export_data", "financials", "--as", admin.username, "-o", str(tmp_path / "again.csv"))
+
+
+def test_an_import_file_too_large_is_refused_unread_and_reading_stops_past_the_row_limit(org_admin, settings, english):
+    from django.test import Client
+
+    from agglo.profiles.services import imports
+    from agglo.profiles.tabular import TableError, read_csv
+    from tests.registry.test_api import bearer, problem
+
+    admin, org = org_admin
+    body = write_csv(HEADER, rows(org.uscc, (2023, 2024)))
+    settings.AGGLO_IMPORT_MAX_BYTES = len(body) - 1
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=True)
+    assert "MB per file" in exc.value.errors["file"][0]
+    # a file under the limit with too many rows stops being read at the first row past it
+    with pytest.raises(TableError) as too_many:
+        read_csv(body, most=1)
+    assert too_many.value.rule == "too_many_rows"
+    settings.AGGLO_IMPORT_MAX_BYTES = 10**6
+    imports_max, imports.MAX_ROWS = imports.MAX_ROWS, 1
+    try:
+        with pytest.raises(ValidationFailed) as exc:
+            services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=True)
+        assert exc.value.errors == {"file": ["At most 1 rows per file."]}
+    finally:
+        imports.MAX_ROWS = imports_max
+    settings.AGGLO_IMPORT_MAX_BYTES = len(body) - 1
+    said = problem(Client().post("/api/v1/imports/financials", {"file": io.BytesIO(body)}, **bearer(admin)), 422)
+    assert "file" in said["errors"]

@@ -292,6 +292,7 @@ def case_rate(request: HttpRequest, case_id: int, payload: CaseRatingIn) -> Any:
 @router.post("/imports/{kind}", response={200: ImportOut, 422: ImportOut}, summary="Import CSV or XLSX (multipart)")
 def import_file(request: HttpRequest, kind: str, file: File[UploadedFile], dry_run: bool = False) -> Any:
     """A dry run reports every bad row and writes nothing; a real run writes all rows or, if any is bad, none (422)."""
+    services.import_size_check(file.size or 0)
     result = services.import_file(
         actor=request.auth, kind=kind, body=file.read(), filename=file.name or "upload", dry_run=dry_run
     )

@@ -68,7 +68,7 @@ def _blank(values: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def read_csv(body: bytes) -> Table:
+def read_csv(body: bytes, most: int | None = None) -> Table:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -86,6 +86,7 @@ def read_csv(body: bytes) -> Table:
             if _blank(cells):
                 continue
             rows.append((number, _row(header, [_unquoted(c) for c in cells])))
+            _within(rows, most)
     except csv.Error as exc:
         raise TableError("csv_syntax", detail=str(exc)) from None
     return Table(header, rows)
@@ -101,7 +102,7 @@ def _row(header: tuple[str, ...], cells: Sequence[Any]) -> dict[str, Any]:
     return row
 
 
-def read_xlsx(body: bytes) -> Table:
+def read_xlsx(body: bytes, most: int | None = None) -> Table:
     """The first worksheet; cells keep their types (numbers, dates) so nothing is lost to text formatting."""
     from openpyxl import load_workbook
 
@@ -112,7 +113,7 @@ def read_xlsx(body: bytes) -> Table:
     except DAMAGED:
         raise TableError("xlsx_unreadable") from None
     try:
-        return _sheet_rows(book, written)
+        return _sheet_rows(book, written, most)
     except TableError:
         raise
     except DAMAGED:  # the sheet is read lazily: damage inside it shows only now
@@ -122,7 +123,7 @@ def read_xlsx(body: bytes) -> Table:
         written.close()
 
 
-def _sheet_rows(book: Any, written: Any) -> Table:
+def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
     """The first worksheet's rows, refused when another sheet holds data too (it would be left out unread)."""
     others = [ws.title for ws in book.worksheets[1:] if any(not _blank(r) for r in ws.iter_rows(values_only=True))]
     if others:
@@ -147,11 +148,19 @@ def _sheet_rows(book: Any, written: Any) -> Table:
         if unsaved:
             row["__formula__"] = unsaved
         rows.append((number, row))
+        _within(rows, most)
     return Table(header, rows)
 
 
-def read_table(body: bytes, filename: str = "") -> Table:
-    return read_xlsx(body) if sniff_format(body, filename) == "xlsx" else read_csv(body)
+def _within(rows: list[Any], most: int | None) -> None:
+    """Reading stops at the first row past the limit: a huge file is refused before it fills the memory."""
+    if most is not None and len(rows) > most:
+        raise TableError("too_many_rows", n=most)
+
+
+def read_table(body: bytes, filename: str = "", most: int | None = None) -> Table:
+    """The file's rows, at most `most` of them (TableError "too_many_rows" beyond)."""
+    return read_xlsx(body, most) if sniff_format(body, filename) == "xlsx" else read_csv(body, most)
 
 
 def _cell(value: Any) -> Any:

@@ -481,6 +481,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            services.import_size_check(upload.size or 0)
             result = services.import_file(
                 actor=request.user,
                 kind=form.cleaned_data["kind"],

@@ -21,6 +21,7 @@ from agglo.profiles.services.facts import (
     kind_named,
 )
 from agglo.profiles.services.imports import IMPORT_KINDS, ImportResult, RowError, import_file
+from agglo.profiles.services.imports import size_check as import_size_check
 from agglo.profiles.services.reminders import stale_reminders_send
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "fact_update",
     "fact_verify",
     "import_file",
+    "import_size_check",
     "kind_named",
     "participant_add",
     "participant_confirm",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +51,7 @@ TABLE_RULES = {
         "The file is not UTF-8 text (byte %(position)s): in Excel or WPS, save it as “CSV UTF-8”."
     ),
     "csv_syntax": gettext_lazy("The CSV file is malformed: %(detail)s."),
+    "too_many_rows": gettext_lazy("At most %(n)d rows per file."),
     "xlsx_unreadable": gettext_lazy(
         "The XLSX file cannot be read: it is damaged or not a workbook. Open it in Excel or WPS and save it again."
     ),
@@ -89,9 +91,23 @@ def _row_error(row: int, problem: Problem) -> RowError:
     return RowError(row, problem.field, problem.rule, word(problem))
 
 
+def size_check(size: int) -> None:
+    """An import file's size within AGGLO_IMPORT_MAX_BYTES: the pages and the API ask before they read an upload."""
+    most = settings.AGGLO_IMPORT_MAX_BYTES
+    if size > most:
+        raise ValidationFailed(
+            {
+                "file": [
+                    _("At most %(most)s MB per file (this one has %(size)s MB): split it.")
+                    % {"most": f"{most / 2**20:.0f}", "size": f"{size / 2**20:.1f}"}
+                ]
+            }
+        )
+
+
 def _table(body: bytes, filename: str) -> Table:
     try:
-        return read_table(body, filename)
+        return read_table(body, filename, most=MAX_ROWS)
     except TableError as exc:
         template = TABLE_RULES.get(exc.rule, exc.rule)
         raise ValidationFailed({"file": [str(template) % exc.params if exc.params else str(template)]}) from None
@@ -116,10 +132,9 @@ def import_file(
         raise Forbidden(_("Only members and operators import data."))
     if not body:
         raise ValidationFailed({"file": [_("The file is empty.")]})
+    size_check(len(body))
     started = time.perf_counter()
     table = _table(body, filename)
-    if len(table.rows) > MAX_ROWS:
-        raise ValidationFailed({"file": [_("At most %(n)d rows per file.") % {"n": MAX_ROWS}]})
     result = ImportResult(kind=kind, dry_run=dry_run, rows=len(table.rows))
     result.errors = [e for row_no, row in table.rows for e in _unreadable(row_no, row)]
     table = Table(table.header, [(row_no, row) for row_no, row in table.rows if not _unreadable(row_no, row)])

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agglo.common.errors import DomainError
-from agglo.profiles.services import IMPORT_KINDS, import_file
+from agglo.profiles.services import IMPORT_KINDS, import_file, import_size_check
 
 
 class Command(BaseCommand):
@@ -38,6 +38,7 @@ class Command(BaseCommand):
                 bar.update(task, completed=done, total=total)
 
             try:
+                import_size_check(file.stat().st_size)
                 result = import_file(
                     actor=actor,
                     kind=kind,
