@@ -137,6 +137,8 @@ def run_http(url: str) -> str:
         ),
         (("keygen", "--name", "has space"), "--name"),
         (("publish", "--every", "-1"), "--every"),
+        (("publish", "--every", "nan"), "--every"),
+        (("publish", "--every", "inf"), "--every"),
     ],
 )
 def test_commands_name_the_bad_option(args, message):
@@ -161,3 +163,29 @@ def test_receipt_command_refuses_a_file_that_is_not_json(tmp_path):
             "--witness-key",
             signer.encode(),
         )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\xff\xfe binary", b"[1, 2]", b"7", b'{"proof": 5, "index": 0}', b'{"checkpoint": 1, "entry": []}'],
+)
+def test_a_malformed_receipt_is_refused_in_words_not_a_traceback(tmp_path, body):
+    path = tmp_path / "r.json"
+    path.write_bytes(body)
+    with pytest.raises(CommandError, match="r.json|MALFORMED|INVALID"):
+        call_command("ledger", "receipt", str(path), "--key", log_verifier().encode())
+
+
+def test_a_malformed_dump_and_a_bad_dump_folder_are_refused_in_words(tmp_path):
+    broken = tmp_path / "dump"
+    broken.mkdir()
+    (broken / "checkpoints.json").write_text("{not json")
+    with pytest.raises(CommandError, match="MALFORMED"):
+        call_command("ledger", "verify", "--dir", str(broken), "--key", log_verifier().encode())
+    (broken / "checkpoints.json").write_text("[1, 2]")
+    with pytest.raises(CommandError):
+        call_command("ledger", "verify", "--dir", str(broken), "--key", log_verifier().encode())
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(CommandError, match="is a file"):
+        call_command("ledger", "dump", str(afile))

@@ -13,7 +13,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
+from agglo.common.errors import DomainError
 from agglo.ledger import note, receipt, tiles, verify, witness
+
+# the actions that check what someone else wrote
+OUTSIDE = frozenset(("verify", "witness", "receipt"))
 
 
 class Command(BaseCommand):
@@ -50,7 +54,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, action: str, **options: Any) -> None:
         self.err = Console(stderr=True)
-        getattr(self, f"_{action}")(**options)
+        if action not in OUTSIDE:
+            getattr(self, f"_{action}")(**options)
+            return
+        # What these read comes from outside the platform (a receipt, a dump, a server, a state file): anything
+        # malformed there is a failed check, said in words, never a traceback.
+        try:
+            getattr(self, f"_{action}")(**options)
+        except CommandError:
+            raise
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise CommandError(f"MALFORMED input, nothing verified: {type(exc).__name__}: {exc}") from None
 
     # --- keys -------------------------------------------------------------------------------------------------
     def _keygen(self, *, name: str, witness: bool, **_: Any) -> None:
@@ -66,8 +80,8 @@ class Command(BaseCommand):
         from agglo.ledger.services import publish_all, publish_forever
         from agglo.ledger.store import LedgerIntegrityError
 
-        if every < 0:
-            raise CommandError(f"--every: must be 0 or more seconds, got {every}")
+        if not 0 <= every <= 86_400:  # NaN fails this too: it would publish in a busy loop
+            raise CommandError(f"--every: must be between 0 and 86400 seconds, got {every}")
         if every:
             self.err.print(f"publishing a checkpoint every {every} s (Ctrl-C stops)")
             publish_forever(every)
@@ -96,7 +110,13 @@ class Command(BaseCommand):
         from agglo.ledger import selectors
 
         root = Path(folder)
-        current = selectors.checkpoint_current()
+        if root.exists() and not root.is_dir():
+            raise CommandError(f"folder: {root} is a file")
+        try:
+            current = selectors.checkpoint_current()
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} Run `agglo ledger publish` first.") from None
+        root.mkdir(parents=True, exist_ok=True)  # even for a log of size 0, which has no tiles to make it
         size = current.size
         count = 0
         for level in range(-1, 64):
