@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from agglo.access.api_auth import MemberAuth
 from agglo.common.errors import NotFound, ValidationFailed
+from agglo.common.paging import page
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
@@ -95,8 +96,9 @@ def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> 
 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")
-def order_list(request: HttpRequest) -> Any:
-    return list(selectors.order_list(actor=request.auth).prefetch_related("operations__process")[:200])
+def order_list(request: HttpRequest, response: HttpResponse, limit: int = 200, offset: int = 0) -> Any:
+    rows = selectors.order_list(actor=request.auth).prefetch_related("operations__process")
+    return page(rows, response, limit=limit, offset=offset)
 
 
 @router.post("/orders", response={201: OrderOut}, summary="Enter an order with its route")
@@ -254,18 +256,12 @@ def allocation_dispute_ruling(request: HttpRequest, allocation_id: int, payload:
 
 
 @router.get("/disputes", response=list[AllocationOut], summary="Operator: disputes referred to the platform")
-def dispute_list(request: HttpRequest, decided: bool = False, limit: int = 200, offset: int = 0) -> Any:
-    """Those awaiting a ruling, oldest first, or (`decided`) those ruled on or settled, newest first; `limit`
-    (1–500) rows from `offset`."""
+def dispute_list(
+    request: HttpRequest, response: HttpResponse, decided: bool = False, limit: int = 200, offset: int = 0
+) -> Any:
+    """Those awaiting a ruling, oldest first, or (`decided`) those ruled on or settled, newest first."""
     rows = selectors.disputes_referred(actor=request.auth, decided=decided)  # operators only: refused first
-    errors: dict[str, list[str]] = {}
-    if not 1 <= limit <= 500:
-        errors["limit"] = [_("Must be between 1 and 500.")]
-    if offset < 0:
-        errors["offset"] = [_("Must be 0 or more.")]
-    if errors:
-        raise ValidationFailed(errors)
-    return rows[offset : offset + limit]
+    return page(rows, response, limit=limit, offset=offset)
 
 
 @router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from agglo.common.errors import LoginRequired
 from agglo.common.notify import notification_list, notifications_mark_read
+from agglo.common.paging import page
 from agglo.market import selectors, services
 from agglo.market.models import Interest
 from agglo.market.schemas import (
@@ -34,8 +35,17 @@ def _listing(request: HttpRequest, pk: int):
 
 
 @router.get("/listings", response=list[ListingOut], summary="Needs and offers you may see")
-def listing_list(request: HttpRequest, side: str = "", kind: str = "", organization: int | None = None) -> Any:
-    return list(selectors.listing_list(actor=request.auth, side=side, kind=kind, organization_id=organization)[:200])
+def listing_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    side: str = "",
+    kind: str = "",
+    organization: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> Any:
+    rows = selectors.listing_list(actor=request.auth, side=side, kind=kind, organization_id=organization)
+    return page(rows, response, limit=limit, offset=offset)
 
 
 @router.post("/organizations/{int:org_id}/listings", response={201: ListingOut}, summary="Draft a need or offer")
@@ -91,8 +101,8 @@ def interest_board(request: HttpRequest, listing_id: int) -> Any:
 
 
 @router.get("/interests", response=list[InterestOut], summary="Interest your organizations expressed")
-def my_interests(request: HttpRequest) -> Any:
-    return list(selectors.my_interests(actor=request.auth)[:200])
+def my_interests(request: HttpRequest, response: HttpResponse, limit: int = 200, offset: int = 0) -> Any:
+    return page(selectors.my_interests(actor=request.auth), response, limit=limit, offset=offset)
 
 
 def _interest(request: HttpRequest, pk: int) -> Interest:
@@ -117,9 +127,11 @@ def interest_decline(request: HttpRequest, interest_id: int, payload: DeclineIn)
 
 
 @router.get("/notifications", response=list[NotificationOut], summary="Your notifications, newest first")
-def notifications(request: HttpRequest, unread: bool = False) -> Any:
+def notifications(
+    request: HttpRequest, response: HttpResponse, unread: bool = False, limit: int = 100, offset: int = 0
+) -> Any:
     _logged_in(request)
-    return list(notification_list(user=request.auth, unread=unread)[:100])
+    return page(notification_list(user=request.auth, unread=unread), response, limit=limit, offset=offset)
 
 
 @router.post("/notifications/read", response={204: None}, summary="Mark all your notifications read")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from agglo.common.errors import LoginRequired
+from agglo.common.paging import page
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy.schemas import (
     AnsweredNeedOut,
@@ -36,8 +37,11 @@ router = Router(tags=["policy"])
 
 
 @router.get("/policies", response=list[PolicyOut], summary="Published policies (and your agency's drafts)")
-def policy_index(request: HttpRequest, q: str = "", kind: str = "") -> Any:
-    return selectors.policy_list(actor=request.auth, q=q[:100], kind=kind[:20])[:200]
+def policy_index(
+    request: HttpRequest, response: HttpResponse, q: str = "", kind: str = "", limit: int = 200, offset: int = 0
+) -> Any:
+    rows = selectors.policy_list(actor=request.auth, q=q[:100], kind=kind[:20])
+    return page(rows, response, limit=limit, offset=offset)
 
 
 @router.get("/policies/{int:policy_id}", response=PolicyOut, summary="One policy")
@@ -125,13 +129,13 @@ def need_create(request: HttpRequest, payload: NeedIn) -> Status:
 
 
 @router.get("/policy-needs", response=list[NeedOut], summary="Policy needs: all for government, else your own")
-def need_index(request: HttpRequest) -> Any:
-    return needs.need_list(actor=request.auth)[:500]
+def need_index(request: HttpRequest, response: HttpResponse, limit: int = 500, offset: int = 0) -> Any:
+    return page(needs.need_list(actor=request.auth), response, limit=limit, offset=offset)
 
 
 @router.get("/policy-needs/answered", response=list[AnsweredNeedOut], summary="Government's public answers")
-def need_answered(request: HttpRequest) -> Any:
-    return needs.answered_needs()[:500]
+def need_answered(request: HttpRequest, response: HttpResponse, limit: int = 500, offset: int = 0) -> Any:
+    return page(needs.answered_needs(), response, limit=limit, offset=offset)
 
 
 @router.post("/policy-needs/{int:need_id}/answer", response=NeedOut, summary="An agency answers a need")

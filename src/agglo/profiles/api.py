@@ -15,6 +15,7 @@ from agglo.access.models import AccessLogEntry
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import Forbidden, NotFound
+from agglo.common.paging import page
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
 from agglo.profiles.presenters import fix_message, profile_summary
@@ -198,8 +199,9 @@ def history(request: HttpRequest, org_id: int) -> Any:
 
 
 @router.get("/organizations/{int:org_id}/access-log", response=list[AccessOut], summary="Who viewed sensitive data")
-def access_log(request: HttpRequest, org_id: int) -> Any:
-    return list(selectors.access_log_list(actor=request.auth, organization=_org(request, org_id))[:500])
+def access_log(request: HttpRequest, response: HttpResponse, org_id: int, limit: int = 500, offset: int = 0) -> Any:
+    rows = selectors.access_log_list(actor=request.auth, organization=_org(request, org_id))
+    return page(rows, response, limit=limit, offset=offset)
 
 
 @router.put(
@@ -213,13 +215,17 @@ def disclosure(request: HttpRequest, org_id: int, payload: DisclosureIn) -> Any:
 
 
 @router.get("/capability-terms", response=list[TermOut], summary="Search the capability catalogue")
-def capability_terms(request: HttpRequest, q: str = "", kind: str = "") -> Any:
-    return list(selectors.capability_terms(q=q[:100], kind=kind)[:200])
+def capability_terms(
+    request: HttpRequest, response: HttpResponse, q: str = "", kind: str = "", limit: int = 200, offset: int = 0
+) -> Any:
+    return page(selectors.capability_terms(q=q[:100], kind=kind), response, limit=limit, offset=offset)
 
 
 @router.get("/capability-terms/{code}/organizations", response=list[HolderOut], summary="Who holds a capability")
-def capability_holders(request: HttpRequest, code: str) -> Any:
-    return list(selectors.capability_holders(actor=request.auth, code=code)[:500])
+def capability_holders(
+    request: HttpRequest, response: HttpResponse, code: str, limit: int = 500, offset: int = 0
+) -> Any:
+    return page(selectors.capability_holders(actor=request.auth, code=code), response, limit=limit, offset=offset)
 
 
 # --- cases ---------------------------------------------------------------------------------------------------

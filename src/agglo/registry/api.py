@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.common.language import SESSION_LANGUAGE, language_of, language_remember
+from agglo.common.paging import page
 from agglo.registry import selectors, services
 from agglo.registry.models import Organization, Relation
 from agglo.registry.schemas import (
@@ -342,10 +343,13 @@ def admission_respond(
 
 
 @router.get("/admissions", response=list[AdmissionReviewOut], summary="Review queue (operators)")
-def admission_list(request: HttpRequest, status: str = "") -> Any:
+def admission_list(
+    request: HttpRequest, response: HttpResponse, status: str = "", limit: int = 200, offset: int = 0
+) -> Any:
     if status and status not in {"submitted", "needs_info", "approved", "rejected"}:
         raise ValidationFailed({"status": [_("Choose submitted, needs_info, approved or rejected.")]})
-    return list(selectors.admission_list(actor=request.auth, status=status or None).prefetch_related("events")[:200])
+    rows = selectors.admission_list(actor=request.auth, status=status or None).prefetch_related("events")
+    return page(rows, response, limit=limit, offset=offset)
 
 
 @router.get("/admissions/{int:admission_id}", response=AdmissionReviewOut, summary="One application (operators)")

@@ -1,0 +1,27 @@
+"""Long lists in the API: `limit` rows from `offset`, the whole count in the `X-Total-Count` header, so that a list
+never stops short without a word and every row can be reached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+from agglo.common.errors import ValidationFailed
+
+MOST_OFFSET = 10_000_000
+
+
+def page(rows: Any, response: HttpResponse, *, limit: int, offset: int, most: int = 500) -> list[Any]:
+    """`rows` (a queryset or a list) from `offset`, at most `limit` (1 to `most`) of them."""
+    errors: dict[str, list[str]] = {}
+    if not 1 <= limit <= most:
+        errors["limit"] = [_("Must be between 1 and %(n)d.") % {"n": most}]
+    if not 0 <= offset <= MOST_OFFSET:
+        errors["offset"] = [_("Must be between 0 and %(n)s.") % {"n": f"{MOST_OFFSET:,}"}]
+    if errors:
+        raise ValidationFailed(errors)
+    total = len(rows) if isinstance(rows, list) else rows.count()
+    response["X-Total-Count"] = str(total)
+    return list(rows[offset : offset + limit])
