@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,7 +37,45 @@ class Utf8Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` names each bad field with its messages.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:agglo:problem:validation_failed"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+}
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+PROBLEMS = {
+    "4XX": "The request was refused: 400 malformed, 401 who are you, 403 not yours, 404 not found or hidden, "
+    "409 conflict, 413 too large, 422 a field breaks a rule (named in `errors`), 429 too many (Retry-After).",
+    "5XX": "An internal error, logged; never a trace.",
+}
+
+
+class AggloAPI(NinjaAPI):
+    """The API, whose schema also documents the one error envelope every operation answers with."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                # status codes as the JSON keys they become (ninja keeps them as numbers until then)
+                responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
+                for status, said in PROBLEMS.items():
+                    responses.setdefault(
+                        status, {"description": said, "content": {"application/problem+json": {"schema": PROBLEM}}}
+                    )
+        return schema
+
+
+api = AggloAPI(
     title="Agglo API",
     version="1",
     description="Virtual industrial cluster platform. Errors are RFC 9457 problem+json with field-level `errors`.",

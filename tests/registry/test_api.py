@@ -232,6 +232,13 @@ def test_admission_through_the_api(ref, operator, client):
 def test_openapi_schema_is_served(client, db):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/organizations" in schema["paths"]
+    # every operation documents the one error envelope
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            refused = operation["responses"]["4XX"]["content"]["application/problem+json"]["schema"]
+            assert refused == problem_ref, (method, path)
+    assert set(schema["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status"}
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
     assert "cdn" not in docs.content.decode() and "/static/ninja/swagger-ui-bundle.js" in docs.content.decode()

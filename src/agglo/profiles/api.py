@@ -306,7 +306,25 @@ def import_file(request: HttpRequest, kind: str, file: File[UploadedFile], dry_r
     return Status(422 if result.errors and not dry_run else 200, body)
 
 
-@router.get("/exports/{kind}", response={200: None}, summary="Export what you may see (CSV, XLSX, JSON)")
+@router.get(
+    "/exports/{kind}",
+    response={200: None},
+    summary="Export what you may see (CSV, XLSX, JSON)",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file, as `format` asks (an attachment).",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                },
+            }
+        }
+    },
+)
 def export(request: HttpRequest, kind: str, format: str = "csv", own: bool = False) -> HttpResponse:
     """`own=true`: only the rows of your own organizations, a file you can import again."""
     return export_response(request.auth, kind, format, channel="api", own=own)
