@@ -242,6 +242,9 @@ def test_apply_decide_and_grant_without_application_are_logged(agency, member_of
     with pytest.raises(ValidationFailed) as exc:
         application_decide(actor=admin, application=application, grant=True, amount="-5")
     assert "amount" in exc.value.errors
+    with pytest.raises(ValidationFailed) as exc:
+        application_decide(actor=admin, application=application, grant=True)
+    assert "amount" in exc.value.errors and Application.objects.get(pk=application.pk).status == "submitted"
     application_decide(actor=admin, application=application, grant=True, amount="200000")
     entry = LogEntry.objects.get(type="policy.granted")
     assert decode(bytes(entry.data))["payload"]["amount"] == "200000.00"
@@ -256,7 +259,11 @@ def test_apply_decide_and_grant_without_application_are_logged(agency, member_of
     assert policy_grant_eligible(actor=admin, policy=auto, amount="50000") == 1
     assert Application.objects.get(policy=auto).automatic
     assert LogEntry.objects.filter(type="policy.granted").count() == 2
-    assert policy_grant_eligible(actor=admin, policy=auto) == 0
+    assert policy_grant_eligible(actor=admin, policy=auto, amount="50000") == 0
+    # the policy has a budget: a grant that names no sum would slip past it
+    with pytest.raises(ValidationFailed) as exc:
+        policy_grant_eligible(actor=admin, policy=auto)
+    assert "amount" in exc.value.errors
 
     # Pages: the member applies from the policy page; the agency decides there.
     other_admin, other = firm(member_of, "page-applicant", rd=1_200_000, invention=True)

@@ -28,9 +28,16 @@ from agglo.policy.services import can_issue, locked, yuan
 from agglo.registry.models.bilingual import Bilingual
 
 
-def _amount(value: Any) -> Decimal | None:
+def _amount(value: Any, policy: Policy) -> Decimal | None:
+    """A grant's amount. A policy with a budget counts every grant against it, so each must say how much; one
+    without (a qualification, a tax treatment) may grant no sum."""
     errors: dict[str, list[str]] = {}
     amount = yuan(value, "amount", errors)
+    if not errors and amount is None and policy.budget is not None:
+        errors["amount"] = [
+            _("Required: this policy has a budget of %(budget)s yuan, which every grant counts against.")
+            % {"budget": grouped(policy.budget)}
+        ]
     if errors:
         raise ValidationFailed(errors)
     return amount
@@ -137,7 +144,7 @@ def application_decide(
         )
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
-    application.amount = _amount(amount) if grant else None
+    application.amount = _amount(amount, policy) if grant else None
     if application.amount:
         _within_budget(policy, application.amount)
     application.status = Application.Status.GRANTED if grant else Application.Status.REJECTED
@@ -172,7 +179,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         raise Forbidden(_("Only the issuing agency grants its policy."))
     if not policy.auto_grant or policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("Only a published policy marked as benefit without application.")]})
-    value = _amount(amount)
+    value = _amount(amount, policy)
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
     eligible = list(PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done))
     if value:
