@@ -96,13 +96,20 @@ api.add_router("/ledger", ledger_router)
 api.add_router("", policy_router)
 
 
+LOCATIONS = ("body", "query", "path", "form", "file", "header", "cookie")
+
+
 def _field_of(loc: list) -> str:
-    # ninja reports locations like ["body", "payload", "name_zh"] or ["query", "kind"]; users want the field. An
-    # item of a list is counted from 1, as the services name it: ["operations", 1, "after"] is operations[2].after.
+    # ninja reports locations like ["body", "payload", "name_zh"], ["query", "kind"] or ["file", "file"]; users want
+    # the field. An item of a list is counted from 1, as the services name it: ["operations", 1, "after"] is
+    # operations[2].after.
+    parts = list(loc)
+    if parts and parts[0] in LOCATIONS:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in ("payload", "filters"):  # the view's name for the whole body
+        parts = parts[1:]
     name = ""
-    for part in loc:
-        if part in ("body", "query", "path", "form", "file", "payload", "filters"):
-            continue
+    for part in parts:
         if isinstance(part, int):
             name += f"[{part + 1}]"
         else:
@@ -132,6 +139,18 @@ TYPE_MESSAGES = {
     "model_attributes_type": gettext_lazy("Must be a JSON object."),
     "model_type": gettext_lazy("Must be a JSON object."),
     "dict_type": gettext_lazy("Must be a JSON object."),
+    "finite_number": gettext_lazy("Must be a finite number."),
+    "string_too_long": gettext_lazy("At most %(max_length)s characters."),
+    "string_too_short": gettext_lazy("At least %(min_length)s characters."),
+    "too_long": gettext_lazy("At most %(max_length)s items."),
+    "too_short": gettext_lazy("At least %(min_length)s items."),
+    "greater_than_equal": gettext_lazy("Must be at least %(ge)s."),
+    "greater_than": gettext_lazy("Must be more than %(gt)s."),
+    "less_than_equal": gettext_lazy("Must be at most %(le)s."),
+    "less_than": gettext_lazy("Must be less than %(lt)s."),
+    "literal_error": gettext_lazy("Choose one of: %(expected)s."),
+    "enum": gettext_lazy("Choose one of: %(expected)s."),
+    "json_invalid": gettext_lazy("Must be valid JSON."),
 }
 
 
@@ -139,8 +158,12 @@ TYPE_MESSAGES = {
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
-        message = TYPE_MESSAGES.get(str(err.get("type", "")), err.get("msg", "invalid"))
-        errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(message))
+        message = str(TYPE_MESSAGES.get(str(err.get("type", "")), err.get("msg", "invalid")))
+        try:  # the rule's own figures (a length, a bound), as pydantic gives them
+            message = message % {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+        except (KeyError, TypeError, ValueError):
+            message = str(err.get("msg", "invalid"))
+        errors.setdefault(_field_of(list(err.get("loc", []))), []).append(message)
     return problem_response(
         422, _("The input is not valid."), code="validation_failed", errors=errors, instance=request.path
     )

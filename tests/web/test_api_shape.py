@@ -157,3 +157,37 @@ def test_long_lists_page_with_their_whole_count(two_firms, english):  # noqa: F8
     body = problem(c.get("/api/v1/listings", {"limit": 0}, HTTP_ACCEPT_LANGUAGE="en", **bearer(other)), 422)
     assert body["errors"] == {"limit": ["Must be between 1 and 500."]}
     assert c.get("/api/v1/interests", **bearer(other))["X-Total-Count"] == "0"
+
+
+def test_type_errors_name_their_field_in_the_readers_words(two_firms, org_admin):  # noqa: F811
+    owner, owner_org, other, _ = two_firms
+    c = Client()
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    body = {"side": "need", "kind": "capital", "title_zh": "融资", "segments": ["ic-packaging"], "amount_min": "NaN"}
+    said = problem(
+        c.post(
+            f"/api/v1/organizations/{owner_org.pk}/listings",
+            body,
+            content_type="application/json",
+            **en,
+            **bearer(owner),
+        ),
+        422,
+    )
+    assert said["errors"]["amount_min"] == ["Must be a finite number."], said
+    admin, _org = org_admin
+    said = problem(c.post("/api/v1/imports/financials", {}, **en, **bearer(admin)), 422)
+    assert list(said["errors"]) == ["file"], said
+
+
+def test_an_interest_another_may_not_act_on_is_not_found_as_an_interest(two_firms):  # noqa: F811
+    owner, owner_org, other, _ = two_firms
+    c = Client()
+    listing_id = _listing(c, owner, owner_org)
+    answer = {"cooperation": "supply", "message": "我们有两条 SMT 产线空余"}
+    response = c.post(
+        f"/api/v1/listings/{listing_id}/interests", answer, content_type="application/json", **bearer(other)
+    )
+    interest_id = response.json()["id"]
+    said = problem(c.post(f"/api/v1/interests/{interest_id}/accept", HTTP_ACCEPT_LANGUAGE="en", **bearer(other)), 404)
+    assert said["title"] == f"No interest with id {interest_id}.", said

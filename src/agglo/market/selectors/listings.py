@@ -108,9 +108,13 @@ def my_interests(*, actor: Any) -> QuerySet[Interest]:
 def interest_get(*, actor: Any, pk: int) -> Interest:
     """One response, for the listing owner's people (and operators); NotFound for everyone else."""
     interest = Interest.objects.select_related("listing", "organization").filter(pk=pk).first()
+    missing = NotFound(_("No interest with id %(pk)s.") % {"pk": pk})
     if interest is None:
-        raise NotFound(_("No interest with id %(pk)s.") % {"pk": pk})
-    interest_board(actor=actor, listing=interest.listing)
+        raise missing
+    try:
+        interest_board(actor=actor, listing=interest.listing)
+    except NotFound:  # it is about the interest asked for, whoever may read the listing itself
+        raise missing from None
     return interest
 
 
