@@ -146,3 +146,18 @@ def test_an_import_file_too_large_is_refused_unread_and_reading_stops_past_the_r
     settings.AGGLO_IMPORT_MAX_BYTES = len(body) - 1
     said = problem(Client().post("/api/v1/imports/financials", {"file": io.BytesIO(body)}, **bearer(admin)), 422)
     assert "file" in said["errors"]
+
+
+def test_the_evidence_limit_says_how_many_are_attached_and_how_many_more_may_be(org_admin, english):
+    from agglo.profiles.services.facts import MAX_EVIDENCE
+    from tests.conftest import upload
+    from tests.profiles.conftest import statement
+
+    admin, org = org_admin
+    fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025))
+    services.evidence_add(actor=admin, statement=fact, files=[upload(f"a{i}.pdf") for i in range(MAX_EVIDENCE - 1)])
+    with pytest.raises(ValidationFailed) as exc:
+        services.evidence_add(actor=admin, statement=fact, files=[upload("x.pdf"), upload("y.pdf")])
+    assert exc.value.errors["files"] == [
+        f"At most {MAX_EVIDENCE} files in all: {MAX_EVIDENCE - 1} are attached already, so 1 more may be."
+    ]

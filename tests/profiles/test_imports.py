@@ -288,3 +288,53 @@ def test_a_member_registered_abroad_imports_its_own_export_again(make_org, engli
         actor=admin, kind="financials", body=body[: body.rindex(b"\n", 0, -1) + 1], filename="n.csv", dry_run=False
     )
     assert (result.errors, result.created) == ([], 1)
+
+
+def test_a_credit_code_typed_with_spaces_or_lower_case_finds_its_organization(make_org, operator, org_admin, english):
+    org = make_org()
+    typed = f"{org.uscc[:4]} {org.uscc[4:10].lower()}-{org.uscc[10:]}"
+    body = write_csv(
+        ("uscc", "name_zh", "kind", "region", "headcount"), [(typed, org.name_zh, org.kind, org.region_id, 77)]
+    )
+    result = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=False)
+    assert (result.errors, result.updated) == ([], 1), result.errors
+    org.refresh_from_db()
+    assert org.headcount == 77
+    admin, own = org_admin
+    facts = write_csv(HEADER, [(own.uscc.lower(), *rows(own.uscc, (2024,))[0][1:])])
+    result = services.import_file(actor=admin, kind="financials", body=facts, filename="f.csv", dry_run=True)
+    assert (result.errors, result.created) == ([], 1)
+
+
+def test_an_organization_import_takes_a_number_typed_into_a_text_column(make_org, operator):
+    from openpyxl import Workbook
+
+    org = make_org()
+    book = Workbook()
+    book.active.append(("uscc", "name_zh", "kind", "region", "contact_phone"))
+    book.active.append(
+        (org.uscc, org.name_zh, org.kind, org.region_id, 13800138000)
+    )  # a number cell, as Excel keeps it
+    out = __import__("io").BytesIO()
+    book.save(out)
+    result = services.import_file(
+        actor=operator, kind="organizations", body=out.getvalue(), filename="o.xlsx", dry_run=False
+    )
+    assert result.errors == [] and result.updated == 1
+    org.refresh_from_db()
+    assert org.contact_phone == "13800138000"
+
+
+def test_a_refused_file_reports_nothing_done_and_a_long_source_note_is_refused(make_org, operator, org_admin):
+    good = make_org()
+    header = ("uscc", "name_zh", "kind", "region")
+    body = write_csv(header, [(good.uscc, good.name_zh, good.kind, good.region_id), ("bad", "x", "tech_sme", "440300")])
+    result = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=False)
+    assert result.errors and (result.created, result.updated, result.unchanged) == (0, 0, 0)
+    admin, org = org_admin
+    facts = write_csv(HEADER, rows(org.uscc, (2024,)))
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(
+            actor=admin, kind="financials", body=facts, filename="f.csv", dry_run=True, source_note="x" * 201
+        )
+    assert list(exc.value.errors) == ["source_note"]

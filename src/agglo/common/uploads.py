@@ -20,13 +20,24 @@ def sniff(head: bytes) -> str | None:
 
 
 def check_documents(
-    documents: Sequence[UploadedFile], errors: dict[str, list[str]], *, field: str = "documents", max_count: int = 5
+    documents: Sequence[UploadedFile],
+    errors: dict[str, list[str]],
+    *,
+    field: str = "documents",
+    max_count: int = 5,
+    held: int = 0,
 ) -> None:
-    """Add a message under `field` for too many files, an oversized file, or one that is not PDF, PNG or JPEG."""
+    """Add a message under `field` for too many files, an oversized file, or one that is not PDF, PNG or JPEG.
+    `held` files are attached already and count against `max_count`."""
     limit = settings.AGGLO_UPLOAD_MAX_BYTES
     allowed = settings.AGGLO_UPLOAD_TYPES
-    if len(documents) > max_count:
-        errors[field] = [_("At most %(n)d files.") % {"n": max_count}]
+    if held + len(documents) > max_count:
+        errors[field] = [
+            _("At most %(n)d files.") % {"n": max_count}
+            if not held
+            else _("At most %(n)d files in all: %(held)d are attached already, so %(room)d more may be.")
+            % {"n": max_count, "held": held, "room": max(max_count - held, 0)}
+        ]
     for upload in documents:
         name = upload.name or "?"
         if upload.size > limit:

@@ -339,8 +339,7 @@ def evidence_add(
     errors: dict[str, list[str]] = {}
     if not files:
         errors["files"] = [_("Attach at least one file.")]
-    room = MAX_EVIDENCE - statement.evidence.count()
-    check_documents(files, errors, field="files", max_count=max(room, 0))
+    check_documents(files, errors, field="files", max_count=MAX_EVIDENCE, held=statement.evidence.count())
     if errors:
         raise ValidationFailed(errors)
     saved = [store_upload(StatementEvidence(statement=statement), f, default_name="evidence") for f in files]

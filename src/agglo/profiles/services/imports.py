@@ -39,6 +39,7 @@ from agglo.registry.models import Organization
 IMPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
 MAX_ROWS = 200_000
 BATCH = 1000
+ORG_NUMBERS = ("founded_year", "headcount")  # the organization columns that are numbers
 TABLE_RULES = {
     "format_mismatch": gettext_lazy("The file is %(actual)s but its name ends in .%(ext)s."),
     "format_unsupported": gettext_lazy("Give a .csv or .xlsx file, not .%(ext)s."),
@@ -133,6 +134,10 @@ def import_file(
     if not body:
         raise ValidationFailed({"file": [_("The file is empty.")]})
     size_check(len(body))
+    if len(source_note) > 200:
+        raise ValidationFailed(
+            {"source_note": [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(source_note)}]}
+        )
     started = time.perf_counter()
     table = _table(body, filename)
     result = ImportResult(kind=kind, dry_run=dry_run, rows=len(table.rows))
@@ -147,6 +152,8 @@ def import_file(
         if result.errors or dry_run:
             transaction.set_rollback(True)  # all or nothing: a bad row undoes rows already written
     result.errors.sort(key=lambda e: e.row)
+    if result.errors:  # what a refused file would have done is not what it did: nothing
+        result.created = result.updated = result.unchanged = 0
     result.applied = not result.errors and not dry_run
     if not dry_run:
         run = ImportRun.objects.create(
@@ -191,10 +198,26 @@ def _header_errors(table: Table, allowed: set[str], required: set[str]) -> list[
     return errors
 
 
+def _as_text(column: str, value: Any) -> Any:
+    """An organization cell as its field takes it: a number a spreadsheet typed into a text column (a phone
+    number, a postcode) is that text, 13800138000 not 13800138000.0."""
+    if value is None:
+        return ""
+    if column in ORG_NUMBERS or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _code(row: Mapping[str, Any]) -> str:
+    """The row's credit code as the registry keeps it: spaces, hyphens and lower case typed or pasted are not part
+    of it (so "9135 0200-ru37…" finds its organization)."""
+    return uscc.normalize(str(row.get("uscc") or ""))
+
+
 def _row_key(row: Mapping[str, Any]) -> str:
     """Which organization a row is about: its credit code, or for one registered abroad (no code), its foreign
     registry id as "abroad:<id>"."""
-    code = str(row.get("uscc") or "").strip().upper()
+    code = _code(row)
     abroad = str(row.get("foreign_registry_id") or "").strip()
     return code or (f"abroad:{abroad}" if abroad else "")
 
@@ -286,7 +309,7 @@ def _facts(
     for n, (row_no, row) in enumerate(table.rows, start=1):
         if progress and n % BATCH == 0:
             progress(n, len(table.rows))
-        code = str(row.get("uscc") or "").strip().upper()
+        code = _code(row)
         org = orgs.get(_row_key(row))
         if org is None or (editable is not None and org[0] not in editable):
             # say what is wrong with the code itself first: "not yours" for a typo sends the reader elsewhere
@@ -430,10 +453,7 @@ def _organizations(actor: Any, table: Table, result: ImportResult, progress: Pro
     result.errors += header
     if header:
         return
-    by_code = {
-        o.uscc: o
-        for o in Organization.objects.filter(uscc__in=[str(r.get("uscc") or "").strip().upper() for _, r in table.rows])
-    }
+    by_code = {o.uscc: o for o in Organization.objects.filter(uscc__in=[_code(r) for _, r in table.rows])}
     # an organization registered abroad has no credit code: its country and its registry's id name it
     abroad = {str(r.get("foreign_registry_id") or "").strip() for _, r in table.rows} - {""}
     by_code |= {
@@ -444,13 +464,13 @@ def _organizations(actor: Any, table: Table, result: ImportResult, progress: Pro
     for n, (row_no, row) in enumerate(table.rows, start=1):
         if progress and n % 100 == 0:
             progress(n, len(table.rows))
-        data = {k: ("" if v is None else v) for k, v in row.items() if k in ORG_COLUMNS}
+        data = {k: _as_text(k, v) for k, v in row.items() if k in ORG_COLUMNS}
         if isinstance(data.get("tags"), str):
             data["tags"] = [t.strip() for t in data["tags"].replace("；", ";").split(";") if t.strip()]
-        for numeric in ("founded_year", "headcount"):
+        for numeric in ORG_NUMBERS:
             if data.get(numeric) == "":
                 data[numeric] = None
-        code = str(data.get("uscc") or "").strip().upper()
+        code = _code(data)
         column = "uscc"
         if not code and str(data.get("foreign_registry_id") or "").strip():
             code, column = _foreign_key(data.get("region"), data["foreign_registry_id"]), "foreign_registry_id"
