@@ -161,3 +161,20 @@ def test_the_evidence_limit_says_how_many_are_attached_and_how_many_more_may_be(
     assert exc.value.errors["files"] == [
         f"At most {MAX_EVIDENCE} files in all: {MAX_EVIDENCE - 1} are attached already, so 1 more may be."
     ]
+
+
+def test_file_errors_say_the_row_and_a_headerless_file_is_one_error(org_admin, english):
+    admin, org = org_admin
+    good = write_csv(HEADER, rows(org.uscc, (2023,))).decode("utf-8-sig")
+    gbk = (good + "91350200RU3766HE44,2024,1,2,1,1,1,1,深圳\n").encode("gbk")  # the third line is not UTF-8
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=gbk, filename="f.csv", dry_run=True)
+    assert "row 3" in exc.value.errors["file"][0]
+    huge = (good + f'{org.uscc},2024,"{"9" * 200_000}"\n').encode()
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=huge, filename="f.csv", dry_run=True)
+    assert "row 3" in exc.value.errors["file"][0]
+    headless = write_csv(rows(org.uscc, (2023,))[0], rows(org.uscc, (2024,)))
+    result = services.import_file(actor=admin, kind="financials", body=headless, filename="f.csv", dry_run=True)
+    assert [(e.row, e.rule) for e in result.errors] == [(1, "no_header")]
+    assert "uscc" in result.errors[0].message

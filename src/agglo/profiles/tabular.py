@@ -72,14 +72,14 @@ def read_csv(body: bytes, most: int | None = None) -> Table:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TableError("encoding", position=exc.start) from None
+        raise TableError("encoding", position=exc.start, row=body[: exc.start].count(b"\n") + 1) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = _clean_header(next(reader))
     except StopIteration:
         raise TableError("no_header") from None
     except csv.Error as exc:
-        raise TableError("csv_syntax", detail=str(exc)) from None
+        raise TableError("csv_syntax", detail=str(exc), row=reader.line_num) from None
     rows = []
     try:
         for number, cells in enumerate(reader, start=2):
@@ -88,7 +88,7 @@ def read_csv(body: bytes, most: int | None = None) -> Table:
             rows.append((number, _row(header, [_unquoted(c) for c in cells])))
             _within(rows, most)
     except csv.Error as exc:
-        raise TableError("csv_syntax", detail=str(exc)) from None
+        raise TableError("csv_syntax", detail=str(exc), row=reader.line_num) from None
     return Table(header, rows)
 
 

@@ -49,9 +49,9 @@ TABLE_RULES = {
         "The file's name ends in .xlsx but it is not an Excel workbook: save it again as .xlsx, or as CSV UTF-8."
     ),
     "encoding": gettext_lazy(
-        "The file is not UTF-8 text (byte %(position)s): in Excel or WPS, save it as “CSV UTF-8”."
+        "The file is not UTF-8 text (row %(row)s, byte %(position)s): in Excel or WPS, save it as “CSV UTF-8”."
     ),
-    "csv_syntax": gettext_lazy("The CSV file is malformed: %(detail)s."),
+    "csv_syntax": gettext_lazy("The CSV file is malformed at row %(row)s: %(detail)s."),
     "too_many_rows": gettext_lazy("At most %(n)d rows per file."),
     "xlsx_unreadable": gettext_lazy(
         "The XLSX file cannot be read: it is damaged or not a workbook. Open it in Excel or WPS and save it again."
@@ -190,6 +190,13 @@ def _unreadable(row_no: int, row: Mapping[str, Any]) -> list[RowError]:
 
 
 def _header_errors(table: Table, allowed: set[str], required: set[str]) -> list[RowError]:
+    if not set(table.header) & allowed:  # data where the names belong: one error, not one per value
+        named = ", ".join(sorted(required))
+        return [
+            RowError(
+                1, "", "no_header", str(TABLE_RULES["no_header"]) + " " + _("Such as: %(names)s.") % {"names": named}
+            )
+        ]
     errors = [
         RowError(1, c, "unknown_column", str(RULES["unknown_column"])) for c in table.header if c and c not in allowed
     ]
