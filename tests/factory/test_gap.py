@@ -54,7 +54,9 @@ def test_infeasible_problems_are_reported_not_crashed():
         ("1 1  1  1  2000000000", "number 5 (2000000000) is above 1000000000"),
         ("0 3", "at least 1"),
         ("1 2  1 1  2 2", "expected 7 numbers"),
-        ("1 1  1  -1  3", "must not be negative"),
+        ("1 1  1  -1  3", "number 4 (-1) is a resource use, which must not be negative"),
+        ("1 1  1  1  -3", "number 5 (-3) is a capacity, which must not be negative"),
+        ("2  1 1  1  1  3  1 1  2  1  4", "an OR-Library collection of 2 problems"),
     ],
 )
 def test_format_errors_say_where(text, message):
@@ -101,3 +103,18 @@ def test_the_agent_search_improves_a_poor_assignment_and_keeps_it_feasible():
     assert check_assignment(p, agent_search(p, best, until=time.perf_counter() + 1)) == 945  # never worse
     richer = agent_search(p, best, maximize=True, until=time.perf_counter() + 3)
     assert check_assignment(p, richer) >= 1403  # within 3 % of the maximum 1446
+
+
+@pytest.mark.parametrize(
+    ("optima", "said"),
+    [
+        ("file,opt_min,best_known_min\n", "lists no cattrysse1994/"),
+        ("file,opt_min\ncattrysse1994/gap1-0,261\n", "no column best_known_min"),
+        ("file,opt_min,best_known_min\ncattrysse1994/gap1-0,,261\n", "row 2: cattrysse1994/gap1-0 has no whole-number"),
+    ],
+)
+def test_the_benchmark_names_what_is_wrong_with_its_gap_data(tmp_path, monkeypatch, optima, said):
+    (tmp_path / "optima.csv").write_text(optima)
+    monkeypatch.setenv("AGGLO_GAP_DATA", str(tmp_path))
+    with pytest.raises(CommandError, match=said):
+        call_command("bench", "factory", "--gap-time-limit", "1", "--synthetic-time-limit", "1", "--size", "10")

@@ -33,7 +33,7 @@ from rich.progress import track
 
 from agglo.factory.allocation import evaluate, untimed
 from agglo.factory.bound import lower_bound
-from agglo.factory.gap import check_assignment, parse_gap, solve_gap
+from agglo.factory.gap import GapFormatError, check_assignment, parse_gap, solve_gap
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.lns import Neighbourhood, improve
 from agglo.factory.synthetic import synthetic_case
@@ -136,11 +136,30 @@ def run_synthetic(time_limit: float, err: Console) -> tuple[dict[str, Any], dict
     return metrics, baseline
 
 
+OPTIMA_COLUMNS = ("file", "opt_min", "best_known_min")
+
+
+def _optima(folder: Path) -> list[dict[str, str]]:
+    """optima.csv's rows, each with the columns the benchmark reads and its figure a whole number."""
+    reader = csv.DictReader((folder / "optima.csv").open(encoding="utf-8-sig"))
+    missing = [c for c in OPTIMA_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise GapFormatError(f"optima.csv: no column {', '.join(missing)}")
+    rows = list(reader)
+    for number, row in enumerate(rows, start=2):
+        figure = row["opt_min"] if row["file"].startswith("cattrysse1994/") else row["best_known_min"]
+        if not (figure or "").strip().lstrip("-").isdigit():
+            raise GapFormatError(f"optima.csv row {number}: {row['file']} has no whole-number optimum ({figure!r})")
+    return rows
+
+
 def run_gap(gap_time_limit: float, err: Console) -> dict[str, Any]:
     folder = data_dir()
-    rows = list(csv.DictReader((folder / "optima.csv").open(encoding="utf-8")))
+    rows = _optima(folder)
     small = [r for r in rows if r["file"].startswith("cattrysse1994/")]
     large = [r for r in rows if r["file"].startswith("chu1997/")]
+    if not small or not large:
+        raise GapFormatError("optima.csv lists no cattrysse1994/ (gap1–gap12) or no chu1997/ (gapa–gapd) problems")
     instances: list[dict[str, Any]] = []
     for row in track(small, description="gap1–gap12", console=err, transient=True):
         problem = parse_gap((folder / row["file"]).read_text(encoding="utf-8"))

@@ -71,16 +71,36 @@ def parse_gap(text: str) -> GapProblem:
         raise GapFormatError(f"agents and jobs must be at least 1, got m={m}, n={n}")
     expected = 2 + 2 * m * n + m
     if len(values) != expected:
+        if (problems := _collection(values)) is not None:
+            raise GapFormatError(
+                f"this is an OR-Library collection of {problems} problems (it starts with their count); "
+                "give one problem per file"
+            )
         raise GapFormatError(
             f"expected {expected} numbers for m={m} agents and n={n} jobs (2 + 2·m·n + m), found {len(values)}"
         )
+    # resource uses, then capacities: none negative (numbers are counted from 1, as the errors above count them)
+    first = 2 + m * n
+    negative = next((i for i in range(first, expected) if values[i] < 0), None)
+    if negative is not None:
+        what = "a capacity" if negative >= first + m * n else "a resource use"
+        raise GapFormatError(f"number {negative + 1} ({values[negative]}) is {what}, which must not be negative")
     body = values[2:]
     cost = tuple(tuple(body[i * n : (i + 1) * n]) for i in range(m))
     weight = tuple(tuple(body[m * n + i * n : m * n + (i + 1) * n]) for i in range(m))
     capacity = tuple(body[2 * m * n :])
-    if any(w < 0 for row in weight for w in row) or any(b < 0 for b in capacity):
-        raise GapFormatError("resource uses and capacities must not be negative")
     return GapProblem(cost, weight, capacity)
+
+
+def _collection(values: list[int]) -> int | None:
+    """How many problems `values` holds if it is a whole OR-Library file (a count, then the problems one after
+    another), else None."""
+    count, at = values[0], 1
+    for _ in range(max(count, 0)):
+        if at + 1 >= len(values) or values[at] < 1 or values[at + 1] < 1:
+            return None
+        at += 2 + 2 * values[at] * values[at + 1] + values[at]
+    return count if count > 1 and at == len(values) else None
 
 
 STATUS = {

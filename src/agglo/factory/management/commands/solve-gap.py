@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--time-limit", type=float, default=10.0, help="seconds (default 10)")
         parser.add_argument("--maximize", action="store_true", help="maximise profit instead of minimising cost")
-        parser.add_argument("--json", action="store_true", help="print only the JSON result")
+        parser.add_argument("--json", action="store_true", help="the JSON on one line (without it, indented)")
 
     def handle(self, *args, file: str, time_limit: float, maximize: bool, json: bool, **options):
         if not 0 < time_limit <= 86_400:
