@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from agglo.common.errors import LoginRequired
+from agglo.common.paging import page
 from agglo.ledger import selectors, services
 from agglo.ledger.models import Witness
 from agglo.ledger.schemas import (
@@ -77,10 +78,10 @@ def witness_register(request: HttpRequest, payload: WitnessIn) -> Status:
 
 
 @router.get("/mine", response=list[MyEntryOut], summary="Entries about your organizations, newest first")
-def my_entries(request: HttpRequest, limit: int = 100) -> Any:
+def my_entries(request: HttpRequest, response: HttpResponse, limit: int = 100, offset: int = 0) -> Any:
     if not request.auth.is_authenticated:
         raise LoginRequired(_("Log in to see your organizations' entries."))
-    return selectors.entries_for(request.auth)[: max(1, min(limit, 1000))]
+    return page(selectors.entries_for(request.auth), response, limit=limit, offset=offset, most=1000)
 
 
 @router.get("/receipts/{int:index}", summary="A receipt for one of your entries: entry, proof, checkpoint")
