@@ -22,8 +22,10 @@ def test_order_plan_answer_and_scorecards_over_http(cluster: dict[str, Any]) -> 
     r = buyer.post("/api/v1/factory/orders", order_data(buyer=orgs["buyer"].pk), content_type="application/json")
     assert r.status_code == 201, r.content
     order_id = r.json()["id"]
+    created_terms = r.json()["terms"]
     r = buyer.post(f"/api/v1/factory/orders/{order_id}/plan")
     assert r.status_code == 200 and r.json()["status"] == "planned"
+    assert r.json()["terms"]["late_penalty"] == created_terms["late_penalty"]  # money reads the same in every answer
     plan = buyer.get(f"/api/v1/factory/orders/{order_id}/allocations").json()
     assert sum(a["quantity"] for a in plan if a["step"] == 1) == 600
     first = plan[0]

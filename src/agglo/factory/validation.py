@@ -91,7 +91,7 @@ def money(
     if amount != amount.quantize(Decimal("0.01")):  # never stored other than as typed
         errors[field] = [_("At most two decimals (to the fen), such as 12.50.")]
         return None
-    return amount
+    return amount.quantize(Decimal("0.01"))  # as the database gives it back: "12.50" in every answer, not "12.5"
 
 
 def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:

@@ -87,7 +87,7 @@ def checked_terms(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[st
     values: dict[str, Any] = {
         "max_suppliers": whole(data, "max_suppliers", errors, low=1, high=10, default=3),
         "budget": money(data, "budget", errors, required=False),
-        "late_penalty": money(data, "late_penalty", errors, required=False) or Decimal("0"),
+        "late_penalty": money(data, "late_penalty", errors, required=False) or Decimal("0.00"),
         "max_share": None,
     }
     share = data.get("max_share")
