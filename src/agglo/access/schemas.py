@@ -5,7 +5,7 @@ from typing import Any
 
 from ninja import Schema
 
-from agglo.common.schemas import StrictIn
+from agglo.common.schemas import StrictIn, Whole
 
 
 class TokenIn(StrictIn):
@@ -41,7 +41,7 @@ class KeyIn(StrictIn):
 class NodeTokenIn(StrictIn):
     name: str
     scope: str = "read"
-    days: Any = 30
+    days: Whole = 30
 
 
 class KeyOut(Schema):

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Strict
+from pydantic import ConfigDict, Strict, WithJsonSchema
+
+# Inputs the services check themselves, so that a page's form and the API refuse them in the same words: typed
+# here only for the schema a client reads (a number in quotes is taken, as a form sends it).
+Whole = Annotated[Any, WithJsonSchema({"type": "integer", "description": "a whole number"})]
+Money = Annotated[
+    Any,
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string"}], "description": "yuan, at most two decimals (to the fen)"}
+    ),
+]
+Share = Annotated[Any, WithJsonSchema({"type": "number", "description": "a share between 0 and 1"})]
+Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date", "description": "an ISO date, 2026-12-31"})]
+Code = Annotated[Any, WithJsonSchema({"type": "string", "description": "one of the codes the operation lists"})]
 
 
 def _kinds(annotation: Any) -> set[Any]:

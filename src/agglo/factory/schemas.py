@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field, StrictBool
 
-from agglo.common.schemas import StrictIn
+from agglo.common.schemas import Day, Money, Share, StrictIn, Whole
 from agglo.factory.selectors.orders import receipts_pending, sees_whole_plan
 from agglo.factory.wording import diagnosis_texts
 
@@ -28,13 +28,13 @@ class CapabilityIn(StrictIn):
     `weekly_capacity` and `unit_cost`."""
 
     process: str
-    weekly_capacity: Any = None
-    unit_cost: Any = None
-    setup_cost: Any = None
-    min_lot: Any = 1
-    quality_grade: Any = 2
+    weekly_capacity: Whole = None
+    unit_cost: Money = None
+    setup_cost: Money = None
+    min_lot: Whole = 1
+    quality_grade: Whole = 2
     certifications: list[str] = []
-    lead_weeks: Any = 0
+    lead_weeks: Whole = 0
     active: StrictBool | None = None  # left out: as it is (a new capability is active)
 
 
@@ -54,7 +54,7 @@ class CapabilityOut(Schema):
 
 class WeekIn(StrictIn):
     week: dt.date
-    capacity: Any
+    capacity: Whole
 
 
 class SlotOut(Schema):
@@ -68,24 +68,24 @@ class SlotOut(Schema):
 
 class OperationIn(StrictIn):
     process: str
-    quantity: Any
+    quantity: Whole
     after: list[int] = []
 
 
 class OrderIn(StrictIn):
     buyer: int | None = None
     product: str
-    quantity: Any
+    quantity: Whole
     start_week: dt.date | None = None
     due_week: dt.date
-    min_quality: Any = 0
+    min_quality: Whole = 0
     certifications: list[str] = []
-    max_suppliers: Any = 3
-    max_share: Any = None
+    max_suppliers: Whole = 3
+    max_share: Share = None
     regions_only: list[str] = []
     regions_excluded: list[str] = []
-    budget: Any = None
-    late_penalty: Any = 0
+    budget: Money = None
+    late_penalty: Money = 0
     operations: list[OperationIn]
 
 
@@ -94,10 +94,10 @@ class OrderAmendIn(StrictIn):
     refused."""
 
     due_week: dt.date | None = None  # as on entry: an ISO date
-    max_suppliers: Any = None
-    budget: Any = None
-    late_penalty: Any = None
-    max_share: Any = None
+    max_suppliers: Whole = None
+    budget: Money = None
+    late_penalty: Money = None
+    max_share: Share = None
     regions_only: list[str] | None = None  # province codes, as on entry; an empty list lifts the rule
     regions_excluded: list[str] | None = None
 
@@ -242,7 +242,7 @@ class AllocationOut(Schema):
 
 class OfferAnswerIn(StrictIn):
     action: str
-    quantity: Any = None
+    quantity: Whole = None
     note: str = ""
     # with "decline": not this step in any week (else only the offer's week is turned down)
     whole_step: StrictBool = False
@@ -253,20 +253,20 @@ class WithdrawIn(StrictIn):
 
 
 class DelayIn(StrictIn):
-    weeks: Any
+    weeks: Whole
     reason: str
 
 
 class ProgressIn(StrictIn):
     started: StrictBool | None = None  # left out (or false): not reported; work cannot be "unstarted"
-    quantity_done: Any = None
-    defects: Any = None
-    delivered_on: Any = None
+    quantity_done: Whole = None
+    defects: Whole = None
+    delivered_on: Day = None
 
 
 class ReceiptIn(StrictIn):
     confirm: StrictBool
-    defects_found: Any = None
+    defects_found: Whole = None
     note: str = ""
 
 
@@ -278,7 +278,7 @@ class DisputeRulingIn(StrictIn):
     """An operator's ruling on a referred dispute: `upheld` true for the buyer, false for the factory."""
 
     upheld: StrictBool | None = None
-    defects_found: Any = None  # the defects the platform finds proven; left out, the factory's report stands
+    defects_found: Whole = None  # the defects the platform finds proven; left out, the factory's report stands
     ruling: str = ""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from ninja import Field, Schema
 
@@ -52,4 +52,4 @@ class MyEntryOut(Schema):
     index: int
     type: str
     subject: str
-    logged_at: Any
+    logged_at: datetime

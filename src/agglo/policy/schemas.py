@@ -8,33 +8,33 @@ from typing import Any
 
 from ninja import Schema
 
-from agglo.common.schemas import StrictIn
+from agglo.common.schemas import Code, Day, Money, StrictIn, Whole
 
 
 class PolicyIn(StrictIn):
-    kind: Any = None
+    kind: Code = None
     title_zh: str = ""
     title_en: str = ""
     summary_zh: str = ""
     summary_en: str = ""
     region_scope: list[str] = []
-    starts_on: Any = None
-    ends_on: Any = None
-    budget: Any = None
+    starts_on: Day = None
+    ends_on: Day = None
+    budget: Money = None
     rule: str = ""
     auto_grant: bool = False
 
 
 class PolicyPatch(StrictIn):
-    kind: Any = None
+    kind: Code = None
     title_zh: str | None = None
     title_en: str | None = None
     summary_zh: str | None = None
     summary_en: str | None = None
     region_scope: list[str] | None = None
-    starts_on: Any = None
-    ends_on: Any = None
-    budget: Any = None
+    starts_on: Day = None
+    ends_on: Day = None
+    budget: Money = None
     rule: str | None = None
     auto_grant: bool | None = None
 
@@ -92,7 +92,7 @@ class ApplicationIn(StrictIn):
 class DecisionIn(StrictIn):
     grant: bool
     reason: str = ""
-    amount: Any = None
+    amount: Money = None
 
 
 class ApplicationOut(Schema):
@@ -110,7 +110,7 @@ class ApplicationOut(Schema):
 
 class NeedIn(StrictIn):
     organization_id: int
-    topic: Any = None
+    topic: Code = None
     text: str = ""
     segment: str = ""
 
@@ -151,14 +151,14 @@ class AnsweredNeedOut(Schema):
 class TechSmeIn(StrictIn):
     """Figures for the technology-based SME evaluation; checked field by field by the calculator."""
 
-    staff: Any = None
-    tech_staff: Any = None
-    revenue: Any = None
-    total_assets: Any = None
-    rd_expense: Any = None
-    total_cost: Any = None
-    ip_class_i: Any = None
-    ip_class_ii: Any = None
+    staff: Whole = None
+    tech_staff: Whole = None
+    revenue: Money = None
+    total_assets: Money = None
+    rd_expense: Money = None
+    total_cost: Money = None
+    ip_class_i: Whole = None
+    ip_class_ii: Whole = None
     high_tech_enterprise: bool = False
     national_award_top3: bool = False
     provincial_rd_institution: bool = False
@@ -178,9 +178,9 @@ class TechSmeOut(Schema):
 
 
 class DeductionIn(StrictIn):
-    expensed: Any = None
-    amortisation: Any = None
-    year: Any = None
+    expensed: Money = None
+    amortisation: Money = None
+    year: Whole = None
     industry: str = ""
     ic_or_machine_tool: bool = False
 
