@@ -12,7 +12,7 @@ from agglo.registry.services import (
     admission_request_info,
     admission_respond,
 )
-from tests.conftest import PNG, make_uscc, upload, user
+from tests.conftest import PDF, PNG, make_uscc, upload, user
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Str0ng-applicant-pass"
@@ -109,13 +109,32 @@ def test_bad_application_reports_every_field_and_saves_nothing(ref, english):
     assert AdmissionDocument.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "body", "ok"),
+    [
+        ("whole.png", PNG, True),
+        ("whole.pdf", PDF, True),
+        ("page.png", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", False),  # a signature glued on
+        ("cut.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n" + b"x" * 4000, False),  # no %%EOF: not a whole PDF
+        ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100 + b"\xff\xd9", True),
+        ("fake.jpg", b"\xff\xd8\xff" + b"<?php ?>" * 20, False),
+    ],
+)
+def test_an_upload_must_end_as_its_format_ends(english, name, body, ok):
+    from agglo.common.uploads import check_documents
+
+    errors: dict[str, list[str]] = {}
+    check_documents([upload(name, body, "application/octet-stream")], errors)
+    assert (errors == {}) is ok, errors
+
+
 def test_oversized_upload_is_refused_with_the_limit(ref, english, settings):
     settings.AGGLO_UPLOAD_MAX_BYTES = 100
     data = application()
     data["documents"] = [upload("big.png", PNG + b"\x00" * 200, "image/png")]
     with pytest.raises(ValidationFailed) as err:
         admission_apply(actor=None, **data)
-    assert err.value.errors["documents"][0] == "big.png is 272\xa0bytes; the limit is 100\xa0bytes."
+    assert err.value.errors["documents"][0] == f"big.png is {len(PNG) + 200}\xa0bytes; the limit is 100\xa0bytes."
 
 
 def test_document_is_required(ref):

@@ -15,8 +15,22 @@ from django.utils.translation import gettext as _
 _MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
+# ... and ended as its format ends: a header glued onto other bytes (an HTML page behind a PNG signature) is not
+# that file. A PDF may carry a few bytes after its %%EOF line; JPEG writers sometimes pad after their end marker.
+_ENDS = {"application/pdf": (b"%%EOF", 1024), "image/png": (b"IEND\xaeB`\x82", 0), "image/jpeg": (b"\xff\xd9", 64)}
+
+
 def sniff(head: bytes) -> str | None:
     return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
+def _ends_as(kind: str, upload: UploadedFile) -> bool:
+    marker, slack = _ENDS[kind]
+    size = upload.size or 0
+    upload.seek(max(0, size - len(marker) - slack))
+    tail = upload.read()
+    upload.seek(0)
+    return marker in tail if slack else tail.endswith(marker)
 
 
 def check_documents(
@@ -49,7 +63,7 @@ def check_documents(
         upload.seek(0)
         kind = sniff(upload.read(16))
         upload.seek(0)
-        if kind not in allowed:
+        if kind not in allowed or not _ends_as(kind, upload):
             errors.setdefault(field, []).append(_("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name})
 
 
