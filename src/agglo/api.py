@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
 from agglo.access.ratelimit import RateLimited
-from agglo.common.api_guard import guard
+from agglo.common.api_guard import FORM_TYPES, guard, mark
 from agglo.common.errors import DomainError
 from agglo.common.problem import problem_response, too_many
 from agglo.factory.api import router as factory_router
@@ -58,6 +59,22 @@ PROBLEMS = {
 }
 
 
+TOTAL_HEADER = {
+    "description": "How many rows the whole list has (`limit` of them from `offset` are sent).",
+    "schema": {"type": "integer"},
+}
+
+
+class EmptyIsNothing(Parser):
+    """No body at all reads as `{}`: a body whose every field is optional may be left out (`grant-eligible` for a
+    policy without a budget), and one with required fields is refused naming them, not as malformed JSON."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if request.content_type in FORM_TYPES:  # an empty form (`curl -F` with nothing, a test client's default)
+            return {} if not (request.POST or request.FILES) else super().parse_body(request)
+        return {} if not request.body.strip() else super().parse_body(request)
+
+
 class AggloAPI(NinjaAPI):
     """The API, whose schema also documents the one error envelope every operation answers with."""
 
@@ -68,6 +85,8 @@ class AggloAPI(NinjaAPI):
             for operation in operations.values():
                 # status codes as the JSON keys they become (ninja keeps them as numbers until then)
                 responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
+                if any(p.get("name") == "offset" for p in operation.get("parameters", [])) and "200" in responses:
+                    responses["200"].setdefault("headers", {})["X-Total-Count"] = TOTAL_HEADER
                 for status, said in PROBLEMS.items():
                     responses.setdefault(
                         status, {"description": said, "content": {"application/problem+json": {"schema": PROBLEM}}}
@@ -84,8 +103,12 @@ api = AggloAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     renderer=Utf8Renderer(),
+    parser=EmptyIsNothing(),
 )
-api.add_decorator(guard, mode="view")  # before the routers, which inherit it
+# before the routers, which inherit them: `mark` tells each request its operation, `guard` checks it once the caller
+# is known and the parameters are parsed
+api.add_decorator(mark, mode="view")
+api.add_decorator(guard, mode="operation")
 api.add_router("", registry_router)
 api.add_router("", access_router)
 api.add_router("", profiles_router)

@@ -7,6 +7,7 @@ from agglo.demo.generator import RegionRef, SegmentRef, generate
 from agglo.demo.services import DEMO_PASSWORD, demo_accounts_ensure, demo_cluster_load, reference_refs
 from agglo.registry.models import Organization, Position, Relation
 from agglo.registry.uscc import is_valid
+from tests.factory.conftest import cluster  # noqa: F401 - a fixture
 
 REGIONS = [
     RegionRef("440300", "440000", "深圳市", "Shenzhen"),
@@ -108,3 +109,14 @@ def test_replacing_the_demo_clears_what_protects_its_organizations(make_org):
     call_command("demo", "--replace", "--orgs", "50", "--seed", "4", "--quiet")
     assert not Organization.objects.filter(pk=agency.pk).exists()
     assert Organization.objects.count() >= 50 and not Policy.objects.filter(issuer_id=agency.pk).exists()
+
+
+def test_replacing_the_demo_after_an_order_was_planned(cluster):  # noqa: F811
+    """Planned work protects the factories' capabilities: `--replace` takes the orders out first."""
+    from agglo.factory.models import Allocation
+    from tests.factory.test_plan_flow import planned
+
+    planned(cluster)
+    assert Allocation.objects.exists()
+    call_command("demo", "--replace", "--orgs", "50", "--seed", "4", "--quiet")
+    assert Organization.objects.count() >= 50 and not Allocation.objects.exists()

@@ -487,3 +487,19 @@ def test_an_application_is_decided_once_even_from_two_copies(agency, member_of, 
     assert exc.value.errors == {"status": ["This application is decided already."]}
     application.refresh_from_db()
     assert application.status == "granted"
+
+
+def test_a_budgeted_policy_is_granted_to_every_eligible_member_over_the_api(agency, member_of):
+    from django.test import Client
+
+    from tests.registry.test_api import bearer, problem
+
+    admin, org = agency
+    firm(member_of, "auto-firm", rd=1_200_000, invention=True)
+    auto = policy_create(actor=admin, issuer=org, data=policy_data(title_zh="免申即享补贴", auto_grant=True))
+    policy_publish(actor=admin, policy=auto)
+    url = f"/api/v1/policies/{auto.pk}/grant-eligible"
+    said = problem(Client().post(url, **bearer(admin)), 422)
+    assert list(said["errors"]) == ["amount"]
+    granted = Client().post(url, {"amount": "50000"}, content_type="application/json", **bearer(admin))
+    assert granted.status_code == 200 and granted.json() == {"granted": 1}, granted.content

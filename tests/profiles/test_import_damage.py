@@ -118,23 +118,29 @@ def test_export_data_checks_its_output_before_it_counts_an_export(org_admin, tmp
         call_command("export_data", "financials", "--as", admin.username, "-o", str(tmp_path / "again.csv"))
 
 
-def test_an_import_file_too_large_is_refused_unread_and_reading_stops_past_the_row_limit(org_admin, settings, english):
+def test_an_import_file_too_large_is_refused_unread_and_reading_stops_past_the_row_limit(
+    org_admin, settings, english, monkeypatch
+):
     from django.test import Client
 
+    from agglo.profiles import tabular
     from agglo.profiles.services import imports
     from agglo.profiles.tabular import TableError, read_csv
     from tests.registry.test_api import bearer, problem
 
     admin, org = org_admin
-    body = write_csv(HEADER, rows(org.uscc, (2023, 2024)))
+    body = write_csv(HEADER, rows(org.uscc, (2022, 2023, 2024)))
+    read: list[int] = []
+    real_row = tabular._row
+    monkeypatch.setattr(tabular, "_row", lambda header, cells: read.append(1) or real_row(header, cells))
     settings.AGGLO_IMPORT_MAX_BYTES = len(body) - 1
     with pytest.raises(ValidationFailed) as exc:
         services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=True)
-    assert "MB per file" in exc.value.errors["file"][0]
-    # a file under the limit with too many rows stops being read at the first row past it
+    assert "MB per file" in exc.value.errors["file"][0] and read == []  # not a row of it read
+    # a file under the limit with too many rows stops being read at the first row past it: 2 of its 3
     with pytest.raises(TableError) as too_many:
         read_csv(body, most=1)
-    assert too_many.value.rule == "too_many_rows"
+    assert too_many.value.rule == "too_many_rows" and len(read) == 2
     settings.AGGLO_IMPORT_MAX_BYTES = 10**6
     imports_max, imports.MAX_ROWS = imports.MAX_ROWS, 1
     try:

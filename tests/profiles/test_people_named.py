@@ -72,3 +72,46 @@ def test_a_user_with_no_role_and_no_organization_is_a_platform_user(english):
 
     lone = user("lone@nowhere.example")
     assert public_names([lone.pk, None]) == {lone.pk: "A platform user"}
+
+
+def _actors(org, reader):
+    response = Client().get(f"/api/v1/organizations/{org.pk}/history", **bearer(reader))
+    assert response.status_code == 200, response.content
+    return [e["actor"] for e in response.json() if e["event"] == "registry.organization_updated"]
+
+
+def test_a_deleted_accounts_login_stays_hidden(member_of, english):
+    admin, org = member_of("li@firm.example")
+    outsider, _ = member_of("outsider")
+    organization_update(actor=admin, organization=org, data={"description": "新的介绍"})
+    assert _actors(org, outsider) == [org.name_zh]
+    admin.delete()  # the record keeps the login it was made under; outsiders still may not read it
+    assert "li@firm.example" not in _actors(org, outsider)
+
+
+def test_an_edit_is_credited_to_the_organization_it_changed(member_of, make_org):
+    other_org = make_org(name_zh="咨询公司甲")
+    person = user("consultant@advisers.example")
+    Membership.objects.create(user=person, organization=other_org, role=Membership.Role.MEMBER)  # joined first
+    _admin, org = member_of("owner-admin")
+    Membership.objects.create(user=person, organization=org, role=Membership.Role.ADMIN)
+    outsider, _ = member_of("outsider")
+    organization_update(actor=person, organization=org, data={"description": "新的介绍"})
+    assert _actors(org, outsider) == [org.name_zh]
+
+
+def test_naming_the_verifiers_costs_no_query_per_fact(member_of, operator, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin, org = member_of("fin-admin")
+    counts = []
+    for year in range(2015, 2026):
+        fact = services.fact_create(actor=admin, organization=org, kind="financials", data=statement(year))
+        services.fact_verify(actor=operator, fact=fact, source="operator_verified")
+        if year in (2015, 2025):
+            with CaptureQueriesContext(connection) as queries:
+                listed = Client().get(f"/api/v1/organizations/{org.pk}/financials", **bearer(admin)).json()
+            counts.append((len(listed), len(queries.captured_queries)))
+    (few, at_few), (many, at_many) = counts
+    assert many - few == 10 and at_many == at_few, counts

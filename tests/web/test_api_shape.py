@@ -106,10 +106,28 @@ def test_a_nul_is_refused_however_the_body_is_sent(org_admin):
     )
     org.refresh_from_db()
     assert "\x00" not in org.description
-    # a multipart form's field (an admission), and a CSV cell in an import
+    # a multipart form's field (an admission): refused naming it, once the form is otherwise whole
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import PDF, make_uscc
+
     before = Organization.objects.count()
-    problem(c.post("/api/v1/admissions", {"name_zh": "x\x00y", "kind": "tech_sme"}), 400)
+    form = {
+        "name_zh": "成都蓉芯\x00半导体有限公司",
+        "kind": "tech_sme",
+        "region": "510100",
+        "uscc": make_uscc("510100", "MA6CCCC01"),
+        "contact_name": "李强",
+        "contact_email": "li@rx.example",
+        "password": "Rongxin-pass-2026",
+        "documents": [SimpleUploadedFile("licence.pdf", PDF, "application/pdf")],
+    }
+    said = problem(c.post("/api/v1/admissions", form), 422)
+    assert list(said["errors"]) == ["name_zh"], said
     assert Organization.objects.count() == before
+    # a NUL in the path
+    problem(c.get("/api/v1/regions/44%0000"), 400)
+    # a CSV cell in an import
     header = ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity", "source_note")
     cells = write_csv(header, [(org.uscc, 2024, 1, 10, 5, 5, "a\x00b"), (org.uscc, 2023, -1, 10, 5, 5, "")])
     response = c.post("/api/v1/imports/financials", {"file": io.BytesIO(cells)}, **bearer(admin))
@@ -191,3 +209,19 @@ def test_an_interest_another_may_not_act_on_is_not_found_as_an_interest(two_firm
     interest_id = response.json()["id"]
     said = problem(c.post(f"/api/v1/interests/{interest_id}/accept", HTTP_ACCEPT_LANGUAGE="en", **bearer(other)), 404)
     assert said["title"] == f"No interest with id {interest_id}.", said
+
+
+def test_strictness_reaches_lists_and_spares_mixed_types():
+    from pydantic import ValidationError
+
+    from agglo.common.schemas import StrictIn
+    from agglo.factory.schemas import OperationIn
+
+    with pytest.raises(ValidationError):
+        OperationIn.model_validate({"process": "cnc", "quantity": 5, "after": [True]})
+    assert OperationIn.model_validate({"process": "cnc", "quantity": 5, "after": [1]}).after == [1]
+
+    class Mixed(StrictIn):  # a number or a code: left as it is, not made unusable
+        value: int | str
+
+    assert Mixed.model_validate({"value": "A1"}).value == "A1"

@@ -141,11 +141,12 @@ OPTIMA_COLUMNS = ("file", "opt_min", "best_known_min")
 
 def _optima(folder: Path) -> list[dict[str, str]]:
     """optima.csv's rows, each with the columns the benchmark reads and its figure a whole number."""
-    reader = csv.DictReader((folder / "optima.csv").open(encoding="utf-8-sig"))
-    missing = [c for c in OPTIMA_COLUMNS if c not in (reader.fieldnames or [])]
+    with (folder / "optima.csv").open(encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in OPTIMA_COLUMNS if c not in (reader.fieldnames or [])]
+        rows = list(reader)
     if missing:
         raise GapFormatError(f"optima.csv: no column {', '.join(missing)}")
-    rows = list(reader)
     for number, row in enumerate(rows, start=2):
         figure = row["opt_min"] if row["file"].startswith("cattrysse1994/") else row["best_known_min"]
         if not (figure or "").strip().lstrip("-").isdigit():

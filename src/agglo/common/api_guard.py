@@ -1,12 +1,16 @@
-"""What every API operation checks of a request's shape before it runs, so that no router repeats it: a query
-parameter it does not declare is refused (a misspelt filter would otherwise return everything), a whole number in
-the query must fit the database's integers, and a step that takes no input refuses a body that says something (a
-client sending `{"reason": …}` to the wrong step must not have it carried out as if it had sent nothing)."""
+"""What every API operation checks of a request's shape before its view runs, so that no router repeats it: a
+query parameter it does not declare is refused (a misspelt filter would otherwise return everything), a whole
+number must fit the database's integers, a step that takes no input refuses a body that says something (a client
+sending `{"reason": …}` to the wrong step must not have it carried out as if it had sent nothing), and a form's
+fields and file names hold no NUL.
+
+The checks run once the caller is authenticated and the parameters are parsed: a stranger's upload is refused (401)
+before it is read, and a number is judged as the view would receive it (`1e20`, `1_0…0` and `N.0` included).
+`mark` ("view" mode) tells each request which operation it reached; `guard` ("operation" mode) checks it."""
 
 from __future__ import annotations
 
 import functools
-import re
 import types
 import typing
 from collections.abc import Callable
@@ -19,7 +23,6 @@ from django.utils.translation import gettext as _
 from agglo.common.errors import ValidationFailed
 
 BIGGEST = 2**63 - 1  # the databases' integer columns
-WHOLE = re.compile(r"\s*[+-]?\d+\s*")
 WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 INPUT_SOURCES = frozenset(("body", "form", "file"))
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -27,11 +30,9 @@ FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 @dataclass(frozen=True)
 class Shape:
-    """What one operation takes: its query parameters (those that are whole numbers apart), and whether it reads
-    a body at all."""
+    """What one operation takes: its query parameters (by the name a client sends), and whether it reads a body."""
 
     params: frozenset[str]
-    whole: frozenset[str]
     takes_input: bool
 
 
@@ -44,52 +45,81 @@ def _is_whole(annotation: Any) -> bool:
 
 
 def shape_of(operation: Any) -> Shape:
-    params, whole = set(), set()
-    for model in operation.models:
-        if model.__ninja_param_source__ != "query":
-            continue
-        for name, field in model.model_fields.items():
-            params.add(field.alias or name)
-            if _is_whole(field.annotation):
-                whole.add(field.alias or name)
+    params = {
+        field.alias or name
+        for model in operation.models
+        if model.__ninja_param_source__ == "query"
+        for name, field in model.model_fields.items()
+    }
     takes_input = any(m.__ninja_param_source__ in INPUT_SOURCES for m in operation.models)
-    return Shape(frozenset(params), frozenset(whole), takes_input)
+    return Shape(frozenset(params), takes_input)
 
 
-def problems(request: HttpRequest, shape: Shape) -> dict[str, list[str]]:
-    """The request's faults of shape, by the parameter or `body` they concern."""
+def problems(request: HttpRequest, shape: Shape, values: dict[str, Any]) -> dict[str, list[str]]:
+    """The request's faults of shape, by the parameter or field they concern; `values` are the view's arguments."""
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(request.GET) - shape.params)
     if unknown:
         said = _("Unknown parameter; allowed: %(allowed)s.") % {"allowed": ", ".join(sorted(shape.params)) or "—"}
         errors.update({name: [said] for name in unknown})
-    for name in sorted(shape.whole & set(request.GET)):
-        value = request.GET[name]
-        if WHOLE.fullmatch(value) and abs(int(value)) > BIGGEST:
+    for name, value in _numbers(values):
+        if abs(value) > BIGGEST:
             errors[name] = [_("Must be at most %(n)d.") % {"n": BIGGEST}]
     if request.method in WRITES and not shape.takes_input and _says_something(request):
         errors["body"] = [_("This request takes no body; send none, or {}.")]
+    if request.content_type in FORM_TYPES and request.method == "POST":
+        fields = {key: value for key, values in request.POST.lists() for value in values}
+        names = {key: f.name or "" for key, files in request.FILES.lists() for f in files}
+        for key in sorted(k for k, v in (fields | names).items() if "\x00" in k or "\x00" in v):
+            errors[key.replace("\x00", "")] = [_("Remove the NUL character: it cannot be stored.")]
     return errors
 
 
+def _numbers(value: Any, name: str = "") -> typing.Iterator[tuple[str, int]]:
+    """Every whole number in the view's arguments, named as the errors name fields (`operations[2].quantity`)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, f"{name}.{key}" if name else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value, start=1):
+            yield from _numbers(item, f"{name}[{i}]")
+    elif hasattr(value, "model_fields"):  # a body: its fields by their own names, not the view's "payload"
+        for key in type(value).model_fields:
+            yield from _numbers(getattr(value, key), f"{name}.{key}" if name and name != "payload" else key)
+
+
 def _says_something(request: HttpRequest) -> bool:
-    if request.content_type in FORM_TYPES:
+    if request.content_type in FORM_TYPES and request.method == "POST":
         return bool(request.POST or request.FILES)
     return request.body.strip() not in (b"", b"{}")
 
 
-def guard(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A "view" decorator for `NinjaAPI.add_decorator`: it wraps each operation's bound `run`, so its operation's
-    shape is worked out once, when the API is built."""
-    operation = run.__self__  # type: ignore[attr-defined]
-    shape = shape_of(operation)
+def mark(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A "view" decorator: it wraps each operation's bound `run`, so the operation's shape is worked out once, when
+    the API is built, and handed to `guard` on the request."""
+    shape = shape_of(run.__self__)  # type: ignore[attr-defined]
 
     @functools.wraps(run)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        errors = problems(request, shape)
-        if errors:
-            message = _("Unknown query parameter.") if set(errors) - shape.params - {"body"} else ""
-            return operation.api.on_exception(request, ValidationFailed(errors, message=message))
+    def marked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.agglo_shape = shape  # type: ignore[attr-defined]
         return run(request, *args, **kwargs)
+
+    return marked
+
+
+def guard(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An "operation" decorator: between authentication and parsing, and the view."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        shape = getattr(request, "agglo_shape", None)
+        if shape is not None and (errors := problems(request, shape, kwargs)):
+            unknown = set(request.GET) - shape.params
+            raise ValidationFailed(errors, message=_("Unknown query parameter.") if unknown else "")
+        return view(request, *args, **kwargs)
 
     return checked

@@ -24,4 +24,16 @@ def page(rows: Any, response: HttpResponse, *, limit: int, offset: int, most: in
         raise ValidationFailed(errors)
     total = len(rows) if isinstance(rows, list) else rows.count()
     response["X-Total-Count"] = str(total)
+    if not isinstance(rows, list):
+        rows = _settled(rows)
     return list(rows[offset : offset + limit])
+
+
+def _settled(rows: Any) -> Any:
+    """The queryset in an order every page agrees on: rows that tie on the list's own order (two created in the
+    same instant) are told apart by their id, so that none repeats or goes missing between pages."""
+    order = list(rows.query.order_by) or list(rows.model._meta.ordering)
+    named = {o for o in order if isinstance(o, str)}
+    if named & {"pk", "-pk", "id", "-id"}:
+        return rows
+    return rows.order_by(*order, "pk")

@@ -7,7 +7,7 @@ import typing
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Strict, WithJsonSchema
+from pydantic import ConfigDict, Strict, StrictBool, StrictInt, WithJsonSchema
 
 # Inputs the services check themselves, so that a page's form and the API refuse them in the same words: typed
 # here only for the schema a client reads (a number in quotes is taken, as a form sends it).
@@ -29,22 +29,31 @@ def _kinds(annotation: Any) -> set[Any]:
     return {annotation}
 
 
+STRICT_ITEMS = {int: StrictInt, bool: StrictBool}
+
+
 class StrictIn(Schema):
     """A request body: a field it does not take is refused by name, not dropped (a misspelt field would otherwise
-    leave its value unset without a word). Whole numbers and booleans are JSON's own: `true` is no score of 1 and
-    `"yes"` no flag, and a number in quotes is refused rather than guessed at."""
+    leave its value unset without a word). Whole numbers and booleans are JSON's own, in lists too: `true` is no
+    score of 1 and `"yes"` no flag, and a number in quotes is refused rather than guessed at."""
 
     model_config = ConfigDict(extra="forbid")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        loose = [
-            f
-            for f in cls.model_fields.values()
-            if _kinds(f.annotation) & {int, bool} and not any(isinstance(m, Strict) for m in f.metadata)
-        ]
-        for field in loose:
-            field.metadata.append(Strict())
-        if loose:
+        changed = False
+        for field in cls.model_fields.values():
+            kinds = _kinds(field.annotation) - {types.NoneType}
+            item = typing.get_args(field.annotation)[0] if typing.get_origin(field.annotation) is list else None
+            if any(isinstance(m, Strict) for m in field.metadata):
+                continue
+            # only where every type is a number or a boolean: strictness would refuse what a `str` beside it takes
+            if kinds and kinds <= {int, bool}:
+                field.metadata.append(Strict())
+                changed = True
+            elif item in STRICT_ITEMS:
+                field.annotation = list[STRICT_ITEMS[item]]  # type: ignore[valid-type]
+                changed = True
+        if changed:
             cls.model_rebuild(force=True)

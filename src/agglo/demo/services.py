@@ -126,12 +126,14 @@ def demo_cluster_load(*, n: int, seed: int, progress: Progress = _noop) -> dict[
 @transaction.atomic
 def demo_cluster_clear() -> int:
     """Delete every organization (with positions, relations, admissions) and the people who only belonged to them.
-    Policies go first: an organization that issued one is protected from deletion while it stands."""
+    What protects an organization goes first: a policy protects its issuer, planned work a factory's capability."""
+    from agglo.factory.models import Order
     from agglo.policy.models import Policy
 
     User = get_user_model()
     members = set(Membership.objects.values_list("user_id", flat=True))
     Policy.objects.all().delete()
+    Order.objects.all().delete()
     deleted, _ = Organization.objects.all().delete()
     search_index.clear()
     User.objects.filter(pk__in=members, is_staff=False, is_superuser=False, platform_roles__isnull=True).delete()

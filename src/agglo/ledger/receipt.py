@@ -54,8 +54,13 @@ def verify(
     if head.origin != log.name:
         raise ReceiptError(f"checkpoint: origin {head.origin!r} is not the log {log.name!r}")
     index, size = data.get("index"), data.get("size")
-    whole = [isinstance(v, int) and not isinstance(v, bool) for v in (index, size)]  # JSON true is no index
-    if not all(whole) or size != head.size:
+    if (
+        not isinstance(index, int)
+        or not isinstance(size, int)
+        or isinstance(index, bool)  # JSON's true is no index
+        or isinstance(size, bool)
+        or size != head.size
+    ):
         raise ReceiptError("index and size must be whole numbers, size that of the checkpoint")
     raw = _b64(data.get("entry"), "entry")
     proof = [_b64(h, "inclusion_proof") for h in data.get("inclusion_proof", [])]

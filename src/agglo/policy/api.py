@@ -21,6 +21,7 @@ from agglo.policy.schemas import (
     DeductionOut,
     DocumentOut,
     EligibilityOut,
+    GrantIn,
     MatchOut,
     NeedAnswerIn,
     NeedIn,
@@ -70,9 +71,12 @@ def policy_publish(request: HttpRequest, policy_id: int) -> Any:
 
 
 @router.get("/policies/{int:policy_id}/matches", response=list[MatchOut], summary="Eligible members and near misses")
-def policy_matches(request: HttpRequest, policy_id: int) -> Any:
+def policy_matches(
+    request: HttpRequest, response: HttpResponse, policy_id: int, limit: int = 1000, offset: int = 0
+) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
-    return selectors.match_list(actor=request.auth, policy=policy, limit=1000)
+    rows = selectors.match_rows(actor=request.auth, policy=policy)
+    return selectors.explain(page(rows, response, limit=limit, offset=offset, most=1000))
 
 
 @router.get(
@@ -103,9 +107,12 @@ def application_create(request: HttpRequest, policy_id: int, payload: Applicatio
 
 
 @router.get("/policies/{int:policy_id}/applications", response=list[ApplicationOut], summary="Applications")
-def application_index(request: HttpRequest, policy_id: int) -> Any:
+def application_index(
+    request: HttpRequest, response: HttpResponse, policy_id: int, limit: int = 1000, offset: int = 0
+) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
-    return selectors.application_list(actor=request.auth, policy=policy)[:1000]
+    rows = selectors.application_list(actor=request.auth, policy=policy)
+    return page(rows, response, limit=limit, offset=offset, most=1000)
 
 
 @router.post("/applications/{int:application_id}/decide", response=ApplicationOut, summary="Grant or reject")
@@ -117,9 +124,11 @@ def application_decide(request: HttpRequest, application_id: int, payload: Decis
 
 
 @router.post("/policies/{int:policy_id}/grant-eligible", summary="Grant every eligible member (免申即享)")
-def grant_eligible(request: HttpRequest, policy_id: int) -> Any:
+def grant_eligible(request: HttpRequest, policy_id: int, payload: GrantIn | None = None) -> Any:
+    """`amount`: what each grant pays (required when the policy has a budget)."""
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
-    return {"granted": applications.policy_grant_eligible(actor=request.auth, policy=policy)}
+    amount = payload.amount if payload is not None else None
+    return {"granted": applications.policy_grant_eligible(actor=request.auth, policy=policy, amount=amount)}
 
 
 @router.post("/policy-needs", response={201: NeedOut}, summary="File a policy need for your organization")

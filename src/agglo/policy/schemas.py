@@ -89,6 +89,10 @@ class ApplicationIn(StrictIn):
     note: str = ""
 
 
+class GrantIn(StrictIn):
+    amount: Money = None
+
+
 class DecisionIn(StrictIn):
     grant: bool
     reason: str = ""

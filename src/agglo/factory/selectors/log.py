@@ -1,5 +1,5 @@
 """A piece of work's entries on the public log, opened for its parties. The log keeps each fact as a keyed digest
-(`services.jobs.audit_step`); here every digest is checked against what the platform recorded of that step (the
+(`services.work.audit_step`); here every digest is checked against what the platform recorded of that step (the
 audit row written in the same transaction) and the work's own terms, and shown in the clear where it checks out,
 so a party reads what the log says without computing a single HMAC itself."""
 

@@ -59,10 +59,15 @@ def can_manage(actor: Any, policy: Policy) -> bool:
 
 def match_list(*, actor: Any, policy: Policy, limit: int = 500) -> list[PolicyMatch]:
     """Eligible members and near misses of a policy, explained: for its agency and operators."""
+    return explain(list(match_rows(actor=actor, policy=policy)[:limit]))
+
+
+def match_rows(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
+    """A policy's matches, eligible first and then the nearest misses (not yet explained, for paging)."""
     if not can_manage(actor, policy):
         raise Forbidden(_("Only the issuing agency sees who matches its policy."))
     matches = PolicyMatch.objects.filter(policy=policy).select_related("organization", "policy")
-    return explain(list(matches.order_by("-eligible", "missing")[:limit]))
+    return matches.order_by("-eligible", "missing", "pk")
 
 
 def explain(matches: list[PolicyMatch]) -> list[PolicyMatch]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
+from agglo.access.selectors import PUBLIC_NAME_PREFETCH
 from agglo.common.errors import NotFound
 from agglo.profiles.indicators import Indicators, StatementFigures, indicators
 from agglo.profiles.kinds import FactKind, superseded
@@ -36,7 +37,8 @@ def fact_list(*, actor: Any, organization: Organization, kind: FactKind) -> Quer
         qs = qs.select_related("term")
     if kind.name == "financials":
         qs = qs.prefetch_related("evidence")
-    return qs.select_related("verified_by")
+    # who verified each fact, named as outsiders read it (`access.selectors.public_name`), in a query per relation
+    return qs.select_related("verified_by").prefetch_related(*(f"verified_by__{p}" for p in PUBLIC_NAME_PREFETCH))
 
 
 def evidence_get(*, actor: Any, organization: Organization, pk: int) -> StatementEvidence:

@@ -71,10 +71,12 @@ def history_list(
     shown = [_redact(e, groups) for e in events]
     _name_organizations(shown)
     if not own:  # outsiders read who acted by role or organization, not by login (often an e-mail address)
-        names = public_names(e.actor_id for e in shown)
+        names = public_names((e.actor_id for e in shown), prefer=organization.pk)
         for e in shown:
             if e.actor_id is not None:
                 e.actor_label = names[e.actor_id]
+            elif e.actor_label != "anonymous":  # an account since deleted: its login stays in the record only
+                e.actor_label = _("A platform user")
     return shown
 
 

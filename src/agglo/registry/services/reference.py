@@ -19,10 +19,15 @@ from agglo.registry.models import Chain, Region, Segment, SegmentLink
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 @transaction.atomic
 def reference_data_load() -> dict[str, int]:
     """Insert or update regions and chains from the shipped files; idempotent. Returns row counts."""
-    countries = list(csv.DictReader((DATA_DIR / "countries.csv").open(encoding="utf-8")))
+    countries = _rows("countries.csv")
     for row in countries:
         Region.objects.update_or_create(
             code=row["alpha2"],
@@ -34,7 +39,7 @@ def reference_data_load() -> dict[str, int]:
                 "country_code": row["alpha2"],
             },
         )
-    cn_rows = list(csv.DictReader((DATA_DIR / "regions_cn.csv").open(encoding="utf-8")))
+    cn_rows = _rows("regions_cn.csv")
     for row in sorted(cn_rows, key=lambda r: (r["level"] != "province", r["code"])):
         Region.objects.update_or_create(
             code=row["code"],
