@@ -210,3 +210,44 @@ def test_admins_manage_nodes_on_their_page(client, org_admin, member_of):
     assert client.post(f"/account/nodes/{node.pk}/add-key/", {"public_key": public}).status_code == 404
     r = client.post("/account/nodes/", {"organization": org.pk, "name": "x", "public_key": public, "role": "member"})
     assert r.status_code == 422 and "organization" in r.context["errors"]
+
+
+def test_a_node_uploads_a_signed_import(client, member_of):
+    """A signed multipart body is verified over the bytes sent, before anything reads it as a form."""
+    import io
+
+    from django.test import Client
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+    from django.utils import timezone
+    from http_message_signatures import HTTPMessageSigner, algorithms
+
+    from agglo.access import nodes
+    from agglo.profiles.tabular import write_csv
+
+    admin, org = member_of("node-owner-admin")
+    nc = NodeClient(client, Ed25519PrivateKey.generate())
+    nodes.node_register(actor=admin, organization_id=org.pk, name="erp", public_key=nc.public)
+    header = ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity", "source_note")
+    body = encode_multipart(BOUNDARY, {"file": io.BytesIO(write_csv(header, [(org.uscc, 2024, 100, 10, 5, 5, "")]))})
+    path = "/api/v1/imports/financials?dry_run=true"
+    message = Message("POST", f"http://testserver{path}", {"Content-Type": MULTIPART_CONTENT})
+    HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=Keys(nc.private)).sign(
+        message,
+        key_id=nc.key_id,
+        created=timezone.now(),
+        covered_component_ids=("@method", "@target-uri", "content-type", "content-digest"),
+        body=body,
+    )
+    signed = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in message.headers.items() if k != "Content-Type"}
+    response = Client().generic("POST", path, body, content_type=MULTIPART_CONTENT, **signed)
+    assert response.status_code == 200 and response.json()["rows"] == 1, response.content  # read and checked
+
+
+@pytest.mark.parametrize("value", ["1" * 5000, "99999999999999999999.0", "9999999999_9999999999"])
+def test_a_huge_whole_number_however_written_is_refused(org_admin, value):
+    from django.test import Client
+
+    from tests.registry.test_api import bearer, problem
+
+    admin, _org = org_admin
+    problem(Client().get("/api/v1/listings", {"organization": value}, **bearer(admin)), 422)
