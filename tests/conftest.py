@@ -113,6 +113,17 @@ def english():
 
 
 @pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Each test starts in the default language: a request handled in an earlier test leaves its own active (the
+    middleware activates each request's language, as a server thread does), which would make wording order-dependent."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_facet_table():
     """Each test starts without a facet table or matching engine loaded from another test's database state."""
     from agglo.matching.selectors import LIVE

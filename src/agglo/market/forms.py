@@ -96,7 +96,10 @@ class InterestForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Listing.Outcome.choices)
+    # shown without their labels beside the button: each control names itself to a screen reader
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Listing.Outcome.choices, widget=forms.Select(attrs={"aria-label": _("Outcome")})
+    )
     note = forms.CharField(
         label=_("Note"),
         required=False,
@@ -123,12 +126,22 @@ class DeclineForm(forms.Form):
 
 
 class BrowseForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    # a search bar without visible labels: each control names itself (and the text box says what it searches)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"aria-label": _("Search needs and offers"), "placeholder": _("Search")}),
+    )
     side = forms.ChoiceField(
         label=_("Need or offer"),
         required=False,
         choices=[("", _("Both")), (Side.NEED.value, _("Needs")), (Side.OFFER.value, _("Offers"))],
+        widget=forms.Select(attrs={"aria-label": _("Need or offer")}),
     )
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", _("All kinds")), *_choices(KIND_LABELS.items())]
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("All kinds")), *_choices(KIND_LABELS.items())],
+        widget=forms.Select(attrs={"aria-label": _("Kind")}),
     )

@@ -4,7 +4,7 @@ moved it. The ranking core gives codes; this turns them into the reader's langua
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from agglo.matching.ranking import Match
 from agglo.matching.reference import analyzer
@@ -43,7 +43,10 @@ def trust_texts(match: Match) -> list[str]:
         if name == "credit":
             out.append(_("Credit grade %(grade)s") % {"grade": value})
         elif name == "cases":
-            out.append(_("%(n)s confirmed collaboration cases") % {"n": value})
+            n = int(value) if value.isdigit() else 0
+            out.append(
+                ngettext("%(n)s confirmed collaboration case", "%(n)s confirmed collaboration cases", n) % {"n": value}
+            )
         elif name == "rating":
             out.append(_("Partners rate it %(score)s of 5") % {"score": value})
     return out

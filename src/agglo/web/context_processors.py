@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from agglo.access import policy
+from agglo.access.models import PlatformRole
 from agglo.common.notify import notification_list
 
 
@@ -13,7 +14,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
         "nav_is_operator": policy.is_operator(user),
-        "nav_roles": sorted(policy.platform_roles(user)),
+        # shown beside the user's name in the reader's language ("平台运营人员"), not as their codes
+        "nav_roles": [PlatformRole.Role(r).label for r in sorted(policy.platform_roles(user))],
         "nav_unread": notification_list(user=user, unread=True).count() if user.is_authenticated else 0,
         # the user's own organization (the first, for people of several): its page is one click away
         "nav_org": min(policy.organization_ids(user), default=None) if user.is_authenticated else None,
