@@ -289,3 +289,14 @@ def test_the_desk_pages_its_lists_and_a_ruling_returns_to_its_page(
     for bad, field in (("limit=0", "limit"), ("limit=501", "limit"), ("offset=-1", "offset")):
         r = desk.get(f"{api}?{bad}")
         assert r.status_code == 422 and field in r.json()["errors"], bad
+
+
+def test_a_row_that_came_back_with_errors_ties_them_to_its_fields(cluster: dict[str, Any]) -> None:
+    """The dispute form's note, sent empty: its row shows the error, and the row's fields point at it."""
+    from django.test import Client
+
+    a, _factory = delivered(cluster)
+    c = Client()
+    c.force_login(cluster["people"]["buyer"])
+    page = c.post(f"/factory/allocations/{a.pk}/dispute/", {"note": ""}).content.decode()
+    assert f'id="row-errors-{a.pk}"' in page and f'aria-describedby="row-errors-{a.pk}" name="note"' in page

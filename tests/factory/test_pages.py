@@ -467,7 +467,7 @@ def test_a_job_board_answer_with_errors_comes_back_at_its_row_with_what_was_type
     r = c.post(f"/factory/allocations/{a.pk}/counter/", {"quantity": "5000", "note": "只能做一部分"})
     assert r.status_code == 400
     row = r.content.decode().split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
-    assert "Quantity: Must be between 1 and" in row.split("row-errors")[1].split("</div>")[0]
+    assert "Quantity: Must be between 1 and" in row.split(f'id="row-errors-{a.pk}">')[1].split("</div>")[0]
     assert 'value="5000"' in row and 'value="只能做一部分"' in row
     others = r.content.decode().split('id="offered"')[1].split("</table>")[0].replace(row, "")
     assert "row-errors" not in others and 'value="5000"' not in others

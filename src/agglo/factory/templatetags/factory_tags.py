@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
 from agglo.access import policy
 from agglo.factory.wording import fact_label, money, status_text
@@ -46,4 +47,14 @@ def kept(failed: dict[str, Any], allocation: Any, action: str, field: str) -> st
     """What was typed in a job board form that came back with errors, for that row's form only."""
     if failed and failed.get("pk") == allocation.pk and failed.get("action") == action:
         return str(failed.get(field, ""))
+    return ""
+
+
+@register.simple_tag
+def described(failed: dict[str, Any], allocation: Any) -> str:
+    """Ties a row's inputs to the errors shown above them (`row-errors-<id>`), when a form of that row came back
+    with errors: a screen reader then reads them again on the field, not only once when they appear."""
+    pk = getattr(allocation, "pk", None)
+    if failed and pk is not None and failed.get("pk") == pk:
+        return format_html(' aria-describedby="row-errors-{}"', pk)
     return ""
