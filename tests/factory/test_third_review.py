@@ -219,7 +219,7 @@ def test_the_lateness_penalty_counts_to_the_fen(cluster: dict[str, Any]) -> None
     assert evaluate(problem, late)[0].lateness == 2
 
 
-def test_work_cannot_run_ahead_of_its_parts(cluster: dict[str, Any]) -> None:
+def test_work_cannot_run_ahead_of_its_parts(cluster: dict[str, Any], english: None) -> None:
     from agglo.common.errors import ValidationFailed
     from agglo.factory.services.execution import allocation_progress
     from tests.factory.test_amend import confirmed
