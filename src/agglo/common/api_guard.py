@@ -11,7 +11,6 @@ before it is read, and a number is judged as the view would receive it (`1e20`, 
 from __future__ import annotations
 
 import functools
-import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,14 +33,6 @@ class Shape:
 
     params: frozenset[str]
     takes_input: bool
-
-
-def _is_whole(annotation: Any) -> bool:
-    if annotation is int:
-        return True
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        return int in typing.get_args(annotation)
-    return False
 
 
 def shape_of(operation: Any) -> Shape:
