@@ -28,6 +28,15 @@ def _listing(c: Client, owner, owner_org) -> int:
     return listing_id
 
 
+def _interest(c: Client, listing_id: int, who) -> int:
+    answer = {"cooperation": "supply", "message": "我们有两条 SMT 产线空余"}
+    response = c.post(
+        f"/api/v1/listings/{listing_id}/interests", answer, content_type="application/json", **bearer(who)
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
 def test_a_misspelt_filter_is_refused_everywhere_not_only_in_the_directory(two_firms, english):  # noqa: F811
     owner, owner_org, other, _ = two_firms
     c = Client()
@@ -58,14 +67,7 @@ def test_a_step_that_takes_no_input_refuses_a_body_that_says_something(two_firms
     owner, owner_org, other, _ = two_firms
     c = Client()
     listing_id = _listing(c, owner, owner_org)
-    response = c.post(
-        f"/api/v1/listings/{listing_id}/interests",
-        {"cooperation": "supply", "message": "我们有两条 SMT 产线空余"},
-        content_type="application/json",
-        **bearer(other),
-    )
-    assert response.status_code == 201, response.content
-    interest_id = response.json()["id"]
+    interest_id = _interest(c, listing_id, other)
     body = problem(
         c.post(
             f"/api/v1/interests/{interest_id}/accept",
@@ -202,11 +204,7 @@ def test_an_interest_another_may_not_act_on_is_not_found_as_an_interest(two_firm
     owner, owner_org, other, _ = two_firms
     c = Client()
     listing_id = _listing(c, owner, owner_org)
-    answer = {"cooperation": "supply", "message": "我们有两条 SMT 产线空余"}
-    response = c.post(
-        f"/api/v1/listings/{listing_id}/interests", answer, content_type="application/json", **bearer(other)
-    )
-    interest_id = response.json()["id"]
+    interest_id = _interest(c, listing_id, other)
     said = problem(c.post(f"/api/v1/interests/{interest_id}/accept", HTTP_ACCEPT_LANGUAGE="en", **bearer(other)), 404)
     assert said["title"] == f"No interest with id {interest_id}.", said
 

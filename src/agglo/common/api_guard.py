@@ -5,7 +5,7 @@ sending `{"reason": …}` to the wrong step must not have it carried out as if i
 fields and file names hold no NUL.
 
 The checks run once the caller is authenticated and the parameters are parsed: a stranger's upload is refused (401)
-before it is read, and a number is judged as the view would receive it (`1e20`, `1_0…0` and `N.0` included).
+before it is read, and a number is judged as the view would receive it (written `1_0…0` or `N.0` included).
 `mark` ("view" mode) tells each request which operation it reached; `guard` ("operation" mode) checks it."""
 
 from __future__ import annotations
