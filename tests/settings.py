@@ -1,5 +1,7 @@
 """Test settings: the real settings module with immediate tasks, fast hashing and a throwaway media folder."""
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,5 +13,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="agglo-test-media-"))
+_LEDGER_DIR = tempfile.mkdtemp(prefix="agglo-test-ledger-")
+# Each test process makes its own throwaway folders; leave none behind in /tmp.
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+atexit.register(shutil.rmtree, _LEDGER_DIR, ignore_errors=True)
 AGGLO_UPLOAD_MAX_BYTES = 200_000
-AGGLO_LEDGER_KEY_FILE = str(Path(tempfile.mkdtemp(prefix="agglo-test-ledger-")) / "ledger-key.txt")
+AGGLO_LEDGER_KEY_FILE = str(Path(_LEDGER_DIR) / "ledger-key.txt")
