@@ -18,6 +18,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from pydantic import BaseModel
 
 from agglo.common.errors import ValidationFailed
 
@@ -78,7 +79,7 @@ def _numbers(value: Any, name: str = "") -> typing.Iterator[tuple[str, int]]:
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value, start=1):
             yield from _numbers(item, f"{name}[{i}]")
-    elif hasattr(value, "model_fields"):  # a body: its fields by their own names, not the view's "payload"
+    elif isinstance(value, BaseModel):  # a body: its fields by their own names, not the view's "payload"
         for key in type(value).model_fields:
             yield from _numbers(getattr(value, key), f"{name}.{key}" if name and name != "payload" else key)
 

@@ -157,12 +157,14 @@ def order_changes(request: HttpRequest, order_id: int) -> Any:
 
 
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")
-def job_board(request: HttpRequest, status: str = "") -> Any:
+def job_board(request: HttpRequest, response: HttpResponse, status: str = "", limit: int = 500, offset: int = 0) -> Any:
+    """The open work by week, then what your factories answered or did, newest first."""
     if status and status not in Allocation.Status.values:
         raise ValidationFailed(
             {"status": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Allocation.Status.values)}]}
         )
-    return selectors.job_board_rows(actor=request.auth, status=status, history=500)
+    rows = selectors.job_board_listing(actor=request.auth, status=status)
+    return selectors.with_free_room(page(rows, response, limit=limit, offset=offset))
 
 
 def _allocation(request: HttpRequest, pk: int) -> Any:

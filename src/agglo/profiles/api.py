@@ -194,8 +194,11 @@ def quality(request: HttpRequest, org_id: int) -> Any:
 
 
 @router.get("/organizations/{int:org_id}/history", response=list[EventOut], summary="Change history")
-def history(request: HttpRequest, org_id: int) -> Any:
-    return selectors.history_list(actor=request.auth, organization=_org(request, org_id))
+def history(request: HttpRequest, response: HttpResponse, org_id: int, limit: int = 500, offset: int = 0) -> Any:
+    """Newest first."""
+    org = _org(request, org_id)
+    events = page(selectors.history_events(actor=request.auth, organization=org), response, limit=limit, offset=offset)
+    return selectors.history_shown(actor=request.auth, organization=org, events=events)
 
 
 @router.get("/organizations/{int:org_id}/access-log", response=list[AccessOut], summary="Who viewed sensitive data")

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import capfirst
@@ -211,14 +212,24 @@ def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> 
     return {"cases": cases}
 
 
+TAB_PAGE = 100
+
+
 def _history(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
-    return {"events": selectors.history_list(actor=request.user, organization=org, limit=200, groups=context["groups"])}
+    groups = context["groups"]
+    events = selectors.history_events(actor=request.user, organization=org, groups=groups)
+    shown = Paginator(events, TAB_PAGE).get_page(request.GET.get("page"))
+    shown.object_list = selectors.history_shown(
+        actor=request.user, organization=org, events=list(shown.object_list), groups=groups
+    )
+    return {"events": shown}
 
 
 def _access(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
     if not selectors.can_read_access_log(request.user, org):
         raise PermissionDenied
-    return {"entries": list(selectors.access_log_list(actor=request.user, organization=org)[:300])}
+    entries = selectors.access_log_list(actor=request.user, organization=org)
+    return {"entries": Paginator(entries, TAB_PAGE).get_page(request.GET.get("page"))}
 
 
 TAB_RENDERERS = {

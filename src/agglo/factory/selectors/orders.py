@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -193,17 +193,34 @@ def disputes_referred(*, actor: Any, decided: bool = False) -> QuerySet[Allocati
     return qs.filter(receipt=Allocation.Receipt.DISPUTED).order_by("dispute_referred_at", "id")
 
 
-def job_board_rows(*, actor: Any, status: str = "", history: int = 200) -> list[Allocation]:
-    """The job board: all open work (offers, counter-offers, accepted work: none may drop out of sight, however
-    many earlier plans there were), then the `history` most recently changed rows of what the factory answered,
-    did, or lost to a cancellation."""
-    rows = job_board(actor=actor, status=status)
-    current = list(rows.filter(status__in=OPEN_WORK))
-    # offers replaced (or cancelled) before they were answered say nothing the factory did (it was told they went);
-    # a counter-offer a re-plan voided is an answer, and still limits what it is offered there
-    unanswered = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True, counter_quantity__isnull=True)
-    earlier = list(rows.exclude(status__in=OPEN_WORK).exclude(unanswered).order_by("-updated_at", "-id")[:history])
-    return with_free_room(current + earlier)
+# offers replaced (or cancelled) before they were answered say nothing the factory did (it was told they went); a
+# counter-offer a re-plan voided is an answer, and still limits what it is offered there
+_UNANSWERED = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True, counter_quantity__isnull=True)
+
+
+def job_board_open(*, actor: Any, status: str = "") -> list[Allocation]:
+    """The job board's open work (offers, counter-offers, accepted work), by week: all of it, however many earlier
+    plans there were, so that none drops out of sight; open offers carry the room their week has left."""
+    return with_free_room(list(job_board(actor=actor, status=status).filter(status__in=OPEN_WORK)))
+
+
+def job_board_earlier(*, actor: Any, status: str = "") -> QuerySet[Allocation]:
+    """What the actor's factories answered, did, or lost to a cancellation, most recently changed first."""
+    rows = job_board(actor=actor, status=status).exclude(status__in=OPEN_WORK).exclude(_UNANSWERED)
+    return rows.order_by("-updated_at", "-id")
+
+
+def job_board_listing(*, actor: Any, status: str = "") -> QuerySet[Allocation]:
+    """The whole job board as one list to page through: the open work by week, then the earlier rows newest
+    first (the order of the two above, in one query)."""
+    is_open = Q(status__in=OPEN_WORK)
+    rows = job_board(actor=actor, status=status).exclude(_UNANSWERED)
+    return rows.annotate(
+        later=Case(When(is_open, then=Value(0)), default=Value(1)),
+        open_week=Case(When(is_open, then=F("week"))),
+        open_id=Case(When(is_open, then=F("id")), default=Value(0)),
+        changed=Case(When(is_open, then=Value(None)), default=F("updated_at"), output_field=DateTimeField()),
+    ).order_by("later", "open_week", F("changed").desc(nulls_last=True), "open_id", "-id")
 
 
 def with_free_room(allocations: list[Allocation]) -> list[Allocation]:

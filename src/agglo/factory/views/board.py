@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +40,9 @@ DONE = {
 }
 
 
+BOARD_PAGE = 50
+
+
 @login_required
 def job_board(request: HttpRequest) -> HttpResponse:
     """Work offered to the member's factories: answer offers, report progress, withdraw."""
@@ -47,7 +51,7 @@ def job_board(request: HttpRequest) -> HttpResponse:
 
 def _board(request: HttpRequest, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
     """The job board; `failed` is an answer sent with errors: shown at its row, with what was typed."""
-    rows = selectors.job_board_rows(actor=request.user)
+    rows = selectors.job_board_open(actor=request.user)
     return render(
         request,
         "factory/jobs.html",
@@ -55,9 +59,13 @@ def _board(request: HttpRequest, failed: dict[str, Any] | None = None, status: i
             "offered": [a for a in rows if a.status == "offered"],
             "accepted": [a for a in rows if a.status == "accepted"],
             "countered": [a for a in rows if a.status == "countered"],
-            "others": [a for a in rows if a.status not in ("offered", "accepted", "countered")],
-            # its own query: an old delivery under dispute must not drop out of the newest 200 rows
-            "disputed": selectors.job_board(actor=request.user, receipt="disputed")[:200],
+            # the open work is shown whole; what came before it, and deliveries under dispute, page apart
+            "others": Paginator(selectors.job_board_earlier(actor=request.user), BOARD_PAGE).get_page(
+                request.GET.get("earlier")
+            ),
+            "disputed": Paginator(selectors.job_board(actor=request.user, receipt="disputed"), BOARD_PAGE).get_page(
+                request.GET.get("disputed")
+            ),
             "failed": failed or {},
         },
         status=status,

@@ -15,7 +15,14 @@ from agglo.profiles.selectors.facts import (
     fact_list,
     indicator_list,
 )
-from agglo.profiles.selectors.history import access_log_list, can_read_access_log, history_list, recent_changes
+from agglo.profiles.selectors.history import (
+    access_log_list,
+    can_read_access_log,
+    history_events,
+    history_list,
+    history_shown,
+    recent_changes,
+)
 from agglo.profiles.selectors.quality import quality_get
 from agglo.profiles.visibility import can_see_group, disclosure_levels, visible_groups
 
@@ -37,7 +44,9 @@ __all__ = [
     "export_table",
     "fact_get",
     "fact_list",
+    "history_events",
     "history_list",
+    "history_shown",
     "indicator_list",
     "quality_get",
     "recent_changes",

@@ -1,0 +1,17 @@
+"""Links between the pages of a list that pages by its own query parameter (a page may hold several lists)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: dict[str, Any], param: str, number: int) -> str:
+    """The present address with `param` set to `number`, every other parameter kept."""
+    query = context["request"].GET.copy()
+    query[param] = number
+    return "?" + query.urlencode()
