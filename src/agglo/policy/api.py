@@ -76,7 +76,9 @@ def policy_matches(
 ) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     rows = selectors.match_rows(actor=request.auth, policy=policy)
-    return selectors.explain(page(rows, response, limit=limit, offset=offset, most=1000))
+    shown = selectors.explain(page(rows, response, limit=limit, offset=offset, most=1000), actor=request.auth)
+    services.matches_viewed(viewer=request.auth, matches=shown, channel="api")
+    return shown
 
 
 @router.get(

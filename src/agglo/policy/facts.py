@@ -28,6 +28,18 @@ LAYER_NAMES = (
     ("external", "外部创新环境", "External environment"),
 )
 
+# Facts drawn from a field group its owner may keep from others (DESIGN.md §5, profiles.visibility): a reader who
+# may not see the group learns whether a clause on such a fact holds, never the value. Headcount is among them
+# because the latest statement's figure takes the place of the registry's.
+FACT_GROUPS = {
+    "headcount": "financials",
+    "revenue": "financials",
+    "total_assets": "financials",
+    "rd_intensity": "financials",
+    "rd_staff_share": "financials",
+    "credit_grade": "credit",
+}
+
 FACTS = facts_named(
     [
         Fact("kind", "text", "主体类型", "kind of organization", names=KIND_NAMES),

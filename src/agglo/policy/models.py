@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -118,14 +119,14 @@ class PolicyMatch(models.Model):
 
     @cached_property
     def explained(self) -> list[dict[str, Any]]:
-        """The clauses in words with this member's values, from its kept facts:
-        [{"zh": "研发投入强度 ≥ 5 %", "en": …, "passed": false, "yours": "3.2 %"}]. Lists of matches get theirs in
-        one query (policy.selectors.explain)."""
+        """The clauses in words with this member's values, from its kept facts, as the member itself reads them:
+        [{"zh": "研发投入强度 ≥ 5 %", "en": …, "passed": false, "yours": "3.2 %"}]. Others read a list of matches
+        through policy.selectors.explain, which withholds what the member does not disclose to them."""
         row = OrganizationFacts.objects.filter(organization_id=self.organization_id).values(*FACTS).first()
         return self.explain(kept_facts(row) if row else {})
 
-    def explain(self, facts: dict[str, Any]) -> list[dict[str, Any]]:
-        return rule_of_text(self.policy.rule).explained(self.clauses, facts)
+    def explain(self, facts: dict[str, Any], withheld: Collection[str] = ()) -> list[dict[str, Any]]:
+        return rule_of_text(self.policy.rule).explained(self.clauses, facts, withheld)
 
 
 @lru_cache(maxsize=1024)

@@ -14,7 +14,7 @@ is made of.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -215,8 +215,11 @@ class Rule:
         """Each clause's words (Chinese, English), in the order of `flags`."""
         return [(zh, en) for _node, _flipped, zh, en in self.leaves]
 
-    def explained(self, passed: Sequence[bool], facts: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Stored flags (`flags`) with each clause's words and the firm's value: what `evaluate(facts).rows()` gives."""
+    def explained(
+        self, passed: Sequence[bool], facts: Mapping[str, Any], withheld: Collection[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Stored flags (`flags`) with each clause's words and the firm's value: what `evaluate(facts).rows()` gives.
+        The value of a fact in `withheld` is None: the reader may learn whether the clause holds, not the figure."""
         needed = self.needed(passed)
         return [
             {
@@ -224,11 +227,17 @@ class Rule:
                 "en": en,
                 "passed": met,
                 "needed": need,
-                "yours": _show(node.fact, _norm(node.fact, facts.get(node.fact.name))),
-                "yours_en": _show(node.fact, _norm(node.fact, facts.get(node.fact.name)), "en"),
+                "yours": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name))),
+                "yours_en": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name)), "en"),
             }
             for (node, _flipped, zh, en), met, need in zip(self.leaves, passed, needed, strict=False)
+            for hide in (node.fact.name in withheld,)
         ]
+
+    @property
+    def fact_names(self) -> set[str]:
+        """The facts the rule's clauses name."""
+        return {node.fact.name for node, *_ in self.leaves}
 
     @cached_property
     def _plain(self) -> list[tuple[type, ...]]:

@@ -62,8 +62,8 @@ class ClauseOut(Schema):
     en: str
     passed: bool
     needed: bool = True  # false: a failed alternative of an `or` the firm meets otherwise, so not missing
-    yours: str  # the firm's value, in Chinese
-    yours_en: str = ""  # and in English
+    yours: str | None  # the firm's value, in Chinese; null where the firm does not disclose its group to you
+    yours_en: str | None = ""  # and in English
 
 
 class MatchOut(Schema):

@@ -14,13 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy as access
+from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.numbers import grouped
 from agglo.common.uploads import check_documents, store_upload
-from agglo.policy.facts import FACTS
+from agglo.policy.facts import FACT_GROUPS, FACTS
 from agglo.policy.matching import policy_match
-from agglo.policy.models import Application, Policy, PolicyDocument
+from agglo.policy.models import Application, Policy, PolicyDocument, PolicyMatch
 from agglo.policy.rule_errors import rule_error_text
 from agglo.policy.rules import Rule, RuleError, parse
 from agglo.registry.models import Organization, Region
@@ -236,3 +237,11 @@ def policy_document_remove(*, actor: Any, document: PolicyDocument) -> None:
     )
     document.file.delete(save=False)
     document.delete()
+
+
+def matches_viewed(*, viewer: Any, matches: Sequence[PolicyMatch], channel: str) -> None:
+    """Write to each member's access log the sensitive groups whose values a list of matches showed the viewer
+    (`selectors.explain` sets `disclosed`; the member's own people are not logged)."""
+    for group in sorted(set(FACT_GROUPS.values())):
+        owners = [m.organization_id for m in matches if group in getattr(m, "disclosed", ())]
+        sensitive_views_record(viewer=viewer, owner_ids=owners, groups=[group], channel=channel)

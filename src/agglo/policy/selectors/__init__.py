@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
-from agglo.policy.facts import covers
+from agglo.policy.facts import FACT_GROUPS, covers
 from agglo.policy.models import (
     Application,
     OrganizationFacts,
@@ -21,6 +21,7 @@ from agglo.policy.models import (
 )
 from agglo.policy.rules import Outcome
 from agglo.policy.selectors.facts import facts_for, stored_facts
+from agglo.profiles.visibility import visible_groups
 from agglo.registry.models import Region
 
 
@@ -59,24 +60,30 @@ def can_manage(actor: Any, policy: Policy) -> bool:
 
 def match_list(*, actor: Any, policy: Policy, limit: int = 500) -> list[PolicyMatch]:
     """Eligible members and near misses of a policy, explained: for its agency and operators."""
-    return explain(list(match_rows(actor=actor, policy=policy)[:limit]))
+    return explain(list(match_rows(actor=actor, policy=policy)[:limit]), actor=actor)
 
 
 def match_rows(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
     """A policy's matches, eligible first and then the nearest misses (not yet explained, for paging)."""
     if not can_manage(actor, policy):
         raise Forbidden(_("Only the issuing agency sees who matches its policy."))
-    matches = PolicyMatch.objects.filter(policy=policy).select_related("organization", "policy")
+    matches = PolicyMatch.objects.filter(policy=policy).select_related("organization__disclosure", "policy")
     return matches.order_by("-eligible", "missing", "pk")
 
 
-def explain(matches: list[PolicyMatch]) -> list[PolicyMatch]:
-    """Put each match's clauses in words with its member's values, reading their kept facts in one query."""
+def explain(matches: list[PolicyMatch], *, actor: Any) -> list[PolicyMatch]:
+    """Put each match's clauses in words with its member's values, reading their kept facts in one query. A value
+    from a field group the member keeps from the actor (`FACT_GROUPS`) is withheld: the actor reads whether the
+    clause holds. `disclosed` names the sensitive groups whose values were shown, for the member's access log."""
     if not matches:
         return matches
     facts = stored_facts(OrganizationFacts.objects.filter(organization_id__in={m.organization_id for m in matches}))
     for match in matches:
-        match.explained = match.explain(facts.get(match.organization_id, {}))
+        named = rule_of_text(match.policy.rule).fact_names & FACT_GROUPS.keys()
+        seen = visible_groups(actor, match.organization) if named else set()
+        withheld = {name for name in named if FACT_GROUPS[name] not in seen}
+        match.explained = match.explain(facts.get(match.organization_id, {}), withheld)
+        match.disclosed = {FACT_GROUPS[name] for name in named - withheld}
     return matches
 
 
@@ -128,10 +135,10 @@ def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
         PolicyMatch.objects.filter(
             organization_id__in=access.active_organization_ids(actor), policy__status=Policy.Status.PUBLISHED
         )
-        .select_related("policy", "organization")
+        .select_related("policy", "organization__disclosure")
         .order_by("-eligible", "-policy__published_at")[:limit]
     )
-    return explain(list(matches))
+    return explain(list(matches), actor=actor)
 
 
 def application_list(*, actor: Any, policy: Policy) -> QuerySet[Application]:

@@ -1,0 +1,67 @@
+"""An agency reads whether its policy's clauses hold for a member, and the member's figures only where the member
+discloses their field group to it; every figure it does read is written to the member's access log (review 28)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agglo.access.models import AccessLogEntry
+from agglo.policy.services import policy_create, policy_publish
+from agglo.profiles import services as profiles
+from agglo.profiles.services.disclosure import disclosure_set
+from tests.profiles.conftest import statement
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def probe(member_of):
+    """A firm with a 2025 statement, and an agency whose published policy the firm misses only on revenue."""
+    firm_admin, firm = member_of("firm")
+    profiles.fact_create(
+        actor=firm_admin, organization=firm, kind="financials", data=statement(2025, revenue="98765432.17")
+    )
+    agency_admin, agency = member_of("agency", kind="government", name_zh="某市科技局")
+    data = {"kind": "subsidy", "title_zh": "研发补贴", "starts_on": "2026-01-01"}
+    policy = policy_create(actor=agency_admin, issuer=agency, data={**data, "rule": "revenue >= 999999999999"})
+    return firm_admin, firm, agency_admin, policy
+
+
+@pytest.mark.parametrize("level", ["private", "partners"])  # partners: the default
+def test_figures_kept_from_the_agency_are_withheld_on_page_and_api(client, probe, level):
+    firm_admin, firm, agency_admin, policy = probe
+    disclosure_set(actor=firm_admin, organization=firm, data={"financials_visibility": level})
+    policy_publish(actor=agency_admin, policy=policy)
+    client.force_login(agency_admin)
+    (row,) = client.get(f"/api/v1/policies/{policy.pk}/matches").json()
+    assert row["organization_id"] == firm.pk and row["missing"] == 1
+    assert row["clauses"][0]["passed"] is False and row["clauses"][0]["yours"] is None
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    assert "98765432.17" not in page and "未向您公开" in page
+    assert not AccessLogEntry.objects.filter(owner=firm).exists()  # nothing was shown
+    # the member itself still reads its own figure on the policy
+    client.force_login(firm_admin)
+    (own,) = client.get(f"/api/v1/policies/{policy.pk}/eligibility").json()
+    assert "98,765,432.17" in own["clauses"][0]["yours"] or "98765432.17" in own["clauses"][0]["yours"]
+
+
+def test_figures_disclosed_to_members_are_shown_and_logged_for_the_member(client, probe):
+    firm_admin, firm, agency_admin, policy = probe
+    disclosure_set(actor=firm_admin, organization=firm, data={"financials_visibility": "members"})
+    policy_publish(actor=agency_admin, policy=policy)
+    client.force_login(agency_admin)
+    (row,) = client.get(f"/api/v1/policies/{policy.pk}/matches").json()
+    assert "98765432.17" in row["clauses"][0]["yours"].replace(",", "")
+    assert "98765432.17" in client.get(f"/policies/{policy.pk}/").content.decode().replace(",", "")
+    logged = list(AccessLogEntry.objects.filter(owner=firm).values_list("group", "channel"))
+    assert sorted(logged) == [("financials", "api"), ("financials", "page")]
+
+
+def test_a_rule_on_public_facts_logs_nothing(client, probe):
+    _, firm, agency_admin, policy = probe
+    policy.rule = "founded_year >= 1900"
+    policy.save()
+    policy_publish(actor=agency_admin, policy=policy)
+    client.force_login(agency_admin)
+    assert client.get(f"/api/v1/policies/{policy.pk}/matches").json()
+    assert not AccessLogEntry.objects.filter(owner=firm).exists()
