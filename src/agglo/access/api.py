@@ -96,6 +96,16 @@ def node_delete(request: HttpRequest, node_id: int) -> Status:
     return Status(204, None)
 
 
+@router.delete("/nodes/{int:node_id}/tokens/{int:token_id}", response={204: None}, summary="Revoke one node token")
+def node_token_revoke(request: HttpRequest, node_id: int, token_id: int) -> Status:
+    node = node_get(actor=_user(request), pk=node_id)
+    token = node.tokens.filter(pk=token_id).first()
+    if token is None:
+        raise NotFound(_("No token with id %(token_id)s.") % {"token_id": token_id})
+    api_token_revoke(actor=request.auth, token=token)
+    return Status(204, None)
+
+
 @router.post("/nodes/{int:node_id}/tokens", response={201: TokenCreated}, summary="Issue a scoped, expiring node token")
 def node_token_create(request: HttpRequest, node_id: int, payload: NodeTokenIn) -> Status:
     node = node_get(actor=_user(request), pk=node_id)

@@ -59,10 +59,15 @@ class NodeOut(Schema):
     created_at: datetime
     revoked_at: datetime | None
     keys: list[KeyOut]
+    tokens: list[TokenOut]  # its tokens not yet revoked (expired ones included, until revoked)
 
     @staticmethod
     def resolve_keys(obj: Any) -> list[Any]:
         return list(obj.keys.all())
+
+    @staticmethod
+    def resolve_tokens(obj: Any) -> list[Any]:
+        return [t for t in obj.tokens.all() if t.revoked_at is None]
 
 
 class WhoAmI(Schema):

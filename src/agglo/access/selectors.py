@@ -16,7 +16,11 @@ from agglo.common.errors import NotFound
 
 def node_list(*, actor: Any) -> QuerySet[Node]:
     """Nodes of the organizations the actor administers (every node for operators)."""
-    qs = Node.objects.select_related("organization").prefetch_related("keys").order_by("organization_id", "name")
+    qs = (
+        Node.objects.select_related("organization")
+        .prefetch_related("keys", "tokens")
+        .order_by("organization_id", "name")
+    )
     if policy.is_operator(actor):
         return qs
     return qs.filter(organization_id__in=policy.administered_organization_ids(actor))

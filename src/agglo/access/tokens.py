@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agglo.access.models import ApiToken
+from agglo.access.models import ApiToken, Node
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 
@@ -53,7 +53,11 @@ def issue(
 
 @transaction.atomic
 def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str]:
-    """Issue a token for `user`; returns the row and the clear token (shown once)."""
+    """Issue a token for `user`; returns the row and the clear token (shown once). A node's account gets none: its
+    tokens are its organization admins' to issue (`nodes.node_token_issue`), scoped, expiring and bound to it, so
+    that a leaked node token cannot mint a lasting one."""
+    if Node.objects.filter(user_id=user.pk).exists():
+        raise Forbidden(_("A node's tokens are issued by its organization's admins, on the node."))
     if actor.pk != user.pk and not getattr(actor, "is_superuser", False):
         from agglo.access.policy import is_operator
 

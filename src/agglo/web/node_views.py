@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import nodes, policy
 from agglo.access.selectors import node_get, node_list
+from agglo.access.tokens import api_token_revoke
 from agglo.common.errors import DomainError, NotFound, ValidationFailed
 from agglo.common.numbers import posted_id
 from agglo.registry.models import Organization
@@ -56,7 +57,7 @@ def node_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """add-key, revoke-key, revoke, token."""
+    """add-key, revoke-key, revoke-token, revoke, token."""
     try:
         node = node_get(actor=request.user, pk=pk)
     except NotFound:
@@ -71,6 +72,12 @@ def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 raise ValidationFailed({"key_id": [_("No such key on this node.")]})
             nodes.node_key_revoke(actor=request.user, key=key)
             messages.success(request, _("Key revoked."))
+        elif action == "revoke-token":
+            token = node.tokens.filter(pk=posted_id(request.POST.get("token"))).first()
+            if token is None:
+                raise ValidationFailed({"token": [_("No such token on this node.")]})
+            api_token_revoke(actor=request.user, token=token)
+            messages.success(request, _("Token revoked."))
         elif action == "revoke":
             nodes.node_revoke(actor=request.user, node=node)
             messages.success(request, _("Node revoked: its keys and tokens no longer work."))

@@ -1,0 +1,48 @@
+"""A node's tokens are its admins' to issue and revoke: a node cannot mint itself a lasting token, and each of its
+tokens can be revoked on its own, on the nodes page and through the API (review 28, F2)."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from agglo.access import nodes
+from agglo.access.models import ApiToken
+from tests.access.test_nodes import node_client  # noqa: F401  (fixture)
+
+
+def test_a_node_cannot_issue_itself_a_token_by_token_or_signature(node_client, org_admin, client):  # noqa: F811
+    admin, _ = org_admin
+    _, write = nodes.node_token_issue(actor=admin, node=node_client.node, name="sync", scope="write", days=1)
+    r = client.post(
+        "/api/v1/tokens", {"name": "forever"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {write}"
+    )
+    assert r.status_code == 403 and "节点" in r.json()["title"], r.json()
+    assert node_client.request("POST", "/api/v1/tokens", {"name": "forever"}).status_code == 403
+    assert not ApiToken.objects.filter(user=node_client.node.user, node__isnull=True).exists()
+
+
+def test_admins_see_and_revoke_one_node_token(node_client, org_admin, member_of):  # noqa: F811
+    admin, _ = org_admin
+    keep, kept = nodes.node_token_issue(actor=admin, node=node_client.node, name="report", scope="read", days=7)
+    gone, clear = nodes.node_token_issue(actor=admin, node=node_client.node, name="sync", scope="write", days=1)
+    api = Client()
+    api.force_login(admin)
+    (listed,) = api.get("/api/v1/nodes").json()
+    assert sorted(t["name"] for t in listed["tokens"]) == ["report", "sync"]
+    # another organization's admin cannot reach the node's tokens
+    outsider, _ = member_of("outsider-admin")
+    other = Client()
+    other.force_login(outsider)
+    assert other.delete(f"/api/v1/nodes/{node_client.node.pk}/tokens/{gone.pk}").status_code == 404
+    assert api.delete(f"/api/v1/nodes/{node_client.node.pk}/tokens/{gone.pk}").status_code == 204
+    assert Client().get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {clear}").status_code == 401
+    assert Client().get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {kept}").status_code == 200
+    assert [t["name"] for t in api.get("/api/v1/nodes").json()[0]["tokens"]] == ["report"]
+    assert api.delete(f"/api/v1/nodes/{node_client.node.pk}/tokens/999999").status_code == 404
+    # and on the nodes page
+    page = api.get("/account/nodes/").content.decode()
+    assert "report" in page and f'name="token" value="{keep.pk}"' in page
+    api.post(f"/account/nodes/{node_client.node.pk}/revoke-token/", {"token": keep.pk})
+    assert Client().get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {kept}").status_code == 401
+    r = api.post(f"/account/nodes/{node_client.node.pk}/revoke-token/", {"token": "①"}, follow=True)
+    assert "此节点没有该令牌" in r.content.decode()
