@@ -12,6 +12,7 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from agglo.access.models import AccessLogEntry
+from agglo.access.policy import organization_ids
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import Forbidden, NotFound
@@ -58,6 +59,14 @@ def _org(request: HttpRequest, org_id: int):
     return organization_get(actor=request.auth, pk=org_id)
 
 
+def _read(request: HttpRequest, org_id: int):
+    """The organization whose profile data a request reads: each such read of another member's counts against the
+    reader's daily limit of profile views, whichever part of the profile it asks for (no harvesting by parts)."""
+    org = _org(request, org_id)
+    profile_viewed(actor=request.auth, organization_id=org.pk)
+    return org
+
+
 def _group_hidden(group: str) -> Forbidden:
     return Forbidden(
         _("The owner does not show you this part of its profile: %(group)s.")
@@ -80,7 +89,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
         operation_id=f"{name}_list",
     )
     def fact_list(request: HttpRequest, org_id: int) -> Any:
-        org = _org(request, org_id)
+        org = _read(request, org_id)
         facts = selectors.fact_list(actor=request.auth, organization=org, kind=kind)
         if facts is None:
             raise _group_hidden(kind.group)
@@ -105,6 +114,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
     )
     def fact_get(request: HttpRequest, fact_id: int) -> Any:
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
+        profile_viewed(actor=request.auth, organization_id=fact.organization_id)  # type: ignore[attr-defined]
         _log(request, fact.organization_id, kind.group)  # type: ignore[attr-defined]
         return fact
 
@@ -170,8 +180,7 @@ def evidence_remove(request: HttpRequest, fact_id: int, evidence_id: int) -> Any
 
 @router.get("/organizations/{int:org_id}/profile", response=ProfileOut, summary="Profile overview")
 def profile(request: HttpRequest, org_id: int) -> Any:
-    org = _org(request, org_id)
-    profile_viewed(actor=request.auth, organization_id=org.pk)
+    org = _read(request, org_id)
     summary = profile_summary(actor=request.auth, organization=org)
     sensitive_views_record(viewer=request.auth, owner_ids=[org.pk], groups=summary["logged_groups"], channel="api")
     return summary
@@ -179,7 +188,7 @@ def profile(request: HttpRequest, org_id: int) -> Any:
 
 @router.get("/organizations/{int:org_id}/indicators", response=list[IndicatorsOut], summary="Indicators by year")
 def indicators(request: HttpRequest, org_id: int) -> Any:
-    org = _org(request, org_id)
+    org = _read(request, org_id)
     facts = selectors.fact_list(actor=request.auth, organization=org, kind=kind_named("financials"))
     if facts is None:
         raise _group_hidden("financials")
@@ -196,7 +205,7 @@ def quality(request: HttpRequest, org_id: int) -> Any:
 @router.get("/organizations/{int:org_id}/history", response=list[EventOut], summary="Change history")
 def history(request: HttpRequest, response: HttpResponse, org_id: int, limit: int = 500, offset: int = 0) -> Any:
     """Newest first."""
-    org = _org(request, org_id)
+    org = _read(request, org_id)
     events = page(selectors.history_events(actor=request.auth, organization=org), response, limit=limit, offset=offset)
     return selectors.history_shown(actor=request.auth, organization=org, events=events)
 
@@ -236,7 +245,7 @@ def capability_holders(
 
 @router.get("/organizations/{int:org_id}/cases", response=list[CaseOut], summary="Collaboration cases")
 def case_list(request: HttpRequest, org_id: int) -> Any:
-    return selectors.case_list(actor=request.auth, organization=_org(request, org_id))
+    return selectors.case_list(actor=request.auth, organization=_read(request, org_id))
 
 
 @router.post("/organizations/{int:org_id}/cases", response={201: CaseOut}, summary="Declare a case")
@@ -249,7 +258,12 @@ def case_create(request: HttpRequest, org_id: int, payload: CaseIn) -> Any:
 
 @router.get("/cases/{int:case_id}", response=CaseOut, summary="One case")
 def case_get(request: HttpRequest, case_id: int) -> Any:
-    return selectors.case_get(actor=request.auth, pk=case_id)
+    case = selectors.case_get(actor=request.auth, pk=case_id)
+    if not ({case.organization_id} | {p.organization_id for p in case.participants.all()}) & organization_ids(
+        request.auth
+    ):  # a case of others: a view of its lead's profile
+        profile_viewed(actor=request.auth, organization_id=case.organization_id)
+    return case
 
 
 @router.patch("/cases/{int:case_id}", response=CaseOut, summary="Change a case")
