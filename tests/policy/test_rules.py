@@ -101,7 +101,7 @@ def test_malformed_rules_name_the_position_and_the_reason(rule, position, reason
 
 
 def test_deep_nesting_and_long_rules_are_refused():
-    with pytest.raises(RuleError, match="nests too deeply"):
+    with pytest.raises(RuleError, match="nests more than 10 levels deep"):
         parse("(" * 50 + "tech_sme" + ")" * 50, FACTS)
     with pytest.raises(RuleError, match="at most"):
         parse("tech_sme and " * 400 + "tech_sme", FACTS)

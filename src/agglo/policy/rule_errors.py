@@ -15,7 +15,7 @@ REASON_WORDS = {
     "expected": gettext_lazy("expected %(what)s, found %(found)s"),
     "empty": gettext_lazy("the rule is empty"),
     "end": gettext_lazy("expected and, or or the end of the rule, found %(found)s"),
-    "depth": gettext_lazy("the rule nests too deeply"),
+    "depth": gettext_lazy("the rule nests more than %(n)d levels deep (parentheses and not)"),
     "fact": gettext_lazy("expected a fact such as headcount, found %(found)s"),
     "unknown": gettext_lazy("unknown fact %(name)s; known facts: %(known)s"),
     "operator": gettext_lazy("%(fact)s cannot be compared with %(op)s"),

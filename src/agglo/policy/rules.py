@@ -22,7 +22,9 @@ from typing import Any
 
 Value = Decimal | str | bool
 MAX_RULE = 4000
-MAX_DEPTH = 40
+# Parentheses and `not`s nested: the SQL screen nests as deep, and SQLite's parser holds about ten such levels
+# (tests/policy/test_rule_depth.py publishes a rule at the limit); real rules nest two or three.
+MAX_DEPTH = 10
 
 
 # Why a rule cannot be read, by code; `params` fill the gaps. The web side words the same codes in the reader's
@@ -32,7 +34,7 @@ REASONS = {
     "expected": "expected {what}, found {found}",
     "empty": "the rule is empty",
     "end": "expected and, or or the end of the rule, found {found}",
-    "depth": "the rule nests too deeply",
+    "depth": "the rule nests more than {n} levels deep (parentheses and not)",
     "fact": "expected a fact such as headcount, found {found}",
     "unknown": "unknown fact {name}; known facts: {known}",
     "operator": "{fact} cannot be compared with {op}",
@@ -339,15 +341,21 @@ class _Parser:
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
 
     def negation(self) -> Node:
-        if self.word("not"):
-            return Not(self.negation())
+        position = self.token.position
+        if self.word("not"):  # each `not` nests like a parenthesis, here and in the SQL screen
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise RuleError("depth", position, n=MAX_DEPTH)
+            node = Not(self.negation())
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Node:
         if self.token.kind == "punct" and self.token.text == "(":
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise RuleError("depth", self.token.position)
+                raise RuleError("depth", self.token.position, n=MAX_DEPTH)
             self.take()
             node = self.disjunction()
             self.expect("punct", ")", "paren")

@@ -49,6 +49,8 @@ def _eligible(node: Node, strict: bool, column: Column, number: Number, params: 
     if isinstance(node, Compare):
         return _leaf(node, strict, column, number, params)
     if isinstance(node, Not):
+        if isinstance(node.inner, Not):  # `not not x` is x: no nesting the database's parser must hold
+            return _eligible(node.inner.inner, strict, column, number, params)
         return f"(1 - {_eligible(node.inner, not strict, column, number, params)})"
     joiner = " AND " if node.op == "and" else " OR "
     parts = joiner.join(f"{_eligible(part, strict, column, number, params)} = 1" for part in node.parts)
