@@ -70,6 +70,9 @@ def test_admins_must_enrol_before_going_on(client, member_of):
     client.force_login(admin)
     assert client.get("/factory/")["Location"] == "/account/two-factor/"
     assert client.get("/api/v1/whoami").status_code == 403
+    # a page acts for the session: a token or signature header beside it changes nothing (review 28, F5)
+    for header in ({"HTTP_AUTHORIZATION": "x"}, {"HTTP_SIGNATURE": "x"}):
+        assert client.get("/factory/", **header)["Location"] == "/account/two-factor/"
     page = client.post("/account/two-factor/", {"action": "begin"})
     secret = page.context["secret"]
     assert page.context["uri"].startswith("otpauth://totp/")

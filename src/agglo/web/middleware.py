@@ -137,8 +137,7 @@ class TwoFactorEnrolmentMiddleware:
             and user is not None
             and user.is_authenticated
             and not request.path.startswith(self.ALLOWED)
-            and "Authorization" not in request.headers
-            and "Signature" not in request.headers
+            and not self._api_by_header(request)
         ):
             from agglo.access.login import totp_enrolled, totp_required
 
@@ -151,6 +150,13 @@ class TwoFactorEnrolmentMiddleware:
 
                 return redirect("web:two_factor")
         return self.get_response(request)
+
+    @staticmethod
+    def _api_by_header(request: HttpRequest) -> bool:
+        """An API request that authenticates by its token or signature, not the session (the API's own auth then
+        decides); pages always act for the session, whatever headers come with them."""
+        by_header = "Authorization" in request.headers or "Signature" in request.headers
+        return by_header and request.path.startswith("/api/")
 
 
 class RateLimitMiddleware:
