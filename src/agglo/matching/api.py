@@ -60,14 +60,12 @@ def organization_partners(request: HttpRequest, org_id: int, limit: int = 10) ->
 
 @router.post("/clicks", response={204: None}, summary="Report that a member opened a result")
 def click(request: HttpRequest, payload: ClickIn) -> Any:
-    orgs = sorted(policy.active_organization_ids(request.auth))
+    orgs = policy.active_organization_ids(request.auth)
     if not orgs:
         raise Forbidden(_("Only members' clicks are recorded."))
-    services.click_record(
-        actor=request.auth,
-        organization_id=orgs[0] if orgs else None,
-        query_key=payload.query,
-        item_key=payload.item,
-        rank=payload.rank,
+    kept = services.click_record(
+        actor=request.auth, organization_ids=orgs, query_key=payload.query, item_key=payload.item, rank=payload.rank
     )
+    if not kept:
+        raise ValidationFailed({"item": [_("Not among the results shown to your organization for this query.")]})
     return Status(204, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import NotFound
@@ -55,18 +56,22 @@ def partners_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def open_result(request: HttpRequest) -> HttpResponse:
-    """Record that a member opened a result, then go to it."""
+    """POST (sent by the results page as a member opens one): record it, 204. GET (an older link): go to the
+    result without recording anything, since a GET can be set off from another site."""
+    sent = request.POST if request.method == "POST" else request.GET
     try:
-        item = int(request.GET.get("item", ""))
-        query = int(request.GET["q"]) if request.GET.get("q") else None
-        rank = int(request.GET["rank"]) if request.GET.get("rank") else None
+        item = int(sent.get("item", ""))
+        query = int(sent["q"]) if sent.get("q") else None
+        rank = int(sent["rank"]) if sent.get("rank") else None
     except ValueError as exc:
         raise Http404 from exc
     if any(abs(v) >= 2**31 for v in (item, query or 0, rank or 0)):  # no listing's, query's or rank's key
         raise Http404
-    orgs = sorted(policy.active_organization_ids(request.user))
-    if orgs:
-        services.click_record(actor=request.user, organization_id=orgs[0], query_key=query, item_key=item, rank=rank)
+    if request.method == "POST":
+        orgs = policy.active_organization_ids(request.user)
+        services.click_record(actor=request.user, organization_ids=orgs, query_key=query, item_key=item, rank=rank)
+        return HttpResponse(status=204)
     # Keys name listings by id and organizations by negated id; the target is built here, never taken as given.
     return redirect(f"/market/{item}/" if item > 0 else f"/organizations/{-item}/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from agglo.market.models import Listing
@@ -35,11 +35,22 @@ def impressions_record(
 
 
 def click_record(
-    *, actor: Any, organization_id: int | None, query_key: int | None, item_key: int, rank: int | None
-) -> None:
-    """A member opened a result (opening one's own listing is not a signal)."""
+    *, actor: Any, organization_ids: Collection[int], query_key: int | None, item_key: int, rank: int | None
+) -> bool:
+    """A member opened a result; False, and nothing kept, unless the result was shown to one of its organizations
+    `organization_ids` (for that query, when given), to which the click then counts: a click is a signal only on
+    what the matching offered, so that a link followed from elsewhere cannot vote for a listing. Opening one's
+    own listing is no signal either."""
+    shown = MatchEvent.objects.filter(
+        kind=MatchEvent.Kind.IMPRESSION, organization_id__in=organization_ids, item_key=item_key
+    )
+    if query_key is not None:
+        shown = shown.filter(query_key=query_key)
+    organization_id = shown.order_by("-id").values_list("organization_id", flat=True).first()
+    if organization_id is None:
+        return False
     if item_key > 0 and Listing.objects.filter(pk=item_key, organization_id=organization_id).exists():
-        return
+        return False
     if rank is not None and not 1 <= rank <= 1000:
         rank = None
     MatchEvent.objects.create(
@@ -50,6 +61,7 @@ def click_record(
         item_key=item_key,
         rank=rank,
     )
+    return True
 
 
 def interest_recorded(kind: str, interest: Any, actor: Any) -> None:
