@@ -242,9 +242,11 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
     # Too many fields, an oversized body, and the like: the client's mistake, never a 500.
     if isinstance(exc, RequestDataTooBig):
-        return problem_response(413, "The request body is too large.", code="payload_too_large", instance=request.path)
+        return problem_response(
+            413, _("The request body is too large."), code="payload_too_large", instance=request.path
+        )
     return problem_response(
-        400, "The request is malformed.", code="bad_request", detail=str(exc), instance=request.path
+        400, _("The request is malformed."), code="bad_request", detail=str(exc), instance=request.path
     )
 
 
@@ -252,7 +254,7 @@ def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
 def _multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
     return problem_response(
         400,
-        "The multipart body cannot be read.",
+        _("The multipart body cannot be read."),
         code="malformed_body",
         errors={"body": [str(exc)]},
         instance=request.path,
@@ -262,4 +264,4 @@ def _multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unhandled API error on %s", request.path)
-    return problem_response(500, "Internal error; it has been logged.", code="internal_error", instance=request.path)
+    return problem_response(500, _("Internal error; it has been logged."), code="internal_error", instance=request.path)

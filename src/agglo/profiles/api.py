@@ -107,7 +107,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
         fact = services.fact_create(
             actor=request.auth, organization=org, kind=name, data=payload.dict(exclude_unset=True)
         )  # type: ignore[attr-defined]
-        return Status(201, fact)
+        return Status(201, _as_read(request, fact))
 
     @router.get(
         f"/{name}/{{int:fact_id}}", response=schema_out, summary=f"One of the {label}", operation_id=f"{name}_get"
@@ -126,7 +126,8 @@ def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
     )
     def fact_update(request: HttpRequest, fact_id: int, payload: schema_in) -> Any:  # type: ignore[valid-type]
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
-        return services.fact_update(actor=request.auth, fact=fact, data=payload.dict(exclude_unset=True))  # type: ignore[attr-defined]
+        services.fact_update(actor=request.auth, fact=fact, data=payload.dict(exclude_unset=True))  # type: ignore[attr-defined]
+        return _as_read(request, fact)
 
     @router.delete(
         f"/{name}/{{int:fact_id}}",
@@ -147,7 +148,12 @@ def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
     )
     def fact_verify(request: HttpRequest, fact_id: int, payload: VerifyIn) -> Any:
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
-        return services.fact_verify(actor=request.auth, fact=fact, source=payload.source)
+        services.fact_verify(actor=request.auth, fact=fact, source=payload.source)
+        return _as_read(request, fact)
+
+    def _as_read(request: HttpRequest, fact: Any) -> Any:
+        """A fact just written, as a read shows it: `stale` counts a newer fact of its kind that replaced it."""
+        return selectors.fact_get(actor=request.auth, kind=kind, pk=fact.pk)
 
 
 _register("financials", "financial statements", FinancialsIn, FinancialsOut)

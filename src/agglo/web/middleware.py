@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_valid
 from agglo.common.problem import CONTENT_TYPE, problem_response, too_many
@@ -58,34 +59,38 @@ class ApiEnvelopeMiddleware:
             return self.get_response(request)
         if "\x00" in request.META.get("QUERY_STRING", "") or any("\x00" in v for v in request.GET.values()):
             return problem_response(
-                400, "The request contains a NUL character.", code="bad_request", instance=request.path
+                400, _("The request contains a NUL character."), code="bad_request", instance=request.path
             )
         try:
             nul = _has_nul(request)
         except RequestDataTooBig:
             return problem_response(
-                413, "The request body is too large.", code="payload_too_large", instance=request.path
+                413, _("The request body is too large."), code="payload_too_large", instance=request.path
             )
         except MultiPartParserError as exc:
             errors = {"body": [str(exc)]}
             return problem_response(
-                400, "The multipart body cannot be read.", code="malformed_body", errors=errors, instance=request.path
+                400,
+                _("The multipart body cannot be read."),
+                code="malformed_body",
+                errors=errors,
+                instance=request.path,
             )
         except SuspiciousOperation as exc:  # too many fields, and the like
             return problem_response(
-                400, "The request is malformed.", code="bad_request", detail=str(exc), instance=request.path
+                400, _("The request is malformed."), code="bad_request", detail=str(exc), instance=request.path
             )
         if nul:
             return problem_response(
                 400,
-                "The request contains a NUL character.",
+                _("The request contains a NUL character."),
                 code="bad_request",
-                errors={"body": ["Remove NUL (\\u0000) characters."]},
+                errors={"body": [_("Remove NUL (\\u0000) characters.")]},
                 instance=request.path,
             )
         response = self.get_response(request)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(CONTENT_TYPE):
-            problem = problem_response(405, "Method not allowed.", code="method_not_allowed", instance=request.path)
+            problem = problem_response(405, _("Method not allowed."), code="method_not_allowed", instance=request.path)
             if response.has_header("Allow"):
                 problem["Allow"] = response["Allow"]
             return problem
@@ -144,7 +149,7 @@ class TwoFactorEnrolmentMiddleware:
             if totp_required(user) and not totp_enrolled(user):
                 if request.path.startswith("/api/"):
                     return problem_response(
-                        403, "Set up two-factor login first.", code="two_factor_required", instance=request.path
+                        403, _("Set up two-factor login first."), code="two_factor_required", instance=request.path
                     )
                 from django.shortcuts import redirect
 

@@ -9,7 +9,10 @@ from agglo.policy.models import Policy
 
 
 class Command(BaseCommand):
-    help = "Re-match every published policy, telling members who became eligible (run daily)"
+    help = (
+        "Refresh every member's kept eligibility facts, then re-match every published policy, telling members who "
+        "became eligible (run daily)"
+    )
 
     def handle(self, *args, **options):
         # Some facts change with the date alone (years of membership, certificates and ratings expiring).
