@@ -1,0 +1,36 @@
+"""A member's text in the other language than the page's carries its own lang attribute (WCAG 3.1.2)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from agglo.web.templatetags.language_marks import lang_of
+
+
+@pytest.mark.parametrize(
+    ("page", "text", "mark"),
+    [
+        ("zh-hans", "Automotive-grade SiC foundry", ' lang="en"'),
+        ("zh-hans", "碳化硅 SiC 代工", ""),  # Chinese with a Latin abbreviation is Chinese
+        ("zh-hans", "12345", ""),  # no letters: nothing to say
+        ("en", "深圳芯途半导体有限公司", ' lang="zh-Hans"'),
+        ("en", "Shenzhen Xintu Semiconductor", ""),
+        ("en", "", ""),
+    ],
+)
+def test_the_mark_names_the_other_language_only(page, text, mark):
+    with translation.override(page):
+        assert lang_of(text) == mark
+
+
+@pytest.mark.django_db
+def test_a_chinese_only_name_on_an_english_profile_page_is_marked(make_org):
+    org = make_org(name_zh="深圳芯途半导体有限公司", name_en="")
+    client = Client()
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/organizations/{org.pk}/").content.decode()
+    assert '<h1 lang="zh-Hans">深圳芯途半导体有限公司</h1>' in html
+    zh = Client().get(f"/organizations/{org.pk}/").content.decode()
+    assert "<h1>深圳芯途半导体有限公司</h1>" in zh
