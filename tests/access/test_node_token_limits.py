@@ -3,11 +3,12 @@ tokens can be revoked on its own, on the nodes page and through the API (review 
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
 from agglo.access import nodes
 from agglo.access.models import ApiToken
-from tests.access.test_nodes import node_client  # noqa: F401  (fixture)
+from tests.access.test_nodes import NodeClient, node_client  # noqa: F401  (node_client: a fixture)
 
 
 def test_a_node_cannot_issue_itself_a_token_by_token_or_signature(node_client, org_admin, client):  # noqa: F811
@@ -46,3 +47,35 @@ def test_admins_see_and_revoke_one_node_token(node_client, org_admin, member_of)
     assert Client().get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {kept}").status_code == 401
     r = api.post(f"/account/nodes/{node_client.node.pk}/revoke-token/", {"token": "①"}, follow=True)
     assert "此节点没有该令牌" in r.content.decode()
+
+
+def test_an_admin_node_manages_no_nodes_tokens_or_keys(org_admin, client):
+    """A node acting as its organization's admin still manages nothing (review 30): a leaked one-day token could
+    otherwise issue its node a year-long token, add a key that never expires, or register a new node."""
+    admin, org = org_admin
+    erp = NodeClient(client, Ed25519PrivateKey.generate())
+    node = nodes.node_register(
+        actor=admin, organization_id=org.pk, name="erp", public_key=erp.public, role="admin"
+    ).node
+    _, short = nodes.node_token_issue(actor=admin, node=node, name="one-day", scope="write", days=1)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {short}")
+    thief = NodeClient(client, Ed25519PrivateKey.generate())
+    attempts = {
+        "token": api.post(
+            f"/api/v1/nodes/{node.pk}/tokens",
+            {"name": "a year", "scope": "write", "days": 365},
+            content_type="application/json",
+        ),
+        "key": api.post(f"/api/v1/nodes/{node.pk}/keys", {"public_key": thief.public}, content_type="application/json"),
+        "node": api.post(
+            f"/api/v1/organizations/{org.pk}/nodes",
+            {"name": "mine", "public_key": thief.public, "role": "admin"},
+            content_type="application/json",
+        ),
+        "revoke": api.delete(f"/api/v1/nodes/{node.pk}/keys/{erp.key_id}"),
+    }
+    assert {name: r.status_code for name, r in attempts.items()} == dict.fromkeys(attempts, 403)
+    assert ApiToken.objects.filter(node=node).count() == 1 and node.keys.count() == 1
+    assert nodes.Node.objects.filter(organization=org).count() == 1
+    # the node still does its work as the admin it acts as
+    assert api.get("/api/v1/whoami").json()["node_id"] == node.pk

@@ -2,6 +2,9 @@
 // by a POST beside the navigation: the link's own GET records nothing, since a GET can be set off from another
 // site. Without script the link still opens the result.
 function reportClick(event) {
+  if (event.type === "auxclick" && event.button !== 1) {
+    return; // a right click (to copy the link, say) opens nothing
+  }
   const link = event.target.closest && event.target.closest("a[data-click]");
   if (!link || !navigator.sendBeacon) {
     return;
