@@ -25,8 +25,8 @@ from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.policy.facts import FACTS, covers
 from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch, rule_of_text
-from agglo.policy.rules import Rule
-from agglo.policy.screen_sql import screen_sql
+from agglo.policy.rules import MAX_DEPTH, Rule
+from agglo.policy.screen_sql import nesting, screen_sql
 from agglo.policy.selectors.facts import Facts, facts_for, kept_row, stored_facts
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
@@ -87,7 +87,11 @@ def facts_refresh(organizations: Iterable[int] | QuerySet[Organization]) -> Fact
 
 
 def _screened(policy: Policy, rule: Rule) -> Facts:
-    """The kept facts of the members in scope that the database's screen lets through (see screen_sql)."""
+    """The kept facts of the members in scope that the database's screen lets through (see screen_sql); all of
+    them for a rule stored under the older nesting limit, deeper than the screen's SQL may go."""
+    in_scope = OrganizationFacts.objects.filter(organization_id__in=_in_scope(policy).values("pk"))
+    if nesting(rule.tree) > MAX_DEPTH:
+        return stored_facts(in_scope, only=rule.facts)
     table = connection.ops.quote_name(OrganizationFacts._meta.db_table)
 
     def column(name: str) -> str:
@@ -95,10 +99,8 @@ def _screened(policy: Policy, rule: Rule) -> Facts:
 
     number: Any = float if connection.vendor == "sqlite" else (lambda d: d)
     eligible, eparams, failed, fparams = screen_sql(rule, column, number)
-    rows = (
-        OrganizationFacts.objects.filter(organization_id__in=_in_scope(policy).values("pk"))
-        .annotate(may_pass=RawSQL(eligible, eparams), surely_failed=RawSQL(failed, fparams))
-        .filter(Q(may_pass=1) | Q(surely_failed__lte=NEAR_MISS))
+    rows = in_scope.annotate(may_pass=RawSQL(eligible, eparams), surely_failed=RawSQL(failed, fparams)).filter(
+        Q(may_pass=1) | Q(surely_failed__lte=NEAR_MISS)
     )
     return stored_facts(rows, only=rule.facts)
 

@@ -132,7 +132,7 @@ class PolicyMatch(models.Model):
 @lru_cache(maxsize=1024)
 def rule_of_text(text: str) -> Rule:
     """A stored (valid) rule, parsed once per process."""
-    return parse(text, FACTS)
+    return parse(text, FACTS, stored=True)
 
 
 class Application(models.Model):

@@ -22,9 +22,12 @@ from typing import Any
 
 Value = Decimal | str | bool
 MAX_RULE = 4000
-# Parentheses and `not`s nested: the SQL screen nests as deep, and SQLite's parser holds about ten such levels
-# (tests/policy/test_rule_depth.py publishes a rule at the limit); real rules nest two or three.
+# Parentheses and `not`s nested in a rule written now: the SQL screen nests as deep, and SQLite's parser holds
+# about ten such levels (tests/policy/test_rule_depth.py publishes a rule at the limit); real rules nest two or
+# three. A rule stored before this limit is read as it was accepted then (`parse(stored=True)`: 40 parentheses,
+# `not`s uncounted), and matched without the screen when it nests deeper (matching._screened).
 MAX_DEPTH = 10
+STORED_DEPTH = 40
 
 
 # Why a rule cannot be read, by code; `params` fill the gaps. The web side words the same codes in the reader's
@@ -290,12 +293,14 @@ def tokenize(text: str) -> list[Token]:
 
 
 class _Parser:
-    def __init__(self, text: str, facts: Mapping[str, Fact]) -> None:
+    def __init__(self, text: str, facts: Mapping[str, Fact], stored: bool = False) -> None:
         self.text = text
         self.facts = facts
         self.tokens = tokenize(text)
         self.i = 0
         self.depth = 0
+        self.stored = stored
+        self.most = STORED_DEPTH if stored else MAX_DEPTH
         self.used: set[str] = set()
 
     @property
@@ -343,19 +348,20 @@ class _Parser:
     def negation(self) -> Node:
         position = self.token.position
         if self.word("not"):  # each `not` nests like a parenthesis, here and in the SQL screen
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise RuleError("depth", position, n=MAX_DEPTH)
+            counted = not self.stored
+            self.depth += counted
+            if self.depth > self.most:
+                raise RuleError("depth", position, n=self.most)
             node = Not(self.negation())
-            self.depth -= 1
+            self.depth -= counted
             return node
         return self.atom()
 
     def atom(self) -> Node:
         if self.token.kind == "punct" and self.token.text == "(":
             self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise RuleError("depth", self.token.position, n=MAX_DEPTH)
+            if self.depth > self.most:
+                raise RuleError("depth", self.token.position, n=self.most)
             self.take()
             node = self.disjunction()
             self.expect("punct", ")", "paren")
@@ -448,11 +454,12 @@ def _found(token: Token) -> str | None:
     return None if token.kind == "end" else token.text
 
 
-def parse(text: str, facts: Mapping[str, Fact]) -> Rule:
-    """Read a rule over the given facts; RuleError with the position and reason if it cannot be read."""
+def parse(text: str, facts: Mapping[str, Fact], *, stored: bool = False) -> Rule:
+    """Read a rule over the given facts; RuleError with the position and reason if it cannot be read. `stored`: a
+    rule already saved, read by the nesting limit it was accepted under (see STORED_DEPTH)."""
     if len(text) > MAX_RULE:
         raise RuleError("length", MAX_RULE, n=MAX_RULE)
-    parser = _Parser(text, facts)
+    parser = _Parser(text, facts, stored)
     tree = parser.parse()
     leaves = tuple(
         (node, flipped, _words(node, op, "zh"), _words(node, op, "en")) for node, flipped, op in _leaves(tree, False)

@@ -35,6 +35,17 @@ def screen_sql(rule: Rule, column: Column, number: Number = lambda d: d) -> tupl
     )
 
 
+def nesting(node: Node) -> int:
+    """How deep the screen's SQL nests for this rule (`not not x` is written as `x`): a rule written now nests at
+    most rules.MAX_DEPTH, which the databases' parsers hold; one stored under the older limit may nest deeper,
+    and is then matched without the screen."""
+    if isinstance(node, Compare):
+        return 0
+    if isinstance(node, Not):
+        return nesting(node.inner.inner) if isinstance(node.inner, Not) else 1 + nesting(node.inner)
+    return 1 + max(nesting(part) for part in node.parts)
+
+
 def list_cell(values: Sequence[str]) -> str:
     """How a list fact is kept in one text column: |a|b|, so that `has "a"` is a LIKE on |a|."""
     return "|" + "|".join(sorted(values)) + "|" if values else ""

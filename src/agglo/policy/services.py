@@ -48,10 +48,11 @@ def can_issue(actor: Any, issuer: Organization) -> bool:
     return access.is_operator(actor) or access.is_org_admin(actor, issuer.pk)
 
 
-def rule_of(text: str) -> Rule:
-    """The parsed rule, or ValidationFailed naming the position and the reason."""
+def rule_of(text: str, *, stored: bool = False) -> Rule:
+    """The parsed rule, or ValidationFailed naming the position and the reason. `stored`: the rule as saved before,
+    held to the limits it was accepted under (a change of another field must not refuse it)."""
     try:
-        return parse(text or "", FACTS)
+        return parse(text or "", FACTS, stored=stored)
     except RuleError as exc:
         raise ValidationFailed({"rule": [rule_error_text(exc)]}) from None
 
@@ -118,7 +119,8 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
     values["region_scope"] = sorted(set(scope))
     values["auto_grant"] = bool(values.get("auto_grant"))
     try:
-        values["rule"] = rule_of(str(values.get("rule") or "")).text
+        text = str(values.get("rule") or "")
+        values["rule"] = rule_of(text, stored=current is not None and text == current.get("rule")).text
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if errors:
