@@ -4,6 +4,8 @@ discloses their field group to it; every figure it does read is written to the m
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agglo.access.models import AccessLogEntry
 from agglo.policy.services import policy_create, policy_publish
@@ -65,3 +67,60 @@ def test_a_rule_on_public_facts_logs_nothing(client, probe):
     client.force_login(agency_admin)
     assert client.get(f"/api/v1/policies/{policy.pk}/matches").json()
     assert not AccessLogEntry.objects.filter(owner=firm).exists()
+
+
+def test_the_page_logs_only_the_figures_it_prints(client, member_of):
+    """The page prints a member's figure only beside a clause it misses; an eligible member's are not printed, so
+    nothing goes to its access log (review 30). The API gives every clause's figure, and logs it."""
+    firm_admin, firm = member_of("firm")
+    profiles.fact_create(
+        actor=firm_admin, organization=firm, kind="financials", data=statement(2025, revenue="98765432.17")
+    )
+    disclosure_set(actor=firm_admin, organization=firm, data={"financials_visibility": "members"})
+    agency_admin, agency = member_of("agency", kind="government", name_zh="某市科技局")
+    data = {"kind": "subsidy", "title_zh": "研发补贴", "starts_on": "2026-01-01", "rule": "revenue >= 1"}
+    policy = policy_publish(actor=agency_admin, policy=policy_create(actor=agency_admin, issuer=agency, data=data))
+    client.force_login(agency_admin)
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    assert "98765432" not in page.replace(",", "")
+    assert not AccessLogEntry.objects.filter(owner=firm).exists()
+    client.get(f"/api/v1/policies/{policy.pk}/matches")
+    assert list(AccessLogEntry.objects.filter(owner=firm).values_list("channel", flat=True)) == ["api"]
+
+
+def test_the_credit_grade_is_the_headline_the_agency_reads_anyway(client, member_of, operator):
+    firm_admin, firm = member_of("firm")
+    rating = {
+        "grade": "AA",
+        "rating_body": "platform",
+        "method_version": "v1",
+        "as_of": "2026-01-10",
+        "valid_until": "2099-01-10",
+    }
+    profiles.fact_create(actor=operator, organization=firm, kind="ratings", data=rating)
+    disclosure_set(actor=firm_admin, organization=firm, data={"credit_visibility": "private"})
+    agency_admin, agency = member_of("agency", kind="government", name_zh="某市科技局")
+    data = {"kind": "subsidy", "title_zh": "信用奖励", "starts_on": "2026-01-01", "rule": 'credit_grade in ["AAA"]'}
+    policy = policy_publish(actor=agency_admin, policy=policy_create(actor=agency_admin, issuer=agency, data=data))
+    client.force_login(agency_admin)
+    assert client.get(f"/api/v1/organizations/{firm.pk}/profile").json()["credit"]["grade"] == "AA"
+    (row,) = client.get(f"/api/v1/policies/{policy.pk}/matches").json()
+    assert row["clauses"][0]["yours"] == "AA" and not AccessLogEntry.objects.filter(owner=firm).exists()
+
+
+def test_a_page_of_matches_reads_disclosure_in_constant_queries(client, member_of):
+    agency_admin, agency = member_of("agency", kind="government", name_zh="某市科技局")
+    for n in range(12):
+        firm_admin, firm = member_of(f"firm{n}")
+        profiles.fact_create(actor=firm_admin, organization=firm, kind="financials", data=statement(2025))
+    data = {"kind": "subsidy", "title_zh": "研发补贴", "starts_on": "2026-01-01", "rule": "revenue >= 1"}
+    policy = policy_publish(actor=agency_admin, policy=policy_create(actor=agency_admin, issuer=agency, data=data))
+    client.force_login(agency_admin)
+    url = f"/api/v1/policies/{policy.pk}/matches"
+
+    def queries(query: str) -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get(url + query).status_code == 200
+        return len(seen.captured_queries)
+
+    assert queries("?limit=12") - queries("?limit=2") <= 1

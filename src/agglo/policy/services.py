@@ -241,9 +241,11 @@ def policy_document_remove(*, actor: Any, document: PolicyDocument) -> None:
     document.delete()
 
 
-def matches_viewed(*, viewer: Any, matches: Sequence[PolicyMatch], channel: str) -> None:
-    """Write to each member's access log the sensitive groups whose values a list of matches showed the viewer
-    (`selectors.explain` sets `disclosed`; the member's own people are not logged)."""
+def matches_viewed(*, viewer: Any, matches: Sequence[PolicyMatch], channel: str, missing_only: bool = False) -> None:
+    """Write to each member's access log the sensitive groups whose values a list of matches gave the viewer
+    (`selectors.explain`; `missing_only`: only those beside a clause the member misses, all a page prints). The
+    member's own people are not logged."""
+    given = "disclosed_missing" if missing_only else "disclosed"
     for group in sorted(set(FACT_GROUPS.values())):
-        owners = [m.organization_id for m in matches if group in getattr(m, "disclosed", ())]
+        owners = [m.organization_id for m in matches if group in getattr(m, given, ())]
         sensitive_views_record(viewer=viewer, owner_ids=owners, groups=[group], channel=channel)

@@ -95,7 +95,7 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         ]
     manage = selectors.can_manage(request.user, policy)
     matches = selectors.match_list(actor=request.user, policy=policy) if manage else []
-    services.matches_viewed(viewer=request.user, matches=matches, channel="page")
+    services.matches_viewed(viewer=request.user, matches=matches, channel="page", missing_only=True)
     lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
     apps = (
         list(selectors.application_list(actor=request.user, policy=policy)[:500])

@@ -21,8 +21,8 @@ from agglo.policy.models import (
 )
 from agglo.policy.rules import Outcome
 from agglo.policy.selectors.facts import facts_for, stored_facts
-from agglo.profiles.visibility import visible_groups
-from agglo.registry.models import Region
+from agglo.profiles.visibility import owners_filter
+from agglo.registry.models import Organization, Region
 
 
 def policy_list(*, actor: Any, q: str = "", kind: str = "") -> QuerySet[Policy]:
@@ -67,24 +67,43 @@ def match_rows(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
     """A policy's matches, eligible first and then the nearest misses (not yet explained, for paging)."""
     if not can_manage(actor, policy):
         raise Forbidden(_("Only the issuing agency sees who matches its policy."))
-    matches = PolicyMatch.objects.filter(policy=policy).select_related("organization__disclosure", "policy")
+    matches = PolicyMatch.objects.filter(policy=policy).select_related("organization", "policy")
     return matches.order_by("-eligible", "missing", "pk")
 
 
 def explain(matches: list[PolicyMatch], *, actor: Any) -> list[PolicyMatch]:
     """Put each match's clauses in words with its member's values, reading their kept facts in one query. A value
     from a field group the member keeps from the actor (`FACT_GROUPS`) is withheld: the actor reads whether the
-    clause holds. `disclosed` names the sensitive groups whose values were shown, for the member's access log."""
+    clause holds. For the member's access log, `disclosed` names the sensitive groups whose values were given, and
+    `disclosed_missing` those given beside a clause the member misses (all that the policy page prints)."""
     if not matches:
         return matches
-    facts = stored_facts(OrganizationFacts.objects.filter(organization_id__in={m.organization_id for m in matches}))
+    ids = {m.organization_id for m in matches}
+    facts = stored_facts(OrganizationFacts.objects.filter(organization_id__in=ids))
+    named = {text: rule_of_text(text).fact_names & FACT_GROUPS.keys() for text in {m.policy.rule for m in matches}}
+    seen = _seeing(actor, ids, {FACT_GROUPS[name] for names in named.values() for name in names})
     for match in matches:
-        named = rule_of_text(match.policy.rule).fact_names & FACT_GROUPS.keys()
-        seen = visible_groups(actor, match.organization) if named else set()
-        withheld = {name for name in named if FACT_GROUPS[name] not in seen}
+        rule = rule_of_text(match.policy.rule)
+        withheld = {name for name in named[rule.text] if match.organization_id not in seen[FACT_GROUPS[name]]}
         match.explained = match.explain(facts.get(match.organization_id, {}), withheld)
-        match.disclosed = {FACT_GROUPS[name] for name in named - withheld}
+        given = [
+            (FACT_GROUPS[node.fact.name], row)
+            for (node, *_), row in zip(rule.leaves, match.explained, strict=True)
+            if node.fact.name in FACT_GROUPS and node.fact.name not in withheld
+        ]
+        match.disclosed = {group for group, _row in given}
+        match.disclosed_missing = {group for group, row in given if not row["passed"] and row["needed"]}
     return matches
+
+
+def _seeing(actor: Any, organization_ids: set[int], groups: set[str]) -> dict[str, set[int]]:
+    """Of these organizations, those each group of which the actor may see: one query per group, not per row."""
+    out = {}
+    for group in groups:
+        annotations, condition = owners_filter(actor, group)
+        rows = Organization.objects.filter(pk__in=organization_ids).annotate(**annotations).filter(condition)
+        out[group] = set(rows.values_list("pk", flat=True))
+    return out
 
 
 def applicant_standing(*, actor: Any, policy: Policy, organization_ids: list[int]) -> dict[int, Standing]:
@@ -135,7 +154,7 @@ def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
         PolicyMatch.objects.filter(
             organization_id__in=access.active_organization_ids(actor), policy__status=Policy.Status.PUBLISHED
         )
-        .select_related("policy", "organization__disclosure")
+        .select_related("policy", "organization")
         .order_by("-eligible", "-policy__published_at")[:limit]
     )
     return explain(list(matches), actor=actor)
