@@ -12,6 +12,7 @@ from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_cancel
 from agglo.factory.views import board
 from tests.factory.conftest import signed_in
+from tests.factory.test_disputes import disputed
 from tests.factory.test_plan_flow import planned
 
 
@@ -82,3 +83,38 @@ def test_the_api_lists_open_work_then_earlier_rows_in_pages_with_the_total(histo
     # the status filter pages over its own rows
     r = client.get("/api/v1/factory/jobs?status=accepted")
     assert [row["id"] for row in r.json()] == history["open"] and r["X-Total-Count"] == str(len(history["open"]))
+
+
+def test_an_answer_with_errors_on_a_later_page_of_disputes_comes_back_at_its_row(
+    cluster: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 30: the answer's form carries the board's pages back, so the row, its error and the page's links are
+    those of the page it was sent from."""
+    by_factory: dict[int, list[Allocation]] = {}
+    for _ in range(6):
+        a, _factory, _buyer = disputed(cluster)
+        by_factory.setdefault(a.factory_id, []).append(a)
+        if len(by_factory[a.factory_id]) == 2:
+            break
+    rows = next(v for v in by_factory.values() if len(v) == 2)
+    monkeypatch.setattr(board, "BOARD_PAGE", 1)
+    client = signed_in(_owner(cluster, rows[0].factory_id))
+    second = list(Allocation.objects.filter(factory_id=rows[0].factory_id, receipt="disputed").order_by("week", "id"))[
+        1
+    ]
+    page2 = client.get("/factory/jobs/?disputed=2").content.decode()
+    assert f'data-allocation="{second.pk}"' in page2 and 'name="next" value="/factory/jobs/?disputed=2"' in page2
+    r = client.post(
+        f"/factory/allocations/{second.pk}/answer-dispute/", {"reply": "", "next": "/factory/jobs/?disputed=2"}
+    )
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert f'id="row-errors-{second.pk}"' in body
+    pager = body.split('id="disputed-pages"')[1].split("</nav>")[0]
+    assert 'href="/factory/jobs/?disputed=1"' in pager  # its links lead to the board, not the form's address
+    # answered properly, the member lands on the page it answered from
+    r = client.post(
+        f"/factory/allocations/{second.pk}/answer-dispute/",
+        {"reply": "按图纸检验合格", "next": "/factory/jobs/?disputed=2"},
+    )
+    assert r.status_code == 302 and r["Location"] == "/factory/jobs/?disputed=2"

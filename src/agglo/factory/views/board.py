@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,6 +40,7 @@ DONE = {
 }
 
 
+BOARD = "/factory/jobs/"
 BOARD_PAGE = 50
 
 
@@ -49,8 +50,12 @@ def job_board(request: HttpRequest) -> HttpResponse:
     return _board(request)
 
 
-def _board(request: HttpRequest, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
-    """The job board; `failed` is an answer sent with errors: shown at its row, with what was typed."""
+def _board(
+    request: HttpRequest, failed: dict[str, Any] | None = None, status: int = 200, pages: QueryDict | None = None
+) -> HttpResponse:
+    """The job board; `failed` is an answer sent with errors: shown at its row, with what was typed, on the pages
+    of its lists it was sent from (`pages`, the board's query then)."""
+    pages = request.GET if pages is None else pages
     rows = selectors.job_board_open(actor=request.user)
     return render(
         request,
@@ -61,12 +66,16 @@ def _board(request: HttpRequest, failed: dict[str, Any] | None = None, status: i
             "countered": [a for a in rows if a.status == "countered"],
             # the open work is shown whole; what came before it, and deliveries under dispute, page apart
             "others": Paginator(selectors.job_board_earlier(actor=request.user), BOARD_PAGE).get_page(
-                request.GET.get("earlier")
+                pages.get("earlier")
             ),
             "disputed": Paginator(selectors.job_board(actor=request.user, receipt="disputed"), BOARD_PAGE).get_page(
-                request.GET.get("disputed")
+                pages.get("disputed")
             ),
             "failed": failed or {},
+            # where the board's page links and its forms' way back lead, also when it is shown at a form's address
+            "pager_base": BOARD,
+            "pager_query": pages,
+            "board_here": f"{BOARD}?{pages.urlencode()}" if pages else BOARD,
         },
         status=status,
     )
@@ -107,7 +116,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         allocation = selectors.allocation_get(actor=request.user, pk=pk)
     except NotFound as exc:
         raise Http404 from exc
-    home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else "/factory/jobs/"
+    home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else BOARD
     if request.method == "GET":  # a confirmation page reloaded, or its language switched: back where it began
         return redirect(home)
     back = request.POST.get("next") or home
@@ -118,10 +127,12 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:
-        if back == "/factory/jobs/" and action in BOARD_FIELDS and set(exc.errors) - {"action"}:
+        path, _, query = back.partition("?")
+        if path == BOARD and action in BOARD_FIELDS and set(exc.errors) - {"action"}:
             sent = {k: request.POST.get(k, "") for k in BOARD_FIELDS[action]}
             errors = error_parts(exc, ACTION_LABELS.get(action))
-            return _board(request, {"pk": allocation.pk, "action": action, "errors": errors, **sent}, status=400)
+            failed = {"pk": allocation.pk, "action": action, "errors": errors, **sent}
+            return _board(request, failed, status=400, pages=QueryDict(query))
         if back == home and action in ORDER_FIELDS and set(exc.errors) - {"action"}:
             sent = {k: request.POST.get(k, "") for k in ORDER_FIELDS[action]}
             failed = {"pk": allocation.pk, "action": action, "errors": error_parts(exc, ACTION_LABELS.get(action))}

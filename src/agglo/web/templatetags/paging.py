@@ -11,7 +11,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def page_url(context: dict[str, Any], param: str, number: int) -> str:
-    """The present address with `param` set to `number`, every other parameter kept."""
-    query = context["request"].GET.copy()
+    """The present address with `param` set to `number`, every other parameter kept. A page shown at another
+    address than its own (a form's, sent back with errors) names its own in `pager_base` and its query in
+    `pager_query`."""
+    query = context.get("pager_query", context["request"].GET).copy()
     query[param] = number
-    return "?" + query.urlencode()
+    return context.get("pager_base", "") + "?" + query.urlencode()
