@@ -79,3 +79,15 @@ def test_an_admin_node_manages_no_nodes_tokens_or_keys(org_admin, client):
     assert nodes.Node.objects.filter(organization=org).count() == 1
     # the node still does its work as the admin it acts as
     assert api.get("/api/v1/whoami").json()["node_id"] == node.pk
+
+
+def test_a_node_token_cannot_revoke_its_nodes_other_tokens(node_client, org_admin):  # noqa: F811
+    """Review 31: a leaked token must not cut off the organization's integration either."""
+    admin, _ = org_admin
+    _, leaked = nodes.node_token_issue(actor=admin, node=node_client.node, name="short", scope="write", days=1)
+    other, kept = nodes.node_token_issue(actor=admin, node=node_client.node, name="erp", scope="write", days=30)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {leaked}")
+    assert api.delete(f"/api/v1/nodes/{node_client.node.pk}/tokens/{other.pk}").status_code in (403, 404)
+    assert api.delete(f"/api/v1/tokens/{other.pk}").status_code == 403
+    assert node_client.request("DELETE", f"/api/v1/tokens/{other.pk}").status_code == 403
+    assert Client().get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {kept}").status_code == 200

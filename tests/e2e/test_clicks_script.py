@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import agglo
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 
 SCRIPT = (Path(agglo.__file__).parent / "web/static/web/clicks.js").read_text()
 
@@ -20,17 +19,11 @@ PAGE = """<html><body hx-headers='{"X-CSRFToken": "t"}'>
 
 
 @pytest.mark.parametrize(("button", "reported"), [("left", 1), ("middle", 1), ("right", 0)])
-def test_only_opening_a_result_reports_a_click(button, reported):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_content(PAGE)
-        page.add_script_tag(content=SCRIPT)
-        page.click("#r", button=button)
-        sent = page.evaluate("window.sent")
-        browser.close()
+def test_only_opening_a_result_reports_a_click(page, button, reported):
+    page.set_content(PAGE)
+    page.add_script_tag(content=SCRIPT)
+    page.click("#r", button=button)
+    sent = page.evaluate("window.sent")
     assert len(sent) == reported, (button, sent)
     if sent:
         url, fields = sent[0]

@@ -92,6 +92,8 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
     """Revoke a token; the owner, the node's organization admins or an operator may."""
     from agglo.access.policy import can_edit_organization, is_operator
 
+    if Node.objects.filter(user_id=actor.pk).exists():  # nor revoke: a leaked token must not cut off the others
+        raise Forbidden(_("A node cannot manage nodes, tokens or keys; its organization's admins do."))
     allowed = token.user_id == actor.pk or is_operator(actor)
     if token.node_id is not None:
         allowed = allowed or can_edit_organization(actor, token.node.organization_id)
