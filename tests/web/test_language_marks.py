@@ -34,3 +34,20 @@ def test_a_chinese_only_name_on_an_english_profile_page_is_marked(make_org):
     assert '<h1 lang="zh-Hans">深圳芯途半导体有限公司</h1>' in html
     zh = Client().get(f"/organizations/{org.pk}/").content.decode()
     assert "<h1>深圳芯途半导体有限公司</h1>" in zh
+
+
+@pytest.mark.django_db
+def test_the_access_log_names_who_acted_in_the_readers_language(org_admin, member_of):
+    from agglo.access.services import sensitive_views_record
+
+    admin, org = org_admin
+    viewer, agency = member_of("viewer", name_zh="某市科技局", name_en="City Science Bureau")
+    sensitive_views_record(viewer=viewer, owner_ids=[org.pk], groups=["financials"], channel="page")
+    client = Client()
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    table = client.get(f"/organizations/{org.pk}/tab/access/").content.decode().split('id="access-log"')[1]
+    assert "<span>City Science Bureau</span>" in table and "某市科技局" not in table
+    client.cookies["django_language"] = "zh-hans"
+    table = client.get(f"/organizations/{org.pk}/tab/access/").content.decode().split('id="access-log"')[1]
+    assert "<span>某市科技局</span>" in table

@@ -139,6 +139,8 @@ class AccessLogEntry(models.Model):
     viewer_label = models.CharField(_("viewer"), max_length=150)
     # The organizations the viewer acts for (names kept as they were, so the log survives renames).
     viewer_orgs = models.CharField(_("viewer's organizations"), max_length=400, blank=True)
+    # the same in English (each name's Chinese where it has no English one), for readers in English
+    viewer_orgs_en = models.CharField(_("viewer's organizations in English"), max_length=400, blank=True)
     # Platform roles the viewer held, e.g. "operator": the owner sees why an outsider could look.
     viewer_roles = models.CharField(_("viewer's roles"), max_length=100, blank=True)
 

@@ -11,12 +11,19 @@ from agglo.access.models import AccessLogEntry, Membership
 
 def _viewer_fields(viewer: Any) -> dict[str, Any]:
     if not getattr(viewer, "is_authenticated", False):
-        return {"viewer": None, "viewer_label": "anonymous", "viewer_orgs": "", "viewer_roles": ""}
-    names = Membership.objects.filter(user=viewer).values_list("organization__name_zh", flat=True)
+        return {
+            "viewer": None,
+            "viewer_label": "anonymous",
+            "viewer_orgs": "",
+            "viewer_orgs_en": "",
+            "viewer_roles": "",
+        }
+    names = list(Membership.objects.filter(user=viewer).values_list("organization__name_zh", "organization__name_en"))
     return {
         "viewer": viewer,
         "viewer_label": viewer.get_username(),
-        "viewer_orgs": "; ".join(sorted(names))[:400],
+        "viewer_orgs": "; ".join(sorted(zh for zh, _en in names))[:400],
+        "viewer_orgs_en": "; ".join(sorted(en or zh for zh, en in names))[:400],
         "viewer_roles": ",".join(sorted(policy.platform_roles(viewer)))[:100],
     }
 

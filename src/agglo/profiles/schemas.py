@@ -213,6 +213,7 @@ class AccessOut(Schema):
     channel: str
     viewer: str = Field(validation_alias="viewer_label")
     viewer_orgs: str
+    viewer_orgs_en: str = ""  # the same in English, where a name has one
     viewer_roles: str
 
 
