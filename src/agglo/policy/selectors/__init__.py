@@ -88,7 +88,7 @@ def explain(matches: list[PolicyMatch], *, actor: Any) -> list[PolicyMatch]:
         match.explained = match.explain(facts.get(match.organization_id, {}), withheld)
         given = [
             (FACT_GROUPS[node.fact.name], row)
-            for (node, *_), row in zip(rule.leaves, match.explained, strict=True)
+            for (node, *_), row in zip(rule.leaves, match.explained, strict=False)  # as `explained` pairs them
             if node.fact.name in FACT_GROUPS and node.fact.name not in withheld
         ]
         match.disclosed = {group for group, _row in given}
