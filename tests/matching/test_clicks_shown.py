@@ -57,3 +57,14 @@ def test_only_results_shown_to_the_organization_count(cluster, market_):  # noqa
     r = client.post("/api/v1/matching/clicks", {"item": item, "query": need.pk + 1}, content_type="application/json")
     assert r.status_code == 422
     assert MatchEvent.objects.filter(kind="click").count() == 1
+
+
+def test_a_posted_click_with_bad_numbers_is_refused_and_keeps_nothing(cluster, market_):  # noqa: F811
+    _, need = market_
+    admin, _ = cluster["seeker"]
+    client = Client()
+    client.force_login(admin)
+    _shown(client, need)
+    for sent in ({"item": "abc"}, {"item": "1", "q": "x"}, {"item": str(2**40)}, {}):
+        assert client.post("/matching/open/", sent).status_code == 404, sent
+    assert not MatchEvent.objects.filter(kind="click").exists()

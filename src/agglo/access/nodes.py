@@ -56,8 +56,8 @@ def parse_public_key(text: str) -> bytes:
 
 def _require_admin(actor: Any, organization_id: int) -> None:
     """Nodes are managed by the organization's admins in person: a node, even one acting as an admin, manages none
-    (its own tokens and keys included), so that a leaked node token cannot turn itself into lasting access."""
-    if Node.objects.filter(user_id=actor.pk).exists():
+    (its own tokens and keys included)."""
+    if policy.is_node_account(actor):
         raise Forbidden(_("A node cannot manage nodes, tokens or keys; its organization's admins do."))
     if not policy.can_edit_organization(actor, organization_id):
         raise Forbidden(_("Only the organization's admins manage its nodes."))

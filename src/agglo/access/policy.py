@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from agglo.access.models import Membership, PlatformRole
+from agglo.access.models import Membership, Node, PlatformRole
 
 # Organization statuses that any visitor may see in the directory.
 PUBLIC_ORG_STATUSES = ("member",)
@@ -106,6 +106,12 @@ def administered_organization_ids(user: Any) -> set[int]:
 
 def can_review_admissions(user: Any) -> bool:
     return is_operator(user)
+
+
+def is_node_account(user: Any) -> bool:
+    """The account a member node acts through (token or signature): it does its work, but manages no nodes, tokens
+    or keys, so that a leaked node token cannot turn itself into lasting access or cut off the others."""
+    return user.pk is not None and Node.objects.filter(user_id=user.pk).exists()
 
 
 def can_edit_organization(user: Any, organization_id: int) -> bool:

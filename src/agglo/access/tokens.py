@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agglo.access.models import ApiToken, Node
+from agglo.access.models import ApiToken
+from agglo.access.policy import is_node_account
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 
@@ -56,7 +57,7 @@ def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str
     """Issue a token for `user`; returns the row and the clear token (shown once). A node's account gets none: its
     tokens are its organization admins' to issue (`nodes.node_token_issue`), scoped, expiring and bound to it, so
     that a leaked node token cannot mint a lasting one."""
-    if Node.objects.filter(user_id=user.pk).exists():
+    if is_node_account(user):
         raise Forbidden(_("A node's tokens are issued by its organization's admins, on the node."))
     if actor.pk != user.pk and not getattr(actor, "is_superuser", False):
         from agglo.access.policy import is_operator
@@ -92,7 +93,7 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
     """Revoke a token; the owner, the node's organization admins or an operator may."""
     from agglo.access.policy import can_edit_organization, is_operator
 
-    if Node.objects.filter(user_id=actor.pk).exists():  # nor revoke: a leaked token must not cut off the others
+    if is_node_account(actor):  # nor revoke: a leaked token must not cut off the others
         raise Forbidden(_("A node cannot manage nodes, tokens or keys; its organization's admins do."))
     allowed = token.user_id == actor.pk or is_operator(actor)
     if token.node_id is not None:
