@@ -18,7 +18,7 @@ up: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -23,6 +23,16 @@ PNG = (
 )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """The test database starts with the shipped reference data, so that `ref` finds it instead of loading it in
+    every test (it then rolls back). Tests that flush the database (a live server) run last and reload it."""
+    with django_db_blocker.unblock():
+        reference_data_load()
+        catalogue_load()
+        process_catalogue_load()
+
+
 @pytest.fixture
 def ref(db: Any) -> None:
     """Regions, chains and the capability catalogue; reloaded when a transactional test flushed them."""

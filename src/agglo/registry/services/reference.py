@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.upsert import upsert
 from agglo.registry.chains import topological_order, would_create_cycle
 from agglo.registry.models import Chain, Region, Segment, SegmentLink
 
@@ -28,65 +29,63 @@ def _rows(name: str) -> list[dict[str, str]]:
 def reference_data_load() -> dict[str, int]:
     """Insert or update regions and chains from the shipped files; idempotent. Returns row counts."""
     countries = _rows("countries.csv")
-    for row in countries:
-        Region.objects.update_or_create(
-            code=row["alpha2"],
-            defaults={
-                "name_zh": row["name_zh"],
-                "name_en": row["name_en"],
-                "level": "country",
-                "parent": None,
-                "country_code": row["alpha2"],
-            },
-        )
     cn_rows = _rows("regions_cn.csv")
-    for row in sorted(cn_rows, key=lambda r: (r["level"] != "province", r["code"])):
-        Region.objects.update_or_create(
-            code=row["code"],
-            defaults={
-                "name_zh": row["name_zh"],
-                "name_en": row["name_en"],
-                "level": row["level"],
-                "parent_id": row["parent_code"] or "CN",
-                "country_code": "CN",
-            },
-        )
-    chains = json.loads((DATA_DIR / "chains.json").read_text(encoding="utf-8"))
-    n_segments = n_links = 0
-    for spec in chains:
-        _load_chain(spec)
-        n_segments += len(spec["segments"])
-        n_links += len(spec["links"])
-    return {
-        "countries": len(countries),
-        "cn_regions": len(cn_rows),
-        "chains": len(chains),
-        "segments": n_segments,
-        "links": n_links,
+    regions = {
+        row["alpha2"]: {
+            "name_zh": row["name_zh"],
+            "name_en": row["name_en"],
+            "level": "country",
+            "parent_id": None,
+            "country_code": row["alpha2"],
+        }
+        for row in countries
     }
-
-
-def _load_chain(spec: dict[str, Any]) -> None:
-    codes = [s["code"] for s in spec["segments"]]
-    topological_order(codes, [tuple(link) for link in spec["links"]])  # refuses a cyclic file
-    chain, _ = Chain.objects.update_or_create(
-        code=spec["code"],
-        defaults={k: spec.get(k, "") for k in ("name_zh", "name_en", "description_zh", "description_en")},
-    )
-    by_code = {}
-    for seg in spec["segments"]:
-        by_code[seg["code"]], _ = Segment.objects.update_or_create(
-            code=seg["code"],
-            defaults={
-                "chain": chain,
+    for row in sorted(cn_rows, key=lambda r: (r["level"] != "province", r["code"])):
+        regions[row["code"]] = {
+            "name_zh": row["name_zh"],
+            "name_en": row["name_en"],
+            "level": row["level"],
+            "parent_id": row["parent_code"] or "CN",
+            "country_code": "CN",
+        }
+    upsert(Region, "code", regions)  # parents come first; the foreign keys are checked at commit anyway
+    chains = json.loads((DATA_DIR / "chains.json").read_text(encoding="utf-8"))
+    for spec in chains:
+        topological_order([s["code"] for s in spec["segments"]], [tuple(link) for link in spec["links"]])
+    for spec in chains:
+        Chain.objects.update_or_create(  # a handful, and update_or_create keeps `updated_at` true
+            code=spec["code"],
+            defaults={k: spec.get(k, "") for k in ("name_zh", "name_en", "description_zh", "description_en")},
+        )
+    chain_ids = dict(Chain.objects.filter(code__in=[c["code"] for c in chains]).values_list("code", "pk"))
+    upsert(
+        Segment,
+        "code",
+        {
+            seg["code"]: {
+                "chain_id": chain_ids[spec["code"]],
                 "name_zh": seg["name_zh"],
                 "name_en": seg["name_en"],
                 "stage": seg["stage"],
                 "order": seg.get("order", 0),
-            },
-        )
-    for up, down in spec["links"]:
-        SegmentLink.objects.get_or_create(upstream=by_code[up], downstream=by_code[down])
+            }
+            for spec in chains
+            for seg in spec["segments"]
+        },
+    )
+    segment_ids = dict(Segment.objects.values_list("code", "pk"))
+    have = set(SegmentLink.objects.values_list("upstream_id", "downstream_id"))
+    wanted = {(segment_ids[up], segment_ids[down]) for spec in chains for up, down in spec["links"]}
+    SegmentLink.objects.bulk_create(
+        [SegmentLink(upstream_id=up, downstream_id=down) for up, down in sorted(wanted - have)]
+    )
+    return {
+        "countries": len(countries),
+        "cn_regions": len(cn_rows),
+        "chains": len(chains),
+        "segments": sum(len(spec["segments"]) for spec in chains),
+        "links": sum(len(spec["links"]) for spec in chains),
+    }
 
 
 @transaction.atomic
