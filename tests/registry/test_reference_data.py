@@ -38,3 +38,47 @@ def test_chain_link_refuses_a_cycle(ref, operator):
         chain_link_add(actor=operator, upstream=design, downstream=eda)
     assert "环路" in err.value.errors["downstream"][0]
     assert not SegmentLink.objects.filter(upstream=design, downstream=eda).exists()
+
+
+def test_reloading_restores_changed_and_missing_shipped_rows_and_keeps_added_ones(ref):
+    from agglo.profiles.models import CapabilityTerm
+    from agglo.profiles.services import catalogue_load
+
+    Region.objects.filter(code="440300").update(name_en="Renamed")
+    Region.objects.create(code="999999", name_zh="测试", name_en="Test", level="prefecture", parent_id="CN")
+    Segment.objects.filter(code="ic-eda").update(name_zh="改名", order=99)
+    link = SegmentLink.objects.filter(upstream__chain__code="ic").first()
+    up, down = link.upstream_id, link.downstream_id
+    link.delete()
+    term = CapabilityTerm.objects.first()
+    CapabilityTerm.objects.filter(pk=term.pk).update(name_zh="改名", synonyms="x")
+
+    reference_data_load()
+    catalogue_load()
+
+    assert Region.objects.get(code="440300").name_en == "Shenzhen"
+    assert Region.objects.filter(code="999999").exists()  # rows the files do not name are left alone
+    eda = Segment.objects.get(code="ic-eda")
+    assert eda.name_zh != "改名" and eda.order != 99
+    assert SegmentLink.objects.filter(upstream_id=up, downstream_id=down).exists()
+    term.refresh_from_db()
+    assert term.name_zh != "改名" and term.synonyms != "x"
+
+
+def test_a_cyclic_chain_file_is_refused_before_anything_is_written(ref, monkeypatch, tmp_path):
+    import json
+
+    from agglo.registry.services import reference
+
+    chains = json.loads((reference.DATA_DIR / "chains.json").read_text(encoding="utf-8"))
+    Region.objects.filter(code="440300").update(name_en="Renamed")
+    first = chains[0]
+    a, b = first["segments"][0]["code"], first["segments"][1]["code"]
+    first["links"] += [[a, b], [b, a]]
+    for name in ("countries.csv", "regions_cn.csv"):
+        (tmp_path / name).write_bytes((reference.DATA_DIR / name).read_bytes())
+    (tmp_path / "chains.json").write_text(json.dumps(chains), encoding="utf-8")
+    monkeypatch.setattr(reference, "DATA_DIR", tmp_path)
+    with pytest.raises(ValueError):
+        reference_data_load()
+    assert Region.objects.get(code="440300").name_en == "Renamed"

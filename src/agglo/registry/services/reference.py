@@ -28,6 +28,10 @@ def _rows(name: str) -> list[dict[str, str]]:
 @transaction.atomic
 def reference_data_load() -> dict[str, int]:
     """Insert or update regions and chains from the shipped files; idempotent. Returns row counts."""
+    chains = json.loads((DATA_DIR / "chains.json").read_text(encoding="utf-8"))
+    for spec in chains:
+        # a cyclic file, or a link naming no segment, is refused before anything is written
+        topological_order([s["code"] for s in spec["segments"]], [tuple(link) for link in spec["links"]])
     countries = _rows("countries.csv")
     cn_rows = _rows("regions_cn.csv")
     regions = {
@@ -49,9 +53,6 @@ def reference_data_load() -> dict[str, int]:
             "country_code": "CN",
         }
     upsert(Region, "code", regions)  # parents come first; the foreign keys are checked at commit anyway
-    chains = json.loads((DATA_DIR / "chains.json").read_text(encoding="utf-8"))
-    for spec in chains:
-        topological_order([s["code"] for s in spec["segments"]], [tuple(link) for link in spec["links"]])
     for spec in chains:
         Chain.objects.update_or_create(  # a handful, and update_or_create keeps `updated_at` true
             code=spec["code"],
