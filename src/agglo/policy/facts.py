@@ -30,9 +30,9 @@ LAYER_NAMES = (
 
 # Facts drawn from a field group its owner may keep from others (DESIGN.md §5, profiles.visibility): a reader who
 # may not see the group learns whether a clause on such a fact holds, never the value. Headcount is among them
-# because the latest statement's figure takes the place of the registry's (the kept facts do not say which it
-# is). The credit grade is not: it is the credit headline, open to members and government whatever the detail
-# level (profiles.visibility.can_see_credit_headline).
+# where the latest statement's figure takes the place of the registry's public one
+# (OrganizationFacts.headcount_stated says which it is). The credit grade is not: it is the credit headline, open
+# to members and government whatever the detail level (profiles.visibility.can_see_credit_headline).
 FACT_GROUPS = {
     "headcount": "financials",
     "revenue": "financials",

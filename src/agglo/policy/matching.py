@@ -27,7 +27,7 @@ from agglo.policy.facts import FACTS, covers
 from agglo.policy.models import OrganizationFacts, Policy, PolicyMatch, rule_of_text
 from agglo.policy.rules import MAX_DEPTH, Rule
 from agglo.policy.screen_sql import nesting, screen_sql
-from agglo.policy.selectors.facts import Facts, facts_for, kept_row, stored_facts
+from agglo.policy.selectors.facts import HEADCOUNT_STATED, Facts, facts_for, kept_row, stored_facts
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
 
@@ -78,11 +78,15 @@ def facts_refresh(organizations: Iterable[int] | QuerySet[Organization]) -> Fact
     facts = facts_for(organizations)
     now = timezone.now()
     ids = list(facts)
-    columns = ["organization_id", *FACTS, "refreshed_at"]
+    columns = ["organization_id", *FACTS, "headcount_stated", "refreshed_at"]
     with transaction.atomic():
         for start in range(0, len(ids), CHUNK):
             OrganizationFacts.objects.filter(organization_id__in=ids[start : start + CHUNK]).delete()
-        insert_rows(OrganizationFacts, columns, ([o, *kept_row(facts[o]), now] for o in ids))
+        insert_rows(
+            OrganizationFacts,
+            columns,
+            ([o, *kept_row(facts[o]), bool(facts[o].get(HEADCOUNT_STATED)), now] for o in ids),
+        )
     return facts
 
 

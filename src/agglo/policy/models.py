@@ -231,6 +231,10 @@ class OrganizationFacts(models.Model):
     founded_year = models.IntegerField(null=True)
     membership_years = models.DecimalField(max_digits=12, decimal_places=6, null=True)
     credit_grade = models.CharField(max_length=3, null=True)
+    # Whether `headcount` is the latest statement's (financials, which the member may keep from others) rather
+    # than the registry's public figure. Not a fact: it decides only what others are shown. A row kept before
+    # this was recorded counts as a statement's until its next refresh.
+    headcount_stated = models.BooleanField(default=True)
     refreshed_at = models.DateTimeField(_("refreshed at"))
 
     class Meta:

@@ -82,14 +82,20 @@ def explain(matches: list[PolicyMatch], *, actor: Any) -> list[PolicyMatch]:
     facts = stored_facts(OrganizationFacts.objects.filter(organization_id__in=ids))
     named = {text: rule_of_text(text).fact_names & FACT_GROUPS.keys() for text in {m.policy.rule for m in matches}}
     seen = _seeing(actor, ids, {FACT_GROUPS[name] for names in named.values() for name in names})
+    stated: set[int] = set()
+    if any("headcount" in names for names in named.values()):  # the registry's headcount is public
+        kept = OrganizationFacts.objects.filter(organization_id__in=ids, headcount_stated=True)
+        stated = set(kept.values_list("organization_id", flat=True))
     for match in matches:
         rule = rule_of_text(match.policy.rule)
-        withheld = {name for name in named[rule.text] if match.organization_id not in seen[FACT_GROUPS[name]]}
-        match.explained = match.explain(facts.get(match.organization_id, {}), withheld)
+        org = match.organization_id
+        sensitive = named[rule.text] if org in stated else named[rule.text] - {"headcount"}
+        withheld = {name for name in sensitive if org not in seen[FACT_GROUPS[name]]}
+        match.explained = match.explain(facts.get(org, {}), withheld)
         given = [
             (FACT_GROUPS[node.fact.name], row)
             for (node, *_), row in zip(rule.leaves, match.explained, strict=False)  # as `explained` pairs them
-            if node.fact.name in FACT_GROUPS and node.fact.name not in withheld
+            if node.fact.name in sensitive and node.fact.name not in withheld
         ]
         match.disclosed = {group for group, _row in given}
         match.disclosed_missing = {group for group, row in given if not row["passed"] and row["needed"]}

@@ -24,6 +24,8 @@ from agglo.profiles.models import CreditRating, FinancialStatement, IPAsset, Org
 from agglo.registry.models import Organization, Position
 
 Facts = dict[int, dict[str, Any]]
+# Marks facts whose headcount is the latest statement's, not the registry's (see OrganizationFacts).
+HEADCOUNT_STATED = "_headcount_stated"
 # Ratios and years are rounded as OrganizationFacts keeps them, so that live and kept facts agree.
 RATIO = Decimal("1e-12")
 YEARS = Decimal("1e-6")
@@ -124,6 +126,7 @@ def _statements(out: Facts, scope: Any) -> None:
             facts["rd_intensity"] = (rd / revenue).quantize(RATIO)
         if headcount:
             facts["headcount"] = headcount
+            facts[HEADCOUNT_STATED] = True
             if rd_headcount is not None:
                 facts["rd_staff_share"] = (Decimal(rd_headcount) / Decimal(headcount)).quantize(RATIO)
 
