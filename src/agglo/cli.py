@@ -8,10 +8,14 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agglo.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     try:
         execute_from_command_line(["agglo", *sys.argv[1:]])
+    except ImproperlyConfigured as exc:  # a setting from the environment is wrong: say which, without a traceback
+        print(f"agglo: {exc}", file=sys.stderr)
+        sys.exit(2)
     except BrokenPipeError:
         # the reader stopped early (`agglo matching_index events | head`): not an error of ours, and no traceback;
         # stdout goes to /dev/null so that Python's own flush at exit does not fail again

@@ -102,3 +102,18 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     reader.stdout.close()  # closed before the command writes: its first write meets a broken pipe
     _out, err = reader.communicate(timeout=120)
     assert b"Traceback" not in err, err.decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"AGGLO_DAILY_EXPORTS": "abc"}, "agglo: AGGLO_DAILY_EXPORTS must be a whole number, got 'abc'"),
+        ({"AGGLO_DAILY_POLICY_MATCHES": "-1"}, "agglo: AGGLO_DAILY_POLICY_MATCHES must be at least 0, got -1"),
+        ({"AGGLO_EMAIL_PORT": "70000"}, "agglo: AGGLO_EMAIL_PORT must be between 1 and 65535, got 70000"),
+        ({"AGGLO_SESSION_HOURS": "0"}, "agglo: AGGLO_SESSION_HOURS must be at least 1, got 0"),
+        ({"AGGLO_RATE_BACKEND": "disk"}, "agglo: AGGLO_RATE_BACKEND must be database or memory, got 'disk'"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it_not_a_traceback(tmp_path, env, said):
+    result = run(["check"], AGGLO_VAR_DIR=str(tmp_path), **env)
+    assert result.returncode == 2 and result.stderr.strip() == said

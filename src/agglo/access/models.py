@@ -198,6 +198,7 @@ class DailyQuota(models.Model):
     class Kind(models.TextChoices):
         PROFILE_VIEW = "profile_view", _("Profile views")
         EXPORT = "export", _("Exports")
+        POLICY_MATCH = "policy_match", _("Rules matched against the members")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
@@ -14,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy as access
+from agglo.access.models import DailyQuota
+from agglo.access.quotas import quota_consume
+from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
@@ -138,6 +142,21 @@ def policy_create(*, actor: Any, issuer: Organization, data: Mapping[str, Any]) 
     return policy
 
 
+def _matching_counted(actor: Any, field: str) -> None:
+    """Count one matching of the members against a new rule (a publication, or a published rule changed) towards
+    the user's daily limit. Whether a member matches is what an agency reads, also where the member keeps the
+    figure from it; a rule changed again and again would narrow that figure down. Called last, so that a refused
+    write and its count roll back together."""
+    try:
+        quota_consume(actor=actor, kind=DailyQuota.Kind.POLICY_MATCH)
+    except RateLimited:
+        text = _(
+            "You have matched rules against the members %(limit)d times today, the daily limit; try again tomorrow."
+        )
+        text %= {"limit": settings.AGGLO_DAILY_LIMITS[DailyQuota.Kind.POLICY_MATCH]}
+        raise ValidationFailed({field: [text]}, text) from None
+
+
 def locked(policy: Policy) -> Policy:
     """The policy read again under its row lock: a write checks and uses the terms in force, not those of a copy
     read before someone else's edit, publication or closing."""
@@ -164,6 +183,8 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
                 ]
             }
         )
+    if policy.status == Policy.Status.PUBLISHED and values["rule"] != policy.rule:
+        _matching_counted(actor, "rule")
     for name, value in values.items():
         setattr(policy, name, value)
     policy.save(update_fields=[*FIELDS, "updated_at"])
@@ -189,6 +210,7 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
         raise ValidationFailed(
             {"ends_on": [_("The policy ended on %(date)s: change its end date first.") % {"date": policy.ends_on}]}
         )
+    _matching_counted(actor, "status")
     policy.status, policy.published_at = Policy.Status.PUBLISHED, timezone.now()
     policy.save(update_fields=["status", "published_at", "updated_at"])
     record("policy.published", actor=actor, subject=policy, organization_id=policy.issuer_id)

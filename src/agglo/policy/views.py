@@ -266,8 +266,10 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
         services.policy_publish(actor=request.user, policy=policy)
     except NotFound:
         raise Http404 from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    except DomainError as exc:  # what is wrong, not only that something is
+        messages.error(
+            request, " ".join(text for texts in (exc.errors or {}).values() for text in texts) or exc.message
+        )
     else:
         messages.success(request, _("Published; eligible members and near misses have been told."))
     return redirect("policy:detail", pk=pk)
