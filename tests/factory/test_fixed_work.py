@@ -122,7 +122,7 @@ def test_the_search_still_improves_plans_holding_fixed_work() -> None:
     assert result.improved > 0 and result.cost < before
 
 
-def test_a_delay_of_earlier_work_keeps_later_work_under_way(cluster: dict[str, Any]) -> None:
+def test_a_delay_of_earlier_work_keeps_later_work_under_way(cluster: dict[str, Any], monkeypatch: Any) -> None:
     order = confirmed(cluster)
     later = order.allocations.filter(status="accepted", operation__seq=2).first()
     early = order.allocations.filter(status="accepted", operation__seq=1).order_by("-week").first()
@@ -131,7 +131,10 @@ def test_a_delay_of_earlier_work_keeps_later_work_under_way(cluster: dict[str, A
     with pytest.raises(ValidationFailed) as refused:
         allocation_progress(actor=owner_of(cluster, later), allocation=later, data={"quantity_done": 5})
     assert "0 / 600" in str(refused.value.errors["quantity_done"]) or "0 of 600" in str(refused.value.errors)
-    allocation_progress(actor=owner_of(cluster, later), allocation=later, data={"started": True})
+    # set up in its own week (not weeks ahead: review 32)
+    with monkeypatch.context() as m:
+        m.setattr(timezone, "localdate", lambda *args: later.week)
+        allocation_progress(actor=owner_of(cluster, later), allocation=later, data={"started": True})
     allocation_delay(actor=owner_of(cluster, early), allocation=early, weeks=2, reason="设备故障")
     order.refresh_from_db()
     later.refresh_from_db()

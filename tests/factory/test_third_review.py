@@ -818,3 +818,58 @@ def test_an_unknown_certification_is_named_without_echoing_a_page_of_it() -> Non
     certifications_clean("ISO9001, " + "X" * 3000, "certifications", errors)
     (said,) = errors["certifications"]
     assert "X" * 40 + "…" in said and len(said) < 300
+
+
+def test_work_is_started_only_once_its_parts_begin_to_arrive(cluster: dict[str, Any], english: None) -> None:
+    """Started work is never moved by a re-plan, so the flag alone must not hold a place ahead of the parts
+    (review 32): a later step is started as its first unit done would be, once a preceding step delivered."""
+    from tests.factory.conftest import signed_in
+    from tests.factory.test_amend import confirmed
+    from tests.factory.test_fixed_work import owner_of
+
+    order = confirmed(cluster)
+    second = order.allocations.filter(status="accepted", operation__seq=2).order_by("-quantity").first()
+    factory = signed_in(owner_of(cluster, second))
+    url = f"/api/v1/factory/allocations/{second.pk}/progress"
+    r = factory.post(url, {"started": True}, content_type="application/json")
+    assert r.status_code == 422 and list(r.json()["errors"]) == ["started"]
+    assert "加工不能先于其所需的零部件到位" in r.json()["errors"]["started"][0]
+    second.refresh_from_db()
+    assert not second.started
+    first = order.allocations.filter(status="accepted", operation__seq=1).order_by("-quantity").first()
+    done = {"quantity_done": first.quantity, "delivered_on": dt.date.today().isoformat()}
+    owner = signed_in(owner_of(cluster, first))
+    r = owner.post(f"/api/v1/factory/allocations/{first.pk}/progress", done, content_type="application/json")
+    assert r.status_code == 200
+    # a first step needs no parts; a later one may start once some have arrived
+    assert factory.post(url, {"started": True}, content_type="application/json").json()["started"] is True
+    # progress on work already delivered is refused under `action`, as the other state errors are
+    again = owner.post(
+        f"/api/v1/factory/allocations/{first.pk}/progress", {"quantity_done": 1}, content_type="application/json"
+    )
+    assert again.status_code == 422 and list(again.json()["errors"]) == ["action"]
+
+
+def test_an_answer_or_a_delay_names_every_fault_at_once(cluster: dict[str, Any]) -> None:
+    """A counter-offer with a bad quantity and too long a note, or a delay report with bad weeks and no reason,
+    is refused with both faults in one answer, as an order is (review 32)."""
+    from tests.factory.conftest import signed_in
+    from tests.factory.test_amend import confirmed
+    from tests.factory.test_fixed_work import owner_of
+    from tests.factory.test_plan_flow import planned
+
+    order = planned(cluster)
+    offer = order.allocations.filter(status="offered").first()
+    factory = signed_in(owner_of(cluster, offer))
+    answer = {"action": "counter", "quantity": -1, "note": "x" * 3000}
+    r = factory.post(f"/api/v1/factory/allocations/{offer.pk}/answer", answer, content_type="application/json")
+    assert r.status_code == 422 and set(r.json()["errors"]) == {"quantity", "note"}
+    offer.refresh_from_db()
+    assert offer.status == "offered"
+
+    work = confirmed(cluster).allocations.filter(status="accepted").first()
+    factory = signed_in(owner_of(cluster, work))
+    r = factory.post(f"/api/v1/factory/allocations/{work.pk}/delay", {"weeks": 0}, content_type="application/json")
+    assert r.status_code == 422 and set(r.json()["errors"]) == {"weeks", "reason"}
+    r = factory.post(f"/api/v1/factory/allocations/{work.pk}/delay", {}, content_type="application/json")
+    assert r.json()["errors"] == {"weeks": ["此项为必填项。"], "reason": ["请说明原因，以便买方重新安排。"]}

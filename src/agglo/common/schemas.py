@@ -34,8 +34,9 @@ STRICT_ITEMS = {int: StrictInt, bool: StrictBool}
 
 class StrictIn(Schema):
     """A request body: a field it does not take is refused by name, not dropped (a misspelt field would otherwise
-    leave its value unset without a word). Whole numbers and booleans are JSON's own, in lists too: `true` is no
-    score of 1 and `"yes"` no flag, and a number in quotes is refused rather than guessed at."""
+    leave its value unset without a word). Whole numbers and booleans typed as such are JSON's own, in lists too:
+    `true` is no score of 1, `"yes"` no flag and `"5"` no id. Fields typed `Whole` are left to the service, which
+    also reads the page's form (where every number comes in quotes), so that both say the same."""
 
     model_config = ConfigDict(extra="forbid")
 

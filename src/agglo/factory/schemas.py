@@ -209,6 +209,8 @@ class AllocationOut(Schema):
     note: str
     # accepted work a re-plan took away: what set it off (plan, amended, declined, counter, withdrawn, delayed, expired)
     moved_by: str
+    # work under way: a re-plan never moves it
+    started: bool
     quantity_done: int
     defects: int
     delivered_on: dt.date | None
@@ -253,8 +255,10 @@ class WithdrawIn(StrictIn):
 
 
 class DelayIn(StrictIn):
-    weeks: Whole
-    reason: str
+    """Both are required: the service says so beside any other fault of the report, all in one answer."""
+
+    weeks: Whole = None
+    reason: str = ""
 
 
 class ProgressIn(StrictIn):

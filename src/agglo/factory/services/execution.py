@@ -90,7 +90,7 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
     allocation = locked(allocation)
     factory_member_only(actor, allocation)
     if allocation.status not in (Allocation.Status.ACCEPTED,):
-        raise ValidationFailed({"status": [_("Progress can be reported only on accepted work.")]})
+        raise ValidationFailed({"action": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
     if all(data.get(k) in (None, "") for k in ("quantity_done", "defects", "delivered_on", "started")):
         raise ValidationFailed(
@@ -103,6 +103,14 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         ]
     if "quantity_done" not in errors and done > allocation.quantity_done and (short := _inputs_short(allocation, done)):
         errors["quantity_done"] = [short]
+    # Started work is never moved by a re-plan, so the flag alone must not hold a place in the plan weeks ahead:
+    # a later step may be set up in its own week, or sooner once its parts have begun to arrive.
+    starting = bool(data.get("started")) and not allocation.started and done == allocation.quantity_done
+    if starting and timezone.localdate() < allocation.week and (why := _inputs_short(allocation, 1, others=False)):
+        errors["started"] = [
+            _("%(why)s It can be marked started from its own week, %(week)s.")
+            % {"why": why, "week": allocation.week.isoformat()}
+        ]
     # defects are checked against a valid quantity only (else the range would read "between 0 and 0")
     defects = (
         whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
@@ -164,16 +172,17 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
     return allocation
 
 
-def _inputs_short(allocation: Allocation, done: int) -> str | None:
+def _inputs_short(allocation: Allocation, done: int, *, others: bool = True) -> str | None:
     """Why `done` units of this step cannot be made yet, if so: a step makes no more than what its preceding
-    steps have delivered allows, in proportion to the quantities of the route (parts arrive before they are worked)."""
+    steps have delivered allows, in proportion to the quantities of the route (parts arrive before they are worked).
+    `others`: count what other factories of the step have already reported done against the same parts."""
     op = allocation.operation
     if not op.after:
         return None
     doing = Allocation.objects.filter(
         operation=op, status__in=(Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED)
     )
-    elsewhere = doing.exclude(pk=allocation.pk).aggregate(n=Sum("quantity_done"))["n"] or 0
+    elsewhere = (doing.exclude(pk=allocation.pk).aggregate(n=Sum("quantity_done"))["n"] or 0) if others else 0
     for before in Operation.objects.filter(order_id=op.order_id, seq__in=op.after).order_by("seq"):
         arrived = Allocation.objects.filter(operation=before, status=Allocation.Status.DELIVERED)
         delivered = arrived.aggregate(n=Sum("quantity"))["n"] or 0

@@ -106,7 +106,8 @@ def allocation_respond(
         errors["quantity"] = [_("Only a counter-offer names a quantity: accepting takes the whole offer.")]
     if action != "decline" and whole_step:
         errors["whole_step"] = [_("Only a decline can cover every week of the step.")]
-    if errors:
+    amount = _counter_quantity(allocation, quantity, errors) if action == "counter" else 0
+    if errors:  # every problem of the answer at once
         raise ValidationFailed(errors)
     order = allocation.order
     if action == "accept":
@@ -139,18 +140,6 @@ def allocation_respond(
         _tell_week_taken(allocation)
         return allocation
     if action == "counter":
-        errors: dict[str, list[str]] = {}
-        amount = whole({"quantity": quantity}, "quantity", errors, low=1, high=allocation.quantity - 1)
-        if allocation.quantity < 2:
-            errors["quantity"] = [_("A counter-offer must be smaller than the offer; decline instead.")]
-        elif "quantity" not in errors and amount > (room := free_in(allocation.capability, allocation.week)):
-            # the buyer could only take it if the week had room: refuse it now, as an acceptance would be
-            errors["quantity"] = [
-                _("Your free capacity in the week of %(week)s is %(n)d %(unit)s: offer at most that, or decline.")
-                % {"week": allocation.week, "n": room, "unit": allocation.operation.process.unit}
-            ]
-        if errors:
-            raise ValidationFailed(errors)
         allocation.status = Allocation.Status.COUNTERED
         allocation.counter_quantity = amount
         allocation.note = note
@@ -211,6 +200,20 @@ def allocation_respond(
         ),
     )
     return allocation
+
+
+def _counter_quantity(allocation: Allocation, quantity: Any, errors: dict[str, list[str]]) -> int:
+    """The quantity a counter-offer names, checked into `errors`: smaller than the offer, within the week's room."""
+    amount = whole({"quantity": quantity}, "quantity", errors, low=1, high=allocation.quantity - 1)
+    if allocation.quantity < 2:
+        errors["quantity"] = [_("A counter-offer must be smaller than the offer; decline instead.")]
+    elif "quantity" not in errors and amount > (room := free_in(allocation.capability, allocation.week)):
+        # the buyer could only take it if the week had room: refuse it now, as an acceptance would be
+        errors["quantity"] = [
+            _("Your free capacity in the week of %(week)s is %(n)d %(unit)s: offer at most that, or decline.")
+            % {"week": allocation.week, "n": room, "unit": allocation.operation.process.unit}
+        ]
+    return amount
 
 
 @transaction.atomic
