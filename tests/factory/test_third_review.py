@@ -873,3 +873,24 @@ def test_an_answer_or_a_delay_names_every_fault_at_once(cluster: dict[str, Any])
     assert r.status_code == 422 and set(r.json()["errors"]) == {"weeks", "reason"}
     r = factory.post(f"/api/v1/factory/allocations/{work.pk}/delay", {}, content_type="application/json")
     assert r.json()["errors"] == {"weeks": ["此项为必填项。"], "reason": ["请说明原因，以便买方重新安排。"]}
+
+
+def test_a_huge_figure_is_refused_with_its_fields_own_rule(cluster: dict[str, Any], english: None) -> None:
+    """Beyond a database integer, a figure the service checks gets the field's range, not the database's limit
+    (review 32); an id or a paging number beyond it still gets the limit."""
+    from tests.factory.conftest import signed_in
+
+    buyer = signed_in(cluster["people"]["buyer"])
+    buyer.cookies["django_language"] = "en"
+    data = order_data(buyer=cluster["orgs"]["buyer"].pk, quantity=10**30, min_quality=10**30)
+    data["operations"][1]["quantity"] = -(10**30)
+    r = buyer.post("/api/v1/factory/orders", data, content_type="application/json")
+    errors = r.json()["errors"]
+    assert r.status_code == 422
+    assert errors["quantity"] == ["Must be between 1 and 10,000,000."]
+    assert errors["min_quality"] == ["Must be between 0 and 3."]
+    assert errors["operations[2].quantity"] == ["Must be between 1 and 10,000,000."]
+    data = order_data(buyer=10**30)
+    assert buyer.post("/api/v1/factory/orders", data, content_type="application/json").json()["errors"] == {
+        "buyer": ["Must be at most 9223372036854775807."]
+    }

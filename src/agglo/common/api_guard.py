@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
 from agglo.common.errors import ValidationFailed
+from agglo.common.schemas import WHOLE
 
 BIGGEST = 2**63 - 1  # the databases' integer columns
 WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
@@ -80,7 +81,9 @@ def _numbers(value: Any, name: str = "") -> typing.Iterator[tuple[str, int]]:
         for i, item in enumerate(value, start=1):
             yield from _numbers(item, f"{name}[{i}]")
     elif isinstance(value, BaseModel):  # a body: its fields by their own names, not the view's "payload"
-        for key in type(value).model_fields:
+        for key, field in type(value).model_fields.items():
+            if WHOLE in field.metadata:  # the service checks its range, and names the field's own rule
+                continue
             yield from _numbers(getattr(value, key), f"{name}.{key}" if name and name != "payload" else key)
 
 

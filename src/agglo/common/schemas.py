@@ -11,7 +11,8 @@ from pydantic import ConfigDict, Strict, StrictBool, StrictInt, WithJsonSchema
 
 # Inputs the services check themselves, so that a page's form and the API refuse them in the same words: typed
 # here only for the schema a client reads (a number in quotes is taken, as a form sends it).
-Whole = Annotated[Any, WithJsonSchema({"type": "integer", "description": "a whole number"})]
+WHOLE = WithJsonSchema({"type": "integer", "description": "a whole number"})
+Whole = Annotated[Any, WHOLE]
 Money = Annotated[
     Any,
     WithJsonSchema(
