@@ -130,21 +130,21 @@ def test_the_registry_headcount_is_shown_and_a_statements_is_withheld(client, me
     """The registry's headcount is on the member's public profile; the latest statement's, which takes its place
     among the facts, is a financial figure the member may keep from the agency."""
     agency_admin, agency = member_of("agency", kind="government", name_zh="某市科技局")
-    _, registered = member_of("registered", headcount=61)
-    stating_admin, stating = member_of("stating", headcount=61)
+    _, registered = member_of("registered", headcount=618253)
+    stating_admin, stating = member_of("stating", headcount=618253)
     profiles.fact_create(
-        actor=stating_admin, organization=stating, kind="financials", data=statement(2025, headcount=97)
+        actor=stating_admin, organization=stating, kind="financials", data=statement(2025, headcount=973541)
     )
-    data = {"kind": "subsidy", "title_zh": "就业补贴", "starts_on": "2026-01-01", "rule": "headcount >= 100000"}
+    data = {"kind": "subsidy", "title_zh": "就业补贴", "starts_on": "2026-01-01", "rule": "headcount >= 4000000"}
     policy = policy_publish(actor=agency_admin, policy=policy_create(actor=agency_admin, issuer=agency, data=data))
     client.force_login(agency_admin)
     rows = {r["organization_id"]: r["clauses"][0] for r in client.get(f"/api/v1/policies/{policy.pk}/matches").json()}
-    assert "61" in rows[registered.pk]["yours"] and rows[stating.pk]["yours"] is None
-    page = client.get(f"/policies/{policy.pk}/").content.decode()
-    assert "61" in page and "97" not in page and "未向您公开" in page
+    assert "618253" in rows[registered.pk]["yours"].replace(",", "") and rows[stating.pk]["yours"] is None
+    page = client.get(f"/policies/{policy.pk}/").content.decode().replace(",", "")
+    assert "618253" in page and "973541" not in page and "未向您公开" in page
     assert not AccessLogEntry.objects.filter(owner__in=[registered, stating]).exists()
     # disclosed, the statement's figure is shown, and logged as the financial figure it is
     disclosure_set(actor=stating_admin, organization=stating, data={"financials_visibility": "members"})
     rows = {r["organization_id"]: r["clauses"][0] for r in client.get(f"/api/v1/policies/{policy.pk}/matches").json()}
-    assert "97" in rows[stating.pk]["yours"]
+    assert "973541" in rows[stating.pk]["yours"].replace(",", "")
     assert list(AccessLogEntry.objects.values_list("owner_id", "group")) == [(stating.pk, "financials")]
