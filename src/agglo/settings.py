@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +38,26 @@ def env_int(name: str, default: int, *, low: int = 0, high: int | None = None) -
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ImproperlyConfigured(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def env_float(name: str, default: float, *, low: float, high: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be between {low:g} and {high:g}, got {raw}")
+    return value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -179,6 +200,12 @@ if LANGUAGE_CODE not in dict(LANGUAGES):
     raise ImproperlyConfigured(f"AGGLO_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}, got {LANGUAGE_CODE!r}")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("AGGLO_TIME_ZONE", "Asia/Shanghai")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        f"AGGLO_TIME_ZONE must be a time zone, such as Asia/Shanghai; got {TIME_ZONE!r}"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -210,7 +237,7 @@ AGGLO_UPLOAD_TYPES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # Background work: immediate in tests and development, a database queue with `agglo worker` otherwise.
-TASK_BACKEND = os.environ.get("AGGLO_TASK_BACKEND", "database")
+TASK_BACKEND = env_choice("AGGLO_TASK_BACKEND", "database", ("database", "immediate"))
 TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
@@ -222,7 +249,7 @@ TASKS = {
 # Mail to applicants and members: printed to the console unless an SMTP server is configured.
 AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
 # Needs and offers: whether operators review them before they are published, and how long they stay up.
-AGGLO_MARKET_REVIEW = os.environ.get("AGGLO_MARKET_REVIEW", "0").lower() in ("1", "true", "yes")
+AGGLO_MARKET_REVIEW = env_bool("AGGLO_MARKET_REVIEW", False)
 AGGLO_LISTING_DAYS = env_int("AGGLO_LISTING_DAYS", 90, low=1)
 # Ranking weight overrides as JSON, e.g. {"cross_region": 0.2} (matching.ranking.Weights names the signals).
 try:
@@ -234,9 +261,9 @@ AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
 # Virtual factory: plan horizon in weeks, the solver's time limit per plan, hours a factory has to answer an
 # offer, and the share of an order reserved for newcomers on probation (0 = none).
 AGGLO_FACTORY_WEEKS = env_int("AGGLO_FACTORY_WEEKS", 12, low=1)
-AGGLO_FACTORY_TIME_LIMIT = float(os.environ.get("AGGLO_FACTORY_TIME_LIMIT", "5"))
+AGGLO_FACTORY_TIME_LIMIT = env_float("AGGLO_FACTORY_TIME_LIMIT", 5.0, low=0.1, high=3600)
 AGGLO_FACTORY_ANSWER_HOURS = env_int("AGGLO_FACTORY_ANSWER_HOURS", 72, low=1)
-AGGLO_FACTORY_NEWCOMER_SHARE = float(os.environ.get("AGGLO_FACTORY_NEWCOMER_SHARE", "0"))
+AGGLO_FACTORY_NEWCOMER_SHARE = env_float("AGGLO_FACTORY_NEWCOMER_SHARE", 0.0, low=0, high=1)
 # Transparency log: the checkpoint origin (also the key's name), the signing key (PRIVATE+KEY+… as made by
 # `agglo ledger keygen`) or the file that holds it, and how checkpoints follow appends: "commit" publishes one
 # after every transaction that logged something, "interval" leaves it to `agglo ledger publish --every S`.
@@ -276,7 +303,7 @@ try:
         "reset": [1 / 20, 3],  # password-reset mails per address: three, then one every 20 minutes
         **json.loads(os.environ.get("AGGLO_RATE_LIMITS", "{}") or "{}"),
     }
-except json.JSONDecodeError as exc:
+except (json.JSONDecodeError, TypeError, ValueError) as exc:  # bad JSON, or JSON that is no object
     raise ImproperlyConfigured(f"AGGLO_RATE_LIMITS must be a JSON object: {exc}") from None
 AGGLO_RATE_LIMITING = env_bool("AGGLO_RATE_LIMITING", True)
 AGGLO_RATE_BACKEND = os.environ.get("AGGLO_RATE_BACKEND", "database")

@@ -91,3 +91,17 @@ def test_a_node_token_cannot_revoke_its_nodes_other_tokens(node_client, org_admi
     assert api.delete(f"/api/v1/tokens/{other.pk}").status_code == 403
     assert node_client.request("DELETE", f"/api/v1/tokens/{other.pk}").status_code == 403
     assert Client().get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {kept}").status_code == 200
+
+
+def test_a_token_lasts_a_whole_number_of_days(node_client, org_admin):  # noqa: F811
+    """`true`, 5.5 or an infinity is no number of days (review 33: 1e400 was a 500, `true` a one-day token)."""
+    admin, _ = org_admin
+    api = Client()
+    api.force_login(admin)
+    url = f"/api/v1/nodes/{node_client.node.pk}/tokens"
+    for days in ("true", "5.5", "1e400", "-1e400", "0", "366"):
+        r = api.post(url, f'{{"name": "t", "days": {days}}}', content_type="application/json")
+        assert r.status_code == 422 and list(r.json()["errors"]) == ["days"], (days, r.content)
+    assert not ApiToken.objects.filter(node=node_client.node, name="t").exists()
+    r = api.post(url, {"name": "t", "days": 5}, content_type="application/json")
+    assert r.status_code == 201

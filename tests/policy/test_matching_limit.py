@@ -61,3 +61,25 @@ def test_the_limit_reads_in_english_too(client, agency):
     assert r.json()["errors"]["status"] == [
         "You have matched rules against the members 2 times today, the daily limit; try again tomorrow."
     ]
+
+
+@override_settings(AGGLO_DAILY_LIMITS={**LIMITS, "policy_match": 1})
+def test_the_same_rule_sent_back_by_the_edit_form_is_no_new_matching(client, agency):
+    """The form sends a rule's line breaks as \\r\\n: a title changed on the page leaves the rule as it was and
+    is not counted (review 33: it was refused once the day's matchings were used)."""
+    admin, org = agency
+    data = {**DATA, "rule": "revenue >= 1\nand founded_year >= 1900"}
+    policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=data))
+    client.force_login(admin)
+    form = {
+        "issuer": org.pk,
+        "kind": "subsidy",
+        "title_zh": "研发补贴（修订）",
+        "starts_on": "2026-01-01",
+        "rule": "revenue >= 1\r\nand founded_year >= 1900",
+    }
+    r = client.post(f"/policies/{policy.pk}/edit/", form)
+    assert r.status_code == 302, r.content.decode()[-2000:]
+    policy.refresh_from_db()
+    assert policy.title_zh == "研发补贴（修订）"
+    assert DailyQuota.objects.get(user=admin, kind="policy_match").count == 1

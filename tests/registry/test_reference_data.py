@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agglo.common.errors import ValidationFailed
 from agglo.registry.chains import topological_order
@@ -79,6 +81,9 @@ def test_a_cyclic_chain_file_is_refused_before_anything_is_written(ref, monkeypa
         (tmp_path / name).write_bytes((reference.DATA_DIR / name).read_bytes())
     (tmp_path / "chains.json").write_text(json.dumps(chains), encoding="utf-8")
     monkeypatch.setattr(reference, "DATA_DIR", tmp_path)
-    with pytest.raises(ValueError):
+    with CaptureQueriesContext(connection) as seen, pytest.raises(ValueError):
         reference_data_load()
+    # refused before any write, not only rolled back with the loader's transaction
+    writes = [q["sql"] for q in seen.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert writes == []
     assert Region.objects.get(code="440300").name_en == "Renamed"

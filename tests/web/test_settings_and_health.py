@@ -112,6 +112,21 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
         ({"AGGLO_EMAIL_PORT": "70000"}, "agglo: AGGLO_EMAIL_PORT must be between 1 and 65535, got 70000"),
         ({"AGGLO_SESSION_HOURS": "0"}, "agglo: AGGLO_SESSION_HOURS must be at least 1, got 0"),
         ({"AGGLO_RATE_BACKEND": "disk"}, "agglo: AGGLO_RATE_BACKEND must be database or memory, got 'disk'"),
+        ({"AGGLO_FACTORY_TIME_LIMIT": "abc"}, "agglo: AGGLO_FACTORY_TIME_LIMIT must be a number, got 'abc'"),
+        ({"AGGLO_FACTORY_NEWCOMER_SHARE": "2"}, "agglo: AGGLO_FACTORY_NEWCOMER_SHARE must be between 0 and 1, got 2"),
+        (
+            {"AGGLO_RATE_LIMITS": "[1]"},
+            "agglo: AGGLO_RATE_LIMITS must be a JSON object: 'list' object is not a mapping",
+        ),
+        (
+            {"AGGLO_TIME_ZONE": "Mars/Base"},
+            "agglo: AGGLO_TIME_ZONE must be a time zone, such as Asia/Shanghai; got 'Mars/Base'",
+        ),
+        (
+            {"AGGLO_MARKET_REVIEW": "maybe"},
+            "agglo: AGGLO_MARKET_REVIEW must be a boolean (1/0, true/false), got 'maybe'",
+        ),
+        ({"AGGLO_TASK_BACKEND": "bogus"}, "agglo: AGGLO_TASK_BACKEND must be one of database, immediate, got 'bogus'"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it_not_a_traceback(tmp_path, env, said):

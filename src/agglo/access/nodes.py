@@ -21,6 +21,7 @@ from agglo.access.models import ApiToken, Membership, Node, NodeKey
 from agglo.access.tokens import issue
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.common.numbers import whole_number
 
 MAX_TOKEN_DAYS = 365
 
@@ -167,10 +168,7 @@ def node_token_issue(*, actor: Any, node: Node, name: str, scope: str = "read", 
         errors["node"] = [_("The node is revoked.")]
     if scope not in ApiToken.Scope.values:
         errors["scope"] = [_("Must be read or write.")]
-    try:
-        lifetime = int(days)
-    except (TypeError, ValueError):
-        lifetime = 0
+    lifetime = whole_number(days) or 0  # not `true`, 5.5 or an infinity
     if not 1 <= lifetime <= MAX_TOKEN_DAYS:
         errors["days"] = [_("Must be a whole number of days from 1 to %(n)d.") % {"n": MAX_TOKEN_DAYS}]
     if errors:

@@ -3,6 +3,7 @@ groups nothing), fen shown only where there are any."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,3 +28,21 @@ def posted_id(raw: Any) -> int | None:
     "²" and "①" pass str.isdigit() but not int(), and a longer number is no row's id."""
     text = str(raw or "").strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+def whole_number(value: Any) -> int | None:
+    """A whole number as given, or None: never a truncated fraction, a truth value or an infinity."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else None
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        try:
+            return int(value)
+        except ValueError:  # longer than Python converts: far out of any range anyway
+            return None
+    return None

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from agglo.common.numbers import whole_number
+
 CERTIFICATIONS = ("ISO9001", "ISO14001", "IATF16949", "ISO13485", "AS9100", "CCC", "CE", "UL", "RoHS")
 
 
@@ -40,24 +42,6 @@ def text(value: Any, field: str, errors: dict[str, list[str]], *, missing: str =
     elif len(value) > most:
         errors[field] = [_("At most %(max)d characters (has %(n)d).") % {"max": most, "n": len(value)}]
     return value
-
-
-def whole_number(value: Any) -> int | None:
-    """A whole number as given, or None: never a truncated fraction, a truth value or an infinity."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, Decimal):
-        return int(value) if value.is_finite() and value == value.to_integral_value() else None
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        try:
-            return int(value)
-        except ValueError:  # longer than Python converts: far out of any range anyway
-            return None
-    return None
 
 
 def money(

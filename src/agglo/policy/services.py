@@ -183,7 +183,8 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
                 ]
             }
         )
-    if policy.status == Policy.Status.PUBLISHED and values["rule"] != policy.rule:
+    # the same rule laid out otherwise (a form sends its line breaks as \r\n) is no new matching
+    if policy.status == Policy.Status.PUBLISHED and values["rule"].split() != policy.rule.split():
         _matching_counted(actor, "rule")
     for name, value in values.items():
         setattr(policy, name, value)
