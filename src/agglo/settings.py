@@ -6,6 +6,7 @@ import json
 import os
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -27,30 +28,18 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
-def env_int(name: str, default: int, *, low: int = 0, high: int | None = None) -> int:
+def env_number(name: str, default: Any, *, whole: bool = True, low: float = 0, high: float | None = None) -> Any:
+    """A number from the environment (whole unless `whole` is false) within [low, high], else one clear line."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = int(raw) if whole else float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
-    if value < low or (high is not None and value > high):
+        raise ImproperlyConfigured(f"{name} must be {'a whole number' if whole else 'a number'}, got {raw!r}") from None
+    if not (low <= value and (high is None or value <= high)):  # a nan fails both
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ImproperlyConfigured(f"{name} must be {bounds}, got {value}")
-    return value
-
-
-def env_float(name: str, default: float, *, low: float, high: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:  # also refuses nan
-        raise ImproperlyConfigured(f"{name} must be between {low:g} and {high:g}, got {raw}")
+        raise ImproperlyConfigured(f"{name} must be {bounds}, got {raw}")
     return value
 
 
@@ -226,9 +215,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploads (admission documents): limits checked by the service, named in the error.
-AGGLO_UPLOAD_MAX_BYTES = env_int("AGGLO_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, low=1)
+AGGLO_UPLOAD_MAX_BYTES = env_number("AGGLO_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, low=1)
 # an import file (CSV or XLSX, at most 200,000 rows): refused unread above this
-AGGLO_IMPORT_MAX_BYTES = env_int("AGGLO_IMPORT_MAX_BYTES", 40 * 1024 * 1024, low=1)
+AGGLO_IMPORT_MAX_BYTES = env_number("AGGLO_IMPORT_MAX_BYTES", 40 * 1024 * 1024, low=1)
 AGGLO_UPLOAD_TYPES = {
     "application/pdf": ".pdf",
     "image/png": ".png",
@@ -250,7 +239,7 @@ TASKS = {
 AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
 # Needs and offers: whether operators review them before they are published, and how long they stay up.
 AGGLO_MARKET_REVIEW = env_bool("AGGLO_MARKET_REVIEW", False)
-AGGLO_LISTING_DAYS = env_int("AGGLO_LISTING_DAYS", 90, low=1)
+AGGLO_LISTING_DAYS = env_number("AGGLO_LISTING_DAYS", 90, low=1)
 # Ranking weight overrides as JSON, e.g. {"cross_region": 0.2} (matching.ranking.Weights names the signals).
 try:
     AGGLO_MATCHING_WEIGHTS = json.loads(os.environ.get("AGGLO_MATCHING_WEIGHTS", "{}") or "{}")
@@ -260,10 +249,10 @@ except json.JSONDecodeError as exc:
 AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
 # Virtual factory: plan horizon in weeks, the solver's time limit per plan, hours a factory has to answer an
 # offer, and the share of an order reserved for newcomers on probation (0 = none).
-AGGLO_FACTORY_WEEKS = env_int("AGGLO_FACTORY_WEEKS", 12, low=1)
-AGGLO_FACTORY_TIME_LIMIT = env_float("AGGLO_FACTORY_TIME_LIMIT", 5.0, low=0.1, high=3600)
-AGGLO_FACTORY_ANSWER_HOURS = env_int("AGGLO_FACTORY_ANSWER_HOURS", 72, low=1)
-AGGLO_FACTORY_NEWCOMER_SHARE = env_float("AGGLO_FACTORY_NEWCOMER_SHARE", 0.0, low=0, high=1)
+AGGLO_FACTORY_WEEKS = env_number("AGGLO_FACTORY_WEEKS", 12, low=1)
+AGGLO_FACTORY_TIME_LIMIT = env_number("AGGLO_FACTORY_TIME_LIMIT", 5.0, whole=False, low=0.1, high=3600)
+AGGLO_FACTORY_ANSWER_HOURS = env_number("AGGLO_FACTORY_ANSWER_HOURS", 72, low=1)
+AGGLO_FACTORY_NEWCOMER_SHARE = env_number("AGGLO_FACTORY_NEWCOMER_SHARE", 0.0, whole=False, low=0, high=1)
 # Transparency log: the checkpoint origin (also the key's name), the signing key (PRIVATE+KEY+… as made by
 # `agglo ledger keygen`) or the file that holds it, and how checkpoints follow appends: "commit" publishes one
 # after every transaction that logged something, "interval" leaves it to `agglo ledger publish --every S`.
@@ -274,7 +263,7 @@ AGGLO_LEDGER_PUBLISH = os.environ.get("AGGLO_LEDGER_PUBLISH", "commit")
 if AGGLO_LEDGER_PUBLISH not in ("commit", "interval"):
     raise ImproperlyConfigured(f"AGGLO_LEDGER_PUBLISH must be commit or interval, got {AGGLO_LEDGER_PUBLISH!r}")
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
-EMAIL_PORT = env_int("AGGLO_EMAIL_PORT", 25, low=1, high=65535)
+EMAIL_PORT = env_number("AGGLO_EMAIL_PORT", 25, low=1, high=65535)
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("AGGLO_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("AGGLO_EMAIL_TLS", False)
@@ -285,12 +274,12 @@ EMAIL_BACKEND = (
 
 # Logging in: failures before a 15-minute lock (per username, per client address), and whether operators and
 # organization admins must use TOTP (on by default in production).
-AGGLO_LOGIN_MAX_FAILURES = env_int("AGGLO_LOGIN_MAX_FAILURES", 5, low=1)
-AGGLO_LOGIN_MAX_FAILURES_PER_IP = env_int("AGGLO_LOGIN_MAX_FAILURES_PER_IP", 50, low=1)
-AGGLO_LOGIN_LOCK_MINUTES = env_int("AGGLO_LOGIN_LOCK_MINUTES", 15, low=1)
+AGGLO_LOGIN_MAX_FAILURES = env_number("AGGLO_LOGIN_MAX_FAILURES", 5, low=1)
+AGGLO_LOGIN_MAX_FAILURES_PER_IP = env_number("AGGLO_LOGIN_MAX_FAILURES_PER_IP", 50, low=1)
+AGGLO_LOGIN_LOCK_MINUTES = env_number("AGGLO_LOGIN_LOCK_MINUTES", 15, low=1)
 AGGLO_TOTP_REQUIRED = env_bool("AGGLO_TOTP_REQUIRED", PRODUCTION)
 # Trusted reverse proxies in front of the app (0 = none): how far from the right of X-Forwarded-For the client is.
-AGGLO_PROXY_HOPS = env_int("AGGLO_PROXY_HOPS", 1 if PRODUCTION else 0)
+AGGLO_PROXY_HOPS = env_number("AGGLO_PROXY_HOPS", 1 if PRODUCTION else 0)
 
 # Rate limits: {kind: [requests per minute, burst]} per client address, logged-in user, API token and node;
 # token buckets in the database (shared by every process), or in Redis when AGGLO_REDIS_URL is set.
@@ -313,14 +302,14 @@ AGGLO_REDIS_URL = os.environ.get("AGGLO_REDIS_URL", "")
 # Anti-harvesting: per user and day, other members' profiles viewed, exports made, and policies published or
 # published rules changed (each matches the members again; operators are exempt).
 AGGLO_DAILY_LIMITS = {
-    "profile_view": env_int("AGGLO_DAILY_PROFILE_VIEWS", 300),
-    "export": env_int("AGGLO_DAILY_EXPORTS", 20),
-    "policy_match": env_int("AGGLO_DAILY_POLICY_MATCHES", 20),
+    "profile_view": env_number("AGGLO_DAILY_PROFILE_VIEWS", 300),
+    "export": env_number("AGGLO_DAILY_EXPORTS", 20),
+    "policy_match": env_number("AGGLO_DAILY_POLICY_MATCHES", 20),
 }
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env_int("AGGLO_SESSION_HOURS", 12, low=1) * 3600
+SESSION_COOKIE_AGE = env_number("AGGLO_SESSION_HOURS", 12, low=1) * 3600
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 # Content security policy: everything from this origin, no inline scripts, no framing.
@@ -337,7 +326,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("AGGLO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_SECONDS = env_number("AGGLO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
