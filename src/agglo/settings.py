@@ -46,7 +46,8 @@ def env_number(name: str, default: Any, *, whole: bool = True, low: float = 0, h
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, default).strip() or default
     if value not in choices:
-        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        named = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
+        raise ImproperlyConfigured(f"{name} must be {named}, got {value!r}")
     return value
 
 
@@ -183,10 +184,8 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 
-LANGUAGE_CODE = os.environ.get("AGGLO_LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-if LANGUAGE_CODE not in dict(LANGUAGES):
-    raise ImproperlyConfigured(f"AGGLO_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}, got {LANGUAGE_CODE!r}")
+LANGUAGE_CODE = env_choice("AGGLO_LANGUAGE", "zh-hans", tuple(dict(LANGUAGES)))
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("AGGLO_TIME_ZONE", "Asia/Shanghai")
 try:
@@ -259,9 +258,7 @@ AGGLO_FACTORY_NEWCOMER_SHARE = env_number("AGGLO_FACTORY_NEWCOMER_SHARE", 0.0, w
 AGGLO_LEDGER_ORIGIN = os.environ.get("AGGLO_LEDGER_ORIGIN", "localhost/agglo/ledger")
 AGGLO_LEDGER_KEY = os.environ.get("AGGLO_LEDGER_KEY", "")
 AGGLO_LEDGER_KEY_FILE = os.environ.get("AGGLO_LEDGER_KEY_FILE", str(VAR_DIR / "ledger-key.txt"))
-AGGLO_LEDGER_PUBLISH = os.environ.get("AGGLO_LEDGER_PUBLISH", "commit")
-if AGGLO_LEDGER_PUBLISH not in ("commit", "interval"):
-    raise ImproperlyConfigured(f"AGGLO_LEDGER_PUBLISH must be commit or interval, got {AGGLO_LEDGER_PUBLISH!r}")
+AGGLO_LEDGER_PUBLISH = env_choice("AGGLO_LEDGER_PUBLISH", "commit", ("commit", "interval"))
 EMAIL_HOST = os.environ.get("AGGLO_EMAIL_HOST", "")
 EMAIL_PORT = env_number("AGGLO_EMAIL_PORT", 25, low=1, high=65535)
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")
@@ -295,9 +292,7 @@ try:
 except (json.JSONDecodeError, TypeError, ValueError) as exc:  # bad JSON, or JSON that is no object
     raise ImproperlyConfigured(f"AGGLO_RATE_LIMITS must be a JSON object: {exc}") from None
 AGGLO_RATE_LIMITING = env_bool("AGGLO_RATE_LIMITING", True)
-AGGLO_RATE_BACKEND = os.environ.get("AGGLO_RATE_BACKEND", "database")
-if AGGLO_RATE_BACKEND not in ("database", "memory"):
-    raise ImproperlyConfigured(f"AGGLO_RATE_BACKEND must be database or memory, got {AGGLO_RATE_BACKEND!r}")
+AGGLO_RATE_BACKEND = env_choice("AGGLO_RATE_BACKEND", "database", ("database", "memory"))
 AGGLO_REDIS_URL = os.environ.get("AGGLO_REDIS_URL", "")
 # Anti-harvesting: per user and day, other members' profiles viewed, exports made, and policies published or
 # published rules changed (each matches the members again; operators are exempt).

@@ -112,6 +112,8 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
         ({"AGGLO_EMAIL_PORT": "70000"}, "agglo: AGGLO_EMAIL_PORT must be between 1 and 65535, got 70000"),
         ({"AGGLO_SESSION_HOURS": "0"}, "agglo: AGGLO_SESSION_HOURS must be at least 1, got 0"),
         ({"AGGLO_RATE_BACKEND": "disk"}, "agglo: AGGLO_RATE_BACKEND must be database or memory, got 'disk'"),
+        ({"AGGLO_LEDGER_PUBLISH": "hourly"}, "agglo: AGGLO_LEDGER_PUBLISH must be commit or interval, got 'hourly'"),
+        ({"AGGLO_LANGUAGE": "fr"}, "agglo: AGGLO_LANGUAGE must be zh-hans or en, got 'fr'"),
         ({"AGGLO_FACTORY_TIME_LIMIT": "abc"}, "agglo: AGGLO_FACTORY_TIME_LIMIT must be a number, got 'abc'"),
         ({"AGGLO_FACTORY_NEWCOMER_SHARE": "2"}, "agglo: AGGLO_FACTORY_NEWCOMER_SHARE must be between 0 and 1, got 2"),
         (
@@ -126,7 +128,7 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
             {"AGGLO_MARKET_REVIEW": "maybe"},
             "agglo: AGGLO_MARKET_REVIEW must be a boolean (1/0, true/false), got 'maybe'",
         ),
-        ({"AGGLO_TASK_BACKEND": "bogus"}, "agglo: AGGLO_TASK_BACKEND must be one of database, immediate, got 'bogus'"),
+        ({"AGGLO_TASK_BACKEND": "bogus"}, "agglo: AGGLO_TASK_BACKEND must be database or immediate, got 'bogus'"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it_not_a_traceback(tmp_path, env, said):

@@ -10,7 +10,8 @@ from ninja import Schema
 from pydantic import ConfigDict, Strict, StrictBool, StrictInt, WithJsonSchema
 
 # Inputs the services check themselves, so that a page's form and the API refuse them in the same words: typed
-# here only for the schema a client reads (a number in quotes is taken, as a form sends it).
+# here for the schema a client reads (a number in quotes is taken, as a form sends it). WHOLE also tells
+# api_guard to leave such a number's range to the service, which names the field's own rule.
 WHOLE = WithJsonSchema({"type": "integer", "description": "a whole number"})
 Whole = Annotated[Any, WHOLE]
 Money = Annotated[
