@@ -8,6 +8,8 @@ import pytest
 from django.test import override_settings
 
 from agglo.access.models import DailyQuota
+from agglo.common.errors import ValidationFailed
+from agglo.common.models import AuditEvent, Notification
 from agglo.policy.models import Policy
 from agglo.policy.services import policy_create, policy_publish, policy_update
 
@@ -83,3 +85,38 @@ def test_the_same_rule_sent_back_by_the_edit_form_is_no_new_matching(client, age
     policy.refresh_from_db()
     assert policy.title_zh == "研发补贴（修订）"
     assert DailyQuota.objects.get(user=admin, kind="policy_match").count == 1
+
+
+@override_settings(AGGLO_DAILY_LIMITS={**LIMITS, "policy_match": 1})
+def test_a_refusal_at_the_limit_alerts_the_operators_once(client, agency, operator):
+    """The refused write rolls back with its count, but the operators still hear that someone tried past the
+    limit: once a day, from the page or the API, whichever came first."""
+    admin, org = agency
+    published = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=DATA))
+    alerts = Notification.objects.filter(user=operator, verb="access.daily_limit_exceeded")
+    assert not alerts.exists()
+
+    client.force_login(admin)
+    r = client.patch(f"/api/v1/policies/{published.pk}", {"rule": "revenue >= 3"}, content_type="application/json")
+    assert r.status_code == 422 and list(r.json()["errors"]) == ["rule"]
+    assert alerts.count() == 1 and "agency-admin" in alerts.get().text
+    draft = policy_create(actor=admin, issuer=org, data=DATA)
+    client.post(f"/policies/{draft.pk}/publish/")
+    assert alerts.count() == 1  # once a day
+    assert AuditEvent.objects.filter(event="access.daily_limit_exceeded", actor=admin).count() == 1
+    row = DailyQuota.objects.get(user=admin, kind="policy_match")
+    assert (row.count, row.alerted) == (1, True)
+    draft.refresh_from_db()
+    assert draft.status == Policy.Status.DRAFT
+
+
+@override_settings(AGGLO_DAILY_LIMITS={**LIMITS, "policy_match": 0})
+def test_a_limit_of_none_a_day_refuses_and_alerts_without_a_count(agency, operator):
+    admin, org = agency
+    draft = policy_create(actor=admin, issuer=org, data=DATA)
+    with pytest.raises(ValidationFailed) as refused:
+        policy_publish(actor=admin, policy=draft)
+    assert list(refused.value.errors) == ["status"]
+    row = DailyQuota.objects.get(user=admin, kind="policy_match")
+    assert (row.count, row.alerted) == (0, True)
+    assert Notification.objects.filter(user=operator, verb="access.daily_limit_exceeded").count() == 1

@@ -1,4 +1,5 @@
-"""Anti-harvesting: daily limits per user on viewing other members' profiles and on exports.
+"""Anti-harvesting: daily limits per user on viewing other members' profiles, on exports and on matching rules
+against the members.
 
 Going over refuses the request until local midnight and, once a day per user and kind, alerts the operators."""
 
@@ -27,7 +28,7 @@ def _seconds_to_midnight(now: dt.datetime) -> float:
 
 
 def quota_consume(*, actor: Any, kind: str) -> None:
-    """Count one profile view or export for `actor` today; RateLimited once the day's limit is passed.
+    """Count one profile view, export or matching for `actor` today; RateLimited once the day's limit is passed.
 
     Anonymous visitors are held by the per-address rate limit instead; operators and auditors are not counted."""
     if not getattr(actor, "is_authenticated", False) or policy.sees_all_organizations(actor):
@@ -46,29 +47,45 @@ def quota_consume(*, actor: Any, kind: str) -> None:
             [actor.pk, day, kind],
         )
         count = cursor.fetchone()[0]
-    over = count > limit
-    if over and DailyQuota.objects.filter(user=actor, day=day, kind=kind, alerted=False).update(alerted=True):
-        row = DailyQuota.objects.get(user=actor, day=day, kind=kind)
-        label = DailyQuota.Kind(kind).label
-        record(
-            "access.daily_limit_exceeded",
-            actor=actor,
-            subject=row,
-            payload={"kind": kind, "limit": limit, "user": actor.get_username()},
-        )
-        notify(
-            policy.operators(),
-            verb="access.daily_limit_exceeded",
-            text=Phrase(
-                gettext_lazy("%(user)s went over the daily limit of %(limit)d: %(kind)s."),
-                user=actor.get_username(),
-                limit=limit,
-                kind=label,
-            ),
-            link="/admin/access/dailyquota/",
-        )
-    if over:
+    if count > limit:
+        _alert_once(actor, kind, day, limit)
         raise RateLimited(f"day ({kind})", _seconds_to_midnight(now))
+
+
+def quota_refused(*, actor: Any, kind: str) -> None:
+    """Alert the operators (once a day per user and kind) of a refusal whose count went with its rolled-back write:
+    a write refused at the limit leaves nothing of its own, yet someone trying past it is what they watch for."""
+    limit = settings.AGGLO_DAILY_LIMITS.get(kind)
+    if limit is None or not getattr(actor, "is_authenticated", False):
+        return
+    day = timezone.localdate()
+    DailyQuota.objects.get_or_create(user=actor, day=day, kind=kind)
+    _alert_once(actor, kind, day, limit)
+
+
+def _alert_once(actor: Any, kind: str, day: dt.date, limit: int) -> None:
+    """Record and tell the operators that `actor` went over the limit, unless that was done today already."""
+    if not DailyQuota.objects.filter(user=actor, day=day, kind=kind, alerted=False).update(alerted=True):
+        return
+    row = DailyQuota.objects.get(user=actor, day=day, kind=kind)
+    label = DailyQuota.Kind(kind).label
+    record(
+        "access.daily_limit_exceeded",
+        actor=actor,
+        subject=row,
+        payload={"kind": kind, "limit": limit, "user": actor.get_username()},
+    )
+    notify(
+        policy.operators(),
+        verb="access.daily_limit_exceeded",
+        text=Phrase(
+            gettext_lazy("%(user)s went over the daily limit of %(limit)d: %(kind)s."),
+            user=actor.get_username(),
+            limit=limit,
+            kind=label,
+        ),
+        link="/admin/access/dailyquota/",
+    )
 
 
 def profile_viewed(*, actor: Any, organization_id: int) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy as access
 from agglo.access.models import DailyQuota
-from agglo.access.quotas import quota_consume
+from agglo.access.quotas import quota_consume, quota_refused
 from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
@@ -142,6 +143,15 @@ def policy_create(*, actor: Any, issuer: Organization, data: Mapping[str, Any]) 
     return policy
 
 
+class _OverLimit(Exception):
+    """A matching refused at the day's limit: raised inside the write's transaction so that it rolls back, and
+    turned into the field error by `_refusal_told` outside it."""
+
+    def __init__(self, error: ValidationFailed) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def _matching_counted(actor: Any, field: str) -> None:
     """Count one matching of the members against a new rule (a publication, or a published rule changed) towards
     the user's daily limit. Whether a member matches is what an agency reads, also where the member keeps the
@@ -154,7 +164,26 @@ def _matching_counted(actor: Any, field: str) -> None:
             "You have matched rules against the members %(limit)d times today, the daily limit; try again tomorrow."
         )
         text %= {"limit": settings.AGGLO_DAILY_LIMITS[DailyQuota.Kind.POLICY_MATCH]}
-        raise ValidationFailed({field: [text]}, text) from None
+        raise _OverLimit(ValidationFailed({field: [text]}, text)) from None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _refusal_told(write: Callable[P, R]) -> Callable[P, R]:
+    """Around a transaction that may count a matching: once a refusal at the limit has rolled it back, the
+    operators are alerted (what the refused write recorded went with it) and the field error is raised."""
+
+    @functools.wraps(write)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return write(*args, **kwargs)
+        except _OverLimit as refused:
+            quota_refused(actor=kwargs["actor"], kind=DailyQuota.Kind.POLICY_MATCH)
+            raise refused.error from None
+
+    return run
 
 
 def locked(policy: Policy) -> Policy:
@@ -163,6 +192,7 @@ def locked(policy: Policy) -> Policy:
     return Policy.objects.select_for_update().select_related("issuer").get(pk=policy.pk)
 
 
+@_refusal_told
 @transaction.atomic
 def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Policy:
     """Change a policy's terms (the fields given). Read again under its lock, so that a copy read before someone
@@ -198,6 +228,7 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Pol
     return policy
 
 
+@_refusal_told
 @transaction.atomic
 def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     """Publish, then find every eligible member and the near misses by the rule in force, and tell them; once,
