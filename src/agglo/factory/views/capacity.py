@@ -71,7 +71,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 raise PermissionDenied(str(exc)) from exc
             except ValidationFailed as exc:  # back on the page the form was on, with what was typed
                 week_failed = {k: request.POST.get(k, "") for k in ("week", "capacity")}
-                week_failed |= {"capability": cap.pk, "errors": error_parts(exc)}
+                week_failed |= {"capability": cap.pk, "errors": error_parts(exc), "fields": list(exc.errors or {})}
                 page_from = request.POST.get("from")
             else:
                 back = calendar_page(request.POST.get("from")).weeks[0]  # to the page the form was on

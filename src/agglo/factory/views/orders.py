@@ -45,15 +45,31 @@ ROUTE_FIELDS = {
 }
 
 
+def _route_key(key: str) -> tuple[int, str | None] | None:
+    """`operations[5].after` → (5, "after"); `operations[5]` → (5, None); another key → None."""
+    found = re.fullmatch(r"operations\[(\d+)\](?:\.(\w+))?", key)
+    return None if found is None else (int(found[1]), found[2])
+
+
 def _route_field(key: str) -> str:
     """`operations[5].after` as the form shows it: the step's number and the column's label."""
-    found = re.fullmatch(r"operations\[(\d+)\](?:\.(\w+))?", key)
-    if found is None:
+    if (found := _route_key(key)) is None:
         return _("Route")
-    step, column = int(found[1]), found[2]
+    step, column = found
     if column in ROUTE_FIELDS:
         return _("Step %(n)d, %(field)s") % {"n": step, "field": ROUTE_FIELDS[column]}
     return _("Step %(n)d") % {"n": step}
+
+
+def _route_marks(route: dict[str, Any]) -> dict[int, set[str]]:
+    """The route's controls its errors are about, by step: a column's error marks that control, a step's all three
+    (so that a screen reader hears which row failed, not only the list above it)."""
+    marks: dict[int, set[str]] = {}
+    for key in route:
+        if (found := _route_key(key)) is not None:
+            step, column = found
+            marks.setdefault(step, set()).update({column} if column in ROUTE_FIELDS else set(ROUTE_FIELDS))
+    return marks
 
 
 @login_required
@@ -66,6 +82,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
     # the first week that still takes new work (this one only until Wednesday)
     form = OrderForm(request.POST or None, initial={"start_week": monday(first_open_day()).isoformat()})
     route_errors: list[str] = []
+    marked: dict[int, set[str]] = {}  # step → its controls an error is about
     rows = operation_rows(request.POST) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -76,6 +93,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             route = {k: v for k, v in exc.errors.items() if k.startswith("operations")}
             route_errors = [line for _k, line in labelled_errors(route, {k: _route_field(k) for k in route})]
+            marked = _route_marks(route)
             exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
             apply_service_errors(form, exc)
         except Forbidden as exc:
@@ -86,7 +104,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "orgs": orgs,
-        "rows": list(enumerate(padded, start=1)),
+        "rows": [(n, {**row, "invalid": marked.get(n, set())}) for n, row in enumerate(padded, start=1)],
         "processes": selectors.process_list(),
         "route_errors": route_errors,
     }
