@@ -20,7 +20,7 @@ from agglo.access.api_auth import ActorAuth
 from agglo.access.ratelimit import RateLimited
 from agglo.common.api_guard import FORM_TYPES, guard, mark
 from agglo.common.errors import DomainError
-from agglo.common.problem import problem_response, too_many
+from agglo.common.problem import multipart_fault, problem_response, too_many
 from agglo.factory.api import router as factory_router
 from agglo.ledger.api import router as ledger_router
 from agglo.market.api import router as market_router
@@ -87,6 +87,9 @@ class AggloAPI(NinjaAPI):
                 responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
                 if any(p.get("name") == "offset" for p in operation.get("parameters", [])) and "200" in responses:
                     responses["200"].setdefault("headers", {})["X-Total-Count"] = TOTAL_HEADER
+                for status, said in responses.items():  # a refusal the operation declares may be a problem too
+                    if status.startswith("4") and "content" in said:
+                        said["content"].setdefault("application/problem+json", {"schema": PROBLEM})
                 for status, said in PROBLEMS.items():
                     responses.setdefault(
                         status, {"description": said, "content": {"application/problem+json": {"schema": PROBLEM}}}
@@ -129,7 +132,7 @@ def _field_of(loc: list) -> str:
     parts = list(loc)
     if parts and parts[0] in LOCATIONS:
         parts = parts[1:]
-    if len(parts) > 1 and parts[0] in ("payload", "filters"):  # the view's name for the whole body
+    if parts and parts[0] in ("payload", "filters", "data"):  # the view's name for the whole body, form or query
         parts = parts[1:]
     name = ""
     for part in parts:
@@ -256,7 +259,7 @@ def _multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
         400,
         _("The multipart body cannot be read."),
         code="malformed_body",
-        errors={"body": [str(exc)]},
+        errors={"body": [multipart_fault(exc)]},
         instance=request.path,
     )
 

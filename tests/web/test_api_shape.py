@@ -87,16 +87,17 @@ def test_a_step_that_takes_no_input_refuses_a_body_that_says_something(two_firms
 def test_a_nul_is_refused_however_the_body_is_sent(org_admin):
     admin, org = org_admin
     c = Client()
-    # JSON labelled as plain text, which django-ninja parses all the same
-    problem(
+    # JSON labelled as plain text, which django-ninja parses all the same: the escaped NUL is named by its field
+    said = problem(
         c.patch(
             f"/api/v1/organizations/{org.pk}",
             '{"description": "nul\\u0000here"}',
             content_type="text/plain",
             **bearer(admin),
         ),
-        400,
+        422,
     )
+    assert list(said["errors"]) == ["description"]
     problem(
         c.patch(
             f"/api/v1/organizations/{org.pk}",

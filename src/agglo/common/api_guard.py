@@ -1,8 +1,8 @@
 """What every API operation checks of a request's shape before its view runs, so that no router repeats it: a
 query parameter it does not declare is refused (a misspelt filter would otherwise return everything), a whole
 number must fit the database's integers, a step that takes no input refuses a body that says something (a client
-sending `{"reason": …}` to the wrong step must not have it carried out as if it had sent nothing), and a form's
-fields and file names hold no NUL.
+sending `{"reason": …}` to the wrong step must not have it carried out as if it had sent nothing), a form's
+fields and file names hold no NUL, and no text of a body holds what no column stores (a NUL, half a character).
 
 The checks run once the caller is authenticated and the parameters are parsed: a stranger's upload is refused (401)
 before it is read, and a number is judged as the view would receive it (written `1_0…0` or `N.0` included).
@@ -11,6 +11,7 @@ before it is read, and a number is judged as the view would receive it (written 
 from __future__ import annotations
 
 import functools
+import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,17 +36,19 @@ class Shape:
 
     params: frozenset[str]
     takes_input: bool
+    aliases: tuple[tuple[str, str], ...] = ()  # (the view's name, the name a client sends) where they differ
 
 
 def shape_of(operation: Any) -> Shape:
-    params = {
-        field.alias or name
+    query = [
+        (name, field.alias or name)
         for model in operation.models
         if model.__ninja_param_source__ == "query"
         for name, field in model.model_fields.items()
-    }
+    ]
     takes_input = any(m.__ninja_param_source__ in INPUT_SOURCES for m in operation.models)
-    return Shape(frozenset(params), takes_input)
+    aliases = tuple((name, alias) for name, alias in query if alias != name)
+    return Shape(frozenset(alias for _name, alias in query), takes_input, aliases)
 
 
 def problems(request: HttpRequest, shape: Shape, values: dict[str, Any]) -> dict[str, list[str]]:
@@ -55,9 +58,14 @@ def problems(request: HttpRequest, shape: Shape, values: dict[str, Any]) -> dict
     if unknown:
         said = _("Unknown parameter; allowed: %(allowed)s.") % {"allowed": ", ".join(sorted(shape.params)) or "—"}
         errors.update({name: [said] for name in unknown})
-    for name, value in _numbers(values):
-        if abs(value) > BIGGEST:
-            errors[name] = [_("Must be at most %(n)d.") % {"n": BIGGEST}]
+    sent_as = dict(shape.aliases)
+    for key, argument in values.items():
+        # a body or form is named by its fields (`headcount`), a parameter as the client sends it (`from`)
+        top = "" if isinstance(argument, BaseModel) else sent_as.get(key, key)
+        for name, value in _numbers(argument, top):
+            if abs(value) > BIGGEST:
+                errors[name] = [_("Must be at most %(n)d.") % {"n": BIGGEST}]
+        errors |= unstorable(argument, top)
     if request.method in WRITES and not shape.takes_input and _says_something(request):
         errors["body"] = [_("This request takes no body; send none, or {}.")]
     if request.content_type in FORM_TYPES and request.method == "POST":
@@ -80,17 +88,18 @@ def _numbers(value: Any, name: str = "") -> typing.Iterator[tuple[str, int]]:
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value, start=1):
             yield from _numbers(item, f"{name}[{i}]")
-    elif isinstance(value, BaseModel):  # a body: its fields by their own names, not the view's "payload"
+    elif isinstance(value, BaseModel):
         for key, field in type(value).model_fields.items():
             if WHOLE in field.metadata:  # the service checks its range, and names the field's own rule
                 continue
-            yield from _numbers(getattr(value, key), f"{name}.{key}" if name and name != "payload" else key)
+            sent = field.alias or key
+            yield from _numbers(getattr(value, key), f"{name}.{sent}" if name else sent)
 
 
 def _says_something(request: HttpRequest) -> bool:
     if request.content_type in FORM_TYPES and request.method == "POST":
         return bool(request.POST or request.FILES)
-    return request.body.strip() not in (b"", b"{}")
+    return b"".join(request.body.split()) not in (b"", b"{}")  # `{ }` and `{\n}` are `{}` too
 
 
 def mark(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -118,3 +127,30 @@ def guard(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(request, *args, **kwargs)
 
     return checked
+
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any, name: str = "") -> dict[str, list[str]]:
+    """The fields of a parsed body whose text no database stores: a NUL, or half of a character (`\\ud800` escaped
+    alone, which JSON allows and UTF-8 cannot encode; a pair is one character). Named as the API names fields
+    (`tags[2]`, `terms.note`)."""
+    if isinstance(value, str):
+        if found := UNSTORABLE.search(value):
+            if found[0] == "\x00":
+                return {name or "body": [_("Remove the NUL character: it cannot be stored.")]}
+            return {name or "body": [_("Must be valid Unicode text: an unpaired surrogate (\\ud800–\\udfff) is not.")]}
+        return {}
+    errors: dict[str, list[str]] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():  # a key is a field's name: the schema has refused unknown ones
+            errors |= unstorable(item, f"{name}.{key}" if name else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value, start=1):
+            errors |= unstorable(item, f"{name}[{i}]")
+    elif isinstance(value, BaseModel):
+        for key, field in type(value).model_fields.items():
+            sent = field.alias or key
+            errors |= unstorable(getattr(value, key), f"{name}.{sent}" if name else sent)
+    return errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 CONTENT_TYPE = "application/problem+json"
 
@@ -32,7 +33,6 @@ def problem_response(
 def too_many(request: HttpRequest, exc: Any) -> HttpResponse:
     """The 429 answer for a RateLimited, with Retry-After."""
     from django.shortcuts import render
-    from django.utils.translation import gettext as _
 
     title = _("Too many requests; try again in %(s)d seconds.") % {"s": exc.retry_after}
     if request.path.startswith("/api/"):
@@ -41,3 +41,11 @@ def too_many(request: HttpRequest, exc: Any) -> HttpResponse:
         response = render(request, "web/error.html", {"status": 429, "title": title}, status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def multipart_fault(exc: Exception) -> str:
+    """What is wrong with a multipart body, in the reader's language (Django's own text is English, and names its
+    internals); the usual fault is a form sent without its boundary."""
+    if "boundary" in str(exc).lower():
+        return _("The form's boundary is missing or wrong: send multipart/form-data as a client library builds it.")
+    return _("The form's parts cannot be read: send multipart/form-data as a client library builds it.")

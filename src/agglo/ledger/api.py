@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from agglo.common.errors import LoginRequired
+from agglo.common.errors import LoginRequired, ValidationFailed
 from agglo.common.paging import page
 from agglo.ledger import selectors, services
 from agglo.ledger.models import Witness
@@ -51,7 +51,9 @@ def proof_consistency(request: HttpRequest, from_: int = Query(..., alias="from"
 
 @router.get("/checkpoints", response=list[CheckpointOut], summary="Every signed checkpoint after a size", auth=None)
 def checkpoint_list(request: HttpRequest, after: int = -1, limit: int = 1000) -> Any:
-    rows = selectors.checkpoint_list(after=after)[: max(1, min(limit, 1000))]
+    if not 1 <= limit <= 1000:  # as every list's limit: refused, not quietly changed
+        raise ValidationFailed({"limit": [_("Must be between 1 and %(n)d.") % {"n": 1000}]})
+    rows = selectors.checkpoint_list(after=after)[:limit]
     return [{"size": row.size, "note": selectors.served_note(row)} for row in rows]
 
 

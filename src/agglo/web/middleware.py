@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_valid
-from agglo.common.problem import CONTENT_TYPE, problem_response, too_many
+from agglo.common.problem import CONTENT_TYPE, multipart_fault, problem_response, too_many
 
 
 class ChineseFirstMiddleware:
@@ -58,8 +58,17 @@ class ApiEnvelopeMiddleware:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         if "\x00" in request.META.get("QUERY_STRING", "") or any("\x00" in v for v in request.GET.values()):
+            named = {
+                k.replace("\x00", ""): [_("Remove NUL (\\u0000) characters.")]
+                for k, v in request.GET.items()
+                if "\x00" in k + v
+            }
             return problem_response(
-                400, _("The request contains a NUL character."), code="bad_request", instance=request.path
+                400,
+                _("The request contains a NUL character."),
+                code="bad_request",
+                errors=named or None,
+                instance=request.path,
             )
         try:
             nul = _has_nul(request)
@@ -68,7 +77,7 @@ class ApiEnvelopeMiddleware:
                 413, _("The request body is too large."), code="payload_too_large", instance=request.path
             )
         except MultiPartParserError as exc:
-            errors = {"body": [str(exc)]}
+            errors = {"body": [multipart_fault(exc)]}
             return problem_response(
                 400,
                 _("The multipart body cannot be read."),
@@ -98,14 +107,15 @@ class ApiEnvelopeMiddleware:
 
 
 def _has_nul(request: HttpRequest) -> bool:
-    """A NUL in the path or in a body that is not a form: django-ninja reads a body as JSON whatever its content
-    type says, so one sent as text/plain must not slip past. A form is not read here, before anyone is
-    authenticated: `common.api_guard` checks its fields and file names (the files themselves may hold NULs)."""
+    """A NUL byte in the path or in a body that is not a form: django-ninja reads a body as JSON whatever its
+    content type says, so one sent as text/plain must not slip past. One escaped in JSON (`\\u0000`) is refused
+    by the parser, naming its field; a form is not read here, before anyone is authenticated: `common.api_guard`
+    checks its fields and file names (the files themselves may hold NULs)."""
     if "\x00" in request.path:
         return True
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return False
-    return b"\x00" in request.body or b"\\u0000" in request.body
+    return b"\x00" in request.body  # escaped in JSON (`\\u0000`), the parser names its field (`api_guard.unstorable`)
 
 
 class SecurityHeadersMiddleware:
