@@ -67,7 +67,8 @@ TOTAL_HEADER = {
 
 class EmptyIsNothing(Parser):
     """No body at all reads as `{}`: a body whose every field is optional may be left out (`grant-eligible` for a
-    policy without a budget), and one with required fields is refused naming them, not as malformed JSON."""
+    policy without a budget). One with required fields is refused as missing its body (django-ninja reads nothing
+    from an empty body), not as malformed JSON."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         if request.content_type in FORM_TYPES:  # an empty form (`curl -F` with nothing, a test client's default)
@@ -177,6 +178,7 @@ TYPE_MESSAGES = {
     "literal_error": gettext_lazy("Choose one of: %(expected)s."),
     "enum": gettext_lazy("Choose one of: %(expected)s."),
     "json_invalid": gettext_lazy("Must be valid JSON."),
+    "string_unicode": gettext_lazy("Must be valid Unicode text: an unpaired surrogate (\\ud800–\\udfff) is not."),
 }
 
 

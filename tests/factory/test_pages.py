@@ -80,6 +80,15 @@ def test_route_rows_keep_the_forms_step_numbers(cluster: dict[str, Any]) -> None
     post = form_post(buyer=cluster["orgs"]["buyer"].pk, **{"op-2-process": "", "op-2-quantity": "", "op-2-after": ""})
     text = c.post("/factory/orders/new/", post).content.decode()
     assert "Step 2, Process: " in text
+    # the row's control says it is in error, described by the list above the table (a screen reader hears it)
+    invalid = 'aria-invalid="true" aria-describedby="route-errors"'
+    assert re.search(f'name="op-2-process"[^>]*{invalid}', text) and not re.search(
+        f'name="op-1-[a-z]+"[^>]*{invalid}', text
+    )
+    # no route at all: its first step is where to start
+    empty = {f"op-{n}-{col}": "" for n in range(1, 9) for col in ("process", "quantity", "after")}
+    text = c.post("/factory/orders/new/", form_post(**empty)).content.decode()
+    assert re.search(f'name="op-1-process"[^>]*{invalid}', text)
     text = c.post("/factory/orders/new/", form_post(**{"op-1-after": "1"})).content.decode()
     assert "The first step cannot follow another." in text
     assert not Order.objects.exists()

@@ -69,6 +69,8 @@ def _route_marks(route: dict[str, Any]) -> dict[int, set[str]]:
         if (found := _route_key(key)) is not None:
             step, column = found
             marks.setdefault(step, set()).update({column} if column in ROUTE_FIELDS else set(ROUTE_FIELDS))
+        else:  # the route as a whole (none given, too many): its first step is where to start
+            marks.setdefault(1, set()).add("process")
     return marks
 
 
