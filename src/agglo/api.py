@@ -18,7 +18,7 @@ from ninja.renderers import JSONRenderer
 from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
 from agglo.access.ratelimit import RateLimited
-from agglo.common.api_guard import FORM_TYPES, guard, mark
+from agglo.common.api_guard import FORM_TYPES, NOT_HALF, guard, mark
 from agglo.common.errors import DomainError
 from agglo.common.problem import multipart_fault, problem_response, too_many
 from agglo.factory.api import router as factory_router
@@ -178,7 +178,7 @@ TYPE_MESSAGES = {
     "literal_error": gettext_lazy("Choose one of: %(expected)s."),
     "enum": gettext_lazy("Choose one of: %(expected)s."),
     "json_invalid": gettext_lazy("Must be valid JSON."),
-    "string_unicode": gettext_lazy("Must be valid Unicode text: an unpaired surrogate (\\ud800–\\udfff) is not."),
+    "string_unicode": NOT_HALF,  # half a character in a field's name, which pydantic refuses itself
 }
 
 

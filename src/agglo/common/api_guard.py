@@ -19,6 +19,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import BaseModel
 
 from agglo.common.errors import ValidationFailed
@@ -28,6 +29,10 @@ BIGGEST = 2**63 - 1  # the databases' integer columns
 WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 INPUT_SOURCES = frozenset(("body", "form", "file"))
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+# text no database column stores: a NUL, or half of a character (a surrogate code point alone)
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+NOT_NUL = gettext_lazy("Remove the NUL character: it cannot be stored.")
+NOT_HALF = gettext_lazy("Must be valid Unicode text: an unpaired surrogate (\\ud800–\\udfff) is not.")
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def problems(request: HttpRequest, shape: Shape, values: dict[str, Any]) -> dict
         fields = {key: value for key, values in request.POST.lists() for value in values}
         names = {key: f.name or "" for key, files in request.FILES.lists() for f in files}
         for key in sorted(k for k, v in (fields | names).items() if "\x00" in k or "\x00" in v):
-            errors[key.replace("\x00", "")] = [_("Remove the NUL character: it cannot be stored.")]
+            errors[key.replace("\x00", "")] = [str(NOT_NUL)]
     return errors
 
 
@@ -129,18 +134,13 @@ def guard(view: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def unstorable(value: Any, name: str = "") -> dict[str, list[str]]:
     """The fields of a parsed body whose text no database stores: a NUL, or half of a character (`\\ud800` escaped
     alone, which JSON allows and UTF-8 cannot encode; a pair is one character). Named as the API names fields
     (`tags[2]`, `terms.note`)."""
     if isinstance(value, str):
         if found := UNSTORABLE.search(value):
-            if found[0] == "\x00":
-                return {name or "body": [_("Remove the NUL character: it cannot be stored.")]}
-            return {name or "body": [_("Must be valid Unicode text: an unpaired surrogate (\\ud800–\\udfff) is not.")]}
+            return {name or "body": [str(NOT_NUL if found[0] == "\x00" else NOT_HALF)]}
         return {}
     errors: dict[str, list[str]] = {}
     if isinstance(value, dict):

@@ -10,6 +10,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from agglo.common.api_guard import NOT_NUL
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_valid
 from agglo.common.problem import CONTENT_TYPE, multipart_fault, problem_response, too_many
 
@@ -58,11 +59,7 @@ class ApiEnvelopeMiddleware:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         if "\x00" in request.META.get("QUERY_STRING", "") or any("\x00" in v for v in request.GET.values()):
-            named = {
-                k.replace("\x00", ""): [_("Remove NUL (\\u0000) characters.")]
-                for k, v in request.GET.items()
-                if "\x00" in k + v
-            }
+            named = {k.replace("\x00", ""): [str(NOT_NUL)] for k, v in request.GET.items() if "\x00" in k + v}
             return problem_response(
                 400,
                 _("The request contains a NUL character."),
