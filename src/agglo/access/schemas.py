@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 
-from agglo.common.schemas import StrictIn, Whole
+from agglo.access.models import ApiToken, Node
+from agglo.common.schemas import StrictIn, Whole, one_of
 
 
 class TokenIn(StrictIn):
@@ -16,7 +17,7 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
-    scope: str
+    scope: Annotated[str, one_of(ApiToken.Scope)]
     node_id: int | None
     created_at: datetime
     expires_at: datetime | None
@@ -31,7 +32,7 @@ class TokenCreated(TokenOut):
 class NodeIn(StrictIn):
     name: str
     public_key: str  # Ed25519: 32 bytes in base64, or PEM
-    role: str = "member"
+    role: Annotated[str, one_of(Node.Role)] = "member"
 
 
 class KeyIn(StrictIn):
@@ -40,7 +41,7 @@ class KeyIn(StrictIn):
 
 class NodeTokenIn(StrictIn):
     name: str
-    scope: str = "read"
+    scope: Annotated[str, one_of(ApiToken.Scope)] = "read"
     days: Whole = 30
 
 
@@ -55,7 +56,7 @@ class NodeOut(Schema):
     id: int
     organization_id: int
     name: str
-    role: str
+    role: Annotated[str, one_of(Node.Role)]
     created_at: datetime
     revoked_at: datetime | None
     keys: list[KeyOut]

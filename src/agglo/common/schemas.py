@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Strict, StrictBool, StrictInt, WithJsonSchema
+from pydantic import (
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Strict,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from agglo.common.language import choice_words
 
 # Inputs the services check themselves, so that a page's form and the API refuse them in the same words: typed
 # here for the schema a client reads (a number in quotes is taken, as a form sends it). WHOLE also tells
@@ -22,7 +36,46 @@ Money = Annotated[
 ]
 Share = Annotated[Any, WithJsonSchema({"type": "number", "description": "a share between 0 and 1"})]
 Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date", "description": "an ISO date, 2026-12-31"})]
-Code = Annotated[Any, WithJsonSchema({"type": "string", "description": "one of the codes the operation lists"})]
+
+
+@dataclass(frozen=True, eq=False)
+class OneOf:
+    """A code field's allowed values, published as the schema's `enum`. The services check a body's codes with its
+    other fields, so that one answer names every fault; `checked` adds the check here (`Choose one of: …`, each code
+    with its label where it has one), for a query filter that nothing else checks. `blank` also allows "", which a
+    query filter takes as "any" and some fields as "none"."""
+
+    choices: tuple[tuple[str, Any], ...]  # (code, label or None)
+    blank: bool = False
+    checked: bool = False
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for code, _label in self.choices]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema = handler(source)
+        return core_schema.no_info_after_validator_function(self._check, schema) if self.checked else schema
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        described = dict(handler(schema))
+        described["enum"] = ([""] if self.blank else []) + self.codes
+        return described
+
+    def _check(self, value: Any) -> Any:
+        if value is None or value in self.codes or (self.blank and value == ""):  # None: as the type allows
+            return value
+        labelled = all(label is not None for _code, label in self.choices)
+        expected = choice_words((c, label) for c, label in self.choices) if labelled else ", ".join(self.codes)
+        raise PydanticCustomError("enum", "Choose one of: {expected}.", {"expected": expected})
+
+
+def one_of(choices: Iterable[Any], *, blank: bool = False, checked: bool = False) -> OneOf:
+    """`OneOf` from a Django choices class, a `choices` list of pairs, an enum, or the codes themselves."""
+    pairs = getattr(choices, "choices", None)  # a Django choices class: (code, label) pairs
+    if not isinstance(pairs, list):
+        pairs = [c if isinstance(c, tuple) else (c.value, None) if isinstance(c, Enum) else (c, None) for c in choices]
+    return OneOf(tuple((str(code), label) for code, label in pairs if code != ""), blank=blank, checked=checked)
 
 
 def _kinds(annotation: Any) -> set[Any]:

@@ -4,7 +4,7 @@ board, execution and scorecards."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -12,7 +12,8 @@ from ninja import Query, Router, Status
 
 from agglo.access.api_auth import MemberAuth
 from agglo.common.errors import NotFound, ValidationFailed
-from agglo.common.paging import page
+from agglo.common.paging import OFFSET, between, page
+from agglo.common.schemas import one_of
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
@@ -96,7 +97,12 @@ def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> 
 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")
-def order_list(request: HttpRequest, response: HttpResponse, limit: int = 200, offset: int = 0) -> Any:
+def order_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    limit: Annotated[int, between(1, 500)] = 200,
+    offset: Annotated[int, OFFSET] = 0,
+) -> Any:
     rows = selectors.order_list(actor=request.auth).prefetch_related("operations__process")
     return page(rows, response, limit=limit, offset=offset)
 
@@ -157,7 +163,13 @@ def order_changes(request: HttpRequest, order_id: int) -> Any:
 
 
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")
-def job_board(request: HttpRequest, response: HttpResponse, status: str = "", limit: int = 500, offset: int = 0) -> Any:
+def job_board(
+    request: HttpRequest,
+    response: HttpResponse,
+    status: Annotated[str, one_of(Allocation.Status, blank=True)] = "",
+    limit: Annotated[int, between(1, 500)] = 500,
+    offset: Annotated[int, OFFSET] = 0,
+) -> Any:
     """The open work by week, then what your factories answered or did, newest first."""
     if status and status not in Allocation.Status.values:
         raise ValidationFailed(
@@ -259,7 +271,11 @@ def allocation_dispute_ruling(request: HttpRequest, allocation_id: int, payload:
 
 @router.get("/disputes", response=list[AllocationOut], summary="Operator: disputes referred to the platform")
 def dispute_list(
-    request: HttpRequest, response: HttpResponse, decided: bool = False, limit: int = 200, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    decided: bool = False,
+    limit: Annotated[int, between(1, 500)] = 200,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     """Those awaiting a ruling, oldest first, or (`decided`) those ruled on or settled, newest first."""
     rows = selectors.disputes_referred(actor=request.auth, decided=decided)  # operators only: refused first

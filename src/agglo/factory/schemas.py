@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field, StrictBool
 
-from agglo.common.schemas import Day, Money, Share, StrictIn, Whole
+from agglo.common.schemas import Day, Money, Share, StrictIn, Whole, one_of
+from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors.orders import receipts_pending, sees_whole_plan
+from agglo.factory.services.jobs import ACTIONS
 from agglo.factory.wording import diagnosis_texts
 
 
@@ -146,7 +148,7 @@ class OrderOut(Schema):
     quantity: int
     start_week: dt.date
     due_week: dt.date
-    status: str
+    status: Annotated[str, one_of(Order.Status)]
     plan_version: int
     plan_stats: dict[str, Any]
     diagnosis: list[str]
@@ -200,7 +202,7 @@ class AllocationOut(Schema):
     week: dt.date
     quantity: int
     unit_cost: Decimal
-    status: str
+    status: Annotated[str, one_of(Allocation.Status)]
     plan_version: int
     respond_by: dt.datetime
     counter_quantity: int | None
@@ -208,13 +210,13 @@ class AllocationOut(Schema):
     declined_step: bool
     note: str
     # accepted work a re-plan took away: what set it off (plan, amended, declined, counter, withdrawn, delayed, expired)
-    moved_by: str
+    moved_by: Annotated[str, one_of(Allocation.MovedBy, blank=True)]
     # work under way: a re-plan never moves it
     started: bool
     quantity_done: int
     defects: int
     delivered_on: dt.date | None
-    receipt: str
+    receipt: Annotated[str, one_of(Allocation.Receipt, blank=True)]
     defects_found: int | None
     dispute_reason: str
     dispute_reply: str
@@ -243,7 +245,7 @@ class AllocationOut(Schema):
 
 
 class OfferAnswerIn(StrictIn):
-    action: str
+    action: Annotated[str, one_of(ACTIONS)]
     quantity: Whole = None
     note: str = ""
     # with "decline": not this step in any week (else only the offer's week is turned down)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -10,10 +10,13 @@ from ninja import Router, Status
 
 from agglo.common.errors import LoginRequired
 from agglo.common.notify import notification_list, notifications_mark_read
-from agglo.common.paging import page
+from agglo.common.paging import OFFSET, between, page
+from agglo.common.schemas import one_of
 from agglo.market import selectors, services
 from agglo.market.models import Interest
 from agglo.market.schemas import (
+    KINDS,
+    SIDES,
     CloseIn,
     DeclineIn,
     InterestIn,
@@ -38,11 +41,11 @@ def _listing(request: HttpRequest, pk: int):
 def listing_list(
     request: HttpRequest,
     response: HttpResponse,
-    side: str = "",
-    kind: str = "",
+    side: Annotated[str, one_of(SIDES, blank=True, checked=True)] = "",
+    kind: Annotated[str, one_of(KINDS, blank=True, checked=True)] = "",
     organization: int | None = None,
-    limit: int = 200,
-    offset: int = 0,
+    limit: Annotated[int, between(1, 500)] = 200,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     rows = selectors.listing_list(actor=request.auth, side=side, kind=kind, organization_id=organization)
     return page(rows, response, limit=limit, offset=offset)
@@ -101,7 +104,12 @@ def interest_board(request: HttpRequest, listing_id: int) -> Any:
 
 
 @router.get("/interests", response=list[InterestOut], summary="Interest your organizations expressed")
-def my_interests(request: HttpRequest, response: HttpResponse, limit: int = 200, offset: int = 0) -> Any:
+def my_interests(
+    request: HttpRequest,
+    response: HttpResponse,
+    limit: Annotated[int, between(1, 500)] = 200,
+    offset: Annotated[int, OFFSET] = 0,
+) -> Any:
     return page(selectors.my_interests(actor=request.auth), response, limit=limit, offset=offset)
 
 
@@ -128,7 +136,11 @@ def interest_decline(request: HttpRequest, interest_id: int, payload: DeclineIn)
 
 @router.get("/notifications", response=list[NotificationOut], summary="Your notifications, newest first")
 def notifications(
-    request: HttpRequest, response: HttpResponse, unread: bool = False, limit: int = 100, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    unread: bool = False,
+    limit: Annotated[int, between(1, 500)] = 100,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     _logged_in(request)
     return page(notification_list(user=request.auth, unread=unread), response, limit=limit, offset=offset)

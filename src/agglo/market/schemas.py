@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
-from agglo.common.schemas import StrictIn
+from agglo.common.schemas import StrictIn, one_of
+from agglo.market.lifecycle import InterestStatus
+from agglo.market.models import Interest, Listing
+
+# The codes with their labels, as the services name them in an error.
+SIDES = Listing._meta.get_field("side").choices or []
+KINDS = Listing._meta.get_field("kind").choices or []
+SUBKINDS = Listing._meta.get_field("subkind").choices or []
+REGION_RULES = Listing._meta.get_field("region_rule").choices or []
+STATUSES = Listing._meta.get_field("status").choices or []
+INTEREST_STATUSES = Interest._meta.get_field("status").choices or []
+MOVES = [(c, label) for c, label in INTEREST_STATUSES if c in (InterestStatus.CONTACTED, InterestStatus.EVALUATED)]
 
 
 class ListingIn(StrictIn):
-    side: str | None = None
-    kind: str | None = None
-    subkind: str | None = None
+    side: Annotated[str, one_of(SIDES)] | None = None
+    kind: Annotated[str, one_of(KINDS)] | None = None
+    subkind: Annotated[str, one_of(SUBKINDS, blank=True)] | None = None
     title_zh: str | None = None
     title_en: str | None = None
     description_zh: str | None = None
@@ -22,20 +33,20 @@ class ListingIn(StrictIn):
     terms: list[str] | None = None
     tags: list[str] | None = None
     segments: list[str] | None = None
-    region_rule: str | None = None
+    region_rule: Annotated[str, one_of(REGION_RULES)] | None = None
     regions: list[str] | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     deadline: date | None = None
-    visibility: str | None = None
+    visibility: Annotated[str, one_of(Listing.Visibility)] | None = None
     anonymous: bool | None = None
 
 
 class ListingOut(Schema):
     id: int
-    side: str
-    kind: str
-    subkind: str
+    side: Annotated[str, one_of(SIDES)]
+    kind: Annotated[str, one_of(KINDS)]
+    subkind: Annotated[str, one_of(SUBKINDS, blank=True)]
     title_zh: str
     title_en: str
     description_zh: str
@@ -43,16 +54,16 @@ class ListingOut(Schema):
     terms: list[str]
     tags: list[str]
     segments: list[str]
-    region_rule: str
+    region_rule: Annotated[str, one_of(REGION_RULES)]
     regions: list[str]
     amount_min: Decimal | None
     amount_max: Decimal | None
     deadline: date | None
-    visibility: str
+    visibility: Annotated[str, one_of(Listing.Visibility)]
     anonymous: bool
-    status: str
+    status: Annotated[str, one_of(STATUSES)]
     review_note: str
-    outcome: str
+    outcome: Annotated[str, one_of(Listing.Outcome, blank=True)]
     outcome_note: str
     published_at: datetime | None
     expires_on: date | None
@@ -88,13 +99,13 @@ class RenewIn(StrictIn):
 
 
 class CloseIn(StrictIn):
-    outcome: str
+    outcome: Annotated[str, one_of(Listing.Outcome)]
     note: str = ""
 
 
 class InterestIn(StrictIn):
     organization: int | None = None
-    cooperation: str
+    cooperation: Annotated[str, one_of(Interest.Cooperation)]
     message: str
     missing: str = ""
     introduction: str = ""
@@ -105,11 +116,11 @@ class InterestOut(Schema):
     listing_id: int
     organization_id: int
     organization_name: str
-    cooperation: str
+    cooperation: Annotated[str, one_of(Interest.Cooperation)]
     message: str
     missing: str
     introduction: str
-    status: str
+    status: Annotated[str, one_of(INTEREST_STATUSES)]
     decline_reason: str
     created_at: datetime
     decided_at: datetime | None
@@ -123,7 +134,7 @@ class InterestOut(Schema):
 
 
 class MoveIn(StrictIn):
-    status: str
+    status: Annotated[str, one_of(MOVES)]
 
 
 class DeclineIn(StrictIn):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -10,6 +10,8 @@ from ninja import Router, Status
 
 from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.paging import between
+from agglo.common.schemas import one_of
 from agglo.market.selectors import listing_get
 from agglo.matching import selectors, services
 from agglo.matching.schemas import ClickIn, ListingMatchOut
@@ -33,7 +35,12 @@ def _shown(request: HttpRequest, query_key: int, organization_id: int | None, re
     response=list[ListingMatchOut],
     summary="Ranked counterparts for one of your listings, explained",
 )
-def listing_matches(request: HttpRequest, listing_id: int, target: str = "offers", limit: int = 10) -> Any:
+def listing_matches(
+    request: HttpRequest,
+    listing_id: int,
+    target: Annotated[str, one_of(selectors.TARGETS)] = "offers",
+    limit: Annotated[int, between(1, 50)] = 10,
+) -> Any:
     if target not in selectors.TARGETS:
         raise ValidationFailed(
             {"target": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(selectors.TARGETS)}]}
@@ -50,7 +57,7 @@ def listing_matches(request: HttpRequest, listing_id: int, target: str = "offers
     response=list[ListingMatchOut],
     summary="Suggested partners for one of your organizations, explained",
 )
-def organization_partners(request: HttpRequest, org_id: int, limit: int = 10) -> Any:
+def organization_partners(request: HttpRequest, org_id: int, limit: Annotated[int, between(1, 50)] = 10) -> Any:
     if not 1 <= limit <= 50:
         raise ValidationFailed({"limit": [_("Between 1 and 50.")]})
     organization = organization_get(actor=request.auth, pk=org_id)

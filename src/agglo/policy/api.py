@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -10,8 +10,10 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from agglo.common.errors import LoginRequired
-from agglo.common.paging import page
+from agglo.common.paging import OFFSET, between, page
+from agglo.common.schemas import one_of
 from agglo.policy import applications, estimates, needs, selectors, services
+from agglo.policy.models import Policy
 from agglo.policy.schemas import (
     AnsweredNeedOut,
     ApplicationIn,
@@ -39,7 +41,12 @@ router = Router(tags=["policy"])
 
 @router.get("/policies", response=list[PolicyOut], summary="Published policies (and your agency's drafts)")
 def policy_index(
-    request: HttpRequest, response: HttpResponse, q: str = "", kind: str = "", limit: int = 200, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    q: str = "",
+    kind: Annotated[str, one_of(Policy.Kind, blank=True, checked=True)] = "",
+    limit: Annotated[int, between(1, 500)] = 200,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     rows = selectors.policy_list(actor=request.auth, q=q[:100], kind=kind[:20])
     return page(rows, response, limit=limit, offset=offset)
@@ -72,7 +79,11 @@ def policy_publish(request: HttpRequest, policy_id: int) -> Any:
 
 @router.get("/policies/{int:policy_id}/matches", response=list[MatchOut], summary="Eligible members and near misses")
 def policy_matches(
-    request: HttpRequest, response: HttpResponse, policy_id: int, limit: int = 1000, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    policy_id: int,
+    limit: Annotated[int, between(1, 1000)] = 1000,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     rows = selectors.match_rows(actor=request.auth, policy=policy)
@@ -110,7 +121,11 @@ def application_create(request: HttpRequest, policy_id: int, payload: Applicatio
 
 @router.get("/policies/{int:policy_id}/applications", response=list[ApplicationOut], summary="Applications")
 def application_index(
-    request: HttpRequest, response: HttpResponse, policy_id: int, limit: int = 1000, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    policy_id: int,
+    limit: Annotated[int, between(1, 1000)] = 1000,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     rows = selectors.application_list(actor=request.auth, policy=policy)
@@ -140,12 +155,22 @@ def need_create(request: HttpRequest, payload: NeedIn) -> Status:
 
 
 @router.get("/policy-needs", response=list[NeedOut], summary="Policy needs: all for government, else your own")
-def need_index(request: HttpRequest, response: HttpResponse, limit: int = 500, offset: int = 0) -> Any:
+def need_index(
+    request: HttpRequest,
+    response: HttpResponse,
+    limit: Annotated[int, between(1, 500)] = 500,
+    offset: Annotated[int, OFFSET] = 0,
+) -> Any:
     return page(needs.need_list(actor=request.auth), response, limit=limit, offset=offset)
 
 
 @router.get("/policy-needs/answered", response=list[AnsweredNeedOut], summary="Government's public answers")
-def need_answered(request: HttpRequest, response: HttpResponse, limit: int = 500, offset: int = 0) -> Any:
+def need_answered(
+    request: HttpRequest,
+    response: HttpResponse,
+    limit: Annotated[int, between(1, 500)] = 500,
+    offset: Annotated[int, OFFSET] = 0,
+) -> Any:
     return page(needs.answered_needs(), response, limit=limit, offset=offset)
 
 

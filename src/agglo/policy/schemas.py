@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 
-from agglo.common.schemas import Code, Day, Money, StrictIn, Whole
+from agglo.common.schemas import Day, Money, StrictIn, Whole, one_of
+from agglo.policy.models import Application, Policy, PolicyNeed
 
 
 class PolicyIn(StrictIn):
-    kind: Code = None
+    kind: Annotated[Any, one_of(Policy.Kind)] = None
     title_zh: str = ""
     title_en: str = ""
     summary_zh: str = ""
@@ -26,7 +27,7 @@ class PolicyIn(StrictIn):
 
 
 class PolicyPatch(StrictIn):
-    kind: Code = None
+    kind: Annotated[Any, one_of(Policy.Kind)] = None
     title_zh: str | None = None
     title_en: str | None = None
     summary_zh: str | None = None
@@ -42,7 +43,7 @@ class PolicyPatch(StrictIn):
 class PolicyOut(Schema):
     id: int
     issuer_id: int
-    kind: str
+    kind: Annotated[str, one_of(Policy.Kind)]
     title_zh: str
     title_en: str
     summary_zh: str
@@ -53,7 +54,7 @@ class PolicyOut(Schema):
     budget: Decimal | None
     rule: str
     auto_grant: bool
-    status: str
+    status: Annotated[str, one_of(Policy.Status)]
     published_at: dt.datetime | None
 
 
@@ -104,7 +105,7 @@ class ApplicationOut(Schema):
     policy_id: int
     organization_id: int
     note: str
-    status: str
+    status: Annotated[str, one_of(Application.Status)]
     amount: Decimal | None
     reason: str
     automatic: bool
@@ -114,7 +115,7 @@ class ApplicationOut(Schema):
 
 class NeedIn(StrictIn):
     organization_id: int
-    topic: Code = None
+    topic: Annotated[Any, one_of(PolicyNeed.Topic)] = None
     text: str = ""
     segment: str = ""
 
@@ -127,7 +128,7 @@ class NeedAnswerIn(StrictIn):
 class NeedOut(Schema):
     id: int
     organization_id: int
-    topic: str
+    topic: Annotated[str, one_of(PolicyNeed.Topic)]
     segment_id: int | None
     area_id: str
     text: str
@@ -142,7 +143,7 @@ class AnsweredNeedOut(Schema):
     """A need as government answered it in public: no organization."""
 
     id: int
-    topic: str
+    topic: Annotated[str, one_of(PolicyNeed.Topic)]
     segment_id: int | None
     area_id: str
     text: str

@@ -4,7 +4,7 @@ No `from __future__ import annotations` here: the fact endpoints are made in a l
 payload and response types from real annotations.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -16,9 +16,11 @@ from agglo.access.policy import organization_ids
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import Forbidden, NotFound
-from agglo.common.paging import page
+from agglo.common.paging import OFFSET, between, page
+from agglo.common.schemas import one_of
 from agglo.profiles import selectors, services
-from agglo.profiles.exporting import export_response
+from agglo.profiles.exporting import CONTENT_TYPES, export_response
+from agglo.profiles.models import CapabilityTerm
 from agglo.profiles.presenters import fix_message, profile_summary
 from agglo.profiles.schemas import (
     AccessOut,
@@ -49,7 +51,9 @@ from agglo.profiles.schemas import (
     TermOut,
     VerifyIn,
 )
+from agglo.profiles.selectors.exports import EXPORT_KINDS
 from agglo.profiles.services.facts import kind_named
+from agglo.profiles.services.imports import IMPORT_KINDS
 from agglo.registry.selectors import organization_get
 
 router = Router(tags=["profiles"])
@@ -209,7 +213,13 @@ def quality(request: HttpRequest, org_id: int) -> Any:
 
 
 @router.get("/organizations/{int:org_id}/history", response=list[EventOut], summary="Change history")
-def history(request: HttpRequest, response: HttpResponse, org_id: int, limit: int = 500, offset: int = 0) -> Any:
+def history(
+    request: HttpRequest,
+    response: HttpResponse,
+    org_id: int,
+    limit: Annotated[int, between(1, 500)] = 500,
+    offset: Annotated[int, OFFSET] = 0,
+) -> Any:
     """Newest first."""
     org = _read(request, org_id)
     events = page(selectors.history_events(actor=request.auth, organization=org), response, limit=limit, offset=offset)
@@ -217,7 +227,13 @@ def history(request: HttpRequest, response: HttpResponse, org_id: int, limit: in
 
 
 @router.get("/organizations/{int:org_id}/access-log", response=list[AccessOut], summary="Who viewed sensitive data")
-def access_log(request: HttpRequest, response: HttpResponse, org_id: int, limit: int = 500, offset: int = 0) -> Any:
+def access_log(
+    request: HttpRequest,
+    response: HttpResponse,
+    org_id: int,
+    limit: Annotated[int, between(1, 500)] = 500,
+    offset: Annotated[int, OFFSET] = 0,
+) -> Any:
     rows = selectors.access_log_list(actor=request.auth, organization=_org(request, org_id))
     return page(rows, response, limit=limit, offset=offset)
 
@@ -234,14 +250,23 @@ def disclosure(request: HttpRequest, org_id: int, payload: DisclosureIn) -> Any:
 
 @router.get("/capability-terms", response=list[TermOut], summary="Search the capability catalogue")
 def capability_terms(
-    request: HttpRequest, response: HttpResponse, q: str = "", kind: str = "", limit: int = 200, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    q: str = "",
+    kind: Annotated[str, one_of(CapabilityTerm.Kind, blank=True, checked=True)] = "",
+    limit: Annotated[int, between(1, 500)] = 200,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     return page(selectors.capability_terms(q=q[:100], kind=kind), response, limit=limit, offset=offset)
 
 
 @router.get("/capability-terms/{code}/organizations", response=list[HolderOut], summary="Who holds a capability")
 def capability_holders(
-    request: HttpRequest, response: HttpResponse, code: str, limit: int = 500, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    code: str,
+    limit: Annotated[int, between(1, 500)] = 500,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     return page(selectors.capability_holders(actor=request.auth, code=code), response, limit=limit, offset=offset)
 
@@ -319,7 +344,12 @@ def case_rate(request: HttpRequest, case_id: int, payload: CaseRatingIn) -> Any:
 
 
 @router.post("/imports/{kind}", response={200: ImportOut, 422: ImportOut}, summary="Import CSV or XLSX (multipart)")
-def import_file(request: HttpRequest, kind: str, file: File[UploadedFile], dry_run: bool = False) -> Any:
+def import_file(
+    request: HttpRequest,
+    kind: Annotated[str, one_of(IMPORT_KINDS)],
+    file: File[UploadedFile],
+    dry_run: bool = False,
+) -> Any:
     """A dry run reports every bad row and writes nothing; a real run writes all rows or, if any is bad, none (422)."""
     services.import_size_check(file.size or 0)
     result = services.import_file(
@@ -348,6 +378,11 @@ def import_file(request: HttpRequest, kind: str, file: File[UploadedFile], dry_r
         }
     },
 )
-def export(request: HttpRequest, kind: str, format: str = "csv", own: bool = False) -> HttpResponse:
+def export(
+    request: HttpRequest,
+    kind: Annotated[str, one_of(EXPORT_KINDS)],
+    format: Annotated[str, one_of(CONTENT_TYPES)] = "csv",
+    own: bool = False,
+) -> HttpResponse:
     """`own=true`: only the rows of your own organizations, a file you can import again."""
     return export_response(request.auth, kind, format, channel="api", own=own)

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
 
+from agglo.access.models import AccessLogEntry
 from agglo.access.selectors import public_name
-from agglo.common.schemas import StrictIn
+from agglo.common.schemas import StrictIn, one_of
+from agglo.profiles.fields import GRADES
 from agglo.profiles.messages import word_stored
+from agglo.profiles.models import CapabilityTerm, Case, CaseParticipant, CreditRating, IPAsset, Source
+from agglo.profiles.models.disclosure import VISIBILITY_CHOICES
 from agglo.profiles.selectors.facts import case_key
+from agglo.profiles.services.imports import IMPORT_KINDS
+
+# The profile fields below are checked by `profiles.fields`, which imports share: the schema lists their codes.
+VERIFIED_SOURCES = [
+    (code, label) for code, label in Source.choices if code in ("operator_verified", "bank_verified", "audited")
+]
 
 
 class Provenance(Schema):
@@ -20,7 +30,7 @@ class Provenance(Schema):
 
     id: int
     organization_id: int
-    source: str
+    source: Annotated[str, one_of(Source)]
     source_note: str
     as_of: date
     valid_until: date
@@ -90,36 +100,36 @@ class FinancialsOut(Provenance):
 
 
 class RatingsIn(ProvenanceIn):
-    grade: str | None = None
+    grade: Annotated[str, one_of(GRADES)] | None = None
     score: Decimal | None = None
-    rating_body: str | None = None
+    rating_body: Annotated[str, one_of(CreditRating.Body)] | None = None
     agency_name: str | None = None
     method_version: str | None = None
 
 
 class RatingsOut(Provenance):
-    grade: str
+    grade: Annotated[str, one_of(GRADES)]
     score: Decimal | None
-    rating_body: str
+    rating_body: Annotated[str, one_of(CreditRating.Body)]
     agency_name: str
     method_version: str
 
 
 class IpIn(ProvenanceIn):
-    kind: str | None = None
+    kind: Annotated[str, one_of(IPAsset.Kind)] | None = None
     number: str | None = None
     title: str | None = None
-    status: str | None = None
+    status: Annotated[str, one_of(IPAsset.Status)] | None = None
     filed_on: date | None = None
     granted_on: date | None = None
     expires_on: date | None = None
 
 
 class IpOut(Provenance):
-    kind: str
+    kind: Annotated[str, one_of(IPAsset.Kind)]
     number: str
     title: str
-    status: str
+    status: Annotated[str, one_of(IPAsset.Status)]
     filed_on: date | None
     granted_on: date | None
     expires_on: date | None
@@ -135,18 +145,18 @@ class CapabilitiesOut(Provenance):
     term: str = Field(validation_alias="term.code")
     term_name_zh: str = Field(validation_alias="term.name_zh")
     term_name_en: str = Field(validation_alias="term.name_en")
-    term_kind: str = Field(validation_alias="term.kind")
+    term_kind: Annotated[str, one_of(CapabilityTerm.Kind)] = Field(validation_alias="term.kind")
     detail: str
     certificate_no: str
 
 
 class VerifyIn(StrictIn):
-    source: str = Field(description="operator_verified, bank_verified or audited")
+    source: Annotated[str, one_of(VERIFIED_SOURCES)]
 
 
 class TermOut(Schema):
     code: str
-    kind: str
+    kind: Annotated[str, one_of(CapabilityTerm.Kind)]
     name_zh: str
     name_en: str
     synonyms: str
@@ -160,14 +170,14 @@ class HolderOut(Schema):
 
 
 class DisclosureIn(StrictIn):
-    financials_visibility: str | None = None
-    credit_visibility: str | None = None
+    financials_visibility: Annotated[str, one_of(VISIBILITY_CHOICES)] | None = None
+    credit_visibility: Annotated[str, one_of(VISIBILITY_CHOICES)] | None = None
 
 
 class DisclosureOut(Schema):
-    financials: str
-    credit: str
-    contacts: str
+    financials: Annotated[str, one_of(VISIBILITY_CHOICES)]
+    credit: Annotated[str, one_of(VISIBILITY_CHOICES)]
+    contacts: Annotated[str, one_of(VISIBILITY_CHOICES)]
 
 
 class IndicatorsOut(Schema):
@@ -209,8 +219,8 @@ class EventOut(Schema):
 
 class AccessOut(Schema):
     occurred_at: datetime
-    group: str
-    channel: str
+    group: Annotated[str, one_of(AccessLogEntry.Group)]
+    channel: Annotated[str, one_of(AccessLogEntry.Channel)]
     viewer: str = Field(validation_alias="viewer_label")
     viewer_orgs: str
     viewer_orgs_en: str = ""  # the same in English, where a name has one
@@ -218,8 +228,8 @@ class AccessOut(Schema):
 
 
 class HeadlineOut(Schema):
-    grade: str
-    rating_body: str
+    grade: Annotated[str, one_of(GRADES)]
+    rating_body: Annotated[str, one_of(CreditRating.Body)]
     agency_name: str
     as_of: date
     valid_until: date
@@ -238,11 +248,11 @@ class ProfileOut(Schema):
 
 class CaseIn(ProvenanceIn):
     title: str | None = None
-    kind: str | None = None
+    kind: Annotated[str, one_of(Case.Kind)] | None = None
     started_on: date | None = None
     ended_on: date | None = None
     description: str | None = None
-    visibility: str | None = None
+    visibility: Annotated[str, one_of(VISIBILITY_CHOICES, blank=True)] | None = None
     outcome_patents: int | None = None
     outcome_products: int | None = None
     outcome_revenue: Decimal | None = None
@@ -251,14 +261,14 @@ class CaseIn(ProvenanceIn):
 
 class ParticipantIn(StrictIn):
     organization: int
-    role: str = "partner"
-    input_kind: str
+    role: Annotated[str, one_of(CaseParticipant.Role)] = "partner"
+    input_kind: Annotated[str, one_of(CaseParticipant.InputKind)]
     input_amount: Decimal | None = None
     input_note: str | None = None
 
 
 class ParticipantInputIn(StrictIn):
-    input_kind: str | None = None
+    input_kind: Annotated[str, one_of(CaseParticipant.InputKind)] | None = None
     input_amount: Decimal | None = None
     input_note: str | None = None
 
@@ -267,8 +277,8 @@ class ParticipantOut(Schema):
     id: int
     organization_id: int
     organization_name: str = Field(validation_alias="organization.name_zh")
-    role: str
-    input_kind: str
+    role: Annotated[str, one_of(CaseParticipant.Role)]
+    input_kind: Annotated[str, one_of(CaseParticipant.InputKind)]
     input_amount: Decimal | None
     input_note: str
     confirmed_at: datetime | None
@@ -293,16 +303,16 @@ class CaseOut(Schema):
     id: int
     organization_id: int
     title: str
-    kind: str
+    kind: Annotated[str, one_of(Case.Kind)]
     started_on: date
     ended_on: date | None
     description: str
-    visibility: str
+    visibility: Annotated[str, one_of(VISIBILITY_CHOICES)]
     outcome_patents: int
     outcome_products: int
     outcome_revenue: Decimal | None
     outcome_cost_saved: Decimal | None
-    source: str
+    source: Annotated[str, one_of(Source)]
     as_of: date
     valid_until: date
     stale: bool
@@ -327,7 +337,7 @@ class RowErrorOut(Schema):
 
 
 class ImportOut(Schema):
-    kind: str
+    kind: Annotated[str, one_of(IMPORT_KINDS)]
     dry_run: bool
     applied: bool
     rows: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -16,9 +16,11 @@ from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.common.language import SESSION_LANGUAGE, language_of, language_remember
-from agglo.common.paging import page
+from agglo.common.paging import MOST_OFFSET, OFFSET, between, page
+from agglo.common.schemas import one_of
 from agglo.registry import selectors, services
-from agglo.registry.models import Organization, Relation
+from agglo.registry.kinds import Kind, Layer
+from agglo.registry.models import Admission, Organization, Region, Relation
 from agglo.registry.schemas import (
     AdmissionCreated,
     AdmissionReviewIn,
@@ -42,6 +44,7 @@ from agglo.registry.schemas import (
     StatusIn,
 )
 from agglo.registry.selectors.chains import chain_links
+from agglo.registry.selectors.directory import MAX_PAGE_SIZE
 from agglo.registry.services.admission import APPLICATION_CONTACT_FIELDS, APPLICATION_ORG_FIELDS
 
 router = Router(tags=["registry"])
@@ -74,14 +77,14 @@ def me_language(request: HttpRequest, payload: LanguageIn) -> dict[str, Any]:
 def organization_search(
     request: HttpRequest,
     q: str = "",
-    kind: str = "",
-    layer: str = "",
+    kind: Annotated[str, one_of(Kind, blank=True)] = "",
+    layer: Annotated[str, one_of(Layer, blank=True)] = "",
     area: str = "",
     chain: str = "",
     segment: str = "",
-    status: str = "",
-    page: int = 1,
-    page_size: int = 20,
+    status: Annotated[str, one_of(Organization.Status, blank=True)] = "",
+    page: Annotated[int, between(1, 10_000)] = 1,
+    page_size: Annotated[int, between(1, MAX_PAGE_SIZE)] = 20,
 ) -> dict[str, Any]:
     filters = selectors.DirectoryFilters(
         q=q, kind=kind, layer=layer, area=area, chain=chain, segment=segment, status=status
@@ -201,15 +204,20 @@ def relation_remove(request: HttpRequest, relation_id: int) -> Status:
 
 @router.get("/regions", response=RegionPage, summary="Regions (GB/T 2260 and ISO 3166-1)")
 def region_list(
-    request: HttpRequest, level: str = "", parent: str = "", q: str = "", limit: int = 100, offset: int = 0
+    request: HttpRequest,
+    level: Annotated[str, one_of(Region.Level, blank=True)] = "",
+    parent: str = "",
+    q: str = "",
+    limit: Annotated[int, between(1, 500)] = 100,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if level and level not in {"country", "province", "prefecture"}:
         errors["level"] = [_("Choose country, province or prefecture.")]
     if not 1 <= limit <= 500:
         errors["limit"] = [_("Must be between 1 and 500.")]
-    if not 0 <= offset <= 1_000_000:
-        errors["offset"] = [_("Must be between 0 and 1,000,000.")]
+    if not 0 <= offset <= MOST_OFFSET:
+        errors["offset"] = [_("Must be between 0 and %(n)s.") % {"n": f"{MOST_OFFSET:,}"}]
     if errors:
         raise ValidationFailed(errors)
     qs = selectors.region_list(level=level or None, parent=parent or None, q=q or None)
@@ -344,7 +352,11 @@ def admission_respond(
 
 @router.get("/admissions", response=list[AdmissionReviewOut], summary="Review queue (operators)")
 def admission_list(
-    request: HttpRequest, response: HttpResponse, status: str = "", limit: int = 200, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    status: Annotated[str, one_of(Admission.Status, blank=True)] = "",
+    limit: Annotated[int, between(1, 500)] = 200,
+    offset: Annotated[int, OFFSET] = 0,
 ) -> Any:
     if status and status not in {"submitted", "needs_info", "approved", "rejected"}:
         raise ValidationFailed({"status": [_("Choose submitted, needs_info, approved or rejected.")]})

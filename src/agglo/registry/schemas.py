@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from django.conf import settings
 from ninja import Schema
 from pydantic import Field
 
-from agglo.common.schemas import StrictIn
+from agglo.common.schemas import StrictIn, one_of
+from agglo.registry.models import Admission, Organization, Position, Region, Relation, Segment
+
+# Checked by `registry.validation` and the services in their own words (a size class depends on the kind).
+KINDS = Organization._meta.get_field("kind").choices or []
+LAYERS = Organization._meta.get_field("layer").choices or []
+SIZES = Organization._meta.get_field("size_class").choices or []
+SETTABLE_STATUSES = [(c, label) for c, label in Organization.Status.choices if c != Organization.Status.APPLICANT]
 
 
 class RegionOut(Schema):
     code: str
     name_zh: str
     name_en: str
-    level: str
+    level: Annotated[str, one_of(Region.Level)]
     parent: str | None = Field(None, validation_alias="parent_id")
     country_code: str
 
@@ -29,7 +37,7 @@ class SegmentOut(Schema):
     code: str
     name_zh: str
     name_en: str
-    stage: str
+    stage: Annotated[str, one_of(Segment.Stage)]
     order: int
 
 
@@ -50,7 +58,7 @@ class SegmentCellOut(Schema):
     segment: str
     name_zh: str
     name_en: str
-    stage: str
+    stage: Annotated[str, one_of(Segment.Stage)]
     column: int
     members: int
     areas: int
@@ -71,12 +79,12 @@ class OrganizationSummary(Schema):
     id: int
     name_zh: str
     name_en: str
-    kind: str
-    layer: str
+    kind: Annotated[str, one_of(KINDS)]
+    layer: Annotated[str, one_of(LAYERS)]
     region: str = Field(validation_alias="region_id")
     area: str = Field(validation_alias="area_id")
-    status: str
-    size_class: str
+    status: Annotated[str, one_of(Organization.Status)]
+    size_class: Annotated[str, one_of(SIZES, blank=True)]
     tags: list[str]
 
 
@@ -88,7 +96,7 @@ class OrganizationOut(OrganizationSummary):
     website: str
     description: str
     joined_at: datetime | None
-    contacts_visibility: str
+    contacts_visibility: Annotated[str, one_of(Organization.Visibility)]
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
@@ -139,28 +147,28 @@ class OrganizationIn(StrictIn):
     foreign_registry_id: str | None = None
     name_zh: str | None = None
     name_en: str | None = None
-    kind: str | None = None
+    kind: Annotated[str, one_of(KINDS)] | None = None
     region: str | None = None
     founded_year: int | None = None
     headcount: int | None = None
-    size_class: str | None = None
+    size_class: Annotated[str, one_of(SIZES, blank=True)] | None = None
     website: str | None = None
     description: str | None = None
     tags: list[str] | None = None
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
-    contacts_visibility: str | None = None
+    contacts_visibility: Annotated[str, one_of(Organization.Visibility)] | None = None
 
 
 class StatusIn(StrictIn):
-    status: str
+    status: Annotated[str, one_of(SETTABLE_STATUSES)]
     reason: str = ""
 
 
 class PositionIn(StrictIn):
     segment: str
-    role: str
+    role: Annotated[str, one_of(Position.Role)]
     note: str = ""
 
 
@@ -169,13 +177,13 @@ class PositionOut(Schema):
     organization: int = Field(validation_alias="organization_id")
     segment: str = Field(validation_alias="segment.code")
     chain: str = Field(validation_alias="segment.chain.code")
-    role: str
+    role: Annotated[str, one_of(Position.Role)]
     note: str
 
 
 class RelationIn(StrictIn):
     target: int
-    kind: str
+    kind: Annotated[str, one_of(Relation.Kind)]
     started_on: date | None = None
     ended_on: date | None = None
     note: str = ""
@@ -185,15 +193,15 @@ class RelationOut(Schema):
     id: int
     source: int = Field(validation_alias="source_org_id")
     target: int = Field(validation_alias="target_org_id")
-    kind: str
+    kind: Annotated[str, one_of(Relation.Kind)]
     started_on: date | None
     ended_on: date | None
-    source_of_record: str = Field(validation_alias="source")
+    source_of_record: Annotated[str, one_of(Relation.Source)] = Field(validation_alias="source")
     note: str
 
 
 class AdmissionEventOut(Schema):
-    status: str
+    status: Annotated[str, one_of(Admission.Status)]
     note: str
     by_applicant: bool
     occurred_at: datetime
@@ -209,7 +217,7 @@ class AdmissionDocumentOut(Schema):
 
 class AdmissionStatusOut(Schema):
     id: int
-    status: str
+    status: Annotated[str, one_of(Admission.Status)]
     reason: str
     organization: OrganizationSummary
     created_at: datetime
@@ -223,7 +231,7 @@ class AdmissionStatusOut(Schema):
 
 class AdmissionCreated(Schema):
     id: int
-    status: str
+    status: Annotated[str, one_of(Admission.Status)]
     tracking_token: str
     status_url: str
 
@@ -256,10 +264,10 @@ class MeOut(Schema):
     authenticated: bool
     platform_roles: list[str]
     organizations: list[int]
-    language: str = Field(
+    language: Annotated[str, one_of(settings.LANGUAGES)] = Field(
         description="What the platform writes to you in: notifications, e-mails, pages once logged in"
     )
 
 
 class LanguageIn(StrictIn):
-    language: str = Field(description="zh-hans or en")
+    language: Annotated[str, one_of(settings.LANGUAGES)]

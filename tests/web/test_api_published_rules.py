@@ -1,0 +1,129 @@
+"""What the OpenAPI schema publishes about a parameter or field (its codes, its range) is what the API enforces:
+every documented bound and code is tried against the running API, just outside and just inside."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from agglo.api import api
+from tests.market.test_api import two_firms  # noqa: F401 - a fixture
+from tests.registry.test_api import bearer, problem
+
+pytestmark = pytest.mark.django_db
+
+BAD_CODE = "no-such-code"
+
+
+def _schema() -> dict[str, Any]:
+    return api.get_openapi_schema(path_prefix="/api/v1")
+
+
+def _query_operations() -> list[tuple[str, dict[str, Any]]]:
+    """GET operations whose only parameters are in the query, with those parameters."""
+    found = []
+    for path, item in _schema()["paths"].items():
+        get = item.get("get")
+        if get is None or "{" in path:
+            continue
+        found.append((path, {p["name"]: p["schema"] for p in get.get("parameters", []) if p["in"] == "query"}))
+    return found
+
+
+def _answer(c: Client, path: str, query: dict[str, Any], users: list[dict[str, str]]) -> Any:
+    """The first answer that is not about who asks (a list for members, another for operators)."""
+    response = None
+    for headers in users:
+        response = c.get(path, query, **headers)
+        if response.status_code not in (401, 403):
+            return response
+    return response
+
+
+def test_every_published_range_of_a_query_parameter_is_enforced(two_firms, operator, english):  # noqa: F811
+    owner, *_ = two_firms
+    c, users = Client(), [bearer(operator), bearer(owner)]
+    tried = 0
+    for path, params in _query_operations():
+        for name, schema in params.items():
+            if "maximum" not in schema:
+                continue
+            low, high = schema["minimum"], schema["maximum"]
+            for outside in (low - 1, high + 1):
+                body = problem(_answer(c, path, {name: outside}, users), 422)
+                assert f"{low:,}" in body["errors"][name][0] or str(low) in body["errors"][name][0], (path, body)
+                assert f"{high:,}" in body["errors"][name][0] or str(high) in body["errors"][name][0], (path, body)
+            for inside in (low, high):
+                response = _answer(c, path, {name: inside}, users)
+                assert response.status_code == 200, (path, name, inside, response.content)
+            tried += 1
+    assert tried >= 15  # limit and offset of every list, the directory's page and page size
+
+
+def test_every_published_code_of_a_query_parameter_is_enforced(two_firms, operator, english):  # noqa: F811
+    owner, *_ = two_firms
+    c, users = Client(), [bearer(operator), bearer(owner)]
+    tried = 0
+    for path, params in _query_operations():
+        for name, schema in params.items():
+            if "enum" not in schema:
+                continue
+            body = problem(_answer(c, path, {name: BAD_CODE}, users), 422)
+            assert list(body["errors"]) == [name], (path, body)
+            for code in schema["enum"]:
+                response = _answer(c, path, {name: code}, users)
+                assert response.status_code == 200, (path, name, code, response.content)
+            tried += 1
+    assert tried >= 8
+    # a filter nothing else checks says what it takes, with each code's label
+    body = problem(c.get("/api/v1/listings", {"side": "x"}, HTTP_ACCEPT_LANGUAGE="en", **bearer(owner)), 422)
+    assert body["errors"] == {"side": ["Choose one of: Need (need), Offer (offer)."]}
+
+
+def test_a_path_parameter_lists_its_codes(two_firms, operator):  # noqa: F811
+    paths = _schema()["paths"]
+    for path in ("/api/v1/imports/{kind}", "/api/v1/exports/{kind}"):
+        operation = next(iter(paths[path].values()))
+        kind = next(p for p in operation["parameters"] if p["name"] == "kind")
+        assert kind["schema"]["enum"] == ["organizations", "financials", "ip", "capabilities"]
+    c = Client()
+    assert c.get("/api/v1/exports/nothing", **bearer(operator)).status_code == 422
+
+
+def test_a_body_code_outside_the_published_ones_is_refused_by_name(two_firms):  # noqa: F811
+    owner, owner_org, *_ = two_firms
+    c = Client()
+    schemas = _schema()["components"]["schemas"]
+    sides = schemas["ListingIn"]["properties"]["side"]["anyOf"][0]["enum"]
+    assert sides == ["need", "offer"]
+    body = {"side": "demand", "kind": "capacity", "title_zh": "寻找 SMT 贴片代工产能"}
+    answer = problem(
+        c.post(
+            f"/api/v1/organizations/{owner_org.pk}/listings",
+            body,
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="en",
+            **bearer(owner),
+        ),
+        422,
+    )
+    assert list(answer["errors"]) == ["side"] and "need" in answer["errors"]["side"][0]
+    # a published code is taken
+    body["side"] = "need"
+    created = c.post(
+        f"/api/v1/organizations/{owner_org.pk}/listings", body, content_type="application/json", **bearer(owner)
+    )
+    assert created.status_code == 201, created.content
+    assert schemas["ListingOut"]["properties"]["side"]["enum"] == sides
+
+
+def test_every_code_a_model_field_allows_is_published_for_it():
+    """The codes come from the models' own choices, so a code added there is published too (no second list)."""
+    from agglo.factory.models import Allocation
+
+    schemas = _schema()["components"]["schemas"]
+    assert schemas["AllocationOut"]["properties"]["status"]["enum"] == list(Allocation.Status.values)
+    assert schemas["AllocationOut"]["properties"]["receipt"]["enum"] == ["", *Allocation.Receipt.values]
+    assert schemas["OfferAnswerIn"]["properties"]["action"]["enum"] == ["accept", "decline", "counter"]
