@@ -133,6 +133,13 @@ def test_what_axe_cannot_judge(live_server, browser, cluster):
     page.fill(".search input[name=q]", "智联")
     expect(page.locator("#result-status[role=status]")).to_have_text("1 家机构")
     expect(page.locator("#result-count")).to_have_text("1 家机构")
+    # Choosing a filter with the keyboard leaves focus on that filter, now marked chosen, not at the top of the page.
+    facet = page.locator(".facets a").first
+    facet_id = facet.get_attribute("id")
+    facet.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#{facet_id}")).to_have_attribute("aria-current", "true")
+    expect(page.locator(f"#{facet_id}")).to_be_focused()
 
     # A failed login: the error is announced and describes both fields.
     page.goto(f"{base}/login/")

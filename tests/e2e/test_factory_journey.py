@@ -205,8 +205,17 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     header = page.locator("header.topbar")
     assert header.bounding_box()["height"] <= 160
     expect(page.locator("#site-nav")).to_be_hidden()
-    page.get_by_text("菜单", exact=True).click()
+    menu = page.get_by_role("button", name="菜单", exact=True)  # a disclosure button, not a checkbox
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
     expect(page.locator("#site-nav").get_by_role("link", name="虚拟工厂")).to_be_visible()
+    page.keyboard.press("Escape")  # closes it, and the keyboard is back on the button
+    expect(page.locator("#site-nav")).to_be_hidden()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    expect(header.get_by_role("checkbox")).to_have_count(0)  # the no-script checkbox is out of the way
+    menu.click()
     # a tablet folds them too; a wide screen shows them, with no hidden stop for the keyboard
     page.set_viewport_size({"width": 800, "height": 800})
     page.goto(f"{base}/factory/")
