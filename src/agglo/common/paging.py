@@ -3,7 +3,7 @@ never stops short without a word and every row can be reached."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -20,7 +20,10 @@ def between(low: int, high: int) -> WithJsonSchema:
     return WithJsonSchema({"type": "integer", "minimum": low, "maximum": high})
 
 
-OFFSET = between(0, MOST_OFFSET)
+# What most lists take; a few long ones (a policy's matches, the log) take up to 1,000 rows a page.
+Limit = Annotated[int, between(1, 500)]
+LongLimit = Annotated[int, between(1, 1000)]
+Offset = Annotated[int, between(0, MOST_OFFSET)]
 
 
 def page(rows: Any, response: HttpResponse, *, limit: int, offset: int, most: int = 500) -> list[Any]:

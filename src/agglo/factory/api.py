@@ -12,7 +12,7 @@ from ninja import Query, Router, Status
 
 from agglo.access.api_auth import MemberAuth
 from agglo.common.errors import NotFound, ValidationFailed
-from agglo.common.paging import OFFSET, between, page
+from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import one_of
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
@@ -100,8 +100,8 @@ def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> 
 def order_list(
     request: HttpRequest,
     response: HttpResponse,
-    limit: Annotated[int, between(1, 500)] = 200,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     rows = selectors.order_list(actor=request.auth).prefetch_related("operations__process")
     return page(rows, response, limit=limit, offset=offset)
@@ -167,8 +167,8 @@ def job_board(
     request: HttpRequest,
     response: HttpResponse,
     status: Annotated[str, one_of(Allocation.Status, blank=True)] = "",
-    limit: Annotated[int, between(1, 500)] = 500,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> Any:
     """The open work by week, then what your factories answered or did, newest first."""
     if status and status not in Allocation.Status.values:
@@ -274,8 +274,8 @@ def dispute_list(
     request: HttpRequest,
     response: HttpResponse,
     decided: bool = False,
-    limit: Annotated[int, between(1, 500)] = 200,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     """Those awaiting a ruling, oldest first, or (`decided`) those ruled on or settled, newest first."""
     rows = selectors.disputes_referred(actor=request.auth, decided=decided)  # operators only: refused first

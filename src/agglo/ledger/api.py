@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from agglo.common.errors import LoginRequired, ValidationFailed
-from agglo.common.paging import OFFSET, between, page
+from agglo.common.paging import LongLimit, Offset, page
 from agglo.ledger import selectors, services
 from agglo.ledger.models import Witness
 from agglo.ledger.schemas import (
@@ -50,7 +50,7 @@ def proof_consistency(request: HttpRequest, from_: int = Query(..., alias="from"
 
 
 @router.get("/checkpoints", response=list[CheckpointOut], summary="Every signed checkpoint after a size", auth=None)
-def checkpoint_list(request: HttpRequest, after: int = -1, limit: Annotated[int, between(1, 1000)] = 1000) -> Any:
+def checkpoint_list(request: HttpRequest, after: int = -1, limit: LongLimit = 1000) -> Any:
     if not 1 <= limit <= 1000:  # as every list's limit: refused, not quietly changed
         raise ValidationFailed({"limit": [_("Must be between 1 and %(n)d.") % {"n": 1000}]})
     rows = selectors.checkpoint_list(after=after)[:limit]
@@ -83,8 +83,8 @@ def witness_register(request: HttpRequest, payload: WitnessIn) -> Status:
 def my_entries(
     request: HttpRequest,
     response: HttpResponse,
-    limit: Annotated[int, between(1, 1000)] = 100,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: LongLimit = 100,
+    offset: Offset = 0,
 ) -> Any:
     if not request.auth.is_authenticated:
         raise LoginRequired(_("Log in to see your organizations' entries."))

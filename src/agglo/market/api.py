@@ -10,7 +10,7 @@ from ninja import Router, Status
 
 from agglo.common.errors import LoginRequired
 from agglo.common.notify import notification_list, notifications_mark_read
-from agglo.common.paging import OFFSET, between, page
+from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import one_of
 from agglo.market import selectors, services
 from agglo.market.models import Interest
@@ -44,8 +44,8 @@ def listing_list(
     side: Annotated[str, one_of(SIDES, blank=True, checked=True)] = "",
     kind: Annotated[str, one_of(KINDS, blank=True, checked=True)] = "",
     organization: int | None = None,
-    limit: Annotated[int, between(1, 500)] = 200,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     rows = selectors.listing_list(actor=request.auth, side=side, kind=kind, organization_id=organization)
     return page(rows, response, limit=limit, offset=offset)
@@ -107,8 +107,8 @@ def interest_board(request: HttpRequest, listing_id: int) -> Any:
 def my_interests(
     request: HttpRequest,
     response: HttpResponse,
-    limit: Annotated[int, between(1, 500)] = 200,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     return page(selectors.my_interests(actor=request.auth), response, limit=limit, offset=offset)
 
@@ -139,8 +139,8 @@ def notifications(
     request: HttpRequest,
     response: HttpResponse,
     unread: bool = False,
-    limit: Annotated[int, between(1, 500)] = 100,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Any:
     _logged_in(request)
     return page(notification_list(user=request.auth, unread=unread), response, limit=limit, offset=offset)

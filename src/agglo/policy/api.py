@@ -10,7 +10,7 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from agglo.common.errors import LoginRequired
-from agglo.common.paging import OFFSET, between, page
+from agglo.common.paging import Limit, LongLimit, Offset, page
 from agglo.common.schemas import one_of
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy.models import Policy
@@ -45,8 +45,8 @@ def policy_index(
     response: HttpResponse,
     q: str = "",
     kind: Annotated[str, one_of(Policy.Kind, blank=True, checked=True)] = "",
-    limit: Annotated[int, between(1, 500)] = 200,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     rows = selectors.policy_list(actor=request.auth, q=q[:100], kind=kind[:20])
     return page(rows, response, limit=limit, offset=offset)
@@ -82,8 +82,8 @@ def policy_matches(
     request: HttpRequest,
     response: HttpResponse,
     policy_id: int,
-    limit: Annotated[int, between(1, 1000)] = 1000,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: LongLimit = 1000,
+    offset: Offset = 0,
 ) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     rows = selectors.match_rows(actor=request.auth, policy=policy)
@@ -124,8 +124,8 @@ def application_index(
     request: HttpRequest,
     response: HttpResponse,
     policy_id: int,
-    limit: Annotated[int, between(1, 1000)] = 1000,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: LongLimit = 1000,
+    offset: Offset = 0,
 ) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     rows = selectors.application_list(actor=request.auth, policy=policy)
@@ -158,8 +158,8 @@ def need_create(request: HttpRequest, payload: NeedIn) -> Status:
 def need_index(
     request: HttpRequest,
     response: HttpResponse,
-    limit: Annotated[int, between(1, 500)] = 500,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> Any:
     return page(needs.need_list(actor=request.auth), response, limit=limit, offset=offset)
 
@@ -168,8 +168,8 @@ def need_index(
 def need_answered(
     request: HttpRequest,
     response: HttpResponse,
-    limit: Annotated[int, between(1, 500)] = 500,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> Any:
     return page(needs.answered_needs(), response, limit=limit, offset=offset)
 

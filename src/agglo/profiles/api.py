@@ -16,7 +16,7 @@ from agglo.access.policy import organization_ids
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import Forbidden, NotFound
-from agglo.common.paging import OFFSET, between, page
+from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import one_of
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
@@ -217,8 +217,8 @@ def history(
     request: HttpRequest,
     response: HttpResponse,
     org_id: int,
-    limit: Annotated[int, between(1, 500)] = 500,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> Any:
     """Newest first."""
     org = _read(request, org_id)
@@ -231,8 +231,8 @@ def access_log(
     request: HttpRequest,
     response: HttpResponse,
     org_id: int,
-    limit: Annotated[int, between(1, 500)] = 500,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> Any:
     rows = selectors.access_log_list(actor=request.auth, organization=_org(request, org_id))
     return page(rows, response, limit=limit, offset=offset)
@@ -254,8 +254,8 @@ def capability_terms(
     response: HttpResponse,
     q: str = "",
     kind: Annotated[str, one_of(CapabilityTerm.Kind, blank=True, checked=True)] = "",
-    limit: Annotated[int, between(1, 500)] = 200,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     return page(selectors.capability_terms(q=q[:100], kind=kind), response, limit=limit, offset=offset)
 
@@ -265,8 +265,8 @@ def capability_holders(
     request: HttpRequest,
     response: HttpResponse,
     code: str,
-    limit: Annotated[int, between(1, 500)] = 500,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> Any:
     return page(selectors.capability_holders(actor=request.auth, code=code), response, limit=limit, offset=offset)
 

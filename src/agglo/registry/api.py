@@ -16,7 +16,7 @@ from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.common.language import SESSION_LANGUAGE, language_of, language_remember
-from agglo.common.paging import MOST_OFFSET, OFFSET, between, page
+from agglo.common.paging import MOST_OFFSET, Limit, Offset, between, page
 from agglo.common.schemas import one_of
 from agglo.registry import selectors, services
 from agglo.registry.kinds import Kind, Layer
@@ -208,8 +208,8 @@ def region_list(
     level: Annotated[str, one_of(Region.Level, blank=True)] = "",
     parent: str = "",
     q: str = "",
-    limit: Annotated[int, between(1, 500)] = 100,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if level and level not in {"country", "province", "prefecture"}:
@@ -355,8 +355,8 @@ def admission_list(
     request: HttpRequest,
     response: HttpResponse,
     status: Annotated[str, one_of(Admission.Status, blank=True)] = "",
-    limit: Annotated[int, between(1, 500)] = 200,
-    offset: Annotated[int, OFFSET] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     if status and status not in {"submitted", "needs_info", "approved", "rejected"}:
         raise ValidationFailed({"status": [_("Choose submitted, needs_info, approved or rejected.")]})
