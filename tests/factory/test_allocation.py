@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -100,6 +102,44 @@ def test_a_step_whose_only_able_factory_turned_down_the_rest_says_so() -> None:
         "Step 1: 1 factory that may make it turned down the rest of the step and keeps only the 50 units it accepted; "
         "of the other factories that run it, 1 lies outside the allowed regions."
     )
+
+
+def test_suppliers_holding_delivered_work_fill_the_supplier_limit_and_the_diagnosis_says_so() -> None:
+    """Review 37: two factories delivered part of a one-step order and turned down the rest; a third has room, but
+    the limit of two suppliers is already taken. The diagnosis names the limit, not the route or the capacity."""
+    from django.utils import translation
+
+    from agglo.factory.wording import finding_text
+
+    one = (
+        Operation(
+            "1",
+            "A",
+            "sheet_metal",
+            3500,
+            max_suppliers=2,
+            declined_by=frozenset({"a.sm", "b.sm"}),
+            limits=(("a.sm", 780), ("b.sm", 620)),
+        ),
+    )
+    caps = (cap("a.sm", "sheet_metal", 800, 9), cap("b.sm", "sheet_metal", 800, 9), cap("c.sm", "sheet_metal", 900, 10))
+    done = (Placement("1", "a.sm", 0, 780), Placement("1", "b.sm", 0, 620))
+    case = problem(operations=one, capabilities=caps, fixed=done)
+    assert solve(case, time_limit=5).placements == ()  # indeed no plan
+    finding = diagnose(case)[0]
+    assert finding.rule == "suppliers"
+    assert {k: finding.detail[k] for k in ("available", "limit", "holding", "needed")} == {
+        "available": 1400,
+        "limit": 2,
+        "holding": 2,
+        "needed": 3500,
+    }
+    with translation.override("en"):
+        said = finding_text(finding, SimpleNamespace(start_week=dt.date(2026, 12, 7)))
+    assert said.startswith("Step 1: needs 3,500 units but can have at most 2 suppliers, 2 of them already fixed by ")
+    assert said.endswith("(supplier limit): a higher limit lets another factory make the rest.")
+    # with a third place, the factory with room takes the rest
+    assert solve(replace(case, operations=(replace(one[0], max_suppliers=3),)), time_limit=5).placements
 
 
 def test_a_step_no_factory_may_take_names_every_reason() -> None:

@@ -176,11 +176,15 @@ def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict
     # the public log has the step with a digest of the reply, never its words
     payload = decode(bytes(LogEntry.objects.get(type="factory.allocation_dispute_answered").data))["payload"]
     assert "SF123" not in str(payload) and len(payload["reply"]) >= 32
-    assert scorecards([a.factory_id])[a.factory_id].disputed == 1
+    open_card = scorecards([a.factory_id])[a.factory_id]
+    assert open_card.disputed == 1
+    # an open dispute does not decide punctuality before it is settled: the delivery is neither on time nor late yet
+    assert (open_card.jobs, open_card.timed, open_card.on_time_rate) == (1, 0, None)
     # the buyer settles: the delivery counts as confirmed and on time again
     allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=2)
     card = scorecards([a.factory_id])[a.factory_id]
     assert (card.confirmed, card.disputed, card.on_time, card.defects) == (1, 0, 1, 2)
+    assert card.on_time_rate == 1.0
     told = Notification.objects.filter(verb="factory.receipt").latest("id").text
     assert told.endswith(f"（{a.week.isoformat()} 这一周）：其检验发现不良品 2 机时。")
     assert told.startswith("买方的异议已了结。")  # the factory reads that the dispute is over

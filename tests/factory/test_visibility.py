@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from agglo.access.models import PlatformRole
 from agglo.factory.models import Order
 from agglo.factory.services.execution import allocation_progress
 from agglo.factory.services.jobs import allocation_respond
@@ -52,6 +53,10 @@ def test_scorecards_are_for_members_in_good_standing(cluster: dict[str, Any]) ->
     outsider = logged_in(user("no-org"))
     assert outsider.get("/api/v1/factory/scorecards").status_code == 403
     assert outsider.get("/factory/scorecards/").status_code == 403
+    # kept at the members' level, which government officers see as they see members-level profile data
+    officer = logged_in(user("officer", role=PlatformRole.Role.GOVERNMENT))
+    assert [c["organization_id"] for c in officer.get("/api/v1/factory/scorecards").json()] == [a.factory_id]
+    assert officer.get("/factory/scorecards/").status_code == 200
     member = logged_in(cluster["people"]["buyer"])
     cards = member.get("/api/v1/factory/scorecards").json()
     assert [c["organization_id"] for c in cards] == [a.factory_id]

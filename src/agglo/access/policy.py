@@ -82,6 +82,16 @@ def sees_all_organizations(user: Any) -> bool:
     return is_operator(user) or has_role(user, PlatformRole.Role.AUDITOR)
 
 
+def sees_member_level(user: Any) -> bool:
+    """Whether `user` sees what is kept for members (DESIGN.md §5 "members"): a member in good standing, a
+    government officer, an operator or an auditor."""
+    return (
+        bool(active_organization_ids(user))
+        or has_role(user, PlatformRole.Role.GOVERNMENT)
+        or sees_all_organizations(user)
+    )
+
+
 def can_see_level(user: Any, *, owner_id: int, level: str, partner_ids: Callable[[], set[int]]) -> bool:
     """Whether `user` may see a field group of organization `owner_id` kept at visibility `level`.
 

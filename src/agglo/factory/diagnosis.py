@@ -66,26 +66,30 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             findings.append(Finding(op.key, "route", {"first": first, "last": last, "weeks": problem.weeks}))
             continue
         share = op.quantity if problem.max_share is None else max_share_units(problem.max_share, op.quantity)
-        room = sorted((min(share, op.most(c.key, share), _room_in(op, c, first, last)) for c in eligible), reverse=True)
+        # factories holding work delivered or under way stay suppliers of the step whatever the rules now say of
+        # them: they take up places under the supplier limit before any other factory does
+        fixed = Counter[str]()
+        for p in problem.fixed:
+            if p.operation == op.key:
+                fixed[p.capability] += p.quantity
+        forced = [max(fixed[c.key], _room(op, c, share, first, last)) for c in same if c.key in fixed]
+        others = sorted((_room(op, c, share, first, last) for c in eligible if c.key not in fixed), reverse=True)
+        room = sorted(forced + others, reverse=True)
+        reachable = sum(forced) + sum(others[: max(0, op.max_suppliers - len(forced))])
         detail: dict[str, int | str] = {"first": first, "last": last, "needed": op.quantity}
         kept = dict(op.limits)  # factories that turned down the rest of the step keep what they accepted
         limited = [c for c in eligible if c.key in kept]
         freed = sum(min(share, _room_in(op, c, first, last)) - min(share, kept[c.key]) for c in limited)
         if sum(room) < op.quantity and limited and sum(room) + freed >= op.quantity:
             # the room is there, but the factories that have it turned down the rest of the step
-            others = Counter(str(ineligibility(op, c)) for c in same if ineligibility(op, c) is not None)
+            why_not = Counter(str(ineligibility(op, c)) for c in same if ineligibility(op, c) is not None)
             units = sum(min(share, kept[c.key]) for c in limited)
-            findings.append(Finding(op.key, "turned_down", {"limited": len(limited), "kept": units, **others}))
+            findings.append(Finding(op.key, "turned_down", {"limited": len(limited), "kept": units, **why_not}))
         elif sum(room) < op.quantity:
             findings.append(Finding(op.key, "capacity", {**detail, "available": sum(room)}))
-        elif sum(room[: op.max_suppliers]) < op.quantity:
-            findings.append(
-                Finding(
-                    op.key,
-                    "suppliers",
-                    {**detail, "available": sum(room[: op.max_suppliers]), "limit": op.max_suppliers},
-                )
-            )
+        elif reachable < op.quantity:
+            limit = {"available": reachable, "limit": op.max_suppliers, "holding": len(forced)}
+            findings.append(Finding(op.key, "suppliers", {**detail, **limit}))
     for order in problem.orders:
         if order.budget is not None:
             # each step pays at least its cheapest unit price throughout and one setup
@@ -97,6 +101,12 @@ def diagnose(problem: AllocationProblem) -> list[Finding]:
             if floor > fen(order.budget):
                 findings.append(Finding("", "budget", {"floor": f"{floor / 100:.2f}", "budget": f"{order.budget:.2f}"}))
     return findings
+
+
+def _room(op: Operation, c: Capability, share: int, first: int, last: int) -> int:
+    """What a capability may make of a step over its window: its free capacity, within the share cap and the
+    step's limits on it."""
+    return min(share, op.most(c.key, share), _room_in(op, c, first, last))
 
 
 def _room_in(op: Operation, c: Capability, first: int, last: int) -> int:

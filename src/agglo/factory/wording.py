@@ -44,6 +44,11 @@ def finding_text(finding: Finding, order: Any) -> str:
             "needs %(needed)s %(unit)s but %(limit)s suppliers can make at most %(available)s in the "
             "weeks %(from)s to %(to)s (supplier limit)."
         ),
+        "suppliers_holding": _(
+            "needs %(needed)s %(unit)s but can have at most %(limit)s suppliers, %(holding)s of them already fixed "
+            "by work delivered or under way, and with them at most %(available)s can be made in the weeks %(from)s "
+            "to %(to)s (supplier limit): a higher limit lets another factory make the rest."
+        ),
         "budget": _("costs at least %(floor)s at the cheapest capable factories, above the budget of %(budget)s."),
         "held": _(
             "open offers to other orders hold %(units)s %(unit)s of the capable factories' capacity in these weeks, "
@@ -76,7 +81,8 @@ def finding_text(finding: Finding, order: Any) -> str:
         return _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
     if finding.rule == "turned_down":
         return _("%(step)s: %(text)s") % {"step": step, "text": _turned_down(d)}
-    text = texts.get(finding.rule, _("breaks the rule %(rule)s.") % {"rule": finding.rule})
+    rule = "suppliers_holding" if finding.rule == "suppliers" and d.get("holding") else finding.rule
+    text = texts.get(rule, _("breaks the rule %(rule)s.") % {"rule": finding.rule})
     with contextlib.suppress(KeyError, TypeError, ValueError):
         text = text % d
     return _("%(step)s: %(text)s") % {"step": step, "text": text}

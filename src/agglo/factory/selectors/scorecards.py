@@ -29,10 +29,16 @@ class Scorecard:
     defects: int
 
     @property
+    def timed(self) -> int:
+        """The work on record whose punctuality is settled: a delivery under a dispute still open waits for its
+        ruling (an upheld dispute is a failed delivery, a dismissed one a delivery as reported)."""
+        return self.jobs - self.disputed
+
+    @property
     def on_time_rate(self) -> float | None:
         """Of the work the factory accepted and has delivered, withdrawn or lost by a delay, the share delivered on
         time: work given back after acceptance is a promise not kept, as a late delivery is."""
-        return self.on_time / self.jobs if self.jobs else None
+        return self.on_time / self.timed if self.timed else None
 
     @property
     def delivered(self) -> int:
@@ -74,9 +80,10 @@ class Scorecard:
 
 
 def scorecard_list(*, actor: Any) -> list[Scorecard]:
-    """The scorecards of organizations in good standing, most delivered first: for members in good standing,
-    operators and auditors (a trust signal inside the cluster, not a public page)."""
-    if not (policy.active_organization_ids(actor) or policy.sees_all_organizations(actor)):
+    """The scorecards of organizations in good standing, most delivered first: kept at the members' level (members
+    in good standing, government officers, operators and auditors): a trust signal inside the cluster, not a public
+    page."""
+    if not policy.sees_member_level(actor):
         raise Forbidden(_("Scorecards are open to members of the cluster in good standing."))
     cards = scorecards(member_only=True)
     # the credit grade counts in the risk as the solver reads it, so the page shows both
@@ -100,10 +107,11 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
     """Work on record per factory: delivered, or accepted and then withdrawn or reported late and then re-planned
     without it (both never on time; work a re-plan the buyer set off took does not count). On time means
     delivered by the Sunday of the week promised on acceptance (a reported delay moves the work, not the promise)
-    and not under a dispute still open or upheld by the platform (one the buyer settled counts as the confirmation
-    it ended in, one the platform dismissed as delivered); defects are the buyer's inspection where it confirmed
-    receipt, or the platform's finding where it ruled with one, else the factory's report. Work a member made for
-    its own order is left out: no other party checked it, and the record lowers the risk other buyers' plans see."""
+    and not found failed by a dispute the platform upheld (one the buyer settled counts as the confirmation it
+    ended in, one the platform dismissed as delivered; one still open counts in neither, see `timed`); defects
+    are the buyer's inspection where it confirmed receipt, or the platform's finding where it ruled with one, else
+    the factory's report. Work a member made for its own order is left out: no other party checked it, and the
+    record lowers the risk other buyers' plans see."""
     # the promise broken by a delay stands when the repair takes the late work away (the late part is not made);
     # not when the buyer's own change took it (new terms, a counter-offer decided, cancelling)
     lost_late = Q(status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")) & ~Q(
