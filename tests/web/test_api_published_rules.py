@@ -127,3 +127,62 @@ def test_every_code_a_model_field_allows_is_published_for_it():
     assert schemas["AllocationOut"]["properties"]["status"]["enum"] == list(Allocation.Status.values)
     assert schemas["AllocationOut"]["properties"]["receipt"]["enum"] == ["", *Allocation.Receipt.values]
     assert schemas["OfferAnswerIn"]["properties"]["action"]["enum"] == ["accept", "decline", "counter"]
+
+
+def test_null_in_a_code_field_means_left_out_as_the_schema_allows(two_firms):  # noqa: F811
+    """Review 37: some code fields refused null, others took it and reset the stored value."""
+    owner, owner_org, *_ = two_firms
+    c = Client()
+    body = {"side": "need", "kind": "capacity", "title_zh": "寻找 SMT 贴片代工产能", "region_rule": "exclude"}
+    body["regions"] = ["510000"]
+    created = c.post(
+        f"/api/v1/organizations/{owner_org.pk}/listings", body, content_type="application/json", **bearer(owner)
+    )
+    assert created.status_code == 201, created.content
+    listing = created.json()
+    changed = c.patch(
+        f"/api/v1/listings/{listing['id']}",
+        {"side": None, "region_rule": None, "visibility": None, "title_zh": "寻找 SMT 贴片产能"},
+        content_type="application/json",
+        **bearer(owner),
+    )
+    assert changed.status_code == 200, changed.content
+    after = changed.json()
+    assert (after["side"], after["region_rule"], after["visibility"]) == ("need", "exclude", listing["visibility"])
+    assert after["title_zh"] == "寻找 SMT 贴片产能"
+    before = c.get(f"/api/v1/organizations/{owner_org.pk}", **bearer(owner)).json()["contacts_visibility"]
+    org = c.patch(
+        f"/api/v1/organizations/{owner_org.pk}",
+        {"contacts_visibility": None, "size_class": None},
+        content_type="application/json",
+        **bearer(owner),
+    )
+    assert org.status_code == 200, org.content
+    assert org.json()["contacts_visibility"] == before
+    # a field the schema publishes as required refuses null as it refuses leaving it out
+    schemas = _schema()["components"]["schemas"]
+    assert "kind" in schemas["PolicyIn"]["required"] and "null" not in str(schemas["PolicyIn"]["properties"]["kind"])
+    assert "topic" in schemas["NeedIn"]["required"]
+
+
+def test_a_parameter_that_takes_one_value_is_refused_when_sent_twice(two_firms, english):  # noqa: F811
+    owner, *_ = two_firms
+    c = Client()
+    for query in ("side=bogus&side=need", "side=need&side=need"):
+        body = problem(c.get(f"/api/v1/listings?{query}", HTTP_ACCEPT_LANGUAGE="en", **bearer(owner)), 422)
+        assert body["errors"] == {"side": ["Give this parameter once."]}
+    body = problem(c.get("/api/v1/regions?limit=100000&limit=1", HTTP_ACCEPT_LANGUAGE="en"), 422)
+    assert body["errors"] == {"limit": ["Give this parameter once."]}
+    assert c.get("/api/v1/regions?limit=1").status_code == 200
+
+
+def test_codes_a_request_can_never_use_are_not_published():
+    schemas = _schema()["components"]["schemas"]
+    assert schemas["ParticipantIn"]["properties"]["role"]["enum"] == ["partner"]  # the lead is whoever declared it
+    assert schemas["ParticipantOut"]["properties"]["role"]["enum"] == ["lead", "partner"]
+    assert schemas["VerifyIn"]["properties"]["source"]["enum"] == ["operator_verified", "bank_verified"]
+    assert schemas["StatementVerifyIn"]["properties"]["source"]["enum"][-1] == "audited"  # statements only
+    paths = _schema()["paths"]
+    verify = paths["/api/v1/financials/{fact_id}/verify"]["post"]["requestBody"]["content"]["application/json"]
+    assert verify["schema"]["$ref"].endswith("/StatementVerifyIn")
+    assert schemas["MeOut"]["properties"]["platform_roles"]["items"]["enum"] == ["operator", "government", "auditor"]

@@ -1,8 +1,9 @@
 """What every API operation checks of a request's shape before its view runs, so that no router repeats it: a
-query parameter it does not declare is refused (a misspelt filter would otherwise return everything), a whole
-number must fit the database's integers, a step that takes no input refuses a body that says something (a client
-sending `{"reason": …}` to the wrong step must not have it carried out as if it had sent nothing), a form's
-fields and file names hold no NUL, and no text of a body holds what no column stores (a NUL, half a character).
+query parameter it does not declare is refused (a misspelt filter would otherwise return everything), and so is one
+sent twice where it takes one value (only the last would be read and checked); a whole number must fit the
+database's integers; a step that takes no input refuses a body that says something (a client sending
+`{"reason": …}` to the wrong step must not have it carried out as if it had sent nothing); a form's fields and
+file names hold no NUL; and no text of a body holds what no column stores (a NUL, half a character).
 
 The checks run once the caller is authenticated and the parameters are parsed: a stranger's upload is refused (401)
 before it is read, and a number is judged as the view would receive it (written `1_0…0` or `N.0` included).
@@ -42,18 +43,20 @@ class Shape:
     params: frozenset[str]
     takes_input: bool
     aliases: tuple[tuple[str, str], ...] = ()  # (the view's name, the name a client sends) where they differ
+    lists: frozenset[str] = frozenset()  # parameters that take several values (`?tag=a&tag=b`)
 
 
 def shape_of(operation: Any) -> Shape:
     query = [
-        (name, field.alias or name)
+        (name, field.alias or name, typing.get_origin(field.annotation) is list)
         for model in operation.models
         if model.__ninja_param_source__ == "query"
         for name, field in model.model_fields.items()
     ]
     takes_input = any(m.__ninja_param_source__ in INPUT_SOURCES for m in operation.models)
-    aliases = tuple((name, alias) for name, alias in query if alias != name)
-    return Shape(frozenset(alias for _name, alias in query), takes_input, aliases)
+    aliases = tuple((name, alias) for name, alias, _many in query if alias != name)
+    lists = frozenset(alias for _name, alias, many in query if many)
+    return Shape(frozenset(alias for _name, alias, _many in query), takes_input, aliases, lists)
 
 
 def problems(request: HttpRequest, shape: Shape, values: dict[str, Any]) -> dict[str, list[str]]:
@@ -63,6 +66,10 @@ def problems(request: HttpRequest, shape: Shape, values: dict[str, Any]) -> dict
     if unknown:
         said = _("Unknown parameter; allowed: %(allowed)s.") % {"allowed": ", ".join(sorted(shape.params)) or "—"}
         errors.update({name: [said] for name in unknown})
+    # a parameter that takes one value, sent twice: the view would read only the last, unchecked the others
+    for name in sorted(shape.params - shape.lists):
+        if len(request.GET.getlist(name)) > 1:
+            errors[name] = [_("Give this parameter once.")]
     sent_as = dict(shape.aliases)
     for key, argument in values.items():
         # a body or form is named by its fields (`headcount`), a parameter as the client sends it (`from`)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from ninja import Schema
+from ninja.schema import DjangoGetter
 from pydantic import (
     ConfigDict,
     GetCoreSchemaHandler,
@@ -18,6 +19,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
@@ -78,6 +80,25 @@ def one_of(choices: Iterable[Any], *, blank: bool = False, checked: bool = False
     return OneOf(tuple((str(code), label) for code, label in pairs if code != ""), blank=blank, checked=checked)
 
 
+def published_required(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A body schema's `json_schema_extra` publishing fields as required that the service requires: the model
+    leaves them optional, so that the service names a missing one together with the body's other faults."""
+
+    def publish(schema: dict[str, Any]) -> None:
+        schema["required"] = sorted({*schema.get("required", []), *names})
+
+    return publish
+
+
+def _codes_of(annotation: Any, metadata: list[Any]) -> bool:
+    """Whether a field is a code field: `OneOf` in its metadata, or in an `Annotated` member of its union."""
+    if any(isinstance(m, OneOf) for m in metadata):
+        return True
+    return any(
+        any(isinstance(m, OneOf) for m in getattr(arg, "__metadata__", ())) for arg in typing.get_args(annotation)
+    )
+
+
 def _kinds(annotation: Any) -> set[Any]:
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         return set(typing.get_args(annotation))
@@ -91,13 +112,30 @@ class StrictIn(Schema):
     """A request body: a field it does not take is refused by name, not dropped (a misspelt field would otherwise
     leave its value unset without a word). Whole numbers and booleans typed as such are JSON's own, in lists too:
     `true` is no score of 1, `"yes"` no flag and `"5"` no id. Fields typed `Whole` are left to the service, which
-    also reads the page's form (where every number comes in quotes), so that both say the same."""
+    also reads the page's form (where every number comes in quotes), so that both say the same. A code field
+    (`OneOf`) sent as `null` counts as left out: in a change, "as it is"; in a new record, not given."""
 
     model_config = ConfigDict(extra="forbid")
+    null_codes: ClassVar[frozenset[str]] = frozenset()  # the code fields, by the name a client sends
+
+    @model_validator(mode="before")
+    @classmethod
+    def null_code_left_out(cls, data: Any) -> Any:
+        # ninja hands the body over as a dict, then again wrapped in its DjangoGetter (a dict's missing key: unset)
+        sent = data._obj if isinstance(data, DjangoGetter) else data
+        if not (isinstance(sent, dict) and cls.null_codes):
+            return data
+        kept = {k: v for k, v in sent.items() if not (v is None and k in cls.null_codes)}
+        return DjangoGetter(kept, data._schema_cls, data._context) if isinstance(data, DjangoGetter) else kept
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        cls.null_codes = frozenset(
+            field.alias or name
+            for name, field in cls.model_fields.items()
+            if _codes_of(field.annotation, field.metadata)
+        )
         changed = False
         for field in cls.model_fields.values():
             kinds = _kinds(field.annotation) - {types.NoneType}

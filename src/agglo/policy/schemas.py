@@ -7,12 +7,17 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
+from pydantic import ConfigDict
 
-from agglo.common.schemas import Day, Money, StrictIn, Whole, one_of
+from agglo.common.schemas import Day, Money, StrictIn, Whole, one_of, published_required
 from agglo.policy.models import Application, Policy, PolicyNeed
 
 
 class PolicyIn(StrictIn):
+    """A new policy: `kind` is required; the service says so with the draft's other faults (so does NeedIn)."""
+
+    model_config = ConfigDict(json_schema_extra=published_required("kind"))
+
     kind: Annotated[Any, one_of(Policy.Kind)] = None
     title_zh: str = ""
     title_en: str = ""
@@ -27,7 +32,7 @@ class PolicyIn(StrictIn):
 
 
 class PolicyPatch(StrictIn):
-    kind: Annotated[Any, one_of(Policy.Kind)] = None
+    kind: Annotated[str, one_of(Policy.Kind)] | None = None
     title_zh: str | None = None
     title_en: str | None = None
     summary_zh: str | None = None
@@ -114,6 +119,8 @@ class ApplicationOut(Schema):
 
 
 class NeedIn(StrictIn):
+    model_config = ConfigDict(json_schema_extra=published_required("topic"))
+
     organization_id: int
     topic: Annotated[Any, one_of(PolicyNeed.Topic)] = None
     text: str = ""

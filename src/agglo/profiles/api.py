@@ -48,6 +48,7 @@ from agglo.profiles.schemas import (
     QualityOut,
     RatingsIn,
     RatingsOut,
+    StatementVerifyIn,
     TermOut,
     VerifyIn,
 )
@@ -83,7 +84,7 @@ def _log(request: HttpRequest, org_id: int, group: str) -> None:
         sensitive_views_record(viewer=request.auth, owner_ids=[org_id], groups=[group], channel="api")
 
 
-def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
+def _register(name: str, label: str, schema_in: type, schema_out: type, verify_in: type = VerifyIn) -> None:
     kind = kind_named(name)
 
     @router.get(
@@ -150,9 +151,9 @@ def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
         summary=f"Verify one of the {label}",
         operation_id=f"{name}_verify",
     )
-    def fact_verify(request: HttpRequest, fact_id: int, payload: VerifyIn) -> Any:
+    def fact_verify(request: HttpRequest, fact_id: int, payload: verify_in) -> Any:  # type: ignore[valid-type]
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
-        services.fact_verify(actor=request.auth, fact=fact, source=payload.source)
+        services.fact_verify(actor=request.auth, fact=fact, source=payload.source)  # type: ignore[attr-defined]
         return _as_read(request, fact)
 
     def _as_read(request: HttpRequest, fact: Any) -> Any:
@@ -160,7 +161,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type) -> None:
         return selectors.fact_get(actor=request.auth, kind=kind, pk=fact.pk)
 
 
-_register("financials", "financial statements", FinancialsIn, FinancialsOut)
+_register("financials", "financial statements", FinancialsIn, FinancialsOut, StatementVerifyIn)
 _register("ratings", "credit ratings", RatingsIn, RatingsOut)
 _register("ip", "IP assets", IpIn, IpOut)
 _register("capabilities", "capabilities", CapabilitiesIn, CapabilitiesOut)

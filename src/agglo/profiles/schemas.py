@@ -13,16 +13,20 @@ from agglo.access.models import AccessLogEntry
 from agglo.access.selectors import public_name
 from agglo.common.schemas import StrictIn, one_of
 from agglo.profiles.fields import GRADES
+from agglo.profiles.indicators import ZZone
 from agglo.profiles.messages import word_stored
 from agglo.profiles.models import CapabilityTerm, Case, CaseParticipant, CreditRating, IPAsset, Source
 from agglo.profiles.models.disclosure import VISIBILITY_CHOICES
 from agglo.profiles.selectors.facts import case_key
 from agglo.profiles.services.imports import IMPORT_KINDS
+from agglo.profiles.visibility import FIELD_GROUPS
 
 # The profile fields below are checked by `profiles.fields`, which imports share: the schema lists their codes.
-VERIFIED_SOURCES = [
-    (code, label) for code, label in Source.choices if code in ("operator_verified", "bank_verified", "audited")
-]
+# Any fact may be verified by the operator or a bank; only a financial statement may also be audited.
+VERIFIED_SOURCES = [(code, label) for code, label in Source.choices if code in ("operator_verified", "bank_verified")]
+AUDITED_SOURCES = [*VERIFIED_SOURCES, (Source.AUDITED.value, Source.AUDITED.label)]
+# a participant added to a case is a partner: its lead is the organization that declared it
+ADDED_ROLES = [(code, label) for code, label in CaseParticipant.Role.choices if code != CaseParticipant.Role.LEAD]
 
 
 class Provenance(Schema):
@@ -154,6 +158,10 @@ class VerifyIn(StrictIn):
     source: Annotated[str, one_of(VERIFIED_SOURCES)]
 
 
+class StatementVerifyIn(StrictIn):
+    source: Annotated[str, one_of(AUDITED_SOURCES)]
+
+
 class TermOut(Schema):
     code: str
     kind: Annotated[str, one_of(CapabilityTerm.Kind)]
@@ -188,7 +196,7 @@ class IndicatorsOut(Schema):
     net_margin: Decimal | None
     rd_staff_share: Decimal | None
     z_score: Decimal | None
-    z_zone: str | None
+    z_zone: Annotated[str, one_of(ZZone)] | None
 
 
 class FixOut(Schema):
@@ -237,7 +245,7 @@ class HeadlineOut(Schema):
 
 class ProfileOut(Schema):
     organization_id: int
-    visible_groups: list[str]
+    visible_groups: list[Annotated[str, one_of(FIELD_GROUPS)]]
     disclosure: DisclosureOut | None = Field(None, description="only for the organization's own people")
     credit: HeadlineOut | None
     counts: dict[str, int]
@@ -261,7 +269,7 @@ class CaseIn(ProvenanceIn):
 
 class ParticipantIn(StrictIn):
     organization: int
-    role: Annotated[str, one_of(CaseParticipant.Role)] = "partner"
+    role: Annotated[str, one_of(ADDED_ROLES)] = "partner"
     input_kind: Annotated[str, one_of(CaseParticipant.InputKind)]
     input_amount: Decimal | None = None
     input_note: str | None = None

@@ -15,6 +15,8 @@ from agglo.registry.selectors.organizations import partner_ids, partnered_owners
 
 # Groups that carry their own visibility level; the rest (ip, capabilities) go with the organization itself.
 SENSITIVE_GROUPS = ("financials", "credit", "contacts")
+OPEN_GROUPS = ("basic", "ip", "capabilities", "cases")  # what any reader of the organization sees
+FIELD_GROUPS = OPEN_GROUPS + SENSITIVE_GROUPS
 
 
 def disclosure_levels(organization: Organization) -> dict[str, str]:
@@ -63,7 +65,7 @@ def visible_groups(actor: Any, organization: Organization) -> set[str]:
             cache["ids"] = partner_ids(organization.pk)
         return cache["ids"]
 
-    out = {"ip", "capabilities", "cases", "basic"}
+    out = set(OPEN_GROUPS)
     for group, level in disclosure_levels(organization).items():
         if policy.can_see_level(actor, owner_id=organization.pk, level=level, partner_ids=partners):
             out.add(group)

@@ -22,6 +22,7 @@ from agglo.registry import selectors, services
 from agglo.registry.kinds import Kind, Layer
 from agglo.registry.models import Admission, Organization, Region, Relation
 from agglo.registry.schemas import (
+    KINDS,
     AdmissionCreated,
     AdmissionReviewIn,
     AdmissionReviewOut,
@@ -275,7 +276,7 @@ class AdmissionForm(Schema):
 
     name_zh: str
     name_en: str = ""
-    kind: str
+    kind: Annotated[str, one_of(KINDS)]
     region: str
     uscc: str = ""
     foreign_registry_id: str = ""

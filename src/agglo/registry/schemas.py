@@ -9,6 +9,7 @@ from django.conf import settings
 from ninja import Schema
 from pydantic import Field
 
+from agglo.access.models import PlatformRole
 from agglo.common.schemas import StrictIn, one_of
 from agglo.registry.models import Admission, Organization, Position, Region, Relation, Segment
 
@@ -262,7 +263,7 @@ class RejectIn(StrictIn):
 class MeOut(Schema):
     username: str
     authenticated: bool
-    platform_roles: list[str]
+    platform_roles: list[Annotated[str, one_of(PlatformRole.Role)]]
     organizations: list[int]
     language: Annotated[str, one_of(settings.LANGUAGES)] = Field(
         description="What the platform writes to you in: notifications, e-mails, pages once logged in"
