@@ -133,11 +133,29 @@ def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(c
     assert timezone.localtime(a.updated_at).strftime("%Y-%m-%d %H:%M") in changes
 
 
-def test_a_replan_tells_a_factory_its_counter_offer_is_void(cluster: dict[str, Any]) -> None:
+def test_another_factorys_answer_leaves_the_buyers_decision_on_a_counter_offer_open(cluster: dict[str, Any]) -> None:
+    """Review 37: a decline elsewhere in the order voided the counter-offer the buyer had yet to decide on, and the
+    repair then moved accepted work of a factory that had done nothing. The repair now plans around it."""
     a, who = countered(cluster)
+    buyer = cluster["people"]["buyer"]
     other = a.order.allocations.filter(status="offered").exclude(factory_id=a.factory_id).first()
     owner = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == other.factory_id)
     allocation_respond(actor=owner, allocation=other, action="decline", note="满负荷")
+    a.refresh_from_db()
+    assert a.status == "countered"  # still the buyer's to decide
+    assert not Notification.objects.filter(user=who, verb="factory.superseded").exists()
+    assert not Notification.objects.filter(user=buyer, verb="factory.counter_voided").exists()
+    # the repair planned the rest of the step around it: taking it completes the step as planned
+    step = a.order.allocations.filter(operation=a.operation, status="offered").exclude(pk=a.pk)
+    assert sum(x.quantity for x in step) + a.counter_quantity == a.operation.quantity
+    counter_decide(actor=buyer, allocation=a, accept=True)
+    a.refresh_from_db()
+    assert (a.status, a.quantity) == ("accepted", a.counter_quantity)
+
+
+def test_planning_again_voids_an_open_counter_offer_and_tells_both_sides(cluster: dict[str, Any]) -> None:
+    a, who = countered(cluster)
+    order_plan(actor=cluster["people"]["buyer"], order=a.order)  # the buyer asks for a fresh plan
     a.refresh_from_db()
     assert a.status == "superseded"
     assert Notification.objects.filter(user=who, verb="factory.superseded").exists()

@@ -526,7 +526,7 @@ def test_a_replan_before_the_buyer_decides_keeps_the_factory_within_its_counter(
     a, _who = countered(cluster)
     counter = a.counter_quantity
     assert counter and counter < a.quantity
-    replan(a.order, actor=None, reason="test")
+    replan(a.order, actor=None, reason="plan")  # planning again voids the open counter-offer
     a.refresh_from_db()
     assert a.status == "superseded"
     again = a.order.allocations.filter(

@@ -59,7 +59,7 @@ def is_under_way(a: Allocation) -> bool:
     return a.status == Allocation.Status.DELIVERED or accepted
 
 
-def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationProblem:
+def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bool = False) -> core.AllocationProblem:
     """The order's operations against every active member capability of its processes, over the horizon.
 
     Free capacity is the week's capacity minus what accepted work holds, except this order's own accepted work,
@@ -69,7 +69,9 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
     and takes no more of the step; one with an open counter-offer takes at most that. A factory that
     reported its part of a step late takes no work on that step before the week it gave. A factory that declined
     one week's offer (not the whole step), or whose counter-offer the buyer took, refused or let lapse, makes no
-    more of the step in that week than it accepted there (`week_limits`); its other weeks stay open."""
+    more of the step in that week than it accepted there (`week_limits`); its other weeks stay open. With
+    `pending_counters`, an open counter-offer also enters as `previous` work at its quantity in its week, so that a
+    repair plans around the buyer's pending decision rather than past it."""
     weeks = horizon()
     ops = list(order.operations.select_related("process"))
     refused: dict[int, set[str]] = defaultdict(set)
@@ -105,6 +107,11 @@ def order_problem(order: Order, *, change_penalty: int = 0) -> core.AllocationPr
             accepted[a.operation_id, placement.capability] += a.quantity
         elif a.status == Allocation.Status.COUNTERED:
             countered[a.operation_id, capability_key(a.capability_id)] += a.counter_quantity or 0
+            if pending_counters and a.counter_quantity:
+                w = index_of(order.start_week, a.week)
+                previous.append(
+                    core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.counter_quantity)
+                )
     # A delay the re-plan did not wait for still stands: "Plan again" must not offer that factory the step sooner.
     late_given_up = order.allocations.filter(
         status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")

@@ -169,7 +169,10 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status in Order.CLOSED:
         return order
-    problem = order_problem(order, change_penalty=CHANGE_PENALTY)
+    # A factory's answer elsewhere leaves the buyer's pending decisions on counter-offers open: the repair plans
+    # around them (as if taken: taking one then changes nothing). A re-plan the buyer asks for voids them.
+    keep_counters = reason not in BUYER_REPLANS
+    problem = order_problem(order, change_penalty=CHANGE_PENALTY, pending_counters=keep_counters)
     try:
         hint = greedy_plan(problem) if not problem.previous else []
     except (GreedyStuck, ValueError):
@@ -185,36 +188,9 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
             "operation_id", "capability_id", "week", "quantity"
         )
     )
-    counters = list(open_offers.filter(status=Allocation.Status.COUNTERED).values_list("factory_id", flat=True))
-    countered, void = sorted(set(counters)), len(counters)
-    open_offers.filter(status=Allocation.Status.COUNTERED).update(status=Allocation.Status.SUPERSEDED)
-    for factory in countered:  # its counter-offer is void: the new plan offers afresh
-        tell_factory(
-            factory,
-            "factory.superseded",
-            Phrase(
-                gettext_lazy(
-                    "Order %(product)s was re-planned before the buyer decided on your counter-offer: it is void, "
-                    "and no offer to you for that week will exceed it."
-                ),
-                product=order.product,
-            ),
-        )
-    if void:  # the buyer was waiting to decide on them
-        notify(
-            policy.organization_admins(order.buyer_id),
-            verb="factory.counter_voided",
-            text=Phrase(
-                ngettext_lazy(
-                    "Order %(product)s was re-planned: %(n)d counter-offer you had not decided on is void.",
-                    "Order %(product)s was re-planned: %(n)d counter-offers you had not decided on are void.",
-                    "n",
-                ),
-                product=order.product,
-                n=void,
-            ),
-            link=f"/factory/orders/{order.pk}/",
-        )
+    counters = list(open_offers.filter(status=Allocation.Status.COUNTERED).select_related("operation"))
+    pending = counters if keep_counters and result.placements else []
+    counters_void(order, [a for a in counters if a not in pending])
     if not result.placements:
         open_offers.update(status=Allocation.Status.SUPERSEDED)
         order.status = Order.Status.INFEASIBLE
@@ -250,8 +226,11 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
         actor=actor,
         reason=reason,
         was_offered=was_offered,
-        offers=list(open_offers.select_related("capability", "operation__process")),
+        offers=list(
+            open_offers.filter(status=Allocation.Status.OFFERED).select_related("capability", "operation__process")
+        ),
         cause=cause,
+        pending=pending,
     )
     tell_offers_gone(order, offered)
     members_sync(order)
@@ -326,6 +305,42 @@ def _unsolved(order: Order, *, actor: Any, reason: str, seconds: float) -> Order
     return order
 
 
+def counters_void(order: Order, counters: Sequence[Allocation]) -> None:
+    """Counter-offers a re-plan sets aside before the buyer decided: void, and both sides told (what the factory
+    said still limits later plans: `order_problem`)."""
+    if not counters:
+        return
+    Allocation.objects.filter(pk__in=[a.pk for a in counters], status=Allocation.Status.COUNTERED).update(
+        status=Allocation.Status.SUPERSEDED
+    )
+    for factory in sorted({a.factory_id for a in counters}):  # its counter-offer is void: the new plan offers afresh
+        tell_factory(
+            factory,
+            "factory.superseded",
+            Phrase(
+                gettext_lazy(
+                    "Order %(product)s was re-planned before the buyer decided on your counter-offer: it is void, "
+                    "and no offer to you for that week will exceed it."
+                ),
+                product=order.product,
+            ),
+        )
+    notify(  # the buyer was waiting to decide on them
+        policy.organization_admins(order.buyer_id),
+        verb="factory.counter_voided",
+        text=Phrase(
+            ngettext_lazy(
+                "Order %(product)s was re-planned: %(n)d counter-offer you had not decided on is void.",
+                "Order %(product)s was re-planned: %(n)d counter-offers you had not decided on are void.",
+                "n",
+            ),
+            product=order.product,
+            n=len(counters),
+        ),
+        link=f"/factory/orders/{order.pk}/",
+    )
+
+
 def _apply(
     order: Order,
     problem: core.AllocationProblem,
@@ -336,6 +351,7 @@ def _apply(
     was_offered: frozenset[tuple[int, int, dt.date, int]] = frozenset(),
     offers: Sequence[Allocation] = (),
     cause: Allocation | None = None,
+    pending: Sequence[Allocation] = (),
 ) -> dict[str, int]:
     """Keep accepted work the new plan keeps; supersede the rest; offer what is new. Work delivered or under way
     is never offered again nor superseded (the solver keeps it: it is fixed in the problem). Open `offers` the new
@@ -374,6 +390,19 @@ def _apply(
         a.save(update_fields=["status", "moved_by", "updated_at"])
         release(a.capability, a.week, a.quantity)
         superseded.append(a)
+    # open counter-offers the plan keeps in their week stay open for the buyer to decide; the others are void
+    waiting, void = [], []
+    for a in pending:
+        key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
+        if wanted.get(key, 0) >= (a.counter_quantity or 0) > 0:
+            wanted[key] -= a.counter_quantity or 0
+            waiting.append(a.pk)
+        else:
+            void.append(a)
+    Allocation.objects.filter(pk__in=waiting, status=Allocation.Status.COUNTERED).update(
+        plan_version=order.plan_version + 1
+    )
+    counters_void(order, void)
     kept, dropped = [], []
     for a in offers:
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
