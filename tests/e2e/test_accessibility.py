@@ -7,6 +7,7 @@ focus (review a11y35)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -116,7 +117,7 @@ def test_main_pages_have_no_axe_violations(live_server, browser, cluster):
     assert not problems, "\n".join(problems)
 
 
-def test_what_axe_cannot_judge(live_server, browser, cluster):
+def test_what_axe_cannot_judge(live_server, browser, cluster, make_org):
     base = live_server.url
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -140,6 +141,22 @@ def test_what_axe_cannot_judge(live_server, browser, cluster):
     page.keyboard.press("Enter")
     expect(page.locator(f"#{facet_id}")).to_have_attribute("aria-current", "true")
     expect(page.locator(f"#{facet_id}")).to_be_focused()
+    # So does paging: "Next" keeps focus, and on the last page it stays on "Next", shown as unavailable.
+    for _ in range(20):  # two pages of members
+        make_org()
+    page.goto(f"{base}/directory/")
+    turned = 0
+    for _ in range(10):
+        nxt = page.locator("#pager-next")
+        if nxt.get_attribute("aria-disabled") == "true":
+            break
+        nxt.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#pager-previous")).to_have_attribute("href", re.compile("page="))
+        expect(page.locator("#pager-next")).to_be_focused()
+        turned += 1
+    expect(page.locator("#pager-next")).to_have_attribute("aria-disabled", "true")
+    assert turned >= 1
 
     # A failed login: the error is announced and describes both fields.
     page.goto(f"{base}/login/")

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.models import Notification
 from agglo.factory.models import Allocation
+from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.services.disputes import dispute_answer
 from agglo.factory.services.execution import allocation_receipt
@@ -133,6 +134,14 @@ def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(c
     assert timezone.localtime(a.updated_at).strftime("%Y-%m-%d %H:%M") in changes
 
 
+def test_a_late_delivery_is_late_whether_or_not_it_is_disputed(cluster: dict[str, Any]) -> None:
+    a, _factory = delivered(cluster)
+    Allocation.objects.filter(pk=a.pk).update(delivered_on=a.week + dt.timedelta(days=9))  # the week after
+    allocation_receipt(actor=cluster["people"]["buyer"], allocation=a, confirm=False, note="晚了，还少一箱")
+    card = scorecards([a.factory_id])[a.factory_id]
+    assert (card.disputed, card.unsettled, card.timed, card.on_time, card.on_time_rate) == (1, 0, 1, 0, 0.0)
+
+
 def test_another_factorys_answer_leaves_the_buyers_decision_on_a_counter_offer_open(cluster: dict[str, Any]) -> None:
     """Review 37: a decline elsewhere in the order voided the counter-offer the buyer had yet to decide on, and the
     repair then moved accepted work of a factory that had done nothing. The repair now plans around it."""
@@ -198,6 +207,8 @@ def test_a_factory_answers_a_dispute_once_and_the_buyer_settles_it(cluster: dict
     assert open_card.disputed == 1
     # an open dispute does not decide punctuality before it is settled: the delivery is neither on time nor late yet
     assert (open_card.jobs, open_card.timed, open_card.on_time_rate) == (1, 0, None)
+    # nor does it count as record for the solver's risk: the factory is judged on its credit alone meanwhile
+    assert open_card.risk == failure_risk(open_card.grade, 0, None, None)
     # the buyer settles: the delivery counts as confirmed and on time again
     allocation_receipt(actor=buyer, allocation=a, confirm=True, defects_found=2)
     card = scorecards([a.factory_id])[a.factory_id]

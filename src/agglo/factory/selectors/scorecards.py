@@ -30,9 +30,9 @@ class Scorecard:
 
     @property
     def timed(self) -> int:
-        """The work on record whose punctuality is settled: a delivery under a dispute still open waits for its
-        ruling (an upheld dispute is a failed delivery, a dismissed one a delivery as reported)."""
-        return self.jobs - self.disputed
+        """The work on record whose punctuality is settled: a delivery made in time but under a dispute still open
+        waits for its ruling (upheld: a failed delivery; dismissed: on time); a late one is late whatever the ruling."""
+        return self.jobs - self.unsettled
 
     @property
     def on_time_rate(self) -> float | None:
@@ -59,6 +59,7 @@ class Scorecard:
     withdrawn: int = 0  # accepted work the factory gave back
     taken: int = 0  # accepted work the factory reported late, which a re-plan then planned without it
     disputed: int = 0  # disputes still open
+    unsettled: int = 0  # of those, deliveries made in time: on time or not as the dispute ends
     upheld: int = 0  # disputes the platform decided for the buyer
     # (unit, delivered, defective) per capacity unit (machine-hours, square metres …), in the reader's language: a
     # page should not show 130 m² and 300 sets as 430
@@ -71,8 +72,9 @@ class Scorecard:
 
     @property
     def risk(self) -> float:
-        """Chance of failing a job, from the credit grade and this record (factory.risk)."""
-        return failure_risk(self.grade, self.jobs, self.on_time_rate, self.defect_rate)
+        """Chance of failing a job, from the credit grade and this record (factory.risk): the settled part of it, so
+        that a dispute still open neither helps nor harms the factory yet."""
+        return failure_risk(self.grade, self.timed, self.on_time_rate, self.defect_rate)
 
     @property
     def risk_pct(self) -> float:
@@ -108,10 +110,10 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
     without it (both never on time; work a re-plan the buyer set off took does not count). On time means
     delivered by the Sunday of the week promised on acceptance (a reported delay moves the work, not the promise)
     and not found failed by a dispute the platform upheld (one the buyer settled counts as the confirmation it
-    ended in, one the platform dismissed as delivered; one still open counts in neither, see `timed`); defects
-    are the buyer's inspection where it confirmed receipt, or the platform's finding where it ruled with one, else
-    the factory's report. Work a member made for its own order is left out: no other party checked it, and the
-    record lowers the risk other buyers' plans see."""
+    ended in, one the platform dismissed as delivered; one still open on a delivery made in time counts in neither,
+    see `timed`); defects are the buyer's inspection where it confirmed receipt, or the platform's finding where it
+    ruled with one, else the factory's report. Work a member made for its own order is left out: no other party
+    checked it, and the record lowers the risk other buyers' plans see."""
     # the promise broken by a delay stands when the repair takes the late work away (the late part is not made);
     # not when the buyer's own change took it (new terms, a counter-offer decided, cancelling)
     lost_late = Q(status=Allocation.Status.SUPERSEDED, promised_week__isnull=False, week__gt=F("promised_week")) & ~Q(
@@ -160,6 +162,7 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         row = tally.setdefault(
             factory,
             {"name": name, "jobs": 0, "on_time": 0, "units": 0, "defects": 0, "confirmed": 0, "disputed": 0}
+            | {"unsettled": 0}
             | {"value": 0.0, "defect_value": 0.0, "withdrawn": 0, "taken": 0, "upheld": 0},
         )
         by_unit.setdefault(factory, {})
@@ -177,9 +180,9 @@ def scorecards(organization_ids: Iterable[int] | None = None, *, member_only: bo
         n, n_bad = units.get(unit, (0, 0))
         units[unit] = (n + done, n_bad + bad)
         row["jobs"] += 1
-        row["on_time"] += (
-            delivered is not None and delivered <= week + dt.timedelta(days=6) and not (disputed or upheld)
-        )
+        punctual = delivered is not None and delivered <= week + dt.timedelta(days=6)
+        row["on_time"] += punctual and not (disputed or upheld)
+        row["unsettled"] += punctual and disputed
         row["units"] += done
         row["defects"] += bad
         row["value"] += done * float(cost or 0)
