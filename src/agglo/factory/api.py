@@ -97,12 +97,7 @@ def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> 
 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")
-def order_list(
-    request: HttpRequest,
-    response: HttpResponse,
-    limit: Limit = 200,
-    offset: Offset = 0,
-) -> Any:
+def order_list(request: HttpRequest, response: HttpResponse, limit: Limit = 200, offset: Offset = 0) -> Any:
     rows = selectors.order_list(actor=request.auth).prefetch_related("operations__process")
     return page(rows, response, limit=limit, offset=offset)
 
@@ -271,11 +266,7 @@ def allocation_dispute_ruling(request: HttpRequest, allocation_id: int, payload:
 
 @router.get("/disputes", response=list[AllocationOut], summary="Operator: disputes referred to the platform")
 def dispute_list(
-    request: HttpRequest,
-    response: HttpResponse,
-    decided: bool = False,
-    limit: Limit = 200,
-    offset: Offset = 0,
+    request: HttpRequest, response: HttpResponse, decided: bool = False, limit: Limit = 200, offset: Offset = 0
 ) -> Any:
     """Those awaiting a ruling, oldest first, or (`decided`) those ruled on or settled, newest first."""
     rows = selectors.disputes_referred(actor=request.auth, decided=decided)  # operators only: refused first

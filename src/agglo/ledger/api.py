@@ -80,12 +80,7 @@ def witness_register(request: HttpRequest, payload: WitnessIn) -> Status:
 
 
 @router.get("/mine", response=list[MyEntryOut], summary="Entries about your organizations, newest first")
-def my_entries(
-    request: HttpRequest,
-    response: HttpResponse,
-    limit: LongLimit = 100,
-    offset: Offset = 0,
-) -> Any:
+def my_entries(request: HttpRequest, response: HttpResponse, limit: LongLimit = 100, offset: Offset = 0) -> Any:
     if not request.auth.is_authenticated:
         raise LoginRequired(_("Log in to see your organizations' entries."))
     return page(selectors.entries_for(request.auth), response, limit=limit, offset=offset, most=1000)

@@ -104,12 +104,7 @@ def interest_board(request: HttpRequest, listing_id: int) -> Any:
 
 
 @router.get("/interests", response=list[InterestOut], summary="Interest your organizations expressed")
-def my_interests(
-    request: HttpRequest,
-    response: HttpResponse,
-    limit: Limit = 200,
-    offset: Offset = 0,
-) -> Any:
+def my_interests(request: HttpRequest, response: HttpResponse, limit: Limit = 200, offset: Offset = 0) -> Any:
     return page(selectors.my_interests(actor=request.auth), response, limit=limit, offset=offset)
 
 
@@ -136,11 +131,7 @@ def interest_decline(request: HttpRequest, interest_id: int, payload: DeclineIn)
 
 @router.get("/notifications", response=list[NotificationOut], summary="Your notifications, newest first")
 def notifications(
-    request: HttpRequest,
-    response: HttpResponse,
-    unread: bool = False,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    request: HttpRequest, response: HttpResponse, unread: bool = False, limit: Limit = 100, offset: Offset = 0
 ) -> Any:
     _logged_in(request)
     return page(notification_list(user=request.auth, unread=unread), response, limit=limit, offset=offset)

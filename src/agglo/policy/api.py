@@ -79,11 +79,7 @@ def policy_publish(request: HttpRequest, policy_id: int) -> Any:
 
 @router.get("/policies/{int:policy_id}/matches", response=list[MatchOut], summary="Eligible members and near misses")
 def policy_matches(
-    request: HttpRequest,
-    response: HttpResponse,
-    policy_id: int,
-    limit: LongLimit = 1000,
-    offset: Offset = 0,
+    request: HttpRequest, response: HttpResponse, policy_id: int, limit: LongLimit = 1000, offset: Offset = 0
 ) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     rows = selectors.match_rows(actor=request.auth, policy=policy)
@@ -121,11 +117,7 @@ def application_create(request: HttpRequest, policy_id: int, payload: Applicatio
 
 @router.get("/policies/{int:policy_id}/applications", response=list[ApplicationOut], summary="Applications")
 def application_index(
-    request: HttpRequest,
-    response: HttpResponse,
-    policy_id: int,
-    limit: LongLimit = 1000,
-    offset: Offset = 0,
+    request: HttpRequest, response: HttpResponse, policy_id: int, limit: LongLimit = 1000, offset: Offset = 0
 ) -> Any:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     rows = selectors.application_list(actor=request.auth, policy=policy)
@@ -155,22 +147,12 @@ def need_create(request: HttpRequest, payload: NeedIn) -> Status:
 
 
 @router.get("/policy-needs", response=list[NeedOut], summary="Policy needs: all for government, else your own")
-def need_index(
-    request: HttpRequest,
-    response: HttpResponse,
-    limit: Limit = 500,
-    offset: Offset = 0,
-) -> Any:
+def need_index(request: HttpRequest, response: HttpResponse, limit: Limit = 500, offset: Offset = 0) -> Any:
     return page(needs.need_list(actor=request.auth), response, limit=limit, offset=offset)
 
 
 @router.get("/policy-needs/answered", response=list[AnsweredNeedOut], summary="Government's public answers")
-def need_answered(
-    request: HttpRequest,
-    response: HttpResponse,
-    limit: Limit = 500,
-    offset: Offset = 0,
-) -> Any:
+def need_answered(request: HttpRequest, response: HttpResponse, limit: Limit = 500, offset: Offset = 0) -> Any:
     return page(needs.answered_needs(), response, limit=limit, offset=offset)
 
 

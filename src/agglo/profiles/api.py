@@ -214,13 +214,7 @@ def quality(request: HttpRequest, org_id: int) -> Any:
 
 
 @router.get("/organizations/{int:org_id}/history", response=list[EventOut], summary="Change history")
-def history(
-    request: HttpRequest,
-    response: HttpResponse,
-    org_id: int,
-    limit: Limit = 500,
-    offset: Offset = 0,
-) -> Any:
+def history(request: HttpRequest, response: HttpResponse, org_id: int, limit: Limit = 500, offset: Offset = 0) -> Any:
     """Newest first."""
     org = _read(request, org_id)
     events = page(selectors.history_events(actor=request.auth, organization=org), response, limit=limit, offset=offset)
@@ -229,11 +223,7 @@ def history(
 
 @router.get("/organizations/{int:org_id}/access-log", response=list[AccessOut], summary="Who viewed sensitive data")
 def access_log(
-    request: HttpRequest,
-    response: HttpResponse,
-    org_id: int,
-    limit: Limit = 500,
-    offset: Offset = 0,
+    request: HttpRequest, response: HttpResponse, org_id: int, limit: Limit = 500, offset: Offset = 0
 ) -> Any:
     rows = selectors.access_log_list(actor=request.auth, organization=_org(request, org_id))
     return page(rows, response, limit=limit, offset=offset)
@@ -263,11 +253,7 @@ def capability_terms(
 
 @router.get("/capability-terms/{code}/organizations", response=list[HolderOut], summary="Who holds a capability")
 def capability_holders(
-    request: HttpRequest,
-    response: HttpResponse,
-    code: str,
-    limit: Limit = 500,
-    offset: Offset = 0,
+    request: HttpRequest, response: HttpResponse, code: str, limit: Limit = 500, offset: Offset = 0
 ) -> Any:
     return page(selectors.capability_holders(actor=request.auth, code=code), response, limit=limit, offset=offset)
 
