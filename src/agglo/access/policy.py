@@ -103,7 +103,7 @@ def can_see_level(user: Any, *, owner_id: int, level: str, partner_ids: Callable
         return True
     active = active_organization_ids(user)
     if level == "members":
-        return bool(active) or has_role(user, PlatformRole.Role.GOVERNMENT)
+        return sees_member_level(user)
     if level == "partners":
         return bool(active & partner_ids())
     return False

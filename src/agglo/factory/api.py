@@ -161,15 +161,11 @@ def order_changes(request: HttpRequest, order_id: int) -> Any:
 def job_board(
     request: HttpRequest,
     response: HttpResponse,
-    status: Annotated[str, one_of(Allocation.Status, blank=True)] = "",
+    status: Annotated[str, one_of(Allocation.Status, blank=True, checked=True)] = "",
     limit: Limit = 500,
     offset: Offset = 0,
 ) -> Any:
     """The open work by week, then what your factories answered or did, newest first."""
-    if status and status not in Allocation.Status.values:
-        raise ValidationFailed(
-            {"status": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Allocation.Status.values)}]}
-        )
     rows = selectors.job_board_listing(actor=request.auth, status=status)
     return selectors.with_free_room(page(rows, response, limit=limit, offset=offset))
 

@@ -38,13 +38,9 @@ def _shown(request: HttpRequest, query_key: int, organization_id: int | None, re
 def listing_matches(
     request: HttpRequest,
     listing_id: int,
-    target: Annotated[str, one_of(selectors.TARGETS)] = "offers",
+    target: Annotated[str, one_of(selectors.TARGETS, checked=True)] = "offers",
     limit: Annotated[int, between(1, 50)] = 10,
 ) -> Any:
-    if target not in selectors.TARGETS:
-        raise ValidationFailed(
-            {"target": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(selectors.TARGETS)}]}
-        )
     if not 1 <= limit <= 50:
         raise ValidationFailed({"limit": [_("Between 1 and 50.")]})
     listing = listing_get(actor=request.auth, pk=listing_id)

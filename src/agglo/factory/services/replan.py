@@ -85,7 +85,11 @@ def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: lis
         if f.rule == "capacity" and {"needed", "available"} <= set(f.detail)
     }
     # a step whose every supplier place is taken by factories holding delivered work: no other factory may help
-    full = {f.operation for f in findings if f.rule == "suppliers" and f.detail.get("holding") == f.detail.get("limit")}
+    full = {
+        f.operation
+        for f in findings
+        if f.rule == "suppliers" and int(f.detail.get("holding", 0)) >= int(f.detail.get("limit", 0))
+    }
     held = []
     for step in (s for s in short if s not in full):
         units, until = offers_holding(order, {capability_id_of(c.key) for c in able.get(step, [])})
