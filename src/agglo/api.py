@@ -19,6 +19,9 @@ from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
 from agglo.access.ratelimit import RateLimited
 from agglo.common.api_guard import FORM_TYPES, NOT_HALF, guard, mark
+from agglo.common.api_idempotency import HEADER as IDEMPOTENCY_HEADER
+from agglo.common.api_idempotency import METHODS as IDEMPOTENT_METHODS
+from agglo.common.api_idempotency import claim_key, keep_answer
 from agglo.common.errors import DomainError
 from agglo.common.problem import multipart_fault, problem_response, too_many
 from agglo.factory.api import router as factory_router
@@ -65,6 +68,18 @@ TOTAL_HEADER = {
 }
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same request sent again under the same key (1–255 printable ASCII "
+    "characters, best a UUID in double quotes) gets the first answer, marked `Idempotent-Replayed: true`, instead "
+    "of acting twice. Only successful answers are kept, for 24 hours; the same key with another method, path or "
+    "body is refused (422), and one whose first request is still running too (409).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 257},
+}
+
+
 class EmptyIsNothing(Parser):
     """No body at all reads as `{}`: a body whose every field is optional may be left out (`grant-eligible` for a
     policy without a budget). One with required fields is refused as missing its body (django-ninja reads nothing
@@ -83,7 +98,7 @@ class AggloAPI(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 # status codes as the JSON keys they become (ninja keeps them as numbers until then)
                 responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
                 if any(p.get("name") == "offset" for p in operation.get("parameters", [])) and "200" in responses:
@@ -91,6 +106,8 @@ class AggloAPI(NinjaAPI):
                 for status, said in responses.items():  # a refusal the operation declares may be a problem too
                     if status.startswith("4") and "content" in said:
                         said["content"].setdefault("application/problem+json", {"schema": PROBLEM})
+                if method.upper() in IDEMPOTENT_METHODS:
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
                 for status, said in PROBLEMS.items():
                     responses.setdefault(
                         status, {"description": said, "content": {"application/problem+json": {"schema": PROBLEM}}}
@@ -110,9 +127,12 @@ api = AggloAPI(
     parser=EmptyIsNothing(),
 )
 # before the routers, which inherit them: `mark` tells each request its operation, `guard` checks it once the caller
-# is known and the parameters are parsed
+# is known and the parameters are parsed; `claim_key` then claims its Idempotency-Key, and `keep_answer` keeps the
+# answer it got
 api.add_decorator(mark, mode="view")
+api.add_decorator(keep_answer, mode="view")
 api.add_decorator(guard, mode="operation")
+api.add_decorator(claim_key, mode="operation")
 api.add_router("", registry_router)
 api.add_router("", access_router)
 api.add_router("", profiles_router)

@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "agglo.web.middleware.TwoFactorEnrolmentMiddleware",
     "agglo.web.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "agglo.web.middleware.ResentFormMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "agglo.web.middleware.ApiEnvelopeMiddleware",
@@ -235,6 +236,8 @@ TASKS = {
 }
 
 # Mail to applicants and members: printed to the console unless an SMTP server is configured.
+# how long a form sent again waits for its first send to finish before the user is asked to wait (seconds)
+AGGLO_RESEND_WAIT_S = env_number("AGGLO_RESEND_WAIT_S", 15.0, whole=False, low=0, high=120)
 AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
 # Needs and offers: whether operators review them before they are published, and how long they stay up.
 AGGLO_MARKET_REVIEW = env_bool("AGGLO_MARKET_REVIEW", False)

@@ -1,13 +1,22 @@
-"""web/static/web/once.js in a real browser: a form that changes something goes out once however often it is
-submitted while the next page loads (review 37: a double click made two orders); a question declined does not
-count, a search form is not held back, and htmx's own forms are left to htmx. The page is a bare fixture: a last
-listener records which submits would have gone out, and keeps the page where it is."""
+"""A form sent twice, in a real browser. web/static/web/once.js: a form that changes something goes out once however
+often it is submitted while the next page loads (review 37: a double click made two orders); a question declined
+does not count, a search form is not held back, and htmx's own forms are left to htmx. The page is a bare fixture:
+a last listener records which submits would have gone out, and keeps the page where it is. Where the script cannot
+help, the server's guard answers a form sent again as it was with the first send's result."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
+import pytest
+from playwright.sync_api import expect
+
 import agglo
+from agglo.factory.models import Order
+from tests.e2e.test_admission_journey import login
+from tests.e2e.test_factory_journey import member
 
 STATIC = Path(agglo.__file__).parent / "web/static/web"
 
@@ -40,3 +49,44 @@ def test_a_form_goes_out_once_while_the_next_page_loads(page):
         page.evaluate(f"document.getElementById('{form}').requestSubmit()")
     assert page.evaluate("window.went") == ["ask", "order", "find", "find", "live", "live"]
     assert page.locator("#order").get_attribute("aria-busy") == "true"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_form_sent_again_after_a_lost_answer_makes_one_order(live_server, browser, make_org):
+    """The server's own guard (`web.middleware.ResentFormMiddleware`), where the page's script cannot help (here it
+    does not run at all): the first send's answer is lost on the way, the user reloads the error page, which sends
+    the same form again, and the order is made once; the second send lands on the first one's order. (Going back
+    to the form instead draws it afresh, with the browser refilling its fields: that is a new form, and a second
+    order, as the server cannot tell it from one meant.)"""
+    base = live_server.url
+    _buyer, org = member(make_org, "深圳智联网关有限公司", "440300", "MD000000X", "buyer")
+    context = browser.new_context(locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    login(page, base, "buyer", "buyer-Pass-2026")
+    page.goto(f"{base}/factory/orders/new/")
+    page.fill("#id_product", "工业网关外壳")
+    page.fill("#id_quantity", "600")
+    page.fill("#id_due_week", (dt.date.today() + dt.timedelta(weeks=7)).isoformat())
+    page.select_option("select[name=op-1-process]", "cnc")
+    page.fill("input[name=op-1-quantity]", "600")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.post_data or "") if r.method == "POST" else None)
+
+    def lost(route):  # the server acts, but its answer never reaches the browser (a proxy timed out)
+        route.fetch(max_redirects=0)
+        route.fulfill(status=504, body="Gateway Timeout")
+
+    page.route(
+        "**/factory/orders/new/", lambda route: lost(route) if route.request.method == "POST" else route.continue_()
+    )
+    page.click("#save-draft")
+    page.wait_for_load_state()
+    page.unroute("**/factory/orders/new/")
+    assert Order.objects.filter(buyer=org).count() == 1  # done, though the browser was told otherwise
+    page.reload()  # "try again": the browser sends the same form once more
+    page.wait_for_url(re.compile(r"/factory/orders/\d+/$"))
+    assert len(posts) == 2 and posts[0] == posts[1]  # the same form reached the server twice
+    assert Order.objects.filter(buyer=org).count() == 1
+    expect(page.locator(".messages")).to_contain_text("此表单已提交过")
+    context.close()

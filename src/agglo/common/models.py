@@ -91,3 +91,27 @@ class LanguagePreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language}"
+
+
+class SentRequest(models.Model):
+    """A change a user sent, kept for a day, so that the same request sent again (a double click, a page reloaded
+    over its form, an API client's retry under the same Idempotency-Key) gets the first answer instead of acting
+    twice. A request that fails leaves no row: it changed nothing, so sending it again is safe."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)  # SHA-256 hex of the client's key, or of a page's form as sent
+    fingerprint = models.CharField(max_length=64)  # SHA-256 hex of the method, address and body
+    started_at = models.DateTimeField(db_index=True)
+    done = models.BooleanField(default=False)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    location = models.CharField(max_length=2000, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    body = models.BinaryField(default=b"", blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="sent_request_once")]
+        verbose_name = _("sent request")
+        verbose_name_plural = _("sent requests")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key[:12]}"

@@ -72,6 +72,21 @@ class OneOf:
         raise PydanticCustomError("enum", "Choose one of: {expected}.", {"expected": expected})
 
 
+def _null_where_left_out(schema: dict[str, Any], model: type[Schema]) -> None:
+    """A field the service reads (`Whole`, `Money`, `Day`, `Share`: typed `Any`, published by hand) that may be left
+    out takes `null` too, meaning the same: published as pydantic publishes `int | None`."""
+    for name, field in model.model_fields.items():
+        said = schema.get("properties", {}).get(field.alias or name)
+        if said is None or field.annotation is not Any or field.is_required() or field.default is not None:
+            continue
+        if "anyOf" in said:
+            if {"type": "null"} not in said["anyOf"]:
+                said["anyOf"].append({"type": "null"})
+        elif "type" in said:
+            typed = {k: said.pop(k) for k in ("type", "format") if k in said}
+            said["anyOf"] = [typed, {"type": "null"}]
+
+
 def one_of(choices: Iterable[Any], *, blank: bool = False, checked: bool = False) -> OneOf:
     """`OneOf` from a Django choices class, a `choices` list of pairs, an enum, or the codes themselves."""
     pairs = getattr(choices, "choices", None)  # a Django choices class: (code, label) pairs
@@ -151,3 +166,9 @@ class StrictIn(Schema):
                 changed = True
         if changed:
             cls.model_rebuild(force=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        described = handler(schema)
+        _null_where_left_out(handler.resolve_ref_schema(described), cls)
+        return described

@@ -19,11 +19,15 @@ JOBS: tuple[tuple[tuple[str, ...], int], ...] = (
     (("expire_offers",), 600),
     (("expire_listings",), 3600),
     (("matching_index", "sync"), 3600),
+    (("expire_sent_requests",), 3600),
 )
 
 
 class Command(BaseCommand):
-    help = "Run the periodic jobs (expire offers, expire listings, sync the matching index) on their schedule."
+    help = (
+        "Run the periodic jobs (expire offers, expire listings, sync the matching index, forget kept answers) on "
+        "their schedule."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="run every job once and stop")

@@ -1,0 +1,101 @@
+"""The API's `Idempotency-Key` header: a POST or PATCH sent again under the same key gets the first answer.
+
+Two django-ninja decorators share the work, since neither place sees all of it: `claim_key` runs as an operation
+decorator, once the caller is known, and claims the key before the view acts; `keep_answer` wraps the whole
+operation, so it sees the final response (errors included, as ninja renders them) and keeps or releases the claim.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from agglo.common import idempotency
+from agglo.common.problem import problem_response
+
+HEADER = "Idempotency-Key"
+METHODS = ("POST", "PATCH")
+REPLAYED = "Idempotent-Replayed"
+
+
+def claim_key(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An "operation" decorator: claim the request's key, or answer from the claim already made under it."""
+
+    @functools.wraps(view)
+    def claimed(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        sent = request.headers.get(HEADER)
+        user = getattr(request, "auth", None)
+        if request.method not in METHODS or sent is None or not getattr(user, "is_authenticated", False):
+            return view(request, *args, **kwargs)
+        key = idempotency.key_parsed(sent)
+        if key is None:
+            return problem_response(
+                400,
+                _("The Idempotency-Key header is not a key."),
+                code="bad_idempotency_key",
+                errors={HEADER: [_("Give 1 to 255 printable ASCII characters, such as a UUID, in double quotes.")]},
+                instance=request.path,
+            )
+        claim = idempotency.claim(user, idempotency.scoped("api", key), idempotency.fingerprint(request))
+        if claim.outcome == "replay":
+            return replayed(claim.row)
+        if claim.outcome == "conflict":
+            return problem_response(
+                422,
+                _("This Idempotency-Key was used for another request."),
+                code="idempotency_key_reused",
+                errors={HEADER: [_("Use a new key for a new request; a key names one request (method, path, body).")]},
+                instance=request.path,
+            )
+        if claim.outcome == "busy":
+            return problem_response(
+                409,
+                _("A request with this Idempotency-Key is still being processed."),
+                code="idempotency_key_busy",
+                detail=_("Send it again once the first request has been answered."),
+                instance=request.path,
+            )
+        request.agglo_claim = claim.row  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return claimed
+
+
+def keep_answer(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A "view" decorator: keep the answer of a claimed request that succeeded; release the claim otherwise."""
+
+    @functools.wraps(run)
+    def kept(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response = run(request, *args, **kwargs)
+        except BaseException:
+            if (row := getattr(request, "agglo_claim", None)) is not None:
+                idempotency.release(row)
+            raise
+        if (row := getattr(request, "agglo_claim", None)) is not None:
+            if 200 <= response.status_code < 400 and not response.streaming:
+                idempotency.settle(
+                    row,
+                    status=response.status_code,
+                    location=response.get("Location", ""),
+                    content_type=response.get("Content-Type", ""),
+                    body=response.content,
+                )
+            else:
+                idempotency.release(row)
+        return response
+
+    return kept
+
+
+def replayed(row: Any) -> HttpResponse:
+    """The kept answer, marked as a replay."""
+    response = HttpResponse(bytes(row.body), status=row.status, content_type=row.content_type or None)
+    if row.location:
+        response["Location"] = row.location
+    response[REPLAYED] = "true"
+    return response

@@ -1,0 +1,124 @@
+"""Requests that act once: the same change sent again gets the first answer instead of being done twice.
+
+Two doors lead here. The API takes an `Idempotency-Key` header on POST and PATCH (the IETF httpapi draft "The
+Idempotency-Key HTTP Header Field"): the key names one intended change, and a retry under it replays the stored
+answer. A page's form needs no key of its own: the CSRF token Django puts in each form is masked afresh every time
+a form is drawn, so a form's body as sent names that one drawing, and the same body sent again (a double click, a
+reload that resends it) is the same request.
+
+Only successes are kept (an API answer below 400, a page's redirect): a request that failed changed nothing, so
+sending it again, fixed or not, is safe. A claim whose request never finished (a crashed worker) is taken over after
+`STALE`; kept answers are dropped after `KEEP`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from typing import Any, Literal
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from agglo.common.models import SentRequest
+
+STALE = dt.timedelta(minutes=2)
+KEEP = dt.timedelta(hours=24)
+KEY_MAX = 255
+BODY_MAX = 2 * 1024 * 1024  # answers larger than this are not kept (the request may then act again)
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+Outcome = Literal["new", "replay", "busy", "conflict"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """What to do with a request: run it (`new`), answer with the first answer (`replay`), wait for or refuse a
+    request still running (`busy`), or refuse a key reused for another request (`conflict`)."""
+
+    outcome: Outcome
+    row: SentRequest
+
+
+def key_parsed(header: str) -> str | None:
+    """The key of an `Idempotency-Key` header, or None if it is not one. The draft makes it a structured-field
+    string (`"8e03978e-…"`); a bare token is taken too, as most clients send one."""
+    value = header.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if not 1 <= len(value) <= KEY_MAX or any(not " " <= c <= "~" for c in value):
+        return None
+    return value
+
+
+def fingerprint(request: HttpRequest) -> str:
+    """SHA-256 of what the request asks: method, path, query and body. A form counts by its fields and files, so
+    that a client that re-encodes it (a new multipart boundary) still sends the same request."""
+    digest = hashlib.sha256()
+    digest.update(f"{request.method}\0{request.get_full_path()}\0".encode())
+    if request.content_type in FORM_TYPES and request.method == "POST":
+        for name, values in sorted(request.POST.lists()):
+            for value in values:
+                digest.update(f"{name}\0{value}\0".encode())
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(f"{name}\0{upload.name}\0{upload.size}\0".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.content_type.encode() + b"\0" + request.body)
+    return digest.hexdigest()
+
+
+def scoped(kind: str, key: str) -> str:
+    """The stored key: the client's key or a form's fingerprint, hashed within its kind (`api`, `page`)."""
+    return hashlib.sha256(f"{kind}\0{key}".encode()).hexdigest()
+
+
+def claim(user: Any, key: str, print_: str) -> Claim:
+    """Claim `key` for this user's request with fingerprint `print_`, or say why not."""
+    while True:
+        now = timezone.now()
+        try:
+            with transaction.atomic():  # a savepoint inside a caller's transaction: the clash does not spoil it
+                return Claim("new", SentRequest.objects.create(user=user, key=key, fingerprint=print_, started_at=now))
+        except IntegrityError:
+            pass
+        row = SentRequest.objects.filter(user=user, key=key).first()
+        if row is None:  # released between the insert and the read: try again
+            continue
+        if now - row.started_at > (KEEP if row.done else STALE):  # expired, or abandoned by a worker that died
+            SentRequest.objects.filter(pk=row.pk, started_at=row.started_at).delete()  # if no one took it over
+            continue
+        if row.fingerprint != print_:
+            return Claim("conflict", row)
+        return Claim("replay" if row.done else "busy", row)
+
+
+def settle(row: SentRequest, *, status: int, location: str = "", content_type: str = "", body: bytes = b"") -> None:
+    """Keep the answer a claimed request got, for the same request sent again."""
+    if len(body) > BODY_MAX:
+        release(row)
+        return
+    SentRequest.objects.filter(pk=row.pk).update(
+        done=True, status=status, location=location[:2000], content_type=content_type[:200], body=body
+    )
+
+
+def release(row: SentRequest) -> None:
+    """Forget a claim whose request failed: sending it again is a new try."""
+    SentRequest.objects.filter(pk=row.pk, done=False).delete()
+
+
+def refreshed(row: SentRequest) -> SentRequest | None:
+    """The claim as it is now (None once released), while waiting for a request still running."""
+    return SentRequest.objects.filter(pk=row.pk).first()
+
+
+def sent_requests_expire(now: dt.datetime | None = None) -> int:
+    """Drop kept answers older than `KEEP` and claims abandoned longer than that; returns how many."""
+    cutoff = (now or timezone.now()) - KEEP
+    return SentRequest.objects.filter(started_at__lt=cutoff).delete()[0]

@@ -1,0 +1,209 @@
+"""A change sent twice acts once (`common.idempotency`): a page's form sent again exactly as drawn gets the first
+send's redirect; an API request sent again under its Idempotency-Key gets the first answer. Failures are not kept,
+each user's sends are their own, and what is kept is dropped after a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, RequestFactory
+from django.utils import timezone
+
+from agglo.common import idempotency
+from agglo.common.models import SentRequest
+from agglo.factory.models import Order
+from agglo.market.models import Listing
+from agglo.web.management.commands import housekeeping
+from tests.factory.conftest import cluster  # noqa: F401 - a fixture
+from tests.factory.test_pages import form_post
+from tests.market.test_api import two_firms  # noqa: F401 - a fixture
+from tests.registry.test_api import bearer, problem
+
+pytestmark = pytest.mark.django_db
+
+NEW_ORDER = "/factory/orders/new/"
+
+
+def browser(user: Any) -> Client:
+    """A client that, like a browser, must send the CSRF token the page drew."""
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(user)
+    c.cookies["django_language"] = "en"
+    return c
+
+
+def drawn(c: Client, path: str) -> str:
+    """The masked CSRF token of the form on the page, as a browser would send it back."""
+    page = c.get(path).content.decode()
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found, page[:500]
+    return found[1]
+
+
+def test_an_order_form_sent_twice_makes_one_order(cluster: dict[str, Any]) -> None:  # noqa: F811
+    c = browser(cluster["people"]["buyer"])
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    first = c.post(NEW_ORDER, data)
+    assert first.status_code == 302 and Order.objects.count() == 1
+    again = c.post(NEW_ORDER, data)  # a double click, or a reload that resends the form
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert Order.objects.count() == 1
+    assert "This form had already been sent; it was acted on once." in c.get(again["Location"]).content.decode()
+    # the same form drawn again is a new request: a second order, as the user asked
+    data["csrfmiddlewaretoken"] = drawn(c, NEW_ORDER)
+    assert c.post(NEW_ORDER, data).status_code == 302 and Order.objects.count() == 2
+
+
+def test_a_form_with_errors_keeps_nothing_and_may_be_sent_again_fixed(cluster: dict[str, Any]) -> None:  # noqa: F811
+    c = browser(cluster["people"]["buyer"])
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    data["quantity"] = "-3"
+    assert c.post(NEW_ORDER, data).status_code == 400
+    assert c.post(NEW_ORDER, data).status_code == 400  # the same mistake, refused again, not "already sent"
+    assert not SentRequest.objects.exists() and not Order.objects.exists()
+    data["quantity"] = "500"
+    assert c.post(NEW_ORDER, data).status_code == 302 and Order.objects.count() == 1
+
+
+def _claimed_by_a_first_send(user: Any, data: dict[str, str], *, minutes_ago: float = 0) -> SentRequest:
+    """The claim the first of two sends of `data` holds while it runs (as another worker's request would)."""
+    request = RequestFactory().post(NEW_ORDER, data)
+    print_ = idempotency.fingerprint(request)
+    row = idempotency.claim(user, idempotency.scoped("page", print_), print_).row
+    SentRequest.objects.filter(pk=row.pk).update(started_at=timezone.now() - dt.timedelta(minutes=minutes_ago))
+    return row
+
+
+def test_a_second_send_waits_for_the_first_then_gets_its_answer(cluster: dict[str, Any], settings, english) -> None:  # noqa: F811
+    settings.AGGLO_RESEND_WAIT_S = 0.3
+    buyer = cluster["people"]["buyer"]
+    c = browser(buyer)
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    row = _claimed_by_a_first_send(buyer, data)
+    waited = c.post(NEW_ORDER, data)  # the first is still running past the wait: asked to wait, nothing done
+    assert waited.status_code == 409 and "still being processed" in waited.content.decode()
+    assert not Order.objects.exists()
+    idempotency.settle(row, status=302, location="/factory/orders/77/")  # the first finishes
+    assert c.post(NEW_ORDER, data)["Location"] == "/factory/orders/77/"
+    assert not Order.objects.exists()
+
+
+def test_a_send_abandoned_by_a_dead_worker_is_taken_over(cluster: dict[str, Any]) -> None:  # noqa: F811
+    buyer = cluster["people"]["buyer"]
+    c = browser(buyer)
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    _claimed_by_a_first_send(buyer, data, minutes_ago=3)
+    assert c.post(NEW_ORDER, data).status_code == 302 and Order.objects.count() == 1
+
+
+def test_one_users_send_is_never_anothers_answer(cluster: dict[str, Any], settings) -> None:  # noqa: F811
+    settings.AGGLO_RESEND_WAIT_S = 0
+    buyer, factory = cluster["people"]["buyer"], cluster["people"]["sz"]
+    c = browser(buyer)
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    row = _claimed_by_a_first_send(factory, data)  # the same body, claimed under another user
+    idempotency.settle(row, status=302, location="/factory/orders/999/")
+    r = c.post(NEW_ORDER, data)
+    assert r.status_code == 302 and r["Location"] != "/factory/orders/999/" and Order.objects.count() == 1
+
+
+def _listing(title: str = "寻找 SMT 贴片代工产能") -> dict[str, Any]:
+    return {"side": "need", "kind": "capacity", "title_zh": title, "segments": ["ic-packaging"]}
+
+
+def test_an_api_retry_under_its_key_gets_the_first_answer(two_firms, english) -> None:  # noqa: F811
+    owner, owner_org, _other, _ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en"}
+    path = f"/api/v1/organizations/{owner_org.pk}/listings"
+    key = {"HTTP_IDEMPOTENCY_KEY": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
+    first = c.post(path, _listing(), content_type="application/json", **auth, **key)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first
+    again = c.post(path, _listing(), content_type="application/json", **auth, **key)
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Listing.objects.count() == 1
+    # the bare token is the same key
+    bare = {"HTTP_IDEMPOTENCY_KEY": "8e03978e-40d5-43e8-bc93-6894a57f9324"}
+    assert c.post(path, _listing(), content_type="application/json", **auth, **bare).json() == first.json()
+    # without a key, or under a new one, each request acts
+    assert c.post(path, _listing(), content_type="application/json", **auth).status_code == 201
+    fresh = {"HTTP_IDEMPOTENCY_KEY": "another"}
+    assert c.post(path, _listing(), content_type="application/json", **auth, **fresh).status_code == 201
+    assert Listing.objects.count() == 3
+
+
+def test_a_key_names_one_request(two_firms, english) -> None:  # noqa: F811
+    owner, owner_org, _other, _ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en"}
+    path = f"/api/v1/organizations/{owner_org.pk}/listings"
+    key = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
+    listing_id = c.post(path, _listing(), content_type="application/json", **auth, **key).json()["id"]
+    other_body = problem(c.post(path, _listing("寻找注塑产能"), content_type="application/json", **auth, **key), 422)
+    assert list(other_body["errors"]) == ["Idempotency-Key"]
+    assert other_body["title"] == "This Idempotency-Key was used for another request."
+    other_path = c.patch(
+        f"/api/v1/listings/{listing_id}", {"title_zh": "改"}, content_type="application/json", **auth, **key
+    )
+    problem(other_path, 422)
+    assert Listing.objects.count() == 1 and Listing.objects.get().title_zh == "寻找 SMT 贴片代工产能"
+
+
+def test_a_failed_request_keeps_nothing_so_the_fixed_one_may_use_its_key(two_firms, english) -> None:  # noqa: F811
+    owner, owner_org, _other, _ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en"}
+    path = f"/api/v1/organizations/{owner_org.pk}/listings"
+    key = {"HTTP_IDEMPOTENCY_KEY": "k-2"}
+    problem(c.post(path, _listing(""), content_type="application/json", **auth, **key), 422)
+    assert not SentRequest.objects.exists()
+    assert c.post(path, _listing(), content_type="application/json", **auth, **key).status_code == 201
+
+
+def test_a_bad_or_busy_key_is_refused(two_firms, english) -> None:  # noqa: F811
+    owner, owner_org, other, _ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en"}
+    path = f"/api/v1/organizations/{owner_org.pk}/listings"
+    for bad in ("", '""', "x" * 256, "naïve", "tab\there"):
+        body = problem(c.post(path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY=bad, **auth), 400)
+        assert list(body["errors"]) == ["Idempotency-Key"], bad
+    request = RequestFactory().post(path, _listing(), content_type="application/json")
+    idempotency.claim(owner, idempotency.scoped("api", "k-3"), idempotency.fingerprint(request))
+    busy = problem(c.post(path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3", **auth), 409)
+    assert busy["type"] == "urn:agglo:problem:idempotency_key_busy"
+    assert not Listing.objects.exists()
+    # the same key is another user's own: not busy for them, and no one sees the other's answer
+    theirs = bearer(other)
+    other_org_path = f"/api/v1/organizations/{two_firms[3].pk}/listings"
+    assert (
+        c.post(
+            other_org_path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3", **theirs
+        ).status_code
+        == 201
+    )
+
+
+def test_kept_answers_are_dropped_after_a_day(two_firms) -> None:  # noqa: F811
+    owner, owner_org, _other, _ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en"}
+    path = f"/api/v1/organizations/{owner_org.pk}/listings"
+    c.post(path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-4", **auth)
+    assert ("expire_sent_requests",) in dict(housekeeping.JOBS)
+    call_command("expire_sent_requests")
+    assert SentRequest.objects.count() == 1  # still fresh
+    SentRequest.objects.update(started_at=timezone.now() - idempotency.KEEP - dt.timedelta(minutes=1))
+    call_command("expire_sent_requests")
+    assert not SentRequest.objects.exists()
+    again = c.post(path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-4", **auth)
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again and Listing.objects.count() == 2
+
+
+def test_the_schema_offers_the_header_on_every_change() -> None:
+    from agglo.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    for methods in paths.values():
+        for method, operation in methods.items():
+            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+            assert ("Idempotency-Key" in names) == (method in ("post", "patch")), (method, operation["operationId"])
