@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from agglo.market.models import Listing
 from agglo.web.management.commands import housekeeping
 from tests.factory.conftest import cluster  # noqa: F401 - a fixture
 from tests.factory.test_pages import form_post
+from tests.factory.test_races import together
 from tests.market.test_api import two_firms  # noqa: F401 - a fixture
 from tests.registry.test_api import bearer, problem
 
@@ -207,3 +209,33 @@ def test_the_schema_offers_the_header_on_every_change() -> None:
         for method, operation in methods.items():
             names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
             assert ("Idempotency-Key" in names) == (method in ("post", "patch")), (method, operation["operationId"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="requests at the same moment need PostgreSQL")
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_same_send_twice_at_the_same_moment_acts_once(two_firms, cluster, attempt: int) -> None:  # noqa: F811
+    """Two workers get the same request at once, on a real PostgreSQL server: the database's unique claim lets one
+    act; the page's second send waits for its answer, the API's second is told to wait (or replayed)."""
+    owner, owner_org, _other, _ = two_firms
+    path = f"/api/v1/organizations/{owner_org.pk}/listings"
+    auth = bearer(owner)
+    answers: list[Any] = []
+
+    def api() -> None:
+        answers.append(
+            Client().post(path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="same", **auth)
+        )
+
+    together(api, api)
+    assert sorted(a.status_code for a in answers) in ([201, 201], [201, 409])
+    assert Listing.objects.count() == 1
+
+    buyer = cluster["people"]["buyer"]
+    tabs = [browser(buyer), browser(buyer)]  # the same browser's two requests: its cookie, the same form
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(tabs[0], NEW_ORDER))
+    tabs[1].cookies["csrftoken"] = tabs[0].cookies["csrftoken"].value
+    pages: list[Any] = []
+    together(*[lambda tab=tab: pages.append(tab.post(NEW_ORDER, data)) for tab in tabs])
+    assert [p.status_code for p in pages] == [302, 302] and pages[0]["Location"] == pages[1]["Location"]
+    assert Order.objects.count() == 1
