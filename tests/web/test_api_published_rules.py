@@ -186,3 +186,37 @@ def test_codes_a_request_can_never_use_are_not_published():
     verify = paths["/api/v1/financials/{fact_id}/verify"]["post"]["requestBody"]["content"]["application/json"]
     assert verify["schema"]["$ref"].endswith("/StatementVerifyIn")
     assert schemas["MeOut"]["properties"]["platform_roles"]["items"]["enum"] == ["operator", "government", "auditor"]
+
+
+def test_what_a_new_record_must_give_is_published_and_a_change_requires_nothing(two_firms, operator):  # noqa: F811
+    """A create body and its change body share their fields; the create body publishes as required exactly the
+    fields its service refuses when left out, and the change body (`…Patch`) none."""
+    owner, owner_org, *_ = two_firms
+    c = Client()
+    schema = _schema()
+    schemas = schema["components"]["schemas"]
+    creates = {
+        f"/api/v1/organizations/{owner_org.pk}/{name}": body
+        for name, body in (
+            ("financials", "FinancialsIn"),
+            ("ratings", "RatingsIn"),
+            ("ip", "IpIn"),
+            ("capabilities", "CapabilitiesIn"),
+            ("cases", "CaseIn"),
+            ("listings", "ListingIn"),
+        )
+    }
+    creates["/api/v1/organizations"] = "OrganizationIn"
+    for path, body in creates.items():
+        who = bearer(operator if path == "/api/v1/organizations" else owner)
+        refused = problem(c.post(path, {}, content_type="application/json", **who), 422)["errors"]
+        published = schemas[body]["required"]
+        assert set(published) <= set(refused), (body, published, refused)
+        # what is refused but not published is refused for another reason than absence alone
+        assert set(refused) - set(published) <= {"title_zh", "uscc"}, (body, refused)
+        patch = body.removesuffix("In") + "Patch"
+        assert "required" not in schemas[patch] and schemas[patch]["properties"] == schemas[body]["properties"]
+    changes = [op for item in schema["paths"].values() if (op := item.get("patch"))]
+    for operation in changes:
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert not schemas[ref].get("required"), (operation["operationId"], ref)

@@ -105,6 +105,15 @@ def published_required(*names: str) -> Callable[[dict[str, Any]], None]:
     return publish
 
 
+def patch_of(schema: type[Schema]) -> type[Schema]:
+    """The body of a change (PATCH) with the same fields as `schema`, the body of a new record: every field may be
+    left out of a change, so none is published as required. Named `<Thing>Patch` in the schema."""
+    name = schema.__name__.removesuffix("In") + "Patch"
+    config = ConfigDict(json_schema_extra=None)  # type: ignore[typeddict-item]
+    doc = f"A change: the fields of {schema.__name__}, each left as it is when left out."
+    return type(name, (schema,), {"__module__": schema.__module__, "__doc__": doc, "model_config": config})
+
+
 def _codes_of(annotation: Any, metadata: list[Any]) -> bool:
     """Whether a field is a code field: `OneOf` in its metadata, or in an `Annotated` member of its union."""
     if any(isinstance(m, OneOf) for m in metadata):

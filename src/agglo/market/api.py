@@ -23,6 +23,7 @@ from agglo.market.schemas import (
     InterestOut,
     ListingIn,
     ListingOut,
+    ListingPatch,
     MoveIn,
     NotificationOut,
     RenewIn,
@@ -64,7 +65,7 @@ def listing_get(request: HttpRequest, listing_id: int) -> Any:
 
 
 @router.patch("/listings/{int:listing_id}", response=ListingOut, summary="Change a need or offer")
-def listing_update(request: HttpRequest, listing_id: int, payload: ListingIn) -> Any:
+def listing_update(request: HttpRequest, listing_id: int, payload: ListingPatch) -> Any:
     listing = _listing(request, listing_id)
     return services.listing_update(actor=request.auth, listing=listing, data=payload.dict(exclude_unset=True))
 

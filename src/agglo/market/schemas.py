@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
-from agglo.common.schemas import StrictIn, one_of
+from agglo.common.schemas import StrictIn, one_of, patch_of, published_required
 from agglo.market.lifecycle import InterestStatus
 from agglo.market.models import Interest, Listing
 
@@ -23,6 +24,9 @@ MOVES = [(c, label) for c, label in INTEREST_STATUSES if c in (InterestStatus.CO
 
 
 class ListingIn(StrictIn):
+    # a title is required too, in Chinese, English or both: the service says so
+    model_config = ConfigDict(json_schema_extra=published_required("side", "kind"))
+
     side: Annotated[str, one_of(SIDES)] | None = None
     kind: Annotated[str, one_of(KINDS)] | None = None
     subkind: Annotated[str, one_of(SUBKINDS, blank=True)] | None = None
@@ -40,6 +44,9 @@ class ListingIn(StrictIn):
     deadline: date | None = None
     visibility: Annotated[str, one_of(Listing.Visibility)] | None = None
     anonymous: bool | None = None
+
+
+ListingPatch = patch_of(ListingIn)
 
 
 class ListingOut(Schema):

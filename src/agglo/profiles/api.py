@@ -17,7 +17,7 @@ from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import Forbidden, NotFound
 from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import one_of
+from agglo.common.schemas import one_of, patch_of
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
 from agglo.profiles.models import CapabilityTerm
@@ -28,6 +28,7 @@ from agglo.profiles.schemas import (
     CapabilitiesOut,
     CaseIn,
     CaseOut,
+    CasePatch,
     CaseRatingIn,
     CaseRatingOut,
     DisclosureIn,
@@ -86,6 +87,7 @@ def _log(request: HttpRequest, org_id: int, group: str) -> None:
 
 def _register(name: str, label: str, schema_in: type, schema_out: type, verify_in: type = VerifyIn) -> None:
     kind = kind_named(name)
+    schema_patch = patch_of(schema_in)
 
     @router.get(
         f"/organizations/{{int:org_id}}/{name}",
@@ -129,7 +131,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
         summary=f"Change one of the {label}",
         operation_id=f"{name}_update",
     )
-    def fact_update(request: HttpRequest, fact_id: int, payload: schema_in) -> Any:  # type: ignore[valid-type]
+    def fact_update(request: HttpRequest, fact_id: int, payload: schema_patch) -> Any:  # type: ignore[valid-type]
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
         services.fact_update(actor=request.auth, fact=fact, data=payload.dict(exclude_unset=True))  # type: ignore[attr-defined]
         return _as_read(request, fact)
@@ -285,7 +287,7 @@ def case_get(request: HttpRequest, case_id: int) -> Any:
 
 
 @router.patch("/cases/{int:case_id}", response=CaseOut, summary="Change a case")
-def case_update(request: HttpRequest, case_id: int, payload: CaseIn) -> Any:
+def case_update(request: HttpRequest, case_id: int, payload: CasePatch) -> Any:
     case = selectors.case_get(actor=request.auth, pk=case_id)
     services.case_update(actor=request.auth, case=case, data=payload.dict(exclude_unset=True))
     return selectors.case_get(actor=request.auth, pk=case_id)

@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from agglo.access.models import AccessLogEntry
 from agglo.access.selectors import public_name
-from agglo.common.schemas import StrictIn, one_of
-from agglo.profiles.fields import GRADES
+from agglo.common.schemas import StrictIn, one_of, patch_of, published_required
+from agglo.profiles.fields import CAPABILITIES, CASES, FINANCIALS, GRADES, IP_ASSETS, RATINGS, FieldSpec
 from agglo.profiles.indicators import ZZone
 from agglo.profiles.messages import word_stored
 from agglo.profiles.models import CapabilityTerm, Case, CaseParticipant, CreditRating, IPAsset, Source
@@ -54,6 +54,11 @@ class Provenance(Schema):
         return public_name(obj.verified_by) if obj.verified_by_id else None
 
 
+def required_in(fields: dict[str, FieldSpec]) -> list[str]:
+    """The fields a new fact of a kind must give, as `profiles.fields` checks them: published as required."""
+    return [name for name, spec in fields.items() if spec.required]
+
+
 class ProvenanceIn(StrictIn):
     as_of: date | None = None
     valid_until: date | None = None
@@ -61,6 +66,8 @@ class ProvenanceIn(StrictIn):
 
 
 class FinancialsIn(ProvenanceIn):
+    model_config = ConfigDict(json_schema_extra=published_required(*required_in(FINANCIALS)))
+
     year: int | None = None
     revenue: Decimal | None = None
     total_assets: Decimal | None = None
@@ -104,6 +111,8 @@ class FinancialsOut(Provenance):
 
 
 class RatingsIn(ProvenanceIn):
+    model_config = ConfigDict(json_schema_extra=published_required(*required_in(RATINGS)))
+
     grade: Annotated[str, one_of(GRADES)] | None = None
     score: Decimal | None = None
     rating_body: Annotated[str, one_of(CreditRating.Body)] | None = None
@@ -120,6 +129,8 @@ class RatingsOut(Provenance):
 
 
 class IpIn(ProvenanceIn):
+    model_config = ConfigDict(json_schema_extra=published_required(*required_in(IP_ASSETS)))
+
     kind: Annotated[str, one_of(IPAsset.Kind)] | None = None
     number: str | None = None
     title: str | None = None
@@ -140,6 +151,8 @@ class IpOut(Provenance):
 
 
 class CapabilitiesIn(ProvenanceIn):
+    model_config = ConfigDict(json_schema_extra=published_required(*required_in(CAPABILITIES)))
+
     term: str | None = Field(None, description="catalogue code, e.g. iso-9001")
     detail: str | None = None
     certificate_no: str | None = None
@@ -255,6 +268,8 @@ class ProfileOut(Schema):
 
 
 class CaseIn(ProvenanceIn):
+    model_config = ConfigDict(json_schema_extra=published_required(*required_in(CASES)))
+
     title: str | None = None
     kind: Annotated[str, one_of(Case.Kind)] | None = None
     started_on: date | None = None
@@ -265,6 +280,9 @@ class CaseIn(ProvenanceIn):
     outcome_products: int | None = None
     outcome_revenue: Decimal | None = None
     outcome_cost_saved: Decimal | None = None
+
+
+CasePatch = patch_of(CaseIn)
 
 
 class ParticipantIn(StrictIn):

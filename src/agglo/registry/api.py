@@ -35,6 +35,7 @@ from agglo.registry.schemas import (
     MeOut,
     OrganizationIn,
     OrganizationOut,
+    OrganizationPatch,
     PositionIn,
     PositionOut,
     RegionOut,
@@ -120,7 +121,7 @@ def organization_detail(request: HttpRequest, org_id: int) -> Organization:
 
 
 @router.patch("/organizations/{int:org_id}", response=OrganizationOut, summary="Change an organization")
-def organization_update(request: HttpRequest, org_id: int, payload: OrganizationIn) -> Organization:
+def organization_update(request: HttpRequest, org_id: int, payload: OrganizationPatch) -> Organization:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
     return services.organization_update(actor=request.auth, organization=org, data=payload.dict(exclude_unset=True))
 

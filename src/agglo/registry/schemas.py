@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from agglo.access.models import PlatformRole
-from agglo.common.schemas import StrictIn, one_of
+from agglo.common.schemas import StrictIn, one_of, patch_of, published_required
 from agglo.registry.models import Admission, Organization, Position, Region, Relation, Segment
 
 # Checked by `registry.validation` and the services in their own words (a size class depends on the kind).
@@ -144,6 +144,9 @@ class DirectoryOut(Schema):
 class OrganizationIn(StrictIn):
     """Fields of an organization. On create, name_zh, kind, region and a code are required."""
 
+    # the code is a USCC or, for a foreign member, its own registry's id: the service says which is missing
+    model_config = ConfigDict(json_schema_extra=published_required("name_zh", "kind", "region"))
+
     uscc: str | None = None
     foreign_registry_id: str | None = None
     name_zh: str | None = None
@@ -160,6 +163,9 @@ class OrganizationIn(StrictIn):
     contact_email: str | None = None
     contact_phone: str | None = None
     contacts_visibility: Annotated[str, one_of(Organization.Visibility)] | None = None
+
+
+OrganizationPatch = patch_of(OrganizationIn)
 
 
 class StatusIn(StrictIn):
