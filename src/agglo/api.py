@@ -72,11 +72,12 @@ IDEMPOTENCY_PARAMETER = {
     "name": IDEMPOTENCY_HEADER,
     "in": "header",
     "required": False,
-    "description": "Makes a retry safe: the same request sent again under the same key (1–255 printable ASCII "
-    "characters, best a UUID in double quotes) gets the first answer, marked `Idempotent-Replayed: true`, instead "
-    "of acting twice. Only successful answers are kept, for 24 hours; the same key with another method, path or "
-    "body is refused (422), and one whose first request is still running too (409).",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 257},
+    "description": "Makes a retry safe for a logged-in caller (a token, a signature or a session): the same request "
+    "sent again under the same key (1–255 printable ASCII characters, best a UUID in double quotes) gets the first "
+    "answer, marked `Idempotent-Replayed: true`, instead of acting twice. Only successful answers are kept, for 24 "
+    "hours; the same key with another method, path or body is refused (422), and one whose first request is still "
+    "running too (409). An anonymous request ignores it. See docs/api.md, Retrying safely.",
+    "schema": {"type": "string", "pattern": '^("[ -~]{1,255}"|[ -~]{1,255})$'},
 }
 
 
@@ -131,8 +132,8 @@ api = AggloAPI(
 # answer it got
 api.add_decorator(mark, mode="view")
 api.add_decorator(keep_answer, mode="view")
+api.add_decorator(claim_key, mode="operation")  # the last added wraps the others: `guard` checks first
 api.add_decorator(guard, mode="operation")
-api.add_decorator(claim_key, mode="operation")
 api.add_router("", registry_router)
 api.add_router("", access_router)
 api.add_router("", profiles_router)

@@ -121,7 +121,7 @@ MIDDLEWARE = [
     "agglo.web.middleware.TwoFactorEnrolmentMiddleware",
     "agglo.web.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "agglo.web.middleware.ResentFormMiddleware",
+    "agglo.web.resent_forms.ResentFormMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "agglo.web.middleware.ApiEnvelopeMiddleware",
@@ -236,8 +236,11 @@ TASKS = {
 }
 
 # Mail to applicants and members: printed to the console unless an SMTP server is configured.
-# how long a form sent again waits for its first send to finish before the user is asked to wait (seconds)
+# how long a form sent again waits for its first send to finish before the user is asked to wait (seconds), and
+# after how long a request sent again takes over from a first one that never finished (a worker that died): longer
+# than any request may run (the solver's limit among them)
 AGGLO_RESEND_WAIT_S = env_number("AGGLO_RESEND_WAIT_S", 15.0, whole=False, low=0, high=120)
+AGGLO_RESEND_STALE_S = env_number("AGGLO_RESEND_STALE_S", 600, low=60, high=86_400)
 AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
 # Needs and offers: whether operators review them before they are published, and how long they stay up.
 AGGLO_MARKET_REVIEW = env_bool("AGGLO_MARKET_REVIEW", False)
@@ -253,6 +256,11 @@ AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
 # offer, and the share of an order reserved for newcomers on probation (0 = none).
 AGGLO_FACTORY_WEEKS = env_number("AGGLO_FACTORY_WEEKS", 12, low=1)
 AGGLO_FACTORY_TIME_LIMIT = env_number("AGGLO_FACTORY_TIME_LIMIT", 5.0, whole=False, low=0.1, high=3600)
+if AGGLO_RESEND_STALE_S < AGGLO_FACTORY_TIME_LIMIT + 60:  # a plan still being solved must not be solved twice
+    raise ImproperlyConfigured(
+        "AGGLO_RESEND_STALE_S must be at least AGGLO_FACTORY_TIME_LIMIT + 60 seconds "
+        f"({AGGLO_FACTORY_TIME_LIMIT + 60:g}); got {AGGLO_RESEND_STALE_S}"
+    )
 AGGLO_FACTORY_ANSWER_HOURS = env_number("AGGLO_FACTORY_ANSWER_HOURS", 72, low=1)
 AGGLO_FACTORY_NEWCOMER_SHARE = env_number("AGGLO_FACTORY_NEWCOMER_SHARE", 0.0, whole=False, low=0, high=1)
 # Transparency log: the checkpoint origin (also the key's name), the signing key (PRIVATE+KEY+… as made by

@@ -56,7 +56,7 @@ def test_an_order_form_sent_again_after_a_lost_answer_makes_one_order(live_serve
     """The server's own guard (`web.middleware.ResentFormMiddleware`), where the page's script cannot help (here it
     does not run at all): the first send's answer is lost on the way, the user reloads the error page, which sends
     the same form again, and the order is made once; the second send lands on the first one's order. (Going back
-    to the form instead draws it afresh, with the browser refilling its fields: that is a new form, and a second
+    to the form may instead draw it afresh, with the browser refilling its fields: that is a new form, and a second
     order, as the server cannot tell it from one meant.)"""
     base = live_server.url
     _buyer, org = member(make_org, "深圳智联网关有限公司", "440300", "MD000000X", "buyer")

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from agglo.access.models import ApiToken
 from agglo.common import idempotency
 from agglo.common.models import SentRequest
 from agglo.factory.models import Order
@@ -94,11 +95,14 @@ def test_a_second_send_waits_for_the_first_then_gets_its_answer(cluster: dict[st
     assert not Order.objects.exists()
 
 
-def test_a_send_abandoned_by_a_dead_worker_is_taken_over(cluster: dict[str, Any]) -> None:  # noqa: F811
+def test_a_send_abandoned_by_a_dead_worker_is_taken_over(cluster: dict[str, Any], settings) -> None:  # noqa: F811
+    settings.AGGLO_RESEND_WAIT_S = 0
     buyer = cluster["people"]["buyer"]
     c = browser(buyer)
     data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
-    _claimed_by_a_first_send(buyer, data, minutes_ago=3)
+    _claimed_by_a_first_send(buyer, data, minutes_ago=settings.AGGLO_RESEND_STALE_S / 60 - 1)
+    assert c.post(NEW_ORDER, data).status_code == 409 and not Order.objects.exists()  # still running, perhaps
+    SentRequest.objects.update(started_at=timezone.now() - dt.timedelta(seconds=settings.AGGLO_RESEND_STALE_S + 1))
     assert c.post(NEW_ORDER, data).status_code == 302 and Order.objects.count() == 1
 
 
@@ -239,3 +243,103 @@ def test_the_same_send_twice_at_the_same_moment_acts_once(two_firms, cluster, at
     together(*[lambda tab=tab: pages.append(tab.post(NEW_ORDER, data)) for tab in tabs])
     assert [p.status_code for p in pages] == [302, 302] and pages[0]["Location"] == pages[1]["Location"]
     assert Order.objects.count() == 1
+
+
+def test_a_token_issued_under_a_key_is_neither_kept_nor_given_twice(two_firms, english) -> None:  # noqa: F811
+    """Review 38: the answer held the clear token, kept in the table for a day and replayed."""
+    owner, *_ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en"}
+    first = c.post("/api/v1/tokens", {"name": "erp"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="t", **auth)
+    assert first.status_code == 201 and first.json()["token"].startswith("agg_")
+    again = problem(
+        c.post("/api/v1/tokens", {"name": "erp"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="t", **auth),
+        409,
+    )
+    assert again["type"] == "urn:agglo:problem:idempotency_key_done" and "token" not in again
+    assert ApiToken.objects.filter(name="erp").count() == 1
+    row = SentRequest.objects.get()
+    assert row.done and row.withheld and bytes(row.body) == b"" and row.status == 201
+
+
+def test_a_node_token_form_sent_twice_issues_one_token_and_says_so(org_admin, english) -> None:
+    from agglo.access import nodes
+    from tests.access.test_matrix import _public_key
+
+    admin, org = org_admin
+    node = nodes.node_register(actor=admin, organization_id=org.pk, name="erp", public_key=_public_key()).node
+    c = browser(admin)
+    data = {"name": "t", "scope": "read", "days": "30", "csrfmiddlewaretoken": drawn(c, "/account/nodes/")}
+    first = c.post(f"/account/nodes/{node.pk}/token/", data)
+    assert first.status_code == 302 and "it is not shown again" in c.get(first["Location"]).content.decode()
+    again = c.post(f"/account/nodes/{node.pk}/token/", data)  # its answer lost: the same form once more
+    page = c.get(again["Location"]).content.decode()
+    assert node.tokens.count() == 1 and "acted on once" in page and "revoke it and issue another" in page
+    assert "it is not shown again" not in page
+
+
+def test_a_refusal_a_page_answers_with_a_redirect_is_not_kept(org_admin, english) -> None:
+    """Review 38: many pages refuse with an error message and a redirect; the same form sent again was told
+    "acted on once" although nothing was done."""
+    admin, org = org_admin
+    c = browser(admin)
+    data = {"pos-segment": "no-such-segment", "pos-role": "serves"}
+    data["csrfmiddlewaretoken"] = drawn(c, f"/organizations/{org.pk}/edit/")
+    for _send in range(2):
+        r = c.post(f"/organizations/{org.pk}/positions/", data)
+        page = c.get(r["Location"]).content.decode()
+        assert "not one of the available choices" in page and "acted on once" not in page
+    assert not SentRequest.objects.exists() and not org.positions.exists()
+
+
+def test_a_replay_passes_the_csrf_check_first(cluster: dict[str, Any]) -> None:  # noqa: F811
+    c = browser(cluster["people"]["buyer"])
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    assert c.post(NEW_ORDER, data).status_code == 302
+    c.cookies.pop("csrftoken")
+    assert c.post(NEW_ORDER, data).status_code == 403  # refused as the site refuses it, not answered from the claim
+
+
+@pytest.mark.django_db(transaction=True)  # the user's key is checked at commit, as in a request
+def test_a_claim_for_a_user_deleted_meanwhile_gives_up() -> None:
+    """Review 38: the insert failed for a user no longer there, and the claim retried for ever."""
+    from tests.conftest import user
+
+    gone = user("gone")
+    type(gone).objects.filter(pk=gone.pk).delete()
+    assert idempotency.claim(gone, "k" * 64, "f" * 64) == idempotency.Claim("new", None)
+
+
+def test_a_body_counts_by_its_bytes(two_firms, english) -> None:  # noqa: F811
+    """Review 38: a JSON body labelled as a form was fingerprinted by its decoded pairs: `%41` and `A` matched."""
+    owner, *_ = two_firms
+    c, auth, form = Client(), bearer(owner), "application/x-www-form-urlencoded"
+    c.post("/api/v1/tokens", b'{"name": "%41"}', content_type=form, HTTP_IDEMPOTENCY_KEY="fp", **auth)
+    other = c.post("/api/v1/tokens", b'{"name": "A"}', content_type=form, HTTP_IDEMPOTENCY_KEY="fp", **auth)
+    assert other.status_code == 422 and other.json()["type"] == "urn:agglo:problem:idempotency_key_reused"
+
+
+def test_an_answer_not_kept_whole_is_not_kept(make_org) -> None:
+    from tests.conftest import user
+
+    who = user("long")
+    row = idempotency.claim(who, "k" * 64, "f" * 64).row
+    idempotency.settle(row, status=302, location="/x/" + "a" * idempotency.LOCATION_MAX)
+    assert not SentRequest.objects.exists()  # released: sent again, it acts again rather than replay a cut address
+
+
+def test_null_in_an_order_change_leaves_each_term_as_it_is(cluster: dict[str, Any]) -> None:  # noqa: F811
+    """Review 38: `max_suppliers: null` was refused although published, and `late_penalty: null` set it to 0."""
+    from tests.factory.conftest import signed_in
+    from tests.factory.test_plan_flow import planned
+
+    order = planned(cluster, budget="900000")
+    before = (order.budget, order.max_share, order.max_suppliers, order.late_penalty)
+    buyer = signed_in(cluster["people"]["buyer"])
+    for field in ("budget", "max_share", "max_suppliers", "late_penalty"):
+        r = buyer.patch(f"/api/v1/factory/orders/{order.pk}", {field: None}, content_type="application/json")
+        assert r.status_code == 200, (field, r.content)
+        order.refresh_from_db()
+        assert (order.budget, order.max_share, order.max_suppliers, order.late_penalty) == before, field
+    r = buyer.patch(f"/api/v1/factory/orders/{order.pk}", {"budget": ""}, content_type="application/json")
+    order.refresh_from_db()
+    assert r.status_code == 200 and order.budget is None  # "" empties it

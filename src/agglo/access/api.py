@@ -15,6 +15,7 @@ from agglo.access.schemas import KeyIn, KeyOut, NodeIn, NodeOut, NodeTokenIn, To
 from agglo.access.selectors import node_get, node_list
 from agglo.access.tokens import api_token_create, api_token_revoke
 from agglo.common.errors import LoginRequired, NotFound
+from agglo.common.idempotency import answer_secret
 
 router = Router(tags=["access"])
 
@@ -31,6 +32,7 @@ def token_list(request: HttpRequest) -> Any:
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="Issue a token (shown once)")
+@answer_secret
 def token_create(request: HttpRequest, payload: TokenIn) -> Status:
     user = _user(request)
     token, clear = api_token_create(actor=user, user=user, name=payload.name)
@@ -107,6 +109,7 @@ def node_token_revoke(request: HttpRequest, node_id: int, token_id: int) -> Stat
 
 
 @router.post("/nodes/{int:node_id}/tokens", response={201: TokenCreated}, summary="Issue a scoped, expiring node token")
+@answer_secret
 def node_token_create(request: HttpRequest, node_id: int, payload: NodeTokenIn) -> Status:
     node = node_get(actor=_user(request), pk=node_id)
     token, clear = nodes.node_token_issue(

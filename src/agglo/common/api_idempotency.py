@@ -1,7 +1,8 @@
 """The API's `Idempotency-Key` header: a POST or PATCH sent again under the same key gets the first answer.
 
 Two django-ninja decorators share the work, since neither place sees all of it: `claim_key` runs as an operation
-decorator, once the caller is known, and claims the key before the view acts; `keep_answer` wraps the whole
+decorator, once the caller is known and the request's shape is checked (`api_guard.guard`), and claims the key
+before the view acts; `keep_answer` wraps the whole
 operation, so it sees the final response (errors included, as ninja renders them) and keeps or releases the claim.
 """
 
@@ -29,6 +30,7 @@ def claim_key(view: Callable[..., Any]) -> Callable[..., Any]:
     def claimed(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         sent = request.headers.get(HEADER)
         user = getattr(request, "auth", None)
+        # an anonymous caller's key is not theirs alone (anyone may send it): it is not honoured, as documented
         if request.method not in METHODS or sent is None or not getattr(user, "is_authenticated", False):
             return view(request, *args, **kwargs)
         key = idempotency.key_parsed(sent)
@@ -41,6 +43,14 @@ def claim_key(view: Callable[..., Any]) -> Callable[..., Any]:
                 instance=request.path,
             )
         claim = idempotency.claim(user, idempotency.scoped("api", key), idempotency.fingerprint(request))
+        if claim.outcome == "replay" and claim.row is not None and claim.row.withheld:
+            return problem_response(
+                409,
+                _("The request sent under this Idempotency-Key was done; its answer held a secret shown only once."),
+                code="idempotency_key_done",
+                detail=_("Revoke what it issued if its answer was lost, and send a new request under a new key."),
+                instance=request.path,
+            )
         if claim.outcome == "replay":
             return replayed(claim.row)
         if claim.outcome == "conflict":
@@ -60,6 +70,7 @@ def claim_key(view: Callable[..., Any]) -> Callable[..., Any]:
                 instance=request.path,
             )
         request.agglo_claim = claim.row  # type: ignore[attr-defined]
+        request.agglo_claim_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return claimed
@@ -84,6 +95,7 @@ def keep_answer(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                     location=response.get("Location", ""),
                     content_type=response.get("Content-Type", ""),
                     body=response.content,
+                    withheld=getattr(request, "agglo_claim_secret", False),
                 )
             else:
                 idempotency.release(row)

@@ -6,9 +6,10 @@ answer. A page's form needs no key of its own: the CSRF token Django puts in eac
 a form is drawn, so a form's body as sent names that one drawing, and the same body sent again (a double click, a
 reload that resends it) is the same request.
 
-Only successes are kept (an API answer below 400, a page's redirect): a request that failed changed nothing, so
-sending it again, fixed or not, is safe. A claim whose request never finished (a crashed worker) is taken over after
-`STALE`; kept answers are dropped after `KEEP`.
+Only successes are kept (an API answer below 400, a page's redirect that reported no refusal): a request that
+failed changed nothing, so sending it again, fixed or not, is safe. An answer that holds a secret shown once (a new
+token) is not kept: a retry is told the request was done. A claim whose request never finished (a worker that
+died) is taken over after `AGGLO_RESEND_STALE_S`; kept answers are dropped after `KEEP`.
 """
 
 from __future__ import annotations
@@ -16,30 +17,42 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from agglo.common.models import SentRequest
 
-STALE = dt.timedelta(minutes=2)
 KEEP = dt.timedelta(hours=24)
 KEY_MAX = 255
 BODY_MAX = 2 * 1024 * 1024  # answers larger than this are not kept (the request may then act again)
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+LOCATION_MAX = 2000
+TRIES = 3  # a claim that can neither be inserted nor read (its user deleted meanwhile) is given up after these
+
+SECRET = "agglo_answer_secret"
 
 Outcome = Literal["new", "replay", "busy", "conflict"]
 
 
+def answer_secret(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a view or API operation whose answer holds a secret shown once (a new token): its answer is not kept,
+    and the same request sent again is told it was done, not given the secret again."""
+    setattr(view, SECRET, True)
+    return view
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
-    """What to do with a request: run it (`new`), answer with the first answer (`replay`), wait for or refuse a
-    request still running (`busy`), or refuse a key reused for another request (`conflict`)."""
+    """What to do with a request: run it (`new`; `row` None when it could not be claimed and runs unguarded),
+    answer with the first answer (`replay`), wait for or refuse a request still running (`busy`), or refuse a key
+    reused for another request (`conflict`)."""
 
     outcome: Outcome
-    row: SentRequest
+    row: SentRequest | None
 
 
 def key_parsed(header: str) -> str | None:
@@ -54,11 +67,12 @@ def key_parsed(header: str) -> str | None:
 
 
 def fingerprint(request: HttpRequest) -> str:
-    """SHA-256 of what the request asks: method, path, query and body. A form counts by its fields and files, so
-    that a client that re-encodes it (a new multipart boundary) still sends the same request."""
+    """SHA-256 of what the request asks: method, path, query, content type and body. The body counts by its bytes;
+    a multipart form, whose bytes the parser has consumed (and whose boundary a client may change on a retry), by
+    its fields and files."""
     digest = hashlib.sha256()
-    digest.update(f"{request.method}\0{request.get_full_path()}\0".encode())
-    if request.content_type in FORM_TYPES and request.method == "POST":
+    digest.update(f"{request.method}\0{request.get_full_path()}\0{request.content_type}\0".encode())
+    if request.content_type == "multipart/form-data":
         for name, values in sorted(request.POST.lists()):
             for value in values:
                 digest.update(f"{name}\0{value}\0".encode())
@@ -69,7 +83,7 @@ def fingerprint(request: HttpRequest) -> str:
                     digest.update(chunk)
                 upload.seek(0)
     else:
-        digest.update(request.content_type.encode() + b"\0" + request.body)
+        digest.update(request.body)
     return digest.hexdigest()
 
 
@@ -80,7 +94,7 @@ def scoped(kind: str, key: str) -> str:
 
 def claim(user: Any, key: str, print_: str) -> Claim:
     """Claim `key` for this user's request with fingerprint `print_`, or say why not."""
-    while True:
+    for _try in range(TRIES):
         now = timezone.now()
         try:
             with transaction.atomic():  # a savepoint inside a caller's transaction: the clash does not spoil it
@@ -88,29 +102,41 @@ def claim(user: Any, key: str, print_: str) -> Claim:
         except IntegrityError:
             pass
         row = SentRequest.objects.filter(user=user, key=key).first()
-        if row is None:  # released between the insert and the read: try again
+        if row is None:  # released between the insert and the read (or the user is gone): try again
             continue
-        if now - row.started_at > (KEEP if row.done else STALE):  # expired, or abandoned by a worker that died
-            SentRequest.objects.filter(pk=row.pk, started_at=row.started_at).delete()  # if no one took it over
+        stale = KEEP if row.done else dt.timedelta(seconds=settings.AGGLO_RESEND_STALE_S)
+        if now - row.started_at > stale:  # expired, or abandoned by a worker that died: take it over
+            SentRequest.objects.filter(pk=row.pk, started_at=row.started_at).delete()  # if no one took it first
             continue
         if row.fingerprint != print_:
             return Claim("conflict", row)
         return Claim("replay" if row.done else "busy", row)
+    return Claim("new", None)
 
 
-def settle(row: SentRequest, *, status: int, location: str = "", content_type: str = "", body: bytes = b"") -> None:
-    """Keep the answer a claimed request got, for the same request sent again."""
-    if len(body) > BODY_MAX:
+def settle(
+    row: SentRequest | None,
+    *,
+    status: int,
+    location: str = "",
+    content_type: str = "",
+    body: bytes = b"",
+    withheld: bool = False,
+) -> None:
+    """Keep the answer a claimed request got, for the same request sent again; `withheld`: only that it was done."""
+    if row is None:
+        return
+    if len(location) > LOCATION_MAX or len(body) > BODY_MAX:  # not kept whole: the request may act again
         release(row)
         return
-    SentRequest.objects.filter(pk=row.pk).update(
-        done=True, status=status, location=location[:2000], content_type=content_type[:200], body=body
-    )
+    kept = {"location": location, "content_type": content_type, "body": body} if not withheld else {}
+    SentRequest.objects.filter(pk=row.pk).update(done=True, status=status, withheld=withheld, **kept)
 
 
-def release(row: SentRequest) -> None:
+def release(row: SentRequest | None) -> None:
     """Forget a claim whose request failed: sending it again is a new try."""
-    SentRequest.objects.filter(pk=row.pk, done=False).delete()
+    if row is not None:
+        SentRequest.objects.filter(pk=row.pk, done=False).delete()
 
 
 def refreshed(row: SentRequest) -> SentRequest | None:

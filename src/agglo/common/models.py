@@ -107,6 +107,8 @@ class SentRequest(models.Model):
     location = models.CharField(max_length=2000, blank=True)
     content_type = models.CharField(max_length=200, blank=True)
     body = models.BinaryField(default=b"", blank=True)
+    # the answer held a secret shown once (a new token): it is not kept, and a retry is told so
+    withheld = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="sent_request_once")]

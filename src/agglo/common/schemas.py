@@ -72,12 +72,18 @@ class OneOf:
         raise PydanticCustomError("enum", "Choose one of: {expected}.", {"expected": expected})
 
 
+def _read_by_service(field: Any) -> bool:
+    """A number, amount or date the service reads itself (`Whole`, `Money`, `Day`, `Share`: typed `Any`, published
+    by hand) that may be left out."""
+    return bool(field.annotation is Any and not field.is_required() and field.default is None)
+
+
 def _null_where_left_out(schema: dict[str, Any], model: type[Schema]) -> None:
-    """A field the service reads (`Whole`, `Money`, `Day`, `Share`: typed `Any`, published by hand) that may be left
-    out takes `null` too, meaning the same: published as pydantic publishes `int | None`."""
+    """Such a field takes `null` too, meaning the same as leaving it out: published as pydantic publishes
+    `int | None`."""
     for name, field in model.model_fields.items():
         said = schema.get("properties", {}).get(field.alias or name)
-        if said is None or field.annotation is not Any or field.is_required() or field.default is not None:
+        if said is None or not _read_by_service(field):
             continue
         if "anyOf" in said:
             if {"type": "null"} not in said["anyOf"]:
@@ -137,10 +143,11 @@ class StrictIn(Schema):
     leave its value unset without a word). Whole numbers and booleans typed as such are JSON's own, in lists too:
     `true` is no score of 1, `"yes"` no flag and `"5"` no id. Fields typed `Whole` are left to the service, which
     also reads the page's form (where every number comes in quotes), so that both say the same. A code field
-    (`OneOf`) sent as `null` counts as left out: in a change, "as it is"; in a new record, not given."""
+    (`OneOf`), or a number, amount or date the service reads that may be left out, sent as `null` counts as left
+    out: in a change, "as it is"; in a new record, not given (`""` empties a field that may be empty)."""
 
     model_config = ConfigDict(extra="forbid")
-    null_codes: ClassVar[frozenset[str]] = frozenset()  # the code fields, by the name a client sends
+    null_codes: ClassVar[frozenset[str]] = frozenset()  # fields where null is left out, by the name a client sends
 
     @model_validator(mode="before")
     @classmethod
@@ -158,7 +165,7 @@ class StrictIn(Schema):
         cls.null_codes = frozenset(
             field.alias or name
             for name, field in cls.model_fields.items()
-            if _codes_of(field.annotation, field.metadata)
+            if _codes_of(field.annotation, field.metadata) or _read_by_service(field)
         )
         changed = False
         for field in cls.model_fields.values():

@@ -15,6 +15,7 @@ from agglo.access import policy
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
+from agglo.common.idempotency import answer_secret
 from agglo.common.language import SESSION_LANGUAGE, language_of, language_remember
 from agglo.common.paging import MOST_OFFSET, Limit, Offset, between, page
 from agglo.common.schemas import one_of
@@ -300,6 +301,7 @@ def _only_fields(request: HttpRequest, form: type[Schema]) -> None:
 
 
 @router.post("/admissions", response={201: AdmissionCreated}, summary="Apply for admission (multipart)")
+@answer_secret  # the tracking token reads the application's status
 def admission_apply(
     request: HttpRequest,
     data: Form[AdmissionForm],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
@@ -170,76 +169,6 @@ class TwoFactorEnrolmentMiddleware:
         decides); pages always act for the session, whatever headers come with them."""
         by_header = "Authorization" in request.headers or "Signature" in request.headers
         return by_header and request.path.startswith("/api/")
-
-
-class ResentFormMiddleware:
-    """A logged-in user's form sent again exactly as it was sent (a double click the page's script did not stop, a
-    reload that resends it) is not acted on twice: it gets the first send's redirect, with a word that it was done
-    once. One sent while the first is still running waits for it (`AGGLO_RESEND_WAIT_S`). The form's masked CSRF
-    token makes its body unique to one drawing of the page (`common.idempotency`), so a form drawn again may be
-    sent again."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        from agglo.common import idempotency
-
-        user = getattr(request, "user", None)
-        if (
-            request.method != "POST"
-            or request.path.startswith("/api/")
-            or user is None
-            or not user.is_authenticated
-            or request.headers.get("HX-Request")  # htmx answers with fragments, never a redirect to keep
-        ):
-            return self.get_response(request)
-        try:
-            sent = request.POST.get("csrfmiddlewaretoken")
-            print_ = idempotency.fingerprint(request) if sent else ""
-        except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation, OSError):
-            return self.get_response(request)  # the view and the CSRF check answer a body that cannot be read
-        if not sent:
-            return self.get_response(request)
-        claim = self._claim(request, idempotency.scoped("page", print_), print_)
-        if not isinstance(claim, idempotency.Claim):
-            return claim
-        try:
-            response = self.get_response(request)
-        except BaseException:
-            idempotency.release(claim.row)
-            raise
-        if 300 <= response.status_code < 400 and response.has_header("Location"):
-            idempotency.settle(claim.row, status=response.status_code, location=response["Location"])
-        else:  # a form drawn again with its errors, a page, a download: nothing to keep
-            idempotency.release(claim.row)
-        return response
-
-    @staticmethod
-    def _claim(request: HttpRequest, key: str, print_: str) -> Any:
-        """A new claim, or the answer to give instead: the first send's redirect, or a page saying to wait."""
-        import time
-
-        from django.conf import settings
-        from django.contrib import messages
-        from django.shortcuts import render
-
-        from agglo.common import idempotency
-
-        deadline = time.monotonic() + settings.AGGLO_RESEND_WAIT_S
-        while True:
-            claim = idempotency.claim(request.user, key, print_)
-            if claim.outcome == "new":
-                return claim
-            if claim.outcome == "replay":
-                messages.info(request, _("This form had already been sent; it was acted on once."))
-                response = HttpResponse(status=claim.row.status or 303)
-                response["Location"] = claim.row.location
-                return response
-            if time.monotonic() >= deadline:
-                title = _("This form is still being processed. Wait a moment, then open the page again.")
-                return render(request, "web/error.html", {"status": 409, "title": title}, status=409)
-            time.sleep(0.2)  # the first send is still running: its answer will be this one's
 
 
 class RateLimitMiddleware:

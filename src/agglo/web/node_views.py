@@ -16,6 +16,7 @@ from agglo.access import nodes, policy
 from agglo.access.selectors import node_get, node_list
 from agglo.access.tokens import api_token_revoke
 from agglo.common.errors import DomainError, NotFound, ValidationFailed
+from agglo.common.idempotency import answer_secret
 from agglo.common.numbers import posted_id
 from agglo.registry.models import Organization
 
@@ -57,7 +58,7 @@ def node_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """add-key, revoke-key, revoke-token, revoke, token."""
+    """add-key, revoke-key, revoke-token, revoke."""
     try:
         node = node_get(actor=request.user, pk=pk)
     except NotFound:
@@ -81,17 +82,31 @@ def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "revoke":
             nodes.node_revoke(actor=request.user, node=node)
             messages.success(request, _("Node revoked: its keys and tokens no longer work."))
-        elif action == "token":
-            _token, clear = nodes.node_token_issue(
-                actor=request.user,
-                node=node,
-                name=request.POST.get("name", ""),
-                scope=request.POST.get("scope", "read"),
-                days=request.POST.get("days", "30"),
-            )
-            messages.warning(request, _("Copy the token now, it is not shown again: %(token)s") % {"token": clear})
         else:
             raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.summary())
+    return redirect("web:nodes")
+
+
+@login_required
+@require_POST
+@answer_secret  # the same form sent again is told the token was issued, not given a second one
+def node_token(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue a node token, shown once."""
+    try:
+        node = node_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    try:
+        _token, clear = nodes.node_token_issue(
+            actor=request.user,
+            node=node,
+            name=request.POST.get("name", ""),
+            scope=request.POST.get("scope", "read"),
+            days=request.POST.get("days", "30"),
+        )
+        messages.success(request, _("Copy the token now, it is not shown again: %(token)s") % {"token": clear})
     except DomainError as exc:
         messages.error(request, exc.summary())
     return redirect("web:nodes")

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("account/password/reset/done/", agglo_auth.PasswordResetComplete.as_view(), name="password_reset_complete"),
     path("account/nodes/", node_views.node_index, name="nodes"),
+    path("account/nodes/<int:pk>/token/", node_views.node_token, name="node_token"),
     path("account/nodes/<int:pk>/<slug:action>/", node_views.node_action, name="node_action"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
