@@ -189,3 +189,35 @@ def test_a_malformed_dump_and_a_bad_dump_folder_are_refused_in_words(tmp_path):
     afile.write_text("")
     with pytest.raises(CommandError, match="is a file"):
         call_command("ledger", "dump", str(afile))
+
+
+def test_a_bad_witness_key_or_signature_is_named_in_the_readers_language(client, operator):
+    """The signed-note core names the rule in English for the command line; pages and the API say it in the
+    reader's language (before, the core's English sat inside the Chinese sentence)."""
+    from tests.registry.test_api import bearer
+
+    append(3)
+    good = note.Signer.generate("witness.example/w1", note.COSIGNATURE_V1).verifier.encode()
+    name, key_id, key = good.split("+", 2)
+    auth = bearer(operator)
+    for bad, rule in ((f"{name}+{key_id.upper()}+{key}", "8"), (f"{name}+{key_id}+!!", "base64")):
+        for language, said in (("en", rule), ("zh-hans", rule)):
+            r = client.post(
+                "/api/v1/ledger/witnesses",
+                {"verifier_key": bad},
+                content_type="application/json",
+                HTTP_ACCEPT_LANGUAGE=language,
+                **auth,
+            )
+            assert r.status_code == 422, r.content
+            message = r.json()["errors"]["verifier_key"][0]
+            assert said in message, message
+            if language == "zh-hans":
+                assert not any(word in message for word in ("verifier key", "must", "not valid")), message
+    r = client.post(
+        "/api/v1/ledger/cosignatures",
+        {"size": 3, "signature": "— witness.example/w1 AAAA"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert r.status_code == 422 and "签名太短" in r.json()["errors"]["signature"][0], r.content

@@ -24,7 +24,12 @@ DASH = "\u2014"
 
 
 class NoteError(ValueError):
-    """A note, key or signature is malformed or does not verify; the message says what."""
+    """A note, key or signature is malformed or does not verify; the message says what, in English (for the
+    command line and logs), and `rule` names the rule broken, for the platform to say it in the reader's language."""
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 def key_id(name: str, sig_type: int, public_key: bytes) -> bytes:
@@ -34,14 +39,14 @@ def key_id(name: str, sig_type: int, public_key: bytes) -> bytes:
 
 def _check_name(name: str) -> None:
     if not name or any(ch.isspace() or ch == "+" for ch in name):
-        raise NoteError(f"key name {name!r}: must be non-empty, with no spaces and no '+'")
+        raise NoteError(f"key name {name!r}: must be non-empty, with no spaces and no '+'", rule="key_name")
 
 
 def _b64decode(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise NoteError(f"{what}: not valid base64") from None
+        raise NoteError(f"{what}: not valid base64", rule="base64") from None
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
@@ -71,20 +76,22 @@ class Verifier:
         hex_id, _, data = rest.partition("+")
         _check_name(name)
         if len(hex_id) != 8 or hex_id.lower() != hex_id or any(c not in "0123456789abcdef" for c in hex_id):
-            raise NoteError("verifier key: the key ID must be 8 lowercase hex digits")
+            raise NoteError("verifier key: the key ID must be 8 lowercase hex digits", rule="key_id")
         raw = _b64decode(data, "verifier key")
         if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE_V1):
-            raise NoteError("verifier key: expected type 0x01 or 0x04 and a 32-byte Ed25519 public key")
+            raise NoteError(
+                "verifier key: expected type 0x01 or 0x04 and a 32-byte Ed25519 public key", rule="verifier_type"
+            )
         verifier = cls(name=name, sig_type=raw[0], public_key=raw[1:])
         if verifier.key_id.hex() != hex_id:
-            raise NoteError("verifier key: the key ID does not match the name and key")
+            raise NoteError("verifier key: the key ID does not match the name and key", rule="key_id_mismatch")
         return verifier
 
     def verify(self, message: bytes, signature: bytes) -> None:
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
         except (InvalidSignature, ValueError):
-            raise NoteError(f"the signature by {self.name} does not verify") from None
+            raise NoteError(f"the signature by {self.name} does not verify", rule="not_verified") from None
 
 
 @dataclass(frozen=True)
@@ -164,9 +171,9 @@ def parse(raw: str | bytes) -> Note:
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise NoteError("the note is not valid UTF-8") from None
+            raise NoteError("the note is not valid UTF-8", rule="utf8") from None
     if any(ord(ch) < 0x20 and ch != "\n" for ch in raw):
-        raise NoteError("the note contains control characters")
+        raise NoteError("the note contains control characters", rule="control")
     cut = raw.rfind("\n\n")
     if cut < 0 or not raw.endswith("\n"):
         raise NoteError("the note has no blank line before its signatures")
@@ -176,11 +183,11 @@ def parse(raw: str | bytes) -> Note:
         head, _, rest = line.partition(" ")
         name, _, blob = rest.partition(" ")
         if head != DASH or not name or " " in blob:
-            raise NoteError(f"malformed signature line {line!r}")
+            raise NoteError(f"malformed signature line {line!r}", rule="line")
         _check_name(name)
         data = _b64decode(blob, "signature")
         if len(data) < 5:
-            raise NoteError("a signature is too short")
+            raise NoteError("a signature is too short", rule="short")
         signatures.append(Signature(name=name, key_id=data[:4], data=data[4:]))
     if not signatures:
         raise NoteError("the note has no signatures")
@@ -209,7 +216,7 @@ def open_note(raw: str | bytes, verifiers: Iterable[Verifier]) -> Note:
         verifier.verify(note.text.encode(), sig.data)
         verified += 1
     if not verified:
-        raise NoteError("no signature by a known key")
+        raise NoteError("no signature by a known key", rule="unknown_key")
     return note
 
 
@@ -221,22 +228,22 @@ def cosignature_message(text: str, timestamp: int) -> bytes:
 def cosign(text: str, signer: Signer, timestamp: int) -> str:
     """A cosignature line for checkpoint body `text` at POSIX time `timestamp`."""
     if signer.sig_type != COSIGNATURE_V1:
-        raise NoteError("a cosigner key must have type 0x04")
+        raise NoteError("a cosigner key must have type 0x04", rule="cosigner_type")
     if not 0 <= timestamp < 2**63:
-        raise NoteError("the cosignature time is out of range")
+        raise NoteError("the cosignature time is out of range", rule="time_range")
     return signer.sign_line(cosignature_message(text, timestamp), prefix=timestamp.to_bytes(8, "big"))
 
 
 def verify_cosignature(text: str, signature: Signature, verifier: Verifier) -> int:
     """Check one cosignature of checkpoint body `text`; returns its timestamp."""
     if verifier.sig_type != COSIGNATURE_V1:
-        raise NoteError("a cosigner key must have type 0x04")
+        raise NoteError("a cosigner key must have type 0x04", rule="cosigner_type")
     if (signature.name, signature.key_id) != (verifier.name, verifier.key_id):
-        raise NoteError("the cosignature is by another key")
+        raise NoteError("the cosignature is by another key", rule="other_key")
     if len(signature.data) != 8 + 64:
-        raise NoteError("a cosignature is 8 bytes of time and a 64-byte signature")
+        raise NoteError("a cosignature is 8 bytes of time and a 64-byte signature", rule="cosignature_length")
     timestamp = int.from_bytes(signature.data[:8], "big")
     if timestamp >= 2**63:
-        raise NoteError("the cosignature time is out of range")
+        raise NoteError("the cosignature time is out of range", rule="time_range")
     verifier.verify(cosignature_message(text, timestamp), signature.data[8:])
     return timestamp

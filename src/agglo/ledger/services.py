@@ -31,6 +31,7 @@ from agglo.ledger.models import (
     node_key,
 )
 from agglo.ledger.store import LedgerIntegrityError, latest, opened, read_nodes
+from agglo.ledger.wording import note_fault
 
 logger = logging.getLogger("agglo.ledger")
 
@@ -204,8 +205,8 @@ def witness_register(*, actor: Any, verifier_key: str, organization_id: int | No
     try:
         verifier = note.Verifier.parse(verifier_key)
     except note.NoteError as exc:
-        # the core's own words name the format's rule; the sentence around them is the reader's language
-        raise ValidationFailed({"verifier_key": [_("Not a valid verifier key: %(why)s.") % {"why": exc}]}) from None
+        why = note_fault(exc)
+        raise ValidationFailed({"verifier_key": [_("Not a valid verifier key: %(why)s.") % {"why": why}]}) from None
     if verifier.sig_type != note.COSIGNATURE_V1:
         raise ValidationFailed({"verifier_key": [_("A witness key must be a cosignature/v1 key (type 0x04).")]})
     if Witness.objects.filter(models.Q(name=verifier.name) | models.Q(verifier_key=verifier.encode())).exists():
@@ -227,7 +228,8 @@ def cosignature_add(*, size: int, line: str) -> Cosignature:
     try:
         signature = note.parse(body + "\n" + line.strip() + "\n").signatures[0]
     except note.NoteError as exc:
-        raise ValidationFailed({"signature": [_("Not a valid signature line: %(why)s.") % {"why": exc}]}) from None
+        why = note_fault(exc)
+        raise ValidationFailed({"signature": [_("Not a valid signature line: %(why)s.") % {"why": why}]}) from None
     witnesses = list(Witness.objects.filter(name=signature.name, active=True))
     witness = next((w for w in witnesses if note.Verifier.parse(w.verifier_key).key_id == signature.key_id), None)
     if witness is None:
@@ -236,7 +238,8 @@ def cosignature_add(*, size: int, line: str) -> Cosignature:
         signed = note.verify_cosignature(body, signature, note.Verifier.parse(witness.verifier_key))
     except note.NoteError as exc:
         logger.error("witness %s sent a cosignature that does not verify for size %s", witness.name, size)
-        raise ValidationFailed({"signature": [_("The signature does not verify: %(why)s.") % {"why": exc}]}) from None
+        why = note_fault(exc)
+        raise ValidationFailed({"signature": [_("The signature does not verify: %(why)s.") % {"why": why}]}) from None
     if signed > time.time() + COSIGNATURE_SKEW_S:
         raise ValidationFailed({"signature": [_("The cosignature is dated in the future.")]})
     cosignature, _created = Cosignature.objects.update_or_create(
