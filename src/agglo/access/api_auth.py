@@ -20,6 +20,15 @@ from agglo.common.errors import Forbidden
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def refusal(exc: SignatureRefused) -> str:
+    """Why a signature was refused, in the reader's language; the signature library's own words are quoted."""
+    if exc.rule == "unknown_key":
+        return _("the key is not a registered node's, or it was revoked")
+    if exc.rule == "future":
+        return _("the signature is dated in the future")
+    return _("the signature library says “%(words)s”") % {"words": exc}
+
+
 class ActorAuth(AuthBase):
     """Resolves the acting user. Anonymous callers pass as AnonymousUser; endpoints decide what they may do."""
 
@@ -32,7 +41,7 @@ class ActorAuth(AuthBase):
             try:
                 key = verify_request(request)
             except SignatureRefused as exc:
-                raise AuthenticationError(message=_("Signature refused: %(why)s.") % {"why": exc}) from None
+                raise AuthenticationError(message=_("Signature refused: %(why)s.") % {"why": refusal(exc)}) from None
             request.agglo_node = key.node  # type: ignore[attr-defined]
             ratelimit.check("node", str(key.node_id))
             return key.node.user

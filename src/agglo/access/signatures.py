@@ -23,7 +23,12 @@ REQUIRED = ("@method", "@target-uri")
 
 
 class SignatureRefused(Exception):
-    """The request's signature is missing, malformed, stale, or by an unknown or revoked key."""
+    """The request's signature is missing, malformed, stale, or by an unknown or revoked key. `rule` names which,
+    for the API to say it in the reader's language; the library's own refusals keep its words (`detail`)."""
+
+    def __init__(self, message: str, rule: str = "library") -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 @dataclass
@@ -36,11 +41,13 @@ class _Message:
 class _NodeKeys(HTTPSignatureKeyResolver):
     def __init__(self) -> None:
         self.used: NodeKey | None = None
+        self.refused: SignatureRefused | None = None
 
     def resolve_public_key(self, key_id: str) -> Ed25519PublicKey:
         key = NodeKey.objects.select_related("node").filter(key_id=key_id).first()
         if key is None or key.revoked_at is not None or key.node.revoked_at is not None:
-            raise SignatureRefused(f"unknown or revoked node key {key_id!r}")
+            self.refused = SignatureRefused(f"unknown or revoked node key {key_id!r}", rule="unknown_key")
+            raise self.refused  # the library may wrap it in its own exception: `verify_request` unwraps it
         self.used = key
         return Ed25519PublicKey.from_public_bytes(bytes(key.public_key))
 
@@ -64,10 +71,10 @@ def verify_request(request: HttpRequest) -> NodeKey:
     except SignatureRefused:
         raise
     except (HTTPMessageSignaturesException, ValueError) as exc:
-        raise SignatureRefused(str(exc) or type(exc).__name__) from None
+        raise keys.refused or SignatureRefused(str(exc) or type(exc).__name__) from None
     created = results[0].parameters.get("created")
     if isinstance(created, int) and created > timezone.now().timestamp() + 60:
-        raise SignatureRefused("the signature is dated in the future")
+        raise SignatureRefused("the signature is dated in the future", rule="future")
     if keys.used is None:  # pragma: no cover - the library always resolves a key
         raise SignatureRefused("no key")
     key = keys.used
