@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import zoneinfo
 from pathlib import Path
@@ -240,7 +241,6 @@ TASKS = {
 # after how long a request sent again takes over from a first one that never finished (a worker that died): longer
 # than any request may run (the solver's limit among them)
 AGGLO_RESEND_WAIT_S = env_number("AGGLO_RESEND_WAIT_S", 15.0, whole=False, low=0, high=120)
-AGGLO_RESEND_STALE_S = env_number("AGGLO_RESEND_STALE_S", 600, low=60, high=86_400)
 AGGLO_BASE_URL = os.environ.get("AGGLO_BASE_URL", "http://127.0.0.1:8000")
 # Needs and offers: whether operators review them before they are published, and how long they stay up.
 AGGLO_MARKET_REVIEW = env_bool("AGGLO_MARKET_REVIEW", False)
@@ -256,6 +256,7 @@ AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
 # offer, and the share of an order reserved for newcomers on probation (0 = none).
 AGGLO_FACTORY_WEEKS = env_number("AGGLO_FACTORY_WEEKS", 12, low=1)
 AGGLO_FACTORY_TIME_LIMIT = env_number("AGGLO_FACTORY_TIME_LIMIT", 5.0, whole=False, low=0.1, high=3600)
+AGGLO_RESEND_STALE_S = env_number("AGGLO_RESEND_STALE_S", max(180, math.ceil(AGGLO_FACTORY_TIME_LIMIT) + 60), low=60)
 if AGGLO_RESEND_STALE_S < AGGLO_FACTORY_TIME_LIMIT + 60:  # a plan still being solved must not be solved twice
     raise ImproperlyConfigured(
         "AGGLO_RESEND_STALE_S must be at least AGGLO_FACTORY_TIME_LIMIT + 60 seconds "

@@ -45,6 +45,13 @@ def test_bad_boolean_setting_is_named(tmp_path):
     assert result.returncode != 0 and "AGGLO_DEBUG must be a boolean" in result.stderr
 
 
+def test_a_request_is_not_taken_over_while_the_solver_may_still_run(tmp_path):
+    """A form sent again takes over from a first send only after the longest a request may run (review 38)."""
+    result = run(["check"], AGGLO_FACTORY_TIME_LIMIT="300", AGGLO_RESEND_STALE_S="120", AGGLO_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0 and "AGGLO_RESEND_STALE_S must be at least" in result.stderr
+    assert run(["check"], AGGLO_FACTORY_TIME_LIMIT="300", AGGLO_VAR_DIR=str(tmp_path)).returncode == 0
+
+
 @pytest.mark.django_db
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(client):
     from django.db import connection

@@ -39,8 +39,9 @@ Outcome = Literal["new", "replay", "busy", "conflict"]
 
 
 def answer_secret(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Marks a view or API operation whose answer holds a secret shown once (a new token): its answer is not kept,
-    and the same request sent again is told it was done, not given the secret again."""
+    """Marks a view or API operation whose answer holds a secret shown once (a new token, an application's tracking
+    address): its answer is not kept, and the same request sent again is told it was done, not given the secret
+    again."""
     setattr(view, SECRET, True)
     return view
 
@@ -121,6 +122,7 @@ def settle(
     location: str = "",
     content_type: str = "",
     body: bytes = b"",
+    notes: list[tuple[int, str]] | None = None,
     withheld: bool = False,
 ) -> None:
     """Keep the answer a claimed request got, for the same request sent again; `withheld`: only that it was done."""
@@ -129,8 +131,16 @@ def settle(
     if len(location) > LOCATION_MAX or len(body) > BODY_MAX:  # not kept whole: the request may act again
         release(row)
         return
-    kept = {"location": location, "content_type": content_type, "body": body} if not withheld else {}
-    SentRequest.objects.filter(pk=row.pk).update(done=True, status=status, withheld=withheld, **kept)
+    kept = {"location": location, "content_type": content_type, "body": body, "notes": notes or []}
+    SentRequest.objects.filter(pk=row.pk).update(
+        done=True, status=status, withheld=withheld, **({} if withheld else kept)
+    )
+
+
+def acted(request: HttpRequest) -> None:
+    """Tells the pages' guard that this request did act although it reports an error (an order saved, then not
+    planned): the same form sent again must not act again."""
+    request.agglo_acted = True  # type: ignore[attr-defined]
 
 
 def release(row: SentRequest | None) -> None:

@@ -109,6 +109,8 @@ class SentRequest(models.Model):
     body = models.BinaryField(default=b"", blank=True)
     # the answer held a secret shown once (a new token): it is not kept, and a retry is told so
     withheld = models.BooleanField(default=False)
+    # a page's redirect: the messages it queued for the next page, [level, text], shown again with a replay
+    notes = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="sent_request_once")]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, NotFound, ValidationFailed, labelled_errors
+from agglo.common.idempotency import answer_secret
 from agglo.common.language import SESSION_LANGUAGE
 from agglo.registry import selectors, services
 from agglo.registry.forms import (
@@ -224,6 +225,7 @@ def chain_map_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@answer_secret  # the status page's address is the application's tracking token
 def admission_apply_page(request: HttpRequest) -> HttpResponse:
     form = AdmissionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -12,6 +12,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from agglo.common import idempotency
@@ -26,8 +27,12 @@ class ResentFormMiddleware:
     to one drawing of the page, so a form drawn again may be sent again.
 
     The claim is made in `process_view`, after the CSRF check (listed before this middleware) let the request
-    through, so a request the site refuses gets no replay. A redirect that reported a refusal (an error or warning
-    message: many pages refuse that way) is not kept: the same form sent again is tried again."""
+    through, so a request the site refuses gets no replay. A redirect that reported a refusal (an error message:
+    many pages refuse that way) is not kept, so the same form sent again is tried again, unless the view says it
+    acted all the same (`idempotency.acted`). The messages a kept redirect queued are shown again with its replay
+    (the first answer, and its messages, may never have reached the browser). A view marked
+    `idempotency.answer_secret` keeps neither its address nor its messages: a replay goes back to the form's page
+    and says only that the form was acted on once."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -38,7 +43,13 @@ class ResentFormMiddleware:
         if claim is None:
             return response
         if 300 <= response.status_code < 400 and response.has_header("Location") and not _refused(request):
-            idempotency.settle(claim, status=response.status_code, location=response["Location"])
+            idempotency.settle(
+                claim,
+                status=response.status_code,
+                location=response["Location"],
+                notes=[(m.level, str(m.message)) for m in _queued(request)],
+                withheld=getattr(request, "agglo_page_secret", False),
+            )
         else:  # a form drawn again with its errors, a refusal, a page, a download: nothing to keep
             idempotency.release(claim)
         return response
@@ -65,29 +76,48 @@ class ResentFormMiddleware:
             claim = idempotency.claim(request.user, key, print_)
             if claim.outcome == "new":
                 request.agglo_page_claim = claim.row  # type: ignore[attr-defined]
+                request.agglo_page_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]
                 return None
             row = claim.row
             while row is not None and not row.done and time.monotonic() < deadline:
                 time.sleep(0.25)  # the first send is still running: its answer will be this one's
                 row = idempotency.refreshed(row)
             if row is not None and row.done:
-                messages.info(request, _("This form had already been sent; it was acted on once."))
-                if getattr(view, idempotency.SECRET, False):
-                    messages.warning(
-                        request,
-                        _("What it issued is shown only once: if you did not see it, revoke it and issue another."),
-                    )
-                response = HttpResponse(status=row.status or 303)
-                response["Location"] = row.location
-                return response
+                return _replayed(request, row)
             if row is not None:
-                title = _("This form is still being processed. Wait a moment, then open the page again.")
+                title = _(
+                    "This form is still being processed, or its first send was cut off. Check whether it was done "
+                    "(for an order, on your orders) before you send it again; it can be sent again in a few minutes."
+                )
                 return render(request, "web/error.html", {"status": 409, "title": title}, status=409)
             # released: the first send failed, so this one is tried in its place
 
 
+def _replayed(request: HttpRequest, row: Any) -> HttpResponse:
+    """The first send's redirect, with the messages it queued, and a word that the form was acted on once."""
+    for level, text in row.notes:
+        messages.add_message(request, level, text)
+    messages.info(request, _("This form had already been sent; it was acted on once."))
+    location = row.location
+    if row.withheld:  # the address held the secret: back to the form's own page
+        messages.warning(
+            request,
+            _("Its answer held something shown only once (a token, a tracking address): it is not shown again."),
+        )
+        referer = request.headers.get("Referer", "")
+        location = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else "/"
+    response = HttpResponse(status=row.status or 303)
+    response["Location"] = location
+    return response
+
+
+def _queued(request: HttpRequest) -> list[Any]:
+    """The messages the view queued for the next page, read without marking the storage used."""
+    return list(getattr(getattr(request, "_messages", None), "_queued_messages", []))
+
+
 def _refused(request: HttpRequest) -> bool:
-    """Whether the view reported a refusal (an error or a warning) in the messages it queued for the next page."""
-    storage = getattr(request, "_messages", None)
-    queued = getattr(storage, "_queued_messages", [])  # read without marking the storage used
-    return any(m.level >= messages.WARNING for m in queued)
+    """Whether the view reported a refusal (an error among the messages it queued), unless it says it acted."""
+    if getattr(request, "agglo_acted", False):
+        return False
+    return any(m.level >= messages.ERROR for m in _queued(request))

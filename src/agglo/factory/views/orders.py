@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.idempotency import acted
 from agglo.factory.allocation import shift_penalty
 from agglo.factory.forms import OPERATION_ROWS, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, Order
@@ -123,6 +124,7 @@ def _planned_new(request: HttpRequest, order: Order) -> HttpResponse:
         order = orders.order_plan(actor=request.user, order=order)
     except ValidationFailed as exc:
         flash(request, exc)
+        acted(request)  # the order was saved: the same form sent again must not save another
         return redirect("factory:order", pk=order.pk)
     if order.status == Order.Status.PLANNED:
         messages.success(request, _("Order saved and planned: the plan's factories were offered their parts."))
