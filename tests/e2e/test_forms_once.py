@@ -56,8 +56,8 @@ def test_an_order_form_sent_again_after_a_lost_answer_makes_one_order(live_serve
     """The server's own guard (`web.middleware.ResentFormMiddleware`), where the page's script cannot help (here it
     does not run at all): the first send's answer is lost on the way, the user reloads the error page, which sends
     the same form again, and the order is made once; the second send lands on the first one's order. (Going back
-    to the form may instead draw it afresh, with the browser refilling its fields: that is a new form, and a second
-    order, as the server cannot tell it from one meant.)"""
+    to the form may instead draw it afresh, with the browser refilling its fields: a new form, which the page asks
+    about before it makes a second order; the next test.)"""
     base = live_server.url
     _buyer, org = member(make_org, "深圳智联网关有限公司", "440300", "MD000000X", "buyer")
     context = browser.new_context(locale="zh-CN", java_script_enabled=False)
@@ -89,4 +89,35 @@ def test_an_order_form_sent_again_after_a_lost_answer_makes_one_order(live_serve
     assert len(posts) == 2 and posts[0] == posts[1]  # the same form reached the server twice
     assert Order.objects.filter(buyer=org).count() == 1
     expect(page.locator(".messages")).to_contain_text("此表单已提交过")
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_to_a_sent_order_form_asks_before_a_second_order(live_server, browser, make_org):
+    """Back to the order form after it was sent: Chromium draws the form again and refills its fields, so sending
+    it again is a new form with the same content. The page asks before it makes a second order."""
+    base = live_server.url
+    _buyer, org = member(make_org, "深圳智联网关有限公司", "440300", "MD000000X", "buyer")
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    login(page, base, "buyer", "buyer-Pass-2026")
+    page.goto(f"{base}/factory/orders/new/")
+    page.fill("#id_product", "工业网关外壳")
+    page.fill("#id_quantity", "600")
+    page.fill("#id_due_week", (dt.date.today() + dt.timedelta(weeks=7)).isoformat())
+    page.select_option("select[name=op-1-process]", "cnc")
+    page.fill("input[name=op-1-quantity]", "600")
+    page.click("#save-draft")
+    page.wait_for_url(re.compile(r"/factory/orders/\d+/$"))
+    first = page.url
+    page.go_back()
+    expect(page.locator("#id_product")).to_have_value("工业网关外壳")  # refilled by the browser
+    page.click("#save-draft")
+    expect(page.locator("#resend-confirm")).to_be_visible()
+    assert Order.objects.filter(buyer=org).count() == 1
+    assert page.locator("#resend-earlier").get_attribute("href") == first.removeprefix(base)
+    page.click("#resend-confirm button[type=submit]")  # yes, a second order
+    page.wait_for_url(re.compile(r"/factory/orders/\d+/$"))
+    assert page.url != first and Order.objects.filter(buyer=org).count() == 2
     context.close()

@@ -56,9 +56,9 @@ def test_an_order_form_sent_twice_makes_one_order(cluster: dict[str, Any]) -> No
     assert again.status_code == 302 and again["Location"] == first["Location"]
     assert Order.objects.count() == 1
     assert "This form had already been sent; it was acted on once." in c.get(again["Location"]).content.decode()
-    # the same form drawn again is a new request: a second order, as the user asked
+    # the same form drawn again is a new request, asked about first (below)
     data["csrfmiddlewaretoken"] = drawn(c, NEW_ORDER)
-    assert c.post(NEW_ORDER, data).status_code == 302 and Order.objects.count() == 2
+    assert c.post(NEW_ORDER, data).status_code == 409 and Order.objects.count() == 1
 
 
 def test_a_form_with_errors_keeps_nothing_and_may_be_sent_again_fixed(cluster: dict[str, Any]) -> None:  # noqa: F811
@@ -402,3 +402,29 @@ def test_a_logged_in_applicants_tracking_address_is_not_kept(make_org, english) 
         HTTP_REFERER="http://testserver/apply/",
     )
     assert again["Location"] == "http://testserver/apply/" and Admission.objects.count() == 1
+
+
+def test_the_same_order_from_a_form_drawn_again_is_asked_about_first(cluster: dict[str, Any], english) -> None:  # noqa: F811
+    """Going back to a sent form may draw it again with the fields refilled: a new drawing, but the same order. A
+    page that creates something asks before it makes a second one."""
+    c = browser(cluster["people"]["buyer"])
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    first = c.post(NEW_ORDER, data)
+    data["csrfmiddlewaretoken"] = drawn(c, NEW_ORDER)  # back: the form drawn again, the browser refills it
+    asked = c.post(NEW_ORDER, data)
+    page = asked.content.decode()
+    assert asked.status_code == 409 and "You sent this same form, with the same content" in page
+    assert f'href="{first["Location"]}"' in page and Order.objects.count() == 1
+    # "send it again", from the question's own form: every field as sent, a new token, and the answer
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert fields.pop("resend") == "1" and fields.pop("csrfmiddlewaretoken")
+    assert fields == {k: str(v) for k, v in data.items() if k != "csrfmiddlewaretoken"}
+    again = c.post(NEW_ORDER, {**data, "resend": "1", "csrfmiddlewaretoken": drawn(c, NEW_ORDER)})
+    assert again.status_code == 302 and again["Location"] != first["Location"] and Order.objects.count() == 2
+    # other content is not asked about
+    other = {**data, "product": "另一个产品", "csrfmiddlewaretoken": drawn(c, NEW_ORDER)}
+    assert c.post(NEW_ORDER, other).status_code == 302 and Order.objects.count() == 3
+    # nor is the same content long after
+    SentRequest.objects.update(started_at=timezone.now() - idempotency.REPEAT_WINDOW - dt.timedelta(minutes=1))
+    data["csrfmiddlewaretoken"] = drawn(c, NEW_ORDER)
+    assert c.post(NEW_ORDER, data).status_code == 302 and Order.objects.count() == 4

@@ -38,6 +38,17 @@ SECRET = "agglo_answer_secret"
 Outcome = Literal["new", "replay", "busy", "conflict"]
 
 
+REPEAT = "agglo_confirm_repeat"
+REPEAT_WINDOW = dt.timedelta(minutes=10)
+
+
+def confirm_repeat(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a page that creates something (an order, a listing): the same content sent again from the form drawn
+    anew, soon after (the browser went back and refilled the form), is asked about before it creates a second."""
+    setattr(view, REPEAT, True)
+    return view
+
+
 def answer_secret(view: Callable[..., Any]) -> Callable[..., Any]:
     """Marks a view or API operation whose answer holds a secret shown once (a new token, an application's tracking
     address): its answer is not kept, and the same request sent again is told it was done, not given the secret
@@ -88,6 +99,26 @@ def fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
+def content_print(request: HttpRequest, leave_out: tuple[str, ...]) -> str:
+    """SHA-256 of a form's path and fields, without `leave_out` (the drawing's token): what the form says."""
+    digest = hashlib.sha256(f"{request.method}\0{request.get_full_path()}\0".encode())
+    for name, values in sorted(request.POST.lists()):
+        if name not in leave_out:
+            for value in values:
+                digest.update(f"{name}\0{value}\0".encode())
+    return digest.hexdigest()
+
+
+def sent_lately(user: Any, content: str, but: SentRequest | None) -> SentRequest | None:
+    """The user's latest kept request with this content within `REPEAT_WINDOW`, other than `but`."""
+    found = SentRequest.objects.filter(
+        user=user, content=content, done=True, withheld=False, started_at__gte=timezone.now() - REPEAT_WINDOW
+    )
+    if but is not None:
+        found = found.exclude(pk=but.pk)
+    return found.order_by("-started_at").first()
+
+
 def scoped(kind: str, key: str) -> str:
     """The stored key: the client's key or a form's fingerprint, hashed within its kind (`api`, `page`)."""
     return hashlib.sha256(f"{kind}\0{key}".encode()).hexdigest()
@@ -123,6 +154,7 @@ def settle(
     content_type: str = "",
     body: bytes = b"",
     notes: list[tuple[int, str]] | None = None,
+    content: str = "",
     withheld: bool = False,
 ) -> None:
     """Keep the answer a claimed request got, for the same request sent again; `withheld`: only that it was done."""
@@ -131,7 +163,7 @@ def settle(
     if len(location) > LOCATION_MAX or len(body) > BODY_MAX:  # not kept whole: the request may act again
         release(row)
         return
-    kept = {"location": location, "content_type": content_type, "body": body, "notes": notes or []}
+    kept = {"location": location, "content_type": content_type, "body": body, "notes": notes or [], "content": content}
     SentRequest.objects.filter(pk=row.pk).update(
         done=True, status=status, withheld=withheld, **({} if withheld else kept)
     )

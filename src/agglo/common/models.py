@@ -111,6 +111,8 @@ class SentRequest(models.Model):
     withheld = models.BooleanField(default=False)
     # a page's redirect: the messages it queued for the next page, [level, text], shown again with a replay
     notes = models.JSONField(default=list, blank=True)
+    # a page's form by what it says, without the drawing's token: the same content sent from a form drawn again
+    content = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="sent_request_once")]

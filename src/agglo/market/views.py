@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.idempotency import confirm_repeat
 from agglo.market import selectors, services
 from agglo.market.forms import BrowseForm, CloseForm, DeclineForm, InterestForm, ListingForm
 from agglo.market.lifecycle import DECIDED, InterestStatus, Status
@@ -79,6 +80,7 @@ def _form_data(form: ListingForm) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@confirm_repeat
 def listing_new(request: HttpRequest) -> HttpResponse:
     """Post a need or an offer for one of the organizations the user administers; save a draft or publish."""
     orgs = _editable_orgs(request.user)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, NotFound, ValidationFailed, labelled_errors
+from agglo.common.idempotency import confirm_repeat
 from agglo.common.numbers import posted_id
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
@@ -174,6 +175,7 @@ CALCULATOR_FIELDS = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@confirm_repeat
 def draft(request: HttpRequest) -> HttpResponse:
     """Draft a new policy for one of the user's agencies."""
     return _policy_form(request, None)
@@ -355,6 +357,7 @@ NEED_LABELS = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@confirm_repeat
 def need_index(request: HttpRequest) -> HttpResponse:
     """File a need; see my organizations' needs and answers; government sees them all, grouped, and answers."""
     errors: dict[str, list[str]] = {}

@@ -12,12 +12,14 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from agglo.common import idempotency
 
 TOKEN = "csrfmiddlewaretoken"
+RESEND = "resend"  # sent with the answer "send it again" to the question about the same content sent lately
 
 
 class ResentFormMiddleware:
@@ -32,7 +34,8 @@ class ResentFormMiddleware:
     acted all the same (`idempotency.acted`). The messages a kept redirect queued are shown again with its replay
     (the first answer, and its messages, may never have reached the browser). A view marked
     `idempotency.answer_secret` keeps neither its address nor its messages: a replay goes back to the form's page
-    and says only that the form was acted on once."""
+    and says only that the form was acted on once. A page marked `idempotency.confirm_repeat` (it creates
+    something) asks before it acts on the same content sent lately from a form drawn anew."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -48,6 +51,7 @@ class ResentFormMiddleware:
                 status=response.status_code,
                 location=response["Location"],
                 notes=[(m.level, str(m.message)) for m in _queued(request)],
+                content=getattr(request, "agglo_page_content", ""),
                 withheld=getattr(request, "agglo_page_secret", False),
             )
         else:  # a form drawn again with its errors, a refusal, a page, a download: nothing to keep
@@ -75,9 +79,7 @@ class ResentFormMiddleware:
         while True:
             claim = idempotency.claim(request.user, key, print_)
             if claim.outcome == "new":
-                request.agglo_page_claim = claim.row  # type: ignore[attr-defined]
-                request.agglo_page_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]
-                return None
+                return self._first_send(request, view, claim.row)
             row = claim.row
             while row is not None and not row.done and time.monotonic() < deadline:
                 time.sleep(0.25)  # the first send is still running: its answer will be this one's
@@ -91,6 +93,25 @@ class ResentFormMiddleware:
                 )
                 return render(request, "web/error.html", {"status": 409, "title": title}, status=409)
             # released: the first send failed, so this one is tried in its place
+
+    @staticmethod
+    def _first_send(request: HttpRequest, view: Callable[..., Any], row: Any) -> HttpResponse | None:
+        """Let the view act on a claimed send; a page that creates something first asks about the same content
+        sent lately from a form drawn before (the browser went back and refilled the form)."""
+        content = ""
+        if getattr(view, idempotency.REPEAT, False) and not request.FILES:
+            content = idempotency.content_print(request, (TOKEN, RESEND))
+            earlier = idempotency.sent_lately(request.user, content, row)
+            if earlier is not None and request.POST.get(RESEND) != "1":
+                idempotency.release(row)
+                fields = [(k, v) for k, vs in request.POST.lists() if k not in (TOKEN, RESEND) for v in vs]
+                minutes = max(1, round((timezone.now() - earlier.started_at).total_seconds() / 60))
+                context = {"fields": fields, "action": request.get_full_path(), "earlier": earlier.location}
+                return render(request, "web/resend_confirm.html", context | {"minutes": minutes}, status=409)
+        request.agglo_page_claim = row  # type: ignore[attr-defined]
+        request.agglo_page_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]
+        request.agglo_page_content = content  # type: ignore[attr-defined]
+        return None
 
 
 def _replayed(request: HttpRequest, row: Any) -> HttpResponse:

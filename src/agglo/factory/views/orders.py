@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed, labelled_errors
-from agglo.common.idempotency import acted
+from agglo.common.idempotency import acted, confirm_repeat
 from agglo.factory.allocation import shift_penalty
 from agglo.factory.forms import OPERATION_ROWS, OrderForm, OrderTermsForm, operation_rows
 from agglo.factory.models import Allocation, Order
@@ -77,6 +77,7 @@ def _route_marks(route: dict[str, Any]) -> dict[int, set[str]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@confirm_repeat
 def order_new(request: HttpRequest) -> HttpResponse:
     """Enter an order with its route; on save the solver proposes a plan at once."""
     orgs = my_orgs(request.user)
