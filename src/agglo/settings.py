@@ -256,7 +256,9 @@ AGGLO_MATCHING_EMBEDDINGS = os.environ.get("AGGLO_MATCHING_EMBEDDINGS", "")
 # offer, and the share of an order reserved for newcomers on probation (0 = none).
 AGGLO_FACTORY_WEEKS = env_number("AGGLO_FACTORY_WEEKS", 12, low=1)
 AGGLO_FACTORY_TIME_LIMIT = env_number("AGGLO_FACTORY_TIME_LIMIT", 5.0, whole=False, low=0.1, high=3600)
-AGGLO_RESEND_STALE_S = env_number("AGGLO_RESEND_STALE_S", max(180, math.ceil(AGGLO_FACTORY_TIME_LIMIT) + 60), low=60)
+AGGLO_RESEND_STALE_S = env_number(
+    "AGGLO_RESEND_STALE_S", max(180, math.ceil(AGGLO_FACTORY_TIME_LIMIT) + 60), low=60, high=86_400
+)
 if AGGLO_RESEND_STALE_S < AGGLO_FACTORY_TIME_LIMIT + 60:  # a plan still being solved must not be solved twice
     raise ImproperlyConfigured(
         "AGGLO_RESEND_STALE_S must be at least AGGLO_FACTORY_TIME_LIMIT + 60 seconds "

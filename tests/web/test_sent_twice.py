@@ -428,3 +428,25 @@ def test_the_same_order_from_a_form_drawn_again_is_asked_about_first(cluster: di
     SentRequest.objects.update(started_at=timezone.now() - idempotency.REPEAT_WINDOW - dt.timedelta(minutes=1))
     data["csrfmiddlewaretoken"] = drawn(c, NEW_ORDER)
     assert c.post(NEW_ORDER, data).status_code == 302 and Order.objects.count() == 4
+
+
+def test_a_refilled_form_sent_while_the_first_runs_is_asked_about_too(cluster: dict[str, Any], settings) -> None:  # noqa: F811
+    """Recheck 40: the content was kept only once the first send finished, so a refilled form sent while it ran
+    (planning takes seconds) made a second order; and "save as draft", then "save and plan", was not asked about."""
+    from agglo.web.resent_forms import BUTTONS, RESEND, TOKEN
+
+    settings.AGGLO_RESEND_WAIT_S = 0.3
+    buyer = cluster["people"]["buyer"]
+    c = browser(buyer)
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1")
+    first = idempotency.claim(buyer, "f" * 64, "f" * 64).row  # another worker's first send, still running
+    content = idempotency.content_print(RequestFactory().post(NEW_ORDER, data), (TOKEN, RESEND, *BUTTONS))
+    idempotency.content_claimed(first, content)
+    refilled = {k: v for k, v in data.items() if k != "draft"}  # and "save and plan" pressed this time
+    waited = c.post(NEW_ORDER, {**refilled, "csrfmiddlewaretoken": drawn(c, NEW_ORDER)})
+    assert waited.status_code == 409 and "still being processed" in waited.content.decode()
+    assert not Order.objects.exists()
+    idempotency.settle(first, status=302, location="/factory/orders/77/", content=content)
+    asked = c.post(NEW_ORDER, {**refilled, "csrfmiddlewaretoken": drawn(c, NEW_ORDER)})
+    assert asked.status_code == 409 and 'href="/factory/orders/77/"' in asked.content.decode()
+    assert not Order.objects.exists()

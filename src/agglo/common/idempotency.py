@@ -110,13 +110,19 @@ def content_print(request: HttpRequest, leave_out: tuple[str, ...]) -> str:
 
 
 def sent_lately(user: Any, content: str, but: SentRequest | None) -> SentRequest | None:
-    """The user's latest kept request with this content within `REPEAT_WINDOW`, other than `but`."""
+    """The user's latest request with this content within `REPEAT_WINDOW`, kept or still running, other than
+    `but`."""
     found = SentRequest.objects.filter(
-        user=user, content=content, done=True, withheld=False, started_at__gte=timezone.now() - REPEAT_WINDOW
+        user=user, content=content, withheld=False, started_at__gte=timezone.now() - REPEAT_WINDOW
     )
     if but is not None:
         found = found.exclude(pk=but.pk)
     return found.order_by("-started_at").first()
+
+
+def content_claimed(row: SentRequest, content: str) -> None:
+    """Say what a claimed send's form says, while it runs: a refilled form sent meanwhile is asked about too."""
+    SentRequest.objects.filter(pk=row.pk).update(content=content)
 
 
 def scoped(kind: str, key: str) -> str:

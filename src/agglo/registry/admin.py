@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agglo.access import policy
 from agglo.common.errors import DomainError
+from agglo.common.idempotency import acted
 from agglo.registry import services
 from agglo.registry.models import (
     Admission,
@@ -61,6 +62,7 @@ def _set_status(status: str, label: str):
                     actor=request.user, organization=org, status=status, reason=str(_("via admin"))
                 )
                 done += 1
+                acted(request)  # a partial success is kept: the same action sent again must not change them again
             except DomainError as exc:
                 modeladmin.message_user(request, f"{org}: {exc.message}", messages.ERROR)
         modeladmin.message_user(request, _("%(n)d organizations changed.") % {"n": done})

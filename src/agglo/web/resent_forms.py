@@ -20,6 +20,9 @@ from agglo.common import idempotency
 
 TOKEN = "csrfmiddlewaretoken"
 RESEND = "resend"  # sent with the answer "send it again" to the question about the same content sent lately
+# the submit buttons of the forms that create something: which one was pressed is no difference in content ("save
+# as draft" and then, back on the form, "save and plan" would make two orders)
+BUTTONS = ("draft", "publish")
 
 
 class ResentFormMiddleware:
@@ -75,23 +78,15 @@ class ResentFormMiddleware:
         except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation, OSError):
             return None  # the view answers a body that cannot be read
         key = idempotency.scoped("page", print_)
-        deadline = time.monotonic() + settings.AGGLO_RESEND_WAIT_S
         while True:
             claim = idempotency.claim(request.user, key, print_)
             if claim.outcome == "new":
                 return self._first_send(request, view, claim.row)
-            row = claim.row
-            while row is not None and not row.done and time.monotonic() < deadline:
-                time.sleep(0.25)  # the first send is still running: its answer will be this one's
-                row = idempotency.refreshed(row)
+            row = _settled(claim.row)  # the first send still running: its answer will be this one's
             if row is not None and row.done:
                 return _replayed(request, row)
             if row is not None:
-                title = _(
-                    "This form is still being processed, or its first send was cut off. Check whether it was done "
-                    "(for an order, on your orders) before you send it again; it can be sent again in a few minutes."
-                )
-                return render(request, "web/error.html", {"status": 409, "title": title}, status=409)
+                return _still_running(request)
             # released: the first send failed, so this one is tried in its place
 
     @staticmethod
@@ -99,11 +94,14 @@ class ResentFormMiddleware:
         """Let the view act on a claimed send; a page that creates something first asks about the same content
         sent lately from a form drawn before (the browser went back and refilled the form)."""
         content = ""
-        if getattr(view, idempotency.REPEAT, False) and not request.FILES:
-            content = idempotency.content_print(request, (TOKEN, RESEND))
-            earlier = idempotency.sent_lately(request.user, content, row)
+        if getattr(view, idempotency.REPEAT, False) and not request.FILES and row is not None:
+            content = idempotency.content_print(request, (TOKEN, RESEND, *BUTTONS))
+            idempotency.content_claimed(row, content)
+            earlier = _settled(idempotency.sent_lately(request.user, content, row))
             if earlier is not None and request.POST.get(RESEND) != "1":
                 idempotency.release(row)
+                if not earlier.done:  # the first still running after the wait: it may yet make one
+                    return _still_running(request)
                 fields = [(k, v) for k, vs in request.POST.lists() if k not in (TOKEN, RESEND) for v in vs]
                 minutes = max(1, round((timezone.now() - earlier.started_at).total_seconds() / 60))
                 context = {"fields": fields, "action": request.get_full_path(), "earlier": earlier.location}
@@ -112,6 +110,23 @@ class ResentFormMiddleware:
         request.agglo_page_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]
         request.agglo_page_content = content  # type: ignore[attr-defined]
         return None
+
+
+def _settled(row: Any) -> Any:
+    """`row` once its request has finished (None if it failed), waiting at most `AGGLO_RESEND_WAIT_S`."""
+    deadline = time.monotonic() + settings.AGGLO_RESEND_WAIT_S
+    while row is not None and not row.done and time.monotonic() < deadline:
+        time.sleep(0.25)
+        row = idempotency.refreshed(row)
+    return row
+
+
+def _still_running(request: HttpRequest) -> HttpResponse:
+    title = _(
+        "This form is still being processed, or its first send was cut off. Check whether it was done "
+        "(for an order, on your orders) before you send it again; it can be sent again in a few minutes."
+    )
+    return render(request, "web/error.html", {"status": 409, "title": title}, status=409)
 
 
 def _replayed(request: HttpRequest, row: Any) -> HttpResponse:
