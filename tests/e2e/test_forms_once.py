@@ -51,6 +51,17 @@ def test_a_form_goes_out_once_while_the_next_page_loads(page):
     assert page.locator("#order").get_attribute("aria-busy") == "true"
 
 
+def order_form_filled(page, base):
+    """The buyer logged in, on the new-order form, filled in with a one-step order."""
+    login(page, base, "buyer", "buyer-Pass-2026")
+    page.goto(f"{base}/factory/orders/new/")
+    page.fill("#id_product", "工业网关外壳")
+    page.fill("#id_quantity", "600")
+    page.fill("#id_due_week", (dt.date.today() + dt.timedelta(weeks=7)).isoformat())
+    page.select_option("select[name=op-1-process]", "cnc")
+    page.fill("input[name=op-1-quantity]", "600")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_order_form_sent_again_after_a_lost_answer_makes_one_order(live_server, browser, make_org):
     """The server's own guard (`web.middleware.ResentFormMiddleware`), where the page's script cannot help (here it
@@ -63,13 +74,7 @@ def test_an_order_form_sent_again_after_a_lost_answer_makes_one_order(live_serve
     context = browser.new_context(locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    login(page, base, "buyer", "buyer-Pass-2026")
-    page.goto(f"{base}/factory/orders/new/")
-    page.fill("#id_product", "工业网关外壳")
-    page.fill("#id_quantity", "600")
-    page.fill("#id_due_week", (dt.date.today() + dt.timedelta(weeks=7)).isoformat())
-    page.select_option("select[name=op-1-process]", "cnc")
-    page.fill("input[name=op-1-quantity]", "600")
+    order_form_filled(page, base)
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.post_data or "") if r.method == "POST" else None)
 
@@ -101,13 +106,7 @@ def test_going_back_to_a_sent_order_form_asks_before_a_second_order(live_server,
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    login(page, base, "buyer", "buyer-Pass-2026")
-    page.goto(f"{base}/factory/orders/new/")
-    page.fill("#id_product", "工业网关外壳")
-    page.fill("#id_quantity", "600")
-    page.fill("#id_due_week", (dt.date.today() + dt.timedelta(weeks=7)).isoformat())
-    page.select_option("select[name=op-1-process]", "cnc")
-    page.fill("input[name=op-1-quantity]", "600")
+    order_form_filled(page, base)
     page.click("#save-draft")
     page.wait_for_url(re.compile(r"/factory/orders/\d+/$"))
     first = page.url
