@@ -24,7 +24,8 @@ REQUIRED = ("@method", "@target-uri")
 
 class SignatureRefused(Exception):
     """The request's signature is missing, malformed, stale, or by an unknown or revoked key. `rule` names which,
-    for the API to say it in the reader's language; the library's own refusals keep its words (`detail`)."""
+    for the API to say it in the reader's language; a refusal by the signature library (`library`) keeps its words
+    as the message."""
 
     def __init__(self, message: str, rule: str = "library") -> None:
         super().__init__(message)

@@ -32,14 +32,11 @@ KEY_MAX = 255
 BODY_MAX = 2 * 1024 * 1024  # answers larger than this are not kept (the request may then act again)
 LOCATION_MAX = 2000
 TRIES = 3  # a claim that can neither be inserted nor read (its user deleted meanwhile) is given up after these
-
-SECRET = "agglo_answer_secret"
+SECRET = "agglo_answer_secret"  # a view's mark: `answer_secret`
+REPEAT = "agglo_confirm_repeat"  # a view's mark: `confirm_repeat`
+REPEAT_WINDOW = dt.timedelta(minutes=10)
 
 Outcome = Literal["new", "replay", "busy", "conflict"]
-
-
-REPEAT = "agglo_confirm_repeat"
-REPEAT_WINDOW = dt.timedelta(minutes=10)
 
 
 def confirm_repeat(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,9 +82,7 @@ def fingerprint(request: HttpRequest) -> str:
     digest = hashlib.sha256()
     digest.update(f"{request.method}\0{request.get_full_path()}\0{request.content_type}\0".encode())
     if request.content_type == "multipart/form-data":
-        for name, values in sorted(request.POST.lists()):
-            for value in values:
-                digest.update(f"{name}\0{value}\0".encode())
+        _fields_into(digest, request, leave_out=())
         for name, files in sorted(request.FILES.lists()):
             for upload in files:
                 digest.update(f"{name}\0{upload.name}\0{upload.size}\0".encode())
@@ -102,11 +97,15 @@ def fingerprint(request: HttpRequest) -> str:
 def content_print(request: HttpRequest, leave_out: tuple[str, ...]) -> str:
     """SHA-256 of a form's path and fields, without `leave_out` (the drawing's token): what the form says."""
     digest = hashlib.sha256(f"{request.method}\0{request.get_full_path()}\0".encode())
+    _fields_into(digest, request, leave_out)
+    return digest.hexdigest()
+
+
+def _fields_into(digest: Any, request: HttpRequest, leave_out: tuple[str, ...]) -> None:
     for name, values in sorted(request.POST.lists()):
         if name not in leave_out:
             for value in values:
                 digest.update(f"{name}\0{value}\0".encode())
-    return digest.hexdigest()
 
 
 def sent_lately(user: Any, content: str, but: SentRequest | None) -> SentRequest | None:
@@ -160,7 +159,6 @@ def settle(
     content_type: str = "",
     body: bytes = b"",
     notes: list[tuple[int, str]] | None = None,
-    content: str = "",
     withheld: bool = False,
 ) -> None:
     """Keep the answer a claimed request got, for the same request sent again; `withheld`: only that it was done."""
@@ -169,7 +167,7 @@ def settle(
     if len(location) > LOCATION_MAX or len(body) > BODY_MAX:  # not kept whole: the request may act again
         release(row)
         return
-    kept = {"location": location, "content_type": content_type, "body": body, "notes": notes or [], "content": content}
+    kept = {"location": location, "content_type": content_type, "body": body, "notes": notes or []}
     SentRequest.objects.filter(pk=row.pk).update(
         done=True, status=status, withheld=withheld, **({} if withheld else kept)
     )

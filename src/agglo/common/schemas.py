@@ -147,22 +147,22 @@ class StrictIn(Schema):
     out: in a change, "as it is"; in a new record, not given (`""` empties a field that may be empty)."""
 
     model_config = ConfigDict(extra="forbid")
-    null_codes: ClassVar[frozenset[str]] = frozenset()  # fields where null is left out, by the name a client sends
+    null_left_out: ClassVar[frozenset[str]] = frozenset()  # fields where null is left out, as a client names them
 
     @model_validator(mode="before")
     @classmethod
     def null_code_left_out(cls, data: Any) -> Any:
         # ninja hands the body over as a dict, then again wrapped in its DjangoGetter (a dict's missing key: unset)
         sent = data._obj if isinstance(data, DjangoGetter) else data
-        if not (isinstance(sent, dict) and cls.null_codes):
+        if not (isinstance(sent, dict) and cls.null_left_out):
             return data
-        kept = {k: v for k, v in sent.items() if not (v is None and k in cls.null_codes)}
+        kept = {k: v for k, v in sent.items() if not (v is None and k in cls.null_left_out)}
         return DjangoGetter(kept, data._schema_cls, data._context) if isinstance(data, DjangoGetter) else kept
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls.null_codes = frozenset(
+        cls.null_left_out = frozenset(
             field.alias or name
             for name, field in cls.model_fields.items()
             if _codes_of(field.annotation, field.metadata) or _read_by_service(field)

@@ -55,14 +55,18 @@ def node_index(request: HttpRequest) -> HttpResponse:
     return render(request, "web/nodes.html", context, status=422 if errors else 200)
 
 
+def _node_or_404(request: HttpRequest, pk: int) -> Any:
+    try:
+        return node_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+
+
 @login_required
 @require_POST
 def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """add-key, revoke-key, revoke-token, revoke."""
-    try:
-        node = node_get(actor=request.user, pk=pk)
-    except NotFound:
-        raise Http404 from None
+    node = _node_or_404(request, pk)
     try:
         if action == "add-key":
             key = nodes.node_key_add(actor=request.user, node=node, public_key=request.POST.get("public_key", ""))
@@ -94,10 +98,7 @@ def node_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @answer_secret  # the same form sent again is told the token was issued, not given a second one
 def node_token(request: HttpRequest, pk: int) -> HttpResponse:
     """Issue a node token, shown once."""
-    try:
-        node = node_get(actor=request.user, pk=pk)
-    except NotFound:
-        raise Http404 from None
+    node = _node_or_404(request, pk)
     try:
         _token, clear = nodes.node_token_issue(
             actor=request.user,

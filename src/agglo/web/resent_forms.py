@@ -54,7 +54,6 @@ class ResentFormMiddleware:
                 status=response.status_code,
                 location=response["Location"],
                 notes=[(m.level, str(m.message)) for m in _queued(request)],
-                content=getattr(request, "agglo_page_content", ""),
                 withheld=getattr(request, "agglo_page_secret", False),
             )
         else:  # a form drawn again with its errors, a refusal, a page, a download: nothing to keep
@@ -93,7 +92,6 @@ class ResentFormMiddleware:
     def _first_send(request: HttpRequest, view: Callable[..., Any], row: Any) -> HttpResponse | None:
         """Let the view act on a claimed send; a page that creates something first asks about the same content
         sent lately from a form drawn before (the browser went back and refilled the form)."""
-        content = ""
         if getattr(view, idempotency.REPEAT, False) and not request.FILES and row is not None:
             content = idempotency.content_print(request, (TOKEN, RESEND, *BUTTONS))
             idempotency.content_claimed(row, content)
@@ -108,7 +106,6 @@ class ResentFormMiddleware:
                 return render(request, "web/resend_confirm.html", context | {"minutes": minutes}, status=409)
         request.agglo_page_claim = row  # type: ignore[attr-defined]
         request.agglo_page_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]
-        request.agglo_page_content = content  # type: ignore[attr-defined]
         return None
 
 
