@@ -450,3 +450,14 @@ def test_a_refilled_form_sent_while_the_first_runs_is_asked_about_too(cluster: d
     asked = c.post(NEW_ORDER, {**refilled, "csrfmiddlewaretoken": drawn(c, NEW_ORDER)})
     assert asked.status_code == 409 and 'href="/factory/orders/77/"' in asked.content.decode()
     assert not Order.objects.exists()
+
+
+def test_the_browsers_icon_request_leaves_the_messages_for_the_next_page(cluster: dict[str, Any]) -> None:  # noqa: F811
+    """A browser's own error page (the answer lost) asks for /favicon.ico; a 404 page there showed, and used up,
+    the messages a replay left for the next page (CI run 81)."""
+    c = browser(cluster["people"]["buyer"])
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    sent = c.post(NEW_ORDER, data)
+    icon = c.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith(".svg")
+    assert "Order saved as a draft" in c.get(sent["Location"]).content.decode()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("account/nodes/<int:pk>/<slug:action>/", node_views.node_action, name="node_action"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
 ]

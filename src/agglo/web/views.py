@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from agglo.common.notify import notification_list, notifications_mark_read
@@ -42,6 +43,12 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     # only a path on this site: a link is the platform's own, but never an open redirect ("//host", "/\\host")
     on_site = item.link.startswith("/") and url_has_allowed_host_and_scheme(item.link, allowed_hosts=None)
     return redirect(item.link if on_site else "web:notifications")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names none (their own error pages): the icon, not a 404 page,
+    which would also show, and so use up, the messages waiting for the user's next page."""
+    return redirect(static("web/favicon.svg"), permanent=True)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
