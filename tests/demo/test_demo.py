@@ -113,10 +113,13 @@ def test_replacing_the_demo_clears_what_protects_its_organizations(make_org):
 
 def test_replacing_the_demo_after_an_order_was_planned(cluster):  # noqa: F811
     """Planned work protects the factories' capabilities: `--replace` takes the orders out first."""
+    from agglo.demo.orders import BOARD, HOUSING
     from agglo.factory.models import Allocation
     from tests.factory.test_plan_flow import planned
 
-    planned(cluster)
+    order = planned(cluster)
     assert Allocation.objects.exists()
     call_command("demo", "--replace", "--orgs", "50", "--seed", "4", "--quiet")
-    assert Organization.objects.count() >= 50 and not Allocation.objects.exists()
+    assert Organization.objects.count() >= 50 and not Allocation.objects.filter(order_id=order.pk).exists()
+    # what is left is the new demo's own orders
+    assert set(Allocation.objects.values_list("order__product", flat=True)) <= {HOUSING["product"], BOARD["product"]}

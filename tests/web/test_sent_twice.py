@@ -370,6 +370,15 @@ def test_a_replay_shows_what_the_first_send_said(cluster: dict[str, Any]) -> Non
     assert "Order saved as a draft" in page and "acted on once" in page
 
 
+def test_a_replay_does_not_repeat_what_the_browser_still_holds(cluster: dict[str, Any]) -> None:  # noqa: F811
+    """Re-check 40: when the first answer's messages did reach the browser, the replay adds only its own word."""
+    c = browser(cluster["people"]["buyer"])
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    c.post(NEW_ORDER, data)  # its answer set the messages cookie, which the client keeps
+    page = c.get(c.post(NEW_ORDER, data)["Location"]).content.decode()
+    assert page.count("Order saved as a draft") == 1 and "acted on once" in page
+
+
 def test_a_logged_in_applicants_tracking_address_is_not_kept(make_org, english) -> None:
     """Browser review 39: the status page's address (the tracking token) was kept for a day."""
     from agglo.registry.models import Admission

@@ -217,8 +217,10 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     )
     if sme is not None and factory1 is not None:
         from agglo.demo.ledger import demo_agreement_ensure
+        from agglo.demo.orders import demo_orders_ensure
 
         demo_agreement_ensure(sme, factory1)
+        demo_orders_ensure(sme)
     from agglo.demo.policy import demo_agency, demo_needs_ensure, demo_policy_ensure
 
     agency = demo_agency()

@@ -128,8 +128,11 @@ def _still_running(request: HttpRequest) -> HttpResponse:
 
 def _replayed(request: HttpRequest, row: Any) -> HttpResponse:
     """The first send's redirect, with the messages it queued, and a word that the form was acted on once."""
+    # when the first answer did arrive, its messages still wait in the browser's storage: not shown twice then
+    waiting = {(m.level, str(m.message)) for m in _waiting(request)}
     for level, text in row.notes:
-        messages.add_message(request, level, text)
+        if (level, text) not in waiting:
+            messages.add_message(request, level, text)
     messages.info(request, _("This form had already been sent; it was acted on once."))
     location = row.location
     if row.withheld:  # the address held the secret: back to the form's own page
@@ -147,6 +150,11 @@ def _replayed(request: HttpRequest, row: Any) -> HttpResponse:
 def _queued(request: HttpRequest) -> list[Any]:
     """The messages the view queued for the next page, read without marking the storage used."""
     return list(getattr(getattr(request, "_messages", None), "_queued_messages", []))
+
+
+def _waiting(request: HttpRequest) -> list[Any]:
+    """The messages that came in with the request, read without marking the storage used."""
+    return list(getattr(getattr(request, "_messages", None), "_loaded_messages", []))
 
 
 def _refused(request: HttpRequest) -> bool:

@@ -19,6 +19,12 @@ from agglo.demo.services import demo_accounts_ensure
 from agglo.registry.models import Organization
 from agglo.registry.services import reference_data_load
 
+# how the demo's orders stand, in the console's words (the console is English, like the logins table)
+DEMO_ORDER_STATES = {
+    "planned": "offers waiting for the factories' answers",
+    "confirmed": "accepted by every factory, first step under way",
+}
+
 
 class Command(BaseCommand):
     help = (
@@ -77,6 +83,7 @@ class Command(BaseCommand):
                 for login in factories[2:]:
                     # whole lines, never cut: the processes at the end are what picks the login
                     console.print(f"  {login.username:<16} {login.organization}", soft_wrap=True, markup=False)
+            _print_demo_orders(console)
         from django.core.exceptions import ImproperlyConfigured
 
         from agglo.ledger.keys import log_verifier
@@ -158,3 +165,19 @@ def _checked(port: int | None, orgs: int, workers: int) -> int:
     if not 1 <= workers <= 64:
         raise CommandError(f"--workers: must be between 1 and 64, got {workers}")
     return port
+
+
+def _print_demo_orders(console: Console) -> None:
+    """Which factory logins each demo order's plan involves: whose job board shows it."""
+    from django.contrib.auth import get_user_model
+
+    from agglo.demo.orders import demo_orders_summary
+
+    buyer = get_user_model().objects.filter(username="sme-admin").first()
+    summary = demo_orders_summary(buyer) if buyer is not None else []
+    if summary:
+        console.print("Demo orders placed by sme-admin, and the factory logins their plans involve:")
+    for order, usernames in summary:
+        state = DEMO_ORDER_STATES.get(order.status, order.status)
+        line = f"  {order.product} ({state}): {', '.join(usernames) or '-'}"
+        console.print(line, soft_wrap=True, markup=False)

@@ -1,0 +1,129 @@
+"""Two virtual-factory orders for the demo, placed by the demo buyer through the real services, so that a first
+visit finds a plan on the chart, offers on the job boards and a delivery on the scorecards:
+
+- a gateway housing (machining → surface treatment → assembly → testing), planned, accepted by every factory the
+  plan picked, its first step under way: one delivery received and confirmed, the rest started;
+- a motor-control board (PCB → SMT → testing), planned and waiting for the factories' answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from agglo.access.models import Membership
+from agglo.common.errors import DomainError
+from agglo.factory.models import Allocation, Order
+from agglo.factory.selectors.orders import LIVE
+from agglo.factory.selectors.planning import first_open_day
+from agglo.factory.services.execution import allocation_progress, allocation_receipt
+from agglo.factory.services.jobs import allocation_respond
+from agglo.factory.services.orders import order_create, order_plan
+from agglo.factory.weeks import monday
+
+HOUSING = {
+    "product": "工业网关铝合金外壳",
+    "quantity": 600,
+    "weeks": 8,
+    "max_suppliers": 2,
+    "late_penalty": "2000",
+    "min_quality": 1,
+    "operations": [
+        {"process": "cnc", "quantity": 600, "after": []},
+        {"process": "surface", "quantity": 600, "after": [1]},
+        {"process": "assembly", "quantity": 600, "after": [2]},
+        {"process": "testing", "quantity": 600, "after": [3]},
+    ],
+}
+BOARD = {
+    "product": "电机控制板",
+    "quantity": 400,
+    "weeks": 6,
+    "max_suppliers": 3,
+    "late_penalty": "1500",
+    "operations": [
+        {"process": "pcb", "quantity": 400, "after": []},
+        {"process": "smt", "quantity": 400, "after": [1]},
+        {"process": "testing", "quantity": 400, "after": [2]},
+    ],
+}
+
+
+def demo_orders_ensure(buyer_admin: Any) -> list[Order]:
+    """Once per buyer: both orders, planned; the housing's plan accepted and its first step under way. An order
+    that no plan fits (a demo with too few factories) stays as the solver left it, with its diagnosis."""
+    membership = Membership.objects.filter(user=buyer_admin, role=Membership.Role.ADMIN).first()
+    if membership is None:
+        return []
+    orders = []
+    for terms, under_way in ((HOUSING, True), (BOARD, False)):
+        order = Order.objects.filter(buyer_id=membership.organization_id, product=terms["product"]).first()
+        if order is None:
+            order = _placed(buyer_admin, membership.organization_id, terms)
+            if under_way and order.status == Order.Status.PLANNED:
+                _accepted_and_started(order, buyer_admin)
+        orders.append(order)
+    return orders
+
+
+def _placed(buyer_admin: Any, buyer_id: int, terms: dict[str, Any]) -> Order:
+    start = monday(first_open_day())
+    data = {k: v for k, v in terms.items() if k != "weeks"}
+    data |= {"buyer": buyer_id, "start_week": start, "due_week": start + dt.timedelta(weeks=terms["weeks"])}
+    order = order_create(actor=buyer_admin, data=data)
+    return order_plan(actor=buyer_admin, order=order)
+
+
+def _admin_of(organization_id: int) -> Any:
+    membership = (
+        Membership.objects.filter(organization_id=organization_id, role=Membership.Role.ADMIN)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def _accepted_and_started(order: Order, buyer_admin: Any) -> None:
+    """Every offer accepted by its factory's admin; on the first step, the first part delivered today (and
+    confirmed by the buyer, so the scorecard counts it) and the others started with half done."""
+    for allocation in order.allocations.filter(status=Allocation.Status.OFFERED).order_by("pk"):
+        admin = _admin_of(allocation.factory_id)
+        if admin is not None:
+            allocation_respond(actor=admin, allocation=allocation, action="accept")
+    first_step = order.allocations.filter(status=Allocation.Status.ACCEPTED, operation__seq=1).order_by("week", "pk")
+    today = timezone.localdate()
+    try:
+        for n, allocation in enumerate(first_step):
+            admin = _admin_of(allocation.factory_id)
+            if n == 0:
+                data = {"started": True, "quantity_done": allocation.quantity, "delivered_on": today}
+                delivered = allocation_progress(actor=admin, allocation=allocation, data=data)
+                allocation_receipt(actor=buyer_admin, allocation=delivered, confirm=True, defects_found=0)
+            else:
+                allocation_progress(
+                    actor=admin,
+                    allocation=allocation,
+                    data={"started": True, "quantity_done": allocation.quantity // 2},
+                )
+    except DomainError:  # a rule of the real services said no (say, a minimum lot): the plan stays as accepted
+        return
+
+
+def demo_orders_summary(buyer_admin: Any) -> list[tuple[Order, list[str]]]:
+    """The demo buyer's orders, each with the demo logins of the factories its current plan involves (so that
+    whoever tries the demo knows whose job board to open)."""
+    orders = list(Order.objects.filter(buyer__memberships__user=buyer_admin).order_by("pk"))
+    result = []
+    for order in orders:
+        factories = set(order.allocations.filter(status__in=LIVE).values_list("factory_id", flat=True))
+        usernames = (
+            Membership.objects.filter(
+                organization_id__in=factories, role=Membership.Role.ADMIN, user__username__regex=r"^factory\d+-admin$"
+            )
+            .order_by("user__username")
+            .values_list("user__username", flat=True)
+        )
+        result.append((order, sorted(usernames, key=lambda u: int(u[7:-6]))))
+    return result
