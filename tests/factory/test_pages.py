@@ -486,3 +486,42 @@ def test_a_job_board_answer_with_errors_comes_back_at_its_row_with_what_was_type
     c.post(f"/factory/allocations/{a.pk}/accept/")
     r = c.post(f"/factory/allocations/{a.pk}/counter/", {"quantity": "1"})
     assert r.status_code == 302 and r["Location"] == "/factory/jobs/"
+
+
+def test_the_order_list_says_how_far_each_plan_has_come_to_each_reader(cluster: dict[str, Any]) -> None:
+    """The buyer reads all the plan's pieces delivered and when it finishes; a factory only its own pieces."""
+    from agglo.factory.services.execution import allocation_progress
+    from agglo.factory.services.jobs import allocation_respond
+    from tests.factory.test_plan_flow import planned
+
+    order = planned(cluster)
+    people, orgs = cluster["people"], cluster["orgs"]
+    live = list(order.allocations.filter(status="offered").order_by("operation__seq", "week", "pk"))
+    first = live[0]
+    factory = next(name for name, org in orgs.items() if org.pk == first.factory_id)
+    for a in order.allocations.filter(factory_id=first.factory_id):
+        allocation_respond(actor=people[factory], allocation=a, action="accept")
+    first.refresh_from_db()
+    allocation_progress(
+        actor=people[factory],
+        allocation=first,
+        data={"started": True, "quantity_done": first.quantity, "delivered_on": dt.date.today()},
+    )
+    order.refresh_from_db()
+
+    def row(user: Any) -> str:
+        page = logged(user).get("/factory/").content.decode()
+        found = re.search(rf'<tr data-order="{order.pk}">(.*?)</tr>', page, re.S)
+        assert found, page
+        return found[1]
+
+    mine = sum(1 for a in live if a.factory_id == first.factory_id)
+    buyer_row = row(people["buyer"])
+    assert f"1 of {len(live)} pieces of work" in buyer_row
+    assert f'<td class="finish">{order.plan_stats["finish_week"]}' in buyer_row
+    factory_row = row(people[factory])
+    assert (f"1 of your {mine} pieces" if mine > 1 else "1 of your 1 piece") in factory_row
+    assert '<td class="finish">—</td>' in factory_row and "pieces of work" not in factory_row
+    others = [n for n, o in orgs.items() if n != "buyer" and o.pk not in {a.factory_id for a in live}]
+    for name in others:  # a factory offered nothing in it does not see the order at all
+        assert f'data-order="{order.pk}"' not in logged(people[name]).get("/factory/").content.decode()

@@ -33,6 +33,29 @@ def order_list(*, actor: Any) -> QuerySet[Order]:
     return qs.filter(Q(buyer_id__in=own) | Q(allocations__factory_id__in=own)).distinct()
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far an order's current plan has come, for one reader: its pieces of work (a factory's part of a step in
+    one week) delivered of all of them, or, for a factory that sees only its own part, of its own."""
+
+    delivered: int
+    pieces: int
+    whole: bool  # the whole plan (the buyer, operators) rather than the reader's own part
+
+
+def order_progress(*, actor: Any, orders: list[Order]) -> dict[int, Progress]:
+    """Each order's `Progress` for `actor`, in one query."""
+    own = policy.organization_ids(actor)
+    whole = {o.pk for o in orders if sees_whole_plan(actor, o)}
+    rows = (
+        Allocation.objects.filter(order_id__in=[o.pk for o in orders], status__in=LIVE)
+        .filter(Q(order_id__in=whole) | Q(factory_id__in=own))
+        .values("order_id")
+        .annotate(pieces=Count("pk"), delivered=Count("pk", filter=Q(status=Allocation.Status.DELIVERED)))
+    )
+    return {r["order_id"]: Progress(r["delivered"], r["pieces"], r["order_id"] in whole) for r in rows}
+
+
 def _with_receipts(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Each order with `receipts_open` and `receipts_disputed`: deliveries its buyer has not answered yet, and those
     it disputes. An order reads "Delivered" once every step is, so these say whether it is settled. Work the buyer
