@@ -43,6 +43,15 @@ def test_order_plan_answer_and_scorecards_over_http(cluster: dict[str, Any]) -> 
     assert ok.status_code == 200 and ok.json()["status"] == "accepted"
     assert factory.get("/api/v1/factory/scorecards").status_code == 200
     assert factory.get("/api/v1/factory/scorecards").json() == []  # nothing delivered yet
+    # how far the plan has come: the buyer counts the whole plan's pieces, a factory its own
+    mine = sum(1 for a in plan if a["factory_id"] == first["factory_id"])
+    assert buyer.get(f"/api/v1/factory/orders/{order_id}").json()["progress"] == {
+        "delivered": 0,
+        "pieces": len(plan),
+        "whole": True,
+    }
+    listed = {o["id"]: o for o in factory.get("/api/v1/factory/orders").json()}
+    assert listed[order_id]["progress"] == {"delivered": 0, "pieces": mine, "whole": False}
     # the buyer may answer a delivery only once it is delivered; the factory may not answer it at all
     r = buyer.post(
         f"/api/v1/factory/allocations/{first['id']}/receipt", {"confirm": True}, content_type="application/json"

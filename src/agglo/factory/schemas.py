@@ -11,7 +11,7 @@ from pydantic import Field, StrictBool
 
 from agglo.common.schemas import Day, Money, Share, StrictIn, Whole, one_of
 from agglo.factory.models import Allocation, Order
-from agglo.factory.selectors.orders import receipts_pending, sees_whole_plan
+from agglo.factory.selectors.orders import progress_of, receipts_pending, sees_whole_plan
 from agglo.factory.services.jobs import ACTIONS
 from agglo.factory.wording import diagnosis_texts
 
@@ -141,6 +141,12 @@ class OperationOut(Schema):
     after: list[int]
 
 
+class ProgressOut(Schema):
+    delivered: int = Field(description="pieces of work delivered")
+    pieces: int = Field(description="pieces of work in the current plan (a factory's part of a step in one week)")
+    whole: bool = Field(description="true: of the whole plan (the buyer's view); false: of the reader's own pieces")
+
+
 class OrderOut(Schema):
     id: int
     buyer_id: int
@@ -156,6 +162,8 @@ class OrderOut(Schema):
     terms: dict[str, Any] | None
     # the buyer's: deliveries it has yet to confirm or dispute, and those it disputes ("done" is every step delivered)
     receipts: dict[str, int] | None = None
+    # how far the plan has come: the whole plan's pieces for the buyer, a factory's own for a factory
+    progress: ProgressOut | None = None
 
     @staticmethod
     def resolve_operations(obj: Any) -> list[Any]:
@@ -176,6 +184,10 @@ class OrderOut(Schema):
             "regions_only": obj.regions_only,
             "regions_excluded": obj.regions_excluded,
         }
+
+    @staticmethod
+    def resolve_progress(obj: Any, context: dict[str, Any]) -> Any:
+        return progress_of(context["request"].auth, obj)
 
     @staticmethod
     def resolve_receipts(obj: Any, context: dict[str, Any]) -> dict[str, int] | None:

@@ -26,10 +26,10 @@ def process_list() -> QuerySet[Process]:
 
 def order_list(*, actor: Any) -> QuerySet[Order]:
     """Orders the actor's organizations placed or were offered work in (every order for operators)."""
-    qs = _with_receipts(Order.objects.select_related("buyer"))
+    own = policy.organization_ids(actor)
+    qs = _with_progress(_with_receipts(Order.objects.select_related("buyer")), own)
     if policy.sees_all_organizations(actor):
         return qs
-    own = policy.organization_ids(actor)
     return qs.filter(Q(buyer_id__in=own) | Q(allocations__factory_id__in=own)).distinct()
 
 
@@ -43,17 +43,30 @@ class Progress:
     whole: bool  # the whole plan (the buyer, operators) rather than the reader's own part
 
 
-def order_progress(*, actor: Any, orders: list[Order]) -> dict[int, Progress]:
-    """Each order's `Progress` for `actor`, in one query."""
-    own = policy.organization_ids(actor)
-    whole = {o.pk for o in orders if sees_whole_plan(actor, o)}
-    rows = (
-        Allocation.objects.filter(order_id__in=[o.pk for o in orders], status__in=LIVE)
-        .filter(Q(order_id__in=whole) | Q(factory_id__in=own))
-        .values("order_id")
-        .annotate(pieces=Count("pk"), delivered=Count("pk", filter=Q(status=Allocation.Status.DELIVERED)))
+def progress_of(actor: Any, order: Order) -> Progress | None:
+    """`order`'s `Progress` for `actor` (None with no piece to count), from `order_list`'s counts."""
+    if not hasattr(order, "pieces"):  # an order not read through `order_list` (just created or changed)
+        order = _with_progress(Order.objects.filter(pk=order.pk), policy.organization_ids(actor)).get()
+    whole = sees_whole_plan(actor, order)
+    delivered, pieces = (order.delivered, order.pieces) if whole else (order.own_delivered, order.own_pieces)
+    return Progress(delivered, pieces, whole) if pieces else None
+
+
+def _with_progress(orders: QuerySet[Order], own: set[int]) -> QuerySet[Order]:
+    """Each order with `pieces` and `delivered`, its current plan's pieces of work and those delivered, and
+    `own_pieces` and `own_delivered`, the same of the pieces of `own` organizations."""
+    live = Allocation.objects.filter(order=OuterRef("pk"), status__in=LIVE)
+    done = live.filter(status=Allocation.Status.DELIVERED)
+    return orders.annotate(
+        pieces=_count(live),
+        delivered=_count(done),
+        own_pieces=_count(live.filter(factory_id__in=own)),
+        own_delivered=_count(done.filter(factory_id__in=own)),
     )
-    return {r["order_id"]: Progress(r["delivered"], r["pieces"], r["order_id"] in whole) for r in rows}
+
+
+def _count(rows: QuerySet[Allocation]) -> Coalesce:
+    return Coalesce(Subquery(rows.order_by().values("order").annotate(n=Count("pk")).values("n")[:1]), 0)
 
 
 def _with_receipts(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -63,13 +76,9 @@ def _with_receipts(orders: QuerySet[Order]) -> QuerySet[Order]:
     delivered = Allocation.objects.filter(order=OuterRef("pk"), status=Allocation.Status.DELIVERED).exclude(
         factory_id=OuterRef("buyer_id")
     )
-
-    def count(rows: QuerySet[Allocation]) -> Coalesce:
-        return Coalesce(Subquery(rows.order_by().values("order").annotate(n=Count("pk")).values("n")[:1]), 0)
-
     return orders.annotate(
-        receipts_open=count(delivered.filter(receipt="")),
-        receipts_disputed=count(delivered.filter(receipt=Allocation.Receipt.DISPUTED)),
+        receipts_open=_count(delivered.filter(receipt="")),
+        receipts_disputed=_count(delivered.filter(receipt=Allocation.Receipt.DISPUTED)),
     )
 
 

@@ -33,10 +33,9 @@ from agglo.registry.forms import apply_service_errors
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Orders the member placed or serves in."""
-    rows = list(selectors.order_list(actor=request.user)[:100])
-    progress = selectors.order_progress(actor=request.user, orders=rows)
+    rows = selectors.order_list(actor=request.user)[:100]
     # receipts are the buyer's business, shown to those who see the whole plan
-    rows_shown = [(o, selectors.sees_whole_plan(request.user, o), progress.get(o.pk)) for o in rows]
+    rows_shown = [(o, selectors.sees_whole_plan(request.user, o), selectors.progress_of(request.user, o)) for o in rows]
     return render(request, "factory/home.html", {"orders": rows_shown})
 
 
