@@ -23,4 +23,5 @@ def test_every_job_runs_once(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("housekeeping", "--once")
     said = capsys.readouterr()
     assert "expired offers: 0" in said.out and "expired 0 listings" in said.out
+    assert "offers reminded of: 0" in said.out
     assert "matching index: " in said.err  # the index command reports on stderr

@@ -202,6 +202,8 @@ class Allocation(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OFFERED)
     # Whose turn it is: the factory's deadline for an offer, the buyer's for a counter-offer.
     respond_by = models.DateTimeField(_("answer by"))
+    # the deadline whose reminder went out (a counter-offer's new deadline is reminded of again)
+    reminded_by = models.DateTimeField(null=True, blank=True, editable=False)
     counter_quantity = models.PositiveIntegerField(_("counter-offer quantity"), null=True, blank=True)
     # a decline of the whole step (no other week either); else only this week of it is turned down
     declined_step = models.BooleanField(_("declined the whole step"), default=False)

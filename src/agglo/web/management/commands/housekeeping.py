@@ -17,6 +17,7 @@ log = logging.getLogger("agglo.housekeeping")
 # (command and arguments, seconds between runs): offers are answered by the hour, listings expire by the day
 JOBS: tuple[tuple[tuple[str, ...], int], ...] = (
     (("expire_offers",), 600),
+    (("remind_offers",), 600),
     (("expire_listings",), 3600),
     (("matching_index", "sync"), 3600),
     (("expire_sent_requests",), 3600),
@@ -25,8 +26,8 @@ JOBS: tuple[tuple[tuple[str, ...], int], ...] = (
 
 class Command(BaseCommand):
     help = (
-        "Run the periodic jobs (expire offers, expire listings, sync the matching index, forget kept answers) on "
-        "their schedule."
+        "Run the periodic jobs (expire offers and remind of those due soon, expire listings, sync the matching "
+        "index, forget kept answers) on their schedule."
     )
 
     def add_arguments(self, parser: Any) -> None:

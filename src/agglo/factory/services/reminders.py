@@ -1,0 +1,84 @@
+"""Reminders before an answer is due: a factory's offers it has not answered, a buyer's counter-offers it has not
+decided on. Unanswered, an offer expires and its order is planned without it (`jobs.offers_expire`); a reminder
+once, some hours before, gives the other side a last chance to answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import ngettext_lazy
+
+from agglo.access import policy
+from agglo.common.language import Phrase
+from agglo.common.notify import notify
+from agglo.factory.models import Allocation, Order
+from agglo.factory.services.telling import tell_factory
+
+# How long before its deadline an answer is reminded of; every answer window is at least a day
+# (`replan.MIN_ANSWER_HOURS`), so this leaves a working day between the offer and the reminder.
+REMIND_HOURS = 12
+
+
+def offers_remind(*, now: dt.datetime | None = None) -> int:
+    """Remind factories of offers, and buyers of counter-offers, whose answer is due within REMIND_HOURS: once per
+    deadline, one notice per order for each side. Returns how many pieces of work were reminded of."""
+    now = now or timezone.now()
+    waiting = Allocation.objects.filter(
+        Q(reminded_by__isnull=True) | ~Q(reminded_by=F("respond_by")),
+        status__in=(Allocation.Status.OFFERED, Allocation.Status.COUNTERED),
+        respond_by__gte=now,
+        respond_by__lte=now + dt.timedelta(hours=REMIND_HOURS),
+    ).exclude(order__status__in=Order.CLOSED)
+    with transaction.atomic():
+        rows = list(waiting.select_related("order").select_for_update(of=("self",)).order_by("order_id", "pk"))
+        offers: dict[tuple[Order, int], list[Allocation]] = defaultdict(list)
+        counters: dict[Order, list[Allocation]] = defaultdict(list)
+        for a in rows:
+            if a.status == Allocation.Status.OFFERED:
+                offers[a.order, a.factory_id].append(a)
+            else:
+                counters[a.order].append(a)
+        for (order, factory_id), pieces in offers.items():
+            tell_factory(factory_id, "factory.offer_reminder", _reminder(OFFERS, order, pieces))
+        for order, pieces in counters.items():
+            notify(
+                policy.organization_admins(order.buyer_id),
+                verb="factory.counter_reminder",
+                text=_reminder(COUNTERS, order, pieces),
+                link=f"/factory/orders/{order.pk}/",
+            )
+        for a in rows:
+            a.reminded_by = a.respond_by
+        Allocation.objects.bulk_update(rows, ["reminded_by"])
+    return len(rows)
+
+
+OFFERS = ngettext_lazy(
+    "%(n)d offer to you on order %(product)s still awaits your answer, due by %(deadline)s. Unanswered, it "
+    "expires and the order is planned without you.",
+    "%(n)d offers to you on order %(product)s still await your answer, the first due by %(deadline)s. "
+    "Unanswered, they expire and the order is planned without you.",
+    "n",
+)
+COUNTERS = ngettext_lazy(
+    "%(n)d counter-offer on order %(product)s still awaits your decision, due by %(deadline)s. Undecided, it "
+    "lapses and that work is planned again.",
+    "%(n)d counter-offers on order %(product)s still await your decision, the first due by %(deadline)s. "
+    "Undecided, they lapse and that work is planned again.",
+    "n",
+)
+
+
+def _reminder(message: Any, order: Order, pieces: list[Allocation]) -> Phrase:
+    first = min(a.respond_by for a in pieces)
+    return Phrase(
+        message,
+        n=len(pieces),
+        product=order.product,
+        deadline=timezone.localtime(first).strftime("%Y-%m-%d %H:%M"),
+    )
