@@ -73,8 +73,17 @@ def test_daily_profile_view_limit_alerts_operators_once(client, member_of, make_
     assert [client.get(f"/organizations/{t.pk}/").status_code for t in targets[:2]] == [200, 200]
     r = client.get(f"/organizations/{targets[2].pk}/")
     assert r.status_code == 429 and int(r["Retry-After"]) > 0
-    assert client.get(f"/api/v1/organizations/{targets[3].pk}").status_code == 429
-    assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 4
+    # the refusal names the limit, why it is there and when it resets
+    said = r.content.decode()
+    assert "viewed the profiles of 2 other organizations today" in said and "resets at midnight" in said
+    api = client.get(f"/api/v1/organizations/{targets[3].pk}")
+    assert api.status_code == 429 and "2 other organizations today" in api.json()["title"]
+    # a refused view is not counted, nor marked seen: it is refused again
+    assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 2
+    assert client.get(f"/organizations/{targets[2].pk}/").status_code == 429
+    # what was seen today may be seen again, every tab of it, without counting
+    assert client.get(f"/organizations/{targets[0].pk}/tab/finances/").status_code == 200
+    assert client.get(f"/api/v1/organizations/{targets[1].pk}").status_code == 200
     alerts = Notification.objects.filter(user=operator, verb="access.daily_limit_exceeded")
     assert alerts.count() == 1 and "harvester" in alerts.get().text
     client.force_login(operator)
@@ -88,6 +97,11 @@ def test_daily_export_limit(client, member_of):
     client.force_login(viewer)
     assert client.get("/api/v1/exports/organizations?format=csv").status_code == 200
     assert client.get("/api/v1/exports/organizations?format=csv").status_code == 429
+    # the page says so too, rather than failing (crawl review 41, F1); one's own data is not limited
+    client.cookies["django_language"] = "en"
+    page = client.get("/profiles/export/organizations.csv")
+    assert page.status_code == 429 and "export of other members" in page.content.decode()
+    assert client.get("/profiles/export/organizations.csv?own=1").status_code == 200
 
 
 @pytest.fixture

@@ -113,7 +113,9 @@ def test_export_data_checks_its_output_before_it_counts_an_export(org_admin, tmp
     out = tmp_path / "mine.xlsx"
     call_command("export_data", "financials", "--as", admin.username, "--own", "-o", str(out))
     assert out.read_bytes().startswith(b"PK\x03\x04")
+    assert not DailyQuota.objects.exists()  # one's own data is not limited
     settings.AGGLO_DAILY_LIMITS = {**settings.AGGLO_DAILY_LIMITS, "export": 1}
+    call_command("export_data", "financials", "--as", admin.username, "-o", str(tmp_path / "first.csv"))
     with pytest.raises(CommandError, match="today's exports"):
         call_command("export_data", "financials", "--as", admin.username, "-o", str(tmp_path / "again.csv"))
 

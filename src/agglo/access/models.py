@@ -163,6 +163,10 @@ class LoginThrottle(models.Model):
     first_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("login throttle")
+        verbose_name_plural = _("login throttles")
+
     def __str__(self) -> str:
         return f"{self.key}: {self.failures}"
 
@@ -192,6 +196,25 @@ class RateBucket(models.Model):
         return f"{self.key}: {self.tokens:.1f}"
 
 
+class ProfileView(models.Model):
+    """Which other organizations' profiles a user has viewed today, so that each counts once a day towards the
+    profile-view limit (a user's rows of earlier days are dropped on their next first view)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "day"], name="uniq_profile_view_per_day")
+        ]
+        verbose_name = _("profile viewed today")
+        verbose_name_plural = _("profiles viewed today")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} {self.organization_id}"
+
+
 class DailyQuota(models.Model):
     """How many profiles a user viewed or exports they made on one day: the anti-harvesting counters."""
 
@@ -208,6 +231,8 @@ class DailyQuota(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "day", "kind"], name="uniq_daily_quota")]
+        verbose_name = _("daily quota")
+        verbose_name_plural = _("daily quotas")
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day} {self.kind}: {self.count}"

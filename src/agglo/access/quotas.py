@@ -6,15 +6,16 @@ Going over refuses the request until local midnight and, once a day per user and
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from agglo.access import policy
-from agglo.access.models import DailyQuota
+from agglo.access.models import DailyQuota, ProfileView
 from agglo.access.ratelimit import RateLimited
 from agglo.common.audit import record
 from agglo.common.language import Phrase
@@ -49,7 +50,36 @@ def quota_consume(*, actor: Any, kind: str) -> None:
         count = cursor.fetchone()[0]
     if count > limit:
         _alert_once(actor, kind, day, limit)
-        raise RateLimited(f"day ({kind})", _seconds_to_midnight(now))
+        wait = _seconds_to_midnight(now)
+        raise RateLimited(f"day ({kind})", wait, _over_limit(kind, limit, wait))
+
+
+# what a refusal at a daily limit says: which limit, why it exists, and when it resets
+OVER_LIMIT = {
+    DailyQuota.Kind.PROFILE_VIEW: ngettext_lazy(
+        "You have viewed the profile of %(limit)d other organization today, the daily limit that keeps members' "
+        "data from being harvested. It resets at midnight, in %(time)s.",
+        "You have viewed the profiles of %(limit)d other organizations today, the daily limit that keeps members' "
+        "data from being harvested. It resets at midnight, in %(time)s.",
+        "limit",
+    ),
+    DailyQuota.Kind.EXPORT: ngettext_lazy(
+        "You have made %(limit)d export of other members' data today, the daily limit that keeps members' data "
+        "from being harvested. It resets at midnight, in %(time)s.",
+        "You have made %(limit)d exports of other members' data today, the daily limit that keeps members' data "
+        "from being harvested. It resets at midnight, in %(time)s.",
+        "limit",
+    ),
+}
+
+
+def _over_limit(kind: str, limit: int, wait: float) -> Phrase:
+    message = OVER_LIMIT.get(
+        kind, gettext_lazy("You have reached today's limit of %(limit)d. It resets at midnight, in %(time)s.")
+    )
+    minutes = max(1, math.ceil(wait / 60))
+    time = Phrase(gettext_lazy("%(h)d h %(m)d min"), h=minutes // 60, m=minutes % 60)
+    return Phrase(message, limit=limit, time=time)
 
 
 def quota_refused(*, actor: Any, kind: str) -> None:
@@ -89,6 +119,31 @@ def _alert_once(actor: Any, kind: str, day: dt.date, limit: int) -> None:
 
 
 def profile_viewed(*, actor: Any, organization_id: int) -> None:
-    """Count a view of another organization's profile (one's own are free)."""
-    if organization_id not in policy.organization_ids(actor):
-        quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
+    """Count a view of another organization's profile (one's own are free): once a day per organization, so that
+    its tabs, and coming back to it, count as one. A refused view leaves nothing counted or marked seen."""
+    counted = getattr(actor, "is_authenticated", False) and not policy.sees_all_organizations(actor)
+    if not counted or organization_id in policy.organization_ids(actor):
+        return
+    try:
+        with transaction.atomic():
+            if _first_view_today(actor, organization_id):
+                quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
+    except RateLimited:
+        quota_refused(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
+        raise
+
+
+def _first_view_today(actor: Any, organization_id: int) -> bool:
+    """Mark `organization_id` seen by `actor` today; whether it was not yet. The user's earlier days go then."""
+    day = timezone.localdate()
+    table = ProfileView._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, organization_id, day) VALUES (%s, %s, %s) "
+            "ON CONFLICT (user_id, organization_id, day) DO NOTHING RETURNING 1",
+            [actor.pk, organization_id, day],
+        )
+        first = cursor.fetchone() is not None
+    if first:
+        ProfileView.objects.filter(user=actor, day__lt=day).delete()
+    return first

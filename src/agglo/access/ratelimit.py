@@ -21,12 +21,14 @@ KINDS = ("ip", "user", "token", "node", "reset")
 
 
 class RateLimited(Exception):
-    """Too many requests; `retry_after` is whole seconds to wait."""
+    """Too many requests; `retry_after` is whole seconds to wait, `said` (optional, translatable) what the reader
+    is told instead of the plain "try again in … seconds" (a daily limit names itself and when it resets)."""
 
-    def __init__(self, kind: str, retry_after: float) -> None:
+    def __init__(self, kind: str, retry_after: float, said: Any = None) -> None:
         super().__init__(f"rate limit per {kind} exceeded")
         self.kind = kind
         self.retry_after = max(1, math.ceil(retry_after))
+        self.said = said
 
 
 def limits() -> dict[str, Limit]:

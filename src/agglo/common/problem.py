@@ -34,7 +34,10 @@ def too_many(request: HttpRequest, exc: Any) -> HttpResponse:
     """The 429 answer for a RateLimited, with Retry-After."""
     from django.shortcuts import render
 
-    title = _("Too many requests; try again in %(s)d seconds.") % {"s": exc.retry_after}
+    said = getattr(exc, "said", None)
+    title = (
+        str(said) if said is not None else _("Too many requests; try again in %(s)d seconds.") % {"s": exc.retry_after}
+    )
     if request.path.startswith("/api/"):
         response = problem_response(429, title, code="rate_limited", detail=str(exc), instance=request.path)
     else:

@@ -529,6 +529,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def export_page(request: HttpRequest, kind: str, format: str) -> HttpResponse:
     try:
         return export_response(request.user, kind, format, channel="export", own=request.GET.get("own") == "1")
+    except RateLimited as exc:
+        return too_many(request, exc)
     except ValidationFailed as exc:
         raise Http404(str(exc)) from exc
     except DomainError as exc:
