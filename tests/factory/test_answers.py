@@ -258,6 +258,9 @@ def test_the_pages_carry_a_dispute_from_reason_to_settlement(cluster: dict[str, 
     assert "已安排换货" in board.get("/factory/jobs/").content.decode()
     page = buyer.get(detail).content.decode()
     assert "已安排换货" in page and "了结异议：确认收货" in page
+    # the plan chart marks the disputed delivery apart from work done (crawl review 41, F4)
+    badge = page.split('id="gantt"')[1].split(f"#{a.operation.seq} ×{a.quantity}")[0].rsplit("<span", 1)[1]
+    assert 'class="badge warn"' in badge and "异议" in badge
     buyer.post(f"/factory/allocations/{a.pk}/confirm-receipt/", {"defects_found": "0", "next": detail})
     a.refresh_from_db()
     assert a.receipt == "confirmed" and "了结异议：确认收货" not in buyer.get(detail).content.decode()
@@ -374,6 +377,7 @@ def test_a_counter_offer_without_a_quantity_is_told_it_is_required(
 
 def test_a_counter_offer_a_replan_voids_still_limits_the_factory(cluster: dict[str, Any]) -> None:
     from agglo.factory.selectors.planning import capability_key, order_problem
+    from agglo.factory.weeks import index_of
     from tests.factory.conftest import signed_in
 
     a, who = countered(cluster)
@@ -383,11 +387,12 @@ def test_a_counter_offer_a_replan_voids_still_limits_the_factory(cluster: dict[s
         order = order_plan(actor=buyer, order=a.order)
         a.refresh_from_db()
         assert a.status == "superseded"
-        there = order.allocations.filter(status="offered", capability=a.capability, operation=a.operation)
+        there = order.allocations.filter(status="offered", capability=a.capability, operation=a.operation, week=a.week)
         assert sum(x.quantity for x in there) <= said
-    # as an open counter does: no more of the step than it said (the repair and later plans solve the same rule)
+    # as an open counter does: no more that week than it said (the repair and later plans solve the same rule)
     op = next(o for o in order_problem(order).operations if o.key == str(a.operation.seq))
-    assert op.most(capability_key(a.capability_id), 10**6) == said
+    w = index_of(order.start_week, a.week)
+    assert op.most_in(capability_key(a.capability_id), w, 10**6) == said
     # the buyer still reads what the factory said, and why
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     changes = page.split('id="changes"')[1].split("</table>")[0]
@@ -459,3 +464,22 @@ def test_an_answer_with_a_field_it_does_not_read_is_refused_by_name(cluster: dic
     assert a.status == "offered"
     r = signed_in(who).post(url, {"action": "accept", "quantity": None}, content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "accepted"
+
+
+def test_an_open_counter_offer_limits_the_plan_as_the_taken_one_will(cluster: dict[str, Any]) -> None:
+    """Crawl review 41, F3: a re-plan while a counter-offer is open, and the one after the buyer takes it, read the
+    counter the same way (that week at most its quantity, other weeks open), so taking it does not move the work
+    the first repair offered elsewhere."""
+    from agglo.factory.selectors.planning import capability_key, order_problem
+
+    a, _who = countered(cluster)
+    key, said = capability_key(a.capability_id), a.counter_quantity
+
+    def rules() -> tuple[Any, Any]:
+        op = next(o for o in order_problem(a.order).operations if o.key == str(a.operation.seq))
+        return [lim for lim in op.limits if lim[0] == key], [lim for lim in op.week_limits if lim[0] == key]
+
+    open_rules = rules()
+    assert open_rules[0] == [] and [lim[2] for lim in open_rules[1]] == [said]
+    counter_decide(actor=cluster["people"]["buyer"], allocation=a, accept=True)
+    assert rules() == open_rules

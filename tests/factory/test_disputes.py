@@ -122,6 +122,10 @@ def test_a_dismissed_dispute_counts_as_delivered_with_the_factorys_report(cluste
     card = scorecards([a.factory_id])[a.factory_id]
     # a receipt settled for the factory, as a buyer's confirmation would be
     assert (card.disputed, card.upheld, card.on_time, card.defects, card.confirmed) == (0, 0, 1, 2, 1)
+    # the parties' log page names the ruling's facts in their language, and says no rather than False
+    page = signed_in(buyer).get("/ledger/mine/").content.decode()
+    ruled = page.split("factory.allocation_dispute_ruled")[1].split("</tr>")[0]
+    assert "裁决理由" in ruled and "Ruling" not in ruled and "False" not in ruled and ">否<" in ruled
 
 
 def test_the_platform_rules_on_an_unanswered_dispute_once_the_answer_time_is_over(cluster: dict[str, Any]) -> None:

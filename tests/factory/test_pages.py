@@ -522,6 +522,44 @@ def test_the_order_list_says_how_far_each_plan_has_come_to_each_reader(cluster: 
     factory_row = row(people[factory])
     assert (f"1 of your {mine} pieces" if mine > 1 else "1 of your 1 piece") in factory_row
     assert '<td class="finish">—</td>' in factory_row and "pieces of work" not in factory_row
+    # the log's opened facts read "Label: value" in English too (crawl review 41, F7)
+    facts = logged(people["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode().split('class="facts">')[1]
+    assert re.match(r"<li>[A-Z][a-z ]+: \S", facts), facts[:200]
     others = [n for n, o in orgs.items() if n != "buyer" and o.pk not in {a.factory_id for a in live}]
     for name in others:  # a factory offered nothing in it does not see the order at all
         assert f'data-order="{order.pk}"' not in logged(people[name]).get("/factory/").content.decode()
+
+
+def test_planning_again_says_when_nothing_changed(cluster: dict[str, Any]) -> None:
+    """Crawl review 41, F6: "Plan again" on a plan the solver makes the same says so, rather than "changed parts"."""
+    c = logged(cluster["people"]["buyer"])
+    order = Order.objects.get(pk=c.post("/factory/orders/new/", form_post())["Location"].rstrip("/").split("/")[-1])
+    offers = set(order.allocations.filter(status="offered").values_list("pk", flat=True))
+    page = c.post(f"/factory/orders/{order.pk}/plan/", follow=True).content.decode()
+    assert "the plan is as it was, and nothing new was offered" in page
+    assert set(order.allocations.filter(status="offered").values_list("pk", flat=True)) == offers
+    # a plan that does change says so: a factory took the room of an offered week meanwhile
+    from agglo.factory.services.capacity import capacity_set
+
+    a = order.allocations.filter(status="offered").select_related("capability").order_by("pk").first()
+    owner = next(p for n, p in cluster["people"].items() if cluster["orgs"][n].pk == a.factory_id)
+    capacity_set(actor=owner, capability=a.capability, week=a.week, capacity=0)
+    page = c.post(f"/factory/orders/{order.pk}/plan/", follow=True).content.decode()
+    assert "the plan is as it was" not in page and "new or changed parts were offered" in page
+
+
+def test_a_delivery_reported_with_its_date_alone_is_of_the_whole_quantity(cluster: dict[str, Any]) -> None:
+    """Crawl review 41, F9: the factory need not retype the quantity to deliver, and hears what happens next."""
+    from agglo.factory.services.jobs import allocation_respond
+    from tests.factory.test_plan_flow import planned
+
+    order = planned(cluster)
+    a = order.allocations.filter(status="offered", operation__seq=1).order_by("pk").first()
+    name = next(n for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=cluster["people"][name], allocation=a, action="accept")
+    board = logged(cluster["people"][name])
+    today = dt.date.today().isoformat()
+    r = board.post(f"/factory/allocations/{a.pk}/progress/", {"quantity_done": "", "delivered_on": today}, follow=True)
+    a.refresh_from_db()
+    assert (a.status, a.quantity_done, a.delivered_on.isoformat()) == ("delivered", a.quantity, today)
+    assert "Delivery reported: the buyer is asked to confirm receipt" in r.content.decode()

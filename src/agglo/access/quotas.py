@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
@@ -120,20 +120,18 @@ def _alert_once(actor: Any, kind: str, day: dt.date, limit: int) -> None:
 
 def profile_viewed(*, actor: Any, organization_id: int) -> None:
     """Count a view of another organization's profile (one's own are free): once a day per organization, so that
-    its tabs, and coming back to it, count as one. A refused view leaves nothing counted or marked seen."""
+    its tabs, and coming back to it, count as one. A refused view is not marked seen: trying it again counts again."""
     counted = getattr(actor, "is_authenticated", False) and not policy.sees_all_organizations(actor)
-    if not counted or organization_id in policy.organization_ids(actor):
+    if not counted or organization_id in policy.organization_ids(actor) or not _first_view(actor, organization_id):
         return
     try:
-        with transaction.atomic():
-            if _first_view_today(actor, organization_id):
-                quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
+        quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
     except RateLimited:
-        quota_refused(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
+        ProfileView.objects.filter(user=actor, organization_id=organization_id).delete()
         raise
 
 
-def _first_view_today(actor: Any, organization_id: int) -> bool:
+def _first_view(actor: Any, organization_id: int) -> bool:
     """Mark `organization_id` seen by `actor` today; whether it was not yet. The user's earlier days go then."""
     day = timezone.localdate()
     table = ProfileView._meta.db_table

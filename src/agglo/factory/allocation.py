@@ -57,8 +57,9 @@ class Operation:
 
     # (capability, week): a factory that reported its part late takes no work on this step before that week
     not_before: tuple[tuple[str, int], ...] = ()
-    # (capability, week, units): a factory that declined this step's work in a week, or whose counter-offer there
-    # was taken or refused, makes no more of it in that week than that (what it accepted there)
+    # (capability, week, units): the most a factory makes of this step in that week: what it accepted there, where
+    # it declined the week or its counter-offer there was taken or refused; that plus the counter's quantity, where
+    # its counter-offer is open or was set aside by a re-plan
     week_limits: tuple[tuple[str, int, int], ...] = ()
 
     def most_in(self, capability: str, week: int, default: int) -> int:

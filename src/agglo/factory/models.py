@@ -243,6 +243,11 @@ class Allocation(models.Model):
         return f"{self.operation_id}@{self.factory_id}/{self.week}"
 
     @property
+    def delivery_faulted(self) -> bool:
+        """A delivery the buyer disputes, or one the platform found failed: not to be shown as done."""
+        return self.receipt in (self.Receipt.DISPUTED, self.Receipt.UPHELD)
+
+    @property
     def ruling_from(self) -> dt.datetime | None:
         """When the platform may rule on a referred dispute: at once if the factory has answered, else once the
         answer time it was told at the referral is over."""

@@ -66,10 +66,12 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
     which the plan may keep or move (it enters as `previous`). Work delivered or under way is `fixed` as well:
     a plan keeps it, even where its factory has since left or stopped offering the process. A factory that
     declined or withdrew part of a step but accepted more of it may keep up to what it accepted (`limits`),
-    and takes no more of the step; one with an open counter-offer takes at most that. A factory that
-    reported its part of a step late takes no work on that step before the week it gave. A factory that declined
-    one week's offer (not the whole step), or whose counter-offer the buyer took, refused or let lapse, makes no
-    more of the step in that week than it accepted there (`week_limits`); its other weeks stay open. With
+    and takes no more of the step. A factory that reported its part of a step late takes no work on that step
+    before the week it gave. A counter-offer answers one week's offer, so it limits that week (`week_limits`):
+    open, or set aside by a re-plan, the factory makes at most what it accepted there plus the counter's quantity;
+    one the buyer took is all it makes there; one refused or let lapse, like a declined week (not the whole step),
+    leaves it no more there than it accepted. Its other weeks stay open, whatever became of the counter, so that
+    taking a counter-offer does not move work a repair made while it was open. With
     `pending_counters`, an open counter-offer also enters as `previous` work at its quantity in its week, so that a
     repair plans around the buyer's pending decision rather than past it."""
     weeks = horizon()
@@ -80,7 +82,7 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
     fixed = []
     accepted: dict[tuple[int, str], int] = defaultdict(int)  # units by step and capability
     delayed: dict[int, dict[str, int]] = defaultdict(dict)
-    countered: dict[tuple[int, str], int] = defaultdict(int)
+    week_caps: dict[tuple[int, str, int], int] = {}  # the most a factory makes of a step in one week, by counters
     in_week: dict[tuple[int, str, int], int] = defaultdict(int)  # accepted units by step, capability and week
     turned_down: set[tuple[int, str, int]] = set()  # a week of a step a factory (or the buyer) said no to
     rows = order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED])
@@ -106,9 +108,10 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
                 fixed.append(placement)
             accepted[a.operation_id, placement.capability] += a.quantity
         elif a.status == Allocation.Status.COUNTERED:
-            countered[a.operation_id, capability_key(a.capability_id)] += a.counter_quantity or 0
+            w = index_of(order.start_week, a.week)
+            key3 = (a.operation_id, capability_key(a.capability_id), w)
+            week_caps[key3] = week_caps.get(key3, 0) + (a.counter_quantity or 0)
             if pending_counters and a.counter_quantity:
-                w = index_of(order.start_week, a.week)
                 previous.append(
                     core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.counter_quantity)
                 )
@@ -120,21 +123,18 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
         key, w = capability_key(a.capability_id), index_of(order.start_week, a.week)
         delayed[a.operation_id][key] = max(delayed[a.operation_id].get(key, 0), w)
     # A counter-offer a re-plan set aside (voided before the buyer decided, or taken and later moved) still says
-    # how much of the step the factory can take, as an open one does (below): later plans keep within it.
-    said_before: dict[tuple[int, str], int] = {}
+    # how much the factory can make that week, as an open one does: later plans keep within it.
     voided = order.allocations.filter(status=Allocation.Status.SUPERSEDED, counter_quantity__isnull=False)
-    for op_id, cap_id, said in voided.values_list("operation_id", "capability_id", "counter_quantity"):
-        key = (op_id, capability_key(cap_id))
-        said_before[key] = min(said_before.get(key, said), said)
+    for op_id, cap_id, week, said in voided.values_list("operation_id", "capability_id", "week", "counter_quantity"):
+        key3 = (op_id, capability_key(cap_id), index_of(order.start_week, week))
+        week_caps[key3] = min(week_caps.get(key3, said), said)
+    for key3, q in list(week_caps.items()):  # what it accepted there besides
+        week_caps[key3] = in_week.get(key3, 0) + q
+    for key3 in turned_down:  # a week it said no more to: what it accepted there
+        week_caps[key3] = min(week_caps.get(key3, in_week.get(key3, 0)), in_week.get(key3, 0))
     # A factory that gave back or turned down part of a step may keep the rest it accepted there (at most that,
     # wherever the plan best puts it), but takes no more of the step.
     limits = {key: q for key, q in accepted.items() if key[1] in refused.get(key[0], ())}
-    # An open counter-offer says how much of the step the factory can take: a re-plan before the buyer decides
-    # offers it no more than that (with what it accepted there), so the counter is not lost to the re-plan.
-    for key, q in countered.items():
-        limits[key] = accepted.get(key, 0) + q
-    for key, q in said_before.items():
-        limits[key] = min(limits.get(key, accepted.get(key, 0) + q), accepted.get(key, 0) + q)
     by_id = {op.pk: op for op in ops}
     operations = tuple(
         core.Operation(
@@ -151,7 +151,7 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
             declined_by=frozenset(refused.get(op.pk, set()) - {c for (o, c) in limits if o == op.pk}),
             limits=tuple(sorted((c, q) for (o, c), q in limits.items() if o == op.pk)),
             not_before=tuple(sorted(delayed.get(op.pk, {}).items())),
-            week_limits=tuple(sorted((c, w, in_week.get((o, c, w), 0)) for (o, c, w) in turned_down if o == op.pk)),
+            week_limits=tuple(sorted((c, w, q) for (o, c, w), q in week_caps.items() if o == op.pk)),
         )
         for op in by_id.values()
     )

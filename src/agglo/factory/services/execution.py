@@ -92,6 +92,8 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
     if allocation.status not in (Allocation.Status.ACCEPTED,):
         raise ValidationFailed({"action": [_("Progress can be reported only on accepted work.")]})
     errors: dict[str, list[str]] = {}
+    if data.get("quantity_done") in (None, "") and data.get("delivered_on") not in (None, ""):
+        data = {**data, "quantity_done": allocation.quantity}  # a delivery is of the whole quantity
     if all(data.get(k) in (None, "") for k in ("quantity_done", "defects", "delivered_on", "started")):
         raise ValidationFailed(
             {"quantity_done": [_("Enter the quantity done, the defects or the delivery date, or tick “started”.")]}

@@ -479,6 +479,8 @@ def _apply(
         "factories": len({a.factory_id for a in [*new, *still]}),
         "moved": len(superseded),
         "reduced": len(reduced),
+        "new": len(new),  # offered afresh, and open offers the new plan dropped: neither means nothing changed
+        "withdrawn": len(dropped),
     }
 
 

@@ -23,6 +23,8 @@ from agglo.factory.services import disputes, execution, jobs
 from agglo.factory.views.acting import error_parts, flash
 from agglo.factory.views.orders import order_or_404, order_page
 
+# a progress report that delivers
+DELIVERED = gettext_lazy("Delivery reported: the buyer is asked to confirm receipt, with its own inspection.")
 # What a job-board or order-page button did, said back to whoever pressed it.
 DONE = {
     "accept": gettext_lazy("Accepted: the capacity is reserved in your calendar."),
@@ -143,7 +145,13 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         return redirect(back)
     if shown is not None:
         return shown
-    messages.success(request, _declined(request, allocation) if action == "decline" else DONE[action])
+    if action == "decline":
+        said = _declined(request, allocation)
+    elif action == "progress" and request.POST.get("delivered_on"):
+        said = str(DELIVERED)
+    else:
+        said = str(DONE[action])
+    messages.success(request, said)
     return redirect(back)
 
 

@@ -68,6 +68,7 @@ FIELD_EXTRA = {
     "buyer": gettext_lazy("Buyer"),
     "factory": gettext_lazy("Factory"),
     "upheld": gettext_lazy("Upheld"),
+    "ruling": gettext_lazy("Reasons for the ruling"),
     "listing_closed": gettext_lazy("Because the listing was closed"),
     "target": gettext_lazy("Organization it names"),
     "by_target": gettext_lazy("Taken down by the organization it names"),
