@@ -113,6 +113,9 @@ class Command(BaseCommand):
                     "60",
                     "--access-logfile",
                     "-",
+                    # gunicorn's control socket sits at one path per machine user, whichever instance made it:
+                    # a second platform on the machine would take over the first one's (and nothing here uses it)
+                    "--no-control-socket",
                 ],
                 env=env,
             )
