@@ -563,3 +563,20 @@ def test_a_delivery_reported_with_its_date_alone_is_of_the_whole_quantity(cluste
     a.refresh_from_db()
     assert (a.status, a.quantity_done, a.delivered_on.isoformat()) == ("delivered", a.quantity, today)
     assert "Delivery reported: the buyer is asked to confirm receipt" in r.content.decode()
+
+
+def test_the_order_list_pages_past_fifty_orders(cluster: dict[str, Any], monkeypatch: Any) -> None:
+    """Every order can be reached from the list, newest first, a page at a time."""
+    from agglo.factory.services.orders import order_create
+    from agglo.factory.views import orders as views
+
+    monkeypatch.setattr(views, "ORDERS_PAGE", 2)
+    buyer = cluster["people"]["buyer"]
+    made = [order_create(actor=buyer, data=order_data(product=f"P{n}")).pk for n in range(5)]
+    c = logged(buyer)
+    seen = []
+    for page in (1, 2, 3):
+        html = c.get("/factory/", {"page": page}).content.decode()
+        seen += [int(pk) for pk in re.findall(r'<tr data-order="(\d+)">', html)]
+    assert seen == sorted(made, reverse=True)
+    assert 'id="orders-pages"' in html and "Newer" in html and "Older" not in html

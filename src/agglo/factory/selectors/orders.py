@@ -27,7 +27,8 @@ def process_list() -> QuerySet[Process]:
 def order_list(*, actor: Any) -> QuerySet[Order]:
     """Orders the actor's organizations placed or were offered work in (every order for operators)."""
     own = policy.organization_ids(actor)
-    qs = _with_progress(_with_receipts(Order.objects.select_related("buyer")), own)
+    # newest first, ties (orders made in one request) by id, so that the list's pages hold each order once
+    qs = _with_progress(_with_receipts(Order.objects.select_related("buyer")), own).order_by("-created_at", "-pk")
     if policy.sees_all_organizations(actor):
         return qs
     return qs.filter(Q(buyer_id__in=own) | Q(allocations__factory_id__in=own)).distinct()

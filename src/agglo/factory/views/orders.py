@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -33,10 +34,13 @@ from agglo.registry.forms import apply_service_errors
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Orders the member placed or serves in."""
-    rows = selectors.order_list(actor=request.user)[:100]
+    page = Paginator(selectors.order_list(actor=request.user), ORDERS_PAGE).get_page(request.GET.get("page"))
     # receipts are the buyer's business, shown to those who see the whole plan
-    rows_shown = [(o, selectors.sees_whole_plan(request.user, o), selectors.progress_of(request.user, o)) for o in rows]
-    return render(request, "factory/home.html", {"orders": rows_shown})
+    rows_shown = [(o, selectors.sees_whole_plan(request.user, o), selectors.progress_of(request.user, o)) for o in page]
+    return render(request, "factory/home.html", {"orders": rows_shown, "page": page})
+
+
+ORDERS_PAGE = 50  # orders on a page of the list, newest first
 
 
 ROUTE_FIELDS = {
