@@ -4,6 +4,7 @@ anti-harvesting limits with an alert to operators."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
@@ -78,9 +79,9 @@ def test_daily_profile_view_limit_alerts_operators_once(client, member_of, make_
     assert "viewed the profiles of 2 other organizations today" in said and "resets at midnight" in said
     api = client.get(f"/api/v1/organizations/{targets[3].pk}")
     assert api.status_code == 429 and "2 other organizations today" in api.json()["title"]
-    # a refused view is not marked seen: it is refused again (and the attempts are counted, for the operators)
+    # a refused view is not marked seen, so it is refused again; the count reads what was served
     assert client.get(f"/organizations/{targets[2].pk}/").status_code == 429
-    assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 5
+    assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 2
     # what was seen today may be seen again, every tab of it, without counting
     assert client.get(f"/organizations/{targets[0].pk}/tab/finances/").status_code == 200
     assert client.get(f"/api/v1/organizations/{targets[1].pk}").status_code == 200
@@ -102,6 +103,7 @@ def test_daily_export_limit(client, member_of):
     page = client.get("/profiles/export/organizations.csv")
     assert page.status_code == 429 and "export of other members" in page.content.decode()
     assert client.get("/profiles/export/organizations.csv?own=1").status_code == 200
+    assert DailyQuota.objects.get(user=viewer, kind="export").count == 1  # what was served, not what was tried
 
 
 @pytest.fixture
@@ -170,3 +172,55 @@ def test_redis_is_used_when_configured(redis_url, client, settings):
         ratelimit.backend.cache_clear()
     assert codes == [200, 200, 429]
     assert not RateBucket.objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(AGGLO_DAILY_LIMITS={"profile_view": 1, "export": 20})
+def test_an_organization_is_marked_seen_only_once_its_view_is_counted(member_of, make_org, monkeypatch):
+    """Recheck 42, R1: a mark made before the count was refused let a request sent beside it through."""
+    from agglo.access import quotas
+    from agglo.access.models import ProfileView
+    from agglo.access.ratelimit import RateLimited
+
+    viewer, _ = member_of("reader")
+    first, second = make_org(), make_org()
+    marked_when_counted = []
+    counting = quotas.quota_consume
+
+    def spy(**kwargs):
+        marked_when_counted.append(ProfileView.objects.filter(user=viewer).exists())
+        counting(**kwargs)
+
+    monkeypatch.setattr(quotas, "quota_consume", spy)
+    quotas.profile_viewed(actor=viewer, organization_id=first.pk)
+    with pytest.raises(RateLimited):
+        quotas.profile_viewed(actor=viewer, organization_id=second.pk)
+    assert marked_when_counted == [False, True]  # the second's count ran with only the first marked
+    assert list(ProfileView.objects.values_list("organization_id", flat=True)) == [first.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="requests at the same moment need PostgreSQL")
+@override_settings(AGGLO_DAILY_LIMITS={"profile_view": 1, "export": 20}, AGGLO_RATE_LIMITING=False)
+def test_views_sent_at_once_past_the_limit_are_all_refused(member_of, make_org):
+    """Recheck 42, R1: with the limit used up, several reads of one unseen organization sent together are each
+    refused; none is served on a mark another left."""
+    from django.test import Client
+
+    from tests.factory.test_races import together
+    from tests.registry.test_api import bearer
+
+    viewer, _ = member_of("reader")
+    seen, unseen = make_org(), make_org()
+    auth = bearer(viewer)
+    assert Client().get(f"/api/v1/organizations/{seen.pk}/profile", **auth).status_code == 200
+    answers: list[int] = []
+    paths = ("profile", "cases", "history", "positions", "relations", "ip")
+    together(
+        *(
+            lambda p=p: answers.append(Client().get(f"/api/v1/organizations/{unseen.pk}/{p}", **auth).status_code)
+            for p in paths
+        )
+    )
+    assert answers == [429] * len(paths)
+    assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 1

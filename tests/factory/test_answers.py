@@ -483,3 +483,38 @@ def test_an_open_counter_offer_limits_the_plan_as_the_taken_one_will(cluster: di
     assert open_rules[0] == [] and [lim[2] for lim in open_rules[1]] == [said]
     counter_decide(actor=cluster["people"]["buyer"], allocation=a, accept=True)
     assert rules() == open_rules
+
+
+def test_a_delivery_under_dispute_is_not_counted_done_in_the_orders_progress(cluster: dict[str, Any]) -> None:
+    """Recheck 42, R4: as the plan chart marks it, the order list does not count a disputed delivery as done."""
+    from agglo.factory.selectors.orders import order_get, progress_of
+
+    a, _factory = delivered(cluster)
+    buyer = cluster["people"]["buyer"]
+    assert progress_of(buyer, order_get(actor=buyer, pk=a.order_id)).delivered == 1
+    allocation_receipt(actor=buyer, allocation=a, confirm=False, note="少了一箱")
+    assert progress_of(buyer, order_get(actor=buyer, pk=a.order_id)).delivered == 0
+    api = signed_in(buyer).get(f"/api/v1/factory/orders/{a.order_id}").json()
+    assert api["progress"]["delivered"] == 0 and api["receipts"]["disputed"] == 1
+
+
+def test_taking_a_counter_offer_says_whether_the_plan_changed(cluster: dict[str, Any]) -> None:
+    """Recheck 42, R6: taking a counter-offer re-plans the rest of its step, unless a repair while it was open
+    already planned around it: then the flash does not claim anything was planned again."""
+    a, _who = countered(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    buyer.cookies["django_language"] = "en"
+    # a repair while the counter is open (another factory declines a week) plans the rest around it
+    other = a.order.allocations.filter(status="offered").exclude(factory_id=a.factory_id).order_by("pk").first()
+    owner = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == other.factory_id)
+    allocation_respond(actor=owner, allocation=other, action="decline")
+    page = buyer.post(f"/factory/allocations/{a.pk}/take-counter/", follow=True).content.decode()
+    assert "Counter-offer taken: the rest of the plan needed no change." in page
+
+
+def test_taking_a_counter_offer_at_once_plans_the_rest_of_its_step(cluster: dict[str, Any]) -> None:
+    a, _who = countered(cluster)
+    buyer = signed_in(cluster["people"]["buyer"])
+    buyer.cookies["django_language"] = "en"
+    page = buyer.post(f"/factory/allocations/{a.pk}/take-counter/", follow=True).content.decode()
+    assert "Counter-offer taken: the rest of the step was planned again." in page

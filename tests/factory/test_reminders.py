@@ -25,10 +25,12 @@ def _told(verb: str) -> list[Notification]:
     return list(Notification.objects.filter(verb=verb).select_related("user"))
 
 
-def _due_in(allocations: Any, hours: float) -> dt.datetime:
-    """Set every given offer's deadline `hours` from now; the deadline."""
+def _due_in(allocations: Any, hours: float, *, given: float = 72) -> dt.datetime:
+    """Set every given offer's deadline `hours` from now, as offered with `given` hours to answer; the deadline."""
     deadline = timezone.now() + dt.timedelta(hours=hours)
-    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(respond_by=deadline)
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(
+        respond_by=deadline, updated_at=deadline - dt.timedelta(hours=given)
+    )
     return deadline
 
 
@@ -75,10 +77,21 @@ def test_answered_overdue_and_cancelled_offers_are_not_reminded_of(cluster: dict
     assert not waiting.exists()
 
 
+def test_an_answer_given_less_time_than_the_reminder_is_not_reminded_of(cluster: dict[str, Any]) -> None:
+    """Recheck 42, R5: work offered for the week under way may be due within hours; its offer is its reminder."""
+    order = planned(cluster)
+    offers = list(order.allocations.filter(status="offered"))
+    _due_in(offers[:1], 5, given=6)
+    _due_in(offers[1:], 5, given=REMIND_HOURS + 1)
+    assert offers_remind() == len(offers) - 1
+
+
 def test_the_buyer_is_reminded_of_a_counter_offer_even_after_the_offer_was(cluster: dict[str, Any]) -> None:
     a, _who = countered(cluster)
     # the offer's own reminder went out before the counter-offer; the counter's new deadline is the buyer's
-    Allocation.objects.filter(pk=a.pk).update(reminded_by=timezone.now() + dt.timedelta(hours=1))
+    Allocation.objects.filter(pk=a.pk).update(
+        reminded_by=timezone.now() + dt.timedelta(hours=1), updated_at=timezone.now() - dt.timedelta(days=1)
+    )
     a.refresh_from_db()
     now = a.respond_by - dt.timedelta(hours=REMIND_HOURS - 1)
     assert offers_remind(now=now) == 1
@@ -91,7 +104,7 @@ def test_the_buyer_is_reminded_of_a_counter_offer_even_after_the_offer_was(clust
 
 def test_the_command_reminds(cluster: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     order = planned(cluster)
-    _due_in(order.allocations.filter(status="offered"), 1)
+    _due_in(list(order.allocations.filter(status="offered")), 1)
     call_command("remind_offers")
     n = order.allocations.filter(status="offered").count()
     assert f"offers reminded of: {n}" in capsys.readouterr().out

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
@@ -30,6 +30,7 @@ def _seconds_to_midnight(now: dt.datetime) -> float:
 
 def quota_consume(*, actor: Any, kind: str) -> None:
     """Count one profile view, export or matching for `actor` today; RateLimited once the day's limit is passed.
+    A refusal is not counted (the count reads what was served), but the operators hear of the first of a day.
 
     Anonymous visitors are held by the per-address rate limit instead; operators and auditors are not counted."""
     if not getattr(actor, "is_authenticated", False) or policy.sees_all_organizations(actor):
@@ -40,18 +41,25 @@ def quota_consume(*, actor: Any, kind: str) -> None:
     now = timezone.now()
     day = timezone.localdate(now)
     table = DailyQuota._meta.db_table
-    # One upsert per counted request; the alert flag is flipped by exactly one request.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, 1, FALSE) "
-            f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + 1 RETURNING count",
-            [actor.pk, day, kind],
-        )
-        count = cursor.fetchone()[0]
-    if count > limit:
-        _alert_once(actor, kind, day, limit)
+    # One upsert per counted request, taken back (its savepoint) when it passes the limit: concurrent requests
+    # queue on the row, so no two are served past the limit; the alert flag is flipped by exactly one request.
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, 1, FALSE) "
+                f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+                [actor.pk, day, kind],
+            )
+            if cursor.fetchone()[0] > limit:
+                raise _OverLimit
+    except _OverLimit:
+        quota_refused(actor=actor, kind=kind)
         wait = _seconds_to_midnight(now)
-        raise RateLimited(f"day ({kind})", wait, _over_limit(kind, limit, wait))
+        raise RateLimited(f"day ({kind})", wait, _over_limit(kind, limit, wait)) from None
+
+
+class _OverLimit(Exception):
+    """Inside `quota_consume`: the count passed the limit, so its savepoint is rolled back."""
 
 
 # what a refusal at a daily limit says: which limit, why it exists, and when it resets
@@ -120,28 +128,20 @@ def _alert_once(actor: Any, kind: str, day: dt.date, limit: int) -> None:
 
 def profile_viewed(*, actor: Any, organization_id: int) -> None:
     """Count a view of another organization's profile (one's own are free): once a day per organization, so that
-    its tabs, and coming back to it, count as one. A refused view is not marked seen: trying it again counts again."""
+    its tabs, and coming back to it, count as one. It is marked seen only once counted within the limit, so no
+    request is served on a mark a refused one left (first views sent at once may each count: never fewer)."""
     counted = getattr(actor, "is_authenticated", False) and not policy.sees_all_organizations(actor)
-    if not counted or organization_id in policy.organization_ids(actor) or not _first_view(actor, organization_id):
+    if not counted or organization_id in policy.organization_ids(actor):
         return
-    try:
-        quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
-    except RateLimited:
-        ProfileView.objects.filter(user=actor, organization_id=organization_id).delete()
-        raise
-
-
-def _first_view(actor: Any, organization_id: int) -> bool:
-    """Mark `organization_id` seen by `actor` today; whether it was not yet. The user's earlier days go then."""
     day = timezone.localdate()
+    if ProfileView.objects.filter(user=actor, organization_id=organization_id, day=day).exists():
+        return
+    quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
     table = ProfileView._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (user_id, organization_id, day) VALUES (%s, %s, %s) "
-            "ON CONFLICT (user_id, organization_id, day) DO NOTHING RETURNING 1",
+            "ON CONFLICT (user_id, organization_id, day) DO NOTHING",
             [actor.pk, organization_id, day],
         )
-        first = cursor.fetchone() is not None
-    if first:
-        ProfileView.objects.filter(user=actor, day__lt=day).delete()
-    return first
+    ProfileView.objects.filter(user=actor, day__lt=day).delete()  # what was seen on earlier days counts no more

@@ -138,6 +138,7 @@ def organization_status(request: HttpRequest, org_id: int, payload: StatusIn) ->
 @router.get("/organizations/{int:org_id}/positions", response=list[PositionOut], summary="Chain positions")
 def position_list(request: HttpRequest, org_id: int) -> Any:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
+    profile_viewed(actor=request.auth, organization_id=org.pk)  # part of its profile, as the page shows it
     return selectors.position_list(actor=request.auth, organization=org)
 
 
@@ -168,6 +169,7 @@ def position_remove(request: HttpRequest, position_id: int) -> Status:
 @router.get("/organizations/{int:org_id}/relations", response=list[RelationOut], summary="Relations")
 def relation_list(request: HttpRequest, org_id: int) -> Any:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
+    profile_viewed(actor=request.auth, organization_id=org.pk)  # part of its profile, as the page shows it
     return selectors.relation_list(actor=request.auth, organization=org)
 
 

@@ -54,10 +54,14 @@ def progress_of(actor: Any, order: Order) -> Progress | None:
 
 
 def _with_progress(orders: QuerySet[Order], own: set[int]) -> QuerySet[Order]:
-    """Each order with `pieces` and `delivered`, its current plan's pieces of work and those delivered, and
+    """Each order with `pieces` and `delivered`, its current plan's pieces of work and those delivered (not under
+    dispute nor found failed), and
     `own_pieces` and `own_delivered`, the same of the pieces of `own` organizations."""
     live = Allocation.objects.filter(order=OuterRef("pk"), status__in=LIVE)
-    done = live.filter(status=Allocation.Status.DELIVERED)
+    # a delivery under dispute, or found failed, is not done (as the plan chart marks it)
+    done = live.filter(status=Allocation.Status.DELIVERED).exclude(
+        receipt__in=(Allocation.Receipt.DISPUTED, Allocation.Receipt.UPHELD)
+    )
     return orders.annotate(
         pieces=_count(live),
         delivered=_count(done),
@@ -81,6 +85,13 @@ def _with_receipts(orders: QuerySet[Order]) -> QuerySet[Order]:
         receipts_open=_count(delivered.filter(receipt="")),
         receipts_disputed=_count(delivered.filter(receipt=Allocation.Receipt.DISPUTED)),
     )
+
+
+def plan_unchanged(order: Order) -> bool:
+    """Whether the order's last re-plan left every piece of work where it was: nothing offered afresh, no open
+    offer withdrawn, no accepted work moved or cut (a plan from before these figures were kept says nothing)."""
+    changes = (order.plan_stats or {}).get("changes")
+    return changes is not None and not any(changes.get(k, 1) for k in ("new", "withdrawn", "moved", "reduced"))
 
 
 def receipts_pending(order: Order) -> dict[str, int]:

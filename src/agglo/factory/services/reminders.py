@@ -19,8 +19,8 @@ from agglo.common.notify import notify
 from agglo.factory.models import Allocation, Order
 from agglo.factory.services.telling import tell_factory
 
-# How long before its deadline an answer is reminded of; every answer window is at least a day
-# (`replan.MIN_ANSWER_HOURS`), so this leaves a working day between the offer and the reminder.
+# How long before its deadline an answer is reminded of. Most answer windows are a day or more
+# (`replan.answer_deadline`); one shorter than this gets no reminder.
 REMIND_HOURS = 12
 
 
@@ -33,6 +33,9 @@ def offers_remind(*, now: dt.datetime | None = None) -> int:
         status__in=(Allocation.Status.OFFERED, Allocation.Status.COUNTERED),
         respond_by__gte=now,
         respond_by__lte=now + dt.timedelta(hours=REMIND_HOURS),
+        # an answer given less time than that (work offered for the week under way) was just told of: the notice
+        # of the offer or counter-offer is its reminder
+        respond_by__gt=F("updated_at") + dt.timedelta(hours=REMIND_HOURS),
     ).exclude(order__status__in=Order.CLOSED)
     with transaction.atomic():
         rows = list(waiting.select_related("order").select_for_update(of=("self",)).order_by("order_id", "pk"))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.common.errors import DomainError, Forbidden, NotFound
-from agglo.factory.models import Allocation
+from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.services import disputes, execution, jobs
 from agglo.factory.views.acting import error_parts, flash
@@ -25,6 +25,8 @@ from agglo.factory.views.orders import order_or_404, order_page
 
 # a progress report that delivers
 DELIVERED = gettext_lazy("Delivery reported: the buyer is asked to confirm receipt, with its own inspection.")
+# a counter-offer taken where a repair while it was open had planned the rest already
+TAKEN_UNCHANGED = gettext_lazy("Counter-offer taken: the rest of the plan needed no change.")
 # What a job-board or order-page button did, said back to whoever pressed it.
 DONE = {
     "accept": gettext_lazy("Accepted: the capacity is reserved in your calendar."),
@@ -149,6 +151,8 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         said = _declined(request, allocation)
     elif action == "progress" and request.POST.get("delivered_on"):
         said = str(DELIVERED)
+    elif action == "take-counter" and selectors.plan_unchanged(Order.objects.get(pk=allocation.order_id)):
+        said = str(TAKEN_UNCHANGED)
     else:
         said = str(DONE[action])
     messages.success(request, said)

@@ -227,17 +227,11 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(request, _("Still no plan fits the order; see why below."))
         elif order.status == Order.Status.DRAFT:  # the draft's first plan: this is when factories hear of it
             messages.success(request, _("Planned: the plan's factories were offered their parts."))
-        elif _unchanged(planned):
+        elif selectors.plan_unchanged(planned):
             messages.success(request, _("Planned again: the plan is as it was, and nothing new was offered."))
         else:
             messages.success(request, _("Plan updated: new or changed parts were offered to their factories."))
     return redirect("factory:order", pk=order.pk)
-
-
-def _unchanged(order: Order) -> bool:
-    """Whether the last re-plan left every piece of work where it was (an older plan's figures say nothing)."""
-    changes = (order.plan_stats or {}).get("changes")
-    return changes is not None and not any(changes.get(k, 1) for k in ("new", "withdrawn", "moved", "reduced"))
 
 
 @login_required
