@@ -301,6 +301,8 @@ try:
         "token": [1200, 300],
         "node": [3000, 600],
         "reset": [1 / 20, 3],  # password-reset mails per address: three, then one every 20 minutes
+        # profile reads by visitors not logged in, per address: 100 at once, then about 300 a day
+        "anon_profile": [300 / 1440, 100],
         **json.loads(os.environ.get("AGGLO_RATE_LIMITS", "{}") or "{}"),
     }
 except (json.JSONDecodeError, TypeError, ValueError) as exc:  # bad JSON, or JSON that is no object

@@ -176,27 +176,23 @@ def test_redis_is_used_when_configured(redis_url, client, settings):
 
 @pytest.mark.django_db
 @override_settings(AGGLO_DAILY_LIMITS={"profile_view": 1, "export": 20})
-def test_an_organization_is_marked_seen_only_once_its_view_is_counted(member_of, make_org, monkeypatch):
-    """Recheck 42, R1: a mark made before the count was refused let a request sent beside it through."""
+def test_a_refused_view_leaves_no_mark_and_no_count(member_of, make_org, operator):
+    """Recheck 42, R1/R2: the mark and the count go together; a refusal keeps neither, and tells the operators."""
     from agglo.access import quotas
     from agglo.access.models import ProfileView
     from agglo.access.ratelimit import RateLimited
+    from agglo.common.models import Notification
 
     viewer, _ = member_of("reader")
     first, second = make_org(), make_org()
-    marked_when_counted = []
-    counting = quotas.quota_consume
-
-    def spy(**kwargs):
-        marked_when_counted.append(ProfileView.objects.filter(user=viewer).exists())
-        counting(**kwargs)
-
-    monkeypatch.setattr(quotas, "quota_consume", spy)
     quotas.profile_viewed(actor=viewer, organization_id=first.pk)
-    with pytest.raises(RateLimited):
-        quotas.profile_viewed(actor=viewer, organization_id=second.pk)
-    assert marked_when_counted == [False, True]  # the second's count ran with only the first marked
+    for _ in range(2):
+        with pytest.raises(RateLimited):
+            quotas.profile_viewed(actor=viewer, organization_id=second.pk)
+    quotas.profile_viewed(actor=viewer, organization_id=first.pk)  # seen today: free
     assert list(ProfileView.objects.values_list("organization_id", flat=True)) == [first.pk]
+    assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 1
+    assert Notification.objects.filter(user=operator, verb="access.daily_limit_exceeded").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -224,3 +220,52 @@ def test_views_sent_at_once_past_the_limit_are_all_refused(member_of, make_org):
     )
     assert answers == [429] * len(paths)
     assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="requests at the same moment need PostgreSQL")
+@override_settings(AGGLO_DAILY_LIMITS={"profile_view": 1, "export": 20}, AGGLO_RATE_LIMITING=False)
+def test_one_organization_read_in_parts_at_once_counts_once(member_of, make_org, operator):
+    """Review 43, Q1: parts of one organization read together count it once, and at a limit of one are all served
+    with no alert (before, each counted, one was refused and the operators were told of an excess)."""
+    from django.test import Client
+
+    from agglo.common.models import Notification
+    from tests.factory.test_races import together
+    from tests.registry.test_api import bearer
+
+    viewer, _ = member_of("reader")
+    org = make_org()
+    auth = bearer(viewer)
+    answers: list[int] = []
+    paths = ("profile", "cases", "history", "positions", "relations", "ip")
+
+    def read(part: str) -> None:
+        answers.append(Client().get(f"/api/v1/organizations/{org.pk}/{part}", **auth).status_code)
+
+    together(*(lambda p=p: read(p) for p in paths))
+    assert answers == [200] * len(paths)
+    assert DailyQuota.objects.get(user=viewer, kind="profile_view").count == 1
+    assert not Notification.objects.filter(verb="access.daily_limit_exceeded").exists()
+
+
+@pytest.mark.django_db
+@override_settings(AGGLO_RATE_LIMITS={"ip": [1200, 300], "anon_profile": [1 / 1440, 2]})
+def test_visitors_not_logged_in_have_a_daily_budget_of_profile_reads(client, make_org):
+    """Review 43, Q2: logging out is no way around the limit."""
+    orgs = [make_org() for _ in range(3)]
+    client.cookies["django_language"] = "en"
+    assert [client.get(f"/organizations/{o.pk}/").status_code for o in orgs[:2]] == [200, 200]
+    refused = client.get(f"/api/v1/organizations/{orgs[2].pk}/profile")
+    assert refused.status_code == 429 and "not logged in" in refused.json()["title"]
+    assert int(refused["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_an_export_refused_for_want_of_an_organization_is_not_counted(client):
+    from tests.conftest import user
+
+    loner = user("loner")
+    client.force_login(loner)
+    assert client.get("/api/v1/exports/organizations?format=csv").status_code == 403
+    assert not DailyQuota.objects.filter(user=loner).exists()

@@ -518,3 +518,19 @@ def test_taking_a_counter_offer_at_once_plans_the_rest_of_its_step(cluster: dict
     buyer.cookies["django_language"] = "en"
     page = buyer.post(f"/factory/allocations/{a.pk}/take-counter/", follow=True).content.decode()
     assert "Counter-offer taken: the rest of the step was planned again." in page
+
+
+def test_a_replan_that_found_nothing_in_time_is_not_read_as_unchanged() -> None:
+    """Review 43, R6: an unsolved re-plan keeps the figures of the one before; they say nothing of this one."""
+    from agglo.factory.models import Order
+    from agglo.factory.selectors.orders import plan_unchanged
+
+    nothing = {"new": 0, "withdrawn": 0, "moved": 0, "reduced": 0}
+    assert plan_unchanged(Order(status="planned", plan_stats={"reason": "counter", "changes": nothing}), "counter")
+    for stats, status in (
+        ({"reason": "counter", "changes": nothing, "unsolved": "counter"}, "planned"),
+        ({"reason": "plan", "changes": nothing}, "planned"),  # the figures are another re-plan's
+        ({"reason": "counter", "changes": nothing}, "infeasible"),
+        ({"reason": "counter"}, "planned"),
+    ):
+        assert not plan_unchanged(Order(status=status, plan_stats=stats), "counter"), stats

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from agglo.access import policy
+from agglo.access import policy, ratelimit
 from agglo.access.models import DailyQuota, ProfileView
 from agglo.access.ratelimit import RateLimited
 from agglo.common.audit import record
@@ -126,22 +126,49 @@ def _alert_once(actor: Any, kind: str, day: dt.date, limit: int) -> None:
     )
 
 
-def profile_viewed(*, actor: Any, organization_id: int) -> None:
+def profile_viewed(*, actor: Any, organization_id: int, address: str = "") -> None:
     """Count a view of another organization's profile (one's own are free): once a day per organization, so that
-    its tabs, and coming back to it, count as one. It is marked seen only once counted within the limit, so no
-    request is served on a mark a refused one left (first views sent at once may each count: never fewer)."""
-    counted = getattr(actor, "is_authenticated", False) and not policy.sees_all_organizations(actor)
-    if not counted or organization_id in policy.organization_ids(actor):
+    its tabs, and coming back to it, count as one. The mark and the count are one transaction: a read sent beside
+    another of the same organization waits for it, then is served on its committed mark or counted itself, so an
+    organization counts once and nothing is served on a refused read's mark. A visitor who is not logged in is
+    held to a daily budget of reads per client `address` instead (the `anon_profile` rate limit)."""
+    if not getattr(actor, "is_authenticated", False):
+        _anonymous_read(address)
+        return
+    if policy.sees_all_organizations(actor) or organization_id in policy.organization_ids(actor):
         return
     day = timezone.localdate()
     if ProfileView.objects.filter(user=actor, organization_id=organization_id, day=day).exists():
-        return
-    quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
+        return  # the usual case, a tab of what was read today, in one query
     table = ProfileView._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, organization_id, day) VALUES (%s, %s, %s) "
-            "ON CONFLICT (user_id, organization_id, day) DO NOTHING",
-            [actor.pk, organization_id, day],
-        )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, organization_id, day) VALUES (%s, %s, %s) "
+                "ON CONFLICT (user_id, organization_id, day) DO NOTHING RETURNING 1",
+                [actor.pk, organization_id, day],
+            )
+            if cursor.fetchone() is None:  # seen today already
+                return
+            quota_consume(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)
+    except RateLimited:
+        quota_refused(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)  # the alert went with the rolled-back count
+        raise
     ProfileView.objects.filter(user=actor, day__lt=day).delete()  # what was seen on earlier days counts no more
+
+
+ANONYMOUS_LIMIT = gettext_lazy(
+    "Visitors who are not logged in may read only so many profile pages a day from one address, so that members' "
+    "data is not harvested. Log in to read on, or try again in %(time)s."
+)
+
+
+def _anonymous_read(address: str) -> None:
+    if not address:
+        return
+    try:
+        ratelimit.check("anon_profile", address)
+    except RateLimited as exc:
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        time = Phrase(gettext_lazy("%(h)d h %(m)d min"), h=minutes // 60, m=minutes % 60)
+        raise RateLimited(exc.kind, exc.retry_after, Phrase(ANONYMOUS_LIMIT, time=time)) from None

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
+from agglo.access.client import client_ip
 from agglo.access.models import AccessLogEntry
 from agglo.access.policy import organization_ids
 from agglo.access.quotas import profile_viewed
@@ -69,7 +70,7 @@ def _read(request: HttpRequest, org_id: int):
     """The organization whose profile data a request reads: each such read of another member's counts against the
     reader's daily limit of profile views, whichever part of the profile it asks for (no harvesting by parts)."""
     org = _org(request, org_id)
-    profile_viewed(actor=request.auth, organization_id=org.pk)
+    profile_viewed(actor=request.auth, organization_id=org.pk, address=client_ip(request))
     return org
 
 
@@ -121,7 +122,11 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
     )
     def fact_get(request: HttpRequest, fact_id: int) -> Any:
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
-        profile_viewed(actor=request.auth, organization_id=fact.organization_id)  # type: ignore[attr-defined]
+        profile_viewed(
+            actor=request.auth,
+            organization_id=fact.organization_id,  # type: ignore[attr-defined]
+            address=client_ip(request),
+        )
         _log(request, fact.organization_id, kind.group)  # type: ignore[attr-defined]
         return fact
 
@@ -282,7 +287,7 @@ def case_get(request: HttpRequest, case_id: int) -> Any:
     if not ({case.organization_id} | {p.organization_id for p in case.participants.all()}) & organization_ids(
         request.auth
     ):  # a case of others: a view of its lead's profile
-        profile_viewed(actor=request.auth, organization_id=case.organization_id)
+        profile_viewed(actor=request.auth, organization_id=case.organization_id, address=client_ip(request))
     return case
 
 

@@ -31,9 +31,9 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bo
         errors["format"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(CONTENT_TYPES)}]
     if errors:
         raise ValidationFailed(errors)
+    table = selectors.export_table(actor=actor, kind=kind, own=own)  # refuses who may export nothing, uncounted
     if not own:  # the limit keeps other members' data from being harvested: one's own is free
         quota_consume(actor=actor, kind=DailyQuota.Kind.EXPORT)
-    table = selectors.export_table(actor=actor, kind=kind, own=own)
     if format == "xlsx":
         body = write_xlsx(table.columns, table.rows, kind)
     elif format == "json":

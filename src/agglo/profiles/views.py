@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
+from agglo.access.client import client_ip
 from agglo.access.quotas import profile_viewed
 from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
@@ -110,7 +111,7 @@ def organization_profile(request: HttpRequest, pk: int, tab: str = "overview") -
         raise Http404
     org = _org(request, pk)
     try:
-        profile_viewed(actor=request.user, organization_id=org.pk)
+        profile_viewed(actor=request.user, organization_id=org.pk, address=client_ip(request))
     except RateLimited as exc:
         return too_many(request, exc)
     context = _base(request, org, tab)
@@ -301,15 +302,19 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
 
 
 @login_required
-def evidence_file(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
+def evidence_file(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
     """A file backing a statement (an audit report …), for whoever may see the organization's financials: so that
     an operator can check a statement marked audited, and a partner can read what the mark rests on. An outside
-    view lands in the owner's access log."""
+    view lands in the owner's access log, and counts as a read of its profile."""
     org = _org(request, pk)
     try:
         evidence = selectors.evidence_get(actor=request.user, organization=org, pk=evidence_id)
     except NotFound as exc:
         raise Http404 from exc
+    try:
+        profile_viewed(actor=request.user, organization_id=org.pk, address=client_ip(request))
+    except RateLimited as exc:
+        return too_many(request, exc)
     if not evidence.file.storage.exists(evidence.file.name):
         raise Http404
     sensitive_views_record(viewer=request.user, owner_ids=[org.pk], groups=["financials"], channel="page")

@@ -12,6 +12,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from agglo.access import policy
+from agglo.access.client import client_ip
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import NotFound, ValidationFailed
@@ -114,7 +115,7 @@ def organization_create(request: HttpRequest, payload: OrganizationIn) -> Status
 @router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
 def organization_detail(request: HttpRequest, org_id: int) -> Organization:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    profile_viewed(actor=request.auth, organization_id=org.pk)
+    profile_viewed(actor=request.auth, organization_id=org.pk, address=client_ip(request))
     has_contacts = org.contact_name or org.contact_email or org.contact_phone
     if has_contacts and selectors.contacts_visible(actor=request.auth, organization=org):
         sensitive_views_record(viewer=request.auth, owner_ids=[org.pk], groups=["contacts"], channel="api")
@@ -138,7 +139,9 @@ def organization_status(request: HttpRequest, org_id: int, payload: StatusIn) ->
 @router.get("/organizations/{int:org_id}/positions", response=list[PositionOut], summary="Chain positions")
 def position_list(request: HttpRequest, org_id: int) -> Any:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    profile_viewed(actor=request.auth, organization_id=org.pk)  # part of its profile, as the page shows it
+    profile_viewed(
+        actor=request.auth, organization_id=org.pk, address=client_ip(request)
+    )  # part of its profile, as the page shows it
     return selectors.position_list(actor=request.auth, organization=org)
 
 
@@ -169,7 +172,9 @@ def position_remove(request: HttpRequest, position_id: int) -> Status:
 @router.get("/organizations/{int:org_id}/relations", response=list[RelationOut], summary="Relations")
 def relation_list(request: HttpRequest, org_id: int) -> Any:
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    profile_viewed(actor=request.auth, organization_id=org.pk)  # part of its profile, as the page shows it
+    profile_viewed(
+        actor=request.auth, organization_id=org.pk, address=client_ip(request)
+    )  # part of its profile, as the page shows it
     return selectors.relation_list(actor=request.auth, organization=org)
 
 

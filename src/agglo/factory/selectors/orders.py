@@ -87,11 +87,15 @@ def _with_receipts(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def plan_unchanged(order: Order) -> bool:
-    """Whether the order's last re-plan left every piece of work where it was: nothing offered afresh, no open
-    offer withdrawn, no accepted work moved or cut (a plan from before these figures were kept says nothing)."""
-    changes = (order.plan_stats or {}).get("changes")
-    return changes is not None and not any(changes.get(k, 1) for k in ("new", "withdrawn", "moved", "reduced"))
+def plan_unchanged(order: Order, reason: str) -> bool:
+    """Whether the order's last re-plan, the one for `reason`, solved and left every piece of work where it was:
+    nothing offered afresh, no open offer withdrawn, no accepted work moved or cut. A re-plan that found no plan
+    in time keeps the figures of the one before, and a plan from before these figures were kept says nothing."""
+    stats = order.plan_stats or {}
+    changes = stats.get("changes")
+    if changes is None or "unsolved" in stats or stats.get("reason") != reason or order.status == "infeasible":
+        return False
+    return not any(changes.get(k, 1) for k in ("new", "withdrawn", "moved", "reduced"))
 
 
 def receipts_pending(order: Order) -> dict[str, int]:

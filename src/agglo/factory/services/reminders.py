@@ -20,7 +20,8 @@ from agglo.factory.models import Allocation, Order
 from agglo.factory.services.telling import tell_factory
 
 # How long before its deadline an answer is reminded of. Most answer windows are a day or more
-# (`replan.answer_deadline`); one shorter than this gets no reminder.
+# (`replan.answer_deadline`); one shorter than twice this gets no reminder. Open offers keep `updated_at` from when
+# they were made (re-plans touch them only by queryset update), so it says when the answer was asked for.
 REMIND_HOURS = 12
 
 
@@ -30,12 +31,12 @@ def offers_remind(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     waiting = Allocation.objects.filter(
         Q(reminded_by__isnull=True) | ~Q(reminded_by=F("respond_by")),
+        # an answer given less than twice that (work offered for the week under way) would be reminded of soon
+        # after its notice: the notice of the offer or counter-offer is its reminder
+        Q(respond_by__gte=F("updated_at") + dt.timedelta(hours=2 * REMIND_HOURS)),
         status__in=(Allocation.Status.OFFERED, Allocation.Status.COUNTERED),
         respond_by__gte=now,
         respond_by__lte=now + dt.timedelta(hours=REMIND_HOURS),
-        # an answer given less time than that (work offered for the week under way) was just told of: the notice
-        # of the offer or counter-offer is its reminder
-        respond_by__gt=F("updated_at") + dt.timedelta(hours=REMIND_HOURS),
     ).exclude(order__status__in=Order.CLOSED)
     with transaction.atomic():
         rows = list(waiting.select_related("order").select_for_update(of=("self",)).order_by("order_id", "pk"))

@@ -151,7 +151,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         said = _declined(request, allocation)
     elif action == "progress" and request.POST.get("delivered_on"):
         said = str(DELIVERED)
-    elif action == "take-counter" and selectors.plan_unchanged(Order.objects.get(pk=allocation.order_id)):
+    elif action == "take-counter" and selectors.plan_unchanged(Order.objects.get(pk=allocation.order_id), "counter"):
         said = str(TAKEN_UNCHANGED)
     else:
         said = str(DONE[action])

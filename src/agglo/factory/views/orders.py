@@ -227,7 +227,7 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(request, _("Still no plan fits the order; see why below."))
         elif order.status == Order.Status.DRAFT:  # the draft's first plan: this is when factories hear of it
             messages.success(request, _("Planned: the plan's factories were offered their parts."))
-        elif selectors.plan_unchanged(planned):
+        elif selectors.plan_unchanged(planned, "plan"):
             messages.success(request, _("Planned again: the plan is as it was, and nothing new was offered."))
         else:
             messages.success(request, _("Plan updated: new or changed parts were offered to their factories."))
