@@ -85,9 +85,13 @@ def _over_limit(kind: str, limit: int, wait: float) -> Phrase:
     message = OVER_LIMIT.get(
         kind, gettext_lazy("You have reached today's limit of %(limit)d. It resets at midnight, in %(time)s.")
     )
-    minutes = max(1, math.ceil(wait / 60))
-    time = Phrase(gettext_lazy("%(h)d h %(m)d min"), h=minutes // 60, m=minutes % 60)
-    return Phrase(message, limit=limit, time=time)
+    return Phrase(message, limit=limit, time=_time_left(wait))
+
+
+def _time_left(seconds: float) -> Phrase:
+    """A wait in hours and minutes, in the reader's language ("4 h 10 min"), at least a minute."""
+    minutes = max(1, math.ceil(seconds / 60))
+    return Phrase(gettext_lazy("%(h)d h %(m)d min"), h=minutes // 60, m=minutes % 60)
 
 
 def quota_refused(*, actor: Any, kind: str) -> None:
@@ -169,6 +173,6 @@ def _anonymous_read(address: str) -> None:
     try:
         ratelimit.check("anon_profile", address)
     except RateLimited as exc:
-        minutes = max(1, math.ceil(exc.retry_after / 60))
-        time = Phrase(gettext_lazy("%(h)d h %(m)d min"), h=minutes // 60, m=minutes % 60)
-        raise RateLimited(exc.kind, exc.retry_after, Phrase(ANONYMOUS_LIMIT, time=time)) from None
+        raise RateLimited(
+            exc.kind, exc.retry_after, Phrase(ANONYMOUS_LIMIT, time=_time_left(exc.retry_after))
+        ) from None
