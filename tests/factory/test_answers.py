@@ -516,8 +516,13 @@ def test_taking_a_counter_offer_at_once_plans_the_rest_of_its_step(cluster: dict
     a, _who = countered(cluster)
     buyer = signed_in(cluster["people"]["buyer"])
     buyer.cookies["django_language"] = "en"
+    offered, said = a.quantity, a.counter_quantity
     page = buyer.post(f"/factory/allocations/{a.pk}/take-counter/", follow=True).content.decode()
     assert "Counter-offer taken: the rest of the step was planned again." in page
+    # the row says what was offered and what the factory took on (review 41, F3)
+    assert f"Accepted (counter-offer of {said} of the {offered} machine-hours offered)" in page
+    row = next(x for x in buyer.get(f"/api/v1/factory/orders/{a.order_id}/allocations").json() if x["id"] == a.pk)
+    assert (row["quantity"], row["offered_quantity"], row["counter_quantity"]) == (said, offered, said)
 
 
 def test_a_replan_that_found_nothing_in_time_is_not_read_as_unchanged() -> None:

@@ -205,6 +205,8 @@ class Allocation(models.Model):
     # the deadline whose reminder went out (a counter-offer's new deadline is reminded of again)
     reminded_by = models.DateTimeField(null=True, blank=True, editable=False)
     counter_quantity = models.PositiveIntegerField(_("counter-offer quantity"), null=True, blank=True)
+    # a counter-offer the buyer took: the quantity offered before it (`quantity` is then the counter's)
+    offered_quantity = models.PositiveIntegerField(_("quantity offered"), null=True, blank=True)
     # a decline of the whole step (no other week either); else only this week of it is turned down
     declined_step = models.BooleanField(_("declined the whole step"), default=False)
     note = models.CharField(_("note"), max_length=500, blank=True)

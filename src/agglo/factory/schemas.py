@@ -218,6 +218,9 @@ class AllocationOut(Schema):
     plan_version: int
     respond_by: dt.datetime
     counter_quantity: int | None
+    offered_quantity: int | None = Field(
+        None, description="a counter-offer the buyer took: the quantity offered before it"
+    )
     # a decline of every week of the step (else of this offer's week only)
     declined_step: bool
     note: str

@@ -231,6 +231,13 @@ def status_text(allocation: Any, receipt: str = "") -> str:
         return _("Counter-offer of %(n)s %(unit)s lapsed") % {"n": a.counter_quantity, "unit": unit}
     if status == "declined" and a.declined_step:
         return _("Declined (every week of the step)")
+    if status in ("accepted", "delivered") and getattr(a, "offered_quantity", None):
+        return _("%(status)s (counter-offer of %(n)s of the %(offered)s %(unit)s offered)") % {
+            "status": a.get_status_display(),
+            "n": a.counter_quantity or a.quantity,
+            "offered": a.offered_quantity,
+            "unit": a.operation.process.unit_for(a.offered_quantity),
+        }
     if status != "superseded":
         return str(a.get_status_display())
     voided = a.counter_quantity and not a.accepted_at and a.moved_by != "cancelled"

@@ -231,13 +231,15 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         amount = allocation.counter_quantity or 0
         if not reserve(allocation.capability, allocation.week, amount):
             raise ValidationFailed({"action": [_("The factory's week is no longer free for this quantity.")]})
-        allocation.quantity = amount
+        allocation.offered_quantity, allocation.quantity = allocation.quantity, amount
         allocation.status = Allocation.Status.ACCEPTED
         _promise(allocation)
         _join(allocation)
     else:
         allocation.status = Allocation.Status.DECLINED
-    allocation.save(update_fields=["quantity", "status", "promised_week", "accepted_at", "updated_at"])
+    allocation.save(
+        update_fields=["quantity", "offered_quantity", "status", "promised_week", "accepted_at", "updated_at"]
+    )
     if accept:
         _tell_week_taken(allocation)
     audit_step("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
