@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.common.errors import DomainError, Forbidden, NotFound
-from agglo.factory.models import Allocation, Order
+from agglo.factory.models import Allocation
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.services import disputes, execution, jobs
 from agglo.factory.views.acting import error_parts, flash
@@ -151,7 +151,9 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         said = _declined(request, allocation)
     elif action == "progress" and request.POST.get("delivered_on"):
         said = str(DELIVERED)
-    elif action == "take-counter" and selectors.plan_unchanged(Order.objects.get(pk=allocation.order_id), "counter"):
+    elif action == "take-counter" and selectors.plan_unchanged(
+        selectors.order_get(actor=request.user, pk=allocation.order_id), "counter"
+    ):
         said = str(TAKEN_UNCHANGED)
     else:
         said = str(DONE[action])
