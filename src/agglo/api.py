@@ -15,13 +15,14 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
+from agglo.access import policy
 from agglo.access.api import router as access_router
 from agglo.access.api_auth import ActorAuth
 from agglo.access.ratelimit import RateLimited
 from agglo.common.api_guard import FORM_TYPES, NOT_HALF, guard, mark
 from agglo.common.api_idempotency import HEADER as IDEMPOTENCY_HEADER
 from agglo.common.api_idempotency import METHODS as IDEMPOTENT_METHODS
-from agglo.common.api_idempotency import claim_key, keep_answer
+from agglo.common.api_idempotency import claiming, keep_answer
 from agglo.common.errors import DomainError
 from agglo.common.problem import multipart_fault, problem_response, too_many
 from agglo.factory.api import router as factory_router
@@ -75,8 +76,9 @@ IDEMPOTENCY_PARAMETER = {
     "description": "Makes a retry safe for a logged-in caller (a token, a signature or a session): the same request "
     "sent again under the same key (1–255 printable ASCII characters, best a UUID in double quotes) gets the first "
     "answer, marked `Idempotent-Replayed: true`, instead of acting twice. Only successful answers are kept, for 24 "
-    "hours; the same key with another method, path or body is refused (422), and one whose first request is still "
-    "running too (409). An anonymous request ignores it. See docs/api.md, Retrying safely.",
+    "hours; the same key with another method, path or body is refused (422), one whose first request is still "
+    "running (409), and one whose caller's rights changed since (409). An anonymous request ignores it. See "
+    "docs/api.md, Retrying safely.",
     "schema": {"type": "string", "pattern": '^("[ -~]{1,255}"|[ -~]{1,255})$'},
 }
 
@@ -132,7 +134,7 @@ api = AggloAPI(
 # answer it got
 api.add_decorator(mark, mode="view")
 api.add_decorator(keep_answer, mode="view")
-api.add_decorator(claim_key, mode="operation")  # the last added wraps the others: `guard` checks first
+api.add_decorator(claiming(policy.standing), mode="operation")  # the last added wraps the others: `guard` checks first
 api.add_decorator(guard, mode="operation")
 api.add_router("", registry_router)
 api.add_router("", access_router)

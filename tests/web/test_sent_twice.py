@@ -14,11 +14,13 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from agglo.access.models import ApiToken
+from agglo.access import policy
+from agglo.access.models import ApiToken, Membership
 from agglo.common import idempotency
 from agglo.common.models import SentRequest
 from agglo.factory.models import Order
 from agglo.market.models import Listing
+from agglo.registry.models import Organization
 from agglo.web.management.commands import housekeeping
 from tests.factory.conftest import cluster  # noqa: F401 - a fixture
 from tests.factory.test_pages import form_post
@@ -90,7 +92,9 @@ def test_a_second_send_waits_for_the_first_then_gets_its_answer(cluster: dict[st
     waited = c.post(NEW_ORDER, data)  # the first is still running past the wait: asked to wait, nothing done
     assert waited.status_code == 409 and "still being processed" in waited.content.decode()
     assert not Order.objects.exists()
-    idempotency.settle(row, status=302, location="/factory/orders/77/")  # the first finishes
+    idempotency.settle(
+        row, status=302, location="/factory/orders/77/", standing=policy.standing(buyer)
+    )  # the first finishes
     assert c.post(NEW_ORDER, data)["Location"] == "/factory/orders/77/"
     assert not Order.objects.exists()
 
@@ -112,7 +116,7 @@ def test_one_users_send_is_never_anothers_answer(cluster: dict[str, Any], settin
     c = browser(buyer)
     data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
     row = _claimed_by_a_first_send(factory, data)  # the same body, claimed under another user
-    idempotency.settle(row, status=302, location="/factory/orders/999/")
+    idempotency.settle(row, status=302, location="/factory/orders/999/", standing=policy.standing(factory))
     r = c.post(NEW_ORDER, data)
     assert r.status_code == 302 and r["Location"] != "/factory/orders/999/" and Order.objects.count() == 1
 
@@ -139,6 +143,45 @@ def test_an_api_retry_under_its_key_gets_the_first_answer(two_firms, english) ->
     fresh = {"HTTP_IDEMPOTENCY_KEY": "another"}
     assert c.post(path, _listing(), content_type="application/json", **auth, **fresh).status_code == 201
     assert Listing.objects.count() == 3
+
+
+def test_a_retry_after_the_senders_access_changed_gets_no_answer(two_firms, english) -> None:  # noqa: F811
+    """A kept answer is not given to a sender whose rights were cut since: it may hold what they may no longer see,
+    and running the request again could act twice."""
+    owner, owner_org, _other, _ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en"}
+    path = f"/api/v1/organizations/{owner_org.pk}/listings"
+    key = {"HTTP_IDEMPOTENCY_KEY": "after-the-change"}
+    assert c.post(path, _listing(), content_type="application/json", **auth, **key).status_code == 201
+    Membership.objects.filter(user=owner).update(role="member")
+    body = problem(c.post(path, _listing(), content_type="application/json", **auth, **key), 409)
+    assert body["type"] == "urn:agglo:problem:idempotency_access_changed" and "not given again" in body["detail"]
+    assert Listing.objects.count() == 1
+    # the rights restored, the first answer is given again
+    Membership.objects.filter(user=owner).update(role="admin")
+    again = c.post(path, _listing(), content_type="application/json", **auth, **key)
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true" and Listing.objects.count() == 1
+
+
+def test_a_request_that_changed_its_senders_own_access_is_replayed(two_firms, english) -> None:  # noqa: F811
+    owner, owner_org, _other, _ = two_firms
+    c, auth = Client(), {**bearer(owner), "HTTP_ACCEPT_LANGUAGE": "en", "HTTP_IDEMPOTENCY_KEY": "leave"}
+    path = f"/api/v1/organizations/{owner_org.pk}/status"
+    first = c.post(path, {"status": "withdrawn"}, content_type="application/json", **auth)
+    assert first.status_code == 200 and first.json()["status"] == "withdrawn"
+    again = c.post(path, {"status": "withdrawn"}, content_type="application/json", **auth)
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+
+
+def test_a_form_resent_after_the_senders_access_changed_is_not_replayed(cluster: dict[str, Any], english) -> None:  # noqa: F811
+    buyer = cluster["people"]["buyer"]
+    c = browser(buyer)
+    data = form_post(buyer=cluster["orgs"]["buyer"].pk, draft="1", csrfmiddlewaretoken=drawn(c, NEW_ORDER))
+    assert c.post(NEW_ORDER, data).status_code == 302
+    Organization.objects.filter(pk=cluster["orgs"]["buyer"].pk).update(status="suspended")
+    again = c.post(NEW_ORDER, data)
+    assert again.status_code == 409 and "Your access changed after this form was first sent" in again.content.decode()
+    assert Order.objects.count() == 1
 
 
 def test_a_key_names_one_request(two_firms, english) -> None:  # noqa: F811
@@ -325,7 +368,7 @@ def test_an_answer_not_kept_whole_is_not_kept(make_org) -> None:
 
     who = user("long")
     row = idempotency.claim(who, "k" * 64, "f" * 64).row
-    idempotency.settle(row, status=302, location="/x/" + "a" * idempotency.LOCATION_MAX)
+    idempotency.settle(row, status=302, location="/x/" + "a" * idempotency.LOCATION_MAX, standing="")
     assert not SentRequest.objects.exists()  # released: sent again, it acts again rather than replay a cut address
 
 
@@ -455,7 +498,7 @@ def test_a_refilled_form_sent_while_the_first_runs_is_asked_about_too(cluster: d
     waited = c.post(NEW_ORDER, {**refilled, "csrfmiddlewaretoken": drawn(c, NEW_ORDER)})
     assert waited.status_code == 409 and "still being processed" in waited.content.decode()
     assert not Order.objects.exists()
-    idempotency.settle(first, status=302, location="/factory/orders/77/")
+    idempotency.settle(first, status=302, location="/factory/orders/77/", standing=policy.standing(buyer))
     asked = c.post(NEW_ORDER, {**refilled, "csrfmiddlewaretoken": drawn(c, NEW_ORDER)})
     assert asked.status_code == 409 and 'href="/factory/orders/77/"' in asked.content.decode()
     assert not Order.objects.exists()

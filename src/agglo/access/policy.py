@@ -5,6 +5,7 @@ Actors are Django users (possibly anonymous). Role lookups are cached on the use
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,16 @@ def forget(user: Any) -> None:
     for attr in ("_agglo_roles", "_agglo_memberships"):
         if hasattr(user, attr):
             delattr(user, attr)
+
+
+def standing(user: Any) -> str:
+    """SHA-256 of what the user's rights rest on, read afresh (a view may just have changed them): superuser,
+    platform roles, and each membership's role and organization status. A kept answer is given again only while
+    this is unchanged (`common.idempotency.replayable`)."""
+    roles = sorted(PlatformRole.objects.filter(user_id=user.pk).values_list("role", flat=True))
+    held = Membership.objects.filter(user_id=user.pk).values_list("organization_id", "role", "organization__status")
+    summed = (bool(getattr(user, "is_superuser", False)), roles, sorted(held))
+    return hashlib.sha256(repr(summed).encode()).hexdigest()
 
 
 def has_role(user: Any, role: str) -> bool:

@@ -4,6 +4,8 @@ Two django-ninja decorators share the work, since neither place sees all of it: 
 decorator, once the caller is known and the request's shape is checked (`api_guard.guard`), and claims the key
 before the view acts; `keep_answer` wraps the whole
 operation, so it sees the final response (errors included, as ninja renders them) and keeps or releases the claim.
+`claim_key` is made by `claiming`, given how to sum up a caller's rights (`access.policy.standing`, which this inner
+module does not import).
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ METHODS = ("POST", "PATCH")
 REPLAYED = "Idempotent-Replayed"
 
 
-def claim_key(view: Callable[..., Any]) -> Callable[..., Any]:
+def claiming(standing: Callable[[Any], str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The "operation" decorator `claim_key`, with `standing` telling a caller's rights."""
+    return functools.partial(claim_key, standing=standing)
+
+
+def claim_key(view: Callable[..., Any], standing: Callable[[Any], str]) -> Callable[..., Any]:
     """An "operation" decorator: claim the request's key, or answer from the claim already made under it."""
 
     @functools.wraps(view)
@@ -43,6 +50,21 @@ def claim_key(view: Callable[..., Any]) -> Callable[..., Any]:
                 instance=request.path,
             )
         claim = idempotency.claim(user, idempotency.scoped("api", key), idempotency.fingerprint(request))
+        if (
+            claim.outcome == "replay"
+            and claim.row is not None
+            and not idempotency.replayable(claim.row, standing(user))
+        ):
+            return problem_response(
+                409,
+                _("Your access changed after this request was first sent under this Idempotency-Key."),
+                code="idempotency_access_changed",
+                detail=_(
+                    "Its first answer is not given again. Read what it changed to see whether it was done, and send "
+                    "it under a new key if it is still wanted."
+                ),
+                instance=request.path,
+            )
         if claim.outcome == "replay" and claim.row is not None and claim.row.withheld:
             return problem_response(
                 409,
@@ -70,6 +92,7 @@ def claim_key(view: Callable[..., Any]) -> Callable[..., Any]:
                 instance=request.path,
             )
         request.agglo_claim = claim.row  # type: ignore[attr-defined]
+        request.agglo_claim_standing = standing  # type: ignore[attr-defined]
         request.agglo_claim_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
@@ -96,6 +119,7 @@ def keep_answer(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                     content_type=response.get("Content-Type", ""),
                     body=response.content,
                     withheld=getattr(request, "agglo_claim_secret", False),
+                    standing=request.agglo_claim_standing(request.auth),  # type: ignore[attr-defined]
                 )
             else:
                 idempotency.release(row)

@@ -160,8 +160,10 @@ def settle(
     body: bytes = b"",
     notes: list[tuple[int, str]] | None = None,
     withheld: bool = False,
+    standing: str,
 ) -> None:
-    """Keep the answer a claimed request got, for the same request sent again; `withheld`: only that it was done."""
+    """Keep the answer a claimed request got, for the same request sent again; `withheld`: only that it was done.
+    `standing` sums up the sender's rights once it was done (`access.policy.standing`): see `replayable`."""
     if row is None:
         return
     if len(location) > LOCATION_MAX or len(body) > BODY_MAX:  # not kept whole: the request may act again
@@ -169,8 +171,16 @@ def settle(
         return
     kept = {"location": location, "content_type": content_type, "body": body, "notes": notes or []}
     SentRequest.objects.filter(pk=row.pk).update(
-        done=True, status=status, withheld=withheld, **({} if withheld else kept)
+        done=True, status=status, withheld=withheld, standing=standing, **({} if withheld else kept)
     )
+
+
+def replayable(row: SentRequest, standing: str) -> bool:
+    """Whether a kept answer may be given again to its sender, whose rights now sum up to `standing`. Not once
+    they changed (a role taken away, an organization suspended): the answer may hold what the sender may no
+    longer see, and acting on the request again could act twice. The change that the request itself made to
+    them (an application that made its sender a member) was kept with the answer and does not count."""
+    return row.standing == standing
 
 
 def acted(request: HttpRequest) -> None:

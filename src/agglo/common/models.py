@@ -113,6 +113,8 @@ class SentRequest(models.Model):
     notes = models.JSONField(default=list, blank=True)
     # a page's form by what it says, without the drawing's token: the same content sent from a form drawn again
     content = models.CharField(max_length=64, blank=True)
+    # the sender's rights once it was done (`access.policy.standing`): no replay once they changed
+    standing = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="sent_request_once")]

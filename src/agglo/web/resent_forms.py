@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from agglo.access import policy
 from agglo.common import idempotency
 
 TOKEN = "csrfmiddlewaretoken"
@@ -55,6 +56,7 @@ class ResentFormMiddleware:
                 location=response["Location"],
                 notes=[(m.level, str(m.message)) for m in _queued(request)],
                 withheld=getattr(request, "agglo_page_secret", False),
+                standing=policy.standing(claim.user),  # the sender, even if the view logged them out
             )
         else:  # a form drawn again with its errors, a refusal, a page, a download: nothing to keep
             idempotency.release(claim)
@@ -82,6 +84,8 @@ class ResentFormMiddleware:
             if claim.outcome == "new":
                 return self._first_send(request, view, claim.row)
             row = _settled(claim.row)  # the first send still running: its answer will be this one's
+            if row is not None and row.done and not idempotency.replayable(row, policy.standing(request.user)):
+                return _access_changed(request)
             if row is not None and row.done:
                 return _replayed(request, row)
             if row is not None:
@@ -122,6 +126,14 @@ def _still_running(request: HttpRequest) -> HttpResponse:
     title = _(
         "This form is still being processed, or its first send was cut off. Check whether it was done "
         "(for an order, on your orders) before you send it again; it can be sent again in a few minutes."
+    )
+    return render(request, "web/error.html", {"status": 409, "title": title}, status=409)
+
+
+def _access_changed(request: HttpRequest) -> HttpResponse:
+    title = _(
+        "Your access changed after this form was first sent, so its first answer is not shown again. Open the page "
+        "again to see whether it was done."
     )
     return render(request, "web/error.html", {"status": 409, "title": title}, status=409)
 
