@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import File, Query, Router, Status
+from ninja.files import UploadedFile
 
 from agglo.access.api_auth import MemberAuth
 from agglo.common.errors import NotFound, ValidationFailed
@@ -18,6 +19,7 @@ from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
     AmendPreviewOut,
+    CalendarImportOut,
     CancelIn,
     CapabilityIn,
     CapabilityOut,
@@ -39,9 +41,13 @@ from agglo.factory.schemas import (
 )
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
+from agglo.factory.selectors.calendar_file import CONTENT_TYPES as CALENDAR_TYPES
+from agglo.factory.selectors.calendar_file import calendar_file
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
 from agglo.factory.services import amend, capacity, disputes, execution, jobs, orders
+from agglo.factory.services.calendar_file import calendar_import
 from agglo.factory.validation import date
+from agglo.profiles.services.imports import size_check
 
 router = Router(tags=["factory"], auth=MemberAuth())  # every endpoint but the catalogue is a member's
 
@@ -94,6 +100,52 @@ def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> 
     cap = _capability(request, capability_id)
     slot = capacity.capacity_set(actor=request.auth, capability=cap, week=payload.week, capacity=payload.capacity)
     return _slot(cap.pk, week_of(cap, slot.week))
+
+
+@router.get(
+    "/capacity/file",
+    response={200: None},
+    summary="Your capacity calendar as a file (CSV, XLSX): a row per capability and week",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file (an attachment): the weeks of the calendar page that starts at `from`.",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                },
+            }
+        }
+    },
+)
+def calendar_download(
+    request: HttpRequest,
+    format: Annotated[str, one_of(CALENDAR_TYPES)] = "csv",
+    start: str = Query("", alias="from"),
+) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    if start and date(start, "from", errors) is None:
+        raise ValidationFailed(errors)
+    body, content_type, name = calendar_file(actor=request.auth, format=format, weeks=calendar_page(start).weeks)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.post(
+    "/capacity/file",
+    response={200: CalendarImportOut, 422: CalendarImportOut},
+    summary="Import a capacity calendar file (CSV or XLSX, multipart)",
+)
+def calendar_upload(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
+    """A dry run reports every bad row and writes nothing; a real run writes every changed week or, if any row is
+    bad, none (422). The columns are those of the download."""
+    size_check(file.size or 0)
+    result = calendar_import(actor=request.auth, body=file.read(), filename=file.name or "upload", dry_run=dry_run)
+    body = {**result.__dict__, "errors": [e.__dict__ for e in result.errors]}
+    return Status(422 if result.errors and not dry_run else 200, body)
 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")

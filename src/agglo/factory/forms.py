@@ -121,3 +121,8 @@ class CapabilityForm(forms.Form):
         # only the user's own factories: a posted id outside them is an invalid choice, not a lookup
         field = cast(forms.TypedChoiceField, self.fields["organization"])
         field.choices = [(o.pk, o.name) for o in organizations]
+
+
+class CalendarFileForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
+    dry_run = forms.BooleanField(label=_("Check only (dry run): write nothing"), required=False, initial=True)

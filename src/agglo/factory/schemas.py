@@ -14,6 +14,7 @@ from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors.orders import progress_of, receipts_pending, sees_whole_plan
 from agglo.factory.services.jobs import ACTIONS
 from agglo.factory.wording import diagnosis_texts
+from agglo.profiles.schemas import RowErrorOut
 
 
 class ProcessOut(Schema):
@@ -323,3 +324,14 @@ class ScorecardOut(Schema):
     confirmed: int  # deliveries the buyer confirmed, or for which the platform dismissed a dispute
     disputed: int  # disputes still open
     upheld: int  # disputes the platform decided for the buyer
+
+
+class CalendarImportOut(Schema):
+    """What a capacity calendar file did (or, in a dry run, would do); `errors` lists every bad row."""
+
+    dry_run: bool
+    applied: bool
+    rows: int
+    changed: int
+    unchanged: int
+    errors: list[RowErrorOut]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agglo.factory.views import board, capacity, disputes, orders, scorecards
+from agglo.factory.views import board, calendar_file, capacity, disputes, orders, scorecards
 
 app_name = "factory"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("factory/jobs/", board.job_board, name="jobs"),
     path("factory/allocations/<int:pk>/<slug:action>/", board.allocation_action, name="allocation_action"),
     path("factory/capacity/", capacity.capacity, name="capacity"),
+    path("factory/capacity/file/", calendar_file.calendar_upload, name="calendar_upload"),
+    path("factory/capacity/file.<slug:format>", calendar_file.calendar_download, name="calendar_download"),
     path("factory/scorecards/", scorecards.scorecards, name="scorecards"),
     path("factory/disputes/", disputes.dispute_list, name="disputes"),
     path("factory/disputes/<int:pk>/rule/", disputes.dispute_ruling, name="dispute_ruling"),

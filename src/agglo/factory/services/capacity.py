@@ -147,35 +147,55 @@ def _tell_if_overtaken(capability: Capability, before: dict[str, Any]) -> None:
     tell_offers_overtaken(capability, rooms, why="lowered", before=was)
 
 
+MAX_CAPACITY = 10_000_000  # units a week
+
+
+def settable_weeks() -> tuple[dt.date, dt.date]:
+    """The Mondays of the first and the last week whose capacity may be set: the week under way, and the last week
+    any plan can reach."""
+    this_week = monday(timezone.localdate())
+    return this_week, this_week + dt.timedelta(weeks=AHEAD_WEEKS + horizon() - 1)
+
+
+def week_out_of_range() -> str:
+    first, last = settable_weeks()
+    return _("Must lie between the current week (%(week)s) and the last week a plan can reach (%(last)s).") % {
+        "week": first,
+        "last": last,
+    }
+
+
+def below_reserved(capability: Capability, reserved: int) -> str:
+    return _("Must not be below the %(n)d %(unit)s that accepted work already holds in this week.") % {
+        "n": reserved,
+        "unit": capability.process.unit_for(reserved),
+    }
+
+
 @transaction.atomic
 def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any) -> CapacitySlot:
     """Set one week's capacity (holidays, maintenance, extra shifts); never below what accepted work holds."""
     _admin_of(actor, capability.organization_id)
     errors: dict[str, list[str]] = {}
     day = date(week, "week", errors)
-    amount = whole({"capacity": capacity}, "capacity", errors, low=0, high=10_000_000)
-    this_week = monday(timezone.localdate())
-    last = this_week + dt.timedelta(weeks=AHEAD_WEEKS + horizon() - 1)  # the last week any plan can reach
-    if day is not None and not this_week <= day <= last:
-        errors["week"] = [
-            _("Must lie between the current week (%(week)s) and the last week a plan can reach (%(last)s).")
-            % {"week": this_week, "last": last}
-        ]
+    amount = whole({"capacity": capacity}, "capacity", errors, low=0, high=MAX_CAPACITY)
+    first, last = settable_weeks()
+    if day is not None and not first <= day <= last + dt.timedelta(days=6):
+        errors["week"] = [week_out_of_range()]
     if errors or day is None:
         raise ValidationFailed(errors)
-    week = day
+    return week_write(actor=actor, capability=capability, week=monday(day), amount=amount)
+
+
+def week_write(*, actor: Any, capability: Capability, week: dt.date, amount: int, source: str = "") -> CapacitySlot:
+    """Set the capacity of the week of Monday `week`, checked already but for what accepted work holds, which is
+    checked here under the slot's lock; the buyers of offers a lower figure no longer fits are told. `source`: the
+    file it came from, for the history."""
     slot, created = CapacitySlot.objects.select_for_update().get_or_create(
-        capability=capability, week=monday(week), defaults={"capacity": amount, "by_hand": True}
+        capability=capability, week=week, defaults={"capacity": amount, "by_hand": True}
     )
     if amount < slot.reserved:
-        raise ValidationFailed(
-            {
-                "capacity": [
-                    _("Must not be below the %(n)d %(unit)s that accepted work already holds in this week.")
-                    % {"n": slot.reserved, "unit": capability.process.unit_for(slot.reserved)}
-                ]
-            }
-        )
+        raise ValidationFailed({"capacity": [below_reserved(capability, slot.reserved)]})
     before = capability.weekly_capacity if created else slot.capacity
     slot.capacity, slot.by_hand = amount, True
     slot.save(update_fields=["capacity", "by_hand"])
@@ -186,7 +206,7 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
         "factory.capacity_set",
         actor=actor,
         subject=capability,
-        payload={"week": slot.week.isoformat(), "capacity": amount},
+        payload={"week": slot.week.isoformat(), "capacity": amount, **({"file": source} if source else {})},
         organization_id=capability.organization_id,
     )
     return slot

@@ -106,7 +106,8 @@ def size_check(size: int) -> None:
         )
 
 
-def _table(body: bytes, filename: str) -> Table:
+def table_read(body: bytes, filename: str) -> Table:
+    """The rows of an uploaded file; ValidationFailed on `file`, in words, when it cannot be read."""
     try:
         return read_table(body, filename, most=MAX_ROWS)
     except TableError as exc:
@@ -139,10 +140,10 @@ def import_file(
             {"source_note": [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(source_note)}]}
         )
     started = time.perf_counter()
-    table = _table(body, filename)
+    table = table_read(body, filename)
     result = ImportResult(kind=kind, dry_run=dry_run, rows=len(table.rows))
-    result.errors = [e for row_no, row in table.rows for e in _unreadable(row_no, row)]
-    table = Table(table.header, [(row_no, row) for row_no, row in table.rows if not _unreadable(row_no, row)])
+    result.errors = [e for row_no, row in table.rows for e in unreadable(row_no, row)]
+    table = Table(table.header, [(row_no, row) for row_no, row in table.rows if not unreadable(row_no, row)])
     note = (source_note or filename)[:200]
     with transaction.atomic():
         if kind == "organizations":
@@ -174,7 +175,7 @@ def import_file(
     return result
 
 
-def _unreadable(row_no: int, row: Mapping[str, Any]) -> list[RowError]:
+def unreadable(row_no: int, row: Mapping[str, Any]) -> list[RowError]:
     """What the reader found wrong with a row before any column is checked, for every kind of import: cells past
     the last column; a formula the file holds no result of (its value is unknown, not empty: an update would blank
     the field); a NUL character, which no database stores. Such a row is not checked further."""
