@@ -37,3 +37,20 @@ def test_log_entry_facts_and_events_have_chinese_names():
         names += [history_field("policy.granted", k) for k in ("policy", "amount", "automatic", "rule")]
         names.append(event_label("profiles.case_participation_confirmed"))
     assert all(not any("a" <= ch.lower() <= "z" for ch in n) for n in names), names
+
+
+def test_the_access_log_never_shows_a_viewers_login(org_admin, member_of):
+    """Review 44 F4: an admitted admin's login is its contact e-mail address, which its organization may keep
+    from other members; the log named viewers by it."""
+    from django.test import Client
+
+    from tests.registry.test_api import bearer
+
+    admin, org = org_admin
+    viewer, _ = member_of("zhang@secret-applicant.example")
+    sensitive_views_record(viewer=viewer, owner_ids=[org.pk], groups=["contacts"], channel="api")
+    page = login(admin).get(f"/organizations/{org.pk}/tab/access/").content.decode()
+    table = page[page.index('id="access-log"') :]
+    assert "secret-applicant" not in table and f"#{viewer.pk}" in table
+    log = Client().get(f"/api/v1/organizations/{org.pk}/access-log", **bearer(admin)).json()
+    assert [e["viewer"] for e in log] == [f"#{viewer.pk}"]

@@ -100,7 +100,7 @@ def test_api_visibility_and_access_log(org_admin, member_of):
     assert response.json()["financials"] == "members"
     assert len(c.get(f"/api/v1/organizations/{org.pk}/financials", **bearer(peer)).json()) == 1
     log = c.get(f"/api/v1/organizations/{org.pk}/access-log", **bearer(admin)).json()
-    assert [(e["viewer"], e["group"], e["channel"]) for e in log] == [("peer", "financials", "api")]
+    assert [(e["viewer"], e["group"], e["channel"]) for e in log] == [(f"#{peer.pk}", "financials", "api")]
     # Anonymous visitors see neither the financials nor the credit headline.
     anonymous = Client().get(f"/api/v1/organizations/{org.pk}/profile").json()
     assert anonymous["credit"] is None and anonymous["indicators"] is None

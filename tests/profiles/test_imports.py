@@ -215,7 +215,7 @@ def test_export_holds_only_what_one_may_see_and_is_logged(org_admin, member_of, 
     response = export_response(peer, "financials", "json", channel="export")
     assert len(json.loads(response.content)) == 4
     entry = AccessLogEntry.objects.get(owner=org)
-    assert (entry.viewer_label, entry.channel) == ("peer", "export")
+    assert (entry.viewer_label, entry.channel) == (f"#{peer.pk}", "export")  # never the login
     contacts = selectors.export_table(actor=peer, kind="organizations")
     assert len(list(contacts.rows)) == Organization.objects.filter(status="member").count()
     assert read_table(write_csv(contacts.columns, []), "x.csv").header[0] == "uscc"

@@ -187,7 +187,7 @@ def test_financials_visibility_and_the_access_log(org_admin, member_of, operator
     assert sensitive_views_record(viewer=admin, owner_ids=[org.pk], groups=["financials"], channel="page") == 0
     sensitive_views_record(viewer=peer, owner_ids=[org.pk], groups=["financials"], channel="page")
     entry = selectors.access_log_list(actor=admin, organization=org).get()
-    assert (entry.viewer_label, entry.group, entry.viewer_orgs) == ("peer", "financials", peer_org.name_zh)
+    assert (entry.viewer_label, entry.group, entry.viewer_orgs) == (f"#{peer.pk}", "financials", peer_org.name_zh)
     with pytest.raises(Forbidden):
         selectors.access_log_list(actor=peer, organization=org)
     assert selectors.access_log_list(actor=operator, organization=org).count() == 1

@@ -9,6 +9,10 @@ from agglo.access import policy
 from agglo.access.models import AccessLogEntry, Membership
 
 
+def viewer_label(user_id: int) -> str:
+    return f"#{user_id}"
+
+
 def _viewer_fields(viewer: Any) -> dict[str, Any]:
     if not getattr(viewer, "is_authenticated", False):
         return {
@@ -21,7 +25,9 @@ def _viewer_fields(viewer: Any) -> dict[str, Any]:
     names = list(Membership.objects.filter(user=viewer).values_list("organization__name_zh", "organization__name_en"))
     return {
         "viewer": viewer,
-        "viewer_label": viewer.get_username(),
+        # a number, never the login (an admitted admin's is its contact e-mail address): the owner tells one
+        # person from another, and the organizations and roles say who they act for
+        "viewer_label": viewer_label(viewer.pk),
         "viewer_orgs": "; ".join(sorted(zh for zh, _en in names))[:400],
         "viewer_orgs_en": "; ".join(sorted(en or zh for zh, en in names))[:400],
         "viewer_roles": ",".join(sorted(policy.platform_roles(viewer)))[:100],
