@@ -290,3 +290,17 @@ def test_a_named_listing_is_not_tied_to_its_owners_anonymous_one(cluster, market
     assert len(pair) == 2 and any(r.match.diversity_factor < 1 for r in pair)  # the later one is ranked down
     # which neither row may say: "another result of the same organization" would name the anonymous offer's owner
     assert not any(r.same_owner_note for r in pair)
+
+
+def test_reciprocity_reads_only_the_listings_any_member_may_see_as_theirs(cluster, market_):
+    """Review 44 F5: an organization's partners-only or anonymous need showed through its reciprocity signal."""
+    orgs = {name: org for name, (_admin, org) in cluster.items()}
+    services.documents_refresh(org_ids=[o.pk for o in orgs.values()])
+    features = {
+        d.organization_id: d.features
+        for d in MatchDocument.objects.filter(
+            source=MatchDocument.Source.ORGANIZATION, organization_id__in=[o.pk for o in orgs.values()]
+        )
+    }
+    assert features[orgs["fab"].pk]["gives"] and features[orgs["seeker"].pk]["wants"]
+    assert features[orgs["hidden"].pk]["gives"] == [] and features[orgs["anon"].pk]["gives"] == []

@@ -10,6 +10,7 @@ from django.test import Client
 from agglo.access.models import AccessLogEntry
 from agglo.profiles import services
 from agglo.profiles.models import FinancialStatement
+from agglo.profiles.selectors.trust import TrustFacts
 from agglo.profiles.tabular import write_csv, write_xlsx
 from agglo.registry.services import organization_update
 from tests.conftest import upload
@@ -159,6 +160,19 @@ def test_api_cases(org_admin, member_of):
     assert response.status_code == 201
     case = c.get(f"/api/v1/cases/{case_id}", **bearer(peer)).json()
     assert len(case["participants"]) == 2 and case["ratings"][0]["score"] == 4
+    # what ranking weighs (and explains to any member) holds the case while members may see it
+    from agglo.profiles.selectors.trust import trust_facts
+
+    assert (
+        trust_facts([peer_org.pk])[peer_org.pk].confirmed_cases,
+        trust_facts([peer_org.pk])[peer_org.pk].mean_rating,
+    ) == (1, 4.0)
+    # review 44 F2: made private, the case no longer counts, nor its rating
+    response = c.patch(
+        f"/api/v1/cases/{case_id}", {"visibility": "private"}, content_type="application/json", **bearer(admin)
+    )
+    assert response.status_code == 200, response.content
+    assert trust_facts([peer_org.pk, org.pk]) == {peer_org.pk: TrustFacts(), org.pk: TrustFacts()}
 
 
 def test_capability_catalogue_api(ref, client):

@@ -99,7 +99,13 @@ def _org_docs(orgs: list[Organization]) -> list[MatchDocument]:
         capabilities.setdefault(org_id, []).extend((zh, en))
     wants: dict[int, set[str]] = {i: set() for i in ids}
     gives: dict[int, set[str]] = {i: set() for i in ids}
-    for doc in MatchDocument.objects.filter(source=MatchDocument.Source.LISTING, live=True, organization_id__in=ids):
+    # only from listings any member may see as theirs: a partners-only or anonymous need must not show through
+    # the reciprocity signal that its organization has it
+    kept_back = Listing.objects.filter(organization_id__in=ids).filter(
+        Q(anonymous=True) | ~Q(visibility__in=("public", "members"))
+    )
+    shown = MatchDocument.objects.filter(source=MatchDocument.Source.LISTING, live=True, organization_id__in=ids)
+    for doc in shown.exclude(object_id__in=kept_back.values("pk")):
         side = wants if doc.features.get("side") == Side.NEED else gives
         side[doc.organization_id] |= concept_tokens(doc.tokens.split()) | {_kind_token(doc.features["kind"])}
     facts = trust_facts(ids)
@@ -209,6 +215,10 @@ def index_sync() -> int:
     ):
         org_ids |= set(model.objects.filter(**{f"{field}__gte": since}).values_list("organization_id", flat=True))
     org_ids |= set(CaseRating.objects.filter(created_at__gte=since).values_list("rated_id", flat=True))
+    # a case made private (or public again) changes what its participants' trust may count
+    org_ids |= set(
+        CaseParticipant.objects.filter(case__updated_at__gte=since).values_list("organization_id", flat=True)
+    )
     return documents_refresh(listing_ids=listing_ids, org_ids=org_ids)
 
 

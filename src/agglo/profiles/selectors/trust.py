@@ -1,5 +1,6 @@
 """The facts other apps weigh trust on: the valid credit grade (the headline members see), confirmed
-collaboration cases, and the mean rating partners gave. For ranking, not for display of detail."""
+collaboration cases, and the mean rating partners gave. For ranking, not for display of detail; but ranking
+explains itself to any member, so only cases any member may see (public or members) count, and their ratings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating
+
+
+SEEN_BY_MEMBERS = ("public", "members")  # a partners-only or private case is not every member's to know of
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,15 @@ def trust_facts(org_ids: Iterable[int]) -> dict[int, TrustFacts]:
     ):
         grades[org_id] = grade
     cases = dict(
-        CaseParticipant.objects.filter(organization_id__in=ids, confirmed_at__isnull=False)
+        CaseParticipant.objects.filter(
+            organization_id__in=ids, confirmed_at__isnull=False, case__visibility__in=SEEN_BY_MEMBERS
+        )
         .values("organization_id")
         .annotate(n=Count("id"))
         .values_list("organization_id", "n")
     )
     ratings = dict(
-        CaseRating.objects.filter(rated_id__in=ids)
+        CaseRating.objects.filter(rated_id__in=ids, case__visibility__in=SEEN_BY_MEMBERS)
         .values("rated_id")
         .annotate(mean=Avg("score"))
         .values_list("rated_id", "mean")
