@@ -81,12 +81,13 @@ def test_counterparts_are_ranked_explained_and_never_hidden(cluster, market_, en
     results = selectors.matches_for_listing(actor=admin, listing=need, target="offers")
     keys = [r.key for r in results]
     # Downstream on the chain and in other provinces first, the English offer among them; the same-segment
-    # peer after them although its Chinese text is closer.
-    assert keys == [offers["anon"].pk, offers["fab"].pk, offers["local"].pk]
+    # peer after them although its Chinese text is closer. The anonymous offer is ranked by what its reader may
+    # see: nothing of its owner (chain, region, record) counts (review 44 F1: the score gave the owner away).
+    assert keys == [offers["fab"].pk, offers["local"].pk, offers["anon"].pk]
     assert offers["hidden"].pk not in keys  # partners only
     assert offers["picky"].pk not in keys  # takes only Shanghai counterparts
     assert offers["talent"].pk not in keys  # another kind
-    top = results[1]
+    top = results[0]
     assert "Silicon carbide power devices" in top.matched and "automotive-grade" in top.matched
     assert top.relation == "Downstream of you: Wafer fabrication (foundry) uses the output of Chip design"
     assert top.match.cross_region and {label: v for _n, label, v in top.signals}["Chain position"] > 0
@@ -96,6 +97,8 @@ def test_counterparts_are_ranked_explained_and_never_hidden(cluster, market_, en
     assert anonymous.relation == "" and not {"Chain position", "Other region", "Trust"} & {
         label for _n, label, _v in anonymous.signals
     }
+    assert anonymous.match.score == round(sum(v for _n, _label, v in anonymous.signals), 4)
+    assert anonymous.rank == 3 and [r.rank for r in results] == [1, 2, 3]
     local = next(r for r in results if r.key == offers["local"].pk)
     assert local.relation.startswith("Same segment") and not local.match.cross_region
 
@@ -157,15 +160,17 @@ def test_api_logs_impressions_clicks_interest_and_acceptance(cluster, market_):
     response = client.get(f"/api/v1/matching/listings/{need.pk}/matches?target=offers&limit=5")
     assert response.status_code == 200
     body = response.json()
-    assert body[1]["listing"]["id"] == offers["fab"].pk and body[1]["relation"] == "downstream"
-    assert body[1]["organization"]["name"] == "苏州晶圆制造有限公司"
-    assert body[0]["organization"] is None and body[0]["listing"]["organization_id"] is None  # anonymous
-    assert {s["name"] for s in body[1]["signals"]} >= {"text", "chain", "cross_region"}
+    assert body[0]["listing"]["id"] == offers["fab"].pk and body[0]["relation"] == "downstream"
+    assert body[0]["organization"]["name"] == "苏州晶圆制造有限公司"
+    assert body[2]["organization"] is None and body[2]["listing"]["organization_id"] is None  # anonymous
+    # nothing of its owner in its score: only what its signals show
+    assert body[2]["score"] == pytest.approx(sum(s["contribution"] for s in body[2]["signals"]), abs=1e-3)
+    assert {s["name"] for s in body[0]["signals"]} >= {"text", "chain", "cross_region"}
     assert MatchEvent.objects.filter(kind="impression", query_key=need.pk).count() == len(body)
     assert (
         client.post(
             "/api/v1/matching/clicks",
-            {"item": offers["fab"].pk, "query": need.pk, "rank": 2},
+            {"item": offers["fab"].pk, "query": need.pk, "rank": 1},
             content_type="application/json",
         ).status_code
         == 204
@@ -177,7 +182,7 @@ def test_api_logs_impressions_clicks_interest_and_acceptance(cluster, market_):
     market.interest_accept(actor=cluster["fab"][0], interest=interest)
     logged = MatchEvent.objects.filter(item_key=offers["fab"].pk, kind__in=["interest", "acceptance"])
     assert sorted(e.kind for e in logged) == ["acceptance", "interest"]
-    assert {e.query_key for e in logged} == {need.pk} and {e.rank for e in logged} == {2}
+    assert {e.query_key for e in logged} == {need.pk} and {e.rank for e in logged} == {1}
     assert selectors.behaviour_scores()[offers["fab"].pk] > 0
     # Bad input and other members
     assert client.get(f"/api/v1/matching/listings/{need.pk}/matches?target=friends").status_code == 422

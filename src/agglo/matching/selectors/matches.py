@@ -4,7 +4,7 @@ visibility selectors, so a record hidden from the reader can never be shown, eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils import timezone
@@ -142,6 +142,8 @@ def _present(actor: Any, matches: list[Match]) -> list[Result]:
             org = listing.organization if revealed[listing.pk] else None
         # an anonymous owner stays hidden in the explanation too: not its chain segments, region or record
         hidden = listing is not None and org is None
+        if hidden:
+            m = _without_owner(m)
         results.append(
             Result(
                 rank=len(results) + 1,
@@ -158,4 +160,14 @@ def _present(actor: Any, matches: list[Match]) -> list[Result]:
                 and (listing.organization_id if listing is not None else -m.key) not in hidden_owners,
             )
         )
+    if any(r.owner_hidden for r in results):  # ranked by the score shown, so that the place tells no more
+        results.sort(key=lambda r: -r.match.score)
+        results = [replace(r, rank=i) for i, r in enumerate(results, start=1)]
     return results
+
+
+def _without_owner(m: Match) -> Match:
+    """An anonymous listing's match as its reader may see it: scored without the signals that describe its owner
+    (review 44 F1: the total less the signals shown gave their sum away, and with it the owner)."""
+    shown = tuple((name, value) for name, value in m.signals if name not in explain.OWNER_SIGNALS)
+    return replace(m, signals=shown, score=round(sum(v for _, v in shown), 4), trust_notes=())

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating
 
-
 SEEN_BY_MEMBERS = ("public", "members")  # a partners-only or private case is not every member's to know of
 
 
