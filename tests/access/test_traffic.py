@@ -269,3 +269,25 @@ def test_an_export_refused_for_want_of_an_organization_is_not_counted(client):
     client.force_login(loner)
     assert client.get("/api/v1/exports/organizations?format=csv").status_code == 403
     assert not DailyQuota.objects.filter(user=loner).exists()
+
+
+@pytest.mark.django_db
+@override_settings(AGGLO_DAILY_LIMITS={"profile_view": 100, "export": 2})
+def test_an_organizations_nodes_share_one_daily_budget(client, org_admin):
+    """Review 44 F3: each node registered came with a fresh day's allowance, so registering nodes multiplied the
+    anti-harvesting limits."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from agglo.access import nodes
+    from tests.access.test_nodes import NodeClient
+
+    admin, org = org_admin
+    tried = []
+    for name in ("harvest1", "harvest2", "harvest3"):
+        nc = NodeClient(client, Ed25519PrivateKey.generate())
+        nodes.node_register(actor=admin, organization_id=org.pk, name=name, public_key=nc.public)
+        tried += [nc.request("GET", "/api/v1/exports/organizations?format=csv").status_code for _ in range(2)]
+    assert tried == [200, 200, 429, 429, 429, 429]
+    # the organization's people keep their own budgets
+    client.force_login(admin)
+    assert client.get("/api/v1/exports/organizations?format=csv").status_code == 200

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from agglo.access import policy, ratelimit
-from agglo.access.models import DailyQuota, ProfileView
+from agglo.access.models import DailyQuota, Node, ProfileView
 from agglo.access.ratelimit import RateLimited
 from agglo.common.audit import record
 from agglo.common.language import Phrase
@@ -26,6 +26,22 @@ def _seconds_to_midnight(now: dt.datetime) -> float:
     local = timezone.localtime(now)
     midnight = (local + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return (midnight - local).total_seconds()
+
+
+def accountable(actor: Any) -> int:
+    """The user whose daily budget `actor`'s reads count against: itself, or for a member's node, the first node
+    its organization registered, so that all of an organization's nodes share one budget (review 44 F3: each new
+    node came with a fresh day's allowance). Kept on the user for the request."""
+    cached = getattr(actor, "_agglo_accountable", None)
+    if cached is None:
+        first = (
+            Node.objects.filter(organization__nodes__user_id=actor.pk)
+            .order_by("pk")
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        cached = actor._agglo_accountable = first or actor.pk
+    return int(cached)
 
 
 def quota_consume(*, actor: Any, kind: str) -> None:
@@ -48,7 +64,7 @@ def quota_consume(*, actor: Any, kind: str) -> None:
             cursor.execute(
                 f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, 1, FALSE) "
                 f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + 1 RETURNING count",
-                [actor.pk, day, kind],
+                [accountable(actor), day, kind],
             )
             if cursor.fetchone()[0] > limit:
                 raise _OverLimit
@@ -101,15 +117,16 @@ def quota_refused(*, actor: Any, kind: str) -> None:
     if limit is None or not getattr(actor, "is_authenticated", False):
         return
     day = timezone.localdate()
-    DailyQuota.objects.get_or_create(user=actor, day=day, kind=kind)
+    DailyQuota.objects.get_or_create(user_id=accountable(actor), day=day, kind=kind)
     _alert_once(actor, kind, day, limit)
 
 
 def _alert_once(actor: Any, kind: str, day: dt.date, limit: int) -> None:
     """Record and tell the operators that `actor` went over the limit, unless that was done today already."""
-    if not DailyQuota.objects.filter(user=actor, day=day, kind=kind, alerted=False).update(alerted=True):
+    who = accountable(actor)
+    if not DailyQuota.objects.filter(user_id=who, day=day, kind=kind, alerted=False).update(alerted=True):
         return
-    row = DailyQuota.objects.get(user=actor, day=day, kind=kind)
+    row = DailyQuota.objects.get(user_id=who, day=day, kind=kind)
     label = DailyQuota.Kind(kind).label
     record(
         "access.daily_limit_exceeded",
@@ -142,7 +159,7 @@ def profile_viewed(*, actor: Any, organization_id: int, address: str = "") -> No
     if policy.sees_all_organizations(actor) or organization_id in policy.organization_ids(actor):
         return
     day = timezone.localdate()
-    if ProfileView.objects.filter(user=actor, organization_id=organization_id, day=day).exists():
+    if ProfileView.objects.filter(user_id=accountable(actor), organization_id=organization_id, day=day).exists():
         return  # the usual case, a tab of what was read today, in one query
     table = ProfileView._meta.db_table
     try:
@@ -150,7 +167,7 @@ def profile_viewed(*, actor: Any, organization_id: int, address: str = "") -> No
             cursor.execute(
                 f"INSERT INTO {table} (user_id, organization_id, day) VALUES (%s, %s, %s) "
                 "ON CONFLICT (user_id, organization_id, day) DO NOTHING RETURNING 1",
-                [actor.pk, organization_id, day],
+                [accountable(actor), organization_id, day],
             )
             if cursor.fetchone() is None:  # seen today already
                 return
@@ -158,7 +175,9 @@ def profile_viewed(*, actor: Any, organization_id: int, address: str = "") -> No
     except RateLimited:
         quota_refused(actor=actor, kind=DailyQuota.Kind.PROFILE_VIEW)  # the alert went with the rolled-back count
         raise
-    ProfileView.objects.filter(user=actor, day__lt=day).delete()  # what was seen on earlier days counts no more
+    ProfileView.objects.filter(
+        user_id=accountable(actor), day__lt=day
+    ).delete()  # what was seen on earlier days counts no more
 
 
 ANONYMOUS_LIMIT = gettext_lazy(
