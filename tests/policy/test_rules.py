@@ -47,11 +47,16 @@ def test_a_failed_alternative_of_an_or_that_holds_is_not_needed():
     assert outcome.eligible and outcome.needed == (True, True, False)
     rows = outcome.rows()
     assert [(r["passed"], r["needed"]) for r in rows] == [(True, True), (True, True), (False, False)]
-    # the stored flags say the same (the count of clauses not met is unchanged, as `screen` gives it)
-    eligible, failed, met = rule.flags(firm)
-    assert (eligible, failed) == (True, 1) and [r["needed"] for r in rule.explained(met, firm)] == [True, True, False]
-    # an or that fails needs both branches; under a not, every clause stays needed
-    assert rule.evaluate({**firm, "ip_invention": 0}).needed == (True, True, True)
+    # the stored flags say the same: no clause short
+    eligible, short, met = rule.flags(firm)
+    assert (eligible, short) == (True, 0) and [r["needed"] for r in rule.explained(met, firm)] == [True, True, False]
+    # an or that fails needs one of its branches, either will do: one clause short, not two (walk review 45 F2)
+    failing = rule.evaluate({**firm, "ip_invention": 0})
+    assert failing.needed == (True, True, True) and failing.either == (False, True, True)
+    assert (failing.short, len(failing.missing)) == (1, 2) and rule.screen({**firm, "ip_invention": 0}) == (False, 1)
+    assert [r["either"] for r in failing.rows()] == [False, True, True]
+    # short of the and's own clause as well: two
+    assert rule.evaluate({**firm, "ip_invention": 0, "headcount": 900}).short == 2
     assert parse("not (tech_sme or headcount <= 500)", FACTS).evaluate({"tech_sme": True, "headcount": 900}).needed == (
         True,
         True,
@@ -149,9 +154,10 @@ def test_the_screen_and_the_stored_rows_agree_with_the_explained_evaluation(fact
     for text in rules:
         rule = parse(text, FACTS)
         outcome = rule.evaluate(facts)
-        assert rule.screen(facts) == (outcome.eligible, len(outcome.missing))
+        assert rule.screen(facts) == (outcome.eligible, outcome.short)
+        assert outcome.eligible == (outcome.short == 0) and outcome.short <= len(outcome.missing)
         eligible, missing, passed = rule.flags(facts)
-        assert (eligible, missing) == (outcome.eligible, len(outcome.missing))
+        assert (eligible, missing) == (outcome.eligible, outcome.short)
         assert rule.explained(passed, facts) == outcome.rows()
 
 

@@ -85,8 +85,9 @@ def test_the_screen_is_exact_away_from_the_bounds():
     db = table([firm, {**firm, "province": "110000", "headcount": 900}])
     eligible, eparams, failed, fparams = screen_sql(rule, lambda name: name, float)
     got = list(db.execute(f"SELECT {eligible}, {failed} FROM f".replace("%s", "?"), [*eparams, *fparams]))
-    assert got == [(1, 1), (0, 3)]  # 1: the invention clause fails inside a passing or
-    assert [rule.screen(firm), rule.screen({**firm, "province": "110000", "headcount": 900})] == [(True, 1), (False, 3)]
+    # the invention clause fails inside a passing or: no clause short; the second firm is short of two
+    assert got == [(1, 0), (0, 2)]
+    assert [rule.screen(firm), rule.screen({**firm, "province": "110000", "headcount": 900})] == [(True, 0), (False, 2)]
 
 
 def test_like_patterns_in_codes_match_literally():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.models import Notification
@@ -55,6 +56,24 @@ def firm(member_of, name, rd, invention, region="440300"):
             },
         )
     return admin, org
+
+
+def test_a_firm_short_of_one_or_of_two_is_a_near_miss_and_is_told(agency, member_of, english):
+    """Walk review 45 F2: short of an `or` whose two alternatives both fail, a firm was counted two clauses short,
+    so it was neither listed as a near miss nor told."""
+    admin, org = agency
+    near_admin, near = firm(member_of, "or-firm", rd=1_200_000, invention=True)  # one invention, IP total 1
+    rule = "rd_intensity >= 5% and (ip_invention >= 2 or ip_total >= 5)"
+    policy = policy_create(actor=admin, issuer=org, data=policy_data(rule=rule))
+    policy_publish(actor=admin, policy=policy)
+    match = PolicyMatch.objects.get(policy=policy, organization=near)
+    assert match.near_miss and match.missing == 1
+    assert [(c["passed"], c["either"]) for c in match.explained] == [(True, False), (False, True), (False, True)]
+    assert Notification.objects.filter(user=near_admin, verb="policy.match").exists()
+    page = Client()
+    page.force_login(near_admin)
+    page.cookies["django_language"] = "en"
+    assert "missing — any one of these will do" in page.get(f"/policies/{policy.pk}/").content.decode()
 
 
 def test_malformed_rules_and_fields_are_refused_by_name(agency, english):
@@ -112,6 +131,7 @@ def test_publishing_finds_eligible_firms_and_near_misses(agency, member_of):
             "en": "R&D intensity ≥ 5 %",
             "passed": False,
             "needed": True,
+            "either": False,
             "yours": "3.2 %",
             "yours_en": "3.2 %",
         }

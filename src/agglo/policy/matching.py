@@ -102,7 +102,8 @@ def _screened(policy: Policy, rule: Rule) -> Facts:
         return f"{table}.{connection.ops.quote_name(name)}"
 
     number: Any = float if connection.vendor == "sqlite" else (lambda d: d)
-    eligible, eparams, failed, fparams = screen_sql(rule, column, number)
+    least = "MIN" if connection.vendor == "sqlite" else "LEAST"
+    eligible, eparams, failed, fparams = screen_sql(rule, column, number, least)
     rows = in_scope.annotate(may_pass=RawSQL(eligible, eparams), surely_failed=RawSQL(failed, fparams)).filter(
         Q(may_pass=1) | Q(surely_failed__lte=NEAR_MISS)
     )

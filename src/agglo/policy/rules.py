@@ -125,24 +125,32 @@ class Outcome:
     clauses: tuple[Clause, ...]
     # per clause, whether the answer rests on it (`Rule.needed`): a failed alternative of an `or` that holds is not
     needed: tuple[bool, ...] = ()
+    # the fewest clauses that would have to change for the rule to hold (`Rule.short`): an `or` that fails counts
+    # as one, whichever of its alternatives is met
+    short: int = 0
+    # per clause, whether it is an alternative of an `or` that fails: meeting any one of them would do
+    either: tuple[bool, ...] = ()
 
     @property
     def missing(self) -> tuple[Clause, ...]:
         return tuple(c for c in self.clauses if not c.passed)
 
     def rows(self) -> list[dict[str, Any]]:
-        """The clauses as stored and served: both languages, passed or not, needed or not, and the firm's value."""
+        """The clauses as stored and served: both languages, passed or not, needed or not, whether another
+        alternative would do, and the firm's value."""
         needed = self.needed or (True,) * len(self.clauses)
+        either = self.either or (False,) * len(self.clauses)
         return [
             {
                 "zh": c.describe("zh"),
                 "en": c.describe("en"),
                 "passed": c.passed,
                 "needed": n,
+                "either": e,
                 "yours": c.yours("zh"),
                 "yours_en": c.yours("en"),
             }
-            for c, n in zip(self.clauses, needed, strict=False)
+            for c, n, e in zip(self.clauses, needed, either, strict=False)
         ]
 
 
@@ -178,42 +186,56 @@ Screen = Callable[[Mapping[str, Any]], tuple[bool, int]]
 class Rule:
     text: str
     tree: Node
-    # (eligible, clauses not met) without the words: see _screen.
+    # (eligible, clauses short) without the words: see _screen.
     screen: Screen = field(compare=False, repr=False)
     facts: frozenset[str] = field(default_factory=frozenset)
     # Every clause in evaluation order, whether a `not` flips it, and its words in both languages.
     leaves: tuple[tuple[Compare, bool, str, str], ...] = field(default=(), compare=False, repr=False)
-    # The rule's answer from its clauses' results, in the order of `leaves`.
-    combine: Callable[[Iterator[bool]], bool] = field(default=lambda results: False, compare=False, repr=False)
 
     def evaluate(self, facts: Mapping[str, Any]) -> Outcome:
         clauses: list[Clause] = []
         eligible = _eval(self.tree, facts, clauses)
+        met = [c.passed for c in clauses]
         return Outcome(
-            eligible=eligible, clauses=tuple(clauses), needed=tuple(self.needed([c.passed for c in clauses]))
+            eligible=eligible,
+            clauses=tuple(clauses),
+            needed=tuple(self.needed(met)),
+            short=self.short(met),
+            either=tuple(self.either(met)),
         )
+
+    def _raw(self, met: Sequence[bool]) -> Iterator[bool]:
+        """The clauses' plain results (before a `not` flips them) from whether each is met."""
+        return iter([m != flipped for m, (_node, flipped, *_words) in zip(met, self.leaves, strict=False)])
 
     def needed(self, met: Sequence[bool]) -> list[bool]:
         """Per clause (in `leaves` order), whether the rule's answer rests on it. A clause that fails in an `or`
-        whose other branch holds is not needed: the firm meets that alternative, so the clause is not "missing"
-        (its count of clauses not met stays as `flags` and `screen` give it)."""
-        raw = iter([m != flipped for m, (_node, flipped, *_words) in zip(met, self.leaves, strict=False)])
-        return _needed(self.tree, raw, negated=False)[1]
+        whose other branch holds is not needed: the firm meets that alternative, so the clause is not "missing"."""
+        return [mark != "spare" for mark in _marks(self.tree, self._raw(met), negated=False)[1]]
+
+    def either(self, met: Sequence[bool]) -> list[bool]:
+        """Per clause, whether it is an alternative of an `or` that fails (outside any `not`): one would do."""
+        return [mark == "either" for mark in _marks(self.tree, self._raw(met), negated=False)[1]]
+
+    def short(self, met: Sequence[bool]) -> int:
+        """The fewest clauses whose result would have to change for the rule to hold (0: eligible). An `and`
+        needs each failing part, an `or` only its nearest alternative, so a firm short of one `or` of two is one
+        clause short, not two (walk review 45 F2: it was not counted as a near miss)."""
+        return _distance(self.tree, self._raw(met))[0]
 
     def flags(self, facts: Mapping[str, Any]) -> tuple[bool, int, list[bool]]:
-        """(eligible, clauses not met, whether each clause is met): what matching stores for tens of thousands of
-        firms at a time. The words and the firm's values are added when shown (`explained`)."""
-        results, passed, failed = [], [], 0
+        """(eligible, clauses short (`short`), whether each clause is met): what matching stores for tens of
+        thousands of firms at a time. The words and the firm's values are added when shown (`explained`)."""
+        results, passed = [], []
         for (node, flipped, _zh, _en), plain in zip(self.leaves, self._plain, strict=True):
             actual = facts.get(node.fact.name)
             if actual is not None and type(actual) not in plain:
                 actual = _norm(node.fact, actual)
             result = _test(node, actual)
             results.append(result)
-            met = result != flipped
-            passed.append(met)
-            failed += not met
-        return self.combine(iter(results)), failed, passed
+            passed.append(result != flipped)
+        short = _distance(self.tree, iter(results))[0]
+        return short == 0, short, passed
 
     @property
     def words(self) -> list[tuple[str, str]]:
@@ -225,17 +247,18 @@ class Rule:
     ) -> list[dict[str, Any]]:
         """Stored flags (`flags`) with each clause's words and the firm's value: what `evaluate(facts).rows()` gives.
         The value of a fact in `withheld` is None: the reader may learn whether the clause holds, not the figure."""
-        needed = self.needed(passed)
+        needed, either = self.needed(passed), self.either(passed)
         return [
             {
                 "zh": zh,
                 "en": en,
                 "passed": met,
                 "needed": need,
+                "either": one_of,
                 "yours": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name))),
                 "yours_en": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name)), "en"),
             }
-            for (node, _flipped, zh, en), met, need in zip(self.leaves, passed, needed, strict=False)
+            for (node, _flipped, zh, en), met, need, one_of in zip(self.leaves, passed, needed, either, strict=False)
             for hide in (node.fact.name in withheld,)
         ]
 
@@ -468,48 +491,48 @@ def parse(text: str, facts: Mapping[str, Fact], *, stored: bool = False) -> Rule
         text=text,
         tree=tree,
         facts=frozenset(parser.used),
-        screen=_screen(tree),
+        screen=_screen_rule(tree),
         leaves=leaves,
-        combine=_combiner(tree),
     )
-
-
-def _combiner(node: Node) -> Callable[[Iterator[bool]], bool]:
-    if isinstance(node, Compare):
-        return next
-    if isinstance(node, Not):
-        inner = _combiner(node.inner)
-        return lambda results: not inner(results)
-    parts = [_combiner(part) for part in node.parts]
-    every = node.op == "and"
-
-    def combined(results: Iterator[bool]) -> bool:
-        # Every part takes its clauses' results, as _eval evaluates every part.
-        values = [part(results) for part in parts]
-        return all(values) if every else any(values)
-
-    return combined
 
 
 def _words(node: Compare, op: str, lang: str) -> str:
     return Clause(node.fact, op, node.operand, True, None).describe(lang)
 
 
-def _needed(node: Node, raw: Iterator[bool], *, negated: bool) -> tuple[bool, list[bool]]:
-    """(the node's value from its clauses' plain results, whether each clause is needed). Only an `or` outside any
-    `not` spares its failed branches: under a `not`, every clause is kept as needed."""
+def _marks(node: Node, raw: Iterator[bool], *, negated: bool) -> tuple[bool, list[str]]:
+    """(the node's value from its clauses' plain results, each clause's mark): "spare" for a failed branch of an
+    `or` that holds (not needed), "either" for a branch of an `or` that fails (any one alternative would do),
+    "needed" otherwise. Only an `or` outside any `not` marks its branches: under a `not`, every clause is needed."""
     if isinstance(node, Compare):
-        return next(raw, False), [True]
+        return next(raw, False), ["needed"]
     if isinstance(node, Not):
-        inner, inner_marks = _needed(node.inner, raw, negated=not negated)
+        inner, inner_marks = _marks(node.inner, raw, negated=not negated)
         return not inner, inner_marks
-    results = [_needed(part, raw, negated=negated) for part in node.parts]
+    results = [_marks(part, raw, negated=negated) for part in node.parts]
     value = all(v for v, _m in results) if node.op == "and" else any(v for v, _m in results)
-    marks: list[bool] = []
+    marks: list[str] = []
     for part_value, part_marks in results:
-        spare = node.op == "or" and value and not part_value and not negated
-        marks += [False] * len(part_marks) if spare else part_marks
+        if node.op == "or" and not negated and not part_value:
+            marks += ["spare" if value else ("either" if m == "needed" else m) for m in part_marks]
+        else:
+            marks += part_marks
     return value, marks
+
+
+def _distance(node: Node, raw: Iterator[bool]) -> tuple[int, int]:
+    """(clauses to change for the node to hold, clauses to change for it to fail), from its clauses' plain
+    results in evaluation order."""
+    if isinstance(node, Compare):
+        result = next(raw, False)
+        return (0, 1) if result else (1, 0)
+    if isinstance(node, Not):
+        to_hold, to_fail = _distance(node.inner, raw)
+        return to_fail, to_hold
+    parts = [_distance(part, raw) for part in node.parts]
+    if node.op == "and":
+        return sum(h for h, _f in parts), min(f for _h, f in parts)
+    return min(h for h, _f in parts), sum(f for _h, f in parts)
 
 
 def _leaves(node: Node, flipped: bool) -> list[tuple[Compare, bool, str]]:
@@ -522,40 +545,48 @@ def _leaves(node: Node, flipped: bool) -> list[tuple[Compare, bool, str]]:
 
 # --- screening ---------------------------------------------------------------------------------------------------
 # Matching one rule against 100,000 firms wants (eligible, clauses not met) without building a Clause per clause:
-# `screen` gives exactly what `evaluate(...).eligible` and `len(evaluate(...).missing)` give, from closures built
+# `screen` gives exactly what `evaluate(...).eligible` and `evaluate(...).short` give, from closures built
 # once per rule. Only the firms worth storing (eligible, near misses) are then evaluated in words.
 
 
-def _screen(node: Node) -> Screen:
+def _screen_rule(tree: Node) -> Screen:
+    distances = _screen(tree)
+
+    def screen(facts: Mapping[str, Any]) -> tuple[bool, int]:
+        short = distances(facts)[0]
+        return short == 0, short
+
+    return screen
+
+
+def _screen(node: Node) -> Callable[[Mapping[str, Any]], tuple[int, int]]:
+    """The node's (clauses to change for it to hold, for it to fail), as `_distance` gives them, from the facts."""
     if isinstance(node, Compare):
         name, fact = node.fact.name, node.fact
         plain = _plain(fact)
 
-        def leaf(facts: Mapping[str, Any]) -> tuple[bool, int]:
+        def leaf(facts: Mapping[str, Any]) -> tuple[int, int]:
             actual = facts.get(name)
             if actual is not None and not (plain and type(actual) in plain):
                 actual = _norm(fact, actual)
-            passed = _test(node, actual)
-            return passed, 0 if passed else 1
+            return (0, 1) if _test(node, actual) else (1, 0)
 
         return leaf
     if isinstance(node, Not):
-        inner, clauses = _screen(node.inner), _count(node.inner)
+        inner = _screen(node.inner)
 
-        # Under a not every clause is flipped (see _eval): the ones that failed inside now pass, and the reverse.
-        def negated(facts: Mapping[str, Any]) -> tuple[bool, int]:
-            result, failed = inner(facts)
-            return not result, clauses - failed
+        def negated(facts: Mapping[str, Any]) -> tuple[int, int]:
+            to_hold, to_fail = inner(facts)
+            return to_fail, to_hold
 
         return negated
     parts = [_screen(part) for part in node.parts]
     every = node.op == "and"
 
-    def combined(facts: Mapping[str, Any]) -> tuple[bool, int]:
-        # Every part is evaluated, as in _eval, so that the count covers every clause.
+    def combined(facts: Mapping[str, Any]) -> tuple[int, int]:
         results = [part(facts) for part in parts]
-        passed = all(r for r, _ in results) if every else any(r for r, _ in results)
-        return passed, sum(f for _, f in results)
+        holds, fails = [h for h, _f in results], [f for _h, f in results]
+        return (sum(holds), min(fails)) if every else (min(holds), sum(fails))
 
     return combined
 
@@ -563,14 +594,6 @@ def _screen(node: Node) -> Screen:
 def _plain(fact: Fact) -> tuple[type, ...]:
     """Value types a fact's clauses compare as they are: _norm would give them back unchanged."""
     return (int, Decimal) if fact.type in ("number", "percent") else (str,) if fact.type == "text" else ()
-
-
-def _count(node: Node) -> int:
-    if isinstance(node, Compare):
-        return 1
-    if isinstance(node, Not):
-        return _count(node.inner)
-    return sum(_count(part) for part in node.parts)
 
 
 # --- evaluation ------------------------------------------------------------------------------------------------

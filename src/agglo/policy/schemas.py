@@ -68,6 +68,7 @@ class ClauseOut(Schema):
     en: str
     passed: bool
     needed: bool = True  # false: a failed alternative of an `or` the firm meets otherwise, so not missing
+    either: bool = False  # an alternative of an `or` that fails: meeting any one of them would do
     yours: str | None  # the firm's value, in Chinese; null where the firm does not disclose its group to you
     yours_en: str | None = ""  # and in English
 

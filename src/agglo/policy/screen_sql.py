@@ -7,7 +7,8 @@ possibly passed for eligibility and as not certainly failed for the count. Every
 exactly, in Python, by Rule.screen and Rule.rows.
 
     eligible(node): 1 when the firm may pass (under an odd number of `not`s, when it surely passes)
-    failed(node):   how many clauses surely fail (a lower bound of len(Rule.evaluate(...).missing))
+    failed(node):   a lower bound of how many clauses the firm is short (Rule.short): an `and` adds up its
+                    parts, an `or` takes the nearest (under a `not` the two swap), over clauses that surely fail
 """
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ Column = Callable[[str], str]  # fact name -> quoted column
 Number = Callable[[Decimal], Any]  # how the database takes a number parameter
 
 
-def screen_sql(rule: Rule, column: Column, number: Number = lambda d: d) -> tuple[str, list[Any], str, list[Any]]:
-    """(eligible SQL, its parameters, failed SQL, its parameters), integer expressions over the facts table."""
+def screen_sql(
+    rule: Rule, column: Column, number: Number = lambda d: d, least: str = "MIN"
+) -> tuple[str, list[Any], str, list[Any]]:
+    """(eligible SQL, its parameters, failed SQL, its parameters), integer expressions over the facts table.
+    `least`: the database's smallest-of-several function (SQLite `MIN`, PostgreSQL `LEAST`)."""
     eligible: list[Any] = []
     failed: list[Any] = []
     return (
         _eligible(rule.tree, False, column, number, eligible),
         eligible,
-        _failed(rule.tree, False, column, number, failed),
+        _failed(rule.tree, False, column, number, failed, least),
         failed,
     )
 
@@ -68,15 +72,18 @@ def _eligible(node: Node, strict: bool, column: Column, number: Number, params: 
     return f"(CASE WHEN {parts} THEN 1 ELSE 0 END)"
 
 
-def _failed(node: Node, flipped: bool, column: Column, number: Number, params: list[Any]) -> str:
+def _failed(node: Node, flipped: bool, column: Column, number: Number, params: list[Any], least: str) -> str:
     if isinstance(node, Compare):
         # A clause under a `not` fails when its comparison passes: count it when it surely passes.
         leaf = _leaf(node, flipped, column, number, params)
         return leaf if flipped else f"(1 - {leaf})"
     if isinstance(node, Not):
-        return _failed(node.inner, not flipped, column, number, params)
+        return _failed(node.inner, not flipped, column, number, params, least)
     assert isinstance(node, BoolOp)
-    return "(" + " + ".join(_failed(part, flipped, column, number, params) for part in node.parts) + ")"
+    parts = [_failed(part, flipped, column, number, params, least) for part in node.parts]
+    if (node.op == "and") != flipped:  # every part must hold: what each is short adds up
+        return "(" + " + ".join(parts) + ")"
+    return f"{least}({', '.join(parts)})" if len(parts) > 1 else parts[0]  # the nearest alternative
 
 
 def _leaf(node: Compare, strict: bool, column: Column, number: Number, params: list[Any]) -> str:

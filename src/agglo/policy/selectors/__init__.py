@@ -146,6 +146,11 @@ class Standing:
     def missing(self) -> tuple[Any, ...]:
         return self.outcome.missing
 
+    @property
+    def short(self) -> int:
+        """How many clauses the organization is short (an `or` that fails counts once)."""
+        return self.outcome.short
+
     def rows(self) -> list[dict[str, Any]]:
         return self.outcome.rows()
 
