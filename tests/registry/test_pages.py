@@ -178,3 +178,27 @@ def test_a_credit_code_issued_in_another_province_is_flagged_to_the_reviewer(ref
     flag = page.split('id="code-province"')[1].split("</div>")[0]
     assert "北京" in flag and "深圳" in flag
     assert "信用代码属外省" in client.get("/review/").content.decode()  # in the queue too
+
+
+def test_one_answer_names_every_problem_of_an_application(ref, client):
+    """Walk review 45 F1: the service's rules (credit code, year, website, documents) were checked only once the
+    form's own passed, so the problems came in rounds, each dropping the files without a word."""
+    client.cookies["django_language"] = "en"
+    form = {
+        "name_zh": "合肥量启科技有限公司",
+        "kind": "tech_sme",
+        "region": "340100",
+        "uscc": "91320500MA1X2Y3Z4A",
+        "founded_year": "2099",
+        "website": "example.com",
+        "contact_name": "赵六",
+        "contact_email": "zl@lq.example",
+        "password": "Liangqi-pass-2026",
+        "password_again": "Liangqi-pass-2027",
+    }
+    response = client.post("/apply/", form)
+    assert response.status_code == 400
+    errors = dict(response.context["form"].errors.items())
+    assert {"password_again", "uscc", "founded_year", "website", "documents"} <= set(errors), errors
+    assert "attach the documents and enter both passwords again" in response.content.decode()
+    assert not Admission.objects.exists()

@@ -3,6 +3,7 @@
 from agglo.registry.services.admission import (
     admission_apply,
     admission_approve,
+    admission_check,
     admission_reject,
     admission_request_info,
     admission_respond,
@@ -20,6 +21,7 @@ from agglo.registry.services.reference import chain_link_add, reference_data_loa
 
 __all__ = [
     "admission_apply",
+    "admission_check",
     "admission_approve",
     "admission_reject",
     "admission_request_info",

@@ -130,6 +130,33 @@ def admission_apply(
     documents: Sequence[UploadedFile] = (),
 ) -> Admission:
     """Submit an application: validates everything first, then writes the applicant organization and files."""
+    errors, org_fields, contact_fields = admission_check(
+        organization=organization, contact=contact, password=password, message=message, documents=documents
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    saved_files: list[str] = []
+    try:
+        return _apply(actor, org_fields, contact_fields, password, message or "", documents, saved_files)
+    except Exception:
+        from django.core.files.storage import default_storage
+
+        for name in saved_files:  # nothing half-saved: files of a rolled-back application go too
+            default_storage.delete(name)
+        raise
+
+
+def admission_check(
+    *,
+    organization: dict[str, Any],
+    contact: dict[str, Any],
+    password: str,
+    message: str = "",
+    documents: Sequence[UploadedFile] = (),
+) -> tuple[dict[str, list[str]], dict[str, Any], dict[str, Any]]:
+    """Every rule an application must meet, writing nothing: (errors by field, the organization's and the
+    contact's cleaned fields). The form page asks it too when its own checks fail, so that one answer names every
+    problem."""
     errors: dict[str, list[str]] = {}
     try:
         org_fields = clean_organization(organization)
@@ -153,17 +180,7 @@ def admission_apply(
     if len(message or "") > 2000:
         errors["message"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(message)}]
     _check_documents(documents, errors, required=True)
-    if errors:
-        raise ValidationFailed(errors)
-    saved_files: list[str] = []
-    try:
-        return _apply(actor, org_fields, contact_fields, password, message or "", documents, saved_files)
-    except Exception:
-        from django.core.files.storage import default_storage
-
-        for name in saved_files:  # nothing half-saved: files of a rolled-back application go too
-            default_storage.delete(name)
-        raise
+    return errors, org_fields, contact_fields
 
 
 @transaction.atomic
