@@ -54,3 +54,19 @@ def test_the_access_log_never_shows_a_viewers_login(org_admin, member_of):
     assert "secret-applicant" not in table and f"#{viewer.pk}" in table
     log = Client().get(f"/api/v1/organizations/{org.pk}/access-log", **bearer(admin)).json()
     assert [e["viewer"] for e in log] == [f"#{viewer.pk}"]
+
+
+def test_a_plans_history_entry_says_why_in_words_and_keeps_the_solvers_number_to_itself(org_admin):
+    """Walk review 45 F7: the history read "Objective: 7808; Reason: plan"."""
+    from agglo.common.audit import record
+
+    admin, org = org_admin
+    record(
+        "factory.order_planned",
+        actor=admin,
+        subject=org,
+        payload={"version": 2, "objective": 7808, "reason": "withdrawn"},
+        organization_id=org.pk,
+    )
+    page = login(admin).get(f"/organizations/{org.pk}/tab/history/").content.decode()
+    assert "有工厂退回了已接受的工作" in page and "7808" not in page and "withdrawn" not in page

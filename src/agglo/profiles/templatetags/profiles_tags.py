@@ -125,11 +125,34 @@ def history_field(event: str, name: str) -> str:
     return capfirst(field_label(name))
 
 
+# why an order was planned (again), as its history says it (`factory.services.replan`'s reasons)
+PLAN_REASONS = {
+    "plan": gettext_lazy("planned by the buyer"),
+    "amended": gettext_lazy("the buyer changed the terms"),
+    "counter": gettext_lazy("a counter-offer was taken"),
+    "declined": gettext_lazy("a factory declined its part"),
+    "delayed": gettext_lazy("a factory reported a delay"),
+    "expired": gettext_lazy("an offer was not answered in time"),
+    "withdrawn": gettext_lazy("a factory gave back accepted work"),
+}
+# what an event keeps for the platform, not for its readers (the solver's objective is a number in fen)
+UNSHOWN = {"factory.order_planned": frozenset({"objective"})}
+
+
+@register.filter
+def shown_items(entry: Any) -> list[tuple[str, Any]]:
+    """A history entry's facts a reader is shown, with a value."""
+    hidden = UNSHOWN.get(entry.event, frozenset())
+    return [(k, v) for k, v in entry.payload.items() if k not in hidden and v != "" and v is not None]
+
+
 @register.simple_tag
 def history_value(entry: Any, name: str, value: Any) -> str:
     """A value in a history entry as a reader reads it: a choice by its label, files by their names, another
     organization by its name (`entry.org_names`, gathered by the selector in one query)."""
     event = entry.event
+    if event == "factory.order_planned" and name == "reason" and value in PLAN_REASONS:
+        return str(PLAN_REASONS[value])
     if isinstance(value, list | tuple) and value and all(isinstance(v, dict) and "name" in v for v in value):
         return ", ".join(str(v["name"]) for v in value)
     if isinstance(value, dict) and "name" in value:
