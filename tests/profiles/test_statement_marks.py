@@ -90,6 +90,18 @@ def test_a_statement_form_names_every_problem_in_one_answer(org_admin, english):
         services.fact_create(actor=admin, organization=org, kind="financials", data=bad)
     # a bad amount, the balance, staff, and the year already recorded: all at once
     assert set(refused.value.errors) >= {"revenue", "total_assets", "rd_headcount", "year"}, refused.value.errors
-    assert refused.value.errors["year"] == ["Already recorded."]
+    assert refused.value.errors["year"] == ["Already recorded: 2024."]
     page = login(admin).post(f"/organizations/{org.pk}/facts/financials/new/", bad).content.decode()
     assert page.count('class="errorlist') >= 4
+
+
+def test_a_duplicate_patent_is_named_on_its_number_as_stored(org_admin, english):
+    """Walk review 45 F3: the clash was said under "Kind" as "Already recorded.", without the number."""
+    from agglo.common.errors import Conflict
+
+    admin, org = org_admin
+    patent = {"kind": "invention_patent", "title": "一种方法", "status": "pending", "filed_on": "2021-01-01"}
+    services.fact_create(actor=admin, organization=org, kind="ip", data={**patent, "number": "ZL202116384340.7"})
+    with pytest.raises(Conflict) as clash:
+        services.fact_create(actor=admin, organization=org, kind="ip", data={**patent, "number": "ZL 2021 1638 4340.7"})
+    assert clash.value.errors == {"number": ["Already recorded: ZL202116384340.7."]}

@@ -152,15 +152,18 @@ def clean_fact(
         .exclude(pk=current.pk if current is not None else None)
         .exists()
     )
+    # a clash is said on the key's last field (an IP asset's number, a statement's year), naming the value as
+    # stored: "ZL 2021 1638 4340.7" is recorded as ZL202116384340.7
+    last = kind.natural_key[-1]
+    said = _("Already recorded: %(key)s.") % {"key": jsonable(values.get(last))}
     if errors:  # a clash is said with the rest, so that one answer names every problem
         found = errors_of(errors)
         if clash:
-            found.setdefault(kind.natural_key[0], []).append(_("Already recorded."))
+            found.setdefault(last, []).append(said)
         raise ValidationFailed(found)
     if clash:
         shown = ", ".join(str(jsonable(v)) for v in key.values())
-        first = kind.natural_key[0]
-        raise Conflict(_("Already recorded: %(key)s.") % {"key": shown}, errors={first: [_("Already recorded.")]})
+        raise Conflict(_("Already recorded: %(key)s.") % {"key": shown}, errors={last: [said]})
     if kind.name == "ip":
         elsewhere = kind.model.objects.filter(kind=values["kind"], number=values["number"])  # type: ignore[attr-defined]
         if elsewhere.exclude(organization=organization).exists():

@@ -194,7 +194,11 @@ def position_add(*, actor: Any, organization: Organization, segment_code: str, r
         organization=organization, segment=segment, role=role, defaults={"note": note}
     )
     if not created:
-        raise Conflict(_("This position is already recorded."), errors={"segment": [_("Already recorded.")]})
+        said = _("%(segment)s, %(role)s: already recorded.") % {
+            "segment": segment.name,
+            "role": Position.Role(role).label if role in Position.Role.values else role,
+        }
+        raise Conflict(said, errors={"segment": [said]})
     _refresh_chain_codes(organization)
     record(
         "registry.position_added",
