@@ -91,3 +91,29 @@ def test_the_directory_names_a_bad_filter_by_its_label_and_a_far_page_is_no_erro
     assert "area:" not in said and "chain:" not in said, said
     assert "地区：" in said and "产业链：" in said, said  # the labels the facets carry, with the reader's colon
     assert client.get("/directory/?page=" + "9" * 40).status_code == 200  # no overflow: an empty page
+
+
+def test_a_credit_code_finds_its_holder(cluster, make_org, operator):
+    """Walk review 45 F5: looking a firm up by its unified social credit code found nothing."""
+    _a, _b, c = cluster
+    typed = " ".join([c.uscc[:6].lower(), c.uscc[6:]])  # as people paste it: spaces, lower case
+    found = search(q=typed)
+    assert [o.pk for o in found.items] == [c.pk] and found.total == 1
+    assert facet(found, "kind") == {c.kind: 1}
+    # a suspended member's code finds nothing: the directory lists members in good standing
+    from agglo.registry.services import organization_set_status
+
+    gone = make_org(name_zh="暂停机构有限公司", uscc=make_uscc("320500", "MA1BBBBB2"))
+    organization_set_status(actor=operator, organization=gone, status="suspended")
+    assert search(q=gone.uscc).total == 0
+    assert search(q=make_uscc("320500", "MA1CCCCC3")).total == 0
+
+
+def test_a_chosen_filter_with_nothing_left_stays_listed_to_be_taken_off(cluster, client):
+    """Walk review 45 F4: a chosen value that matched nothing vanished from the filters, and went on narrowing
+    every new search from the page unseen."""
+    found = search(q="光伏", kind="bank", area="440000")
+    assert found.total == 0 and facet(found, "kind") == {"bank": 0}
+    assert facet(found, "area").get("440000") == 0
+    page = client.get("/directory/?q=光伏&kind=bank").content.decode()
+    assert 'data-facet="kind" data-value="bank"' in page and 'aria-current="true"' in page
