@@ -198,3 +198,18 @@ def test_answers_are_public_and_do_not_name_who_asked(client, member_of):
     assert "提问科技有限公司" not in page and "招不到芯片设计工程师" not in page  # not who asked, not unanswered
     listed = client.get("/api/v1/policy-needs/answered").json()
     assert [n["text"] for n in listed] == ["研发费用加计扣除申报流程复杂"] and "organization_id" not in listed[0]
+
+
+def test_the_need_form_labels_its_fields_and_marks_the_one_in_error(member_of, client):
+    """Walk review 45 F6: bare selects with no visible label, a topic preselected, and nothing marked on error."""
+    admin, org = member_of("needy")
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    page = client.get("/policies/needs/").content.decode()
+    for field in ("organization", "topic", "text", "segment"):
+        assert f'<label for="need-{field}">' in page
+    assert '<option value="" selected>Choose a topic</option>' in page
+    sent = client.post("/policies/needs/", {"organization": org.pk, "topic": "financing", "text": "短"})
+    body = sent.content.decode()
+    assert 'id="need-text" rows="3" maxlength="2000"' in body and 'aria-invalid="true"' in body
+    assert body.count('aria-invalid="true"') == 1
