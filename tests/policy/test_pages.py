@@ -136,7 +136,11 @@ def test_agency_workspace_counts_matches_and_waiting_applications(client, member
     cells = [c.split("</td>")[0] for c in row.split("<td>")[2:]]
     assert cells[1:4] == ["1", "1", "1"]  # eligible, one condition missing, waiting
     client.force_login(good_admin)
-    assert client.get("/policies/agency/").status_code == 404
+    client.cookies["django_language"] = "en"
+    # a page that exists, for agencies' admins: a firm is told who may use it (walk review 45 F10)
+    for path in ("/policies/agency/", "/policies/new/"):
+        refused = client.get(path)
+        assert refused.status_code == 403 and "administrators of government agencies" in refused.content.decode()
 
 
 def test_agencies_attach_documents_that_follow_the_policys_visibility(client, member_of, english):

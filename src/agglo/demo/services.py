@@ -168,6 +168,12 @@ def _people(orgs: list[Organization], progress: Progress) -> int:
     return len(users)
 
 
+# what each platform role's demo login is for, as `agglo up` lists it
+ROLE_SAID = {
+    PlatformRole.Role.GOVERNMENT: "government officer: reads members' data and policy needs (agency-admin publishes)",
+}
+
+
 @transaction.atomic
 def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     """Accounts to try each role: operator, government officer, auditor, org admin, org member."""
@@ -190,7 +196,7 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     ):
         user = account(username, label, staff)
         PlatformRole.objects.get_or_create(user=user, role=role)
-        logins.append(DemoLogin(username, password, role))
+        logins.append(DemoLogin(username, password, ROLE_SAID.get(role, role)))
     operator = User.objects.get(username="operator")
     if not operator.is_superuser:
         operator.is_superuser = True

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -196,8 +197,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
     agencies = [policy.issuer] if policy is not None else _agencies(request.user)
-    if not agencies:
-        raise Http404
+    if not agencies:  # a page that exists, for agencies' admins: say so rather than "not found"
+        raise PermissionDenied(str(NOT_AN_AGENCY))
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = (
         _values_of(policy) if policy is not None else {"kind": "subsidy", "issuer": str(agencies[0].pk)}
@@ -347,6 +348,10 @@ def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # the need form's fields, as it labels them (an error names the field the way the form does)
+NOT_AN_AGENCY = gettext_lazy(
+    "Policies are drafted and published by the administrators of government agencies that are members of the "
+    "platform; an officer's account reads members' data and needs but does not publish."
+)
 NEED_LABELS = {
     "organization": gettext_lazy("Organization"),
     "topic": gettext_lazy("Topic"),
@@ -476,7 +481,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
     """An agency's desk: its policies with who matches and the applications waiting, and the members' needs."""
     agencies = selectors.agency_workspace(actor=request.user)
     if not agencies:
-        raise Http404
+        raise PermissionDenied(str(NOT_AN_AGENCY))
     unanswered = needs.need_list(actor=request.user).filter(answered_at__isnull=True).count()
     return render(request, "policy/workspace.html", {"agencies": agencies, "unanswered": unanswered})
 
