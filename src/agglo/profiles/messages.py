@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy
@@ -160,8 +161,14 @@ def label(field: str) -> str:
     return str(FIELD_LABELS.get(field, field))
 
 
+AMOUNT_PARAMS = frozenset({"assets", "sum", "tolerance", "previous"})  # the rules' parameters that are yuan
+
+
 def word(problem: Problem) -> str:
-    params: dict[str, Any] = dict(problem.params)
+    # amounts in yuan as the pages show them: 1,000,000.00, not 1000000.00
+    params: dict[str, Any] = {
+        k: f"{v:,.2f}" if k in AMOUNT_PARAMS and isinstance(v, Decimal) else v for k, v in problem.params.items()
+    }
     if "other" in params:
         params["other"] = label(str(params["other"]))
     template = RULES.get(problem.rule)
