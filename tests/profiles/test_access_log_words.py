@@ -70,3 +70,20 @@ def test_a_plans_history_entry_says_why_in_words_and_keeps_the_solvers_number_to
     )
     page = login(admin).get(f"/organizations/{org.pk}/tab/history/").content.decode()
     assert "有工厂退回了已接受的工作" in page and "7808" not in page and "withdrawn" not in page
+
+
+def test_a_balance_error_groups_its_yuan_as_the_pages_do(english):
+    """Walk review 45 F8: "Total assets (1000000.00) …" beside pages that show 1,000,000."""
+    from decimal import Decimal
+
+    from agglo.profiles.fields import Problem
+    from agglo.profiles.messages import word
+
+    said = word(
+        Problem(
+            "total_assets",
+            "balance",
+            {"assets": Decimal("1000000.00"), "sum": Decimal("900000"), "tolerance": Decimal("10000.00")},
+        )
+    )
+    assert said == "Total assets (1,000,000.00) must equal total liabilities plus equity (900,000.00) within 10,000.00."
