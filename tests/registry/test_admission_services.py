@@ -231,3 +231,19 @@ def test_reviewing_needs_an_operator_and_a_reason(ref, operator):
     assert "reason" in err.value.errors
     admission.refresh_from_db()
     assert admission.status == "submitted"
+
+
+def test_a_flagged_application_links_the_earlier_one_and_an_approved_one_its_member(ref, operator, client):
+    """Walk review 45 F9: the flag named a similar organization but not its rejected application, and an approved
+    application's page did not lead to the new member."""
+    first = apply(uscc=make_uscc("330100", "MA2FQRYT1"))
+    admission_reject(actor=operator, admission=first, reason="材料不全")
+    second = apply(email="wm2@yunqi.example", uscc=make_uscc("330100", "MA2HECND2"))  # another code, the same name
+    assert second.duplicate_flags[0]["organization"] == first.organization_id
+    client.force_login(operator)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/review/{second.pk}/").content.decode()
+    assert f'href="/review/{first.pk}/">its application #{first.pk}: Rejected</a> (材料不全)' in page
+    admission_approve(actor=operator, admission=second)
+    page = client.get(f"/review/{second.pk}/").content.decode()
+    assert f'href="/organizations/{second.organization_id}/" id="member-page"' in page

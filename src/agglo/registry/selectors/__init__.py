@@ -1,7 +1,12 @@
 """Every read of the registry, already restricted to what the actor may see."""
 
 from agglo.registry.accounts import email_in_use
-from agglo.registry.selectors.admission import admission_by_token, admission_get, admission_list
+from agglo.registry.selectors.admission import (
+    admission_by_token,
+    admission_get,
+    admission_list,
+    flagged_applications,
+)
 from agglo.registry.selectors.chains import chain_get, chain_list, chain_map, segment_list
 from agglo.registry.selectors.directory import DirectoryFilters, DirectoryPage, organization_search
 from agglo.registry.selectors.organizations import (
@@ -22,6 +27,7 @@ __all__ = [
     "admission_get",
     "email_in_use",
     "admission_list",
+    "flagged_applications",
     "chain_get",
     "code_issued_elsewhere",
     "code_province_mismatch",

@@ -27,6 +27,16 @@ def admission_get(*, actor: Any, pk: int) -> Admission:
     return admission
 
 
+def flagged_applications(*, actor: Any, admission: Admission) -> dict[int, Admission]:
+    """For the review page: the latest application of each organization this one was flagged as a possible
+    duplicate of, by organization id (a rejected applicant applying again shows what was decided then)."""
+    ids = [f["organization"] for f in admission.duplicate_flags if isinstance(f, dict) and "organization" in f]
+    latest: dict[int, Admission] = {}
+    for other in admission_list(actor=actor).filter(organization_id__in=ids).exclude(pk=admission.pk):
+        latest[other.organization_id] = other  # oldest first: the last one kept is the newest
+    return latest
+
+
 def admission_by_token(token: str) -> Admission:
     """The application behind a tracking link; the link itself is the applicant's credential."""
     admission = (
