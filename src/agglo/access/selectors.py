@@ -1,17 +1,64 @@
-"""Reads of the access app: the nodes an actor manages, and how people appear to others."""
+"""Reads of the access app: a user's own account, the nodes an actor manages, and how people appear to others."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
-from agglo.access.models import Membership, Node, PlatformRole
+from agglo.access.models import ApiToken, DailyQuota, Membership, Node, PlatformRole, TotpDevice
+from agglo.access.quotas import accountable
 from agglo.common.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How much of one daily limit the user has used today."""
+
+    kind: str
+    label: str
+    used: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class Account:
+    """What a user's own account page shows: whom they act for, how they log in, their tokens, today's limits."""
+
+    memberships: list[Membership]
+    roles: frozenset[str]
+    two_factor: bool
+    tokens: list[ApiToken]
+    usage: list[Usage]
+    administers: bool
+
+
+def account_of(user: Any) -> Account:
+    """The user's own account, for themselves only."""
+    counted = not policy.sees_all_organizations(user)  # operators and auditors have no daily limits
+    used = dict(
+        DailyQuota.objects.filter(user_id=accountable(user), day=timezone.localdate()).values_list("kind", "count")
+    )
+    usage = [
+        Usage(kind, str(label), used.get(kind, 0), limit)
+        for kind, label in DailyQuota.Kind.choices
+        if counted and (limit := settings.AGGLO_DAILY_LIMITS.get(kind)) is not None
+    ]
+    return Account(
+        memberships=list(Membership.objects.filter(user=user).select_related("organization").order_by("pk")),
+        roles=policy.platform_roles(user),
+        two_factor=TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists(),
+        tokens=list(ApiToken.objects.filter(user=user, node__isnull=True).order_by("-created_at")),
+        usage=usage,
+        administers=bool(policy.administered_organization_ids(user)) or policy.is_operator(user),
+    )
 
 
 def node_list(*, actor: Any) -> QuerySet[Node]:

@@ -1,14 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from agglo.web import account_views, node_views, views
 from agglo.web import auth_views as agglo_auth
-from agglo.web import node_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", agglo_auth.login_view, name="login"),
     path("login/code/", agglo_auth.login_code, name="login_code"),
+    path("account/", account_views.account, name="account"),
+    path("account/tokens/", account_views.token_issue, name="token_issue"),
+    path("account/tokens/<int:pk>/revoke/", account_views.token_revoke, name="token_revoke"),
     path("account/two-factor/", agglo_auth.two_factor, name="two_factor"),
     path("account/password/", agglo_auth.PasswordChange.as_view(), name="password_change"),
     path("account/password/reset/", agglo_auth.PasswordReset.as_view(), name="password_reset"),
