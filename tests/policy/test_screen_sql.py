@@ -95,3 +95,12 @@ def test_like_patterns_in_codes_match_literally():
     db = table([{"certifications": ["isox9001"]}, {"certifications": ["iso_9001"]}])
     eligible, params, _f, _p = screen_sql(rule, lambda name: name, float)
     assert [r[0] for r in db.execute(f"SELECT {eligible} FROM f".replace("%s", "?"), params)] == [0, 1]
+
+
+def test_an_or_of_hundreds_of_alternatives_stays_within_sqlites_function_arguments():
+    """Recheck 46 F5: `MIN` of 128 or more alternatives failed on SQLite ("too many arguments on function MIN")."""
+    rule = parse(" or ".join(f"headcount={n}" for n in range(230)), FACTS)  # 230 alternatives in 4,000 characters
+    db = table([{"headcount": 7}, {"headcount": 999}])
+    eligible, eparams, failed, fparams = screen_sql(rule, lambda name: name, float)
+    got = list(db.execute(f"SELECT {eligible}, {failed} FROM f".replace("%s", "?"), [*eparams, *fparams]))
+    assert got == [(1, 0), (0, 1)]

@@ -83,7 +83,21 @@ def _failed(node: Node, flipped: bool, column: Column, number: Number, params: l
     parts = [_failed(part, flipped, column, number, params, least) for part in node.parts]
     if (node.op == "and") != flipped:  # every part must hold: what each is short adds up
         return "(" + " + ".join(parts) + ")"
-    return f"{least}({', '.join(parts)})" if len(parts) > 1 else parts[0]  # the nearest alternative
+    return _least(parts, least)  # the nearest alternative
+
+
+LEAST_ARGUMENTS = 100  # SQLite's scalar MIN takes at most 127 arguments
+
+
+def _least(parts: list[str], least: str) -> str:
+    """The smallest of `parts`, nested in groups the database's function takes (a rule may flatten hundreds of
+    alternatives into one `or`)."""
+    while len(parts) > 1:
+        parts = [
+            f"{least}({', '.join(group)})" if len(group) > 1 else group[0]
+            for group in (parts[i : i + LEAST_ARGUMENTS] for i in range(0, len(parts), LEAST_ARGUMENTS))
+        ]
+    return parts[0]
 
 
 def _leaf(node: Compare, strict: bool, column: Column, number: Number, params: list[Any]) -> str:
