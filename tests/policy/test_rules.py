@@ -57,6 +57,10 @@ def test_a_failed_alternative_of_an_or_that_holds_is_not_needed():
     assert [r["either"] for r in failing.rows()] == [False, True, True]
     # short of the and's own clause as well: two
     assert rule.evaluate({**firm, "ip_invention": 0, "headcount": 900}).short == 2
+    # a branch of two clauses is not one that would do alone (recheck 46 F6)
+    nested = parse("(ip_invention >= 2 and rd_intensity >= 5%) or ip_total >= 5", FACTS)
+    outcome = nested.evaluate({"ip_invention": 1, "rd_intensity": "0.01", "ip_total": 1})
+    assert outcome.either == (False, False, True) and outcome.short == 1
     assert parse("not (tech_sme or headcount <= 500)", FACTS).evaluate({"tech_sme": True, "headcount": 900}).needed == (
         True,
         True,

@@ -502,7 +502,7 @@ def _words(node: Compare, op: str, lang: str) -> str:
 
 def _marks(node: Node, raw: Iterator[bool], *, negated: bool) -> tuple[bool, list[str]]:
     """(the node's value from its clauses' plain results, each clause's mark): "spare" for a failed branch of an
-    `or` that holds (not needed), "either" for a branch of an `or` that fails (any one alternative would do),
+    `or` that holds (not needed), "either" for a one-clause branch of an `or` that fails (meeting it would do),
     "needed" otherwise. Only an `or` outside any `not` marks its branches: under a `not`, every clause is needed."""
     if isinstance(node, Compare):
         return next(raw, False), ["needed"]
@@ -513,8 +513,10 @@ def _marks(node: Node, raw: Iterator[bool], *, negated: bool) -> tuple[bool, lis
     value = all(v for v, _m in results) if node.op == "and" else any(v for v, _m in results)
     marks: list[str] = []
     for part_value, part_marks in results:
-        if node.op == "or" and not negated and not part_value:
-            marks += ["spare" if value else ("either" if m == "needed" else m) for m in part_marks]
+        if node.op == "or" and not negated and not part_value and value:
+            marks += ["spare"] * len(part_marks)
+        elif node.op == "or" and not negated and not part_value and part_marks == ["needed"]:
+            marks.append("either")  # one clause that would do alone (a branch of several would not: recheck 46 F6)
         else:
             marks += part_marks
     return value, marks
