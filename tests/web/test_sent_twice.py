@@ -157,6 +157,10 @@ def test_a_retry_after_the_senders_access_changed_gets_no_answer(two_firms, engl
     body = problem(c.post(path, _listing(), content_type="application/json", **auth, **key), 409)
     assert body["type"] == "urn:agglo:problem:idempotency_access_changed" and "not given again" in body["detail"]
     assert Listing.objects.count() == 1
+    # an answer kept before rights were noted is given again, as before the upgrade
+    SentRequest.objects.update(standing="")
+    legacy = c.post(path, _listing(), content_type="application/json", **auth, **key)
+    assert legacy.status_code == 201 and legacy["Idempotent-Replayed"] == "true"
     # the rights restored, the first answer is given again
     Membership.objects.filter(user=owner).update(role="admin")
     again = c.post(path, _listing(), content_type="application/json", **auth, **key)

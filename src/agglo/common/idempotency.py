@@ -179,8 +179,9 @@ def replayable(row: SentRequest, standing: str) -> bool:
     """Whether a kept answer may be given again to its sender, whose rights now sum up to `standing`. Not once
     they changed (a role taken away, an organization suspended): the answer may hold what the sender may no
     longer see, and acting on the request again could act twice. The change that the request itself made to
-    them (an application that made its sender a member) was kept with the answer and does not count."""
-    return row.standing == standing
+    them (an application that made its sender a member) was kept with the answer and does not count. An answer
+    kept before rights were noted (none) is given again, as it was then (recheck 46 F10)."""
+    return row.standing in ("", standing)
 
 
 def acted(request: HttpRequest) -> None:
