@@ -124,7 +124,7 @@ def test_every_bad_row_is_named_and_nothing_is_written(cluster, english) -> None
         f"You do not administer organization {su}.",
         f"Organization {sz} has not declared this process",
         "Not a process code of the catalogue",
-        "Must be a date, such as 2026-12-31.",
+        "Must be a date written year first, such as 2026-12-31 or 2026/12/31.",
         "Must lie between the current week",
         "Must be a whole number.",
         "Must not be below the 200",
@@ -227,5 +227,91 @@ def test_the_command_exports_and_imports(cluster, tmp_path, english) -> None:  #
         call_command("capacity_file", "export", "--as", "nobody")
     rows[1]["capacity"] = "many"
     path.write_bytes(_csv(rows, tuple(rows[0])))
-    with pytest.raises(CommandError, match="1 problems; nothing was written"):
+    with pytest.raises(CommandError, match="1 problem; nothing was written"):
         call_command("capacity_file", "import", str(path), "--as", "sz-admin", stdout=io.StringIO())
+
+
+def test_a_csv_saved_again_by_a_spreadsheet_reads_as_it_was_written(cluster, english) -> None:  # noqa: F811
+    """Recheck 46 F2: Excel and WPS write dates back as 2026/12/7 (or with a time) and numbers as 12.0."""
+    sz = cluster["orgs"]["sz"]
+    cnc = Capability.objects.get(organization=sz, process="cnc")
+    w1, w2, w3 = _week(1), _week(2), _week(3)
+    rows = [
+        {"organization_id": sz.pk, "process": "cnc", "week": f"{w1.year}/{w1.month}/{w1.day}", "capacity": "101"},
+        {"organization_id": sz.pk, "process": "cnc", "week": f"{w2.isoformat()} 00:00:00", "capacity": "102.0"},
+        {"organization_id": sz.pk, "process": "cnc", "week": f"{w3.isoformat()}T00:00", "capacity": "103"},
+    ]
+    r = _upload(_browser(cluster["people"]["sz"]), _csv(rows), dry_run=False)
+    assert r.status_code == 200, r.content.decode()[-1500:]
+    assert [_slot(cnc, w).capacity for w in (w1, w2, w3)] == [101, 102, 103]
+    # day first or month first reads either way: refused, saying how to write it
+    ambiguous = [{**rows[0], "week": f"{w1.day:02d}/{w1.month:02d}/{w1.year}"}]
+    said = _upload(_browser(cluster["people"]["sz"]), _csv(ambiguous), dry_run=True).content.decode()
+    assert "Must be a date written year first" in said
+
+
+def test_an_export_taken_last_week_imports_back_unchanged(cluster, english) -> None:  # noqa: F811
+    """Recheck 46 F7: a past week's row refused the whole file, though it changed nothing."""
+    sz = cluster["orgs"]["sz"]
+    past = (THIS_WEEK - dt.timedelta(weeks=1)).isoformat()
+    same = {"organization_id": sz.pk, "process": "cnc", "week": past, "capacity": 300}
+    r = _upload(_browser(cluster["people"]["sz"]), _csv([same]), dry_run=False)
+    assert r.status_code == 200 and "1 row: 0 weeks changed, 1 unchanged." in r.content.decode()
+    changed = _upload(_browser(cluster["people"]["sz"]), _csv([{**same, "capacity": 10}]), dry_run=False)
+    assert changed.status_code == 400 and "Must lie between the current week" in changed.content.decode()
+
+
+def test_a_file_lowering_several_weeks_tells_each_buyer_once(cluster) -> None:  # noqa: F811
+    """Recheck 46 F3: one notice (and e-mail) per lowered week."""
+    from agglo.common.models import Notification
+    from agglo.factory.models import Allocation
+    from agglo.factory.services import orders
+    from tests.factory.conftest import order_data
+
+    buyer = cluster["people"]["buyer"]
+    order = orders.order_plan(
+        actor=buyer, order=orders.order_create(actor=buyer, data=order_data(buyer=cluster["orgs"]["buyer"].pk))
+    )
+    offered = list(order.allocations.filter(status=Allocation.Status.OFFERED).select_related("capability"))
+    cap = offered[0].capability
+    weeks = sorted({a.week for a in offered if a.capability_id == cap.pk})
+    rows = [
+        {"organization_id": cap.organization_id, "process": cap.process_id, "week": w, "capacity": 0} for w in weeks
+    ]
+    admin = cluster["people"][next(k for k, o in cluster["orgs"].items() if o.pk == cap.organization_id)]
+    before = Notification.objects.filter(user=buyer).count()
+    r = _upload(_browser(admin), _csv(rows), dry_run=False)
+    assert r.status_code == 200, r.content.decode()[-1500:]
+    told = Notification.objects.filter(user=buyer).order_by("-pk")[
+        : Notification.objects.filter(user=buyer).count() - before
+    ]
+    assert len(told) == 1 and all(w.isoformat() in told[0].text for w in weeks)
+
+
+def test_a_file_of_bad_rows_answers_with_the_first_thousand(cluster, english) -> None:  # noqa: F811
+    """Recheck 46 F4: every error of a large bad file came back, an answer many times the file's size."""
+    rows = [{"organization_id": "x", "process": "y", "week": "z", "capacity": "w"}] * 2000
+    c, auth = Client(), bearer(cluster["people"]["sz"])
+    r = c.post(
+        "/api/v1/factory/capacity/file?dry_run=true", {"file": SimpleUploadedFile("bad.csv", _csv(rows))}, **auth
+    )
+    body = r.json()
+    assert r.status_code == 200 and len(body["errors"]) == 1000 and body["errors_total"] == 8000
+    page = _upload(_browser(cluster["people"]["sz"]), _csv(rows), dry_run=True).content.decode()
+    assert "8000 problems" in page and "The first 500 are listed" in page
+
+
+def test_dry_run_as_a_form_field_is_a_dry_run(cluster, english) -> None:  # noqa: F811
+    """Recheck 46 F1: `curl -F dry_run=true` was ignored and the file was written."""
+    sz = cluster["orgs"]["sz"]
+    row = {"organization_id": sz.pk, "process": "cnc", "week": _week(1).isoformat(), "capacity": 7}
+    c, auth = Client(), bearer(cluster["people"]["sz"])
+    r = c.post(
+        "/api/v1/factory/capacity/file", {"file": SimpleUploadedFile("c.csv", _csv([row])), "dry_run": "true"}, **auth
+    )
+    assert r.status_code == 200 and r.json()["dry_run"] and not r.json()["applied"]
+    assert not CapacitySlot.objects.filter(by_hand=True).exists()
+    bad = c.post(
+        "/api/v1/factory/capacity/file", {"file": SimpleUploadedFile("c.csv", _csv([row])), "dry_run": "maybe"}, **auth
+    )
+    assert bad.status_code == 422 and "dry_run" in bad.json()["errors"]

@@ -231,7 +231,7 @@ def test_cli_import_and_export(org_admin, tmp_path, capsys):
     admin, org = org_admin
     bad = tmp_path / "bad.csv"
     bad.write_bytes(write_csv(HEADER, [(org.uscc, 2024, "x", 1, 0, 1, "", "")]))
-    with pytest.raises(CommandError, match="1 problems; nothing was written"):
+    with pytest.raises(CommandError, match="1 problem; nothing was written"):
         call_command("import_data", "financials", str(bad), "--as", admin.username)
     assert "row 2\trevenue\tnot_a_number" in capsys.readouterr().out
     good = tmp_path / "good.csv"

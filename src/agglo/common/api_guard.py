@@ -161,3 +161,18 @@ def unstorable(value: Any, name: str = "") -> dict[str, list[str]]:
             sent = field.alias or key
             errors |= unstorable(getattr(value, key), f"{name}.{sent}" if name else sent)
     return errors
+
+
+FLAG_WORDS = {"true": True, "1": True, "on": True, "yes": True, "false": False, "0": False, "off": False, "no": False}
+
+
+def upload_flag(request: HttpRequest, name: str, given: bool) -> bool:
+    """A yes/no an upload takes in its query (`given`) or, as `curl -F dry_run=true` sends it, as a field of its
+    multipart form: either way it counts (recheck 46 F1: the form field was ignored and a "check" wrote)."""
+    sent = request.POST.get(name)
+    if sent is None:
+        return given
+    flag = FLAG_WORDS.get(sent.strip().lower())
+    if flag is None:
+        raise ValidationFailed({name: [_("Must be true or false.")]})
+    return given or flag

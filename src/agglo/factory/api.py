@@ -12,6 +12,7 @@ from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from agglo.access.api_auth import MemberAuth
+from agglo.common.api_guard import upload_flag
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import one_of
@@ -141,7 +142,9 @@ def calendar_download(
 )
 def calendar_upload(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> Any:
     """A dry run reports every bad row and writes nothing; a real run writes every changed week or, if any row is
-    bad, none (422). The columns are those of the download."""
+    bad, none (422). The columns are those of the download. `dry_run` may also come as a field of the form. The
+    first 1,000 problems are listed, `errors_total` counts them all."""
+    dry_run = upload_flag(request, "dry_run", dry_run)
     size_check(file.size or 0)
     result = calendar_import(actor=request.auth, body=file.read(), filename=file.name or "upload", dry_run=dry_run)
     body = {**result.__dict__, "errors": [e.__dict__ for e in result.errors]}

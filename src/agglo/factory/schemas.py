@@ -327,7 +327,8 @@ class ScorecardOut(Schema):
 
 
 class CalendarImportOut(Schema):
-    """What a capacity calendar file did (or, in a dry run, would do); `errors` lists every bad row."""
+    """What a capacity calendar file did (or, in a dry run, would do); `errors` lists the first 1,000 problems,
+    `errors_total` counts them all."""
 
     dry_run: bool
     applied: bool
@@ -335,3 +336,4 @@ class CalendarImportOut(Schema):
     changed: int
     unchanged: int
     errors: list[RowErrorOut]
+    errors_total: int

@@ -16,6 +16,7 @@ from agglo.access.models import AccessLogEntry
 from agglo.access.policy import organization_ids
 from agglo.access.quotas import profile_viewed
 from agglo.access.services import sensitive_views_record
+from agglo.common.api_guard import upload_flag
 from agglo.common.errors import Forbidden, NotFound
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import one_of, patch_of
@@ -344,7 +345,9 @@ def import_file(
     file: File[UploadedFile],
     dry_run: bool = False,
 ) -> Any:
-    """A dry run reports every bad row and writes nothing; a real run writes all rows or, if any is bad, none (422)."""
+    """A dry run reports every bad row and writes nothing; a real run writes all rows or, if any is bad, none (422).
+    `dry_run` may also come as a field of the form."""
+    dry_run = upload_flag(request, "dry_run", dry_run)
     services.import_size_check(file.size or 0)
     result = services.import_file(
         actor=request.auth, kind=kind, body=file.read(), filename=file.name or "upload", dry_run=dry_run

@@ -370,5 +370,6 @@ class ImportOut(Schema):
     created: int
     updated: int
     unchanged: int
-    errors: list[RowErrorOut]
+    errors: list[RowErrorOut]  # the first 1,000
+    errors_total: int
     run_id: int | None

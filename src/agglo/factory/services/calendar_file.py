@@ -12,6 +12,7 @@ offers a lower figure no longer fits are told).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +24,25 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.numbers import whole_number
 from agglo.factory.models import Capability, CapacitySlot, Process
 from agglo.factory.selectors.calendar_file import COLUMNS, KEY_COLUMNS
-from agglo.factory.services.capacity import MAX_CAPACITY, below_reserved, settable_weeks, week_out_of_range, week_write
+from agglo.factory.services.capacity import (
+    MAX_CAPACITY,
+    Lowered,
+    below_reserved,
+    settable_weeks,
+    week_out_of_range,
+    week_write,
+)
+from agglo.factory.services.telling import tell_offers_overtaken
 from agglo.factory.weeks import monday
 from agglo.profiles.services.imports import RowError, size_check, table_read, unreadable
 from agglo.profiles.tabular import Table
 from agglo.registry.models import Organization
 
 BIGGEST_ID = 2**63  # ids past a database's 64-bit integers are no one's (and never reach a query)
+MAX_ERRORS = 1000
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of a spreadsheet's date serial numbers
+DATE_WRITTEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+WHOLE_WRITTEN = re.compile(r"[+-]?\d+(?:\.0+)?")
 
 
 @dataclass
@@ -38,7 +51,8 @@ class CalendarImport:
     rows: int = 0
     changed: int = 0
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS, by row
+    errors_total: int = 0
     applied: bool = False
 
 
@@ -61,16 +75,17 @@ def calendar_import(*, actor: Any, body: bytes, filename: str, dry_run: bool) ->
     table = table_read(body, filename)
     result = CalendarImport(dry_run=dry_run, rows=len(table.rows))
     result.errors = _header_errors(table)
-    if result.errors:
-        return result
-    changes = _checked(actor, table, result)
-    if not result.errors and not dry_run:
-        try:
-            with transaction.atomic():
-                for change in changes:  # each week in its capability's history, naming the file
-                    _write(actor, change, filename)
-        except _RowRefused as exc:  # accepted work took the room meanwhile: nothing written
-            result.errors = [exc.error]
+    if not result.errors:
+        changes = _checked(actor, table, result)
+        if not result.errors and not dry_run:
+            try:
+                with transaction.atomic():
+                    _write(actor, changes, filename[:200])
+            except _RowRefused as exc:  # accepted work took the room meanwhile: nothing written
+                result.errors = [exc.error]
+    result.errors_total = len(result.errors)
+    # a file of bad rows answers with the first ones and their count, not an answer many times its size
+    result.errors = result.errors[:MAX_ERRORS]
     if result.errors:
         result.changed = result.unchanged = 0
     result.applied = not result.errors and not dry_run
@@ -82,14 +97,28 @@ class _RowRefused(Exception):
         self.error = error
 
 
-def _write(actor: Any, change: _Change, filename: str) -> None:
-    try:
-        week_write(
-            actor=actor, capability=change.capability, week=change.week, amount=change.amount, source=filename[:200]
-        )
-    except ValidationFailed as exc:
-        said = "; ".join(m for ms in (exc.errors or {}).values() for m in ms) or exc.message
-        raise _RowRefused(RowError(change.row, "capacity", "below_reserved", said)) from None
+def _write(actor: Any, changes: list[_Change], filename: str) -> None:
+    """Every changed week, each in its capability's history naming the file; then, for each capability whose
+    weeks went down, its buyers told once, naming all those weeks (recheck 46 F3: a notice per week)."""
+    lowered: dict[int, tuple[Capability, list[Lowered]]] = {}
+    for change in changes:
+        try:
+            _slot, down = week_write(
+                actor=actor,
+                capability=change.capability,
+                week=change.week,
+                amount=change.amount,
+                source=filename,
+                tell=False,
+            )
+        except ValidationFailed as exc:
+            said = "; ".join(m for ms in (exc.errors or {}).values() for m in ms) or exc.message
+            raise _RowRefused(RowError(change.row, "capacity", "below_reserved", said)) from None
+        if down is not None:
+            lowered.setdefault(change.capability.pk, (change.capability, []))[1].append(down)
+    for capability, weeks in lowered.values():
+        rooms = {w.week: w.room for w in weeks}
+        tell_offers_overtaken(capability, rooms, why="lowered", before={w.week: w.was for w in weeks})
 
 
 def _header_errors(table: Table) -> list[RowError]:
@@ -134,9 +163,10 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
     }
     processes = set(Process.objects.values_list("code", flat=True))
     first, last = settable_weeks()
+    weeks = {monday(d) for _, row in readable if (d := _day(row.get("week"))) is not None}
     slots = {
         (s.capability_id, s.week): s
-        for s in CapacitySlot.objects.filter(capability__in=list(capabilities.values()), week__gte=first)
+        for s in CapacitySlot.objects.filter(capability__in=list(capabilities.values()), week__in=weeks)
     }
     seen: dict[tuple[int, dt.date], int] = {}
     changes = []
@@ -172,10 +202,10 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
         if _blank(row.get("week")):
             flaw("week", "required", _("This field is required."))
         elif day is None:
-            flaw("week", "not_a_date", _("Must be a date, such as 2026-12-31."))
-        elif not first <= day <= last + dt.timedelta(days=6):
+            flaw("week", "not_a_date", _("Must be a date written year first, such as 2026-12-31 or 2026/12/31."))
+        elif day > last + dt.timedelta(days=6):
             flaw("week", "out_of_range", week_out_of_range())
-        amount = whole_number(row.get("capacity"))
+        amount = _whole(row.get("capacity"))
         if _blank(row.get("capacity")):
             flaw("capacity", "required", _("This field is required."))
         elif amount is None:
@@ -192,10 +222,13 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
                 flaw("week", "duplicate", _("Row %(row)s sets this week of this process already.") % {"row": earlier})
             seen.setdefault((capability.pk, week), row_no)
             slot = slots.get((capability.pk, week))
-            if slot is not None and amount < slot.reserved:
+            same = amount == (slot.capacity if slot is not None else capability.weekly_capacity)
+            if week < first and not same:  # a past week is history; as it was, it is left as it is
+                flaw("week", "out_of_range", week_out_of_range())
+            elif slot is not None and amount < slot.reserved:
                 flaw("capacity", "below_reserved", below_reserved(capability, slot.reserved))
             if not errors:
-                if amount == (slot.capacity if slot is not None else capability.weekly_capacity):
+                if same:
                     result.unchanged += 1
                 else:
                     changes.append(_Change(row_no, capability, week, amount))
@@ -214,12 +247,29 @@ def _blank(value: Any) -> bool:
 
 
 def _day(value: Any) -> dt.date | None:
-    """A week's day as a spreadsheet gives it: a date cell, or text YYYY-MM-DD."""
+    """A week's day as a spreadsheet gives it: a date cell, a date's serial number, or text written year first
+    (2026-12-07, 2026/12/7, with or without a time: what Excel or WPS writes when it saves a CSV again). Day-first
+    and month-first text (07/12/2026) is refused: it reads either way."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return EXCEL_EPOCH + dt.timedelta(days=int(value)) if 1 <= value < 2958466 and value == int(value) else None
+    text = str(value).strip()
+    if (written := DATE_WRITTEN.fullmatch(text)) is not None:
+        try:
+            return dt.date(*(int(part) for part in written.groups()))
+        except ValueError:
+            return None
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return dt.date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number as a spreadsheet may write it: 12, or 12.0 saved as text."""
+    if isinstance(value, str) and WHOLE_WRITTEN.fullmatch(value.strip()):
+        return int(value.strip().split(".")[0])
+    return whole_number(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -184,13 +185,24 @@ def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any
         errors["week"] = [week_out_of_range()]
     if errors or day is None:
         raise ValidationFailed(errors)
-    return week_write(actor=actor, capability=capability, week=monday(day), amount=amount)
+    return week_write(actor=actor, capability=capability, week=monday(day), amount=amount)[0]
 
 
-def week_write(*, actor: Any, capability: Capability, week: dt.date, amount: int, source: str = "") -> CapacitySlot:
+@dataclass(frozen=True)
+class Lowered:
+    """A week whose capacity went down: the room accepted work leaves it now, and left it before."""
+
+    week: dt.date
+    room: int
+    was: int
+
+
+def week_write(
+    *, actor: Any, capability: Capability, week: dt.date, amount: int, source: str = "", tell: bool = True
+) -> tuple[CapacitySlot, Lowered | None]:
     """Set the capacity of the week of Monday `week`, checked already but for what accepted work holds, which is
-    checked here under the slot's lock; the buyers of offers a lower figure no longer fits are told. `source`: the
-    file it came from, for the history."""
+    checked here under the slot's lock. A lower figure is returned, and unless `tell` is off (a file tells once
+    for all its weeks) the buyers of offers it no longer fits are told. `source`: the file it came from."""
     slot, created = CapacitySlot.objects.select_for_update().get_or_create(
         capability=capability, week=week, defaults={"capacity": amount, "by_hand": True}
     )
@@ -199,17 +211,23 @@ def week_write(*, actor: Any, capability: Capability, week: dt.date, amount: int
     before = capability.weekly_capacity if created else slot.capacity
     slot.capacity, slot.by_hand = amount, True
     slot.save(update_fields=["capacity", "by_hand"])
-    if amount < before:  # offers made on the old figure may no longer fit
-        room, was = amount - slot.reserved, before - slot.reserved
-        tell_offers_overtaken(capability, {slot.week: room}, why="lowered", before={slot.week: was})
+    lowered = Lowered(slot.week, amount - slot.reserved, before - slot.reserved) if amount < before else None
+    if lowered is not None and tell:  # offers made on the old figure may no longer fit
+        tell_offers_overtaken(capability, {slot.week: lowered.room}, why="lowered", before={slot.week: lowered.was})
     record(
         "factory.capacity_set",
         actor=actor,
         subject=capability,
-        payload={"week": slot.week.isoformat(), "capacity": amount, **({"file": source} if source else {})},
+        payload={
+            "process": capability.process_id,
+            "week": slot.week.isoformat(),
+            "was": before,
+            "capacity": amount,
+            **({"file": source} if source else {}),
+        },
         organization_id=capability.organization_id,
     )
-    return slot
+    return slot, lowered
 
 
 def free_in(capability: Capability, week: dt.date) -> int:

@@ -38,6 +38,7 @@ from agglo.registry.models import Organization
 
 IMPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
 MAX_ROWS = 200_000
+MAX_ERRORS = 1000  # problems listed in an answer (and kept with the run); all are counted
 BATCH = 1000
 ORG_NUMBERS = ("founded_year", "headcount")  # the organization columns that are numbers
 TABLE_RULES = {
@@ -80,9 +81,10 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS, by row
     applied: bool = False
     run_id: int | None = None
+    errors_total: int = 0
 
 
 Progress = Callable[[int, int], None]
@@ -153,6 +155,9 @@ def import_file(
         if result.errors or dry_run:
             transaction.set_rollback(True)  # all or nothing: a bad row undoes rows already written
     result.errors.sort(key=lambda e: e.row)
+    # a file of bad rows answers with the first ones and their count, not an answer many times its size
+    result.errors_total = len(result.errors)
+    result.errors = result.errors[:MAX_ERRORS]
     if result.errors:  # what a refused file would have done is not what it did: nothing
         result.created = result.updated = result.unchanged = 0
     result.applied = not result.errors and not dry_run
@@ -168,7 +173,7 @@ def import_file(
             created=result.created if result.applied else 0,
             updated=result.updated if result.applied else 0,
             unchanged=result.unchanged if result.applied else 0,
-            errors=[e.__dict__ for e in result.errors[:1000]],
+            errors=[e.__dict__ for e in result.errors],
             duration_ms=int((time.perf_counter() - started) * 1000),
         )
         result.run_id = run.pk

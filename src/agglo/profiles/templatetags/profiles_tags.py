@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from agglo.access.selectors import public_name
 from agglo.profiles.messages import FIELD_LABELS, label, word_stored
 from agglo.profiles.models import Source
+from agglo.registry.models.bilingual import in_language
 
 register = template.Library()
 
@@ -50,6 +52,9 @@ def field_label(name: str) -> str:
 
 # fields other records name in the history (a listing answered, the cooperation proposed)
 FIELD_EXTRA = {
+    "file": gettext_lazy("From the file"),
+    "was": gettext_lazy("Before"),
+    "process": gettext_lazy("Process"),
     "listing": gettext_lazy("Listing"),
     "cooperation": gettext_lazy("Kind of cooperation"),
     "subkind": gettext_lazy("Subtype"),
@@ -139,6 +144,15 @@ PLAN_REASONS = {
 UNSHOWN = {"factory.order_planned": frozenset({"objective"})}
 
 
+@functools.lru_cache(maxsize=64)
+def _process_names(code: str) -> tuple[str, str]:
+    """A factory process's names (Chinese, English) by its code; the catalogue is fixed, so kept per process."""
+    from django.apps import apps
+
+    found = apps.get_model("factory", "Process").objects.filter(code=code).values_list("name_zh", "name_en").first()
+    return found or (code, code)
+
+
 @register.filter
 def shown_items(entry: Any) -> list[tuple[str, Any]]:
     """A history entry's facts a reader is shown, with a value."""
@@ -153,6 +167,8 @@ def history_value(entry: Any, name: str, value: Any) -> str:
     event = entry.event
     if event == "factory.order_planned" and name == "reason" and value in PLAN_REASONS:
         return str(PLAN_REASONS[value])
+    if event.startswith("factory.") and name == "process" and isinstance(value, str):
+        return in_language(*_process_names(value))
     if isinstance(value, list | tuple) and value and all(isinstance(v, dict) and "name" in v for v in value):
         return ", ".join(str(v["name"]) for v in value)
     if isinstance(value, dict) and "name" in value:

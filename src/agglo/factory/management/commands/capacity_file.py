@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from agglo.common.errors import DomainError
 from agglo.factory.selectors.calendar import calendar_page
@@ -9,6 +10,10 @@ from agglo.factory.selectors.calendar_file import CONTENT_TYPES, calendar_file
 from agglo.factory.services.calendar_file import calendar_import
 from agglo.factory.validation import date
 from agglo.profiles.services.imports import size_check
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 class Command(BaseCommand):
@@ -31,13 +36,14 @@ class Command(BaseCommand):
         actor = get_user_model().objects.filter(username=username, is_active=True).first()
         if actor is None:
             raise CommandError(f"--as: no active user {username!r}")
-        try:
-            if action == "export":
-                self._export(actor, format, start, output)
-            else:
-                self._import(actor, file, dry_run)
-        except DomainError as exc:
-            raise CommandError(exc.summary()) from None
+        with translation.override("en"):  # the rows' problems in the command's own language
+            try:
+                if action == "export":
+                    self._export(actor, format, start, output)
+                else:
+                    self._import(actor, file, dry_run)
+            except DomainError as exc:
+                raise CommandError(exc.summary()) from None
 
     def _export(self, actor, format, start, output):
         errors: dict[str, list[str]] = {}
@@ -60,7 +66,10 @@ class Command(BaseCommand):
         result = calendar_import(actor=actor, body=file.read_bytes(), filename=file.name, dry_run=dry_run)
         for error in result.errors:
             self.stdout.write(f"row {error.row}\t{error.column or '-'}\t{error.rule}\t{error.message}")
-        summary = f"{result.rows} rows: {result.changed} weeks changed, {result.unchanged} unchanged"
+        summary = (
+            f"{_count(result.rows, 'row')}: {_count(result.changed, 'week')} changed, {result.unchanged} unchanged"
+        )
         if result.errors:
-            raise CommandError(f"{len(result.errors)} problems; nothing was written ({summary})")
+            shown = f", the first {len(result.errors)} listed" if result.errors_total > len(result.errors) else ""
+            raise CommandError(f"{_count(result.errors_total, 'problem')}{shown}; nothing was written ({summary})")
         self.stdout.write(("checked, nothing written: " if dry_run else "imported: ") + summary)

@@ -54,5 +54,6 @@ class Command(BaseCommand):
             self.stdout.write(f"row {error.row}\t{error.column or '-'}\t{error.rule}\t{error.message}")
         summary = f"{result.rows} rows: {result.created} new, {result.updated} changed, {result.unchanged} unchanged"
         if result.errors:
-            raise CommandError(f"{len(result.errors)} problems; nothing was written ({summary})")
+            n = result.errors_total
+            raise CommandError(f"{n:,} problem{'' if n == 1 else 's'}; nothing was written ({summary})")
         self.stdout.write(("checked, nothing written: " if dry_run else "imported: ") + summary)
