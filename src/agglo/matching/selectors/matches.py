@@ -87,10 +87,12 @@ def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int
         region_rule=listing.region_rule,
         regions=frozenset(listing.regions),
         gives=LIVE.gives(org.pk),
-        limit=max(1, min(limit, MAX_LIMIT)),
+        # twice as many from the engine, cut after `_present` scored anonymous ones without their owners' signals:
+        # whether such a listing makes the list then rests little on who is behind it (recheck 46)
+        limit=2 * max(1, min(limit, MAX_LIMIT)),
         vector=_embedding(embedding_text(listing)),
     )
-    return _present(actor, LIVE.get().search(query))
+    return _present(actor, LIVE.get().search(query))[: max(1, min(limit, MAX_LIMIT))]
 
 
 def _embedding(text: str) -> Any:
