@@ -188,3 +188,19 @@ class StrictIn(Schema):
         described = handler(schema)
         _null_where_left_out(handler.resolve_ref_schema(described), cls)
         return described
+
+
+# how a file download's body is described, by content type
+TABLE_FILES: dict[str, dict[str, Any]] = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+}
+
+
+def file_download(description: str, formats: Iterable[str]) -> dict[str, Any]:
+    """`openapi_extra` of an operation that answers with a file (an attachment) in one of `formats`."""
+    types = [f.split(";")[0].strip() for f in formats]  # "text/csv; charset=utf-8" is described as text/csv
+    return {"responses": {"200": {"description": description, "content": {t: TABLE_FILES[t] for t in types}}}}

@@ -15,7 +15,7 @@ from agglo.access.api_auth import MemberAuth
 from agglo.common.api_guard import upload_flag
 from agglo.common.errors import NotFound, ValidationFailed
 from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import one_of
+from agglo.common.schemas import file_download, one_of
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
@@ -107,19 +107,9 @@ def capacity_week(request: HttpRequest, capability_id: int, payload: WeekIn) -> 
     "/capacity/file",
     response={200: None},
     summary="Your capacity calendar as a file (CSV, XLSX): a row per capability and week",
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "The file (an attachment): the weeks of the calendar page that starts at `from`.",
-                "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                        "schema": {"type": "string", "format": "binary"}
-                    },
-                },
-            }
-        }
-    },
+    openapi_extra=file_download(
+        "The file (an attachment): the weeks of the calendar page that starts at `from`.", CALENDAR_TYPES.values()
+    ),
 )
 def calendar_download(
     request: HttpRequest,

@@ -19,7 +19,7 @@ from agglo.access.services import sensitive_views_record
 from agglo.common.api_guard import upload_flag
 from agglo.common.errors import Forbidden, NotFound
 from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import one_of, patch_of
+from agglo.common.schemas import file_download, one_of, patch_of
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
 from agglo.profiles.models import CapabilityTerm
@@ -360,20 +360,7 @@ def import_file(
     "/exports/{kind}",
     response={200: None},
     summary="Export what you may see (CSV, XLSX, JSON)",
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "The file, as `format` asks (an attachment).",
-                "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                        "schema": {"type": "string", "format": "binary"}
-                    },
-                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-                },
-            }
-        }
-    },
+    openapi_extra=file_download("The file, as `format` asks (an attachment).", CONTENT_TYPES.values()),
 )
 def export(
     request: HttpRequest,
