@@ -523,3 +523,21 @@ def test_a_budgeted_policy_is_granted_to_every_eligible_member_over_the_api(agen
     assert list(said["errors"]) == ["amount"]
     granted = Client().post(url, {"amount": "50000"}, content_type="application/json", **bearer(admin))
     assert granted.status_code == 200 and granted.json() == {"granted": 1}, granted.content
+
+
+def test_applications_open_on_the_policys_first_day(agency, member_of, english):
+    """Walk review 45: a member could apply before the policy's period began."""
+    from agglo.policy.applications import application_submit
+
+    admin, org = agency
+    firm_admin, firm_org = firm(member_of, "early-firm", rd=1_200_000, invention=True)
+    policy = policy_create(actor=admin, issuer=org, data=policy_data(starts_on="2030-01-01", ends_on="2031-12-31"))
+    policy_publish(actor=admin, policy=policy)
+    with pytest.raises(ValidationFailed) as early:
+        application_submit(actor=firm_admin, policy=policy, organization_id=firm_org.pk)
+    assert early.value.errors == {"policy": ["Applications open on 2030-01-01."]}
+    page = Client()
+    page.force_login(firm_admin)
+    page.cookies["django_language"] = "en"
+    body = page.get(f"/policies/{policy.pk}/").content.decode()
+    assert 'id="apply-form"' not in body and "Applications open on 2030-01-01." in body

@@ -56,6 +56,8 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
         raise ValidationFailed({"policy": [_("The policy is not open.")]})
     if policy.ended:
         raise ValidationFailed({"policy": [_("The policy has ended.")]})
+    if not policy.begun:
+        raise ValidationFailed({"policy": [_("Applications open on %(day)s.") % {"day": policy.starts_on.isoformat()}]})
     if not covers(policy.region_scope or (), facts_for([organization_id]).get(organization_id, {})):
         raise ValidationFailed(
             {

@@ -65,6 +65,11 @@ class Policy(models.Model):
         return self.ends_on is not None and self.ends_on < timezone.localdate()
 
     @property
+    def begun(self) -> bool:
+        """Whether the policy's period has begun: applications are taken from its first day (walk review 45)."""
+        return self.starts_on <= timezone.localdate()
+
+    @property
     def title(self) -> str:
         from django.utils.translation import get_language
 

@@ -126,7 +126,10 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         "matches": matches,
         "lang": lang,
         "applications": apps,
-        "can_apply": can_apply,
+        "can_apply": can_apply if policy.begun else [],
+        "opens_on": policy.starts_on if can_apply and not policy.begun else None,
+        # organizations that may apply but do not meet the rule today: the button asks first
+        "short_of_rule": {m["pk"] for m in mine if not m["eligible"]},
         "failed": failed or {},
     }
     return render(request, "policy/detail.html", context, status=400 if failed else 200)
