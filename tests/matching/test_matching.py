@@ -309,3 +309,18 @@ def test_reciprocity_reads_only_the_listings_any_member_may_see_as_theirs(cluste
     }
     assert features[orgs["fab"].pk]["gives"] and features[orgs["seeker"].pk]["wants"]
     assert features[orgs["hidden"].pk]["gives"] == [] and features[orgs["anon"].pk]["gives"] == []
+
+
+def test_the_panel_says_which_chain_positions_a_listing_without_segments_is_matched_on(cluster, market_, english):
+    """Walk review 45 F11: a new need was matched on the firm's chain positions without a word."""
+    _offers, need = market_
+    client = Client()
+    client.force_login(cluster["seeker"][0])
+    client.cookies["django_language"] = "en"
+    panel = client.get(f"/matching/listings/{need.pk}/panel/").content.decode()
+    assert 'id="assumed-segments"' in panel and "Chip design" in panel
+    need.segments = ["ic-fab"]
+    need.save(update_fields=["segments"])
+    assert 'id="assumed-segments"' not in client.get(f"/matching/listings/{need.pk}/panel/").content.decode()
+    detail = client.get(f"/market/{need.pk}/").content.decode()
+    assert "Wafer fabrication" in detail and ">ic-fab<" not in detail

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.market.lifecycle import Side
-from agglo.market.selectors import listing_get
+from agglo.market.selectors import listing_get, segment_names
 from agglo.matching import selectors, services
 from agglo.registry.models import Organization
 
@@ -32,7 +32,14 @@ def listing_panel(request: HttpRequest, pk: int) -> HttpResponse:
             query_key=listing.pk,
             shown=[(r.key, r.match.score) for r in results],
         )
-    context = {"listing": listing, "listings": listings, "orgs": orgs, "query_key": listing.pk}
+    context = {
+        "listing": listing,
+        "listings": listings,
+        "orgs": orgs,
+        "query_key": listing.pk,
+        # a listing that names no segment is matched on its organization's chain positions: said, not hidden
+        "assumed_segments": [] if listing.segments else segment_names(listing.organization.segment_list),
+    }
     return render(request, "matching/partials/panel.html", context)
 
 

@@ -7,6 +7,7 @@ from agglo.market.selectors.listings import (
     listing_list,
     my_interests,
     owner_revealed,
+    segment_names,
     term_names,
     visible,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "listing_list",
     "my_interests",
     "owner_revealed",
+    "segment_names",
     "term_names",
     "visible",
 ]
