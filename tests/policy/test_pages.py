@@ -3,6 +3,7 @@ is refused field by field, every result names the rules it follows), the agency 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -87,6 +88,10 @@ def test_page_starts_from_my_statement_and_shows_results_or_errors(client, membe
         'name="staff" inputmode="numeric" value="80"' in page
         and 'name="revenue" inputmode="decimal" value="12000000' in page
     )
+    # a statement of the year under way is part of a year: last year's still starts the calculators (walk 45)
+    this_year = statement(dt.date.today().year, revenue="3000000")
+    profiles.fact_create(actor=admin, organization=org, kind="financials", data=this_year)
+    assert 'name="revenue" inputmode="decimal" value="12000000' in client.get("/policies/calculators/").content.decode()
     result = client.post("/policies/calculators/", {"calculator": "tech_sme", **FIGURES})
     assert result.status_code == 200 and 'id="tech-sme-result"' in result.content.decode()
     bad = client.post("/policies/calculators/", {"calculator": "rd_deduction", "expensed": "x", "year": "2025"})

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy as access
@@ -198,7 +199,9 @@ def calculator_defaults(*, actor: Any) -> dict[str, Any]:
     orgs = sorted(access.active_organization_ids(actor))
     if not orgs:
         return {}
-    statement = FinancialStatement.objects.filter(organization_id=orgs[0]).order_by("-year").first()
+    # the calculators ask for last year's figures: a statement of the year under way is only a part of one
+    statements = FinancialStatement.objects.filter(organization_id=orgs[0]).order_by("-year")
+    statement = statements.filter(year__lt=timezone.localdate().year).first() or statements.first()
     granted = IPAsset.objects.filter(organization_id=orgs[0], status=IPAsset.Status.GRANTED).exclude(
         kind=IPAsset.Kind.TRADEMARK
     )
