@@ -73,7 +73,16 @@ def test_a_firm_short_of_one_or_of_two_is_a_near_miss_and_is_told(agency, member
     page = Client()
     page.force_login(near_admin)
     page.cookies["django_language"] = "en"
-    assert "missing — any one of these will do" in page.get(f"/policies/{policy.pk}/").content.decode()
+    body = page.get(f"/policies/{policy.pk}/").content.decode()
+    assert "(group 1, alternative 1)" in body and "(group 1, alternative 2)" in body and 'id="groups-legend"' in body
+    # one line, the alternatives joined by "or", on the home page and in the agency's near misses (review 47)
+    home = page.get("/").content.decode()
+    assert "Invention patents ≥ 2 (yours: 1) or IP assets ≥ 5 (yours: 1)" in home or " or IP " in home
+    agency_page = Client()
+    agency_page.force_login(admin)
+    agency_page.cookies["django_language"] = "en"
+    table = agency_page.get(f"/policies/{policy.pk}/").content.decode().split('id="matches"')[1].split("</table>")[0]
+    assert " or " in table and "(theirs: 1)" in table
 
 
 def test_malformed_rules_and_fields_are_refused_by_name(agency, english):
@@ -132,6 +141,8 @@ def test_publishing_finds_eligible_firms_and_near_misses(agency, member_of):
             "passed": False,
             "needed": True,
             "either": False,
+            "group": 0,
+            "alternative": 0,
             "yours": "3.2 %",
             "yours_en": "3.2 %",
         }
@@ -541,3 +552,19 @@ def test_applications_open_on_the_policys_first_day(agency, member_of, english):
     page.cookies["django_language"] = "en"
     body = page.get(f"/policies/{policy.pk}/").content.decode()
     assert 'id="apply-form"' not in body and "Applications open on 2030-01-01." in body
+
+
+def test_a_benefit_without_application_is_granted_within_the_policys_period(agency, member_of, english):
+    """Review 47 F4: an auto-grant policy starting next year granted its members today, for good, on the log."""
+    from agglo.policy.applications import policy_grant_eligible
+
+    admin, org = agency
+    firm(member_of, "auto-firm", rd=1_200_000, invention=True)
+    early = policy_create(
+        actor=admin, issuer=org, data=policy_data(starts_on="2030-01-01", ends_on="2031-12-31", auto_grant=True)
+    )
+    policy_publish(actor=admin, policy=early)
+    with pytest.raises(ValidationFailed) as refused:
+        policy_grant_eligible(actor=admin, policy=early, amount="1000")
+    assert refused.value.errors == {"policy": ["Benefits are granted from 2030-01-01."]}
+    assert not early.applications.exists()

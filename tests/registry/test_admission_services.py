@@ -145,7 +145,7 @@ def test_document_is_required(ref):
     assert "documents" in err.value.errors
 
 
-def test_same_code_twice_is_a_conflict_but_reapplying_after_rejection_works(ref, operator):
+def test_same_code_twice_is_a_conflict_but_reapplying_after_rejection_works(ref, operator, client):
     first = apply()
     with pytest.raises(Conflict) as err:
         apply(email="someone@else.example", name_zh="另一个名字有限公司")
@@ -159,6 +159,12 @@ def test_same_code_twice_is_a_conflict_but_reapplying_after_rejection_works(ref,
     second = apply(name_zh="杭州云启智能装备有限公司（新）")
     assert second.organization_id == first.organization_id
     assert second.pk != first.pk
+    # the review page shows what was decided then (review 47 F5)
+    client.force_login(operator)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/review/{second.pk}/").content.decode()
+    block = page.split('id="earlier-applications"')[1].split("</div>")[0]
+    assert f"its application #{first.pk}: Rejected" in block and "营业执照不清晰" in block
 
 
 def test_an_existing_account_is_never_handed_to_an_applicant(ref, operator):

@@ -181,6 +181,12 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         raise Forbidden(_("Only the issuing agency grants its policy."))
     if not policy.auto_grant or policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("Only a published policy marked as benefit without application.")]})
+    if policy.ended:
+        raise ValidationFailed({"policy": [_("The policy has ended.")]})
+    if not policy.begun:  # as applications: grants go on the log for good, so not before the period (review 47)
+        raise ValidationFailed(
+            {"policy": [_("Benefits are granted from %(day)s.") % {"day": policy.starts_on.isoformat()}]}
+        )
     value = _amount(amount, policy)
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
     eligible = list(PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done))

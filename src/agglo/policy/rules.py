@@ -130,6 +130,9 @@ class Outcome:
     short: int = 0
     # per clause, whether it is an alternative of an `or` that fails: meeting any one of them would do
     either: tuple[bool, ...] = ()
+    # per clause, (group, alternative): which failing `or` it is an alternative of, and which alternative (a branch
+    # of several clauses is one alternative); (0, 0) outside any
+    groups: tuple[tuple[int, int], ...] = ()
 
     @property
     def missing(self) -> tuple[Clause, ...]:
@@ -140,6 +143,7 @@ class Outcome:
         alternative would do, and the firm's value."""
         needed = self.needed or (True,) * len(self.clauses)
         either = self.either or (False,) * len(self.clauses)
+        groups = self.groups or ((0, 0),) * len(self.clauses)
         return [
             {
                 "zh": c.describe("zh"),
@@ -147,10 +151,12 @@ class Outcome:
                 "passed": c.passed,
                 "needed": n,
                 "either": e,
+                "group": g,
+                "alternative": a,
                 "yours": c.yours("zh"),
                 "yours_en": c.yours("en"),
             }
-            for c, n, e in zip(self.clauses, needed, either, strict=False)
+            for c, n, e, (g, a) in zip(self.clauses, needed, either, groups, strict=False)
         ]
 
 
@@ -202,20 +208,31 @@ class Rule:
             needed=tuple(self.needed(met)),
             short=self.short(met),
             either=tuple(self.either(met)),
+            groups=tuple(self.groups(met)),
         )
 
     def _raw(self, met: Sequence[bool]) -> Iterator[bool]:
         """The clauses' plain results (before a `not` flips them) from whether each is met."""
         return iter([m != flipped for m, (_node, flipped, *_words) in zip(met, self.leaves, strict=False)])
 
+    def _marked(self, met: Sequence[bool]) -> list[tuple[str, int, int]]:
+        marks = _marks(self.tree, self._raw(met), negated=False, groups=[0])[1]
+        # groups numbered in the order they are first met, from 1
+        order = {g: n for n, g in enumerate(dict.fromkeys(g for _m, g, _a in marks if g), start=1)}
+        return [(m, order.get(g, 0), a) for m, g, a in marks]
+
     def needed(self, met: Sequence[bool]) -> list[bool]:
         """Per clause (in `leaves` order), whether the rule's answer rests on it. A clause that fails in an `or`
         whose other branch holds is not needed: the firm meets that alternative, so the clause is not "missing"."""
-        return [mark != "spare" for mark in _marks(self.tree, self._raw(met), negated=False)[1]]
+        return [mark != "spare" for mark, _g, _a in self._marked(met)]
 
     def either(self, met: Sequence[bool]) -> list[bool]:
-        """Per clause, whether it is an alternative of an `or` that fails (outside any `not`): one would do."""
-        return [mark == "either" for mark in _marks(self.tree, self._raw(met), negated=False)[1]]
+        """Per clause, whether it is on its own an alternative of an `or` that fails (outside any `not`)."""
+        return [mark == "either" for mark, _g, _a in self._marked(met)]
+
+    def groups(self, met: Sequence[bool]) -> list[tuple[int, int]]:
+        """Per clause, (group, alternative) of the failing `or` it is an alternative of; (0, 0) outside any."""
+        return [(g, a) for _m, g, a in self._marked(met)]
 
     def short(self, met: Sequence[bool]) -> int:
         """The fewest clauses whose result would have to change for the rule to hold (0: eligible). An `and`
@@ -247,18 +264,22 @@ class Rule:
     ) -> list[dict[str, Any]]:
         """Stored flags (`flags`) with each clause's words and the firm's value: what `evaluate(facts).rows()` gives.
         The value of a fact in `withheld` is None: the reader may learn whether the clause holds, not the figure."""
-        needed, either = self.needed(passed), self.either(passed)
+        marked = self._marked(passed)
         return [
             {
                 "zh": zh,
                 "en": en,
                 "passed": met,
-                "needed": need,
-                "either": one_of,
+                "needed": mark != "spare",
+                "either": mark == "either",
+                "group": group,
+                "alternative": alternative,
                 "yours": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name))),
                 "yours_en": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name)), "en"),
             }
-            for (node, _flipped, zh, en), met, need, one_of in zip(self.leaves, passed, needed, either, strict=False)
+            for (node, _flipped, zh, en), met, (mark, group, alternative) in zip(
+                self.leaves, passed, marked, strict=False
+            )
             for hide in (node.fact.name in withheld,)
         ]
 
@@ -500,23 +521,31 @@ def _words(node: Compare, op: str, lang: str) -> str:
     return Clause(node.fact, op, node.operand, True, None).describe(lang)
 
 
-def _marks(node: Node, raw: Iterator[bool], *, negated: bool) -> tuple[bool, list[str]]:
-    """(the node's value from its clauses' plain results, each clause's mark): "spare" for a failed branch of an
-    `or` that holds (not needed), "either" for a one-clause branch of an `or` that fails (meeting it would do),
-    "needed" otherwise. Only an `or` outside any `not` marks its branches: under a `not`, every clause is needed."""
+def _marks(
+    node: Node, raw: Iterator[bool], *, negated: bool, groups: list[int]
+) -> tuple[bool, list[tuple[str, int, int]]]:
+    """(the node's value from its clauses' plain results, each clause's (mark, group, alternative)). Marks:
+    "spare" for a failed branch of an `or` that holds (not needed), "either" for a one-clause branch of an `or`
+    that fails (meeting it would do), "needed" otherwise. The clauses of an `or` that fails (outside any `not`)
+    carry its group (a new number from `groups`) and their branch's place in it; an outer failing `or` takes in
+    those of an inner one. Under a `not`, every clause is needed."""
     if isinstance(node, Compare):
-        return next(raw, False), ["needed"]
+        return next(raw, False), [("needed", 0, 0)]
     if isinstance(node, Not):
-        inner, inner_marks = _marks(node.inner, raw, negated=not negated)
+        inner, inner_marks = _marks(node.inner, raw, negated=not negated, groups=groups)
         return not inner, inner_marks
-    results = [_marks(part, raw, negated=negated) for part in node.parts]
+    results = [_marks(part, raw, negated=negated, groups=groups) for part in node.parts]
     value = all(v for v, _m in results) if node.op == "and" else any(v for v, _m in results)
-    marks: list[str] = []
-    for part_value, part_marks in results:
+    failing = node.op == "or" and not negated and not value
+    if failing:
+        groups[0] += 1
+    marks: list[tuple[str, int, int]] = []
+    for place, (part_value, part_marks) in enumerate(results, start=1):
         if node.op == "or" and not negated and not part_value and value:
-            marks += ["spare"] * len(part_marks)
-        elif node.op == "or" and not negated and not part_value and part_marks == ["needed"]:
-            marks.append("either")  # one clause that would do alone (a branch of several would not: recheck 46 F6)
+            marks += [("spare", 0, 0)] * len(part_marks)
+        elif failing:
+            alone = len(part_marks) == 1 and part_marks[0][0] == "needed"  # one clause would do on its own
+            marks += [("either" if alone else m, groups[0], place) for m, _g, _a in part_marks]
         else:
             marks += part_marks
     return value, marks

@@ -366,6 +366,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "email_in_use": selectors.email_in_use(admission.contact_email),
             "code_province": selectors.code_province_mismatch(admission.organization),
             "flagged": selectors.flagged_applications(actor=request.user, admission=admission),
+            "earlier": selectors.earlier_applications(actor=request.user, admission=admission),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -5,6 +5,7 @@ from agglo.registry.selectors.admission import (
     admission_by_token,
     admission_get,
     admission_list,
+    earlier_applications,
     flagged_applications,
 )
 from agglo.registry.selectors.chains import chain_get, chain_list, chain_map, segment_list
@@ -27,6 +28,7 @@ __all__ = [
     "admission_get",
     "email_in_use",
     "admission_list",
+    "earlier_applications",
     "flagged_applications",
     "chain_get",
     "code_issued_elsewhere",

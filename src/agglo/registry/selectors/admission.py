@@ -37,6 +37,14 @@ def flagged_applications(*, actor: Any, admission: Admission) -> dict[int, Admis
     return latest
 
 
+def earlier_applications(*, actor: Any, admission: Admission) -> list[Admission]:
+    """The same organization's other applications, newest first: a rejected applicant that applies again (same
+    credit code, same contact) refreshes its own record, so no duplicate is flagged, yet what was decided then
+    matters (review 47 F5)."""
+    others = admission_list(actor=actor).filter(organization_id=admission.organization_id).exclude(pk=admission.pk)
+    return list(others.order_by("-created_at", "-id"))
+
+
 def admission_by_token(token: str) -> Admission:
     """The application behind a tracking link; the link itself is the applicant's credential."""
     admission = (
