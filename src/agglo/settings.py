@@ -319,6 +319,9 @@ AGGLO_DAILY_LIMITS = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# messages wait in the session, on the server: one may hold a secret shown once (a new token), which a cookie
+# would carry to the browser and back in clear (review 47 F7)
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_number("AGGLO_SESSION_HOURS", 12, low=1) * 3600
 CSRF_COOKIE_HTTPONLY = True

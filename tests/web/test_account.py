@@ -7,7 +7,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from agglo.access.models import ApiToken, DailyQuota
-from agglo.access.tokens import api_token_create
+from agglo.access.tokens import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def test_the_account_page_says_whom_you_act_for_and_what_is_left_today(member_of
     assert org.name_zh in page or org.name_en in page
     usage = page.split('id="account-usage"')[1].split("</table>")[0]
     assert '<tr data-kind="export"><td>Exports</td><td class="num">3</td><td class="num">20</td></tr>' in usage
+    assert 'data-kind="policy_match"' not in usage  # matching rules is for agencies (review 47 F10)
     assert 'href="/account/nodes/"' in page and 'id="nav-account"' in page
     assert Client().get("/account/").status_code == 302  # to the login page
 
@@ -35,7 +36,9 @@ def test_a_personal_token_is_shown_once_and_revoked_by_its_owner_only(member_of)
     me, _ = member_of("token-owner")
     other, _ = member_of("token-other")
     c = browser(me)
-    issued = c.post("/account/tokens/", {"name": "nightly report"}, follow=True).content.decode()
+    sent = c.post("/account/tokens/", {"name": "nightly report"})
+    assert "agg_" not in str(sent.cookies)  # the secret waits on the server, not in a cookie (review 47 F7)
+    issued = c.get(sent["Location"]).content.decode()
     assert "Copy the token now, it is not shown again: agg_" in issued
     token = ApiToken.objects.get(user=me)
     assert "nightly report" in c.get("/account/").content.decode()
@@ -46,5 +49,9 @@ def test_a_personal_token_is_shown_once_and_revoked_by_its_owner_only(member_of)
     token.refresh_from_db()
     theirs.refresh_from_db()
     assert token.revoked_at is not None and theirs.revoked_at is None
-    refused = c.post("/account/tokens/", {"name": ""}, follow=True).content.decode()
-    assert "Give the token a name of 1 to 100 characters." in refused
+    first = token.revoked_at
+    api_token_revoke(actor=me, token=token)  # again: it keeps its first time (review 47 F9)
+    token.refresh_from_db()
+    assert token.revoked_at == first
+    refused = c.post("/account/tokens/", {"name": " "}, follow=True).content.decode()
+    assert "Give the token a name of 1 to 100 characters." in refused and "name: Give" not in refused

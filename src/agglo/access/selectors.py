@@ -46,13 +46,18 @@ def account_of(user: Any) -> Account:
     used = dict(
         DailyQuota.objects.filter(user_id=accountable(user), day=timezone.localdate()).values_list("kind", "count")
     )
+    memberships = list(Membership.objects.filter(user=user).select_related("organization").order_by("pk"))
+    # matching rules against the members is the agencies' (their admins publish): not shown to others as a limit
+    publishes = any(m.role == Membership.Role.ADMIN and m.organization.kind == "government" for m in memberships)
     usage = [
         Usage(kind, str(label), used.get(kind, 0), limit)
         for kind, label in DailyQuota.Kind.choices
-        if counted and (limit := settings.AGGLO_DAILY_LIMITS.get(kind)) is not None
+        if counted
+        and (limit := settings.AGGLO_DAILY_LIMITS.get(kind)) is not None
+        and (kind != DailyQuota.Kind.POLICY_MATCH or publishes)
     ]
     return Account(
-        memberships=list(Membership.objects.filter(user=user).select_related("organization").order_by("pk")),
+        memberships=memberships,
         roles=policy.platform_roles(user),
         two_factor=TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists(),
         tokens=list(ApiToken.objects.filter(user=user, node__isnull=True).order_by("-created_at")),

@@ -100,6 +100,8 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
         allowed = allowed or can_edit_organization(actor, token.node.organization_id)
     if not allowed:
         raise Forbidden(_("Only the token's owner or an operator may revoke it."))
+    if token.revoked_at is not None:  # revoked already: it keeps its first time, and the history one record
+        return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record("access.token_revoked", actor=actor, subject=token)

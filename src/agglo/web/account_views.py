@@ -30,8 +30,8 @@ def token_issue(request: HttpRequest) -> HttpResponse:
     """A personal API token, shown once."""
     try:
         _token, clear = api_token_create(actor=request.user, user=request.user, name=request.POST.get("name", ""))
-    except DomainError as exc:
-        messages.error(request, exc.summary())
+    except DomainError as exc:  # the form has one field: its message alone
+        messages.error(request, next(iter((exc.errors or {}).get("name", [])), exc.summary()))
     else:
         messages.success(request, _("Copy the token now, it is not shown again: %(token)s") % {"token": clear})
     return redirect("web:account")
@@ -43,6 +43,8 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = ApiToken.objects.filter(pk=posted_id(str(pk)), user=request.user, node__isnull=True).first()
     if token is None:
         raise Http404
+    if token.revoked_at is not None:  # revoked already: nothing to do again
+        return redirect("web:account")
     try:
         api_token_revoke(actor=request.user, token=token)
     except DomainError as exc:
