@@ -324,3 +324,9 @@ def test_the_panel_says_which_chain_positions_a_listing_without_segments_is_matc
     assert 'id="assumed-segments"' not in client.get(f"/matching/listings/{need.pk}/panel/").content.decode()
     detail = client.get(f"/market/{need.pk}/").content.decode()
     assert "Wafer fabrication" in detail and ">ic-fab<" not in detail
+    # regions by name too, and listed in the reader's way (review 47 F11)
+    need.region_rule, need.regions = "only", ["310000", "440000"]
+    need.save(update_fields=["region_rule", "regions"])
+    client.cookies["django_language"] = "zh-hans"
+    detail = client.get(f"/market/{need.pk}/").content.decode()
+    assert "上海市、广东省" in detail and "310000" not in detail

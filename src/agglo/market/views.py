@@ -155,6 +155,7 @@ def _detail(request: HttpRequest, listing: Listing, interest_form: Any = None, s
         # the catalogue's names for the listing's terms, in the reader's language (the codes where none is known)
         "term_names": selectors.term_names(listing.terms or []),
         "segment_names": selectors.segment_names(listing.segments or []),
+        "region_names": selectors.region_names(listing.regions or []),
         "revealed": selectors.owner_revealed(user, listing),
         "owner": owner,
         "can_edit": policy.can_edit_organization(user, listing.organization_id),

@@ -4,6 +4,8 @@ in the right voice."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -26,3 +28,9 @@ def lang_of(text: object) -> SafeString:
     if not script or script == page:
         return mark_safe("")
     return mark_safe(' lang="en"' if script == "en" else ' lang="zh-Hans"')
+
+
+@register.filter
+def listed(items: Iterable[object]) -> str:
+    """Names one after another as the reader's language lists them: 、 between Chinese names, ", " in English."""
+    return ("、" if not (get_language() or "").startswith("en") else ", ").join(str(i) for i in items or ())
