@@ -74,7 +74,8 @@ def test_a_downloaded_calendar_imports_back_unchanged_and_an_edit_sets_its_weeks
     # the same file back: nothing changes, nothing is pinned by hand
     same = _upload(c, got.content, dry_run=False)
     assert (
-        same.status_code == 200 and f"{len(rows)} rows: 0 weeks changed, {len(rows)} unchanged" in same.content.decode()
+        same.status_code == 200
+        and f"{len(rows)} rows: 0 changed a week, {len(rows)} changed nothing" in same.content.decode()
     )
     assert not CapacitySlot.objects.filter(by_hand=True).exists()
     # two weeks edited: a dry run tells, writes nothing; the real run sets them as the calendar's form would
@@ -84,9 +85,9 @@ def test_a_downloaded_calendar_imports_back_unchanged_and_an_edit_sets_its_weeks
             r["capacity"] = "120" if r["week"] == _week(1).isoformat() else "450"
     edited = _csv(rows, tuple(rows[0]))
     checked = _upload(c, edited, dry_run=True)
-    assert "2 weeks would change" in checked.content.decode() and _slot(cnc, _week(1)) is None
+    assert "2 would change a week" in checked.content.decode() and _slot(cnc, _week(1)) is None
     done = _upload(c, edited, dry_run=False)
-    assert done.status_code == 200 and "2 weeks changed" in done.content.decode()
+    assert done.status_code == 200 and "2 changed a week" in done.content.decode()
     assert (_slot(cnc, _week(1)).capacity, _slot(cnc, _week(2)).capacity) == (120, 450)
     assert _slot(cnc, _week(1)).by_hand
     events = AuditEvent.objects.filter(event="factory.capacity_set", subject_id=str(cnc.pk))
@@ -256,7 +257,7 @@ def test_an_export_taken_last_week_imports_back_unchanged(cluster, english) -> N
     past = (THIS_WEEK - dt.timedelta(weeks=1)).isoformat()
     same = {"organization_id": sz.pk, "process": "cnc", "week": past, "capacity": 300}
     r = _upload(_browser(cluster["people"]["sz"]), _csv([same]), dry_run=False)
-    assert r.status_code == 200 and "1 row: 0 weeks changed, 1 unchanged." in r.content.decode()
+    assert r.status_code == 200 and "1 row: 0 changed a week, 1 changed nothing." in r.content.decode()
     changed = _upload(_browser(cluster["people"]["sz"]), _csv([{**same, "capacity": 10}]), dry_run=False)
     assert changed.status_code == 400 and "Must lie between the current week" in changed.content.decode()
 

@@ -99,6 +99,8 @@ def test_a_credit_code_finds_its_holder(cluster, make_org, operator):
     typed = " ".join([c.uscc[:6].lower(), c.uscc[6:]])  # as people paste it: spaces, lower case
     found = search(q=typed)
     assert [o.pk for o in found.items] == [c.pk] and found.total == 1
+    full_width = "".join(chr(ord(ch) + 0xFEE0) for ch in c.uscc)  # as a Chinese input method types it (review 47)
+    assert [o.pk for o in search(q=full_width).items] == [c.pk]
     assert facet(found, "kind") == {c.kind: 1}
     # a suspended member's code finds nothing: the directory lists members in good standing
     from agglo.registry.services import organization_set_status

@@ -8,6 +8,7 @@ organization code (9), check character (1). The check character is chosen so tha
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -33,8 +34,9 @@ class UsccProblem:
 
 
 def normalize(code: str) -> str:
-    """Upper-case and strip spaces and hyphens that people type or paste."""
-    return "".join(code.split()).replace("-", "").upper()
+    """Upper-case and strip spaces and hyphens that people type or paste; full-width characters (a Chinese input
+    method's ９１３１…) read as their ASCII selves."""
+    return "".join(unicodedata.normalize("NFKC", code).split()).replace("-", "").upper()
 
 
 def check_character(first17: str) -> str:
