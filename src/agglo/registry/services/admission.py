@@ -191,7 +191,15 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
         # Names are not echoed: the caller may not be allowed to see the organization holding the code.
         taken = Conflict(
             _("An organization with this credit code is already registered or has applied."),
-            errors={"uscc": [_("Already registered or under review; contact the platform operator.")]},
+            # one wording whatever the holder's state (registered, under review, or turned down): none is told
+            errors={
+                "uscc": [
+                    _(
+                        "The platform knows this credit code already: apply again from the contact address used "
+                        "before, or contact the platform operator."
+                    )
+                ]
+            },
         )
         last = existing.admissions.order_by("-created_at").first()
         if existing.status != Organization.Status.APPLICANT or last is None or last.status in OPEN:
