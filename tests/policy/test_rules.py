@@ -61,6 +61,22 @@ def test_a_failed_alternative_of_an_or_that_holds_is_not_needed():
     nested = parse("(ip_invention >= 2 and rd_intensity >= 5%) or ip_total >= 5", FACTS)
     outcome = nested.evaluate({"ip_invention": 1, "rd_intensity": "0.01", "ip_total": 1})
     assert outcome.either == (False, False, True) and outcome.short == 1
+    assert outcome.wanting == ("or", [("and", [0, 1]), 2])
+
+
+def test_what_a_firm_wants_reads_nested_alternatives_and_nots_as_they_are():
+    """Review 48: an `or` inside an alternative was flattened, and `not (A and B)` read as needing both."""
+    firm = {"ip_invention": 1, "headcount": 27, "ip_total": 2, "rd_intensity": "0.1", "tech_sme": True}
+    nested = parse("(ip_invention >= 5 and (headcount <= 10 or ip_total >= 10)) or rd_intensity >= 50%", FACTS)
+    assert nested.evaluate(firm).wanting == ("or", [("and", [0, ("or", [1, 2])]), 3])
+    # not (A and B) holds once either fails: a firm meeting both is wanting one of them, not both
+    negated = parse("tech_sme and not (headcount <= 30 and ip_total >= 1)", FACTS)
+    outcome = negated.evaluate(firm)
+    assert not outcome.eligible and outcome.short == 1 and outcome.wanting == ("or", [1, 2])
+    assert outcome.either == (False, True, True)
+    # and when one of them fails already, the other is not needed
+    held = negated.evaluate({**firm, "ip_total": 0})
+    assert held.eligible and held.wanting is None and held.needed == (True, False, True)
     assert parse("not (tech_sme or headcount <= 500)", FACTS).evaluate({"tech_sme": True, "headcount": 900}).needed == (
         True,
         True,

@@ -133,6 +133,11 @@ class PolicyMatch(models.Model):
     def explain(self, facts: dict[str, Any], withheld: Collection[str] = ()) -> list[dict[str, Any]]:
         return rule_of_text(self.policy.rule).explained(self.clauses, facts, withheld)
 
+    @cached_property
+    def wanting(self) -> Any:
+        """What the member must still meet, as `Rule.wanting` gives it (None when eligible)."""
+        return rule_of_text(self.policy.rule).wanting(self.clauses)
+
 
 @lru_cache(maxsize=1024)
 def rule_of_text(text: str) -> Rule:

@@ -130,9 +130,8 @@ class Outcome:
     short: int = 0
     # per clause, whether it is an alternative of an `or` that fails: meeting any one of them would do
     either: tuple[bool, ...] = ()
-    # per clause, (group, alternative): which failing `or` it is an alternative of, and which alternative (a branch
-    # of several clauses is one alternative); (0, 0) outside any
-    groups: tuple[tuple[int, int], ...] = ()
+    # what would make the rule hold (`Rule.wanting`): clause indexes under "and" / "or", None when it holds
+    wanting: Any = None
 
     @property
     def missing(self) -> tuple[Clause, ...]:
@@ -143,7 +142,6 @@ class Outcome:
         alternative would do, and the firm's value."""
         needed = self.needed or (True,) * len(self.clauses)
         either = self.either or (False,) * len(self.clauses)
-        groups = self.groups or ((0, 0),) * len(self.clauses)
         return [
             {
                 "zh": c.describe("zh"),
@@ -151,12 +149,10 @@ class Outcome:
                 "passed": c.passed,
                 "needed": n,
                 "either": e,
-                "group": g,
-                "alternative": a,
                 "yours": c.yours("zh"),
                 "yours_en": c.yours("en"),
             }
-            for c, n, e, (g, a) in zip(self.clauses, needed, either, groups, strict=False)
+            for c, n, e in zip(self.clauses, needed, either, strict=False)
         ]
 
 
@@ -208,31 +204,31 @@ class Rule:
             needed=tuple(self.needed(met)),
             short=self.short(met),
             either=tuple(self.either(met)),
-            groups=tuple(self.groups(met)),
+            wanting=self.wanting(met),
         )
 
     def _raw(self, met: Sequence[bool]) -> Iterator[bool]:
         """The clauses' plain results (before a `not` flips them) from whether each is met."""
         return iter([m != flipped for m, (_node, flipped, *_words) in zip(met, self.leaves, strict=False)])
 
-    def _marked(self, met: Sequence[bool]) -> list[tuple[str, int, int]]:
-        marks = _marks(self.tree, self._raw(met), negated=False, groups=[0])[1]
-        # groups numbered in the order they are first met, from 1
-        order = {g: n for n, g in enumerate(dict.fromkeys(g for _m, g, _a in marks if g), start=1)}
-        return [(m, order.get(g, 0), a) for m, g, a in marks]
+    def _marked(self, met: Sequence[bool]) -> list[str]:
+        return _marks(self.tree, self._raw(met), negated=False)[1]
 
     def needed(self, met: Sequence[bool]) -> list[bool]:
         """Per clause (in `leaves` order), whether the rule's answer rests on it. A clause that fails in an `or`
-        whose other branch holds is not needed: the firm meets that alternative, so the clause is not "missing"."""
-        return [mark != "spare" for mark, _g, _a in self._marked(met)]
+        whose other branch holds is not needed: the firm meets that alternative, so the clause is not "missing"
+        (under a `not`, an `and` is such an `or`: not (A and B) holds when either fails)."""
+        return [mark != "spare" for mark in self._marked(met)]
 
     def either(self, met: Sequence[bool]) -> list[bool]:
-        """Per clause, whether it is on its own an alternative of an `or` that fails (outside any `not`)."""
-        return [mark == "either" for mark, _g, _a in self._marked(met)]
+        """Per clause, whether it is on its own an alternative of an `or` that fails: meeting it would do."""
+        return [mark == "either" for mark in self._marked(met)]
 
-    def groups(self, met: Sequence[bool]) -> list[tuple[int, int]]:
-        """Per clause, (group, alternative) of the failing `or` it is an alternative of; (0, 0) outside any."""
-        return [(g, a) for _m, g, a in self._marked(met)]
+    def wanting(self, met: Sequence[bool]) -> Any:
+        """What would make the rule hold, as a tree of clause indexes (in `leaves` order): an index, or ("and", […])
+        / ("or", […]) of such trees; None when it holds. Only failing parts are named; an `or` that fails names all
+        its alternatives (review 48: nested alternatives and `not`s read as they are)."""
+        return _wanting(self.tree, iter(enumerate(self._raw(met))), negated=False)
 
     def short(self, met: Sequence[bool]) -> int:
         """The fewest clauses whose result would have to change for the rule to hold (0: eligible). An `and`
@@ -272,14 +268,10 @@ class Rule:
                 "passed": met,
                 "needed": mark != "spare",
                 "either": mark == "either",
-                "group": group,
-                "alternative": alternative,
                 "yours": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name))),
                 "yours_en": None if hide else _show(node.fact, _norm(node.fact, facts.get(node.fact.name)), "en"),
             }
-            for (node, _flipped, zh, en), met, (mark, group, alternative) in zip(
-                self.leaves, passed, marked, strict=False
-            )
+            for (node, _flipped, zh, en), met, mark in zip(self.leaves, passed, marked, strict=False)
             for hide in (node.fact.name in withheld,)
         ]
 
@@ -521,34 +513,49 @@ def _words(node: Compare, op: str, lang: str) -> str:
     return Clause(node.fact, op, node.operand, True, None).describe(lang)
 
 
-def _marks(
-    node: Node, raw: Iterator[bool], *, negated: bool, groups: list[int]
-) -> tuple[bool, list[tuple[str, int, int]]]:
-    """(the node's value from its clauses' plain results, each clause's (mark, group, alternative)). Marks:
-    "spare" for a failed branch of an `or` that holds (not needed), "either" for a one-clause branch of an `or`
-    that fails (meeting it would do), "needed" otherwise. The clauses of an `or` that fails (outside any `not`)
-    carry its group (a new number from `groups`) and their branch's place in it; an outer failing `or` takes in
-    those of an inner one. Under a `not`, every clause is needed."""
+def _marks(node: Node, raw: Iterator[bool], *, negated: bool) -> tuple[bool, list[str]]:
+    """(whether the node holds as it reads, under `negated` `not`s, from its clauses' plain results; each clause's
+    mark): "spare" for a clause of a failed alternative of an `or` that holds (not needed), "either" for a
+    one-clause alternative of an `or` that fails (meeting it would do), "needed" otherwise. Under a `not` an `and`
+    reads as an `or` of the flipped clauses, and the reverse (De Morgan)."""
     if isinstance(node, Compare):
-        return next(raw, False), [("needed", 0, 0)]
+        return next(raw, False) != negated, ["needed"]
     if isinstance(node, Not):
-        inner, inner_marks = _marks(node.inner, raw, negated=not negated, groups=groups)
-        return not inner, inner_marks
-    results = [_marks(part, raw, negated=negated, groups=groups) for part in node.parts]
-    value = all(v for v, _m in results) if node.op == "and" else any(v for v, _m in results)
-    failing = node.op == "or" and not negated and not value
-    if failing:
-        groups[0] += 1
-    marks: list[tuple[str, int, int]] = []
-    for place, (part_value, part_marks) in enumerate(results, start=1):
-        if node.op == "or" and not negated and not part_value and value:
-            marks += [("spare", 0, 0)] * len(part_marks)
-        elif failing:
-            alone = len(part_marks) == 1 and part_marks[0][0] == "needed"  # one clause would do on its own
-            marks += [("either" if alone else m, groups[0], place) for m, _g, _a in part_marks]
+        return _marks(node.inner, raw, negated=not negated)
+    results = [_marks(part, raw, negated=negated) for part in node.parts]
+    alternatives = (node.op == "or") != negated
+    holds = any(h for h, _m in results) if alternatives else all(h for h, _m in results)
+    marks: list[str] = []
+    for part_holds, part_marks in results:
+        if alternatives and holds and not part_holds:
+            marks += ["spare"] * len(part_marks)
+        elif alternatives and not holds and part_marks == ["needed"]:
+            marks.append("either")
         else:
             marks += part_marks
-    return value, marks
+    return holds, marks
+
+
+def _wanting(node: Node, raw: Iterator[tuple[int, bool]], *, negated: bool) -> Any:
+    """`Rule.wanting` for one node: None when it holds (as it reads under `negated`), else what it wants."""
+    if isinstance(node, Compare):
+        index, result = next(raw)
+        return None if result != negated else index
+    if isinstance(node, Not):
+        return _wanting(node.inner, raw, negated=not negated)
+    wants = [_wanting(part, raw, negated=negated) for part in node.parts]  # every part, to keep `raw` in step
+    if (node.op == "or") != negated:
+        return None if any(w is None for w in wants) else _joined("or", wants)
+    failing = [w for w in wants if w is not None]
+    return _joined("and", failing) if failing else None
+
+
+def _joined(op: str, parts: list[Any]) -> Any:
+    """One part alone, else (op, parts) with parts of the same op taken in."""
+    flat: list[Any] = []
+    for part in parts:
+        flat += part[1] if isinstance(part, tuple) and part[0] == op else [part]
+    return flat[0] if len(flat) == 1 else (op, flat)
 
 
 def _distance(node: Node, raw: Iterator[bool]) -> tuple[int, int]:

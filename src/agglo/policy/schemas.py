@@ -69,8 +69,6 @@ class ClauseOut(Schema):
     passed: bool
     needed: bool = True  # false: a failed alternative of an `or` the firm meets otherwise, so not missing
     either: bool = False  # on its own an alternative of an `or` that fails: meeting it would do
-    group: int = 0  # the failing `or` (numbered from 1) it is an alternative of; 0 outside any
-    alternative: int = 0  # which of that `or`'s alternatives (a branch of several clauses is one)
     yours: str | None  # the firm's value, in Chinese; null where the firm does not disclose its group to you
     yours_en: str | None = ""  # and in English
 

@@ -89,10 +89,9 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
                 "pk": org,
                 "name": names[org],
                 "eligible": outcome.eligible,
-                "rows": (rows := outcome.rows()),
+                "rows": outcome.rows(),
+                "wanting": outcome.outcome.wanting,
                 "outside": not outcome.in_scope,
-                # alternatives of an `or` that fails are numbered: the page says how to read them
-                "grouped": any(r["group"] for r in rows if not r["passed"]),
             }
             for org, outcome in selectors.eligibility(actor=request.user, policy=policy)
             if org in names

@@ -309,7 +309,7 @@ def _operator(request: HttpRequest) -> None:
 def review_queue(request: HttpRequest) -> HttpResponse:
     _operator(request)
     status = request.GET.get("status", "open")
-    if status not in ("open", "all", *Admission.Status.values):  # an unknown filter is the default, said as such
+    if status not in ("open", *Admission.Status.values):  # an unknown filter is the default, said as such
         status = "open"
     qs = selectors.admission_list(actor=request.user)
     if status == "open":

@@ -166,6 +166,8 @@ def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
         PolicyMatch.objects.filter(
             organization_id__in=access.active_organization_ids(actor), policy__status=Policy.Status.PUBLISHED
         )
+        # a policy past its last day is no one's to apply for: not "for you" any more (review 48)
+        .filter(Q(policy__ends_on__isnull=True) | Q(policy__ends_on__gte=timezone.localdate()))
         .select_related("policy", "organization")
         .order_by("-eligible", "-policy__published_at")[:limit]
     )

@@ -1,5 +1,5 @@
-"""How a firm's missing clauses read in a line (the home page, the agency's near misses): the alternatives of an
-`or` that fails joined by "or", each part of an alternative by "and", the rest one after another."""
+"""How what a firm is missing reads in a line (a policy's page, the home page, the agency's near misses), from the
+rule's `wanting` tree: "A or B; C", an alternative of several clauses in parentheses ("(A and B) or C")."""
 
 from __future__ import annotations
 
@@ -19,17 +19,21 @@ def _clause(row: dict[str, Any], english: bool, whose: str) -> str:
     return f"{words} ({whose}{pgettext('before a value', ': ')}{shown})"
 
 
+def _said(tree: Any, rows: list[dict[str, Any]], english: bool, whose: str, top: bool) -> str:
+    if isinstance(tree, int):
+        return _clause(rows[tree], english, whose) if tree < len(rows) else ""
+    op, parts = tree
+    if op == "and" and top:  # the parts a firm must all meet, one after another
+        return _("; ").join(_said(p, rows, english, whose, top=False) for p in parts)
+    joiner = f" {_('and')} " if op == "and" else f" {_('or')} "
+    said = joiner.join(_said(p, rows, english, whose, top=False) for p in parts)
+    return said if top else f"({said})"
+
+
 @register.simple_tag
-def missing_line(rows: list[dict[str, Any]], theirs: bool = False) -> str:
-    """The clauses a firm misses, in one line."""
+def missing_line(rows: list[dict[str, Any]], wanting: Any, theirs: bool = False) -> str:
+    """What the firm must still meet, in one line ("" when it meets the rule)."""
+    if wanting is None:
+        return ""
     english = (get_language() or "").startswith("en")
-    whose = _("theirs") if theirs else _("yours")
-    parts: dict[Any, dict[int, list[str]]] = {}
-    for n, row in enumerate(rows):
-        if row["passed"] or row.get("needed") is False:
-            continue
-        group = row.get("group") or 0
-        key = ("group", group) if group else ("clause", n)  # each lone clause is a part of its own
-        parts.setdefault(key, {}).setdefault(row.get("alternative") or 0, []).append(_clause(row, english, whose))
-    both, either = f" {_('and')} ", f" {_('or')} "
-    return _("; ").join(either.join(both.join(clauses) for clauses in alts.values()) for alts in parts.values())
+    return _said(wanting, rows, english, _("theirs") if theirs else _("yours"), top=True)

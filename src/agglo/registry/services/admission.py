@@ -195,8 +195,8 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
             errors={
                 "uscc": [
                     _(
-                        "The platform knows this credit code already: apply again from the contact address used "
-                        "before, or contact the platform operator."
+                        "The platform knows this credit code already: contact the platform operator (an applicant "
+                        "turned down may apply again from the contact address it used)."
                     )
                 ]
             },
