@@ -165,6 +165,7 @@ def test_same_code_twice_is_a_conflict_but_reapplying_after_rejection_works(ref,
     page = client.get(f"/review/{second.pk}/").content.decode()
     block = page.split('id="earlier-applications"')[1].split("</div>")[0]
     assert f"its application #{first.pk}: Rejected" in block and "营业执照不清晰" in block
+    assert "applied before" in client.get("/review/").content.decode()  # and in the queue (review 48)
 
 
 def test_an_existing_account_is_never_handed_to_an_applicant(ref, operator):

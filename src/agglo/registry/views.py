@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -317,8 +319,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     elif status in Admission.Status.values:
         qs = qs.filter(status=status)
     admissions = list(qs.select_related("organization")[:200])
+    # an organization that applied before (a turned-down applicant applying again), flagged in the list too
+    counts = Counter(
+        Admission.objects.filter(organization_id__in=[a.organization_id for a in admissions]).values_list(
+            "organization_id", flat=True
+        )
+    )
     for a in admissions:  # flagged in the list too, not only on the application's page
         a.code_elsewhere = selectors.code_issued_elsewhere(a.organization)
+        a.applied_before = counts[a.organization_id] > 1
     return render(
         request,
         "registry/review_queue.html",
