@@ -89,8 +89,9 @@ def api_token_resolve(clear: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
-    """Revoke a token; the owner, the node's organization admins or an operator may."""
+def api_token_revoke(*, actor: Any, token: ApiToken) -> bool:
+    """Revoke a token; the owner, the node's organization admins or an operator may. False when it was revoked
+    already (it keeps its first time, and the history one record)."""
     from agglo.access.policy import can_edit_organization, is_operator
 
     if is_node_account(actor):  # nor revoke: a leaked token must not cut off the others
@@ -100,8 +101,9 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> None:
         allowed = allowed or can_edit_organization(actor, token.node.organization_id)
     if not allowed:
         raise Forbidden(_("Only the token's owner or an operator may revoke it."))
-    if token.revoked_at is not None:  # revoked already: it keeps its first time, and the history one record
-        return
+    if token.revoked_at is not None:
+        return False
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record("access.token_revoked", actor=actor, subject=token)
+    return True

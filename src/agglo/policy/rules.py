@@ -198,12 +198,13 @@ class Rule:
         clauses: list[Clause] = []
         eligible = _eval(self.tree, facts, clauses)
         met = [c.passed for c in clauses]
+        marked = self._marked(met)  # once, for both readings of the marks
         return Outcome(
             eligible=eligible,
             clauses=tuple(clauses),
-            needed=tuple(self.needed(met)),
+            needed=tuple(mark != "spare" for mark in marked),
             short=self.short(met),
-            either=tuple(self.either(met)),
+            either=tuple(mark == "either" for mark in marked),
             wanting=self.wanting(met),
         )
 

@@ -43,12 +43,11 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = ApiToken.objects.filter(pk=posted_id(str(pk)), user=request.user, node__isnull=True).first()
     if token is None:
         raise Http404
-    if token.revoked_at is not None:  # revoked already: nothing to do again
-        return redirect("web:account")
     try:
-        api_token_revoke(actor=request.user, token=token)
+        revoked = api_token_revoke(actor=request.user, token=token)
     except DomainError as exc:
         messages.error(request, exc.summary())
     else:
-        messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
+        if revoked:  # a revoked token sent again says nothing new
+            messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("web:account")

@@ -34,12 +34,11 @@ from agglo.factory.services.capacity import (
 )
 from agglo.factory.services.telling import tell_offers_overtaken
 from agglo.factory.weeks import monday
-from agglo.profiles.services.imports import RowError, size_check, table_read, unreadable
+from agglo.profiles.services.imports import MAX_ERRORS, RowError, size_check, table_read, unreadable
 from agglo.profiles.tabular import Table
 from agglo.registry.models import Organization
 
 BIGGEST_ID = 2**63  # ids past a database's 64-bit integers are no one's (and never reach a query)
-MAX_ERRORS = 1000
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of a spreadsheet's date serial numbers
 DATE_WRITTEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 WHOLE_WRITTEN = re.compile(r"[+-]?\d+(?:\.0+)?")

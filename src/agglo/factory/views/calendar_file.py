@@ -12,7 +12,7 @@ from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.forms import CalendarFileForm
 from agglo.factory.selectors.calendar import calendar_page
-from agglo.factory.selectors.calendar_file import COLUMNS, KEY_COLUMNS, calendar_file
+from agglo.factory.selectors.calendar_file import KEY_COLUMNS, calendar_file
 from agglo.factory.services.calendar_file import calendar_import
 from agglo.registry.forms import apply_service_errors
 
@@ -59,7 +59,6 @@ def calendar_upload(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "result": result,
-        "columns": COLUMNS,
         "key_columns": KEY_COLUMNS,
         "may_import": policy.is_operator(request.user) or bool(policy.administered_organization_ids(request.user)),
     }

@@ -144,10 +144,6 @@ class Standing:
         return self.in_scope and self.outcome.eligible
 
     @property
-    def missing(self) -> tuple[Any, ...]:
-        return self.outcome.missing
-
-    @property
     def short(self) -> int:
         """How many clauses the organization is short (an `or` that fails counts once)."""
         return self.outcome.short
