@@ -4,6 +4,7 @@ offline with nothing but the log's verifier key; a forged copy fails. The page r
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -32,8 +33,10 @@ def test_download_a_receipt_and_verify_it_offline(live_server, page, member_of, 
     page.goto(f"{base}/ledger/mine/")
     row = page.locator("#entries tr", has_text="market.interest_accepted")
     expect(row).to_have_count(1)
+    # the sealed entry names its record for its parties and links to where it is shown
+    expect(row.locator("a:not([download])")).to_have_attribute("href", re.compile(r"^/market/\d+/#interest-\d+$"))
     with page.expect_download() as download:
-        row.get_by_role("link").click()
+        row.locator("a[download]").click()
     path = tmp_path / "receipt.json"
     download.value.save_as(path)
     # Offline: only the file and the key someone published.

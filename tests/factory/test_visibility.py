@@ -153,6 +153,7 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     assert accepted["actor"] == sealed_ref("party", f"org:{a.factory_id}", key)
     mine = logged_in(owner_of(cluster, a.factory_id)).get("/ledger/mine/").content.decode()
     assert "factory.allocation_accepted" in mine and 'id="sealed-how"' in mine
+    assert f'<a href="/factory/orders/{a.order_id}/">' in mine  # the sealed entry links to the order it serves
     assert "&quot;quantity&quot;: &quot;hmac-sha256:" in mine  # the payload as JSON, to copy into a checker
     # anyone can still read the entries and check the log; nobody else learns from them who served the order
     from agglo.ledger.services import checkpoint_publish

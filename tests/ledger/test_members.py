@@ -135,3 +135,35 @@ def test_public_overview_page(agreement, client):
     assert page.status_code == 200
     text = page.content.decode()
     assert log_verifier().encode() in text and "Transparency log" in text
+
+
+def test_my_entries_link_back_to_the_record_even_when_sealed(agreement, client, english):
+    """A party's list names the record a sealed entry is about and links to where it is shown; the public bytes
+    stay sealed, and the API gives the same name."""
+    entry, interest, listing = agreement["entry"], agreement["interest"], agreement["listing"]
+    entry.refresh_from_db()
+    assert entry.record == f"market.interest:{interest.pk}"
+    assert entry.record not in bytes(entry.data).decode() and entry.subject != entry.record
+    client.force_login(agreement["peer"])
+    client.cookies["django_language"] = "en"
+    page = client.get("/ledger/mine/").content.decode()
+    assert f'<a href="/market/{listing.pk}/#interest-{interest.pk}">Interest #{interest.pk}</a>' in page
+    mine = client.get("/api/v1/ledger/mine").json()
+    assert [(e["subject"], e["record"]) for e in mine] == [(entry.subject, entry.record)]
+
+
+def test_the_migration_names_records_of_entries_logged_before_it(agreement):
+    """Entries logged before `record` existed get it from the migration: a clear subject as it is, a sealed one
+    found again by its keyed digest among its kind's rows."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("agglo.ledger.migrations.0003_entry_record")
+    entry = agreement["entry"]
+    LogEntry.objects.update(record="")
+    migration.records_named(apps, None)
+    entry.refresh_from_db()
+    assert entry.record == f"market.interest:{agreement['interest'].pk}"
+    for other in LogEntry.objects.exclude(subject__startswith="market.interest:"):
+        assert other.record == other.subject

@@ -39,6 +39,9 @@ class LogEntry(models.Model):
     type = models.CharField(_("type"), max_length=80, db_index=True)
     subject = models.CharField(_("subject"), max_length=120, db_index=True)  # a sealed one is kind: + 64 hex
     logged_at = models.DateTimeField(_("logged at"))
+    # The record the entry is about as the platform names it (`factory.allocation:12`), also when the logged subject
+    # is sealed: not in the bytes and never published, only for links from the parties' own list of entries.
+    record = models.CharField(_("record"), max_length=120, blank=True, default="")
 
     class Meta:
         ordering = ["index"]

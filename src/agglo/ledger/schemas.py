@@ -53,3 +53,7 @@ class MyEntryOut(Schema):
     type: str
     subject: str
     logged_at: datetime
+    record: str = Field(
+        description="The record the entry is about as the platform names it (`factory.allocation:12`), also when "
+        "`subject` is sealed; not part of the logged bytes"
+    )

@@ -61,8 +61,9 @@ def _head() -> LogHead:
     return LogHead.objects.select_for_update().get(pk=1)
 
 
-def entries_append(items: Sequence[tuple[Entry, Iterable[int]]]) -> list[int]:
-    """Append entries (with the organizations each is about) in the caller's transaction; returns their indexes.
+def entries_append(items: Sequence[tuple[Entry, Iterable[int]]], records: Sequence[str] = ()) -> list[int]:
+    """Append entries (with the organizations each is about, and optionally the record each concerns, as
+    `LogEntry.record`) in the caller's transaction; returns their indexes.
 
     The head row's lock orders appenders, so indexes are dense and follow commit order."""
     if not items:
@@ -75,7 +76,10 @@ def entries_append(items: Sequence[tuple[Entry, Iterable[int]]]) -> list[int]:
         rows, parties = [], []
         for offset, ((entry, orgs), data) in enumerate(zip(items, encoded, strict=True)):
             index = first + offset
-            rows.append(LogEntry(index=index, data=data, type=entry.type, subject=entry.subject, logged_at=now))
+            record = records[offset] if records else ""
+            rows.append(
+                LogEntry(index=index, data=data, type=entry.type, subject=entry.subject, logged_at=now, record=record)
+            )
             parties.extend(EntryParty(entry_id=index, organization_id=org) for org in sorted(set(orgs)))
         LogEntry.objects.bulk_create(rows, batch_size=2000)
         EntryParty.objects.bulk_create(parties, batch_size=2000)
@@ -113,18 +117,19 @@ def entry_append(
     organizations the entry is about; the payload holds ids, numbers and digests (see `entries.Entry`). With
     `sealed_with` (a hex key only the parties hold) the acting organization is named as `party:<keyed digest>` and
     the subject as `<kind>:<keyed digest of kind:id>`."""
-    who, about = actor_ref(actor, acting_org), subject_ref(subject)
+    who, record = actor_ref(actor, acting_org), subject_ref(subject)
+    about = record
     if sealed_with and acting_org is not None:
         who = sealed_ref("party", who, sealed_with)
     if sealed_with:  # an id in the clear would link the entries of one piece of work to those who can name it
-        about = sealed_ref(about.partition(":")[0], about, sealed_with)
+        about = sealed_ref(record.partition(":")[0], record, sealed_with)
     try:
         entry = Entry(event, timezone.now(), who, about, payload)
         entry.canonical()
     except EntryError as exc:
         # A programming error, not the user's: the caller built a bad payload.
         raise ValueError(f"ledger entry {event}: {exc}") from exc
-    return entries_append([(entry, parties)])[0]
+    return entries_append([(entry, parties)], records=[record])[0]
 
 
 def _publish_after_commit() -> None:

@@ -10,10 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.ledger import entries as entry_format
 from agglo.ledger import selectors
 from agglo.ledger.keys import log_verifier, origin
+from agglo.ledger.links import record_links
 from agglo.ledger.models import Witness
 
 TEXT = "text/plain; charset=utf-8"
@@ -74,6 +76,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     """The entries about my organizations, each with a receipt to download."""
     page = Paginator(selectors.entries_for(request.user), 50).get_page(request.GET.get("page"))
     published = selectors.published_size()
+    pages = record_links((entry.record for entry in page), staff=policy.sees_all_organizations(request.user))
     rows = []
     for entry in page:
         try:
@@ -90,6 +93,7 @@ def mine(request: HttpRequest) -> HttpResponse:
                 "payload": json.dumps(content["payload"], ensure_ascii=False) if content else "",
                 "published": entry.index < published,
                 "sealed": sealed,
+                "link": pages.get(entry.record, ""),
             }
         )
     sealed_any = any(r["sealed"] for r in rows)  # the page says once how sealed values open
