@@ -106,6 +106,63 @@ def test_daily_export_limit(client, member_of):
     assert DailyQuota.objects.get(user=viewer, kind="export").count == 1  # what was served, not what was tried
 
 
+@pytest.mark.django_db
+@override_settings(AGGLO_DAILY_LIMITS={"profile_view": 3, "export": 20})
+def test_an_export_counts_as_a_view_of_every_other_organization_in_it(client, member_of, make_org, operator):
+    """Review 43 Q3: one export reached every member a user may see, past the limit on profile views. Now each
+    other organization in the file counts as viewed today, all or nothing; one seen today counts once."""
+    from agglo.access.models import ProfileView
+    from agglo.common.models import Notification
+
+    viewer, own = member_of("exporter")
+    others = [make_org() for _ in range(2)]
+    client.force_login(viewer)
+    client.cookies["django_language"] = "en"
+    assert client.get(f"/organizations/{others[0].pk}/").status_code == 200  # viewed today: counts once
+    visible = client.get("/api/v1/exports/organizations?format=json").json()
+    in_file = {row["uscc"] for row in visible}
+    assert {o.uscc for o in others} <= in_file and own.uscc in in_file
+    views = DailyQuota.objects.get(user=viewer, kind="profile_view")
+    assert views.count == 2  # the profile, then the one other organization not viewed before
+    assert set(ProfileView.objects.filter(user=viewer).values_list("organization_id", flat=True)) == {
+        o.pk for o in others
+    }
+    assert client.get(f"/organizations/{others[1].pk}/").status_code == 200  # exported today: already counted
+    make_org(), make_org()
+    refused = client.get("/api/v1/exports/organizations?format=csv")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    title = refused.json()["title"]
+    assert "2 other organizations whose profiles you have not viewed today" in title and "1 of today's 3" in title
+    page = client.get("/profiles/export/organizations.xlsx")
+    assert page.status_code == 429 and "An export counts as a view of every other organization" in page.content.decode()
+    # nothing of a refused export is counted, the file or its organizations; the operators hear of it once
+    views.refresh_from_db()
+    assert views.count == 2 and ProfileView.objects.filter(user=viewer).count() == 2
+    assert DailyQuota.objects.get(user=viewer, kind="export").count == 1
+    assert Notification.objects.filter(user=operator, verb="access.daily_limit_exceeded").count() == 1
+    assert client.get("/profiles/export/organizations.csv?own=1").status_code == 200  # one's own is free
+    told = client.get("/profiles/import/").content.decode().split('id="export-limits">')[1].split("</p>")[0]
+    assert "(1 of 20 made)" in told and "(2 of 3 profile views used)" in told
+
+
+@pytest.mark.django_db
+@override_settings(AGGLO_DAILY_LIMITS={"profile_view": 1, "export": 20})
+def test_government_officers_exports_count_per_file(client, make_org):
+    """Reading members-level data is a government officer's work: an export counts as one, whatever it holds."""
+    from agglo.access.models import PlatformRole
+
+    officer = user("officer")
+    PlatformRole.objects.create(user=officer, role=PlatformRole.Role.GOVERNMENT)
+    make_org(), make_org(), make_org()
+    client.force_login(officer)
+    assert client.get("/api/v1/exports/organizations?format=csv").status_code == 200
+    assert DailyQuota.objects.get(user=officer, kind="export").count == 1
+    assert not DailyQuota.objects.filter(user=officer, kind="profile_view").exists()
+    client.cookies["django_language"] = "en"
+    told = client.get("/profiles/import/").content.decode().split('id="export-limits">')[1].split("</p>")[0]
+    assert "(1 of 20 made)" in told and "profile views" not in told
+
+
 @pytest.fixture
 def redis_url(tmp_path):
     """A real Redis server on a free port, for the Redis backend (CI installs Debian's redis-server)."""

@@ -180,6 +180,58 @@ def profile_viewed(*, actor: Any, organization_id: int, address: str = "") -> No
     ).delete()  # what was seen on earlier days counts no more
 
 
+EXPORT_OVER_PROFILES = ngettext_lazy(
+    "This export holds the data of %(n)d other organization whose profile you have not viewed today, and %(left)d "
+    "of today's %(limit)d profile views are left. An export counts as a view of every other organization in it, "
+    "so that members' data is not harvested. The limit resets at midnight, in %(time)s; your own organizations' "
+    "data may be exported at any time.",
+    "This export holds the data of %(n)d other organizations whose profiles you have not viewed today, and "
+    "%(left)d of today's %(limit)d profile views are left. An export counts as a view of every other organization "
+    "in it, so that members' data is not harvested. The limit resets at midnight, in %(time)s; your own "
+    "organizations' data may be exported at any time.",
+    "n",
+)
+
+
+def profiles_exported(*, actor: Any, organization_ids: set[int]) -> None:
+    """Count an export of other members' data as a view of each organization in it that was not viewed today
+    (review 43 Q3: one export reached every visible member, past the limit on profile views), all or nothing:
+    RateLimited if they do not all fit in what is left of the day's profile views. Government officers, whose
+    work is reading members-level data, and the platform's staff are not counted per organization (their exports
+    count per file). Call it in the caller's transaction; the caller alerts the operators of a refusal."""
+    if not getattr(actor, "is_authenticated", False) or policy.platform_roles(actor):
+        return
+    others = organization_ids - policy.organization_ids(actor)
+    limit = settings.AGGLO_DAILY_LIMITS.get(DailyQuota.Kind.PROFILE_VIEW)
+    if not others or limit is None:
+        return
+    who, now = accountable(actor), timezone.now()
+    day = timezone.localdate(now)
+    # today's views are at most the limit: read them all rather than ask for each exported organization
+    seen = set(ProfileView.objects.filter(user_id=who, day=day).values_list("organization_id", flat=True))
+    new = others - seen
+    if not new:
+        return
+    table = DailyQuota._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, %s, FALSE) "
+            f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + %s RETURNING count",
+            [who, day, DailyQuota.Kind.PROFILE_VIEW, len(new), len(new)],
+        )
+        count = cursor.fetchone()[0]
+        if count > limit:
+            left = max(0, limit - (count - len(new)))
+            wait = _seconds_to_midnight(now)
+            said = Phrase(EXPORT_OVER_PROFILES, n=len(new), left=left, limit=limit, time=_time_left(wait))
+            raise RateLimited(f"day ({DailyQuota.Kind.PROFILE_VIEW})", wait, said)
+        ProfileView.objects.bulk_create(
+            [ProfileView(user_id=who, organization_id=pk, day=day) for pk in sorted(new)],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+
+
 ANONYMOUS_LIMIT = gettext_lazy(
     "Visitors who are not logged in may read only so many profile pages a day from one address, so that members' "
     "data is not harvested. Log in to read on, or try again in %(time)s."

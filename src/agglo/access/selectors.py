@@ -40,28 +40,34 @@ class Account:
     administers: bool
 
 
-def account_of(user: Any) -> Account:
-    """The user's own account, for themselves only."""
-    counted = not policy.sees_all_organizations(user)  # operators and auditors have no daily limits
+def daily_usage(user: Any, memberships: list[Membership] | None = None) -> dict[str, Usage]:
+    """Today's use of each daily limit that counts for the user, by kind (none for operators and auditors)."""
+    if policy.sees_all_organizations(user):
+        return {}
     used = dict(
         DailyQuota.objects.filter(user_id=accountable(user), day=timezone.localdate()).values_list("kind", "count")
     )
-    memberships = list(Membership.objects.filter(user=user).select_related("organization").order_by("pk"))
+    if memberships is None:
+        memberships = list(Membership.objects.filter(user=user).select_related("organization"))
     # matching rules against the members is the agencies' (their admins publish): not shown to others as a limit
     publishes = any(m.role == Membership.Role.ADMIN and m.organization.kind == "government" for m in memberships)
-    usage = [
-        Usage(kind, str(label), used.get(kind, 0), limit)
+    return {
+        kind: Usage(kind, str(label), used.get(kind, 0), limit)
         for kind, label in DailyQuota.Kind.choices
-        if counted
-        and (limit := settings.AGGLO_DAILY_LIMITS.get(kind)) is not None
+        if (limit := settings.AGGLO_DAILY_LIMITS.get(kind)) is not None
         and (kind != DailyQuota.Kind.POLICY_MATCH or publishes)
-    ]
+    }
+
+
+def account_of(user: Any) -> Account:
+    """The user's own account, for themselves only."""
+    memberships = list(Membership.objects.filter(user=user).select_related("organization").order_by("pk"))
     return Account(
         memberships=memberships,
         roles=policy.platform_roles(user),
         two_factor=TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists(),
         tokens=list(ApiToken.objects.filter(user=user, node__isnull=True).order_by("-created_at")),
-        usage=usage,
+        usage=list(daily_usage(user, memberships).values()),
         administers=bool(policy.administered_organization_ids(user)) or policy.is_operator(user),
     )
 

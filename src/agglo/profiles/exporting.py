@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from agglo.access.models import DailyQuota
-from agglo.access.quotas import quota_consume
+from agglo.access.quotas import profiles_exported, quota_consume, quota_refused
+from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import ValidationFailed
 from agglo.profiles import selectors
@@ -32,8 +34,16 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bo
     if errors:
         raise ValidationFailed(errors)
     table = selectors.export_table(actor=actor, kind=kind, own=own)  # refuses who may export nothing, uncounted
-    if not own:  # the limit keeps other members' data from being harvested: one's own is free
-        quota_consume(actor=actor, kind=DailyQuota.Kind.EXPORT)
+    if not own:  # the limits keep other members' data from being harvested: one's own is free
+        kind = DailyQuota.Kind.EXPORT
+        try:
+            with transaction.atomic():
+                quota_consume(actor=actor, kind=kind)
+                kind = DailyQuota.Kind.PROFILE_VIEW
+                profiles_exported(actor=actor, organization_ids=table.owners)
+        except RateLimited:
+            quota_refused(actor=actor, kind=kind)  # its alert went with the rolled-back counts
+            raise
     if format == "xlsx":
         body = write_xlsx(table.columns, table.rows, kind)
     elif format == "json":

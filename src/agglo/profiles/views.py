@@ -17,8 +17,10 @@ from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.access.client import client_ip
+from agglo.access.models import DailyQuota
 from agglo.access.quotas import profile_viewed
 from agglo.access.ratelimit import RateLimited
+from agglo.access.selectors import daily_usage
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.common.numbers import posted_id
@@ -525,9 +527,18 @@ def import_page(request: HttpRequest) -> HttpResponse:
             "formats": ("csv", "xlsx", "json"),
             "field_labels": FIELD_LABELS,
             "has_own": bool(policy.organization_ids(request.user)),
+            "limits": _export_limits(request.user),
         },
         status=status,
     )
+
+
+def _export_limits(user: Any) -> dict[str, Any]:
+    """What an export of others' data counts against today: the exports, and for members (not government officers
+    or the platform's staff) a profile view of each other organization in it (`quotas.profiles_exported`)."""
+    usage = daily_usage(user)
+    views = None if policy.platform_roles(user) else usage.get(DailyQuota.Kind.PROFILE_VIEW)
+    return {"exports": usage.get(DailyQuota.Kind.EXPORT), "views": views}
 
 
 @login_required

@@ -28,6 +28,8 @@ class ExportTable:
     # Owners whose sensitive group (financials, contacts) this export shows: the caller logs the access.
     sensitive_owners: set[int]
     sensitive_group: str
+    # Every organization with a row in the file: an export of others' data counts as a view of each.
+    owners: set[int]
 
 
 def _organizations(actor: Any, own: bool) -> ExportTable:
@@ -46,7 +48,7 @@ def _organizations(actor: Any, own: bool) -> ExportTable:
                 for c in ORG_COLUMNS
             )
 
-    return ExportTable("organizations", ORG_COLUMNS, produce(), owners, "contacts")
+    return ExportTable("organizations", ORG_COLUMNS, produce(), owners, "contacts", {o.pk for o in rows})
 
 
 def _scope(actor: Any, own: bool) -> Any:
@@ -82,7 +84,9 @@ def _facts(actor: Any, name: str, own: bool) -> ExportTable:
                 f.source,
             )
 
-    return ExportTable(name, columns, produce(), owners, kind.group if owners else "")
+    return ExportTable(
+        name, columns, produce(), owners, kind.group if owners else "", {f.organization_id for f in facts}
+    )
 
 
 def export_table(*, actor: Any, kind: str, own: bool = False) -> ExportTable:
