@@ -116,8 +116,9 @@ def test_export_data_checks_its_output_before_it_counts_an_export(org_admin, tmp
     assert not DailyQuota.objects.exists()  # one's own data is not limited
     settings.AGGLO_DAILY_LIMITS = {**settings.AGGLO_DAILY_LIMITS, "export": 1}
     call_command("export_data", "financials", "--as", admin.username, "-o", str(tmp_path / "first.csv"))
-    with pytest.raises(CommandError, match="today's exports"):
+    with pytest.raises(CommandError, match="made 1 export of other members' data today") as refused:
         call_command("export_data", "financials", "--as", admin.username, "-o", str(tmp_path / "again.csv"))
+    assert "resets at midnight" in str(refused.value) and "(try again in " in str(refused.value)
 
 
 def test_an_import_file_too_large_is_refused_unread_and_reading_stops_past_the_row_limit(

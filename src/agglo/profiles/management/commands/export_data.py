@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from agglo.access.ratelimit import RateLimited
 from agglo.common.errors import DomainError
@@ -36,7 +37,9 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
         except RateLimited as exc:
-            raise CommandError(f"--as: {username} has used today's exports; try again in {exc.retry_after} s") from None
+            with translation.override("en"):  # which limit, and why, in the command's own language
+                said = str(exc.said) if exc.said else f"{username} has used today's exports"
+            raise CommandError(f"--as: {said} (try again in {exc.retry_after} s)") from None
         try:
             output.write_bytes(response.content)
         except OSError as exc:
