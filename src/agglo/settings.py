@@ -303,6 +303,9 @@ try:
         "reset": [1 / 20, 3],  # password-reset mails per address: three, then one every 20 minutes
         # profile reads by visitors not logged in, per address: 100 at once, then about 300 a day
         "anon_profile": [300 / 1440, 100],
+        # the log's checkpoint and tiles per address, instead of "ip": immutable, cheap reads that an outside
+        # verifier fetches by the thousand (two per 256 entries), which the pages' limit would stop
+        "log": [12000, 3000],
         **json.loads(os.environ.get("AGGLO_RATE_LIMITS", "{}") or "{}"),
     }
 except (json.JSONDecodeError, TypeError, ValueError) as exc:  # bad JSON, or JSON that is no object

@@ -368,3 +368,17 @@ def test_a_factory_with_two_parts_moved_in_one_replan_hears_it_once(cluster: dic
     assert f"（{listed}）有所调整" in text
     assert f"{(old.week + dt.timedelta(weeks=2)).isoformat()} 这一周的 {old.quantity + 10} {unit}" in text
     assert offered.count() == before  # the moved notice names the new offer: no second notice
+
+
+def test_the_hint_is_the_plan_when_the_time_runs_out_before_cp_sat_finds_one() -> None:
+    """Review 49 (a11y/perf) F3: at 5,000 members a demo order's model took the whole 5 s limit to load, and the
+    order was refused although the greedy's valid plan was in hand. A valid hint is now the plan found."""
+    case = synthetic_case(operations=400, factories=80, seed=3, capacity_ratio=4.0).problem
+    hint = greedy_plan(case)
+    result = solve(case, time_limit=0.05, hint=hint, workers=1)
+    assert result.status == "feasible" and result.first_feasible_s is None  # CP-SAT found none of its own
+    costs, errors = core.evaluate(case, result.placements)
+    assert errors == [] and result.objective == costs.total == core.evaluate(case, hint)[0].total
+    assert result.bound is None or result.bound <= result.objective
+    broken = [*hint[1:]]  # a hint that breaks a rule (an operation short) is no plan
+    assert solve(case, time_limit=0.05, hint=broken, workers=1).placements == ()

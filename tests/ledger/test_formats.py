@@ -106,6 +106,12 @@ def test_tile_paths_and_availability():
     assert tiles.available(tiles.Tile(1, 0, 256), size) and tiles.available(tiles.Tile(1, 1, 17), size)
     assert tiles.available(tiles.Tile(2, 0, 1), size)
     assert not tiles.available(tiles.Tile(2, 0, 256), size)
+    # review 49 H1: the partial tiles of earlier sizes stay, so a client that read an earlier checkpoint finds
+    # them; none past the tree's edge
+    assert tiles.available(tiles.Tile(0, 273, 111), size) and tiles.available(tiles.Tile(0, 273, 1), size)
+    assert tiles.available(tiles.Tile(0, 272, 5), size) and tiles.available(tiles.Tile(-1, 12, 200), size)
+    assert not tiles.available(tiles.Tile(0, 273, 113), size) and not tiles.available(tiles.Tile(0, 274, 1), size)
+    assert not tiles.available(tiles.Tile(1, 1, 18), size) and not tiles.available(tiles.Tile(2, 0, 2), size)
 
 
 def test_entry_bundles_round_trip():

@@ -80,7 +80,8 @@ def test_tiles_and_bundles_match_the_tree():
     assert size == 300
     from agglo.common.errors import NotFound
 
-    for missing in ("0/001", "0/001.p/43", "2/000.p/1", "0/000.p/0", "junk"):
+    assert selectors.tile_data("0/001.p/43") == selectors.tile_data("0/001.p/44")[: 43 * 32]  # an earlier edge
+    for missing in ("0/001", "0/001.p/45", "2/000.p/1", "0/000.p/0", "junk"):
         with pytest.raises(NotFound):
             selectors.tile_data(missing)
 
@@ -106,6 +107,11 @@ def test_entry_and_proof_api(client):
         bytes(LogEntry.objects.get(index=0).data)
     )
     assert client.get("/ledger/tile/0/000").status_code == 404
+    # an earlier checkpoint's partial tiles are still there: a prefix of today's (review 49 H1)
+    edge = client.get("/ledger/tile/0/000.p/20").content
+    assert client.get("/ledger/tile/0/000.p/7").content == edge[: 7 * 32]
+    assert client.get("/ledger/tile/entries/000.p/7").status_code == 200
+    assert client.get("/ledger/tile/0/000.p/21").status_code == 404  # past the published tree
 
 
 @pytest.mark.parametrize(
@@ -140,6 +146,12 @@ def test_witness_registration_checks_the_key(client, operator):
     )
     again = client.post("/api/v1/ledger/witnesses", {"verifier_key": good}, content_type="application/json")
     assert again.status_code == 409
+    other = note.Signer.generate("w.example/2", note.COSIGNATURE_V1).verifier.encode()
+    for pk in (999999, -5):  # review 49 L2: a 500 before
+        r = client.post(
+            "/api/v1/ledger/witnesses", {"verifier_key": other, "organization_id": pk}, content_type="application/json"
+        )
+        assert r.status_code == 422 and "organization_id" in r.json()["errors"]
 
 
 def json_text(response) -> str:

@@ -46,6 +46,30 @@ def test_verify_over_http_and_from_a_dump(live_server, tmp_path):
         run("verify", "--url", live_server.url, "--key", other)
 
 
+def test_verify_over_http_waits_out_the_logs_rate_limit(live_server, settings, monkeypatch):
+    """Review 49 H2: the log's reads have their own bucket per address, apart from the pages' (whose limit stopped
+    an outside check of a 40,000-entry log), and the command waits as a 429's Retry-After asks."""
+    import time
+
+    from agglo.access import ratelimit
+    from agglo.access.models import RateBucket
+    from agglo.ledger.management.commands import ledger as command
+
+    waits: list[float] = []
+    sleep = time.sleep
+    monkeypatch.setattr(command.time, "sleep", lambda s: (waits.append(s), sleep(s)))
+    append(600)
+    settings.AGGLO_RATE_LIMITING = True
+    settings.AGGLO_RATE_LIMITS = {**settings.AGGLO_RATE_LIMITS, "ip": [60, 1], "log": [300, 4]}
+    ratelimit.backend.cache_clear()
+    try:
+        assert "OK: 600 entries" in run("verify", "--url", live_server.url, "--key", log_verifier().encode())
+    finally:
+        ratelimit.backend.cache_clear()
+    assert RateBucket.objects.filter(key__startswith="log:").exists()
+    assert waits and all(0 < w <= 60 for w in waits)  # it was told to wait, and did
+
+
 def test_witness_cosigns_then_catches_an_edited_entry(live_server, tmp_path, witness_key):
     append(30)
     key, state = log_verifier().encode(), str(tmp_path / "w.json")
@@ -223,3 +247,31 @@ def test_a_bad_witness_key_or_signature_is_named_in_the_readers_language(client,
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert r.status_code == 422 and "签名太短" in r.json()["errors"]["signature"][0], r.content
+
+
+def test_a_receipts_quorum_counts_distinct_witnesses(live_server, tmp_path, witness_key, operator):
+    """Review 49 H3/M1: one witness is one cosigner, however often its line is repeated in a receipt or its key
+    given, and its key cannot be registered again under another name."""
+    from agglo.common.errors import Conflict
+    from agglo.ledger import receipt, selectors
+
+    append(10)
+    key = log_verifier().encode()
+    args = ("witness", "--url", live_server.url, "--key", key, "--witness-key", witness_key.encode())
+    run(*args, "--state", str(tmp_path / "w.json"))
+    data = selectors.receipt(operator, 3)
+    one = witness_key.verifier.encode()
+    assert receipt.verify(data, key, [one], min_cosignatures=1).cosigned_by == ("witness.example/w1",)
+    with pytest.raises(receipt.ReceiptError, match="1 distinct witnesses of those given, 2 required"):
+        receipt.verify(data, key, [one, one], min_cosignatures=2)
+    line = next(x for x in data["checkpoint"].splitlines() if x.startswith("— witness.example/w1 "))
+    doubled = dict(data, checkpoint=data["checkpoint"] + line + "\n")
+    with pytest.raises(receipt.ReceiptError, match="1 distinct witnesses"):
+        receipt.verify(doubled, key, [one], min_cosignatures=2)
+    alias = note.Verifier("witness.example/alias", note.COSIGNATURE_V1, witness_key.verifier.public_key).encode()
+    with pytest.raises(Conflict):
+        witness_register(actor=operator, verifier_key=alias)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(CommandError, match="below 0"):
+        call_command("ledger", "receipt", str(path), "--key", key, "--min-cosignatures", "-1")

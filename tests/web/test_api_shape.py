@@ -57,6 +57,8 @@ def test_a_number_too_large_for_the_database_is_refused_not_a_server_error(two_f
     big = {"organization": "1" + "0" * 20}
     body = problem(c.get("/api/v1/listings", big, HTTP_ACCEPT_LANGUAGE="en", **bearer(other)), 422)
     assert body["errors"] == {"organization": ["Must be at most 9223372036854775807."]}
+    small = problem(c.get("/api/v1/ledger/checkpoints", {"after": "-" + "9" * 20}, HTTP_ACCEPT_LANGUAGE="en"), 422)
+    assert small["errors"] == {"after": ["Must be at least -9223372036854775807."]}  # review 49 L3: not "at most"
     problem(c.get("/api/v1/factory/disputes", {"offset": str(2**63)}, **bearer(operator)), 422)
     assert c.get("/api/v1/factory/disputes", {"offset": "1000000"}, **bearer(operator)).status_code == 200
     # a search for a long number is text, not a number

@@ -75,8 +75,10 @@ def problems(request: HttpRequest, shape: Shape, values: dict[str, Any]) -> dict
         # a body or form is named by its fields (`headcount`), a parameter as the client sends it (`from`)
         top = "" if isinstance(argument, BaseModel) else sent_as.get(key, key)
         for name, value in _numbers(argument, top):
-            if abs(value) > BIGGEST:
+            if value > BIGGEST:
                 errors[name] = [_("Must be at most %(n)d.") % {"n": BIGGEST}]
+            elif value < -BIGGEST:
+                errors[name] = [_("Must be at least %(n)d.") % {"n": -BIGGEST}]
         errors |= unstorable(argument, top)
     if request.method in WRITES and not shape.takes_input and _says_something(request):
         errors["body"] = [_("This request takes no body; send none, or {}.")]

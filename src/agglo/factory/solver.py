@@ -9,6 +9,7 @@ Objective: production + expected failure cost (risk) + setups + lateness + chang
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import defaultdict
@@ -116,7 +117,10 @@ def solve(
     status = STATUS.get(code, "unknown")
     size = {"variables": len(model.proto.variables), "constraints": len(model.proto.constraints)}
     if status not in ("optimal", "feasible"):
-        return _without_plan(status, start, clock, size)
+        kept = (
+            _hint_kept(problem, hint, solver.best_objective_bound, start, clock, size) if status == "unknown" else None
+        )
+        return kept or _without_plan(status, start, clock, size)
     placements = evened(
         problem,
         [Placement(o, c, w, solver.value(var)) for (o, c, w), var in sorted(x.items()) if solver.value(var) > 0],
@@ -492,6 +496,27 @@ def _hint(
             ends[op.order] = max(ends[op.order], max(weeks_of[op.key]))
     for order in problem.orders:
         model.add_hint(late[order.key], max(0, ends[order.key] - order.due_week))
+
+
+def _hint_kept(
+    problem: AllocationProblem,
+    hint: Sequence[Placement],
+    bound_fen: float,
+    start: float,
+    clock: Callable[[], float],
+    size: dict[str, int],
+) -> AllocationResult | None:
+    """The hint as the plan, when the time ran out before CP-SAT found one of its own (a large platform's model can
+    take the whole limit to load): a valid plan is a plan, and the best known. None if the hint breaks a rule."""
+    if not hint:
+        return None
+    placements = evened(problem, list(hint))
+    costs, errors = evaluate(problem, placements)
+    if errors:
+        return None
+    # CP-SAT's bound before its search began is 0, true and of no use: shown as none
+    bound = bound_fen / 100 if math.isfinite(bound_fen) and 0 < bound_fen / 100 <= costs.total else None
+    return AllocationResult("feasible", tuple(placements), costs.total, bound, clock() - start, None, costs, size)
 
 
 def _without_plan(

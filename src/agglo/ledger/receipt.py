@@ -69,8 +69,12 @@ def verify(
         entry = entries.decode(raw)
     except (merkle.ProofError, entries.EntryError) as exc:
         raise ReceiptError(f"entry: {exc}") from None
-    cosigners = []
+    # A quorum counts witnesses, not lines or names: each public key once, however often its line is repeated or
+    # its key given (review 49 H3: the platform, which writes receipts, could otherwise meet any quorum alone).
+    cosigners, keys = [], set()
     for w in witnesses:
+        if w.public_key in keys:
+            continue
         for sig in signed.signatures:
             if (sig.name, sig.key_id) == (w.name, w.key_id):
                 try:
@@ -78,6 +82,10 @@ def verify(
                 except note.NoteError as exc:
                     raise ReceiptError(f"cosignature: {exc}") from None
                 cosigners.append(w.name)
+                keys.add(w.public_key)
+                break
     if len(cosigners) < min_cosignatures:
-        raise ReceiptError(f"cosignatures: {len(cosigners)} by the given witnesses, {min_cosignatures} required")
+        raise ReceiptError(
+            f"cosignatures: {len(cosigners)} distinct witnesses of those given, {min_cosignatures} required"
+        )
     return Verified(index=index, size=size, entry=entry, cosigned_by=tuple(cosigners))

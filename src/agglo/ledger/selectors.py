@@ -99,13 +99,14 @@ def entries_for(actor: Any) -> QuerySet[LogEntry]:
 def receipt(actor: Any, index: int) -> dict[str, Any]:
     """Entry + inclusion proof + the checkpoint (with cosignatures) that covers it: verifiable without the platform.
 
-    Uses the newest checkpoint that witnesses cosigned, if it covers the entry, else the newest one."""
+    Uses the newest checkpoint that active witnesses cosigned (only theirs are served), if it covers the entry,
+    else the newest one."""
     entry = entries_for(actor).filter(index=index).first()
     published = latest()
     if entry is None or published is None or index >= published.size:
         raise NotFound(_("No entry of yours has index %(index)s.") % {"index": index})
     row = (
-        SignedCheckpoint.objects.filter(size__gt=index, cosignatures__isnull=False).order_by("-size").first()
+        SignedCheckpoint.objects.filter(size__gt=index, cosignatures__witness__active=True).order_by("-size").first()
         or published
     )
     proof = merkle.inclusion_proof(index, row.size, read_nodes)

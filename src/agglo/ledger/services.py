@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -214,8 +215,16 @@ def witness_register(*, actor: Any, verifier_key: str, organization_id: int | No
         raise ValidationFailed({"verifier_key": [_("Not a valid verifier key: %(why)s.") % {"why": why}]}) from None
     if verifier.sig_type != note.COSIGNATURE_V1:
         raise ValidationFailed({"verifier_key": [_("A witness key must be a cosignature/v1 key (type 0x04).")]})
-    if Witness.objects.filter(models.Q(name=verifier.name) | models.Q(verifier_key=verifier.encode())).exists():
+    # one public key is one witness, whatever its name: a cosignature does not sign the name, so a second name
+    # for a key would let anyone show its signature twice (review 49 M1)
+    same_key = "+" + verifier.encode().rsplit("+", 1)[1]
+    if Witness.objects.filter(models.Q(name=verifier.name) | models.Q(verifier_key__endswith=same_key)).exists():
         raise Conflict(_("This witness is already registered."), errors={"verifier_key": [_("Already registered.")]})
+    if (
+        organization_id is not None
+        and not apps.get_model("registry", "Organization").objects.filter(pk=organization_id).exists()
+    ):
+        raise ValidationFailed({"organization_id": [_("No organization with id %(pk)s.") % {"pk": organization_id}]})
     witness = Witness.objects.create(
         name=verifier.name, verifier_key=verifier.encode(), organization_id=organization_id
     )

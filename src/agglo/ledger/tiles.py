@@ -80,12 +80,15 @@ def parse_path(path: str) -> Tile:
 
 
 def available(tile: Tile, size: int) -> bool:
-    """Whether a tree of `size` leaves has this tile: full tiles once complete, partial ones at the right edge."""
+    """Whether a tree of `size` leaves has this tile: full tiles once complete; partial ones of every width the
+    tree has had, not only the present right edge, because a client that read an earlier checkpoint asks for that
+    one's partial tiles (tlog-tiles: logs MUST serve them for every checkpoint). A partial tile is the first
+    `width` hashes of its tile, so it never changes once the tree has them."""
     count = size >> (max(tile.level, 0) * TILE_HEIGHT)  # hashes (or entries) on this row
     full = count // TILE_WIDTH
     if tile.width == TILE_WIDTH:
         return tile.index < full
-    return tile.index == full and tile.width == count % TILE_WIDTH
+    return tile.index < full or (tile.index == full and tile.width <= count % TILE_WIDTH)
 
 
 def bundle(entries: Sequence[bytes]) -> bytes:

@@ -177,6 +177,8 @@ class RateLimitMiddleware:
     Over the limit: 429 with Retry-After, as problem+json on the API and as a page elsewhere."""
 
     EXEMPT = ("/static/", "/healthz", "/media/")
+    # what outside verifiers and witnesses read: their own bucket
+    LOG = ("/ledger/tile/", "/ledger/checkpoint", "/api/v1/ledger/checkpoints")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -187,7 +189,7 @@ class RateLimitMiddleware:
 
         if not request.path.startswith(self.EXEMPT):
             try:
-                ratelimit.check("ip", client_ip(request))
+                ratelimit.check("log" if request.path.startswith(self.LOG) else "ip", client_ip(request))
                 user = getattr(request, "user", None)
                 if user is not None and user.is_authenticated:
                     ratelimit.check("user", str(user.pk))

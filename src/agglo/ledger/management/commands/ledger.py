@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -45,12 +47,16 @@ class Command(BaseCommand):
             "--witness-key", default=os.environ.get("AGGLO_WITNESS_KEY", ""), help="PRIVATE+KEY… or a file with it"
         )
         watch.add_argument("--state", help="where the witness keeps what it saw (default ~/.agglo-witness/…)")
-        watch.add_argument("--sample", type=int, default=64, help="earlier entries to re-check each round")
+        watch.add_argument(
+            "--sample", type=_count, default=64, help="earlier entries to re-check each round (0 or more)"
+        )
         proof = sub.add_parser("receipt", help="verify a receipt file offline")
         proof.add_argument("file")
         proof.add_argument("--key", required=True, help="the log's verifier key string")
         proof.add_argument("--witness-key", action="append", default=[], help="a witness verifier key (repeatable)")
-        proof.add_argument("--min-cosignatures", type=int, default=0)
+        proof.add_argument(
+            "--min-cosignatures", type=_count, default=0, help="distinct given witnesses that must have cosigned"
+        )
 
     def handle(self, *args, action: str, **options: Any) -> None:
         self.err = Console(stderr=True)
@@ -144,6 +150,8 @@ class Command(BaseCommand):
                 after = page[-1]["size"]
         else:
             folder = Path(dir or ".")
+            if not folder.is_dir():  # a missing folder is the reader's mistake, not a failed log
+                raise CommandError(f"--dir: no folder {folder}")
             fetch = _folder(folder)
             listed = folder / "checkpoints.json"
             history = json.loads(listed.read_text()) if listed.exists() else []
@@ -221,6 +229,27 @@ def _folder(root: Path) -> verify.Fetch:
     return fetch
 
 
+def _count(text: str) -> int:
+    """A whole number of 0 or more, for argparse (which names the option in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is below 0")
+    return value
+
+
+RETRIES = 8  # answers of 429 or 503 waited out per request before giving up
+MAX_WAIT = 60.0
+
+
+def _retry_after(error: urllib.error.HTTPError) -> float | None:
+    """The seconds a 429 or 503 asks to wait (Retry-After in seconds; 1 if it gives none), at most a minute."""
+    value = (error.headers.get("Retry-After") or "1").strip()
+    return min(MAX_WAIT, max(0.0, float(value))) if value.isdigit() else 1.0
+
+
 def _http(base: str) -> tuple[verify.Fetch, Any, Any]:
     parsed = urllib.parse.urlparse(base)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -228,15 +257,20 @@ def _http(base: str) -> tuple[verify.Fetch, Any, Any]:
     base = base.rstrip("/")
 
     def get(url: str) -> bytes | None:
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return None
-            raise CommandError(f"{url}: HTTP {exc.code}") from None
-        except urllib.error.URLError as exc:
-            raise CommandError(f"{url}: {exc.reason}") from None
+        for attempt in range(RETRIES + 1):
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    return response.read()
+            except urllib.error.HTTPError as exc:
+                if exc.code == 404:
+                    return None
+                wait = _retry_after(exc) if exc.code in (429, 503) else None
+                if wait is None or attempt == RETRIES:
+                    raise CommandError(f"{url}: HTTP {exc.code}") from None
+                time.sleep(wait)  # the log asks a reader to slow down: a full check reads thousands of tiles
+            except urllib.error.URLError as exc:
+                raise CommandError(f"{url}: {exc.reason}") from None
+        return None  # not reached: the last attempt returns or raises
 
     def fetch(path: str) -> bytes | None:
         return get(f"{base}/ledger/{path}")
