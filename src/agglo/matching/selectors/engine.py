@@ -92,9 +92,8 @@ class LiveEngine:
         with self._lock:
             self._engine = None
 
-    def _rows(self, since: dt.datetime | None) -> Any:
-        qs = MatchDocument.objects.all() if since is None else MatchDocument.objects.filter(updated_at__gte=since)
-        return qs.values_list(
+    def _rows(self) -> Any:
+        return MatchDocument.objects.values_list(
             "source", "object_id", "organization_id", "tokens", "features", "live", "updated_at", "vector"
         )
 
@@ -103,7 +102,7 @@ class LiveEngine:
         vectors: dict[int, Any] = {}
         orgs: dict[int, OrgSignals] = {}
         self._seen, self._gives, latest = {}, {}, None
-        rows = self._rows(None).iterator(chunk_size=2000)
+        rows = self._rows().iterator(chunk_size=2000)
         for source, object_id, org_id, tokens, features, live, updated, vector in rows:
             self._seen[document_key(source, object_id)] = updated
             latest = max(latest, updated) if latest else updated
@@ -119,13 +118,29 @@ class LiveEngine:
         self._watermark = latest or timezone.now()
         self._behaviour_at = 0.0
 
+    def _changed(self) -> Any:
+        """The rows changed since the engine last saw them. The window overlaps the last sync (commits land out of
+        order), and after a rebuild or bulk import holds every document: so it is read as keys and times first, and
+        only rows that changed are read whole (decoding every row's features took most of a page's time)."""
+        assert self._watermark is not None
+        window = MatchDocument.objects.filter(updated_at__gte=self._watermark - OVERLAP)
+        changed = [
+            pk
+            for pk, source, object_id, updated in window.values_list("pk", "source", "object_id", "updated_at")
+            if self._seen.get(document_key(source, object_id)) != updated
+        ]
+        for first in range(0, len(changed), 500):  # within SQLite's bound on query parameters
+            yield from MatchDocument.objects.filter(pk__in=changed[first : first + 500]).values_list(
+                "source", "object_id", "organization_id", "tokens", "features", "live", "updated_at", "vector"
+            )
+
     def _sync(self) -> None:
         assert self._engine is not None and self._watermark is not None
         upserts: list[Item] = []
         vectors: dict[int, Any] = {}
         removals: list[int] = []
         orgs: dict[int, OrgSignals] = {}
-        for source, object_id, org_id, tokens, features, live, updated, vector in self._rows(self._watermark - OVERLAP):
+        for source, object_id, org_id, tokens, features, live, updated, vector in self._changed():
             key = document_key(source, object_id)
             if self._seen.get(key) == updated:
                 continue
