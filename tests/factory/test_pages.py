@@ -478,6 +478,9 @@ def test_a_job_board_answer_with_errors_comes_back_at_its_row_with_what_was_type
     row = r.content.decode().split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
     assert "Quantity: Must be between 1 and" in row.split(f'id="row-errors-{a.pk}">')[1].split("</div>")[0]
     assert 'value="5000"' in row and 'value="只能做一部分"' in row
+    # only the field in error is tied to the errors and marked invalid (review 49 a11y F6: every input was tied)
+    assert f'aria-describedby="row-errors-{a.pk}" aria-invalid="true" name="quantity"' in row
+    assert row.count("aria-invalid") == 1 and row.count(f'aria-describedby="row-errors-{a.pk}"') == 1
     others = r.content.decode().split('id="offered"')[1].split("</table>")[0].replace(row, "")
     assert "row-errors" not in others and 'value="5000"' not in others
     a.refresh_from_db()

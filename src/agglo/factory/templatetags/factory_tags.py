@@ -51,10 +51,19 @@ def kept(failed: dict[str, Any], allocation: Any, action: str, field: str) -> st
 
 
 @register.simple_tag
-def described(failed: dict[str, Any], allocation: Any) -> str:
+def described(failed: dict[str, Any], allocation: Any, action: str = "", field: str = "") -> str:
     """Ties a row's inputs to the errors shown above them (`row-errors-<id>`), when a form of that row came back
-    with errors: a screen reader then reads them again on the field, not only once when they appear."""
+    with errors: a screen reader then reads them again on the field, not only once when they appear. Given the
+    input's form and field, only the field in error is tied and marked invalid (of a form whose error names none
+    of its fields, all of that form's are tied), so the row's other forms are not."""
     pk = getattr(allocation, "pk", None)
-    if failed and pk is not None and failed.get("pk") == pk:
+    if not failed or pk is None or failed.get("pk") != pk:
+        return ""
+    if not action:
         return format_html(' aria-describedby="row-errors-{}"', pk)
-    return ""
+    if failed.get("action") != action:
+        return ""
+    bad = set(failed.get("fields", ()))
+    if field in bad:
+        return format_html(' aria-describedby="row-errors-{}" aria-invalid="true"', pk)
+    return "" if bad & set(failed.get("inputs", ())) else format_html(' aria-describedby="row-errors-{}"', pk)

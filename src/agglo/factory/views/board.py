@@ -65,10 +65,12 @@ def _board(
         request,
         "factory/jobs.html",
         {
-            "offered": [a for a in rows if a.status == "offered"],
-            "accepted": [a for a in rows if a.status == "accepted"],
+            # every list pages apart (a busy factory had hundreds of open rows, each with its forms, on one page)
+            "offered": Paginator([a for a in rows if a.status == "offered"], BOARD_PAGE).get_page(pages.get("offered")),
+            "accepted": Paginator([a for a in rows if a.status == "accepted"], BOARD_PAGE).get_page(
+                pages.get("accepted")
+            ),
             "countered": [a for a in rows if a.status == "countered"],
-            # the open work is shown whole; what came before it, and deliveries under dispute, page apart
             "others": Paginator(selectors.job_board_earlier(actor=request.user), BOARD_PAGE).get_page(
                 pages.get("earlier")
             ),
@@ -135,7 +137,14 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         if path == BOARD and action in BOARD_FIELDS and set(exc.errors) - {"action"}:
             sent = {k: request.POST.get(k, "") for k in BOARD_FIELDS[action]}
             errors = error_parts(exc, ACTION_LABELS.get(action))
-            failed = {"pk": allocation.pk, "action": action, "errors": errors, **sent}
+            failed = {
+                "pk": allocation.pk,
+                "action": action,
+                "errors": errors,
+                "fields": sorted(exc.errors),  # the inputs to mark invalid
+                "inputs": BOARD_FIELDS[action],
+                **sent,
+            }
             return _board(request, failed, status=400, pages=QueryDict(query))
         if back == home and action in ORDER_FIELDS and set(exc.errors) - {"action"}:
             sent = {k: request.POST.get(k, "") for k in ORDER_FIELDS[action]}
