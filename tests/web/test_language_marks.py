@@ -37,6 +37,21 @@ def test_a_chinese_only_name_on_an_english_profile_page_is_marked(make_org):
 
 
 @pytest.mark.django_db
+def test_members_text_in_the_other_language_is_marked_where_it_is_shown(make_org):
+    """Review 49 a11y F5: tags, descriptions and contacts in the other language than the page's."""
+    org = make_org(name_zh="深圳芯途半导体有限公司", tags=["碳化硅", "SiC foundry"], description="专注车规级碳化硅器件")
+    client = Client()
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/organizations/{org.pk}/").content.decode()
+    assert '<span class="tag" lang="zh-Hans">碳化硅</span>' in html and '<span class="tag">SiC foundry</span>' in html
+    assert '<p lang="zh-Hans">专注车规级碳化硅器件</p>' in html
+    listed = client.get("/directory/").content.decode()
+    assert '<span class="tag" lang="zh-Hans">碳化硅</span>' in listed
+    zh = Client().get("/directory/").content.decode()
+    assert '<span class="tag">碳化硅</span>' in zh and '<span class="tag" lang="en">SiC foundry</span>' in zh
+
+
+@pytest.mark.django_db
 def test_the_access_log_names_who_acted_in_the_readers_language(org_admin, member_of):
     from agglo.access.services import sensitive_views_record
 
