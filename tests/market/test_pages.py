@@ -175,3 +175,27 @@ def test_only_those_who_may_post_are_offered_the_button(people, english):
     assert 'href="/market/new/"' not in browse and 'href="/market/mine/"' in browse
     assert 'href="/market/new/"' not in c.get("/market/mine/").content.decode()
     assert c.get("/market/new/").status_code == 403
+
+
+def test_the_responses_page_apart_and_an_answer_comes_back_to_its_page(people, english, monkeypatch):
+    """Review 49 a11y F7: a popular listing showed every response, with its forms, on one page."""
+    from agglo.market import views
+
+    monkeypatch.setattr(views, "BOARD_PAGE", 1)
+    _owner, _org, c = people["owner"]
+    post_need(c)
+    listing = Listing.objects.get()
+    for name in ("other", "third"):
+        _u, _o, client = people[name]
+        client.post(f"/market/{listing.pk}/express/", {"cooperation": "supply", "message": f"来自 {name}"})
+    shown = []
+    for number in (1, 2):
+        page = c.get(f"/market/{listing.pk}/?responses={number}").content.decode()
+        board = page.split('id="board"')[1].split("</table>")[0]
+        shown += [i.pk for i in Interest.objects.all() if f'id="interest-{i.pk}"' in board]
+        assert f'name="responses" value="{number}"' in board
+        assert 'id="board-pages"' in page and f"Page {number} of 2" in page
+    assert sorted(shown) == sorted(Interest.objects.values_list("pk", flat=True))
+    second = shown[1]
+    r = c.post(f"/market/interests/{second}/contacted/", {"responses": "2"})
+    assert r.status_code == 302 and r["Location"] == f"/market/{listing.pk}/?responses=2#interest-{second}"

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -27,6 +28,8 @@ from agglo.registry.forms import apply_service_errors
 from agglo.registry.models import Organization
 
 PAGE_SIZE = 20
+
+BOARD_PAGE = 50  # responses per page of a listing's board
 
 
 def _editable_orgs(user: Any) -> list[Organization]:
@@ -160,7 +163,12 @@ def _detail(request: HttpRequest, listing: Listing, interest_form: Any = None, s
         "owner": owner,
         "can_edit": policy.can_edit_organization(user, listing.organization_id),
         "can_review": listing.status == Status.REVIEW and policy.is_operator(user),
-        "board": list(selectors.interest_board(actor=user, listing=listing)) if owner else [],
+        # responses page apart: a popular listing had hundreds on one page
+        "board": Paginator(selectors.interest_board(actor=user, listing=listing), BOARD_PAGE).get_page(
+            request.GET.get("responses")
+        )
+        if owner
+        else [],
         "answered": answered,
         "interest_form": (interest_form or InterestForm())
         if mine and not answered and listing.status == Status.PUBLISHED
@@ -265,7 +273,10 @@ def interest_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise Http404
     except DomainError as exc:
         _report(request, exc)
-    return redirect("market:detail", pk=interest.listing_id)
+    # back to the page of responses the form was on, at its row
+    page = request.POST.get("responses", "")
+    query = f"?responses={page}" if page.isdigit() else ""
+    return redirect(reverse("market:detail", args=[interest.listing_id]) + f"{query}#interest-{interest.pk}")
 
 
 # the action forms' fields, as they label them: an error names the field the way the reader sees it
