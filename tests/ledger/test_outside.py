@@ -41,6 +41,13 @@ def test_verify_over_http_and_from_a_dump(live_server, tmp_path):
     run("dump", str(tmp_path / "mirror"))
     assert (tmp_path / "mirror" / "tile" / "entries" / "001.p" / "64").exists()
     assert "OK: 320 entries" in run("verify", "--dir", str(tmp_path / "mirror"), "--key", key)
+    # a changed tile above level 0 is caught too (review 49 L1)
+    upper = tmp_path / "mirror" / "tile" / "1" / "000.p" / "1"
+    data = bytearray(upper.read_bytes())
+    data[0] ^= 1
+    upper.write_bytes(bytes(data))
+    with pytest.raises(CommandError, match="tile/1/000.p/1 does not hold the hashes of the subtrees below it"):
+        run("verify", "--dir", str(tmp_path / "mirror"), "--key", key)
     other = note.Signer.generate(log_verifier().name).verifier.encode()
     with pytest.raises(CommandError, match="no signature by a known key"):
         run("verify", "--url", live_server.url, "--key", other)

@@ -1,7 +1,7 @@
 """Full verification of a log from its public resources (tlog-tiles layout), over HTTP or from a mirror folder.
 
 Every entry is rehashed, the tree rebuilt, every listed checkpoint's signature and root checked against the
-rebuilt tree, and every level-0 tile compared with the rehashed entries.
+rebuilt tree, and every tile, at every level, compared with the rebuilt tree's hashes.
 """
 
 from __future__ import annotations
@@ -82,10 +82,20 @@ def verify_log(
     if 0 in wanted and wanted[0] != merkle.EMPTY_ROOT:
         raise VerifyError("checkpoint 0 does not have the empty root")
     leaves: list[bytes] = []
+    # hashes of tree level 8·L (tile level L ≥ 1) not yet compared with their tile: (index of the first, hashes)
+    upper: dict[int, tuple[int, list[bytes]]] = {}
     for data in entries(fetch, head.size):
         leaf = merkle.leaf_hash(data)
         leaves.append(leaf)
-        edge.append(leaf)
+        for (level, index), h in edge.append(leaf)[1:]:
+            if level % tiles.TILE_HEIGHT == 0:
+                first, row = upper.setdefault(level // tiles.TILE_HEIGHT, (index, []))
+                row.append(h)
+                if len(row) == tiles.TILE_WIDTH:
+                    _compare(
+                        fetch, tiles.Tile(level // tiles.TILE_HEIGHT, first // tiles.TILE_WIDTH, len(row)), row, report
+                    )
+                    del upper[level // tiles.TILE_HEIGHT]
         if edge.size in wanted and edge.root() != wanted[edge.size]:
             raise VerifyError(f"the entries do not hash to the root signed for size {edge.size}")
         if len(leaves) == tiles.TILE_WIDTH or edge.size == head.size:
@@ -93,6 +103,8 @@ def verify_log(
             leaves = []
         if progress and edge.size % 10_000 == 0:
             progress(edge.size)
+    for tile_level, (first, row) in sorted(upper.items()):  # the partial tiles at the tree's right edge
+        _compare(fetch, tiles.Tile(tile_level, first // tiles.TILE_WIDTH, len(row)), row, report)
     report.entries = edge.size
     if edge.root() != head.root:
         raise VerifyError("the entries do not hash to the current checkpoint's root")
@@ -100,8 +112,11 @@ def verify_log(
 
 
 def _compare_tile(fetch: Fetch, size: int, leaves: list[bytes], report: Report) -> None:
-    index = (size - 1) // tiles.TILE_WIDTH
-    tile = tiles.Tile(0, index, len(leaves))
-    served = fetch("tile/" + tile.path())
-    if served != b"".join(leaves):
-        report.problems.append(f"tile/{tile.path()} does not hold the hashes of its entries")
+    _compare(fetch, tiles.Tile(0, (size - 1) // tiles.TILE_WIDTH, len(leaves)), leaves, report)
+
+
+def _compare(fetch: Fetch, tile: tiles.Tile, hashes: list[bytes], report: Report) -> None:
+    """Whether the log serves `tile` as the rebuilt tree's `hashes`; a problem named in the report if not."""
+    if fetch("tile/" + tile.path()) != b"".join(hashes):
+        what = "its entries" if tile.level == 0 else "the subtrees below it"
+        report.problems.append(f"tile/{tile.path()} does not hold the hashes of {what}")

@@ -162,7 +162,7 @@ class Command(BaseCommand):
         if report.problems:
             for problem in report.problems:
                 self.stderr.write(f"FAILED: {problem}")
-            raise CommandError(f"{len(report.problems)} problem(s)")
+            raise CommandError(f"{len(report.problems)} problem(s); the first: {report.problems[0]}")
         self.stdout.write(
             f"OK: {report.entries:,} entries rehashed; the current checkpoint and {report.checkpoints:,} earlier "
             "ones match them"
