@@ -97,3 +97,23 @@ def test_security_headers_and_cookies(client):
 
     assert settings.SESSION_COOKIE_HTTPONLY and settings.CSRF_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_the_admin_signs_in_only_through_the_platforms_login(client):
+    """Review 49 F1: the admin's own login form took the password without the lockout or the second factor."""
+    staff = user("staffer", password="right-password-1")
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    secret = pyotp.random_base32()
+    TotpDevice.objects.create(user=staff, secret=secret, confirmed_at=timezone.now())
+    r = client.post("/admin/login/?next=/admin/", {"username": "staffer", "password": "right-password-1"})
+    assert r.status_code == 302 and r["Location"] == "/login/?next=/admin/"
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")  # and from there to the platform's
+    assert client.get("/admin/login/")["Location"] == "/login/?next=/admin/"
+    assert login(client, "staffer", "right-password-1")["Location"] == "/login/code/"  # the second factor
+    client.post("/login/code/", {"code": pyotp.TOTP(secret).now()})
+    assert client.get("/admin/").status_code == 200
+    member = user("plain", password="right-password-1")
+    client.force_login(member)
+    assert client.get("/admin/login/").status_code == 403
