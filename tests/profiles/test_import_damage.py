@@ -187,3 +187,88 @@ def test_file_errors_say_the_row_and_a_headerless_file_is_one_error(org_admin, e
     result = services.import_file(actor=admin, kind="financials", body=headless, filename="f.csv", dry_run=True)
     assert [(e.row, e.rule) for e in result.errors] == [(1, "no_header")]
     assert "uscc" in result.errors[0].message
+
+
+def _workbook(sheet: str, shared: str = "") -> bytes:
+    """A minimal XLSX written by hand, so that it can state what no spreadsheet program would."""
+    import io
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+'
+        'xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+        'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" Type="{rel}/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="S" '
+        'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+        f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        + (f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>' if shared else "")
+        + "</Relationships>",
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0"?><worksheet xmlns="{main}">{sheet}</worksheet>',
+    }
+    if shared:
+        parts["xl/sharedStrings.xml"] = shared
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return out.getvalue()
+
+
+def tabular_error() -> type[Exception]:
+    from agglo.profiles.tabular import TableError
+
+    return TableError
+
+
+def tabular_read(body: bytes) -> object:
+    from agglo.profiles.tabular import read_table
+
+    return read_table(body, "x.xlsx", most=10)
+
+
+def test_a_workbook_that_claims_a_huge_sheet_or_unpacks_huge_is_refused_quickly(english):
+    """Review 49 F2/F3: a 1.5 KB sheet stating 1,048,576 × 16,384 cells kept a thread busy for good, and a few
+    hundred kilobytes unpacked to gigabytes in memory. Both are refused, in words, before either happens."""
+    import time
+
+    from agglo.common.errors import ValidationFailed
+    from agglo.profiles.services.imports import table_read
+
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>uscc</t></is></c></row>'
+    far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    claimed = _workbook(f'<dimension ref="A1:XFD1048576"/><sheetData>{header}{far}</sheetData>')
+    assert len(claimed) < 2000
+    started = time.perf_counter()
+    with pytest.raises(ValidationFailed) as refused:
+        table_read(claimed, "claimed.xlsx")
+    assert time.perf_counter() - started < 20  # a guard against the old endless read, not a benchmark
+    assert "counting empty ones" in refused.value.errors["file"][0]
+    bomb = _workbook(
+        f'<sheetData>{header}<row r="2"><c r="A2" t="s"><v>0</v></c></row></sheetData>',
+        shared=f'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        f'uniqueCount="1"><si><t>{"A" * (40 * 1024 * 1024)}</t></si></sst>',
+    )
+    assert len(bomb) < 200_000
+    with pytest.raises(ValidationFailed) as refused:
+        table_read(bomb, "bomb.xlsx")
+    assert refused.value.errors["file"] == [
+        "The workbook's text unpacks to more than 32 MB: save only the rows to import, or split them into several "
+        "files."
+    ]
+    with pytest.raises(tabular_error(), match="xlsx_too_large"):
+        tabular_read(_workbook(f"<sheetData>{header}{' ' * (300 * 1024 * 1024)}</sheetData>"))
+    # a sheet of rows that look empty is read no further than the row limit and 10,000 more
+
+    spaces = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t> </t></is></c></row>' for i in range(2, 10_100))
+    with pytest.raises(tabular_error()) as scanned:
+        tabular_read(_workbook(f"<sheetData>{header}{spaces}</sheetData>"))
+    assert scanned.value.rule == "too_many_rows_scanned"

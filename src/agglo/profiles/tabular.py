@@ -12,7 +12,7 @@ import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -84,7 +84,7 @@ def read_csv(body: bytes, most: int | None = None) -> Table:
         raise TableError("csv_syntax", detail=str(exc), row=reader.line_num) from None
     rows = []
     try:
-        for number, cells in enumerate(reader, start=2):
+        for number, cells in enumerate(_scanned(reader, most), start=2):
             if _blank(cells):
                 continue
             rows.append((number, _row(header, [_unquoted(c) for c in cells])))
@@ -104,10 +104,34 @@ def _row(header: tuple[str, ...], cells: Sequence[Any]) -> dict[str, Any]:
     return row
 
 
+# What a workbook may hold unpacked. The upload limit counts packed bytes, and a few hundred kilobytes can unpack
+# to gigabytes that openpyxl would hold in memory (review 49 F3): the zip's own account of its parts is checked
+# first, and reading never passes it (Python's zipfile stops a part at its stated size).
+XLSX_MAX_UNPACKED = 256 * 1024 * 1024
+XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # read whole (the sheets are streamed)
+# Excel's last row: a row numbered past it is no workbook Excel or WPS saved (and the empty rows up to it are read)
+EXCEL_ROWS = 1_048_576
+
+
+def _unpacked_checked(body: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as book:
+            parts = book.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl names the damage
+    total = sum(p.file_size for p in parts)
+    shared = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
+    if total > XLSX_MAX_UNPACKED:
+        raise TableError("xlsx_too_large", mb=XLSX_MAX_UNPACKED // (1024 * 1024))
+    if shared > XLSX_MAX_SHARED_STRINGS:
+        raise TableError("xlsx_text_too_large", mb=XLSX_MAX_SHARED_STRINGS // (1024 * 1024))
+
+
 def read_xlsx(body: bytes, most: int | None = None) -> Table:
     """The first worksheet; cells keep their types (numbers, dates) so nothing is lost to text formatting."""
     from openpyxl import load_workbook
 
+    _unpacked_checked(body)
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
         # the same cells as written: a formula whose result the file does not hold reads as empty above
@@ -125,13 +149,29 @@ def read_xlsx(body: bytes, most: int | None = None) -> Table:
         written.close()
 
 
+def _scanned(rows: Iterable[Any], most: int | None) -> Iterator[Any]:
+    """The rows, refused past the row limit and 10,000 more counting empty ones: cells of spaces or formatting on
+    a million rows are no data, yet each costs reading (review 49 F2)."""
+    budget = None if most is None else most + 10_000
+    for n, row in enumerate(rows, start=1):
+        if budget is not None and n > budget:
+            raise TableError("too_many_rows_scanned", n=budget)
+        yield row
+
+
 def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
     """The first worksheet's rows, refused when another sheet holds data too (it would be left out unread)."""
-    others = [ws.title for ws in book.worksheets[1:] if any(not _blank(r) for r in ws.iter_rows(values_only=True))]
+    others = [
+        ws.title
+        for ws in book.worksheets[1:]
+        if any(not _blank(r) for r in _scanned(_undimensioned(ws).iter_rows(values_only=True), most))
+    ]
     if others:
         raise TableError("several_sheets", first=book.worksheets[0].title, others=", ".join(others))
-    lines = book.worksheets[0].iter_rows(values_only=True)
-    formulas = written.worksheets[0].iter_rows(values_only=True)
+    # the size a sheet states for itself is not trusted: read as stated, every row is padded to its last column
+    # (a 1.5 KB file stating 1,048,576 × 16,384 cells kept a thread busy for good; review 49 F2)
+    lines = _scanned(_undimensioned(book.worksheets[0]).iter_rows(values_only=True), most)
+    formulas = _undimensioned(written.worksheets[0]).iter_rows(values_only=True)
     try:
         header = _clean_header(next(lines))
         next(formulas)
@@ -144,6 +184,8 @@ def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
             for i, (value, raw) in enumerate(zip(cells, as_written, strict=False))
             if value is None and isinstance(raw, str) and raw.startswith("=") and i < len(header) and header[i]
         ]
+        if number > EXCEL_ROWS:
+            raise TableError("xlsx_unreadable")
         if _blank(cells) and not unsaved:
             continue
         row = _row(header, cells)
@@ -152,6 +194,11 @@ def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
         rows.append((number, row))
         _within(rows, most)
     return Table(header, rows)
+
+
+def _undimensioned(sheet: Any) -> Any:
+    sheet.reset_dimensions()
+    return sheet
 
 
 def _within(rows: list[Any], most: int | None) -> None:

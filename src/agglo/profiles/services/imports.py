@@ -57,6 +57,17 @@ TABLE_RULES = {
     "xlsx_unreadable": gettext_lazy(
         "The XLSX file cannot be read: it is damaged or not a workbook. Open it in Excel or WPS and save it again."
     ),
+    "too_many_rows_scanned": gettext_lazy(
+        "The sheet has more than %(n)d rows, counting empty ones (cells of spaces, or formatting below the data): "
+        "delete the rows below the data and save it again."
+    ),
+    "xlsx_text_too_large": gettext_lazy(
+        "The workbook's text unpacks to more than %(mb)d MB: save only the rows to import, or split them into "
+        "several files."
+    ),
+    "xlsx_too_large": gettext_lazy(
+        "The workbook unpacks to more than %(mb)d MB: save only the rows to import, or split them into several files."
+    ),
     "several_sheets": gettext_lazy(
         "Only the first sheet (%(first)s) is read, but other sheets hold data too (%(others)s): move the rows to "
         "the first sheet, or delete the other sheets."
