@@ -97,6 +97,16 @@ def test_security_headers_and_cookies(client):
 
     assert settings.SESSION_COOKIE_HTTPONLY and settings.CSRF_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+    assert "no-store" not in r.get("Cache-Control", "")  # a visitor's pages may be cached
+    client.force_login(user("reader", password="right-password-1"))
+    for path in ("/", "/account/", "/api/v1/me"):  # a signed-in reader's are not (review 49 F12)
+        assert client.get(path)["Cache-Control"] == "private, no-store"
+
+
+def test_a_host_not_allowed_is_a_plain_400_not_a_server_error(client):
+    """Review 49 F9: the error page was drawn before authentication had run, and failed again."""
+    for path in ("/", "/healthz", "/api/v1/me"):
+        assert client.get(path, HTTP_HOST="evil.example").status_code == 400
 
 
 def test_the_admin_signs_in_only_through_the_platforms_login(client):

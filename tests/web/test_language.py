@@ -179,3 +179,13 @@ def test_a_long_notification_is_cut_in_the_mail_subject_with_an_ellipsis_and_who
     [message] = mail.outbox
     assert message.subject.endswith("…") and len(message.subject) < 90
     assert text in message.body
+
+
+def test_a_title_with_line_breaks_still_reaches_every_inbox(db: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """Review 49 F7: a member's title with a line break in the subject failed every copy of the batch."""
+    readers = [user("reader-a"), user("reader-b")]
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(readers, verb="t", text="寻求合作\r\nBcc: x@evil.example", link="/x/")
+    assert sorted(m.to[0] for m in mail.outbox) == ["reader-a@t.example", "reader-b@t.example"]
+    assert all("\n" not in m.subject and "\r" not in m.subject for m in mail.outbox)
+    assert mail.outbox[0].subject.endswith("寻求合作 Bcc: x@evil.example") and not mail.outbox[0].bcc

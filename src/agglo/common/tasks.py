@@ -15,7 +15,10 @@ def notification_mail(text: str, link: str, recipients: list[str], language: str
     url = settings.AGGLO_BASE_URL.rstrip("/") + link if link.startswith("/") else link
     sent = 0
     with translation.override(language or settings.LANGUAGE_CODE):
-        short = text if len(text) <= 80 else text[:79].rstrip() + "…"  # the whole text is in the body
+        # one line (a member's title may hold line breaks, which a header may not: every copy failed; review 49
+        # F7), at most 80 characters: the whole text is in the body
+        line = " ".join(text.split())
+        short = line if len(line) <= 80 else line[:79].rstrip() + "…"
         subject = _("Agglo: %(text)s") % {"text": short}
         body = f"{text}\n\n{url}" if url else text
         for address in recipients:

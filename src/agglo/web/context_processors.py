@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from agglo.access import policy
@@ -11,7 +12,9 @@ from agglo.common.notify import notification_list
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the navigation bar needs: roles to decide which links to show, the unread notifications."""
-    user = request.user
+    # an error met before authentication ran (a Host header not allowed) has no user: the page is drawn for a
+    # visitor rather than failing again (review 49 F9)
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "nav_is_operator": policy.is_operator(user),
         # shown beside the user's name in the reader's language ("平台运营人员"), not as their codes

@@ -129,6 +129,11 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        # what a signed-in user or a token reads is theirs: not kept on disk or in the back-forward cache after
+        # logging out (a new token and a two-factor secret are shown once; review 49 F12)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "Authorization" in request.headers:
+            response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
 

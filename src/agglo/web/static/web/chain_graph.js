@@ -25,7 +25,8 @@
       };
     });
     chart.setOption({
-      tooltip: { formatter: function (p) { return p.dataType === "node" ? p.data.name + ": " + p.data.value : ""; } },
+      // the tooltip is HTML: the name goes in escaped (review 49 F11)
+      tooltip: { formatter: function (p) { return p.dataType === "node" ? echarts.format.encodeHTML(p.data.name) + ": " + p.data.value : ""; } },
       series: [{
         type: "graph", layout: "none", roam: true, data: nodes,
         top: pad.top, bottom: pad.bottom, left: pad.left, right: pad.right,
