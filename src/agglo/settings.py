@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "agglo.web.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "agglo.web.middleware.RequestSizeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -225,6 +226,10 @@ AGGLO_UPLOAD_TYPES = {
     "image/jpeg": ".jpg",
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# a whole request: the largest form takes 10 documents (a policy's) or one import file, with room for its fields
+AGGLO_REQUEST_MAX_BYTES = env_number(
+    "AGGLO_REQUEST_MAX_BYTES", max(10 * AGGLO_UPLOAD_MAX_BYTES, AGGLO_IMPORT_MAX_BYTES) + 2**20, low=2**20
+)
 
 # Background work: immediate in tests and development, a database queue with `agglo worker` otherwise.
 TASK_BACKEND = env_choice("AGGLO_TASK_BACKEND", "database", ("database", "immediate"))

@@ -127,3 +127,15 @@ def test_the_admin_signs_in_only_through_the_platforms_login(client):
     member = user("plain", password="right-password-1")
     client.force_login(member)
     assert client.get("/admin/login/").status_code == 403
+
+
+def test_a_body_larger_than_any_form_takes_is_refused_unread(client, settings):
+    """Review 49 F10: a 286 MB upload was spooled whole before its one file was found too large."""
+    settings.AGGLO_REQUEST_MAX_BYTES = 2**20
+    client.cookies["django_language"] = "en"
+    huge = str(300 * 2**20)
+    api = client.generic("POST", "/api/v1/admissions", b"x", "multipart/form-data; boundary=x", CONTENT_LENGTH=huge)
+    assert api.status_code == 413 and api.json()["title"] == "The request is 300.0 MB; at most 1 MB is taken."
+    page = client.generic("POST", "/apply/", b"x", "multipart/form-data; boundary=x", CONTENT_LENGTH=huge)
+    assert page.status_code == 413 and "at most 1 MB is taken" in page.content.decode()
+    assert client.post("/login/", {"username": "x", "password": "y"}).status_code == 200  # a form as usual

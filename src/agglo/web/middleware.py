@@ -201,3 +201,35 @@ class RateLimitMiddleware:
             except ratelimit.RateLimited as exc:
                 return too_many(request, exc)
         return self.get_response(request)
+
+
+class RequestSizeMiddleware:
+    """Refuses a request whose body is larger than any form or API operation takes, before anything reads it: the
+    limits on one file were checked only once the whole body had been spooled to disk (review 49 F10)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+        from agglo.common.problem import problem_response
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        most = settings.AGGLO_REQUEST_MAX_BYTES
+        if length <= most:
+            return self.get_response(request)
+        title = _("The request is %(size)s MB; at most %(most)s MB is taken.") % {
+            "size": f"{length / 2**20:.1f}",
+            "most": f"{most / 2**20:.0f}",
+        }
+        if request.path.startswith("/api/"):
+            return problem_response(413, title, code="too_large", instance=request.path)
+        response = render(request, "web/error.html", {"status": 413, "title": title}, status=413)
+        response["Connection"] = "close"  # the body is not read: the connection cannot carry another request
+        return response
