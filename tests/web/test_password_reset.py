@@ -20,6 +20,10 @@ def test_a_forgotten_password_is_reset_by_a_link_sent_to_the_accounts_address(
     settings.AGGLO_BASE_URL = "https://agglo.example"
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.test"]  # a host the deployment answers to anyway
     member = user("forgetful")  # forgetful@t.example
+    from agglo.access.models import ApiToken
+    from agglo.access.tokens import api_token_create
+
+    api_token_create(actor=member, user=member, name="nightly")
     login = client.get("/login/").content.decode()
     assert 'href="/account/password/reset/"' in login
     # an unknown address gets the same answer, and no mail
@@ -43,6 +47,9 @@ def test_a_forgotten_password_is_reset_by_a_link_sent_to_the_accounts_address(
     assert form.errors.get("new_password1") and not form.errors.get("new_password2")
     done = client.post(target, {"new_password1": "Remembered-2026", "new_password2": "Remembered-2026"}, follow=True)
     assert 'id="reset-complete"' in done.content.decode()
+    # whoever had the account keeps no token (review 49 F5); the page says so
+    assert not ApiToken.objects.filter(user=member, revoked_at__isnull=True).exists()
+    assert "1 个 API 令牌已吊销" in done.content.decode()
     assert authenticate(username="forgetful", password="Remembered-2026") == member
     assert AuditEvent.objects.filter(event="access.password_reset", subject_id=str(member.pk)).exists()
     # the link works once

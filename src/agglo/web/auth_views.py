@@ -26,7 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, get_supported_language_variant
+from django.utils.translation import get_language, get_supported_language_variant, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -42,7 +42,9 @@ from agglo.access.login import (
     totp_enrolled,
     totp_required,
 )
+from agglo.access.models import ApiToken
 from agglo.access.tasks import password_reset_mail
+from agglo.access.tokens import api_tokens_revoke_all
 from agglo.common.audit import record
 from agglo.common.errors import ValidationFailed
 from agglo.common.language import SESSION_LANGUAGE, language_chosen, language_remember, language_valid
@@ -194,7 +196,14 @@ class NewPasswordForm(_RulesAtTheNewPassword, SetPasswordForm):
 
 
 class ChangePasswordForm(_RulesAtTheNewPassword, PasswordChangeForm):
-    pass
+    revoke_tokens = forms.BooleanField(
+        label=gettext_lazy("Also revoke my API tokens (scripts using them stop working)"), required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not ApiToken.objects.filter(user=self.user, node__isnull=True, revoked_at__isnull=True).exists():
+            del self.fields["revoke_tokens"]  # nothing to revoke: not asked
 
 
 class PasswordChange(PasswordChangeView):
@@ -208,7 +217,22 @@ class PasswordChange(PasswordChangeView):
         response = super().form_valid(form)
         record("access.password_changed", actor=self.request.user, subject=self.request.user)  # when, not what
         messages.success(self.request, _("Your password was changed."))
+        if form.cleaned_data.get("revoke_tokens"):
+            _tokens_revoked(self.request, api_tokens_revoke_all(actor=form.user, user=form.user))
         return response
+
+
+def _tokens_revoked(request: HttpRequest, n: int) -> None:
+    if n:
+        messages.info(
+            request,
+            ngettext(
+                "Your %(n)d API token was revoked: issue a new one on your account page.",
+                "Your %(n)d API tokens were revoked: issue new ones on your account page.",
+                n,
+            )
+            % {"n": n},
+        )
 
 
 class PasswordReset(PasswordResetView):
@@ -242,6 +266,8 @@ class PasswordResetSet(PasswordResetConfirmView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         record("access.password_reset", actor=form.user, subject=form.user)  # when, not what
+        # a reset is what someone does who may have lost the account: its tokens go with the old password
+        _tokens_revoked(self.request, api_tokens_revoke_all(actor=form.user, user=form.user))
         return response
 
 
