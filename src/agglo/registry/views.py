@@ -375,6 +375,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "admission": admission,
             "form": form,
             "email_in_use": selectors.email_in_use(admission.contact_email),
+            "same_email": selectors.same_email_open(actor=request.user, admission=admission),
             "code_province": selectors.code_province_mismatch(admission.organization),
             "flagged": selectors.flagged_applications(actor=request.user, admission=admission),
             "earlier": selectors.earlier_applications(actor=request.user, admission=admission),

@@ -7,6 +7,7 @@ from agglo.registry.selectors.admission import (
     admission_list,
     earlier_applications,
     flagged_applications,
+    same_email_open,
 )
 from agglo.registry.selectors.chains import chain_get, chain_list, chain_map, segment_list
 from agglo.registry.selectors.directory import DirectoryFilters, DirectoryPage, organization_search
@@ -29,6 +30,7 @@ __all__ = [
     "email_in_use",
     "admission_list",
     "earlier_applications",
+    "same_email_open",
     "flagged_applications",
     "chain_get",
     "code_issued_elsewhere",

@@ -37,6 +37,20 @@ def flagged_applications(*, actor: Any, admission: Admission) -> dict[int, Admis
     return latest
 
 
+def same_email_open(*, actor: Any, admission: Admission) -> list[Admission]:
+    """Other open applications with this one's contact e-mail: the public form takes them without saying so (it
+    would tell anyone which addresses have applied; review 49 F6), so the reviewer sees them here."""
+    others = (
+        admission_list(actor=actor)
+        .filter(
+            contact_email__iexact=admission.contact_email,
+            status__in=(Admission.Status.SUBMITTED, Admission.Status.NEEDS_INFO),
+        )
+        .exclude(pk=admission.pk)
+    )
+    return list(others.order_by("-created_at", "-id"))
+
+
 def earlier_applications(*, actor: Any, admission: Admission) -> list[Admission]:
     """The same organization's other applications, newest first: a rejected applicant that applies again (same
     credit code, same contact) refreshes its own record, so no duplicate is flagged, yet what was decided then

@@ -82,15 +82,9 @@ def _contact(data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, st
             out["contact_email"] = out["contact_email"].lower()
         except ValidationError:
             errors["contact_email"] = [_("Enter a valid email address.")]
-    email = out.get("contact_email")
-    if email and "contact_email" not in errors:
-        # The e-mail becomes the admin's login: it must not hand an existing account to someone else.
-        # a login that is this address is refused here (as the login form would tell anyway); an account merely
-        # reached at it is not named to the public form, and is flagged to the operator instead (`email_in_use`)
-        if get_user_model().objects.filter(username__iexact=email).exists():
-            errors["contact_email"] = [_("This e-mail already has an account; use another address for the new admin.")]
-        elif Admission.objects.filter(contact_email__iexact=email, status__in=OPEN).exists():
-            errors["contact_email"] = [_("An application with this e-mail is already under review.")]
+    # The e-mail becomes the admin's login, so it must not hand an existing account to someone else. The public
+    # form does not say whether an address has an account or an open application (anyone could test addresses
+    # with it; review 49 F6): the operator is told on the review page and approval is refused (`email_in_use`).
     return out
 
 
