@@ -139,3 +139,26 @@ def test_a_body_larger_than_any_form_takes_is_refused_unread(client, settings):
     page = client.generic("POST", "/apply/", b"x", "multipart/form-data; boundary=x", CONTENT_LENGTH=huge)
     assert page.status_code == 413 and "at most 1 MB is taken" in page.content.decode()
     assert client.post("/login/", {"username": "x", "password": "y"}).status_code == 200  # a form as usual
+
+
+@override_settings(AGGLO_LOGIN_MAX_FAILURES=3)
+def test_others_failures_do_not_keep_the_owner_out_of_a_browser_it_signed_in_on(client):
+    """Review 49 F4: five wrong passwords from anywhere locked the account for everyone, its owner included."""
+    from django.test import Client
+
+    user("owner", password="right-password-1")
+    assert login(client, "owner", "right-password-1").status_code == 302  # the owner's browser, now known
+    client.post("/logout/")
+    attacker = Client()
+    for _ in range(3):
+        login(attacker, "owner", "wrong")
+    assert "_auth_user_id" not in attacker.session
+    assert login(attacker, "owner", "right-password-1").status_code == 200  # locked for a browser not known
+    assert login(client, "owner", "right-password-1").status_code == 302  # not for the owner's
+    client.post("/logout/")
+    for _ in range(3):  # a known browser has a lock of its own: guessing from it is bounded too
+        login(client, "owner", "wrong")
+    assert login(client, "owner", "right-password-1").status_code == 200
+    stolen = Client()
+    stolen.cookies["agglo_device"] = "forged"
+    assert login(stolen, "owner", "right-password-1").status_code == 200  # a forged mark counts for nothing

@@ -34,8 +34,11 @@ from django.views.i18n import set_language
 
 from agglo.access.client import client_ip, client_network
 from agglo.access.login import (
+    DEVICE_COOKIE,
+    DEVICE_DAYS,
     LoginRefused,
     authenticate_password,
+    device_token,
     totp_begin,
     totp_check,
     totp_confirm,
@@ -79,7 +82,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request.session[PENDING] = {"user": user.pk, "at": time.time(), "next": _next(request)}
                 return redirect("web:login_code")
             login(request, user)
-            return _in_their_language(request, user, redirect(_next(request)))
+            return _known_device(user, _in_their_language(request, user, redirect(_next(request))))
     context = {"error": error, "username": username, "next": request.GET.get("next", "")}
     return render(request, "web/login.html", context)
 
@@ -111,8 +114,23 @@ def login_code(request: HttpRequest) -> HttpResponse:
         else:
             request.session.pop(PENDING, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return _in_their_language(request, user, redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL))
+            response = redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
+            return _known_device(user, _in_their_language(request, user, response))
     return render(request, "web/login_code.html", {"error": error})
+
+
+def _known_device(user: Any, response: HttpResponse) -> HttpResponse:
+    """Marks the browser as one the user signed in on, so that a lock others cause on the username does not keep
+    the user out here (`access.login.DEVICE_COOKIE`)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_token(user),
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
 
 
 def _in_their_language(request: HttpRequest, user: Any, response: HttpResponse) -> HttpResponse:
