@@ -38,6 +38,7 @@ def test_verify_over_http_and_from_a_dump(live_server, tmp_path):
     append(20, start=300)
     key = log_verifier().encode()
     assert "OK: 320 entries" in run("verify", "--url", live_server.url, "--key", key)
+    assert "OK: 320 entries" in run("verify", "--url", live_server.url + "/ledger/", "--key", key)  # its prefix
     run("dump", str(tmp_path / "mirror"))
     assert (tmp_path / "mirror" / "tile" / "entries" / "001.p" / "64").exists()
     assert "OK: 320 entries" in run("verify", "--dir", str(tmp_path / "mirror"), "--key", key)

@@ -38,6 +38,11 @@ def test_production_passes_check_deploy_without_warnings(tmp_path):
     result = run(["check", "--deploy", "--fail-level", "WARNING"], **production, AGGLO_LEDGER_KEY=key)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+    # the development origin is no deployment's: every one that kept it would sign as the same log (review 49 L3)
+    default = Signer.generate("localhost/agglo/ledger").encode()
+    shared = {**production, "AGGLO_LEDGER_ORIGIN": "localhost/agglo/ledger", "AGGLO_LEDGER_KEY": default}
+    result = run(["check", "--deploy", "--fail-level", "WARNING"], **shared)
+    assert result.returncode != 0 and "agglo.E102" in result.stderr + result.stdout
 
 
 def test_bad_boolean_setting_is_named(tmp_path):

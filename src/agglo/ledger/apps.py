@@ -10,6 +10,7 @@ class LedgerConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from agglo.ledger.checks import log_key_configured
+        from agglo.ledger.checks import log_key_configured, log_origin_configured
 
         checks.register(log_key_configured, checks.Tags.security, deploy=True)
+        checks.register(log_origin_configured, checks.Tags.security, deploy=True)

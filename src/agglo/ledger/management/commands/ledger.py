@@ -254,7 +254,7 @@ def _http(base: str) -> tuple[verify.Fetch, Any, Any]:
     parsed = urllib.parse.urlparse(base)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise CommandError(f"--url: expected http(s)://host[:port], got {base!r}")
-    base = base.rstrip("/")
+    base = base.rstrip("/").removesuffix("/ledger")  # the log's tlog-tiles prefix given instead of the platform's
 
     def get(url: str) -> bytes | None:
         for attempt in range(RETRIES + 1):
