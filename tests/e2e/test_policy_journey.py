@@ -91,6 +91,7 @@ def test_agency_publishes_firms_see_eligibility_and_needs_are_grouped_and_answer
     assert "抵押" in typical or "collateral" in typical, typical
     expect(group.locator("td").nth(2)).to_have_text("2")
     expect(page.locator("#needs-chart[data-rendered='1']")).to_have_count(1)
+    expect(page.locator("#needs-trend-table tr")).not_to_have_count(0)  # the chart's figures as text (review 49)
     group.get_by_role("link").click()
     expect(page.locator("#group-filter")).to_be_visible()
     expect(page.locator("#needs tr")).to_have_count(3)  # header + the two loan needs

@@ -61,6 +61,8 @@ def test_organization_page_and_chain_map_with_gaps(make_org, client):
     chain_page = client.get("/chains/ic/").content.decode()
     assert 'data-segment="ic-fab"' in chain_page
     assert 'class="segment gap" data-segment="ic-eda"' in chain_page
+    # the graph's arrows as text on the cards (review 49): each segment names those downstream of it
+    assert chain_page.count('class="muted feeds"') >= 3 and "下游：" in chain_page
     assert client.get("/chains/nope/").status_code == 404
     assert client.get("/organizations/999999/").status_code == 404
 

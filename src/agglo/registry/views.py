@@ -214,12 +214,18 @@ def chain_map_page(request: HttpRequest, code: str) -> HttpResponse:
         ],
         "links": [{"source": a, "target": b} for a, b in chain_links(chain_map.chain)],
     }
+    # what the graph's arrows say, as text on each segment's card (review 49 a11y F8): the segments it feeds
+    names = {n["id"]: n["name"] for n in graph["nodes"]}
+    feeds: dict[str, list[str]] = {}
+    for link in graph["links"]:
+        feeds.setdefault(link["source"], []).append(names.get(link["target"], link["target"]))
     return render(
         request,
         "registry/chain_map.html",
         {
             "map": chain_map,
             "graph": graph,
+            "feeds": feeds,
             "role_labels": dict(Position.Role.choices),
             "chains": selectors.chain_list(),
         },
