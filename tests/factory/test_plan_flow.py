@@ -328,3 +328,14 @@ def test_lead_time_counts_from_today_not_from_the_first_week(cluster: dict[str, 
     ahead = (soon.start_week - monday(dt.date.today())).days // 7  # 1 once this week takes no new work
     lead = {c.factory: c.lead_weeks for c in order_problem(soon).capabilities}[str(cluster["orgs"]["su"].pk)]
     assert lead == 3 - ahead
+
+
+def test_provinces_are_taken_by_name_as_well_as_by_code(cluster: dict[str, Any]) -> None:
+    """Review 49 (a11y): buyers had to know the provinces' codes."""
+    from agglo.factory.validation import provinces
+
+    errors: dict[str, list[str]] = {}
+    got = provinces("广东, Jiangsu，浙江省 、440000,广西", "regions_only", errors)
+    assert errors == {} and got == ["320000", "330000", "440000", "450000"]
+    provinces("广东, 火星", "regions_only", errors)
+    assert "火星 is not a province" in errors["regions_only"][0]

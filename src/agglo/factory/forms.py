@@ -35,7 +35,9 @@ class OrderForm(forms.Form):
         label=_("Largest share of one factory"), required=False, help_text=_("Between 0.1 and 1; empty for no cap.")
     )
     regions_only = forms.CharField(
-        label=_("Only these provinces"), required=False, help_text=_("Province codes, e.g. 440000, 320000.")
+        label=_("Only these provinces"),
+        required=False,
+        help_text=_("Province names or codes, comma-separated, e.g. 广东, 江苏 or 440000, 320000."),
     )
     regions_excluded = forms.CharField(label=_("Not these provinces"), required=False)
     budget = forms.CharField(

@@ -116,8 +116,28 @@ def provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]
     if not isinstance(items, list):
         errors[field] = [_("Must be a list of province codes.")]
         return []
-    known = set(Region.objects.filter(level="province", code__in=items).values_list("code", flat=True))
-    unknown = [v for v in items if v and v not in known]
+    # a province by its code, or by its name as people write it (广东, 广东省, Guangdong): a list of codes to
+    # remember was asked of buyers before (review 49 a11y)
+    named: dict[str, str] = {}
+    for code, zh, en in Region.objects.filter(level="province").values_list("code", "name_zh", "name_en"):
+        for name in (code, zh, _short(zh), en.casefold()):
+            named.setdefault(name, code)
+    found = [named.get(v) or named.get(v.casefold()) for v in items if v]
+    unknown = [v for v, code in zip([v for v in items if v], found, strict=True) if code is None]
     if unknown:
-        errors[field] = [_("%(code)s is not a province code (such as 440000).") % {"code": unknown[0]}]
-    return sorted(known)
+        errors[field] = [
+            _("%(code)s is not a province (give its name, such as 广东, or its code, such as 440000).")
+            % {"code": unknown[0]}
+        ]
+    return sorted({c for c in found if c})
+
+
+PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
+
+
+def _short(name: str) -> str:
+    """A province's name as commonly written: 广东省 → 广东, 广西壮族自治区 → 广西."""
+    for suffix in PROVINCE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
