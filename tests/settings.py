@@ -1,11 +1,20 @@
 """Test settings: the real settings module with immediate tasks, fast hashing and a throwaway media folder."""
 
 import atexit
+import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from agglo.settings import *  # noqa: F403
+from agglo.settings import TIME_ZONE
+
+# The process's own clock in the platform's zone: tests that date things with `datetime.date.today()` then agree
+# with the platform's `timezone.localdate()`, also in the hours when the two zones are on different days (from
+# 16:00 UTC, Shanghai is on the next day; a due week counted from the wrong day fell outside the horizon).
+os.environ["TZ"] = TIME_ZONE
+time.tzset()
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = [

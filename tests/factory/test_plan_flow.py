@@ -330,7 +330,7 @@ def test_lead_time_counts_from_today_not_from_the_first_week(cluster: dict[str, 
     assert lead == 3 - ahead
 
 
-def test_provinces_are_taken_by_name_as_well_as_by_code(cluster: dict[str, Any]) -> None:
+def test_provinces_are_taken_by_name_as_well_as_by_code(cluster: dict[str, Any], english: None) -> None:
     """Review 49 (a11y): buyers had to know the provinces' codes."""
     from agglo.factory.validation import provinces
 
