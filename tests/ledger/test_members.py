@@ -143,7 +143,9 @@ def test_my_entries_link_back_to_the_record_even_when_sealed(agreement, client, 
     entry, interest, listing = agreement["entry"], agreement["interest"], agreement["listing"]
     entry.refresh_from_db()
     assert entry.record == f"market.interest:{interest.pk}"
-    assert entry.record not in bytes(entry.data).decode() and entry.subject != entry.record
+    logged = bytes(entry.data).decode()
+    assert f'"{entry.record}"' not in logged and f'"organization":{agreement["peer_org"].pk}' not in logged
+    assert entries.decode(bytes(entry.data))["subject"] == entry.subject != entry.record
     client.force_login(agreement["peer"])
     client.cookies["django_language"] = "en"
     page = client.get("/ledger/mine/").content.decode()
