@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agglo.api import api
-from agglo.web.auth_views import admin_login, language_switch
+from agglo.web.auth_views import admin_login, admin_password_change, language_switch
 
 admin.site.login = admin_login  # type: ignore[method-assign]  # the platform's login, with lockout and two-factor
+admin.site.password_change = admin_password_change  # type: ignore[method-assign]  # which also revokes tokens
 
 urlpatterns = [
     path("i18n/setlang/", language_switch, name="set_language"),

@@ -124,6 +124,7 @@ def test_the_admin_signs_in_only_through_the_platforms_login(client):
     assert login(client, "staffer", "right-password-1")["Location"] == "/login/code/"  # the second factor
     client.post("/login/code/", {"code": pyotp.TOTP(secret).now()})
     assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/password_change/")["Location"] == "/account/password/"  # the platform's (recheck 50)
     member = user("plain", password="right-password-1")
     client.force_login(member)
     assert client.get("/admin/login/").status_code == 403

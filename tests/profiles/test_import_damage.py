@@ -244,7 +244,7 @@ def test_a_workbook_that_claims_a_huge_sheet_or_unpacks_huge_is_refused_quickly(
     from agglo.profiles.services.imports import table_read
 
     header = '<row r="1"><c r="A1" t="inlineStr"><is><t>uscc</t></is></c></row>'
-    far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    far = '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'
     claimed = _workbook(f'<dimension ref="A1:XFD1048576"/><sheetData>{header}{far}</sheetData>')
     assert len(claimed) < 2000
     started = time.perf_counter()
@@ -272,3 +272,23 @@ def test_a_workbook_that_claims_a_huge_sheet_or_unpacks_huge_is_refused_quickly(
     with pytest.raises(tabular_error()) as scanned:
         tabular_read(_workbook(f"<sheetData>{header}{spaces}</sheetData>"))
     assert scanned.value.rule == "too_many_rows_scanned"
+
+
+def test_a_row_wider_than_any_import_is_refused_before_it_is_read(english):
+    """Recheck 50 N1/N2: one row of a million cells took 0.9 GB, and a cell at column XFD padded every row to
+    16,384 cells; a sheet is scanned as a stream first, and such rows are refused by their row."""
+    from agglo.common.errors import ValidationFailed
+    from agglo.profiles.services.imports import table_read
+
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>uscc</t></is></c></row>'
+    wide = _workbook(f'<sheetData>{header}<row r="2">{"<c><v>1</v></c>" * 200_000}</row></sheetData>')
+    far = _workbook(f'<sheetData>{header}<row r="7"><c r="XFD7" t="inlineStr"><is><t> </t></is></c></row></sheetData>')
+    for body, row in ((wide, 2), (far, 7)):
+        with pytest.raises(ValidationFailed) as refused:
+            table_read(body, "wide.xlsx")
+        assert refused.value.errors["file"] == [
+            f"Row {row} of the sheet has cells past column 1000: delete the columns right of the data (or the cells "
+            "formatted there) and save it again."
+        ]
+    fine = _workbook(f'<sheetData>{header}<row r="2"><c r="ALL2"><v>1</v></c></row></sheetData>')  # column 1000
+    assert len(table_read(fine, "fine.xlsx").rows) == 1

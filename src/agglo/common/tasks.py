@@ -9,16 +9,20 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 
+def one_line(text: str) -> str:
+    """Text for a mail's subject: members' names and titles may hold line breaks, which a header may not (one
+    failed every copy of a notification's mail; review 49 F7)."""
+    return " ".join(str(text).split())
+
+
 @task()
 def notification_mail(text: str, link: str, recipients: list[str], language: str = "") -> int:
     """E-mail a notification's text and link to each recipient separately, in their language; returns the number."""
     url = settings.AGGLO_BASE_URL.rstrip("/") + link if link.startswith("/") else link
     sent = 0
     with translation.override(language or settings.LANGUAGE_CODE):
-        # one line (a member's title may hold line breaks, which a header may not: every copy failed; review 49
-        # F7), at most 80 characters: the whole text is in the body
-        line = " ".join(text.split())
-        short = line if len(line) <= 80 else line[:79].rstrip() + "…"
+        line = one_line(text)
+        short = line if len(line) <= 80 else line[:79].rstrip() + "…"  # the whole text is in the body
         subject = _("Agglo: %(text)s") % {"text": short}
         body = f"{text}\n\n{url}" if url else text
         for address in recipients:

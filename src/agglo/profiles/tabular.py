@@ -104,34 +104,17 @@ def _row(header: tuple[str, ...], cells: Sequence[Any]) -> dict[str, Any]:
     return row
 
 
-# What a workbook may hold unpacked. The upload limit counts packed bytes, and a few hundred kilobytes can unpack
-# to gigabytes that openpyxl would hold in memory (review 49 F3): the zip's own account of its parts is checked
-# first, and reading never passes it (Python's zipfile stops a part at its stated size).
-XLSX_MAX_UNPACKED = 256 * 1024 * 1024
-XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # read whole (the sheets are streamed)
 # Excel's last row: a row numbered past it is no workbook Excel or WPS saved (and the empty rows up to it are read)
 EXCEL_ROWS = 1_048_576
-
-
-def _unpacked_checked(body: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as book:
-            parts = book.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return  # openpyxl names the damage
-    total = sum(p.file_size for p in parts)
-    shared = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
-    if total > XLSX_MAX_UNPACKED:
-        raise TableError("xlsx_too_large", mb=XLSX_MAX_UNPACKED // (1024 * 1024))
-    if shared > XLSX_MAX_SHARED_STRINGS:
-        raise TableError("xlsx_text_too_large", mb=XLSX_MAX_SHARED_STRINGS // (1024 * 1024))
 
 
 def read_xlsx(body: bytes, most: int | None = None) -> Table:
     """The first worksheet; cells keep their types (numbers, dates) so nothing is lost to text formatting."""
     from openpyxl import load_workbook
 
-    _unpacked_checked(body)
+    from agglo.profiles.xlsx_guard import workbook_checked
+
+    workbook_checked(body)  # before openpyxl holds any of it
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
         # the same cells as written: a formula whose result the file does not hold reads as empty above

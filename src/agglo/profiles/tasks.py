@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from agglo.common.tasks import one_line
 from agglo.registry.models import Organization
 
 
@@ -19,7 +20,7 @@ def stale_reminder_notify(organization_id: int, facts: int, recipients: list[str
     if org is None or not recipients:
         return 0
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = _("Agglo: %(n)d facts of %(name)s need updating") % {"n": facts, "name": org.name}
+        subject = one_line(_("Agglo: %(n)d facts of %(name)s need updating") % {"n": facts, "name": org.name})
         url = settings.AGGLO_BASE_URL.rstrip("/") + reverse("profiles:organization", args=[org.pk])
         body = _(
             "%(n)d facts of %(name)s are past their validity or will be within 30 days. "

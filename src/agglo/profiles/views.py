@@ -545,7 +545,7 @@ def _export_limits(user: Any) -> dict[str, Any]:
 def export_page(request: HttpRequest, kind: str, format: str) -> HttpResponse:
     # a link on another site would spend the reader's daily exports and put their name in others' access logs
     # (review 49 F8): an export starts from the platform's own pages, or is typed in
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+    if request.headers.get("Sec-Fetch-Site", "none") not in ("same-origin", "none"):  # a sibling site too
         raise PermissionDenied(_("Start an export from the import and export page."))
     try:
         return export_response(request.user, kind, format, channel="export", own=request.GET.get("own") == "1")

@@ -95,6 +95,11 @@ def admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"), login_url=reverse("web:login"))
 
 
+def admin_password_change(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin's own password form, replaced by the platform's, which also revokes API tokens (recheck 50 N4)."""
+    return redirect("web:password_change")
+
+
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
     """The second step: a 6-digit code from the user's authenticator app."""

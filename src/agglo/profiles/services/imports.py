@@ -61,6 +61,10 @@ TABLE_RULES = {
         "The sheet has more than %(n)d rows, counting empty ones (cells of spaces, or formatting below the data): "
         "delete the rows below the data and save it again."
     ),
+    "too_many_columns": gettext_lazy(
+        "Row %(row)s of the sheet has cells past column %(n)d: delete the columns right of the data (or the cells "
+        "formatted there) and save it again."
+    ),
     "xlsx_text_too_large": gettext_lazy(
         "The workbook's text unpacks to more than %(mb)d MB: save only the rows to import, or split them into "
         "several files."
