@@ -191,6 +191,7 @@ def test_lists_typed_on_a_chinese_keyboard_are_read(cluster: dict[str, Any]) -> 
         ({"max_share": "2"}, "max_share"),
         ({"budget": "-5"}, "budget"),
         ({"budget": "5.123"}, "budget"),
+        ({"product": "网关外壳\r\nBcc: x@evil.example"}, "product"),
     ],
 )
 def test_bad_orders_name_the_field_and_save_nothing(

@@ -189,3 +189,26 @@ def test_a_title_with_line_breaks_still_reaches_every_inbox(db: Any, django_capt
     assert sorted(m.to[0] for m in mail.outbox) == ["reader-a@t.example", "reader-b@t.example"]
     assert all("\n" not in m.subject and "\r" not in m.subject for m in mail.outbox)
     assert mail.outbox[0].subject.endswith("寻求合作 Bcc: x@evil.example") and not mail.outbox[0].bcc
+
+
+def test_names_and_titles_are_one_line(db: Any, member_of: Any, english: Any) -> None:
+    """Recheck 50 N6: a name or title with a line break went on to mail subjects and single-line cells."""
+    from agglo.common.errors import ValidationFailed
+    from agglo.market.services import listing_create
+    from agglo.registry.services import organization_update
+
+    admin, org = member_of("liner-admin")
+    with pytest.raises(ValidationFailed) as refused:
+        organization_update(actor=admin, organization=org, data={"name_en": "Acme\r\nBcc: x@evil.example"})
+    assert refused.value.errors["name_en"] == ["Must be one line: no line breaks, tabs or other control characters."]
+    with pytest.raises(ValidationFailed) as refused:
+        listing_create(
+            actor=admin, organization=org, data={"side": "need", "kind": "technology", "title_zh": "寻求\n合作"}
+        )
+    assert "title_zh" in refused.value.errors
+    multi = listing_create(
+        actor=admin,
+        organization=org,
+        data={"side": "need", "kind": "technology", "title_zh": "寻求合作", "description_zh": "一\n二"},
+    )
+    assert multi.description_zh == "一\n二"  # descriptions keep their lines

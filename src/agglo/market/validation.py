@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from agglo.common.errors import ValidationFailed
 from agglo.common.language import choice_words
+from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.market.lifecycle import SUBKINDS, Kind, RegionRule, Side, subkind_ok
 from agglo.market.models import KIND_LABELS, SUBKIND_LABELS, Listing
 from agglo.profiles.fields import FieldSpec, Problem, ProblemError, coerce
@@ -107,6 +108,9 @@ def clean_listing(data: dict[str, Any], *, current: Listing | None = None) -> di
     out["kind"] = kind
     for field, limit in (("title_zh", 200), ("title_en", 200), ("description_zh", 5000), ("description_en", 5000)):
         out[field] = _text(merged.get(field), field, limit, errors)
+    for field in ("title_zh", "title_en"):
+        if field not in errors and not is_one_line(out[field]):
+            errors[field] = [str(ONE_LINE)]
     if not out["title_zh"] and not out["title_en"] and "title_zh" not in errors:
         errors["title_zh"] = [_("Give a title in Chinese, English or both.")]
     out["tags"] = _words(merged.get("tags"), "tags", errors)

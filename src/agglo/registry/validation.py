@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.common.errors import ValidationFailed
+from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.registry import uscc as uscc_rules
 from agglo.registry.kinds import Kind, layer_of, size_class_for
 from agglo.registry.models import Region
@@ -41,7 +42,13 @@ MAX_TAG_LENGTH = 30
 
 
 def _text(
-    data: dict[str, Any], field: str, errors: dict[str, list[str]], *, max_length: int, required: bool = False
+    data: dict[str, Any],
+    field: str,
+    errors: dict[str, list[str]],
+    *,
+    max_length: int,
+    required: bool = False,
+    one_line: bool = False,
 ) -> str:
     value = data.get(field)
     if value is None:
@@ -52,6 +59,8 @@ def _text(
     value = value.strip()
     if required and not value:
         errors.setdefault(field, []).append(_("This field is required."))
+    if one_line and not is_one_line(value):
+        errors.setdefault(field, []).append(str(ONE_LINE))
     if len(value) > max_length:
         errors.setdefault(field, []).append(
             _("At most %(max)d characters (has %(n)d).") % {"max": max_length, "n": len(value)}
@@ -105,9 +114,9 @@ def clean_organization(data: dict[str, Any], *, partial: bool = False, current: 
         return not partial or field in data
 
     if present("name_zh"):
-        out["name_zh"] = _text(data, "name_zh", errors, max_length=200, required=True)
+        out["name_zh"] = _text(data, "name_zh", errors, max_length=200, required=True, one_line=True)
     if present("name_en"):
-        out["name_en"] = _text(data, "name_en", errors, max_length=200)
+        out["name_en"] = _text(data, "name_en", errors, max_length=200, one_line=True)
     if present("description"):
         out["description"] = _text(data, "description", errors, max_length=5000)
     if present("kind"):

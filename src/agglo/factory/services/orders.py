@@ -15,6 +15,7 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
+from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.factory.models import Allocation, FactoryMember, Operation, Order, Process, VirtualFactory
 from agglo.factory.selectors.planning import (
     AHEAD_WEEKS,
@@ -147,6 +148,8 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
         errors["product"] = [_("This field is required.")]
     elif len(product) > 200:
         errors["product"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(product)}]
+    elif not is_one_line(product):
+        errors["product"] = [str(ONE_LINE)]
     quantity = whole(data, "quantity", errors, low=1, high=10_000_000)
     start = date(data.get("start_week") or first_open_day(), "start_week", errors)
     due = date(data.get("due_week"), "due_week", errors)
