@@ -133,7 +133,7 @@ def test_the_public_log_keeps_who_supplies_whom_between_the_parties(cluster: dic
     # and read what the log says, every digest checked against the platform's own record of the step
     opened = page.split('id="log-keys"')[1].split("</table>")[0]
     assert "defects_found:2</code>" in opened and f"week:{a.week}</code>" in opened
-    assert f"{a.factory.name_zh} <code>factory:{a.factory_id}</code>" in opened  # an id with what it stands for
+    assert f"<span>{a.factory.name_zh}</span> <code>factory:{a.factory_id}</code>" in opened  # an id, and what it is
     assert "由买方" in opened and "由工厂" in opened and "无法核对" not in opened
     # where the platform's record and the log disagree, the page says so instead of showing a value
     from agglo.common.models import AuditEvent
