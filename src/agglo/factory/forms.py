@@ -37,7 +37,7 @@ class OrderForm(forms.Form):
     regions_only = forms.CharField(
         label=_("Only these provinces"),
         required=False,
-        help_text=_("Province names or codes, comma-separated, e.g. 广东, 江苏 or 440000, 320000."),
+        help_text=_("Province names or codes, comma-separated, e.g. Guangdong, Jiangsu or 440000, 320000."),
     )
     regions_excluded = forms.CharField(label=_("Not these provinces"), required=False)
     budget = forms.CharField(

@@ -126,7 +126,7 @@ def provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]
     unknown = [v for v, code in zip([v for v in items if v], found, strict=True) if code is None]
     if unknown:
         errors[field] = [
-            _("%(code)s is not a province (give its name, such as 广东, or its code, such as 440000).")
+            _("%(code)s is not a province (give its name, such as Guangdong, or its code, such as 440000).")
             % {"code": unknown[0]}
         ]
     return sorted({c for c in found if c})
