@@ -292,3 +292,28 @@ def test_a_row_wider_than_any_import_is_refused_before_it_is_read(english):
         ]
     fine = _workbook(f'<sheetData>{header}<row r="2"><c r="ALL2"><v>1</v></c></row></sheetData>')  # column 1000
     assert len(table_read(fine, "fine.xlsx").rows) == 1
+
+
+def test_a_sheet_kept_elsewhere_in_the_zip_is_scanned_too(english):
+    """A workbook's relations may name a sheet outside xl/worksheets/: the scan follows every XML part."""
+    import io
+    import zipfile
+
+    from agglo.common.errors import ValidationFailed
+    from agglo.profiles.services.imports import table_read
+
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>uscc</t></is></c></row>'
+    body = _workbook(f'<sheetData>{header}<row r="2">{"<c><v>1</v></c>" * 5000}</row></sheetData>')
+    moved = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(body)) as src, zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item)
+            name = "xl/elsewhere/s.xml" if item.filename == "xl/worksheets/sheet1.xml" else item.filename
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"worksheets/sheet1.xml", b"elsewhere/s.xml")
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"/xl/worksheets/sheet1.xml", b"/xl/elsewhere/s.xml")
+            out.writestr(name, data)
+    with pytest.raises(ValidationFailed) as refused:
+        table_read(moved.getvalue(), "moved.xlsx")
+    assert "past column 1000" in refused.value.errors["file"][0]

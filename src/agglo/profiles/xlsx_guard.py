@@ -41,8 +41,9 @@ def workbook_checked(body: bytes) -> None:
             raise TableError("xlsx_too_large", mb=XLSX_MAX_UNPACKED // (1024 * 1024))
         if shared > XLSX_MAX_SHARED_STRINGS:
             raise TableError("xlsx_text_too_large", mb=XLSX_MAX_SHARED_STRINGS // (1024 * 1024))
+        # every XML part, wherever it lies: the workbook's relations may put a sheet anywhere in the zip
         for part in parts:
-            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+            if part.filename.lower().endswith(".xml"):
                 try:
                     with book.open(part) as sheet:
                         _rows_checked(sheet)
