@@ -70,7 +70,9 @@ def _board(
             "accepted": Paginator([a for a in rows if a.status == "accepted"], BOARD_PAGE).get_page(
                 pages.get("accepted")
             ),
-            "countered": [a for a in rows if a.status == "countered"],
+            "countered": Paginator([a for a in rows if a.status == "countered"], BOARD_PAGE).get_page(
+                pages.get("countered")
+            ),
             "others": Paginator(selectors.job_board_earlier(actor=request.user), BOARD_PAGE).get_page(
                 pages.get("earlier")
             ),
