@@ -203,7 +203,14 @@ def _workbook(sheet: str, shared: str = "") -> bytes:
         'xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
         'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-        'spreadsheetml.worksheet+xml"/></Types>',
+        'spreadsheetml.worksheet+xml"/>'
+        + (
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sharedStrings+xml"/>'
+            if shared
+            else ""
+        )
+        + "</Types>",
         "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" Type="{rel}/'
         'officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="S" '
@@ -317,3 +324,50 @@ def test_a_sheet_kept_elsewhere_in_the_zip_is_scanned_too(english):
     with pytest.raises(ValidationFailed) as refused:
         table_read(moved.getvalue(), "moved.xlsx")
     assert "past column 1000" in refused.value.errors["file"][0]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "rule"),
+    [
+        # a row element hidden in a comment, CDATA or an instruction no longer resets the count
+        ('<row r="2"><!-- <row r="3"> -->' + "<c><v>1</v></c>" * 1500 + "</row>", "too_many_columns"),
+        (
+            '<row r="2">'
+            + "<c><v>1</v></c>" * 700
+            + '<c><is><t><![CDATA[<row r="9">]]></t></is></c>'
+            + "<c/>" * 700
+            + "</row>",
+            "too_many_columns",
+        ),
+        ('<row r="2"><c r=\'xfd2\' t="n"><v>1</v></c></row>', "too_many_columns"),  # quotes and case as openpyxl reads
+        ('<row r="2"><c t="n"   r = "XFD2"><v>1</v></c></row>', "too_many_columns"),
+    ],
+)
+def test_the_scan_reads_the_sheet_as_xml_does(english, sheet, rule):
+    """Recheck 51 R1/R2: a scan of the raw bytes was misled by comments, CDATA, quotes and case."""
+    from agglo.profiles.xlsx_guard import workbook_checked
+
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>uscc</t></is></c></row>'
+    with pytest.raises(tabular_error()) as refused:
+        workbook_checked(_workbook(f"<sheetData>{header}{sheet}</sheetData>"))
+    assert refused.value.rule == rule
+
+
+def test_a_sheet_with_a_document_type_is_refused(english):
+    """Recheck 51 R1: entities declared in a document type expanded a 4.7 KB file to 657 MB."""
+    import io
+    import zipfile
+
+    from agglo.profiles.xlsx_guard import workbook_checked
+
+    body = _workbook('<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>uscc</t></is></c></row></sheetData>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(body)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>')
+            dst.writestr(item.filename, data)
+    with pytest.raises(tabular_error()) as refused:
+        workbook_checked(out.getvalue())
+    assert refused.value.rule == "xlsx_unreadable"

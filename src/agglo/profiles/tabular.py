@@ -20,7 +20,20 @@ from xml.etree.ElementTree import ParseError
 FORMATS = ("csv", "xlsx", "json")
 _XLSX_MAGIC = b"PK\x03\x04"
 # what a damaged or forged workbook raises while it is opened or read (its sheets are read lazily)
-DAMAGED = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, IndexError, ValueError, TypeError, OSError)
+# (and a part zipfile cannot open: compressed in a way it does not know, or encrypted)
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    ParseError,
+    EOFError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 class TableError(ValueError):

@@ -1,15 +1,20 @@
 """What an uploaded workbook may hold, checked before openpyxl reads it.
 
 The upload limit counts packed bytes; a few hundred kilobytes can unpack to gigabytes, and openpyxl holds a whole
-row (padded to its last column) and the whole table of shared text in memory. So the zip's own account of its
-parts is checked first (Python's zipfile never reads a part past its stated size), then each sheet is scanned as
-a stream for rows wider than any import takes (reviews 49 F2/F3 and 50 N1/N2)."""
+row (padded to its last column) and the whole table of shared text in memory. So the parts openpyxl will read are
+found as it finds them (the package's relations, then the workbook's), the zip's account of their sizes is checked
+(Python's zipfile never reads a part past its stated size), and each sheet is parsed as a stream with an XML
+parser, no document type allowed, for rows wider than any import takes (reviews 49 F2/F3, 50 N1/N2, 51 R1–R7).
+A part that cannot be read is a damaged workbook."""
 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
+from typing import IO
+from xml.parsers import expat
 
 from agglo.profiles.tabular import TableError
 
@@ -18,70 +23,133 @@ XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # read whole (the sheets are streame
 # Cells a row may hold, or the column its last cell may reach: imports have a few dozen columns. A row of a million
 # cells took 0.9 GB to read; one cell at column XFD padded every row to 16,384 cells.
 MAX_COLUMNS = 1000
+MAX_RELATIONS_BYTES = 1024 * 1024
 
-# a row or a cell element, with up to 200 bytes of its attributes (`r="XFD12"`; prefixed or not)
-_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s>/])([^>]{0,200})")
-_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
-_ROW_REF = re.compile(rb'\sr="(\d+)"')
+WORKSHEET = "/worksheet"
+_REF = re.compile(r"\s*([A-Za-z]{1,3})\s*\d*\s*")
 _CHUNK = 1 << 20
-_CARRY = 256  # longer than a match, so none is cut between chunks
+
+
+class _Refused(Exception):
+    """Inside the parser's handlers: the sheet breaks a rule (a TableError carried out of expat)."""
+
+    def __init__(self, error: TableError) -> None:
+        self.error = error
 
 
 def workbook_checked(body: bytes) -> None:
-    """TableError when the workbook unpacks too large, or a sheet has a row wider than MAX_COLUMNS."""
+    """TableError when the workbook unpacks too large, a sheet has a row wider than MAX_COLUMNS, or a part openpyxl
+    would read cannot be read."""
     try:
         book = zipfile.ZipFile(io.BytesIO(body))
     except (zipfile.BadZipFile, OSError, ValueError):
-        return  # openpyxl names the damage
-    with book:
-        parts = book.infolist()
-        total = sum(p.file_size for p in parts)
-        shared = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
-        if total > XLSX_MAX_UNPACKED:
-            raise TableError("xlsx_too_large", mb=XLSX_MAX_UNPACKED // (1024 * 1024))
-        if shared > XLSX_MAX_SHARED_STRINGS:
-            raise TableError("xlsx_text_too_large", mb=XLSX_MAX_SHARED_STRINGS // (1024 * 1024))
-        # every XML part, wherever it lies: the workbook's relations may put a sheet anywhere in the zip
-        for part in parts:
-            if part.filename.lower().endswith(".xml"):
-                try:
-                    with book.open(part) as sheet:
-                        _rows_checked(sheet)
-                except TableError:
-                    raise
-                except (zipfile.BadZipFile, OSError, ValueError, EOFError):  # TableError is a ValueError too
-                    return  # openpyxl names the damage
+        return  # not a zip: openpyxl names the damage
+    try:
+        with book:
+            _checked(book)
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError, RuntimeError):
+        raise TableError("xlsx_unreadable") from None  # a compression or encryption zipfile cannot read, and so on
 
 
-def _rows_checked(sheet: io.BufferedIOBase) -> None:
-    row, cells = 0, 0
-    carry = b""
-    while True:
-        chunk = sheet.read(_CHUNK)
-        text = carry + chunk
-        last = len(text) if not chunk else len(text) - _CARRY
-        end = 0
-        for match in _ELEMENT.finditer(text):
-            if match.start() >= last:
-                break
-            end = match.end()
-            if match.group(1) == b"row":
-                numbered = _ROW_REF.search(match.group(2))
-                row, cells = int(numbered.group(1)) if numbered else row + 1, 0
-                continue
-            cells += 1
-            ref = _CELL_REF.search(match.group(2))
-            column = _column(ref.group(1)) if ref else cells
-            if max(cells, column) > MAX_COLUMNS:
-                raise TableError("too_many_columns", n=MAX_COLUMNS, row=row)
-        if not chunk:
-            return
-        carry = text[max(end, last) :]
+def _checked(book: zipfile.ZipFile) -> None:
+    parts = {p.filename: p for p in book.infolist()}
+    if sum(p.file_size for p in parts.values()) > XLSX_MAX_UNPACKED:
+        raise TableError("xlsx_too_large", mb=XLSX_MAX_UNPACKED // (1024 * 1024))
+    # as openpyxl finds them: the workbook and the shared text by their content types, the sheets by the
+    # workbook's relations (and any part typed as a sheet)
+    types = _content_types(book, parts)
+    workbook = next((name for name, kind in types.items() if kind.endswith(".main+xml")), "xl/workbook.xml")
+    shared = [name for name, kind in types.items() if "sharedStrings" in kind]
+    if sum(parts[s].file_size for s in shared if s in parts) > XLSX_MAX_SHARED_STRINGS:
+        raise TableError("xlsx_text_too_large", mb=XLSX_MAX_SHARED_STRINGS // (1024 * 1024))
+    folder, name = posixpath.split(workbook)
+    sheets = _targets(book, parts, posixpath.join(folder, "_rels", name + ".rels"), folder, WORKSHEET)
+    sheets += [name for name, kind in types.items() if "worksheet+xml" in kind and name not in sheets]
+    for sheet in sheets:
+        if sheet in parts:
+            with book.open(parts[sheet]) as stream:
+                _rows_checked(stream)
 
 
-def _column(letters: bytes) -> int:
-    """A column's number from its letters: A → 1, Z → 26, AA → 27, XFD → 16,384."""
+def _content_types(book: zipfile.ZipFile, parts: dict) -> dict[str, str]:
+    """The package's parts by the content type [Content_Types].xml gives them (paths as in the zip)."""
+    types: dict[str, str] = {}
+    manifest = "[Content_Types].xml"
+    if manifest not in parts or parts[manifest].file_size > MAX_RELATIONS_BYTES:
+        return types
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition("}")[2] == "Override" and attrs.get("PartName"):
+            types[posixpath.normpath(attrs["PartName"].lstrip("/"))] = attrs.get("ContentType", "")
+
+    _parse(book.read(parts[manifest]), start)
+    return types
+
+
+def _targets(book: zipfile.ZipFile, parts: dict, relations: str, folder: str, kind: str) -> list[str]:
+    """The parts a relations part names for one kind of relation, as paths in the zip."""
+    if relations not in parts or parts[relations].file_size > MAX_RELATIONS_BYTES:
+        return []
+    found: list[str] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition("}")[2] == "Relationship" and attrs.get("Type", "").endswith(kind):
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            found.append(posixpath.normpath(path))
+
+    _parse(book.read(parts[relations]), start)
+    return found
+
+
+def _rows_checked(stream: IO[bytes]) -> None:
+    state = {"row": 0, "cells": 0}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        local = tag.rpartition("}")[2]
+        if local == "row":
+            number = attrs.get("r", "").strip()
+            state["row"] = int(number) if number.isdigit() else state["row"] + 1
+            state["cells"] = 0
+        elif local == "c":
+            state["cells"] += 1
+            ref = _REF.fullmatch(attrs.get("r", ""))
+            column = _column(ref.group(1)) if ref else state["cells"]
+            if max(state["cells"], column) > MAX_COLUMNS:
+                raise _Refused(TableError("too_many_columns", n=MAX_COLUMNS, row=state["row"]))
+
+    _parse(stream, start)
+
+
+def _parse(source: bytes | IO[bytes], start: object) -> None:
+    """Parse XML as a stream, calling `start(tag, attributes)` per element; a document type (and so any entity)
+    is refused, and so is XML that does not parse."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start  # type: ignore[assignment]
+
+    def no_doctype(*_args: object) -> None:
+        raise _Refused(TableError("xlsx_unreadable"))
+
+    parser.StartDoctypeDeclHandler = no_doctype
+    parser.EntityDeclHandler = no_doctype  # type: ignore[assignment]
+    try:
+        if isinstance(source, bytes):
+            parser.Parse(source, True)
+        else:
+            while chunk := source.read(_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _Refused as refused:
+        raise refused.error from None
+    except expat.ExpatError:
+        raise TableError("xlsx_unreadable") from None
+
+
+def _column(letters: str) -> int:
+    """A column's number from its letters: A → 1, Z → 26, AA → 27, XFD → 16,384 (either case, as openpyxl reads)."""
     n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
     return n
