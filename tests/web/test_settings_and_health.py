@@ -151,10 +151,10 @@ def test_a_bad_setting_is_one_line_naming_it_not_a_traceback(tmp_path, env, said
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_builds_its_matching_engine_as_it_starts(make_org):
     """Review 49 (perf): the first reader in each worker waited 5.7 s for the engine at 5,000 members."""
-    import agglo.wsgi as served
+    from agglo import gunicorn_conf
     from agglo.matching.selectors.engine import LIVE
 
     make_org()
     LIVE.reset()
-    served._warm_up()
+    gunicorn_conf.warm_up()
     assert LIVE._engine is not None

@@ -102,6 +102,8 @@ class Command(BaseCommand):
                     sys.executable,
                     "-m",
                     "gunicorn",
+                    "--config",
+                    "python:agglo.gunicorn_conf",
                     "agglo.wsgi:application",
                     "--bind",
                     f"{host}:{port}",
