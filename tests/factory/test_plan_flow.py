@@ -340,3 +340,12 @@ def test_provinces_are_taken_by_name_as_well_as_by_code(cluster: dict[str, Any],
     assert errors == {} and got == ["320000", "330000", "440000", "450000"]
     provinces("广东, 火星", "regions_only", errors)
     assert "火星 is not a province" in errors["regions_only"][0]
+
+
+def test_the_terms_form_shows_provinces_by_name(cluster: dict[str, Any]) -> None:
+    """Recheck 51 R8: the codes came back, and Shanxi (140000) and Shaanxi (610000) read alike."""
+    buyer = cluster["people"]["buyer"]
+    order = order_create(actor=buyer, data=order_data(regions_only="广东, 江苏"))
+    assert order.regions_only == ["320000", "440000"]
+    page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert 'value="江苏省, 广东省"' in page

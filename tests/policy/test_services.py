@@ -94,6 +94,9 @@ def test_malformed_rules_and_fields_are_refused_by_name(agency, english):
         )
     assert set(exc.value.errors) == {"rule", "kind", "region_scope"}
     assert exc.value.errors["rule"] == ["headcount needs a number, found the end of the rule, at character 14."]
+    with pytest.raises(ValidationFailed) as exc:  # a title is one line (recheck 51 R9)
+        policy_create(actor=admin, issuer=org, data=policy_data(title_zh="研发补助\r\nBcc: x@evil.example"))
+    assert set(exc.value.errors) == {"title_zh"}
     assert not Policy.objects.exists()
 
 

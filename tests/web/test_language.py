@@ -212,3 +212,7 @@ def test_names_and_titles_are_one_line(db: Any, member_of: Any, english: Any) ->
         data={"side": "need", "kind": "technology", "title_zh": "寻求合作", "description_zh": "一\n二"},
     )
     assert multi.description_zh == "一\n二"  # descriptions keep their lines
+    from agglo.common.lines import is_one_line
+
+    # C1 controls and bidirectional overrides too (recheck 51 R9): a name that reads otherwise than it is
+    assert not is_one_line("Acme\x85Bcc") and not is_one_line("Acme \u202egnp.exe") and is_one_line("华芯 SiC")

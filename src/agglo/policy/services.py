@@ -22,6 +22,7 @@ from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.common.numbers import grouped
 from agglo.common.uploads import check_documents, store_upload
 from agglo.policy.facts import FACT_GROUPS, FACTS
@@ -94,6 +95,8 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
         values[name] = str(values.get(name) or "").strip()
         if len(values[name]) > 200:
             errors[name] = [_("At most 200 characters.")]
+        elif not is_one_line(values[name]):
+            errors[name] = [str(ONE_LINE)]
     if not values["title_zh"] and not values["title_en"]:
         errors["title_zh"] = [_("Give a title in Chinese or English.")]
     for name in ("summary_zh", "summary_en"):

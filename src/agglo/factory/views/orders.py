@@ -29,6 +29,7 @@ from agglo.factory.views.acting import acting, flash, my_orgs
 from agglo.factory.weeks import monday, week_at, with_years
 from agglo.factory.wording import diagnosis_texts, finishes_late, late_advice, plan_cost
 from agglo.registry.forms import apply_service_errors
+from agglo.registry.selectors import region_names
 
 
 @login_required
@@ -188,8 +189,9 @@ def order_page(
                 "max_share": order.max_share if order.max_share is not None else "",
                 "budget": order.budget if order.budget is not None else "",
                 "late_penalty": order.late_penalty,
-                "regions_only": ", ".join(order.regions_only),
-                "regions_excluded": ", ".join(order.regions_excluded),
+                # by name, in the reader's language, as the field takes them (codes read alike: recheck 51 R8)
+                "regions_only": ", ".join(region_names(order.regions_only)),
+                "regions_excluded": ", ".join(region_names(order.regions_excluded)),
             }
         )
     context = {

@@ -7,11 +7,11 @@ from agglo.market.selectors.listings import (
     listing_list,
     my_interests,
     owner_revealed,
-    region_names,
     segment_names,
     term_names,
     visible,
 )
+from agglo.registry.selectors.regions import region_names
 
 __all__ = [
     "interest_board",

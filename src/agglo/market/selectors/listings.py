@@ -12,7 +12,7 @@ from agglo.common.errors import NotFound
 from agglo.market.lifecycle import InterestStatus, Status
 from agglo.market.models import Interest, Listing
 from agglo.profiles.models import CapabilityTerm
-from agglo.registry.models import Region, Segment
+from agglo.registry.models import Segment
 from agglo.registry.models.bilingual import in_language
 from agglo.registry.selectors.organizations import partnered_owners
 from agglo.registry.text import query_tokens
@@ -126,12 +126,6 @@ def interest_partner_ids(org_id: int) -> set[int]:
     out = set(accepted.filter(listing__organization_id=org_id).values_list("organization_id", flat=True))
     out |= set(accepted.filter(organization_id=org_id).values_list("listing__organization_id", flat=True))
     return out
-
-
-def region_names(codes: list[str]) -> list[str]:
-    """Provinces and countries by their names in the reader's language (the code where none is known)."""
-    names = {r.code: r.name for r in Region.objects.filter(code__in=codes)}
-    return [names.get(code, code) for code in codes]
 
 
 def segment_names(codes: list[str]) -> list[str]:

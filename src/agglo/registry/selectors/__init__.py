@@ -20,7 +20,13 @@ from agglo.registry.selectors.organizations import (
     position_list,
     relation_list,
 )
-from agglo.registry.selectors.regions import code_issued_elsewhere, code_province_mismatch, region_get, region_list
+from agglo.registry.selectors.regions import (
+    code_issued_elsewhere,
+    code_province_mismatch,
+    region_get,
+    region_list,
+    region_names,
+)
 
 __all__ = [
     "DirectoryFilters",
@@ -46,6 +52,7 @@ __all__ = [
     "position_list",
     "region_get",
     "region_list",
+    "region_names",
     "relation_list",
     "segment_list",
 ]

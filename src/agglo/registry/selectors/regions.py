@@ -20,6 +20,12 @@ def region_list(*, level: str | None = None, parent: str | None = None, q: str |
     return qs
 
 
+def region_names(codes: list[str]) -> list[str]:
+    """Provinces and countries by their names in the reader's language (the code where none is known)."""
+    names = {r.code: r.name for r in Region.objects.filter(code__in=codes)}
+    return [names.get(code, code) for code in codes]
+
+
 def region_get(code: str) -> Region:
     region = Region.objects.select_related("parent").filter(code=code).first()
     if region is None:
