@@ -481,6 +481,7 @@ def test_a_job_board_answer_with_errors_comes_back_at_its_row_with_what_was_type
     # only the field in error is tied to the errors and marked invalid (review 49 a11y F6: every input was tied)
     assert f'aria-describedby="row-errors-{a.pk}" aria-invalid="true" name="quantity"' in row
     assert row.count("aria-invalid") == 1 and row.count(f'aria-describedby="row-errors-{a.pk}"') == 1
+    assert '<label class="inline">Counter-offer quantity <input' in row  # a label that stays visible (review 49)
     others = r.content.decode().split('id="offered"')[1].split("</table>")[0].replace(row, "")
     assert "row-errors" not in others and 'value="5000"' not in others
     a.refresh_from_db()
