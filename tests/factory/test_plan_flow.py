@@ -338,6 +338,12 @@ def test_provinces_are_taken_by_name_as_well_as_by_code(cluster: dict[str, Any],
     errors: dict[str, list[str]] = {}
     got = provinces("广东, Jiangsu，浙江省 、440000,广西", "regions_only", errors)
     assert errors == {} and got == ["320000", "330000", "440000", "450000"]
+    assert provinces("Macau, Xizang, Hong Kong, HongKong, inner mongolia", "regions_only", {}) == [
+        "150000",
+        "540000",
+        "810000",
+        "820000",
+    ]
     provinces("广东, 火星", "regions_only", errors)
     assert "火星 is not a province" in errors["regions_only"][0]
 

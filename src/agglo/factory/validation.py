@@ -122,7 +122,8 @@ def provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]
     for code, zh, en in Region.objects.filter(level="province").values_list("code", "name_zh", "name_en"):
         for name in (code, zh, _short(zh), en.casefold()):
             named.setdefault(name, code)
-    found = [named.get(v) or named.get(v.casefold()) for v in items if v]
+    named |= {alias: code for alias, code in PROVINCE_ALIASES.items() if code in named.values()}
+    found = [named.get(v) or named.get(v.casefold()) or named.get(v.casefold().replace(" ", "")) for v in items if v]
     unknown = [v for v, code in zip([v for v in items if v], found, strict=True) if code is None]
     if unknown:
         errors[field] = [
@@ -132,6 +133,15 @@ def provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]
     return sorted({c for c in found if c})
 
 
+# other names in use for some provinces (GB/T 2260's English names are the reference data's)
+PROVINCE_ALIASES = {
+    "xizang": "540000",
+    "macau": "820000",
+    "hongkong": "810000",
+    "neimongol": "150000",
+    "neimenggu": "150000",
+    "innermongolia": "150000",
+}
 PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 
 
