@@ -56,22 +56,29 @@ def quota_consume(*, actor: Any, kind: str) -> None:
         return
     now = timezone.now()
     day = timezone.localdate(now)
-    table = DailyQuota._meta.db_table
     # One upsert per counted request, taken back (its savepoint) when it passes the limit: concurrent requests
     # queue on the row, so no two are served past the limit; the alert flag is flipped by exactly one request.
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, 1, FALSE) "
-                f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + 1 RETURNING count",
-                [accountable(actor), day, kind],
-            )
-            if cursor.fetchone()[0] > limit:
+        with transaction.atomic():
+            if _counted(accountable(actor), day, kind, 1) > limit:
                 raise _OverLimit
     except _OverLimit:
         quota_refused(actor=actor, kind=kind)
         wait = _seconds_to_midnight(now)
         raise RateLimited(f"day ({kind})", wait, _over_limit(kind, limit, wait)) from None
+
+
+def _counted(who: int, day: dt.date, kind: str, n: int) -> int:
+    """Add `n` to the user's count of `kind` today, in one upsert (the row's lock queues concurrent requests);
+    returns the new count. The caller's savepoint takes it back when the count passes the limit."""
+    table = DailyQuota._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, %s, FALSE) "
+            f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + %s RETURNING count",
+            [who, day, kind, n, n],
+        )
+        return int(cursor.fetchone()[0])
 
 
 class _OverLimit(Exception):
@@ -212,14 +219,8 @@ def profiles_exported(*, actor: Any, organization_ids: set[int]) -> None:
     new = others - seen
     if not new:
         return
-    table = DailyQuota._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, day, kind, count, alerted) VALUES (%s, %s, %s, %s, FALSE) "
-            f"ON CONFLICT (user_id, day, kind) DO UPDATE SET count = {table}.count + %s RETURNING count",
-            [who, day, DailyQuota.Kind.PROFILE_VIEW, len(new), len(new)],
-        )
-        count = cursor.fetchone()[0]
+    with transaction.atomic():
+        count = _counted(who, day, DailyQuota.Kind.PROFILE_VIEW, len(new))
         if count > limit:
             left = max(0, limit - (count - len(new)))
             wait = _seconds_to_midnight(now)

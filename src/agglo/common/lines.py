@@ -16,3 +16,9 @@ ONE_LINE = gettext_lazy("Must be one line: no line breaks, tabs or other control
 
 def is_one_line(text: str) -> bool:
     return not _NOT_ONE_LINE.search(text)
+
+
+def one_line(text: str) -> str:
+    """Text folded onto one line, for a mail's subject: text written before names were checked, or free text,
+    may hold line breaks, which a header may not (one failed every copy of a notification's mail; review 49 F7)."""
+    return " ".join(str(text).split())

@@ -8,11 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-
-def one_line(text: str) -> str:
-    """Text for a mail's subject: members' names and titles may hold line breaks, which a header may not (one
-    failed every copy of a notification's mail; review 49 F7)."""
-    return " ".join(str(text).split())
+from agglo.common.lines import one_line
 
 
 @task()

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from agglo.common.tasks import one_line
+from agglo.common.lines import one_line
 from agglo.registry.models import Organization
 
 

@@ -13,6 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable
 from typing import IO
 from xml.parsers import expat
 
@@ -23,7 +24,7 @@ XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # read whole (the sheets are streame
 # Cells a row may hold, or the column its last cell may reach: imports have a few dozen columns. A row of a million
 # cells took 0.9 GB to read; one cell at column XFD padded every row to 16,384 cells.
 MAX_COLUMNS = 1000
-MAX_RELATIONS_BYTES = 1024 * 1024
+MAX_RELATIONS_BYTES = 1024 * 1024  # the package's small parts read whole: relations, content types
 
 WORKSHEET = "/worksheet"
 _REF = re.compile(r"\s*([A-Za-z]{1,3})\s*\d*\s*")
@@ -123,11 +124,11 @@ def _rows_checked(stream: IO[bytes]) -> None:
     _parse(stream, start)
 
 
-def _parse(source: bytes | IO[bytes], start: object) -> None:
+def _parse(source: bytes | IO[bytes], start: Callable[[str, dict[str, str]], None]) -> None:
     """Parse XML as a stream, calling `start(tag, attributes)` per element; a document type (and so any entity)
     is refused, and so is XML that does not parse."""
     parser = expat.ParserCreate(namespace_separator="}")
-    parser.StartElementHandler = start  # type: ignore[assignment]
+    parser.StartElementHandler = start
 
     def no_doctype(*_args: object) -> None:
         raise _Refused(TableError("xlsx_unreadable"))

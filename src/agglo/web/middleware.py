@@ -230,6 +230,4 @@ class RequestSizeMiddleware:
         }
         if request.path.startswith("/api/"):
             return problem_response(413, title, code="payload_too_large", instance=request.path)
-        response = render(request, "web/error.html", {"status": 413, "title": title}, status=413)
-        response["Connection"] = "close"  # the body is not read: the connection cannot carry another request
-        return response
+        return render(request, "web/error.html", {"status": 413, "title": title}, status=413)

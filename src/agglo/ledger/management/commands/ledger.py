@@ -244,10 +244,10 @@ RETRIES = 8  # answers of 429 or 503 waited out per request before giving up
 MAX_WAIT = 60.0
 
 
-def _retry_after(error: urllib.error.HTTPError) -> float | None:
+def _retry_after(error: urllib.error.HTTPError) -> float:
     """The seconds a 429 or 503 asks to wait (Retry-After in seconds; 1 if it gives none), at most a minute."""
     value = (error.headers.get("Retry-After") or "1").strip()
-    return min(MAX_WAIT, max(0.0, float(value))) if value.isdigit() else 1.0
+    return min(MAX_WAIT, float(value)) if value.isdigit() else 1.0
 
 
 def _http(base: str) -> tuple[verify.Fetch, Any, Any]:
