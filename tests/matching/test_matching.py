@@ -286,6 +286,26 @@ def test_a_warm_query_costs_a_bounded_number_of_database_queries(cluster, market
     assert len(results) == 3
 
 
+def test_documents_deleted_with_their_organization_leave_the_engine_without_a_reload(cluster, market_, monkeypatch):
+    offers, need = market_
+    admin = cluster["seeker"][0]
+    fab = cluster["fab"][1]
+    assert offers["fab"].pk in [
+        r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")
+    ]
+    # Rows deleted in bulk (as an organization's deletion cascades) leave nothing behind for the sync to read.
+    MatchDocument.objects.filter(organization=fab).delete()
+
+    def reload():
+        raise AssertionError("the engine was loaded again")
+
+    monkeypatch.setattr(selectors.LIVE, "_load", reload)
+    monkeypatch.setattr(selectors.LIVE, "_behaviour_at", 0.0)  # the deletion check runs with the minutely refresh
+    keys = [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]
+    assert offers["fab"].pk not in keys and offers["local"].pk in keys
+    assert -fab.pk not in selectors.LIVE._seen and selectors.LIVE.gives(fab.pk) == frozenset()
+
+
 def test_a_named_listing_is_not_tied_to_its_owners_anonymous_one(cluster, market_, english):
     offers, need = market_
     named = publish(*cluster["anon"], title_zh="车规级碳化硅功率器件量产代工")  # the anonymous owner, by name

@@ -76,10 +76,10 @@ class LiveEngine:
                 self._sync()
             assert self._engine is not None
             if time.monotonic() - self._behaviour_at > BEHAVIOUR_EVERY_S:
-                # Documents deleted with their organization leave no row to sync from: reload when counts differ.
+                # Documents deleted with their organization leave no row to sync from: a count below what the
+                # engine has seen means some are gone.
                 if MatchDocument.objects.count() != len(self._seen):
-                    self._load()
-                    assert self._engine is not None
+                    self._forget_deleted()
                 self._engine.set_behaviour(behaviour_scores())
                 self._behaviour_at = time.monotonic()
             return self._engine
@@ -133,6 +133,20 @@ class LiveEngine:
             yield from MatchDocument.objects.filter(pk__in=changed[first : first + 500]).values_list(
                 "source", "object_id", "organization_id", "tokens", "features", "live", "updated_at", "vector"
             )
+
+    def _forget_deleted(self) -> None:
+        """Take out the documents whose rows are gone, found by their keys alone (a reload decoded every row)."""
+        assert self._engine is not None
+        rows = MatchDocument.objects.values_list("source", "object_id").iterator(chunk_size=5000)
+        present = {document_key(source, object_id) for source, object_id in rows}
+        gone = [key for key in self._seen if key not in present]
+        for key in gone:
+            del self._seen[key]
+            if key < 0:  # an organization's own document: its signals go with it
+                self._gives.pop(-key, None)
+        self._engine.remove(gone)
+        if orgs := {-key: OrgSignals() for key in gone if key < 0}:
+            self._engine.set_orgs(orgs)
 
     def _sync(self) -> None:
         assert self._engine is not None and self._watermark is not None
