@@ -135,10 +135,13 @@ class LiveEngine:
             )
 
     def _forget_deleted(self) -> None:
-        """Take out the documents whose rows are gone, found by their keys alone (a reload decoded every row)."""
+        """Take out the documents whose rows are gone, found by their keys alone (a reload decodes every row)."""
         assert self._engine is not None
         rows = MatchDocument.objects.values_list("source", "object_id").iterator(chunk_size=5000)
         present = {document_key(source, object_id) for source, object_id in rows}
+        if not present <= self._seen.keys():  # a row the sync missed (committed past the overlap): start again
+            self._load()
+            return
         gone = [key for key in self._seen if key not in present]
         for key in gone:
             del self._seen[key]
