@@ -3,6 +3,7 @@ leaves the virtual factory."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -12,10 +13,15 @@ from django.utils import translation
 from agglo.common.language import language_remember
 from agglo.common.models import Notification
 from agglo.factory.selectors.orders import virtual_factory_members
+from agglo.factory.services import replan as replanning
 from agglo.factory.services.amend import order_amend
-from agglo.factory.services.execution import allocation_withdraw
+from agglo.factory.services.capacity import free_in
+from agglo.factory.services.execution import allocation_delay, allocation_withdraw
+from agglo.factory.services.jobs import allocation_respond, counter_decide
+from agglo.ledger.models import LogEntry
 from tests.factory.conftest import signed_in
 from tests.factory.test_amend import confirmed, split_between_two
+from tests.factory.test_plan_flow import planned
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +103,36 @@ def test_a_chinese_factorys_withdrawal_reaches_an_english_buyer_in_english(clust
         allocation_withdraw(actor=_owner(cluster, held.factory_id), allocation=held, reason="设备故障")
     told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.answer")
     assert told.text.startswith(f"{_name_en(cluster, held.factory_id)} withdrew its {held.quantity} "), told.text
+
+
+@pytest.mark.parametrize("step", ["withdrawn", "delayed", "counter_taken"])
+def test_a_step_that_re_plans_goes_on_the_log_after_the_solver(
+    cluster: dict[str, Any], monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    # Appending locks the log's head for every appender until the commit: taken before the solve, it was held
+    # through it, and before the capacity the re-plan releases (an acceptance takes them the other way round).
+    order = planned(cluster) if step == "counter_taken" else confirmed(cluster)
+    work = order.allocations.filter(status="offered" if step == "counter_taken" else "accepted").order_by("week")[0]
+    actor = _owner(cluster, work.factory_id)
+    if step == "counter_taken":
+        work = allocation_respond(actor=actor, allocation=work, action="counter", quantity=work.quantity // 2)
+    event = f"factory.allocation_{step}"
+    during: list[int] = []
+    solve = replanning.solve
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        during.append(LogEntry.objects.filter(type=event).count())
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(replanning, "solve", watched)
+    if step == "withdrawn":
+        allocation_withdraw(actor=actor, allocation=work, reason="设备故障")
+    elif step == "delayed":
+        weeks = next(
+            n for n in range(1, 6) if free_in(work.capability, work.week + dt.timedelta(weeks=n)) >= work.quantity
+        )
+        allocation_delay(actor=actor, allocation=work, weeks=weeks, reason="来料延误")
+    else:
+        counter_decide(actor=cluster["people"]["buyer"], allocation=work, accept=True)
+    assert during and set(during) == {0}  # the solver ran with nothing of this step on the log yet
+    assert LogEntry.objects.filter(type=event).count() == 1

@@ -66,7 +66,9 @@ def entries_append(items: Sequence[tuple[Entry, Iterable[int]]], records: Sequen
     """Append entries (with the organizations each is about, and optionally the record each concerns, as
     `LogEntry.record`) in the caller's transaction; returns their indexes.
 
-    The head row's lock orders appenders, so indexes are dense and follow commit order."""
+    The head row's lock orders appenders, so indexes are dense and follow commit order. It is held until the
+    caller's transaction ends and every appender on the platform waits for it: append last, after any slow work
+    and any other lock the transaction takes (see `factory.services.work.audit_step`)."""
     if not items:
         return []
     encoded = [entry.canonical() for entry, _orgs in items]  # before taking the lock
@@ -112,7 +114,32 @@ def entry_append(
     acting_org: int | None = None,
     sealed_with: str = "",
 ) -> int:
-    """Log one event that others rely on, in the caller's transaction; returns its index.
+    """Log one event that others rely on, in the caller's transaction; returns its index. The arguments are
+    `entry_made`'s."""
+    entry, orgs, record = entry_made(
+        event,
+        actor=actor,
+        subject=subject,
+        payload=payload,
+        parties=parties,
+        acting_org=acting_org,
+        sealed_with=sealed_with,
+    )
+    return entries_append([(entry, orgs)], records=[record])[0]
+
+
+def entry_made(
+    event: str,
+    *,
+    actor: Any,
+    subject: models.Model | str,
+    payload: dict[str, Any],
+    parties: Iterable[int] = (),
+    acting_org: int | None = None,
+    sealed_with: str = "",
+) -> tuple[Entry, list[int], str]:
+    """One event's entry, with the organizations it is about and the record it concerns, for `entries_append`
+    (several at once take the log's head once).
 
     `actor` is the user (named in the log only as `acting_org`, "operator" or "system"); `parties` are the
     organizations the entry is about; the payload holds ids, numbers and digests (see `entries.Entry`). With
@@ -130,7 +157,7 @@ def entry_append(
     except EntryError as exc:
         # A programming error, not the user's: the caller built a bad payload.
         raise ValueError(f"ledger entry {event}: {exc}") from exc
-    return entries_append([(entry, parties)], records=[record])[0]
+    return entry, list(parties), record
 
 
 def _publish_after_commit() -> None:

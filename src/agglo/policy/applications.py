@@ -20,7 +20,7 @@ from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.common.numbers import grouped
 from agglo.ledger.entries import digest
-from agglo.ledger.services import entry_append
+from agglo.ledger.services import entries_append, entry_made
 from agglo.policy.facts import covers
 from agglo.policy.models import Application, Policy, PolicyMatch
 from agglo.policy.selectors.facts import facts_for
@@ -106,8 +106,13 @@ def _within_budget(policy: Policy, amount: Decimal, grants: int = 1) -> None:
 
 
 def _log_grant(actor: Any, application: Application) -> None:
+    entry, orgs, record = _grant_entry(actor, application)
+    entries_append([(entry, orgs)], records=[record])
+
+
+def _grant_entry(actor: Any, application: Application) -> tuple[Any, list[int], str]:
     policy = application.policy
-    entry_append(
+    return entry_made(
         "policy.granted",
         actor=actor,
         acting_org=policy.issuer_id,
@@ -193,7 +198,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
     if value:
         _within_budget(policy, value, grants=len(eligible))
     now = timezone.now()
-    count = 0
+    count, entries = 0, []
     for match in eligible:
         application = Application.objects.create(
             policy=policy,
@@ -203,7 +208,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
             automatic=True,
             decided_at=now,
         )
-        _log_grant(actor, application)
+        entries.append(_grant_entry(actor, application))
         notify(
             access.organization_admins(match.organization_id),
             verb="policy.granted",
@@ -221,4 +226,6 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         payload={"count": count},
         organization_id=policy.issuer_id,
     )
+    # all at once and last: the log's head, which every appender waits for, is held only until the commit
+    entries_append([(e, orgs) for e, orgs, _r in entries], records=[r for _e, _o, r in entries])
     return count

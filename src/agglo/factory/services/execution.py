@@ -59,8 +59,9 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     allocation.save(update_fields=["status", "note", "updated_at"])
     release(allocation.capability, allocation.week, allocation.quantity)
     order = allocation.order
-    audit_step("withdrawn", actor, allocation, {"reason": reason})
+    log = audit_step("withdrawn", actor, allocation, {"reason": reason}, log_later=True)
     order = replan(order, actor=actor, reason="withdrawn", cause=allocation)
+    log()  # after the solve: see `audit_step`
     tell_buyer(
         allocation,
         repaired(
@@ -332,8 +333,10 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     allocation.week = later
     allocation.note = reason
     allocation.save(update_fields=["week", "promised_week", "note", "updated_at"])
-    audit_step("delayed", actor, allocation, {"from": before.isoformat(), "to": later.isoformat(), "reason": reason})
+    moved = {"from": before.isoformat(), "to": later.isoformat(), "reason": reason}
+    log = audit_step("delayed", actor, allocation, moved, log_later=True)
     order = replan(allocation.order, actor=actor, reason="delayed", cause=allocation)
+    log()  # after the solve: see `audit_step`
     allocation.refresh_from_db(fields=["status"])
     late = (
         ngettext_lazy(

@@ -173,8 +173,10 @@ def allocation_respond(
     allocation.note = note
     allocation.declined_step = bool(whole_step)
     allocation.save(update_fields=["status", "note", "declined_step", "updated_at"])
-    audit_step("declined", actor, allocation, {"note": note, **({"whole_step": True} if whole_step else {})})
+    payload = {"note": note, **({"whole_step": True} if whole_step else {})}
+    log = audit_step("declined", actor, allocation, payload, log_later=True)
     order = replan(order, actor=actor, reason="declined", cause=allocation)
+    log()  # after the solve: see `audit_step`
     declined = {
         (True, False): gettext_lazy("%(factory)s declined every week of step %(step)d of order %(product)s."),
         (False, False): gettext_lazy("%(factory)s declined its part of order %(product)s in the week of %(week)s."),
@@ -242,7 +244,8 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     )
     if accept:
         _tell_week_taken(allocation)
-    audit_step("counter_taken" if accept else "counter_refused", actor, allocation, {"quantity": allocation.quantity})
+    event = "counter_taken" if accept else "counter_refused"
+    log = audit_step(event, actor, allocation, {"quantity": allocation.quantity}, log_later=True)
     tell_factory(
         allocation.factory_id,
         "factory.counter_decided",
@@ -262,6 +265,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         ),
     )
     allocation.order = replan(allocation.order, actor=actor, reason="counter")
+    log()  # after the solve: see `audit_step`
     return allocation
 
 

@@ -3,6 +3,7 @@ where two members agree on something, the transparency log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -49,9 +50,16 @@ LOGGED = {
 BUYER_STEPS = {"counter_taken", "received", "disputed"}
 
 
-def audit_step(event: str, actor: Any, allocation: Allocation, payload: dict[str, Any], *, by: str = "") -> None:
+def audit_step(
+    event: str, actor: Any, allocation: Allocation, payload: dict[str, Any], *, by: str = "", log_later: bool = False
+) -> Callable[[], None]:
     """Record a step on the work; those in LOGGED also go on the transparency log, named by who took it: `by`
-    "buyer", "factory" or "platform" (an operator), else the buyer for its steps and the factory for the rest."""
+    "buyer", "factory" or "platform" (an operator), else the buyer for its steps and the factory for the rest.
+
+    With `log_later` the log entry (its facts taken now) is appended only when the returned function is called.
+    Steps that re-plan call it after the solver: appending locks the log's head, which every appender on the
+    platform waits for until the transaction ends; taken before the re-plan, it was held through the solve and
+    taken before the capacity the re-plan releases, the opposite order to an acceptance's (a deadlock)."""
     record(
         f"factory.allocation_{event}",
         actor=actor,
@@ -59,34 +67,46 @@ def audit_step(event: str, actor: Any, allocation: Allocation, payload: dict[str
         payload=payload,
         organization_id=allocation.factory_id,
     )
-    if event in LOGGED:
-        buyer = allocation.order.buyer_id
-        work_key(allocation)
-        facts = {
-            "order": allocation.order_id,
-            "buyer": buyer,
-            "factory": allocation.factory_id,
-            "process": allocation.operation.process_id,
-            "quantity": allocation.quantity,
-            "week": allocation.week.isoformat(),
-            **{k: v for k, v in payload.items() if k in SEALED_FACTS},
-        }
-        # The log is public, but who supplies whom, how much, when and how well is the buyer's and the factory's
-        # business (the pages show a factory only its own part): every fact and the acting organization go in as
-        # keyed digests, which the two parties can check with the allocation's `text_key`. Each fact is sealed
-        # with its name ("quantity:300"), so that equal values do not show as equal digests (a complete
-        # delivery, a receipt that agrees with the factory's count).
-        by = by or ("buyer" if event in BUYER_STEPS else "factory")
-        acting = {"buyer": buyer, "factory": allocation.factory_id, "platform": None}[by]
-        entry_append(
-            f"factory.allocation_{event}",
-            actor=actor,
-            acting_org=acting,
-            sealed_with=allocation.text_key,
-            subject=allocation,
-            payload={
-                **sealed_facts(facts, allocation.text_key),
-                **{k: v for k, v in payload.items() if k in ("settled", "whole_step", "upheld")},
-            },
-            parties=[buyer, allocation.factory_id],
-        )
+    if event not in LOGGED:
+        return _nothing
+    buyer = allocation.order.buyer_id
+    work_key(allocation)
+    facts = {
+        "order": allocation.order_id,
+        "buyer": buyer,
+        "factory": allocation.factory_id,
+        "process": allocation.operation.process_id,
+        "quantity": allocation.quantity,
+        "week": allocation.week.isoformat(),
+        **{k: v for k, v in payload.items() if k in SEALED_FACTS},
+    }
+    # The log is public, but who supplies whom, how much, when and how well is the buyer's and the factory's
+    # business (the pages show a factory only its own part): every fact and the acting organization go in as
+    # keyed digests, which the two parties can check with the allocation's `text_key`. Each fact is sealed
+    # with its name ("quantity:300"), so that equal values do not show as equal digests (a complete
+    # delivery, a receipt that agrees with the factory's count).
+    by = by or ("buyer" if event in BUYER_STEPS else "factory")
+    acting = {"buyer": buyer, "factory": allocation.factory_id, "platform": None}[by]
+    entry = {
+        "actor": actor,
+        "acting_org": acting,
+        "sealed_with": allocation.text_key,
+        "subject": allocation,
+        "payload": {
+            **sealed_facts(facts, allocation.text_key),
+            **{k: v for k, v in payload.items() if k in ("settled", "whole_step", "upheld")},
+        },
+        "parties": [buyer, allocation.factory_id],
+    }
+
+    def append() -> None:
+        entry_append(f"factory.allocation_{event}", **entry)
+
+    if log_later:
+        return append
+    append()
+    return _nothing
+
+
+def _nothing() -> None:
+    """What `audit_step` returns when its entry is appended already, or the step is not logged."""
