@@ -44,23 +44,52 @@ def _keys(username: str, ip: str) -> list[tuple[str, int]]:
     ]
 
 
-def _locked(keys: list[tuple[str, int]], now: dt.datetime) -> bool:
-    rows = LoginThrottle.objects.filter(key__in=[k for k, _ in keys], locked_until__gt=now)
-    return rows.exists()
-
-
 @transaction.atomic
-def _fail(keys: list[tuple[str, int]], now: dt.datetime) -> None:
+def _claim(keys: list[tuple[str, int]], now: dt.datetime) -> bool:
+    """Count an attempt before its password is checked, and say whether it may be checked: not while a key is
+    locked, nor once a key's attempts in the window (failed, or still being checked) reach its limit, which then
+    locks it. Counted after the check, attempts sent at once all got checked before any failure was counted."""
     window = dt.timedelta(minutes=settings.AGGLO_LOGIN_LOCK_MINUTES)
+    allowed = True
     for key, limit in keys:
         row, _created = LoginThrottle.objects.select_for_update().get_or_create(key=key)
+        if row.locked_until and row.locked_until > now:
+            allowed = False
+            continue
         if row.first_failure_at is None or now - row.first_failure_at > window:
             row.failures, row.first_failure_at = 0, now
-        row.failures += 1
         if row.failures >= limit:
             row.locked_until = now + window
             row.failures, row.first_failure_at = 0, None
+            allowed = False
+        else:
+            row.failures += 1
         row.save()
+    return allowed
+
+
+@transaction.atomic
+def _failed(keys: list[tuple[str, int]], now: dt.datetime) -> None:
+    """A checked attempt failed (it is counted already): a key at its limit locks."""
+    window = dt.timedelta(minutes=settings.AGGLO_LOGIN_LOCK_MINUTES)
+    for key, limit in keys:
+        row = LoginThrottle.objects.select_for_update().filter(key=key).first()
+        if row is not None and row.failures >= limit and not (row.locked_until and row.locked_until > now):
+            row.locked_until = now + window
+            row.failures, row.first_failure_at = 0, None
+            row.save()
+
+
+@transaction.atomic
+def _succeeded(keys: list[tuple[str, int]], now: dt.datetime) -> None:
+    """The account's (or this browser's) count starts again, unless attempts beside this one locked it meanwhile;
+    the address's gives back the attempt, so that an office's colleagues logging in are not counted against it."""
+    (account, _limit), (address, _ip_limit) = keys
+    LoginThrottle.objects.filter(key=account).exclude(locked_until__gt=now).delete()
+    row = LoginThrottle.objects.select_for_update().filter(key=address).first()
+    if row is not None and row.failures > 0:
+        row.failures -= 1
+        row.save(update_fields=["failures"])
 
 
 # A browser its user signed in on before: the lock on the username does not hold it, so that anyone who sends
@@ -97,13 +126,13 @@ def authenticate_password(request: Any, *, username: str, password: str, ip: str
     device = _device_key(request, username)
     if device:
         keys[0] = (device, settings.AGGLO_LOGIN_MAX_FAILURES)
-    if _locked(keys, now):
+    if not _claim(keys, now):
         raise LoginRefused(refusal())
     user = authenticate(request, username=username, password=password)
     if user is None:
-        _fail(keys, now)
+        _failed(keys, now)
         raise LoginRefused(refusal())
-    LoginThrottle.objects.filter(key=keys[0][0]).delete()
+    _succeeded(keys, now)
     return user
 
 
@@ -160,12 +189,16 @@ def totp_confirm(user: Any, code: str) -> None:
 
 
 def totp_check(user: Any, code: str, *, ip: str) -> None:
-    """Check a login's second factor; failures count toward the lock like wrong passwords (and are kept)."""
+    """Check a login's second factor; attempts count toward the lock like passwords (counted before the check)."""
     now = timezone.now()
     keys = _keys(user.get_username(), ip)
-    with transaction.atomic():
-        device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
-        accepted = not _locked(keys, now) and device is not None and _accept(device, code, now)
+    accepted = False
+    if _claim(keys, now):
+        with transaction.atomic():
+            device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+            accepted = device is not None and _accept(device, code, now)
+        if not accepted:
+            _failed(keys, now)
     if not accepted:
-        _fail(keys, now)
         raise LoginRefused(_("The code is not valid, or too many attempts were made."))
+    _succeeded(keys, now)
