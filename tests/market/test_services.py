@@ -239,6 +239,41 @@ def test_interest_rules(owner, member_of, english):
     assert [i.status for i in selectors.my_interests(actor=jiangsu)] == ["declined"]
 
 
+def test_decisions_read_the_stored_rows_not_the_callers_copies(owner, member_of, english):
+    # Two requests at once each hold a copy read before the other's write (review 53 R4): each service reads
+    # the rows again under their locks, so the second decision sees the first.
+    from agglo.ledger.models import LogEntry
+    from agglo.market.models import Interest, Listing
+
+    admin, org = owner
+    listing = services.listing_submit(
+        actor=admin, listing=services.listing_create(actor=admin, organization=org, data=need())
+    )
+    peer, _ = member_of("peer")
+    interest = services.interest_express(
+        actor=peer, listing=listing, data={"cooperation": "supply", "message": "可供货"}
+    )
+    first, second = Interest.objects.get(pk=interest.pk), Interest.objects.get(pk=interest.pk)
+    services.interest_accept(actor=admin, interest=first)
+    with pytest.raises(ValidationFailed) as exc:
+        services.interest_accept(actor=admin, interest=second)
+    assert exc.value.errors == {"status": ["This response was already decided."]}
+    with pytest.raises(ValidationFailed):
+        services.interest_decline(actor=admin, interest=Interest.objects.get(pk=interest.pk), reason="晚了")
+    assert LogEntry.objects.filter(type="market.interest_accepted").count() == 1
+    # an answer sent while the listing closes: refused, not left open on a closed listing
+    stale, stale_too = Listing.objects.get(pk=listing.pk), Listing.objects.get(pk=listing.pk)
+    services.listing_close(actor=admin, listing=Listing.objects.get(pk=listing.pk), outcome="fulfilled")
+    late, _ = member_of("late", uscc=make_uscc("320500", "MA1DDDDD1"))
+    with pytest.raises(ValidationFailed) as exc:
+        services.interest_express(actor=late, listing=stale, data={"cooperation": "supply", "message": "还来得及吗"})
+    assert exc.value.errors == {"listing": ["This listing no longer takes responses."]}
+    # and a renewal on a copy from before the close does not publish it again
+    with pytest.raises(ValidationFailed):
+        services.listing_renew(actor=admin, listing=stale_too)
+    assert Listing.objects.get(pk=listing.pk).status == "closed"
+
+
 def test_a_confirmed_case_partner_sees_partners_only_listings(owner, member_of):
     from agglo.profiles.services import case_create, participant_add, participant_confirm
 

@@ -18,6 +18,7 @@ from agglo.ledger.entries import digest, sealed_facts
 from agglo.ledger.services import entry_append, work_key
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Interest, Listing
+from agglo.market.services.locks import interest_locked, listing_locked
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
 
@@ -54,6 +55,7 @@ def _acting_org(actor: Any, organization_id: Any) -> Organization:
 def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Interest:
     """Answer a published listing on behalf of one of the actor's organizations; its owner is notified."""
     organization = _acting_org(actor, data.get("organization"))
+    listing = listing_locked(listing)  # so that it cannot close between this check and the answer's save
     if listing.status != lifecycle.Status.PUBLISHED:
         raise ValidationFailed({"listing": [_("This listing no longer takes responses.")]})
     if organization.pk == listing.organization_id:
@@ -120,6 +122,7 @@ def _require_owner(actor: Any, interest: Interest, *, undecided: bool = True) ->
 @transaction.atomic
 def interest_advance(*, actor: Any, interest: Interest, status: str) -> Interest:
     """Move an undecided response along the owner's board: new → contacted → evaluated."""
+    interest = interest_locked(interest)
     _require_owner(actor, interest)
     if status not in (lifecycle.InterestStatus.CONTACTED, lifecycle.InterestStatus.EVALUATED):
         raise ValidationFailed({"status": [_("Choose contacted or evaluated.")]})
@@ -158,6 +161,7 @@ def _terms(interest: Interest) -> dict[str, Any]:
 @transaction.atomic
 def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     """Accept a response: both sides now see each other (an anonymous owner is revealed) and may start a case."""
+    interest = interest_locked(interest)
     _require_owner(actor, interest)
     interest.status, interest.decided_at = lifecycle.InterestStatus.ACCEPTED, timezone.now()
     interest.save(update_fields=["status", "decided_at", "updated_at"])
@@ -193,6 +197,7 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
 @transaction.atomic
 def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest:
     """Decline a response with a reason the other side reads."""
+    interest = interest_locked(interest)
     _require_owner(actor, interest)
     reason = (reason or "").strip()
     if not reason:
@@ -217,7 +222,7 @@ def interest_decline(*, actor: Any, interest: Interest, reason: str) -> Interest
 def interests_lapse(*, actor: Any, listing: Listing) -> int:
     """The responses still open when their listing closes are declined, and their senders told, so that nobody
     waits on a listing that is gone. Returns how many."""
-    waiting = list(listing.interests.exclude(status__in=lifecycle.DECIDED))
+    waiting = list(listing.interests.select_for_update().exclude(status__in=lifecycle.DECIDED))
     now = timezone.now()
     for interest in waiting:
         interest.status, interest.decided_at = lifecycle.InterestStatus.DECLINED, now
@@ -253,6 +258,7 @@ def interest_case_draft(*, actor: Any, interest: Interest) -> Any:
     organization as a partner that confirms its own part, as every case partner does."""
     from agglo.profiles.services import case_create, participant_add
 
+    interest = interest_locked(interest)
     _require_owner(actor, interest, undecided=False)
     if interest.status != lifecycle.InterestStatus.ACCEPTED:
         raise ValidationFailed({"status": [_("Accept the interest first.")]})

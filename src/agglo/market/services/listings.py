@@ -17,6 +17,7 @@ from agglo.common.language import choice_words
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Listing
 from agglo.market.services.interests import interests_lapse
+from agglo.market.services.locks import listing_locked
 from agglo.market.validation import LISTING_FIELDS, clean_listing
 from agglo.profiles.services.facts import snapshot
 from agglo.registry.models import Organization
@@ -83,6 +84,7 @@ def listing_create(*, actor: Any, organization: Organization, data: dict[str, An
 @transaction.atomic
 def listing_update(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Listing:
     """Change a listing that is not closed; before and after go to its history."""
+    listing = listing_locked(listing)
     _require_edit(actor, listing)
     if listing.status == lifecycle.Status.CLOSED:
         raise ValidationFailed({"status": [_("A closed listing cannot change; publish a new one.")]})
@@ -105,6 +107,7 @@ def listing_update(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Lis
 @transaction.atomic
 def listing_submit(*, actor: Any, listing: Listing) -> Listing:
     """Publish a draft, or send it to the operators first when the platform reviews listings."""
+    listing = listing_locked(listing)
     _require_edit(actor, listing)
     if settings.AGGLO_MARKET_REVIEW and not policy.is_operator(actor):
         _move(actor, listing, "submit_for_review")
@@ -124,6 +127,7 @@ def _publish(actor: Any, listing: Listing, action: str, days: int | None = None)
 @transaction.atomic
 def listing_review(*, actor: Any, listing: Listing, approve: bool, note: str = "") -> Listing:
     """An operator publishes a listing in review, or sends it back to its owner with a note."""
+    listing = listing_locked(listing)
     if not policy.is_operator(actor):
         raise Forbidden(_("Only operators review listings."))
     note = (note or "").strip()
@@ -142,6 +146,7 @@ def listing_review(*, actor: Any, listing: Listing, approve: bool, note: str = "
 @transaction.atomic
 def listing_renew(*, actor: Any, listing: Listing, days: int | None = None) -> Listing:
     """Keep a published or expired listing up for another period (at most a year, never past its deadline)."""
+    listing = listing_locked(listing)
     _require_edit(actor, listing)
     days = days or settings.AGGLO_LISTING_DAYS
     if not 1 <= days <= MAX_RENEW_DAYS:
@@ -157,6 +162,7 @@ def listing_renew(*, actor: Any, listing: Listing, days: int | None = None) -> L
 @transaction.atomic
 def listing_close(*, actor: Any, listing: Listing, outcome: str, note: str = "") -> Listing:
     """Close a listing with its outcome: fulfilled, partly, no suitable counterpart, or withdrawn."""
+    listing = listing_locked(listing)
     _require_edit(actor, listing)
     if outcome not in Listing.Outcome.values:
         raise ValidationFailed(
@@ -175,7 +181,7 @@ def listing_close(*, actor: Any, listing: Listing, outcome: str, note: str = "")
 def listings_expire(*, today: dt.date | None = None) -> int:
     """Mark published listings past their expiry date as expired (their owners may renew them). Returns how many."""
     today = today or timezone.localdate()
-    due = list(Listing.objects.filter(status=lifecycle.Status.PUBLISHED, expires_on__lt=today))
+    due = list(Listing.objects.select_for_update().filter(status=lifecycle.Status.PUBLISHED, expires_on__lt=today))
     for listing in due:
         _move(None, listing, "expire")
         listing.save(update_fields=["status", "updated_at"])
