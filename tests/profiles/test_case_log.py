@@ -52,3 +52,29 @@ def test_a_private_cases_entries_are_sealed_and_its_key_is_the_participants(org_
     services.case_update(actor=admin, case=case, data={"visibility": "public"})
     assert c.get(f"/api/v1/cases/{case.pk}").json()["text_key"] == ""
     assert key not in c.get(f"/organizations/{org.pk}/tab/cases/").content.decode()
+
+
+def test_a_confirmation_and_a_change_of_input_read_the_stored_participant(org_admin, member_of):
+    # Sent at once, each request holds a copy read before the other's write (review 53 R5).
+    from agglo.profiles.models import CaseParticipant
+
+    admin, org = org_admin
+    peer, peer_org = member_of("case-peer")
+    case = services.case_create(
+        actor=admin, organization=org, data={"title": "中试合作", "kind": "joint_rnd", "started_on": "2025-03-01"}
+    )
+    participant = services.participant_add(
+        actor=admin,
+        case=case,
+        data={"organization": peer_org.pk, "role": "partner", "input_kind": "staff", "input_note": "两名工程师"},
+    )
+    first, second = (CaseParticipant.objects.get(pk=participant.pk) for _ in range(2))
+    services.participant_confirm(actor=peer, participant=first)
+    services.participant_confirm(actor=peer, participant=second)  # twice: one confirmation on the log
+    assert LogEntry.objects.filter(type="profiles.case_participation_confirmed").count() == 1
+    # the lead changes the input on a copy from before the confirmation: the confirmation is reopened
+    lead_copy = CaseParticipant.objects.get(pk=participant.pk)
+    lead_copy.confirmed_at = None  # as read before the partner confirmed
+    services.participant_update_input(actor=admin, participant=lead_copy, data={"input_note": "十名工程师和实验室"})
+    stored = CaseParticipant.objects.get(pk=participant.pk)
+    assert stored.input_note == "十名工程师和实验室" and stored.confirmed_at is None

@@ -146,9 +146,16 @@ def participant_add(*, actor: Any, case: Case, data: Mapping[str, Any]) -> CaseP
     return participant
 
 
+def locked(participant: CaseParticipant) -> None:
+    """Read the participant again in place under its lock: of a confirmation and a change of its input sent at
+    once, the second sees the first (review 53 R5: confirmed twice, or confirmed on an input it never saw)."""
+    participant.refresh_from_db(from_queryset=CaseParticipant.objects.select_for_update())
+
+
 @transaction.atomic
 def participant_update_input(*, actor: Any, participant: CaseParticipant, data: Mapping[str, Any]) -> CaseParticipant:
     """A participant's own admins (or the lead) state what it put in; a change reopens confirmation."""
+    locked(participant)
     org_id = participant.organization_id
     if not (
         policy.can_edit_organization(actor, org_id)
@@ -180,6 +187,7 @@ def participant_update_input(*, actor: Any, participant: CaseParticipant, data: 
 @transaction.atomic
 def participant_confirm(*, actor: Any, participant: CaseParticipant) -> CaseParticipant:
     """The partner's admins confirm it took part as recorded: only then the case counts for it."""
+    locked(participant)
     if not policy.is_org_admin(actor, participant.organization_id):
         raise Forbidden(_("Only the participant's own admins confirm its participation."))
     if participant.confirmed_at is None:
