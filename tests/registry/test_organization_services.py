@@ -101,6 +101,17 @@ def test_update_is_audited_with_before_and_after_and_reindexed(org_admin):
     assert event.payload["before"]["name_en"].startswith("Shenzhen Test")
 
 
+def test_changes_from_copies_read_before_each_other_keep_both_in_the_search_text(org_admin):
+    # Two edits at once, each from its own copy (review 53 R7): the second is indexed with the first's words.
+    admin, org = org_admin
+    first, second = Organization.objects.get(pk=org.pk), Organization.objects.get(pk=org.pk)
+    organization_update(actor=admin, organization=first, data={"name_en": "Zephyrlight Photonics"})
+    organization_update(actor=admin, organization=second, data={"description": "Quasarwidget modules"})
+    org.refresh_from_db()
+    assert org.name_en == "Zephyrlight Photonics" and "zephyrlight" in org.search_text
+    assert "quasarwidget" in org.search_text
+
+
 def test_other_members_cannot_edit(org_admin, make_org):
     admin, _ = org_admin
     other = make_org()

@@ -55,6 +55,12 @@ def _ensure_unique_code(code: str | None, *, exclude_pk: int | None = None) -> N
         )
 
 
+def _locked(organization: Organization) -> None:
+    """Read the organization again in place under its lock. Its search text and chain codes are rebuilt from the
+    whole row: two changes at once, each from its own copy, kept only the last one's words (review 53 R7, R8)."""
+    organization.refresh_from_db(from_queryset=Organization.objects.select_for_update())
+
+
 def _reindex(org: Organization) -> None:
     org.search_text = search_index.tokens_for(org, search_index.place_words(org.region))
     Organization.objects.filter(pk=org.pk).update(search_text=org.search_text)
@@ -96,6 +102,7 @@ def organization_create(
 @transaction.atomic
 def organization_update(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Organization:
     """Change an organization's fields; its admins and operators may. Records before and after."""
+    _locked(organization)
     if not policy.can_edit_organization(actor, organization.pk):
         raise Forbidden(_("You may not edit this organization."))
     if not policy.is_operator(actor):
@@ -127,6 +134,7 @@ def organization_update(*, actor: Any, organization: Organization, data: dict[st
 @transaction.atomic
 def organization_set_status(*, actor: Any, organization: Organization, status: str, reason: str = "") -> Organization:
     """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own)."""
+    _locked(organization)
     allowed = {Organization.Status.MEMBER, Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN}
     if status not in allowed:
         raise ValidationFailed({"status": [_("Choose member, suspended or withdrawn.")]})
@@ -176,6 +184,7 @@ def _segment(code: str) -> Segment:
 @transaction.atomic
 def position_add(*, actor: Any, organization: Organization, segment_code: str, role: str, note: str = "") -> Position:
     """Place an organization on a chain segment with a role."""
+    _locked(organization)
     if not policy.can_edit_organization(actor, organization.pk):
         raise Forbidden(_("You may not edit this organization."))
     errors: dict[str, list[str]] = {}
@@ -211,12 +220,14 @@ def position_add(*, actor: Any, organization: Organization, segment_code: str, r
 
 
 @transaction.atomic
+@transaction.atomic
 def position_remove(*, actor: Any, position: Position) -> None:
     """Take an organization off a chain segment."""
     if not policy.can_edit_organization(actor, position.organization_id):
         raise Forbidden(_("You may not edit this organization."))
     payload = {"segment": position.segment.code, "role": position.role}
     organization = position.organization
+    _locked(organization)
     position.delete()
     _refresh_chain_codes(organization)
     record(
