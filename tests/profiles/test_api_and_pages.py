@@ -126,6 +126,7 @@ def test_api_import_and_export(org_admin):
     assert response.json()["applied"] and FinancialStatement.objects.count() == 1
     response = c.get("/api/v1/exports/financials?format=xlsx", **bearer(admin))
     assert response.status_code == 200 and response.content.startswith(b"PK")
+    assert response["Content-Disposition"] == 'attachment; filename="agglo-financials.xlsx"'  # named for its data
     problem(c.get("/api/v1/exports/financials?format=pdf", **bearer(admin)), 422)
     problem(c.get("/api/v1/exports/secrets", **bearer(admin)), 422)
 

@@ -193,6 +193,21 @@ def test_an_existing_account_is_never_handed_to_an_applicant(ref, operator):
         admission_approve(actor=operator, admission=admission)
 
 
+def test_an_account_made_between_the_check_and_the_save_is_the_same_refusal(ref, operator, monkeypatch):
+    # Two applications with one address approved at the same moment both pass the check (review 53 R9): the
+    # second's save breaks the unique login, which is the same conflict, not a server error.
+    from agglo.registry.models import Admission
+    from agglo.registry.services import admission as admitting
+
+    admission = apply(email="race@firm.example")
+    user("race@firm.example")
+    monkeypatch.setattr(admitting, "email_in_use", lambda email: False)
+    with pytest.raises(Conflict) as exc:
+        admission_approve(actor=operator, admission=admission)
+    assert set(exc.value.errors) == {"contact_email"}
+    assert Admission.objects.get(pk=admission.pk).status != "approved"
+
+
 def test_near_identical_name_in_the_same_region_is_flagged(make_org):
     existing = make_org(name_zh="杭州云启智能装备股份有限公司", region="330100", uscc=make_uscc("330100", "MA2YYY0F1"))
     admission = apply()

@@ -35,14 +35,14 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bo
         raise ValidationFailed(errors)
     table = selectors.export_table(actor=actor, kind=kind, own=own)  # refuses who may export nothing, uncounted
     if not own:  # the limits keep other members' data from being harvested: one's own is free
-        kind = DailyQuota.Kind.EXPORT
+        limit = DailyQuota.Kind.EXPORT
         try:
             with transaction.atomic():
-                quota_consume(actor=actor, kind=kind)
-                kind = DailyQuota.Kind.PROFILE_VIEW
+                quota_consume(actor=actor, kind=limit)
+                limit = DailyQuota.Kind.PROFILE_VIEW
                 profiles_exported(actor=actor, organization_ids=table.owners)
         except RateLimited:
-            quota_refused(actor=actor, kind=kind)  # its alert went with the rolled-back counts
+            quota_refused(actor=actor, kind=limit)  # its alert went with the rolled-back counts
             raise
     if format == "xlsx":
         body = write_xlsx(table.columns, table.rows, kind)

@@ -302,16 +302,21 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     org.joined_at = now
     org.save(update_fields=["status", "joined_at", "updated_at"])
     User = get_user_model()
+    taken = Conflict(
+        _("An account with the contact e-mail exists already; ask the applicant for another address."),
+        errors={"contact_email": [_("Already used by an account.")]},
+    )
     if email_in_use(admission.contact_email):
-        raise Conflict(
-            _("An account with the contact e-mail exists already; ask the applicant for another address."),
-            errors={"contact_email": [_("Already used by an account.")]},
-        )
+        raise taken
     user = User(
         username=admission.contact_email, email=admission.contact_email, first_name=admission.contact_name[:150]
     )
     user.password = admission.admin_password_hash
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # another application with the address approved at the same moment
+        raise taken from exc
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Membership.Role.ADMIN})
     if admission.language:
         language_remember(user, admission.language)
