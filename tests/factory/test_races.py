@@ -101,3 +101,25 @@ def test_a_withdrawal_and_a_change_of_terms_at_once_both_land(cluster: dict[str,
     )
     accepted = sum(order.allocations.filter(status="accepted").values_list("quantity", flat=True))
     assert reserved({a.capability_id for a in order.allocations.all()}) == accepted
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_plans_made_at_once_do_not_offer_the_same_room_twice(cluster: dict[str, Any], attempt: int) -> None:
+    # Each plan keeps out of the room other orders' open offers hold: made at once, each read the other's room as
+    # free (review 53 R6). They take turns now, and the second plans around the first's offers.
+    from agglo.factory.models import Capability
+    from agglo.factory.services.orders import order_create, order_plan
+    from tests.factory.conftest import order_data
+
+    buyer = cluster["people"]["buyer"]
+    orders = [order_create(actor=buyer, data=order_data()) for _ in range(2)]
+    errors = together(*[(lambda o=o: order_plan(actor=buyer, order=o)) for o in orders])
+    assert errors == [None, None], errors
+    offered: dict[tuple[int, Any], int] = {}
+    for a in Allocation.objects.filter(order__in=orders, status="offered"):
+        offered[a.capability_id, a.week] = offered.get((a.capability_id, a.week), 0) + a.quantity
+    assert offered
+    for (capability, week), units in offered.items():
+        slot = CapacitySlot.objects.filter(capability_id=capability, week=week).first()
+        room = (slot.capacity - slot.reserved) if slot else Capability.objects.get(pk=capability).weekly_capacity
+        assert units <= room, (capability, week, units, room)
