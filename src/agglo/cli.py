@@ -11,6 +11,13 @@ def main() -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    if sys.argv[1:] in (["--version"], ["version"]):  # Agglo's version, not Django's (which `version` printed)
+        import django
+
+        from agglo import __version__
+
+        print(f"agglo {__version__} (Django {django.get_version()})")
+        return
     try:
         execute_from_command_line(["agglo", *sys.argv[1:]])
     except ImproperlyConfigured as exc:  # a setting from the environment is wrong: say which, without a traceback

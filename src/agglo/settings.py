@@ -6,6 +6,7 @@ import json
 import math
 import os
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,10 @@ def env_number(name: str, default: Any, *, whole: bool = True, low: float = 0, h
     return value
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = os.environ.get(name, default).strip() or default
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], *, normalise: Callable[[str], str] = str.strip
+) -> str:
+    value = normalise(os.environ.get(name, default).strip() or default)
     if value not in choices:
         named = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
         raise ImproperlyConfigured(f"{name} must be {named}, got {value!r}")
@@ -153,7 +156,12 @@ TEMPLATES = [
 # SQLite under ./var by default; DATABASE_URL switches to PostgreSQL (or anything dj-database-url knows).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    except (ValueError, KeyError) as exc:  # an unknown scheme, or no URL at all
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a database URL such as postgres://user:pass@host:5432/agglo ({exc})"
+        ) from None
 else:
     DATABASES = {
         "default": {
@@ -204,6 +212,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("AGGLO_MEDIA_ROOT", VAR_DIR / "media"))
+# Uploads (admission documents, statement evidence) are served only through views that check who asks: on the
+# host, readable by the platform's own user and group only.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -283,6 +295,11 @@ EMAIL_PORT = env_number("AGGLO_EMAIL_PORT", 25, low=1, high=65535)
 EMAIL_HOST_USER = os.environ.get("AGGLO_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("AGGLO_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("AGGLO_EMAIL_TLS", False)
+EMAIL_USE_SSL = env_bool("AGGLO_EMAIL_SSL", False)  # implicit TLS (port 465); AGGLO_EMAIL_TLS is STARTTLS
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("AGGLO_EMAIL_TLS and AGGLO_EMAIL_SSL: set one of them, not both")
+# A mail server that takes the connection and never answers held the task worker, and every task behind it.
+EMAIL_TIMEOUT = env_number("AGGLO_EMAIL_TIMEOUT", 30, low=1, high=600)
 DEFAULT_FROM_EMAIL = os.environ.get("AGGLO_EMAIL_FROM", "agglo@localhost")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
@@ -315,9 +332,22 @@ try:
     }
 except (json.JSONDecodeError, TypeError, ValueError) as exc:  # bad JSON, or JSON that is no object
     raise ImproperlyConfigured(f"AGGLO_RATE_LIMITS must be a JSON object: {exc}") from None
+for _kind, _pair in AGGLO_RATE_LIMITS.items():  # each [per minute, burst]: checked here, not by the first request
+    if not (
+        isinstance(_pair, list)
+        and len(_pair) == 2
+        and all(isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0 for n in _pair)
+    ):
+        raise ImproperlyConfigured(
+            f"AGGLO_RATE_LIMITS: {_kind!r} must be [requests per minute, burst], two positive numbers, got {_pair!r}"
+        )
 AGGLO_RATE_LIMITING = env_bool("AGGLO_RATE_LIMITING", True)
 AGGLO_RATE_BACKEND = env_choice("AGGLO_RATE_BACKEND", "database", ("database", "memory"))
 AGGLO_REDIS_URL = os.environ.get("AGGLO_REDIS_URL", "")
+if AGGLO_REDIS_URL and not AGGLO_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"AGGLO_REDIS_URL must start with redis://, rediss:// or unix://, got {AGGLO_REDIS_URL!r}"
+    )
 # Anti-harvesting: per user and day, other members' profiles viewed, exports made, and policies published or
 # published rules changed (each matches the members again; operators are exempt).
 AGGLO_DAILY_LIMITS = {
@@ -352,12 +382,17 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+LOG_LEVEL = env_choice(
+    "AGGLO_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), normalise=str.upper
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"refusals": {"()": "agglo.common.logs.RefusalsWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("AGGLO_LOG_LEVEL", "WARNING")},
+    # when and where: an error line without its time and logger could not be matched to the access log
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"], "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 NINJA_PAGINATION_PER_PAGE = 20

@@ -84,6 +84,27 @@ def test_totp_second_step(client):
     assert client.post("/login/code/", {"code": code}).status_code == 200
 
 
+def test_an_operator_takes_away_a_lost_authenticator_from_the_command_line(client):
+    # review 53 F2: a lost phone left an operator locked out, with only the Django shell to help
+    from django.core.management import CommandError, call_command
+
+    from agglo.common.models import AuditEvent
+
+    u = user("dora", password="right-password-1")
+    TotpDevice.objects.create(user=u, secret=pyotp.random_base32(), confirmed_at=timezone.now())
+    client.force_login(u)
+    with pytest.raises(CommandError, match="--reason"):
+        call_command("totp_reset", "dora", "--reason", " ")
+    with pytest.raises(CommandError, match="no user named"):
+        call_command("totp_reset", "nobody", "--reason", "x")
+    call_command("totp_reset", "dora", "--reason", "identity checked by phone call")
+    assert not TotpDevice.objects.filter(user=u).exists()
+    assert client.get("/account/").status_code == 302  # signed out everywhere
+    assert login(client, "dora", "right-password-1")["Location"] != "/login/code/"
+    event = AuditEvent.objects.get(event="access.totp_reset")
+    assert "identity checked" in event.payload["by"]
+
+
 @override_settings(AGGLO_TOTP_REQUIRED=True)
 def test_admins_must_enrol_before_going_on(client, member_of):
     admin, org = member_of("org-boss")

@@ -151,6 +151,26 @@ def test_an_export_counts_as_a_view_of_every_other_organization_in_it(client, me
 
 
 @pytest.mark.django_db
+def test_while_redis_is_down_the_databases_buckets_stand_in(client, settings, caplog):
+    # A Redis outage answered every request with a 500 (review 53 F6): the limits go on, from the database.
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.AGGLO_REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    settings.AGGLO_RATE_LIMITS = {"ip": [60, 2], "user": [60, 100], "token": [60, 100], "node": [60, 100]}
+    ratelimit.backend.cache_clear()
+    try:
+        codes = [client.get("/api/v1/ledger/witnesses").status_code for _ in range(3)]
+    finally:
+        ratelimit.backend.cache_clear()
+    assert codes == [200, 200, 429]
+    assert RateBucket.objects.exists()
+    assert [r.message for r in caplog.records if "Redis unreachable" in r.message][:1]
+
+
+@pytest.mark.django_db
 @override_settings(AGGLO_DAILY_LIMITS={"profile_view": 1, "export": 20})
 def test_government_officers_exports_count_per_file(client, make_org):
     """Reading members-level data is a government officer's work: an export counts as one, whatever it holds."""

@@ -91,6 +91,16 @@ def test_demo_command_checks_its_range(ref):
         call_command("demo", "--orgs", "10")
 
 
+@pytest.mark.django_db
+def test_the_demo_is_refused_in_production(make_org, settings):
+    # its accounts share the password the README publishes, and --replace deletes every member (review 53 F5)
+    real = make_org()
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="AGGLO_PRODUCTION"):
+        call_command("demo", "--orgs", "50", "--quiet", "--replace")
+    assert Organization.objects.filter(pk=real.pk).exists()
+
+
 def test_replacing_the_demo_clears_what_protects_its_organizations(make_org):
     """A policy protects its issuer from deletion: `--replace` takes the policies out first."""
     import datetime as dt

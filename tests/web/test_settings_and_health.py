@@ -45,6 +45,14 @@ def test_production_passes_check_deploy_without_warnings(tmp_path):
     assert result.returncode != 0 and "agglo.E102" in result.stderr + result.stdout
 
 
+def test_a_lower_case_log_level_is_taken_and_the_version_is_agglos(tmp_path):
+    assert run(["check"], AGGLO_LOG_LEVEL="debug", AGGLO_VAR_DIR=str(tmp_path)).returncode == 0
+    result = run(["--version"])
+    assert result.returncode == 0 and result.stdout.startswith("agglo 0.")
+    bad = run(["check"], DATABASE_URL="foo://x", AGGLO_VAR_DIR=str(tmp_path))
+    assert bad.returncode == 2 and bad.stderr.startswith("agglo: DATABASE_URL must be a database URL")
+
+
 def test_bad_boolean_setting_is_named(tmp_path):
     result = run(["check"], AGGLO_DEBUG="maybe", AGGLO_VAR_DIR=str(tmp_path))
     assert result.returncode != 0 and "AGGLO_DEBUG must be a boolean" in result.stderr
@@ -141,6 +149,24 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
             "agglo: AGGLO_MARKET_REVIEW must be a boolean (1/0, true/false), got 'maybe'",
         ),
         ({"AGGLO_TASK_BACKEND": "bogus"}, "agglo: AGGLO_TASK_BACKEND must be database or immediate, got 'bogus'"),
+        # review 53 F8: these passed `check --deploy`, then every request (or every start) failed
+        (
+            {"AGGLO_LOG_LEVEL": "verbose"},
+            "agglo: AGGLO_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'VERBOSE'",
+        ),
+        (
+            {"AGGLO_RATE_LIMITS": '{"ip": [10]}'},
+            "agglo: AGGLO_RATE_LIMITS: 'ip' must be [requests per minute, burst], two positive numbers, got [10]",
+        ),
+        (
+            {"AGGLO_REDIS_URL": "notaurl"},
+            "agglo: AGGLO_REDIS_URL must start with redis://, rediss:// or unix://, got 'notaurl'",
+        ),
+        ({"AGGLO_EMAIL_TIMEOUT": "0"}, "agglo: AGGLO_EMAIL_TIMEOUT must be between 1 and 600, got 0"),
+        (
+            {"AGGLO_EMAIL_TLS": "1", "AGGLO_EMAIL_SSL": "1"},
+            "agglo: AGGLO_EMAIL_TLS and AGGLO_EMAIL_SSL: set one of them, not both",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it_not_a_traceback(tmp_path, env, said):

@@ -202,3 +202,19 @@ def totp_check(user: Any, code: str, *, ip: str) -> None:
     if not accepted:
         raise LoginRefused(_("The code is not valid, or too many attempts were made."))
     _succeeded(keys, now)
+
+
+@transaction.atomic
+def totp_reset(user: Any, *, by: str) -> bool:
+    """Take away the user's second factor (a lost phone), so that it is set up again at the next login (operators
+    and organization admins must). Its sessions end and its failed-login count starts again. Returns whether
+    there was one. `by` says who did it, for the audit trail."""
+    from django.contrib.sessions.models import Session
+
+    removed, _kinds = TotpDevice.objects.filter(user=user).delete()
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+    LoginThrottle.objects.filter(key=f"user:{user.get_username().lower()[:150]}").delete()
+    record("access.totp_reset", actor=None, subject=user, payload={"by": by, "had_device": bool(removed)})
+    return bool(removed)

@@ -5,6 +5,7 @@ shared by every process), in process memory (one process only), or in Redis when
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -16,6 +17,8 @@ from django.db import connection
 
 from agglo.access.bucket import Decision, Limit, take
 from agglo.access.models import RateBucket
+
+logger = logging.getLogger("agglo.access")
 
 KINDS = ("ip", "user", "token", "node", "reset")
 
@@ -96,14 +99,29 @@ return {allowed, math.floor(tokens * 1000), math.ceil(wait * 1000)}
 
 
 class RedisBuckets:
+    """Buckets in Redis. While Redis cannot be reached, the database's buckets stand in (shared by every process
+    too), and an error is logged once a minute: a Redis outage answered every request with a 500 (review 53 F6)."""
+
+    WARN_EVERY_S = 60.0
+
     def __init__(self, url: str) -> None:
         import redis
 
-        self._client = redis.Redis.from_url(url)
+        self._errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
+        # short timeouts: a Redis that does not answer must not hold every request
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         self._script = self._client.register_script(_LUA)
+        self._stand_in = DatabaseBuckets()
+        self._warned_at = -math.inf
 
     def take(self, key: str, limit: Limit, now: float) -> Decision:
-        allowed, tokens, wait = self._script(keys=[f"agglo:rl:{key}"], args=[limit.rate, limit.burst, now])
+        try:
+            allowed, tokens, wait = self._script(keys=[f"agglo:rl:{key}"], args=[limit.rate, limit.burst, now])
+        except self._errors as exc:
+            if time.monotonic() - self._warned_at > self.WARN_EVERY_S:
+                self._warned_at = time.monotonic()
+                logger.error("rate limits: Redis unreachable (%s); the database's buckets stand in", exc)
+            return self._stand_in.take(key, limit, now)
         return Decision(bool(allowed), tokens / 1000, wait / 1000)
 
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -58,6 +59,8 @@ class Command(BaseCommand):
         parser.add_argument("--replace", action="store_true", help="delete every organization first")
 
     def handle(self, *args, orgs, seed, quiet, replace, **options):
+        if settings.PRODUCTION:  # its accounts share a published password, and --replace deletes every member
+            raise CommandError("AGGLO_PRODUCTION is on: the demo cluster is for development and trials only")
         if not MIN_ORGS <= orgs <= MAX_ORGS:
             raise CommandError(f"--orgs: must be between {MIN_ORGS} and {MAX_ORGS:,}, got {orgs}")
         existing = Organization.objects.count()
