@@ -108,6 +108,7 @@ def test_main_pages_have_no_axe_violations(live_server, browser, cluster):
                 "/matching/partners/",
                 "/profiles/import/",
                 "/notifications/",
+                "/account/people/",
             ],
         )
         login(page, base, "suzhou", PASSWORD.format("suzhou"))

@@ -38,6 +38,8 @@ def test_bad_ids_in_links_and_forms_get_an_answer_not_a_500(client, bad):
         "open_rank": client.get("/matching/open/", {"item": "-1", "rank": bad}).status_code,
         "node": client.post("/account/nodes/", {"organization": bad, "name": "n", "public_key": "k"}).status_code,
         "capacity": client.get("/factory/capacity/", {"edit": bad}).status_code,
+        "people": client.post("/account/people/", {"organization": bad, "email": "a@b.example"}).status_code,
+        "invitation": client.get(f"/invitations/{bad}/").status_code,
     }
     assert 500 not in answers.values(), answers
     assert answers["open"] == 404

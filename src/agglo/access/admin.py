@@ -5,6 +5,7 @@ from agglo.access.models import (
     AccessLogEntry,
     ApiToken,
     DailyQuota,
+    Invitation,
     LoginThrottle,
     Membership,
     Node,
@@ -102,3 +103,18 @@ class DailyQuotaAdmin(ReadOnlyAdmin):
     list_display = ["day", "user", "kind", "count", "alerted"]
     list_filter = ["kind", "alerted", "day"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read only: organization admins invite on their People page (the mailed token is not kept to be resent)."""
+
+    list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    raw_id_fields = ["organization", "invited_by", "accepted_by"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -50,6 +50,33 @@ class Membership(models.Model):
         return f"{self.user} @ {self.organization_id} ({self.role})"
 
 
+class Invitation(models.Model):
+    """An organization admin's invitation of a person by e-mail. The mailed link is accepted by a new account, or
+    by the account that already uses the address; the admin is not told which (it would tell who has accounts)."""
+
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    name = models.CharField(_("name"), max_length=150)
+    role = models.CharField(_("role"), max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)  # SHA-256 of the mailed token; the token is not kept
+    language = models.CharField(max_length=10, blank=True)  # of the mail and the page it links to
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization_id} ({self.role})"
+
+
 class Node(models.Model):
     """A member's system that calls the API as its organization, identified by Ed25519 keys it registered."""
 

@@ -1,10 +1,10 @@
-"""Background work of accounts: the password-reset mail."""
+"""Background work of accounts: the password-reset mail, and invitations to act for an organization."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tasks import task
 
 from agglo.access import ratelimit
@@ -32,3 +32,34 @@ def password_reset_mail(address: str, base: str, language: str = "", network: st
             extra_email_context={"base": base},
         )
     return True
+
+
+@task()
+def invitation_mail(invitation_id: int, token: str) -> int:
+    """Mail an invitation's link, in the language it was made in. The token is in the task's arguments until the
+    task is done (it is not kept on the invitation): whoever reads the task queue could accept it."""
+    from django.core.mail import send_mail
+    from django.utils.translation import gettext as _
+
+    from agglo.access.models import Invitation
+
+    invitation = Invitation.objects.select_related("organization", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        return 0
+    link = f"{settings.AGGLO_BASE_URL.rstrip('/')}/invitations/{token}/"
+    with translation.override(invitation.language or settings.LANGUAGE_CODE):
+        subject = _("Agglo: an invitation to act for %(organization)s") % {"organization": invitation.organization.name}
+        body = "\n\n".join(
+            [
+                _("%(name)s, you are invited to act for %(organization)s on Agglo as its %(role)s.")
+                % {
+                    "name": invitation.name,
+                    "organization": invitation.organization.name,
+                    "role": invitation.get_role_display(),
+                },
+                _("Accept by %(day)s: %(link)s")
+                % {"day": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d %H:%M"), "link": link},
+                _("If you did not expect this, ignore this mail: nothing happens unless the link is followed."),
+            ]
+        )
+    return send_mail(subject, body, None, [invitation.email])

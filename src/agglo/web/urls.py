@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from agglo.web import account_views, node_views, views
+from agglo.web import account_views, node_views, people_views, views
 from agglo.web import auth_views as agglo_auth
 
 app_name = "web"
@@ -22,6 +22,10 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("account/password/reset/done/", agglo_auth.PasswordResetComplete.as_view(), name="password_reset_complete"),
+    path("account/people/", people_views.people_index, name="people"),
+    path("account/people/<int:pk>/<slug:action>/", people_views.member_action, name="member_action"),
+    path("account/invitations/<int:pk>/withdraw/", people_views.invitation_withdraw, name="invitation_withdraw"),
+    path("invitations/<str:token>/", people_views.invitation_page, name="invitation"),
     path("account/nodes/", node_views.node_index, name="nodes"),
     path("account/nodes/<int:pk>/token/", node_views.node_token, name="node_token"),
     path("account/nodes/<int:pk>/<slug:action>/", node_views.node_action, name="node_action"),

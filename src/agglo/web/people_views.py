@@ -1,0 +1,162 @@
+"""An organization's people, for its admins: invite by e-mail, change roles, remove; and the page an invitation's
+link opens, where the invited person accepts with a new account or the one that uses the address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agglo.access import people, policy
+from agglo.access.models import Invitation, Membership
+from agglo.common.errors import DomainError
+from agglo.common.numbers import posted_id
+from agglo.registry.models import Organization
+
+
+def _admin_orgs(user: Any) -> list[Organization]:
+    return list(Organization.objects.filter(pk__in=policy.administered_organization_ids(user)).order_by("name_zh"))
+
+
+def _roster(orgs: list[Organization]) -> list[dict[str, Any]]:
+    """Per organization: its people (nodes are on their own page) and its open invitations."""
+    ids = [o.pk for o in orgs]
+    members = (
+        Membership.objects.filter(organization_id__in=ids, user__node__isnull=True)
+        .select_related("user")
+        .order_by("organization_id", "-role", "user__username")
+    )
+    invited = Invitation.objects.filter(organization_id__in=ids, accepted_at=None, revoked_at=None).order_by("pk")
+    return [
+        {
+            "organization": o,
+            "members": [m for m in members if m.organization_id == o.pk],
+            "invitations": [i for i in invited if i.organization_id == o.pk],
+        }
+        for o in orgs
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def people_index(request: HttpRequest) -> HttpResponse:
+    """The people of the organizations I administer, and the form to invite one."""
+    orgs = _admin_orgs(request.user)
+    if not orgs or policy.is_node_account(request.user):
+        raise Http404
+    errors: dict[str, list[str]] = {}
+    values = {"organization": str(orgs[0].pk), "email": "", "name": "", "role": Membership.Role.MEMBER}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        org_id = posted_id(values["organization"])
+        if org_id not in {o.pk for o in orgs}:
+            errors["organization"] = [_("Choose one of the organizations you administer.")]
+        else:
+            try:
+                invitation, _token = people.invitation_create(actor=request.user, organization_id=org_id, data=values)
+            except DomainError as exc:
+                errors = exc.errors or {"email": [exc.message]}
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s; the link in it is open for %(days)d days.")
+                    % {"email": invitation.email, "days": people.INVITATION_DAYS},
+                )
+                return redirect("web:people")
+    context = {
+        "roster": _roster(orgs),
+        "orgs": orgs,
+        "errors": errors,
+        "values": values,
+        "me": request.user,
+        "now": timezone.now(),
+    }
+    return render(request, "web/people.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """make-admin, make-member or remove (an admin's actions, or a person leaving)."""
+    membership = Membership.objects.filter(pk=pk).first()
+    own = membership is not None and membership.user_id == request.user.pk
+    if membership is None or not (
+        own or membership.organization_id in policy.administered_organization_ids(request.user)
+    ):
+        raise Http404
+    try:
+        if action in ("make-admin", "make-member"):
+            role = Membership.Role.ADMIN if action == "make-admin" else Membership.Role.MEMBER
+            people.member_role_set(actor=request.user, membership=membership, role=role)
+            messages.success(request, _("Role changed."))
+        elif action == "remove":
+            people.member_remove(actor=request.user, membership=membership)
+            messages.success(request, _("You left the organization.") if own else _("Removed."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.summary())
+    policy.forget(request.user)
+    return redirect("web:people" if policy.administered_organization_ids(request.user) and not own else "web:account")
+
+
+@login_required
+@require_POST
+def invitation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = Invitation.objects.filter(pk=pk).first()
+    if invitation is None or invitation.organization_id not in policy.administered_organization_ids(request.user):
+        raise Http404
+    try:
+        people.invitation_revoke(actor=request.user, invitation=invitation)
+        messages.success(request, _("Invitation withdrawn; its link no longer works."))
+    except DomainError as exc:
+        messages.error(request, exc.summary())
+    return redirect("web:people")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept an invitation: with a new account whose login is the invited address, or signed in as the account
+    that uses it."""
+    invitation = people.invitation_open(token)
+    if invitation is None:
+        return render(request, "web/invitation.html", {"closed": True}, status=404)
+    existing = people.address_user(invitation.email)
+    mine = request.user.is_authenticated and existing == request.user
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            if mine:
+                people.invitation_accept(actor=request.user, token=token)
+            elif existing is None and not request.user.is_authenticated:
+                user = people.invitation_accept_new(
+                    token=token,
+                    password=request.POST.get("password", ""),
+                    password_again=request.POST.get("password_again", ""),
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                raise Http404
+        except DomainError as exc:
+            errors = exc.errors or {"password": [exc.message]}
+        else:
+            messages.success(
+                request, _("Welcome: you now act for %(organization)s.") % {"organization": invitation.organization}
+            )
+            return redirect("profiles:organization", pk=invitation.organization_id)
+    context = {
+        "invitation": invitation,
+        "existing": existing is not None,
+        "mine": mine,
+        "errors": errors,
+        "login_next": f"{reverse('web:login')}?next={request.path}",
+    }
+    return render(request, "web/invitation.html", context, status=422 if errors else 200)

@@ -1,0 +1,153 @@
+"""An organization's people: its admins invite by e-mail, change roles and remove; the invited accept with a new
+account or the one that uses the address; an organization always keeps an admin (review 53 F3: only the
+operator could add a person, in the Django admin)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from agglo.access import people
+from agglo.access.models import Invitation, Membership
+from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from tests.conftest import user
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(u) -> Client:
+    c = Client()
+    c.cookies["django_language"] = "en"
+    c.force_login(u)
+    return c
+
+
+def invite(c: Client, org, django_capture_on_commit_callbacks, **data) -> str:
+    """Send the page's invitation form; the path of the mailed link."""
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post("/account/people/", {"organization": org.pk, "role": "member", **data})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    return re.search(r"https?://[^/\s]+(/invitations/[^/\s]+/)", mail.outbox[-1].body).group(1)
+
+
+def test_an_admin_invites_a_newcomer_who_accepts_with_a_new_account(org_admin, django_capture_on_commit_callbacks):
+    admin, org = org_admin
+    c = signed_in(admin)
+    assert c.get("/account/").content.decode().count('href="/account/people/"') == 1
+    link = invite(c, org, django_capture_on_commit_callbacks, email="Li.Hua@Firm.example", name="李华")
+    assert mail.outbox[-1].to == ["Li.Hua@Firm.example"] and "李华" in mail.outbox[-1].body
+    assert "Li.Hua@Firm.example" in c.get("/account/people/").content.decode()  # listed as invited
+    visitor = Client()
+    visitor.cookies["django_language"] = "en"
+    page = visitor.get(link)
+    assert page.status_code == 200 and 'id="accept-form"' in page.content.decode()
+    r = visitor.post(link, {"password": "a-long-pass-2026!", "password_again": "another-pass-2026!"})
+    assert r.status_code == 422 and "The two passwords differ." in r.content.decode()
+    r = visitor.post(link, {"password": "li.hua", "password_again": "li.hua"})
+    assert r.status_code == 422  # Django's validators: too short, too like the login
+    assert not Membership.objects.filter(organization=org, user__username="li.hua@firm.example").exists()
+    r = visitor.post(link, {"password": "a-long-pass-2026!", "password_again": "a-long-pass-2026!"})
+    assert r.status_code == 302 and r["Location"] == f"/organizations/{org.pk}/"
+    joined = Membership.objects.get(organization=org, user__username="li.hua@firm.example")
+    assert joined.role == "member" and joined.user.first_name == "李华"
+    assert visitor.get("/account/").status_code == 200  # signed in
+    assert Client().get(link).status_code == 404  # used once
+
+
+def test_an_address_with_an_account_accepts_by_logging_in_with_it(org_admin, django_capture_on_commit_callbacks):
+    admin, org = org_admin
+    known = user("wang")  # reached at wang@t.example
+    link = invite(signed_in(admin), org, django_capture_on_commit_callbacks, email="WANG@t.example", name="王")
+    anonymous = Client()
+    anonymous.cookies["django_language"] = "en"
+    assert "log in with it, then accept here" in anonymous.get(link).content.decode()
+    assert (
+        anonymous.post(link, {"password": "a-long-pass-2026!", "password_again": "a-long-pass-2026!"}).status_code
+        == 404
+    )
+    stranger = signed_in(user("zhao"))
+    assert "you are logged in with another account" in stranger.get(link).content.decode()
+    assert stranger.post(link).status_code == 404
+    assert signed_in(known).post(link).status_code == 302
+    assert Membership.objects.filter(organization=org, user=known, role="member").exists()
+    assert not Membership.objects.filter(organization=org, user__username="zhao").exists()
+
+
+def test_bad_invitations_name_the_field_and_save_nothing(org_admin, member_of, english):
+    admin, org = org_admin
+    with pytest.raises(ValidationFailed) as exc:
+        people.invitation_create(
+            actor=admin, organization_id=org.pk, data={"email": "not-an-address", "name": "两\n行", "role": "boss"}
+        )
+    assert set(exc.value.errors) == {"email", "name", "role"}
+    other_admin, other = member_of("other-admin")
+    with pytest.raises(Forbidden):
+        people.invitation_create(actor=other_admin, organization_id=org.pk, data={"email": "x@y.example", "name": "X"})
+    plain = user("plain")
+    Membership.objects.create(user=plain, organization=org, role="member")
+    with pytest.raises(Forbidden):
+        people.invitation_create(actor=plain, organization_id=org.pk, data={"email": "x@y.example", "name": "X"})
+    assert signed_in(plain).get("/account/people/").status_code == 404
+    with pytest.raises(Conflict):  # already acts for it
+        people.invitation_create(actor=admin, organization_id=org.pk, data={"email": "plain@t.example", "name": "P"})
+    people.invitation_create(actor=admin, organization_id=org.pk, data={"email": "new@y.example", "name": "N"})
+    with pytest.raises(Conflict):  # one open invitation per address
+        people.invitation_create(actor=admin, organization_id=org.pk, data={"email": "NEW@y.example", "name": "N"})
+    assert Invitation.objects.count() == 1
+
+
+def test_a_withdrawn_invitation_no_longer_opens(org_admin, django_capture_on_commit_callbacks):
+    admin, org = org_admin
+    c = signed_in(admin)
+    link = invite(c, org, django_capture_on_commit_callbacks, email="gone@y.example", name="Gone")
+    invitation = Invitation.objects.get()
+    assert c.post(f"/account/invitations/{invitation.pk}/withdraw/").status_code == 302
+    assert Client().get(link).status_code == 404
+    outsider, _o = user("outsider"), None
+    assert signed_in(outsider).post(f"/account/invitations/{invitation.pk}/withdraw/").status_code == 404
+
+
+def test_roles_change_and_the_last_admin_stays(org_admin, english):
+    admin, org = org_admin
+    mine = Membership.objects.get(user=admin, organization=org)
+    c = signed_in(admin)
+    c.post(f"/account/people/{mine.pk}/make-member/")
+    c.post(f"/account/people/{mine.pk}/remove/")
+    mine.refresh_from_db()
+    assert mine.role == "admin"  # neither demoted nor gone: no admin would be left
+    colleague = user("colleague")
+    theirs = Membership.objects.create(user=colleague, organization=org, role="member")
+    assert c.post(f"/account/people/{theirs.pk}/make-admin/").status_code == 302
+    theirs.refresh_from_db()
+    assert theirs.role == "admin"
+    assert c.post(f"/account/people/{mine.pk}/remove/")["Location"] == "/account/"  # leaves, now that one stays
+    assert not Membership.objects.filter(pk=mine.pk).exists()
+    # the one left cannot leave either, and a stranger cannot act on it
+    with pytest.raises(ValidationFailed):
+        people.member_remove(actor=colleague, membership=theirs)
+    assert signed_in(admin).post(f"/account/people/{theirs.pk}/remove/").status_code == 404
+
+
+def test_a_node_account_is_not_a_person_on_the_page(org_admin):
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from agglo.access.nodes import node_register
+
+    admin, org = org_admin
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key = node_register(actor=admin, organization_id=org.pk, name="ERP", public_key=base64.b64encode(raw).decode())
+    page = signed_in(admin).get("/account/people/").content.decode()
+    assert key.node.user.username not in page and "orgadmin" in page
+    node_membership = Membership.objects.get(user=key.node.user)
+    with pytest.raises(ValidationFailed):
+        people.member_remove(actor=admin, membership=node_membership)
+    with pytest.raises(Forbidden):
+        people.invitation_create(
+            actor=key.node.user, organization_id=org.pk, data={"email": "a@b.example", "name": "A"}
+        )
