@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django_tasks import task
 
 from agglo.access import ratelimit
+from agglo.common.mailing import sent_or_retried
 
 
 @task()
@@ -35,7 +36,7 @@ def password_reset_mail(address: str, base: str, language: str = "", network: st
 
 
 @task()
-def invitation_mail(invitation_id: int, token: str) -> int:
+def invitation_mail(invitation_id: int, token: str, attempt: int = 0) -> int:
     """Mail an invitation's link, in the language it was made in. The token is in the task's arguments until the
     task is done (it is not kept on the invitation): whoever reads the task queue could accept it."""
     from django.core.mail import send_mail
@@ -62,4 +63,6 @@ def invitation_mail(invitation_id: int, token: str) -> int:
                 _("If you did not expect this, ignore this mail: nothing happens unless the link is followed."),
             ]
         )
-    return send_mail(subject, body, None, [invitation.email])
+    return sent_or_retried(
+        lambda: send_mail(subject, body, None, [invitation.email]), invitation_mail, (invitation_id, token), attempt
+    )

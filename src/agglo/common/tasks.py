@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from agglo.common.lines import one_line
+from agglo.common.mailing import sent_or_retried
 
 
 @task()
-def notification_mail(text: str, link: str, recipients: list[str], language: str = "") -> int:
-    """E-mail a notification's text and link to each recipient separately, in their language; returns the number."""
+def notification_mail(text: str, link: str, recipients: list[str], language: str = "", attempt: int = 0) -> int:
+    """E-mail a notification's text and link to each recipient separately, in their language; returns the number.
+    When the mail server fails, those not yet mailed are tried again later (`common.mailing`)."""
     url = settings.AGGLO_BASE_URL.rstrip("/") + link if link.startswith("/") else link
     sent = 0
     with translation.override(language or settings.LANGUAGE_CODE):
@@ -21,6 +23,14 @@ def notification_mail(text: str, link: str, recipients: list[str], language: str
         short = line if len(line) <= 80 else line[:79].rstrip() + "…"  # the whole text is in the body
         subject = _("Agglo: %(text)s") % {"text": short}
         body = f"{text}\n\n{url}" if url else text
-        for address in recipients:
-            sent += send_mail(subject, body, None, [address])
+        for n, address in enumerate(recipients):
+            done = sent_or_retried(
+                lambda a=address: send_mail(subject, body, None, [a]),
+                notification_mail,
+                (text, link, recipients[n:], language),
+                attempt,
+            )
+            if not done:  # failed: the rest go with the retry (or are given up with it)
+                break
+            sent += done
     return sent

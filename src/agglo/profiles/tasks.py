@@ -10,11 +10,14 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from agglo.common.lines import one_line
+from agglo.common.mailing import sent_or_retried
 from agglo.registry.models import Organization
 
 
 @task()
-def stale_reminder_notify(organization_id: int, facts: int, recipients: list[str], language: str = "") -> int:
+def stale_reminder_notify(
+    organization_id: int, facts: int, recipients: list[str], language: str = "", attempt: int = 0
+) -> int:
     """E-mail admins, in `language`, that `facts` of the organization's facts are stale or due; returns mails sent."""
     org = Organization.objects.filter(pk=organization_id).first()
     if org is None or not recipients:
@@ -26,4 +29,9 @@ def stale_reminder_notify(organization_id: int, facts: int, recipients: list[str
             "%(n)d facts of %(name)s are past their validity or will be within 30 days. "
             "Members see them marked stale until you update them: %(url)s"
         ) % {"n": facts, "name": org.name, "url": url}
-    return send_mail(subject, body, None, recipients)
+    return sent_or_retried(
+        lambda: send_mail(subject, body, None, recipients),
+        stale_reminder_notify,
+        (organization_id, facts, recipients, language),
+        attempt,
+    )

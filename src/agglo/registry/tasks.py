@@ -8,11 +8,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from agglo.common.mailing import sent_or_retried
 from agglo.registry.models import Admission
 
 
 @task()
-def admission_notify(admission_id: int, status_url: str) -> int:
+def admission_notify(admission_id: int, status_url: str, attempt: int = 0) -> int:
     """Email the applicant the new status and the reviewer's reason, in the language they applied in."""
     admission = Admission.objects.select_related("organization").filter(pk=admission_id).first()
     if admission is None:
@@ -28,4 +29,10 @@ def admission_notify(admission_id: int, status_url: str) -> int:
         if admission.status == Admission.Status.APPROVED:
             lines.append(_("Log in with %(email)s and the password you chose.") % {"email": admission.contact_email})
         lines.append(_("Follow the application: %(url)s") % {"url": status_url})
-    return send_mail(subject, "\n\n".join(lines), None, [admission.contact_email])
+    body = "\n\n".join(lines)
+    return sent_or_retried(
+        lambda: send_mail(subject, body, None, [admission.contact_email]),
+        admission_notify,
+        (admission_id, status_url),
+        attempt,
+    )
