@@ -58,6 +58,26 @@ def test_apply_creates_applicant_with_history_and_document(ref):
     assert len(admission.tracking_token) >= 40
 
 
+def test_operators_hear_of_applications_and_the_approval_mail_says_where_to_log_in(
+    ref, operator, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from agglo.common.models import Notification
+
+    settings.AGGLO_TOTP_REQUIRED = True
+    with django_capture_on_commit_callbacks(execute=True):
+        admission = apply()
+    told = Notification.objects.get(user=operator, verb="registry.admission_waiting")
+    assert told.link == f"/review/{admission.pk}/" and admission.organization.name_zh in told.text
+    with django_capture_on_commit_callbacks(execute=True):
+        admission_approve(actor=operator, admission=admission)
+    approved = mail.outbox[-1]
+    assert approved.to == ["wang.min@yunqi.example"]
+    assert f"{settings.AGGLO_BASE_URL.rstrip('/')}/login/" in approved.body
+    assert "two-factor" in approved.body or "双因素登录" in approved.body  # in the language applied in
+
+
 def test_approval_makes_a_member_and_an_admin_who_can_log_in(ref, operator):
     admission = admission_approve(actor=operator, admission=apply(), note="资料齐全")
     assert admission.status == "approved" and admission.organization.status == "member"

@@ -51,11 +51,13 @@ def test_decisions_email_the_applicant(ref, operator, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         admission = apply()
     # on submission already: the private status link, which a closed tab would otherwise lose
-    assert len(mail.outbox) == 1 and f"/apply/status/{admission.tracking_token}/" in mail.outbox[0].body
+    applicant = [m for m in mail.outbox if m.to == ["wang.min@yunqi.example"]]
+    assert len(applicant) == 1 and f"/apply/status/{admission.tracking_token}/" in applicant[0].body
+    assert [m.to for m in mail.outbox if m not in applicant] == [[operator.email]]  # the reviewers hear of it
     with django_capture_on_commit_callbacks(execute=True):
         admission_reject(actor=operator, admission=admission, reason="营业执照模糊，请重新上传")
-    assert len(mail.outbox) == 2
-    message = mail.outbox[1]
+    assert len(mail.outbox) == 3
+    message = mail.outbox[2]
     assert message.to == ["wang.min@yunqi.example"]
     assert "营业执照模糊" in message.body and "/apply/status/" in message.body
 

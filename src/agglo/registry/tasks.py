@@ -27,7 +27,18 @@ def admission_notify(admission_id: int, status_url: str, attempt: int = 0) -> in
         if admission.reason:
             lines.append(_("Reviewer's note: %(reason)s") % {"reason": admission.reason})
         if admission.status == Admission.Status.APPROVED:
-            lines.append(_("Log in with %(email)s and the password you chose.") % {"email": admission.contact_email})
+            login = settings.AGGLO_BASE_URL.rstrip("/") + "/login/"
+            lines.append(
+                _("Log in at %(url)s with %(email)s and the password you chose.")
+                % {"url": login, "email": admission.contact_email}
+            )
+            if settings.AGGLO_TOTP_REQUIRED:
+                lines.append(
+                    _(
+                        "As the organization's admin you will set up two-factor login at the first login: have an "
+                        "authenticator app at hand (such as Google Authenticator, Microsoft Authenticator or FreeOTP)."
+                    )
+                )
         lines.append(_("Follow the application: %(url)s") % {"url": status_url})
     body = "\n\n".join(lines)
     return sent_or_retried(

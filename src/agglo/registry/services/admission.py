@@ -17,14 +17,15 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.access.models import Membership
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
-from agglo.common.language import language_remember, language_valid
+from agglo.common.language import Phrase, language_remember, language_valid
+from agglo.common.notify import notify
 from agglo.common.uploads import check_documents, sniff
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append, work_key
@@ -239,7 +240,18 @@ def _apply(actor, org_fields, contact_fields, password, message, documents, save
         payload={"organization": org.pk, "name": org.name_zh, "duplicates": len(admission.duplicate_flags)},
     )
     _notify(admission)  # the private status link by mail too: a closed tab does not lose the application
+    _tell_reviewers(admission, gettext_lazy("A new application for admission: %(name)s."))
     return admission
+
+
+def _tell_reviewers(admission: Admission, what: Any) -> None:
+    """The operators learn of an application waiting for them, in the app and by mail."""
+    notify(
+        policy.operators(),
+        verb="registry.admission_waiting",
+        text=Phrase(what, name=admission.organization.name_zh),
+        link=reverse("registry:review_detail", args=[admission.pk]),
+    )
 
 
 def _store(admission: Admission, documents: Sequence[UploadedFile], saved_files: list[str]) -> None:
@@ -416,4 +428,5 @@ def _respond(admission: Admission, note: str, documents: Sequence[UploadedFile],
     AdmissionEvent.objects.create(admission=admission, status=admission.status, note=note, by_applicant=True)
     _store(admission, documents, saved)
     record("registry.admission_answered", actor=None, subject=admission, payload={"documents": len(documents)})
+    _tell_reviewers(admission, gettext_lazy("An applicant answered your request for information: %(name)s."))
     return admission
