@@ -117,6 +117,8 @@ def test_admins_must_enrol_before_going_on(client, member_of):
     page = client.post("/account/two-factor/", {"action": "begin"})
     secret = page.context["secret"]
     assert page.context["uri"].startswith("otpauth://totp/")
+    # the key as a QR code for the app's camera, drawn by the platform (the secret goes to no outside service)
+    assert 'id="totp-qr" role="img"' in page.content.decode() and "<svg" in page.content.decode()
     bad = client.post("/account/two-factor/", {"action": "confirm", "code": "12"})
     assert "code" in bad.context["errors"]
     client.post("/account/two-factor/", {"action": "confirm", "code": pyotp.TOTP(secret).now()})
