@@ -66,6 +66,18 @@ def test_a_request_is_not_taken_over_while_the_solver_may_still_run(tmp_path):
 
 
 @pytest.mark.django_db
+def test_health_says_503_when_the_static_files_were_not_collected(client, monkeypatch):
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    def missing(name):
+        raise ValueError(f"Missing staticfiles manifest entry for '{name}'")
+
+    monkeypatch.setattr(staticfiles_storage, "url", missing)
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and "collectstatic" in answer.json()["status"]
+
+
+@pytest.mark.django_db
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(client):
     from django.db import connection
 
