@@ -73,6 +73,11 @@ class Command(BaseCommand):
         publish: str = "commit",
         **options,
     ):
+        if settings.PRODUCTION and area != "factory":  # the factory's needs no database and serves no page
+            raise CommandError(
+                "AGGLO_PRODUCTION is on: benchmarks build a throwaway database and serve it to themselves; run them "
+                "on a development setup"
+            )
         if area == "ledger":
             if not 1000 <= size <= 10_000_000:
                 raise CommandError(f"--size: between 1,000 and 10,000,000 entries, got {size}")
