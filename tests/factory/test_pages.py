@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from agglo.common.errors import Forbidden
 from agglo.common.models import Notification
 from agglo.factory.models import Allocation, Order
 from agglo.factory.wording import money
@@ -214,6 +215,29 @@ def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> No
     assert r.status_code == 422
     assert r.json()["errors"]["weekly_capacity"] == r.json()["errors"]["unit_cost"] == ["This field is required."]
     assert cnc.certifications == ["ISO9001"] and str(cnc.unit_cost) == "19.50"
+
+
+def test_only_whoever_placed_the_order_or_a_buyer_admin_cancels_it(cluster: dict[str, Any]) -> None:
+    from agglo.access.models import Membership
+    from agglo.factory.services.orders import order_cancel, order_create, order_plan
+    from tests.conftest import user
+    from tests.factory.conftest import order_data
+
+    org = cluster["orgs"]["buyer"]
+    clerk, placer = user("buyer-clerk"), user("buyer-placer")
+    for person in (clerk, placer):
+        Membership.objects.create(user=person, organization=org, role="member")
+    order = order_plan(actor=placer, order=order_create(actor=placer, data=order_data()))
+    page = logged(clerk).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert 'id="cancel-form"' not in page  # a member who did not place it sees the plan, not the button
+    assert logged(clerk).post(f"/factory/orders/{order.pk}/cancel/", {"reason": "x", "confirm": "1"}).status_code == 403
+    with pytest.raises(Forbidden):
+        order_cancel(actor=clerk, order=order, reason="不要了")
+    assert 'id="cancel-form"' in logged(placer).get(f"/factory/orders/{order.pk}/").content.decode()
+    assert 'id="cancel-form"' in logged(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
+    order_cancel(actor=placer, order=order, reason="需求取消")
+    order.refresh_from_db()
+    assert order.status == "cancelled"
 
 
 def test_buyer_cancels_on_the_order_page(cluster: dict[str, Any]) -> None:

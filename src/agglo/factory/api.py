@@ -180,7 +180,11 @@ def order_plan(request: HttpRequest, order_id: int) -> Any:
     return orders.order_plan(actor=request.auth, order=selectors.order_get(actor=request.auth, pk=order_id))
 
 
-@router.post("/orders/{int:order_id}/cancel", response=OrderOut, summary="Cancel an order (buyer)")
+@router.post(
+    "/orders/{int:order_id}/cancel",
+    response=OrderOut,
+    summary="Cancel an order (whoever placed it, or an admin of the buyer)",
+)
 def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
     return orders.order_cancel(actor=request.auth, order=order, reason=payload.reason)

@@ -93,7 +93,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     from django.utils.translation import gettext as _
 
-    # a service's refusal says who may do this ("Only the buyer cancels its order."); Django's own carry no text
+    # a service's refusal says who may do this ("Only the buyer decides on a counter-offer."); Django's carry none
     return _error(request, 403, _("You may not see this page"), str(exception or ""))
 
 

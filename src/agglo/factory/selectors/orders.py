@@ -143,6 +143,13 @@ def is_buyer(actor: Any, order: Order) -> bool:
     return order.buyer_id in policy.active_organization_ids(actor)
 
 
+def may_cancel(actor: Any, order: Order) -> bool:
+    """Whoever placed the order, or an admin of the buyer: cancelling calls off every factory's work at once."""
+    if not is_buyer(actor, order):
+        return False
+    return order.created_by_id == getattr(actor, "pk", None) or policy.is_org_admin(actor, order.buyer_id)
+
+
 def sees_whole_plan(actor: Any, order: Order) -> bool:
     """The buyer, operators and auditors see every factory's part and the plan's costs; a factory its own part."""
     return policy.sees_all_organizations(actor) or is_buyer(actor, order)

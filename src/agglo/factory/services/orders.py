@@ -17,6 +17,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.factory.models import Allocation, FactoryMember, Operation, Order, Process, VirtualFactory
+from agglo.factory.selectors.orders import may_cancel
 from agglo.factory.selectors.planning import (
     AHEAD_WEEKS,
     first_open_day,
@@ -208,8 +209,8 @@ def order_plan(*, actor: Any, order: Order) -> Order:
 
 def cancel_check(*, actor: Any, order: Order, reason: str) -> str:
     """Whether `actor` may cancel `order` for `reason` (the page asks before it cancels); the reason, trimmed."""
-    if order.buyer_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the buyer cancels its order."))
+    if not may_cancel(actor, order):
+        raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, cancels it."))
     errors: dict[str, list[str]] = {}
     reason = text(reason, "reason", errors, missing=_("Say why, so that the factories understand."))
     if errors:

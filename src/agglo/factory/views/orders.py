@@ -209,6 +209,7 @@ def order_page(
         else None,
         "shift_penalty": shift_penalty(replan.CHANGE_PENALTY),
         "is_buyer": is_buyer,
+        "may_cancel": selectors.may_cancel(request.user, order),
         "terms_form": terms,
         "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
