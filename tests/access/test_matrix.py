@@ -43,6 +43,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRETS = (
     "secret-contacts-a@matrix.test",
+    "secret-a-invitee@matrix.test",
     "SECRET-A-PARTNERS",
     "SECRET-A-DRAFT",
     "SECRET-A-ORDER",
@@ -190,7 +191,16 @@ def world(cluster, member_of, make_org, operator):
     from tests.conftest import upload
 
     (a_evidence,) = profiles.evidence_add(actor=a_admin, statement=fact, files=[upload("audit.pdf")])
+    from agglo.access import people
+
+    # A's people: a member, and an invitation not yet accepted (its address must not show to others)
+    a_clerk = Membership.objects.create(user=user("a-clerk"), organization=a, role="member")
+    a_invitation, _token = people.invitation_create(
+        actor=a_admin, organization_id=a.pk, data={"email": "secret-a-invitee@matrix.test", "name": "Invitee"}
+    )
     ids = {
+        "invitation_id": a_invitation.pk,
+        "membership_id": a_clerk.pk,
         "org_id": a.pk,
         "listing_id": listing.pk,
         "interest_id": interest.pk,

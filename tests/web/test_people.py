@@ -151,3 +151,38 @@ def test_a_node_account_is_not_a_person_on_the_page(org_admin):
         people.invitation_create(
             actor=key.node.user, organization_id=org.pk, data={"email": "a@b.example", "name": "A"}
         )
+
+
+def test_the_api_lists_invites_changes_and_removes_people(org_admin, member_of, django_capture_on_commit_callbacks):
+    from tests.registry.test_api import bearer
+
+    admin, org = org_admin
+    c = Client()
+    base = f"/api/v1/organizations/{org.pk}"
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(
+            f"{base}/invitations", {"email": "Api@Firm.example", "name": "API"}, "application/json", **bearer(admin)
+        )
+    assert r.status_code == 201 and r.json()["role"] == "member" and "token" not in r.json()
+    assert mail.outbox[-1].to == ["Api@Firm.example"]
+    bad = c.post(f"{base}/invitations", {"email": "x", "name": "", "role": "boss"}, "application/json", **bearer(admin))
+    assert bad.status_code == 422
+    listed = c.get(f"{base}/people", **bearer(admin)).json()
+    assert [m["username"] for m in listed["members"]] == ["orgadmin"]
+    assert [i["email"] for i in listed["invitations"]] == ["Api@Firm.example"]
+    # strangers and plain members: no such list, no changes
+    stranger, _other = member_of("api-stranger")
+    assert c.get(f"{base}/people", **bearer(stranger)).status_code == 404
+    clerk = user("api-clerk")
+    mine = Membership.objects.create(user=clerk, organization=org, role="member")
+    assert c.get(f"{base}/people", **bearer(clerk)).status_code == 404
+    patch = c.patch(f"/api/v1/memberships/{mine.pk}", {"role": "admin"}, "application/json", **bearer(clerk))
+    assert patch.status_code == 403  # not one's own promotion
+    assert c.delete(f"/api/v1/invitations/{listed['invitations'][0]['id']}", **bearer(stranger)).status_code == 404
+    r = c.patch(f"/api/v1/memberships/{mine.pk}", {"role": "admin"}, "application/json", **bearer(admin))
+    assert r.status_code == 200 and r.json()["role"] == "admin"
+    assert c.delete(f"/api/v1/invitations/{listed['invitations'][0]['id']}", **bearer(admin)).status_code == 204
+    admin_row = Membership.objects.get(user=admin, organization=org)
+    assert c.delete(f"/api/v1/memberships/{admin_row.pk}", **bearer(admin)).status_code == 204  # leaves
+    last = c.delete(f"/api/v1/memberships/{mine.pk}", **bearer(clerk))
+    assert last.status_code == 422 and "membership" in last.json()["errors"]

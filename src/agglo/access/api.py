@@ -1,5 +1,5 @@
-"""API tokens and member nodes: a logged-in user manages their own tokens; organization admins register nodes,
-rotate their keys, issue node tokens and revoke them."""
+"""API tokens, member nodes and people: a logged-in user manages their own tokens; organization admins register
+nodes, rotate their keys, issue node tokens and revoke them, and invite people, change their roles and remove them."""
 
 from __future__ import annotations
 
@@ -9,10 +9,25 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from agglo.access import nodes, policy
-from agglo.access.models import ApiToken
-from agglo.access.schemas import KeyIn, KeyOut, NodeIn, NodeOut, NodeTokenIn, TokenCreated, TokenIn, TokenOut, WhoAmI
-from agglo.access.selectors import node_get, node_list
+from agglo.access import nodes, people, policy
+from agglo.access.models import ApiToken, Invitation, Membership
+from agglo.access.schemas import (
+    InvitationIn,
+    InvitationOut,
+    KeyIn,
+    KeyOut,
+    MemberOut,
+    NodeIn,
+    NodeOut,
+    NodeTokenIn,
+    PeopleOut,
+    RoleIn,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+    WhoAmI,
+)
+from agglo.access.selectors import node_get, node_list, organization_people
 from agglo.access.tokens import api_token_create, api_token_revoke
 from agglo.common.errors import LoginRequired, NotFound
 from agglo.common.idempotency import answer_secret
@@ -116,3 +131,56 @@ def node_token_create(request: HttpRequest, node_id: int, payload: NodeTokenIn) 
         actor=request.auth, node=node, name=payload.name, scope=payload.scope, days=payload.days
     )
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": clear})
+
+
+@router.get(
+    "/organizations/{int:org_id}/people", response=PeopleOut, summary="People of an organization you administer"
+)
+def people_list(request: HttpRequest, org_id: int) -> Any:
+    return organization_people(actor=_user(request), organization_id=org_id)
+
+
+@router.post(
+    "/organizations/{int:org_id}/invitations",
+    response={201: InvitationOut},
+    summary="Invite a person by e-mail (the link goes to the address only)",
+)
+def invitation_create(request: HttpRequest, org_id: int, payload: InvitationIn) -> Status:
+    invitation, _token = people.invitation_create(actor=_user(request), organization_id=org_id, data=payload.dict())
+    return Status(201, invitation)
+
+
+@router.delete("/invitations/{int:invitation_id}", response={204: None}, summary="Withdraw an invitation")
+def invitation_delete(request: HttpRequest, invitation_id: int) -> Status:
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None or invitation.organization_id not in policy.administered_organization_ids(_user(request)):
+        raise NotFound(_("No invitation with id %(id)s.") % {"id": invitation_id})
+    people.invitation_revoke(actor=request.auth, invitation=invitation)
+    return Status(204, None)
+
+
+def _membership(request: HttpRequest, membership_id: int) -> Membership:
+    """One's own membership, or one in an organization one administers."""
+    user = _user(request)
+    found = Membership.objects.filter(pk=membership_id).first()
+    if found is None or not (
+        found.user_id == user.pk or found.organization_id in policy.administered_organization_ids(user)
+    ):
+        raise NotFound(_("No membership with id %(id)s.") % {"id": membership_id})
+    return found
+
+
+@router.patch("/memberships/{int:membership_id}", response=MemberOut, summary="Change a person's role")
+def membership_update(request: HttpRequest, membership_id: int, payload: RoleIn) -> Any:
+    membership = _membership(request, membership_id)
+    if payload.role is None:
+        return membership
+    return people.member_role_set(actor=request.auth, membership=membership, role=payload.role)
+
+
+@router.delete(
+    "/memberships/{int:membership_id}", response={204: None}, summary="Remove a person, or leave (one's own)"
+)
+def membership_delete(request: HttpRequest, membership_id: int) -> Status:
+    people.member_remove(actor=request.auth, membership=_membership(request, membership_id))
+    return Status(204, None)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from ninja import Schema
 
-from agglo.access.models import ApiToken, Node
+from agglo.access.models import ApiToken, Membership, Node
 from agglo.common.schemas import StrictIn, Whole, one_of
 
 
@@ -75,3 +75,49 @@ class WhoAmI(Schema):
     username: str | None
     node_id: int | None
     organizations: list[int]
+
+
+class MemberOut(Schema):
+    id: int  # the membership's: PATCH or DELETE /memberships/{id}
+    username: str
+    name: str
+    email: str
+    role: Annotated[str, one_of(Membership.Role)]
+    joined_at: datetime
+
+    @staticmethod
+    def resolve_username(obj: Any) -> str:
+        return str(obj.user.get_username())
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.user.get_full_name())
+
+    @staticmethod
+    def resolve_email(obj: Any) -> str:
+        return str(obj.user.email)
+
+
+class InvitationIn(StrictIn):
+    email: str
+    name: str
+    role: Annotated[str, one_of(Membership.Role)] = "member"
+
+
+class InvitationOut(Schema):
+    id: int
+    email: str
+    name: str
+    role: Annotated[str, one_of(Membership.Role)]
+    created_at: datetime
+    expires_at: datetime  # the mailed link opens until then
+
+
+class PeopleOut(Schema):
+    organization_id: int
+    members: list[MemberOut]
+    invitations: list[InvitationOut]  # not accepted or withdrawn (expired ones included)
+
+
+class RoleIn(StrictIn):
+    role: Annotated[str, one_of(Membership.Role)] | None = None  # a change names what it changes

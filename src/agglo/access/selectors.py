@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
-from agglo.access.models import ApiToken, DailyQuota, Membership, Node, PlatformRole, TotpDevice
+from agglo.access.models import ApiToken, DailyQuota, Invitation, Membership, Node, PlatformRole, TotpDevice
 from agglo.access.quotas import accountable
 from agglo.common.errors import NotFound
 
@@ -70,6 +70,28 @@ def account_of(user: Any) -> Account:
         usage=list(daily_usage(user, memberships).values()),
         administers=bool(policy.administered_organization_ids(user)) or policy.is_operator(user),
     )
+
+
+@dataclass
+class People:
+    """An organization's people (nodes are on their own page) and its invitations not accepted or withdrawn."""
+
+    organization_id: int
+    members: list[Membership]
+    invitations: list[Invitation]
+
+
+def organization_people(*, actor: Any, organization_id: int) -> People:
+    """For the organization's admins in person only; others are told there is no such list."""
+    if policy.is_node_account(actor) or organization_id not in policy.administered_organization_ids(actor):
+        raise NotFound(_("No organization with id %(id)s among those you administer.") % {"id": organization_id})
+    members = (
+        Membership.objects.filter(organization_id=organization_id, user__node__isnull=True)
+        .select_related("user")
+        .order_by("-role", "user__username")
+    )
+    invited = Invitation.objects.filter(organization_id=organization_id, accepted_at=None, revoked_at=None)
+    return People(organization_id, list(members), list(invited.order_by("pk")))
 
 
 def node_list(*, actor: Any) -> QuerySet[Node]:

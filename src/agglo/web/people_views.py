@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import people, policy
 from agglo.access.models import Invitation, Membership
+from agglo.access.selectors import organization_people
 from agglo.common.errors import DomainError
 from agglo.common.numbers import posted_id
 from agglo.registry.models import Organization
@@ -26,23 +27,13 @@ def _admin_orgs(user: Any) -> list[Organization]:
     return list(Organization.objects.filter(pk__in=policy.administered_organization_ids(user)).order_by("name_zh"))
 
 
-def _roster(orgs: list[Organization]) -> list[dict[str, Any]]:
-    """Per organization: its people (nodes are on their own page) and its open invitations."""
-    ids = [o.pk for o in orgs]
-    members = (
-        Membership.objects.filter(organization_id__in=ids, user__node__isnull=True)
-        .select_related("user")
-        .order_by("organization_id", "-role", "user__username")
-    )
-    invited = Invitation.objects.filter(organization_id__in=ids, accepted_at=None, revoked_at=None).order_by("pk")
-    return [
-        {
-            "organization": o,
-            "members": [m for m in members if m.organization_id == o.pk],
-            "invitations": [i for i in invited if i.organization_id == o.pk],
-        }
-        for o in orgs
-    ]
+def _roster(user: Any, orgs: list[Organization]) -> list[dict[str, Any]]:
+    """Per organization: its people and its open invitations."""
+    rows = []
+    for o in orgs:
+        people_of = organization_people(actor=user, organization_id=o.pk)
+        rows.append({"organization": o, "members": people_of.members, "invitations": people_of.invitations})
+    return rows
 
 
 @login_required
@@ -72,7 +63,7 @@ def people_index(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("web:people")
     context = {
-        "roster": _roster(orgs),
+        "roster": _roster(request.user, orgs),
         "orgs": orgs,
         "errors": errors,
         "values": values,
