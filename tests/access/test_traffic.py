@@ -150,6 +150,17 @@ def test_an_export_counts_as_a_view_of_every_other_organization_in_it(client, me
     assert "(1 of 20 made)" in told and "(2 of 3 profile views used)" in told
 
 
+def three_reads_with_redis_at(url, client, settings):
+    """Three reads from one address with a burst of two, the buckets configured at `url`; their status codes."""
+    settings.AGGLO_REDIS_URL = url
+    settings.AGGLO_RATE_LIMITS = {"ip": [60, 2], "user": [60, 100], "token": [60, 100], "node": [60, 100]}
+    ratelimit.backend.cache_clear()
+    try:
+        return [client.get("/api/v1/ledger/witnesses").status_code for _ in range(3)]
+    finally:
+        ratelimit.backend.cache_clear()
+
+
 @pytest.mark.django_db
 def test_while_redis_is_down_the_databases_buckets_stand_in(client, settings, caplog):
     # A Redis outage answered every request with a 500 (review 53 F6): the limits go on, from the database.
@@ -158,14 +169,7 @@ def test_while_redis_is_down_the_databases_buckets_stand_in(client, settings, ca
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings.AGGLO_REDIS_URL = f"redis://127.0.0.1:{port}/0"
-    settings.AGGLO_RATE_LIMITS = {"ip": [60, 2], "user": [60, 100], "token": [60, 100], "node": [60, 100]}
-    ratelimit.backend.cache_clear()
-    try:
-        codes = [client.get("/api/v1/ledger/witnesses").status_code for _ in range(3)]
-    finally:
-        ratelimit.backend.cache_clear()
-    assert codes == [200, 200, 429]
+    assert three_reads_with_redis_at(f"redis://127.0.0.1:{port}/0", client, settings) == [200, 200, 429]
     assert RateBucket.objects.exists()
     assert [r.message for r in caplog.records if "Redis unreachable" in r.message][:1]
 
@@ -245,14 +249,7 @@ def test_redis_backend_keeps_one_bucket_for_every_process(redis_url):
 
 @pytest.mark.django_db
 def test_redis_is_used_when_configured(redis_url, client, settings):
-    settings.AGGLO_REDIS_URL = redis_url
-    settings.AGGLO_RATE_LIMITS = {"ip": [60, 2], "user": [60, 100], "token": [60, 100], "node": [60, 100]}
-    ratelimit.backend.cache_clear()
-    try:
-        codes = [client.get("/api/v1/ledger/witnesses").status_code for _ in range(3)]
-    finally:
-        ratelimit.backend.cache_clear()
-    assert codes == [200, 200, 429]
+    assert three_reads_with_redis_at(redis_url, client, settings) == [200, 200, 429]
     assert not RateBucket.objects.exists()
 
 
