@@ -123,3 +123,39 @@ def test_plans_made_at_once_do_not_offer_the_same_room_twice(cluster: dict[str, 
         slot = CapacitySlot.objects.filter(capability_id=capability, week=week).first()
         room = (slot.capacity - slot.reserved) if slot else Capability.objects.get(pk=capability).weekly_capacity
         assert units <= room, (capability, week, units, room)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_delay_and_an_acceptance_at_one_factory_at_once_both_land(cluster: dict[str, Any], attempt: int) -> None:
+    # The delay re-plans (its new offers' foreign keys are checked at its commit) while the acceptance holds the
+    # capability's row: that lock no longer blocks the check, and the delay takes its planning turn before it
+    # locks any capacity (review 53 R1, recheck 54 N1).
+    import datetime as dt
+
+    from agglo.factory.services.capacity import free_in
+    from agglo.factory.services.execution import allocation_delay
+    from agglo.factory.services.orders import order_create, order_plan
+    from tests.factory.conftest import order_data
+
+    first = confirmed(cluster)
+    buyer = cluster["people"]["buyer"]
+    second = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    offers = {a.capability_id: a for a in second.allocations.filter(status="offered")}
+    late = next(
+        (a for a in first.allocations.filter(status="accepted").order_by("week") if a.capability_id in offers), None
+    )
+    assert late is not None, "the two plans should share a factory's capability"
+    weeks = next(n for n in range(1, 5) if free_in(late.capability, late.week + dt.timedelta(weeks=n)) >= late.quantity)
+    offer = offers[late.capability_id]
+    errors = together(
+        lambda: allocation_delay(actor=owner(cluster, late), allocation=late, weeks=weeks, reason="来料延误"),
+        lambda: allocation_respond(actor=owner(cluster, offer), allocation=offer, action="accept"),
+    )
+    assert all(e is None or isinstance(e, DomainError) for e in errors), errors
+    caps = {a.capability_id for a in Allocation.objects.filter(order__in=[first, second])}
+    accepted = sum(
+        Allocation.objects.filter(order__in=[first, second], status="accepted", capability_id__in=caps).values_list(
+            "quantity", flat=True
+        )
+    )
+    assert reserved(caps) == accepted

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.access.models import Invitation, Membership
 from agglo.common.audit import record
-from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agglo.common.lines import ONE_LINE, is_one_line
 
 INVITATION_DAYS = 7
@@ -202,17 +202,29 @@ def invitation_accept(*, actor: Any, token: str) -> Membership:
     return _join(invitation, actor)
 
 
+def _still_admin(actor: Any, organization_id: int) -> None:
+    """The actor's rights read again under the organization's lock: removed meanwhile, it changes nothing."""
+    policy.forget(actor)
+    _require_admin(actor, organization_id)
+
+
 def _admins_left(organization_id: int, without: Membership) -> int:
-    """Admins other than `without`, people not nodes, counted under their lock so that two changes at once cannot
-    both take away the last one."""
-    admins = Membership.objects.select_for_update().filter(
+    """Admins other than `without`, people not nodes (read under the organization's lock, see `_person`)."""
+    admins = Membership.objects.filter(
         organization_id=organization_id, role=Membership.Role.ADMIN, user__node__isnull=True, user__is_active=True
-    )
-    return sum(1 for m in admins if m.pk != without.pk)
+    ).exclude(pk=without.pk)
+    return admins.count()
 
 
 def _person(membership: Membership) -> Membership:
-    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    """The membership read again after its organization's lock: every change of a person's role or membership
+    takes it first, so that two at once can neither both take away the last admin nor wait for each other."""
+    organizations = Membership._meta.get_field("organization").related_model._default_manager
+    list(organizations.select_for_update().filter(pk=membership.organization_id).values_list("pk", flat=True))
+    found = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if found is None:  # removed meanwhile
+        raise NotFound(_("No membership with id %(id)s.") % {"id": membership.pk})
+    membership = found
     if policy.is_node_account(membership.user):
         raise ValidationFailed({"membership": [_("This is a node's account; manage it on the nodes page.")]})
     return membership
@@ -224,6 +236,7 @@ def member_role_set(*, actor: Any, membership: Membership, role: str) -> Members
     if role not in Membership.Role.values:
         raise ValidationFailed({"role": [_("Must be admin or member.")]})
     membership = _person(membership)
+    _still_admin(actor, membership.organization_id)
     if membership.role == role:
         return membership
     if role == Membership.Role.MEMBER and not _admins_left(membership.organization_id, membership):
@@ -248,6 +261,8 @@ def member_remove(*, actor: Any, membership: Membership) -> None:
     if not leaving:
         _require_admin(actor, membership.organization_id)
     membership = _person(membership)
+    if not leaving:
+        _still_admin(actor, membership.organization_id)
     if membership.role == Membership.Role.ADMIN and not _admins_left(membership.organization_id, membership):
         raise ValidationFailed(
             {"membership": [_("The organization would have no admin left: make another admin first.")]}

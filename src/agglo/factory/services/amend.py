@@ -25,7 +25,7 @@ from agglo.factory.selectors.planning import (
     under_way,
 )
 from agglo.factory.services.orders import checked_regions, checked_terms, due_within
-from agglo.factory.services.replan import replan
+from agglo.factory.services.replan import planning_turn, replan
 from agglo.factory.validation import (
     date,
 )
@@ -146,6 +146,7 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer changes its order."))
+    planning_turn()  # it re-plans: see `replan.planning_turn`
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     unknown = sorted(set(data) - set(AMENDABLE))

@@ -240,7 +240,13 @@ def reserve(capability: Capability, week: dt.date, quantity: int) -> bool:
     """Hold `quantity` of a week's capacity for accepted work; False when it no longer fits."""
     # the declared capacity read under a lock, not from the caller's copy: a week without its own row starts
     # from it, and the factory may have lowered it while this answer was on its way
-    declared = Capability.objects.select_for_update().values_list("weekly_capacity", flat=True).get(pk=capability.pk)
+    # FOR NO KEY UPDATE: it must not block the foreign-key checks of other transactions' new rows that name the
+    # capability (a re-plan's offers, checked at its commit), which waited for this while it waited for them
+    declared = (
+        Capability.objects.select_for_update(no_key=True)
+        .values_list("weekly_capacity", flat=True)
+        .get(pk=capability.pk)
+    )
     slot, _created = CapacitySlot.objects.select_for_update().get_or_create(
         capability=capability, week=monday(week), defaults={"capacity": declared}
     )

@@ -20,6 +20,7 @@ from agglo.factory.selectors.planning import horizon
 from agglo.factory.services.capacity import free_in, release, reserve
 from agglo.factory.services.replan import (
     finish_if_delivered,
+    planning_turn,
     repaired,
     replan,
 )
@@ -54,6 +55,7 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
     allocation = locked(allocation, "capability")
     reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
+    planning_turn()  # before the release below: see `replan.planning_turn`
     allocation.status = Allocation.Status.WITHDRAWN
     allocation.note = reason
     allocation.save(update_fields=["status", "note", "updated_at"])
@@ -314,6 +316,7 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     later = allocation.week + dt.timedelta(weeks=shift)
     if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
         raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
+    planning_turn()  # before the reservation below: see `replan.planning_turn`
     if not reserve(allocation.capability, later, allocation.quantity):
         room = free_in(allocation.capability, later)
         raise ValidationFailed(

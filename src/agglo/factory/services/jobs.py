@@ -22,6 +22,7 @@ from agglo.factory.services.capacity import free_in, reserve
 from agglo.factory.services.replan import (
     answer_deadline,
     confirm_if_complete,
+    planning_turn,
     repaired,
     replan,
 )
@@ -229,6 +230,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})
     if timezone.now() > allocation.respond_by:
         raise ValidationFailed({"action": [_("The time to decide on this counter-offer has passed.")]})
+    planning_turn()  # it re-plans: the turn before the reservation below (see `replan.planning_turn`)
     if accept:
         amount = allocation.counter_quantity or 0
         if not reserve(allocation.capability, allocation.week, amount):
@@ -284,6 +286,7 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
             order = Order.objects.select_for_update().get(pk=order_id)
             if order.status in Order.CLOSED:
                 continue
+            planning_turn()
             late = Allocation.objects.select_for_update().filter(
                 order_id=order_id, status__in=waiting, respond_by__lt=now
             )

@@ -168,12 +168,14 @@ def repaired(what: Phrase, order: Order) -> Phrase:
 PLANNING_LOCK = 0x6167676C6F  # "agglo"
 
 
-def _planning_turn() -> None:
+def planning_turn() -> None:
     """Wait for plans being made elsewhere to end. A plan keeps out of the room other orders' open offers hold,
     but two plans made at once each read the other's room as free and offered it twice (review 53 R6: five plans
     put 1,000 units on offer in a 240-unit week). On PostgreSQL, plans take turns on a lock that ends with their
     transaction, after the order's lock (every plan change takes that first), so a plan waits at most one time
-    limit per plan ahead of it. SQLite lets one transaction write at a time anyway."""
+    limit per plan ahead of it. A service that will re-plan takes its turn before it locks any capacity (a
+    reservation, a release), so that it never holds what the plan ahead of it needs while it waits; taken again by
+    `replan`, the lock is simply held. SQLite lets one transaction write at a time anyway."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNING_LOCK])
@@ -189,7 +191,7 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status in Order.CLOSED:
         return order
-    _planning_turn()
+    planning_turn()
     # A factory's answer elsewhere leaves the buyer's pending decisions on counter-offers open: the repair plans
     # around them (as if taken: taking one then changes nothing). A re-plan the buyer asks for voids them.
     keep_counters = reason not in BUYER_REPLANS
