@@ -47,6 +47,24 @@ def test_attempts_still_being_checked_count_toward_the_lock():
     assert LoginThrottle.objects.get(key="user:carol").locked_until > now
 
 
+@override_settings(AGGLO_LOGIN_MAX_FAILURES=3, AGGLO_LOGIN_MAX_FAILURES_PER_IP=10)
+def test_a_locked_accounts_retries_do_not_lock_its_office(client):
+    # Refusals of a locked account counted against the address: one person retrying locked every colleague
+    # behind it (recheck 54 N4). Only attempts that are checked count.
+    from agglo.access.login import LoginRefused, authenticate_password
+
+    user("erin", password="right-password-1")
+    user("frank", password="right-password-2")
+    for _ in range(3):
+        with pytest.raises(LoginRefused):
+            authenticate_password(None, username="erin", password="wrong", ip="192.0.2.9")
+    for _ in range(20):  # locked: refused unchecked, and not counted
+        with pytest.raises(LoginRefused):
+            authenticate_password(None, username="erin", password="right-password-1", ip="192.0.2.9")
+    assert LoginThrottle.objects.get(key="ip:192.0.2.9").failures == 3
+    assert authenticate_password(None, username="frank", password="right-password-2", ip="192.0.2.9")
+
+
 @override_settings(AGGLO_LOGIN_MAX_FAILURES=3)
 def test_lockout_answers_alike_for_real_and_unknown_accounts(client):
     user("alice", password="right-password-1")

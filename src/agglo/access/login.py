@@ -50,22 +50,23 @@ def _claim(keys: list[tuple[str, int]], now: dt.datetime) -> bool:
     locked, nor once a key's attempts in the window (failed, or still being checked) reach its limit, which then
     locks it. Counted after the check, attempts sent at once all got checked before any failure was counted."""
     window = dt.timedelta(minutes=settings.AGGLO_LOGIN_LOCK_MINUTES)
-    allowed = True
-    for key, limit in keys:
-        row, _created = LoginThrottle.objects.select_for_update().get_or_create(key=key)
-        if row.locked_until and row.locked_until > now:
-            allowed = False
-            continue
+    rows = [(LoginThrottle.objects.select_for_update().get_or_create(key=key)[0], limit) for key, limit in keys]
+    if any(row.locked_until and row.locked_until > now for row, _limit in rows):
+        # refused unchecked, and counted nowhere: a locked account's owner retrying must not lock the office's
+        # address, nor a locked address its colleagues' accounts (recheck 54 N4)
+        return False
+    for row, _limit in rows:
         if row.first_failure_at is None or now - row.first_failure_at > window:
             row.failures, row.first_failure_at = 0, now
-        if row.failures >= limit:
-            row.locked_until = now + window
-            row.failures, row.first_failure_at = 0, None
-            allowed = False
-        else:
+    full = [row for row, limit in rows if row.failures >= limit]
+    for row in full:  # the limit's attempts are all failed or being checked: this one is not, and the key locks
+        row.locked_until = now + window
+        row.failures, row.first_failure_at = 0, None
+    for row, _limit in rows:
+        if not full:
             row.failures += 1
         row.save()
-    return allowed
+    return not full
 
 
 @transaction.atomic
