@@ -332,7 +332,12 @@ try:
     }
 except (json.JSONDecodeError, TypeError, ValueError) as exc:  # bad JSON, or JSON that is no object
     raise ImproperlyConfigured(f"AGGLO_RATE_LIMITS must be a JSON object: {exc}") from None
+_RATE_KINDS = ("ip", "user", "token", "node", "reset", "anon_profile", "log")
 for _kind, _pair in AGGLO_RATE_LIMITS.items():  # each [per minute, burst]: checked here, not by the first request
+    if _kind not in _RATE_KINDS:  # a misspelt kind ("IP") was kept, unused, and the intended limit never changed
+        raise ImproperlyConfigured(
+            f"AGGLO_RATE_LIMITS: {_kind!r} is no kind of limit; the kinds are {', '.join(_RATE_KINDS)}"
+        )
     if not (
         isinstance(_pair, list)
         and len(_pair) == 2

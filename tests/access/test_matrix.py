@@ -195,7 +195,7 @@ def world(cluster, member_of, make_org, operator):
 
     # A's people: a member, and an invitation not yet accepted (its address must not show to others)
     a_clerk = Membership.objects.create(user=user("a-clerk"), organization=a, role="member")
-    a_invitation, _token = people.invitation_create(
+    a_invitation = people.invitation_create(
         actor=a_admin, organization_id=a.pk, data={"email": "secret-a-invitee@matrix.test", "name": "Invitee"}
     )
     ids = {

@@ -53,3 +53,22 @@ def test_the_recipients_already_mailed_are_not_mailed_again(monkeypatch):
     monkeypatch.setattr(tasks, "send_mail", flaky)
     assert notification_mail.call("文本", "", ["a@x.example", "b@x.example", "c@x.example"], "en") == 1
     assert default_task_backend.results[-1].args[2] == ["b@x.example", "c@x.example"]
+
+
+@override_settings(TASKS=DUMMY)
+def test_an_address_refused_for_good_does_not_hold_back_the_others(monkeypatch):
+    # a 550 for the second of three recipients kept the third from its mail, retried until given up (recheck 54)
+    import smtplib
+
+    from agglo.common import tasks
+
+    def picky(subject, body, sender, to):
+        if to == ["gone@x.example"]:
+            raise smtplib.SMTPRecipientsRefused({"gone@x.example": (550, b"no such user")})
+        mail.outbox.append(to)
+        return 1
+
+    monkeypatch.setattr(tasks, "send_mail", picky)
+    before = len(default_task_backend.results)
+    assert notification_mail.call("文本", "", ["a@x.example", "gone@x.example", "c@x.example"], "en") == 2
+    assert len(default_task_backend.results) == before  # nothing to try again

@@ -209,3 +209,36 @@ def test_two_admins_changing_each_other_at_once_leave_an_admin_and_no_error(org_
     )
     assert all(e is None or isinstance(e, (ValidationFailed, Forbidden)) for e in errors), errors  # refusals, no 500
     assert Membership.objects.filter(organization=org, role="admin").count() >= 1
+
+
+def test_an_invitation_falls_with_its_senders_admin_rights(org_admin, django_capture_on_commit_callbacks):
+    # recheck 54 N5: an admin about to be removed kept a seat through an address it held
+    admin, org = org_admin
+    link = invite(signed_in(admin), org, django_capture_on_commit_callbacks, email="alt@y.example", name="Alt")
+    other = user("other-admin")
+    Membership.objects.create(user=other, organization=org, role="admin")
+    people.member_remove(actor=other, membership=Membership.objects.get(user=admin, organization=org))
+    assert Client().get(link).status_code == 404
+    r = Client().post(link, {"password": "a-long-pass-2026!", "password_again": "a-long-pass-2026!"})
+    assert r.status_code == 404 and not Membership.objects.filter(user__username="alt@y.example").exists()
+
+
+def test_invitations_are_limited_and_the_token_is_kept_in_no_task(
+    org_admin, english, django_capture_on_commit_callbacks
+):
+    admin, org = org_admin
+    too_long = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".example.cn"
+    with pytest.raises(ValidationFailed) as exc:
+        people.invitation_create(actor=admin, organization_id=org.pk, data={"email": too_long, "name": "L"})
+    assert exc.value.errors["email"] == [f"At most 254 characters (has {len(too_long)})."]
+    with django_capture_on_commit_callbacks() as queued:
+        for _ in range(3):  # invite and withdraw, again and again: a mail each time
+            invitation = people.invitation_create(
+                actor=admin, organization_id=org.pk, data={"email": "target@y.example", "name": "T"}
+            )
+            people.invitation_revoke(actor=admin, invitation=invitation)
+    with pytest.raises(ValidationFailed) as exc:
+        people.invitation_create(actor=admin, organization_id=org.pk, data={"email": "TARGET@y.example", "name": "T"})
+    assert "invited 3 times in a day" in exc.value.errors["email"][0]
+    # the mail task is given the invitation alone: it makes the token as it sends (recheck 54 N8)
+    assert [cb.args for cb in queued] == [(i.pk,) for i in Invitation.objects.order_by("pk")]

@@ -176,6 +176,11 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
         ),
         ({"AGGLO_EMAIL_TIMEOUT": "0"}, "agglo: AGGLO_EMAIL_TIMEOUT must be between 1 and 600, got 0"),
         (
+            {"AGGLO_RATE_LIMITS": '{"IP": [10, 5]}'},
+            "agglo: AGGLO_RATE_LIMITS: 'IP' is no kind of limit; the kinds are ip, user, token, node, reset, "
+            "anon_profile, log",
+        ),
+        (
             {"AGGLO_EMAIL_TLS": "1", "AGGLO_EMAIL_SSL": "1"},
             "agglo: AGGLO_EMAIL_TLS and AGGLO_EMAIL_SSL: set one of them, not both",
         ),

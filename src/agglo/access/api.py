@@ -146,7 +146,7 @@ def people_list(request: HttpRequest, org_id: int) -> Any:
     summary="Invite a person by e-mail (the link goes to the address only)",
 )
 def invitation_create(request: HttpRequest, org_id: int, payload: InvitationIn) -> Status:
-    invitation, _token = people.invitation_create(actor=_user(request), organization_id=org_id, data=payload.dict())
+    invitation = people.invitation_create(actor=_user(request), organization_id=org_id, data=payload.dict())
     return Status(201, invitation)
 
 

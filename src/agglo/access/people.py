@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
@@ -27,6 +27,20 @@ from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agglo.common.lines import ONE_LINE, is_one_line
 
 INVITATION_DAYS = 7
+INVITATIONS_PER_DAY = 50  # per organization
+INVITATIONS_PER_ADDRESS = 3  # to one address, from all organizations
+EMAIL_MAX = 254
+
+
+ROLE_WORDS = {
+    Membership.Role.ADMIN: gettext_lazy("one of its admins"),
+    Membership.Role.MEMBER: gettext_lazy("one of its members"),
+}
+
+
+def role_words(role: str) -> str:
+    """The role as a sentence says it ("… to act for it as one of its admins")."""
+    return str(ROLE_WORDS.get(role, role))
 
 
 def token_hash(token: str) -> str:
@@ -47,9 +61,10 @@ def address_user(email: str) -> Any:
 
 
 @transaction.atomic
-def invitation_create(*, actor: Any, organization_id: int, data: dict[str, Any]) -> tuple[Invitation, str]:
-    """Invite a person by e-mail to act for the organization as an admin or a member; returns the invitation and
-    the token its link carries (mailed, never kept). The admin is not told whether the address has an account."""
+def invitation_create(*, actor: Any, organization_id: int, data: dict[str, Any]) -> Invitation:
+    """Invite a person by e-mail to act for the organization as an admin or a member. The link's token is made and
+    mailed by the mail task, kept nowhere but as its hash. The admin is not told whether the address has an
+    account."""
     _require_admin(actor, organization_id)
     errors: dict[str, list[str]] = {}
     email = str(data.get("email") or "").strip()
@@ -59,6 +74,9 @@ def invitation_create(*, actor: Any, organization_id: int, data: dict[str, Any])
         validate_email(email)
     except ValidationError:
         errors["email"] = [_("Enter a valid e-mail address.")]
+    else:
+        if len(email) > EMAIL_MAX:  # the address's column; the validator takes up to 320
+            errors["email"] = [_("At most %(max)d characters (has %(n)d).") % {"max": EMAIL_MAX, "n": len(email)}]
     if not 1 <= len(name) <= 150:
         errors["name"] = [_("Give the person's name, 1 to 150 characters.")]
     elif not is_one_line(name):
@@ -83,13 +101,13 @@ def invitation_create(*, actor: Any, organization_id: int, data: dict[str, Any])
             _("An invitation to this address is open; withdraw it first to send another."),
             errors={"email": [_("Already invited.")]},
         )
-    token = secrets.token_urlsafe(32)
+    _within_limits(organization_id, email, now)
     invitation = Invitation.objects.create(
         organization_id=organization_id,
         email=email,
         name=name,
         role=role,
-        token_hash=token_hash(token),
+        token_hash=token_hash(secrets.token_urlsafe(32)),  # a stand-in: the mail task makes the token it sends
         language=get_language() or settings.LANGUAGE_CODE,
         invited_by=actor,
         expires_at=now + dt.timedelta(days=INVITATION_DAYS),
@@ -103,8 +121,41 @@ def invitation_create(*, actor: Any, organization_id: int, data: dict[str, Any])
     )
     from agglo.access.tasks import invitation_mail
 
-    transaction.on_commit(partial(invitation_mail.enqueue, invitation.pk, token))
-    return invitation, token
+    transaction.on_commit(partial(invitation_mail.enqueue, invitation.pk))
+    return invitation
+
+
+def _within_limits(organization_id: int, email: str, now: dt.datetime) -> None:
+    """Invitations are mail the platform sends to any address on a member's word: so many a day per organization,
+    and so many a day to one address, that they cannot be used to flood an inbox (recheck 54 N6)."""
+    day = now - dt.timedelta(days=1)
+    recent = Invitation.objects.filter(created_at__gt=day)
+    if recent.filter(organization_id=organization_id).count() >= INVITATIONS_PER_DAY:
+        raise ValidationFailed(
+            {
+                "email": [
+                    _("At most %(n)d invitations a day per organization: try again tomorrow.")
+                    % {"n": INVITATIONS_PER_DAY}
+                ]
+            }
+        )
+    if recent.filter(email__iexact=email).count() >= INVITATIONS_PER_ADDRESS:
+        raise ValidationFailed(
+            {
+                "email": [
+                    _("This address was invited %(n)d times in a day: try again tomorrow.")
+                    % {"n": INVITATIONS_PER_ADDRESS}
+                ]
+            }
+        )
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """A new token for the invitation's link, whose hash replaces the one kept (an earlier link stops working).
+    Made by the mail task as it sends, so that the token is kept in no task's arguments (recheck 54 N8)."""
+    token = secrets.token_urlsafe(32)
+    Invitation.objects.filter(pk=invitation.pk).update(token_hash=token_hash(token))
+    return token
 
 
 @transaction.atomic
@@ -121,14 +172,16 @@ def invitation_revoke(*, actor: Any, invitation: Invitation) -> Invitation:
 
 
 def invitation_open(token: str) -> Invitation | None:
-    """The invitation this token opens, if it is neither used, withdrawn nor expired."""
+    """The invitation this token opens, if it is neither used, withdrawn nor expired, and its sender is still an
+    admin of the organization."""
     if not token or len(token) > 100:
         return None
-    return (
-        Invitation.objects.select_related("organization")
+    found = (
+        Invitation.objects.select_related("organization", "invited_by")
         .filter(token_hash=token_hash(token), accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
         .first()
     )
+    return found if found is not None and inviter_still_admin(found) else None
 
 
 def _locked_open(token: str) -> Invitation:
@@ -139,6 +192,16 @@ def _locked_open(token: str) -> Invitation:
             {"invitation": [_("This invitation is no longer open: it was used, withdrawn or has expired.")]}
         )
     return invitation
+
+
+def inviter_still_admin(invitation: Invitation) -> bool:
+    """An invitation stands only while whoever sent it is an admin of the organization: one removed meanwhile
+    must not keep a seat through an address it holds (recheck 54 N5)."""
+    inviter = invitation.invited_by
+    if inviter is None:
+        return False
+    policy.forget(inviter)
+    return policy.is_org_admin(inviter, invitation.organization_id)
 
 
 def _join(invitation: Invitation, user: Any) -> Membership:

@@ -90,7 +90,9 @@ def organization_people(*, actor: Any, organization_id: int) -> People:
         .select_related("user")
         .order_by("-role", "user__username")
     )
-    invited = Invitation.objects.filter(organization_id=organization_id, accepted_at=None, revoked_at=None)
+    invited = Invitation.objects.filter(
+        organization_id=organization_id, accepted_at=None, revoked_at=None
+    ).select_related("invited_by")
     return People(organization_id, list(members), list(invited.order_by("pk")))
 
 

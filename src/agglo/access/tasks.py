@@ -36,33 +36,42 @@ def password_reset_mail(address: str, base: str, language: str = "", network: st
 
 
 @task()
-def invitation_mail(invitation_id: int, token: str, attempt: int = 0) -> int:
-    """Mail an invitation's link, in the language it was made in. The token is in the task's arguments until the
-    task is done (it is not kept on the invitation): whoever reads the task queue could accept it."""
+def invitation_mail(invitation_id: int, attempt: int = 0) -> int:
+    """Mail an invitation's link, in the language it was made in, with a token made here (see
+    `people.invitation_token`): a retry sends a new one, and the last mailed link is the one that works."""
     from django.core.mail import send_mail
     from django.utils.translation import gettext as _
 
+    from agglo.access import people
     from agglo.access.models import Invitation
 
     invitation = Invitation.objects.select_related("organization", "invited_by").filter(pk=invitation_id).first()
-    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+    if (
+        invitation is None
+        or invitation.accepted_at
+        or invitation.revoked_at
+        or not people.inviter_still_admin(invitation)
+    ):
         return 0
+    token = people.invitation_token(invitation)
     link = f"{settings.AGGLO_BASE_URL.rstrip('/')}/invitations/{token}/"
     with translation.override(invitation.language or settings.LANGUAGE_CODE):
         subject = _("Agglo: an invitation to act for %(organization)s") % {"organization": invitation.organization.name}
         body = "\n\n".join(
             [
-                _("%(name)s, you are invited to act for %(organization)s on Agglo as its %(role)s.")
-                % {
-                    "name": invitation.name,
-                    "organization": invitation.organization.name,
-                    "role": invitation.get_role_display(),
-                },
+                # the platform's words first: the name is the inviting member's text (recheck 54 N6)
+                _(
+                    "Agglo, the virtual industrial cluster platform: %(organization)s invites you to act for it as "
+                    "%(role)s."
+                )
+                % {"organization": invitation.organization.name, "role": people.role_words(invitation.role)},
+                _("The invitation is addressed to: %(name)s.") % {"name": invitation.name},
                 _("Accept by %(day)s: %(link)s")
                 % {"day": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d %H:%M"), "link": link},
                 _("If you did not expect this, ignore this mail: nothing happens unless the link is followed."),
             ]
         )
-    return sent_or_retried(
-        lambda: send_mail(subject, body, None, [invitation.email]), invitation_mail, (invitation_id, token), attempt
+    sent = sent_or_retried(
+        lambda: send_mail(subject, body, None, [invitation.email]), invitation_mail, (invitation_id,), attempt
     )
+    return sent or 0

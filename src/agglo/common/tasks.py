@@ -30,7 +30,7 @@ def notification_mail(text: str, link: str, recipients: list[str], language: str
                 (text, link, recipients[n:], language),
                 attempt,
             )
-            if not done:  # failed: the rest go with the retry (or are given up with it)
+            if done is None:  # failed: the rest go with the retry (or are given up with it)
                 break
-            sent += done
+            sent += done  # 0: this address refused for good; the others still get theirs
     return sent

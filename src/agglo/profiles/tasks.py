@@ -29,9 +29,10 @@ def stale_reminder_notify(
             "%(n)d facts of %(name)s are past their validity or will be within 30 days. "
             "Members see them marked stale until you update them: %(url)s"
         ) % {"n": facts, "name": org.name, "url": url}
-    return sent_or_retried(
+    sent = sent_or_retried(
         lambda: send_mail(subject, body, None, recipients),
         stale_reminder_notify,
         (organization_id, facts, recipients, language),
         attempt,
     )
+    return sent or 0

@@ -41,9 +41,10 @@ def admission_notify(admission_id: int, status_url: str, attempt: int = 0) -> in
                 )
         lines.append(_("Follow the application: %(url)s") % {"url": status_url})
     body = "\n\n".join(lines)
-    return sent_or_retried(
+    sent = sent_or_retried(
         lambda: send_mail(subject, body, None, [admission.contact_email]),
         admission_notify,
         (admission_id, status_url),
         attempt,
     )
+    return sent or 0

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -52,7 +53,7 @@ def people_index(request: HttpRequest) -> HttpResponse:
             errors["organization"] = [_("Choose one of the organizations you administer.")]
         else:
             try:
-                invitation, _token = people.invitation_create(actor=request.user, organization_id=org_id, data=values)
+                invitation = people.invitation_create(actor=request.user, organization_id=org_id, data=values)
             except DomainError as exc:
                 errors = exc.errors or {"email": [exc.message]}
             else:
@@ -120,6 +121,10 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
     invitation = people.invitation_open(token)
     if invitation is None:
         return render(request, "web/invitation.html", {"closed": True}, status=404)
+    # in the invitation's language, as its mail was, unless this browser chose one (recheck 54 N9)
+    if invitation.language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(invitation.language)
+        request.LANGUAGE_CODE = translation.get_language()
     existing = people.address_user(invitation.email)
     mine = request.user.is_authenticated and existing == request.user
     errors: dict[str, list[str]] = {}
@@ -145,6 +150,7 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("profiles:organization", pk=invitation.organization_id)
     context = {
         "invitation": invitation,
+        "role": people.role_words(invitation.role),
         "existing": existing is not None,
         "mine": mine,
         "errors": errors,
