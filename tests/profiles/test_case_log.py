@@ -78,3 +78,28 @@ def test_a_confirmation_and_a_change_of_input_read_the_stored_participant(org_ad
     services.participant_update_input(actor=admin, participant=lead_copy, data={"input_note": "十名工程师和实验室"})
     stored = CaseParticipant.objects.get(pk=participant.pk)
     assert stored.input_note == "十名工程师和实验室" and stored.confirmed_at is None
+
+
+def test_a_confirmation_names_the_input_it_read(org_admin, member_of, english):
+    # recheck 54: a confirmation sent from a page showing the old input confirmed the lead's new one
+    from agglo.common.errors import Conflict
+    from agglo.profiles.models import CaseParticipant
+
+    admin, org = org_admin
+    peer, peer_org = member_of("case-peer")
+    case = services.case_create(
+        actor=admin, organization=org, data={"title": "中试合作", "kind": "joint_rnd", "started_on": "2025-03-01"}
+    )
+    participant = services.participant_add(
+        actor=admin,
+        case=case,
+        data={"organization": peer_org.pk, "role": "partner", "input_kind": "staff", "input_note": "两名工程师"},
+    )
+    read = participant.input_seen
+    services.participant_update_input(actor=admin, participant=participant, data={"input_note": "十名工程师"})
+    with pytest.raises(Conflict):
+        services.participant_confirm(actor=peer, participant=participant, seen=read)
+    assert CaseParticipant.objects.get(pk=participant.pk).confirmed_at is None
+    fresh = CaseParticipant.objects.get(pk=participant.pk)
+    services.participant_confirm(actor=peer, participant=fresh, seen=fresh.input_seen)
+    assert CaseParticipant.objects.get(pk=participant.pk).confirmed_at is not None

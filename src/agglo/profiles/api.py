@@ -323,10 +323,11 @@ def participant_input(request: HttpRequest, case_id: int, participant_id: int, p
     response=ParticipantOut,
     summary="Confirm participation",
 )
-def participant_confirm(request: HttpRequest, case_id: int, participant_id: int) -> Any:
+def participant_confirm(request: HttpRequest, case_id: int, participant_id: int, seen: str | None = None) -> Any:
+    """`seen`: the participant's `input_seen` as read; if the input changed since, a 409 instead of confirming it."""
     case = selectors.case_get(actor=request.auth, pk=case_id)
     participant = services.participant_get(case=case, pk=participant_id)
-    return services.participant_confirm(actor=request.auth, participant=participant)
+    return services.participant_confirm(actor=request.auth, participant=participant, seen=seen)
 
 
 @router.post("/cases/{int:case_id}/ratings", response={201: CaseRatingOut}, summary="Rate a partner in a case")

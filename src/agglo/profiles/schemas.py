@@ -307,6 +307,7 @@ class ParticipantOut(Schema):
     input_kind: Annotated[str, one_of(CaseParticipant.InputKind)]
     input_amount: Decimal | None
     input_note: str
+    input_seen: str  # send it back as `seen` when confirming: an input changed since is refused, not confirmed
     confirmed_at: datetime | None
 
 

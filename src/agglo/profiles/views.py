@@ -458,7 +458,8 @@ def case_action(request: HttpRequest, pk: int, case_id: int, action: str) -> Htt
             messages.success(request, _("Participant added; it must confirm its part."))
         elif action == "confirm":
             participant = services.participant_get(case=case, pk=posted_id(request.POST.get("participant")) or 0)
-            services.participant_confirm(actor=request.user, participant=participant)
+            seen = request.POST.get("seen") or None  # what the page showed; a change since is refused
+            services.participant_confirm(actor=request.user, participant=participant, seen=seen)
             messages.success(request, _("Participation confirmed."))
         elif action == "rate":
             form = CaseRatingForm(request.POST, prefix=f"r{case.pk}")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +75,13 @@ class CaseParticipant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.organization_id} ({self.role})"
+
+    @property
+    def input_seen(self) -> str:
+        """A short digest of what the record says the participant put in, which a confirmation carries back: the
+        input the partner read is the one it confirms."""
+        said = f"{self.input_kind}|{self.input_amount}|{self.input_note}"
+        return hashlib.sha256(said.encode()).hexdigest()[:16]
 
 
 class CaseRating(models.Model):

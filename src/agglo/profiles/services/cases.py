@@ -185,9 +185,15 @@ def participant_update_input(*, actor: Any, participant: CaseParticipant, data: 
 
 
 @transaction.atomic
-def participant_confirm(*, actor: Any, participant: CaseParticipant) -> CaseParticipant:
-    """The partner's admins confirm it took part as recorded: only then the case counts for it."""
+def participant_confirm(*, actor: Any, participant: CaseParticipant, seen: str | None = None) -> CaseParticipant:
+    """The partner's admins confirm it took part as recorded: only then the case counts for it. With `seen` (the
+    participant's `input_seen` as read), a change of the input made since is refused rather than confirmed."""
     locked(participant)
+    if seen is not None and seen != participant.input_seen:
+        raise Conflict(
+            _("What the case says your organization put in changed since you read it: read it again, then confirm."),
+            errors={"participant": [_("Changed since you read it.")]},
+        )
     if not policy.is_org_admin(actor, participant.organization_id):
         raise Forbidden(_("Only the participant's own admins confirm its participation."))
     if participant.confirmed_at is None:
