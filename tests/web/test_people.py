@@ -221,6 +221,18 @@ def test_an_invitation_falls_with_its_senders_admin_rights(org_admin, django_cap
     assert Client().get(link).status_code == 404
     r = Client().post(link, {"password": "a-long-pass-2026!", "password_again": "a-long-pass-2026!"})
     assert r.status_code == 404 and not Membership.objects.filter(user__username="alt@y.example").exists()
+    # withdrawn with the sender's rights, so the address can be invited again (recheck 55)
+    assert Invitation.objects.get(email="alt@y.example").revoked_at is not None
+    people.invitation_create(actor=other, organization_id=org.pk, data={"email": "alt@y.example", "name": "Alt"})
+
+
+def test_an_operators_invitation_is_sent_and_opens(org_admin, operator, django_capture_on_commit_callbacks):
+    # recheck 55: an operator's invitation was made, but neither mailed nor openable
+    _admin, org = org_admin
+    with django_capture_on_commit_callbacks(execute=True):
+        people.invitation_create(actor=operator, organization_id=org.pk, data={"email": "ops@y.example", "name": "O"})
+    link = re.search(r"https?://[^/\s]+(/invitations/[^/\s]+/)", mail.outbox[-1].body).group(1)
+    assert Client().get(link).status_code == 200
 
 
 def test_invitations_are_limited_and_the_token_is_kept_in_no_task(

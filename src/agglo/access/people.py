@@ -195,13 +195,13 @@ def _locked_open(token: str) -> Invitation:
 
 
 def inviter_still_admin(invitation: Invitation) -> bool:
-    """An invitation stands only while whoever sent it is an admin of the organization: one removed meanwhile
-    must not keep a seat through an address it holds (recheck 54 N5)."""
+    """An invitation stands only while whoever sent it may still manage the organization's people (its admin, or
+    an operator): one removed meanwhile must not keep a seat through an address it holds (recheck 54 N5)."""
     inviter = invitation.invited_by
     if inviter is None:
         return False
     policy.forget(inviter)
-    return policy.is_org_admin(inviter, invitation.organization_id)
+    return policy.can_edit_organization(inviter, invitation.organization_id)  # its admin, or an operator
 
 
 def _join(invitation: Invitation, user: Any) -> Membership:
@@ -265,6 +265,14 @@ def invitation_accept(*, actor: Any, token: str) -> Membership:
     return _join(invitation, actor)
 
 
+def _withdraw_sent(membership: Membership) -> None:
+    """The open invitations a person sent for the organization, withdrawn as it stops being an admin there: they
+    could no longer be accepted, and would keep their addresses from being invited again (recheck 55)."""
+    Invitation.objects.filter(
+        organization_id=membership.organization_id, invited_by_id=membership.user_id, accepted_at=None, revoked_at=None
+    ).update(revoked_at=timezone.now())
+
+
 def _still_admin(actor: Any, organization_id: int) -> None:
     """The actor's rights read again under the organization's lock: removed meanwhile, it changes nothing."""
     policy.forget(actor)
@@ -306,6 +314,8 @@ def member_role_set(*, actor: Any, membership: Membership, role: str) -> Members
         raise ValidationFailed({"role": [_("The organization would have no admin left: make another admin first.")]})
     before, membership.role = membership.role, role
     membership.save(update_fields=["role"])
+    if role != Membership.Role.ADMIN:
+        _withdraw_sent(membership)
     record(
         "access.member_role_changed",
         actor=actor,
@@ -337,5 +347,6 @@ def member_remove(*, actor: Any, membership: Membership) -> None:
         payload={"role": membership.role},
         organization_id=membership.organization_id,
     )
+    _withdraw_sent(membership)
     membership.delete()
     policy.forget(membership.user)

@@ -24,7 +24,7 @@ from agglo.factory.selectors.planning import (
     horizon,
 )
 from agglo.factory.services.capacity import release
-from agglo.factory.services.replan import replan
+from agglo.factory.services.replan import planning_turn, replan
 from agglo.factory.services.telling import clipped, tell_factory
 from agglo.factory.validation import (
     LIST_SEPARATORS,
@@ -226,6 +226,9 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     released, every factory told); work already delivered stays on record for receipt and the scorecards."""
     order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
     reason = cancel_check(actor=actor, order=order, reason=reason)
+    # Its releases lock capacity week by week, as a re-plan's do: the turn first, so that the two never hold what
+    # the other waits for (recheck 55: a cancellation and a delay at one factory deadlocked).
+    planning_turn()
     # Locked too, so that neither an answer nor a delivery can slip in between the checks and the writes.
     list(order.allocations.select_for_update().values_list("pk", flat=True))
     touched = set()
