@@ -53,6 +53,9 @@ def test_an_admin_invites_a_newcomer_who_accepts_with_a_new_account(org_admin, d
     assert r.status_code == 302 and r["Location"] == f"/organizations/{org.pk}/"
     joined = Membership.objects.get(organization=org, user__username="li.hua@firm.example")
     assert joined.role == "member" and joined.user.first_name == "李华"
+    from agglo.common.language import language_chosen
+
+    assert language_chosen(joined.user) == "en"  # the invitation was written in English: so are the pages
     assert visitor.get("/account/").status_code == 200  # signed in
     assert Client().get(link).status_code == 404  # used once
 
@@ -236,7 +239,7 @@ def test_an_operators_invitation_is_sent_and_opens(org_admin, operator, django_c
 
 
 def test_invitations_are_limited_and_the_token_is_kept_in_no_task(
-    org_admin, english, django_capture_on_commit_callbacks
+    org_admin, member_of, english, django_capture_on_commit_callbacks
 ):
     admin, org = org_admin
     too_long = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".example.cn"
@@ -252,5 +255,15 @@ def test_invitations_are_limited_and_the_token_is_kept_in_no_task(
     with pytest.raises(ValidationFailed) as exc:
         people.invitation_create(actor=admin, organization_id=org.pk, data={"email": "TARGET@y.example", "name": "T"})
     assert "invited 3 times in a day" in exc.value.errors["email"][0]
+    # another organization's own invitation still goes: one organization cannot use up another's (recheck 55)
+    other_admin, other = member_of("limit-other")
+    people.invitation_create(
+        actor=other_admin, organization_id=other.pk, data={"email": "target@y.example", "name": "T"}
+    )
+    with pytest.raises(ValidationFailed) as exc:  # the mail quotes the name: no links in it
+        people.invitation_create(
+            actor=admin, organization_id=org.pk, data={"email": "n@y.example", "name": "领补贴 http://evil.example"}
+        )
+    assert exc.value.errors == {"name": ["A person's name, without links."]}
     # the mail task is given the invitation alone: it makes the token as it sends (recheck 54 N8)
-    assert [cb.args for cb in queued] == [(i.pk,) for i in Invitation.objects.order_by("pk")]
+    assert [cb.args for cb in queued] == [(i.pk,) for i in Invitation.objects.filter(organization=org).order_by("pk")]

@@ -10,7 +10,6 @@ import secrets
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -24,11 +23,13 @@ from agglo.access import policy
 from agglo.access.models import Invitation, Membership
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from agglo.common.language import language_remember, language_valid
 from agglo.common.lines import ONE_LINE, is_one_line
 
 INVITATION_DAYS = 7
 INVITATIONS_PER_DAY = 50  # per organization
-INVITATIONS_PER_ADDRESS = 3  # to one address, from all organizations
+INVITATIONS_PER_ADDRESS = 3  # to one address from one organization
+INVITATIONS_PER_ADDRESS_ALL = 10  # to one address from all organizations
 EMAIL_MAX = 254
 
 
@@ -81,6 +82,8 @@ def invitation_create(*, actor: Any, organization_id: int, data: dict[str, Any])
         errors["name"] = [_("Give the person's name, 1 to 150 characters.")]
     elif not is_one_line(name):
         errors["name"] = [str(ONE_LINE)]
+    elif "://" in name or "www." in name.lower():  # the mail quotes it: a name, not a link to follow
+        errors["name"] = [_("A person's name, without links.")]
     if role not in Membership.Role.values:
         errors["role"] = [_("Must be admin or member.")]
     if errors:
@@ -108,7 +111,7 @@ def invitation_create(*, actor: Any, organization_id: int, data: dict[str, Any])
         name=name,
         role=role,
         token_hash=token_hash(secrets.token_urlsafe(32)),  # a stand-in: the mail task makes the token it sends
-        language=get_language() or settings.LANGUAGE_CODE,
+        language=get_language() if language_valid(get_language()) else "",
         invited_by=actor,
         expires_at=now + dt.timedelta(days=INVITATION_DAYS),
     )
@@ -139,7 +142,13 @@ def _within_limits(organization_id: int, email: str, now: dt.datetime) -> None:
                 ]
             }
         )
-    if recent.filter(email__iexact=email).count() >= INVITATIONS_PER_ADDRESS:
+    to_address = recent.filter(email__iexact=email)
+    # one organization's re-sends are bounded tightly; all together more loosely, so that another organization's
+    # invitations cannot use up this one's (recheck 55)
+    if (
+        to_address.filter(organization_id=organization_id).count() >= INVITATIONS_PER_ADDRESS
+        or to_address.count() >= INVITATIONS_PER_ADDRESS_ALL
+    ):
         raise ValidationFailed(
             {
                 "email": [
@@ -251,6 +260,8 @@ def invitation_accept_new(*, token: str, password: str, password_again: str) -> 
             {"password": [_("An account uses this address already: log in with it to accept.")]}
         ) from exc
     _join(invitation, user)
+    if invitation.language:  # the pages in the language the invitation was written in, until the person chooses
+        language_remember(user, invitation.language)
     return user
 
 
