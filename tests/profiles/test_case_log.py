@@ -54,10 +54,8 @@ def test_a_private_cases_entries_are_sealed_and_its_key_is_the_participants(org_
     assert key not in c.get(f"/organizations/{org.pk}/tab/cases/").content.decode()
 
 
-def test_a_confirmation_and_a_change_of_input_read_the_stored_participant(org_admin, member_of):
-    # Sent at once, each request holds a copy read before the other's write (review 53 R5).
-    from agglo.profiles.models import CaseParticipant
-
+def partner_of_a_case(org_admin, member_of):
+    """(the lead's admin, the partner's admin, the partner's participation, not yet confirmed)."""
     admin, org = org_admin
     peer, peer_org = member_of("case-peer")
     case = services.case_create(
@@ -68,6 +66,14 @@ def test_a_confirmation_and_a_change_of_input_read_the_stored_participant(org_ad
         case=case,
         data={"organization": peer_org.pk, "role": "partner", "input_kind": "staff", "input_note": "两名工程师"},
     )
+    return admin, peer, participant
+
+
+def test_a_confirmation_and_a_change_of_input_read_the_stored_participant(org_admin, member_of):
+    # Sent at once, each request holds a copy read before the other's write (review 53 R5).
+    from agglo.profiles.models import CaseParticipant
+
+    admin, peer, participant = partner_of_a_case(org_admin, member_of)
     first, second = (CaseParticipant.objects.get(pk=participant.pk) for _ in range(2))
     services.participant_confirm(actor=peer, participant=first)
     services.participant_confirm(actor=peer, participant=second)  # twice: one confirmation on the log
@@ -85,16 +91,7 @@ def test_a_confirmation_names_the_input_it_read(org_admin, member_of, english):
     from agglo.common.errors import Conflict
     from agglo.profiles.models import CaseParticipant
 
-    admin, org = org_admin
-    peer, peer_org = member_of("case-peer")
-    case = services.case_create(
-        actor=admin, organization=org, data={"title": "中试合作", "kind": "joint_rnd", "started_on": "2025-03-01"}
-    )
-    participant = services.participant_add(
-        actor=admin,
-        case=case,
-        data={"organization": peer_org.pk, "role": "partner", "input_kind": "staff", "input_note": "两名工程师"},
-    )
+    admin, peer, participant = partner_of_a_case(org_admin, member_of)
     read = participant.input_seen
     services.participant_update_input(actor=admin, participant=participant, data={"input_note": "十名工程师"})
     with pytest.raises(Conflict):
