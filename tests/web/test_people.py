@@ -267,3 +267,15 @@ def test_invitations_are_limited_and_the_token_is_kept_in_no_task(
     assert exc.value.errors == {"name": ["A person's name, without links."]}
     # the mail task is given the invitation alone: it makes the token as it sends (recheck 54 N8)
     assert [cb.args for cb in queued] == [(i.pk,) for i in Invitation.objects.filter(organization=org).order_by("pk")]
+
+
+def test_every_attempt_mails_the_same_link(org_admin, django_capture_on_commit_callbacks):
+    # a send that seemed to fail (the server took it, its answer timed out) and its retry carry one link, and it
+    # opens (recheck 55: the retry's new token killed the first mail's link)
+    from agglo.access.tasks import invitation_mail
+
+    admin, org = org_admin
+    link = invite(signed_in(admin), org, django_capture_on_commit_callbacks, email="twice@y.example", name="Twice")
+    invitation_mail.call(Invitation.objects.get(email="twice@y.example").pk)  # as a retry would
+    again = re.search(r"https?://[^/\s]+(/invitations/[^/\s]+/)", mail.outbox[-1].body).group(1)
+    assert again == link and Client().get(link).status_code == 200

@@ -37,8 +37,8 @@ def password_reset_mail(address: str, base: str, language: str = "", network: st
 
 @task()
 def invitation_mail(invitation_id: int, attempt: int = 0) -> int:
-    """Mail an invitation's link, in the language it was made in, with a token made here (see
-    `people.invitation_token`): a retry sends a new one, and the last mailed link is the one that works."""
+    """Mail an invitation's link, in the language it was made in, with its token made here (see
+    `people.invitation_token`): every attempt mails the same link."""
     from django.core.mail import send_mail
     from django.utils.translation import gettext as _
 
