@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from agglo.access import nodes, people, policy
-from agglo.access.models import ApiToken, Invitation, Membership
+from agglo.access.models import ApiToken
 from agglo.access.schemas import (
     InvitationIn,
     InvitationOut,
@@ -27,7 +27,7 @@ from agglo.access.schemas import (
     TokenOut,
     WhoAmI,
 )
-from agglo.access.selectors import node_get, node_list, organization_people
+from agglo.access.selectors import invitation_get, membership_get, node_get, node_list, organization_people
 from agglo.access.tokens import api_token_create, api_token_revoke
 from agglo.common.errors import LoginRequired, NotFound
 from agglo.common.idempotency import answer_secret
@@ -152,27 +152,14 @@ def invitation_create(request: HttpRequest, org_id: int, payload: InvitationIn) 
 
 @router.delete("/invitations/{int:invitation_id}", response={204: None}, summary="Withdraw an invitation")
 def invitation_delete(request: HttpRequest, invitation_id: int) -> Status:
-    invitation = Invitation.objects.filter(pk=invitation_id).first()
-    if invitation is None or invitation.organization_id not in policy.administered_organization_ids(_user(request)):
-        raise NotFound(_("No invitation with id %(id)s.") % {"id": invitation_id})
+    invitation = invitation_get(actor=_user(request), pk=invitation_id)
     people.invitation_revoke(actor=request.auth, invitation=invitation)
     return Status(204, None)
 
 
-def _membership(request: HttpRequest, membership_id: int) -> Membership:
-    """One's own membership, or one in an organization one administers."""
-    user = _user(request)
-    found = Membership.objects.filter(pk=membership_id).first()
-    if found is None or not (
-        found.user_id == user.pk or found.organization_id in policy.administered_organization_ids(user)
-    ):
-        raise NotFound(_("No membership with id %(id)s.") % {"id": membership_id})
-    return found
-
-
 @router.patch("/memberships/{int:membership_id}", response=MemberOut, summary="Change a person's role")
 def membership_update(request: HttpRequest, membership_id: int, payload: RoleIn) -> Any:
-    membership = _membership(request, membership_id)
+    membership = membership_get(actor=_user(request), pk=membership_id)
     if payload.role is None:
         return membership
     return people.member_role_set(actor=request.auth, membership=membership, role=payload.role)
@@ -182,5 +169,5 @@ def membership_update(request: HttpRequest, membership_id: int, payload: RoleIn)
     "/memberships/{int:membership_id}", response={204: None}, summary="Remove a person, or leave (one's own)"
 )
 def membership_delete(request: HttpRequest, membership_id: int) -> Status:
-    people.member_remove(actor=request.auth, membership=_membership(request, membership_id))
+    people.member_remove(actor=request.auth, membership=membership_get(actor=_user(request), pk=membership_id))
     return Status(204, None)

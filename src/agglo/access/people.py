@@ -149,18 +149,14 @@ def _within_limits(organization_id: int, email: str, now: dt.datetime) -> None:
     to_address = recent.filter(email__iexact=email)
     # one organization's re-sends are bounded tightly; all together more loosely, so that another organization's
     # invitations cannot use up this one's (recheck 55)
-    if (
-        to_address.filter(organization_id=organization_id).count() >= INVITATIONS_PER_ADDRESS
-        or to_address.count() >= INVITATIONS_PER_ADDRESS_ALL
+    for sent, limit in (
+        (to_address.filter(organization_id=organization_id), INVITATIONS_PER_ADDRESS),
+        (to_address, INVITATIONS_PER_ADDRESS_ALL),
     ):
-        raise ValidationFailed(
-            {
-                "email": [
-                    _("This address was invited %(n)d times in a day: try again tomorrow.")
-                    % {"n": INVITATIONS_PER_ADDRESS}
-                ]
-            }
-        )
+        if sent.count() >= limit:
+            raise ValidationFailed(
+                {"email": [_("This address was invited %(n)d times in a day: try again tomorrow.") % {"n": limit}]}
+            )
 
 
 def invitation_token(invitation: Invitation) -> str:

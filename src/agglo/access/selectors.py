@@ -81,6 +81,30 @@ class People:
     invitations: list[Invitation]
 
 
+def administered_organizations(user: Any) -> list[Any]:
+    """The organizations the user administers, by name: those whose nodes and people it manages."""
+    organizations = Membership._meta.get_field("organization").related_model._default_manager
+    return list(organizations.filter(pk__in=policy.administered_organization_ids(user)).order_by("name_zh"))
+
+
+def membership_get(*, actor: Any, pk: int) -> Membership:
+    """One's own membership, or one in an organization one administers; NotFound otherwise."""
+    found = Membership.objects.filter(pk=pk).first()
+    if found is None or not (
+        found.user_id == actor.pk or found.organization_id in policy.administered_organization_ids(actor)
+    ):
+        raise NotFound(_("No membership with id %(id)s.") % {"id": pk})
+    return found
+
+
+def invitation_get(*, actor: Any, pk: int) -> Invitation:
+    """An invitation of an organization one administers; NotFound otherwise."""
+    found = Invitation.objects.filter(pk=pk).first()
+    if found is None or found.organization_id not in policy.administered_organization_ids(actor):
+        raise NotFound(_("No invitation with id %(id)s.") % {"id": pk})
+    return found
+
+
 def organization_people(*, actor: Any, organization_id: int) -> People:
     """For the organization's admins in person only; others are told there is no such list."""
     if policy.is_node_account(actor) or organization_id not in policy.administered_organization_ids(actor):

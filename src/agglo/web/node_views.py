@@ -12,24 +12,19 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agglo.access import nodes, policy
-from agglo.access.selectors import node_get, node_list
+from agglo.access import nodes
+from agglo.access.selectors import administered_organizations, node_get, node_list
 from agglo.access.tokens import api_token_revoke
 from agglo.common.errors import DomainError, NotFound, ValidationFailed
 from agglo.common.idempotency import answer_secret
 from agglo.common.numbers import posted_id
-from agglo.registry.models import Organization
-
-
-def _admin_orgs(user: Any) -> list[Organization]:
-    return list(Organization.objects.filter(pk__in=policy.administered_organization_ids(user)).order_by("name_zh"))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def node_index(request: HttpRequest) -> HttpResponse:
     """My organizations' nodes, and the form to register one."""
-    orgs = _admin_orgs(request.user)
+    orgs = administered_organizations(request.user)
     errors: dict[str, list[str]] = {}
     values = {"name": "", "public_key": "", "role": "member", "organization": ""}
     if request.method == "POST":

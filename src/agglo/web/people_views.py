@@ -17,15 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import people, policy
-from agglo.access.models import Invitation, Membership
-from agglo.access.selectors import organization_people
-from agglo.common.errors import DomainError
+from agglo.access.models import Membership
+from agglo.access.selectors import administered_organizations, invitation_get, membership_get, organization_people
+from agglo.common.errors import DomainError, NotFound
 from agglo.common.numbers import posted_id
 from agglo.registry.models import Organization
-
-
-def _admin_orgs(user: Any) -> list[Organization]:
-    return list(Organization.objects.filter(pk__in=policy.administered_organization_ids(user)).order_by("name_zh"))
 
 
 def _roster(user: Any, orgs: list[Organization]) -> list[dict[str, Any]]:
@@ -41,7 +37,7 @@ def _roster(user: Any, orgs: list[Organization]) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def people_index(request: HttpRequest) -> HttpResponse:
     """The people of the organizations I administer, and the form to invite one."""
-    orgs = _admin_orgs(request.user)
+    orgs = administered_organizations(request.user)
     if not orgs or policy.is_node_account(request.user):
         raise Http404
     errors: dict[str, list[str]] = {}
@@ -78,12 +74,11 @@ def people_index(request: HttpRequest) -> HttpResponse:
 @require_POST
 def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """make-admin, make-member or remove (an admin's actions, or a person leaving)."""
-    membership = Membership.objects.filter(pk=pk).first()
-    own = membership is not None and membership.user_id == request.user.pk
-    if membership is None or not (
-        own or membership.organization_id in policy.administered_organization_ids(request.user)
-    ):
-        raise Http404
+    try:
+        membership = membership_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    own = membership.user_id == request.user.pk
     try:
         if action in ("make-admin", "make-member"):
             role = Membership.Role.ADMIN if action == "make-admin" else Membership.Role.MEMBER
@@ -103,9 +98,10 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 @require_POST
 def invitation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    invitation = Invitation.objects.filter(pk=pk).first()
-    if invitation is None or invitation.organization_id not in policy.administered_organization_ids(request.user):
-        raise Http404
+    try:
+        invitation = invitation_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
     try:
         people.invitation_revoke(actor=request.user, invitation=invitation)
         messages.success(request, _("Invitation withdrawn; its link no longer works."))
