@@ -11,8 +11,10 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from agglo.access.models import Invitation
 from agglo.factory.models import Order
 from agglo.factory.services.capacity import capability_save
 from agglo.registry.models import Chain
@@ -219,4 +221,20 @@ def test_what_axe_cannot_judge(live_server, browser, cluster, make_org):
             break
         page.wait_for_timeout(100)
     assert chart.evaluate("box => box.scrollLeft") > 0
+
+    # A 254-character address wraps in its own column: the role and the buttons of every row keep one line.
+    page.set_viewport_size({"width": 1400, "height": 900})
+    Invitation.objects.create(
+        organization=cluster,
+        email="a" * 64 + "@" + "b" * 180 + ".example.cn",
+        name="李雷",
+        token_hash="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+    page.goto(f"{base}/account/people/")
+    buttons = page.locator("table.people tr").nth(1).locator("button")
+    assert buttons.count() == 2
+    heights = [buttons.nth(i).bounding_box()["height"] for i in range(2)]
+    assert max(heights) < 40, heights  # one line of text, not three
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     context.close()
