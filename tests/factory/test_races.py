@@ -189,3 +189,38 @@ def test_a_cancellation_and_a_delay_at_one_factory_at_once_both_land(cluster: di
         )
     )
     assert reserved(caps) == accepted
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_calendar_file_and_a_delay_at_one_factory_at_once_both_land(cluster: dict[str, Any], attempt: int) -> None:
+    # The file sets its weeks in its own order (here the accepted week, then the later one) while the delay
+    # reserves the later week and then releases the earlier: the file takes the planning turn before its first
+    # week, as the delay does (the two deadlocked).
+    import datetime as dt
+
+    from agglo.factory.selectors.calendar_file import KEY_COLUMNS
+    from agglo.factory.services.calendar_file import calendar_import
+    from agglo.factory.services.capacity import free_in
+    from agglo.factory.services.execution import allocation_delay
+
+    order = confirmed(cluster)
+    late = order.allocations.filter(status="accepted").order_by("week").first()
+    assert late is not None
+    weeks = next(n for n in range(1, 5) if free_in(late.capability, late.week + dt.timedelta(weeks=n)) >= late.quantity)
+    later = late.week + dt.timedelta(weeks=weeks)
+    room = late.capability.weekly_capacity + 50  # enough for the work in either week, whichever lands first
+    body = ",".join(KEY_COLUMNS) + "\n"
+    for week in (late.week, later):
+        body += f"{late.factory_id},{late.capability.process_id},{week.isoformat()},{room}\n"
+    admin = owner(cluster, late)
+    results: list[Any] = []
+    errors = together(
+        lambda: allocation_delay(actor=admin, allocation=late, weeks=weeks, reason="来料延误"),
+        lambda: results.append(calendar_import(actor=admin, body=body.encode(), filename="周历.csv", dry_run=False)),
+    )
+    assert all(e is None for e in errors), errors
+    assert results[0].applied, results[0].errors
+    caps = {a.capability_id for a in Allocation.objects.filter(order=order)}
+    accepted = sum(Allocation.objects.filter(order=order, status="accepted").values_list("quantity", flat=True))
+    assert reserved(caps) == accepted
+    assert CapacitySlot.objects.get(capability=late.capability, week=later).capacity == room

@@ -24,8 +24,9 @@ from agglo.factory.selectors.planning import (
     first_open_day,
     under_way,
 )
+from agglo.factory.services.capacity import planning_turn
 from agglo.factory.services.orders import checked_regions, checked_terms, due_within
-from agglo.factory.services.replan import planning_turn, replan
+from agglo.factory.services.replan import replan
 from agglo.factory.validation import (
     date,
 )
@@ -146,7 +147,7 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.buyer_id not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the buyer changes its order."))
-    planning_turn()  # it re-plans: see `replan.planning_turn`
+    planning_turn()  # it re-plans: see `capacity.planning_turn`
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     unknown = sorted(set(data) - set(AMENDABLE))

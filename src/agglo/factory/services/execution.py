@@ -17,10 +17,9 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.factory.models import Allocation, Operation
 from agglo.factory.selectors.planning import horizon
-from agglo.factory.services.capacity import free_in, release, reserve
+from agglo.factory.services.capacity import free_in, planning_turn, release, reserve
 from agglo.factory.services.replan import (
     finish_if_delivered,
-    planning_turn,
     repaired,
     replan,
 )
@@ -55,7 +54,7 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
     allocation = locked(allocation, "capability")
     reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
-    planning_turn()  # before the release below: see `replan.planning_turn`
+    planning_turn()  # before the release below: see `capacity.planning_turn`
     allocation.status = Allocation.Status.WITHDRAWN
     allocation.note = reason
     allocation.save(update_fields=["status", "note", "updated_at"])
@@ -316,7 +315,7 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     later = allocation.week + dt.timedelta(weeks=shift)
     if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
         raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
-    planning_turn()  # before the reservation below: see `replan.planning_turn`
+    planning_turn()  # before the reservation below: see `capacity.planning_turn`
     if not reserve(allocation.capability, later, allocation.quantity):
         room = free_in(allocation.capability, later)
         raise ValidationFailed(

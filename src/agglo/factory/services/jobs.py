@@ -18,11 +18,10 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
-from agglo.factory.services.capacity import free_in, reserve
+from agglo.factory.services.capacity import free_in, planning_turn, reserve
 from agglo.factory.services.replan import (
     answer_deadline,
     confirm_if_complete,
-    planning_turn,
     repaired,
     replan,
 )
@@ -230,7 +229,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})
     if timezone.now() > allocation.respond_by:
         raise ValidationFailed({"action": [_("The time to decide on this counter-offer has passed.")]})
-    planning_turn()  # it re-plans: the turn before the reservation below (see `replan.planning_turn`)
+    planning_turn()  # it re-plans: the turn before the reservation below (see `capacity.planning_turn`)
     if accept:
         amount = allocation.counter_quantity or 0
         if not reserve(allocation.capability, allocation.week, amount):

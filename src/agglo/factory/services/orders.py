@@ -23,8 +23,8 @@ from agglo.factory.selectors.planning import (
     first_open_day,
     horizon,
 )
-from agglo.factory.services.capacity import release
-from agglo.factory.services.replan import planning_turn, replan
+from agglo.factory.services.capacity import planning_turn, release
+from agglo.factory.services.replan import replan
 from agglo.factory.services.telling import clipped, tell_factory
 from agglo.factory.validation import (
     LIST_SEPARATORS,

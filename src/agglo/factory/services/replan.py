@@ -10,7 +10,6 @@ from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +31,7 @@ from agglo.factory.selectors.planning import (
     offers_holding,
     order_problem,
 )
-from agglo.factory.services.capacity import release
+from agglo.factory.services.capacity import planning_turn, release
 from agglo.factory.services.telling import (
     offer_piece,
     tell_factory,
@@ -162,23 +161,6 @@ def repaired(what: Phrase, order: Order) -> Phrase:
             )
             outcome = Phrase(gettext_lazy("%(what)s %(outcome)s"), what=outcome, outcome=cut)
     return Phrase(gettext_lazy("%(what)s %(outcome)s"), what=what, outcome=outcome)
-
-
-# Any fixed number: the key of the PostgreSQL advisory lock that plans take turns on.
-PLANNING_LOCK = 0x6167676C6F  # "agglo"
-
-
-def planning_turn() -> None:
-    """Wait for plans being made elsewhere to end. A plan keeps out of the room other orders' open offers hold,
-    but two plans made at once each read the other's room as free and offered it twice (review 53 R6: five plans
-    put 1,000 units on offer in a 240-unit week). On PostgreSQL, plans take turns on a lock that ends with their
-    transaction, after the order's lock (every plan change takes that first), so a plan waits at most one time
-    limit per plan ahead of it. A service that will re-plan takes its turn before it locks any capacity (a
-    reservation, a release), so that it never holds what the plan ahead of it needs while it waits; taken again by
-    `replan`, the lock is simply held. SQLite lets one transaction write at a time anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNING_LOCK])
 
 
 def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = None) -> Order:
