@@ -305,3 +305,70 @@ def test_the_job_board_names_an_unknown_status(cluster: dict[str, Any]) -> None:
     r = api(cluster["people"]["sz"]).get("/api/v1/factory/jobs?status=zzz")
     assert r.status_code == 422 and "offered" in r.json()["errors"]["status"][0]
     assert api(cluster["people"]["sz"]).get("/api/v1/factory/jobs?status=offered").status_code == 200
+
+
+def test_one_answer_names_every_bad_field_and_a_change_keeps_what_it_leaves_out(cluster: dict[str, Any]) -> None:
+    # review 56: a bad week hid a bad capacity, and a bad quantity done hid bad defects
+    from agglo.factory.models import Capability, CapacitySlot
+    from agglo.factory.weeks import monday
+    from tests.factory.conftest import accepted_offer
+
+    people, orgs = cluster["people"], cluster["orgs"]
+    sz = api(people["sz"])
+    cap = Capability.objects.filter(organization=orgs["sz"]).first()
+    url = f"/api/v1/factory/capabilities/{cap.pk}/weeks"
+    r = sz.put(url, {"week": "junk", "capacity": -1}, content_type="application/json")
+    assert r.status_code == 422 and set(r.json()["errors"]) == {"week", "capacity"}, r.content
+    r = sz.put(url, {"capacity": 5}, content_type="application/json")
+    assert r.status_code == 422 and r.json()["errors"] == {"week": ["此项为必填项。"]}
+    assert sz.put(url, {"week": 20270118, "capacity": 5}, content_type="application/json").status_code == 422
+    assert not CapacitySlot.objects.exists()
+    # an ISO week, as the calendar file takes it, is its Monday
+    week = monday(dt.date.today()) + dt.timedelta(weeks=3)
+    iso = f"{week.isocalendar().year}-W{week.isocalendar().week:02d}"
+    r = sz.put(url, {"week": iso, "capacity": 5}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["week"] == week.isoformat(), r.content
+    # reading weeks outside those that may be set is refused, not answered with other weeks
+    for start, status in (("2020-01-06", 422), ("2099-01-05", 422), (iso, 200)):
+        r = sz.get(f"{url}?from={start}")
+        assert r.status_code == status, (start, r.content)
+    assert r.json()[0]["week"] == week.isoformat()
+
+    a, factory = accepted_offer(cluster)
+    r = api(factory).post(
+        f"/api/v1/factory/allocations/{a.pk}/progress",
+        {"quantity_done": "many", "defects": "many"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422 and set(r.json()["errors"]) == {"quantity_done", "defects"}, r.content
+
+    # A change keeps the terms it leaves out, or sends as null; the schema publishes no create-time defaults that
+    # a client filling them in would send.
+    declared = api(people["sz"]).put(
+        f"/api/v1/factory/organizations/{orgs['sz'].pk}/capabilities",
+        {"process": cap.process_id, "min_lot": 40, "quality_grade": 3, "certifications": ["ISO9001"], "lead_weeks": 1},
+        content_type="application/json",
+    )
+    assert declared.status_code == 200, declared.content
+    r = sz.put(
+        f"/api/v1/factory/organizations/{orgs['sz'].pk}/capabilities",
+        {"process": cap.process_id, "weekly_capacity": 200, "min_lot": None, "certifications": None},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    kept = r.json()
+    assert (kept["weekly_capacity"], kept["min_lot"], kept["quality_grade"]) == (200, 40, 3)
+    assert (kept["certifications"], kept["lead_weeks"]) == (["ISO9001"], 1)
+    schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["CapabilityIn"]["properties"]
+    assert not [name for name, said in schema.items() if "default" in said and said["default"] is not None]
+
+
+def test_a_json_type_fault_says_which_json_type(cluster: dict[str, Any]) -> None:
+    from tests.factory.conftest import accepted_offer
+
+    a, factory = accepted_offer(cluster)
+    r = api(factory).post(
+        f"/api/v1/factory/allocations/{a.pk}/receipt", {"confirm": "yes"}, content_type="application/json"
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"]["confirm"] == ['必须是 true 或 false（JSON 的写法）：true，而不是 "true" 或 "yes"。']

@@ -223,8 +223,9 @@ def test_a_bad_or_busy_key_is_refused(two_firms, english) -> None:  # noqa: F811
         assert list(body["errors"]) == ["Idempotency-Key"], bad
     request = RequestFactory().post(path, _listing(), content_type="application/json")
     idempotency.claim(owner, idempotency.scoped("api", "k-3"), idempotency.fingerprint(request))
-    busy = problem(c.post(path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3", **auth), 409)
-    assert busy["type"] == "urn:agglo:problem:idempotency_key_busy"
+    answer = c.post(path, _listing(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3", **auth)
+    busy = problem(answer, 409)
+    assert busy["type"] == "urn:agglo:problem:idempotency_key_busy" and answer["Retry-After"] == "1"
     assert not Listing.objects.exists()
     # the same key is another user's own: not busy for them, and no one sees the other's answer
     theirs = bearer(other)

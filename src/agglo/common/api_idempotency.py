@@ -84,13 +84,15 @@ def claim_key(view: Callable[..., Any], standing: Callable[[Any], str]) -> Calla
                 instance=request.path,
             )
         if claim.outcome == "busy":
-            return problem_response(
+            busy = problem_response(
                 409,
                 _("A request with this Idempotency-Key is still being processed."),
                 code="idempotency_key_busy",
                 detail=_("Send it again once the first request has been answered."),
                 instance=request.path,
             )
+            busy["Retry-After"] = "1"  # most requests are answered within a second; a plan may take its time limit
+            return busy
         request.agglo_claim = claim.row  # type: ignore[attr-defined]
         request.agglo_claim_standing = standing  # type: ignore[attr-defined]
         request.agglo_claim_secret = getattr(view, idempotency.SECRET, False)  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 CONTENT_TYPE = "application/problem+json"
 
@@ -30,16 +31,35 @@ def problem_response(
     return JsonResponse(body, status=status, content_type=CONTENT_TYPE, json_dumps_params={"ensure_ascii": False})
 
 
+LIMIT_KINDS = {
+    "ip": gettext_lazy("client address"),
+    "user": gettext_lazy("user"),
+    "token": gettext_lazy("API token"),
+    "node": gettext_lazy("member node"),
+    "reset": gettext_lazy("password reset address"),
+}
+
+
 def too_many(request: HttpRequest, exc: Any) -> HttpResponse:
     """The 429 answer for a RateLimited, with Retry-After."""
     from django.shortcuts import render
 
     said = getattr(exc, "said", None)
     title = (
-        str(said) if said is not None else _("Too many requests; try again in %(s)d seconds.") % {"s": exc.retry_after}
+        str(said)
+        if said is not None
+        else ngettext(
+            "Too many requests; try again in %(s)d second.",
+            "Too many requests; try again in %(s)d seconds.",
+            exc.retry_after,
+        )
+        % {"s": exc.retry_after}
     )
     if request.path.startswith("/api/"):
-        response = problem_response(429, title, code="rate_limited", detail=str(exc), instance=request.path)
+        # which limit: per address, user, token or node, in the reader's words (a daily limit's title names it)
+        kind = LIMIT_KINDS.get(exc.kind)
+        detail = _("The limit per %(kind)s was reached.") % {"kind": kind} if kind is not None else ""
+        response = problem_response(429, title, code="rate_limited", detail=detail, instance=request.path)
     else:
         response = render(request, "web/error.html", {"status": 429, "title": title}, status=429)
     response["Retry-After"] = str(exc.retry_after)

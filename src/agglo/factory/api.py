@@ -48,6 +48,7 @@ from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visi
 from agglo.factory.services import amend, capacity, disputes, execution, jobs, orders
 from agglo.factory.services.calendar_file import calendar_import
 from agglo.factory.validation import date
+from agglo.factory.weeks import monday
 from agglo.profiles.services.imports import size_check
 
 router = Router(tags=["factory"], auth=MemberAuth())  # every endpoint but the catalogue is a member's
@@ -78,6 +79,21 @@ def _capability(request: HttpRequest, capability_id: int) -> Any:
     return cap
 
 
+def _start_checked(start: str) -> str | None:
+    """A calendar page's first week as asked: a date within the weeks that may be set (the page moves a date
+    outside them to the nearest end; a client is told instead of given other weeks than it asked for)."""
+    if not start:
+        return None
+    errors: dict[str, list[str]] = {}
+    day = date(start, "from", errors)
+    first, last = capacity.settable_weeks()
+    if day is not None and not first <= monday(day) <= last:
+        errors["from"] = [capacity.week_out_of_range()]
+    if errors:
+        raise ValidationFailed(errors)
+    return start
+
+
 def _slot(capability_id: int, week: Week) -> dict[str, Any]:
     return {"capability_id": capability_id, **asdict(week), "over_room": week.over_room}
 
@@ -89,10 +105,7 @@ def _slot(capability_id: int, week: Week) -> dict[str, Any]:
 )
 def capacity_weeks(request: HttpRequest, capability_id: int, start: str = Query("", alias="from")) -> Any:
     cap = _capability(request, capability_id)
-    errors: dict[str, list[str]] = {}
-    if start and date(start, "from", errors) is None:
-        raise ValidationFailed(errors)
-    page = calendar_page(start or None)
+    page = calendar_page(_start_checked(start))
     return [_slot(cap.pk, w) for w in capacity_calendar(Capability.objects.filter(pk=cap.pk), page.weeks)[0][1]]
 
 
@@ -116,10 +129,8 @@ def calendar_download(
     format: Annotated[str, one_of(CALENDAR_TYPES)] = "csv",
     start: str = Query("", alias="from"),
 ) -> HttpResponse:
-    errors: dict[str, list[str]] = {}
-    if start and date(start, "from", errors) is None:
-        raise ValidationFailed(errors)
-    body, content_type, name = calendar_file(actor=request.auth, format=format, weeks=calendar_page(start).weeks)
+    weeks = calendar_page(_start_checked(start)).weeks
+    body, content_type, name = calendar_file(actor=request.auth, format=format, weeks=weeks)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

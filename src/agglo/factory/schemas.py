@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
-from agglo.common.schemas import Day, Money, Share, StrictIn, Whole, one_of
+from agglo.common.schemas import Day, Money, Share, StrictIn, Whole, one_of, published_required
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors.orders import progress_of, receipts_pending, sees_whole_plan
 from agglo.factory.services.jobs import ACTIONS
@@ -34,10 +34,12 @@ class CapabilityIn(StrictIn):
     weekly_capacity: Whole = None
     unit_cost: Money = None
     setup_cost: Money = None
-    min_lot: Whole = 1
-    quality_grade: Whole = 2
-    certifications: list[str] = []
-    lead_weeks: Whole = 0
+    # no defaults published: a client filling them in would reset a factory's terms on a change (review 56 #4);
+    # a new declaration takes 1, 2, none and 0
+    min_lot: Whole = None
+    quality_grade: Whole = None
+    certifications: list[str] | None = None
+    lead_weeks: Whole = None
     active: StrictBool | None = None  # left out: as it is (a new capability is active)
 
 
@@ -56,8 +58,12 @@ class CapabilityOut(Schema):
 
 
 class WeekIn(StrictIn):
-    week: dt.date
-    capacity: Whole
+    """The service reads both, so that a bad week and a bad capacity are named in one answer."""
+
+    model_config = ConfigDict(json_schema_extra=published_required("week", "capacity"))
+
+    week: Day = None
+    capacity: Whole = None
 
 
 class SlotOut(Schema):
@@ -79,8 +85,8 @@ class OrderIn(StrictIn):
     buyer: int | None = None
     product: str
     quantity: Whole
-    start_week: dt.date | None = None
-    due_week: dt.date
+    start_week: Day = None
+    due_week: Day
     min_quality: Whole = 0
     certifications: list[str] = []
     max_suppliers: Whole = 3
@@ -96,7 +102,7 @@ class OrderAmendIn(StrictIn):
     """Only the fields sent are changed; an empty `budget`, `max_share` or region rule removes it. Other fields are
     refused."""
 
-    due_week: dt.date | None = None  # as on entry: an ISO date
+    due_week: Day = None  # as on entry: an ISO date
     max_suppliers: Whole = None
     budget: Money = None
     late_penalty: Money = None
@@ -274,6 +280,8 @@ class WithdrawIn(StrictIn):
 
 class DelayIn(StrictIn):
     """Both are required: the service says so beside any other fault of the report, all in one answer."""
+
+    model_config = ConfigDict(json_schema_extra=published_required("weeks", "reason"))
 
     weeks: Whole = None
     reason: str = ""

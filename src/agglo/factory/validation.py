@@ -98,10 +98,16 @@ def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -
 
 
 def date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
+    """An ISO date, or an ISO week (`2027-W02`: its Monday) as a spreadsheet or an ERP may key capacity by."""
     if isinstance(value, dt.date):
         return value
+    if value in (None, ""):
+        errors[field] = [_("This field is required.")]
+        return None
     try:
-        return dt.date.fromisoformat(str(value))
+        if not isinstance(value, str):  # 20270118, a JSON number, is not a date
+            raise ValueError
+        return dt.date.fromisoformat(value)
     except ValueError:
         errors[field] = [_("Must be a date, such as 2026-12-31.")]
         return None

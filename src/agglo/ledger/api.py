@@ -20,6 +20,7 @@ from agglo.ledger.schemas import (
     EntryOut,
     InclusionOut,
     MyEntryOut,
+    ReceiptOut,
     WitnessIn,
     WitnessOut,
 )
@@ -86,7 +87,9 @@ def my_entries(request: HttpRequest, response: HttpResponse, limit: LongLimit = 
     return page(selectors.entries_for(request.auth), response, limit=limit, offset=offset, most=1000)
 
 
-@router.get("/receipts/{int:index}", summary="A receipt for one of your entries: entry, proof, checkpoint")
+@router.get(
+    "/receipts/{int:index}", response=ReceiptOut, summary="A receipt for one of your entries: entry, proof, checkpoint"
+)
 def receipt(request: HttpRequest, index: int) -> Any:
     if not request.auth.is_authenticated:
         raise LoginRequired(_("Log in to download receipts."))

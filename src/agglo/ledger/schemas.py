@@ -57,3 +57,16 @@ class MyEntryOut(Schema):
         description="The record the entry is about as the platform names it (`factory.allocation:12`), also when "
         "`subject` is sealed; not part of the logged bytes"
     )
+
+
+class ReceiptOut(Schema):
+    """A receipt that verifies without the platform: the entry, its inclusion proof and the checkpoint covering it."""
+
+    format: str = Field(description="agglo-ledger-receipt/v1")
+    origin: str
+    log_key: str = Field(description="the log's Ed25519 verifier key (C2SP signed-note vkey)")
+    index: int
+    entry: str = Field(description="the entry's bytes, base64")
+    size: int = Field(description="the size of the tree the proof is for")
+    inclusion_proof: list[str] = Field(description="the RFC 9162 audit path, each hash base64")
+    checkpoint: str = Field(description="the C2SP signed note of that tree, with witnesses' cosignatures")

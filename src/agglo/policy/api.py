@@ -23,9 +23,11 @@ from agglo.policy.schemas import (
     DeductionOut,
     DocumentOut,
     EligibilityOut,
+    GrantedOut,
     GrantIn,
     MatchOut,
     NeedAnswerIn,
+    NeedDashboardOut,
     NeedIn,
     NeedOut,
     PolicyIn,
@@ -132,7 +134,9 @@ def application_decide(request: HttpRequest, application_id: int, payload: Decis
     )
 
 
-@router.post("/policies/{int:policy_id}/grant-eligible", summary="Grant every eligible member (免申即享)")
+@router.post(
+    "/policies/{int:policy_id}/grant-eligible", response=GrantedOut, summary="Grant every eligible member (免申即享)"
+)
 def grant_eligible(request: HttpRequest, policy_id: int, payload: GrantIn | None = None) -> Any:
     """`amount`: what each grant pays (required when the policy has a budget)."""
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
@@ -162,7 +166,11 @@ def need_answer(request: HttpRequest, need_id: int, payload: NeedAnswerIn) -> An
     return needs.need_answer(actor=request.auth, need=need, answer=payload.answer, policy_id=payload.policy_id)
 
 
-@router.get("/policy-needs/dashboard", summary="Needs grouped by topic, province, segment and month (government)")
+@router.get(
+    "/policy-needs/dashboard",
+    response=NeedDashboardOut,
+    summary="Needs grouped by topic, province, segment and month (government)",
+)
 def need_dashboard(request: HttpRequest) -> Any:
     return needs.need_dashboard(actor=request.auth)
 

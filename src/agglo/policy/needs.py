@@ -149,7 +149,7 @@ def need_dashboard(*, actor: Any) -> dict[str, Any]:
         "answered": sum(1 for r in rows if r[3]),
         "clusters": groups,
         "trend": _trend(groups, [m for m, _n in by_month][-TREND_MONTHS:]),
-        "by_topic": [(labels.get(k, k), n) for k, n in Counter(r[0] for r in rows).most_common()],
+        "by_topic": [(str(labels.get(k, k)), n) for k, n in Counter(r[0] for r in rows).most_common()],
         "by_area": Counter(r[1] for r in rows).most_common(20),
         "by_segment": Counter(r[2] or "—" for r in rows).most_common(20),
         "by_month": by_month,

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from ninja import Schema
+from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from agglo.common.schemas import Day, Money, StrictIn, Whole, one_of, published_required
@@ -219,3 +219,20 @@ class DocumentOut(Schema):
     @staticmethod
     def resolve_url(obj: Any) -> str:
         return f"/policies/documents/{obj.pk}/"
+
+
+class GrantedOut(Schema):
+    granted: int = Field(description="how many members were granted")
+
+
+class NeedDashboardOut(Schema):
+    """Needs grouped for government: in the reader's language, each count as [label, n]."""
+
+    total: int
+    answered: int
+    clusters: list[dict[str, Any]] = Field(description="needs grouped by what they say, largest first")
+    trend: dict[str, Any] = Field(description="needs filed per month by the largest groups: months and series")
+    by_topic: list[tuple[str, int]]
+    by_area: list[tuple[str, int]]
+    by_segment: list[tuple[str, int]]
+    by_month: list[tuple[str, int]] = Field(description="[YYYY-MM, n]")

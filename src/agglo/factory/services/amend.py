@@ -165,7 +165,7 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     values = checked_terms(current | {k: v for k, v in data.items() if k != "due_week"}, errors)
     values.update(checked_regions(data, errors, order))
     due = order.due_week
-    if "due_week" in data:
+    if data.get("due_week") is not None:  # null: left as it is
         due = date(data.get("due_week"), "due_week", errors) or due
         first = monday(first_open_day())
         if "due_week" not in errors and monday(due) != order.due_week and monday(due) < first:

@@ -71,8 +71,9 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     if process is None:
         errors["process"] = [_("Choose a process from the catalogue.")]
     before = _declared(organization_id, process) if process is not None else None
-    # declared before: what the call leaves out keeps its value (a left-out setup cost is not a free setup)
-    data = (before or {}) | data
+    # declared before: what the call leaves out (or sends as null) keeps its value (a left-out setup cost is not a
+    # free setup)
+    data = (before or {}) | {k: v for k, v in data.items() if v is not None}
     values = {
         "weekly_capacity": whole(data, "weekly_capacity", errors, low=1, high=10_000_000),
         "min_lot": whole(data, "min_lot", errors, low=1, high=10_000_000, default=1),

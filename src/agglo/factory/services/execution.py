@@ -115,11 +115,15 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
             _("%(why)s It can be marked started from its own week, %(week)s.")
             % {"why": why, "week": allocation.week.isoformat()}
         ]
-    # defects are checked against a valid quantity only (else the range would read "between 0 and 0")
-    defects = (
-        whole(data, "defects", errors, low=0, high=max(done, 0), default=allocation.defects)
-        if "quantity_done" not in errors
-        else allocation.defects
+    # defects are checked against a valid quantity (else the range would read "between 0 and 0"), and against the
+    # widest one the work allows otherwise, so that a bad figure there is named beside the quantity's fault
+    defects = whole(
+        data,
+        "defects",
+        errors,
+        low=0,
+        high=max(done, 0) if "quantity_done" not in errors else allocation.quantity,
+        default=allocation.defects,
     )
     delivered = data.get("delivered_on")
     day = None
