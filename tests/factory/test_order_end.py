@@ -142,3 +142,27 @@ def test_a_delivered_order_says_which_receipts_the_buyer_still_owes(cluster: dic
     allocation_receipt(actor=cluster["people"]["buyer"], allocation=owed[0], confirm=True)  # the dispute settled
     assert buyer.get(f"/api/v1/factory/orders/{order.pk}").json()["receipts"] == {"to_answer": 0, "disputed": 0}
     assert "receipts-" not in buyer.get(f"/factory/orders/{order.pk}/").content.decode()
+
+
+def test_work_delivered_before_its_week_gives_the_week_back(cluster: dict[str, Any]) -> None:
+    # review 56 M1: the week stayed reserved for good, and the factory could not lower it
+    import datetime as dt
+
+    from agglo.factory.services.capacity import capacity_set
+    from agglo.factory.weeks import monday
+
+    buyer = cluster["people"]["buyer"]
+    later = monday(timezone.localdate()) + dt.timedelta(weeks=3)
+    data = order_data(start_week=later.isoformat(), due_week=(later + dt.timedelta(weeks=6)).isoformat())
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
+    a = order.allocations.filter(status="offered").order_by("week").first()
+    factory = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == a.factory_id)
+    allocation_respond(actor=factory, allocation=a, action="accept")
+    slot = CapacitySlot.objects.get(capability=a.capability, week=a.week)
+    assert a.week >= later and slot.reserved >= a.quantity
+    before = slot.reserved
+    done = allocation_progress(actor=factory, allocation=a, data={"delivered_on": timezone.localdate().isoformat()})
+    assert done.status == Allocation.Status.DELIVERED
+    slot.refresh_from_db()
+    assert slot.reserved == before - a.quantity
+    capacity_set(actor=factory, capability=a.capability, week=a.week.isoformat(), capacity=before - a.quantity)

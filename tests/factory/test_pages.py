@@ -218,7 +218,11 @@ def test_a_capability_is_kept_as_typed_or_refused(cluster: dict[str, Any]) -> No
 
 
 def test_only_whoever_placed_the_order_or_a_buyer_admin_cancels_it(cluster: dict[str, Any]) -> None:
+    # ... and so makes the buyer's other binding decisions: planning, changing terms, taking a counter-offer
+    # (review 56 M3: a member who did not place it took back a factory's accepted work by changing the terms)
     from agglo.access.models import Membership
+    from agglo.factory.services.amend import order_amend
+    from agglo.factory.services.jobs import counter_decide
     from agglo.factory.services.orders import order_cancel, order_create, order_plan
     from tests.conftest import user
     from tests.factory.conftest import order_data
@@ -230,6 +234,17 @@ def test_only_whoever_placed_the_order_or_a_buyer_admin_cancels_it(cluster: dict
     order = order_plan(actor=placer, order=order_create(actor=placer, data=order_data()))
     page = logged(clerk).get(f"/factory/orders/{order.pk}/").content.decode()
     assert 'id="cancel-form"' not in page  # a member who did not place it sees the plan, not the button
+    assert 'id="terms"' not in page and f"/factory/orders/{order.pk}/plan/" not in page
+    with pytest.raises(Forbidden):
+        order_plan(actor=clerk, order=order)
+    with pytest.raises(Forbidden):
+        order_amend(actor=clerk, order=order, data={"regions_only": ["440000"]})
+    offer = order.allocations.filter(status="offered").first()
+    offer.status, offer.counter_quantity = "countered", max(1, offer.quantity - 1)
+    offer.save(update_fields=["status", "counter_quantity"])
+    with pytest.raises(Forbidden):
+        counter_decide(actor=clerk, allocation=offer, accept=True)
+    assert logged(clerk).post(f"/factory/orders/{order.pk}/plan/").status_code == 403
     assert logged(clerk).post(f"/factory/orders/{order.pk}/cancel/", {"reason": "x", "confirm": "1"}).status_code == 403
     with pytest.raises(Forbidden):
         order_cancel(actor=clerk, order=order, reason="不要了")

@@ -143,8 +143,10 @@ def is_buyer(actor: Any, order: Order) -> bool:
     return order.buyer_id in policy.active_organization_ids(actor)
 
 
-def may_cancel(actor: Any, order: Order) -> bool:
-    """Whoever placed the order, or an admin of the buyer: cancelling calls off every factory's work at once."""
+def may_decide(actor: Any, order: Order) -> bool:
+    """Whoever placed the order, or an admin of the buyer, makes the buyer's binding decisions: planning it (offers
+    go out), changing its terms (a repair may take back accepted work), taking a counter-offer, cancelling it (all
+    the factories' work called off at once). Any member of the buyer sees the plan and answers deliveries."""
     if not is_buyer(actor, order):
         return False
     return order.created_by_id == getattr(actor, "pk", None) or policy.is_org_admin(actor, order.buyer_id)

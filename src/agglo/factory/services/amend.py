@@ -14,12 +14,12 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.numbers import grouped
 from agglo.factory import allocation as core
 from agglo.factory.models import Allocation, Order
+from agglo.factory.selectors.orders import may_decide
 from agglo.factory.selectors.planning import (
     first_open_day,
     under_way,
@@ -145,8 +145,8 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     """Make the change and its repair (in the caller's transaction); the order, what the repair did to accepted
     work, and the fields of `data` that change something."""
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.buyer_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the buyer changes its order."))
+    if not may_decide(actor, order):
+        raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, changes its terms."))
     planning_turn()  # it re-plans: see `capacity.planning_turn`
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})

@@ -33,6 +33,7 @@ from agglo.factory.services.telling import (
 )
 from agglo.factory.services.work import audit_step, factory_member_only, locked
 from agglo.factory.validation import text, whole
+from agglo.factory.weeks import monday
 
 
 def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
@@ -88,7 +89,10 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
 @transaction.atomic
 def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, Any]) -> Allocation:
     """Report execution: started, quantity done, defective units, delivered on a date. Delivered work counts in
-    the factory's scorecard (on time, defect rate), which the solver reads as risk."""
+    the factory's scorecard (on time, defect rate), which the solver reads as risk. Work delivered before its
+    week gives that week's room back to the factory."""
+    if data.get("delivered_on") not in (None, ""):
+        planning_turn()  # it may free a week: the turn before any lock (see `capacity.planning_turn`)
     allocation = locked(allocation)
     factory_member_only(actor, allocation)
     if allocation.status not in (Allocation.Status.ACCEPTED,):
@@ -153,6 +157,8 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         allocation.delivered_on = day
         allocation.status = Allocation.Status.DELIVERED
         fields += ["delivered_on", "status"]
+        if allocation.week > monday(timezone.localdate()):  # made already: its week ahead is free again (review 56)
+            release(allocation.capability, allocation.week, allocation.quantity)
     allocation.save(update_fields=fields)
     audit_step(
         "delivered" if day else "progress",

@@ -18,6 +18,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
+from agglo.factory.selectors.orders import may_decide
 from agglo.factory.services.capacity import free_in, planning_turn, reserve
 from agglo.factory.services.replan import (
     answer_deadline,
@@ -223,8 +224,8 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not,
     before its deadline (after it, `offers_expire` lets the counter lapse)."""
     allocation = locked(allocation, "capability")
-    if allocation.order.buyer_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the buyer decides on a counter-offer."))
+    if not may_decide(actor, allocation.order):
+        raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, decides on a counter-offer."))
     if allocation.status != Allocation.Status.COUNTERED:
         raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})
     if timezone.now() > allocation.respond_by:

@@ -17,7 +17,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.factory.models import Allocation, FactoryMember, Operation, Order, Process, VirtualFactory
-from agglo.factory.selectors.orders import may_cancel
+from agglo.factory.selectors.orders import may_decide
 from agglo.factory.selectors.planning import (
     AHEAD_WEEKS,
     first_open_day,
@@ -200,8 +200,8 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
 @transaction.atomic
 def order_plan(*, actor: Any, order: Order) -> Order:
     """Have the solver propose a split plan; factories are offered their parts on the job board."""
-    if order.buyer_id not in policy.active_organization_ids(actor):
-        raise Forbidden(_("Only the buyer plans its order."))
+    if not may_decide(actor, order):
+        raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, plans it."))
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     return replan(order, actor=actor, reason="plan")
@@ -209,7 +209,7 @@ def order_plan(*, actor: Any, order: Order) -> Order:
 
 def cancel_check(*, actor: Any, order: Order, reason: str) -> str:
     """Whether `actor` may cancel `order` for `reason` (the page asks before it cancels); the reason, trimmed."""
-    if not may_cancel(actor, order):
+    if not may_decide(actor, order):
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, cancels it."))
     errors: dict[str, list[str]] = {}
     reason = text(reason, "reason", errors, missing=_("Say why, so that the factories understand."))

@@ -179,7 +179,8 @@ def order_page(
     ]
     members = selectors.virtual_factory_members(actor=request.user, order=order)
     is_buyer = selectors.is_buyer(request.user, order)
-    if not is_buyer or order.status in Order.CLOSED:
+    may_decide = selectors.may_decide(request.user, order)
+    if not may_decide or order.status in Order.CLOSED:
         terms = None
     elif terms is None:
         terms = OrderTermsForm(
@@ -209,7 +210,7 @@ def order_page(
         else None,
         "shift_penalty": shift_penalty(replan.CHANGE_PENALTY),
         "is_buyer": is_buyer,
-        "may_cancel": selectors.may_cancel(request.user, order),
+        "may_decide": may_decide,
         "terms_form": terms,
         "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
