@@ -304,3 +304,26 @@ def test_a_row_that_came_back_with_errors_ties_them_to_its_fields(cluster: dict[
     c.force_login(cluster["people"]["buyer"])
     page = c.post(f"/factory/allocations/{a.pk}/dispute/", {"note": ""}).content.decode()
     assert f'id="row-errors-{a.pk}"' in page and f'aria-describedby="row-errors-{a.pk}" name="note"' in page
+
+
+def test_failed_units_a_ruling_proves_are_made_again(cluster: dict[str, Any]) -> None:
+    # review 56 M2: the plan kept a failed delivery as made, and later steps ran on its parts
+    from agglo.factory.models import Order
+    from agglo.factory.services.execution import _inputs_short
+    from agglo.factory.services.orders import order_plan
+
+    a, factory, buyer = disputed(cluster, defects=0)
+    order = a.order
+    step = a.operation
+    later = next((x for x in order.allocations.select_related("operation") if step.seq in x.operation.after), None)
+    dispute_refer(actor=buyer, allocation=a)
+    dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
+    assert later is not None and _inputs_short(later, 1) is None  # the parts have arrived, as far as anyone knows
+    dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, defects_found=a.quantity, ruling="全部短路")
+    assert _inputs_short(later, 1) is not None  # none of those parts is usable now
+    assert Notification.objects.filter(user=buyer, text__contains="必须重新生产").exists()
+    order = order_plan(actor=buyer, order=Order.objects.get(pk=order.pk))
+    live = order.allocations.filter(operation=step, status__in=["offered", "accepted", "countered"])
+    assert sum(live.values_list("quantity", flat=True)) == step.quantity  # all of it again, the failed part too
+    a.refresh_from_db()
+    assert a.status == "delivered"  # the record of what was delivered stays

@@ -9,7 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from agglo.factory import allocation as core
@@ -59,6 +60,24 @@ def is_under_way(a: Allocation) -> bool:
     return a.status == Allocation.Status.DELIVERED or accepted
 
 
+def usable(a: Allocation) -> int:
+    """What a piece of work gave the order: a delivery the platform ruled failed (a dispute upheld) gave its
+    quantity less the defects it found proven; those are made again (review 56 M2)."""
+    if a.status == Allocation.Status.DELIVERED and a.receipt == Allocation.Receipt.UPHELD:
+        return max(0, a.quantity - (a.defects_found or 0))
+    return int(a.quantity)
+
+
+def usable_units() -> Any:
+    """`usable` as a database expression, to sum."""
+    failed = Q(status=Allocation.Status.DELIVERED, receipt=Allocation.Receipt.UPHELD)
+    whole = IntegerField()
+    made = F("quantity") - Coalesce(F("defects_found"), Value(0), output_field=whole)
+    return Case(
+        When(failed, then=Greatest(made, Value(0), output_field=whole)), default=F("quantity"), output_field=whole
+    )
+
+
 def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bool = False) -> core.AllocationProblem:
     """The order's operations against every active member capability of its processes, over the horizon.
 
@@ -99,7 +118,10 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
             if a.counter_quantity is not None:  # a counter-offer the buyer took: all it can do that week
                 turned_down.add((a.operation_id, capability_key(a.capability_id), w))
             mine[a.capability_id, w] += a.quantity
-            placement = core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, a.quantity)
+            # a failed delivery keeps only what it gave: the plan makes the rest again
+            placement = core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, usable(a))
+            if placement.quantity == 0:
+                continue
             previous.append(placement)
             if a.status == Allocation.Status.ACCEPTED and a.promised_week and a.week > a.promised_week:
                 key = capability_key(a.capability_id)

@@ -18,7 +18,7 @@ from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
-from agglo.factory.models import Allocation
+from agglo.factory.models import Allocation, Order
 from agglo.factory.services.telling import (
     clipped,
     delivery_named,
@@ -194,7 +194,32 @@ def dispute_rule(
         by="platform",
     )
     _tell_ruling(allocation, bool(upheld), found, ruling)
+    if upheld and found:
+        _reopen_for_remaking(allocation, found)
     return allocation
+
+
+def _reopen_for_remaking(allocation: Allocation, found: int) -> None:
+    """Failed units proven are made again (review 56 M2): the order is not done while a step lacks them, and the
+    next plan offers them (`planning.usable`). A plan offers work, so the buyer is told to plan again rather than
+    the ruling offering it unasked."""
+    order = allocation.order
+    if order.status == Order.Status.DONE:
+        order.status = Order.Status.CONFIRMED
+        order.save(update_fields=["status"])
+    tell_buyer(
+        allocation,
+        Phrase(
+            gettext_lazy(
+                "%(n)d %(unit)s of step %(step)d of order %(product)s failed and must be made again: plan the "
+                "order again to offer them to the factories."
+            ),
+            n=found,
+            unit=allocation.operation.process.unit_for(found),
+            step=allocation.operation.seq,
+            product=order.product,
+        ),
+    )
 
 
 RULED = {  # (upheld, told): what each side reads of a ruling

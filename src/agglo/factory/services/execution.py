@@ -16,7 +16,7 @@ from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.factory.models import Allocation, Operation
-from agglo.factory.selectors.planning import horizon
+from agglo.factory.selectors.planning import horizon, usable_units
 from agglo.factory.services.capacity import free_in, planning_turn, release, reserve
 from agglo.factory.services.replan import (
     finish_if_delivered,
@@ -199,7 +199,7 @@ def _inputs_short(allocation: Allocation, done: int, *, others: bool = True) -> 
     elsewhere = (doing.exclude(pk=allocation.pk).aggregate(n=Sum("quantity_done"))["n"] or 0) if others else 0
     for before in Operation.objects.filter(order_id=op.order_id, seq__in=op.after).order_by("seq"):
         arrived = Allocation.objects.filter(operation=before, status=Allocation.Status.DELIVERED)
-        delivered = arrived.aggregate(n=Sum("quantity"))["n"] or 0
+        delivered = arrived.aggregate(n=Sum(usable_units()))["n"] or 0  # less what a ruling found failed
         enough = delivered * op.quantity // before.quantity
         if elsewhere + done > enough:
             said = (

@@ -30,6 +30,7 @@ from agglo.factory.selectors.planning import (
     is_under_way,
     offers_holding,
     order_problem,
+    usable_units,
 )
 from agglo.factory.services.capacity import planning_turn, release
 from agglo.factory.services.telling import (
@@ -522,7 +523,7 @@ def _every_step_covered(order: Order, *statuses: str) -> bool:
     units = dict(
         order.allocations.filter(status__in=statuses)
         .values("operation_id")
-        .annotate(units=Sum("quantity"))
+        .annotate(units=Sum(usable_units()))  # a delivery ruled failed covers only what it gave
         .values_list("operation_id", "units")
     )
     return all(units.get(op.pk, 0) >= op.quantity for op in order.operations.all())
