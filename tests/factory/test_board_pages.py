@@ -127,3 +127,17 @@ def test_an_answer_with_errors_on_a_later_page_of_disputes_comes_back_at_its_row
         {"reply": "按图纸检验合格", "next": "/factory/jobs/?disputed=2"},
     )
     assert r.status_code == 302 and r["Location"] == "/factory/jobs/?disputed=2"
+
+
+def test_work_partly_done_offers_no_withdrawal_on_the_board(cluster: dict[str, Any]) -> None:
+    # review 56 L5: the form was drawn on every accepted row, and always refused work partly done
+    from agglo.factory.services.execution import allocation_progress
+    from tests.factory.conftest import accepted_offer
+
+    a, factory = accepted_offer(cluster)
+    c = signed_in(factory)
+    withdraw = f"/factory/allocations/{a.pk}/withdraw/"
+    assert withdraw in c.get("/factory/jobs/").content.decode()
+    allocation_progress(actor=factory, allocation=a, data={"quantity_done": 1})
+    page = c.get("/factory/jobs/").content.decode()
+    assert withdraw not in page and ("已有完成数量的任务不能退出" in page or "Work partly done" in page)

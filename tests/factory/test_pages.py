@@ -623,3 +623,22 @@ def test_the_order_list_pages_past_fifty_orders(cluster: dict[str, Any], monkeyp
         seen += [int(pk) for pk in re.findall(r'<tr data-order="(\d+)">', html)]
     assert seen == sorted(made, reverse=True)
     assert 'id="orders-pages"' in html and "Newer" in html and "Older" not in html
+
+
+def test_a_new_order_planned_late_is_a_warning_and_cancelled_parts_say_so(cluster: dict[str, Any]) -> None:
+    # review 56 L1: a plan that misses the due week was a plain success; L4: the grid of a cancelled order said
+    # "replaced by a new plan"
+    from agglo.factory.selectors.planning import first_open_day
+
+    c = logged(cluster["people"]["buyer"])
+    soon = first_open_day().isoformat()  # three steps in sequence cannot all end in the first week
+    r = c.post("/factory/orders/new/", form_post(buyer=cluster["orgs"]["buyer"].pk, due_week=soon), follow=True)
+    page = r.content.decode()
+    order = Order.objects.get()
+    assert order.status == "planned"
+    assert "Order saved and planned, but the plan finishes late." in page and "Order saved and planned:" not in page
+    c.post(f"/factory/orders/{order.pk}/cancel/", {"reason": "需求取消", "confirmed": "yes"})
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    grid = c.get(f"/factory/orders/{order.pk}/").content.decode().split('id="gantt"')[1].split("</table>")[0]
+    assert "Replaced by a new plan" not in grid and "cancelled" in grid

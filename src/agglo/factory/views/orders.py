@@ -132,7 +132,14 @@ def _planned_new(request: HttpRequest, order: Order) -> HttpResponse:
         flash(request, exc)
         acted(request)  # the order was saved: the same form sent again must not save another
         return redirect("factory:order", pk=order.pk)
-    if order.status == Order.Status.PLANNED:
+    late = finishes_late(order, list(order.allocations.all())) if order.status == Order.Status.PLANNED else ""
+    if late:  # offers went out for a plan that misses the due week: not a plain success (review 56 L1)
+        messages.warning(
+            request,
+            _("Order saved and planned, but the plan finishes late. %(late)s %(advice)s")
+            % {"late": late, "advice": late_advice(order, earliest_finish(order))},
+        )
+    elif order.status == Order.Status.PLANNED:
         messages.success(request, _("Order saved and planned: the plan's factories were offered their parts."))
     else:
         messages.warning(request, _("Order saved, but no plan fits it; see why below."))
