@@ -6,6 +6,7 @@ inspection."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -200,6 +201,14 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     ):
         page.goto(f"{base}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    # the plan grid says it scrolls, and its process column stays in view as the weeks go past (review 56)
+    page.goto(f"{base}/factory/orders/{order.pk}/")
+    box = page.locator("div.scroll:has(#gantt)")
+    expect(box).to_have_attribute("data-hint", re.compile("滑动"))
+    process = page.locator("#gantt tr").nth(1).locator("th").nth(1)
+    left = process.bounding_box()["x"]
+    box.evaluate("b => { b.scrollLeft = 400; }")
+    assert abs(process.bounding_box()["x"] - box.bounding_box()["x"]) < 2 and left > box.bounding_box()["x"]
 
     # The site's links fold behind "Menu", so the header leaves the screen to the page; the menu opens them.
     header = page.locator("header.topbar")

@@ -1,7 +1,8 @@
 // A table or chart wider than its box scrolls sideways there (on a phone, most tables do). A keyboard user can only
 // scroll what can take focus, so each box that overflows becomes a tab stop, named by its own label, its
 // data-scroll-label (where one heading has two such boxes) or the heading before it; boxes that fit stay out of
-// the tab order. Checked again when the window changes size or htmx swaps part of the page.
+// the tab order; on a phone a line above such a box says that it scrolls. Checked again when the window changes
+// size or htmx swaps part of the page.
 (() => {
   const heading = (el) => {
     for (let node = el; node && node !== document.body; node = node.parentElement) {
@@ -19,6 +20,7 @@
       if (overflows && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
         box.dataset.scroller = "1";
+        box.dataset.hint = document.body.dataset.scrollHint || ""; // shown above it on a phone (agglo.css)
         if (box.tagName === "DIV" && !box.hasAttribute("role")) {
           box.setAttribute("role", "region");
         }
