@@ -275,7 +275,7 @@ def test_a_lower_share_cap_reduces_an_accepted_part_rather_than_taking_it_back(c
     assert order.plan_stats["changes"]["reduced"] == 1 and order.plan_stats["changes"]["moved"] == 0
     # the buyer's page says the part was cut down, not only the smaller number
     page = signed_in(cluster["people"]["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode()
-    assert "已因重新规划由接受的 400 减量" in page
+    assert "因重新规划，已由原接受的 400 减少" in page
 
 
 def test_an_earlier_due_week_the_repair_cannot_meet_is_not_reported_as_a_plain_success(

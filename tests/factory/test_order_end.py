@@ -129,7 +129,7 @@ def test_a_delivered_order_says_which_receipts_the_buyer_still_owes(cluster: dic
     listed = {o["id"]: o for o in buyer.get("/api/v1/factory/orders").json()}[order.pk]
     assert listed["receipts"] == {"to_answer": len(owed) - 2, "disputed": 1}
     page = buyer.get(f"/factory/orders/{order.pk}/").content.decode()
-    assert "1 批交付有争议" in page and f"{len(owed) - 2} 批交付待确认收货" in page
+    assert "1 批交付有异议" in page and f"{len(owed) - 2} 批交付待确认收货" in page
     buyer.cookies["django_language"] = "en"
     assert buyer.get("/factory/").content.decode().count("1 delivery disputed") == 1
     # a factory in the order sees the order's state, not the buyer's receipts

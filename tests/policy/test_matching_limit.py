@@ -37,7 +37,7 @@ def test_publications_and_rule_changes_count_and_past_the_limit_nothing_changes(
     client.force_login(admin)
     r = client.patch(f"/api/v1/policies/{first.pk}", {"rule": "revenue >= 3"}, content_type="application/json")
     assert r.status_code == 422
-    assert r.json()["errors"]["rule"] == ["今天您已将规则与会员匹配 2 次，已达每日上限；请明天再试。"]
+    assert r.json()["errors"]["rule"] == ["今天您已按规则匹配成员 2 次，已达每日上限；请明天再试。"]
     first.refresh_from_db()
     assert first.rule == "revenue >= 2"
 
@@ -45,7 +45,7 @@ def test_publications_and_rule_changes_count_and_past_the_limit_nothing_changes(
     r = client.post(f"/api/v1/policies/{draft.pk}/publish")
     assert r.status_code == 422 and list(r.json()["errors"]) == ["status"]
     page = client.post(f"/policies/{draft.pk}/publish/", follow=True).content.decode()
-    assert "已将规则与会员匹配 2 次" in page  # the page says why, with the limit in force
+    assert "已按规则匹配成员 2 次" in page  # the page says why, with the limit in force
     draft.refresh_from_db()
     assert draft.status == Policy.Status.DRAFT and not draft.matches.exists()
     assert DailyQuota.objects.get(user=admin, kind="policy_match").count == 2  # refusals are not counted

@@ -75,7 +75,7 @@ def test_operators_hear_of_applications_and_the_approval_mail_says_where_to_log_
     approved = mail.outbox[-1]
     assert approved.to == ["wang.min@yunqi.example"]
     assert f"{settings.AGGLO_BASE_URL.rstrip('/')}/login/" in approved.body
-    assert "two-factor" in approved.body or "双因素登录" in approved.body  # in the language applied in
+    assert "two-factor" in approved.body or "两步登录" in approved.body  # in the language applied in
 
 
 def test_approval_makes_a_member_and_an_admin_who_can_log_in(ref, operator):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agglo.market.lifecycle import InterestStatus, Kind, RegionRule, Side, Status
 
@@ -47,7 +48,7 @@ class Listing(models.Model):
         FULFILLED = "fulfilled", _("Fulfilled")
         PARTLY = "partly", _("Partly fulfilled")
         NO_MATCH = "no_match", _("No suitable counterpart")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("listing outcome", "Withdrawn")
 
     organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="listings")
     side = models.CharField(
