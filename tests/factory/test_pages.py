@@ -561,10 +561,10 @@ def test_the_order_list_says_how_far_each_plan_has_come_to_each_reader(cluster: 
     mine = sum(1 for a in live if a.factory_id == first.factory_id)
     buyer_row = row(people["buyer"])
     assert f"1 of {len(live)} pieces of work" in buyer_row
-    assert f'<td class="finish">{order.plan_stats["finish_week"]}' in buyer_row
+    assert f'<td class="finish" data-label="Plan finishes">{order.plan_stats["finish_week"]}' in buyer_row
     factory_row = row(people[factory])
     assert (f"1 of your {mine} pieces" if mine > 1 else "1 of your 1 piece") in factory_row
-    assert '<td class="finish">—</td>' in factory_row and "pieces of work" not in factory_row
+    assert '<td class="finish" data-label="Plan finishes">—</td>' in factory_row and "pieces of work" not in factory_row
     # the log's opened facts read "Label: value" in English too (crawl review 41, F7)
     facts = logged(people["buyer"]).get(f"/factory/orders/{order.pk}/").content.decode().split('class="facts">')[1]
     assert re.match(r"<li>[A-Z][a-z ]+: \S", facts), facts[:200]

@@ -138,7 +138,7 @@ def test_agency_workspace_counts_matches_and_waiting_applications(client, member
     client.force_login(agency_admin)
     page = client.get("/policies/agency/").content.decode()
     row = page.split('id="workspace-policies"')[1].split("</tr>")[1]
-    cells = [c.split("</td>")[0] for c in row.split("<td>")[2:]]
+    cells = [c.split("</td>")[0].split(">", 1)[1] for c in row.split("<td")[2:]]
     assert cells[1:4] == ["1", "1", "1"]  # eligible, one condition missing, waiting
     client.force_login(good_admin)
     client.cookies["django_language"] = "en"
