@@ -65,6 +65,19 @@ class OrderForm(forms.Form):
                 field.required = False
             # lengths too (the box keeps its maxlength); not the NUL check, which no database takes
             field.validators = [v for v in field.validators if isinstance(v, ProhibitNullCharactersValidator)]
+        # a phone shows the keypad its figures need (they stay text fields: the service reads "1,000" too)
+        for name, mode in NUMBER_KEYPADS.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["inputmode"] = mode
+
+
+NUMBER_KEYPADS = {
+    "quantity": "numeric",
+    "max_suppliers": "numeric",
+    "max_share": "decimal",
+    "budget": "decimal",
+    "late_penalty": "decimal",
+}
 
 
 class OrderTermsForm(forms.Form):
