@@ -133,3 +133,23 @@ def test_replacing_the_demo_after_an_order_was_planned(cluster):  # noqa: F811
     assert Organization.objects.count() >= 50 and not Allocation.objects.filter(order_id=order.pk).exists()
     # what is left is the new demo's own orders
     assert set(Allocation.objects.values_list("order__product", flat=True)) <= {HOUSING["product"], BOARD["product"]}
+
+
+def test_the_demo_market_reads_like_what_firms_write(ref):
+    """Each listing is about a catalogue term of the sort its kind names, and its title says which (review 56:
+    the synthetic writer's titles read as nonsense)."""
+    from agglo.demo.listing_texts import TERM_KINDS
+    from agglo.market.models import Listing
+    from agglo.profiles.models import CapabilityTerm
+
+    call_command("demo", "--orgs", "120", "--seed", "7", "--quiet")
+    terms = {t.code: t for t in CapabilityTerm.objects.all()}
+    listings = list(Listing.objects.all())
+    assert len(listings) >= 30
+    assert sum(1 for x in listings if x.title_zh) >= 0.8 * len(listings)  # mostly written in Chinese
+    for x in listings:
+        assert x.title_zh or x.title_en
+        for code in x.terms:
+            term = terms[code]
+            assert term.kind in TERM_KINDS[x.kind], (x.kind, term.kind)
+            assert term.name_zh in x.title_zh or term.name_en.lower() in x.title_en.lower(), (x.title_zh, x.title_en)

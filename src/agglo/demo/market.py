@@ -1,5 +1,6 @@
-"""Loading the demo cluster's needs and offers (bilingual, from the catalogue and the glossary), and the
-matching index over them, so that a new platform shows explained matches from its first start."""
+"""Loading the demo cluster's needs and offers (what firms of each kind would write, around catalogue terms, in
+Chinese, English or both), and the matching index over them, so that a new platform shows explained matches from
+its first start."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from agglo.demo.listing_texts import OFFER_KIND_OF_TERM, TERM_KINDS, listing_words
 from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
 from agglo.market.services.listings import search_text_of
 from agglo.market.validation import LISTING_FIELDS
-from agglo.matching.concepts import glossary_concepts, term_concepts
 from agglo.matching.services import index_rebuild
-from agglo.matching.synthetic import OUT_OF_VOCABULARY, Writer
 from agglo.profiles.models import CapabilityTerm, OrganizationCapability
 from agglo.registry.models import Organization, Segment
 
@@ -37,11 +37,13 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
     if Listing.objects.exists():
         return {"listings": 0}
     rng = random.Random(seed)
-    rows = list(CapabilityTerm.objects.values("code", "name_zh", "name_en", "synonyms"))
-    terms = term_concepts(rows)
-    by_code = {t.code[2:]: t for t in terms}
-    qualifiers = [(g.label_zh, g.label_en) for g in glossary_concepts()] + list(OUT_OF_VOCABULARY)
-    writer = Writer(rng, terms)
+    # each term by its catalogue kind, so that a listing is about the sort of thing its kind names
+    names_of = {c: (zh, en) for c, zh, en in CapabilityTerm.objects.values_list("code", "name_zh", "name_en")}
+    of_kind: dict[str, list[str]] = {}
+    kind_of: dict[str, str] = {}
+    for code, term_kind in CapabilityTerm.objects.values_list("code", "kind"):
+        of_kind.setdefault(term_kind, []).append(code)
+        kind_of[code] = term_kind
     names = {s.code: (s.name_zh, s.name_en) for s in Segment.objects.all()}
     held: dict[int, list[str]] = {}
     for org_id, code in OrganizationCapability.objects.values_list("organization_id", "term__code"):
@@ -56,28 +58,33 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
     for n, org in enumerate(orgs):
         segments = org.segment_list
         segment = names.get(segments[0], ("", "")) if segments else ("", "")
-        plans: list[tuple[str, str, str]] = []
+        plans: list[tuple[str, str, str, str]] = []  # side, kind, subkind, term code ("" for none)
         if org.kind in FINANCE:
-            plans.append((Side.OFFER, "financing", FINANCE[org.kind]))
+            plans.append((Side.OFFER, "financing", FINANCE[org.kind], ""))
         elif org.kind in SERVICES:
-            plans.append((Side.OFFER, "service", rng.choice(SERVICES[org.kind])))
-        elif rng.random() < 0.5:
-            plans.append((Side.OFFER, rng.choice(("technology", "technology", "capacity", "equipment")), ""))
+            subkind = rng.choice(SERVICES[org.kind])
+            term = rng.choice(of_kind.get("lab_service") or [""]) if subkind == "testing" else ""
+            plans.append((Side.OFFER, "service", subkind, term))
+        elif rng.random() < 0.5:  # a firm offers something it holds: know-how, a process's capacity, equipment
+            own = [c for c in held.get(org.pk, []) if kind_of.get(c) in OFFER_KIND_OF_TERM]
+            code = rng.choice(own) if own else rng.choice(of_kind.get(rng.choice(list(OFFER_KIND_OF_TERM))) or [""])
+            if code:
+                plans.append((Side.OFFER, OFFER_KIND_OF_TERM[kind_of[code]], "", code))
+                offered.append(code)
         if org.kind not in FINANCE and rng.random() < 0.35:
             kind = rng.choice(NEED_KINDS)
-            plans.append((Side.NEED, kind, rng.choice(SERVICES["service_firm"]) if kind == "service" else ""))
-        for side, kind, subkind in plans:
-            own = held.get(org.pk) or []
-            if side == Side.OFFER:
-                code = rng.choice(own) if own else rng.choice(list(by_code))
-                offered.append(code)
-            else:  # mostly something some member offers, so the demo shows matches
-                code = rng.choice(offered) if offered and rng.random() < 0.7 else rng.choice(list(by_code))
-            lang = "zh" if side == Side.NEED and rng.random() < 0.8 else rng.choice(("zh", "en", "both"))
-            title, body = writer.text(by_code[code], rng.choice(qualifiers), lang, segment)
-            titles = title.split(" / ")
-            zh_title = titles[0] if lang != "en" else ""
-            en_title = titles[-1] if lang != "zh" else ""
+            subkind = rng.choice(SERVICES["service_firm"]) if kind == "service" else ""
+            wanted = TERM_KINDS.get(kind, ()) if kind != "service" or subkind == "testing" else ()
+            fitting = [c for c in offered if kind_of.get(c) in wanted]
+            pool = [c for k in wanted for c in of_kind.get(k, [])]
+            # mostly something some member offers, so that the demo shows matches
+            code = rng.choice(fitting) if fitting and rng.random() < 0.7 else (rng.choice(pool) if pool else "")
+            plans.append((Side.NEED, kind, subkind, code))
+        for side, kind, subkind, code in plans:
+            weights = (8, 1.5, 0.5) if side == Side.NEED else (6, 3, 1)
+            lang = rng.choices(("zh", "both", "en"), weights=weights)[0]
+            words = listing_words(rng, side, kind, subkind, names_of.get(code, ("", "")), segment)
+            zh_title, en_title = (words.title_zh if lang != "en" else ""), (words.title_en if lang != "zh" else "")
             amount = (
                 Decimal(rng.choice((200_000, 500_000, 1_000_000, 5_000_000)))
                 if kind in ("capital", "financing", "capacity")
@@ -91,9 +98,9 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
                 subkind=subkind,
                 title_zh=zh_title[:200],
                 title_en=en_title[:200],
-                description_zh=body if lang == "zh" else (body.split("\n")[0] if lang == "both" else ""),
-                description_en=body if lang == "en" else (body.split("\n")[-1] if lang == "both" else ""),
-                terms=[code],
+                description_zh=words.body_zh if lang != "en" else "",
+                description_en=words.body_en if lang != "zh" else "",
+                terms=[code] if code else [],
                 segments=[],
                 amount_min=amount / 10 if amount else None,
                 amount_max=amount,
