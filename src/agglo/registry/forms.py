@@ -44,14 +44,13 @@ def region_choices() -> list[Any]:
         if r.level == "prefecture" and r.parent_id:
             cities.setdefault(r.parent_id, []).append(r)
     groups: list[Any] = [("", "—")]
+
+    def option(r: Region) -> tuple[str, str]:  # 北京市（110000） in Chinese, Beijing (110000) in English
+        return r.code, _("%(name)s (%(code)s)") % {"name": r.name, "code": r.code}
+
     for p in (r for r in rows if r.level == "province"):
-        groups.append(
-            (
-                p.name,
-                [(p.code, f"{p.name} ({p.code})"), *((c.code, f"{c.name} ({c.code})") for c in cities.get(p.pk, []))],
-            )
-        )
-    groups.append((_("Other countries"), [(r.code, f"{r.name} ({r.code})") for r in rows if r.level == "country"]))
+        groups.append((p.name, [option(p), *(option(c) for c in cities.get(p.pk, []))]))
+    groups.append((_("Other countries"), [option(r) for r in rows if r.level == "country"]))
     return groups
 
 

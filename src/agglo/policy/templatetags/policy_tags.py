@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language, pgettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -16,7 +16,8 @@ def _clause(row: dict[str, Any], english: bool, whose: str) -> str:
     words = row["en"] if english else row["zh"]
     value = row.get("yours_en") if english and row.get("yours_en") else row.get("yours")
     shown = _("not disclosed to you") if value is None else value
-    return f"{words} ({whose}{pgettext('before a value', ': ')}{shown})"
+    # the reader's brackets and colon: （您的情况：…） in Chinese
+    return _("%(words)s (%(whose)s: %(value)s)") % {"words": words, "whose": whose, "value": shown}
 
 
 def _said(tree: Any, rows: list[dict[str, Any]], english: bool, whose: str, top: bool) -> str:
@@ -25,7 +26,7 @@ def _said(tree: Any, rows: list[dict[str, Any]], english: bool, whose: str, top:
     op, parts = tree
     if op == "and" and top:  # the parts a firm must all meet, one after another
         return _("; ").join(_said(p, rows, english, whose, top=False) for p in parts)
-    joiner = f" {_('and')} " if op == "and" else f" {_('or')} "
+    joiner = _(" and ") if op == "and" else _(" or ")
     said = joiner.join(_said(p, rows, english, whose, top=False) for p in parts)
     return said if top else f"({said})"
 
