@@ -469,3 +469,39 @@ def test_the_history_names_other_organizations_in_one_query(org_admin, member_of
         events = history_list(actor=admin, organization=org)
     named = {v for e in events for v in e.org_names.values()}
     assert {p.name for p in peers} <= named
+
+
+def test_a_change_names_the_version_it_read_and_a_sync_reads_only_what_changed(org_admin, english):
+    # review 56: an ERP and a person editing one statement overwrote each other unseen; no "changed since"
+    admin, org = org_admin
+    auth = bearer(admin)
+    c = Client()
+    first = c.post(
+        f"/api/v1/organizations/{org.pk}/financials", statement(2024), content_type="application/json", **auth
+    )
+    second = c.post(
+        f"/api/v1/organizations/{org.pk}/financials", statement(2025), content_type="application/json", **auth
+    )
+    fact_id = first.json()["id"]
+    url = f"/api/v1/financials/{fact_id}"
+    read = c.get(url, **auth)
+    tag = read["ETag"]
+    assert tag.startswith('"') and tag.endswith('"')
+    changed = c.patch(url, {"net_profit": "1"}, content_type="application/json", HTTP_IF_MATCH=tag, **auth)
+    assert changed.status_code == 200 and changed["ETag"] != tag
+    # the same version again: someone changed it since, so the change is refused and nothing is written
+    late = problem(c.patch(url, {"net_profit": "2"}, content_type="application/json", HTTP_IF_MATCH=tag, **auth), 412)
+    assert late["type"] == "urn:agglo:problem:precondition_failed" and "请重新读取" in late["title"]
+    assert FinancialStatement.objects.get(pk=fact_id).net_profit == 1
+    problem(c.delete(url, HTTP_IF_MATCH=tag, **auth), 412)
+    assert (
+        c.patch(url, {"net_profit": "3"}, content_type="application/json", HTTP_IF_MATCH="*", **auth).status_code == 200
+    )
+    # a sync since a moment gets only what changed after it, oldest change first
+    since = c.get(f"/api/v1/financials/{second.json()['id']}", **auth).json()["updated_at"]
+    listed = c.get(f"/api/v1/organizations/{org.pk}/financials", {"updated_after": since}, **auth).json()
+    ids = [f["id"] for f in listed]
+    # timestamps are written to the millisecond: the record read last may come again, never one missed
+    assert ids[-1] == fact_id and set(ids) <= {fact_id, second.json()["id"]}
+    assert c.get(f"/api/v1/organizations/{org.pk}/financials", {"updated_after": "soon"}, **auth).status_code == 422
+    assert c.delete(url, HTTP_IF_MATCH=c.get(url, **auth)["ETag"], **auth).status_code == 204

@@ -42,6 +42,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PreconditionFailed(DomainError):
+    """An `If-Match` that no longer names the record's version: someone changed it since the caller read it."""
+
+    status = 412
+    code = "precondition_failed"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

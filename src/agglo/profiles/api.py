@@ -4,6 +4,7 @@ No `from __future__ import annotations` here: the fact endpoints are made in a l
 payload and response types from real annotations.
 """
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from agglo.common.api_guard import upload_flag
 from agglo.common.errors import Forbidden, NotFound
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import file_download, one_of, patch_of
+from agglo.common.versions import version_tag
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
 from agglo.profiles.models import CapabilityTerm
@@ -97,12 +99,15 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
         summary=f"List {label}",
         operation_id=f"{name}_list",
     )
-    def fact_list(request: HttpRequest, org_id: int) -> Any:
+    def fact_list(request: HttpRequest, org_id: int, updated_after: datetime | None = None) -> Any:
+        """`updated_after`: only facts changed after that moment (an ERP's sync since its last run)."""
         org = _read(request, org_id)
         facts = selectors.fact_list(actor=request.auth, organization=org, kind=kind)
         if facts is None:
             raise _group_hidden(kind.group)
         _log(request, org.pk, kind.group)
+        if updated_after is not None:  # in the order they changed, so that the last one read marks where to go on
+            facts = facts.filter(updated_at__gt=updated_after).order_by("updated_at", "pk")
         return list(facts)
 
     @router.post(
@@ -121,8 +126,9 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
     @router.get(
         f"/{name}/{{int:fact_id}}", response=schema_out, summary=f"One of the {label}", operation_id=f"{name}_get"
     )
-    def fact_get(request: HttpRequest, fact_id: int) -> Any:
+    def fact_get(request: HttpRequest, response: HttpResponse, fact_id: int) -> Any:
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
+        response["ETag"] = version_tag(fact)  # send it back as If-Match with a change
         profile_viewed(
             actor=request.auth,
             organization_id=fact.organization_id,  # type: ignore[attr-defined]
@@ -137,10 +143,13 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
         summary=f"Change one of the {label}",
         operation_id=f"{name}_update",
     )
-    def fact_update(request: HttpRequest, fact_id: int, payload: schema_patch) -> Any:  # type: ignore[valid-type]
+    def fact_update(request: HttpRequest, response: HttpResponse, fact_id: int, payload: schema_patch) -> Any:  # type: ignore[valid-type]
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
-        services.fact_update(actor=request.auth, fact=fact, data=payload.dict(exclude_unset=True))  # type: ignore[attr-defined]
-        return _as_read(request, fact)
+        data = payload.dict(exclude_unset=True)  # type: ignore[attr-defined]
+        services.fact_update(actor=request.auth, fact=fact, data=data, if_match=request.headers.get("If-Match"))
+        changed = _as_read(request, fact)
+        response["ETag"] = version_tag(changed)
+        return changed
 
     @router.delete(
         f"/{name}/{{int:fact_id}}",
@@ -150,7 +159,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
     )
     def fact_delete(request: HttpRequest, fact_id: int) -> Any:
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
-        services.fact_delete(actor=request.auth, fact=fact)
+        services.fact_delete(actor=request.auth, fact=fact, if_match=request.headers.get("If-Match"))
         return Status(204, None)
 
     @router.post(

@@ -20,6 +20,7 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agglo.common.uploads import check_documents, store_upload
+from agglo.common.versions import version_check
 from agglo.profiles import rules
 from agglo.profiles.fields import VERIFIED_SOURCES, Problem, coerce_all, unknown_fields
 from agglo.profiles.kinds import KINDS, FactKind, kind_of
@@ -213,12 +214,24 @@ def fact_create(*, actor: Any, organization: Organization, kind: str, data: Mapp
     return fact
 
 
+def _as_it_is(fact: Fact, if_match: str | None) -> Fact:
+    """The fact read again under its row lock when the caller names the version it read (`If-Match`), and that
+    version checked; else the caller's copy."""
+    if if_match is None:
+        return fact
+    current = type(fact).objects.select_for_update().get(pk=fact.pk)
+    version_check(current, if_match)
+    return current
+
+
 @transaction.atomic
-def fact_update(*, actor: Any, fact: Fact, data: Mapping[str, Any]) -> Fact:
-    """Change a fact's fields. A change voids its verification: the new figures were not the ones checked."""
+def fact_update(*, actor: Any, fact: Fact, data: Mapping[str, Any], if_match: str | None = None) -> Fact:
+    """Change a fact's fields. A change voids its verification: the new figures were not the ones checked.
+    `if_match`: the version the caller read (`common.versions`); a fact changed since is not changed."""
     fact_kind = kind_of(fact)
     organization = fact.organization  # type: ignore[attr-defined]
     _require_edit(actor, organization)
+    fact = _as_it_is(fact, if_match)
     if fact_kind.name == "ratings" and fact.rating_body == "platform" and not policy.is_operator(actor):  # type: ignore[attr-defined]
         raise Forbidden(_("Platform ratings are changed by the platform only."))
     before = fact_values(fact)
@@ -244,9 +257,10 @@ def fact_update(*, actor: Any, fact: Fact, data: Mapping[str, Any]) -> Fact:
 
 
 @transaction.atomic
-def fact_delete(*, actor: Any, fact: Fact) -> None:
+def fact_delete(*, actor: Any, fact: Fact, if_match: str | None = None) -> None:
     """Remove a fact; the audit trail keeps what it said."""
     _require_edit(actor, fact.organization)  # type: ignore[attr-defined]
+    fact = _as_it_is(fact, if_match)
     before = snapshot(fact_values(fact))
     _audit("deleted", actor, fact, {"before": before, "after": {}})
     fact.delete()
