@@ -235,3 +235,20 @@ def test_an_answer_read_before_the_capacity_was_lowered_reserves_against_the_new
     Capability.objects.filter(pk=stale.pk).update(weekly_capacity=10)  # lowered meanwhile by its admin
     assert stale.weekly_capacity > 10 and not reserve(stale, week, 11)
     assert reserve(stale, week, 10) and CapacitySlot.objects.get(capability=stale, week=week).capacity == 10
+
+
+def test_offers_that_could_not_lift_a_supplier_limit_are_not_said_to_promise_room(cluster: dict[str, Any]) -> None:
+    # review 56 L3: one supplier may make at most 3,600 of 4,000; the 600 held elsewhere are at a factory that
+    # could not make 4,000 even with them, so no answer to them can make this order fit
+    from agglo.factory.services import orders as order_services
+    from tests.factory.conftest import order_data
+    from tests.factory.test_third_review import _cnc_planned
+
+    buyer = cluster["people"]["buyer"]
+    assert _cnc_planned(cluster, 600).status == "planned"
+    data = order_data(buyer=cluster["orgs"]["buyer"].pk, max_suppliers=1, quantity=4000, product="B")
+    data["operations"] = [{"process": "cnc", "quantity": 4000}]
+    second = order_services.order_plan(actor=buyer, order=order_services.order_create(actor=buyer, data=data))
+    assert second.status == "infeasible"
+    rules = [f["rule"] for f in second.diagnosis]
+    assert "suppliers" in rules and "held_short" in rules and "held" not in rules

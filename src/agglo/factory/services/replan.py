@@ -28,6 +28,7 @@ from agglo.factory.selectors.planning import (
     capability_id_of,
     capability_key,
     is_under_way,
+    offers_held,
     offers_holding,
     order_problem,
     usable_units,
@@ -79,12 +80,9 @@ def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: lis
     named = {f.operation for f in findings if f.operation}
     short = [op.key for op in problem.operations if op.key in named] if named else [op.key for op in problem.operations]
     able = core.candidates(problem)
-    # what a step short of weekly room lacks: if the offers hold less, their answers cannot make the room
-    lacking = {
-        f.operation: int(f.detail["needed"]) - int(f.detail["available"])
-        for f in findings
-        if f.rule == "capacity" and {"needed", "available"} <= set(f.detail)
-    }
+    # a step that would still lack room with every such offer declined: their answers cannot make it (review 56 L3:
+    # the hopeful hint was given under a supplier limit no freed room could lift)
+    still_short = {f.operation for f in diagnose(_with_offers_declined(order, problem)) if f.rule in SHORT}
     # a step whose every supplier place is taken by factories holding delivered work: no other factory may help
     full = {
         f.operation
@@ -96,9 +94,32 @@ def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: lis
         units, until = offers_holding(order, {capability_id_of(c.key) for c in able.get(step, [])})
         if units and until is not None:
             until_text = timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
-            rule = "held_short" if units < lacking.get(step, 0) else "held"
+            rule = "held_short" if step in still_short else "held"
             held.append(Finding(step, rule, {"units": units, "until": until_text}))
     return held
+
+
+SHORT = ("capacity", "suppliers")
+
+
+def _with_offers_declined(order: Order, problem: core.AllocationProblem) -> core.AllocationProblem:
+    """The problem as it would be if every open offer to other orders were declined: their room free again."""
+    ids = [capability_id_of(c.key) for c in problem.capabilities]
+    held = offers_held(
+        Capability.objects.filter(pk__in=ids),
+        order.start_week,
+        week_at(order.start_week, problem.weeks - 1),
+        besides=order,
+    )
+    if not held:
+        return problem
+    freed = [
+        replace(
+            c, capacity=tuple(free + held.get((capability_id_of(c.key), w), 0) for w, free in enumerate(c.capacity))
+        )
+        for c in problem.capabilities
+    ]
+    return replace(problem, capabilities=tuple(freed))
 
 
 def _over_budget(problem: core.AllocationProblem) -> list[Finding]:
