@@ -355,3 +355,23 @@ def test_the_terms_form_shows_provinces_by_name(cluster: dict[str, Any]) -> None
     assert order.regions_only == ["320000", "440000"]
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     assert 'value="江苏省, 广东省"' in page
+
+
+def test_steps_that_do_not_fit_together_say_how_many_weeks_each_needs(cluster: dict[str, Any]) -> None:
+    # review 56 L2: the bare sentence named no step, no week and no figure
+    from django.utils import translation
+
+    from agglo.factory.wording import diagnosis_texts
+
+    route = [
+        {"process": "cnc", "quantity": 3000},
+        {"process": "surface", "quantity": 3000, "after": [1]},
+        {"process": "assembly", "quantity": 3000, "after": [2]},
+    ]
+    order = planned(cluster, quantity=3000, operations=route)
+    assert order.status == "infeasible"
+    together = [f for f in order.diagnosis if f["rule"] == "together"]
+    assert together and together[0]["detail"]["needs"] == "1:6 2:4 3:5" and together[0]["detail"]["chain"] == 15
+    with translation.override("en"):
+        said = " ".join(diagnosis_texts(order))
+    assert "step 1 at least 6 weeks; step 2 at least 4 weeks; step 3 at least 5 weeks; 15 weeks" in said

@@ -72,11 +72,30 @@ def finding_text(finding: Finding, order: Any) -> str:
             else _("no factory that runs it holds %(certifications)s.")
         )
     if finding.rule == "together":  # the conflict is between the steps, not in one of them
-        return _(
+        said = _(
             "Each step fits on its own, but not all of them together within %(n)d weeks: a step starts only after "
             "the steps before it have finished (and their parts have travelled), and the capable factories' free "
             "weeks, shared with this order's other steps, do not line up that way."
         ) % {"n": int(d.get("n", 0))}
+        needs = [pair.split(":") for pair in str(d.get("needs", "")).split()]
+        if not needs:  # found before the figures were kept
+            return said
+        steps = _("; ").join(
+            ngettext("step %(step)s at least %(n)d week", "step %(step)s at least %(n)d weeks", int(w))
+            % {"step": step, "n": int(w)}
+            for step, w in needs
+        )
+        return " ".join(
+            (
+                said,
+                _(
+                    "At their largest allowed suppliers' best weekly pace: %(steps)s; %(chain)d weeks for the "
+                    "longest chain of steps in sequence. To fit, allow more suppliers per step, order less, or move "
+                    "the due week later."
+                )
+                % {"steps": steps, "chain": int(d.get("chain", 0))},
+            )
+        )
     if finding.rule == "ineligible":
         return _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
     if finding.rule == "turned_down":

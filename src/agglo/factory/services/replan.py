@@ -21,7 +21,7 @@ from agglo.common.errors import ValidationFailed
 from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
 from agglo.factory import allocation as core
-from agglo.factory.diagnosis import Finding, diagnose
+from agglo.factory.diagnosis import Finding, diagnose, step_weeks
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.models import Allocation, Capability, FactoryMember, Order
 from agglo.factory.selectors.planning import (
@@ -224,7 +224,7 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
         findings = (
             [Finding("", "too_large")]
             if result.status == "invalid"
-            else diagnose(problem) or _over_budget(problem) or [Finding("", "together", {"n": problem.weeks})]
+            else diagnose(problem) or _over_budget(problem) or [step_weeks(problem)]
         )
         findings += _held_elsewhere(order, problem, findings)
         order.diagnosis = [finding_kept(f) for f in findings]
