@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agglo.common.errors import ValidationFailed
+from agglo.common.errors import Conflict, ValidationFailed
 from agglo.profiles import services
+from agglo.profiles.models import FinancialStatement
 from tests.profiles.test_api_and_pages import login
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,11 @@ def test_a_statement_form_names_every_problem_in_one_answer(org_admin, english):
     # a bad amount, the balance, staff, and the year already recorded: all at once
     assert set(refused.value.errors) >= {"revenue", "total_assets", "rd_headcount", "year"}, refused.value.errors
     assert refused.value.errors["year"] == ["Already recorded: 2024."]
+    # alone, the clash names the record it clashes with, for a client to change that one instead
+    with pytest.raises(Conflict) as clash:
+        services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    first = FinancialStatement.objects.get(organization=org, year=2024)
+    assert clash.value.message == f"Already recorded: 2024, as id {first.pk}."
     page = login(admin).post(f"/organizations/{org.pk}/facts/financials/new/", bad).content.decode()
     assert page.count('class="errorlist') >= 4
 

@@ -151,7 +151,8 @@ def clean_fact(
     clash = None not in key.values() and (
         kind.model.objects.filter(organization=organization, **key)  # type: ignore[attr-defined]
         .exclude(pk=current.pk if current is not None else None)
-        .exists()
+        .values_list("pk", flat=True)
+        .first()
     )
     # a clash is said on the key's last field (an IP asset's number, a statement's year), naming the value as
     # stored: "ZL 2021 1638 4340.7" is recorded as ZL202116384340.7
@@ -163,8 +164,11 @@ def clean_fact(
             found.setdefault(last, []).append(said)
         raise ValidationFailed(found)
     if clash:
+        # the record it clashes with, by id, so that a client changes that one instead (review 56 #13)
         shown = ", ".join(str(jsonable(v)) for v in key.values())
-        raise Conflict(_("Already recorded: %(key)s.") % {"key": shown}, errors={last: [said]})
+        raise Conflict(
+            _("Already recorded: %(key)s, as id %(id)s.") % {"key": shown, "id": clash}, errors={last: [said]}
+        )
     if kind.name == "ip":
         elsewhere = kind.model.objects.filter(kind=values["kind"], number=values["number"])  # type: ignore[attr-defined]
         if elsewhere.exclude(organization=organization).exists():
