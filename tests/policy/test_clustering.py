@@ -75,3 +75,15 @@ def test_the_encoder_groups_the_bilingual_sample_by_theme():
     named = clustering.describe(vectors, texts, groups)
     loans = next(g for g in named if themes[g.members[0]] == "loans")
     assert {"贷款", "loan"} & set(loans.words)
+
+
+def test_key_words_keep_acronyms_as_written_and_leave_out_filler():
+    # review 56b: the dashboard showed "r&d", "pct" and words such as 这里 and "new"
+    from agglo.policy.clustering import describe, written_words
+
+    assert written_words("We need R&D funding for new PCT filings here") == ["R&D", "funding", "PCT", "filings"]
+    assert "这里" not in written_words("这里的企业进不了政府采购")
+    texts = ["PCT filings cost too much", "PCT fees and R&D costs", "R&D tax credit for PCT"]
+    vectors = np.eye(3, dtype=np.float32)
+    (group,) = describe(vectors, texts, [[0, 1, 2]])
+    assert "PCT" in group.words and "pct" not in group.words

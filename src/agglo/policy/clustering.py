@@ -25,16 +25,18 @@ import numpy.typing as npt
 # keeps every translation beside its original and follows the themes (tests/policy/test_clustering.py).
 THRESHOLD = 0.2
 MAX_NEEDS = 2000
-_CHUNK = re.compile(r"[\u4e00-\u9fff]+|[a-z][a-z0-9&\-]+", re.UNICODE)
+_CHUNK = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z][A-Za-z0-9&\-]+", re.UNICODE)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _STOP_EN = (
     "the and of for with a an to in on at by or from our we us is are be can as that this your you it its "
     "too very more most not no so but have has had do does need needs want would could should get getting "
-    "than there their them they which what when who how all any some many much also only just into about"
+    "than there their them they which what when who how all any some many much also only just into about "
+    "new here one every even still"
 )
 _STOP_ZH = (
     "的 和 与 及 等 或 在 为 了 是 有 我们 我司 公司 企业 需要 希望 一个 进行 相关 以及 可以 没有 比较 "
-    "非常 太 很 对 也 都 就 还 而 但 但是 因为 所以 如果 能 能够 目前 现在 问题 难 困难 支持 政策 或者 而且 每年"
+    "非常 太 很 对 也 都 就 还 而 但 但是 因为 所以 如果 能 能够 目前 现在 问题 难 困难 支持 政策 或者 而且 每年 "
+    "这里 那里 这个 那个 这些 那些 这样 什么 怎么 为什么 不了 进不了 一些 一直 已经 总是 经常 我们的 自己"
 )
 STOPWORDS = frozenset(f"{_STOP_EN} {_STOP_ZH}".split())
 
@@ -86,11 +88,16 @@ def cluster(vectors: npt.NDArray[np.float32], threshold: float = THRESHOLD) -> l
 
 def words(text: str) -> list[str]:
     """The words of a need: jieba's words for Chinese, lower-cased words otherwise, without stopwords."""
+    return [w.lower() for w in written_words(text)]
+
+
+def written_words(text: str) -> list[str]:
+    """The same words as written: "PCT" and "R&D" keep their capitals for the reader."""
     out: list[str] = []
-    for chunk in _CHUNK.findall(text.lower()):
+    for chunk in _CHUNK.findall(text):
         if _HAN.match(chunk):
             out.extend(w for w in jieba.cut(chunk) if len(w) > 1 and w not in STOPWORDS)
-        elif len(chunk) > 2 and chunk not in STOPWORDS:
+        elif len(chunk) > 2 and chunk.lower() not in STOPWORDS:
             out.append(chunk)
     return out
 
@@ -99,7 +106,12 @@ def describe(
     vectors: npt.NDArray[np.float32], texts: Sequence[str], groups: list[list[int]], top: int = 4
 ) -> list[Group]:
     """Each group with its central need first and its most distinctive words (class-based TF-IDF)."""
-    counts = [Counter(w for i in g for w in words(texts[i])) for g in groups]
+    written = [[w for i in g for w in written_words(texts[i])] for g in groups]
+    counts = [Counter(w.lower() for w in ws) for ws in written]
+    # each word shown as it is most often written (an acronym in capitals), counted lower-cased
+    forms: dict[str, Counter[str]] = {}
+    for w in (w for ws in written for w in ws):
+        forms.setdefault(w.lower(), Counter())[w] += 1
     spread = Counter(w for c in counts for w in c)  # in how many groups each word appears
     average = sum(sum(c.values()) for c in counts) / max(1, len(counts))
     out: list[Group] = []
@@ -109,7 +121,7 @@ def describe(
             ((n / total) * math.log(1 + average / spread[w]) * (1 if n > 1 or len(group) == 1 else 0.5), w)
             for w, n in count.items()
         )
-        best = tuple(w for _score, w in reversed(scored[-top:]))
+        best = tuple(forms[w].most_common(1)[0][0] for _score, w in reversed(scored[-top:]))
         centre = vectors[group].mean(axis=0)
         central = max(group, key=lambda i: float(vectors[i] @ centre))
         out.append(Group((central, *(i for i in group if i != central)), best))
