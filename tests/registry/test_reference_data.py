@@ -87,3 +87,17 @@ def test_a_cyclic_chain_file_is_refused_before_anything_is_written(ref, monkeypa
     writes = [q["sql"] for q in seen.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
     assert writes == []
     assert Region.objects.get(code="440300").name_en == "Renamed"
+
+
+def test_every_chinese_region_has_an_english_name_of_its_own(ref):
+    # review 56b: 泰州 and 台州 both read "Taizhou", and Jilin was a province and a city
+    from collections import Counter
+
+    names = Counter(Region.objects.filter(country_code="CN").exclude(level="country").values_list("name_en", flat=True))
+    assert [n for n, count in names.items() if count > 1] == []
+    assert Region.objects.get(code="321200").name_en == "Taizhou, Jiangsu"
+    assert (
+        Region.objects.get(code="220000").name_en == "Jilin"
+        and Region.objects.get(code="220200").name_en == "Jilin, Jilin"
+    )
+    assert Region.objects.get(code="440300").name_en == "Shenzhen"  # a name of its own stays as it is

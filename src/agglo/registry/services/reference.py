@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 @transaction.atomic
+def _named_apart(regions: dict[str, dict[str, Any]]) -> None:
+    """Cities whose English name another Chinese region has too (泰州 and 台州 are both Taizhou; Jilin is a province
+    and a city) take their province's name after it, "Taizhou, Jiangsu", so that an English reader can tell them
+    apart (review 56b); the Chinese names differ and stay."""
+    chinese = [r for r in regions.values() if r["country_code"] == "CN" and r["level"] != "country"]
+    seen = Counter(r["name_en"] for r in chinese)
+    for r in chinese:
+        if r["level"] == "prefecture" and seen[r["name_en"]] > 1:
+            r["name_en"] = f"{r['name_en']}, {regions[r['parent_id']]['name_en']}"
+
+
 def reference_data_load() -> dict[str, int]:
     """Insert or update regions and chains from the shipped files; idempotent. Returns row counts."""
     chains = json.loads((DATA_DIR / "chains.json").read_text(encoding="utf-8"))
@@ -52,6 +64,7 @@ def reference_data_load() -> dict[str, int]:
             "parent_id": row["parent_code"] or "CN",
             "country_code": "CN",
         }
+    _named_apart(regions)
     upsert(Region, "code", regions)  # parents come first; the foreign keys are checked at commit anyway
     for spec in chains:
         Chain.objects.update_or_create(  # a handful, and update_or_create keeps `updated_at` true
