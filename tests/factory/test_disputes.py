@@ -327,3 +327,36 @@ def test_failed_units_a_ruling_proves_are_made_again(cluster: dict[str, Any]) ->
     assert sum(live.values_list("quantity", flat=True)) == step.quantity  # all of it again, the failed part too
     a.refresh_from_db()
     assert a.status == "delivered"  # the record of what was delivered stays
+
+
+def test_failed_units_of_an_early_delivery_are_offered_again(cluster: dict[str, Any]) -> None:
+    # recheck 57 F2: delivered before its week, the failed part was planned back into that week and counted as done
+    import datetime as dt
+
+    from agglo.factory.models import Order
+    from agglo.factory.services.execution import allocation_progress
+    from agglo.factory.services.jobs import allocation_respond
+    from agglo.factory.services.orders import order_create, order_plan
+    from agglo.factory.weeks import monday
+    from tests.factory.conftest import order_data
+
+    buyer = cluster["people"]["buyer"]
+    later = monday(timezone.localdate()) + dt.timedelta(weeks=3)
+    data = order_data(start_week=later.isoformat(), due_week=(later + dt.timedelta(weeks=6)).isoformat())
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
+    owner = {o.pk: n for n, o in cluster["orgs"].items()}
+    for offer in list(order.allocations.filter(status="offered")):
+        allocation_respond(actor=cluster["people"][owner[offer.factory_id]], allocation=offer, action="accept")
+    a = order.allocations.filter(status="accepted", operation__seq=1).order_by("week", "pk").first()
+    factory = cluster["people"][owner[a.factory_id]]
+    allocation_progress(actor=factory, allocation=a, data={"delivered_on": timezone.localdate().isoformat()})
+    allocation_receipt(actor=buyer, allocation=a, confirm=False, note="一半尺寸超差")
+    dispute_refer(actor=buyer, allocation=a)
+    dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
+    failed = a.quantity // 2
+    dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, defects_found=failed, ruling="复检证实一半超差")
+    order = order_plan(actor=buyer, order=Order.objects.get(pk=order.pk))
+    step = a.operation
+    live = order.allocations.filter(operation=step, status__in=["offered", "accepted", "countered"])
+    assert sum(live.values_list("quantity", flat=True)) + (a.quantity - failed) == step.quantity
+    assert order.allocations.filter(operation=step, status="offered").exists()  # the failed units, offered anew

@@ -224,3 +224,49 @@ def test_a_calendar_file_and_a_delay_at_one_factory_at_once_both_land(cluster: d
     accepted = sum(Allocation.objects.filter(order=order, status="accepted").values_list("quantity", flat=True))
     assert reserved(caps) == accepted
     assert CapacitySlot.objects.get(capability=late.capability, week=later).capacity == room
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_an_early_delivery_and_a_decline_on_one_order_while_another_plans_all_land(
+    cluster: dict[str, Any], attempt: int
+) -> None:
+    # recheck 57 F1: the delivery took its planning turn before the order's lock, the decline after it: with a
+    # third plan holding the turn, they waited for each other
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from agglo.factory.services.execution import allocation_progress
+    from agglo.factory.services.orders import order_create, order_plan
+    from agglo.factory.weeks import monday
+    from tests.factory.conftest import order_data
+
+    buyer = cluster["people"]["buyer"]
+    later = monday(timezone.localdate()) + dt.timedelta(weeks=3)
+    data = order_data(start_week=later.isoformat(), due_week=(later + dt.timedelta(weeks=6)).isoformat())
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
+    offers = list(order.allocations.filter(status="offered").order_by("operation__seq", "week"))
+    first, other = offers[0], offers[-1]
+    allocation_respond(actor=owner(cluster, first), allocation=first, action="accept")
+
+    def another_plan() -> None:  # a plan elsewhere that holds the turn while the two come in
+        import time
+
+        from django.db import transaction
+
+        from agglo.factory.services.capacity import planning_turn
+
+        with transaction.atomic():
+            planning_turn()
+            time.sleep(1.5)
+
+    errors = together(
+        another_plan,
+        lambda: allocation_progress(
+            actor=owner(cluster, first), allocation=first, data={"delivered_on": timezone.localdate().isoformat()}
+        ),
+        lambda: allocation_respond(actor=owner(cluster, other), allocation=other, action="decline", note="排满了"),
+    )
+    assert all(e is None or isinstance(e, DomainError) for e in errors), errors
+    first.refresh_from_db()
+    assert first.status == "delivered"

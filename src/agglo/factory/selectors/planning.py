@@ -117,7 +117,9 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
             in_week[a.operation_id, capability_key(a.capability_id), w] += a.quantity
             if a.counter_quantity is not None:  # a counter-offer the buyer took: all it can do that week
                 turned_down.add((a.operation_id, capability_key(a.capability_id), w))
-            mine[a.capability_id, w] += a.quantity
+            # room the order's own work holds there, which a new plan may use again; not what a failed delivery
+            # used up (its remake needs room of its own, elsewhere or later)
+            mine[a.capability_id, w] += usable(a)
             # a failed delivery keeps only what it gave: the plan makes the rest again
             placement = core.Placement(str(a.operation.seq), capability_key(a.capability_id), w, usable(a))
             if placement.quantity == 0:

@@ -91,8 +91,6 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
     """Report execution: started, quantity done, defective units, delivered on a date. Delivered work counts in
     the factory's scorecard (on time, defect rate), which the solver reads as risk. Work delivered before its
     week gives that week's room back to the factory."""
-    if data.get("delivered_on") not in (None, ""):
-        planning_turn()  # it may free a week: the turn before any lock (see `capacity.planning_turn`)
     allocation = locked(allocation)
     factory_member_only(actor, allocation)
     if allocation.status not in (Allocation.Status.ACCEPTED,):
@@ -158,6 +156,9 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         allocation.status = Allocation.Status.DELIVERED
         fields += ["delivered_on", "status"]
         if allocation.week > monday(timezone.localdate()):  # made already: its week ahead is free again (review 56)
+            # the turn after the order's lock, as every plan change takes them, and before the week's lock (recheck
+            # 57: taken first, a delivery deadlocked with a decline); only an early delivery waits for it
+            planning_turn()
             release(allocation.capability, allocation.week, allocation.quantity)
     allocation.save(update_fields=fields)
     audit_step(

@@ -31,6 +31,7 @@ from agglo.factory.selectors.planning import (
     offers_held,
     offers_holding,
     order_problem,
+    usable,
     usable_units,
 )
 from agglo.factory.services.capacity import planning_turn, release
@@ -394,7 +395,8 @@ def _apply(
     for a in sorted(held.select_related("operation__process", "capability"), key=lambda a: not is_under_way(a)):
         key = (str(a.operation.seq), capability_key(a.capability_id), index_of(order.start_week, a.week))
         if is_under_way(a) or wanted.get(key, 0) >= a.quantity:
-            wanted[key] = max(0, wanted.get(key, 0) - a.quantity)
+            # a failed delivery counts for what it gave: units placed beside it there are made again, anew
+            wanted[key] = max(0, wanted.get(key, 0) - usable(a))
             continue
         if wanted.get(key, 0) >= max(1, a.capability.min_lot):
             # the plan keeps part of it: the acceptance stands for that part (the solver charged only the units
