@@ -41,7 +41,7 @@ def test_over_the_limit_gets_429_with_retry_after(client):
     assert r.status_code == 429 and int(r["Retry-After"]) >= 1
     assert r["Content-Type"] == "application/problem+json" and r.json()["type"].endswith(":rate_limited")
     # in the reader's language, naming the limit (review 56: the detail was English, "1 seconds")
-    assert r.json()["title"].startswith("请求过多") and r.json()["detail"] == "已达到按客户端地址计的限额。"
+    assert r.json()["title"].startswith("请求过多") and r.json()["detail"] == "已达到按“客户端地址”计的限额。"
     english = client.get("/api/v1/ledger/witnesses", HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["detail"] == "The limit per client address was reached."
     assert " 1 seconds" not in english["title"]

@@ -329,7 +329,14 @@ def test_one_answer_names_every_bad_field_and_a_change_keeps_what_it_leaves_out(
     r = sz.put(url, {"week": iso, "capacity": 5}, content_type="application/json")
     assert r.status_code == 200 and r.json()["week"] == week.isoformat(), r.content
     # reading weeks outside those that may be set is refused, not answered with other weeks
-    for start, status in (("2020-01-06", 422), ("2099-01-05", 422), (iso, 200)):
+    last_page = monday(dt.date.today()) + dt.timedelta(weeks=52)  # a page starting later would be moved
+    for start, status in (
+        ("2020-01-06", 422),
+        ("2099-01-05", 422),
+        ((last_page + dt.timedelta(weeks=1)).isoformat(), 422),
+        (last_page.isoformat(), 200),
+        (iso, 200),
+    ):
         r = sz.get(f"{url}?from={start}")
         assert r.status_code == status, (start, r.content)
     assert r.json()[0]["week"] == week.isoformat()
@@ -341,6 +348,10 @@ def test_one_answer_names_every_bad_field_and_a_change_keeps_what_it_leaves_out(
         content_type="application/json",
     )
     assert r.status_code == 422 and set(r.json()["errors"]) == {"quantity_done", "defects"}, r.content
+    r = api(factory).post(
+        f"/api/v1/factory/allocations/{a.pk}/progress", {"delivered_on": 20261207}, content_type="application/json"
+    )
+    assert r.status_code == 422 and set(r.json()["errors"]) == {"delivered_on"}, r.content
 
     # A change keeps the terms it leaves out, or sends as null; the schema publishes no create-time defaults that
     # a client filling them in would send.

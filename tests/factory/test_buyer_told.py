@@ -149,7 +149,7 @@ def test_a_delay_too_long_to_wait_for_sends_the_late_part_elsewhere_and_both_sid
     assert (
         heard[
             f"订单 {order.product} 已根据您报告的延误重新规划：您无需再生产延误的部分；"
-            "如有新的任务，将另行向您发出任务邀约。"
+            "如有新的任务，将另行向您发出邀约。"
         ]
         == "/factory/jobs/"
     )

@@ -354,7 +354,9 @@ def test_failed_units_of_an_early_delivery_are_offered_again(cluster: dict[str, 
     dispute_refer(actor=buyer, allocation=a)
     dispute_answer(actor=factory, allocation=a, reply="出厂检验合格")
     failed = a.quantity // 2
+    assert Order.objects.get(pk=order.pk).status == "confirmed"
     dispute_rule(actor=cluster["operator"], allocation=a, upheld=True, defects_found=failed, ruling="复检证实一半超差")
+    assert Order.objects.get(pk=order.pk).status == "planned"  # not all accepted any more: a plan is due
     order = order_plan(actor=buyer, order=Order.objects.get(pk=order.pk))
     step = a.operation
     live = order.allocations.filter(operation=step, status__in=["offered", "accepted", "countered"])

@@ -21,7 +21,7 @@ from tests.registry.test_admission_services import apply
 pytestmark = pytest.mark.django_db
 
 OFFERED_EN = "New work offered for order 网关"
-OFFERED_ZH = "订单 网关 有给您的新任务邀约"
+OFFERED_ZH = "订单 网关 有新的任务邀约给您"
 
 
 def test_each_reader_gets_a_notification_and_its_mail_in_their_own_language(

@@ -37,6 +37,8 @@ LIMIT_KINDS = {
     "token": gettext_lazy("API token"),
     "node": gettext_lazy("member node"),
     "reset": gettext_lazy("password reset address"),
+    "anon_profile": gettext_lazy("anonymous profile views"),
+    "log": gettext_lazy("transparency log reads"),
 }
 
 

@@ -3,6 +3,7 @@ board, execution and scorecards."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -44,6 +45,7 @@ from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES as CALENDAR_TYPES
 from agglo.factory.selectors.calendar_file import calendar_file
+from agglo.factory.selectors.planning import AHEAD_WEEKS
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
 from agglo.factory.services import amend, capacity, disputes, execution, jobs, orders
 from agglo.factory.services.calendar_file import calendar_import
@@ -86,9 +88,13 @@ def _start_checked(start: str) -> str | None:
         return None
     errors: dict[str, list[str]] = {}
     day = date(start, "from", errors)
-    first, last = capacity.settable_weeks()
+    first = capacity.settable_weeks()[0]
+    last = first + dt.timedelta(weeks=AHEAD_WEEKS)  # the last page's first week (recheck 57: later ones moved)
     if day is not None and not first <= monday(day) <= last:
-        errors["from"] = [capacity.week_out_of_range()]
+        errors["from"] = [
+            _("A page of weeks starts between the current week (%(week)s) and %(last)s.")
+            % {"week": first.isoformat(), "last": last.isoformat()}
+        ]
     if errors:
         raise ValidationFailed(errors)
     return start

@@ -204,8 +204,8 @@ def _reopen_for_remaking(allocation: Allocation, found: int) -> None:
     next plan offers them (`planning.usable`). A plan offers work, so the buyer is told to plan again rather than
     the ruling offering it unasked."""
     order = allocation.order
-    if order.status == Order.Status.DONE:
-        order.status = Order.Status.CONFIRMED
+    if order.status in (Order.Status.DONE, Order.Status.CONFIRMED):  # not all accepted any more: a plan is due
+        order.status = Order.Status.PLANNED
         order.save(update_fields=["status"])
     tell_buyer(
         allocation,

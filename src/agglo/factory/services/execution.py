@@ -32,7 +32,7 @@ from agglo.factory.services.telling import (
     tell_operators_moved_on,
 )
 from agglo.factory.services.work import audit_step, factory_member_only, locked
-from agglo.factory.validation import text, whole
+from agglo.factory.validation import date, text, whole
 from agglo.factory.weeks import monday
 
 
@@ -130,11 +130,8 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
     delivered = data.get("delivered_on")
     day = None
     if delivered not in (None, ""):
-        try:
-            day = delivered if isinstance(delivered, dt.date) else dt.date.fromisoformat(str(delivered))
-        except ValueError:
-            errors["delivered_on"] = [_("Must be a date, such as 2026-12-31.")]
-        else:
+        day = date(delivered, "delivered_on", errors)  # as every date: 20261207, a JSON number, is not one
+        if day is not None:
             # accepted before acceptance times were kept: not before the order was placed
             accepted = timezone.localdate(allocation.accepted_at or allocation.order.created_at)
             if day > timezone.localdate():
