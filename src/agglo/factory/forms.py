@@ -65,10 +65,14 @@ class OrderForm(forms.Form):
                 field.required = False
             # lengths too (the box keeps its maxlength); not the NUL check, which no database takes
             field.validators = [v for v in field.validators if isinstance(v, ProhibitNullCharactersValidator)]
-        # a phone shows the keypad its figures need (they stay text fields: the service reads "1,000" too)
-        for name, mode in NUMBER_KEYPADS.items():
-            if name in self.fields:
-                self.fields[name].widget.attrs["inputmode"] = mode
+        keypads(self.fields)
+
+
+def keypads(fields: dict[str, Any]) -> None:
+    """A phone shows the keypad its figures need (they stay text fields: the service reads "1,000" too)."""
+    for name, mode in NUMBER_KEYPADS.items():
+        if name in fields:
+            fields[name].widget.attrs["inputmode"] = mode
 
 
 NUMBER_KEYPADS = {
@@ -95,6 +99,7 @@ class OrderTermsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # the service checks what is sent (and only that), naming each field
             field.required = False
+        keypads(self.fields)
 
 
 def operation_rows(data: Any) -> list[dict[str, Any]]:
