@@ -56,6 +56,14 @@ def reserved(order_caps: set[int]) -> int:
     return sum(CapacitySlot.objects.filter(capability_id__in=order_caps).values_list("reserved", flat=True))
 
 
+def reservations_match(*orders: Any) -> bool:
+    """Whether the capacity reserved at the orders' capabilities is exactly what their accepted work holds (no other
+    order holds any there)."""
+    work = Allocation.objects.filter(order__in=orders)
+    caps = set(work.values_list("capability_id", flat=True))
+    return reserved(caps) == sum(work.filter(status="accepted").values_list("quantity", flat=True))
+
+
 @pytest.mark.parametrize("attempt", range(3))
 def test_accepting_while_the_buyer_cancels_leaves_nothing_reserved(cluster: dict[str, Any], attempt: int) -> None:
     order = planned(cluster)
@@ -152,13 +160,7 @@ def test_a_delay_and_an_acceptance_at_one_factory_at_once_both_land(cluster: dic
         lambda: allocation_respond(actor=owner(cluster, offer), allocation=offer, action="accept"),
     )
     assert all(e is None or isinstance(e, DomainError) for e in errors), errors
-    caps = {a.capability_id for a in Allocation.objects.filter(order__in=[first, second])}
-    accepted = sum(
-        Allocation.objects.filter(order__in=[first, second], status="accepted", capability_id__in=caps).values_list(
-            "quantity", flat=True
-        )
-    )
-    assert reserved(caps) == accepted
+    assert reservations_match(first, second)
 
 
 @pytest.mark.parametrize("attempt", range(3))
@@ -182,13 +184,7 @@ def test_a_cancellation_and_a_delay_at_one_factory_at_once_both_land(cluster: di
         lambda: order_cancel(actor=cluster["people"]["buyer"], order=second, reason="需求取消"),
     )
     assert all(e is None or isinstance(e, DomainError) for e in errors), errors
-    caps = {a.capability_id for a in Allocation.objects.filter(order__in=[first, second])}
-    accepted = sum(
-        Allocation.objects.filter(order__in=[first, second], status="accepted", capability_id__in=caps).values_list(
-            "quantity", flat=True
-        )
-    )
-    assert reserved(caps) == accepted
+    assert reservations_match(first, second)
 
 
 @pytest.mark.parametrize("attempt", range(3))
@@ -220,9 +216,7 @@ def test_a_calendar_file_and_a_delay_at_one_factory_at_once_both_land(cluster: d
     )
     assert all(e is None for e in errors), errors
     assert results[0].applied, results[0].errors
-    caps = {a.capability_id for a in Allocation.objects.filter(order=order)}
-    accepted = sum(Allocation.objects.filter(order=order, status="accepted").values_list("quantity", flat=True))
-    assert reserved(caps) == accepted
+    assert reservations_match(order)
     assert CapacitySlot.objects.get(capability=late.capability, week=later).capacity == room
 
 

@@ -38,10 +38,11 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
         return {"listings": 0}
     rng = random.Random(seed)
     # each term by its catalogue kind, so that a listing is about the sort of thing its kind names
-    names_of = {c: (zh, en) for c, zh, en in CapabilityTerm.objects.values_list("code", "name_zh", "name_en")}
+    names_of: dict[str, tuple[str, str]] = {}
     of_kind: dict[str, list[str]] = {}
     kind_of: dict[str, str] = {}
-    for code, term_kind in CapabilityTerm.objects.values_list("code", "kind"):
+    for code, term_kind, zh, en in CapabilityTerm.objects.values_list("code", "kind", "name_zh", "name_en"):
+        names_of[code] = (zh, en)
         of_kind.setdefault(term_kind, []).append(code)
         kind_of[code] = term_kind
     names = {s.code: (s.name_zh, s.name_en) for s in Segment.objects.all()}

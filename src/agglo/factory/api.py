@@ -3,7 +3,6 @@ board, execution and scorecards."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -42,10 +41,9 @@ from agglo.factory.schemas import (
     WithdrawIn,
 )
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
+from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, page_starts, week_of
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES as CALENDAR_TYPES
 from agglo.factory.selectors.calendar_file import calendar_file
-from agglo.factory.selectors.planning import AHEAD_WEEKS
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
 from agglo.factory.services import amend, capacity, disputes, execution, jobs, orders
 from agglo.factory.services.calendar_file import calendar_import
@@ -88,8 +86,7 @@ def _start_checked(start: str) -> str | None:
         return None
     errors: dict[str, list[str]] = {}
     day = date(start, "from", errors)
-    first = capacity.settable_weeks()[0]
-    last = first + dt.timedelta(weeks=AHEAD_WEEKS)  # the last page's first week (recheck 57: later ones moved)
+    first, last = page_starts()  # a page asked from later would be moved (recheck 57)
     if day is not None and not first <= monday(day) <= last:
         errors["from"] = [
             _("A page of weeks starts between the current week (%(week)s) and %(last)s.")

@@ -40,12 +40,17 @@ class Page:
     later: dt.date | None
 
 
+def page_starts() -> tuple[dt.date, dt.date]:
+    """The first weeks of the calendar's first and last pages: the week under way, and a year ahead."""
+    this_week = monday(timezone.localdate())
+    return this_week, this_week + dt.timedelta(weeks=AHEAD_WEEKS)
+
+
 def calendar_page(asked: str | None) -> Page:
     """The calendar's weeks from the week `asked` (ISO date; any day of it). The first page runs from the week
     under way to the last week a plan starting now can use; later pages reach the weeks of orders that start
     later (up to a year ahead)."""
-    this_week = monday(timezone.localdate())
-    last_start = this_week + dt.timedelta(weeks=AHEAD_WEEKS)
+    this_week, last_start = page_starts()
     try:
         start = min(max(monday(dt.date.fromisoformat(asked or "")), this_week), last_start)
     except ValueError:  # none asked, or not a date: the first page
