@@ -214,7 +214,7 @@ def test_the_terms_form_says_whether_anything_changed(cluster: dict[str, Any]) -
     page = buyer.post(url, {**same, "due_week": later, "late_penalty": "2500"}, follow=True).content.decode()
     order.refresh_from_db()
     assert not finishes_late(order, list(order.allocations.all()))
-    assert "订单已修改，方案已修复。" in page and "仍会延期完成" not in page
+    assert "订单已修改，方案已修复。" in page and "仍会晚于交期完成" not in page
 
 
 def test_the_terms_form_shows_only_what_is_wrong_and_a_closed_order_keeps_no_form(cluster: dict[str, Any]) -> None:
@@ -290,7 +290,7 @@ def test_an_earlier_due_week_the_repair_cannot_meet_is_not_reported_as_a_plain_s
     data = {"due_week": first.isoformat(), "max_suppliers": "2", "max_share": "", "budget": "", "late_penalty": "1"}
     r = buyer.post(f"/factory/orders/{order.pk}/terms/", data, follow=True)
     page = r.content.decode()
-    assert "订单已修改，方案已修复，但仍会延期完成" in page and "请把交付周改到该周或之后" in page  # not "pay more"
+    assert "订单已修改，方案已修复，但仍会晚于交期完成" in page and "请把交期改到该周或之后" in page  # not "pay more"
     assert "订单已修改，方案已修复。" not in page
 
 

@@ -295,7 +295,7 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
     assert "every accepted unit it gives to another factory counts ¥50 against the plan, and every one it " in page
     assert "shifts to another week at the same factory ¥5" in page
     # and why: what set the re-plan off, on the page, in the API and in the factory's notice
-    assert a.moved_by == "amended" and "The buyer changed the order&#x27;s due week or terms." in changes
+    assert a.moved_by == "amended" and "The buyer changed the order&#x27;s due week, quantities or terms." in changes
     rows = logged(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{order.pk}/allocations").json()
     assert all(r["moved_by"] == "" for r in rows)  # the current plan: nothing in it was moved
     changes = logged(cluster["people"]["buyer"]).get(f"/api/v1/factory/orders/{order.pk}/changes").json()
@@ -312,7 +312,7 @@ def test_accepted_work_a_replan_moves_is_listed_and_named(cluster: dict[str, Any
         "step 2 (" in n.text
         and f" {unit} in the week of " in n.text
         and a.week.isoformat() in n.text
-        and n.text.endswith("The buyer changed the order's due week or terms.")
+        and n.text.endswith("The buyer changed the order's due week, quantities or terms.")
         for n in told
     )
 

@@ -173,7 +173,7 @@ def order_get(request: HttpRequest, order_id: int) -> Any:
     return selectors.order_get(actor=request.auth, pk=order_id)
 
 
-@router.patch("/orders/{int:order_id}", response=OrderOut, summary="Buyer: change the due week or terms")
+@router.patch("/orders/{int:order_id}", response=OrderOut, summary="Buyer: change the due week, quantities or terms")
 def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
     return amend.order_amend(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
@@ -182,7 +182,7 @@ def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> A
 @router.post(
     "/orders/{int:order_id}/amend-preview",
     response=AmendPreviewOut,
-    summary="Buyer: what a change of terms would do to accepted work, changing nothing",
+    summary="Buyer: what a change would do to accepted work, changing nothing",
 )
 def order_amend_preview(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)

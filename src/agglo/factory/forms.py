@@ -85,9 +85,17 @@ NUMBER_KEYPADS = {
 
 
 class OrderTermsForm(forms.Form):
-    """What a buyer may change on an open order: the entry form's own fields."""
+    """What a buyer may change on an open order: the entry form's own fields, and each step's quantity
+    (`op-N-quantity`, as on entry)."""
 
     due_week = OrderForm.declared_fields["due_week"]
+    quantity = forms.CharField(
+        label=_("Quantity"),
+        help_text=_(
+            "How many finished products. A new quantity scales each step's quantity in proportion (rounded up), "
+            "except the steps whose quantity you change below."
+        ),
+    )
     max_suppliers = OrderForm.declared_fields["max_suppliers"]
     max_share = OrderForm.declared_fields["max_share"]
     budget = OrderForm.declared_fields["budget"]
@@ -95,11 +103,22 @@ class OrderTermsForm(forms.Form):
     regions_only = OrderForm.declared_fields["regions_only"]
     regions_excluded = OrderForm.declared_fields["regions_excluded"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, steps: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for op in steps:  # the route's operations, in order; named in the reader's language
+            self.fields[step_field(op.seq)] = forms.CharField(
+                label=_("Step %(seq)d · %(process)s (%(unit)s)")
+                % {"seq": op.seq, "process": op.process.name, "unit": op.process.unit},
+                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            )
         for field in self.fields.values():  # the service checks what is sent (and only that), naming each field
             field.required = False
         keypads(self.fields)
+
+
+def step_field(seq: int) -> str:
+    """The form field of a step's quantity, as the entry form names it."""
+    return f"op-{seq}-quantity"
 
 
 def operation_rows(data: Any) -> list[dict[str, Any]]:

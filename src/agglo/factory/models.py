@@ -176,7 +176,7 @@ class Allocation(models.Model):
         """Why a re-plan took accepted work away: what set it off."""
 
         PLAN = "plan", _("The buyer planned the order again.")
-        AMENDED = "amended", _("The buyer changed the order's due week or terms.")
+        AMENDED = "amended", _("The buyer changed the order's due week, quantities or terms.")
         DECLINED = "declined", _("A factory declined its part.")
         COUNTER = "counter", _("The buyer decided on a counter-offer.")
         WITHDRAWN = "withdrawn", _("A factory withdrew its part.")

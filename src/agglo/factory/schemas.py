@@ -98,11 +98,19 @@ class OrderIn(StrictIn):
     operations: list[OperationIn]
 
 
+class StepQuantityIn(StrictIn):
+    seq: Whole  # the step's number, from 1, as on entry
+    quantity: Whole
+
+
 class OrderAmendIn(StrictIn):
     """Only the fields sent are changed; an empty `budget`, `max_share` or region rule removes it. Other fields are
-    refused."""
+    refused. A new `quantity` scales every step's quantity in proportion (rounded up), except the steps
+    `operations` gives a quantity of their own; a step's process and place in the route stay as entered."""
 
     due_week: Day = None  # as on entry: an ISO date
+    quantity: Whole = None
+    operations: list[StepQuantityIn] | None = None
     max_suppliers: Whole = None
     budget: Money = None
     late_penalty: Money = None
@@ -131,7 +139,7 @@ class AcceptedPartOut(Schema):
 
 
 class AmendPreviewOut(Schema):
-    """What a change of terms would do, nothing changed: the accepted work its repair takes back or cuts, and the
+    """What a change would do, nothing changed: the accepted work its repair takes back or cuts, and the
     plan's cost before and after (`cost_after` null: no plan fits the new terms)."""
 
     parts: list[AcceptedPartOut]

@@ -1,5 +1,5 @@
-"""The buyer changes an open order's due week or terms: the plan is repaired around accepted work, and a change
-that would take back or cut that work is put to the buyer first."""
+"""The buyer changes an open order's due week, quantities or terms: the plan is repaired around accepted work, and
+a change that would take back or cut that work is put to the buyer first."""
 
 from __future__ import annotations
 
@@ -18,33 +18,130 @@ from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.numbers import grouped
 from agglo.factory import allocation as core
-from agglo.factory.models import Allocation, Order
+from agglo.factory.models import Allocation, Operation, Order
 from agglo.factory.selectors.orders import may_decide
 from agglo.factory.selectors.planning import (
     first_open_day,
     under_way,
+    usable,
 )
 from agglo.factory.services.capacity import planning_turn
-from agglo.factory.services.orders import checked_regions, checked_terms, due_within
+from agglo.factory.services.orders import MAX_QUANTITY, checked_regions, checked_terms, due_within
 from agglo.factory.services.replan import replan
 from agglo.factory.validation import (
     date,
+    whole,
+    whole_number,
 )
 from agglo.factory.weeks import monday
 from agglo.factory.wording import plan_cost
 
-AMENDABLE = ("due_week", "max_suppliers", "budget", "late_penalty", "max_share", "regions_only", "regions_excluded")
+AMENDABLE = (
+    "due_week",
+    "quantity",
+    "operations",  # the steps' quantities: [{"seq": 1, "quantity": 500}, ...]
+    "max_suppliers",
+    "budget",
+    "late_penalty",
+    "max_share",
+    "regions_only",
+    "regions_excluded",
+)
+STEP_KEYS = ("seq", "quantity")  # what a change may say of a step; its process and order stay as entered
 
 
-def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    """New terms may not disown work delivered or under way: a supplier limit, share cap or budget below it is
-    refused."""
+def _step_quantities(
+    raw: Any, steps: dict[int, Operation], errors: dict[str, list[str]]
+) -> tuple[dict[int, int], dict[int, str]]:
+    """The quantities `operations` gives, by step, and the field each came in (`operations[i]`, counted from 1 as
+    on entry)."""
+    if raw is None:
+        return {}, {}
+    if not isinstance(raw, list):
+        errors["operations"] = [_("Must be a list of steps, each with seq and quantity.")]
+        return {}, {}
+    given: dict[int, int] = {}
+    where: dict[int, str] = {}
+    for i, item in enumerate(raw, start=1):
+        field = f"operations[{i}]"
+        if not isinstance(item, dict):
+            errors[field] = [_("Must be an object with seq and quantity.")]
+            continue
+        for key in sorted(set(item) - set(STEP_KEYS)):
+            errors[f"{field}.{key}"] = [_("Cannot be changed here; cancel and enter a new order instead.")]
+        seq = whole_number(item.get("seq"))
+        if seq not in steps:
+            errors[f"{field}.seq"] = [_("No such step: this order has steps 1 to %(n)d.") % {"n": len(steps)}]
+            continue
+        if seq in given:
+            errors[f"{field}.seq"] = [_("Step %(seq)d is given twice.") % {"seq": seq}]
+            continue
+        mine: dict[str, list[str]] = {}
+        quantity = whole(item, "quantity", mine, low=1, high=MAX_QUANTITY)
+        if mine:
+            errors[f"{field}.quantity"] = mine["quantity"]
+            continue
+        given[seq], where[seq] = quantity, field
+    return given, where
+
+
+def _checked_quantities(
+    order: Order, data: dict[str, Any], errors: dict[str, list[str]]
+) -> tuple[int, dict[int, int], dict[int, str]]:
+    """The order's quantity and its steps' new quantities (only those that change). A step the change leaves as it
+    is scales with the order's quantity, rounded up; one it gives a new quantity takes that. No step may go below
+    the units delivered or under way on it (not counting units a dispute found defective: those are made again).
+    Also the field each changed step's quantity came from, to name in an error."""
+    steps = {op.seq: op for op in order.operations.all()}
+    total = order.quantity
+    if data.get("quantity") is not None:  # null: left as it is
+        total = whole(data, "quantity", errors, low=1, high=MAX_QUANTITY)
+    given, where = _step_quantities(data.get("operations"), steps, errors)
+    scales = "quantity" not in errors and total != order.quantity
+    new: dict[int, int] = {}
+    for seq, op in steps.items():
+        if given.get(seq, op.quantity) != op.quantity:
+            new[seq] = given[seq]
+        elif scales:  # a step sent as it is (a form sends every step) scales too: its error names the quantity
+            where.pop(seq, None)
+            new[seq] = -(-op.quantity * total // order.quantity)
+            if new[seq] > MAX_QUANTITY and "quantity" not in errors:
+                errors["quantity"] = [
+                    _("Too large: step %(step)d would scale to %(n)s units, more than %(most)s.")
+                    % {"step": seq, "n": grouped(new[seq]), "most": grouped(MAX_QUANTITY)}
+                ]
+    held: dict[int, int] = defaultdict(int)
+    for a in order.allocations.filter(under_way()).select_related("operation"):
+        held[a.operation.seq] += usable(a)
+    keys = {seq: f"{where[seq]}.quantity" if seq in where else "quantity" for seq in new}
+    for seq, quantity in sorted(new.items()):
+        if quantity >= held[seq]:
+            continue
+        if seq in where:
+            errors[keys[seq]] = [
+                _("Must be at least %(n)s: that many units of this step are delivered or under way.")
+                % {"n": grouped(held[seq])}
+            ]
+        elif "quantity" not in errors:
+            errors["quantity"] = [
+                _("Too small: step %(step)d would scale to %(m)s units, but %(n)s of them are delivered or under way.")
+                % {"step": seq, "m": grouped(quantity), "n": grouped(held[seq])}
+            ]
+    return total, new, keys
+
+
+def _keeps_work_under_way(
+    order: Order, values: dict[str, Any], errors: dict[str, list[str]], steps: dict[int, int], keys: dict[int, str]
+) -> None:
+    """New terms (`values`, those sent) may not disown work delivered or under way: a supplier limit, share cap or
+    budget below it is refused. A share cap is measured against the steps' new quantities (`steps`); a cap left as
+    it is, refusing a step's new quantity, names the field that step's quantity came in (`keys`)."""
     held: dict[tuple[int, int], int] = defaultdict(int)
-    steps = {}
+    quantities = {}
     spent = Decimal(0)
     for a in order.allocations.filter(under_way()).select_related("operation"):
         held[a.operation.seq, a.capability_id] += a.quantity
-        steps[a.operation.seq] = a.operation.quantity
+        quantities[a.operation.seq] = steps.get(a.operation.seq, a.operation.quantity)
         spent += a.unit_cost * a.quantity
     budget = values.get("budget")
     if budget is not None and "budget" not in errors and budget < spent:
@@ -60,13 +157,24 @@ def _keeps_work_under_way(order: Order, values: dict[str, Any], errors: dict[str
         ]
     share = values.get("max_share")
     if share is not None and "max_share" not in errors:
-        over = [(seq, q) for (seq, _cap), q in held.items() if q > core.max_share_units(float(share), steps[seq])]
+        over = [(seq, q) for (seq, _cap), q in held.items() if q > core.max_share_units(float(share), quantities[seq])]
         if over:
             seq, q = over[0]
             errors["max_share"] = [
                 _("Too small: one factory has delivered or started %(n)d of the %(m)d units of step %(step)d.")
-                % {"n": q, "m": steps[seq], "step": seq}
+                % {"n": q, "m": quantities[seq], "step": seq}
             ]
+    elif "max_share" not in values and order.max_share is not None:  # the cap stays: the steps' new quantities
+        for (seq, _cap), q in sorted(held.items()):
+            if seq in steps and q > core.max_share_units(float(order.max_share), steps[seq]):
+                errors.setdefault(keys[seq], []).append(
+                    _(
+                        "Too small for the share cap of %(share)s: one factory has delivered or started %(n)d units "
+                        "of step %(step)d."
+                    )
+                    % {"share": order.max_share, "n": q, "step": seq}
+                )
+                break
 
 
 @dataclass(frozen=True)
@@ -129,11 +237,12 @@ def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> Am
 def order_amend(
     *, actor: Any, order: Order, data: dict[str, Any], confirmed: bool = True, expect: str | None = None
 ) -> Order:
-    """The buyer changes an open order's due week or terms (the fields given; an empty budget or share removes
-    it). A planned order is re-planned at once around the work members accepted, which moves only where the new
-    terms demand it. Nothing is saved if any field is wrong. Not `confirmed`, a change that would take back or cut
-    accepted work (or leave no plan) is undone and AmendWouldMoveAccepted says what it would do, for the buyer to
-    confirm; `expect` is the key of the preview confirmed, and a repair that now does otherwise is asked again."""
+    """The buyer changes an open order's due week, quantities or terms (the fields given; an empty budget or share
+    removes it; steps left as they are scale with a new order quantity). A planned order is re-planned at once
+    around the work members accepted, which moves only where the new terms demand it. Nothing is saved if any
+    field is wrong. Not `confirmed`, a change that would take back or cut accepted work (or leave no plan) is
+    undone and AmendWouldMoveAccepted says what it would do, for the buyer to confirm; `expect` is the key of the
+    preview confirmed, and a repair that now does otherwise is asked again."""
     amended, preview, fields = _amend(actor=actor, order=order, data=data)
     moved = expect is not None and preview.key != expect
     if preview.asks and (not confirmed or moved):
@@ -174,25 +283,27 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
             ]
         elif "due_week" not in errors:
             due_within(order.start_week, due, errors)
-    _keeps_work_under_way(order, {k: v for k, v in values.items() if k in data}, errors)
+    values["quantity"], steps, keys = _checked_quantities(order, data, errors)
+    _keeps_work_under_way(order, {k: v for k, v in values.items() if k in data}, errors, steps, keys)
     if errors:
         raise ValidationFailed(errors)
     values["due_week"] = monday(due)
     changed = {k: v for k, v in values.items() if getattr(order, k) != v}
     cost_before = plan_cost(order) if order.status not in (Order.Status.DRAFT, Order.Status.INFEASIBLE) else None
-    if not changed:
+    if not changed and not steps:
         return order, AmendPreview((), cost_before, cost_before, _weeks_late(order)), []
     for k, v in changed.items():
         setattr(order, k, v)
     order.save(update_fields=list(changed))
-    record(
-        "factory.order_amended",
-        actor=actor,
-        subject=order,
-        payload={k: str(v) if v is not None else None for k, v in changed.items()},
-        organization_id=order.buyer_id,
-    )
-    fields = [k for k in data if k in changed]
+    operations = list(order.operations.filter(seq__in=steps))
+    for op in operations:
+        op.quantity = steps[op.seq]
+    Operation.objects.bulk_update(operations, ["quantity"])
+    payload: dict[str, Any] = {k: str(v) if v is not None else None for k, v in changed.items()}
+    if steps:
+        payload["operations"] = {str(seq): q for seq, q in sorted(steps.items())}
+    record("factory.order_amended", actor=actor, subject=order, payload=payload, organization_id=order.buyer_id)
+    fields = [k for k in data if k in changed or (k == "operations" and steps)]
     if order.status == Order.Status.DRAFT:
         return order, AmendPreview((), None, None, 0), fields
     accepted = list(

@@ -39,6 +39,7 @@ from agglo.factory.validation import (
 from agglo.factory.weeks import index_of, monday
 
 MAX_OPERATIONS = 40
+MAX_QUANTITY = 10_000_000  # of a product or a step
 
 
 def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -58,7 +59,7 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
         if item.get("process") not in processes:
             errors[f"{field}.process"] = [_("Choose a process from the catalogue.")]
         mine: dict[str, list[str]] = {}
-        quantity = whole(item, "quantity", mine, low=1, high=10_000_000)
+        quantity = whole(item, "quantity", mine, low=1, high=MAX_QUANTITY)
         if mine:
             errors[f"{field}.quantity"] = mine["quantity"]
         after = item.get("after") or []
@@ -151,7 +152,7 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
         errors["product"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(product)}]
     elif not is_one_line(product):
         errors["product"] = [str(ONE_LINE)]
-    quantity = whole(data, "quantity", errors, low=1, high=10_000_000)
+    quantity = whole(data, "quantity", errors, low=1, high=MAX_QUANTITY)
     start = date(data.get("start_week") or first_open_day(), "start_week", errors)
     due = date(data.get("due_week"), "due_week", errors)
     first = monday(first_open_day())  # the week under way takes new work only until Wednesday

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.common.idempotency import acted, confirm_repeat
 from agglo.factory.allocation import shift_penalty
-from agglo.factory.forms import OPERATION_ROWS, OrderForm, OrderTermsForm, operation_rows
+from agglo.factory.forms import OPERATION_ROWS, OrderForm, OrderTermsForm, operation_rows, step_field
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.planning import earliest_finish, first_open_day, horizon
@@ -190,9 +190,13 @@ def order_page(
     if not may_decide or order.status in Order.CLOSED:
         terms = None
     elif terms is None:
+        steps = list(order.operations.select_related("process"))
         terms = OrderTermsForm(
+            steps=steps,
             initial={
                 "due_week": order.due_week.isoformat(),
+                "quantity": order.quantity,
+                **{step_field(op.seq): op.quantity for op in steps},
                 "max_suppliers": order.max_suppliers,
                 "max_share": order.max_share if order.max_share is not None else "",
                 "budget": order.budget if order.budget is not None else "",
@@ -200,7 +204,7 @@ def order_page(
                 # by name, in the reader's language, as the field takes them (codes read alike: recheck 51 R8)
                 "regions_only": ", ".join(region_names(order.regions_only)),
                 "regions_excluded": ", ".join(region_names(order.regions_excluded)),
-            }
+            },
         )
     context = {
         "order": order,
@@ -248,21 +252,29 @@ def order_replan(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
-    """The buyer changes the due week or terms; the plan is repaired around accepted work. A GET (the form's
+    """The buyer changes the due week, quantities or terms; the plan is repaired around accepted work. A GET (the form's
     address reloaded, or the language switched, after an error) goes back to the order."""
     order = order_or_404(request, pk)
     if request.method == "GET":
         return redirect("factory:order", pk=order.pk)
-    before = [getattr(order, k) for k in amend.AMENDABLE]
+    before = _amendable(order)
+    steps = list(order.operations.select_related("process"))
     sent = {k: request.POST[k] for k in amend.AMENDABLE if k in request.POST}
+    data: dict[str, Any] = dict(sent)
+    quantities = {step_field(op.seq): op.seq for op in steps if step_field(op.seq) in request.POST}
+    if quantities:
+        sent |= {name: request.POST[name] for name in quantities}
+        data["operations"] = [{"seq": seq, "quantity": request.POST[name]} for name, seq in quantities.items()]
     try:
         # a change that would take members' accepted work comes back as a question first, as cancelling does
         # and confirmed, it is applied only if the repair still does what was shown
         expect = request.POST.get("preview") or None
         confirmed = request.POST.get("confirmed") == "yes" and expect is not None
-        amended = amend.order_amend(actor=request.user, order=order, data=sent, confirmed=confirmed, expect=expect)
+        amended = amend.order_amend(actor=request.user, order=order, data=data, confirmed=confirmed, expect=expect)
     except amend.AmendWouldMoveAccepted as asked:
-        changing = {k: v for k, v in sent.items() if k in asked.fields}
+        changing = {
+            k: v for k, v in sent.items() if k in asked.fields or (k in quantities and "operations" in asked.fields)
+        }
         context = {"order": order, "p": asked.preview, "sent": changing, "changed": asked.changed}
         return render(request, "factory/amend_confirm.html", context)
     except Forbidden as exc:
@@ -273,12 +285,14 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
             flash(request, exc)
             return redirect("factory:order", pk=order.pk)
         # the form again, as sent, with each error beside its field
-        form = OrderTermsForm(request.POST)
+        form = OrderTermsForm(request.POST, steps=steps)
         form.is_valid()
-        apply_service_errors(form, exc)
+        # a step's quantity came as operations[i].quantity, i counting the steps sent
+        named = {f"operations[{i}].quantity": name for i, name in enumerate(quantities, start=1)}
+        apply_service_errors(form, ValidationFailed({named.get(k, k): v for k, v in exc.errors.items()}))
         return order_page(request, order, terms=form, status=400)
     else:
-        if [getattr(amended, k) for k in amend.AMENDABLE] == before:
+        if _amendable(amended) == before:
             messages.info(request, _("Nothing changed."))
         elif amended.status == Order.Status.DRAFT:
             messages.success(request, _("Order changed."))
@@ -294,6 +308,12 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Order changed; the plan was repaired."))
     return redirect("factory:order", pk=order.pk)
+
+
+def _amendable(order: Order) -> list[Any]:
+    """What a change of the order may change, to say whether one did."""
+    terms = [getattr(order, k) for k in amend.AMENDABLE if k != "operations"]
+    return [*terms, list(order.operations.values_list("seq", "quantity"))]
 
 
 @login_required
