@@ -4,6 +4,7 @@ board, execution and scorecards."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -156,9 +157,20 @@ def calendar_upload(request: HttpRequest, file: File[UploadedFile], dry_run: boo
 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders you placed or serve in")
-def order_list(request: HttpRequest, response: HttpResponse, limit: Limit = 200, offset: Offset = 0) -> Any:
-    rows = selectors.order_list(actor=request.auth).prefetch_related("operations__process")
-    return page(rows, response, limit=limit, offset=offset)
+def order_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    updated_after: datetime | None = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> Any:
+    """Newest first; with `updated_after`, only the orders whose record or whose work you see changed after that
+    moment (`changed_at`), in the order they changed: an ERP's sync since its last run."""
+    if updated_after is None:
+        rows = selectors.order_list(actor=request.auth)
+    else:
+        rows = selectors.orders_changed(actor=request.auth, after=updated_after)
+    return page(rows.prefetch_related("operations__process"), response, limit=limit, offset=offset)
 
 
 @router.post("/orders", response={201: OrderOut}, summary="Enter an order with its route")
@@ -225,11 +237,17 @@ def job_board(
     request: HttpRequest,
     response: HttpResponse,
     status: Annotated[str, one_of(Allocation.Status, blank=True, checked=True)] = "",
+    updated_after: datetime | None = None,
     limit: Limit = 500,
     offset: Offset = 0,
 ) -> Any:
-    """The open work by week, then what your factories answered or did, newest first."""
-    rows = selectors.job_board_listing(actor=request.auth, status=status)
+    """The open work by week, then what your factories answered or did, newest first. With `updated_after`, every
+    piece of your work changed after that moment, in the order it changed (`updated_at`), also offers a re-plan
+    withdrew before you answered (`superseded`): an ERP's sync since its last run."""
+    if updated_after is None:
+        rows = selectors.job_board_listing(actor=request.auth, status=status)
+    else:
+        rows = selectors.jobs_changed(actor=request.auth, after=updated_after, status=status)
     return selectors.with_free_room(page(rows, response, limit=limit, offset=offset))
 
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agglo.common.stamps import StampedQuerySet, StampsChanges
 from agglo.registry.models.bilingual import Bilingual, BilingualNameMixin
 
 
@@ -97,7 +98,7 @@ class CapacitySlot(models.Model):
         return f"{self.capability_id}@{self.week}"
 
 
-class Order(models.Model):
+class Order(StampsChanges, models.Model):
     """A production order a buyer places with the virtual factory; its route is its operations."""
 
     class Status(models.TextChoices):
@@ -132,6 +133,9 @@ class Order(models.Model):
     # why no plan exists: findings ({operation, rule, detail}, worded when read), or a cancellation's reason
     diagnosis = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)  # the order's own record; its work has its own
+
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -158,7 +162,7 @@ class Operation(models.Model):
         return f"{self.order_id}#{self.seq}"
 
 
-class Allocation(models.Model):
+class Allocation(StampsChanges, models.Model):
     """Work offered to one factory: a quantity of one operation in one week; its answer and its execution."""
 
     class Status(models.TextChoices):
@@ -236,6 +240,8 @@ class Allocation(models.Model):
     # log; made when first needed, and shown to those who see the text, so that they can check the log.
     text_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["week", "id"]

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, StrictBool
 
 from agglo.common.schemas import Day, Money, Share, StrictIn, Whole, one_of, published_required
 from agglo.factory.models import Allocation, Order
-from agglo.factory.selectors.orders import progress_of, receipts_pending, sees_whole_plan
+from agglo.factory.selectors.orders import changed_at, progress_of, receipts_pending, sees_whole_plan
 from agglo.factory.services.jobs import ACTIONS
 from agglo.factory.wording import diagnosis_texts
 from agglo.profiles.schemas import RowErrorOut
@@ -179,10 +179,18 @@ class OrderOut(Schema):
     receipts: dict[str, int] | None = None
     # how far the plan has come: the whole plan's pieces for the buyer, a factory's own for a factory
     progress: ProgressOut | None = None
+    updated_at: dt.datetime = Field(description="The order's own record (status, terms, plan version) last changed.")
+    changed_at: dt.datetime | None = Field(
+        None, description="The order or any of its work you see last changed: what `updated_after` compares."
+    )
 
     @staticmethod
     def resolve_operations(obj: Any) -> list[Any]:
         return list(obj.operations.all())
+
+    @staticmethod
+    def resolve_changed_at(obj: Any, context: dict[str, Any]) -> Any:
+        return changed_at(context["request"].auth, obj)
 
     # What the buyer may change (`PATCH`) and what the plan must meet; the buyer's, like the plan's costs.
     @staticmethod
@@ -259,6 +267,7 @@ class AllocationOut(Schema):
     text_key: str
     # on the job board, for an open offer: what the factory's week can still take now (only acceptance reserves)
     free_now: int | None = None
+    updated_at: dt.datetime = Field(description="This piece of work last changed: what `updated_after` compares.")
 
     @staticmethod
     def resolve_step(obj: Any) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
@@ -28,10 +28,36 @@ def order_list(*, actor: Any) -> QuerySet[Order]:
     """Orders the actor's organizations placed or were offered work in (every order for operators)."""
     own = policy.organization_ids(actor)
     # newest first, ties (orders made in one request) by id, so that the list's pages hold each order once
-    qs = _with_progress(_with_receipts(Order.objects.select_related("buyer")), own).order_by("-created_at", "-pk")
+    qs = _with_progress(_with_receipts(Order.objects.select_related("buyer")), own)
+    qs = _with_changed_at(qs, actor).order_by("-created_at", "-pk")
     if policy.sees_all_organizations(actor):
         return qs
     return qs.filter(Q(buyer_id__in=own) | Q(allocations__factory_id__in=own)).distinct()
+
+
+def _with_changed_at(qs: QuerySet[Order], actor: Any) -> QuerySet[Order]:
+    """`changed_at` on each order: the last change of its record, or of any of its work the actor sees (all of it
+    for the buyer, operators and auditors, as `plan_allocations` shows it; a factory's own)."""
+    work = Allocation.objects.filter(order=OuterRef("pk"))
+    if not policy.sees_all_organizations(actor):
+        work = work.filter(
+            Q(order__buyer_id__in=policy.active_organization_ids(actor))
+            | Q(factory_id__in=policy.organization_ids(actor))
+        )
+    last = Subquery(work.order_by("-updated_at").values("updated_at")[:1])
+    return qs.annotate(changed_at=Greatest("updated_at", Coalesce(last, "updated_at")))
+
+
+def orders_changed(*, actor: Any, after: Any) -> QuerySet[Order]:
+    """`order_list`'s orders changed after `after` (an ERP's sync since its last run), in the order they changed."""
+    return order_list(actor=actor).filter(changed_at__gt=after).order_by("changed_at", "pk")
+
+
+def changed_at(actor: Any, order: Order) -> Any:
+    """When `order` last changed as `actor` sees it (see `_with_changed_at`), from `orders_changed`'s figure."""
+    if not hasattr(order, "changed_at"):
+        order = _with_changed_at(Order.objects.filter(pk=order.pk), actor).get()
+    return order.changed_at
 
 
 @dataclass(frozen=True)
@@ -253,6 +279,12 @@ def disputes_referred(*, actor: Any, decided: bool = False) -> QuerySet[Allocati
 # offers replaced (or cancelled) before they were answered say nothing the factory did (it was told they went); a
 # counter-offer a re-plan voided is an answer, and still limits what it is offered there
 _UNANSWERED = Q(status=Allocation.Status.SUPERSEDED, accepted_at__isnull=True, counter_quantity__isnull=True)
+
+
+def jobs_changed(*, actor: Any, after: Any, status: str = "") -> QuerySet[Allocation]:
+    """Every piece of the actor's factories' work changed after `after`, in the order they changed, including
+    offers a re-plan withdrew before they were answered (`superseded`): an ERP's sync of the job board."""
+    return job_board(actor=actor, status=status).filter(updated_at__gt=after).order_by("updated_at", "id")
 
 
 def job_board_open(*, actor: Any, status: str = "") -> list[Allocation]:
