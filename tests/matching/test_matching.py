@@ -350,3 +350,43 @@ def test_the_panel_says_which_chain_positions_a_listing_without_segments_is_matc
     client.cookies["django_language"] = "zh-hans"
     detail = client.get(f"/market/{need.pk}/").content.decode()
     assert "上海市、广东省" in detail and "310000" not in detail
+
+
+def test_a_loan_product_meets_capital_needs_and_firms_not_other_lenders(make_org, operator):
+    """Policy review 58 H1: a financing product found no capital need (it has a type, a need none), its
+    organizations were other banks, and a bank's partner page was empty (it needs nothing)."""
+
+    def member(name, kind, body):
+        org = make_org(name_zh=name, kind=kind, uscc=make_uscc("440300", body), tags=[])
+        admin = user(f"admin-{body}")
+        Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
+        return admin, org
+
+    bank = member("深圳科技支行", "bank", "MB000011X")
+    rival = member("深圳另一家银行", "bank", "MB000012X")
+    firm = member("深圳缺钱科技有限公司", "tech_sme", "MB000013X")
+    loan = {"side": "offer", "kind": "financing", "subkind": "loan", "amount_min": "1000000", "amount_max": "10000000"}
+    product = publish(
+        *bank, **loan, title_zh="科技型企业信用贷款", description_zh="知识产权质押可选，额度一百万至一千万。"
+    )
+    publish(*rival, **loan, title_zh="科技企业信用贷款产品", description_zh="信用贷款，额度一百万起。")
+    need = publish(
+        *firm,
+        side="need",
+        kind="capital",
+        title_zh="研发扩产需要贷款",
+        description_zh="需要三百万元信用贷款用于研发。",
+        amount_min="2000000",
+        amount_max="3000000",
+    )
+    needs = selectors.matches_for_listing(actor=bank[0], listing=product, target="needs")
+    assert [r.key for r in needs] == [need.pk]
+    orgs = [
+        r.organization for r in selectors.matches_for_listing(actor=bank[0], listing=product, target="organizations")
+    ]
+    assert firm[1] in orgs and rival[1] not in orgs
+    partners = [r.organization for r in selectors.partners_for_organization(actor=bank[0], organization=bank[1])]
+    assert firm[1] in partners and rival[1] not in partners
+    # and from the firm's side, as before: the loans answer its need
+    offers = selectors.matches_for_listing(actor=firm[0], listing=need, target="offers")
+    assert product.pk in [r.key for r in offers]

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from agglo.common.errors import ValidationFailed
 from agglo.policy.calculators import DEDUCTION_SOURCE, TECH_SME_SOURCE
 from agglo.profiles import services as profiles
 from tests.profiles.conftest import statement
@@ -88,9 +89,12 @@ def test_page_starts_from_my_statement_and_shows_results_or_errors(client, membe
         'name="staff" inputmode="numeric" value="80"' in page
         and 'name="revenue" inputmode="decimal" value="12000000' in page
     )
-    # a statement of the year under way is part of a year: last year's still starts the calculators (walk 45)
+    # a statement of the year under way would be part of a year: it is refused (policy review 58 H4), and last
+    # year's still starts the calculators (walk 45)
     this_year = statement(dt.date.today().year, revenue="3000000")
-    profiles.fact_create(actor=admin, organization=org, kind="financials", data=this_year)
+    with pytest.raises(ValidationFailed) as refused:
+        profiles.fact_create(actor=admin, organization=org, kind="financials", data=this_year)
+    assert "year" in refused.value.errors
     assert 'name="revenue" inputmode="decimal" value="12000000' in client.get("/policies/calculators/").content.decode()
     result = client.post("/policies/calculators/", {"calculator": "tech_sme", **FIGURES})
     assert result.status_code == 200 and 'id="tech-sme-result"' in result.content.decode()

@@ -30,7 +30,7 @@ def test_a_new_statement_makes_a_near_miss_eligible_at_once(agency, member_of): 
     assert notices(firm_admin) == 1
 
     profiles.fact_create(
-        actor=firm_admin, organization=late, kind="financials", data=statement(2026, rd_expense="1200000")
+        actor=firm_admin, organization=late, kind="financials", data=statement(2025, rd_expense="1200000")
     )
     match = PolicyMatch.objects.get(policy=policy, organization=late)
     assert match.eligible and all(c["passed"] for c in match.explained)
@@ -73,7 +73,7 @@ def test_a_rolled_back_change_rematches_nothing(agency, member_of):  # noqa: F81
 
     with pytest.raises(Abort), transaction.atomic():
         profiles.fact_create(
-            actor=firm_admin, organization=late, kind="financials", data=statement(2026, rd_expense="1200000")
+            actor=firm_admin, organization=late, kind="financials", data=statement(2025, rd_expense="1200000")
         )
         raise Abort
     assert PolicyMatch.objects.get(policy=policy, organization=late).near_miss
@@ -89,7 +89,7 @@ def test_an_import_rematches_the_organizations_it_touched(agency, member_of):  #
     policy = policy_create(actor=admin, issuer=org, data=policy_data())
     policy_publish(actor=admin, policy=policy)
     header = ("uscc", "year", "revenue", "total_assets", "total_liabilities", "equity", "rd_expense", "headcount")
-    body = write_csv(header, [(late.uscc, 2026, 12_000_000, 20_000_000, 8_000_000, 12_000_000, 1_200_000, 80)])
+    body = write_csv(header, [(late.uscc, 2025, 12_000_000, 20_000_000, 8_000_000, 12_000_000, 1_200_000, 80)])
     result = import_file(actor=firm_admin, kind="financials", body=body, filename="fin.csv", dry_run=False)
     assert result.applied, result.errors
     assert PolicyMatch.objects.get(policy=policy, organization=late).eligible

@@ -40,7 +40,7 @@ def agency(member_of):
 def firm(member_of, name, rd, invention, region="440300"):
     admin, org = member_of(name, region=region)
     # statement(): revenue 12 m, 80 staff; rd sets the R&D intensity.
-    profiles.fact_create(actor=admin, organization=org, kind="financials", data=statement(2025, rd_expense=str(rd)))
+    profiles.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024, rd_expense=str(rd)))
     if invention:
         profiles.fact_create(
             actor=admin,
@@ -354,7 +354,7 @@ def test_rematching_tells_newly_eligible_members_and_home_lists_policies(agency,
     home = client.get("/").content.decode()
     assert 'id="policies-for-me"' in home and "R&amp;D intensity ≥ 5 %" in home and "3.2 %" in home
     profiles.fact_create(
-        actor=firm_admin, organization=late, kind="financials", data=statement(2026, rd_expense="1200000")
+        actor=firm_admin, organization=late, kind="financials", data=statement(2025, rd_expense="1200000")
     )
     out = StringIO()
     call_command("policy_match", stdout=out)
@@ -583,3 +583,28 @@ def test_a_policy_past_its_last_day_is_not_for_you_any_more(agency, member_of):
     assert [m.policy_id for m in policies_for(actor=good_admin)] == [policy.pk]
     Policy.objects.filter(pk=policy.pk).update(ends_on="2020-12-31")
     assert policies_for(actor=good_admin) == []
+
+
+def test_an_agency_does_not_replace_another_agencys_answer(agency, member_of):
+    """Policy review 58 M6: a second agency's answer silently replaced the first's, and the first was lost."""
+    from agglo.common.models import AuditEvent
+    from agglo.policy.needs import need_answer, need_submit
+
+    admin, org = agency
+    firm_admin, f = member_of("asking-firm")
+    other_admin, _other = member_of("other-agency-admin", kind="government", name_zh="某区科技局")
+    need = need_submit(
+        actor=firm_admin, organization_id=f.pk, data={"topic": "financing", "text": "首台套设备贷款难，希望有贴息支持"}
+    )
+    need_answer(actor=admin, need=need, answer="市里已有贴息政策，请看政策库。")
+    with pytest.raises(ValidationFailed) as refused:
+        need_answer(actor=other_admin, need=need, answer="区里另有办法。")
+    assert "深圳市科技创新局" in refused.value.errors["answer"][0]
+    need.refresh_from_db()
+    assert need.answer == "市里已有贴息政策，请看政策库。" and need.answered_by == org
+    # the agency that answered may revise its answer; the trail keeps what it said before
+    need_answer(actor=admin, need=need, answer="贴息政策已更新，请看新版。")
+    need.refresh_from_db()
+    assert need.answer == "贴息政策已更新，请看新版。" and need.answered_by == org
+    last = AuditEvent.objects.filter(event="policy.need_answered").order_by("-id").first()
+    assert last.payload["previous_answer"] == "市里已有贴息政策，请看政策库。"

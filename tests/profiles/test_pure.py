@@ -122,8 +122,11 @@ def test_statement_rules():
     assert [(p.field, p.rule) for p in errors] == [("total_assets", "balance")]
     # Within 1 % of total assets is rounding, not an error.
     assert rules.statement_problems(_statement(equity=Decimal(1215)), today=TODAY)[0] == []
-    errors, _ = rules.statement_problems(_statement(year=2027, as_of=None), today=TODAY)
-    assert ("year", "year_in_future") in [(p.field, p.rule) for p in errors]
+    for year in (2027, 2026):  # the year under way has not ended either
+        errors, _ = rules.statement_problems(_statement(year=year, as_of=None), today=TODAY)
+        assert ("year", "year_not_ended") in [(p.field, p.rule) for p in errors]
+    errors, _ = rules.statement_problems(_statement(year=2025, as_of=None), today=TODAY)
+    assert errors == []
     errors, _ = rules.statement_problems(_statement(), today=TODAY, founded_year=2025)
     assert [p.rule for p in errors] == ["before_founding"]
     errors, _ = rules.statement_problems(_statement(headcount=5, rd_headcount=6), today=TODAY)

@@ -157,6 +157,9 @@ class AccessLogEntry(models.Model):
         PAGE = "page", _("Web page")
         API = "api", _("API")
         EXPORT = "export", _("Export")
+        # a policy's agency read whether a rule's clause holds on the group, its figures withheld: narrowing a
+        # threshold again and again would reveal them, so each such reading is logged (policy review 58 H2)
+        SCREENED = "screened", _("Policy screening (whether a rule holds; figures withheld)")
 
     occurred_at = models.DateTimeField(_("when"), auto_now_add=True)
     owner = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")

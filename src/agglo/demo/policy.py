@@ -23,26 +23,37 @@ SUBSIDY = {
     "title_en": "R&D expense subsidy for technology-based SMEs",
     "summary_zh": "对研发投入强度不低于 5% 且拥有发明专利或多项知识产权的科技型中小企业，按研发费用的 10% 给予补助。",
     "summary_en": "10 % of R&D expenses for tech SMEs spending at least 5 % of revenue on R&D and holding patents.",
-    "rule": 'kind in ["tech_sme", "enterprise"] and headcount <= 500 and rd_intensity >= 5% '
-    "and (ip_invention >= 1 or ip_total >= 5)",
+    # as its title says: tech SMEs (registered in China), not any enterprise
+    "rule": "tech_sme and headcount <= 500 and rd_intensity >= 5% and (ip_invention >= 1 or ip_total >= 5)",
     "budget": "20000000",
 }
 
 
-def demo_agency() -> Organization | None:
-    return Organization.objects.filter(status=Organization.Status.MEMBER, kind="government").order_by("id").first()
+def demo_agency(near: Organization | None = None) -> Organization | None:
+    """A government member, in `near`'s province where there is one (the demo SME's, so that its admin sees the
+    subsidy as a firm in scope would)."""
+    agencies = Organization.objects.filter(status=Organization.Status.MEMBER, kind="government").order_by("id")
+    if near is not None and (same := agencies.filter(area_id=near.area_id).first()) is not None:
+        return same
+    return agencies.first()
 
 
-def demo_policy_ensure(agency_admin: Any) -> Policy | None:
-    """Through the real services, once: the subsidy drafted and published (members matched and told)."""
-    agency = demo_agency()
+def demo_policy_ensure(agency_admin: Any, agency: Organization | None) -> Policy | None:
+    """Through the real services, once: the subsidy drafted and published for the agency's province (members
+    matched and told)."""
     if agency is None:
         return None
     existing = Policy.objects.filter(issuer=agency, title_zh=SUBSIDY["title_zh"]).first()
     if existing is not None:
         return existing
     today = timezone.localdate()
-    data = {**SUBSIDY, "starts_on": today.isoformat(), "ends_on": (today + dt.timedelta(days=365)).isoformat()}
+    data = {
+        **SUBSIDY,
+        "starts_on": today.isoformat(),
+        "ends_on": (today + dt.timedelta(days=365)).isoformat(),
+        # an agency pays firms in its own area, not the country's (policy review 58 H5)
+        "region_scope": [agency.area_id or agency.region_id],
+    }
     policy = policy_create(actor=agency_admin, issuer=agency, data=data)
     return policy_publish(actor=agency_admin, policy=policy)
 

@@ -229,11 +229,12 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
         demo_orders_ensure(sme)
     from agglo.demo.policy import demo_agency, demo_needs_ensure, demo_policy_ensure
 
-    agency = demo_agency()
+    held = Membership.objects.filter(user__username="agency-admin").select_related("organization").first()
+    agency = held.organization if held is not None else demo_agency(near=firm)
     if agency is not None:
         user = account("agency-admin", "科技局管理员")
         Membership.objects.get_or_create(user=user, organization=agency, defaults={"role": Membership.Role.ADMIN})
         logins.append(DemoLogin("agency-admin", password, "government agency admin", agency.name_zh))
-        demo_policy_ensure(user)
+        demo_policy_ensure(user, agency)
         demo_needs_ensure()
     return logins

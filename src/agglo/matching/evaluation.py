@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from agglo.matching.ranking import KIND_PARTNERS, ORG, ORG_KINDS_FOR, Item, Query
+from agglo.matching.ranking import KIND_PARTNERS, ORG, ORG_KINDS_FOR, ORG_KINDS_SERVED, Item, Query
 
 
 def admissible(query: Query, item: Item) -> bool:
@@ -17,13 +17,13 @@ def admissible(query: Query, item: Item) -> bool:
     if item.side != query.target:
         return False
     if query.target == ORG:
-        allowed = ORG_KINDS_FOR.get(query.kind)
+        allowed = (ORG_KINDS_SERVED if query.offering else ORG_KINDS_FOR).get(query.kind)
         if allowed is not None and item.kind not in allowed:
             return False
     else:
         if item.kind != query.kind and item.kind not in KIND_PARTNERS.get(query.kind, ()):
             return False
-        if query.subkind and item.subkind != query.subkind:
+        if query.subkind and item.subkind and item.subkind != query.subkind:
             return False
     if query.region_rule == "only" and item.area not in query.regions:
         return False

@@ -34,7 +34,7 @@ NEED, OFFER, ORG = "need", "offer", "org"
 VISIBILITY_LEVELS = {"public": 0, "members": 1, "partners": 2}
 # Kinds that answer each other besides the same kind: capital needs meet financing products and back.
 KIND_PARTNERS = {"capital": frozenset({"financing"}), "financing": frozenset({"capital"})}
-# Which kinds of organization can answer a need of each kind (an organization's own kind, registry.kinds).
+KIND_TOKEN = "k:"  # what an organization wants or gives names each listing's kind so (`services.index`)
 FIRMS = frozenset({"tech_sme", "enterprise"})
 RESEARCH = frozenset({"university", "research_institute"})
 FINANCE = frozenset({"bank", "securities", "fund", "leasing_guarantee"})
@@ -50,6 +50,9 @@ ORG_KINDS_FOR = {
     "market": FIRMS | SERVICES,
     "service": SERVICES | RESEARCH,
 }
+# Which kinds of organization an offer of each kind serves, where that differs from who else offers it: money
+# goes to firms, not to the lender's competitors (policy review 58 H1).
+ORG_KINDS_SERVED = {"capital": FIRMS, "financing": FIRMS}
 MIN_MERGE = 2000
 SIGNALS = ("text", "semantic", "chain", "trust", "reciprocity", "cross_region", "freshness", "behaviour")
 # Below this cosine an embedding alone does not make a candidate (unrelated texts sit around 0.1–0.3).
@@ -147,6 +150,7 @@ class Query:
     area: str = ""
     segments: tuple[str, ...] = ()
     subkind: str = ""
+    offering: bool = False  # the seeker offers `kind` (organizations it serves), rather than needs it
     amount_min: float | None = None
     amount_max: float | None = None
     region_rule: str = "anywhere"
@@ -301,13 +305,14 @@ class Segment:
         """Items passing every hard filter for the query."""
         m: BoolArray = self.alive & (self.side == codes.get(query.target, CODE_NONE))
         if query.target == ORG:
-            kinds = ORG_KINDS_FOR.get(query.kind)
+            kinds = (ORG_KINDS_SERVED if query.offering else ORG_KINDS_FOR).get(query.kind)
         else:
             kinds = frozenset({query.kind}) | KIND_PARTNERS.get(query.kind, frozenset())
         if kinds is not None:
             m &= np.isin(self.kind, [codes.get(k, CODE_NONE) for k in kinds])
         if query.subkind and query.target != ORG:
-            m &= self.subkind == codes.get(query.subkind, CODE_NONE)
+            # a listing of another type is out; one of no type (a capital need) is not, so a loan meets it
+            m &= (self.subkind == codes.get(query.subkind, CODE_NONE)) | (self.subkind == codes.get("", CODE_NONE))
         if query.region_rule != "anywhere":
             listed = np.isin(self.area, [codes.get(r, CODE_NONE) for r in query.regions])
             m &= listed if query.region_rule == "only" else ~listed
@@ -462,6 +467,7 @@ class Engine:
             for t, c in counts.items()
         }
         scored: list[_Scored] = []
+        reciprocal = self._reciprocal(query)
         for segment in segments:
             mask = segment.mask(query, self.codes)
             text = segment.postings.scores(factors) if factors else np.zeros(len(segment), np.float32)
@@ -470,6 +476,8 @@ class Engine:
             relevant = (text > 0) | (chain > 0)
             if semantic is not None:
                 relevant |= semantic >= SEMANTIC_FLOOR
+            if query.target == ORG and reciprocal:  # an organization that wants what the seeker gives is a partner
+                relevant |= np.isin(segment.org, list(reciprocal))
             docs = np.flatnonzero(mask & relevant)
             meaning = semantic[docs] if semantic is not None else np.zeros(len(docs), np.float32)
             scored.append(_Scored(segment, docs, text[docs], {"chain": chain[docs], "semantic": meaning}))
@@ -479,7 +487,7 @@ class Engine:
             if not len(s.docs):
                 continue
             s.signals["text"] = s.text / best_text if best_text > 0 else np.zeros_like(s.text)
-            s.signals.update(self._soft(s.segment, s.docs, query))
+            s.signals.update(self._soft(s.segment, s.docs, query, reciprocal))
             total_score = np.zeros(len(s.docs), dtype=np.float32)
             for name in SIGNALS:
                 total_score += np.float32(self.weights.of(name)) * s.signals[name]
@@ -512,15 +520,25 @@ class Engine:
             self._trust_cache = table
         return self._trust_cache
 
-    def _soft(self, segment: Segment, docs: npt.NDArray[np.intp], query: Query) -> dict[str, FloatArray]:
+    def _reciprocal(self, query: Query) -> set[int]:
+        """Organizations that want what the seeker gives: a concept, or a kind of listing (a capital need wants
+        what a financing product gives, and back)."""
+        found: set[int] = set()
+        for token in query.gives:
+            found |= self._wants.get(token, set())
+            if token.startswith(KIND_TOKEN):
+                for kind in KIND_PARTNERS.get(token.removeprefix(KIND_TOKEN), ()):
+                    found |= self._wants.get(KIND_TOKEN + kind, set())
+        return found
+
+    def _soft(
+        self, segment: Segment, docs: npt.NDArray[np.intp], query: Query, reciprocal: set[int]
+    ) -> dict[str, FloatArray]:
         orgs = segment.org[docs]
         table = self._trust()
         inside = orgs < len(table)
         trust = np.zeros(len(docs), dtype=np.float32)
         trust[inside] = table[orgs[inside]]
-        reciprocal: set[int] = set()
-        for token in query.gives:
-            reciprocal |= self._wants.get(token, set())
         reciprocity = np.isin(orgs, list(reciprocal)).astype(np.float32)
         area = self.codes.get(query.area, CODE_NONE)
         cross = ((segment.area[docs] != area) & bool(query.area)).astype(np.float32)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agglo.policy.facts import FACTS
 from agglo.policy.rules import Rule, parse
@@ -150,7 +151,7 @@ class Application(models.Model):
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
-        GRANTED = "granted", _("Granted")
+        GRANTED = "granted", pgettext_lazy("an application", "Granted")
         REJECTED = "rejected", _("Rejected")
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="applications")

@@ -115,11 +115,20 @@ def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | N
         policy = Policy.objects.filter(pk=policy_id, status=Policy.Status.PUBLISHED).first()
         if policy is None:
             errors["policy"] = [_("No published policy has this id.")]
+    need = PolicyNeed.objects.select_for_update().select_related("answered_by").get(pk=need.pk)
+    if need.answered_by_id is not None and need.answered_by_id not in agencies:
+        # another agency's published answer is its own: it is not replaced unseen (policy review 58 M6)
+        errors["answer"] = [
+            _("%(agency)s has answered this need; only it may change its answer.") % {"agency": need.answered_by}
+        ]
     if errors:
         raise ValidationFailed(errors)
-    need.answer, need.answered_by_id, need.answered_at, need.policy = answer, agencies[0], timezone.now(), policy
+    previous = {"previous_answer": need.answer, "previous_policy": need.policy_id} if need.answered_at else {}
+    answering = need.answered_by_id if need.answered_by_id is not None else agencies[0]
+    need.answer, need.answered_by_id, need.answered_at, need.policy = answer, answering, timezone.now(), policy
     need.save(update_fields=["answer", "answered_by", "answered_at", "policy"])
-    record("policy.need_answered", actor=actor, subject=need, organization_id=need.organization_id)
+    # a revised answer keeps what it said before on the audit trail
+    record("policy.need_answered", actor=actor, subject=need, organization_id=need.organization_id, payload=previous)
     notify(
         access.organization_admins(need.organization_id),
         verb="policy.need_answered",

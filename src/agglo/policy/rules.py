@@ -739,17 +739,22 @@ def _show(fact: Fact, value: Any, lang: str = "zh") -> str:
         return "—"
     if isinstance(value, tuple) and len(value) == 2 and fact.type in ("number", "percent"):
         return f"{_show(fact, value[0], lang)}–{_show(fact, value[1], lang)}"
+    # as an officer reads them (policy review 58 M2), not as the rule's syntax writes them: [a, b], [], true
     if isinstance(value, tuple | set | frozenset | list):
-        return "[" + ", ".join(sorted(_show(fact, v, lang) for v in value)) + "]"
+        if not value:
+            return "无" if lang == "zh" else "none"
+        return ("、" if lang == "zh" else ", ").join(sorted(_show(fact, v, lang) for v in value))
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if isinstance(value, int) and fact.type in ("number", "percent"):
         value = Decimal(value)  # shown as a normalised number is (with its unit)
     if fact.type == "percent" and isinstance(value, Decimal):  # to the hundredth of a percent: 18.06 %, not 18.0618…
         return f"{(value * 100).quantize(Decimal('0.01')).normalize():f} %"
     if isinstance(value, Decimal):
         unit = fact.unit if lang == "zh" else fact.unit_en
-        return f"{value.normalize():f}" + (f" {unit}" if unit else "")
+        if not unit:  # a year, or a count without a unit
+            return f"{value.normalize():f}"
+        return f"{value.normalize():,f} {unit}"  # amounts grouped: 50,000,000 元
     return fact.shown(str(value), lang)
 
 

@@ -300,9 +300,13 @@ def policy_document_remove(*, actor: Any, document: PolicyDocument) -> None:
 
 def matches_viewed(*, viewer: Any, matches: Sequence[PolicyMatch], channel: str, missing_only: bool = False) -> None:
     """Write to each member's access log the sensitive groups whose values a list of matches gave the viewer
-    (`selectors.explain`; `missing_only`: only those beside a clause the member misses, all a page prints). The
-    member's own people are not logged."""
+    (`selectors.explain`; `missing_only`: only those beside a clause the member misses, all a page prints), and
+    those whose clauses' outcomes it gave with their figures withheld. The member's own people are not logged."""
     given = "disclosed_missing" if missing_only else "disclosed"
     for group in sorted(set(FACT_GROUPS.values())):
         owners = [m.organization_id for m in matches if group in getattr(m, given, ())]
         sensitive_views_record(viewer=viewer, owner_ids=owners, groups=[group], channel=channel)
+        # whether a clause holds, the figure withheld, is shown for every row: a threshold moved again and again
+        # would narrow the figure down, so the member sees each time it was read (policy review 58 H2)
+        screened = [m.organization_id for m in matches if group in getattr(m, "screened", ())]
+        sensitive_views_record(viewer=viewer, owner_ids=screened, groups=[group], channel="screened")

@@ -26,7 +26,7 @@ RULES = {
     "unknown_column": gettext_lazy("Unknown column."),
     "date_in_future": gettext_lazy("Cannot be in the future."),
     "after_as_of": gettext_lazy("Must be after the as-of date."),
-    "year_in_future": gettext_lazy("The fiscal year cannot be after %(year)s."),
+    "year_not_ended": gettext_lazy("Statements are for fiscal years that have ended: %(year)s at the latest."),
     "before_founding": gettext_lazy("Before the organization was founded (%(founded)s)."),
     "before_fiscal_year": gettext_lazy("Cannot be before fiscal year %(year)s began."),
     "balance": gettext_lazy(

@@ -43,8 +43,8 @@ def statement_problems(
     warnings: list[Problem] = []
     year = values.get("year")
     if year is not None:
-        if year > today.year:
-            errors.append(Problem("year", "year_in_future", {"year": today.year}))
+        if year >= today.year:  # an annual statement of a year not yet over would decide eligibility on guesses
+            errors.append(Problem("year", "year_not_ended", {"year": today.year - 1}))
         if founded_year and year < founded_year:
             errors.append(Problem("year", "before_founding", {"founded": founded_year}))
         as_of = values.get("as_of")

@@ -254,6 +254,12 @@ class HeadlineOut(Schema):
     agency_name: str
     as_of: date
     valid_until: date
+    source: Annotated[str, one_of(Source)]
+    checked: bool = Field(
+        description="The platform's own rating, or one an operator or a bank verified. An unchecked one (the "
+        "organization's own entry) is the headline only while no checked one is valid, and counts for no policy "
+        "rule and no match."
+    )
 
 
 class ProfileOut(Schema):

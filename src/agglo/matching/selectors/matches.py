@@ -16,7 +16,7 @@ from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
 from agglo.market.selectors import listing_list, owner_revealed
 from agglo.matching import explain
-from agglo.matching.ranking import NEED, OFFER, ORG, Match, Query, Viewer
+from agglo.matching.ranking import FINANCE, KIND_TOKEN, NEED, OFFER, ORG, Match, Query, Viewer
 from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, term_names
 from agglo.matching.selectors.engine import LIVE
 from agglo.registry.models import Organization, Segment
@@ -74,8 +74,9 @@ def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int
     tokens = analyzer().tokens(*listing_texts(listing, term_names()), query=True)
     query = Query(
         target=side,
-        kind=listing.kind if side != ORG or listing.side == Side.NEED else "",
+        kind=listing.kind,
         subkind=listing.subkind if side != ORG else "",
+        offering=listing.side == Side.OFFER,
         tokens=tuple(tokens),
         today=timezone.localdate().toordinal(),
         viewer=viewer_of(actor),
@@ -105,16 +106,21 @@ def partners_for_organization(*, actor: Any, organization: Organization, limit: 
     _require_own(actor, organization.pk, _("No organization with id %(pk)s.") % {"pk": organization.pk})
     engine = LIVE.get()
     wants = engine.orgs.get(organization.pk)
+    gives = LIVE.gives(organization.pk)
+    # what it needs; an organization that needs nothing (a bank) is matched by what it offers
+    asks = (wants.wants if wants else frozenset()) or gives
     query = Query(
         target=ORG,
-        kind="",
-        tokens=tuple(sorted(t for t in (wants.wants if wants else ()) if not t.startswith("k:"))),
+        # a lender or investor serves firms, not its competitors
+        kind="financing" if organization.kind in FINANCE else "",
+        offering=organization.kind in FINANCE,
+        tokens=tuple(sorted(t for t in asks if not t.startswith(KIND_TOKEN))),
         today=timezone.localdate().toordinal(),
         viewer=viewer_of(actor),
         org=organization.pk,
         area=organization.area_id,
         segments=tuple(organization.segment_list),
-        gives=LIVE.gives(organization.pk),
+        gives=gives,
         limit=max(1, min(limit, MAX_LIMIT)),
     )
     return _present(actor, engine.search(query))

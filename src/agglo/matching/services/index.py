@@ -14,7 +14,7 @@ from django.utils import timezone
 from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
 from agglo.matching.models import MatchDocument
-from agglo.matching.ranking import concept_tokens, trust_of
+from agglo.matching.ranking import KIND_TOKEN, concept_tokens, trust_of
 from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, term_names
 from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating, OrganizationCapability
 from agglo.profiles.selectors.trust import trust_facts
@@ -50,7 +50,7 @@ def _listing_features(listing: Listing, org: Organization) -> dict[str, Any]:
 
 
 def _kind_token(kind: str) -> str:
-    return "k:" + kind
+    return KIND_TOKEN + kind
 
 
 def _embed(docs: list[MatchDocument], texts: list[str]) -> None:

@@ -75,8 +75,9 @@ def match_rows(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
 def explain(matches: list[PolicyMatch], *, actor: Any) -> list[PolicyMatch]:
     """Put each match's clauses in words with its member's values, reading their kept facts in one query. A value
     from a field group the member keeps from the actor (`FACT_GROUPS`) is withheld: the actor reads whether the
-    clause holds. For the member's access log, `disclosed` names the sensitive groups whose values were given, and
-    `disclosed_missing` those given beside a clause the member misses (all that the policy page prints)."""
+    clause holds. For the member's access log, `disclosed` names the sensitive groups whose values were given,
+    `disclosed_missing` those given beside a clause the member misses (all that the policy page prints), and
+    `screened` those withheld whose clauses' outcomes were given."""
     if not matches:
         return matches
     ids = {m.organization_id for m in matches}
@@ -100,6 +101,7 @@ def explain(matches: list[PolicyMatch], *, actor: Any) -> list[PolicyMatch]:
         ]
         match.disclosed = {group for group, _row in given}
         match.disclosed_missing = {group for group, row in given if not row["passed"] and row["needed"]}
+        match.screened = {FACT_GROUPS[name] for name in withheld}
     return matches
 
 

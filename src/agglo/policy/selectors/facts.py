@@ -21,6 +21,7 @@ from agglo.policy.facts import FACTS
 from agglo.policy.models import OrganizationFacts
 from agglo.policy.screen_sql import cell_list, list_cell
 from agglo.profiles.models import CreditRating, FinancialStatement, IPAsset, OrganizationCapability
+from agglo.profiles.models.credit import checked_ratings
 from agglo.registry.models import Organization, Position
 
 Facts = dict[int, dict[str, Any]]
@@ -46,7 +47,10 @@ def facts_for(organizations: Iterable[int] | QuerySet[Organization], *, today: d
     year = Decimal(365)
     for pk, kind, region, area, layer, founded, headcount, joined in rows.iterator(chunk_size=5000):
         facts: dict[str, Any] = {"kind": kind, "region": region, "province": area, "layer": layer}
-        facts["tech_sme"] = kind == "tech_sme"
+        # a 科技型中小企业 is a resident enterprise registered in China (国科发政〔2017〕115号 第六条), not a
+        # firm abroad that called itself a tech SME on admission (policy review 58 H5); Chinese regions have
+        # numeric codes
+        facts["tech_sme"] = kind == "tech_sme" and str(region).isdigit()
         facts["ip_invention"] = facts["ip_total"] = 0
         facts["certifications"] = facts["segments"] = ()
         if founded:
@@ -56,7 +60,7 @@ def facts_for(organizations: Iterable[int] | QuerySet[Organization], *, today: d
         if joined:
             facts["membership_years"] = (Decimal(max(0, (now - joined).days)) / year).quantize(YEARS)
         out[pk] = facts
-    _statements(out, scope)
+    _statements(out, scope, today)
     _ip(out, scope)
     _listed(out, "certifications", _certifications(scope, today))
     _listed(
@@ -107,10 +111,11 @@ def _listed(out: Facts, name: str, pairs: Iterable[tuple[int, str]]) -> None:
             out[org][name] = tuple(sorted(codes))
 
 
-def _statements(out: Facts, scope: Any) -> None:
-    """The latest year's statement of each organization."""
+def _statements(out: Facts, scope: Any, today: dt.date) -> None:
+    """The latest ended year's statement of each organization (one entered for a year under way, before that was
+    refused, decides nothing)."""
     latest = (
-        FinancialStatement.objects.filter(organization_id=OuterRef("organization_id"))
+        FinancialStatement.objects.filter(organization_id=OuterRef("organization_id"), year__lt=today.year)
         .order_by("-year")
         .values("year")[:1]
     )
@@ -153,7 +158,7 @@ def _certifications(scope: Any, today: dt.date) -> Any:
 
 def _ratings(out: Facts, scope: Any, today: dt.date) -> None:
     rows = (
-        CreditRating.objects.filter(organization_id__in=scope, valid_until__gte=today)
+        CreditRating.objects.filter(checked_ratings(), organization_id__in=scope, valid_until__gte=today)
         .order_by("organization_id", "-as_of")
         .values_list("organization_id", "grade")
     )

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agglo.profiles.fields import GRADES
-from agglo.profiles.models.facts import Fact
+from agglo.profiles.models.facts import Fact, Source
 
 
 class CreditRating(Fact):
@@ -33,3 +33,18 @@ class CreditRating(Fact):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.grade} {self.as_of}"
+
+    @property
+    def checked(self) -> bool:
+        """`checked_ratings`, of one rating read."""
+        return self.rating_body == self.Body.PLATFORM or self.verified
+
+
+def checked_ratings() -> models.Q:
+    """Ratings someone besides the owner stands behind: the platform's own, or one an operator or a bank verified.
+    A rating its owner entered ("AAA by some agency", no report) is shown as self-declared and decides nothing: not
+    the headline while a checked one is valid, not a policy's credit rule, not trust in matching (policy review 58
+    H3)."""
+    return models.Q(rating_body=CreditRating.Body.PLATFORM) | models.Q(
+        source__in=(Source.OPERATOR_VERIFIED, Source.BANK_VERIFIED)
+    )

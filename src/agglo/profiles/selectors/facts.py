@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import models
+from django.db.models import Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from agglo.profiles.models import (
     FinancialStatement,
     StatementEvidence,
 )
+from agglo.profiles.models.credit import checked_ratings
 from agglo.profiles.visibility import can_see_credit_headline, can_see_group, can_see_level
 from agglo.registry.models import Organization
 from agglo.registry.selectors import organization_get
@@ -79,13 +81,14 @@ def indicator_list(statements: list[FinancialStatement]) -> list[Indicators]:
 
 
 def credit_headline(*, actor: Any, organization: Organization) -> CreditRating | None:
-    """The newest rating still valid, for members and government; None when there is none or it is hidden."""
+    """The newest checked rating still valid (`checked_ratings`), else the newest self-declared one, shown as such;
+    for members and government; None when there is none or it is hidden."""
     if not can_see_credit_headline(actor, organization):
         return None
     today = timezone.localdate()
-    return (
-        CreditRating.objects.filter(organization=organization, valid_until__gte=today).order_by("-as_of", "-id").first()
-    )
+    valid = CreditRating.objects.filter(organization=organization, valid_until__gte=today)
+    first = models.Case(When(checked_ratings(), then=Value(0)), default=Value(1))
+    return valid.annotate(first=first).order_by("first", "-as_of", "-id").first()
 
 
 def case_list(*, actor: Any, organization: Organization) -> list[Case]:

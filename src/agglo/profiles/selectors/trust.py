@@ -11,6 +11,7 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating
+from agglo.profiles.models.credit import checked_ratings
 
 SEEN_BY_MEMBERS = ("public", "members")  # a partners-only or private case is not every member's to know of
 
@@ -29,7 +30,7 @@ def trust_facts(org_ids: Iterable[int]) -> dict[int, TrustFacts]:
     grades: dict[int, str] = {}
     # Oldest first so that the newest valid rating wins.
     for org_id, grade in (
-        CreditRating.objects.filter(organization_id__in=ids, valid_until__gte=today)
+        CreditRating.objects.filter(checked_ratings(), organization_id__in=ids, valid_until__gte=today)
         .order_by("as_of", "id")
         .values_list("organization_id", "grade")
     ):
