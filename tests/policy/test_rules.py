@@ -213,3 +213,11 @@ def test_a_clause_names_kinds_and_units_in_each_language():
     assert rows[0]["en"].endswith("Other enterprise, Tech-based SME") and rows[0]["yours_en"] == "Tech-based SME"
     assert rows[1]["zh"] == "从业人数 ≤ 500 人" and rows[1]["en"] == "headcount ≤ 500 people"
     assert (rows[1]["yours"], rows[1]["yours_en"]) == ("27 人", "27 people")
+
+
+def test_a_percent_reads_as_the_platform_prints_it():
+    """Policy review 58 L3: the platform prints "5 %", and "rd_intensity >= 3 %" was refused."""
+    for text in ("rd_intensity >= 3%", "rd_intensity >= 3 %", "rd_intensity >= 3％", "rd_intensity >= 3 ％"):
+        rule = parse(text, FACTS)
+        assert rule.evaluate({"rd_intensity": Decimal("0.031")}).eligible, text
+        assert not rule.evaluate({"rd_intensity": Decimal("0.029")}).eligible, text

@@ -608,3 +608,35 @@ def test_an_agency_does_not_replace_another_agencys_answer(agency, member_of):
     assert need.answer == "贴息政策已更新，请看新版。" and need.answered_by == org
     last = AuditEvent.objects.filter(event="policy.need_answered").order_by("-id").first()
     assert last.payload["previous_answer"] == "市里已有贴息政策，请看政策库。"
+
+
+def test_a_closed_policy_takes_no_applications_and_its_grants_are_announced(agency, member_of, client):
+    """Policy review 58 M4: a published policy could not be closed, and nobody outside saw who was granted what."""
+    from agglo.policy.applications import application_decide, application_submit
+    from agglo.policy.services import policy_close
+
+    admin, org = agency
+    firm_admin, f = firm(member_of, "granted-firm", rd=1_200_000, invention=True)
+    waiting_admin, waiting = firm(member_of, "waiting-firm", rd=1_200_000, invention=True)
+    policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=policy_data()))
+    granted = application_submit(actor=firm_admin, policy=policy, organization_id=f.pk, note="")
+    application_decide(actor=admin, application=granted, grant=True, amount="120000", reason="")
+    pending = application_submit(actor=waiting_admin, policy=policy, organization_id=waiting.pk, note="")
+    with pytest.raises(Forbidden):
+        policy_close(actor=firm_admin, policy=policy)
+    policy_close(actor=admin, policy=policy)
+    policy.refresh_from_db()
+    assert policy.status == "closed"
+    with pytest.raises(ValidationFailed):
+        policy_close(actor=admin, policy=policy)
+    with pytest.raises(ValidationFailed):  # no new applications
+        application_submit(actor=firm_admin, policy=policy, organization_id=f.pk, note="再申请")
+    with pytest.raises(ValidationFailed):  # nor changes
+        policy_update(actor=admin, policy=policy, data={"title_zh": "改名"})
+    application_decide(actor=admin, application=pending, grant=False, amount="", reason="预算已用完")  # still decided
+    # anyone reading the policy sees who was granted how much; not who was refused, nor what they wrote
+    page = Client().get(f"/policies/{policy.pk}/").content.decode()
+    grants = page[page.index('id="grants"') :]
+    grants = grants[: grants.index("</table>")]
+    assert f.name_zh in grants and "120,000" in grants and waiting.name_zh not in grants
+    assert "预算已用完" not in page

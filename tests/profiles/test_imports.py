@@ -338,3 +338,37 @@ def test_a_refused_file_reports_nothing_done_and_a_long_source_note_is_refused(m
             actor=admin, kind="financials", body=facts, filename="f.csv", dry_run=True, source_note="x" * 201
         )
     assert list(exc.value.errors) == ["source_note"]
+
+
+def test_an_organizations_check_writes_nothing_so_it_locks_nobody_out(ref, operator):
+    """Data review 58 H1: a dry run created every organization in one transaction and rolled it back, holding
+    SQLite's only write lock for minutes; every other request that wrote (a rate-limit bucket) failed after 20 s.
+    A check, or a file with a bad row, now reads and checks only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    header = ("uscc", "name_zh", "kind", "region", "founded_year", "tags")
+    first = (make_uscc("440300", "MA5XXXXX4"), "深圳检查测试科技有限公司", "tech_sme", "440300", 2019, "")
+    body = write_csv(
+        header, [first, (make_uscc("440300", "MA5XXXXX5"), "深圳第二家公司", "tech_sme", "440300", 2020, "")]
+    )
+    writes = ("INSERT", "UPDATE", "DELETE")  # reads take no write lock (SQLite runs in WAL mode)
+    with CaptureQueriesContext(connection) as queries:
+        checked = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=True)
+    assert checked.created == 2 and not checked.errors and not checked.applied
+    assert not [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(writes)]
+    bad = write_csv(header, [first, ("91440300MA5XXXXX3X", "坏代码公司", "tech_sme", "999999", 2019, "")])
+    with CaptureQueriesContext(connection) as queries:
+        refused = services.import_file(actor=operator, kind="organizations", body=bad, filename="o.csv", dry_run=False)
+    assert refused.errors and not refused.applied
+    # a refused file is recorded as a run; it writes no organization
+    assert not [
+        q["sql"] for q in queries if "registry_organization" in q["sql"] and q["sql"].upper().startswith(writes)
+    ]
+    assert not Organization.objects.filter(uscc=first[0]).exists()
+    # an update is checked the same way: an unchanged row counts as unchanged, a changed one as updated
+    services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=False)
+    changed = write_csv(header, [(*first[:4], 2018, "")])
+    again = services.import_file(actor=operator, kind="organizations", body=changed, filename="o.csv", dry_run=True)
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 0)
+    assert Organization.objects.get(uscc=first[0]).founded_year == 2019

@@ -79,6 +79,12 @@ def policy_publish(request: HttpRequest, policy_id: int) -> Any:
     return services.policy_publish(actor=request.auth, policy=policy)
 
 
+@router.post("/policies/{int:policy_id}/close", response=PolicyOut, summary="Close a published policy")
+def policy_close(request: HttpRequest, policy_id: int) -> Any:
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    return services.policy_close(actor=request.auth, policy=policy)
+
+
 @router.get("/policies/{int:policy_id}/matches", response=list[MatchOut], summary="Eligible members and near misses")
 def policy_matches(
     request: HttpRequest, response: HttpResponse, policy_id: int, limit: LongLimit = 1000, offset: Offset = 0

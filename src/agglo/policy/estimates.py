@@ -43,7 +43,8 @@ WHY_WORDS = {
 # the industries that may not claim the deduction, as the form names them
 INDUSTRY_NAMES = {
     "accommodation_catering": gettext_lazy("Accommodation and catering"),
-    "entertainment": gettext_lazy("Culture, sports and entertainment"),
+    # 财税〔2015〕119号 第四条 excludes 娱乐业 only, not culture or sports (policy review 58 L2)
+    "entertainment": gettext_lazy("Entertainment"),
     "leasing_business_services": gettext_lazy("Leasing and business services"),
     "real_estate": gettext_lazy("Real estate"),
     "tobacco": gettext_lazy("Tobacco manufacturing"),

@@ -291,7 +291,7 @@ class Rule:
 
 _TOKEN = re.compile(
     r"""\s*(?:
-    (?P<number>-?\d+(?:\.\d+)?%?)
+    (?P<number>-?\d+(?:\.\d+)?(?:[ \t]*[%％])?)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<op><=|>=|!=|==|=|<|>|≤|≥)
   | (?P<punct>[()\[\],])
@@ -479,9 +479,10 @@ class _Parser:
 
 
 def _number(token: Token) -> Decimal:
-    text = token.text
+    # "3%", "3 %" (as the platform prints it: policy review 58 L3) and the full-width "3％" are one number
+    text = token.text.replace("％", "%")
     try:
-        value = Decimal(text.rstrip("%"))
+        value = Decimal(text.rstrip("%").strip())
     except InvalidOperation:  # pragma: no cover - the token pattern admits only numbers
         raise RuleError("number", token.position, fact="", found=text) from None
     return value / 100 if text.endswith("%") else value

@@ -253,6 +253,22 @@ def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     return policy
 
 
+@transaction.atomic
+def policy_close(*, actor: Any, policy: Policy) -> Policy:
+    """Close a published policy before its end date (its budget spent, or withdrawn): it takes no applications or
+    grants to every eligible member any more, is matched no more and cannot be changed; applications already in
+    are still decided, and the grants stay listed (policy review 58 M4)."""
+    policy = locked(policy)
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(_("Only a government agency's admins close its policies."))
+    if policy.status != Policy.Status.PUBLISHED:
+        raise ValidationFailed({"status": [_("Only a published policy can be closed.")]})
+    policy.status = Policy.Status.CLOSED
+    policy.save(update_fields=["status", "updated_at"])
+    record("policy.closed", actor=actor, subject=policy, organization_id=policy.issuer_id)
+    return policy
+
+
 MAX_DOCUMENTS = 10
 
 

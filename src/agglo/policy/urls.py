@@ -12,6 +12,7 @@ urlpatterns = [
     path("policies/needs/<int:pk>/answer/", views.need_answer, name="need_answer"),
     path("policies/<int:pk>/", views.detail, name="detail"),
     path("policies/<int:pk>/publish/", views.publish, name="publish"),
+    path("policies/<int:pk>/close/", views.close, name="close"),
     path("policies/<int:pk>/edit/", views.edit, name="edit"),
     path("policies/<int:pk>/documents/", views.documents_add, name="documents_add"),
     path("policies/documents/<int:document_id>/", views.document, name="document"),

@@ -132,6 +132,7 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         # organizations that may apply but do not meet the rule today: the button asks first
         "short_of_rule": {m["pk"] for m in mine if not m["eligible"]},
         "failed": failed or {},
+        "grants": list(selectors.grants_public(policy=policy)[:1000]),
     }
     return render(request, "policy/detail.html", context, status=400 if failed else 200)
 
@@ -279,6 +280,23 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.success(request, _("Published; eligible members and near misses have been told."))
+    return redirect("policy:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+        services.policy_close(actor=request.user, policy=policy)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(
+            request, " ".join(text for texts in (exc.errors or {}).values() for text in texts) or exc.message
+        )
+    else:
+        messages.success(request, _("Closed: it takes no more applications; those already in can still be decided."))
     return redirect("policy:detail", pk=pk)
 
 

@@ -27,10 +27,12 @@ from agglo.registry.models import Organization, Region
 
 
 def policy_list(*, actor: Any, q: str = "", kind: str = "") -> QuerySet[Policy]:
-    """Published policies for everyone; drafts too for their agency's admins and operators."""
+    """Published policies, and closed ones (what they granted stays announced), for everyone; drafts too for their
+    agency's admins and operators."""
     qs = Policy.objects.select_related("issuer")
     if not access.is_operator(actor):
-        qs = qs.filter(Q(status=Policy.Status.PUBLISHED) | Q(issuer_id__in=access.administered_organization_ids(actor)))
+        public = Q(status__in=(Policy.Status.PUBLISHED, Policy.Status.CLOSED))
+        qs = qs.filter(public | Q(issuer_id__in=access.administered_organization_ids(actor)))
     if q:
         qs = qs.filter(
             Q(title_zh__icontains=q)
@@ -178,6 +180,13 @@ def application_list(*, actor: Any, policy: Policy) -> QuerySet[Application]:
     if not can_manage(actor, policy):
         qs = qs.filter(organization_id__in=access.active_organization_ids(actor))
     return qs.order_by("-created_at")
+
+
+def grants_public(*, policy: Policy) -> QuerySet[Application]:
+    """Who was granted how much, and when: public, as an agency announces its grants (公示), to anyone who reads
+    the policy (policy review 58 M4). What was asked, and refusals, stay between the agency and the member."""
+    granted = Application.objects.filter(policy=policy, status=Application.Status.GRANTED)
+    return granted.select_related("organization").order_by("decided_at", "pk")
 
 
 def application_get(*, actor: Any, pk: int) -> Application:

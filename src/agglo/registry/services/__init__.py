@@ -10,8 +10,10 @@ from agglo.registry.services.admission import (
 )
 from agglo.registry.services.organizations import (
     organization_create,
+    organization_create_checked,
     organization_set_status,
     organization_update,
+    organization_update_checked,
     position_add,
     position_remove,
     relation_add,
@@ -28,8 +30,10 @@ __all__ = [
     "admission_respond",
     "chain_link_add",
     "organization_create",
+    "organization_create_checked",
     "organization_set_status",
     "organization_update",
+    "organization_update_checked",
     "position_add",
     "position_remove",
     "reference_data_load",

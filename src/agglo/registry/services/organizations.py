@@ -68,14 +68,23 @@ def _reindex(org: Organization) -> None:
 
 
 @transaction.atomic
-def organization_create(
-    *, actor: Any, data: dict[str, Any], status: str = Organization.Status.APPLICANT, audit: bool = True
-) -> Organization:
-    """Create an organization from validated fields; operators may create members, admission creates applicants."""
+def organization_create_checked(
+    *, actor: Any, data: dict[str, Any], status: str = Organization.Status.APPLICANT
+) -> dict[str, Any]:
+    """The fields `organization_create` would write, checked, writing nothing (what it would refuse, refused): a
+    file of many is checked whole before anything is written (data review 58 H1)."""
     if status != Organization.Status.APPLICANT and not policy.is_operator(actor):
         raise Forbidden(_("Only operators may register members directly."))
     fields = clean_organization(data)
     _ensure_unique_code(fields.get("uscc"))
+    return fields
+
+
+def organization_create(
+    *, actor: Any, data: dict[str, Any], status: str = Organization.Status.APPLICANT, audit: bool = True
+) -> Organization:
+    """Create an organization from validated fields; operators may create members, admission creates applicants."""
+    fields = organization_create_checked(actor=actor, data=data, status=status)
     org = Organization(**fields, status=status)
     if status == Organization.Status.MEMBER:
         org.joined_at = timezone.now()
@@ -99,10 +108,8 @@ def organization_create(
     return org
 
 
-@transaction.atomic
-def organization_update(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Organization:
-    """Change an organization's fields; its admins and operators may. Records before and after."""
-    _locked(organization)
+def organization_update_checked(*, actor: Any, organization: Organization, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields `organization_update` would change (only those that differ), checked, writing nothing."""
     if not policy.can_edit_organization(actor, organization.pk):
         raise Forbidden(_("You may not edit this organization."))
     if not policy.is_operator(actor):
@@ -112,7 +119,15 @@ def organization_update(*, actor: Any, organization: Organization, data: dict[st
     fields = clean_organization(data, partial=True, current=organization)
     if "uscc" in fields:
         _ensure_unique_code(fields["uscc"], exclude_pk=organization.pk)
-    changed = [f for f, v in fields.items() if getattr(organization, f) != v]
+    return {f: v for f, v in fields.items() if getattr(organization, f) != v}
+
+
+@transaction.atomic
+def organization_update(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Organization:
+    """Change an organization's fields; its admins and operators may. Records before and after."""
+    _locked(organization)
+    fields = organization_update_checked(actor=actor, organization=organization, data=data)
+    changed = list(fields)
     if not changed:
         return organization
     before = _snapshot(organization, changed)
