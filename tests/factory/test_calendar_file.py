@@ -225,6 +225,11 @@ def test_the_command_exports_and_imports(cluster, tmp_path, english) -> None:  #
         call_command("capacity_file", "export", "--as", "sz-admin", "--from", "soon")
     with pytest.raises(CommandError, match="no active user"):
         call_command("capacity_file", "export", "--as", "nobody")
+    # an output that cannot be written is said in words, before any work (data review 58 M3)
+    with pytest.raises(CommandError, match="is a folder"):
+        call_command("capacity_file", "export", "--as", "sz-admin", "-o", str(tmp_path))
+    with pytest.raises(CommandError, match="no folder"):
+        call_command("capacity_file", "export", "--as", "sz-admin", "-o", str(tmp_path / "missing" / "c.csv"))
     rows[1]["capacity"] = "many"
     path.write_bytes(_csv(rows, tuple(rows[0])))
     with pytest.raises(CommandError, match="1 problem; nothing was written"):

@@ -199,7 +199,14 @@ def test_receipt_command_refuses_a_file_that_is_not_json(tmp_path):
 
 @pytest.mark.parametrize(
     "body",
-    [b"\xff\xfe binary", b"[1, 2]", b"7", b'{"proof": 5, "index": 0}', b'{"checkpoint": 1, "entry": []}'],
+    [
+        b"\xff\xfe binary",
+        b"[1, 2]",
+        b"7",
+        b'{"proof": 5, "index": 0}',
+        b'{"checkpoint": 1, "entry": []}',
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser goes (data review 58 M3)
+    ],
 )
 def test_a_malformed_receipt_is_refused_in_words_not_a_traceback(tmp_path, body):
     path = tmp_path / "r.json"

@@ -248,3 +248,22 @@ def test_the_history_names_events_and_fields_in_the_readers_language() -> None:
     with translation.override("en"):
         assert event_label("policy.granted") == "Policy · granted" and field_label("website") == "Website"
         assert event_label("registry.admission_rejected") == "Admission · rejected"
+
+
+def test_dates_and_formula_amounts_as_a_spreadsheet_saves_them():
+    """Data review 58 M1/M2: an export saved again by Excel (2026/1/5), a Chinese date, a date serial, and an
+    amount a formula computed are read as the spreadsheet shows them; a day-first date is still refused."""
+    import datetime as dt
+
+    from agglo.profiles.fields import FINANCIALS, ProblemError, coerce
+
+    day = dt.date(2026, 1, 5)
+    for written in ("2026-01-05", "2026/1/5", "2026.1.5", "2026年1月5日", "2026/1/5 0:00", 46027, 46027.0, day):
+        assert coerce(FINANCIALS["as_of"], written) == day, written
+    for wrong in ("05/01/2026", "2026/13/1", "明天", 46027.5, True):
+        with pytest.raises(ProblemError):
+            coerce(FINANCIALS["as_of"], wrong)
+    assert coerce(FINANCIALS["revenue"], 2876.74 * 10000) == Decimal("28767400.00")
+    assert coerce(FINANCIALS["revenue"], 0.07 * 10000) == Decimal("700.00")
+    with pytest.raises(ProblemError):  # text is taken exactly as written
+        coerce(FINANCIALS["revenue"], "28767399.999999996")

@@ -15,6 +15,8 @@ from dataclasses import field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from agglo.profiles.tabular import day_written
+
 # Amounts are CNY yuan with two decimals, up to 10^16: room for any SME and most groups.
 AMOUNT_MAX = Decimal("9999999999999999.99")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -61,7 +63,9 @@ def _decimal(raw: Any) -> Decimal:
     elif isinstance(raw, bool):
         raise ProblemError("not_a_number")
     elif isinstance(raw, float):
-        value = Decimal(repr(raw))
+        # a workbook's number, at a spreadsheet's own precision (15 significant digits): =2876.74*10000 is stored
+        # as 28767399.999999996, shown and meant as 28,767,400.00 (data review 58 M2)
+        value = Decimal(format(raw, ".15g"))
     else:
         try:
             value = Decimal(raw)
@@ -97,16 +101,10 @@ def _int(raw: Any) -> int:
 
 
 def _date(raw: Any) -> dt.date:
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return dt.date.fromisoformat(raw.strip())
-        except ValueError:
-            pass
-    raise ProblemError("not_a_date")
+    day = day_written(raw)
+    if day is None:
+        raise ProblemError("not_a_date")
+    return day
 
 
 def coerce(spec: FieldSpec, raw: Any) -> Any:

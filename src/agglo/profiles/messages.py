@@ -14,7 +14,7 @@ RULES = {
     "required": gettext_lazy("This field is required."),
     "not_a_number": gettext_lazy("Must be a number."),
     "not_an_integer": gettext_lazy("Must be a whole number."),
-    "not_a_date": gettext_lazy("Must be a date written YYYY-MM-DD."),
+    "not_a_date": gettext_lazy("Must be a date written year first, such as 2026-01-05 or 2026/1/5."),
     "not_text": gettext_lazy("Must be text."),
     "too_large": gettext_lazy("At most %(max)s."),
     "decimal_places": gettext_lazy("At most %(places)s decimal places."),

@@ -6,6 +6,7 @@ Rows are numbered as a spreadsheet user sees them: the header is row 1, the firs
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -34,6 +35,38 @@ DAMAGED = (
     NotImplementedError,
     RuntimeError,
 )
+
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of a spreadsheet's date serial numbers
+# year first, as a spreadsheet saves a date again (2026/1/5, 2026-01-05, 2026.1.5, 2026年1月5日), with or
+# without a time; day-first and month-first text (05/01/2026) reads either way, so it is not taken
+DATE_WRITTEN = re.compile(
+    r"(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+
+
+def day_written(value: Any) -> dt.date | None:
+    """A day as a spreadsheet or a person gives it: a date cell, a date's serial number, or text written year
+    first (see DATE_WRITTEN); None when it is none of these. The capacity calendar and every fact import read
+    dates by this one rule (data review 58 M1)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        whole = 1 <= value < 2958466 and value == int(value)
+        return EXCEL_EPOCH + dt.timedelta(days=int(value)) if whole else None
+    text = str(value).strip()
+    if (written := DATE_WRITTEN.fullmatch(text)) is not None:
+        try:
+            return dt.date(*(int(part) for part in written.groups()))
+        except ValueError:
+            return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 class TableError(ValueError):

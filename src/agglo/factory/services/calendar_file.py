@@ -35,12 +35,10 @@ from agglo.factory.services.capacity import (
 from agglo.factory.services.telling import tell_offers_overtaken
 from agglo.factory.weeks import monday
 from agglo.profiles.services.imports import MAX_ERRORS, RowError, size_check, table_read, unreadable
-from agglo.profiles.tabular import Table
+from agglo.profiles.tabular import Table, day_written
 from agglo.registry.models import Organization
 
 BIGGEST_ID = 2**63  # ids past a database's 64-bit integers are no one's (and never reach a query)
-EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of a spreadsheet's date serial numbers
-DATE_WRITTEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 WHOLE_WRITTEN = re.compile(r"[+-]?\d+(?:\.0+)?")
 
 
@@ -162,7 +160,7 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
     }
     processes = set(Process.objects.values_list("code", flat=True))
     first, last = settable_weeks()
-    weeks = {monday(d) for _, row in readable if (d := _day(row.get("week"))) is not None}
+    weeks = {monday(d) for _, row in readable if (d := day_written(row.get("week"))) is not None}
     slots = {
         (s.capability_id, s.week): s
         for s in CapacitySlot.objects.filter(capability__in=list(capabilities.values()), week__in=weeks)
@@ -197,7 +195,7 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
                 _("Organization %(id)s has not declared this process: declare it on the capacity page first.")
                 % {"id": org},
             )
-        day = _day(row.get("week"))
+        day = day_written(row.get("week"))
         if _blank(row.get("week")):
             flaw("week", "required", _("This field is required."))
         elif day is None:
@@ -243,28 +241,6 @@ def _organizations_existing(ids: set[int]) -> set[int]:
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _day(value: Any) -> dt.date | None:
-    """A week's day as a spreadsheet gives it: a date cell, a date's serial number, or text written year first
-    (2026-12-07, 2026/12/7, with or without a time: what Excel or WPS writes when it saves a CSV again). Day-first
-    and month-first text (07/12/2026) is refused: it reads either way."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return EXCEL_EPOCH + dt.timedelta(days=int(value)) if 1 <= value < 2958466 and value == int(value) else None
-    text = str(value).strip()
-    if (written := DATE_WRITTEN.fullmatch(text)) is not None:
-        try:
-            return dt.date(*(int(part) for part in written.groups()))
-        except ValueError:
-            return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _whole(value: Any) -> int | None:

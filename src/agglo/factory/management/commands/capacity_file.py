@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from agglo.common.commands import output_checked, written
 from agglo.common.errors import DomainError
 from agglo.factory.selectors.calendar import calendar_page
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES, calendar_file
@@ -49,9 +50,11 @@ class Command(BaseCommand):
         errors: dict[str, list[str]] = {}
         if start and date(start, "from", errors) is None:
             raise CommandError(f"--from: {errors['from'][0]}")
+        if output is not None:
+            output_checked("--output", output)
         body, _type, _name = calendar_file(actor=actor, format=format, weeks=calendar_page(start or None).weeks)
         if output is not None:
-            output.write_bytes(body)
+            written("--output", output, body)
         elif format == "xlsx":
             raise CommandError("--output: an XLSX file is not written to the terminal; name a file")
         else:

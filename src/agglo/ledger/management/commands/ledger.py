@@ -69,7 +69,8 @@ class Command(BaseCommand):
             getattr(self, f"_{action}")(**options)
         except CommandError:
             raise
-        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes (data review 58 M3)
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
             raise CommandError(f"MALFORMED input, nothing verified: {type(exc).__name__}: {exc}") from None
 
     # --- keys -------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from agglo.access.ratelimit import RateLimited
+from agglo.common.commands import output_checked, written
 from agglo.common.errors import DomainError
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
 from agglo.profiles.selectors.exports import EXPORT_KINDS
@@ -28,10 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"--as: no active user {username!r}")
         format = format or (output.suffix.lstrip(".").lower() if output.suffix.lower() in (".xlsx", ".json") else "csv")
         # the output checked before the export, which counts against the daily quota and the owners' access logs
-        if output.is_dir():
-            raise CommandError(f"-o: {output} is a folder; name a file")
-        if not output.parent.is_dir():
-            raise CommandError(f"-o: no folder {output.parent}")
+        output_checked("-o", output)
         try:
             response = export_response(actor, kind, format, channel="export", own=own)
         except DomainError as exc:
@@ -41,7 +39,7 @@ class Command(BaseCommand):
                 said = str(exc.said) if exc.said else f"{username} has used today's exports"
             raise CommandError(f"--as: {said} (try again in {exc.retry_after} s)") from None
         try:
-            output.write_bytes(response.content)
+            written("-o", output, response.content)
         except OSError as exc:
             raise CommandError(f"-o: cannot write {output}: {exc.strerror}") from None
         self.stdout.write(f"wrote {len(response.content):,} bytes to {output}")

@@ -1,0 +1,24 @@
+"""What the platform's management commands share: a file to write checked before any work is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+
+def output_checked(option: str, output: Path) -> None:
+    """Refuse, in words, an output that cannot be written: a folder, or a file in a folder that does not exist
+    (checked first: an export counts against quotas and access logs; data review 58 M3)."""
+    if output.is_dir():
+        raise CommandError(f"{option}: {output} is a folder; name a file")
+    if not output.parent.is_dir():
+        raise CommandError(f"{option}: no folder {output.parent}")
+
+
+def written(option: str, output: Path, body: bytes) -> None:
+    """Write `body` to `output`, a failure (no room, no permission) said in words rather than a traceback."""
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        raise CommandError(f"{option}: cannot write {output}: {exc.strerror or exc}") from None
