@@ -640,3 +640,24 @@ def test_a_closed_policy_takes_no_applications_and_its_grants_are_announced(agen
     grants = grants[: grants.index("</table>")]
     assert f.name_zh in grants and "120,000" in grants and waiting.name_zh not in grants
     assert "预算已用完" not in page
+
+
+def test_a_rule_naming_codes_no_catalogue_holds_is_refused_with_likely_ones(agency, ref):
+    """Policy review 58 M1: `certifications has "高新技术企业"` was published; nobody could ever meet it, and near
+    misses were told to."""
+    from agglo.profiles.models import CapabilityTerm
+
+    admin, org = agency
+    CapabilityTerm.objects.get_or_create(
+        code="high-tech-enterprise",
+        defaults={"name_zh": "高新技术企业", "name_en": "High-tech enterprise", "kind": "certification"},
+    )
+    data = policy_data(rule='certifications has "高新技术企业" and province in ["440000", "990000"]')
+    with pytest.raises(ValidationFailed) as refused:
+        policy_create(actor=admin, issuer=org, data=data)
+    said = refused.value.errors["rule"]
+    assert len(said) == 2
+    assert "高新技术企业" in said[0] and "high-tech-enterprise" in said[0]  # what was likely meant
+    assert "990000" in said[1]
+    ok = policy_create(actor=admin, issuer=org, data=policy_data(rule='certifications has "high-tech-enterprise"'))
+    assert ok.rule == 'certifications has "high-tech-enterprise"'

@@ -29,6 +29,7 @@ from agglo.policy.facts import FACT_GROUPS, FACTS
 from agglo.policy.matching import policy_match
 from agglo.policy.models import Application, Policy, PolicyDocument, PolicyMatch
 from agglo.policy.rule_errors import rule_error_text
+from agglo.policy.rule_values import unknown_values
 from agglo.policy.rules import Rule, RuleError, parse
 from agglo.registry.models import Organization, Region
 
@@ -128,7 +129,11 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
     values["auto_grant"] = bool(values.get("auto_grant"))
     try:
         text = str(values.get("rule") or "")
-        values["rule"] = rule_of(text, stored=current is not None and text == current.get("rule")).text
+        stored = current is not None and text == current.get("rule")
+        rule = rule_of(text, stored=stored)
+        values["rule"] = rule.text
+        if not stored and (unknown := unknown_values(rule)):  # a rule saved before is not refused for them now
+            errors["rule"] = unknown
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if errors:
