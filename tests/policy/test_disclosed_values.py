@@ -74,9 +74,10 @@ def test_a_rule_on_public_facts_logs_nothing(client, probe):
     assert not AccessLogEntry.objects.filter(owner=firm).exists()
 
 
-def test_the_page_logs_only_the_figures_it_prints(client, member_of):
-    """The page prints a member's figure only beside a clause it misses; an eligible member's are not printed, so
-    nothing goes to its access log (review 30). The API gives every clause's figure, and logs it."""
+def test_the_page_logs_the_figures_it_prints(client, member_of):
+    """The page prints each clause of a member with the figure it discloses, also where it is eligible, so that an
+    officer reads why it qualifies (policy review 58 M3; before, only beside a missed clause: review 30); what it
+    prints goes to the member's access log, as the API's figures do."""
     firm_admin, firm = member_of("firm")
     profiles.fact_create(
         actor=firm_admin, organization=firm, kind="financials", data=statement(2025, revenue="98765432.17")
@@ -87,10 +88,17 @@ def test_the_page_logs_only_the_figures_it_prints(client, member_of):
     policy = policy_publish(actor=agency_admin, policy=policy_create(actor=agency_admin, issuer=agency, data=data))
     client.force_login(agency_admin)
     page = client.get(f"/policies/{policy.pk}/").content.decode()
-    assert "98765432" not in page.replace(",", "")
-    assert not AccessLogEntry.objects.filter(owner=firm).exists()
+    assert "98765432" in page.replace(",", "") and f'href="/organizations/{firm.pk}/"' in page
+    assert list(AccessLogEntry.objects.filter(owner=firm).values_list("channel", flat=True)) == ["page"]
     client.get(f"/api/v1/policies/{policy.pk}/matches")
-    assert list(AccessLogEntry.objects.filter(owner=firm).values_list("channel", flat=True)) == ["api"]
+    assert sorted(AccessLogEntry.objects.filter(owner=firm).values_list("channel", flat=True)) == ["api", "page"]
+    # the list as a file, for checking and announcing: every clause with the figure, logged as an export
+    export = client.get(f"/policies/{policy.pk}/matches.csv")
+    assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+    assert "98765432.17" in export.content.decode("utf-8-sig").replace(",", "")
+    assert "export" in set(AccessLogEntry.objects.filter(owner=firm).values_list("channel", flat=True))
+    client.force_login(firm_admin)  # not the agency's: no list
+    assert client.get(f"/policies/{policy.pk}/matches.csv").status_code == 403
 
 
 def test_the_credit_grade_is_the_headline_the_agency_reads_anyway(client, member_of, operator):

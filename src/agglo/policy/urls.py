@@ -13,6 +13,7 @@ urlpatterns = [
     path("policies/<int:pk>/", views.detail, name="detail"),
     path("policies/<int:pk>/publish/", views.publish, name="publish"),
     path("policies/<int:pk>/close/", views.close, name="close"),
+    path("policies/<int:pk>/matches.csv", views.matches_export, name="matches_export"),
     path("policies/<int:pk>/edit/", views.edit, name="edit"),
     path("policies/<int:pk>/documents/", views.documents_add, name="documents_add"),
     path("policies/documents/<int:document_id>/", views.document, name="document"),

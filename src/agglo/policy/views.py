@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,13 +16,14 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
-from agglo.common.errors import DomainError, NotFound, ValidationFailed, labelled_errors
+from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.common.idempotency import confirm_repeat
 from agglo.common.numbers import posted_id
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
 from agglo.policy.models import Policy, PolicyNeed
+from agglo.profiles.tabular import write_csv
 from agglo.registry import selectors as registry_selectors
 from agglo.registry.forms import region_choices
 from agglo.registry.models import Organization
@@ -65,6 +67,9 @@ def _agencies(user: Any) -> list[Organization]:
     return [o for o in _admin_orgs(user) if o.kind == "government"]
 
 
+MATCHES_PAGE = 50  # eligible members and near misses on a page of the policy
+
+
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         policy = selectors.policy_get(actor=request.user, pk=pk)
@@ -97,8 +102,13 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
             if org in names
         ]
     manage = selectors.can_manage(request.user, policy)
-    matches = selectors.match_list(actor=request.user, policy=policy) if manage else []
-    services.matches_viewed(viewer=request.user, matches=matches, channel="page", missing_only=True)
+    matches: Any = []
+    if manage:  # a page of them, each with every clause and the firm's value where it discloses it
+        matches = Paginator(selectors.match_rows(actor=request.user, policy=policy), MATCHES_PAGE).get_page(
+            request.GET.get("matches")
+        )
+        matches.object_list = selectors.explain(list(matches.object_list), actor=request.user)
+        services.matches_viewed(viewer=request.user, matches=matches.object_list, channel="page")
     lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
     apps = (
         list(selectors.application_list(actor=request.user, policy=policy)[:500])
@@ -281,6 +291,40 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Published; eligible members and near misses have been told."))
     return redirect("policy:detail", pk=pk)
+
+
+@login_required
+def matches_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The eligible members and near misses as CSV, each clause with the firm's value where it discloses it: what
+    an officer checks and announces from (policy review 58 M3). Logged in the members' access logs as the page is."""
+    try:
+        policy = selectors.policy_get(actor=request.user, pk=pk)
+        rows = selectors.explain(list(selectors.match_rows(actor=request.user, policy=policy)), actor=request.user)
+    except NotFound:
+        raise Http404 from None
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    services.matches_viewed(viewer=request.user, matches=rows, channel="export")
+    en = (request.LANGUAGE_CODE or "").startswith("en")
+    hidden = _("not disclosed to you")
+
+    def clauses(m: Any) -> str:
+        said = []
+        for c in m.explained:
+            value = hidden if c["yours"] is None else (c["yours_en"] if en else c["yours"])
+            said.append(f"{c['en'] if en else c['zh']}: {value} {'✓' if c['passed'] else '✗'}")
+        return "; ".join(said)
+
+    body = write_csv(
+        ("organization_id", "organization", "uscc", "eligible", "missing", "conditions"),
+        [
+            (m.organization_id, m.organization.name, m.organization.uscc or "", m.eligible, m.missing, clauses(m))
+            for m in rows
+        ],
+    )
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="policy-{policy.pk}-matches.csv"'
+    return response
 
 
 @login_required

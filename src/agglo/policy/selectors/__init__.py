@@ -61,11 +61,6 @@ def can_manage(actor: Any, policy: Policy) -> bool:
     return access.is_operator(actor) or access.is_org_admin(actor, policy.issuer_id)
 
 
-def match_list(*, actor: Any, policy: Policy, limit: int = 500) -> list[PolicyMatch]:
-    """Eligible members and near misses of a policy, explained: for its agency and operators."""
-    return explain(list(match_rows(actor=actor, policy=policy)[:limit]), actor=actor)
-
-
 def match_rows(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
     """A policy's matches, eligible first and then the nearest misses (not yet explained, for paging)."""
     if not can_manage(actor, policy):
