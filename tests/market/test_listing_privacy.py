@@ -59,3 +59,36 @@ def test_an_anonymous_owner_cannot_be_found_by_filtering_listings_on_organizatio
         for org in (owner_org, other_org)
     }
     assert found == {owner_org.pk: [], other_org.pk: []}, found
+
+
+def test_pages_of_anonymous_listings_and_of_interests_cost_the_same_whatever_their_length(member_of):
+    """Perf review 58: one query per anonymous listing (whether its owner is revealed to the reader) and one per
+    interest (its organization's name) made a page of 500 cost hundreds of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner, owner_org = member_of("n1-owner")
+    reader, reader_org = member_of("n1-reader")
+    c = Client()
+    c.force_login(reader)
+
+    def queries(path):
+        c.get(path)  # warmed (the session, cached reference data)
+        with CaptureQueriesContext(connection) as done:
+            assert c.get(path).status_code == 200
+        return len(done)
+
+    def add(n):
+        for i in range(n):
+            listing = _listing(owner, owner_org, anonymous=True, title_zh=f"求购设备{i}")
+            market.interest_express(actor=reader, listing=listing, data={"cooperation": "service", "message": "有"})
+
+    add(2)
+    few = (queries("/api/v1/listings"), queries("/api/v1/interests"), queries("/market/"))
+    add(10)
+    many = (queries("/api/v1/listings"), queries("/api/v1/interests"), queries("/market/"))
+    assert many == few, (few, many)
+    # and the owner stays hidden from a reader whose interest it has not taken up
+    assert {x["organization_id"] for x in c.get("/api/v1/listings").json() if x["title_zh"].startswith("求购设备")} == {
+        None
+    }

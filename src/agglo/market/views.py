@@ -60,7 +60,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         status=Status.PUBLISHED,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(x, selectors.owner_revealed(request.user, x)) for x in page.object_list]
+    rows = [(x, x._owner_revealed) for x in selectors.owners_revealed(request.user, page.object_list)]
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -32,7 +32,10 @@ def order_list(*, actor: Any) -> QuerySet[Order]:
     qs = _with_changed_at(qs, actor).order_by("-created_at", "-pk")
     if policy.sees_all_organizations(actor):
         return qs
-    return qs.filter(Q(buyer_id__in=own) | Q(allocations__factory_id__in=own)).distinct()
+    # by a subquery, not a join: joined, every per-order count ran once per piece of work (perf review 58: 2,500
+    # orders took 5 s)
+    offered = Allocation.objects.filter(factory_id__in=own).values("order_id")
+    return qs.filter(Q(buyer_id__in=own) | Q(pk__in=offered))
 
 
 def _with_changed_at(qs: QuerySet[Order], actor: Any) -> QuerySet[Order]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -92,6 +93,25 @@ def owner_revealed(actor: Any, listing: Listing) -> bool:
     return Interest.objects.filter(listing=listing, organization_id__in=mine, status=InterestStatus.ACCEPTED).exists()
 
 
+def owners_revealed(actor: Any, listings: Iterable[Listing]) -> list[Listing]:
+    """`owner_revealed` for a page of listings in one query, set on each (`_owner_revealed`, as the API's schema
+    reads it): one query per anonymous listing made a page of 500 cost 250 more (perf review 58)."""
+    rows = list(listings)
+    mine = policy.organization_ids(actor)
+    sees_all = policy.sees_all_organizations(actor)
+    asked = [x.pk for x in rows if x.anonymous and not sees_all and x.organization_id not in mine]
+    accepted = set(
+        Interest.objects.filter(listing_id__in=asked, organization_id__in=mine, status=InterestStatus.ACCEPTED)
+        .values_list("listing_id", flat=True)
+        .distinct()
+        if asked
+        else ()
+    )
+    for x in rows:
+        x._owner_revealed = x.pk not in asked or x.pk in accepted  # type: ignore[attr-defined]
+    return rows
+
+
 def interest_board(*, actor: Any, listing: Listing) -> QuerySet[Interest]:
     """The responses to a listing, for its owner's people (and operators)."""
     if not (listing.organization_id in policy.organization_ids(actor) or policy.sees_all_organizations(actor)):
@@ -102,7 +122,7 @@ def interest_board(*, actor: Any, listing: Listing) -> QuerySet[Interest]:
 def my_interests(*, actor: Any) -> QuerySet[Interest]:
     """The interests the actor's organizations expressed, with the listings they answer."""
     return Interest.objects.filter(organization_id__in=policy.organization_ids(actor)).select_related(
-        "listing__organization"
+        "organization", "listing__organization"
     )
 
 

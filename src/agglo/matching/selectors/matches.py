@@ -14,7 +14,7 @@ from agglo.access import policy
 from agglo.common.errors import NotFound
 from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
-from agglo.market.selectors import listing_list, owner_revealed
+from agglo.market.selectors import listing_list, owners_revealed
 from agglo.matching import explain
 from agglo.matching.ranking import FINANCE, KIND_TOKEN, NEED, OFFER, ORG, Match, Query, Viewer
 from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, term_names
@@ -139,7 +139,7 @@ def _present(actor: Any, matches: list[Match]) -> list[Result]:
     segment_codes = {c for m in matches for c in (m.relation_segments or ())}
     segment_names = {s.code: s.name for s in Segment.objects.filter(code__in=segment_codes)}
     results: list[Result] = []
-    revealed = {pk: owner_revealed(actor, x) for pk, x in listings.items()}  # a query only for anonymous ones
+    revealed = {x.pk: x._owner_revealed for x in owners_revealed(actor, listings.values())}
     hidden_owners = {x.organization_id for pk, x in listings.items() if not revealed[pk]}
     for m in matches:
         listing = listings.get(m.key) if m.key > 0 else None
