@@ -112,7 +112,11 @@ class PolicyMatch(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["policy", "organization"], name="uniq_policy_match")]
-        indexes = [models.Index(fields=["organization", "eligible"], name="policymatch_org_eligible")]
+        indexes = [
+            models.Index(fields=["organization", "eligible"], name="policymatch_org_eligible"),
+            # an agency's counts per policy, and a policy's list eligible first, without reading the rows
+            models.Index(fields=["policy", "eligible"], name="policymatch_policy_eligible"),
+        ]
         verbose_name = _("policy match")
         verbose_name_plural = _("policy matches")
 

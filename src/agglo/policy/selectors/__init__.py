@@ -236,14 +236,15 @@ def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
     agencies = Organization.objects.filter(pk__in=access.administered_organization_ids(actor), kind="government")
     out = []
     for agency in agencies.order_by("name_zh"):
-        policies = list(
-            Policy.objects.filter(issuer=agency)
-            .annotate(
-                eligible=Count("matches", filter=Q(matches__eligible=True), distinct=True),
-                near=Count("matches", filter=Q(matches__eligible=False), distinct=True),
-            )
-            .order_by("-published_at", "-id")
-        )
+        policies = list(Policy.objects.filter(issuer=agency).order_by("-published_at", "-id"))
+        # one grouped count of the matches, not two distinct counts over a join of every policy's columns (perf
+        # review 58: 30 policies of 67,000 matches each took a second)
+        counted = {
+            row["policy_id"]: row
+            for row in PolicyMatch.objects.filter(policy__issuer=agency)
+            .values("policy_id")
+            .annotate(n_eligible=Count("pk", filter=Q(eligible=True)), n_near=Count("pk", filter=Q(eligible=False)))
+        }
         decided = {
             (row["policy_id"], row["status"]): row
             for row in Application.objects.filter(policy__issuer=agency)
@@ -251,6 +252,8 @@ def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
             .annotate(n=Count("pk"), amount=Sum("amount"))
         }
         for p in policies:
+            p.eligible = counted.get(p.pk, {}).get("n_eligible", 0)
+            p.near = counted.get(p.pk, {}).get("n_near", 0)
             p.submitted = decided.get((p.pk, Application.Status.SUBMITTED), {}).get("n", 0)
             p.granted = decided.get((p.pk, Application.Status.GRANTED), {}).get("n", 0)
             p.granted_amount = decided.get((p.pk, Application.Status.GRANTED), {}).get("amount") or 0
