@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils import timezone
+
 from agglo.access import policy
 from agglo.access.models import AccessLogEntry, Membership
+from agglo.common.bulk import insert_rows
 
 
 def viewer_label(user_id: int) -> str:
@@ -42,6 +45,11 @@ def sensitive_views_record(*, viewer: Any, owner_ids: Iterable[int], groups: Ite
     if not owners or not groups:
         return 0
     who = _viewer_fields(viewer)
-    rows = [AccessLogEntry(owner_id=o, group=g, channel=channel, **who) for o in owners for g in groups]
-    AccessLogEntry.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    # an export of everyone's contacts logs a row per organization: written as plain rows (executemany, COPY on
+    # PostgreSQL), not as model objects (perf review 58: 100,000 took 901 statements)
+    viewer = who.pop("viewer")
+    columns = ("occurred_at", "owner_id", "group", "channel", "viewer_id", *who)
+    now = timezone.now()
+    viewer_id = viewer.pk if viewer is not None else None
+    rows_written = ((now, o, g, channel, viewer_id, *who.values()) for o in owners for g in groups)
+    return insert_rows(AccessLogEntry, columns, rows_written)

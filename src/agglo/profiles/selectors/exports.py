@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
@@ -33,22 +33,26 @@ class ExportTable:
 
 
 def _organizations(actor: Any, own: bool) -> ExportTable:
-    qs = _scope(actor, own).select_related("region").order_by("pk")
+    qs = _scope(actor, own)
     annotations, condition = owners_filter(actor, "contacts")
     if condition:
         qs = qs.annotate(**annotations).annotate(contacts_ok=ExpressionWrapper(condition, output_field=BooleanField()))
-    rows = list(qs)
-    owners = {o.pk for o in rows if getattr(o, "contacts_ok", True)}
+    else:
+        qs = qs.annotate(contacts_ok=Value(True, output_field=BooleanField()))
+    # who is in the file first, in one light query: the quotas are checked on it before any row is read, and the
+    # rows then come as plain values, not model objects (perf review 58: 100,000 organizations took 10 s)
+    listed = dict(qs.values_list("pk", "contacts_ok"))
+    owners = {pk for pk, shown in listed.items() if shown}
+    at = {c: n for n, c in enumerate(ORG_COLUMNS, start=1)}
 
     def produce() -> Iterator[tuple[Any, ...]]:
-        for o in rows:
-            show = getattr(o, "contacts_ok", True)
-            yield tuple(
-                o.region.code if c == "region" else ("" if c in CONTACTS and not show else getattr(o, c) or "")
-                for c in ORG_COLUMNS
-            )
+        for row in qs.order_by("pk").values_list("pk", *ORG_COLUMNS).iterator(chunk_size=2000):
+            if row[0] not in listed:  # registered since the file's owners were counted and logged
+                continue
+            show = listed[row[0]]
+            yield tuple("" if c in CONTACTS and not show else row[at[c]] or "" for c in ORG_COLUMNS)
 
-    return ExportTable("organizations", ORG_COLUMNS, produce(), owners, "contacts", {o.pk for o in rows})
+    return ExportTable("organizations", ORG_COLUMNS, produce(), owners, "contacts", set(listed))
 
 
 def _scope(actor: Any, own: bool) -> Any:
@@ -63,30 +67,24 @@ def _facts(actor: Any, name: str, own: bool) -> ExportTable:
     if kind.group in ("financials", "credit"):
         annotations, condition = owners_filter(actor, kind.group)
         orgs = orgs.annotate(**annotations).filter(condition or Q())
-    qs = kind.model.objects.filter(organization__in=orgs.values("pk")).select_related("organization")  # type: ignore[attr-defined]
-    if name == "capabilities":
-        qs = qs.select_related("term")
+    qs = kind.model.objects.filter(organization__in=orgs.values("pk"))  # type: ignore[attr-defined]
     qs = qs.order_by("organization_id", *kind.natural_key)
     fields = tuple(kind.specs)
     # an organization registered abroad has no credit code: its registry id names it in the file
     columns = ("uscc", "foreign_registry_id", "organization", *fields, "source")
-    facts = list(qs)
-    owners = {f.organization_id for f in facts} if kind.group == "financials" else set()
+    # who is in the file first (see _organizations), then the rows as plain values
+    listed = set(qs.order_by().values_list("organization_id", flat=True).distinct())
+    owners = listed if kind.group == "financials" else set()
+    read = ["organization__uscc", "organization__foreign_registry_id", "organization__name_zh"]
+    read += ["term__code" if c == "term" else c for c in fields]
 
     def produce() -> Iterator[tuple[Any, ...]]:
-        for f in facts:
-            values = [f.term.code if c == "term" else getattr(f, c) for c in fields]
-            yield (
-                f.organization.uscc or "",
-                "" if f.organization.uscc else f.organization.foreign_registry_id,
-                f.organization.name_zh,
-                *values,
-                f.source,
-            )
+        rows = qs.values_list("organization_id", *read, "source").iterator(chunk_size=2000)
+        for org, uscc, foreign, name, *values, source in rows:
+            if org in listed:  # not a fact of an organization counted and logged after the owners were read
+                yield (uscc or "", "" if uscc else foreign, name, *values, source)
 
-    return ExportTable(
-        name, columns, produce(), owners, kind.group if owners else "", {f.organization_id for f in facts}
-    )
+    return ExportTable(name, columns, produce(), owners, kind.group if owners else "", listed)
 
 
 def export_table(*, actor: Any, kind: str, own: bool = False) -> ExportTable:
