@@ -92,3 +92,21 @@ def test_pages_of_anonymous_listings_and_of_interests_cost_the_same_whatever_the
     assert {x["organization_id"] for x in c.get("/api/v1/listings").json() if x["title_zh"].startswith("求购设备")} == {
         None
     }
+
+
+def test_pages_read_by_their_ids_first_hold_the_list_in_order(member_of):
+    """The listings API and /market/ find a page's ids first and then read those rows: the pages still hold every
+    listing once, in the list's order."""
+    owner, owner_org = member_of("pg-owner")
+    reader, _ = member_of("pg-reader")
+    for i in range(7):
+        _listing(owner, owner_org, title_zh=f"分页设备{i}")
+    c = Client()
+    c.force_login(reader)
+    whole = [x["id"] for x in c.get("/api/v1/listings?limit=500").json()]
+    paged = [
+        x["id"] for offset in range(0, len(whole), 2) for x in c.get(f"/api/v1/listings?limit=2&offset={offset}").json()
+    ]
+    assert paged == whole and len(whole) >= 7
+    page = c.get("/market/").content.decode()
+    assert all(f"分页设备{i}" in page for i in range(7))

@@ -49,7 +49,7 @@ def listing_list(
     offset: Offset = 0,
 ) -> Any:
     rows = selectors.listing_list(actor=request.auth, side=side, kind=kind, organization_id=organization)
-    return selectors.owners_revealed(request.auth, page(rows, response, limit=limit, offset=offset))
+    return selectors.owners_revealed(request.auth, page(rows, response, limit=limit, offset=offset, narrow=True))
 
 
 @router.post("/organizations/{int:org_id}/listings", response={201: ListingOut}, summary="Draft a need or offer")

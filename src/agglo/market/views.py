@@ -59,8 +59,11 @@ def browse(request: HttpRequest) -> HttpResponse:
         q=filters.get("q", ""),
         status=Status.PUBLISHED,
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(x, x._owner_revealed) for x in selectors.owners_revealed(request.user, page.object_list)]
+    # the page's ids first, then only their rows (`common.paging.ids_first`)
+    page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    found = {x.pk: x for x in qs.filter(pk__in=list(page.object_list)).order_by()}
+    shown = [found[pk] for pk in page.object_list if pk in found]
+    rows = [(x, x._owner_revealed) for x in selectors.owners_revealed(request.user, shown)]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
