@@ -390,6 +390,9 @@ def test_a_loan_product_meets_capital_needs_and_firms_not_other_lenders(make_org
     # and from the firm's side, as before: the loans answer its need
     offers = selectors.matches_for_listing(actor=firm[0], listing=need, target="offers")
     assert product.pk in [r.key for r in offers]
+    # the bank answers the need as a lender, not as "other" (policy review 58 M7)
+    answer = market.interest_express(actor=bank[0], listing=need, data={"cooperation": "loan", "message": "可授信"})
+    assert answer.get_cooperation_display() == "贷款/授信"
 
 
 def test_after_a_bulk_write_a_quiet_engine_stops_rereading_it(cluster, market_, monkeypatch):

@@ -36,6 +36,14 @@ def _common(as_of: dt.date, valid_until: dt.date) -> dict[str, object]:
     return {"source": Source.IMPORTED, "source_note": NOTE, "as_of": as_of, "valid_until": valid_until}
 
 
+def _rated(org: int, today: dt.date) -> dict[str, object]:
+    """An agency's yearly rating, given within the last year and checked against its report, so that it counts
+    (only a checked one does: `profiles.models.credit.checked_ratings`); not all of them ending a week after the
+    demo's day, as they did when every one was dated the 15th of December."""
+    as_of = today - dt.timedelta(days=30 + org % 300)
+    return {**_common(as_of, as_of + dt.timedelta(days=365)), "source": Source.OPERATOR_VERIFIED}
+
+
 @transaction.atomic
 def demo_profiles_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]:
     """Statements, ratings, IP, capabilities and cases for every member organization that has none yet."""
@@ -75,7 +83,7 @@ def demo_profiles_load(*, seed: int, progress: Progress = _noop) -> dict[str, in
                 rating_body="agency",
                 agency_name=r.agency,
                 method_version="demo-2025",
-                **_common(dt.date(r.as_of_year, 12, 15), dt.date(r.as_of_year + 1, 12, 15)),
+                **_rated(r.org, today),
             )
             for r in facts.ratings
         ],

@@ -163,6 +163,7 @@ class Interest(models.Model):
         PURCHASE = "purchase", _("Purchase")
         JOINT_RND = "joint_rnd", _("Joint R&D")
         INVESTMENT = "investment", _("Investment")
+        LOAN = "loan", _("Loan or credit line")  # a bank answering a capital need (policy review 58 M7)
         SERVICE = "service", _("Service")
         LICENSING = "licensing", _("Licensing")
         OTHER = "other", _("Other")
