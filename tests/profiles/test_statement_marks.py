@@ -8,6 +8,7 @@ import pytest
 from agglo.common.errors import Conflict, ValidationFailed
 from agglo.profiles import services
 from agglo.profiles.models import FinancialStatement
+from tests.profiles.conftest import statement
 from tests.profiles.test_api_and_pages import login
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,17 @@ def test_a_duplicate_patent_is_named_on_its_number_as_stored(org_admin, english)
     with pytest.raises(Conflict) as clash:
         services.fact_create(actor=admin, organization=org, kind="ip", data={**patent, "number": "ZL 2021 1638 4340.7"})
     assert clash.value.errors == {"number": ["Already recorded: ZL202116384340.7."]}
+
+
+def test_the_statements_show_what_the_z_score_reads_and_the_form_says_what_they_are(org_admin, client):
+    """Policy review 58 M8: a lender could not check Altman Z'' (its four inputs were not shown), and the form did
+    not say what retained earnings and EBIT are on a Chinese statement."""
+    admin, org = org_admin
+    services.fact_create(actor=admin, organization=org, kind="financials", data=statement(2024))
+    client.force_login(admin)
+    page = client.get(f"/organizations/{org.pk}/tab/finances/").content.decode()
+    table = page[page.index('id="statements"') :]
+    table = table[: table.index("</thead>")]
+    assert all(word in table for word in ("流动资产", "流动负债", "留存收益", "息税前利润"))
+    form = client.get(f"/organizations/{org.pk}/facts/financials/new/").content.decode()
+    assert "盈余公积 + 未分配利润" in form and "利润总额 + 利息费用" in form

@@ -32,8 +32,18 @@ def _term_choices() -> list[tuple[Any, Any]]:
     return [("", "—"), *((kind, items) for kind, items in groups.items())]
 
 
+# what a Chinese balance sheet and income statement call the figures the Altman Z'' score reads (policy review 58 M8)
+HELP = {
+    "retained_earnings": _("Surplus reserve plus undistributed profit (盈余公积 + 未分配利润)."),
+    "ebit": _("Total profit plus interest expense (利润总额 + 利息费用)."),
+    "current_assets": _("For the Altman Z'' score: working capital is current assets less current liabilities."),
+}
+
+
 def _field(kind: str, spec: FieldSpec) -> forms.Field:
     common: dict[str, Any] = {"label": label(spec.name).capitalize(), "required": False}
+    if kind == "financials" and spec.name in HELP:
+        common["help_text"] = HELP[spec.name]
     if spec.name == "term":
         return forms.ChoiceField(choices=_term_choices(), **common)
     if spec.type == "choice":

@@ -77,6 +77,11 @@ FIN_COLUMNS = (
     "rd_expense",
     "headcount",
     "rd_headcount",
+    # what the Altman Z'' score reads, so that a lender can check it (policy review 58 M8)
+    "current_assets",
+    "current_liabilities",
+    "retained_earnings",
+    "ebit",
 )
 
 
