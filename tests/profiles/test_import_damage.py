@@ -175,14 +175,28 @@ def test_the_evidence_limit_says_how_many_are_attached_and_how_many_more_may_be(
 def test_file_errors_say_the_row_and_a_headerless_file_is_one_error(org_admin, english):
     admin, org = org_admin
     good = write_csv(HEADER, rows(org.uscc, (2023,))).decode("utf-8-sig")
-    gbk = (good + "91350200RU3766HE44,2024,1,2,1,1,1,1,深圳\n").encode("gbk")  # the third line is not UTF-8
+    broken = (good + f"{org.uscc},2024,1,2,1,1,1,1,").encode() + b"\x80\x80\n"  # neither UTF-8 nor GB18030
     with pytest.raises(ValidationFailed) as exc:
-        services.import_file(actor=admin, kind="financials", body=gbk, filename="f.csv", dry_run=True)
+        services.import_file(actor=admin, kind="financials", body=broken, filename="f.csv", dry_run=True)
     assert "row 3" in exc.value.errors["file"][0]
+    # as Excel or WPS saves "CSV" on a Chinese system (GBK), or "Unicode text" (UTF-16, tabs): read (data review 58 L2)
+    gbk = good.encode("gbk")
+    assert not services.import_file(actor=admin, kind="financials", body=gbk, filename="f.csv", dry_run=True).errors
+    tabs = good.replace(",", "\t").encode("utf-16")
+    assert not services.import_file(actor=admin, kind="financials", body=tabs, filename="f.txt", dry_run=True).errors
+    semicolons = good.replace(",", ";").encode()
+    assert not services.import_file(
+        actor=admin, kind="financials", body=semicolons, filename="f.csv", dry_run=True
+    ).errors
     huge = (good + f'{org.uscc},2024,"{"9" * 200_000}"\n').encode()
     with pytest.raises(ValidationFailed) as exc:
         services.import_file(actor=admin, kind="financials", body=huge, filename="f.csv", dry_run=True)
-    assert "row 3" in exc.value.errors["file"][0]
+    assert exc.value.errors["file"][0] == "Row 3 has a cell of more than 131072 characters."
+    # a quoted note over several lines is one row: the error names the row a spreadsheet shows, not the text line
+    lines = (good + f'{org.uscc},2024,"a\nb\nc\nd"\n{org.uscc},2025,"{"9" * 200_000}"\n').encode()
+    with pytest.raises(ValidationFailed) as exc:
+        services.import_file(actor=admin, kind="financials", body=lines, filename="f.csv", dry_run=True)
+    assert "Row 4 " in exc.value.errors["file"][0]
     headless = write_csv(rows(org.uscc, (2023,))[0], rows(org.uscc, (2024,)))
     result = services.import_file(actor=admin, kind="financials", body=headless, filename="f.csv", dry_run=True)
     assert [(e.row, e.rule) for e in result.errors] == [(1, "no_header")]

@@ -197,7 +197,8 @@ def test_tables_read_csv_and_xlsx_alike():
     [
         (b"", "a.csv", "no_header"),
         (b"a,a\n1,2\n", "a.csv", "duplicate_columns"),
-        (b"\xff\xfe\x00a", "a.csv", "encoding"),
+        (b"\xff\xfe\x00", "a.csv", "encoding"),  # UTF-16 cut short
+        (b"a,b\n\x80\x80", "a.csv", "encoding"),  # neither UTF-8 nor GB18030
         (b"a,b\n", "a.xlsx", "not_xlsx"),
         (b"%PDF-1.4 renamed", "a.xlsx", "not_xlsx"),
         (b"PK\x03\x04garbage", "a.csv", "format_mismatch"),

@@ -116,19 +116,47 @@ def _blank(values: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def read_csv(body: bytes, most: int | None = None) -> Table:
+def _decoded(body: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without the mark Excel writes), UTF-16 as Excel's "Unicode text"
+    saves it, or GB18030 (GBK), as Excel and WPS save "CSV" on a Chinese system (data review 58 L2)."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return body.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise TableError("encoding", position=exc.start, row=1) from None
     try:
-        text = body.decode("utf-8-sig")
+        return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TableError("encoding", position=exc.start, row=body[: exc.start].count(b"\n") + 1) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            return body.decode("gb18030")
+        except UnicodeDecodeError:
+            raise TableError("encoding", position=exc.start, row=body[: exc.start].count(b"\n") + 1) from None
+
+
+def _separator(text: str) -> str:
+    """The header line's separator: a comma, or the semicolon or tab Excel writes in some locales and for "text"."""
+    first = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=lambda c: (first.count(c), c == ","))
+
+
+def _syntax(exc: csv.Error, row: int) -> TableError:
+    """A CSV reader's complaint in the reader's language, at the row a spreadsheet shows (not the text line)."""
+    if "field larger than field limit" in str(exc):
+        return TableError("cell_too_long", row=row, n=csv.field_size_limit())
+    return TableError("csv_syntax", detail=str(exc), row=row)
+
+
+def read_csv(body: bytes, most: int | None = None) -> Table:
+    text = _decoded(body)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
     try:
         header = _clean_header(next(reader))
     except StopIteration:
         raise TableError("no_header") from None
     except csv.Error as exc:
-        raise TableError("csv_syntax", detail=str(exc), row=reader.line_num) from None
+        raise _syntax(exc, 1) from None
     rows = []
+    number = 1
     try:
         for number, cells in enumerate(_scanned(reader, most), start=2):
             if _blank(cells):
@@ -136,7 +164,7 @@ def read_csv(body: bytes, most: int | None = None) -> Table:
             rows.append((number, _row(header, [_unquoted(c) for c in cells])))
             _within(rows, most)
     except csv.Error as exc:
-        raise TableError("csv_syntax", detail=str(exc), row=reader.line_num) from None
+        raise _syntax(exc, number + 1) from None
     return Table(header, rows)
 
 

@@ -53,6 +53,7 @@ TABLE_RULES = {
         "The file is not UTF-8 text (row %(row)s, byte %(position)s): in Excel or WPS, save it as “CSV UTF-8”."
     ),
     "csv_syntax": gettext_lazy("The CSV file is malformed at row %(row)s: %(detail)s."),
+    "cell_too_long": gettext_lazy("Row %(row)s has a cell of more than %(n)s characters."),
     "too_many_rows": gettext_lazy("At most %(n)d rows per file."),
     "xlsx_unreadable": gettext_lazy(
         "The XLSX file cannot be read: it is damaged or not a workbook. Open it in Excel or WPS and save it again."
@@ -216,11 +217,16 @@ def unreadable(row_no: int, row: Mapping[str, Any]) -> list[RowError]:
 
 
 def _header_errors(table: Table, allowed: set[str], required: set[str]) -> list[RowError]:
-    if not set(table.header) & allowed:  # data where the names belong: one error, not one per value
+    if not set(table.header) & allowed:  # data, or names of its own, where the names belong: one error
         named = ", ".join(sorted(required))
+        found = ", ".join(h for h in table.header[:5] if h)
+        said = _("No name in the first row is a column this import knows (it reads: %(found)s).") % {"found": found}
         return [
             RowError(
-                1, "", "no_header", str(TABLE_RULES["no_header"]) + " " + _("Such as: %(names)s.") % {"names": named}
+                1,
+                "",
+                "no_header",
+                said + " " + _("Name the columns as the export does, such as: %(names)s.") % {"names": named},
             )
         ]
     errors = [
