@@ -268,3 +268,21 @@ def test_dates_and_formula_amounts_as_a_spreadsheet_saves_them():
     assert coerce(FINANCIALS["revenue"], 0.07 * 10000) == Decimal("700.00")
     with pytest.raises(ProblemError):  # text is taken exactly as written
         coerce(FINANCIALS["revenue"], "28767399.999999996")
+
+
+def test_numbers_as_typed_on_a_chinese_keyboard_and_no_underscores():
+    """Data review 58 L3: full-width point, minus and comma were refused while full-width digits passed, and
+    Python's underscores ("1_0" read as 10) passed too."""
+    from agglo.profiles.fields import FINANCIALS, ProblemError, coerce
+
+    for typed, value in (
+        ("１２３．４５", "123.45"),
+        ("－1000", "-1000"),
+        ("10，000，000", "10000000"),
+        ("10\u00a0000", "10000"),
+    ):
+        assert coerce(FINANCIALS["net_profit"], typed) == Decimal(value), typed
+    assert coerce(FINANCIALS["headcount"], "８０") == 80
+    for wrong in ("1_0", "1_000_000", "--1"):
+        with pytest.raises(ProblemError):
+            coerce(FINANCIALS["net_profit"], wrong)

@@ -12,7 +12,7 @@ from agglo.profiles.fields import Problem
 
 RULES = {
     "required": gettext_lazy("This field is required."),
-    "not_a_number": gettext_lazy("Must be a number."),
+    "not_a_number": gettext_lazy("Must be a number, such as 1234.56 or 1,234.56."),
     "not_an_integer": gettext_lazy("Must be a whole number."),
     "not_a_date": gettext_lazy("Must be a date written year first, such as 2026-01-05 or 2026/1/5."),
     "not_text": gettext_lazy("Must be text."),
