@@ -372,3 +372,11 @@ def test_an_organizations_check_writes_nothing_so_it_locks_nobody_out(ref, opera
     again = services.import_file(actor=operator, kind="organizations", body=changed, filename="o.csv", dry_run=True)
     assert (again.created, again.updated, again.unchanged) == (0, 1, 0)
     assert Organization.objects.get(uscc=first[0]).founded_year == 2019
+
+
+def test_a_header_alone_is_not_a_success_of_nothing(org_admin):
+    """Data review 58 L7: a file whose rows were lost (left on another sheet) answered "applied"."""
+    admin, _org = org_admin
+    body = write_csv(HEADER, [])
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=False)
+    assert not result.applied and [(e.row, e.rule) for e in result.errors] == [(1, "no_rows")]

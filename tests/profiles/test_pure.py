@@ -286,3 +286,16 @@ def test_numbers_as_typed_on_a_chinese_keyboard_and_no_underscores():
     for wrong in ("1_0", "1_000_000", "--1"):
         with pytest.raises(ProblemError):
             coerce(FINANCIALS["net_profit"], wrong)
+
+
+def test_odd_names_and_marks_of_files_as_people_send_them():
+    """Data review 58 L6/L7: a long name lost its extension, a name with a trailing space was "not .xlsx ", and a
+    file saved twice "with BOM" had a column "\\ufeffuscc" that looks like "uscc"."""
+    from agglo.common.uploads import kept_name
+
+    long = "甲" * 300 + ".jpg"
+    assert kept_name(long).endswith(".jpg") and len(kept_name(long)) == 200
+    assert kept_name("short.pdf") == "short.pdf" and len(kept_name("x" * 300)) == 200
+    assert tabular.sniff_format(b"a,b\n1,2\n", "财务.csv ") == "csv"
+    table = tabular.read_table("\ufeff\ufeffuscc,year\n1,2\n".encode(), "f.csv")
+    assert table.header == ("uscc", "year")

@@ -87,6 +87,7 @@ class Table:
 def sniff_format(body: bytes, filename: str = "") -> str:
     """ "xlsx" for a zip container, else "csv"; the file name's extension must agree when it names one."""
     kind = "xlsx" if body.startswith(_XLSX_MAGIC) else "csv"
+    filename = filename.strip()  # "财务.xlsx " as a name typed or pasted with a space
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext == "xlsx" and kind != "xlsx":  # not a workbook at all: a CSV, a PDF, text … renamed
         raise TableError("not_xlsx")
@@ -98,7 +99,8 @@ def sniff_format(body: bytes, filename: str = "") -> str:
 
 
 def _clean_header(cells: Sequence[Any]) -> tuple[str, ...]:
-    header = tuple(str(c).strip().lower() if c is not None else "" for c in cells)
+    # a byte-order mark a file saved twice "with BOM" keeps after the first is read reads as part of a name
+    header = tuple(str(c).replace("\ufeff", "").strip().lower() if c is not None else "" for c in cells)
     if any("\x00" in h for h in header):
         raise TableError("nul_header")
     # in one pass each (a header of a hundred thousand commas is a small file): trailing empty names, then repeats

@@ -14,6 +14,7 @@ from agglo.factory.forms import CalendarFileForm
 from agglo.factory.selectors.calendar import calendar_page
 from agglo.factory.selectors.calendar_file import KEY_COLUMNS, calendar_file
 from agglo.factory.services.calendar_file import calendar_import
+from agglo.profiles.services.imports import size_check
 from agglo.registry.forms import apply_service_errors
 
 
@@ -41,6 +42,7 @@ def calendar_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            size_check(upload.size or 0)  # before the body is read, as the API does (data review 58 L7)
             result = calendar_import(
                 actor=request.user,
                 body=upload.read(),

@@ -54,6 +54,7 @@ TABLE_RULES = {
     ),
     "csv_syntax": gettext_lazy("The CSV file is malformed at row %(row)s: %(detail)s."),
     "cell_too_long": gettext_lazy("Row %(row)s has a cell of more than %(n)s characters."),
+    "no_rows": gettext_lazy("The file has no rows below its header: there is nothing to import."),
     "too_many_rows": gettext_lazy("At most %(n)d rows per file."),
     "xlsx_unreadable": gettext_lazy(
         "The XLSX file cannot be read: it is damaged or not a workbook. Open it in Excel or WPS and save it again."
@@ -161,6 +162,8 @@ def import_file(
     table = table_read(body, filename)
     result = ImportResult(kind=kind, dry_run=dry_run, rows=len(table.rows))
     result.errors = [e for row_no, row in table.rows for e in unreadable(row_no, row)]
+    if not table.rows:  # a header alone (its rows left on another sheet, or lost): not a success of nothing
+        result.errors.append(RowError(1, "", "no_rows", str(TABLE_RULES["no_rows"])))
     table = Table(table.header, [(row_no, row) for row_no, row in table.rows if not unreadable(row_no, row)])
     note = (source_note or filename)[:200]
     if kind == "organizations":  # checked whole before the write lock is taken, and written only if all is well

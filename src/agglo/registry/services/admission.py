@@ -26,7 +26,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.language import Phrase, language_remember, language_valid
 from agglo.common.notify import notify
-from agglo.common.uploads import check_documents, sniff
+from agglo.common.uploads import check_documents, kept_name, sniff
 from agglo.ledger.entries import sealed
 from agglo.ledger.services import entry_append, work_key
 from agglo.registry import search_index
@@ -261,7 +261,7 @@ def _store(admission: Admission, documents: Sequence[UploadedFile], saved_files:
         kind = sniff(body[:16]) or "application/octet-stream"
         doc = AdmissionDocument(
             admission=admission,
-            original_name=(upload.name or "document")[:200],
+            original_name=kept_name(upload.name or "document"),
             content_type=kind,
             extension=settings.AGGLO_UPLOAD_TYPES.get(kind, ""),
             size=len(body),

@@ -63,6 +63,8 @@ class Command(BaseCommand):
     def _import(self, actor, file, dry_run):
         if file is None:
             raise CommandError("file: name the CSV or XLSX file to import")
+        if file.is_dir():
+            raise CommandError(f"file: {file} is a folder; name the file")
         if not file.is_file():
             raise CommandError(f"file: {file} does not exist")
         size_check(file.stat().st_size)

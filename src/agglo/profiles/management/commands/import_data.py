@@ -26,6 +26,8 @@ class Command(BaseCommand):
         actor = get_user_model().objects.filter(username=username, is_active=True).first()
         if actor is None:
             raise CommandError(f"--as: no active user {username!r}")
+        if file.is_dir():
+            raise CommandError(f"file: {file} is a folder; name the file")
         if not file.is_file():
             raise CommandError(f"file: {file} does not exist")
         console = Console(stderr=True)
