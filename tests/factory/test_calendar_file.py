@@ -223,6 +223,13 @@ def test_the_command_exports_and_imports(cluster, tmp_path, english) -> None:  #
     assert _slot(cap, dt.date.fromisoformat(rows[1]["week"])).capacity == 42
     with pytest.raises(CommandError, match="--from: Must be a date"):
         call_command("capacity_file", "export", "--as", "sz-admin", "--from", "soon")
+    # weeks past the calendar's pages are refused, as the API refuses them, not silently moved (data review 58 L5)
+    with pytest.raises(CommandError, match="--from: A page of weeks starts between"):
+        call_command("capacity_file", "export", "--as", "sz-admin", "--from", "2099-01-05")
+    admin = Client()
+    admin.force_login(cluster["people"]["sz"])
+    assert admin.get("/factory/capacity/file.csv?from=2099-01-05").status_code == 404
+    assert admin.get("/factory/capacity/file.csv").status_code == 200
     with pytest.raises(CommandError, match="no active user"):
         call_command("capacity_file", "export", "--as", "nobody")
     # an output that cannot be written is said in words, before any work (data review 58 M3)

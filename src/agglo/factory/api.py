@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 
 from agglo.access.api_auth import MemberAuth
 from agglo.common.api_guard import upload_flag
-from agglo.common.errors import NotFound, ValidationFailed
+from agglo.common.errors import NotFound
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import file_download, one_of
 from agglo.factory.models import Allocation, Capability
@@ -42,14 +42,13 @@ from agglo.factory.schemas import (
     WithdrawIn,
 )
 from agglo.factory.selectors import orders as selectors
-from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, page_starts, week_of
+from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES as CALENDAR_TYPES
 from agglo.factory.selectors.calendar_file import calendar_file
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
 from agglo.factory.services import amend, capacity, disputes, execution, jobs, orders
 from agglo.factory.services.calendar_file import calendar_import
-from agglo.factory.validation import date
-from agglo.factory.weeks import monday
+from agglo.factory.services.capacity import page_start_checked
 from agglo.profiles.services.imports import size_check
 
 router = Router(tags=["factory"], auth=MemberAuth())  # every endpoint but the catalogue is a member's
@@ -80,24 +79,6 @@ def _capability(request: HttpRequest, capability_id: int) -> Any:
     return cap
 
 
-def _start_checked(start: str) -> str | None:
-    """A calendar page's first week as asked: a date within the weeks that may be set (the page moves a date
-    outside them to the nearest end; a client is told instead of given other weeks than it asked for)."""
-    if not start:
-        return None
-    errors: dict[str, list[str]] = {}
-    day = date(start, "from", errors)
-    first, last = page_starts()  # a page asked from later would be moved (recheck 57)
-    if day is not None and not first <= monday(day) <= last:
-        errors["from"] = [
-            _("A page of weeks starts between the current week (%(week)s) and %(last)s.")
-            % {"week": first.isoformat(), "last": last.isoformat()}
-        ]
-    if errors:
-        raise ValidationFailed(errors)
-    return start
-
-
 def _slot(capability_id: int, week: Week) -> dict[str, Any]:
     return {"capability_id": capability_id, **asdict(week), "over_room": week.over_room}
 
@@ -109,7 +90,7 @@ def _slot(capability_id: int, week: Week) -> dict[str, Any]:
 )
 def capacity_weeks(request: HttpRequest, capability_id: int, start: str = Query("", alias="from")) -> Any:
     cap = _capability(request, capability_id)
-    page = calendar_page(_start_checked(start))
+    page = calendar_page(page_start_checked(start))
     return [_slot(cap.pk, w) for w in capacity_calendar(Capability.objects.filter(pk=cap.pk), page.weeks)[0][1]]
 
 
@@ -133,7 +114,7 @@ def calendar_download(
     format: Annotated[str, one_of(CALENDAR_TYPES)] = "csv",
     start: str = Query("", alias="from"),
 ) -> HttpResponse:
-    weeks = calendar_page(_start_checked(start)).weeks
+    weeks = calendar_page(page_start_checked(start)).weeks
     body, content_type, name = calendar_file(actor=request.auth, format=format, weeks=weeks)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

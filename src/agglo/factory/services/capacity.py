@@ -18,6 +18,7 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
 from agglo.factory.models import Allocation, Capability, CapacitySlot, Process
+from agglo.factory.selectors.calendar import page_starts
 from agglo.factory.selectors.planning import AHEAD_WEEKS, horizon
 from agglo.factory.services.telling import tell_offers_overtaken
 from agglo.factory.validation import certifications_clean, date, money, whole
@@ -284,3 +285,22 @@ def release(capability: Capability, week: dt.date, quantity: int) -> None:
     if slot is not None:
         slot.reserved = max(0, slot.reserved - quantity)
         slot.save(update_fields=["reserved"])
+
+
+def page_start_checked(start: str | None) -> str | None:
+    """A calendar page's first week as asked: a date within the weeks that may be set (the page moves a date
+    outside them to the nearest end; the API, a file and the command tell instead of giving other weeks than
+    were asked for: data review 58 L5)."""
+    if not start:
+        return None
+    errors: dict[str, list[str]] = {}
+    day = date(start, "from", errors)
+    first, last = page_starts()  # a page asked from later would be moved (recheck 57)
+    if day is not None and not first <= monday(day) <= last:
+        errors["from"] = [
+            _("A page of weeks starts between the current week (%(week)s) and %(last)s.")
+            % {"week": first.isoformat(), "last": last.isoformat()}
+        ]
+    if errors:
+        raise ValidationFailed(errors)
+    return start

@@ -14,6 +14,7 @@ from agglo.factory.forms import CalendarFileForm
 from agglo.factory.selectors.calendar import calendar_page
 from agglo.factory.selectors.calendar_file import KEY_COLUMNS, calendar_file
 from agglo.factory.services.calendar_file import calendar_import
+from agglo.factory.services.capacity import page_start_checked
 from agglo.profiles.services.imports import size_check
 from agglo.registry.forms import apply_service_errors
 
@@ -24,7 +25,7 @@ def calendar_download(request: HttpRequest, format: str) -> HttpResponse:
     """The weeks of the calendar page that starts at `from` (the first page by default)."""
     try:
         body, content_type, name = calendar_file(
-            actor=request.user, format=format, weeks=calendar_page(request.GET.get("from")).weeks
+            actor=request.user, format=format, weeks=calendar_page(page_start_checked(request.GET.get("from"))).weeks
         )
     except ValidationFailed as exc:
         raise Http404(str(exc)) from exc

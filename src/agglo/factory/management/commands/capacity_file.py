@@ -5,11 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from agglo.common.commands import output_checked, written
-from agglo.common.errors import DomainError
+from agglo.common.errors import DomainError, ValidationFailed
 from agglo.factory.selectors.calendar import calendar_page
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES, calendar_file
 from agglo.factory.services.calendar_file import calendar_import
-from agglo.factory.validation import date
+from agglo.factory.services.capacity import page_start_checked
 from agglo.profiles.services.imports import size_check
 
 
@@ -47,9 +47,10 @@ class Command(BaseCommand):
                 raise CommandError(exc.summary()) from None
 
     def _export(self, actor, format, start, output):
-        errors: dict[str, list[str]] = {}
-        if start and date(start, "from", errors) is None:
-            raise CommandError(f"--from: {errors['from'][0]}")
+        try:
+            start = page_start_checked(start)
+        except ValidationFailed as exc:
+            raise CommandError(f"--from: {exc.errors['from'][0]}") from None
         if output is not None:
             output_checked("--output", output)
         body, _type, _name = calendar_file(actor=actor, format=format, weeks=calendar_page(start or None).weeks)
