@@ -126,3 +126,23 @@ def test_the_statements_show_what_the_z_score_reads_and_the_form_says_what_they_
     assert all(word in table for word in ("流动资产", "流动负债", "留存收益", "息税前利润"))
     form = client.get(f"/organizations/{org.pk}/facts/financials/new/").content.decode()
     assert "盈余公积 + 未分配利润" in form and "利润总额 + 利息费用" in form
+
+
+def test_long_tabs_come_a_page_at_a_time(org_admin, client, monkeypatch):
+    """Perf review 58: 1,500 IP assets or 300 cases rendered on one page took a second."""
+    from agglo.profiles import views
+
+    admin, org = org_admin
+    for n in range(3):
+        services.fact_create(
+            actor=admin,
+            organization=org,
+            kind="ip",
+            data={"kind": "software_copyright", "number": f"2024SR{n:07d}", "title": f"软件{n}", "status": "pending"},
+        )
+    monkeypatch.setattr(views, "TAB_PAGE", 2)
+    client.force_login(admin)
+    first = client.get(f"/organizations/{org.pk}/tab/ip/").content.decode()
+    second = client.get(f"/organizations/{org.pk}/tab/ip/?page=2").content.decode()
+    assert first.count("<code>2024SR") == 2 and second.count("<code>2024SR") == 1
+    assert 'id="ip-pages"' in first

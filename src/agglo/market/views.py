@@ -313,10 +313,13 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     """The user's organizations' listings in every status, and the answers they sent."""
     own = policy.organization_ids(request.user)
-    listings = Listing.objects.filter(organization_id__in=own).select_related("organization").order_by("-updated_at")
-    context = {
-        "listings": listings,
-        "interests": selectors.my_interests(actor=request.user),
+    listings = (
+        Listing.objects.filter(organization_id__in=own).select_related("organization").order_by("-updated_at", "-pk")
+    )
+    interests = selectors.my_interests(actor=request.user).order_by("-created_at", "-pk")
+    context = {  # a page of each (perf review 58: 2,000 listings and 1,000 answers on one page)
+        "listings": Paginator(listings, PAGE_SIZE).get_page(request.GET.get("page")),
+        "interests": Paginator(interests, PAGE_SIZE).get_page(request.GET.get("sent")),
         "can_post": bool(_editable_orgs(request.user)),
     }
     return render(request, "market/mine.html", context)

@@ -153,6 +153,9 @@ def _facts(request: HttpRequest, org: Organization, name: str) -> list[Any] | No
     return None if facts is None else list(facts)
 
 
+TAB_PAGE = 100
+
+
 def _finances(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
     statements = _facts(request, org, "financials")
     if statements is None:
@@ -185,18 +188,28 @@ def _credit(request: HttpRequest, org: Organization, context: dict[str, Any]) ->
     return {"headline": headline, "ratings": ratings, "hidden": ratings is None}
 
 
+def _paged(request: HttpRequest, rows: Any, per: int) -> Any:
+    """A page of a tab's rows (perf review 58: 1,500 IP assets or 300 cases on one page took a second)."""
+    return None if rows is None else Paginator(rows, per).get_page(request.GET.get("page"))
+
+
 def _ip(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
-    return {"assets": _facts(request, org, "ip")}
+    facts = selectors.fact_list(actor=request.user, organization=org, kind=KINDS["ip"])
+    return {"assets": _paged(request, facts, TAB_PAGE)}
 
 
 def _capabilities(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
-    return {"capabilities": _facts(request, org, "capabilities")}
+    facts = selectors.fact_list(actor=request.user, organization=org, kind=KINDS["capabilities"])
+    return {"capabilities": _paged(request, facts, TAB_PAGE)}
+
+
+CASE_PAGE = 20  # each case carries its forms
 
 
 def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
     mine = policy.organization_ids(request.user)
     failed = request.session.pop(PARTICIPANT_FAILED, None)
-    cases = selectors.case_list(actor=request.user, organization=org)
+    cases = _paged(request, selectors.case_list(actor=request.user, organization=org), CASE_PAGE)
     for case in cases:
         confirmed = [p for p in case.participants.all() if p.confirmed_at]
         case.my_pending = [p for p in case.participants.all() if p.organization_id in mine and not p.confirmed_at]
@@ -218,9 +231,6 @@ def _cases(request: HttpRequest, org: Organization, context: dict[str, Any]) -> 
         sent = failed.get("data") if failed and failed.get("case") == case.pk else None
         case.participant_form = ParticipantForm(initial=sent) if sent else ParticipantForm()
     return {"cases": cases}
-
-
-TAB_PAGE = 100
 
 
 def _history(request: HttpRequest, org: Organization, context: dict[str, Any]) -> dict[str, Any]:
