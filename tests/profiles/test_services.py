@@ -100,9 +100,12 @@ def test_who_may_verify(org_admin, member_of, operator, english):
     with pytest.raises(Forbidden):  # financials are at "partners" by default: the bank cannot see them
         services.fact_verify(actor=banker, fact=fact, source="bank_verified")
     services.disclosure_set(actor=admin, organization=org, data={"financials_visibility": "members"})
-    services.fact_verify(actor=banker, fact=fact, source="bank_verified")
+    with pytest.raises(ValidationFailed) as unsaid:  # a bank says what it checked (policy review 58 M5)
+        services.fact_verify(actor=banker, fact=fact, source="bank_verified")
+    assert list(unsaid.value.errors) == ["note"]
+    services.fact_verify(actor=banker, fact=fact, source="bank_verified", note="与本行账户流水核对一致")
     fact.refresh_from_db()
-    assert fact.source == "bank_verified"
+    assert (fact.source, fact.source_note) == ("bank_verified", "与本行账户流水核对一致")
 
 
 def test_evidence_must_be_a_real_document(org_admin, english):

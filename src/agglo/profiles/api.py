@@ -170,7 +170,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
     )
     def fact_verify(request: HttpRequest, fact_id: int, payload: verify_in) -> Any:  # type: ignore[valid-type]
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
-        services.fact_verify(actor=request.auth, fact=fact, source=payload.source)  # type: ignore[attr-defined]
+        services.fact_verify(actor=request.auth, fact=fact, source=payload.source, note=payload.note)  # type: ignore[attr-defined]
         return _as_read(request, fact)
 
     def _as_read(request: HttpRequest, fact: Any) -> Any:

@@ -86,6 +86,7 @@ class VerifyForm(forms.Form):
             ("audited", _("Audited")),
         ]
     )
+    note = forms.CharField(required=False, max_length=1000)
 
 
 class EvidenceForm(forms.Form):

@@ -169,10 +169,12 @@ class CapabilitiesOut(Provenance):
 
 class VerifyIn(StrictIn):
     source: Annotated[str, one_of(VERIFIED_SOURCES)]
+    note: str = Field("", description="What it was checked against; required of a bank (bank_verified).")
 
 
 class StatementVerifyIn(StrictIn):
     source: Annotated[str, one_of(AUDITED_SOURCES)]
+    note: str = Field("", description="What it was checked against; required of a bank (bank_verified).")
 
 
 class TermOut(Schema):

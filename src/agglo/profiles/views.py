@@ -378,7 +378,8 @@ def fact_action(request: HttpRequest, pk: int, kind: str, fact_id: int, action: 
         elif action == "verify":
             form = VerifyForm(request.POST)
             source = form.cleaned_data["source"] if form.is_valid() else ""
-            services.fact_verify(actor=request.user, fact=fact, source=source)
+            note = request.POST.get("note", "")
+            services.fact_verify(actor=request.user, fact=fact, source=source, note=note)
             if source == Source.AUDITED:
                 messages.success(
                     request, _("Marked audited. Others see it as your own mark until the platform checks it.")

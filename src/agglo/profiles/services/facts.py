@@ -271,10 +271,12 @@ def fact_delete(*, actor: Any, fact: Fact, if_match: str | None = None) -> None:
 
 
 @transaction.atomic
-def fact_verify(*, actor: Any, fact: Fact, source: str) -> Fact:
-    """Mark a fact as checked: operators verify any fact; a bank's people verify statements they may see;
-    the owner marks a statement audited once the audit report is attached. The fact is read again under its lock,
-    so that a file removed meanwhile cannot leave an "audited" mark with none."""
+def fact_verify(*, actor: Any, fact: Fact, source: str, note: str = "") -> Fact:
+    """Mark a fact as checked: operators verify any fact; a bank's people verify statements they may see, saying
+    what they checked them against (`note`: a bank confirms account flows or its own loan file, not a whole
+    statement: policy review 58 M5); the owner marks a statement audited once the audit report is attached. The
+    fact is read again under its lock, so that a file removed meanwhile cannot leave an "audited" mark with none.
+    A note becomes the fact's source detail."""
     fact = type(fact).objects.select_for_update(of=("self",)).select_related("organization").get(pk=fact.pk)
     fact_kind = kind_of(fact)
     organization = fact.organization  # type: ignore[attr-defined]
@@ -303,11 +305,20 @@ def fact_verify(*, actor: Any, fact: Fact, source: str) -> Fact:
         )
     if not allowed:
         raise Forbidden(_("You may not verify this fact this way."))
+    note = (note or "").strip()
+    if source == Source.BANK_VERIFIED and not note:
+        raise ValidationFailed(
+            {"note": [_("Say what the bank checked the statement against, such as the account's flows or its loans.")]}
+        )
+    if len(note) > 200:
+        raise ValidationFailed({"note": [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(note)}]})
     own_mark = source == Source.AUDITED
     before = fact.source
     # the owner's own mark names no one to others: it is the organization's word, not a person's check
     fact.source, fact.verified_by, fact.verified_at = source, None if own_mark else actor, timezone.now()
-    fact.save(update_fields=["source", "verified_by", "verified_at", "updated_at"])
+    if note:
+        fact.source_note = note
+    fact.save(update_fields=["source", "source_note", "verified_by", "verified_at", "updated_at"])
     _audit(
         "marked_audited" if own_mark else "verified",
         actor,
