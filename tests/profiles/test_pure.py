@@ -299,3 +299,24 @@ def test_odd_names_and_marks_of_files_as_people_send_them():
     assert tabular.sniff_format(b"a,b\n1,2\n", "财务.csv ") == "csv"
     table = tabular.read_table("\ufeff\ufeffuscc,year\n1,2\n".encode(), "f.csv")
     assert table.header == ("uscc", "year")
+
+
+def test_a_workbook_is_read_as_written_a_second_time_only_when_a_formula_lacks_its_result():
+    """Data review 58 M4: every XLSX was parsed three times; the second openpyxl load (as written) is needed only
+    to name formulas without their results."""
+    import io
+
+    from openpyxl import Workbook
+
+    from agglo.profiles.xlsx_guard import workbook_checked
+
+    def saved(*cells):
+        book = Workbook()
+        book.active.append(["a", "b"])
+        book.active.append(list(cells))
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    assert workbook_checked(saved(1, 2)) is False
+    assert workbook_checked(saved(1, "=1+1")) is True  # openpyxl saves no result: <v/>

@@ -15,6 +15,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
@@ -190,11 +191,12 @@ def read_xlsx(body: bytes, most: int | None = None) -> Table:
 
     from agglo.profiles.xlsx_guard import workbook_checked
 
-    workbook_checked(body)  # before openpyxl holds any of it
+    unsaved = workbook_checked(body)  # before openpyxl holds any of it
+    written = None
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-        # the same cells as written: a formula whose result the file does not hold reads as empty above
-        written = load_workbook(io.BytesIO(body), read_only=True, data_only=False)
+        if unsaved:  # the same cells as written: a formula whose result the file does not hold reads as empty above
+            written = load_workbook(io.BytesIO(body), read_only=True, data_only=False)
     except DAMAGED:
         raise TableError("xlsx_unreadable") from None
     try:
@@ -205,7 +207,8 @@ def read_xlsx(body: bytes, most: int | None = None) -> Table:
         raise TableError("xlsx_unreadable") from None
     finally:
         book.close()
-        written.close()
+        if written is not None:
+            written.close()
 
 
 def _scanned(rows: Iterable[Any], most: int | None) -> Iterator[Any]:
@@ -230,7 +233,8 @@ def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
     # the size a sheet states for itself is not trusted: read as stated, every row is padded to its last column
     # (a 1.5 KB file stating 1,048,576 × 16,384 cells kept a thread busy for good; review 49 F2)
     lines = _scanned(_undimensioned(book.worksheets[0]).iter_rows(values_only=True), most)
-    formulas = _undimensioned(written.worksheets[0]).iter_rows(values_only=True)
+    # as written, where some formula lacks its result; else no cell does, and the rows as read will do
+    formulas = _undimensioned(written.worksheets[0]).iter_rows(values_only=True) if written is not None else repeat(())
     try:
         header = _clean_header(next(lines))
         next(formulas)

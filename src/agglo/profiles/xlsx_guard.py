@@ -38,23 +38,24 @@ class _Refused(Exception):
         self.error = error
 
 
-def workbook_checked(body: bytes) -> None:
+def workbook_checked(body: bytes) -> bool:
     """TableError when the workbook unpacks too large, a sheet has a row wider than MAX_COLUMNS, or a part openpyxl
-    would read cannot be read."""
+    would read cannot be read. Whether a cell holds a formula without its result (only then does the reader load
+    the workbook a second time, as written, to name such cells: data review 58 M4)."""
     try:
         book = zipfile.ZipFile(io.BytesIO(body))
     except (zipfile.BadZipFile, OSError, ValueError):
-        return  # not a zip: openpyxl names the damage
+        return True  # not a zip: openpyxl names the damage
     try:
         with book:
-            _checked(book)
+            return _checked(book)
     except TableError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError, RuntimeError):
         raise TableError("xlsx_unreadable") from None  # a compression or encryption zipfile cannot read, and so on
 
 
-def _checked(book: zipfile.ZipFile) -> None:
+def _checked(book: zipfile.ZipFile) -> bool:
     parts = {p.filename: p for p in book.infolist()}
     if sum(p.file_size for p in parts.values()) > XLSX_MAX_UNPACKED:
         raise TableError("xlsx_too_large", mb=XLSX_MAX_UNPACKED // (1024 * 1024))
@@ -68,10 +69,12 @@ def _checked(book: zipfile.ZipFile) -> None:
     folder, name = posixpath.split(workbook)
     sheets = _targets(book, parts, posixpath.join(folder, "_rels", name + ".rels"), folder, WORKSHEET)
     sheets += [name for name, kind in types.items() if "worksheet+xml" in kind and name not in sheets]
+    unsaved = False
     for sheet in sheets:
         if sheet in parts:
             with book.open(parts[sheet]) as stream:
-                _rows_checked(stream)
+                unsaved = _rows_checked(stream) or unsaved
+    return unsaved
 
 
 def _content_types(book: zipfile.ZipFile, parts: dict) -> dict[str, str]:
@@ -105,12 +108,17 @@ def _targets(book: zipfile.ZipFile, parts: dict, relations: str, folder: str, ki
     return found
 
 
-def _rows_checked(stream: IO[bytes]) -> None:
-    state = {"row": 0, "cells": 0}
+def _rows_checked(stream: IO[bytes]) -> bool:
+    """Whether some cell of the sheet holds a formula (<f>) without its cached result (<v>)."""
+    state = {"row": 0, "cells": 0, "formula": 0, "value": 0, "in_value": 0, "unsaved": 0}
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         local = tag.rpartition("}")[2]
-        if local == "row":
+        if local == "f":
+            state["formula"] = 1
+        elif local == "v":
+            state["in_value"] = 1
+        elif local == "row":
             number = attrs.get("r", "").strip()
             state["row"] = int(number) if number.isdigit() else state["row"] + 1
             state["cells"] = 0
@@ -120,15 +128,37 @@ def _rows_checked(stream: IO[bytes]) -> None:
             column = _column(ref.group(1)) if ref else state["cells"]
             if max(state["cells"], column) > MAX_COLUMNS:
                 raise _Refused(TableError("too_many_columns", n=MAX_COLUMNS, row=state["row"]))
+            state["formula"] = state["value"] = 0
 
-    _parse(stream, start)
+    def end(tag: str) -> None:
+        local = tag.rpartition("}")[2]
+        if local == "v":
+            state["in_value"] = 0
+        elif local == "c" and state["formula"] and not state["value"]:
+            state["unsaved"] = 1
+
+    def text(data: str) -> None:  # an empty <v/> (as openpyxl writes one) is no result
+        if state["in_value"] and data.strip():
+            state["value"] = 1
+
+    _parse(stream, start, end, text)
+    return bool(state["unsaved"])
 
 
-def _parse(source: bytes | IO[bytes], start: Callable[[str, dict[str, str]], None]) -> None:
-    """Parse XML as a stream, calling `start(tag, attributes)` per element; a document type (and so any entity)
-    is refused, and so is XML that does not parse."""
+def _parse(
+    source: bytes | IO[bytes],
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None] | None = None,
+    text: Callable[[str], None] | None = None,
+) -> None:
+    """Parse XML as a stream, calling `start(tag, attributes)` (and `end(tag)`, `text(data)`) per element; a
+    document type (and so any entity) is refused, and so is XML that does not parse."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if text is not None:
+        parser.CharacterDataHandler = text
 
     def no_doctype(*_args: object) -> None:
         raise _Refused(TableError("xlsx_unreadable"))
