@@ -661,3 +661,24 @@ def test_a_rule_naming_codes_no_catalogue_holds_is_refused_with_likely_ones(agen
     assert "990000" in said[1]
     ok = policy_create(actor=admin, issuer=org, data=policy_data(rule='certifications has "high-tech-enterprise"'))
     assert ok.rule == 'certifications has "high-tech-enterprise"'
+
+
+def test_an_agency_narrows_the_needs_to_its_own_province(agency, member_of, client):
+    """Policy review 58 M6: a district agency saw every need in the country, with no way to narrow them."""
+    from agglo.policy.needs import need_submit
+
+    admin, _org = agency  # 深圳市科技创新局, in Guangdong
+    near_admin, near = member_of("near-firm", region="440300")
+    far_admin, far = member_of("far-firm", region="510100")
+    need_submit(
+        actor=near_admin, organization_id=near.pk, data={"topic": "financing", "text": "首台套设备贷款难，希望贴息"}
+    )
+    need_submit(actor=far_admin, organization_id=far.pk, data={"topic": "tax", "text": "研发费用加计扣除流程太复杂"})
+    client.force_login(admin)
+    everywhere = client.get("/policies/needs/").content.decode()
+    assert "共 2 条需求" in everywhere and "加计扣除" in everywhere
+    # its own province is the first offered, and narrows the dashboard and the list
+    picker = everywhere[everywhere.index('id="id_province"') :]
+    assert picker.index('value="440000"') < picker.index('value="110000"')
+    own = client.get("/policies/needs/?province=440000").content.decode()
+    assert "共 1 条需求" in own and "首台套" in own and "加计扣除" not in own.split('id="answered"')[0]

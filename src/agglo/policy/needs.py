@@ -83,6 +83,16 @@ def need_list(*, actor: Any) -> QuerySet[PolicyNeed]:
     return qs.filter(organization_id__in=access.organization_ids(actor))
 
 
+def home_province(actor: Any) -> str:
+    """The province of the one agency the actor administers (offered first on the dashboard), else none."""
+    areas = set(
+        Organization.objects.filter(
+            pk__in=set(_agency_ids(actor)) & access.administered_organization_ids(actor)
+        ).values_list("area_id", flat=True)
+    )
+    return next(iter(areas)) if len(areas) == 1 and None not in areas else ""
+
+
 def answered_needs() -> QuerySet[PolicyNeed]:
     """Government's public answers: each answered need with its answer and the policy that responds, without the
     organization that filed it (anyone may read what was asked and answered, not who asked)."""
@@ -138,21 +148,23 @@ def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | N
     return need
 
 
-def need_dashboard(*, actor: Any) -> dict[str, Any]:
+def need_dashboard(*, actor: Any, province: str = "") -> dict[str, Any]:
     """Needs grouped by what they say (clusters across languages), topic, province and segment, and filed per
-    month, with each cluster's trend: for government."""
+    month, with each cluster's trend: for government; of one province's members with `province` (an agency reads
+    its own area's: policy review 58 M6)."""
     if not sees_all_needs(actor):
         raise Forbidden(_("The needs dashboard is for government."))
+    needs = PolicyNeed.objects.filter(area_id=province) if province else PolicyNeed.objects.all()
     rows = [  # province and segment in the reader's language
         (topic, in_language(area_zh, area_en), in_language(seg_zh, seg_en) if seg_zh or seg_en else "", answered)
-        for topic, area_zh, area_en, seg_zh, seg_en, answered in PolicyNeed.objects.values_list(
+        for topic, area_zh, area_en, seg_zh, seg_en, answered in needs.values_list(
             "topic", "area__name_zh", "area__name_en", "segment__name_zh", "segment__name_en", "answered_at"
         )
     ]
-    months = PolicyNeed.objects.annotate(month=TruncMonth("created_at")).values_list("month", flat=True)
+    months = needs.annotate(month=TruncMonth("created_at")).values_list("month", flat=True)
     labels = dict(PolicyNeed.Topic.choices)
     by_month = sorted(Counter(m.strftime("%Y-%m") for m in months if m).items())
-    groups = need_clusters()
+    groups = need_clusters(province=province)
     return {
         "total": len(rows),
         "answered": sum(1 for r in rows if r[3]),
@@ -180,18 +192,19 @@ def _embedded(text: str) -> bytes | None:
         return None
 
 
-def need_clusters(limit: int = 12) -> list[dict[str, Any]]:
-    """The latest needs (at most clustering.MAX_NEEDS) grouped by what they say, largest group first; groups of
-    one are left out. Cached until a need is filed or answered."""
-    signature = PolicyNeed.objects.aggregate(n=Count("pk"), last=Max("pk"), answered=Count("answered_at"))
-    key = f"policy:needs:clusters:{signature['n']}:{signature['last']}:{signature['answered']}:{limit}"
+def need_clusters(limit: int = 12, province: str = "") -> list[dict[str, Any]]:
+    """The latest needs (at most clustering.MAX_NEEDS; of one province's members with `province`) grouped by what
+    they say, largest group first; groups of one are left out. Cached until a need is filed or answered."""
+    needs = PolicyNeed.objects.filter(area_id=province) if province else PolicyNeed.objects.all()
+    signature = needs.aggregate(n=Count("pk"), last=Max("pk"), answered=Count("answered_at"))
+    key = f"policy:needs:clusters:{signature['n']}:{signature['last']}:{signature['answered']}:{limit}:{province}"
     cached = cache.get(key)
     if cached is not None:
         return list(cached)
     rows = list(
-        PolicyNeed.objects.order_by("-created_at", "-pk").values_list(
-            "pk", "text", "embedding", "created_at", "answered_at"
-        )[: clustering.MAX_NEEDS]
+        needs.order_by("-created_at", "-pk").values_list("pk", "text", "embedding", "created_at", "answered_at")[
+            : clustering.MAX_NEEDS
+        ]
     )
     if not rows:
         return []

@@ -26,7 +26,7 @@ from agglo.policy.models import Policy, PolicyNeed
 from agglo.profiles.tabular import write_csv
 from agglo.registry import selectors as registry_selectors
 from agglo.registry.forms import region_choices
-from agglo.registry.models import Organization
+from agglo.registry.models import Organization, Region
 
 # fields of the policy pages' small forms, as they read in an error
 ACTION_FIELDS = {
@@ -457,8 +457,16 @@ def need_index(request: HttpRequest) -> HttpResponse:
             )
             return redirect("policy:needs")
     government = needs.sees_all_needs(request.user)
-    dashboard = needs.need_dashboard(actor=request.user) if government else None
+    # every province by default (a small area's few needs make no groups); an agency's own is offered first
+    home = needs.home_province(request.user) if government else ""
+    provinces = sorted(Region.objects.filter(level="province"), key=lambda r: (r.code != home, r.code))
+    province = request.GET.get("province", "") if government else ""
+    if province not in {r.code for r in provinces}:
+        province = ""
+    dashboard = needs.need_dashboard(actor=request.user, province=province) if government else None
     rows = needs.need_list(actor=request.user)
+    if province:
+        rows = rows.filter(area_id=province)
     group = None
     if dashboard and (key := posted_id(request.GET.get("group"))) is not None:
         # One cluster's needs, to read and answer together.
@@ -482,6 +490,8 @@ def need_index(request: HttpRequest) -> HttpResponse:
         # only agencies' admins answer: an officer or operator reads the needs without an answer form
         "answers": needs.answers_needs(request.user),
         "dashboard": dashboard,
+        "provinces": provinces,
+        "province": province,
         "answered": needs.answered_needs()[:50],
         "published": Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("-published_at")[:50],
     }
