@@ -125,7 +125,7 @@ def need_answer(*, actor: Any, need: PolicyNeed, answer: str, policy_id: int | N
         policy = Policy.objects.filter(pk=policy_id, status=Policy.Status.PUBLISHED).first()
         if policy is None:
             errors["policy"] = [_("No published policy has this id.")]
-    need = PolicyNeed.objects.select_for_update().select_related("answered_by").get(pk=need.pk)
+    need = PolicyNeed.objects.select_for_update().get(pk=need.pk)  # no outer join: PostgreSQL locks none
     if need.answered_by_id is not None and need.answered_by_id not in agencies:
         # another agency's published answer is its own: it is not replaced unseen (policy review 58 M6)
         errors["answer"] = [
