@@ -110,14 +110,3 @@ def test_pages_read_by_their_ids_first_hold_the_list_in_order(member_of):
     assert paged == whole and len(whole) >= 7
     page = c.get("/market/").content.decode()
     assert all(f"分页设备{i}" in page for i in range(7))
-
-
-def test_taiwan_hong_kong_and_macao_are_offered_once_as_provinces(ref, member_of):
-    """Policy review 58 L5: the listing's region rule offered 台湾省 and 中国台湾省, 香港特别行政区 and 香港."""
-    from agglo.market.forms import ListingForm
-    from agglo.registry.forms import region_choices
-
-    codes = [code for code, _name in ListingForm().fields["regions"].choices]
-    assert {"710000", "810000", "820000"} <= set(codes) and not {"TW", "HK", "MO", "CN"} & set(codes)
-    picked = [code for _group, options in region_choices()[1:] for code, _name in options]
-    assert "710000" in picked and not {"TW", "HK", "MO", "CN"} & set(picked)

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from agglo.market.lifecycle import Side
 from agglo.market.models import KIND_LABELS, SUBKIND_LABELS, Interest, Listing
 from agglo.profiles.models import CapabilityTerm
-from agglo.registry.forms import NOT_PICKED
 from agglo.registry.models import Region, Segment
 
 
@@ -74,7 +73,7 @@ class ListingForm(forms.Form):
             (s.code, f"{s.chain.name} · {s.name}") for s in Segment.objects.select_related("chain")
         ]
         # China's provinces first, then countries
-        regions = Region.objects.filter(level__in=("province", "country")).exclude(code__in=NOT_PICKED)
+        regions = Region.objects.filter(level__in=("province", "country"))
         self.fields["regions"].choices = [
             (r.code, r.name) for r in sorted(regions, key=lambda r: (r.level != "province", r.code))
         ]

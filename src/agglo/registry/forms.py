@@ -36,14 +36,9 @@ def apply_service_errors(form: forms.Form, exc: ValidationFailed) -> None:
             form.add_error(target, message if target else f"{field}: {message}")
 
 
-# ISO 3166-1's entries for China and its regions that GB/T 2260 lists as provinces (台湾省 710000, 香港 810000,
-# 澳门 820000): offered once, as the provinces (policy review 58 L5: 台湾省 and 中国台湾省 side by side)
-NOT_PICKED = ("CN", "TW", "HK", "MO")
-
-
 def region_choices() -> list[Any]:
     """Regions to pick from, grouped: each Chinese province (itself, then its cities), then the other countries."""
-    rows = list(Region.objects.exclude(code__in=NOT_PICKED).order_by("code"))
+    rows = list(Region.objects.exclude(code="CN").order_by("code"))
     cities: dict[str, list[Region]] = {}
     for r in rows:
         if r.level == "prefecture" and r.parent_id:
