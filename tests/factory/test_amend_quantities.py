@@ -46,6 +46,21 @@ def test_a_new_quantity_scales_the_steps_and_the_plan_covers_them(cluster: dict[
     order.refresh_from_db()
     assert order.quantity == 1000 and step_quantities(order) == {1: 1000, 2: 2000}
     assert live_units(order) == {1: 1000, 2: 2000}
+    # a step given its present quantity keeps it while the order's changes (recheck 58 M1)
+    order_amend(
+        actor=cluster["people"]["buyer"],
+        order=order,
+        data={"quantity": 1200, "operations": [{"seq": 1, "quantity": 1000}]},
+    )
+    order.refresh_from_db()
+    assert step_quantities(order) == {1: 1000, 2: 2400}
+    order_amend(
+        actor=cluster["people"]["buyer"],
+        order=order,
+        data={"quantity": 1000, "operations": [{"seq": 1, "quantity": 1000}, {"seq": 2, "quantity": 2000}]},
+    )
+    order.refresh_from_db()
+    assert step_quantities(order) == {1: 1000, 2: 2000}
     # a step given its own quantity takes it; the others still scale, rounded up
     order_amend(
         actor=cluster["people"]["buyer"],

@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 
 from agglo.factory.models import Allocation, Order
-from agglo.factory.services.amend import order_amend
 from agglo.factory.services.jobs import allocation_respond
+from agglo.factory.services.orders import order_cancel
 from tests.factory.conftest import signed_in
 from tests.factory.test_plan_flow import planned
 
@@ -45,14 +45,15 @@ def test_the_job_board_feed_brings_each_change_once_in_order_withdrawn_offers_to
     (row,) = since(erp, "jobs", mark)
     assert (row["id"], row["status"]) == (first.pk, "accepted")
     mark = row["updated_at"]
-    # the buyer's change re-plans: offers the factory had not answered are withdrawn (one queryset update)
-    mine = set(order.allocations.filter(factory_id=first.factory_id, status="offered").values_list("pk", flat=True))
-    order_amend(actor=cluster["people"]["buyer"], order=order, data={"max_suppliers": 1, "late_penalty": "1"})
-    withdrawn = set(order.allocations.filter(pk__in=mine, status="superseded").values_list("pk", flat=True))
+    # the buyer cancels: its offers not answered are withdrawn by one queryset update, its accepted work called off
+    mine = set(order.allocations.filter(factory_id=first.factory_id).values_list("pk", flat=True))
+    order_cancel(actor=cluster["people"]["buyer"], order=order, reason="需求取消")
     changed = since(erp, "jobs", mark)
-    assert withdrawn <= {r["id"] for r in changed}
+    assert {r["id"] for r in changed} == mine and {r["status"] for r in changed} <= {"superseded", "accepted"}
     assert [r["updated_at"] for r in changed] == sorted(r["updated_at"] for r in changed)
     assert {r["factory_id"] for r in changed} == {first.factory_id}  # its own work only
+    # a reminder, or a re-plan that keeps an offer as it was, is no change: nothing comes again
+    assert since(erp, "jobs", max(r["updated_at"] for r in changed)) == []
 
 
 def test_the_order_feed_follows_the_work_each_reader_sees(cluster: dict[str, Any]) -> None:

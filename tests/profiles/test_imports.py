@@ -352,7 +352,8 @@ def test_an_organizations_check_writes_nothing_so_it_locks_nobody_out(ref, opera
     body = write_csv(
         header, [first, (make_uscc("440300", "MA5XXXXX5"), "深圳第二家公司", "tech_sme", "440300", 2020, "")]
     )
-    writes = ("INSERT", "UPDATE", "DELETE")  # reads take no write lock (SQLite runs in WAL mode)
+    # no write, and no transaction either: on SQLite every one begins IMMEDIATE, taking the write lock (recheck 58)
+    writes = ("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "BEGIN")
     with CaptureQueriesContext(connection) as queries:
         checked = services.import_file(actor=operator, kind="organizations", body=body, filename="o.csv", dry_run=True)
     assert checked.created == 2 and not checked.errors and not checked.applied

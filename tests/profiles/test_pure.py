@@ -320,3 +320,22 @@ def test_a_workbook_is_read_as_written_a_second_time_only_when_a_formula_lacks_i
 
     assert workbook_checked(saved(1, 2)) is False
     assert workbook_checked(saved(1, "=1+1")) is True  # openpyxl saves no result: <v/>
+
+
+def test_what_recheck_58_found_in_reading_files():
+    """A UTF-8 file with one stray byte is refused, not read as GB18030 with every name garbled (H1); a year typed
+    as a number into a date column is no date of 1905 (M4); 10² is no 102."""
+    from agglo.profiles.fields import FINANCIALS, ProblemError, coerce
+
+    stray = "uscc,name_zh\n1,深圳某某科技有限公司 Soci".encode() + b"\xe9t\xe9\n"
+    with pytest.raises(tabular.TableError) as refused:
+        tabular.read_table(stray, "f.csv")
+    assert refused.value.rule == "encoding"
+    assert tabular.read_table("uscc,name_zh\n1,深圳某某科技有限公司\n".encode("gbk"), "f.csv").rows[0][1][
+        "name_zh"
+    ] == ("深圳某某科技有限公司")
+    for year in (2019, 2041.0):
+        with pytest.raises(ProblemError):
+            coerce(FINANCIALS["as_of"], year)
+    with pytest.raises(ProblemError):
+        coerce(FINANCIALS["net_profit"], "10²")

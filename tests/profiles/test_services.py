@@ -103,9 +103,14 @@ def test_who_may_verify(org_admin, member_of, operator, english):
     with pytest.raises(ValidationFailed) as unsaid:  # a bank says what it checked (policy review 58 M5)
         services.fact_verify(actor=banker, fact=fact, source="bank_verified")
     assert list(unsaid.value.errors) == ["note"]
+    noted = fact.source_note
     services.fact_verify(actor=banker, fact=fact, source="bank_verified", note="与本行账户流水核对一致")
     fact.refresh_from_db()
     assert (fact.source, fact.source_note) == ("bank_verified", "与本行账户流水核对一致")
+    from agglo.common.models import AuditEvent
+
+    trail = AuditEvent.objects.filter(event="profiles.financials_verified").order_by("-id").first()
+    assert trail.payload["before"]["source_note"] == noted  # what it said before stays in the history
 
 
 def test_evidence_must_be_a_real_document(org_admin, english):

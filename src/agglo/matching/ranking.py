@@ -427,9 +427,10 @@ class Engine:
         if len(self._delta) > max(MIN_MERGE, len(self.base) // 10):
             self._merge()
             return
-        self.delta = Segment(
-            list(self._delta.values()), self.chains, self.codes, self.base.postings.avg_length, self._vectors
-        )
+        # the base's average length, as a merge would give the delta's documents; with no base (an engine filled
+        # by updates alone), the delta's own, as an engine built from the same documents has (hypothesis found it)
+        average = self.base.postings.avg_length if len(self.base) else None
+        self.delta = Segment(list(self._delta.values()), self.chains, self.codes, average, self._vectors)
         self._apply_behaviour(self.delta)
 
     def set_orgs(self, orgs: Mapping[int, OrgSignals]) -> None:

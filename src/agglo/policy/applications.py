@@ -52,6 +52,8 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
     policy = Policy.objects.select_related("issuer").get(pk=policy.pk)
     if policy.auto_grant:
         raise ValidationFailed({"policy": [_("This benefit is granted without application.")]})
+    if policy.status == Policy.Status.CLOSED:
+        raise ValidationFailed({"policy": [_("The policy is closed: it takes no more applications.")]})
     if policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("The policy is not open.")]})
     if policy.ended:

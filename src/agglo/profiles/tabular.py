@@ -39,6 +39,7 @@ DAMAGED = (
 
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of a spreadsheet's date serial numbers
+SERIAL_FROM = 10_000  # 1927-05-18
 # year first, as a spreadsheet saves a date again (2026/1/5, 2026-01-05, 2026.1.5, 2026年1月5日), with or
 # without a time; day-first and month-first text (05/01/2026) reads either way, so it is not taken
 DATE_WRITTEN = re.compile(
@@ -56,7 +57,9 @@ def day_written(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        whole = 1 <= value < 2958466 and value == int(value)
+        # a date's serial number from 1927 on (10000): a smaller number is more likely a year typed into a date
+        # column (2019 would be a day of 1905: recheck 58 M4)
+        whole = SERIAL_FROM <= value < 2958466 and value == int(value)
         return EXCEL_EPOCH + dt.timedelta(days=int(value)) if whole else None
     text = str(value).strip()
     if (written := DATE_WRITTEN.fullmatch(text)) is not None:
@@ -130,10 +133,16 @@ def _decoded(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        # GB18030 only for a file that is mostly not UTF-8: a UTF-8 file with one stray byte (a pasted "Société")
+        # would read as GB18030 too, every Chinese name garbled (recheck 58 H1)
+        loose = body.decode("utf-8", errors="replace")
+        good = sum(1 for ch in loose if ord(ch) > 127 and ch != "\ufffd")
         try:
-            return body.decode("gb18030")
+            if loose.count("\ufffd") > good:
+                return body.decode("gb18030")
         except UnicodeDecodeError:
-            raise TableError("encoding", position=exc.start, row=body[: exc.start].count(b"\n") + 1) from None
+            pass
+        raise TableError("encoding", position=exc.start, row=body[: exc.start].count(b"\n") + 1) from None
 
 
 def _separator(text: str) -> str:

@@ -88,10 +88,10 @@ def _step_quantities(
 def _checked_quantities(
     order: Order, data: dict[str, Any], errors: dict[str, list[str]]
 ) -> tuple[int, dict[int, int], dict[int, str]]:
-    """The order's quantity and its steps' new quantities (only those that change). A step the change leaves as it
-    is scales with the order's quantity, rounded up; one it gives a new quantity takes that. No step may go below
-    the units delivered or under way on it (not counting units a dispute found defective: those are made again).
-    Also the field each changed step's quantity came from, to name in an error."""
+    """The order's quantity and its steps' new quantities (only those that change). A step the change does not give
+    scales with the order's quantity, rounded up; one it gives takes what it gives (also its present quantity). No
+    step may go below the units delivered or under way on it (not counting units a dispute found defective: those
+    are made again). Also the field each changed step's quantity came from, to name in an error."""
     steps = {op.seq: op for op in order.operations.all()}
     total = order.quantity
     if data.get("quantity") is not None:  # null: left as it is
@@ -100,10 +100,10 @@ def _checked_quantities(
     scales = "quantity" not in errors and total != order.quantity
     new: dict[int, int] = {}
     for seq, op in steps.items():
-        if given.get(seq, op.quantity) != op.quantity:
-            new[seq] = given[seq]
-        elif scales:  # a step sent as it is (a form sends every step) scales too: its error names the quantity
-            where.pop(seq, None)
+        if seq in given:  # as given, also where that is what it is now: kept while the order's quantity changes
+            if given[seq] != op.quantity:
+                new[seq] = given[seq]
+        elif scales:
             new[seq] = -(-op.quantity * total // order.quantity)
             if new[seq] > MAX_QUANTITY and "quantity" not in errors:
                 errors["quantity"] = [

@@ -21,7 +21,7 @@ from agglo.factory.services.telling import tell_factory
 
 # How long before its deadline an answer is reminded of. Most answer windows are a day or more
 # (`replan.answer_deadline`); one shorter than twice this gets no reminder. Open offers keep `updated_at` from when
-# they were made (re-plans touch them only by queryset update), so it says when the answer was asked for.
+# they were made (a re-plan that keeps one, or a reminder, leaves it), so it says when the answer was asked for.
 REMIND_HOURS = 12
 
 
@@ -56,9 +56,10 @@ def offers_remind(*, now: dt.datetime | None = None) -> int:
                 text=_reminder(COUNTERS, order, pieces),
                 link=f"/factory/orders/{order.pk}/",
             )
-        for a in rows:
-            a.reminded_by = a.respond_by
-        Allocation.objects.bulk_update(rows, ["reminded_by"])
+        # a reminder changes nothing of the work: its `updated_at` stays, so an ERP's sync does not bring it again
+        Allocation.objects.filter(pk__in=[a.pk for a in rows]).update(
+            reminded_by=F("respond_by"), updated_at=F("updated_at")
+        )
     return len(rows)
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
@@ -428,8 +428,9 @@ def _apply(
             waiting.append(a.pk)
         else:
             void.append(a)
+    # carried into the new version unchanged: `updated_at` stays when the answer was asked for (`reminders`)
     Allocation.objects.filter(pk__in=waiting, status=Allocation.Status.COUNTERED).update(
-        plan_version=order.plan_version + 1
+        plan_version=order.plan_version + 1, updated_at=F("updated_at")
     )
     counters_void(order, void)
     kept, dropped = [], []
@@ -445,7 +446,7 @@ def _apply(
     # still open: an offer answered since it was read is the answer's, not the re-plan's
     still_open = Allocation.objects.filter(status=Allocation.Status.OFFERED)
     still_open.filter(pk__in=dropped).update(status=Allocation.Status.SUPERSEDED)
-    still_open.filter(pk__in=kept).update(plan_version=order.plan_version + 1)
+    still_open.filter(pk__in=kept).update(plan_version=order.plan_version + 1, updated_at=F("updated_at"))
     ops = {str(op.seq): op for op in order.operations.all()}
     caps = {capability_key(c.pk): c for c in Capability.objects.filter(pk__in={capability_id_of(k[1]) for k in wanted})}
     now = timezone.now()

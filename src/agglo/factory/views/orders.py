@@ -261,7 +261,13 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     steps = list(order.operations.select_related("process"))
     sent = {k: request.POST[k] for k in amend.AMENDABLE if k in request.POST}
     data: dict[str, Any] = dict(sent)
-    quantities = {step_field(op.seq): op.seq for op in steps if step_field(op.seq) in request.POST}
+    # the steps whose quantity the form changed: the others, sent as they are, scale with a new order quantity, and
+    # a confirmation carries only what changed (not an old figure over a change made meanwhile: recheck 58 M2)
+    quantities = {
+        step_field(op.seq): op.seq
+        for op in steps
+        if step_field(op.seq) in request.POST and request.POST[step_field(op.seq)].strip() != str(op.quantity)
+    }
     if quantities:
         sent |= {name: request.POST[name] for name in quantities}
         data["operations"] = [{"seq": seq, "quantity": request.POST[name]} for name, seq in quantities.items()]

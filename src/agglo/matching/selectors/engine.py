@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from agglo.matching.models import MatchDocument, document_key
@@ -20,6 +21,7 @@ from agglo.matching.selectors.events import behaviour_scores
 
 OVERLAP = dt.timedelta(minutes=5)
 BEHAVIOUR_EVERY_S = 60.0
+WINDOW_READ_S = 60.0  # the sync window is read whole at least this often, even when its figures stand
 
 
 def weights() -> Weights:
@@ -66,7 +68,9 @@ class LiveEngine:
         self._seen: dict[int, dt.datetime] = {}
         self._gives: dict[int, frozenset[str]] = {}
         self._watermark: dt.datetime | None = None
-        self._synced_at = timezone.now()
+        self._window: dict[str, Any] | None = None  # the count and newest time of the window last read
+        self._reading: dict[str, Any] | None = None
+        self._read_at = 0.0
         self._behaviour_at = 0.0
 
     def get(self) -> Engine:
@@ -103,7 +107,7 @@ class LiveEngine:
         vectors: dict[int, Any] = {}
         orgs: dict[int, OrgSignals] = {}
         self._seen, self._gives, latest = {}, {}, None
-        self._synced_at = timezone.now()  # before the read: a row committed after it is read by the next sync
+        self._window = None
         rows = self._rows().iterator(chunk_size=2000)
         for source, object_id, org_id, tokens, features, live, updated, vector in rows:
             self._seen[document_key(source, object_id)] = updated
@@ -125,12 +129,19 @@ class LiveEngine:
         order), and after a rebuild or bulk import holds every document: so it is read as keys and times first, and
         only rows that changed are read whole (decoding every row's features took most of a page's time)."""
         assert self._watermark is not None
-        # From the last sync's start, not only from the newest document's time: after a bulk write (a demo load,
-        # an import) the newest document stays put on a quiet platform, and every request re-read the bulk's
-        # last minutes, most of the index (perf review 58: 0.9 s a page). A row stamped OVERLAP before the last
-        # sync began was committed by then and read.
-        since = max(self._watermark, self._synced_at) - OVERLAP
-        window = MatchDocument.objects.filter(updated_at__gte=since)
+        window = MatchDocument.objects.filter(updated_at__gte=self._watermark - OVERLAP)
+        # After a bulk write (a demo load, an import) the window holds the bulk's last minutes until something
+        # newer is written, and every request re-read them whole (perf review 58: 0.9 s a page). Its count and
+        # newest time, from the index alone, say whether anything was committed into it since it was read; a
+        # window started from the last sync instead would miss a row committed later than OVERLAP after it was
+        # stamped (recheck 58 M5).
+        # An update committed late into the window under an older stamp changes neither figure: the window is
+        # then read whole at least every WINDOW_READ_S all the same.
+        signature = window.aggregate(n=Count("pk"), last=Max("updated_at"))
+        if signature == self._window and time.monotonic() - self._read_at < WINDOW_READ_S:
+            return
+        self._reading = signature  # kept by `_sync` once every row of it is taken in
+        self._read_at = time.monotonic()
         changed = [
             pk
             for pk, source, object_id, updated in window.values_list("pk", "source", "object_id", "updated_at")
@@ -160,7 +171,6 @@ class LiveEngine:
 
     def _sync(self) -> None:
         assert self._engine is not None and self._watermark is not None
-        started = timezone.now()  # the next window starts from here, once this one is read whole
         upserts: list[Item] = []
         vectors: dict[int, Any] = {}
         removals: list[int] = []
@@ -180,13 +190,14 @@ class LiveEngine:
             if source == MatchDocument.Source.ORGANIZATION:
                 orgs[org_id] = to_signals(features) if live else OrgSignals()
                 self._gives[org_id] = frozenset(features.get("gives", ())) if live else frozenset()
-        self._synced_at = started
         if removals:
             self._engine.remove(removals)
         if upserts:
             self._engine.upsert(upserts, vectors)
         if orgs:
             self._engine.set_orgs(orgs)
+        if self._reading is not None:
+            self._window, self._reading = self._reading, None
 
 
 LIVE = LiveEngine()

@@ -313,18 +313,14 @@ def fact_verify(*, actor: Any, fact: Fact, source: str, note: str = "") -> Fact:
     if len(note) > 200:
         raise ValidationFailed({"note": [_("At most %(max)d characters (has %(n)d).") % {"max": 200, "n": len(note)}]})
     own_mark = source == Source.AUDITED
-    before = fact.source
+    before, after = {"source": fact.source}, {"source": source}
+    if note and note != fact.source_note:  # the detail it replaces stays in the history (recheck 58 M6)
+        before["source_note"], after["source_note"] = fact.source_note, note
+        fact.source_note = note
     # the owner's own mark names no one to others: it is the organization's word, not a person's check
     fact.source, fact.verified_by, fact.verified_at = source, None if own_mark else actor, timezone.now()
-    if note:
-        fact.source_note = note
     fact.save(update_fields=["source", "source_note", "verified_by", "verified_at", "updated_at"])
-    _audit(
-        "marked_audited" if own_mark else "verified",
-        actor,
-        fact,
-        {"before": {"source": before}, "after": {"source": source}},
-    )
+    _audit("marked_audited" if own_mark else "verified", actor, fact, {"before": before, "after": after})
     return fact
 
 

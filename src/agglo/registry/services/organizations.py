@@ -67,7 +67,6 @@ def _reindex(org: Organization) -> None:
     search_index.index_organizations([(org.pk, org.search_text)])
 
 
-@transaction.atomic
 def organization_create_checked(
     *, actor: Any, data: dict[str, Any], status: str = Organization.Status.APPLICANT
 ) -> dict[str, Any]:
@@ -80,6 +79,7 @@ def organization_create_checked(
     return fields
 
 
+@transaction.atomic
 def organization_create(
     *, actor: Any, data: dict[str, Any], status: str = Organization.Status.APPLICANT, audit: bool = True
 ) -> Organization:
