@@ -336,9 +336,7 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        messages.error(
-            request, " ".join(text for texts in (exc.errors or {}).values() for text in texts) or exc.message
-        )
+        _say(request, exc)
     else:
         messages.success(request, _("Closed: it takes no more applications; those already in can still be decided."))
     return redirect("policy:detail", pk=pk)
