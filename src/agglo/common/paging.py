@@ -51,7 +51,11 @@ def ids_first(rows: Any, offset: int, limit: int) -> list[Any]:
     """A page of a long queryset of wide rows: the ids sorted and cut first, then only those rows read (perf review
     58: sorting 80,000 listings whole, texts and joins, to keep 20 took a second). Not for a DISTINCT queryset,
     whose ordering PostgreSQL wants selected."""
-    ids = list(rows.values_list("pk", flat=True)[offset : offset + limit])
+    return rows_of(rows, list(rows.values_list("pk", flat=True)[offset : offset + limit]))
+
+
+def rows_of(rows: Any, ids: list[Any]) -> list[Any]:
+    """The rows of a queryset with these ids, in their order (one gone meanwhile is left out)."""
     found = {x.pk: x for x in rows.filter(pk__in=ids).order_by()}
     return [found[pk] for pk in ids if pk in found]
 

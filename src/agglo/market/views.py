@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.common.idempotency import confirm_repeat
+from agglo.common.paging import rows_of
 from agglo.market import selectors, services
 from agglo.market.forms import BrowseForm, CloseForm, DeclineForm, InterestForm, ListingForm
 from agglo.market.lifecycle import DECIDED, InterestStatus, Status
@@ -61,8 +62,7 @@ def browse(request: HttpRequest) -> HttpResponse:
     )
     # the page's ids first, then only their rows (`common.paging.ids_first`)
     page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
-    found = {x.pk: x for x in qs.filter(pk__in=list(page.object_list)).order_by()}
-    shown = [found[pk] for pk in page.object_list if pk in found]
+    shown = rows_of(qs, list(page.object_list))
     rows = [(x, x._owner_revealed) for x in selectors.owners_revealed(request.user, shown)]
     query = request.GET.copy()
     query.pop("page", None)

@@ -83,6 +83,11 @@ def need_list(*, actor: Any) -> QuerySet[PolicyNeed]:
     return qs.filter(organization_id__in=access.organization_ids(actor))
 
 
+def of_province(needs: QuerySet[PolicyNeed], province: str) -> QuerySet[PolicyNeed]:
+    """The needs of one province's members (`province` a province code), or all of them ("")."""
+    return needs.filter(area_id=province) if province else needs
+
+
 def home_province(actor: Any) -> str:
     """The province of the one agency the actor administers (offered first on the dashboard), else none."""
     areas = set(
@@ -154,7 +159,7 @@ def need_dashboard(*, actor: Any, province: str = "") -> dict[str, Any]:
     its own area's: policy review 58 M6)."""
     if not sees_all_needs(actor):
         raise Forbidden(_("The needs dashboard is for government."))
-    needs = PolicyNeed.objects.filter(area_id=province) if province else PolicyNeed.objects.all()
+    needs = of_province(PolicyNeed.objects.all(), province)
     rows = [  # province and segment in the reader's language
         (topic, in_language(area_zh, area_en), in_language(seg_zh, seg_en) if seg_zh or seg_en else "", answered)
         for topic, area_zh, area_en, seg_zh, seg_en, answered in needs.values_list(
@@ -195,7 +200,7 @@ def _embedded(text: str) -> bytes | None:
 def need_clusters(limit: int = 12, province: str = "") -> list[dict[str, Any]]:
     """The latest needs (at most clustering.MAX_NEEDS; of one province's members with `province`) grouped by what
     they say, largest group first; groups of one are left out. Cached until a need is filed or answered."""
-    needs = PolicyNeed.objects.filter(area_id=province) if province else PolicyNeed.objects.all()
+    needs = of_province(PolicyNeed.objects.all(), province)
     signature = needs.aggregate(n=Count("pk"), last=Max("pk"), answered=Count("answered_at"))
     key = f"policy:needs:clusters:{signature['n']}:{signature['last']}:{signature['answered']}:{limit}:{province}"
     cached = cache.get(key)

@@ -462,9 +462,7 @@ def need_index(request: HttpRequest) -> HttpResponse:
     if province not in {r.code for r in provinces}:
         province = ""
     dashboard = needs.need_dashboard(actor=request.user, province=province) if government else None
-    rows = needs.need_list(actor=request.user)
-    if province:
-        rows = rows.filter(area_id=province)
+    rows = needs.of_province(needs.need_list(actor=request.user), province)
     group = None
     if dashboard and (key := posted_id(request.GET.get("group"))) is not None:
         # One cluster's needs, to read and answer together.

@@ -87,10 +87,7 @@ def owner_revealed(actor: Any, listing: Listing) -> bool:
     its own people, operators and auditors, and organizations whose interest the owner accepted."""
     if not listing.anonymous:
         return True
-    mine = policy.organization_ids(actor)
-    if listing.organization_id in mine or policy.sees_all_organizations(actor):
-        return True
-    return Interest.objects.filter(listing=listing, organization_id__in=mine, status=InterestStatus.ACCEPTED).exists()
+    return bool(owners_revealed(actor, [listing])[0]._owner_revealed)  # type: ignore[attr-defined]
 
 
 def owners_revealed(actor: Any, listings: Iterable[Listing]) -> list[Listing]:
