@@ -10,6 +10,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agglo.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError
 
     if sys.argv[1:] in (["--version"], ["version"]):  # Agglo's version, not Django's (which `version` printed)
         import django
@@ -22,6 +23,16 @@ def main() -> None:
         execute_from_command_line(["agglo", *sys.argv[1:]])
     except ImproperlyConfigured as exc:  # a setting from the environment is wrong: say which, without a traceback
         print(f"agglo: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OperationalError as exc:  # no server, a folder that is not there, a file locked too long: said, no traceback
+        from django.conf import settings
+
+        where = settings.DATABASES["default"].get("NAME")
+        print(
+            f"agglo: the database {where} cannot be used ({exc}). Check DATABASE_URL or AGGLO_VAR_DIR; "
+            "`agglo up` creates the embedded database.",
+            file=sys.stderr,
+        )
         sys.exit(2)
     except BrokenPipeError:
         # the reader stopped early (`agglo matching_index events | head`): not an error of ours, and no traceback;

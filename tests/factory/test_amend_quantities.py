@@ -71,6 +71,29 @@ def test_a_new_quantity_scales_the_steps_and_the_plan_covers_them(cluster: dict[
     assert step_quantities(order) == {1: 333, 2: 700} and live_units(order) == {1: 333, 2: 700}
 
 
+def test_the_order_quantity_changed_back_gives_the_steps_back(cluster: dict[str, Any]) -> None:
+    """Steps scale from their quantity as last entered, not from the last rounded one: 333 of 1,000 rounded up to
+    333 of 999 came back as 334 of 1,000 (recheck 58)."""
+    order = planned(
+        cluster,
+        quantity=1000,
+        operations=[{"process": "cnc", "quantity": 333}, {"process": "surface", "quantity": 1000, "after": [1]}],
+    )
+    buyer = cluster["people"]["buyer"]
+    for quantity, steps in ((999, {1: 333, 2: 999}), (1000, {1: 333, 2: 1000}), (10, {1: 4, 2: 10})):
+        order_amend(actor=buyer, order=order, data={"quantity": quantity})
+        order.refresh_from_db()
+        assert step_quantities(order) == steps, quantity
+    order_amend(actor=buyer, order=order, data={"quantity": 1000})
+    order.refresh_from_db()
+    assert step_quantities(order) == {1: 333, 2: 1000}
+    # a step given its quantity scales from there on
+    order_amend(actor=buyer, order=order, data={"quantity": 500, "operations": [{"seq": 1, "quantity": 100}]})
+    order_amend(actor=buyer, order=order, data={"quantity": 1000})
+    order.refresh_from_db()
+    assert step_quantities(order) == {1: 200, 2: 1000}
+
+
 def test_fewer_units_cut_accepted_work_only_once_the_buyer_agrees(cluster: dict[str, Any]) -> None:
     from agglo.common.models import Notification
 

@@ -191,6 +191,12 @@ def test_a_bad_setting_is_one_line_naming_it_not_a_traceback(tmp_path, env, said
     assert result.returncode == 2 and result.stderr.strip() == said
 
 
+def test_a_database_that_cannot_be_opened_is_said_not_a_traceback(tmp_path):
+    result = run(["demo"], AGGLO_VAR_DIR=str(tmp_path / "not-made"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"agglo: the database {tmp_path / 'not-made' / 'agglo.sqlite3'} cannot be used")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_builds_its_matching_engine_as_it_starts(make_org):
     """Review 49 (perf): the first reader in each worker waited 5.7 s for the engine at 5,000 members."""

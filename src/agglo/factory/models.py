@@ -153,6 +153,10 @@ class Operation(models.Model):
     process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
     after = models.JSONField(_("after steps"), default=list, blank=True)
+    # The quantity last entered for the step and the order's quantity then. A change of the order's quantity scales
+    # the step from these, not from its last rounded value, so that changing it back and forth does not creep.
+    entered_quantity = models.PositiveIntegerField(editable=False)
+    entered_for = models.PositiveIntegerField(editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "seq"], name="operation_order_seq")]

@@ -87,11 +87,13 @@ def _step_quantities(
 
 def _checked_quantities(
     order: Order, data: dict[str, Any], errors: dict[str, list[str]]
-) -> tuple[int, dict[int, int], dict[int, str]]:
-    """The order's quantity and its steps' new quantities (only those that change). A step the change does not give
-    scales with the order's quantity, rounded up; one it gives takes what it gives (also its present quantity). No
-    step may go below the units delivered or under way on it (not counting units a dispute found defective: those
-    are made again). Also the field each changed step's quantity came from, to name in an error."""
+) -> tuple[int, dict[int, int], dict[int, str], dict[int, int]]:
+    """The order's quantity and its steps' new quantities (only those that change), and the steps given (as entered).
+    A step the change does not give scales with the order's quantity, rounded up, from its quantity as last entered
+    (so that the order's quantity changed and changed back gives it back); one it gives takes what it gives (also
+    its present quantity). No step may go below the units delivered or under way on it (not counting units a
+    dispute found defective: those are made again). Also the field each changed step's quantity came from, to name
+    in an error."""
     steps = {op.seq: op for op in order.operations.all()}
     total = order.quantity
     if data.get("quantity") is not None:  # null: left as it is
@@ -104,11 +106,13 @@ def _checked_quantities(
             if given[seq] != op.quantity:
                 new[seq] = given[seq]
         elif scales:
-            new[seq] = -(-op.quantity * total // order.quantity)
-            if new[seq] > MAX_QUANTITY and "quantity" not in errors:
+            scaled = -(-op.entered_quantity * total // op.entered_for)
+            if scaled != op.quantity:
+                new[seq] = scaled
+            if scaled > MAX_QUANTITY and "quantity" not in errors:
                 errors["quantity"] = [
                     _("Too large: step %(step)d would scale to %(n)s units, more than %(most)s.")
-                    % {"step": seq, "n": grouped(new[seq]), "most": grouped(MAX_QUANTITY)}
+                    % {"step": seq, "n": grouped(scaled), "most": grouped(MAX_QUANTITY)}
                 ]
     held: dict[int, int] = defaultdict(int)
     for a in order.allocations.filter(under_way()).select_related("operation"):
@@ -127,7 +131,7 @@ def _checked_quantities(
                 _("Too small: step %(step)d would scale to %(m)s units, but %(n)s of them are delivered or under way.")
                 % {"step": seq, "m": grouped(quantity), "n": grouped(held[seq])}
             ]
-    return total, new, keys
+    return total, new, keys, given
 
 
 def _keeps_work_under_way(
@@ -283,7 +287,7 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
             ]
         elif "due_week" not in errors:
             due_within(order.start_week, due, errors)
-    values["quantity"], steps, keys = _checked_quantities(order, data, errors)
+    values["quantity"], steps, keys, entered = _checked_quantities(order, data, errors)
     _keeps_work_under_way(order, {k: v for k, v in values.items() if k in data}, errors, steps, keys)
     if errors:
         raise ValidationFailed(errors)
@@ -291,6 +295,7 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     changed = {k: v for k, v in values.items() if getattr(order, k) != v}
     cost_before = plan_cost(order) if order.status not in (Order.Status.DRAFT, Order.Status.INFEASIBLE) else None
     if not changed and not steps:
+        _entered(order, entered)  # a step given at what it is: kept so while the order's quantity changes later
         return order, AmendPreview((), cost_before, cost_before, _weeks_late(order)), []
     for k, v in changed.items():
         setattr(order, k, v)
@@ -299,6 +304,7 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     for op in operations:
         op.quantity = steps[op.seq]
     Operation.objects.bulk_update(operations, ["quantity"])
+    _entered(order, entered)
     payload: dict[str, Any] = {k: str(v) if v is not None else None for k, v in changed.items()}
     if steps:
         payload["operations"] = {str(seq): q for seq, q in sorted(steps.items())}
@@ -312,6 +318,14 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     had_plan = order.status != Order.Status.INFEASIBLE
     order = replan(order, actor=actor, reason="amended")
     return order, _amend_preview(order, accepted, cost_before, had_plan), fields
+
+
+def _entered(order: Order, given: dict[int, int]) -> None:
+    """Steps whose quantities the change gave are scaled from these, at the order's quantity now, from here on."""
+    operations = list(order.operations.filter(seq__in=given))
+    for op in operations:
+        op.entered_quantity, op.entered_for = given[op.seq], order.quantity
+    Operation.objects.bulk_update(operations, ["entered_quantity", "entered_for"])
 
 
 def _weeks_late(order: Order) -> int:

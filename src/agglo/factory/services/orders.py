@@ -183,7 +183,15 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
     )
     Operation.objects.bulk_create(
         [
-            Operation(order=order, seq=s["seq"], process_id=s["process"], quantity=s["quantity"], after=s["after"])
+            Operation(
+                order=order,
+                seq=s["seq"],
+                process_id=s["process"],
+                quantity=s["quantity"],
+                after=s["after"],
+                entered_quantity=s["quantity"],
+                entered_for=quantity,
+            )
             for s in steps
         ]
     )
