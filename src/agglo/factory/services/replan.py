@@ -22,11 +22,13 @@ from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
 from agglo.factory import allocation as core
 from agglo.factory.diagnosis import Finding, diagnose, step_weeks
+from agglo.factory.early import forward
 from agglo.factory.greedy import GreedyStuck, greedy_plan
 from agglo.factory.models import Allocation, Capability, FactoryMember, Order
 from agglo.factory.selectors.planning import (
     capability_id_of,
     capability_key,
+    first_open_day,
     is_under_way,
     offers_held,
     offers_holding,
@@ -206,6 +208,10 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
     except (GreedyStuck, ValueError):
         hint = []
     result = solve(problem, time_limit=time_limit(), hint=hint)
+    if result.placements:  # among plans of equal cost, the one with the work done earliest (see `early`)
+        moved = forward(problem, result.placements, max(0, index_of(order.start_week, first_open_day())))
+        if moved != result.placements:  # the same cost, or less lateness
+            result = replace(result, placements=moved, costs=core.evaluate(problem, moved)[0])
     if not result.placements and result.status not in ("infeasible", "invalid"):
         return _unsolved(order, actor=actor, reason=reason, seconds=result.seconds)
     open_offers = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
