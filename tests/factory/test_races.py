@@ -248,10 +248,10 @@ def test_an_early_delivery_and_a_decline_on_one_order_while_another_plans_all_la
 
         from django.db import transaction
 
-        from agglo.factory.services.capacity import planning_turn
+        from agglo.factory.services.capacity import order_turn
 
         with transaction.atomic():
-            planning_turn()
+            order_turn(order)  # the same processes' turns
             time.sleep(1.5)
 
     errors = together(
@@ -264,3 +264,64 @@ def test_an_early_delivery_and_a_decline_on_one_order_while_another_plans_all_la
     assert all(e is None or isinstance(e, DomainError) for e in errors), errors
     first.refresh_from_db()
     assert first.status == "delivered"
+
+
+def test_plans_take_turns_by_process_and_orders_with_none_in_common_go_on_at_once(cluster: dict[str, Any]) -> None:
+    """A plan waits only for plans and capacity changes on its own processes, not for every plan on the platform."""
+    from django.db import transaction
+
+    from agglo.factory.services.capacity import order_turn, planning_turn
+    from agglo.factory.services.orders import order_create, order_plan
+    from tests.factory.conftest import order_data
+
+    buyer = cluster["people"]["buyer"]
+    machining = order_create(actor=buyer, data=order_data(operations=[{"process": "cnc", "quantity": 200}]))
+    finishing = order_create(actor=buyer, data=order_data(operations=[{"process": "surface", "quantity": 300}]))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # a plan on machining's processes, under way
+        try:
+            with transaction.atomic():
+                order_turn(machining)
+                holding.set()
+                release.wait(60)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        waiting: list[BaseException | None] = []
+
+        def plan(order: Any) -> None:
+            try:
+                order_plan(actor=buyer, order=order)
+                waiting.append(None)
+            except BaseException as exc:  # noqa: BLE001 - reported to the test
+                waiting.append(exc)
+            finally:
+                connections.close_all()
+
+        other = threading.Thread(target=plan, args=(finishing,))
+        other.start()
+        other.join(60)
+        assert waiting == [None]  # planned while machining's turn is held
+        finishing.refresh_from_db()
+        assert finishing.status == "planned"
+        same = threading.Thread(target=plan, args=(machining,))
+        same.start()
+        same.join(2)
+        assert same.is_alive() and waiting == [None]  # machining's own plan waits for the turn
+        with transaction.atomic():  # so does a capacity change on its process
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+            with pytest.raises(Exception, match="lock timeout"):
+                planning_turn(["cnc"])
+    finally:
+        release.set()
+        holder.join(60)
+    same.join(60)
+    assert waiting == [None, None]
+    machining.refresh_from_db()
+    assert machining.status == "planned"

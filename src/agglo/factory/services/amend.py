@@ -25,7 +25,7 @@ from agglo.factory.selectors.planning import (
     under_way,
     usable,
 )
-from agglo.factory.services.capacity import planning_turn
+from agglo.factory.services.capacity import order_turn
 from agglo.factory.services.orders import MAX_QUANTITY, checked_regions, checked_terms, due_within
 from agglo.factory.services.replan import replan
 from agglo.factory.validation import (
@@ -260,7 +260,7 @@ def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, Am
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not may_decide(actor, order):
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, changes its terms."))
-    planning_turn()  # it re-plans: see `capacity.planning_turn`
+    order_turn(order)  # it re-plans: see `capacity.planning_turn`
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
     unknown = sorted(set(data) - set(AMENDABLE))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed
-from agglo.factory.models import Allocation, Capability, CapacitySlot, Process
+from agglo.factory.models import Allocation, Capability, CapacitySlot, Operation, Order, Process
 from agglo.factory.selectors.calendar import page_starts
 from agglo.factory.selectors.planning import AHEAD_WEEKS, horizon
 from agglo.factory.services.telling import tell_offers_overtaken
@@ -29,23 +31,34 @@ MAX_UNIT_COST = 1_000_000  # yuan
 PROCESSES_FILE = Path(__file__).resolve().parents[1] / "data" / "processes.json"
 
 
-# Any fixed number: the key of the PostgreSQL advisory lock that plans take turns on.
-PLANNING_LOCK = 0x6167676C6F  # "agglo"
+# Any fixed number: the first key of the PostgreSQL advisory locks that plans take turns on, one per process.
+PLANNING_LOCKS = 0x61676C6F  # "aglo"
 
 
-def planning_turn() -> None:
-    """Wait for plans being made elsewhere to end. A plan keeps out of the room other orders' open offers hold,
-    but two plans made at once each read the other's room as free and offered it twice (review 53 R6: five plans
-    put 1,000 units on offer in a 240-unit week). On PostgreSQL, plans take turns on a lock that ends with their
-    transaction, after the order's lock (every plan change takes that first), so a plan waits at most one time
-    limit per plan ahead of it. A service that will re-plan takes its turn before it locks any capacity (a
-    reservation, a release), so that it never holds what the plan ahead of it needs while it waits; taken again by
-    `replan`, the lock is simply held. Changes of capacity take it too: a file sets weeks in its own order, which
-    deadlocked with a delay, and a plan would offer room that a change made while it solved took away, unseen by
-    the notices to the buyers of open offers. SQLite lets one transaction write at a time anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNING_LOCK])
+def planning_turn(processes: Iterable[str]) -> None:
+    """Wait for plans being made elsewhere on these processes to end. A plan keeps out of the room other orders' open
+    offers hold, but two plans made at once each read the other's room as free and offered it twice (review 53 R6:
+    five plans put 1,000 units on offer in a 240-unit week). On PostgreSQL, plans take turns on a lock per process
+    (a plan reads and writes only its processes' capabilities, so plans of orders with no process in common go on
+    at once); the locks end with the transaction and are taken after the order's lock (every plan change takes that
+    first), all in one sorted sweep, so that no two turns wait on each other. A service that will re-plan takes
+    its order's turn (`order_turn`) before it locks any capacity (a reservation, a release), so that it never holds
+    what the plan ahead of it needs while it waits; taken again by `replan`, the same locks are simply held. Changes
+    of capacity take their process's turn: a file sets weeks in its own order, which deadlocked with a delay, and a
+    plan would offer room that a change made while it solved took away, unseen by the notices to the buyers of open
+    offers. SQLite lets one transaction write at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    # a stable key per process code (a collision only makes two processes share a turn)
+    keys = sorted({zlib.crc32(code.encode()) & 0x7FFFFFFF for code in processes})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PLANNING_LOCKS, key])
+
+
+def order_turn(order: Order) -> None:
+    """The planning turn of every process on the order's route: see `planning_turn`."""
+    planning_turn(Operation.objects.filter(order=order).values_list("process_id", flat=True))
 
 
 def process_catalogue_load() -> int:
@@ -100,7 +113,7 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         ]
     if errors:
         raise ValidationFailed(errors)
-    planning_turn()  # before the capability's row and its weeks are locked
+    planning_turn([process.code])  # before the capability's row and its weeks are locked
     capability, created = Capability.objects.update_or_create(
         organization_id=organization_id, process=process, defaults=values
     )
@@ -225,7 +238,7 @@ def week_write(
     """Set the capacity of the week of Monday `week`, checked already but for what accepted work holds, which is
     checked here under the slot's lock. A lower figure is returned, and unless `tell` is off (a file tells once
     for all its weeks) the buyers of offers it no longer fits are told. `source`: the file it came from."""
-    planning_turn()  # before the week's lock (a file's first week takes it for all its weeks)
+    planning_turn([capability.process_id])  # before the week's lock (a file's first week takes it for all)
     slot, created = CapacitySlot.objects.select_for_update().get_or_create(
         capability=capability, week=week, defaults={"capacity": amount, "by_hand": True}
     )

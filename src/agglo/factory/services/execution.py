@@ -17,7 +17,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.factory.models import Allocation, Operation
 from agglo.factory.selectors.planning import horizon, usable_units
-from agglo.factory.services.capacity import free_in, planning_turn, release, reserve
+from agglo.factory.services.capacity import free_in, order_turn, release, reserve
 from agglo.factory.services.replan import (
     finish_if_delivered,
     repaired,
@@ -55,7 +55,7 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
     """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
     allocation = locked(allocation, "capability")
     reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
-    planning_turn()  # before the release below: see `capacity.planning_turn`
+    order_turn(allocation.order)  # before the release below: see `capacity.planning_turn`
     allocation.status = Allocation.Status.WITHDRAWN
     allocation.note = reason
     allocation.save(update_fields=["status", "note", "updated_at"])
@@ -155,7 +155,7 @@ def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, A
         if allocation.week > monday(timezone.localdate()):  # made already: its week ahead is free again (review 56)
             # the turn after the order's lock, as every plan change takes them, and before the week's lock (recheck
             # 57: taken first, a delivery deadlocked with a decline); only an early delivery waits for it
-            planning_turn()
+            order_turn(allocation.order)
             release(allocation.capability, allocation.week, allocation.quantity)
     allocation.save(update_fields=fields)
     audit_step(
@@ -323,7 +323,7 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     later = allocation.week + dt.timedelta(weeks=shift)
     if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
         raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
-    planning_turn()  # before the reservation below: see `capacity.planning_turn`
+    order_turn(allocation.order)  # before the reservation below: see `capacity.planning_turn`
     if not reserve(allocation.capability, later, allocation.quantity):
         room = free_in(allocation.capability, later)
         raise ValidationFailed(

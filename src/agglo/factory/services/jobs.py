@@ -19,7 +19,7 @@ from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.factory.models import Allocation, FactoryMember, Order
 from agglo.factory.selectors.orders import may_decide
-from agglo.factory.services.capacity import free_in, planning_turn, reserve
+from agglo.factory.services.capacity import free_in, order_turn, reserve
 from agglo.factory.services.replan import (
     answer_deadline,
     confirm_if_complete,
@@ -230,7 +230,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
         raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})
     if timezone.now() > allocation.respond_by:
         raise ValidationFailed({"action": [_("The time to decide on this counter-offer has passed.")]})
-    planning_turn()  # it re-plans: the turn before the reservation below (see `capacity.planning_turn`)
+    order_turn(allocation.order)  # it re-plans: the turn before the reservation below (see `capacity.planning_turn`)
     if accept:
         amount = allocation.counter_quantity or 0
         if not reserve(allocation.capability, allocation.week, amount):
@@ -286,7 +286,7 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
             order = Order.objects.select_for_update().get(pk=order_id)
             if order.status in Order.CLOSED:
                 continue
-            planning_turn()
+            order_turn(order)
             late = Allocation.objects.select_for_update().filter(
                 order_id=order_id, status__in=waiting, respond_by__lt=now
             )

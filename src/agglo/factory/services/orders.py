@@ -23,7 +23,7 @@ from agglo.factory.selectors.planning import (
     first_open_day,
     horizon,
 )
-from agglo.factory.services.capacity import planning_turn, release
+from agglo.factory.services.capacity import order_turn, release
 from agglo.factory.services.replan import replan
 from agglo.factory.services.telling import clipped, tell_factory
 from agglo.factory.validation import (
@@ -237,7 +237,7 @@ def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
     reason = cancel_check(actor=actor, order=order, reason=reason)
     # Its releases lock capacity week by week, as a re-plan's do: the turn first, so that the two never hold what
     # the other waits for (recheck 55: a cancellation and a delay at one factory deadlocked).
-    planning_turn()
+    order_turn(order)
     # Locked too, so that neither an answer nor a delivery can slip in between the checks and the writes.
     list(order.allocations.select_for_update().values_list("pk", flat=True))
     touched = set()

@@ -36,7 +36,7 @@ from agglo.factory.selectors.planning import (
     usable,
     usable_units,
 )
-from agglo.factory.services.capacity import planning_turn, release
+from agglo.factory.services.capacity import order_turn, release
 from agglo.factory.services.telling import (
     offer_piece,
     tell_factory,
@@ -198,7 +198,7 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status in Order.CLOSED:
         return order
-    planning_turn()
+    order_turn(order)
     # A factory's answer elsewhere leaves the buyer's pending decisions on counter-offers open: the repair plans
     # around them (as if taken: taking one then changes nothing). A re-plan the buyer asks for voids them.
     keep_counters = reason not in BUYER_REPLANS
