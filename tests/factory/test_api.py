@@ -383,3 +383,40 @@ def test_a_json_type_fault_says_which_json_type(cluster: dict[str, Any]) -> None
     )
     assert r.status_code == 422
     assert r.json()["errors"]["confirm"] == ['必须是 true 或 false（JSON 的写法）：true，而不是 "true" 或 "yes"。']
+
+
+def test_an_order_changed_since_it_was_read_is_not_changed_or_cancelled_over_its_version(
+    cluster: dict[str, Any],
+) -> None:
+    """Two ERPs (or an ERP and a person) changing one order: `If-Match` with the `ETag` read keeps either from
+    overwriting the other unseen; without it, a change goes through as before."""
+    import json
+
+    from agglo.factory.services.orders import order_create, order_plan
+    from tests.registry.test_api import problem
+
+    buyer_user = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer_user, order=order_create(actor=buyer_user, data=order_data()))
+    buyer = api(buyer_user)
+    url = f"/api/v1/factory/orders/{order.pk}"
+    read = buyer.get(url)
+    tag = read["ETag"]
+    assert read.status_code == 200 and tag.startswith('"')
+    assert buyer.get(url)["ETag"] == tag  # reading changes nothing
+    first = buyer.patch(url, json.dumps({"late_penalty": "3000"}), content_type="application/json", HTTP_IF_MATCH=tag)
+    assert first.status_code == 200, first.content
+    assert first["ETag"] != tag and first["ETag"] == buyer.get(url)["ETag"]
+    stale = buyer.patch(url, json.dumps({"late_penalty": "4000"}), content_type="application/json", HTTP_IF_MATCH=tag)
+    assert tag in problem(stale, 412)["title"]
+    cancel = buyer.post(f"{url}/cancel", json.dumps({"reason": "重复下单"}), "application/json", HTTP_IF_MATCH=tag)
+    assert cancel.status_code == 412
+    order.refresh_from_db()
+    assert order.late_penalty == 3000 and order.status == Order.Status.PLANNED
+    preview = buyer.post(f"{url}/amend-preview", json.dumps({"quantity": 300}), "application/json", HTTP_IF_MATCH=tag)
+    assert preview.status_code == 412
+    # the version of the moment is taken, and so is a change without one
+    current = first["ETag"]
+    ok = buyer.post(f"{url}/cancel", json.dumps({"reason": "重复下单"}), "application/json", HTTP_IF_MATCH=current)
+    assert ok.status_code == 200, ok.content
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED

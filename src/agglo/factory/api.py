@@ -17,6 +17,7 @@ from agglo.common.api_guard import upload_flag
 from agglo.common.errors import NotFound
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import file_download, one_of
+from agglo.common.versions import version_tag
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
@@ -162,14 +163,25 @@ def order_create(request: HttpRequest, payload: OrderIn) -> Any:
 
 
 @router.get("/orders/{int:order_id}", response=OrderOut, summary="One order with its plan's figures")
-def order_get(request: HttpRequest, order_id: int) -> Any:
-    return selectors.order_get(actor=request.auth, pk=order_id)
+def order_get(request: HttpRequest, response: HttpResponse, order_id: int) -> Any:
+    """The `ETag` is the order's version: send it back as `If-Match` with a change or a cancellation."""
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    response["ETag"] = version_tag(order)
+    return order
 
 
 @router.patch("/orders/{int:order_id}", response=OrderOut, summary="Buyer: change the due week, quantities or terms")
-def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
+def order_amend(request: HttpRequest, response: HttpResponse, order_id: int, payload: OrderAmendIn) -> Any:
+    """With `If-Match`, an order changed since that version (by anyone, or by a re-plan) is not changed: 412."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return amend.order_amend(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
+    changed = amend.order_amend(
+        actor=request.auth,
+        order=order,
+        data=payload.dict(exclude_unset=True),
+        if_match=request.headers.get("If-Match"),
+    )
+    response["ETag"] = version_tag(changed)
+    return changed
 
 
 @router.post(
@@ -179,7 +191,9 @@ def order_amend(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> A
 )
 def order_amend_preview(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return amend.order_amend_preview(actor=request.auth, order=order, data=payload.dict(exclude_unset=True))
+    return amend.order_amend_preview(
+        actor=request.auth, order=order, data=payload.dict(exclude_unset=True), if_match=request.headers.get("If-Match")
+    )
 
 
 @router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")
@@ -193,8 +207,11 @@ def order_plan(request: HttpRequest, order_id: int) -> Any:
     summary="Cancel an order (whoever placed it, or an admin of the buyer)",
 )
 def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
+    """With `If-Match`, an order changed since that version is not cancelled: 412."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return orders.order_cancel(actor=request.auth, order=order, reason=payload.reason)
+    return orders.order_cancel(
+        actor=request.auth, order=order, reason=payload.reason, if_match=request.headers.get("If-Match")
+    )
 
 
 @router.get("/orders/{int:order_id}/allocations", response=list[AllocationOut], summary="The current plan")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.numbers import grouped
+from agglo.common.versions import version_check
 from agglo.factory import allocation as core
 from agglo.factory.models import Allocation, Operation, Order
 from agglo.factory.selectors.orders import may_decide
@@ -228,38 +229,48 @@ class AmendWouldMoveAccepted(Exception):  # noqa: N818 - a question for the buye
         self.fields = tuple(fields)
 
 
-def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any]) -> AmendPreview:
+def order_amend_preview(*, actor: Any, order: Order, data: dict[str, Any], if_match: str | None = None) -> AmendPreview:
     """What `order_amend` would do with `data`, changing nothing (ValidationFailed as it would refuse): the change
     and its repair are made in a savepoint, read, and rolled back."""
     with transaction.atomic():
-        _order, preview, _fields = _amend(actor=actor, order=order, data=data)
+        _order, preview, _fields = _amend(actor=actor, order=order, data=data, if_match=if_match)
         transaction.set_rollback(True)
     return preview
 
 
 @transaction.atomic
 def order_amend(
-    *, actor: Any, order: Order, data: dict[str, Any], confirmed: bool = True, expect: str | None = None
+    *,
+    actor: Any,
+    order: Order,
+    data: dict[str, Any],
+    confirmed: bool = True,
+    expect: str | None = None,
+    if_match: str | None = None,
 ) -> Order:
     """The buyer changes an open order's due week, quantities or terms (the fields given; an empty budget or share
     removes it; steps left as they are scale with a new order quantity). A planned order is re-planned at once
     around the work members accepted, which moves only where the new terms demand it. Nothing is saved if any
     field is wrong. Not `confirmed`, a change that would take back or cut accepted work (or leave no plan) is
     undone and AmendWouldMoveAccepted says what it would do, for the buyer to confirm; `expect` is the key of the
-    preview confirmed, and a repair that now does otherwise is asked again."""
-    amended, preview, fields = _amend(actor=actor, order=order, data=data)
+    preview confirmed, and a repair that now does otherwise is asked again. `if_match`: the order's version the
+    caller read (`common.versions`); an order changed since, by anyone or by a re-plan, is not changed."""
+    amended, preview, fields = _amend(actor=actor, order=order, data=data, if_match=if_match)
     moved = expect is not None and preview.key != expect
     if preview.asks and (not confirmed or moved):
         raise AmendWouldMoveAccepted(preview, changed=moved, fields=fields)  # out of the transaction: all undone
     return amended
 
 
-def _amend(*, actor: Any, order: Order, data: dict[str, Any]) -> tuple[Order, AmendPreview, list[str]]:
+def _amend(
+    *, actor: Any, order: Order, data: dict[str, Any], if_match: str | None = None
+) -> tuple[Order, AmendPreview, list[str]]:
     """Make the change and its repair (in the caller's transaction); the order, what the repair did to accepted
     work, and the fields of `data` that change something."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not may_decide(actor, order):
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, changes its terms."))
+    version_check(order, if_match)
     order_turn(order)  # it re-plans: see `capacity.planning_turn`
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})

@@ -16,6 +16,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.lines import ONE_LINE, is_one_line
+from agglo.common.versions import version_check
 from agglo.factory.models import Allocation, FactoryMember, Operation, Order, Process, VirtualFactory
 from agglo.factory.selectors.orders import may_decide
 from agglo.factory.selectors.planning import (
@@ -230,11 +231,13 @@ def cancel_check(*, actor: Any, order: Order, reason: str) -> str:
 
 
 @transaction.atomic
-def order_cancel(*, actor: Any, order: Order, reason: str) -> Order:
+def order_cancel(*, actor: Any, order: Order, reason: str, if_match: str | None = None) -> Order:
     """The buyer cancels an order that is not done: work not yet delivered is called off (its reservations
-    released, every factory told); work already delivered stays on record for receipt and the scorecards."""
+    released, every factory told); work already delivered stays on record for receipt and the scorecards.
+    `if_match`: the order's version the caller read (`common.versions`)."""
     order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
     reason = cancel_check(actor=actor, order=order, reason=reason)
+    version_check(order, if_match)
     # Its releases lock capacity week by week, as a re-plan's do: the turn first, so that the two never hold what
     # the other waits for (recheck 55: a cancellation and a delay at one factory deadlocked).
     order_turn(order)
