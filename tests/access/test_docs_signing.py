@@ -51,3 +51,8 @@ def test_the_documented_client_signs_reads_and_writes(live_server, member_of) ->
     assert [status for status, _ in answers] == [201, 201], answers
     assert answers[0][1]["id"] == answers[1][1]["id"]
     assert Listing.objects.filter(organization=org).count() == 1
+    # two like writes at once, without a key, are two requests: each signature is new (its nonce), so neither is
+    # taken for a copy of the other
+    twice = [call("POST", url, key, key_id, body=body | {"title_zh": "寻找注塑产能"}) for _ in range(2)]
+    assert [status for status, _ in twice] == [201, 201], twice
+    assert Listing.objects.filter(organization=org).count() == 3

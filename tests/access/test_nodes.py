@@ -84,7 +84,9 @@ class NodeClient:
         self.public = base64.b64encode(raw).decode()
         self.key_id = nodes.key_id_of(raw)
 
-    def request(self, method: str, path: str, body: dict | None = None, *, created=None, tamper_path=None):
+    def request(
+        self, method: str, path: str, body: dict | None = None, *, created=None, tamper_path=None, nonce=None, **more
+    ):
         data = json.dumps(body).encode() if body is not None else b""
         message = Message(method, f"http://testserver{path}", {"Content-Type": "application/json"} if data else {})
         components = ("@method", "@target-uri") + (("content-type", "content-digest") if data else ())
@@ -92,14 +94,22 @@ class NodeClient:
             message,
             key_id=self.key_id,
             created=created or timezone.now(),
+            nonce=nonce,
             covered_component_ids=components,
             body=data or None,
         )
         extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in message.headers.items() if k != "Content-Type"}
+        extra.update(more)
+        self.sent = (method, tamper_path or path, data, extra)
+        return self.again()
+
+    def again(self):
+        """The request sent last, sent again byte for byte (its signature too)."""
+        method, path, data, extra = self.sent
         send = getattr(self.client, method.lower())
         if data:
-            return send(tamper_path or path, data=data, content_type="application/json", **extra)
-        return send(tamper_path or path, **extra)
+            return send(path, data=data, content_type="application/json", **extra)
+        return send(path, **extra)
 
 
 @pytest.fixture
@@ -143,6 +153,37 @@ def test_tampered_stale_or_unsigned_body_requests_are_refused(node_client):
         HTTP_SIGNATURE="sig=:AAAA:",
     )
     assert r.status_code == 401
+
+
+def test_a_signed_write_sent_again_is_refused_and_not_acted_on_twice(node_client, org_admin):
+    """Someone who copies a signed request off the wire cannot make the platform act on it again within the five
+    minutes its signature stays fresh (RFC 9421 §7.2.2); reads may be sent again."""
+    from agglo.profiles.models import FinancialStatement
+    from tests.profiles.conftest import statement
+
+    admin, org = org_admin
+    node_client.node.role = "admin"  # an ERP that keeps the organization's figures
+    node_client.node.save(update_fields=["role"])
+    node_client.node.user.memberships.update(role="admin")
+    url = f"/api/v1/organizations/{org.pk}/financials"
+    first = node_client.request("POST", url, statement(2024))
+    assert first.status_code == 201, first.content
+    replayed = node_client.again()
+    assert replayed.status_code == 401
+    assert replayed.json()["detail"] == (
+        "签名被拒绝：这一签名请求此前已收到；请为每个请求重新签名，或附上 Idempotency-Key 以安全重试。"
+    )
+    assert FinancialStatement.objects.filter(organization=org).count() == 1
+    # signed anew (a nonce keeps two like requests in one second apart), it is a request of its own
+    second = node_client.request("POST", url, statement(2023), nonce="b8e2c0")
+    assert second.status_code == 201, second.content
+    assert FinancialStatement.objects.filter(organization=org).count() == 2
+    # a read is taken again; a write under an Idempotency-Key is answered again as the first time
+    node_client.request("GET", "/api/v1/whoami")
+    assert node_client.again().status_code == 200
+    keyed = node_client.request("POST", url, statement(2022), HTTP_IDEMPOTENCY_KEY='"sync-2022"')
+    assert keyed.status_code == 201 and node_client.again().status_code == 201
+    assert FinancialStatement.objects.filter(organization=org).count() == 3
 
 
 def test_keys_rotate_without_downtime_and_revoked_keys_stop(node_client, org_admin, client):

@@ -26,6 +26,11 @@ def refusal(exc: SignatureRefused) -> str:
         return _("the key is not a registered node's, or it was revoked")
     if exc.rule == "future":
         return _("the signature is dated in the future")
+    if exc.rule == "replayed":
+        return _(
+            "this signed request was received before; sign each request anew, or send an Idempotency-Key to retry "
+            "one safely"
+        )
     return _("the signature library says “%(words)s”") % {"words": exc}
 
 

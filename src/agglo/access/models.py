@@ -119,6 +119,17 @@ class NodeKey(models.Model):
         return self.key_id
 
 
+class SeenSignature(models.Model):
+    """A node's signed write received, kept while its signature is fresh (`signatures.MAX_AGE`): the same signed
+    write sent again within that time is refused, not acted on twice. Only the signature's SHA-256 is kept."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.digest
+
+
 class ApiToken(models.Model):
     """A bearer token for machine clients; only its SHA-256 digest is stored. A node's tokens act as the node."""
 

@@ -1,25 +1,30 @@
 """HTTP Message Signatures (RFC 9421) from member nodes, checked with the http-message-signatures library.
 
 A signed request covers at least `@method`, `@target-uri` and, when it has a body, `content-digest` (RFC 9530);
-it carries `created` (at most MAX_AGE old, never ahead of MAX_SKEW) and the `keyid` of a registered node key.
+it carries `created` (at most MAX_AGE old, never ahead of a minute) and the `keyid` of a registered node key. A
+signed write (any method but GET, HEAD and OPTIONS) is taken once: the same signature again within MAX_AGE is
+refused (RFC 9421 §7.2.2), unless the request carries an `Idempotency-Key`, whose repeats get the first answer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
-from agglo.access.models import NodeKey
+from agglo.access.models import NodeKey, SeenSignature
 
 MAX_AGE = dt.timedelta(minutes=5)
 REQUIRED = ("@method", "@target-uri")
+READS = ("GET", "HEAD", "OPTIONS")
 
 
 class SignatureRefused(Exception):
@@ -80,6 +85,20 @@ def verify_request(request: HttpRequest) -> NodeKey:
         raise SignatureRefused("no key")
     key = keys.used
     now = timezone.now()
+    if request.method not in READS and "Idempotency-Key" not in request.headers:
+        _taken_once(request.headers.get("Signature", ""), created if isinstance(created, int) else None, now)
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         NodeKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+def _taken_once(signature: str, created: int | None, now: dt.datetime) -> None:
+    """Keep the signature's digest until it is too old to be taken anyway; a digest kept already is a replay."""
+    expires = (dt.datetime.fromtimestamp(created, tz=dt.UTC) if created else now) + MAX_AGE
+    digest = hashlib.sha256(signature.encode()).hexdigest()
+    try:
+        with transaction.atomic():  # a savepoint: the replay's refusal leaves the caller's transaction usable
+            SeenSignature.objects.create(digest=digest, expires_at=expires)
+    except IntegrityError:
+        raise SignatureRefused("this signed request was received before", rule="replayed") from None
+    SeenSignature.objects.filter(expires_at__lt=now).delete()  # the table holds minutes of signed writes at most
