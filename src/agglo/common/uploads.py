@@ -10,14 +10,45 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-# Sniffed from the file's first bytes: the browser's claimed type is not trusted.
-_MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+# Sniffed from the file's first bytes: the browser's claimed type is not trusted. Which of them a form takes is
+# its own choice (`types`): most take PDF, PNG and JPEG (settings.AGGLO_UPLOAD_TYPES); an order's drawings also
+# take STEP models and ZIP packages (Gerber sets, a drawing set).
+_MAGIC = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"ISO-10303-21;": "model/step",
+    b"PK\x03\x04": "application/zip",
+}
+DRAWING_TYPES = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "model/step": ".step",
+    "application/zip": ".zip",
+}
+_NAMES = {
+    "application/pdf": "PDF",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "model/step": "STEP",
+    "application/zip": "ZIP",
+}
 
 
 # ... and ended as its format ends: a header glued onto other bytes (an HTML page behind a PNG signature) is not
-# that file. A PDF may carry a few bytes after its %%EOF line; JPEG writers sometimes pad after their end marker.
-_ENDS = {"application/pdf": (b"%%EOF", 1024), "image/png": (b"IEND\xaeB`\x82", 0), "image/jpeg": (b"\xff\xd9", 64)}
+# that file. A PDF may carry a few bytes after its %%EOF line; JPEG writers sometimes pad after their end marker;
+# a STEP file ends with its END line and a newline or two; a ZIP's directory end is followed by its comment (at most
+# 65,535 bytes).
+_ENDS = {
+    "application/pdf": (b"%%EOF", 1024),
+    "image/png": (b"IEND\xaeB`\x82", 0),
+    "image/jpeg": (b"\xff\xd9", 64),
+    "model/step": (b"END-ISO-10303-21;", 64),
+    "application/zip": (b"PK\x05\x06", 65_535 + 18),
+}
 
 
 def sniff(head: bytes) -> str | None:
@@ -40,11 +71,12 @@ def check_documents(
     field: str = "documents",
     max_count: int = 5,
     held: int = 0,
+    types: dict[str, str] | None = None,
 ) -> None:
-    """Add a message under `field` for too many files, an oversized file, or one that is not PDF, PNG or JPEG.
-    `held` files are attached already and count against `max_count`."""
+    """Add a message under `field` for too many files, an oversized file, or one of a type not in `types` (by
+    default PDF, PNG or JPEG). `held` files are attached already and count against `max_count`."""
     limit = settings.AGGLO_UPLOAD_MAX_BYTES
-    allowed = settings.AGGLO_UPLOAD_TYPES
+    allowed = types or settings.AGGLO_UPLOAD_TYPES
     if held + len(documents) > max_count:
         errors[field] = [
             _("At most %(n)d files.") % {"n": max_count}
@@ -64,7 +96,12 @@ def check_documents(
         kind = sniff(upload.read(16))
         upload.seek(0)
         if kind not in allowed or not _ends_as(kind, upload):
-            errors.setdefault(field, []).append(_("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name})
+            errors.setdefault(field, []).append(
+                _("%(name)s is not a PDF, PNG or JPEG file.") % {"name": name}
+                if types is None
+                else _("%(name)s is not a file of a kind taken here (%(kinds)s).")
+                % {"name": name, "kinds": pgettext("between file kinds", ", ").join(_NAMES[k] for k in allowed)}
+            )
 
 
 def kept_name(name: str, most: int = 200) -> str:
@@ -78,9 +115,9 @@ def kept_name(name: str, most: int = 200) -> str:
     return f"{stem[: most - len(ext) - 1]}.{ext}"
 
 
-def store_upload(document: Any, upload: UploadedFile, *, default_name: str) -> Any:
+def store_upload(document: Any, upload: UploadedFile, *, default_name: str, types: dict[str, str] | None = None) -> Any:
     """Save an upload as a document row (fields file, original_name, content_type, size, sha256): its type from
-    its bytes, its file named by its digest. Call check_documents first."""
+    its bytes, its file named by its digest. Call check_documents first (with the same `types`)."""
     upload.seek(0)
     body = upload.read()
     upload.seek(0)
@@ -88,6 +125,6 @@ def store_upload(document: Any, upload: UploadedFile, *, default_name: str) -> A
     document.original_name = kept_name(upload.name or default_name)
     document.content_type, document.size = kind, len(body)
     document.sha256 = hashlib.sha256(body).hexdigest()
-    document.file.save(document.sha256[:16] + settings.AGGLO_UPLOAD_TYPES.get(kind, ""), upload, save=False)
+    document.file.save(document.sha256[:16] + (types or settings.AGGLO_UPLOAD_TYPES).get(kind, ""), upload, save=False)
     document.save()
     return document

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
@@ -32,6 +32,7 @@ from agglo.factory.schemas import (
     DisputeRulingIn,
     OfferAnswerIn,
     OrderAmendIn,
+    OrderDocumentOut,
     OrderIn,
     OrderOut,
     ProcessOut,
@@ -47,7 +48,7 @@ from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calen
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES as CALENDAR_TYPES
 from agglo.factory.selectors.calendar_file import calendar_file
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
-from agglo.factory.services import amend, capacity, disputes, execution, jobs, orders
+from agglo.factory.services import amend, capacity, disputes, documents, execution, jobs, orders
 from agglo.factory.services.calendar_file import calendar_import
 from agglo.factory.services.capacity import page_start_checked
 from agglo.profiles.services.imports import size_check
@@ -212,6 +213,44 @@ def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
     return orders.order_cancel(
         actor=request.auth, order=order, reason=payload.reason, if_match=request.headers.get("If-Match")
     )
+
+
+@router.get("/orders/{int:order_id}/documents", response=list[OrderDocumentOut], summary="An order's drawings")
+def order_documents(request: HttpRequest, order_id: int) -> Any:
+    """The buyer's drawings and specifications, for whoever sees the order: its buyer and the factories offered
+    its work."""
+    return selectors.order_get(actor=request.auth, pk=order_id).documents.all()
+
+
+@router.post(
+    "/orders/{int:order_id}/documents",
+    response={201: list[OrderDocumentOut]},
+    summary="Buyer: attach drawings or specifications (multipart `files`)",
+)
+def order_documents_add(request: HttpRequest, order_id: int, files: File[list[UploadedFile]]) -> Status:
+    """PDF, PNG, JPEG, STEP or ZIP, recognised from their bytes, at most 20 per order; all or none are kept
+    (422 names each bad file). Factories with open work on the order are told."""
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    return Status(201, documents.order_documents_add(actor=request.auth, order=order, files=files))
+
+
+@router.get("/documents/{int:document_id}", summary="One of an order's files, as a download")
+def order_document(request: HttpRequest, document_id: int) -> Any:
+    doc = selectors.document_get(actor=request.auth, pk=document_id)
+    if not doc.file.storage.exists(doc.file.name):
+        raise NotFound(_("No file with id %(pk)s.") % {"pk": document_id})
+    response = FileResponse(
+        doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name, as_attachment=True
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.delete("/documents/{int:document_id}", response={204: None}, summary="Buyer: remove one of an order's files")
+def order_document_delete(request: HttpRequest, document_id: int) -> Status:
+    doc = selectors.document_get(actor=request.auth, pk=document_id)
+    documents.order_document_remove(actor=request.auth, document=doc)
+    return Status(204, None)
 
 
 @router.get("/orders/{int:order_id}/allocations", response=list[AllocationOut], summary="The current plan")

@@ -166,6 +166,28 @@ class Operation(models.Model):
         return f"{self.order_id}#{self.seq}"
 
 
+class OrderDocument(models.Model):
+    """A drawing or specification the buyer attaches to an order (PDF, image, STEP model, ZIP package): seen by the
+    buyer and by the factories the order's work was offered to, as the order is."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to="orders/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("order document")
+        verbose_name_plural = _("order documents")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class Allocation(StampsChanges, models.Model):
     """Work offered to one factory: a quantity of one operation in one week; its answer and its execution."""
 

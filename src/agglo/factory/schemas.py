@@ -362,3 +362,18 @@ class CalendarImportOut(Schema):
     unchanged: int
     errors: list[RowErrorOut]
     errors_total: int
+
+
+class OrderDocumentOut(Schema):
+    id: int
+    order_id: int
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    url: str  # the file (the API's `GET /factory/documents/{id}` serves it too)
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/factory/documents/{obj.pk}/"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agglo.factory.views import board, calendar_file, capacity, disputes, orders, scorecards
+from agglo.factory.views import board, calendar_file, capacity, disputes, documents, orders, scorecards
 
 app_name = "factory"
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("factory/orders/<int:pk>/plan/", orders.order_replan, name="order_replan"),
     path("factory/orders/<int:pk>/cancel/", orders.order_cancel, name="order_cancel"),
     path("factory/orders/<int:pk>/terms/", orders.order_amend, name="order_amend"),
+    path("factory/orders/<int:pk>/documents/", documents.documents_add, name="documents_add"),
+    path("factory/documents/<int:document_id>/", documents.document, name="document"),
+    path("factory/documents/<int:document_id>/remove/", documents.document_remove, name="document_remove"),
     path("factory/jobs/", board.job_board, name="jobs"),
     path("factory/allocations/<int:pk>/<slug:action>/", board.allocation_action, name="allocation_action"),
     path("factory/capacity/", capacity.capacity, name="capacity"),

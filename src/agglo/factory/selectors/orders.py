@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.errors import Forbidden, NotFound
 from agglo.common.models import AuditEvent
-from agglo.factory.models import Allocation, Capability, CapacitySlot, FactoryMember, Order, Process
+from agglo.factory.models import Allocation, Capability, CapacitySlot, FactoryMember, Order, OrderDocument, Process
 from agglo.factory.selectors.log import OpenedEntry, log_subject, opened_entries
 from agglo.factory.selectors.planning import REFUSED
 
@@ -139,6 +139,15 @@ def order_get(*, actor: Any, pk: int) -> Order:
     if order is None:
         raise NotFound(_("No order with id %(pk)s.") % {"pk": pk})
     return order
+
+
+def document_get(*, actor: Any, pk: int) -> OrderDocument:
+    """One of an order's files, for whoever sees the order (`order_list`): its buyer, and the factories its work
+    was offered to. Anyone else is told there is no such file, as of an order they may not see."""
+    document = OrderDocument.objects.filter(pk=pk).first()
+    if document is None or not order_list(actor=actor).filter(pk=document.order_id).exists():
+        raise NotFound(_("No file with id %(pk)s.") % {"pk": pk})
+    return document
 
 
 @dataclass(frozen=True)

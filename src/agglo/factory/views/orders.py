@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.common.idempotency import acted, confirm_repeat
+from agglo.common.uploads import DRAWING_TYPES
 from agglo.factory.allocation import shift_penalty
 from agglo.factory.forms import OPERATION_ROWS, OrderForm, OrderTermsForm, operation_rows, step_field
 from agglo.factory.models import Allocation, Order
@@ -226,6 +227,8 @@ def order_page(
         "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
         "operations": order.operations.select_related("process"),
+        "documents": list(order.documents.all()),
+        "drawing_types": ",".join(DRAWING_TYPES),
         "log_keys": selectors.log_keys(allocations + changes),
         "failed": failed or {},
     }

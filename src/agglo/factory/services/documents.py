@@ -1,0 +1,92 @@
+"""An order's drawings and specifications: the buyer attaches and removes them; the factories that serve the order
+are told when new ones come while their work is open."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy, pgettext_lazy
+
+from agglo.common.audit import record
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.language import Joined, Phrase
+from agglo.common.uploads import DRAWING_TYPES, check_documents, store_upload
+from agglo.factory.models import Allocation, Order, OrderDocument
+from agglo.factory.selectors.orders import may_decide
+from agglo.factory.services.telling import tell_factory
+
+MAX_DOCUMENTS = 20
+FILE_SEPARATOR = pgettext_lazy("between file names", ", ")
+OPEN_WORK = (Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.Status.ACCEPTED)
+
+
+def _may_change(actor: Any, order: Order) -> None:
+    if not may_decide(actor, order):
+        raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, attaches or removes its files."))
+    if order.status in Order.CLOSED:
+        raise ValidationFailed({"status": [_("This order is closed.")]})
+
+
+@transaction.atomic
+def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFile]) -> list[OrderDocument]:
+    """The buyer attaches drawings or specifications (PDF, PNG, JPEG, STEP or ZIP, recognised from their bytes);
+    all or none are kept. Factories with open work on the order hear of them."""
+    order = Order.objects.select_for_update().get(pk=order.pk)  # the count below cannot race another upload
+    _may_change(actor, order)
+    errors: dict[str, list[str]] = {}
+    if not files:
+        errors["files"] = [_("Attach at least one file.")]
+    check_documents(
+        files, errors, field="files", max_count=MAX_DOCUMENTS, held=order.documents.count(), types=DRAWING_TYPES
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    saved = [
+        store_upload(OrderDocument(order=order, uploaded_by=actor), f, default_name="drawing", types=DRAWING_TYPES)
+        for f in files
+    ]
+    record(
+        "factory.order_documents_added",
+        actor=actor,
+        subject=order,
+        payload={"files": [{"name": d.original_name, "sha256": d.sha256} for d in saved]},
+        organization_id=order.buyer_id,
+    )
+    working = order.allocations.filter(status__in=OPEN_WORK).values_list("factory_id", flat=True).distinct()
+    for factory in sorted(set(working)):
+        tell_factory(
+            factory,
+            "factory.order_documents",
+            Phrase(
+                ngettext_lazy(
+                    "The buyer of order %(product)s attached %(n)d file: %(names)s.",
+                    "The buyer of order %(product)s attached %(n)d files: %(names)s.",
+                    "n",
+                ),
+                product=order.product,
+                n=len(saved),
+                names=Joined((d.original_name for d in saved), FILE_SEPARATOR),
+            ),
+        )
+    return saved
+
+
+@transaction.atomic
+def order_document_remove(*, actor: Any, document: OrderDocument) -> None:
+    """The buyer takes a file back (a drawing replaced by a newer revision); the audit trail keeps its name and
+    digest."""
+    order = Order.objects.select_for_update().get(pk=document.order_id)
+    _may_change(actor, order)
+    record(
+        "factory.order_document_removed",
+        actor=actor,
+        subject=order,
+        payload={"name": document.original_name, "sha256": document.sha256},
+        organization_id=order.buyer_id,
+    )
+    document.file.delete(save=False)
+    document.delete()
