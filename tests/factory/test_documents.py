@@ -153,3 +153,27 @@ def test_the_api_lists_attaches_serves_and_removes_them(cluster: dict[str, Any])
     assert factory.delete(f"/api/v1/factory/documents/{doc['id']}").status_code == 403
     assert buyer.delete(f"/api/v1/factory/documents/{doc['id']}").status_code == 204
     assert buyer.get(url).json() == []
+
+
+def test_drawings_come_with_a_new_order_or_the_order_is_not_saved(cluster: dict[str, Any]) -> None:
+    """Entered with the order on its form: a bad file names itself beside the file box, and neither the order nor
+    the good files are kept; good files are the order's from the start."""
+    from agglo.factory.models import Order
+    from tests.factory.conftest import order_data
+
+    buyer = signed_in(cluster["people"]["buyer"])
+    data = order_data()
+    form = {k: v for k, v in data.items() if k != "operations"}
+    for n, op in enumerate(data["operations"], start=1):
+        form |= {f"op-{n}-process": op["process"], f"op-{n}-quantity": op["quantity"]}
+        form |= {f"op-{n}-after": ", ".join(map(str, op.get("after", [])))}
+    form["buyer"] = cluster["orgs"]["buyer"].pk
+    bad = buyer.post("/factory/orders/new/", {**form, "files": [upload("a.pdf", PDF), upload("b.pdf", b"<html>")]})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    assert 'id="documents-errors"' in page and "b.pdf 不是此处接受的文件类型" in page and "请重新选择文件" in page
+    assert not Order.objects.exists() and not OrderDocument.objects.exists()
+    good = buyer.post("/factory/orders/new/", {**form, "draft": "1", "files": [upload("a.pdf", PDF)]})
+    assert good.status_code == 302
+    (order,) = Order.objects.all()
+    assert list(order.documents.values_list("original_name", flat=True)) == ["a.pdf"]

@@ -31,20 +31,13 @@ def _may_change(actor: Any, order: Order) -> None:
         raise ValidationFailed({"status": [_("This order is closed.")]})
 
 
-@transaction.atomic
-def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFile]) -> list[OrderDocument]:
-    """The buyer attaches drawings or specifications (PDF, PNG, JPEG, STEP or ZIP, recognised from their bytes);
-    all or none are kept. Factories with open work on the order hear of them."""
-    order = Order.objects.select_for_update().get(pk=order.pk)  # the count below cannot race another upload
-    _may_change(actor, order)
-    errors: dict[str, list[str]] = {}
-    if not files:
-        errors["files"] = [_("Attach at least one file.")]
-    check_documents(
-        files, errors, field="files", max_count=MAX_DOCUMENTS, held=order.documents.count(), types=DRAWING_TYPES
-    )
-    if errors:
-        raise ValidationFailed(errors)
+def documents_checked(files: Sequence[UploadedFile], errors: dict[str, list[str]], *, held: int = 0) -> None:
+    """Errors under `files` for files of a kind not taken, too large, or too many with the `held` ones."""
+    check_documents(files, errors, field="files", max_count=MAX_DOCUMENTS, held=held, types=DRAWING_TYPES)
+
+
+def documents_stored(*, actor: Any, order: Order, files: Sequence[UploadedFile]) -> list[OrderDocument]:
+    """Keep checked files as the order's documents, on the audit trail by name and digest."""
     saved = [
         store_upload(OrderDocument(order=order, uploaded_by=actor), f, default_name="drawing", types=DRAWING_TYPES)
         for f in files
@@ -56,6 +49,22 @@ def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFil
         payload={"files": [{"name": d.original_name, "sha256": d.sha256} for d in saved]},
         organization_id=order.buyer_id,
     )
+    return saved
+
+
+@transaction.atomic
+def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFile]) -> list[OrderDocument]:
+    """The buyer attaches drawings or specifications (PDF, PNG, JPEG, STEP or ZIP, recognised from their bytes);
+    all or none are kept. Factories with open work on the order hear of them."""
+    order = Order.objects.select_for_update().get(pk=order.pk)  # the count below cannot race another upload
+    _may_change(actor, order)
+    errors: dict[str, list[str]] = {}
+    if not files:
+        errors["files"] = [_("Attach at least one file.")]
+    documents_checked(files, errors, held=order.documents.count())
+    if errors:
+        raise ValidationFailed(errors)
+    saved = documents_stored(actor=actor, order=order, files=files)
     working = order.allocations.filter(status__in=OPEN_WORK).values_list("factory_id", flat=True).distinct()
     for factory in sorted(set(working)):
         tell_factory(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +27,7 @@ from agglo.factory.selectors.planning import (
     horizon,
 )
 from agglo.factory.services.capacity import order_turn, release
+from agglo.factory.services.documents import documents_checked, documents_stored
 from agglo.factory.services.replan import replan
 from agglo.factory.services.telling import clipped, tell_factory
 from agglo.factory.validation import (
@@ -133,8 +136,9 @@ def checked_regions(
 
 
 @transaction.atomic
-def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
-    """Enter an order for one of the actor's organizations; nothing is saved if any field is wrong."""
+def order_create(*, actor: Any, data: dict[str, Any], files: Sequence[UploadedFile] = ()) -> Order:
+    """Enter an order for one of the actor's organizations, with its drawings (`files`, as
+    `documents.order_documents_add` takes them); nothing is saved if any field or file is wrong."""
     active = policy.active_organization_ids(actor)
     buyer = data.get("buyer")
     if buyer in (None, "") and len(active) == 1:
@@ -170,6 +174,7 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
         **checked_terms(data, errors),
     }
     steps = _operations(data.get("operations"), errors)
+    documents_checked(files, errors)
     if errors:
         raise ValidationFailed(errors)
     assert start is not None and due is not None
@@ -197,6 +202,8 @@ def order_create(*, actor: Any, data: dict[str, Any]) -> Order:
         ]
     )
     VirtualFactory.objects.create(order=order).members.create(organization_id=buyer_id, role=FactoryMember.Role.LEAD)
+    if files:
+        documents_stored(actor=actor, order=order, files=files)
     record(
         "factory.order_created",
         actor=actor,

@@ -92,6 +92,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
     # the first week that still takes new work (this one only until Wednesday)
     form = OrderForm(request.POST or None, initial={"start_week": monday(first_open_day()).isoformat()})
     route_errors: list[str] = []
+    file_errors: list[str] = []
     marked: dict[int, set[str]] = {}  # step → its controls an error is about
     rows = operation_rows(request.POST) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
@@ -99,12 +100,13 @@ def order_new(request: HttpRequest) -> HttpResponse:
         data["buyer"] = request.POST.get("buyer")
         data["operations"] = rows
         try:
-            order = orders.order_create(actor=request.user, data=data)
+            order = orders.order_create(actor=request.user, data=data, files=request.FILES.getlist("files"))
         except ValidationFailed as exc:
             route = {k: v for k, v in exc.errors.items() if k.startswith("operations")}
             route_errors = [line for _k, line in labelled_errors(route, {k: _route_field(k) for k in route})]
             marked = _route_marks(route)
-            exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations")}
+            file_errors = exc.errors.get("files", [])
+            exc.errors = {k: v for k, v in exc.errors.items() if not k.startswith("operations") and k != "files"}
             apply_service_errors(form, exc)
         except Forbidden as exc:
             raise PermissionDenied(str(exc)) from exc
@@ -117,6 +119,9 @@ def order_new(request: HttpRequest) -> HttpResponse:
         "rows": [(n, {**row, "invalid": marked.get(n, set())}) for n, row in enumerate(padded, start=1)],
         "processes": selectors.process_list(),
         "route_errors": route_errors,
+        "file_errors": file_errors,
+        "files_sent": request.method == "POST" and bool(request.FILES.getlist("files")),
+        "drawing_types": ",".join(DRAWING_TYPES),
     }
     return render(request, "factory/order_form.html", context, status=400 if request.method == "POST" else 200)
 
