@@ -47,6 +47,12 @@ def test_the_demo_buyer_has_an_order_under_way_and_one_waiting_for_answers(demo,
         assert gettext("Receipt confirmed") in page
     for a in started:
         assert f'id="progress-{a.pk}"' in page
+    # with its drawing, which the factories serving it download
+    (drawing,) = housing.documents.all()
+    assert drawing.original_name in page and drawing.content_type == "application/pdf"
+    body = drawing.file.read()
+    assert body.startswith(b"%PDF-1.4") and body.rstrip().endswith(b"%%EOF") and b"GW-200" in body
+    assert not board.documents.exists()
 
 
 def test_the_demo_orders_are_made_once_and_name_the_logins_to_answer_them(demo):

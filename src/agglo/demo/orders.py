@@ -3,13 +3,16 @@ visit finds a plan on the chart, offers on the job boards and a delivery on the 
 
 - a gateway housing (machining → surface treatment → assembly → testing), planned, accepted by every factory the
   plan picked, its first step under way: one delivery received and confirmed, the rest started;
-- a motor-control board (PCB → SMT → testing), planned and waiting for the factories' answers."""
+- a motor-control board (PCB → SMT → testing), planned and waiting for the factories' answers.
+
+The housing comes with a drawing (a one-page PDF), as a buyer would send one with the order."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from agglo.access import policy
@@ -35,6 +38,12 @@ HOUSING = {
         {"process": "surface", "quantity": 600, "after": [1]},
         {"process": "assembly", "quantity": 600, "after": [2]},
         {"process": "testing", "quantity": 600, "after": [3]},
+    ],
+    "drawing": [
+        "GW-200 gateway housing - drawing rev B",
+        "Material: 6061-T6 aluminium; anodised, black",
+        "Tolerances: ISO 2768-m; flatness 0.05 on the base",
+        "Threads: 4 x M3 blind, 6 deep",
     ],
 }
 BOARD = {
@@ -72,8 +81,35 @@ def _placed(buyer_admin: Any, buyer_id: int, terms: dict[str, Any]) -> Order:
     start = monday(first_open_day())
     data = {k: v for k, v in terms.items() if k != "weeks"}
     data |= {"buyer": buyer_id, "start_week": start, "due_week": start + dt.timedelta(weeks=terms["weeks"])}
-    order = order_create(actor=buyer_admin, data=data)
+    files = [SimpleUploadedFile(DRAWING_NAME, drawing_pdf(terms["drawing"]))] if "drawing" in terms else []
+    order = order_create(actor=buyer_admin, data={k: v for k, v in data.items() if k != "drawing"}, files=files)
     return order_plan(actor=buyer_admin, order=order)
+
+
+DRAWING_NAME = "GW-200 外壳图纸 rev B.pdf"
+
+
+def drawing_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with `lines` of ASCII text: small, valid, made here rather than shipped as a binary."""
+    text = "BT /F1 14 Tf 56 780 Td 18 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode("ascii")),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def _admin_of(organization_id: int) -> Any:
