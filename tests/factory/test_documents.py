@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from agglo.access.models import Membership
+from agglo.access.models import AccessLogEntry, Membership
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.models import Notification
 from agglo.factory.models import OrderDocument
@@ -73,6 +73,10 @@ def test_the_buyer_attaches_drawings_and_the_factories_offered_the_work_download
     got = factory.get(f"/factory/documents/{docs[1].pk}/")
     assert got.status_code == 200 and b"".join(got.streaming_content) == STEP
     assert got["Content-Disposition"].startswith("attachment") and "no-store" in got["Cache-Control"]
+    # the buyer's access log says which factory took its drawings, and when; its own downloads are not logged
+    buyer.get(f"/factory/documents/{docs[1].pk}/")
+    log = AccessLogEntry.objects.filter(owner=cluster["orgs"]["buyer"], group="drawings")
+    assert [(e.viewer_id, e.channel) for e in log] == [(cluster["people"][name].pk, "page")]
     page = factory.get(f"/factory/orders/{order.pk}/").content.decode()
     assert "housing.stp" in page and 'id="documents-form"' not in page
     assert factory.post(f"/factory/orders/{order.pk}/documents/", {"files": [upload("x.pdf", PDF)]}).status_code in (
@@ -150,6 +154,7 @@ def test_the_api_lists_attaches_serves_and_removes_them(cluster: dict[str, Any])
     factory = signed_in(cluster["people"][name])
     got = factory.get(f"/api/v1/factory/documents/{doc['id']}")
     assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
+    assert AccessLogEntry.objects.filter(group="drawings", channel="api").count() == 1
     assert factory.delete(f"/api/v1/factory/documents/{doc['id']}").status_code == 403
     assert buyer.delete(f"/api/v1/factory/documents/{doc['id']}").status_code == 204
     assert buyer.get(url).json() == []

@@ -163,6 +163,7 @@ class AccessLogEntry(models.Model):
         FINANCIALS = "financials", _("Financials")
         CREDIT = "credit", _("Credit detail")
         CONTACTS = "contacts", _("Contacts")
+        DRAWINGS = "drawings", _("Order drawings")  # a buyer's drawings, downloaded by a factory offered the work
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

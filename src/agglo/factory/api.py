@@ -239,6 +239,7 @@ def order_document(request: HttpRequest, document_id: int) -> Any:
     doc = selectors.document_get(actor=request.auth, pk=document_id)
     if not doc.file.storage.exists(doc.file.name):
         raise NotFound(_("No file with id %(pk)s.") % {"pk": document_id})
+    documents.drawing_read(request.auth, doc, channel="api")
     response = FileResponse(
         doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name, as_attachment=True
     )

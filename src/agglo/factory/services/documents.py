@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
+from agglo.access.models import AccessLogEntry
+from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Joined, Phrase
@@ -99,3 +101,11 @@ def order_document_remove(*, actor: Any, document: OrderDocument) -> None:
     )
     document.file.delete(save=False)
     document.delete()
+
+
+def drawing_read(reader: Any, document: OrderDocument, *, channel: str) -> None:
+    """A download of the buyer's drawing by anyone outside the buyer lands in the buyer's access log (`drawings`),
+    so that the buyer sees which factories took its drawings and when."""
+    sensitive_views_record(
+        viewer=reader, owner_ids=[document.order.buyer_id], groups=[AccessLogEntry.Group.DRAWINGS], channel=channel
+    )

@@ -16,7 +16,7 @@ from agglo.common.errors import NotFound
 from agglo.factory.models import OrderDocument
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.services import documents
-from agglo.factory.services.documents import FILE_SEPARATOR
+from agglo.factory.services.documents import FILE_SEPARATOR, drawing_read
 from agglo.factory.views.acting import acting
 from agglo.factory.views.orders import order_or_404
 
@@ -48,6 +48,7 @@ def document(request: HttpRequest, document_id: int) -> FileResponse:
     doc = _document_or_404(request, document_id)
     if not doc.file.storage.exists(doc.file.name):
         raise Http404
+    drawing_read(request.user, doc, channel="page")
     response = FileResponse(
         doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name, as_attachment=True
     )
