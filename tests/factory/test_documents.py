@@ -79,6 +79,8 @@ def test_the_buyer_attaches_drawings_and_the_factories_offered_the_work_download
     assert [(e.viewer_id, e.channel) for e in log] == [(cluster["people"][name].pk, "page")]
     page = factory.get(f"/factory/orders/{order.pk}/").content.decode()
     assert "housing.stp" in page and 'id="documents-form"' not in page
+    board = factory.get("/factory/jobs/").content.decode()  # each offer says its order has drawings to read
+    assert f'href="/factory/orders/{order.pk}/#documents">图纸 3 份</a>' in board
     assert factory.post(f"/factory/orders/{order.pk}/documents/", {"files": [upload("x.pdf", PDF)]}).status_code in (
         403,
         404,

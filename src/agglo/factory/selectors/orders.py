@@ -241,8 +241,12 @@ OPEN_WORK = (Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.
 
 def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Allocation]:
     """Work offered to the actor's factories, by week (optionally of one status or receipt)."""
-    qs = Allocation.objects.filter(factory_id__in=policy.organization_ids(actor)).select_related(
-        "order__buyer", "operation__process", "factory"
+    # how many drawings each piece's order has: a factory reads them before it answers (a subquery, not a join)
+    drawings = OrderDocument.objects.filter(order=OuterRef("order_id")).values("order").annotate(n=Count("pk"))
+    qs = (
+        Allocation.objects.filter(factory_id__in=policy.organization_ids(actor))
+        .select_related("order__buyer", "operation__process", "factory")
+        .annotate(drawings=Coalesce(Subquery(drawings.values("n")[:1]), 0))
     )
     if status:
         qs = qs.filter(status=status)
