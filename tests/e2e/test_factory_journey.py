@@ -104,8 +104,12 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
         page.select_option(f"select[name=op-{n}-process]", process)
         page.fill(f"input[name=op-{n}-quantity]", "600")
         page.fill(f"input[name=op-{n}-after]", after)
+    # with its drawing, as a buyer sends one
+    drawing = {"name": "外壳图纸.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    page.set_input_files("#documents-files", files=[drawing])
     page.click("#order-form button[type=submit]")
     expect(page.locator("#order-status")).to_have_text("已提出方案")
+    expect(page.locator("#documents + ul")).to_contain_text("外壳图纸.pdf")
     expect(page.locator("#gantt")).to_contain_text("#1 ×")
     order = Order.objects.get()
     offered = list(order.allocations.filter(status="offered").select_related("factory"))
@@ -117,6 +121,16 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
         accept_all(browser, base, username)
     order.refresh_from_db()
     assert order.status == "confirmed"
+
+    # A factory reads the drawing from its job board.
+    reader = next(u for u, o in orgs.items() if o.pk == offered[0].factory_id)
+    context, fpage = as_user(browser, base, reader)
+    fpage.goto(f"{base}/factory/jobs/")
+    fpage.get_by_role("link", name="图纸 1 份").first.click()
+    with fpage.expect_download() as download:
+        fpage.get_by_role("link", name="外壳图纸.pdf").click()
+    assert download.value.suggested_filename == "外壳图纸.pdf"
+    context.close()
 
     # One factory withdraws; the plan is repaired around the others' accepted work.
     quitter = order.allocations.filter(status="accepted").order_by("-operation__seq", "id").first()
