@@ -90,6 +90,9 @@ class NodeClient:
         data = json.dumps(body).encode() if body is not None else b""
         message = Message(method, f"http://testserver{path}", {"Content-Type": "application/json"} if data else {})
         components = ("@method", "@target-uri") + (("content-type", "content-digest") if data else ())
+        if "HTTP_IDEMPOTENCY_KEY" in more:  # signed, as the documented client signs it
+            message.headers["Idempotency-Key"] = more.pop("HTTP_IDEMPOTENCY_KEY")
+            components += ("idempotency-key",)
         HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=Keys(self.private)).sign(
             message,
             key_id=self.key_id,
@@ -178,12 +181,33 @@ def test_a_signed_write_sent_again_is_refused_and_not_acted_on_twice(node_client
     second = node_client.request("POST", url, statement(2023), nonce="b8e2c0")
     assert second.status_code == 201, second.content
     assert FinancialStatement.objects.filter(organization=org).count() == 2
-    # a read is taken again; a write under an Idempotency-Key is answered again as the first time
+    # a read is taken again; a write under a signed Idempotency-Key is answered again as the first time
     node_client.request("GET", "/api/v1/whoami")
     assert node_client.again().status_code == 200
     keyed = node_client.request("POST", url, statement(2022), HTTP_IDEMPOTENCY_KEY='"sync-2022"')
     assert keyed.status_code == 201 and node_client.again().status_code == 201
     assert FinancialStatement.objects.filter(organization=org).count() == 3
+    # a copier cannot get round it (review 90): by adding a key of its own, which the signature does not cover ...
+    node_client.request("POST", url, statement(2021))
+    method, path, data, extra = node_client.sent
+    copied = {**extra, "HTTP_IDEMPOTENCY_KEY": '"attacker-1"'}
+    assert node_client.client.post(path, data=data, content_type="application/json", **copied).status_code == 401
+    # ... nor by renaming the signature's label or adding a parameter to it, which it does not cover either
+    label = extra["HTTP_SIGNATURE"].split("=", 1)[0]
+    renamed = {
+        **extra,
+        "HTTP_SIGNATURE": "x=" + extra["HTTP_SIGNATURE"].split("=", 1)[1],
+        "HTTP_SIGNATURE_INPUT": "x=" + extra["HTTP_SIGNATURE_INPUT"].split("=", 1)[1],
+    }
+    assert node_client.client.post(path, data=data, content_type="application/json", **renamed).status_code == 401
+    padded = {**extra, "HTTP_SIGNATURE": extra["HTTP_SIGNATURE"] + ";a=1"}
+    assert node_client.client.post(path, data=data, content_type="application/json", **padded).status_code == 401
+    assert label and FinancialStatement.objects.filter(organization=org).count() == 4
+    # a write signed at the end of its five minutes is kept past them, for as long as the verifier may take it
+    late = timezone.now() - dt.timedelta(seconds=298)
+    assert node_client.request("POST", url, statement(2020), created=late).status_code == 201
+    assert node_client.again().status_code == 401
+    assert FinancialStatement.objects.filter(organization=org).count() == 5
 
 
 def test_keys_rotate_without_downtime_and_revoked_keys_stop(node_client, org_admin, client):

@@ -2,8 +2,9 @@
 
 A signed request covers at least `@method`, `@target-uri` and, when it has a body, `content-digest` (RFC 9530);
 it carries `created` (at most MAX_AGE old, never ahead of a minute) and the `keyid` of a registered node key. A
-signed write (any method but GET, HEAD and OPTIONS) is taken once: the same signature again within MAX_AGE is
-refused (RFC 9421 §7.2.2), unless the request carries an `Idempotency-Key`, whose repeats get the first answer.
+signed write (any method but GET, HEAD and OPTIONS) is taken once: the same signed message again while its signature
+is fresh is refused (RFC 9421 §7.2.2), unless it is a POST or PATCH whose signature covers its `Idempotency-Key`,
+whose repeats get the first answer (`common.api_idempotency`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolve
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
 from agglo.access.models import NodeKey, SeenSignature
+from agglo.common.api_idempotency import METHODS as IDEMPOTENT_METHODS
 
 MAX_AGE = dt.timedelta(minutes=5)
+KEPT_PAST_AGE = HTTPMessageVerifier.max_clock_skew + dt.timedelta(minutes=1)
 REQUIRED = ("@method", "@target-uri")
 READS = ("GET", "HEAD", "OPTIONS")
 
@@ -85,17 +88,26 @@ def verify_request(request: HttpRequest) -> NodeKey:
         raise SignatureRefused("no key")
     key = keys.used
     now = timezone.now()
-    if request.method not in READS and "Idempotency-Key" not in request.headers:
-        _taken_once(request.headers.get("Signature", ""), created if isinstance(created, int) else None, now)
+    if request.method not in READS and not _answered_once(request.method or "", results[0].covered_components):
+        _taken_once(results[0].covered_components, created if isinstance(created, int) else None, now)
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         NodeKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
 
 
-def _taken_once(signature: str, created: int | None, now: dt.datetime) -> None:
-    """Keep the signature's digest until it is too old to be taken anyway; a digest kept already is a replay."""
-    expires = (dt.datetime.fromtimestamp(created, tz=dt.UTC) if created else now) + MAX_AGE
-    digest = hashlib.sha256(signature.encode()).hexdigest()
+def _answered_once(method: str, covered: dict[str, str]) -> bool:
+    """Whether the idempotency layer answers a repeat of this request with its first answer: a POST or PATCH whose
+    `Idempotency-Key` the signature covers (a key added to a copied request is not signed, and does not count)."""
+    signed = {component.split(";")[0].strip('"') for component in covered}
+    return method in IDEMPOTENT_METHODS and "idempotency-key" in signed
+
+
+def _taken_once(covered: dict[str, str], created: int | None, now: dt.datetime) -> None:
+    """Keep a digest of the signed message (what the signature covers, its parameters too: not the header's
+    unsigned label or extra parameters, which a copier may change) until the signature is too old to be taken
+    anyway, with the verifier's allowance for clocks and a minute more; a digest kept already is a replay."""
+    expires = (dt.datetime.fromtimestamp(created, tz=dt.UTC) if created else now) + MAX_AGE + KEPT_PAST_AGE
+    digest = hashlib.sha256("\n".join(f"{k}: {v}" for k, v in covered.items()).encode()).hexdigest()
     try:
         with transaction.atomic():  # a savepoint: the replay's refusal leaves the caller's transaction usable
             SeenSignature.objects.create(digest=digest, expires_at=expires)
