@@ -325,3 +325,60 @@ def test_plans_take_turns_by_process_and_orders_with_none_in_common_go_on_at_onc
     assert waiting == [None, None]
     machining.refresh_from_db()
     assert machining.status == "planned"
+
+
+def test_a_calendar_file_over_two_processes_and_a_plan_at_once_both_land(
+    cluster: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Review 90: the file took each week's process turn as it came (cnc, then assembly), a plan takes its sorted;
+    with a plan waiting on cnc while holding assembly, they deadlocked. The file now takes every turn first."""
+    import datetime as dt
+    import time
+
+    from agglo.factory.services import calendar_file
+    from agglo.factory.services.orders import order_create, order_plan
+    from agglo.factory.weeks import monday
+    from tests.factory.conftest import order_data
+
+    sz = cluster["orgs"]["sz"]
+    week = (monday(dt.date.today()) + dt.timedelta(weeks=2)).isoformat()
+    body = f"organization_id,process,week,capacity\n{sz.pk},cnc,{week},299\n{sz.pk},assembly,{week},399\n".encode()
+    buyer = cluster["people"]["buyer"]
+    order = order_create(actor=buyer, data=order_data())
+    real, first = calendar_file.week_write, threading.Event()
+
+    def slow_write(**kw: Any) -> Any:  # an ERP's file of many weeks: the first process's weeks take a while
+        out = real(**kw)
+        if not first.is_set():
+            first.set()
+            time.sleep(1.5)
+        return out
+
+    monkeypatch.setattr(calendar_file, "week_write", slow_write)
+    outcome: dict[str, BaseException | None] = {}
+
+    def run(name: str, step: Callable[[], Any]) -> None:
+        try:
+            step()
+            outcome[name] = None
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcome[name] = exc
+        finally:
+            connections.close_all()
+
+    upload = threading.Thread(
+        target=run,
+        args=(
+            "file",
+            lambda: calendar_file.calendar_import(
+                actor=cluster["people"]["sz"], body=body, filename="c.csv", dry_run=False
+            ),
+        ),
+    )
+    upload.start()
+    assert first.wait(30)
+    plan = threading.Thread(target=run, args=("plan", lambda: order_plan(actor=buyer, order=order)))
+    plan.start()
+    upload.join(60)
+    plan.join(60)
+    assert outcome == {"file": None, "plan": None}, outcome

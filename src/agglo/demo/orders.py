@@ -21,6 +21,7 @@ from agglo.common.errors import DomainError
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors.orders import LIVE
 from agglo.factory.selectors.planning import first_open_day
+from agglo.factory.services.capacity import planning_turn
 from agglo.factory.services.execution import allocation_progress, allocation_receipt
 from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_create, order_plan
@@ -66,6 +67,8 @@ def demo_orders_ensure(buyer_admin: Any) -> list[Order]:
     membership = Membership.objects.filter(user=buyer_admin, role=Membership.Role.ADMIN).first()
     if membership is None:
         return []
+    # both orders' planning turns at once: the demo is loaded in one transaction (see `capacity.planning_turn`)
+    planning_turn({op["process"] for terms in (HOUSING, BOARD) for op in terms["operations"]})
     orders = []
     for terms, under_way in ((HOUSING, True), (BOARD, False)):
         order = Order.objects.filter(buyer_id=membership.organization_id, product=terms["product"]).first()

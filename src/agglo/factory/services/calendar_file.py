@@ -28,6 +28,7 @@ from agglo.factory.services.capacity import (
     MAX_CAPACITY,
     Lowered,
     below_reserved,
+    planning_turn,
     settable_weeks,
     week_out_of_range,
     week_write,
@@ -98,6 +99,9 @@ def _write(actor: Any, changes: list[_Change], filename: str) -> None:
     """Every changed week, each in its capability's history naming the file; then, for each capability whose
     weeks went down, its buyers told once, naming all those weeks (recheck 46 F3: a notice per week)."""
     lowered: dict[int, tuple[Capability, list[Lowered]]] = {}
+    # every process's turn at once, before the first week's lock: each week's write takes its own process's turn
+    # again, held already (see `capacity.planning_turn`)
+    planning_turn({change.capability.process_id for change in changes})
     for change in changes:
         try:
             _slot, down = week_write(

@@ -41,9 +41,12 @@ def planning_turn(processes: Iterable[str]) -> None:
     five plans put 1,000 units on offer in a 240-unit week). On PostgreSQL, plans take turns on a lock per process
     (a plan reads and writes only its processes' capabilities, so plans of orders with no process in common go on
     at once); the locks end with the transaction and are taken after the order's lock (every plan change takes that
-    first), all in one sorted sweep, so that no two turns wait on each other. A service that will re-plan takes
-    its order's turn (`order_turn`) before it locks any capacity (a reservation, a release), so that it never holds
-    what the plan ahead of it needs while it waits; taken again by `replan`, the same locks are simply held. Changes
+    first), all in one sorted sweep, so that no two turns wait on each other. A transaction takes all the turns
+    it will need in its first sweep: a later one below a turn it holds could deadlock with a plan holding that one
+    and waiting for ours (review 90: a calendar file over two processes took them week by week). A service that
+    will re-plan takes its order's turn (`order_turn`) before it locks any capacity (a reservation, a release), so
+    that it never holds what the plan ahead of it needs while it waits; taken again by `replan`, the same locks are
+    simply held. Changes
     of capacity take their process's turn: a file sets weeks in its own order, which deadlocked with a delay, and a
     plan would offer room that a change made while it solved took away, unseen by the notices to the buyers of open
     offers. SQLite lets one transaction write at a time anyway."""
