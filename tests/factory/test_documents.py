@@ -184,3 +184,30 @@ def test_drawings_come_with_a_new_order_or_the_order_is_not_saved(cluster: dict[
     assert good.status_code == 302
     (order,) = Order.objects.all()
     assert list(order.documents.values_list("original_name", flat=True)) == ["a.pdf"]
+
+
+def test_a_factory_planned_out_of_the_order_and_auditors_read_no_drawings(cluster: dict[str, Any]) -> None:
+    """Review 90: a factory that declined everything kept getting the buyer's later revisions, and so did
+    auditors. Operators, who rule on disputes over what was made, read them."""
+    from agglo.access.models import PlatformRole
+    from agglo.factory.services.jobs import allocation_respond
+
+    order = planned(cluster)
+    buyer = cluster["people"]["buyer"]
+    mine = order.allocations.filter(status="offered").order_by("id").first()
+    name = next(n for n, o in cluster["orgs"].items() if o.pk == mine.factory_id)
+    for _round in range(10):  # each decline re-plans, which may offer the factory another step
+        a = order.allocations.filter(factory_id=mine.factory_id, status="offered").first()
+        if a is None:
+            break
+        allocation_respond(actor=cluster["people"][name], allocation=a, action="decline", whole_step=True)
+    assert not order.allocations.filter(factory_id=mine.factory_id, status__in=["offered", "accepted"]).exists()
+    (doc,) = order_documents_add(actor=buyer, order=order, files=[upload("rev-C.pdf", PDF)])
+    gone = signed_in(cluster["people"][name])
+    assert gone.get(f"/factory/documents/{doc.pk}/").status_code == 404
+    assert gone.get(f"/api/v1/factory/orders/{order.pk}/documents").json() == []
+    assert "rev-C.pdf" not in gone.get(f"/factory/orders/{order.pk}/").content.decode()
+    auditor = user("auditor-1")
+    PlatformRole.objects.create(user=auditor, role=PlatformRole.Role.AUDITOR)
+    assert signed_in(auditor).get(f"/factory/documents/{doc.pk}/").status_code == 404
+    assert signed_in(cluster["operator"]).get(f"/factory/documents/{doc.pk}/").status_code == 200

@@ -217,9 +217,9 @@ def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
 
 @router.get("/orders/{int:order_id}/documents", response=list[OrderDocumentOut], summary="An order's drawings")
 def order_documents(request: HttpRequest, order_id: int) -> Any:
-    """The buyer's drawings and specifications, for whoever sees the order: its buyer and the factories offered
-    its work."""
-    return selectors.order_get(actor=request.auth, pk=order_id).documents.all()
+    """The buyer's drawings and specifications, for the buyer, the factories the current plan offers work to or
+    that accepted or delivered some, and operators; an empty list for others who see the order."""
+    return selectors.drawings_of(actor=request.auth, order=selectors.order_get(actor=request.auth, pk=order_id))
 
 
 @router.post(

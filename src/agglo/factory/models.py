@@ -167,8 +167,8 @@ class Operation(models.Model):
 
 
 class OrderDocument(models.Model):
-    """A drawing or specification the buyer attaches to an order (PDF, image, STEP model, ZIP package): seen by the
-    buyer and by the factories the order's work was offered to, as the order is."""
+    """A drawing or specification the buyer attaches to an order (PDF, image, STEP model, ZIP package): read by the
+    buyer and the factories serving the order (`selectors.orders.reads_drawings`)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to="orders/%Y/%m/")

@@ -141,13 +141,29 @@ def order_get(*, actor: Any, pk: int) -> Order:
     return order
 
 
+def reads_drawings(actor: Any, order: Order) -> bool:
+    """Who may read an order's drawings: its buyer; the factories in good standing its current plan offers work to,
+    or that accepted or delivered some (not one that declined, withdrew or was planned out: it keeps seeing the
+    order it was offered, not the buyer's later revisions, review 90); and operators, who rule on disputes over
+    what was made. Auditors read the records, not the buyer's designs."""
+    if is_buyer(actor, order) or policy.is_operator(actor):
+        return True
+    serving = policy.active_organization_ids(actor)
+    return order.allocations.filter(factory_id__in=serving, status__in=LIVE).exists()
+
+
 def document_get(*, actor: Any, pk: int) -> OrderDocument:
-    """One of an order's files, for whoever sees the order (`order_list`): its buyer, and the factories its work
-    was offered to. Anyone else is told there is no such file, as of an order they may not see."""
-    document = OrderDocument.objects.filter(pk=pk).first()
-    if document is None or not order_list(actor=actor).filter(pk=document.order_id).exists():
+    """One of an order's files, for whoever reads its drawings (`reads_drawings`). Anyone else is told there is no
+    such file, as of an order they may not see."""
+    document = OrderDocument.objects.select_related("order").filter(pk=pk).first()
+    if document is None or not reads_drawings(actor, document.order):
         raise NotFound(_("No file with id %(pk)s.") % {"pk": pk})
     return document
+
+
+def drawings_of(*, actor: Any, order: Order) -> list[OrderDocument]:
+    """The order's drawings if the actor reads them, else none (the order page and the API list show no more)."""
+    return list(order.documents.all()) if reads_drawings(actor, order) else []
 
 
 @dataclass(frozen=True)
@@ -246,7 +262,8 @@ def job_board(*, actor: Any, status: str = "", receipt: str = "") -> QuerySet[Al
     qs = (
         Allocation.objects.filter(factory_id__in=policy.organization_ids(actor))
         .select_related("order__buyer", "operation__process", "factory")
-        .annotate(drawings=Coalesce(Subquery(drawings.values("n")[:1]), 0))
+        # on live work only: a factory that declined or was planned out reads no more of them (`reads_drawings`)
+        .annotate(drawings=Case(When(status__in=LIVE, then=Coalesce(Subquery(drawings.values("n")[:1]), 0)), default=0))
     )
     if status:
         qs = qs.filter(status=status)

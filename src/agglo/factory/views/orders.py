@@ -232,7 +232,7 @@ def order_page(
         "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
         "operations": order.operations.select_related("process"),
-        "documents": list(order.documents.all()),
+        "documents": selectors.drawings_of(actor=request.user, order=order),
         "drawing_types": ",".join(DRAWING_TYPES),
         "log_keys": selectors.log_keys(allocations + changes),
         "failed": failed or {},
