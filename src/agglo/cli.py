@@ -24,16 +24,23 @@ def main() -> None:
     except ImproperlyConfigured as exc:  # a setting from the environment is wrong: say which, without a traceback
         print(f"agglo: {exc}", file=sys.stderr)
         sys.exit(2)
-    except OperationalError as exc:  # no server, a folder that is not there, a file locked too long: said, no traceback
+    except OperationalError as exc:  # said in one line, no traceback
         from django.conf import settings
+        from django.db import connection
 
         where = settings.DATABASES["default"].get("NAME")
-        print(
-            f"agglo: the database {where} cannot be used ({exc}). Check DATABASE_URL or AGGLO_VAR_DIR; "
-            "`agglo up` creates the embedded database.",
-            file=sys.stderr,
-        )
-        sys.exit(2)
+        try:  # which it is: no database to reach (no server, a folder not there), or one that stopped the command
+            connection.close()
+            connection.ensure_connection()
+        except OperationalError:
+            print(
+                f"agglo: the database {where} cannot be opened ({exc}). Check DATABASE_URL or AGGLO_VAR_DIR; "
+                "`agglo up` creates the embedded database.",
+                file=sys.stderr,
+            )
+            sys.exit(2)
+        print(f"agglo: the database {where} stopped the command: {exc}", file=sys.stderr)
+        sys.exit(1)
     except BrokenPipeError:
         # the reader stopped early (`agglo matching_index events | head`): not an error of ours, and no traceback;
         # stdout goes to /dev/null so that Python's own flush at exit does not fail again

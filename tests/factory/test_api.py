@@ -418,5 +418,6 @@ def test_an_order_changed_since_it_was_read_is_not_changed_or_cancelled_over_its
     current = first["ETag"]
     ok = buyer.post(f"{url}/cancel", json.dumps({"reason": "重复下单"}), "application/json", HTTP_IF_MATCH=current)
     assert ok.status_code == 200, ok.content
+    assert ok["ETag"] == buyer.get(url)["ETag"] != current  # the answer's version is the order's now
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED

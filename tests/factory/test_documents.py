@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,6 +106,8 @@ def test_the_buyer_attaches_drawings_and_the_factories_offered_the_work_download
         ("page.pdf", b"%PDF-1.7\n<html><script>alert(1)</script></html>"),  # a PDF header on other bytes
         ("model.step", b"ISO-10303-21;\nHEADER;\n"),  # cut short: no END line
         ("cut.zip", gerber_zip()[:40]),
+        # a ZIP header and an empty end record glued around a page (review 90): no directory lists a member
+        ("fake.zip", b"PK\x03\x04<html><script>alert(1)</script></html>" + b"PK\x05\x06" + b"\x00" * 18),
         ("notes.txt", "技术要求：表面阳极氧化".encode()),
     ],
 )
@@ -211,3 +214,39 @@ def test_a_factory_planned_out_of_the_order_and_auditors_read_no_drawings(cluste
     PlatformRole.objects.create(user=auditor, role=PlatformRole.Role.AUDITOR)
     assert signed_in(auditor).get(f"/factory/documents/{doc.pk}/").status_code == 404
     assert signed_in(cluster["operator"]).get(f"/factory/documents/{doc.pk}/").status_code == 200
+
+
+def test_a_failure_after_the_files_are_written_leaves_none_behind_and_a_removal_waits_for_its_commit(
+    cluster: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Review 90: a notice that failed after the files were written rolled back their rows and left the files;
+    a removal deleted the file before its transaction ended, so a rollback kept a row without its file."""
+    from django.core.files.storage import default_storage
+    from django.db import transaction
+
+    from agglo.factory.services import documents
+    from agglo.factory.services.documents import order_document_remove
+
+    order = planned(cluster)
+    buyer = cluster["people"]["buyer"]
+
+    def stored() -> set[str]:
+        root = Path(default_storage.path("orders"))
+        return {str(f) for f in root.rglob("*") if f.is_file()} if root.exists() else set()
+
+    written = stored()
+
+    def fails(*args: Any, **kw: Any) -> None:
+        raise RuntimeError("mail server down")
+
+    monkeypatch.setattr(documents, "_tell_serving", fails)
+    with pytest.raises(RuntimeError):
+        order_documents_add(actor=buyer, order=order, files=[upload("a.pdf", PDF), upload("b.step", STEP)])
+    monkeypatch.undo()
+    assert not OrderDocument.objects.exists() and stored() == written
+    (doc,) = order_documents_add(actor=buyer, order=order, files=[upload("c.pdf", PDF)])
+    pk, name = doc.pk, doc.file.name
+    with pytest.raises(RuntimeError), transaction.atomic():
+        order_document_remove(actor=buyer, document=doc)
+        raise RuntimeError("the caller's transaction fails after the removal")
+    assert OrderDocument.objects.get(pk=pk).file.name == name and default_storage.exists(name)

@@ -198,8 +198,10 @@ def order_amend_preview(request: HttpRequest, order_id: int, payload: OrderAmend
 
 
 @router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")
-def order_plan(request: HttpRequest, order_id: int) -> Any:
-    return orders.order_plan(actor=request.auth, order=selectors.order_get(actor=request.auth, pk=order_id))
+def order_plan(request: HttpRequest, response: HttpResponse, order_id: int) -> Any:
+    planned = orders.order_plan(actor=request.auth, order=selectors.order_get(actor=request.auth, pk=order_id))
+    response["ETag"] = version_tag(planned)
+    return planned
 
 
 @router.post(
@@ -207,12 +209,14 @@ def order_plan(request: HttpRequest, order_id: int) -> Any:
     response=OrderOut,
     summary="Cancel an order (whoever placed it, or an admin of the buyer)",
 )
-def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> Any:
+def order_cancel(request: HttpRequest, response: HttpResponse, order_id: int, payload: CancelIn) -> Any:
     """With `If-Match`, an order changed since that version is not cancelled: 412."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return orders.order_cancel(
+    cancelled = orders.order_cancel(
         actor=request.auth, order=order, reason=payload.reason, if_match=request.headers.get("If-Match")
     )
+    response["ETag"] = version_tag(cancelled)
+    return cancelled
 
 
 @router.get("/orders/{int:order_id}/documents", response=list[OrderDocumentOut], summary="An order's drawings")

@@ -3,7 +3,8 @@ are told when new ones come while their work is open."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -39,19 +40,34 @@ def documents_checked(files: Sequence[UploadedFile], errors: dict[str, list[str]
 
 
 def documents_stored(*, actor: Any, order: Order, files: Sequence[UploadedFile]) -> list[OrderDocument]:
-    """Keep checked files as the order's documents, on the audit trail by name and digest."""
-    saved = [
-        store_upload(OrderDocument(order=order, uploaded_by=actor), f, default_name="drawing", types=DRAWING_TYPES)
-        for f in files
-    ]
-    record(
-        "factory.order_documents_added",
-        actor=actor,
-        subject=order,
-        payload={"files": [{"name": d.original_name, "sha256": d.sha256} for d in saved]},
-        organization_id=order.buyer_id,
-    )
+    """Keep checked files as the order's documents, on the audit trail by name and digest. Files are written to
+    storage as they come; if anything fails before the rows are kept, those written are taken away again (a
+    rolled-back row leaves no file behind)."""
+    saved: list[OrderDocument] = []
+    with _undone_on_failure(saved):
+        for f in files:
+            document = OrderDocument(order=order, uploaded_by=actor)
+            saved.append(document)
+            store_upload(document, f, default_name="drawing", types=DRAWING_TYPES)
+        record(
+            "factory.order_documents_added",
+            actor=actor,
+            subject=order,
+            payload={"files": [{"name": d.original_name, "sha256": d.sha256} for d in saved]},
+            organization_id=order.buyer_id,
+        )
     return saved
+
+
+@contextmanager
+def _undone_on_failure(documents: list[OrderDocument]) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        for document in documents:
+            if document.file.name:
+                document.file.storage.delete(document.file.name)
+        raise
 
 
 @transaction.atomic
@@ -67,6 +83,12 @@ def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFil
     if errors:
         raise ValidationFailed(errors)
     saved = documents_stored(actor=actor, order=order, files=files)
+    with _undone_on_failure(saved):
+        _tell_serving(order, saved)
+    return saved
+
+
+def _tell_serving(order: Order, saved: list[OrderDocument]) -> None:
     working = order.allocations.filter(status__in=OPEN_WORK).values_list("factory_id", flat=True).distinct()
     for factory in sorted(set(working)):
         tell_factory(
@@ -83,7 +105,6 @@ def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFil
                 names=Joined((d.original_name for d in saved), FILE_SEPARATOR),
             ),
         )
-    return saved
 
 
 @transaction.atomic
@@ -99,8 +120,9 @@ def order_document_remove(*, actor: Any, document: OrderDocument) -> None:
         payload={"name": document.original_name, "sha256": document.sha256},
         organization_id=order.buyer_id,
     )
-    document.file.delete(save=False)
+    name, storage = document.file.name, document.file.storage
     document.delete()
+    transaction.on_commit(lambda: storage.delete(name))  # the file goes once the row is gone for good
 
 
 def drawing_read(reader: Any, document: OrderDocument, *, channel: str) -> None:

@@ -202,8 +202,6 @@ def order_create(*, actor: Any, data: dict[str, Any], files: Sequence[UploadedFi
         ]
     )
     VirtualFactory.objects.create(order=order).members.create(organization_id=buyer_id, role=FactoryMember.Role.LEAD)
-    if files:
-        documents_stored(actor=actor, order=order, files=files)
     record(
         "factory.order_created",
         actor=actor,
@@ -211,6 +209,8 @@ def order_create(*, actor: Any, data: dict[str, Any], files: Sequence[UploadedFi
         payload={"product": product, "operations": len(steps)},
         organization_id=buyer_id,
     )
+    if files:  # last: nothing after it may fail and leave the files written (`documents_stored`)
+        documents_stored(actor=actor, order=order, files=files)
     return order
 
 
