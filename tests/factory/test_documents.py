@@ -29,9 +29,9 @@ STEP = b"ISO-10303-21;\nHEADER;\nFILE_NAME('housing.step');\nENDSEC;\nDATA;\nEND
 
 def gerber_zip() -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr("board.GTL", "G04 top copper*\nM02*\n")
-        z.writestr("board.DRL", "M48\nM30\n")
+    with zipfile.ZipFile(out, "w") as z:  # dated, so that the bytes (and the tests' ids) are the same every run
+        z.writestr(zipfile.ZipInfo("board.GTL", (2026, 12, 1, 0, 0, 0)), "G04 top copper*\nM02*\n")
+        z.writestr(zipfile.ZipInfo("board.DRL", (2026, 12, 1, 0, 0, 0)), "M48\nM30\n")
     return out.getvalue()
 
 
@@ -110,6 +110,7 @@ def test_the_buyer_attaches_drawings_and_the_factories_offered_the_work_download
         ("fake.zip", b"PK\x03\x04<html><script>alert(1)</script></html>" + b"PK\x05\x06" + b"\x00" * 18),
         ("notes.txt", "技术要求：表面阳极氧化".encode()),
     ],
+    ids=["exe", "pdf-header-on-html", "step-cut-short", "zip-cut-short", "zip-end-record-faked", "text"],
 )
 def test_a_file_that_is_not_a_drawing_is_refused_and_nothing_is_kept(
     cluster: dict[str, Any], name: str, body: bytes

@@ -117,7 +117,7 @@ def test_the_search_still_improves_plans_holding_fixed_work() -> None:
     start = greedy_plan(case.problem)
     problem = replace(case.problem, fixed=tuple(start[:5]))
     before = core.evaluate(problem, start)[0].total
-    result = improve(problem, start, time_limit=6, phases=(Neighbourhood(seconds=0.5),), seed=1)
+    result = improve(problem, start, time_limit=10, phases=(Neighbourhood(seconds=0.5),), seed=1)
     assert core.evaluate(problem, result.placements)[1] == []
     assert result.improved > 0 and result.cost < before
 

@@ -104,6 +104,7 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
     week_caps: dict[tuple[int, str, int], int] = {}  # the most a factory makes of a step in one week, by counters
     in_week: dict[tuple[int, str, int], int] = defaultdict(int)  # accepted units by step, capability and week
     turned_down: set[tuple[int, str, int]] = set()  # a week of a step a factory (or the buyer) said no to
+    refused_at: dict[tuple[int, str], Any] = {}  # when a factory last declined or gave back part of a step
     rows = order.allocations.exclude(status__in=[Allocation.Status.OFFERED, Allocation.Status.SUPERSEDED])
     for a in rows.select_related("operation"):
         if (a.status == Allocation.Status.DECLINED and not a.declined_step) or a.status == Allocation.Status.LAPSED:
@@ -112,6 +113,8 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
             turned_down.add((a.operation_id, capability_key(a.capability_id), index_of(order.start_week, a.week)))
         elif a.status in REFUSED:
             refused[a.operation_id].add(capability_key(a.capability_id))
+            key2 = (a.operation_id, capability_key(a.capability_id))
+            refused_at[key2] = max(refused_at.get(key2, a.updated_at), a.updated_at)
         elif a.status in (Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED):
             w = index_of(order.start_week, a.week)
             in_week[a.operation_id, capability_key(a.capability_id), w] += a.quantity
@@ -157,8 +160,22 @@ def order_problem(order: Order, *, change_penalty: int = 0, pending_counters: bo
     for key3 in turned_down:  # a week it said no more to: what it accepted there
         week_caps[key3] = min(week_caps.get(key3, in_week.get(key3, 0)), in_week.get(key3, 0))
     # A factory that gave back or turned down part of a step may keep the rest it accepted there (at most that,
-    # wherever the plan best puts it), but takes no more of the step.
-    limits = {key: q for key, q in accepted.items() if key[1] in refused.get(key[0], ())}
+    # wherever the plan best puts it), but takes no more of the step. What it is offered of the step since then can
+    # only be that rest, moved by the repair to other weeks (the plan that offered it kept within these limits):
+    # it counts too, or the next plan would take the factory for one that declined the whole step (review 89).
+    moved: dict[tuple[int, str], int] = defaultdict(int)
+    open_rows = order.allocations.filter(status__in=[Allocation.Status.OFFERED, Allocation.Status.COUNTERED])
+    for op_id, cap_id, quantity, changed in open_rows.values_list(
+        "operation_id", "capability_id", "quantity", "updated_at"
+    ):
+        key2 = (op_id, capability_key(cap_id))
+        if key2 in refused_at and changed > refused_at[key2]:
+            moved[key2] += quantity
+    limits = {
+        key: accepted.get(key, 0) + moved.get(key, 0)
+        for key in accepted.keys() | moved.keys()
+        if key[1] in refused.get(key[0], ())
+    }
     by_id = {op.pk: op for op in ops}
     operations = tuple(
         core.Operation(

@@ -227,6 +227,7 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
     counters_void(order, [a for a in counters if a not in pending])
     if not result.placements:
         open_offers.update(status=Allocation.Status.SUPERSEDED)
+        _surplus_cut(order, actor=actor, reason=reason)
         order.status = Order.Status.INFEASIBLE
         findings = (
             [Finding("", "too_large")]
@@ -300,6 +301,45 @@ def replan(order: Order, *, actor: Any, reason: str, cause: Allocation | None = 
         organization_id=order.buyer_id,
     )
     return order
+
+
+def _surplus_cut(order: Order, *, actor: Any, reason: str) -> None:
+    """With no plan, accepted work above a step's (new, smaller) quantity is still cut, latest week first: a piece
+    is reduced where the rest stays at the factory's minimum lot, else taken back; its capacity is released and
+    its factory told. Work under way stays (a step never goes below it). Review 89: an amendment that left no plan
+    kept the surplus accepted and reserved."""
+    for op in order.operations.all():
+        held = order.allocations.filter(
+            operation=op, status__in=[Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED]
+        ).select_related("capability", "operation__process", "order")
+        rows = list(held)
+        surplus = sum(usable(a) for a in rows) - op.quantity
+        for a in sorted(rows, key=lambda a: (a.week, a.pk), reverse=True):
+            if surplus <= 0:
+                break
+            if is_under_way(a):
+                continue
+            cut = min(surplus, a.quantity)
+            surplus -= cut
+            if a.quantity - cut >= max(1, a.capability.min_lot):
+                was, a.quantity = a.quantity, a.quantity - cut
+                a.save(update_fields=["quantity", "updated_at"])
+                release(a.capability, a.week, cut)
+                record(
+                    "factory.allocation_reduced",
+                    actor=actor,
+                    subject=a,
+                    payload={"from": was, "to": a.quantity, "reason": reason},
+                    organization_id=a.factory_id,
+                )
+                tell_reduced(a, was, reason)
+                continue
+            surplus -= a.quantity - cut  # the whole piece goes: the rest of it was below the factory's lot
+            a.status = Allocation.Status.SUPERSEDED
+            a.moved_by = reason if reason in Allocation.MovedBy.values else ""
+            a.save(update_fields=["status", "moved_by", "updated_at"])
+            release(a.capability, a.week, a.quantity)
+            tell_moved([a], [])
 
 
 # re-plans the buyer asked for: when the solver runs out of time, they are undone and the buyer told to try again
