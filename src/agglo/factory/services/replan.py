@@ -322,24 +322,35 @@ def _surplus_cut(order: Order, *, actor: Any, reason: str) -> None:
             cut = min(surplus, a.quantity)
             surplus -= cut
             if a.quantity - cut >= max(1, a.capability.min_lot):
-                was, a.quantity = a.quantity, a.quantity - cut
-                a.save(update_fields=["quantity", "updated_at"])
-                release(a.capability, a.week, cut)
-                record(
-                    "factory.allocation_reduced",
-                    actor=actor,
-                    subject=a,
-                    payload={"from": was, "to": a.quantity, "reason": reason},
-                    organization_id=a.factory_id,
-                )
-                tell_reduced(a, was, reason)
+                tell_reduced(a, _cut_to(a, a.quantity - cut, actor=actor, reason=reason), reason)
                 continue
             surplus -= a.quantity - cut  # the whole piece goes: the rest of it was below the factory's lot
-            a.status = Allocation.Status.SUPERSEDED
-            a.moved_by = reason if reason in Allocation.MovedBy.values else ""
-            a.save(update_fields=["status", "moved_by", "updated_at"])
-            release(a.capability, a.week, a.quantity)
+            _taken_back(a, reason)
             tell_moved([a], [])
+
+
+def _cut_to(a: Allocation, quantity: int, *, actor: Any, reason: str) -> int:
+    """Accepted work reduced in place to `quantity`: the acceptance stands for that, the rest of the week's
+    capacity is released, and the audit trail keeps what it was. Returns what was accepted."""
+    was, a.quantity = a.quantity, quantity
+    a.save(update_fields=["quantity", "updated_at"])
+    release(a.capability, a.week, was - a.quantity)
+    record(
+        "factory.allocation_reduced",
+        actor=actor,
+        subject=a,
+        payload={"from": was, "to": a.quantity, "reason": reason},
+        organization_id=a.factory_id,
+    )
+    return was
+
+
+def _taken_back(a: Allocation, reason: str) -> None:
+    """Accepted work a re-plan takes away, and its capacity released."""
+    a.status = Allocation.Status.SUPERSEDED
+    a.moved_by = reason if reason in Allocation.MovedBy.values else ""
+    a.save(update_fields=["status", "moved_by", "updated_at"])
+    release(a.capability, a.week, a.quantity)
 
 
 # re-plans the buyer asked for: when the solver runs out of time, they are undone and the buyer told to try again
@@ -448,22 +459,10 @@ def _apply(
             # the plan keeps part of it: the acceptance stands for that part (the solver charged only the units
             # it took away), and only the rest of the week's capacity is released; a part below the factory's
             # minimum lot is not one it agreed to, and is offered again instead
-            was, a.quantity, wanted[key] = a.quantity, wanted[key], 0
-            a.save(update_fields=["quantity", "updated_at"])
-            release(a.capability, a.week, was - a.quantity)
-            record(
-                "factory.allocation_reduced",
-                actor=actor,
-                subject=a,
-                payload={"from": was, "to": a.quantity, "reason": reason},
-                organization_id=a.factory_id,
-            )
-            reduced.append((a, was))
+            reduced.append((a, _cut_to(a, wanted[key], actor=actor, reason=reason)))
+            wanted[key] = 0
             continue
-        a.status = Allocation.Status.SUPERSEDED
-        a.moved_by = reason if reason in Allocation.MovedBy.values else ""
-        a.save(update_fields=["status", "moved_by", "updated_at"])
-        release(a.capability, a.week, a.quantity)
+        _taken_back(a, reason)
         superseded.append(a)
     # open counter-offers the plan keeps in their week stay open for the buyer to decide; the others are void
     waiting, void = [], []
