@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
@@ -18,6 +18,7 @@ from agglo.common.errors import NotFound
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import file_download, one_of
 from agglo.common.versions import version_tag
+from agglo.factory.downloads import drawing_download
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.schemas import (
     AllocationOut,
@@ -241,14 +242,7 @@ def order_documents_add(request: HttpRequest, order_id: int, files: File[list[Up
 @router.get("/documents/{int:document_id}", summary="One of an order's files, as a download")
 def order_document(request: HttpRequest, document_id: int) -> Any:
     doc = selectors.document_get(actor=request.auth, pk=document_id)
-    if not doc.file.storage.exists(doc.file.name):
-        raise NotFound(_("No file with id %(pk)s.") % {"pk": document_id})
-    documents.drawing_read(request.auth, doc, channel="api")
-    response = FileResponse(
-        doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name, as_attachment=True
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return drawing_download(request.auth, doc, channel="api")
 
 
 @router.delete("/documents/{int:document_id}", response={204: None}, summary="Buyer: remove one of an order's files")

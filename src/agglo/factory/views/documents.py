@@ -1,5 +1,5 @@
 """An order's drawings and specifications: attached and removed by the buyer on the order page, downloaded by
-whoever sees the order."""
+whoever reads its drawings (`selectors.orders.reads_drawings`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agglo.common.errors import NotFound
+from agglo.factory.downloads import drawing_download
 from agglo.factory.models import OrderDocument
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.services import documents
-from agglo.factory.services.documents import FILE_SEPARATOR, drawing_read
+from agglo.factory.services.documents import FILE_SEPARATOR
 from agglo.factory.views.acting import acting
 from agglo.factory.views.orders import order_or_404
 
@@ -44,16 +45,10 @@ def _document_or_404(request: HttpRequest, document_id: int) -> OrderDocument:
 
 @login_required
 def document(request: HttpRequest, document_id: int) -> FileResponse:
-    """The file itself, as a download (never shown inline: a drawing is the buyer's, and a browser need not run it)."""
-    doc = _document_or_404(request, document_id)
-    if not doc.file.storage.exists(doc.file.name):
-        raise Http404
-    drawing_read(request.user, doc, channel="page")
-    response = FileResponse(
-        doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name, as_attachment=True
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    try:
+        return drawing_download(request.user, _document_or_404(request, document_id), channel="page")
+    except NotFound as exc:
+        raise Http404 from exc
 
 
 @login_required

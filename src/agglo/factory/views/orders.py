@@ -32,6 +32,9 @@ from agglo.factory.wording import diagnosis_texts, finishes_late, late_advice, p
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.selectors import region_names
 
+# what the file boxes offer to choose: the types, and the extensions CAD files come with
+DRAWING_ACCEPT = ",".join([*DRAWING_TYPES, ".step", ".stp", ".zip"])
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -121,7 +124,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         "route_errors": route_errors,
         "file_errors": file_errors,
         "files_sent": request.method == "POST" and bool(request.FILES.getlist("files")),
-        "drawing_types": ",".join(DRAWING_TYPES),
+        "drawing_accept": DRAWING_ACCEPT,
     }
     return render(request, "factory/order_form.html", context, status=400 if request.method == "POST" else 200)
 
@@ -233,7 +236,7 @@ def order_page(
         "members": members,
         "operations": order.operations.select_related("process"),
         "documents": selectors.drawings_of(actor=request.user, order=order),
-        "drawing_types": ",".join(DRAWING_TYPES),
+        "drawing_accept": DRAWING_ACCEPT,
         "log_keys": selectors.log_keys(allocations + changes),
         "failed": failed or {},
     }
