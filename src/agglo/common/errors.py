@@ -48,6 +48,10 @@ class PreconditionFailed(DomainError):
     status = 412
     code = "precondition_failed"
 
+    def __init__(self, message: str, *, current: str = "") -> None:
+        super().__init__(message)
+        self.current = current  # the record's version now, for a page to draw its form with
+
 
 class NotFound(DomainError):
     status = 404

@@ -12,6 +12,7 @@ from agglo.common.errors import LoginRequired
 from agglo.common.notify import notification_list, notifications_mark_read
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import one_of
+from agglo.common.versions import version_tag
 from agglo.market import selectors, services
 from agglo.market.models import Interest
 from agglo.market.schemas import (
@@ -60,14 +61,25 @@ def listing_create(request: HttpRequest, org_id: int, payload: ListingIn) -> Any
 
 
 @router.get("/listings/{int:listing_id}", response=ListingOut, summary="One need or offer")
-def listing_get(request: HttpRequest, listing_id: int) -> Any:
-    return _listing(request, listing_id)
+def listing_get(request: HttpRequest, response: HttpResponse, listing_id: int) -> Any:
+    """The `ETag` is the listing's version: send it back as `If-Match` with a change."""
+    listing = _listing(request, listing_id)
+    response["ETag"] = version_tag(listing)
+    return listing
 
 
 @router.patch("/listings/{int:listing_id}", response=ListingOut, summary="Change a need or offer")
-def listing_update(request: HttpRequest, listing_id: int, payload: ListingPatch) -> Any:
+def listing_update(request: HttpRequest, response: HttpResponse, listing_id: int, payload: ListingPatch) -> Any:
+    """With `If-Match`, a listing changed since that version (a change, a review, a renewal) is not changed: 412."""
     listing = _listing(request, listing_id)
-    return services.listing_update(actor=request.auth, listing=listing, data=payload.dict(exclude_unset=True))
+    changed = services.listing_update(
+        actor=request.auth,
+        listing=listing,
+        data=payload.dict(exclude_unset=True),
+        if_match=request.headers.get("If-Match"),
+    )
+    response["ETag"] = version_tag(changed)
+    return changed
 
 
 @router.post("/listings/{int:listing_id}/submit", response=ListingOut, summary="Publish (or send to review)")

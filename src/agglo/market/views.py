@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
-from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
 from agglo.common.idempotency import confirm_repeat
 from agglo.common.paging import rows_of
+from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.market import selectors, services
 from agglo.market.forms import BrowseForm, CloseForm, DeclineForm, InterestForm, ListingForm
 from agglo.market.lifecycle import DECIDED, InterestStatus, Status
@@ -129,14 +130,23 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {k: getattr(listing, k) for k in LISTING_FIELDS}
     initial["tags"] = ", ".join(listing.tags)
     form = ListingForm(request.POST or None, initial=initial)
+    version = FormVersion(listing, request.POST)
     if request.method == "POST" and form.is_valid():
         try:
-            services.listing_update(actor=request.user, listing=listing, data=_form_data(form))
+            services.listing_update(actor=request.user, listing=listing, data=_form_data(form), if_match=version.sent)
             messages.success(request, _("Saved."))
             return redirect("market:detail", pk=listing.pk)
         except ValidationFailed as exc:
             apply_service_errors(form, exc)
-    context = {"form": form, "listing": listing, "title": _("Change “%(title)s”") % {"title": listing.title}}
+        except PreconditionFailed as exc:
+            version.refused(exc)
+            form.add_error(None, str(STALE_FORM))
+    context = {
+        "form": form,
+        "listing": listing,
+        "version": version.value,
+        "title": _("Change “%(title)s”") % {"title": listing.title},
+    }
     return render(request, "market/form.html", context, status=400 if request.method == "POST" else 200)
 
 

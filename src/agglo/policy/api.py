@@ -12,6 +12,7 @@ from ninja.files import UploadedFile
 from agglo.common.errors import LoginRequired
 from agglo.common.paging import Limit, LongLimit, Offset, page
 from agglo.common.schemas import one_of
+from agglo.common.versions import version_tag
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy.models import Policy
 from agglo.policy.schemas import (
@@ -55,8 +56,11 @@ def policy_index(
 
 
 @router.get("/policies/{int:policy_id}", response=PolicyOut, summary="One policy")
-def policy_detail(request: HttpRequest, policy_id: int) -> Any:
-    return selectors.policy_get(actor=request.auth, pk=policy_id)
+def policy_detail(request: HttpRequest, response: HttpResponse, policy_id: int) -> Any:
+    """The `ETag` is the policy's version: its agency sends it back as `If-Match` with a change."""
+    policy = selectors.policy_get(actor=request.auth, pk=policy_id)
+    response["ETag"] = version_tag(policy)
+    return policy
 
 
 @router.post("/organizations/{int:org_id}/policies", response={201: PolicyOut}, summary="Draft a policy (agencies)")
@@ -68,9 +72,17 @@ def policy_create(request: HttpRequest, org_id: int, payload: PolicyIn) -> Statu
 
 
 @router.patch("/policies/{int:policy_id}", response=PolicyOut, summary="Change a policy (its agency)")
-def policy_update(request: HttpRequest, policy_id: int, payload: PolicyPatch) -> Any:
+def policy_update(request: HttpRequest, response: HttpResponse, policy_id: int, payload: PolicyPatch) -> Any:
+    """With `If-Match`, a policy changed since that version (a change, publishing, closing) is not changed: 412."""
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
-    return services.policy_update(actor=request.auth, policy=policy, data=payload.dict(exclude_none=True))
+    changed = services.policy_update(
+        actor=request.auth,
+        policy=policy,
+        data=payload.dict(exclude_none=True),
+        if_match=request.headers.get("If-Match"),
+    )
+    response["ETag"] = version_tag(changed)
+    return changed
 
 
 @router.post("/policies/{int:policy_id}/publish", response=PolicyOut, summary="Publish and match the members")

@@ -25,6 +25,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.common.numbers import grouped
 from agglo.common.uploads import check_documents, store_upload
+from agglo.common.versions import version_check
 from agglo.policy.facts import FACT_GROUPS, FACTS
 from agglo.policy.matching import policy_match
 from agglo.policy.models import Application, Policy, PolicyDocument, PolicyMatch
@@ -202,13 +203,15 @@ def locked(policy: Policy) -> Policy:
 
 @_refusal_told
 @transaction.atomic
-def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any]) -> Policy:
+def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any], if_match: str | None = None) -> Policy:
     """Change a policy's terms (the fields given). Read again under its lock, so that a copy read before someone
     published or closed it neither reverts that nor changes a closed policy. A published policy is matched again,
-    and the members it newly makes eligible (or near misses) are told, as on publishing."""
+    and the members it newly makes eligible (or near misses) are told, as on publishing. `if_match`: the version
+    the caller read (`common.versions`); one changed since is not changed."""
     policy = locked(policy)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only a government agency's admins publish its policies."))
+    version_check(policy, if_match)
     if policy.status == Policy.Status.CLOSED:
         raise ValidationFailed({"status": [_("A closed policy cannot be changed.")]})
     values = _clean(data, {name: getattr(policy, name) for name in FIELDS})

@@ -16,9 +16,10 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
-from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
 from agglo.common.idempotency import confirm_repeat
 from agglo.common.numbers import posted_id
+from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.facts import FACTS
@@ -215,6 +216,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
     if not agencies:  # a page that exists, for agencies' admins: say so rather than "not found"
         raise PermissionDenied(str(NOT_AN_AGENCY))
     errors: dict[str, list[str]] = {}
+    version = FormVersion(policy, request.POST)
     values: dict[str, Any] = (
         _values_of(policy) if policy is not None else {"kind": "subsidy", "issuer": str(agencies[0].pk)}
     )
@@ -233,7 +235,10 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
                 if policy is None:
                     saved = services.policy_create(actor=request.user, issuer=issuer, data=data)
                 else:
-                    saved = services.policy_update(actor=request.user, policy=policy, data=data)
+                    saved = services.policy_update(actor=request.user, policy=policy, data=data, if_match=version.sent)
+            except PreconditionFailed as exc:
+                version.refused(exc)
+                errors = {"version": [str(STALE_FORM)]}
             except DomainError as exc:
                 errors = exc.errors or {"title_zh": [exc.message]}
             else:
@@ -246,6 +251,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
                 return redirect("policy:detail", pk=saved.pk)
     context = {
         "policy": policy,
+        "version": version.value,
         "agencies": agencies,
         "values": values,
         # each bad field's errors after its label, with the reader's colon

@@ -292,8 +292,10 @@ def case_create(request: HttpRequest, org_id: int, payload: CaseIn) -> Any:
 
 
 @router.get("/cases/{int:case_id}", response=CaseOut, summary="One case")
-def case_get(request: HttpRequest, case_id: int) -> Any:
+def case_get(request: HttpRequest, response: HttpResponse, case_id: int) -> Any:
+    """The `ETag` is the case record's version: its lead sends it back as `If-Match` with a change."""
     case = selectors.case_get(actor=request.auth, pk=case_id)
+    response["ETag"] = version_tag(case)
     if not ({case.organization_id} | {p.organization_id for p in case.participants.all()}) & organization_ids(
         request.auth
     ):  # a case of others: a view of its lead's profile
@@ -302,10 +304,15 @@ def case_get(request: HttpRequest, case_id: int) -> Any:
 
 
 @router.patch("/cases/{int:case_id}", response=CaseOut, summary="Change a case")
-def case_update(request: HttpRequest, case_id: int, payload: CasePatch) -> Any:
+def case_update(request: HttpRequest, response: HttpResponse, case_id: int, payload: CasePatch) -> Any:
+    """With `If-Match`, a case record changed since that version is not changed: 412."""
     case = selectors.case_get(actor=request.auth, pk=case_id)
-    services.case_update(actor=request.auth, case=case, data=payload.dict(exclude_unset=True))
-    return selectors.case_get(actor=request.auth, pk=case_id)
+    services.case_update(
+        actor=request.auth, case=case, data=payload.dict(exclude_unset=True), if_match=request.headers.get("If-Match")
+    )
+    changed = selectors.case_get(actor=request.auth, pk=case_id)
+    response["ETag"] = version_tag(changed)
+    return changed
 
 
 @router.post("/cases/{int:case_id}/participants", response={201: ParticipantOut}, summary="Add a participant")

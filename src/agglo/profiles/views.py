@@ -22,9 +22,10 @@ from agglo.access.quotas import profile_viewed
 from agglo.access.ratelimit import RateLimited
 from agglo.access.selectors import daily_usage
 from agglo.access.services import sensitive_views_record
-from agglo.common.errors import DomainError, Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
 from agglo.common.numbers import posted_id
 from agglo.common.problem import too_many
+from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
 from agglo.profiles.fields import CASES
@@ -267,12 +268,17 @@ def _editable(request: HttpRequest, org: Organization) -> None:
         raise PermissionDenied
 
 
-def _save(request: HttpRequest, form: Any, service: Any, **kwargs: Any) -> bool:
-    """Call a write service for a submitted form; its field messages go beside the fields. True when saved."""
+def _save(request: HttpRequest, form: Any, service: Any, version: FormVersion | None = None, **kwargs: Any) -> bool:
+    """Call a write service for a submitted form; its field messages go beside the fields. True when saved.
+    `version`: the record's version the form was drawn with, for a change."""
     try:
-        service(actor=request.user, **kwargs)
+        service(actor=request.user, **kwargs, **({"if_match": version.sent} if version else {}))
     except ValidationFailed as exc:
         apply_service_errors(form, exc)
+    except PreconditionFailed as exc:
+        if version is not None:
+            version.refused(exc)
+        form.add_error(None, str(STALE_FORM))
     except DomainError as exc:
         apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
     else:
@@ -299,11 +305,12 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
             raise Http404
     initial = {k: ("" if v is None else v) for k, v in fact_values(fact).items()} if fact else None
     form = spec_form(kind, KINDS[kind].specs, request.POST or None, initial)
+    version = FormVersion(fact, request.POST)
     if request.method == "POST":
         if fact is None:
             saved = _save(request, form, services.fact_create, organization=org, kind=kind, data=submitted(form))
         else:
-            saved = _save(request, form, services.fact_update, fact=fact, data=submitted(form))
+            saved = _save(request, form, services.fact_update, version, fact=fact, data=submitted(form))
         if saved:
             return redirect("profiles:organization_tab", pk=pk, tab=KIND_TAB[kind])
     context = {
@@ -311,6 +318,7 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
         "form": form,
         "kind": kind,
         "fact": fact,
+        "version": version.value,
         "title": KIND_TITLES[kind],
         "back_tab": KIND_TAB[kind],
         "warnings": [word_stored(w) for w in (fact.warnings if fact else [])],
@@ -432,11 +440,12 @@ def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> Http
         else {"visibility": "members"}
     )
     form = spec_form("cases", CASES, request.POST or None, initial)
+    version = FormVersion(case, request.POST)
     if request.method == "POST":
         if case is None:
             saved = _save(request, form, services.case_create, organization=org, data=submitted(form))
         else:
-            saved = _save(request, form, services.case_update, case=case, data=submitted(form))
+            saved = _save(request, form, services.case_update, version, case=case, data=submitted(form))
         if saved:
             return redirect("profiles:organization_tab", pk=pk, tab="cases")
     context = {
@@ -444,6 +453,7 @@ def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> Http
         "form": form,
         "kind": "cases",
         "fact": case,
+        "version": version.value,
         "title": _("Collaboration case"),
         "back_tab": "cases",
         "warnings": [],

@@ -20,6 +20,7 @@ from agglo.common.idempotency import answer_secret
 from agglo.common.language import SESSION_LANGUAGE, language_of, language_remember
 from agglo.common.paging import MOST_OFFSET, Limit, Offset, between, page
 from agglo.common.schemas import one_of
+from agglo.common.versions import version_tag
 from agglo.registry import selectors, services
 from agglo.registry.kinds import Kind, Layer
 from agglo.registry.models import Admission, Organization, Region, Relation
@@ -113,8 +114,10 @@ def organization_create(request: HttpRequest, payload: OrganizationIn) -> Status
 
 
 @router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
-def organization_detail(request: HttpRequest, org_id: int) -> Organization:
+def organization_detail(request: HttpRequest, response: HttpResponse, org_id: int) -> Organization:
+    """The `ETag` is the organization's version: send it back as `If-Match` with a change."""
     org = selectors.organization_get(actor=request.auth, pk=org_id)
+    response["ETag"] = version_tag(org)
     profile_viewed(actor=request.auth, organization_id=org.pk, address=client_ip(request))
     has_contacts = org.contact_name or org.contact_email or org.contact_phone
     if has_contacts and selectors.contacts_visible(actor=request.auth, organization=org):
@@ -123,9 +126,19 @@ def organization_detail(request: HttpRequest, org_id: int) -> Organization:
 
 
 @router.patch("/organizations/{int:org_id}", response=OrganizationOut, summary="Change an organization")
-def organization_update(request: HttpRequest, org_id: int, payload: OrganizationPatch) -> Organization:
+def organization_update(
+    request: HttpRequest, response: HttpResponse, org_id: int, payload: OrganizationPatch
+) -> Organization:
+    """With `If-Match`, an organization changed since that version is not changed: 412."""
     org = selectors.organization_get(actor=request.auth, pk=org_id)
-    return services.organization_update(actor=request.auth, organization=org, data=payload.dict(exclude_unset=True))
+    changed = services.organization_update(
+        actor=request.auth,
+        organization=org,
+        data=payload.dict(exclude_unset=True),
+        if_match=request.headers.get("If-Match"),
+    )
+    response["ETag"] = version_tag(changed)
+    return changed
 
 
 @router.post("/organizations/{int:org_id}/status", response=OrganizationOut, summary="Suspend, reinstate, withdraw")

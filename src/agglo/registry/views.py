@@ -16,9 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
-from agglo.common.errors import DomainError, NotFound, ValidationFailed, labelled_errors
+from agglo.common.errors import DomainError, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
 from agglo.common.idempotency import answer_secret
 from agglo.common.language import SESSION_LANGUAGE
+from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.registry import selectors, services
 from agglo.registry.forms import (
     AdmissionForm,
@@ -110,14 +111,18 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(org, f) for f in EDITABLE}
     initial["tags"] = ", ".join(org.tags)
     form = OrganizationEditForm(request.POST or None, initial=initial, prefix="org")
+    version = FormVersion(org, request.POST)
     segments = selectors.segment_list()
     position_form = PositionForm(segments=segments, prefix="pos")
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in EDITABLE}
         try:
-            services.organization_update(actor=request.user, organization=org, data=data)
+            services.organization_update(actor=request.user, organization=org, data=data, if_match=version.sent)
         except ValidationFailed as exc:
             apply_service_errors(form, exc)
+        except PreconditionFailed as exc:
+            version.refused(exc)
+            form.add_error(None, str(STALE_FORM))
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -129,6 +134,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "org": org,
             "form": form,
+            "version": version.value,
             "position_form": position_form,
             "positions": selectors.position_list(actor=request.user, organization=org),
         },

@@ -14,6 +14,7 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import choice_words
+from agglo.common.versions import version_check
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Listing
 from agglo.market.services.interests import interests_lapse
@@ -82,10 +83,12 @@ def listing_create(*, actor: Any, organization: Organization, data: dict[str, An
 
 
 @transaction.atomic
-def listing_update(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Listing:
-    """Change a listing that is not closed; before and after go to its history."""
+def listing_update(*, actor: Any, listing: Listing, data: dict[str, Any], if_match: str | None = None) -> Listing:
+    """Change a listing that is not closed; before and after go to its history. `if_match`: the version the caller
+    read (`common.versions`); one changed since (a change, a review, a renewal) is not changed."""
     listing = listing_locked(listing)
     _require_edit(actor, listing)
+    version_check(listing, if_match)
     if listing.status == lifecycle.Status.CLOSED:
         raise ValidationFailed({"status": [_("A closed listing cannot change; publish a new one.")]})
     before = {f: getattr(listing, f) for f in LISTING_FIELDS}

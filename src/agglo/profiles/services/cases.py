@@ -15,6 +15,7 @@ from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
+from agglo.common.versions import version_check
 from agglo.ledger.entries import digest, sealed_facts
 from agglo.ledger.services import entry_append, work_key
 from agglo.profiles import rules
@@ -91,10 +92,13 @@ def case_create(*, actor: Any, organization: Organization, data: Mapping[str, An
 
 
 @transaction.atomic
-def case_update(*, actor: Any, case: Case, data: Mapping[str, Any]) -> Case:
-    """Change the record; its lead's admins may."""
+def case_update(*, actor: Any, case: Case, data: Mapping[str, Any], if_match: str | None = None) -> Case:
+    """Change the record; its lead's admins may. Read again under its row lock, so that two changes at once each
+    keep the other's fields; `if_match`: the version the caller read (`common.versions`)."""
     if not policy.can_edit_organization(actor, case.organization_id):
         raise Forbidden(_("Only the lead organization changes the case record."))
+    case.refresh_from_db(from_queryset=Case.objects.select_for_update())
+    version_check(case, if_match)
     before = _values(case)
     values = _clean(data, current=before)
     changed = [k for k in values if values[k] != before.get(k)]

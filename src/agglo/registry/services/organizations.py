@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
+from agglo.common.versions import version_check
 from agglo.registry import search_index
 from agglo.registry.models import Organization, Position, Relation, Segment
 from agglo.registry.validation import clean_organization
@@ -123,10 +124,14 @@ def organization_update_checked(*, actor: Any, organization: Organization, data:
 
 
 @transaction.atomic
-def organization_update(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Organization:
-    """Change an organization's fields; its admins and operators may. Records before and after."""
+def organization_update(
+    *, actor: Any, organization: Organization, data: dict[str, Any], if_match: str | None = None
+) -> Organization:
+    """Change an organization's fields; its admins and operators may. Records before and after.
+    `if_match`: the version the caller read (`common.versions`); one changed since is not changed."""
     _locked(organization)
     fields = organization_update_checked(actor=actor, organization=organization, data=data)
+    version_check(organization, if_match)
     changed = list(fields)
     if not changed:
         return organization
