@@ -96,6 +96,11 @@ def org_admin(make_org: Any):
     return u, org
 
 
+def streamed(response: Any) -> bytes:
+    """The whole body of a download the platform streams (exports)."""
+    return b"".join(response.streaming_content)
+
+
 def upload(name: str = "licence.pdf", body: bytes = PDF, content_type: str = "application/pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body, content_type=content_type)
 

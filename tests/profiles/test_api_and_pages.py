@@ -13,7 +13,7 @@ from agglo.profiles.models import FinancialStatement
 from agglo.profiles.selectors.trust import TrustFacts
 from agglo.profiles.tabular import write_csv, write_xlsx
 from agglo.registry.services import organization_update
-from tests.conftest import upload
+from tests.conftest import streamed, upload
 from tests.profiles.conftest import statement
 from tests.registry.test_api import bearer, problem
 
@@ -125,7 +125,7 @@ def test_api_import_and_export(org_admin):
     response = c.post("/api/v1/imports/financials", {"file": upload_file}, **bearer(admin))
     assert response.json()["applied"] and FinancialStatement.objects.count() == 1
     response = c.get("/api/v1/exports/financials?format=xlsx", **bearer(admin))
-    assert response.status_code == 200 and response.content.startswith(b"PK")
+    assert response.status_code == 200 and streamed(response).startswith(b"PK")
     assert response["Content-Disposition"] == 'attachment; filename="agglo-financials.xlsx"'  # named for its data
     problem(c.get("/api/v1/exports/financials?format=pdf", **bearer(admin)), 422)
     problem(c.get("/api/v1/exports/secrets", **bearer(admin)), 422)

@@ -13,6 +13,7 @@ from agglo.common.errors import ValidationFailed
 from agglo.profiles import services
 from agglo.profiles.tabular import write_csv, write_xlsx
 from agglo.registry.models import Organization
+from tests.conftest import streamed
 from tests.profiles.test_imports import HEADER, rows
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +95,7 @@ def test_the_organizations_export_survives_a_description_with_a_control_characte
     org = make_org()
     Organization.objects.filter(pk=org.pk).update(description="简介\x01")
     response = export_response(operator, "organizations", "xlsx", channel="api")
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(streamed(response))).active
     assert "简介" in [c.value for row in sheet.iter_rows() for c in row]
 
 

@@ -14,7 +14,7 @@ from agglo.profiles import selectors, services
 from agglo.profiles.models import FinancialStatement, ImportRun, IPAsset, OrganizationCapability
 from agglo.profiles.tabular import read_table, write_csv, write_xlsx
 from agglo.registry.models import Organization
-from tests.conftest import make_uscc
+from tests.conftest import make_uscc, streamed
 
 pytestmark = pytest.mark.django_db
 
@@ -209,11 +209,11 @@ def test_export_holds_only_what_one_may_see_and_is_logged(org_admin, member_of, 
     assert 'href="/profiles/export/ip.csv?own=1"' in page
     response = client.get("/profiles/export/organizations.csv?own=1")
     assert 'filename="agglo-organizations-own.csv"' in response["Content-Disposition"]
-    assert [line.split(",")[0] for line in response.content.decode("utf-8-sig").splitlines()[1:]] == [peer_org.uscc]
+    assert [line.split(",")[0] for line in streamed(response).decode("utf-8-sig").splitlines()[1:]] == [peer_org.uscc]
     from agglo.profiles.exporting import export_response
 
     response = export_response(peer, "financials", "json", channel="export")
-    assert len(json.loads(response.content)) == 4
+    assert len(json.loads(streamed(response))) == 4
     entry = AccessLogEntry.objects.get(owner=org)
     assert (entry.viewer_label, entry.channel) == (f"#{peer.pk}", "export")  # never the login
     contacts = selectors.export_table(actor=peer, kind="organizations")
@@ -274,8 +274,9 @@ def test_a_member_registered_abroad_imports_its_own_export_again(make_org, engli
     c = Client()
     c.force_login(admin)
     exported = c.get("/profiles/export/financials.csv?own=1")
-    assert exported.content.decode("utf-8-sig").splitlines()[0].startswith("uscc,foreign_registry_id,organization,")
-    again = services.import_file(actor=admin, kind="financials", body=exported.content, filename="f.csv", dry_run=True)
+    body = streamed(exported)
+    assert body.decode("utf-8-sig").splitlines()[0].startswith("uscc,foreign_registry_id,organization,")
+    again = services.import_file(actor=admin, kind="financials", body=body, filename="f.csv", dry_run=True)
     assert (again.errors, again.unchanged) == ([], 1)
     # a new year through the registry id; an id nobody holds is named as such
     rows = [("", "HRB 4711", 2023, 9000000, 15000000, 6000000, 9000000), ("", "HRB 0000", 2023, 1, 1, 0, 1)]

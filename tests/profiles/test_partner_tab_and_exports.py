@@ -8,6 +8,7 @@ from django.test import Client
 
 from agglo.common.models import Notification
 from agglo.profiles.services import cases
+from tests.conftest import streamed
 
 pytestmark = pytest.mark.django_db
 
@@ -76,5 +77,5 @@ def test_own_exports_of_every_kind_import_again(org_admin, member_of):
         for fmt in ("csv", "xlsx"):
             r = c.get(f"/profiles/export/{kind}.{fmt}?own=1")
             assert r.status_code == 200
-            result = services.import_file(actor=admin, kind=kind, body=r.content, filename=f"x.{fmt}", dry_run=True)
+            result = services.import_file(actor=admin, kind=kind, body=streamed(r), filename=f"x.{fmt}", dry_run=True)
             assert result.errors == [], (kind, fmt, result.errors[:3])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -16,9 +17,14 @@ def output_checked(option: str, output: Path) -> None:
         raise CommandError(f"{option}: no folder {output.parent}")
 
 
-def written(option: str, output: Path, body: bytes) -> None:
-    """Write `body` to `output`, a failure (no room, no permission) said in words rather than a traceback."""
+def written(option: str, output: Path, body: bytes | Iterable[bytes]) -> int:
+    """Write `body` (or its chunks, as a download streams them) to `output`, a failure (no room, no permission)
+    said in words rather than a traceback. The number of bytes written."""
+    size = 0
     try:
-        output.write_bytes(body)
+        with output.open("wb") as out:
+            for chunk in [body] if isinstance(body, bytes) else body:
+                size += out.write(chunk)
     except OSError as exc:
         raise CommandError(f"{option}: cannot write {output}: {exc.strerror or exc}") from None
+    return size

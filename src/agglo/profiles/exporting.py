@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from agglo.access.models import DailyQuota
@@ -15,7 +16,7 @@ from agglo.access.services import sensitive_views_record
 from agglo.common.errors import ValidationFailed
 from agglo.profiles import selectors
 from agglo.profiles.selectors.exports import EXPORT_KINDS
-from agglo.profiles.tabular import write_csv, write_json, write_xlsx
+from agglo.profiles.tabular import csv_chunks, json_chunks, xlsx_into
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -24,8 +25,9 @@ CONTENT_TYPES = {
 }
 
 
-def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bool = False) -> HttpResponse:
-    """The file of an export; the sensitive groups it shows are written to their owners' access logs."""
+def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bool = False) -> StreamingHttpResponse:
+    """The file of an export; the sensitive groups it shows are written to their owners' access logs. Its body is
+    streamed: read it as `streaming_content`."""
     errors = {}
     if kind not in EXPORT_KINDS:
         errors["kind"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(EXPORT_KINDS)}]
@@ -44,16 +46,22 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bo
         except RateLimited:
             quota_refused(actor=actor, kind=limit)  # its alert went with the rolled-back counts
             raise
-    if format == "xlsx":
-        body = write_xlsx(table.columns, table.rows, kind)
-    elif format == "json":
-        body = write_json(table.columns, table.rows)
-    else:
-        body = write_csv(table.columns, table.rows)
     if table.sensitive_group:
         sensitive_views_record(
             viewer=actor, owner_ids=table.sensitive_owners, groups=[table.sensitive_group], channel=channel
         )
-    response = HttpResponse(body, content_type=CONTENT_TYPES[format])
+    response: StreamingHttpResponse
+    if format == "xlsx":  # a zip is written whole before it is read: on disk, not in memory
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 -- the response closes it once sent
+        try:
+            xlsx_into(spool, table.columns, table.rows, kind)
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        response = FileResponse(spool, content_type=CONTENT_TYPES[format])
+    else:  # sent as the rows are read, a batch at a time, so that a large export does not sit in memory
+        chunks = json_chunks if format == "json" else csv_chunks
+        response = StreamingHttpResponse(chunks(table.columns, table.rows), content_type=CONTENT_TYPES[format])
     response["Content-Disposition"] = f'attachment; filename="agglo-{kind}{"-own" if own else ""}.{format}"'
     return response

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any
+from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
 FORMATS = ("csv", "xlsx", "json")
@@ -320,15 +320,39 @@ def _unquoted(value: Any) -> Any:
 
 def write_csv(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, which Excel needs to open Chinese text correctly."""
+    return b"".join(csv_chunks(columns, rows))
+
+
+def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]], batch: int = 1000) -> Iterator[bytes]:
+    """`write_csv` a batch of rows at a time, for a download that is sent as it is read."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(columns)
-    for row in rows:
+    yield "\ufeff".encode() + _drained(out)
+    for n, row in enumerate(rows, start=1):
         writer.writerow([_text_cell(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+        if n % batch == 0:
+            yield _drained(out)
+    if last := _drained(out):
+        yield last
+
+
+def _drained(out: io.StringIO) -> bytes:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text.encode("utf-8")
 
 
 def write_xlsx(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]], title: str) -> bytes:
+    out = io.BytesIO()
+    xlsx_into(out, columns, rows, title)
+    return out.getvalue()
+
+
+def xlsx_into(out: IO[bytes], columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> None:
+    """The workbook written into `out` (a temporary file, for a large download), row by row (openpyxl's
+    write-only mode keeps no sheet in memory)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -347,17 +371,25 @@ def write_xlsx(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[
                 cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
-    out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
 
 
 def write_json(columns: Sequence[str], rows: Iterator[Sequence[Any]] | Sequence[Sequence[Any]]) -> bytes:
-    items = [
-        {
+    return b"".join(json_chunks(columns, rows))
+
+
+def json_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]], batch: int = 1000) -> Iterator[bytes]:
+    """A JSON array of one object per row, a line each, sent a batch of rows at a time."""
+    lines: list[str] = []
+    count = 0
+    for row in rows:
+        item = {
             c: (v if v is None or isinstance(v, (int, float, str, list)) else str(v))
             for c, v in zip(columns, row, strict=True)
         }
-        for row in rows
-    ]
-    return json.dumps(items, ensure_ascii=False, indent=1).encode("utf-8")
+        lines.append(("[\n" if count == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
+        count += 1
+        if len(lines) == batch:
+            yield "".join(lines).encode("utf-8")
+            lines = []
+    yield ("".join(lines) + "\n]\n" if count else "[]\n").encode("utf-8")

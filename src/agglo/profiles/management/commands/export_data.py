@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 said = str(exc.said) if exc.said else f"{username} has used today's exports"
             raise CommandError(f"--as: {said} (try again in {exc.retry_after} s)") from None
         try:
-            written("-o", output, response.content)
-        except OSError as exc:
-            raise CommandError(f"-o: cannot write {output}: {exc.strerror}") from None
-        self.stdout.write(f"wrote {len(response.content):,} bytes to {output}")
+            size = written("-o", output, response.streaming_content)
+        finally:
+            response.close()  # the export's temporary file, and its rows' database cursor
+        self.stdout.write(f"wrote {size:,} bytes to {output}")
