@@ -386,3 +386,47 @@ def test_a_sheet_with_a_document_type_is_refused(english):
     with pytest.raises(tabular_error()) as refused:
         workbook_checked(out.getvalue())
     assert refused.value.rule == "xlsx_unreadable"
+
+
+def _merged_book(code: str, merges: list[str], other_merges: tuple[str, ...] = ()) -> bytes:
+    """A workbook of three years of one firm's statements, merged as a person might (its code written once)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "data"
+    sheet.append(HEADER)
+    for line in rows(code):
+        sheet.append(line)
+    for ref in merges:
+        sheet.merge_cells(ref)  # openpyxl, like Excel, keeps only the first cell's value
+    if other_merges:
+        other = book.create_sheet("notes")
+        for ref in other_merges:
+            other.merge_cells(ref)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_cells_a_merge_left_empty_are_named_with_their_range(org_admin, english):
+    """A column merged down the rows of one firm (a common way to write a code once) reads as empty below its
+    first cell: said so, with the range, rather than "required"."""
+    admin, org = org_admin
+    body = _merged_book(org.uscc, ["A2:A4", "C3:D3"])
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="f.xlsx", dry_run=True)
+    said = {(e.row, e.column, e.rule): e.message for e in result.errors}
+    # row 2 holds the merge's value and is read as it is; C3 keeps its value, D3 to its right is empty
+    assert set(said) == {(3, "uscc", "merged"), (4, "uscc", "merged"), (3, "total_assets", "merged")}
+    assert said[3, "uscc", "merged"].startswith("Empty because cells A2:A4 are merged: only the first, A2, holds")
+    assert "C3:D3" in said[3, "total_assets", "merged"]
+    # unmerged, the same rows import
+    result = services.import_file(
+        actor=admin, kind="financials", body=_merged_book(org.uscc, []), filename="f.xlsx", dry_run=True
+    )
+    assert result.errors == [] and result.created == 3
+
+
+def test_merges_on_another_sheet_name_nothing_in_the_first(org_admin, english):
+    admin, org = org_admin
+    body = _merged_book(org.uscc, [], other_merges=("A2:A4", "A1:H1"))
+    result = services.import_file(actor=admin, kind="financials", body=body, filename="f.xlsx", dry_run=True)
+    assert result.errors == [] and result.created == 3

@@ -61,6 +61,10 @@ RULES = {
         "A formula whose result the file does not hold: type the value, or open and save the file in Excel or WPS "
         "first."
     ),
+    "merged": gettext_lazy(
+        "Empty because cells %(range)s are merged: only the first, %(first)s, holds the value. Unmerge them and "
+        "fill in every row."
+    ),
 }
 
 FIELD_LABELS = {

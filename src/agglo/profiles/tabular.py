@@ -200,16 +200,18 @@ def read_xlsx(body: bytes, most: int | None = None) -> Table:
 
     from agglo.profiles.xlsx_guard import workbook_checked
 
-    unsaved = workbook_checked(body)  # before openpyxl holds any of it
+    scan = workbook_checked(body)  # before openpyxl holds any of it
     written = None
     try:
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-        if unsaved:  # the same cells as written: a formula whose result the file does not hold reads as empty above
+        if (
+            scan.unsaved
+        ):  # the same cells as written: a formula whose result the file does not hold reads as empty above
             written = load_workbook(io.BytesIO(body), read_only=True, data_only=False)
     except DAMAGED:
         raise TableError("xlsx_unreadable") from None
     try:
-        return _sheet_rows(book, written, most)
+        return _sheet_rows(book, written, most, scan.merged)
     except TableError:
         raise
     except DAMAGED:  # the sheet is read lazily: damage inside it shows only now
@@ -230,8 +232,9 @@ def _scanned(rows: Iterable[Any], most: int | None) -> Iterator[Any]:
         yield row
 
 
-def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
-    """The first worksheet's rows, refused when another sheet holds data too (it would be left out unread)."""
+def _sheet_rows(book: Any, written: Any, most: int | None, merged: Sequence[Any] = ()) -> Table:
+    """The first worksheet's rows, refused when another sheet holds data too (it would be left out unread). A
+    cell left empty by a merge (only a merged range's first cell holds its value) is named with its range."""
     others = [
         ws.title
         for ws in book.worksheets[1:]
@@ -250,6 +253,7 @@ def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
     except StopIteration:
         raise TableError("no_header") from None
     rows = []
+    merges = _Merges(merged)
     for number, (cells, as_written) in enumerate(zip(lines, formulas, strict=False), start=2):
         unsaved = [
             header[i]
@@ -263,9 +267,32 @@ def _sheet_rows(book: Any, written: Any, most: int | None) -> Table:
         row = _row(header, cells)
         if unsaved:
             row["__formula__"] = unsaved
+        if hidden := merges.hidden(number, header, cells):
+            row["__merged__"] = hidden
         rows.append((number, row))
         _within(rows, most)
     return Table(header, rows)
+
+
+class _Merges:
+    """The merged ranges covering each row in turn, as the rows come in order."""
+
+    def __init__(self, merged: Sequence[Any]) -> None:
+        self.pending = sorted(merged, key=lambda m: m.first_row, reverse=True)
+        self.active: list[Any] = []
+
+    def hidden(self, number: int, header: tuple[str, ...], cells: Sequence[Any]) -> list[tuple[str, str, str]]:
+        """(column, range, its first cell) for each named column of row `number` a merge left empty."""
+        while self.pending and self.pending[-1].first_row <= number:
+            self.active.append(self.pending.pop())
+        self.active = [m for m in self.active if m.last_row >= number]
+        found = []
+        for m in self.active:
+            for i in range(m.first_column - 1, min(m.last_column, len(header))):
+                empty = i >= len(cells) or cells[i] is None
+                if header[i] and empty and (number, i + 1) != (m.first_row, m.first_column):
+                    found.append((header[i], m.ref, m.first))
+        return found
 
 
 def _undimensioned(sheet: Any) -> Any:

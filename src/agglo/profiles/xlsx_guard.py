@@ -5,7 +5,8 @@ row (padded to its last column) and the whole table of shared text in memory. So
 found as it finds them (the package's relations, then the workbook's), the zip's account of their sizes is checked
 (Python's zipfile never reads a part past its stated size), and each sheet is parsed as a stream with an XML
 parser, no document type allowed, for rows wider than any import takes (reviews 49 F2/F3, 50 N1/N2, 51 R1–R7).
-A part that cannot be read is a damaged workbook."""
+A part that cannot be read is a damaged workbook. The same pass notes what the reader needs and openpyxl's
+read-only mode does not give: formulas without their results, and the first sheet's merged cells."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import IO
 from xml.parsers import expat
 
@@ -25,6 +27,7 @@ XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # read whole (the sheets are streame
 # cells took 0.9 GB to read; one cell at column XFD padded every row to 16,384 cells.
 MAX_COLUMNS = 1000
 MAX_RELATIONS_BYTES = 1024 * 1024  # the package's small parts read whole: relations, content types
+MAX_MERGES = 10_000  # merged ranges kept to explain rows with (beyond them, rows are only refused as incomplete)
 
 WORKSHEET = "/worksheet"
 _REF = re.compile(r"\s*([A-Za-z]{1,3})\s*\d*\s*")
@@ -38,14 +41,36 @@ class _Refused(Exception):
         self.error = error
 
 
-def workbook_checked(body: bytes) -> bool:
+@dataclass(frozen=True)
+class Merge:
+    """A merged range of cells: only its first (top-left) cell holds a value."""
+
+    first_column: int
+    first_row: int
+    last_column: int
+    last_row: int
+    ref: str  # as the sheet writes it, "B3:B5"
+
+    @property
+    def first(self) -> str:
+        return self.ref.split(":")[0]
+
+
+@dataclass
+class Scan:
+    # some cell holds a formula without its result (only then does the reader load the workbook a second time,
+    # as written, to name such cells: data review 58 M4)
+    unsaved: bool = False
+    merged: list[Merge] = field(default_factory=list)  # the first sheet's
+
+
+def workbook_checked(body: bytes) -> Scan:
     """TableError when the workbook unpacks too large, a sheet has a row wider than MAX_COLUMNS, or a part openpyxl
-    would read cannot be read. Whether a cell holds a formula without its result (only then does the reader load
-    the workbook a second time, as written, to name such cells: data review 58 M4)."""
+    would read cannot be read. Else what the reader needs to know of it (`Scan`)."""
     try:
         book = zipfile.ZipFile(io.BytesIO(body))
     except (zipfile.BadZipFile, OSError, ValueError):
-        return True  # not a zip: openpyxl names the damage
+        return Scan(unsaved=True)  # not a zip: openpyxl names the damage
     try:
         with book:
             return _checked(book)
@@ -55,7 +80,7 @@ def workbook_checked(body: bytes) -> bool:
         raise TableError("xlsx_unreadable") from None  # a compression or encryption zipfile cannot read, and so on
 
 
-def _checked(book: zipfile.ZipFile) -> bool:
+def _checked(book: zipfile.ZipFile) -> Scan:
     parts = {p.filename: p for p in book.infolist()}
     if sum(p.file_size for p in parts.values()) > XLSX_MAX_UNPACKED:
         raise TableError("xlsx_too_large", mb=XLSX_MAX_UNPACKED // (1024 * 1024))
@@ -69,12 +94,45 @@ def _checked(book: zipfile.ZipFile) -> bool:
     folder, name = posixpath.split(workbook)
     sheets = _targets(book, parts, posixpath.join(folder, "_rels", name + ".rels"), folder, WORKSHEET)
     sheets += [name for name, kind in types.items() if "worksheet+xml" in kind and name not in sheets]
-    unsaved = False
+    first = _first_sheet(book, parts, workbook) or (sheets[0] if sheets else None)
+    scan = Scan()
     for sheet in sheets:
         if sheet in parts:
             with book.open(parts[sheet]) as stream:
-                unsaved = _rows_checked(stream) or unsaved
-    return unsaved
+                found = _rows_checked(stream)
+            scan.unsaved = scan.unsaved or found.unsaved
+            if sheet == first:
+                scan.merged = found.merged
+    return scan
+
+
+def _first_sheet(book: zipfile.ZipFile, parts: dict, workbook: str) -> str | None:
+    """The part of the workbook's first sheet, as openpyxl finds it: the first <sheet> of the workbook, by its
+    relation's id."""
+    if workbook not in parts or parts[workbook].file_size > MAX_RELATIONS_BYTES:
+        return None
+    ids: list[str] = []
+
+    def sheet(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition("}")[2] == "sheet" and not ids:
+            ids.extend(v for k, v in attrs.items() if k.rpartition("}")[2] == "id" and k != "sheetId")
+
+    _parse(book.read(parts[workbook]), sheet)
+    folder, name = posixpath.split(workbook)
+    relations = posixpath.join(folder, "_rels", name + ".rels")
+    if not ids or relations not in parts or parts[relations].file_size > MAX_RELATIONS_BYTES:
+        return None
+    found: list[str] = []
+
+    def relation(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition("}")[2] == "Relationship" and attrs.get("Id") == ids[0]:
+            target = attrs.get("Target", "")
+            found.append(
+                posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target))
+            )
+
+    _parse(book.read(parts[relations]), relation)
+    return found[0] if found else None
 
 
 def _content_types(book: zipfile.ZipFile, parts: dict) -> dict[str, str]:
@@ -108,13 +166,17 @@ def _targets(book: zipfile.ZipFile, parts: dict, relations: str, folder: str, ki
     return found
 
 
-def _rows_checked(stream: IO[bytes]) -> bool:
-    """Whether some cell of the sheet holds a formula (<f>) without its cached result (<v>)."""
+def _rows_checked(stream: IO[bytes]) -> Scan:
+    """Whether some cell of the sheet holds a formula (<f>) without its cached result (<v>); its merged ranges."""
     state = {"row": 0, "cells": 0, "formula": 0, "value": 0, "in_value": 0, "unsaved": 0}
+    merged: list[Merge] = []
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         local = tag.rpartition("}")[2]
-        if local == "f":
+        if local == "mergeCell":
+            if len(merged) < MAX_MERGES and (merge := _merge(attrs.get("ref", ""))) is not None:
+                merged.append(merge)
+        elif local == "f":
             state["formula"] = 1
         elif local == "v":
             state["in_value"] = 1
@@ -142,7 +204,19 @@ def _rows_checked(stream: IO[bytes]) -> bool:
             state["value"] = 1
 
     _parse(stream, start, end, text)
-    return bool(state["unsaved"])
+    return Scan(bool(state["unsaved"]), merged)
+
+
+_RANGE = re.compile(r"\s*([A-Za-z]{1,3})(\d+):([A-Za-z]{1,3})(\d+)\s*")
+
+
+def _merge(ref: str) -> Merge | None:
+    match = _RANGE.fullmatch(ref)
+    if match is None:
+        return None  # a range openpyxl would not read either: no explanation rather than a wrong one
+    a, r1, b, r2 = match.groups()
+    c1, c2, n1, n2 = _column(a), _column(b), int(r1), int(r2)
+    return Merge(min(c1, c2), min(n1, n2), max(c1, c2), max(n1, n2), ref.strip().upper())
 
 
 def _parse(

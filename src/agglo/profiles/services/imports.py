@@ -207,7 +207,8 @@ def import_file(
 def unreadable(row_no: int, row: Mapping[str, Any]) -> list[RowError]:
     """What the reader found wrong with a row before any column is checked, for every kind of import: cells past
     the last column; a formula the file holds no result of (its value is unknown, not empty: an update would blank
-    the field); a NUL character, which no database stores. Such a row is not checked further."""
+    the field); a NUL character, which no database stores; a cell a merge left empty (its value is in another
+    row's or column's cell, not missing). Such a row is not checked further."""
     errors = []
     if row.get("__extra__"):
         errors.append(RowError(row_no, "", "extra_cells", str(RULES["extra_cells"]) % {"n": row["__extra__"]}))
@@ -216,6 +217,10 @@ def unreadable(row_no: int, row: Mapping[str, Any]) -> list[RowError]:
         for column in row.get("__formula__", ())
     ]
     errors += [RowError(row_no, column, "nul", str(RULES["nul"])) for column in row.get("__nul__", ())]
+    errors += [
+        RowError(row_no, column, "merged", str(RULES["merged"]) % {"range": ref, "first": first})
+        for column, ref, first in row.get("__merged__", ())
+    ]
     return errors
 
 
