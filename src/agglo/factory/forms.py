@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
-from agglo.factory.models import Capability, Process
+from agglo.factory.models import Capability, Order, Process
 
 OPERATION_ROWS = 8
 
@@ -29,6 +29,16 @@ class OrderForm(forms.Form):
     )
     certifications = forms.CharField(
         label=_("Required certifications"), required=False, help_text=_("Comma-separated, e.g. ISO9001, IATF16949.")
+    )
+    certificates = forms.ChoiceField(
+        label=_("Certifications count when"),
+        choices=Order.Certificates.choices,
+        initial=Order.Certificates.DECLARED,
+        required=False,
+        help_text=_(
+            "A factory's certificates are on record when its profile lists them (with their number and validity); "
+            "the platform's operators verify them on request."
+        ),
     )
     max_suppliers = forms.CharField(label=_("Suppliers per operation at most"), initial="3")
     max_share = forms.CharField(

@@ -109,6 +109,11 @@ class Order(StampsChanges, models.Model):
         DONE = "done", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Certificates(models.TextChoices):
+        DECLARED = "declared", _("As the factory declares them")
+        ON_RECORD = "on_record", _("On record in the factory's profile and valid")
+        VERIFIED = "verified", _("On record and verified by the platform")
+
     CLOSED = (Status.DONE, Status.CANCELLED)  # nothing more happens to these
 
     buyer = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="factory_orders")
@@ -119,6 +124,11 @@ class Order(StampsChanges, models.Model):
     due_week = models.DateField(_("due week"))
     min_quality = models.PositiveSmallIntegerField(_("minimum quality grade"), default=0)
     certifications = models.JSONField(_("required certifications"), default=list, blank=True)
+    # what counts as holding a required certification: a factory's word, or a certificate in its professional
+    # database profile (C3) that is still valid, or one an operator checked
+    certificates = models.CharField(
+        _("certificates counted"), max_length=10, choices=Certificates.choices, default=Certificates.DECLARED
+    )
     max_suppliers = models.PositiveSmallIntegerField(_("suppliers per operation at most"), default=3)
     regions_only = models.JSONField(_("only these provinces"), default=list, blank=True)
     regions_excluded = models.JSONField(_("not these provinces"), default=list, blank=True)

@@ -89,6 +89,8 @@ class OrderIn(StrictIn):
     due_week: Day
     min_quality: Whole = 0
     certifications: list[str] = []
+    # declared: a factory's word; on_record: a valid certificate in its profile; verified: one an operator checked
+    certificates: Annotated[str, one_of(Order.Certificates)] = Order.Certificates.DECLARED.value
     max_suppliers: Whole = 3
     max_share: Share = None
     regions_only: list[str] = []
@@ -204,6 +206,7 @@ class OrderOut(Schema):
             "max_share": None if obj.max_share is None else str(obj.max_share),
             "min_quality": obj.min_quality,
             "certifications": obj.certifications,
+            "certificates": obj.certificates,
             "regions_only": obj.regions_only,
             "regions_excluded": obj.regions_excluded,
         }

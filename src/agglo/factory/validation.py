@@ -11,9 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from agglo.common.numbers import whole_number
-
-CERTIFICATIONS = ("ISO9001", "ISO14001", "IATF16949", "ISO13485", "AS9100", "CCC", "CE", "UL", "RoHS")
-
+from agglo.factory.certificates import CERTIFICATIONS
 
 # a list typed as text: commas, also as a Chinese keyboard types them
 LIST_SEPARATORS = r"[,，、]"

@@ -12,7 +12,10 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from agglo.common.numbers import grouped, posted_id
 from agglo.factory.diagnosis import Finding
+from agglo.factory.models import Capability
 from agglo.factory.weeks import week_at
+
+GRADES = Capability.Grade.choices
 
 
 def finding_text(finding: Finding, order: Any) -> str:
@@ -97,14 +100,29 @@ def finding_text(finding: Finding, order: Any) -> str:
             )
         )
     if finding.rule == "ineligible":
-        return _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
+        said = _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
+        return _with_counted(said, order) if d.get("certification") or d.get("unheld") else said
     if finding.rule == "turned_down":
         return _("%(step)s: %(text)s") % {"step": step, "text": _turned_down(d)}
     rule = "suppliers_holding" if finding.rule == "suppliers" and d.get("holding") else finding.rule
     text = texts.get(rule, _("breaks the rule %(rule)s.") % {"rule": finding.rule})
     with contextlib.suppress(KeyError, TypeError, ValueError):
         text = text % d
-    return _("%(step)s: %(text)s") % {"step": step, "text": text}
+    said = _("%(step)s: %(text)s") % {"step": step, "text": text}
+    return _with_counted(said, order) if finding.rule == "certification" else said
+
+
+def _with_counted(said: str, order: Any) -> str:
+    """A finding about certifications, with which certificates the order counts where it asks for more than a
+    factory's word (else "no factory holds ISO9001" would puzzle a buyer who sees factories declaring it)."""
+    level = getattr(order, "certificates", "declared")
+    if level == "on_record":
+        note = _("The order counts only certificates on record in a factory's profile and valid today.")
+    elif level == "verified":
+        note = _("The order counts only certificates on record in a factory's profile, valid today and verified.")
+    else:
+        return said
+    return _("%(finding)s %(note)s") % {"finding": said, "note": note}
 
 
 def _unit_of(order: Any, step: str) -> str:
@@ -192,6 +210,31 @@ def plan_cost(order: Any) -> int | None:
     if not costs:
         return (order.plan_stats or {}).get("objective")
     return sum(int(costs.get(part, 0)) for part in ("production", "setup", "risk", "lateness"))
+
+
+def requirements(order: Any, regions: Any) -> list[str]:
+    """What a factory must meet to take the order's work, in words: quality, certifications (and which certificates
+    count), regions. `regions(codes)`: their names in the reader's language."""
+    said = []
+    if order.min_quality:
+        grade = next((label for value, label in GRADES if value == order.min_quality), order.min_quality)
+        said.append(_("quality grade %(grade)s or above") % {"grade": grade})
+    if order.certifications:
+        counted = {
+            "on_record": _("on record in the factory's profile and valid"),
+            "verified": _("on record in the factory's profile, valid and verified by the platform"),
+        }.get(order.certificates)
+        names = ", ".join(order.certifications)
+        said.append(
+            _("certifications %(names)s (%(counted)s)") % {"names": names, "counted": counted}
+            if counted
+            else _("certifications %(names)s") % {"names": names}
+        )
+    if order.regions_only:
+        said.append(_("only in %(regions)s") % {"regions": ", ".join(regions(order.regions_only))})
+    if order.regions_excluded:
+        said.append(_("not in %(regions)s") % {"regions": ", ".join(regions(order.regions_excluded))})
+    return said
 
 
 def finishes_late(order: Any, allocations: list[Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -14,11 +14,12 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from agglo.factory import allocation as core
+from agglo.factory.certificates import CERTIFICATE_TERMS
 from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
 from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.weeks import index_of, monday, week_at
-from agglo.profiles.selectors.trust import trust_facts
+from agglo.profiles.selectors.trust import certificates_on_record, trust_facts
 
 PROBATION_DAYS = 180
 LAST_DAY_FOR_THIS_WEEK = 2  # Wednesday (Monday is 0)
@@ -299,6 +300,7 @@ def _capabilities(
     }
     held = offers_held(rows, first, last, besides=order)
     ids = {c.organization_id for c in rows}
+    backed = _certified(order, ids)
     cards = scorecards(ids)
     grades = {i: t.grade for i, t in trust_facts(ids).items()}
     recent = timezone.now() - dt.timedelta(days=PROBATION_DAYS)
@@ -330,7 +332,7 @@ def _capabilities(
                 setup_cost=float(c.setup_cost),
                 min_lot=c.min_lot,
                 quality=c.quality_grade,
-                certifications=frozenset(c.certifications),
+                certifications=backed(c.organization_id, c.certifications),
                 # lead time runs from today; the plan's weeks from its first week
                 lead_weeks=max(0, c.lead_weeks - ahead),
                 region=c.organization.area_id,
@@ -339,6 +341,38 @@ def _capabilities(
             )
         )
     return tuple(result)
+
+
+def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]], frozenset[str]]:
+    """The certifications that count for the order, of those a factory declares: every one, or only the order's
+    required ones the factory has on record in its profile, valid today (and verified, where the order asks)."""
+    if order.certificates == Order.Certificates.DECLARED or not order.certifications:
+        return lambda _org, declared: frozenset(declared)
+    required = set(order.certifications)
+    records = certificates_on_record(org_ids, [CERTIFICATE_TERMS[x] for x in required if x in CERTIFICATE_TERMS])
+    verified = order.certificates == Order.Certificates.VERIFIED
+
+    def counted(org: int, declared: Iterable[str]) -> frozenset[str]:
+        held = records.get(org, {})
+        return frozenset(
+            x
+            for x in declared
+            if x not in required or (CERTIFICATE_TERMS.get(x) in held and (held[CERTIFICATE_TERMS[x]] or not verified))
+        )
+
+    return counted
+
+
+def certificates_of(capability: Capability) -> tuple[list[tuple[str, bool]], list[str]]:
+    """The capability's declared certifications its factory's profile holds a valid certificate of (each with
+    whether an operator verified it), and those it does not: what an order counting only certificates on record
+    would count of it."""
+    declared = list(capability.certifications)
+    held = certificates_on_record([capability.organization_id], [CERTIFICATE_TERMS[x] for x in declared]).get(
+        capability.organization_id, {}
+    )
+    on_record = [(x, held[CERTIFICATE_TERMS[x]]) for x in declared if CERTIFICATE_TERMS[x] in held]
+    return on_record, [x for x in declared if CERTIFICATE_TERMS[x] not in held]
 
 
 def earliest_finish(order: Order) -> tuple[dt.date, int]:

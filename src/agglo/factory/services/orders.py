@@ -135,6 +135,16 @@ def checked_regions(
     return values
 
 
+def _certificates(value: Any, errors: dict[str, list[str]]) -> str:
+    """What counts as holding a required certification (`Order.Certificates`); as declared when left out."""
+    if value in (None, ""):
+        return Order.Certificates.DECLARED
+    if value not in Order.Certificates.values:
+        errors["certificates"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Order.Certificates.values)}]
+        return Order.Certificates.DECLARED
+    return str(value)
+
+
 @transaction.atomic
 def order_create(*, actor: Any, data: dict[str, Any], files: Sequence[UploadedFile] = ()) -> Order:
     """Enter an order for one of the actor's organizations, with its drawings (`files`, as
@@ -170,6 +180,7 @@ def order_create(*, actor: Any, data: dict[str, Any], files: Sequence[UploadedFi
     values = {
         "min_quality": whole(data, "min_quality", errors, low=0, high=3, default=0),
         "certifications": certifications_clean(data.get("certifications"), "certifications", errors),
+        "certificates": _certificates(data.get("certificates"), errors),
         **checked_regions(data, errors),
         **checked_terms(data, errors),
     }

@@ -19,7 +19,7 @@ from agglo.common.numbers import posted_id
 from agglo.factory.forms import CapabilityForm
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import calendar_page, capacity_calendar, crowded_weeks, offers_waiting, week_of
-from agglo.factory.selectors.planning import first_open_day
+from agglo.factory.selectors.planning import certificates_of, first_open_day
 from agglo.factory.services import capacity as capacity_services
 from agglo.factory.services.telling import weeks_listed
 from agglo.factory.views.acting import error_parts, my_orgs
@@ -113,6 +113,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
             "week_heads": with_years(page.weeks),
             "orgs": orgs,
             "editing": editing,
+            # which of its declared certifications its profile holds a certificate of (orders may count only those)
+            "certificates": certificates_of(editing) if editing and editing.certifications else None,
             "earlier": page.earlier,
             "later": page.later,
             "open_from": monday(first_open_day()),

@@ -28,7 +28,7 @@ from agglo.factory.selectors.planning import earliest_finish, first_open_day, ho
 from agglo.factory.services import amend, orders, replan
 from agglo.factory.views.acting import acting, flash, my_orgs
 from agglo.factory.weeks import monday, week_at, with_years
-from agglo.factory.wording import diagnosis_texts, finishes_late, late_advice, plan_cost
+from agglo.factory.wording import diagnosis_texts, finishes_late, late_advice, plan_cost, requirements
 from agglo.registry.forms import apply_service_errors
 from agglo.registry.selectors import region_names
 
@@ -218,6 +218,7 @@ def order_page(
     context = {
         "order": order,
         "diagnosis": diagnosis_texts(order),
+        "requirements": requirements(order, region_names),
         "plan_cost": plan_cost(order),
         "finishes": finishes_late(order, allocations),
         "weeks": with_years(weeks),  # the year where the weeks start and where a new one begins

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from django.db.models import Avg, Count
 from django.utils import timezone
 
-from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating
+from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating, OrganizationCapability
 from agglo.profiles.models.credit import checked_ratings
+from agglo.profiles.models.facts import Source
 
 SEEN_BY_MEMBERS = ("public", "members")  # a partners-only or private case is not every member's to know of
 
@@ -52,3 +53,15 @@ def trust_facts(org_ids: Iterable[int]) -> dict[int, TrustFacts]:
     return {
         i: TrustFacts(grades.get(i), int(cases.get(i, 0)), float(ratings[i]) if i in ratings else None) for i in ids
     }
+
+
+def certificates_on_record(org_ids: Iterable[int], terms: Iterable[str]) -> dict[int, dict[str, bool]]:
+    """The certificates of `terms` each organization has on record in its profile and valid today: term code →
+    whether an operator verified it. Capabilities are members' public facts, so any member may weigh them."""
+    found: dict[int, dict[str, bool]] = {}
+    rows = OrganizationCapability.objects.filter(
+        organization_id__in=list(set(org_ids)), term__code__in=list(set(terms)), valid_until__gte=timezone.localdate()
+    ).values_list("organization_id", "term__code", "source")
+    for org_id, term, source in rows:
+        found.setdefault(org_id, {})[term] = source == Source.OPERATOR_VERIFIED
+    return found
