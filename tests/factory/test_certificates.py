@@ -129,3 +129,24 @@ def test_a_factory_sees_which_declared_certifications_its_profile_holds(cluster:
     said = page.split('id="certificates-on-record">')[1].split("</p>")[0]
     assert "已在工厂档案中登记： ISO9001 (核验)" in said and "未登记： CE" in said
     assert f'href="/organizations/{cap.organization_id}/tab/capabilities/"' in said
+
+
+def test_accepted_work_of_a_factory_whose_certificate_lapsed_is_planned_again(cluster: dict[str, Any]) -> None:
+    from agglo.factory.services.jobs import allocation_respond
+
+    _certificate(cluster, "su")
+    _certificate(cluster, "cd")
+    order = _planned(cluster, "on_record")
+    for a in order.allocations.filter(status="offered").select_related("factory"):
+        name = {"su工厂有限公司": "su", "cd工厂有限公司": "cd"}[a.factory.name_zh]
+        allocation_respond(actor=cluster["people"][name], allocation=a, action="accept")
+    # Suzhou's certificate lapses: no CNC factory holds one on record now, so the next plan finds none, says why,
+    # and takes nothing from the factories meanwhile (the buyer decides: wait for a renewal, or count as declared)
+    OrganizationCapability.objects.filter(organization=cluster["orgs"]["su"]).update(
+        valid_until=dt.date.today() - dt.timedelta(days=1)
+    )
+    accepted = set(order.allocations.filter(status="accepted").values_list("pk", "quantity"))
+    again = order_plan(actor=cluster["people"]["buyer"], order=Order.objects.get(pk=order.pk))
+    assert again.status == Order.Status.INFEASIBLE
+    assert [(f["operation"], f["rule"]) for f in again.diagnosis] == [("1", "certification")]
+    assert set(again.allocations.filter(status="accepted").values_list("pk", "quantity")) == accepted
