@@ -155,14 +155,15 @@ class Live:
         return covers(self.scope, facts)
 
 
+def running(today: dt.date, prefix: str = "") -> Q:
+    """Published and not ended on `today` (`prefix`: the path to the policy, as "policy__")."""
+    ended = Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gte": today})
+    return Q(**{f"{prefix}status": Policy.Status.PUBLISHED}) & ended
+
+
 def live_policies(today: dt.date | None = None) -> list[Live]:
     """Every published policy that has not ended, its rule parsed (once per process per rule text)."""
-    today = today or timezone.localdate()
-    rows = (
-        Policy.objects.filter(status=Policy.Status.PUBLISHED)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .values_list("pk", "region_scope", "rule")
-    )
+    rows = Policy.objects.filter(running(today or timezone.localdate())).values_list("pk", "region_scope", "rule")
     return [Live(pk, frozenset(scope or ()), rule_of_text(rule)) for pk, scope, rule in rows]
 
 
@@ -170,7 +171,8 @@ def organizations_rematch(organization_ids: Iterable[int], *, tell: bool = True)
     """Re-evaluate every live policy for these organizations after their data changed; tell the newly eligible
     and the new near misses. Returns (eligible, near misses) over all of them."""
     ids = sorted(set(organization_ids))
-    policies = live_policies()
+    today = timezone.localdate()
+    policies = live_policies(today)
     eligible = near = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -181,7 +183,9 @@ def organizations_rematch(organization_ids: Iterable[int], *, tell: bool = True)
             for p in policies
             if p.covers(org_facts) and (row := _row(p.pk, org_id, p.rule, org_facts, screen=True)) is not None
         ]
-        stale = PolicyMatch.objects.filter(organization_id__in=chunk, policy__status=Policy.Status.PUBLISHED)
+        # only the live policies' matches, which are evaluated again: an ended policy's stay for the record (the
+        # daily job matches it again), not dropped and then told anew as news
+        stale = PolicyMatch.objects.filter(running(today, "policy__"), organization_id__in=chunk)
         with transaction.atomic():
             before = _standing(stale)
             stale.delete()

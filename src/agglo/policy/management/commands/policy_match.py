@@ -19,5 +19,6 @@ class Command(BaseCommand):
         facts = facts_refresh(members())
         self.stdout.write(f"facts refreshed for {len(facts)} members")
         for policy in Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("pk"):
-            eligible, near = policy_match(policy, tell=True)
+            # an ended policy is matched again for the record, but nobody is told of what they can no longer get
+            eligible, near = policy_match(policy, tell=not policy.ended)
             self.stdout.write(f"policy {policy.pk}: {eligible} eligible, {near} near misses")
