@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils import translation
 
 
 def output_checked(option: str, output: Path) -> None:
@@ -28,3 +31,16 @@ def written(option: str, output: Path, body: bytes | Iterable[bytes]) -> int:
     except OSError as exc:
         raise CommandError(f"{option}: cannot write {output}: {exc.strerror or exc}") from None
     return size
+
+
+def in_english(handle: Callable[..., Any]) -> Callable[..., Any]:
+    """A command's `handle` run in English, the commands' own language: what the services it calls say (a row's
+    problem, a refusal) comes out in English too, not in the platform's default language beside English words.
+    What members read (notifications, e-mails) is written in each reader's language whatever is active."""
+
+    @functools.wraps(handle)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with translation.override("en"):
+            return handle(*args, **kwargs)
+
+    return run

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from agglo.access.tokens import api_token_create
+from agglo.common.commands import in_english
 from agglo.common.errors import DomainError
 
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--name", default="cli")
 
+    @in_english
     def handle(self, *args, username, name, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:

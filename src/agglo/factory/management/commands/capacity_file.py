@@ -2,9 +2,8 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import translation
 
-from agglo.common.commands import output_checked, written
+from agglo.common.commands import in_english, output_checked, written
 from agglo.common.errors import DomainError, ValidationFailed
 from agglo.factory.selectors.calendar import calendar_page
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES, calendar_file
@@ -33,18 +32,18 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", default="", help="export: the first week (any day of it)")
         parser.add_argument("-o", "--output", type=Path, help="export: where to write (standard output if left out)")
 
+    @in_english
     def handle(self, *args, action, file, username, dry_run, format, start, output, **options):
         actor = get_user_model().objects.filter(username=username, is_active=True).first()
         if actor is None:
             raise CommandError(f"--as: no active user {username!r}")
-        with translation.override("en"):  # the rows' problems in the command's own language
-            try:
-                if action == "export":
-                    self._export(actor, format, start, output)
-                else:
-                    self._import(actor, file, dry_run)
-            except DomainError as exc:
-                raise CommandError(exc.summary()) from None
+        try:
+            if action == "export":
+                self._export(actor, format, start, output)
+            else:
+                self._import(actor, file, dry_run)
+        except DomainError as exc:
+            raise CommandError(exc.summary()) from None
 
     def _export(self, actor, format, start, output):
         try:

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
+from agglo.common.commands import in_english
 from agglo.common.errors import DomainError
 from agglo.ledger import note, receipt, tiles, verify, witness
 
@@ -58,6 +59,7 @@ class Command(BaseCommand):
             "--min-cosignatures", type=_count, default=0, help="distinct given witnesses that must have cosigned"
         )
 
+    @in_english
     def handle(self, *args, action: str, **options: Any) -> None:
         self.err = Console(stderr=True)
         if action not in OUTSIDE:

@@ -2,10 +2,9 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import translation
 
 from agglo.access.ratelimit import RateLimited
-from agglo.common.commands import output_checked, written
+from agglo.common.commands import in_english, output_checked, written
 from agglo.common.errors import DomainError
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
 from agglo.profiles.selectors.exports import EXPORT_KINDS
@@ -23,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--own", action="store_true", help="only the user's own organizations (imports again)")
         parser.add_argument("-o", "--output", type=Path, required=True)
 
+    @in_english
     def handle(self, *args, kind, username, format, own, output, **options):
         actor = get_user_model().objects.filter(username=username, is_active=True).first()
         if actor is None:
@@ -35,8 +35,7 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
         except RateLimited as exc:
-            with translation.override("en"):  # which limit, and why, in the command's own language
-                said = str(exc.said) if exc.said else f"{username} has used today's exports"
+            said = str(exc.said) if exc.said else f"{username} has used today's exports"
             raise CommandError(f"--as: {said} (try again in {exc.retry_after} s)") from None
         try:
             size = written("-o", output, response.streaming_content)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agglo.common.commands import in_english
 from agglo.common.errors import DomainError
 from agglo.profiles.services import IMPORT_KINDS, import_file, import_size_check
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check every row and write nothing")
         parser.add_argument("--source-note", default="", help='where the data comes from, e.g. "某银行 2025 报送"')
 
+    @in_english
     def handle(self, *args, kind, file, username, dry_run, source_note, **options):
         actor = get_user_model().objects.filter(username=username, is_active=True).first()
         if actor is None:
