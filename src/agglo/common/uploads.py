@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -147,3 +148,16 @@ def store_upload(document: Any, upload: UploadedFile, *, default_name: str, type
     document.file.save(document.sha256[:16] + (types or settings.AGGLO_UPLOAD_TYPES).get(kind, ""), upload, save=False)
     document.save()
     return document
+
+
+@contextmanager
+def files_removed_on_failure(documents: list[Any]) -> Iterator[None]:
+    """Files stored for `documents` (rows not yet, or not surely, kept) are deleted again if the block fails: a
+    rolled-back row leaves no file behind."""
+    try:
+        yield
+    except BaseException:
+        for document in documents:
+            if document.file.name:
+                document.file.storage.delete(document.file.name)
+        raise

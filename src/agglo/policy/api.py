@@ -14,9 +14,11 @@ from agglo.common.paging import Limit, LongLimit, Offset, page
 from agglo.common.schemas import one_of
 from agglo.common.versions import version_tag
 from agglo.policy import applications, estimates, needs, selectors, services
+from agglo.policy.downloads import application_download
 from agglo.policy.models import Policy
 from agglo.policy.schemas import (
     AnsweredNeedOut,
+    ApplicationDocumentOut,
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
@@ -133,6 +135,24 @@ def application_create(request: HttpRequest, policy_id: int, payload: Applicatio
         actor=request.auth, policy=policy, organization_id=payload.organization_id, note=payload.note
     )
     return Status(201, application)
+
+
+@router.post(
+    "/applications/{int:application_id}/documents",
+    response={201: list[ApplicationDocumentOut]},
+    summary="Applicant: send materials with a waiting application",
+)
+def application_documents_add(request: HttpRequest, application_id: int, files: File[list[UploadedFile]]) -> Status:
+    """Multipart `files` (PDF, PNG or JPEG, at most 10 per application); all or none are kept. To apply with them at
+    once, apply first, then send them: the application waits for its decision either way."""
+    application = selectors.application_get(actor=request.auth, pk=application_id)
+    return Status(201, applications.application_documents_add(actor=request.auth, application=application, files=files))
+
+
+@router.get("/application-documents/{int:document_id}", summary="One of an application's files, as a download")
+def application_document(request: HttpRequest, document_id: int) -> Any:
+    """For the member that sent it, the policy's agency and operators."""
+    return application_download(selectors.application_document_get(actor=request.auth, pk=document_id))
 
 
 @router.get("/policies/{int:policy_id}/applications", response=list[ApplicationOut], summary="Applications")

@@ -4,14 +4,16 @@ Every grant is appended to the transparency log with the agency and the member a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from agglo.access import policy as access
 from agglo.common.audit import record
@@ -19,10 +21,11 @@ from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.notify import notify
 from agglo.common.numbers import grouped
+from agglo.common.uploads import check_documents, files_removed_on_failure, store_upload
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entries_append, entry_made
 from agglo.policy.facts import covers
-from agglo.policy.models import Application, Policy, PolicyMatch
+from agglo.policy.models import Application, ApplicationDocument, Policy, PolicyMatch
 from agglo.policy.selectors.facts import facts_for
 from agglo.policy.services import can_issue, locked, yuan
 from agglo.registry.models.bilingual import Bilingual
@@ -43,9 +46,38 @@ def _amount(value: Any, policy: Policy) -> Decimal | None:
     return amount
 
 
+MAX_DOCUMENTS = 10  # an application's materials: a form, a few certificates and statements
+
+
+def _documents_checked(files: Sequence[UploadedFile], errors: dict[str, list[str]], *, held: int = 0) -> None:
+    check_documents(files, errors, field="files", max_count=MAX_DOCUMENTS, held=held)
+
+
+def _documents_stored(actor: Any, application: Application, files: Sequence[UploadedFile]) -> list[Any]:
+    """Keep checked files as the application's materials, on the audit trail by name and digest; files written
+    before a failure are taken away again."""
+    saved: list[ApplicationDocument] = []
+    with files_removed_on_failure(saved):
+        for f in files:
+            document = ApplicationDocument(application=application)
+            saved.append(document)
+            store_upload(document, f, default_name="material")
+        record(
+            "policy.application_documents_added",
+            actor=actor,
+            subject=application,
+            payload={"files": [{"name": d.original_name, "sha256": d.sha256} for d in saved]},
+            organization_id=application.organization_id,
+        )
+    return saved
+
+
 @transaction.atomic
-def application_submit(*, actor: Any, policy: Policy, organization_id: int, note: str = "") -> Application:
-    """A member organization's admin applies; once per policy."""
+def application_submit(
+    *, actor: Any, policy: Policy, organization_id: int, note: str = "", files: Sequence[UploadedFile] = ()
+) -> Application:
+    """A member organization's admin applies, once per policy, with its materials (`files`: PDF, PNG or JPEG,
+    recognised from their bytes, at most MAX_DOCUMENTS); nothing is kept if the note or a file is wrong."""
     if not access.is_org_admin(actor, organization_id):
         raise Forbidden(_("Only the organization's admins apply for it."))
     # read again (not locked: a decision locks an application before its policy), so a closed policy takes none
@@ -69,23 +101,64 @@ def application_submit(*, actor: Any, policy: Policy, organization_id: int, note
             }
         )
     note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
     if len(note) > 2000:
-        raise ValidationFailed({"note": [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(note)}]})
+        errors["note"] = [_("At most %(max)d characters (has %(n)d).") % {"max": 2000, "n": len(note)}]
+    _documents_checked(files, errors)
+    if errors:
+        raise ValidationFailed(errors)
     try:
         with transaction.atomic():
             application = Application.objects.create(policy=policy, organization_id=organization_id, note=note)
     except IntegrityError:
         raise Conflict(_("You have applied already."), errors={"policy": [_("Already applied.")]}) from None
     record("policy.applied", actor=actor, subject=application, organization_id=organization_id)
-    notify(
-        access.organization_admins(policy.issuer_id),
-        verb="policy.applied",
-        text=Phrase(
-            gettext_lazy("A new application for “%(title)s”."), title=Bilingual(policy.title_zh, policy.title_en)
-        ),
-        link=f"/policies/{policy.pk}/",
-    )
+    saved = _documents_stored(actor, application, files) if files else []
+    with files_removed_on_failure(saved):
+        notify(
+            access.organization_admins(policy.issuer_id),
+            verb="policy.applied",
+            text=Phrase(
+                gettext_lazy("A new application for “%(title)s”."), title=Bilingual(policy.title_zh, policy.title_en)
+            ),
+            link=f"/policies/{policy.pk}/",
+        )
     return application
+
+
+@transaction.atomic
+def application_documents_add(*, actor: Any, application: Application, files: Sequence[UploadedFile]) -> list[Any]:
+    """The applicant's admins send more materials while the application waits for its decision (after it, the
+    file stays as the agency decided on it); all or none are kept, and the agency is told."""
+    application = Application.objects.select_for_update().select_related("policy").get(pk=application.pk)
+    if not access.is_org_admin(actor, application.organization_id):
+        raise Forbidden(_("Only the organization's admins send its application's materials."))
+    errors: dict[str, list[str]] = {}
+    if application.status != Application.Status.SUBMITTED:
+        errors["status"] = [_("The application is decided: its materials stay as they were when it was.")]
+    if not files:
+        errors["files"] = [_("Attach at least one file.")]
+    _documents_checked(files, errors, held=application.documents.count())
+    if errors:
+        raise ValidationFailed(errors)
+    saved = _documents_stored(actor, application, files)
+    policy = application.policy
+    with files_removed_on_failure(saved):
+        notify(
+            access.organization_admins(policy.issuer_id),
+            verb="policy.application_documents",
+            text=Phrase(
+                ngettext_lazy(
+                    "An applicant for “%(title)s” sent %(n)d more file.",
+                    "An applicant for “%(title)s” sent %(n)d more files.",
+                    "n",
+                ),
+                title=Bilingual(policy.title_zh, policy.title_en),
+                n=len(saved),
+            ),
+            link=f"/policies/{policy.pk}/",
+        )
+    return saved
 
 
 def _within_budget(policy: Policy, amount: Decimal, grants: int = 1) -> None:

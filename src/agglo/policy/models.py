@@ -179,6 +179,26 @@ class Application(models.Model):
         return f"{self.policy_id} · {self.organization_id}: {self.status}"
 
 
+class ApplicationDocument(models.Model):
+    """A file a member sends with its application (申报材料): the agency reads it to decide; kept as sent."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to="applications/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("application document")
+        verbose_name_plural = _("application documents")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class PolicyNeed(models.Model):
     """A member's bottom-up policy need: what holds it back and what support would help; agencies answer."""
 

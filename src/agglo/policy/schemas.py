@@ -106,6 +106,20 @@ class DecisionIn(StrictIn):
     amount: Money = None
 
 
+class ApplicationDocumentOut(Schema):
+    id: int
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    url: str  # the file (the API's `GET /application-documents/{id}` serves it too)
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/applications/documents/{obj.pk}/"
+
+
 class ApplicationOut(Schema):
     id: int
     policy_id: int
@@ -117,6 +131,11 @@ class ApplicationOut(Schema):
     automatic: bool
     created_at: dt.datetime
     decided_at: dt.datetime | None
+    documents: list[ApplicationDocumentOut]  # the materials sent with it
+
+    @staticmethod
+    def resolve_documents(obj: Any) -> list[Any]:
+        return list(obj.documents.all())
 
 
 class NeedIn(StrictIn):

@@ -22,6 +22,7 @@ from agglo.common.numbers import posted_id
 from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.policy import applications, estimates, needs, selectors, services
 from agglo.policy import calculators as calculators_core
+from agglo.policy.downloads import application_download
 from agglo.policy.facts import FACTS
 from agglo.policy.models import Policy, PolicyNeed
 from agglo.profiles.tabular import write_csv
@@ -362,6 +363,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
             policy=policy,
             organization_id=posted_id(org) or 0,
             note=request.POST.get("note", ""),
+            files=request.FILES.getlist("files"),
         )
     except DomainError as exc:
         _say(request, exc)
@@ -589,6 +591,34 @@ def document(request: HttpRequest, document_id: int) -> FileResponse:
     if not doc.file.storage.exists(doc.file.name):
         raise Http404
     return FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name)
+
+
+@login_required
+@require_POST
+def application_documents_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """The applicant sends more materials while its application waits; errors come back on the policy page."""
+    try:
+        application = selectors.application_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    try:
+        applications.application_documents_add(
+            actor=request.user, application=application, files=request.FILES.getlist("files")
+        )
+    except DomainError as exc:
+        _say(request, exc)
+    else:
+        messages.success(request, _("The files are sent with the application."))
+    return redirect("policy:detail", pk=application.policy_id)
+
+
+@login_required
+def application_document(request: HttpRequest, document_id: int) -> FileResponse:
+    """An application's file, for the member that sent it, the policy's agency and operators; as a download."""
+    try:
+        return application_download(selectors.application_document_get(actor=request.user, pk=document_id))
+    except NotFound:
+        raise Http404 from None
 
 
 @login_required

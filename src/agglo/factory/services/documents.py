@@ -3,8 +3,7 @@ are told when new ones come while their work is open."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -17,7 +16,7 @@ from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Joined, Phrase
-from agglo.common.uploads import DRAWING_TYPES, check_documents, store_upload
+from agglo.common.uploads import DRAWING_TYPES, check_documents, files_removed_on_failure, store_upload
 from agglo.factory.models import Allocation, Order, OrderDocument
 from agglo.factory.selectors.orders import may_decide
 from agglo.factory.services.telling import tell_factory
@@ -44,7 +43,7 @@ def documents_stored(*, actor: Any, order: Order, files: Sequence[UploadedFile])
     storage as they come; if anything fails before the rows are kept, those written are taken away again (a
     rolled-back row leaves no file behind)."""
     saved: list[OrderDocument] = []
-    with _undone_on_failure(saved):
+    with files_removed_on_failure(saved):
         for f in files:
             document = OrderDocument(order=order, uploaded_by=actor)
             saved.append(document)
@@ -57,17 +56,6 @@ def documents_stored(*, actor: Any, order: Order, files: Sequence[UploadedFile])
             organization_id=order.buyer_id,
         )
     return saved
-
-
-@contextmanager
-def _undone_on_failure(documents: list[OrderDocument]) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:
-        for document in documents:
-            if document.file.name:
-                document.file.storage.delete(document.file.name)
-        raise
 
 
 @transaction.atomic
@@ -83,7 +71,7 @@ def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFil
     if errors:
         raise ValidationFailed(errors)
     saved = documents_stored(actor=actor, order=order, files=files)
-    with _undone_on_failure(saved):
+    with files_removed_on_failure(saved):
         _tell_serving(order, saved)
     return saved
 

@@ -14,6 +14,7 @@ from agglo.common.errors import Forbidden, NotFound
 from agglo.policy.facts import FACT_GROUPS, covers
 from agglo.policy.models import (
     Application,
+    ApplicationDocument,
     OrganizationFacts,
     Policy,
     PolicyDocument,
@@ -171,7 +172,7 @@ def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
 
 def application_list(*, actor: Any, policy: Policy) -> QuerySet[Application]:
     """All applications for the agency and operators; a member's own otherwise."""
-    qs = Application.objects.filter(policy=policy).select_related("organization")
+    qs = Application.objects.filter(policy=policy).select_related("organization").prefetch_related("documents")
     if not can_manage(actor, policy):
         qs = qs.filter(organization_id__in=access.active_organization_ids(actor))
     return qs.order_by("-created_at")
@@ -266,4 +267,16 @@ def document_get(*, actor: Any, pk: int) -> PolicyDocument:
     document = PolicyDocument.objects.select_related("policy").filter(pk=pk).first()
     if document is None or not policy_list(actor=actor).filter(pk=document.policy_id).exists():
         raise NotFound(_("No policy document with id %(pk)s.") % {"pk": pk})
+    return document
+
+
+def application_document_get(*, actor: Any, pk: int) -> ApplicationDocument:
+    """A file of an application the actor may read (`application_get`: its agency, operators, its own member)."""
+    document = ApplicationDocument.objects.filter(pk=pk).first()
+    if document is None:
+        raise NotFound(_("No application document with id %(pk)s.") % {"pk": pk})
+    try:
+        application_get(actor=actor, pk=document.application_id)
+    except NotFound:
+        raise NotFound(_("No application document with id %(pk)s.") % {"pk": pk}) from None
     return document
