@@ -13,7 +13,7 @@ from agglo.common.errors import LoginRequired
 from agglo.common.paging import Limit, LongLimit, Offset, page
 from agglo.common.schemas import one_of
 from agglo.common.versions import version_tag
-from agglo.policy import applications, estimates, needs, selectors, services
+from agglo.policy import applications, estimates, needs, payments, selectors, services
 from agglo.policy.downloads import application_download
 from agglo.policy.models import Policy
 from agglo.policy.schemas import (
@@ -33,6 +33,8 @@ from agglo.policy.schemas import (
     NeedDashboardOut,
     NeedIn,
     NeedOut,
+    PaymentIn,
+    PaymentOut,
     PolicyIn,
     PolicyOut,
     PolicyPatch,
@@ -147,6 +149,27 @@ def application_documents_add(request: HttpRequest, application_id: int, files: 
     once, apply first, then send them: the application waits for its decision either way."""
     application = selectors.application_get(actor=request.auth, pk=application_id)
     return Status(201, applications.application_documents_add(actor=request.auth, application=application, files=files))
+
+
+@router.post(
+    "/applications/{int:application_id}/payments",
+    response={201: PaymentOut},
+    summary="Agency: record a payment of a granted sum",
+)
+def grant_payment(request: HttpRequest, application_id: int, payload: PaymentIn) -> Status:
+    """`amount` (more than 0, at most what is left of the granted sum), `paid_on` (from the grant's day to today),
+    `reference` (the transfer or voucher number, at most 100 characters). Logged, and the member is told."""
+    application = selectors.application_get(actor=request.auth, pk=application_id)
+    return Status(
+        201,
+        payments.grant_payment_record(
+            actor=request.auth,
+            application=application,
+            amount=payload.amount,
+            paid_on=payload.paid_on,
+            reference=payload.reference,
+        ),
+    )
 
 
 @router.get("/application-documents/{int:document_id}", summary="One of an application's files, as a download")

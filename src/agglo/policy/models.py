@@ -6,6 +6,7 @@ from collections.abc import Collection
 from functools import cached_property, lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -177,6 +178,26 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id} · {self.organization_id}: {self.status}"
+
+
+class GrantPayment(models.Model):
+    """One payment of a granted sum (拨付): what the agency paid, on which day, under which transfer or voucher;
+    a grant may be paid in instalments, never beyond its amount. Each is on the transparency log."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="payments")
+    amount = models.DecimalField(_("amount paid (yuan)"), max_digits=16, decimal_places=2)
+    paid_on = models.DateField(_("paid on"))
+    reference = models.CharField(_("transfer or voucher number"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        verbose_name = _("grant payment")
+        verbose_name_plural = _("grant payments")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.amount} on {self.paid_on}"
 
 
 class ApplicationDocument(models.Model):

@@ -120,6 +120,21 @@ class ApplicationDocumentOut(Schema):
         return f"/applications/documents/{obj.pk}/"
 
 
+class PaymentIn(StrictIn):
+    amount: Money
+    paid_on: Day
+    reference: str = ""  # the transfer or voucher number (on the log only by digest)
+
+
+class PaymentOut(Schema):
+    id: int
+    application_id: int
+    amount: Decimal
+    paid_on: dt.date
+    reference: str
+    recorded_at: dt.datetime
+
+
 class ApplicationOut(Schema):
     id: int
     policy_id: int
@@ -132,10 +147,20 @@ class ApplicationOut(Schema):
     created_at: dt.datetime
     decided_at: dt.datetime | None
     documents: list[ApplicationDocumentOut]  # the materials sent with it
+    payments: list[PaymentOut]  # what the agency paid of the granted amount, oldest first
+    paid: Decimal  # their sum
 
     @staticmethod
     def resolve_documents(obj: Any) -> list[Any]:
         return list(obj.documents.all())
+
+    @staticmethod
+    def resolve_payments(obj: Any) -> list[Any]:
+        return list(obj.payments.all())
+
+    @staticmethod
+    def resolve_paid(obj: Any) -> Decimal:
+        return sum((p.amount for p in obj.payments.all()), Decimal(0))
 
 
 class NeedIn(StrictIn):

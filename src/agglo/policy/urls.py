@@ -22,5 +22,6 @@ urlpatterns = [
     path("policies/<int:pk>/grant-eligible/", views.grant_eligible, name="grant_eligible"),
     path("applications/<int:pk>/decide/", views.decide, name="decide"),
     path("applications/<int:pk>/documents/", views.application_documents_add, name="application_documents_add"),
+    path("applications/<int:pk>/pay/", views.pay, name="pay"),
     path("applications/documents/<int:document_id>/", views.application_document, name="application_document"),
 ]

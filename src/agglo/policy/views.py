@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,9 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
 from agglo.common.idempotency import confirm_repeat
-from agglo.common.numbers import posted_id
+from agglo.common.numbers import grouped, posted_id
 from agglo.common.versions import STALE_FORM, FormVersion
-from agglo.policy import applications, estimates, needs, selectors, services
+from agglo.policy import applications, estimates, needs, payments, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.downloads import application_download
 from agglo.policy.facts import FACTS
@@ -36,6 +38,8 @@ ACTION_FIELDS = {
     "reason": gettext_lazy("Reason"),
     "note": gettext_lazy("Note"),
     "answer": gettext_lazy("Answer"),
+    "paid_on": gettext_lazy("Paid on"),
+    "reference": gettext_lazy("Transfer or voucher number"),
     "files": gettext_lazy("Files"),
     "organization": gettext_lazy("Organization"),
     "ends_on": gettext_lazy("Ends on"),
@@ -80,8 +84,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, policy)
 
 
-def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None = None) -> HttpResponse:
-    """The policy page; `failed` is a decision sent with errors, shown at its application's row as typed."""
+def _detail(
+    request: HttpRequest, policy: Policy, failed: dict[str, Any] | None = None, paying: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The policy page; `failed` is a decision sent with errors, `paying` a payment, shown at its application's row
+    as typed."""
     mine = []
     if request.user.is_authenticated:
         # the reader's firms that could benefit: an agency (the issuer above all) is not an applicant
@@ -123,6 +130,9 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         )
         for a in apps:
             a.standing = standing.get(a.organization_id)
+    for a in apps:  # what was paid of each grant, and what is left to pay
+        a.paid = sum((p.amount for p in a.payments.all()), Decimal(0))
+        a.left = a.amount - a.paid if a.status == a.Status.GRANTED and a.amount else Decimal(0)
     applied = {a.organization_id for a in apps}
     outside = {m["pk"] for m in mine if m["outside"]}  # the policy's regions leave them out: no form to fill in vain
     can_apply = (
@@ -144,9 +154,11 @@ def _detail(request: HttpRequest, policy: Policy, failed: dict[str, Any] | None 
         # organizations that may apply but do not meet the rule today: the button asks first
         "short_of_rule": {m["pk"] for m in mine if not m["eligible"]},
         "failed": failed or {},
+        "paying": paying or {},
+        "today": timezone.localdate(),
         "grants": list(selectors.grants_public(policy=policy)[:1000]),
     }
-    return render(request, "policy/detail.html", context, status=400 if failed else 200)
+    return render(request, "policy/detail.html", context, status=400 if failed or paying else 200)
 
 
 # the draft form's fields, as its labels name them in errors
@@ -591,6 +603,31 @@ def document(request: HttpRequest, document_id: int) -> FileResponse:
     if not doc.file.storage.exists(doc.file.name):
         raise Http404
     return FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name)
+
+
+@login_required
+@require_POST
+def pay(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agency records a payment of a granted sum; a refusal comes back at the application's row as typed."""
+    try:
+        application = selectors.application_get(actor=request.user, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    sent = {k: request.POST.get(k, "") for k in ("amount", "paid_on", "reference")}
+    try:
+        paid = payments.grant_payment_record(actor=request.user, application=application, **sent)
+    except ValidationFailed as exc:
+        parts = [line for _field, line in labelled_errors(exc.errors, ACTION_FIELDS)]
+        return _detail(request, application.policy, paying={"pk": application.pk, "errors": parts, **sent})
+    except DomainError as exc:
+        _say(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Payment of %(amount)s yuan to %(name)s recorded; it is told.")
+            % {"amount": grouped(paid.amount), "name": application.organization.name},
+        )
+    return redirect("policy:detail", pk=application.policy_id)
 
 
 @login_required

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from agglo.policy.facts import FACT_GROUPS, covers
 from agglo.policy.models import (
     Application,
     ApplicationDocument,
+    GrantPayment,
     OrganizationFacts,
     Policy,
     PolicyDocument,
@@ -172,7 +173,11 @@ def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
 
 def application_list(*, actor: Any, policy: Policy) -> QuerySet[Application]:
     """All applications for the agency and operators; a member's own otherwise."""
-    qs = Application.objects.filter(policy=policy).select_related("organization").prefetch_related("documents")
+    qs = (
+        Application.objects.filter(policy=policy)
+        .select_related("organization")
+        .prefetch_related("documents", "payments")
+    )
     if not can_manage(actor, policy):
         qs = qs.filter(organization_id__in=access.active_organization_ids(actor))
     return qs.order_by("-created_at")
@@ -182,7 +187,8 @@ def grants_public(*, policy: Policy) -> QuerySet[Application]:
     """Who was granted how much, and when: public, as an agency announces its grants (公示), to anyone who reads
     the policy (policy review 58 M4). What was asked, and refusals, stay between the agency and the member."""
     granted = Application.objects.filter(policy=policy, status=Application.Status.GRANTED)
-    return granted.select_related("organization").order_by("decided_at", "pk")
+    paid = Sum("payments__amount")  # what was paid of each, as disbursements are announced too
+    return granted.select_related("organization").annotate(paid=paid).order_by("decided_at", "pk")
 
 
 def application_get(*, actor: Any, pk: int) -> Application:
@@ -229,7 +235,7 @@ def calculator_defaults(*, actor: Any) -> dict[str, Any]:
 
 def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
     """For each government agency the actor administers: its policies with how many members are eligible or one
-    condition short, and its applications by status with the amount granted."""
+    condition short, its applications by status with the amount granted, and how much of it is paid."""
     from django.db.models import Count, Sum
 
     from agglo.registry.models import Organization
@@ -252,7 +258,14 @@ def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
             .values("policy_id", "status")
             .annotate(n=Count("pk"), amount=Sum("amount"))
         }
+        paid = dict(
+            GrantPayment.objects.filter(application__policy__issuer=agency)
+            .values("application__policy_id")
+            .annotate(s=Sum("amount"))
+            .values_list("application__policy_id", "s")
+        )
         for p in policies:
+            p.paid_amount = paid.get(p.pk) or 0
             p.eligible = counted.get(p.pk, {}).get("n_eligible", 0)
             p.near = counted.get(p.pk, {}).get("n_near", 0)
             p.submitted = decided.get((p.pk, Application.Status.SUBMITTED), {}).get("n", 0)

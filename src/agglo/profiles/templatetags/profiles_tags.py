@@ -299,6 +299,7 @@ ACTIONS = {
 WHOLE_EVENTS = {
     "policy.applied": gettext_lazy("Policy · applied"),
     "policy.granted": gettext_lazy("Policy · granted"),
+    "policy.paid": gettext_lazy("Policy · paid"),
     "policy.rejected": gettext_lazy("Policy · rejected"),
     "policy.created": gettext_lazy("Policy · created"),
     "policy.published": gettext_lazy("Policy · published"),
