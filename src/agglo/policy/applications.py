@@ -25,10 +25,34 @@ from agglo.common.uploads import check_documents, files_removed_on_failure, stor
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entries_append, entry_made
 from agglo.policy.facts import covers
+from agglo.policy.grants import grant_for
 from agglo.policy.models import Application, ApplicationDocument, Policy, PolicyMatch
 from agglo.policy.selectors.facts import facts_for
 from agglo.policy.services import can_issue, locked, yuan
 from agglo.registry.models.bilingual import Bilingual
+
+
+def formula_amounts(policy: Policy, organization_ids: list[int]) -> dict[int, Decimal]:
+    """What the policy's formula grants each of these members, for those it can reckon (a member without the
+    figure, or whose figure comes to nothing, is left out)."""
+    assert policy.grant_basis and policy.grant_rate is not None
+    facts = facts_for(organization_ids)
+    out = {}
+    for org in organization_ids:
+        amount = grant_for(policy.grant_basis, policy.grant_rate, policy.grant_cap, facts.get(org, {}))
+        if amount is not None:
+            out[org] = amount
+    return out
+
+
+def _amounts(policy: Policy, amount: Any, organization_ids: list[int]) -> dict[int, Decimal | None]:
+    """Each member's grant: by the policy's formula, or the one amount the agency names (checked as any grant)."""
+    if not policy.grant_basis:
+        value = _amount(amount, policy)
+        return dict.fromkeys(organization_ids, value)
+    if amount not in (None, ""):
+        raise ValidationFailed({"amount": [_("The policy's formula reckons each amount: leave this empty.")]})
+    return dict(formula_amounts(policy, organization_ids))
 
 
 def _amount(value: Any, policy: Policy) -> Decimal | None:
@@ -226,6 +250,8 @@ def application_decide(
         )
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
+    if grant and amount in (None, "") and policy.grant_basis:  # the formula's sum, where it reckons one
+        amount = formula_amounts(policy, [application.organization_id]).get(application.organization_id)
     application.amount = _amount(amount, policy) if grant else None
     if application.amount:
         _within_budget(policy, application.amount)
@@ -267,11 +293,13 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         raise ValidationFailed(
             {"policy": [_("Benefits are granted from %(day)s.") % {"day": policy.starts_on.isoformat()}]}
         )
-    value = _amount(amount, policy)
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
     eligible = list(PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done))
-    if value:
-        _within_budget(policy, value, grants=len(eligible))
+    amounts = _amounts(policy, amount, [m.organization_id for m in eligible])
+    eligible = [m for m in eligible if m.organization_id in amounts]  # a member the formula cannot reckon waits
+    total = sum((a for a in amounts.values() if a), Decimal(0))
+    if total:
+        _within_budget(policy, total)
     now = timezone.now()
     count, entries = 0, []
     for match in eligible:
@@ -279,7 +307,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
             policy=policy,
             organization_id=match.organization_id,
             status=Application.Status.GRANTED,
-            amount=value,
+            amount=amounts[match.organization_id],
             automatic=True,
             decided_at=now,
         )
@@ -298,7 +326,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         "policy.granted_eligible",
         actor=actor,
         subject=policy,
-        payload={"count": count},
+        payload={"count": count, "total": str(total)},
         organization_id=policy.issuer_id,
     )
     # all at once and last: the log's head, which every appender waits for, is held only until the commit

@@ -47,6 +47,11 @@ class Policy(models.Model):
     rule = models.TextField(_("eligibility rule"))
     # 免申即享: eligible members receive the benefit without applying.
     auto_grant = models.BooleanField(_("benefit without application"), default=False)
+    # What each grant pays by formula (grants.py): a rate of one of the member's figures (a percentage of a sum of
+    # money, or yuan per unit of a count), at most a cap. Without a basis the agency names each amount.
+    grant_basis = models.CharField(_("grant reckoned on"), max_length=20, blank=True)
+    grant_rate = models.DecimalField(_("grant rate"), max_digits=14, decimal_places=4, null=True, blank=True)
+    grant_cap = models.DecimalField(_("grant cap (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

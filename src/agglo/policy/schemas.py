@@ -7,10 +7,21 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, WithJsonSchema
 
 from agglo.common.schemas import Day, Money, StrictIn, Whole, one_of, published_required
+from agglo.policy.grants import BASES
 from agglo.policy.models import Application, Policy, PolicyNeed
+
+Rate = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "a percentage of a sum of money, or yuan per unit of a count, above 0, to four decimals",
+        }
+    ),
+]
 
 
 class PolicyIn(StrictIn):
@@ -29,6 +40,10 @@ class PolicyIn(StrictIn):
     budget: Money = None
     rule: str = ""
     auto_grant: bool = False
+    # each grant by formula: `grant_rate` percent of a sum of money, or yuan per unit of a count, at most `grant_cap`
+    grant_basis: Annotated[str, one_of(BASES, blank=True)] = ""
+    grant_rate: Rate = None
+    grant_cap: Money = None
 
 
 class PolicyPatch(StrictIn):
@@ -43,6 +58,9 @@ class PolicyPatch(StrictIn):
     budget: Money = None
     rule: str | None = None
     auto_grant: bool | None = None
+    grant_basis: Annotated[str, one_of(BASES, blank=True)] | None = None  # "" drops the formula (with rate and cap "")
+    grant_rate: Rate = None
+    grant_cap: Money = None
 
 
 class PolicyOut(Schema):
@@ -59,6 +77,9 @@ class PolicyOut(Schema):
     budget: Decimal | None
     rule: str
     auto_grant: bool
+    grant_basis: str
+    grant_rate: Decimal | None
+    grant_cap: Decimal | None
     status: Annotated[str, one_of(Policy.Status)]
     published_at: dt.datetime | None
 

@@ -27,6 +27,7 @@ from agglo.common.numbers import grouped
 from agglo.common.uploads import check_documents, store_upload
 from agglo.common.versions import version_check
 from agglo.policy.facts import FACT_GROUPS, FACTS
+from agglo.policy.grants import BASES
 from agglo.policy.matching import policy_match
 from agglo.policy.models import Application, Policy, PolicyDocument, PolicyMatch
 from agglo.policy.rule_errors import rule_error_text
@@ -46,6 +47,9 @@ FIELDS = (
     "budget",
     "rule",
     "auto_grant",
+    "grant_basis",
+    "grant_rate",
+    "grant_cap",
 )
 
 
@@ -87,6 +91,34 @@ def yuan(raw: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
     return None
 
 
+def _formula_clean(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """The grant formula (`grants.py`): a basis from BASES, a rate above 0 (a percentage of a sum of money, or yuan
+    per unit of a count, to four decimals), and an optional cap in yuan; none of them without a basis."""
+    basis = str(values.get("grant_basis") or "").strip()
+    values["grant_basis"] = basis
+    if basis and basis not in BASES:
+        errors["grant_basis"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(BASES)}]
+    raw = values.get("grant_rate")
+    rate = None
+    if raw not in (None, ""):
+        try:
+            rate = Decimal(str(raw).strip().replace(",", ""))
+        except InvalidOperation:
+            rate = None
+        if rate is None or not rate.is_finite() or rate <= 0 or rate >= Decimal(10) ** 9:
+            errors["grant_rate"] = [_("Must be a number above 0, such as 10 (percent) or 5000 (yuan a unit).")]
+            rate = None
+        elif rate != rate.quantize(Decimal("0.0001")):
+            errors["grant_rate"] = [_("At most 4 decimal places.")]
+            rate = None
+    values["grant_rate"] = rate
+    values["grant_cap"] = yuan(values.get("grant_cap"), "grant_cap", errors)
+    if basis and rate is None and "grant_rate" not in errors:
+        errors["grant_rate"] = [_("Required with a basis: the percentage, or the yuan a unit, that each grant pays.")]
+    if not basis and (raw not in (None, "") or values["grant_cap"] is not None):
+        errors["grant_basis"] = [_("Choose what the rate and the cap apply to, or leave them empty.")]
+
+
 def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> dict[str, Any]:
     unknown = sorted(set(data) - set(FIELDS))
     errors: dict[str, list[str]] = {name: [_("Unknown field.")] for name in unknown}
@@ -118,6 +150,7 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
         errors["ends_on"] = [_("Must not be before the start.")]
     values["budget"] = yuan(values.get("budget"), "budget", errors)
+    _formula_clean(values, errors)
     scope = values.get("region_scope") or []
     if isinstance(scope, str):
         scope = [c.strip() for c in scope.replace("，", ",").split(",") if c.strip()]

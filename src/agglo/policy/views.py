@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
@@ -26,6 +26,7 @@ from agglo.policy import applications, estimates, needs, payments, selectors, se
 from agglo.policy import calculators as calculators_core
 from agglo.policy.downloads import application_download
 from agglo.policy.facts import FACTS
+from agglo.policy.grants import MONEY_BASES
 from agglo.policy.models import Policy, PolicyNeed
 from agglo.profiles.tabular import write_csv
 from agglo.registry import selectors as registry_selectors
@@ -143,6 +144,7 @@ def _detail(
     context = {
         "policy": policy,
         "scope": selectors.scope_regions(policy),
+        "formula": formula_text(policy),
         "mine": mine,
         "manage": manage,
         "documents": list(policy.documents.all()),
@@ -161,6 +163,45 @@ def _detail(
     return render(request, "policy/detail.html", context, status=400 if failed or paying else 200)
 
 
+# the figures a grant may be reckoned on, as the draft form names them (percent of money; yuan per unit of counts)
+GRANT_BASES = [
+    ("rd_expense", gettext_lazy("R&D expenses last year (percent)")),
+    ("revenue", gettext_lazy("Revenue last year (percent)")),
+    ("total_assets", gettext_lazy("Total assets (percent)")),
+    ("headcount", gettext_lazy("Headcount (yuan a person)")),
+    ("ip_invention", gettext_lazy("Invention patents (yuan a patent)")),
+    ("ip_total", gettext_lazy("IP assets (yuan an asset)")),
+]
+
+
+# a grant formula's figure, as a sentence on the policy's page names it
+BASIS_WORDS = {
+    "rd_expense": pgettext_lazy("grant basis", "R&D expenses last year"),
+    "revenue": pgettext_lazy("grant basis", "revenue last year"),
+    "total_assets": pgettext_lazy("grant basis", "total assets"),
+    "headcount": pgettext_lazy("grant basis", "person employed"),
+    "ip_invention": pgettext_lazy("grant basis", "invention patent"),
+    "ip_total": pgettext_lazy("grant basis", "IP asset"),
+}
+
+
+def formula_text(policy: Policy) -> str:
+    """What each grant pays by the policy's formula, in words ("" without one)."""
+    if not policy.grant_basis or policy.grant_rate is None:
+        return ""
+    rate = policy.grant_rate.normalize()  # 10, 0.125 or 5,000, as the agency wrote it
+    shown = grouped(rate) if rate == rate.to_integral_value() else f"{rate:f}"
+    words = {"rate": shown, "basis": BASIS_WORDS.get(policy.grant_basis, "")}
+    said = (
+        _("%(rate)s%% of the member's %(basis)s") % words
+        if policy.grant_basis in MONEY_BASES
+        else _("%(rate)s yuan for each %(basis)s of the member") % words
+    )
+    if policy.grant_cap is not None:
+        said = _("%(said)s, at most %(cap)s yuan") % {"said": said, "cap": grouped(policy.grant_cap)}
+    return said
+
+
 # the draft form's fields, as its labels name them in errors
 FORM_FIELDS = {
     "issuer": gettext_lazy("Agency"),
@@ -174,6 +215,9 @@ FORM_FIELDS = {
     "ends_on": gettext_lazy("Ends on"),
     "budget": gettext_lazy("Budget (yuan)"),
     "rule": gettext_lazy("Eligibility rule"),
+    "grant_basis": gettext_lazy("Grant reckoned on"),
+    "grant_rate": gettext_lazy("Grant rate"),
+    "grant_cap": gettext_lazy("Grant cap (yuan)"),
     "status": gettext_lazy("Status"),
 }
 
@@ -271,6 +315,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         "errors": labelled_errors(errors, FORM_FIELDS),
         "error_fields": set(errors),
         "kinds": Policy.Kind.choices,
+        "bases": GRANT_BASES,
         "facts": [(f, FACT_TYPES.get(f.type, f.type)) for f in FACTS.values()],
         "regions": region_choices(),
     }
@@ -292,6 +337,9 @@ def _values_of(policy: Policy) -> dict[str, Any]:
         "budget": "" if policy.budget is None else f"{policy.budget:f}",
         "rule": policy.rule,
         "auto_grant": policy.auto_grant,
+        "grant_basis": policy.grant_basis,
+        "grant_rate": "" if policy.grant_rate is None else f"{policy.grant_rate.normalize():f}",
+        "grant_cap": "" if policy.grant_cap is None else f"{policy.grant_cap:f}",
     }
 
 
@@ -428,6 +476,16 @@ def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
         _say(request, exc)
     else:
         messages.success(request, _("Granted to %(n)d eligible members.") % {"n": count})
+        if waiting := selectors.eligible_ungranted(policy=policy):  # the formula found no figure to reckon on
+            messages.warning(
+                request,
+                ngettext(
+                    "%(n)d eligible member has no figure the formula reckons on, so nothing was granted to it.",
+                    "%(n)d eligible members have no figure the formula reckons on, so nothing was granted to them.",
+                    waiting,
+                )
+                % {"n": waiting},
+            )
     return redirect("policy:detail", pk=pk)
 
 

@@ -293,3 +293,10 @@ def application_document_get(*, actor: Any, pk: int) -> ApplicationDocument:
     except NotFound:
         raise NotFound(_("No application document with id %(pk)s.") % {"pk": pk}) from None
     return document
+
+
+def eligible_ungranted(*, policy: Policy) -> int:
+    """Eligible members with no application or grant on the policy: after a grant to every eligible member, those
+    the formula could not reckon (no figure)."""
+    done = Application.objects.filter(policy=policy).values("organization_id")
+    return PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done).count()
