@@ -275,23 +275,42 @@ def _sheet_rows(book: Any, written: Any, most: int | None, merged: Sequence[Any]
 
 
 class _Merges:
-    """The merged ranges covering each row in turn, as the rows come in order."""
+    """The merged ranges covering each row in turn, as the rows come in order. Only a range whose first cell holds
+    a value explains the cells it left empty (one merged only for looks, empty throughout, is no missing value).
+    The work stays within the file's own cells: a range is dropped once it can explain nothing, ranges that
+    overlap (no spreadsheet writes them) refuse the file, and after MAX_EXPLAINED cells (the file is refused for
+    them anyway) no more are looked for (review 92)."""
+
+    MAX_EXPLAINED = 1000
 
     def __init__(self, merged: Sequence[Any]) -> None:
         self.pending = sorted(merged, key=lambda m: m.first_row, reverse=True)
         self.active: list[Any] = []
+        self.explained = 0
 
     def hidden(self, number: int, header: tuple[str, ...], cells: Sequence[Any]) -> list[tuple[str, str, str]]:
         """(column, range, its first cell) for each named column of row `number` a merge left empty."""
         while self.pending and self.pending[-1].first_row <= number:
-            self.active.append(self.pending.pop())
+            m = self.pending.pop()
+            first = m.first_column - 1
+            # its first cell, read in this row, holds a value (a range whose first row was the header, or a blank
+            # row, holds none that this import reads)
+            if m.first_row == number and first < len(cells) and cells[first] is not None:
+                self.active.append(m)
         self.active = [m for m in self.active if m.last_row >= number]
-        found = []
+        found: list[tuple[str, str, str]] = []
+        claimed: set[int] = set()
         for m in self.active:
             for i in range(m.first_column - 1, min(m.last_column, len(header))):
+                if i in claimed:
+                    raise TableError("xlsx_unreadable")  # overlapping merged ranges: made by hand, or damaged
+                claimed.add(i)
                 empty = i >= len(cells) or cells[i] is None
                 if header[i] and empty and (number, i + 1) != (m.first_row, m.first_column):
                     found.append((header[i], m.ref, m.first))
+        self.explained += len(found)
+        if self.explained >= self.MAX_EXPLAINED:
+            self.pending, self.active = [], []
         return found
 
 
