@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,20 @@ def output_checked(option: str, output: Path) -> None:
 
 def written(option: str, output: Path, body: bytes | Iterable[bytes]) -> int:
     """Write `body` (or its chunks, as a download streams them) to `output`, a failure (no room, no permission)
-    said in words rather than a traceback. The number of bytes written."""
+    said in words rather than a traceback. The number of bytes written. The chunks go to a temporary file beside
+    it, put in its place only once whole: a failure half-way leaves the file that was there as it was."""
     size = 0
     try:
-        with output.open("wb") as out:
-            for chunk in [body] if isinstance(body, bytes) else body:
-                size += out.write(chunk)
+        with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}.", delete=False) as out:
+            part = Path(out.name)
+            try:
+                for chunk in [body] if isinstance(body, bytes) else body:
+                    size += out.write(chunk)
+            except BaseException:
+                out.close()
+                part.unlink(missing_ok=True)
+                raise
+        os.replace(part, output)
     except OSError as exc:
         raise CommandError(f"{option}: cannot write {output}: {exc.strerror or exc}") from None
     return size

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import tempfile
-from typing import Any
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
 
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
@@ -25,9 +27,33 @@ CONTENT_TYPES = {
 }
 
 
-def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bool = False) -> StreamingHttpResponse:
-    """The file of an export; the sensitive groups it shows are written to their owners' access logs. Its body is
-    streamed: read it as `streaming_content`."""
+@dataclass
+class ExportFile:
+    """An export ready to send: CSV and JSON as chunks made as the rows are read, XLSX written whole to a temporary
+    file (a zip is not streamed). `close` frees what is held (the file, the rows' database cursor) when the reader
+    stops early."""
+
+    content_type: str
+    filename: str
+    chunks: Iterator[bytes] | None = None
+    spool: IO[bytes] | None = None
+
+    def read(self) -> Iterator[bytes]:
+        if self.spool is not None:
+            yield from iter(lambda: self.spool.read(1 << 16), b"")  # type: ignore[union-attr]
+        elif self.chunks is not None:
+            yield from self.chunks
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+        if isinstance(self.chunks, Generator):
+            self.chunks.close()
+
+
+def export_file(actor: Any, kind: str, format: str, *, channel: str, own: bool = False) -> ExportFile:
+    """An export of what the actor may see; counted against the daily limits, and the sensitive groups it shows
+    written to their owners' access logs, before any row is read."""
     errors = {}
     if kind not in EXPORT_KINDS:
         errors["kind"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(EXPORT_KINDS)}]
@@ -50,18 +76,27 @@ def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bo
         sensitive_views_record(
             viewer=actor, owner_ids=table.sensitive_owners, groups=[table.sensitive_group], channel=channel
         )
-    response: StreamingHttpResponse
-    if format == "xlsx":  # a zip is written whole before it is read: on disk, not in memory
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 -- the response closes it once sent
+    name = f"agglo-{kind}{'-own' if own else ''}.{format}"
+    if format == "xlsx":
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 -- ExportFile.close (or the response) closes it
         try:
             xlsx_into(spool, table.columns, table.rows, kind)
             spool.seek(0)
         except BaseException:
             spool.close()
             raise
-        response = FileResponse(spool, content_type=CONTENT_TYPES[format])
+        return ExportFile(CONTENT_TYPES[format], name, spool=spool)
+    chunks = json_chunks if format == "json" else csv_chunks
+    return ExportFile(CONTENT_TYPES[format], name, chunks=chunks(table.columns, table.rows))
+
+
+def export_response(actor: Any, kind: str, format: str, *, channel: str, own: bool = False) -> StreamingHttpResponse:
+    """The export as a download (`export_file`), streamed: read it as `streaming_content`."""
+    export = export_file(actor, kind, format, channel=channel, own=own)
+    response: StreamingHttpResponse
+    if export.spool is not None:  # sent from disk, with its length
+        response = FileResponse(export.spool, content_type=export.content_type)
     else:  # sent as the rows are read, a batch at a time, so that a large export does not sit in memory
-        chunks = json_chunks if format == "json" else csv_chunks
-        response = StreamingHttpResponse(chunks(table.columns, table.rows), content_type=CONTENT_TYPES[format])
-    response["Content-Disposition"] = f'attachment; filename="agglo-{kind}{"-own" if own else ""}.{format}"'
+        response = StreamingHttpResponse(export.read(), content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from agglo.access.ratelimit import RateLimited
 from agglo.common.commands import in_english, output_checked, written
 from agglo.common.errors import DomainError
-from agglo.profiles.exporting import CONTENT_TYPES, export_response
+from agglo.profiles.exporting import CONTENT_TYPES, export_file
 from agglo.profiles.selectors.exports import EXPORT_KINDS
 
 
@@ -31,14 +31,15 @@ class Command(BaseCommand):
         # the output checked before the export, which counts against the daily quota and the owners' access logs
         output_checked("-o", output)
         try:
-            response = export_response(actor, kind, format, channel="export", own=own)
+            export = export_file(actor, kind, format, channel="export", own=own)
         except DomainError as exc:
             raise CommandError(exc.message) from None
         except RateLimited as exc:
             said = str(exc.said) if exc.said else f"{username} has used today's exports"
             raise CommandError(f"--as: {said} (try again in {exc.retry_after} s)") from None
         try:
-            size = written("-o", output, response.streaming_content)
+            size = written("-o", output, export.read())
         finally:
-            response.close()  # the export's temporary file, and its rows' database cursor
+            export.close()  # its temporary file, or its rows' database cursor (not a response's close(), which
+            # would end the caller's database connection as a request's end does)
         self.stdout.write(f"wrote {size:,} bytes to {output}")
