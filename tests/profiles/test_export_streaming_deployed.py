@@ -72,9 +72,7 @@ def _environ(path: str, query: str, auth: dict) -> dict:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_a_download_read_after_the_view_returned_holds_every_row_and_leaves_no_cursor(
-    ref, operator, fmt
-):
+def test_a_download_read_after_the_view_returned_holds_every_row_and_leaves_no_cursor(ref, operator, fmt):
     """As gunicorn serves it: the view returns, the rows are read as the body is sent (outside any transaction,
     by a server-side cursor on PostgreSQL), the client goes away half-way, the server closes the response."""
     _orgs(4_500)  # more than two of the selector's 2,000-row fetches

@@ -130,3 +130,18 @@ def test_two_people_changing_one_case_each_keep_the_others_field(org_admin):
     case_update(actor=second, case=stale, data={"outcome_patents": 2})
     kept = Case.objects.get(pk=case.pk)
     assert kept.title == "共建联合实验室（一期）" and kept.outcome_patents == 2
+
+
+def test_a_policy_saved_unchanged_keeps_its_version(member_of):
+    """Saving a policy unchanged writes nothing: its version stays, so another editor's open form or If-Match is
+    not refused as stale (review 92), and nothing is matched again."""
+    from agglo.common.versions import version_tag
+    from agglo.policy.models import Policy
+    from agglo.policy.services import policy_create, policy_update
+
+    admin, agency = member_of("agency-admin", kind="government", name_zh="某市科技局")
+    data = {"kind": "subsidy", "title_zh": "研发补贴", "starts_on": "2026-01-01", "rule": "revenue >= 1"}
+    policy = policy_create(actor=admin, issuer=agency, data=data)
+    before = version_tag(Policy.objects.get(pk=policy.pk))
+    policy_update(actor=admin, policy=Policy.objects.get(pk=policy.pk), data={"title_zh": "研发补贴"}, if_match=before)
+    assert version_tag(Policy.objects.get(pk=policy.pk)) == before

@@ -38,8 +38,8 @@ def version_check(record: Any, if_match: str | None) -> None:
 FIELD = "version"  # the hidden field of a page's edit form
 
 STALE_FORM = gettext_lazy(
-    "Someone changed this record after you opened this form (on another page or through the API). Your entries "
-    "are kept below: check them against the record as it is now, then save again to keep them."
+    "Someone changed this record after you opened this form (on another page or through the API). The form now "
+    "holds the record as it is, with your changes kept: check it, then save again."
 )
 
 
@@ -51,6 +51,11 @@ class FormVersion:
     def __init__(self, record: Any, posted: Any = None) -> None:
         self.sent: str | None = (posted or {}).get(FIELD) or None
         self.value = self.sent or (version_tag(record) if record is not None else "")
+        # the digests of the fields as drawn (`common.form_versions`): sent back, and drawn with the form
+        self.drawn_sent: str | None = (posted or {}).get("drawn") or None
+        self.drawn = self.drawn_sent or ""
+        self.stale = False
 
     def refused(self, exc: PreconditionFailed) -> None:
         self.value = exc.current
+        self.stale = True

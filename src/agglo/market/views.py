@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
+from agglo.common.form_versions import drawn_of, form_texts, redrawn
 from agglo.common.idempotency import confirm_repeat
 from agglo.common.paging import rows_of
 from agglo.common.versions import STALE_FORM, FormVersion
@@ -121,16 +122,22 @@ def listing_new(request: HttpRequest) -> HttpResponse:
     return render(request, "market/form.html", context, status=400 if request.method == "POST" else 200)
 
 
+def _edit_initial(listing: Listing) -> dict[str, Any]:
+    initial = {k: getattr(listing, k) for k in LISTING_FIELDS}
+    initial["tags"] = ", ".join(listing.tags)
+    return initial
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     listing = _listing(request, pk)
     if not policy.can_edit_organization(request.user, listing.organization_id):
         raise PermissionDenied(_("Only the organization's admins change its listings."))
-    initial = {k: getattr(listing, k) for k in LISTING_FIELDS}
-    initial["tags"] = ", ".join(listing.tags)
-    form = ListingForm(request.POST or None, initial=initial)
+    form = ListingForm(request.POST or None, initial=_edit_initial(listing))
     version = FormVersion(listing, request.POST)
+    if not form.is_bound:
+        version.drawn = drawn_of(form_texts(form))
     if request.method == "POST" and form.is_valid():
         try:
             services.listing_update(actor=request.user, listing=listing, data=_form_data(form), if_match=version.sent)
@@ -138,13 +145,17 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("market:detail", pk=listing.pk)
         except ValidationFailed as exc:
             apply_service_errors(form, exc)
-        except PreconditionFailed as exc:
+        except PreconditionFailed as exc:  # drawn again as a merge with the record now
             version.refused(exc)
-            form.add_error(None, str(STALE_FORM))
+            listing.refresh_from_db()
+            fresh = ListingForm(initial=_edit_initial(listing))
+            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
+            form = fresh
     context = {
         "form": form,
         "listing": listing,
         "version": version.value,
+        "drawn": version.drawn,
         "title": _("Change “%(title)s”") % {"title": listing.title},
     }
     return render(request, "market/form.html", context, status=400 if request.method == "POST" else 200)

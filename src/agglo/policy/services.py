@@ -257,6 +257,8 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any], if_mat
                 ]
             }
         )
+    if all(values[name] == getattr(policy, name) for name in FIELDS):
+        return policy  # nothing changed: no write, no new version, no matching (review 92)
     # the same rule laid out otherwise (a form sends its line breaks as \r\n) is no new matching
     if policy.status == Policy.Status.PUBLISHED and values["rule"].split() != policy.rule.split():
         _matching_counted(actor, "rule")

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
+from agglo.common.form_versions import as_sent, drawn_of, merged
 from agglo.common.idempotency import confirm_repeat
 from agglo.common.numbers import grouped, posted_id
 from agglo.common.versions import STALE_FORM, FormVersion
@@ -277,6 +278,8 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
     values: dict[str, Any] = (
         _values_of(policy) if policy is not None else {"kind": "subsidy", "issuer": str(agencies[0].pk)}
     )
+    if policy is not None and request.method != "POST":
+        version.drawn = drawn_of(_texts(values))
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in FORM_FIELDS if k != "status"}
         values["region_scope"] = [c.strip() for c in request.POST.getlist("region_scope") if c.strip()]  # picked
@@ -293,9 +296,20 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
                     saved = services.policy_create(actor=request.user, issuer=issuer, data=data)
                 else:
                     saved = services.policy_update(actor=request.user, policy=policy, data=data, if_match=version.sent)
-            except PreconditionFailed as exc:
+            except PreconditionFailed as exc:  # drawn again as a merge with the policy now
                 version.refused(exc)
+                assert policy is not None
+                policy.refresh_from_db()
+                now = _values_of(policy)
+                theirs, both = merged(_texts(values), _texts(now), version.drawn_sent)
+                values = {k: values[k] if k in theirs else v for k, v in now.items()}
+                version.drawn = drawn_of(_texts(now))
                 errors = {"version": [str(STALE_FORM)]}
+                for name in both:
+                    errors[f"version_{name}"] = [
+                        _("%(field)s was changed meanwhile to “%(now)s”; your entry is kept below.")
+                        % {"field": FORM_FIELDS.get(name, name), "now": _texts(now)[name].replace("\x1f", ", ") or "—"}
+                    ]
             except DomainError as exc:
                 errors = exc.errors or {"title_zh": [exc.message]}
             else:
@@ -309,6 +323,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
     context = {
         "policy": policy,
         "version": version.value,
+        "drawn": version.drawn,
         "agencies": agencies,
         "values": values,
         # each bad field's errors after its label, with the reader's colon
@@ -320,6 +335,11 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         "regions": region_choices(),
     }
     return render(request, "policy/draft.html", context, status=422 if errors else 200)
+
+
+def _texts(values: dict[str, Any]) -> dict[str, str]:
+    """The policy form's values as it sends them back (`common.form_versions`); the agency is not the form's."""
+    return {k: as_sent(v) for k, v in values.items() if k != "issuer"}
 
 
 def _values_of(policy: Policy) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from agglo.access.ratelimit import RateLimited
 from agglo.access.selectors import daily_usage
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
+from agglo.common.form_versions import drawn_of, form_texts, redrawn
 from agglo.common.numbers import posted_id
 from agglo.common.problem import too_many
 from agglo.common.versions import STALE_FORM, FormVersion
@@ -275,16 +276,21 @@ def _save(request: HttpRequest, form: Any, service: Any, version: FormVersion | 
         service(actor=request.user, **kwargs, **({"if_match": version.sent} if version else {}))
     except ValidationFailed as exc:
         apply_service_errors(form, exc)
-    except PreconditionFailed as exc:
+    except PreconditionFailed as exc:  # the view draws the form again as a merge with the record now
         if version is not None:
             version.refused(exc)
-        form.add_error(None, str(STALE_FORM))
+        else:
+            form.add_error(None, str(STALE_FORM))
     except DomainError as exc:
         apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
     else:
         messages.success(request, _("Saved."))
         return True
     return False
+
+
+def _fact_initial(fact: Any) -> dict[str, Any]:
+    return {k: ("" if v is None else v) for k, v in fact_values(fact).items()}
 
 
 @login_required
@@ -303,9 +309,11 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
             raise Http404 from exc
         if fact.organization_id != org.pk:  # type: ignore[attr-defined]
             raise Http404
-    initial = {k: ("" if v is None else v) for k, v in fact_values(fact).items()} if fact else None
+    initial = _fact_initial(fact) if fact else None
     form = spec_form(kind, KINDS[kind].specs, request.POST or None, initial)
     version = FormVersion(fact, request.POST)
+    if not form.is_bound:
+        version.drawn = drawn_of(form_texts(form))
     if request.method == "POST":
         if fact is None:
             saved = _save(request, form, services.fact_create, organization=org, kind=kind, data=submitted(form))
@@ -313,12 +321,18 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
             saved = _save(request, form, services.fact_update, version, fact=fact, data=submitted(form))
         if saved:
             return redirect("profiles:organization_tab", pk=pk, tab=KIND_TAB[kind])
+        if version.stale and fact is not None:
+            fact.refresh_from_db()
+            fresh = spec_form(kind, KINDS[kind].specs, None, _fact_initial(fact))
+            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
+            form = fresh
     context = {
         "org": org,
         "form": form,
         "kind": kind,
         "fact": fact,
         "version": version.value,
+        "drawn": version.drawn,
         "title": KIND_TITLES[kind],
         "back_tab": KIND_TAB[kind],
         "warnings": [word_stored(w) for w in (fact.warnings if fact else [])],
@@ -421,6 +435,10 @@ def disclosure_page(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("profiles:organization", pk=pk)
 
 
+def _case_initial(case: Any) -> dict[str, Any]:
+    return {k: ("" if getattr(case, k) is None else getattr(case, k)) for k in CASES}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> HttpResponse:
@@ -434,13 +452,11 @@ def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> Http
             raise Http404 from exc
         if case.organization_id != org.pk:
             raise Http404
-    initial = (
-        {k: ("" if getattr(case, k) is None else getattr(case, k)) for k in CASES}
-        if case
-        else {"visibility": "members"}
-    )
+    initial = _case_initial(case) if case else {"visibility": "members"}
     form = spec_form("cases", CASES, request.POST or None, initial)
     version = FormVersion(case, request.POST)
+    if not form.is_bound:
+        version.drawn = drawn_of(form_texts(form))
     if request.method == "POST":
         if case is None:
             saved = _save(request, form, services.case_create, organization=org, data=submitted(form))
@@ -448,12 +464,18 @@ def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> Http
             saved = _save(request, form, services.case_update, version, case=case, data=submitted(form))
         if saved:
             return redirect("profiles:organization_tab", pk=pk, tab="cases")
+        if version.stale and case is not None:
+            case.refresh_from_db()
+            fresh = spec_form("cases", CASES, None, _case_initial(case))
+            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
+            form = fresh
     context = {
         "org": org,
         "form": form,
         "kind": "cases",
         "fact": case,
         "version": version.value,
+        "drawn": version.drawn,
         "title": _("Collaboration case"),
         "back_tab": "cases",
         "warnings": [],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
+from agglo.common.form_versions import drawn_of, form_texts, redrawn
 from agglo.common.idempotency import answer_secret
 from agglo.common.language import SESSION_LANGUAGE
 from agglo.common.versions import STALE_FORM, FormVersion
@@ -101,6 +103,12 @@ def _visible_org(request: HttpRequest, pk: int) -> Organization:
 EDITABLE = tuple(f for f in PROFILE_FIELDS if f != "size_class")
 
 
+def _edit_initial(org: Any) -> dict[str, Any]:
+    initial = {f: getattr(org, f) for f in EDITABLE}
+    initial["tags"] = ", ".join(org.tags)
+    return initial
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -108,10 +116,10 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     org = _visible_org(request, pk)
     if not policy.can_edit_organization(request.user, org.pk):
         raise PermissionDenied
-    initial = {f: getattr(org, f) for f in EDITABLE}
-    initial["tags"] = ", ".join(org.tags)
-    form = OrganizationEditForm(request.POST or None, initial=initial, prefix="org")
+    form = OrganizationEditForm(request.POST or None, initial=_edit_initial(org), prefix="org")
     version = FormVersion(org, request.POST)
+    if not form.is_bound:
+        version.drawn = drawn_of(form_texts(form))
     segments = selectors.segment_list()
     position_form = PositionForm(segments=segments, prefix="pos")
     if request.method == "POST" and form.is_valid():
@@ -120,9 +128,12 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.organization_update(actor=request.user, organization=org, data=data, if_match=version.sent)
         except ValidationFailed as exc:
             apply_service_errors(form, exc)
-        except PreconditionFailed as exc:
+        except PreconditionFailed as exc:  # drawn again as a merge with the record now
             version.refused(exc)
-            form.add_error(None, str(STALE_FORM))
+            org.refresh_from_db()
+            fresh = OrganizationEditForm(initial=_edit_initial(org), prefix="org")
+            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
+            form = fresh
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -135,6 +146,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "org": org,
             "form": form,
             "version": version.value,
+            "drawn": version.drawn,
             "position_form": position_form,
             "positions": selectors.position_list(actor=request.user, organization=org),
         },
