@@ -36,7 +36,7 @@ class OrderForm(forms.Form):
         initial=Order.Certificates.DECLARED,
         required=False,
         help_text=_(
-            "A factory's certificates are on record when its profile lists them (with their number and validity); "
+            "A factory's certificates are on record when its profile lists them with their number, still valid; "
             "the platform's operators verify them on request."
         ),
     )

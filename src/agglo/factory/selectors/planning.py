@@ -345,14 +345,23 @@ def _capabilities(
 
 def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]], frozenset[str]]:
     """The certifications that count for the order, of those a factory declares: every one, or only the order's
-    required ones the factory has on record in its profile, valid today (and verified, where the order asks)."""
+    required ones the factory has on record in its profile, valid today (and verified, where the order asks). A
+    factory that accepted work on the order was checked when it was offered it: a certificate passing its date
+    since takes nothing from it (review 92; the lapse is the factory's and the buyer's to settle)."""
     if order.certificates == Order.Certificates.DECLARED or not order.certifications:
         return lambda _org, declared: frozenset(declared)
     required = set(order.certifications)
     records = certificates_on_record(org_ids, [CERTIFICATE_TERMS[x] for x in required if x in CERTIFICATE_TERMS])
     verified = order.certificates == Order.Certificates.VERIFIED
+    committed = set(
+        order.allocations.filter(status__in=(Allocation.Status.ACCEPTED, Allocation.Status.DELIVERED)).values_list(
+            "factory_id", flat=True
+        )
+    )
 
     def counted(org: int, declared: Iterable[str]) -> frozenset[str]:
+        if org in committed:
+            return frozenset(declared)
         held = records.get(org, {})
         return frozenset(
             x

@@ -56,12 +56,19 @@ def trust_facts(org_ids: Iterable[int]) -> dict[int, TrustFacts]:
 
 
 def certificates_on_record(org_ids: Iterable[int], terms: Iterable[str]) -> dict[int, dict[str, bool]]:
-    """The certificates of `terms` each organization has on record in its profile and valid today: term code →
-    whether an operator verified it. Capabilities are members' public facts, so any member may weigh them."""
+    """The certificates of `terms` each organization has on record in its profile, with their number and valid
+    today: term code → whether an operator verified it. Capabilities are members' public facts, so any member may
+    weigh them. A line without a certificate number is a claim, not a certificate (review 92)."""
     found: dict[int, dict[str, bool]] = {}
-    rows = OrganizationCapability.objects.filter(
-        organization_id__in=list(set(org_ids)), term__code__in=list(set(terms)), valid_until__gte=timezone.localdate()
-    ).values_list("organization_id", "term__code", "source")
+    rows = (
+        OrganizationCapability.objects.exclude(certificate_no="")
+        .filter(
+            organization_id__in=list(set(org_ids)),
+            term__code__in=list(set(terms)),
+            valid_until__gte=timezone.localdate(),
+        )
+        .values_list("organization_id", "term__code", "source")
+    )
     for org_id, term, source in rows:
         found.setdefault(org_id, {})[term] = source == Source.OPERATOR_VERIFIED
     return found
