@@ -18,6 +18,24 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class StoredFile(models.Model):
+    """What `common.uploads.store_upload` keeps of an uploaded file beside the file itself (which each kind of
+    document declares, with where it is stored): its name as sent, its type read from its bytes, size and digest."""
+
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class AuditEvent(models.Model):
     """One recorded state change: who did what to which record, with the details needed to explain it later."""
 

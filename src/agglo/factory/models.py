@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agglo.common.models import StoredFile
 from agglo.common.stamps import StampedQuerySet, StampsChanges
 from agglo.registry.models.bilingual import Bilingual, BilingualNameMixin
 
@@ -176,26 +177,17 @@ class Operation(models.Model):
         return f"{self.order_id}#{self.seq}"
 
 
-class OrderDocument(models.Model):
+class OrderDocument(StoredFile):
     """A drawing or specification the buyer attaches to an order (PDF, image, STEP model, ZIP package): read by the
     buyer and the factories serving the order (`selectors.orders.reads_drawings`)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to="orders/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["uploaded_at", "id"]
+    class Meta(StoredFile.Meta):
         verbose_name = _("order document")
         verbose_name_plural = _("order documents")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Allocation(StampsChanges, models.Model):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from agglo.common.models import StoredFile
 from agglo.policy.facts import FACTS
 from agglo.policy.rules import Rule, parse
 from agglo.policy.screen_sql import cell_list
@@ -85,24 +86,15 @@ class Policy(models.Model):
         return first or second
 
 
-class PolicyDocument(models.Model):
+class PolicyDocument(StoredFile):
     """A file published with a policy: the notice, the implementation rules, application forms."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to="policies/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["uploaded_at", "id"]
+    class Meta(StoredFile.Meta):
         verbose_name = _("policy document")
         verbose_name_plural = _("policy documents")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class PolicyMatch(models.Model):
@@ -205,24 +197,15 @@ class GrantPayment(models.Model):
         return f"{self.application_id}: {self.amount} on {self.paid_on}"
 
 
-class ApplicationDocument(models.Model):
+class ApplicationDocument(StoredFile):
     """A file a member sends with its application (申报材料): the agency reads it to decide; kept as sent."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to="applications/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["uploaded_at", "id"]
+    class Meta(StoredFile.Meta):
         verbose_name = _("application document")
         verbose_name_plural = _("application documents")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class PolicyNeed(models.Model):
