@@ -14,7 +14,19 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agglo.common.errors import PreconditionFailed
+from agglo.common.versions import version_tag
+
+FIELD = "version"  # the hidden field holding the version drawn
 DRAWN = "drawn"  # the hidden field holding the digests
+
+STALE_FORM = gettext_lazy(
+    "Someone changed this record after you opened this form (on another page or through the API). The form now "
+    "holds the record as it is, with your changes kept: check it, then save again."
+)
 
 
 def _digest(text: str) -> str:
@@ -73,23 +85,63 @@ def form_texts(form: Any) -> dict[str, str]:
     return out
 
 
-def redrawn(bound: Any, fresh: Any, drawn: str | None, stale: str) -> str:
-    """Turn `fresh` (the form unbound, filled with the record now) into the stale form's merge: the sender's entries
-    where they are the sender's, the refusal `stale` and each field both changed, with its value now, above it.
-    Returns the digests the merge carries (of the record now, the new starting point)."""
-    from django.utils.translation import gettext as _
+def changed_meanwhile(label: Any, now: str) -> str:
+    """The line naming a field both the sender and someone else changed, with its value now."""
+    return _("%(field)s was changed meanwhile to “%(now)s”; your entry is kept below.") % {
+        "field": label,
+        "now": now.replace("\x1f", ", ") or "—",
+    }
 
-    sent, now = form_texts(bound), form_texts(fresh)
-    theirs, both = merged(sent, now, drawn)
-    for name in theirs:
-        fresh.initial[name] = bound[name].value()
-    fresh.full_clean()  # an unbound form takes errors once it has (empty) ones, and no cleaned data
-    fresh.cleaned_data = {}
-    fresh.add_error(None, stale)
-    for name in both:
-        fresh.add_error(
-            None,
-            _("%(field)s was changed meanwhile to “%(now)s”; your entry is kept below.")
-            % {"field": fresh.fields[name].label, "now": now[name].replace("\x1f", ", ") or "—"},
-        )
-    return drawn_of(now)
+
+class FormVersion:
+    """The version a page's edit form carries, and the digests of its fields as drawn: drawn with the record's,
+    sent back as `if_match`. A save refused as stale (`refused`) draws the form again as a merge with the record
+    now (`redraw`, `merge_values`), carrying the version now, so that saving again, knowingly, goes through; a save
+    refused for a bad field keeps what was sent. A form sent without a version is not checked."""
+
+    def __init__(self, record: Any, posted: Any = None) -> None:
+        posted = posted or {}
+        self.sent: str | None = posted.get(FIELD) or None
+        self.value = self.sent or (version_tag(record) if record is not None else "")
+        self.drawn_sent: str | None = posted.get(DRAWN) or None
+        self.drawn = self.drawn_sent or ""
+        self.stale = False
+
+    def draw(self, form: Any) -> None:
+        """Note the digests of a form drawn fresh (a bound one carries back those it was sent with)."""
+        if not form.is_bound:
+            self.drawn = drawn_of(form_texts(form))
+
+    def draw_values(self, values: Mapping[str, Any]) -> None:
+        """The same for a form kept as plain values."""
+        self.drawn = drawn_of({k: as_sent(v) for k, v in values.items()})
+
+    def refused(self, exc: PreconditionFailed) -> None:
+        self.value = exc.current
+        self.stale = True
+
+    def redraw(self, bound: Any, fresh: Any) -> Any:
+        """`fresh` (the form unbound, filled with the record now) made the stale form's merge: the sender's entries
+        where they are the sender's, the refusal and each field both changed above it."""
+        sent, now = form_texts(bound), form_texts(fresh)
+        theirs, both = merged(sent, now, self.drawn_sent)
+        for name in theirs:
+            fresh.initial[name] = bound[name].value()
+        fresh.full_clean()  # an unbound form takes errors once it has (empty) ones, and no cleaned data
+        fresh.cleaned_data = {}
+        fresh.add_error(None, str(STALE_FORM))
+        for name in both:
+            fresh.add_error(None, changed_meanwhile(fresh.fields[name].label, now[name]))
+        self.drawn = drawn_of(now)
+        return fresh
+
+    def merge_values(
+        self, values: Mapping[str, Any], now: Mapping[str, Any], labels: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The same for a form kept as plain values: the merged values, and the refusal's lines."""
+        sent_texts = {k: as_sent(v) for k, v in values.items()}
+        now_texts = {k: as_sent(v) for k, v in now.items()}
+        theirs, both = merged(sent_texts, now_texts, self.drawn_sent)
+        self.drawn = drawn_of(now_texts)
+        lines = [str(STALE_FORM)] + [changed_meanwhile(labels.get(n, n), now_texts[n]) for n in both]
+        return {k: values[k] if k in theirs else v for k, v in now.items()}, lines

@@ -18,10 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
-from agglo.common.form_versions import drawn_of, form_texts, redrawn
+from agglo.common.form_versions import FormVersion
 from agglo.common.idempotency import confirm_repeat
 from agglo.common.paging import rows_of
-from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.market import selectors, services
 from agglo.market.forms import BrowseForm, CloseForm, DeclineForm, InterestForm, ListingForm
 from agglo.market.lifecycle import DECIDED, InterestStatus, Status
@@ -136,8 +135,7 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("Only the organization's admins change its listings."))
     form = ListingForm(request.POST or None, initial=_edit_initial(listing))
     version = FormVersion(listing, request.POST)
-    if not form.is_bound:
-        version.drawn = drawn_of(form_texts(form))
+    version.draw(form)
     if request.method == "POST" and form.is_valid():
         try:
             services.listing_update(actor=request.user, listing=listing, data=_form_data(form), if_match=version.sent)
@@ -149,8 +147,7 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
             version.refused(exc)
             listing.refresh_from_db()
             fresh = ListingForm(initial=_edit_initial(listing))
-            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
-            form = fresh
+            form = version.redraw(form, fresh)
     context = {
         "form": form,
         "listing": listing,

@@ -4,7 +4,7 @@ Every grant is appended to the transparency log with the agency and the member a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -45,14 +45,14 @@ def formula_amounts(policy: Policy, organization_ids: list[int]) -> dict[int, De
     return out
 
 
-def _amounts(policy: Policy, amount: Any, organization_ids: list[int]) -> dict[int, Decimal | None]:
+def _amounts(policy: Policy, amount: Any, organization_ids: list[int]) -> Mapping[int, Decimal | None]:
     """Each member's grant: by the policy's formula, or the one amount the agency names (checked as any grant)."""
     if not policy.grant_basis:
         value = _amount(amount, policy)
         return dict.fromkeys(organization_ids, value)
     if amount not in (None, ""):
         raise ValidationFailed({"amount": [_("The policy's formula reckons each amount: leave this empty.")]})
-    return dict(formula_amounts(policy, organization_ids))
+    return formula_amounts(policy, organization_ids)
 
 
 def _amount(value: Any, policy: Policy) -> Decimal | None:

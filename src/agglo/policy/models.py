@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -175,6 +176,15 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id} · {self.organization_id}: {self.status}"
+
+    @property
+    def paid(self) -> Decimal:
+        """What was paid of the grant so far (its payments prefetched where applications are listed)."""
+        return sum((p.amount for p in self.payments.all()), Decimal(0))
+
+    @property
+    def left_to_pay(self) -> Decimal:
+        return self.amount - self.paid if self.status == self.Status.GRANTED and self.amount else Decimal(0)
 
 
 class GrantPayment(models.Model):

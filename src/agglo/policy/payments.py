@@ -4,11 +4,9 @@ the transparency log with the agency and the member as parties, and the member i
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,10 +23,6 @@ from agglo.ledger.services import entry_append
 from agglo.policy.models import Application, GrantPayment
 from agglo.policy.services import can_issue, yuan
 from agglo.registry.models.bilingual import Bilingual
-
-
-def paid_so_far(application: Application) -> Decimal:
-    return GrantPayment.objects.filter(application=application).aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 
 def _day(raw: Any, errors: dict[str, list[str]]) -> dt.date | None:
@@ -60,7 +54,7 @@ def grant_payment_record(
     value = yuan(amount, "amount", errors)
     if value is None and "amount" not in errors:
         errors["amount"] = [_("This field is required.")]
-    left = application.amount - paid_so_far(application)
+    left = application.left_to_pay  # read under the lock above
     if value is not None and not 0 < value <= left:
         errors["amount"] = [
             _("Must be more than 0 and at most the %(left)s yuan left to pay of %(granted)s.")

@@ -179,10 +179,6 @@ class ApplicationOut(Schema):
     def resolve_payments(obj: Any) -> list[Any]:
         return list(obj.payments.all())
 
-    @staticmethod
-    def resolve_paid(obj: Any) -> Decimal:
-        return sum((p.amount for p in obj.payments.all()), Decimal(0))
-
 
 class NeedIn(StrictIn):
     model_config = ConfigDict(json_schema_extra=published_required("topic"))

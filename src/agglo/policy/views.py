@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -19,10 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
-from agglo.common.form_versions import as_sent, drawn_of, merged
+from agglo.common.form_versions import FormVersion
 from agglo.common.idempotency import confirm_repeat
 from agglo.common.numbers import grouped, posted_id
-from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.policy import applications, estimates, needs, payments, selectors, services
 from agglo.policy import calculators as calculators_core
 from agglo.policy.downloads import application_download
@@ -132,9 +130,6 @@ def _detail(
         )
         for a in apps:
             a.standing = standing.get(a.organization_id)
-    for a in apps:  # what was paid of each grant, and what is left to pay
-        a.paid = sum((p.amount for p in a.payments.all()), Decimal(0))
-        a.left = a.amount - a.paid if a.status == a.Status.GRANTED and a.amount else Decimal(0)
     applied = {a.organization_id for a in apps}
     outside = {m["pk"] for m in mine if m["outside"]}  # the policy's regions leave them out: no form to fill in vain
     can_apply = (
@@ -279,7 +274,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         _values_of(policy) if policy is not None else {"kind": "subsidy", "issuer": str(agencies[0].pk)}
     )
     if policy is not None and request.method != "POST":
-        version.drawn = drawn_of(_texts(values))
+        version.draw_values(_own(values))
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in FORM_FIELDS if k != "status"}
         values["region_scope"] = [c.strip() for c in request.POST.getlist("region_scope") if c.strip()]  # picked
@@ -300,16 +295,9 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
                 version.refused(exc)
                 assert policy is not None
                 policy.refresh_from_db()
-                now = _values_of(policy)
-                theirs, both = merged(_texts(values), _texts(now), version.drawn_sent)
-                values = {k: values[k] if k in theirs else v for k, v in now.items()}
-                version.drawn = drawn_of(_texts(now))
-                errors = {"version": [str(STALE_FORM)]}
-                for name in both:
-                    errors[f"version_{name}"] = [
-                        _("%(field)s was changed meanwhile to “%(now)s”; your entry is kept below.")
-                        % {"field": FORM_FIELDS.get(name, name), "now": _texts(now)[name].replace("\x1f", ", ") or "—"}
-                    ]
+                values, lines = version.merge_values(_own(values), _own(_values_of(policy)), FORM_FIELDS)
+                values["issuer"] = str(policy.issuer_id)
+                errors = {f"version_{n}": [line] for n, line in enumerate(lines)}
             except DomainError as exc:
                 errors = exc.errors or {"title_zh": [exc.message]}
             else:
@@ -337,9 +325,9 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
     return render(request, "policy/draft.html", context, status=422 if errors else 200)
 
 
-def _texts(values: dict[str, Any]) -> dict[str, str]:
-    """The policy form's values as it sends them back (`common.form_versions`); the agency is not the form's."""
-    return {k: as_sent(v) for k, v in values.items() if k != "issuer"}
+def _own(values: dict[str, Any]) -> dict[str, Any]:
+    """The policy form's values a version covers (`common.form_versions`): the agency is not the form's to change."""
+    return {k: v for k, v in values.items() if k != "issuer"}
 
 
 def _values_of(policy: Policy) -> dict[str, Any]:
@@ -496,7 +484,7 @@ def grant_eligible(request: HttpRequest, pk: int) -> HttpResponse:
         _say(request, exc)
     else:
         messages.success(request, _("Granted to %(n)d eligible members.") % {"n": count})
-        if waiting := selectors.eligible_ungranted(policy=policy):  # the formula found no figure to reckon on
+        if policy.grant_basis and (waiting := selectors.eligible_ungranted(policy=policy)):  # no figure to reckon on
             messages.warning(
                 request,
                 ngettext(

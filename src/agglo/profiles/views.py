@@ -23,10 +23,9 @@ from agglo.access.ratelimit import RateLimited
 from agglo.access.selectors import daily_usage
 from agglo.access.services import sensitive_views_record
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
-from agglo.common.form_versions import drawn_of, form_texts, redrawn
+from agglo.common.form_versions import FormVersion
 from agglo.common.numbers import posted_id
 from agglo.common.problem import too_many
-from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import export_response
 from agglo.profiles.fields import CASES
@@ -276,11 +275,9 @@ def _save(request: HttpRequest, form: Any, service: Any, version: FormVersion | 
         service(actor=request.user, **kwargs, **({"if_match": version.sent} if version else {}))
     except ValidationFailed as exc:
         apply_service_errors(form, exc)
-    except PreconditionFailed as exc:  # the view draws the form again as a merge with the record now
-        if version is not None:
-            version.refused(exc)
-        else:
-            form.add_error(None, str(STALE_FORM))
+    except PreconditionFailed as exc:  # only with a version sent: the view draws the form again as a merge
+        assert version is not None
+        version.refused(exc)
     except DomainError as exc:
         apply_service_errors(form, ValidationFailed(exc.errors or {"__all__": [exc.message]}))
     else:
@@ -312,8 +309,7 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
     initial = _fact_initial(fact) if fact else None
     form = spec_form(kind, KINDS[kind].specs, request.POST or None, initial)
     version = FormVersion(fact, request.POST)
-    if not form.is_bound:
-        version.drawn = drawn_of(form_texts(form))
+    version.draw(form)
     if request.method == "POST":
         if fact is None:
             saved = _save(request, form, services.fact_create, organization=org, kind=kind, data=submitted(form))
@@ -324,8 +320,7 @@ def fact_edit(request: HttpRequest, pk: int, kind: str, fact_id: int | None = No
         if version.stale and fact is not None:
             fact.refresh_from_db()
             fresh = spec_form(kind, KINDS[kind].specs, None, _fact_initial(fact))
-            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
-            form = fresh
+            form = version.redraw(form, fresh)
     context = {
         "org": org,
         "form": form,
@@ -455,8 +450,7 @@ def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> Http
     initial = _case_initial(case) if case else {"visibility": "members"}
     form = spec_form("cases", CASES, request.POST or None, initial)
     version = FormVersion(case, request.POST)
-    if not form.is_bound:
-        version.drawn = drawn_of(form_texts(form))
+    version.draw(form)
     if request.method == "POST":
         if case is None:
             saved = _save(request, form, services.case_create, organization=org, data=submitted(form))
@@ -467,8 +461,7 @@ def case_edit(request: HttpRequest, pk: int, case_id: int | None = None) -> Http
         if version.stale and case is not None:
             case.refresh_from_db()
             fresh = spec_form("cases", CASES, None, _case_initial(case))
-            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
-            form = fresh
+            form = version.redraw(form, fresh)
     context = {
         "org": org,
         "form": form,

@@ -18,10 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from agglo.access import policy
 from agglo.common.errors import DomainError, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
-from agglo.common.form_versions import drawn_of, form_texts, redrawn
+from agglo.common.form_versions import FormVersion
 from agglo.common.idempotency import answer_secret
 from agglo.common.language import SESSION_LANGUAGE
-from agglo.common.versions import STALE_FORM, FormVersion
 from agglo.registry import selectors, services
 from agglo.registry.forms import (
     AdmissionForm,
@@ -118,8 +117,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = OrganizationEditForm(request.POST or None, initial=_edit_initial(org), prefix="org")
     version = FormVersion(org, request.POST)
-    if not form.is_bound:
-        version.drawn = drawn_of(form_texts(form))
+    version.draw(form)
     segments = selectors.segment_list()
     position_form = PositionForm(segments=segments, prefix="pos")
     if request.method == "POST" and form.is_valid():
@@ -132,8 +130,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
             version.refused(exc)
             org.refresh_from_db()
             fresh = OrganizationEditForm(initial=_edit_initial(org), prefix="org")
-            version.drawn = redrawn(form, fresh, version.drawn_sent, str(STALE_FORM))
-            form = fresh
+            form = version.redraw(form, fresh)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

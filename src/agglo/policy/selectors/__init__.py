@@ -187,8 +187,8 @@ def grants_public(*, policy: Policy) -> QuerySet[Application]:
     """Who was granted how much, and when: public, as an agency announces its grants (公示), to anyone who reads
     the policy (policy review 58 M4). What was asked, and refusals, stay between the agency and the member."""
     granted = Application.objects.filter(policy=policy, status=Application.Status.GRANTED)
-    paid = Sum("payments__amount")  # what was paid of each, as disbursements are announced too
-    return granted.select_related("organization").annotate(paid=paid).order_by("decided_at", "pk")
+    # with their payments: what was paid of each (`Application.paid`), as disbursements are announced too
+    return granted.select_related("organization").prefetch_related("payments").order_by("decided_at", "pk")
 
 
 def application_get(*, actor: Any, pk: int) -> Application:
@@ -236,7 +236,7 @@ def calculator_defaults(*, actor: Any) -> dict[str, Any]:
 def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
     """For each government agency the actor administers: its policies with how many members are eligible or one
     condition short, its applications by status with the amount granted, and how much of it is paid."""
-    from django.db.models import Count, Sum
+    from django.db.models import Count
 
     from agglo.registry.models import Organization
 
