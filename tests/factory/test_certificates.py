@@ -109,7 +109,8 @@ def test_the_order_page_says_what_factories_must_meet(cluster: dict[str, Any]) -
     order = order_create(actor=buyer, data=data)
     page = signed_in(buyer).get(f"/factory/orders/{order.pk}/").content.decode()
     said = page.split('id="requirements">')[1].split("</p>")[0]
-    assert said == "工厂须满足： 质量等级不低于“标准”；认证 ISO9001（须在工厂档案中登记且有效）；不含四川省", said
+    counted = "须在工厂档案中登记，且有效期覆盖其任务所在各周"
+    assert said == f"工厂须满足： 质量等级不低于“标准”；认证 ISO9001（{counted}）；不含四川省", said
     # the order form offers the choice, as declared by default
     form = signed_in(buyer).get("/factory/orders/new/").content.decode()
     assert 'name="certificates"' in form and '<option value="declared" selected>' in form
@@ -127,7 +128,8 @@ def test_a_factory_sees_which_declared_certifications_its_profile_holds(cluster:
     _certificate(cluster, "su", verified=True)
     page = signed_in(su).get(f"/factory/capacity/?edit={cap.pk}").content.decode()
     said = page.split('id="certificates-on-record">')[1].split("</p>")[0]
-    assert "已在工厂档案中登记： ISO9001 (核验)" in said and "未登记： CE" in said
+    until = OrganizationCapability.objects.get(organization=cap.organization_id).valid_until
+    assert f"已在工厂档案中登记： ISO9001 (有效期至 {until:%Y-%m-%d}, 核验)" in said and "未登记： CE" in said
     assert f'href="/organizations/{cap.organization_id}/tab/capabilities/"' in said
 
 
@@ -148,3 +150,33 @@ def test_accepted_work_of_a_factory_whose_certificate_lapsed_stays_with_it(clust
     again = order_plan(actor=cluster["people"]["buyer"], order=Order.objects.get(pk=order.pk))
     assert again.status == Order.Status.CONFIRMED, again.diagnosis
     assert set(again.allocations.filter(status="accepted").values_list("pk", "quantity")) == accepted
+
+
+def test_a_factory_takes_work_only_in_weeks_its_certificate_runs_through(
+    cluster: dict[str, Any], english: None
+) -> None:
+    """A certificate valid today but ending within the plan's weeks counts for the weeks it runs through to their
+    last day, not after. Suzhou, the one CNC factory with its certificate on record, needs three weeks for the
+    step."""
+    _certificate(cluster, "su")
+    _certificate(cluster, "cd")
+    order = _planned(cluster, "on_record")
+    su = cluster["orgs"]["su"]
+
+    def replanned(valid_until: dt.date) -> Order:
+        OrganizationCapability.objects.filter(organization=su).update(valid_until=valid_until)
+        return order_plan(actor=cluster["people"]["buyer"], order=Order.objects.get(pk=order.pk))
+
+    weeks = sorted({a.week for a in order.allocations.filter(status="offered", factory=su)})
+    assert len(weeks) == 3, weeks
+    # valid through the Sunday of its last week of work: the same weeks
+    through = replanned(weeks[-1] + dt.timedelta(days=6))
+    assert through.status == Order.Status.PLANNED, through.diagnosis
+    assert sorted({a.week for a in through.allocations.filter(status="offered", factory=su)}) == weeks
+    # ending the Saturday before: that week is not covered, and no other CNC factory counts: no plan, said why
+    short = replanned(weeks[-1] + dt.timedelta(days=5))
+    assert short.status == Order.Status.INFEASIBLE
+    assert [(f["operation"], f["rule"]) for f in short.diagnosis] == [("1", "capacity")], short.diagnosis
+    assert short.diagnosis[0]["detail"]["available"] < 600
+    said = " ".join(diagnosis_texts(short))
+    assert "valid through" in said, said

@@ -109,7 +109,9 @@ def finding_text(finding: Finding, order: Any) -> str:
     with contextlib.suppress(KeyError, TypeError, ValueError):
         text = text % d
     said = _("%(step)s: %(text)s") % {"step": step, "text": text}
-    return _with_counted(said, order) if finding.rule == "certification" else said
+    # free capacity ends where a required certificate does, so a short week may be a certificate's
+    counted = finding.rule == "certification" or (finding.rule == "capacity" and getattr(order, "certifications", ()))
+    return _with_counted(said, order) if counted else said
 
 
 def _with_counted(said: str, order: Any) -> str:
@@ -117,9 +119,15 @@ def _with_counted(said: str, order: Any) -> str:
     factory's word (else "no factory holds ISO9001" would puzzle a buyer who sees factories declaring it)."""
     level = getattr(order, "certificates", "declared")
     if level == "on_record":
-        note = _("The order counts only certificates on record in a factory's profile and valid today.")
+        note = _(
+            "The order counts only certificates on record in a factory's profile, and a factory takes its work only "
+            "in weeks they are valid through."
+        )
     elif level == "verified":
-        note = _("The order counts only certificates on record in a factory's profile, valid today and verified.")
+        note = _(
+            "The order counts only certificates on record in a factory's profile and verified, and a factory takes "
+            "its work only in weeks they are valid through."
+        )
     else:
         return said
     return _("%(finding)s %(note)s") % {"finding": said, "note": note}
@@ -221,8 +229,10 @@ def requirements(order: Any, regions: Any) -> list[str]:
         said.append(_("quality grade %(grade)s or above") % {"grade": grade})
     if order.certifications:
         counted = {
-            "on_record": _("on record in the factory's profile and valid"),
-            "verified": _("on record in the factory's profile, valid and verified by the platform"),
+            "on_record": _("on record in the factory's profile, valid through the weeks of its work"),
+            "verified": _(
+                "on record in the factory's profile, verified by the platform and valid through the weeks of its work"
+            ),
         }.get(order.certificates)
         names = ", ".join(order.certifications)
         said.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from agglo.factory.models import Allocation, Capability, CapacitySlot, Order
 from agglo.factory.risk import failure_risk
 from agglo.factory.selectors.scorecards import scorecards
 from agglo.factory.weeks import index_of, monday, week_at
-from agglo.profiles.selectors.trust import certificates_on_record, trust_facts
+from agglo.profiles.selectors.trust import Certificate, certificates_on_record, trust_facts
 
 PROBATION_DAYS = 180
 LAST_DAY_FOR_THIS_WEEK = 2  # Wednesday (Monday is 0)
@@ -300,7 +300,7 @@ def _capabilities(
     }
     held = offers_held(rows, first, last, besides=order)
     ids = {c.organization_id for c in rows}
-    backed = _certified(order, ids)
+    certified = _certified(order, ids)
     cards = scorecards(ids)
     grades = {i: t.grade for i, t in trust_facts(ids).items()}
     recent = timezone.now() - dt.timedelta(days=PROBATION_DAYS)
@@ -309,6 +309,9 @@ def _capabilities(
     past = max(0, index_of(first, first_open_day()))
     result = []
     for c in rows:
+        backed = certified(c.organization_id, c.certifications)
+        # a week whose last day a required certificate does not reach takes no new work
+        lapsed = weeks if backed.through is None else max(0, index_of(first, backed.through + dt.timedelta(days=1)))
         free = []
         for w in range(weeks):
             slot = slots.get((c.pk, w))
@@ -316,7 +319,7 @@ def _capabilities(
             reserved = slot.reserved if slot else 0
             own = mine.get((c.pk, w), 0)
             # weeks gone by, and a factory no longer offering the process, take no new work
-            closed = w < past or not (c.active and c.organization.status == "member")
+            closed = w < past or w >= lapsed or not (c.active and c.organization.status == "member")
             free.append(own if closed else max(0, capacity - reserved - held.get((c.pk, w), 0) + own))
         grade = grades.get(c.organization_id)
         # the risk the scorecard shows: the record blended with the credit grade (scorecards() leaves it out)
@@ -332,7 +335,7 @@ def _capabilities(
                 setup_cost=float(c.setup_cost),
                 min_lot=c.min_lot,
                 quality=c.quality_grade,
-                certifications=backed(c.organization_id, c.certifications),
+                certifications=backed.certifications,
                 # lead time runs from today; the plan's weeks from its first week
                 lead_weeks=max(0, c.lead_weeks - ahead),
                 region=c.organization.area_id,
@@ -343,13 +346,14 @@ def _capabilities(
     return tuple(result)
 
 
-def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]], frozenset[str]]:
+def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]], Counted]:
     """The certifications that count for the order, of those a factory declares: every one, or only the order's
-    required ones the factory has on record in its profile, valid today (and verified, where the order asks). A
-    factory that accepted work on the order was checked when it was offered it: a certificate passing its date
-    since takes nothing from it (review 92; the lapse is the factory's and the buyer's to settle)."""
+    required ones the factory has on record in its profile, valid today (and verified, where the order asks), with
+    the last day all of those run: the factory takes no new work in a week past it. A factory that accepted work on
+    the order was checked when it was offered it: a certificate passing its date since takes nothing from it
+    (review 92; the lapse is the factory's and the buyer's to settle)."""
     if order.certificates == Order.Certificates.DECLARED or not order.certifications:
-        return lambda _org, declared: frozenset(declared)
+        return lambda _org, declared: Counted(frozenset(declared))
     required = set(order.certifications)
     records = certificates_on_record(org_ids, [CERTIFICATE_TERMS[x] for x in required if x in CERTIFICATE_TERMS])
     verified = order.certificates == Order.Certificates.VERIFIED
@@ -359,23 +363,34 @@ def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]]
         )
     )
 
-    def counted(org: int, declared: Iterable[str]) -> frozenset[str]:
+    def counted(org: int, declared: Iterable[str]) -> Counted:
         if org in committed:
-            return frozenset(declared)
+            return Counted(frozenset(declared))
         held = records.get(org, {})
-        return frozenset(
-            x
-            for x in declared
-            if x not in required or (CERTIFICATE_TERMS.get(x) in held and (held[CERTIFICATE_TERMS[x]] or not verified))
-        )
+        runs = {}
+        for x in set(declared) & required:
+            certificate = held.get(CERTIFICATE_TERMS.get(x, ""))
+            until = certificate and (certificate.verified_until if verified else certificate.valid_until)
+            if until:
+                runs[x] = until
+        kept = frozenset(x for x in declared if x not in required or x in runs)
+        return Counted(kept, min(runs.values()) if runs else None)
 
     return counted
 
 
-def certificates_of(capability: Capability) -> tuple[list[tuple[str, bool]], list[str]]:
-    """The capability's declared certifications its factory's profile holds a valid certificate of (each with
-    whether an operator verified it), and those it does not: what an order counting only certificates on record
-    would count of it."""
+@dataclass(frozen=True)
+class Counted:
+    """A factory's certifications an order counts, and the last day the required ones among them all run."""
+
+    certifications: frozenset[str]
+    through: dt.date | None = None
+
+
+def certificates_of(capability: Capability) -> tuple[list[tuple[str, Certificate]], list[str]]:
+    """The capability's declared certifications its factory's profile holds a valid certificate of (each with how
+    long it runs, and verified), and those it does not: what an order counting only certificates on record would
+    count of it."""
     declared = list(capability.certifications)
     held = certificates_on_record([capability.organization_id], [CERTIFICATE_TERMS[x] for x in declared]).get(
         capability.organization_id, {}

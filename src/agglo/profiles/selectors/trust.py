@@ -4,6 +4,7 @@ explains itself to any member, so only cases any member may see (public or membe
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,11 +56,21 @@ def trust_facts(org_ids: Iterable[int]) -> dict[int, TrustFacts]:
     }
 
 
-def certificates_on_record(org_ids: Iterable[int], terms: Iterable[str]) -> dict[int, dict[str, bool]]:
+@dataclass(frozen=True)
+class Certificate:
+    valid_until: dt.date  # the longest any certificate of the term on record runs
+    verified_until: dt.date | None = None  # the longest one an operator checked runs
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_until is not None
+
+
+def certificates_on_record(org_ids: Iterable[int], terms: Iterable[str]) -> dict[int, dict[str, Certificate]]:
     """The certificates of `terms` each organization has on record in its profile, with their number and valid
-    today: term code → whether an operator verified it. Capabilities are members' public facts, so any member may
-    weigh them. A line without a certificate number is a claim, not a certificate (review 92)."""
-    found: dict[int, dict[str, bool]] = {}
+    today: term code → how long they run. Capabilities are members' public facts,
+    so any member may weigh them. A line without a certificate number is a claim, not a certificate (review 92)."""
+    found: dict[int, dict[str, Certificate]] = {}
     rows = (
         OrganizationCapability.objects.exclude(certificate_no="")
         .filter(
@@ -67,8 +78,13 @@ def certificates_on_record(org_ids: Iterable[int], terms: Iterable[str]) -> dict
             term__code__in=list(set(terms)),
             valid_until__gte=timezone.localdate(),
         )
-        .values_list("organization_id", "term__code", "source")
+        .values_list("organization_id", "term__code", "source", "valid_until")
     )
-    for org_id, term, source in rows:
-        found.setdefault(org_id, {})[term] = source == Source.OPERATOR_VERIFIED
+    for org_id, term, source, until in rows:
+        before = found.setdefault(org_id, {}).get(term)
+        checked = until if source == Source.OPERATOR_VERIFIED else None
+        if before is not None:
+            until = max(until, before.valid_until)
+            checked = max((d for d in (checked, before.verified_until) if d), default=None)
+        found[org_id][term] = Certificate(until, checked)
     return found
