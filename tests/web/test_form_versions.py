@@ -25,10 +25,12 @@ pytestmark = pytest.mark.django_db
 
 
 class _Form(HTMLParser):
-    """The fields of the page's first form with the class "form", as a browser would send them unchanged."""
+    """The fields of the page's first form with the class "form" (or the form with the id `form_id`), as a browser
+    would send them unchanged."""
 
-    def __init__(self) -> None:
+    def __init__(self, form_id: str | None = None) -> None:
         super().__init__()
+        self.form_id = form_id
         self.fields: dict[str, Any] = {}
         self.state = "before"  # before, in, after
         self.select: str | None = None
@@ -36,7 +38,8 @@ class _Form(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.state == "before" and "form" in a.get("class", "").split():
+        chosen = a.get("id") == self.form_id if self.form_id else "form" in a.get("class", "").split()
+        if tag == "form" and self.state == "before" and chosen:
             self.state = "in"
         if self.state != "in" or not a.get("name") and tag != "option":
             return
@@ -69,8 +72,8 @@ class _Form(HTMLParser):
             self.state = "after"
 
 
-def drawn(page: Any) -> dict[str, Any]:
-    parser = _Form()
+def drawn(page: Any, form_id: str | None = None) -> dict[str, Any]:
+    parser = _Form(form_id)
     parser.feed(page.content.decode())
     return {k: v for k, v in parser.fields.items() if v != []}
 

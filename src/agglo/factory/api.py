@@ -70,9 +70,25 @@ def capability_list(request: HttpRequest) -> Any:
 @router.put(
     "/organizations/{int:org_id}/capabilities", response=CapabilityOut, summary="Declare or update a capability"
 )
-def capability_save(request: HttpRequest, org_id: int, payload: CapabilityIn) -> Any:
-    # fields left out keep what the factory declared before
-    return capacity.capability_save(actor=request.auth, organization_id=org_id, data=payload.dict(exclude_unset=True))
+def capability_save(request: HttpRequest, response: HttpResponse, org_id: int, payload: CapabilityIn) -> Any:
+    """Fields left out keep what the factory declared before. With `If-Match`, a declaration changed since that
+    version is not changed (412), and none is declared anew."""
+    saved = capacity.capability_save(
+        actor=request.auth,
+        organization_id=org_id,
+        data=payload.dict(exclude_unset=True),
+        if_match=request.headers.get("If-Match"),
+    )
+    response["ETag"] = version_tag(saved)
+    return saved
+
+
+@router.get("/capabilities/{int:capability_id}", response=CapabilityOut, summary="One of your factories' capabilities")
+def capability_detail(request: HttpRequest, response: HttpResponse, capability_id: int) -> Any:
+    """The `ETag` is the declaration's version: send it back as `If-Match` with a change."""
+    cap = _capability(request, capability_id)
+    response["ETag"] = version_tag(cap)
+    return cap
 
 
 def _capability(request: HttpRequest, capability_id: int) -> Any:

@@ -68,6 +68,7 @@ class Capability(models.Model):
     lead_weeks = models.PositiveSmallIntegerField(_("lead time (weeks)"), default=0)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)  # its version (`common.versions`)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "process"], name="capability_org_process")]

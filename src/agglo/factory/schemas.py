@@ -55,6 +55,7 @@ class CapabilityOut(Schema):
     certifications: list[str]
     lead_weeks: int
     active: bool
+    updated_at: dt.datetime = Field(description="The declaration last changed (its version is the `ETag`).")
 
 
 class WeekIn(StrictIn):

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.audit import record
-from agglo.common.errors import Forbidden, NotFound, ValidationFailed
+from agglo.common.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from agglo.common.versions import version_check
 from agglo.factory.models import Allocation, Capability, CapacitySlot, Operation, Order, Process
 from agglo.factory.selectors.calendar import page_starts
 from agglo.factory.selectors.planning import AHEAD_WEEKS, horizon
@@ -78,8 +79,11 @@ def _admin_of(actor: Any, organization_id: int) -> None:
 
 
 @transaction.atomic
-def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -> Capability:
-    """Declare or update what a factory can make: one capability per process."""
+def capability_save(
+    *, actor: Any, organization_id: int, data: dict[str, Any], if_match: str | None = None
+) -> Capability:
+    """Declare or update what a factory can make: one capability per process. `if_match`: the version of the
+    declaration the caller read (`common.versions`); one changed since is not changed, and none is declared anew."""
     _admin_of(actor, organization_id)
     if not Organization.objects.filter(pk=organization_id).exists():  # an operator may name any id
         raise NotFound(_("No organization with id %(id)s.") % {"id": organization_id})
@@ -87,7 +91,14 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
     process = Process.objects.filter(code=data.get("process") or "").first()
     if process is None:
         errors["process"] = [_("Choose a process from the catalogue.")]
-    before = _declared(organization_id, process) if process is not None else None
+    before = declared = None
+    if process is not None:
+        # the process's turn, then the declaration's row (as plans take them): two saves read and merge in turn
+        planning_turn([process.code])
+        current = Capability.objects.select_for_update().filter(organization_id=organization_id, process=process)
+        declared = current.first()
+        _version_matches(declared, if_match)
+        before = _declared(organization_id, process) if declared is not None else None
     # declared before: what the call leaves out (or sends as null) keeps its value (a left-out setup cost is not a
     # free setup)
     data = (before or {}) | {k: v for k, v in data.items() if v is not None}
@@ -116,17 +127,18 @@ def capability_save(*, actor: Any, organization_id: int, data: dict[str, Any]) -
         ]
     if errors:
         raise ValidationFailed(errors)
-    planning_turn([process.code])  # before the capability's row and its weeks are locked
+    # the history shows what changed, before and after (plain values: the payload is JSON)
+    plain = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in values.items()}
+    old = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in (before or {}).items()}
+    changed = [k for k in plain if k not in old or old[k] != plain[k]]
+    if declared is not None and not changed:  # the same terms again (an ERP's sync): nothing to write
+        return declared
     capability, created = Capability.objects.update_or_create(
         organization_id=organization_id, process=process, defaults=values
     )
     _follow_declared(capability)
     if before is not None:
         _tell_if_overtaken(capability, before)
-    # the history shows what changed, before and after (plain values: the payload is JSON)
-    plain = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in values.items()}
-    old = {k: f"{v:.2f}" if isinstance(v, Decimal) else v for k, v in (before or {}).items()}
-    changed = [k for k in plain if k not in old or old[k] != plain[k]]
     diff = {"before": {k: old[k] for k in changed if k in old}, "after": {k: plain[k] for k in changed}}
     record(
         "factory.capability_saved" if not created else "factory.capability_declared",
@@ -148,6 +160,17 @@ TERMS = (
     "certifications",
     "active",
 )
+
+
+def _version_matches(declared: Capability | None, if_match: str | None) -> None:
+    """`version_check`, and a declaration the caller read that is not there (RFC 9110 §13.1.1: no current
+    representation matches an `If-Match`)."""
+    if declared is not None:
+        version_check(declared, if_match)
+    elif if_match is not None:
+        raise PreconditionFailed(
+            _("The factory declares no capability of this process: send a new declaration without If-Match.")
+        )
 
 
 def _declared(organization_id: int, process: Process) -> dict[str, Any] | None:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from agglo.common.errors import Forbidden, NotFound, ValidationFailed
+from agglo.common.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from agglo.common.form_versions import FormVersion
 from agglo.common.numbers import posted_id
 from agglo.factory.forms import CapabilityForm
 from agglo.factory.selectors import orders as selectors
@@ -36,9 +37,11 @@ def capacity(request: HttpRequest) -> HttpResponse:
     editing = _capability_to_edit(request, orgs)
     initial = _capability_initial(editing) if editing else {"organization": orgs[0].pk if orgs else None}
     setting_week = request.method == "POST" and bool(request.POST.get("week"))  # the calendar's "Set week" form
-    form = CapabilityForm(None if setting_week else request.POST or None, initial=initial, organizations=orgs)
-    if editing:  # changing one declaration: its factory and process stay what they are, whatever is posted
-        form.fields["organization"].disabled = form.fields["process"].disabled = True
+    form = _capability_form(None if setting_week else request.POST or None, initial, orgs, editing)
+    # a change carries the version of the declaration it was drawn with (`common.form_versions`)
+    version = FormVersion(editing, {} if setting_week else request.POST) if editing else None
+    if version:
+        version.draw(form)
     week_failed: dict[str, Any] = {}  # the "Set week" form as sent, when it has errors to show
     page_from = request.GET.get("from")
     if request.method == "POST":
@@ -92,13 +95,23 @@ def capacity(request: HttpRequest) -> HttpResponse:
                 crowded_before = crowded_weeks(declared) if declared is not None else []
                 try:
                     saved = capacity_services.capability_save(
-                        actor=request.user, organization_id=organization_id, data=data
+                        actor=request.user,
+                        organization_id=organization_id,
+                        data=data,
+                        if_match=version.sent if version else None,
                     )
                     messages.success(request, _("Capability updated.") if declared else _("Capability saved."))
                     _warn_of_waiting_offers(request, saved, crowded_before)
                     return redirect("factory:capacity")
                 except ValidationFailed as exc:
                     apply_service_errors(form, exc)
+                except PreconditionFailed as exc:  # drawn again as a merge with the declaration now
+                    if version is None or editing is None:  # only a change carries a version
+                        raise
+                    version.refused(exc)
+                    editing.refresh_from_db()
+                    fresh = _capability_form(None, _capability_initial(editing), orgs, editing)
+                    form = version.redraw(form, fresh)
                 except (Forbidden, NotFound) as exc:
                     form.add_error("organization", str(exc))
     page = calendar_page(page_from)
@@ -113,6 +126,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
             "week_heads": with_years(page.weeks),
             "orgs": orgs,
             "editing": editing,
+            "version": version.value if version else "",
+            "drawn": version.drawn if version else "",
             # which of its declared certifications its profile holds a certificate of (orders may count only those)
             "certificates": certificates_of(editing) if editing and editing.certifications else None,
             "earlier": page.earlier,
@@ -148,6 +163,13 @@ def _warn_of_waiting_offers(request: HttpRequest, capability: Any, crowded_befor
             )
             % {"n": waiting},
         )
+
+
+def _capability_form(data: Any, initial: dict[str, Any], orgs: list[Organization], editing: Any) -> CapabilityForm:
+    form = CapabilityForm(data, initial=initial, organizations=orgs)
+    if editing:  # changing one declaration: its factory and process stay what they are, whatever is posted
+        form.fields["organization"].disabled = form.fields["process"].disabled = True
+    return form
 
 
 def _capability_to_edit(request: HttpRequest, orgs: list[Organization]) -> Any:
