@@ -48,6 +48,7 @@ from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.calendar import Week, calendar_page, capacity_calendar, week_of
 from agglo.factory.selectors.calendar_file import CONTENT_TYPES as CALENDAR_TYPES
 from agglo.factory.selectors.calendar_file import calendar_file
+from agglo.factory.selectors.plan_file import plan_file
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
 from agglo.factory.services import amend, capacity, disputes, documents, execution, jobs, orders
 from agglo.factory.services.calendar_file import calendar_import
@@ -272,6 +273,25 @@ def order_document_delete(request: HttpRequest, document_id: int) -> Status:
 def order_allocations(request: HttpRequest, order_id: int) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
     return list(selectors.plan_allocations(actor=request.auth, order=order))
+
+
+@router.get(
+    "/orders/{int:order_id}/plan/file",
+    response={200: None},
+    summary="The current plan as a file (CSV, XLSX): a row per piece of work you see",
+    openapi_extra=file_download(
+        "The file (an attachment): the whole plan for the buyer, operators and auditors, its own part for a factory.",
+        CALENDAR_TYPES.values(),
+    ),
+)
+def order_plan_file(
+    request: HttpRequest, order_id: int, format: Annotated[str, one_of(CALENDAR_TYPES)] = "csv"
+) -> HttpResponse:
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    body, content_type, name = plan_file(actor=request.auth, order=order, format=format)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @router.get(

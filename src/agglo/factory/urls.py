@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agglo.factory.views import board, calendar_file, capacity, disputes, documents, orders, scorecards
+from agglo.factory.views import board, calendar_file, capacity, disputes, documents, orders, plan_file, scorecards
 
 app_name = "factory"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("factory/orders/<int:pk>/", orders.order_detail, name="order"),
     path("factory/orders/<int:pk>/plan/", orders.order_replan, name="order_replan"),
     path("factory/orders/<int:pk>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("factory/orders/<int:pk>/plan.<slug:format>", plan_file.plan_download, name="plan_download"),
     path("factory/orders/<int:pk>/terms/", orders.order_amend, name="order_amend"),
     path("factory/orders/<int:pk>/documents/", documents.documents_add, name="documents_add"),
     path("factory/documents/<int:document_id>/", documents.document, name="document"),
