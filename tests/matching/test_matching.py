@@ -426,3 +426,53 @@ def test_after_a_bulk_write_a_quiet_engine_stops_rereading_it(cluster, market_, 
     monkeypatch.setattr(live, "WINDOW_READ_S", 0.0)
     engine.get()
     assert calls == [1, 1]  # and whole once the interval has passed
+
+
+def test_a_capital_need_meets_the_loans_whose_terms_fit_it(make_org, operator):
+    """Loan terms are hard rules of the match: a product lending from five years against a mortgage does not
+    answer a firm that wants two years and has only its credit to give; an unsecured one within its rate does."""
+
+    def member(name, kind, body):
+        org = make_org(name_zh=name, kind=kind, uscc=make_uscc("440300", body), tags=[])
+        admin = user(f"admin-{body}")
+        Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
+        return admin, org
+
+    bank = member("深圳科创银行", "bank", "MB000021X")
+    firm = member("深圳轻资产科技有限公司", "tech_sme", "MB000022X")
+    loan = {"side": "offer", "kind": "financing", "subkind": "loan", "description_zh": "科技型企业研发贷款。"}
+    unsecured = publish(
+        *bank,
+        **loan,
+        title_zh="科技信用贷",
+        term_months_min=6,
+        term_months_max=36,
+        rate_max="4.2",
+        collateral=["credit"],
+    )
+    secured = publish(
+        *bank,
+        **loan,
+        title_zh="科技抵押贷",
+        term_months_min=60,
+        term_months_max=120,
+        rate_min="3.1",
+        collateral=["mortgage"],
+    )
+    need = publish(
+        *firm,
+        side="need",
+        kind="capital",
+        title_zh="研发贷款需求",
+        description_zh="需要研发贷款两年。",
+        term_months_min=24,
+        term_months_max=24,
+        rate_max="5",
+        collateral=["credit"],
+    )
+    found = [r.key for r in selectors.matches_for_listing(actor=firm[0], listing=need, target="offers")]
+    assert unsecured.pk in found and secured.pk not in found
+    # the bank's side agrees: its secured product does not list the need
+    needs = [r.key for r in selectors.matches_for_listing(actor=bank[0], listing=secured, target="needs")]
+    assert need.pk not in needs
+    assert need.pk in [r.key for r in selectors.matches_for_listing(actor=bank[0], listing=unsecured, target="needs")]

@@ -228,3 +228,53 @@ def test_embeddings_find_what_words_do_not_and_are_explained():
     assert [m.key for m in results] == [1] and dict(results[0].signals)["semantic"] > 0.5
     engine.upsert([offer(3, 4, "steel foundry")], {3: near})  # a change brings its embedding along
     assert sorted(m.key for m in engine.search(query)) == [1, 3]
+
+
+def test_loan_terms_meet_as_ranges_and_collateral_must_fit():
+    """Term and rate ranges must meet, as amounts do; a product's collateral must take something the firm can
+    give, unless it lends unsecured; a side that says nothing fits any."""
+
+    def product(key, **kw):
+        return offer(key, key + 100, "loan", kind="financing", **kw)
+
+    items = [
+        product(1, term_min=12, term_max=36, rate_min=3.2, rate_max=4.5, collateral=frozenset({"credit"})),
+        product(2, term_min=60, term_max=120, rate_min=3.0, rate_max=3.8, collateral=frozenset({"mortgage"})),
+        product(3, rate_min=6.0, rate_max=9.0, collateral=frozenset({"pledge", "guarantee"})),
+        product(4),  # says nothing of its terms
+    ]
+    engine = Engine(items, chains=CHAINS)
+
+    def found(**kw):
+        return sorted(keys(engine, need_query("loan", kind="capital", **kw)))
+
+    assert found() == [1, 2, 3, 4]
+    assert found(term_min=24, term_max=36) == [1, 3, 4]  # 2 lends from five years
+    assert found(rate_max=5.0) == [1, 2, 4]  # 3 starts at 6 %
+    # a firm with only its credit: the unsecured product, and the silent one
+    assert found(collateral=frozenset({"credit"})) == [1, 4]
+    assert found(collateral=frozenset({"pledge"})) == [1, 3, 4]  # 1 lends unsecured, 3 takes a pledge
+    assert found(collateral=frozenset({"mortgage"}), term_min=72) == [2, 4]
+
+    # from the lender's side: which needs its product answers
+    def need(key, **kw):
+        return Item(key=key, side=NEED, kind="capital", org=key + 200, area="44", tokens=("loan",), **kw)
+
+    needs = Engine(
+        [
+            need(11, collateral=frozenset({"credit"})),
+            need(12, collateral=frozenset({"mortgage"}), rate_max=3.5),
+            need(13, term_min=48),
+            need(14),
+        ],
+        chains=CHAINS,
+    )
+
+    def answered(**kw):
+        q = Query(target=NEED, kind="financing", tokens=("loan",), today=TODAY, viewer=MEMBER, org=1, **kw)
+        return sorted(m.key for m in needs.search(q))
+
+    assert answered(collateral=frozenset({"credit"})) == [11, 12, 13, 14]  # unsecured serves every need
+    assert answered(collateral=frozenset({"mortgage"})) == [12, 13, 14]  # not the firm with nothing to give
+    assert answered(rate_min=4.0) == [11, 13, 14]  # 12 pays at most 3.5 %
+    assert answered(term_max=36) == [11, 12, 14]

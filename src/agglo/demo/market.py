@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -105,6 +106,7 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
                 segments=[],
                 amount_min=amount / 10 if amount else None,
                 amount_max=amount,
+                **(_loan_terms(org.pk) if subkind == "loan" else {}),
                 deadline=today + dt.timedelta(days=rng.randint(30, 240)) if rng.random() < 0.3 else None,
                 visibility=rng.choices(("members", "public", "partners"), weights=(6, 3, 1))[0],
                 anonymous=rng.random() < 0.08,
@@ -118,3 +120,16 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
     Listing.objects.bulk_create(listings, batch_size=2000)
     indexed = index_rebuild(progress=lambda done, total: progress("matching index", done, total))
     return {"listings": len(listings), "matching documents": indexed}
+
+
+def _loan_terms(org_id: int) -> dict[str, Any]:
+    """A bank's loan product's terms, by the bank (not drawn from the generator: the rest of the demo, and the
+    benchmarks built on it, stay as they were)."""
+    secured = org_id % 2 == 0
+    return {
+        "term_months_min": 12 if secured else 6,
+        "term_months_max": 60 if secured else 36,
+        "rate_min": Decimal("3.10") if secured else Decimal("3.45"),
+        "rate_max": Decimal("4.20") if secured else Decimal("5.50"),
+        "collateral": ["mortgage", "pledge"] if secured else ["credit", "guarantee"],
+    }

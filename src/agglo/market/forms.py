@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agglo.market.lifecycle import Side
-from agglo.market.models import KIND_LABELS, SUBKIND_LABELS, Interest, Listing
+from agglo.market.models import COLLATERAL_LABELS, KIND_LABELS, SUBKIND_LABELS, Interest, Listing
 from agglo.profiles.models import CapabilityTerm
 from agglo.registry.models import Region, Segment
 
@@ -56,6 +56,24 @@ class ListingForm(forms.Form):
     )
     amount_min = forms.CharField(label=_("Amount from (yuan)"), required=False)
     amount_max = forms.CharField(label=_("Amount up to (yuan)"), required=False)
+    # loan terms: a capital need's wishes, a financing product's conditions (the service refuses them elsewhere)
+    term_months_min = forms.CharField(
+        label=_("Term from (months)"), required=False, help_text=_("Capital needs and financing products only.")
+    )
+    term_months_max = forms.CharField(label=_("Term up to (months)"), required=False)
+    rate_min = forms.CharField(label=_("Annual rate from (percent)"), required=False)
+    rate_max = forms.CharField(
+        label=_("Annual rate up to (percent)"),
+        required=False,
+        help_text=_("On a capital need: the highest rate you would pay."),
+    )
+    collateral = forms.MultipleChoiceField(
+        label=_("Collateral"),
+        required=False,
+        choices=[(str(k), v) for k, v in COLLATERAL_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("On a financing product: what it accepts. On a capital need: what you can give."),
+    )
     deadline = forms.CharField(
         label=_("Deadline"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )

@@ -42,6 +42,21 @@ SUBKINDS: dict[Kind, tuple[str, ...]] = {
 }
 
 
+# Kinds that carry loan terms (融资条件: term, annual rate, collateral): what a capital need asks and what a
+# financing product gives.
+LOAN_TERM_KINDS = frozenset({Kind.CAPITAL, Kind.FINANCING})
+
+
+class Collateral(StrEnum):
+    """What secures a loan. On a product, what it accepts (`credit`: unsecured, nothing needed); on a need, what
+    the firm can give (`credit`: nothing but its credit)."""
+
+    CREDIT = "credit"  # 信用
+    GUARANTEE = "guarantee"  # 保证 (a guarantor or guarantee company)
+    MORTGAGE = "mortgage"  # 抵押 (property, equipment)
+    PLEDGE = "pledge"  # 质押 (IP, receivables, equity)
+
+
 class Status(StrEnum):
     DRAFT = "draft"
     REVIEW = "review"

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from agglo.market.lifecycle import InterestStatus, Kind, RegionRule, Side, Status
+from agglo.market.lifecycle import Collateral, InterestStatus, Kind, RegionRule, Side, Status
 
 KIND_LABELS = {
     Kind.CAPITAL: _("Capital"),
@@ -33,6 +33,14 @@ SUBKIND_LABELS = {
     "leasing": _("Leasing"),
     "bond": _("Bond"),
     "equity": _("Equity"),
+}
+
+
+COLLATERAL_LABELS = {
+    Collateral.CREDIT: _("Unsecured (credit)"),
+    Collateral.GUARANTEE: _("Guarantee"),
+    Collateral.MORTGAGE: _("Mortgage"),
+    Collateral.PLEDGE: _("Pledge (IP, receivables, equity)"),
 }
 
 
@@ -76,6 +84,16 @@ class Listing(models.Model):
     regions = models.JSONField(_("regions"), default=list, blank=True)
     amount_min = models.DecimalField(_("amount from"), max_digits=18, decimal_places=2, null=True, blank=True)
     amount_max = models.DecimalField(_("amount up to"), max_digits=18, decimal_places=2, null=True, blank=True)
+    # loan terms (capital needs and financing products): months, percent a year, and what secures the loan
+    term_months_min = models.PositiveSmallIntegerField(_("term from (months)"), null=True, blank=True)
+    term_months_max = models.PositiveSmallIntegerField(_("term up to (months)"), null=True, blank=True)
+    rate_min = models.DecimalField(
+        _("rate from (percent a year)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    rate_max = models.DecimalField(
+        _("rate up to (percent a year)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    collateral = models.JSONField(_("collateral"), default=list, blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
     visibility = models.CharField(_("visible to"), max_length=10, choices=Visibility.choices, default="members")
     anonymous = models.BooleanField(_("anonymous"), default=False)
@@ -115,6 +133,10 @@ class Listing(models.Model):
 
     def __str__(self) -> str:
         return self.title_zh or self.title_en
+
+    def collateral_names(self) -> list[str]:
+        """The collateral codes in the reader's language."""
+        return [str(COLLATERAL_LABELS.get(c, c)) for c in self.collateral]
 
     @property
     def title(self) -> str:

@@ -11,7 +11,7 @@ from pydantic import ConfigDict
 
 from agglo.common.schemas import StrictIn, one_of, patch_of, published_required
 from agglo.market.lifecycle import InterestStatus
-from agglo.market.models import Interest, Listing
+from agglo.market.models import COLLATERAL_LABELS, Interest, Listing
 
 # The codes with their labels, as the services name them in an error.
 SIDES = Listing._meta.get_field("side").choices or []
@@ -19,6 +19,7 @@ KINDS = Listing._meta.get_field("kind").choices or []
 SUBKINDS = Listing._meta.get_field("subkind").choices or []
 REGION_RULES = Listing._meta.get_field("region_rule").choices or []
 STATUSES = Listing._meta.get_field("status").choices or []
+COLLATERALS = [(str(code), label) for code, label in COLLATERAL_LABELS.items()]
 INTEREST_STATUSES = Interest._meta.get_field("status").choices or []
 MOVES = [(c, label) for c, label in INTEREST_STATUSES if c in (InterestStatus.CONTACTED, InterestStatus.EVALUATED)]
 
@@ -41,6 +42,12 @@ class ListingIn(StrictIn):
     regions: list[str] | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    # loan terms, on capital needs and financing products only: months, percent a year, what secures the loan
+    term_months_min: int | None = None
+    term_months_max: int | None = None
+    rate_min: Decimal | None = None
+    rate_max: Decimal | None = None
+    collateral: list[Annotated[str, one_of(COLLATERALS)]] | None = None
     deadline: date | None = None
     visibility: Annotated[str, one_of(Listing.Visibility)] | None = None
     anonymous: bool | None = None
@@ -65,6 +72,11 @@ class ListingOut(Schema):
     regions: list[str]
     amount_min: Decimal | None
     amount_max: Decimal | None
+    term_months_min: int | None
+    term_months_max: int | None
+    rate_min: Decimal | None
+    rate_max: Decimal | None
+    collateral: list[Annotated[str, one_of(COLLATERALS)]]
     deadline: date | None
     visibility: Annotated[str, one_of(Listing.Visibility)]
     anonymous: bool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -11,8 +12,8 @@ from django.utils.translation import gettext as _
 from agglo.common.errors import ValidationFailed
 from agglo.common.language import choice_words
 from agglo.common.lines import ONE_LINE, is_one_line
-from agglo.market.lifecycle import SUBKINDS, Kind, RegionRule, Side, subkind_ok
-from agglo.market.models import KIND_LABELS, SUBKIND_LABELS, Listing
+from agglo.market.lifecycle import LOAN_TERM_KINDS, SUBKINDS, Collateral, Kind, RegionRule, Side, subkind_ok
+from agglo.market.models import COLLATERAL_LABELS, KIND_LABELS, SUBKIND_LABELS, Listing
 from agglo.profiles.fields import FieldSpec, Problem, ProblemError, coerce
 from agglo.profiles.messages import word
 from agglo.profiles.models import CapabilityTerm
@@ -33,6 +34,11 @@ LISTING_FIELDS = (
     "regions",
     "amount_min",
     "amount_max",
+    "term_months_min",
+    "term_months_max",
+    "rate_min",
+    "rate_max",
+    "collateral",
     "deadline",
     "visibility",
     "anonymous",
@@ -40,6 +46,9 @@ LISTING_FIELDS = (
 MAX_ITEMS = 20
 _AMOUNT = FieldSpec("amount", "decimal", min=0)
 _DATE = FieldSpec("deadline", "date")
+_MONTHS = FieldSpec("term", "int", min=1, max=600)  # up to 50 years
+_RATE = FieldSpec("rate", "decimal", min=Decimal(0), max=Decimal(100))  # percent a year
+LOAN_TERMS = ("term_months_min", "term_months_max", "rate_min", "rate_max", "collateral")
 
 
 def _words(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
@@ -76,6 +85,33 @@ def _typed(spec: FieldSpec, value: Any, field: str, errors: dict[str, list[str]]
     except ProblemError as exc:
         errors.setdefault(field, []).append(word(Problem(field, exc.rule, exc.params)))
         return None
+
+
+def _loan_terms(merged: dict[str, Any], kind: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Term (months), annual rate (percent) and collateral: ranges whose lower end is not above the upper, and
+    collateral from the list; only on capital needs and financing products."""
+    out: dict[str, Any] = {}
+    for low, high, spec, label in (
+        ("term_months_min", "term_months_max", _MONTHS, _("Must not be below the shorter term.")),
+        ("rate_min", "rate_max", _RATE, _("Must not be below the lower rate.")),
+    ):
+        out[low] = _typed(spec, merged.get(low), low, errors)
+        out[high] = _typed(spec, merged.get(high), high, errors)
+        if out[low] is not None and out[high] is not None and out[low] > out[high]:
+            errors.setdefault(high, []).append(label)
+    collateral = _words(merged.get("collateral"), "collateral", errors)
+    unknown = [c for c in collateral if c not in {x.value for x in Collateral}]
+    if unknown:
+        errors.setdefault("collateral", []).append(
+            _("Choose from: %(choices)s (not %(codes)s).")
+            % {"choices": choice_words(COLLATERAL_LABELS.items()), "codes": ", ".join(unknown)}
+        )
+    out["collateral"] = collateral
+    if kind in {k.value for k in Kind} and kind not in LOAN_TERM_KINDS:
+        for field in LOAN_TERMS:
+            if out[field] not in (None, []) and field not in errors:
+                errors[field] = [_("Only capital needs and financing products have loan terms: leave it empty.")]
+    return out
 
 
 def clean_listing(data: dict[str, Any], *, current: Listing | None = None) -> dict[str, Any]:
@@ -149,6 +185,7 @@ def clean_listing(data: dict[str, Any], *, current: Listing | None = None) -> di
     out["amount_max"] = _typed(_AMOUNT, merged.get("amount_max"), "amount_max", errors)
     if out["amount_min"] is not None and out["amount_max"] is not None and out["amount_min"] > out["amount_max"]:
         errors.setdefault("amount_max", []).append(_("Must not be below the lower amount."))
+    out |= _loan_terms(merged, kind, errors)
     deadline = _typed(_DATE, merged.get("deadline"), "deadline", errors)
     changed_deadline = current is None or "deadline" in data
     if isinstance(deadline, dt.date) and changed_deadline and deadline < timezone.localdate():

@@ -79,7 +79,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 def _form_data(form: ListingForm) -> dict[str, Any]:
     data = {k: form.cleaned_data.get(k) for k in LISTING_FIELDS}
-    for name in ("amount_min", "amount_max", "deadline"):
+    for name in ("amount_min", "amount_max", "term_months_min", "term_months_max", "rate_min", "rate_max", "deadline"):
         data[name] = data[name] or None  # an empty box means no value
     data["subkind"] = data["subkind"] or ""
     return data

@@ -53,6 +53,16 @@ ORG_KINDS_FOR = {
 # Which kinds of organization an offer of each kind serves, where that differs from who else offers it: money
 # goes to firms, not to the lender's competitors (policy review 58 H1).
 ORG_KINDS_SERVED = {"capital": FIRMS, "financing": FIRMS}
+# Collateral of a loan, as bits. On a financing product, what it accepts ("credit": unsecured, so any borrower's
+# means do); on a capital need, what the firm can give ("credit": nothing but its credit).
+COLLATERAL_BITS = {"credit": 1, "guarantee": 2, "mortgage": 4, "pledge": 8}
+UNSECURED = COLLATERAL_BITS["credit"]
+
+
+def collateral_bits(codes: Iterable[str]) -> int:
+    return sum(COLLATERAL_BITS.get(c, 0) for c in set(codes))
+
+
 MIN_MERGE = 2000
 SIGNALS = ("text", "semantic", "chain", "trust", "reciprocity", "cross_region", "freshness", "behaviour")
 # Below this cosine an embedding alone does not make a candidate (unrelated texts sit around 0.1–0.3).
@@ -109,6 +119,12 @@ class Item:
     subkind: str = ""
     amount_min: float | None = None
     amount_max: float | None = None
+    # loan terms (capital needs, financing products): months, percent a year, collateral codes
+    term_min: float | None = None
+    term_max: float | None = None
+    rate_min: float | None = None
+    rate_max: float | None = None
+    collateral: frozenset[str] = frozenset()
     deadline: int | None = None
     visibility: str = "members"
     region_rule: str = "anywhere"
@@ -153,6 +169,11 @@ class Query:
     offering: bool = False  # the seeker offers `kind` (organizations it serves), rather than needs it
     amount_min: float | None = None
     amount_max: float | None = None
+    term_min: float | None = None
+    term_max: float | None = None
+    rate_min: float | None = None
+    rate_max: float | None = None
+    collateral: frozenset[str] = frozenset()
     region_rule: str = "anywhere"
     regions: frozenset[str] = frozenset()
     gives: frozenset[str] = frozenset()
@@ -269,6 +290,11 @@ class Segment:
         inf = math.inf
         self.amount_min = column(-inf if i.amount_min is None else i.amount_min for i in self.items)
         self.amount_max = column(inf if i.amount_max is None else i.amount_max for i in self.items)
+        self.term_min = column(-inf if i.term_min is None else i.term_min for i in self.items)
+        self.term_max = column(inf if i.term_max is None else i.term_max for i in self.items)
+        self.rate_min = column(-inf if i.rate_min is None else i.rate_min for i in self.items)
+        self.rate_max = column(inf if i.rate_max is None else i.rate_max for i in self.items)
+        self.collateral = column((collateral_bits(i.collateral) for i in self.items), np.int8)
         self.deadline = column((2**31 if i.deadline is None else i.deadline for i in self.items), np.int64)
         self.published = column((i.published for i in self.items), np.int64)
         self.segments = np.array([chains.ids(i.segments, SEGMENT_WIDTH) for i in self.items], dtype=np.int32)
@@ -301,6 +327,21 @@ class Segment:
             self._blocked[area] = blocked
         return blocked
 
+    def _secured(self, query: Query) -> BoolArray | bool:
+        """Loans whose collateral fits: a product accepts something the firm can give, or lends unsecured; either
+        side left silent fits any."""
+        wanted = collateral_bits(query.collateral)
+        if not wanted or query.target == ORG:
+            return True
+        fits: BoolArray
+        if query.target == OFFER:  # a capital need seeking products
+            fits = (self.collateral == 0) | ((self.collateral & (UNSECURED | wanted)) != 0)
+        elif wanted & UNSECURED:  # a product lending unsecured serves every need
+            return True
+        else:
+            fits = (self.collateral == 0) | ((self.collateral & wanted) != 0)
+        return fits
+
     def mask(self, query: Query, codes: Mapping[str, int]) -> BoolArray:
         """Items passing every hard filter for the query."""
         m: BoolArray = self.alive & (self.side == codes.get(query.target, CODE_NONE))
@@ -317,9 +358,14 @@ class Segment:
             listed = np.isin(self.area, [codes.get(r, CODE_NONE) for r in query.regions])
             m &= listed if query.region_rule == "only" else ~listed
         m &= ~self.blocked_for(query.area)
-        low = -math.inf if query.amount_min is None else query.amount_min
-        high = math.inf if query.amount_max is None else query.amount_max
-        m &= (self.amount_min <= high) & (self.amount_max >= low)
+        # amounts, terms and rates: the seeker's range and the item's meet (an end left open is no limit)
+        for low, high, lows, highs in (
+            (query.amount_min, query.amount_max, self.amount_min, self.amount_max),
+            (query.term_min, query.term_max, self.term_min, self.term_max),
+            (query.rate_min, query.rate_max, self.rate_min, self.rate_max),
+        ):
+            m &= (lows <= (math.inf if high is None else high)) & (highs >= (-math.inf if low is None else low))
+        m &= self._secured(query)
         m &= self.deadline >= query.today
         viewer = query.viewer
         if not viewer.sees_all:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 
@@ -47,6 +48,19 @@ def listing_texts(listing: Listing, names: dict[str, tuple[str, str]]) -> list[s
         " ".join(listing.tags),
         *(name for code in listing.terms for name in names.get(code, ())),
     ]
+
+
+def loan_terms(listing: Listing) -> dict[str, Any]:
+    """A listing's loan terms as the engine compares them (`ranking.Item`, `ranking.Query`)."""
+    number = {k: getattr(listing, k) for k in ("term_months_min", "term_months_max", "rate_min", "rate_max")}
+    plain = {k: float(v) if v is not None else None for k, v in number.items()}
+    return {
+        "term_min": plain["term_months_min"],
+        "term_max": plain["term_months_max"],
+        "rate_min": plain["rate_min"],
+        "rate_max": plain["rate_max"],
+        "collateral": sorted(listing.collateral),
+    }
 
 
 def embedding_text(listing: Listing) -> str:

@@ -17,7 +17,7 @@ from agglo.market.models import Listing
 from agglo.market.selectors import listing_list, owners_revealed
 from agglo.matching import explain
 from agglo.matching.ranking import FINANCE, KIND_TOKEN, NEED, OFFER, ORG, Match, Query, Viewer
-from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, term_names
+from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, loan_terms, term_names
 from agglo.matching.selectors.engine import LIVE
 from agglo.registry.models import Organization, Segment
 from agglo.registry.selectors import organization_list
@@ -85,6 +85,7 @@ def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int
         segments=tuple(listing.segments or org.segment_list),
         amount_min=float(listing.amount_min) if listing.amount_min is not None else None,
         amount_max=float(listing.amount_max) if listing.amount_max is not None else None,
+        **_loan_query(listing),
         region_rule=listing.region_rule,
         regions=frozenset(listing.regions),
         gives=LIVE.gives(org.pk),
@@ -94,6 +95,11 @@ def matches_for_listing(*, actor: Any, listing: Listing, target: str, limit: int
         vector=_embedding(embedding_text(listing)),
     )
     return _present(actor, LIVE.get().search(query))[: max(1, min(limit, MAX_LIMIT))]
+
+
+def _loan_query(listing: Listing) -> dict[str, Any]:
+    terms = loan_terms(listing)
+    return {**terms, "collateral": frozenset(terms["collateral"])}
 
 
 def _embedding(text: str) -> Any:

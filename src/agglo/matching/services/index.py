@@ -15,7 +15,7 @@ from agglo.market.lifecycle import Side, Status
 from agglo.market.models import Listing
 from agglo.matching.models import MatchDocument
 from agglo.matching.ranking import KIND_TOKEN, concept_tokens, trust_of
-from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, term_names
+from agglo.matching.reference import analyzer, embedding_text, encoder, listing_texts, loan_terms, term_names
 from agglo.profiles.models import CaseParticipant, CaseRating, CreditRating, OrganizationCapability
 from agglo.profiles.selectors.trust import trust_facts
 from agglo.registry.models import Organization
@@ -41,6 +41,7 @@ def _listing_features(listing: Listing, org: Organization) -> dict[str, Any]:
         "segments": listing.segments or org.segment_list,
         "amount_min": float(listing.amount_min) if listing.amount_min is not None else None,
         "amount_max": float(listing.amount_max) if listing.amount_max is not None else None,
+        **loan_terms(listing),
         "deadline": _ordinal(listing.deadline),
         "visibility": listing.visibility,
         "region_rule": listing.region_rule,
