@@ -350,8 +350,9 @@ def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]]
     """The certifications that count for the order, of those a factory declares: every one, or only the order's
     required ones the factory has on record in its profile, valid today (and verified, where the order asks), with
     the last day all of those run: the factory takes no new work in a week past it. A factory that accepted work on
-    the order was checked when it was offered it: a certificate passing its date since takes nothing from it
-    (review 92; the lapse is the factory's and the buyer's to settle)."""
+    the order was checked when it was offered it: a certificate passing its date since takes none of that work from
+    it (review 92; the lapse is the factory's and the buyer's to settle), but it is offered no more work past the
+    certificate's end, nor any at all once the certificate is gone (review 93)."""
     if order.certificates == Order.Certificates.DECLARED or not order.certifications:
         return lambda _org, declared: Counted(frozenset(declared))
     required = set(order.certifications)
@@ -362,21 +363,29 @@ def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]]
             "factory_id", flat=True
         )
     )
+    gone = timezone.localdate() - dt.timedelta(days=1)  # no week runs through it: only accepted work is kept
 
     def counted(org: int, declared: Iterable[str]) -> Counted:
-        if org in committed:
-            return Counted(frozenset(declared))
         held = records.get(org, {})
-        runs = {}
+        runs, missing = [], False
         for x in set(declared) & required:
             certificate = held.get(CERTIFICATE_TERMS.get(x, ""))
             until = certificate and (certificate.verified_until if verified else certificate.valid_until)
             if until:
-                runs[x] = until
-        kept = frozenset(x for x in declared if x not in required or x in runs)
-        return Counted(kept, min(runs.values()) if runs else None)
+                runs.append(until)
+            else:
+                missing = True
+        if org in committed:  # eligible still, so that its accepted work stays; new work as its certificates allow
+            return Counted(frozenset(declared), gone if missing else min(runs, default=None))
+        kept = frozenset(x for x in declared if x not in required or not _lacks(held, x, verified))
+        return Counted(kept, min(runs, default=None))
 
     return counted
+
+
+def _lacks(held: dict[str, Certificate], certification: str, verified: bool) -> bool:
+    certificate = held.get(CERTIFICATE_TERMS.get(certification, ""))
+    return certificate is None or (verified and not certificate.verified)
 
 
 @dataclass(frozen=True)

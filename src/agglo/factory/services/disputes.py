@@ -202,8 +202,11 @@ def dispute_rule(
 def _reopen_for_remaking(allocation: Allocation, found: int) -> None:
     """Failed units proven are made again (review 56 M2): the order is not done while a step lacks them, and the
     next plan offers them (`planning.usable`). A plan offers work, so the buyer is told to plan again rather than
-    the ruling offering it unasked."""
+    the ruling offering it unasked. A cancelled order makes nothing again: its buyer has the ruling alone (review
+    93: it was told to plan an order that cannot be planned)."""
     order = allocation.order
+    if order.status == Order.Status.CANCELLED:
+        return
     if order.status in (Order.Status.DONE, Order.Status.CONFIRMED):  # not all accepted any more: a plan is due
         order.status = Order.Status.PLANNED
         order.save(update_fields=["status"])

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
@@ -321,6 +321,23 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
     if allocation.status != Allocation.Status.ACCEPTED:
         raise ValidationFailed({"action": [_("Only accepted work can be reported late.")]})
     later = allocation.week + dt.timedelta(weeks=shift)
+    this_week = monday(timezone.localdate())
+    if later < this_week:  # overdue work cannot be done in a week gone by (review 93)
+        fewest = (this_week - allocation.week).days // 7
+        raise ValidationFailed(
+            {
+                "weeks": [
+                    ngettext(
+                        "The week of %(week)s has gone by: report at least %(n)d week late (to this week, of "
+                        "%(now)s) or more.",
+                        "The week of %(week)s has gone by: report at least %(n)d weeks late (to this week, of "
+                        "%(now)s) or more.",
+                        fewest,
+                    )
+                    % {"week": later, "n": fewest, "now": this_week}
+                ]
+            }
+        )
     if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
         raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
     order_turn(allocation.order)  # before the reservation below: see `capacity.planning_turn`

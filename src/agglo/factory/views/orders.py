@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed, labelled_errors
+from agglo.common.form_versions import DRAWN, FormVersion, drawn_of, form_texts, merged
 from agglo.common.idempotency import acted, confirm_repeat
 from agglo.common.uploads import DRAWING_TYPES
 from agglo.factory.allocation import shift_penalty
@@ -174,9 +175,11 @@ def order_page(
     terms: OrderTermsForm | None = None,
     status: int = 200,
     failed: dict[str, Any] | None = None,
+    drawn: str = "",
 ) -> HttpResponse:
-    """The order page; `terms` is the buyer's terms form as sent, when it has errors to show; `failed` a receipt
-    or dispute sent with errors, shown at its row with what was typed."""
+    """The order page; `terms` is the buyer's terms form as sent, when it has errors to show (and `drawn` the
+    digests of the terms it was drawn with, `common.form_versions`); `failed` a receipt or dispute sent with
+    errors, shown at its row with what was typed."""
     allocations = selectors.with_reductions(list(selectors.plan_allocations(actor=request.user, order=order)))
     weeks = [week_at(order.start_week, i) for i in range(horizon())]
     lanes: dict[tuple[str, str], dict[Any, list[Allocation]]] = defaultdict(lambda: defaultdict(list))
@@ -199,22 +202,9 @@ def order_page(
     if not may_decide or order.status in Order.CLOSED:
         terms = None
     elif terms is None:
-        steps = list(order.operations.select_related("process"))
-        terms = OrderTermsForm(
-            steps=steps,
-            initial={
-                "due_week": order.due_week.isoformat(),
-                "quantity": order.quantity,
-                **{step_field(op.seq): op.quantity for op in steps},
-                "max_suppliers": order.max_suppliers,
-                "max_share": order.max_share if order.max_share is not None else "",
-                "budget": order.budget if order.budget is not None else "",
-                "late_penalty": order.late_penalty,
-                # by name, in the reader's language, as the field takes them (codes read alike: recheck 51 R8)
-                "regions_only": ", ".join(region_names(order.regions_only)),
-                "regions_excluded": ", ".join(region_names(order.regions_excluded)),
-            },
-        )
+        terms = _terms_form(order, list(order.operations.select_related("process")))
+    if terms is not None and not terms.is_bound and not drawn:  # the terms drawn: the sender changes only those
+        drawn = drawn_of(form_texts(terms))
     context = {
         "order": order,
         "diagnosis": diagnosis_texts(order),
@@ -233,6 +223,7 @@ def order_page(
         "is_buyer": is_buyer,
         "may_decide": may_decide,
         "terms_form": terms,
+        "terms_drawn": drawn,
         "sees_plan": selectors.sees_whole_plan(request.user, order),
         "members": members,
         "operations": order.operations.select_related("process"),
@@ -271,18 +262,30 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("factory:order", pk=order.pk)
     before = _amendable(order)
     steps = list(order.operations.select_related("process"))
-    sent = {k: request.POST[k] for k in amend.AMENDABLE if k in request.POST}
+    posted = request.POST
+    if drawn_sent := request.POST.get(DRAWN):
+        # only the terms the sender changed count (review 93: the others, sent as drawn, undid a colleague's change
+        # made meanwhile); one someone else changed too is named, and the form comes back as a merge
+        version = FormVersion(order, request.POST)
+        bound, fresh = OrderTermsForm(request.POST, steps=steps), _terms_form(order, steps)
+        changed, both = merged(form_texts(bound), form_texts(fresh), drawn_sent)
+        if both:
+            form = version.redraw(bound, fresh)
+            return order_page(request, order, terms=form, status=400, drawn=version.drawn)
+        posted = QueryDict(mutable=True)
+        posted.update({k: v for k, v in request.POST.items() if k in changed})
+    sent = {k: posted[k] for k in amend.AMENDABLE if k in posted}
     data: dict[str, Any] = dict(sent)
     # the steps whose quantity the form changed: the others, sent as they are, scale with a new order quantity, and
     # a confirmation carries only what changed (not an old figure over a change made meanwhile: recheck 58 M2)
     quantities = {
         step_field(op.seq): op.seq
         for op in steps
-        if step_field(op.seq) in request.POST and request.POST[step_field(op.seq)].strip() != str(op.quantity)
+        if step_field(op.seq) in posted and posted[step_field(op.seq)].strip() != str(op.quantity)
     }
     if quantities:
-        sent |= {name: request.POST[name] for name in quantities}
-        data["operations"] = [{"seq": seq, "quantity": request.POST[name]} for name, seq in quantities.items()]
+        sent |= {name: posted[name] for name in quantities}
+        data["operations"] = [{"seq": seq, "quantity": posted[name]} for name, seq in quantities.items()]
     try:
         # a change that would take members' accepted work comes back as a question first, as cancelling does
         # and confirmed, it is applied only if the repair still does what was shown
@@ -308,7 +311,7 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         # a step's quantity came as operations[i].quantity, i counting the steps sent
         named = {f"operations[{i}].quantity": name for i, name in enumerate(quantities, start=1)}
         apply_service_errors(form, ValidationFailed({named.get(k, k): v for k, v in exc.errors.items()}))
-        return order_page(request, order, terms=form, status=400)
+        return order_page(request, order, terms=form, status=400, drawn=request.POST.get(DRAWN, ""))
     else:
         if _amendable(amended) == before:
             messages.info(request, _("Nothing changed."))
@@ -326,6 +329,25 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Order changed; the plan was repaired."))
     return redirect("factory:order", pk=order.pk)
+
+
+def _terms_form(order: Order, steps: list[Any]) -> OrderTermsForm:
+    """The buyer's terms form filled with the order's terms now."""
+    return OrderTermsForm(
+        steps=steps,
+        initial={
+            "due_week": order.due_week.isoformat(),
+            "quantity": order.quantity,
+            **{step_field(op.seq): op.quantity for op in steps},
+            "max_suppliers": order.max_suppliers,
+            "max_share": order.max_share if order.max_share is not None else "",
+            "budget": order.budget if order.budget is not None else "",
+            "late_penalty": order.late_penalty,
+            # by name, in the reader's language, as the field takes them (codes read alike: recheck 51 R8)
+            "regions_only": ", ".join(region_names(order.regions_only)),
+            "regions_excluded": ", ".join(region_names(order.regions_excluded)),
+        },
+    )
 
 
 def _amendable(order: Order) -> list[Any]:
