@@ -21,8 +21,14 @@ SUBSIDY = {
     "kind": "subsidy",
     "title_zh": "科技型中小企业研发投入后补助",
     "title_en": "R&D expense subsidy for technology-based SMEs",
-    "summary_zh": "对研发投入强度不低于 5% 且拥有发明专利或多项知识产权的科技型中小企业，按研发费用的 10% 给予补助，每家最高 50 万元。",
-    "summary_en": "10 % of R&D expenses, at most 500,000 yuan a firm, for tech SMEs spending at least 5 % of revenue on R&D and holding patents.",
+    "summary_zh": (
+        "对研发投入强度不低于 5% 且拥有发明专利或多项知识产权的科技型中小企业，按研发费用的 10% 给予补助，"
+        "每家最高 50 万元。"
+    ),
+    "summary_en": (
+        "10 % of R&D expenses, at most 500,000 yuan a firm, for tech SMEs spending at least 5 % of revenue on R&D "
+        "and holding patents."
+    ),
     # as its title says: tech SMEs (registered in China), not any enterprise
     "rule": "tech_sme and headcount <= 500 and rd_intensity >= 5% and (ip_invention >= 1 or ip_total >= 5)",
     "budget": "20000000",

@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 
 from agglo.access.api_auth import MemberAuth
 from agglo.common.api_guard import upload_flag
+from agglo.common.downloads import attachment
 from agglo.common.errors import NotFound
 from agglo.common.paging import Limit, Offset, page
 from agglo.common.schemas import file_download, one_of
@@ -136,9 +137,7 @@ def calendar_download(
 ) -> HttpResponse:
     weeks = calendar_page(page_start_checked(start)).weeks
     body, content_type, name = calendar_file(actor=request.auth, format=format, weeks=weeks)
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(body, content_type, name)
 
 
 @router.post(
@@ -289,9 +288,7 @@ def order_plan_file(
 ) -> HttpResponse:
     order = selectors.order_get(actor=request.auth, pk=order_id)
     body, content_type, name = plan_file(actor=request.auth, order=order, format=format)
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(body, content_type, name)
 
 
 @router.get(

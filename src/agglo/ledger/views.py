@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from agglo.access import policy
+from agglo.common.downloads import attachment
 from agglo.common.errors import NotFound
 from agglo.ledger import entries as entry_format
 from agglo.ledger import selectors
@@ -107,6 +108,4 @@ def receipt(request: HttpRequest, index: int) -> HttpResponse:
         data = selectors.receipt(request.user, index)
     except NotFound:
         raise Http404 from None
-    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="agglo-receipt-{index}.json"'
-    return response
+    return attachment(json.dumps(data, indent=2, ensure_ascii=False), "application/json", f"agglo-receipt-{index}.json")

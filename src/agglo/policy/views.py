@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.access import policy as access
+from agglo.common.downloads import attachment
 from agglo.common.errors import DomainError, Forbidden, NotFound, PreconditionFailed, ValidationFailed, labelled_errors
 from agglo.common.form_versions import FormVersion
 from agglo.common.idempotency import confirm_repeat
@@ -397,9 +398,7 @@ def matches_export(request: HttpRequest, pk: int) -> HttpResponse:
             for m in rows
         ],
     )
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="policy-{policy.pk}-matches.csv"'
-    return response
+    return attachment(body, "text/csv; charset=utf-8", f"policy-{policy.pk}-matches.csv")
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agglo.access import policy
+from agglo.common.downloads import attachment
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.forms import CalendarFileForm
 from agglo.factory.selectors.calendar import calendar_page
@@ -29,9 +30,7 @@ def calendar_download(request: HttpRequest, format: str) -> HttpResponse:
         )
     except ValidationFailed as exc:
         raise Http404(str(exc)) from exc
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(body, content_type, name)
 
 
 @login_required

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from agglo.common.downloads import attachment
 from agglo.common.errors import ValidationFailed
 from agglo.factory.selectors.plan_file import plan_file
 from agglo.factory.views.orders import order_or_404
@@ -19,6 +20,4 @@ def plan_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
         body, content_type, name = plan_file(actor=request.user, order=order, format=format)
     except ValidationFailed as exc:
         raise Http404(str(exc)) from exc
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(body, content_type, name)
