@@ -34,10 +34,12 @@ def _digest(text: str) -> str:
 
 
 def as_sent(value: Any) -> str:
-    """A field's value as a form sends it back: lists joined, booleans as ticked or not, nothing as empty; text as
-    the fields clean it (a browser sends a text area's lines with \r\n; the ends' spaces are stripped)."""
+    """A field's value as a form sends it back: lists joined, in one order (a browser sends ticked boxes and chosen
+    options in the page's order, the record may keep them in another: review 94), booleans as ticked or not,
+    nothing as empty; text as the fields clean it (a browser sends a text area's lines with \r\n; the ends'
+    spaces are stripped)."""
     if isinstance(value, (list, tuple)):
-        return "\x1f".join(as_sent(v) for v in value)
+        return "\x1f".join(sorted(as_sent(v) for v in value))
     if isinstance(value, bool):
         return "1" if value else ""
     return "" if value is None else str(value).replace("\r\n", "\n").strip()

@@ -31,6 +31,9 @@ class Capability:
     region: str = ""
     risk: float = 0.0  # 0..1: chance of failing the job, from credit and the scorecard
     newcomer: bool = False  # on probation: may receive the reserved newcomer share
+    # weeks closed to new work (gone by, past a required certificate, the process no longer offered): `capacity`
+    # there is only the order's own work kept; room freed elsewhere cannot reach them
+    closed: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ def _loan_terms(merged: dict[str, Any], kind: Any, errors: dict[str, list[str]])
             _("Choose from: %(choices)s (not %(codes)s).")
             % {"choices": choice_words(COLLATERAL_LABELS.items()), "codes": ", ".join(unknown)}
         )
-    out["collateral"] = collateral
+    order = [x.value for x in Collateral]  # as the form lists them, whatever order they were sent in
+    out["collateral"] = sorted(collateral, key=lambda c: order.index(c) if c in order else len(order))
     if kind in {k.value for k in Kind} and kind not in LOAN_TERM_KINDS:
         for field in LOAN_TERMS:
             if out[field] not in (None, []) and field not in errors:

@@ -245,14 +245,19 @@ def offers_held(
     return held
 
 
-def offers_holding(order: Order, capabilities: Iterable[Any]) -> tuple[int, dt.datetime | None]:
+def offers_holding(
+    order: Order, capabilities: Iterable[Any], closed: dict[int, frozenset[int]] | None = None
+) -> tuple[int, dt.datetime | None]:
     """What other orders' open offers keep from this order in these capabilities over its horizon, in units (an
     offer counts only up to what its week still has free), and the last deadline among them: why an order may find
-    less room than the factories' calendars show."""
+    less room than the factories' calendars show. `closed`: by capability id, the weeks (from the order's first)
+    closed to this order's new work, where an answer frees nothing for it."""
     last = week_at(order.start_week, horizon() - 1)
     held: dict[tuple[int, dt.date], int] = defaultdict(int)
     until: dict[tuple[int, dt.date], dt.datetime] = {}
     for capability, week, units, deadline in _open_offers(capabilities, order.start_week, last, order):
+        if index_of(order.start_week, week) in (closed or {}).get(capability, ()):
+            continue
         held[capability, week] += units
         until[capability, week] = max(deadline, until.get((capability, week), deadline))
     slots = {
@@ -310,9 +315,10 @@ def _capabilities(
     result = []
     for c in rows:
         backed = certified(c.organization_id, c.certifications)
-        # a week whose last day a required certificate does not reach takes no new work
-        lapsed = weeks if backed.through is None else max(0, index_of(first, backed.through + dt.timedelta(days=1)))
-        free = []
+        # a week whose last day (Sunday) a required certificate does not reach takes no new work; no day is added
+        # to the date, which may be the calendar's last (a certificate without end, 9999-12-31: review 94)
+        lapsed = weeks if backed.through is None else max(0, ((backed.through - monday(first)).days + 1) // 7)
+        free, shut = [], set()
         for w in range(weeks):
             slot = slots.get((c.pk, w))
             capacity = slot.capacity if slot else c.weekly_capacity
@@ -321,6 +327,8 @@ def _capabilities(
             # weeks gone by, and a factory no longer offering the process, take no new work
             closed = w < past or w >= lapsed or not (c.active and c.organization.status == "member")
             free.append(own if closed else max(0, capacity - reserved - held.get((c.pk, w), 0) + own))
+            if closed:
+                shut.add(w)
         grade = grades.get(c.organization_id)
         # the risk the scorecard shows: the record blended with the credit grade (scorecards() leaves it out)
         card = replace(cards[c.organization_id], grade=grade) if c.organization_id in cards else None
@@ -341,6 +349,7 @@ def _capabilities(
                 region=c.organization.area_id,
                 risk=card.risk if card else failure_risk(grade, 0, None, None),
                 newcomer=card is None and joined is not None and joined >= recent,
+                closed=frozenset(shut),
             )
         )
     return tuple(result)

@@ -322,8 +322,12 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
         raise ValidationFailed({"action": [_("Only accepted work can be reported late.")]})
     later = allocation.week + dt.timedelta(weeks=shift)
     this_week = monday(timezone.localdate())
+    last_week = allocation.order.start_week + dt.timedelta(weeks=horizon() - 1)
+    beyond = ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
     if later < this_week:  # overdue work cannot be done in a week gone by (review 93)
         fewest = (this_week - allocation.week).days // 7
+        if fewest > 12 or this_week > last_week:  # no delay it could report would do (review 94)
+            raise beyond
         raise ValidationFailed(
             {
                 "weeks": [
@@ -338,8 +342,8 @@ def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: 
                 ]
             }
         )
-    if later > allocation.order.start_week + dt.timedelta(weeks=horizon() - 1):
-        raise ValidationFailed({"weeks": [_("That is beyond the plan's horizon; withdraw instead.")]})
+    if later > last_week:
+        raise beyond
     order_turn(allocation.order)  # before the reservation below: see `capacity.planning_turn`
     if not reserve(allocation.capability, later, allocation.quantity):
         room = free_in(allocation.capability, later)

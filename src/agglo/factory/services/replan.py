@@ -94,7 +94,9 @@ def _held_elsewhere(order: Order, problem: core.AllocationProblem, findings: lis
     }
     held = []
     for step in (s for s in short if s not in full):
-        units, until = offers_holding(order, {capability_id_of(c.key) for c in able.get(step, [])})
+        serving = able.get(step, [])
+        shut = {capability_id_of(c.key): c.closed for c in serving}
+        units, until = offers_holding(order, set(shut), shut)
         if units and until is not None:
             until_text = timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
             rule = "held_short" if step in still_short else "held"
@@ -116,9 +118,13 @@ def _with_offers_declined(order: Order, problem: core.AllocationProblem) -> core
     )
     if not held:
         return problem
-    freed = [
+    freed = [  # not in a week closed to the order's new work (review 94): an answer frees nothing there for it
         replace(
-            c, capacity=tuple(free + held.get((capability_id_of(c.key), w), 0) for w, free in enumerate(c.capacity))
+            c,
+            capacity=tuple(
+                free + (0 if w in c.closed else held.get((capability_id_of(c.key), w), 0))
+                for w, free in enumerate(c.capacity)
+            ),
         )
         for c in problem.capabilities
     ]

@@ -263,7 +263,12 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     before = _amendable(order)
     steps = list(order.operations.select_related("process"))
     posted = request.POST
-    if drawn_sent := request.POST.get(DRAWN):
+    # the merge only for an open order its sender may change: else the service's refusal says why (review 94)
+    if (
+        (drawn_sent := request.POST.get(DRAWN))
+        and order.status not in Order.CLOSED
+        and selectors.may_decide(request.user, order)
+    ):
         # only the terms the sender changed count (review 93: the others, sent as drawn, undid a colleague's change
         # made meanwhile); one someone else changed too is named, and the form comes back as a merge
         version = FormVersion(order, request.POST)
