@@ -129,7 +129,7 @@ def test_a_factory_sees_which_declared_certifications_its_profile_holds(cluster:
     page = signed_in(su).get(f"/factory/capacity/?edit={cap.pk}").content.decode()
     said = page.split('id="certificates-on-record">')[1].split("</p>")[0]
     until = OrganizationCapability.objects.get(organization=cap.organization_id).valid_until
-    assert f"已在工厂档案中登记： ISO9001 (有效期至 {until:%Y-%m-%d}, 核验)" in said and "未登记： CE" in said
+    assert f"已在工厂档案中登记： ISO9001（有效期至 {until:%Y-%m-%d}，已核验）。" in said and "未登记： CE。" in said
     assert f'href="/organizations/{cap.organization_id}/tab/capabilities/"' in said
 
 

@@ -46,7 +46,7 @@ def test_a_financing_product_keeps_its_terms_and_shows_them(org_admin: Any, clie
     page = client.get(f"/market/{product.pk}/").content.decode()
     assert "12 – 36 个月" in page and "3.20 – 4.50 %" in page
     said = page.split('id="loan-collateral">')[1].split("</dd>")[0]
-    assert said == "信用（无需担保）, 质押（知识产权、应收账款、股权）", said
+    assert said == "信用（无需担保）、质押（知识产权、应收账款、股权）", said
     # a change keeps what it leaves out, and may clear a field
     changed = listing_update(actor=admin, listing=product, data={"rate_max": None, "collateral": ["guarantee"]})
     assert (changed.rate_min, changed.rate_max, changed.collateral) == (product.rate_min, None, ["guarantee"])
@@ -79,6 +79,9 @@ def test_every_bad_term_is_named_with_its_rule(org_admin: Any, english: None) ->
         data={"side": "need", "kind": "capital", "title_zh": "研发贷款", "rate_max": "5", "collateral": ["mortgage"]},
     )
     assert need.rate_max is not None
+    # a rate may be typed with its sign (review 95)
+    signed = listing_create(actor=admin, organization=org, data={**PRODUCT, "rate_min": "3.1%", "rate_max": "4.35％"})
+    assert (str(signed.rate_min), str(signed.rate_max)) == ("3.10", "4.35")
 
 
 def test_the_api_takes_and_gives_the_terms(org_admin: Any) -> None:

@@ -106,7 +106,7 @@ def demo_market_load(*, seed: int, progress: Progress = _noop) -> dict[str, int]
                 segments=[],
                 amount_min=amount / 10 if amount else None,
                 amount_max=amount,
-                **(_loan_terms(org.pk) if subkind == "loan" else {}),
+                **(_loan_terms(org.pk) if subkind == "loan" else _capital_terms(org.pk) if kind == "capital" else {}),
                 deadline=today + dt.timedelta(days=rng.randint(30, 240)) if rng.random() < 0.3 else None,
                 visibility=rng.choices(("members", "public", "partners"), weights=(6, 3, 1))[0],
                 anonymous=rng.random() < 0.08,
@@ -131,5 +131,17 @@ def _loan_terms(org_id: int) -> dict[str, Any]:
         "term_months_max": 60 if secured else 36,
         "rate_min": Decimal("3.10") if secured else Decimal("3.45"),
         "rate_max": Decimal("4.20") if secured else Decimal("5.50"),
-        "collateral": ["mortgage", "pledge"] if secured else ["credit", "guarantee"],
+        # every demo loan is worded as an unsecured credit loan: it lends on credit, and takes security besides
+        "collateral": ["credit", "mortgage", "pledge"] if secured else ["credit", "guarantee"],
+    }
+
+
+def _capital_terms(org_id: int) -> dict[str, Any]:
+    """A firm's capital need's terms, by the firm (not drawn from the generator, as `_loan_terms`)."""
+    longer = org_id % 2 == 0
+    return {
+        "term_months_min": 24 if longer else 12,
+        "term_months_max": 60 if longer else 36,
+        "rate_max": Decimal("5.00"),
+        "collateral": ["credit"],
     }

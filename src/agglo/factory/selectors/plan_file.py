@@ -4,6 +4,7 @@ plan for the buyer, operators and auditors, its own part for a factory."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -57,8 +58,8 @@ def plan_rows(*, actor: Any, order: Order) -> list[tuple[Any, ...]]:
                 a.week.isoformat(),
                 a.quantity,
                 str(process.unit),
-                f"{a.unit_cost:.2f}",
-                f"{a.unit_cost * a.quantity:.2f}",
+                a.unit_cost,
+                a.unit_cost * a.quantity,
                 a.status,
                 a.get_status_display(),
                 a.promised_week.isoformat() if a.promised_week else "",
@@ -73,10 +74,19 @@ def plan_rows(*, actor: Any, order: Order) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
 def plan_file(*, actor: Any, order: Order, format: str) -> tuple[bytes, str, str]:
     """The file's bytes, content type and name."""
     if format not in CONTENT_TYPES:
         raise ValidationFailed({"format": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(CONTENT_TYPES)}]})
     rows = plan_rows(actor=actor, order=order)
-    body = write_xlsx(COLUMNS, rows, "plan") if format == "xlsx" else write_csv(COLUMNS, rows)
+    if format == "xlsx":  # money as numbers a spreadsheet sums and sorts (review 95), to the fen
+        body = write_xlsx(COLUMNS, [[float(v) if isinstance(v, Decimal) else v for v in row] for row in rows], "plan")
+    else:  # money to the fen, yes and no as a program reads them
+        body = write_csv(COLUMNS, [[_plain(v) for v in row] for row in rows])
     return body, CONTENT_TYPES[format], f"order-{order.pk}-plan-v{order.plan_version}.{format}"

@@ -100,7 +100,10 @@ def capacity(request: HttpRequest) -> HttpResponse:
                         data=data,
                         if_match=version.sent if version else None,
                     )
-                    messages.success(request, _("Capability updated.") if declared else _("Capability saved."))
+                    if declared is not None and saved.updated_at == declared.updated_at:  # the same terms again
+                        messages.info(request, _("Nothing changed."))
+                    else:
+                        messages.success(request, _("Capability updated.") if declared else _("Capability saved."))
                     _warn_of_waiting_offers(request, saved, crowded_before)
                     return redirect("factory:capacity")
                 except ValidationFailed as exc:
@@ -129,7 +132,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
             "version": version.value if version else "",
             "drawn": version.drawn if version else "",
             # which of its declared certifications its profile holds a certificate of (orders may count only those)
-            "certificates": certificates_of(editing) if editing and editing.certifications else None,
+            "certificates": _certificates(editing) if editing and editing.certifications else None,
             "earlier": page.earlier,
             "later": page.later,
             "open_from": monday(first_open_day()),
@@ -163,6 +166,17 @@ def _warn_of_waiting_offers(request: HttpRequest, capability: Any, crowded_befor
             )
             % {"n": waiting},
         )
+
+
+def _certificates(capability: Any) -> tuple[list[str], list[str]]:
+    """The capability's declared certifications on record, each with how long it runs, and those not on record."""
+    on_record, missing = certificates_of(capability)
+    said = [
+        (_("%(code)s (valid until %(date)s, verified)") if held.verified else _("%(code)s (valid until %(date)s)"))
+        % {"code": code, "date": held.valid_until.isoformat()}
+        for code, held in on_record
+    ]
+    return said, missing
 
 
 def _capability_form(data: Any, initial: dict[str, Any], orgs: list[Organization], editing: Any) -> CapabilityForm:

@@ -263,6 +263,8 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
     before = _amendable(order)
     steps = list(order.operations.select_related("process"))
     posted = request.POST
+    now: dict[str, str] | None = None  # with the sender's drawn form: the terms as they are now
+    changed: set[str] = set()
     # the merge only for an open order its sender may change: else the service's refusal says why (review 94)
     if (
         (drawn_sent := request.POST.get(DRAWN))
@@ -273,7 +275,8 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         # made meanwhile); one someone else changed too is named, and the form comes back as a merge
         version = FormVersion(order, request.POST)
         bound, fresh = OrderTermsForm(request.POST, steps=steps), _terms_form(order, steps)
-        changed, both = merged(form_texts(bound), form_texts(fresh), drawn_sent)
+        now = form_texts(fresh)
+        changed, both = merged(form_texts(bound), now, drawn_sent)
         if both:
             form = version.redraw(bound, fresh)
             return order_page(request, order, terms=form, status=400, drawn=version.drawn)
@@ -310,13 +313,19 @@ def order_amend(request: HttpRequest, pk: int) -> HttpResponse:
         if order.status in Order.CLOSED or set(exc.errors) == {"plan"}:
             flash(request, exc)
             return redirect("factory:order", pk=order.pk)
-        # the form again, as sent, with each error beside its field
-        form = OrderTermsForm(request.POST, steps=steps)
+        # the form again, with each error beside its field: the sender's entries, and the terms as they are now
+        # where the sender left them (review 95: not the copy it was drawn with)
+        shown, redrawn = request.POST, request.POST.get(DRAWN, "")
+        if now is not None:
+            shown = QueryDict(mutable=True)
+            shown.update({**now, **{k: v for k, v in request.POST.items() if k in changed}})
+            redrawn = drawn_of(now)
+        form = OrderTermsForm(shown, steps=steps)
         form.is_valid()
         # a step's quantity came as operations[i].quantity, i counting the steps sent
         named = {f"operations[{i}].quantity": name for i, name in enumerate(quantities, start=1)}
         apply_service_errors(form, ValidationFailed({named.get(k, k): v for k, v in exc.errors.items()}))
-        return order_page(request, order, terms=form, status=400, drawn=request.POST.get(DRAWN, ""))
+        return order_page(request, order, terms=form, status=400, drawn=redrawn)
     else:
         if _amendable(amended) == before:
             messages.info(request, _("Nothing changed."))
