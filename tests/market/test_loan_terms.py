@@ -47,6 +47,15 @@ def test_a_financing_product_keeps_its_terms_and_shows_them(org_admin: Any, clie
     assert "12 – 36 个月" in page and "3.20 – 4.50 %" in page
     said = page.split('id="loan-collateral">')[1].split("</dd>")[0]
     assert said == "信用（无需担保）、质押（知识产权、应收账款、股权）", said
+    # the browse page gives the terms on one line once published
+    from agglo.market.services import listing_submit
+
+    listing_submit(actor=admin, listing=product)
+    browse = client.get("/market/?side=offer").content.decode()
+    line = browse.split('class="loan-terms">')[1].split("</div>")[0]
+    assert (
+        line == "融资条件：12 – 36 个月 · 年利率 3.20 – 4.50 % · 信用（无需担保）、质押（知识产权、应收账款、股权）"
+    ), line
     # a change keeps what it leaves out, and may clear a field
     changed = listing_update(actor=admin, listing=product, data={"rate_max": None, "collateral": ["guarantee"]})
     assert (changed.rate_min, changed.rate_max, changed.collateral) == (product.rate_min, None, ["guarantee"])

@@ -476,3 +476,9 @@ def test_a_capital_need_meets_the_loans_whose_terms_fit_it(make_org, operator):
     needs = [r.key for r in selectors.matches_for_listing(actor=bank[0], listing=secured, target="needs")]
     assert need.pk not in needs
     assert need.pk in [r.key for r in selectors.matches_for_listing(actor=bank[0], listing=unsecured, target="needs")]
+    # the firm's panel shows each loan's terms beside it
+    client = Client()
+    client.force_login(firm[0])
+    panel = client.get(f"/matching/listings/{need.pk}/panel/").content.decode()
+    line = panel.split('class="loan-terms">')[1].split("</div>")[0]
+    assert line == "融资条件：6 – 36 个月 · 年利率 … – 4.20 % · 信用（无需担保）", line
