@@ -172,6 +172,9 @@ class AccessLogEntry(models.Model):
         # a policy's agency read whether a rule's clause holds on the group, its figures withheld: narrowing a
         # threshold again and again would reveal them, so each such reading is logged (policy review 58 H2)
         SCREENED = "screened", _("Policy screening (whether a rule holds; figures withheld)")
+        # a policy's agency reckoned a grant by a formula on the group: the sum and the public formula tell the
+        # figure (review 96)
+        FORMULA = "formula", _("Grant reckoned by formula (the sum tells the figure)")
 
     occurred_at = models.DateTimeField(_("when"), auto_now_add=True)
     owner = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")

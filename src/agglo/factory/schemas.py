@@ -198,18 +198,23 @@ class OrderOut(Schema):
     # What the buyer may change (`PATCH`) and what the plan must meet; the buyer's, like the plan's costs.
     @staticmethod
     def resolve_terms(obj: Any, context: dict[str, Any]) -> dict[str, Any] | None:
-        if not sees_whole_plan(context["request"].auth, obj):
-            return None
-        return {
-            "max_suppliers": obj.max_suppliers,
-            "budget": None if obj.budget is None else str(obj.budget),
-            "late_penalty": str(obj.late_penalty),
-            "max_share": None if obj.max_share is None else str(obj.max_share),
+        # what a factory must meet it reads, as the order page's "factories must meet" says it; the buyer's budget,
+        # penalty and supplier rules are the buyer's (review 96: the page and the API said different things)
+        must_meet = {
             "min_quality": obj.min_quality,
             "certifications": obj.certifications,
             "certificates": obj.certificates,
             "regions_only": obj.regions_only,
             "regions_excluded": obj.regions_excluded,
+        }
+        if not sees_whole_plan(context["request"].auth, obj):
+            return must_meet
+        return {
+            "max_suppliers": obj.max_suppliers,
+            "budget": None if obj.budget is None else str(obj.budget),
+            "late_penalty": str(obj.late_penalty),
+            "max_share": None if obj.max_share is None else str(obj.max_share),
+            **must_meet,
         }
 
     @staticmethod

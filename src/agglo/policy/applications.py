@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from agglo.access import policy as access
+from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.language import Phrase
@@ -25,16 +26,18 @@ from agglo.common.uploads import check_documents, files_removed_on_failure, stor
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entries_append, entry_made
 from agglo.policy.facts import covers
-from agglo.policy.grants import grant_for
+from agglo.policy.grants import grant_for, withheld_basis
 from agglo.policy.models import Application, ApplicationDocument, Policy, PolicyMatch
 from agglo.policy.selectors.facts import facts_for
-from agglo.policy.services import can_issue, locked, yuan
+from agglo.policy.services import can_issue, locked, logged_amount, yuan
 from agglo.registry.models.bilingual import Bilingual
 
 
-def formula_amounts(policy: Policy, organization_ids: list[int]) -> dict[int, Decimal]:
+def formula_amounts(actor: Any, policy: Policy, organization_ids: list[int]) -> dict[int, Decimal]:
     """What the policy's formula grants each of these members, for those it can reckon (a member without the
-    figure, or whose figure comes to nothing, is left out)."""
+    figure, or whose figure comes to nothing, is left out). A sum reckoned on a figure its member may withhold
+    tells the figure to the agency that reads it: each member's access log says so (review 96), as for the
+    figures a list of matches shows."""
     assert policy.grant_basis and policy.grant_rate is not None
     facts = facts_for(organization_ids)
     out = {}
@@ -42,17 +45,19 @@ def formula_amounts(policy: Policy, organization_ids: list[int]) -> dict[int, De
         amount = grant_for(policy.grant_basis, policy.grant_rate, policy.grant_cap, facts.get(org, {}))
         if amount is not None:
             out[org] = amount
+    if group := withheld_basis(policy.grant_basis):
+        sensitive_views_record(viewer=actor, owner_ids=list(out), groups=[group], channel="formula")
     return out
 
 
-def _amounts(policy: Policy, amount: Any, organization_ids: list[int]) -> Mapping[int, Decimal | None]:
+def _amounts(actor: Any, policy: Policy, amount: Any, organization_ids: list[int]) -> Mapping[int, Decimal | None]:
     """Each member's grant: by the policy's formula, or the one amount the agency names (checked as any grant)."""
     if not policy.grant_basis:
         value = _amount(amount, policy)
         return dict.fromkeys(organization_ids, value)
     if amount not in (None, ""):
         raise ValidationFailed({"amount": [_("The policy's formula reckons each amount: leave this empty.")]})
-    return formula_amounts(policy, organization_ids)
+    return formula_amounts(actor, policy, organization_ids)
 
 
 def _amount(value: Any, policy: Policy) -> Decimal | None:
@@ -219,7 +224,7 @@ def _grant_entry(actor: Any, application: Application) -> tuple[Any, list[int], 
         payload={
             "policy": policy.pk,
             "organization": application.organization_id,
-            "amount": str(application.amount) if application.amount is not None else None,
+            "amount": logged_amount(application, application.amount),
             "automatic": application.automatic,
             "rule": digest(policy.rule.encode()),
         },
@@ -251,7 +256,7 @@ def application_decide(
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
     if grant and amount in (None, "") and policy.grant_basis:  # the formula's sum, where it reckons one
-        amount = formula_amounts(policy, [application.organization_id]).get(application.organization_id)
+        amount = formula_amounts(actor, policy, [application.organization_id]).get(application.organization_id)
     application.amount = _amount(amount, policy) if grant else None
     if application.amount:
         _within_budget(policy, application.amount)
@@ -295,7 +300,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         )
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
     eligible = list(PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done))
-    amounts = _amounts(policy, amount, [m.organization_id for m in eligible])
+    amounts = _amounts(actor, policy, amount, [m.organization_id for m in eligible])
     eligible = [m for m in eligible if m.organization_id in amounts]  # a member the formula cannot reckon waits
     total = sum((a for a in amounts.values() if a), Decimal(0))
     if total:

@@ -37,3 +37,15 @@ def grant_for(basis: str, rate: Decimal, cap: Decimal | None, facts: Mapping[str
         amount = min(amount, cap)
     amount = amount.quantize(FEN, rounding=ROUND_HALF_UP)
     return amount if amount > 0 else None
+
+
+# the field group each basis is drawn from, where its owner may keep it from others (`facts.FACT_GROUPS`;
+# R&D expenses are revenue × R&D intensity)
+BASIS_GROUPS = dict.fromkeys(("rd_expense", "revenue", "total_assets", "headcount"), "financials")
+
+
+def withheld_basis(basis: str) -> str | None:
+    """The field group a formula's basis is drawn from when its owner may withhold it: a grant reckoned on it
+    tells its figure to whoever knows the formula and the sum (review 96), so the sum is shown only to those who
+    may see the group, and sealed on the public log."""
+    return BASIS_GROUPS.get(basis) if basis else None

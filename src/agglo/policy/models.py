@@ -165,6 +165,9 @@ class Application(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     # Granted without an application (免申即享): the agency granted it to an eligible member directly.
     automatic = models.BooleanField(_("without application"), default=False)
+    # the key that seals a formula grant's sums on the public log (`grants.withheld_basis`), shown to the agency
+    # and the member only, so that they can check the entries
+    text_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 

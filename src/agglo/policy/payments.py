@@ -21,7 +21,7 @@ from agglo.common.numbers import grouped
 from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
 from agglo.policy.models import Application, GrantPayment
-from agglo.policy.services import can_issue, yuan
+from agglo.policy.services import can_issue, logged_amount, yuan
 from agglo.registry.models.bilingual import Bilingual
 
 
@@ -94,7 +94,7 @@ def grant_payment_record(
         payload={
             "policy": policy.pk,
             "organization": application.organization_id,
-            "amount": str(value),
+            "amount": logged_amount(application, value),  # sealed where a formula's sum would tell a figure
             "paid_on": day.isoformat(),
             "reference": digest(reference.encode()) if reference else None,
         },

@@ -170,6 +170,9 @@ class ApplicationOut(Schema):
     documents: list[ApplicationDocumentOut]  # the materials sent with it
     payments: list[PaymentOut]  # what the agency paid of the granted amount, oldest first
     paid: Decimal  # their sum
+    # the key that seals this grant's sums on the public log where a formula reckons them on a figure the member
+    # may withhold (empty otherwise): the agency and the member check the entries with it
+    text_key: str
 
     @staticmethod
     def resolve_documents(obj: Any) -> list[Any]:

@@ -26,8 +26,10 @@ from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.common.numbers import grouped
 from agglo.common.uploads import check_documents, store_upload
 from agglo.common.versions import version_check
+from agglo.ledger.entries import sealed
+from agglo.ledger.services import work_key
 from agglo.policy.facts import FACT_GROUPS, FACTS
-from agglo.policy.grants import BASES
+from agglo.policy.grants import BASES, withheld_basis
 from agglo.policy.matching import policy_match
 from agglo.policy.models import Application, Policy, PolicyDocument, PolicyMatch
 from agglo.policy.rule_errors import rule_error_text
@@ -369,3 +371,14 @@ def matches_viewed(*, viewer: Any, matches: Sequence[PolicyMatch], channel: str,
         # would narrow the figure down, so the member sees each time it was read (policy review 58 H2)
         screened = [m.organization_id for m in matches if group in getattr(m, "screened", ())]
         sensitive_views_record(viewer=viewer, owner_ids=screened, groups=[group], channel="screened")
+
+
+def logged_amount(application: Application, amount: Decimal | None) -> str | None:
+    """A sum of the application's as the public log holds it: in the clear, or sealed under the application's key
+    where the policy reckons it on a figure its member may withhold (`grants.withheld_basis`): the formula is
+    public, so the sum would tell the figure to anyone, for good."""
+    if amount is None:
+        return None
+    if withheld_basis(application.policy.grant_basis):
+        return sealed(f"amount:{amount}", work_key(application))
+    return str(amount)

@@ -155,7 +155,7 @@ def _detail(
         "failed": failed or {},
         "paying": paying or {},
         "today": timezone.localdate(),
-        "grants": list(selectors.grants_public(policy=policy)[:1000]),
+        "grants": selectors.grants_public(actor=request.user, policy=policy),
     }
     return render(request, "policy/detail.html", context, status=400 if failed or paying else 200)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from agglo.access.models import AccessLogEntry
+from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
 from agglo.common.errors import Forbidden, ValidationFailed
@@ -77,7 +78,13 @@ def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFil
 
 
 def _tell_serving(order: Order, saved: list[OrderDocument]) -> None:
-    working = order.allocations.filter(status__in=OPEN_WORK).values_list("factory_id", flat=True).distinct()
+    """The factories that may read the new files (`selectors.orders.reads_drawings`) hear of them; a suspended one,
+    which may not, is not told their names (review 96)."""
+    working = (
+        order.allocations.filter(status__in=OPEN_WORK, factory__status__in=PUBLIC_ORG_STATUSES)
+        .values_list("factory_id", flat=True)
+        .distinct()
+    )
     for factory in sorted(set(working)):
         tell_factory(
             factory,

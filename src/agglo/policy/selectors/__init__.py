@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from agglo.access import policy as access
 from agglo.common.errors import Forbidden, NotFound
 from agglo.policy.facts import FACT_GROUPS, covers
+from agglo.policy.grants import withheld_basis
 from agglo.policy.models import (
     Application,
     ApplicationDocument,
@@ -183,12 +184,30 @@ def application_list(*, actor: Any, policy: Policy) -> QuerySet[Application]:
     return qs.order_by("-created_at")
 
 
-def grants_public(*, policy: Policy) -> QuerySet[Application]:
+def grants_public(*, actor: Any, policy: Policy, limit: int = 1000) -> list[Application]:
     """Who was granted how much, and when: public, as an agency announces its grants (公示), to anyone who reads
-    the policy (policy review 58 M4). What was asked, and refusals, stay between the agency and the member."""
+    the policy (policy review 58 M4). What was asked, and refusals, stay between the agency and the member. A sum
+    the policy reckons on a figure its member may withhold is shown (`sum_shown`) only to readers who may see that
+    figure, and to the agency: with the public formula, it would tell the figure (review 96)."""
     granted = Application.objects.filter(policy=policy, status=Application.Status.GRANTED)
     # with their payments: what was paid of each (`Application.paid`), as disbursements are announced too
-    return granted.select_related("organization").prefetch_related("payments").order_by("decided_at", "pk")
+    grants = list(
+        granted.select_related("organization").prefetch_related("payments").order_by("decided_at", "pk")[:limit]
+    )
+    group = withheld_basis(policy.grant_basis)
+    shown: set[int] | None = None  # every one
+    if group and not can_manage(actor, policy):
+        annotations, condition = owners_filter(actor, group)
+        ids = {g.organization_id for g in grants}
+        shown = set(
+            Organization.objects.filter(pk__in=ids)
+            .annotate(**annotations)
+            .filter(condition)
+            .values_list("pk", flat=True)
+        )
+    for g in grants:
+        g.sum_shown = shown is None or g.organization_id in shown  # type: ignore[attr-defined]
+    return grants
 
 
 def application_get(*, actor: Any, pk: int) -> Application:
