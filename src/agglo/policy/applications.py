@@ -192,21 +192,20 @@ def application_documents_add(*, actor: Any, application: Application, files: Se
 
 def _within_budget(policy: Policy, amount: Decimal, grants: int = 1) -> None:
     """Refuse grants beyond what the policy's budget has left (no budget: no limit). The policy row is locked, so
-    that two decisions at once cannot both spend the last of it."""
+    that two decisions at once cannot both spend the last of it. A sum a formula reckons on a figure its member may
+    withhold is not named: the refusal writes nothing, not even the access log's line (review 97)."""
     budget = Policy.objects.select_for_update().values_list("budget", flat=True).get(pk=policy.pk)
     if budget is None:
         return
     spent = Application.objects.filter(policy=policy, status=Application.Status.GRANTED).aggregate(s=Sum("amount"))["s"]
     left = budget - (spent or Decimal(0))
     if amount * grants > left:
-        raise ValidationFailed(
-            {
-                "amount": [
-                    _("The policy's budget has %(left)s yuan left, and this would grant %(total)s.")
-                    % {"left": grouped(left), "total": grouped(amount * grants)}
-                ]
-            }
+        said = (
+            _("The policy's budget has %(left)s yuan left, less than these grants come to.")
+            if withheld_basis(policy.grant_basis)
+            else _("The policy's budget has %(left)s yuan left, and this would grant %(total)s.")
         )
+        raise ValidationFailed({"amount": [said % {"left": grouped(left), "total": grouped(amount * grants)}]})
 
 
 def _log_grant(actor: Any, application: Application) -> None:
@@ -331,7 +330,8 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         "policy.granted_eligible",
         actor=actor,
         subject=policy,
-        payload={"count": count, "total": str(total)},
+        # the agency's history is read by all its members: no sum that would tell a withheld figure (review 97)
+        payload={"count": count, **({} if withheld_basis(policy.grant_basis) else {"total": str(total)})},
         organization_id=policy.issuer_id,
     )
     # all at once and last: the log's head, which every appender waits for, is held only until the commit

@@ -379,6 +379,7 @@ def logged_amount(application: Application, amount: Decimal | None) -> str | Non
     public, so the sum would tell the figure to anyone, for good."""
     if amount is None:
         return None
-    if withheld_basis(application.policy.grant_basis):
+    # sealed once, sealed always: a formula dropped or changed later does not unseal the grant's payments (review 97)
+    if withheld_basis(application.policy.grant_basis) or application.text_key:
         return sealed(f"amount:{amount}", work_key(application))
     return str(amount)

@@ -194,11 +194,14 @@ def grants_public(*, actor: Any, policy: Policy, limit: int = 1000) -> list[Appl
     grants = list(
         granted.select_related("organization").prefetch_related("payments").order_by("decided_at", "pk")[:limit]
     )
-    group = withheld_basis(policy.grant_basis)
-    shown: set[int] | None = None  # every one
-    if group and not can_manage(actor, policy):
-        annotations, condition = owners_filter(actor, group)
-        ids = {g.organization_id for g in grants}
+    # a grant sealed on the log when it was made (its `text_key`) stays hidden whatever the formula is now (review 97)
+    withheld = withheld_basis(policy.grant_basis)
+    hidden = {g.pk for g in grants if withheld or g.text_key}
+    manages = can_manage(actor, policy)
+    shown: set[int] = set()
+    if hidden and not manages:
+        annotations, condition = owners_filter(actor, withheld or "financials")
+        ids = {g.organization_id for g in grants if g.pk in hidden}
         shown = set(
             Organization.objects.filter(pk__in=ids)
             .annotate(**annotations)
@@ -206,7 +209,7 @@ def grants_public(*, actor: Any, policy: Policy, limit: int = 1000) -> list[Appl
             .values_list("pk", flat=True)
         )
     for g in grants:
-        g.sum_shown = shown is None or g.organization_id in shown  # type: ignore[attr-defined]
+        g.sum_shown = manages or g.pk not in hidden or g.organization_id in shown  # type: ignore[attr-defined]
     return grants
 
 
