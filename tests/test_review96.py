@@ -40,7 +40,7 @@ pytestmark = pytest.mark.django_db
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _formula_grant(agency: Any, member_of: Any) -> tuple[Any, Any, Application]:  # noqa: F811
+def _formula_grant(agency: Any, member_of: Any, **over: Any) -> tuple[Any, Any, Application]:  # noqa: F811
     """A 免申即享 benefit paying 0.125 % of revenue, uncapped, granted to a firm whose financials are kept at the
     default level (partners): revenue 12,000,000, so the grant is 15,000."""
     admin, org = agency
@@ -53,10 +53,12 @@ def _formula_grant(agency: Any, member_of: Any) -> tuple[Any, Any, Application]:
         grant_basis="revenue",
         grant_rate="0.125",
     )
+    data.update(over)
     policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=data))
     assert policy_grant_eligible(actor=admin, policy=policy) == 1
-    granted = Application.objects.get(policy=policy, organization=firm_org)
-    assert granted.amount == Decimal("15000.00")  # 0.125 % of 12,000,000
+    granted = Application.objects.select_related("policy").get(policy=policy, organization=firm_org)
+    if not over:
+        assert granted.amount == Decimal("15000.00")  # 0.125 % of 12,000,000
     return firm_admin, firm_org, granted
 
 

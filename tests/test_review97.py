@@ -29,29 +29,12 @@ from tests.conftest import user
 from tests.factory.conftest import signed_in
 from tests.policy.test_services import agency, firm, policy_data  # noqa: F401 (agency is a fixture)
 from tests.registry.test_api import bearer
+from tests.test_review96 import _formula_grant
 
 pytestmark = pytest.mark.django_db
 
 REVENUE = "12000000"
 SUM = Decimal("15000.00")  # 0.125 % of 12,000,000
-
-
-def _formula_grant(agency: Any, member_of: Any, **over: Any) -> tuple[Any, Any, Application]:  # noqa: F811
-    admin, org = agency
-    firm_admin, firm_org = firm(member_of, "formula-firm", rd=1_200_000, invention=True)
-    data = policy_data(
-        title_zh="营收奖励（免申即享）",
-        auto_grant=True,
-        rule="rd_intensity >= 5%",
-        budget=None,
-        grant_basis="revenue",
-        grant_rate="0.125",
-    )
-    data.update(over)
-    policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=data))
-    assert policy_grant_eligible(actor=admin, policy=policy) == 1
-    granted = Application.objects.select_related("policy").get(policy=policy, organization=firm_org)
-    return firm_admin, firm_org, granted
 
 
 def _grants_table(page: str) -> str:

@@ -87,9 +87,9 @@ def _typed(spec: FieldSpec, value: Any, field: str, errors: dict[str, list[str]]
         return None
 
 
-def _no_percent_sign(value: Any) -> Any:
+def _no_percent_sign(value: Any, spec: FieldSpec) -> Any:
     """A rate as typed with its sign, "4.35%" or "4.35％" (review 95), read as the number it gives."""
-    if isinstance(value, str) and value.strip().endswith(("%", "％")):
+    if spec is _RATE and isinstance(value, str) and value.strip().endswith(("%", "％")):
         return value.strip()[:-1]
     return value
 
@@ -102,9 +102,8 @@ def _loan_terms(merged: dict[str, Any], kind: Any, errors: dict[str, list[str]])
         ("term_months_min", "term_months_max", _MONTHS, _("Must not be below the shorter term.")),
         ("rate_min", "rate_max", _RATE, _("Must not be below the lower rate.")),
     ):
-        read = _no_percent_sign if spec is _RATE else (lambda v: v)
-        out[low] = _typed(spec, read(merged.get(low)), low, errors)
-        out[high] = _typed(spec, read(merged.get(high)), high, errors)
+        out[low] = _typed(spec, _no_percent_sign(merged.get(low), spec), low, errors)
+        out[high] = _typed(spec, _no_percent_sign(merged.get(high), spec), high, errors)
         if out[low] is not None and out[high] is not None and out[low] > out[high]:
             errors.setdefault(high, []).append(label)
     collateral = _words(merged.get("collateral"), "collateral", errors)

@@ -376,25 +376,18 @@ def _certified(order: Order, org_ids: set[int]) -> Callable[[int, Iterable[str]]
 
     def counted(org: int, declared: Iterable[str]) -> Counted:
         held = records.get(org, {})
-        runs, missing = [], False
+        runs = {}  # each required certification the factory declares and holds: the last day it counts
         for x in set(declared) & required:
             certificate = held.get(CERTIFICATE_TERMS.get(x, ""))
-            until = certificate and (certificate.verified_until if verified else certificate.valid_until)
-            if until:
-                runs.append(until)
-            else:
-                missing = True
+            if until := certificate and (certificate.verified_until if verified else certificate.valid_until):
+                runs[x] = until
+        through = min(runs.values(), default=None)
         if org in committed:  # eligible still, so that its accepted work stays; new work as its certificates allow
-            return Counted(frozenset(declared), gone if missing else min(runs, default=None))
-        kept = frozenset(x for x in declared if x not in required or not _lacks(held, x, verified))
-        return Counted(kept, min(runs, default=None))
+            missing = bool(set(declared) & required - set(runs))
+            return Counted(frozenset(declared), gone if missing else through)
+        return Counted(frozenset(x for x in declared if x not in required or x in runs), through)
 
     return counted
-
-
-def _lacks(held: dict[str, Certificate], certification: str, verified: bool) -> bool:
-    certificate = held.get(CERTIFICATE_TERMS.get(certification, ""))
-    return certificate is None or (verified and not certificate.verified)
 
 
 @dataclass(frozen=True)

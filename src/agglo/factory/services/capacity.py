@@ -98,7 +98,7 @@ def capability_save(
         current = Capability.objects.select_for_update().filter(organization_id=organization_id, process=process)
         declared = current.first()
         _version_matches(declared, if_match)
-        before = _declared(organization_id, process) if declared is not None else None
+        before = {k: getattr(declared, k) for k in TERMS} if declared is not None else None
     # declared before: what the call leaves out (or sends as null) keeps its value (a left-out setup cost is not a
     # free setup)
     data = (before or {}) | {k: v for k, v in data.items() if v is not None}
@@ -171,11 +171,6 @@ def _version_matches(declared: Capability | None, if_match: str | None) -> None:
         raise PreconditionFailed(
             _("The factory declares no capability of this process: send a new declaration without If-Match.")
         )
-
-
-def _declared(organization_id: int, process: Process) -> dict[str, Any] | None:
-    """The terms a factory declared for a process, as a call would give them (None if it has not)."""
-    return Capability.objects.filter(organization_id=organization_id, process=process).values(*TERMS).first()
 
 
 def _follow_declared(capability: Capability) -> None:
