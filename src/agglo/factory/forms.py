@@ -10,6 +10,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from agglo.factory.models import Capability, Order, Process
+from agglo.registry.models import Region
 
 OPERATION_ROWS = 8
 
@@ -175,3 +176,22 @@ class CapabilityForm(forms.Form):
 class CalendarFileForm(forms.Form):
     file = forms.FileField(label=_("CSV or XLSX file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
     dry_run = forms.BooleanField(label=_("Check only (dry run): write nothing"), required=False, initial=True)
+
+
+class SharedCapacityForm(forms.Form):
+    """The filters of the shared capacity page: every process, or one process by province; anywhere, or in one
+    province."""
+
+    process = forms.ChoiceField(label=_("Process"), required=False)
+    province = forms.ChoiceField(label=_("Province"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["process"]).choices = [
+            ("", _("Every process")),
+            *((p.code, p.name) for p in Process.objects.order_by("code")),
+        ]
+        cast(forms.ChoiceField, self.fields["province"]).choices = [
+            ("", _("Every province")),
+            *((r.code, r.name) for r in Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")),
+        ]

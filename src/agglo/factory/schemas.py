@@ -346,6 +346,49 @@ class CounterDecisionIn(StrictIn):
     accept: StrictBool
 
 
+class PooledWeekOut(Schema):
+    week: dt.date
+    capacity: int
+    reserved: int = Field(description="Units accepted work holds.")
+    on_offer: int = Field(description="Units open offers hold until answered.")
+    free: int = Field(
+        description="What a new order could still be offered: each factory's room, summed; 0 in a "
+        "week that takes no new work."
+    )
+    open: bool = Field(description="Whether the week takes new work.")
+
+
+class PoolOut(Schema):
+    key: str = Field(description="The process code, the province code, or `elsewhere` for provinces pooled together.")
+    name: str
+    process: str
+    unit: str
+    factories: int
+    provinces: int
+    withheld: bool = Field(
+        description="Fewer than `min_factories` factories here (or in the provinces not listed): no figures."
+    )
+    weeks: list[PooledWeekOut] | None
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return obj.label
+
+    @staticmethod
+    def resolve_process(obj: Any) -> str:
+        return obj.process.code
+
+    @staticmethod
+    def resolve_unit(obj: Any) -> str:
+        return str(obj.process.unit)
+
+
+class SharedCapacityOut(Schema):
+    weeks: list[dt.date]
+    min_factories: int
+    pools: list[PoolOut]
+
+
 class ScorecardOut(Schema):
     organization_id: int
     name: str

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from agglo.factory.views import board, calendar_file, capacity, disputes, documents, orders, plan_file, scorecards
+from agglo.factory.views import (
+    board,
+    calendar_file,
+    capacity,
+    disputes,
+    documents,
+    orders,
+    plan_file,
+    scorecards,
+    shared,
+)
 
 app_name = "factory"
 urlpatterns = [
@@ -20,6 +30,7 @@ urlpatterns = [
     path("factory/capacity/file/", calendar_file.calendar_upload, name="calendar_upload"),
     path("factory/capacity/file.<slug:format>", calendar_file.calendar_download, name="calendar_download"),
     path("factory/scorecards/", scorecards.scorecards, name="scorecards"),
+    path("factory/shared/", shared.shared, name="shared"),
     path("factory/disputes/", disputes.dispute_list, name="disputes"),
     path("factory/disputes/<int:pk>/rule/", disputes.dispute_ruling, name="dispute_ruling"),
 ]

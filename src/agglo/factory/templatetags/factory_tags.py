@@ -20,7 +20,8 @@ def factory_roles(user: Any) -> dict[str, bool]:
     return {
         "member": member,
         "in_a_firm": bool(policy.organization_ids(user)),  # its job board and calendar, even while suspended
-        "scorecards": member or policy.sees_all_organizations(user),
+        # kept at the members' level: members in good standing, government officers, operators, auditors
+        "scorecards": policy.sees_member_level(user),
         "disputes": policy.is_operator(user),  # the operators rule on disputes referred to the platform
     }
 

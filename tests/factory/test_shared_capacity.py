@@ -1,0 +1,194 @@
+"""The cluster's shared capacity: member factories' weeks pooled by process or province, small pools withheld."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from agglo.access.models import Membership, PlatformRole
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.factory.models import Allocation, Capability
+from agglo.factory.selectors.calendar import calendar_page
+from agglo.factory.selectors.planning import first_open_day
+from agglo.factory.selectors.shared import ELSEWHERE, shared_capacity
+from agglo.factory.services.capacity import capability_save, capacity_set
+from agglo.factory.services.orders import order_create, order_plan
+from agglo.factory.weeks import monday
+from agglo.registry.models import Organization
+from tests.conftest import make_uscc, user
+from tests.factory.conftest import order_data, signed_in
+
+pytestmark = pytest.mark.django_db
+
+CNC_MORE = (("gz", "440100", 200), ("dg", "441900", 150), ("wh", "420100", 100))  # Guangzhou, Dongguan, Wuhan
+
+
+def more_cnc(cluster: dict[str, Any], make_org: Any, rows: tuple[tuple[str, str, int], ...] = CNC_MORE) -> None:
+    """Factories making CNC machining besides Shenzhen's and Suzhou's in the cluster fixture."""
+    for n, (name, region, capacity) in enumerate(rows):
+        org = make_org(region=region, uscc=make_uscc(region, f"MA7C000{n}{len(cluster['orgs'])}"[:9]))
+        admin = user(f"{name}-admin")
+        Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
+        capability_save(
+            actor=admin,
+            organization_id=org.pk,
+            data={"process": "cnc", "weekly_capacity": capacity, "unit_cost": "18", "quality_grade": 2},
+        )
+        cluster["orgs"][name], cluster["people"][name] = org, admin
+
+
+def weeks() -> list[dt.date]:
+    return calendar_page(None).weeks
+
+
+def pools(who: Any, **filters: str) -> dict[str, Any]:
+    return {p.key: p for p in shared_capacity(actor=who, weeks=weeks(), **filters)[0]}
+
+
+def test_a_process_pools_every_member_factorys_weeks(cluster: dict[str, Any], make_org: Any) -> None:
+    more_cnc(cluster, make_org)  # CNC: Shenzhen 300, Suzhou 250, Guangzhou 200, Dongguan 150, Wuhan 100
+    buyer = cluster["people"]["buyer"]
+    cnc = Capability.objects.get(organization=cluster["orgs"]["su"], process="cnc")
+    week = weeks()[-1]
+    capacity_set(actor=cluster["people"]["su"], capability=cnc, week=week, capacity=50)
+    found = pools(buyer)
+    assert found["cnc"].factories == 5 and found["cnc"].provinces == 3
+    by_week = {w.week: w for w in found["cnc"].weeks}
+    assert by_week[week].capacity == 300 + 50 + 200 + 150 + 100
+    assert by_week[weeks()[-2]].capacity == 1000
+    assert by_week[week].free == by_week[week].capacity  # nothing accepted or offered
+    # two factories make surface treatment, two assembly: their figures are theirs to show
+    assert found["surface"].withheld and found["surface"].factories == 2
+    assert found["assembly"].withheld
+
+
+def test_offers_hold_and_acceptance_reserves_each_factory_only_its_own_room(
+    cluster: dict[str, Any], make_org: Any
+) -> None:
+    more_cnc(cluster, make_org)
+    buyer = cluster["people"]["buyer"]
+    data = order_data(operations=[{"process": "cnc", "quantity": 900}], max_suppliers=3)
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
+    offers = list(order.allocations.filter(status=Allocation.Status.OFFERED))
+    assert offers
+    held: dict[dt.date, int] = defaultdict(int)
+    for a in offers:
+        held[a.week] += a.quantity
+    cnc = {w.week: w for w in pools(buyer)["cnc"].weeks}
+    for week, units in held.items():
+        assert cnc[week].on_offer == units and cnc[week].reserved == 0
+        assert cnc[week].free == cnc[week].capacity - units
+    # a factory that lowers a week below the offers it holds there frees none of its neighbours' room
+    busiest = max(offers, key=lambda a: a.quantity)
+    capacity_set(
+        actor=next(p for n, p in cluster["people"].items() if cluster["orgs"][n].pk == busiest.factory_id),
+        capability=busiest.capability,
+        week=busiest.week,
+        capacity=0,
+    )
+    cnc = {w.week: w for w in pools(buyer)["cnc"].weeks}
+    others = [a for a in offers if a.week == busiest.week and a.capability_id != busiest.capability_id]
+    assert cnc[busiest.week].free == cnc[busiest.week].capacity - sum(a.quantity for a in others)
+
+
+def test_weeks_that_take_no_new_work_show_no_free_capacity(cluster: dict[str, Any], make_org: Any) -> None:
+    more_cnc(cluster, make_org)
+    opens = monday(first_open_day())
+    span = [opens - dt.timedelta(weeks=1), opens]
+    found, closed = shared_capacity(actor=cluster["people"]["buyer"], weeks=span, process="", province="")
+    cnc = next(p for p in found if p.key == "cnc").weeks
+    assert closed == [span[0]]
+    assert (cnc[0].open, cnc[0].free, cnc[0].capacity) == (False, 0, 1000)
+    assert (cnc[1].open, cnc[1].free) == (True, 1000)
+
+
+def test_provinces_too_small_to_show_are_pooled_and_cannot_be_worked_out(
+    cluster: dict[str, Any], make_org: Any
+) -> None:
+    more_cnc(cluster, make_org)  # Guangdong 3 (Shenzhen, Guangzhou, Dongguan), Jiangsu 1, Hubei 1
+    buyer = cluster["people"]["buyer"]
+    # Guangdong alone is big enough, but the rest (two factories) would be the total less Guangdong: all pooled
+    found = pools(buyer, process="cnc")
+    assert list(found) == [ELSEWHERE]
+    assert found[ELSEWHERE].factories == 5 and not found[ELSEWHERE].withheld
+    # asked for by name, Guangdong is withheld too, on the pools by process as on those by province
+    assert pools(buyer, process="cnc", province="440000")["440000"].withheld
+    assert pools(buyer, province="440000")["cnc"].withheld
+    # with a third factory elsewhere, Guangdong and the rest each show
+    more_cnc(cluster, make_org, (("cd2", "510100", 80),))
+    found = pools(buyer, process="cnc")
+    assert list(found) == ["440000", ELSEWHERE]
+    assert found["440000"].factories == 3 and found[ELSEWHERE].factories == 3
+    assert found["440000"].weeks[-1].capacity == 300 + 200 + 150
+    assert found[ELSEWHERE].weeks[-1].capacity == 250 + 100 + 80
+    assert pools(buyer, province="440000")["cnc"].weeks == found["440000"].weeks
+    assert pools(buyer, process="cnc", province="440000")["440000"].weeks == found["440000"].weeks
+    # a province without the process has no pool
+    assert pools(buyer, process="cnc", province="110000") == {}
+
+
+def test_only_active_capabilities_of_members_in_good_standing_count(cluster: dict[str, Any], make_org: Any) -> None:
+    more_cnc(cluster, make_org)
+    buyer = cluster["people"]["buyer"]
+    Organization.objects.filter(pk=cluster["orgs"]["wh"].pk).update(status="suspended")
+    assert pools(buyer)["cnc"].factories == 4
+    Capability.objects.filter(organization=cluster["orgs"]["dg"]).update(active=False)
+    assert pools(buyer)["cnc"].factories == 3
+    Capability.objects.filter(organization=cluster["orgs"]["gz"]).update(active=False)
+    assert pools(buyer)["cnc"].withheld
+
+
+def test_kept_at_the_members_level(cluster: dict[str, Any], make_org: Any) -> None:
+    more_cnc(cluster, make_org)
+    assert Client().get("/factory/shared/").status_code == 302
+    assert Client().get("/api/v1/factory/capacity/shared").status_code == 401
+    outsider = signed_in(user("no-org"))
+    assert outsider.get("/factory/shared/").status_code == 403
+    assert outsider.get("/api/v1/factory/capacity/shared").status_code == 403
+    with pytest.raises(Forbidden):
+        shared_capacity(actor=user("nobody"), weeks=weeks())
+    officer = signed_in(user("officer", role=PlatformRole.Role.GOVERNMENT))
+    body = officer.get("/api/v1/factory/capacity/shared").json()
+    assert body["min_factories"] == 3 and len(body["weeks"]) == len(weeks())
+    cnc = next(p for p in body["pools"] if p["key"] == "cnc")
+    assert cnc["factories"] == 5 and not cnc["withheld"] and cnc["weeks"][-1]["capacity"] == 1000
+    surface = next(p for p in body["pools"] if p["key"] == "surface")
+    assert surface["withheld"] and surface["weeks"] is None
+    page = officer.get("/factory/shared/")
+    assert page.status_code == 200 and 'data-pool="cnc"' in page.content.decode()
+    # a member in good standing reads it; one suspended does not
+    buyer = signed_in(cluster["people"]["buyer"])
+    assert buyer.get("/factory/shared/?process=cnc").status_code == 200
+    Organization.objects.filter(pk=cluster["orgs"]["buyer"].pk).update(status="suspended")
+    assert buyer.get("/api/v1/factory/capacity/shared").status_code == 403
+
+
+def test_a_filter_that_cannot_be_read_is_named(cluster: dict[str, Any], english: None) -> None:
+    buyer = signed_in(cluster["people"]["buyer"])
+    answer = buyer.get("/api/v1/factory/capacity/shared?process=zzz&province=440300&from=soon")
+    assert answer.status_code == 422 and answer["Content-Type"].startswith("application/problem+json")
+    assert set(answer.json()["errors"]) == {"from"}
+    answer = buyer.get("/api/v1/factory/capacity/shared?process=zzz&province=440300")
+    errors = answer.json()["errors"]
+    assert answer.status_code == 422 and set(errors) == {"process", "province"}
+    assert "zzz" in errors["process"][0] and "440300" in errors["province"][0]  # a city, not its province
+    with pytest.raises(ValidationFailed):
+        shared_capacity(actor=cluster["people"]["buyer"], weeks=weeks(), province="CN")
+    buyer.cookies["django_language"] = "en"
+    page = buyer.get("/factory/shared/?process=zzz").content.decode()
+    assert "Process: Select a valid choice" in page and "data-pool=" not in page
+
+
+def test_the_query_count_does_not_grow_with_the_factories(
+    cluster: dict[str, Any], make_org: Any, django_assert_max_num_queries: Any
+) -> None:
+    more_cnc(cluster, make_org)
+    buyer = cluster["people"]["buyer"]
+    with django_assert_max_num_queries(8):
+        pools(buyer)
+    with django_assert_max_num_queries(9):
+        pools(buyer, process="cnc", province="440000")
