@@ -236,15 +236,16 @@ def application_decide(
     *, actor: Any, application: Application, grant: bool, reason: str = "", amount: Any = None
 ) -> Application:
     """The agency grants (logged) or rejects (with a reason the member reads). The application is read again under
-    its lock: of two decisions at once (a double click, two officers) the second finds it decided."""
-    policy = application.policy
-    if not can_issue(actor, policy.issuer):
+    its lock: of two decisions at once (a double click, two officers) the second finds it decided. The policy is
+    locked first (as every write to it does) and its terms in force reckon the sum: a change of rate committed
+    while the decision waited is the one paid (review 99)."""
+    if not can_issue(actor, application.policy.issuer):
         raise Forbidden(_("Only the issuing agency decides applications."))
+    policy = locked(application.policy)
     application = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("policy", "organization")
-        .get(pk=application.pk)
+        Application.objects.select_for_update(of=("self",)).select_related("organization").get(pk=application.pk)
     )
+    application.policy = policy
     if application.status != Application.Status.SUBMITTED:
         raise ValidationFailed({"status": [_("This application is decided already.")]})
     reason = (reason or "").strip()

@@ -7,11 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from agglo.factory.models import Allocation, Capability, CapacitySlot
-from agglo.factory.selectors.planning import AHEAD_WEEKS, first_open_day, horizon, offers_held
+from agglo.factory.models import Allocation, Capability
+from agglo.factory.selectors.planning import AHEAD_WEEKS, first_open_day, horizon, offers_held, slots_after_offers
 from agglo.factory.weeks import monday, week_at
 
 
@@ -68,12 +68,12 @@ def calendar_page(asked: str | None) -> Page:
 
 def capacity_calendar(capabilities: QuerySet[Capability], weeks: list[dt.date]) -> list[tuple[Capability, list[Week]]]:
     """Each capability with its `weeks` (consecutive): a week without a slot has the declared weekly capacity."""
-    shown = CapacitySlot.objects.filter(week__gte=weeks[0], week__lte=weeks[-1])
-    caps = list(capabilities.prefetch_related(Prefetch("slots", queryset=shown)))
+    caps = list(capabilities)
     offered = offers_held(caps, weeks[0], weeks[-1])
+    weeks_of = slots_after_offers(caps, weeks[0], weeks[-1])
     rows = []
     for c in caps:
-        slots: dict[dt.date, Any] = {s.week: s for s in c.slots.all()}
+        slots: dict[dt.date, Any] = {w: weeks_of[c.pk, w] for w in weeks if (c.pk, w) in weeks_of}
         rows.append(
             (
                 c,

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.factory.models import Capability, CapacitySlot, Process
-from agglo.factory.selectors.planning import first_open_day, offers_held
+from agglo.factory.models import Capability, Process
+from agglo.factory.selectors.planning import first_open_day, offers_held, slots_after_offers
 from agglo.factory.weeks import monday
 from agglo.registry.models import Region
 
@@ -123,13 +123,9 @@ def shared_capacity(
 def _sums(caps: QuerySet[Capability], weeks: list[dt.date]) -> dict[str, dict[str, _Sums]]:
     """The capabilities' weeks summed by process and province."""
     rows = list(caps.values_list("pk", "process_id", "organization_id", "organization__area_id", "weekly_capacity"))
-    slots = {
-        (s.capability_id, s.week): s
-        for s in CapacitySlot.objects.filter(capability__in=caps, week__gte=weeks[0], week__lte=weeks[-1]).only(
-            "capability_id", "week", "capacity", "reserved"
-        )
-    }
-    held = offers_held([pk for pk, *_rest in rows], weeks[0], weeks[-1])
+    ids = [pk for pk, *_rest in rows]
+    held = offers_held(ids, weeks[0], weeks[-1])
+    slots = slots_after_offers(ids, weeks[0], weeks[-1])
     opens = monday(first_open_day())
     sums: dict[str, dict[str, _Sums]] = defaultdict(dict)
     for pk, code, factory, area, weekly in rows:

@@ -265,7 +265,11 @@ def week_write(
     )
     if amount < slot.reserved:
         raise ValidationFailed({"capacity": [below_reserved(capability, slot.reserved)]})
-    before = capability.weekly_capacity if created else slot.capacity
+    # a new week starts from the declared capacity as it is now, after the turn, not from the caller's copy read
+    # before it: a change of terms committed meanwhile would be told as the week's earlier figure (review 99)
+    before = (
+        Capability.objects.values_list("weekly_capacity", flat=True).get(pk=capability.pk) if created else slot.capacity
+    )
     slot.capacity, slot.by_hand = amount, True
     slot.save(update_fields=["capacity", "by_hand"])
     lowered = Lowered(slot.week, amount - slot.reserved, before - slot.reserved) if amount < before else None

@@ -39,7 +39,12 @@ def offers_remind(*, now: dt.datetime | None = None) -> int:
         respond_by__lte=now + dt.timedelta(hours=REMIND_HOURS),
     ).exclude(order__status__in=Order.CLOSED)
     with transaction.atomic():
-        rows = list(waiting.select_related("order").select_for_update(of=("self",)).order_by("order_id", "pk"))
+        # Offers another transaction holds (an answer, a re-plan, a cancel) are left for the next round: a reminder
+        # waits for none, so it cannot close a cycle of waits with them (review 99), and of two rounds at once
+        # each reminds of different work.
+        rows = list(
+            waiting.select_related("order").select_for_update(of=("self",), skip_locked=True).order_by("order_id", "pk")
+        )
         offers: dict[tuple[Order, int], list[Allocation]] = defaultdict(list)
         counters: dict[Order, list[Allocation]] = defaultdict(list)
         for a in rows:

@@ -1,0 +1,67 @@
+"""Review 99 (concurrency on PostgreSQL): a grant decided while the agency changes the formula is reckoned on the
+terms in force when it is decided."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from agglo.policy import services as policy_services
+from agglo.policy.applications import application_decide, application_submit
+from agglo.policy.models import Application
+from agglo.policy.services import policy_create, policy_publish, policy_update
+from tests.policy.test_services import agency, firm, policy_data  # noqa: F401 - fixtures
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+
+def test_a_grant_decided_while_the_rate_changes_is_paid_at_the_rate_in_force(
+    agency: Any,  # noqa: F811
+    member_of: Any,
+    monkeypatch: Any,
+) -> None:
+    admin, org = agency
+    applicant_admin, applicant = firm(member_of, "formula-firm", rd=1_200_000, invention=True)
+    data = policy_data(grant_basis="ip_invention", grant_rate="5000")
+    policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=data))
+    application = application_submit(actor=applicant_admin, policy=policy, organization_id=applicant.pk)
+    real = policy_services.policy_match
+
+    def slow_match(*args: Any, **kw: Any) -> Any:  # matching every member in scope takes its time, under the lock
+        out = real(*args, **kw)
+        time.sleep(1.5)
+        return out
+
+    monkeypatch.setattr(policy_services, "policy_match", slow_match)
+    outcome: list[Any] = [None, None]
+
+    def run(i: int, step: Any) -> None:
+        try:
+            outcome[i] = step()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test, which decides
+            outcome[i] = exc
+        finally:
+            connections.close_all()
+
+    steps = [
+        lambda: policy_update(actor=admin, policy=policy, data={"grant_rate": "1000", "rule": "ip_invention >= 1"}),
+        lambda: application_decide(
+            actor=admin, application=Application.objects.select_related("policy").get(pk=application.pk), grant=True
+        ),
+    ]
+    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
+    for t in threads:
+        t.start()
+        time.sleep(0.3)  # the change holds the policy's lock first
+    for t in threads:
+        t.join(60)
+    assert not any(isinstance(x, BaseException) for x in outcome), outcome
+    assert Application.objects.get(pk=application.pk).amount == Decimal("1000.00")
