@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -9,9 +10,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, ClassVar
 
+from django.utils import timezone
 from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -38,6 +41,20 @@ Money = Annotated[
 ]
 Share = Annotated[Any, WithJsonSchema({"type": "number", "description": "a share between 0 and 1"})]
 Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date", "description": "an ISO date, 2026-12-31"})]
+
+
+def _since(value: dt.datetime) -> dt.datetime:
+    """A moment to compare with, in UTC (a naive one is in the platform's time zone). One beyond the calendar's
+    ends in UTC (0001-01-01 east of Greenwich) is its end: it still means "since ever" or "nothing yet"."""
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC) if value.year == 1 else dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+Since = Annotated[dt.datetime, AfterValidator(_since)]
 
 
 @dataclass(frozen=True, eq=False)

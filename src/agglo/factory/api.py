@@ -4,7 +4,6 @@ board, execution and scorecards."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,7 @@ from agglo.common.api_guard import upload_flag
 from agglo.common.downloads import attachment
 from agglo.common.errors import NotFound
 from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import file_download, one_of
+from agglo.common.schemas import Since, file_download, one_of
 from agglo.common.versions import version_tag
 from agglo.factory.downloads import drawing_download
 from agglo.factory.models import Allocation, Capability
@@ -178,7 +177,7 @@ def calendar_upload(request: HttpRequest, file: File[UploadedFile], dry_run: boo
 def order_list(
     request: HttpRequest,
     response: HttpResponse,
-    updated_after: datetime | None = None,
+    updated_after: Since | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Any:
@@ -324,7 +323,7 @@ def job_board(
     request: HttpRequest,
     response: HttpResponse,
     status: Annotated[str, one_of(Allocation.Status, blank=True, checked=True)] = "",
-    updated_after: datetime | None = None,
+    updated_after: Since | None = None,
     limit: Limit = 500,
     offset: Offset = 0,
 ) -> Any:

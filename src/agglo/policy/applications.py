@@ -70,6 +70,8 @@ def _amount(value: Any, policy: Policy) -> Decimal | None:
             _("Required: this policy has a budget of %(budget)s yuan, which every grant counts against.")
             % {"budget": grouped(policy.budget)}
         ]
+    elif not errors and amount == 0 and policy.budget is not None:  # a grant no payment could ever be made on
+        errors["amount"] = [_("A grant from a budget is a sum above 0 yuan; where there is none, reject instead.")]
     if errors:
         raise ValidationFailed(errors)
     return amount

@@ -26,6 +26,8 @@ REASON_WORDS = {
     "number": gettext_lazy("%(fact)s needs a number, found %(found)s"),
     "boolean": gettext_lazy("%(fact)s needs true or false, found %(found)s"),
     "length": gettext_lazy("a rule has at most %(n)d characters"),
+    "large": gettext_lazy("%(fact)s takes a number below %(limit)s in size"),
+    "percent": gettext_lazy("%(fact)s is not a percentage: write the number without the percent sign"),
 }
 WANTED_WORDS = {
     "paren": gettext_lazy("a closing parenthesis"),

@@ -48,7 +48,12 @@ REASONS = {
     "number": "{fact} needs a number, found {found}",
     "boolean": "{fact} needs true or false, found {found}",
     "length": "a rule has at most {n} characters",
+    "large": "{fact} takes a number below {limit} in size",
+    "percent": "{fact} is not a percentage: write the number without the percent sign",
 }
+# the largest size a rule's number may have (a fraction, where a percentage was written): any real threshold is
+# far below it, and its wording to the hundredth of a percent stays exact
+NUMBER_LIMIT = Decimal(10) ** 15
 # what "expected {what}" names
 WANTED = {
     "paren": "a closing parenthesis",
@@ -464,7 +469,14 @@ class _Parser:
         if token.kind != "number":
             raise RuleError("number", token.position, fact=fact.name, found=_found(token))
         self.take()
-        return _number(token)
+        value = _number(token)
+        if self.stored:  # read as it was accepted (a rule saved before these checks)
+            return value
+        if token.text.replace("％", "%").endswith("%") and fact.type != "percent":
+            raise RuleError("percent", token.position, fact=fact.name)
+        if abs(value) >= NUMBER_LIMIT:
+            raise RuleError("large", token.position, fact=fact.name, limit=f"{NUMBER_LIMIT:,f}")
+        return value
 
     def value(self, fact: Fact) -> Value:
         token = self.token
@@ -750,7 +762,10 @@ def _show(fact: Fact, value: Any, lang: str = "zh") -> str:
     if isinstance(value, int) and fact.type in ("number", "percent"):
         value = Decimal(value)  # shown as a normalised number is (with its unit)
     if fact.type == "percent" and isinstance(value, Decimal):  # to the hundredth of a percent: 18.06 %, not 18.0618…
-        return f"{(value * 100).quantize(Decimal('0.01')).normalize():f} %"
+        try:
+            return f"{(value * 100).quantize(Decimal('0.01')).normalize():f} %"
+        except InvalidOperation:  # a firm's ratio beyond 28 digits (a revenue of a fen): shown as it is
+            return f"{(value * 100).normalize():f} %"
     if isinstance(value, Decimal):
         unit = fact.unit if lang == "zh" else fact.unit_en
         if not unit:  # a year, or a count without a unit

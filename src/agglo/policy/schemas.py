@@ -25,9 +25,10 @@ Rate = Annotated[
 
 
 class PolicyIn(StrictIn):
-    """A new policy: `kind` is required; the service says so with the draft's other faults (so does NeedIn)."""
+    """A new policy: the fields published as required are left optional here, so that the service names a missing
+    one with the draft's other faults (so do NeedIn and the calculators). A title is required in either language."""
 
-    model_config = ConfigDict(json_schema_extra=published_required("kind"))
+    model_config = ConfigDict(json_schema_extra=published_required("kind", "starts_on", "rule"))
 
     kind: Annotated[Any, one_of(Policy.Kind)] = None
     title_zh: str = ""
@@ -184,7 +185,7 @@ class ApplicationOut(Schema):
 
 
 class NeedIn(StrictIn):
-    model_config = ConfigDict(json_schema_extra=published_required("topic"))
+    model_config = ConfigDict(json_schema_extra=published_required("topic", "text"))
 
     organization_id: int
     topic: Annotated[Any, one_of(PolicyNeed.Topic)] = None
@@ -228,6 +229,12 @@ class AnsweredNeedOut(Schema):
 class TechSmeIn(StrictIn):
     """Figures for the technology-based SME evaluation; checked field by field by the calculator."""
 
+    model_config = ConfigDict(
+        json_schema_extra=published_required(
+            "staff", "tech_staff", "revenue", "total_assets", "rd_expense", "total_cost", "ip_class_i", "ip_class_ii"
+        )
+    )
+
     staff: Whole = None
     tech_staff: Whole = None
     revenue: Money = None
@@ -255,6 +262,8 @@ class TechSmeOut(Schema):
 
 
 class DeductionIn(StrictIn):
+    model_config = ConfigDict(json_schema_extra=published_required("expensed", "year"))
+
     expensed: Money = None
     amortisation: Money = None
     year: Whole = None

@@ -144,6 +144,9 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
         if raw in (None, "") and name == "ends_on":
             values[name] = None
             continue
+        if raw in (None, ""):
+            errors[name] = [_("This field is required.")]
+            continue
         try:
             values[name] = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
         except ValueError:
@@ -327,7 +330,7 @@ def policy_documents_add(*, actor: Any, policy: Policy, files: Sequence[Uploaded
         errors["status"] = [_("A closed policy cannot be changed.")]
     if not files:
         errors["files"] = [_("Attach at least one file.")]
-    check_documents(files, errors, field="files", max_count=max(MAX_DOCUMENTS - policy.documents.count(), 0))
+    check_documents(files, errors, field="files", max_count=MAX_DOCUMENTS, held=policy.documents.count())
     if errors:
         raise ValidationFailed(errors)
     saved = [store_upload(PolicyDocument(policy=policy), f, default_name="document") for f in files]

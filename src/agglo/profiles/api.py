@@ -4,7 +4,6 @@ No `from __future__ import annotations` here: the fact endpoints are made in a l
 payload and response types from real annotations.
 """
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +19,7 @@ from agglo.access.services import sensitive_views_record
 from agglo.common.api_guard import upload_flag
 from agglo.common.errors import Forbidden, NotFound
 from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import file_download, one_of, patch_of
+from agglo.common.schemas import Since, file_download, one_of, patch_of
 from agglo.common.versions import version_tag
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
@@ -99,7 +98,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
         summary=f"List {label}",
         operation_id=f"{name}_list",
     )
-    def fact_list(request: HttpRequest, org_id: int, updated_after: datetime | None = None) -> Any:
+    def fact_list(request: HttpRequest, org_id: int, updated_after: Since | None = None) -> Any:
         """`updated_after`: only facts changed after that moment (an ERP's sync since its last run)."""
         org = _read(request, org_id)
         facts = selectors.fact_list(actor=request.auth, organization=org, kind=kind)

@@ -252,8 +252,16 @@ def allocation_receipt(
     found = None  # confirmed without a count of its own: the factory's report stands
     if confirm and defects_found not in (None, ""):
         found = whole({"defects_found": defects_found}, "defects_found", errors, low=0, high=allocation.quantity_done)
-    elif not confirm and not note:
-        errors["note"] = [_("Say what is wrong with the delivery.")]
+    elif not confirm:
+        if not note:
+            errors["note"] = [_("Say what is wrong with the delivery.")]
+        if defects_found not in (None, ""):  # not dropped unread (review 98): the count comes with a settlement
+            errors["defects_found"] = [
+                _(
+                    "A dispute counts no defects: say what you found in the note. The count is given when the "
+                    "dispute is settled, or by the platform's ruling."
+                )
+            ]
     if errors:
         raise ValidationFailed(errors)
     allocation.receipt = Allocation.Receipt.CONFIRMED if confirm else Allocation.Receipt.DISPUTED
