@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -94,6 +97,31 @@ def org_admin(make_org: Any):
     u = user("orgadmin")
     Membership.objects.create(user=u, organization=org, role=Membership.Role.ADMIN)
     return u, org
+
+
+def staggered(steps: dict[str, Callable[[], Any]], gap: float) -> dict[str, Any]:
+    """Run each step in a thread of its name, started `gap` seconds after the one before (so that each holds what
+    it takes first); each step's result or error, by name."""
+    from django.db import connections
+
+    outcome: dict[str, Any] = {}
+
+    def run(name: str, step: Callable[[], Any]) -> None:
+        try:
+            outcome[name] = step()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test, which decides
+            outcome[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = []
+    for name, step in steps.items():
+        threads.append(threading.Thread(target=run, args=(name, step), name=name))
+        threads[-1].start()
+        time.sleep(gap)
+    for t in threads:
+        t.join(60)
+    return outcome
 
 
 def streamed(response: Any) -> bytes:

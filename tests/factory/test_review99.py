@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from agglo.common.models import AuditEvent
 from agglo.factory.models import Capability
@@ -22,6 +22,7 @@ from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_create, order_plan
 from agglo.factory.services.reminders import offers_remind
 from agglo.factory.weeks import monday
+from tests.conftest import staggered
 from tests.factory.conftest import order_data
 from tests.factory.test_races import owner, together
 
@@ -60,28 +61,14 @@ def test_a_reminder_round_a_replan_and_a_decline_all_finish(
         return real_solve(*args, **kw)
 
     monkeypatch.setattr(replan_module, "solve", slow_solve)
-    outcome: dict[str, Any] = {}
-
-    def run(name: str, step: Any) -> None:
-        try:
-            outcome[name] = step()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test, which decides
-            outcome[name] = exc
-        finally:
-            connections.close_all()
-
-    steps = {
-        "amend": lambda: order_amend(actor=buyer, order=a, data={"late_penalty": "9000"}),
-        "decline": lambda: allocation_respond(actor=owner(cluster, b1), allocation=b1, action="decline", note="满"),
-        "remind": lambda: offers_remind(now=when),
-    }
-    threads = []
-    for name, step in steps.items():
-        threads.append(threading.Thread(target=run, args=(name, step), name=name))
-        threads[-1].start()
-        time.sleep(0.6)
-    for t in threads:
-        t.join(60)
+    outcome = staggered(
+        {
+            "amend": lambda: order_amend(actor=buyer, order=a, data={"late_penalty": "9000"}),
+            "decline": lambda: allocation_respond(actor=owner(cluster, b1), allocation=b1, action="decline", note="满"),
+            "remind": lambda: offers_remind(now=when),
+        },
+        gap=0.6,
+    )
     assert not any(isinstance(v, BaseException) for v in outcome.values()), outcome
     # what the round left, locked by the others, the next one reminds of
     assert offers_remind(now=when) + outcome["remind"] >= 1

@@ -3,18 +3,18 @@ terms in force when it is decided."""
 
 from __future__ import annotations
 
-import threading
 import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from agglo.policy import services as policy_services
 from agglo.policy.applications import application_decide, application_submit
 from agglo.policy.models import Application
 from agglo.policy.services import policy_create, policy_publish, policy_update
+from tests.conftest import staggered
 from tests.policy.test_services import agency, firm, policy_data  # noqa: F401 - fixtures
 
 pytestmark = [
@@ -41,27 +41,16 @@ def test_a_grant_decided_while_the_rate_changes_is_paid_at_the_rate_in_force(
         return out
 
     monkeypatch.setattr(policy_services, "policy_match", slow_match)
-    outcome: list[Any] = [None, None]
-
-    def run(i: int, step: Any) -> None:
-        try:
-            outcome[i] = step()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test, which decides
-            outcome[i] = exc
-        finally:
-            connections.close_all()
-
-    steps = [
-        lambda: policy_update(actor=admin, policy=policy, data={"grant_rate": "1000", "rule": "ip_invention >= 1"}),
-        lambda: application_decide(
-            actor=admin, application=Application.objects.select_related("policy").get(pk=application.pk), grant=True
-        ),
-    ]
-    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(steps)]
-    for t in threads:
-        t.start()
-        time.sleep(0.3)  # the change holds the policy's lock first
-    for t in threads:
-        t.join(60)
-    assert not any(isinstance(x, BaseException) for x in outcome), outcome
+    outcome = staggered(  # the change holds the policy's lock first
+        {
+            "change": lambda: policy_update(
+                actor=admin, policy=policy, data={"grant_rate": "1000", "rule": "ip_invention >= 1"}
+            ),
+            "decide": lambda: application_decide(
+                actor=admin, application=Application.objects.select_related("policy").get(pk=application.pk), grant=True
+            ),
+        },
+        gap=0.3,
+    )
+    assert not any(isinstance(x, BaseException) for x in outcome.values()), outcome
     assert Application.objects.get(pk=application.pk).amount == Decimal("1000.00")
