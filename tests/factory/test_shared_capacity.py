@@ -14,7 +14,7 @@ from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.selectors.calendar import calendar_page
 from agglo.factory.selectors.planning import first_open_day
-from agglo.factory.selectors.shared import ELSEWHERE, shared_capacity
+from agglo.factory.selectors.shared import ABROAD, ELSEWHERE, rounded, shared_capacity
 from agglo.factory.services.capacity import capability_save, capacity_set
 from agglo.factory.services.orders import order_create, order_plan
 from agglo.factory.weeks import monday
@@ -27,18 +27,26 @@ pytestmark = pytest.mark.django_db
 CNC_MORE = (("gz", "440100", 200), ("dg", "441900", 150), ("wh", "420100", 100))  # Guangzhou, Dongguan, Wuhan
 
 
-def more_cnc(cluster: dict[str, Any], make_org: Any, rows: tuple[tuple[str, str, int], ...] = CNC_MORE) -> None:
-    """Factories making CNC machining besides Shenzhen's and Suzhou's in the cluster fixture."""
-    for n, (name, region, capacity) in enumerate(rows):
-        org = make_org(region=region, uscc=make_uscc(region, f"MA7C000{n}{len(cluster['orgs'])}"[:9]))
+def more_cnc(
+    cluster: dict[str, Any],
+    make_org: Any,
+    rows: tuple[tuple[str, str, int], ...] = CNC_MORE,
+    process: str = "cnc",
+    **terms: Any,
+) -> None:
+    """Factories making CNC machining (or `process`) besides those of the cluster fixture."""
+    for name, region, capacity in rows:
+        n = len(cluster["orgs"])
+        org = make_org(region=region, uscc=make_uscc(region, f"MA7C00{n:02d}X"))
         admin = user(f"{name}-admin")
         Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
-        capability_save(
-            actor=admin,
-            organization_id=org.pk,
-            data={"process": "cnc", "weekly_capacity": capacity, "unit_cost": "18", "quality_grade": 2},
-        )
+        declare(admin, org, process, capacity, **terms)
         cluster["orgs"][name], cluster["people"][name] = org, admin
+
+
+def declare(admin: Any, org: Any, process: str, capacity: int, **terms: Any) -> Capability:
+    data = {"process": process, "weekly_capacity": capacity, "unit_cost": "18", "quality_grade": 2, **terms}
+    return capability_save(actor=admin, organization_id=org.pk, data=data)
 
 
 def weeks() -> list[dt.date]:
@@ -80,8 +88,8 @@ def test_offers_hold_and_acceptance_reserves_each_factory_only_its_own_room(
         held[a.week] += a.quantity
     cnc = {w.week: w for w in pools(buyer)["cnc"].weeks}
     for week, units in held.items():
-        assert cnc[week].on_offer == units and cnc[week].reserved == 0
-        assert cnc[week].free == cnc[week].capacity - units
+        assert cnc[week].on_offer == rounded(units) and cnc[week].reserved == 0
+        assert cnc[week].free == rounded(1000 - units)
     # a factory that lowers a week below the offers it holds there frees none of its neighbours' room
     busiest = max(offers, key=lambda a: a.quantity)
     capacity_set(
@@ -92,7 +100,9 @@ def test_offers_hold_and_acceptance_reserves_each_factory_only_its_own_room(
     )
     cnc = {w.week: w for w in pools(buyer)["cnc"].weeks}
     others = [a for a in offers if a.week == busiest.week and a.capability_id != busiest.capability_id]
-    assert cnc[busiest.week].free == cnc[busiest.week].capacity - sum(a.quantity for a in others)
+    left = 1000 - busiest.capability.weekly_capacity  # the week's capacity without the factory that set it to 0
+    assert cnc[busiest.week].capacity == rounded(left)
+    assert cnc[busiest.week].free == rounded(left - sum(a.quantity for a in others))
 
 
 def test_weeks_that_take_no_new_work_show_no_free_capacity(cluster: dict[str, Any], make_org: Any) -> None:
@@ -148,6 +158,7 @@ def test_kept_at_the_members_level(cluster: dict[str, Any], make_org: Any) -> No
     assert Client().get("/api/v1/factory/capacity/shared").status_code == 401
     outsider = signed_in(user("no-org"))
     assert outsider.get("/factory/shared/").status_code == 403
+    assert outsider.get("/factory/shared/?process=zzz").status_code == 403  # refused before its filters are read
     assert outsider.get("/api/v1/factory/capacity/shared").status_code == 403
     with pytest.raises(Forbidden):
         shared_capacity(actor=user("nobody"), weeks=weeks())
@@ -192,3 +203,83 @@ def test_the_query_count_does_not_grow_with_the_factories(
         pools(buyer)
     with django_assert_max_num_queries(9):
         pools(buyer, process="cnc", province="440000")
+
+
+def test_figures_are_rounded_to_two_significant_digits() -> None:
+    assert [rounded(n) for n in (0, 7, 87, 99, 100, 137, 1234, 7770, 98765)] == [
+        0,
+        7,
+        87,
+        99,
+        100,
+        140,
+        1200,
+        7800,
+        99000,
+    ]
+
+
+def test_a_readers_own_factories_do_not_count_towards_a_pool_it_may_read(
+    cluster: dict[str, Any], make_org: Any
+) -> None:
+    # surface treatment: Suzhou 500 and Chengdu 400, withheld; the buyer declares one of its own (review 101)
+    buyer, org = cluster["people"]["buyer"], cluster["orgs"]["buyer"]
+    declare(buyer, org, "surface", 1)
+    assert pools(buyer)["surface"].factories == 3 and pools(buyer)["surface"].withheld
+    # to a reader with no surface treatment of its own, the three are three others
+    assert not pools(cluster["people"]["sz"])["surface"].withheld
+    # nor does a group's admin of two of them read the third
+    Membership.objects.create(user=buyer, organization=cluster["orgs"]["cd"], role=Membership.Role.ADMIN)
+    more_cnc(cluster, make_org, (("x1", "440100", 300),), process="surface")
+    again = type(buyer).objects.get(pk=buyer.pk)  # as the next request reads it (memberships are kept per request)
+    assert pools(again)["surface"].withheld  # Suzhou and Guangzhou besides the reader's two
+
+
+def test_a_reader_cannot_move_the_split_by_province_with_a_capability_of_its_own(
+    cluster: dict[str, Any], make_org: Any
+) -> None:
+    # CNC: Guangdong Shenzhen 300 + Guangzhou 200, Hubei Wuhan 100, Sichuan three; Suzhou's dropped (review 101)
+    more_cnc(cluster, make_org, (("gz", "440100", 200), ("wh", "420100", 100)))
+    more_cnc(cluster, make_org, (("c1", "510100", 120), ("c2", "511100", 110), ("c3", "510700", 100)))
+    Capability.objects.filter(organization=cluster["orgs"]["su"], process="cnc").update(active=False)
+    buyer, org = cluster["people"]["buyer"], cluster["orgs"]["buyer"]  # in Shenzhen, Guangdong
+    before = pools(buyer, process="cnc")
+    declare(buyer, org, "cnc", 1)
+    after = pools(buyer, process="cnc")
+    assert list(before) == list(after) == ["510000", ELSEWHERE]
+    assert after[ELSEWHERE].factories == before[ELSEWHERE].factories + 1
+
+
+def test_a_pool_one_factory_dominates_is_withheld(cluster: dict[str, Any], make_org: Any) -> None:
+    more_cnc(cluster, make_org, (("big", "440100", 5000),))  # 5,000 of 5,550 a week
+    assert pools(cluster["people"]["buyer"])["cnc"].withheld
+    more_cnc(cluster, make_org, (("b2", "420100", 4000),))
+    assert not pools(cluster["people"]["buyer"])["cnc"].withheld
+
+
+def test_no_free_capacity_before_a_factorys_lead_time(cluster: dict[str, Any], make_org: Any) -> None:
+    more_cnc(
+        cluster,
+        make_org,
+        (("p1", "440100", 100), ("p2", "420100", 100), ("p3", "510100", 100)),
+        process="printing3d",
+        lead_weeks=6,
+    )
+    printing = pools(cluster["people"]["buyer"])["printing3d"].weeks
+    starts = monday(dt.date.today()) + dt.timedelta(weeks=6)
+    assert all(w.free == 0 and w.capacity == 300 for w in printing if w.week < starts)
+    assert all(w.free == 300 for w in printing if w.week >= starts)
+
+
+def test_members_abroad_are_pooled_as_abroad_not_as_a_province(
+    cluster: dict[str, Any], make_org: Any, english: None
+) -> None:
+    more_cnc(cluster, make_org, (("gz", "440100", 200), ("dg", "441900", 150)))
+    for n in range(3):
+        org = make_org(region="DE", uscc="", foreign_registry_id=f"HRB 1000{n}", name_zh=f"德国工厂{n}")
+        admin = user(f"de{n}-admin")
+        Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
+        declare(admin, org, "cnc", 100)
+    found = pools(cluster["people"]["buyer"], process="cnc")
+    assert ABROAD not in found and "DE" not in found
+    assert list(found) == ["440000", ELSEWHERE] and found[ELSEWHERE].label == "Other provinces and abroad"

@@ -37,7 +37,8 @@ class Account:
     two_factor: bool
     tokens: list[ApiToken]
     usage: list[Usage]
-    administers: bool
+    administers: bool  # manages member nodes: an organization's admin, or an operator (of every organization)
+    people: bool  # manages people: an organization's admin (an operator without one has no people page)
 
 
 def daily_usage(user: Any, memberships: list[Membership] | None = None) -> dict[str, Usage]:
@@ -69,6 +70,7 @@ def account_of(user: Any) -> Account:
         tokens=list(ApiToken.objects.filter(user=user, node__isnull=True).order_by("-created_at")),
         usage=list(daily_usage(user, memberships).values()),
         administers=bool(policy.administered_organization_ids(user)) or policy.is_operator(user),
+        people=bool(policy.administered_organization_ids(user)) and not policy.is_node_account(user),
     )
 
 

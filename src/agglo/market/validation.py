@@ -135,7 +135,9 @@ def clean_listing(data: dict[str, Any], *, current: Listing | None = None) -> di
         errors["side"] = [_("Choose need or offer.")]
     out["side"] = side
     kind = merged.get("kind")
-    if kind not in {k.value for k in Kind}:
+    if kind in (None, ""):  # none chosen: said as the form's select asks it, not as a list of codes (review 100)
+        errors["kind"] = [_("Choose a kind.")]
+    elif kind not in {k.value for k in Kind}:
         errors["kind"] = [
             _("Choose one of: %(choices)s.") % {"choices": choice_words((k.value, v) for k, v in KIND_LABELS.items())}
         ]

@@ -464,7 +464,13 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         _say(request, exc)
     else:
         name = decided.organization.name
-        if decided.status == decided.Status.GRANTED:
+        if decided.status == decided.Status.GRANTED and decided.amount is not None:  # the agency sees its sums
+            messages.success(
+                request,
+                _("Granted %(amount)s yuan to %(name)s; it is told.")
+                % {"amount": grouped(decided.amount), "name": name},
+            )
+        elif decided.status == decided.Status.GRANTED:
             messages.success(request, _("Granted to %(name)s; it is told.") % {"name": name})
         else:
             messages.success(request, _("Rejected; %(name)s is told, with your reason.") % {"name": name})
@@ -515,11 +521,6 @@ NEED_LABELS = {
 def need_index(request: HttpRequest) -> HttpResponse:
     """File a need; see my organizations' needs and answers; government sees them all, grouped, and answers."""
     errors: dict[str, list[str]] = {}
-    orgs = [
-        o
-        for o in Organization.objects.filter(pk__in=access.active_organization_ids(request.user))
-        if o.kind != "government"
-    ]
     if request.method == "POST":
         org = request.POST.get("organization", "")
         try:
@@ -539,6 +540,20 @@ def need_index(request: HttpRequest) -> HttpResponse:
                 ),
             )
             return redirect("policy:needs")
+    return _needs_page(request, errors)
+
+
+def _needs_page(
+    request: HttpRequest, errors: dict[str, list[str]], answering: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The needs page; `errors`: a need sent with faults, `answering`: an answer sent with faults (that need alone
+    is listed, its form as typed, so that neither is lost among the others: review 100)."""
+    # the organizations the user may file a need for: an agency files none
+    orgs = [
+        o
+        for o in Organization.objects.filter(pk__in=access.active_organization_ids(request.user))
+        if o.kind != "government"
+    ]
     government = needs.sees_all_needs(request.user)
     # every province by default (a small area's few needs make no groups); an agency's own is offered first
     home = needs.home_province(request.user) if government else ""
@@ -548,8 +563,10 @@ def need_index(request: HttpRequest) -> HttpResponse:
         province = ""
     dashboard = needs.need_dashboard(actor=request.user, province=province) if government else None
     rows = needs.of_province(needs.need_list(actor=request.user), province)
+    if answering is not None:
+        rows = needs.need_list(actor=request.user).filter(pk=answering["pk"])
     group = None
-    if dashboard and (key := posted_id(request.GET.get("group"))) is not None:
+    if dashboard and answering is None and (key := posted_id(request.GET.get("group"))) is not None:
         # One cluster's needs, to read and answer together.
         group = next((g for g in dashboard["clusters"] if g["key"] == key), None)
         if group is not None:
@@ -575,8 +592,9 @@ def need_index(request: HttpRequest) -> HttpResponse:
         "province": province,
         "answered": needs.answered_needs()[:50],
         "published": Policy.objects.filter(status=Policy.Status.PUBLISHED).order_by("-published_at")[:50],
+        "answering": answering or {},
     }
-    return render(request, "policy/needs.html", context, status=422 if errors else 200)
+    return render(request, "policy/needs.html", context, status=422 if errors or answering else 200)
 
 
 @login_required
@@ -584,17 +602,25 @@ def need_index(request: HttpRequest) -> HttpResponse:
 def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         need = needs.need_get(actor=request.user, pk=pk)
-        policy = request.POST.get("policy", "")
         needs.need_answer(
             actor=request.user,
             need=need,
             answer=request.POST.get("answer", ""),
-            policy_id=posted_id(policy),
+            policy_id=posted_id(request.POST.get("policy", "")),
         )
     except NotFound:
         raise Http404 from None
-    except DomainError as exc:
+    except Forbidden as exc:
         _say(request, exc)
+    except DomainError as exc:  # back on this need's form, as typed, its errors tied to it
+        answering = {
+            "pk": pk,
+            "answer": request.POST.get("answer", ""),
+            "policy": request.POST.get("policy", ""),
+            "lines": [line for _field, line in labelled_errors(exc.errors, ACTION_FIELDS)] or [exc.message],
+            "fields": list(exc.errors or {}),
+        }
+        return _needs_page(request, {}, answering)
     else:
         messages.success(request, _("Answered; the member who filed the need is told."))
     return redirect("policy:needs")

@@ -2,18 +2,25 @@
 process, with what accepted work reserves and open offers hold. A buyer reads it before choosing a due week; the
 government reads it as the cluster's production picture.
 
-A pool of fewer than `MIN_FACTORIES` factories is withheld: its figures would be one or two factories' own
-calendars, which are theirs to show. Where provinces are listed, a withheld remainder is not left to be worked out
-as the process's total less the provinces shown (the smallest are folded into it until it is big enough)."""
+A factory's calendar is its own, so the pools are kept from telling one (review 101):
+- a pool is shown only where it holds at least `MIN_FACTORIES` factories besides the reader's own (a reader who
+  takes its own figures away still reads at least three others together), none of them more than `DOMINANT` of
+  their declared capacity (else the pool reads as that factory);
+- where provinces are listed, the remainder is not left to be worked out as the process's total less the provinces
+  shown: the smallest join it until it could be shown itself. Which are shown is decided on the other factories
+  only, so that a reader cannot move the split by declaring or dropping a capability of its own;
+- every figure is rounded to two significant digits, so that one factory joining or leaving a pool is not read
+  off as the difference between two days' figures."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
@@ -24,7 +31,9 @@ from agglo.factory.weeks import monday
 from agglo.registry.models import Region
 
 MIN_FACTORIES = 3
+DOMINANT = 0.6  # the largest share of the others' declared capacity one factory may hold in a pool shown
 ELSEWHERE = "elsewhere"  # the key of the provinces folded together
+ABROAD = "abroad"  # members outside China, whose area is their country
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ class PooledWeek:
 
 @dataclass(frozen=True)
 class Pool:
-    key: str  # the process code, or the province code (ELSEWHERE for the rest)
+    key: str  # the process code, or the province code (ELSEWHERE for the rest, ABROAD outside China)
     label: str
     process: Process
     factories: int
@@ -58,43 +67,54 @@ class Pool:
 
 @dataclass
 class _Sums:
-    factories: set[int]
-    provinces: set[str]
-    capacity: list[int]
-    reserved: list[int]
-    on_offer: list[int]
-    free: list[int]
+    weeks: int
+    factories: set[int] = field(default_factory=set)
+    provinces: set[str] = field(default_factory=set)
+    others: dict[int, int] = field(default_factory=dict)  # factories not the reader's: their declared capacity
+    capacity: list[int] = field(default_factory=list)
+    reserved: list[int] = field(default_factory=list)
+    on_offer: list[int] = field(default_factory=list)
+    free: list[int] = field(default_factory=list)
 
-    @classmethod
-    def empty(cls, weeks: int) -> _Sums:
-        return cls(set(), set(), [0] * weeks, [0] * weeks, [0] * weeks, [0] * weeks)
+    def __post_init__(self) -> None:
+        for name in ("capacity", "reserved", "on_offer", "free"):
+            setattr(self, name, getattr(self, name) or [0] * self.weeks)
 
     def add(self, other: _Sums) -> None:
         self.factories |= other.factories
         self.provinces |= other.provinces
-        for mine, theirs in (
-            (self.capacity, other.capacity),
-            (self.reserved, other.reserved),
-            (self.on_offer, other.on_offer),
-            (self.free, other.free),
-        ):
-            for i, n in enumerate(theirs):
+        for factory, declared in other.others.items():
+            self.others[factory] = self.others.get(factory, 0) + declared
+        for name in ("capacity", "reserved", "on_offer", "free"):
+            mine = getattr(self, name)
+            for i, n in enumerate(getattr(other, name)):
                 mine[i] += n
+
+    @property
+    def showable(self) -> bool:
+        """Enough other factories, none of them dominant, for the pool to tell no one factory's figures."""
+        total = sum(self.others.values())
+        return len(self.others) >= MIN_FACTORIES and (not total or max(self.others.values()) <= DOMINANT * total)
+
+
+def shared_capacity_check(actor: Any) -> None:
+    """Kept at the members' level, as the scorecards are."""
+    if not policy.sees_member_level(actor):
+        raise Forbidden(_("The cluster's shared capacity is open to members of the cluster in good standing."))
 
 
 def shared_capacity(
     *, actor: Any, weeks: list[dt.date], process: str = "", province: str = ""
 ) -> tuple[list[Pool], list[dt.date]]:
     """Pools of active member factories' capacity over `weeks` (consecutive): one per process, or (given
-    `process`) one per province. `province` narrows to the factories there. Kept at the members' level, as the
-    scorecards are. Returns the pools and the weeks that take no new work."""
-    if not policy.sees_member_level(actor):
-        raise Forbidden(_("The cluster's shared capacity is open to members of the cluster in good standing."))
+    `process`) one per province. `province` narrows to the factories there. Returns the pools and the weeks that
+    take no new work."""
+    shared_capacity_check(actor)
     chosen = _checked(process, province)
     caps = Capability.objects.filter(active=True, organization__status="member")
     if chosen is not None:
         caps = caps.filter(process=chosen)
-    sums = _sums(caps, weeks)
+    sums = _sums(caps, weeks, policy.organization_ids(actor))
     processes = {p.code: p for p in Process.objects.filter(code__in=sums)}
     opens = monday(first_open_day())
     closed = [w for w in weeks if w < opens]
@@ -112,26 +132,35 @@ def shared_capacity(
             if there is not None:
                 pools.append(replace(there, key=code, label=processes[code].name))
             continue
-        whole = _Sums.empty(len(weeks))
+        whole = _Sums(len(weeks))
         for part in by_area.values():
             whole.add(part)
         pools.append(_pool(code, processes[code].name, processes[code], whole, weeks, opens))
-    pools.sort(key=lambda p: p.label)
+    pools.sort(key=lambda p: p.label.casefold())
     return pools, closed
 
 
-def _sums(caps: QuerySet[Capability], weeks: list[dt.date]) -> dict[str, dict[str, _Sums]]:
-    """The capabilities' weeks summed by process and province."""
-    rows = list(caps.values_list("pk", "process_id", "organization_id", "organization__area_id", "weekly_capacity"))
+def _sums(caps: QuerySet[Capability], weeks: list[dt.date], readers: set[int]) -> dict[str, dict[str, _Sums]]:
+    """The capabilities' weeks summed by process and province; `readers`: the reader's own organizations."""
+    rows = list(
+        caps.values_list(
+            "pk", "process_id", "organization_id", "organization__area_id", "weekly_capacity", "lead_weeks"
+        )
+    )
     ids = [pk for pk, *_rest in rows]
     held = offers_held(ids, weeks[0], weeks[-1])
     slots = slots_after_offers(ids, weeks[0], weeks[-1])
-    opens = monday(first_open_day())
+    opens, this_week = monday(first_open_day()), monday(timezone.localdate())
     sums: dict[str, dict[str, _Sums]] = defaultdict(dict)
-    for pk, code, factory, area, weekly in rows:
-        pool = sums[code].get(area) or sums[code].setdefault(area, _Sums.empty(len(weeks)))
+    for pk, code, factory, area, weekly, lead in rows:
+        where = area if area.isdigit() else ABROAD
+        pool = sums[code].get(where) or sums[code].setdefault(where, _Sums(len(weeks)))
         pool.factories.add(factory)
-        pool.provinces.add(area)
+        pool.provinces.add(where)
+        if factory not in readers:
+            pool.others[factory] = pool.others.get(factory, 0) + weekly
+        # a plan gives it no work before its lead time has run, counted from today
+        starts = max(opens, this_week + dt.timedelta(weeks=lead))
         for i, week in enumerate(weeks):
             slot = slots.get((pk, week))
             capacity, reserved = (slot.capacity, slot.reserved) if slot else (weekly, 0)
@@ -140,7 +169,7 @@ def _sums(caps: QuerySet[Capability], weeks: list[dt.date]) -> dict[str, dict[st
             pool.reserved[i] += reserved
             pool.on_offer[i] += on_offer
             # each factory's own room: one factory's over-offered week takes nothing from another's
-            pool.free[i] += max(0, capacity - reserved - on_offer) if week >= opens else 0
+            pool.free[i] += max(0, capacity - reserved - on_offer) if week >= starts else 0
     return sums
 
 
@@ -149,12 +178,17 @@ def _checked(process: str, province: str) -> Process | None:
     errors: dict[str, list[str]] = {}
     chosen = Process.objects.filter(code=process).first() if process else None
     if process and chosen is None:
-        errors["process"] = [_("No process with code %(code)s in the catalogue.") % {"code": process}]
+        errors["process"] = [_("No process with code %(code)s in the catalogue.") % {"code": process[:40]}]
     if province and not Region.objects.filter(code=province, level=Region.Level.PROVINCE).exists():
-        errors["province"] = [_("Not a province's code (GB/T 2260, six digits): %(code)s.") % {"code": province}]
+        errors["province"] = [_("Not a province's code (GB/T 2260, six digits): %(code)s.") % {"code": province[:40]}]
     if errors:
         raise ValidationFailed(errors)
     return chosen
+
+
+def rounded(n: int) -> int:
+    """`n` to two significant digits: 1,234 → 1,200; 87 → 87."""
+    return n if abs(n) < 100 else round(n, 2 - len(str(abs(n))))
 
 
 def _province_pool(
@@ -172,31 +206,45 @@ def _province_pool(
 
 
 def _pool(key: str, label: str, process: Process, sums: _Sums, weeks: list[dt.date], opens: dt.date) -> Pool:
-    """The pool's figures, or none (withheld) when fewer than `MIN_FACTORIES` factories or no `weeks`."""
+    """The pool's figures, rounded, or none (withheld) where they could tell one factory's, or with no `weeks`."""
     shown = None
-    if len(sums.factories) >= MIN_FACTORIES and weeks:
+    if sums.showable and weeks:
         shown = [
-            PooledWeek(w, sums.capacity[i], sums.reserved[i], sums.on_offer[i], sums.free[i], w >= opens)
+            PooledWeek(
+                w,
+                rounded(sums.capacity[i]),
+                rounded(sums.reserved[i]),
+                rounded(sums.on_offer[i]),
+                rounded(sums.free[i]),
+                w >= opens,
+            )
             for i, w in enumerate(weeks)
         ]
     return Pool(key, label, process, len(sums.factories), len(sums.provinces), shown)
 
 
 def _by_province(process: Process, sums: dict[str, _Sums], weeks: list[dt.date], opens: dt.date) -> list[Pool]:
-    """One pool per province big enough to show, largest first, and the rest together. Should the rest be too
-    small to show, the smallest provinces shown join it until it is not: else the process's total, shown on the
-    pools by process, less the provinces shown would tell it."""
-    ranked = sorted(sums, key=lambda code: (-len(sums[code].factories), code))
-    shown = [code for code in ranked if len(sums[code].factories) >= MIN_FACTORIES]
+    """One pool per province that may be shown, largest first, and the rest together. Should the rest be too
+    small to show (and hold others' factories), the smallest provinces shown join it until it is not: else the
+    process's total, shown on the pools by process, less the provinces shown would tell it."""
+    ranked = sorted(sums, key=lambda code: (-len(sums[code].others), code))
+    shown = [code for code in ranked if code != ABROAD and sums[code].showable]
     rest = [code for code in ranked if code not in shown]
-    while rest and shown and len(set().union(*(sums[c].factories for c in rest))) < MIN_FACTORIES:
+
+    def merged(codes: list[str]) -> _Sums:
+        together = _Sums(len(weeks))
+        for code in codes:
+            together.add(sums[code])
+        return together
+
+    while rest and shown and (together := merged(rest)).others and not together.showable:
         rest.append(shown.pop())
     names = {r.code: r.name for r in Region.objects.filter(code__in=shown)}
     pools = [_pool(code, names.get(code, code), process, sums[code], weeks, opens) for code in shown]
     if rest:
-        merged = _Sums.empty(len(weeks))
-        for code in rest:
-            merged.add(sums[code])
-        label = _("Other provinces") if shown else _("All provinces")
-        pools.append(_pool(ELSEWHERE, label, process, merged, weeks, opens))
+        if ABROAD in rest:
+            label = _("Other provinces and abroad") if shown else _("All provinces and abroad")
+        else:
+            label = _("Other provinces") if shown else _("All provinces")
+        pools.append(_pool(ELSEWHERE, label, process, merged(rest), weeks, opens))
     return pools

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.forms import SharedCapacityForm
 from agglo.factory.selectors.calendar import calendar_page
-from agglo.factory.selectors.shared import MIN_FACTORIES, Pool, shared_capacity
+from agglo.factory.selectors.shared import MIN_FACTORIES, Pool, shared_capacity, shared_capacity_check
 from agglo.factory.weeks import with_years
 from agglo.registry.forms import apply_service_errors
 
@@ -21,6 +21,10 @@ from agglo.registry.forms import apply_service_errors
 @login_required
 def shared(request: HttpRequest) -> HttpResponse:
     """Free capacity of the cluster, for a buyer choosing a due week and for the government's picture of it."""
+    try:  # before the filters are read: a bad one must not show the page to whom it is closed (review 101)
+        shared_capacity_check(request.user)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
     form = SharedCapacityForm(request.GET or None)
     page = calendar_page(request.GET.get("from"))
     pools: list[Pool] = []
@@ -36,8 +40,6 @@ def shared(request: HttpRequest) -> HttpResponse:
                 process=filters.get("process", ""),
                 province=filters.get("province", ""),
             )
-        except Forbidden as exc:
-            raise PermissionDenied(str(exc)) from exc
         except ValidationFailed as exc:  # a process or province gone since the form was drawn
             apply_service_errors(form, exc)
     chosen = form.cleaned_data.get("process", "") if form.is_bound and form.is_valid() else ""
@@ -53,6 +55,8 @@ def shared(request: HttpRequest) -> HttpResponse:
             "closed": closed,
             "earlier": _page_link(request, page.earlier),
             "later": _page_link(request, page.later),
+            # the page of weeks shown, kept when a process or the filters change
+            "page_from": page.weeks[0].isoformat() if page.earlier else "",
             "min_factories": MIN_FACTORIES,
         },
     )

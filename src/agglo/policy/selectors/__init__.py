@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,6 +167,14 @@ def policies_for(*, actor: Any, limit: int = 10) -> list[PolicyMatch]:
         # a policy past its last day is no one's to apply for: not "for you" any more (review 48)
         .filter(Q(policy__ends_on__isnull=True) | Q(policy__ends_on__gte=timezone.localdate()))
         .select_related("policy", "organization")
+        # where the member applied (or was granted without applying), how that stands: not "eligible" still
+        .annotate(
+            applied=Subquery(
+                Application.objects.filter(policy=OuterRef("policy"), organization=OuterRef("organization"))
+                .order_by("-created_at", "-pk")
+                .values("status")[:1]
+            )
+        )
         .order_by("-eligible", "-policy__published_at")[:limit]
     )
     return explain(list(matches), actor=actor)

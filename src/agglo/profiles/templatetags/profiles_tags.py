@@ -294,6 +294,8 @@ ACTIONS = {
     "send_back": gettext_lazy("sent back"),
     "filed": pgettext_lazy("a need filed with the government", "filed"),  # not a patent's filing (申请)
     "answered": gettext_lazy("answered"),
+    "documents_added": gettext_lazy("files attached"),
+    "document_removed": gettext_lazy("file removed"),
 }
 # events whose name carries no subject
 WHOLE_EVENTS = {
@@ -303,6 +305,31 @@ WHOLE_EVENTS = {
     "policy.rejected": gettext_lazy("Policy · rejected"),
     "policy.created": gettext_lazy("Policy · created"),
     "policy.published": gettext_lazy("Policy · published"),
+    "policy.closed": gettext_lazy("Policy · closed"),
+    "policy.documents_added": gettext_lazy("Policy · files attached"),
+    "policy.document_removed": gettext_lazy("Policy · file removed"),
+    "policy.application_documents_added": gettext_lazy("Policy · files attached to an application"),
+    "policy.granted_eligible": gettext_lazy("Policy · granted without application"),
+    "access.daily_limit_exceeded": gettext_lazy("Access · daily limit of reads reached"),
+    "access.invited": gettext_lazy("People · invited"),
+    "access.invitation_accepted": gettext_lazy("People · invitation accepted"),
+    "access.invitation_revoked": gettext_lazy("People · invitation withdrawn"),
+    "access.member_left": gettext_lazy("People · member left"),
+    "access.member_removed": gettext_lazy("People · member removed"),
+    "access.member_role_changed": gettext_lazy("People · role changed"),
+    "access.node_registered": gettext_lazy("Node · registered"),
+    "access.node_revoked": gettext_lazy("Node · revoked"),
+    "access.node_key_added": gettext_lazy("Node · key added"),
+    "access.node_key_revoked": gettext_lazy("Node · key revoked"),
+    "access.password_changed": gettext_lazy("Account · password changed"),
+    "access.password_reset": gettext_lazy("Account · password reset"),
+    "access.token_created": gettext_lazy("API token · created"),
+    "access.token_revoked": gettext_lazy("API token · revoked"),
+    "access.totp_enrolled": gettext_lazy("Account · two-factor login set up"),
+    "access.totp_reset": gettext_lazy("Account · two-factor login reset"),
+    "factory.offers_expired": gettext_lazy("Job · offers expired unanswered"),
+    "ledger.witness_registered": gettext_lazy("Transparency log · witness registered"),
+    "registry.chain_link_added": gettext_lazy("Industry chain · link added"),
 }
 
 

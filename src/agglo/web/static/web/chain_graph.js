@@ -3,12 +3,14 @@
   var el = document.getElementById("chain-graph");
   var data = JSON.parse(document.getElementById("chain-data").textContent);
   if (!el || !window.echarts) { return; }
-  // room around the nodes for the labels under them and the widest names at the sides
-  var pad = { top: 30, bottom: 70, left: 80, right: 80 };
+  // room around the nodes for the labels under them (wrapped to LABEL pixels, so a long English name at either
+  // side stays inside the box: review 100) and for the edges that bow above the top row
+  var LABEL = 150;
+  var pad = { top: 50, bottom: 80, left: LABEL / 2 + 10, right: LABEL / 2 + 10 };
   var columns = Math.max.apply(null, data.nodes.map(function (n) { return n.column; }).concat([1]));
   var rows = Math.max.apply(null, data.nodes.map(function (n) { return n.row; }).concat([1]));
-  // each row of nodes gets the height of a node and its two-line label
-  el.style.height = Math.max(420, pad.top + pad.bottom + rows * 95) + "px";
+  // each row of nodes gets the height of a node and its label of up to three lines
+  el.style.height = Math.max(420, pad.top + pad.bottom + rows * 115) + "px";
   var chart = echarts.init(el);
 
   function draw() {
@@ -21,7 +23,7 @@
         id: n.id, name: n.name, x: n.column * width / columns, y: n.row * height / rows, value: n.members,
         symbolSize: n.gap ? 26 : Math.min(60, 24 + Math.sqrt(n.members) * 4),
         itemStyle: { color: n.gap ? "#b42318" : "#0b6e4f" },
-        label: { show: true, position: "bottom", formatter: n.name + "\n" + n.members }
+        label: { show: true, position: "bottom", width: LABEL, overflow: "break", formatter: n.name + "\n" + n.members }
       };
     });
     chart.setOption({
