@@ -151,7 +151,9 @@ def operation_rows(data: Any) -> list[dict[str, Any]]:
 
 class CapabilityForm(forms.Form):
     organization = forms.TypedChoiceField(label=_("Factory"), coerce=int)
-    process = forms.ModelChoiceField(label=_("Process"), queryset=Process.objects.all(), to_field_name="code")
+    process = forms.ModelChoiceField(
+        label=_("Process"), queryset=Process.objects.all(), to_field_name="code", empty_label="—"
+    )
     weekly_capacity = forms.CharField(label=_("Capacity per week"))
     unit_cost = forms.CharField(label=_("Unit cost (yuan)"))
     setup_cost = forms.CharField(label=_("Setup cost (yuan)"), required=False)

@@ -170,7 +170,7 @@ def _finances(request: HttpRequest, org: Organization, context: dict[str, Any]) 
             name: [None if getattr(s, name) is None else float(getattr(s, name)) for s in rows]  # a gap, not 0
             for name in ("revenue", "net_profit", "rd_expense")
         },
-        "labels": {name: str(FIELD_LABELS[name]) for name in ("revenue", "net_profit", "rd_expense")},
+        "labels": {name: str(capfirst(FIELD_LABELS[name])) for name in ("revenue", "net_profit", "rd_expense")},
     }
     return {
         "statements": list(reversed(rows)),
