@@ -33,11 +33,12 @@ def main() -> None:
             connection.close()
             connection.ensure_connection()
         except OperationalError:
-            print(
-                f"agglo: the database {where} cannot be opened ({exc}). Check DATABASE_URL or AGGLO_VAR_DIR; "
-                "`agglo up` creates the embedded database.",
-                file=sys.stderr,
+            hint = (
+                "Check DATABASE_URL and that its server is running."
+                if os.environ.get("DATABASE_URL")
+                else "Check AGGLO_VAR_DIR; `agglo up` creates the embedded database."
             )
+            print(f"agglo: the database {where} cannot be opened ({exc}). {hint}", file=sys.stderr)
             sys.exit(2)
         print(f"agglo: the database {where} stopped the command: {exc}", file=sys.stderr)
         sys.exit(1)

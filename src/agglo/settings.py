@@ -78,9 +78,10 @@ if PRODUCTION:
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("AGGLO_ALLOWED_HOSTS must list the real host names")
     base = os.environ.get("AGGLO_BASE_URL", "")
-    if not base.startswith(("https://", "http://")) or "://127.0.0.1" in base or "://localhost" in base:
-        # the links mailed to members (password resets above all) are built on it, never on a request's Host
-        problems.append("AGGLO_BASE_URL must be the platform's public address, e.g. https://agglo.example.cn")
+    if not base.startswith("https://") or "://127.0.0.1" in base or "://localhost" in base:
+        # the links mailed to members (password resets above all) are built on it, never on a request's Host; on
+        # plain HTTP they would cross the network readable, to a platform that answers only HTTPS (review 102)
+        problems.append("AGGLO_BASE_URL must be the platform's public HTTPS address, e.g. https://agglo.example.cn")
     if problems:
         raise ImproperlyConfigured("Refusing insecure production settings: " + "; ".join(problems))
 

@@ -31,6 +31,8 @@ def test_production_passes_check_deploy_without_warnings(tmp_path):
         "AGGLO_BASE_URL": "https://agglo.example.cn",
         "AGGLO_VAR_DIR": str(tmp_path),
         "AGGLO_LEDGER_ORIGIN": "agglo.example.cn/ledger",
+        "AGGLO_EMAIL_HOST": "smtp.example.cn",
+        "AGGLO_EMAIL_FROM": "noreply@agglo.example.cn",
     }
     missing = run(["check", "--deploy", "--fail-level", "WARNING"], **production)
     assert missing.returncode != 0 and "AGGLO_LEDGER_KEY" in missing.stderr + missing.stdout
@@ -43,6 +45,30 @@ def test_production_passes_check_deploy_without_warnings(tmp_path):
     shared = {**production, "AGGLO_LEDGER_ORIGIN": "localhost/agglo/ledger", "AGGLO_LEDGER_KEY": default}
     result = run(["check", "--deploy", "--fail-level", "WARNING"], **shared)
     assert result.returncode != 0 and "agglo.E102" in result.stderr + result.stdout
+
+
+def test_production_refuses_a_plain_http_address_and_warns_of_mail_to_the_log(tmp_path):
+    from agglo.ledger.note import Signer
+
+    production = {
+        "AGGLO_PRODUCTION": "1",
+        "AGGLO_SECRET_KEY": "q8#Vb2!zR7@kL1$wP5^nM3&xT9*cF4(hJ6)gD0-sA_yU+eI=oK~",
+        "AGGLO_ALLOWED_HOSTS": "agglo.example.cn",
+        "AGGLO_VAR_DIR": str(tmp_path),
+        "AGGLO_LEDGER_ORIGIN": "agglo.example.cn/ledger",
+        "AGGLO_LEDGER_KEY": Signer.generate("agglo.example.cn/ledger").encode(),
+    }
+    plain = run(["check"], **production, AGGLO_BASE_URL="http://agglo.example.cn")
+    assert plain.returncode != 0 and "public HTTPS address" in plain.stderr
+    console = run(["check", "--deploy", "--fail-level", "WARNING"], **production, AGGLO_BASE_URL="https://a.example.cn")
+    assert console.returncode != 0 and "agglo.W103" in console.stderr + console.stdout
+    local_from = run(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        **production,
+        AGGLO_BASE_URL="https://agglo.example.cn",
+        AGGLO_EMAIL_HOST="smtp.example.cn",
+    )
+    assert local_from.returncode != 0 and "agglo.W104" in local_from.stderr + local_from.stdout
 
 
 def test_a_lower_case_log_level_is_taken_and_the_version_is_agglos(tmp_path):

@@ -6,7 +6,7 @@ from agglo.factory.services.reminders import REMIND_HOURS, offers_remind
 class Command(BaseCommand):
     help = (
         f"Remind factories of offers, and buyers of counter-offers, due within {REMIND_HOURS} hours and not yet "
-        "answered (run hourly)."
+        "answered (every 10 minutes: `agglo housekeeping` runs it)."
     )
 
     def handle(self, *args, **options):
