@@ -9,6 +9,7 @@ import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -78,7 +79,7 @@ if PRODUCTION:
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("AGGLO_ALLOWED_HOSTS must list the real host names")
     base = os.environ.get("AGGLO_BASE_URL", "")
-    if not base.startswith("https://") or "://127.0.0.1" in base or "://localhost" in base:
+    if not base.startswith("https://") or urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1"):
         # the links mailed to members (password resets above all) are built on it, never on a request's Host; on
         # plain HTTP they would cross the network readable, to a platform that answers only HTTPS (review 102)
         problems.append("AGGLO_BASE_URL must be the platform's public HTTPS address, e.g. https://agglo.example.cn")

@@ -29,7 +29,7 @@ def test_an_answer_sent_with_a_fault_comes_back_on_its_need(agency: Any, member_
     page = answer.content.decode()
     assert answer.status_code == 422
     form = page.split(f'id="answer-{need.pk}"')[1].split("</form>")[0]
-    assert f'id="answer-{need.pk}-errors"' in form and "2 到 4,000" in form
+    assert 'aria-describedby="answer-back"' in form and "2 到 4,000" in page.split('id="answer-back"')[1]
     assert re.search(r'<textarea name="answer"[^>]*aria-invalid="true"[^>]*>x</textarea>', form)
     assert "研发费用加计扣除申报流程复杂" not in page.split('id="needs"')[1].split("</table>")[0]  # that need alone
     assert 'id="answer-back"' in page

@@ -51,7 +51,7 @@ from agglo.factory.selectors.calendar_file import CONTENT_TYPES as CALENDAR_TYPE
 from agglo.factory.selectors.calendar_file import calendar_file
 from agglo.factory.selectors.plan_file import plan_file
 from agglo.factory.selectors.scorecards import scorecard_list as scorecards_visible
-from agglo.factory.selectors.shared import MIN_FACTORIES, shared_capacity
+from agglo.factory.selectors.shared import MIN_FACTORIES, shared_capacity, shared_capacity_check
 from agglo.factory.services import amend, capacity, disputes, documents, execution, jobs, orders
 from agglo.factory.services.calendar_file import calendar_import
 from agglo.factory.services.capacity import page_start_checked
@@ -149,9 +149,10 @@ def calendar_download(
 def capacity_shared(
     request: HttpRequest, process: str = "", province: str = "", start: str = Query("", alias="from")
 ) -> Any:
-    """Capacity, accepted work, open offers and free room per week, over a page of weeks from `from` (as the
-    calendar's). Members in good standing, government officers, operators and auditors may read it. A pool of fewer
-    than `min_factories` factories is withheld."""
+    """Capacity and free room per week, over a page of weeks from `from` (as the calendar's). Members in good
+    standing, government officers, operators and auditors may read it. A pool, or a week of it, that could tell one
+    factory's figures is withheld."""
+    shared_capacity_check(request.auth)  # before any filter is read: an outsider is refused, not corrected
     weeks = calendar_page(page_start_checked(start)).weeks
     pools, _closed = shared_capacity(actor=request.auth, weeks=weeks, process=process, province=province)
     return {"weeks": weeks, "min_factories": MIN_FACTORIES, "pools": pools}

@@ -348,14 +348,13 @@ class CounterDecisionIn(StrictIn):
 
 class PooledWeekOut(Schema):
     week: dt.date
-    capacity: int
-    reserved: int = Field(description="Units accepted work holds.")
-    on_offer: int = Field(description="Units open offers hold until answered.")
-    free: int = Field(
-        description="What a new order could still be offered: each factory's room, summed; 0 in a "
-        "week that takes no new work."
+    capacity: int | None = Field(description="Null where the week is withheld (too few factories in it).")
+    free: int | None = Field(
+        description="What a new order could still be offered: each factory's room, summed; 0 in a week that takes "
+        "no new work and before a factory's lead time. Null where the week is withheld."
     )
     open: bool = Field(description="Whether the week takes new work.")
+    withheld: bool
 
 
 class PoolOut(Schema):

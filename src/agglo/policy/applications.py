@@ -161,7 +161,7 @@ def application_submit(
 def application_documents_add(*, actor: Any, application: Application, files: Sequence[UploadedFile]) -> list[Any]:
     """The applicant's admins send more materials while the application waits for its decision (after it, the
     file stays as the agency decided on it); all or none are kept, and the agency is told."""
-    application = Application.objects.select_for_update().select_related("policy").get(pk=application.pk)
+    application = Application.objects.select_for_update(of=("self",)).select_related("policy").get(pk=application.pk)
     if not access.is_org_admin(actor, application.organization_id):
         raise Forbidden(_("Only the organization's admins send its application's materials."))
     errors: dict[str, list[str]] = {}

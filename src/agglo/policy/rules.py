@@ -475,7 +475,9 @@ class _Parser:
         if token.text.replace("％", "%").endswith("%") and fact.type != "percent":
             raise RuleError("percent", token.position, fact=fact.name)
         if abs(value) >= NUMBER_LIMIT:
-            raise RuleError("large", token.position, fact=fact.name, limit=f"{NUMBER_LIMIT:,f}")
+            # said in the unit the rule is written in: a percentage's limit in percent (review 103)
+            shown = f"{NUMBER_LIMIT * 100:,f} %" if fact.type == "percent" else f"{NUMBER_LIMIT:,f}"
+            raise RuleError("large", token.position, fact=fact.name, limit=shown)
         return value
 
     def value(self, fact: Fact) -> Value:

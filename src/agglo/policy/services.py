@@ -168,7 +168,9 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
     values["auto_grant"] = bool(values.get("auto_grant"))
     try:
         text = str(values.get("rule") or "")
-        stored = current is not None and text == current.get("rule")
+        # the rule as saved, sent back by a form (whose text box ends lines with \r\n): read as it was accepted
+        saved = str((current or {}).get("rule") or "")
+        stored = current is not None and text.replace("\r\n", "\n") == saved.replace("\r\n", "\n")
         rule = rule_of(text, stored=stored)
         values["rule"] = rule.text
         if not stored and (unknown := unknown_values(rule)):  # a rule saved before is not refused for them now

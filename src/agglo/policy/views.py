@@ -619,6 +619,8 @@ def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
             "policy": request.POST.get("policy", ""),
             "lines": [line for _field, line in labelled_errors(exc.errors, ACTION_FIELDS)] or [exc.message],
             "fields": list(exc.errors or {}),
+            # answered meanwhile (by another agency): the row has no form left, so the text comes back in words
+            "answered": bool(needs.need_get(actor=request.user, pk=pk).answer),
         }
         return _needs_page(request, {}, answering)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 
 from django.core.checks import Warning
@@ -23,7 +24,7 @@ def mail_configured(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
                 id="agglo.W103",
             )
         )
-    elif settings.DEFAULT_FROM_EMAIL.endswith("@localhost"):
+    elif parseaddr(settings.DEFAULT_FROM_EMAIL)[1].endswith("@localhost"):  # "Agglo <x@localhost>" as well
         problems.append(
             Warning(
                 f"Mails are sent from {settings.DEFAULT_FROM_EMAIL}, which no one can answer and many servers refuse.",

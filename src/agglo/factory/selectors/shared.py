@@ -1,26 +1,35 @@
 """The cluster's shared capacity: member factories' weekly capacity pooled by process, or by province for one
-process, with what accepted work reserves and open offers hold. A buyer reads it before choosing a due week; the
+process, and the room in it a new order could still be offered. A buyer reads it before choosing a due week; the
 government reads it as the cluster's production picture.
 
-A factory's calendar is its own, so the pools are kept from telling one (review 101):
+A factory's calendar is its own, so the pools are kept from telling one (reviews 101 and 103):
 - a pool is shown only where it holds at least `MIN_FACTORIES` factories besides the reader's own (a reader who
-  takes its own figures away still reads at least three others together), none of them more than `DOMINANT` of
-  their declared capacity (else the pool reads as that factory);
+  takes its own figures away still reads at least three others together), none of them holding more than
+  `DOMINANT` of their declared capacity (else the pool reads as that factory);
+- so is each week of it: the others' capacity that week, their free room and what is taken of it (by accepted work,
+  open offers or lead time) each come from none, or from at least three factories with none holding more than half;
+  a week that fails shows no figures;
 - where provinces are listed, the remainder is not left to be worked out as the process's total less the provinces
   shown: the smallest join it until it could be shown itself. Which are shown is decided on the other factories
   only, so that a reader cannot move the split by declaring or dropping a capability of its own;
-- every figure is rounded to two significant digits, so that one factory joining or leaving a pool is not read
-  off as the difference between two days' figures."""
+- figures are rounded to two significant digits (half up). That blurs what a day's change in a pool tells, not
+  all of it: the count of factories is exact, and a factory that leaves a small pool can be read off the
+  difference to about that precision.
+
+Only capacity and free room are published: what is taken is their difference, and accepted work and open offers
+apart would each need a rule of their own."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
@@ -31,7 +40,7 @@ from agglo.factory.weeks import monday
 from agglo.registry.models import Region
 
 MIN_FACTORIES = 3
-DOMINANT = 0.6  # the largest share of the others' declared capacity one factory may hold in a pool shown
+DOMINANT = 0.5  # the largest share of the others' figure one factory may hold where it is shown
 ELSEWHERE = "elsewhere"  # the key of the provinces folded together
 ABROAD = "abroad"  # members outside China, whose area is their country
 
@@ -39,16 +48,20 @@ ABROAD = "abroad"  # members outside China, whose area is their country
 @dataclass(frozen=True)
 class PooledWeek:
     week: dt.date
-    capacity: int
-    reserved: int  # by accepted work
-    on_offer: int  # held by open offers until answered
-    free: int  # what a new order could still be offered: none in a week that takes no new work
+    capacity: int | None  # None: the week is withheld (see the module's rules)
+    free: int | None  # what a new order could still be offered: none in a week that takes no new work
     open: bool  # the week takes new work (see `planning.first_open_day`)
 
     @property
+    def withheld(self) -> bool:
+        return self.capacity is None
+
+    @property
     def load(self) -> float:
-        """The share of the week's capacity reserved or on offer (0 where there is none)."""
-        return min(1.0, (self.reserved + self.on_offer) / self.capacity) if self.capacity else 0.0
+        """The share of the week's capacity taken (0 where there is none, or the week is withheld)."""
+        if not self.capacity or self.free is None:
+            return 0.0
+        return min(1.0, max(0.0, 1 - self.free / self.capacity))
 
 
 @dataclass(frozen=True)
@@ -72,29 +85,44 @@ class _Sums:
     provinces: set[str] = field(default_factory=set)
     others: dict[int, int] = field(default_factory=dict)  # factories not the reader's: their declared capacity
     capacity: list[int] = field(default_factory=list)
-    reserved: list[int] = field(default_factory=list)
-    on_offer: list[int] = field(default_factory=list)
     free: list[int] = field(default_factory=list)
+    # the others' own (capacity, free room) by week and factory, which each week's rules read
+    theirs: list[dict[int, tuple[int, int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        for name in ("capacity", "reserved", "on_offer", "free"):
-            setattr(self, name, getattr(self, name) or [0] * self.weeks)
+        self.capacity = self.capacity or [0] * self.weeks
+        self.free = self.free or [0] * self.weeks
+        self.theirs = self.theirs or [{} for _i in range(self.weeks)]
 
     def add(self, other: _Sums) -> None:
         self.factories |= other.factories
         self.provinces |= other.provinces
         for factory, declared in other.others.items():
             self.others[factory] = self.others.get(factory, 0) + declared
-        for name in ("capacity", "reserved", "on_offer", "free"):
-            mine = getattr(self, name)
-            for i, n in enumerate(getattr(other, name)):
-                mine[i] += n
+        for i in range(self.weeks):
+            self.capacity[i] += other.capacity[i]
+            self.free[i] += other.free[i]
+            self.theirs[i].update(other.theirs[i])  # a factory makes a process once: its figures are in one part
 
     @property
     def showable(self) -> bool:
         """Enough other factories, none of them dominant, for the pool to tell no one factory's figures."""
-        total = sum(self.others.values())
-        return len(self.others) >= MIN_FACTORIES and (not total or max(self.others.values()) <= DOMINANT * total)
+        return len(self.others) >= MIN_FACTORIES and _spread(list(self.others.values()))
+
+    def week_showable(self, i: int) -> bool:
+        """Each figure of week `i` (capacity, free room, and what is taken, their difference) comes from none of the
+        other factories, or from enough of them with none dominant."""
+        pairs = self.theirs[i].values()
+        return all(
+            _spread(values) for values in ([c for c, _f in pairs], [f for _c, f in pairs], [c - f for c, f in pairs])
+        )
+
+
+def _spread(values: list[int]) -> bool:
+    """Whether a sum of these tells none of them: no one above zero, or at least `MIN_FACTORIES` with none holding
+    more than `DOMINANT` of the sum."""
+    shares = [v for v in values if v > 0]
+    return not shares or (len(shares) >= MIN_FACTORIES and max(shares) <= DOMINANT * sum(shares))
 
 
 def shared_capacity_check(actor: Any) -> None:
@@ -164,12 +192,12 @@ def _sums(caps: QuerySet[Capability], weeks: list[dt.date], readers: set[int]) -
         for i, week in enumerate(weeks):
             slot = slots.get((pk, week))
             capacity, reserved = (slot.capacity, slot.reserved) if slot else (weekly, 0)
-            on_offer = held.get((pk, i), 0)
-            pool.capacity[i] += capacity
-            pool.reserved[i] += reserved
-            pool.on_offer[i] += on_offer
             # each factory's own room: one factory's over-offered week takes nothing from another's
-            pool.free[i] += max(0, capacity - reserved - on_offer) if week >= starts else 0
+            free = max(0, capacity - reserved - held.get((pk, i), 0)) if week >= starts else 0
+            pool.capacity[i] += capacity
+            pool.free[i] += free
+            if factory not in readers:
+                pool.theirs[i][factory] = (capacity, free)
     return sums
 
 
@@ -187,8 +215,11 @@ def _checked(process: str, province: str) -> Process | None:
 
 
 def rounded(n: int) -> int:
-    """`n` to two significant digits: 1,234 → 1,200; 87 → 87."""
-    return n if abs(n) < 100 else round(n, 2 - len(str(abs(n))))
+    """`n` (not negative) to two significant digits, half up (四舍五入): 1,234 → 1,200; 1,250 → 1,300; 87 → 87."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return (n + step // 2) // step * step
 
 
 def _province_pool(
@@ -201,26 +232,32 @@ def _province_pool(
     shown = next((p for p in pools if p.key == province), None)
     if shown is not None:
         return shown
-    region = Region.objects.filter(code=province).first()
-    return _pool(province, region.name if region else province, process, by_area[province], [], opens)
+    return _pool(province, _region_name(province), process, by_area[province], [], opens)
+
+
+@lru_cache(maxsize=64)
+def _named(code: str, language: str) -> str:
+    region = Region.objects.filter(code=code).first()
+    return region.name if region else code
+
+
+def _region_name(code: str) -> str:
+    """A province's name in the reader's language, read once per process and language."""
+    return _named(code, get_language() or "")
 
 
 def _pool(key: str, label: str, process: Process, sums: _Sums, weeks: list[dt.date], opens: dt.date) -> Pool:
-    """The pool's figures, rounded, or none (withheld) where they could tell one factory's, or with no `weeks`."""
+    """The pool's figures, rounded, or none (withheld) where they could tell one factory's, or with no `weeks`; a
+    week whose own figures could is withheld alone."""
     shown = None
     if sums.showable and weeks:
         shown = [
-            PooledWeek(
-                w,
-                rounded(sums.capacity[i]),
-                rounded(sums.reserved[i]),
-                rounded(sums.on_offer[i]),
-                rounded(sums.free[i]),
-                w >= opens,
-            )
+            PooledWeek(w, rounded(sums.capacity[i]), rounded(sums.free[i]), w >= opens)
+            if sums.week_showable(i)
+            else PooledWeek(w, None, None, w >= opens)
             for i, w in enumerate(weeks)
         ]
-    return Pool(key, label, process, len(sums.factories), len(sums.provinces), shown)
+    return Pool(key, label, process, len(sums.factories), len(sums.provinces - {ABROAD}), shown)
 
 
 def _by_province(process: Process, sums: dict[str, _Sums], weeks: list[dt.date], opens: dt.date) -> list[Pool]:
