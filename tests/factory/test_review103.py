@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from agglo.access.models import Membership
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.selectors.shared import rounded
 from agglo.factory.services.capacity import capacity_set
@@ -19,7 +18,7 @@ from agglo.factory.services.execution import allocation_progress
 from agglo.factory.weeks import monday
 from tests.conftest import user
 from tests.factory.conftest import accepted_offer, signed_in
-from tests.factory.test_shared_capacity import declare, more_cnc, pools, weeks
+from tests.factory.test_shared_capacity import more_cnc, pools, weeks
 
 pytestmark = pytest.mark.django_db
 
@@ -64,16 +63,6 @@ def test_the_api_refuses_an_outsider_before_it_reads_a_filter(cluster: dict[str,
 def test_the_filter_errors_use_the_readers_colon(cluster: dict[str, Any]) -> None:
     page = signed_in(cluster["people"]["buyer"]).get("/factory/shared/?process=zzz").content.decode()
     assert "工艺：" in page.split('id="id_process-errors"')[1].split("</div>")[0]
-
-
-def test_members_abroad_are_not_counted_as_a_province(cluster: dict[str, Any], make_org: Any) -> None:
-    more_cnc(cluster, make_org, (("gz", "440100", 200), ("dg", "441900", 150)))
-    for n in range(3):
-        org = make_org(region="DE", uscc="", foreign_registry_id=f"HRB 2000{n}", name_zh=f"德国工厂{n}")
-        admin = user(f"de103-{n}")
-        Membership.objects.create(user=admin, organization=org, role=Membership.Role.ADMIN)
-        declare(admin, org, "cnc", 100)
-    assert pools(cluster["people"]["buyer"])["cnc"].provinces == 2  # Guangdong and Jiangsu
 
 
 def test_a_delivery_date_alone_still_delivers_the_whole_quantity_from_the_board(cluster: dict[str, Any]) -> None:

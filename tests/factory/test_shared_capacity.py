@@ -307,3 +307,5 @@ def test_members_abroad_are_pooled_as_abroad_not_as_a_province(
     found = pools(cluster["people"]["buyer"], process="cnc")
     assert ABROAD not in found and "DE" not in found
     assert list(found) == ["440000", ELSEWHERE] and found[ELSEWHERE].label == "Other provinces and abroad"
+    # nor counted as one (review 103): Guangdong and Jiangsu
+    assert pools(cluster["people"]["buyer"])["cnc"].provinces == 2
