@@ -108,3 +108,44 @@ def test_an_acceptance_between_a_plans_two_reads_is_not_offered_again(
     # every offer of the second plan fits the room the first order's accepted work left
     for a in second.allocations.filter(status="offered"):
         allocation_respond(actor=owner(cluster, a), allocation=a, action="accept")
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_factorys_offers_on_an_order_are_reminded_of_in_one_notice_when_part_is_locked(
+    cluster: dict[str, Any],
+) -> None:
+    """Review 103: with part of a factory's offers on an order held by another transaction, a round used to remind
+    of the rest, and the next round of that part in a second notice."""
+    from django.db import transaction
+
+    from agglo.common.models import Notification
+
+    buyer = cluster["people"]["buyer"]
+    later = dt.date.today() + dt.timedelta(weeks=1)
+    data = order_data(start_week=later.isoformat(), due_week=(later + dt.timedelta(weeks=6)).isoformat())
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
+    offers = list(order.allocations.filter(status="offered"))
+    factory = max({a.factory_id for a in offers}, key=lambda f: sum(a.factory_id == f for a in offers))
+    mine = [a for a in offers if a.factory_id == factory]
+    assert len(mine) >= 2
+    when = min(a.respond_by for a in offers) - dt.timedelta(hours=1)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # an answer under way on one piece of the factory's work
+        with transaction.atomic():
+            type(mine[0]).objects.select_for_update().get(pk=mine[0].pk)
+            holding.set()
+            release.wait(30)
+
+    def remind() -> None:
+        assert holding.wait(30)
+        first.append(offers_remind(now=when))
+        release.set()
+
+    first: list[int] = []
+    assert together(hold, remind) == [None, None]
+    who = next(p for n, p in cluster["people"].items() if cluster["orgs"][n].pk == factory)
+    notices = Notification.objects.filter(verb="factory.offer_reminder", user=who)
+    assert first[0] == len(offers) - len(mine) and not notices.exists()
+    assert offers_remind(now=when) == len(mine) and notices.count() == 1  # the next round: all of it, in one notice

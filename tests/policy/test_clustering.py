@@ -87,3 +87,13 @@ def test_key_words_keep_acronyms_as_written_and_leave_out_filler():
     vectors = np.eye(3, dtype=np.float32)
     (group,) = describe(vectors, texts, [[0, 1, 2]])
     assert "PCT" in group.words and "pct" not in group.words
+
+
+def test_a_word_jieba_made_up_does_not_name_a_group():
+    # review 100: a group of medical-device needs was named "医疗器械 · medical · 通道 · 证要"
+    from agglo.policy.clustering import describe, written_words
+
+    texts = ["二类医疗器械证要等半年", "二类医疗器械证要排队审批", "医疗器械审批通道太慢"]
+    assert "证要" in written_words(texts[0])  # still a word of the need, for the grouping
+    (group,) = describe(np.eye(3, dtype=np.float32), texts, [[0, 1, 2]])
+    assert "证要" not in group.words and "医疗器械" in group.words

@@ -102,6 +102,16 @@ def written_words(text: str) -> list[str]:
     return out
 
 
+def _known(word: str) -> bool:
+    """Whether a word may name a group: any non-Chinese word, and a Chinese one jieba's dictionary holds. Words it
+    made up from unknown characters ("二类医疗器械证要等半年" gives "证要") still count in the grouping, but a label
+    made of them reads as nonsense (review 100)."""
+    if not _HAN.match(word):
+        return True
+    jieba.dt.check_initialized()
+    return bool(jieba.dt.FREQ.get(word))
+
+
 def describe(
     vectors: npt.NDArray[np.float32], texts: Sequence[str], groups: list[list[int]], top: int = 4
 ) -> list[Group]:
@@ -120,6 +130,7 @@ def describe(
         scored = sorted(
             ((n / total) * math.log(1 + average / spread[w]) * (1 if n > 1 or len(group) == 1 else 0.5), w)
             for w, n in count.items()
+            if _known(w)
         )
         best = tuple(forms[w].most_common(1)[0][0] for _score, w in reversed(scored[-top:]))
         centre = vectors[group].mean(axis=0)

@@ -42,9 +42,18 @@ def offers_remind(*, now: dt.datetime | None = None) -> int:
         # Offers another transaction holds (an answer, a re-plan, a cancel) are left for the next round: a reminder
         # waits for none, so it cannot close a cycle of waits with them (review 99), and of two rounds at once
         # each reminds of different work.
-        rows = list(
+        due = {
+            pk: _side(status, order, factory)
+            for pk, status, order, factory in waiting.values_list("pk", "status", "order_id", "factory_id")
+        }
+        locked = list(
             waiting.select_related("order").select_for_update(of=("self",), skip_locked=True).order_by("order_id", "pk")
         )
+        # a notice covers all of one side's work on an order: where part of it was locked, none is reminded of now
+        # (the next round takes it whole), rather than the rest now and that part in a second notice (review 103)
+        taken = {a.pk for a in locked}
+        partial = {side for pk, side in due.items() if pk not in taken}
+        rows = [a for a in locked if _side(a.status, a.order_id, a.factory_id) not in partial]
         offers: dict[tuple[Order, int], list[Allocation]] = defaultdict(list)
         counters: dict[Order, list[Allocation]] = defaultdict(list)
         for a in rows:
@@ -66,6 +75,12 @@ def offers_remind(*, now: dt.datetime | None = None) -> int:
             reminded_by=F("respond_by"), updated_at=F("updated_at")
         )
     return len(rows)
+
+
+def _side(status: str, order_id: int, factory_id: int) -> tuple[int, int | None]:
+    """Whose reminder a piece of work is in: the factory's of its offers on the order, or the buyer's of the order's
+    counter-offers."""
+    return (order_id, factory_id if status == Allocation.Status.OFFERED else None)
 
 
 OFFERS = ngettext_lazy(
