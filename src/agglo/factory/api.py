@@ -154,7 +154,7 @@ def capacity_shared(
     factory's figures is withheld."""
     shared_capacity_check(request.auth)  # before any filter is read: an outsider is refused, not corrected
     weeks = calendar_page(page_start_checked(start)).weeks
-    pools, _closed = shared_capacity(actor=request.auth, weeks=weeks, process=process, province=province)
+    pools = shared_capacity(actor=request.auth, weeks=weeks, process=process, province=province)
     return {"weeks": weeks, "min_factories": MIN_FACTORIES, "pools": pools}
 
 

@@ -24,12 +24,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from agglo.access import policy
@@ -38,6 +36,7 @@ from agglo.factory.models import Capability, Process
 from agglo.factory.selectors.planning import first_open_day, offers_held, slots_after_offers
 from agglo.factory.weeks import monday
 from agglo.registry.models import Region
+from agglo.registry.selectors.regions import region_names
 
 MIN_FACTORIES = 3
 DOMINANT = 0.5  # the largest share of the others' figure one factory may hold where it is shown
@@ -131,12 +130,9 @@ def shared_capacity_check(actor: Any) -> None:
         raise Forbidden(_("The cluster's shared capacity is open to members of the cluster in good standing."))
 
 
-def shared_capacity(
-    *, actor: Any, weeks: list[dt.date], process: str = "", province: str = ""
-) -> tuple[list[Pool], list[dt.date]]:
+def shared_capacity(*, actor: Any, weeks: list[dt.date], process: str = "", province: str = "") -> list[Pool]:
     """Pools of active member factories' capacity over `weeks` (consecutive): one per process, or (given
-    `process`) one per province. `province` narrows to the factories there. Returns the pools and the weeks that
-    take no new work."""
+    `process`) one per province. `province` narrows to the factories there."""
     shared_capacity_check(actor)
     chosen = _checked(process, province)
     caps = Capability.objects.filter(active=True, organization__status="member")
@@ -145,17 +141,18 @@ def shared_capacity(
     sums = _sums(caps, weeks, policy.organization_ids(actor))
     processes = {p.code: p for p in Process.objects.filter(code__in=sums)}
     opens = monday(first_open_day())
-    closed = [w for w in weeks if w < opens]
+    named = region_names([province])[0] if province else ""
     if chosen is not None:
         pools = _by_province(chosen, sums.get(chosen.code, {}), weeks, opens)
         if province:
-            pools = [p for p in [_province_pool(pools, province, chosen, sums.get(chosen.code, {}), opens)] if p]
-        return pools, closed
+            there = _province_pool(pools, province, named, chosen, sums.get(chosen.code, {}), opens)
+            pools = [there] if there else []
+        return pools
     pools = []
     for code, by_area in sums.items():
         if province:
             there = _province_pool(
-                _by_province(processes[code], by_area, weeks, opens), province, processes[code], by_area, opens
+                _by_province(processes[code], by_area, weeks, opens), province, named, processes[code], by_area, opens
             )
             if there is not None:
                 pools.append(replace(there, key=code, label=processes[code].name))
@@ -165,7 +162,7 @@ def shared_capacity(
             whole.add(part)
         pools.append(_pool(code, processes[code].name, processes[code], whole, weeks, opens))
     pools.sort(key=lambda p: p.label.casefold())
-    return pools, closed
+    return pools
 
 
 def _sums(caps: QuerySet[Capability], weeks: list[dt.date], readers: set[int]) -> dict[str, dict[str, _Sums]]:
@@ -223,7 +220,7 @@ def rounded(n: int) -> int:
 
 
 def _province_pool(
-    pools: list[Pool], province: str, process: Process, by_area: dict[str, _Sums], opens: dt.date
+    pools: list[Pool], province: str, named: str, process: Process, by_area: dict[str, _Sums], opens: dt.date
 ) -> Pool | None:
     """One province's pool as the pools by province show it, or withheld where they fold it into the rest (else
     the two views together would tell the rest); None where no factory there makes the process."""
@@ -232,18 +229,7 @@ def _province_pool(
     shown = next((p for p in pools if p.key == province), None)
     if shown is not None:
         return shown
-    return _pool(province, _region_name(province), process, by_area[province], [], opens)
-
-
-@lru_cache(maxsize=64)
-def _named(code: str, language: str) -> str:
-    region = Region.objects.filter(code=code).first()
-    return region.name if region else code
-
-
-def _region_name(code: str) -> str:
-    """A province's name in the reader's language, read once per process and language."""
-    return _named(code, get_language() or "")
+    return _pool(province, named, process, by_area[province], [], opens)
 
 
 def _pool(key: str, label: str, process: Process, sums: _Sums, weeks: list[dt.date], opens: dt.date) -> Pool:
@@ -276,8 +262,10 @@ def _by_province(process: Process, sums: dict[str, _Sums], weeks: list[dt.date],
 
     while rest and shown and (together := merged(rest)).others and not together.showable:
         rest.append(shown.pop())
-    names = {r.code: r.name for r in Region.objects.filter(code__in=shown)}
-    pools = [_pool(code, names.get(code, code), process, sums[code], weeks, opens) for code in shown]
+    pools = [
+        _pool(code, name, process, sums[code], weeks, opens)
+        for code, name in zip(shown, region_names(shown), strict=True)
+    ]
     if rest:
         if ABROAD in rest:
             label = _("Other provinces and abroad") if shown else _("All provinces and abroad")

@@ -13,8 +13,9 @@ from django.shortcuts import render
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.factory.forms import SharedCapacityForm
 from agglo.factory.selectors.calendar import calendar_page
+from agglo.factory.selectors.planning import first_open_day
 from agglo.factory.selectors.shared import MIN_FACTORIES, Pool, shared_capacity, shared_capacity_check
-from agglo.factory.weeks import with_years
+from agglo.factory.weeks import monday, with_years
 from agglo.registry.forms import apply_service_errors
 
 
@@ -28,13 +29,10 @@ def shared(request: HttpRequest) -> HttpResponse:
     form = SharedCapacityForm(request.GET or None)
     page = calendar_page(request.GET.get("from"))
     pools: list[Pool] = []
-    closed: list[dt.date] = []
-    if form.is_bound and not form.is_valid():
-        pass  # the errors name the filter; no figures for a filter that could not be read
-    else:
+    if not form.is_bound or form.is_valid():  # no figures for a filter that could not be read: its error says why
         filters = form.cleaned_data if form.is_bound else {}
         try:
-            pools, closed = shared_capacity(
+            pools = shared_capacity(
                 actor=request.user,
                 weeks=page.weeks,
                 process=filters.get("process", ""),
@@ -52,7 +50,8 @@ def shared(request: HttpRequest) -> HttpResponse:
             "by_province": bool(chosen),
             "weeks": page.weeks,
             "week_heads": with_years(page.weeks),
-            "closed": closed,
+            # the weeks a plan made now gives no new work to
+            "closed": [w for w in page.weeks if w < monday(first_open_day())],
             "earlier": _page_link(request, page.earlier),
             "later": _page_link(request, page.later),
             # the page of weeks shown, kept when a process or the filters change
