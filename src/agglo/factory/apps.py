@@ -6,3 +6,8 @@ class FactoryConfig(AppConfig):
     name = "agglo.factory"
     label = "factory"
     verbose_name = _("Virtual factory")
+
+    def ready(self) -> None:
+        from agglo.factory import receivers
+
+        receivers.connect()

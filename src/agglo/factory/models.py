@@ -216,6 +216,7 @@ class Allocation(StampsChanges, models.Model):
         DELAYED = "delayed", _("A factory reported its part late.")
         EXPIRED = "expired", _("Offers went unanswered.")
         CANCELLED = "cancelled", _("The buyer cancelled the order.")
+        LEFT = "left", _("The factory's organization was suspended or left the platform.")
 
     class Receipt(models.TextChoices):
         CONFIRMED = "confirmed", _("Receipt confirmed")

@@ -139,6 +139,7 @@ PLAN_REASONS = {
     "delayed": gettext_lazy("a factory reported a delay"),
     "expired": gettext_lazy("an offer was not answered in time"),
     "withdrawn": gettext_lazy("a factory gave back accepted work"),
+    "left": gettext_lazy("a factory was suspended or left the platform"),
 }
 # what an event keeps for the platform, not for its readers (the solver's objective is a number in fen)
 UNSHOWN = {"factory.order_planned": frozenset({"objective"})}
@@ -328,6 +329,7 @@ WHOLE_EVENTS = {
     "access.totp_enrolled": gettext_lazy("Account · two-factor login set up"),
     "access.totp_reset": gettext_lazy("Account · two-factor login reset"),
     "factory.offers_expired": gettext_lazy("Job · offers expired unanswered"),
+    "factory.factories_left": gettext_lazy("Job · work of factories no longer members taken back"),
     "ledger.witness_registered": gettext_lazy("Transparency log · witness registered"),
     "registry.chain_link_added": gettext_lazy("Industry chain · link added"),
 }

@@ -18,6 +18,7 @@ log = logging.getLogger("agglo.housekeeping")
 JOBS: tuple[tuple[tuple[str, ...], int], ...] = (
     (("expire_offers",), 600),
     (("remind_offers",), 600),
+    (("replan_departed",), 600),
     (("expire_listings",), 3600),
     (("matching_index", "sync"), 3600),
     (("expire_sent_requests",), 3600),

@@ -1,0 +1,123 @@
+"""Factories whose organization stops being a member in good standing (suspended by the operators, or withdrawn).
+Plans offer them no new work (`selectors.planning`), but what they already held sat until something else re-planned
+its order: offers they can no longer answer, counter-offers the buyer could still take, accepted work they can no
+longer report on. Here that work is taken back and each order concerned re-planned at once. Work under way or
+delivered stays theirs: it is made, or being made, and the plan cannot move it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy, ngettext_lazy
+
+from agglo.access import policy
+from agglo.common.audit import record
+from agglo.common.language import Joined, Phrase
+from agglo.common.notify import notify
+from agglo.factory.models import Allocation, Order
+from agglo.factory.services.capacity import order_turn, release
+from agglo.factory.services.replan import repaired, replan
+from agglo.factory.services.telling import named, offer_piece, tell_factory
+from agglo.registry.models import Organization
+
+S = Allocation.Status
+OPEN = (S.OFFERED, S.COUNTERED)
+
+
+def departed_work(organization_ids: Iterable[int] | None = None) -> QuerySet[Allocation]:
+    """Open offers and counter-offers, and accepted work not begun, of factories that are no longer members in
+    good standing, on orders still open (of these organizations only, if given)."""
+    work = Allocation.objects.filter(
+        Q(status__in=OPEN) | Q(status=S.ACCEPTED, started=False, quantity_done=0),
+        factory__status__in=(Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN),
+    ).exclude(order__status__in=Order.CLOSED)
+    if organization_ids is not None:
+        work = work.filter(factory_id__in=list(organization_ids))
+    return work
+
+
+def departures_replan(*, organization_ids: Iterable[int] | None = None, actor: Any = None) -> int:
+    """Take back the departed factories' open offers and work not begun, and re-plan each order concerned, one
+    transaction per order (as `offers_expire` does). Returns how many orders were re-planned."""
+    ids = None if organization_ids is None else sorted(set(organization_ids))
+    order_ids = sorted(set(departed_work(ids).values_list("order_id", flat=True)))
+    count = 0
+    for order_id in order_ids:
+        with transaction.atomic():
+            if _order_replanned(order_id, ids, actor):
+                count += 1
+    return count
+
+
+def _order_replanned(order_id: int, organization_ids: list[int] | None, actor: Any) -> bool:
+    # The order first, as every plan change locks it, then its processes' planning turn before any release.
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status in Order.CLOSED:
+        return False
+    order_turn(order)
+    # read again under the locks: answered, delivered, or the organization reinstated meanwhile
+    pieces = list(
+        departed_work(organization_ids)
+        .filter(order_id=order_id)
+        .select_for_update(of=("self",))
+        .select_related("capability", "operation__process", "factory")
+        .order_by("factory_id", "operation__seq", "week")
+    )
+    if not pieces:
+        return False
+    for a in pieces:
+        if a.status == S.ACCEPTED:
+            release(a.capability, a.week, a.quantity)
+    Allocation.objects.filter(pk__in=[a.pk for a in pieces]).update(
+        status=S.SUPERSEDED, moved_by=Allocation.MovedBy.LEFT
+    )
+    factories = sorted({a.factory_id for a in pieces})
+    order = replan(order, actor=actor, reason="left")
+    record(
+        "factory.factories_left",
+        actor=actor,
+        subject=order,
+        payload={
+            "factories": factories,
+            "offers": sum(a.status in OPEN for a in pieces),
+            "accepted": sum(a.status == S.ACCEPTED for a in pieces),
+        },
+        organization_id=order.buyer_id,
+    )
+    for factory_id in factories:
+        mine = [a for a in pieces if a.factory_id == factory_id]
+        tell_factory(
+            factory_id,
+            "factory.left",
+            Phrase(
+                gettext_lazy(
+                    "Your organization is no longer a member in good standing, so your open offers and the work you "
+                    "had not begun on order %(product)s (%(pieces)s) went to other factories."
+                ),
+                product=order.product,
+                pieces=Joined(offer_piece(a) for a in mine),
+            ),
+        )
+    first = {a.factory_id: a for a in reversed(pieces)}  # one piece names each factory
+    what = Phrase(
+        ngettext_lazy(
+            "%(factories)s can no longer serve order %(product)s (suspended, or gone from the platform): %(n)d part "
+            "of their work not yet begun, offered or accepted, was taken back.",
+            "%(factories)s can no longer serve order %(product)s (suspended, or gone from the platform): %(n)d parts "
+            "of their work not yet begun, offered or accepted, were taken back.",
+            "n",
+        ),
+        factories=Joined(named(first[f]) for f in sorted(first)),
+        product=order.product,
+        n=len(pieces),
+    )
+    notify(
+        policy.organization_admins(order.buyer_id),
+        verb="factory.left",
+        text=repaired(what, order),
+        link=f"/factory/orders/{order.pk}/",
+    )
+    return True

@@ -1,0 +1,141 @@
+"""A factory whose organization is suspended or withdrawn: its open offers and the work it has not begun go to
+other factories at once; work under way stays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from agglo.common.models import Notification
+from agglo.factory.models import Allocation, Order
+from agglo.factory.services.capacity import free_in
+from agglo.factory.services.departures import departures_replan
+from agglo.factory.services.jobs import allocation_respond
+from agglo.registry.models import Organization
+from agglo.registry.services import organization_set_status
+from tests.factory.conftest import signed_in
+from tests.factory.test_amend import confirmed
+from tests.factory.test_plan_flow import planned
+
+pytestmark = pytest.mark.django_db
+
+LIVE = ("offered", "countered", "accepted")
+
+
+def _suspend(cluster: dict[str, Any], name: str, capture: Any, status: str = "suspended") -> Organization:
+    org = cluster["orgs"][name]
+    with capture(execute=True):
+        organization_set_status(actor=cluster["operator"], organization=org, status=status, reason="审核未通过")
+    return org
+
+
+def _covered(order: Order) -> dict[int, int]:
+    """Units of each step offered, accepted or delivered."""
+    units: dict[int, int] = {}
+    for a in order.allocations.filter(status__in=[*LIVE, "delivered"]).select_related("operation"):
+        units[a.operation.seq] = units.get(a.operation.seq, 0) + a.quantity
+    return units
+
+
+def test_a_suspended_factorys_accepted_work_goes_to_others_at_once(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    order = confirmed(cluster)
+    sz = cluster["orgs"]["sz"]
+    mine = list(order.allocations.filter(factory=sz, status="accepted").select_related("capability"))
+    assert mine, "the plan should give the Shenzhen factory work"
+    free_before = {(a.capability_id, a.week): free_in(a.capability, a.week) for a in mine}
+    _suspend(cluster, "sz", django_capture_on_commit_callbacks)
+    order.refresh_from_db()
+    assert order.status == "planned", order.diagnosis
+    assert not order.allocations.filter(factory=sz, status__in=LIVE).exists()
+    released: dict[tuple[int, Any], int] = {}
+    for a in mine:
+        a.refresh_from_db()
+        assert (a.status, a.moved_by) == ("superseded", "left")
+        released[a.capability_id, a.week] = released.get((a.capability_id, a.week), 0) + a.quantity
+    for a in mine:  # its capacity is released, and no other work is put there
+        assert free_in(a.capability, a.week) == free_before[a.capability_id, a.week] + released[a.capability_id, a.week]
+    assert _covered(order) == {1: 600, 2: 600, 3: 600}  # every step planned in full again, by the others
+    assert order.plan_stats["reason"] == "left"
+    told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.left")
+    assert "sz工厂有限公司" in told.text and "已被收回" in told.text, told.text
+    assert Notification.objects.filter(user=cluster["people"]["sz"], verb="factory.left").count() == 1
+    # its job board says why the work went
+    page = signed_in(cluster["people"]["sz"]).get("/factory/jobs/").content.decode()
+    assert "已收回：该工厂已不是正常状态的成员" in page
+
+
+def test_work_under_way_stays_with_the_factory_that_left(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    order = confirmed(cluster)
+    sz = cluster["orgs"]["sz"]
+    started, *rest = list(order.allocations.filter(factory=sz, status="accepted").order_by("week"))
+    Allocation.objects.filter(pk=started.pk).update(started=True)
+    _suspend(cluster, "sz", django_capture_on_commit_callbacks, status="withdrawn")
+    started.refresh_from_db()
+    assert (started.status, started.moved_by) == ("accepted", "")
+    for a in rest:
+        a.refresh_from_db()
+        assert a.status == "superseded" and a.moved_by == "left"
+    order.refresh_from_db()
+    assert _covered(order) == {1: 600, 2: 600, 3: 600}
+
+
+def test_open_offers_and_counters_of_a_suspended_factory_are_replaced(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    order = planned(cluster)
+    sz = cluster["orgs"]["sz"]
+    offers = list(order.allocations.filter(factory=sz, status="offered"))
+    assert len(offers) >= 2
+    countered = offers[0]
+    allocation_respond(
+        actor=cluster["people"]["sz"], allocation=countered, action="counter", quantity=countered.quantity // 2
+    )
+    countered.refresh_from_db()
+    assert countered.status == "countered"
+    _suspend(cluster, "sz", django_capture_on_commit_callbacks)
+    for a in offers:
+        a.refresh_from_db()
+        assert (a.status, a.moved_by) == ("superseded", "left")  # the counter-offer too: the buyer cannot take it
+    order.refresh_from_db()
+    assert not order.allocations.filter(factory=sz, status__in=LIVE).exists()
+    assert _covered(order) == {1: 600, 2: 600, 3: 600}
+    # nothing is left for a second round
+    assert departures_replan() == 0
+
+
+def test_the_sweep_catches_a_status_changed_without_the_service_and_spares_a_reinstated_member(
+    cluster: dict[str, Any],
+) -> None:
+    order = confirmed(cluster)
+    sz, su = cluster["orgs"]["sz"], cluster["orgs"]["su"]
+    # changed in bulk (no signal): the next housekeeping round finds it
+    Organization.objects.filter(pk=sz.pk).update(status="suspended")
+    Organization.objects.filter(pk=su.pk).update(status="suspended")
+    Organization.objects.filter(pk=su.pk).update(status="member")  # reinstated before the round
+    su_work = set(order.allocations.filter(factory=su, status="accepted").values_list("pk", flat=True))
+    call_command("replan_departed", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    order.refresh_from_db()
+    assert not order.allocations.filter(factory=sz, status__in=LIVE).exists()
+    assert su_work <= set(order.allocations.filter(factory=su, status="accepted").values_list("pk", flat=True))
+    assert _covered(order) == {1: 600, 2: 600, 3: 600}
+
+
+def test_an_edit_of_a_suspended_organization_that_left_nothing_open_replans_nothing(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    order = confirmed(cluster)
+    cd = cluster["orgs"]["cd"]
+    _suspend(cluster, "cd", django_capture_on_commit_callbacks)
+    order.refresh_from_db()
+    version = order.plan_version
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        organization_set_status(actor=cluster["operator"], organization=cd, status="withdrawn")
+    assert callbacks == []  # nothing of it left open: no task
+    order.refresh_from_db()
+    assert order.plan_version == version
