@@ -247,6 +247,8 @@ AGGLO_REQUEST_MAX_BYTES = env_number(
 
 # Background work: immediate in tests and development, a database queue with `agglo worker` otherwise.
 TASK_BACKEND = env_choice("AGGLO_TASK_BACKEND", "database", ("database", "immediate"))
+# a task "running" for longer than this was left by a worker that stopped: the next worker to start runs it again
+AGGLO_TASK_STALE_MINUTES = env_number("AGGLO_TASK_STALE_MINUTES", 60, low=5, high=24 * 60)
 TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"

@@ -1,15 +1,65 @@
-"""`agglo worker` outlives a database that goes away, and logs at the platform's level (review 102)."""
+"""`agglo worker` outlives a database that goes away, runs again what was left running, and logs at the platform's
+level (review 102)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 import pytest
 from django.db.utils import OperationalError
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
+from django_tasks_db.models import DBTaskResult
 
 from agglo.web.management.commands import worker
+
+pytestmark = pytest.mark.django_db
+
+
+def _task(status: str, *, minutes_ago: float | None, workers: list[str]) -> DBTaskResult:
+    now = timezone.now()
+    return DBTaskResult.objects.create(
+        status=status,
+        args_kwargs={"args": [[1]], "kwargs": {}},
+        task_path="agglo.factory.tasks.departures_task",
+        backend_name="default",
+        run_after=now,
+        started_at=None if minutes_ago is None else now - dt.timedelta(minutes=minutes_ago),
+        worker_ids=workers,
+    )
+
+
+def test_a_task_cut_off_with_the_database_runs_again_when_it_is_back(monkeypatch: Any) -> None:
+    runs: list[str] = []
+    cut = _task("RUNNING", minutes_ago=0.1, workers=["w1"])
+    elsewhere = _task("RUNNING", minutes_ago=0.1, workers=["w1", "w2"])  # another worker runs it now
+    done = _task("SUCCESSFUL", minutes_ago=0.1, workers=["w1"])
+
+    def handle(self: Any, *args: Any, **options: Any) -> None:
+        runs.append("run")
+        if len(runs) == 1:  # while it ran `cut`, the server went away
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(DbWorker, "handle", handle)
+    monkeypatch.setattr(worker.time, "sleep", lambda s: None)
+    worker.Command().handle(verbosity=1, worker_id="w1")
+    statuses = {t.pk: t.status for t in DBTaskResult.objects.all()}
+    assert statuses == {cut.pk: "READY", elsewhere.pk: "RUNNING", done.pk: "SUCCESSFUL"}
+    assert runs == ["run", "run"]
+
+
+def test_a_task_a_stopped_worker_left_running_runs_again_at_the_next_start(settings: Any, monkeypatch: Any) -> None:
+    settings.AGGLO_TASK_STALE_MINUTES = 60
+    old = _task("RUNNING", minutes_ago=61, workers=["dead"])
+    recent = _task("RUNNING", minutes_ago=5, workers=["alive"])
+    monkeypatch.setattr(DbWorker, "handle", lambda self, *a, **o: None)
+    worker.Command().handle(verbosity=1, worker_id="new")
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.status, old.started_at) == ("READY", None)
+    assert recent.status == "RUNNING"
 
 
 def test_the_worker_waits_for_the_database_and_goes_on(monkeypatch: Any) -> None:
