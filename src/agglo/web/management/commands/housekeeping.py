@@ -22,13 +22,14 @@ JOBS: tuple[tuple[tuple[str, ...], int], ...] = (
     (("expire_listings",), 3600),
     (("matching_index", "sync"), 3600),
     (("expire_sent_requests",), 3600),
+    (("sweep_files",), 86400),
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Run the periodic jobs (expire offers and remind of those due soon, expire listings, sync the matching "
-        "index, forget kept answers) on their schedule."
+        "Run the periodic jobs (expire offers and remind of those due soon, re-plan around departed factories, "
+        "expire listings, sync the matching index, forget kept answers, delete files no row names) on their schedule."
     )
 
     def add_arguments(self, parser: Any) -> None:
