@@ -139,3 +139,30 @@ def test_an_edit_of_a_suspended_organization_that_left_nothing_open_replans_noth
     assert callbacks == []  # nothing of it left open: no task
     order.refresh_from_db()
     assert order.plan_version == version
+
+
+def test_a_withdrawn_buyers_open_orders_are_called_off_and_a_suspended_ones_stand(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    confirmed_order = confirmed(cluster)
+    offered_order = planned(cluster, product="控制器外壳")
+    _suspend(cluster, "buyer", django_capture_on_commit_callbacks)
+    for order in (confirmed_order, offered_order):
+        order.refresh_from_db()
+        assert order.status in ("confirmed", "planned")  # a suspension may be lifted: the orders stand
+    _suspend(cluster, "buyer", django_capture_on_commit_callbacks, status="withdrawn")
+    factories = set()
+    for order in (confirmed_order, offered_order):
+        order.refresh_from_db()
+        assert order.status == "cancelled"
+        assert not order.allocations.filter(status__in=LIVE).exists()
+        factories |= set(order.allocations.values_list("factory_id", flat=True))
+    owner = {o.pk: n for n, o in cluster["orgs"].items()}
+    for factory in factories:  # every factory it had offered work to is told, in its language
+        note = Notification.objects.filter(user=cluster["people"][owner[factory]], verb="factory.cancelled").first()
+        assert note is not None and "其买方已不是平台成员" in note.text, factory
+    # every accepted week's capacity is free again
+    for a in confirmed_order.allocations.select_related("capability"):
+        assert free_in(a.capability, a.week) == a.capability.weekly_capacity
+    page = signed_in(cluster["operator"]).get(f"/factory/orders/{confirmed_order.pk}/").content.decode()
+    assert "其买方已不是平台成员，订单因此撤销。" in page

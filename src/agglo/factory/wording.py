@@ -99,6 +99,8 @@ def finding_text(finding: Finding, order: Any) -> str:
                 % {"steps": steps, "chain": int(d.get("chain", 0))},
             )
         )
+    if finding.rule == "buyer_left":  # an order called off for its buyer (`services.departures`), not a step's fault
+        return _("Its buyer is no longer a member of the platform, so the order was called off.")
     if finding.rule == "ineligible":
         said = _("%(step)s: %(text)s") % {"step": step, "text": _ineligible(d)}
         return _with_counted(said, order) if d.get("certification") or d.get("unheld") else said

@@ -1,8 +1,12 @@
-"""Factories whose organization stops being a member in good standing (suspended by the operators, or withdrawn).
-Plans offer them no new work (`selectors.planning`), but what they already held sat until something else re-planned
-its order: offers they can no longer answer, counter-offers the buyer could still take, accepted work they can no
-longer report on. Here that work is taken back and each order concerned re-planned at once. Work under way or
-delivered stays theirs: it is made, or being made, and the plan cannot move it."""
+"""Members that stop being members in good standing (suspended by the operators, or withdrawn).
+
+A factory's: plans offer it no new work (`selectors.planning`), but what it already held sat until something else
+re-planned its order: offers it can no longer answer, counter-offers the buyer could still take, accepted work it can
+no longer report on. Here that work is taken back and each order concerned re-planned at once. Work under way or
+delivered stays its own: it is made, or being made, and the plan cannot move it.
+
+A buyer's: a withdrawn buyer's open orders are called off, as a cancellation would (its people can no longer decide
+on them, confirm receipt or pay). A suspended buyer's orders stand: the suspension may be lifted."""
 
 from __future__ import annotations
 
@@ -17,10 +21,13 @@ from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
+from agglo.factory.diagnosis import Finding
 from agglo.factory.models import Allocation, Order
 from agglo.factory.services.capacity import order_turn, release
+from agglo.factory.services.orders import call_off
 from agglo.factory.services.replan import repaired, replan
 from agglo.factory.services.telling import named, offer_piece, tell_factory
+from agglo.factory.wording import finding_kept
 from agglo.registry.models import Organization
 
 S = Allocation.Status
@@ -39,12 +46,33 @@ def departed_work(organization_ids: Iterable[int] | None = None) -> QuerySet[All
     return work
 
 
+def departed_buyers_orders(organization_ids: Iterable[int] | None = None) -> QuerySet[Order]:
+    """Open orders of buyers that left the platform (of these organizations only, if given)."""
+    orders = Order.objects.filter(buyer__status=Organization.Status.WITHDRAWN).exclude(status__in=Order.CLOSED)
+    if organization_ids is not None:
+        orders = orders.filter(buyer_id__in=list(organization_ids))
+    return orders
+
+
 def departures_replan(*, organization_ids: Iterable[int] | None = None, actor: Any = None) -> int:
-    """Take back the departed factories' open offers and work not begun, and re-plan each order concerned, one
-    transaction per order (as `offers_expire` does). Returns how many orders were re-planned."""
+    """Call off the open orders of buyers that left; then take back the departed factories' open offers and work
+    not begun, and re-plan each order concerned; one transaction per order (as `offers_expire` does). Returns how
+    many orders were called off or re-planned."""
     ids = None if organization_ids is None else sorted(set(organization_ids))
-    order_ids = sorted(set(departed_work(ids).values_list("order_id", flat=True)))
     count = 0
+    for order_id in sorted(departed_buyers_orders(ids).values_list("pk", flat=True)):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order.status in Order.CLOSED or not departed_buyers_orders(ids).filter(pk=order_id).exists():
+                continue  # closed, or its buyer reinstated, meanwhile
+            told = Phrase(
+                gettext_lazy("Order %(product)s was called off: its buyer is no longer a member of the platform."),
+                product=order.product,
+            )
+            call_off(order, entry=finding_kept(Finding("", "buyer_left")), told=told)
+            record("factory.order_called_off", actor=actor, subject=order, organization_id=order.buyer_id)
+            count += 1
+    order_ids = sorted(set(departed_work(ids).values_list("order_id", flat=True)))
     for order_id in order_ids:
         with transaction.atomic():
             if _order_replanned(order_id, ids, actor):

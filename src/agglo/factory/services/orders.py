@@ -256,6 +256,26 @@ def order_cancel(*, actor: Any, order: Order, reason: str, if_match: str | None 
     order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
     reason = cancel_check(actor=actor, order=order, reason=reason)
     version_check(order, if_match)
+    told = Phrase(
+        gettext_lazy("Order %(product)s was cancelled by the buyer: %(reason)s"),
+        product=order.product,
+        reason=clipped(reason),
+    )
+    call_off(order, entry=reason[:500], told=told)
+    record(
+        "factory.order_cancelled",
+        actor=actor,
+        subject=order,
+        payload={"reason": reason[:500]},
+        organization_id=order.buyer_id,
+    )
+    return order
+
+
+def call_off(order: Order, *, entry: str | dict[str, Any], told: Phrase) -> None:
+    """Call off an order the caller locked: work not yet delivered is superseded (its reservations released, its
+    factories told `told`), work delivered stays on record, and the order is cancelled with `entry` as its diagnosis
+    (the buyer's reason, or a finding worded when read)."""
     # Its releases lock capacity week by week, as a re-plan's do: the turn first, so that the two never hold what
     # the other waits for (recheck 55: a cancellation and a delay at one factory deadlocked).
     order_turn(order)
@@ -272,23 +292,7 @@ def order_cancel(*, actor: Any, order: Order, reason: str, if_match: str | None 
         a.save(update_fields=["status", "moved_by", "updated_at"])
         touched.add(a.factory_id)
     order.status = Order.Status.CANCELLED
-    order.diagnosis = [reason[:500]]
+    order.diagnosis = [entry]
     order.save(update_fields=["status", "diagnosis"])  # members stay listed: who served the order until it ended
     for factory in sorted(touched):
-        tell_factory(
-            factory,
-            "factory.cancelled",
-            Phrase(
-                gettext_lazy("Order %(product)s was cancelled by the buyer: %(reason)s"),
-                product=order.product,
-                reason=clipped(reason),
-            ),
-        )
-    record(
-        "factory.order_cancelled",
-        actor=actor,
-        subject=order,
-        payload={"reason": reason[:500]},
-        organization_id=order.buyer_id,
-    )
-    return order
+        tell_factory(factory, "factory.cancelled", told)

@@ -279,6 +279,7 @@ ACTIONS = {
     "planned": gettext_lazy("planned"),
     "amended": gettext_lazy("terms changed"),
     "cancelled": gettext_lazy("cancelled"),
+    "called_off": gettext_lazy("called off (its buyer left the platform)"),
     "reduced": gettext_lazy("reduced by a re-plan"),
     "unsolved": gettext_lazy("not re-planned in time"),
     "infeasible": gettext_lazy("found infeasible"),
