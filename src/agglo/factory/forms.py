@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -10,6 +11,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from agglo.factory.models import Capability, Order, Process
+from agglo.factory.services.orders import MAX_OPERATIONS
 from agglo.registry.models import Region
 
 OPERATION_ROWS = 8
@@ -132,6 +134,35 @@ def step_field(seq: int) -> str:
     return f"op-{seq}-quantity"
 
 
+def repeat_initial(order: Order, start: str, regions: Callable[[list[str]], list[str]]) -> dict[str, Any]:
+    """The new-order form filled from an earlier order ("Order again"): its terms, from the first open week `start`,
+    due as many weeks later as the earlier one was; provinces by name in the reader's language (`regions`)."""
+    first = dt.date.fromisoformat(start)
+    return {
+        "product": order.product,
+        "quantity": order.quantity,
+        "start_week": start,
+        "due_week": (first + (order.due_week - order.start_week)).isoformat(),
+        "min_quality": str(order.min_quality),
+        "certifications": ", ".join(order.certifications),
+        "certificates": order.certificates,
+        "max_suppliers": order.max_suppliers,
+        "max_share": order.max_share if order.max_share is not None else "",
+        "regions_only": ", ".join(regions(order.regions_only)),
+        "regions_excluded": ", ".join(regions(order.regions_excluded)),
+        "budget": order.budget if order.budget is not None else "",
+        "late_penalty": order.late_penalty,
+    }
+
+
+def repeat_rows(order: Order) -> list[dict[str, Any]]:
+    """The earlier order's route as the form's rows."""
+    return [
+        {"process": op.process_id, "quantity": str(op.quantity), "after": ", ".join(str(a) for a in op.after)}
+        for op in order.operations.order_by("seq")
+    ]
+
+
 def operation_rows(data: Any) -> list[dict[str, Any]]:
     """The route rows the browser sent (`op-N-process`, `op-N-quantity`, `op-N-after`), up to the last one filled
     in. An empty row before it stays, so that step numbers (and the `after` that name them) are the form's, and
@@ -142,7 +173,7 @@ def operation_rows(data: Any) -> list[dict[str, Any]]:
             "quantity": (data.get(f"op-{n}-quantity") or "").strip(),
             "after": (data.get(f"op-{n}-after") or "").strip(),
         }
-        for n in range(1, OPERATION_ROWS + 1)
+        for n in range(1, MAX_OPERATIONS + 1)  # a repeated order may bring more rows than a new form has
     ]
     while rows and not any(rows[-1].values()):
         rows.pop()

@@ -20,9 +20,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agglo.common.errors import Forbidden, NotFound, ValidationFailed, labelled_errors
 from agglo.common.form_versions import DRAWN, FormVersion, drawn_of, form_texts, merged
 from agglo.common.idempotency import acted, confirm_repeat
+from agglo.common.numbers import posted_id
 from agglo.common.uploads import DRAWING_TYPES
 from agglo.factory.allocation import shift_penalty
-from agglo.factory.forms import OPERATION_ROWS, OrderForm, OrderTermsForm, operation_rows, step_field
+from agglo.factory.forms import (
+    OPERATION_ROWS,
+    OrderForm,
+    OrderTermsForm,
+    operation_rows,
+    repeat_initial,
+    repeat_rows,
+    step_field,
+)
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
 from agglo.factory.selectors.planning import earliest_finish, first_open_day, horizon
@@ -94,11 +103,20 @@ def order_new(request: HttpRequest) -> HttpResponse:
     if not orgs:
         raise PermissionDenied(_("Only members in good standing place orders."))
     # the first week that still takes new work (this one only until Wednesday)
-    form = OrderForm(request.POST or None, initial={"start_week": monday(first_open_day()).isoformat()})
+    initial: dict[str, Any] = {"start_week": monday(first_open_day()).isoformat()}
+    rows: list[dict[str, Any]] = []
+    buyer = request.POST.get("buyer", "")
+    earlier = None
+    if request.method == "POST":
+        rows = operation_rows(request.POST)
+    elif request.GET.get("from"):  # "Order again": the terms and route of one of the buyer's orders
+        earlier = _repeated(request, request.GET["from"])
+        initial = repeat_initial(earlier, initial["start_week"], region_names)
+        rows, buyer = repeat_rows(earlier), str(earlier.buyer_id)
+    form = OrderForm(request.POST or None, initial=initial)
     route_errors: list[str] = []
     file_errors: list[str] = []
     marked: dict[int, set[str]] = {}  # step → its controls an error is about
-    rows = operation_rows(request.POST) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
         data["buyer"] = request.POST.get("buyer")
@@ -120,6 +138,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "orgs": orgs,
+        "buyer": buyer,
+        "earlier": earlier,
         "rows": [(n, {**row, "invalid": marked.get(n, set())}) for n, row in enumerate(padded, start=1)],
         "processes": selectors.process_list(),
         "route_errors": route_errors,
@@ -128,6 +148,14 @@ def order_new(request: HttpRequest) -> HttpResponse:
         "drawing_accept": DRAWING_ACCEPT,
     }
     return render(request, "factory/order_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _repeated(request: HttpRequest, raw: str) -> Order:
+    """The order a new one repeats: one of the reader's buyers' (its terms are theirs alone), else not found."""
+    order = selectors.order_list(actor=request.user).filter(pk=posted_id(raw) or 0).first()
+    if order is None or not selectors.is_buyer(request.user, order):
+        raise Http404(_("No order with id %(pk)s.") % {"pk": raw[:20]})
+    return order
 
 
 def _planned_new(request: HttpRequest, order: Order) -> HttpResponse:
