@@ -32,6 +32,7 @@ from agglo.factory.schemas import (
     DisputeReplyIn,
     DisputeRulingIn,
     OfferAnswerIn,
+    OffersAcceptIn,
     OrderAmendIn,
     OrderDocumentOut,
     OrderIn,
@@ -352,6 +353,18 @@ def allocation_answer(request: HttpRequest, allocation_id: int, payload: OfferAn
         note=payload.note,
         whole_step=payload.whole_step,
     )
+
+
+@router.post(
+    "/orders/{int:order_id}/accept-offers",
+    response=list[AllocationOut],
+    summary="Factory: accept every open offer of one order at once",
+)
+def offers_accept(request: HttpRequest, order_id: int, payload: OffersAcceptIn) -> Any:
+    """Each offer is accepted as `/allocations/{id}/answer` would accept it, or none is (422 naming the first that
+    cannot be)."""
+    order = selectors.order_get(actor=request.auth, pk=order_id)
+    return jobs.offers_accept(actor=request.auth, order=order, factory_id=payload.factory)
 
 
 @router.post(

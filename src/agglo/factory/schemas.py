@@ -300,6 +300,14 @@ class OfferAnswerIn(StrictIn):
     whole_step: StrictBool = False
 
 
+class OffersAcceptIn(StrictIn):
+    """The factory (one of the caller's organizations) whose open offers on the order are all accepted."""
+
+    model_config = ConfigDict(json_schema_extra=published_required("factory"))
+
+    factory: Whole = None
+
+
 class WithdrawIn(StrictIn):
     reason: str
 

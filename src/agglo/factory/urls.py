@@ -25,6 +25,7 @@ urlpatterns = [
     path("factory/documents/<int:document_id>/", documents.document, name="document"),
     path("factory/documents/<int:document_id>/remove/", documents.document_remove, name="document_remove"),
     path("factory/jobs/", board.job_board, name="jobs"),
+    path("factory/orders/<int:pk>/accept-offers/", board.offers_accept, name="offers_accept"),
     path("factory/allocations/<int:pk>/<slug:action>/", board.allocation_action, name="allocation_action"),
     path("factory/capacity/", capacity.capacity, name="capacity"),
     path("factory/capacity/file/", calendar_file.calendar_upload, name="calendar_upload"),

@@ -205,6 +205,41 @@ def allocation_respond(
     return allocation
 
 
+@transaction.atomic
+def offers_accept(*, actor: Any, order: Order, factory_id: Any) -> list[Allocation]:
+    """A factory accepts at once every offer still open to it on one order, each as `allocation_respond` accepts
+    it, or none: the first that cannot be is named by its step and week, and nothing is accepted."""
+    errors: dict[str, list[str]] = {}
+    factory = whole({"factory": factory_id}, "factory", errors, low=1, high=2**31 - 1)
+    if errors:
+        raise ValidationFailed(errors)
+    if factory not in policy.active_organization_ids(actor):
+        raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
+    list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))  # the order first
+    offers = list(
+        order.allocations.filter(factory_id=factory, status=Allocation.Status.OFFERED)
+        .select_related("operation")
+        .order_by("operation__seq", "week", "pk")
+    )
+    if not offers:
+        raise ValidationFailed({"action": [_("No offer to you on this order is open any more.")]})
+    accepted = []
+    for a in offers:
+        try:
+            accepted.append(allocation_respond(actor=actor, allocation=a, action="accept"))
+        except ValidationFailed as exc:
+            why = " ".join(str(e) for lines in exc.errors.values() for e in lines)
+            raise ValidationFailed(
+                {
+                    "action": [
+                        _("Step %(step)d in the week of %(week)s: %(why)s Nothing was accepted.")
+                        % {"step": a.operation.seq, "week": a.week.isoformat(), "why": why}
+                    ]
+                }
+            ) from exc
+    return accepted
+
+
 def _counter_quantity(allocation: Allocation, quantity: Any, errors: dict[str, list[str]]) -> int:
     """The quantity a counter-offer names, checked into `errors`: smaller than the offer, within the week's room."""
     amount = whole({"quantity": quantity}, "quantity", errors, low=1, high=allocation.quantity - 1)

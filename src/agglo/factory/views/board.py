@@ -13,8 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from agglo.common.errors import DomainError, Forbidden, NotFound
 from agglo.factory.models import Allocation
@@ -61,6 +61,11 @@ def _board(
     of its lists it was sent from (`pages`, the board's query then)."""
     pages = request.GET if pages is None else pages
     rows = selectors.job_board_open(actor=request.user)
+    # an order with several offers to one factory may have them all accepted at once (`jobs.offers_accept`)
+    groups: dict[tuple[int, int], list[Allocation]] = {}
+    for a in rows:
+        if a.status == "offered":
+            groups.setdefault((a.order_id, a.factory_id), []).append(a)
     return render(
         request,
         "factory/jobs.html",
@@ -79,6 +84,10 @@ def _board(
             "disputed": Paginator(selectors.job_board(actor=request.user, receipt="disputed"), BOARD_PAGE).get_page(
                 pages.get("disputed")
             ),
+            "several": [
+                {"order": g[0].order, "factory": g[0].factory, "n": len(g)} for g in groups.values() if len(g) > 1
+            ],
+            "many_factories": len({factory for _order, factory in groups}) > 1,
             "failed": failed or {},
             # where the board's page links and its forms' way back lead, also when it is shown at a form's address
             "pager_base": BOARD,
@@ -223,6 +232,33 @@ def _act(request: HttpRequest, allocation: Allocation, action: str) -> HttpRespo
     else:
         raise Http404
     return None
+
+
+@login_required
+@require_POST
+def offers_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept every open offer of one order to one of the reader's factories (the board's "Accept all")."""
+    order = order_or_404(request, pk)
+    back = request.POST.get("next") or BOARD
+    if not back.startswith(BOARD) or back.startswith("//"):
+        back = BOARD
+    try:
+        accepted = jobs.offers_accept(actor=request.user, order=order, factory_id=request.POST.get("factory"))
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DomainError as exc:
+        flash(request, exc)
+        return redirect(back)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d offer accepted: the capacity is reserved in your calendar.",
+            "%(n)d offers accepted: the capacity is reserved in your calendar.",
+            len(accepted),
+        )
+        % {"n": len(accepted)},
+    )
+    return redirect(back)
 
 
 def _declined(request: HttpRequest, allocation: Allocation) -> str:
