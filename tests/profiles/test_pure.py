@@ -339,3 +339,21 @@ def test_what_recheck_58_found_in_reading_files():
             coerce(FINANCIALS["as_of"], year)
     with pytest.raises(ProblemError):
         coerce(FINANCIALS["net_profit"], "10²")
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule", "params"),
+    [
+        ("2025-02-29", "no_such_day", {"day": "2025-02-29"}),
+        ("2026/4/31", "no_such_day", {"day": "2026/4/31"}),
+        ("2027-W53", "no_such_week", {"year": 2027, "week": 53, "weeks": 52}),
+        ("2027W00", "no_such_week", {"year": 2027, "week": 0, "weeks": 52}),
+    ],
+)
+def test_a_day_the_calendar_has_not_is_named_as_such(raw, rule, params):
+    """Written as a date should be, it is no typing slip of the format (review 105): the message says what is wrong."""
+    with pytest.raises(fields.ProblemError) as exc:
+        fields.coerce(fields.FINANCIALS["as_of"], raw)
+    assert (exc.value.rule, exc.value.params) == (rule, params)
+    assert fields.coerce(fields.FINANCIALS["as_of"], "2026-W53") == dt.date(2026, 12, 28)  # 2026 has 53 weeks
+    assert fields.coerce(fields.FINANCIALS["as_of"], "2024-02-29") == dt.date(2024, 2, 29)

@@ -15,6 +15,7 @@ from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -41,6 +42,18 @@ Money = Annotated[
 ]
 Share = Annotated[Any, WithJsonSchema({"type": "number", "description": "a share between 0 and 1"})]
 Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date", "description": "an ISO date, 2026-12-31"})]
+
+
+def _no_timestamp(value: Any) -> Any:
+    """A day is written as one (2026-12-31): a number is refused, where pydantic would read it as seconds since
+    1970 in UTC, so that Beijing's midnight was refused and 08:00 taken for the day (review 105)."""
+    if isinstance(value, (bool, int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    return value
+
+
+# A body's date that the schema checks itself (the services read `Day`)
+Date = Annotated[dt.date, BeforeValidator(_no_timestamp)]
 
 
 def _since(value: dt.datetime) -> dt.datetime:

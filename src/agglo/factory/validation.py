@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from agglo.common.numbers import whole_number
 from agglo.factory.certificates import CERTIFICATIONS
+from agglo.profiles.messages import missing_day
+from agglo.profiles.tabular import ISO_WRITTEN
 
 # a list typed as text: commas, also as a Chinese keyboard types them
 LIST_SEPARATORS = r"[,，、]"
@@ -107,7 +109,9 @@ def date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        errors[field] = [_("Must be a date, such as 2026-12-31.")]
+        # written as an ISO date or week, but one the calendar has not (2027-02-29, 2027-W53): said so
+        missing = missing_day(value) if isinstance(value, str) and ISO_WRITTEN.fullmatch(value) else None
+        errors[field] = [missing or _("Must be a date, such as 2026-12-31.")]
         return None
 
 

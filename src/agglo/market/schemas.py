@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from agglo.common.schemas import StrictIn, one_of, patch_of, published_required
+from agglo.common.schemas import Date, StrictIn, one_of, patch_of, published_required
 from agglo.market.lifecycle import InterestStatus
 from agglo.market.models import COLLATERAL_LABELS, Interest, Listing
 
@@ -48,7 +48,7 @@ class ListingIn(StrictIn):
     rate_min: Decimal | None = None
     rate_max: Decimal | None = None
     collateral: list[Annotated[str, one_of(COLLATERALS)]] | None = None
-    deadline: date | None = None
+    deadline: Date | None = None
     visibility: Annotated[str, one_of(Listing.Visibility)] | None = None
     anonymous: bool | None = None
 

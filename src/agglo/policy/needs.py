@@ -234,7 +234,8 @@ def need_clusters(limit: int = 12, province: str = "") -> list[dict[str, Any]]:
                 "count": len(members),
                 "answered": sum(1 for m in members if m[4]),
                 "need_ids": [m[0] for m in members],
-                "months": dict(Counter(m[3].strftime("%Y-%m") for m in members)),
+                # in the platform's time zone, as the dashboard's months (TruncMonth): the database gives UTC
+                "months": dict(Counter(timezone.localtime(m[3]).strftime("%Y-%m") for m in members)),
             }
         )
     cache.set(key, out, 600)

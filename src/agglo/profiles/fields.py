@@ -15,7 +15,7 @@ from dataclasses import field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from agglo.profiles.tabular import day_written
+from agglo.profiles.tabular import day_missing, day_written
 
 # Amounts are CNY yuan with two decimals, up to 10^16: room for any SME and most groups.
 AMOUNT_MAX = Decimal("9999999999999999.99")
@@ -116,6 +116,10 @@ def _int(raw: Any) -> int:
 def _date(raw: Any) -> dt.date:
     day = day_written(raw)
     if day is None:
+        # a day the calendar has not (2027-02-29, 2027-W53) is named as such: it is written as a date should be
+        if (missing := day_missing(raw)) is not None:
+            rule, params = missing
+            raise ProblemError(rule, **params)
         raise ProblemError("not_a_date")
     return day
 

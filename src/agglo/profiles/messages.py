@@ -9,12 +9,17 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 
 from agglo.profiles.fields import Problem
+from agglo.profiles.tabular import day_missing
 
 RULES = {
     "required": gettext_lazy("This field is required."),
     "not_a_number": gettext_lazy("Must be a number, such as 1234.56 or 1,234.56."),
     "not_an_integer": gettext_lazy("Must be a whole number."),
     "not_a_date": gettext_lazy("Must be a date written year first, such as 2026-01-05 or 2026/1/5."),
+    "no_such_day": gettext_lazy(
+        "There is no day %(day)s: that month is shorter (29 February comes only in a leap year)."
+    ),
+    "no_such_week": gettext_lazy("%(year)s has no week %(week)s: its ISO weeks run from 1 to %(weeks)s."),
     "not_text": gettext_lazy("Must be text."),
     "too_large": gettext_lazy("At most %(max)s."),
     "decimal_places": gettext_lazy("At most %(places)s decimal places."),
@@ -198,3 +203,10 @@ def warning_dicts(problems: Iterable[Problem]) -> list[dict[str, Any]]:
 
 def word_stored(warning: dict[str, Any]) -> str:
     return word(Problem(warning.get("field", ""), warning.get("rule", ""), warning.get("params") or {}))
+
+
+def missing_day(value: Any) -> str | None:
+    """Why `value`, written as a day, names none (`tabular.day_missing`: 2027-02-29, 2027-W53), in the reader's
+    language; None for anything else."""
+    missing = day_missing(value)
+    return word(Problem("", *missing)) if missing is not None else None

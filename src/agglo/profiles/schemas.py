@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from agglo.access.models import AccessLogEntry
 from agglo.access.selectors import public_name
-from agglo.common.schemas import StrictIn, one_of, patch_of, published_required
+from agglo.common.schemas import Date, StrictIn, one_of, patch_of, published_required
 from agglo.profiles.fields import CAPABILITIES, CASES, FINANCIALS, GRADES, IP_ASSETS, RATINGS, FieldSpec
 from agglo.profiles.indicators import ZZone
 from agglo.profiles.messages import word_stored
@@ -60,8 +60,8 @@ def required_in(fields: dict[str, FieldSpec]) -> list[str]:
 
 
 class ProvenanceIn(StrictIn):
-    as_of: date | None = None
-    valid_until: date | None = None
+    as_of: Date | None = None
+    valid_until: Date | None = None
     source_note: str | None = None
 
 
@@ -135,9 +135,9 @@ class IpIn(ProvenanceIn):
     number: str | None = None
     title: str | None = None
     status: Annotated[str, one_of(IPAsset.Status)] | None = None
-    filed_on: date | None = None
-    granted_on: date | None = None
-    expires_on: date | None = None
+    filed_on: Date | None = None
+    granted_on: Date | None = None
+    expires_on: Date | None = None
 
 
 class IpOut(Provenance):
@@ -280,8 +280,8 @@ class CaseIn(ProvenanceIn):
 
     title: str | None = None
     kind: Annotated[str, one_of(Case.Kind)] | None = None
-    started_on: date | None = None
-    ended_on: date | None = None
+    started_on: Date | None = None
+    ended_on: Date | None = None
     description: str | None = None
     visibility: Annotated[str, one_of(VISIBILITY_CHOICES, blank=True)] | None = None
     outcome_patents: int | None = None

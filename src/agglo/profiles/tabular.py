@@ -73,6 +73,31 @@ def day_written(value: Any) -> dt.date | None:
         return None
 
 
+# an ISO week as an ERP keys it (2026-W53, 2026W53, or one of its days: 2026-W53-1), which `date.fromisoformat` reads
+ISO_WEEK_WRITTEN = re.compile(r"(\d{4})-?W(\d{2})(?:-?\d)?")
+# an ISO date or week by its shape, in ASCII digits as `date.fromisoformat` reads them
+ISO_WRITTEN = re.compile(r"\d{4}-\d{2}-\d{2}|" + ISO_WEEK_WRITTEN.pattern, re.ASCII)
+
+
+def day_missing(value: Any) -> tuple[str, dict[str, Any]] | None:
+    """Why text written as a day names none, as a rule and its figures: a week its year does not have
+    ("no_such_week": 2027-W53, as ISO years have 52 weeks or 53) or a day its month does not have ("no_such_day":
+    2027-02-29, 2026-04-31). None for a day, and for text that is no date at all (a 13th month, day 32)."""
+    if not isinstance(value, str) or day_written(value) is not None:
+        return None
+    text = value.strip()
+    if (week := ISO_WEEK_WRITTEN.fullmatch(text)) is not None:
+        year, number = int(week[1]), int(week[2])
+        weeks = dt.date(year, 12, 28).isocalendar()[1] if year else 0  # the 28th of December is in the year's last
+        if weeks and not 1 <= number <= weeks:  # (year 0, or the last days of 9999: no date at all)
+            return "no_such_week", {"year": year, "week": number, "weeks": weeks}
+        return None
+    if (day := DATE_WRITTEN.fullmatch(text)) is not None:
+        year, month, of_month = (int(part) for part in day.groups())
+        return ("no_such_day", {"day": text}) if year and 1 <= month <= 12 and 1 <= of_month <= 31 else None
+    return None
+
+
 class TableError(ValueError):
     """The file as a whole cannot be read (wrong format, no header, bad encoding)."""
 

@@ -10,7 +10,7 @@ from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from agglo.access.models import PlatformRole
-from agglo.common.schemas import StrictIn, one_of, patch_of, published_required
+from agglo.common.schemas import Date, StrictIn, one_of, patch_of, published_required
 from agglo.registry.models import Admission, Organization, Position, Region, Relation, Segment
 
 # Checked by `registry.validation` and the services in their own words (a size class depends on the kind).
@@ -191,8 +191,8 @@ class PositionOut(Schema):
 class RelationIn(StrictIn):
     target: int
     kind: Annotated[str, one_of(Relation.Kind)]
-    started_on: date | None = None
-    ended_on: date | None = None
+    started_on: Date | None = None
+    ended_on: Date | None = None
     note: str = ""
 
 

@@ -35,6 +35,7 @@ from agglo.factory.services.capacity import (
 )
 from agglo.factory.services.telling import tell_offers_overtaken
 from agglo.factory.weeks import monday
+from agglo.profiles.messages import missing_day
 from agglo.profiles.services.imports import MAX_ERRORS, RowError, size_check, table_read, unreadable
 from agglo.profiles.tabular import Table, day_written
 from agglo.registry.models import Organization
@@ -202,6 +203,8 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
         day = day_written(row.get("week"))
         if _blank(row.get("week")):
             flaw("week", "required", _("This field is required."))
+        elif day is None and (missing := missing_day(row.get("week"))) is not None:
+            flaw("week", "no_such_day", missing)
         elif day is None:
             flaw("week", "not_a_date", _("Must be a date written year first, such as 2026-12-31 or 2026/12/31."))
         elif day > last + dt.timedelta(days=6):

@@ -83,7 +83,8 @@ def _operations(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
 
 
 def due_within(start: dt.date, due: dt.date, errors: dict[str, list[str]]) -> None:
-    if due < start:
+    # weeks, not days: a due day earlier in the first day's own week is that week (both are kept as its Monday)
+    if monday(due) < monday(start):
         errors["due_week"] = [_("Must not be before the first week.")]
     elif index_of(start, due) >= horizon():
         errors["due_week"] = [_("Must be within %(n)d weeks of the first week.") % {"n": horizon()}]

@@ -29,7 +29,8 @@ FIELDS = ["organization", "tokens", "features", "vector", "live"]
 def _ordinal(value: dt.date | dt.datetime | None) -> int | None:
     if value is None:
         return None
-    return (value.date() if isinstance(value, dt.datetime) else value).toordinal()
+    # a moment's day in the platform's time zone, as `today` is counted (its UTC day is the day before until 08:00)
+    return (timezone.localdate(value) if isinstance(value, dt.datetime) else value).toordinal()
 
 
 def _listing_features(listing: Listing, org: Organization) -> dict[str, Any]:
