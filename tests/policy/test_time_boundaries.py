@@ -30,3 +30,17 @@ def test_a_need_filed_early_on_the_first_of_a_month_counts_in_that_month_in_ever
     assert board["by_month"] == [("2027-01", 2)]
     assert [g["months"] for g in board["clusters"]] == [{"2027-01": 2}]
     assert board["trend"]["months"] == ["2027-01"] and board["trend"]["series"][0]["data"] == [2]
+
+
+def test_a_policy_window_on_a_day_the_calendar_has_not_is_named_as_such(member_of) -> None:
+    from agglo.common.errors import ValidationFailed
+    from agglo.policy.services import policy_create
+    from tests.policy.test_services import policy_data
+
+    admin, agency = member_of("agency-admin", kind="government", name_zh="深圳市科技创新局")
+    with pytest.raises(ValidationFailed) as refused:
+        policy_create(
+            actor=admin, issuer=agency, data=policy_data(starts_on="2027-02-29", ends_on="2027-13-01")
+        )
+    assert refused.value.errors["starts_on"] == ["日历上没有 2027-02-29 这一天：该月没有这么多天（2 月 29 日只在闰年才有）。"]
+    assert refused.value.errors["ends_on"] == ["必须是日期，例如 2026-12-31。"]

@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 
 from agglo.common.numbers import whole_number
 from agglo.factory.certificates import CERTIFICATIONS
-from agglo.profiles.messages import missing_day
-from agglo.profiles.tabular import ISO_WRITTEN
+from agglo.profiles.messages import date_fault
 
 # a list typed as text: commas, also as a Chinese keyboard types them
 LIST_SEPARATORS = r"[,，、]"
@@ -109,9 +108,7 @@ def date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        # written as an ISO date or week, but one the calendar has not (2027-02-29, 2027-W53): said so
-        missing = missing_day(value) if isinstance(value, str) and ISO_WRITTEN.fullmatch(value) else None
-        errors[field] = [missing or _("Must be a date, such as 2026-12-31.")]
+        errors[field] = [date_fault(value)]  # a day or week the calendar has not is said so
         return None
 
 

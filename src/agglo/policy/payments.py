@@ -22,6 +22,7 @@ from agglo.ledger.entries import digest
 from agglo.ledger.services import entry_append
 from agglo.policy.models import Application, GrantPayment
 from agglo.policy.services import can_issue, logged_amount, yuan
+from agglo.profiles.messages import date_fault
 from agglo.registry.models.bilingual import Bilingual
 
 
@@ -32,7 +33,7 @@ def _day(raw: Any, errors: dict[str, list[str]]) -> dt.date | None:
     try:
         return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw).strip())
     except ValueError:
-        errors["paid_on"] = [_("Must be a date, such as 2026-12-31.")]
+        errors["paid_on"] = [date_fault(raw)]
         return None
 
 

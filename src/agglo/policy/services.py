@@ -35,6 +35,7 @@ from agglo.policy.models import Application, Policy, PolicyDocument, PolicyMatch
 from agglo.policy.rule_errors import rule_error_text
 from agglo.policy.rule_values import unknown_values
 from agglo.policy.rules import Rule, RuleError, parse
+from agglo.profiles.messages import date_fault
 from agglo.registry.models import Organization, Region
 
 FIELDS = (
@@ -150,7 +151,7 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
         try:
             values[name] = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
         except ValueError:
-            errors[name] = [_("Must be a date, such as 2026-12-31.")]
+            errors[name] = [date_fault(raw)]
     start, end = values.get("starts_on"), values.get("ends_on")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
         errors["ends_on"] = [_("Must not be before the start.")]

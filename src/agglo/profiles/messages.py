@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 
 from agglo.profiles.fields import Problem
-from agglo.profiles.tabular import day_missing
+from agglo.profiles.tabular import ISO_WRITTEN, day_missing
 
 RULES = {
     "required": gettext_lazy("This field is required."),
@@ -210,3 +210,13 @@ def missing_day(value: Any) -> str | None:
     language; None for anything else."""
     missing = day_missing(value)
     return word(Problem("", *missing)) if missing is not None else None
+
+
+NOT_A_DATE = gettext_lazy("Must be a date, such as 2026-12-31.")
+
+
+def date_fault(value: Any) -> str:
+    """What is wrong with `value`, refused as a date: a day or ISO week the calendar has not (2027-02-29, 2027-W53),
+    said so, else that it is no date."""
+    written = isinstance(value, str) and ISO_WRITTEN.fullmatch(value.strip())
+    return (missing_day(value.strip()) if written else None) or str(NOT_A_DATE)
