@@ -53,3 +53,28 @@ def test_a_scorecard_is_summed_by_the_database_not_read_delivery_by_delivery(clu
     assert (card.jobs, card.on_time, card.units, card.defects) == (40, 20, 400, 20)
     # one row per factory and unit, whatever the number of deliveries (it was one row, and two names, per delivery)
     assert (queries_2n, worded_2n) == (queries, worded) and worded <= 2
+
+
+def test_the_scorecards_page_shows_a_page_of_factories(cluster: dict[str, Any]) -> None:
+    from agglo.factory.views import scorecards as view
+    from tests.factory.conftest import signed_in
+
+    factories = [o.pk for name, o in cluster["orgs"].items() if name != "buyer"]
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    a = order.allocations.first()
+    for n, factory in enumerate(factories, start=1):  # su, sz, cd: 1, 2 and 3 deliveries, most delivered first
+        Allocation.objects.bulk_create(
+            Allocation(**{f.attname: getattr(a, f.attname) for f in Allocation._meta.concrete_fields if f.name != "id"})
+            for _i in range(n)
+        )
+        Allocation.objects.filter(pk__gt=a.pk, factory_id=a.factory_id, status=a.status).update(
+            factory_id=factory, status="delivered", quantity_done=10, delivered_on=a.week
+        )
+    c = signed_in(buyer)
+    with mock.patch.object(view, "SCORECARDS_PAGE", 2):
+        first, second = (c.get(f"/factory/scorecards/?page={p}").content.decode() for p in (1, 2))
+    names = {o.pk: o.name_zh for o in cluster["orgs"].values()}
+    assert names[factories[2]] in first and names[factories[1]] in first and names[factories[0]] not in first
+    assert names[factories[0]] in second and names[factories[2]] not in second
+    assert 'id="scorecard-pages"' in first
