@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -18,4 +19,9 @@ def scorecards(request: HttpRequest) -> HttpResponse:
         cards = scorecard_list(actor=request.user)
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
-    return render(request, "factory/scorecards.html", {"cards": cards})
+    # a page at a time: every factory of the cluster with a record is a row (300 in review 104's case)
+    page = Paginator(cards, SCORECARDS_PAGE).get_page(request.GET.get("page"))
+    return render(request, "factory/scorecards.html", {"cards": page, "page": page})
+
+
+SCORECARDS_PAGE = 50  # factories on a page, most delivered first
