@@ -39,8 +39,7 @@ def test_a_policy_window_on_a_day_the_calendar_has_not_is_named_as_such(member_o
 
     admin, agency = member_of("agency-admin", kind="government", name_zh="深圳市科技创新局")
     with pytest.raises(ValidationFailed) as refused:
-        policy_create(
-            actor=admin, issuer=agency, data=policy_data(starts_on="2027-02-29", ends_on="2027-13-01")
-        )
-    assert refused.value.errors["starts_on"] == ["日历上没有 2027-02-29 这一天：该月没有这么多天（2 月 29 日只在闰年才有）。"]
+        policy_create(actor=admin, issuer=agency, data=policy_data(starts_on="2027-02-29", ends_on="2027-13-01"))
+    said = "日历上没有 2027-02-29 这一天：该月没有这么多天（2 月 29 日只在闰年才有）。"
+    assert refused.value.errors["starts_on"] == [said]
     assert refused.value.errors["ends_on"] == ["必须是日期，例如 2026-12-31。"]
