@@ -166,3 +166,20 @@ def test_a_withdrawn_buyers_open_orders_are_called_off_and_a_suspended_ones_stan
         assert free_in(a.capability, a.week) == a.capability.weekly_capacity
     page = signed_in(cluster["operator"]).get(f"/factory/orders/{confirmed_order.pk}/").content.decode()
     assert "其买方已不是平台成员，订单因此撤销。" in page
+
+
+def test_the_operator_suspending_in_the_admin_is_told_what_follows(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    order = confirmed(cluster)
+    staff = cluster["operator"]
+    staff.is_staff = True
+    staff.save()
+    client = signed_in(staff)
+    sz = cluster["orgs"]["sz"]
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            "/admin/registry/organization/", {"action": "set_suspended", "_selected_action": [sz.pk]}, follow=True
+        )
+    assert "所属工厂待答复的报价和尚未开始的任务将转给其他工厂" in page.content.decode()
+    assert not order.allocations.filter(factory=sz, status__in=LIVE).exists()

@@ -66,6 +66,14 @@ def _set_status(status: str, label: str):
             except DomainError as exc:
                 modeladmin.message_user(request, f"{org}: {exc.message}", messages.ERROR)
         modeladmin.message_user(request, _("%(n)d organizations changed.") % {"n": done})
+        if done and status != "member":  # what follows in the background (factory.services.departures)
+            modeladmin.message_user(
+                request,
+                _(
+                    "Their factories' open offers and work not yet begun go to other factories, and a withdrawn "
+                    "buyer's open orders are called off; the buyers and factories concerned are told."
+                ),
+            )
 
     action.short_description = label
     action.__name__ = f"set_{status}"
