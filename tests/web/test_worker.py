@@ -15,7 +15,9 @@ from django_tasks_db.models import DBTaskResult
 
 from agglo.web.management.commands import worker
 
-pytestmark = pytest.mark.django_db
+# without a transaction around each test: the worker closes its connections when the database goes away, which
+# would end that transaction (on PostgreSQL every later query then fails, and the worker waits for ever)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _task(status: str, *, minutes_ago: float | None, workers: list[str]) -> DBTaskResult:
