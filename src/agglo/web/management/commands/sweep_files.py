@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agglo.common.orphans import MIN_AGE, orphans_remove
+from agglo.common.orphans import MIN_AGE, orphans_remove, shown
 
 log = logging.getLogger("agglo.housekeeping")
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError("--hours: at least 1 (a younger file may belong to a request still running).")
         found = orphans_remove(min_age=dt.timedelta(hours=hours), dry_run=dry_run)
         for name in found:
-            self.stdout.write(("would delete " if dry_run else "deleted ") + name)
+            self.stdout.write(("would delete " if dry_run else "deleted ") + shown(name))
         if found and not dry_run:
             log.warning("sweep_files: deleted %d file(s) no row names.", len(found))
         self.stdout.write(f"files no row names: {len(found)}" + (" (dry run)" if dry_run else ""))
