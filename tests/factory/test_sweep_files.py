@@ -60,6 +60,8 @@ def test_a_file_left_by_an_outer_rollback_is_swept_once_a_day_old(
 def test_a_sweep_younger_than_an_hour_is_refused() -> None:
     with pytest.raises(CommandError, match="--hours: at least 1"):
         call_command("sweep_files", "--hours", "0")
+    with pytest.raises(CommandError, match="--hours: at most 87840"):  # not an OverflowError's trace
+        call_command("sweep_files", "--hours", "100000000")
 
 
 def _media(settings: Any, tmp_path: Path) -> Path:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from agglo.common.orphans import MIN_AGE, orphans_remove, shown
 
 log = logging.getLogger("agglo.housekeeping")
+MAX_HOURS = 10 * 366 * 24
 
 
 class Command(BaseCommand):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, dry_run: bool, hours: int, **options: Any) -> None:
         if hours < 1:
             raise CommandError("--hours: at least 1 (a younger file may belong to a request still running).")
+        if hours > MAX_HOURS:  # further back than the calendar goes, the cut-off could not be reckoned
+            raise CommandError(f"--hours: at most {MAX_HOURS} (ten years).")
         found = orphans_remove(min_age=dt.timedelta(hours=hours), dry_run=dry_run)
         for name in found:
             self.stdout.write(("would delete " if dry_run else "deleted ") + shown(name))
