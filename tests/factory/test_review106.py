@@ -125,3 +125,21 @@ def test_accept_all_over_the_api_with_the_offers_read(cluster: dict[str, Any]) -
     answer = client.post(url, {"factory": org.pk}, "application/json")  # without them: every open offer
     assert answer.status_code == 200, answer.content
     assert order.allocations.filter(factory=org, status="accepted").count() == len(offers)
+
+
+@pytest.mark.django_db
+def test_a_departed_factory_is_not_told_its_work_went_to_others_when_none_could_take_it(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from agglo.common.models import Notification
+    from agglo.registry.services import organization_set_status
+
+    order = _sz_only(cluster, "cnc", "assembly")  # no other factory may serve it
+    sz = cluster["orgs"]["sz"]
+    with django_capture_on_commit_callbacks(execute=True):
+        organization_set_status(actor=cluster["operator"], organization=sz, status="suspended", reason="核查")
+    order.refresh_from_db()
+    assert order.status == "infeasible"
+    told = Notification.objects.get(user=cluster["people"]["sz"], verb="factory.left")
+    assert "已被收回" in told.text and "其他工厂" not in told.text
+    assert "were taken back; the order is planned without you" in told.texts["en"]
