@@ -181,5 +181,5 @@ def test_the_operator_suspending_in_the_admin_is_told_what_follows(
         page = client.post(
             "/admin/registry/organization/", {"action": "set_suspended", "_selected_action": [sz.pk]}, follow=True
         )
-    assert "所属工厂待答复的报价和尚未开始的任务将转给其他工厂" in page.content.decode()
+    assert "所属工厂待答复的报价和尚未开始的任务将被收回" in page.content.decode()
     assert not order.allocations.filter(factory=sz, status__in=LIVE).exists()

@@ -362,9 +362,10 @@ def allocation_answer(request: HttpRequest, allocation_id: int, payload: OfferAn
 )
 def offers_accept(request: HttpRequest, order_id: int, payload: OffersAcceptIn) -> Any:
     """Each offer is accepted as `/allocations/{id}/answer` would accept it, or none is (422 naming the first that
-    cannot be)."""
+    cannot be). With `offers`, the ids of the offers the caller read: if the open ones are not exactly these (the
+    order was re-planned since), none is accepted (422, `offers`)."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return jobs.offers_accept(actor=request.auth, order=order, factory_id=payload.factory)
+    return jobs.offers_accept(actor=request.auth, order=order, factory_id=payload.factory, offers=payload.offers)
 
 
 @router.post(

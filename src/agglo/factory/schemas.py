@@ -301,11 +301,13 @@ class OfferAnswerIn(StrictIn):
 
 
 class OffersAcceptIn(StrictIn):
-    """The factory (one of the caller's organizations) whose open offers on the order are all accepted."""
+    """The factory (one of the caller's organizations) whose open offers on the order are all accepted; `offers`,
+    the ids of the offers the caller read: none is accepted unless exactly these are open."""
 
     model_config = ConfigDict(json_schema_extra=published_required("factory"))
 
     factory: Whole = None
+    offers: list[Whole] | None = None
 
 
 class WithdrawIn(StrictIn):

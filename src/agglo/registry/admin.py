@@ -70,8 +70,9 @@ def _set_status(status: str, label: str):
             modeladmin.message_user(
                 request,
                 _(
-                    "Their factories' open offers and work not yet begun go to other factories, and a withdrawn "
-                    "buyer's open orders are called off; the buyers and factories concerned are told."
+                    "Their factories' open offers and work not yet begun are taken back and their orders planned "
+                    "again without them, and a withdrawn buyer's open orders are called off; the buyers and factories "
+                    "concerned are told."
                 ),
             )
 

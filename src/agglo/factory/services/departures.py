@@ -123,7 +123,8 @@ def _order_replanned(order_id: int, organization_ids: list[int] | None, actor: A
             Phrase(
                 gettext_lazy(
                     "Your organization is no longer a member in good standing, so your open offers and the work you "
-                    "had not begun on order %(product)s (%(pieces)s) went to other factories."
+                    "had not begun on order %(product)s (%(pieces)s) were taken back; the order is planned without "
+                    "you."
                 ),
                 product=order.product,
                 pieces=Joined(offer_piece(a) for a in mine),

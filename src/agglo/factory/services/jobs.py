@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from agglo.access import policy
 from agglo.common.audit import record
@@ -37,6 +37,7 @@ from agglo.factory.services.work import audit_step, factory_member_only, locked
 from agglo.factory.validation import text, whole
 
 ACTIONS = ("accept", "decline", "counter")
+MAX_SHOWN = 1000  # offers named in one accept-all: more than any order's plan makes
 
 
 def _join(allocation: Allocation) -> None:
@@ -206,25 +207,46 @@ def allocation_respond(
 
 
 @transaction.atomic
-def offers_accept(*, actor: Any, order: Order, factory_id: Any) -> list[Allocation]:
+def offers_accept(*, actor: Any, order: Order, factory_id: Any, offers: Any = None) -> list[Allocation]:
     """A factory accepts at once every offer still open to it on one order, each as `allocation_respond` accepts
-    it, or none: the first that cannot be is named by its step and week, and nothing is accepted."""
+    it, or none: the first that cannot be is named by its step and week, and nothing is accepted. `offers`: the ids
+    of the offers the factory was shown; when given, a different set open now (a re-plan meanwhile) is refused,
+    so that no work is accepted unseen."""
     errors: dict[str, list[str]] = {}
     factory = whole({"factory": factory_id}, "factory", errors, low=1, high=2**31 - 1)
+    shown = _offer_ids(offers, errors)
     if errors:
         raise ValidationFailed(errors)
     if factory not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
     list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))  # the order first
-    offers = list(
+    # then its planning turn, before any capacity: each acceptance locks its capability, and two accept-alls
+    # whose routes take one factory's processes in opposite orders deadlocked (review 106)
+    order_turn(order)
+    open_offers = list(
         order.allocations.filter(factory_id=factory, status=Allocation.Status.OFFERED)
         .select_related("operation")
         .order_by("operation__seq", "week", "pk")
     )
-    if not offers:
+    if not open_offers:
         raise ValidationFailed({"action": [_("No offer to you on this order is open any more.")]})
+    if shown is not None and shown != {a.pk for a in open_offers}:
+        raise ValidationFailed(
+            {
+                "offers": [
+                    ngettext(
+                        "The offers to you on this order changed since they were shown (%(n)d is open now): look at "
+                        "them again. Nothing was accepted.",
+                        "The offers to you on this order changed since they were shown (%(n)d are open now): look "
+                        "at them again. Nothing was accepted.",
+                        len(open_offers),
+                    )
+                    % {"n": len(open_offers)}
+                ]
+            }
+        )
     accepted = []
-    for a in offers:
+    for a in open_offers:
         try:
             accepted.append(allocation_respond(actor=actor, allocation=a, action="accept"))
         except ValidationFailed as exc:
@@ -238,6 +260,23 @@ def offers_accept(*, actor: Any, order: Order, factory_id: Any) -> list[Allocati
                 }
             ) from exc
     return accepted
+
+
+def _offer_ids(offers: Any, errors: dict[str, list[str]]) -> set[int] | None:
+    """The ids of the offers a factory was shown (a list of whole numbers), or None when none were named."""
+    if offers is None:
+        return None
+    items = offers if isinstance(offers, list | tuple) else [offers]
+    if len(items) > MAX_SHOWN:
+        errors["offers"] = [_("At most %(max)d offers at once.") % {"max": MAX_SHOWN}]
+        return None
+    ids = set()
+    for item in items:
+        n = whole({"offers": item}, "offers", errors, low=1, high=2**63 - 1)
+        if "offers" in errors:
+            return None
+        ids.add(n)
+    return ids
 
 
 def _counter_quantity(allocation: Allocation, quantity: Any, errors: dict[str, list[str]]) -> int:

@@ -85,7 +85,9 @@ def _board(
                 pages.get("disputed")
             ),
             "several": [
-                {"order": g[0].order, "factory": g[0].factory, "n": len(g)} for g in groups.values() if len(g) > 1
+                {"order": g[0].order, "factory": g[0].factory, "n": len(g), "ids": sorted(a.pk for a in g)}
+                for g in groups.values()
+                if len(g) > 1
             ],
             "many_factories": len({factory for _order, factory in groups}) > 1,
             "failed": failed or {},
@@ -243,7 +245,13 @@ def offers_accept(request: HttpRequest, pk: int) -> HttpResponse:
     if not back.startswith(BOARD) or back.startswith("//"):
         back = BOARD
     try:
-        accepted = jobs.offers_accept(actor=request.user, order=order, factory_id=request.POST.get("factory"))
+        accepted = jobs.offers_accept(
+            actor=request.user,
+            order=order,
+            factory_id=request.POST.get("factory"),
+            # the offers the button was drawn for: a re-plan since must not have them accept work not yet seen
+            offers=request.POST.getlist("offer") or None,
+        )
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except DomainError as exc:

@@ -8,9 +8,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agglo.common.orphans import MIN_AGE, orphans_remove
+from agglo.common.orphans import MIN_AGE, orphans_remove, shown
 
 log = logging.getLogger("agglo.housekeeping")
+MAX_HOURS = 10 * 366 * 24
 
 
 class Command(BaseCommand):
@@ -28,9 +29,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, dry_run: bool, hours: int, **options: Any) -> None:
         if hours < 1:
             raise CommandError("--hours: at least 1 (a younger file may belong to a request still running).")
+        if hours > MAX_HOURS:  # further back than the calendar goes, the cut-off could not be reckoned
+            raise CommandError(f"--hours: at most {MAX_HOURS} (ten years).")
         found = orphans_remove(min_age=dt.timedelta(hours=hours), dry_run=dry_run)
         for name in found:
-            self.stdout.write(("would delete " if dry_run else "deleted ") + name)
+            self.stdout.write(("would delete " if dry_run else "deleted ") + shown(name))
         if found and not dry_run:
             log.warning("sweep_files: deleted %d file(s) no row names.", len(found))
         self.stdout.write(f"files no row names: {len(found)}" + (" (dry run)" if dry_run else ""))
