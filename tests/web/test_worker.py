@@ -35,7 +35,6 @@ def _task(status: str, *, minutes_ago: float | None, workers: list[str]) -> DBTa
 
 # The worker closes the connection on a database error: inside a test's transaction that leaves a connection no
 # query can use, and the worker waited for a database that never came back (PostgreSQL hung; review 106).
-@pytest.mark.django_db(transaction=True)
 def test_a_task_cut_off_with_the_database_runs_again_when_it_is_back(monkeypatch: Any) -> None:
     runs: list[str] = []
     cut = _task("RUNNING", minutes_ago=0.1, workers=["w1"])
@@ -67,7 +66,6 @@ def test_a_task_a_stopped_worker_left_running_runs_again_at_the_next_start(setti
     assert recent.status == "RUNNING"
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_worker_waits_for_the_database_and_goes_on(monkeypatch: Any) -> None:
     runs: list[str] = []
     waits: list[float] = []
