@@ -183,3 +183,32 @@ def test_the_operator_suspending_in_the_admin_is_told_what_follows(
         )
     assert "所属工厂待答复的报价和尚未开始的任务将被收回" in page.content.decode()
     assert not order.allocations.filter(factory=sz, status__in=LIVE).exists()
+
+
+def test_the_factories_of_a_suspended_buyer_are_told_and_told_again_when_it_is_reinstated(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    order = confirmed(cluster)
+    planned(cluster, product="控制器外壳")
+    working = set(order.allocations.filter(status="accepted").values_list("factory_id", flat=True))
+    owner = {o.pk: n for n, o in cluster["orgs"].items()}
+
+    def told(verb_text: str) -> dict[str, int]:
+        return {
+            owner[f]: Notification.objects.filter(
+                user=cluster["people"][owner[f]], verb="factory.buyer_status", text__contains=verb_text
+            ).count()
+            for f in working
+        }
+
+    _suspend(cluster, "buyer", django_capture_on_commit_callbacks)
+    said = told("被平台运营方暂停")
+    assert set(said.values()) == {1}, said  # one notice per factory, naming both orders where it works on both
+    note = Notification.objects.filter(verb="factory.buyer_status").first()
+    assert note is not None and "工业网关外壳" in note.text
+    order.refresh_from_db()
+    assert order.status == "confirmed"  # the orders stand
+    _suspend(cluster, "buyer", django_capture_on_commit_callbacks, status="suspended")  # again: nothing new
+    assert told("被平台运营方暂停") == said
+    _suspend(cluster, "buyer", django_capture_on_commit_callbacks, status="member")
+    assert set(told("已恢复为正常状态的成员").values()) == {1}

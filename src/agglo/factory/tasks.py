@@ -12,3 +12,11 @@ def departures_task(organization_ids: list[int]) -> int:
     from agglo.factory.services.departures import departures_replan
 
     return departures_replan(organization_ids=organization_ids)
+
+
+@task()
+def buyer_status_task(organization_id: int, suspended: bool) -> int:
+    """Tell the factories working on a buyer's open orders that it was suspended, or reinstated."""
+    from agglo.factory.services.departures import buyer_status_tell
+
+    return buyer_status_tell(organization_id, suspended=suspended)

@@ -6,7 +6,8 @@ no longer report on. Here that work is taken back and each order concerned re-pl
 delivered stays its own: it is made, or being made, and the plan cannot move it.
 
 A buyer's: a withdrawn buyer's open orders are called off, as a cancellation would (its people can no longer decide
-on them, confirm receipt or pay). A suspended buyer's orders stand: the suspension may be lifted."""
+on them, confirm receipt or pay). A suspended buyer's orders stand, since the suspension may be lifted; the factories
+working on them are told that the buyer cannot act meanwhile, and told again when it can."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from agglo.factory.services.replan import repaired, replan
 from agglo.factory.services.telling import named, offer_piece, tell_factory
 from agglo.factory.wording import finding_kept
 from agglo.registry.models import Organization
+from agglo.registry.models.bilingual import Bilingual
 
 S = Allocation.Status
 OPEN = (S.OFFERED, S.COUNTERED)
@@ -150,3 +152,42 @@ def _order_replanned(order_id: int, organization_ids: list[int] | None, actor: A
         link=f"/factory/orders/{order.pk}/",
     )
     return True
+
+
+def buyer_status_tell(organization_id: int, *, suspended: bool) -> int:
+    """Tell the factories with open work on a buyer's open orders that the buyer was suspended (it cannot decide
+    on counter-offers, confirm receipts or change its orders; their offers and accepted work stand) or, once
+    reinstated, that it can act again. One notice per factory, naming its orders. Returns how many were told."""
+    buyer = Organization.objects.get(pk=organization_id)
+    if (buyer.status == Organization.Status.SUSPENDED) != suspended:
+        return 0  # changed again before this ran: the later change tells
+    live = (
+        Allocation.objects.filter(
+            Q(status__in=(*OPEN, S.ACCEPTED)) | Q(status=S.DELIVERED, receipt=""), order__buyer_id=organization_id
+        )
+        .exclude(order__status__in=Order.CLOSED)
+        .exclude(factory_id=organization_id)
+        .select_related("order")
+        .order_by("order_id")
+    )
+    orders: dict[int, dict[int, str]] = {}
+    for a in live:
+        orders.setdefault(a.factory_id, {})[a.order_id] = a.order.product
+    message = (
+        gettext_lazy(
+            "%(buyer)s, the buyer of %(orders)s, was suspended by the platform's operators: until it is reinstated "
+            "it cannot decide on counter-offers, confirm receipts or change its orders. Your offers and accepted "
+            "work stand."
+        )
+        if suspended
+        else gettext_lazy(
+            "%(buyer)s, the buyer of %(orders)s, is a member in good standing again and can act on its orders."
+        )
+    )
+    for factory_id, products in sorted(orders.items()):
+        tell_factory(
+            factory_id,
+            "factory.buyer_status",
+            Phrase(message, buyer=Bilingual(buyer.name_zh, buyer.name_en), orders=Joined(products.values())),
+        )
+    return len(orders)

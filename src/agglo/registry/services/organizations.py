@@ -16,6 +16,7 @@ from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.versions import version_check
 from agglo.registry import search_index
 from agglo.registry.models import Organization, Position, Relation, Segment
+from agglo.registry.signals import organization_status_changed
 from agglo.registry.validation import clean_organization
 
 # What an organization's own admins may change; identity (code, kind, region) was checked at admission and is
@@ -166,6 +167,7 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
     before = organization.status
     organization.status = status
     organization.save(update_fields=["status", "updated_at"])
+    organization_status_changed.send(sender=Organization, organization=organization, before=before, after=status)
     record(
         "registry.organization_status_changed",
         actor=actor,
