@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from agglo.common.models import Notification
+from agglo.common.models import AuditEvent, Notification
 from agglo.factory.models import Allocation, Order
 from agglo.factory.services.capacity import free_in
 from agglo.factory.services.departures import departures_replan
@@ -60,6 +60,8 @@ def test_a_suspended_factorys_accepted_work_goes_to_others_at_once(
         assert free_in(a.capability, a.week) == free_before[a.capability_id, a.week] + released[a.capability_id, a.week]
     assert _covered(order) == {1: 600, 2: 600, 3: 600}  # every step planned in full again, by the others
     assert order.plan_stats["reason"] == "left"
+    event = AuditEvent.objects.get(event="factory.factories_left")  # the buyer's history names the factory
+    assert event.payload["factories"] == [{"id": sz.pk, "name": "sz工厂有限公司"}]
     told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.left")
     assert "sz工厂有限公司" in told.text and "已被收回" in told.text, told.text
     assert Notification.objects.filter(user=cluster["people"]["sz"], verb="factory.left").count() == 1

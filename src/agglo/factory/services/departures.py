@@ -105,13 +105,14 @@ def _order_replanned(order_id: int, organization_ids: list[int] | None, actor: A
         status=S.SUPERSEDED, moved_by=Allocation.MovedBy.LEFT
     )
     factories = sorted({a.factory_id for a in pieces})
+    first = {a.factory_id: a for a in reversed(pieces)}  # one piece names each factory
     order = replan(order, actor=actor, reason="left")
     record(
         "factory.factories_left",
         actor=actor,
         subject=order,
-        payload={
-            "factories": factories,
+        payload={  # by name, as the history pages list them
+            "factories": [{"id": f, "name": a.factory.name_zh or a.factory.name_en} for f, a in sorted(first.items())],
             "offers": sum(a.status in OPEN for a in pieces),
             "accepted": sum(a.status == S.ACCEPTED for a in pieces),
         },
@@ -132,7 +133,6 @@ def _order_replanned(order_id: int, organization_ids: list[int] | None, actor: A
                 pieces=Joined(offer_piece(a) for a in mine),
             ),
         )
-    first = {a.factory_id: a for a in reversed(pieces)}  # one piece names each factory
     what = Phrase(
         ngettext_lazy(
             "%(factories)s can no longer serve order %(product)s (suspended, or gone from the platform): %(n)d part "
