@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from agglo.factory.models import Capability, Order, Process
 from agglo.factory.services.orders import MAX_OPERATIONS
 from agglo.registry.models import Region
+from agglo.registry.selectors import region_names
 
 OPERATION_ROWS = 8
 
@@ -134,11 +135,25 @@ def step_field(seq: int) -> str:
     return f"op-{seq}-quantity"
 
 
-def repeat_initial(order: Order, start: str, regions: Callable[[list[str]], list[str]]) -> dict[str, Any]:
+def terms_initial(order: Order) -> dict[str, Any]:
+    """The order's terms as the order forms show them: provinces by name in the reader's language, as the fields
+    take them (codes read alike: recheck 51 R8)."""
+    return {
+        "max_suppliers": order.max_suppliers,
+        "max_share": order.max_share if order.max_share is not None else "",
+        "budget": order.budget if order.budget is not None else "",
+        "late_penalty": order.late_penalty,
+        "regions_only": ", ".join(region_names(order.regions_only)),
+        "regions_excluded": ", ".join(region_names(order.regions_excluded)),
+    }
+
+
+def repeat_initial(order: Order, start: str) -> dict[str, Any]:
     """The new-order form filled from an earlier order ("Order again"): its terms, from the first open week `start`,
-    due as many weeks later as the earlier one was; provinces by name in the reader's language (`regions`)."""
+    due as many weeks later as the earlier one was."""
     first = dt.date.fromisoformat(start)
     return {
+        **terms_initial(order),
         "product": order.product,
         "quantity": order.quantity,
         "start_week": start,
@@ -146,12 +161,6 @@ def repeat_initial(order: Order, start: str, regions: Callable[[list[str]], list
         "min_quality": str(order.min_quality),
         "certifications": ", ".join(order.certifications),
         "certificates": order.certificates,
-        "max_suppliers": order.max_suppliers,
-        "max_share": order.max_share if order.max_share is not None else "",
-        "regions_only": ", ".join(regions(order.regions_only)),
-        "regions_excluded": ", ".join(regions(order.regions_excluded)),
-        "budget": order.budget if order.budget is not None else "",
-        "late_penalty": order.late_penalty,
     }
 
 

@@ -31,6 +31,7 @@ from agglo.factory.forms import (
     repeat_initial,
     repeat_rows,
     step_field,
+    terms_initial,
 )
 from agglo.factory.models import Allocation, Order
 from agglo.factory.selectors import orders as selectors
@@ -111,7 +112,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         rows = operation_rows(request.POST)
     elif request.GET.get("from"):  # "Order again": the terms and route of one of the buyer's orders
         earlier = _repeated(request, request.GET["from"])
-        initial = repeat_initial(earlier, initial["start_week"], region_names)
+        initial = repeat_initial(earlier, initial["start_week"])
         rows, buyer = repeat_rows(earlier), str(earlier.buyer_id)
     form = OrderForm(request.POST or None, initial=initial)
     route_errors: list[str] = []
@@ -378,16 +379,10 @@ def _terms_form(order: Order, steps: list[Any]) -> OrderTermsForm:
     return OrderTermsForm(
         steps=steps,
         initial={
+            **terms_initial(order),
             "due_week": order.due_week.isoformat(),
             "quantity": order.quantity,
             **{step_field(op.seq): op.quantity for op in steps},
-            "max_suppliers": order.max_suppliers,
-            "max_share": order.max_share if order.max_share is not None else "",
-            "budget": order.budget if order.budget is not None else "",
-            "late_penalty": order.late_penalty,
-            # by name, in the reader's language, as the field takes them (codes read alike: recheck 51 R8)
-            "regions_only": ", ".join(region_names(order.regions_only)),
-            "regions_excluded": ", ".join(region_names(order.regions_excluded)),
         },
     )
 
