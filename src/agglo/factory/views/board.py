@@ -138,9 +138,7 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     home = reverse("factory:order", args=[allocation.order_id]) if action in BUYER_ACTIONS else BOARD
     if request.method == "GET":  # a confirmation page reloaded, or its language switched: back where it began
         return redirect(home)
-    back = request.POST.get("next") or home
-    if not back.startswith("/factory/") or back.startswith("//"):
-        back = home
+    back = _back(request, home)
     try:
         shown = _act(request, allocation, action)
     except Forbidden as exc:
@@ -181,6 +179,12 @@ def allocation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         said = str(DONE[action])
     messages.success(request, said)
     return redirect(back)
+
+
+def _back(request: HttpRequest, home: str) -> str:
+    """Where a form sends its sender back: the page it names, if one of the factory's own (never another site)."""
+    back = request.POST.get("next") or home
+    return back if back.startswith("/factory/") else home
 
 
 def _act(request: HttpRequest, allocation: Allocation, action: str) -> HttpResponse | None:
@@ -241,9 +245,7 @@ def _act(request: HttpRequest, allocation: Allocation, action: str) -> HttpRespo
 def offers_accept(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept every open offer of one order to one of the reader's factories (the board's "Accept all")."""
     order = order_or_404(request, pk)
-    back = request.POST.get("next") or BOARD
-    if not back.startswith(BOARD) or back.startswith("//"):
-        back = BOARD
+    back = _back(request, BOARD)
     try:
         accepted = jobs.offers_accept(
             actor=request.user,
