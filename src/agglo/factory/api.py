@@ -67,8 +67,16 @@ def process_list(request: HttpRequest) -> Any:
 
 
 @router.get("/capabilities", response=list[CapabilityOut], summary="Your factories' capabilities")
-def capability_list(request: HttpRequest) -> Any:
-    return list(selectors.capability_list(actor=request.auth))
+def capability_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    organization_id: int | None = None,
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> Any:
+    """By factory, then process; `organization_id` keeps one factory's (an operator reads every factory's)."""
+    rows = selectors.capability_list(actor=request.auth, organization_id=organization_id)
+    return page(rows, response, limit=limit, offset=offset)
 
 
 @router.put(
@@ -452,5 +460,6 @@ def dispute_list(
 
 
 @router.get("/scorecards", response=list[ScorecardOut], summary="Factories' delivery records")
-def scorecard_list(request: HttpRequest) -> Any:
-    return scorecards_visible(actor=request.auth)
+def scorecard_list(request: HttpRequest, response: HttpResponse, limit: Limit = 500, offset: Offset = 0) -> Any:
+    """Most work on record first, then by name."""
+    return page(scorecards_visible(actor=request.auth), response, limit=limit, offset=offset)

@@ -90,7 +90,7 @@ def scorecard_list(*, actor: Any) -> list[Scorecard]:
     # the credit grade counts in the risk as the solver reads it, so the page shows both
     for org_id, facts in trust_facts(cards).items():
         cards[org_id] = replace(cards[org_id], grade=facts.grade)
-    return sorted(cards.values(), key=lambda c: (-c.jobs, c.name))
+    return sorted(cards.values(), key=lambda c: (-c.jobs, c.name, c.organization_id))
 
 
 class WeekEnd(Func):
