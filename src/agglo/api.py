@@ -31,6 +31,7 @@ from agglo.market.api import router as market_router
 from agglo.matching.api import router as matching_router
 from agglo.policy.api import router as policy_router
 from agglo.profiles.api import router as profiles_router
+from agglo.profiles.messages import date_fault
 from agglo.registry.api import router as registry_router
 
 logger = logging.getLogger("agglo.api")
@@ -210,11 +211,14 @@ TYPE_MESSAGES = {
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
-        message = str(TYPE_MESSAGES.get(str(err.get("type", "")), err.get("msg", "invalid")))
+        kind, ctx = str(err.get("type", "")), err.get("ctx") or {}
+        message = str(TYPE_MESSAGES.get(kind, err.get("msg", "invalid")))
         try:  # the rule's own figures (a length, a bound), as pydantic gives them
-            message = message % {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+            message = message % {k: str(v) for k, v in ctx.items()}
         except (KeyError, TypeError, ValueError):
             message = str(err.get("msg", "invalid"))
+        if "given_day" in ctx:  # a day the calendar has not is named, as the services name it (ninja drops input)
+            message = date_fault(ctx["given_day"])
         errors.setdefault(_field_of(list(err.get("loc", []))), []).append(message)
     return problem_response(
         422, _("The input is not valid."), code="validation_failed", errors=errors, instance=request.path

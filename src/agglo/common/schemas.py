@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from agglo.common.days import iso_day
 from agglo.common.language import choice_words
 
 # Inputs the services check themselves, so that a page's form and the API refuse them in the same words: typed
@@ -44,16 +45,17 @@ Share = Annotated[Any, WithJsonSchema({"type": "number", "description": "a share
 Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date", "description": "an ISO date, 2026-12-31"})]
 
 
-def _no_timestamp(value: Any) -> Any:
-    """A day is written as one (2026-12-31): a number is refused, where pydantic would read it as seconds since
-    1970 in UTC, so that Beijing's midnight was refused and 08:00 taken for the day (review 105)."""
-    if isinstance(value, (bool, int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        raise PydanticCustomError("date_type", "Input should be a valid date")
-    return value
+def _day(value: Any) -> dt.date:
+    """A day as every API field and service reads one (`common.days.iso_day`); the error handler words why not."""
+    day = iso_day(value)
+    if day is None:
+        given = value[:40] if isinstance(value, str) else ""
+        raise PydanticCustomError("date_type", "Input should be a valid date", {"given_day": given})
+    return day
 
 
-# A body's date that the schema checks itself (the services read `Day`)
-Date = Annotated[dt.date, BeforeValidator(_no_timestamp)]
+# A body's date that the schema checks itself (the services read `Day`), by the same rule
+Date = Annotated[dt.date, BeforeValidator(_day)]
 
 
 def _since(value: dt.datetime) -> dt.datetime:

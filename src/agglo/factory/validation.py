@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from agglo.common.days import iso_day
 from agglo.common.numbers import whole_number
 from agglo.factory.certificates import CERTIFICATIONS
 from agglo.profiles.messages import date_fault
@@ -97,19 +98,14 @@ def certifications_clean(value: Any, field: str, errors: dict[str, list[str]]) -
 
 
 def date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
-    """An ISO date, or an ISO week (`2027-W02`: its Monday) as a spreadsheet or an ERP may key capacity by."""
-    if isinstance(value, dt.date):
-        return value
+    """An ISO date, or an ISO week (`2027-W02`: its Monday) as an ERP may key capacity by (`common.days`)."""
     if value in (None, ""):
         errors[field] = [_("This field is required.")]
         return None
-    try:
-        if not isinstance(value, str):  # 20270118, a JSON number, is not a date
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
+    day = iso_day(value)
+    if day is None:
         errors[field] = [date_fault(value)]  # a day or week the calendar has not is said so
-        return None
+    return day
 
 
 def provinces(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from agglo.access import policy as access
 from agglo.common.audit import record
+from agglo.common.days import iso_day
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
 from agglo.common.lines import ONE_LINE, is_one_line
@@ -30,11 +31,10 @@ def _day(raw: Any, errors: dict[str, list[str]]) -> dt.date | None:
     if raw in (None, ""):
         errors["paid_on"] = [_("This field is required.")]
         return None
-    try:
-        return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw).strip())
-    except ValueError:
+    day = iso_day(raw)
+    if day is None:
         errors["paid_on"] = [date_fault(raw)]
-        return None
+    return day
 
 
 @transaction.atomic

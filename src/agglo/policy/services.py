@@ -21,6 +21,7 @@ from agglo.access.quotas import quota_consume, quota_refused
 from agglo.access.ratelimit import RateLimited
 from agglo.access.services import sensitive_views_record
 from agglo.common.audit import record
+from agglo.common.days import iso_day
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.lines import ONE_LINE, is_one_line
 from agglo.common.numbers import grouped
@@ -148,9 +149,8 @@ def _clean(data: Mapping[str, Any], current: Mapping[str, Any] | None = None) ->
         if raw in (None, ""):
             errors[name] = [_("This field is required.")]
             continue
-        try:
-            values[name] = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
-        except ValueError:
+        values[name] = iso_day(raw)
+        if values[name] is None:
             errors[name] = [date_fault(raw)]
     start, end = values.get("starts_on"), values.get("ends_on")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:

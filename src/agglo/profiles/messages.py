@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
+from agglo.common.days import NOT_A_DATE
 from agglo.profiles.fields import Problem
 from agglo.profiles.tabular import ISO_WRITTEN, day_missing
 
@@ -210,9 +211,6 @@ def missing_day(value: Any) -> str | None:
     language; None for anything else."""
     missing = day_missing(value)
     return word(Problem("", *missing)) if missing is not None else None
-
-
-NOT_A_DATE = gettext_lazy("Must be a date, such as 2026-12-31.")
 
 
 def date_fault(value: Any) -> str:

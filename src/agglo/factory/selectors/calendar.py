@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from agglo.common.days import iso_day
 from agglo.factory.models import Allocation, Capability
 from agglo.factory.selectors.planning import AHEAD_WEEKS, first_open_day, horizon, offers_held, slots_after_offers
 from agglo.factory.weeks import monday, week_at
@@ -51,10 +52,8 @@ def calendar_page(asked: str | None) -> Page:
     under way to the last week a plan starting now can use; later pages reach the weeks of orders that start
     later (up to a year ahead)."""
     this_week, last_start = page_starts()
-    try:
-        start = min(max(monday(dt.date.fromisoformat(asked or "")), this_week), last_start)
-    except ValueError:  # none asked, or not a date: the first page
-        start = this_week
+    day = iso_day(asked)  # none asked, or not a day: the first page
+    start = min(max(monday(day), this_week), last_start) if day is not None else this_week
     count = horizon()
     if start == this_week:  # up to the last week a plan made now can reach
         count += (monday(first_open_day()) - this_week).days // 7

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from agglo.access import policy
 from agglo.common.audit import record
+from agglo.common.days import NOT_A_DATE, iso_day
 from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.versions import version_check
 from agglo.registry import search_index
@@ -260,13 +261,10 @@ def position_remove(*, actor: Any, position: Position) -> None:
 def _date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        errors[field] = [_("Give a date as YYYY-MM-DD.")]
-        return None
+    day = iso_day(value)
+    if day is None:
+        errors[field] = [str(NOT_A_DATE)]  # a page's date field, or the API's schema, names a day missing
+    return day
 
 
 @transaction.atomic
