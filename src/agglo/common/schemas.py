@@ -42,7 +42,16 @@ Money = Annotated[
     ),
 ]
 Share = Annotated[Any, WithJsonSchema({"type": "number", "description": "a share between 0 and 1"})]
-Day = Annotated[Any, WithJsonSchema({"type": "string", "format": "date", "description": "an ISO date, 2026-12-31"})]
+Day = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": "an ISO date, 2026-12-31, or an ISO week, 2027-W02 (its Monday)",
+        }
+    ),
+]
 
 
 def _day(value: Any) -> dt.date:
