@@ -138,7 +138,8 @@ def test_an_edit_of_a_suspended_organization_that_left_nothing_open_replans_noth
     version = order.plan_version
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         organization_set_status(actor=cluster["operator"], organization=cd, status="withdrawn")
-    assert callbacks == []  # nothing of it left open: no task
+    # nothing of it left open: no task (the other callbacks mail its admins, refresh its match documents)
+    assert not [c for c in callbacks if "factory" in c.__module__]
     order.refresh_from_db()
     assert order.plan_version == version
 
@@ -214,3 +215,24 @@ def test_the_factories_of_a_suspended_buyer_are_told_and_told_again_when_it_is_r
     assert told("被平台运营方暂停") == said
     _suspend(cluster, "buyer", django_capture_on_commit_callbacks, status="member")
     assert set(told("已恢复为正常状态的成员").values()) == {1}
+
+
+def test_a_reinstated_factory_is_told_what_stays_with_others_and_is_offered_work_again(
+    cluster: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    order = confirmed(cluster)
+    sz = cluster["orgs"]["sz"]
+    _suspend(cluster, "sz", django_capture_on_commit_callbacks)
+    taken = set(order.allocations.filter(factory=sz, moved_by="left").values_list("pk", flat=True))
+    assert taken
+    _suspend(cluster, "sz", django_capture_on_commit_callbacks, status="member")
+    told = Notification.objects.get(user=cluster["people"]["sz"], verb="factory.reinstated")
+    assert order.product in told.text and "这些任务仍归它们" in told.text, told.text
+    assert told.link == "/factory/jobs/"
+    # what was re-planned to others stays with them; a new order offers it work again
+    assert (
+        set(order.allocations.filter(factory=sz, moved_by="left", status="superseded").values_list("pk", flat=True))
+        == taken
+    )
+    fresh = planned(cluster, product="控制器外壳")
+    assert fresh.allocations.filter(factory=sz, status="offered").exists()

@@ -482,3 +482,26 @@ def test_a_capital_need_meets_the_loans_whose_terms_fit_it(make_org, operator):
     panel = client.get(f"/matching/listings/{need.pk}/panel/").content.decode()
     line = panel.split('class="loan-terms">')[1].split("</div>")[0]
     assert line == "融资条件：6 – 36 个月 · 年利率 … – 4.20 % · 信用（无需担保）", line
+
+
+def test_a_suspended_member_leaves_the_results_at_once_and_is_found_again_with_its_listings_once_reinstated(
+    cluster, market_, operator
+):
+    from agglo.registry.services import organization_set_status
+
+    offers, need = market_
+    admin, fab = cluster["seeker"][0], cluster["fab"][1]
+    fab_docs = MatchDocument.objects.filter(organization=fab)
+    assert fab_docs.filter(live=True).count() == 3  # the firm and its two offers
+
+    def found() -> list[int]:
+        return [r.key for r in selectors.matches_for_listing(actor=admin, listing=need, target="offers")]
+
+    organization_set_status(actor=operator, organization=fab, status="suspended")
+    assert not fab_docs.filter(live=True).exists()  # gone from everyone's results now, not at the next rebuild
+    assert offers["fab"].pk not in found()
+    services.index_rebuild()  # the nightly rebuild while it is suspended
+    organization_set_status(actor=operator, organization=fab, status="member")
+    # its published listings come back with it (the hourly sync would see the firm change, not its listings)
+    assert fab_docs.filter(live=True).count() == 3
+    assert offers["fab"].pk in found()

@@ -2,7 +2,7 @@
 (`services.departures`, as tasks): an organization no longer in good standing has its factories' open work
 re-planned and, once withdrawn, its open orders called off; `agglo housekeeping` sweeps again for any change this
 missed (a bulk update, a task that failed). A buyer suspended, or reinstated, has the factories working on its open
-orders told."""
+orders told; a member reinstated is told what was taken back while it was away and stays with others."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ from typing import Any
 from django.db import transaction
 
 from agglo.factory.models import Allocation, Order
-from agglo.factory.services.departures import departed_buyers_orders, departed_work
+from agglo.factory.services.departures import departed_buyers_orders, departed_work, reinstated_tell
 from agglo.factory.tasks import buyer_status_task, departures_task
 from agglo.registry.models import Organization
 from agglo.registry.signals import organization_status_changed
 
 
-def _status_changed(sender: Any, organization: Organization, before: str, after: str, **kwargs: Any) -> None:
+def _status_changed(
+    sender: Any, organization: Organization, before: str, after: str, since: Any = None, **kwargs: Any
+) -> None:
     if before == after:
         return
+    if after == Organization.Status.MEMBER:
+        reinstated_tell(organization.pk, since=since)
     pk, left = organization.pk, (Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN)
     if after in left and (departed_work([pk]).exists() or departed_buyers_orders([pk]).exists()):
         transaction.on_commit(lambda: departures_task.enqueue([pk]))

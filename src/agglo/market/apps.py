@@ -14,3 +14,6 @@ class MarketConfig(AppConfig):
 
         if interest_partner_ids not in PARTNER_SOURCES:
             PARTNER_SOURCES.append(interest_partner_ids)
+        from agglo.market import receivers
+
+        receivers.connect()

@@ -39,3 +39,6 @@ class MatchingConfig(AppConfig):
             hooks.LISTING_CHANGED.append(listings_changed)
         if interest_recorded not in hooks.INTEREST_EVENT:
             hooks.INTEREST_EVENT.append(interest_recorded)
+        from agglo.matching import receivers
+
+        receivers.connect()

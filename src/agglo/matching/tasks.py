@@ -6,8 +6,9 @@ from django_tasks import task
 
 
 @task()
-def documents_refresh_task(listing_ids: list[int]) -> int:
-    """Refresh the documents of changed listings (and their owners); returns how many changed."""
+def documents_refresh_task(listing_ids: list[int], org_ids: list[int] | None = None) -> int:
+    """Refresh the documents of changed listings (and their owners) and of these organizations; returns how many
+    changed."""
     from agglo.matching.services.index import documents_refresh
 
-    return documents_refresh(listing_ids=listing_ids)
+    return documents_refresh(listing_ids=listing_ids, org_ids=org_ids or ())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agglo.access import policy
 from agglo.common.errors import DomainError
@@ -53,27 +54,62 @@ class PositionInline(admin.TabularInline):
         return False
 
 
+# What the operator is told a status change did, and set off in the background (each app's `receivers`).
+DONE = {
+    "suspended": lambda n: ngettext(
+        "%(n)d organization suspended: it is hidden from the directory, search, matching and listings until "
+        "reinstated, its factories' open offers and work not yet begun are taken back and the orders concerned "
+        "planned again without it; its admins, and the buyers, factories and respondents concerned, are told.",
+        "%(n)d organizations suspended: they are hidden from the directory, search, matching and listings until "
+        "reinstated, their factories' open offers and work not yet begun are taken back and the orders concerned "
+        "planned again without them; their admins, and the buyers, factories and respondents concerned, are told.",
+        n,
+    ),
+    "withdrawn": lambda n: ngettext(
+        "%(n)d organization marked as withdrawn: its open orders are called off, its factories' open offers and "
+        "work not yet begun taken back, and its published needs and offers closed; its admins, and the buyers, "
+        "factories and respondents concerned, are told.",
+        "%(n)d organizations marked as withdrawn: their open orders are called off, their factories' open offers "
+        "and work not yet begun taken back, and their published needs and offers closed; their admins, and the "
+        "buyers, factories and respondents concerned, are told.",
+        n,
+    ),
+    "member": lambda n: ngettext(
+        "%(n)d organization reinstated: others see it, its needs and offers and its capacity again, and its people "
+        "can act for it. Its admins are told, with what was taken back or closed meanwhile and is not restored.",
+        "%(n)d organizations reinstated: others see them, their needs and offers and their capacity again, and "
+        "their people can act for them. Their admins are told, with what was taken back or closed meanwhile and "
+        "is not restored.",
+        n,
+    ),
+}
+
+
 def _set_status(status: str, label: str):
     def action(modeladmin, request, queryset):
-        done = 0
+        done = unchanged = 0
         for org in queryset:
+            if org.status == status:
+                unchanged += 1
+                continue
             try:
-                services.organization_set_status(
-                    actor=request.user, organization=org, status=status, reason=str(_("via admin"))
-                )
+                services.organization_set_status(actor=request.user, organization=org, status=status)
                 done += 1
                 acted(request)  # a partial success is kept: the same action sent again must not change them again
             except DomainError as exc:
                 modeladmin.message_user(request, f"{org}: {exc.message}", messages.ERROR)
-        modeladmin.message_user(request, _("%(n)d organizations changed.") % {"n": done})
-        if done and status != "member":  # what follows in the background (factory.services.departures)
+        if done:
+            modeladmin.message_user(request, DONE[status](done) % {"n": done}, messages.SUCCESS)
+        if unchanged:
             modeladmin.message_user(
                 request,
-                _(
-                    "Their factories' open offers and work not yet begun are taken back and their orders planned "
-                    "again without them, and a withdrawn buyer's open orders are called off; the buyers and factories "
-                    "concerned are told."
-                ),
+                ngettext(
+                    "%(n)d organization already had this status and was left as it was.",
+                    "%(n)d organizations already had this status and were left as they were.",
+                    unchanged,
+                )
+                % {"n": unchanged},
+                messages.WARNING,
             )
 
     action.short_description = label

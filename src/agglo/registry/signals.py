@@ -2,5 +2,7 @@
 
 from django.dispatch import Signal
 
-# Sent by `organization_set_status` inside its transaction, with `organization`, `before` and `after` (statuses).
+# Sent by `organization_set_status` inside its transaction, once the status changed, with `organization`, `before`
+# and `after` (statuses) and `since`: when the status left behind began (None if never recorded), so that on
+# reinstatement a receiver can tell what it took back meanwhile.
 organization_status_changed = Signal()

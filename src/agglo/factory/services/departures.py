@@ -7,10 +7,14 @@ delivered stays its own: it is made, or being made, and the plan cannot move it.
 
 A buyer's: a withdrawn buyer's open orders are called off, as a cancellation would (its people can no longer decide
 on them, confirm receipt or pay). A suspended buyer's orders stand, since the suspension may be lifted; the factories
-working on them are told that the buyer cannot act meanwhile, and told again when it can."""
+working on them are told that the buyer cannot act meanwhile, and told again when it can.
+
+A member reinstated gets none of it back (others took the work on, the orders were settled as called off): its
+admins are told what, and its capabilities are offered work again."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.language import Joined, Phrase
+from agglo.common.models import AuditEvent
 from agglo.common.notify import notify
 from agglo.factory.diagnosis import Finding
 from agglo.factory.models import Allocation, Order
@@ -191,3 +196,50 @@ def buyer_status_tell(organization_id: int, *, suspended: bool) -> int:
             Phrase(message, buyer=Bilingual(buyer.name_zh, buyer.name_en), orders=Joined(products.values())),
         )
     return len(orders)
+
+
+def reinstated_tell(organization_id: int, *, since: dt.datetime | None) -> int:
+    """Tell a member back in good standing what the virtual factory did not give back: its factories' work taken
+    back while it was away (re-planned to others, it stays with them) and, had it left, its orders called off.
+    Its capabilities are offered work again by themselves. Returns how many orders the notice names (0: none)."""
+    after = Q() if since is None else Q(updated_at__gte=since)
+    taken = (
+        Allocation.objects.filter(
+            after, factory_id=organization_id, status=S.SUPERSEDED, moved_by=Allocation.MovedBy.LEFT
+        )
+        .values_list("order__product", flat=True)
+        .order_by("order_id")
+        .distinct()
+    )
+    called = AuditEvent.objects.filter(event="factory.order_called_off", organization_id=organization_id)
+    if since is not None:
+        called = called.filter(occurred_at__gte=since)
+    off = Order.objects.filter(pk__in=[int(i) for i in called.values_list("subject_id", flat=True)]).order_by("pk")
+    products, cancelled = list(dict.fromkeys(taken)), list(off.values_list("product", flat=True))
+    if products:
+        tell_factory(
+            organization_id,
+            "factory.reinstated",
+            Phrase(
+                gettext_lazy(
+                    "While your organization was not in good standing, your open offers and the work you had not "
+                    "begun on %(orders)s were taken back and planned with other factories: that work stays with "
+                    "them. Your capabilities are offered new work again."
+                ),
+                orders=Joined(products),
+            ),
+        )
+    if cancelled:
+        notify(
+            policy.organization_admins(organization_id),
+            verb="factory.reinstated",
+            text=Phrase(
+                gettext_lazy(
+                    "Your orders %(orders)s were called off when your organization left the platform, and stay "
+                    "called off: place them again if you still need them."
+                ),
+                orders=Joined(cancelled),
+            ),
+            link="/factory/",
+        )
+    return len(products) + len(cancelled)

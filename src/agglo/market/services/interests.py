@@ -163,6 +163,16 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     """Accept a response: both sides now see each other (an anonymous owner is revealed) and may start a case."""
     interest = interest_locked(interest)
     _require_owner(actor, interest)
+    responder = Organization.objects.get(pk=interest.organization_id)
+    if responder.status != Organization.Status.MEMBER:  # accepting would open the owner to it: not while away
+        raise ValidationFailed(
+            {
+                "status": [
+                    _("%(org)s is not a member in good standing at present: its response cannot be accepted now.")
+                    % {"org": responder.name}
+                ]
+            }
+        )
     interest.status, interest.decided_at = lifecycle.InterestStatus.ACCEPTED, timezone.now()
     interest.save(update_fields=["status", "decided_at", "updated_at"])
     payload = {"listing": interest.listing_id, "organization": interest.organization_id}

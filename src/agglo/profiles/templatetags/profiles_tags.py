@@ -75,8 +75,13 @@ FIELD_EXTRA = {
     "upheld": gettext_lazy("Upheld"),
     "ruling": gettext_lazy("Reasons for the ruling"),
     "listing_closed": gettext_lazy("Because the listing was closed"),
+    "responder_left": gettext_lazy("Because the responder left the platform"),
     "target": gettext_lazy("Organization it names"),
     "by_target": gettext_lazy("Taken down by the organization it names"),
+    # a status change's (a member suspended, withdrawn or reinstated), recorded as plain values
+    "before": gettext_lazy("Before"),
+    "after": gettext_lazy("After"),
+    "reason": gettext_lazy("Reason"),
 }
 
 
@@ -155,6 +160,12 @@ def _process_names(code: str) -> tuple[str, str]:
 
 
 @register.filter
+def diffed(entry: Any) -> bool:
+    """Whether an entry records fields before and after (shown as a change of each), not one value changed."""
+    return any(isinstance(entry.payload.get(side), dict) for side in ("before", "after"))
+
+
+@register.filter
 def shown_items(entry: Any) -> list[tuple[str, Any]]:
     """A history entry's facts a reader is shown, with a value."""
     hidden = UNSHOWN.get(entry.event, frozenset())
@@ -176,7 +187,8 @@ def history_value(entry: Any, name: str, value: Any) -> str:
         return str(value["name"])
     if name in ("organization", "rated", "rater") and isinstance(value, int):  # an organization by its name
         return str(getattr(entry, "org_names", {}).get(value, value))
-    field = _model_field(event, name)
+    # a status change recorded as plain values ("suspended" → "member"), worded as the record's status is
+    field = _model_field(event, "status" if name in ("before", "after") and isinstance(value, str) else name)
     choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
     if not choices and name in ("role", "input_kind"):  # a case participant's, on the case's events
         from agglo.profiles.models import CaseParticipant
@@ -333,6 +345,7 @@ WHOLE_EVENTS = {
     "factory.factories_left": gettext_lazy("Job · work of factories no longer members taken back"),
     "ledger.witness_registered": gettext_lazy("Transparency log · witness registered"),
     "registry.chain_link_added": gettext_lazy("Industry chain · link added"),
+    "registry.organization_status_changed": gettext_lazy("Membership · status changed"),
 }
 
 

@@ -11,7 +11,6 @@ from agglo.registry.services.admission import (
 from agglo.registry.services.organizations import (
     organization_create,
     organization_create_checked,
-    organization_set_status,
     organization_update,
     organization_update_checked,
     position_add,
@@ -20,6 +19,7 @@ from agglo.registry.services.organizations import (
     relation_remove,
 )
 from agglo.registry.services.reference import chain_link_add, reference_data_load
+from agglo.registry.services.standing import organization_set_status
 
 __all__ = [
     "admission_apply",

@@ -17,7 +17,6 @@ from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.versions import version_check
 from agglo.registry import search_index
 from agglo.registry.models import Organization, Position, Relation, Segment
-from agglo.registry.signals import organization_status_changed
 from agglo.registry.validation import clean_organization
 
 # What an organization's own admins may change; identity (code, kind, region) was checked at admission and is
@@ -149,32 +148,6 @@ def organization_update(
         subject=organization,
         organization_id=organization.pk,
         payload={"before": before, "after": _snapshot(organization, changed)},
-    )
-    return organization
-
-
-@transaction.atomic
-def organization_set_status(*, actor: Any, organization: Organization, status: str, reason: str = "") -> Organization:
-    """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own)."""
-    _locked(organization)
-    allowed = {Organization.Status.MEMBER, Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN}
-    if status not in allowed:
-        raise ValidationFailed({"status": [_("Choose member, suspended or withdrawn.")]})
-    own_withdrawal = status == Organization.Status.WITHDRAWN and policy.is_org_admin(actor, organization.pk)
-    if not (policy.is_operator(actor) or own_withdrawal):
-        raise Forbidden(_("Only operators may change an organization's status."))
-    if organization.status == Organization.Status.APPLICANT:
-        raise ValidationFailed({"status": [_("Applicants are admitted or rejected through their admission.")]})
-    before = organization.status
-    organization.status = status
-    organization.save(update_fields=["status", "updated_at"])
-    organization_status_changed.send(sender=Organization, organization=organization, before=before, after=status)
-    record(
-        "registry.organization_status_changed",
-        actor=actor,
-        subject=organization,
-        organization_id=organization.pk,
-        payload={"before": before, "after": status, "reason": reason},
     )
     return organization
 

@@ -1,0 +1,31 @@
+"""What the market does when `organization_set_status` changes a member's status (`services.standing`), in the
+same transaction: the change and what it means for the member's listings and responses stand or fall together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agglo.market.services.standing import departed_close, reinstated_tell, responders_tell
+from agglo.registry.models import Organization
+from agglo.registry.signals import organization_status_changed
+
+S = Organization.Status
+
+
+def _status_changed(
+    sender: Any, organization: Organization, before: str, after: str, since: Any = None, **kwargs: Any
+) -> None:
+    if before == after:
+        return
+    if after == S.WITHDRAWN:
+        departed_close(organization)
+    elif after == S.SUSPENDED:
+        responders_tell(organization, suspended=True)
+    elif after == S.MEMBER:
+        if before == S.SUSPENDED:
+            responders_tell(organization, suspended=False)
+        reinstated_tell(organization, since=since)
+
+
+def connect() -> None:
+    organization_status_changed.connect(_status_changed, dispatch_uid="market.organization_status_changed")

@@ -1,0 +1,140 @@
+"""The market when a member's standing changes (`registry.signals.organization_status_changed`, through
+`market.receivers`).
+
+Suspended: its listings are shown to nobody else (`selectors.listings.visible`) but stay as they are, and the
+members waiting on an answer from it are told why none comes. Reinstated: they show again by themselves; those
+members are told it can answer, and the member which of its listings expired meanwhile (renewing them is its call).
+Withdrawn: nothing it published can be answered any more, so its open listings are closed (their responses lapse,
+their senders told) and its own unanswered responses are withdrawn, their listings' owners told."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from agglo.access import policy
+from agglo.common.audit import record
+from agglo.common.language import Joined, Phrase
+from agglo.common.notify import notify
+from agglo.market import hooks, lifecycle
+from agglo.market.models import Interest, Listing
+from agglo.market.services.interests import interests_lapse
+from agglo.registry.models import Organization
+from agglo.registry.models.bilingual import Bilingual
+
+OPEN = (lifecycle.Status.DRAFT, lifecycle.Status.REVIEW, lifecycle.Status.PUBLISHED, lifecycle.Status.EXPIRED)
+
+
+def _title(listing: Listing) -> Bilingual:
+    return Bilingual(listing.title_zh, listing.title_en)
+
+
+def _waiting(organization_id: int) -> Any:
+    """Undecided responses to the organization's published listings."""
+    return (
+        Interest.objects.filter(listing__organization_id=organization_id, listing__status=lifecycle.Status.PUBLISHED)
+        .exclude(status__in=lifecycle.DECIDED)
+        .exclude(organization_id=organization_id)
+        .select_related("listing")
+        .order_by("listing_id", "pk")
+    )
+
+
+def responders_tell(organization: Organization, *, suspended: bool) -> int:
+    """Tell each member waiting on an answer to its response that the listing's owner was suspended (the listing
+    is not shown meanwhile; the response stands) or, reinstated, can answer again. One notice per member and
+    listing; an anonymous owner stays unnamed. Returns how many were told."""
+    message = (
+        gettext_lazy(
+            "The owner of “%(title)s” was suspended by the platform's operators: the listing is not shown and your "
+            "response waits, undecided, until the owner is reinstated."
+        )
+        if suspended
+        else gettext_lazy("The owner of “%(title)s” is a member in good standing again and can answer your response.")
+    )
+    told = 0
+    for interest in _waiting(organization.pk):
+        told += notify(
+            policy.organization_admins(interest.organization_id),
+            verb="market.owner_status",
+            text=Phrase(message, title=_title(interest.listing)),
+            link=f"/market/{interest.listing_id}/",
+        )
+    return told
+
+
+def reinstated_tell(organization: Organization, *, since: dt.datetime | None) -> int:
+    """Tell a member back in good standing which of its listings expired while it was away: they stay expired
+    until it renews them (the rest show again by themselves). Returns how many the notice names."""
+    expired = Listing.objects.filter(organization=organization, status=lifecycle.Status.EXPIRED)
+    if since is not None:
+        expired = expired.filter(updated_at__gte=since)
+    titles = [_title(x) for x in expired.order_by("pk")]
+    if titles:
+        notify(
+            policy.organization_admins(organization.pk),
+            verb="market.reinstated",
+            text=Phrase(
+                gettext_lazy(
+                    "While your organization was not in good standing, these needs and offers expired: %(titles)s. "
+                    "Renew them to show them again; your other published ones are shown again already."
+                ),
+                titles=Joined(titles),
+            ),
+            link="/market/mine/",
+        )
+    return len(titles)
+
+
+def departed_close(organization: Organization) -> int:
+    """Close the open listings of a member that left (outcome "withdrawn"; their responses lapse, their senders
+    told) and withdraw its unanswered responses to others' listings (their owners told). The platform acts.
+    Returns how many listings were closed."""
+    listings = list(Listing.objects.select_for_update().filter(organization=organization, status__in=OPEN))
+    now = timezone.now()
+    for listing in listings:
+        before = listing.status
+        listing.status, listing.outcome, listing.closed_at = lifecycle.Status.CLOSED, Listing.Outcome.WITHDRAWN, now
+        listing.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
+        record(
+            "market.listing_close",
+            actor=None,
+            subject=listing,
+            payload={"before": {"status": before}, "after": {"status": listing.status, "outcome": listing.outcome}},
+            organization_id=organization.pk,
+            group="market",
+        )
+        interests_lapse(actor=None, listing=listing)
+    hooks.listings_changed([x.pk for x in listings])
+    sent = (
+        Interest.objects.select_for_update()
+        .filter(organization=organization)
+        .exclude(Q(status__in=lifecycle.DECIDED) | Q(listing__organization=organization))
+        .select_related("listing")
+    )
+    for interest in sent:
+        interest.status, interest.decided_at = lifecycle.InterestStatus.DECLINED, now
+        interest.save(update_fields=["status", "decided_at", "updated_at"])
+        record(
+            "market.interest_declined",
+            actor=None,
+            subject=interest,
+            payload={"responder_left": True},
+            organization_id=interest.listing.organization_id,
+            group="market",
+        )
+        notify(
+            policy.organization_admins(interest.listing.organization_id),
+            verb="market.interest_lapsed",
+            text=Phrase(
+                gettext_lazy("%(org)s left the platform: its response to “%(title)s” is withdrawn."),
+                org=Bilingual(organization.name_zh, organization.name_en),
+                title=_title(interest.listing),
+            ),
+            link=f"/market/{interest.listing_id}/",
+        )
+    return len(listings)

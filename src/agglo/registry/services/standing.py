@@ -1,0 +1,113 @@
+"""A member's standing: suspended by the operators, withdrawn, or reinstated. The registry records the change (in
+the organization's history and on the transparency log, as sanctions are) and tells the organization's admins what
+it means; every other app acts on `signals.organization_status_changed` (its own `receivers` module) and tells of
+its own part: what it took back, and on reinstatement what it did not give back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agglo.access import policy
+from agglo.common.audit import history, record
+from agglo.common.errors import Forbidden, ValidationFailed
+from agglo.common.language import Phrase
+from agglo.common.notify import notify
+from agglo.ledger.services import entry_append
+from agglo.registry.models import Organization
+from agglo.registry.models.bilingual import Bilingual
+from agglo.registry.signals import organization_status_changed
+
+S = Organization.Status
+EVENT = "registry.organization_status_changed"
+REASON_MAX = 300  # of the reason quoted in the notice (the history keeps it whole)
+
+# What each new status means for the organization, as its admins are told.
+NOTICES = {
+    S.SUSPENDED: gettext_lazy(
+        "%(org)s was suspended by the platform's operators. Its people can still log in and read its data, but "
+        "cannot act for it; others no longer find it in the directory, search, matching or listings. Nothing is "
+        "deleted; its factories' open offers and work not yet begun are taken back."
+    ),
+    S.WITHDRAWN: gettext_lazy(
+        "%(org)s has left the platform. Its people can still log in and read its data, but can no longer act for "
+        "it, and others no longer see it: its open orders are called off, its factories' open offers and work not "
+        "yet begun are taken back, and its published needs and offers are closed."
+    ),
+    S.MEMBER: gettext_lazy(
+        "%(org)s is a member in good standing again: others see its profile, needs and offers and production "
+        "capacity again, and its people can act for it. Anything taken back or closed meanwhile is not restored, "
+        "and is told in a notice of its own."
+    ),
+}
+
+
+def _began(organization: Organization) -> dt.datetime | None:
+    """When the organization's present status began: its last recorded change (None if never recorded)."""
+    return (
+        history(organization).filter(event=EVENT).order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    )
+
+
+def _tell(actor: Any, organization: Organization, status: str, reason: str, own: bool) -> None:
+    name = Bilingual(organization.name_zh, organization.name_en)
+    said = Phrase(NOTICES[status], org=name)
+    if reason:
+        said = Phrase(gettext_lazy("%(notice)s Reason: %(reason)s"), notice=said, reason=reason[:REASON_MAX])
+    admins = policy.organization_admins(organization.pk)
+    notify(admins, verb="registry.status", text=said, link=f"/organizations/{organization.pk}/")
+    if own:  # the operators curate the membership: a member leaving by itself is news to them
+        notify(
+            [u for u in policy.operators() if u.pk != getattr(actor, "pk", None)],
+            verb="registry.status",
+            text=Phrase(gettext_lazy("%(org)s withdrew from the platform."), org=name),
+            link=f"/admin/registry/organization/{organization.pk}/change/",
+        )
+
+
+@transaction.atomic
+def organization_set_status(*, actor: Any, organization: Organization, status: str, reason: str = "") -> Organization:
+    """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own). Setting the
+    status it has changes nothing."""
+    organization.refresh_from_db(from_queryset=Organization.objects.select_for_update())
+    allowed = {S.MEMBER, S.SUSPENDED, S.WITHDRAWN}
+    if status not in allowed:
+        raise ValidationFailed({"status": [_("Choose member, suspended or withdrawn.")]})
+    own_withdrawal = status == S.WITHDRAWN and policy.is_org_admin(actor, organization.pk)
+    if not (policy.is_operator(actor) or own_withdrawal):
+        raise Forbidden(_("Only operators may change an organization's status."))
+    if organization.status == S.APPLICANT:
+        raise ValidationFailed({"status": [_("Applicants are admitted or rejected through their admission.")]})
+    before = organization.status
+    if before == status:
+        return organization
+    reason = (reason or "").strip()
+    own = own_withdrawal and not policy.is_operator(actor)
+    since = _began(organization)
+    organization.status = status
+    organization.save(update_fields=["status", "updated_at"])
+    record(
+        EVENT,
+        actor=actor,
+        subject=organization,
+        organization_id=organization.pk,
+        payload={"before": before, "after": status, "reason": reason},
+    )
+    # a sanction, and its end, is something others rely on: on the log, without the reason (the history has it)
+    entry_append(
+        EVENT,
+        actor=actor,
+        subject=organization,
+        payload={"organization": organization.pk, "before": before, "after": status},
+        parties=[organization.pk],
+        acting_org=organization.pk if own else None,
+    )
+    _tell(actor, organization, status, reason, own)
+    organization_status_changed.send(
+        sender=Organization, organization=organization, before=before, after=status, since=since
+    )
+    return organization
