@@ -124,3 +124,45 @@ def test_only_a_granted_sum_is_paid(agency, member_of):  # noqa: F811
         ),
         403,
     )
+
+
+def test_an_applicant_suspended_or_gone_is_not_granted_and_the_agency_sees_why(agency, member_of, operator):  # noqa: F811
+    from agglo.common.language import language_remember
+    from agglo.registry.services import organization_set_status
+
+    admin, org = agency
+    policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=policy_data()))
+    applicant_admin, applicant = firm(member_of, "suspended-firm", rd=1_200_000, invention=True)
+    application = application_submit(actor=applicant_admin, policy=policy, organization_id=applicant.pk)
+    organization_set_status(actor=operator, organization=applicant, status="suspended", reason="audit")
+    language_remember(admin, "en")
+    page = Client()
+    page.force_login(admin)
+    shown = page.get(f"/policies/{policy.pk}/").content.decode()
+    assert 'class="badge warn standing-badge">Suspended<' in shown
+    with translation.override("en"), pytest.raises(ValidationFailed) as refused:
+        application_decide(actor=admin, application=application, grant=True, amount="1000")
+    assert (
+        "suspended by the platform's operators: it may be granted once reinstated"
+        in (refused.value.errors["organization"][0])
+    )
+    application.refresh_from_db()
+    assert application.status == "submitted" and not LogEntry.objects.filter(type="policy.granted").exists()
+    # the page says so at the application's row, and keeps what was typed
+    sent = page.post(
+        f"/applications/{application.pk}/decide/", {"grant": "1", "amount": "1000"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    row = sent.content.decode()
+    assert sent.status_code == 400 and "may be granted once reinstated" in row and 'value="1000"' in row
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    # reinstated, it may be granted; a member that left may only be rejected
+    organization_set_status(actor=operator, organization=applicant, status="member")
+    application_decide(actor=admin, application=application, grant=True, amount="1000")
+    gone_admin, gone = firm(member_of, "gone-firm", rd=1_200_000, invention=True)
+    left = application_submit(actor=gone_admin, policy=policy, organization_id=gone.pk)
+    organization_set_status(actor=operator, organization=gone, status="withdrawn")
+    with translation.override("en"), pytest.raises(ValidationFailed) as gone_refused:
+        application_decide(actor=admin, application=left, grant=True, amount="1000")
+    assert "has left the platform" in gone_refused.value.errors["organization"][0]
+    assert application_decide(actor=admin, application=left, grant=False, reason="left").status == "rejected"

@@ -257,6 +257,8 @@ def application_decide(
         )
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
+    if grant:
+        _in_good_standing(application.organization)
     if grant and amount in (None, "") and policy.grant_basis:  # the formula's sum, where it reckons one
         amount = formula_amounts(actor, policy, [application.organization_id]).get(application.organization_id)
     application.amount = _amount(amount, policy) if grant else None
@@ -283,6 +285,19 @@ def application_decide(
         link=f"/policies/{policy.pk}/",
     )
     return application
+
+
+def _in_good_standing(organization: Any) -> None:
+    """A grant goes to a member in good standing: one the operators suspended may be granted once reinstated (its
+    application waits, or is rejected), one that left only rejected."""
+    if organization.status in access.PUBLIC_ORG_STATUSES:
+        return
+    name = Bilingual(organization.name_zh, organization.name_en)
+    if organization.status == organization.Status.SUSPENDED:
+        said = _("%(org)s is suspended by the platform's operators: it may be granted once reinstated, or rejected now.")
+    else:
+        said = _("%(org)s has left the platform: its application may only be rejected.")
+    raise ValidationFailed({"organization": [said % {"org": name}]})
 
 
 @transaction.atomic

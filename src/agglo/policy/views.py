@@ -455,7 +455,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             amount=request.POST.get("amount", ""),
         )
     except ValidationFailed as exc:
-        if set(exc.errors) & {"amount", "reason"}:  # back at the application's row, with what was typed
+        if set(exc.errors) & {"amount", "reason", "organization"}:  # back at the application's row, as typed
             parts = [line for _field, line in labelled_errors(exc.errors, ACTION_FIELDS)]
             sent = {k: request.POST.get(k, "") for k in ("amount", "reason")}
             return _detail(request, application.policy, failed={"pk": application.pk, "errors": parts, **sent})
