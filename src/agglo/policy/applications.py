@@ -294,7 +294,9 @@ def _in_good_standing(organization: Any) -> None:
         return
     name = Bilingual(organization.name_zh, organization.name_en)
     if organization.status == organization.Status.SUSPENDED:
-        said = _("%(org)s is suspended by the platform's operators: it may be granted once reinstated, or rejected now.")
+        said = _(
+            "%(org)s is suspended by the platform's operators: it may be granted once reinstated, or rejected now."
+        )
     else:
         said = _("%(org)s has left the platform: its application may only be rejected.")
     raise ValidationFailed({"organization": [said % {"org": name}]})
