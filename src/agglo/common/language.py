@@ -41,15 +41,25 @@ class Phrase:
 
 class Joined:
     """Phrases listed in one parameter of another ("99 units in the week of …; 1 unit in the week of …"), joined
-    in the reader's language by `separator` (a lazy string; "; " unless given)."""
+    in the reader's language by `separator` (a lazy string; "; " unless given). With `most`, a longer list names
+    its first `most` and counts the rest ("… and 12 more"), so that a notice about many orders stays whole."""
 
-    def __init__(self, items: Iterable[Any], separator: Any = None) -> None:
+    def __init__(self, items: Iterable[Any], separator: Any = None, *, most: int | None = None) -> None:
         self.items = list(items)
         self.separator = separator
+        self.most = most
 
     def __str__(self) -> str:
         separator = translation.gettext("; ") if self.separator is None else str(self.separator)
-        return separator.join(str(item) for item in self.items)
+        shown = self.items if self.most is None else self.items[: self.most]
+        said = separator.join(str(item) for item in shown)
+        rest = len(self.items) - len(shown)
+        if rest:
+            said = translation.ngettext("%(items)s and %(n)d more", "%(items)s and %(n)d more", rest) % {
+                "items": said,
+                "n": rest,
+            }
+        return said
 
 
 def language_valid(code: Any) -> bool:

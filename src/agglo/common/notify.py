@@ -15,6 +15,12 @@ from agglo.common.models import Notification
 TEXT_MAX = Notification._meta.get_field("text").max_length or 500
 
 
+def cut(said: str) -> str:
+    """A notice as its field holds it: one too long ends in an ellipsis, not in the middle of a word unmarked (the
+    mail carries it whole)."""
+    return said if len(said) <= TEXT_MAX else said[: TEXT_MAX - 1].rstrip() + "…"
+
+
 def notify(users: Iterable[Any], *, verb: str, text: str | Phrase, link: str = "", email: bool = True) -> int:
     """Tell each user `text` in the app and, if asked and they have an address, by e-mail. Returns how many.
 
@@ -24,16 +30,16 @@ def notify(users: Iterable[Any], *, verb: str, text: str | Phrase, link: str = "
 
     people = [u for u in users if u is not None]
     languages = languages_of(people)
-    every = (
-        {code: text.in_language(code)[:TEXT_MAX] for code, _name in settings.LANGUAGES}
-        if isinstance(text, Phrase)
-        else {}
-    )
-    words: dict[str, str] = {}
+    whole = {code: text.in_language(code) for code, _name in settings.LANGUAGES} if isinstance(text, Phrase) else {}
+    every = {code: cut(said) for code, said in whole.items()}
+    words: dict[str, str] = {}  # the mail's, whole; the notification keeps what its field holds
     for language in sorted(set(languages.values())):
-        words[language] = every.get(language) or str(text)[:TEXT_MAX]
+        words[language] = whole.get(language) or str(text)
     Notification.objects.bulk_create(
-        [Notification(user=u, verb=verb, text=words[languages[u.pk]], texts=every, link=link[:300]) for u in people]
+        [
+            Notification(user=u, verb=verb, text=cut(words[languages[u.pk]]), texts=every, link=link[:300])
+            for u in people
+        ]
     )
     for language, said in sorted(words.items()):
         addresses = sorted(

@@ -32,7 +32,7 @@ from agglo.factory.models import Allocation, Order
 from agglo.factory.services.capacity import order_turn, release
 from agglo.factory.services.orders import call_off
 from agglo.factory.services.replan import repaired, replan
-from agglo.factory.services.telling import named, offer_piece, tell_factory
+from agglo.factory.services.telling import LISTED, named, offer_piece, tell_factory
 from agglo.factory.wording import finding_kept
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
@@ -135,7 +135,7 @@ def _order_replanned(order_id: int, organization_ids: list[int] | None, actor: A
                     "you."
                 ),
                 product=order.product,
-                pieces=Joined(offer_piece(a) for a in mine),
+                pieces=Joined((offer_piece(a) for a in mine), most=LISTED),
             ),
         )
     what = Phrase(
@@ -146,7 +146,7 @@ def _order_replanned(order_id: int, organization_ids: list[int] | None, actor: A
             "of their work not yet begun, offered or accepted, were taken back.",
             "n",
         ),
-        factories=Joined(named(first[f]) for f in sorted(first)),
+        factories=Joined((named(first[f]) for f in sorted(first)), most=LISTED),
         product=order.product,
         n=len(pieces),
     )
@@ -193,7 +193,9 @@ def buyer_status_tell(organization_id: int, *, suspended: bool) -> int:
         tell_factory(
             factory_id,
             "factory.buyer_status",
-            Phrase(message, buyer=Bilingual(buyer.name_zh, buyer.name_en), orders=Joined(products.values())),
+            Phrase(
+                message, buyer=Bilingual(buyer.name_zh, buyer.name_en), orders=Joined(products.values(), most=LISTED)
+            ),
         )
     return len(orders)
 
@@ -226,7 +228,7 @@ def reinstated_tell(organization_id: int, *, since: dt.datetime | None) -> int:
                     "begun on %(orders)s were taken back and planned with other factories: that work stays with "
                     "them. Your capabilities are offered new work again."
                 ),
-                orders=Joined(products),
+                orders=Joined(products, most=LISTED),
             ),
         )
     if cancelled:
@@ -238,7 +240,7 @@ def reinstated_tell(organization_id: int, *, since: dt.datetime | None) -> int:
                     "Your orders %(orders)s were called off when your organization left the platform, and stay "
                     "called off: place them again if you still need them."
                 ),
-                orders=Joined(cancelled),
+                orders=Joined(cancelled, most=LISTED),
             ),
             link="/factory/",
         )

@@ -38,6 +38,7 @@ from agglo.factory.selectors.planning import (
 )
 from agglo.factory.services.capacity import order_turn, release
 from agglo.factory.services.telling import (
+    LISTED,
     offer_piece,
     tell_factory,
     tell_moved,
@@ -547,7 +548,7 @@ def _apply(
                     "answer on your job board."
                 ),
                 product=order.product,
-                offers=Joined(offer_piece(a) for a in replaced[factory]),
+                offers=Joined((offer_piece(a) for a in replaced[factory]), most=LISTED),
             )
         tell_factory(factory, "factory.offered", text)
     still = [a for a in offers if a.pk in kept]
