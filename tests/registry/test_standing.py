@@ -253,3 +253,19 @@ def test_a_member_that_leaves_is_told_which_listings_were_closed_and_which_respo
     assert "其尚待答复的响应已撤回（寻求精密加工合作）" in told.text and told.link == "/market/mine/"
     _set(operator, quiet_org, "withdrawn", django_capture_on_commit_callbacks)  # nothing in the market: no notice
     assert not Notification.objects.filter(verb="market.left").exclude(user=leaving).exists()
+
+
+def test_a_bank_suspended_or_withdrawn_is_told_what_it_means_for_it_not_of_factories_or_orders_it_never_had(
+    member_of: Any, operator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    banker, bank = member_of("standing-bank", kind="bank", name_zh="深圳测试银行")
+    for status in ("suspended", "member", "withdrawn"):
+        _set(operator, bank, status, django_capture_on_commit_callbacks)
+    said = list(Notification.objects.filter(user=banker).order_by("pk").values_list("verb", "text"))
+    assert [verb for verb, _text in said] == ["registry.status"] * 3, said  # nothing of the apps': it had nothing
+    for _verb, text in said:
+        assert not any(word in text for word in ("工厂", "订单", "报价", "任务")), text
+    suspended, back, left = (text for _verb, text in said)
+    assert "其他成员在名录、搜索和匹配中将不再看到它及其发布的内容" in suspended, suspended
+    assert "其他成员重新可以看到它及其发布的内容" in back, back
+    assert "其在平台上尚未了结的事项均已关闭或撤销，另有通知逐项说明" in left, left

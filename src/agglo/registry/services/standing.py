@@ -26,22 +26,23 @@ S = Organization.Status
 EVENT = "registry.organization_status_changed"
 REASON_MAX = 300  # of the reason quoted in the notice (the history keeps it whole)
 
-# What each new status means for the organization, as its admins are told.
+# What each new status means for any organization, as its admins are told; what it means for what the member has
+# (its factories' work, its orders, its listings) each app tells in a notice of its own, only where there is some.
 NOTICES = {
     S.SUSPENDED: gettext_lazy(
         "%(org)s was suspended by the platform's operators. Its people can still log in and read its data, but "
-        "cannot act for it; others no longer find it in the directory, search, matching or listings. Nothing is "
-        "deleted; its factories' open offers and work not yet begun are taken back."
+        "cannot act for it; others no longer find it, nor what it published, in the directory, search or matching. "
+        "Nothing is deleted; anything taken back meanwhile is told in a notice of its own."
     ),
     S.WITHDRAWN: gettext_lazy(
         "%(org)s has left the platform. Its people can still log in and read its data, but can no longer act for "
-        "it, and others no longer see it: its open orders are called off, its factories' open offers and work not "
-        "yet begun are taken back, and its published needs and offers are closed."
+        "it, and others no longer see it. Whatever it still had open on the platform is closed or called off, each "
+        "told in a notice of its own."
     ),
     S.MEMBER: gettext_lazy(
-        "%(org)s is a member in good standing again: others see its profile, needs and offers and production "
-        "capacity again, and its people can act for it. Anything taken back or closed meanwhile is not restored, "
-        "and is told in a notice of its own."
+        "%(org)s is a member in good standing again: others find it and what it published again, and its people "
+        "can act for it. Anything taken back or closed meanwhile is not restored, and is told in a notice of its "
+        "own."
     ),
 }
 
