@@ -1,7 +1,9 @@
 """A member's standing: suspended by the operators, withdrawn, or reinstated. The registry records the change (in
 the organization's history and on the transparency log, as sanctions are) and tells the organization's admins what
 it means; every other app acts on `signals.organization_status_changed` (its own `receivers` module) and tells of
-its own part: what it took back, and on reinstatement what it did not give back."""
+its own part: what it took back, and on reinstatement what it did not give back. Access, which lies beneath the
+registry and may not import it, is called here instead: a member that leaves has its nodes revoked, in the same
+transaction, and its admins are told which."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
+from agglo.access.nodes import nodes_revoke_departed
 from agglo.common.audit import history, record
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.common.language import Phrase
+from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
 from agglo.ledger.services import entry_append
 from agglo.registry.models import Organization
@@ -54,9 +57,11 @@ def _began(organization: Organization) -> dt.datetime | None:
     )
 
 
-def _tell(actor: Any, organization: Organization, status: str, reason: str, own: bool) -> None:
+def _tell(actor: Any, organization: Organization, status: str, reason: str, own: bool, nodes: list[str]) -> None:
     name = Bilingual(organization.name_zh, organization.name_en)
     said = Phrase(NOTICES[status], org=name)
+    if nodes:
+        said = Phrase(gettext_lazy("%(notice)s Its nodes were revoked: %(nodes)s."), notice=said, nodes=Joined(nodes))
     if reason:
         said = Phrase(gettext_lazy("%(notice)s Reason: %(reason)s"), notice=said, reason=reason[:REASON_MAX])
     admins = policy.organization_admins(organization.pk)
@@ -107,7 +112,9 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
         parties=[organization.pk],
         acting_org=organization.pk if own else None,
     )
-    _tell(actor, organization, status, reason, own)
+    # withdrawn is final: a node acts for its organization alone (its people keep their logins and own tokens)
+    nodes = nodes_revoke_departed(actor=actor, organization_id=organization.pk) if status == S.WITHDRAWN else []
+    _tell(actor, organization, status, reason, own, nodes)
     organization_status_changed.send(
         sender=Organization, organization=organization, before=before, after=status, since=since
     )
