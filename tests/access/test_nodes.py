@@ -357,3 +357,17 @@ def test_a_withdrawn_organizations_nodes_are_revoked_its_peoples_logins_and_own_
     with django_capture_on_commit_callbacks(execute=True):
         organization_set_status(actor=operator, organization=org, status="member")
     assert node_client.request("GET", "/api/v1/whoami").status_code == 401
+
+
+def test_a_node_acting_as_admin_cannot_withdraw_its_organization(node_client, org_admin):
+    admin, org = org_admin
+    node_client.node.role = "admin"
+    node_client.node.save(update_fields=["role"])
+    node_client.node.user.memberships.update(role="admin")
+    refused = node_client.request("POST", f"/api/v1/organizations/{org.pk}/status", {"status": "withdrawn"})
+    assert refused.status_code == 403, refused.content
+    assert "节点不能办理其所属机构的退出" in refused.content.decode(), refused.json()
+    org.refresh_from_db()
+    assert org.status == "member"
+    node_client.node.refresh_from_db()
+    assert node_client.node.revoked_at is None

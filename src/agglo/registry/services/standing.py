@@ -77,13 +77,15 @@ def _tell(actor: Any, organization: Organization, status: str, reason: str, own:
 
 @transaction.atomic
 def organization_set_status(*, actor: Any, organization: Organization, status: str, reason: str = "") -> Organization:
-    """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own). Setting the
-    status it has changes nothing."""
+    """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own, in person: not
+    through a node). Setting the status it has changes nothing."""
     organization.refresh_from_db(from_queryset=Organization.objects.select_for_update())
     allowed = {S.MEMBER, S.SUSPENDED, S.WITHDRAWN}
     if status not in allowed:
         raise ValidationFailed({"status": [_("Choose member, suspended or withdrawn.")]})
     own_withdrawal = status == S.WITHDRAWN and policy.is_org_admin(actor, organization.pk)
+    if own_withdrawal and policy.is_node_account(actor):  # as it manages no nodes: a leaked token must not end it
+        raise Forbidden(_("A node cannot withdraw its organization; its admins do, in person."))
     if not (policy.is_operator(actor) or own_withdrawal):
         raise Forbidden(_("Only operators may change an organization's status."))
     if organization.status == S.APPLICANT:
