@@ -269,3 +269,18 @@ def test_a_bank_suspended_or_withdrawn_is_told_what_it_means_for_it_not_of_facto
     assert "其他成员在名录、搜索和匹配中将不再看到它及其发布的内容" in suspended, suspended
     assert "其他成员重新可以看到它及其发布的内容" in back, back
     assert "其在平台上尚未了结的事项均已关闭或撤销，另有通知逐项说明" in left, left
+
+
+def test_the_operator_withdrawing_in_the_admin_is_told_its_nodes_are_revoked(
+    member_of: Any, operator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _owner, org = member_of("admin-leaving")
+    operator.is_staff = True
+    operator.save()
+    client = Client()
+    client.force_login(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            "/admin/registry/organization/", {"action": "set_withdrawn", "_selected_action": [org.pk]}, follow=True
+        ).content.decode()
+    assert "已将 1 个机构标记为已退出" in page and "其节点被吊销" in page, page
