@@ -316,3 +316,58 @@ def test_a_huge_whole_number_however_written_is_refused(org_admin, value):
 
     admin, _org = org_admin
     problem(Client().get("/api/v1/listings", {"organization": value}, **bearer(admin)), 422)
+
+
+def test_a_withdrawn_organizations_nodes_are_revoked_its_peoples_logins_and_own_tokens_keep_working(
+    node_client, org_admin, operator, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from agglo.access.tokens import api_token_create
+    from agglo.common.models import AuditEvent, Notification
+    from agglo.registry.services import organization_set_status
+
+    admin, org = org_admin
+    node_token, node_clear = nodes.node_token_issue(actor=admin, node=node_client.node, name="sync", scope="read")
+    _own, own_clear = api_token_create(actor=admin, user=admin, name="mine")
+    with django_capture_on_commit_callbacks(execute=True):  # suspended: the node stands, as the people's rights
+        organization_set_status(actor=operator, organization=org, status="suspended")
+    assert node_client.request("GET", "/api/v1/whoami").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        organization_set_status(actor=operator, organization=org, status="withdrawn", reason="注销")
+    # the node is refused, by signature and by its token; its account is disabled
+    assert node_client.request("GET", "/api/v1/whoami").status_code == 401
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {node_clear}").get("/api/v1/whoami").status_code == 401
+    node = node_client.node
+    node.refresh_from_db()
+    node.user.refresh_from_db()
+    assert node.revoked_at is not None and not node.user.is_active
+    assert not node.keys.filter(revoked_at__isnull=True).exists()
+    # the history says why, and the admins are told which
+    revoked = AuditEvent.objects.get(event="access.node_revoked", organization_id=org.pk)
+    assert revoked.payload == {"organization_left": True} and revoked.actor_id == operator.pk
+    told = Notification.objects.filter(user=admin, verb="registry.status").order_by("-pk").first()
+    assert told is not None and "其节点已被吊销：erp。" in told.text, told.text
+    page = Client()
+    page.force_login(admin)  # a person still logs in, reads the history, and uses their own token
+    history = page.get(f"/organizations/{org.pk}/tab/history/").content.decode()
+    assert "节点 · 已吊销" in history and "因其所属机构退出平台" in history
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {own_clear}").get("/api/v1/whoami").status_code == 200
+    # reinstated, nothing of it comes back by itself: its admins register nodes anew
+    with django_capture_on_commit_callbacks(execute=True):
+        organization_set_status(actor=operator, organization=org, status="member")
+    assert node_client.request("GET", "/api/v1/whoami").status_code == 401
+
+
+def test_a_node_acting_as_admin_cannot_withdraw_its_organization(node_client, org_admin):
+    admin, org = org_admin
+    node_client.node.role = "admin"
+    node_client.node.save(update_fields=["role"])
+    node_client.node.user.memberships.update(role="admin")
+    refused = node_client.request("POST", f"/api/v1/organizations/{org.pk}/status", {"status": "withdrawn"})
+    assert refused.status_code == 403, refused.content
+    assert "节点不能办理其所属机构的退出" in refused.content.decode(), refused.json()
+    org.refresh_from_db()
+    assert org.status == "member"
+    node_client.node.refresh_from_db()
+    assert node_client.node.revoked_at is None

@@ -169,6 +169,10 @@ def test_a_withdrawn_buyers_open_orders_are_called_off_and_a_suspended_ones_stan
         assert free_in(a.capability, a.week) == a.capability.weekly_capacity
     page = signed_in(cluster["operator"]).get(f"/factory/orders/{confirmed_order.pk}/").content.decode()
     assert "其买方已不是平台成员，订单因此撤销。" in page
+    # the buyer's admins are told which, in one notice
+    told = Notification.objects.get(user=cluster["people"]["buyer"], verb="factory.cancelled")
+    assert "其未完成的订单已撤销" in told.text and told.link == "/factory/", told.text
+    assert confirmed_order.product in told.text and offered_order.product in told.text, told.text
 
 
 def test_the_operator_suspending_in_the_admin_is_told_what_follows(

@@ -204,3 +204,83 @@ def test_the_operator_reinstating_in_the_admin_is_told_what_came_back_and_what_w
     assert "1 个机构已是该状态，未作改动。" in page
     org.refresh_from_db()
     assert org.status == "member"
+
+
+def test_partners_on_a_suspended_owners_listing_are_told_they_lose_sight_of_it_and_see_it_again(
+    member_of: Any, operator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    owner, org = member_of("partner-owner")
+    partner, _partner_org = member_of("partner-responder")
+    listing = _publish(owner, org, "出租三坐标测量机")
+    interest = market.interest_express(
+        actor=partner, listing=listing, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
+    )
+    market.interest_accept(actor=owner, interest=interest)
+    reader = Client()
+    reader.force_login(partner)
+    assert reader.get(f"/market/{listing.pk}/").status_code == 200
+
+    def told() -> list[str]:
+        notes = Notification.objects.filter(user=partner, verb="market.owner_status").order_by("pk")
+        assert {n.link for n in notes} <= {f"/market/{listing.pk}/"}
+        return [n.text for n in notes]
+
+    _set(operator, org, "suspended", django_capture_on_commit_callbacks)
+    assert reader.get(f"/market/{listing.pk}/").status_code == 404
+    assert len(told()) == 1 and "已接受贵方响应的“出租三坐标测量机”的发布方已被平台运营方暂停" in told()[0], told()
+    _set(operator, org, "member", django_capture_on_commit_callbacks)
+    assert reader.get(f"/market/{listing.pk}/").status_code == 200
+    assert len(told()) == 2 and "重新向贵方显示" in told()[1], told()
+    _set(operator, org, "withdrawn", django_capture_on_commit_callbacks)
+    assert reader.get(f"/market/{listing.pk}/").status_code == 404
+    assert len(told()) == 3 and "已退出平台：该条目不再向贵方显示" in told()[2], told()
+
+
+def test_a_member_that_leaves_is_told_which_listings_were_closed_and_which_responses_withdrawn(
+    member_of: Any, operator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    leaving, org = member_of("closing-owner")
+    other, other_org = member_of("closing-other")
+    _quiet, quiet_org = member_of("closing-quiet")
+    _publish(leaving, org, "出租三坐标测量机")
+    theirs = _publish(other, other_org, "寻求精密加工合作")
+    market.interest_express(
+        actor=leaving, listing=theirs, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
+    )
+    _set(operator, org, "withdrawn", django_capture_on_commit_callbacks)
+    told = Notification.objects.get(user=leaving, verb="market.left")
+    assert "其未关闭的需求和供给已关闭（出租三坐标测量机）" in told.text, told.text
+    assert "其尚待答复的响应已撤回（寻求精密加工合作）" in told.text and told.link == "/market/mine/"
+    _set(operator, quiet_org, "withdrawn", django_capture_on_commit_callbacks)  # nothing in the market: no notice
+    assert not Notification.objects.filter(verb="market.left").exclude(user=leaving).exists()
+
+
+def test_a_bank_suspended_or_withdrawn_is_told_what_it_means_for_it_not_of_factories_or_orders_it_never_had(
+    member_of: Any, operator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    banker, bank = member_of("standing-bank", kind="bank", name_zh="深圳测试银行")
+    for status in ("suspended", "member", "withdrawn"):
+        _set(operator, bank, status, django_capture_on_commit_callbacks)
+    said = list(Notification.objects.filter(user=banker).order_by("pk").values_list("verb", "text"))
+    assert [verb for verb, _text in said] == ["registry.status"] * 3, said  # nothing of the apps': it had nothing
+    for _verb, text in said:
+        assert not any(word in text for word in ("工厂", "订单", "报价", "任务")), text
+    suspended, back, left = (text for _verb, text in said)
+    assert "其他成员在名录、搜索和匹配中将不再看到它及其发布的内容" in suspended, suspended
+    assert "其他成员重新可以看到它及其发布的内容" in back, back
+    assert "其在平台上尚未了结的事项均已关闭或撤销，另有通知逐项说明" in left, left
+
+
+def test_the_operator_withdrawing_in_the_admin_is_told_its_nodes_are_revoked(
+    member_of: Any, operator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _owner, org = member_of("admin-leaving")
+    operator.is_staff = True
+    operator.save()
+    client = Client()
+    client.force_login(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            "/admin/registry/organization/", {"action": "set_withdrawn", "_selected_action": [org.pk]}, follow=True
+        ).content.decode()
+    assert "已将 1 个机构标记为已退出" in page and "其节点被吊销" in page, page

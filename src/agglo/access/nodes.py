@@ -144,19 +144,39 @@ def node_key_revoke(*, actor: Any, key: NodeKey) -> NodeKey:
     return key
 
 
+def _revoke(node: Node, actor: Any, payload: dict[str, Any]) -> None:
+    now = timezone.now()
+    node.revoked_at = now
+    node.save(update_fields=["revoked_at"])
+    node.keys.filter(revoked_at__isnull=True).update(revoked_at=now)
+    node.tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
+    type(node.user).objects.filter(pk=node.user_id).update(is_active=False)
+    record("access.node_revoked", actor=actor, subject=node, payload=payload, organization_id=node.organization_id)
+
+
 @transaction.atomic
 def node_revoke(*, actor: Any, node: Node) -> Node:
     """Refuse the node from now on: its keys and tokens stop working and its account is disabled."""
     _require_admin(actor, node.organization_id)
     if node.revoked_at is None:
-        now = timezone.now()
-        node.revoked_at = now
-        node.save(update_fields=["revoked_at"])
-        node.keys.filter(revoked_at__isnull=True).update(revoked_at=now)
-        node.tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
-        type(node.user).objects.filter(pk=node.user_id).update(is_active=False)
-        record("access.node_revoked", actor=actor, subject=node, payload={}, organization_id=node.organization_id)
+        _revoke(node, actor, {})
     return node
+
+
+@transaction.atomic
+def nodes_revoke_departed(*, actor: Any, organization_id: int) -> list[str]:
+    """Revoke every node of an organization that left the platform, as its admins would (keys, tokens, account),
+    each revocation in its history as the organization's leaving. A node acts for its organization alone, which
+    has no one left to act for; the people keep their logins and personal tokens (they may belong elsewhere too).
+    The caller (`registry.services.standing`) checks who may withdraw it. Returns the revoked nodes' names."""
+    nodes = list(
+        Node.objects.select_for_update()
+        .filter(organization_id=organization_id, revoked_at__isnull=True)
+        .order_by("name")
+    )
+    for node in nodes:
+        _revoke(node, actor, {"organization_left": True})
+    return [node.name for node in nodes]
 
 
 @transaction.atomic

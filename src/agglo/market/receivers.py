@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agglo.market.services.standing import departed_close, reinstated_tell, responders_tell
+from agglo.market.services.standing import departed_close, partners_tell, reinstated_tell, responders_tell
 from agglo.registry.models import Organization
 from agglo.registry.signals import organization_status_changed
 
@@ -25,6 +25,7 @@ def _status_changed(
         if before == S.SUSPENDED:
             responders_tell(organization, suspended=False)
         reinstated_tell(organization, since=since)
+    partners_tell(organization, status=after)  # they lose sight of what they agreed on, or see it again
 
 
 def connect() -> None:

@@ -318,7 +318,9 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
             {"policy": [_("Benefits are granted from %(day)s.") % {"day": policy.starts_on.isoformat()}]}
         )
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
-    eligible = list(PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done))
+    # a member suspended meanwhile is granted nothing, even where its match was kept (`in_good_standing`)
+    matches = PolicyMatch.objects.in_good_standing().filter(policy=policy, eligible=True)
+    eligible = list(matches.exclude(organization_id__in=done))
     amounts = _amounts(actor, policy, amount, [m.organization_id for m in eligible])
     eligible = [m for m in eligible if m.organization_id in amounts]  # a member the formula cannot reckon waits
     total = sum((a for a in amounts.values() if a), Decimal(0))

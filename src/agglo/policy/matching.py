@@ -4,6 +4,10 @@ or every policy against the members whose data just changed.
 Only the eligible members and the near misses are stored, each with whether every clause is met (shown in words
 with the member's values: PolicyMatch.explained); everyone else sees their own standing on the policy page,
 evaluated live.
+
+A member suspended or withdrawn is matched no more, but keeps its matches as they stood (`AWAY`; readers take
+`PolicyMatch.objects.in_good_standing()`): reinstated, it is matched again against them, and told only what is new
+since, not again of every policy it was told of before.
 """
 
 from __future__ import annotations
@@ -37,6 +41,13 @@ CHUNK = 2000
 _JSON_BOOL = {True: "true", False: "false"}
 # News about more policies than this at once is told as one summary per organization.
 SUMMARY_AFTER = 3
+# Statuses whose matches are kept as they stood, neither evaluated nor dropped.
+AWAY = (Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN)
+
+
+def _away(matches: Any) -> set[int]:
+    """The organizations not in good standing among these matches' (their matches are left as they are)."""
+    return set(matches.filter(organization__status__in=AWAY).values_list("organization_id", flat=True))
 
 
 def members() -> Any:
@@ -135,8 +146,11 @@ def policy_match(policy: Policy, *, tell: bool = False) -> tuple[int, int]:
         if (row := _row(policy.pk, org_id, rule, org_facts)) is not None
     ]
     with transaction.atomic():
-        before = _standing(PolicyMatch.objects.filter(policy=policy)) if tell else {}
-        PolicyMatch.objects.filter(policy=policy).delete()
+        away = _away(PolicyMatch.objects.filter(policy=policy))
+        rows = [r for r in rows if r.organization_id not in away]  # suspended since it was read: left as it was
+        stale = PolicyMatch.objects.filter(policy=policy).exclude(organization_id__in=away)
+        before = _standing(stale) if tell else {}
+        stale.delete()
         _store(rows)
     if tell:
         _tell_changes(before, rows, {policy.pk: policy})
@@ -187,6 +201,9 @@ def organizations_rematch(organization_ids: Iterable[int], *, tell: bool = True)
         # daily job matches it again), not dropped and then told anew as news
         stale = PolicyMatch.objects.filter(running(today, "policy__"), organization_id__in=chunk)
         with transaction.atomic():
+            away = _away(stale)
+            rows = [r for r in rows if r.organization_id not in away]
+            stale = stale.exclude(organization_id__in=away)
             before = _standing(stale)
             stale.delete()
             _store(rows)

@@ -98,6 +98,13 @@ class PolicyDocument(StoredFile):
         verbose_name_plural = _("policy documents")
 
 
+class PolicyMatchQuerySet(models.QuerySet["PolicyMatch"]):
+    def in_good_standing(self) -> PolicyMatchQuerySet:
+        """The matches of members in good standing: a member suspended or withdrawn keeps its own as they stood
+        (`matching.AWAY`), seen by nobody and granted nothing, until it is reinstated."""
+        return self.filter(organization__status="member")
+
+
 class PolicyMatch(models.Model):
     """How one member stands on one policy: eligible, a near miss, or neither, with the clauses explained."""
 
@@ -108,6 +115,8 @@ class PolicyMatch(models.Model):
     # [true, false, …]: whether each clause of the policy's rule is met (`explained` puts them in words).
     clauses = models.JSONField(_("clauses"), default=list)
     evaluated_at = models.DateTimeField(_("evaluated at"), auto_now=True)
+
+    objects = PolicyMatchQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["policy", "organization"], name="uniq_policy_match")]

@@ -67,11 +67,11 @@ DONE = {
     ),
     "withdrawn": lambda n: ngettext(
         "%(n)d organization marked as withdrawn: its open orders are called off, its factories' open offers and "
-        "work not yet begun taken back, and its published needs and offers closed; its admins, and the buyers, "
-        "factories and respondents concerned, are told.",
+        "work not yet begun taken back, its published needs and offers closed, and its nodes revoked; its admins, "
+        "and the buyers, factories and respondents concerned, are told.",
         "%(n)d organizations marked as withdrawn: their open orders are called off, their factories' open offers "
-        "and work not yet begun taken back, and their published needs and offers closed; their admins, and the "
-        "buyers, factories and respondents concerned, are told.",
+        "and work not yet begun taken back, their published needs and offers closed, and their nodes revoked; "
+        "their admins, and the buyers, factories and respondents concerned, are told.",
         n,
     ),
     "member": lambda n: ngettext(

@@ -6,8 +6,9 @@ no longer report on. Here that work is taken back and each order concerned re-pl
 delivered stays its own: it is made, or being made, and the plan cannot move it.
 
 A buyer's: a withdrawn buyer's open orders are called off, as a cancellation would (its people can no longer decide
-on them, confirm receipt or pay). A suspended buyer's orders stand, since the suspension may be lifted; the factories
-working on them are told that the buyer cannot act meanwhile, and told again when it can.
+on them, confirm receipt or pay), and its admins told which. A suspended buyer's orders stand, since the suspension
+may be lifted; the factories working on them are told that the buyer cannot act meanwhile, and told again when it
+can.
 
 A member reinstated gets none of it back (others took the work on, the orders were settled as called off): its
 admins are told what, and its capabilities are offered work again."""
@@ -67,6 +68,7 @@ def departures_replan(*, organization_ids: Iterable[int] | None = None, actor: A
     many orders were called off or re-planned."""
     ids = None if organization_ids is None else sorted(set(organization_ids))
     count = 0
+    called_off: dict[int, list[str]] = {}
     for order_id in sorted(departed_buyers_orders(ids).values_list("pk", flat=True)):
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order_id)
@@ -78,7 +80,21 @@ def departures_replan(*, organization_ids: Iterable[int] | None = None, actor: A
             )
             call_off(order, entry=finding_kept(Finding("", "buyer_left")), told=told)
             record("factory.order_called_off", actor=actor, subject=order, organization_id=order.buyer_id)
+            called_off.setdefault(order.buyer_id, []).append(order.product)
             count += 1
+    for buyer_id, products in sorted(called_off.items()):  # one notice per buyer, naming its orders
+        notify(
+            policy.organization_admins(buyer_id),
+            verb="factory.cancelled",
+            text=Phrase(
+                gettext_lazy(
+                    "As your organization left the platform, its open orders were called off: %(orders)s. The "
+                    "factories working on them were told."
+                ),
+                orders=Joined(products),
+            ),
+            link="/factory/",
+        )
     order_ids = sorted(set(departed_work(ids).values_list("order_id", flat=True)))
     for order_id in order_ids:
         with transaction.atomic():

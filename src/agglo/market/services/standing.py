@@ -2,10 +2,12 @@
 `market.receivers`).
 
 Suspended: its listings are shown to nobody else (`selectors.listings.visible`) but stay as they are, and the
-members waiting on an answer from it are told why none comes. Reinstated: they show again by themselves; those
-members are told it can answer, and the member which of its listings expired meanwhile (renewing them is its call).
-Withdrawn: nothing it published can be answered any more, so its open listings are closed (their responses lapse,
-their senders told) and its own unanswered responses are withdrawn, their listings' owners told."""
+members waiting on an answer from it are told why none comes, as are its partners (responders it accepted), who no
+longer read the listing they agreed on. Reinstated: they show again by themselves; those members are told it can
+answer, its partners that they read it again, and the member which of its listings expired meanwhile (renewing them
+is its call). Withdrawn: nothing it published can be answered any more, so its open listings are closed (their
+responses lapse, their senders told) and its own unanswered responses are withdrawn, their listings' owners told;
+its partners are told they no longer read it, and its admins what was closed and withdrawn."""
 
 from __future__ import annotations
 
@@ -67,6 +69,49 @@ def responders_tell(organization: Organization, *, suspended: bool) -> int:
     return told
 
 
+# What a partner on a listing is told when its owner's standing changes, by the owner's new status.
+PARTNER_NOTICES = {
+    Organization.Status.SUSPENDED: gettext_lazy(
+        "The owner of “%(title)s”, which accepted your response, was suspended by the platform's operators: the "
+        "listing is not shown to you until the owner is reinstated."
+    ),
+    Organization.Status.WITHDRAWN: gettext_lazy(
+        "The owner of “%(title)s”, which accepted your response, left the platform: the listing is no longer shown "
+        "to you."
+    ),
+    Organization.Status.MEMBER: gettext_lazy(
+        "The owner of “%(title)s”, which accepted your response, is a member in good standing again: the listing "
+        "is shown to you again."
+    ),
+}
+
+
+def partners_tell(organization: Organization, *, status: str) -> int:
+    """Tell the members whose response to one of the organization's listings it accepted (its partners, who read
+    the listing while its owner is in good standing: `selectors.listings.visible`) that they no longer read it, or
+    read it again. One notice per member and listing; an anonymous owner stays unnamed. Returns how many were
+    told."""
+    partners = (
+        Interest.objects.filter(
+            listing__organization_id=organization.pk,
+            status=lifecycle.InterestStatus.ACCEPTED,
+            listing__status__in=(lifecycle.Status.PUBLISHED, lifecycle.Status.CLOSED, lifecycle.Status.EXPIRED),
+        )
+        .exclude(organization_id=organization.pk)
+        .select_related("listing")
+        .order_by("listing_id", "pk")
+    )
+    told = 0
+    for interest in partners:
+        told += notify(
+            policy.organization_admins(interest.organization_id),
+            verb="market.owner_status",
+            text=Phrase(PARTNER_NOTICES[status], title=_title(interest.listing)),
+            link=f"/market/{interest.listing_id}/",
+        )
+    return told
+
+
 def reinstated_tell(organization: Organization, *, since: dt.datetime | None) -> int:
     """Tell a member back in good standing which of its listings expired while it was away: they stay expired
     until it renews them (the rest show again by themselves). Returns how many the notice names."""
@@ -90,10 +135,26 @@ def reinstated_tell(organization: Organization, *, since: dt.datetime | None) ->
     return len(titles)
 
 
+# What a member that left is told the market closed for it, by what there was: its listings, its responses, both.
+LEFT_NOTICES = {
+    (True, False): gettext_lazy(
+        "As your organization left the platform, its open needs and offers were closed: %(closed)s."
+    ),
+    (False, True): gettext_lazy(
+        "As your organization left the platform, its responses still waiting for an answer were withdrawn: "
+        "%(withdrawn)s."
+    ),
+    (True, True): gettext_lazy(
+        "As your organization left the platform, its open needs and offers were closed (%(closed)s), and its "
+        "responses still waiting for an answer were withdrawn (%(withdrawn)s)."
+    ),
+}
+
+
 def departed_close(organization: Organization) -> int:
     """Close the open listings of a member that left (outcome "withdrawn"; their responses lapse, their senders
-    told) and withdraw its unanswered responses to others' listings (their owners told). The platform acts.
-    Returns how many listings were closed."""
+    told) and withdraw its unanswered responses to others' listings (their owners told); its admins are told what,
+    if anything. The platform acts. Returns how many listings were closed."""
     listings = list(Listing.objects.select_for_update().filter(organization=organization, status__in=OPEN))
     now = timezone.now()
     for listing in listings:
@@ -110,11 +171,12 @@ def departed_close(organization: Organization) -> int:
         )
         interests_lapse(actor=None, listing=listing)
     hooks.listings_changed([x.pk for x in listings])
-    sent = (
+    sent = list(
         Interest.objects.select_for_update()
         .filter(organization=organization)
         .exclude(Q(status__in=lifecycle.DECIDED) | Q(listing__organization=organization))
         .select_related("listing")
+        .order_by("pk")
     )
     for interest in sent:
         interest.status, interest.decided_at = lifecycle.InterestStatus.DECLINED, now
@@ -136,5 +198,15 @@ def departed_close(organization: Organization) -> int:
                 title=_title(interest.listing),
             ),
             link=f"/market/{interest.listing_id}/",
+        )
+    closed, withdrawn = [_title(x) for x in listings], [_title(i.listing) for i in sent]
+    if closed or withdrawn:
+        notify(
+            policy.organization_admins(organization.pk),
+            verb="market.left",
+            text=Phrase(
+                LEFT_NOTICES[bool(closed), bool(withdrawn)], closed=Joined(closed), withdrawn=Joined(withdrawn)
+            ),
+            link="/market/mine/",
         )
     return len(listings)

@@ -68,7 +68,7 @@ def match_rows(*, actor: Any, policy: Policy) -> QuerySet[PolicyMatch]:
     """A policy's matches, eligible first and then the nearest misses (not yet explained, for paging)."""
     if not can_manage(actor, policy):
         raise Forbidden(_("Only the issuing agency sees who matches its policy."))
-    matches = PolicyMatch.objects.filter(policy=policy).select_related("organization", "policy")
+    matches = PolicyMatch.objects.in_good_standing().filter(policy=policy).select_related("organization", "policy")
     return matches.order_by("-eligible", "missing", "pk")
 
 
@@ -278,7 +278,8 @@ def agency_workspace(*, actor: Any) -> list[dict[str, Any]]:
         # review 58: 30 policies of 67,000 matches each took a second)
         counted = {
             row["policy_id"]: row
-            for row in PolicyMatch.objects.filter(policy__issuer=agency)
+            for row in PolicyMatch.objects.in_good_standing()
+            .filter(policy__issuer=agency)
             .values("policy_id")
             .annotate(n_eligible=Count("pk", filter=Q(eligible=True)), n_near=Count("pk", filter=Q(eligible=False)))
         }
@@ -329,4 +330,5 @@ def eligible_ungranted(*, policy: Policy) -> int:
     """Eligible members with no application or grant on the policy: after a grant to every eligible member, those
     the formula could not reckon (no figure)."""
     done = Application.objects.filter(policy=policy).values("organization_id")
-    return PolicyMatch.objects.filter(policy=policy, eligible=True).exclude(organization_id__in=done).count()
+    matches = PolicyMatch.objects.in_good_standing().filter(policy=policy, eligible=True)
+    return matches.exclude(organization_id__in=done).count()

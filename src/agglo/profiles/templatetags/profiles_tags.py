@@ -76,6 +76,7 @@ FIELD_EXTRA = {
     "ruling": gettext_lazy("Reasons for the ruling"),
     "listing_closed": gettext_lazy("Because the listing was closed"),
     "responder_left": gettext_lazy("Because the responder left the platform"),
+    "organization_left": gettext_lazy("Because its organization left the platform"),
     "target": gettext_lazy("Organization it names"),
     "by_target": gettext_lazy("Taken down by the organization it names"),
     # a status change's (a member suspended, withdrawn or reinstated), recorded as plain values

@@ -1,7 +1,9 @@
 """A member's standing: suspended by the operators, withdrawn, or reinstated. The registry records the change (in
 the organization's history and on the transparency log, as sanctions are) and tells the organization's admins what
 it means; every other app acts on `signals.organization_status_changed` (its own `receivers` module) and tells of
-its own part: what it took back, and on reinstatement what it did not give back."""
+its own part: what it took back, and on reinstatement what it did not give back. Access, which lies beneath the
+registry and may not import it, is called here instead: a member that leaves has its nodes revoked, in the same
+transaction, and its admins are told which."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
+from agglo.access.nodes import nodes_revoke_departed
 from agglo.common.audit import history, record
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.common.language import Phrase
+from agglo.common.language import Joined, Phrase
 from agglo.common.notify import notify
 from agglo.ledger.services import entry_append
 from agglo.registry.models import Organization
@@ -26,22 +29,23 @@ S = Organization.Status
 EVENT = "registry.organization_status_changed"
 REASON_MAX = 300  # of the reason quoted in the notice (the history keeps it whole)
 
-# What each new status means for the organization, as its admins are told.
+# What each new status means for any organization, as its admins are told; what it means for what the member has
+# (its factories' work, its orders, its listings) each app tells in a notice of its own, only where there is some.
 NOTICES = {
     S.SUSPENDED: gettext_lazy(
         "%(org)s was suspended by the platform's operators. Its people can still log in and read its data, but "
-        "cannot act for it; others no longer find it in the directory, search, matching or listings. Nothing is "
-        "deleted; its factories' open offers and work not yet begun are taken back."
+        "cannot act for it; others no longer find it, nor what it published, in the directory, search or matching. "
+        "Nothing is deleted; anything taken back meanwhile is told in a notice of its own."
     ),
     S.WITHDRAWN: gettext_lazy(
         "%(org)s has left the platform. Its people can still log in and read its data, but can no longer act for "
-        "it, and others no longer see it: its open orders are called off, its factories' open offers and work not "
-        "yet begun are taken back, and its published needs and offers are closed."
+        "it, and others no longer see it. Whatever it still had open on the platform is closed or called off, each "
+        "told in a notice of its own."
     ),
     S.MEMBER: gettext_lazy(
-        "%(org)s is a member in good standing again: others see its profile, needs and offers and production "
-        "capacity again, and its people can act for it. Anything taken back or closed meanwhile is not restored, "
-        "and is told in a notice of its own."
+        "%(org)s is a member in good standing again: others find it and what it published again, and its people "
+        "can act for it. Anything taken back or closed meanwhile is not restored, and is told in a notice of its "
+        "own."
     ),
 }
 
@@ -53,9 +57,11 @@ def _began(organization: Organization) -> dt.datetime | None:
     )
 
 
-def _tell(actor: Any, organization: Organization, status: str, reason: str, own: bool) -> None:
+def _tell(actor: Any, organization: Organization, status: str, reason: str, own: bool, nodes: list[str]) -> None:
     name = Bilingual(organization.name_zh, organization.name_en)
     said = Phrase(NOTICES[status], org=name)
+    if nodes:
+        said = Phrase(gettext_lazy("%(notice)s Its nodes were revoked: %(nodes)s."), notice=said, nodes=Joined(nodes))
     if reason:
         said = Phrase(gettext_lazy("%(notice)s Reason: %(reason)s"), notice=said, reason=reason[:REASON_MAX])
     admins = policy.organization_admins(organization.pk)
@@ -71,13 +77,15 @@ def _tell(actor: Any, organization: Organization, status: str, reason: str, own:
 
 @transaction.atomic
 def organization_set_status(*, actor: Any, organization: Organization, status: str, reason: str = "") -> Organization:
-    """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own). Setting the
-    status it has changes nothing."""
+    """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own, in person: not
+    through a node). Setting the status it has changes nothing."""
     organization.refresh_from_db(from_queryset=Organization.objects.select_for_update())
     allowed = {S.MEMBER, S.SUSPENDED, S.WITHDRAWN}
     if status not in allowed:
         raise ValidationFailed({"status": [_("Choose member, suspended or withdrawn.")]})
     own_withdrawal = status == S.WITHDRAWN and policy.is_org_admin(actor, organization.pk)
+    if own_withdrawal and policy.is_node_account(actor):  # as it manages no nodes: a leaked token must not end it
+        raise Forbidden(_("A node cannot withdraw its organization; its admins do, in person."))
     if not (policy.is_operator(actor) or own_withdrawal):
         raise Forbidden(_("Only operators may change an organization's status."))
     if organization.status == S.APPLICANT:
@@ -106,7 +114,9 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
         parties=[organization.pk],
         acting_org=organization.pk if own else None,
     )
-    _tell(actor, organization, status, reason, own)
+    # withdrawn is final: a node acts for its organization alone (its people keep their logins and own tokens)
+    nodes = nodes_revoke_departed(actor=actor, organization_id=organization.pk) if status == S.WITHDRAWN else []
+    _tell(actor, organization, status, reason, own, nodes)
     organization_status_changed.send(
         sender=Organization, organization=organization, before=before, after=status, since=since
     )
