@@ -28,6 +28,7 @@ from agglo.market.services.interests import interests_lapse
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
 
+LISTED = 10  # listings a notice names before it counts the rest ("… and 12 more")
 OPEN = (lifecycle.Status.DRAFT, lifecycle.Status.REVIEW, lifecycle.Status.PUBLISHED, lifecycle.Status.EXPIRED)
 
 
@@ -128,7 +129,7 @@ def reinstated_tell(organization: Organization, *, since: dt.datetime | None) ->
                     "While your organization was not in good standing, these needs and offers expired: %(titles)s. "
                     "Renew them to show them again; your other published ones are shown again already."
                 ),
-                titles=Joined(titles),
+                titles=Joined(titles, most=LISTED),
             ),
             link="/market/mine/",
         )
@@ -205,7 +206,9 @@ def departed_close(organization: Organization) -> int:
             policy.organization_admins(organization.pk),
             verb="market.left",
             text=Phrase(
-                LEFT_NOTICES[bool(closed), bool(withdrawn)], closed=Joined(closed), withdrawn=Joined(withdrawn)
+                LEFT_NOTICES[bool(closed), bool(withdrawn)],
+                closed=Joined(closed, most=LISTED),
+                withdrawn=Joined(withdrawn, most=LISTED),
             ),
             link="/market/mine/",
         )

@@ -61,7 +61,9 @@ def _tell(actor: Any, organization: Organization, status: str, reason: str, own:
     name = Bilingual(organization.name_zh, organization.name_en)
     said = Phrase(NOTICES[status], org=name)
     if nodes:
-        said = Phrase(gettext_lazy("%(notice)s Its nodes were revoked: %(nodes)s."), notice=said, nodes=Joined(nodes))
+        said = Phrase(
+            gettext_lazy("%(notice)s Its nodes were revoked: %(nodes)s."), notice=said, nodes=Joined(nodes, most=10)
+        )
     if reason:
         said = Phrase(gettext_lazy("%(notice)s Reason: %(reason)s"), notice=said, reason=reason[:REASON_MAX])
     admins = policy.organization_admins(organization.pk)
