@@ -1,11 +1,16 @@
-"""The virtual factory on a 1,024 px screen (review 107), in Chinese and English: the plan chart's factory names
-keep their column's width (at most three lines in Chinese) and its processes break only between words, dates do not
-break at their hyphens, and the job board's answers fit the screen without sideways scrolling."""
+"""The virtual factory on a 1,024 px screen (reviews 107 and 109), in Chinese and English: the plan chart's factory
+names keep their column's width (at most three lines) and its processes break only between words, it says that it
+scrolls sideways and opens on its due week with the names beside it; dates do not break at their hyphens, and the job
+board's answers fit the screen without sideways scrolling."""
 
 from __future__ import annotations
 
 import pytest
 
+from agglo.factory.models import Order
+from agglo.factory.selectors.planning import horizon
+from agglo.factory.weeks import week_at
+from agglo.registry.models import Organization
 from tests.e2e.test_accessibility import PASSWORD, cluster, place_order  # noqa: F401 (a fixture)
 from tests.e2e.test_admission_journey import login
 
@@ -17,6 +22,12 @@ LINES = """el => {
   range.selectNodeContents(el);
   return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
 }"""
+
+
+# how many lines of its own line height an element is tall (a clamped name's hidden lines still have boxes)
+HEIGHT_IN_LINES = "el => el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)"
+SCROLL_HINT = {"zh-hans": "横向滚动可查看更多周", "en": "Scroll sideways for more weeks"}
+LONG_NAME = "Suzhou Precision Engineering and Intelligent Manufacturing Technology Development Co., Ltd."
 
 
 def in_language(page, language):
@@ -33,14 +44,32 @@ def test_plan_and_job_board_read_on_a_laptop(live_server, browser, cluster):  # 
     page.set_default_timeout(20_000)
     login(page, base, "buyer", PASSWORD.format("buyer"))
     order = place_order(page, base)
+    # the due week as the chart's last: off to the side at 1,024 px, and a long English name (it took five lines)
+    Order.objects.filter(pk=order.pk).update(due_week=week_at(order.start_week, horizon() - 1))
+    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME)
     for language in ("zh-hans", "en"):
         in_language(page, language)
         page.goto(f"{base}/factory/orders/{order.pk}/")
+        # the chart says that it scrolls, in words for a mouse, a keyboard and a finger (review 109: on a phone only)
+        box = page.locator("div.scroll:has(#gantt)")
+        assert SCROLL_HINT[language] in box.evaluate("b => getComputedStyle(b, '::before').content"), language
+        # it opens on its due week, each row's factory and process still beside the weeks
+        edges = "el => { const r = el.getBoundingClientRect(); return [r.left, r.right]; }"
+        left, right = box.evaluate(edges)
+        due_left, due_right = page.locator("#gantt th.due").evaluate(edges)
+        assert left < due_left and due_right <= right + 1, language
         for row in page.locator("#gantt tr:has(th[scope=row])").all():
             factory, process = row.locator("th").nth(0), row.locator("th").nth(1)
+            assert (
+                abs(factory.evaluate(edges)[0] - left) < 1
+                and abs(process.evaluate(edges)[0] - factory.evaluate(edges)[1]) < 1
+            )
             # not squeezed to the scrolling tables' narrow columns (a name took five lines): at least 8rem wide,
-            # which keeps a Chinese name to three lines (an English one's length varies with the fixture's names)
+            # and a name at most three lines, whole in its tooltip
             assert factory.evaluate("el => el.getBoundingClientRect().width") >= 127, factory.text_content()
+            name = factory.locator(".name")
+            assert name.evaluate(HEIGHT_IN_LINES) <= 3.1, name.text_content()
+            assert name.get_attribute("title") == name.text_content()
             if language == "zh-hans":
                 assert factory.evaluate(LINES) <= 3, factory.text_content()
             # broken only between words: 数控加工 on one line, "CNC machining" on one or two
