@@ -2,7 +2,7 @@
 names keep their column's width (at most three lines) and its processes break only between words, it says that it
 scrolls sideways and opens on its due week with the names beside it; dates do not break at their hyphens, the job
 board's answers and the scorecards fit the screen without sideways scrolling, the scorecards' short headings
-explained below them."""
+explained below them; an agency reads an application's note and decides on it in fields that keep apart."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ import pytest
 from agglo.factory.models import Order
 from agglo.factory.selectors.planning import horizon
 from agglo.factory.weeks import week_at
+from agglo.policy.applications import application_submit
+from agglo.policy.services import policy_create, policy_publish
 from agglo.registry.models import Organization
 from tests.e2e.test_accessibility import PASSWORD, cluster, place_order  # noqa: F401 (a fixture)
 from tests.e2e.test_admission_journey import login
+from tests.e2e.test_policy_journey import with_password
+from tests.policy.test_services import firm, policy_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -114,4 +118,41 @@ def test_scorecards_read_on_a_laptop(live_server, browser, cluster):  # noqa: F8
         terms = page.locator("#scorecard-legend dt").all_text_contents()
         assert terms == headings[1:], language
         assert all(d.strip() for d in page.locator("#scorecard-legend dd").all_text_contents())
+    context.close()
+
+
+def test_an_agency_decides_on_an_application_on_a_laptop(live_server, browser, member_of):
+    """Review 109: at 1,024 px the decision's amount and reason ran into each other, the amount's hint ("empty for
+    the formula") was a placeholder cut off, and a policy's period broke inside its end date."""
+    agency_admin, agency = member_of("e2e-agency", kind="government", name_zh="深圳市科技创新局")
+    applicant_admin, applicant = firm(member_of, "e2e-good", rd=1_200_000, invention=True)
+    with_password(agency_admin, "Journey-pass-2026")
+    data = policy_data(grant_basis="ip_invention", grant_rate="5000")
+    policy = policy_publish(actor=agency_admin, policy=policy_create(actor=agency_admin, issuer=agency, data=data))
+    application_submit(actor=applicant_admin, policy=policy, organization_id=applicant.pk, note="研发投入占营收10%")
+    base = live_server.url
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    login(page, base, "e2e-agency", "Journey-pass-2026")
+    for language in ("zh-hans", "en"):
+        in_language(page, language)
+        page.goto(f"{base}/policies/")
+        dates = page.locator("#policies .date")
+        assert dates.count() == 2
+        for date in dates.all():
+            assert date.evaluate(LINES) == 1, date.text_content()
+        page.goto(f"{base}/policies/{policy.pk}/")
+        row = page.locator("#applications tr").nth(1)
+        assert "研发投入占营收10%" in row.locator(".application-note").text_content()
+        form = row.locator("form.decide")
+        boxes = [
+            el.bounding_box()
+            for el in (form.locator("input[name=amount]"), form.locator(".help"), form.locator("input[name=reason]"))
+        ]
+        for above, below in zip(boxes, boxes[1:], strict=False):  # each a line of its own, one under the other
+            assert above["y"] + above["height"] <= below["y"] + 0.5, language
+        buttons = [b.bounding_box() for b in form.locator("button").all()]
+        assert buttons[0]["x"] + buttons[0]["width"] < buttons[1]["x"], language  # apart, side by side
+        assert boxes[2]["y"] + boxes[2]["height"] <= buttons[0]["y"], language
     context.close()
