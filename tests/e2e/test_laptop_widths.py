@@ -95,6 +95,11 @@ def test_plan_and_job_board_read_on_a_laptop(live_server, browser, cluster):  # 
         assert board.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth"), language
         for date in board.locator(".date").all():
             assert date.evaluate(LINES) == 1, date.text_content()
+        # the other grids of weeks say it in the same words, should they run off the side
+        for path, grid in (("/factory/capacity/", "#calendar"), ("/factory/shared/", "#shared")):
+            page.goto(f"{base}{path}")
+            box = page.locator(f"div.scroll:has({grid})")
+            assert SCROLL_HINT[language] in box.get_attribute("data-scroll-hint"), path
     context.close()
 
 
