@@ -215,10 +215,11 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     ):
         page.goto(f"{base}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
-    # the plan grid says it scrolls, and its process column stays in view as the weeks go past (review 56)
+    # the plan grid says it scrolls (for a finger, a mouse or a keyboard: review 109), and its process column stays in
+    # view as the weeks go past (review 56)
     page.goto(f"{base}/factory/orders/{order.pk}/")
     box = page.locator("div.scroll:has(#gantt)")
-    expect(box).to_have_attribute("data-hint", re.compile("滑动"))
+    expect(box).to_have_attribute("data-hint", re.compile("横向滚动"))
     process = page.locator("#gantt tr").nth(1).locator("th").nth(1)
     left = process.bounding_box()["x"]
     box.evaluate("b => { b.scrollLeft = 400; }")

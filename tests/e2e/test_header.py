@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from agglo.common.notify import notify
 from tests.conftest import user
 from tests.e2e.test_admission_journey import login
 from tests.e2e.test_factory_journey import member
@@ -133,3 +134,24 @@ def test_the_operators_menu_fits_the_row_too(live_server, page):
         page.keyboard.press("Escape")
         expect(page.locator("#nav-operations")).not_to_have_attribute("open", "")
         expect(page.locator("#nav-operations summary")).to_be_focused()
+
+
+def test_the_notifications_link_underlines_its_word_only(live_server, page, make_org):
+    """The unread count beside "Notifications" is a badge of its own: the link's underline stops at the word,
+    not under the space before the badge (review 109), and the link still reads "Notifications 2"."""
+    admin, _ = member(make_org, "深圳智联网关有限公司", "440300", "MD000000X", "gateway-buyer-admin")
+    for text in ("一条通知", "又一条通知"):
+        notify([admin], verb="t", text=text, email=False)
+    base = live_server.url
+    login(page, base, "gateway-buyer-admin", "gateway-buyer-admin-Pass-2026")
+    for language in ("zh-hans", "en"):
+        in_language(page, language)
+        link = page.locator("#nav-notifications")
+        expect(link.locator(".badge")).to_have_text("2")
+        word = {"zh-hans": "通知", "en": "Notifications"}[language]
+        expect(page.get_by_role("link", name=f"{word} 2", exact=True)).to_be_visible()
+        # what is underlined is the word: nothing the link's own decoration would carry under the space
+        assert link.evaluate("a => getComputedStyle(a).textDecorationLine") == "none"
+        label = link.locator("span").first
+        expect(label).to_have_text(word)
+        assert label.evaluate("s => getComputedStyle(s).textDecorationLine") == "underline"

@@ -131,7 +131,8 @@ def test_a_counter_offer_not_decided_in_time_lapses_and_the_order_is_replanned(c
     buyer.cookies["django_language"] = "en"
     changes = buyer.get(f"/factory/orders/{a.order_id}/").content.decode().split('id="changes"')[1]
     assert f"Counter-offer of {a.counter_quantity} {a.operation.process.unit_en} lapsed" in changes
-    assert timezone.localtime(a.updated_at).strftime("%Y-%m-%d %H:%M") in changes
+    when = timezone.localtime(a.updated_at)
+    assert f"""<span class="date">{when:%Y-%m-%d}</span> {when:%H:%M}""" in changes  # the date kept whole
 
 
 def test_a_late_delivery_is_late_whether_or_not_it_is_disputed(cluster: dict[str, Any]) -> None:

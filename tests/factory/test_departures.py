@@ -3,6 +3,7 @@ other factories at once; work under way stays."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -67,7 +68,7 @@ def test_a_suspended_factorys_accepted_work_goes_to_others_at_once(
     assert Notification.objects.filter(user=cluster["people"]["sz"], verb="factory.left").count() == 1
     # its job board says why the work went
     page = signed_in(cluster["people"]["sz"]).get("/factory/jobs/").content.decode()
-    assert "已收回：该工厂已不是正常状态的成员" in page
+    assert "已收回：当时该工厂不是正常状态的成员" in page
 
 
 def test_work_under_way_stays_with_the_factory_that_left(
@@ -238,5 +239,15 @@ def test_a_reinstated_factory_is_told_what_stays_with_others_and_is_offered_work
         set(order.allocations.filter(factory=sz, moved_by="left", status="superseded").values_list("pk", flat=True))
         == taken
     )
+    # its job board and the order's page say what was taken back, in words still true now that it is a member again
+    # (review 109: "the factory is no longer a member in good standing"); the order's plan no longer has a part of
+    # its own, said in words, not as an empty chart of weeks to scroll through
+    client = signed_in(cluster["people"]["sz"])
+    page = client.get("/factory/jobs/").content.decode()
+    assert "已收回：当时该工厂不是正常状态的成员" in page and "已不是正常状态" not in page
+    page = client.get(f"/factory/orders/{order.pk}/").content.decode()
+    assert 'id="gantt-empty">当前方案中没有贵厂的任务。</p>' in page and 'id="gantt"' not in page
+    # the changes list it, the date kept whole beside its time
+    assert re.search(r'<td data-label="时间"><span class="date">\d{4}-\d\d-\d\d</span> \d\d:\d\d</td>', page)
     fresh = planned(cluster, product="控制器外壳")
     assert fresh.allocations.filter(factory=sz, status="offered").exists()

@@ -257,7 +257,10 @@ def test_work_withdrawn_after_acceptance_is_on_the_record_as_not_on_time(cluster
     page = c.get("/factory/scorecards/").content.decode()
     # delivered 0, withdrawn 1, re-planned without it after a delay 0, on time 0 %
     cells = "</td>".join(f'<td data-label="[^"]*">{v}' for v in ("0", "1", "0", "0% <span"))
-    assert "Withdrawn after acceptance" in page and re.search(cells, page) and "(0 / 1)</span>" in page
+    assert re.search(cells, page) and "(0 / 1)</span>" in page
+    assert (
+        "<dt>Withdrawn</dt><dd>Work the factory accepted and then withdrew.</dd>" in page
+    )  # the short heading's meaning
 
 
 def test_a_reason_too_long_is_refused_by_name_wherever_it_is_given(cluster: dict[str, Any]) -> None:

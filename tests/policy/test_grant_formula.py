@@ -122,3 +122,26 @@ def test_a_formula_is_checked_by_field(agency, english):  # noqa: F811
         ),
         422,
     )
+
+
+def test_the_agency_reads_the_applicants_note_and_what_an_empty_amount_grants(agency, member_of):  # noqa: F811
+    """Review 109: the note an applicant writes "for the agency" reached no page, and the decision's amount said
+    "empty for the formula" in a placeholder cut off at 1,024 px; the hint is now a line of its own, tied to it."""
+    admin, org = agency
+    applicant_admin, applicant = firm(member_of, "applicant-firm", rd=1_200_000, invention=True)
+    other_admin, _ = firm(member_of, "other-firm", rd=1_200_000, invention=True)
+    data = policy_data(grant_basis="ip_invention", grant_rate="5000")
+    policy = policy_publish(actor=admin, policy=policy_create(actor=admin, issuer=org, data=data))
+    note = "研发投入占营收18%，<联系人：张经理>"
+    application = application_submit(actor=applicant_admin, policy=policy, organization_id=applicant.pk, note=note)
+    escaped = "研发投入占营收18%，&lt;联系人：张经理&gt;"
+    for who, sees in ((admin, True), (applicant_admin, True), (other_admin, False)):
+        client = Client()
+        client.force_login(who)
+        page = client.get(f"/policies/{policy.pk}/").content.decode()
+        assert (f'<div class="muted application-note">申请说明：{escaped}</div>' in page) is sees
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/policies/{policy.pk}/").content.decode()
+    assert f'aria-describedby="formula-{application.pk}"' in page
+    assert f'<span class="help" id="formula-{application.pk}">留空则按公式计算金额。</span>' in page

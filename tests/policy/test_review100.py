@@ -64,6 +64,6 @@ def test_a_grant_by_formula_asks_first_and_tells_the_sum(agency: Any, member_of:
     c.force_login(admin)
     c.cookies["django_language"] = "en"
     page = c.get(f"/policies/{policy.pk}/").content.decode()
-    assert "Grant the sum the formula reckons (" in page and "empty for the formula" in page
+    assert "Grant the sum the formula reckons (" in page and "Left empty: the sum the formula reckons." in page
     done = c.post(f"/applications/{application.pk}/decide/", {"grant": "1", "amount": "", "reason": ""}, follow=True)
     assert "Granted 5,000 yuan to" in done.content.decode()

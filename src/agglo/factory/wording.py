@@ -315,7 +315,7 @@ def status_text(allocation: Any, receipt: str = "") -> str:
     if status != "superseded":
         return str(a.get_status_display())
     if a.moved_by == "left":
-        return _("Taken back: the factory is no longer a member in good standing")
+        return _("Taken back while the factory was not in good standing")  # it may be reinstated since
     voided = a.counter_quantity and not a.accepted_at and a.moved_by != "cancelled"
     if voided:
         return _("Counter-offer of %(n)s %(unit)s void: re-planned before it was decided") % {

@@ -1,8 +1,9 @@
 // A table or chart wider than its box scrolls sideways there (on a phone, most tables do). A keyboard user can only
 // scroll what can take focus, so each box that overflows becomes a tab stop, named by its own label, its
 // data-scroll-label (where one heading has two such boxes) or the heading before it; boxes that fit stay out of
-// the tab order; on a phone a line above such a box says that it scrolls. Checked again when the window changes
-// size or htmx swaps part of the page.
+// the tab order; a line above such a box says that it scrolls (its data-scroll-hint, or the page's). Checked again
+// when the window changes size or htmx swaps part of the page. A box opens on its [data-in-view] part (a plan's
+// due week) from a tablet up, where the row headers stay beside it; a phone opens at the start, names in view.
 (() => {
   const heading = (el) => {
     for (let node = el; node && node !== document.body; node = node.parentElement) {
@@ -20,7 +21,7 @@
       if (overflows && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
         box.dataset.scroller = "1";
-        box.dataset.hint = document.body.dataset.scrollHint || ""; // shown above it on a phone (agglo.css)
+        box.dataset.hint = box.dataset.scrollHint || document.body.dataset.scrollHint || ""; // shown above it (agglo.css)
         if (box.tagName === "DIV" && !box.hasAttribute("role")) {
           box.setAttribute("role", "region");
         }
@@ -36,7 +37,22 @@
       }
     });
   };
-  document.addEventListener("DOMContentLoaded", mark);
+  const open = () => {
+    if (!window.matchMedia("(min-width: 641px)").matches) {
+      return;
+    }
+    document.querySelectorAll("main [data-scroller] [data-in-view]").forEach((part) => {
+      const box = part.closest("[data-scroller]");
+      const past = part.getBoundingClientRect().right - box.getBoundingClientRect().right;
+      if (past > 0) {
+        box.scrollLeft += past;
+      }
+    });
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    mark();
+    open();
+  });
   window.addEventListener("resize", mark);
   document.addEventListener("htmx:afterSettle", mark);
 })();
