@@ -98,7 +98,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_htmx",
     "django_tasks",
-    "django_tasks_db",
+    "agglo.common.apps.TaskQueueConfig",  # django_tasks_db, named in the reader's language
     "agglo.common",
     "agglo.access",
     "agglo.registry",

@@ -57,3 +57,18 @@ def test_djangos_own_password_rules_read_in_chinese() -> None:
     with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
         validate_password("abc")
     assert refused.value.messages[0] == "密码长度太短。密码必须包含至少 8 个字符。"
+
+
+@pytest.mark.django_db
+def test_the_operators_back_office_reads_in_chinese(operator) -> None:
+    """Named as the platform, the task queue's section included (review 109 found "Django 管理" and a queue named
+    in English only)."""
+    from django.test import Client
+
+    operator.is_staff = operator.is_superuser = True  # as `agglo up` makes the demo's operator
+    operator.save(update_fields=["is_staff", "is_superuser"])
+    c = Client()
+    c.force_login(operator)
+    page = c.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Agglo 运营后台" in page and "后台任务" in page and "任务结果" in page
+    assert "Django" not in page and "Tasks Database Backend" not in page

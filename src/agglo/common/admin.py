@@ -1,6 +1,12 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from agglo.common.models import AuditEvent
+
+# the operators' back office, named as the platform (Django's default reads "Django administration")
+admin.site.site_header = _("Agglo operations")
+admin.site.site_title = _("Agglo operations")
+admin.site.index_title = _("Platform administration")
 
 
 @admin.register(AuditEvent)

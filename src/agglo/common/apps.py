@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from django_tasks_db.apps import TasksAppConfig
 
 
 class CommonConfig(AppConfig):
@@ -18,3 +19,10 @@ class CommonConfig(AppConfig):
             "At most %(limit_value)d characters (has %(show_value)d).",
             "limit_value",
         )
+
+
+class TaskQueueConfig(TasksAppConfig):
+    """The task queue's tables, named in the operator's language in the admin (the package names itself in English
+    only; its model and field names are translated in our catalogue, common/django_words.py)."""
+
+    verbose_name = _("Background tasks")

@@ -28,3 +28,22 @@ FORM_WORDS = (
     gettext_noop("Null characters are not allowed."),
     gettext_noop("Select a valid choice. %(value)s is not one of the available choices."),
 )
+# the task queue's model and fields as the admin lists them (django_tasks_db ships no Chinese)
+TASK_WORDS = (
+    gettext_noop("Task Result"),
+    gettext_noop("Task Results"),
+    gettext_noop("status"),
+    gettext_noop("enqueued at"),
+    gettext_noop("started at"),
+    gettext_noop("finished at"),
+    gettext_noop("args kwargs"),
+    gettext_noop("priority"),
+    gettext_noop("task path"),
+    gettext_noop("worker id"),
+    gettext_noop("queue name"),
+    gettext_noop("backend name"),
+    gettext_noop("run after"),
+    gettext_noop("return value"),
+    gettext_noop("exception class path"),
+    gettext_noop("traceback"),
+)
