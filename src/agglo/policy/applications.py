@@ -31,6 +31,7 @@ from agglo.policy.models import Application, ApplicationDocument, Policy, Policy
 from agglo.policy.selectors.facts import facts_for
 from agglo.policy.services import can_issue, locked, logged_amount, yuan
 from agglo.registry.models.bilingual import Bilingual
+from agglo.registry.services.standing import standing_held
 
 
 def formula_amounts(actor: Any, policy: Policy, organization_ids: list[int]) -> dict[int, Decimal]:
@@ -257,7 +258,8 @@ def application_decide(
         )
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
-    if grant:
+    if grant:  # on its standing read again under its lock: a suspension committed while this waited is seen
+        application.organization.status = standing_held([application.organization_id])[application.organization_id]
         _in_good_standing(application.organization)
     if grant and amount in (None, "") and policy.grant_basis:  # the formula's sum, where it reckons one
         amount = formula_amounts(actor, policy, [application.organization_id]).get(application.organization_id)
@@ -321,6 +323,10 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
     # a member suspended meanwhile is granted nothing, even where its match was kept (`in_good_standing`)
     matches = PolicyMatch.objects.in_good_standing().filter(policy=policy, eligible=True)
     eligible = list(matches.exclude(organization_id__in=done))
+    # their standing held and read again: a member suspended while this ran is granted nothing, and one suspended
+    # after sees the grant
+    held = standing_held(m.organization_id for m in eligible)
+    eligible = [m for m in eligible if held.get(m.organization_id) in access.PUBLIC_ORG_STATUSES]
     amounts = _amounts(actor, policy, amount, [m.organization_id for m in eligible])
     eligible = [m for m in eligible if m.organization_id in amounts]  # a member the formula cannot reckon waits
     total = sum((a for a in amounts.values() if a), Decimal(0))

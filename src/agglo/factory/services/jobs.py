@@ -35,6 +35,7 @@ from agglo.factory.services.telling import (
 )
 from agglo.factory.services.work import audit_step, factory_member_only, locked
 from agglo.factory.validation import text, whole
+from agglo.registry.services.standing import standing_held
 
 ACTIONS = ("accept", "decline", "counter")
 MAX_SHOWN = 1000  # offers named in one accept-all: more than any order's plan makes
@@ -86,7 +87,9 @@ def allocation_respond(
 ) -> Allocation:
     """Accept (capacity is reserved), decline (the order is re-planned without this factory in that week of the
     step, or with `whole_step` in any week of it) or counter-offer a smaller quantity (the buyer decides) — before
-    the answer deadline."""
+    the answer deadline. The factory's standing is held first: a suspension committed meanwhile is seen, and one
+    after takes back what this accepts."""
+    standing_held([allocation.factory_id], actor=actor)
     allocation = locked(allocation, "capability", "operation")
     factory_member_only(actor, allocation)
     if action not in ACTIONS:
@@ -217,6 +220,7 @@ def offers_accept(*, actor: Any, order: Order, factory_id: Any, offers: Any = No
     shown = _offer_ids(offers, errors)
     if errors:
         raise ValidationFailed(errors)
+    standing_held([factory], actor=actor)  # before the order, as `allocation_respond`
     if factory not in policy.active_organization_ids(actor):
         raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
     list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))  # the order first

@@ -21,6 +21,7 @@ from agglo.market.models import Interest, Listing
 from agglo.market.services.locks import interest_locked, listing_locked
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
+from agglo.registry.services.standing import standing_held
 
 LIMITS = {"message": 1000, "missing": 1000, "introduction": 1000}
 
@@ -55,6 +56,9 @@ def _acting_org(actor: Any, organization_id: Any) -> Organization:
 def interest_express(*, actor: Any, listing: Listing, data: dict[str, Any]) -> Interest:
     """Answer a published listing on behalf of one of the actor's organizations; its owner is notified."""
     organization = _acting_org(actor, data.get("organization"))
+    # its standing held, then its rights checked again: a withdrawal committed meanwhile would miss this answer
+    standing_held([organization.pk], actor=actor)
+    organization = _acting_org(actor, organization.pk)
     listing = listing_locked(listing)  # so that it cannot close between this check and the answer's save
     if listing.status != lifecycle.Status.PUBLISHED:
         raise ValidationFailed({"listing": [_("This listing no longer takes responses.")]})
@@ -160,7 +164,10 @@ def _terms(interest: Interest) -> dict[str, Any]:
 
 @transaction.atomic
 def interest_accept(*, actor: Any, interest: Interest) -> Interest:
-    """Accept a response: both sides now see each other (an anonymous owner is revealed) and may start a case."""
+    """Accept a response: both sides now see each other (an anonymous owner is revealed) and may start a case.
+    Both sides' standing is held first: a suspension committed meanwhile is seen, and one after sees the
+    acceptance."""
+    standing_held([interest.listing.organization_id, interest.organization_id], actor=actor)
     interest = interest_locked(interest)
     _require_owner(actor, interest)
     responder = Organization.objects.get(pk=interest.organization_id)

@@ -8,6 +8,7 @@ transaction, and its admins are told which."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -77,11 +78,26 @@ def _tell(actor: Any, organization: Organization, status: str, reason: str, own:
         )
 
 
+def standing_held(organization_ids: Iterable[int], *, actor: Any = None) -> dict[int, str]:
+    """The organizations' statuses, read afresh under their row locks (in id order), held until the transaction
+    ends; the actor's rights, cached since the request began, are read again by the next check. A write that rests
+    on a member's good standing (an acceptance, a grant, an offer taken up) takes this before any other lock, as
+    `organization_set_status` takes the row first: of the two, the later sees the other's result, and neither
+    waits on the other in a cycle."""
+    rows = Organization.objects.select_for_update(no_key=True).filter(pk__in=set(organization_ids)).order_by("pk")
+    held = dict(rows.values_list("pk", "status"))
+    if actor is not None:
+        policy.forget(actor)
+    return held
+
+
 @transaction.atomic
 def organization_set_status(*, actor: Any, organization: Organization, status: str, reason: str = "") -> Organization:
     """Suspend, reinstate or withdraw a member; operators only (an org admin may withdraw their own, in person: not
     through a node). Setting the status it has changes nothing."""
-    organization.refresh_from_db(from_queryset=Organization.objects.select_for_update())
+    # no key lock: a row naming the organization (a log entry's party, a response) may still be written meanwhile,
+    # as a full lock would make it wait while holding what this change takes next (a deadlock)
+    organization.refresh_from_db(from_queryset=Organization.objects.select_for_update(no_key=True))
     allowed = {S.MEMBER, S.SUSPENDED, S.WITHDRAWN}
     if status not in allowed:
         raise ValidationFailed({"status": [_("Choose member, suspended or withdrawn.")]})
@@ -107,7 +123,15 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
         organization_id=organization.pk,
         payload={"before": before, "after": status, "reason": reason},
     )
-    # a sanction, and its end, is something others rely on: on the log, without the reason (the history has it)
+    # withdrawn is final: a node acts for its organization alone (its people keep their logins and own tokens)
+    nodes = nodes_revoke_departed(actor=actor, organization_id=organization.pk) if status == S.WITHDRAWN else []
+    _tell(actor, organization, status, reason, own, nodes)
+    organization_status_changed.send(
+        sender=Organization, organization=organization, before=before, after=status, since=since
+    )
+    # a sanction, and its end, is something others rely on: on the log, without the reason (the history has it);
+    # last, after the nodes, listings and responses the receivers lock: a response accepted meanwhile holds those
+    # and waits for the log's head, which every appender takes last (`ledger.services.entries_append`)
     entry_append(
         EVENT,
         actor=actor,
@@ -115,11 +139,5 @@ def organization_set_status(*, actor: Any, organization: Organization, status: s
         payload={"organization": organization.pk, "before": before, "after": status},
         parties=[organization.pk],
         acting_org=organization.pk if own else None,
-    )
-    # withdrawn is final: a node acts for its organization alone (its people keep their logins and own tokens)
-    nodes = nodes_revoke_departed(actor=actor, organization_id=organization.pk) if status == S.WITHDRAWN else []
-    _tell(actor, organization, status, reason, own, nodes)
-    organization_status_changed.send(
-        sender=Organization, organization=organization, before=before, after=status, since=since
     )
     return organization

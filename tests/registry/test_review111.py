@@ -1,0 +1,200 @@
+"""Review 111 (concurrency on PostgreSQL): a member's change of standing at the moment its responses are accepted,
+its grants decided, its offers taken up, or another operator changes it too. Neither side deadlocks, and the
+later of the two sees the other's result: a decision that read the member in good standing just before a
+suspension committed lands before it (the log's order says so), or is refused."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from agglo.common.audit import history
+from agglo.common.errors import ValidationFailed
+from agglo.factory.models import Allocation
+from agglo.factory.services import jobs
+from agglo.factory.services.orders import order_create, order_plan
+from agglo.ledger.models import LogEntry
+from agglo.market import services as market
+from agglo.market.models import Interest, Listing
+from agglo.market.services import interests as market_interests
+from agglo.policy import applications as apps
+from agglo.policy.applications import application_decide
+from agglo.policy.models import Application
+from agglo.registry.models import Organization
+from agglo.registry.services import organization_set_status
+from tests.conftest import staggered
+from tests.factory.conftest import cluster, order_data  # noqa: F401 - fixture
+from tests.policy.test_review99 import applied
+from tests.policy.test_services import agency  # noqa: F401 - fixture
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+
+def _fresh(user: Any) -> Any:
+    return type(user).objects.get(pk=user.pk)  # a request of its own: its rights read again
+
+
+def _slowed(monkeypatch: Any, module: Any, name: str, seconds: float = 1.0) -> None:
+    """`module.name` takes `seconds` longer (once per thread), holding whatever its caller holds by then."""
+    real, slept = getattr(module, name), set()
+
+    def slow(*args: Any, **kw: Any) -> Any:
+        out = real(*args, **kw)
+        if threading.current_thread().name not in slept:
+            slept.add(threading.current_thread().name)
+            time.sleep(seconds)
+        return out
+
+    monkeypatch.setattr(module, name, slow)
+
+
+def _status_change(operator: Any, org: Organization, status: str) -> Any:
+    return lambda: organization_set_status(
+        actor=_fresh(operator), organization=Organization.objects.get(pk=org.pk), status=status
+    )
+
+
+def _logged(event: str) -> int:
+    return LogEntry.objects.filter(type=event).values_list("index", flat=True).get()
+
+
+def _answered(member_of: Any) -> tuple[Any, Organization, Organization, Interest]:
+    """An owner's published offer answered by another member: the owner's admin, both organizations, the answer."""
+    owner, org = member_of("race-owner")
+    responder, other = member_of("race-responder")
+    listing = market.listing_create(
+        actor=owner,
+        organization=org,
+        data={"side": "offer", "kind": "equipment", "title_zh": "出租三坐标测量机", "description_zh": "每周两天。"},
+    )
+    listing = market.listing_submit(actor=owner, listing=listing)
+    interest = market.interest_express(
+        actor=responder, listing=listing, data={"cooperation": "purchase", "message": "想租用。"}
+    )
+    return owner, org, other, interest
+
+
+def _accept(owner: Any, interest: Interest) -> Any:
+    return lambda: market.interest_accept(
+        actor=_fresh(owner), interest=Interest.objects.select_related("listing").get(pk=interest.pk)
+    )
+
+
+@pytest.mark.parametrize("leaving", ["owner", "responder"])
+def test_a_response_accepted_while_either_side_leaves_does_not_deadlock(
+    member_of: Any, operator: Any, monkeypatch: Any, leaving: str
+) -> None:
+    owner, org, other, interest = _answered(member_of)
+    # the acceptance holds the listing and the response a moment before it appends to the log; the withdrawal
+    # appended first, then waited for them (a deadlock: one of the two answered with a server error)
+    _slowed(monkeypatch, market_interests, "work_key")
+    outcome = staggered(
+        {
+            "accept": _accept(owner, interest),
+            "withdraw": _status_change(operator, org if leaving == "owner" else other, "withdrawn"),
+        },
+        gap=0.3,
+    )
+    assert not any(isinstance(v, BaseException) for v in outcome.values()), outcome
+    # the acceptance came first; the withdrawal saw it (a partner's listing is closed, its response stays accepted)
+    assert Interest.objects.get(pk=interest.pk).status == "accepted"
+    assert Listing.objects.get(pk=interest.listing_id).status == ("closed" if leaving == "owner" else "published")
+
+
+@pytest.mark.parametrize("suspended", ["owner", "responder"])
+def test_a_response_accepted_as_either_side_is_suspended_lands_before_the_suspension_or_not_at_all(
+    member_of: Any, operator: Any, monkeypatch: Any, suspended: str
+) -> None:
+    owner, org, other, interest = _answered(member_of)
+    # the acceptance read both sides in good standing, then took its time: the suspension committed meanwhile,
+    # and the acceptance landed after it, for a member no longer in good standing
+    _slowed(monkeypatch, market_interests, "work_key")
+    outcome = staggered(
+        {
+            "accept": _accept(owner, interest),
+            "suspend": _status_change(operator, org if suspended == "owner" else other, "suspended"),
+        },
+        gap=0.3,
+    )
+    assert not isinstance(outcome["suspend"], BaseException), outcome
+    if Interest.objects.get(pk=interest.pk).status == "accepted":
+        assert _logged("market.interest_accepted") < _logged("registry.organization_status_changed"), outcome
+    else:
+        assert isinstance(outcome["accept"], ValidationFailed | market_interests.Forbidden), outcome
+
+
+def test_a_grant_decided_as_the_applicant_is_suspended_lands_before_the_suspension_or_not_at_all(
+    agency: Any,  # noqa: F811
+    member_of: Any,
+    operator: Any,
+    monkeypatch: Any,
+) -> None:
+    admin, _applicant_admin, _policy, application = applied(agency, member_of, "suspended-firm")
+    # the decision read the applicant in good standing with its application, then took its time
+    _slowed(monkeypatch, apps, "_in_good_standing")
+    outcome = staggered(
+        {
+            "decide": lambda: application_decide(
+                actor=_fresh(admin),
+                application=Application.objects.select_related("policy").get(pk=application.pk),
+                grant=True,
+                amount="100000",
+            ),
+            "suspend": _status_change(operator, application.organization, "suspended"),
+        },
+        gap=0.3,
+    )
+    assert not isinstance(outcome["suspend"], BaseException), outcome
+    if Application.objects.get(pk=application.pk).status == "granted":
+        assert _logged("policy.granted") < _logged("registry.organization_status_changed"), outcome
+    else:
+        assert isinstance(outcome["decide"], ValidationFailed), outcome
+
+
+def test_an_offer_accepted_as_its_factory_is_suspended_lands_before_the_suspension_or_not_at_all(
+    cluster: dict[str, Any],  # noqa: F811
+    operator: Any,
+    monkeypatch: Any,
+) -> None:
+    buyer = cluster["people"]["buyer"]
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=order_data()))
+    offer = order.allocations.filter(status="offered").first()
+    name = next(n for n, o in cluster["orgs"].items() if o.pk == offer.factory_id)
+    _slowed(monkeypatch, jobs, "reserve")  # the acceptance holds its capacity a moment, then logs the step
+    outcome = staggered(
+        {
+            "accept": lambda: jobs.allocation_respond(
+                actor=_fresh(cluster["people"][name]), allocation=Allocation.objects.get(pk=offer.pk), action="accept"
+            ),
+            "suspend": _status_change(operator, cluster["orgs"][name], "suspended"),
+        },
+        gap=0.3,
+    )
+    assert not any(isinstance(v, BaseException) and "deadlock" in str(v) for v in outcome.values()), outcome
+    assert not isinstance(outcome["suspend"], BaseException), outcome
+    if not isinstance(outcome["accept"], BaseException):
+        assert _logged("factory.allocation_accepted") < _logged("registry.organization_status_changed"), outcome
+
+
+@pytest.mark.parametrize(("first", "second"), [("suspended", "withdrawn"), ("withdrawn", "suspended")])
+def test_two_operators_changing_one_member_at_once_each_see_the_others_change(
+    member_of: Any, operator: Any, monkeypatch: Any, first: str, second: str
+) -> None:
+    _owner, org = member_of("twice-changed")
+    from agglo.registry.services import standing
+
+    _slowed(monkeypatch, standing, "nodes_revoke_departed" if first == "withdrawn" else "_tell")
+    outcome = staggered(
+        {"first": _status_change(operator, org, first), "second": _status_change(operator, org, second)}, gap=0.3
+    )
+    assert not any(isinstance(v, BaseException) for v in outcome.values()), outcome
+    assert Organization.objects.get(pk=org.pk).status == second
+    changes = [e.payload for e in history(org).filter(event=standing.EVENT).order_by("occurred_at", "pk")]
+    assert [(c["before"], c["after"]) for c in changes] == [("member", first), (first, second)]
