@@ -198,3 +198,28 @@ def test_two_operators_changing_one_member_at_once_each_see_the_others_change(
     assert Organization.objects.get(pk=org.pk).status == second
     changes = [e.payload for e in history(org).filter(event=standing.EVENT).order_by("occurred_at", "pk")]
     assert [(c["before"], c["after"]) for c in changes] == [("member", first), (first, second)]
+
+
+def test_a_profile_edit_waiting_on_a_suspension_is_refused_once_it_commits(
+    member_of: Any, operator: Any, monkeypatch: Any
+) -> None:
+    from agglo.access import policy
+    from agglo.common.errors import Forbidden
+    from agglo.registry.services import organization_update, standing
+
+    admin, org = member_of("edited-while-suspended")
+    editor = _fresh(admin)
+    assert policy.can_edit_organization(editor, org.pk)  # the request checked its rights before the service ran
+    _slowed(monkeypatch, standing, "_tell")  # the suspension holds the row a moment
+    outcome = staggered(
+        {
+            "suspend": _status_change(operator, org, "suspended"),
+            "edit": lambda: organization_update(
+                actor=editor, organization=Organization.objects.get(pk=org.pk), data={"website": "https://x.example"}
+            ),
+        },
+        gap=0.3,
+    )
+    assert not isinstance(outcome["suspend"], BaseException), outcome
+    assert isinstance(outcome["edit"], Forbidden), outcome
+    assert Organization.objects.get(pk=org.pk).website != "https://x.example"

@@ -131,6 +131,7 @@ def organization_update(
     """Change an organization's fields; its admins and operators may. Records before and after.
     `if_match`: the version the caller read (`common.versions`); one changed since is not changed."""
     _locked(organization)
+    policy.forget(actor)  # rights read again under the lock: a suspension committed meanwhile is seen (review 111)
     fields = organization_update_checked(actor=actor, organization=organization, data=data)
     version_check(organization, if_match)
     changed = list(fields)
