@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.urls import reverse
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool
 
@@ -243,7 +244,12 @@ class AllocationOut(Schema):
     step: int
     process: str
     factory_id: int
+    factory: str = Field(description="The factory's name (as the plan file gives it), in the reader's language.")
     week: dt.date
+    promised_week: dt.date | None = Field(
+        description="The week the factory promised on accepting (null until then): a reported delay moves `week`, "
+        "not this; the scorecards' on-time rate counts against it."
+    )
     quantity: int
     unit_cost: Decimal
     status: Annotated[str, one_of(Allocation.Status)]
@@ -285,6 +291,10 @@ class AllocationOut(Schema):
     @staticmethod
     def resolve_process(obj: Any) -> str:
         return str(obj.operation.process_id)
+
+    @staticmethod
+    def resolve_factory(obj: Any) -> str:
+        return str(obj.factory.name)
 
     @staticmethod
     def resolve_respond_by(obj: Any) -> dt.datetime:
@@ -433,8 +443,9 @@ class OrderDocumentOut(Schema):
     size: int
     sha256: str
     uploaded_at: dt.datetime
-    url: str  # the file (the API's `GET /factory/documents/{id}` serves it too)
+    url: str = Field(description="The file, through the API (`GET /factory/documents/{id}`): a token reads it too.")
 
     @staticmethod
     def resolve_url(obj: Any) -> str:
-        return f"/factory/documents/{obj.pk}/"
+        # the page's address answered a token with the login page (review 112)
+        return reverse("api:order_document", kwargs={"document_id": obj.pk})
