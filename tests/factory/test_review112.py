@@ -98,3 +98,39 @@ def test_the_schema_publishes_the_versions_the_docs_promise() -> None:
     assert said("/ip/{fact_id}", "delete") == (False, True)
     assert said("/factory/jobs", "get") == (False, False)
     assert "412" in paths["/api/v1/factory/orders/{order_id}"]["patch"]["responses"]["4XX"]["description"]
+
+
+def test_a_plans_pieces_and_its_changes_page_with_their_count(cluster: dict[str, Any]) -> None:
+    # every re-plan may add to an order's changes, and neither list paged nor said how long it was
+    order = planned(cluster)
+    erp = bearer(cluster["people"]["buyer"])
+    for _declined in range(2):  # each decline re-plans: the next offer is read afresh
+        offer = order.allocations.filter(status="offered").first()
+        who = next(cluster["people"][n] for n, o in cluster["orgs"].items() if o.pk == offer.factory_id)
+        allocation_respond(actor=who, allocation=offer, action="decline", note="满负荷")
+    for path in ("allocations", "changes"):
+        whole = Client().get(f"/api/v1/factory/orders/{order.pk}/{path}", **erp)
+        assert whole.status_code == 200 and int(whole["X-Total-Count"]) == len(whole.json()) >= 2, path
+        pages = [
+            Client().get(f"/api/v1/factory/orders/{order.pk}/{path}", {"limit": 1, "offset": n}, **erp)
+            for n in range(len(whole.json()))
+        ]
+        assert [a["id"] for p in pages for a in p.json()] == [a["id"] for a in whole.json()], path
+        too_many = Client().get(f"/api/v1/factory/orders/{order.pk}/{path}", {"limit": 1001}, **erp)
+        assert too_many.status_code == 422 and "limit" in too_many.json()["errors"], path
+
+
+def test_a_process_is_called_process_in_what_is_read_as_in_what_is_sent(cluster: dict[str, Any]) -> None:
+    # an order's steps and a capability were read back as `process_id`, sent as `process` (and a plan's pieces read
+    # `process`): an ERP placing an order again had to rename the field
+    order = planned(cluster)
+    erp = bearer(cluster["people"]["buyer"])
+    read = Client().get(f"/api/v1/factory/orders/{order.pk}", **erp).json()
+    assert [s["process"] for s in read["operations"]] == ["cnc", "surface", "assembly"]
+    assert all(s["process_id"] == s["process"] for s in read["operations"])  # kept for clients that read it
+    again = {k: read[k] for k in ("product", "quantity", "start_week", "due_week")}
+    again["operations"] = [{k: s[k] for k in ("process", "quantity", "after")} for s in read["operations"]]
+    assert Client().post("/api/v1/factory/orders", again, content_type="application/json", **erp).status_code == 201
+    mes = bearer(cluster["people"]["sz"])
+    (cap, *_rest) = Client().get("/api/v1/factory/capabilities", **mes).json()
+    assert cap["process"] == cap["process_id"] == "assembly"

@@ -15,7 +15,7 @@ from agglo.access.api_auth import MemberAuth
 from agglo.common.api_guard import upload_flag
 from agglo.common.downloads import attachment
 from agglo.common.errors import NotFound
-from agglo.common.paging import Limit, Offset, page
+from agglo.common.paging import Limit, LongLimit, Offset, page
 from agglo.common.schemas import Since, file_download, one_of, versioned
 from agglo.common.versions import version_tag
 from agglo.factory.downloads import drawing_download
@@ -318,9 +318,13 @@ def order_document_delete(request: HttpRequest, document_id: int) -> Status:
 
 
 @router.get("/orders/{int:order_id}/allocations", response=list[AllocationOut], summary="The current plan")
-def order_allocations(request: HttpRequest, order_id: int) -> Any:
+def order_allocations(
+    request: HttpRequest, response: HttpResponse, order_id: int, limit: LongLimit = 1000, offset: Offset = 0
+) -> Any:
+    """By week; `limit` rows from `offset`, the whole count in `X-Total-Count`."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return list(selectors.plan_allocations(actor=request.auth, order=order))
+    rows = selectors.plan_allocations(actor=request.auth, order=order)
+    return page(rows, response, limit=limit, offset=offset, most=1000)
 
 
 @router.get(
@@ -345,9 +349,13 @@ def order_plan_file(
     response=list[AllocationOut],
     summary="How the plan changed: work declined, withdrawn, unanswered, late, or moved by a re-plan",
 )
-def order_changes(request: HttpRequest, order_id: int) -> Any:
+def order_changes(
+    request: HttpRequest, response: HttpResponse, order_id: int, limit: LongLimit = 1000, offset: Offset = 0
+) -> Any:
+    """Newest first; every re-plan may add rows, so the list pages (`X-Total-Count`) like the job board."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return list(selectors.plan_changes(actor=request.auth, order=order))
+    rows = selectors.plan_changes(actor=request.auth, order=order)
+    return page(rows, response, limit=limit, offset=offset, most=1000)
 
 
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")

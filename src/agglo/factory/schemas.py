@@ -47,7 +47,8 @@ class CapabilityIn(StrictIn):
 class CapabilityOut(Schema):
     id: int
     organization_id: int
-    process_id: str
+    process: str = Field(description="The process's code, as a declaration sends it.")
+    process_id: str = Field(description="The same code (the name earlier answers gave it).")
     weekly_capacity: int
     unit_cost: Decimal
     setup_cost: Decimal
@@ -57,6 +58,10 @@ class CapabilityOut(Schema):
     lead_weeks: int
     active: bool
     updated_at: dt.datetime = Field(description="The declaration last changed (its version is the `ETag`).")
+
+    @staticmethod
+    def resolve_process(obj: Any) -> str:
+        return str(obj.process_id)
 
 
 class WeekIn(StrictIn):
@@ -155,9 +160,14 @@ class AmendPreviewOut(Schema):
 
 class OperationOut(Schema):
     seq: int
-    process_id: str
+    process: str = Field(description="The process's code, as the order's entry sends it.")
+    process_id: str = Field(description="The same code (the name earlier answers gave it).")
     quantity: int
     after: list[int]
+
+    @staticmethod
+    def resolve_process(obj: Any) -> str:
+        return str(obj.process_id)
 
 
 class ProgressOut(Schema):
