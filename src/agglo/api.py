@@ -25,6 +25,7 @@ from agglo.common.api_idempotency import METHODS as IDEMPOTENT_METHODS
 from agglo.common.api_idempotency import claiming, keep_answer
 from agglo.common.errors import DomainError
 from agglo.common.problem import multipart_fault, problem_response, too_many
+from agglo.common.schemas import VERSIONED
 from agglo.factory.api import router as factory_router
 from agglo.ledger.api import router as ledger_router
 from agglo.market.api import router as market_router
@@ -59,7 +60,8 @@ PROBLEM_SCHEMA = {
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 PROBLEMS = {
     "4XX": "The request was refused: 400 malformed, 401 who are you, 403 not yours, 404 not found or hidden, "
-    "409 conflict, 413 too large, 422 a field breaks a rule (named in `errors`), 429 too many (Retry-After).",
+    "409 conflict, 412 changed since the `If-Match` version, 413 too large, 422 a field breaks a rule (named in "
+    "`errors`), 429 too many (Retry-After).",
     "5XX": "An internal error, logged; never a trace.",
 }
 
@@ -67,6 +69,25 @@ PROBLEMS = {
 TOTAL_HEADER = {
     "description": "How many rows the whole list has (`limit` of them from `offset` are sent).",
     "schema": {"type": "integer"},
+}
+
+
+ETAG_HEADER = {
+    "description": "The record's version: send it back as `If-Match` with a change (docs/api.md, Versions and sync).",
+    "schema": {"type": "string", "examples": ['"42.1796661863716340"']},
+}
+IF_MATCH_PARAMETER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The `ETag` of the version read: if the record changed since, nothing is written and the answer "
+    "is 412 `precondition_failed`. Several versions may be listed; without it, or with `*`, any version is changed.",
+    "schema": {"type": "string"},
+}
+PRECONDITION_FAILED = {
+    "description": "The record changed since the `If-Match` version (the title names the version now): read it "
+    "again, merge, send again.",
+    "content": {"application/problem+json": {"schema": PROBLEM}},
 }
 
 
@@ -107,6 +128,7 @@ class AggloAPI(NinjaAPI):
                 responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
                 if any(p.get("name") == "offset" for p in operation.get("parameters", [])) and "200" in responses:
                     responses["200"].setdefault("headers", {})["X-Total-Count"] = TOTAL_HEADER
+                _versioned(operation, responses)
                 for status, said in responses.items():  # a refusal the operation declares may be a problem too
                     if status.startswith("4") and "content" in said:
                         said["content"].setdefault("application/problem+json", {"schema": PROBLEM})
@@ -117,6 +139,19 @@ class AggloAPI(NinjaAPI):
                         status, {"description": said, "content": {"application/problem+json": {"schema": PROBLEM}}}
                     )
         return schema
+
+
+def _versioned(operation: dict[str, Any], responses: dict[str, Any]) -> None:
+    """What `common.schemas.versioned` said of the operation: its success's `ETag`, its `If-Match` and 412."""
+    said = operation.pop(VERSIONED, None)
+    if not said:
+        return
+    if said["etag"]:
+        success = next(r for status, r in responses.items() if status.startswith("2"))
+        success.setdefault("headers", {})["ETag"] = ETAG_HEADER
+    if said["if_match"]:
+        operation.setdefault("parameters", []).append(IF_MATCH_PARAMETER)
+        responses["412"] = PRECONDITION_FAILED
 
 
 api = AggloAPI(
@@ -168,6 +203,7 @@ def _field_of(loc: list) -> str:
     return name or "body"
 
 
+MOMENT = gettext_lazy("Must be a moment, such as 2026-12-01T08:00:00Z, or a date, such as 2026-12-01.")
 # The schema's type checks in the user's language (pydantic's own messages are English); other kinds keep them.
 TYPE_MESSAGES = {
     "missing": gettext_lazy("This field is required."),
@@ -186,6 +222,10 @@ TYPE_MESSAGES = {
     "date_from_datetime_parsing": gettext_lazy("Must be a date, such as 2026-12-31."),
     "date_from_datetime_inexact": gettext_lazy("Must be a date, such as 2026-12-31."),
     "date_type": gettext_lazy("Must be a date, such as 2026-12-31."),
+    # a moment (`updated_after`): pydantic's own words were English whatever the caller's language
+    "datetime_parsing": MOMENT,
+    "datetime_from_date_parsing": MOMENT,
+    "datetime_type": MOMENT,
     "list_type": gettext_lazy("Must be a list."),
     "extra_forbidden": gettext_lazy("This request does not take this field."),
     "model_attributes_type": gettext_lazy("Must be a JSON object."),

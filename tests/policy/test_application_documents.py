@@ -94,3 +94,18 @@ def test_more_materials_while_it_waits_and_none_once_decided(agency, member_of, 
         application_documents_add(actor=applicant_admin, application=application, files=[upload()])
     assert list(late.value.errors) == ["status"]
     assert application.documents.count() == 1
+
+
+def test_a_documents_url_serves_the_file_to_a_token(agency, member_of, open_policy):  # noqa: F811
+    # review 112: the `url` was the page's address, which answers a token with the login page
+    admin, _org = agency
+    applicant_admin, applicant = firm(member_of, "applicant-firm", rd=1_200_000, invention=True)
+    application_submit(
+        actor=applicant_admin, policy=open_policy, organization_id=applicant.pk, files=[upload("申报书.pdf")]
+    )
+    for who in (admin, applicant_admin):
+        (listed,) = Client().get(f"/api/v1/policies/{open_policy.pk}/applications", **bearer(who)).json()
+        (doc,) = listed["documents"]
+        assert doc["url"] == f"/api/v1/application-documents/{doc['id']}"
+        got = Client().get(doc["url"], **bearer(who))
+        assert got.status_code == 200 and b"".join(got.streaming_content).startswith(b"%PDF")

@@ -245,3 +245,13 @@ def file_download(description: str, formats: Iterable[str]) -> dict[str, Any]:
     """`openapi_extra` of an operation that answers with a file (an attachment) in one of `formats`."""
     types = [f.split(";")[0].strip() for f in formats]  # "text/csv; charset=utf-8" is described as text/csv
     return {"responses": {"200": {"description": description, "content": {t: TABLE_FILES[t] for t in types}}}}
+
+
+VERSIONED = "x-agglo-versioned"  # read and dropped by `agglo.api.AggloAPI`, which publishes what it says
+
+
+def versioned(*, etag: bool = True, if_match: bool = False) -> dict[str, Any]:
+    """`openapi_extra` of an operation that answers with the record's `ETag` and (`if_match`) takes `If-Match`,
+    refusing a change to a record changed since with 412: the schema publishes the header, the parameter and the
+    answer, which only the descriptions named before (review 112)."""
+    return {VERSIONED: {"etag": etag, "if_match": if_match}}

@@ -15,8 +15,8 @@ from agglo.access.api_auth import MemberAuth
 from agglo.common.api_guard import upload_flag
 from agglo.common.downloads import attachment
 from agglo.common.errors import NotFound
-from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import Since, file_download, one_of
+from agglo.common.paging import Limit, LongLimit, Offset, page
+from agglo.common.schemas import Since, file_download, one_of, versioned
 from agglo.common.versions import version_tag
 from agglo.factory.downloads import drawing_download
 from agglo.factory.models import Allocation, Capability
@@ -80,7 +80,10 @@ def capability_list(
 
 
 @router.put(
-    "/organizations/{int:org_id}/capabilities", response=CapabilityOut, summary="Declare or update a capability"
+    "/organizations/{int:org_id}/capabilities",
+    response=CapabilityOut,
+    summary="Declare or update a capability",
+    openapi_extra=versioned(if_match=True),
 )
 def capability_save(request: HttpRequest, response: HttpResponse, org_id: int, payload: CapabilityIn) -> Any:
     """Fields left out keep what the factory declared before. With `If-Match`, a declaration changed since that
@@ -95,7 +98,12 @@ def capability_save(request: HttpRequest, response: HttpResponse, org_id: int, p
     return saved
 
 
-@router.get("/capabilities/{int:capability_id}", response=CapabilityOut, summary="One of your factories' capabilities")
+@router.get(
+    "/capabilities/{int:capability_id}",
+    response=CapabilityOut,
+    summary="One of your factories' capabilities",
+    openapi_extra=versioned(),
+)
 def capability_detail(request: HttpRequest, response: HttpResponse, capability_id: int) -> Any:
     """The `ETag` is the declaration's version: send it back as `If-Match` with a change."""
     cap = _capability(request, capability_id)
@@ -207,7 +215,9 @@ def order_create(request: HttpRequest, payload: OrderIn) -> Any:
     return Status(201, orders.order_create(actor=request.auth, data=data))
 
 
-@router.get("/orders/{int:order_id}", response=OrderOut, summary="One order with its plan's figures")
+@router.get(
+    "/orders/{int:order_id}", response=OrderOut, summary="One order with its plan's figures", openapi_extra=versioned()
+)
 def order_get(request: HttpRequest, response: HttpResponse, order_id: int) -> Any:
     """The `ETag` is the order's version: send it back as `If-Match` with a change or a cancellation."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
@@ -215,7 +225,12 @@ def order_get(request: HttpRequest, response: HttpResponse, order_id: int) -> An
     return order
 
 
-@router.patch("/orders/{int:order_id}", response=OrderOut, summary="Buyer: change the due week, quantities or terms")
+@router.patch(
+    "/orders/{int:order_id}",
+    response=OrderOut,
+    summary="Buyer: change the due week, quantities or terms",
+    openapi_extra=versioned(if_match=True),
+)
 def order_amend(request: HttpRequest, response: HttpResponse, order_id: int, payload: OrderAmendIn) -> Any:
     """With `If-Match`, an order changed since that version (by anyone, or by a re-plan) is not changed: 412."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
@@ -233,6 +248,7 @@ def order_amend(request: HttpRequest, response: HttpResponse, order_id: int, pay
     "/orders/{int:order_id}/amend-preview",
     response=AmendPreviewOut,
     summary="Buyer: what a change would do to accepted work, changing nothing",
+    openapi_extra=versioned(etag=False, if_match=True),
 )
 def order_amend_preview(request: HttpRequest, order_id: int, payload: OrderAmendIn) -> Any:
     order = selectors.order_get(actor=request.auth, pk=order_id)
@@ -241,7 +257,12 @@ def order_amend_preview(request: HttpRequest, order_id: int, payload: OrderAmend
     )
 
 
-@router.post("/orders/{int:order_id}/plan", response=OrderOut, summary="Plan (or plan again) with the solver")
+@router.post(
+    "/orders/{int:order_id}/plan",
+    response=OrderOut,
+    summary="Plan (or plan again) with the solver",
+    openapi_extra=versioned(),
+)
 def order_plan(request: HttpRequest, response: HttpResponse, order_id: int) -> Any:
     planned = orders.order_plan(actor=request.auth, order=selectors.order_get(actor=request.auth, pk=order_id))
     response["ETag"] = version_tag(planned)
@@ -252,6 +273,7 @@ def order_plan(request: HttpRequest, response: HttpResponse, order_id: int) -> A
     "/orders/{int:order_id}/cancel",
     response=OrderOut,
     summary="Cancel an order (whoever placed it, or an admin of the buyer)",
+    openapi_extra=versioned(if_match=True),
 )
 def order_cancel(request: HttpRequest, response: HttpResponse, order_id: int, payload: CancelIn) -> Any:
     """With `If-Match`, an order changed since that version is not cancelled: 412."""
@@ -296,9 +318,13 @@ def order_document_delete(request: HttpRequest, document_id: int) -> Status:
 
 
 @router.get("/orders/{int:order_id}/allocations", response=list[AllocationOut], summary="The current plan")
-def order_allocations(request: HttpRequest, order_id: int) -> Any:
+def order_allocations(
+    request: HttpRequest, response: HttpResponse, order_id: int, limit: LongLimit = 1000, offset: Offset = 0
+) -> Any:
+    """By week; `limit` rows from `offset`, the whole count in `X-Total-Count`."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return list(selectors.plan_allocations(actor=request.auth, order=order))
+    rows = selectors.plan_allocations(actor=request.auth, order=order)
+    return page(rows, response, limit=limit, offset=offset, most=1000)
 
 
 @router.get(
@@ -323,9 +349,13 @@ def order_plan_file(
     response=list[AllocationOut],
     summary="How the plan changed: work declined, withdrawn, unanswered, late, or moved by a re-plan",
 )
-def order_changes(request: HttpRequest, order_id: int) -> Any:
+def order_changes(
+    request: HttpRequest, response: HttpResponse, order_id: int, limit: LongLimit = 1000, offset: Offset = 0
+) -> Any:
+    """Newest first; every re-plan may add rows, so the list pages (`X-Total-Count`) like the job board."""
     order = selectors.order_get(actor=request.auth, pk=order_id)
-    return list(selectors.plan_changes(actor=request.auth, order=order))
+    rows = selectors.plan_changes(actor=request.auth, order=order)
+    return page(rows, response, limit=limit, offset=offset, most=1000)
 
 
 @router.get("/jobs", response=list[AllocationOut], summary="Your job board: work offered to your factories")

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.urls import reverse
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool
 
@@ -46,7 +47,8 @@ class CapabilityIn(StrictIn):
 class CapabilityOut(Schema):
     id: int
     organization_id: int
-    process_id: str
+    process: str = Field(description="The process's code, as a declaration sends it.")
+    process_id: str = Field(description="The same code (the name earlier answers gave it).")
     weekly_capacity: int
     unit_cost: Decimal
     setup_cost: Decimal
@@ -56,6 +58,10 @@ class CapabilityOut(Schema):
     lead_weeks: int
     active: bool
     updated_at: dt.datetime = Field(description="The declaration last changed (its version is the `ETag`).")
+
+    @staticmethod
+    def resolve_process(obj: Any) -> str:
+        return str(obj.process_id)
 
 
 class WeekIn(StrictIn):
@@ -154,9 +160,14 @@ class AmendPreviewOut(Schema):
 
 class OperationOut(Schema):
     seq: int
-    process_id: str
+    process: str = Field(description="The process's code, as the order's entry sends it.")
+    process_id: str = Field(description="The same code (the name earlier answers gave it).")
     quantity: int
     after: list[int]
+
+    @staticmethod
+    def resolve_process(obj: Any) -> str:
+        return str(obj.process_id)
 
 
 class ProgressOut(Schema):
@@ -243,7 +254,12 @@ class AllocationOut(Schema):
     step: int
     process: str
     factory_id: int
+    factory: str = Field(description="The factory's name (as the plan file gives it), in the reader's language.")
     week: dt.date
+    promised_week: dt.date | None = Field(
+        description="The week the factory promised on accepting (null until then): a reported delay moves `week`, "
+        "not this; the scorecards' on-time rate counts against it."
+    )
     quantity: int
     unit_cost: Decimal
     status: Annotated[str, one_of(Allocation.Status)]
@@ -285,6 +301,10 @@ class AllocationOut(Schema):
     @staticmethod
     def resolve_process(obj: Any) -> str:
         return str(obj.operation.process_id)
+
+    @staticmethod
+    def resolve_factory(obj: Any) -> str:
+        return str(obj.factory.name)
 
     @staticmethod
     def resolve_respond_by(obj: Any) -> dt.datetime:
@@ -433,8 +453,9 @@ class OrderDocumentOut(Schema):
     size: int
     sha256: str
     uploaded_at: dt.datetime
-    url: str  # the file (the API's `GET /factory/documents/{id}` serves it too)
+    url: str = Field(description="The file, through the API (`GET /factory/documents/{id}`): a token reads it too.")
 
     @staticmethod
     def resolve_url(obj: Any) -> str:
-        return f"/factory/documents/{obj.pk}/"
+        # the page's address answered a token with the login page (review 112)
+        return reverse("api:order_document", kwargs={"document_id": obj.pk})

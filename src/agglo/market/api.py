@@ -11,7 +11,7 @@ from ninja import Router, Status
 from agglo.common.errors import LoginRequired
 from agglo.common.notify import notification_list, notifications_mark_read
 from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import one_of
+from agglo.common.schemas import one_of, versioned
 from agglo.common.versions import version_tag
 from agglo.market import selectors, services
 from agglo.market.models import Interest
@@ -60,7 +60,7 @@ def listing_create(request: HttpRequest, org_id: int, payload: ListingIn) -> Any
     return Status(201, services.listing_create(actor=request.auth, organization=org, data=data))
 
 
-@router.get("/listings/{int:listing_id}", response=ListingOut, summary="One need or offer")
+@router.get("/listings/{int:listing_id}", response=ListingOut, summary="One need or offer", openapi_extra=versioned())
 def listing_get(request: HttpRequest, response: HttpResponse, listing_id: int) -> Any:
     """The `ETag` is the listing's version: send it back as `If-Match` with a change."""
     listing = _listing(request, listing_id)
@@ -68,7 +68,12 @@ def listing_get(request: HttpRequest, response: HttpResponse, listing_id: int) -
     return listing
 
 
-@router.patch("/listings/{int:listing_id}", response=ListingOut, summary="Change a need or offer")
+@router.patch(
+    "/listings/{int:listing_id}",
+    response=ListingOut,
+    summary="Change a need or offer",
+    openapi_extra=versioned(if_match=True),
+)
 def listing_update(request: HttpRequest, response: HttpResponse, listing_id: int, payload: ListingPatch) -> Any:
     """With `If-Match`, a listing changed since that version (a change, a review, a renewal) is not changed: 412."""
     listing = _listing(request, listing_id)

@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from agglo.common.errors import LoginRequired
 from agglo.common.paging import Limit, LongLimit, Offset, page
-from agglo.common.schemas import one_of
+from agglo.common.schemas import one_of, versioned
 from agglo.common.versions import version_tag
 from agglo.policy import applications, estimates, needs, payments, selectors, services
 from agglo.policy.downloads import application_download
@@ -59,7 +59,7 @@ def policy_index(
     return page(rows, response, limit=limit, offset=offset)
 
 
-@router.get("/policies/{int:policy_id}", response=PolicyOut, summary="One policy")
+@router.get("/policies/{int:policy_id}", response=PolicyOut, summary="One policy", openapi_extra=versioned())
 def policy_detail(request: HttpRequest, response: HttpResponse, policy_id: int) -> Any:
     """The `ETag` is the policy's version: its agency sends it back as `If-Match` with a change."""
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
@@ -75,7 +75,12 @@ def policy_create(request: HttpRequest, org_id: int, payload: PolicyIn) -> Statu
     return Status(201, services.policy_create(actor=request.auth, issuer=issuer, data=payload.dict()))
 
 
-@router.patch("/policies/{int:policy_id}", response=PolicyOut, summary="Change a policy (its agency)")
+@router.patch(
+    "/policies/{int:policy_id}",
+    response=PolicyOut,
+    summary="Change a policy (its agency)",
+    openapi_extra=versioned(if_match=True),
+)
 def policy_update(request: HttpRequest, response: HttpResponse, policy_id: int, payload: PolicyPatch) -> Any:
     """With `If-Match`, a policy changed since that version (a change, publishing, closing) is not changed: 412."""
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)

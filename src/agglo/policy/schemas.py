@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import ConfigDict, WithJsonSchema
 
@@ -135,11 +136,12 @@ class ApplicationDocumentOut(Schema):
     size: int
     sha256: str
     uploaded_at: dt.datetime
-    url: str  # the file (the API's `GET /application-documents/{id}` serves it too)
+    url: str = Field(description="The file, through the API (`GET /application-documents/{id}`): a token reads it too.")
 
     @staticmethod
     def resolve_url(obj: Any) -> str:
-        return f"/applications/documents/{obj.pk}/"
+        # the page's address answered a token with the login page (review 112)
+        return reverse("api:application_document", kwargs={"document_id": obj.pk})
 
 
 class PaymentIn(StrictIn):

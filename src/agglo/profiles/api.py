@@ -19,7 +19,7 @@ from agglo.access.services import sensitive_views_record
 from agglo.common.api_guard import upload_flag
 from agglo.common.errors import Forbidden, NotFound
 from agglo.common.paging import Limit, Offset, page
-from agglo.common.schemas import Since, file_download, one_of, patch_of
+from agglo.common.schemas import Since, file_download, one_of, patch_of, versioned
 from agglo.common.versions import version_tag
 from agglo.profiles import selectors, services
 from agglo.profiles.exporting import CONTENT_TYPES, export_response
@@ -123,7 +123,11 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
         return Status(201, _as_read(request, fact))
 
     @router.get(
-        f"/{name}/{{int:fact_id}}", response=schema_out, summary=f"One of the {label}", operation_id=f"{name}_get"
+        f"/{name}/{{int:fact_id}}",
+        response=schema_out,
+        summary=f"One of the {label}",
+        operation_id=f"{name}_get",
+        openapi_extra=versioned(),
     )
     def fact_get(request: HttpRequest, response: HttpResponse, fact_id: int) -> Any:
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
@@ -141,6 +145,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
         response=schema_out,
         summary=f"Change one of the {label}",
         operation_id=f"{name}_update",
+        openapi_extra=versioned(if_match=True),
     )
     def fact_update(request: HttpRequest, response: HttpResponse, fact_id: int, payload: schema_patch) -> Any:  # type: ignore[valid-type]
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
@@ -155,6 +160,7 @@ def _register(name: str, label: str, schema_in: type, schema_out: type, verify_i
         response={204: None},
         summary=f"Delete one of the {label}",
         operation_id=f"{name}_delete",
+        openapi_extra=versioned(etag=False, if_match=True),
     )
     def fact_delete(request: HttpRequest, fact_id: int) -> Any:
         fact = selectors.fact_get(actor=request.auth, kind=kind, pk=fact_id)
@@ -290,7 +296,7 @@ def case_create(request: HttpRequest, org_id: int, payload: CaseIn) -> Any:
     return Status(201, selectors.case_get(actor=request.auth, pk=case.pk))
 
 
-@router.get("/cases/{int:case_id}", response=CaseOut, summary="One case")
+@router.get("/cases/{int:case_id}", response=CaseOut, summary="One case", openapi_extra=versioned())
 def case_get(request: HttpRequest, response: HttpResponse, case_id: int) -> Any:
     """The `ETag` is the case record's version: its lead sends it back as `If-Match` with a change."""
     case = selectors.case_get(actor=request.auth, pk=case_id)
@@ -302,7 +308,7 @@ def case_get(request: HttpRequest, response: HttpResponse, case_id: int) -> Any:
     return case
 
 
-@router.patch("/cases/{int:case_id}", response=CaseOut, summary="Change a case")
+@router.patch("/cases/{int:case_id}", response=CaseOut, summary="Change a case", openapi_extra=versioned(if_match=True))
 def case_update(request: HttpRequest, response: HttpResponse, case_id: int, payload: CasePatch) -> Any:
     """With `If-Match`, a case record changed since that version is not changed: 412."""
     case = selectors.case_get(actor=request.auth, pk=case_id)

@@ -19,7 +19,7 @@ from agglo.common.errors import NotFound, ValidationFailed
 from agglo.common.idempotency import answer_secret
 from agglo.common.language import SESSION_LANGUAGE, language_of, language_remember
 from agglo.common.paging import MOST_OFFSET, Limit, Offset, between, page
-from agglo.common.schemas import one_of
+from agglo.common.schemas import one_of, versioned
 from agglo.common.versions import version_tag
 from agglo.registry import selectors, services
 from agglo.registry.kinds import Kind, Layer
@@ -113,7 +113,9 @@ def organization_create(request: HttpRequest, payload: OrganizationIn) -> Status
     return Status(201, org)
 
 
-@router.get("/organizations/{int:org_id}", response=OrganizationOut, summary="One organization")
+@router.get(
+    "/organizations/{int:org_id}", response=OrganizationOut, summary="One organization", openapi_extra=versioned()
+)
 def organization_detail(request: HttpRequest, response: HttpResponse, org_id: int) -> Organization:
     """The `ETag` is the organization's version: send it back as `If-Match` with a change."""
     org = selectors.organization_get(actor=request.auth, pk=org_id)
@@ -125,7 +127,12 @@ def organization_detail(request: HttpRequest, response: HttpResponse, org_id: in
     return org
 
 
-@router.patch("/organizations/{int:org_id}", response=OrganizationOut, summary="Change an organization")
+@router.patch(
+    "/organizations/{int:org_id}",
+    response=OrganizationOut,
+    summary="Change an organization",
+    openapi_extra=versioned(if_match=True),
+)
 def organization_update(
     request: HttpRequest, response: HttpResponse, org_id: int, payload: OrganizationPatch
 ) -> Organization:

@@ -229,7 +229,7 @@ def offers_accept(*, actor: Any, order: Order, factory_id: Any, offers: Any = No
     order_turn(order)
     open_offers = list(
         order.allocations.filter(factory_id=factory, status=Allocation.Status.OFFERED)
-        .select_related("operation")
+        .select_related("operation", "factory")
         .order_by("operation__seq", "week", "pk")
     )
     if not open_offers:
