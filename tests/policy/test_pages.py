@@ -154,11 +154,13 @@ def test_agency_workspace_counts_matches_and_waiting_applications(client, member
 
 def test_agencies_attach_documents_that_follow_the_policys_visibility(client, member_of, english):
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
 
     from agglo.common.errors import Forbidden, ValidationFailed
     from agglo.policy.models import PolicyDocument
     from agglo.policy.services import policy_create, policy_documents_add, policy_publish
     from tests.policy.test_services import policy_data
+    from tests.registry.test_api import bearer
 
     agency_admin, agency = member_of("doc-agency", kind="government", name_zh="深圳市科技创新局")
     firm_admin, _firm = member_of("doc-firm")
@@ -178,15 +180,21 @@ def test_agencies_attach_documents_that_follow_the_policys_visibility(client, me
     client.post(f"/policies/{policy.pk}/documents/", {"files": [SimpleUploadedFile("细则.pdf", pdf)]})
     document = PolicyDocument.objects.get()
     assert document.original_name == "细则.pdf" and document.content_type == "application/pdf"
+    # the agency's token reads its draft's file at the url the API lists (it was the page's: the login page)
+    (drafted,) = Client().get(f"/api/v1/policies/{policy.pk}/documents", **bearer(agency_admin)).json()
+    assert drafted["url"] == f"/api/v1/policy-documents/{document.pk}"
+    assert b"".join(Client().get(drafted["url"], **bearer(agency_admin)).streaming_content) == pdf
     # A draft's file is its agency's; once published, anyone may read it.
     client.force_login(firm_admin)
     assert client.get(f"/policies/documents/{document.pk}/").status_code == 404
     assert client.get(f"/api/v1/policies/{policy.pk}/documents").status_code == 404
+    assert Client().get(drafted["url"], **bearer(firm_admin)).status_code == 404
     policy_publish(actor=agency_admin, policy=policy)
     body = b"".join(client.get(f"/policies/documents/{document.pk}/").streaming_content)
     assert body == pdf
     listed = client.get(f"/api/v1/policies/{policy.pk}/documents").json()
-    assert [d["original_name"] for d in listed] == ["细则.pdf"] and listed[0]["url"].endswith(f"/{document.pk}/")
+    assert [d["original_name"] for d in listed] == ["细则.pdf"] and listed[0]["url"] == drafted["url"]
+    assert b"".join(Client().get(drafted["url"]).streaming_content) == pdf  # published: no login needed
     assert client.delete(f"/api/v1/policy-documents/{document.pk}").status_code == 403
     client.force_login(agency_admin)
     assert client.delete(f"/api/v1/policy-documents/{document.pk}").status_code == 204

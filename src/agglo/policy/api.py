@@ -14,7 +14,7 @@ from agglo.common.paging import Limit, LongLimit, Offset, page
 from agglo.common.schemas import one_of, versioned
 from agglo.common.versions import version_tag
 from agglo.policy import applications, estimates, needs, payments, selectors, services
-from agglo.policy.downloads import application_download
+from agglo.policy.downloads import application_download, policy_document_download
 from agglo.policy.models import Policy
 from agglo.policy.schemas import (
     AnsweredNeedOut,
@@ -262,6 +262,12 @@ def document_index(request: HttpRequest, policy_id: int) -> Any:
 def document_add(request: HttpRequest, policy_id: int, files: File[list[UploadedFile]]) -> Status:
     policy = selectors.policy_get(actor=request.auth, pk=policy_id)
     return Status(201, services.policy_documents_add(actor=request.auth, policy=policy, files=files))
+
+
+@router.get("/policy-documents/{int:document_id}", summary="One of a policy's files, as a download")
+def document_download(request: HttpRequest, document_id: int) -> Any:
+    """For whoever may read the policy: anyone once it is published, its agency and operators while it is a draft."""
+    return policy_document_download(selectors.document_get(actor=request.auth, pk=document_id))
 
 
 @router.delete("/policy-documents/{int:document_id}", response={204: None}, summary="Remove a policy's file")

@@ -289,11 +289,12 @@ class DocumentOut(Schema):
     size: int
     sha256: str
     uploaded_at: dt.datetime
-    url: str
+    url: str = Field(description="The file, through the API (`GET /policy-documents/{id}`): a token reads it too.")
 
     @staticmethod
     def resolve_url(obj: Any) -> str:
-        return f"/policies/documents/{obj.pk}/"
+        # the page's address answered a token with the login page for a draft's file (review 112)
+        return reverse("api:document_download", kwargs={"document_id": obj.pk})
 
 
 class GrantedOut(Schema):

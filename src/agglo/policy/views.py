@@ -24,7 +24,7 @@ from agglo.common.idempotency import confirm_repeat
 from agglo.common.numbers import grouped, posted_id
 from agglo.policy import applications, estimates, needs, payments, selectors, services
 from agglo.policy import calculators as calculators_core
-from agglo.policy.downloads import application_download
+from agglo.policy.downloads import application_download, policy_document_download
 from agglo.policy.facts import FACTS
 from agglo.policy.grants import MONEY_BASES
 from agglo.policy.models import Policy, PolicyNeed
@@ -690,12 +690,9 @@ def documents_add(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, document_id: int) -> FileResponse:
     """A policy's file, for anyone who may see the policy."""
     try:
-        doc = selectors.document_get(actor=request.user, pk=document_id)
+        return policy_document_download(selectors.document_get(actor=request.user, pk=document_id))
     except NotFound:
         raise Http404 from None
-    if not doc.file.storage.exists(doc.file.name):
-        raise Http404
-    return FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.original_name)
 
 
 @login_required
