@@ -223,3 +223,37 @@ def test_a_profile_edit_waiting_on_a_suspension_is_refused_once_it_commits(
     assert not isinstance(outcome["suspend"], BaseException), outcome
     assert isinstance(outcome["edit"], Forbidden), outcome
     assert Organization.objects.get(pk=org.pk).website != "https://x.example"
+
+
+def test_a_node_registered_as_its_organization_leaves_is_refused_or_revoked(
+    member_of: Any, operator: Any, monkeypatch: Any
+) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from agglo.access import nodes
+    from agglo.access.models import Node
+    from agglo.common.errors import Forbidden
+    from agglo.registry.services import standing
+
+    admin, org = member_of("leaving-with-a-node")
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    registrar = _fresh(admin)
+    assert nodes.policy.can_edit_organization(registrar, org.pk)  # checked when the request began
+    _slowed(monkeypatch, standing, "_tell")  # the withdrawal has revoked the nodes there were, and holds the row
+    outcome = staggered(
+        {
+            "withdraw": _status_change(operator, org, "withdrawn"),
+            "register": lambda: nodes.node_register(
+                actor=registrar, organization_id=org.pk, name="erp", public_key=public
+            ),
+        },
+        gap=0.3,
+    )
+    assert not isinstance(outcome["withdraw"], BaseException), outcome
+    # a key of an organization that left must not live on: refused, or registered before and revoked with the rest
+    assert not Node.objects.filter(organization=org, revoked_at__isnull=True).exists(), outcome
+    assert isinstance(outcome["register"], Forbidden) or Node.objects.filter(organization=org).exists(), outcome

@@ -77,9 +77,13 @@ def _add_key(node: Node, raw: bytes) -> NodeKey:
 @transaction.atomic
 def node_register(*, actor: Any, organization_id: int, name: str, public_key: str, role: str = "member") -> NodeKey:
     """Register a node with its first key; it acts through its own account with `role` in the organization."""
-    _require_admin(actor, organization_id)
     organizations = Node._meta.get_field("organization").related_model._default_manager
-    if not organizations.filter(pk=organization_id).exists():
+    # the organization's row first, as a change of its standing takes it: a withdrawal committed meanwhile is seen
+    # here (its admins' rights read again), or sees this node and revokes it (review 111)
+    held = list(organizations.select_for_update(no_key=True).filter(pk=organization_id).values_list("pk", flat=True))
+    policy.forget(actor)
+    _require_admin(actor, organization_id)
+    if not held:
         raise NotFound(_("No organization with id %(id)s.") % {"id": organization_id})
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
