@@ -23,6 +23,13 @@ from agglo.registry.services import organization_set_status
 pytestmark = pytest.mark.django_db
 
 
+def _answer(actor: Any, listing: Listing) -> Any:
+    """The actor's organization answers the listing (a response waiting for the owner's decision)."""
+    return market.interest_express(
+        actor=actor, listing=listing, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
+    )
+
+
 def _publish(actor: Any, org: Organization, title: str) -> Listing:
     listing = market.listing_create(
         actor=actor,
@@ -118,9 +125,7 @@ def test_responders_waiting_on_a_suspended_owner_are_told_and_its_expired_listin
     responder, responder_org = member_of("waiting-responder")
     listing = _publish(owner, org, "出租三坐标测量机")
     lapsing = _publish(owner, org, "出租激光切割机")
-    interest = market.interest_express(
-        actor=responder, listing=listing, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
-    )
+    interest = _answer(responder, listing)
     _set(operator, org, "suspended", django_capture_on_commit_callbacks)
     told = Notification.objects.get(user=responder, verb="market.owner_status")
     assert "“出租三坐标测量机”的发布方已被平台运营方暂停" in told.text and told.link == f"/market/{listing.pk}/"
@@ -141,9 +146,7 @@ def test_a_response_from_a_suspended_member_cannot_be_accepted_meanwhile(
     owner, org = member_of("accept-owner")
     responder, responder_org = member_of("accept-responder")
     listing = _publish(owner, org, "出租三坐标测量机")
-    interest = market.interest_express(
-        actor=responder, listing=listing, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
-    )
+    interest = _answer(responder, listing)
     _set(operator, responder_org, "suspended", django_capture_on_commit_callbacks)
     with pytest.raises(ValidationFailed) as refused:
         market.interest_accept(actor=owner, interest=interest)
@@ -159,12 +162,8 @@ def test_a_member_that_leaves_has_its_listings_closed_and_its_responses_withdraw
     other, other_org = member_of("leaving-other")
     mine = _publish(leaving, org, "出租三坐标测量机")
     theirs = _publish(other, other_org, "寻求精密加工合作")
-    answer_to_mine = market.interest_express(
-        actor=other, listing=mine, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
-    )
-    answer_to_theirs = market.interest_express(
-        actor=leaving, listing=theirs, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
-    )
+    answer_to_mine = _answer(other, mine)
+    answer_to_theirs = _answer(leaving, theirs)
     with django_capture_on_commit_callbacks(execute=True):  # its admin withdraws it
         organization_set_status(actor=leaving, organization=org, status="withdrawn")
     mine.refresh_from_db()
@@ -212,9 +211,7 @@ def test_partners_on_a_suspended_owners_listing_are_told_they_lose_sight_of_it_a
     owner, org = member_of("partner-owner")
     partner, _partner_org = member_of("partner-responder")
     listing = _publish(owner, org, "出租三坐标测量机")
-    interest = market.interest_express(
-        actor=partner, listing=listing, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
-    )
+    interest = _answer(partner, listing)
     market.interest_accept(actor=owner, interest=interest)
     reader = Client()
     reader.force_login(partner)
@@ -244,9 +241,7 @@ def test_a_member_that_leaves_is_told_which_listings_were_closed_and_which_respo
     _quiet, quiet_org = member_of("closing-quiet")
     _publish(leaving, org, "出租三坐标测量机")
     theirs = _publish(other, other_org, "寻求精密加工合作")
-    market.interest_express(
-        actor=leaving, listing=theirs, data={"cooperation": "service", "message": "我们需要测量一批壳体"}
-    )
+    _answer(leaving, theirs)
     _set(operator, org, "withdrawn", django_capture_on_commit_callbacks)
     told = Notification.objects.get(user=leaving, verb="market.left")
     assert "其未关闭的需求和供给已关闭（出租三坐标测量机）" in told.text, told.text
