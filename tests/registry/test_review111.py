@@ -257,3 +257,30 @@ def test_a_node_registered_as_its_organization_leaves_is_refused_or_revoked(
     # a key of an organization that left must not live on: refused, or registered before and revoked with the rest
     assert not Node.objects.filter(organization=org, revoked_at__isnull=True).exists(), outcome
     assert isinstance(outcome["register"], Forbidden) or Node.objects.filter(organization=org).exists(), outcome
+
+
+def test_an_order_planned_as_its_buyer_is_suspended_lands_before_the_suspension_or_not_at_all(
+    cluster: dict[str, Any],  # noqa: F811
+    operator: Any,
+    monkeypatch: Any,
+) -> None:
+    from agglo.common.models import AuditEvent
+    from agglo.factory.services import orders as order_services
+    from agglo.registry.services import standing
+
+    buyer = cluster["people"]["buyer"]
+    order = order_create(actor=buyer, data=order_data())
+    _slowed(monkeypatch, order_services, "replan")  # the plan's offers are made, then it takes its time
+    outcome = staggered(
+        {
+            "plan": lambda: order_services.order_plan(actor=_fresh(buyer), order=type(order).objects.get(pk=order.pk)),
+            "suspend": _status_change(operator, cluster["orgs"]["buyer"], "suspended"),
+        },
+        gap=0.3,
+    )
+    assert not isinstance(outcome["suspend"], BaseException), outcome
+    events = list(AuditEvent.objects.filter(event__in=("factory.order_planned", standing.EVENT)).order_by("pk"))
+    if not isinstance(outcome["plan"], BaseException):  # offers went out while the buyer was in good standing
+        assert [e.event for e in events] == ["factory.order_planned", standing.EVENT], outcome
+    else:
+        assert [e.event for e in events] == [standing.EVENT], outcome

@@ -36,6 +36,7 @@ from agglo.factory.validation import (
 )
 from agglo.factory.weeks import monday
 from agglo.factory.wording import plan_cost
+from agglo.registry.services.standing import standing_held
 
 AMENDABLE = (
     "due_week",
@@ -267,6 +268,7 @@ def _amend(
 ) -> tuple[Order, AmendPreview, list[str]]:
     """Make the change and its repair (in the caller's transaction); the order, what the repair did to accepted
     work, and the fields of `data` that change something."""
+    standing_held([order.buyer_id], actor=actor)  # the buyer's standing, then the order, as `order_plan`
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not may_decide(actor, order):
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, changes its terms."))

@@ -301,6 +301,7 @@ def _counter_quantity(allocation: Allocation, quantity: Any, errors: dict[str, l
 def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Allocation:
     """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not,
     before its deadline (after it, `offers_expire` lets the counter lapse)."""
+    standing_held([allocation.order.buyer_id], actor=actor)  # the buyer's standing, then the order, as `order_plan`
     allocation = locked(allocation, "capability")
     if not may_decide(actor, allocation.order):
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, decides on a counter-offer."))

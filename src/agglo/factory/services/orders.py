@@ -41,6 +41,7 @@ from agglo.factory.validation import (
     whole_number,
 )
 from agglo.factory.weeks import index_of, monday
+from agglo.registry.services.standing import standing_held
 
 MAX_OPERATIONS = 40
 MAX_QUANTITY = 10_000_000  # of a product or a step
@@ -228,7 +229,10 @@ def order_create(*, actor: Any, data: dict[str, Any], files: Sequence[UploadedFi
 
 @transaction.atomic
 def order_plan(*, actor: Any, order: Order) -> Order:
-    """Have the solver propose a split plan; factories are offered their parts on the job board."""
+    """Have the solver propose a split plan; factories are offered their parts on the job board. The buyer's
+    standing is held first (before the order, as a factory's answer holds its own): a suspension committed
+    meanwhile is seen, and none lands between the check and the offers."""
+    standing_held([order.buyer_id], actor=actor)
     if not may_decide(actor, order):
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, plans it."))
     if order.status in Order.CLOSED:
@@ -254,6 +258,7 @@ def order_cancel(*, actor: Any, order: Order, reason: str, if_match: str | None 
     """The buyer cancels an order that is not done: work not yet delivered is called off (its reservations
     released, every factory told); work already delivered stays on record for receipt and the scorecards.
     `if_match`: the order's version the caller read (`common.versions`)."""
+    standing_held([order.buyer_id], actor=actor)  # the buyer's standing, then the order, as `order_plan`
     order = Order.objects.select_for_update().get(pk=order.pk)  # the order first, as every plan change locks it
     reason = cancel_check(actor=actor, order=order, reason=reason)
     version_check(order, if_match)
