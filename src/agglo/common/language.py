@@ -39,6 +39,9 @@ class Phrase:
             return str(self)
 
 
+LISTED = 10  # the items a notice's list names before it counts the rest ("… and 12 more")
+
+
 class Joined:
     """Phrases listed in one parameter of another ("99 units in the week of …; 1 unit in the week of …"), joined
     in the reader's language by `separator` (a lazy string; "; " unless given). With `most`, a longer list names

@@ -20,8 +20,6 @@ from agglo.registry.signals import organization_status_changed
 def _status_changed(
     sender: Any, organization: Organization, before: str, after: str, since: Any = None, **kwargs: Any
 ) -> None:
-    if before == after:
-        return
     if after == Organization.Status.MEMBER:
         reinstated_tell(organization.pk, since=since)
     pk, left = organization.pk, (Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN)

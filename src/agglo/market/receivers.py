@@ -15,8 +15,6 @@ S = Organization.Status
 def _status_changed(
     sender: Any, organization: Organization, before: str, after: str, since: Any = None, **kwargs: Any
 ) -> None:
-    if before == after:
-        return
     if after == S.WITHDRAWN:
         departed_close(organization)
     elif after == S.SUSPENDED:

@@ -16,8 +16,6 @@ from agglo.registry.signals import organization_status_changed
 
 
 def _status_changed(sender: Any, organization: Organization, before: str, after: str, **kwargs: Any) -> None:
-    if before == after:
-        return
     pk = organization.pk
     listings = sorted(Listing.objects.filter(organization_id=pk).values_list("pk", flat=True))
     transaction.on_commit(lambda: documents_refresh_task.enqueue(listing_ids=listings, org_ids=[pk]))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.models import StoredFile
 from agglo.policy.facts import FACTS
 from agglo.policy.rules import Rule, parse
@@ -102,7 +103,7 @@ class PolicyMatchQuerySet(models.QuerySet["PolicyMatch"]):
     def in_good_standing(self) -> PolicyMatchQuerySet:
         """The matches of members in good standing: a member suspended or withdrawn keeps its own as they stood
         (`matching.AWAY`), seen by nobody and granted nothing, until it is reinstated."""
-        return self.filter(organization__status="member")
+        return self.filter(organization__status__in=PUBLIC_ORG_STATUSES)
 
 
 class PolicyMatch(models.Model):

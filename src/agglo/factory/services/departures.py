@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from agglo.access import policy
 from agglo.common.audit import record
-from agglo.common.language import Joined, Phrase
+from agglo.common.language import LISTED, Joined, Phrase
 from agglo.common.models import AuditEvent
 from agglo.common.notify import notify
 from agglo.factory.diagnosis import Finding
@@ -33,7 +33,7 @@ from agglo.factory.models import Allocation, Order
 from agglo.factory.services.capacity import order_turn, release
 from agglo.factory.services.orders import call_off
 from agglo.factory.services.replan import repaired, replan
-from agglo.factory.services.telling import LISTED, named, offer_piece, tell_factory
+from agglo.factory.services.telling import named, offer_piece, tell_factory
 from agglo.factory.wording import finding_kept
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
@@ -91,7 +91,7 @@ def departures_replan(*, organization_ids: Iterable[int] | None = None, actor: A
                     "As your organization left the platform, its open orders were called off: %(orders)s. The "
                     "factories working on them were told."
                 ),
-                orders=Joined(products),
+                orders=Joined(products, most=LISTED),
             ),
             link="/factory/",
         )

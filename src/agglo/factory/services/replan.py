@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from agglo.access import policy
 from agglo.common.audit import record
 from agglo.common.errors import ValidationFailed
-from agglo.common.language import Joined, Phrase
+from agglo.common.language import LISTED, Joined, Phrase
 from agglo.common.notify import notify
 from agglo.factory import allocation as core
 from agglo.factory.diagnosis import Finding, diagnose, step_weeks
@@ -38,7 +38,6 @@ from agglo.factory.selectors.planning import (
 )
 from agglo.factory.services.capacity import order_turn, release
 from agglo.factory.services.telling import (
-    LISTED,
     offer_piece,
     tell_factory,
     tell_moved,

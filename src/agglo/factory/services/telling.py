@@ -18,7 +18,6 @@ from agglo.factory.models import Allocation, Capability, Order
 from agglo.registry.models.bilingual import Bilingual
 
 WEEK_SEPARATOR = pgettext_lazy("between weeks", ", ")
-LISTED = 10  # orders, factories or offers a notice names before it counts the rest ("… and 12 more")
 
 
 def weeks_listed(weeks: Iterable[dt.date]) -> Joined:

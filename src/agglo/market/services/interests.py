@@ -167,16 +167,15 @@ def interest_accept(*, actor: Any, interest: Interest) -> Interest:
     """Accept a response: both sides now see each other (an anonymous owner is revealed) and may start a case.
     Both sides' standing is held first: a suspension committed meanwhile is seen, and one after sees the
     acceptance."""
-    standing_held([interest.listing.organization_id, interest.organization_id], actor=actor)
+    held = standing_held([interest.listing.organization_id, interest.organization_id], actor=actor)
     interest = interest_locked(interest)
     _require_owner(actor, interest)
-    responder = Organization.objects.get(pk=interest.organization_id)
-    if responder.status != Organization.Status.MEMBER:  # accepting would open the owner to it: not while away
+    if held.get(interest.organization_id) not in policy.PUBLIC_ORG_STATUSES:  # it would open the owner to it
         raise ValidationFailed(
             {
                 "status": [
                     _("%(org)s is not a member in good standing at present: its response cannot be accepted now.")
-                    % {"org": responder.name}
+                    % {"org": interest.organization.name}
                 ]
             }
         )

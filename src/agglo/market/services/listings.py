@@ -171,13 +171,19 @@ def listing_close(*, actor: Any, listing: Listing, outcome: str, note: str = "")
         raise ValidationFailed(
             {"outcome": [_("Choose one of: %(choices)s.") % {"choices": choice_words(Listing.Outcome.choices)}]}
         )
+    listing_closed(actor=actor, listing=listing, outcome=outcome, note=note)
+    hooks.listings_changed([listing.pk])
+    return listing
+
+
+def listing_closed(*, actor: Any, listing: Listing, outcome: str, note: str = "") -> None:
+    """Close a listing the caller has locked and checked (the owner's close, or the platform's, actor None, for a
+    member that left): the transition recorded, its waiting responses lapse (their senders told)."""
     _move(actor, listing, "close")
     listing.outcome, listing.outcome_note = outcome, (note or "").strip()[:500]
     listing.closed_at = timezone.now()
     listing.save()
     interests_lapse(actor=actor, listing=listing)
-    hooks.listings_changed([listing.pk])
-    return listing
 
 
 @transaction.atomic

@@ -20,16 +20,15 @@ from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
 from agglo.common.audit import record
-from agglo.common.language import Joined, Phrase
+from agglo.common.language import LISTED, Joined, Phrase
 from agglo.common.notify import notify
 from agglo.market import hooks, lifecycle
 from agglo.market.models import Interest, Listing
-from agglo.market.services.interests import interests_lapse
+from agglo.market.services.listings import listing_closed
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
 
-LISTED = 10  # listings a notice names before it counts the rest ("… and 12 more")
-OPEN = (lifecycle.Status.DRAFT, lifecycle.Status.REVIEW, lifecycle.Status.PUBLISHED, lifecycle.Status.EXPIRED)
+OPEN = lifecycle.TRANSITIONS["close"][0]  # what a close may end
 
 
 def _title(listing: Listing) -> Bilingual:
@@ -157,21 +156,10 @@ def departed_close(organization: Organization) -> int:
     told) and withdraw its unanswered responses to others' listings (their owners told); its admins are told what,
     if anything. The platform acts. Returns how many listings were closed."""
     listings = list(Listing.objects.select_for_update().filter(organization=organization, status__in=OPEN))
-    now = timezone.now()
     for listing in listings:
-        before = listing.status
-        listing.status, listing.outcome, listing.closed_at = lifecycle.Status.CLOSED, Listing.Outcome.WITHDRAWN, now
-        listing.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
-        record(
-            "market.listing_close",
-            actor=None,
-            subject=listing,
-            payload={"before": {"status": before}, "after": {"status": listing.status, "outcome": listing.outcome}},
-            organization_id=organization.pk,
-            group="market",
-        )
-        interests_lapse(actor=None, listing=listing)
+        listing_closed(actor=None, listing=listing, outcome=Listing.Outcome.WITHDRAWN)
     hooks.listings_changed([x.pk for x in listings])
+    now = timezone.now()
     sent = list(
         Interest.objects.select_for_update()
         .filter(organization=organization)

@@ -19,7 +19,7 @@ from agglo.access import policy
 from agglo.access.nodes import nodes_revoke_departed
 from agglo.common.audit import history, record
 from agglo.common.errors import Forbidden, ValidationFailed
-from agglo.common.language import Joined, Phrase
+from agglo.common.language import LISTED, Joined, Phrase
 from agglo.common.notify import notify
 from agglo.ledger.services import entry_append
 from agglo.registry.models import Organization
@@ -63,7 +63,7 @@ def _tell(actor: Any, organization: Organization, status: str, reason: str, own:
     said = Phrase(NOTICES[status], org=name)
     if nodes:
         said = Phrase(
-            gettext_lazy("%(notice)s Its nodes were revoked: %(nodes)s."), notice=said, nodes=Joined(nodes, most=10)
+            gettext_lazy("%(notice)s Its nodes were revoked: %(nodes)s."), notice=said, nodes=Joined(nodes, most=LISTED)
         )
     if reason:
         said = Phrase(gettext_lazy("%(notice)s Reason: %(reason)s"), notice=said, reason=reason[:REASON_MAX])
