@@ -24,4 +24,5 @@ def test_every_job_runs_once(capsys: pytest.CaptureFixture[str]) -> None:
     said = capsys.readouterr()
     assert "expired offers: 0" in said.out and "expired 0 listings" in said.out
     assert "offers reminded of: 0" in said.out
+    assert "standing sweep: changes carried out: 0; organizations with nodes revoked: 0" in said.out
     assert "matching index: " in said.err  # the index command reports on stderr

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
 from agglo.common.models import AuditEvent
+
+# What every event recorded meanwhile says besides its own payload (`marked`): how the change came about.
+_MARKS: ContextVar[dict[str, Any] | None] = ContextVar("audit_marks", default=None)
+
+
+@contextmanager
+def marked(**marks: Any) -> Iterator[None]:
+    """Every event recorded inside the block carries `marks` in its payload too, whichever service records it: a
+    periodic sweep that carries out what a service would have done says so in each record it leaves
+    (`registry.services.standing.standing_sweep`: `swept=True`)."""
+    token = _MARKS.set({**(_MARKS.get() or {}), **marks})
+    try:
+        yield
+    finally:
+        _MARKS.reset(token)
 
 
 def record(
@@ -31,7 +48,7 @@ def record(
         actor_label=user.get_username() if user else "anonymous",
         subject_type=subject._meta.label_lower,
         subject_id=str(subject.pk),
-        payload=payload or {},
+        payload={**(payload or {}), **(_MARKS.get() or {})},
         organization_id=organization_id,
         group=group,
     )
@@ -59,6 +76,7 @@ def record_many(
     actor_id = user.pk if user else None
     label = actor_label or (user.get_username() if user else "anonymous")
     now = timezone.now()
+    marks = _MARKS.get() or {}
     columns = [
         "occurred_at",
         "event",
@@ -73,5 +91,8 @@ def record_many(
     return insert_rows(
         AuditEvent,
         columns,
-        ((now, event, actor_id, label, subject_type, str(pk), payload, org, group) for pk, payload, org in rows),
+        (
+            (now, event, actor_id, label, subject_type, str(pk), {**payload, **marks} if marks else payload, org, group)
+            for pk, payload, org in rows
+        ),
     )

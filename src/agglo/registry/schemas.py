@@ -7,11 +7,14 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from agglo.access.models import PlatformRole
 from agglo.common.schemas import Date, StrictIn, one_of, patch_of, published_required
 from agglo.registry.models import Admission, Organization, Position, Region, Relation, Segment
+from agglo.registry.validation import STATUS_RULE
 
 # Checked by `registry.validation` and the services in their own words (a size class depends on the kind).
 KINDS = Organization._meta.get_field("kind").choices or []
@@ -163,6 +166,13 @@ class OrganizationIn(StrictIn):
     contact_email: str | None = None
     contact_phone: str | None = None
     contacts_visibility: Annotated[str, one_of(Organization.Visibility)] | None = None
+    # not a field of this body, nor published: a client that sends it is told where the status is changed
+    status: SkipJsonSchema[Any] = None
+
+    @field_validator("status")
+    @classmethod
+    def status_elsewhere(cls, value: Any) -> Any:
+        raise PydanticCustomError("status_elsewhere", str(STATUS_RULE))
 
 
 OrganizationPatch = patch_of(OrganizationIn)

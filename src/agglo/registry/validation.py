@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.common.errors import ValidationFailed
 from agglo.common.lines import ONE_LINE, is_one_line
@@ -35,6 +36,14 @@ ORG_FIELDS = (
     "contact_email",
     "contact_phone",
     "contacts_visibility",
+)
+# An organization's standing is changed by one service only (`services.standing.organization_set_status`), which
+# records the change and carries it out: every other way in that names the status (a change of its fields, a new
+# one, an imported file) is refused with this rule, in the field's name.
+STATUS_RULE = gettext_lazy(
+    "The status is not changed here: an operator suspends, reinstates or marks an organization as withdrawn (the "
+    "actions of the organization list in the admin, or POST /api/v1/organizations/{id}/status, where an admin may "
+    "also withdraw their own), which records the change and carries out what it means."
 )
 VISIBILITY_LEVELS = ("public", "members", "partners", "private")
 MAX_TAGS = 20
@@ -104,8 +113,10 @@ def clean_organization(data: dict[str, Any], *, partial: bool = False, current: 
     With `partial`, only the fields present are checked (an update); `current` is the organization being
     updated, whose region decides whether a credit code or a foreign registry id is required.
     """
-    unknown = sorted(set(data) - set(ORG_FIELDS))
+    unknown = sorted(set(data) - set(ORG_FIELDS) - {"status"})
     errors: dict[str, list[str]] = {}
+    if "status" in data:
+        errors["status"] = [str(STATUS_RULE)]
     for field in unknown:
         errors[field] = [_("Unknown field.")]
     out: dict[str, Any] = {}

@@ -7,14 +7,17 @@ longer read the listing they agreed on. Reinstated: they show again by themselve
 answer, its partners that they read it again, and the member which of its listings expired meanwhile (renewing them
 is its call). Withdrawn: nothing it published can be answered any more, so its open listings are closed (their
 responses lapse, their senders told) and its own unanswered responses are withdrawn, their listings' owners told;
-its partners are told they no longer read it, and its admins what was closed and withdrawn."""
+its partners are told they no longer read it, and its admins what was closed and withdrawn. A withdrawn member
+that still has any of these (its status written around the registry's service, or its withdrawal recorded before
+the market closed them) has them closed by `agglo sweep_standing` (`departed_sweep`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +30,7 @@ from agglo.market.models import Interest, Listing
 from agglo.market.services.listings import listing_closed
 from agglo.registry.models import Organization
 from agglo.registry.models.bilingual import Bilingual
+from agglo.registry.services.standing import standing_held
 
 OPEN = lifecycle.TRANSITIONS["close"][0]  # what a close may end
 
@@ -201,3 +205,33 @@ def departed_close(organization: Organization) -> int:
             link="/market/mine/",
         )
     return len(listings)
+
+
+def _left_open() -> list[int]:
+    """Ids of withdrawn organizations that still have an open listing or a response waiting for an answer to
+    another's listing: what `departed_close` ends."""
+    withdrawn = Organization.Status.WITHDRAWN
+    listed = Listing.objects.filter(organization__status=withdrawn, status__in=OPEN).values_list(
+        "organization_id", flat=True
+    )
+    sent = (
+        Interest.objects.filter(organization__status=withdrawn)
+        .exclude(Q(status__in=lifecycle.DECIDED) | Q(listing__organization_id=F("organization_id")))
+        .values_list("organization_id", flat=True)
+    )
+    return sorted(set(listed) | set(sent))
+
+
+def departed_sweep() -> int:
+    """Close what members that left still have open in the market, as their withdrawal would have
+    (`departed_close`), one organization per transaction under its row lock (one reinstated meanwhile is left
+    alone). Idempotent: what it closed is no longer open. Returns how many organizations it closed something of."""
+    count = 0
+    for organization_id in _left_open():
+        with transaction.atomic():
+            if standing_held([organization_id]).get(organization_id) != Organization.Status.WITHDRAWN:
+                continue
+            organization = Organization.objects.get(pk=organization_id)
+            departed_close(organization)
+            count += 1
+    return count

@@ -35,12 +35,14 @@ from agglo.profiles.signals import facts_imported
 from agglo.profiles.tabular import Table, TableError, read_table
 from agglo.registry import uscc
 from agglo.registry.models import Organization
+from agglo.registry.validation import STATUS_RULE
 
 IMPORT_KINDS = ("organizations", "financials", "ip", "capabilities")
 MAX_ROWS = 200_000
 MAX_ERRORS = 1000  # problems listed in an answer (and kept with the run); all are counted
 BATCH = 1000
 ORG_NUMBERS = ("founded_year", "headcount")  # the organization columns that are numbers
+ORG_STATUS = ("unknown_column", "status")  # an organizations file's status column: refused with the rule
 TABLE_RULES = {
     "format_mismatch": gettext_lazy("The file is %(actual)s but its name ends in .%(ext)s."),
     "format_unsupported": gettext_lazy("Give a .csv or .xlsx file, not .%(ext)s."),
@@ -506,7 +508,11 @@ def _organizations_checked(actor: Any, table: Table, result: ImportResult, progr
     no write lock (on SQLite one lock stops the whole site: data review 58 H1). Counts what it would do."""
     from agglo.registry.services import organization_create_checked, organization_update_checked
 
-    header = _header_errors(table, set(ORG_COLUMNS), {"name_zh", "kind", "region"})
+    header = [
+        # a member's standing is not a column of its data: it changes through the registry's service alone
+        RowError(1, "status", "status_elsewhere", str(STATUS_RULE)) if (e.rule, e.column) == ORG_STATUS else e
+        for e in _header_errors(table, set(ORG_COLUMNS), {"name_zh", "kind", "region"})
+    ]
     result.errors += header
     if header:
         return []

@@ -83,6 +83,8 @@ FIELD_EXTRA = {
     "before": gettext_lazy("Before"),
     "after": gettext_lazy("After"),
     "reason": gettext_lazy("Reason"),
+    # a record the periodic check of standing left (`agglo sweep_standing`), for a change made around the services
+    "swept": gettext_lazy("Found by the periodic check of standing"),
 }
 
 

@@ -33,7 +33,7 @@ from agglo.registry import search_index
 from agglo.registry.accounts import email_in_use
 from agglo.registry.dedupe import name_similarity
 from agglo.registry.models import Admission, AdmissionDocument, AdmissionEvent, Organization
-from agglo.registry.validation import clean_organization
+from agglo.registry.validation import STATUS_RULE, clean_organization
 
 MAX_DOCUMENTS = 5
 # The fields an application carries, as the form and the API receive them.
@@ -307,6 +307,15 @@ def admission_approve(*, actor: Any, admission: Admission, note: str = "") -> Ad
     """Admit the applicant: the organization becomes a member and its contact gets the admin account."""
     admission = _review(actor, admission)
     org = admission.organization
+    if org.status != Organization.Status.APPLICANT:  # written around the services: approving must not reinstate it
+        raise Conflict(
+            _(
+                "The organization is no longer an applicant (its status is %(status)s): an admission admits "
+                "applicants only; a member's standing changes by suspending, reinstating or withdrawing it."
+            )
+            % {"status": org.get_status_display()},
+            errors={"status": [str(STATUS_RULE)]},
+        )
     if org.uscc and Organization.objects.filter(uscc=org.uscc).exclude(pk=org.pk).exists():
         raise Conflict(_("Another organization holds this credit code."))
     now = timezone.now()

@@ -17,7 +17,7 @@ from agglo.common.errors import Conflict, Forbidden, ValidationFailed
 from agglo.common.versions import version_check
 from agglo.registry import search_index
 from agglo.registry.models import Organization, Position, Relation, Segment
-from agglo.registry.validation import clean_organization
+from agglo.registry.validation import STATUS_RULE, clean_organization
 
 # What an organization's own admins may change; identity (code, kind, region) was checked at admission and is
 # changed by operators only.
@@ -115,9 +115,12 @@ def organization_update_checked(*, actor: Any, organization: Organization, data:
     if not policy.can_edit_organization(actor, organization.pk):
         raise Forbidden(_("You may not edit this organization."))
     if not policy.is_operator(actor):
-        reserved = sorted(set(data) - set(PROFILE_FIELDS))
+        reserved = sorted(set(data) - set(PROFILE_FIELDS) - {"status"})  # which nobody changes here: the rule says
         if reserved:
-            raise ValidationFailed({f: [_("Only platform operators may change this field.")] for f in reserved})
+            errors = {f: [_("Only platform operators may change this field.")] for f in reserved}
+            if "status" in data:
+                errors["status"] = [str(STATUS_RULE)]
+            raise ValidationFailed(errors)
     fields = clean_organization(data, partial=True, current=organization)
     if "uscc" in fields:
         _ensure_unique_code(fields["uscc"], exclude_pk=organization.pk)

@@ -18,6 +18,7 @@ log = logging.getLogger("agglo.housekeeping")
 JOBS: tuple[tuple[tuple[str, ...], int], ...] = (
     (("expire_offers",), 600),
     (("remind_offers",), 600),
+    (("sweep_standing",), 600),  # statuses written around the service, carried out (the re-plan next sees them)
     (("replan_departed",), 600),
     (("expire_listings",), 3600),
     (("matching_index", "sync"), 3600),
@@ -28,8 +29,9 @@ JOBS: tuple[tuple[tuple[str, ...], int], ...] = (
 
 class Command(BaseCommand):
     help = (
-        "Run the periodic jobs (expire offers and remind of those due soon, re-plan around departed factories, "
-        "expire listings, sync the matching index, forget kept answers, delete files no row names) on their schedule."
+        "Run the periodic jobs (expire offers and remind of those due soon, carry out changes of standing made around "
+        "the service, re-plan around departed factories, expire listings, sync the matching index, forget kept "
+        "answers, delete files no row names) on their schedule."
     )
 
     def add_arguments(self, parser: Any) -> None:
