@@ -195,16 +195,23 @@ def calendar_upload(request: HttpRequest, file: File[UploadedFile], dry_run: boo
 def order_list(
     request: HttpRequest,
     response: HttpResponse,
+    status: Annotated[str, one_of(selectors.STATUS_FILTERS, blank=True, checked=True)] = "",
+    role: Annotated[str, one_of(selectors.ROLE_FILTERS, blank=True, checked=True)] = "",
+    q: str = "",
     updated_after: Since | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Any:
     """Newest first; with `updated_after`, only the orders whose record or whose work you see changed after that
-    moment (`changed_at`), in the order they changed: an ERP's sync since its last run."""
+    moment (`changed_at`), in the order they changed: an ERP's sync since its last run. `status` keeps one status,
+    or `open`: all but delivered and cancelled; `role` the orders your organizations placed (`buyer`) or that
+    their factories are offered work in (`factory`); `q` finds an order by its number or by words of its product
+    or its buyer's name."""
+    filters = {"status": status, "role": role, "q": q[:100]}
     if updated_after is None:
-        rows = selectors.order_list(actor=request.auth)
+        rows = selectors.order_list(actor=request.auth, **filters)
     else:
-        rows = selectors.orders_changed(actor=request.auth, after=updated_after)
+        rows = selectors.orders_changed(actor=request.auth, after=updated_after, **filters)
     return page(rows.prefetch_related("operations__process"), response, limit=limit, offset=offset)
 
 

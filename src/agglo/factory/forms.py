@@ -11,11 +11,37 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from agglo.factory.models import Capability, Order, Process
+from agglo.factory.selectors.orders import ROLE_FILTERS, STATUS_FILTERS
 from agglo.factory.services.orders import MAX_OPERATIONS
 from agglo.registry.models import Region
 from agglo.registry.selectors import region_names
 
 OPERATION_ROWS = 8
+
+
+class OrderFilterForm(forms.Form):
+    """The order list's search bar: each control names itself, as the market's does."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"aria-label": _("Search orders"), "placeholder": _("Order number, product or buyer")}
+        ),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *STATUS_FILTERS],
+        widget=forms.Select(attrs={"aria-label": _("Status")}),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        required=False,
+        choices=[("", _("Placed or served in")), *ROLE_FILTERS],
+        widget=forms.Select(attrs={"aria-label": _("Role")}),
+    )
 
 
 class OrderForm(forms.Form):

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Case, Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agglo.access import policy
 from agglo.common.errors import Forbidden, NotFound
@@ -24,18 +25,45 @@ def process_list() -> QuerySet[Process]:
     return Process.objects.all()
 
 
-def order_list(*, actor: Any) -> QuerySet[Order]:
-    """Orders the actor's organizations placed or were offered work in (every order for operators)."""
+OPEN = "open"  # an order list's filter: every order not yet delivered or cancelled
+BUYER, FACTORY = "buyer", "factory"  # an order list's filter: orders the reader placed, or serves in
+STATUS_FILTERS = [(OPEN, gettext_lazy("Open (not delivered or cancelled)")), *Order.Status.choices]
+ROLE_FILTERS = [
+    (BUYER, gettext_lazy("Placed by your organization")),
+    (FACTORY, gettext_lazy("Your factories serve in")),
+]
+
+
+def order_list(*, actor: Any, status: str = "", role: str = "", q: str = "") -> QuerySet[Order]:
+    """Orders the actor's organizations placed or were offered work in (every order for operators). `status` is
+    one of `Order.Status` or `OPEN`; `role` keeps those the actor's organizations placed (`BUYER`) or serve in
+    (`FACTORY`); `q` finds an order by its number or by words of its product or its buyer's name."""
     own = policy.organization_ids(actor)
     # newest first, ties (orders made in one request) by id, so that the list's pages hold each order once
     qs = _with_progress(_with_receipts(Order.objects.select_related("buyer")), own)
-    qs = _with_changed_at(qs, actor).order_by("-created_at", "-pk")
-    if policy.sees_all_organizations(actor):
-        return qs
+    qs = _filtered(_with_changed_at(qs, actor).order_by("-created_at", "-pk"), status=status, q=q)
     # by a subquery, not a join: joined, every per-order count ran once per piece of work (perf review 58: 2,500
     # orders took 5 s)
     offered = Allocation.objects.filter(factory_id__in=own).values("order_id")
+    if role == BUYER:
+        return qs.filter(buyer_id__in=own)
+    if role == FACTORY:
+        return qs.filter(pk__in=offered)
+    if policy.sees_all_organizations(actor):
+        return qs
     return qs.filter(Q(buyer_id__in=own) | Q(pk__in=offered))
+
+
+def _filtered(qs: QuerySet[Order], *, status: str, q: str) -> QuerySet[Order]:
+    if status == OPEN:
+        qs = qs.exclude(status__in=Order.CLOSED)
+    elif status:
+        qs = qs.filter(status=status)
+    for word in q.split():
+        number = word.removeprefix("#")
+        found = Q(product__icontains=word) | Q(buyer__name_zh__icontains=word) | Q(buyer__name_en__icontains=word)
+        qs = qs.filter(found | Q(pk=int(number)) if number.isdigit() and len(number) < 10 else found)
+    return qs
 
 
 def _with_changed_at(qs: QuerySet[Order], actor: Any) -> QuerySet[Order]:
@@ -51,9 +79,9 @@ def _with_changed_at(qs: QuerySet[Order], actor: Any) -> QuerySet[Order]:
     return qs.annotate(changed_at=Greatest("updated_at", Coalesce(last, "updated_at")))
 
 
-def orders_changed(*, actor: Any, after: Any) -> QuerySet[Order]:
+def orders_changed(*, actor: Any, after: Any, **filters: str) -> QuerySet[Order]:
     """`order_list`'s orders changed after `after` (an ERP's sync since its last run), in the order they changed."""
-    return order_list(actor=actor).filter(changed_at__gt=after).order_by("changed_at", "pk")
+    return order_list(actor=actor, **filters).filter(changed_at__gt=after).order_by("changed_at", "pk")
 
 
 def changed_at(actor: Any, order: Order) -> Any:

@@ -25,6 +25,7 @@ from agglo.common.uploads import DRAWING_TYPES
 from agglo.factory.allocation import shift_penalty
 from agglo.factory.forms import (
     OPERATION_ROWS,
+    OrderFilterForm,
     OrderForm,
     OrderTermsForm,
     operation_rows,
@@ -49,11 +50,22 @@ DRAWING_ACCEPT = ",".join([*DRAWING_TYPES, ".step", ".stp", ".zip"])
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Orders the member placed or serves in."""
-    page = Paginator(selectors.order_list(actor=request.user), ORDERS_PAGE).get_page(request.GET.get("page"))
+    """Orders the member placed or serves in, searchable and filtered by status and by the member's part."""
+    form = OrderFilterForm(request.GET or None)
+    form.is_valid()  # a bad choice is named beside its control; the others still filter
+    filters = getattr(form, "cleaned_data", {})
+    rows = selectors.order_list(actor=request.user, **{k: filters.get(k, "") for k in ("status", "role", "q")})
+    page = Paginator(rows, ORDERS_PAGE).get_page(request.GET.get("page"))
     # receipts are the buyer's business, shown to those who see the whole plan
     rows_shown = [(o, selectors.sees_whole_plan(request.user, o), selectors.progress_of(request.user, o)) for o in page]
-    return render(request, "factory/home.html", {"orders": rows_shown, "page": page})
+    context = {
+        "orders": rows_shown,
+        "page": page,
+        "form": form,
+        "filtered": any(filters.values()),
+        "serves": bool(my_orgs(request.user)),  # the role filter means nothing to one without an organization
+    }
+    return render(request, "factory/home.html", context)
 
 
 ORDERS_PAGE = 50  # orders on a page of the list, newest first
