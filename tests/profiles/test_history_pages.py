@@ -8,7 +8,8 @@ import re
 import pytest
 
 from agglo.common.models import AuditEvent
-from agglo.profiles import selectors, services, views
+from agglo.profiles import selectors, services
+from agglo.profiles.views import profile as views
 from tests.profiles.test_api_and_pages import login
 
 

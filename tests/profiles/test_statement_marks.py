@@ -130,7 +130,7 @@ def test_the_statements_show_what_the_z_score_reads_and_the_form_says_what_they_
 
 def test_long_tabs_come_a_page_at_a_time(org_admin, client, monkeypatch):
     """Perf review 58: 1,500 IP assets or 300 cases rendered on one page took a second."""
-    from agglo.profiles import views
+    from agglo.profiles.views import profile as views
 
     admin, org = org_admin
     for n in range(3):
