@@ -76,8 +76,8 @@ def test_materials_sent_while_the_agency_decides_do_not_deadlock(
     admin, applicant_admin, _policy, application = applied(agency, member_of, "deadlock-firm")
     real = apps.locked
 
-    def slow(p: Any) -> Any:  # the decision holds the policy a moment before it takes the application
-        found = real(p)
+    def slow(p: Any, **kw: Any) -> Any:  # the decision holds the policy a moment before it takes the application
+        found = real(p, **kw)
         time.sleep(1.0)
         return found
 

@@ -41,18 +41,24 @@ def _fresh(user: Any) -> Any:
     return type(user).objects.get(pk=user.pk)  # a request of its own: its rights read again
 
 
-def _slowed(monkeypatch: Any, module: Any, name: str, seconds: float = 1.0) -> None:
-    """`module.name` takes `seconds` longer (once per thread), holding whatever its caller holds by then."""
-    real, slept = getattr(module, name), set()
+def _slowed(
+    monkeypatch: Any, module: Any, name: str, seconds: float = 1.0, only: str | None = None
+) -> dict[str, float]:
+    """`module.name` takes `seconds` longer (once per thread; `only`: in the thread of that name alone), holding
+    whatever its caller holds by then. Returns, by thread, when its wait ended (`time.monotonic`), once it has."""
+    real, slept, ended = getattr(module, name), set(), {}
 
     def slow(*args: Any, **kw: Any) -> Any:
         out = real(*args, **kw)
-        if threading.current_thread().name not in slept:
-            slept.add(threading.current_thread().name)
+        thread = threading.current_thread().name
+        if thread not in slept and only in (None, thread):
+            slept.add(thread)
             time.sleep(seconds)
+            ended[thread] = time.monotonic()
         return out
 
     monkeypatch.setattr(module, name, slow)
+    return ended
 
 
 def _status_change(operator: Any, org: Organization, status: str) -> Any:

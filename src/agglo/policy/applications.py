@@ -31,7 +31,6 @@ from agglo.policy.models import Application, ApplicationDocument, Policy, Policy
 from agglo.policy.selectors.facts import facts_for
 from agglo.policy.services import can_issue, locked, logged_amount, yuan
 from agglo.registry.models.bilingual import Bilingual
-from agglo.registry.services.standing import standing_held
 
 
 def formula_amounts(actor: Any, policy: Policy, organization_ids: list[int]) -> dict[int, Decimal]:
@@ -241,10 +240,11 @@ def application_decide(
     """The agency grants (logged) or rejects (with a reason the member reads). The application is read again under
     its lock: of two decisions at once (a double click, two officers) the second finds it decided. The policy is
     locked first (as every write to it does) and its terms in force reckon the sum: a change of rate committed
-    while the decision waited is the one paid (review 99)."""
-    if not can_issue(actor, application.policy.issuer):
+    while the decision waited is the one paid (review 99). Before it, the agency's and the applicant's standing are
+    held: a suspension of either committed while this waited is seen (review 114)."""
+    policy = locked(application.policy, actor=actor, members=[application.organization_id])
+    if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only the issuing agency decides applications."))
-    policy = locked(application.policy)
     application = (
         Application.objects.select_for_update(of=("self",)).select_related("organization").get(pk=application.pk)
     )
@@ -258,8 +258,7 @@ def application_decide(
         )
     if not grant and not reason:
         raise ValidationFailed({"reason": [_("Say why, for the applicant.")]})
-    if grant:  # on its standing read again under its lock: a suspension committed while this waited is seen
-        application.organization.status = standing_held([application.organization_id])[application.organization_id]
+    if grant:  # its standing, read under the lock `locked` holds: a suspension committed while this waited is seen
         _in_good_standing(application.organization)
     if grant and amount in (None, "") and policy.grant_basis:  # the formula's sum, where it reckons one
         amount = formula_amounts(actor, policy, [application.organization_id]).get(application.organization_id)
@@ -307,8 +306,17 @@ def _in_good_standing(organization: Any) -> None:
 @transaction.atomic
 def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> int:
     """免申即享: grant the benefit to every eligible member that has none yet; returns how many. Under the policy's
-    lock, on its terms in force, read once: two runs at once grant each member once, within the budget."""
-    policy = locked(policy)
+    lock, on its terms in force, read once: two runs at once grant each member once, within the budget. The
+    agency's standing and that of the members eligible when it began are held first (`locked`): a member suspended
+    while this waited is granted nothing, one suspended after sees the grant, and an agency suspended meanwhile
+    grants none."""
+    ungranted = (
+        PolicyMatch.objects.in_good_standing()
+        .filter(policy=policy, eligible=True)
+        .exclude(organization_id__in=Application.objects.filter(policy=policy).values("organization_id"))
+    )
+    held = list(ungranted.values_list("organization_id", flat=True))
+    policy = locked(policy, actor=actor, members=held)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only the issuing agency grants its policy."))
     if not policy.auto_grant or policy.status != Policy.Status.PUBLISHED:
@@ -320,13 +328,10 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
             {"policy": [_("Benefits are granted from %(day)s.") % {"day": policy.starts_on.isoformat()}]}
         )
     done = set(Application.objects.filter(policy=policy).values_list("organization_id", flat=True))
-    # a member suspended meanwhile is granted nothing, even where its match was kept (`in_good_standing`)
-    matches = PolicyMatch.objects.in_good_standing().filter(policy=policy, eligible=True)
+    # read again under the locks: a member suspended meanwhile is granted nothing, even where its match was kept
+    # (`in_good_standing`); one eligible only since the first read, its standing not held, waits for the next run
+    matches = PolicyMatch.objects.in_good_standing().filter(policy=policy, eligible=True, organization_id__in=held)
     eligible = list(matches.exclude(organization_id__in=done))
-    # their standing held and read again: a member suspended while this ran is granted nothing, and one suspended
-    # after sees the grant
-    held = standing_held(m.organization_id for m in eligible)
-    eligible = [m for m in eligible if held.get(m.organization_id) in access.PUBLIC_ORG_STATUSES]
     amounts = _amounts(actor, policy, amount, [m.organization_id for m in eligible])
     eligible = [m for m in eligible if m.organization_id in amounts]  # a member the formula cannot reckon waits
     total = sum((a for a in amounts.values() if a), Decimal(0))

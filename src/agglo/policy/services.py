@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
@@ -38,6 +38,7 @@ from agglo.policy.rule_values import unknown_values
 from agglo.policy.rules import Rule, RuleError, parse
 from agglo.profiles.messages import date_fault
 from agglo.registry.models import Organization, Region
+from agglo.registry.services.standing import standing_held
 
 FIELDS = (
     "kind",
@@ -236,10 +237,15 @@ def _refusal_told(write: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def locked(policy: Policy) -> Policy:
+def locked(policy: Policy, *, actor: Any = None, members: Iterable[int] = ()) -> Policy:
     """The policy read again under its row lock: a write checks and uses the terms in force, not those of a copy
-    read before someone else's edit, publication or closing."""
-    return Policy.objects.select_for_update().select_related("issuer").get(pk=policy.pk)
+    read before someone else's edit, publication or closing. First the issuer's standing is held, with that of the
+    `members` a grant goes to, in one sweep (`standing_held`): of the write and a change of standing, the later
+    sees the other's result, and the actor's rights are read again by the next check. Only the policy's row is
+    locked after: its issuer's too, a full lock taken after the members' standing, deadlocked with a member
+    accepting the agency's response (review 114)."""
+    standing_held([policy.issuer_id, *members], actor=actor)
+    return Policy.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=policy.pk)
 
 
 @_refusal_told
@@ -249,7 +255,7 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any], if_mat
     published or closed it neither reverts that nor changes a closed policy. A published policy is matched again,
     and the members it newly makes eligible (or near misses) are told, as on publishing. `if_match`: the version
     the caller read (`common.versions`); one changed since is not changed."""
-    policy = locked(policy)
+    policy = locked(policy, actor=actor)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only a government agency's admins publish its policies."))
     version_check(policy, if_match)
@@ -287,7 +293,7 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any], if_mat
 def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     """Publish, then find every eligible member and the near misses by the rule in force, and tell them; once,
     even from two pages."""
-    policy = locked(policy)
+    policy = locked(policy, actor=actor)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only a government agency's admins publish its policies."))
     if policy.status != Policy.Status.DRAFT:
@@ -309,7 +315,7 @@ def policy_close(*, actor: Any, policy: Policy) -> Policy:
     """Close a published policy before its end date (its budget spent, or withdrawn): it takes no applications or
     grants to every eligible member any more, is matched no more and cannot be changed; applications already in
     are still decided, and the grants stay listed (policy review 58 M4)."""
-    policy = locked(policy)
+    policy = locked(policy, actor=actor)
     if not can_issue(actor, policy.issuer):
         raise Forbidden(_("Only a government agency's admins close its policies."))
     if policy.status != Policy.Status.PUBLISHED:

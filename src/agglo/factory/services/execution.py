@@ -45,6 +45,15 @@ def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
     reason = text(reason, "reason", errors, missing=_("Say why, so that the buyer can plan around it."))
     if errors:
         raise ValidationFailed(errors)
+    if allocation.status == Allocation.Status.SUPERSEDED and allocation.moved_by:
+        # taken back meanwhile (a cancellation, a change of terms): say by what, not only that it cannot be
+        raise ValidationFailed(
+            {
+                "action": [
+                    _("This work is no longer yours to withdraw: %(why)s") % {"why": allocation.get_moved_by_display()}
+                ]
+            }
+        )
     if allocation.status != Allocation.Status.ACCEPTED or allocation.quantity_done:
         raise ValidationFailed({"action": [_("Only accepted work that has not been produced yet can be withdrawn.")]})
     return reason
