@@ -2,20 +2,34 @@
 names keep their column's width (at most three lines) and its processes break only between words, it says that it
 scrolls sideways and opens on its due week with the names beside it; dates do not break at their hyphens, the job
 board's answers and the scorecards fit the screen without sideways scrolling, the scorecards' short headings
-explained below them; an agency reads an application's note and decides on it in fields that keep apart."""
+explained below them; an agency reads an application's note and decides on it in fields that keep apart.
+
+And at 1,440 px (review 113): a plan of twelve busy weeks, the capacity calendar and shared capacity fit without
+scrolling sideways; Chinese terms (the scorecards' headings, a step's process, 平方米 after a quantity, 待答复 in the
+calendar) break only between words, at either width."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from agglo.access.models import Membership
 from agglo.factory.models import Order
-from agglo.factory.selectors.planning import horizon
-from agglo.factory.weeks import week_at
+from agglo.factory.selectors.planning import first_open_day, horizon
+from agglo.factory.services.capacity import capability_save
+from agglo.factory.services.execution import allocation_progress
+from agglo.factory.services.jobs import allocation_respond
+from agglo.factory.services.orders import order_create, order_plan
+from agglo.factory.weeks import monday, week_at
 from agglo.policy.applications import application_submit
 from agglo.policy.services import policy_create, policy_publish
 from agglo.registry.models import Organization
 from tests.e2e.test_accessibility import PASSWORD, cluster, place_order  # noqa: F401 (a fixture)
 from tests.e2e.test_admission_journey import login
+from tests.e2e.test_factory_journey import member
 from tests.e2e.test_policy_journey import with_password
 from tests.policy.test_services import firm, policy_data
 
@@ -31,6 +45,49 @@ LINES = """el => {
 
 # how many lines of its own line height an element is tall (a clamped name's hidden lines still have boxes)
 HEIGHT_IN_LINES = "el => el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)"
+# where a line ends inside a word: between two letters or digits with no space (nor hyphen, slash, bracket) between
+# them, in one run of text (a <br>, or a box of its own such as a tag, may start a line). In Chinese a set term
+# (平方米, 表面处理, 已确认收货) is such a word: it may break only where a space is.
+BROKEN_WORDS = r"""el => {
+  const breaks = [];
+  const box_of = (node) => {
+    let up = node.parentElement;
+    while (up !== el && getComputedStyle(up).display === "inline") up = up.parentElement;
+    return up;
+  };
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+  let before = null;
+  let run = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.nodeType === Node.ELEMENT_NODE) {
+      if (node.tagName === "BR") before = null;
+      continue;
+    }
+    if (node.parentElement.closest(".visually-hidden")) continue;
+    if (box_of(node) !== run) {
+      run = box_of(node);
+      before = null;
+    }
+    const text = node.textContent;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (/\s/.test(ch)) { before = before && [" ", before[1]]; continue; }
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const box = range.getBoundingClientRect();
+      if (!box.width) continue;
+      // on a line below the character before (smaller type on the same line starts lower, but above its bottom)
+      if (before && box.top >= before[1] - 1 && /[\p{L}\p{N}]/u.test(before[0]) && /[\p{L}\p{N}]/u.test(ch)) {
+        breaks.push(before[0] + "|" + ch);
+      }
+      before = [ch, box.bottom];
+    }
+  }
+  return breaks;
+}"""
+# whether a box shows all it holds, with no scrolling sideways
+FITS = "box => box.scrollWidth <= box.clientWidth"
 SCROLL_HINT = {"zh-hans": "横向滚动可查看更多周", "en": "Scroll sideways for more weeks"}
 LONG_NAME = "Suzhou Precision Engineering and Intelligent Manufacturing Technology Development Co., Ltd."
 
@@ -40,6 +97,32 @@ def in_language(page, language):
     if switch.count():
         switch.click()
         page.wait_for_load_state()
+
+
+def twelve_week_plan(buyer_org, *, left_open: int = 0) -> Order:
+    """An order of the cluster's buyer whose plan fills every week of the chart: a factory's whole capacity, 300 a
+    week, for each of two steps, from a start whose twelve weeks cross into a new year (a second heading with its
+    year). Placed and planned through the services, and accepted (a badge then reads "#1 ×300 ✓", its widest) but
+    for the last `left_open` offers."""
+    buyer = get_user_model().objects.get(username="buyer")
+    first = monday(first_open_day())
+    start = max(first, monday(dt.date(first.year + 1, 1, 1)) - dt.timedelta(weeks=10))
+    quantity = 300 * horizon()
+    data = {
+        "buyer": buyer_org.pk,
+        "product": "工业网关外壳",
+        "quantity": quantity,
+        "start_week": start.isoformat(),
+        "due_week": week_at(start, horizon() - 1).isoformat(),
+        "operations": [{"process": "cnc", "quantity": quantity}, {"process": "surface", "quantity": quantity}],
+    }
+    order = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
+    offers = list(order.allocations.filter(status="offered").order_by("operation__seq", "week"))
+    assert sorted({a.week for a in offers}) == [week_at(start, i) for i in range(horizon())]
+    for a in offers[: len(offers) - left_open]:
+        admin = Membership.objects.get(organization_id=a.factory_id, role=Membership.Role.ADMIN).user
+        allocation_respond(actor=admin, allocation=a, action="accept")
+    return order
 
 
 def test_plan_and_job_board_read_on_a_laptop(live_server, browser, cluster):  # noqa: F811
@@ -103,27 +186,172 @@ def test_plan_and_job_board_read_on_a_laptop(live_server, browser, cluster):  # 
     context.close()
 
 
+def test_a_twelve_week_plan_fits_a_wide_screen(live_server, browser, cluster):  # noqa: F811
+    """Review 113: at 1,440 px a plan of twelve busy weeks scrolled sideways (its page held to 1,200 px, its weeks set
+    wide). There it fits, in Chinese and in English; narrower it scrolls as before, saying so, names beside the weeks,
+    and a phone's page does not widen."""
+    order = twelve_week_plan(cluster)
+    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME)
+    base = live_server.url
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    login(page, base, "buyer", PASSWORD.format("buyer"))
+    box = page.locator("div.scroll:has(#gantt)")
+    for language in ("zh-hans", "en"):
+        in_language(page, language)
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.goto(f"{base}/factory/orders/{order.pk}/")
+        heads = page.locator("#gantt tr").first.locator("th").all_text_contents()
+        assert len(heads) == 2 + horizon() and sum(h[:4].isdigit() for h in heads) == 2, heads  # two with a year
+        assert page.locator("#gantt td .badge").count() == 2 * horizon()  # every week busy, in both rows
+        assert box.evaluate(FITS), (language, box.evaluate("b => [b.scrollWidth, b.clientWidth]"))
+        assert box.get_attribute("data-hint") is None and box.get_attribute("tabindex") is None  # nothing to scroll
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+        for head in page.locator("#gantt tr:first-child th, #gantt th[scope=row]:nth-child(2)").all():
+            assert not head.evaluate(BROKEN_WORDS), head.text_content()
+        # narrower it scrolls, and says so, its factories and processes kept beside the weeks
+        page.set_viewport_size({"width": 1024, "height": 900})
+        page.goto(f"{base}/factory/orders/{order.pk}/")
+        assert not box.evaluate(FITS), language
+        assert SCROLL_HINT[language] in box.evaluate("b => getComputedStyle(b, '::before').content"), language
+        left = box.bounding_box()["x"]
+        box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+        process = page.locator("#gantt tr").nth(1).locator("th").nth(1)
+        assert abs(page.locator("#gantt tr").nth(1).locator("th").first.bounding_box()["x"] - left) < 1
+        assert process.bounding_box()["x"] < left + 200, language
+        for head in page.locator("#gantt th[scope=row]:nth-child(2)").all():
+            assert not head.evaluate(BROKEN_WORDS), head.text_content()
+        # and a phone's page stays the phone's width, the chart scrolling in its box
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.goto(f"{base}/factory/orders/{order.pk}/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert not box.evaluate(FITS) and box.get_attribute("data-hint"), language
+    context.close()
+
+
 def test_scorecards_read_on_a_laptop(live_server, browser, cluster):  # noqa: F811
     """Twelve columns in English fit a 1,024 px screen: short headings, explained below the table (review 109: "Re-
-    planned without it after a delay" took five lines and pushed the last two columns off the screen)."""
+    planned without it after a delay" took five lines and pushed the last two columns off the screen). With factories
+    on record, the Chinese headings and figures break only between words (review 113: 已交付, 信用等级 and 失败风险
+    lost their last character to a second line, 240 机时 its 时), here and at 1,440 px."""
+    order = twelve_week_plan(cluster)
+    # Suzhou, under a long name, also treats surfaces: a second order takes it there, Chengdu's weeks being full
+    suzhou = Organization.objects.get(name_zh="苏州精工制造有限公司")
+    admin = Membership.objects.get(organization=suzhou, role=Membership.Role.ADMIN).user
+    terms = {"weekly_capacity": 300, "unit_cost": "5", "setup_cost": "200", "min_lot": 50, "quality_grade": 2}
+    capability_save(actor=admin, organization_id=suzhou.pk, data={"process": "surface", **terms})
+    buyer = get_user_model().objects.get(username="buyer")
+    data = {
+        "buyer": cluster.pk,
+        "product": "工业网关外壳（补单）",
+        "quantity": 300,
+        "start_week": order.start_week.isoformat(),
+        "due_week": week_at(order.start_week, 1).isoformat(),
+        "operations": [{"process": "surface", "quantity": 300}],
+    }
+    again = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
+    assert {a.factory_id for a in again.allocations.all()} == {suzhou.pk}
+    Organization.objects.filter(pk=suzhou.pk).update(name_zh="苏州工业园区精工智能装备与精密制造技术开发有限公司")
+    for a in [*order.allocations.filter(week=order.start_week), *again.allocations.all()]:  # each delivers one
+        who = Membership.objects.get(organization_id=a.factory_id, role=Membership.Role.ADMIN).user
+        if a.status == "offered":
+            allocation_respond(actor=who, allocation=a, action="accept")
+        allocation_progress(actor=who, allocation=a, data={"delivered_on": timezone.localdate().isoformat()})
     base = live_server.url
     context = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
     login(page, base, "buyer", PASSWORD.format("buyer"))
-    for language in ("zh-hans", "en"):
+    for language, width in (("zh-hans", 1024), ("en", 1024), ("zh-hans", 1440)):
         in_language(page, language)
+        page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"{base}/factory/scorecards/")
         table = page.locator("#scorecards")
+        assert table.locator("tr").count() == 3  # a row for each factory
+        assert table.locator("tr").nth(1).locator("td").nth(5).text_content().count(" · ") == 1  # in two units
         assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth"), language
         headings = [h.strip() for h in table.locator("tr").first.locator("th").all_text_contents()]
         for heading in table.locator("tr").first.locator("th").all():
             assert heading.evaluate(LINES) <= 3, heading.text_content()
+            assert not heading.evaluate(BROKEN_WORDS), (language, width, heading.text_content())
+        for cell in table.locator("td:not(:first-child)").all():  # the figures; a factory's name wraps as a name
+            assert not cell.evaluate(BROKEN_WORDS), (language, width, cell.text_content())
         # each heading but the factory's is a term of the legend below, with what it counts
         terms = page.locator("#scorecard-legend dt").all_text_contents()
         assert terms == headings[1:], language
         assert all(d.strip() for d in page.locator("#scorecard-legend dd").all_text_contents())
     context.close()
+
+
+# a field beside its label's words: its middle within their last line
+BESIDE_ITS_WORDS = """label => {
+  const field = label.querySelector("input, select");
+  const range = document.createRange();
+  range.selectNodeContents(label);
+  range.setEndBefore(field);
+  const words = [...range.getClientRects()].filter((box) => box.width).pop();
+  const box = field.getBoundingClientRect();
+  const middle = box.top + box.height / 2;
+  return words.top <= middle && middle <= words.bottom;
+}"""
+
+
+def test_the_grids_of_weeks_fit_a_wide_screen_and_terms_keep_their_words(
+    live_server,
+    browser,
+    cluster,  # noqa: F811
+    make_org,
+):
+    """Review 113, the other factory pages at 1,440 and 1,024 px: the capacity calendar and shared capacity fit
+    1,440 px (each scrolled sideways there, a calendar's long factory name kept on one line); the job board's
+    steps and quantities, a plan's allocations and the calendar's "待答复" break only between words (表面处 / 理,
+    平方 / 米 and 待答 / 复 at 1,440 px); a report's label keeps beside its field (交付日期 ended one line, its date
+    began the next)."""
+    order = twelve_week_plan(cluster, left_open=1)  # Chengdu has yet to answer its last week
+    for n, region in enumerate(("440100", "420100", "330100"), start=3):  # enough factories to show the CNC pool
+        admin, org = member(make_org, f"第{n}精密机械有限公司", region, f"MD00000{n}X", f"cnc{n}")
+        terms = {"weekly_capacity": 300, "unit_cost": "15", "setup_cost": "500", "min_lot": 50, "quality_grade": 2}
+        capability_save(actor=admin, organization_id=org.pk, data={"process": "cnc", **terms})
+    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME)
+    base = live_server.url
+    for username, checks in (
+        ("suzhou", (("/factory/capacity/", "#calendar"), ("/factory/jobs/", "#accepted"))),
+        ("chengdu", (("/factory/capacity/", "#calendar"), ("/factory/jobs/", "#offered"))),
+        ("buyer", (("/factory/shared/", "#shared"), (f"/factory/orders/{order.pk}/", "#allocations"))),
+    ):
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        login(page, base, username, PASSWORD.format(username))
+        for language in ("zh-hans", "en"):
+            in_language(page, language)
+            for width in (1440, 1024):
+                page.set_viewport_size({"width": width, "height": 900})
+                for path, table in checks:
+                    page.goto(f"{base}{path}")
+                    where = (username, language, width, path)
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width, where
+                    if table in ("#calendar", "#shared"):
+                        box = page.locator(f"div.scroll:has({table})")
+                        assert box.evaluate(FITS) == (width == 1440), where  # narrower, it scrolls (and says so)
+                        # a factory's name wraps as a name; a process (in shared capacity, the row's first) is a term
+                        terms = page.locator(f"{table} :is(td, th:not(#calendar [scope=row]:first-child))")
+                    else:
+                        terms = page.locator(f"{table} .whole-words")
+                    assert terms.count(), where
+                    for term in terms.all():
+                        assert not term.evaluate(BROKEN_WORDS), (*where, term.text_content())
+                    if table == "#calendar" and username == "chengdu":
+                        assert page.locator("#calendar .offered").count() == 1, where
+                    if table == "#accepted":
+                        labels = (
+                            page.locator("#accepted tr").nth(1).locator("label.inline:not(:has(input[type=checkbox]))")
+                        )
+                        assert labels.count() == 6, where
+                        for label in labels.all():
+                            assert label.evaluate(BESIDE_ITS_WORDS), (*where, label.text_content())
+        context.close()
 
 
 def test_an_agency_decides_on_an_application_on_a_laptop(live_server, browser, member_of):

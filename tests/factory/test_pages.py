@@ -309,8 +309,9 @@ def test_each_button_says_what_it_did_and_the_job_board_links_its_orders(cluster
     assert f'href="/factory/orders/{order.pk}/"' in board
     # quantities and prices carry the step's unit
     row = board.split(f'data-allocation="{a.pk}"')[1].split("</tr>")[0]
-    assert f'<td data-label="Quantity">{a.quantity} machine-hours' in row
-    assert f'<td data-label="Unit cost">{money(a.unit_cost)} / machine-hour</td>' in row  # a phone shows the labels
+    assert f'<td data-label="Quantity"><span class="whole-words">{a.quantity} machine-hours' in row
+    # a phone shows the labels
+    assert f'<td data-label="Unit cost" class="whole-words">{money(a.unit_cost)} / machine-hour</td>' in row
     r = c.post(f"/factory/allocations/{a.pk}/accept/", follow=True)
     assert "Accepted: the capacity is reserved in your calendar." in r.content.decode()
     r = c.post(f"/factory/allocations/{a.pk}/progress/", {}, follow=True)  # nothing filled in: nothing saved

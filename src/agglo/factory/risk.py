@@ -20,4 +20,4 @@ def failure_risk(grade: str | None, jobs: int, on_time_rate: float | None, defec
         return credit
     record = min(1.0, 0.5 * (1 - (on_time_rate if on_time_rate is not None else 1.0)) + (defect_rate or 0.0))
     weight = min(1.0, jobs / FULL_RECORD)
-    return (1 - weight) * credit + weight * record  # rounded only where shown, once
+    return (1 - weight) * credit + weight * record  # rounded only where shown or published (page, API)

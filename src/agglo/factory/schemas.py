@@ -418,6 +418,9 @@ class SharedCapacityOut(Schema):
     pools: list[PoolOut]
 
 
+RISK_DIGITS = 4  # a probability to 0.0001, a hundredth of a percentage point: the page shows tenths of one
+
+
 class ScorecardOut(Schema):
     organization_id: int
     name: str
@@ -426,10 +429,19 @@ class ScorecardOut(Schema):
     taken: int  # reported late, then re-planned without the factory (not made, not on time)
     on_time_rate: float | None
     defect_rate: float | None
-    risk: float
+    risk: float = Field(
+        description=f"The chance of failing a job, 0 to 1, which the solver counts as risk when it plans: rounded to "
+        f"{RISK_DIGITS} decimal places (0.045, not 0.045000000000000005); the solver reads it unrounded."
+    )
     confirmed: int  # deliveries the buyer confirmed, or for which the platform dismissed a dispute
     disputed: int  # disputes still open
     upheld: int  # disputes the platform decided for the buyer
+
+    @staticmethod
+    def resolve_risk(obj: Any) -> float:
+        # rounded where it is published (review 113: 0.30000000000000004), not in factory.risk, whose full
+        # precision the solver's costs take
+        return round(obj.risk, RISK_DIGITS)
 
 
 class CalendarImportOut(Schema):
