@@ -36,8 +36,25 @@ def test_a_scorecards_risk_is_published_rounded_and_planned_with_whole(cluster: 
     schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["ScorecardOut"]
     assert f"rounded to {RISK_DIGITS} decimal places" in schema["properties"]["risk"]["description"]
 
+    assert row["on_time_rate"] == 1.0 and row["defect_rate"] == 0.0
+    for rate in ("on_time_rate", "defect_rate"):
+        assert f"rounded to {RISK_DIGITS} decimal places" in schema["properties"][rate]["description"]
+
     # the solver's costs read the record as it is, unrounded
     buyer = cluster["people"]["buyer"]
     problem = order_problem(order_create(actor=buyer, data=order_data(product="第二批外壳")))
     risks = {c.risk for c in problem.capabilities if c.key == capability_key(a.capability_id)}
     assert risks == {card.risk}
+
+
+def test_a_scorecards_rates_are_published_rounded() -> None:
+    from agglo.factory.schemas import ScorecardOut
+    from agglo.factory.selectors.scorecards import Scorecard
+
+    # a third of the work on time, a tenth and a fifth of its value found defective: floats that do not print short
+    card = Scorecard(1, "甲", jobs=3, on_time=1, units=30, defects=1, value=0.3, defect_value=0.1 + 0.2 * 0.1 - 0.02)
+    assert card.on_time_rate == 1 / 3 and card.defect_rate is not None and len(repr(card.defect_rate)) > 8
+    out = ScorecardOut.from_orm(card).dict()
+    assert out["on_time_rate"] == 0.3333 and out["defect_rate"] == round(card.defect_rate, RISK_DIGITS)
+    empty = ScorecardOut.from_orm(Scorecard(2, "乙", jobs=0, on_time=0, units=0, defects=0)).dict()
+    assert empty["on_time_rate"] is None and empty["defect_rate"] is None

@@ -418,7 +418,7 @@ class SharedCapacityOut(Schema):
     pools: list[PoolOut]
 
 
-RISK_DIGITS = 4  # a probability to 0.0001, a hundredth of a percentage point: the page shows tenths of one
+RISK_DIGITS = 4  # a probability or a rate to 0.0001, a hundredth of a percentage point: the page shows tenths of one
 
 
 class ScorecardOut(Schema):
@@ -427,8 +427,14 @@ class ScorecardOut(Schema):
     jobs: int  # delivered, withdrawn after acceptance, or reported late and then re-planned without the factory
     withdrawn: int
     taken: int  # reported late, then re-planned without the factory (not made, not on time)
-    on_time_rate: float | None
-    defect_rate: float | None
+    on_time_rate: float | None = Field(
+        description=f"Of the work settled, the share delivered on time, 0 to 1 (null: none yet), rounded to "
+        f"{RISK_DIGITS} decimal places."
+    )
+    defect_rate: float | None = Field(
+        description=f"The share of the delivered work's value found defective, 0 to 1 (null: none delivered), "
+        f"rounded to {RISK_DIGITS} decimal places."
+    )
     risk: float = Field(
         description=f"The chance of failing a job, 0 to 1, which the solver counts as risk when it plans: rounded to "
         f"{RISK_DIGITS} decimal places (0.045, not 0.045000000000000005); the solver reads it unrounded."
@@ -437,11 +443,19 @@ class ScorecardOut(Schema):
     disputed: int  # disputes still open
     upheld: int  # disputes the platform decided for the buyer
 
+    # rounded where they are published (review 113: 0.30000000000000004), not in the selector or factory.risk,
+    # whose full precision the solver's costs take
     @staticmethod
     def resolve_risk(obj: Any) -> float:
-        # rounded where it is published (review 113: 0.30000000000000004), not in factory.risk, whose full
-        # precision the solver's costs take
         return round(obj.risk, RISK_DIGITS)
+
+    @staticmethod
+    def resolve_on_time_rate(obj: Any) -> float | None:
+        return None if obj.on_time_rate is None else round(obj.on_time_rate, RISK_DIGITS)
+
+    @staticmethod
+    def resolve_defect_rate(obj: Any) -> float | None:
+        return None if obj.defect_rate is None else round(obj.defect_rate, RISK_DIGITS)
 
 
 class CalendarImportOut(Schema):
