@@ -28,3 +28,6 @@ atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 atexit.register(shutil.rmtree, _LEDGER_DIR, ignore_errors=True)
 AGGLO_UPLOAD_MAX_BYTES = 200_000
 AGGLO_LEDGER_KEY_FILE = str(Path(_LEDGER_DIR) / "ledger-key.txt")
+# WhiteNoise looks a static file up when it is asked for, rather than listing every app's static files whenever a
+# test client builds its middleware (each new `Client` does): that listing was most of the API matrix's time.
+WHITENOISE_AUTOREFRESH = True

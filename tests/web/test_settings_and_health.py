@@ -221,8 +221,8 @@ def test_a_database_that_cannot_be_opened_is_said_not_a_traceback(tmp_path):
     result = run(["demo"], AGGLO_VAR_DIR=str(tmp_path / "not-made"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"agglo: the database {tmp_path / 'not-made' / 'agglo.sqlite3'} cannot be opened")
-    # one that opens but stops the command is not said to be missing (review 90)
-    run(["migrate", "-v", "0"], AGGLO_VAR_DIR=str(tmp_path))
+    # one that opens but stops the command is not said to be missing (review 90); an empty one opens (SQLite makes
+    # the file in a folder that exists), which spares migrating it
     code = "from django.db import connection; connection.cursor().execute('SELECT * FROM no_such_table')"
     stopped = run(["shell", "-c", code], AGGLO_VAR_DIR=str(tmp_path))
     assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
