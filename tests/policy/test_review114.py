@@ -182,3 +182,35 @@ def test_a_bulk_grant_and_a_members_acceptance_of_the_agencys_response_do_not_de
     assert not isinstance(outcome["accept"], BaseException), outcome
     assert Interest.objects.get(pk=interest.pk).status == "accepted"
     assert _granted_to(policy) == {member.pk}
+
+
+def test_an_officer_of_another_agency_is_refused_without_waiting_for_the_agencys_rows(
+    agency: Any,  # noqa: F811
+    member_of: Any,
+    operator: Any,
+    monkeypatch: Any,
+) -> None:
+    """The rights are checked before any lock: a caller without them neither waits for nor holds the issuer's and
+    the applicant's rows (it held them until its refusal before)."""
+    import time
+
+    _admin, _applicant_admin, policy, application = applied(agency, member_of, "outsider-decided-firm")
+    stranger, _other = member_of("other-agency-admin", kind="government", name_zh="另一个科技局")
+    held = _slowed(monkeypatch, standing, "_tell", seconds=2.0, only="status")  # the suspension holds the rows
+    refused_at: dict[str, float] = {}
+
+    def decide() -> Any:
+        try:
+            return application_decide(
+                actor=_fresh(stranger),
+                application=Application.objects.select_related("policy").get(pk=application.pk),
+                grant=True,
+                amount="100000",
+            )
+        finally:
+            refused_at["decide"] = time.monotonic()
+
+    outcome = staggered({"status": _status_change(operator, policy.issuer, "suspended"), "decide": decide}, gap=0.3)
+    assert isinstance(outcome["decide"], Forbidden), outcome
+    assert refused_at["decide"] < held["status"], "the outsider waited for the suspension's locks"
+    assert Application.objects.get(pk=application.pk).status == "submitted"

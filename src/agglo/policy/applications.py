@@ -29,7 +29,7 @@ from agglo.policy.facts import covers
 from agglo.policy.grants import grant_for, withheld_basis
 from agglo.policy.models import Application, ApplicationDocument, Policy, PolicyMatch
 from agglo.policy.selectors.facts import facts_for
-from agglo.policy.services import can_issue, locked, logged_amount, yuan
+from agglo.policy.services import locked, logged_amount, yuan
 from agglo.registry.models.bilingual import Bilingual
 
 
@@ -242,9 +242,12 @@ def application_decide(
     locked first (as every write to it does) and its terms in force reckon the sum: a change of rate committed
     while the decision waited is the one paid (review 99). Before it, the agency's and the applicant's standing are
     held: a suspension of either committed while this waited is seen (review 114)."""
-    policy = locked(application.policy, actor=actor, members=[application.organization_id])
-    if not can_issue(actor, policy.issuer):
-        raise Forbidden(_("Only the issuing agency decides applications."))
+    policy = locked(
+        application.policy,
+        actor=actor,
+        refusal=_("Only the issuing agency decides applications."),
+        members=[application.organization_id],
+    )
     application = (
         Application.objects.select_for_update(of=("self",)).select_related("organization").get(pk=application.pk)
     )
@@ -316,9 +319,7 @@ def policy_grant_eligible(*, actor: Any, policy: Policy, amount: Any = None) -> 
         .exclude(organization_id__in=Application.objects.filter(policy=policy).values("organization_id"))
     )
     held = list(ungranted.values_list("organization_id", flat=True))
-    policy = locked(policy, actor=actor, members=held)
-    if not can_issue(actor, policy.issuer):
-        raise Forbidden(_("Only the issuing agency grants its policy."))
+    policy = locked(policy, actor=actor, refusal=_("Only the issuing agency grants its policy."), members=held)
     if not policy.auto_grant or policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"policy": [_("Only a published policy marked as benefit without application.")]})
     if policy.ended:

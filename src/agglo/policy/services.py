@@ -237,15 +237,21 @@ def _refusal_told(write: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def locked(policy: Policy, *, actor: Any = None, members: Iterable[int] = ()) -> Policy:
+def locked(policy: Policy, *, actor: Any, refusal: str, members: Iterable[int] = ()) -> Policy:
     """The policy read again under its row lock: a write checks and uses the terms in force, not those of a copy
     read before someone else's edit, publication or closing. First the issuer's standing is held, with that of the
     `members` a grant goes to, in one sweep (`standing_held`): of the write and a change of standing, the later
-    sees the other's result, and the actor's rights are read again by the next check. Only the policy's row is
-    locked after: its issuer's too, a full lock taken after the members' standing, deadlocked with a member
-    accepting the agency's response (review 114)."""
+    sees the other's result. Only the policy's row is locked after: its issuer's too, a full lock taken after the
+    members' standing, deadlocked with a member accepting the agency's response (review 114). The actor's rights
+    are checked before any lock (one without them holds nobody's rows) and again under the locks, refused with
+    `refusal`."""
+    if not can_issue(actor, policy.issuer):
+        raise Forbidden(refusal)
     standing_held([policy.issuer_id, *members], actor=actor)
-    return Policy.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=policy.pk)
+    policy = Policy.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=policy.pk)
+    if not can_issue(actor, policy.issuer):  # a right or an agency's standing lost while this waited
+        raise Forbidden(refusal)
+    return policy
 
 
 @_refusal_told
@@ -255,9 +261,7 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any], if_mat
     published or closed it neither reverts that nor changes a closed policy. A published policy is matched again,
     and the members it newly makes eligible (or near misses) are told, as on publishing. `if_match`: the version
     the caller read (`common.versions`); one changed since is not changed."""
-    policy = locked(policy, actor=actor)
-    if not can_issue(actor, policy.issuer):
-        raise Forbidden(_("Only a government agency's admins publish its policies."))
+    policy = locked(policy, actor=actor, refusal=_("Only a government agency's admins publish its policies."))
     version_check(policy, if_match)
     if policy.status == Policy.Status.CLOSED:
         raise ValidationFailed({"status": [_("A closed policy cannot be changed.")]})
@@ -293,9 +297,7 @@ def policy_update(*, actor: Any, policy: Policy, data: Mapping[str, Any], if_mat
 def policy_publish(*, actor: Any, policy: Policy) -> Policy:
     """Publish, then find every eligible member and the near misses by the rule in force, and tell them; once,
     even from two pages."""
-    policy = locked(policy, actor=actor)
-    if not can_issue(actor, policy.issuer):
-        raise Forbidden(_("Only a government agency's admins publish its policies."))
+    policy = locked(policy, actor=actor, refusal=_("Only a government agency's admins publish its policies."))
     if policy.status != Policy.Status.DRAFT:
         raise ValidationFailed({"status": [_("Only a draft can be published.")]})
     if policy.ended:  # members would be told of what they cannot get
@@ -315,9 +317,7 @@ def policy_close(*, actor: Any, policy: Policy) -> Policy:
     """Close a published policy before its end date (its budget spent, or withdrawn): it takes no applications or
     grants to every eligible member any more, is matched no more and cannot be changed; applications already in
     are still decided, and the grants stay listed (policy review 58 M4)."""
-    policy = locked(policy, actor=actor)
-    if not can_issue(actor, policy.issuer):
-        raise Forbidden(_("Only a government agency's admins close its policies."))
+    policy = locked(policy, actor=actor, refusal=_("Only a government agency's admins close its policies."))
     if policy.status != Policy.Status.PUBLISHED:
         raise ValidationFailed({"status": [_("Only a published policy can be closed.")]})
     policy.status = Policy.Status.CLOSED
