@@ -24,6 +24,24 @@ from agglo.registry.uscc import check_character
 settings.register_profile("agglo", deadline=None)
 settings.load_profile("agglo")
 
+
+def _django_group(item: pytest.Item) -> int:
+    """pytest-django's order: tests in a rolled-back transaction, then those that commit (and flush), then those
+    without the database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(fixtures):
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Within each of pytest-django's groups, the tests marked `long` go first: a minute-long test handed out last
+    kept one worker busy while the other had finished (CI's two cores)."""
+    items.sort(key=lambda item: (_django_group(item), item.get_closest_marker("long") is None))
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # a whole 1×1 grey PNG: signature, IHDR, IDAT and IEND (an upload must end as its format ends)
 PNG = (

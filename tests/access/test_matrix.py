@@ -40,7 +40,7 @@ from tests.factory.conftest import order_data
 from tests.profiles.conftest import statement
 from tests.registry.test_admission_services import application
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.long, pytest.mark.django_db(transaction=True)]
 
 SECRETS = (
     "secret-contacts-a@matrix.test",

@@ -17,7 +17,7 @@ from agglo.factory.services.capacity import capability_save
 from tests.conftest import make_uscc, user
 from tests.e2e.test_admission_journey import login
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 FACTORIES = (
     # username, name, region, uscc body, [(process, capacity/week, unit cost, setup)]

@@ -31,7 +31,7 @@ from tests.factory.conftest import order_data, signed_in
 from tests.factory.test_amend import confirmed
 from tests.factory.test_plan_flow import planned
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 
 def owner_of(cluster: dict[str, Any], allocation: Allocation) -> Any:

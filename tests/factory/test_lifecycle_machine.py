@@ -68,7 +68,7 @@ from agglo.factory.weeks import index_of, monday
 from agglo.ledger.models import LogEntry
 from tests.conftest import make_uscc, user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 S = Allocation.Status
 LIVE = (S.OFFERED, S.COUNTERED, S.ACCEPTED, S.DELIVERED)

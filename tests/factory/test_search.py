@@ -13,6 +13,8 @@ from agglo.factory.solver import solve
 from agglo.factory.synthetic import synthetic_case
 from tests.factory.test_allocation import problem, small_problems
 
+pytestmark = pytest.mark.long
+
 
 def test_highs_engine_reaches_the_same_optimum() -> None:
     p = problem()

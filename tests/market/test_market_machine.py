@@ -39,7 +39,7 @@ from agglo.market.models import Interest, Listing
 from agglo.market.services.listings import MAX_RENEW_DAYS
 from tests.conftest import make_uscc, user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 START = dt.datetime(2026, 3, 3, 9, 0)
 # name: (region, province); four members in three provinces

@@ -60,7 +60,7 @@ from agglo.registry.models import Organization
 from agglo.registry.services import organization_update
 from tests.conftest import make_uscc, user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 A = Application.Status
 P = Policy.Status

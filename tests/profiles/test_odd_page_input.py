@@ -13,7 +13,7 @@ from agglo.profiles.services import cases
 from tests.conftest import upload
 from tests.profiles.conftest import statement
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.long, pytest.mark.django_db]
 
 ODD = ["", " ", "abc", "-1", "1e400", "NaN", "99999999999999999999999", "２０２４", "①", "²", "2024-02-30", "x" * 5000]
 

@@ -21,6 +21,7 @@ def test_production_refuses_insecure_settings(tmp_path):
     assert "AGGLO_BASE_URL" in result.stderr
 
 
+@pytest.mark.long
 def test_production_passes_check_deploy_without_warnings(tmp_path):
     from agglo.ledger.note import Signer
 
@@ -47,6 +48,7 @@ def test_production_passes_check_deploy_without_warnings(tmp_path):
     assert result.returncode != 0 and "agglo.E102" in result.stderr + result.stdout
 
 
+@pytest.mark.long
 def test_production_refuses_a_plain_http_address_and_warns_of_mail_to_the_log(tmp_path):
     from agglo.ledger.note import Signer
 
@@ -118,6 +120,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(client):
     assert connection.settings_dict["OPTIONS"]["timeout"] >= 5
 
 
+@pytest.mark.long
 def test_up_in_production_plants_no_demo_accounts(tmp_path):
     result = run(
         ["up", "--no-serve"],
