@@ -22,6 +22,7 @@ from agglo.market.services.locks import listing_locked
 from agglo.market.validation import LISTING_FIELDS, clean_listing
 from agglo.profiles.services.facts import snapshot
 from agglo.registry.models import Organization
+from agglo.registry.services.standing import standing_held
 from agglo.registry.text import index_tokens
 
 MAX_RENEW_DAYS = 365
@@ -71,8 +72,11 @@ def _expiry(listing: Listing, days: int) -> dt.date:
 @transaction.atomic
 def listing_create(*, actor: Any, organization: Organization, data: dict[str, Any]) -> Listing:
     """Draft a need or an offer for an organization in good standing."""
+    # its standing held, then its rights checked again (`standing_held`): a withdrawal, or the sweep closing what a
+    # member that left has open (`departed_sweep`), committed meanwhile would miss this listing (review 117)
+    held = standing_held([organization.pk], actor=actor)
     _require_edit(actor, organization)
-    if organization.status != Organization.Status.MEMBER:
+    if held.get(organization.pk) != Organization.Status.MEMBER:
         raise Forbidden(_("Only members in good standing publish needs and offers."))
     values = clean_listing(data)
     listing = Listing(organization=organization, created_by=actor if actor.is_authenticated else None, **values)
@@ -110,6 +114,7 @@ def listing_update(*, actor: Any, listing: Listing, data: dict[str, Any], if_mat
 @transaction.atomic
 def listing_submit(*, actor: Any, listing: Listing) -> Listing:
     """Publish a draft, or send it to the operators first when the platform reviews listings."""
+    standing_held([listing.organization_id], actor=actor)  # before the listing, as `listing_create`
     listing = listing_locked(listing)
     _require_edit(actor, listing)
     if settings.AGGLO_MARKET_REVIEW and not policy.is_operator(actor):
@@ -149,6 +154,7 @@ def listing_review(*, actor: Any, listing: Listing, approve: bool, note: str = "
 @transaction.atomic
 def listing_renew(*, actor: Any, listing: Listing, days: int | None = None) -> Listing:
     """Keep a published or expired listing up for another period (at most a year, never past its deadline)."""
+    standing_held([listing.organization_id], actor=actor)  # before the listing, as `listing_create`
     listing = listing_locked(listing)
     _require_edit(actor, listing)
     days = days or settings.AGGLO_LISTING_DAYS

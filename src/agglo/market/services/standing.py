@@ -158,16 +158,26 @@ LEFT_NOTICES = {
 def departed_close(organization: Organization) -> int:
     """Close the open listings of a member that left (outcome "withdrawn"; their responses lapse, their senders
     told) and withdraw its unanswered responses to others' listings (their owners told); its admins are told what,
-    if anything. The platform acts. Returns how many listings were closed."""
-    listings = list(Listing.objects.select_for_update().filter(organization=organization, status__in=OPEN))
+    if anything. The platform acts. Returns how many listings it closed and responses it withdrew.
+
+    Every listing it touches (its own open ones, and those its responses wait on) is locked first, in id order,
+    before any response: two members leaving at once, each having answered the other, would otherwise each hold
+    its own listings' responses and wait for the other's (a deadlock, review 117)."""
+    undecided = Q(status__in=lifecycle.DECIDED) | Q(listing__organization=organization)
+    answered = Interest.objects.filter(organization=organization).exclude(undecided).values("listing_id")
+    touched = Listing.objects.filter(Q(organization=organization, status__in=OPEN) | Q(pk__in=answered))
+    list(touched.select_for_update().order_by("pk").values_list("pk", flat=True))
+    listings = list(
+        Listing.objects.select_for_update().filter(organization=organization, status__in=OPEN).order_by("pk")
+    )
     for listing in listings:
         listing_closed(actor=None, listing=listing, outcome=Listing.Outcome.WITHDRAWN)
     hooks.listings_changed([x.pk for x in listings])
     now = timezone.now()
     sent = list(
-        Interest.objects.select_for_update()
+        Interest.objects.select_for_update(of=("self",))  # their listings are held already
         .filter(organization=organization)
-        .exclude(Q(status__in=lifecycle.DECIDED) | Q(listing__organization=organization))
+        .exclude(undecided)
         .select_related("listing")
         .order_by("pk")
     )
@@ -204,7 +214,7 @@ def departed_close(organization: Organization) -> int:
             ),
             link="/market/mine/",
         )
-    return len(listings)
+    return len(listings) + len(sent)
 
 
 def _left_open() -> list[int]:
@@ -225,13 +235,14 @@ def _left_open() -> list[int]:
 def departed_sweep() -> int:
     """Close what members that left still have open in the market, as their withdrawal would have
     (`departed_close`), one organization per transaction under its row lock (one reinstated meanwhile is left
-    alone). Idempotent: what it closed is no longer open. Returns how many organizations it closed something of."""
+    alone). Idempotent: what it closed is no longer open. Returns how many organizations it closed something of
+    (not one another run, at once, closed first)."""
     count = 0
     for organization_id in _left_open():
         with transaction.atomic():
             if standing_held([organization_id]).get(organization_id) != Organization.Status.WITHDRAWN:
                 continue
             organization = Organization.objects.get(pk=organization_id)
-            departed_close(organization)
-            count += 1
+            if departed_close(organization):
+                count += 1
     return count
