@@ -163,8 +163,8 @@ def departed_close(organization: Organization) -> int:
     Every listing it touches (its own open ones, and those its responses wait on) is locked first, in id order,
     before any response: two members leaving at once, each having answered the other, would otherwise each hold
     its own listings' responses and wait for the other's (a deadlock, review 117)."""
-    undecided = Q(status__in=lifecycle.DECIDED) | Q(listing__organization=organization)
-    answered = Interest.objects.filter(organization=organization).exclude(undecided).values("listing_id")
+    settled = Q(status__in=lifecycle.DECIDED) | Q(listing__organization=organization)  # not its to withdraw
+    answered = Interest.objects.filter(organization=organization).exclude(settled).values("listing_id")
     touched = Listing.objects.filter(Q(organization=organization, status__in=OPEN) | Q(pk__in=answered))
     list(touched.select_for_update().order_by("pk").values_list("pk", flat=True))
     listings = list(
@@ -177,7 +177,7 @@ def departed_close(organization: Organization) -> int:
     sent = list(
         Interest.objects.select_for_update(of=("self",))  # their listings are held already
         .filter(organization=organization)
-        .exclude(undecided)
+        .exclude(settled)
         .select_related("listing")
         .order_by("pk")
     )
