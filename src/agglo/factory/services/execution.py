@@ -34,6 +34,7 @@ from agglo.factory.services.telling import (
 from agglo.factory.services.work import audit_step, factory_member_only, locked
 from agglo.factory.validation import date, text, whole
 from agglo.factory.weeks import monday
+from agglo.registry.services.standing import standing_held
 
 
 def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
@@ -61,7 +62,10 @@ def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
 
 @transaction.atomic
 def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> Allocation:
-    """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired."""
+    """A factory gives back work it accepted; capacity is released and the rest of the plan is repaired. The
+    factory's standing is held first, as its answers hold it (review 116): a suspended factory withdraws nothing,
+    as the suspension takes back its work not begun."""
+    standing_held([allocation.factory_id], actor=actor)
     allocation = locked(allocation, "capability")
     reason = withdraw_check(actor=actor, allocation=allocation, reason=reason)
     order_turn(allocation.order)  # before the release below: see `capacity.planning_turn`

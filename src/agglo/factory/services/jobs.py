@@ -300,13 +300,21 @@ def _counter_quantity(allocation: Allocation, quantity: Any, errors: dict[str, l
 @transaction.atomic
 def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Allocation:
     """The buyer takes a counter-offer (the factory's smaller part is accepted, the rest re-planned) or not,
-    before its deadline (after it, `offers_expire` lets the counter lapse)."""
-    standing_held([allocation.order.buyer_id], actor=actor)  # the buyer's standing, then the order, as `order_plan`
+    before its deadline (after it, `offers_expire` lets the counter lapse). Taken, it is the factory's accepted
+    work, so the factory's standing is held with the buyer's (review 116): a suspension committed meanwhile is
+    seen, and one after takes back what this accepts."""
+    # both standings in one sweep, then the order, as `order_plan` and `allocation_respond` take theirs
+    held = standing_held([allocation.order.buyer_id, allocation.factory_id], actor=actor)
     allocation = locked(allocation, "capability")
     if not may_decide(actor, allocation.order):
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, decides on a counter-offer."))
     if allocation.status != Allocation.Status.COUNTERED:
         raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})
+    if accept and held.get(allocation.factory_id) not in policy.PUBLIC_ORG_STATUSES:
+        # its work is being taken back (`services.departures`): a suspended factory takes no new work
+        raise ValidationFailed(
+            {"action": [_("The factory is no longer a member in good standing: its counter-offer cannot be taken.")]}
+        )
     if timezone.now() > allocation.respond_by:
         raise ValidationFailed({"action": [_("The time to decide on this counter-offer has passed.")]})
     order_turn(allocation.order)  # it re-plans: the turn before the reservation below (see `capacity.planning_turn`)
