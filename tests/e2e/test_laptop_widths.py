@@ -6,7 +6,10 @@ explained below them; an agency reads an application's note and decides on it in
 
 And at 1,440 px (review 113): a plan of twelve busy weeks, the capacity calendar and shared capacity fit without
 scrolling sideways; Chinese terms (the scorecards' headings, a step's process, 平方米 after a quantity, 待答复 in the
-calendar) break only between words, at either width."""
+calendar) break only between words, at either width.
+
+Review 118: where the grids of weeks scroll (1,024 and 375 px) their names stay at the box's left edge, and Chinese
+names (a factory, a product, a buyer) break only between their words in the tables' narrow cells."""
 
 from __future__ import annotations
 
@@ -47,7 +50,8 @@ LINES = """el => {
 HEIGHT_IN_LINES = "el => el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)"
 # where a line ends inside a word: between two letters or digits with no space (nor hyphen, slash, bracket) between
 # them, in one run of text (a <br>, or a box of its own such as a tag, may start a line). In Chinese a set term
-# (平方米, 表面处理, 已确认收货) is such a word: it may break only where a space is.
+# (平方米, 表面处理, 已确认收货) is such a word: it may break only where a space is; a name (苏州精工制造有限公司),
+# where its words meet, marked by a <wbr>.
 BROKEN_WORDS = r"""el => {
   const breaks = [];
   const box_of = (node) => {
@@ -61,6 +65,7 @@ BROKEN_WORDS = r"""el => {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (node.nodeType === Node.ELEMENT_NODE) {
       if (node.tagName === "BR") before = null;
+      if (node.tagName === "WBR") before = before && [" ", before[1]];
       continue;
     }
     if (node.parentElement.closest(".visually-hidden")) continue;
@@ -90,6 +95,8 @@ BROKEN_WORDS = r"""el => {
 FITS = "box => box.scrollWidth <= box.clientWidth"
 SCROLL_HINT = {"zh-hans": "横向滚动可查看更多周", "en": "Scroll sideways for more weeks"}
 LONG_NAME = "Suzhou Precision Engineering and Intelligent Manufacturing Technology Development Co., Ltd."
+# in Chinese, ten words: with no <wbr> between them it broke 与精密制造技 / 术开发有限公 / 司 in a plan's column
+LONG_NAME_ZH = "苏州工业园区精工智能装备与精密制造技术开发有限公司"
 
 
 def in_language(page, language):
@@ -191,7 +198,7 @@ def test_a_twelve_week_plan_fits_a_wide_screen(live_server, browser, cluster):  
     wide). There it fits, in Chinese and in English; narrower it scrolls as before, saying so, names beside the weeks,
     and a phone's page does not widen."""
     order = twelve_week_plan(cluster)
-    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME)
+    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME, name_zh=LONG_NAME_ZH)
     base = live_server.url
     context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
     page = context.new_page()
@@ -208,7 +215,7 @@ def test_a_twelve_week_plan_fits_a_wide_screen(live_server, browser, cluster):  
         assert box.evaluate(FITS), (language, box.evaluate("b => [b.scrollWidth, b.clientWidth]"))
         assert box.get_attribute("data-hint") is None and box.get_attribute("tabindex") is None  # nothing to scroll
         assert page.evaluate("document.documentElement.scrollWidth") <= 1440
-        for head in page.locator("#gantt tr:first-child th, #gantt th[scope=row]:nth-child(2)").all():
+        for head in page.locator("#gantt tr:first-child th, #gantt th[scope=row]").all():
             assert not head.evaluate(BROKEN_WORDS), head.text_content()
         # narrower it scrolls, and says so, its factories and processes kept beside the weeks
         page.set_viewport_size({"width": 1024, "height": 900})
@@ -220,8 +227,10 @@ def test_a_twelve_week_plan_fits_a_wide_screen(live_server, browser, cluster):  
         process = page.locator("#gantt tr").nth(1).locator("th").nth(1)
         assert abs(page.locator("#gantt tr").nth(1).locator("th").first.bounding_box()["x"] - left) < 1
         assert process.bounding_box()["x"] < left + 200, language
-        for head in page.locator("#gantt th[scope=row]:nth-child(2)").all():
+        # a factory's name, over its three lines, between its words too (review 118)
+        for head in page.locator("#gantt th[scope=row]").all():
             assert not head.evaluate(BROKEN_WORDS), head.text_content()
+        assert page.locator("#gantt th[scope=row] .name").first.evaluate(HEIGHT_IN_LINES) > 1.9, language
         # and a phone's page stays the phone's width, the chart scrolling in its box
         page.set_viewport_size({"width": 375, "height": 800})
         page.goto(f"{base}/factory/orders/{order.pk}/")
@@ -252,7 +261,7 @@ def test_scorecards_read_on_a_laptop(live_server, browser, cluster):  # noqa: F8
     }
     again = order_plan(actor=buyer, order=order_create(actor=buyer, data=data))
     assert {a.factory_id for a in again.allocations.all()} == {suzhou.pk}
-    Organization.objects.filter(pk=suzhou.pk).update(name_zh="苏州工业园区精工智能装备与精密制造技术开发有限公司")
+    Organization.objects.filter(pk=suzhou.pk).update(name_zh=LONG_NAME_ZH)
     for a in [*order.allocations.filter(week=order.start_week), *again.allocations.all()]:  # each delivers one
         who = Membership.objects.get(organization_id=a.factory_id, role=Membership.Role.ADMIN).user
         if a.status == "offered":
@@ -275,8 +284,13 @@ def test_scorecards_read_on_a_laptop(live_server, browser, cluster):  # noqa: F8
         for heading in table.locator("tr").first.locator("th").all():
             assert heading.evaluate(LINES) <= 3, heading.text_content()
             assert not heading.evaluate(BROKEN_WORDS), (language, width, heading.text_content())
-        for cell in table.locator("td:not(:first-child)").all():  # the figures; a factory's name wraps as a name
+        # the figures, and a factory's name between its words (review 118: 苏州工业园区精工智能装备与精密制造技 / 术开发
+        # 有限公司 at 1,024 px), over several lines
+        for cell in table.locator("td").all():
             assert not cell.evaluate(BROKEN_WORDS), (language, width, cell.text_content())
+        if language == "zh-hans" and width == 1024:
+            longest = max(table.locator("td:first-child").all(), key=lambda cell: len(cell.text_content()))
+            assert longest.text_content().strip() == LONG_NAME_ZH and longest.evaluate(LINES) > 1
         # each heading but the factory's is a term of the legend below, with what it counts
         terms = page.locator("#scorecard-legend dt").all_text_contents()
         assert terms == headings[1:], language
@@ -313,7 +327,7 @@ def test_the_grids_of_weeks_fit_a_wide_screen_and_terms_keep_their_words(
         admin, org = member(make_org, f"第{n}精密机械有限公司", region, f"MD00000{n}X", f"cnc{n}")
         terms = {"weekly_capacity": 300, "unit_cost": "15", "setup_cost": "500", "min_lot": 50, "quality_grade": 2}
         capability_save(actor=admin, organization_id=org.pk, data={"process": "cnc", **terms})
-    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME)
+    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME, name_zh=LONG_NAME_ZH)
     base = live_server.url
     for username, checks in (
         ("suzhou", (("/factory/capacity/", "#calendar"), ("/factory/jobs/", "#accepted"))),
@@ -335,10 +349,12 @@ def test_the_grids_of_weeks_fit_a_wide_screen_and_terms_keep_their_words(
                     if table in ("#calendar", "#shared"):
                         box = page.locator(f"div.scroll:has({table})")
                         assert box.evaluate(FITS) == (width == 1440), where  # narrower, it scrolls (and says so)
-                        # a factory's name wraps as a name; a process (in shared capacity, the row's first) is a term
-                        terms = page.locator(f"{table} :is(td, th:not(#calendar [scope=row]:first-child))")
-                    else:
-                        terms = page.locator(f"{table} .whole-words")
+                        # a process (in shared capacity, the row's first) is a term, a factory's name breaks between
+                        # its words (review 118)
+                        terms = page.locator(f"{table} :is(td, th)")
+                    else:  # the set terms, and the names of factories, products and buyers (review 118)
+                        terms = page.locator(f"{table} :is(.whole-words, .words)")
+                        assert page.locator(f"{table} .words").count(), where
                     assert terms.count(), where
                     for term in terms.all():
                         assert not term.evaluate(BROKEN_WORDS), (*where, term.text_content())
@@ -351,6 +367,74 @@ def test_the_grids_of_weeks_fit_a_wide_screen_and_terms_keep_their_words(
                         assert labels.count() == 6, where
                         for label in labels.all():
                             assert label.evaluate(BESIDE_ITS_WORDS), (*where, label.text_content())
+        context.close()
+
+
+# a cell's box: its left and right edges, and whether it is what shows at its middle (not covered by the cells that
+# scroll under it), on a background of its own (the weeks passing under it do not show through)
+CELL = """el => {
+  const r = el.getBoundingClientRect();
+  const top = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 12));
+  return {left: r.left, right: r.right, shown: el.contains(top), background: getComputedStyle(el).backgroundColor};
+}"""
+
+# whether an inline element (a link, maybe over two lines) is what shows at the middle of its first line's box
+SHOWN = """el => {
+  const r = el.getClientRects()[0];
+  return el.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+}"""
+
+
+def test_the_grids_keep_their_names_in_view_as_they_scroll(live_server, browser, cluster, make_org):  # noqa: F811
+    """Review 118: at 1,024 px the capacity calendar and shared capacity scroll sideways, and their names scrolled
+    away with the weeks, leaving figures without a factory or process. Scrolled to their last week, at 1,024 and
+    375 px, in Chinese and English, each row's names (and the corner's headings) keep to the box's left edge, the
+    process beside the factory, shown over the weeks; a link in them, focused, is not covered. So too the plan."""
+    order = twelve_week_plan(cluster)
+    for n, region in enumerate(("440100", "420100", "330100"), start=3):  # enough factories to show the CNC pool
+        admin, org = member(make_org, f"第{n}精密机械有限公司", region, f"MD00000{n}X", f"cnc{n}")
+        terms = {"weekly_capacity": 300, "unit_cost": "15", "setup_cost": "500", "min_lot": 50, "quality_grade": 2}
+        capability_save(actor=admin, organization_id=org.pk, data={"process": "cnc", **terms})
+    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_en=LONG_NAME, name_zh=LONG_NAME_ZH)
+    base = live_server.url
+    for username, grids in (
+        ("suzhou", (("/factory/capacity/", "#calendar", 2),)),
+        ("buyer", (("/factory/shared/", "#shared", 1), (f"/factory/orders/{order.pk}/", "#gantt", 2))),
+    ):
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        login(page, base, username, PASSWORD.format(username))
+        for language in ("zh-hans", "en"):
+            in_language(page, language)
+            for width in (1024, 375):
+                page.set_viewport_size({"width": width, "height": 900})
+                for path, table, names in grids:
+                    page.goto(f"{base}{path}")
+                    where = (username, language, width, path)
+                    box = page.locator(f"div.scroll:has({table})")
+                    assert not box.evaluate(FITS), where  # it scrolls
+                    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+                    scrolled = box.evaluate("b => b.scrollLeft")
+                    assert scrolled > 40 and scrolled >= box.evaluate("b => b.scrollWidth - b.clientWidth") - 1, where
+                    left = box.evaluate("b => b.getBoundingClientRect().left + b.clientLeft")
+                    rows = page.locator(f"{table} tr")
+                    assert rows.count() >= 2, where  # the headings and a row at least
+                    for row in rows.all():
+                        row.evaluate("r => r.scrollIntoView({block: 'center', inline: 'nearest'})")  # in the window
+                        assert box.evaluate("b => b.scrollLeft") == scrolled, where
+                        cells = [row.locator("th").nth(i).evaluate(CELL) for i in range(names)]
+                        assert abs(cells[0]["left"] - left) < 1, (*where, cells[0])
+                        for before, cell in zip(cells, cells[1:], strict=False):  # side by side, not over
+                            assert abs(cell["left"] - before["right"]) < 1, (*where, cells)
+                        for cell in cells:
+                            assert cell["shown"] and cell["background"] == "rgb(255, 255, 255)", (*where, cell)
+                    # a link in a name's cell (the calendar's "change terms", shared capacity's process), focused
+                    links = page.locator(f"{table} th[scope=row] a")
+                    if links.count():
+                        links.first.focus()
+                        assert links.first.evaluate(SHOWN), where
+                        assert box.evaluate("b => b.scrollLeft") == scrolled, where  # focus did not scroll it back
         context.close()
 
 

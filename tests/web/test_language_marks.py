@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from agglo.web.templatetags.language_marks import lang_of
+from agglo.web.templatetags.language_marks import lang_of, words
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,27 @@ from agglo.web.templatetags.language_marks import lang_of
 def test_the_mark_names_the_other_language_only(page, text, mark):
     with translation.override(page):
         assert lang_of(text) == mark
+
+
+@pytest.mark.parametrize(
+    ("name", "marked"),
+    [
+        # a break where two words meet (review 118), none inside one: 有限公司 whole
+        ("苏州精工制造有限公司", "苏州<wbr>精工<wbr>制造<wbr>有限公司"),
+        (
+            "苏州工业园区精工智能装备与精密制造技术开发有限公司",
+            "苏州工业园区<wbr>精工<wbr>智能<wbr>装备<wbr>与<wbr>精密<wbr>制造<wbr>技术开发<wbr>有限公司",
+        ),
+        ("成都蓉装科技有限公司", "成都<wbr>蓉装<wbr>科技<wbr>有限公司"),  # characters jieba leaves single, together
+        ("工业网关外壳（补单）", "工业<wbr>网关<wbr>外壳（补单）"),  # brackets break as they would
+        ("第3精密机械有限公司", "第3精密机械<wbr>有限公司"),  # only between Chinese words
+        ("Suzhou Precision <Co.> & Partners", "Suzhou Precision &lt;Co.&gt; &amp; Partners"),  # escaped, as it was
+        ("<b>上海</b>精工", "&lt;b&gt;上海&lt;/b&gt;精工"),
+        (None, ""),
+    ],
+)
+def test_a_name_may_break_only_between_its_words(name, marked):
+    assert words(name) == f'<span class="words">{marked}</span>'
 
 
 @pytest.mark.django_db
