@@ -215,15 +215,18 @@ def test_order_split_accepted_repaired_and_delivered(live_server, browser, page,
     ):
         page.goto(f"{base}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
-    # the plan grid says it scrolls (for a finger, a mouse or a keyboard: review 109), and its process column stays in
-    # view as the weeks go past (review 56)
+    # the plan grid says it scrolls (for a finger, a mouse or a keyboard: review 109), and its factory and process
+    # columns stay in view as the weeks go past, the factory at the box's edge and the process beside it (reviews 56,
+    # 118)
     page.goto(f"{base}/factory/orders/{order.pk}/")
     box = page.locator("div.scroll:has(#gantt)")
     expect(box).to_have_attribute("data-hint", re.compile("横向滚动"))
-    process = page.locator("#gantt tr").nth(1).locator("th").nth(1)
-    left = process.bounding_box()["x"]
+    factory, process = (page.locator("#gantt tr").nth(1).locator("th").nth(i) for i in (0, 1))
     box.evaluate("b => { b.scrollLeft = 400; }")
-    assert abs(process.bounding_box()["x"] - box.bounding_box()["x"]) < 2 and left > box.bounding_box()["x"]
+    edge, held = box.bounding_box()["x"], factory.bounding_box()
+    assert box.evaluate("b => b.scrollLeft") > 0  # the weeks did scroll
+    assert abs(held["x"] - edge) < 2
+    assert abs(process.bounding_box()["x"] - (held["x"] + held["width"])) < 2
 
     # The site's links fold behind "Menu", so the header leaves the screen to the page; the menu opens them.
     header = page.locator("header.topbar")
