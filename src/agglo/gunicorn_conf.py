@@ -9,13 +9,16 @@ from typing import Any
 
 def warm_up() -> None:
     """Builds this worker's matching engine as it starts, not in its first reader's request (5.7 s at 5,000
-    members in review 49); a failure here only leaves the work to that request."""
+    members in review 49), and loads jieba's dictionary, which the factory pages' names break by (`words`, about a
+    second); a failure here only leaves the work to that request."""
+    import jieba
     from django.db import connections
 
     from agglo.matching.selectors.engine import LIVE
 
     try:
         LIVE.get()
+        jieba.dt.check_initialized()
     except Exception:  # noqa: BLE001 - the first request builds it, and says what is wrong
         logging.getLogger(__name__).warning("the matching engine was not built ahead", exc_info=True)
     finally:

@@ -9,6 +9,7 @@ writes aimed at A's objects must be refused and leave every table exactly as it 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from typing import Any
@@ -246,6 +247,7 @@ def world(cluster, member_of, make_org, operator):
     }
 
 
+@functools.cache
 def _row_queries() -> list[tuple[str, str]]:
     """One plain SELECT per business table, ordered by key (the ORM compiling a hundred querysets for every
     fingerprint was most of its time)."""
