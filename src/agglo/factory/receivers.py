@@ -10,7 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
-from agglo.factory.models import Allocation, Order
+from agglo.factory.models import Allocation, Capability, Order
+from agglo.factory.services.capacity import planning_turn
 from agglo.factory.services.departures import departed_buyers_orders, departed_work, reinstated_tell
 from agglo.factory.tasks import buyer_status_task, departures_task
 from agglo.registry.models import Organization
@@ -23,6 +24,12 @@ def _status_changed(
     if after == Organization.Status.MEMBER:
         reinstated_tell(organization.pk, since=since)
     pk, left = organization.pk, (Organization.Status.SUSPENDED, Organization.Status.WITHDRAWN)
+    if after in left:
+        # A plan under way on one of its processes read it in good standing and may hand it work (a delay's repair
+        # offering the late part elsewhere, review 119) that commits after this change: wait for those plans first,
+        # so that what they handed it is found below and taken back, and any plan after reads it suspended. The
+        # turns come after the organization's row, as a plan's come after its order's (`capacity.planning_turn`).
+        planning_turn(Capability.objects.filter(organization_id=pk).values_list("process_id", flat=True))
     if after in left and (departed_work([pk]).exists() or departed_buyers_orders([pk]).exists()):
         transaction.on_commit(lambda: departures_task.enqueue([pk]))
     # a suspension, or its end, told to the factories working for the buyer (a withdrawal calls its orders off)

@@ -103,7 +103,10 @@ def allocation_withdraw(*, actor: Any, allocation: Allocation, reason: str) -> A
 def allocation_progress(*, actor: Any, allocation: Allocation, data: dict[str, Any]) -> Allocation:
     """Report execution: started, quantity done, defective units, delivered on a date. Delivered work counts in
     the factory's scorecard (on time, defect rate), which the solver reads as risk. Work delivered before its
-    week gives that week's room back to the factory."""
+    week gives that week's room back to the factory. A report acts for the factory: its standing is held first, as
+    its answers hold it (review 119), so that of a report and the factory's suspension the later sees the other's
+    result: a suspended factory reports nothing, and work it reported begun just before stays its own."""
+    standing_held([allocation.factory_id], actor=actor)
     allocation = locked(allocation)
     factory_member_only(actor, allocation)
     if allocation.status not in (Allocation.Status.ACCEPTED,):
@@ -331,7 +334,10 @@ def allocation_receipt(
 @transaction.atomic
 def allocation_delay(*, actor: Any, allocation: Allocation, weeks: Any, reason: str) -> Allocation:
     """A factory reports that accepted work will be `weeks` late: it moves in the factory's calendar and the
-    order is re-planned around it (later steps move; other accepted work is kept where it still fits)."""
+    order is re-planned around it (later steps move; other accepted work is kept where it still fits). The
+    factory's standing is held first, as for its other reports (review 119): a suspended factory reports no delay,
+    and work delayed just before its suspension is taken back by it, in the week the delay moved it to."""
+    standing_held([allocation.factory_id], actor=actor)
     allocation = locked(allocation, "capability")
     factory_member_only(actor, allocation)
     errors: dict[str, list[str]] = {}

@@ -24,7 +24,16 @@ def locked(allocation: Allocation, *related: str) -> Allocation:
 
 
 def factory_member_only(actor: Any, allocation: Allocation) -> None:
+    """Refuse anyone but the people of the factory the work is for, while it is a member in good standing; its
+    people are told when it is not (suspended or withdrawn, it acts for nobody, `services.departures`)."""
     if allocation.factory_id not in policy.active_organization_ids(actor):
+        if allocation.factory_id in policy.organization_ids(actor):
+            raise Forbidden(
+                _(
+                    "Your organization is not a member in good standing at present: it cannot answer or report "
+                    "on its work until it is reinstated."
+                )
+            )
         raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
 
 
