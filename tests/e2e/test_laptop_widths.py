@@ -473,3 +473,114 @@ def test_an_agency_decides_on_an_application_on_a_laptop(live_server, browser, m
         assert buttons[0]["x"] + buttons[0]["width"] < buttons[1]["x"], language  # apart, side by side
         assert boxes[2]["y"] + boxes[2]["height"] <= buttons[0]["y"], language
     context.close()
+
+
+# English names (review 120): the brief's, one with a hyphen and a word wider than a phone's column of names
+# ("Electromechanical" in 6rem), and the buyer's
+NAMES_EN = {
+    "苏州精工制造有限公司": "Changzhou Precision Instruments Manufacturing Co., Ltd.",
+    "成都蓉装科技有限公司": "Chengdu Rongzhuang Opto-Electromechanical Technology Co., Ltd.",
+    "深圳智联网关有限公司": "Shenzhen Zhilian Industrial Gateway Intelligent Equipment Co., Ltd.",
+}
+# the characters of an element drawn past its cell's edges and not clipped there in "…" (a word wider than its
+# column), in a box that has the whole name in its tooltip
+DRAWN_OUTSIDE = r"""el => {
+  const cell = el.closest("td, th").getBoundingClientRect();
+  const outside = [];
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.textContent.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const box = range.getBoundingClientRect();
+      if (!box.width || (box.left >= cell.left - 0.5 && box.right <= cell.right + 0.5)) continue;
+      let clip = node.parentElement;
+      while (clip && getComputedStyle(clip).overflowX === "visible") clip = clip.parentElement;
+      const ends = clip && el.contains(clip) && getComputedStyle(clip).textOverflow === "ellipsis";
+      if (!ends || clip.title.trim() !== clip.textContent.trim()) outside.push(node.textContent[i]);
+    }
+  }
+  return outside.join("");
+}"""
+
+
+def test_english_names_break_between_their_words_on_a_phone(live_server, browser, cluster, make_org):  # noqa: F811
+    """Review 120: at 375 px the grids' columns of names (6rem, kept in view as the weeks scroll) broke long English
+    names inside their words ("Manufactu / ring"), as did the other narrow cells of names. In English a name breaks
+    only between its words and at its hyphens, a word wider than its column ends in "…" (the whole name in its
+    tooltip, and to a screen reader), and the column still holds the box's edge; in Chinese between jieba's
+    words, as before (苏州工业园区 broke inside). On every factory page with names, in both languages, and the grids
+    on a laptop in English."""
+    order = twelve_week_plan(cluster, left_open=1)  # Chengdu has yet to answer its last week: a buyer's name
+    for n, region in enumerate(("440100", "420100", "330100"), start=3):  # enough factories to show the CNC pool
+        admin, org = member(make_org, f"第{n}精密机械有限公司", region, f"MD00000{n}X", f"cnc{n}")
+        terms = {"weekly_capacity": 300, "unit_cost": "15", "setup_cost": "500", "min_lot": 50, "quality_grade": 2}
+        capability_save(actor=admin, organization_id=org.pk, data={"process": "cnc", **terms})
+    for name_zh, name_en in NAMES_EN.items():
+        Organization.objects.filter(name_zh=name_zh).update(name_en=name_en)
+    Organization.objects.filter(name_zh="苏州精工制造有限公司").update(name_zh=LONG_NAME_ZH)
+    base = live_server.url
+    # each page's cells of names: (path, the names' selector, the sticky grid whose first column they are, if one)
+    plan = f"/factory/orders/{order.pk}/"
+    for username, pages in (
+        ("suzhou", (("/factory/capacity/", "#calendar th[scope=row]:first-child", "#calendar"),)),
+        (
+            "chengdu",
+            (
+                ("/factory/capacity/", "#calendar th[scope=row]:first-child", "#calendar"),
+                ("/factory/jobs/", "#offered .words, #accepted .words", None),
+            ),
+        ),
+        (
+            "buyer",
+            (
+                (plan, "#gantt th[scope=row]:first-child", "#gantt"),
+                (plan, "#allocations .words", None),
+                ("/factory/shared/", "#shared th[scope=row]", "#shared"),
+                ("/factory/scorecards/", "#scorecards td:first-child", None),
+                ("/factory/", "#orders .words", None),
+            ),
+        ),
+    ):
+        context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        login(page, base, username, PASSWORD.format(username))
+        for language, width in (("en", 375), ("zh-hans", 375), ("en", 1024)):
+            in_language(page, language)
+            page.set_viewport_size({"width": width, "height": 800})
+            # on a laptop, the grids (their columns of names 11rem: "Electromechanical" in bold broke at its end)
+            for path, names, grid in (p for p in pages if width == 375 or p[2] in ("#calendar", "#gantt")):
+                page.goto(f"{base}{path}")
+                where = (username, language, width, path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, where
+                cells = page.locator(names)
+                assert cells.count(), (*where, names)
+                for cell in cells.all():
+                    text = cell.text_content().strip()
+                    # no line ends inside a word, and nothing drawn past the cell but a long word's end, in "…"
+                    assert not cell.evaluate(BROKEN_WORDS), (*where, text, cell.evaluate(BROKEN_WORDS))
+                    assert not cell.evaluate(DRAWN_OUTSIDE), (*where, text, cell.evaluate(DRAWN_OUTSIDE))
+                if language == "en" and path == "/factory/capacity/" and username == "chengdu":
+                    clipped = page.locator("#calendar th[scope=row]:first-child .name")
+                    assert clipped.evaluate("el => el.scrollWidth > el.clientWidth"), where  # "Electromechanical"
+                    assert clipped.get_attribute("title") == NAMES_EN["成都蓉装科技有限公司"], where
+                    heading = page.get_by_role("rowheader", name=NAMES_EN["成都蓉装科技有限公司"], exact=True)
+                    assert heading.count() == 1, where  # read whole
+                if grid is None:
+                    continue
+                # the grid scrolls, and its names keep to the box's left edge, the next column beside them
+                box = page.locator(f"div.scroll:has({grid})")
+                assert not box.evaluate(FITS), where
+                box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+                assert box.evaluate("b => b.scrollLeft") > 40, where
+                left = box.evaluate("b => b.getBoundingClientRect().left + b.clientLeft")
+                for row in page.locator(f"{grid} tr:has(th[scope=row])").all():
+                    row.evaluate("r => r.scrollIntoView({block: 'center', inline: 'nearest'})")
+                    first = row.locator("th").first.evaluate(CELL)
+                    assert abs(first["left"] - left) < 1 and first["shown"], (*where, first)
+                    if grid != "#shared":
+                        second = row.locator("th").nth(1).evaluate(CELL)
+                        assert abs(second["left"] - first["right"]) < 1 and second["shown"], (*where, second)
+        context.close()

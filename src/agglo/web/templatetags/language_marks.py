@@ -67,5 +67,6 @@ def words(text: object) -> SafeString:
     """A name (a company, a product) that breaks, where its cell is narrow, only between its words: 苏州 / 精工 /
     制造 / 有限公司, not 苏州精工制 / 造有限公司 (review 118). Chinese has no spaces, so the breaks are marked
     (<wbr>, by jieba's dictionary) and the span keeps the rest whole (agglo.css `.words`: word-break: keep-all, as
-    a term's `.whole-words` does). A word wider than its cell still breaks inside it, as its cell allows."""
+    a term's `.whole-words` does). A word wider than its cell still breaks inside it, as its cell allows, but for the
+    grids' columns of names, where it ends in "…" (review 120)."""
     return mark_safe(f'<span class="words">{_words(str(text or ""))}</span>')  # noqa: S308 - escaped in _words
