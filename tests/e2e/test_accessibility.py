@@ -21,7 +21,7 @@ from agglo.registry.models import Chain
 from tests.e2e.test_admission_journey import login
 from tests.e2e.test_factory_journey import member
 
-pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.looks, pytest.mark.django_db(transaction=True)]
 AXE = Axe()
 PASSWORD = "{}-Pass-2026"
 

@@ -12,7 +12,7 @@ from tests.conftest import user
 from tests.e2e.test_admission_journey import login
 from tests.e2e.test_factory_journey import member
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.looks, pytest.mark.django_db(transaction=True)]
 
 MEMBER_LINKS = {
     "zh-hans": [

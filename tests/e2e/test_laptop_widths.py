@@ -36,7 +36,7 @@ from tests.e2e.test_factory_journey import member
 from tests.e2e.test_policy_journey import with_password
 from tests.policy.test_services import firm, policy_data
 
-pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.long, pytest.mark.e2e, pytest.mark.looks, pytest.mark.django_db(transaction=True)]
 
 # how many lines an element's text takes
 LINES = """el => {
