@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from agglo.access import policy
 from agglo.access.models import Membership
+from agglo.access.policy import PUBLIC_ORG_STATUSES
 from agglo.common.errors import DomainError
-from agglo.factory.models import Allocation, Order
+from agglo.factory.models import Allocation, Capability, Order
 from agglo.factory.selectors.orders import LIVE
 from agglo.factory.selectors.planning import first_open_day
 from agglo.factory.services.capacity import planning_turn
@@ -26,6 +27,7 @@ from agglo.factory.services.execution import allocation_progress, allocation_rec
 from agglo.factory.services.jobs import allocation_respond
 from agglo.factory.services.orders import order_create, order_plan
 from agglo.factory.weeks import monday
+from agglo.registry.services.standing import standing_held
 
 HOUSING = {
     "product": "工业网关铝合金外壳",
@@ -60,6 +62,8 @@ BOARD = {
     ],
 }
 
+ORDERS = (HOUSING, BOARD)
+
 
 def demo_orders_ensure(buyer_admin: Any) -> list[Order]:
     """Once per buyer: both orders, planned; the housing's plan accepted and its first step under way. An order
@@ -67,13 +71,30 @@ def demo_orders_ensure(buyer_admin: Any) -> list[Order]:
     membership = Membership.objects.filter(user=buyer_admin, role=Membership.Role.ADMIN).first()
     if membership is None:
         return []
-    # both orders' planning turns at once: the demo is loaded in one transaction (see `capacity.planning_turn`)
-    planning_turn({op["process"] for terms in (HOUSING, BOARD) for op in terms["operations"]})
+    buyer = membership.organization_id
+    placed = {
+        terms["product"]: Order.objects.filter(buyer_id=buyer, product=terms["product"]).first() for terms in ORDERS
+    }
+    if all(placed.values()):  # as `agglo up` finds them on every start after the first: nothing to lock
+        return [order for order in placed.values() if order is not None]
+    # The demo is loaded in one transaction, which holds every lock it takes until it ends. A change of standing
+    # takes the organization's row, then the planning turns of the processes it declared (`factory.receivers`):
+    # so the rows of every organization these orders may act for (the buyer, and each factory that declared one of
+    # their processes, which a plan may offer work and which then answers) are held first, in one sweep, and the
+    # turns only after them; the services below take those rows again, held already. The turns first deadlocked
+    # with an operator suspending the buyer, or a factory, as the orders were placed (review 121).
+    processes = sorted({op["process"] for terms in ORDERS for op in terms["operations"]})
+    factories = Capability.objects.filter(process_id__in=processes).values_list("organization_id", flat=True)
+    held = standing_held([buyer, *factories])
+    if held.get(buyer) not in PUBLIC_ORG_STATUSES:  # a suspended buyer places nothing (its people do not act)
+        return [order for order in placed.values() if order is not None]
+    # both orders' planning turns at once (see `capacity.planning_turn`)
+    planning_turn(processes)
     orders = []
     for terms, under_way in ((HOUSING, True), (BOARD, False)):
-        order = Order.objects.filter(buyer_id=membership.organization_id, product=terms["product"]).first()
+        order = placed[terms["product"]]
         if order is None:
-            order = _placed(buyer_admin, membership.organization_id, terms)
+            order = _placed(buyer_admin, buyer, terms)
             if under_way and order.status == Order.Status.PLANNED:
                 _accepted_and_started(order, buyer_admin)
         orders.append(order)

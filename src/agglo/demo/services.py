@@ -223,10 +223,8 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
     )
     if sme is not None and factory1 is not None:
         from agglo.demo.ledger import demo_agreement_ensure
-        from agglo.demo.orders import demo_orders_ensure
 
         demo_agreement_ensure(sme, factory1)
-        demo_orders_ensure(sme)
     from agglo.demo.policy import demo_agency, demo_needs_ensure, demo_policy_ensure
 
     held = Membership.objects.filter(user__username="agency-admin").select_related("organization").first()
@@ -237,4 +235,11 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[DemoLogin]:
         logins.append(DemoLogin("agency-admin", password, "government agency admin", agency.name_zh))
         demo_policy_ensure(user, agency)
         demo_needs_ensure()
+    if sme is not None and factory1 is not None:
+        from agglo.demo.orders import demo_orders_ensure
+
+        # last: the orders' planning turns are held until this transaction ends, and an organization's row locked
+        # after them (the agency's, as its policy is published) would be taken in the reverse of the order a change
+        # of standing takes them in, the row and then the turns (`demo_orders_ensure`)
+        demo_orders_ensure(sme)
     return logins

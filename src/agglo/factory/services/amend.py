@@ -29,6 +29,7 @@ from agglo.factory.selectors.planning import (
 from agglo.factory.services.capacity import order_turn
 from agglo.factory.services.orders import MAX_QUANTITY, checked_regions, checked_terms, due_within
 from agglo.factory.services.replan import replan
+from agglo.factory.services.work import buyer_not_in_good_standing, standing_refused
 from agglo.factory.validation import (
     date,
     whole,
@@ -271,6 +272,7 @@ def _amend(
     standing_held([order.buyer_id], actor=actor)  # the buyer's standing, then the order, as `order_plan`
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not may_decide(actor, order):
+        standing_refused(actor, order.buyer_id, buyer_not_in_good_standing())
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, changes its terms."))
     version_check(order, if_match)
     order_turn(order)  # it re-plans: see `capacity.planning_turn`

@@ -28,6 +28,7 @@ from agglo.factory.services.capacity import (
     MAX_CAPACITY,
     Lowered,
     below_reserved,
+    factory_held,
     planning_turn,
     settable_weeks,
     week_out_of_range,
@@ -100,6 +101,15 @@ def _write(actor: Any, changes: list[_Change], filename: str) -> None:
     """Every changed week, each in its capability's history naming the file; then, for each capability whose
     weeks went down, its buyers told once, naming all those weeks (recheck 46 F3: a notice per week)."""
     lowered: dict[int, tuple[Capability, list[Lowered]]] = {}
+    # every factory's standing in one sweep, before the planning turns, as a change of standing takes them
+    # (`capacity.factory_held`); then the rights read again: a factory suspended since the rows were checked has
+    # nothing written, and says so
+    factory_held(actor, {change.capability.organization_id for change in changes})
+    if not policy.is_operator(actor):
+        mine = policy.administered_organization_ids(actor)
+        for change in changes:
+            if (org := change.capability.organization_id) not in mine:
+                raise _RowRefused(_not_administered(actor, change.row, org))
     # every process's turn at once, before the first week's lock: each week's write takes its own process's turn
     # again, held already (see `capacity.planning_turn`)
     planning_turn({change.capability.process_id for change in changes})
@@ -186,7 +196,7 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
         elif org not in mine and every:
             flaw("organization_id", "unknown", _("No organization with id %(id)s.") % {"id": org})
         elif org not in mine:
-            flaw("organization_id", "not_yours", _("You do not administer organization %(id)s.") % {"id": org})
+            errors.append(_not_administered(actor, row_no, org))
         code = str(row.get("process") or "").strip()
         capability = capabilities.get((org, code)) if org is not None else None
         if not code:
@@ -240,6 +250,23 @@ def _checked(actor: Any, table: Table, result: CalendarImport) -> list[_Change]:
     result.errors.sort(key=lambda e: e.row)
     result.changed = len(changes)
     return changes
+
+
+def _not_administered(actor: Any, row: int, org: int) -> RowError:
+    """The error of a row naming an organization the actor does not administer: one of its own that is not a
+    member in good standing at present says so (its admins read the calendar, they do not change it)."""
+    if org in policy.organization_ids(actor) and org not in policy.active_organization_ids(actor):
+        return RowError(
+            row,
+            "organization_id",
+            "not_in_good_standing",
+            _(
+                "Organization %(id)s is not a member in good standing at present: its calendar cannot be changed "
+                "until it is reinstated."
+            )
+            % {"id": org},
+        )
+    return RowError(row, "organization_id", "not_yours", _("You do not administer organization %(id)s.") % {"id": org})
 
 
 def _organizations_existing(ids: set[int]) -> set[int]:

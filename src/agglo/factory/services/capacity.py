@@ -24,9 +24,11 @@ from agglo.factory.models import Allocation, Capability, CapacitySlot, Operation
 from agglo.factory.selectors.calendar import page_starts
 from agglo.factory.selectors.planning import AHEAD_WEEKS, horizon
 from agglo.factory.services.telling import tell_offers_overtaken
+from agglo.factory.services.work import standing_refused
 from agglo.factory.validation import certifications_clean, date, money, whole
 from agglo.factory.weeks import monday
 from agglo.registry.models import Organization
+from agglo.registry.services.standing import standing_held
 
 MAX_UNIT_COST = 1_000_000  # yuan
 PROCESSES_FILE = Path(__file__).resolve().parents[1] / "data" / "processes.json"
@@ -75,7 +77,26 @@ def process_catalogue_load() -> int:
 
 def _admin_of(actor: Any, organization_id: int) -> None:
     if not (policy.is_org_admin(actor, organization_id) or policy.is_operator(actor)):
+        standing_refused(actor, organization_id, calendar_not_in_good_standing())
         raise Forbidden(_("Only an administrator of the factory may change its capabilities."))
+
+
+def calendar_not_in_good_standing() -> str:
+    """What a factory's admins are told when it is not in good standing and they change its capabilities or
+    calendar."""
+    return _(
+        "Your organization is not a member in good standing at present: its capabilities and capacity calendar "
+        "cannot be changed until it is reinstated."
+    )
+
+
+def factory_held(actor: Any, organization_ids: Iterable[int]) -> None:
+    """The standing of the factories a change of capabilities or calendar is for, held in one sweep before their
+    processes' planning turns, as a change of standing takes the row and then the turns (`factory.receivers`):
+    of the change and a suspension the later sees the other's result, and neither waits on the other in a
+    cycle. Suspended or withdrawn, a member's admins read its calendar, they do not change it (an operator may,
+    for the platform). The actor's rights are read again by the next check."""
+    standing_held(organization_ids, actor=actor)
 
 
 @transaction.atomic
@@ -84,6 +105,8 @@ def capability_save(
 ) -> Capability:
     """Declare or update what a factory can make: one capability per process. `if_match`: the version of the
     declaration the caller read (`common.versions`); one changed since is not changed, and none is declared anew."""
+    _admin_of(actor, organization_id)  # before any lock: a caller without the right holds nobody's row
+    factory_held(actor, [organization_id])
     _admin_of(actor, organization_id)
     if not Organization.objects.filter(pk=organization_id).exists():  # an operator may name any id
         raise NotFound(_("No organization with id %(id)s.") % {"id": organization_id})
@@ -232,6 +255,8 @@ def below_reserved(capability: Capability, reserved: int) -> str:
 @transaction.atomic
 def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any) -> CapacitySlot:
     """Set one week's capacity (holidays, maintenance, extra shifts); never below what accepted work holds."""
+    _admin_of(actor, capability.organization_id)  # before any lock: a caller without the right holds nobody's row
+    factory_held(actor, [capability.organization_id])
     _admin_of(actor, capability.organization_id)
     errors: dict[str, list[str]] = {}
     day = date(week, "week", errors)
@@ -258,7 +283,8 @@ def week_write(
 ) -> tuple[CapacitySlot, Lowered | None]:
     """Set the capacity of the week of Monday `week`, checked already but for what accepted work holds, which is
     checked here under the slot's lock. A lower figure is returned, and unless `tell` is off (a file tells once
-    for all its weeks) the buyers of offers it no longer fits are told. `source`: the file it came from."""
+    for all its weeks) the buyers of offers it no longer fits are told. `source`: the file it came from. The
+    caller holds the factory's standing already (`factory_held`)."""
     planning_turn([capability.process_id])  # before the week's lock (a file's first week takes it for all)
     slot, created = CapacitySlot.objects.select_for_update().get_or_create(
         capability=capability, week=week, defaults={"capacity": amount, "by_hand": True}

@@ -27,15 +27,26 @@ from agglo.factory.services.telling import (
     tell_factory,
     tell_operators_moved_on,
 )
-from agglo.factory.services.work import audit_step, factory_member_only, locked
+from agglo.factory.services.work import (
+    audit_step,
+    buyer_not_in_good_standing,
+    factory_member_only,
+    factory_not_in_good_standing,
+    locked,
+    standing_refused,
+)
 from agglo.factory.validation import text, whole
+from agglo.registry.services.standing import standing_held
 
 
 @transaction.atomic
 def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocation:
     """The factory answers the buyer's dispute of its delivery, once; the buyer may then settle it by confirming
     receipt. Both texts stay between the two parties (and the platform, if referred); the transparency log keeps a
-    digest of each."""
+    digest of each. An answer acts for the factory: its standing is held first, as its other answers and reports
+    hold it, so that of the answer and the factory's suspension the later sees the other's result (a suspended
+    factory's people read the dispute, they do not answer it)."""
+    standing_held([allocation.factory_id], actor=actor)
     allocation = locked(allocation, "operation")
     factory_member_only(actor, allocation)
     if allocation.receipt != Allocation.Receipt.DISPUTED:
@@ -69,11 +80,17 @@ def dispute_answer(*, actor: Any, allocation: Allocation, reply: str) -> Allocat
 @transaction.atomic
 def dispute_refer(*, actor: Any, allocation: Allocation) -> Allocation:
     """The buyer or the factory asks the platform to decide a dispute. The factory first answers it, so that the
-    operator reads both sides."""
+    operator reads both sides. A referral acts for the side the actor belongs to: the standing of the parties it
+    belongs to is held first, in one sweep (`standing_held`), so that a side suspended meanwhile refers nothing."""
+    parties = {Order.objects.values_list("buyer_id", flat=True).get(pk=allocation.order_id), allocation.factory_id}
+    # only the actor's own: holding the other side's row would make its people's steps wait for nothing
+    standing_held(parties & policy.organization_ids(actor), actor=actor)
     allocation = locked(allocation, "operation", "factory")
     own = policy.active_organization_ids(actor)
     side = "buyer" if allocation.order.buyer_id in own else "factory" if allocation.factory_id in own else ""
     if not side:
+        standing_refused(actor, allocation.order.buyer_id, buyer_not_in_good_standing())
+        standing_refused(actor, allocation.factory_id, factory_not_in_good_standing())
         raise Forbidden(_("Only the buyer or the factory of a disputed delivery may refer it to the platform."))
     if allocation.receipt != Allocation.Receipt.DISPUTED:
         raise ValidationFailed({"action": [_("Only a disputed delivery can be referred to the platform.")]})

@@ -21,6 +21,8 @@ from agglo.common.uploads import DRAWING_TYPES, check_documents, files_removed_o
 from agglo.factory.models import Allocation, Order, OrderDocument
 from agglo.factory.selectors.orders import may_decide
 from agglo.factory.services.telling import tell_factory
+from agglo.factory.services.work import buyer_not_in_good_standing, standing_refused
+from agglo.registry.services.standing import standing_held
 
 MAX_DOCUMENTS = 20
 FILE_SEPARATOR = pgettext_lazy("between file names", ", ")
@@ -29,6 +31,7 @@ OPEN_WORK = (Allocation.Status.OFFERED, Allocation.Status.COUNTERED, Allocation.
 
 def _may_change(actor: Any, order: Order) -> None:
     if not may_decide(actor, order):
+        standing_refused(actor, order.buyer_id, buyer_not_in_good_standing())
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, attaches or removes its files."))
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
@@ -62,7 +65,9 @@ def documents_stored(*, actor: Any, order: Order, files: Sequence[UploadedFile])
 @transaction.atomic
 def order_documents_add(*, actor: Any, order: Order, files: Sequence[UploadedFile]) -> list[OrderDocument]:
     """The buyer attaches drawings or specifications (PDF, PNG, JPEG, STEP or ZIP, recognised from their bytes);
-    all or none are kept. Factories with open work on the order hear of them."""
+    all or none are kept. Factories with open work on the order hear of them. The buyer's standing is held first,
+    then the order, as its other steps on the order take them: a suspended buyer's people read, they do not act."""
+    standing_held([order.buyer_id], actor=actor)
     order = Order.objects.select_for_update().get(pk=order.pk)  # the count below cannot race another upload
     _may_change(actor, order)
     errors: dict[str, list[str]] = {}
@@ -105,7 +110,8 @@ def _tell_serving(order: Order, saved: list[OrderDocument]) -> None:
 @transaction.atomic
 def order_document_remove(*, actor: Any, document: OrderDocument) -> None:
     """The buyer takes a file back (a drawing replaced by a newer revision); the audit trail keeps its name and
-    digest."""
+    digest. The buyer's standing is held first, as for an upload."""
+    standing_held([Order.objects.values_list("buyer_id", flat=True).get(pk=document.order_id)], actor=actor)
     order = Order.objects.select_for_update().get(pk=document.order_id)
     _may_change(actor, order)
     record(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 from agglo.access import policy
 from agglo.common.errors import Forbidden, ValidationFailed
 from agglo.common.language import Phrase
-from agglo.factory.models import Allocation, Operation
+from agglo.factory.models import Allocation, Operation, Order
 from agglo.factory.selectors.planning import horizon, usable_units
 from agglo.factory.services.capacity import free_in, order_turn, release, reserve
 from agglo.factory.services.replan import (
@@ -31,7 +31,14 @@ from agglo.factory.services.telling import (
     tell_factory,
     tell_operators_moved_on,
 )
-from agglo.factory.services.work import audit_step, factory_member_only, locked
+from agglo.factory.services.work import (
+    audit_step,
+    buyer_not_in_good_standing,
+    factory_member_only,
+    factory_not_in_good_standing,
+    locked,
+    standing_refused,
+)
 from agglo.factory.validation import date, text, whole
 from agglo.factory.weeks import monday
 from agglo.registry.services.standing import standing_held
@@ -41,6 +48,7 @@ def withdraw_check(*, actor: Any, allocation: Allocation, reason: str) -> str:
     """Whether `actor` may withdraw from `allocation` for `reason` (the page asks before it withdraws); the reason,
     trimmed."""
     if allocation.factory_id not in policy.active_organization_ids(actor):
+        standing_refused(actor, allocation.factory_id, factory_not_in_good_standing())
         raise Forbidden(_("Only the factory that accepted this work may withdraw from it."))
     errors: dict[str, list[str]] = {}
     reason = text(reason, "reason", errors, missing=_("Say why, so that the buyer can plan around it."))
@@ -246,9 +254,14 @@ def allocation_receipt(
 ) -> Allocation:
     """The buyer confirms delivered work as received, with the defects its own inspection found (the scorecard
     then counts these instead of the factory's report), or disputes the delivery (counted as not on time while
-    disputed). A dispute may later be settled by confirming; a confirmation is final."""
+    disputed). A dispute may later be settled by confirming; a confirmation is final. The buyer's standing is held
+    first, as its other steps on the order hold it: of a receipt and the buyer's suspension the later sees the
+    other's result (a suspended buyer's people read, they do not confirm or dispute)."""
+    buyer = Order.objects.values_list("buyer_id", flat=True).get(pk=allocation.order_id)
+    standing_held([buyer], actor=actor)
     allocation = locked(allocation, "operation")
     if allocation.order.buyer_id not in policy.active_organization_ids(actor):
+        standing_refused(actor, allocation.order.buyer_id, buyer_not_in_good_standing())
         raise Forbidden(_("Only the buyer confirms or disputes a delivery."))
     if allocation.factory_id == allocation.order.buyer_id:
         raise Forbidden(_("Work the buyer made itself cannot be confirmed by it: its record is its own report."))

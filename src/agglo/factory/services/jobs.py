@@ -33,7 +33,14 @@ from agglo.factory.services.telling import (
     tell_factory,
     tell_offers_overtaken,
 )
-from agglo.factory.services.work import audit_step, factory_member_only, locked
+from agglo.factory.services.work import (
+    audit_step,
+    buyer_not_in_good_standing,
+    factory_member_only,
+    factory_not_in_good_standing,
+    locked,
+    standing_refused,
+)
 from agglo.factory.validation import text, whole
 from agglo.registry.services.standing import standing_held
 
@@ -222,6 +229,7 @@ def offers_accept(*, actor: Any, order: Order, factory_id: Any, offers: Any = No
         raise ValidationFailed(errors)
     standing_held([factory], actor=actor)  # before the order, as `allocation_respond`
     if factory not in policy.active_organization_ids(actor):
+        standing_refused(actor, factory, factory_not_in_good_standing())
         raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
     list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))  # the order first
     # then its planning turn, before any capacity: each acceptance locks its capability, and two accept-alls
@@ -307,6 +315,7 @@ def counter_decide(*, actor: Any, allocation: Allocation, accept: bool) -> Alloc
     held = standing_held([allocation.order.buyer_id, allocation.factory_id], actor=actor)
     allocation = locked(allocation, "capability")
     if not may_decide(actor, allocation.order):
+        standing_refused(actor, allocation.order.buyer_id, buyer_not_in_good_standing())
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, decides on a counter-offer."))
     if allocation.status != Allocation.Status.COUNTERED:
         raise ValidationFailed({"action": [_("There is no open counter-offer on this work.")]})

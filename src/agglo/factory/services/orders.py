@@ -30,6 +30,7 @@ from agglo.factory.services.capacity import order_turn, release
 from agglo.factory.services.documents import documents_checked, documents_stored
 from agglo.factory.services.replan import replan
 from agglo.factory.services.telling import clipped, tell_factory
+from agglo.factory.services.work import buyer_not_in_good_standing, standing_refused
 from agglo.factory.validation import (
     LIST_SEPARATORS,
     certifications_clean,
@@ -147,21 +148,32 @@ def _certificates(value: Any, errors: dict[str, list[str]]) -> str:
     return str(value)
 
 
+def _places_for(actor: Any, buyer_id: int) -> None:
+    """Refuse an order for an organization that is not the actor's own in good standing (its people told why)."""
+    if buyer_id not in policy.active_organization_ids(actor):
+        standing_refused(actor, buyer_id, buyer_not_in_good_standing())
+        raise Forbidden(_("You may place orders only for your own organizations in good standing."))
+
+
 @transaction.atomic
 def order_create(*, actor: Any, data: dict[str, Any], files: Sequence[UploadedFile] = ()) -> Order:
     """Enter an order for one of the actor's organizations, with its drawings (`files`, as
     `documents.order_documents_add` takes them); nothing is saved if any field or file is wrong."""
-    active = policy.active_organization_ids(actor)
+    # one organization of the actor's is the buyer unless named; if not in good standing, so that it is told why
+    own = policy.active_organization_ids(actor) or policy.organization_ids(actor)
     buyer = data.get("buyer")
-    if buyer in (None, "") and len(active) == 1:
-        buyer = next(iter(active))
+    if buyer in (None, "") and len(own) == 1:
+        buyer = next(iter(own))
     errors: dict[str, list[str]] = {}
     try:
         buyer_id = int(buyer)
     except (TypeError, ValueError):
         raise ValidationFailed({"buyer": [_("Say which of your organizations places the order.")]}) from None
-    if buyer_id not in active:
-        raise Forbidden(_("You may place orders only for your own organizations in good standing."))
+    _places_for(actor, buyer_id)  # before any lock: a caller without the right holds nobody's row
+    # the buyer's standing held, then its rights read again, as its other steps on its orders: of the order and the
+    # buyer's suspension the later sees the other's result (a suspended member's people read, they do not act)
+    standing_held([buyer_id], actor=actor)
+    _places_for(actor, buyer_id)
     product = str(data.get("product") or "").strip()
     if not product:
         errors["product"] = [_("This field is required.")]
@@ -234,6 +246,7 @@ def order_plan(*, actor: Any, order: Order) -> Order:
     meanwhile is seen, and none lands between the check and the offers."""
     standing_held([order.buyer_id], actor=actor)
     if not may_decide(actor, order):
+        standing_refused(actor, order.buyer_id, buyer_not_in_good_standing())
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, plans it."))
     if order.status in Order.CLOSED:
         raise ValidationFailed({"status": [_("This order is closed.")]})
@@ -243,6 +256,7 @@ def order_plan(*, actor: Any, order: Order) -> Order:
 def cancel_check(*, actor: Any, order: Order, reason: str) -> str:
     """Whether `actor` may cancel `order` for `reason` (the page asks before it cancels); the reason, trimmed."""
     if not may_decide(actor, order):
+        standing_refused(actor, order.buyer_id, buyer_not_in_good_standing())
         raise Forbidden(_("Only whoever placed the order, or an admin of the buyer, cancels it."))
     errors: dict[str, list[str]] = {}
     reason = text(reason, "reason", errors, missing=_("Say why, so that the factories understand."))

@@ -23,17 +23,38 @@ def locked(allocation: Allocation, *related: str) -> Allocation:
     return Allocation.objects.select_for_update(of=("self",)).select_related("order", *related).get(pk=allocation.pk)
 
 
+def standing_refused(actor: Any, organization_id: int, said: str) -> None:
+    """Refuse the people of an organization that is not a member in good standing at present, saying so (`said`):
+    suspended or withdrawn, a member's people read, they do not act for it. Their rights are those read by the
+    caller's `standing_held` (held until the transaction ends), so that of the step and a change of standing the
+    later sees the other's result; anyone else is left to the caller's own check."""
+    if organization_id in policy.organization_ids(actor) and organization_id not in policy.active_organization_ids(
+        actor
+    ):
+        raise Forbidden(said)
+
+
+def factory_not_in_good_standing() -> str:
+    """What a factory's people are told when it is not in good standing and they answer or report for it."""
+    return _(
+        "Your organization is not a member in good standing at present: it cannot answer or report on its work "
+        "until it is reinstated."
+    )
+
+
+def buyer_not_in_good_standing() -> str:
+    """What a buyer's people are told when it is not in good standing and they act on its orders."""
+    return _(
+        "Your organization is not a member in good standing at present: it cannot act on its orders until it is "
+        "reinstated."
+    )
+
+
 def factory_member_only(actor: Any, allocation: Allocation) -> None:
     """Refuse anyone but the people of the factory the work is for, while it is a member in good standing; its
     people are told when it is not (suspended or withdrawn, it acts for nobody, `services.departures`)."""
     if allocation.factory_id not in policy.active_organization_ids(actor):
-        if allocation.factory_id in policy.organization_ids(actor):
-            raise Forbidden(
-                _(
-                    "Your organization is not a member in good standing at present: it cannot answer or report "
-                    "on its work until it is reinstated."
-                )
-            )
+        standing_refused(actor, allocation.factory_id, factory_not_in_good_standing())
         raise Forbidden(_("Only the factory this work was offered to may answer it or report on it."))
 
 
