@@ -28,7 +28,6 @@ from agglo.factory.services.capacity import (
     MAX_CAPACITY,
     Lowered,
     below_reserved,
-    factory_held,
     planning_turn,
     settable_weeks,
     week_out_of_range,
@@ -40,6 +39,7 @@ from agglo.profiles.messages import missing_day
 from agglo.profiles.services.imports import MAX_ERRORS, RowError, size_check, table_read, unreadable
 from agglo.profiles.tabular import Table, day_written
 from agglo.registry.models import Organization
+from agglo.registry.services.standing import standing_held
 
 BIGGEST_ID = 2**63  # ids past a database's 64-bit integers are no one's (and never reach a query)
 WHOLE_WRITTEN = re.compile(r"[+-]?\d+(?:\.0+)?")
@@ -102,9 +102,9 @@ def _write(actor: Any, changes: list[_Change], filename: str) -> None:
     weeks went down, its buyers told once, naming all those weeks (recheck 46 F3: a notice per week)."""
     lowered: dict[int, tuple[Capability, list[Lowered]]] = {}
     # every factory's standing in one sweep, before the planning turns, as a change of standing takes them
-    # (`capacity.factory_held`); then the rights read again: a factory suspended since the rows were checked has
+    # (`capacity.capability_save`); then the rights read again: a factory suspended since the rows were checked has
     # nothing written, and says so
-    factory_held(actor, {change.capability.organization_id for change in changes})
+    standing_held({change.capability.organization_id for change in changes}, actor=actor)
     if not policy.is_operator(actor):
         mine = policy.administered_organization_ids(actor)
         for change in changes:

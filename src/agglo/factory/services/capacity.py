@@ -90,15 +90,6 @@ def calendar_not_in_good_standing() -> str:
     )
 
 
-def factory_held(actor: Any, organization_ids: Iterable[int]) -> None:
-    """The standing of the factories a change of capabilities or calendar is for, held in one sweep before their
-    processes' planning turns, as a change of standing takes the row and then the turns (`factory.receivers`):
-    of the change and a suspension the later sees the other's result, and neither waits on the other in a
-    cycle. Suspended or withdrawn, a member's admins read its calendar, they do not change it (an operator may,
-    for the platform). The actor's rights are read again by the next check."""
-    standing_held(organization_ids, actor=actor)
-
-
 @transaction.atomic
 def capability_save(
     *, actor: Any, organization_id: int, data: dict[str, Any], if_match: str | None = None
@@ -106,7 +97,9 @@ def capability_save(
     """Declare or update what a factory can make: one capability per process. `if_match`: the version of the
     declaration the caller read (`common.versions`); one changed since is not changed, and none is declared anew."""
     _admin_of(actor, organization_id)  # before any lock: a caller without the right holds nobody's row
-    factory_held(actor, [organization_id])
+    # the factory's standing before its process's planning turn, as a change of standing takes them
+    # (`factory.receivers`): of the two the later sees the other's result, and neither waits in a cycle
+    standing_held([organization_id], actor=actor)
     _admin_of(actor, organization_id)
     if not Organization.objects.filter(pk=organization_id).exists():  # an operator may name any id
         raise NotFound(_("No organization with id %(id)s.") % {"id": organization_id})
@@ -256,7 +249,7 @@ def below_reserved(capability: Capability, reserved: int) -> str:
 def capacity_set(*, actor: Any, capability: Capability, week: Any, capacity: Any) -> CapacitySlot:
     """Set one week's capacity (holidays, maintenance, extra shifts); never below what accepted work holds."""
     _admin_of(actor, capability.organization_id)  # before any lock: a caller without the right holds nobody's row
-    factory_held(actor, [capability.organization_id])
+    standing_held([capability.organization_id], actor=actor)  # before the turn, as in `capability_save`
     _admin_of(actor, capability.organization_id)
     errors: dict[str, list[str]] = {}
     day = date(week, "week", errors)
@@ -284,7 +277,7 @@ def week_write(
     """Set the capacity of the week of Monday `week`, checked already but for what accepted work holds, which is
     checked here under the slot's lock. A lower figure is returned, and unless `tell` is off (a file tells once
     for all its weeks) the buyers of offers it no longer fits are told. `source`: the file it came from. The
-    caller holds the factory's standing already (`factory_held`)."""
+    caller holds the factory's standing already (`standing_held`)."""
     planning_turn([capability.process_id])  # before the week's lock (a file's first week takes it for all)
     slot, created = CapacitySlot.objects.select_for_update().get_or_create(
         capability=capability, week=week, defaults={"capacity": amount, "by_hand": True}
